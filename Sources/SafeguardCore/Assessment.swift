@@ -1,0 +1,182 @@
+/// What the guidance says for one case: the decisions, what to do next and why, and what to find out.
+///
+/// This is the public contract of DESIGN.md: its keys are fixed. Safeguard adds keys (`assessedOn`,
+/// `decisionReasons`, `offences`, `resources`, `notes`), never renames them.
+///
+/// ```swift
+/// let assessment = try GuidanceLibrary.bundled.assess(facts, today: CalendarDate("2026-11-23")!)
+/// assessment.decisions.route                     // .proportionate
+/// assessment.recommendations.map(\.id)           // ["recordCrime", "welfareCheck", …]
+/// ```
+public struct Assessment: Sendable, Hashable, Codable {
+    public var guidance: [GuidanceReference]
+    public var decisions: Decisions
+    public var recommendations: [Recommendation]
+    public var openQuestions: [OpenQuestion]
+    /// The date the case was assessed on, which chose the editions in `guidance`.
+    public var assessedOn: CalendarDate
+    /// For each decision: the value, the paragraphs it rests on and the facts that settled it.
+    public var decisionReasons: [DecisionReason]
+    /// Offences that may apply in this jurisdiction, as the guidance lists them, with the facts that suggest them.
+    public var offences: [Offence]
+    /// Where the child and family can find help, from the guidance plus any local overlay.
+    public var resources: [Resource]
+    /// Anything the reader must know about how this assessment was made (e.g. an edition chosen by fallback).
+    public var notes: [String]
+}
+
+/// Which guidance document and edition an assessment used.
+public struct GuidanceReference: Sendable, Hashable, Codable {
+    public var id: String
+    public var edition: String
+    public var title: String
+    public var publisher: String
+}
+
+/// A reference to a paragraph, Action or section of a guidance document.
+public struct Citation: Sendable, Hashable, Codable {
+    /// The document's published title.
+    public var document: String
+    /// The Action, paragraph or section, e.g. `Action 6` or `15`.
+    public var section: String
+}
+
+/// How important a recommendation is: the guidance says it must, should, or may be considered.
+public enum Severity: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    case must, should, consider
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One thing the guidance says to do in this case, with its source and the facts that call for it.
+public struct Recommendation: Sendable, Hashable, Codable {
+    public var id: String
+    public var severity: Severity
+    public var text: String
+    public var citations: [Citation]
+    public var because: [String]
+}
+
+/// A fact not yet known whose answer would change at least one decision.
+public struct OpenQuestion: Sendable, Hashable, Codable {
+    /// The fact's path, e.g. `people[X].age` or `circumstances.grooming`.
+    public var fact: String
+    public var question: String
+    /// The decision keys whose value depends on the answer.
+    public var affects: [String]
+}
+
+/// Why a decision has the value it has.
+public struct DecisionReason: Sendable, Hashable, Codable {
+    public var decision: String
+    public var value: String
+    public var citations: [Citation]
+    public var because: [String]
+}
+
+/// An offence that may apply, in the words of the guidance's summary of the law.
+public struct Offence: Sendable, Hashable, Codable {
+    public var id: String
+    public var legislation: String
+    public var description: String
+    public var citations: [Citation]
+    public var because: [String]
+}
+
+/// A helpline, reporting service or local contact for the child, the family or professionals.
+public struct Resource: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var forWhom: String
+    public var description: String
+    public var phone: String?
+    public var email: String?
+    public var web: String?
+    public var text: String?
+    /// Where the guidance gives these details, or `local overlay` for a force's or school's own contact.
+    public var source: String
+}
+
+/// The decisions of an assessment, one key for each the contract names.
+public struct Decisions: Sendable, Hashable, Codable {
+    public var route: RouteDecision
+    public var childProtectionReferral: ReferralDecision
+    public var emergency: Bool
+    public var outcome21: Outcome21Decision
+    public var deviceSeizure: DeviceSeizureDecision
+    public var visuallyRecordedInterview: RecommendedDecision
+    public var caidReferral: RequiredDecision
+    public var policeReferral: RequiredDecision
+    public var ceopReport: RecommendedDecision
+    public var involveParents: ParentsDecision
+
+    /// The decision's value as the contract spells it, by key.
+    public func value(of key: DecisionKey) -> String {
+        switch key {
+        case .route: route.rawValue
+        case .childProtectionReferral: childProtectionReferral.rawValue
+        case .emergency: emergency ? "true" : "false"
+        case .outcome21: outcome21.rawValue
+        case .deviceSeizure: deviceSeizure.rawValue
+        case .visuallyRecordedInterview: visuallyRecordedInterview.rawValue
+        case .caidReferral: caidReferral.rawValue
+        case .policeReferral: policeReferral.rawValue
+        case .ceopReport: ceopReport.rawValue
+        case .involveParents: involveParents.rawValue
+        }
+    }
+}
+
+public enum RouteDecision: String, Sendable, Hashable, Codable, CaseIterable {
+    case fullInvestigation, proportionate, undetermined
+}
+
+public enum ReferralDecision: String, Sendable, Hashable, Codable, CaseIterable {
+    case immediate, required, notRequired, undetermined
+}
+
+public enum Outcome21Decision: String, Sendable, Hashable, Codable, CaseIterable {
+    case eligible, excluded, undetermined, notAvailable
+}
+
+public enum DeviceSeizureDecision: String, Sendable, Hashable, Codable, CaseIterable {
+    case seizeTargetDevices, notRoutine, undetermined, notApplicable
+}
+
+public enum RecommendedDecision: String, Sendable, Hashable, Codable, CaseIterable {
+    case recommended, notRequired, undetermined, notApplicable
+}
+
+public enum RequiredDecision: String, Sendable, Hashable, Codable, CaseIterable {
+    case required, notRequired, undetermined, notApplicable
+}
+
+public enum ParentsDecision: String, Sendable, Hashable, Codable, CaseIterable {
+    case yes, no, undetermined
+}
+
+/// The decisions the contract names, with the values each may take.
+public enum DecisionKey: String, Sendable, Hashable, Codable, CaseIterable {
+    case route, childProtectionReferral, emergency, outcome21, deviceSeizure, visuallyRecordedInterview,
+         caidReferral, policeReferral, ceopReport, involveParents
+
+    public var allowedValues: [String] {
+        switch self {
+        case .route: RouteDecision.allCases.map(\.rawValue)
+        case .childProtectionReferral: ReferralDecision.allCases.map(\.rawValue)
+        case .emergency: ["true", "false"]
+        case .outcome21: Outcome21Decision.allCases.map(\.rawValue)
+        case .deviceSeizure: DeviceSeizureDecision.allCases.map(\.rawValue)
+        case .visuallyRecordedInterview, .ceopReport: RecommendedDecision.allCases.map(\.rawValue)
+        case .caidReferral, .policeReferral: RequiredDecision.allCases.map(\.rawValue)
+        case .involveParents: ParentsDecision.allCases.map(\.rawValue)
+        }
+    }
+
+    /// The value that means "not settled by the facts known so far", if the decision has one.
+    public var undeterminedValue: String? { self == .emergency ? nil : "undetermined" }
+
+    var index: Int { DecisionKey.allCases.firstIndex(of: self)! }
+}

@@ -1,0 +1,342 @@
+import Foundation
+
+/// A problem with case facts, naming the JSON path and what is allowed there.
+///
+/// ```swift
+/// do { _ = try CaseFacts.decode(json: data) }
+/// catch let error as CaseFactsError { print(error) }   // "people[1].age: expected a whole number 0–120 or null"
+/// ```
+public struct CaseFactsError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Where the problem is, e.g. `people[1].age`; empty for the document as a whole.
+    public var path: String
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+}
+
+extension CaseFacts {
+    /// Decodes and checks case facts from JSON, strictly: unknown keys and dangling references are errors.
+    public static func decode(json data: Data) throws(CaseFactsError) -> CaseFacts {
+        let root: StrictRootProbe
+        do {
+            root = try JSONDecoder().decode(StrictRootProbe.self, from: data)
+        } catch let error as CaseFactsError {
+            throw error
+        } catch {
+            throw CaseFactsError(path: "", message: "not valid JSON: \(Self.describe(error))")
+        }
+        try root.facts.validateReferences()
+        return root.facts
+    }
+
+    private static func describe(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as NSError?)?.userInfo["NSDebugDescription"] as? String
+            return underlying ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+
+    /// Checks that every reference names something in the case and that references are unique.
+    public func validateReferences() throws(CaseFactsError) {
+        var personRefs = Set<String>()
+        for (i, person) in people.enumerated() {
+            guard !person.ref.isEmpty else {
+                throw CaseFactsError(path: "people[\(i)].ref", message: "expected a short reference such as \"A\"")
+            }
+            guard personRefs.insert(person.ref).inserted else {
+                throw CaseFactsError(path: "people[\(i)].ref",
+                                     message: "\"\(person.ref)\" is used by another person; references must be unique")
+            }
+        }
+        func check(_ ref: String, at path: String) throws(CaseFactsError) {
+            guard personRefs.contains(ref) else {
+                let known = personRefs.isEmpty ? "there are no people in the case" :
+                    "people in the case: \(personRefs.sorted().joined(separator: ", "))"
+                throw CaseFactsError(path: path, message: "\"\(ref)\" is not a person in the case (\(known))")
+            }
+        }
+        var imageryRefs = Set<String>()
+        for (i, item) in imagery.enumerated() {
+            guard !item.ref.isEmpty else {
+                throw CaseFactsError(path: "imagery[\(i)].ref", message: "expected a short reference such as \"I1\"")
+            }
+            guard imageryRefs.insert(item.ref).inserted else {
+                throw CaseFactsError(path: "imagery[\(i)].ref",
+                                     message: "\"\(item.ref)\" is used by other imagery; references must be unique")
+            }
+            for (j, ref) in item.depicts.enumerated() { try check(ref, at: "imagery[\(i)].depicts[\(j)]") }
+        }
+        var deviceRefs = Set<String>()
+        for (i, device) in devices.enumerated() {
+            guard !device.ref.isEmpty else {
+                throw CaseFactsError(path: "devices[\(i)].ref", message: "expected a short reference such as \"D1\"")
+            }
+            guard deviceRefs.insert(device.ref).inserted else {
+                throw CaseFactsError(path: "devices[\(i)].ref",
+                                     message: "\"\(device.ref)\" is used by another device; references must be unique")
+            }
+            if let owner = device.owner { try check(owner, at: "devices[\(i)].owner") }
+            for (j, ref) in device.containsImageryOf.enumerated() {
+                try check(ref, at: "devices[\(i)].containsImageryOf[\(j)]")
+            }
+        }
+    }
+}
+
+// MARK: - Strict decoding
+
+struct StrictRootProbe: Decodable {
+    var facts: CaseFacts
+    init(from decoder: Decoder) throws {
+        let o = try StrictObject(decoder, path: "", allowed: CaseFacts.keys)
+        guard let jurisdiction: Jurisdiction = try o.enumValue("jurisdiction") else {
+            throw CaseFactsError(path: "jurisdiction",
+                                 message: "required: one of \(Jurisdiction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let setting: Setting = try o.enumValue("setting") else {
+            throw CaseFactsError(path: "setting",
+                                 message: "required: one of \(Setting.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var assessedOn: CalendarDate?
+        if let text = try o.string("assessedOn") {
+            guard let date = CalendarDate(text) else {
+                throw CaseFactsError(path: "assessedOn", message: "expected a date written YYYY-MM-DD, or null for today")
+            }
+            assessedOn = date
+        }
+        let people = try o.array("people") { d, p in try Person(strict: d, path: p) }
+        let imagery = try o.array("imagery") { d, p in try Imagery(strict: d, path: p) }
+        let circumstances = try o.object("circumstances") { d, p in try Circumstances(strict: d, path: p) }
+            ?? Circumstances()
+        let devices = try o.array("devices") { d, p in try Device(strict: d, path: p) }
+        facts = CaseFacts(jurisdiction: jurisdiction, setting: setting, assessedOn: assessedOn, people: people,
+                          imagery: imagery, circumstances: circumstances, devices: devices)
+    }
+}
+
+extension CaseFacts {
+    static let keys = ["jurisdiction", "setting", "assessedOn", "people", "imagery", "circumstances", "devices"]
+}
+
+extension Person {
+    static let keys = ["ref", "age", "roles", "learningDisability", "inCare", "childProtectionPlan", "selfHarmRisk",
+                       "immediateDanger", "parentalInvolvementRisk", "previousIncidents"]
+
+    init(strict decoder: Decoder, path: String) throws {
+        let o = try StrictObject(decoder, path: path, allowed: Person.keys)
+        self.init(
+            ref: try o.requiredString("ref", example: "\"A\""),
+            age: try o.int("age", in: 0...120, expected: "a whole number 0–120 or null"),
+            roles: try o.enumArray("roles"),
+            learningDisability: try o.tri("learningDisability"),
+            inCare: try o.tri("inCare"),
+            childProtectionPlan: try o.tri("childProtectionPlan"),
+            selfHarmRisk: try o.tri("selfHarmRisk"),
+            immediateDanger: try o.tri("immediateDanger"),
+            parentalInvolvementRisk: try o.tri("parentalInvolvementRisk"),
+            previousIncidents: try o.int("previousIncidents", in: 0...1000, expected: "a whole number 0 or more, or null")
+        )
+    }
+}
+
+extension Imagery {
+    static let keys = ["ref", "kind", "depicts", "sexualActs", "violent", "unusualForDevelopmentalStage",
+                       "sharedWithoutPermission", "sharedBeyondControl", "uploadedToAdultSite", "platforms"]
+
+    init(strict decoder: Decoder, path: String) throws {
+        let o = try StrictObject(decoder, path: path, allowed: Imagery.keys)
+        guard let kind: ImageryKind = try o.enumValue("kind") else {
+            throw CaseFactsError(path: o.path("kind"),
+                                 message: "required: one of \(ImageryKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.init(
+            ref: try o.requiredString("ref", example: "\"I1\""),
+            kind: kind,
+            depicts: try o.stringArray("depicts"),
+            sexualActs: try o.tri("sexualActs"),
+            violent: try o.tri("violent"),
+            unusualForDevelopmentalStage: try o.tri("unusualForDevelopmentalStage"),
+            sharedWithoutPermission: try o.tri("sharedWithoutPermission"),
+            sharedBeyondControl: try o.tri("sharedBeyondControl"),
+            uploadedToAdultSite: try o.tri("uploadedToAdultSite"),
+            platforms: try o.enumArray("platforms")
+        )
+    }
+}
+
+extension Circumstances {
+    init(strict decoder: Decoder, path: String) throws {
+        let o = try StrictObject(decoder, path: path, allowed: Circumstances.factNames)
+        self.init()
+        for (i, name) in Circumstances.factNames.enumerated() {
+            self[fact: i] = try o.tri(name)
+        }
+    }
+}
+
+extension Device {
+    static let keys = ["ref", "owner", "seized", "containsImageryOf"]
+
+    init(strict decoder: Decoder, path: String) throws {
+        let o = try StrictObject(decoder, path: path, allowed: Device.keys)
+        self.init(
+            ref: try o.requiredString("ref", example: "\"D1\""),
+            owner: try o.string("owner"),
+            seized: try o.tri("seized"),
+            containsImageryOf: try o.stringArray("containsImageryOf")
+        )
+    }
+}
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// A JSON object read strictly: every key must be one of `allowed`, every value of the expected type.
+struct StrictObject {
+    let container: KeyedDecodingContainer<AnyKey>
+    let base: String
+
+    init(_ decoder: Decoder, path: String, allowed: [String]) throws {
+        guard let container = try? decoder.container(keyedBy: AnyKey.self) else {
+            throw CaseFactsError(path: path, message: "expected an object { … }")
+        }
+        self.container = container
+        self.base = path
+        for key in container.allKeys where !allowed.contains(key.stringValue) {
+            var message = "unknown key"
+            if let near = nearest(to: key.stringValue, in: allowed) { message += " (did you mean \"\(near)\"?)" }
+            message += "; allowed here: \(allowed.joined(separator: ", "))"
+            throw CaseFactsError(path: self.path(key.stringValue), message: message)
+        }
+    }
+
+    func path(_ key: String) -> String { base.isEmpty ? key : "\(base).\(key)" }
+
+    private func isAbsentOrNull(_ key: String) throws -> Bool {
+        let k = AnyKey(key)
+        return try !container.contains(k) || container.decodeNil(forKey: k)
+    }
+
+    func tri(_ key: String) throws -> Tri {
+        if try isAbsentOrNull(key) { return .unknown }
+        guard let value = try? container.decode(Bool.self, forKey: AnyKey(key)) else {
+            throw CaseFactsError(path: path(key), message: "expected true, false or null (not known yet)")
+        }
+        return value ? .true : .false
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>, expected: String) throws -> Int? {
+        if try isAbsentOrNull(key) { return nil }
+        guard let value = try? container.decode(Int.self, forKey: AnyKey(key)), range.contains(value) else {
+            throw CaseFactsError(path: path(key), message: "expected \(expected)")
+        }
+        return value
+    }
+
+    func string(_ key: String) throws -> String? {
+        if try isAbsentOrNull(key) { return nil }
+        guard let value = try? container.decode(String.self, forKey: AnyKey(key)) else {
+            throw CaseFactsError(path: path(key), message: "expected a string or null")
+        }
+        return value
+    }
+
+    func requiredString(_ key: String, example: String) throws -> String {
+        guard let value = try string(key), !value.isEmpty else {
+            throw CaseFactsError(path: path(key), message: "required: a short reference such as \(example)")
+        }
+        return value
+    }
+
+    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String) throws -> E? where E.RawValue == String {
+        guard let text = try string(key) else { return nil }
+        guard let value = E(rawValue: text) else {
+            throw CaseFactsError(path: path(key), message: Self.expectedOneOf(E.self, got: text))
+        }
+        return value
+    }
+
+    static func expectedOneOf<E: RawRepresentable & CaseIterable>(_: E.Type, got: String) -> String
+    where E.RawValue == String {
+        let allowed = E.allCases.map(\.rawValue)
+        var message = "\"\(got)\" is not allowed; expected one of \(allowed.joined(separator: ", "))"
+        if let near = nearest(to: got, in: allowed) { message += " (did you mean \"\(near)\"?)" }
+        return message
+    }
+
+    func stringArray(_ key: String) throws -> [String] {
+        if try isAbsentOrNull(key) { return [] }
+        guard let values = try? container.decode([String].self, forKey: AnyKey(key)) else {
+            throw CaseFactsError(path: path(key), message: "expected a list of references, e.g. [\"A\"]")
+        }
+        return values
+    }
+
+    func enumArray<E: RawRepresentable & CaseIterable & Equatable>(_ key: String) throws -> [E] where E.RawValue == String {
+        let texts: [String]
+        if try isAbsentOrNull(key) { return [] }
+        do { texts = try container.decode([String].self, forKey: AnyKey(key)) } catch {
+            throw CaseFactsError(path: path(key),
+                                 message: "expected a list drawn from \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var result: [E] = []
+        result.reserveCapacity(texts.count)
+        for (i, text) in texts.enumerated() {
+            guard let value = E(rawValue: text) else {
+                throw CaseFactsError(path: "\(path(key))[\(i)]", message: Self.expectedOneOf(E.self, got: text))
+            }
+            if !result.contains(value) { result.append(value) }
+        }
+        return result
+    }
+
+    func array<T>(_ key: String, element: (Decoder, String) throws -> T) throws -> [T] {
+        if try isAbsentOrNull(key) { return [] }
+        guard var list = try? container.nestedUnkeyedContainer(forKey: AnyKey(key)) else {
+            throw CaseFactsError(path: path(key), message: "expected a list [ … ]")
+        }
+        var result: [T] = []
+        if let count = list.count { result.reserveCapacity(count) }
+        var index = 0
+        while !list.isAtEnd {
+            result.append(try element(try list.superDecoder(), "\(path(key))[\(index)]"))
+            index += 1
+        }
+        return result
+    }
+
+    func object<T>(_ key: String, decode: (Decoder, String) throws -> T) throws -> T? {
+        if try isAbsentOrNull(key) { return nil }
+        return try decode(try container.superDecoder(forKey: AnyKey(key)), path(key))
+    }
+}
+
+/// The closest allowed word to a misspelt one, if it is close enough to be a likely typo.
+func nearest(to word: String, in candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, cb) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+    let lower = Array(word.lowercased())
+    let scored = candidates.map { ($0, distance(lower, Array($0.lowercased()))) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 4) else { return nil }
+    return best.0
+}

@@ -1,0 +1,465 @@
+/// One raw fact of a case that the engine can read, flip or leave unknown, e.g. `people[X].age`.
+///
+/// Variables are numbered by position, not registered: person `i`'s field `f` is
+/// `i * PersonField.count + f`, and so on for imagery, circumstances and devices, so a case needs no table of them.
+struct FactVariable: Hashable, Sendable {
+    var index: Int32
+}
+
+enum PersonField: Int, CaseIterable, Sendable {
+    case age, learningDisability, inCare, childProtectionPlan, selfHarmRisk, immediateDanger,
+         parentalInvolvementRisk, previousIncidents
+
+    var name: String {
+        switch self {
+        case .age: "age"
+        case .learningDisability: "learningDisability"
+        case .inCare: "inCare"
+        case .childProtectionPlan: "childProtectionPlan"
+        case .selfHarmRisk: "selfHarmRisk"
+        case .immediateDanger: "immediateDanger"
+        case .parentalInvolvementRisk: "parentalInvolvementRisk"
+        case .previousIncidents: "previousIncidents"
+        }
+    }
+
+    var isNumber: Bool { self == .age || self == .previousIncidents }
+
+    var keyPath: KeyPath<Person, Tri>? {
+        switch self {
+        case .learningDisability: \.learningDisability
+        case .inCare: \.inCare
+        case .childProtectionPlan: \.childProtectionPlan
+        case .selfHarmRisk: \.selfHarmRisk
+        case .immediateDanger: \.immediateDanger
+        case .parentalInvolvementRisk: \.parentalInvolvementRisk
+        case .age, .previousIncidents: nil
+        }
+    }
+}
+
+enum ImageryField: Int, CaseIterable, Sendable {
+    case sexualActs, violent, unusualForDevelopmentalStage, sharedWithoutPermission, sharedBeyondControl,
+         uploadedToAdultSite
+
+    var name: String {
+        switch self {
+        case .sexualActs: "sexualActs"
+        case .violent: "violent"
+        case .unusualForDevelopmentalStage: "unusualForDevelopmentalStage"
+        case .sharedWithoutPermission: "sharedWithoutPermission"
+        case .sharedBeyondControl: "sharedBeyondControl"
+        case .uploadedToAdultSite: "uploadedToAdultSite"
+        }
+    }
+
+    var keyPath: KeyPath<Imagery, Tri> {
+        switch self {
+        case .sexualActs: \.sexualActs
+        case .violent: \.violent
+        case .unusualForDevelopmentalStage: \.unusualForDevelopmentalStage
+        case .sharedWithoutPermission: \.sharedWithoutPermission
+        case .sharedBeyondControl: \.sharedBeyondControl
+        case .uploadedToAdultSite: \.uploadedToAdultSite
+        }
+    }
+}
+
+/// Where a variable lives in the case facts.
+enum FactLocation: Hashable, Sendable {
+    case person(Int, PersonField)
+    case imagery(Int, ImageryField)
+    case circumstance(Int)
+    case deviceSeized(Int)
+
+    /// The name of the question template that asks for this fact, e.g. `age` or `circumstances.grooming`.
+    var questionKey: String {
+        switch self {
+        case .person(_, let field): "people.\(field.name)"
+        case .imagery(_, let field): "imagery.\(field.name)"
+        case .circumstance(let i): "circumstances.\(Circumstances.factNames[i])"
+        case .deviceSeized: "devices.seized"
+        }
+    }
+
+    /// Every question template a pack must provide.
+    static let allQuestionKeys: [String] =
+        PersonField.allCases.map { "people.\($0.name)" } + ImageryField.allCases.map { "imagery.\($0.name)" }
+        + Circumstances.factNames.map { "circumstances.\($0)" } + ["devices.seized"]
+}
+
+/// The value a variable holds: a yes/no fact or a whole number, either possibly unknown.
+enum FactValue: Hashable, Sendable {
+    case bool(Tri)
+    case number(Int?)
+
+    var isUnknown: Bool {
+        switch self {
+        case .bool(let t): t == .unknown
+        case .number(let n): n == nil
+        }
+    }
+}
+
+/// The layout of one case's variables.
+struct VariableSpace: Sendable {
+    let people: Int
+    let imagery: Int
+    let devices: Int
+
+    init(_ facts: CaseFacts) {
+        people = facts.people.count
+        imagery = facts.imagery.count
+        devices = facts.devices.count
+    }
+
+    private var imageryBase: Int { people * PersonField.allCases.count }
+    private var circumstanceBase: Int { imageryBase + imagery * ImageryField.allCases.count }
+    private var deviceBase: Int { circumstanceBase + Circumstances.factNames.count }
+    var count: Int { deviceBase + devices }
+
+    func variable(_ location: FactLocation) -> FactVariable {
+        switch location {
+        case .person(let i, let f): FactVariable(index: Int32(i * PersonField.allCases.count + f.rawValue))
+        case .imagery(let i, let f): FactVariable(index: Int32(imageryBase + i * ImageryField.allCases.count + f.rawValue))
+        case .circumstance(let i): FactVariable(index: Int32(circumstanceBase + i))
+        case .deviceSeized(let i): FactVariable(index: Int32(deviceBase + i))
+        }
+    }
+
+    func location(_ variable: FactVariable) -> FactLocation {
+        let v = Int(variable.index)
+        if v < imageryBase {
+            return .person(v / PersonField.allCases.count, PersonField(rawValue: v % PersonField.allCases.count)!)
+        }
+        if v < circumstanceBase {
+            let w = v - imageryBase
+            return .imagery(w / ImageryField.allCases.count, ImageryField(rawValue: w % ImageryField.allCases.count)!)
+        }
+        if v < deviceBase { return .circumstance(v - circumstanceBase) }
+        return .deviceSeized(v - deviceBase)
+    }
+
+    /// Every variable of the case, in contract order.
+    var allVariables: [FactVariable] { (0..<count).map { FactVariable(index: Int32($0)) } }
+}
+
+extension CaseFacts {
+    func value(at location: FactLocation) -> FactValue {
+        switch location {
+        case .person(let i, .age): .number(people[i].age)
+        case .person(let i, .previousIncidents): .number(people[i].previousIncidents)
+        case .person(let i, let field): .bool(people[i][keyPath: field.keyPath!])
+        case .imagery(let i, let field): .bool(imagery[i][keyPath: field.keyPath])
+        case .circumstance(let i): .bool(circumstances[fact: i])
+        case .deviceSeized(let i): .bool(devices[i].seized)
+        }
+    }
+
+    mutating func set(_ value: FactValue, at location: FactLocation) {
+        switch (location, value) {
+        case (.person(let i, .age), .number(let n)): people[i].age = n
+        case (.person(let i, .previousIncidents), .number(let n)): people[i].previousIncidents = n
+        case (.person(let i, let field), .bool(let t)):
+            switch field {
+            case .learningDisability: people[i].learningDisability = t
+            case .inCare: people[i].inCare = t
+            case .childProtectionPlan: people[i].childProtectionPlan = t
+            case .selfHarmRisk: people[i].selfHarmRisk = t
+            case .immediateDanger: people[i].immediateDanger = t
+            case .parentalInvolvementRisk: people[i].parentalInvolvementRisk = t
+            case .age, .previousIncidents: break
+            }
+        case (.imagery(let i, let field), .bool(let t)):
+            switch field {
+            case .sexualActs: imagery[i].sexualActs = t
+            case .violent: imagery[i].violent = t
+            case .unusualForDevelopmentalStage: imagery[i].unusualForDevelopmentalStage = t
+            case .sharedWithoutPermission: imagery[i].sharedWithoutPermission = t
+            case .sharedBeyondControl: imagery[i].sharedBeyondControl = t
+            case .uploadedToAdultSite: imagery[i].uploadedToAdultSite = t
+            }
+        case (.circumstance(let i), .bool(let t)): circumstances[fact: i] = t
+        case (.deviceSeized(let i), .bool(let t)): devices[i].seized = t
+        default: break
+        }
+    }
+
+    /// The contract's path for a fact, naming people, imagery and devices by their references.
+    func path(of location: FactLocation) -> String {
+        switch location {
+        case .person(let i, let f): "people[\(people[i].ref)].\(f.name)"
+        case .imagery(let i, let f): "imagery[\(imagery[i].ref)].\(f.name)"
+        case .circumstance(let i): "circumstances.\(Circumstances.factNames[i])"
+        case .deviceSeized(let i): "devices[\(devices[i].ref)].seized"
+        }
+    }
+
+    /// The reference a question about this fact is about, if any (`X` in "How old is X?").
+    func subject(of location: FactLocation) -> String? {
+        switch location {
+        case .person(let i, _): people[i].ref
+        case .imagery(let i, _): imagery[i].ref
+        case .circumstance: nil
+        case .deviceSeized(let i): devices[i].ref
+        }
+    }
+}
+
+/// A structural fact that is always known (a list, a role, the setting), kept so that "because" can name it.
+enum ConstantLabel: Hashable, Sendable {
+    case none
+    case setting, jurisdiction
+    case platforms(imagery: Int)
+    case kind(imagery: Int)
+    case devicesHoldImagery(device: Int)
+    case roles(person: Int)
+}
+
+/// A node of a case's formula graph. Negation is pushed to the leaves when a formula is built.
+enum FormulaNode: Sendable {
+    case constant(Tri, ConstantLabel)
+    case fact(FactVariable, negated: Bool)
+    /// `value >= threshold` for a number fact (an age, a count); negated: `value < threshold`.
+    case atLeast(FactVariable, Int, negated: Bool)
+    case any(Range<Int>)
+    case all(Range<Int>)
+    /// True when the child is known true, false otherwise: "known" semantics for flags such as `emergency`.
+    case knownTrue(Int, negated: Bool)
+}
+
+/// The formulas of one case: named facts and the guidance's conditions, as nodes over the case's variables.
+struct FormulaGraph: Sendable {
+    private(set) var nodes: [FormulaNode] = []
+    private(set) var children: [Int] = []
+    private var negations: [Int: Int] = [:]
+
+    init() {
+        nodes.reserveCapacity(256)
+        children.reserveCapacity(512)
+        _ = constant(.false)   // node 0
+        _ = constant(.true)    // node 1
+    }
+
+    static let falseNode = 0
+    static let trueNode = 1
+
+    mutating func add(_ node: FormulaNode) -> Int {
+        nodes.append(node)
+        return nodes.count - 1
+    }
+
+    mutating func constant(_ value: Tri, _ label: ConstantLabel = .none) -> Int {
+        if label == .none && nodes.count >= 2 {
+            if value == .false { return Self.falseNode }
+            if value == .true { return Self.trueNode }
+        }
+        return add(.constant(value, label))
+    }
+
+    mutating func fact(_ variable: FactVariable, negated: Bool = false) -> Int {
+        add(.fact(variable, negated: negated))
+    }
+
+    mutating func atLeast(_ variable: FactVariable, _ threshold: Int, negated: Bool = false) -> Int {
+        add(.atLeast(variable, threshold, negated: negated))
+    }
+
+    mutating func knownTrue(_ child: Int) -> Int { add(.knownTrue(child, negated: false)) }
+
+    mutating func any(_ items: [Int]) -> Int { junction(items, isAny: true) }
+    mutating func all(_ items: [Int]) -> Int { junction(items, isAny: false) }
+
+    private mutating func junction(_ items: [Int], isAny: Bool) -> Int {
+        // Unlabelled constants fold away; labelled ones stay so that "because" can name them.
+        let absorbing = isAny ? Self.trueNode : Self.falseNode
+        let neutral = isAny ? Self.falseNode : Self.trueNode
+        var kept: [Int] = []
+        kept.reserveCapacity(items.count)
+        for item in items {
+            if item == absorbing { return absorbing }
+            if item == neutral { continue }
+            kept.append(item)
+        }
+        if kept.isEmpty { return neutral }
+        if kept.count == 1 { return kept[0] }
+        let start = children.count
+        children.append(contentsOf: kept)
+        return add(isAny ? .any(start..<children.count) : .all(start..<children.count))
+    }
+
+    /// The negation of a node, built by De Morgan's laws down to the leaves.
+    mutating func not(_ node: Int) -> Int {
+        if node == Self.trueNode { return Self.falseNode }
+        if node == Self.falseNode { return Self.trueNode }
+        if let known = negations[node] { return known }
+        let result: Int
+        switch nodes[node] {
+        case .constant(let value, let label): result = add(.constant(!value, label))
+        case .fact(let v, let negated): result = add(.fact(v, negated: !negated))
+        case .atLeast(let v, let t, let negated): result = add(.atLeast(v, t, negated: !negated))
+        case .knownTrue(let c, let negated): result = add(.knownTrue(c, negated: !negated))
+        case .any(let range):
+            let negatedChildren = children[range].map { $0 }
+            result = all(negatedChildren.map { self.not($0) })
+        case .all(let range):
+            let negatedChildren = children[range].map { $0 }
+            result = any(negatedChildren.map { self.not($0) })
+        }
+        negations[node] = result
+        negations[result] = node
+        return result
+    }
+
+    func childList(_ range: Range<Int>) -> ArraySlice<Int> { children[range] }
+
+    /// The number facts a node reads, with the thresholds it compares them to.
+    func numberThresholds(of root: Int) -> [FactVariable: Set<Int>] {
+        var result: [FactVariable: Set<Int>] = [:]
+        var seen = Set<Int>()
+        var stack = [root]
+        while let n = stack.popLast() {
+            guard seen.insert(n).inserted else { continue }
+            switch nodes[n] {
+            case .atLeast(let v, let t, _): result[v, default: []].insert(t)
+            case .any(let r), .all(let r): stack.append(contentsOf: children[r])
+            case .knownTrue(let c, _): stack.append(c)
+            case .constant, .fact: break
+            }
+        }
+        return result
+    }
+
+    /// Every variable a node reads.
+    func variables(of root: Int) -> Set<FactVariable> {
+        var result = Set<FactVariable>()
+        var seen = Set<Int>()
+        var stack = [root]
+        while let n = stack.popLast() {
+            guard seen.insert(n).inserted else { continue }
+            switch nodes[n] {
+            case .fact(let v, _), .atLeast(let v, _, _): result.insert(v)
+            case .any(let r), .all(let r): stack.append(contentsOf: children[r])
+            case .knownTrue(let c, _): stack.append(c)
+            case .constant: break
+            }
+        }
+        return result
+    }
+}
+
+/// Values that replace a case's own for one evaluation: a flipped fact, an age tried at a threshold.
+struct Overrides: Sendable {
+    var first: (FactVariable, FactValue)?
+    var second: (FactVariable, FactValue)?
+
+    static let none = Overrides()
+
+    func with(_ variable: FactVariable, _ value: FactValue) -> Overrides {
+        var copy = self
+        if copy.first == nil { copy.first = (variable, value) } else { copy.second = (variable, value) }
+        return copy
+    }
+
+    @inline(__always)
+    func lookup(_ variable: FactVariable) -> FactValue? {
+        if let (v, value) = first, v == variable { return value }
+        if let (v, value) = second, v == variable { return value }
+        return nil
+    }
+}
+
+/// Reads a case's facts through overrides and evaluates formula nodes with Kleene's logic.
+struct FormulaEvaluator {
+    let graph: FormulaGraph
+    let facts: CaseFacts
+    let space: VariableSpace
+
+    @inline(__always)
+    func value(_ variable: FactVariable, _ overrides: Overrides) -> FactValue {
+        if let o = overrides.lookup(variable) { return o }
+        return facts.value(at: space.location(variable))
+    }
+
+    func evaluate(_ node: Int, _ overrides: Overrides = .none) -> Tri {
+        switch graph.nodes[node] {
+        case .constant(let value, _):
+            return value
+        case .fact(let v, let negated):
+            guard case .bool(let t) = value(v, overrides) else { return .unknown }
+            return negated ? !t : t
+        case .atLeast(let v, let threshold, let negated):
+            guard case .number(let n) = value(v, overrides), let n else { return .unknown }
+            return Tri((n >= threshold) != negated)
+        case .knownTrue(let child, let negated):
+            return Tri((evaluate(child, overrides) == .true) != negated)
+        case .any(let range):
+            var sawUnknown = false
+            for c in graph.childList(range) {
+                switch evaluate(c, overrides) {
+                case .true: return .true
+                case .unknown: sawUnknown = true
+                case .false: break
+                }
+            }
+            return sawUnknown ? .unknown : .false
+        case .all(let range):
+            var sawUnknown = false
+            for c in graph.childList(range) {
+                switch evaluate(c, overrides) {
+                case .false: return .false
+                case .unknown: sawUnknown = true
+                case .true: break
+                }
+            }
+            return sawUnknown ? .unknown : .true
+        }
+    }
+
+    /// The facts behind a node's value: for a true "any", the true parts; for a false "all", the false parts.
+    func explain(_ node: Int, _ overrides: Overrides = .none, into reasons: inout [String]) {
+        let result = evaluate(node, overrides)
+        switch graph.nodes[node] {
+        case .constant(_, let label):
+            if let text = describe(label) { append(text, to: &reasons) }
+        case .fact(let v, _), .atLeast(let v, _, _):
+            append(describe(v, overrides), to: &reasons)
+        case .knownTrue(let child, _):
+            explain(child, overrides, into: &reasons)
+        case .any(let range), .all(let range):
+            for c in graph.childList(range) where evaluate(c, overrides) == result {
+                explain(c, overrides, into: &reasons)
+            }
+        }
+    }
+
+    private func append(_ text: String, to reasons: inout [String]) {
+        if !reasons.contains(text) { reasons.append(text) }
+    }
+
+    func describe(_ variable: FactVariable, _ overrides: Overrides = .none) -> String {
+        let location = space.location(variable)
+        let path = facts.path(of: location)
+        switch value(variable, overrides) {
+        case .bool(let t): return "\(path) = \(t.bool.map(String.init) ?? "not known")"
+        case .number(let n): return "\(path) = \(n.map(String.init) ?? "not known")"
+        }
+    }
+
+    private func describe(_ label: ConstantLabel) -> String? {
+        switch label {
+        case .none: return nil
+        case .setting: return "setting = \(facts.setting.rawValue)"
+        case .jurisdiction: return "jurisdiction = \(facts.jurisdiction.rawValue)"
+        case .platforms(let i):
+            let list = facts.imagery[i].platforms.map(\.rawValue).joined(separator: ", ")
+            return "imagery[\(facts.imagery[i].ref)].platforms = \(list.isEmpty ? "none" : list)"
+        case .kind(let i): return "imagery[\(facts.imagery[i].ref)].kind = \(facts.imagery[i].kind.rawValue)"
+        case .devicesHoldImagery(let d):
+            let list = facts.devices[d].containsImageryOf.joined(separator: ", ")
+            return "devices[\(facts.devices[d].ref)].containsImageryOf = \(list.isEmpty ? "none" : list)"
+        case .roles(let p):
+            return "people[\(facts.people[p].ref)].roles = \(facts.people[p].roles.map(\.rawValue).joined(separator: ", "))"
+        }
+    }
+}

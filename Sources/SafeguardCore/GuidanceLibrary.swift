@@ -1,0 +1,222 @@
+import Foundation
+import Yams
+
+/// Every guidance edition Safeguard knows, loaded from its bundled packs, and the way to assess a case by them.
+///
+/// ```swift
+/// let library = GuidanceLibrary.bundled
+/// let facts = try CaseFacts.decode(json: data)
+/// let assessment = library.assess(facts, today: CalendarDate("2026-11-23")!)
+/// ```
+public struct GuidanceLibrary: Sendable {
+    public let packs: [GuidancePack]
+    public let law: LawPack
+
+    /// The packs shipped with Safeguard. They are checked by the test suite, so failing to load them is a build fault.
+    public static let bundled: GuidanceLibrary = {
+        do { return try loadBundled() } catch { fatalError("The bundled guidance packs do not load: \(error)") }
+    }()
+
+    public init(packs: [GuidancePack], law: LawPack) {
+        self.packs = packs.sorted { ($0.setting.rawValue, $0.appliesFrom) < ($1.setting.rawValue, $1.appliesFrom) }
+        self.law = law
+    }
+
+    /// The folder of bundled packs.
+    public static var bundledDirectory: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("guidance", isDirectory: true)
+    }
+
+    public static func loadBundled() throws -> GuidanceLibrary { try load(directory: bundledDirectory) }
+
+    /// Loads every `*.yaml` in a folder: guidance packs, and exactly one law pack (`law.yaml`).
+    public static func load(directory: URL) throws -> GuidanceLibrary {
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "yaml" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        var packs: [GuidancePack] = []
+        var law: LawPack?
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            do {
+                if file.lastPathComponent == "law.yaml" {
+                    law = try YAMLDecoder().decode(LawPack.self, from: text)
+                } else {
+                    packs.append(try YAMLDecoder().decode(GuidancePack.self, from: text))
+                }
+            } catch {
+                throw PackError(path: file.lastPathComponent + ": " + PackError.from(error).path,
+                                message: PackError.from(error).message)
+            }
+        }
+        guard let law else { throw PackError(path: directory.path, message: "no law.yaml in the guidance folder") }
+        return GuidanceLibrary(packs: packs, law: law)
+    }
+
+    /// Decodes one pack from YAML text, naming the location of the first structural problem.
+    public static func decodePack(yaml: String) throws(PackError) -> GuidancePack {
+        do { return try YAMLDecoder().decode(GuidancePack.self, from: yaml) } catch { throw PackError.from(error) }
+    }
+
+    public static func decodeLaw(yaml: String) throws(PackError) -> LawPack {
+        do { return try YAMLDecoder().decode(LawPack.self, from: yaml) } catch { throw PackError.from(error) }
+    }
+
+    public static func decodeOverlay(yaml: String) throws(PackError) -> LocalOverlay {
+        do { return try YAMLDecoder().decode(LocalOverlay.self, from: yaml) } catch { throw PackError.from(error) }
+    }
+
+    /// The edition in force for a setting on a date. Before the earliest edition, the earliest is used, with a note.
+    public func edition(for setting: Setting, on date: CalendarDate) -> (pack: GuidancePack, note: String?) {
+        let candidates = packs.filter { $0.setting == setting }
+        if let pack = candidates.last(where: { $0.applies(on: date) }) { return (pack, nil) }
+        let earliest = candidates.first!
+        if date < earliest.appliesFrom {
+            return (earliest, "No \(setting.rawValue) guidance edition we hold was in force on \(date); "
+                + "assessed under the earliest we hold, \(earliest.title) (\(earliest.edition)), in force from \(earliest.appliesFrom).")
+        }
+        let latest = candidates.last!
+        return (latest, "No \(setting.rawValue) guidance edition we hold covers \(date); assessed under \(latest.title) (\(latest.edition)).")
+    }
+
+    public func pack(id: String, edition: String? = nil) -> GuidancePack? {
+        packs.last { $0.id == id && (edition == nil || $0.edition == edition) }
+    }
+
+    // MARK: Validation
+
+    /// Every problem in the library's packs, each with its location; empty when all is well.
+    public func problems() -> [PackError] {
+        var problems: [PackError] = []
+        for pack in packs { problems += pack.problems().map { PackError(path: "\(pack.id) \(pack.edition): \($0.path)", message: $0.message) } }
+        problems += law.problems().map { PackError(path: "law: \($0.path)", message: $0.message) }
+        for setting in Setting.allCases {
+            let editions = packs.filter { $0.setting == setting }
+            if editions.isEmpty { problems.append(PackError(path: setting.rawValue, message: "no guidance edition for this setting")) }
+            for (a, b) in zip(editions, editions.dropFirst()) {
+                if let until = a.appliesUntil, until >= b.appliesFrom {
+                    problems.append(PackError(path: "\(b.id) \(b.edition).appliesFrom",
+                                              message: "overlaps \(a.id) \(a.edition), which applies until \(until)"))
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Problems with an overlay against the packs it applies to.
+    public func problems(in overlay: LocalOverlay) -> [PackError] {
+        var problems: [PackError] = []
+        let knownPacks = Set(packs.map(\.id))
+        for (i, id) in overlay.appliesTo.enumerated() where !knownPacks.contains(id) {
+            problems.append(PackError(path: "appliesTo[\(i)]", message: "\"\(id)\" is not a guidance pack; known: \(knownPacks.sorted().joined(separator: ", "))"))
+        }
+        let ids = Set(packs.filter { overlay.applies(to: $0) }.flatMap { $0.recommendations.map(\.id) })
+        for key in overlay.recommendationText.keys.sorted() where !ids.contains(key) {
+            var message = "\"\(key)\" is not a recommendation of the packs this overlay applies to"
+            if let near = nearest(to: key, in: Array(ids)) { message += " (did you mean \"\(near)\"?)" }
+            problems.append(PackError(path: "recommendationText.\(key)", message: message))
+        }
+        for (key, text) in overlay.recommendationText where text.trimmingCharacters(in: .whitespaces).isEmpty {
+            problems.append(PackError(path: "recommendationText.\(key)", message: "replacement wording is empty"))
+        }
+        for (i, contact) in overlay.contacts.enumerated() {
+            if contact.phone == nil && contact.email == nil && contact.web == nil && contact.text == nil {
+                problems.append(PackError(path: "contacts[\(i)]", message: "a contact needs a phone, email, web or text detail"))
+            }
+        }
+        return problems
+    }
+}
+
+extension GuidancePack {
+    /// Every problem in this pack: citations that do not resolve, missing decisions or questions, bad values.
+    public func problems() -> [PackError] {
+        var problems: [PackError] = []
+        func problem(_ path: String, _ message: String) { problems.append(PackError(path: path, message: message)) }
+        let sectionIDs = Set(sections.map(\.id))
+        var seenSections = Set<String>()
+        for (i, section) in sections.enumerated() where !seenSections.insert(section.id).inserted {
+            problem("sections[\(i)].id", "\"\(section.id)\" appears twice")
+        }
+        func checkCitations(_ citations: [String], at path: String, required: Bool = true) {
+            if required && citations.isEmpty { problem(path, "needs at least one citation") }
+            for (i, c) in citations.enumerated() where !sectionIDs.contains(c) {
+                var message = "\"\(c)\" is not a section of this edition"
+                if let near = nearest(to: c, in: Array(sectionIDs)) { message += " (did you mean \"\(near)\"?)" }
+                problem("\(path)[\(i)]", message)
+            }
+        }
+        if let until = appliesUntil, until < appliesFrom { problem("appliesUntil", "is before appliesFrom") }
+        for key in DecisionKey.allCases where decisions[key.rawValue] == nil {
+            problem("decisions", "no rules for \(key.rawValue); every decision must be produced")
+        }
+        for (name, rules) in decisions.sorted(by: { $0.key < $1.key }) {
+            let path = "decisions.\(name)"
+            guard let key = DecisionKey(rawValue: name) else {
+                problem(path, "not a decision of the contract; expected one of \(DecisionKey.allCases.map(\.rawValue).joined(separator: ", "))")
+                continue
+            }
+            checkCitations(rules.citations, at: "\(path).citations")
+            if rules.rules.isEmpty { problem("\(path).rules", "needs at least one rule") }
+            if let last = rules.rules.last, last.when != nil {
+                problem("\(path).rules[\(rules.rules.count - 1)]", "the last rule must have no `when`, so that every case gets a value")
+            }
+            for (i, rule) in rules.rules.enumerated() {
+                if !key.allowedValues.contains(rule.value) {
+                    problem("\(path).rules[\(i)].value", "\"\(rule.value)\" is not allowed; expected one of \(key.allowedValues.joined(separator: ", "))")
+                }
+                if rule.value == key.undeterminedValue {
+                    problem("\(path).rules[\(i)].value", "`undetermined` comes from unknown facts, never from a rule")
+                }
+                if let when = rule.when, !when.decisionKeys.isEmpty {
+                    problem("\(path).rules[\(i)].when", "a decision's rules may read facts only, not other decisions")
+                }
+                checkCitations(rule.citations, at: "\(path).rules[\(i)].citations", required: false)
+            }
+        }
+        var seenRecommendations = Set<String>()
+        for (i, rule) in recommendations.enumerated() {
+            let path = "recommendations[\(i)]"
+            if rule.id.isEmpty { problem("\(path).id", "is empty") }
+            if !seenRecommendations.insert(rule.id).inserted { problem("\(path).id", "\"\(rule.id)\" appears twice") }
+            if rule.text.trimmingCharacters(in: .whitespaces).isEmpty { problem("\(path).text", "is empty") }
+            checkCitations(rule.citations, at: "\(path).citations")
+        }
+        for key in FactLocation.allQuestionKeys where questions[key] == nil {
+            problem("questions", "no question for \(key)")
+        }
+        for key in questions.keys.sorted() where !FactLocation.allQuestionKeys.contains(key) {
+            problem("questions.\(key)", "not a fact; expected one of \(FactLocation.allQuestionKeys.joined(separator: ", "))")
+        }
+        for (i, resource) in resources.enumerated() {
+            checkCitations(resource.citations, at: "resources[\(i)].citations")
+        }
+        return problems
+    }
+}
+
+extension LawPack {
+    public func problems() -> [PackError] {
+        var problems: [PackError] = []
+        let sectionIDs = Set(sections.map(\.id))
+        for j in Jurisdiction.allCases where jurisdictions[j.rawValue] == nil {
+            problems.append(PackError(path: "jurisdictions", message: "nothing for \(j.rawValue)"))
+        }
+        for (name, law) in jurisdictions.sorted(by: { $0.key < $1.key }) {
+            if Jurisdiction(rawValue: name) == nil {
+                problems.append(PackError(path: "jurisdictions.\(name)", message: "not a jurisdiction"))
+            }
+            var all = law.citations.enumerated().map { ("jurisdictions.\(name).citations[\($0)]", $1) }
+            for (i, offence) in law.offences.enumerated() {
+                if offence.citations.isEmpty {
+                    problems.append(PackError(path: "jurisdictions.\(name).offences[\(i)].citations", message: "needs at least one citation"))
+                }
+                all += offence.citations.enumerated().map { ("jurisdictions.\(name).offences[\(i)].citations[\($0)]", $1) }
+            }
+            for (path, c) in all where !sectionIDs.contains(c) {
+                problems.append(PackError(path: path, message: "\"\(c)\" is not a section of \(title)"))
+            }
+        }
+        return problems
+    }
+}

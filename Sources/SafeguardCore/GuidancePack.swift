@@ -1,0 +1,323 @@
+import Foundation
+import Yams
+
+/// One edition of one guidance document for one setting, as data: its paragraphs, decisions and recommendations.
+///
+/// Packs ship as YAML resources (`Resources/guidance/*.yaml`). A change to the guidance is a change to a pack and
+/// its tests, not to the engine. `safeguard guidance check FILE` validates a pack.
+///
+/// ```yaml
+/// id: college-of-policing
+/// edition: "2016 (v1.0)"
+/// setting: police
+/// appliesFrom: 2016-11-01
+/// sections:
+///   - { id: "9", heading: Initial police action, summary: Record every report as a crime. }
+/// decisions:
+///   route:
+///     citations: ["13"]
+///     rules:
+///       - { when: aggravatingFeatures, value: fullInvestigation }
+///       - { value: proportionate }
+/// ```
+public struct GuidancePack: Sendable, Hashable, Decodable {
+    public var id: String
+    public var edition: String
+    public var title: String
+    public var publisher: String
+    public var published: String
+    public var setting: Setting
+    public var appliesFrom: CalendarDate
+    public var appliesUntil: CalendarDate?
+    /// Why the dates are what they are, where the document does not say.
+    public var dateNote: String?
+    public var summary: String
+    /// The edition's own position on questions where editions differ (e.g. `dbs`, `consent`).
+    public var positions: [String: String]
+    public var sections: [Section]
+    public var decisions: [String: DecisionRules]
+    public var recommendations: [RecommendationRule]
+    /// Plain-words question for each fact, by key (`people.age`, `circumstances.grooming`); `{ref}` is the subject.
+    public var questions: [String: String]
+    public var resources: [ResourceEntry]
+
+    static let keys = ["id", "edition", "title", "publisher", "published", "setting", "appliesFrom", "appliesUntil",
+                       "dateNote", "summary", "positions", "sections", "decisions", "recommendations", "questions",
+                       "resources"]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: Self.keys)
+        id = try c.required("id")
+        edition = try c.required("edition")
+        title = try c.required("title")
+        publisher = try c.required("publisher")
+        published = try c.required("published")
+        setting = try c.required("setting")
+        appliesFrom = try c.required("appliesFrom")
+        appliesUntil = try c.optional("appliesUntil")
+        dateNote = try c.optional("dateNote")
+        summary = try c.required("summary")
+        positions = try c.optional("positions") ?? [:]
+        sections = try c.required("sections")
+        decisions = try c.required("decisions")
+        recommendations = try c.required("recommendations")
+        questions = try c.required("questions")
+        resources = try c.optional("resources") ?? []
+    }
+
+    public var reference: GuidanceReference {
+        GuidanceReference(id: id, edition: edition, title: title, publisher: publisher)
+    }
+
+    public func applies(on date: CalendarDate) -> Bool {
+        appliesFrom <= date && appliesUntil.map { date <= $0 } ?? true
+    }
+}
+
+/// A paragraph, Action or section of a guidance document, summarised in our own words.
+public struct Section: Sendable, Hashable, Decodable {
+    public var id: String
+    public var heading: String
+    public var summary: String
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["id", "heading", "summary"])
+        id = try c.required("id")
+        heading = try c.required("heading")
+        summary = try c.required("summary")
+    }
+}
+
+/// How a pack settles one decision: the first rule whose condition holds gives the value.
+///
+/// A rule whose condition is not yet known makes the decision `undetermined`; a rule with no condition always holds.
+public struct DecisionRules: Sendable, Hashable, Decodable {
+    public var citations: [String]
+    public var rules: [DecisionRule]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["citations", "rules"])
+        citations = try c.required("citations")
+        rules = try c.required("rules")
+    }
+}
+
+public struct DecisionRule: Sendable, Hashable, Decodable {
+    public var when: Condition?
+    public var value: String
+    /// Paragraphs for this value in particular, in addition to the decision's own.
+    public var citations: [String]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["when", "value", "citations"])
+        when = try c.optional("when")
+        value = try c.required("value")
+        citations = try c.optional("citations") ?? []
+    }
+}
+
+/// A recommendation the pack makes when its condition holds.
+public struct RecommendationRule: Sendable, Hashable, Decodable {
+    public var id: String
+    public var severity: Severity
+    public var when: Condition
+    public var text: String
+    public var citations: [String]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["id", "severity", "when", "text", "citations"])
+        id = try c.required("id")
+        severity = try c.required("severity")
+        when = try c.required("when")
+        text = try c.required("text")
+        citations = try c.required("citations")
+    }
+}
+
+/// A helpline or service, with its details as the guidance gives them.
+public struct ResourceEntry: Sendable, Hashable, Decodable {
+    public var id: String
+    public var name: String
+    public var forWhom: String
+    public var description: String
+    public var phone: String?
+    public var email: String?
+    public var web: String?
+    public var text: String?
+    public var citations: [String]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["id", "name", "forWhom", "description", "phone", "email", "web",
+                                                  "text", "citations"])
+        id = try c.required("id")
+        name = try c.required("name")
+        forWhom = try c.required("forWhom")
+        description = try c.required("description")
+        phone = try c.optional("phone")
+        email = try c.optional("email")
+        web = try c.optional("web")
+        text = try c.optional("text")
+        citations = try c.optional("citations") ?? []
+    }
+}
+
+/// A condition over named facts and earlier decisions, as written in a pack.
+///
+/// ```yaml
+/// when: always
+/// when: aggravatingFeatures
+/// when: { any: [coercion, blackmail] }
+/// when: { all: [{ decision: outcome21, is: eligible }, { not: anyDeviceSeized }] }
+/// ```
+public indirect enum Condition: Sendable, Hashable, Decodable {
+    case always
+    case fact(NamedFact)
+    case any([Condition])
+    case all([Condition])
+    case not(Condition)
+    case decision(DecisionKey, [String])
+
+    public init(from decoder: Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            if text == "always" { self = .always; return }
+            guard let fact = NamedFact(rawValue: text) else {
+                var message = "\"\(text)\" is not a named fact"
+                if let near = nearest(to: text, in: NamedFact.allCases.map(\.rawValue)) {
+                    message += " (did you mean \"\(near)\"?)"
+                }
+                throw PackError(path: decoder.codingPath, message: message + "; see `safeguard guidance facts`")
+            }
+            self = .fact(fact)
+            return
+        }
+        let c = try PackObject(decoder, allowed: ["any", "all", "not", "decision", "is"])
+        if let items: [Condition] = try c.optional("any") { self = .any(items); return }
+        if let items: [Condition] = try c.optional("all") { self = .all(items); return }
+        if let inner: Condition = try c.optional("not") { self = .not(inner); return }
+        if let keyText: String = try c.optional("decision") {
+            guard let key = DecisionKey(rawValue: keyText) else {
+                throw PackError(path: decoder.codingPath + [AnyKey("decision")],
+                                message: "\"\(keyText)\" is not a decision; expected one of \(DecisionKey.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let values: [String]
+            if let one: String = try? c.optional("is") { values = [one] } else { values = try c.required("is") }
+            for value in values where !key.allowedValues.contains(value) {
+                throw PackError(path: decoder.codingPath + [AnyKey("is")],
+                                message: "\"\(value)\" is not a value of \(key.rawValue); expected one of \(key.allowedValues.joined(separator: ", "))")
+            }
+            self = .decision(key, values)
+            return
+        }
+        throw PackError(path: decoder.codingPath,
+                        message: "expected `always`, a named fact, or one of any:, all:, not:, decision: with is:")
+    }
+
+    /// The named facts the condition reads.
+    var namedFacts: [NamedFact] {
+        switch self {
+        case .always, .decision: []
+        case .fact(let f): [f]
+        case .any(let items), .all(let items): items.flatMap(\.namedFacts)
+        case .not(let inner): inner.namedFacts
+        }
+    }
+
+    /// The decisions the condition reads.
+    var decisionKeys: [DecisionKey] {
+        switch self {
+        case .always, .fact: []
+        case .decision(let k, _): [k]
+        case .any(let items), .all(let items): items.flatMap(\.decisionKeys)
+        case .not(let inner): inner.decisionKeys
+        }
+    }
+
+    /// The condition as a reader would say it.
+    public var description: String {
+        switch self {
+        case .always: "always"
+        case .fact(let f): f.rawValue
+        case .any(let items): "any of (" + items.map(\.description).joined(separator: ", ") + ")"
+        case .all(let items): "all of (" + items.map(\.description).joined(separator: ", ") + ")"
+        case .not(let inner): "not " + inner.description
+        case .decision(let k, let values): "\(k.rawValue) is \(values.joined(separator: " or "))"
+        }
+    }
+}
+
+/// A problem in a pack or overlay, at a path such as `recommendations[3].citations[0]`.
+public struct PackError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    init(path: [CodingKey], message: String) {
+        self.init(path: PackError.render(path), message: message)
+    }
+
+    static func render(_ path: [CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let i = key.intValue { text += "[\(i)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+        }
+        return text
+    }
+
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+
+    /// Turns a decoding failure into a problem with its location.
+    static func from(_ error: Error) -> PackError {
+        if let error = error as? PackError { return error }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return PackError(path: context.codingPath + [key], message: "required key is missing")
+        case DecodingError.typeMismatch(let type, let context):
+            return PackError(path: context.codingPath, message: "expected \(readable(type))")
+        case DecodingError.valueNotFound(let type, let context):
+            return PackError(path: context.codingPath, message: "expected \(readable(type)), found nothing")
+        case DecodingError.dataCorrupted(let context):
+            return PackError(path: context.codingPath, message: context.debugDescription)
+        case let error as YamlError:
+            return PackError(path: "", message: "not valid YAML: \(error)")
+        default:
+            return PackError(path: "", message: "\(error)")
+        }
+    }
+
+    private static func readable(_ type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.hasPrefix("Array") { return "a list" }
+        if name.hasPrefix("Dictionary") { return "a mapping of keys to values" }
+        if name == "String" { return "text" }
+        return name
+    }
+}
+
+/// A YAML mapping read strictly: unknown keys are errors, so a typo is never silently ignored.
+struct PackObject {
+    let container: KeyedDecodingContainer<AnyKey>
+
+    init(_ decoder: Decoder, allowed: [String]) throws {
+        guard let container = try? decoder.container(keyedBy: AnyKey.self) else {
+            throw PackError(path: decoder.codingPath, message: "expected a mapping with keys \(allowed.joined(separator: ", "))")
+        }
+        self.container = container
+        for key in container.allKeys where !allowed.contains(key.stringValue) {
+            var message = "unknown key"
+            if let near = nearest(to: key.stringValue, in: allowed) { message += " (did you mean \"\(near)\"?)" }
+            throw PackError(path: decoder.codingPath + [key], message: message + "; allowed here: \(allowed.joined(separator: ", "))")
+        }
+    }
+
+    func required<T: Decodable>(_ key: String) throws -> T {
+        try container.decode(T.self, forKey: AnyKey(key))
+    }
+
+    func optional<T: Decodable>(_ key: String) throws -> T? {
+        try container.decodeIfPresent(T.self, forKey: AnyKey(key))
+    }
+}

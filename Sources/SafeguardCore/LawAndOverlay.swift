@@ -1,0 +1,110 @@
+import Foundation
+
+/// The law on indecent images of children in each UK nation, as the guidance summarises it.
+///
+/// ```yaml
+/// jurisdictions:
+///   scotland:
+///     outcome21Available: false
+///     citations: ["Outcome 21"]
+///     offences:
+///       - { id: cgsa1982s52, legislation: "Civic Government (Scotland) Act 1982, ss. 52 and 52A", … }
+/// ```
+public struct LawPack: Sendable, Hashable, Decodable {
+    public var id: String
+    public var edition: String
+    public var title: String
+    public var publisher: String
+    public var summary: String
+    public var sections: [Section]
+    public var jurisdictions: [String: JurisdictionLaw]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["id", "edition", "title", "publisher", "summary", "sections",
+                                                  "jurisdictions"])
+        id = try c.required("id")
+        edition = try c.required("edition")
+        title = try c.required("title")
+        publisher = try c.required("publisher")
+        summary = try c.required("summary")
+        sections = try c.required("sections")
+        jurisdictions = try c.required("jurisdictions")
+    }
+
+    public var reference: GuidanceReference {
+        GuidanceReference(id: id, edition: edition, title: title, publisher: publisher)
+    }
+
+    public func law(for jurisdiction: Jurisdiction) -> JurisdictionLaw? { jurisdictions[jurisdiction.rawValue] }
+}
+
+public struct JurisdictionLaw: Sendable, Hashable, Decodable {
+    public var outcome21Available: Bool
+    public var citations: [String]
+    public var offences: [OffenceRule]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["outcome21Available", "citations", "offences"])
+        outcome21Available = try c.required("outcome21Available")
+        citations = try c.required("citations")
+        offences = try c.required("offences")
+    }
+}
+
+public struct OffenceRule: Sendable, Hashable, Decodable {
+    public var id: String
+    public var legislation: String
+    public var description: String
+    public var when: Condition
+    public var citations: [String]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["id", "legislation", "description", "when", "citations"])
+        id = try c.required("id")
+        legislation = try c.required("legislation")
+        description = try c.required("description")
+        when = try c.required("when")
+        citations = try c.required("citations")
+    }
+}
+
+/// A force's or school's own additions, kept apart from the shipped packs: local contacts and wording.
+///
+/// ```yaml
+/// organisation: Northshire Police
+/// appliesTo: [college-of-policing]
+/// contacts:
+///   - id: northshire-mash
+///     name: Northshire Multi-Agency Safeguarding Hub
+///     forWhom: professionals
+///     description: Referrals and strategy meetings for children at risk.
+///     phone: "01234 567890"
+/// recommendationText:
+///   childContactForm: Raise form CF12 (child contact with police) on the force system.
+/// ```
+public struct LocalOverlay: Sendable, Hashable, Decodable {
+    public var organisation: String
+    /// Pack ids this overlay applies to; empty means every pack.
+    public var appliesTo: [String]
+    public var contacts: [ResourceEntry]
+    /// Replacement wording for recommendations, by id.
+    public var recommendationText: [String: String]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["organisation", "appliesTo", "contacts", "recommendationText"])
+        organisation = try c.required("organisation")
+        appliesTo = try c.optional("appliesTo") ?? []
+        contacts = try c.optional("contacts") ?? []
+        recommendationText = try c.optional("recommendationText") ?? [:]
+    }
+
+    public init(organisation: String, appliesTo: [String] = [], contacts: [ResourceEntry] = [],
+                recommendationText: [String: String] = [:]) {
+        self.organisation = organisation
+        self.appliesTo = appliesTo
+        self.contacts = contacts
+        self.recommendationText = recommendationText
+    }
+
+    public func applies(to pack: GuidancePack) -> Bool { appliesTo.isEmpty || appliesTo.contains(pack.id) }
+}
