@@ -145,10 +145,12 @@ public struct ResourceEntry: Sendable, Hashable, Decodable {
     public var web: String?
     public var text: String?
     public var citations: [String]
+    /// Where the details come from when that is another document than the pack's own (e.g. an earlier edition).
+    public var source: String?
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: ["id", "name", "forWhom", "description", "phone", "email", "web",
-                                                  "text", "citations"])
+                                                  "text", "citations", "source"])
         id = try c.required("id")
         name = try c.required("name")
         forWhom = try c.required("forWhom")
@@ -158,6 +160,7 @@ public struct ResourceEntry: Sendable, Hashable, Decodable {
         web = try c.optional("web")
         text = try c.optional("text")
         citations = try c.optional("citations") ?? []
+        source = try c.optional("source")
     }
 }
 
