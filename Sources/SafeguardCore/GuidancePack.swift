@@ -283,6 +283,13 @@ public struct PackError: Error, Sendable, Hashable, CustomStringConvertible {
         case DecodingError.valueNotFound(let type, let context):
             return PackError(path: context.codingPath, message: "expected \(readable(type)), found nothing")
         case DecodingError.dataCorrupted(let context):
+            // Yams reports any error thrown while decoding as "not valid YAML"; the real one is underneath.
+            if let underlying = context.underlyingError, underlying is PackError || underlying is DecodingError {
+                return from(underlying)
+            }
+            if let underlying = context.underlyingError as? YamlError {
+                return PackError(path: "", message: "not valid YAML: \(underlying)")
+            }
             return PackError(path: context.codingPath, message: context.debugDescription)
         case let error as YamlError:
             return PackError(path: "", message: "not valid YAML: \(error)")
