@@ -76,6 +76,14 @@ public enum NamedFact: String, CaseIterable, Sendable {
     }
 }
 
+extension NamedFact {
+    /// The fact's position in `allCases`, without hashing: assessment builds these per case, so lookups are hot.
+    var ordinal: Int {
+        // A String-backed enum without payloads is stored as its case index.
+        MemoryLayout<NamedFact>.size == 1 ? Int(unsafeBitCast(self, to: UInt8.self)) : NamedFact.allCases.firstIndex(of: self)!
+    }
+}
+
 /// Builds the formula of each named fact for one case, each once.
 struct NamedFactCompiler {
     var graph: FormulaGraph
@@ -92,11 +100,8 @@ struct NamedFactCompiler {
         self.built = Array(repeating: nil, count: NamedFact.allCases.count)
     }
 
-    private static let indexOf: [NamedFact: Int] =
-        Dictionary(uniqueKeysWithValues: NamedFact.allCases.enumerated().map { ($1, $0) })
-
     mutating func node(_ fact: NamedFact) -> Int {
-        let i = Self.indexOf[fact]!
+        let i = fact.ordinal
         if let n = built[i] { return n }
         let n = build(fact)
         built[i] = n
