@@ -7,6 +7,7 @@ import SafeguardCore
 let secondsPerMeasurement = Double(CommandLine.arguments.dropFirst().first ?? "") ?? 1.0
 let today = CalendarDate("2026-11-23")!
 let library = GuidanceLibrary.bundled
+let uncached = library.withoutPlanCache()
 
 /// A first police report: two 15-year-olds, most facts known, whether it was willing and any grooming not yet.
 func typicalCase() -> CaseFacts {
@@ -74,13 +75,15 @@ func report(_ name: String, _ facts: CaseFacts) {
     let sample = library.assess(decoded, today: today)
     let decode = measure { (try? CaseFacts.decode(json: json))?.people.count ?? 0 }
     let assess = measure { library.assess(decoded, today: today).recommendations.count }
+    let cold = measure { uncached.assess(decoded, today: today).recommendations.count }
     let both = measure { library.assess(try! CaseFacts.decode(json: json), today: today).openQuestions.count }
     func us(_ s: Double) -> String { String(format: "%.1f µs", s * 1e6) }
     print("\(name): \(json.count) bytes of JSON, \(sample.openQuestions.count) open questions, \(sample.recommendations.count) recommendations")
     print("  decode JSON alone         \(us(decode))  (\(Int(1 / decode)) per second)")
-    print("  full assessment           \(us(assess))  (\(Int(1 / assess)) per second, open questions included)")
+    print("  full assessment           \(us(assess))  (\(Int(1 / assess)) per second, open questions included; plan of this case's shape cached)")
+    print("  full assessment, cold     \(us(cold))  (\(Int(1 / cold)) per second, compiling the case's plan every time)")
     print("  decode + assess           \(us(both))  (\(Int(1 / both)) per second)")
-    print("  ratio assessment / decode \(String(format: "%.2f", assess / decode))  (target ≤ 1 for the typical case)")
+    print("  ratio assessment / decode \(String(format: "%.2f", assess / decode)) cached, \(String(format: "%.2f", cold / decode)) cold  (target ≤ 1 for the typical case)")
 }
 
 if CommandLine.arguments.dropFirst().first == "--profile" {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Assesses one case against one guidance edition: decisions, recommendations, open questions and reasons.
 ///
 /// Decisions are exact over the unknown facts: a decision is settled only when every way the unknowns could
@@ -8,13 +10,12 @@
 struct Engine {
     let pack: GuidancePack
     let facts: CaseFacts
-    let space: VariableSpace
+    let plan: CasePlan
     let evaluator: FormulaEvaluator
+    var space: VariableSpace { plan.space }
     /// Per decision, its rules with adjacent same-valued rules joined: "required if A; required if B" is one
     /// condition "A or B", so an unknown A cannot hide a true B.
-    let decisionGroups: [[RuleGroup]]
-    let recommendationConditions: [CompiledCondition]
-    let offenceConditions: [CompiledCondition]
+    var decisionGroups: [[RuleGroup]] { plan.decisionGroups }
     /// Whether any number fact (an age, a count) is unknown; if none is, Kleene's answer is already exact.
     let anyNumberUnknown: Bool
     /// The number facts (ages) each node reads, with representatives to try; filled when first needed.
@@ -23,14 +24,14 @@ struct Engine {
     /// the facts rather than only the decision.
     var decisionFacts: [[Int]] = Array(repeating: [], count: DecisionKey.allCases.count)
 
-    struct RuleGroup {
+    struct RuleGroup: Sendable {
         var value: String
         var node: Int
         var rules: [Int]
     }
 
     /// A condition with its fact parts compiled to formula nodes; decisions stay symbolic.
-    indirect enum CompiledCondition {
+    indirect enum CompiledCondition: Sendable {
         case always
         case node(Int)
         case decision(DecisionKey, [String])
@@ -39,32 +40,74 @@ struct Engine {
         case not(CompiledCondition)
     }
 
+    /// Everything compiled for a case that depends on its shape (who is involved, the kinds of imagery and who
+    /// it depicts, which lists are empty), not on its answers: cases of one shape share a plan.
+    struct CasePlan: Sendable {
+        let graph: FormulaGraph
+        let space: VariableSpace
+        let decisionGroups: [[RuleGroup]]
+        let recommendationConditions: [CompiledCondition]
+        let offenceConditions: [CompiledCondition]
+
+        init(pack: GuidancePack, law: JurisdictionLaw?, facts: CaseFacts) {
+            var compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: law?.outcome21Available ?? false)
+            var groupsByKey: [[RuleGroup]] = []
+            for key in DecisionKey.allCases {
+                var groups: [RuleGroup] = []
+                for (i, rule) in (pack.decisionList[key.index]?.rules ?? []).enumerated() {
+                    let node = rule.when.map { Engine.compile($0, &compiler) } ?? FormulaGraph.trueNode
+                    if let last = groups.last, last.value == rule.value {
+                        groups[groups.count - 1].rules.append(i)
+                        groups[groups.count - 1].node = compiler.graph.any([last.node, node])
+                    } else {
+                        groups.append(RuleGroup(value: rule.value, node: node, rules: [i]))
+                    }
+                }
+                groupsByKey.append(groups)
+            }
+            decisionGroups = groupsByKey
+            recommendationConditions = pack.recommendations.map { Engine.compileCondition($0.when, &compiler) }
+            offenceConditions = (law?.offences ?? []).map { Engine.compileCondition($0.when, &compiler) }
+            space = compiler.space
+            graph = compiler.graph
+        }
+
+        /// What a plan depends on, as numbers: the edition, the setting, the jurisdiction and its law, and the
+        /// case's structure. Anything the compiler reads from the facts other than their tri-state answers and
+        /// numbers must be here, or two cases would share a plan they should not.
+        static func shape(packIndex: Int, outcome21: Bool, facts: CaseFacts) -> [Int] {
+            // The jurisdiction picks the law's offence list, so it is part of the shape as well as Outcome 21.
+            var key: [Int] = [packIndex, outcome21 ? 1 : 0, facts.setting == .police ? 0 : 1,
+                              Jurisdiction.allCases.firstIndex(of: facts.jurisdiction)!, facts.people.count]
+            key.reserveCapacity(8 + facts.people.count + facts.imagery.count * 5 + facts.devices.count)
+            for p in facts.people { key.append((p.isInvolved ? 1 : 0) | (p.roles.contains(.possessor) ? 2 : 0)) }
+            key.append(facts.imagery.count)
+            for i in facts.imagery {
+                key.append(ImageryKind.allCases.firstIndex(of: i.kind)! | (i.platforms.isEmpty ? 0 : 8))
+                key.append(i.depicts.count)
+                for ref in i.depicts { key.append(facts.people.firstIndex { $0.ref == ref } ?? -1) }
+            }
+            key.append(facts.devices.count)
+            for d in facts.devices { key.append(d.containsImageryOf.isEmpty ? 0 : 1) }
+            return key
+        }
+    }
+
     init(pack: GuidancePack, law: JurisdictionLaw?, facts: CaseFacts) {
+        self.init(pack: pack, plan: CasePlan(pack: pack, law: law, facts: facts), facts: facts)
+    }
+
+    init(pack: GuidancePack, plan: CasePlan, facts: CaseFacts) {
         self.pack = pack
         self.facts = facts
-        var compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: law?.outcome21Available ?? false)
-        var groupsByKey: [[RuleGroup]] = []
-        for key in DecisionKey.allCases {
-            var groups: [RuleGroup] = []
-            for (i, rule) in (pack.decisionList[key.index]?.rules ?? []).enumerated() {
-                let node = rule.when.map { Engine.compile($0, &compiler) } ?? FormulaGraph.trueNode
-                if let last = groups.last, last.value == rule.value {
-                    groups[groups.count - 1].rules.append(i)
-                    groups[groups.count - 1].node = compiler.graph.any([last.node, node])
-                } else {
-                    groups.append(RuleGroup(value: rule.value, node: node, rules: [i]))
-                }
-            }
-            groupsByKey.append(groups)
-        }
-        decisionGroups = groupsByKey
-        recommendationConditions = pack.recommendations.map { Engine.compileCondition($0.when, &compiler) }
-        offenceConditions = (law?.offences ?? []).map { Engine.compileCondition($0.when, &compiler) }
-        space = compiler.space
-        evaluator = FormulaEvaluator(graph: compiler.graph, facts: facts, space: compiler.space)
-        numberVarsCache = Array(repeating: nil, count: compiler.graph.nodes.count)
+        self.plan = plan
+        evaluator = FormulaEvaluator(graph: plan.graph, facts: facts, space: plan.space)
+        numberVarsCache = Array(repeating: nil, count: plan.graph.nodes.count)
         anyNumberUnknown = evaluator.values.contains { if case .number(nil) = $0 { true } else { false } }
     }
+
+    var recommendationConditions: [CompiledCondition] { plan.recommendationConditions }
+    var offenceConditions: [CompiledCondition] { plan.offenceConditions }
 
     /// Compiles a condition that reads facts only into one formula node.
     static func compile(_ condition: Condition, _ compiler: inout NamedFactCompiler) -> Int {
@@ -209,7 +252,10 @@ struct Engine {
                 completions = [.bool(.true), .bool(.false)]
             }
             var affects: [DecisionKey] = []
+            let bit = FormulaEvaluator.bit(variable)
             for key in watched {
+                // A decision none of whose rules can read the fact cannot change with it.
+                guard decisionGroups[key.index].contains(where: { evaluator.masks[$0.node] & bit != 0 }) else { continue }
                 let first = decide(key, Overrides.none.with(variable, completions[0])).value
                 for completion in completions.dropFirst()
                 where decide(key, Overrides.none.with(variable, completion)).value != first {
@@ -229,7 +275,10 @@ extension GuidanceLibrary {
         let date = facts.assessedOn ?? today
         let (pack, note) = edition(for: facts.setting, on: date)
         let jurisdictionLaw = law.law(for: facts.jurisdiction)
-        var engine = Engine(pack: pack, law: jurisdictionLaw, facts: facts)
+        let packIndex = packs.firstIndex { $0.id == pack.id && $0.edition == pack.edition } ?? -1
+        let shape = Engine.CasePlan.shape(packIndex: packIndex, outcome21: jurisdictionLaw?.outcome21Available ?? false, facts: facts)
+        let plan = plans.plan(for: shape) { Engine.CasePlan(pack: pack, law: jurisdictionLaw, facts: facts) }
+        var engine = Engine(pack: pack, plan: plan, facts: facts)
         var text = ReasonText(facts: facts, space: engine.space, evaluator: engine.evaluator)
         func cite(_ sections: [String]) -> [Citation] { sections.map { Citation(document: pack.title, section: $0) } }
 
@@ -348,5 +397,33 @@ extension GuidanceLibrary {
         return Assessment(guidance: guidance, decisions: decisions, recommendations: recommendations,
                           openQuestions: openQuestions, assessedOn: date, decisionReasons: reasons,
                           offences: offences, resources: resources, notes: note.map { [$0] } ?? [])
+    }
+}
+
+/// Compiled plans by case shape, shared by every assessment a library makes. Bounded: when full it starts again,
+/// which costs one compilation per shape.
+final class PlanCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var plans: [[Int]: Engine.CasePlan] = [:]
+    private let capacity: Int
+    /// Off for benchmarks that measure the cost of compiling every case afresh.
+    let enabled: Bool
+
+    init(capacity: Int = 512, enabled: Bool = true) {
+        self.capacity = capacity
+        self.enabled = enabled
+    }
+
+    func plan(for shape: [Int], make: () -> Engine.CasePlan) -> Engine.CasePlan {
+        guard enabled else { return make() }
+        lock.lock()
+        if let plan = plans[shape] { lock.unlock(); return plan }
+        lock.unlock()
+        let plan = make()
+        lock.lock()
+        if plans.count >= capacity { plans.removeAll(keepingCapacity: true) }
+        plans[shape] = plan
+        lock.unlock()
+        return plan
     }
 }

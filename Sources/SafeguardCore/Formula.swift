@@ -382,12 +382,15 @@ struct FormulaGraph: Sendable {
 struct Overrides: Sendable {
     var first: (FactVariable, FactValue)?
     var second: (FactVariable, FactValue)?
+    /// The overridden variables' bits (index mod 64), to skip every node that cannot read them.
+    var mask: UInt64 = 0
 
     static let none = Overrides()
 
     func with(_ variable: FactVariable, _ value: FactValue) -> Overrides {
         var copy = self
         if copy.first == nil { copy.first = (variable, value) } else { copy.second = (variable, value) }
+        copy.mask |= FormulaEvaluator.bit(variable)
         return copy
     }
 
@@ -404,10 +407,70 @@ struct FormulaEvaluator {
     let graph: FormulaGraph
     /// Every variable's value, by index: read once from the case so that evaluation never walks the facts.
     let values: [FactValue]
+    /// Every node's value with no overrides. Children are always built before their parents, so one pass in
+    /// order fills it.
+    let base: [Tri]
+    /// Which variables (by index mod 64) each node may read: a node whose mask misses an override keeps its base
+    /// value, so flipping one fact re-evaluates only the nodes that read it.
+    let masks: [UInt64]
+
+    @inline(__always)
+    static func bit(_ variable: FactVariable) -> UInt64 { 1 << UInt64(variable.index & 63) }
 
     init(graph: FormulaGraph, facts: CaseFacts, space: VariableSpace) {
         self.graph = graph
-        self.values = space.allVariables.map { facts.value(at: space.location($0)) }
+        // In variable order: people's fields, imagery's fields, circumstances, devices (see VariableSpace).
+        var values: [FactValue] = []
+        values.reserveCapacity(space.count)
+        for p in facts.people {
+            values.append(.number(p.age))
+            values.append(.bool(p.learningDisability))
+            values.append(.bool(p.inCare))
+            values.append(.bool(p.childProtectionPlan))
+            values.append(.bool(p.selfHarmRisk))
+            values.append(.bool(p.immediateDanger))
+            values.append(.bool(p.parentalInvolvementRisk))
+            values.append(.number(p.previousIncidents))
+        }
+        for i in facts.imagery {
+            values.append(.bool(i.sexualActs))
+            values.append(.bool(i.violent))
+            values.append(.bool(i.unusualForDevelopmentalStage))
+            values.append(.bool(i.sharedWithoutPermission))
+            values.append(.bool(i.sharedBeyondControl))
+            values.append(.bool(i.uploadedToAdultSite))
+        }
+        for c in Circumstances.factNames.indices { values.append(.bool(facts.circumstances[fact: c])) }
+        for d in facts.devices { values.append(.bool(d.seized)) }
+        assert(values.count == space.count && values.indices.allSatisfy { values[$0] == facts.value(at: space.location(FactVariable(index: Int32($0)))) })
+        self.values = values
+        var base = [Tri](repeating: .unknown, count: graph.nodes.count)
+        var masks = [UInt64](repeating: 0, count: graph.nodes.count)
+        for (n, node) in graph.nodes.enumerated() {
+            switch node {
+            case .constant(let value, _):
+                base[n] = value
+            case .fact(let v, let negated):
+                masks[n] = Self.bit(v)
+                if case .bool(let t) = values[Int(v.index)] { base[n] = negated ? !t : t }
+            case .atLeast(let v, let threshold, let negated):
+                masks[n] = Self.bit(v)
+                if case .number(let number) = values[Int(v.index)], let number { base[n] = Tri((number >= threshold) != negated) }
+            case .knownTrue(let child, let negated):
+                masks[n] = masks[child]
+                base[n] = Tri((base[child] == .true) != negated)
+            case .any(let range):
+                var result = Tri.false
+                for c in graph.childList(range) { masks[n] |= masks[c]; result = result || base[c] }
+                base[n] = result
+            case .all(let range):
+                var result = Tri.true
+                for c in graph.childList(range) { masks[n] |= masks[c]; result = result && base[c] }
+                base[n] = result
+            }
+        }
+        self.base = base
+        self.masks = masks
     }
 
     @inline(__always)
@@ -417,6 +480,7 @@ struct FormulaEvaluator {
     }
 
     func evaluate(_ node: Int, _ overrides: Overrides = .none) -> Tri {
+        if masks[node] & overrides.mask == 0 { return base[node] }
         switch graph.nodes[node] {
         case .constant(let value, _):
             return value
