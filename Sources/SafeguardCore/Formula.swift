@@ -493,25 +493,9 @@ struct FormulaEvaluator {
         case .knownTrue(let child, let negated):
             return Tri((evaluate(child, overrides) == .true) != negated)
         case .any(let range):
-            var sawUnknown = false
-            for c in graph.childList(range) {
-                switch evaluate(c, overrides) {
-                case .true: return .true
-                case .unknown: sawUnknown = true
-                case .false: break
-                }
-            }
-            return sawUnknown ? .unknown : .false
+            return graph.childList(range).anyTri { evaluate($0, overrides) }
         case .all(let range):
-            var sawUnknown = false
-            for c in graph.childList(range) {
-                switch evaluate(c, overrides) {
-                case .false: return .false
-                case .unknown: sawUnknown = true
-                case .true: break
-                }
-            }
-            return sawUnknown ? .unknown : .true
+            return graph.childList(range).allTri { evaluate($0, overrides) }
         }
     }
 
