@@ -336,7 +336,7 @@ func nearest(to word: String, in candidates: [String]) -> String? {
         return previous[b.count]
     }
     let lower = Array(word.lowercased())
-    let scored = candidates.map { ($0, distance(lower, Array($0.lowercased()))) }
+    let scored = candidates.sorted().map { ($0, distance(lower, Array($0.lowercased()))) }
     guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 4) else { return nil }
     return best.0
 }

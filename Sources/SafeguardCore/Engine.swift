@@ -10,8 +10,13 @@ struct Engine {
     let law: JurisdictionLaw?
     let facts: CaseFacts
     private(set) var compiler: NamedFactCompiler
-    private var decisionNodes: [[Int?]] = []      // per decision key, per rule: the condition's node
+    /// Per decision, its rules with adjacent same-valued rules joined: "required if A; required if B" is one
+    /// condition "A or B", so an unknown A cannot hide a true B.
+    private(set) var decisionGroups: [[RuleGroup]] = []
     private var numberVarsCache: [Int: [(FactVariable, [Int])]] = [:]
+    /// The facts behind each decision, once worked out, so that a recommendation that follows from a decision can
+    /// name the facts rather than only the decision.
+    var decisionFacts: [[String]] = Array(repeating: [], count: DecisionKey.allCases.count)
 
     init(pack: GuidancePack, law: JurisdictionLaw?, facts: CaseFacts) {
         self.pack = pack
@@ -19,9 +24,24 @@ struct Engine {
         self.facts = facts
         self.compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: law?.outcome21Available ?? false)
         for key in DecisionKey.allCases {
-            let rules = pack.decisions[key.rawValue]?.rules ?? []
-            decisionNodes.append(rules.map { rule in rule.when.map { compile($0) } })
+            var groups: [RuleGroup] = []
+            for (i, rule) in (pack.decisions[key.rawValue]?.rules ?? []).enumerated() {
+                let node = rule.when.map { compile($0) } ?? FormulaGraph.trueNode
+                if let last = groups.last, last.value == rule.value {
+                    groups[groups.count - 1].rules.append(i)
+                    groups[groups.count - 1].node = compiler.graph.any([last.node, node])
+                } else {
+                    groups.append(RuleGroup(value: rule.value, node: node, rules: [i]))
+                }
+            }
+            decisionGroups.append(groups)
         }
+    }
+
+    struct RuleGroup {
+        var value: String
+        var node: Int
+        var rules: [Int]
     }
 
     private var evaluator: FormulaEvaluator {
@@ -83,13 +103,11 @@ struct Engine {
         return .unknown
     }
 
-    /// The value of a decision, and the index of the rule that gave it (nil when undetermined).
+    /// The value of a decision, and the index of the rule group that gave it (nil when undetermined).
     mutating func decide(_ key: DecisionKey, _ overrides: Overrides = .none) -> (value: String, rule: Int?) {
-        let rules = pack.decisions[key.rawValue]?.rules ?? []
-        for (i, rule) in rules.enumerated() {
-            guard let node = decisionNodes[key.index][i] else { return (rule.value, i) }
-            switch exact(node, overrides) {
-            case .true: return (rule.value, i)
+        for (i, group) in decisionGroups[key.index].enumerated() {
+            switch exact(group.node, overrides) {
+            case .true: return (group.value, i)
             case .false: continue
             case .unknown:
                 // A flag (emergency) is raised only on what is known.
@@ -113,12 +131,6 @@ struct Engine {
         }
     }
 
-    private mutating func holds(anyOf items: [Condition], decisions: [String]) -> Tri {
-        var result = Tri.false
-        for item in items { result = result || holds(item, decisions: decisions) }
-        return result
-    }
-
     /// The facts that make a condition hold (or fail, for a `not`).
     mutating func because(_ condition: Condition, decisions: [String], into reasons: inout [String]) {
         switch condition {
@@ -126,8 +138,9 @@ struct Engine {
             let text = "setting = \(facts.setting.rawValue)"
             if !reasons.contains(text) { reasons.append(text) }
         case .decision(let key, _):
-            let text = "decision \(key.rawValue) = \(decisions[key.index])"
+            let text = "\(key.rawValue) = \(decisions[key.index])"
             if !reasons.contains(text) { reasons.append(text) }
+            for fact in decisionFacts[key.index] where !reasons.contains(fact) { reasons.append(fact) }
         case .fact:
             evaluator.explain(compile(condition), into: &reasons)
         case .not(let inner):
@@ -156,7 +169,7 @@ struct Engine {
         var thresholds: [FactVariable: Set<Int>] = [:]
         let eval = evaluator
         for key in watched {
-            for node in decisionNodes[key.index].compactMap({ $0 }) {
+            for node in decisionGroups[key.index].map(\.node) {
                 for v in compiler.graph.variables(of: node) where eval.value(v, .none).isUnknown { candidates.insert(v) }
                 for (v, t) in compiler.graph.numberThresholds(of: node) { thresholds[v, default: []].formUnion(t) }
             }
@@ -203,17 +216,6 @@ extension GuidanceLibrary {
             firedRules.append(rule)
         }
 
-        // Recommendations.
-        let overlayApplies = overlay.map { $0.applies(to: pack) } ?? false
-        var recommendations: [Recommendation] = []
-        for rule in pack.recommendations where engine.holds(rule.when, decisions: values) == .true {
-            var because: [String] = []
-            engine.because(rule.when, decisions: values, into: &because)
-            let text = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
-            recommendations.append(Recommendation(id: rule.id, severity: rule.severity, text: text,
-                                                  citations: cite(rule.citations), because: because))
-        }
-
         // Open questions.
         let openQuestions = engine.openQuestions(decisions: values).map { variable, affects -> OpenQuestion in
             let location = engine.compiler.space.location(variable)
@@ -225,20 +227,26 @@ extension GuidanceLibrary {
         // Why each decision is what it is.
         var reasons: [DecisionReason] = []
         for key in DecisionKey.allCases {
-            let rules = pack.decisions[key.rawValue]
+            let rules = pack.decisions[key.rawValue]?.rules ?? []
+            let groups = engine.decisionGroups[key.index]
             var because: [String] = []
-            var citations = rules?.citations ?? []
-            if let fired = firedRules[key.index], let rule = rules?.rules[fired] {
-                citations += rule.citations
-                for earlier in (rules?.rules[..<fired] ?? []) {
-                    if let when = earlier.when { engine.because(when, decisions: values, into: &because) }
+            var citations = pack.decisions[key.rawValue]?.citations ?? []
+            if let fired = firedRules[key.index] {
+                // The earlier groups that did not hold, then the members of the group that did.
+                for earlier in groups[..<fired] {
+                    for r in earlier.rules { if let when = rules[r].when { engine.because(when, decisions: values, into: &because) } }
                 }
-                if let when = rule.when { engine.because(when, decisions: values, into: &because) }
-            } else {
-                for rule in rules?.rules ?? [] {
-                    if let when = rule.when, engine.holds(when, decisions: values) == .unknown {
+                for r in groups[fired].rules {
+                    guard let when = rules[r].when else { citations += rules[r].citations; continue }
+                    if engine.holds(when, decisions: values) == .true || groups[fired].rules.count == 1 {
+                        citations += rules[r].citations
                         engine.because(when, decisions: values, into: &because)
-                        break
+                    }
+                }
+            } else if let open = groups.first(where: { engine.exact($0.node, .none) == .unknown }) {
+                for r in open.rules {
+                    if let when = rules[r].when, engine.holds(when, decisions: values) == .unknown {
+                        engine.because(when, decisions: values, into: &because)
                     }
                 }
             }
@@ -247,6 +255,19 @@ extension GuidanceLibrary {
             for c in citations where !unique.contains(c) { unique.append(c) }
             reasons.append(DecisionReason(decision: key.rawValue, value: values[key.index], citations: cite(unique),
                                           because: because))
+        }
+
+        for reason in reasons { engine.decisionFacts[DecisionKey(rawValue: reason.decision)!.index] = reason.because }
+
+        // Recommendations.
+        let overlayApplies = overlay.map { $0.applies(to: pack) } ?? false
+        var recommendations: [Recommendation] = []
+        for rule in pack.recommendations where engine.holds(rule.when, decisions: values) == .true {
+            var because: [String] = []
+            engine.because(rule.when, decisions: values, into: &because)
+            let text = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
+            recommendations.append(Recommendation(id: rule.id, severity: rule.severity, text: text,
+                                                  citations: cite(rule.citations), because: because))
         }
 
         // Offences that may apply.
@@ -262,7 +283,7 @@ extension GuidanceLibrary {
         var resources = pack.resources.map { entry in
             Resource(id: entry.id, name: entry.name, forWhom: entry.forWhom, description: entry.description,
                      phone: entry.phone, email: entry.email, web: entry.web, text: entry.text,
-                     source: entry.citations.isEmpty ? pack.title : "\(pack.title), \(entry.citations.joined(separator: ", "))")
+                     source: entry.source ?? (entry.citations.isEmpty ? pack.title : "\(pack.title), \(entry.citations.joined(separator: ", "))"))
         }
         if let overlay, overlayApplies {
             resources += overlay.contacts.map { entry in

@@ -161,7 +161,12 @@ extension GuidancePack {
             if let last = rules.rules.last, last.when != nil {
                 problem("\(path).rules[\(rules.rules.count - 1)]", "the last rule must have no `when`, so that every case gets a value")
             }
+            var seenValues: [String] = []
             for (i, rule) in rules.rules.enumerated() {
+                if seenValues.last != rule.value && seenValues.contains(rule.value) {
+                    problem("\(path).rules[\(i)].value", "\"\(rule.value)\" also comes from an earlier rule that is not next to this one; put rules with the same value together")
+                }
+                seenValues.append(rule.value)
                 if !key.allowedValues.contains(rule.value) {
                     problem("\(path).rules[\(i)].value", "\"\(rule.value)\" is not allowed; expected one of \(key.allowedValues.joined(separator: ", "))")
                 }
@@ -189,7 +194,7 @@ extension GuidancePack {
             problem("questions.\(key)", "not a fact; expected one of \(FactLocation.allQuestionKeys.joined(separator: ", "))")
         }
         for (i, resource) in resources.enumerated() {
-            checkCitations(resource.citations, at: "resources[\(i)].citations")
+            checkCitations(resource.citations, at: "resources[\(i)].citations", required: resource.source == nil)
         }
         return problems
     }

@@ -145,10 +145,12 @@ public struct ResourceEntry: Sendable, Hashable, Decodable {
     public var web: String?
     public var text: String?
     public var citations: [String]
+    /// Where the details come from when that is another document than the pack's own (e.g. an earlier edition).
+    public var source: String?
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: ["id", "name", "forWhom", "description", "phone", "email", "web",
-                                                  "text", "citations"])
+                                                  "text", "citations", "source"])
         id = try c.required("id")
         name = try c.required("name")
         forWhom = try c.required("forWhom")
@@ -158,6 +160,7 @@ public struct ResourceEntry: Sendable, Hashable, Decodable {
         web = try c.optional("web")
         text = try c.optional("text")
         citations = try c.optional("citations") ?? []
+        source = try c.optional("source")
     }
 }
 
@@ -280,6 +283,13 @@ public struct PackError: Error, Sendable, Hashable, CustomStringConvertible {
         case DecodingError.valueNotFound(let type, let context):
             return PackError(path: context.codingPath, message: "expected \(readable(type)), found nothing")
         case DecodingError.dataCorrupted(let context):
+            // Yams reports any error thrown while decoding as "not valid YAML"; the real one is underneath.
+            if let underlying = context.underlyingError, underlying is PackError || underlying is DecodingError {
+                return from(underlying)
+            }
+            if let underlying = context.underlyingError as? YamlError {
+                return PackError(path: "", message: "not valid YAML: \(underlying)")
+            }
             return PackError(path: context.codingPath, message: context.debugDescription)
         case let error as YamlError:
             return PackError(path: "", message: "not valid YAML: \(error)")

@@ -1,0 +1,93 @@
+import Foundation
+
+extension Assessment {
+    /// The assessment as plain text for a person: decisions first, then what to find out, then what to do.
+    ///
+    /// ```swift
+    /// print(assessment.plainText())
+    /// ```
+    public func plainText() -> String {
+        var out = ""
+        let editions = guidance.map { "\($0.title) (\($0.publisher), \($0.edition))" }.joined(separator: "; ")
+        out += "Assessed on \(assessedOn) under: \(editions)\n"
+        for note in notes { out += "Note: \(note)\n" }
+        out += "\nDECISIONS\n"
+        let width = DecisionKey.allCases.map(\.rawValue.count).max() ?? 0
+        for reason in decisionReasons {
+            let pad = String(repeating: " ", count: width - reason.decision.count)
+            let cites = reason.citations.map(\.section).joined(separator: ", ")
+            out += "  \(reason.decision)\(pad)  \(reason.value)  [\(cites)]\n"
+        }
+        if decisions.emergency { out += "\n!! EMERGENCY: someone is in immediate danger. Act now.\n" }
+        out += "\nOPEN QUESTIONS (answer these next)\n"
+        if openQuestions.isEmpty { out += "  None: every decision is settled by the facts known.\n" }
+        for q in openQuestions {
+            out += "  - \(q.question)  (\(q.fact); affects \(q.affects.joined(separator: ", ")))\n"
+        }
+        out += "\nRECOMMENDATIONS\n"
+        for severity in Severity.allCases {
+            let items = recommendations.filter { $0.severity == severity }
+            guard !items.isEmpty else { continue }
+            out += "  \(severity.rawValue.uppercased())\n"
+            for r in items {
+                out += "  - \(r.text)\n"
+                let main = guidance.first?.title
+                let cites = r.citations.map { $0.document == main ? $0.section : "\($0.document), \($0.section)" }
+                out += "      [\(r.id)] \(cites.joined(separator: "; "))\n"
+                out += "      because: \(r.because.joined(separator: "; "))\n"
+            }
+        }
+        if !offences.isEmpty {
+            out += "\nOFFENCES THAT MAY APPLY (as the guidance lists the law)\n"
+            for o in offences { out += "  - \(o.legislation): \(o.description)\n" }
+        }
+        if !resources.isEmpty {
+            out += "\nHELP AND SUPPORT\n"
+            for r in resources {
+                let details = [r.phone.map { "tel \($0)" }, r.text.map { "text \($0)" }, r.email, r.web].compactMap { $0 }
+                out += "  - \(r.name) (\(r.forWhom)): \(details.joined(separator: ", "))\n"
+            }
+        }
+        return out
+    }
+}
+
+extension GuidancePack {
+    /// Every rule of the edition with its citation, for a policy lead reviewing the encoding against the document.
+    public func plainText() -> String {
+        var out = "\(title)\n\(publisher). \(published).\nEdition \(edition), \(setting.rawValue), applies "
+        out += "from \(appliesFrom)" + (appliesUntil.map { " until \($0)" } ?? " (current)") + ".\n"
+        if let dateNote { out += "Dates: \(dateNote)\n" }
+        out += "\n\(summary)\n"
+        if !positions.isEmpty {
+            out += "\nPOSITIONS OF THIS EDITION\n"
+            for (k, v) in positions.sorted(by: { $0.key < $1.key }) { out += "  \(k): \(v)\n" }
+        }
+        let byID = Dictionary(sections.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        func cited(_ ids: [String]) -> String { ids.joined(separator: ", ") }
+        out += "\nDECISIONS (first rule that holds gives the value; an unknown fact makes it undetermined)\n"
+        for key in DecisionKey.allCases {
+            guard let rules = decisions[key.rawValue] else { continue }
+            out += "  \(key.rawValue)  [\(cited(rules.citations))]\n"
+            for rule in rules.rules {
+                let condition = rule.when.map { "when \($0.description)" } ?? "otherwise"
+                let extra = rule.citations.isEmpty ? "" : "  [\(cited(rule.citations))]"
+                out += "    \(rule.value)  \(condition)\(extra)\n"
+            }
+        }
+        out += "\nRECOMMENDATIONS\n"
+        for rule in recommendations {
+            out += "  \(rule.id) (\(rule.severity.rawValue)) when \(rule.when.description)  [\(cited(rule.citations))]\n"
+            out += "    \(rule.text)\n"
+        }
+        out += "\nSECTIONS CITED\n"
+        for section in sections {
+            let users = recommendations.filter { $0.citations.contains(section.id) }.map(\.id)
+                + decisions.filter { $0.value.citations.contains(section.id) || $0.value.rules.contains { $0.citations.contains(section.id) } }.map(\.key).sorted()
+            out += "  \(section.id) (\(section.heading)): \(section.summary)\n"
+            out += "    rules: \(users.isEmpty ? "none" : users.joined(separator: ", "))\n"
+            _ = byID
+        }
+        return out
+    }
+}

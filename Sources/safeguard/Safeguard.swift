@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import SafeguardCore
+
+/// The Safeguard command line: assess a case, and read or check the guidance packs.
+@main
+struct Safeguard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "safeguard",
+        abstract: "Case management and decision support for responses to nude and semi-nude image sharing by young people.",
+        subcommands: [Assess.self, GuidanceCommand.self, ServeCommand.self, MigrateCommand.self, SetupCommand.self,
+                      TokensCommand.self, AuditCommand.self, UsersCommand.self]
+    )
+}
+
+/// Today's date in the UK's calendar (UTC is close enough for the date an edition came into force).
+func today() -> CalendarDate {
+    let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
+    return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+}
+
+/// Reads a file, or standard input for `-`.
+func readInput(_ path: String) throws -> Data {
+    if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw InputError("cannot read \(path): no such file, or not readable")
+    }
+    return data
+}
+
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Prints a problem with the user's input and exits with status 2, as for any bad input.
+func failInput(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(2)
+}

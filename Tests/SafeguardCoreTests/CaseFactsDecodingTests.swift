@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+@testable import SafeguardCore
+
+/// Bad input is a clear error naming the JSON path and what is allowed there; nothing unknown is guessed.
+@Suite("Decoding case facts")
+struct CaseFactsDecodingTests {
+    func decode(_ json: String) -> Result<CaseFacts, CaseFactsError> {
+        do { return .success(try CaseFacts.decode(json: Data(json.utf8))) } catch { return .failure(error) }
+    }
+
+    func error(_ json: String) -> String {
+        if case .failure(let e) = decode(json) { return e.description }
+        return "decoded without error"
+    }
+
+    static let minimal = #"{"jurisdiction":"england","setting":"police","people":[{"ref":"A","age":15,"roles":["depicted"]}]}"#
+
+    @Test("Absent and null facts are unknown; true and false are known")
+    func triState() throws {
+        let facts = try CaseFacts.decode(json: Data(#"""
+        {"jurisdiction":"wales","setting":"education","people":[{"ref":"A","age":null,"inCare":true,"selfHarmRisk":false}],
+         "circumstances":{"grooming":null,"coercion":false}}
+        """#.utf8))
+        #expect(facts.people[0].age == nil)
+        #expect(facts.people[0].inCare == .true)
+        #expect(facts.people[0].selfHarmRisk == .false)
+        #expect(facts.people[0].immediateDanger == .unknown)
+        #expect(facts.circumstances.grooming == .unknown)
+        #expect(facts.circumstances.coercion == .false)
+        #expect(facts.circumstances.willing == .unknown)
+        #expect(facts.assessedOn == nil)
+    }
+
+    @Test("An age out of range or not a whole number names its path")
+    func badAge() {
+        let json = #"{"jurisdiction":"england","setting":"police","people":[{"ref":"A","age":15},{"ref":"B","age":"fifteen"}]}"#
+        #expect(error(json) == "people[1].age: expected a whole number 0–120 or null")
+        #expect(error(json.replacingOccurrences(of: #""fifteen""#, with: "121")) == "people[1].age: expected a whole number 0–120 or null")
+        #expect(error(json.replacingOccurrences(of: #""fifteen""#, with: "15.5")) == "people[1].age: expected a whole number 0–120 or null")
+    }
+
+    @Test("A misspelt key is an error with a suggestion, never a silent unknown")
+    func typo() {
+        let json = #"{"jurisdiction":"england","setting":"police","circumstances":{"groomng":true}}"#
+        let message = error(json)
+        #expect(message.hasPrefix("circumstances.groomng: unknown key (did you mean \"grooming\"?)"))
+        #expect(error(#"{"jurisdiction":"england","setting":"police","peeple":[]}"#).hasPrefix("peeple: unknown key (did you mean \"people\"?)"))
+    }
+
+    @Test("A tri-state fact must be true, false or null")
+    func badBoolean() {
+        let json = #"{"jurisdiction":"england","setting":"police","people":[{"ref":"A","inCare":"yes"}]}"#
+        #expect(error(json) == "people[0].inCare: expected true, false or null (not known yet)")
+    }
+
+    @Test("Enumerations list what is allowed")
+    func badEnums() {
+        #expect(error(#"{"jurisdiction":"france","setting":"police"}"#).hasPrefix("jurisdiction: \"france\" is not allowed; expected one of england, wales, northernIreland, scotland"))
+        #expect(error(#"{"setting":"police"}"#).hasPrefix("jurisdiction: required"))
+        #expect(error(#"{"jurisdiction":"england","setting":"police","people":[{"ref":"A","roles":["victim"]}]}"#)
+            .hasPrefix("people[0].roles[0]: \"victim\" is not allowed; expected one of depicted, creator"))
+        #expect(error(#"{"jurisdiction":"england","setting":"police","imagery":[{"ref":"I1","kind":"photo"}]}"#)
+            .hasPrefix("imagery[0].kind: \"photo\" is not allowed"))
+        #expect(error(#"{"jurisdiction":"england","setting":"police","imagery":[{"ref":"I1","kind":"image","platforms":["myspace"]}]}"#)
+            .hasPrefix("imagery[0].platforms[0]: \"myspace\" is not allowed"))
+    }
+
+    @Test("References must name people in the case, and be unique")
+    func references() {
+        let base = #"{"jurisdiction":"england","setting":"police","people":[{"ref":"A"}],"#
+        #expect(error(base + #""imagery":[{"ref":"I1","kind":"image","depicts":["A","Z"]}]}"#)
+            == #"imagery[0].depicts[1]: "Z" is not a person in the case (people in the case: A)"#)
+        #expect(error(base + #""devices":[{"ref":"D1","owner":"Q"}]}"#).hasPrefix(#"devices[0].owner: "Q" is not a person"#))
+        #expect(error(base + #""devices":[{"ref":"D1","containsImageryOf":["B"]}]}"#).hasPrefix("devices[0].containsImageryOf[0]"))
+        #expect(error(#"{"jurisdiction":"england","setting":"police","people":[{"ref":"A"},{"ref":"A"}]}"#)
+            .hasPrefix("people[1].ref: \"A\" is used by another person"))
+        #expect(error(#"{"jurisdiction":"england","setting":"police","people":[{"age":3}]}"#).hasPrefix("people[0].ref: required"))
+    }
+
+    @Test("Dates are YYYY-MM-DD and real")
+    func dates() throws {
+        #expect(error(#"{"jurisdiction":"england","setting":"police","assessedOn":"2026-02-30"}"#)
+            == "assessedOn: expected a date written YYYY-MM-DD, or null for today")
+        #expect(try CaseFacts.decode(json: Data(#"{"jurisdiction":"england","setting":"police","assessedOn":"2024-02-29"}"#.utf8)).assessedOn == CalendarDate("2024-02-29"))
+    }
+
+    @Test("Input that is not JSON, or not an object, says so")
+    func notJSON() {
+        #expect(error("{not json").hasPrefix("not valid JSON"))
+        #expect(error("[1,2]").hasPrefix("expected an object"))
+        #expect(error(#"{"jurisdiction":"england","setting":"police","people":{"ref":"A"}}"#) == "people: expected a list [ … ]")
+    }
+
+    @Test("Facts survive a round trip through JSON, with unknowns written as null")
+    func roundTrip() throws {
+        let facts = baseCase { $0.circumstances.grooming = .unknown; $0.people[0].age = nil }
+        let data = facts.jsonData()
+        #expect(try CaseFacts.decode(json: data) == facts)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""grooming":null"#) && text.contains(#""age":null"#))
+    }
+}

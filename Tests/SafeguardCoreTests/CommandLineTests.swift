@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import SafeguardCore
+
+/// The `safeguard` command as a person runs it: exit status, what it prints, and where it says the problem is.
+@Suite("Command line")
+struct CommandLineTests {
+    /// The built `safeguard` binary, beside the test bundle in the build folder.
+    static var binary: URL {
+        var dir = Bundle.module.bundleURL.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("safeguard").path) {
+            dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("safeguard")
+    }
+
+    struct Run { var status: Int32; var out: String; var err: String }
+
+    func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test("assess --json - answers with the contract's keys")
+    func assessJSON() throws {
+        let result = try run(["assess", "--json", "-"], stdin: String(decoding: baseCase().jsonData(), as: UTF8.self))
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        #expect(Set(object.keys).isSuperset(of: ["guidance", "decisions", "recommendations", "openQuestions"]))
+        #expect((object["decisions"] as? [String: Any])?["outcome21"] as? String == "eligible")
+    }
+
+    @Test("assess prints decisions, then open questions, then recommendations by severity")
+    func assessText() throws {
+        let facts = baseCase { $0.circumstances.grooming = .unknown }
+        let result = try run(["assess", "-"], stdin: String(decoding: facts.jsonData(), as: UTF8.self))
+        #expect(result.status == 0)
+        let text = result.out
+        let order = ["DECISIONS", "OPEN QUESTIONS", "Is there any sign of grooming?", "RECOMMENDATIONS", "  MUST", "  SHOULD", "  CONSIDER"]
+        let positions = order.map { text.range(of: $0)?.lowerBound }
+        #expect(!positions.contains(nil), "missing a heading in:\n\(text)")
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
+    }
+
+    @Test("Bad input exits with status 2 and names the path and what is allowed")
+    func badInput() throws {
+        let result = try run(["assess", "-"], stdin: #"{"jurisdiction":"england","setting":"police","people":[{"ref":"A"},{"ref":"B","age":-1}]}"#)
+        #expect(result.status == 2)
+        #expect(result.err == "error: people[1].age: expected a whole number 0–120 or null\n")
+        #expect(result.out.isEmpty)
+        let missing = try run(["assess", "/no/such/file.json"])
+        #expect(missing.status == 2 && missing.err.contains("cannot read /no/such/file.json"))
+    }
+
+    @Test("guidance list shows every edition with its dates")
+    func list() throws {
+        let result = try run(["guidance", "list"])
+        #expect(result.status == 0)
+        #expect(result.out.contains("college-of-policing  2016 (v1.0)  police  from 2016-11-01 until 2022-12-31"))
+        #expect(result.out.contains("college-of-policing  current  police  from 2023-01-01 current"))
+        #expect(result.out.contains("nspcc-ukcis  2024  education  from 2024-04-11 current"))
+    }
+
+    @Test("guidance show prints the rules with citations; an unknown id is a clear error")
+    func show() throws {
+        let result = try run(["guidance", "show", "college-of-policing"])
+        #expect(result.status == 0 && result.out.contains("deviceReturnSignOff (must) when seizedDeviceHoldsImagery  [Action 15]"))
+        let old = try run(["guidance", "show", "college-of-policing", "--edition", "2016 (v1.0)"])
+        #expect(old.out.contains("[24]"))
+        let unknown = try run(["guidance", "show", "acpo"])
+        #expect(unknown.status == 2 && unknown.err.contains("no guidance pack \"acpo\""))
+    }
+
+    @Test("guidance check validates a file and names each problem with its location")
+    func check() throws {
+        let good = GuidanceLibrary.bundledDirectory.appendingPathComponent("nspcc-ukcis-2024.yaml").path
+        let ok = try run(["guidance", "check", good])
+        #expect(ok.status == 0 && ok.out.hasSuffix("guidance pack is valid\n"))
+        let law = try run(["guidance", "check", GuidanceLibrary.bundledDirectory.appendingPathComponent("law.yaml").path])
+        #expect(law.status == 0 && law.out.contains("law pack is valid"))
+        let text = try String(contentsOfFile: good, encoding: .utf8).replacingOccurrences(of: "citations: [Reporting]\n    rules:", with: "citations: [Reportin]\n    rules:")
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-pack-\(UUID().uuidString).yaml")
+        try text.write(to: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let result = try run(["guidance", "check", bad.path])
+        #expect(result.status == 1)
+        #expect(result.out.contains(#"decisions.emergency.citations[0]: "Reportin" is not a section of this edition (did you mean "Reporting"?)"#))
+    }
+}
