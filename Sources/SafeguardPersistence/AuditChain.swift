@@ -49,7 +49,7 @@ public enum AuditChain {
         // Lock the head first: a row lock on PostgreSQL, the write lock on SQLite.
         try await sql.raw("UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1").run()
         guard let head = try await sql.raw("SELECT sequence, hash FROM audit_head WHERE id = 1").first() else {
-            throw StoreError.notFound("the audit head row is missing: run `safeguard migrate`")
+            throw AuditChainError(description: "the audit head row is missing: the trail has been tampered with or not migrated")
         }
         let sequence = try head.decode(column: "sequence", as: Int.self)
         let previous = try head.decode(column: "hash", as: String.self)
@@ -125,6 +125,11 @@ public enum AuditChain {
         }
         return Verification(entriesChecked: expected - 1, firstBadSequence: nil, problem: nil)
     }
+}
+
+/// The chain cannot be appended to: the change it would record is refused (a server fault, not the client's).
+public struct AuditChainError: Error, CustomStringConvertible, Sendable {
+    public var description: String
 }
 
 /// Reading the audit trail.

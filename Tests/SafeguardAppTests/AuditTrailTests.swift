@@ -110,4 +110,22 @@ import Vapor
             #expect(result.firstBadSequence == 3)
         }
     }
+
+    @Test func aChangeIsNotKeptWhenItsAuditEntryCannotBeWritten() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            let notesBefore = try await count(app, "case_notes")
+            // Break the chain's head: appending fails, so the whole transaction must roll back.
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_head").run()
+            let note = try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: world.token("policeA.officer"), json: ["text": "x"])
+            #expect(note.status == .internalServerError)
+            #expect(try await count(app, "case_notes") == notesBefore, "the note was rolled back with its audit entry")
+            let facts = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: world.token("policeA.officer"),
+                                       json: ["version": 1, "facts": sampleFacts])
+            #expect(facts.status == .internalServerError)
+            let version = try await (app.db as! any SQLDatabase).raw("SELECT version FROM cases").first()?.decode(column: "version", as: Int.self)
+            #expect(version == 1)
+        }
+    }
 }

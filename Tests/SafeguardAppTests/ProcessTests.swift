@@ -139,6 +139,8 @@ import Testing
         let (noteStatus, _) = try await first.request("POST", "/api/v1/cases/\(id)/notes", token: secret, json: ["text": "acknowledged"])
         #expect(noteStatus == 201)
         first.kill()   // SIGKILL right after the acknowledgement: no clean shutdown.
+        #expect(!first.output.contains("durability check") && !first.output.contains("acknowledged"),
+                "the server's log holds no case text")
         #expect(first.process.terminationReason == .uncaughtSignal)
 
         let second = try Server(store: store, demo: true)
