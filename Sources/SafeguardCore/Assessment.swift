@@ -100,6 +100,10 @@ public struct Resource: Sendable, Hashable, Codable {
 }
 
 /// The decisions of an assessment, one key for each the contract names.
+///
+/// ```swift
+/// assessment.decisions.value(of: .route)   // "proportionate"
+/// ```
 public struct Decisions: Sendable, Hashable, Codable {
     public var route: RouteDecision
     public var childProtectionReferral: ReferralDecision
@@ -129,35 +133,76 @@ public struct Decisions: Sendable, Hashable, Codable {
     }
 }
 
+/// Which police response the facts call for: a full criminal investigation where any aggravating feature is
+/// present, otherwise a proportionate, supportive route.
+///
+/// ```swift
+/// assessment.decisions.route == .proportionate
+/// ```
 public enum RouteDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case fullInvestigation, proportionate, undetermined
 }
 
+/// Whether a child protection referral is needed: `immediate` where a child is at risk of harm now; stays
+/// `undetermined` while it could still be immediate.
+///
+/// ```swift
+/// if assessment.decisions.childProtectionReferral == .immediate { /* refer now */ }
+/// ```
 public enum ReferralDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case immediate, required, notRequired, undetermined
 }
 
+/// Whether Outcome 21 may be used: `notAvailable` outside England and Wales and outside the police.
+///
+/// ```swift
+/// assessment.decisions.outcome21 == .eligible
+/// ```
 public enum Outcome21Decision: String, Sendable, Hashable, Codable, CaseIterable {
     case eligible, excluded, undetermined, notAvailable
 }
 
+/// Whether devices are to be seized: target devices in higher-risk cases, no routine seizure in lower-risk ones.
+///
+/// ```swift
+/// assessment.decisions.deviceSeizure == .notRoutine
+/// ```
 public enum DeviceSeizureDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case seizeTargetDevices, notRoutine, undetermined, notApplicable
 }
 
+/// A step the guidance recommends or not (a visually recorded interview, a CEOP report).
+///
+/// ```swift
+/// assessment.decisions.ceopReport == .recommended
+/// ```
 public enum RecommendedDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case recommended, notRequired, undetermined, notApplicable
 }
 
+/// A step the guidance requires or not (CAID liaison, telling the police).
+///
+/// ```swift
+/// assessment.decisions.policeReferral == .required
+/// ```
 public enum RequiredDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case required, notRequired, undetermined, notApplicable
 }
 
+/// Whether to involve parents or carers: yes, unless that would put the child at risk.
+///
+/// ```swift
+/// assessment.decisions.involveParents == .yes
+/// ```
 public enum ParentsDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case yes, no, undetermined
 }
 
 /// The decisions the contract names, with the values each may take.
+///
+/// ```swift
+/// DecisionKey.outcome21.allowedValues   // ["eligible", "excluded", "undetermined", "notAvailable"]
+/// ```
 public enum DecisionKey: String, Sendable, Hashable, Codable, CaseIterable {
     case route, childProtectionReferral, emergency, outcome21, deviceSeizure, visuallyRecordedInterview,
          caidReferral, policeReferral, ceopReport, involveParents

@@ -44,16 +44,7 @@ extension CaseFacts {
 
     /// Checks that every reference names something in the case and that references are unique.
     public func validateReferences() throws(CaseFactsError) {
-        var personRefs = Set<String>()
-        for (i, person) in people.enumerated() {
-            guard !person.ref.isEmpty else {
-                throw CaseFactsError(path: "people[\(i)].ref", message: "expected a short reference such as \"A\"")
-            }
-            guard personRefs.insert(person.ref).inserted else {
-                throw CaseFactsError(path: "people[\(i)].ref",
-                                     message: "\"\(person.ref)\" is used by another person; references must be unique")
-            }
-        }
+        let personRefs = try Self.uniqueRefs(people.map(\.ref), list: "people", example: "A", owner: "another person")
         func check(_ ref: String, at path: String) throws(CaseFactsError) {
             guard personRefs.contains(ref) else {
                 let known = personRefs.isEmpty ? "there are no people in the case" :
@@ -61,31 +52,32 @@ extension CaseFacts {
                 throw CaseFactsError(path: path, message: "\"\(ref)\" is not a person in the case (\(known))")
             }
         }
-        var imageryRefs = Set<String>()
+        _ = try Self.uniqueRefs(imagery.map(\.ref), list: "imagery", example: "I1", owner: "other imagery")
         for (i, item) in imagery.enumerated() {
-            guard !item.ref.isEmpty else {
-                throw CaseFactsError(path: "imagery[\(i)].ref", message: "expected a short reference such as \"I1\"")
-            }
-            guard imageryRefs.insert(item.ref).inserted else {
-                throw CaseFactsError(path: "imagery[\(i)].ref",
-                                     message: "\"\(item.ref)\" is used by other imagery; references must be unique")
-            }
             for (j, ref) in item.depicts.enumerated() { try check(ref, at: "imagery[\(i)].depicts[\(j)]") }
         }
-        var deviceRefs = Set<String>()
+        _ = try Self.uniqueRefs(devices.map(\.ref), list: "devices", example: "D1", owner: "another device")
         for (i, device) in devices.enumerated() {
-            guard !device.ref.isEmpty else {
-                throw CaseFactsError(path: "devices[\(i)].ref", message: "expected a short reference such as \"D1\"")
-            }
-            guard deviceRefs.insert(device.ref).inserted else {
-                throw CaseFactsError(path: "devices[\(i)].ref",
-                                     message: "\"\(device.ref)\" is used by another device; references must be unique")
-            }
             if let owner = device.owner { try check(owner, at: "devices[\(i)].owner") }
             for (j, ref) in device.containsImageryOf.enumerated() {
                 try check(ref, at: "devices[\(i)].containsImageryOf[\(j)]")
             }
         }
+    }
+
+    /// The references of one list, each non-empty and used once.
+    private static func uniqueRefs(_ refs: [String], list: String, example: String, owner: String)
+        throws(CaseFactsError) -> Set<String> {
+        var seen = Set<String>()
+        for (i, ref) in refs.enumerated() {
+            guard !ref.isEmpty else {
+                throw CaseFactsError(path: "\(list)[\(i)].ref", message: "expected a short reference such as \"\(example)\"")
+            }
+            guard seen.insert(ref).inserted else {
+                throw CaseFactsError(path: "\(list)[\(i)].ref", message: "\"\(ref)\" is used by \(owner); references must be unique")
+            }
+        }
+        return seen
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Assesses one case against one guidance edition: decisions, recommendations, open questions and reasons.
 ///
 /// Decisions are exact over the unknown facts: a decision is settled only when every way the unknowns could
@@ -7,64 +9,136 @@
 /// the engine also tries each unknown age at the thresholds the condition uses.
 struct Engine {
     let pack: GuidancePack
-    let law: JurisdictionLaw?
     let facts: CaseFacts
-    private(set) var compiler: NamedFactCompiler
+    let plan: CasePlan
+    let evaluator: FormulaEvaluator
+    var space: VariableSpace { plan.space }
     /// Per decision, its rules with adjacent same-valued rules joined: "required if A; required if B" is one
     /// condition "A or B", so an unknown A cannot hide a true B.
-    private(set) var decisionGroups: [[RuleGroup]] = []
-    private var numberVarsCache: [Int: [(FactVariable, [Int])]] = [:]
-    /// The facts behind each decision, once worked out, so that a recommendation that follows from a decision can
-    /// name the facts rather than only the decision.
-    var decisionFacts: [[String]] = Array(repeating: [], count: DecisionKey.allCases.count)
+    var decisionGroups: [[RuleGroup]] { plan.decisionGroups }
+    /// Whether any number fact (an age, a count) is unknown; if none is, Kleene's answer is already exact.
+    let anyNumberUnknown: Bool
+    /// The number facts (ages) each node reads, with representatives to try; filled when first needed.
+    private var numberVarsCache: [[(FactVariable, [Int])]?]
+    /// The facts behind each decision (reason ids), so that a recommendation that follows from a decision can name
+    /// the facts rather than only the decision.
+    var decisionFacts: [[Int]] = Array(repeating: [], count: DecisionKey.allCases.count)
 
-    init(pack: GuidancePack, law: JurisdictionLaw?, facts: CaseFacts) {
-        self.pack = pack
-        self.law = law
-        self.facts = facts
-        self.compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: law?.outcome21Available ?? false)
-        for key in DecisionKey.allCases {
-            var groups: [RuleGroup] = []
-            for (i, rule) in (pack.decisions[key.rawValue]?.rules ?? []).enumerated() {
-                let node = rule.when.map { compile($0) } ?? FormulaGraph.trueNode
-                if let last = groups.last, last.value == rule.value {
-                    groups[groups.count - 1].rules.append(i)
-                    groups[groups.count - 1].node = compiler.graph.any([last.node, node])
-                } else {
-                    groups.append(RuleGroup(value: rule.value, node: node, rules: [i]))
-                }
-            }
-            decisionGroups.append(groups)
-        }
-    }
-
-    struct RuleGroup {
+    struct RuleGroup: Sendable {
         var value: String
         var node: Int
         var rules: [Int]
     }
 
-    private var evaluator: FormulaEvaluator {
-        FormulaEvaluator(graph: compiler.graph, facts: facts, space: compiler.space)
+    /// A condition with its fact parts compiled to formula nodes; decisions stay symbolic.
+    indirect enum CompiledCondition: Sendable {
+        case always
+        case node(Int)
+        case decision(DecisionKey, [String])
+        case any([CompiledCondition])
+        case all([CompiledCondition])
+        case not(CompiledCondition)
     }
 
-    /// Compiles a condition that reads facts only.
-    mutating func compile(_ condition: Condition) -> Int {
+    /// Everything compiled for a case that depends on its shape (who is involved, the kinds of imagery and who
+    /// it depicts, which lists are empty), not on its answers: cases of one shape share a plan.
+    struct CasePlan: Sendable {
+        let graph: FormulaGraph
+        let space: VariableSpace
+        let decisionGroups: [[RuleGroup]]
+        let recommendationConditions: [CompiledCondition]
+        let offenceConditions: [CompiledCondition]
+
+        init(pack: GuidancePack, law: JurisdictionLaw?, facts: CaseFacts) {
+            var compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: law?.outcome21Available ?? false)
+            var groupsByKey: [[RuleGroup]] = []
+            for key in DecisionKey.allCases {
+                var groups: [RuleGroup] = []
+                for (i, rule) in (pack.decisionList[key.index]?.rules ?? []).enumerated() {
+                    let node = rule.when.map { Engine.compile($0, &compiler) } ?? FormulaGraph.trueNode
+                    if let last = groups.last, last.value == rule.value {
+                        groups[groups.count - 1].rules.append(i)
+                        groups[groups.count - 1].node = compiler.graph.any([last.node, node])
+                    } else {
+                        groups.append(RuleGroup(value: rule.value, node: node, rules: [i]))
+                    }
+                }
+                groupsByKey.append(groups)
+            }
+            decisionGroups = groupsByKey
+            recommendationConditions = pack.recommendations.map { Engine.compileCondition($0.when, &compiler) }
+            offenceConditions = (law?.offences ?? []).map { Engine.compileCondition($0.when, &compiler) }
+            space = compiler.space
+            graph = compiler.graph
+        }
+
+        /// What a plan depends on, as numbers: the edition, the setting, the jurisdiction and its law, and the
+        /// case's structure. Anything the compiler reads from the facts other than their tri-state answers and
+        /// numbers must be here, or two cases would share a plan they should not.
+        static func shape(packIndex: Int, outcome21: Bool, facts: CaseFacts) -> [Int] {
+            // The jurisdiction picks the law's offence list, so it is part of the shape as well as Outcome 21.
+            var key: [Int] = [packIndex, outcome21 ? 1 : 0, facts.setting == .police ? 0 : 1,
+                              Jurisdiction.allCases.firstIndex(of: facts.jurisdiction)!, facts.people.count]
+            key.reserveCapacity(8 + facts.people.count + facts.imagery.count * 5 + facts.devices.count)
+            for p in facts.people { key.append((p.isInvolved ? 1 : 0) | (p.roles.contains(.possessor) ? 2 : 0)) }
+            key.append(facts.imagery.count)
+            for i in facts.imagery {
+                key.append(ImageryKind.allCases.firstIndex(of: i.kind)! | (i.platforms.isEmpty ? 0 : 8))
+                key.append(i.depicts.count)
+                for ref in i.depicts { key.append(facts.people.firstIndex { $0.ref == ref } ?? -1) }
+            }
+            key.append(facts.devices.count)
+            for d in facts.devices { key.append(d.containsImageryOf.isEmpty ? 0 : 1) }
+            return key
+        }
+    }
+
+    init(pack: GuidancePack, law: JurisdictionLaw?, facts: CaseFacts) {
+        self.init(pack: pack, plan: CasePlan(pack: pack, law: law, facts: facts), facts: facts)
+    }
+
+    init(pack: GuidancePack, plan: CasePlan, facts: CaseFacts) {
+        self.pack = pack
+        self.facts = facts
+        self.plan = plan
+        evaluator = FormulaEvaluator(graph: plan.graph, facts: facts, space: plan.space)
+        numberVarsCache = Array(repeating: nil, count: plan.graph.nodes.count)
+        anyNumberUnknown = evaluator.values.contains { if case .number(nil) = $0 { true } else { false } }
+    }
+
+    var recommendationConditions: [CompiledCondition] { plan.recommendationConditions }
+    var offenceConditions: [CompiledCondition] { plan.offenceConditions }
+
+    /// Compiles a condition that reads facts only into one formula node.
+    static func compile(_ condition: Condition, _ compiler: inout NamedFactCompiler) -> Int {
         switch condition {
         case .always: return FormulaGraph.trueNode
         case .fact(let f): return compiler.node(f)
         case .any(let items):
-            let nodes = items.map { compile($0) }
+            let nodes = items.map { compile($0, &compiler) }
             return compiler.graph.any(nodes)
         case .all(let items):
-            let nodes = items.map { compile($0) }
+            let nodes = items.map { compile($0, &compiler) }
             return compiler.graph.all(nodes)
         case .not(let inner):
-            let node = compile(inner)
+            let node = compile(inner, &compiler)
             return compiler.graph.not(node)
         case .decision:
-            // Decisions are read by `holds`, never compiled; validation keeps them out of decision rules.
+            // Validation keeps decisions out of fact-only conditions.
             return FormulaGraph.falseNode
+        }
+    }
+
+    /// Compiles a condition that may read decisions: each fact-only part becomes one node, evaluated exactly.
+    static func compileCondition(_ condition: Condition, _ compiler: inout NamedFactCompiler) -> CompiledCondition {
+        if condition == .always { return .always }
+        if condition.decisionKeys.isEmpty { return .node(compile(condition, &compiler)) }
+        switch condition {
+        case .decision(let key, let values): return .decision(key, values)
+        case .any(let items): return .any(items.map { compileCondition($0, &compiler) })
+        case .all(let items): return .all(items.map { compileCondition($0, &compiler) })
+        case .not(let inner): return .not(compileCondition(inner, &compiler))
+        case .always, .fact: return .node(compile(condition, &compiler))
         }
     }
 
@@ -72,29 +146,26 @@ struct Engine {
 
     private mutating func numberVariables(of node: Int) -> [(FactVariable, [Int])] {
         if let cached = numberVarsCache[node] { return cached }
-        let result = compiler.graph.numberThresholds(of: node)
-            .map { ($0.key, Engine.representatives(of: $0.value)) }
-            .sorted { $0.0.index < $1.0.index }
+        let result = evaluator.graph.numberThresholds(of: node).map { ($0.0, Engine.representatives(of: $0.1)) }
         numberVarsCache[node] = result
         return result
     }
 
     /// One value from each interval the thresholds cut the whole numbers into.
-    static func representatives(of thresholds: Set<Int>) -> [Int] {
+    static func representatives(of thresholds: [Int]) -> [Int] {
         let sorted = thresholds.sorted()
         guard let first = sorted.first else { return [] }
         return [max(0, first - 1)] + sorted
     }
 
     mutating func exact(_ node: Int, _ overrides: Overrides) -> Tri {
-        let eval = evaluator
-        let kleene = eval.evaluate(node, overrides)
-        if kleene != .unknown { return kleene }
+        let kleene = evaluator.evaluate(node, overrides)
+        if kleene != .unknown || !anyNumberUnknown { return kleene }
         for (variable, representatives) in numberVariables(of: node) {
-            guard eval.value(variable, overrides).isUnknown else { continue }
+            guard evaluator.value(variable, overrides).isUnknown else { continue }
             var agreed: Tri?
             for age in representatives {
-                let value = eval.evaluate(node, overrides.with(variable, .number(age)))
+                let value = evaluator.evaluate(node, overrides.with(variable, .number(age)))
                 if value == .unknown || (agreed != nil && agreed != value) { agreed = .unknown; break }
                 agreed = value
             }
@@ -120,39 +191,40 @@ struct Engine {
 
     // MARK: Conditions with decisions
 
-    mutating func holds(_ condition: Condition, decisions: [String]) -> Tri {
+    mutating func holds(_ condition: CompiledCondition, decisions: [String]) -> Tri {
         switch condition {
         case .always: return .true
+        case .node(let n): return exact(n, .none)
         case .decision(let key, let values): return Tri(values.contains(decisions[key.index]))
-        case .any(let items): return items.anyTri { holds($0, decisions: decisions) }
-        case .all(let items): return items.allTri { holds($0, decisions: decisions) }
+        case .any(let items):
+            var result = Tri.false
+            for item in items { result = result || holds(item, decisions: decisions) }
+            return result
+        case .all(let items):
+            var result = Tri.true
+            for item in items { result = result && holds(item, decisions: decisions) }
+            return result
         case .not(let inner): return !holds(inner, decisions: decisions)
-        case .fact: return exact(compile(condition), .none)
         }
     }
 
-    /// The facts that make a condition hold (or fail, for a `not`).
-    mutating func because(_ condition: Condition, decisions: [String], into reasons: inout [String]) {
+    /// The facts that make a condition hold (or fail, under a `not`), as reason ids.
+    mutating func because(_ condition: CompiledCondition, decisions: [String], into reasons: inout [Int]) {
         switch condition {
         case .always:
-            let text = "setting = \(facts.setting.rawValue)"
-            if !reasons.contains(text) { reasons.append(text) }
+            FormulaEvaluator.append(ReasonText.settingID, to: &reasons)
+        case .node(let n):
+            evaluator.explain(n, into: &reasons)
         case .decision(let key, _):
-            let text = "\(key.rawValue) = \(decisions[key.index])"
-            if !reasons.contains(text) { reasons.append(text) }
-            for fact in decisionFacts[key.index] where !reasons.contains(fact) { reasons.append(fact) }
-        case .fact:
-            evaluator.explain(compile(condition), into: &reasons)
+            FormulaEvaluator.append(ReasonText.decisionID(key), to: &reasons)
+            for id in decisionFacts[key.index] { FormulaEvaluator.append(id, to: &reasons) }
         case .not(let inner):
             because(inner, decisions: decisions, into: &reasons)
-        case .any(let items):
+        case .any(let items), .all(let items):
             let target = holds(condition, decisions: decisions)
-            for item in items where holds(item, decisions: decisions) == target {
-                because(item, decisions: decisions, into: &reasons)
-            }
-        case .all(let items):
-            let target = holds(condition, decisions: decisions)
-            for item in items where holds(item, decisions: decisions) == target || target == .true {
+            let isAll: Bool
+            if case .all = condition { isAll = true } else { isAll = false }
+            for item in items where (isAll && target == .true) || holds(item, decisions: decisions) == target {
                 because(item, decisions: decisions, into: &reasons)
             }
         }
@@ -165,25 +237,25 @@ struct Engine {
         // A settled decision stays settled whatever an unknown turns out to be, so only the undetermined ones,
         // and the emergency flag (raised on what is known), can change.
         let watched = DecisionKey.allCases.filter { $0 == .emergency || decisions[$0.index] == "undetermined" }
-        var candidates = Set<FactVariable>()
-        var thresholds: [FactVariable: Set<Int>] = [:]
-        let eval = evaluator
-        for key in watched {
-            for node in decisionGroups[key.index].map(\.node) {
-                for v in compiler.graph.variables(of: node) where eval.value(v, .none).isUnknown { candidates.insert(v) }
-                for (v, t) in compiler.graph.numberThresholds(of: node) { thresholds[v, default: []].formUnion(t) }
-            }
-        }
+        var marks = [Bool](repeating: false, count: space.count)
+        var thresholds = [[Int]](repeating: [], count: space.count)
+        evaluator.graph.collect(roots: watched.flatMap { decisionGroups[$0.index].map(\.node) },
+                                variables: &marks, thresholds: &thresholds)
+        let candidates = marks.indices.filter { marks[$0] && evaluator.values[$0].isUnknown }
+            .map { FactVariable(index: Int32($0)) }
         var result: [(FactVariable, [DecisionKey])] = []
-        for variable in candidates.sorted(by: { $0.index < $1.index }) {
+        for variable in candidates {
             let completions: [FactValue]
-            if let t = thresholds[variable] {
+            if case let t = thresholds[Int(variable.index)], !t.isEmpty {
                 completions = Engine.representatives(of: t).map { .number($0) }
             } else {
                 completions = [.bool(.true), .bool(.false)]
             }
             var affects: [DecisionKey] = []
+            let bit = FormulaEvaluator.bit(variable)
             for key in watched {
+                // A decision none of whose rules can read the fact cannot change with it.
+                guard decisionGroups[key.index].contains(where: { evaluator.masks[$0.node] & bit != 0 }) else { continue }
                 let first = decide(key, Overrides.none.with(variable, completions[0])).value
                 for completion in completions.dropFirst()
                 where decide(key, Overrides.none.with(variable, completion)).value != first {
@@ -203,80 +275,92 @@ extension GuidanceLibrary {
         let date = facts.assessedOn ?? today
         let (pack, note) = edition(for: facts.setting, on: date)
         let jurisdictionLaw = law.law(for: facts.jurisdiction)
-        var engine = Engine(pack: pack, law: jurisdictionLaw, facts: facts)
+        let packIndex = packs.firstIndex { $0.id == pack.id && $0.edition == pack.edition } ?? -1
+        let shape = Engine.CasePlan.shape(packIndex: packIndex, outcome21: jurisdictionLaw?.outcome21Available ?? false, facts: facts)
+        let plan = plans.plan(for: shape) { Engine.CasePlan(pack: pack, law: jurisdictionLaw, facts: facts) }
+        var engine = Engine(pack: pack, plan: plan, facts: facts)
+        var text = ReasonText(facts: facts, space: engine.space, evaluator: engine.evaluator)
         func cite(_ sections: [String]) -> [Citation] { sections.map { Citation(document: pack.title, section: $0) } }
-        func citeLaw(_ sections: [String]) -> [Citation] { sections.map { Citation(document: law.title, section: $0) } }
 
         // Decisions.
         var values: [String] = []
-        var firedRules: [Int?] = []
+        var firedGroups: [Int?] = []
+        values.reserveCapacity(DecisionKey.allCases.count)
         for key in DecisionKey.allCases {
-            let (value, rule) = engine.decide(key)
+            let (value, group) = engine.decide(key)
             values.append(value)
-            firedRules.append(rule)
+            firedGroups.append(group)
         }
 
-        // Open questions.
-        let openQuestions = engine.openQuestions(decisions: values).map { variable, affects -> OpenQuestion in
-            let location = engine.compiler.space.location(variable)
-            var question = pack.questions[location.questionKey] ?? "What is \(facts.path(of: location))?"
-            if let subject = facts.subject(of: location) { question = question.replacingOccurrences(of: "{ref}", with: subject) }
-            return OpenQuestion(fact: facts.path(of: location), question: question, affects: affects.map(\.rawValue))
-        }
-
-        // Why each decision is what it is.
+        // Why each decision is what it is: the earlier rules that did not hold, then those of the rule that did.
         var reasons: [DecisionReason] = []
         for key in DecisionKey.allCases {
-            let rules = pack.decisions[key.rawValue]?.rules ?? []
+            let decision = pack.decisionList[key.index]
+            let rules = decision?.rules ?? []
             let groups = engine.decisionGroups[key.index]
-            var because: [String] = []
-            var citations = pack.decisions[key.rawValue]?.citations ?? []
-            if let fired = firedRules[key.index] {
-                // The earlier groups that did not hold, then the members of the group that did.
-                for earlier in groups[..<fired] {
-                    for r in earlier.rules { if let when = rules[r].when { engine.because(when, decisions: values, into: &because) } }
-                }
-                for r in groups[fired].rules {
-                    guard let when = rules[r].when else { citations += rules[r].citations; continue }
-                    if engine.holds(when, decisions: values) == .true || groups[fired].rules.count == 1 {
-                        citations += rules[r].citations
-                        engine.because(when, decisions: values, into: &because)
+            var because: [Int] = []
+            var citations = decision?.citations ?? []
+            if let fired = firedGroups[key.index] {
+                for earlier in groups[..<fired] { engine.evaluator.explain(earlier.node, into: &because) }
+                let group = groups[fired]
+                if group.rules.count == 1 {
+                    citations += rules[group.rules[0]].citations
+                    if rules[group.rules[0]].when != nil { engine.evaluator.explain(group.node, into: &because) }
+                } else {
+                    // Name only the members that hold, with their own paragraphs.
+                    for r in group.rules {
+                        guard let when = rules[r].when else { citations += rules[r].citations; continue }
+                        var compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: jurisdictionLaw?.outcome21Available ?? false)
+                        let node = Engine.compile(when, &compiler)
+                        let member = FormulaEvaluator(graph: compiler.graph, facts: facts, space: compiler.space)
+                        if member.evaluate(node) == .true {
+                            citations += rules[r].citations
+                            member.explain(node, into: &because)
+                        }
                     }
+                    if because.isEmpty { engine.evaluator.explain(group.node, into: &because) }
                 }
-            } else if let open = groups.first(where: { engine.exact($0.node, .none) == .unknown }) {
-                for r in open.rules {
-                    if let when = rules[r].when, engine.holds(when, decisions: values) == .unknown {
-                        engine.because(when, decisions: values, into: &because)
-                    }
-                }
+            } else if let open = groups.first(where: { engine.evaluator.evaluate($0.node) == .unknown }) {
+                engine.evaluator.explain(open.node, into: &because)
             }
-            if because.isEmpty { because = ["setting = \(facts.setting.rawValue)", "jurisdiction = \(facts.jurisdiction.rawValue)"] }
+            if because.isEmpty { because = [ReasonText.settingID, ReasonText.jurisdictionID] }
+            engine.decisionFacts[key.index] = because
             var unique: [String] = []
             for c in citations where !unique.contains(c) { unique.append(c) }
             reasons.append(DecisionReason(decision: key.rawValue, value: values[key.index], citations: cite(unique),
-                                          because: because))
+                                          because: text.texts(because, decisions: values)))
         }
-
-        for reason in reasons { engine.decisionFacts[DecisionKey(rawValue: reason.decision)!.index] = reason.because }
 
         // Recommendations.
         let overlayApplies = overlay.map { $0.applies(to: pack) } ?? false
         var recommendations: [Recommendation] = []
-        for rule in pack.recommendations where engine.holds(rule.when, decisions: values) == .true {
-            var because: [String] = []
-            engine.because(rule.when, decisions: values, into: &because)
-            let text = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
-            recommendations.append(Recommendation(id: rule.id, severity: rule.severity, text: text,
-                                                  citations: cite(rule.citations), because: because))
+        for (rule, condition) in zip(pack.recommendations, engine.recommendationConditions)
+        where engine.holds(condition, decisions: values) == .true {
+            var because: [Int] = []
+            engine.because(condition, decisions: values, into: &because)
+            let wording = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
+            recommendations.append(Recommendation(id: rule.id, severity: rule.severity, text: wording,
+                                                  citations: cite(rule.citations),
+                                                  because: text.texts(because, decisions: values)))
+        }
+
+        // Open questions.
+        let openQuestions = engine.openQuestions(decisions: values).map { variable, affects -> OpenQuestion in
+            let location = engine.space.location(variable)
+            let template = pack.questionTemplates[location.questionKey] ?? ["What is \(facts.path(of: location))?"]
+            let question = template.joined(separator: facts.subject(of: location) ?? "")
+            return OpenQuestion(fact: facts.path(of: location), question: question, affects: affects.map(\.rawValue))
         }
 
         // Offences that may apply.
         var offences: [Offence] = []
-        for rule in jurisdictionLaw?.offences ?? [] where engine.holds(rule.when, decisions: values) == .true {
-            var because: [String] = []
-            engine.because(rule.when, decisions: values, into: &because)
+        for (rule, condition) in zip(jurisdictionLaw?.offences ?? [], engine.offenceConditions)
+        where engine.holds(condition, decisions: values) == .true {
+            var because: [Int] = []
+            engine.because(condition, decisions: values, into: &because)
             offences.append(Offence(id: rule.id, legislation: rule.legislation, description: rule.description,
-                                    citations: citeLaw(rule.citations), because: because))
+                                    citations: rule.citations.map { Citation(document: law.title, section: $0) },
+                                    because: text.texts(because, decisions: values)))
         }
 
         // Resources for the family, then the organisation's own.
@@ -293,22 +377,53 @@ extension GuidanceLibrary {
             }
         }
 
+        func value<T: RawRepresentable>(_ key: DecisionKey, _: T.Type, _ fallback: T) -> T where T.RawValue == String {
+            T(rawValue: values[key.index]) ?? fallback
+        }
         let decisions = Decisions(
-            route: RouteDecision(rawValue: values[DecisionKey.route.index]) ?? .undetermined,
-            childProtectionReferral: ReferralDecision(rawValue: values[DecisionKey.childProtectionReferral.index]) ?? .undetermined,
+            route: value(.route, RouteDecision.self, .undetermined),
+            childProtectionReferral: value(.childProtectionReferral, ReferralDecision.self, .undetermined),
             emergency: values[DecisionKey.emergency.index] == "true",
-            outcome21: Outcome21Decision(rawValue: values[DecisionKey.outcome21.index]) ?? .undetermined,
-            deviceSeizure: DeviceSeizureDecision(rawValue: values[DecisionKey.deviceSeizure.index]) ?? .undetermined,
-            visuallyRecordedInterview: RecommendedDecision(rawValue: values[DecisionKey.visuallyRecordedInterview.index]) ?? .undetermined,
-            caidReferral: RequiredDecision(rawValue: values[DecisionKey.caidReferral.index]) ?? .undetermined,
-            policeReferral: RequiredDecision(rawValue: values[DecisionKey.policeReferral.index]) ?? .undetermined,
-            ceopReport: RecommendedDecision(rawValue: values[DecisionKey.ceopReport.index]) ?? .undetermined,
-            involveParents: ParentsDecision(rawValue: values[DecisionKey.involveParents.index]) ?? .undetermined)
+            outcome21: value(.outcome21, Outcome21Decision.self, .undetermined),
+            deviceSeizure: value(.deviceSeizure, DeviceSeizureDecision.self, .undetermined),
+            visuallyRecordedInterview: value(.visuallyRecordedInterview, RecommendedDecision.self, .undetermined),
+            caidReferral: value(.caidReferral, RequiredDecision.self, .undetermined),
+            policeReferral: value(.policeReferral, RequiredDecision.self, .undetermined),
+            ceopReport: value(.ceopReport, RecommendedDecision.self, .undetermined),
+            involveParents: value(.involveParents, ParentsDecision.self, .undetermined))
 
         var guidance = [pack.reference]
         if jurisdictionLaw != nil { guidance.append(law.reference) }
         return Assessment(guidance: guidance, decisions: decisions, recommendations: recommendations,
                           openQuestions: openQuestions, assessedOn: date, decisionReasons: reasons,
                           offences: offences, resources: resources, notes: note.map { [$0] } ?? [])
+    }
+}
+
+/// Compiled plans by case shape, shared by every assessment a library makes. Bounded: when full it starts again,
+/// which costs one compilation per shape.
+final class PlanCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var plans: [[Int]: Engine.CasePlan] = [:]
+    private let capacity: Int
+    /// Off for benchmarks that measure the cost of compiling every case afresh.
+    let enabled: Bool
+
+    init(capacity: Int = 512, enabled: Bool = true) {
+        self.capacity = capacity
+        self.enabled = enabled
+    }
+
+    func plan(for shape: [Int], make: () -> Engine.CasePlan) -> Engine.CasePlan {
+        guard enabled else { return make() }
+        lock.lock()
+        if let plan = plans[shape] { lock.unlock(); return plan }
+        lock.unlock()
+        let plan = make()
+        lock.lock()
+        if plans.count >= capacity { plans.removeAll(keepingCapacity: true) }
+        plans[shape] = plan
+        lock.unlock()
+        return plan
     }
 }

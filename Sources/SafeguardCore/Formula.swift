@@ -274,18 +274,23 @@ struct FormulaGraph: Sendable {
         // Unlabelled constants fold away; labelled ones stay so that "because" can name them.
         let absorbing = isAny ? Self.trueNode : Self.falseNode
         let neutral = isAny ? Self.falseNode : Self.trueNode
-        var kept: [Int] = []
-        kept.reserveCapacity(items.count)
-        for item in items {
-            if item == absorbing { return absorbing }
-            if item == neutral { continue }
-            kept.append(item)
-        }
-        if kept.isEmpty { return neutral }
-        if kept.count == 1 { return kept[0] }
+        // Children go straight into the shared list; a junction that folds away takes them back out.
         let start = children.count
-        children.append(contentsOf: kept)
-        return add(isAny ? .any(start..<children.count) : .all(start..<children.count))
+        for item in items {
+            if item == absorbing {
+                children.removeSubrange(start...)
+                return absorbing
+            }
+            if item != neutral { children.append(item) }
+        }
+        switch children.count - start {
+        case 0: return neutral
+        case 1:
+            let only = children[start]
+            children.removeLast()
+            return only
+        default: return add(isAny ? .any(start..<children.count) : .all(start..<children.count))
+        }
     }
 
     /// The negation of a node, built by De Morgan's laws down to the leaves.
@@ -313,38 +318,63 @@ struct FormulaGraph: Sendable {
 
     func childList(_ range: Range<Int>) -> ArraySlice<Int> { children[range] }
 
-    /// The number facts a node reads, with the thresholds it compares them to.
-    func numberThresholds(of root: Int) -> [FactVariable: Set<Int>] {
-        var result: [FactVariable: Set<Int>] = [:]
-        var seen = Set<Int>()
+    /// The number facts a node reads, with the thresholds it compares them to, in variable order.
+    func numberThresholds(of root: Int) -> [(FactVariable, [Int])] {
+        var result: [(FactVariable, [Int])] = []
+        var seen = [Bool](repeating: false, count: nodes.count)
         var stack = [root]
         while let n = stack.popLast() {
-            guard seen.insert(n).inserted else { continue }
+            guard !seen[n] else { continue }
+            seen[n] = true
             switch nodes[n] {
-            case .atLeast(let v, let t, _): result[v, default: []].insert(t)
+            case .atLeast(let v, let t, _):
+                if let i = result.firstIndex(where: { $0.0 == v }) {
+                    if !result[i].1.contains(t) { result[i].1.append(t) }
+                } else {
+                    result.append((v, [t]))
+                }
             case .any(let r), .all(let r): stack.append(contentsOf: children[r])
             case .knownTrue(let c, _): stack.append(c)
             case .constant, .fact: break
             }
         }
-        return result
+        return result.sorted { $0.0.index < $1.0.index }
     }
 
-    /// Every variable a node reads.
-    func variables(of root: Int) -> Set<FactVariable> {
-        var result = Set<FactVariable>()
-        var seen = Set<Int>()
-        var stack = [root]
+    /// Every variable the roots read, marked by index, and the thresholds each number variable is compared to;
+    /// one walk, each node visited once.
+    func collect(roots: [Int], variables marks: inout [Bool], thresholds: inout [[Int]]) {
+        var seen = [Bool](repeating: false, count: nodes.count)
+        var stack = roots
         while let n = stack.popLast() {
-            guard seen.insert(n).inserted else { continue }
+            guard !seen[n] else { continue }
+            seen[n] = true
             switch nodes[n] {
-            case .fact(let v, _), .atLeast(let v, _, _): result.insert(v)
+            case .fact(let v, _): marks[Int(v.index)] = true
+            case .atLeast(let v, let t, _):
+                marks[Int(v.index)] = true
+                if !thresholds[Int(v.index)].contains(t) { thresholds[Int(v.index)].append(t) }
             case .any(let r), .all(let r): stack.append(contentsOf: children[r])
             case .knownTrue(let c, _): stack.append(c)
             case .constant: break
             }
         }
-        return result
+    }
+
+    /// Every variable a node reads, marked in `into` (indexed by variable).
+    func markVariables(of root: Int, into marks: inout [Bool]) {
+        var seen = [Bool](repeating: false, count: nodes.count)
+        var stack = [root]
+        while let n = stack.popLast() {
+            guard !seen[n] else { continue }
+            seen[n] = true
+            switch nodes[n] {
+            case .fact(let v, _), .atLeast(let v, _, _): marks[Int(v.index)] = true
+            case .any(let r), .all(let r): stack.append(contentsOf: children[r])
+            case .knownTrue(let c, _): stack.append(c)
+            case .constant: break
+            }
+        }
     }
 }
 
@@ -352,12 +382,15 @@ struct FormulaGraph: Sendable {
 struct Overrides: Sendable {
     var first: (FactVariable, FactValue)?
     var second: (FactVariable, FactValue)?
+    /// The overridden variables' bits (index mod 64), to skip every node that cannot read them.
+    var mask: UInt64 = 0
 
     static let none = Overrides()
 
     func with(_ variable: FactVariable, _ value: FactValue) -> Overrides {
         var copy = self
         if copy.first == nil { copy.first = (variable, value) } else { copy.second = (variable, value) }
+        copy.mask |= FormulaEvaluator.bit(variable)
         return copy
     }
 
@@ -369,19 +402,85 @@ struct Overrides: Sendable {
     }
 }
 
-/// Reads a case's facts through overrides and evaluates formula nodes with Kleene's logic.
+/// Evaluates formula nodes with Kleene's logic over a snapshot of a case's fact values, through overrides.
 struct FormulaEvaluator {
     let graph: FormulaGraph
-    let facts: CaseFacts
-    let space: VariableSpace
+    /// Every variable's value, by index: read once from the case so that evaluation never walks the facts.
+    let values: [FactValue]
+    /// Every node's value with no overrides. Children are always built before their parents, so one pass in
+    /// order fills it.
+    let base: [Tri]
+    /// Which variables (by index mod 64) each node may read: a node whose mask misses an override keeps its base
+    /// value, so flipping one fact re-evaluates only the nodes that read it.
+    let masks: [UInt64]
+
+    @inline(__always)
+    static func bit(_ variable: FactVariable) -> UInt64 { 1 << UInt64(variable.index & 63) }
+
+    init(graph: FormulaGraph, facts: CaseFacts, space: VariableSpace) {
+        self.graph = graph
+        // In variable order: people's fields, imagery's fields, circumstances, devices (see VariableSpace).
+        var values: [FactValue] = []
+        values.reserveCapacity(space.count)
+        for p in facts.people {
+            values.append(.number(p.age))
+            values.append(.bool(p.learningDisability))
+            values.append(.bool(p.inCare))
+            values.append(.bool(p.childProtectionPlan))
+            values.append(.bool(p.selfHarmRisk))
+            values.append(.bool(p.immediateDanger))
+            values.append(.bool(p.parentalInvolvementRisk))
+            values.append(.number(p.previousIncidents))
+        }
+        for i in facts.imagery {
+            values.append(.bool(i.sexualActs))
+            values.append(.bool(i.violent))
+            values.append(.bool(i.unusualForDevelopmentalStage))
+            values.append(.bool(i.sharedWithoutPermission))
+            values.append(.bool(i.sharedBeyondControl))
+            values.append(.bool(i.uploadedToAdultSite))
+        }
+        for c in Circumstances.factNames.indices { values.append(.bool(facts.circumstances[fact: c])) }
+        for d in facts.devices { values.append(.bool(d.seized)) }
+        assert(values.count == space.count && values.indices.allSatisfy { values[$0] == facts.value(at: space.location(FactVariable(index: Int32($0)))) })
+        self.values = values
+        var base = [Tri](repeating: .unknown, count: graph.nodes.count)
+        var masks = [UInt64](repeating: 0, count: graph.nodes.count)
+        for (n, node) in graph.nodes.enumerated() {
+            switch node {
+            case .constant(let value, _):
+                base[n] = value
+            case .fact(let v, let negated):
+                masks[n] = Self.bit(v)
+                if case .bool(let t) = values[Int(v.index)] { base[n] = negated ? !t : t }
+            case .atLeast(let v, let threshold, let negated):
+                masks[n] = Self.bit(v)
+                if case .number(let number) = values[Int(v.index)], let number { base[n] = Tri((number >= threshold) != negated) }
+            case .knownTrue(let child, let negated):
+                masks[n] = masks[child]
+                base[n] = Tri((base[child] == .true) != negated)
+            case .any(let range):
+                var result = Tri.false
+                for c in graph.childList(range) { masks[n] |= masks[c]; result = result || base[c] }
+                base[n] = result
+            case .all(let range):
+                var result = Tri.true
+                for c in graph.childList(range) { masks[n] |= masks[c]; result = result && base[c] }
+                base[n] = result
+            }
+        }
+        self.base = base
+        self.masks = masks
+    }
 
     @inline(__always)
     func value(_ variable: FactVariable, _ overrides: Overrides) -> FactValue {
         if let o = overrides.lookup(variable) { return o }
-        return facts.value(at: space.location(variable))
+        return values[Int(variable.index)]
     }
 
     func evaluate(_ node: Int, _ overrides: Overrides = .none) -> Tri {
+        if masks[node] & overrides.mask == 0 { return base[node] }
         switch graph.nodes[node] {
         case .constant(let value, _):
             return value
@@ -394,61 +493,87 @@ struct FormulaEvaluator {
         case .knownTrue(let child, let negated):
             return Tri((evaluate(child, overrides) == .true) != negated)
         case .any(let range):
-            var sawUnknown = false
-            for c in graph.childList(range) {
-                switch evaluate(c, overrides) {
-                case .true: return .true
-                case .unknown: sawUnknown = true
-                case .false: break
-                }
-            }
-            return sawUnknown ? .unknown : .false
+            return graph.childList(range).anyTri { evaluate($0, overrides) }
         case .all(let range):
-            var sawUnknown = false
-            for c in graph.childList(range) {
-                switch evaluate(c, overrides) {
-                case .false: return .false
-                case .unknown: sawUnknown = true
-                case .true: break
-                }
-            }
-            return sawUnknown ? .unknown : .true
+            return graph.childList(range).allTri { evaluate($0, overrides) }
         }
     }
 
-    /// The facts behind a node's value: for a true "any", the true parts; for a false "all", the false parts.
-    func explain(_ node: Int, _ overrides: Overrides = .none, into reasons: inout [String]) {
-        let result = evaluate(node, overrides)
+    /// The facts behind a node's value, as reason ids: for a true "any", the true parts; for a false "all", the
+    /// false parts. Ids are rendered to text once per assessment by ``ReasonText``.
+    func explain(_ node: Int, into reasons: inout [Int]) {
         switch graph.nodes[node] {
         case .constant(_, let label):
-            if let text = describe(label) { append(text, to: &reasons) }
+            if label != .none { Self.append(ReasonText.labelID(node: node, variables: values.count), to: &reasons) }
         case .fact(let v, _), .atLeast(let v, _, _):
-            append(describe(v, overrides), to: &reasons)
+            Self.append(Int(v.index), to: &reasons)
         case .knownTrue(let child, _):
-            explain(child, overrides, into: &reasons)
+            explain(child, into: &reasons)
         case .any(let range), .all(let range):
-            for c in graph.childList(range) where evaluate(c, overrides) == result {
-                explain(c, overrides, into: &reasons)
+            let result = evaluate(node)
+            for c in graph.childList(range) where evaluate(c) == result { explain(c, into: &reasons) }
+        }
+    }
+
+    @inline(__always)
+    static func append(_ id: Int, to reasons: inout [Int]) {
+        if !reasons.contains(id) { reasons.append(id) }
+    }
+}
+
+/// Renders reason ids to the contract's "because" text, each distinct fact once per assessment.
+///
+/// Ids: a variable's index; past the variables, a labelled constant's node; negative, the setting, the
+/// jurisdiction and each decision.
+struct ReasonText {
+    let facts: CaseFacts
+    let space: VariableSpace
+    let evaluator: FormulaEvaluator
+    /// Rendered texts by id + `offset`, so that negative ids (setting, jurisdiction, decisions) fit too.
+    private var cache: [String?]
+    private let offset = 32
+
+    init(facts: CaseFacts, space: VariableSpace, evaluator: FormulaEvaluator) {
+        self.facts = facts
+        self.space = space
+        self.evaluator = evaluator
+        self.cache = Array(repeating: nil, count: 32 + space.count + evaluator.graph.nodes.count)
+    }
+
+    static let settingID = -1
+    static let jurisdictionID = -2
+    static func decisionID(_ key: DecisionKey) -> Int { -10 - key.index }
+    static func labelID(node: Int, variables: Int) -> Int { variables + node }
+
+    mutating func text(_ id: Int, decisions: [String]) -> String {
+        if let cached = cache[id + offset] { return cached }
+        let text: String
+        switch id {
+        case Self.settingID: text = "setting = \(facts.setting.rawValue)"
+        case Self.jurisdictionID: text = "jurisdiction = \(facts.jurisdiction.rawValue)"
+        case ..<(-9):
+            let key = DecisionKey.allCases[-10 - id]
+            text = "\(key.rawValue) = \(decisions[key.index])"
+        case 0..<space.count:
+            let variable = FactVariable(index: Int32(id))
+            let path = facts.path(of: space.location(variable))
+            switch evaluator.values[id] {
+            case .bool(let t): text = path + (t == .unknown ? " = not known" : t == .true ? " = true" : " = false")
+            case .number(let n): text = path + " = " + (n.map { String($0) } ?? "not known")
             }
+        default:
+            guard case .constant(_, let label) = evaluator.graph.nodes[id - space.count] else { text = ""; break }
+            text = describe(label)
         }
+        cache[id + offset] = text
+        return text
     }
 
-    private func append(_ text: String, to reasons: inout [String]) {
-        if !reasons.contains(text) { reasons.append(text) }
-    }
+    mutating func texts(_ ids: [Int], decisions: [String]) -> [String] { ids.map { text($0, decisions: decisions) } }
 
-    func describe(_ variable: FactVariable, _ overrides: Overrides = .none) -> String {
-        let location = space.location(variable)
-        let path = facts.path(of: location)
-        switch value(variable, overrides) {
-        case .bool(let t): return "\(path) = \(t.bool.map(String.init) ?? "not known")"
-        case .number(let n): return "\(path) = \(n.map(String.init) ?? "not known")"
-        }
-    }
-
-    private func describe(_ label: ConstantLabel) -> String? {
+    private func describe(_ label: ConstantLabel) -> String {
         switch label {
-        case .none: return nil
+        case .none: return ""
         case .setting: return "setting = \(facts.setting.rawValue)"
         case .jurisdiction: return "jurisdiction = \(facts.jurisdiction.rawValue)"
         case .platforms(let i):

@@ -11,16 +11,22 @@ import Yams
 public struct GuidanceLibrary: Sendable {
     public let packs: [GuidancePack]
     public let law: LawPack
+    /// Compiled case plans by shape; see ``PlanCache``.
+    let plans: PlanCache
 
     /// The packs shipped with Safeguard. They are checked by the test suite, so failing to load them is a build fault.
     public static let bundled: GuidanceLibrary = {
         do { return try loadBundled() } catch { fatalError("The bundled guidance packs do not load: \(error)") }
     }()
 
-    public init(packs: [GuidancePack], law: LawPack) {
+    public init(packs: [GuidancePack], law: LawPack, cachingPlans: Bool = true) {
         self.packs = packs.sorted { ($0.setting.rawValue, $0.appliesFrom) < ($1.setting.rawValue, $1.appliesFrom) }
         self.law = law
+        self.plans = PlanCache(enabled: cachingPlans)
     }
+
+    /// The same packs without sharing compiled plans between cases: for measuring the cost of a case never seen.
+    public func withoutPlanCache() -> GuidanceLibrary { GuidanceLibrary(packs: packs, law: law, cachingPlans: false) }
 
     /// The folder of bundled packs.
     public static var bundledDirectory: URL {

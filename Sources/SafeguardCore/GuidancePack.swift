@@ -35,11 +35,23 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     /// The edition's own position on questions where editions differ (e.g. `dbs`, `consent`).
     public var positions: [String: String]
     public var sections: [Section]
-    public var decisions: [String: DecisionRules]
+    public var decisions: [String: DecisionRules] {
+        didSet { decisionList = DecisionKey.allCases.map { decisions[$0.rawValue] } }
+    }
+    /// The decisions' rules by `DecisionKey` position, so that assessment never hashes a decision's name.
+    public private(set) var decisionList: [DecisionRules?] = []
     public var recommendations: [RecommendationRule]
     /// Plain-words question for each fact, by key (`people.age`, `circumstances.grooming`); `{ref}` is the subject.
-    public var questions: [String: String]
+    public var questions: [String: String] {
+        didSet { questionTemplates = GuidancePack.templates(questions) }
+    }
+    /// Each question split at `{ref}`, so that asking it is a join, not a search.
+    private(set) var questionTemplates: [String: [String]] = [:]
     public var resources: [ResourceEntry]
+
+    static func templates(_ questions: [String: String]) -> [String: [String]] {
+        questions.mapValues { $0.components(separatedBy: "{ref}") }
+    }
 
     static let keys = ["id", "edition", "title", "publisher", "published", "setting", "appliesFrom", "appliesUntil",
                        "dateNote", "summary", "positions", "sections", "decisions", "recommendations", "questions",
@@ -59,9 +71,13 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         summary = try c.required("summary")
         positions = try c.optional("positions") ?? [:]
         sections = try c.required("sections")
-        decisions = try c.required("decisions")
+        let decisions: [String: DecisionRules] = try c.required("decisions")
+        self.decisions = decisions
+        decisionList = DecisionKey.allCases.map { decisions[$0.rawValue] }
         recommendations = try c.required("recommendations")
-        questions = try c.required("questions")
+        let questions: [String: String] = try c.required("questions")
+        self.questions = questions
+        questionTemplates = GuidancePack.templates(questions)
         resources = try c.optional("resources") ?? []
     }
 

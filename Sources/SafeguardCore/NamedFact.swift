@@ -61,7 +61,7 @@ public enum NamedFact: String, CaseIterable, Sendable {
         case .previousIncidents: "a child involved has earlier incidents of this kind"
         case .sexualActs: "any image or video shows sexual acts"
         case .violentOrUnusualImagery: "any image or video is violent or shows acts unusual for the child's developmental stage"
-        case .imagerySharedBeyondControl: "an image or video has been shared beyond the child's control"
+        case .imagerySharedBeyondControl: "an image or video has been shared beyond the child's control, or uploaded to an adult site"
         case .imageryOnline: "imagery has been posted or shared on a platform or beyond the child's control"
         case .visualImagery: "the case involves an image or video (a photograph or pseudo-photograph)"
         case .textMessages: "the case involves sexual messages"
@@ -73,6 +73,14 @@ public enum NamedFact: String, CaseIterable, Sendable {
         case .onlineAbuse: "signs of grooming or sexual abuse online: grooming, exploitation, coercion, blackmail or an adult involved"
         case .adultAndChildUnder16: "an adult is involved and a child in the case is under 16"
         }
+    }
+}
+
+extension NamedFact {
+    /// The fact's position in `allCases`, without hashing: assessment builds these per case, so lookups are hot.
+    var ordinal: Int {
+        // A String-backed enum without payloads is stored as its case index.
+        MemoryLayout<NamedFact>.size == 1 ? Int(unsafeBitCast(self, to: UInt8.self)) : NamedFact.allCases.firstIndex(of: self)!
     }
 }
 
@@ -92,11 +100,8 @@ struct NamedFactCompiler {
         self.built = Array(repeating: nil, count: NamedFact.allCases.count)
     }
 
-    private static let indexOf: [NamedFact: Int] =
-        Dictionary(uniqueKeysWithValues: NamedFact.allCases.enumerated().map { ($1, $0) })
-
     mutating func node(_ fact: NamedFact) -> Int {
-        let i = Self.indexOf[fact]!
+        let i = fact.ordinal
         if let n = built[i] { return n }
         let n = build(fact)
         built[i] = n
@@ -220,7 +225,8 @@ struct NamedFactCompiler {
         case .violentOrUnusualImagery:
             return overVisualImagery { c, j in c.graph.any([c.image(j, .violent), c.image(j, .unusualForDevelopmentalStage)]) }
         case .imagerySharedBeyondControl:
-            return overVisualImagery { c, j in c.image(j, .sharedBeyondControl) }
+            // An upload to an adult site is beyond the child's control whether or not that box was ticked.
+            return overVisualImagery { c, j in c.graph.any([c.image(j, .sharedBeyondControl), c.image(j, .uploadedToAdultSite)]) }
         case .imageryOnline:
             return overImagery { c, j in
                 let posted = c.graph.constant(Tri(!c.facts.imagery[j].platforms.isEmpty), .platforms(imagery: j))

@@ -93,6 +93,23 @@ struct EditionTests {
         #expect(messages.isEmpty)
     }
 
+    @Test("Cases of the same shape in different jurisdictions get their own law (the plan cache keys on jurisdiction)")
+    func planCacheKeysOnJurisdiction() {
+        for (jurisdiction, first) in [(Jurisdiction.scotland, "cgsa1982s52"), (.northernIreland, "poc-ni-1978a3"),
+                                      (.scotland, "cgsa1982s52"), (.england, "poca1978s1"), (.wales, "poca1978s1")] {
+            let offences = assess(baseCase(.police, jurisdiction) { $0.imagery[0].sexualActs = .true }).offences.map(\.id)
+            #expect(offences.first == first && offences.last == "soa2003", "\(jurisdiction): \(offences)")
+        }
+    }
+
+    @Test("A cached plan gives the same assessment as a plan compiled afresh", arguments: 0..<150)
+    func cachedEqualsFresh(seed: Int) {
+        let facts = PropertyTests.randomCase(seed: UInt64(seed))
+        let fresh = GuidanceLibrary.bundled.withoutPlanCache()
+        _ = assess(PropertyTests.randomCase(seed: UInt64(seed + 7)))   // warm the cache with other shapes
+        #expect(assess(facts) == fresh.assess(facts, today: testToday), "seed \(seed)")
+    }
+
     static let overlay = LocalOverlay(
         organisation: "Northshire Police", appliesTo: ["college-of-policing"],
         contacts: [try! GuidanceLibrary.decodeOverlay(yaml: """

@@ -80,6 +80,7 @@ struct RuleTests {
         ("Action 6", "16", "lower risk: no visually recorded interview", none, .decision(.visuallyRecordedInterview, "notRequired")),
         ("Action 16", "25", "imagery shared beyond control: CAID", { $0.imagery[0].sharedBeyondControl = .true }, .decision(.caidReferral, "required")),
         ("Action 16", "25", "imagery kept between the two: no CAID", none, .decision(.caidReferral, "notRequired")),
+        ("Action 16", "25", "uploaded to an adult site is beyond the child's control: CAID", { $0.imagery[0].uploadedToAdultSite = .true }, .decision(.caidReferral, "required")),
         ("Action 16", "25", "a message without imagery is not for CAID", { $0.imagery[0].kind = .message; $0.imagery[0].sharedBeyondControl = .true }, .decision(.caidReferral, "notRequired")),
         ("Action 1", "9", "police do not refer to the police", none, .decision(.policeReferral, "notApplicable")),
         ("Resources for professionals", "Appendix B", "police need not report to CEOP", none, .decision(.ceopReport, "notApplicable")),
