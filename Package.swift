@@ -12,6 +12,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Server only: never a dependency of SafeguardCore.
+        .package(url: "https://github.com/vapor/vapor", from: "4.100.0"),
+        .package(url: "https://github.com/vapor/fluent", from: "4.12.0"),
+        .package(url: "https://github.com/vapor/fluent-kit", from: "1.50.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver", from: "4.8.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver", from: "2.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // The pure core: case facts, the guidance engine and the guidance packs. No web, no database.
@@ -20,11 +27,39 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/guidance")]
         ),
+        // Storage: Fluent models kept inside, Sendable value types at the edge.
+        .target(
+            name: "SafeguardPersistence",
+            dependencies: [
+                "SafeguardCore",
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The web server: configure, routes, auth, audit, image screening.
+        .target(
+            name: "SafeguardApp",
+            dependencies: [
+                "SafeguardCore",
+                "SafeguardPersistence",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "safeguard",
             dependencies: [
                 "SafeguardCore",
+                "SafeguardApp",
+                "SafeguardPersistence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Vapor", package: "vapor"),
             ]
         ),
         .executableTarget(
@@ -35,6 +70,17 @@ let package = Package(
             name: "SafeguardCoreTests",
             dependencies: ["SafeguardCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SafeguardAppTests",
+            dependencies: [
+                "SafeguardApp",
+                "SafeguardPersistence",
+                "SafeguardCore",
+                // The crash test starts the real executable.
+                "safeguard",
+                .product(name: "VaporTesting", package: "vapor"),
+            ]
         ),
     ]
 )

@@ -4,11 +4,12 @@ import SafeguardCore
 
 /// The Safeguard command line: assess a case, and read or check the guidance packs.
 @main
-struct Safeguard: ParsableCommand {
+struct Safeguard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "safeguard",
         abstract: "Case management and decision support for responses to nude and semi-nude image sharing by young people.",
-        subcommands: [Assess.self, GuidanceCommand.self]
+        subcommands: [Assess.self, GuidanceCommand.self, ServeCommand.self, MigrateCommand.self, SetupCommand.self,
+                      TokensCommand.self, AuditCommand.self, UsersCommand.self]
     )
 }
 

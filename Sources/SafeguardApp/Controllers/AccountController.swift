@@ -1,0 +1,127 @@
+import Fluent
+import Foundation
+import SafeguardPersistence
+import Vapor
+
+/// Tokens, the caller's own account, and (for admins) the organisation's users.
+struct AccountController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("tokens", use: createToken)
+        routes.get("tokens", use: listTokens)
+        routes.delete("tokens", ":tokenID", use: revokeToken)
+        routes.get("me", use: me)
+        routes.get("users", use: listUsers)
+        routes.post("users", use: createUser)
+        routes.patch("users", ":userID", use: updateUser)
+    }
+
+    func createToken(req: Request) async throws -> Response {
+        let body = try req.content.decode(TokenCreateRequest.self)
+        let options = req.application.safeguardOptions
+        let days = body.expiresInDays ?? options.defaultTokenLifetimeDays
+        guard (1...options.maxTokenLifetimeDays).contains(days) else {
+            throw APIError.invalid("expiresInDays", "give a number of days from 1 to \(options.maxTokenLifetimeDays)")
+        }
+        let name = (body.name ?? "api").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...80).contains(name.count) else { throw APIError.invalid("name", "give the token a name of 1–80 characters") }
+        let (user, organisation) = try await SignIn.attempt(email: body.email, password: body.password, on: req)
+        req.identity = Identity(user: user, organisation: organisation, tokenID: nil, viaSession: false)
+        let expires = Date().addingTimeInterval(TimeInterval(days) * 86_400)
+        let created = try await req.write { db in
+            try await SignIn.recordSuccess(user, detail: "via=token", on: db)
+            let (token, secret) = try await AccountStore(db: db).createToken(userID: user.id, name: name, expiresAt: expires)
+            try await AuditChain.append(SignIn.event(user, action: "token.create", outcome: "ok", detail: "token=\(token.id.uuidString.lowercased())"), on: db)
+            return TokenCreatedDTO(token: secret, id: token.id, name: token.name, expiresAt: token.expiresAt)
+        }
+        req.auditRecorded = true
+        let response = Response(status: .created)
+        try response.content.encode(created)
+        return response
+    }
+
+    func listTokens(req: Request) async throws -> [TokenDTO] {
+        let identity = try req.requireIdentity()
+        return try await AccountStore(db: req.db).tokens(userID: identity.user.id).map(TokenDTO.init)
+    }
+
+    /// Revokes a token: your own, or (as an admin) one of your organisation's users'.
+    func revokeToken(req: Request) async throws -> TokenDTO {
+        let identity = try req.requireIdentity()
+        guard let id = req.parameters.get("tokenID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("token") }
+        let store = AccountStore(db: req.db)
+        guard let token = try await store.token(id: id), let owner = try await store.user(id: token.userID),
+              owner.organisationID == identity.organisation.id,
+              owner.id == identity.user.id || identity.user.role == .admin else {
+            throw APIError.notFound("token")
+        }
+        let revoked = try await req.write { db in
+            let t = try await AccountStore(db: db).revokeToken(id: id, now: Date())
+            try await req.audit("token.revoke", detail: "token=\(id.uuidString.lowercased())", on: db)
+            return t
+        }
+        return TokenDTO(revoked)
+    }
+
+    func me(req: Request) async throws -> MeDTO {
+        let identity = try req.requireIdentity()
+        return MeDTO(user: UserDTO(identity.user), organisation: OrganisationDTO(identity.organisation))
+    }
+
+    func requireAdmin(_ req: Request) throws -> Identity {
+        let identity = try req.requireIdentity()
+        guard identity.user.role == .admin else { throw APIError.forbidden("only an admin manages users") }
+        return identity
+    }
+
+    func listUsers(req: Request) async throws -> [UserDTO] {
+        let identity = try requireAdmin(req)
+        return try await AccountStore(db: req.db).users(organisationID: identity.organisation.id).map(UserDTO.init)
+    }
+
+    static func checkPassword(_ password: String) throws {
+        guard password.count >= 12 else {
+            throw APIError.invalid("password", "use a password of at least 12 characters")
+        }
+    }
+
+    func createUser(req: Request) async throws -> Response {
+        let identity = try requireAdmin(req)
+        let body = try req.content.decode(UserCreateRequest.self)
+        try Self.checkPassword(body.password)
+        let hash = try await req.password.async.hash(body.password).get()
+        let user = try await req.write { db in
+            let user = try await AccountStore(db: db).createUser(organisationID: identity.organisation.id, email: body.email,
+                                                                 displayName: body.displayName, role: body.role, passwordHash: hash)
+            try await req.audit("user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue)", on: db)
+            return user
+        }
+        let response = Response(status: .created)
+        try response.content.encode(UserDTO(user))
+        return response
+    }
+
+    func updateUser(req: Request) async throws -> UserDTO {
+        let identity = try requireAdmin(req)
+        guard let id = req.parameters.get("userID").flatMap(UUID.init(uuidString:)),
+              let existing = try await AccountStore(db: req.db).user(id: id),
+              existing.organisationID == identity.organisation.id else { throw APIError.notFound("user") }
+        let body = try req.content.decode(UserUpdateRequest.self)
+        if let password = body.password { try Self.checkPassword(password) }
+        if existing.id == identity.user.id, body.disabled == true {
+            throw APIError.invalid("disabled", "you cannot disable your own account")
+        }
+        let hash: String? = if let password = body.password { try await req.password.async.hash(password).get() } else { nil }
+        let user = try await req.write { db in
+            let user = try await AccountStore(db: db).updateUser(id: id, role: body.role, disabled: body.disabled,
+                                                                 displayName: body.displayName, passwordHash: hash)
+            var changes: [String] = []
+            if body.role != nil { changes.append("role=\(user.role.rawValue)") }
+            if let disabled = body.disabled { changes.append("disabled=\(disabled)") }
+            if body.password != nil { changes.append("password") }
+            if body.displayName != nil { changes.append("displayName") }
+            try await req.audit("user.update", detail: "user=\(id.uuidString.lowercased()) " + changes.joined(separator: " "), on: db)
+            return user
+        }
+        return UserDTO(user)
+    }
+}

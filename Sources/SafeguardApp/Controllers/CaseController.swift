@@ -1,0 +1,353 @@
+import Fluent
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+/// Cases and everything on them. Every route decides by role and organisation (see `CasePolicy`), and every read
+/// and write is audited by id and route, never by content.
+struct CaseController: RouteCollection {
+    let assessor: Assessor
+
+    func boot(routes: any RoutesBuilder) throws {
+        let cases = routes.grouped("cases")
+        cases.post(use: create)
+        cases.get(use: list)
+        let one = cases.grouped(":caseID")
+        one.get(use: read)
+        one.patch(use: update)
+        one.put("facts", use: updateFacts)
+        one.put("people", ":ref", use: putPerson)
+        one.put("imagery", ":ref", use: putImagery)
+        one.put("devices", ":ref", use: putDevice)
+        one.post("actions", ":actionID", use: updateAction)
+        one.post("notes", use: addNote)
+        one.get("notes", use: notes)
+        one.get("assessment", use: latestAssessment)
+        one.get("assessments", use: assessmentHistory)
+    }
+
+    // MARK: Helpers
+
+    static let maxSummary = 500
+    static let maxNote = 10_000
+
+    func checkSummary(_ summary: String) throws -> String {
+        let trimmed = summary.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= Self.maxSummary else {
+            throw APIError.invalid("summary", "give a short summary of 1–\(Self.maxSummary) characters (no names: use references)")
+        }
+        return trimmed
+    }
+
+    /// The case, if the caller may see it; 404 otherwise (its existence is not revealed).
+    func loadCase(_ req: Request, _ identity: Identity) async throws -> CaseRecord {
+        guard let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
+              let record = try await CaseStore(db: req.db).findCase(id: id, organisationID: identity.organisation.id),
+              CasePolicy.canSee(record, identity) else {
+            throw APIError.notFound("case")
+        }
+        return record
+    }
+
+    func detail(_ record: CaseRecord, db: any Database) async throws -> CaseDTO {
+        let store = CaseStore(db: db)
+        return CaseDTO(record, actions: try await store.actions(caseID: record.id),
+                       assessment: try await store.latestAssessment(caseID: record.id))
+    }
+
+    static func prefixed(_ error: CaseFactsError, _ prefix: String) -> APIError {
+        let path = error.path.isEmpty ? prefix : "\(prefix).\(error.path)"
+        return APIError(.unprocessableEntity, "invalid_facts", "\(path): \(error.message)", field: path)
+    }
+
+    /// Facts from a request: jurisdiction and setting are the organisation's.
+    func facts(from value: JSONValue?, organisation: Organisation) throws -> CaseFacts {
+        guard let setting = organisation.kind.setting else {
+            throw APIError.forbidden("a \(organisation.kind.rawValue) organisation does not keep cases of its own yet")
+        }
+        var object: [String: JSONValue]
+        switch value {
+        case nil, .null?: object = [:]
+        case .object(let o)?: object = o
+        default: throw APIError.invalid("facts", "facts must be a JSON object (see the case facts contract)")
+        }
+        for (key, expected) in [("jurisdiction", organisation.jurisdiction.rawValue), ("setting", setting.rawValue)] {
+            if let given = object[key], given != .null, given != .string(expected) {
+                throw APIError.invalid("facts.\(key)", "this organisation's cases have \(key) \(expected)")
+            }
+            object[key] = .string(expected)
+        }
+        if object["people"] == nil { object["people"] = .array([]) }
+        if object["imagery"] == nil { object["imagery"] = .array([]) }
+        if object["devices"] == nil { object["devices"] = .array([]) }
+        if object["circumstances"] == nil { object["circumstances"] = .object([:]) }
+        do {
+            return try CaseFacts.decode(json: JSONValue.object(object).data)
+        } catch {
+            throw Self.prefixed(error, "facts")
+        }
+    }
+
+    static var today: CalendarDate {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
+        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
+    }
+
+    // MARK: Routes
+
+    func create(req: Request) async throws -> Response {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let body = try req.content.decode(CaseCreateRequest.self)
+        let summary = try checkSummary(body.summary)
+        let facts = try facts(from: body.facts, organisation: identity.organisation)
+        let assessment = assessor.assess(facts, Self.today)
+        let dto = try await req.write { db in
+            let store = CaseStore(db: db)
+            let record = try await store.createCase(organisationID: identity.organisation.id, createdBy: identity.user.id,
+                                                    summary: summary, status: body.status ?? .open, facts: facts, now: Date())
+            try await store.recordAssessment(caseID: record.id, caseVersion: record.version, assessment: assessment, by: identity.user.id)
+            try await req.audit("case.create", caseID: record.id, detail: "version=1", on: db)
+            let refreshed = try await store.findCase(id: record.id, organisationID: identity.organisation.id)!
+            return try await detail(refreshed, db: db)
+        }
+        let response = Response(status: .created)
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(dto.id.uuidString.lowercased())")
+        try response.content.encode(dto)
+        return response
+    }
+
+    struct ListQuery: Content {
+        var status: String?
+        var hasOpenActions: String?
+        var updatedSince: String?
+        var page: Int?
+        var perPage: Int?
+    }
+
+    func list(req: Request) async throws -> CaseListDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let q = try req.query.decode(ListQuery.self)
+        var filter = CaseStore.ListFilter()
+        if let s = q.status {
+            guard let status = CaseStatus(rawValue: s) else {
+                throw APIError.badRequest("status must be one of: \(CaseStatus.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
+            }
+            filter.status = status
+        }
+        if let open = q.hasOpenActions {
+            guard open == "true" || open == "false" else { throw APIError.badRequest("hasOpenActions must be true or false", field: "hasOpenActions") }
+            filter.hasOpenActions = open == "true"
+        }
+        if let since = q.updatedSince {
+            guard let date = (try? Date(since, strategy: .iso8601)) ?? CalendarDate(since).flatMap({ d in
+                DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"),
+                               year: d.year, month: d.month, day: d.day).date }) else {
+                throw APIError.badRequest("updatedSince must be a date or time such as 2026-11-23 or 2026-11-23T10:00:00Z", field: "updatedSince")
+            }
+            filter.updatedSince = date
+        }
+        if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
+        let page = q.page ?? 1
+        let perPage = q.perPage ?? 50
+        guard page >= 1 else { throw APIError.badRequest("page starts at 1", field: "page") }
+        guard (1...200).contains(perPage) else { throw APIError.badRequest("perPage must be 1–200", field: "perPage") }
+        let (records, total) = try await CaseStore(db: req.db).listCases(organisationID: identity.organisation.id,
+                                                                         filter: filter, page: page, perPage: perPage)
+        try await req.write { db in try await req.audit("case.list", detail: "count=\(records.count)", on: db) }
+        return CaseListDTO(cases: records.map(CaseSummaryDTO.init), page: page, perPage: perPage, total: total)
+    }
+
+    func read(req: Request) async throws -> CaseDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        let dto = try await detail(record, db: req.db)
+        try await req.write { db in try await req.audit("case.read", caseID: record.id, on: db) }
+        return dto
+    }
+
+    /// Applies a change at `version`, re-assesses when facts changed, and audits — all in one transaction.
+    func change(_ req: Request, _ identity: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?,
+                summary: String? = nil, status: CaseStatus? = nil, action: String) async throws -> CaseDTO {
+        let assessment = facts.map { assessor.assess($0, Self.today) }
+        return try await req.write { db in
+            let store = CaseStore(db: db)
+            let updated = try await store.updateCase(id: record.id, organisationID: identity.organisation.id,
+                                                     expectedVersion: version, facts: facts, summary: summary,
+                                                     status: status, now: Date())
+            if let assessment {
+                try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
+                                                 by: identity.user.id)
+            }
+            try await req.audit(action, caseID: updated.id, detail: "version=\(updated.version)", on: db)
+            let refreshed = try await store.findCase(id: updated.id, organisationID: identity.organisation.id)!
+            return try await detail(refreshed, db: db)
+        }
+    }
+
+    func update(req: Request) async throws -> CaseDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        try CasePolicy.requireEditor(identity)
+        let body = try req.content.decode(CaseUpdateRequest.self)
+        let summary = try body.summary.map(checkSummary)
+        return try await change(req, identity, record, version: body.version, facts: nil, summary: summary,
+                                status: body.status, action: "case.update")
+    }
+
+    func updateFacts(req: Request) async throws -> CaseDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        try CasePolicy.requireEditor(identity)
+        let body = try req.content.decode(FactsUpdateRequest.self)
+        let facts = try facts(from: body.facts, organisation: identity.organisation)
+        return try await change(req, identity, record, version: body.version, facts: facts, action: "case.facts.update")
+    }
+
+    /// Adds or replaces one entry (by `ref`) of a facts array, then checks the whole facts strictly.
+    func put(_ req: Request, key: String, value: JSONValue, version: Int, action: String) async throws -> CaseDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        try CasePolicy.requireEditor(identity)
+        guard let ref = req.parameters.get("ref"), (1...20).contains(ref.count) else {
+            throw APIError.invalid("ref", "a reference is 1–20 characters, e.g. A or I1")
+        }
+        guard var entry = value.objectValue else { throw APIError.invalid(key, "\(key) must be a JSON object") }
+        if let given = entry["ref"], given != .string(ref) {
+            throw APIError.invalid("\(key).ref", "the ref in the body must match the ref in the path (\(ref))")
+        }
+        entry["ref"] = .string(ref)
+        guard var object = try JSONValue.parse(record.facts.jsonData()).objectValue else {
+            throw APIError(.internalServerError, "internal", "stored facts are not an object")
+        }
+        let arrayKey = key == "person" ? "people" : (key == "device" ? "devices" : "imagery")
+        var items = object[arrayKey]?.arrayValue ?? []
+        if let index = items.firstIndex(where: { $0.objectValue?["ref"] == .string(ref) }) {
+            items[index] = .object(entry)
+        } else {
+            items.append(.object(entry))
+        }
+        object[arrayKey] = .array(items)
+        let facts = try facts(from: .object(object), organisation: identity.organisation)
+        return try await change(req, identity, record, version: version, facts: facts, action: action)
+    }
+
+    func putPerson(req: Request) async throws -> CaseDTO {
+        _ = try CasePolicy.requireCaseRole(req)
+        let body = try req.content.decode(PersonPutRequest.self)
+        return try await put(req, key: "person", value: body.person, version: body.version, action: "case.person.put")
+    }
+
+    func putImagery(req: Request) async throws -> CaseDTO {
+        _ = try CasePolicy.requireCaseRole(req)
+        let body = try req.content.decode(ImageryPutRequest.self)
+        return try await put(req, key: "imagery", value: body.imagery, version: body.version, action: "case.imagery.put")
+    }
+
+    func putDevice(req: Request) async throws -> CaseDTO {
+        _ = try CasePolicy.requireCaseRole(req)
+        let body = try req.content.decode(DevicePutRequest.self)
+        return try await put(req, key: "device", value: body.device, version: body.version, action: "case.device.put")
+    }
+
+    func updateAction(req: Request) async throws -> ActionDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        try CasePolicy.requireEditor(identity)
+        guard let actionID = req.parameters.get("actionID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("action") }
+        let body = try req.content.decode(ActionUpdateRequest.self)
+        if let reason = body.reason, reason.count > 2_000 { throw APIError.invalid("reason", "keep the reason under 2,000 characters") }
+        let action = try await req.write { db in
+            let store = CaseStore(db: db)
+            let action = try await store.setAction(id: actionID, caseID: record.id, status: body.status, reason: body.reason,
+                                                   by: identity.user.id, now: Date())
+            try await store.touch(id: record.id, now: Date())
+            try await req.audit("case.action.update", caseID: record.id,
+                                detail: "action=\(action.recommendationID) status=\(action.status.rawValue)", on: db)
+            return action
+        }
+        return ActionDTO(action)
+    }
+
+    func addNote(req: Request) async throws -> Response {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        let body = try req.content.decode(NoteCreateRequest.self)
+        let text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= Self.maxNote else {
+            throw APIError.invalid("text", "write a note of 1–\(Self.maxNote) characters")
+        }
+        let note = try await req.write { db in
+            let store = CaseStore(db: db)
+            let note = try await store.addNote(caseID: record.id, authorID: identity.user.id, text: text)
+            try await store.touch(id: record.id, now: Date())
+            try await req.audit("case.note.add", caseID: record.id, detail: "note=\(note.sequence)", on: db)
+            return note
+        }
+        let response = Response(status: .created)
+        try response.content.encode(NoteDTO(note))
+        return response
+    }
+
+    func notes(req: Request) async throws -> [NoteDTO] {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        let notes = try await CaseStore(db: req.db).notes(caseID: record.id)
+        try await req.write { db in try await req.audit("case.notes.read", caseID: record.id, on: db) }
+        return notes.map(NoteDTO.init)
+    }
+
+    func latestAssessment(req: Request) async throws -> AssessmentRecordDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        guard let latest = try await CaseStore(db: req.db).latestAssessment(caseID: record.id) else {
+            throw APIError.notFound("assessment")
+        }
+        try await req.write { db in try await req.audit("case.assessment.read", caseID: record.id, on: db) }
+        return AssessmentRecordDTO(latest)
+    }
+
+    func assessmentHistory(req: Request) async throws -> [AssessmentRecordDTO] {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        let all = try await CaseStore(db: req.db).assessments(caseID: record.id)
+        try await req.write { db in try await req.audit("case.assessments.read", caseID: record.id, on: db) }
+        return all.map(AssessmentRecordDTO.init)
+    }
+}
+
+/// Who may do what with cases.
+enum CasePolicy {
+    static let caseRoles: Set<Role> = [.officer, .supervisor, .superintendent, .dsl, .staff]
+
+    /// The caller, if their role works on cases; admins and auditors see no case content.
+    static func requireCaseRole(_ req: Request) throws -> Identity {
+        let identity = try req.requireIdentity()
+        guard caseRoles.contains(identity.user.role) else {
+            throw APIError.forbidden("the \(identity.user.role.rawValue) role does not see case content")
+        }
+        return identity
+    }
+
+    static func seesAllCases(_ role: Role) -> Bool { role != .staff }
+
+    /// Staff see only the concerns they raised.
+    static func canSee(_ record: CaseRecord, _ identity: Identity) -> Bool {
+        record.organisationID == identity.organisation.id
+            && (seesAllCases(identity.user.role) || record.createdBy == identity.user.id)
+    }
+
+    /// Recording facts and actions is for the case leads, not for staff who raised a concern.
+    static func requireEditor(_ identity: Identity) throws {
+        guard identity.user.role != .staff else {
+            throw APIError.forbidden("staff raise concerns and add notes; the designated safeguarding lead records facts and actions")
+        }
+    }
+}
+
+/// The guidance engine, as the server uses it.
+public struct Assessor: Sendable {
+    public var assess: @Sendable (CaseFacts, CalendarDate) -> Assessment
+    public init(assess: @escaping @Sendable (CaseFacts, CalendarDate) -> Assessment) { self.assess = assess }
+    public static let bundled = Assessor { facts, today in GuidanceLibrary.bundled.assess(facts, today: today) }
+}

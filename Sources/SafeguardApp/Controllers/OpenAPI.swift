@@ -1,0 +1,199 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// One route of the JSON API, as the OpenAPI document describes it.
+struct APIRouteSpec: Sendable {
+    var method: String
+    /// Vapor style, e.g. `/api/v1/cases/:caseID`.
+    var path: String
+    var summary: String
+    var tag: String
+    var secured: Bool = true
+    var request: String? = nil
+    var status: Int = 200
+    var response: String?
+    var responseIsArray: Bool = false
+    var errors: [Int] = [401, 403]
+    var query: [(String, String, String)] = []   // name, type, description
+}
+
+/// The OpenAPI 3.1 description of `/api/v1`. A test checks it against the routes the app registers.
+enum OpenAPIDocument {
+    static let routes: [APIRouteSpec] = [
+        .init(method: "GET", path: "/api/v1/openapi.json", summary: "This OpenAPI document", tag: "meta", secured: false,
+              response: nil, errors: []),
+        .init(method: "POST", path: "/api/v1/tokens", summary: "Create a bearer token with email and password",
+              tag: "accounts", secured: false, request: "TokenCreateRequest", status: 201, response: "TokenCreated",
+              errors: [400, 401, 422, 429]),
+        .init(method: "GET", path: "/api/v1/tokens", summary: "Your tokens", tag: "accounts", response: "Token", responseIsArray: true),
+        .init(method: "DELETE", path: "/api/v1/tokens/:tokenID", summary: "Revoke a token (yours, or as admin your organisation's)",
+              tag: "accounts", response: "Token", errors: [401, 404]),
+        .init(method: "GET", path: "/api/v1/me", summary: "Who you are", tag: "accounts", response: "Me", errors: [401]),
+        .init(method: "GET", path: "/api/v1/users", summary: "The organisation's users (admin)", tag: "accounts",
+              response: "User", responseIsArray: true),
+        .init(method: "POST", path: "/api/v1/users", summary: "Add a user (admin)", tag: "accounts", request: "UserCreateRequest",
+              status: 201, response: "User", errors: [400, 401, 403, 409, 422]),
+        .init(method: "PATCH", path: "/api/v1/users/:userID", summary: "Change a user's role, name, password, or disable them (admin)",
+              tag: "accounts", request: "UserUpdateRequest", response: "User", errors: [400, 401, 403, 404, 422]),
+        .init(method: "POST", path: "/api/v1/cases", summary: "Create a case; it is assessed at once", tag: "cases",
+              request: "CaseCreateRequest", status: 201, response: "Case", errors: [400, 401, 403, 422]),
+        .init(method: "GET", path: "/api/v1/cases", summary: "List cases (staff: only the concerns they raised)", tag: "cases",
+              response: "CaseList", errors: [400, 401, 403],
+              query: [("status", "string", "open or closed"), ("hasOpenActions", "boolean", "true or false"),
+                      ("updatedSince", "string", "a date (2026-11-23) or time (ISO 8601)"),
+                      ("page", "integer", "from 1"), ("perPage", "integer", "1–200, default 50")]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID", summary: "Read a case with its facts, actions and latest assessment",
+              tag: "cases", response: "Case", errors: [401, 403, 404]),
+        .init(method: "PATCH", path: "/api/v1/cases/:caseID", summary: "Change summary or status at a version",
+              tag: "cases", request: "CaseUpdateRequest", response: "Case", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "PUT", path: "/api/v1/cases/:caseID/facts", summary: "Replace the facts at a version; re-assesses",
+              tag: "cases", request: "FactsUpdateRequest", response: "Case", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "PUT", path: "/api/v1/cases/:caseID/people/:ref", summary: "Add or change a person; re-assesses",
+              tag: "cases", request: "PersonPutRequest", response: "Case", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "PUT", path: "/api/v1/cases/:caseID/imagery/:ref", summary: "Add or change an imagery record (facts only, never an image); re-assesses",
+              tag: "cases", request: "ImageryPutRequest", response: "Case", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "PUT", path: "/api/v1/cases/:caseID/devices/:ref", summary: "Add or change a device; re-assesses",
+              tag: "cases", request: "DevicePutRequest", response: "Case", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/actions/:actionID", summary: "Complete an action, mark it not applicable (with a reason), or reopen it",
+              tag: "cases", request: "ActionUpdateRequest", response: "Action", errors: [400, 401, 403, 404, 422]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/notes", summary: "Add a note", tag: "cases",
+              request: "NoteCreateRequest", status: 201, response: "Note", errors: [400, 401, 403, 404, 422]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/notes", summary: "Notes in time order", tag: "cases",
+              response: "Note", responseIsArray: true, errors: [401, 403, 404]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/assessment", summary: "The latest assessment", tag: "cases",
+              response: "AssessmentRecord", errors: [401, 403, 404]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/assessments", summary: "Every assessment, oldest first", tag: "cases",
+              response: "AssessmentRecord", responseIsArray: true, errors: [401, 403, 404]),
+        .init(method: "GET", path: "/api/v1/audit", summary: "The organisation's audit entries, newest first (auditor)",
+              tag: "audit", response: "AuditPage", query: [("after", "integer", "only entries after this sequence"),
+                                                           ("limit", "integer", "1–1000, default 100")]),
+        .init(method: "GET", path: "/api/v1/audit/verify", summary: "Check the whole hash chain (auditor)", tag: "audit",
+              response: "AuditVerify"),
+    ]
+
+    /// `/api/v1/cases/:caseID` → `/api/v1/cases/{caseID}`.
+    static func openAPIPath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+            .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            .reduce("") { $0 + "/" + $1 }
+    }
+
+    static func obj(_ properties: [String: [String: Any]], required: [String] = []) -> [String: Any] {
+        var schema: [String: Any] = ["type": "object", "properties": properties]
+        if !required.isEmpty { schema["required"] = required }
+        return schema
+    }
+    static var s: [String: Any] { ["type": "string"] }
+    static var i: [String: Any] { ["type": "integer"] }
+    static var b: [String: Any] { ["type": "boolean"] }
+    static var uuid: [String: Any] { ["type": "string", "format": "uuid"] }
+    static var time: [String: Any] { ["type": "string", "format": "date-time"] }
+    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+    static func array(_ item: [String: Any]) -> [String: Any] { ["type": "array", "items": item] }
+    static func oneOf(_ values: [String]) -> [String: Any] { ["type": "string", "enum": values] }
+
+    static var schemas: [String: Any] {
+        let role = oneOf(["officer", "supervisor", "superintendent", "staff", "dsl", "admin", "auditor"])
+        let version: [String: Any] = ["type": "integer", "description": "the case version you read; a stale one gets 409"]
+        return [
+            "Error": obj(["error": obj(["code": s, "message": s, "field": ["type": ["string", "null"]]], required: ["code", "message"])],
+                         required: ["error"]),
+            "TokenCreateRequest": obj(["email": s, "password": s, "name": s, "expiresInDays": i], required: ["email", "password"]),
+            "TokenCreated": obj(["token": s, "id": uuid, "name": s, "expiresAt": time]),
+            "Token": obj(["id": uuid, "name": s, "expiresAt": time, "revokedAt": time, "createdAt": time]),
+            "Organisation": obj(["id": uuid, "name": s, "kind": oneOf(["police", "education", "localAuthority"]),
+                                 "jurisdiction": oneOf(["england", "wales", "northernIreland", "scotland"])]),
+            "User": obj(["id": uuid, "email": s, "displayName": s, "role": role, "disabled": b, "organisationID": uuid]),
+            "Me": obj(["user": ref("User"), "organisation": ref("Organisation")]),
+            "UserCreateRequest": obj(["email": s, "displayName": s, "role": role, "password": s],
+                                     required: ["email", "displayName", "role", "password"]),
+            "UserUpdateRequest": obj(["displayName": s, "role": role, "disabled": b, "password": s]),
+            "CaseFacts": ["type": "object", "description": "The case facts of the contract (DESIGN.md): people, imagery, devices, circumstances. Jurisdiction and setting come from the organisation."],
+            "Assessment": ["type": "object", "description": "The assessment of the contract (DESIGN.md): guidance, decisions, recommendations, openQuestions."],
+            "Action": obj(["id": uuid, "recommendationID": s, "severity": oneOf(["must", "should", "consider"]), "text": s,
+                           "status": oneOf(["open", "done", "notApplicable"]), "reason": s, "recommended": b,
+                           "completedBy": uuid, "completedAt": time, "createdAt": time]),
+            "Note": obj(["id": uuid, "sequence": i, "authorID": uuid, "text": s, "createdAt": time]),
+            "AssessmentRecord": obj(["id": uuid, "caseVersion": i, "editions": array(s), "createdBy": uuid, "createdAt": time,
+                                     "assessment": ref("Assessment")]),
+            "CaseSummary": obj(["id": uuid, "reference": s, "status": oneOf(["open", "closed"]), "summary": s, "version": i,
+                                "openActions": i, "createdAt": time, "updatedAt": time]),
+            "CaseList": obj(["cases": array(ref("CaseSummary")), "page": i, "perPage": i, "total": i]),
+            "Case": obj(["id": uuid, "reference": s, "status": oneOf(["open", "closed"]), "summary": s,
+                         "jurisdiction": s, "setting": s, "version": i, "createdBy": uuid, "createdAt": time,
+                         "updatedAt": time, "openActions": i, "facts": ref("CaseFacts"), "actions": array(ref("Action")),
+                         "assessment": ref("AssessmentRecord")]),
+            "CaseCreateRequest": obj(["summary": s, "status": oneOf(["open", "closed"]), "facts": ref("CaseFacts")], required: ["summary"]),
+            "CaseUpdateRequest": obj(["version": version, "summary": s, "status": oneOf(["open", "closed"])], required: ["version"]),
+            "FactsUpdateRequest": obj(["version": version, "facts": ref("CaseFacts")], required: ["version", "facts"]),
+            "PersonPutRequest": obj(["version": version, "person": ["type": "object"]], required: ["version", "person"]),
+            "ImageryPutRequest": obj(["version": version, "imagery": ["type": "object"]], required: ["version", "imagery"]),
+            "DevicePutRequest": obj(["version": version, "device": ["type": "object"]], required: ["version", "device"]),
+            "ActionUpdateRequest": obj(["status": oneOf(["open", "done", "notApplicable"]), "reason": s], required: ["status"]),
+            "NoteCreateRequest": obj(["text": s], required: ["text"]),
+            "AuditEntry": obj(["sequence": i, "at": s, "actorID": s, "actorRole": s, "organisationID": s, "action": s,
+                               "caseID": s, "outcome": s, "detail": s, "previousHash": s, "hash": s]),
+            "AuditPage": obj(["entries": array(ref("AuditEntry"))]),
+            "AuditVerify": obj(["valid": b, "entriesChecked": i, "firstBadSequence": i, "problem": s]),
+        ]
+    }
+
+    static let statusText: [Int: String] = [
+        400: "The request is malformed; `field` names what to fix", 401: "Not signed in, or the token is not valid",
+        403: "Your role may not do this", 404: "No such resource in your organisation", 409: "Stale version or duplicate",
+        413: "Body over 256 KiB", 415: "Files cannot be uploaded",
+        422: "Invalid content, or imagery data (which must never be uploaded)", 429: "Too many failed sign-ins: temporarily locked",
+    ]
+
+    static func document() -> [String: Any] {
+        var paths: [String: [String: Any]] = [:]
+        for route in routes {
+            var op: [String: Any] = ["summary": route.summary, "tags": [route.tag],
+                                     "operationId": route.method.lowercased() + openAPIPath(route.path)
+                                        .replacingOccurrences(of: "/api/v1", with: "")
+                                        .split(whereSeparator: { "/{}.".contains($0) }).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()]
+            var parameters: [[String: Any]] = route.path.split(separator: "/").filter { $0.hasPrefix(":") }.map {
+                ["name": String($0.dropFirst()), "in": "path", "required": true,
+                 "schema": $0.hasSuffix("ID") ? uuid : s]
+            }
+            parameters += route.query.map { ["name": $0.0, "in": "query", "required": false, "schema": ["type": $0.1], "description": $0.2] }
+            if !parameters.isEmpty { op["parameters"] = parameters }
+            if let request = route.request {
+                op["requestBody"] = ["required": true, "content": ["application/json": ["schema": ref(request)]]]
+            }
+            var responses: [String: Any] = [:]
+            let success: [String: Any] = route.response.map { r in
+                ["description": "OK", "content": ["application/json": ["schema": route.responseIsArray ? array(ref(r)) : ref(r)]]]
+            } ?? ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]]
+            responses[String(route.status)] = success
+            var errors = Set(route.errors)
+            if route.method != "GET" { errors.formUnion([413, 415, 422]) }
+            for code in errors.sorted() {
+                responses[String(code)] = ["description": statusText[code] ?? "Error",
+                                           "content": ["application/json": ["schema": ref("Error")]]]
+            }
+            op["responses"] = responses
+            if route.secured { op["security"] = [["bearer": [String]()]] } else { op["security"] = [[String: [String]]()] }
+            paths[openAPIPath(route.path), default: [:]][route.method.lowercased()] = op
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "Safeguard API", "version": "1",
+                     "description": "Case management and decision support for responding to nude and semi-nude image sharing by young people. It never accepts imagery: every write rejects image or video data with 422."],
+            "servers": [["url": "/"]],
+            "paths": paths,
+            "components": ["schemas": schemas,
+                           "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer",
+                                                          "description": "A token from POST /api/v1/tokens or `safeguard tokens create`"]]],
+        ]
+    }
+
+    static let json: Data = try! JSONSerialization.data(withJSONObject: document(), options: [.sortedKeys, .withoutEscapingSlashes])
+
+    static func handler(req: Request) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        return Response(status: .ok, headers: headers, body: .init(data: json))
+    }
+}

@@ -1,0 +1,135 @@
+import Fluent
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+struct CaseCreateRequest: Content {
+    var summary: String
+    var status: CaseStatus?
+    /// The case facts of the contract; jurisdiction and setting come from the organisation and may be left out.
+    var facts: JSONValue?
+}
+
+struct CaseUpdateRequest: Content {
+    var version: Int
+    var summary: String?
+    var status: CaseStatus?
+}
+
+struct FactsUpdateRequest: Content {
+    var version: Int
+    var facts: JSONValue
+}
+
+struct PersonPutRequest: Content {
+    var version: Int
+    var person: JSONValue
+}
+
+struct ImageryPutRequest: Content {
+    var version: Int
+    var imagery: JSONValue
+}
+
+struct DevicePutRequest: Content {
+    var version: Int
+    var device: JSONValue
+}
+
+struct ActionUpdateRequest: Content {
+    var status: ActionStatus
+    var reason: String?
+}
+
+struct NoteCreateRequest: Content {
+    var text: String
+}
+
+struct ActionDTO: Content {
+    var id: UUID
+    var recommendationID: String
+    var severity: String
+    var text: String
+    var status: ActionStatus
+    var reason: String?
+    var recommended: Bool
+    var completedBy: UUID?
+    var completedAt: Date?
+    var createdAt: Date?
+    init(_ a: CaseAction) {
+        id = a.id; recommendationID = a.recommendationID; severity = a.severity; text = a.text; status = a.status
+        reason = a.reason; recommended = a.recommended; completedBy = a.completedBy; completedAt = a.completedAt
+        createdAt = a.createdAt
+    }
+}
+
+struct NoteDTO: Content {
+    var id: UUID
+    var sequence: Int
+    var authorID: UUID
+    var text: String
+    var createdAt: Date?
+    init(_ n: CaseNote) { id = n.id; sequence = n.sequence; authorID = n.authorID; text = n.text; createdAt = n.createdAt }
+}
+
+struct AssessmentRecordDTO: Content {
+    var id: UUID
+    var caseVersion: Int
+    var editions: [String]
+    var createdBy: UUID
+    var createdAt: Date?
+    var assessment: Assessment
+    init(_ s: StoredAssessment) {
+        id = s.id; caseVersion = s.caseVersion; editions = s.editions; createdBy = s.createdBy; createdAt = s.createdAt
+        assessment = s.assessment
+    }
+}
+
+struct CaseSummaryDTO: Content {
+    var id: UUID
+    var reference: String
+    var status: CaseStatus
+    var summary: String
+    var version: Int
+    var openActions: Int
+    var createdAt: Date?
+    var updatedAt: Date?
+    init(_ c: CaseRecord) {
+        id = c.id; reference = c.reference; status = c.status; summary = c.summary; version = c.version
+        openActions = c.openActions; createdAt = c.createdAt; updatedAt = c.updatedAt
+    }
+}
+
+struct CaseListDTO: Content {
+    var cases: [CaseSummaryDTO]
+    var page: Int
+    var perPage: Int
+    var total: Int
+}
+
+struct CaseDTO: Content {
+    var id: UUID
+    var reference: String
+    var status: CaseStatus
+    var summary: String
+    var jurisdiction: Jurisdiction
+    var setting: Setting
+    var version: Int
+    var createdBy: UUID
+    var createdAt: Date?
+    var updatedAt: Date?
+    var openActions: Int
+    var facts: CaseFacts
+    var actions: [ActionDTO]
+    /// The latest assessment, when there is one.
+    var assessment: AssessmentRecordDTO?
+
+    init(_ c: CaseRecord, actions: [CaseAction], assessment: StoredAssessment?) {
+        id = c.id; reference = c.reference; status = c.status; summary = c.summary
+        jurisdiction = c.facts.jurisdiction; setting = c.facts.setting; version = c.version; createdBy = c.createdBy
+        createdAt = c.createdAt; updatedAt = c.updatedAt; openActions = c.openActions; facts = c.facts
+        self.actions = actions.map(ActionDTO.init)
+        self.assessment = assessment.map(AssessmentRecordDTO.init)
+    }
+}

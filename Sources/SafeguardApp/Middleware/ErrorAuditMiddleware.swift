@@ -1,0 +1,93 @@
+import Fluent
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+/// The outermost middleware: turns every error into `{"error":{"code","message","field"}}` with the right status,
+/// and records every rejected request (status 400 and over) in the audit trail — route pattern and status only.
+struct ErrorAuditMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next.respond(to: request)
+        } catch {
+            response = Self.response(for: error, request: request)
+        }
+        if response.status.code >= 400, !request.auditRecorded {
+            let identity = request.identity
+            let event = AuditEvent(actorID: identity?.user.id, actorRole: identity?.auditRole ?? "anonymous",
+                                   organisationID: identity?.organisation.id, action: "request.rejected",
+                                   caseID: nil, outcome: "rejected",
+                                   detail: "status=\(response.status.code) \(request.routeDescription)")
+            do {
+                _ = try await request.write { db in try await AuditChain.append(event, on: db) }
+            } catch {
+                request.logger.error("could not audit a rejected request: \(String(reflecting: type(of: error)))")
+            }
+        }
+        return response
+    }
+
+    static func apiError(for error: any Error) -> APIError {
+        switch error {
+        case let e as APIError: return e
+        case let e as StoreError: return .from(e)
+        case let e as CaseFactsError: return APIError(.unprocessableEntity, "invalid_facts", e.description, field: e.path.isEmpty ? nil : e.path)
+        case let e as DecodingError: return decodingError(e)
+        case let e as any AbortError:
+            let code: String = switch e.status {
+            case .notFound: "not_found"
+            case .payloadTooLarge: "too_large"
+            case .unsupportedMediaType: "unsupported_media_type"
+            case .methodNotAllowed: "method_not_allowed"
+            case .unauthorized: "unauthorised"
+            case .forbidden: "forbidden"
+            default: e.status.code >= 500 ? "internal" : "bad_request"
+            }
+            return APIError(e.status, code, e.status == .notFound ? "no such route or resource" : e.reason)
+        default:
+            return APIError(.internalServerError, "internal", "something went wrong on the server; it has been logged")
+        }
+    }
+
+    static func decodingError(_ error: DecodingError) -> APIError {
+        func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
+            (context.codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }
+                .joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .badRequest("\(path(context, key)) is required", field: path(context, key))
+        case .typeMismatch(let type, let context):
+            return .badRequest("\(path(context)) should be \(type)", field: path(context))
+        case .valueNotFound(let type, let context):
+            return .badRequest("\(path(context)) should be \(type), not null", field: path(context))
+        case .dataCorrupted(let context):
+            if let facts = context.underlyingError as? CaseFactsError {
+                return APIError(.unprocessableEntity, "invalid_facts", facts.description, field: facts.path)
+            }
+            let p = path(context)
+            return .badRequest(p.isEmpty ? "the body is not valid JSON" : "\(p): \(context.debugDescription)", field: p.isEmpty ? nil : p)
+        @unknown default:
+            return .badRequest("the body could not be read")
+        }
+    }
+
+    static func response(for error: any Error, request: Request) -> Response {
+        let apiError = apiError(for: error)
+        if apiError.status.code >= 500 {
+            // Log the kind of error only: messages can quote request content.
+            request.logger.error("request failed: \(String(reflecting: type(of: error)))")
+        }
+        let body = ErrorBody(error: .init(code: apiError.code, message: apiError.message, field: apiError.field))
+        let response = Response(status: apiError.status, headers: apiError.headers)
+        do {
+            try response.content.encode(body, as: .json)
+        } catch {
+            response.body = .init(string: "{\"error\":{\"code\":\"internal\",\"message\":\"error\"}}")
+        }
+        return response
+    }
+}

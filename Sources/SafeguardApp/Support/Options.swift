@@ -1,0 +1,58 @@
+import Fluent
+import Foundation
+import SafeguardPersistence
+import Vapor
+
+/// How the server is set up. Defaults are the production ones.
+public struct SafeguardOptions: Sendable {
+    public var database: DatabaseLocation
+    /// Largest request body accepted, in bytes; larger gets 413.
+    public var maxBodyBytes: Int = 256 * 1024
+    /// Failed sign-ins in a row before an account is locked.
+    public var accountFailureLimit: Int = 5
+    /// Failed sign-ins from one address within `addressWindow` before the address is locked.
+    public var addressFailureLimit: Int = 20
+    public var addressWindow: TimeInterval = 15 * 60
+    public var lockDuration: TimeInterval = 15 * 60
+    /// bcrypt cost for new passwords (at least 12).
+    public var bcryptCost: Int = 12
+    /// Mark cookies Secure (set automatically when the server is configured with TLS).
+    public var secureCookies: Bool = false
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    public var trustForwardedFor: Bool = false
+    /// How long a web session lasts after sign-in.
+    public var sessionLifetime: TimeInterval = 12 * 60 * 60
+    /// How long API tokens last unless asked otherwise; at most `maxTokenLifetimeDays`.
+    public var defaultTokenLifetimeDays: Int = 30
+    public var maxTokenLifetimeDays: Int = 365
+    /// Run migrations while configuring.
+    public var migrateOnStart: Bool = true
+    /// On PostgreSQL, keep the tables in this schema (created if missing); the tests use one per test.
+    public var postgresSchema: String?
+
+    public init(database: DatabaseLocation) {
+        self.database = database
+    }
+
+    /// Reads `DATABASE_URL` from the environment.
+    public static func fromEnvironment() throws -> SafeguardOptions {
+        var options = SafeguardOptions(database: try DatabaseLocation(url: Environment.get("DATABASE_URL")))
+        if Environment.get("SAFEGUARD_SECURE_COOKIES") == "1" { options.secureCookies = true }
+        if Environment.get("SAFEGUARD_TRUST_FORWARDED_FOR") == "1" { options.trustForwardedFor = true }
+        options.postgresSchema = Environment.get("SAFEGUARD_POSTGRES_SCHEMA")
+        return options
+    }
+}
+
+extension SafeguardOptions {
+    public struct Invalid: Error, CustomStringConvertible { public var description: String }
+}
+
+struct OptionsKey: StorageKey { typealias Value = SafeguardOptions }
+
+extension Application {
+    public var safeguardOptions: SafeguardOptions {
+        get { storage[OptionsKey.self]! }
+        set { storage[OptionsKey.self] = newValue }
+    }
+}

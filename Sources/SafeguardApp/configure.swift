@@ -1,0 +1,60 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+/// Sets the application up: database, migrations, sessions, middleware and routes.
+public func configure(_ app: Application, options: SafeguardOptions, assessor: Assessor = .bundled) async throws {
+    app.safeguardOptions = options
+    _ = app.writeGate
+    app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema),
+                      as: .init(string: "main"), isDefault: true)
+    if let schema = options.postgresSchema, !options.database.isSQLite {
+        guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw SafeguardOptions.Invalid(description: "SAFEGUARD_POSTGRES_SCHEMA: use letters, digits and _ only")
+        }
+        try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run()
+    }
+    app.migrations.add(SafeguardSchema.migrations)
+    app.migrations.add(SessionRecord.migration)
+    if options.database.isSQLite {
+        try await SafeguardSchema.prepareSQLite(app.db)
+    }
+    if options.migrateOnStart {
+        try await app.autoMigrate()
+    }
+
+    precondition(options.bcryptCost >= 12, "bcrypt cost must be at least 12")
+    app.passwords.use(.bcrypt(cost: options.bcryptCost))
+    app.storage[DecoyHashKey.self] = try app.password.hash(Data([UInt8].random(count: 16)).base64EncodedString())
+
+    // Sessions live in the database so several server processes can share them.
+    app.sessions.use(.fluent)
+    let secure = options.secureCookies || app.http.server.configuration.tlsConfiguration != nil
+    app.sessions.configuration = .init(cookieName: "safeguard-session") { id in
+        HTTPCookies.Value(string: id.string, expires: nil, maxAge: nil, domain: nil, path: "/",
+                          isSecure: secure, isHTTPOnly: true, sameSite: .strict)
+    }
+
+    app.routes.defaultMaxBodySize = ByteCount(value: options.maxBodyBytes)
+    app.middleware = Middlewares()
+    app.middleware.use(ErrorAuditMiddleware())
+    app.middleware.use(app.sessions.middleware)
+    app.middleware.use(IdentityMiddleware())
+    app.middleware.use(ContentGuardMiddleware())
+
+    try routes(app, assessor: assessor)
+}
+
+func routes(_ app: Application, assessor: Assessor) throws {
+    try app.register(collection: WebAuthController())
+    let api = app.grouped("api", "v1")
+    api.get("openapi.json", use: OpenAPIDocument.handler)
+    try api.register(collection: AccountController())
+    try api.register(collection: CaseController(assessor: assessor))
+    try api.register(collection: AuditController())
+}

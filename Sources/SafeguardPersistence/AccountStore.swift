@@ -1,0 +1,227 @@
+import Crypto
+import FluentKit
+import Foundation
+import SafeguardCore
+
+/// Organisations, users, sign-in throttles and API tokens.
+public struct AccountStore: Sendable {
+    let db: any Database
+    public init(db: any Database) { self.db = db }
+
+    // MARK: Organisations
+
+    static func value(_ m: OrganisationModel) -> Organisation {
+        Organisation(id: m.id!, name: m.name, kind: OrganisationKind(rawValue: m.kind) ?? .police,
+                     jurisdiction: Jurisdiction(rawValue: m.jurisdiction) ?? .england, createdAt: m.createdAt)
+    }
+
+    public func createOrganisation(name: String, kind: OrganisationKind, jurisdiction: Jurisdiction) async throws -> Organisation {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw StoreError.invalid(field: "organisation", message: "give the organisation a name") }
+        if try await OrganisationModel.query(on: db).filter(\.$name == trimmed).first() != nil {
+            throw StoreError.duplicate("an organisation called \"\(trimmed)\" already exists")
+        }
+        let m = OrganisationModel()
+        m.id = UUID()
+        m.name = trimmed
+        m.kind = kind.rawValue
+        m.jurisdiction = jurisdiction.rawValue
+        m.nextCaseNumber = 1
+        try await m.create(on: db)
+        return Self.value(m)
+    }
+
+    public func organisation(id: UUID) async throws -> Organisation? {
+        try await OrganisationModel.find(id, on: db).map(Self.value)
+    }
+
+    public func organisation(named name: String) async throws -> Organisation? {
+        try await OrganisationModel.query(on: db).filter(\.$name == name).first().map(Self.value)
+    }
+
+    public func organisations() async throws -> [Organisation] {
+        try await OrganisationModel.query(on: db).sort(\.$name).all().map(Self.value)
+    }
+
+    // MARK: Users
+
+    static func value(_ m: UserModel) -> User {
+        User(id: m.id!, organisationID: m.organisationID, email: m.email, displayName: m.displayName,
+             role: Role(rawValue: m.role) ?? .staff, disabled: m.disabled, createdAt: m.createdAt)
+    }
+
+    public static func normalise(email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// Creates a user. `passwordHash` is computed by the caller (bcrypt lives with the web layer).
+    public func createUser(organisationID: UUID, email: String, displayName: String, role: Role,
+                           passwordHash: String) async throws -> User {
+        let email = Self.normalise(email: email)
+        guard email.contains("@"), email.count <= 254, !email.contains(" ") else {
+            throw StoreError.invalid(field: "email", message: "give an email address such as name@example.org")
+        }
+        guard let org = try await OrganisationModel.find(organisationID, on: db) else {
+            throw StoreError.notFound("organisation")
+        }
+        let kind = OrganisationKind(rawValue: org.kind) ?? .police
+        guard role.isAllowed(in: kind) else {
+            throw StoreError.invalid(field: "role", message: "a \(kind.rawValue) organisation cannot have the role \(role.rawValue)")
+        }
+        if try await UserModel.query(on: db).filter(\.$email == email).first() != nil {
+            throw StoreError.duplicate("a user with the email \(email) already exists")
+        }
+        let m = UserModel()
+        m.id = UUID()
+        m.organisationID = organisationID
+        m.email = email
+        m.displayName = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        m.role = role.rawValue
+        m.passwordHash = passwordHash
+        m.disabled = false
+        m.failedSignIns = 0
+        m.lockedUntil = nil
+        try await m.create(on: db)
+        return Self.value(m)
+    }
+
+    public func user(id: UUID) async throws -> User? {
+        try await UserModel.find(id, on: db).map(Self.value)
+    }
+
+    public func credentials(email: String) async throws -> UserCredentials? {
+        guard let m = try await UserModel.query(on: db).filter(\.$email == Self.normalise(email: email)).first() else {
+            return nil
+        }
+        return UserCredentials(user: Self.value(m), passwordHash: m.passwordHash, failedSignIns: m.failedSignIns,
+                               lockedUntil: m.lockedUntil)
+    }
+
+    public func users(organisationID: UUID) async throws -> [User] {
+        try await UserModel.query(on: db).filter(\.$organisationID == organisationID).sort(\.$email).all().map(Self.value)
+    }
+
+    public func updateUser(id: UUID, role: Role?, disabled: Bool?, displayName: String?, passwordHash: String?) async throws -> User {
+        guard let m = try await UserModel.find(id, on: db) else { throw StoreError.notFound("user") }
+        if let role {
+            guard let org = try await OrganisationModel.find(m.organisationID, on: db),
+                  role.isAllowed(in: OrganisationKind(rawValue: org.kind) ?? .police) else {
+                throw StoreError.invalid(field: "role", message: "this organisation cannot have the role \(role.rawValue)")
+            }
+            m.role = role.rawValue
+        }
+        if let disabled { m.disabled = disabled }
+        if let displayName { m.displayName = displayName }
+        if let passwordHash {
+            m.passwordHash = passwordHash
+            m.failedSignIns = 0
+            m.lockedUntil = nil
+        }
+        try await m.save(on: db)
+        return Self.value(m)
+    }
+
+    /// Records a failed password for an account; locks it for `lockFor` after `limit` failures in a row.
+    public func recordFailedSignIn(userID: UUID, limit: Int, lockFor: TimeInterval, now: Date) async throws {
+        guard let m = try await UserModel.find(userID, on: db) else { return }
+        m.failedSignIns += 1
+        if m.failedSignIns >= limit {
+            m.lockedUntil = now.addingTimeInterval(lockFor)
+            m.failedSignIns = 0
+        }
+        try await m.save(on: db)
+    }
+
+    public func recordSuccessfulSignIn(userID: UUID) async throws {
+        guard let m = try await UserModel.find(userID, on: db) else { return }
+        m.failedSignIns = 0
+        m.lockedUntil = nil
+        try await m.save(on: db)
+    }
+
+    // MARK: Per-address throttle
+
+    /// When the key (e.g. an address) is locked, until when.
+    public func throttleLockedUntil(key: String, now: Date) async throws -> Date? {
+        guard let m = try await SignInThrottleModel.query(on: db).filter(\.$key == key).first(),
+              let until = m.lockedUntil, until > now else { return nil }
+        return until
+    }
+
+    /// Counts a failure for the key within a window; locks the key after `limit` failures in the window.
+    public func recordThrottleFailure(key: String, limit: Int, window: TimeInterval, lockFor: TimeInterval, now: Date) async throws {
+        let m = try await SignInThrottleModel.query(on: db).filter(\.$key == key).first() ?? {
+            let m = SignInThrottleModel()
+            m.id = UUID()
+            m.key = key
+            m.failures = 0
+            m.windowStarted = now
+            return m
+        }()
+        if now.timeIntervalSince(m.windowStarted) > window {
+            m.failures = 0
+            m.windowStarted = now
+        }
+        m.failures += 1
+        if m.failures >= limit {
+            m.lockedUntil = now.addingTimeInterval(lockFor)
+            m.failures = 0
+            m.windowStarted = now
+        }
+        try await m.save(on: db)
+    }
+
+    // MARK: Tokens
+
+    public static func hashToken(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func value(_ m: TokenModel) -> APIToken {
+        APIToken(id: m.id!, userID: m.userID, name: m.name, expiresAt: m.expiresAt, revokedAt: m.revokedAt,
+                 createdAt: m.createdAt)
+    }
+
+    /// Creates a token and returns it with its secret, which is shown once and stored only as a SHA-256 hash.
+    public func createToken(userID: UUID, name: String, expiresAt: Date) async throws -> (APIToken, secret: String) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        let secret = "sgt_" + bytes.map { String(format: "%02x", $0) }.joined()
+        let m = TokenModel()
+        m.id = UUID()
+        m.userID = userID
+        m.name = name
+        m.tokenHash = Self.hashToken(secret)
+        m.expiresAt = expiresAt
+        try await m.create(on: db)
+        return (Self.value(m), secret)
+    }
+
+    /// The active token and its user for a presented secret.
+    public func token(secret: String, now: Date) async throws -> (APIToken, User)? {
+        guard let m = try await TokenModel.query(on: db).filter(\.$tokenHash == Self.hashToken(secret)).first() else {
+            return nil
+        }
+        let token = Self.value(m)
+        guard token.isActive(at: now), let user = try await user(id: m.userID) else { return nil }
+        return (token, user)
+    }
+
+    public func token(id: UUID) async throws -> APIToken? {
+        try await TokenModel.find(id, on: db).map(Self.value)
+    }
+
+    public func tokens(userID: UUID) async throws -> [APIToken] {
+        try await TokenModel.query(on: db).filter(\.$userID == userID).sort(\.$createdAt).all().map(Self.value)
+    }
+
+    public func revokeToken(id: UUID, now: Date) async throws -> APIToken {
+        guard let m = try await TokenModel.find(id, on: db) else { throw StoreError.notFound("token") }
+        if m.revokedAt == nil {
+            m.revokedAt = now
+            try await m.save(on: db)
+        }
+        return Self.value(m)
+    }
+}

@@ -1,0 +1,246 @@
+import FluentKit
+import Foundation
+import SafeguardCore
+import SQLKit
+
+/// Cases, their actions, notes and stored assessments.
+public struct CaseStore: Sendable {
+    let db: any Database
+    public init(db: any Database) { self.db = db }
+
+    static func value(_ m: CaseModel) throws -> CaseRecord {
+        let facts: CaseFacts
+        do { facts = try CaseFacts.decode(json: Data(m.factsJSON.utf8)) } catch {
+            throw StoreError.invalid(field: "facts", message: "stored facts of case \(m.reference) no longer decode: \(error)")
+        }
+        return CaseRecord(id: m.id!, organisationID: m.organisationID, reference: m.reference,
+                          status: CaseStatus(rawValue: m.status) ?? .open, summary: m.summary, facts: facts,
+                          version: m.version, createdBy: m.createdBy, openActions: m.openActions,
+                          createdAt: m.createdAt, updatedAt: m.updatedAt)
+    }
+
+    static func factsText(_ facts: CaseFacts) -> String { String(decoding: facts.jsonData(), as: UTF8.self) }
+
+    public static func reference(year: Int, number: Int) -> String {
+        "SG-\(year)-" + String(repeating: "0", count: max(0, 6 - String(number).count)) + String(number)
+    }
+
+    /// Creates a case with the next reference of its organisation. Version 1.
+    public func createCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus,
+                           facts: CaseFacts, now: Date) async throws -> CaseRecord {
+        guard let org = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
+        let number = org.nextCaseNumber
+        org.nextCaseNumber = number + 1
+        try await org.save(on: db)
+        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
+        let m = CaseModel()
+        m.id = UUID()
+        m.organisationID = organisationID
+        m.reference = Self.reference(year: year, number: number)
+        m.status = status.rawValue
+        m.summary = summary
+        m.factsJSON = Self.factsText(facts)
+        m.version = 1
+        m.createdBy = createdBy
+        m.openActions = 0
+        m.createdAt = now
+        m.updatedAt = now
+        try await m.create(on: db)
+        return try Self.value(m)
+    }
+
+    /// A case of the organisation, or nil (also when it belongs to another organisation).
+    public func findCase(id: UUID, organisationID: UUID) async throws -> CaseRecord? {
+        guard let m = try await CaseModel.query(on: db).filter(\.$id == id)
+            .filter(\.$organisationID == organisationID).first() else { return nil }
+        return try Self.value(m)
+    }
+
+    public struct ListFilter: Sendable {
+        public var status: CaseStatus?
+        public var hasOpenActions: Bool?
+        public var updatedSince: Date?
+        /// Only cases this user raised (staff see only their own concerns).
+        public var createdBy: UUID?
+        public init(status: CaseStatus? = nil, hasOpenActions: Bool? = nil, updatedSince: Date? = nil, createdBy: UUID? = nil) {
+            self.status = status
+            self.hasOpenActions = hasOpenActions
+            self.updatedSince = updatedSince
+            self.createdBy = createdBy
+        }
+    }
+
+    /// A page of an organisation's cases, most recently updated first, and the total that match.
+    public func listCases(organisationID: UUID, filter: ListFilter, page: Int, perPage: Int) async throws -> (cases: [CaseRecord], total: Int) {
+        func base() -> QueryBuilder<CaseModel> {
+            var q = CaseModel.query(on: db).filter(\.$organisationID == organisationID)
+            if let s = filter.status { q = q.filter(\.$status == s.rawValue) }
+            if let open = filter.hasOpenActions { q = open ? q.filter(\.$openActions > 0) : q.filter(\.$openActions == 0) }
+            if let since = filter.updatedSince { q = q.filter(\.$updatedAt >= since) }
+            if let by = filter.createdBy { q = q.filter(\.$createdBy == by) }
+            return q
+        }
+        let total = try await base().count()
+        let models = try await base().sort(\.$updatedAt, .descending).sort(\.$reference, .descending)
+            .range(((page - 1) * perPage)..<(page * perPage)).all()
+        return (try models.map(Self.value), total)
+    }
+
+    /// Changes a case if it is still at `expectedVersion`; otherwise throws `.conflict` and changes nothing.
+    /// The version check and bump is one conditional UPDATE, so it holds across processes too.
+    public func updateCase(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?,
+                           summary: String?, status: CaseStatus?, now: Date) async throws -> CaseRecord {
+        let sql = db as! any SQLDatabase
+        let claimed = try await sql.update("cases")
+            .set("version", to: SQLBind(expectedVersion + 1))
+            .where("id", .equal, SQLBind(id))
+            .where("organisation_id", .equal, SQLBind(organisationID))
+            .where("version", .equal, SQLBind(expectedVersion))
+            .returning("id")
+            .all()
+        guard let m = try await CaseModel.query(on: db).filter(\.$id == id).filter(\.$organisationID == organisationID).first() else {
+            throw StoreError.notFound("case")
+        }
+        guard !claimed.isEmpty else {
+            throw StoreError.conflict("the case is at version \(m.version), not \(expectedVersion): someone else changed it; "
+                                      + "read it again and reapply your change")
+        }
+        if let facts { m.factsJSON = Self.factsText(facts) }
+        if let summary { m.summary = summary }
+        if let status { m.status = status.rawValue }
+        m.updatedAt = now
+        try await m.save(on: db)
+        return try Self.value(m)
+    }
+
+    /// Marks the case as touched (a note, an action) without changing its version.
+    public func touch(id: UUID, now: Date) async throws {
+        guard let m = try await CaseModel.find(id, on: db) else { return }
+        m.updatedAt = now
+        try await m.save(on: db)
+    }
+
+    // MARK: Assessments and actions
+
+    static func value(_ m: AssessmentModel) throws -> StoredAssessment {
+        let assessment = try JSONDecoder().decode(Assessment.self, from: Data(m.assessmentJSON.utf8))
+        return StoredAssessment(id: m.id!, caseID: m.caseID, caseVersion: m.caseVersion,
+                                editions: m.editions.split(separator: ",").map(String.init),
+                                assessment: assessment, createdBy: m.createdBy, createdAt: m.createdAt)
+    }
+
+    static func value(_ m: ActionModel) -> CaseAction {
+        CaseAction(id: m.id!, caseID: m.caseID, recommendationID: m.recommendationID, severity: m.severity,
+                   text: m.text, status: ActionStatus(rawValue: m.status) ?? .open, reason: m.reason,
+                   recommended: m.recommended, completedBy: m.completedBy, completedAt: m.completedAt,
+                   createdAt: m.createdAt)
+    }
+
+    /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions,
+    /// adding only those not already on the case.
+    @discardableResult
+    public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, by userID: UUID) async throws -> StoredAssessment {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let m = AssessmentModel()
+        m.id = UUID()
+        m.caseID = caseID
+        m.caseVersion = caseVersion
+        m.editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }.joined(separator: ",")
+        m.assessmentJSON = String(decoding: try encoder.encode(assessment), as: UTF8.self)
+        m.createdBy = userID
+        try await m.create(on: db)
+
+        let existing = try await ActionModel.query(on: db).filter(\.$caseID == caseID).all()
+        var byRecommendation: [String: ActionModel] = [:]
+        for action in existing { byRecommendation[action.recommendationID] = action }
+        var recommended = Set<String>()
+        for recommendation in assessment.recommendations where recommended.insert(recommendation.id).inserted {
+            if let action = byRecommendation[recommendation.id] {
+                action.severity = recommendation.severity.rawValue
+                action.text = recommendation.text
+                action.recommended = true
+                try await action.save(on: db)
+            } else {
+                let action = ActionModel()
+                action.id = UUID()
+                action.caseID = caseID
+                action.recommendationID = recommendation.id
+                action.severity = recommendation.severity.rawValue
+                action.text = recommendation.text
+                action.status = ActionStatus.open.rawValue
+                action.recommended = true
+                try await action.create(on: db)
+            }
+        }
+        for action in existing where !recommended.contains(action.recommendationID) && action.recommended {
+            action.recommended = false
+            try await action.save(on: db)
+        }
+        try await refreshOpenActions(caseID: caseID)
+        return try Self.value(m)
+    }
+
+    func refreshOpenActions(caseID: UUID) async throws {
+        let open = try await ActionModel.query(on: db).filter(\.$caseID == caseID)
+            .filter(\.$status == ActionStatus.open.rawValue).filter(\.$recommended == true).count()
+        guard let c = try await CaseModel.find(caseID, on: db) else { return }
+        if c.openActions != open {
+            c.openActions = open
+            try await c.save(on: db)
+        }
+    }
+
+    public func latestAssessment(caseID: UUID) async throws -> StoredAssessment? {
+        try await AssessmentModel.query(on: db).filter(\.$caseID == caseID)
+            .sort(\.$caseVersion, .descending).sort(\.$createdAt, .descending).first().map(Self.value)
+    }
+
+    public func assessments(caseID: UUID) async throws -> [StoredAssessment] {
+        try await AssessmentModel.query(on: db).filter(\.$caseID == caseID)
+            .sort(\.$caseVersion, .ascending).sort(\.$createdAt, .ascending).all().map(Self.value)
+    }
+
+    public func actions(caseID: UUID) async throws -> [CaseAction] {
+        try await ActionModel.query(on: db).filter(\.$caseID == caseID).sort(\.$createdAt).sort(\.$recommendationID)
+            .all().map(Self.value)
+    }
+
+    public func setAction(id: UUID, caseID: UUID, status: ActionStatus, reason: String?, by userID: UUID, now: Date) async throws -> CaseAction {
+        guard let m = try await ActionModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first() else {
+            throw StoreError.notFound("action")
+        }
+        if status == .notApplicable, (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw StoreError.invalid(field: "reason", message: "say why the action does not apply")
+        }
+        m.status = status.rawValue
+        m.reason = status == .notApplicable ? reason : (status == .done ? reason : nil)
+        m.completedBy = status == .open ? nil : userID
+        m.completedAt = status == .open ? nil : now
+        try await m.save(on: db)
+        try await refreshOpenActions(caseID: caseID)
+        return Self.value(m)
+    }
+
+    // MARK: Notes
+
+    static func value(_ m: NoteModel) -> CaseNote {
+        CaseNote(id: m.id!, caseID: m.caseID, sequence: m.sequence, authorID: m.authorID, text: m.text, createdAt: m.createdAt)
+    }
+
+    public func addNote(caseID: UUID, authorID: UUID, text: String) async throws -> CaseNote {
+        let last = try await NoteModel.query(on: db).filter(\.$caseID == caseID).max(\.$sequence) ?? 0
+        let m = NoteModel()
+        m.id = UUID()
+        m.caseID = caseID
+        m.sequence = last + 1
+        m.authorID = authorID
+        m.text = text
+        try await m.create(on: db)
+        return Self.value(m)
+    }
+
+    public func notes(caseID: UUID) async throws -> [CaseNote] {
+        try await NoteModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map(Self.value)
+    }
+}

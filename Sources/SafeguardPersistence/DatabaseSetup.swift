@@ -1,0 +1,80 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+
+/// Where the database is: parsed from `DATABASE_URL` (`sqlite:///path/file.sqlite`, `sqlite::memory:` or `postgres://…`).
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqliteFile(String)
+    case sqliteMemory
+    case postgres(String)
+
+    public static let defaultPath = "./data/safeguard.sqlite"
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(url: String?) throws {
+        guard let url, !url.isEmpty else { self = .sqliteFile(Self.defaultPath); return }
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" { self = .sqliteMemory; return }
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw Invalid(description: "DATABASE_URL \(url): give a path, e.g. sqlite:///var/lib/safeguard/safeguard.sqlite") }
+            self = .sqliteFile(path)
+            return
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") { self = .postgres(url); return }
+        throw Invalid(description: "DATABASE_URL must start with sqlite:// or postgres:// (got a value starting \(url.prefix(12))…)")
+    }
+
+    public var description: String {
+        switch self {
+        case .sqliteFile(let path): return "SQLite at \(path)"
+        case .sqliteMemory: return "SQLite in memory"
+        case .postgres(let url):
+            // Never print the password.
+            guard var components = URLComponents(string: url) else { return "PostgreSQL" }
+            if components.password != nil { components.password = "***" }
+            return "PostgreSQL at \(components.string ?? "postgres://…")"
+        }
+    }
+
+    /// The Fluent configuration. A file database gets its folder created.
+    public func configuration(postgresSchema: String? = nil) throws -> DatabaseConfigurationFactory {
+        switch self {
+        case .sqliteFile(let path):
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            return .sqlite(.file(path), sqlLogLevel: nil)
+        case .sqliteMemory:
+            return .sqlite(.memory, sqlLogLevel: nil)
+        case .postgres(let url):
+            var config = try SQLPostgresConfiguration(url: url)
+            config.searchPath = postgresSchema.map { [$0] }
+            return .postgres(configuration: config, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug)
+        }
+    }
+
+    public var isSQLite: Bool {
+        if case .postgres = self { return false }
+        return true
+    }
+}
+
+public enum SafeguardSchema {
+    /// The migrations, in order. Numbered folders under Migrations/ hold one step each.
+    public static var migrations: [any Migration] { [M0001CreateSchema()] }
+
+    /// Sets SQLite up for durability: write-ahead log, full synchronous commits, foreign keys.
+    /// Returns what SQLite reports, e.g. `(journalMode: "wal", synchronous: 2)`.
+    @discardableResult
+    public static func prepareSQLite(_ db: any Database) async throws -> (journalMode: String, synchronous: Int) {
+        guard let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" else { return ("", -1) }
+        let mode = try await sql.raw("PRAGMA journal_mode=WAL").first()?.decode(column: "journal_mode", as: String.self) ?? ""
+        try await sql.raw("PRAGMA synchronous=FULL").run()
+        let sync = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self) ?? -1
+        return (mode, sync)
+    }
+}

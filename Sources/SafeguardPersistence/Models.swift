@@ -1,0 +1,125 @@
+import FluentKit
+import Foundation
+
+// Fluent models: internal to this module. They are classes Fluent mutates in place, so they are
+// `@unchecked Sendable` and never leave a single task; everything outside sees the value types of Values.swift.
+
+final class OrganisationModel: Model, @unchecked Sendable {
+    static let schema = "organisations"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "kind") var kind: String
+    @Field(key: "jurisdiction") var jurisdiction: String
+    @Field(key: "next_case_number") var nextCaseNumber: Int
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    init() {}
+}
+
+final class UserModel: Model, @unchecked Sendable {
+    static let schema = "users"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "organisation_id") var organisationID: UUID
+    @Field(key: "email") var email: String
+    @Field(key: "display_name") var displayName: String
+    @Field(key: "role") var role: String
+    @Field(key: "password_hash") var passwordHash: String
+    @Field(key: "disabled") var disabled: Bool
+    @Field(key: "failed_sign_ins") var failedSignIns: Int
+    @OptionalField(key: "locked_until") var lockedUntil: Date?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    init() {}
+}
+
+final class SignInThrottleModel: Model, @unchecked Sendable {
+    static let schema = "sign_in_throttles"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "key") var key: String
+    @Field(key: "failures") var failures: Int
+    @Field(key: "window_started") var windowStarted: Date
+    @OptionalField(key: "locked_until") var lockedUntil: Date?
+    init() {}
+}
+
+final class TokenModel: Model, @unchecked Sendable {
+    static let schema = "api_tokens"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "name") var name: String
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "expires_at") var expiresAt: Date
+    @OptionalField(key: "revoked_at") var revokedAt: Date?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    init() {}
+}
+
+final class CaseModel: Model, @unchecked Sendable {
+    static let schema = "cases"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "organisation_id") var organisationID: UUID
+    @Field(key: "reference") var reference: String
+    @Field(key: "status") var status: String
+    @Field(key: "summary") var summary: String
+    @Field(key: "facts_json") var factsJSON: String
+    @Field(key: "version") var version: Int
+    @Field(key: "created_by") var createdBy: UUID
+    @Field(key: "open_actions") var openActions: Int
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+    init() {}
+}
+
+final class ActionModel: Model, @unchecked Sendable {
+    static let schema = "case_actions"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "recommendation_id") var recommendationID: String
+    @Field(key: "severity") var severity: String
+    @Field(key: "text") var text: String
+    @Field(key: "status") var status: String
+    @OptionalField(key: "reason") var reason: String?
+    @Field(key: "recommended") var recommended: Bool
+    @OptionalField(key: "completed_by") var completedBy: UUID?
+    @OptionalField(key: "completed_at") var completedAt: Date?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    init() {}
+}
+
+final class NoteModel: Model, @unchecked Sendable {
+    static let schema = "case_notes"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "sequence") var sequence: Int
+    @Field(key: "author_id") var authorID: UUID
+    @Field(key: "text") var text: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    init() {}
+}
+
+final class AssessmentModel: Model, @unchecked Sendable {
+    static let schema = "case_assessments"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "case_version") var caseVersion: Int
+    @Field(key: "editions") var editions: String
+    @Field(key: "assessment_json") var assessmentJSON: String
+    @Field(key: "created_by") var createdBy: UUID
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    init() {}
+}
+
+final class AuditEntryModel: Model, @unchecked Sendable {
+    static let schema = "audit_entries"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "sequence") var sequence: Int
+    @Field(key: "at") var at: String
+    @Field(key: "actor_id") var actorID: String
+    @Field(key: "actor_role") var actorRole: String
+    @Field(key: "organisation_id") var organisationID: String
+    @Field(key: "action") var action: String
+    @Field(key: "case_id") var caseID: String
+    @Field(key: "outcome") var outcome: String
+    @Field(key: "detail") var detail: String
+    @Field(key: "previous_hash") var previousHash: String
+    @Field(key: "hash") var hash: String
+    init() {}
+}

@@ -1,0 +1,172 @@
+import Foundation
+import SafeguardCore
+
+// The value types that leave the persistence module. Fluent models never do.
+
+/// What an organisation is: it decides which roles it can have and which guidance its cases follow.
+public enum OrganisationKind: String, Sendable, Codable, CaseIterable {
+    case police, education, localAuthority
+
+    /// The guidance setting of the organisation's cases, if it keeps cases of its own.
+    public var setting: Setting? {
+        switch self {
+        case .police: .police
+        case .education: .education
+        case .localAuthority: nil
+        }
+    }
+}
+
+/// The roles of DESIGN.md.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case officer, supervisor, superintendent, staff, dsl, admin, auditor
+
+    /// Whether an organisation of this kind can have users with this role.
+    public func isAllowed(in kind: OrganisationKind) -> Bool {
+        switch self {
+        case .officer, .supervisor, .superintendent: kind == .police
+        case .staff, .dsl: kind == .education
+        case .admin, .auditor: true
+        }
+    }
+}
+
+public struct Organisation: Sendable, Hashable, Codable {
+    public var id: UUID
+    public var name: String
+    public var kind: OrganisationKind
+    public var jurisdiction: Jurisdiction
+    public var createdAt: Date?
+}
+
+public struct User: Sendable, Hashable, Codable {
+    public var id: UUID
+    public var organisationID: UUID
+    public var email: String
+    public var displayName: String
+    public var role: Role
+    public var disabled: Bool
+    public var createdAt: Date?
+}
+
+/// A user with what sign-in needs to know. Stays on the server.
+public struct UserCredentials: Sendable {
+    public var user: User
+    public var passwordHash: String
+    public var failedSignIns: Int
+    public var lockedUntil: Date?
+}
+
+public struct APIToken: Sendable, Hashable, Codable {
+    public var id: UUID
+    public var userID: UUID
+    public var name: String
+    public var expiresAt: Date
+    public var revokedAt: Date?
+    public var createdAt: Date?
+
+    public func isActive(at now: Date) -> Bool { revokedAt == nil && expiresAt > now }
+}
+
+public enum CaseStatus: String, Sendable, Codable, CaseIterable {
+    case open, closed
+}
+
+public enum ActionStatus: String, Sendable, Codable, CaseIterable {
+    case open, done, notApplicable
+}
+
+public struct CaseRecord: Sendable, Hashable {
+    public var id: UUID
+    public var organisationID: UUID
+    public var reference: String
+    public var status: CaseStatus
+    public var summary: String
+    public var facts: CaseFacts
+    public var version: Int
+    public var createdBy: UUID
+    public var openActions: Int
+    public var createdAt: Date?
+    public var updatedAt: Date?
+}
+
+public struct CaseAction: Sendable, Hashable {
+    public var id: UUID
+    public var caseID: UUID
+    public var recommendationID: String
+    public var severity: String
+    public var text: String
+    public var status: ActionStatus
+    public var reason: String?
+    /// Whether the latest assessment still recommends it.
+    public var recommended: Bool
+    public var completedBy: UUID?
+    public var completedAt: Date?
+    public var createdAt: Date?
+}
+
+public struct CaseNote: Sendable, Hashable {
+    public var id: UUID
+    public var caseID: UUID
+    public var sequence: Int
+    public var authorID: UUID
+    public var text: String
+    public var createdAt: Date?
+}
+
+public struct StoredAssessment: Sendable, Hashable {
+    public var id: UUID
+    public var caseID: UUID
+    public var caseVersion: Int
+    /// The editions the engine used, e.g. `college-of-policing@2016`.
+    public var editions: [String]
+    public var assessment: Assessment
+    public var createdBy: UUID
+    public var createdAt: Date?
+}
+
+/// One entry of the hash-chained audit trail. It never holds case free text.
+public struct AuditEntry: Sendable, Hashable, Codable {
+    public var sequence: Int
+    public var at: String
+    public var actorID: String
+    public var actorRole: String
+    public var organisationID: String
+    public var action: String
+    public var caseID: String
+    public var outcome: String
+    public var detail: String
+    public var previousHash: String
+    public var hash: String
+}
+
+/// What is recorded, before the chain fields are filled in.
+public struct AuditEvent: Sendable, Hashable {
+    public var actorID: UUID?
+    public var actorRole: String
+    public var organisationID: UUID?
+    public var action: String
+    public var caseID: UUID?
+    public var outcome: String
+    /// Machine-readable codes only (status, route, field names): never case free text.
+    public var detail: String
+
+    public init(actorID: UUID?, actorRole: String, organisationID: UUID?, action: String, caseID: UUID? = nil,
+                outcome: String = "ok", detail: String = "") {
+        self.actorID = actorID
+        self.actorRole = actorRole
+        self.organisationID = organisationID
+        self.action = action
+        self.caseID = caseID
+        self.outcome = outcome
+        self.detail = detail
+    }
+}
+
+/// An error from the stores that the web layer turns into a status.
+public enum StoreError: Error, Sendable, Equatable {
+    case notFound(String)
+    case conflict(String)
+    case duplicate(String)
+    case invalid(field: String, message: String)
+}

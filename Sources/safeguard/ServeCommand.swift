@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import SafeguardApp
+import SafeguardPersistence
+import class Vapor.Application
+
+/// `safeguard serve`: the web server and JSON API.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Start the server (database from DATABASE_URL, default ./data/safeguard.sqlite).")
+
+    @Option(help: "The address to listen on.") var hostname = "127.0.0.1"
+    @Option(help: "The port to listen on.") var port = 8080
+    @Flag(help: "Seed demo organisations and one user per role (once), and print their sign-in details.") var demo = false
+
+    func run() async throws {
+        let options = try SafeguardOptions.fromEnvironment()
+        let app = try await SafeguardServer.makeApplication(
+            options: options, arguments: ["safeguard", "serve", "--hostname", hostname, "--port", String(port)])
+        do {
+            if demo {
+                let accounts = try await SafeguardServer.seedDemo(app)
+                say("Demo accounts (password for all: \(SafeguardServer.demoPassword)):")
+                var organisation = ""
+                for account in accounts {
+                    if account.organisation != organisation {
+                        organisation = account.organisation
+                        say("  \(organisation)")
+                    }
+                    say("    \(account.role.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(account.email)")
+                }
+                say("Sign in at http://\(hostname):\(port)/sign-in, or get an API token:")
+                say("  curl -s -X POST http://\(hostname):\(port)/api/v1/tokens -H 'Content-Type: application/json' \\")
+                say("    -d '{\"email\":\"\(accounts.first?.email ?? "")\",\"password\":\"\(SafeguardServer.demoPassword)\"}'")
+            }
+            say("Safeguard on http://\(hostname):\(port) — \(options.database)")
+            try await app.execute()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+}
+
+/// `safeguard migrate`: bring the database schema up to date.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Run database migrations and exit.")
+
+    func run() async throws {
+        let options = try SafeguardOptions.fromEnvironment()
+        let app = try await SafeguardServer.makeApplication(options: options)
+        try await app.asyncShutdown()
+        print("Migrated: \(options.database)")
+    }
+}
+
+/// Runs `body` with a configured application, shutting it down afterwards.
+func withApplication<T: Sendable>(_ body: (Application) async throws -> T) async throws -> T {
+    let app = try await SafeguardServer.makeApplication(options: try SafeguardOptions.fromEnvironment())
+    do {
+        let result = try await body(app)
+        try await app.asyncShutdown()
+        return result
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+}
+
+/// Readable messages for errors that come from the stores.
+func describe(_ error: any Error) -> String {
+    switch error {
+    case StoreError.notFound(let what): "not found: \(what)"
+    case StoreError.duplicate(let message), StoreError.conflict(let message): message
+    case StoreError.invalid(let field, let message): "\(field): \(message)"
+    default: "\(error)"
+    }
+}
+
+/// Writes a line to standard output at once (not buffered), so it shows before the server starts logging.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,233 @@
+import Fluent
+import Foundation
+import SafeguardApp
+import SafeguardPersistence
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+@Suite struct AccountTests {
+    @Test func tokensAreCreatedWithCredentialsAndStoredOnlyAsHashes() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let reply = try await send(app, .POST, "/api/v1/tokens",
+                                       json: ["email": "officer@policeA.test", "password": testPassword, "name": "laptop"])
+            #expect(reply.status == .created, "\(reply.text)")
+            let secret = try #require(reply.json["token"] as? String)
+            let me = try await send(app, .GET, "/api/v1/me", token: secret)
+            #expect(me.status == .ok)
+            #expect((me.json["user"] as? [String: Any])?["email"] as? String == "officer@policea.test")
+            #expect((me.json["user"] as? [String: Any])?["id"] as? String == world.user("policeA.officer").id.uuidString)
+
+            // Only the SHA-256 of the secret is stored.
+            let rows = try await (app.db as! any SQLDatabase).raw("SELECT token_hash FROM api_tokens").all()
+            let hashes = try rows.map { try $0.decode(column: "token_hash", as: String.self) }
+            #expect(!hashes.contains(secret))
+            #expect(hashes.contains(AccountStore.hashToken(secret)))
+
+            let wrong = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policeA.test", "password": "nope"])
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.errorCode == "invalid_credentials")
+            let unknown = try await send(app, .POST, "/api/v1/tokens", json: ["email": "nobody@policeA.test", "password": "nope"])
+            #expect(unknown.status == .unauthorized)
+            #expect(unknown.errorCode == "invalid_credentials", "unknown accounts look the same as wrong passwords")
+        }
+    }
+
+    @Test func revokedAndExpiredTokensStopWorking() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let list = try await send(app, .GET, "/api/v1/tokens", token: token)
+            let id = try #require(list.array.first?["id"] as? String)
+            let revoked = try await send(app, .DELETE, "/api/v1/tokens/\(id)", token: token)
+            #expect(revoked.status == .ok)
+            #expect(revoked.json["revokedAt"] != nil)
+            let after = try await send(app, .GET, "/api/v1/me", token: token)
+            #expect(after.status == .unauthorized)
+            #expect(after.errorCode == "invalid_token")
+
+            let store = AccountStore(db: app.db)
+            let (_, expired) = try await store.createToken(userID: world.user("policeA.officer2").id, name: "old",
+                                                           expiresAt: Date().addingTimeInterval(-1))
+            #expect(try await send(app, .GET, "/api/v1/me", token: expired).status == .unauthorized)
+
+            // Someone else's token, in another organisation, cannot be revoked (nor found).
+            let otherList = try await send(app, .GET, "/api/v1/tokens", token: world.token("policeB.officer"))
+            let otherID = try #require(otherList.array.first?["id"] as? String)
+            let denied = try await send(app, .DELETE, "/api/v1/tokens/\(otherID)", token: world.token("policeA.admin"))
+            #expect(denied.status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeB.officer")).status == .ok)
+        }
+    }
+
+    @Test func repeatedFailuresLockTheAccountForAWhileEvenForTheRightPassword() async throws {
+        try await withApp({ $0.accountFailureLimit = 3 }) { app in
+            _ = try await seedWorld(app)
+            for _ in 0..<3 {
+                let r = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": "guess"])
+                #expect(r.status == .unauthorized)
+            }
+            let locked = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": testPassword])
+            #expect(locked.status == .tooManyRequests)
+            #expect(locked.errorCode == "too_many_attempts")
+            #expect(locked.headers.first(name: .retryAfter).flatMap(Int.init) ?? 0 > 0)
+            // Another account is not affected.
+            let other = try await send(app, .POST, "/api/v1/tokens", json: ["email": "staff@school.test", "password": testPassword])
+            #expect(other.status == .created)
+
+            // When the lock has passed, the right password works again.
+            try await (app.db as! any SQLDatabase).raw("UPDATE users SET locked_until = NULL WHERE email = 'dsl@school.test'").run()
+            let later = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": testPassword])
+            #expect(later.status == .created)
+        }
+    }
+
+    @Test func repeatedFailuresFromOneAddressLockThatAddress() async throws {
+        try await withApp({ $0.addressFailureLimit = 4; $0.trustForwardedFor = true }) { app in
+            _ = try await seedWorld(app)
+            let from = [("X-Forwarded-For", "203.0.113.9")]
+            // Failures spread over accounts, so no single account locks.
+            for email in ["officer@policeA.test", "officer2@policeA.test", "supervisor@policeA.test", "admin@policeA.test"] {
+                let r = try await send(app, .POST, "/api/v1/tokens", json: ["email": email, "password": "guess"], headers: from)
+                #expect(r.status == .unauthorized)
+            }
+            let locked = try await send(app, .POST, "/api/v1/tokens", json: ["email": "auditor@policeA.test", "password": testPassword], headers: from)
+            #expect(locked.status == .tooManyRequests)
+            let elsewhere = try await send(app, .POST, "/api/v1/tokens", json: ["email": "auditor@policeA.test", "password": testPassword],
+                                           headers: [("X-Forwarded-For", "198.51.100.7")])
+            #expect(elsewhere.status == .created)
+        }
+    }
+
+    @Test func disabledUsersCannotSignInOrUseTheirTokensAndAreKept() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let disable = try await send(app, .PATCH, "/api/v1/users/\(officer.id)", token: world.token("policeA.admin"), json: ["disabled": true])
+            #expect(disable.status == .ok, "\(disable.text)")
+            #expect(disable.json["disabled"] as? Bool == true)
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .unauthorized)
+            let signIn = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policeA.test", "password": testPassword])
+            #expect(signIn.status == .unauthorized)
+            #expect(signIn.errorCode == "account_disabled")
+            let users = try await send(app, .GET, "/api/v1/users", token: world.token("policeA.admin"))
+            #expect(users.array.contains { $0["email"] as? String == "officer@policea.test" && $0["disabled"] as? Bool == true })
+            // Re-enabled, it works again.
+            _ = try await send(app, .PATCH, "/api/v1/users/\(officer.id)", token: world.token("policeA.admin"), json: ["disabled": false])
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .ok)
+        }
+    }
+
+    @Test func adminsCreateUsersWithRolesTheirOrganisationCanHave() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let admin = world.token("school.admin")
+            let created = try await send(app, .POST, "/api/v1/users", token: admin,
+                                         json: ["email": "New.Teacher@School.test", "displayName": "New teacher", "role": "staff",
+                                                "password": "a long enough password"])
+            #expect(created.status == .created, "\(created.text)")
+            #expect(created.json["email"] as? String == "new.teacher@school.test")
+            let hash = try await AccountStore(db: app.db).credentials(email: "new.teacher@school.test")?.passwordHash ?? ""
+            #expect(hash.hasPrefix("$2b$12$") || hash.hasPrefix("$2a$12$") || hash.hasPrefix("$2y$12$"), "bcrypt cost 12: \(hash.prefix(7))")
+            let token = try await send(app, .POST, "/api/v1/tokens", json: ["email": "new.teacher@school.test", "password": "a long enough password"])
+            #expect(token.status == .created)
+
+            let wrongRole = try await send(app, .POST, "/api/v1/users", token: admin,
+                                           json: ["email": "x@school.test", "displayName": "x", "role": "officer", "password": "a long enough password"])
+            #expect(wrongRole.status == .unprocessableEntity)
+            #expect(wrongRole.errorField == "role")
+            let short = try await send(app, .POST, "/api/v1/users", token: admin,
+                                       json: ["email": "y@school.test", "displayName": "y", "role": "staff", "password": "short"])
+            #expect(short.status == .unprocessableEntity)
+            #expect(short.errorField == "password")
+            let duplicate = try await send(app, .POST, "/api/v1/users", token: admin,
+                                           json: ["email": "dsl@school.test", "displayName": "d", "role": "dsl", "password": "a long enough password"])
+            #expect(duplicate.status == .conflict)
+        }
+    }
+
+    // MARK: Web sessions
+
+    static func cookie(_ reply: Reply) -> String? {
+        reply.headers[.setCookie].first { $0.hasPrefix("safeguard-session=") }
+    }
+
+    static func csrf(in html: String) -> String? {
+        guard let range = html.range(of: "name=\"_csrf\" value=\"") else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func form(_ fields: [String: String]) -> String {
+        fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+    }
+
+    @Test func webSignInUsesDatabaseSessionsCSRFAndSignOutEndsTheSession() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let page = try await send(app, .GET, "/sign-in")
+            #expect(page.status == .ok)
+            let setCookie = try #require(Self.cookie(page))
+            #expect(setCookie.contains("HttpOnly"))
+            #expect(setCookie.contains("SameSite=Strict"))
+            #expect(!setCookie.contains("Secure"), "plain HTTP in tests")
+            let cookie = String(setCookie.split(separator: ";")[0])
+            let csrf = try #require(Self.csrf(in: page.text))
+            let formType = "application/x-www-form-urlencoded"
+
+            // No CSRF token: refused.
+            let noCSRF = try await send(app, .POST, "/sign-in", json: Self.form(["email": "dsl@school.test", "password": testPassword]),
+                                        contentType: formType, headers: [("Cookie", cookie)])
+            #expect(noCSRF.status == .forbidden)
+
+            let signedIn = try await send(app, .POST, "/sign-in",
+                                          json: Self.form(["email": "dsl@school.test", "password": testPassword, "_csrf": csrf]),
+                                          contentType: formType, headers: [("Cookie", cookie)])
+            #expect(signedIn.status == .seeOther, "\(signedIn.status) \(signedIn.text)")
+            let sessionCookie = String(try #require(Self.cookie(signedIn)).split(separator: ";")[0])
+            #expect(sessionCookie != cookie, "a new session id at sign-in")
+            #expect(try await count(app, "_fluent_sessions") == 1, "the pre-sign-in session was deleted")
+
+            let home = try await send(app, .GET, "/", headers: [("Cookie", sessionCookie)])
+            #expect(home.status == .ok)
+            #expect(home.text.contains("Signed in as"))
+            let me = try await send(app, .GET, "/api/v1/me", headers: [("Cookie", sessionCookie)])
+            #expect(me.status == .ok)
+            // A state-changing API call by cookie needs the CSRF header.
+            let noHeader = try await send(app, .POST, "/api/v1/cases", json: ["summary": "x"], headers: [("Cookie", sessionCookie)])
+            #expect(noHeader.status == .forbidden)
+
+            let homeCSRF = try #require(Self.csrf(in: home.text))
+            let signOut = try await send(app, .POST, "/sign-out", json: Self.form(["_csrf": homeCSRF]), contentType: formType,
+                                         headers: [("Cookie", sessionCookie)])
+            #expect(signOut.status == .seeOther)
+            #expect(try await count(app, "_fluent_sessions") == 0, "sign-out deleted the session server-side")
+            let after = try await send(app, .GET, "/api/v1/me", headers: [("Cookie", sessionCookie)])
+            #expect(after.status == .unauthorized, "the old cookie no longer works")
+        }
+    }
+
+    @Test func cookiesAreSecureWhenServedOverTLS() async throws {
+        try await withApp({ $0.secureCookies = true }) { app in
+            let page = try await send(app, .GET, "/sign-in")
+            #expect(Self.cookie(page)?.contains("Secure") == true)
+        }
+    }
+
+    @Test func wrongPasswordOnTheWebFormShowsAnErrorAndCountsAsAFailure() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let page = try await send(app, .GET, "/sign-in")
+            let cookie = String(try #require(Self.cookie(page)).split(separator: ";")[0])
+            let csrf = try #require(Self.csrf(in: page.text))
+            let reply = try await send(app, .POST, "/sign-in", json: Self.form(["email": "dsl@school.test", "password": "nope", "_csrf": csrf]),
+                                       contentType: "application/x-www-form-urlencoded", headers: [("Cookie", cookie)])
+            #expect(reply.status == .unauthorized)
+            #expect(reply.text.contains("There is a problem"))
+            let failures = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 10)
+                .filter { $0.action == "signIn" && $0.outcome == "failure" }
+            #expect(failures.count == 1)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Fluent
+import Foundation
+import SafeguardApp
+import SafeguardPersistence
+import SQLKit
+import Testing
+import Vapor
+
+@Suite struct AuditTrailTests {
+    /// A workload touching every kind of audited event.
+    static func workload(_ app: Application, _ world: World) async throws -> String {
+        let token = world.token("policeA.officer")
+        let created = try await createCase(app, token: token, summary: "SECRET-SUMMARY-TEXT")
+        let id = created["id"] as! String
+        _ = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
+        _ = try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: token, json: ["text": "SECRET-NOTE-TEXT"])
+        _ = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("policeB.officer"))           // rejected: 404
+        _ = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policea.test", "password": "wrong"])
+        let made = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policea.test", "password": testPassword])
+        _ = try await send(app, .DELETE, "/api/v1/tokens/\(made.json["id"] as! String)", token: token)
+        return id
+    }
+
+    @Test func everySignInReadWriteTokenAndRejectionIsRecordedWithoutCaseText() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try await Self.workload(app, world)
+            let entries = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 1000)
+            let actions = entries.map(\.action)
+            for expected in ["case.create", "case.read", "case.note.add", "signIn", "token.create", "token.revoke", "request.rejected"] {
+                #expect(actions.contains(expected), "missing \(expected) in \(actions)")
+            }
+            #expect(entries.contains { $0.action == "signIn" && $0.outcome == "failure" })
+            #expect(entries.contains { $0.action == "signIn" && $0.outcome == "success" })
+            let read = try #require(entries.first { $0.action == "case.read" })
+            #expect(read.caseID == id.lowercased())
+            #expect(read.actorID == world.user("policeA.officer").id.uuidString.lowercased())
+            #expect(read.organisationID == world.policeA.id.uuidString.lowercased())
+            #expect(read.actorRole == "officer")
+            let rejected = try #require(entries.first { $0.action == "request.rejected" && $0.detail.contains("404") })
+            #expect(rejected.actorID == world.user("policeB.officer").id.uuidString.lowercased())
+
+            // No case free text anywhere in the trail.
+            let rows = try await (app.db as! any SQLDatabase).raw("SELECT * FROM audit_entries").all()
+            for row in rows {
+                for column in ["detail", "action", "outcome", "actor_role", "case_id"] {
+                    let value = try row.decode(column: column, as: String.self)
+                    #expect(!value.contains("SECRET"), "case text leaked into audit \(column)")
+                }
+            }
+            // The organisation's auditor reads it through the API.
+            let api = try await send(app, .GET, "/api/v1/audit?limit=500", token: world.token("policeA.auditor"))
+            #expect(api.status == .ok)
+            let apiEntries = api.json["entries"] as! [[String: Any]]
+            #expect(!apiEntries.isEmpty)
+            #expect(apiEntries.allSatisfy { $0["organisationID"] as? String == world.policeA.id.uuidString.lowercased() })
+        }
+    }
+
+    @Test func theChainIsValidAfterAWorkloadAndAnEditIsCaughtAtTheEditedEntry() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            _ = try await Self.workload(app, world)
+            let before = try await AuditChain.verify(on: app.db)
+            #expect(before.isValid, "\(before.problem ?? "")")
+            #expect(before.entriesChecked == (try await count(app, "audit_entries")))
+            let verify = try await send(app, .GET, "/api/v1/audit/verify", token: world.token("school.auditor"))
+            #expect(verify.json["valid"] as? Bool == true)
+
+            try await (app.db as! any SQLDatabase).raw("UPDATE audit_entries SET detail = 'tampered' WHERE sequence = 3").run()
+            let after = try await AuditChain.verify(on: app.db)
+            #expect(!after.isValid)
+            #expect(after.firstBadSequence == 3)
+            #expect(after.problem?.contains("entry 3") == true)
+        }
+    }
+
+    @Test func aDeletedEntryIsCaughtInTheMiddleAndAtTheEnd() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            _ = try await Self.workload(app, world)
+            let total = try await count(app, "audit_entries")
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_entries WHERE sequence = 5").run()
+            let middle = try await AuditChain.verify(on: app.db)
+            #expect(!middle.isValid)
+            #expect(middle.firstBadSequence == 6, "the entry after the gap is the first that does not fit")
+            #expect(middle.problem?.contains("deleted") == true)
+        }
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            _ = try await Self.workload(app, world)
+            let total = try await count(app, "audit_entries")
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_entries WHERE sequence = \(unsafeRaw: String(total))").run()
+            let tail = try await AuditChain.verify(on: app.db)
+            #expect(!tail.isValid)
+            #expect(tail.firstBadSequence == total)
+        }
+    }
+
+    @Test func aRecomputedHashIsStillCaughtByTheNextEntry() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            _ = try await Self.workload(app, world)
+            // Edit entry 2 and recompute its own hash: entry 3 no longer fits.
+            var entry = try #require(try await AuditStore(db: app.db).entries(organisationID: nil, limit: 1000).first { $0.sequence == 2 })
+            entry.detail = "forged"
+            let forged = AuditChain.hash(previous: entry.previousHash, entry: entry)
+            try await (app.db as! any SQLDatabase).raw("UPDATE audit_entries SET detail = 'forged', hash = \(bind: forged) WHERE sequence = 2").run()
+            let result = try await AuditChain.verify(on: app.db)
+            #expect(result.firstBadSequence == 3)
+        }
+    }
+
+    @Test func aChangeIsNotKeptWhenItsAuditEntryCannotBeWritten() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            let notesBefore = try await count(app, "case_notes")
+            // Break the chain's head: appending fails, so the whole transaction must roll back.
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_head").run()
+            let note = try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: world.token("policeA.officer"), json: ["text": "x"])
+            #expect(note.status == .internalServerError)
+            #expect(try await count(app, "case_notes") == notesBefore, "the note was rolled back with its audit entry")
+            let facts = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: world.token("policeA.officer"),
+                                       json: ["version": 1, "facts": sampleFacts])
+            #expect(facts.status == .internalServerError)
+            let version = try await (app.db as! any SQLDatabase).raw("SELECT version FROM cases").first()?.decode(column: "version", as: Int.self)
+            #expect(version == 1)
+        }
+    }
+}

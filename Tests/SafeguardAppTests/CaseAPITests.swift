@@ -1,0 +1,236 @@
+import Foundation
+import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import Testing
+import Vapor
+
+@Suite struct CaseAPITests {
+    @Test func creatingACaseAssessesItAndTurnsRecommendationsIntoActions() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+            #expect(created["reference"] as? String == "SG-\(year)-000001")
+            #expect(created["jurisdiction"] as? String == "england")
+            #expect(created["setting"] as? String == "police")
+            #expect(created["version"] as? Int == 1)
+            let assessment = (created["assessment"] as? [String: Any])?["assessment"] as? [String: Any]
+            let recommendations = (assessment?["recommendations"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(recommendations.contains("recordCrime"))
+            let actions = (created["actions"] as? [[String: Any]] ?? [])
+            #expect(Set(actions.compactMap { $0["recommendationID"] as? String }) == Set(recommendations))
+            #expect(actions.allSatisfy { $0["status"] as? String == "open" })
+            #expect(created["openActions"] as? Int == actions.count)
+
+            // The second case of the organisation gets the next reference.
+            let second = try await createCase(app, token: world.token("policeA.supervisor"))
+            #expect(second["reference"] as? String == "SG-\(year)-000002")
+        }
+    }
+
+    @Test func jurisdictionAndSettingComeFromTheOrganisation() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = sampleFacts
+            facts["jurisdiction"] = "scotland"
+            let reply = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"),
+                                       json: ["summary": "x", "facts": facts])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.errorField == "facts.jurisdiction")
+            let school = try await createCase(app, token: world.token("school.dsl"))
+            #expect(school["jurisdiction"] as? String == "wales")
+            #expect(school["setting"] as? String == "education")
+        }
+    }
+
+    @Test func invalidFactsNameThePathToFix() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = sampleFacts
+            facts["people"] = [["ref": "A", "age": "fifteen", "roles": ["depicted"]]]
+            let reply = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"),
+                                       json: ["summary": "x", "facts": facts])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.errorCode == "invalid_facts")
+            #expect(reply.errorField?.hasPrefix("facts.people[0].age") == true, "field: \(reply.errorField ?? "nil")")
+            #expect(try await count(app, "cases") == 0)
+
+            let missing = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: ["facts": [:]])
+            #expect(missing.status == .badRequest)
+            #expect(missing.errorField == "summary")
+            let json = missing.json["error"] as? [String: Any]
+            #expect(json?["message"] is String && json?["code"] is String)
+        }
+    }
+
+    @Test func updatingFactsReassessesKeepsHistoryAndRefusesStaleVersions() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let created = try await createCase(app, token: token)
+            let id = created["id"] as! String
+            let actionsBefore = (created["actions"] as! [[String: Any]]).count
+
+            var facts = sampleFacts
+            facts["circumstances"] = ["willing": false, "ageAppropriate": true, "coercion": true]
+            let updated = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": facts])
+            #expect(updated.status == .ok, "\(updated.text)")
+            #expect(updated.json["version"] as? Int == 2)
+            let decisions = ((updated.json["assessment"] as? [String: Any])?["assessment"] as? [String: Any])?["decisions"] as? [String: Any]
+            #expect(decisions?["route"] as? String == "fullInvestigation")
+            let actions = updated.json["actions"] as! [[String: Any]]
+            let ids = actions.compactMap { $0["recommendationID"] as? String }
+            #expect(ids.count == Set(ids).count, "no duplicated actions")
+            #expect(actions.count >= actionsBefore)
+
+            // Stale version: 409, nothing changed.
+            var other = sampleFacts
+            other["circumstances"] = ["willing": true, "ageAppropriate": true, "coercion": false, "blackmail": true]
+            let stale = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": other])
+            #expect(stale.status == .conflict)
+            #expect(stale.errorCode == "version_conflict")
+            let now = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
+            #expect(now.json["version"] as? Int == 2)
+            let circumstances = (now.json["facts"] as? [String: Any])?["circumstances"] as? [String: Any]
+            #expect(circumstances?["coercion"] as? Bool == true, "the winning write is kept")
+            #expect(circumstances?["blackmail"] is NSNull, "the stale write changed nothing")
+
+            let history = try await send(app, .GET, "/api/v1/cases/\(id)/assessments", token: token)
+            #expect(history.status == .ok)
+            #expect(history.array.map { $0["caseVersion"] as? Int } == [1, 2])
+            #expect(history.array.allSatisfy { ($0["editions"] as? [String])?.isEmpty == false })
+            let latest = try await send(app, .GET, "/api/v1/cases/\(id)/assessment", token: token)
+            #expect(latest.json["caseVersion"] as? Int == 2)
+        }
+    }
+
+    @Test func peopleImageryAndDevicesAreAddedAndChangedByReference() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            let added = try await send(app, .PUT, "/api/v1/cases/\(id)/people/C", token: token,
+                                       json: ["version": 1, "person": ["age": 19, "roles": ["requester"]]])
+            #expect(added.status == .ok, "\(added.text)")
+            let people = (added.json["facts"] as! [String: Any])["people"] as! [[String: Any]]
+            #expect(people.map { $0["ref"] as? String } == ["A", "B", "C"])
+            let decisions = ((added.json["assessment"] as? [String: Any])?["assessment"] as? [String: Any])?["decisions"] as? [String: Any]
+            #expect(decisions?["route"] as? String == "fullInvestigation", "an adult is involved")
+
+            let changed = try await send(app, .PUT, "/api/v1/cases/\(id)/people/C", token: token,
+                                         json: ["version": 2, "person": ["age": 16, "roles": ["requester"]]])
+            #expect(changed.status == .ok)
+            let peopleAfter = (changed.json["facts"] as! [String: Any])["people"] as! [[String: Any]]
+            #expect(peopleAfter.count == 3)
+            #expect(peopleAfter.last?["age"] as? Int == 16)
+
+            let imagery = try await send(app, .PUT, "/api/v1/cases/\(id)/imagery/I2", token: token,
+                                         json: ["version": 3, "imagery": ["kind": "video", "depicts": ["A"], "sharedWithoutPermission": true]])
+            #expect(imagery.status == .ok, "\(imagery.text)")
+            let device = try await send(app, .PUT, "/api/v1/cases/\(id)/devices/D2", token: token,
+                                        json: ["version": 4, "device": ["owner": "C", "seized": true, "containsImageryOf": ["A"]]])
+            #expect(device.status == .ok, "\(device.text)")
+            #expect(device.json["version"] as? Int == 5)
+
+            let dangling = try await send(app, .PUT, "/api/v1/cases/\(id)/devices/D3", token: token,
+                                          json: ["version": 5, "device": ["owner": "Z"]])
+            #expect(dangling.status == .unprocessableEntity)
+            #expect(dangling.errorField?.hasPrefix("facts.devices") == true, "\(dangling.text)")
+            let mismatch = try await send(app, .PUT, "/api/v1/cases/\(id)/people/D", token: token,
+                                          json: ["version": 5, "person": ["ref": "E", "age": 15]])
+            #expect(mismatch.status == .unprocessableEntity)
+        }
+    }
+
+    @Test func actionsAreCompletedOrMarkedNotApplicableWithAReason() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let created = try await createCase(app, token: token)
+            let id = created["id"] as! String
+            let actions = created["actions"] as! [[String: Any]]
+            let first = actions[0]["id"] as! String
+            let second = actions[1]["id"] as! String
+
+            let done = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(first)", token: token, json: ["status": "done"])
+            #expect(done.status == .ok)
+            #expect(done.json["status"] as? String == "done")
+            #expect(done.json["completedBy"] as? String == world.user("policeA.officer").id.uuidString)
+            #expect(done.json["completedAt"] != nil)
+
+            let noReason = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(second)", token: token, json: ["status": "notApplicable"])
+            #expect(noReason.status == .unprocessableEntity)
+            #expect(noReason.errorField == "reason")
+            let withReason = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(second)", token: token,
+                                            json: ["status": "notApplicable", "reason": "already done by the school"])
+            #expect(withReason.status == .ok)
+
+            let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
+            #expect(read.json["openActions"] as? Int == actions.count - 2)
+            let openList = try await send(app, .GET, "/api/v1/cases?hasOpenActions=true", token: token)
+            #expect(openList.json["total"] as? Int == 1)
+
+            let unknown = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(UUID())", token: token, json: ["status": "done"])
+            #expect(unknown.status == .notFound)
+        }
+    }
+
+    @Test func notesAreKeptInTimeOrder() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            for text in ["first", "second", "third"] {
+                let r = try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: token, json: ["text": text])
+                #expect(r.status == .created)
+            }
+            let notes = try await send(app, .GET, "/api/v1/cases/\(id)/notes", token: token)
+            #expect(notes.array.map { $0["text"] as? String } == ["first", "second", "third"])
+            #expect(notes.array.map { $0["sequence"] as? Int } == [1, 2, 3])
+            let empty = try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: token, json: ["text": "  "])
+            #expect(empty.status == .unprocessableEntity)
+        }
+    }
+
+    @Test func listingFiltersAndPaginates() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            var ids: [String] = []
+            for i in 0..<5 { ids.append(try await createCase(app, token: token, summary: "case \(i)")["id"] as! String) }
+            let closed = try await send(app, .PATCH, "/api/v1/cases/\(ids[0])", token: token, json: ["version": 1, "status": "closed"])
+            #expect(closed.status == .ok)
+
+            let page1 = try await send(app, .GET, "/api/v1/cases?perPage=2&page=1", token: token)
+            #expect(page1.json["total"] as? Int == 5)
+            #expect((page1.json["cases"] as? [Any])?.count == 2)
+            let page3 = try await send(app, .GET, "/api/v1/cases?perPage=2&page=3", token: token)
+            #expect((page3.json["cases"] as? [Any])?.count == 1)
+            let seen = Set(try await (1...3).asyncMap { page in
+                try await send(app, .GET, "/api/v1/cases?perPage=2&page=\(page)", token: token).json["cases"] as! [[String: Any]]
+            }.flatMap { $0 }.compactMap { $0["id"] as? String })
+            #expect(seen == Set(ids))
+
+            let onlyClosed = try await send(app, .GET, "/api/v1/cases?status=closed", token: token)
+            #expect((onlyClosed.json["cases"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[0]])
+            let future = try await send(app, .GET, "/api/v1/cases?updatedSince=2999-01-01", token: token)
+            #expect(future.json["total"] as? Int == 0)
+            let past = try await send(app, .GET, "/api/v1/cases?updatedSince=2000-01-01T00:00:00Z", token: token)
+            #expect(past.json["total"] as? Int == 5)
+            let noneOpen = try await send(app, .GET, "/api/v1/cases?hasOpenActions=false", token: token)
+            #expect(noneOpen.json["total"] as? Int == 0)
+            let bad = try await send(app, .GET, "/api/v1/cases?status=pending", token: token)
+            #expect(bad.status == .badRequest)
+            #expect(bad.errorField == "status")
+        }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

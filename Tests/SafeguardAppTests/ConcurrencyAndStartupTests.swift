@@ -1,0 +1,99 @@
+import Fluent
+import Foundation
+import SafeguardApp
+import SafeguardPersistence
+import SQLKit
+import Testing
+import Vapor
+
+@Suite struct ConcurrencyTests {
+    @Test func concurrentUpdatesAtOneVersionLetExactlyOneWin() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            let clients = 8
+            let statuses = try await withThrowingTaskGroup(of: (Int, HTTPStatus).self) { group in
+                for i in 0..<clients {
+                    group.addTask {
+                        var facts = sampleFacts
+                        facts["people"] = [["ref": "A", "age": 15, "roles": ["depicted"], "previousIncidents": i]]
+                        facts["imagery"] = [[String: Any]]()
+                        facts["devices"] = [[String: Any]]()
+                        let token = world.token(i % 2 == 0 ? "policeA.officer" : "policeA.supervisor")
+                        let reply = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": facts])
+                        return (i, reply.status)
+                    }
+                }
+                var result: [(Int, HTTPStatus)] = []
+                for try await item in group { result.append(item) }
+                return result
+            }
+            let winners = statuses.filter { $0.1 == .ok }
+            #expect(winners.count == 1, "\(statuses.map { $0.1.code })")
+            #expect(statuses.filter { $0.1 == .conflict }.count == clients - 1)
+            let winner = try #require(winners.first?.0)
+            let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("policeA.officer"))
+            #expect(read.json["version"] as? Int == 2)
+            let people = (read.json["facts"] as? [String: Any])?["people"] as? [[String: Any]]
+            #expect(people?.first?["previousIncidents"] as? Int == winner, "the stored facts are the winner's")
+            let history = try await send(app, .GET, "/api/v1/cases/\(id)/assessments", token: world.token("policeA.officer"))
+            #expect(history.array.count == 2, "one assessment for the creation, one for the single winning update")
+            #expect(try await AuditChain.verify(on: app.db).isValid)
+        }
+    }
+}
+
+@Suite struct StartupTests {
+    @Test func aFileDatabaseIsCreatedWithWALAndFullSynchronousCommits() async throws {
+        guard TestDatabase.postgresURL == nil else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sg-\(UUID().uuidString)/data")
+        let path = folder.appendingPathComponent("safeguard.sqlite").path
+        let app = try await Application.make(.testing)
+        do {
+            try await configure(app, options: SafeguardOptions(database: try DatabaseLocation(url: "sqlite://" + path)))
+            #expect(FileManager.default.fileExists(atPath: path), "created on first start, with its folder")
+            let settings = try await SafeguardSchema.prepareSQLite(app.db)
+            #expect(settings.journalMode == "wal")
+            #expect(settings.synchronous == 2, "FULL")
+            #expect(try await count(app, "audit_head") == 1, "migrations ran on start")
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+        // Starting again runs no migration twice.
+        let again = try await Application.make(.testing)
+        do {
+            try await configure(again, options: SafeguardOptions(database: .sqliteFile(path)))
+            #expect(try await count(again, "audit_head") == 1)
+        } catch {
+            try? await again.asyncShutdown()
+            throw error
+        }
+        try await again.asyncShutdown()
+    }
+
+    @Test func databaseURLsAreReadOrExplained() throws {
+        #expect(try DatabaseLocation(url: nil) == .sqliteFile("./data/safeguard.sqlite"))
+        #expect(try DatabaseLocation(url: "sqlite:///var/lib/sg.sqlite") == .sqliteFile("/var/lib/sg.sqlite"))
+        #expect(try DatabaseLocation(url: "postgres://u:p@127.0.0.1:5432/db") == .postgres("postgres://u:p@127.0.0.1:5432/db"))
+        #expect(!DatabaseLocation.postgres("postgres://u:secret@h/db").description.contains("secret"))
+        #expect(throws: DatabaseLocation.Invalid.self) { try DatabaseLocation(url: "mysql://x") }
+    }
+
+    @Test func theDemoIsSeededOnceWithOneUserPerRole() async throws {
+        try await withApp { app in
+            let accounts = try await SafeguardServer.seedDemo(app)
+            #expect(Set(accounts.map(\.role)) == Set(Role.allCases))
+            let organisations = try await AccountStore(db: app.db).organisations()
+            #expect(Set(organisations.map(\.jurisdiction)) == [.england, .scotland, .wales])
+            #expect(organisations.contains { $0.kind == .education && $0.jurisdiction == .wales })
+            let users = try await count(app, "users")
+            let again = try await SafeguardServer.seedDemo(app)
+            #expect(again.count == accounts.count)
+            #expect(try await count(app, "users") == users, "seeded once")
+            let token = try await send(app, .POST, "/api/v1/tokens", json: ["email": accounts[0].email, "password": SafeguardServer.demoPassword])
+            #expect(token.status == .created)
+        }
+    }
+}

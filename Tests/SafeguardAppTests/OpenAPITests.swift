@@ -1,0 +1,60 @@
+import Foundation
+import SafeguardApp
+import Testing
+import Vapor
+
+@Suite struct OpenAPITests {
+    @Test func theDocumentDescribesExactlyTheRegisteredRoutes() async throws {
+        try await withApp { app in
+            let reply = try await send(app, .GET, "/api/v1/openapi.json")
+            #expect(reply.status == .ok)
+            #expect(reply.headers.contentType == .json)
+            let document = reply.json
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            var documented = Set<String>()
+            for (path, operations) in paths {
+                for (method, operation) in operations {
+                    documented.insert("\(method.uppercased()) \(path)")
+                    let op = try #require(operation as? [String: Any])
+                    let responses = try #require(op["responses"] as? [String: Any], "\(method) \(path) has no responses")
+                    #expect(!responses.isEmpty)
+                    // Every path parameter is declared.
+                    let declared = Set((op["parameters"] as? [[String: Any]] ?? []).filter { $0["in"] as? String == "path" }
+                        .compactMap { $0["name"] as? String })
+                    let inPath = Set(path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) })
+                    #expect(declared == inPath, "\(method) \(path): parameters \(declared) vs \(inPath)")
+                    // Every $ref resolves.
+                    let text = String(decoding: try JSONSerialization.data(withJSONObject: op), as: UTF8.self)
+                    let schemas = ((document["components"] as? [String: Any])?["schemas"] as? [String: Any]) ?? [:]
+                    for ref in text.components(separatedBy: "#/components/schemas/").dropFirst() {
+                        let name = String(ref.prefix { $0.isLetter || $0.isNumber })
+                        #expect(schemas[name] != nil, "\(method) \(path) refers to missing schema \(name)")
+                    }
+                }
+            }
+            let registered = Set(app.routes.all.compactMap { route -> String? in
+                let components = route.path.map(\.description)
+                guard components.starts(with: ["api", "v1"]) else { return nil }
+                let path = components.map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 }.joined(separator: "/")
+                return "\(route.method.rawValue) /\(path)"
+            })
+            #expect(!registered.isEmpty)
+            #expect(registered.subtracting(documented).isEmpty, "routes missing from the document: \(registered.subtracting(documented).sorted())")
+            #expect(documented.subtracting(registered).isEmpty, "documented routes that do not exist: \(documented.subtracting(registered).sorted())")
+        }
+    }
+
+    @Test func errorsHaveTheContractShape() async throws {
+        try await withApp { app in
+            let reply = try await send(app, .GET, "/api/v1/no-such-thing")
+            #expect(reply.status == .notFound)
+            let error = try #require(reply.json["error"] as? [String: Any])
+            #expect(Set(error.keys) == ["code", "message", "field"])
+            #expect(error["field"] is NSNull)
+            let bad = try await send(app, .POST, "/api/v1/tokens", json: "{not json")
+            #expect(bad.status == .badRequest)
+            #expect(bad.errorCode == "bad_request")
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SafeguardApp
+import SafeguardPersistence
+import Testing
+
+/// Runs the real `safeguard` executable: crash durability, the demo, setup, tokens and `audit verify`.
+@Suite(.serialized) struct ProcessTests {
+    static var binary: URL {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("safeguard")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return dir.appendingPathComponent("safeguard")
+    }
+
+    /// Where the server under test keeps its data: a new SQLite file, or a new PostgreSQL schema.
+    struct Store {
+        var environment: [String: String]
+        var folder: URL
+
+        static func make() throws -> Store {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("safeguard-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var env = ProcessInfo.processInfo.environment
+            if let url = TestDatabase.postgresURL {
+                env["DATABASE_URL"] = url
+                env["SAFEGUARD_POSTGRES_SCHEMA"] = "p_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            } else {
+                env["DATABASE_URL"] = "sqlite://" + folder.appendingPathComponent("safeguard.sqlite").path
+            }
+            return Store(environment: env, folder: folder)
+        }
+    }
+
+    struct Run { var status: Int32; var output: String }
+
+    static func run(_ arguments: [String], store: Store, input: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = store.environment
+        process.currentDirectoryURL = store.folder
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        let inPipe = Pipe()
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+        try inPipe.fileHandleForWriting.close()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    final class Server {
+        let process = Process()
+        let port: Int
+        let log: URL
+
+        init(store: Store, demo: Bool) throws {
+            port = Int.random(in: 20_000..<40_000)
+            log = store.folder.appendingPathComponent("server-\(port).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.executableURL = ProcessTests.binary
+            process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)] + (demo ? ["--demo"] : [])
+            process.environment = store.environment
+            process.currentDirectoryURL = store.folder
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+        }
+
+        var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        func waitUntilReady() async throws {
+            for _ in 0..<300 {
+                if let (status, _) = try? await request("GET", "/api/v1/openapi.json"), status == 200 { return }
+                guard process.isRunning else { throw TestFailure("the server exited: \(output)") }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            throw TestFailure("the server did not start: \(output)")
+        }
+
+        func request(_ method: String, _ path: String, token: String? = nil, json: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            request.timeoutInterval = 10
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            if let json {
+                request.httpBody = try JSONSerialization.data(withJSONObject: json)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
+                URLSession.shared.dataTask(with: request) { data, response, error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: (data ?? Data(), response!)) }
+                }.resume()
+            }
+            let object = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            return ((response as! HTTPURLResponse).statusCode, object)
+        }
+
+        func kill() {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        func stop() {
+            if process.isRunning { process.terminate(); process.waitUntilExit() }
+        }
+    }
+
+    struct TestFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static let officer = "officer@england-police.demo.safeguard.invalid"
+
+    @Test func anAcknowledgedWriteSurvivesSIGKILL() async throws {
+        let store = try Store.make()
+        let first = try Server(store: store, demo: true)
+        defer { first.stop() }
+        try await first.waitUntilReady()
+        #expect(first.output.contains(Self.officer), "the demo accounts are printed")
+        let (tokenStatus, token) = try await first.request("POST", "/api/v1/tokens",
+                                                           json: ["email": Self.officer, "password": SafeguardServer.demoPassword])
+        #expect(tokenStatus == 201)
+        let secret = try #require(token["token"] as? String)
+        let (status, created) = try await first.request("POST", "/api/v1/cases", token: secret,
+                                                        json: ["summary": "durability check", "facts": sampleFacts])
+        #expect(status == 201)
+        let id = try #require(created["id"] as? String)
+        let (noteStatus, _) = try await first.request("POST", "/api/v1/cases/\(id)/notes", token: secret, json: ["text": "acknowledged"])
+        #expect(noteStatus == 201)
+        first.kill()   // SIGKILL right after the acknowledgement: no clean shutdown.
+        #expect(!first.output.contains("durability check") && !first.output.contains("acknowledged"),
+                "the server's log holds no case text")
+        #expect(first.process.terminationReason == .uncaughtSignal)
+
+        let second = try Server(store: store, demo: true)
+        defer { second.stop() }
+        try await second.waitUntilReady()
+        let (readStatus, read) = try await second.request("GET", "/api/v1/cases/\(id)", token: secret)
+        #expect(readStatus == 200)
+        #expect(read["summary"] as? String == "durability check")
+        #expect((read["actions"] as? [Any])?.isEmpty == false)
+        let (_, notes) = try await second.request("GET", "/api/v1/cases", token: secret)
+        #expect(notes["total"] as? Int == 1, "the demo was seeded once, and the case is there once")
+        second.stop()
+
+        let verify = try Self.run(["audit", "verify"], store: store)
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.contains("valid"))
+    }
+
+    @Test func setupTokensAndAuditVerifyFromTheCommandLine() async throws {
+        let store = try Store.make()
+        let migrate = try Self.run(["migrate"], store: store)
+        #expect(migrate.status == 0, "\(migrate.output)")
+        let setup = try Self.run(["setup", "--organisation", "Test Constabulary", "--kind", "police", "--jurisdiction", "wales",
+                                  "--admin-email", "admin@constabulary.test"], store: store, input: "a long admin password\n")
+        #expect(setup.status == 0, "\(setup.output)")
+        #expect(setup.output.contains("Created Test Constabulary"))
+        let again = try Self.run(["setup", "--organisation", "Test Constabulary", "--kind", "police", "--jurisdiction", "wales",
+                                  "--admin-email", "other@constabulary.test"], store: store, input: "a long admin password\n")
+        #expect(again.status != 0)
+        #expect(again.output.contains("already exists"))
+        let noPassword = try Self.run(["setup", "--organisation", "X", "--kind", "education", "--jurisdiction", "england",
+                                       "--admin-email", "x@x.test"], store: store, input: "")
+        #expect(noPassword.status != 0)
+
+        let token = try Self.run(["tokens", "create", "--email", "admin@constabulary.test", "--days", "2"], store: store)
+        #expect(token.status == 0, "\(token.output)")
+        let secret = try #require(token.output.split(separator: "\n").first { $0.hasPrefix("sgt_") }.map(String.init))
+
+        let server = try Server(store: store, demo: false)
+        defer { server.stop() }
+        try await server.waitUntilReady()
+        let (status, me) = try await server.request("GET", "/api/v1/me", token: secret)
+        #expect(status == 200)
+        #expect((me["user"] as? [String: Any])?["role"] as? String == "admin")
+        let (badStatus, _) = try await server.request("POST", "/api/v1/tokens", json: ["email": "admin@constabulary.test", "password": "wrong"])
+        #expect(badStatus == 401)
+        server.stop()
+
+        let valid = try Self.run(["audit", "verify"], store: store)
+        #expect(valid.status == 0, "\(valid.output)")
+
+        // Tamper with the database directly: verify names the entry.
+        if TestDatabase.postgresURL == nil {
+            let db = store.environment["DATABASE_URL"]!.replacingOccurrences(of: "sqlite://", with: "")
+            let sqlite = Process()
+            sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            sqlite.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_entries SET detail='x' WHERE sequence=2\"); c.commit()", db]
+            try sqlite.run()
+            sqlite.waitUntilExit()
+            if sqlite.terminationStatus == 0 {
+                let broken = try Self.run(["audit", "verify"], store: store)
+                #expect(broken.status == 1)
+                #expect(broken.output.contains("entry 2"), "\(broken.output)")
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Fluent
+import Foundation
+import NIOCore
+import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+/// The database the tests use: PostgreSQL when `SAFEGUARD_TEST_DATABASE_URL` is set (one fresh schema per test),
+/// otherwise a fresh SQLite database per test.
+enum TestDatabase {
+    static var postgresURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["SAFEGUARD_TEST_DATABASE_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    static func options() -> SafeguardOptions {
+        if let url = postgresURL {
+            var options = SafeguardOptions(database: .postgres(url))
+            options.postgresSchema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            return options
+        }
+        return SafeguardOptions(database: .sqliteMemory)
+    }
+}
+
+/// Runs `body` with a freshly configured app on a fresh database, and tears it down.
+func withApp(_ modify: (inout SafeguardOptions) -> Void = { _ in },
+             _ body: (Application) async throws -> Void) async throws {
+    var options = TestDatabase.options()
+    modify(&options)
+    let app = try await Application.make(.testing)
+    do {
+        try await configure(app, options: options)
+        try await body(app)
+    } catch {
+        await teardown(app, options)
+        throw error
+    }
+    await teardown(app, options)
+}
+
+private func teardown(_ app: Application, _ options: SafeguardOptions) async {
+    if let schema = options.postgresSchema, !options.database.isSQLite {
+        try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+    }
+    try? await app.asyncShutdown()
+}
+
+/// A bcrypt hash (cost 12) of the test password, computed once.
+let testPassword = "correct horse battery staple"
+let testPasswordHash: String = try! Bcrypt.hash(testPassword, cost: 12)
+
+/// Organisations and one user (with a bearer token) per role, in three organisations.
+struct World {
+    var policeA: Organisation
+    var policeB: Organisation
+    var school: Organisation
+    /// By key such as "policeA.officer" or "school.staff2".
+    var users: [String: User]
+    var tokens: [String: String]
+
+    func token(_ key: String) -> String { tokens[key]! }
+    func user(_ key: String) -> User { users[key]! }
+}
+
+func seedWorld(_ app: Application) async throws -> World {
+    let layout: [(String, String, OrganisationKind, Jurisdiction, [(String, Role)])] = [
+        ("policeA", "Test Police A", .police, .england, [("officer", .officer), ("officer2", .officer), ("supervisor", .supervisor),
+            ("superintendent", .superintendent), ("admin", .admin), ("auditor", .auditor)]),
+        ("policeB", "Test Police B", .police, .scotland, [("officer", .officer), ("admin", .admin), ("auditor", .auditor)]),
+        ("school", "Test School", .education, .wales, [("staff", .staff), ("staff2", .staff), ("dsl", .dsl),
+            ("admin", .admin), ("auditor", .auditor)]),
+    ]
+    var orgs: [String: Organisation] = [:]
+    var users: [String: User] = [:]
+    var tokens: [String: String] = [:]
+    let store = AccountStore(db: app.db)
+    for (key, name, kind, jurisdiction, roles) in layout {
+        let org = try await store.createOrganisation(name: name, kind: kind, jurisdiction: jurisdiction)
+        orgs[key] = org
+        for (userKey, role) in roles {
+            let user = try await store.createUser(organisationID: org.id, email: "\(userKey)@\(key).test", displayName: "\(key) \(userKey)",
+                                                  role: role, passwordHash: testPasswordHash)
+            users["\(key).\(userKey)"] = user
+            let (_, secret) = try await store.createToken(userID: user.id, name: "test", expiresAt: Date().addingTimeInterval(3600))
+            tokens["\(key).\(userKey)"] = secret
+        }
+    }
+    return World(policeA: orgs["policeA"]!, policeB: orgs["policeB"]!, school: orgs["school"]!, users: users, tokens: tokens)
+}
+
+/// A response with its body decoded as JSON when asked.
+struct Reply {
+    var status: HTTPStatus
+    var headers: HTTPHeaders
+    var body: Data
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:] }
+    var array: [[String: Any]] { (try? JSONSerialization.jsonObject(with: body) as? [[String: Any]]) ?? [] }
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    var errorField: String? { (json["error"] as? [String: Any])?["field"] as? String }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(T.self, from: body)
+    }
+}
+
+/// Sends a request through the app. `json` may be an Encodable, a `[String: Any]`, or raw `Data`/`String`.
+@discardableResult
+func send(_ app: Application, _ method: HTTPMethod, _ path: String, token: String? = nil, json: Any? = nil,
+          contentType: String = "application/json", headers extra: [(String, String)] = []) async throws -> Reply {
+    var headers = HTTPHeaders()
+    if let token { headers.bearerAuthorization = .init(token: token) }
+    for (name, value) in extra { headers.add(name: name, value: value) }
+    var body: ByteBuffer?
+    if let json {
+        let data: Data
+        switch json {
+        case let d as Data: data = d
+        case let s as String: data = Data(s.utf8)
+        case let e as any Encodable:
+            if JSONSerialization.isValidJSONObject(json) { data = try JSONSerialization.data(withJSONObject: json) }
+            else { data = try JSONEncoder().encode(e) }
+        default: data = try JSONSerialization.data(withJSONObject: json)
+        }
+        body = ByteBuffer(data: data)
+        headers.replaceOrAdd(name: .contentType, value: contentType)
+    }
+    let response = try await app.testing().sendRequest(method, path, headers: headers, body: body)
+    return Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+}
+
+/// Facts for a lower-risk police case: two 15-year-olds, willing, age-appropriate.
+var sampleFacts: [String: Any] { [
+    "people": [
+        ["ref": "A", "age": 15, "roles": ["depicted", "creator", "sender"]],
+        ["ref": "B", "age": 15, "roles": ["recipient"]],
+    ],
+    "imagery": [["ref": "I1", "kind": "image", "depicts": ["A"], "platforms": ["snapchat"]]],
+    "circumstances": ["willing": true, "ageAppropriate": true, "coercion": false],
+    "devices": [["ref": "D1", "owner": "B", "containsImageryOf": ["A"]]],
+] }
+
+/// Creates a case as `token` and returns its JSON.
+func createCase(_ app: Application, token: String, summary: String = "Image shared between two pupils",
+                facts: [String: Any] = sampleFacts) async throws -> [String: Any] {
+    let reply = try await send(app, .POST, "/api/v1/cases", token: token, json: ["summary": summary, "facts": facts])
+    #expect(reply.status == .created, "create case: \(reply.text)")
+    return reply.json
+}
+
+/// Rows in a table, for checking that nothing was written.
+func count(_ app: Application, _ table: String) async throws -> Int {
+    let row = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()
+    return try row?.decode(column: "n", as: Int.self) ?? -1
+}
