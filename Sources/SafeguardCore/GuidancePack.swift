@@ -45,6 +45,8 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     /// Each question split at `{ref}`, so that asking it is a join, not a search.
     let questionTemplates: [String: [String]]
     public let resources: [ResourceEntry]
+    /// Letters the edition words, e.g. the Outcome 21 written record.
+    public let letters: PackLetters?
     /// Each recommendation's citations, made once when the pack loads rather than on every assessment.
     let recommendationCitations: [[Citation]]
     /// The resources as an assessment gives them, made once when the pack loads.
@@ -56,7 +58,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
 
     static let keys = ["id", "edition", "title", "publisher", "published", "setting", "appliesFrom", "appliesUntil",
                        "dateNote", "summary", "positions", "sections", "decisions", "recommendations", "questions",
-                       "resources"]
+                       "resources", "letters"]
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: Self.keys)
@@ -80,6 +82,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         self.questions = questions
         questionTemplates = GuidancePack.templates(questions)
         resources = try c.optional("resources") ?? []
+        letters = try c.optional("letters")
         let title = self.title
         recommendationCitations = recommendations.map { $0.citations.map { Citation(document: title, section: $0) } }
         resourceList = resources.map { entry in

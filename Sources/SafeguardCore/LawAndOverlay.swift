@@ -89,13 +89,17 @@ public struct LocalOverlay: Sendable, Hashable, Decodable {
     public var contacts: [ResourceEntry]
     /// Replacement wording for recommendations, by id.
     public var recommendationText: [String: String]
+    /// The force's own wording of the Outcome 21 written record, replacing the edition's.
+    public var outcome21Letter: LetterWording?
 
     public init(from decoder: Decoder) throws {
-        let c = try PackObject(decoder, allowed: ["organisation", "appliesTo", "contacts", "recommendationText"])
+        let c = try PackObject(decoder, allowed: ["organisation", "appliesTo", "contacts", "recommendationText",
+                                                  "outcome21Letter"])
         organisation = try c.required("organisation")
         appliesTo = try c.optional("appliesTo") ?? []
         contacts = try c.optional("contacts") ?? []
         recommendationText = try c.optional("recommendationText") ?? [:]
+        outcome21Letter = try c.optional("outcome21Letter")
     }
 
     public init(organisation: String, appliesTo: [String] = [], contacts: [ResourceEntry] = [],
@@ -104,6 +108,7 @@ public struct LocalOverlay: Sendable, Hashable, Decodable {
         self.appliesTo = appliesTo
         self.contacts = contacts
         self.recommendationText = recommendationText
+        self.outcome21Letter = nil
     }
 
     public func applies(to pack: GuidancePack) -> Bool { appliesTo.isEmpty || appliesTo.contains(pack.id) }

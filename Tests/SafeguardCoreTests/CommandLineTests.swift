@@ -98,4 +98,19 @@ struct CommandLineTests {
         #expect(result.status == 1)
         #expect(result.out.contains(#"decisions.emergency.citations[0]: "Reportin" is not a section of this edition (did you mean "Reporting"?)"#))
     }
+
+    @Test("letter outcome21 writes the family's record (Action 13); a letter to a parent must name the child")
+    func outcome21Letter() throws {
+        let common = ["letter", "outcome21", "--name", "Ms Jones", "--crime-type", "possession of an indecent image of a child",
+                      "--reference", "NS/26/1", "--force", "Northshire Police", "--officer", "PC 1 Patel", "--phone", "101",
+                      "--date", "2019-06-01"]
+        let result = try run(common + ["--to", "parent", "--child", "Sam"])
+        #expect(result.status == 0)
+        #expect(result.out.contains("Your child, Sam, has been recorded on police systems against possession"))
+        #expect(result.out.contains("No guarantee can be given"))   // 2019: the 2016 edition's wording
+        let html = try run(common + ["--to", "young-person", "--html"])
+        #expect(html.status == 0 && html.out.contains("<p>You have been recorded"))
+        let missing = try run(common + ["--to", "parent"])
+        #expect(missing.status == 2 && missing.err == "error: --child: a letter to a parent names the child\n")
+    }
 }

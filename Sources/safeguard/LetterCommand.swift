@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import SafeguardCore
+
+/// `safeguard letter outcome21`: the family's written record when Outcome 21 is used, as text or printable HTML.
+struct LetterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "letter",
+        abstract: "Write the letters the guidance calls for.",
+        subcommands: [Outcome21.self]
+    )
+
+    struct Outcome21: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "outcome21",
+            abstract: "The written record for the young person or their parent when Outcome 21 is used (Action 13).")
+
+        enum Recipient: String, ExpressibleByArgument, CaseIterable { case youngPerson = "young-person", parent }
+
+        @Option(help: "Who the letter is to: young-person (\"you\") or parent (\"your child\").") var to: Recipient
+        @Option(help: "The addressee's name.") var name: String
+        @Option(help: "The child's name (for a letter to a parent).") var child: String?
+        @Option(help: "The crime type recorded, in words.") var crimeType: String
+        @Option(help: "The crime reference number.") var reference: String
+        @Option(help: "The police force.") var force: String
+        @Option(help: "The officer's name, rank and number.") var officer: String
+        @Option(help: "The officer's telephone number.") var phone: String?
+        @Option(help: "The officer's email address.") var email: String?
+        @Option(help: "The date on the letter, YYYY-MM-DD (default today); also picks the edition.") var date: String?
+        @Option(help: "A local overlay whose wording replaces the edition's.") var overlay: String?
+        @Flag(help: "Print printable HTML instead of text.") var html = false
+
+        func run() throws {
+            let day: CalendarDate
+            if let date {
+                guard let parsed = CalendarDate(date) else { failInput("--date: expected YYYY-MM-DD") }
+                day = parsed
+            } else {
+                day = today()
+            }
+            let addressee: Outcome21Letter.Addressee
+            switch to {
+            case .youngPerson: addressee = .youngPerson(name: name)
+            case .parent:
+                guard let child, !child.isEmpty else { failInput("--child: a letter to a parent names the child") }
+                addressee = .parent(name: name, childName: child)
+            }
+            let library = GuidanceLibrary.bundled
+            let pack = library.edition(for: .police, on: day).pack
+            var localOverlay: LocalOverlay?
+            if let overlay {
+                do {
+                    localOverlay = try GuidanceLibrary.decodeOverlay(yaml: String(decoding: try readInput(overlay), as: UTF8.self))
+                } catch { failInput("\(overlay): \(error)") }
+            }
+            let letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: reference,
+                                         force: force, officer: .init(name: officer, phone: phone, email: email),
+                                         date: day)
+            do {
+                let rendered = try letter.render(with: pack, overlay: localOverlay)
+                print(html ? rendered.html : rendered.plainText, terminator: "")
+            } catch { failInput("\(error)") }
+        }
+    }
+}
