@@ -81,6 +81,8 @@ public struct Offence: Sendable, Hashable, Codable {
     public var id: String
     public var legislation: String
     public var description: String
+    /// The Home Office crime classification used to record it (England and Wales), when there is one.
+    public var homeOfficeClassification: String?
     public var citations: [Citation]
     public var because: [String]
 }

@@ -39,7 +39,10 @@ extension Assessment {
         }
         if !offences.isEmpty {
             out += "\nOFFENCES THAT MAY APPLY (as the guidance lists the law)\n"
-            for o in offences { out += "  - \(o.legislation): \(o.description)\n" }
+            for o in offences {
+                let classification = o.homeOfficeClassification.map { " (Home Office classification \($0))" } ?? ""
+                out += "  - \(o.legislation)\(classification): \(o.description)\n"
+            }
         }
         if !resources.isEmpty {
             out += "\nHELP AND SUPPORT\n"

@@ -367,6 +367,7 @@ extension GuidanceLibrary {
             var because: [Int] = []
             engine.because(condition, decisions: values, into: &because)
             offences.append(Offence(id: rule.id, legislation: rule.legislation, description: rule.description,
+                                    homeOfficeClassification: rule.homeOfficeClassification,
                                     citations: rule.citations.map { Citation(document: law.title, section: $0) },
                                     because: text.texts(because, decisions: values)))
         }

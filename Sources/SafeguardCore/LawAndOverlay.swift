@@ -55,14 +55,18 @@ public struct OffenceRule: Sendable, Hashable, Decodable {
     public var id: String
     public var legislation: String
     public var description: String
+    /// The Home Office crime classification used to record it, in England and Wales (e.g. `86/2`).
+    public var homeOfficeClassification: String?
     public var when: Condition
     public var citations: [String]
 
     public init(from decoder: Decoder) throws {
-        let c = try PackObject(decoder, allowed: ["id", "legislation", "description", "when", "citations"])
+        let c = try PackObject(decoder, allowed: ["id", "legislation", "description", "homeOfficeClassification",
+                                                  "when", "citations"])
         id = try c.required("id")
         legislation = try c.required("legislation")
         description = try c.required("description")
+        homeOfficeClassification = try c.optional("homeOfficeClassification")
         when = try c.required("when")
         citations = try c.required("citations")
     }

@@ -81,8 +81,10 @@ struct EditionTests {
 
     @Test("Offences are those the guidance lists for the jurisdiction (Key legislation)")
     func offences() {
-        let england = assess(baseCase(.police, .england)).offences.map(\.id)
-        #expect(england == ["poca1978s1", "cja1988part11"])
+        let england = assess(baseCase(.police, .england)).offences
+        #expect(england.map(\.id) == ["poca1978s1", "cja1988part11"])
+        #expect(england.map(\.homeOfficeClassification) == ["86/2", "86/10"])
+        #expect(assess(baseCase(.police, .scotland)).offences.allSatisfy { $0.homeOfficeClassification == nil })
         let scotland = assess(baseCase(.police, .scotland) { $0.circumstances.blackmail = .true }).offences.map(\.id)
         #expect(scotland == ["cgsa1982s52", "absha2016part1"])
         let ni = assess(baseCase(.police, .northernIreland) { $0.imagery[0].sexualActs = .true }).offences.map(\.id)
