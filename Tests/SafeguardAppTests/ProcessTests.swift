@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import SafeguardApp
 import SafeguardPersistence
+import SQLKit
 import Testing
 
 /// Runs the real `safeguard` executable: crash durability, the demo, setup, tokens and `audit verify`.
@@ -34,6 +35,19 @@ import Testing
             }
             return Store(environment: env, folder: folder)
         }
+
+        /// Drops the PostgreSQL schema, or the SQLite folder.
+        func cleanUp() async {
+            if let schema = environment["SAFEGUARD_POSTGRES_SCHEMA"], let url = TestDatabase.postgresURL {
+                var options = SafeguardOptions(database: .postgres(url))
+                options.migrateOnStart = false
+                if let app = try? await SafeguardServer.makeApplication(options: options) {
+                    try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+                    try? await app.asyncShutdown()
+                }
+            }
+            try? FileManager.default.removeItem(at: folder)
+        }
     }
 
     struct Run { var status: Int32; var output: String }
@@ -61,6 +75,23 @@ import Testing
         let process = Process()
         let port: Int
         let log: URL
+
+        /// Starts a server on a free port (tries again on another port if the first is taken) and waits for it.
+        static func start(store: Store, demo: Bool) async throws -> Server {
+            var lastError: (any Error)?
+            for _ in 0..<5 {
+                let server = try Server(store: store, demo: demo)
+                do {
+                    try await server.waitUntilReady()
+                    return server
+                } catch {
+                    server.stop()
+                    lastError = error
+                    guard server.output.lowercased().contains("address already in use") else { throw error }
+                }
+            }
+            throw lastError!
+        }
 
         init(store: Store, demo: Bool) throws {
             port = Int.random(in: 20_000..<40_000)
@@ -124,9 +155,8 @@ import Testing
 
     @Test func anAcknowledgedWriteSurvivesSIGKILL() async throws {
         let store = try Store.make()
-        let first = try Server(store: store, demo: true)
+        let first = try await Server.start(store: store, demo: true)
         defer { first.stop() }
-        try await first.waitUntilReady()
         #expect(first.output.contains(Self.officer), "the demo accounts are printed")
         let (tokenStatus, token) = try await first.request("POST", "/api/v1/tokens",
                                                            json: ["email": Self.officer, "password": SafeguardServer.demoPassword])
@@ -143,9 +173,8 @@ import Testing
                 "the server's log holds no case text")
         #expect(first.process.terminationReason == .uncaughtSignal)
 
-        let second = try Server(store: store, demo: true)
+        let second = try await Server.start(store: store, demo: true)
         defer { second.stop() }
-        try await second.waitUntilReady()
         let (readStatus, read) = try await second.request("GET", "/api/v1/cases/\(id)", token: secret)
         #expect(readStatus == 200)
         #expect(read["summary"] as? String == "durability check")
@@ -157,6 +186,7 @@ import Testing
         let verify = try Self.run(["audit", "verify"], store: store)
         #expect(verify.status == 0, "\(verify.output)")
         #expect(verify.output.contains("valid"))
+        await store.cleanUp()
     }
 
     @Test func setupTokensAndAuditVerifyFromTheCommandLine() async throws {
@@ -179,9 +209,8 @@ import Testing
         #expect(token.status == 0, "\(token.output)")
         let secret = try #require(token.output.split(separator: "\n").first { $0.hasPrefix("sgt_") }.map(String.init))
 
-        let server = try Server(store: store, demo: false)
+        let server = try await Server.start(store: store, demo: false)
         defer { server.stop() }
-        try await server.waitUntilReady()
         let (status, me) = try await server.request("GET", "/api/v1/me", token: secret)
         #expect(status == 200)
         #expect((me["user"] as? [String: Any])?["role"] as? String == "admin")
@@ -206,5 +235,6 @@ import Testing
                 #expect(broken.output.contains("entry 2"), "\(broken.output)")
             }
         }
+        await store.cleanUp()
     }
 }
