@@ -71,7 +71,7 @@ import Testing
         return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
-    final class Server {
+    final class Server: @unchecked Sendable {
         let process = Process()
         let port: Int
         let log: URL
@@ -119,12 +119,16 @@ import Testing
         }
 
         func request(_ method: String, _ path: String, token: String? = nil, json: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
+            try await request(method, path, token: token, body: json.map { try JSONSerialization.data(withJSONObject: $0) })
+        }
+
+        func request(_ method: String, _ path: String, token: String? = nil, body: Data?) async throws -> (Int, [String: Any]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
             request.timeoutInterval = 10
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            if let json {
-                request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            if let body {
+                request.httpBody = body
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             }
             let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
@@ -235,6 +239,40 @@ import Testing
                 #expect(broken.output.contains("entry 2"), "\(broken.output)")
             }
         }
+        await store.cleanUp()
+    }
+
+    @Test func twoServerProcessesOnOneDatabaseLetOnlyOneStaleWriteWin() async throws {
+        let store = try Store.make()
+        let a = try await Server.start(store: store, demo: true)
+        defer { a.stop() }
+        let b = try await Server.start(store: store, demo: false)
+        defer { b.stop() }
+        let (_, token) = try await a.request("POST", "/api/v1/tokens", json: ["email": Self.officer, "password": SafeguardServer.demoPassword])
+        let secret = try #require(token["token"] as? String)
+        let (_, created) = try await b.request("POST", "/api/v1/cases", token: secret, json: ["summary": "race", "facts": sampleFacts])
+        let id = try #require(created["id"] as? String)
+        for round in 1...5 {
+            let (_, current) = try await a.request("GET", "/api/v1/cases/\(id)", token: secret)
+            let version = try #require(current["version"] as? Int)
+            var factsA = sampleFacts
+            factsA["people"] = [["ref": "A", "age": 15, "roles": ["depicted"], "previousIncidents": round * 10 + 1]]
+            factsA["imagery"] = [[String: Any]](); factsA["devices"] = [[String: Any]]()
+            var factsB = factsA
+            factsB["people"] = [["ref": "A", "age": 15, "roles": ["depicted"], "previousIncidents": round * 10 + 2]]
+            let bodyA = try JSONSerialization.data(withJSONObject: ["version": version, "facts": factsA])
+            let bodyB = try JSONSerialization.data(withJSONObject: ["version": version, "facts": factsB])
+            async let ra = a.request("PUT", "/api/v1/cases/\(id)/facts", token: secret, body: bodyA)
+            async let rb = b.request("PUT", "/api/v1/cases/\(id)/facts", token: secret, body: bodyB)
+            let statuses = [try await ra.0, try await rb.0].sorted()
+            #expect(statuses == [200, 409], "round \(round): \(statuses)")
+        }
+        let (_, final) = try await b.request("GET", "/api/v1/cases/\(id)", token: secret)
+        #expect(final["version"] as? Int == 6)
+        a.stop()
+        b.stop()
+        let verify = try Self.run(["audit", "verify"], store: store)
+        #expect(verify.status == 0, "\(verify.output)")
         await store.cleanUp()
     }
 }
