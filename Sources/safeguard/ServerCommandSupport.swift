@@ -25,3 +25,9 @@ func describe(_ error: any Error) -> String {
     default: "\(error)"
     }
 }
+
+/// Prints what went wrong and what to do, without the usage text, and exits with status 1.
+func failServer(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(1)
+}

@@ -31,7 +31,7 @@ struct SetupCommand: AsyncParsableCommand {
             }
             print("Created \(org.name) (\(org.kind.rawValue), \(org.jurisdiction.displayName)) with admin \(user.email).")
         } catch let error as StoreError {
-            throw ValidationError(describe(error))
+            failServer(describe(error))
         }
     }
 }

@@ -25,7 +25,7 @@ struct TokensCommand: AsyncParsableCommand {
                 print(secret)
                 FileHandle.standardError.write(Data("Token \(token.id.uuidString.lowercased()) expires \(token.expiresAt). It is shown only now.\n".utf8))
             } catch let error as StoreError {
-                throw ValidationError(describe(error))
+                failServer(describe(error))
             }
         }
     }
@@ -40,7 +40,7 @@ struct TokensCommand: AsyncParsableCommand {
                 _ = try await withApplication { app in try await SafeguardServer.revokeToken(app, id: uuid) }
                 print("Revoked \(id).")
             } catch let error as StoreError {
-                throw ValidationError(describe(error))
+                failServer(describe(error))
             }
         }
     }

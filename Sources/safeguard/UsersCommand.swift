@@ -29,7 +29,7 @@ struct UsersCommand: AsyncParsableCommand {
             do {
                 _ = try await withApplication { app in try await SafeguardServer.setDisabled(app, email: email, disabled: true) }
                 print("Disabled \(email).")
-            } catch let error as StoreError { throw ValidationError(describe(error)) }
+            } catch let error as StoreError { failServer(describe(error)) }
         }
     }
 
@@ -40,7 +40,7 @@ struct UsersCommand: AsyncParsableCommand {
             do {
                 _ = try await withApplication { app in try await SafeguardServer.setDisabled(app, email: email, disabled: false) }
                 print("Enabled \(email).")
-            } catch let error as StoreError { throw ValidationError(describe(error)) }
+            } catch let error as StoreError { failServer(describe(error)) }
         }
     }
 }
