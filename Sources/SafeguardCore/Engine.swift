@@ -69,6 +69,7 @@ struct Engine {
             recommendationConditions = pack.recommendations.map { Engine.compileCondition($0.when, &compiler) }
             offenceConditions = (law?.offences ?? []).map { Engine.compileCondition($0.when, &compiler) }
             space = compiler.space
+            compiler.graph.finish()
             graph = compiler.graph
         }
 
@@ -334,13 +335,13 @@ extension GuidanceLibrary {
         // Recommendations.
         let overlayApplies = overlay.map { $0.applies(to: pack) } ?? false
         var recommendations: [Recommendation] = []
-        for (rule, condition) in zip(pack.recommendations, engine.recommendationConditions)
+        for (ruleIndex, (rule, condition)) in zip(pack.recommendations, engine.recommendationConditions).enumerated()
         where engine.holds(condition, decisions: values) == .true {
             var because: [Int] = []
             engine.because(condition, decisions: values, into: &because)
             let wording = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
             recommendations.append(Recommendation(id: rule.id, severity: rule.severity, text: wording,
-                                                  citations: cite(rule.citations),
+                                                  citations: pack.recommendationCitations[ruleIndex],
                                                   because: text.texts(because, decisions: values)))
         }
 
@@ -364,11 +365,7 @@ extension GuidanceLibrary {
         }
 
         // Resources for the family, then the organisation's own.
-        var resources = pack.resources.map { entry in
-            Resource(id: entry.id, name: entry.name, forWhom: entry.forWhom, description: entry.description,
-                     phone: entry.phone, email: entry.email, web: entry.web, text: entry.text,
-                     source: entry.source ?? (entry.citations.isEmpty ? pack.title : "\(pack.title), \(entry.citations.joined(separator: ", "))"))
-        }
+        var resources = pack.resourceList
         if let overlay, overlayApplies {
             resources += overlay.contacts.map { entry in
                 Resource(id: entry.id, name: entry.name, forWhom: entry.forWhom, description: entry.description,

@@ -233,6 +233,23 @@ struct FormulaGraph: Sendable {
     private(set) var nodes: [FormulaNode] = []
     private(set) var children: [Int] = []
     private var negations: [Int: Int] = [:]
+    /// Which variables (by index mod 64) each node may read, once the graph is finished; it depends only on the
+    /// graph, so cases that share a plan share it.
+    private(set) var masks: [UInt64] = []
+
+    /// Computes `masks`. Children are always built before their parents, so one pass in order does it.
+    mutating func finish() {
+        var masks = [UInt64](repeating: 0, count: nodes.count)
+        for (n, node) in nodes.enumerated() {
+            switch node {
+            case .constant: break
+            case .fact(let v, _), .atLeast(let v, _, _): masks[n] = FormulaEvaluator.bit(v)
+            case .knownTrue(let child, _): masks[n] = masks[child]
+            case .any(let range), .all(let range): for c in children[range] { masks[n] |= masks[c] }
+            }
+        }
+        self.masks = masks
+    }
 
     init() {
         nodes.reserveCapacity(256)
@@ -445,32 +462,34 @@ struct FormulaEvaluator {
         assert(values.count == space.count && values.indices.allSatisfy { values[$0] == facts.value(at: space.location(FactVariable(index: Int32($0)))) })
         self.values = values
         var base = [Tri](repeating: .unknown, count: graph.nodes.count)
-        var masks = [UInt64](repeating: 0, count: graph.nodes.count)
         for (n, node) in graph.nodes.enumerated() {
             switch node {
             case .constant(let value, _):
                 base[n] = value
             case .fact(let v, let negated):
-                masks[n] = Self.bit(v)
                 if case .bool(let t) = values[Int(v.index)] { base[n] = negated ? !t : t }
             case .atLeast(let v, let threshold, let negated):
-                masks[n] = Self.bit(v)
                 if case .number(let number) = values[Int(v.index)], let number { base[n] = Tri((number >= threshold) != negated) }
             case .knownTrue(let child, let negated):
-                masks[n] = masks[child]
                 base[n] = Tri((base[child] == .true) != negated)
             case .any(let range):
                 var result = Tri.false
-                for c in graph.childList(range) { masks[n] |= masks[c]; result = result || base[c] }
+                for c in graph.childList(range) { result = result || base[c] }
                 base[n] = result
             case .all(let range):
                 var result = Tri.true
-                for c in graph.childList(range) { masks[n] |= masks[c]; result = result && base[c] }
+                for c in graph.childList(range) { result = result && base[c] }
                 base[n] = result
             }
         }
         self.base = base
-        self.masks = masks
+        if graph.masks.count == graph.nodes.count {
+            self.masks = graph.masks
+        } else {
+            var finished = graph
+            finished.finish()
+            self.masks = finished.masks
+        }
     }
 
     @inline(__always)

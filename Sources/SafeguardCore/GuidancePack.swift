@@ -2,6 +2,7 @@ import Foundation
 import Yams
 
 /// One edition of one guidance document for one setting, as data: its paragraphs, decisions and recommendations.
+/// A pack is immutable once loaded, so what is worked out from it at load time never goes stale.
 ///
 /// Packs ship as YAML resources (`Resources/guidance/*.yaml`). A change to the guidance is a change to a pack and
 /// its tests, not to the engine. `safeguard guidance check FILE` validates a pack.
@@ -21,33 +22,33 @@ import Yams
 ///       - { value: proportionate }
 /// ```
 public struct GuidancePack: Sendable, Hashable, Decodable {
-    public var id: String
-    public var edition: String
-    public var title: String
-    public var publisher: String
-    public var published: String
-    public var setting: Setting
-    public var appliesFrom: CalendarDate
-    public var appliesUntil: CalendarDate?
+    public let id: String
+    public let edition: String
+    public let title: String
+    public let publisher: String
+    public let published: String
+    public let setting: Setting
+    public let appliesFrom: CalendarDate
+    public let appliesUntil: CalendarDate?
     /// Why the dates are what they are, where the document does not say.
-    public var dateNote: String?
-    public var summary: String
+    public let dateNote: String?
+    public let summary: String
     /// The edition's own position on questions where editions differ (e.g. `dbs`, `consent`).
-    public var positions: [String: String]
-    public var sections: [Section]
-    public var decisions: [String: DecisionRules] {
-        didSet { decisionList = DecisionKey.allCases.map { decisions[$0.rawValue] } }
-    }
+    public let positions: [String: String]
+    public let sections: [Section]
+    public let decisions: [String: DecisionRules]
     /// The decisions' rules by `DecisionKey` position, so that assessment never hashes a decision's name.
-    public private(set) var decisionList: [DecisionRules?] = []
-    public var recommendations: [RecommendationRule]
+    public let decisionList: [DecisionRules?]
+    public let recommendations: [RecommendationRule]
     /// Plain-words question for each fact, by key (`people.age`, `circumstances.grooming`); `{ref}` is the subject.
-    public var questions: [String: String] {
-        didSet { questionTemplates = GuidancePack.templates(questions) }
-    }
+    public let questions: [String: String]
     /// Each question split at `{ref}`, so that asking it is a join, not a search.
-    private(set) var questionTemplates: [String: [String]] = [:]
-    public var resources: [ResourceEntry]
+    let questionTemplates: [String: [String]]
+    public let resources: [ResourceEntry]
+    /// Each recommendation's citations, made once when the pack loads rather than on every assessment.
+    let recommendationCitations: [[Citation]]
+    /// The resources as an assessment gives them, made once when the pack loads.
+    let resourceList: [Resource]
 
     static func templates(_ questions: [String: String]) -> [String: [String]] {
         questions.mapValues { $0.components(separatedBy: "{ref}") }
@@ -79,6 +80,13 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         self.questions = questions
         questionTemplates = GuidancePack.templates(questions)
         resources = try c.optional("resources") ?? []
+        let title = self.title
+        recommendationCitations = recommendations.map { $0.citations.map { Citation(document: title, section: $0) } }
+        resourceList = resources.map { entry in
+            Resource(id: entry.id, name: entry.name, forWhom: entry.forWhom, description: entry.description,
+                     phone: entry.phone, email: entry.email, web: entry.web, text: entry.text,
+                     source: entry.source ?? (entry.citations.isEmpty ? title : "\(title), \(entry.citations.joined(separator: ", "))"))
+        }
     }
 
     public var reference: GuidanceReference {
