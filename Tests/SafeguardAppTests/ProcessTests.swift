@@ -41,9 +41,16 @@ import Testing
             if let schema = environment["SAFEGUARD_POSTGRES_SCHEMA"], let url = TestDatabase.postgresURL {
                 var options = SafeguardOptions(database: .postgres(url))
                 options.migrateOnStart = false
-                if let app = try? await SafeguardServer.makeApplication(options: options) {
-                    try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+                do {
+                    let app = try await SafeguardServer.makeApplication(options: options)
+                    do {
+                        try await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+                    } catch {
+                        print("cleanUp: could not drop \(schema): \(String(reflecting: error))")
+                    }
                     try? await app.asyncShutdown()
+                } catch {
+                    print("cleanUp: \(String(reflecting: error))")
                 }
             }
             try? FileManager.default.removeItem(at: folder)
