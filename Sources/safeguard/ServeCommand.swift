@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
             say("Safeguard on http://\(hostname):\(port) — \(options.database)")
             try await app.execute()
+            // Stop taking requests and let those in flight finish before the database closes:
+            // the application's own shutdown would close the database first.
+            await app.server.shutdown()
         } catch {
             try? await app.asyncShutdown()
             throw error

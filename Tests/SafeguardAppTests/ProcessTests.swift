@@ -282,4 +282,33 @@ import Testing
         #expect(verify.status == 0, "\(verify.output)")
         await store.cleanUp()
     }
+
+    @Test func sigtermUnderLoadLetsRequestsInFlightFinishAndExitsCleanly() async throws {
+        let store = try Store.make()
+        let server = try await Server.start(store: store, demo: true)
+        defer { server.stop() }
+        let (_, token) = try await server.request("POST", "/api/v1/tokens", json: ["email": Self.officer, "password": SafeguardServer.demoPassword])
+        let secret = try #require(token["token"] as? String)
+        // Keep requests in flight while the server is told to stop.
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        for _ in 0..<100 { _ = try? await server.request("GET", "/api/v1/cases", token: secret) }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(nanoseconds: 700_000_000)
+        server.process.terminate()   // SIGTERM
+        server.process.waitUntilExit()
+        load.cancel()
+        _ = await load.value
+        #expect(server.process.terminationReason == .exit, "\(server.output.suffix(600))")
+        #expect(server.process.terminationStatus == 0)
+        #expect(!server.output.contains("Fatal error"))
+        let verify = try Self.run(["audit", "verify"], store: store)
+        #expect(verify.status == 0, "\(verify.output)")
+        await store.cleanUp()
+    }
 }
