@@ -88,9 +88,10 @@ func report(_ name: String, _ facts: CaseFacts) {
 
 if CommandLine.arguments.dropFirst().first == "--profile" {
     // A fixed amount of work for a profiler (valgrind --tool=callgrind) to count.
-    let facts = CommandLine.arguments.count > 2 && CommandLine.arguments[2] == "large" ? largeCase() : typicalCase()
+    let facts = CommandLine.arguments.contains("large") ? largeCase() : typicalCase()
+    let subject = CommandLine.arguments.contains("cold") ? uncached : library
     var sink = 0
-    for _ in 0..<200 { sink &+= library.assess(facts, today: today).recommendations.count }
+    for _ in 0..<200 { sink &+= subject.assess(facts, today: today).recommendations.count }
     print(sink)
     exit(0)
 }

@@ -48,6 +48,9 @@ struct Engine {
         let decisionGroups: [[RuleGroup]]
         let recommendationConditions: [CompiledCondition]
         let offenceConditions: [CompiledCondition]
+        /// Per decision, every variable its rules read, with the thresholds each number variable is compared to:
+        /// the facts that could be open questions for it.
+        let decisionVariables: [[(FactVariable, [Int])]]
 
         init(pack: GuidancePack, law: JurisdictionLaw?, facts: CaseFacts) {
             var compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: law?.outcome21Available ?? false)
@@ -71,6 +74,7 @@ struct Engine {
             space = compiler.space
             compiler.graph.finish()
             graph = compiler.graph
+            decisionVariables = compiler.graph.variableLists(groupsByKey.map { $0.map(\.node) })
         }
 
         /// What a plan depends on, as numbers: the edition, the setting, the jurisdiction and its law, and the
@@ -240,10 +244,13 @@ struct Engine {
         let watched = DecisionKey.allCases.filter { $0 == .emergency || decisions[$0.index] == "undetermined" }
         var marks = [Bool](repeating: false, count: space.count)
         var thresholds = [[Int]](repeating: [], count: space.count)
-        evaluator.graph.collect(roots: watched.flatMap { decisionGroups[$0.index].map(\.node) },
-                                variables: &marks, thresholds: &thresholds)
-        let candidates = marks.indices.filter { marks[$0] && evaluator.values[$0].isUnknown }
-            .map { FactVariable(index: Int32($0)) }
+        for key in watched {
+            for (v, t) in plan.decisionVariables[key.index] where evaluator.values[Int(v.index)].isUnknown {
+                marks[Int(v.index)] = true
+                for threshold in t where !thresholds[Int(v.index)].contains(threshold) { thresholds[Int(v.index)].append(threshold) }
+            }
+        }
+        let candidates = marks.indices.filter { marks[$0] }.map { FactVariable(index: Int32($0)) }
         var result: [(FactVariable, [DecisionKey])] = []
         for variable in candidates {
             let completions: [FactValue]

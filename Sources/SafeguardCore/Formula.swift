@@ -358,41 +358,39 @@ struct FormulaGraph: Sendable {
         return result.sorted { $0.0.index < $1.0.index }
     }
 
-    /// Every variable the roots read, marked by index, and the thresholds each number variable is compared to;
-    /// one walk, each node visited once.
-    func collect(roots: [Int], variables marks: inout [Bool], thresholds: inout [[Int]]) {
-        var seen = [Bool](repeating: false, count: nodes.count)
-        var stack = roots
-        while let n = stack.popLast() {
-            guard !seen[n] else { continue }
-            seen[n] = true
-            switch nodes[n] {
-            case .fact(let v, _): marks[Int(v.index)] = true
-            case .atLeast(let v, let t, _):
-                marks[Int(v.index)] = true
-                if !thresholds[Int(v.index)].contains(t) { thresholds[Int(v.index)].append(t) }
-            case .any(let r), .all(let r): stack.append(contentsOf: children[r])
-            case .knownTrue(let c, _): stack.append(c)
-            case .constant: break
+    /// For each list of roots, the variables they read (in index order) with the thresholds each number variable
+    /// is compared to. One stamp array serves every list, so the walks allocate only their results.
+    func variableLists(_ rootLists: [[Int]]) -> [[(FactVariable, [Int])]] {
+        var stamp = [Int32](repeating: -1, count: nodes.count)
+        var stack: [Int] = []
+        var lists: [[(FactVariable, [Int])]] = []
+        for (k, roots) in rootLists.enumerated() {
+            var variables: [FactVariable] = []
+            var thresholds: [[Int]] = []
+            stack.append(contentsOf: roots)
+            while let n = stack.popLast() {
+                guard stamp[n] != Int32(k) else { continue }
+                stamp[n] = Int32(k)
+                switch nodes[n] {
+                case .fact(let v, _):
+                    if !variables.contains(v) { variables.append(v); thresholds.append([]) }
+                case .atLeast(let v, let t, _):
+                    if let i = variables.firstIndex(of: v) {
+                        if !thresholds[i].contains(t) { thresholds[i].append(t) }
+                    } else {
+                        variables.append(v)
+                        thresholds.append([t])
+                    }
+                case .any(let r), .all(let r): stack.append(contentsOf: children[r])
+                case .knownTrue(let c, _): stack.append(c)
+                case .constant: break
+                }
             }
+            lists.append(zip(variables, thresholds).sorted { $0.0.index < $1.0.index })
         }
+        return lists
     }
 
-    /// Every variable a node reads, marked in `into` (indexed by variable).
-    func markVariables(of root: Int, into marks: inout [Bool]) {
-        var seen = [Bool](repeating: false, count: nodes.count)
-        var stack = [root]
-        while let n = stack.popLast() {
-            guard !seen[n] else { continue }
-            seen[n] = true
-            switch nodes[n] {
-            case .fact(let v, _), .atLeast(let v, _, _): marks[Int(v.index)] = true
-            case .any(let r), .all(let r): stack.append(contentsOf: children[r])
-            case .knownTrue(let c, _): stack.append(c)
-            case .constant: break
-            }
-        }
-    }
 }
 
 /// Values that replace a case's own for one evaluation: a flipped fact, an age tried at a threshold.
@@ -548,15 +546,14 @@ struct ReasonText {
     let facts: CaseFacts
     let space: VariableSpace
     let evaluator: FormulaEvaluator
-    /// Rendered texts by id + `offset`, so that negative ids (setting, jurisdiction, decisions) fit too.
-    private var cache: [String?]
-    private let offset = 32
+    /// Rendered texts, few per assessment: a short list searched in order beats a table sized for every node.
+    private var cache: [(Int, String)] = []
 
     init(facts: CaseFacts, space: VariableSpace, evaluator: FormulaEvaluator) {
         self.facts = facts
         self.space = space
         self.evaluator = evaluator
-        self.cache = Array(repeating: nil, count: 32 + space.count + evaluator.graph.nodes.count)
+        cache.reserveCapacity(48)
     }
 
     static let settingID = -1
@@ -565,7 +562,7 @@ struct ReasonText {
     static func labelID(node: Int, variables: Int) -> Int { variables + node }
 
     mutating func text(_ id: Int, decisions: [String]) -> String {
-        if let cached = cache[id + offset] { return cached }
+        if let cached = cache.first(where: { $0.0 == id }) { return cached.1 }
         let text: String
         switch id {
         case Self.settingID: text = "setting = \(facts.setting.rawValue)"
@@ -584,7 +581,7 @@ struct ReasonText {
             guard case .constant(_, let label) = evaluator.graph.nodes[id - space.count] else { text = ""; break }
             text = describe(label)
         }
-        cache[id + offset] = text
+        cache.append((id, text))
         return text
     }
 

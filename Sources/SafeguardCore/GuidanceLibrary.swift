@@ -74,8 +74,8 @@ public struct GuidanceLibrary: Sendable {
 
     /// The edition in force for a setting on a date. Before the earliest edition, the earliest is used, with a note.
     public func edition(for setting: Setting, on date: CalendarDate) -> (pack: GuidancePack, note: String?) {
+        if let pack = packs.last(where: { $0.setting == setting && $0.applies(on: date) }) { return (pack, nil) }
         let candidates = packs.filter { $0.setting == setting }
-        if let pack = candidates.last(where: { $0.applies(on: date) }) { return (pack, nil) }
         let earliest = candidates.first!
         if date < earliest.appliesFrom {
             return (earliest, "No \(setting.rawValue) guidance edition we hold was in force on \(date); "
