@@ -88,36 +88,47 @@ public enum AuditChain {
 
     /// Checks the whole chain from the first entry to the head row.
     public static func verify(on db: any Database) async throws -> Verification {
-        let models = try await AuditEntryModel.query(on: db).sort(\.$sequence, .ascending).all()
         var previous = genesisHash
         var expected = 1
-        for model in models {
-            let entry = AuditStore.value(model)
-            if entry.sequence != expected {
-                return Verification(entriesChecked: expected - 1, firstBadSequence: entry.sequence,
-                    problem: "entry \(entry.sequence): expected entry \(expected) before it; "
-                        + "entries \(expected)–\(entry.sequence - 1) were deleted")
+        var afterSequence = 0
+        // In pages, so memory stays bounded however long the trail is.
+        while true {
+            let page = try await AuditEntryModel.query(on: db).filter(\.$sequence > afterSequence)
+                .sort(\.$sequence, .ascending).limit(2_000).all()
+            guard let last = page.last else { break }
+            afterSequence = last.sequence
+            for model in page {
+                let entry = AuditStore.value(model)
+                if entry.sequence != expected {
+                    return Verification(entriesChecked: expected - 1, firstBadSequence: entry.sequence,
+                        problem: "entry \(entry.sequence): expected entry \(expected) before it; "
+                            + "entries \(expected)–\(entry.sequence - 1) were deleted")
+                }
+                if entry.previousHash != previous {
+                    return Verification(entriesChecked: expected - 1, firstBadSequence: entry.sequence,
+                        problem: "entry \(entry.sequence): its previous hash does not match entry \(entry.sequence - 1)")
+                }
+                let recomputed = hash(previous: previous, entry: entry)
+                if recomputed != entry.hash {
+                    return Verification(entriesChecked: expected - 1, firstBadSequence: entry.sequence,
+                        problem: "entry \(entry.sequence): its content does not match its hash (edited after it was written)")
+                }
+                previous = entry.hash
+                expected += 1
             }
-            if entry.previousHash != previous {
-                return Verification(entriesChecked: expected - 1, firstBadSequence: entry.sequence,
-                    problem: "entry \(entry.sequence): its previous hash does not match entry \(entry.sequence - 1)")
-            }
-            let recomputed = hash(previous: previous, entry: entry)
-            if recomputed != entry.hash {
-                return Verification(entriesChecked: expected - 1, firstBadSequence: entry.sequence,
-                    problem: "entry \(entry.sequence): its content does not match its hash (edited after it was written)")
-            }
-            previous = entry.hash
-            expected += 1
         }
         let sql = db as! any SQLDatabase
         if let head = try await sql.raw("SELECT sequence, hash FROM audit_head WHERE id = 1").first() {
             let headSequence = try head.decode(column: "sequence", as: Int.self)
             let headHash = try head.decode(column: "hash", as: String.self)
-            if headSequence != expected - 1 || headHash != previous {
+            if headSequence != expected - 1 {
                 return Verification(entriesChecked: expected - 1, firstBadSequence: expected,
                     problem: "entry \(expected): the chain ends at entry \(expected - 1) but \(headSequence) were written; "
                         + "the newest entries were deleted")
+            }
+            if headHash != previous {
+                return Verification(entriesChecked: expected - 1, firstBadSequence: expected - 1,
+                    problem: "entry \(expected - 1): the newest entry does not match the hash recorded at the head")
             }
         } else {
             return Verification(entriesChecked: expected - 1, firstBadSequence: nil,

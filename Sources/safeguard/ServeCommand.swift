@@ -36,46 +36,14 @@ struct ServeCommand: AsyncParsableCommand {
             }
             say("Safeguard on http://\(hostname):\(port) — \(options.database)")
             try await app.execute()
+            // Stop taking requests and let those in flight finish before the database closes:
+            // the application's own shutdown would close the database first.
+            await app.server.shutdown()
         } catch {
             try? await app.asyncShutdown()
             throw error
         }
         try await app.asyncShutdown()
-    }
-}
-
-/// `safeguard migrate`: bring the database schema up to date.
-struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Run database migrations and exit.")
-
-    func run() async throws {
-        let options = try SafeguardOptions.fromEnvironment()
-        let app = try await SafeguardServer.makeApplication(options: options)
-        try await app.asyncShutdown()
-        print("Migrated: \(options.database)")
-    }
-}
-
-/// Runs `body` with a configured application, shutting it down afterwards.
-func withApplication<T: Sendable>(_ body: (Application) async throws -> T) async throws -> T {
-    let app = try await SafeguardServer.makeApplication(options: try SafeguardOptions.fromEnvironment())
-    do {
-        let result = try await body(app)
-        try await app.asyncShutdown()
-        return result
-    } catch {
-        try? await app.asyncShutdown()
-        throw error
-    }
-}
-
-/// Readable messages for errors that come from the stores.
-func describe(_ error: any Error) -> String {
-    switch error {
-    case StoreError.notFound(let what): "not found: \(what)"
-    case StoreError.duplicate(let message), StoreError.conflict(let message): message
-    case StoreError.invalid(let field, let message): "\(field): \(message)"
-    default: "\(error)"
     }
 }
 

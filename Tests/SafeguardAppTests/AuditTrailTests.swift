@@ -128,4 +128,21 @@ import Vapor
             #expect(version == 1)
         }
     }
+
+    @Test func verifyReadsALongTrailInPagesAndStillFindsTheBadEntry() async throws {
+        try await withApp { app in
+            try await app.write { db in
+                for i in 0..<2_100 {
+                    try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil,
+                                                           action: "test.event", detail: "n=\(i)"), on: db)
+                }
+            }
+            let valid = try await AuditChain.verify(on: app.db)
+            #expect(valid.isValid)
+            #expect(valid.entriesChecked == 2_100)
+            try await (app.db as! any SQLDatabase).raw("UPDATE audit_entries SET action = 'x' WHERE sequence = 2050").run()
+            let broken = try await AuditChain.verify(on: app.db)
+            #expect(broken.firstBadSequence == 2050)
+        }
+    }
 }

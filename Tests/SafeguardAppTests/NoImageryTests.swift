@@ -195,4 +195,17 @@ import Vapor
             }
         }
     }
+
+    @Test func imageryInTheQueryStringOfAWriteIsRefused() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            let before = try await Self.snapshot(app)
+            let payload = Data(Self.headers[2].1).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let reply = try await send(app, .POST, "/api/v1/cases/\(id)/notes?attachment=\(payload)", token: world.token("policeA.officer"),
+                                       json: ["text": "a note"])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(try await Self.snapshot(app) == before)
+        }
+    }
 }

@@ -57,4 +57,25 @@ import Vapor
             #expect(bad.errorCode == "bad_request")
         }
     }
+
+    @Test func theFactsSchemaNamesExactlyTheKeysTheCoreWrites() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let facts = try #require(created["facts"] as? [String: Any])
+            let document = try await send(app, .GET, "/api/v1/openapi.json").json
+            let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+            func keys(_ name: String) -> Set<String> { Set(((schemas[name]?["properties"]) as? [String: Any] ?? [:]).keys) }
+            #expect(Set(facts.keys).isSubset(of: keys("CaseFacts")), "\(Set(facts.keys).subtracting(keys("CaseFacts")))")
+            let person = try #require((facts["people"] as? [[String: Any]])?.first)
+            #expect(Set(person.keys) == keys("Person"))
+            let imagery = try #require((facts["imagery"] as? [[String: Any]])?.first)
+            #expect(Set(imagery.keys) == keys("Imagery"))
+            let device = try #require((facts["devices"] as? [[String: Any]])?.first)
+            #expect(Set(device.keys) == keys("Device"))
+            #expect(Set((facts["circumstances"] as? [String: Any] ?? [:]).keys) == keys("Circumstances"))
+            let assessment = try #require((created["assessment"] as? [String: Any])?["assessment"] as? [String: Any])
+            #expect(keys("Assessment").isSubset(of: Set(assessment.keys)))
+        }
+    }
 }

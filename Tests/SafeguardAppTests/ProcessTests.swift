@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import SafeguardApp
 import SafeguardPersistence
+import SQLKit
 import Testing
 
 /// Runs the real `safeguard` executable: crash durability, the demo, setup, tokens and `audit verify`.
@@ -34,6 +35,26 @@ import Testing
             }
             return Store(environment: env, folder: folder)
         }
+
+        /// Drops the PostgreSQL schema, or the SQLite folder.
+        func cleanUp() async {
+            if let schema = environment["SAFEGUARD_POSTGRES_SCHEMA"], let url = TestDatabase.postgresURL {
+                var options = SafeguardOptions(database: .postgres(url))
+                options.migrateOnStart = false
+                do {
+                    let app = try await SafeguardServer.makeApplication(options: options)
+                    do {
+                        try await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+                    } catch {
+                        print("cleanUp: could not drop \(schema): \(String(reflecting: error))")
+                    }
+                    try? await app.asyncShutdown()
+                } catch {
+                    print("cleanUp: \(String(reflecting: error))")
+                }
+            }
+            try? FileManager.default.removeItem(at: folder)
+        }
     }
 
     struct Run { var status: Int32; var output: String }
@@ -57,10 +78,27 @@ import Testing
         return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
-    final class Server {
+    final class Server: @unchecked Sendable {
         let process = Process()
         let port: Int
         let log: URL
+
+        /// Starts a server on a free port (tries again on another port if the first is taken) and waits for it.
+        static func start(store: Store, demo: Bool) async throws -> Server {
+            var lastError: (any Error)?
+            for _ in 0..<5 {
+                let server = try Server(store: store, demo: demo)
+                do {
+                    try await server.waitUntilReady()
+                    return server
+                } catch {
+                    server.stop()
+                    lastError = error
+                    guard server.output.lowercased().contains("address already in use") else { throw error }
+                }
+            }
+            throw lastError!
+        }
 
         init(store: Store, demo: Bool) throws {
             port = Int.random(in: 20_000..<40_000)
@@ -88,12 +126,16 @@ import Testing
         }
 
         func request(_ method: String, _ path: String, token: String? = nil, json: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
+            try await request(method, path, token: token, body: json.map { try JSONSerialization.data(withJSONObject: $0) })
+        }
+
+        func request(_ method: String, _ path: String, token: String? = nil, body: Data?) async throws -> (Int, [String: Any]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
             request.timeoutInterval = 10
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            if let json {
-                request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            if let body {
+                request.httpBody = body
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             }
             let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
@@ -124,9 +166,8 @@ import Testing
 
     @Test func anAcknowledgedWriteSurvivesSIGKILL() async throws {
         let store = try Store.make()
-        let first = try Server(store: store, demo: true)
+        let first = try await Server.start(store: store, demo: true)
         defer { first.stop() }
-        try await first.waitUntilReady()
         #expect(first.output.contains(Self.officer), "the demo accounts are printed")
         let (tokenStatus, token) = try await first.request("POST", "/api/v1/tokens",
                                                            json: ["email": Self.officer, "password": SafeguardServer.demoPassword])
@@ -143,9 +184,8 @@ import Testing
                 "the server's log holds no case text")
         #expect(first.process.terminationReason == .uncaughtSignal)
 
-        let second = try Server(store: store, demo: true)
+        let second = try await Server.start(store: store, demo: true)
         defer { second.stop() }
-        try await second.waitUntilReady()
         let (readStatus, read) = try await second.request("GET", "/api/v1/cases/\(id)", token: secret)
         #expect(readStatus == 200)
         #expect(read["summary"] as? String == "durability check")
@@ -157,6 +197,7 @@ import Testing
         let verify = try Self.run(["audit", "verify"], store: store)
         #expect(verify.status == 0, "\(verify.output)")
         #expect(verify.output.contains("valid"))
+        await store.cleanUp()
     }
 
     @Test func setupTokensAndAuditVerifyFromTheCommandLine() async throws {
@@ -179,9 +220,8 @@ import Testing
         #expect(token.status == 0, "\(token.output)")
         let secret = try #require(token.output.split(separator: "\n").first { $0.hasPrefix("sgt_") }.map(String.init))
 
-        let server = try Server(store: store, demo: false)
+        let server = try await Server.start(store: store, demo: false)
         defer { server.stop() }
-        try await server.waitUntilReady()
         let (status, me) = try await server.request("GET", "/api/v1/me", token: secret)
         #expect(status == 200)
         #expect((me["user"] as? [String: Any])?["role"] as? String == "admin")
@@ -206,5 +246,69 @@ import Testing
                 #expect(broken.output.contains("entry 2"), "\(broken.output)")
             }
         }
+        await store.cleanUp()
+    }
+
+    @Test func twoServerProcessesOnOneDatabaseLetOnlyOneStaleWriteWin() async throws {
+        let store = try Store.make()
+        let a = try await Server.start(store: store, demo: true)
+        defer { a.stop() }
+        let b = try await Server.start(store: store, demo: false)
+        defer { b.stop() }
+        let (_, token) = try await a.request("POST", "/api/v1/tokens", json: ["email": Self.officer, "password": SafeguardServer.demoPassword])
+        let secret = try #require(token["token"] as? String)
+        let (_, created) = try await b.request("POST", "/api/v1/cases", token: secret, json: ["summary": "race", "facts": sampleFacts])
+        let id = try #require(created["id"] as? String)
+        for round in 1...5 {
+            let (_, current) = try await a.request("GET", "/api/v1/cases/\(id)", token: secret)
+            let version = try #require(current["version"] as? Int)
+            var factsA = sampleFacts
+            factsA["people"] = [["ref": "A", "age": 15, "roles": ["depicted"], "previousIncidents": round * 10 + 1]]
+            factsA["imagery"] = [[String: Any]](); factsA["devices"] = [[String: Any]]()
+            var factsB = factsA
+            factsB["people"] = [["ref": "A", "age": 15, "roles": ["depicted"], "previousIncidents": round * 10 + 2]]
+            let bodyA = try JSONSerialization.data(withJSONObject: ["version": version, "facts": factsA])
+            let bodyB = try JSONSerialization.data(withJSONObject: ["version": version, "facts": factsB])
+            async let ra = a.request("PUT", "/api/v1/cases/\(id)/facts", token: secret, body: bodyA)
+            async let rb = b.request("PUT", "/api/v1/cases/\(id)/facts", token: secret, body: bodyB)
+            let statuses = [try await ra.0, try await rb.0].sorted()
+            #expect(statuses == [200, 409], "round \(round): \(statuses)")
+        }
+        let (_, final) = try await b.request("GET", "/api/v1/cases/\(id)", token: secret)
+        #expect(final["version"] as? Int == 6)
+        a.stop()
+        b.stop()
+        let verify = try Self.run(["audit", "verify"], store: store)
+        #expect(verify.status == 0, "\(verify.output)")
+        await store.cleanUp()
+    }
+
+    @Test func sigtermUnderLoadLetsRequestsInFlightFinishAndExitsCleanly() async throws {
+        let store = try Store.make()
+        let server = try await Server.start(store: store, demo: true)
+        defer { server.stop() }
+        let (_, token) = try await server.request("POST", "/api/v1/tokens", json: ["email": Self.officer, "password": SafeguardServer.demoPassword])
+        let secret = try #require(token["token"] as? String)
+        // Keep requests in flight while the server is told to stop.
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        for _ in 0..<100 { _ = try? await server.request("GET", "/api/v1/cases", token: secret) }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(nanoseconds: 700_000_000)
+        server.process.terminate()   // SIGTERM
+        server.process.waitUntilExit()
+        load.cancel()
+        _ = await load.value
+        #expect(server.process.terminationReason == .exit, "\(server.output.suffix(600))")
+        #expect(server.process.terminationStatus == 0)
+        #expect(!server.output.contains("Fatal error"))
+        let verify = try Self.run(["audit", "verify"], store: store)
+        #expect(verify.status == 0, "\(verify.output)")
+        await store.cleanUp()
     }
 }

@@ -61,7 +61,7 @@ struct IdentityMiddleware: AsyncMiddleware {
                 request.identity = Identity(user: user, organisation: org, tokenID: nil, viaSession: true)
                 // A state-changing API call made with the session cookie must carry the session's CSRF token.
                 if request.url.path.hasPrefix("/api/"), ![.GET, .HEAD, .OPTIONS].contains(request.method),
-                   request.headers.first(name: "X-CSRF-Token") != request.session.data["csrf"] {
+                   !constantTimeEqual(request.headers.first(name: "X-CSRF-Token") ?? "", request.session.data["csrf"] ?? "") {
                     throw APIError(.forbidden, "csrf", "send the X-CSRF-Token header with this session's token")
                 }
             } else {
@@ -70,4 +70,13 @@ struct IdentityMiddleware: AsyncMiddleware {
         }
         return try await next.respond(to: request)
     }
+}
+
+/// Compares secrets without stopping at the first difference.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count, !x.isEmpty else { return false }
+    var difference: UInt8 = 0
+    for i in x.indices { difference |= x[i] ^ y[i] }
+    return difference == 0
 }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SafeguardCore
 import Vapor
 
 /// One route of the JSON API, as the OpenAPI document describes it.
@@ -109,8 +110,12 @@ enum OpenAPIDocument {
             "UserCreateRequest": obj(["email": s, "displayName": s, "role": role, "password": s],
                                      required: ["email", "displayName", "role", "password"]),
             "UserUpdateRequest": obj(["displayName": s, "role": role, "disabled": b, "password": s]),
-            "CaseFacts": ["type": "object", "description": "The case facts of the contract (DESIGN.md): people, imagery, devices, circumstances. Jurisdiction and setting come from the organisation."],
-            "Assessment": ["type": "object", "description": "The assessment of the contract (DESIGN.md): guidance, decisions, recommendations, openQuestions."],
+            "CaseFacts": caseFactsSchema,
+            "Person": personSchema,
+            "Imagery": imagerySchema,
+            "Device": deviceSchema,
+            "Circumstances": circumstancesSchema,
+            "Assessment": assessmentSchema,
             "Action": obj(["id": uuid, "recommendationID": s, "severity": oneOf(["must", "should", "consider"]), "text": s,
                            "status": oneOf(["open", "done", "notApplicable"]), "reason": s, "recommended": b,
                            "completedBy": uuid, "completedAt": time, "createdAt": time]),
@@ -137,6 +142,89 @@ enum OpenAPIDocument {
             "AuditPage": obj(["entries": array(ref("AuditEntry"))]),
             "AuditVerify": obj(["valid": b, "entriesChecked": i, "firstBadSequence": i, "problem": s]),
         ]
+    }
+
+    // MARK: The contract's shapes (DESIGN.md), from the core's own enumerations.
+
+    static var tri: [String: Any] { ["type": ["boolean", "null"], "description": "true, false, or null/absent for unknown"] }
+    static func enumOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> [String: Any] where T.RawValue == String {
+        oneOf(T.allCases.map(\.rawValue))
+    }
+
+    static var caseFactsSchema: [String: Any] {
+        var schema = obj([
+            "jurisdiction": enumOf(Jurisdiction.self),
+            "setting": enumOf(Setting.self),
+            "assessedOn": ["type": ["string", "null"], "format": "date", "description": "picks the guidance edition in force on that date (default today)"],
+            "people": array(ref("Person")),
+            "imagery": array(ref("Imagery")),
+            "circumstances": ref("Circumstances"),
+            "devices": array(ref("Device")),
+        ])
+        schema["description"] = "The case facts of the contract. Jurisdiction and setting come from the organisation and may be left out. Unknown keys are refused (422, with the path in `field`)."
+        schema["additionalProperties"] = false
+        return schema
+    }
+
+    static var personSchema: [String: Any] {
+        var properties: [String: [String: Any]] = [
+            "ref": ["type": "string", "description": "a short reference such as A (never a name)"],
+            "age": ["type": ["integer", "null"], "minimum": 0, "maximum": 120],
+            "roles": array(enumOf(PersonRole.self)),
+            "previousIncidents": ["type": ["integer", "null"], "minimum": 0],
+        ]
+        for fact in ["learningDisability", "inCare", "childProtectionPlan", "selfHarmRisk", "immediateDanger", "parentalInvolvementRisk"] {
+            properties[fact] = tri
+        }
+        var schema = obj(properties, required: ["ref"])
+        schema["additionalProperties"] = false
+        return schema
+    }
+
+    static var imagerySchema: [String: Any] {
+        var properties: [String: [String: Any]] = [
+            "ref": s, "kind": enumOf(ImageryKind.self), "depicts": array(s), "platforms": array(enumOf(Platform.self)),
+        ]
+        for fact in ["sexualActs", "violent", "unusualForDevelopmentalStage", "sharedWithoutPermission", "sharedBeyondControl", "uploadedToAdultSite"] {
+            properties[fact] = tri
+        }
+        var schema = obj(properties, required: ["ref"])
+        schema["description"] = "Facts about imagery: never the imagery itself."
+        schema["additionalProperties"] = false
+        return schema
+    }
+
+    static var deviceSchema: [String: Any] {
+        var schema = obj(["ref": s, "owner": ["type": ["string", "null"]], "seized": tri, "containsImageryOf": array(s)], required: ["ref"])
+        schema["additionalProperties"] = false
+        return schema
+    }
+
+    static var circumstancesSchema: [String: Any] {
+        var schema = obj(Dictionary(uniqueKeysWithValues: Circumstances.factNames.map { ($0, tri) }))
+        schema["additionalProperties"] = false
+        return schema
+    }
+
+    static var assessmentSchema: [String: Any] {
+        let citation = obj(["document": s, "section": s])
+        let decisions = obj([
+            "route": enumOf(RouteDecision.self), "childProtectionReferral": enumOf(ReferralDecision.self),
+            "emergency": b, "outcome21": enumOf(Outcome21Decision.self), "deviceSeizure": enumOf(DeviceSeizureDecision.self),
+            "visuallyRecordedInterview": enumOf(RecommendedDecision.self), "caidReferral": enumOf(RequiredDecision.self),
+            "policeReferral": enumOf(RequiredDecision.self), "ceopReport": enumOf(RecommendedDecision.self),
+            "involveParents": enumOf(ParentsDecision.self),
+        ])
+        var schema = obj([
+            "guidance": array(obj(["id": s, "edition": s, "title": s, "publisher": s])),
+            "decisions": decisions,
+            "recommendations": array(obj(["id": s, "severity": enumOf(Severity.self), "text": s, "citations": array(citation),
+                                          "because": array(s)])),
+            "openQuestions": array(obj(["fact": s, "question": s, "affects": array(s)])),
+            "assessedOn": ["type": "string", "format": "date"],
+        ], required: ["guidance", "decisions", "recommendations", "openQuestions"])
+        schema["description"] = "The assessment of the contract (DESIGN.md); further keys may be added, never renamed or removed."
+        return schema
     }
 
     static let statusText: [Int: String] = [

@@ -1,8 +1,9 @@
 import FluentKit
+import SQLKit
 import Vapor
 
-/// Serialises this process's write transactions. On SQLite that avoids two connections racing for the write lock;
-/// across processes on PostgreSQL, the audit head's row lock and conditional version updates keep writes safe.
+/// Serialises write transactions: within this process by an async lock, and across processes by taking the audit
+/// head's row lock (PostgreSQL) or the database write lock (SQLite) as the first statement of each transaction.
 actor WriteGate {
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
@@ -19,7 +20,12 @@ actor WriteGate {
     func run<T: Sendable>(_ db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         await acquire()
         do {
-            let result = try await db.transaction { try await body($0) }
+            let result = try await db.transaction { tx in
+                // Take the write lock first (SQLite) / the audit head's row lock (PostgreSQL), before any read:
+                // a transaction never reads a snapshot that another process's write could make stale.
+                try await (tx as! any SQLDatabase).raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run()
+                return try await body(tx)
+            }
             release()
             return result
         } catch {

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+
+/// `safeguard audit verify`.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Check the audit trail.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the whole hash chain; name the first entry that does not fit.")
+
+        func run() async throws {
+            let result = try await withApplication { app in try await SafeguardServer.verifyAudit(app) }
+            if let problem = result.problem {
+                print("The audit trail is BROKEN at \(problem)")
+                throw ExitCode(1)
+            }
+            print("The audit trail is valid: \(result.entriesChecked) entries, each hash-chained to the one before.")
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import SafeguardApp
+import SafeguardPersistence
+import class Vapor.Application
+
+/// Runs `body` with a configured application, shutting it down afterwards.
+func withApplication<T: Sendable>(_ body: (Application) async throws -> T) async throws -> T {
+    let app = try await SafeguardServer.makeApplication(options: try SafeguardOptions.fromEnvironment())
+    do {
+        let result = try await body(app)
+        try await app.asyncShutdown()
+        return result
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+}
+
+/// Readable messages for errors that come from the stores.
+func describe(_ error: any Error) -> String {
+    switch error {
+    case StoreError.notFound(let what): "not found: \(what)"
+    case StoreError.duplicate(let message), StoreError.conflict(let message): message
+    case StoreError.invalid(let field, let message): "\(field): \(message)"
+    default: "\(error)"
+    }
+}
+
+/// Prints what went wrong and what to do, without the usage text, and exits with status 1.
+func failServer(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+
+/// `safeguard tokens create|revoke`.
+struct TokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens", abstract: "Create or revoke API bearer tokens.",
+        subcommands: [Create.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token for a user and print it (once).")
+        @Option(help: "The user's email address.") var email: String
+        @Option(help: "A name for the token.") var name = "cli"
+        @Option(help: "Days until it expires (1–365).") var days = 30
+
+        func run() async throws {
+            guard (1...365).contains(days) else { throw ValidationError("--days must be 1–365") }
+            do {
+                let (secret, token) = try await withApplication { app in
+                    try await SafeguardServer.createToken(app, email: email, name: name, days: days)
+                }
+                print(secret)
+                FileHandle.standardError.write(Data("Token \(token.id.uuidString.lowercased()) expires \(token.expiresAt). It is shown only now.\n".utf8))
+            } catch let error as StoreError {
+                failServer(describe(error))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id.")
+        @Argument(help: "The token's id.") var id: String
+
+        func run() async throws {
+            guard let uuid = UUID(uuidString: id) else { throw ValidationError("give the token's id (a UUID)") }
+            do {
+                _ = try await withApplication { app in try await SafeguardServer.revokeToken(app, id: uuid) }
+                print("Revoked \(id).")
+            } catch let error as StoreError {
+                failServer(describe(error))
+            }
+        }
+    }
+}
