@@ -33,6 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
                 say("Sign in at http://\(hostname):\(port)/sign-in, or get an API token:")
                 say("  curl -s -X POST http://\(hostname):\(port)/api/v1/tokens -H 'Content-Type: application/json' \\")
                 say("    -d '{\"email\":\"\(accounts.first?.email ?? "")\",\"password\":\"\(SafeguardServer.demoPassword)\"}'")
+            } else if try await SafeguardServer.users(app).allSatisfy({ $0.1.isEmpty }) {
+                // A first run with an empty database: say how to get a working sign-in.
+                say("No accounts yet. For a first look with demo accounts, stop this and run: swift run safeguard serve --demo")
+                say("For your own organisation: swift run safeguard setup --organisation NAME --kind police|education|localAuthority \\")
+                say("  --jurisdiction england|wales|northernIreland|scotland --admin-email EMAIL   (the password is read from standard input)")
             }
             say("Safeguard on http://\(hostname):\(port) — \(options.database)")
             try await app.execute()
