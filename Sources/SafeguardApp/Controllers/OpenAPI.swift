@@ -222,6 +222,12 @@ enum OpenAPIDocument {
                                           "because": array(s)])),
             "openQuestions": array(obj(["fact": s, "question": s, "affects": array(s)])),
             "assessedOn": ["type": "string", "format": "date"],
+            "decisionReasons": array(obj(["decision": s, "value": s, "citations": array(citation), "because": array(s)])),
+            "offences": array(obj(["id": s, "legislation": s, "description": s, "homeOfficeClassification": s,
+                                   "citations": array(citation), "because": array(s)])),
+            "resources": array(obj(["id": s, "name": s, "forWhom": s, "description": s, "phone": s, "email": s,
+                                    "web": s, "text": s, "source": s])),
+            "notes": array(s),
         ], required: ["guidance", "decisions", "recommendations", "openQuestions"])
         schema["description"] = "The assessment of the contract (DESIGN.md); further keys may be added, never renamed or removed."
         return schema
