@@ -23,6 +23,14 @@ public struct Assessment: Sendable, Hashable, Codable {
     public var resources: [Resource]
     /// Anything the reader must know about how this assessment was made (e.g. an edition chosen by fallback).
     public var notes: [String]
+    /// What happens next, in words for the child and family, for the information sheet.
+    public var familySteps: [FamilyStep]
+}
+
+/// A next step told to the child and family, with the paragraphs it rests on.
+public struct FamilyStep: Sendable, Hashable, Codable {
+    public var text: String
+    public var citations: [Citation]
 }
 
 /// Which guidance document and edition an assessment used.

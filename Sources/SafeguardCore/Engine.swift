@@ -48,6 +48,7 @@ struct Engine {
         let decisionGroups: [[RuleGroup]]
         let recommendationConditions: [CompiledCondition]
         let offenceConditions: [CompiledCondition]
+        let familyStepConditions: [CompiledCondition]
         /// Per decision, every variable its rules read, with the thresholds each number variable is compared to:
         /// the facts that could be open questions for it.
         let decisionVariables: [[(FactVariable, [Int])]]
@@ -71,6 +72,7 @@ struct Engine {
             decisionGroups = groupsByKey
             recommendationConditions = pack.recommendations.map { Engine.compileCondition($0.when, &compiler) }
             offenceConditions = (law?.offences ?? []).map { Engine.compileCondition($0.when, &compiler) }
+            familyStepConditions = pack.familySteps.map { Engine.compileCondition($0.when, &compiler) }
             space = compiler.space
             compiler.graph.finish()
             graph = compiler.graph
@@ -397,11 +399,19 @@ extension GuidanceLibrary {
             ceopReport: value(.ceopReport, RecommendedDecision.self, .undetermined),
             involveParents: value(.involveParents, ParentsDecision.self, .undetermined))
 
+        // What happens next, for the family.
+        var familySteps: [FamilyStep] = []
+        for (step, condition) in zip(pack.familySteps, engine.plan.familyStepConditions)
+        where engine.holds(condition, decisions: values) == .true {
+            familySteps.append(FamilyStep(text: step.text, citations: cite(step.citations)))
+        }
+
         var guidance = [pack.reference]
         if jurisdictionLaw != nil { guidance.append(law.reference) }
         return Assessment(guidance: guidance, decisions: decisions, recommendations: recommendations,
                           openQuestions: openQuestions, assessedOn: date, decisionReasons: reasons,
-                          offences: offences, resources: resources, notes: note.map { [$0] } ?? [])
+                          offences: offences, resources: resources, notes: note.map { [$0] } ?? [],
+                          familySteps: familySteps)
     }
 }
 

@@ -47,6 +47,8 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     public let resources: [ResourceEntry]
     /// Letters the edition words, e.g. the Outcome 21 written record.
     public let letters: PackLetters?
+    /// What happens next, in words for the child and family, each when its condition holds.
+    public let familySteps: [FamilyStepRule]
     /// Each recommendation's citations, made once when the pack loads rather than on every assessment.
     let recommendationCitations: [[Citation]]
     /// The resources as an assessment gives them, made once when the pack loads.
@@ -58,7 +60,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
 
     static let keys = ["id", "edition", "title", "publisher", "published", "setting", "appliesFrom", "appliesUntil",
                        "dateNote", "summary", "positions", "sections", "decisions", "recommendations", "questions",
-                       "resources", "letters"]
+                       "resources", "letters", "familySteps"]
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: Self.keys)
@@ -83,6 +85,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         questionTemplates = GuidancePack.templates(questions)
         resources = try c.optional("resources") ?? []
         letters = try c.optional("letters")
+        familySteps = try c.optional("familySteps") ?? []
         let title = self.title
         recommendationCitations = recommendations.map { $0.citations.map { Citation(document: title, section: $0) } }
         resourceList = resources.map { entry in
@@ -155,6 +158,20 @@ public struct RecommendationRule: Sendable, Hashable, Decodable {
         let c = try PackObject(decoder, allowed: ["id", "severity", "when", "text", "citations"])
         id = try c.required("id")
         severity = try c.required("severity")
+        when = try c.required("when")
+        text = try c.required("text")
+        citations = try c.required("citations")
+    }
+}
+
+/// A next step told to the child and family, when its condition holds.
+public struct FamilyStepRule: Sendable, Hashable, Decodable {
+    public var when: Condition
+    public var text: String
+    public var citations: [String]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["when", "text", "citations"])
         when = try c.required("when")
         text = try c.required("text")
         citations = try c.required("citations")

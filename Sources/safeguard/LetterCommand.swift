@@ -7,8 +7,40 @@ struct LetterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "letter",
         abstract: "Write the letters the guidance calls for.",
-        subcommands: [Outcome21.self]
+        subcommands: [Outcome21.self, Sheet.self]
     )
+
+    struct Sheet: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "information-sheet",
+            abstract: "The information sheet for the child and family: what happens next, who to contact, where to find help.")
+
+        @Argument(help: "A case facts file, or - for standard input.") var file: String
+        @Option(help: "The case reference to quote.") var reference: String
+        @Option(help: "The contact's name (the officer or the DSL).") var contactName: String
+        @Option(help: "The contact's role, e.g. \"investigating officer\" or \"designated safeguarding lead\".") var contactRole: String
+        @Option(help: "The contact's telephone number.") var phone: String?
+        @Option(help: "The contact's email address.") var email: String?
+        @Option(help: "A local overlay with the organisation's own contacts.") var overlay: String?
+        @Flag(help: "Print printable HTML instead of text.") var html = false
+
+        func run() throws {
+            if phone == nil && email == nil { failInput("--phone or --email: the family needs a way to reach \(contactName)") }
+            let facts: CaseFacts
+            do { facts = try CaseFacts.decode(json: try readInput(file)) } catch { failInput("\(error)") }
+            var localOverlay: LocalOverlay?
+            if let overlay {
+                do {
+                    localOverlay = try GuidanceLibrary.decodeOverlay(yaml: String(decoding: try readInput(overlay), as: UTF8.self))
+                } catch { failInput("\(overlay): \(error)") }
+            }
+            let assessment = GuidanceLibrary.bundled.assess(facts, today: today(), overlay: localOverlay)
+            let sheet = InformationSheet(assessment: assessment, reference: reference,
+                                         contact: .init(name: contactName, role: contactRole, phone: phone, email: email))
+            let rendered = sheet.render()
+            print(html ? rendered.html : rendered.plainText, terminator: "")
+        }
+    }
 
     struct Outcome21: ParsableCommand {
         static let configuration = CommandConfiguration(

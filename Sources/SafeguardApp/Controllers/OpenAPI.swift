@@ -228,6 +228,7 @@ enum OpenAPIDocument {
             "resources": array(obj(["id": s, "name": s, "forWhom": s, "description": s, "phone": s, "email": s,
                                     "web": s, "text": s, "source": s])),
             "notes": array(s),
+            "familySteps": array(obj(["text": s, "citations": array(citation)])),
         ], required: ["guidance", "decisions", "recommendations", "openQuestions"])
         schema["description"] = "The assessment of the contract (DESIGN.md); further keys may be added, never renamed or removed."
         return schema
