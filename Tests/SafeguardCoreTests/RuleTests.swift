@@ -11,6 +11,8 @@ struct RuleTests {
         case decision(DecisionKey, String)
         case recommends(String)
         case doesNotRecommend(String)
+        /// The family's information sheet carries a step starting with this text.
+        case tellsFamily(String)
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -117,6 +119,17 @@ struct RuleTests {
         ("Action 16", "25", "shared beyond control: liaise about CAID", { $0.imagery[0].sharedBeyondControl = .true }, .recommends("caidLiaison")),
         ("Action 17", "26", "raise a child contact with police form", none, .recommends("childContactForm")),
         ("Investigation", nil, "willing participation: discretion not to record a suspect", none, .recommends("suspectRecordingDiscretion")),
+        ("Action 1", "9", "family told: recorded, not charged or convicted", none, .tellsFamily("The police have recorded")),
+        ("Action 2", "10", "family told: do not copy or keep the imagery", none, .tellsFamily("Please do not copy")),
+        ("Action 7", "17", "family told: someone's safety comes first", danger, .tellsFamily("Someone's safety comes first")),
+        ("Action 5", "13", "family told: a supportive approach is expected", none, .tellsFamily("As things stand")),
+        ("Overview", "2", "family told: an investigation, and the child depicted is not to blame", circumstance("coercion"), .tellsFamily("The police are investigating")),
+        ("Action 4", "12", "family told: children's social care will be told", circumstance("grooming"), .tellsFamily("The police will share")),
+        ("Action 13", "22", "family told: Outcome 21 may be used and explained", none, .tellsFamily("The police may decide")),
+        ("Action 14", "23", "family told: copies may have to be deleted", none, .tellsFamily("You may be asked to delete")),
+        ("Action 15", "24", "family told: a device holding images may not come back", seizedWithImagery, .tellsFamily("A phone or other device")),
+        ("Action 8", "18", "family told: online imagery can be taken down", { $0.imagery[0].platforms = [.tiktok] }, .tellsFamily("If the image has been posted")),
+        ("Action 7", "17", "family told: ask the officer questions", none, .tellsFamily("You can ask the officer")),
         ("Investigation", nil, "an accident: discretion not to record a suspect", { $0.circumstances.willing = .false; $0.circumstances.accidental = .true }, .recommends("suspectRecordingDiscretion")),
     ]
 
@@ -169,6 +182,15 @@ struct RuleTests {
         ("Getting an explicit image removed", "shared online: Report Remove", { $0.imagery[0].platforms = [.instagram] }, .recommends("reportRemove")),
         ("Recording and reviewing", "a written record of every action", none, .recommends("writtenRecord")),
         ("Review policies", "review afterwards and update the policy", none, .recommends("postIncidentReview")),
+        ("What to do with a sexting image", "family told: the school will not look at the image", none, .tellsFamily("The school will not look at")),
+        ("What to do with a sexting image", "family told: do not copy or keep the imagery", none, .tellsFamily("Please do not copy")),
+        ("Reporting", "family told: someone's safety comes first", danger, .tellsFamily("Someone's safety comes first")),
+        ("When to make a child protection referral", "family told: child protection services will be told", adultRecipient, .tellsFamily("The school will tell local child protection")),
+        ("Reporting", "family told: the school must tell the police", adultRecipient, .tellsFamily("The school must tell the police")),
+        ("Reporting", "family told: CEOP will be told", circumstance("grooming"), .tellsFamily("The school will also report to CEOP")),
+        ("Supporting children and young people", "family told: support, maybe counselling", none, .tellsFamily("The school will make sure")),
+        ("Getting an explicit image removed", "family told: online imagery can be taken down", { $0.imagery[0].platforms = [.tiktok] }, .tellsFamily("If the image has been posted")),
+        ("Gathering information", "family told: ask the DSL questions", none, .tellsFamily("You can ask the school's")),
     ]
 
     static let cases: [Case] = {
@@ -199,6 +221,10 @@ struct RuleTests {
             #expect(found?.citations.map(\.section).contains(c.source) == true, "cites \(found?.citations.map(\.section) ?? [])")
         case .doesNotRecommend(let id):
             #expect(!assessment.recommendations.contains { $0.id == id })
+        case .tellsFamily(let prefix):
+            let step = assessment.familySteps.first { $0.text.hasPrefix(prefix) }
+            #expect(step != nil, "no family step starting \"\(prefix)\"")
+            #expect(step?.citations.map(\.section).contains(c.source) == true, "cites \(step?.citations.map(\.section) ?? [])")
         }
     }
 
@@ -207,7 +233,7 @@ struct RuleTests {
         #expect(!assess(baseCase(.police, on: "2019-06-01")).recommendations.contains { $0.id == "suspectRecordingDiscretion" })
     }
 
-    @Test("Every decision value and recommendation of every pack has a rule test")
+    @Test("Every decision value, recommendation and family step of every pack has a rule test")
     func coverage() {
         for pack in GuidanceLibrary.bundled.packs {
             let mine = Self.cases.filter { $0.facts.setting == pack.setting && $0.edition == pack.edition }
@@ -216,11 +242,14 @@ struct RuleTests {
                 switch c.expect {
                 case .decision(let key, let value): covered.insert("\(key.rawValue)=\(value)")
                 case .recommends(let id): covered.insert(id)
+                case .tellsFamily(let prefix):
+                    for step in pack.familySteps where step.text.hasPrefix(prefix) { covered.insert("family: " + step.text) }
                 case .doesNotRecommend: break
                 }
             }
             var required = Set(pack.recommendations.map(\.id))
             for (key, rules) in pack.decisions { for rule in rules.rules { required.insert("\(key)=\(rule.value)") } }
+            for step in pack.familySteps { required.insert("family: " + step.text) }
             #expect(required.subtracting(covered).sorted() == [], "\(pack.id) \(pack.edition)")
         }
     }
