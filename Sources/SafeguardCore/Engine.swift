@@ -26,8 +26,12 @@ struct Engine {
 
     struct RuleGroup: Sendable {
         var value: String
+        /// The group's condition: any of its members.
         var node: Int
+        /// The pack's rule indices, and each rule's own condition (nil for a rule without `when`), so a reason can
+        /// name only the members that hold, with their own paragraphs.
         var rules: [Int]
+        var members: [Int?]
     }
 
     /// A condition with its fact parts compiled to formula nodes; decisions stay symbolic.
@@ -59,12 +63,14 @@ struct Engine {
             for key in DecisionKey.allCases {
                 var groups: [RuleGroup] = []
                 for (i, rule) in (pack.decisionList[key.index]?.rules ?? []).enumerated() {
-                    let node = rule.when.map { Engine.compile($0, &compiler) } ?? FormulaGraph.trueNode
+                    let member = rule.when.map { Engine.compile($0, &compiler) }
+                    let node = member ?? FormulaGraph.trueNode
                     if let last = groups.last, last.value == rule.value {
                         groups[groups.count - 1].rules.append(i)
+                        groups[groups.count - 1].members.append(member)
                         groups[groups.count - 1].node = compiler.graph.any([last.node, node])
                     } else {
-                        groups.append(RuleGroup(value: rule.value, node: node, rules: [i]))
+                        groups.append(RuleGroup(value: rule.value, node: node, rules: [i], members: [member]))
                     }
                 }
                 groupsByKey.append(groups)
@@ -153,7 +159,9 @@ struct Engine {
 
     private mutating func numberVariables(of node: Int) -> [(FactVariable, [Int])] {
         if let cached = numberVarsCache[node] { return cached }
-        let result = evaluator.graph.numberThresholds(of: node).map { ($0.0, Engine.representatives(of: $0.1)) }
+        let result = evaluator.graph.variableLists([[node]])[0]
+            .filter { !$0.1.isEmpty }
+            .map { ($0.0, Engine.representatives(of: $0.1)) }
         numberVarsCache[node] = result
         return result
     }
@@ -312,23 +320,19 @@ extension GuidanceLibrary {
             var citations = decision?.citations ?? []
             if let fired = firedGroups[key.index] {
                 for earlier in groups[..<fired] { engine.evaluator.explain(earlier.node, into: &because) }
+                // Name only the members that hold, with their own paragraphs. (A group settled only by trying
+                // unknown ages may have no member true on its own: then the group as a whole explains it.)
                 let group = groups[fired]
-                if group.rules.count == 1 {
-                    citations += rules[group.rules[0]].citations
-                    if rules[group.rules[0]].when != nil { engine.evaluator.explain(group.node, into: &because) }
-                } else {
-                    // Name only the members that hold, with their own paragraphs.
-                    for r in group.rules {
-                        guard let when = rules[r].when else { citations += rules[r].citations; continue }
-                        var compiler = NamedFactCompiler(facts: facts, outcome21InJurisdiction: jurisdictionLaw?.outcome21Available ?? false)
-                        let node = Engine.compile(when, &compiler)
-                        let member = FormulaEvaluator(graph: compiler.graph, facts: facts, space: compiler.space)
-                        if member.evaluate(node) == .true {
-                            citations += rules[r].citations
-                            member.explain(node, into: &because)
-                        }
+                for (r, member) in zip(group.rules, group.members) {
+                    guard let member else { citations += rules[r].citations; continue }
+                    if group.members.count == 1 || engine.evaluator.evaluate(member) == .true {
+                        citations += rules[r].citations
+                        engine.evaluator.explain(member, into: &because)
                     }
-                    if because.isEmpty { engine.evaluator.explain(group.node, into: &because) }
+                }
+                if because.isEmpty && group.members.contains(where: { $0 != nil }) {
+                    engine.evaluator.explain(group.node, into: &because)
+                    for r in group.rules { citations += rules[r].citations }
                 }
             } else if let open = groups.first(where: { engine.evaluator.evaluate($0.node) == .unknown }) {
                 engine.evaluator.explain(open.node, into: &because)

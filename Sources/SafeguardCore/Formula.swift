@@ -335,29 +335,6 @@ struct FormulaGraph: Sendable {
 
     func childList(_ range: Range<Int>) -> ArraySlice<Int> { children[range] }
 
-    /// The number facts a node reads, with the thresholds it compares them to, in variable order.
-    func numberThresholds(of root: Int) -> [(FactVariable, [Int])] {
-        var result: [(FactVariable, [Int])] = []
-        var seen = [Bool](repeating: false, count: nodes.count)
-        var stack = [root]
-        while let n = stack.popLast() {
-            guard !seen[n] else { continue }
-            seen[n] = true
-            switch nodes[n] {
-            case .atLeast(let v, let t, _):
-                if let i = result.firstIndex(where: { $0.0 == v }) {
-                    if !result[i].1.contains(t) { result[i].1.append(t) }
-                } else {
-                    result.append((v, [t]))
-                }
-            case .any(let r), .all(let r): stack.append(contentsOf: children[r])
-            case .knownTrue(let c, _): stack.append(c)
-            case .constant, .fact: break
-            }
-        }
-        return result.sorted { $0.0.index < $1.0.index }
-    }
-
     /// For each list of roots, the variables they read (in index order) with the thresholds each number variable
     /// is compared to. One stamp array serves every list, so the walks allocate only their results.
     func variableLists(_ rootLists: [[Int]]) -> [[(FactVariable, [Int])]] {
@@ -481,13 +458,8 @@ struct FormulaEvaluator {
             }
         }
         self.base = base
-        if graph.masks.count == graph.nodes.count {
-            self.masks = graph.masks
-        } else {
-            var finished = graph
-            finished.finish()
-            self.masks = finished.masks
-        }
+        precondition(graph.masks.count == graph.nodes.count, "evaluate a finished graph: call FormulaGraph.finish() first")
+        self.masks = graph.masks
     }
 
     @inline(__always)
