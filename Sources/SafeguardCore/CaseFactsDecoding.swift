@@ -206,10 +206,7 @@ struct StrictObject {
         self.container = container
         self.base = path
         for key in container.allKeys where !allowed.contains(key.stringValue) {
-            var message = "unknown key"
-            if let near = nearest(to: key.stringValue, in: allowed) { message += " (did you mean \"\(near)\"?)" }
-            message += "; allowed here: \(allowed.joined(separator: ", "))"
-            throw CaseFactsError(path: self.path(key.stringValue), message: message)
+            throw CaseFactsError(path: self.path(key.stringValue), message: unknownKeyMessage(key.stringValue, allowed: allowed))
         }
     }
 
@@ -312,6 +309,13 @@ struct StrictObject {
         if try isAbsentOrNull(key) { return nil }
         return try decode(try container.superDecoder(forKey: AnyKey(key)), path(key))
     }
+}
+
+/// What to say about a key that is not allowed: a likely intended key, then every key allowed there.
+func unknownKeyMessage(_ key: String, allowed: [String]) -> String {
+    var message = "unknown key"
+    if let near = nearest(to: key, in: allowed) { message += " (did you mean \"\(near)\"?)" }
+    return message + "; allowed here: \(allowed.joined(separator: ", "))"
 }
 
 /// The closest allowed word to a misspelt one, if it is close enough to be a likely typo.

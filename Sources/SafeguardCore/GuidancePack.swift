@@ -361,9 +361,7 @@ struct PackObject {
         }
         self.container = container
         for key in container.allKeys where !allowed.contains(key.stringValue) {
-            var message = "unknown key"
-            if let near = nearest(to: key.stringValue, in: allowed) { message += " (did you mean \"\(near)\"?)" }
-            throw PackError(path: decoder.codingPath + [key], message: message + "; allowed here: \(allowed.joined(separator: ", "))")
+            throw PackError(path: decoder.codingPath + [key], message: unknownKeyMessage(key.stringValue, allowed: allowed))
         }
     }
 
