@@ -157,9 +157,24 @@ public struct LetterWording: Sendable, Hashable, Decodable {
 /// The letters an edition words.
 public struct PackLetters: Sendable, Hashable, Decodable {
     public var outcome21: LetterWording?
+    /// What the edition says to explain about DBS disclosure when the outcome is communicated.
+    public var dbs: DBSExplanation?
 
     public init(from decoder: Decoder) throws {
-        let c = try PackObject(decoder, allowed: ["outcome21"])
+        let c = try PackObject(decoder, allowed: ["outcome21", "dbs"])
         outcome21 = try c.optional("outcome21")
+        dbs = try c.optional("dbs")
+    }
+}
+
+/// An edition's explanation of DBS disclosure, in our own words, with the section it comes from.
+public struct DBSExplanation: Sendable, Hashable, Decodable {
+    public var text: String
+    public var section: String
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["text", "section"])
+        text = try c.required("text")
+        section = try c.required("section")
     }
 }

@@ -1,0 +1,558 @@
+import Foundation
+
+/// Where a rule comes from, in each edition: the current College of Policing Action, the 2016 paragraph, and the
+/// NSPCC section. A rule cites the one of the edition the case is assessed under.
+public struct RuleSource: Sendable, Hashable {
+    public var current: String?
+    public var first: String?
+    public var nspcc: String?
+
+    public init(current: String? = nil, first: String? = nil, nspcc: String? = nil) {
+        self.current = current
+        self.first = first
+        self.nspcc = nspcc
+    }
+
+    public func citation(in pack: GuidancePack) -> Citation? {
+        let section: String? = switch pack.id {
+        case "nspcc-ukcis": nspcc
+        case "college-of-policing": pack.edition == "current" ? current : first
+        default: nil
+        }
+        return section.map { Citation(document: pack.title, section: $0) }
+    }
+
+    static let recordCrime = RuleSource(current: "Action 1", first: "9")
+    static let welfare = RuleSource(current: "Action 2", first: "10")
+    static let checks = RuleSource(current: "Action 3", first: "11")
+    static let referral = RuleSource(current: "Action 4", first: "12", nspcc: "When to make a child protection referral")
+    static let accounts = RuleSource(current: "Action 5", first: "14")
+    static let seizure = RuleSource(current: "Action 5", first: "15", nspcc: "What to do with a sexting image")
+    static let interview = RuleSource(current: "Action 6", first: "16")
+    static let nextSteps = RuleSource(current: "Action 7", first: "17")
+    static let removal = RuleSource(current: "Action 8", first: "18", nspcc: "Getting an explicit image removed")
+    static let outcomeCodes = RuleSource(current: "Action 9", first: "19")
+    static let outcome21Criteria = RuleSource(current: "Action 10", first: "20")
+    static let outcome21Review = RuleSource(current: "Action 11", first: "21")
+    static let communicate = RuleSource(current: "Action 12", first: "22")
+    static let deletion = RuleSource(current: "Action 14", first: "23")
+    static let deviceReturn = RuleSource(current: "Action 15", first: "24")
+    static let caid = RuleSource(current: "Action 16", first: "25")
+    static let contactForm = RuleSource(current: "Action 17", first: "26")
+    static let gathering = RuleSource(nspcc: "Gathering information")
+    static let talking = RuleSource(nspcc: "Talking to a young person")
+    static let supporting = RuleSource(current: "Action 2", first: "10", nspcc: "Supporting children and young people")
+    static let reviewing = RuleSource(nspcc: "Recording and reviewing")
+    static let reporting = RuleSource(nspcc: "Reporting")
+}
+
+/// What a rule needs to know about the case to check a record: its facts, latest assessment, edition and records.
+public struct RecordContext: Sendable {
+    public var facts: CaseFacts
+    public var assessment: Assessment
+    /// The records already on the case, oldest first.
+    public var records: [ResponseRecord]
+    public var today: CalendarDate
+    public var pack: GuidancePack
+    public var law: JurisdictionLaw?
+
+    public init(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord], today: CalendarDate,
+                pack: GuidancePack, law: JurisdictionLaw?) {
+        self.facts = facts
+        self.assessment = assessment
+        self.records = records
+        self.today = today
+        self.pack = pack
+        self.law = law
+    }
+
+    /// The context for a case under the bundled guidance.
+    public static func bundled(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord],
+                               today: CalendarDate) -> RecordContext {
+        let library = GuidanceLibrary.bundled
+        let pack = library.edition(for: facts.setting, on: facts.assessedOn ?? today).pack
+        return RecordContext(facts: facts, assessment: assessment, records: records, today: today, pack: pack,
+                             law: library.law.law(for: facts.jurisdiction))
+    }
+}
+
+/// Something to know about an accepted record, such as a meeting held before the checks were done.
+public struct RecordWarning: Sendable, Hashable, Codable {
+    public var message: String
+    public var citations: [Citation]
+}
+
+/// A record that passed the rules: possibly completed by Safeguard (e.g. the Home Office classification filled from
+/// the offences), with warnings and the recommendations it fulfils.
+public struct CheckedRecord: Sendable, Hashable {
+    public var record: ResponseRecord
+    public var warnings: [RecordWarning]
+    /// Recommendation ids of the assessment that this record completes.
+    public var fulfils: [String]
+}
+
+/// Where a device is, from its custody steps.
+public enum CustodyState: String, Sendable, Hashable, Codable {
+    case notRecorded, withOwner, withSchool, withPolice, returned, destroyed
+}
+
+/// The rules for recording the response. Pure: the server calls them inside its transaction.
+///
+/// ```swift
+/// let checked = try ResponseRules.check(record, in: .bundled(facts: facts, assessment: a, records: [], today: today))
+/// checked.fulfils   // ["welfareCheck"]
+/// ```
+public enum ResponseRules {
+    static let maxText = 2_000
+
+    public static func check(_ record: ResponseRecord, in context: RecordContext) throws(RecordProblem) -> CheckedRecord {
+        func cite(_ source: RuleSource) -> Citation? { source.citation(in: context.pack) }
+        let facts = context.facts
+        guard record.kind.settings.contains(facts.setting) else {
+            let whose = record.kind.settings == [.police] ? "police cases" : "school and education cases"
+            throw RecordProblem(field: "kind", message: "a \(record.kind.rawValue) record belongs to \(whose)")
+        }
+        let people = Set(facts.people.map(\.ref))
+        for (field, ref) in record.personRefs where !people.contains(ref) {
+            let known = people.isEmpty ? "add the person to the case's people first" :
+                "people in the case: \(people.sorted().joined(separator: ", "))"
+            throw RecordProblem(field: field, message: "\"\(ref)\" is not a person in the case (\(known))")
+        }
+        func notFuture(_ date: CalendarDate?, _ field: String) throws(RecordProblem) {
+            if let date, date > context.today {
+                throw RecordProblem(field: field, message: "\(date) is in the future: record what has happened, on the day it happened")
+            }
+        }
+        func text(_ value: String?, _ field: String, required: Bool, why: String? = nil, source: RuleSource? = nil) throws(RecordProblem) {
+            let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if required && trimmed.isEmpty {
+                throw RecordProblem(field: field, message: why ?? "required", citation: source.flatMap(cite))
+            }
+            if trimmed.count > maxText { throw RecordProblem(field: field, message: "keep it under \(maxText) characters") }
+        }
+        func imageryRefs(_ refs: [String], _ field: String) throws(RecordProblem) {
+            let known = Set(facts.imagery.map(\.ref))
+            for (i, ref) in refs.enumerated() where !known.contains(ref) {
+                throw RecordProblem(field: "\(field)[\(i)]", message: "\"\(ref)\" is not imagery recorded on the case (imagery: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+
+        var warnings: [RecordWarning] = []
+        var out = record
+        switch record {
+        case .crimeRecord(var r):
+            try text(r.crimeReference, "crimeReference", required: true, why: "the crime reference number from your crime recording system", source: .recordCrime)
+            try notFuture(r.reportedOn, "reportedOn")
+            guard !r.offences.isEmpty else {
+                throw RecordProblem(field: "offences", message: "name at least one offence from the jurisdiction's list", citation: cite(.recordCrime))
+            }
+            let list = context.law?.offences ?? []
+            for (i, id) in r.offences.enumerated() where !list.contains(where: { $0.id == id }) {
+                throw RecordProblem(field: "offences[\(i)]", message: "\"\(id)\" is not an offence in \(facts.jurisdiction.rawValue)'s list: " + list.map(\.id).joined(separator: ", "))
+            }
+            let suggested = Set(context.assessment.offences.map(\.id))
+            if Set(r.offences) != suggested {
+                try text(r.offenceChangeReason, "offenceChangeReason", required: true,
+                         why: "the offences differ from those the guidance suggests (\(suggested.sorted().joined(separator: ", "))): say why", source: .recordCrime)
+            }
+            let classes = Set(r.offences.compactMap { id in list.first { $0.id == id }?.homeOfficeClassification })
+            if let given = r.homeOfficeClassification {
+                guard classes.contains(given) else {
+                    throw RecordProblem(field: "homeOfficeClassification",
+                                        message: classes.isEmpty ? "these offences carry no Home Office classification in this jurisdiction"
+                                            : "expected one of \(classes.sorted().joined(separator: ", ")) for the offences given")
+                }
+            } else {
+                // Take, make or distribute (86/2) is recorded ahead of possession (86/10) when both apply.
+                r.homeOfficeClassification = classes.sorted { a, b in a == "86/2" || (b != "86/2" && a < b) }.first
+            }
+            out = .crimeRecord(r)
+        case .welfareCheck(let r):
+            try notFuture(r.checkedOn, "checkedOn")
+            try text(r.result, "result", required: true, why: "say what the welfare check found", source: .welfare)
+            if r.concerns == true {
+                warnings.append(RecordWarning(message: "A risk of harm was found: make an immediate child protection referral or intervene now (Action 7).",
+                                              citations: [cite(.nextSteps)].compactMap { $0 }))
+            }
+        case .advice(let r):
+            try text(r.to, "to", required: true, why: "who was advised: a person ref, or e.g. \"parents of A\"")
+            try notFuture(r.givenOn, "givenOn")
+            guard !r.topics.isEmpty else {
+                throw RecordProblem(field: "topics", message: "what advice was given: " + AdviceTopic.allCases.map(\.rawValue).joined(separator: ", "), citation: cite(.welfare))
+            }
+            try text(r.note, "note", required: false)
+        case .backgroundCheck(let r):
+            if (r.person == nil) == (r.location?.isEmpty ?? true) {
+                throw RecordProblem(field: "person", message: "give either person (a person ref) or location (a short description of the place)", citation: cite(.checks))
+            }
+            try text(r.location, "location", required: false)
+            if r.status == .done {
+                guard let on = r.checkedOn else { throw RecordProblem(field: "checkedOn", message: "when the check was done", citation: cite(.checks)) }
+                try notFuture(on, "checkedOn")
+                try text(r.result, "result", required: true, why: "what the check found (e.g. \"no trace\")", source: .checks)
+            }
+        case .meeting(let r):
+            try text(r.outcome, "outcome", required: false)
+            try text(r.proceedBeforeChecksReason, "proceedBeforeChecksReason", required: false)
+            if facts.setting == .police {
+                let outstanding = outstandingChecks(facts: facts, records: context.records)
+                if !outstanding.isEmpty {
+                    let reason = r.proceedBeforeChecksReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                    let what = "background checks are not done for " + outstanding.joined(separator: ", ")
+                    if reason.isEmpty {
+                        throw RecordProblem(field: "proceedBeforeChecksReason",
+                                            message: "\(what): run them before the meeting, or give the safeguarding reason to go ahead now",
+                                            citation: cite(.checks))
+                    }
+                    warnings.append(RecordWarning(message: "This goes ahead before the checks are done (\(what)); the reason is recorded.",
+                                                  citations: [cite(.checks)].compactMap { $0 }))
+                }
+            }
+        case .childProtectionReferral(let r):
+            try text(r.to, "to", required: true, why: "who the referral went to, e.g. children's social care or the MASH", source: .referral)
+            try notFuture(r.referredOn, "referredOn")
+        case .account(let r):
+            try notFuture(r.takenOn, "takenOn")
+            try text(r.takenBy, "takenBy", required: true, why: "who took the account (name or collar number)", source: .accounts)
+            try text(r.summary, "summary", required: false)
+        case .suspectDecision(let r):
+            try notFuture(r.decidedOn, "decidedOn")
+            try text(r.rationale, "rationale", required: true, why: "the rationale for the decision", source: .accounts)
+            if r.recordAsSuspect && r.basis != .mensRea {
+                throw RecordProblem(field: "basis", message: "recording as a suspect rests on evidence of intention (mensRea); "
+                                    + "willing participation, accident or lack of evidence are grounds not to record", citation: cite(.accounts))
+            }
+            if !r.recordAsSuspect && r.basis == .mensRea {
+                throw RecordProblem(field: "basis", message: "with evidence of intention (mensRea), the discretion not to record as a suspect does not apply: "
+                                    + "give willingParticipation, accident or lackOfEvidence, or record as a suspect", citation: cite(.accounts))
+            }
+        case .interviewDecision(let r):
+            try notFuture(r.decidedOn, "decidedOn")
+            try text(r.reason, "reason", required: true, why: "why a visually recorded interview is or is not planned", source: .interview)
+        case .deviceCustody(let r):
+            try checkCustody(r, context: context, warnings: &warnings)
+        case .outcome(let r):
+            try notFuture(r.decidedOn, "decidedOn")
+            try text(r.rationale, "rationale", required: true, why: "why this outcome", source: .outcomeCodes)
+            let homeOffice = facts.jurisdiction == .england || facts.jurisdiction == .wales
+            if r.code == .local {
+                guard !homeOffice else {
+                    throw RecordProblem(field: "code", message: "in England and Wales, record a Home Office outcome code", citation: cite(.outcomeCodes))
+                }
+                try text(r.localDescription, "localDescription", required: true, why: "the outcome under your force's scheme")
+            } else {
+                guard homeOffice else {
+                    throw RecordProblem(field: "code", message: "Home Office outcome codes apply in England and Wales; record code \"local\" with localDescription")
+                }
+                if r.code == .outcome21 {
+                    throw RecordProblem(field: "code", message: "Outcome 21 is recorded when a supervisor approves it: propose it for review instead",
+                                        citation: cite(.outcome21Review))
+                }
+                if let from = r.code.availableFrom, r.decidedOn < from {
+                    throw RecordProblem(field: "code", message: "Outcome \(r.code.rawValue) could be used only from \(from)")
+                }
+            }
+        case .communication(var r):
+            try notFuture(r.on, "on")
+            guard !r.topics.isEmpty else {
+                throw RecordProblem(field: "topics", message: "what was explained: " + CommunicationTopic.allCases.map(\.rawValue).joined(separator: ", "), citation: cite(.communicate))
+            }
+            if r.audience != .school && r.person == nil {
+                throw RecordProblem(field: "person", message: "which child this was about (a person ref)")
+            }
+            try text(r.note, "note", required: false)
+            // What was explained about DBS is the edition's, not the caller's: Safeguard attaches it.
+            r.dbsExplanation = r.topics.contains(.dbs) ? context.pack.letters?.dbs?.text : nil
+            out = .communication(r)
+        case .deletionDirection(let r):
+            try notFuture(r.directedOn, "directedOn")
+            try text(r.directedBy, "directedBy", required: true, why: "who gave the direction")
+            let proofParts = [r.deletedOn != nil, !(r.proof ?? "").isEmpty, !(r.verifiedBy ?? "").isEmpty]
+            if proofParts.contains(true) && proofParts.contains(false) {
+                let missing = zip(["deletedOn", "proof", "verifiedBy"], proofParts).first { !$0.1 }!.0
+                throw RecordProblem(field: missing, message: "proof of deletion needs when (deletedOn), how (proof) and who saw it (verifiedBy)", citation: cite(.deletion))
+            }
+            try notFuture(r.deletedOn, "deletedOn")
+            if let deleted = r.deletedOn, deleted < r.directedOn {
+                throw RecordProblem(field: "deletedOn", message: "deletion is proved after the direction, not before it")
+            }
+            try text(r.proof, "proof", required: false)
+        case .contentRemoval(let r):
+            try notFuture(r.requestedOn, "requestedOn")
+            try imageryRefs(r.imagery, "imagery")
+            if r.service == .other { try text(r.serviceName, "serviceName", required: true, why: "the service's name") }
+        case .caidLiaison(let r):
+            try notFuture(r.on, "on")
+            try text(r.unit, "unit", required: true, why: "the High-Tech Crime Unit liaised with", source: .caid)
+            try imageryRefs(r.imagery, "imagery")
+        case .childContactForm(let r):
+            try notFuture(r.raisedOn, "raisedOn")
+            guard !r.sharedWith.isEmpty else {
+                throw RecordProblem(field: "sharedWith", message: "which partners the form went to (e.g. children's social care, the school)", citation: cite(.contactForm))
+            }
+        case .externalReport(let r):
+            try notFuture(r.on, "on")
+        case .triage(let r):
+            try notFuture(r.triagedOn, "triagedOn")
+            warnings += triageWarnings(r, facts: facts, source: cite(.gathering))
+        case .conversation(let r):
+            try notFuture(r.on, "on")
+            try text(r.by, "by", required: true, why: "who talked with the young person")
+            try text(r.supportNeeded, "supportNeeded", required: false)
+        case .parentsInformed(let r):
+            try notFuture(r.on, "on")
+            if !r.informed {
+                try text(r.reasonNotInformed, "reasonNotInformed", required: true,
+                         why: "parents and carers are involved unless that would put the child at risk: record the risk", source: .supporting)
+            }
+        case .supportReferral(let r):
+            try notFuture(r.referredOn, "referredOn")
+            if r.service == .other { try text(r.serviceName, "serviceName", required: true, why: "the service's name") }
+        case .postIncidentReview(let r):
+            try notFuture(r.reviewedOn, "reviewedOn")
+            try text(r.whatHappened, "whatHappened", required: true, why: "what happened and how it was dealt with", source: .reviewing)
+            try text(r.learned, "learned", required: true, why: "what was learned, to improve procedures", source: .reviewing)
+            guard r.policyReviewBy >= r.reviewedOn else {
+                throw RecordProblem(field: "policyReviewBy", message: "the policy review date is on or after the review")
+            }
+            warnings.append(RecordWarning(message: "Reminder: review the setting's sharing nudes policy by \(r.policyReviewBy).",
+                                          citations: [cite(.reviewing)].compactMap { $0 }))
+        }
+        return CheckedRecord(record: out, warnings: warnings,
+                             fulfils: fulfilled(by: out, facts: facts, records: context.records + [out]))
+    }
+
+    // MARK: Background checks (Action 3)
+
+    /// People without a completed background check, and pending checks, in words.
+    public static func outstandingChecks(facts: CaseFacts, records: [ResponseRecord]) -> [String] {
+        var done = Set<String>()
+        var pending = 0
+        for case .backgroundCheck(let c) in records {
+            if c.status == .done, let p = c.person { done.insert(p) }
+            if c.status == .pending { pending += 1 }
+        }
+        var outstanding = facts.people.map(\.ref).filter { !done.contains($0) }
+        if pending > 0 { outstanding.append("\(pending) pending check\(pending == 1 ? "" : "s")") }
+        return outstanding
+    }
+
+    // MARK: Devices (Actions 5, 6, 15; NSPCC)
+
+    /// Where a device is after its recorded steps.
+    public static func custodyState(of device: String, records: [ResponseRecord]) -> CustodyState {
+        var state = CustodyState.notRecorded
+        for case .deviceCustody(let step) in records where step.device == device {
+            switch step.step {
+            case .leftWithOwner: state = .withOwner
+            case .confiscated, .storedSecurely: state = .withSchool
+            case .seized, .handedToPolice: state = .withPolice
+            case .returned: state = .returned
+            case .destroyed: state = .destroyed
+            case .examined, .retained, .disconnected, .switchedOff, .searched: break
+            }
+        }
+        return state
+    }
+
+    /// Whether returning the device needs a superintendent's sign-off: it held imagery (Action 15).
+    public static func returnNeedsSignOff(device: String, facts: CaseFacts) -> Bool {
+        facts.devices.first { $0.ref == device }.map { !$0.containsImageryOf.isEmpty } ?? false
+    }
+
+    static func checkCustody(_ r: DeviceCustodyStep, context: RecordContext, warnings: inout [RecordWarning]) throws(RecordProblem) {
+        func cite(_ source: RuleSource) -> Citation? { source.citation(in: context.pack) }
+        let facts = context.facts
+        guard facts.devices.contains(where: { $0.ref == r.device }) else {
+            throw RecordProblem(field: "device", message: "\"\(r.device)\" is not a device on the case (devices: \(facts.devices.map(\.ref).sorted().joined(separator: ", ")); add it first)")
+        }
+        if let setting = r.step.setting, setting != facts.setting {
+            throw RecordProblem(field: "step", message: "\(r.step.rawValue) is a \(setting == .police ? "police" : "school") step; "
+                                + "steps here: " + CustodyStep.allCases.filter { $0.setting == nil || $0.setting == facts.setting }.map(\.rawValue).joined(separator: ", "))
+        }
+        if r.on > context.today { throw RecordProblem(field: "on", message: "\(r.on) is in the future: record steps when they happen") }
+        if r.by.trimmingCharacters(in: .whitespaces).isEmpty { throw RecordProblem(field: "by", message: "who did it (name or collar number)") }
+        let state = custodyState(of: r.device, records: context.records)
+        func requireState(_ allowed: Set<CustodyState>, _ what: String) throws(RecordProblem) {
+            guard allowed.contains(state) else {
+                throw RecordProblem(field: "step", message: "the device is \(describe(state)): it cannot be \(what) now")
+            }
+        }
+        func rationale(_ source: RuleSource) throws(RecordProblem) {
+            if (r.rationale ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw RecordProblem(field: "rationale", message: "record the decision's rationale (National Decision Model)", citation: cite(source))
+            }
+        }
+        switch r.step {
+        case .leftWithOwner:
+            try requireState([.notRecorded, .withOwner], "left with its owner")
+            try rationale(.seizure)
+        case .seized:
+            try requireState([.notRecorded, .withOwner, .withSchool], "seized")
+            try rationale(.seizure)
+            guard let power = r.power else {
+                throw RecordProblem(field: "power", message: "the power used: " + SeizurePower.allCases.map(\.rawValue).joined(separator: ", ")
+                                    + " (without a statutory power, police rely on the owner's cooperation)", citation: cite(.seizure))
+            }
+            if power == .other && (r.powerDetail ?? "").isEmpty {
+                throw RecordProblem(field: "powerDetail", message: "name the power used")
+            }
+            if context.assessment.decisions.deviceSeizure == .notRoutine {
+                warnings.append(RecordWarning(message: "The guidance says lower-risk cases should not have devices seized as a matter of routine; the rationale is recorded.",
+                                              citations: [RuleSource(current: "Action 6", first: "15").citation(in: context.pack)].compactMap { $0 }))
+            }
+        case .examined:
+            try requireState([.withPolice], "examined")
+        case .retained:
+            try requireState([.withPolice], "retained")
+            try rationale(.deviceReturn)
+        case .returned:
+            try requireState([.withPolice], "returned")
+            try rationale(.deviceReturn)
+            if returnNeedsSignOff(device: r.device, facts: facts) && r.imagerySolelyOfOwner == nil {
+                throw RecordProblem(field: "step", message: "this device held imagery: its return needs a superintendent's sign-off; propose the return for sign-off",
+                                    citation: cite(.deviceReturn))
+            }
+        case .destroyed:
+            try requireState([.withPolice], "destroyed")
+            try rationale(.deviceReturn)
+        case .confiscated:
+            try requireState([.notRecorded, .withOwner], "confiscated")
+        case .disconnected, .switchedOff:
+            try requireState([.withSchool], r.step == .disconnected ? "disconnected" : "switched off")
+        case .storedSecurely:
+            try requireState([.withSchool], "stored")
+            if (r.where ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw RecordProblem(field: "where", message: "where it is stored, e.g. the locked safe in the DSL's office", citation: cite(.seizure))
+            }
+        case .searched:
+            try requireState([.withSchool, .withOwner, .notRecorded], "searched")
+            if (r.immediateRiskOfHarm ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw RecordProblem(field: "immediateRiskOfHarm",
+                                    message: "devices are searched only when a child is at immediate risk of harm: record that risk, or do not search",
+                                    citation: RuleSource(nspcc: "What to do with a sexting image").citation(in: context.pack))
+            }
+        case .handedToPolice:
+            if facts.setting == .education {
+                try requireState([.withSchool], "handed to police")
+                let done = Set(context.records.compactMap { record -> CustodyStep? in
+                    if case .deviceCustody(let s) = record, s.device == r.device { return s.step } else { return nil }
+                })
+                let missing = [CustodyStep.disconnected, .switchedOff, .storedSecurely].filter { !done.contains($0) }
+                if !missing.isEmpty {
+                    warnings.append(RecordWarning(message: "Before hand-over the guidance says to disconnect the device from Wi-Fi and data, switch it off and store it securely; not recorded: "
+                                                  + missing.map(\.rawValue).joined(separator: ", ") + ".", citations: [cite(.seizure)].compactMap { $0 }))
+                }
+            } else {
+                try requireState([.notRecorded, .withOwner, .withSchool], "handed to police")
+            }
+            if (r.toWhom ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw RecordProblem(field: "toWhom", message: "who received the device (name or collar number)", citation: cite(.seizure))
+            }
+        }
+    }
+
+    static func describe(_ state: CustodyState) -> String {
+        switch state {
+        case .notRecorded: "not yet in any custody record"
+        case .withOwner: "with its owner"
+        case .withSchool: "held by the school"
+        case .withPolice: "held by police"
+        case .returned: "returned"
+        case .destroyed: "destroyed"
+        }
+    }
+
+    // MARK: Triage (NSPCC, Gathering information)
+
+    /// Where the DSL's six answers and the case facts disagree, so the guidance may be weighing the wrong case.
+    static func triageWarnings(_ t: DSLTriage, facts: CaseFacts, source: Citation?) -> [RecordWarning] {
+        var messages: [String] = []
+        let adults = facts.people.filter { ($0.age ?? 0) >= 18 }
+        if t.adultsInvolved == .yes && adults.isEmpty {
+            messages.append("An adult is involved, but no person aged 18 or over is in the case's people: add them so the guidance can weigh it (a child protection referral is needed when an adult is involved).")
+        }
+        if t.adultsInvolved == .no && !adults.isEmpty {
+            messages.append("No adults involved, but the case's people include someone aged 18 or over: check the ages.")
+        }
+        if t.sharedElsewhere == .yes && !facts.imagery.contains(where: { $0.sharedBeyondControl == .true || !$0.platforms.isEmpty }) {
+            messages.append("Shared elsewhere: record where on the imagery (platforms, shared beyond control) so removal and reporting can be decided.")
+        }
+        if t.content != .notKnownYet && t.content != .message && facts.imagery.isEmpty {
+            messages.append("No imagery is recorded on the case: add an imagery record (facts only, never the image).")
+        }
+        return messages.map { RecordWarning(message: $0, citations: [source].compactMap { $0 }) }
+    }
+
+    // MARK: Actions done by records
+
+    /// The recommendations of the assessment that the record completes, given every record including it.
+    public static func fulfilled(by record: ResponseRecord, facts: CaseFacts, records: [ResponseRecord]) -> [String] {
+        switch record {
+        case .crimeRecord: return ["recordCrime"]
+        case .welfareCheck:
+            var checked = Set<String>()
+            for case .welfareCheck(let w) in records { checked.insert(w.person) }
+            return facts.people.allSatisfy { checked.contains($0.ref) } ? ["welfareCheck"] : []
+        case .advice(let a): return a.topics.contains(.notToCopy) ? ["adviseNotToCopy"] : []
+        case .backgroundCheck: return outstandingChecks(facts: facts, records: records).isEmpty ? ["backgroundChecks"] : []
+        case .meeting(let m): return m.meetingKind == .strategyMeeting ? ["strategyMeeting"] : []
+        case .childProtectionReferral: return ["childProtectionReferral"]
+        case .account: return ["initialAccounts"]
+        case .suspectDecision: return ["suspectRecordingDiscretion"]
+        case .interviewDecision: return ["visuallyRecordedInterview"]
+        case .deviceCustody(let d):
+            switch d.step {
+            case .seized: return ["seizeTargetDevices"]
+            case .handedToPolice: return facts.setting == .education ? ["deviceHandover"] : []
+            default: return []
+            }
+        case .outcome: return []
+        case .communication(let c):
+            var ids: [String] = []
+            if c.topics.contains(.nextSteps) { ids.append("notifyNextSteps") }
+            if c.topics.contains(.outcome) { ids.append("communicateOutcome") }
+            if c.audience == .school { ids.append("liaiseWithSchool") }
+            return ids
+        case .deletionDirection(let d): return d.proven ? ["deletionDirection"] : []
+        case .contentRemoval(let r): return r.service == .reportRemove || r.service == .iwf ? ["contentRemoval", "reportRemove"] : ["contentRemoval"]
+        case .caidLiaison: return ["caidLiaison"]
+        case .childContactForm: return ["childContactForm"]
+        case .externalReport(let r):
+            switch r.to {
+            case .police999: return ["call999"]
+            case .ceop: return ["reportToCEOP"]
+            case .nspccHelpline, .localChildProtection: return ["seekAdvice"]
+            }
+        case .triage: return ["gatherInformation"]
+        case .conversation: return ["talkToYoungPeople"]
+        case .parentsInformed(let p): return p.informed ? ["involveParents"] : ["recordWhyParentsNotInvolved"]
+        case .supportReferral: return ["counsellingReferral"]
+        case .postIncidentReview: return ["postIncidentReview"]
+        }
+    }
+
+    // MARK: Sign-offs (Actions 10, 11, 15)
+
+    /// Whether Outcome 21 may be proposed on this assessment: eligible, or undetermined with a written reason.
+    public static func checkOutcome21Proposal(assessment: Assessment, reasonWhileUndetermined: String?,
+                                              pack: GuidancePack) throws(RecordProblem) {
+        let criteria = RuleSource.outcome21Criteria.citation(in: pack)
+        switch assessment.decisions.outcome21 {
+        case .eligible: return
+        case .undetermined:
+            if (reasonWhileUndetermined ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                let open = assessment.openQuestions.filter { $0.affects.contains("outcome21") }.map(\.question)
+                throw RecordProblem(field: "reasonWhileUndetermined",
+                                    message: "the guidance cannot yet say Outcome 21 is available" + (open.isEmpty ? "" : " (still open: " + open.joined(separator: "; ") + ")")
+                                        + ": answer those questions, or write why you propose it now", citation: criteria)
+            }
+        case .excluded:
+            let why = assessment.decisionReasons.first { $0.decision == "outcome21" }?.because ?? []
+            throw RecordProblem(field: "", message: "Outcome 21 does not apply to this case" + (why.isEmpty ? "" : ": " + why.joined(separator: "; ")),
+                                citation: criteria)
+        case .notAvailable:
+            throw RecordProblem(field: "", message: "Outcome 21 is not available for this case's jurisdiction or setting")
+        }
+    }
+}

@@ -1,0 +1,350 @@
+import FluentKit
+import Foundation
+import SafeguardCore
+import SQLKit
+
+// MARK: Models (internal)
+
+final class RecordModel: Model, @unchecked Sendable {
+    static let schema = "case_records"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "sequence") var sequence: Int
+    @Field(key: "kind") var kind: String
+    @Field(key: "body_json") var bodyJSON: String
+    @Field(key: "revision") var revision: Int
+    @Field(key: "created_by") var createdBy: UUID
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_by") var updatedBy: UUID
+    @Field(key: "updated_at") var updatedAt: Date
+    init() {}
+}
+
+final class SignOffModel: Model, @unchecked Sendable {
+    static let schema = "sign_offs"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "kind") var kind: String
+    @Field(key: "subject") var subject: String
+    @Field(key: "proposal_json") var proposalJSON: String
+    @Field(key: "status") var status: String
+    @Field(key: "proposed_by") var proposedBy: UUID
+    @Field(key: "proposed_at") var proposedAt: Date
+    @OptionalField(key: "reviewed_by") var reviewedBy: UUID?
+    @OptionalField(key: "reviewed_at") var reviewedAt: Date?
+    @OptionalField(key: "review_json") var reviewJSON: String?
+    init() {}
+}
+
+final class EventModel: Model, @unchecked Sendable {
+    static let schema = "case_events"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "sequence") var sequence: Int
+    @Field(key: "at") var at: Date
+    @OptionalField(key: "actor_id") var actorID: UUID?
+    @Field(key: "actor_role") var actorRole: String
+    @Field(key: "kind") var kind: String
+    @Field(key: "summary") var summary: String
+    init() {}
+}
+
+final class ReferralModel: Model, @unchecked Sendable {
+    static let schema = "police_referrals"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "from_organisation_id") var fromOrganisationID: UUID
+    @Field(key: "from_case_id") var fromCaseID: UUID
+    @Field(key: "to_organisation_id") var toOrganisationID: UUID
+    @Field(key: "to_case_id") var toCaseID: UUID
+    @Field(key: "status") var status: String
+    @Field(key: "shared_json") var sharedJSON: String
+    @OptionalField(key: "response_reason") var responseReason: String?
+    @Field(key: "created_by") var createdBy: UUID
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+    init() {}
+}
+
+// MARK: Values
+
+/// A response record as stored on a case.
+public struct StoredRecord: Sendable, Hashable {
+    public var id: UUID
+    public var caseID: UUID
+    public var sequence: Int
+    public var revision: Int
+    public var record: ResponseRecord
+    public var createdBy: UUID
+    public var createdAt: Date
+    public var updatedBy: UUID
+    public var updatedAt: Date
+}
+
+public struct SignOff: Sendable, Hashable {
+    public var id: UUID
+    public var caseID: UUID
+    public var proposal: SignOffProposal
+    public var status: SignOffStatus
+    public var proposedBy: UUID
+    public var proposedAt: Date
+    public var reviewedBy: UUID?
+    public var reviewedAt: Date?
+    public var review: SignOffReview?
+}
+
+/// One line of a case's chronology.
+public struct CaseEvent: Sendable, Hashable, Codable {
+    public var sequence: Int
+    public var at: Date
+    public var actorID: UUID?
+    public var actorRole: String
+    /// E.g. `case.created`, `facts.changed`, `assessment.changed`, `record.added`, `action.done`, `signoff.approved`.
+    public var kind: String
+    public var summary: String
+}
+
+public enum ReferralStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case sent, accepted, declined
+}
+
+/// What a school chose to share with a force.
+public struct ReferralShare: Sendable, Hashable, Codable {
+    public var summary: String
+    public var sections: [String]
+    public var note: String?
+
+    public init(summary: String, sections: [String], note: String?) {
+        self.summary = summary
+        self.sections = sections
+        self.note = note
+    }
+}
+
+public struct PoliceReferral: Sendable, Hashable {
+    public var id: UUID
+    public var fromOrganisationID: UUID
+    public var fromCaseID: UUID
+    public var toOrganisationID: UUID
+    public var toCaseID: UUID
+    public var status: ReferralStatus
+    public var shared: ReferralShare
+    public var responseReason: String?
+    public var createdBy: UUID
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+// MARK: Store
+
+/// Records, sign-offs, the chronology and referrals of cases. Call its writes inside the change's transaction.
+public struct ResponseStore: Sendable {
+    let db: any Database
+    public init(db: any Database) { self.db = db }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(T.self, from: Data(text.utf8)) }
+
+    // MARK: Records
+
+    static func value(_ m: RecordModel) throws -> StoredRecord {
+        StoredRecord(id: m.id!, caseID: m.caseID, sequence: m.sequence, revision: m.revision,
+                     record: try decode(ResponseRecord.self, m.bodyJSON), createdBy: m.createdBy, createdAt: m.createdAt,
+                     updatedBy: m.updatedBy, updatedAt: m.updatedAt)
+    }
+
+    public func records(caseID: UUID) async throws -> [StoredRecord] {
+        try await RecordModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map(Self.value)
+    }
+
+    public func addRecord(caseID: UUID, record: ResponseRecord, by userID: UUID, now: Date) async throws -> StoredRecord {
+        let last = try await RecordModel.query(on: db).filter(\.$caseID == caseID).max(\.$sequence) ?? 0
+        let m = RecordModel()
+        m.id = UUID()
+        m.caseID = caseID
+        m.sequence = last + 1
+        m.kind = record.kind.rawValue
+        m.bodyJSON = try Self.json(record)
+        m.revision = 1
+        m.createdBy = userID
+        m.createdAt = now
+        m.updatedBy = userID
+        m.updatedAt = now
+        try await m.create(on: db)
+        return try Self.value(m)
+    }
+
+    /// Replaces a record's content if it is still at `expectedRevision`; its kind cannot change.
+    public func replaceRecord(id: UUID, caseID: UUID, expectedRevision: Int, record: ResponseRecord, by userID: UUID,
+                              now: Date) async throws -> StoredRecord {
+        guard let m = try await RecordModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first() else {
+            throw StoreError.notFound("record")
+        }
+        guard m.kind == record.kind.rawValue else {
+            throw StoreError.invalid(field: "kind", message: "this record is a \(m.kind); its kind cannot change")
+        }
+        guard m.revision == expectedRevision else {
+            throw StoreError.conflict("the record is at revision \(m.revision), not \(expectedRevision): read it again and reapply your change")
+        }
+        m.bodyJSON = try Self.json(record)
+        m.revision += 1
+        m.updatedBy = userID
+        m.updatedAt = now
+        try await m.save(on: db)
+        return try Self.value(m)
+    }
+
+    // MARK: Sign-offs
+
+    static func value(_ m: SignOffModel) throws -> SignOff {
+        SignOff(id: m.id!, caseID: m.caseID, proposal: try decode(SignOffProposal.self, m.proposalJSON),
+                status: SignOffStatus(rawValue: m.status) ?? .pending, proposedBy: m.proposedBy, proposedAt: m.proposedAt,
+                reviewedBy: m.reviewedBy, reviewedAt: m.reviewedAt,
+                review: try m.reviewJSON.map { try decode(SignOffReview.self, $0) })
+    }
+
+    public func signOffs(caseID: UUID) async throws -> [SignOff] {
+        try await SignOffModel.query(on: db).filter(\.$caseID == caseID).sort(\.$proposedAt).all().map(Self.value)
+    }
+
+    public func signOff(id: UUID, caseID: UUID) async throws -> SignOff? {
+        try await SignOffModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first().map(Self.value)
+    }
+
+    /// Pending sign-offs of a kind across an organisation's cases, oldest first, with each case's reference.
+    public func pendingSignOffs(organisationID: UUID, kind: SignOffKind) async throws -> [(signOff: SignOff, caseReference: String)] {
+        let pending = try await SignOffModel.query(on: db).filter(\.$kind == kind.rawValue)
+            .filter(\.$status == SignOffStatus.pending.rawValue).sort(\.$proposedAt).all()
+        var result: [(SignOff, String)] = []
+        for m in pending {
+            guard let c = try await CaseModel.query(on: db).filter(\.$id == m.caseID)
+                .filter(\.$organisationID == organisationID).first() else { continue }
+            result.append((try Self.value(m), c.reference))
+        }
+        return result
+    }
+
+    public func propose(caseID: UUID, proposal: SignOffProposal, by userID: UUID, now: Date) async throws -> SignOff {
+        let open = try await SignOffModel.query(on: db).filter(\.$caseID == caseID).filter(\.$kind == proposal.kind.rawValue)
+            .filter(\.$subject == proposal.subject).filter(\.$status == SignOffStatus.pending.rawValue).count()
+        guard open == 0 else {
+            throw StoreError.duplicate("a \(proposal.kind.label) proposal is already waiting for review on this case")
+        }
+        let m = SignOffModel()
+        m.id = UUID()
+        m.caseID = caseID
+        m.kind = proposal.kind.rawValue
+        m.subject = proposal.subject
+        m.proposalJSON = try Self.json(proposal)
+        m.status = SignOffStatus.pending.rawValue
+        m.proposedBy = userID
+        m.proposedAt = now
+        try await m.create(on: db)
+        return try Self.value(m)
+    }
+
+    /// Decides a pending sign-off. Refuses if it is no longer pending (someone else decided first).
+    public func decide(id: UUID, caseID: UUID, review: SignOffReview, by userID: UUID, now: Date) async throws -> SignOff {
+        guard let m = try await SignOffModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first() else {
+            throw StoreError.notFound("sign-off")
+        }
+        guard m.status == SignOffStatus.pending.rawValue else {
+            throw StoreError.conflict("this sign-off was already \(m.status)")
+        }
+        m.status = (review.approve ? SignOffStatus.approved : .refused).rawValue
+        m.reviewedBy = userID
+        m.reviewedAt = now
+        m.reviewJSON = try Self.json(review)
+        try await m.save(on: db)
+        return try Self.value(m)
+    }
+
+    public func withdraw(id: UUID, caseID: UUID, now: Date) async throws -> SignOff {
+        guard let m = try await SignOffModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first() else {
+            throw StoreError.notFound("sign-off")
+        }
+        guard m.status == SignOffStatus.pending.rawValue else { throw StoreError.conflict("this sign-off was already \(m.status)") }
+        m.status = SignOffStatus.withdrawn.rawValue
+        try await m.save(on: db)
+        return try Self.value(m)
+    }
+
+    // MARK: Chronology
+
+    public func appendEvent(caseID: UUID, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) async throws {
+        let last = try await EventModel.query(on: db).filter(\.$caseID == caseID).max(\.$sequence) ?? 0
+        let m = EventModel()
+        m.id = UUID()
+        m.caseID = caseID
+        m.sequence = last + 1
+        m.at = at
+        m.actorID = actorID
+        m.actorRole = actorRole
+        m.kind = kind
+        m.summary = summary
+        try await m.create(on: db)
+    }
+
+    public func chronology(caseID: UUID) async throws -> [CaseEvent] {
+        try await EventModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map {
+            CaseEvent(sequence: $0.sequence, at: $0.at, actorID: $0.actorID, actorRole: $0.actorRole, kind: $0.kind, summary: $0.summary)
+        }
+    }
+
+    // MARK: Referrals
+
+    static func value(_ m: ReferralModel) throws -> PoliceReferral {
+        PoliceReferral(id: m.id!, fromOrganisationID: m.fromOrganisationID, fromCaseID: m.fromCaseID,
+                       toOrganisationID: m.toOrganisationID, toCaseID: m.toCaseID,
+                       status: ReferralStatus(rawValue: m.status) ?? .sent, shared: try decode(ReferralShare.self, m.sharedJSON),
+                       responseReason: m.responseReason, createdBy: m.createdBy, createdAt: m.createdAt, updatedAt: m.updatedAt)
+    }
+
+    public func addReferral(fromOrganisationID: UUID, fromCaseID: UUID, toOrganisationID: UUID, toCaseID: UUID,
+                            shared: ReferralShare, by userID: UUID, now: Date) async throws -> PoliceReferral {
+        let m = ReferralModel()
+        m.id = UUID()
+        m.fromOrganisationID = fromOrganisationID
+        m.fromCaseID = fromCaseID
+        m.toOrganisationID = toOrganisationID
+        m.toCaseID = toCaseID
+        m.status = ReferralStatus.sent.rawValue
+        m.sharedJSON = try Self.json(shared)
+        m.createdBy = userID
+        m.createdAt = now
+        m.updatedAt = now
+        try await m.create(on: db)
+        return try Self.value(m)
+    }
+
+    /// Referrals made from, or received on, a case.
+    public func referrals(caseID: UUID) async throws -> [PoliceReferral] {
+        try await ReferralModel.query(on: db).group(.or) { $0.filter(\.$fromCaseID == caseID).filter(\.$toCaseID == caseID) }
+            .sort(\.$createdAt).all().map(Self.value)
+    }
+
+    public func referral(id: UUID) async throws -> PoliceReferral? {
+        try await ReferralModel.find(id, on: db).map(Self.value)
+    }
+
+    public func respondToReferral(id: UUID, status: ReferralStatus, reason: String?, now: Date) async throws -> PoliceReferral {
+        guard let m = try await ReferralModel.find(id, on: db) else { throw StoreError.notFound("referral") }
+        guard m.status == ReferralStatus.sent.rawValue else { throw StoreError.conflict("this referral was already \(m.status)") }
+        m.status = status.rawValue
+        m.responseReason = reason
+        m.updatedAt = now
+        try await m.save(on: db)
+        return try Self.value(m)
+    }
+
+    /// Referrals waiting for a force to accept or decline them.
+    public func referralsAwaiting(toOrganisationID: UUID) async throws -> [PoliceReferral] {
+        try await ReferralModel.query(on: db).filter(\.$toOrganisationID == toOrganisationID)
+            .filter(\.$status == ReferralStatus.sent.rawValue).sort(\.$createdAt).all().map(Self.value)
+    }
+}
