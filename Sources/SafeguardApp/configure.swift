@@ -56,5 +56,6 @@ func routes(_ app: Application, assessor: Assessor) throws {
     api.get("openapi.json", use: OpenAPIDocument.handler)
     try api.register(collection: AccountController())
     try api.register(collection: CaseController(assessor: assessor))
+    try api.register(collection: ResponseController(assessor: assessor))
     try api.register(collection: AuditController())
 }

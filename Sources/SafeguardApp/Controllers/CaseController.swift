@@ -107,6 +107,7 @@ struct CaseController: RouteCollection {
             let record = try await store.createCase(organisationID: identity.organisation.id, createdBy: identity.user.id,
                                                     summary: summary, status: body.status ?? .open, facts: facts, now: Date())
             try await store.recordAssessment(caseID: record.id, caseVersion: record.version, assessment: assessment, by: identity.user.id)
+            try await req.chronicle(record.id, "case.created", "Case opened: \(summary)", on: db)
             try await req.audit("case.create", caseID: record.id, detail: "version=1", on: db)
             let refreshed = try await store.findCase(id: record.id, organisationID: identity.organisation.id)!
             return try await detail(refreshed, db: db)
@@ -172,12 +173,24 @@ struct CaseController: RouteCollection {
         let assessment = facts.map { assessor.assess($0, Self.today) }
         return try await req.write { db in
             let store = CaseStore(db: db)
+            let previous = assessment == nil ? nil : try await store.latestAssessment(caseID: record.id)?.assessment
             let updated = try await store.updateCase(id: record.id, organisationID: identity.organisation.id,
                                                      expectedVersion: version, facts: facts, summary: summary,
                                                      status: status, now: Date())
             if let assessment {
                 try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
                                                  by: identity.user.id)
+                try await req.chronicle(updated.id, "facts.changed", "Facts changed (version \(updated.version))", on: db)
+                let changes = RecordText.decisionChanges(from: previous, to: assessment)
+                if !changes.isEmpty {
+                    try await req.chronicle(updated.id, "assessment.changed", "Decisions changed: " + changes.joined(separator: "; "), on: db)
+                }
+            }
+            if let summary, summary != record.summary {
+                try await req.chronicle(updated.id, "case.summary", "Summary changed: \(summary)", on: db)
+            }
+            if let status, status != record.status {
+                try await req.chronicle(updated.id, "case.\(status.rawValue)", status == .closed ? "Case closed" : "Case reopened", on: db)
             }
             try await req.audit(action, caseID: updated.id, detail: "version=\(updated.version)", on: db)
             let refreshed = try await store.findCase(id: updated.id, organisationID: identity.organisation.id)!
@@ -262,6 +275,8 @@ struct CaseController: RouteCollection {
             let action = try await store.setAction(id: actionID, caseID: record.id, status: body.status, reason: body.reason,
                                                    by: identity.user.id, now: Date())
             try await store.touch(id: record.id, now: Date())
+            let status = action.status == .notApplicable ? "not applicable: \(action.reason ?? "")" : (action.status == .done ? "done" : "reopened")
+            try await req.chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(status)", on: db)
             try await req.audit("case.action.update", caseID: record.id,
                                 detail: "action=\(action.recommendationID) status=\(action.status.rawValue)", on: db)
             return action
@@ -281,6 +296,7 @@ struct CaseController: RouteCollection {
             let store = CaseStore(db: db)
             let note = try await store.addNote(caseID: record.id, authorID: identity.user.id, text: text)
             try await store.touch(id: record.id, now: Date())
+            try await req.chronicle(record.id, "note.added", "Note \(note.sequence) added", on: db)
             try await req.audit("case.note.add", caseID: record.id, detail: "note=\(note.sequence)", on: db)
             return note
         }

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import SafeguardCore
+import SafeguardPersistence
 import Vapor
 
 /// One route of the JSON API, as the OpenAPI document describes it.
@@ -66,6 +67,40 @@ enum OpenAPIDocument {
               response: "AssessmentRecord", errors: [401, 403, 404]),
         .init(method: "GET", path: "/api/v1/cases/:caseID/assessments", summary: "Every assessment, oldest first", tag: "cases",
               response: "AssessmentRecord", responseIsArray: true, errors: [401, 403, 404]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/records", summary: "The response records of a case, oldest first (case leads; ?kind= filters)",
+              tag: "response", response: "Record", responseIsArray: true, errors: [400, 401, 403, 404],
+              query: [("kind", "string", "one record kind, e.g. backgroundCheck")]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/records", summary: "Record a step of the response, checked by the guidance's rules; completes the actions it fulfils",
+              tag: "response", request: "ResponseRecord", status: 201, response: "RecordResult", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "PUT", path: "/api/v1/cases/:caseID/records/:recordID", summary: "Replace a record at its revision (e.g. add proof of deletion); custody steps are append-only",
+              tag: "response", request: "RecordReplaceRequest", response: "RecordResult", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/chronology", summary: "Every event, fact change, assessment change, action and sign-off in time order",
+              tag: "response", response: "CaseEvent", responseIsArray: true, errors: [401, 403, 404]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/sign-offs", summary: "Outcome 21 and device-return sign-offs of the case",
+              tag: "sign-offs", response: "SignOff", responseIsArray: true, errors: [401, 403, 404]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/sign-offs", summary: "Propose Outcome 21 (for a supervisor) or a device's return (for a superintendent)",
+              tag: "sign-offs", request: "SignOffCreateRequest", status: 201, response: "SignOff", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/sign-offs/:signOffID/decision", summary: "Approve or refuse a sign-off with reasons (the reviewer's role; never the proposer)",
+              tag: "sign-offs", request: "SignOffDecisionRequest", response: "SignOff", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/referrals", summary: "Referrals made from (school) or received on (force) the case, with their status",
+              tag: "referrals", response: "Referral", responseIsArray: true, errors: [401, 403, 404]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/referrals", summary: "Refer a school's case to a police force (DSL): opens a linked police case with what is shared",
+              tag: "referrals", request: "ReferralCreateRequest", status: 201, response: "Referral", errors: [400, 401, 403, 404, 422]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/referrals/:referralID/response", summary: "Accept or decline a referral (the receiving force)",
+              tag: "referrals", request: "ReferralResponseRequest", response: "Referral", errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "POST", path: "/api/v1/cases/:caseID/documents/outcome21-letter", summary: "The family's Outcome 21 letter (after approval), printable HTML or text; names are printed, never stored",
+              tag: "documents", request: "OutcomeLetterRequest", response: nil, errors: [400, 401, 403, 404, 409, 422]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/documents/information-sheet", summary: "The family's information sheet: next steps, contact, help",
+              tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/documents/child-contact-form", summary: "The child contact with police form for partners (Action 17)",
+              tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/documents/case-record", summary: "The written record of the incident and every action",
+              tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),
+        .init(method: "GET", path: "/api/v1/inbox", summary: "Your work: concerns to triage (DSL), sign-offs to decide, refused proposals, referrals to answer, policy reviews due",
+              tag: "response", response: "Inbox", errors: [401, 403]),
+        .init(method: "GET", path: "/api/v1/organisations", summary: "Organisations in Safeguard (e.g. ?kind=police for a DSL's referral)",
+              tag: "accounts", response: "OrganisationEntry", responseIsArray: true, errors: [400, 401],
+              query: [("kind", "string", "police, education or localAuthority")]),
         .init(method: "GET", path: "/api/v1/audit", summary: "The organisation's audit entries, newest first (auditor)",
               tag: "audit", response: "AuditPage", query: [("after", "integer", "only entries after this sequence"),
                                                            ("limit", "integer", "1–1000, default 100")]),
@@ -141,6 +176,32 @@ enum OpenAPIDocument {
                                "caseID": s, "outcome": s, "detail": s, "previousHash": s, "hash": s]),
             "AuditPage": obj(["entries": array(ref("AuditEntry"))]),
             "AuditVerify": obj(["valid": b, "entriesChecked": i, "firstBadSequence": i, "problem": s]),
+            "ResponseRecord": responseRecordSchema,
+            "Record": obj(["id": uuid, "sequence": i, "revision": i, "kind": enumOf(RecordKind.self), "record": ref("ResponseRecord"),
+                           "createdBy": uuid, "createdAt": time, "updatedBy": uuid, "updatedAt": time]),
+            "RecordResult": obj(["record": ref("Record"), "warnings": array(obj(["message": s, "citations": array(obj(["document": s, "section": s]))])),
+                                 "completedActions": array(s)]),
+            "RecordReplaceRequest": obj(["revision": i, "record": ref("ResponseRecord")], required: ["revision", "record"]),
+            "CaseEvent": obj(["sequence": i, "at": time, "actorID": uuid, "actorRole": s, "kind": s, "summary": s]),
+            "SignOffCreateRequest": obj(["kind": enumOf(SignOffKind.self), "rationale": s, "reasonWhileUndetermined": s,
+                                         "device": ["type": "string", "description": "for deviceReturn: the device ref"]], required: ["kind", "rationale"]),
+            "SignOffDecisionRequest": obj(["approve": b, "reason": s, "imagerySolelyOfOwner": b], required: ["approve", "reason"]),
+            "SignOff": obj(["id": uuid, "caseID": uuid, "kind": enumOf(SignOffKind.self), "status": enumOf(SignOffStatus.self), "subject": s,
+                            "rationale": s, "reasonWhileUndetermined": s, "engineDecision": enumOf(Outcome21Decision.self), "reviewerRole": s,
+                            "proposedBy": uuid, "proposedAt": time, "reviewedBy": uuid, "reviewedAt": time,
+                            "review": obj(["approve": b, "reason": s, "imagerySolelyOfOwner": b]), "caseReference": s]),
+            "ReferralCreateRequest": obj(["toOrganisationID": uuid, "summary": s, "share": array(oneOf(["people", "imagery", "circumstances", "devices"])),
+                                          "note": s], required: ["toOrganisationID", "summary", "share"]),
+            "ReferralResponseRequest": obj(["status": oneOf(["accepted", "declined"]), "reason": s], required: ["status"]),
+            "Referral": obj(["id": uuid, "direction": oneOf(["outgoing", "incoming"]), "status": enumOf(ReferralStatus.self),
+                             "fromOrganisation": s, "toOrganisation": s, "fromCaseID": uuid, "toCaseID": uuid, "summary": s,
+                             "sharedSections": array(s), "note": s, "responseReason": s, "createdAt": time, "updatedAt": time]),
+            "OutcomeLetterRequest": obj(["to": oneOf(["youngPerson", "parent"]), "person": s, "name": s, "childName": s, "phone": s,
+                                         "format": oneOf(["html", "text"])], required: ["to", "person", "name"]),
+            "OrganisationEntry": obj(["id": uuid, "name": s, "kind": oneOf(["police", "education", "localAuthority"]), "jurisdiction": s]),
+            "Inbox": obj(["awaitingTriage": array(ref("CaseSummary")), "signOffsToReview": array(ref("SignOff")),
+                          "refusedProposals": array(ref("SignOff")), "referralsToAnswer": array(ref("Referral")),
+                          "policyReviewsDue": array(obj(["caseID": uuid, "caseReference": s, "due": ["type": "string", "format": "date"]]))]),
         ]
     }
 
@@ -203,6 +264,14 @@ enum OpenAPIDocument {
     static var circumstancesSchema: [String: Any] {
         var schema = obj(Dictionary(uniqueKeysWithValues: Circumstances.factNames.map { ($0, tri) }))
         schema["additionalProperties"] = false
+        return schema
+    }
+
+    static var responseRecordSchema: [String: Any] {
+        var schema = obj(["kind": enumOf(RecordKind.self)], required: ["kind"])
+        schema["description"] = "A step of the response. `kind` picks the shape; the other keys are that kind's (unknown keys are refused with 422 naming the keys allowed). Kinds and keys: "
+            + RecordKind.allCases.map { "\($0.rawValue) (\(ResponseRecord.keys(of: $0).joined(separator: ", ")))" }.joined(separator: "; ")
+            + ". Dates are YYYY-MM-DD; people, devices and imagery are named by their refs in the case facts."
         return schema
     }
 

@@ -343,6 +343,22 @@ public struct DeviceCustodyStep: RecordPayload {
     public var immediateRiskOfHarm: String?
     /// Set by a superintendent's sign-off on return (Action 15).
     public var imagerySolelyOfOwner: Bool?
+
+    public init(device: String, step: CustodyStep, on: CalendarDate, by: String, power: SeizurePower? = nil,
+                powerDetail: String? = nil, rationale: String? = nil, where: String? = nil, toWhom: String? = nil,
+                immediateRiskOfHarm: String? = nil, imagerySolelyOfOwner: Bool? = nil) {
+        self.device = device
+        self.step = step
+        self.on = on
+        self.by = by
+        self.power = power
+        self.powerDetail = powerDetail
+        self.rationale = rationale
+        self.where = `where`
+        self.toWhom = toWhom
+        self.immediateRiskOfHarm = immediateRiskOfHarm
+        self.imagerySolelyOfOwner = imagerySolelyOfOwner
+    }
 }
 
 /// Action 9: the outcome code, from the Home Office list (England and Wales) or a local scheme elsewhere.
@@ -354,6 +370,13 @@ public struct OutcomeRecord: RecordPayload {
     public var rationale: String
     /// For `local`: the outcome under the force's own scheme (Scotland, Northern Ireland).
     public var localDescription: String?
+
+    public init(code: OutcomeCode, decidedOn: CalendarDate, rationale: String, localDescription: String? = nil) {
+        self.code = code
+        self.decidedOn = decidedOn
+        self.rationale = rationale
+        self.localDescription = localDescription
+    }
 }
 
 public enum Audience: String, Sendable, Hashable, Codable, CaseIterable {
@@ -600,7 +623,7 @@ extension ResponseRecord: Codable {
         try payload.encode(to: encoder)
     }
 
-    static func keys(of kind: RecordKind) -> [String] {
+    public static func keys(of kind: RecordKind) -> [String] {
         switch kind {
         case .crimeRecord: CrimeRecord.keys
         case .welfareCheck: WelfareCheck.keys

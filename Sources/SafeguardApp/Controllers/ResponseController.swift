@@ -1,0 +1,600 @@
+import Fluent
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import SQLKit
+import Vapor
+
+/// The response to a case, end to end: records checked by the guidance's rules, sign-offs (Outcome 21 by a
+/// supervisor, a device's return by a superintendent), referrals from schools to forces, the chronology and the
+/// documents. Every write runs in one transaction with its chronology event and its audit entry.
+struct ResponseController: RouteCollection {
+    let assessor: Assessor
+    let cases: CaseController
+
+    init(assessor: Assessor) {
+        self.assessor = assessor
+        self.cases = CaseController(assessor: assessor)
+    }
+
+    func boot(routes: any RoutesBuilder) throws {
+        let one = routes.grouped("cases", ":caseID")
+        one.get("records", use: records)
+        one.post("records", use: addRecord)
+        one.put("records", ":recordID", use: replaceRecord)
+        one.get("chronology", use: chronology)
+        one.get("sign-offs", use: signOffs)
+        one.post("sign-offs", use: propose)
+        one.post("sign-offs", ":signOffID", "decision", use: decide)
+        one.get("referrals", use: referrals)
+        one.post("referrals", use: refer)
+        one.post("referrals", ":referralID", "response", use: respond)
+        one.post("documents", "outcome21-letter", use: outcome21Letter)
+        one.get("documents", "information-sheet", use: informationSheet)
+        one.get("documents", "child-contact-form", use: childContactForm)
+        one.get("documents", "case-record", use: caseRecord)
+        routes.get("inbox", use: inbox)
+        routes.get("organisations", use: organisations)
+    }
+
+    // MARK: Shared
+
+    /// The case for a lead (not staff): records, sign-offs and documents are for those who run the response.
+    func leadCase(_ req: Request) async throws -> (Identity, CaseRecord) {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await cases.loadCase(req, identity)
+        try CasePolicy.requireEditor(identity)
+        return (identity, record)
+    }
+
+    static func problem(_ p: RecordProblem, prefix: String = "") -> APIError {
+        let field = prefix.isEmpty ? p.field : (p.field.isEmpty ? prefix : "\(prefix).\(p.field)")
+        let cited = p.citation.map { " (\($0.document), \($0.section))" } ?? ""
+        return APIError(.unprocessableEntity, "invalid_record", (field.isEmpty ? "" : "\(field): ") + p.message + cited,
+                        field: field.isEmpty ? nil : field)
+    }
+
+    static func assessment(_ store: CaseStore, _ caseID: UUID) async throws -> Assessment {
+        guard let latest = try await store.latestAssessment(caseID: caseID) else {
+            throw APIError(.conflict, "not_assessed", "the case has no assessment yet")
+        }
+        return latest.assessment
+    }
+
+    /// Checks a record against the guidance and the case, stores it, completes the actions it fulfils, and writes
+    /// its chronology event and audit entry. Runs inside the caller's transaction.
+    static func apply(_ record: ResponseRecord, to caseRecord: CaseRecord, req: Request, db: any Database,
+                      actorID: UUID? = nil, auditAction: String = "case.record.add") async throws -> RecordResultDTO {
+        let identity = try req.requireIdentity()
+        let store = CaseStore(db: db)
+        let response = ResponseStore(db: db)
+        let existing = try await response.records(caseID: caseRecord.id).map(\.record)
+        let context = RecordContext.bundled(facts: caseRecord.facts, assessment: try await assessment(store, caseRecord.id),
+                                            records: existing, today: CaseController.today)
+        let checked: CheckedRecord
+        do { checked = try ResponseRules.check(record, in: context) } catch { throw problem(error) }
+        let now = Date()
+        let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
+        try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record))", on: db)
+        var completed: [String] = []
+        for action in try await store.actions(caseID: caseRecord.id)
+        where action.status == .open && checked.fulfils.contains(action.recommendationID) {
+            _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done,
+                                          reason: "Recorded: \(record.kind.label)", by: identity.user.id, now: now)
+            try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (\(record.kind.label.lowercased()) recorded)", on: db)
+            completed.append(action.recommendationID)
+        }
+        try await store.touch(id: caseRecord.id, now: now)
+        try await req.audit(auditAction, caseID: caseRecord.id,
+                            detail: "kind=\(record.kind.rawValue) record=\(stored.sequence) completed=\(completed.count)", on: db)
+        return RecordResultDTO(record: RecordDTO(stored), warnings: checked.warnings, completedActions: completed)
+    }
+
+    static func decodeRecord(_ data: Data, prefix: String = "") throws -> ResponseRecord {
+        do { return try ResponseRecord.decode(json: data) } catch { throw problem(error, prefix: prefix) }
+    }
+
+    // MARK: Records
+
+    func records(req: Request) async throws -> [RecordDTO] {
+        let (_, record) = try await leadCase(req)
+        var all = try await ResponseStore(db: req.db).records(caseID: record.id)
+        if let kind = req.query[String.self, at: "kind"] {
+            guard let k = RecordKind(rawValue: kind) else {
+                throw APIError.badRequest("kind must be one of: " + RecordKind.allCases.map(\.rawValue).joined(separator: ", "), field: "kind")
+            }
+            all = all.filter { $0.record.kind == k }
+        }
+        try await req.write { db in try await req.audit("case.records.read", caseID: record.id, on: db) }
+        return all.map(RecordDTO.init)
+    }
+
+    func addRecord(req: Request) async throws -> Response {
+        let (_, caseRecord) = try await leadCase(req)
+        let record = try Self.decodeRecord(Data(buffer: req.body.data ?? ByteBuffer()))
+        let result = try await req.write { db in try await Self.apply(record, to: caseRecord, req: req, db: db) }
+        let response = Response(status: .created)
+        try response.content.encode(result)
+        return response
+    }
+
+    /// Replaces a record at its revision, e.g. to add proof of deletion or a removal request's new status.
+    func replaceRecord(req: Request) async throws -> RecordResultDTO {
+        let (identity, caseRecord) = try await leadCase(req)
+        guard let recordID = req.parameters.get("recordID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("record") }
+        let data = Data(buffer: req.body.data ?? ByteBuffer())
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw APIError.badRequest("send {\"revision\": n, \"record\": {…}}")
+        }
+        guard let revision = object["revision"] as? Int else { throw APIError.invalid("revision", "the revision you read (a whole number)") }
+        guard let inner = object["record"] as? [String: Any], let innerData = try? JSONSerialization.data(withJSONObject: inner) else {
+            throw APIError.invalid("record", "the record, as an object with its kind")
+        }
+        let record = try Self.decodeRecord(innerData, prefix: "record")
+        return try await req.write { db in
+            let response = ResponseStore(db: db)
+            let all = try await response.records(caseID: caseRecord.id)
+            guard let current = all.first(where: { $0.id == recordID }) else { throw APIError.notFound("record") }
+            if case .deviceCustody = current.record {
+                throw APIError(.conflict, "custody_is_append_only", "custody steps are a chain: record a new step instead of changing one")
+            }
+            let store = CaseStore(db: db)
+            let context = RecordContext.bundled(facts: caseRecord.facts, assessment: try await Self.assessment(store, caseRecord.id),
+                                                records: all.filter { $0.id != recordID }.map(\.record), today: CaseController.today)
+            let checked: CheckedRecord
+            do { checked = try ResponseRules.check(record, in: context) } catch let error as RecordProblem { throw Self.problem(error, prefix: "record") }
+            let now = Date()
+            let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
+                                                          record: checked.record, by: identity.user.id, now: now)
+            try await req.chronicle(caseRecord.id, "record.changed", "\(record.kind.label) changed: \(RecordText.describe(checked.record))", on: db)
+            var completed: [String] = []
+            for action in try await store.actions(caseID: caseRecord.id)
+            where action.status == .open && checked.fulfils.contains(action.recommendationID) {
+                _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done,
+                                              reason: "Recorded: \(record.kind.label)", by: identity.user.id, now: now)
+                try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (\(record.kind.label.lowercased()) recorded)", on: db)
+                completed.append(action.recommendationID)
+            }
+            try await store.touch(id: caseRecord.id, now: now)
+            try await req.audit("case.record.replace", caseID: caseRecord.id,
+                                detail: "kind=\(record.kind.rawValue) record=\(stored.sequence) revision=\(stored.revision)", on: db)
+            return RecordResultDTO(record: RecordDTO(stored), warnings: checked.warnings, completedActions: completed)
+        }
+    }
+
+    func chronology(req: Request) async throws -> [CaseEventDTO] {
+        let (_, record) = try await leadCase(req)
+        let events = try await ResponseStore(db: req.db).chronology(caseID: record.id)
+        try await req.write { db in try await req.audit("case.chronology.read", caseID: record.id, on: db) }
+        return events.map(CaseEventDTO.init)
+    }
+
+    // MARK: Sign-offs
+
+    func signOffs(req: Request) async throws -> [SignOffDTO] {
+        let (_, record) = try await leadCase(req)
+        let all = try await ResponseStore(db: req.db).signOffs(caseID: record.id)
+        try await req.write { db in try await req.audit("case.signoffs.read", caseID: record.id, on: db) }
+        return all.map { SignOffDTO($0, caseReference: record.reference) }
+    }
+
+    func propose(req: Request) async throws -> Response {
+        let (identity, caseRecord) = try await leadCase(req)
+        guard caseRecord.facts.setting == .police else { throw APIError.forbidden("sign-offs are for police cases") }
+        let body = try req.content.decode(SignOffCreateRequest.self)
+        let rationale = body.rationale.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !rationale.isEmpty, rationale.count <= 2_000 else { throw APIError.invalid("rationale", "give the rationale in 1–2,000 characters") }
+        let signOff = try await req.write { db in
+            let store = CaseStore(db: db)
+            let assessment = try await Self.assessment(store, caseRecord.id)
+            let pack = GuidanceLibrary.bundled.edition(for: .police, on: caseRecord.facts.assessedOn ?? CaseController.today).pack
+            let proposal: SignOffProposal
+            switch body.kind {
+            case .outcome21:
+                do {
+                    try ResponseRules.checkOutcome21Proposal(assessment: assessment, reasonWhileUndetermined: body.reasonWhileUndetermined, pack: pack)
+                } catch let error as RecordProblem { throw Self.problem(error) }
+                proposal = .outcome21(Outcome21Proposal(rationale: rationale,
+                                                        reasonWhileUndetermined: assessment.decisions.outcome21 == .undetermined ? body.reasonWhileUndetermined : nil,
+                                                        engineDecision: assessment.decisions.outcome21))
+            case .deviceReturn:
+                guard let device = body.device, caseRecord.facts.devices.contains(where: { $0.ref == device }) else {
+                    throw APIError.invalid("device", "the ref of a device on the case (devices: \(caseRecord.facts.devices.map(\.ref).joined(separator: ", ")))")
+                }
+                let records = try await ResponseStore(db: db).records(caseID: caseRecord.id).map(\.record)
+                guard ResponseRules.custodyState(of: device, records: records) == .withPolice else {
+                    throw APIError(.conflict, "not_in_police_custody", "device \(device) is not held by police, so there is nothing to return")
+                }
+                proposal = .deviceReturn(DeviceReturnProposal(device: device, rationale: rationale))
+            }
+            let signOff = try await ResponseStore(db: db).propose(caseID: caseRecord.id, proposal: proposal, by: identity.user.id, now: Date())
+            try await req.chronicle(caseRecord.id, "signoff.proposed",
+                                    "\(proposal.kind.label)\(proposal.subject.isEmpty ? "" : " of \(proposal.subject)") proposed for \(proposal.kind.reviewerRole) sign-off: \(rationale)", on: db)
+            try await req.audit("case.signoff.propose", caseID: caseRecord.id, detail: "kind=\(proposal.kind.rawValue)", on: db)
+            return signOff
+        }
+        let response = Response(status: .created)
+        try response.content.encode(SignOffDTO(signOff, caseReference: caseRecord.reference))
+        return response
+    }
+
+    func decide(req: Request) async throws -> SignOffDTO {
+        let (identity, caseRecord) = try await leadCase(req)
+        guard let id = req.parameters.get("signOffID").flatMap(UUID.init(uuidString:)),
+              let existing = try await ResponseStore(db: req.db).signOff(id: id, caseID: caseRecord.id) else {
+            throw APIError.notFound("sign-off")
+        }
+        let kind = existing.proposal.kind
+        guard identity.user.role.rawValue == kind.reviewerRole else {
+            let cite = kind == .outcome21 ? "College of Policing, Action 11" : "College of Policing, Action 15"
+            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off (\(cite))")
+        }
+        guard existing.proposedBy != identity.user.id else {
+            throw APIError.forbidden("you proposed this: another \(kind.reviewerRole) must review it")
+        }
+        let body = try req.content.decode(SignOffDecisionRequest.self)
+        let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.count <= 2_000 else { throw APIError.invalid("reason", "give the reasons for the decision in 1–2,000 characters") }
+        if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
+            throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner (College of Policing, Action 15)")
+        }
+        return try await req.write { db in
+            let response = ResponseStore(db: db)
+            let review = SignOffReview(approve: body.approve, reason: reason, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
+            let decided = try await response.decide(id: id, caseID: caseRecord.id, review: review, by: identity.user.id, now: Date())
+            let verb = body.approve ? "approved" : "refused"
+            try await req.chronicle(caseRecord.id, "signoff.\(verb)", "\(kind.label)\(existing.proposal.subject.isEmpty ? "" : " of \(existing.proposal.subject)") \(verb) by the \(kind.reviewerRole): \(reason)"
+                                    + (body.approve ? "" : " The case returns to the proposing officer."), on: db)
+            try await req.audit("case.signoff.decide", caseID: caseRecord.id, detail: "kind=\(kind.rawValue) decision=\(verb)", on: db)
+            let store = CaseStore(db: db)
+            let reviewAction = kind == .outcome21 ? "seniorReviewOutcome21" : "deviceReturnSignOff"
+            for action in try await store.actions(caseID: caseRecord.id) where action.status == .open && action.recommendationID == reviewAction {
+                _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done, reason: "\(kind.label) \(verb)",
+                                              by: identity.user.id, now: Date())
+                try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (\(verb))", on: db)
+            }
+            if body.approve {
+                let today = CaseController.today
+                switch existing.proposal {
+                case .outcome21(let p):
+                    _ = try await Self.apply(.outcome(OutcomeRecord(code: .outcome21, decidedOn: today, rationale: p.rationale, localDescription: nil)),
+                                             to: caseRecord, req: req, db: db, actorID: existing.proposedBy, auditAction: "case.outcome21.record")
+                case .deviceReturn(let p):
+                    let step = DeviceCustodyStep(device: p.device, step: .returned, on: today, by: identity.user.displayName, power: nil,
+                                                 powerDetail: nil, rationale: p.rationale, where: nil, toWhom: nil,
+                                                 immediateRiskOfHarm: nil, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
+                    _ = try await Self.apply(.deviceCustody(step), to: caseRecord, req: req, db: db, auditAction: "case.device.return")
+                }
+            }
+            return SignOffDTO(decided, caseReference: caseRecord.reference)
+        }
+    }
+
+    // MARK: Referrals (school → police force)
+
+    static let shareable = ["people", "imagery", "circumstances", "devices"]
+
+    func referralDTO(_ r: PoliceReferral, on caseID: UUID, db: any Database) async throws -> ReferralDTO {
+        let accounts = AccountStore(db: db)
+        let outgoing = r.fromCaseID == caseID
+        return ReferralDTO(id: r.id, direction: outgoing ? "outgoing" : "incoming", status: r.status,
+                           fromOrganisation: try await accounts.organisation(id: r.fromOrganisationID)?.name ?? "",
+                           toOrganisation: try await accounts.organisation(id: r.toOrganisationID)?.name ?? "",
+                           fromCaseID: outgoing ? r.fromCaseID : nil, toCaseID: outgoing ? nil : r.toCaseID,
+                           summary: r.shared.summary, sharedSections: r.shared.sections, note: r.shared.note,
+                           responseReason: r.responseReason, createdAt: r.createdAt, updatedAt: r.updatedAt)
+    }
+
+    func referrals(req: Request) async throws -> [ReferralDTO] {
+        let (_, record) = try await leadCase(req)
+        let all = try await ResponseStore(db: req.db).referrals(caseID: record.id)
+        var result: [ReferralDTO] = []
+        for r in all { result.append(try await referralDTO(r, on: record.id, db: req.db)) }
+        try await req.write { db in try await req.audit("case.referrals.read", caseID: record.id, on: db) }
+        return result
+    }
+
+    func refer(req: Request) async throws -> Response {
+        let (identity, schoolCase) = try await leadCase(req)
+        guard identity.user.role == .dsl else {
+            throw APIError.forbidden("the designated safeguarding lead refers a case to the police")
+        }
+        let body = try req.content.decode(ReferralCreateRequest.self)
+        let summary = body.summary.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !summary.isEmpty, summary.count <= 400 else {
+            throw APIError.invalid("summary", "tell the force what happened in 1–400 characters (no names: use references)")
+        }
+        if let note = body.note, note.count > 2_000 { throw APIError.invalid("note", "keep the note under 2,000 characters") }
+        for (i, section) in body.share.enumerated() where !Self.shareable.contains(section) {
+            throw APIError.invalid("share[\(i)]", "share any of: " + Self.shareable.joined(separator: ", "))
+        }
+        guard let force = try await AccountStore(db: req.db).organisation(id: body.toOrganisationID), force.kind == .police else {
+            throw APIError.invalid("toOrganisationID", "a police force in Safeguard (see GET /api/v1/organisations?kind=police)")
+        }
+        // The force's case holds only what the school chose to share, under the force's jurisdiction.
+        guard var object = try JSONValue.parse(schoolCase.facts.jsonData()).objectValue else {
+            throw APIError(.internalServerError, "internal", "stored facts are not an object")
+        }
+        for section in Self.shareable where !body.share.contains(section) {
+            object[section] = section == "circumstances" ? .object([:]) : .array([])
+        }
+        object["jurisdiction"] = .string(force.jurisdiction.rawValue)
+        object["setting"] = .string(Setting.police.rawValue)
+        object["assessedOn"] = nil
+        let facts: CaseFacts
+        do { facts = try CaseFacts.decode(json: JSONValue.object(object).data) } catch {
+            throw APIError.invalid("share", "what is shared must stand on its own: \(error) (share people too when sharing imagery or devices)")
+        }
+        let assessment = assessor.assess(facts, CaseController.today)
+        let school = identity.organisation
+        let dto = try await req.write { db in
+            let store = CaseStore(db: db)
+            let policeCase = try await store.createCase(organisationID: force.id, createdBy: identity.user.id,
+                                                        summary: String("Referred by \(school.name): \(summary)".prefix(CaseController.maxSummary)),
+                                                        status: .open, facts: facts, now: Date())
+            try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id)
+            let referral = try await ResponseStore(db: db).addReferral(
+                fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
+                shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note), by: identity.user.id, now: Date())
+            try await req.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name) (shared: \(body.share.isEmpty ? "summary only" : body.share.sorted().joined(separator: ", ")))", on: db)
+            try await req.chronicle(policeCase.id, "case.created", "Case opened from a referral by \(school.name), case \(schoolCase.reference)", on: db)
+            try await req.audit("case.referral.send", caseID: schoolCase.id, detail: "referral=\(referral.id.uuidString.lowercased())", on: db)
+            // The force's own trail records that the case arrived, so its auditors see it.
+            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: force.id,
+                                                   action: "case.referral.receive", caseID: policeCase.id,
+                                                   detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
+            for action in try await store.actions(caseID: schoolCase.id) where action.status == .open && action.recommendationID == "informPolice" {
+                _ = try await store.setAction(id: action.id, caseID: schoolCase.id, status: .done, reason: "Referred to \(force.name) in Safeguard",
+                                              by: identity.user.id, now: Date())
+                try await req.chronicle(schoolCase.id, "action.done", "\(action.text) — done (referral sent)", on: db)
+            }
+            return try await referralDTO(referral, on: schoolCase.id, db: db)
+        }
+        let response = Response(status: .created)
+        try response.content.encode(dto)
+        return response
+    }
+
+    func respond(req: Request) async throws -> ReferralDTO {
+        let (identity, policeCase) = try await leadCase(req)
+        guard let id = req.parameters.get("referralID").flatMap(UUID.init(uuidString:)),
+              let referral = try await ResponseStore(db: req.db).referral(id: id), referral.toCaseID == policeCase.id else {
+            throw APIError.notFound("referral")
+        }
+        let body = try req.content.decode(ReferralResponseRequest.self)
+        guard body.status != .sent else { throw APIError.invalid("status", "accepted or declined") }
+        let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if body.status == .declined && (reason ?? "").isEmpty {
+            throw APIError.invalid("reason", "say why the referral is declined: the school sees it")
+        }
+        return try await req.write { db in
+            let updated = try await ResponseStore(db: db).respondToReferral(id: id, status: body.status, reason: reason, now: Date())
+            let line = "Referral \(body.status.rawValue) by \(identity.organisation.name)" + (reason.map { ": \($0)" } ?? "")
+            try await req.chronicle(policeCase.id, "referral.\(body.status.rawValue)", line, on: db)
+            try await req.chronicle(referral.fromCaseID, "referral.\(body.status.rawValue)", line, on: db)
+            try await req.audit("case.referral.respond", caseID: policeCase.id, detail: "status=\(body.status.rawValue)", on: db)
+            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.fromOrganisationID,
+                                                   action: "case.referral.answered", caseID: referral.fromCaseID,
+                                                   detail: "status=\(body.status.rawValue)"), on: db)
+            return try await referralDTO(updated, on: policeCase.id, db: db)
+        }
+    }
+
+    // MARK: Documents
+
+    static func document(_ html: String, _ text: String, format: String?) throws -> Response {
+        let response = Response(status: .ok)
+        switch format ?? "html" {
+        case "html":
+            response.headers.contentType = .html
+            response.body = .init(string: html)
+        case "text":
+            response.headers.contentType = .plainText
+            response.body = .init(string: text)
+        default:
+            throw APIError.badRequest("format is html or text", field: "format")
+        }
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    func outcome21Letter(req: Request) async throws -> Response {
+        let (identity, caseRecord) = try await leadCase(req)
+        let body = try req.content.decode(OutcomeLetterRequest.self)
+        let response = ResponseStore(db: req.db)
+        let signOffs = try await response.signOffs(caseID: caseRecord.id)
+        guard let approved = signOffs.last(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) else {
+            throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case (College of Policing, Action 11)")
+        }
+        let records = try await response.records(caseID: caseRecord.id).map(\.record)
+        guard let crime = records.compactMap({ r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }).last else {
+            throw APIError(.conflict, "crime_not_recorded", "record the crime first: the letter quotes the crime type and reference (College of Policing, Action 1)")
+        }
+        guard caseRecord.facts.people.contains(where: { $0.ref == body.person }) else {
+            throw APIError.invalid("person", "a person in the case (\(caseRecord.facts.people.map(\.ref).joined(separator: ", ")))")
+        }
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw APIError.invalid("name", "the addressee's name, as it is to be printed") }
+        let addressee: Outcome21Letter.Addressee
+        switch body.to {
+        case .youngPerson: addressee = .youngPerson(name: name)
+        case .parent:
+            guard let child = body.childName?.trimmingCharacters(in: .whitespacesAndNewlines), !child.isEmpty, child.count <= 200 else {
+                throw APIError.invalid("childName", "a letter to a parent names the child")
+            }
+            addressee = .parent(name: name, childName: child)
+        }
+        let law = GuidanceLibrary.bundled.law.law(for: caseRecord.facts.jurisdiction)
+        let crimeType = crime.offences.compactMap { id in law?.offences.first { $0.id == id }?.description }.joined(separator: "; ")
+        let officer = try await AccountStore(db: req.db).user(id: approved.proposedBy)
+        let today = CaseController.today
+        let pack = GuidanceLibrary.bundled.edition(for: .police, on: caseRecord.facts.assessedOn ?? today).pack
+        let letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: crime.crimeReference,
+                                     force: identity.organisation.name,
+                                     officer: .init(name: officer?.displayName ?? identity.user.displayName, phone: body.phone,
+                                                    email: officer?.email ?? identity.user.email), date: today)
+        let rendered: Outcome21Letter.Rendered
+        do { rendered = try letter.render(with: pack) } catch {
+            throw APIError.invalid(error.field, error.message)
+        }
+        let result = try Self.document(rendered.html, rendered.plainText, format: body.format)
+        try await req.write { db in
+            let store = CaseStore(db: db)
+            try await req.chronicle(caseRecord.id, "document.outcome21Letter",
+                                    "Outcome 21 letter produced for \(body.to == .parent ? "the parent or carer of " : "")\(body.person)", on: db)
+            for action in try await store.actions(caseID: caseRecord.id) where action.status == .open && action.recommendationID == "outcome21Letter" {
+                _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done, reason: "Letter produced",
+                                              by: identity.user.id, now: Date())
+                try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (letter produced)", on: db)
+            }
+            try await req.audit("case.document.outcome21Letter", caseID: caseRecord.id, detail: "to=\(body.to.rawValue)", on: db)
+        }
+        return result
+    }
+
+    func informationSheet(req: Request) async throws -> Response {
+        let (identity, caseRecord) = try await leadCase(req)
+        let assessment = try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
+        let role = caseRecord.facts.setting == .police ? "investigating officer" : "designated safeguarding lead"
+        let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
+                                     contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))
+        let rendered = sheet.render()
+        let result = try Self.document(rendered.html, rendered.plainText, format: req.query[String.self, at: "format"])
+        try await req.write { db in
+            try await req.chronicle(caseRecord.id, "document.informationSheet", "Information sheet for the family produced", on: db)
+            try await req.audit("case.document.informationSheet", caseID: caseRecord.id, on: db)
+        }
+        return result
+    }
+
+    func childContactForm(req: Request) async throws -> Response {
+        let (identity, caseRecord) = try await leadCase(req)
+        guard caseRecord.facts.setting == .police else { throw APIError.forbidden("the child contact with police form is a police document") }
+        let assessment = try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
+        let records = try await ResponseStore(db: req.db).records(caseID: caseRecord.id).map(\.record)
+        let crime = records.compactMap { r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }.last
+        let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
+                                                 crimeReference: crime?.crimeReference, facts: caseRecord.facts, assessment: assessment,
+                                                 records: records, officer: identity.user.displayName, date: CaseController.today)
+        let result = try Self.document(form.html, form.plainText, format: req.query[String.self, at: "format"])
+        try await req.write { db in try await req.audit("case.document.childContactForm", caseID: caseRecord.id, on: db) }
+        return result
+    }
+
+    func caseRecord(req: Request) async throws -> Response {
+        let (identity, caseRecord) = try await leadCase(req)
+        let store = CaseStore(db: req.db)
+        let response = ResponseStore(db: req.db)
+        let assessment = try await Self.assessment(store, caseRecord.id)
+        let actions = try await store.actions(caseID: caseRecord.id).map { a in
+            (text: a.text, status: a.status == .notApplicable ? "not applicable: \(a.reason ?? "")" : a.status.rawValue)
+        }
+        let events = try await response.chronology(caseID: caseRecord.id).map { e in
+            (at: e.at.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)), summary: e.summary)
+        }
+        let document = CaseDocument.caseRecord(reference: caseRecord.reference, organisation: identity.organisation.name,
+                                               summary: caseRecord.summary, facts: caseRecord.facts, assessment: assessment,
+                                               records: try await response.records(caseID: caseRecord.id).map(\.record),
+                                               actions: actions, chronology: events)
+        let result = try Self.document(document.html, document.plainText, format: req.query[String.self, at: "format"])
+        try await req.write { db in try await req.audit("case.document.caseRecord", caseID: caseRecord.id, on: db) }
+        return result
+    }
+
+    // MARK: Inbox and directory
+
+    func inbox(req: Request) async throws -> InboxDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let org = identity.organisation.id
+        let response = ResponseStore(db: req.db)
+        var inbox = InboxDTO(awaitingTriage: [], signOffs: [], refusedProposals: [], referralsToAnswer: [], policyReviewsDue: [])
+        switch identity.user.role {
+        case .dsl:
+            let sql = req.db as! any SQLDatabase
+            let rows = try await sql.raw("""
+                SELECT id FROM cases WHERE organisation_id = \(bind: org) AND status = 'open'
+                AND NOT EXISTS (SELECT 1 FROM case_records r WHERE r.case_id = cases.id AND r.kind = 'triage')
+                ORDER BY created_at
+                """).all()
+            let store = CaseStore(db: req.db)
+            for row in rows {
+                if let c = try await store.findCase(id: try row.decode(column: "id", as: UUID.self), organisationID: org) {
+                    inbox.awaitingTriage.append(CaseSummaryDTO(c))
+                }
+            }
+            let reviews = try await sql.raw("""
+                SELECT r.case_id AS case_id, r.body_json AS body_json, c.reference AS reference FROM case_records r
+                JOIN cases c ON c.id = r.case_id WHERE c.organisation_id = \(bind: org) AND r.kind = 'postIncidentReview'
+                """).all()
+            for row in reviews {
+                let body = try row.decode(column: "body_json", as: String.self)
+                if case .postIncidentReview(let review)? = try? JSONDecoder().decode(ResponseRecord.self, from: Data(body.utf8)) {
+                    inbox.policyReviewsDue.append(.init(caseID: try row.decode(column: "case_id", as: UUID.self),
+                                                        caseReference: try row.decode(column: "reference", as: String.self),
+                                                        due: review.policyReviewBy))
+                }
+            }
+            inbox.policyReviewsDue.sort { $0.due < $1.due }
+        case .supervisor, .superintendent:
+            let kind: SignOffKind = identity.user.role == .supervisor ? .outcome21 : .deviceReturn
+            inbox.signOffsToReview = try await response.pendingSignOffs(organisationID: org, kind: kind)
+                .filter { $0.signOff.proposedBy != identity.user.id }.map { SignOffDTO($0.signOff, caseReference: $0.caseReference) }
+        default: break
+        }
+        if identity.organisation.kind == .police {
+            for r in try await response.referralsAwaiting(toOrganisationID: org) {
+                inbox.referralsToAnswer.append(try await referralDTO(r, on: r.toCaseID, db: req.db))
+            }
+            let sql = req.db as! any SQLDatabase
+            let rows = try await sql.raw("""
+                SELECT s.id AS id, s.case_id AS case_id, c.reference AS reference FROM sign_offs s JOIN cases c ON c.id = s.case_id
+                WHERE s.proposed_by = \(bind: identity.user.id) AND s.status = 'refused' AND c.status = 'open'
+                ORDER BY s.reviewed_at
+                """).all()
+            for row in rows {
+                if let s = try await response.signOff(id: try row.decode(column: "id", as: UUID.self),
+                                                      caseID: try row.decode(column: "case_id", as: UUID.self)) {
+                    inbox.refusedProposals.append(SignOffDTO(s, caseReference: try row.decode(column: "reference", as: String.self)))
+                }
+            }
+        }
+        try await req.write { db in try await req.audit("inbox.read", on: db) }
+        return inbox
+    }
+
+    func organisations(req: Request) async throws -> [OrganisationEntryDTO] {
+        _ = try req.requireIdentity()
+        var kind: OrganisationKind?
+        if let text = req.query[String.self, at: "kind"] {
+            guard let k = OrganisationKind(rawValue: text) else {
+                throw APIError.badRequest("kind must be one of: " + OrganisationKind.allCases.map(\.rawValue).joined(separator: ", "), field: "kind")
+            }
+            kind = k
+        }
+        return try await AccountStore(db: req.db).organisations().filter { kind == nil || $0.kind == kind }.map {
+            OrganisationEntryDTO(id: $0.id, name: $0.name, kind: $0.kind, jurisdiction: $0.jurisdiction)
+        }
+    }
+}
+
+extension InboxDTO {
+    init(awaitingTriage: [CaseSummaryDTO], signOffs: [SignOffDTO], refusedProposals: [SignOffDTO], referralsToAnswer: [ReferralDTO],
+         policyReviewsDue: [PolicyReview]) {
+        self.awaitingTriage = awaitingTriage
+        self.signOffsToReview = signOffs
+        self.refusedProposals = refusedProposals
+        self.referralsToAnswer = referralsToAnswer
+        self.policyReviewsDue = policyReviewsDue
+    }
+}
+
+extension Request {
+    /// Adds a line to the case's chronology, by the request's identity, in the given transaction.
+    func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, on db: any Database) async throws {
+        let identity = self.identity
+        try await ResponseStore(db: db).appendEvent(caseID: caseID, actorID: identity?.user.id,
+                                                    actorRole: identity?.auditRole ?? "system", kind: kind,
+                                                    summary: String(summary.prefix(2_000)), at: Date())
+    }
+}

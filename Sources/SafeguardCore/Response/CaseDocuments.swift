@@ -1,0 +1,153 @@
+import Foundation
+
+/// A printable document built from a case: headed sections of lines, as plain text and as printable HTML.
+///
+/// ```swift
+/// let form = CaseDocument.childContactForm(reference: "SG-2026-000001", organisation: "Northshire Police",
+///                                          facts: facts, assessment: assessment, records: records, officer: "PC 1 Patel")
+/// print(form.plainText)
+/// ```
+public struct CaseDocument: Sendable, Hashable {
+    public var title: String
+    public var reference: String
+    public var sections: [(heading: String, lines: [String])]
+
+    public static func == (a: CaseDocument, b: CaseDocument) -> Bool {
+        a.title == b.title && a.reference == b.reference && a.sections.map(\.heading) == b.sections.map(\.heading)
+            && a.sections.map(\.lines) == b.sections.map(\.lines)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(title)
+        hasher.combine(reference)
+    }
+
+    public var plainText: String {
+        var text = "\(title)\nReference: \(reference)\n"
+        for section in sections {
+            text += "\n\(section.heading.uppercased())\n"
+            text += section.lines.isEmpty ? "- None recorded.\n" : section.lines.map { "- \($0)\n" }.joined()
+        }
+        return text
+    }
+
+    public var html: String {
+        let e = Outcome21Letter.escape
+        var body = "<h1>\(e(title))</h1>\n<p>Reference: \(e(reference))</p>\n"
+        for section in sections {
+            body += "<h2>\(e(section.heading))</h2>\n"
+            body += section.lines.isEmpty ? "<p>None recorded.</p>\n"
+                : "<ul>\n" + section.lines.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n"
+        }
+        return """
+        <!DOCTYPE html>
+        <html lang="en-GB">
+        <head><meta charset="utf-8"><title>\(e(title)): \(e(reference))</title></head>
+        <body>
+        <main>
+        \(body)</main>
+        </body>
+        </html>
+
+        """
+    }
+
+    static func people(_ facts: CaseFacts) -> [String] {
+        facts.people.map { p in
+            let age = p.age.map { "aged \($0)" } ?? "age not known yet"
+            let roles = p.roles.isEmpty ? "" : " (" + p.roles.map(\.rawValue).joined(separator: ", ") + ")"
+            return "\(p.ref), \(age)\(roles)"
+        }
+    }
+
+    static func decisions(_ assessment: Assessment) -> [String] {
+        assessment.decisionReasons.map { reason in
+            let cited = reason.citations.map(\.section).joined(separator: ", ")
+            return "\(reason.decision): \(reason.value)" + (cited.isEmpty ? "" : " (\(cited))")
+        }
+    }
+
+    /// The child contact with police form (College of Policing, Action 17; 2016: para 26): tells partners of the
+    /// incident so that information is shared. No imagery and no description of it; people by reference.
+    public static func childContactForm(reference: String, organisation: String, crimeReference: String?,
+                                        facts: CaseFacts, assessment: Assessment, records: [ResponseRecord],
+                                        officer: String, date: CalendarDate) -> CaseDocument {
+        var referrals: [String] = []
+        var outcome: [String] = []
+        for record in records {
+            switch record {
+            case .childProtectionReferral(let r): referrals.append("Child protection referral to \(r.to) on \(r.referredOn)" + (r.reference.map { ", reference \($0)" } ?? ""))
+            case .meeting(let m) where m.meetingKind == .strategyMeeting: referrals.append("Strategy meeting on \(m.on)" + (m.reference.map { ", reference \($0)" } ?? ""))
+            case .outcome(let o): outcome = ["\(o.code == .local ? (o.localDescription ?? "Local outcome") : "Outcome \(o.code.rawValue): \(o.code.title)") (decided \(o.decidedOn))"]
+            default: break
+            }
+        }
+        let steps = assessment.recommendations.filter { $0.severity == .must }.map(\.text)
+        return CaseDocument(title: "Child contact with police", reference: reference, sections: [
+            ("About this notification", ["From \(organisation), raised by \(officer) on \(date).",
+                                         "Incident: the taking or sharing of nude or semi-nude images involving young people. No imagery is held or shared with this form."]
+                + (crimeReference.map { ["Crime reference: \($0)."] } ?? [])),
+            ("Children and young people involved", people(facts)),
+            ("Safeguarding decisions", decisions(assessment)),
+            ("Referrals and meetings", referrals),
+            ("Outcome", outcome),
+            ("What partners are asked to do", steps.isEmpty ? ["Note the incident and share any relevant information with \(organisation)."] : steps),
+        ])
+    }
+
+    /// The written record of the incident and every action taken (NSPCC, "Recording and reviewing"; police Action 1):
+    /// the people, the decisions, each record and the chronology.
+    public static func caseRecord(reference: String, organisation: String, summary: String, facts: CaseFacts,
+                                  assessment: Assessment, records: [ResponseRecord], actions: [(text: String, status: String)],
+                                  chronology: [(at: String, summary: String)]) -> CaseDocument {
+        CaseDocument(title: "Record of the incident and actions taken", reference: reference, sections: [
+            ("Summary", ["\(organisation).", summary]),
+            ("People (by reference)", people(facts)),
+            ("Decisions of the guidance", decisions(assessment)),
+            ("Actions", actions.map { "\($0.text) — \($0.status)" }),
+            ("Records", records.map { "\($0.kind.label): \(RecordText.describe($0))" }),
+            ("Chronology", chronology.map { "\($0.at): \($0.summary)" }),
+        ])
+    }
+}
+
+/// One-line descriptions of records, for the chronology and the documents.
+public enum RecordText {
+    public static func describe(_ record: ResponseRecord) -> String {
+        switch record {
+        case .crimeRecord(let r): "crime reference \(r.crimeReference), reported \(r.reportedOn), offences \(r.offences.joined(separator: ", "))" + (r.homeOfficeClassification.map { ", Home Office classification \($0)" } ?? "")
+        case .welfareCheck(let r): "\(r.person) checked on \(r.checkedOn)" + (r.concerns == true ? ", concerns found" : "")
+        case .advice(let r): "to \(r.to) on \(r.givenOn): " + r.topics.map(\.rawValue).joined(separator: ", ")
+        case .backgroundCheck(let r): "\(r.person ?? r.location ?? "") on \(r.system.rawValue): \(r.status.rawValue)" + (r.checkedOn.map { " \($0)" } ?? "")
+        case .meeting(let r): "\(r.meetingKind.rawValue) on \(r.on)" + (r.proceedBeforeChecksReason != nil ? " (before checks were complete, with a recorded reason)" : "")
+        case .childProtectionReferral(let r): "to \(r.to) on \(r.referredOn)" + (r.reference.map { ", reference \($0)" } ?? "")
+        case .account(let r): "from \(r.person) on \(r.takenOn) by \(r.takenBy)"
+        case .suspectDecision(let r): "\(r.person): " + (r.recordAsSuspect ? "recorded as a suspect" : "not recorded as a suspect") + " (\(r.basis.rawValue))"
+        case .interviewDecision(let r): "\(r.person): visually recorded interview " + (r.planned ? "planned" : "not planned")
+        case .deviceCustody(let r): "\(r.device) \(r.step.rawValue) on \(r.on) by \(r.by)" + (r.power.map { " under \($0.rawValue)" } ?? "")
+            + (r.imagerySolelyOfOwner.map { $0 ? " (imagery solely of the owner)" : " (imagery not solely of the owner)" } ?? "")
+        case .outcome(let r): r.code == .local ? "local outcome on \(r.decidedOn)" : "Outcome \(r.code.rawValue) on \(r.decidedOn): \(r.code.title)"
+        case .communication(let r): "to \(r.audience.rawValue)\(r.person.map { " of \($0)" } ?? "") on \(r.on) (\(r.method.rawValue)): " + r.topics.map(\.rawValue).joined(separator: ", ")
+        case .deletionDirection(let r): "\(r.holder) directed on \(r.directedOn)" + (r.proven ? "; deletion proved on \(r.deletedOn!)" : "; proof of deletion awaited")
+        case .contentRemoval(let r): "\(r.serviceName ?? r.service.rawValue) on \(r.requestedOn): \(r.status.rawValue)"
+        case .caidLiaison(let r): "\(r.unit) on \(r.on): \(r.status.rawValue)"
+        case .childContactForm(let r): "raised \(r.raisedOn), shared with " + r.sharedWith.joined(separator: ", ")
+        case .externalReport(let r): "\(r.to.rawValue) on \(r.on)"
+        case .triage(let r): "\(r.content.rawValue); adults involved: \(r.adultsInvolved.rawValue); device: \(r.device.rawValue); shared elsewhere: \(r.sharedElsewhere.rawValue)"
+        case .conversation(let r): "with \(r.person) on \(r.on) by \(r.by)"
+        case .parentsInformed(let r): r.informed ? "parents or carers of \(r.person) informed on \(r.on)" : "parents or carers of \(r.person) not informed (reason recorded)"
+        case .supportReferral(let r): "\(r.person) referred to \(r.serviceName ?? r.service.rawValue) on \(r.referredOn)"
+        case .postIncidentReview(let r): "reviewed \(r.reviewedOn); policy review by \(r.policyReviewBy)"
+        }
+    }
+
+    /// What changed between two assessments' decisions, e.g. `outcome21: undetermined → eligible`.
+    public static func decisionChanges(from old: Assessment?, to new: Assessment) -> [String] {
+        DecisionKey.allCases.compactMap { key in
+            let after = new.decisions.value(of: key)
+            guard let old else { return nil }
+            let before = old.decisions.value(of: key)
+            return before == after ? nil : "\(key.rawValue): \(before) → \(after)"
+        }
+    }
+}
