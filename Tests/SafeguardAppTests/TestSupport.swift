@@ -114,7 +114,8 @@ struct Reply {
 /// Sends a request through the app. `json` may be an Encodable, a `[String: Any]`, or raw `Data`/`String`.
 @discardableResult
 func send(_ app: Application, _ method: HTTPMethod, _ path: String, token: String? = nil, json: Any? = nil,
-          contentType: String = "application/json", headers extra: [(String, String)] = []) async throws -> Reply {
+          contentType: String = "application/json", headers extra: [(String, String)] = [],
+          over transport: Application.Method = .inMemory) async throws -> Reply {
     var headers = HTTPHeaders()
     if let token { headers.bearerAuthorization = .init(token: token) }
     for (name, value) in extra { headers.add(name: name, value: value) }
@@ -132,7 +133,7 @@ func send(_ app: Application, _ method: HTTPMethod, _ path: String, token: Strin
         body = ByteBuffer(data: data)
         headers.replaceOrAdd(name: .contentType, value: contentType)
     }
-    let response = try await app.testing().sendRequest(method, path, headers: headers, body: body)
+    let response = try await app.testing(method: transport).sendRequest(method, path, headers: headers, body: body)
     return Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
 }
 

@@ -64,7 +64,7 @@ struct ResponseController: RouteCollection {
     /// Checks a record against the guidance and the case, stores it, completes the actions it fulfils, and writes
     /// its chronology event and audit entry. Runs inside the caller's transaction.
     static func apply(_ record: ResponseRecord, to caseRecord: CaseRecord, req: Request, db: any Database,
-                      actorID: UUID? = nil, auditAction: String = "case.record.add") async throws -> RecordResultDTO {
+                      actorID: UUID? = nil, signedOff: Bool = false, auditAction: String = "case.record.add") async throws -> RecordResultDTO {
         let identity = try req.requireIdentity()
         let store = CaseStore(db: db)
         let response = ResponseStore(db: db)
@@ -72,7 +72,7 @@ struct ResponseController: RouteCollection {
         let context = RecordContext.bundled(facts: caseRecord.facts, assessment: try await assessment(store, caseRecord.id),
                                             records: existing, today: CaseController.today)
         let checked: CheckedRecord
-        do { checked = try ResponseRules.check(record, in: context) } catch { throw problem(error) }
+        do { checked = try ResponseRules.check(record, in: context, signedOff: signedOff) } catch { throw problem(error) }
         let now = Date()
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
         try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record))", on: db)
@@ -258,12 +258,14 @@ struct ResponseController: RouteCollection {
                 switch existing.proposal {
                 case .outcome21(let p):
                     _ = try await Self.apply(.outcome(OutcomeRecord(code: .outcome21, decidedOn: today, rationale: p.rationale, localDescription: nil)),
-                                             to: caseRecord, req: req, db: db, actorID: existing.proposedBy, auditAction: "case.outcome21.record")
+                                             to: caseRecord, req: req, db: db, actorID: existing.proposedBy, signedOff: true,
+                                             auditAction: "case.outcome21.record")
                 case .deviceReturn(let p):
                     let step = DeviceCustodyStep(device: p.device, step: .returned, on: today, by: identity.user.displayName, power: nil,
                                                  powerDetail: nil, rationale: p.rationale, where: nil, toWhom: nil,
                                                  immediateRiskOfHarm: nil, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
-                    _ = try await Self.apply(.deviceCustody(step), to: caseRecord, req: req, db: db, auditAction: "case.device.return")
+                    _ = try await Self.apply(.deviceCustody(step), to: caseRecord, req: req, db: db, signedOff: true,
+                                             auditAction: "case.device.return")
                 }
             }
             return SignOffDTO(decided, caseReference: caseRecord.reference)

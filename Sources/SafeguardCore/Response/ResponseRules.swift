@@ -105,7 +105,9 @@ public enum CustodyState: String, Sendable, Hashable, Codable {
 public enum ResponseRules {
     static let maxText = 2_000
 
-    public static func check(_ record: ResponseRecord, in context: RecordContext) throws(RecordProblem) -> CheckedRecord {
+    /// Checks a record. `signedOff` is true only when Safeguard itself records the result of an approved sign-off
+    /// (Outcome 21, or a device's return): those records cannot be made any other way.
+    public static func check(_ record: ResponseRecord, in context: RecordContext, signedOff: Bool = false) throws(RecordProblem) -> CheckedRecord {
         func cite(_ source: RuleSource) -> Citation? { source.citation(in: context.pack) }
         let facts = context.facts
         guard record.kind.settings.contains(facts.setting) else {
@@ -230,7 +232,7 @@ public enum ResponseRules {
             try notFuture(r.decidedOn, "decidedOn")
             try text(r.reason, "reason", required: true, why: "why a visually recorded interview is or is not planned", source: .interview)
         case .deviceCustody(let r):
-            try checkCustody(r, context: context, warnings: &warnings)
+            try checkCustody(r, context: context, signedOff: signedOff, warnings: &warnings)
         case .outcome(let r):
             try notFuture(r.decidedOn, "decidedOn")
             try text(r.rationale, "rationale", required: true, why: "why this outcome", source: .outcomeCodes)
@@ -244,7 +246,7 @@ public enum ResponseRules {
                 guard homeOffice else {
                     throw RecordProblem(field: "code", message: "Home Office outcome codes apply in England and Wales; record code \"local\" with localDescription")
                 }
-                if r.code == .outcome21 {
+                if r.code == .outcome21 && !signedOff {
                     throw RecordProblem(field: "code", message: "Outcome 21 is recorded when a supervisor approves it: propose it for review instead",
                                         citation: cite(.outcome21Review))
                 }
@@ -360,7 +362,7 @@ public enum ResponseRules {
         facts.devices.first { $0.ref == device }.map { !$0.containsImageryOf.isEmpty } ?? false
     }
 
-    static func checkCustody(_ r: DeviceCustodyStep, context: RecordContext, warnings: inout [RecordWarning]) throws(RecordProblem) {
+    static func checkCustody(_ r: DeviceCustodyStep, context: RecordContext, signedOff: Bool, warnings: inout [RecordWarning]) throws(RecordProblem) {
         func cite(_ source: RuleSource) -> Citation? { source.citation(in: context.pack) }
         let facts = context.facts
         guard facts.devices.contains(where: { $0.ref == r.device }) else {
@@ -373,6 +375,10 @@ public enum ResponseRules {
         if r.on > context.today { throw RecordProblem(field: "on", message: "\(r.on) is in the future: record steps when they happen") }
         if r.by.trimmingCharacters(in: .whitespaces).isEmpty { throw RecordProblem(field: "by", message: "who did it (name or collar number)") }
         let state = custodyState(of: r.device, records: context.records)
+        if r.imagerySolelyOfOwner != nil && !signedOff {
+            throw RecordProblem(field: "imagerySolelyOfOwner", message: "this is recorded by the superintendent's sign-off of a return, not directly",
+                                citation: cite(.deviceReturn))
+        }
         func requireState(_ allowed: Set<CustodyState>, _ what: String) throws(RecordProblem) {
             guard allowed.contains(state) else {
                 throw RecordProblem(field: "step", message: "the device is \(describe(state)): it cannot be \(what) now")
@@ -409,7 +415,7 @@ public enum ResponseRules {
         case .returned:
             try requireState([.withPolice], "returned")
             try rationale(.deviceReturn)
-            if returnNeedsSignOff(device: r.device, facts: facts) && r.imagerySolelyOfOwner == nil {
+            if returnNeedsSignOff(device: r.device, facts: facts) && !signedOff {
                 throw RecordProblem(field: "step", message: "this device held imagery: its return needs a superintendent's sign-off; propose the return for sign-off",
                                     citation: cite(.deviceReturn))
             }

@@ -1,0 +1,357 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import Testing
+import Vapor
+
+/// The whole response, walked over HTTP against a real server (started on 127.0.0.1 for each request) and a real
+/// database (SQLite, or PostgreSQL when SAFEGUARD_TEST_DATABASE_URL is set) — issue 4's journeys (a) to (e).
+@Suite struct ResponseJourneyTests {
+    /// A signed-in world and a way to call the running server as one of its users.
+    struct Journey {
+        let app: Application
+        let world: World
+
+        @discardableResult
+        func call(_ actor: String, _ method: HTTPMethod, _ path: String, _ json: [String: Any]? = nil,
+                  expect status: HTTPStatus? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Reply {
+            let reply = try await send(app, method, "/api/v1" + path, token: world.token(actor), json: json,
+                                       over: .running(hostname: "127.0.0.1", port: 0))
+            if let status {
+                #expect(reply.status == status, "\(actor) \(method) \(path): \(reply.text.prefix(400))", sourceLocation: sourceLocation)
+            }
+            return reply
+        }
+
+        func record(_ actor: String, _ caseID: String, _ json: [String: Any], expect status: HTTPStatus = .created,
+                    sourceLocation: SourceLocation = #_sourceLocation) async throws -> Reply {
+            try await call(actor, .POST, "/cases/\(caseID)/records", json, expect: status, sourceLocation: sourceLocation)
+        }
+
+        func chronology(_ actor: String, _ caseID: String) async throws -> [String] {
+            try await call(actor, .GET, "/cases/\(caseID)/chronology", expect: .ok).array.map { $0["summary"] as! String }
+        }
+
+        func actionStatus(_ actor: String, _ caseID: String, _ recommendation: String) async throws -> String? {
+            let c = try await call(actor, .GET, "/cases/\(caseID)", expect: .ok).json
+            return (c["actions"] as! [[String: Any]]).first { $0["recommendationID"] as? String == recommendation }?["status"] as? String
+        }
+    }
+
+    static func journey(_ body: (Journey) async throws -> Void) async throws {
+        try await withApp { app in try await body(Journey(app: app, world: try await seedWorld(app))) }
+    }
+
+    static var today: String { "\(CaseController.today)" }
+
+    /// Two 16-year-olds, willing and age-appropriate, every fact known: Outcome 21 is eligible (Action 10).
+    static var consensualFacts: [String: Any] {
+        func person(_ ref: String, _ roles: [String]) -> [String: Any] {
+            ["ref": ref, "age": 16, "roles": roles, "learningDisability": false, "inCare": false, "childProtectionPlan": false,
+             "selfHarmRisk": false, "immediateDanger": false, "parentalInvolvementRisk": false, "previousIncidents": 0]
+        }
+        return [
+            "people": [person("A", ["depicted", "creator", "sender"]), person("B", ["recipient", "possessor"])],
+            "imagery": [["ref": "I1", "kind": "image", "depicts": ["A"], "sexualActs": false, "violent": false,
+                         "unusualForDevelopmentalStage": false, "sharedWithoutPermission": false, "sharedBeyondControl": false,
+                         "uploadedToAdultSite": false, "platforms": []]],
+            "circumstances": ["coercion": false, "blackmail": false, "grooming": false, "exploitation": false, "profitMotive": false,
+                              "maliciousIntent": false, "persistent": false, "violence": false, "willing": true,
+                              "ageAppropriate": true, "accidental": false],
+            "devices": [["ref": "D1", "owner": "B", "seized": false, "containsImageryOf": ["A"]]],
+        ]
+    }
+
+    func openPoliceCase(_ j: Journey) async throws -> String {
+        let reply = try await j.call("policeA.officer", .POST, "/cases", ["summary": "Image shared between two 16-year-olds", "facts": Self.consensualFacts],
+                                     expect: .created)
+        let assessment = (reply.json["assessment"] as! [String: Any])["assessment"] as! [String: Any]
+        #expect((assessment["decisions"] as! [String: Any])["outcome21"] as? String == "eligible")
+        return reply.json["id"] as! String
+    }
+
+    // MARK: (a) Report to approved Outcome 21, letter and deletion direction
+
+    @Test func aPoliceCaseFromReportToApprovedOutcome21LetterAndDeletionDirection() async throws {
+        try await Self.journey { j in
+            let id = try await openPoliceCase(j)
+            let today = Self.today
+            // Action 1: the crime recorded, with the offences the engine suggests; the classification is filled in.
+            let crime = try await j.record("policeA.officer", id, ["kind": "crimeRecord", "crimeReference": "NP/26/4411", "reportedOn": today,
+                                                                   "offences": ["poca1978s1", "cja1988part11"]])
+            let stored = (crime.json["record"] as! [String: Any])["record"] as! [String: Any]
+            #expect(stored["homeOfficeClassification"] as? String == "86/2")
+            #expect(crime.json["completedActions"] as? [String] == ["recordCrime"])
+            // Action 2: welfare checks on both children complete the welfare action only when both are done.
+            let w1 = try await j.record("policeA.officer", id, ["kind": "welfareCheck", "person": "A", "checkedOn": today, "result": "Safe at home with mother"])
+            #expect((w1.json["completedActions"] as? [String]) == [])
+            let w2 = try await j.record("policeA.officer", id, ["kind": "welfareCheck", "person": "B", "checkedOn": today, "result": "Safe, upset"])
+            #expect((w2.json["completedActions"] as? [String]) == ["welfareCheck"])
+            try await j.record("policeA.officer", id, ["kind": "advice", "to": "parents of A", "givenOn": today, "topics": ["notToCopy", "whereToFindSupport"]])
+            // Action 3: checks on both children, then the family conversation needs no reason.
+            for person in ["A", "B"] {
+                for system in ["pnc", "mash"] {
+                    try await j.record("policeA.officer", id, ["kind": "backgroundCheck", "person": person, "system": system, "status": "done",
+                                                               "checkedOn": today, "result": "No trace"])
+                }
+            }
+            #expect(try await j.actionStatus("policeA.officer", id, "backgroundChecks") == "done")
+            let meeting = try await j.record("policeA.officer", id, ["kind": "meeting", "meetingKind": "conversationWithFamily", "on": today, "with": ["A", "parents of A"]])
+            #expect((meeting.json["warnings"] as? [Any])?.isEmpty == true)
+            // Action 5: an account, and the decision not to record A as a suspect.
+            try await j.record("policeA.officer", id, ["kind": "account", "person": "A", "takenOn": today, "takenBy": "PC 4521 Patel"])
+            try await j.record("policeA.officer", id, ["kind": "suspectDecision", "person": "A", "recordAsSuspect": false, "basis": "willingParticipation",
+                                                       "rationale": "Willing, age-appropriate sharing between peers", "decidedOn": today])
+            // Action 11: the officer proposes Outcome 21; a supervisor approves it.
+            let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs",
+                                            ["kind": "outcome21", "rationale": "Non-abusive, willing, no aggravating features"], expect: .created)
+            #expect(proposal.json["engineDecision"] as? String == "eligible")
+            let inbox = try await j.call("policeA.supervisor", .GET, "/inbox", expect: .ok)
+            #expect((inbox.json["signOffsToReview"] as! [[String: Any]]).map { $0["id"] as! String } == [proposal.json["id"] as! String])
+            let approved = try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
+                                            ["approve": true, "reason": "Agree: Outcome 21 is proportionate"], expect: .ok)
+            #expect(approved.json["status"] as? String == "approved")
+            let outcomes = try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=outcome", expect: .ok).array
+            #expect(outcomes.count == 1)
+            #expect((outcomes.first?["record"] as? [String: Any])?["code"] as? String == "21")
+            #expect(try await j.actionStatus("policeA.officer", id, "seniorReviewOutcome21") == "done")
+            // Action 12: the outcome explained to the parents, with the edition's DBS explanation attached.
+            let told = try await j.record("policeA.officer", id, ["kind": "communication", "audience": "parentsOrCarers", "person": "A", "on": today,
+                                                                  "method": "inPerson", "topics": ["outcome", "dbs"]])
+            let dbs = ((told.json["record"] as! [String: Any])["record"] as! [String: Any])["dbsExplanation"] as? String
+            #expect(dbs?.contains("youth cautions are exempt") == true)
+            // Action 13: the letter, to the parent ("your child"), quoting the crime reference.
+            let letter = try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",
+                                          ["to": "parent", "person": "A", "name": "Ms Jones", "childName": "Sam", "phone": "101"], expect: .ok)
+            #expect(letter.headers.contentType == .html)
+            #expect(letter.text.contains("NP/26/4411"))
+            #expect(letter.text.contains("Sam"))
+            #expect(letter.headers.first(name: .cacheControl) == "no-store")
+            let text = try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",
+                                        ["to": "youngPerson", "person": "A", "name": "Sam", "format": "text"], expect: .ok)
+            #expect(text.text.contains("You have been recorded"))
+            #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "done")
+            // Action 14: a direction to B to delete copies; proof of deletion added later completes the action.
+            let direction = try await j.record("policeA.officer", id, ["kind": "deletionDirection", "holder": "B", "directedOn": today, "directedBy": "PC 4521 Patel"])
+            #expect((direction.json["completedActions"] as? [String]) == [])
+            let recordID = (direction.json["record"] as! [String: Any])["id"] as! String
+            let proof = try await j.call("policeA.officer", .PUT, "/cases/\(id)/records/\(recordID)",
+                                         ["revision": 1, "record": ["kind": "deletionDirection", "holder": "B", "directedOn": today,
+                                                                    "directedBy": "PC 4521 Patel", "deletedOn": today,
+                                                                    "proof": "Deleted in the officer's presence; recently deleted folder emptied",
+                                                                    "verifiedBy": "PC 4521 Patel"]], expect: .ok)
+            #expect(proof.json["completedActions"] as? [String] == ["deletionDirection"])
+            // A stale revision is refused and changes nothing.
+            try await j.call("policeA.officer", .PUT, "/cases/\(id)/records/\(recordID)",
+                             ["revision": 1, "record": ["kind": "deletionDirection", "holder": "A", "directedOn": today, "directedBy": "x"]], expect: .conflict)
+            // Action 17: the child contact form for partners.
+            try await j.record("policeA.officer", id, ["kind": "childContactForm", "raisedOn": today, "sharedWith": ["Children's social care", "School"]])
+            let form = try await j.call("policeA.officer", .GET, "/cases/\(id)/documents/child-contact-form?format=text", expect: .ok)
+            #expect(form.text.contains("Child contact with police"))
+            #expect(form.text.contains("Outcome 21"))
+            // Chronology: everything, in order.
+            let lines = try await j.chronology("policeA.officer", id)
+            let order = ["Case opened", "Crime recorded", "Welfare check", "Outcome 21 proposed", "Outcome 21 approved", "Outcome recorded: Outcome 21",
+                         "Outcome 21 letter produced", "Deletion direction changed"]
+            var cursor = 0
+            for line in lines where cursor < order.count && line.hasPrefix(order[cursor]) { cursor += 1 }
+            #expect(cursor == order.count, "chronology out of order or missing \(order[min(cursor, order.count - 1)]): \(lines)")
+            // Every step is audited and the chain still verifies.
+            let verify = try await j.call("policeA.auditor", .GET, "/audit/verify", expect: .ok)
+            #expect(verify.json["valid"] as? Bool == true)
+        }
+    }
+
+    // MARK: (b) Refused Outcome 21
+
+    @Test func bARefusedOutcome21ReturnsTheCaseToTheOfficer() async throws {
+        try await Self.journey { j in
+            let id = try await openPoliceCase(j)
+            let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "First incident"], expect: .created)
+            // Only one proposal waits at a time.
+            try await j.call("policeA.officer2", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "Again"], expect: .conflict)
+            let refused = try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
+                                           ["approve": false, "reason": "Speak to the school about earlier incidents first"], expect: .ok)
+            #expect(refused.json["status"] as? String == "refused")
+            let outcomes = try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=outcome", expect: .ok).array
+            #expect(outcomes.isEmpty)
+            let inbox = try await j.call("policeA.officer", .GET, "/inbox", expect: .ok)
+            let returned = inbox.json["refusedProposals"] as! [[String: Any]]
+            #expect(returned.map { $0["id"] as! String } == [proposal.json["id"] as! String])
+            #expect((returned[0]["review"] as? [String: Any])?["reason"] as? String == "Speak to the school about earlier incidents first")
+            try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",
+                             ["to": "youngPerson", "person": "A", "name": "Sam"], expect: .conflict)
+            // Deciding twice is refused; the officer may propose again.
+            try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
+                             ["approve": true, "reason": "changed my mind"], expect: .conflict)
+            try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "School confirms no earlier incidents"], expect: .created)
+            let lines = try await j.chronology("policeA.officer", id)
+            #expect(lines.contains { $0.hasPrefix("Outcome 21 refused by the supervisor: Speak to the school") && $0.contains("returns to the proposing officer") })
+        }
+    }
+
+    // MARK: (c) Self-approval refused
+
+    @Test func cNobodyApprovesTheirOwnOutcome21AndOnlyASupervisorDecides() async throws {
+        try await Self.journey { j in
+            let id = try await openPoliceCase(j)
+            let own = try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "Proposed by a supervisor"], expect: .created)
+            let path = "/cases/\(id)/sign-offs/\(own.json["id"] as! String)/decision"
+            let selfApproval = try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "Looks fine"], expect: .forbidden)
+            #expect(selfApproval.text.contains("you proposed this"))
+            for actor in ["policeA.officer", "policeA.officer2", "policeA.superintendent"] {
+                try await j.call(actor, .POST, path, ["approve": true, "reason": "Looks fine"], expect: .forbidden)
+            }
+            try await j.call("policeB.officer", .POST, path, ["approve": true, "reason": "Looks fine"], expect: .notFound)
+            // The proposer does not see it in their own inbox to review.
+            let inbox = try await j.call("policeA.supervisor", .GET, "/inbox", expect: .ok)
+            #expect((inbox.json["signOffsToReview"] as! [Any]).isEmpty)
+            let still = try await j.call("policeA.officer", .GET, "/cases/\(id)/sign-offs", expect: .ok).array
+            #expect(still.map { $0["status"] as! String } == ["pending"])
+        }
+    }
+
+    // MARK: (d) Device return needs a superintendent
+
+    @Test func dADeviceThatHeldImageryIsReturnedOnlyWithASuperintendentsSignOff() async throws {
+        try await Self.journey { j in
+            let id = try await openPoliceCase(j)
+            let today = Self.today
+            // Actions 5–6: seizure needs the power and the National Decision Model rationale.
+            let noPower = try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "seized", "on": today, "by": "PC 4521",
+                                                                     "rationale": "Needed to establish onward sharing"], expect: .unprocessableEntity)
+            #expect(noPower.errorField == "power")
+            let seized = try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "seized", "on": today, "by": "PC 4521",
+                                                                    "power": "pace32", "rationale": "Needed to establish onward sharing"])
+            // Lower risk: the guidance warns against routine seizure (Action 6), and the rationale is kept.
+            #expect((seized.json["warnings"] as! [[String: Any]]).contains { ($0["message"] as! String).contains("not have devices seized as a matter of routine") })
+            try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "examined", "on": today, "by": "DFU"])
+            // Action 15: recording the return directly is refused.
+            let direct = try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "returned", "on": today, "by": "PC 4521",
+                                                                    "rationale": "Imagery only of A"], expect: .unprocessableEntity)
+            #expect(direct.text.contains("superintendent"))
+            #expect(direct.text.contains("Action 15"))
+            let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs",
+                                            ["kind": "deviceReturn", "device": "D1", "rationale": "Examined: imagery was only of A"], expect: .created)
+            let path = "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision"
+            for actor in ["policeA.officer", "policeA.officer2", "policeA.supervisor"] {
+                let refused = try await j.call(actor, .POST, path, ["approve": true, "reason": "fine", "imagerySolelyOfOwner": true], expect: .forbidden)
+                #expect(refused.text.contains("superintendent"))
+            }
+            let superintendentInbox = try await j.call("policeA.superintendent", .GET, "/inbox", expect: .ok)
+            #expect((superintendentInbox.json["signOffsToReview"] as! [[String: Any]]).count == 1)
+            let unanswered = try await j.call("policeA.superintendent", .POST, path, ["approve": true, "reason": "fine"], expect: .unprocessableEntity)
+            #expect(unanswered.errorField == "imagerySolelyOfOwner")
+            try await j.call("policeA.superintendent", .POST, path,
+                             ["approve": true, "reason": "Imagery solely of the owner's friend was deleted; device wiped", "imagerySolelyOfOwner": false], expect: .ok)
+            let custody = try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=deviceCustody", expect: .ok).array
+            let steps = custody.map { ($0["record"] as! [String: Any])["step"] as! String }
+            #expect(steps == ["seized", "examined", "returned"])
+            #expect((custody.last?["record"] as? [String: Any])?["imagerySolelyOfOwner"] as? Bool == false)
+            // Returned is the end of police custody: it cannot be examined again.
+            try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "examined", "on": today, "by": "DFU"],
+                               expect: .unprocessableEntity)
+            let lines = try await j.chronology("policeA.officer", id)
+            #expect(lines.contains { $0.hasPrefix("Device return of D1 approved by the superintendent") })
+        }
+    }
+
+    // MARK: (e) A school concern through triage to a referral that opens a linked police case
+
+    @Test func eASchoolConcernThroughDSLTriageToAReferralThatOpensALinkedPoliceCase() async throws {
+        try await Self.journey { j in
+            let today = Self.today
+            // Staff raise a concern: a short form, no image.
+            let concern = try await j.call("school.staff", .POST, "/cases", ["summary": "Overheard pupils saying an image of A is going round"], expect: .created)
+            let id = concern.json["id"] as! String
+            try await j.call("school.staff2", .GET, "/cases/\(id)", expect: .notFound)
+            try await j.record("school.staff", id, ["kind": "triage", "content": "image", "sentBy": [], "featured": [], "adultsInvolved": "notKnownYet",
+                                                    "device": "personal", "sharedElsewhere": "notKnownYet", "triagedOn": today], expect: .forbidden)
+            // The DSL is alerted.
+            let inbox = try await j.call("school.dsl", .GET, "/inbox", expect: .ok)
+            #expect((inbox.json["awaitingTriage"] as! [[String: Any]]).map { $0["id"] as! String } == [id])
+            // Triage: the DSL records who is involved, then the six answers (NSPCC, Gathering information).
+            let version = concern.json["version"] as! Int
+            let facts: [String: Any] = [
+                "people": [["ref": "A", "age": 14, "roles": ["depicted", "sender"], "selfHarmRisk": false, "immediateDanger": false], ["ref": "X", "age": 24, "roles": ["requester", "recipient"]]],
+                "imagery": [["ref": "I1", "kind": "image", "depicts": ["A"], "platforms": ["snapchat"]]],
+                "circumstances": ["grooming": true],
+            ]
+            let updated = try await j.call("school.dsl", .PUT, "/cases/\(id)/facts", ["version": version, "facts": facts], expect: .ok)
+            let decisions = ((updated.json["assessment"] as! [String: Any])["assessment"] as! [String: Any])["decisions"] as! [String: Any]
+            #expect(decisions["childProtectionReferral"] as? String == "required")
+            #expect(decisions["policeReferral"] as? String == "required")
+            #expect(decisions["ceopReport"] as? String == "recommended")
+            let triage = try await j.record("school.dsl", id, ["kind": "triage", "content": "image", "sentBy": ["A"], "featured": ["A"], "adultsInvolved": "yes",
+                                                               "device": "personal", "sharedElsewhere": "no", "triagedOn": today])
+            #expect(triage.json["completedActions"] as? [String] == ["gatherInformation"])
+            let after = try await j.call("school.dsl", .GET, "/inbox", expect: .ok)
+            #expect((after.json["awaitingTriage"] as! [Any]).isEmpty)
+            try await j.record("school.dsl", id, ["kind": "conversation", "person": "A", "on": today, "by": "Mrs Evans (DSL)", "supportNeeded": "Wants her mum told"])
+            // NSPCC: a search is refused unless the DSL records the immediate risk of harm.
+            try await j.call("school.dsl", .PUT, "/cases/\(id)/devices/D1", ["version": updated.json["version"] as! Int,
+                                                                               "device": ["owner": "A", "containsImageryOf": ["A"]]], expect: .ok)
+            let search = try await j.record("school.dsl", id, ["kind": "deviceCustody", "device": "D1", "step": "searched", "on": today, "by": "Mrs Evans"],
+                                            expect: .unprocessableEntity)
+            #expect(search.errorField == "immediateRiskOfHarm")
+            // The referral to the force, sharing people and imagery only.
+            let forces = try await j.call("school.dsl", .GET, "/organisations?kind=police", expect: .ok).array
+            let force = forces.first { $0["name"] as? String == "Test Police A" }!["id"] as! String
+            try await j.call("school.staff", .POST, "/cases/\(id)/referrals", ["toOrganisationID": force, "summary": "x", "share": []], expect: .forbidden)
+            let referral = try await j.call("school.dsl", .POST, "/cases/\(id)/referrals",
+                                            ["toOrganisationID": force, "summary": "Pupil A (14) sent an image to an adult met online",
+                                             "share": ["people", "imagery"]], expect: .created)
+            #expect(referral.json["status"] as? String == "sent")
+            #expect(try await j.actionStatus("school.dsl", id, "informPolice") == "done")
+            // The force receives a new police case holding only what was shared.
+            let waiting = try await j.call("policeA.officer", .GET, "/inbox", expect: .ok).json["referralsToAnswer"] as! [[String: Any]]
+            #expect(waiting.count == 1)
+            let policeCaseID = waiting[0]["toCaseID"] as! String
+            let policeCase = try await j.call("policeA.officer", .GET, "/cases/\(policeCaseID)", expect: .ok).json
+            #expect(policeCase["setting"] as? String == "police")
+            #expect(policeCase["jurisdiction"] as? String == "england")
+            #expect((policeCase["summary"] as! String).hasPrefix("Referred by Test School"))
+            let shared = policeCase["facts"] as! [String: Any]
+            #expect((shared["people"] as! [Any]).count == 2)
+            #expect((shared["devices"] as! [Any]).isEmpty)
+            #expect((shared["circumstances"] as! [String: Any])["grooming"] as? Bool == nil)
+            try await j.call("policeB.officer", .GET, "/cases/\(policeCaseID)", expect: .notFound)
+            try await j.call("school.dsl", .GET, "/cases/\(policeCaseID)", expect: .notFound)
+            // The force accepts; both sides see the status.
+            try await j.call("policeA.officer", .POST, "/cases/\(policeCaseID)/referrals/\(referral.json["id"] as! String)/response",
+                             ["status": "declined"], expect: .unprocessableEntity)
+            try await j.call("policeA.officer", .POST, "/cases/\(policeCaseID)/referrals/\(referral.json["id"] as! String)/response",
+                             ["status": "accepted"], expect: .ok)
+            let schoolSide = try await j.call("school.dsl", .GET, "/cases/\(id)/referrals", expect: .ok).array
+            #expect(schoolSide.map { $0["status"] as! String } == ["accepted"])
+            #expect(schoolSide.first?["direction"] as? String == "outgoing")
+            let policeSide = try await j.call("policeA.officer", .GET, "/cases/\(policeCaseID)/referrals", expect: .ok).array
+            #expect(policeSide.first?["direction"] as? String == "incoming")
+            #expect(policeSide.first?["fromOrganisation"] as? String == "Test School")
+            let schoolLines = try await j.chronology("school.dsl", id)
+            #expect(schoolLines.contains { $0.hasPrefix("Referred to Test Police A") })
+            #expect(schoolLines.contains { $0.hasPrefix("Referral accepted by Test Police A") })
+            // Audited on both sides: each organisation's auditor sees its half.
+            let forceAudit = try await j.call("policeA.auditor", .GET, "/audit?limit=1000", expect: .ok)
+            let forceActions = (forceAudit.json["entries"] as! [[String: Any]]).map { $0["action"] as! String }
+            #expect(forceActions.contains("case.referral.receive"))
+            let schoolAudit = try await j.call("school.auditor", .GET, "/audit?limit=1000", expect: .ok)
+            let schoolActions = (schoolAudit.json["entries"] as! [[String: Any]]).map { $0["action"] as! String }
+            #expect(schoolActions.contains("case.referral.send"))
+            #expect(schoolActions.contains("case.referral.answered"))
+            // Parents, support and the review (NSPCC, Supporting; Recording and reviewing).
+            try await j.record("school.dsl", id, ["kind": "parentsInformed", "person": "A", "informed": false, "on": today], expect: .unprocessableEntity)
+            try await j.record("school.dsl", id, ["kind": "parentsInformed", "person": "A", "informed": true, "on": today])
+            try await j.record("school.dsl", id, ["kind": "supportReferral", "person": "A", "service": "counselling", "referredOn": today])
+            let review = try await j.record("school.dsl", id, ["kind": "postIncidentReview", "reviewedOn": today, "whatHappened": "Handled within a day",
+                                                               "learned": "Staff knew to tell the DSL", "policyReviewBy": "2099-01-31"])
+            #expect((review.json["warnings"] as! [[String: Any]]).contains { ($0["message"] as! String).contains("review the setting's sharing nudes policy") })
+            let due = try await j.call("school.dsl", .GET, "/inbox", expect: .ok).json["policyReviewsDue"] as! [[String: Any]]
+            #expect(due.first?["due"] as? String == "2099-01-31")
+            let written = try await j.call("school.dsl", .GET, "/cases/\(id)/documents/case-record?format=text", expect: .ok)
+            #expect(written.text.contains("Post-incident review"))
+            #expect(written.text.contains("CHRONOLOGY"))
+        }
+    }
+}
