@@ -114,6 +114,71 @@ import Vapor
             rows.append(Row(actor: "school.staff2", method: method, path: path, body: body, expected: .notFound))
             rows.append(Row(actor: "school.admin", method: method, path: path, body: body, expected: .forbidden))
         }
+        // The response: records, chronology, sign-offs, referrals and documents are for case leads of the organisation.
+        // {X} is an id that does not exist: denial comes before any lookup, so it shows the route's guard alone.
+        let welfare: @Sendable (Context) async throws -> [String: Any] = { _ in
+            ["kind": "welfareCheck", "person": "A", "checkedOn": "\(CaseController.today)", "result": "safe"]
+        }
+        let triage: @Sendable (Context) async throws -> [String: Any] = { _ in
+            ["kind": "triage", "content": "image", "sentBy": ["A"], "featured": ["A"], "adultsInvolved": "no", "device": "personal",
+             "sharedElsewhere": "no", "triagedOn": "\(CaseController.today)"]
+        }
+        let responseReads = ["/api/v1/cases/{P}/records", "/api/v1/cases/{P}/chronology", "/api/v1/cases/{P}/sign-offs",
+                           "/api/v1/cases/{P}/referrals", "/api/v1/cases/{P}/documents/information-sheet",
+                           "/api/v1/cases/{P}/documents/child-contact-form", "/api/v1/cases/{P}/documents/case-record"]
+        for path in responseReads {
+            for actor in police { rows.append(Row(actor: actor, method: .GET, path: path, expected: .ok)) }
+            for actor in ["policeA.admin", "policeA.auditor"] { rows.append(Row(actor: actor, method: .GET, path: path, expected: .forbidden)) }
+            for actor in otherOrganisation { rows.append(Row(actor: actor, method: .GET, path: path, expected: .notFound)) }
+            rows.append(Row(actor: nil, method: .GET, path: path, expected: .unauthorized))
+        }
+        for actor in police { rows.append(Row(actor: actor, method: .POST, path: "/api/v1/cases/{P}/records", body: welfare, expected: .created)) }
+        let guarded: [(HTTPMethod, String, @Sendable (Context) async throws -> [String: Any])] = [
+            (.POST, "/api/v1/cases/{P}/records", welfare),
+            (.PUT, "/api/v1/cases/{P}/records/{X}", { _ in ["revision": 1, "record": ["kind": "welfareCheck"]] }),
+            (.POST, "/api/v1/cases/{P}/sign-offs", { _ in ["kind": "outcome21", "rationale": "r"] }),
+            (.POST, "/api/v1/cases/{P}/sign-offs/{X}/decision", { _ in ["approve": true, "reason": "r"] }),
+            (.POST, "/api/v1/cases/{P}/referrals", { _ in ["toOrganisationID": UUID().uuidString, "summary": "s", "share": []] }),
+            (.POST, "/api/v1/cases/{P}/referrals/{X}/response", { _ in ["status": "accepted"] }),
+            (.POST, "/api/v1/cases/{P}/documents/outcome21-letter", { _ in ["to": "youngPerson", "person": "A", "name": "N"] }),
+        ]
+        for (method, path, body) in guarded {
+            for actor in ["policeA.admin", "policeA.auditor"] { rows.append(Row(actor: actor, method: method, path: path, body: body, expected: .forbidden)) }
+            for actor in otherOrganisation { rows.append(Row(actor: actor, method: method, path: path, body: body, expected: .notFound)) }
+            rows.append(Row(actor: nil, method: method, path: path, body: body, expected: .unauthorized))
+        }
+        // Not yet possible on a fresh case: no such record, sign-off or referral; no approved Outcome 21; only a DSL refers.
+        rows.append(Row(actor: "policeA.officer", method: .PUT, path: "/api/v1/cases/{P}/records/{X}",
+                        body: { _ in ["revision": 1, "record": ["kind": "welfareCheck", "person": "A", "checkedOn": "2026-01-01", "result": "r"]] }, expected: .notFound))
+        rows.append(Row(actor: "policeA.supervisor", method: .POST, path: "/api/v1/cases/{P}/sign-offs/{X}/decision",
+                        body: { _ in ["approve": true, "reason": "r"] }, expected: .notFound))
+        rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/referrals/{X}/response",
+                        body: { _ in ["status": "accepted"] }, expected: .notFound))
+        rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/referrals",
+                        body: { _ in ["toOrganisationID": UUID().uuidString, "summary": "s", "share": []] }, expected: .forbidden))
+        rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/documents/outcome21-letter",
+                        body: { _ in ["to": "youngPerson", "person": "A", "name": "N"] }, expected: .conflict))
+        // School: the DSL records; staff, even on their own concern, do not; other staff do not know it exists.
+        rows.append(Row(actor: "school.dsl", method: .POST, path: "/api/v1/cases/{S}/records", body: triage, expected: .created))
+        rows.append(Row(actor: "school.staff", method: .POST, path: "/api/v1/cases/{S}/records", body: triage, expected: .forbidden))
+        rows.append(Row(actor: "school.staff2", method: .POST, path: "/api/v1/cases/{S}/records", body: triage, expected: .notFound))
+        for path in ["/api/v1/cases/{S}/records", "/api/v1/cases/{S}/chronology", "/api/v1/cases/{S}/referrals"] {
+            rows.append(Row(actor: "school.dsl", method: .GET, path: path, expected: .ok))
+            rows.append(Row(actor: "school.staff", method: .GET, path: path, expected: .forbidden))
+        }
+        // A police document is not a school's; sign-offs are police decisions.
+        rows.append(Row(actor: "school.dsl", method: .GET, path: "/api/v1/cases/{S}/documents/child-contact-form", expected: .forbidden))
+        rows.append(Row(actor: "school.dsl", method: .POST, path: "/api/v1/cases/{S}/sign-offs",
+                        body: { _ in ["kind": "outcome21", "rationale": "r"] }, expected: .forbidden))
+        // The inbox is for case roles; the directory for anyone signed in.
+        for actor in police + ["school.dsl", "school.staff"] { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .ok)) }
+        for actor in noCaseContent { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .forbidden)) }
+        for actor in ["policeA.officer", "school.dsl", "school.admin"] {
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/organisations", expected: .ok))
+        }
+        rows.append(Row(actor: nil, method: .GET, path: "/api/v1/inbox", expected: .unauthorized))
+        rows.append(Row(actor: nil, method: .GET, path: "/api/v1/organisations", expected: .unauthorized))
+
         // Case lists and creation.
         for actor in police + ["school.dsl", "school.staff", "policeB.officer"] {
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/cases", expected: .ok))
@@ -166,6 +231,7 @@ import Vapor
                 "SA": (s["actions"] as! [[String: Any]])[0]["id"] as! String,
                 "U": world.user("policeA.supervisor").id.uuidString,
                 "T": tokenList.array[0]["id"] as! String,
+                "X": UUID().uuidString,
             ]
             let context = Context(app: app, world: world, ids: ids, counter: Counter())
             var failures: [String] = []
@@ -187,7 +253,9 @@ import Vapor
             "\(row.method.rawValue) " + row.path.replacingOccurrences(of: "{P}", with: ":caseID").replacingOccurrences(of: "{S}", with: ":caseID")
                 .replacingOccurrences(of: "{S2}", with: ":caseID").replacingOccurrences(of: "{PA}", with: ":actionID")
                 .replacingOccurrences(of: "{SA}", with: ":actionID").replacingOccurrences(of: "{U}", with: ":userID")
-                .replacingOccurrences(of: "{T}", with: ":tokenID").replacingOccurrences(of: "/people/C", with: "/people/:ref")
+                .replacingOccurrences(of: "{T}", with: ":tokenID")
+                .replacingOccurrences(of: "/records/{X}", with: "/records/:recordID").replacingOccurrences(of: "/sign-offs/{X}", with: "/sign-offs/:signOffID")
+                .replacingOccurrences(of: "/referrals/{X}", with: "/referrals/:referralID").replacingOccurrences(of: "/people/C", with: "/people/:ref")
                 .replacingOccurrences(of: "/imagery/I9", with: "/imagery/:ref").replacingOccurrences(of: "/devices/D9", with: "/devices/:ref")
         })
         let routes = Set(OpenAPIDocument.routes.map { "\($0.method) \($0.path)" })
