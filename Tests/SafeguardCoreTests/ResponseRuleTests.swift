@@ -1,0 +1,310 @@
+import Foundation
+import Testing
+@testable import SafeguardCore
+
+/// The rules for recording the response, each named by the Action, paragraph or section it encodes, and each
+/// checking that a refusal cites that source in the case's edition.
+@Suite("Response records, by their source")
+struct ResponseRuleTests {
+    enum Expect: Sendable {
+        case accepted
+        case acceptedWithWarning(String)
+        /// Refused, naming this field, citing this section (nil: no citation expected).
+        case refused(field: String, citing: String?)
+        case fulfils([String])
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var source: String
+        var title: String
+        var setting: Setting = .police
+        var date: String = "2026-11-23"
+        var edit: @Sendable (inout CaseFacts) -> Void = { _ in }
+        var earlier: [String] = []
+        var record: String
+        var expect: Expect
+        var testDescription: String { "\(source): \(title)" }
+    }
+
+    static let device: @Sendable (inout CaseFacts) -> Void = { $0.devices = [Device(ref: "D1", owner: "B", seized: .unknown, containsImageryOf: ["A"])] }
+    static let cleanDevice: @Sendable (inout CaseFacts) -> Void = { $0.devices = [Device(ref: "D1", owner: "B", seized: .unknown, containsImageryOf: [])] }
+    static let seized = #"{"kind":"deviceCustody","device":"D1","step":"seized","on":"2026-11-20","by":"PC 1","power":"pace32","rationale":"evidence"}"#
+    static let checkA = #"{"kind":"backgroundCheck","person":"A","system":"pnc","status":"done","checkedOn":"2026-11-20","result":"no trace"}"#
+    static let checkB = #"{"kind":"backgroundCheck","person":"B","system":"pnc","status":"done","checkedOn":"2026-11-20","result":"no trace"}"#
+    static let confiscated = #"{"kind":"deviceCustody","device":"D1","step":"confiscated","on":"2026-11-20","by":"DSL"}"#
+
+    static let cases: [Case] = [
+        // Action 1 (2016: para 9)
+        Case(source: "Action 1", title: "the crime is recorded with the engine's offences; 86/2 is filled in",
+             record: #"{"kind":"crimeRecord","crimeReference":"NP/1","reportedOn":"2026-11-20","offences":["poca1978s1","cja1988part11"]}"#,
+             expect: .fulfils(["recordCrime"])),
+        Case(source: "Action 1", title: "different offences need a reason",
+             record: #"{"kind":"crimeRecord","crimeReference":"NP/1","reportedOn":"2026-11-20","offences":["cja1988part11"]}"#,
+             expect: .refused(field: "offenceChangeReason", citing: "Action 1")),
+        Case(source: "para 9", title: "2016: the crime record cites paragraph 9", date: "2019-06-01",
+             record: #"{"kind":"crimeRecord","crimeReference":" ","reportedOn":"2019-05-20","offences":["poca1978s1"]}"#,
+             expect: .refused(field: "crimeReference", citing: "9")),
+        Case(source: "Action 1", title: "an offence outside the jurisdiction's list is refused",
+             record: #"{"kind":"crimeRecord","crimeReference":"NP/1","reportedOn":"2026-11-20","offences":["theft"]}"#,
+             expect: .refused(field: "offences[0]", citing: nil)),
+        Case(source: "Action 1", title: "a classification must match the offences",
+             record: #"{"kind":"crimeRecord","crimeReference":"NP/1","reportedOn":"2026-11-20","offences":["poca1978s1","cja1988part11"],"homeOfficeClassification":"99/1"}"#,
+             expect: .refused(field: "homeOfficeClassification", citing: nil)),
+        // Action 2 (2016: para 10)
+        Case(source: "Action 2", title: "a welfare check needs its result",
+             record: #"{"kind":"welfareCheck","person":"A","checkedOn":"2026-11-20","result":""}"#,
+             expect: .refused(field: "result", citing: "Action 2")),
+        Case(source: "Action 7", title: "a welfare concern prompts an immediate referral",
+             record: #"{"kind":"welfareCheck","person":"A","checkedOn":"2026-11-20","result":"talked of self-harm","concerns":true}"#,
+             expect: .acceptedWithWarning("immediate child protection referral")),
+        Case(source: "Action 2", title: "advice not to copy the imagery completes the advice action",
+             record: #"{"kind":"advice","to":"A","givenOn":"2026-11-20","topics":["notToCopy"]}"#,
+             expect: .fulfils(["adviseNotToCopy"])),
+        Case(source: "Action 2", title: "a record naming someone not in the case is refused",
+             record: #"{"kind":"welfareCheck","person":"Z","checkedOn":"2026-11-20","result":"ok"}"#,
+             expect: .refused(field: "person", citing: nil)),
+        // Action 3 (2016: para 11)
+        Case(source: "Action 3", title: "a meeting before the checks needs a safeguarding reason",
+             record: #"{"kind":"meeting","meetingKind":"multiAgencyMeeting","on":"2026-11-25","with":["MASH"]}"#,
+             expect: .refused(field: "proceedBeforeChecksReason", citing: "Action 3")),
+        Case(source: "Action 3", title: "with the reason recorded it goes ahead, with a warning",
+             record: #"{"kind":"meeting","meetingKind":"conversationWithFamily","on":"2026-11-20","with":["A"],"proceedBeforeChecksReason":"A said she is at risk tonight"}"#,
+             expect: .acceptedWithWarning("before the checks are done")),
+        Case(source: "Action 3", title: "after checks on everyone, a meeting needs no reason", earlier: [checkA, checkB],
+             record: #"{"kind":"meeting","meetingKind":"strategyMeeting","on":"2026-11-25","with":["MASH"]}"#,
+             expect: .fulfils(["strategyMeeting"])),
+        Case(source: "para 11", title: "2016: the same rule cites paragraph 11", date: "2019-06-01",
+             record: #"{"kind":"meeting","meetingKind":"multiAgencyMeeting","on":"2019-06-02","with":["MASH"]}"#,
+             expect: .refused(field: "proceedBeforeChecksReason", citing: "11")),
+        Case(source: "Action 3", title: "a done check needs its result",
+             record: #"{"kind":"backgroundCheck","person":"A","system":"pnd","status":"done","checkedOn":"2026-11-20"}"#,
+             expect: .refused(field: "result", citing: "Action 3")),
+        Case(source: "Action 3", title: "checks on every person complete the checks action", earlier: [checkA],
+             record: checkB, expect: .fulfils(["backgroundChecks"])),
+        // Action 4 (2016: para 12)
+        Case(source: "Action 4", title: "a child protection referral says to whom",
+             record: #"{"kind":"childProtectionReferral","to":"","referredOn":"2026-11-20","people":["A"]}"#,
+             expect: .refused(field: "to", citing: "Action 4")),
+        // Action 5 (2016: para 14)
+        Case(source: "Action 5", title: "recording as a suspect rests on mens rea",
+             record: #"{"kind":"suspectDecision","person":"B","recordAsSuspect":true,"basis":"willingParticipation","rationale":"r","decidedOn":"2026-11-20"}"#,
+             expect: .refused(field: "basis", citing: "Action 5")),
+        Case(source: "Action 5", title: "willing participation: discretion not to record as a suspect",
+             record: #"{"kind":"suspectDecision","person":"A","recordAsSuspect":false,"basis":"willingParticipation","rationale":"peers","decidedOn":"2026-11-20"}"#,
+             expect: .fulfils(["suspectRecordingDiscretion"])),
+        Case(source: "Action 5", title: "an account says who took it",
+             record: #"{"kind":"account","person":"A","takenOn":"2026-11-20","takenBy":""}"#,
+             expect: .refused(field: "takenBy", citing: "Action 5")),
+        // Action 5–6, 15 (2016: paras 15, 24): custody
+        Case(source: "Action 5", title: "a seizure names its power", edit: device,
+             record: #"{"kind":"deviceCustody","device":"D1","step":"seized","on":"2026-11-20","by":"PC 1","rationale":"evidence"}"#,
+             expect: .refused(field: "power", citing: "Action 5")),
+        Case(source: "Action 6", title: "seizing in a lower-risk case warns against routine seizure", edit: device,
+             record: seized, expect: .acceptedWithWarning("not have devices seized as a matter of routine")),
+        Case(source: "Action 15", title: "a device that held imagery is not returned without sign-off", edit: device, earlier: [seized],
+             record: #"{"kind":"deviceCustody","device":"D1","step":"returned","on":"2026-11-21","by":"PC 1","rationale":"done"}"#,
+             expect: .refused(field: "step", citing: "Action 15")),
+        Case(source: "para 24", title: "2016: the same rule cites paragraph 24", date: "2019-06-01", edit: device,
+             earlier: [#"{"kind":"deviceCustody","device":"D1","step":"seized","on":"2019-05-20","by":"PC 1","power":"consent","rationale":"evidence"}"#],
+             record: #"{"kind":"deviceCustody","device":"D1","step":"returned","on":"2019-05-21","by":"PC 1","rationale":"done"}"#,
+             expect: .refused(field: "step", citing: "24")),
+        Case(source: "Action 15", title: "nobody records 'solely of the owner' but a superintendent's sign-off", edit: cleanDevice, earlier: [seized],
+             record: #"{"kind":"deviceCustody","device":"D1","step":"returned","on":"2026-11-21","by":"PC 1","rationale":"done","imagerySolelyOfOwner":true}"#,
+             expect: .refused(field: "imagerySolelyOfOwner", citing: "Action 15")),
+        Case(source: "Action 15", title: "a device with no imagery is returned by the officer", edit: cleanDevice, earlier: [seized],
+             record: #"{"kind":"deviceCustody","device":"D1","step":"returned","on":"2026-11-21","by":"PC 1","rationale":"nothing found"}"#,
+             expect: .accepted),
+        Case(source: "Action 5", title: "a device not held by police cannot be examined", edit: device,
+             record: #"{"kind":"deviceCustody","device":"D1","step":"examined","on":"2026-11-21","by":"DFU"}"#,
+             expect: .refused(field: "step", citing: nil)),
+        // Action 6 (2016: para 16)
+        Case(source: "Action 6", title: "a visually recorded interview decision gives its reason",
+             record: #"{"kind":"interviewDecision","person":"A","planned":false,"reason":"","decidedOn":"2026-11-20"}"#,
+             expect: .refused(field: "reason", citing: "Action 6")),
+        // Action 9 (2016: para 19): outcome codes
+        Case(source: "Action 9", title: "Outcome 22 is recorded from the full list",
+             record: #"{"kind":"outcome","code":"22","decidedOn":"2026-11-20","rationale":"educational work done"}"#,
+             expect: .accepted),
+        Case(source: "Action 9", title: "Outcome 22 did not exist before April 2019", date: "2019-01-10",
+             record: #"{"kind":"outcome","code":"22","decidedOn":"2019-01-10","rationale":"r"}"#,
+             expect: .refused(field: "code", citing: nil)),
+        Case(source: "Action 11", title: "Outcome 21 is never recorded directly: it needs a supervisor",
+             record: #"{"kind":"outcome","code":"21","decidedOn":"2026-11-20","rationale":"r"}"#,
+             expect: .refused(field: "code", citing: "Action 11")),
+        // Action 12 (2016: para 22)
+        Case(source: "Action 12", title: "explaining the outcome says what was explained",
+             record: #"{"kind":"communication","audience":"child","person":"A","on":"2026-11-20","method":"inPerson","topics":[]}"#,
+             expect: .refused(field: "topics", citing: "Action 12")),
+        Case(source: "Action 7", title: "next steps told to the family complete that action",
+             record: #"{"kind":"communication","audience":"parentsOrCarers","person":"A","on":"2026-11-20","method":"phone","topics":["nextSteps"]}"#,
+             expect: .fulfils(["notifyNextSteps"])),
+        // Action 14 (2016: para 23)
+        Case(source: "Action 14", title: "proof of deletion is when, how and who saw it",
+             record: #"{"kind":"deletionDirection","holder":"B","directedOn":"2026-11-20","directedBy":"PC 1","deletedOn":"2026-11-21"}"#,
+             expect: .refused(field: "proof", citing: "Action 14")),
+        // Action 8 (2016: para 18)
+        Case(source: "Action 8", title: "a removal request to another service names it",
+             record: #"{"kind":"contentRemoval","service":"other","imagery":["I1"],"requestedOn":"2026-11-20","status":"requested"}"#,
+             expect: .refused(field: "serviceName", citing: nil)),
+        Case(source: "Action 8", title: "a request to the IWF completes removal",
+             record: #"{"kind":"contentRemoval","service":"iwf","imagery":["I1"],"requestedOn":"2026-11-20","status":"requested"}"#,
+             expect: .fulfils(["contentRemoval", "reportRemove"])),
+        // Action 16 (2016: para 25)
+        Case(source: "Action 16", title: "CAID liaison names the High-Tech Crime Unit",
+             record: #"{"kind":"caidLiaison","unit":"","on":"2026-11-20","status":"requested","imagery":["I1"]}"#,
+             expect: .refused(field: "unit", citing: "Action 16")),
+        // Action 17 (2016: para 26)
+        Case(source: "Action 17", title: "the child contact form says which partners it went to",
+             record: #"{"kind":"childContactForm","raisedOn":"2026-11-20","sharedWith":[]}"#,
+             expect: .refused(field: "sharedWith", citing: "Action 17")),
+        // NSPCC / UKCIS
+        Case(source: "Gathering information", title: "triage that disagrees with the facts warns", setting: .education,
+             record: #"{"kind":"triage","content":"image","sentBy":["A"],"featured":["A"],"adultsInvolved":"yes","device":"personal","sharedElsewhere":"no","triagedOn":"2026-11-20"}"#,
+             expect: .acceptedWithWarning("An adult is involved")),
+        Case(source: "What to do with a sexting image", title: "a search without an immediate risk of harm is refused", setting: .education,
+             edit: device, record: #"{"kind":"deviceCustody","device":"D1","step":"searched","on":"2026-11-20","by":"DSL"}"#,
+             expect: .refused(field: "immediateRiskOfHarm", citing: "What to do with a sexting image")),
+        Case(source: "What to do with a sexting image", title: "hand-over before switching off warns", setting: .education,
+             edit: device, earlier: [confiscated],
+             record: #"{"kind":"deviceCustody","device":"D1","step":"handedToPolice","on":"2026-11-20","by":"DSL","toWhom":"PC 1"}"#,
+             expect: .acceptedWithWarning("switch it off")),
+        Case(source: "What to do with a sexting image", title: "stored securely says where", setting: .education,
+             edit: device, earlier: [confiscated],
+             record: #"{"kind":"deviceCustody","device":"D1","step":"storedSecurely","on":"2026-11-20","by":"DSL"}"#,
+             expect: .refused(field: "where", citing: "What to do with a sexting image")),
+        Case(source: "What to do with a sexting image", title: "police steps are not school steps", setting: .education,
+             edit: device, record: seized, expect: .refused(field: "step", citing: nil)),
+        Case(source: "Supporting children and young people", title: "parents not informed: the risk is recorded", setting: .education,
+             record: #"{"kind":"parentsInformed","person":"A","informed":false,"on":"2026-11-20"}"#,
+             expect: .refused(field: "reasonNotInformed", citing: "Supporting children and young people")),
+        Case(source: "Supporting children and young people", title: "a counselling referral completes its action", setting: .education,
+             record: #"{"kind":"supportReferral","person":"A","service":"counselling","referredOn":"2026-11-20"}"#,
+             expect: .fulfils(["counsellingReferral"])),
+        Case(source: "Recording and reviewing", title: "the review reminds to review the policy", setting: .education,
+             record: #"{"kind":"postIncidentReview","reviewedOn":"2026-11-20","whatHappened":"w","learned":"l","policyReviewBy":"2027-01-01"}"#,
+             expect: .acceptedWithWarning("review the setting's sharing nudes policy")),
+        Case(source: "Talking to a young person", title: "a conversation says who talked", setting: .education,
+             record: #"{"kind":"conversation","person":"A","on":"2026-11-20","by":""}"#,
+             expect: .refused(field: "by", citing: nil)),
+        Case(source: "Reporting", title: "a report to CEOP completes that action", setting: .education,
+             record: #"{"kind":"externalReport","to":"ceop","on":"2026-11-20"}"#,
+             expect: .fulfils(["reportToCEOP"])),
+        Case(source: "Gathering information", title: "a school cannot record a crime", setting: .education,
+             record: #"{"kind":"crimeRecord","crimeReference":"X","reportedOn":"2026-11-20","offences":["poca1978s1"]}"#,
+             expect: .refused(field: "kind", citing: nil)),
+    ]
+
+    @Test(arguments: cases)
+    func rule(_ c: Case) throws {
+        // Setup: the plain case, edited; its assessment; the earlier records.
+        let facts = baseCase(c.setting, .england, on: c.date, c.edit)
+        let assessment = assess(facts)
+        let earlier = try c.earlier.map { try ResponseRecord.decode(json: Data($0.utf8)) }
+        let context = RecordContext.bundled(facts: facts, assessment: assessment, records: earlier, today: testToday)
+        let record = try ResponseRecord.decode(json: Data(c.record.utf8))
+        // Code under test, and validation.
+        switch c.expect {
+        case .accepted:
+            #expect(throws: Never.self) { try ResponseRules.check(record, in: context) }
+        case .acceptedWithWarning(let text):
+            let checked = try ResponseRules.check(record, in: context)
+            #expect(checked.warnings.contains { $0.message.contains(text) }, "\(checked.warnings)")
+        case .fulfils(let ids):
+            let checked = try ResponseRules.check(record, in: context)
+            #expect(checked.fulfils == ids)
+        case .refused(let field, let citing):
+            do {
+                _ = try ResponseRules.check(record, in: context)
+                Issue.record("accepted, expected refusal at \(field)")
+            } catch {
+                #expect(error.field == field, "\(error)")
+                if let citing {
+                    #expect(error.citation?.section == citing, "\(error)")
+                    #expect(error.citation?.document == context.pack.title)
+                }
+            }
+        }
+    }
+
+    @Test func unknownKeysAndWrongTypesNameTheFieldAndWhatIsAllowed() {
+        #expect(throws: RecordProblem(field: "resutl", message: unknownKeyMessage("resutl", allowed: ["kind"] + ResponseRecord.keys(of: .welfareCheck)))) {
+            try ResponseRecord.decode(json: Data(#"{"kind":"welfareCheck","person":"A","checkedOn":"2026-11-20","resutl":"x"}"#.utf8))
+        }
+        do {
+            _ = try ResponseRecord.decode(json: Data(#"{"kind":"welfareCheck","person":"A","checkedOn":"20/11/2026","result":"x"}"#.utf8))
+            Issue.record("accepted a bad date")
+        } catch {
+            #expect(error.field == "checkedOn")
+            #expect(error.message.contains("YYYY-MM-DD"))
+        }
+        do {
+            _ = try ResponseRecord.decode(json: Data(#"{"kind":"welfareChek"}"#.utf8))
+            Issue.record("accepted an unknown kind")
+        } catch {
+            #expect(error.field == "kind")
+            #expect(error.message.contains("did you mean \"welfareCheck\""))
+        }
+        do {
+            _ = try ResponseRecord.decode(json: Data(#"{"kind":"welfareCheck","person":"A","checkedOn":"2026-11-20"}"#.utf8))
+            Issue.record("accepted a record without its result")
+        } catch {
+            #expect(error.field == "result")
+        }
+    }
+
+    @Test func recordsRoundTripThroughStorage() throws {
+        let text = #"{"kind":"deviceCustody","device":"D1","step":"seized","on":"2026-11-20","by":"PC 1","power":"pace54","rationale":"r"}"#
+        let record = try ResponseRecord.decode(json: Data(text.utf8))
+        let data = try JSONEncoder().encode(record)
+        #expect(try JSONDecoder().decode(ResponseRecord.self, from: data) == record)
+        #expect(String(decoding: data, as: UTF8.self).contains(#""kind":"deviceCustody""#))
+    }
+
+    @Test func everyRecordKindHasACaseAndEveryOutcomeCodeIsListed() {
+        let covered = Set(Self.cases.compactMap { try? ResponseRecord.decode(json: Data($0.record.utf8)).kind })
+        let untested = Set(RecordKind.allCases).subtracting(covered)
+        #expect(untested.isEmpty, "record kinds without a rule test: \(untested.map(\.rawValue).sorted())")
+        #expect(OutcomeCode.allCases.count == 26)
+        #expect(OutcomeCode(rawValue: "22")?.availableFrom == CalendarDate("2019-04-01"))
+    }
+
+    @Test("Action 10: Outcome 21 is proposed only when eligible, or undetermined with a written reason")
+    func outcome21Proposals() throws {
+        let pack = GuidanceLibrary.bundled.edition(for: .police, on: testToday).pack
+        #expect(throws: Never.self) { try ResponseRules.checkOutcome21Proposal(assessment: assess(baseCase()), reasonWhileUndetermined: nil, pack: pack) }
+        let undetermined = assess(baseCase { $0.circumstances.grooming = .unknown })
+        #expect(undetermined.decisions.outcome21 == .undetermined)
+        do {
+            try ResponseRules.checkOutcome21Proposal(assessment: undetermined, reasonWhileUndetermined: " ", pack: pack)
+            Issue.record("proposed while undetermined without a reason")
+        } catch {
+            #expect(error.field == "reasonWhileUndetermined")
+            #expect(error.citation?.section == "Action 10")
+        }
+        #expect(throws: Never.self) {
+            try ResponseRules.checkOutcome21Proposal(assessment: undetermined, reasonWhileUndetermined: "Both families confirm no grooming", pack: pack)
+        }
+        let excluded = assess(baseCase { $0.circumstances.profitMotive = .true })
+        do {
+            try ResponseRules.checkOutcome21Proposal(assessment: excluded, reasonWhileUndetermined: "anything", pack: pack)
+            Issue.record("proposed when excluded")
+        } catch {
+            #expect(error.message.contains("does not apply"))
+            #expect(error.citation?.section == "Action 10")
+        }
+        let scotland = assess(baseCase(.police, .scotland))
+        #expect(throws: RecordProblem.self) { try ResponseRules.checkOutcome21Proposal(assessment: scotland, reasonWhileUndetermined: "x", pack: pack) }
+    }
+
+    @Test("Action 12: the DBS explanation attached is the edition's (current: youth cautions exempt; 2016: no guarantee)")
+    func dbsExplanationFollowsTheEdition() throws {
+        let record = try ResponseRecord.decode(json: Data(#"{"kind":"communication","audience":"child","person":"A","on":"2019-06-01","method":"inPerson","topics":["outcome","dbs"]}"#.utf8))
+        for (date, expected, absent) in [("2026-11-23", "youth cautions are exempt", "no guarantee"), ("2019-06-01", "no guarantee", "youth cautions are exempt")] {
+            let facts = baseCase(on: date)
+            let checked = try ResponseRules.check(record, in: .bundled(facts: facts, assessment: assess(facts), records: [], today: testToday))
+            guard case .communication(let c) = checked.record else { Issue.record("not a communication"); continue }
+            #expect(c.dbsExplanation?.contains(expected) == true, "\(date): \(c.dbsExplanation ?? "nil")")
+            #expect(c.dbsExplanation?.contains(absent) == false)
+        }
+    }
+}
