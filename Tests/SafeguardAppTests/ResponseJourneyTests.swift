@@ -226,6 +226,10 @@ import Vapor
                                                                     "power": "pace32", "rationale": "Needed to establish onward sharing"])
             // Lower risk: the guidance warns against routine seizure (Action 6), and the rationale is kept.
             #expect((seized.json["warnings"] as! [[String: Any]]).contains { ($0["message"] as! String).contains("not have devices seized as a matter of routine") })
+            // The facts follow the custody chain: D1 is now seized, at a new version, and the case re-assessed.
+            let afterSeizure = try await j.call("policeA.officer", .GET, "/cases/\(id)", expect: .ok).json
+            #expect(((afterSeizure["facts"] as! [String: Any])["devices"] as! [[String: Any]])[0]["seized"] as? Bool == true)
+            #expect(afterSeizure["version"] as? Int == 2)
             try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "examined", "on": today, "by": "DFU"])
             // Action 15: recording the return directly is refused.
             let direct = try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "returned", "on": today, "by": "PC 4521",
@@ -352,6 +356,87 @@ import Vapor
             let written = try await j.call("school.dsl", .GET, "/cases/\(id)/documents/case-record?format=text", expect: .ok)
             #expect(written.text.contains("Post-incident review"))
             #expect(written.text.contains("CHRONOLOGY"))
+        }
+    }
+}
+
+/// Every Action and criterion issue 4 names, reached through the API on a real server: the record is accepted, or
+/// refused with the field to fix and the source cited.
+@Suite struct ResponseReachabilityTests {
+    struct Step: CustomTestStringConvertible, Sendable {
+        var source: String
+        var actor: String
+        var record: String
+        var status: HTTPStatus
+        var mentions: String?
+        var testDescription: String { "\(source) via \(actor)" }
+    }
+
+    static let today = "\(CaseController.today)"
+    static let police: [Step] = [
+        Step(source: "Action 1", actor: "policeA.officer", record: #"{"kind":"crimeRecord","crimeReference":"NP/9","reportedOn":"\#(today)","offences":["poca1978s1","cja1988part11"]}"#, status: .created),
+        Step(source: "Action 2", actor: "policeA.officer", record: #"{"kind":"advice","to":"parents of A","givenOn":"\#(today)","topics":["notToCopy","reportRemove"]}"#, status: .created),
+        Step(source: "Action 3", actor: "policeA.officer", record: #"{"kind":"meeting","meetingKind":"multiAgencyMeeting","on":"\#(today)","with":["MASH"]}"#, status: .unprocessableEntity, mentions: "Action 3"),
+        Step(source: "Action 3", actor: "policeA.officer", record: #"{"kind":"backgroundCheck","location":"the park","system":"localPoliceSystems","status":"pending"}"#, status: .created),
+        Step(source: "Action 4", actor: "policeA.supervisor", record: #"{"kind":"childProtectionReferral","to":"Children's social care","referredOn":"\#(today)","reference":"CSC-1","people":["A"]}"#, status: .created),
+        Step(source: "Action 4", actor: "policeA.officer", record: #"{"kind":"meeting","meetingKind":"strategyMeeting","on":"\#(today)","with":["CSC"],"proceedBeforeChecksReason":"CSC called it today"}"#, status: .created),
+        Step(source: "Action 5", actor: "policeA.officer", record: #"{"kind":"account","person":"B","takenOn":"\#(today)","takenBy":"PC 2"}"#, status: .created),
+        Step(source: "Action 6", actor: "policeA.officer", record: #"{"kind":"interviewDecision","person":"A","planned":false,"reason":"Lower risk, willing","decidedOn":"\#(today)"}"#, status: .created),
+        Step(source: "Action 5", actor: "policeA.officer", record: #"{"kind":"deviceCustody","device":"D1","step":"leftWithOwner","on":"\#(today)","by":"PC 2","rationale":"NDM: lower risk, no routine seizure"}"#, status: .created),
+        Step(source: "Action 8", actor: "policeA.officer", record: #"{"kind":"contentRemoval","service":"snapchat","imagery":["I1"],"requestedOn":"\#(today)","status":"requested"}"#, status: .created),
+        Step(source: "Action 8", actor: "policeA.officer", record: #"{"kind":"contentRemoval","service":"reportRemove","imagery":["I1"],"requestedOn":"\#(today)","status":"acknowledged"}"#, status: .created),
+        Step(source: "Action 9", actor: "policeA.officer", record: #"{"kind":"outcome","code":"22","decidedOn":"\#(today)","rationale":"Educational session completed"}"#, status: .created),
+        Step(source: "Action 11", actor: "policeA.officer", record: #"{"kind":"outcome","code":"21","decidedOn":"\#(today)","rationale":"r"}"#, status: .unprocessableEntity, mentions: "Action 11"),
+        Step(source: "Action 12", actor: "policeA.officer", record: #"{"kind":"communication","audience":"school","on":"\#(today)","method":"phone","topics":["outcome"]}"#, status: .created),
+        Step(source: "Action 7", actor: "policeA.officer", record: #"{"kind":"welfareCheck","person":"B","checkedOn":"\#(today)","result":"low mood","concerns":true}"#, status: .created, mentions: "Action 7"),
+        Step(source: "Action 14", actor: "policeA.officer", record: #"{"kind":"deletionDirection","holder":"B","directedOn":"\#(today)","directedBy":"PC 2"}"#, status: .created),
+        Step(source: "Action 16", actor: "policeA.officer", record: #"{"kind":"caidLiaison","unit":"Force HTCU","on":"\#(today)","status":"requested","imagery":["I1"]}"#, status: .created),
+        Step(source: "Action 17", actor: "policeA.officer", record: #"{"kind":"childContactForm","raisedOn":"\#(today)","sharedWith":["MASH"]}"#, status: .created),
+    ]
+    static let school: [Step] = [
+        Step(source: "Gathering information", actor: "school.dsl", record: #"{"kind":"triage","content":"video","sentBy":["A"],"featured":["A"],"adultsInvolved":"no","device":"organisational","sharedElsewhere":"notKnownYet","triagedOn":"\#(today)"}"#, status: .created),
+        Step(source: "Talking to a young person", actor: "school.dsl", record: #"{"kind":"conversation","person":"B","on":"\#(today)","by":"DSL"}"#, status: .created),
+        Step(source: "Reporting", actor: "school.dsl", record: #"{"kind":"externalReport","to":"police999","on":"\#(today)"}"#, status: .created),
+        Step(source: "When to make a child protection referral", actor: "school.dsl", record: #"{"kind":"childProtectionReferral","to":"Local authority children's services","referredOn":"\#(today)","people":["A"]}"#, status: .created),
+        Step(source: "What to do with a sexting image", actor: "school.dsl", record: #"{"kind":"deviceCustody","device":"D1","step":"confiscated","on":"\#(today)","by":"DSL"}"#, status: .created),
+        Step(source: "What to do with a sexting image", actor: "school.dsl", record: #"{"kind":"deviceCustody","device":"D1","step":"disconnected","on":"\#(today)","by":"DSL"}"#, status: .created),
+        Step(source: "What to do with a sexting image", actor: "school.dsl", record: #"{"kind":"deviceCustody","device":"D1","step":"switchedOff","on":"\#(today)","by":"DSL"}"#, status: .created),
+        Step(source: "What to do with a sexting image", actor: "school.dsl", record: #"{"kind":"deviceCustody","device":"D1","step":"storedSecurely","on":"\#(today)","by":"DSL","where":"Locked safe, DSL office"}"#, status: .created),
+        Step(source: "What to do with a sexting image", actor: "school.dsl", record: #"{"kind":"deviceCustody","device":"D1","step":"searched","on":"\#(today)","by":"DSL"}"#, status: .unprocessableEntity, mentions: "immediate risk of harm"),
+        Step(source: "What to do with a sexting image", actor: "school.dsl", record: #"{"kind":"deviceCustody","device":"D1","step":"handedToPolice","on":"\#(today)","by":"DSL","toWhom":"PC 4521"}"#, status: .created),
+        Step(source: "Supporting children and young people", actor: "school.dsl", record: #"{"kind":"supportReferral","person":"A","service":"therapeutic","referredOn":"\#(today)"}"#, status: .created),
+        Step(source: "Getting an explicit image removed", actor: "school.dsl", record: #"{"kind":"contentRemoval","service":"reportRemove","imagery":["I1"],"requestedOn":"\#(today)","status":"requested"}"#, status: .created),
+    ]
+
+    @Test func everyPoliceActionIsReachableThroughTheAPI() async throws {
+        try await walk(Self.police, caseActor: "policeA.officer")
+    }
+
+    @Test func everySchoolStepIsReachableThroughTheAPI() async throws {
+        try await walk(Self.school, caseActor: "school.dsl")
+    }
+
+    func walk(_ steps: [Step], caseActor: String) async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let j = ResponseJourneyTests.Journey(app: app, world: world)
+            var facts = ResponseJourneyTests.consensualFacts
+            facts["devices"] = [["ref": "D1", "owner": "A", "containsImageryOf": ["A"]]]
+            let created = try await j.call(caseActor, .POST, "/cases", ["summary": "Reachability", "facts": facts], expect: .created)
+            let id = created.json["id"] as! String
+            for step in steps {
+                let body = try JSONSerialization.jsonObject(with: Data(step.record.utf8)) as! [String: Any]
+                let reply = try await j.call(step.actor, .POST, "/cases/\(id)/records", body)
+                #expect(reply.status == step.status, "\(step.source): \(reply.text.prefix(300))")
+                if let mentions = step.mentions { #expect(reply.text.contains(mentions), "\(step.source): \(reply.text.prefix(300))") }
+            }
+            let kinds = try await j.call(caseActor, .GET, "/cases/\(id)/records", expect: .ok).array.map { $0["kind"] as! String }
+            #expect(kinds.count == steps.filter { $0.status == .created }.count)
+            let chronology = try await j.chronology(caseActor, id)
+            #expect(chronology.filter { $0.contains("recorded") || $0.contains(":") }.count >= kinds.count)
+            let sheet = try await j.call(caseActor, .GET, "/cases/\(id)/documents/information-sheet", expect: .ok)
+            #expect(sheet.text.contains("What happens next"))
+            #expect(sheet.headers.first(name: "Content-Security-Policy")?.contains("default-src 'none'") == true)
         }
     }
 }

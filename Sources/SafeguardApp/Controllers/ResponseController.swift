@@ -64,10 +64,15 @@ struct ResponseController: RouteCollection {
     /// Checks a record against the guidance and the case, stores it, completes the actions it fulfils, and writes
     /// its chronology event and audit entry. Runs inside the caller's transaction.
     static func apply(_ record: ResponseRecord, to caseRecord: CaseRecord, req: Request, db: any Database,
-                      actorID: UUID? = nil, signedOff: Bool = false, auditAction: String = "case.record.add") async throws -> RecordResultDTO {
+                      actorID: UUID? = nil, signedOff: Bool = false, auditAction: String = "case.record.add",
+                      assessor: Assessor) async throws -> RecordResultDTO {
         let identity = try req.requireIdentity()
         let store = CaseStore(db: db)
         let response = ResponseStore(db: db)
+        // Read the case again inside the transaction: the rules see the facts as they are now.
+        guard let caseRecord = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
+            throw APIError.notFound("case")
+        }
         let existing = try await response.records(caseID: caseRecord.id).map(\.record)
         let context = RecordContext.bundled(facts: caseRecord.facts, assessment: try await assessment(store, caseRecord.id),
                                             records: existing, today: CaseController.today)
@@ -84,10 +89,41 @@ struct ResponseController: RouteCollection {
             try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (\(record.kind.label.lowercased()) recorded)", on: db)
             completed.append(action.recommendationID)
         }
+        try await syncSeizure(checked.record, caseRecord, req: req, db: db, assessor: assessor)
         try await store.touch(id: caseRecord.id, now: now)
         try await req.audit(auditAction, caseID: caseRecord.id,
                             detail: "kind=\(record.kind.rawValue) record=\(stored.sequence) completed=\(completed.count)", on: db)
         return RecordResultDTO(record: RecordDTO(stored), warnings: checked.warnings, completedActions: completed)
+    }
+
+    /// A police custody step that seizes a device, or leaves it with its owner, changes the case facts the guidance
+    /// weighs (e.g. deletion directions apply only where no device was seized, Action 14): the facts follow the
+    /// custody chain, at a new version, and the case is re-assessed in the same transaction.
+    static func syncSeizure(_ record: ResponseRecord, _ caseRecord: CaseRecord, req: Request, db: any Database,
+                            assessor: Assessor) async throws {
+        guard case .deviceCustody(let step) = record, caseRecord.facts.setting == .police else { return }
+        let seized: Tri
+        switch step.step {
+        case .seized, .handedToPolice: seized = .true
+        case .leftWithOwner: seized = .false
+        default: return
+        }
+        var facts = caseRecord.facts
+        guard let index = facts.devices.firstIndex(where: { $0.ref == step.device }), facts.devices[index].seized != seized else { return }
+        facts.devices[index].seized = seized
+        let identity = try req.requireIdentity()
+        let store = CaseStore(db: db)
+        let previous = try await store.latestAssessment(caseID: caseRecord.id)?.assessment
+        let updated = try await store.updateCase(id: caseRecord.id, organisationID: caseRecord.organisationID,
+                                                 expectedVersion: caseRecord.version, facts: facts, summary: nil, status: nil, now: Date())
+        let assessment = assessor.assess(facts, CaseController.today)
+        try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment, by: identity.user.id)
+        try await req.chronicle(updated.id, "facts.changed",
+                                "Facts changed (version \(updated.version)): device \(step.device) \(seized == .true ? "seized" : "not seized"), from the custody record", on: db)
+        let changes = RecordText.decisionChanges(from: previous, to: assessment)
+        if !changes.isEmpty {
+            try await req.chronicle(updated.id, "assessment.changed", "Decisions changed: " + changes.joined(separator: "; "), on: db)
+        }
     }
 
     static func decodeRecord(_ data: Data, prefix: String = "") throws -> ResponseRecord {
@@ -112,7 +148,7 @@ struct ResponseController: RouteCollection {
     func addRecord(req: Request) async throws -> Response {
         let (_, caseRecord) = try await leadCase(req)
         let record = try Self.decodeRecord(Data(buffer: req.body.data ?? ByteBuffer()))
-        let result = try await req.write { db in try await Self.apply(record, to: caseRecord, req: req, db: db) }
+        let result = try await req.write { db in try await Self.apply(record, to: caseRecord, req: req, db: db, assessor: assessor) }
         let response = Response(status: .created)
         try response.content.encode(result)
         return response
@@ -259,13 +295,13 @@ struct ResponseController: RouteCollection {
                 case .outcome21(let p):
                     _ = try await Self.apply(.outcome(OutcomeRecord(code: .outcome21, decidedOn: today, rationale: p.rationale, localDescription: nil)),
                                              to: caseRecord, req: req, db: db, actorID: existing.proposedBy, signedOff: true,
-                                             auditAction: "case.outcome21.record")
+                                             auditAction: "case.outcome21.record", assessor: assessor)
                 case .deviceReturn(let p):
                     let step = DeviceCustodyStep(device: p.device, step: .returned, on: today, by: identity.user.displayName, power: nil,
                                                  powerDetail: nil, rationale: p.rationale, where: nil, toWhom: nil,
                                                  immediateRiskOfHarm: nil, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
                     _ = try await Self.apply(.deviceCustody(step), to: caseRecord, req: req, db: db, signedOff: true,
-                                             auditAction: "case.device.return")
+                                             auditAction: "case.device.return", assessor: assessor)
                 }
             }
             return SignOffDTO(decided, caseReference: caseRecord.reference)
