@@ -290,6 +290,12 @@ import Vapor
             let triage = try await j.record("school.dsl", id, ["kind": "triage", "content": "image", "sentBy": ["A"], "featured": ["A"], "adultsInvolved": "yes",
                                                                "device": "personal", "sharedElsewhere": "no", "triagedOn": today])
             #expect(triage.json["completedActions"] as? [String] == ["gatherInformation"])
+            // The decisions the DSL acts on next, with their reasons (NSPCC, Reporting; When to make a referral).
+            let next = Dictionary(uniqueKeysWithValues: (triage.json["decisions"] as! [[String: Any]]).map { ($0["decision"] as! String, $0) })
+            #expect(Set(next.keys) == ["emergency", "childProtectionReferral", "policeReferral", "ceopReport"])
+            #expect(next["policeReferral"]?["value"] as? String == "required")
+            #expect(next["emergency"]?["value"] as? String == "false")
+            #expect((next["ceopReport"]?["because"] as? [String])?.contains { $0.contains("grooming") } == true)
             let after = try await j.call("school.dsl", .GET, "/inbox", expect: .ok)
             #expect((after.json["awaitingTriage"] as! [Any]).isEmpty)
             try await j.record("school.dsl", id, ["kind": "conversation", "person": "A", "on": today, "by": "Mrs Evans (DSL)", "supportNeeded": "Wants her mum told"])
@@ -356,6 +362,62 @@ import Vapor
             let written = try await j.call("school.dsl", .GET, "/cases/\(id)/documents/case-record?format=text", expect: .ok)
             #expect(written.text.contains("Post-incident review"))
             #expect(written.text.contains("CHRONOLOGY"))
+        }
+    }
+}
+
+/// A force's overlay replaces the letter's wording and adds its contacts to the family's information sheet.
+@Suite struct OverlayDocumentTests {
+    static let overlayYAML = """
+    organisation: Test Police A
+    appliesTo: [college-of-policing]
+    contacts:
+      - id: testforce-hub
+        name: Test Force Family Liaison (example)
+        forWhom: families
+        description: Questions about what happens next.
+        phone: "01632 960111"
+    outcome21Letter:
+      youngPerson:
+        - "Dear {name}, this is Test Police A's own wording about {reference}."
+      parent:
+        - "Dear {name}, this is Test Police A's own wording about {childName} and {reference}."
+    """
+
+    @Test func theOrganisationsOverlayGivesTheLetterItsWordingAndTheSheetItsContacts() async throws {
+        let overlay = try GuidanceLibrary.decodeOverlay(yaml: Self.overlayYAML)
+        try await withApp({ $0.overlays = [overlay] }) { app in
+            let j = ResponseJourneyTests.Journey(app: app, world: try await seedWorld(app))
+            let created = try await j.call("policeA.officer", .POST, "/cases", ["summary": "Overlay", "facts": ResponseJourneyTests.consensualFacts], expect: .created)
+            let id = created.json["id"] as! String
+            try await j.record("policeA.officer", id, ["kind": "crimeRecord", "crimeReference": "TP/1", "reportedOn": "\(CaseController.today)",
+                                                       "offences": ["poca1978s1", "cja1988part11"]])
+            let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "r"], expect: .created)
+            try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
+                             ["approve": true, "reason": "agreed"], expect: .ok)
+            let letter = try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",
+                                          ["to": "youngPerson", "person": "A", "name": "Sam", "format": "text"], expect: .ok)
+            #expect(letter.text.contains("Test Police A's own wording about TP/1"))
+            let sheet = try await j.call("policeA.officer", .GET, "/cases/\(id)/documents/information-sheet?format=text", expect: .ok)
+            #expect(sheet.text.contains("Test Force Family Liaison"))
+            // Another organisation's documents are untouched by it.
+            let other = try await j.call("policeB.officer", .POST, "/cases", ["summary": "Other", "facts": ResponseJourneyTests.consensualFacts], expect: .created)
+            let otherSheet = try await j.call("policeB.officer", .GET, "/cases/\(other.json["id"] as! String)/documents/information-sheet?format=text", expect: .ok)
+            #expect(!otherSheet.text.contains("Test Force Family Liaison"))
+        }
+    }
+
+    @Test func aBrokenOverlayStopsTheStartNamingTheFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overlays-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "organisation: X\ncontacs: []\n".write(to: directory.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
+        do {
+            _ = try SafeguardOptions.loadOverlays(directory: directory)
+            Issue.record("a broken overlay was accepted")
+        } catch {
+            #expect("\(error)".contains("x.yaml"))
+            #expect("\(error)".contains("contacts"))
         }
     }
 }

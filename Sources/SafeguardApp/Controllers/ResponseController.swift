@@ -93,7 +93,12 @@ struct ResponseController: RouteCollection {
         try await store.touch(id: caseRecord.id, now: now)
         try await req.audit(auditAction, caseID: caseRecord.id,
                             detail: "kind=\(record.kind.rawValue) record=\(stored.sequence) completed=\(completed.count)", on: db)
-        return RecordResultDTO(record: RecordDTO(stored), warnings: checked.warnings, completedActions: completed)
+        var result = RecordResultDTO(record: RecordDTO(stored), warnings: checked.warnings, completedActions: completed)
+        if record.kind == .triage {
+            let keys = ["emergency", "childProtectionReferral", "policeReferral", "ceopReport"]
+            result.decisions = context.assessment.decisionReasons.filter { keys.contains($0.decision) }
+        }
+        return result
     }
 
     /// A police custody step that seizes a device, or leaves it with its owner, changes the case facts the guidance
@@ -473,7 +478,9 @@ struct ResponseController: RouteCollection {
                                      officer: .init(name: officer?.displayName ?? identity.user.displayName, phone: body.phone,
                                                     email: officer?.email ?? identity.user.email), date: today)
         let rendered: Outcome21Letter.Rendered
-        do { rendered = try letter.render(with: pack) } catch {
+        do {
+            rendered = try letter.render(with: pack, overlay: req.application.safeguardOptions.overlay(for: identity.organisation.name))
+        } catch {
             throw APIError.invalid(error.field, error.message)
         }
         let result = try Self.document(rendered.html, rendered.plainText, format: body.format)
@@ -493,7 +500,10 @@ struct ResponseController: RouteCollection {
 
     func informationSheet(req: Request) async throws -> Response {
         let (identity, caseRecord) = try await leadCase(req)
-        let assessment = try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
+        // The organisation's overlay adds its own contacts to the help the family is given.
+        let overlay = req.application.safeguardOptions.overlay(for: identity.organisation.name)
+        let assessment = overlay == nil ? try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
+            : GuidanceLibrary.bundled.assess(caseRecord.facts, today: CaseController.today, overlay: overlay)
         let role = caseRecord.facts.setting == .police ? "investigating officer" : "designated safeguarding lead"
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
                                      contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))

@@ -25,6 +25,9 @@ struct RecordResultDTO: Content {
     var warnings: [RecordWarning]
     /// Recommendation ids of actions this record marked done.
     var completedActions: [String]
+    /// For a DSL's triage: the decisions the DSL acts on next (999, child protection referral, police, CEOP), with
+    /// their reasons and citations.
+    var decisions: [DecisionReason]? = nil
 }
 
 struct SignOffCreateRequest: Content {

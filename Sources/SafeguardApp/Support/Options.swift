@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import SafeguardPersistence
+import SafeguardCore
 import Vapor
 
 /// How the server is set up. Defaults are the production ones.
@@ -30,6 +31,12 @@ public struct SafeguardOptions: Sendable {
     /// On PostgreSQL, keep the tables in this schema (created if missing); the tests use one per test.
     public var postgresSchema: String?
 
+    /// Local overlays (a force's or school's own contacts and wording), each applied to the organisation it names.
+    public var overlays: [LocalOverlay] = []
+
+    /// The overlay for an organisation, by its exact name.
+    public func overlay(for organisation: String) -> LocalOverlay? { overlays.first { $0.organisation == organisation } }
+
     public init(database: DatabaseLocation) {
         self.database = database
     }
@@ -40,7 +47,39 @@ public struct SafeguardOptions: Sendable {
         if Environment.get("SAFEGUARD_SECURE_COOKIES") == "1" { options.secureCookies = true }
         if Environment.get("SAFEGUARD_TRUST_FORWARDED_FOR") == "1" { options.trustForwardedFor = true }
         options.postgresSchema = Environment.get("SAFEGUARD_POSTGRES_SCHEMA")
+        if let directory = Environment.get("SAFEGUARD_OVERLAY_DIR"), !directory.isEmpty {
+            options.overlays = try loadOverlays(directory: URL(fileURLWithPath: directory))
+        }
         return options
+    }
+
+    /// Reads every `*.yaml` in the directory as a local overlay and checks it against the bundled guidance; a
+    /// problem stops the start with the file and what to fix.
+    public static func loadOverlays(directory: URL) throws -> [LocalOverlay] {
+        let files: [URL]
+        do {
+            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+                .filter { $0.pathExtension == "yaml" || $0.pathExtension == "yml" }.sorted { $0.path < $1.path }
+        } catch {
+            throw Invalid(description: "SAFEGUARD_OVERLAY_DIR: cannot read \(directory.path): \(error.localizedDescription)")
+        }
+        var overlays: [LocalOverlay] = []
+        for file in files {
+            let overlay: LocalOverlay
+            do {
+                overlay = try GuidanceLibrary.decodeOverlay(yaml: try String(contentsOf: file, encoding: .utf8))
+            } catch {
+                throw Invalid(description: "\(file.path): \(error)")
+            }
+            if let problem = GuidanceLibrary.bundled.problems(in: overlay).first {
+                throw Invalid(description: "\(file.path): \(problem)")
+            }
+            guard !overlays.contains(where: { $0.organisation == overlay.organisation }) else {
+                throw Invalid(description: "\(file.path): a second overlay for \"\(overlay.organisation)\"")
+            }
+            overlays.append(overlay)
+        }
+        return overlays
     }
 }
 
