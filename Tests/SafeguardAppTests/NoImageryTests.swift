@@ -50,7 +50,8 @@ import Vapor
 
     static func snapshot(_ app: Application) async throws -> Snapshot {
         var counts: [String: Int] = [:]
-        for table in ["organisations", "users", "api_tokens", "cases", "case_actions", "case_notes", "case_assessments", "_fluent_sessions"] {
+        for table in ["organisations", "users", "api_tokens", "cases", "case_actions", "case_notes", "case_assessments", "_fluent_sessions",
+                      "case_records", "sign_offs", "case_events", "police_referrals"] {
             counts[table] = try await count(app, table)
         }
         let rows = try await (app.db as! any SQLDatabase).raw("SELECT summary, facts_json, version FROM cases ORDER BY reference").all()
@@ -87,6 +88,16 @@ import Vapor
                 ["version": 1, "device": ["owner": p]] },
             Probe(name: "action reason", method: .POST, path: "/api/v1/cases/\(caseID)/actions/\(actionID)", actor: "policeA.officer") { p in
                 ["status": "notApplicable", "reason": p] },
+            Probe(name: "response record field", method: .POST, path: "/api/v1/cases/\(caseID)/records", actor: "policeA.officer") { p in
+                ["kind": "welfareCheck", "person": "A", "checkedOn": "2026-11-20", "result": p] },
+            Probe(name: "record replacement", method: .PUT, path: "/api/v1/cases/\(caseID)/records/\(UUID().uuidString)", actor: "policeA.officer") { p in
+                ["revision": 1, "record": ["kind": "account", "person": "A", "takenOn": "2026-11-20", "takenBy": "PC", "summary": p]] },
+            Probe(name: "sign-off rationale", method: .POST, path: "/api/v1/cases/\(caseID)/sign-offs", actor: "policeA.officer") { p in
+                ["kind": "outcome21", "rationale": p] },
+            Probe(name: "sign-off decision reason", method: .POST, path: "/api/v1/cases/\(caseID)/sign-offs/\(UUID().uuidString)/decision",
+                  actor: "policeA.supervisor") { p in ["approve": false, "reason": p] },
+            Probe(name: "letter addressee", method: .POST, path: "/api/v1/cases/\(caseID)/documents/outcome21-letter", actor: "policeA.officer") { p in
+                ["to": "youngPerson", "person": "A", "name": p] },
             Probe(name: "token name", method: .POST, path: "/api/v1/tokens", actor: nil) { p in
                 ["email": "officer@policea.test", "password": testPassword, "name": p] },
             Probe(name: "user display name", method: .POST, path: "/api/v1/users", actor: "policeA.admin") { p in
