@@ -81,14 +81,7 @@ struct ResponseController: RouteCollection {
         let now = Date()
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
         try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record))", on: db)
-        var completed: [String] = []
-        for action in try await store.actions(caseID: caseRecord.id)
-        where action.status == .open && checked.fulfils.contains(action.recommendationID) {
-            _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done,
-                                          reason: "Recorded: \(record.kind.label)", by: identity.user.id, now: now)
-            try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (\(record.kind.label.lowercased()) recorded)", on: db)
-            completed.append(action.recommendationID)
-        }
+        let completed = try await completeActions(checked.fulfils, because: record.kind, caseID: caseRecord.id, req: req, db: db)
         try await syncSeizure(checked.record, caseRecord, req: req, db: db, assessor: assessor)
         try await store.touch(id: caseRecord.id, now: now)
         try await req.audit(auditAction, caseID: caseRecord.id,
@@ -99,6 +92,21 @@ struct ResponseController: RouteCollection {
             result.decisions = context.assessment.decisionReasons.filter { keys.contains($0.decision) }
         }
         return result
+    }
+
+    /// Marks done the case's open actions for these recommendations, each with a chronology line; returns their ids.
+    static func completeActions(_ recommendations: [String], because kind: RecordKind, caseID: UUID, req: Request,
+                                db: any Database) async throws -> [String] {
+        let identity = try req.requireIdentity()
+        let store = CaseStore(db: db)
+        var completed: [String] = []
+        for action in try await store.actions(caseID: caseID) where action.status == .open && recommendations.contains(action.recommendationID) {
+            _ = try await store.setAction(id: action.id, caseID: caseID, status: .done, reason: "Recorded: \(kind.label)",
+                                          by: identity.user.id, now: Date())
+            try await req.chronicle(caseID, "action.done", "\(action.text) — done (\(kind.label.lowercased()) recorded)", on: db)
+            completed.append(action.recommendationID)
+        }
+        return completed
     }
 
     /// A police custody step that seizes a device, or leaves it with its owner, changes the case facts the guidance
@@ -188,14 +196,7 @@ struct ResponseController: RouteCollection {
             let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
                                                           record: checked.record, by: identity.user.id, now: now)
             try await req.chronicle(caseRecord.id, "record.changed", "\(record.kind.label) changed: \(RecordText.describe(checked.record))", on: db)
-            var completed: [String] = []
-            for action in try await store.actions(caseID: caseRecord.id)
-            where action.status == .open && checked.fulfils.contains(action.recommendationID) {
-                _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done,
-                                              reason: "Recorded: \(record.kind.label)", by: identity.user.id, now: now)
-                try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (\(record.kind.label.lowercased()) recorded)", on: db)
-                completed.append(action.recommendationID)
-            }
+            let completed = try await Self.completeActions(checked.fulfils, because: record.kind, caseID: caseRecord.id, req: req, db: db)
             try await store.touch(id: caseRecord.id, now: now)
             try await req.audit("case.record.replace", caseID: caseRecord.id,
                                 detail: "kind=\(record.kind.rawValue) record=\(stored.sequence) revision=\(stored.revision)", on: db)
