@@ -305,8 +305,8 @@ public enum SeizurePower: String, Sendable, Hashable, Codable, CaseIterable {
 /// One step of a device's custody chain. Police steps follow Actions 5, 6 and 15; school steps follow NSPCC
 /// "What to do with a sexting image".
 public enum CustodyStep: String, Sendable, Hashable, Codable, CaseIterable {
-    // Police
-    case leftWithOwner, seized, examined, retained, returned, destroyed
+    // Police (`securedBySchool`: the school holds it under its own powers, without a police seizure; Action 5)
+    case leftWithOwner, securedBySchool, seized, examined, retained, returned, destroyed
     // School
     case confiscated, disconnected, switchedOff, storedSecurely, searched
     // Both
@@ -314,7 +314,7 @@ public enum CustodyStep: String, Sendable, Hashable, Codable, CaseIterable {
 
     public var setting: Setting? {
         switch self {
-        case .leftWithOwner, .seized, .examined, .retained, .returned, .destroyed: .police
+        case .leftWithOwner, .securedBySchool, .seized, .examined, .retained, .returned, .destroyed: .police
         case .confiscated, .disconnected, .switchedOff, .storedSecurely, .searched: .education
         case .handedToPolice: nil
         }

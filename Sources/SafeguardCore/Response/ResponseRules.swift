@@ -347,7 +347,7 @@ public enum ResponseRules {
         for case .deviceCustody(let step) in records where step.device == device {
             switch step.step {
             case .leftWithOwner: state = .withOwner
-            case .confiscated, .storedSecurely: state = .withSchool
+            case .confiscated, .storedSecurely, .securedBySchool: state = .withSchool
             case .seized, .handedToPolice: state = .withPolice
             case .returned: state = .returned
             case .destroyed: state = .destroyed
@@ -407,6 +407,9 @@ public enum ResponseRules {
                 warnings.append(RecordWarning(message: "The guidance says lower-risk cases should not have devices seized as a matter of routine; the rationale is recorded.",
                                               citations: [RuleSource(current: "Action 6", first: "15").citation(in: context.pack)].compactMap { $0 }))
             }
+        case .securedBySchool:
+            try requireState([.notRecorded, .withOwner], "secured by the school")
+            try rationale(.seizure)
         case .examined:
             try requireState([.withPolice], "examined")
         case .retained:
