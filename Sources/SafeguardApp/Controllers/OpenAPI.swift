@@ -267,12 +267,50 @@ enum OpenAPIDocument {
         return schema
     }
 
+    /// One object per record kind, `kind` first; unknown keys are refused (422 naming the keys allowed).
     static var responseRecordSchema: [String: Any] {
-        var schema = obj(["kind": enumOf(RecordKind.self)], required: ["kind"])
-        schema["description"] = "A step of the response. `kind` picks the shape; the other keys are that kind's (unknown keys are refused with 422 naming the keys allowed). Kinds and keys: "
-            + RecordKind.allCases.map { "\($0.rawValue) (\(ResponseRecord.keys(of: $0).joined(separator: ", ")))" }.joined(separator: "; ")
-            + ". Dates are YYYY-MM-DD; people, devices and imagery are named by their refs in the case facts."
-        return schema
+        let variants: [[String: Any]] = RecordKind.allCases.map { kind in
+            var properties: [String: [String: Any]] = ["kind": ["type": "string", "const": kind.rawValue]]
+            for key in ResponseRecord.keys(of: kind) { properties[key] = recordField(kind, key) }
+            var variant = obj(properties, required: ["kind"])
+            variant["title"] = kind.rawValue
+            variant["description"] = kind.label
+            variant["additionalProperties"] = false
+            return variant
+        }
+        return ["oneOf": variants, "discriminator": ["propertyName": "kind"],
+                "description": "A step of the response. Dates are YYYY-MM-DD; people, devices and imagery are named by their refs in the case facts. Never imagery."]
+    }
+
+    static func recordField(_ kind: RecordKind, _ key: String) -> [String: Any] {
+        let date: [String: Any] = ["type": "string", "format": "date"]
+        switch key {
+        case "reportedOn", "checkedOn", "givenOn", "on", "referredOn", "takenOn", "decidedOn", "directedOn", "deletedOn",
+             "requestedOn", "raisedOn", "triagedOn", "reviewedOn", "policyReviewBy": return date
+        case "recordAsSuspect", "planned", "informed", "concerns", "imagerySolelyOfOwner": return b
+        case "offences", "people", "imagery", "with", "sharedWith", "sentBy", "featured": return array(s)
+        case "topics": return kind == .advice ? array(enumOf(AdviceTopic.self)) : array(enumOf(CommunicationTopic.self))
+        case "system": return enumOf(CheckSystem.self)
+        case "status":
+            switch kind {
+            case .backgroundCheck: return enumOf(CheckStatus.self)
+            case .contentRemoval: return enumOf(RemovalStatus.self)
+            default: return enumOf(LiaisonStatus.self)
+            }
+        case "meetingKind": return enumOf(MeetingKind.self)
+        case "basis": return enumOf(SuspectBasis.self)
+        case "step": return enumOf(CustodyStep.self)
+        case "power": return enumOf(SeizurePower.self)
+        case "code": return enumOf(OutcomeCode.self)
+        case "audience": return enumOf(Audience.self)
+        case "method": return enumOf(CommunicationMethod.self)
+        case "service": return kind == .supportReferral ? enumOf(SupportService.self) : enumOf(RemovalService.self)
+        case "content": return enumOf(ContentKind.self)
+        case "adultsInvolved", "sharedElsewhere": return enumOf(Answer.self)
+        case "device": return kind == .triage ? enumOf(DeviceOwnership.self) : s
+        case "to": return kind == .externalReport ? enumOf(ReportedTo.self) : s
+        default: return s
+        }
     }
 
     static var assessmentSchema: [String: Any] {
