@@ -116,6 +116,7 @@ import Vapor
             #expect(outcomes.count == 1)
             #expect((outcomes.first?["record"] as? [String: Any])?["code"] as? String == "21")
             #expect(try await j.actionStatus("policeA.officer", id, "seniorReviewOutcome21") == "done")
+            try await j.call("policeA.officer2", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "again"], expect: .conflict)
             // Action 12: the outcome explained to the parents, with the edition's DBS explanation attached.
             let told = try await j.record("policeA.officer", id, ["kind": "communication", "audience": "parentsOrCarers", "person": "A", "on": today,
                                                                   "method": "inPerson", "topics": ["outcome", "dbs"]])

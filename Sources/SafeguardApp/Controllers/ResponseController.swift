@@ -233,6 +233,10 @@ struct ResponseController: RouteCollection {
             let proposal: SignOffProposal
             switch body.kind {
             case .outcome21:
+                let earlier = try await ResponseStore(db: db).signOffs(caseID: caseRecord.id)
+                if earlier.contains(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) {
+                    throw APIError(.conflict, "already_approved", "Outcome 21 is already approved on this case")
+                }
                 do {
                     try ResponseRules.checkOutcome21Proposal(assessment: assessment, reasonWhileUndetermined: body.reasonWhileUndetermined, pack: pack)
                 } catch let error as RecordProblem { throw Self.problem(error) }
