@@ -86,6 +86,7 @@ enum PageRoute: Sendable, Hashable {
 
     // Links, by the values a page has at hand.
     static func caseDetail(_ id: UUID) -> PageRoute { .caseDetail(.id(id)) }
+    static func caseQuestions(_ id: UUID, _ step: QuestionStep) -> PageRoute { .caseQuestions(.id(id), .value(step.rawValue)) }
     static func caseAction(_ id: UUID, _ action: UUID) -> PageRoute { .caseAction(.id(id), .id(action)) }
     static func guidanceSection(pack: String, edition: String, section: String) -> PageRoute {
         .guidanceSection(.value(pack), .value(edition), .value(section))
