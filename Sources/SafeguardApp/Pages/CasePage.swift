@@ -24,6 +24,7 @@ struct DecisionRow: Encodable, Sendable {
     var undetermined: Bool
     var because: [String]
     var hasBecause: Bool
+    var becauseCount: Int
     var citations: [CitationLink]
 }
 
@@ -151,7 +152,7 @@ struct CasePage: PageView {
         decisions = (assessment?.decisionReasons ?? []).map { reason in
             let because = reason.because.map { PageWords.because($0, questions: questions) }
             return DecisionRow(label: PageWords.decision(reason.decision), value: PageWords.value(reason.value, of: reason.decision),
-                               undetermined: reason.value == "undetermined", because: because, hasBecause: !because.isEmpty,
+                               undetermined: reason.value == "undetermined", because: because, hasBecause: !because.isEmpty, becauseCount: because.count,
                                citations: linker.links(reason.citations))
         }
         hasAssessment = assessment != nil
