@@ -42,16 +42,20 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
 
     app.routes.defaultMaxBodySize = ByteCount(value: options.maxBodyBytes)
     app.middleware = Middlewares()
+    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ErrorAuditMiddleware())
     app.middleware.use(app.sessions.middleware)
     app.middleware.use(IdentityMiddleware())
+    app.middleware.use(PageErrorMiddleware())
     app.middleware.use(ContentGuardMiddleware())
+    try app.configurePages()
 
     try routes(app, assessor: assessor)
 }
 
 func routes(_ app: Application, assessor: Assessor) throws {
     try app.register(collection: WebAuthController())
+    try app.register(collection: PagesController(assessor: assessor))
     let api = app.grouped("api", "v1")
     api.get("openapi.json", use: OpenAPIDocument.handler)
     try api.register(collection: AccountController())

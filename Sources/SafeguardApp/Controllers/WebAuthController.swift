@@ -3,14 +3,13 @@ import Foundation
 import SafeguardPersistence
 import Vapor
 
-/// The sign-in and sign-out pages (sessions stored in the database, CSRF-protected forms).
-/// The full pages for people come later; these are enough to sign in and out safely.
+/// The sign-in and sign-out pages (sessions stored in the database, CSRF-protected forms), rendered from
+/// `Resources/Views/sign-in.leaf` (see `SignInPage`). The home page is `HomePage`.
 struct WebAuthController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("sign-in", use: signInPage)
         routes.post("sign-in", use: signIn)
         routes.post("sign-out", use: signOut)
-        routes.get(use: home)
     }
 
     struct SignInForm: Content {
@@ -33,22 +32,6 @@ struct WebAuthController: RouteCollection {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static func page(_ title: String, _ body: String, status: HTTPStatus = .ok) -> Response {
-        let html = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title)) – Safeguard</title></head>
-        <body><main><h1>\(escape(title))</h1>
-        \(body)
-        </main></body></html>
-        """
-        var headers = HTTPHeaders()
-        headers.contentType = .html
-        headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; form-action 'self'; frame-ancestors 'none'")
-        headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
-        return Response(status: status, headers: headers, body: .init(string: html))
-    }
-
     func csrfToken(_ req: Request) -> String {
         if let token = req.session.data["csrf"] { return token }
         let token = Self.newCSRFToken()
@@ -57,22 +40,7 @@ struct WebAuthController: RouteCollection {
     }
 
     func signInPage(req: Request) async throws -> Response {
-        Self.page("Sign in", signInFormHTML(csrf: csrfToken(req), error: nil))
-    }
-
-    func signInFormHTML(csrf: String, error: String?) -> String {
-        let summary = error.map {
-            "<div role=\"alert\" aria-labelledby=\"error-title\"><h2 id=\"error-title\">There is a problem</h2><p>\(Self.escape($0))</p></div>"
-        } ?? ""
-        return """
-        \(summary)
-        <form method="post" action="/sign-in">
-        <input type="hidden" name="_csrf" value="\(Self.escape(csrf))">
-        <p><label for="email">Email address</label><br><input id="email" name="email" type="email" autocomplete="username" required></p>
-        <p><label for="password">Password</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
-        <p><button type="submit">Sign in</button></p>
-        </form>
-        """
+        try await SignInPage.render(req)
     }
 
     func checkCSRF(_ req: Request, _ presented: String?) throws {
@@ -85,11 +53,17 @@ struct WebAuthController: RouteCollection {
     func signIn(req: Request) async throws -> Response {
         let form = try req.content.decode(SignInForm.self)
         try checkCSRF(req, form._csrf)
+        let missing = SignInPage.missing(email: form.email, password: form.password)
+        guard missing.isEmpty else {
+            return try await SignInPage.render(req, email: form.email, errors: missing, status: .unprocessableEntity)
+        }
         let user: User
         do {
             (user, _) = try await SignIn.attempt(email: form.email, password: form.password, on: req)
         } catch let error as APIError {
-            return Self.page("Sign in", signInFormHTML(csrf: csrfToken(req), error: error.message), status: error.status)
+            let response = try await SignInPage.render(req, email: form.email, errors: [SignInPage.error(for: error)], status: error.status)
+            for (name, value) in error.headers { response.headers.replaceOrAdd(name: name, value: value) }
+            return response
         }
         // A new session id at sign-in (no fixation); the old one is deleted server-side.
         if let old = req.session.id {
@@ -116,15 +90,5 @@ struct WebAuthController: RouteCollection {
         // Ends the session server-side: the middleware deletes its record and expires the cookie.
         req.session.destroy()
         return req.redirect(to: "/sign-in", redirectType: .normal)
-    }
-
-    func home(req: Request) async throws -> Response {
-        guard let identity = req.identity else { return req.redirect(to: "/sign-in") }
-        return Self.page("Safeguard", """
-        <p>Signed in as \(Self.escape(identity.user.displayName)) (\(identity.user.role.rawValue)),
-        \(Self.escape(identity.organisation.name)).</p>
-        <form method="post" action="/sign-out"><input type="hidden" name="_csrf" value="\(Self.escape(csrfToken(req)))">
-        <button type="submit">Sign out</button></form>
-        """)
     }
 }

@@ -1,0 +1,224 @@
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+
+/// A citation as a link to the paragraph's text (`GuidanceSectionPage`).
+struct CitationLink: Encodable, Sendable {
+    var label: String
+    var href: String
+    var hasLink: Bool { !href.isEmpty }
+
+    enum CodingKeys: String, CodingKey { case label, href, hasLink }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(label, forKey: .label)
+        try c.encode(href, forKey: .href)
+        try c.encode(hasLink, forKey: .hasLink)
+    }
+}
+
+/// One decision with its value in words, the facts that settled it and its citations.
+struct DecisionRow: Encodable, Sendable {
+    var label: String
+    var value: String
+    var undetermined: Bool
+    var because: [String]
+    var hasBecause: Bool
+    var becauseCount: Int
+    var citations: [CitationLink]
+}
+
+/// An open question, with the step of the questions where it is answered (when there is one).
+struct QuestionRow: Encodable, Sendable {
+    var question: String
+    var affects: String
+    var href: String
+    var hasLink: Bool
+}
+
+struct FactRow: Encodable, Sendable {
+    var label: String
+    var answer: String
+}
+
+struct FactTable: Encodable, Sendable {
+    var ref: String
+    var heading: String
+    var facts: [FactRow]
+}
+
+/// One action of the checklist, with the form that completes it or marks it not applicable.
+struct ActionItem: Encodable, Sendable {
+    var field: String
+    var text: String
+    var severity: String
+    var severityLabel: String
+    var statusLabel: String
+    var isOpen: Bool
+    var reason: String
+    var hasReason: Bool
+    var completed: String
+    var formAction: String
+    var reasonError: String
+    var hasReasonError: Bool
+    var statusError: String
+    var hasStatusError: Bool
+    var stillRecommended: Bool
+}
+
+/// Links citations of an assessment to the text of the paragraph in the pack the engine used.
+struct CitationLinker {
+    var packs: [String: GuidanceReference]
+
+    init(_ assessment: Assessment?) {
+        var packs: [String: GuidanceReference] = [:]
+        for reference in assessment?.guidance ?? [] { packs[reference.title] = reference }
+        self.packs = packs
+    }
+
+    func links(_ citations: [Citation]) -> [CitationLink] {
+        citations.map { citation in
+            let label = citation.section.first?.isNumber == true ? "paragraph \(citation.section)" : citation.section
+            guard let pack = packs[citation.document] else { return CitationLink(label: label, href: "") }
+            return CitationLink(label: label, href: PageRoute.guidanceSection(pack: pack.id, edition: pack.edition,
+                                                                             section: citation.section).path)
+        }
+    }
+}
+
+/// `Resources/Views/case.leaf`: open questions first, the decisions with reasons and citations, the action
+/// checklist, the people, imagery and devices.
+struct CasePage: PageView {
+    static let template = "case"
+    var title: String
+    var reference: String
+    var summary: String
+    var status: String
+    var created: String
+    var updated: String
+    var version: Int
+    var emergency: Bool
+    var canEdit: Bool
+    var isStaff: Bool
+    var csrf: String
+    var questionsHref: String
+    var openQuestions: [QuestionRow]
+    var hasOpenQuestions: Bool
+    var decisions: [DecisionRow]
+    var hasAssessment: Bool
+    var actions: [ActionItem]
+    var hasActions: Bool
+    var people: [FactTable]
+    var imagery: [FactTable]
+    var devices: [FactTable]
+    var hasPeople: Bool
+    var hasImagery: Bool
+    var hasDevices: Bool
+    var guidance: [String]
+
+    static func statusLabel(_ status: ActionStatus) -> String {
+        switch status {
+        case .open: "To do"
+        case .done: "Done"
+        case .notApplicable: "Does not apply"
+        }
+    }
+
+    static func fieldID(_ actionID: UUID) -> String { "action-" + actionID.uuidString.lowercased().prefix(8) }
+
+    init(record: CaseRecord, actions: [CaseAction], assessment: Assessment?, identity: Identity, csrf: String,
+         errors: [FieldError] = []) {
+        title = "Case \(record.reference)"
+        reference = record.reference
+        summary = record.summary
+        status = record.status == .open ? "Open" : "Closed"
+        created = PageWords.date(record.createdAt)
+        updated = PageWords.date(record.updatedAt)
+        version = record.version
+        canEdit = identity.user.role != .staff
+        isStaff = identity.user.role == .staff
+        self.csrf = csrf
+        questionsHref = PageRoute.caseQuestions(record.id, QuestionStep.allCases[0]).path
+        emergency = assessment?.decisions.emergency ?? false
+        let questions = assessment.map { GuidanceLibrary.bundled.edition(for: record.facts.setting, on: $0.assessedOn).pack.questions } ?? [:]
+        let linker = CitationLinker(assessment)
+        let canEdit = self.canEdit
+        openQuestions = (assessment?.openQuestions ?? []).map { q in
+            let step = canEdit ? QuestionStep.step(for: q.fact) : nil
+            return QuestionRow(question: q.question, affects: q.affects.map(PageWords.decision).joined(separator: ", "),
+                               href: step.map { PageRoute.caseQuestions(record.id, $0).path } ?? "", hasLink: step != nil)
+        }
+        hasOpenQuestions = !openQuestions.isEmpty
+        decisions = (assessment?.decisionReasons ?? []).map { reason in
+            let because = reason.because.map { PageWords.because($0, questions: questions) }
+            return DecisionRow(label: PageWords.decision(reason.decision), value: PageWords.value(reason.value, of: reason.decision),
+                               undetermined: reason.value == "undetermined", because: because, hasBecause: !because.isEmpty, becauseCount: because.count,
+                               citations: linker.links(reason.citations))
+        }
+        hasAssessment = assessment != nil
+        let errorFor = Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
+        let order: [ActionStatus: Int] = [.open: 0, .done: 1, .notApplicable: 2]
+        self.actions = actions.filter { $0.recommended || $0.status != .open }
+            .sorted { (order[$0.status]!, ["must": 0, "should": 1][$0.severity] ?? 2) < (order[$1.status]!, ["must": 0, "should": 1][$1.severity] ?? 2) }
+            .map { action in
+                let field = Self.fieldID(action.id)
+                return ActionItem(field: field, text: action.text, severity: action.severity,
+                                  severityLabel: PageWords.severity(action.severity),
+                                  statusLabel: Self.statusLabel(action.status),
+                                  isOpen: action.status == .open, reason: action.reason ?? "", hasReason: !(action.reason ?? "").isEmpty,
+                                  completed: PageWords.date(action.completedAt),
+                                  formAction: PageRoute.caseAction(record.id, action.id).path,
+                                  reasonError: errorFor[field + "-reason"] ?? "", hasReasonError: errorFor[field + "-reason"] != nil,
+                                  statusError: errorFor[field + "-done"] ?? "", hasStatusError: errorFor[field + "-done"] != nil,
+                                  stillRecommended: action.recommended)
+            }
+        hasActions = !self.actions.isEmpty
+        let facts = record.facts
+        people = facts.people.map { p in
+            FactTable(ref: p.ref, heading: "Person \(p.ref)", facts: [
+                FactRow(label: "Age", answer: p.age.map { "\($0)" } ?? "Not known yet"),
+                FactRow(label: "Part in what happened", answer: p.roles.isEmpty ? "Not recorded" : p.roles.map(\.rawValue).joined(separator: ", ")),
+            ] + QuestionStep.personFacts.map { FactRow(label: $0.label, answer: PageWords.answer(p[fact: $0.key])) }
+              + [FactRow(label: "Earlier incidents known", answer: p.previousIncidents.map { "\($0)" } ?? "Not known yet")])
+        }
+        imagery = facts.imagery.map { i in
+            FactTable(ref: i.ref, heading: "Imagery \(i.ref)", facts: [
+                FactRow(label: "Kind", answer: QuestionStep.kindLabel(i.kind)),
+                FactRow(label: "Shows", answer: i.depicts.isEmpty ? "Not recorded" : i.depicts.joined(separator: ", ")),
+            ] + QuestionStep.imageryFacts.map { FactRow(label: $0.label, answer: PageWords.answer(i[fact: $0.key])) }
+              + [FactRow(label: "Where it was shared", answer: i.platforms.isEmpty ? "Not recorded" : i.platforms.map(\.rawValue).joined(separator: ", "))])
+        }
+        devices = facts.devices.map { d in
+            FactTable(ref: d.ref, heading: "Device \(d.ref)", facts: [
+                FactRow(label: "Owner", answer: d.owner ?? "Not known yet"),
+                FactRow(label: "Seized or handed over", answer: PageWords.answer(d.seized)),
+                FactRow(label: "Holds imagery of", answer: d.containsImageryOf.isEmpty ? "Not recorded" : d.containsImageryOf.joined(separator: ", ")),
+            ])
+        }
+        hasPeople = !people.isEmpty
+        hasImagery = !imagery.isEmpty
+        hasDevices = !devices.isEmpty
+        guidance = (assessment?.guidance ?? []).map { "\($0.publisher): \($0.title) (\($0.edition) edition)" }
+    }
+}
+
+/// `Resources/Views/guidance-section.leaf`: the text of one cited paragraph, in our summary, with its document.
+struct GuidanceSectionPage: PageView {
+    static let template = "guidance-section"
+    var title: String
+    var document: String
+    var publisher: String
+    var edition: String
+    var heading: String
+    var summary: String
+
+    init(pack: GuidancePack, section: Section) {
+        let label = section.id.first?.isNumber == true ? "Paragraph \(section.id)" : section.id
+        title = "\(label): \(section.heading)"
+        document = pack.title
+        publisher = pack.publisher
+        edition = pack.edition
+        heading = section.heading
+        summary = section.summary
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+
+/// One case in a list.
+struct CaseRow: Encodable, Sendable {
+    var reference: String
+    var summary: String
+    var href: String
+    var status: String
+    var openActions: Int
+    var updated: String
+
+    init(_ record: CaseRecord) {
+        reference = record.reference
+        summary = record.summary
+        href = PageRoute.caseDetail(record.id).path
+        status = record.status == .open ? "Open" : "Closed"
+        openActions = record.openActions
+        updated = PageWords.date(record.updatedAt)
+    }
+}
+
+/// One open action, with its case.
+struct ActionRow: Encodable, Sendable {
+    var caseReference: String
+    var caseHref: String
+    var text: String
+    var severity: String
+    var severityLabel: String
+    var severityRank: Int
+
+    init(_ record: CaseRecord, _ action: CaseAction) {
+        caseReference = record.reference
+        caseHref = PageRoute.caseDetail(record.id).path + "#actions"
+        text = action.text
+        severity = action.severity
+        severityLabel = PageWords.severity(action.severity)
+        severityRank = ["must": 0, "should": 1][action.severity] ?? 2
+    }
+}
+
+/// `Resources/Views/home.leaf`: my open cases, the actions open on them, concerns waiting for triage (DSL).
+struct HomePage: PageView {
+    static let template = "home"
+    var title = "Home"
+    var seesCases: Bool
+    var isDSL: Bool
+    var newCaseLabel: String
+    var newCasePath = PageRoute.newCase.path
+    var casesPath = PageRoute.cases.path
+    var myCasesHeading: String
+    var roleNote: String
+    var myCases: [CaseRow] = []
+    var actions: [ActionRow] = []
+    var triage: [CaseRow] = []
+
+    init(identity: Identity) {
+        seesCases = CasePolicy.caseRoles.contains(identity.user.role)
+        isDSL = identity.user.role == .dsl
+        newCaseLabel = identity.organisation.kind == .education ? "Raise a concern" : "Report a new case"
+        myCasesHeading = identity.user.role == .staff ? "Concerns you raised" : "Your open cases"
+        roleNote = switch identity.user.role {
+        case .admin: "As an administrator you manage your organisation's users. You do not see case content."
+        case .auditor: "As an auditor you read the audit trail. You do not see case content."
+        default: ""
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case title, seesCases, isDSL, newCaseLabel, newCasePath, casesPath, myCasesHeading, roleNote, myCases, actions, triage,
+             hasMyCases, hasActions, hasTriage
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(title, forKey: .title)
+        try c.encode(seesCases, forKey: .seesCases)
+        try c.encode(isDSL, forKey: .isDSL)
+        try c.encode(newCaseLabel, forKey: .newCaseLabel)
+        try c.encode(newCasePath, forKey: .newCasePath)
+        try c.encode(casesPath, forKey: .casesPath)
+        try c.encode(myCasesHeading, forKey: .myCasesHeading)
+        try c.encode(roleNote, forKey: .roleNote)
+        try c.encode(myCases, forKey: .myCases)
+        try c.encode(actions, forKey: .actions)
+        try c.encode(triage, forKey: .triage)
+        try c.encode(!myCases.isEmpty, forKey: .hasMyCases)
+        try c.encode(!actions.isEmpty, forKey: .hasActions)
+        try c.encode(!triage.isEmpty, forKey: .hasTriage)
+    }
+}
+
+/// `Resources/Views/cases.leaf`: every case the person may see, most recently changed first.
+struct CaseListPage: PageView {
+    static let template = "cases"
+    var title: String
+    var cases: [CaseRow]
+    var total: Int
+    var hasCases: Bool
+    var newCaseLabel: String
+    var newCasePath = PageRoute.newCase.path
+
+    init(identity: Identity, cases: [CaseRow], total: Int) {
+        title = identity.user.role == .staff ? "Concerns you raised" : "Cases"
+        self.cases = cases
+        self.total = total
+        hasCases = !cases.isEmpty
+        newCaseLabel = identity.organisation.kind == .education ? "Raise a concern" : "Report a new case"
+    }
+}

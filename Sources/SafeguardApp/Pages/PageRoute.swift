@@ -1,0 +1,114 @@
+import Foundation
+import Vapor
+
+/// Every page of the site, typed. The same value registers a route (with `.key` parameters) and builds a link
+/// (with `.value` parameters), so a link can never point at a page that does not exist.
+///
+/// ```swift
+/// routes.get(PageRoute.caseDetail(.key).pathComponents, use: show)   // GET /cases/:caseID
+/// PageRoute.caseDetail(.value(id)).path                             // "/cases/3f…"
+/// ```
+enum PageRoute: Sendable, Hashable {
+    case home
+    case signIn
+    case signOut
+    case cases
+    case newCase
+    case caseDetail(Param)
+    case caseQuestions(Param, Param)
+    case caseAction(Param, Param)
+    case guidanceSection(Param, Param, Param)
+    case asset(Param)
+
+    /// A path parameter: `.key` when registering (`:name`), `.value` when linking.
+    enum Param: Sendable, Hashable {
+        case key
+        case value(String)
+
+        static func id(_ uuid: UUID) -> Param { .value(uuid.uuidString.lowercased()) }
+    }
+
+    /// The names of the path parameters, for `req.parameters.get(_:)`.
+    enum Key: String {
+        case caseID, step, actionID, pack, edition, section, file
+    }
+
+    private enum Component {
+        case constant(String)
+        case parameter(Key, Param)
+    }
+
+    private var components: [Component] {
+        switch self {
+        case .home: []
+        case .signIn: [.constant("sign-in")]
+        case .signOut: [.constant("sign-out")]
+        case .cases: [.constant("cases")]
+        case .newCase: [.constant("cases"), .constant("new")]
+        case .caseDetail(let id): [.constant("cases"), .parameter(.caseID, id)]
+        case .caseQuestions(let id, let step):
+            [.constant("cases"), .parameter(.caseID, id), .constant("questions"), .parameter(.step, step)]
+        case .caseAction(let id, let action):
+            [.constant("cases"), .parameter(.caseID, id), .constant("actions"), .parameter(.actionID, action)]
+        case .guidanceSection(let pack, let edition, let section):
+            [.constant("guidance"), .parameter(.pack, pack), .parameter(.edition, edition), .parameter(.section, section)]
+        case .asset(let file): [.constant("assets"), .parameter(.file, file)]
+        }
+    }
+
+    /// For registering: constants and `:name` parameters.
+    var pathComponents: [PathComponent] {
+        components.map { component in
+            switch component {
+            case .constant(let text): .constant(text)
+            case .parameter(let key, _): .parameter(key.rawValue)
+            }
+        }
+    }
+
+    /// For linking: `/` followed by the components, each parameter value percent-encoded as one segment.
+    var path: String {
+        "/" + components.map { component in
+            switch component {
+            case .constant(let text): return text
+            case .parameter(let key, .key): return ":" + key.rawValue
+            case .parameter(_, .value(let value)):
+                return value.addingPercentEncoding(withAllowedCharacters: Self.segmentCharacters) ?? ""
+            }
+        }.joined(separator: "/")
+    }
+
+    private static let segmentCharacters: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~")
+        return set
+    }()
+
+    // Links, by the values a page has at hand.
+    static func caseDetail(_ id: UUID) -> PageRoute { .caseDetail(.id(id)) }
+    static func caseQuestions(_ id: UUID, _ step: QuestionStep) -> PageRoute { .caseQuestions(.id(id), .value(step.rawValue)) }
+    static func caseAction(_ id: UUID, _ action: UUID) -> PageRoute { .caseAction(.id(id), .id(action)) }
+    static func guidanceSection(pack: String, edition: String, section: String) -> PageRoute {
+        .guidanceSection(.value(pack), .value(edition), .value(section))
+    }
+}
+
+extension RoutesBuilder {
+    @discardableResult
+    func get(_ page: PageRoute, use closure: @Sendable @escaping (Request) async throws -> some AsyncResponseEncodable) -> Route {
+        get(page.pathComponents, use: closure)
+    }
+
+    @discardableResult
+    func post(_ page: PageRoute, use closure: @Sendable @escaping (Request) async throws -> some AsyncResponseEncodable) -> Route {
+        post(page.pathComponents, use: closure)
+    }
+}
+
+extension Request {
+    func redirect(to page: PageRoute) -> Response {
+        redirect(to: page.path, redirectType: .normal)
+    }
+
+    func parameter(_ key: PageRoute.Key) -> String? { parameters.get(key.rawValue) }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import SafeguardCore
+
+/// Plain words for what the engine says in codes: decisions and their values, facts and answers, dates.
+enum PageWords {
+    static func decision(_ key: String) -> String {
+        switch key {
+        case "route": "Response"
+        case "childProtectionReferral": "Child protection referral"
+        case "emergency": "Emergency"
+        case "outcome21": "Outcome 21"
+        case "deviceSeizure": "Seizing devices"
+        case "visuallyRecordedInterview": "Visually recorded interview"
+        case "caidReferral": "Child Abuse Image Database (CAID)"
+        case "policeReferral": "Telling the police"
+        case "ceopReport": "Report to CEOP"
+        case "involveParents": "Involving parents or carers"
+        default: key
+        }
+    }
+
+    static func value(_ value: String, of decision: String) -> String {
+        switch (decision, value) {
+        case (_, "undetermined"): "Not decided yet: answer the questions first"
+        case (_, "notApplicable"), (_, "notAvailable"): "Not for this organisation or nation to decide"
+        case ("route", "fullInvestigation"): "Full investigation"
+        case ("route", "proportionate"): "Proportionate, supportive response"
+        case ("childProtectionReferral", "immediate"): "Refer now: a child is at immediate risk"
+        case (_, "required"): "Required"
+        case (_, "notRequired"): "Not required"
+        case (_, "recommended"): "Recommended"
+        case ("outcome21", "eligible"): "Can be considered"
+        case ("outcome21", "excluded"): "Cannot be used"
+        case ("deviceSeizure", "seizeTargetDevices"): "Seize the devices of those who exploited or shared without permission"
+        case ("deviceSeizure", "notRoutine"): "No routine seizure"
+        case ("emergency", "true"): "Yes: someone is in immediate danger"
+        case ("emergency", "false"): "No immediate danger known"
+        case ("involveParents", "yes"): "Yes"
+        case ("involveParents", "no"): "No: it would put the child at risk"
+        default: value
+        }
+    }
+
+    static func answer(_ tri: Tri) -> String {
+        switch tri {
+        case .true: "Yes"
+        case .false: "No"
+        case .unknown: "Not known yet"
+        }
+    }
+
+    static func severity(_ severity: String) -> String {
+        switch severity {
+        case "must": "Must do"
+        case "should": "Should do"
+        default: "Consider"
+        }
+    }
+
+    static func date(_ date: Date?) -> String {
+        guard let date else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = TimeZone(identifier: "Europe/London")
+        formatter.dateFormat = "d MMMM yyyy, h:mma"
+        return formatter.string(from: date).replacingOccurrences(of: "AM", with: "am").replacingOccurrences(of: "PM", with: "pm")
+    }
+
+    /// A fact the engine cites (`imagery[I1].sharedBeyondControl = true`) as its question and answer, using the
+    /// question wording of the edition that was applied; anything else is given as the engine wrote it.
+    static func because(_ text: String, questions: [String: String]) -> String {
+        let parts = text.components(separatedBy: " = ")
+        guard parts.count == 2 else { return text }
+        let path = parts[0], raw = parts[1]
+        var key = path, ref: String?
+        if let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"), open < close {
+            ref = String(path[path.index(after: open)..<close])
+            key = String(path[..<open]) + String(path[path.index(after: close)...])
+        }
+        if key == "setting" { return "Setting: \(raw)" }
+        if key == "jurisdiction" { return "Nation: " + (Jurisdiction(rawValue: raw)?.displayName ?? raw) }
+        guard var question = questions[key] else { return text }
+        if let ref { question = question.replacingOccurrences(of: "{ref}", with: ref) }
+        let answer: String = switch raw {
+        case "true": "yes"
+        case "false": "no"
+        case "null", "unknown", "not known": "not known yet"
+        default: raw
+        }
+        return "\(question) \(answer.prefix(1).uppercased() + answer.dropFirst())"
+    }
+}

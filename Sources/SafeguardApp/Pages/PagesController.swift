@@ -1,0 +1,161 @@
+import Fluent
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+/// The pages for people, server-rendered from `Resources/Views`. Every page that shows case data authorises
+/// exactly as the API does (`CasePolicy`: role, organisation, staff only their own, other organisations 404) and
+/// audits the read by id, never by content.
+struct PagesController: RouteCollection {
+    let assessor: Assessor
+    var api: CaseController { CaseController(assessor: assessor) }
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(.asset(.key)) { req in req.application.assets.serve(req) }
+        routes.get(.home, use: home)
+        routes.get(.cases, use: caseList)
+        routes.get(.newCase, use: newCaseForm)
+        routes.post(.newCase, use: createCase)
+        routes.get(.caseDetail(.key), use: showCase)
+        routes.post(.caseAction(.key, .key), use: updateAction)
+        routes.get(.caseQuestions(.key, .key), use: questionsForm)
+        routes.post(.caseQuestions(.key, .key), use: saveQuestions)
+        routes.get(.guidanceSection(.key, .key, .key), use: guidanceSection)
+    }
+
+    /// The signed-in person if their role works on cases: anonymous people are sent to sign in; admins and
+    /// auditors are refused (403), as by the API.
+    func caseIdentity(_ req: Request) throws -> Identity {
+        _ = try req.requirePageIdentity()
+        return try CasePolicy.requireCaseRole(req)
+    }
+
+    // MARK: Home and the case list
+
+    func home(req: Request) async throws -> Response {
+        let identity = try req.requirePageIdentity()
+        var page = HomePage(identity: identity)
+        if page.seesCases {
+            let store = CaseStore(db: req.db)
+            let mine = try await store.listCases(organisationID: identity.organisation.id,
+                                                 filter: .init(status: .open, createdBy: identity.user.id), page: 1, perPage: 50).cases
+            page.myCases = mine.map(CaseRow.init)
+            for record in mine where record.openActions > 0 {
+                for action in try await store.actions(caseID: record.id) where action.status == .open && action.recommended {
+                    page.actions.append(ActionRow(record, action))
+                }
+            }
+            page.actions.sort { ($0.severityRank, $0.caseReference) < ($1.severityRank, $1.caseReference) }
+            var listed = mine.count
+            if identity.user.role == .dsl {
+                // Concerns raised by staff that nobody has triaged yet (still as raised: version 1).
+                let open = try await store.listCases(organisationID: identity.organisation.id, filter: .init(status: .open),
+                                                     page: 1, perPage: 200).cases
+                var staff: [UUID: Bool] = [:]
+                for user in try await AccountStore(db: req.db).users(organisationID: identity.organisation.id) {
+                    staff[user.id] = user.role == .staff
+                }
+                let waiting = open.filter { $0.version == 1 && staff[$0.createdBy] == true }
+                page.triage = waiting.map(CaseRow.init)
+                listed += waiting.count
+            }
+            let count = listed
+            try await req.write { db in try await req.audit("case.list", detail: "count=\(count) via=page.home", on: db) }
+        }
+        return try await req.renderPage(page, current: .home)
+    }
+
+    func caseList(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        var filter = CaseStore.ListFilter()
+        if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
+        let (records, total) = try await CaseStore(db: req.db).listCases(organisationID: identity.organisation.id,
+                                                                         filter: filter, page: 1, perPage: 200)
+        try await req.write { db in try await req.audit("case.list", detail: "count=\(records.count) via=page.cases", on: db) }
+        let page = CaseListPage(identity: identity, cases: records.map(CaseRow.init), total: total)
+        return try await req.renderPage(page, current: .cases)
+    }
+
+    // MARK: The case page
+
+    /// The case if the caller may see it; 404 otherwise, as the API.
+    func loadCase(_ req: Request, _ identity: Identity) async throws -> CaseRecord {
+        try await api.loadCase(req, identity)
+    }
+
+    func showCase(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        let response = try await renderCase(req, identity, record)
+        try await req.write { db in try await req.audit("case.read", caseID: record.id, detail: "via=page", on: db) }
+        return response
+    }
+
+    func renderCase(_ req: Request, _ identity: Identity, _ record: CaseRecord, errors: [FieldError] = [],
+                    notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+        let store = CaseStore(db: req.db)
+        let actions = try await store.actions(caseID: record.id)
+        let stored = try await store.latestAssessment(caseID: record.id)
+        let page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
+                            csrf: req.pageCSRFToken(), errors: errors)
+        return try await req.renderPage(page, status: status, errors: errors, notice: notice)
+    }
+
+    struct ActionForm: Content {
+        var _csrf: String?
+        var status: String?
+        var reason: String?
+    }
+
+    func updateAction(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        let form = try req.content.decode(ActionForm.self)
+        try req.checkPageCSRF(form._csrf)
+        try CasePolicy.requireEditor(identity)
+        guard let actionID = req.parameter(.actionID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("action") }
+        let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let field = CasePage.fieldID(actionID)
+        var errors: [FieldError] = []
+        let status: ActionStatus? = switch form.status {
+        case "done": .done
+        case "notApplicable": .notApplicable
+        case "open": .open
+        default: nil
+        }
+        if status == nil {
+            errors.append(FieldError(field: field + "-done", message: "Select whether the action is done or does not apply"))
+        } else if status == .notApplicable && reason.isEmpty {
+            errors.append(FieldError(field: field + "-reason", message: "Say why the action does not apply"))
+        } else if reason.count > 2_000 {
+            errors.append(FieldError(field: field + "-reason", message: "Keep the reason under 2,000 characters"))
+        }
+        if !errors.isEmpty {
+            return try await renderCase(req, identity, record, errors: errors, status: .unprocessableEntity)
+        }
+        let action = try await req.write { db in
+            let store = CaseStore(db: db)
+            let action = try await store.setAction(id: actionID, caseID: record.id, status: status!, reason: reason.isEmpty ? nil : reason,
+                                                   by: identity.user.id, now: Date())
+            try await store.touch(id: record.id, now: Date())
+            try await req.audit("case.action.update", caseID: record.id,
+                                detail: "action=\(action.recommendationID) status=\(action.status.rawValue) via=page", on: db)
+            return action
+        }
+        _ = action
+        return req.redirect(to: PageRoute.caseDetail(record.id).path + "#actions", redirectType: .normal)
+    }
+
+    // MARK: Guidance
+
+    func guidanceSection(req: Request) async throws -> Response {
+        _ = try req.requirePageIdentity()
+        guard let packID = req.parameter(.pack), let edition = req.parameter(.edition), let sectionID = req.parameter(.section),
+              let pack = GuidanceLibrary.bundled.pack(id: packID, edition: edition),
+              let section = pack.sections.first(where: { $0.id == sectionID }) else {
+            throw APIError.notFound("guidance section")
+        }
+        return try await req.renderPage(GuidanceSectionPage(pack: pack, section: section))
+    }
+}

@@ -1,0 +1,430 @@
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+/// A yes / no / not known yet fact the question pages ask, by its key in the guidance packs' `questions`.
+struct FactSpec: Sendable {
+    var key: String
+    var label: String
+}
+
+/// The steps of questions after a case is started, in order. Each asks a few facts, each answerable "yes", "no"
+/// or "not known yet", in the words of the guidance edition in force; after each, the decisions so far and the
+/// open questions are shown.
+enum QuestionStep: String, CaseIterable, Sendable {
+    case people, happened, harm, imagery
+
+    var title: String {
+        switch self {
+        case .people: "The young people involved"
+        case .happened: "How it happened"
+        case .harm: "Signs of harm or abuse"
+        case .imagery: "About the imagery"
+        }
+    }
+
+    var next: QuestionStep? {
+        let all = Self.allCases
+        let i = all.firstIndex(of: self)!
+        return i + 1 < all.count ? all[i + 1] : nil
+    }
+
+    var number: Int { Self.allCases.firstIndex(of: self)! + 1 }
+
+    static let personFacts: [FactSpec] = [
+        FactSpec(key: "immediateDanger", label: "In immediate danger"),
+        FactSpec(key: "selfHarmRisk", label: "At risk of self-harm or suicidal thoughts"),
+        FactSpec(key: "inCare", label: "A child in care"),
+        FactSpec(key: "childProtectionPlan", label: "On a child protection plan"),
+        FactSpec(key: "learningDisability", label: "Learning disability or concern about capacity to consent"),
+        FactSpec(key: "parentalInvolvementRisk", label: "Involving parents or carers would put them at risk"),
+    ]
+    static let happenedFacts = ["willing", "ageAppropriate", "accidental"]
+    static let harmFacts = ["coercion", "blackmail", "grooming", "exploitation", "profitMotive", "maliciousIntent", "persistent", "violence"]
+    static let imageryFacts: [FactSpec] = [
+        FactSpec(key: "sexualActs", label: "Shows sexual acts"),
+        FactSpec(key: "violent", label: "Violent"),
+        FactSpec(key: "unusualForDevelopmentalStage", label: "Unusual for the young person's developmental stage"),
+        FactSpec(key: "sharedWithoutPermission", label: "Shared without permission"),
+        FactSpec(key: "sharedBeyondControl", label: "Shared beyond the child's control"),
+        FactSpec(key: "uploadedToAdultSite", label: "Uploaded to an adult site"),
+    ]
+
+    /// The step where an open question's fact is asked, if a step asks it.
+    static func step(for fact: String) -> QuestionStep? {
+        if fact.hasPrefix("people[") {
+            return fact.hasSuffix(".previousIncidents") ? nil : .people
+        }
+        if fact.hasPrefix("imagery[") { return .imagery }
+        if fact.hasPrefix("circumstances.") {
+            let name = String(fact.dropFirst("circumstances.".count))
+            return happenedFacts.contains(name) ? .happened : harmFacts.contains(name) ? .harm : nil
+        }
+        return nil
+    }
+
+    static func kindLabel(_ kind: ImageryKind) -> String {
+        switch kind {
+        case .image: "Photo or image"
+        case .video: "Video"
+        case .generated: "AI-generated or altered image"
+        case .message: "Messages only (no image)"
+        }
+    }
+}
+
+extension Person {
+    subscript(fact key: String) -> Tri {
+        get {
+            switch key {
+            case "immediateDanger": immediateDanger
+            case "selfHarmRisk": selfHarmRisk
+            case "inCare": inCare
+            case "childProtectionPlan": childProtectionPlan
+            case "learningDisability": learningDisability
+            default: parentalInvolvementRisk
+            }
+        }
+        set {
+            switch key {
+            case "immediateDanger": immediateDanger = newValue
+            case "selfHarmRisk": selfHarmRisk = newValue
+            case "inCare": inCare = newValue
+            case "childProtectionPlan": childProtectionPlan = newValue
+            case "learningDisability": learningDisability = newValue
+            default: parentalInvolvementRisk = newValue
+            }
+        }
+    }
+}
+
+extension Imagery {
+    subscript(fact key: String) -> Tri {
+        get {
+            switch key {
+            case "sexualActs": sexualActs
+            case "violent": violent
+            case "unusualForDevelopmentalStage": unusualForDevelopmentalStage
+            case "sharedWithoutPermission": sharedWithoutPermission
+            case "sharedBeyondControl": sharedBeyondControl
+            default: uploadedToAdultSite
+            }
+        }
+        set {
+            switch key {
+            case "sexualActs": sexualActs = newValue
+            case "violent": violent = newValue
+            case "unusualForDevelopmentalStage": unusualForDevelopmentalStage = newValue
+            case "sharedWithoutPermission": sharedWithoutPermission = newValue
+            case "sharedBeyondControl": sharedBeyondControl = newValue
+            default: uploadedToAdultSite = newValue
+            }
+        }
+    }
+}
+
+extension Circumstances {
+    subscript(named name: String) -> Tri {
+        get { self[fact: Circumstances.factNames.firstIndex(of: name)!] }
+        set { self[fact: Circumstances.factNames.firstIndex(of: name)!] = newValue }
+    }
+}
+
+// MARK: View models
+
+/// One yes / no / not known yet question: a fieldset of three radios.
+struct TriQuestion: Encodable, Sendable {
+    var name: String
+    var question: String
+    var yes: Bool
+    var no: Bool
+    var unknown: Bool
+
+    init(name: String, question: String, value: Tri) {
+        self.name = name
+        self.question = question
+        yes = value == .true
+        no = value == .false
+        unknown = value == .unknown
+    }
+}
+
+/// A whole-number field (an age), empty when not known.
+struct NumberField: Encodable, Sendable {
+    var name: String
+    var label: String
+    var hint: String
+    var value: String
+    var error: String
+    var hasError: Bool
+}
+
+struct QuestionGroup: Encodable, Sendable {
+    var heading: String
+    var hasHeading: Bool
+    var number: NumberField
+    var hasNumber: Bool
+    var questions: [TriQuestion]
+}
+
+/// A decision so far, in short.
+struct DecisionSoFar: Encodable, Sendable {
+    var label: String
+    var value: String
+}
+
+/// `Resources/Views/questions.leaf`: one step of questions, with the decisions so far and what to answer next.
+struct QuestionsPage: PageView {
+    static let template = "questions"
+    var title: String
+    var caption: String
+    var action: String
+    var csrf: String
+    var version: Int
+    var groups: [QuestionGroup]
+    var hasGroups: Bool
+    var decisions: [DecisionSoFar]
+    var openQuestions: [QuestionRow]
+    var hasOpenQuestions: Bool
+    var submitLabel: String
+    var caseHref: String
+}
+
+/// `Resources/Views/new-case.leaf`: the first page of a report (police) or a concern (school).
+struct NewCasePage: PageView {
+    static let template = "new-case"
+    var title: String
+    var intro: String
+    var action = PageRoute.newCase.path
+    var csrf: String
+    var summary: String
+    var summaryError: String
+    var hasSummaryError: Bool
+    var kinds: [KindOption]
+    var kindError: String
+    var hasKindError: Bool
+    var ageA: NumberField
+    var ageB: NumberField
+    var submitLabel: String
+
+    struct KindOption: Encodable, Sendable {
+        var value: String
+        var label: String
+        var checked: Bool
+        var id: String
+    }
+}
+
+// MARK: Handlers
+
+extension PagesController {
+    static func words(_ identity: Identity) -> (title: String, intro: String) {
+        identity.organisation.kind == .education
+            ? ("Raise a concern", "Tell us what you know so far. Do not look at, copy, forward or screenshot any image: record what you have been told.")
+            : ("Report a new case", "Record what is known so far. Every report is recorded as a crime (Action 1). You can answer the rest later.")
+    }
+
+    static func ageField(_ name: String, label: String, hint: String, value: String, errors: [FieldError]) -> NumberField {
+        let error = errors.first { $0.field == name }?.message
+        return NumberField(name: name, label: label, hint: hint, value: value, error: error ?? "", hasError: error != nil)
+    }
+
+    /// A whole number 0–120, nil for empty; an error message otherwise.
+    static func parseAge(_ text: String?) -> Result<Int?, FieldErrorMessage> {
+        let trimmed = (text ?? "").trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return .success(nil) }
+        guard let age = Int(trimmed), (0...120).contains(age) else {
+            return .failure(FieldErrorMessage(text: "Enter the age as a whole number from 0 to 120, or leave it empty if it is not known"))
+        }
+        return .success(age)
+    }
+
+    struct FieldErrorMessage: Error { var text: String }
+
+    func newCaseForm(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        return try await renderNewCase(req, identity, form: [:], errors: [])
+    }
+
+    func renderNewCase(_ req: Request, _ identity: Identity, form: [String: String], errors: [FieldError],
+                       status: HTTPStatus = .ok) async throws -> Response {
+        let (title, intro) = Self.words(identity)
+        let kind = form["kind"] ?? ""
+        let summaryError = errors.first { $0.field == "summary" }?.message
+        let kindError = errors.first { $0.field == "kind-image" }?.message
+        let page = NewCasePage(
+            title: title, intro: intro, csrf: req.pageCSRFToken(), summary: form["summary"] ?? "",
+            summaryError: summaryError ?? "", hasSummaryError: summaryError != nil,
+            kinds: ImageryKind.allCases.map { .init(value: $0.rawValue, label: QuestionStep.kindLabel($0), checked: kind == $0.rawValue, id: "kind-\($0.rawValue)") },
+            kindError: kindError ?? "", hasKindError: kindError != nil,
+            ageA: Self.ageField("ageA", label: "How old is the young person in the image (A)?", hint: "Leave empty if not known yet",
+                                value: form["ageA"] ?? "", errors: errors),
+            ageB: Self.ageField("ageB", label: "How old is the person who received it (B)?", hint: "Leave empty if not known yet",
+                                value: form["ageB"] ?? "", errors: errors),
+            submitLabel: identity.user.role == .staff ? "Raise the concern" : "Save and continue")
+        return try await req.renderPage(page, status: status, errors: errors, current: .newCase)
+    }
+
+    func createCase(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let form = try req.content.decode([String: String].self)
+        try req.checkPageCSRF(form["_csrf"])
+        var errors: [FieldError] = []
+        let summary = (form["summary"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if summary.isEmpty {
+            errors.append(FieldError(field: "summary", message: "Enter a short summary of what happened"))
+        } else if summary.count > CaseController.maxSummary {
+            errors.append(FieldError(field: "summary", message: "The summary must be \(CaseController.maxSummary) characters or fewer"))
+        }
+        let kind = ImageryKind(rawValue: form["kind"] ?? "")
+        if kind == nil { errors.append(FieldError(field: "kind-image", message: "Select what was shared")) }
+        var ages: [Int?] = []
+        for name in ["ageA", "ageB"] {
+            switch Self.parseAge(form[name]) {
+            case .success(let age): ages.append(age)
+            case .failure(let message): errors.append(FieldError(field: name, message: message.text)); ages.append(nil)
+            }
+        }
+        guard errors.isEmpty, let kind else {
+            return try await renderNewCase(req, identity, form: form, errors: errors, status: .unprocessableEntity)
+        }
+        let facts = CaseFacts(
+            jurisdiction: identity.organisation.jurisdiction, setting: identity.organisation.kind.setting ?? .police,
+            people: [Person(ref: "A", age: ages[0], roles: [.depicted, .creator, .sender]),
+                     Person(ref: "B", age: ages[1], roles: [.recipient])],
+            imagery: [Imagery(ref: "I1", kind: kind, depicts: ["A"])])
+        let record = try await api.createCase(req, identity, summary: summary, facts: try JSONValue.parse(facts.jsonData()),
+                                              detail: "version=1 via=page")
+        if identity.user.role == .staff {
+            return req.redirect(to: .caseDetail(record.id))
+        }
+        return req.redirect(to: .caseQuestions(record.id, QuestionStep.allCases[0]))
+    }
+
+    // MARK: Question steps
+
+    func step(_ req: Request) throws -> QuestionStep {
+        guard let step = req.parameter(.step).flatMap(QuestionStep.init(rawValue:)) else { throw APIError.notFound("step") }
+        return step
+    }
+
+    func questionsForm(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        try CasePolicy.requireEditor(identity)
+        let step = try step(req)
+        let response = try await renderQuestions(req, record, step: step, facts: record.facts, numbers: [:], errors: [])
+        try await req.write { db in try await req.audit("case.read", caseID: record.id, detail: "via=page.questions", on: db) }
+        return response
+    }
+
+    func renderQuestions(_ req: Request, _ record: CaseRecord, step: QuestionStep, facts: CaseFacts, numbers: [String: String],
+                         errors: [FieldError], status: HTTPStatus = .ok) async throws -> Response {
+        let stored = try await CaseStore(db: req.db).latestAssessment(caseID: record.id)
+        let on = facts.assessedOn ?? stored?.assessment.assessedOn ?? CaseController.today
+        let questions = GuidanceLibrary.bundled.edition(for: facts.setting, on: on).pack.questions
+        func ask(_ key: String, ref: String? = nil) -> String {
+            let text = questions[key] ?? key
+            return ref.map { text.replacingOccurrences(of: "{ref}", with: $0) } ?? text
+        }
+        var groups: [QuestionGroup] = []
+        let noNumber = NumberField(name: "", label: "", hint: "", value: "", error: "", hasError: false)
+        switch step {
+        case .people:
+            for (i, person) in facts.people.enumerated() where person.isInvolved {
+                let name = "p\(i)-age"
+                let age = Self.ageField(name, label: ask("people.age", ref: person.ref), hint: "Leave empty if not known yet",
+                                        value: numbers[name] ?? person.age.map(String.init) ?? "", errors: errors)
+                groups.append(QuestionGroup(heading: "Person \(person.ref)", hasHeading: true, number: age, hasNumber: true,
+                                            questions: QuestionStep.personFacts.map {
+                    TriQuestion(name: "p\(i)-\($0.key)", question: ask("people.\($0.key)", ref: person.ref), value: person[fact: $0.key])
+                }))
+            }
+        case .happened, .harm:
+            let names = step == .happened ? QuestionStep.happenedFacts : QuestionStep.harmFacts
+            groups.append(QuestionGroup(heading: "", hasHeading: false, number: noNumber, hasNumber: false, questions: names.map {
+                TriQuestion(name: "c-\($0)", question: ask("circumstances.\($0)"), value: facts.circumstances[named: $0])
+            }))
+        case .imagery:
+            for (i, item) in facts.imagery.enumerated() {
+                groups.append(QuestionGroup(heading: "Imagery \(item.ref): \(QuestionStep.kindLabel(item.kind))", hasHeading: true,
+                                            number: noNumber, hasNumber: false, questions: QuestionStep.imageryFacts.map {
+                    TriQuestion(name: "i\(i)-\($0.key)", question: ask("imagery.\($0.key)", ref: item.ref), value: item[fact: $0.key])
+                }))
+            }
+        }
+        let assessment = stored?.assessment
+        let page = QuestionsPage(
+            title: step.title, caption: "Case \(record.reference) · questions \(step.number) of \(QuestionStep.allCases.count)",
+            action: PageRoute.caseQuestions(record.id, step).path, csrf: req.pageCSRFToken(), version: record.version,
+            groups: groups, hasGroups: !groups.isEmpty,
+            decisions: (assessment?.decisionReasons ?? []).map {
+                DecisionSoFar(label: PageWords.decision($0.decision), value: PageWords.value($0.value, of: $0.decision))
+            },
+            openQuestions: (assessment?.openQuestions ?? []).map { q in
+                let target = QuestionStep.step(for: q.fact)
+                return QuestionRow(question: q.question, affects: q.affects.map(PageWords.decision).joined(separator: ", "),
+                                   href: target.map { PageRoute.caseQuestions(record.id, $0).path } ?? "", hasLink: target != nil)
+            },
+            hasOpenQuestions: !(assessment?.openQuestions ?? []).isEmpty,
+            submitLabel: step.next == nil ? "Save and see the case" : "Save and continue",
+            caseHref: PageRoute.caseDetail(record.id).path)
+        return try await req.renderPage(page, status: status, errors: errors)
+    }
+
+    static func tri(_ text: String?) -> Tri? {
+        switch text {
+        case "yes": .true
+        case "no": .false
+        case "unknown": .unknown
+        default: nil
+        }
+    }
+
+    func saveQuestions(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        let form = try req.content.decode([String: String].self)
+        try req.checkPageCSRF(form["_csrf"])
+        try CasePolicy.requireEditor(identity)
+        let step = try step(req)
+        guard let version = form["version"].flatMap(Int.init) else { throw APIError.badRequest("the form has no version", field: "version") }
+        var facts = record.facts
+        var errors: [FieldError] = []
+        var numbers: [String: String] = [:]
+        switch step {
+        case .people:
+            for i in facts.people.indices where facts.people[i].isInvolved {
+                let name = "p\(i)-age"
+                numbers[name] = form[name] ?? ""
+                switch Self.parseAge(form[name]) {
+                case .success(let age): facts.people[i].age = age
+                case .failure(let message): errors.append(FieldError(field: name, message: message.text))
+                }
+                for spec in QuestionStep.personFacts {
+                    if let value = Self.tri(form["p\(i)-\(spec.key)"]) { facts.people[i][fact: spec.key] = value }
+                }
+            }
+        case .happened, .harm:
+            for name in step == .happened ? QuestionStep.happenedFacts : QuestionStep.harmFacts {
+                if let value = Self.tri(form["c-\(name)"]) { facts.circumstances[named: name] = value }
+            }
+        case .imagery:
+            for i in facts.imagery.indices {
+                for spec in QuestionStep.imageryFacts {
+                    if let value = Self.tri(form["i\(i)-\(spec.key)"]) { facts.imagery[i][fact: spec.key] = value }
+                }
+            }
+        }
+        if !errors.isEmpty {
+            return try await renderQuestions(req, record, step: step, facts: facts, numbers: numbers, errors: errors,
+                                             status: .unprocessableEntity)
+        }
+        if facts != record.facts {
+            try await api.replaceFacts(req, identity, record, version: version, facts: facts)
+        }
+        if let next = step.next { return req.redirect(to: .caseQuestions(record.id, next)) }
+        return req.redirect(to: .caseDetail(record.id))
+    }
+}

@@ -1,0 +1,447 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import Testing
+import Vapor
+
+/// A browser's session with the pages: its cookie and the session's CSRF token.
+struct Browser {
+    var cookie: String
+    var csrf: String
+}
+
+enum Pages {
+    static let formType = "application/x-www-form-urlencoded"
+
+    static func cookie(_ reply: Reply) -> String? {
+        reply.headers[.setCookie].first { $0.hasPrefix("safeguard-session=") }.map { String($0.split(separator: ";")[0]) }
+    }
+
+    static func csrf(in html: String) -> String? {
+        guard let range = html.range(of: "name=\"_csrf\" value=\"") else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func form(_ fields: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+    }
+
+    /// GET as a browser does (accepting HTML).
+    static func get(_ app: Application, _ path: String, _ browser: Browser? = nil) async throws -> Reply {
+        var headers: [(String, String)] = [("Accept", "text/html,application/xhtml+xml")]
+        if let browser { headers.append(("Cookie", browser.cookie)) }
+        return try await send(app, .GET, path, headers: headers)
+    }
+
+    /// POSTs a form as a browser does, with the session's CSRF token unless `csrf` is false.
+    static func post(_ app: Application, _ path: String, _ browser: Browser?, _ fields: [(String, String)], csrf: Bool = true) async throws -> Reply {
+        var headers: [(String, String)] = [("Accept", "text/html")]
+        if let browser { headers.append(("Cookie", browser.cookie)) }
+        let all = (csrf ? [("_csrf", browser?.csrf ?? "")] : []) + fields
+        return try await send(app, .POST, path, json: form(all), contentType: formType, headers: headers)
+    }
+
+    /// Signs in through the sign-in page and returns the signed-in session.
+    static func signIn(_ app: Application, _ email: String) async throws -> Browser {
+        let page = try await get(app, "/sign-in")
+        let anonymous = Browser(cookie: try #require(cookie(page)), csrf: try #require(csrf(in: page.text)))
+        let reply = try await post(app, "/sign-in", anonymous, [("email", email), ("password", testPassword)])
+        #expect(reply.status == .seeOther, "sign in as \(email): \(reply.status)")
+        let session = try #require(cookie(reply))
+        let home = try await get(app, "/", Browser(cookie: session, csrf: ""))
+        return Browser(cookie: session, csrf: try #require(csrf(in: home.text)))
+    }
+
+    /// The security headers every page carries.
+    static func expectSecurityHeaders(_ reply: Reply, noStore: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) {
+        let csp = reply.headers.first(name: "Content-Security-Policy") ?? ""
+        #expect(csp.contains("default-src 'none'"), sourceLocation: sourceLocation)
+        #expect(csp.contains("script-src 'none'"), sourceLocation: sourceLocation)
+        #expect(csp.contains("style-src 'self'"), sourceLocation: sourceLocation)
+        #expect(!csp.contains("unsafe-inline"), sourceLocation: sourceLocation)
+        #expect(csp.contains("frame-ancestors 'none'"), sourceLocation: sourceLocation)
+        #expect(reply.headers.first(name: "Referrer-Policy") == "no-referrer", sourceLocation: sourceLocation)
+        #expect(reply.headers.first(name: "X-Content-Type-Options") == "nosniff", sourceLocation: sourceLocation)
+        if noStore { #expect(reply.headers.first(name: .cacheControl) == "no-store", sourceLocation: sourceLocation) }
+    }
+
+    /// No script and no inline style: what the Content-Security-Policy would block anyway.
+    static func expectNoInlineScriptOrStyle(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!html.contains("<script"), sourceLocation: sourceLocation)
+        #expect(!html.contains(" style="), sourceLocation: sourceLocation)
+        #expect(!html.contains("<style"), sourceLocation: sourceLocation)
+        #expect(html.range(of: #"\son[a-z]+="#, options: .regularExpression) == nil, "no event handler attributes",
+                sourceLocation: sourceLocation)
+    }
+
+    /// A consensual case between two 15-year-olds with every fact the decisions need known.
+    static var knownFacts: [String: Any] {
+        var facts = sampleFacts
+        facts["circumstances"] = Dictionary(uniqueKeysWithValues: Circumstances.factNames.map { ($0, $0 == "willing" || $0 == "ageAppropriate") })
+        facts["imagery"] = [["ref": "I1", "kind": "image", "depicts": ["A"], "platforms": ["snapchat"], "sexualActs": false, "violent": false,
+                             "unusualForDevelopmentalStage": false, "sharedWithoutPermission": false, "sharedBeyondControl": false,
+                             "uploadedToAdultSite": false]]
+        return facts
+    }
+
+    static func caseID(fromLocation reply: Reply) -> String? {
+        guard let location = reply.headers.first(name: .location) else { return nil }
+        let parts = location.split(separator: "/")
+        return parts.count >= 2 && parts[0] == "cases" ? String(parts[1]) : nil
+    }
+}
+
+@Suite struct PageTests {
+    // MARK: Set-up, assets and headers
+
+    @Test func templatesAndAssetsAreFoundAndHaveNoInlineScriptOrStyle() throws {
+        let web = try WebRoot.locate()
+        let views = try FileManager.default.contentsOfDirectory(atPath: web.viewsDirectory).filter { $0.hasSuffix(".leaf") }
+        #expect(views.count >= 8)
+        for view in views {
+            let text = try String(contentsOfFile: web.viewsDirectory + view, encoding: .utf8)
+            Pages.expectNoInlineScriptOrStyle(text)
+            #expect(!text.contains("unsafeHTML"), "\(view) must let Leaf escape everything")
+        }
+        // The explicit root wins; a root without templates is refused with a clear message.
+        #expect(try WebRoot.locate(environment: ["SAFEGUARD_WEB_ROOT": web.root], workingDirectory: "/", executable: nil) == web)
+        #expect(throws: SafeguardOptions.Invalid.self) {
+            try WebRoot.locate(environment: ["SAFEGUARD_WEB_ROOT": "/nonexistent"], workingDirectory: "/", executable: nil)
+        }
+        // From anywhere, walking up from the executable finds the package.
+        #expect(try WebRoot.locate(environment: [:], workingDirectory: "/", executable: web.root + ".build/debug/safeguard") == web)
+    }
+
+    @Test func theStylesheetIsServedWithAPrintStyleAndNothingElseIsReachable() async throws {
+        try await withApp { app in
+            let css = try await send(app, .GET, "/assets/safeguard.css")
+            #expect(css.status == .ok)
+            #expect(css.headers.contentType?.subType == "css")
+            #expect(css.text.contains("@media print"))
+            #expect(css.headers.first(name: .cacheControl)?.contains("max-age") == true)
+            let etag = try #require(css.headers.first(name: .eTag))
+            let again = try await send(app, .GET, "/assets/safeguard.css", headers: [("If-None-Match", etag)])
+            #expect(again.status == .notModified)
+            for path in ["/assets/..%2FPackage.swift", "/assets/layout.leaf", "/assets/nothing.css"] {
+                #expect(try await send(app, .GET, path).status == .notFound, "\(path)")
+            }
+            let page = try await Pages.get(app, "/sign-in")
+            #expect(page.text.contains("/assets/safeguard.css?v="))
+        }
+    }
+
+    @Test func theRouteEnumRegistersAndLinksTheSamePaths() {
+        let id = UUID()
+        #expect(PageRoute.caseDetail(.key).path == "/cases/:caseID")
+        #expect(PageRoute.caseDetail(id).path == "/cases/\(id.uuidString.lowercased())")
+        #expect(PageRoute.home.path == "/")
+        #expect(PageRoute.guidanceSection(pack: "college-of-policing", edition: "2016 (v1.0)", section: "Action 1").path
+                == "/guidance/college-of-policing/2016%20%28v1.0%29/Action%201")
+        #expect(PageRoute.caseQuestions(.key, .key).pathComponents.map(\.description) == ["cases", ":caseID", "questions", ":step"])
+    }
+
+    // MARK: Sign in and out
+
+    @Test func signInPageHasTheLayoutHeadersAndAnErrorSummaryLinkingToTheField() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let page = try await Pages.get(app, "/sign-in")
+            #expect(page.status == .ok)
+            Pages.expectSecurityHeaders(page)
+            Pages.expectNoInlineScriptOrStyle(page.text)
+            #expect(page.text.contains("<title>Sign in – Safeguard</title>"))
+            #expect(page.text.contains("<label class=\"label\" for=\"email\">Email address</label>"))
+            #expect(page.text.contains("href=\"#main\""))
+            let browser = Browser(cookie: try #require(Pages.cookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+
+            let empty = try await Pages.post(app, "/sign-in", browser, [("email", ""), ("password", "")])
+            #expect(empty.status == .unprocessableEntity)
+            #expect(empty.text.contains("<title>Error: Sign in – Safeguard</title>"))
+            #expect(empty.text.contains("<a href=\"#email\">Enter your email address</a>"))
+            #expect(empty.text.contains("<a href=\"#password\">Enter your password</a>"))
+            #expect(empty.text.contains("aria-describedby=\"email-error\""))
+
+            let wrong = try await Pages.post(app, "/sign-in", browser, [("email", "dsl@school.test"), ("password", "nope")])
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.text.contains("<a href=\"#email\">The email address or password is not right"))
+            #expect(wrong.text.contains("value=\"dsl@school.test\""), "the email is kept")
+            #expect(!wrong.text.contains("nope"), "the password never is")
+        }
+    }
+
+    @Test func aLockedAccountIsToldWhenToTryAgain() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let page = try await Pages.get(app, "/sign-in")
+            let browser = Browser(cookie: try #require(Pages.cookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+            for _ in 0..<5 {
+                _ = try await Pages.post(app, "/sign-in", browser, [("email", "dsl@school.test"), ("password", "nope")])
+            }
+            let locked = try await Pages.post(app, "/sign-in", browser, [("email", "dsl@school.test"), ("password", testPassword)])
+            #expect(locked.status == .tooManyRequests)
+            #expect(locked.headers.first(name: .retryAfter) != nil)
+            #expect(locked.text.contains("Too many failed sign-ins for this account. Try again in 15 minutes."), "\(locked.text)")
+        }
+    }
+
+    @Test func signOutEndsTheSessionAndPagesThenAskToSignIn() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let home = try await Pages.get(app, "/", officer)
+            #expect(home.text.contains("Signed in as policeA officer, Officer, Test Police A"))
+            let out = try await Pages.post(app, "/sign-out", officer, [])
+            #expect(out.status == .seeOther)
+            let after = try await Pages.get(app, "/", officer)
+            #expect(after.status == .seeOther)
+            #expect(after.headers.first(name: .location) == "/sign-in")
+        }
+    }
+
+    // MARK: Home and the case list
+
+    @Test func homeShowsMyOpenCasesAndTheirActionsAndAdminsSeeNoCaseContent() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), summary: "Shared between two pupils")
+            _ = try await createCase(app, token: world.token("policeA.officer2"), summary: "A case of another officer")
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let home = try await Pages.get(app, "/", officer)
+            #expect(home.status == .ok)
+            Pages.expectSecurityHeaders(home)
+            Pages.expectNoInlineScriptOrStyle(home.text)
+            #expect(home.text.contains(created["reference"] as! String))
+            #expect(home.text.contains("Shared between two pupils"))
+            #expect(!home.text.contains("A case of another officer"), "home lists my cases")
+            #expect(home.text.contains("<h2 class=\"heading-l\">Actions to do</h2>"))
+            #expect(home.text.contains("Record the report as a crime") || home.text.contains("crime"), "an open action is listed")
+
+            let list = try await Pages.get(app, "/cases", officer)
+            #expect(list.text.contains("A case of another officer"), "the case list has the organisation's cases")
+
+            let admin = try await Pages.signIn(app, "admin@policeA.test")
+            let adminHome = try await Pages.get(app, "/", admin)
+            #expect(adminHome.status == .ok)
+            #expect(adminHome.text.contains("You do not see case content"))
+            #expect(!adminHome.text.contains("Shared between two pupils"))
+            #expect(try await Pages.get(app, "/cases", admin).status == .forbidden)
+        }
+    }
+
+    @Test func anonymousPeopleAreSentToSignIn() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            for path in ["/", "/cases", "/cases/new", "/cases/\(id)", "/cases/\(id)/questions/people", "/guidance/college-of-policing/current/Action%201"] {
+                let reply = try await Pages.get(app, path)
+                #expect(reply.status == .seeOther, "\(path)")
+                #expect(reply.headers.first(name: .location) == "/sign-in", "\(path)")
+            }
+        }
+    }
+
+    // MARK: The case page
+
+    @Test func theCasePageShowsOpenQuestionsFirstThenDecisionsWithCitationsActionsAndFacts() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts)
+            let id = (created["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let page = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(page.status == .ok)
+            Pages.expectSecurityHeaders(page)
+            Pages.expectNoInlineScriptOrStyle(page.text)
+            let html = page.text
+            #expect(html.contains("<h1 class=\"heading-xl\">Case \(created["reference"] as! String)</h1>"))
+            let order = ["id=\"questions\"", "id=\"decisions\"", "id=\"actions\"", "id=\"people\"", "id=\"imagery\"", "id=\"devices\""]
+                .map { html.range(of: $0)?.lowerBound }
+            #expect(order.allSatisfy { $0 != nil })
+            #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "open questions first, then decisions, actions, people, imagery, devices")
+            #expect(html.contains("Proportionate, supportive response"))
+            #expect(html.contains("href=\"/guidance/college-of-policing/current/Action%20"), "citations link to the paragraph")
+            #expect(html.contains("Person A") && html.contains("Imagery I1") && html.contains("Device D1"))
+            #expect(html.contains("Was the imagery taken and shared willingly, with everyone&#39;s permission? Yes"),
+                    "reasons are given as the question and its answer")
+            #expect(html.contains("name=\"status\" type=\"radio\" value=\"notApplicable\""), "the checklist has a form")
+
+            // The cited paragraph's text.
+            let link = try #require(html.range(of: #"href="/guidance/[^"]+""#, options: .regularExpression).map { String(html[$0].dropFirst(6).dropLast()) })
+            let section = try await Pages.get(app, link, officer)
+            #expect(section.status == .ok)
+            #expect(section.text.contains("Responding to the taking or sharing of nude and semi-nude images by young people"))
+            #expect(try await Pages.get(app, "/guidance/college-of-policing/current/Action%2099", officer).status == .notFound)
+
+            // The read is audited by id.
+            let entries = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 1000)
+            #expect(entries.contains { $0.action == "case.read" && $0.caseID.lowercased() == id && $0.detail == "via=page" })
+        }
+    }
+
+    @Test func casePagesRefuseAdminsAuditorsOtherOrganisationsAndOtherStaff() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let police = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            let concern = try await createCase(app, token: world.token("school.staff"), summary: "A concern", facts: [:])["id"] as! String
+            for email in ["admin@policeA.test", "auditor@policeA.test"] {
+                let browser = try await Pages.signIn(app, email)
+                let reply = try await Pages.get(app, "/cases/\(police)", browser)
+                #expect(reply.status == .forbidden, "\(email)")
+                #expect(reply.text.contains("You cannot see this page"))
+                #expect(reply.headers.contentType == .html)
+                Pages.expectSecurityHeaders(reply)
+            }
+            let other = try await Pages.signIn(app, "officer@policeB.test")
+            let notFound = try await Pages.get(app, "/cases/\(police)", other)
+            #expect(notFound.status == .notFound)
+            #expect(notFound.text.contains("Page not found"))
+            #expect(try await Pages.get(app, "/cases/\(police)/questions/people", other).status == .notFound)
+            let otherStaff = try await Pages.signIn(app, "staff2@school.test")
+            #expect(try await Pages.get(app, "/cases/\(concern)", otherStaff).status == .notFound)
+            let staff = try await Pages.signIn(app, "staff@school.test")
+            #expect(try await Pages.get(app, "/cases/\(concern)", staff).status == .ok)
+            #expect(try await Pages.get(app, "/cases/\(concern)/questions/people", staff).status == .forbidden,
+                    "staff raise concerns; the DSL answers the questions")
+            // A JSON client still gets the API's error shape.
+            let json = try await send(app, .GET, "/cases/\(police)", headers: [("Cookie", other.cookie)])
+            #expect(json.errorCode == "not_found")
+        }
+    }
+
+    @Test func anActionIsCompletedOrMarkedNotApplicableWithAReason() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let id = (created["id"] as! String).lowercased()
+            let actions = created["actions"] as! [[String: Any]]
+            let first = actions[0]["id"] as! String, second = actions[1]["id"] as! String
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+
+            let noCSRF = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done")], csrf: false)
+            #expect(noCSRF.status == .forbidden)
+            #expect(noCSRF.text.contains("The form has expired"))
+
+            let done = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "")])
+            #expect(done.status == .seeOther)
+            #expect(done.headers.first(name: .location) == "/cases/\(id)#actions")
+
+            let noReason = try await Pages.post(app, "/cases/\(id)/actions/\(second)", officer, [("status", "notApplicable"), ("reason", " ")])
+            #expect(noReason.status == .unprocessableEntity)
+            let field = "action-" + second.lowercased().prefix(8)
+            #expect(noReason.text.contains("<a href=\"#\(field)-reason\">Say why the action does not apply</a>"))
+            #expect(noReason.text.contains("id=\"\(field)-reason\""))
+
+            let notApplicable = try await Pages.post(app, "/cases/\(id)/actions/\(second)", officer,
+                                                     [("status", "notApplicable"), ("reason", "Handled by the school")])
+            #expect(notApplicable.status == .seeOther)
+            let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("policeA.officer")).json
+            let statuses = Dictionary(uniqueKeysWithValues: (read["actions"] as! [[String: Any]]).map { (($0["id"] as! String).uppercased(), $0["status"] as! String) })
+            #expect(statuses[first.uppercased()] == "done")
+            #expect(statuses[second.uppercased()] == "notApplicable")
+            let page = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(page.text.contains("Handled by the school"))
+        }
+    }
+
+    // MARK: New report and raising a concern
+
+    @Test func anOfficerReportsACaseStepByStepAndSeesTheDecisions() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let form = try await Pages.get(app, "/cases/new", officer)
+            #expect(form.status == .ok)
+            #expect(form.text.contains("<h1 class=\"heading-xl\">Report a new case</h1>"))
+            Pages.expectNoInlineScriptOrStyle(form.text)
+
+            let invalid = try await Pages.post(app, "/cases/new", officer, [("summary", ""), ("ageA", "fifteen"), ("ageB", "")])
+            #expect(invalid.status == .unprocessableEntity)
+            #expect(invalid.text.contains("<a href=\"#summary\">Enter a short summary of what happened</a>"))
+            #expect(invalid.text.contains("<a href=\"#kind-image\">Select what was shared</a>"))
+            #expect(invalid.text.contains("<a href=\"#ageA\">Enter the age as a whole number"))
+            #expect(invalid.text.contains("value=\"fifteen\""), "what was typed is kept")
+
+            let created = try await Pages.post(app, "/cases/new", officer,
+                                               [("summary", "Image shared between two pupils"), ("kind", "image"), ("ageA", "15"), ("ageB", "15")])
+            #expect(created.status == .seeOther)
+            let id = try #require(Pages.caseID(fromLocation: created))
+            #expect(created.headers.first(name: .location) == "/cases/\(id)/questions/people")
+
+            let people = try await Pages.get(app, "/cases/\(id)/questions/people", officer)
+            #expect(people.status == .ok)
+            #expect(people.text.contains("Decisions so far"))
+            #expect(people.text.contains("Answer these next"))
+            #expect(people.text.contains("Is A in immediate danger?"))
+            #expect(people.text.contains("id=\"p0-immediateDanger-unknown\" name=\"p0-immediateDanger\" type=\"radio\" value=\"unknown\" checked"))
+            let version = "1"
+            var answers: [(String, String)] = [("version", version), ("p0-age", "15"), ("p1-age", "15")]
+            for i in 0..<2 { for fact in QuestionStep.personFacts.map(\.key) { answers.append(("p\(i)-\(fact)", "no")) } }
+            let saved = try await Pages.post(app, "/cases/\(id)/questions/people", officer, answers)
+            #expect(saved.status == .seeOther)
+            #expect(saved.headers.first(name: .location) == "/cases/\(id)/questions/happened")
+
+            // A stale form (version 1 again) does not overwrite the newer answers.
+            let stale = try await Pages.post(app, "/cases/\(id)/questions/people", officer, [("version", "1"), ("p0-age", "14")])
+            #expect(stale.status == .conflict)
+            #expect(stale.text.contains("Someone else changed this case"))
+
+            let happened = try await Pages.post(app, "/cases/\(id)/questions/happened", officer,
+                                                [("version", "2"), ("c-willing", "yes"), ("c-ageAppropriate", "yes"), ("c-accidental", "no")])
+            #expect(happened.headers.first(name: .location) == "/cases/\(id)/questions/harm")
+            let harm = try await Pages.post(app, "/cases/\(id)/questions/harm", officer,
+                                            [("version", "3")] + QuestionStep.harmFacts.map { ("c-\($0)", "no") })
+            #expect(harm.headers.first(name: .location) == "/cases/\(id)/questions/imagery")
+            let imagery = try await Pages.post(app, "/cases/\(id)/questions/imagery", officer,
+                                               [("version", "4")] + QuestionStep.imageryFacts.map { ("i0-\($0.key)", "no") })
+            #expect(imagery.headers.first(name: .location) == "/cases/\(id)")
+
+            let page = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(page.text.contains("Proportionate, supportive response"))
+            #expect(page.text.contains("Can be considered"), "Outcome 21 eligible with every fact known")
+            let api = try await send(app, .GET, "/api/v1/cases/\(id)", token: nil, headers: [("Cookie", officer.cookie)]).json
+            let facts = api["facts"] as! [String: Any]
+            #expect((facts["circumstances"] as! [String: Any])["willing"] as? Bool == true)
+            #expect(((facts["people"] as! [[String: Any]])[0])["age"] as? Int == 15)
+            #expect(api["version"] as? Int == 5)
+        }
+    }
+
+    @Test func staffRaiseAConcernAndTheDSLSeesItWaitingForTriage() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let staff = try await Pages.signIn(app, "staff@school.test")
+            let form = try await Pages.get(app, "/cases/new", staff)
+            #expect(form.text.contains("<h1 class=\"heading-xl\">Raise a concern</h1>"))
+            let raised = try await Pages.post(app, "/cases/new", staff, [("summary", "Pupil told me an image was shared"), ("kind", "image"),
+                                                                          ("ageA", ""), ("ageB", "")])
+            #expect(raised.status == .seeOther)
+            let id = try #require(Pages.caseID(fromLocation: raised))
+            #expect(raised.headers.first(name: .location) == "/cases/\(id)")
+            let page = try await Pages.get(app, "/cases/\(id)", staff)
+            #expect(page.text.contains("Your designated safeguarding lead will look at this concern"))
+            #expect(!page.text.contains("name=\"status\""), "staff do not record actions")
+
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            let home = try await Pages.get(app, "/", dsl)
+            #expect(home.text.contains("Concerns waiting for triage"))
+            #expect(home.text.contains("Pupil told me an image was shared"))
+            let questions = try await Pages.get(app, "/cases/\(id)/questions/people", dsl)
+            #expect(questions.status == .ok)
+            #expect(questions.text.contains("Is A presenting as suicidal or self-harming?"), "the education pack's wording")
+        }
+    }
+
+    @Test func imageryInAPageFormIsRefusedWithAPage() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let reply = try await Pages.post(app, "/cases/new", officer, [("summary", "data:image/png;base64,iVBORw0KGgo="), ("kind", "image")])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.text.contains("Images cannot be uploaded"))
+            #expect(try await count(app, "cases") == 0)
+        }
+    }
+}

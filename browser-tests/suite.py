@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""Safeguard's pages in a real browser: headless Chromium driven by Selenium, with axe-core on every page.
+
+Starts the built `safeguard serve --demo` on 127.0.0.1 with a fresh SQLite database, then drives journeys as a
+person would. Every page visited is checked with a current axe-core (from the axe-playwright-python wheel, injected
+by WebDriver: the pages themselves run no script at all), and the suite fails on any serious or critical
+violation. Screenshots go to artifacts/browser/.
+
+Usage: python3 browser-tests/suite.py [--binary .build/debug/safeguard] [--artifacts artifacts/browser]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+from importlib import resources
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+PASSWORD = "safeguard-demo-2026"
+
+
+def demo(prefix, org):
+    return f"{prefix}@{org}.demo.safeguard.invalid"
+
+
+OFFICER = demo("officer", "england-police")
+ADMIN = demo("admin", "england-police")
+SCOTLAND_OFFICER = demo("officer", "scotland-police")
+STAFF = demo("staff", "wales-school")
+DSL = demo("dsl", "wales-school")
+
+
+class Failure(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def axe_source():
+    """The newest axe-core we can install from PyPI: the copy inside axe-playwright-python's wheel."""
+    source = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+    match = re.search(r"axe v([0-9][0-9A-Za-z.\-]*)", source[:200])
+    return source, (match.group(1) if match else "unknown")
+
+
+class Server:
+    def __init__(self, binary, root):
+        self.binary = os.path.abspath(binary)
+        self.root = root
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.tmp = tempfile.mkdtemp(prefix="safeguard-browser-")
+        self.log = open(os.path.join(self.tmp, "server.log"), "w")
+        self.process = None
+
+    def start(self):
+        env = dict(os.environ)
+        env["DATABASE_URL"] = "sqlite://" + os.path.join(self.tmp, "safeguard.sqlite")
+        env["SAFEGUARD_WEB_ROOT"] = self.root
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--demo", "--hostname", "127.0.0.1", "--port", str(self.port)],
+            cwd=self.tmp, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise Failure("the server stopped at start:\n" + open(self.log.name).read()[-3000:])
+            try:
+                with urllib.request.urlopen(self.base + "/sign-in", timeout=2) as reply:
+                    if reply.status == 200:
+                        return
+            except Exception:
+                time.sleep(0.3)
+        raise Failure("the server did not answer within 120 s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Browser:
+    def __init__(self, base, artifacts, axe, chromium, chromedriver):
+        self.base = base
+        self.artifacts = artifacts
+        self.axe, self.axe_version = axe
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for argument in ["--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                         "--disable-extensions", "--no-first-run", "--lang=en-GB"]:
+            options.add_argument(argument)
+        if os.geteuid() == 0:
+            options.add_argument("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+        self.driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+        self.driver.set_page_load_timeout(30)
+        self.checked = []         # (journey, page title, url)
+        self.violations = []      # (journey, title, rule id, impact, help, nodes)
+        self.submissions = 0
+        self.journey = ""
+
+    def quit(self):
+        self.driver.quit()
+
+    # Navigation
+
+    def open(self, path):
+        self.driver.get(self.base + path)
+        self.check_page()
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def retrying(self, action):
+        """Runs a WebDriver action again when Chromium's driver loses a node it has just found."""
+        for attempt in range(3):
+            try:
+                return action()
+            except WebDriverException as error:
+                if attempt == 2 or ("does not belong to the document" not in str(error) and "stale element" not in str(error).lower()):
+                    raise
+                time.sleep(0.3)
+
+    def fill(self, field_id, text):
+        def act():
+            element = self.driver.find_element(By.ID, field_id)
+            element.clear()
+            element.send_keys(text)
+        self.retrying(act)
+
+    def choose(self, field_id):
+        self.retrying(lambda: self.driver.find_element(By.ID, field_id).click())
+
+    def choose_all(self, value):
+        """Chooses the given answer for every question on the page."""
+        def act():
+            for radio in self.driver.find_elements(By.CSS_SELECTOR, f"input[type=radio][value={value}]"):
+                radio.click()
+        self.retrying(act)
+
+    def click_and_wait(self, css):
+        """Clicks a link or button and waits for the next page to replace this one. Chromium's driver now and then
+        loses a node it has just found (after a resize for a screenshot): find it again and retry."""
+        for attempt in range(3):
+            old = self.driver.find_element(By.TAG_NAME, "html")
+            try:
+                self.find(css).click()
+            except WebDriverException as error:
+                if "does not belong to the document" not in str(error) and "stale element" not in str(error).lower():
+                    raise
+                time.sleep(0.3)
+                continue
+            WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+            WebDriverWait(self.driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            return
+        raise Failure(f"could not click {css}")
+
+    def follow(self, css):
+        self.click_and_wait(css)
+        self.check_page()
+
+    def submit(self, css="main form button[type=submit]"):
+        """Submits a form as a person does, counting the page submissions of the journey."""
+        self.click_and_wait(css)
+        self.submissions += 1
+        self.check_page()
+
+    def title(self):
+        return self.driver.title
+
+    def h1(self):
+        return self.find("h1").text
+
+    def text(self):
+        return self.find("main").text
+
+    def expect(self, condition, message):
+        if not condition:
+            self.screenshot("failure-" + re.sub(r"[^a-z0-9]+", "-", message.lower())[:60])
+            raise Failure(f"{self.journey}: {message} (at {self.driver.current_url}, title {self.title()!r})")
+
+    def screenshot(self, name, media=None):
+        os.makedirs(self.artifacts, exist_ok=True)
+        if media:
+            self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": media})
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(1280, max(1000, min(height + 50, 8000)))
+        path = os.path.join(self.artifacts, name + ".png")
+        self.driver.save_screenshot(path)
+        self.driver.set_window_size(1280, 1000)
+        if media:
+            self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        return path
+
+    # Checks on every page
+
+    def check_page(self):
+        """axe-core on the page as it is now; serious and critical violations fail the suite."""
+        self.driver.execute_script(self.axe)
+        result = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(r.violations)))"
+            ".catch(e => done(JSON.stringify({error: String(e)})));")
+        violations = json.loads(result)
+        if isinstance(violations, dict):
+            raise Failure(f"axe-core failed on {self.driver.current_url}: {violations['error']}")
+        title = self.title()
+        self.checked.append((self.journey, title, self.driver.current_url))
+        for v in violations:
+            if v.get("impact") in ("serious", "critical"):
+                nodes = [n.get("target") for n in v.get("nodes", [])][:5]
+                self.violations.append((self.journey, title, v["id"], v["impact"], v["help"], nodes))
+        # No script ever runs on our pages, and none is in them.
+        scripts = self.driver.execute_script("return document.scripts.length")
+        if scripts:
+            raise Failure(f"{title}: the page has {scripts} script element(s)")
+
+    # Sign in and out
+
+    def sign_in(self, email):
+        self.open("/sign-in")
+        self.expect(self.h1() == "Sign in", "the sign-in page has its heading")
+        self.fill("email", email)
+        self.fill("password", PASSWORD)
+        self.submit()
+        self.expect(self.h1() == "Home", f"{email} reaches the home page after signing in")
+
+    def sign_out(self):
+        self.click_and_wait("header form button")
+        self.expect(self.h1() == "Sign in", "signing out returns to the sign-in page")
+
+
+# Journeys
+
+def journey_sign_in_problems(b):
+    """Sign-in problems are shown in an error summary that links to the field."""
+    b.journey = "sign-in problems"
+    b.open("/sign-in")
+    b.submit()
+    b.expect(b.title().startswith("Error: "), "the title says there is an error")
+    summary = b.find(".error-summary")
+    links = [a.get_attribute("href") for a in summary.find_elements(By.TAG_NAME, "a")]
+    b.expect(any(link.endswith("#email") for link in links), "the error summary links to the email field")
+    summary.find_element(By.TAG_NAME, "a").click()
+    b.expect(b.driver.switch_to.active_element.get_attribute("id") == "email", "the link moves focus to the field")
+    b.fill("email", OFFICER)
+    b.fill("password", "not the password")
+    b.submit()
+    b.expect("The email address or password is not right" in b.find(".error-summary").text, "a wrong password is explained")
+    b.screenshot("sign-in-error")
+
+
+def journey_a_officer_reports_a_case(b):
+    """(a), as far as it exists: an officer reports a consensual case with every fact known, answering each step,
+    sees the decisions, opens a cited paragraph and completes an action."""
+    b.journey = "(a) officer reports a case"
+    b.submissions = 0
+    b.sign_in(OFFICER)
+    b.follow("main a.button")
+    b.expect(b.h1() == "Report a new case", "the new report page opens from home")
+    b.fill("summary", "Image shared between two pupils, both 15")
+    b.choose("kind-image")
+    b.fill("ageA", "15")
+    b.fill("ageB", "15")
+    b.submit()
+    b.expect(b.h1() == "The young people involved", "the first step of questions follows")
+    b.expect("Decisions so far" in b.driver.page_source and "Answer these next" in b.driver.page_source,
+             "each step shows the decisions so far and the open questions")
+    b.choose_all("no")
+    b.submit()
+    b.expect(b.h1() == "How it happened", "then how it happened")
+    b.choose("c-willing-yes")
+    b.choose("c-ageAppropriate-yes")
+    b.choose("c-accidental-no")
+    b.submit()
+    b.expect(b.h1() == "Signs of harm or abuse", "then signs of harm")
+    b.choose_all("no")
+    b.submit()
+    b.expect(b.h1() == "About the imagery", "then the imagery")
+    b.choose_all("no")
+    b.submit()
+    b.expect(b.h1().startswith("Case SG-"), "the case page follows the last step")
+    text = b.text()
+    b.expect("Proportionate, supportive response" in text, "the route is proportionate")
+    b.expect("Can be considered" in text, "Outcome 21 can be considered")
+    b.expect("No open questions" in text, "with every fact known there are no open questions")
+    print(f"  page submissions from sign-in to the decided case: {b.submissions}")
+    b.screenshot("case-page")
+    b.screenshot("case-page-print", media="print")
+    case_url = b.driver.current_url
+
+    # A citation opens the paragraph's text.
+    b.follow("#decisions ~ dl a[href^='/guidance/']")
+    b.expect("summary of the paragraph" in b.text(), "a citation opens the cited paragraph's text")
+    b.driver.back()
+
+    # Complete the first action, and refuse a "does not apply" without a reason.
+    forms = b.driver.find_elements(By.CSS_SELECTOR, "form.checklist-form")
+    b.expect(len(forms) > 1, "the checklist has open actions")
+    first = forms[0].find_element(By.CSS_SELECTOR, "input[value=done]").get_attribute("id")
+    b.choose(first)
+    b.submit(f"form:has(#{first}) button")
+    b.expect(b.driver.current_url.split("#")[0] == case_url, "saving an action returns to the case")
+    forms = b.driver.find_elements(By.CSS_SELECTOR, "form.checklist-form")
+    na = forms[0].find_element(By.CSS_SELECTOR, "input[value=notApplicable]").get_attribute("id")
+    b.choose(na)
+    b.submit(f"form:has(#{na}) button")
+    b.expect("Say why the action does not apply" in b.find(".error-summary").text, "a reason is asked for")
+    b.screenshot("action-needs-a-reason")
+    b.sign_out()
+    return case_url
+
+
+def journey_c_other_organisation(b, case_url):
+    """(c) People of another organisation cannot open the case; an admin of the same one sees no case content."""
+    b.journey = "(c) another organisation"
+    path = case_url[len(b.base):]
+    b.sign_in(SCOTLAND_OFFICER)
+    b.open(path)
+    b.expect(b.h1() == "Page not found", "an officer of another force gets 'Page not found'")
+    b.expect("SG-" not in b.text(), "nothing of the case shows")
+    b.screenshot("other-organisation-not-found")
+    b.sign_out()
+    b.sign_in(DSL)
+    b.open(path)
+    b.expect(b.h1() == "Page not found", "a school's DSL gets 'Page not found'")
+    b.sign_out()
+    b.sign_in(ADMIN)
+    b.open(path)
+    b.expect(b.h1() == "You cannot see this page", "an admin of the same force is refused case content")
+    b.sign_out()
+
+
+def journey_b_school_concern(b):
+    """(b), as far as it exists: staff raise a concern; the DSL finds it waiting for triage and answers the questions."""
+    b.journey = "(b) school concern"
+    b.sign_in(STAFF)
+    b.open("/cases/new")
+    b.expect(b.h1() == "Raise a concern", "staff raise a concern")
+    b.fill("summary", "A pupil told me an image of them was shared")
+    b.choose("kind-image")
+    b.submit()
+    b.expect("Your designated safeguarding lead will look at this concern" in b.text(), "staff see what happens next")
+    b.sign_out()
+    b.sign_in(DSL)
+    b.expect("A pupil told me an image of them was shared" in b.text(), "the DSL sees the concern waiting for triage")
+    b.follow("main table a")
+    b.follow("main a[href$='/questions/people']")
+    b.expect("presenting as suicidal or self-harming" in b.text(), "the DSL is asked in the education guidance's words")
+    b.choose("p0-immediateDanger-yes")
+    b.submit()
+    b.open(b.driver.current_url[len(b.base):].rsplit("/questions/", 1)[0])
+    b.expect("Someone is in immediate danger" in b.text(), "immediate danger raises the emergency banner")
+    b.screenshot("school-emergency")
+    b.sign_out()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--binary", default=os.path.join(root, ".build/debug/safeguard"))
+    parser.add_argument("--artifacts", default=os.path.join(root, "artifacts/browser"))
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    args = parser.parse_args()
+
+    axe = axe_source()
+    print(f"axe-core {axe[1]} (from axe-playwright-python), Chromium at {args.chromium}")
+    server = Server(args.binary, root)
+    server.start()
+    browser = None
+    failures = []
+    try:
+        browser = Browser(server.base, args.artifacts, axe, args.chromium, args.chromedriver)
+        print("browser:", browser.driver.capabilities.get("browserVersion"))
+        journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
+        case_url = None
+        for journey in journeys + [journey_c_other_organisation, journey_b_school_concern]:
+            try:
+                if journey is journey_c_other_organisation:
+                    if case_url is None:
+                        raise Failure("journey (c) needs the case of journey (a)")
+                    journey(browser, case_url)
+                else:
+                    result = journey(browser)
+                    if journey is journey_a_officer_reports_a_case:
+                        case_url = result
+                print(f"PASS {journey.__name__}")
+            except (Failure, WebDriverException) as error:
+                failures.append(f"{journey.__name__}: {error}")
+                print(f"FAIL {journey.__name__}: {error}")
+                traceback.print_exc(limit=3)
+                try:
+                    browser.driver.delete_all_cookies()
+                except WebDriverException:
+                    pass
+    finally:
+        if browser:
+            browser.quit()
+        server.stop()
+
+    print(f"\naxe-core {axe[1]}: {len(browser.checked) if browser else 0} page views checked, "
+          f"{len({t for _, t, _ in browser.checked}) if browser else 0} distinct pages")
+    if browser and browser.violations:
+        print("Serious or critical accessibility violations:")
+        for journey, title, rule, impact, help_text, nodes in browser.violations:
+            print(f"  [{impact}] {rule} on '{title}' ({journey}): {help_text} {nodes}")
+        failures.append(f"{len(browser.violations)} serious or critical axe-core violations")
+    if failures:
+        print(f"\nFAILED: {len(failures)} problem(s)")
+        for failure in failures:
+            print("  " + failure.splitlines()[0])
+        return 1
+    print("\nAll journeys passed with no serious or critical axe-core violations.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
