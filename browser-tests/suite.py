@@ -26,7 +26,6 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "safeguard-demo-2026"
@@ -45,6 +44,27 @@ DSL = demo("dsl", "wales-school")
 
 class Failure(Exception):
     pass
+
+
+def page_replaced(old):
+    """Whether the page holding `old` has been replaced. Selenium's staleness_of expects a stale-element error;
+    Chromium's driver (156) may instead say the node "does not belong to the document", which means the same."""
+    def predicate(driver):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException as error:
+            if flaky(error):
+                return True
+            raise
+    return predicate
+
+
+def flaky(error):
+    """Chromium's driver sometimes loses a node it has just found ("does not belong to the document") or finds a
+    stale one: the page is fine, and doing the same again works."""
+    text = str(error).lower()
+    return "does not belong to the document" in text or "stale element" in text
 
 
 def free_port():
@@ -129,17 +149,17 @@ class Browser:
         self.check_page()
 
     def find(self, css):
-        return self.driver.find_element(By.CSS_SELECTOR, css)
+        return self.retrying(lambda: self.driver.find_element(By.CSS_SELECTOR, css))
 
     def retrying(self, action):
         """Runs a WebDriver action again when Chromium's driver loses a node it has just found."""
-        for attempt in range(3):
+        for attempt in range(5):
             try:
                 return action()
             except WebDriverException as error:
-                if attempt == 2 or ("does not belong to the document" not in str(error) and "stale element" not in str(error).lower()):
+                if attempt == 4 or not flaky(error):
                     raise
-                time.sleep(0.3)
+                time.sleep(0.3 * (attempt + 1))
 
     def fill(self, field_id, text):
         def act():
@@ -166,11 +186,11 @@ class Browser:
             try:
                 self.find(css).click()
             except WebDriverException as error:
-                if "does not belong to the document" not in str(error) and "stale element" not in str(error).lower():
+                if not flaky(error):
                     raise
                 time.sleep(0.3)
                 continue
-            WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+            WebDriverWait(self.driver, 30).until(page_replaced(old))
             WebDriverWait(self.driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
             return
         raise Failure(f"could not click {css}")
@@ -189,10 +209,10 @@ class Browser:
         return self.driver.title
 
     def h1(self):
-        return self.find("h1").text
+        return self.retrying(lambda: self.driver.find_element(By.CSS_SELECTOR, "h1").text)
 
     def text(self):
-        return self.find("main").text
+        return self.retrying(lambda: self.driver.find_element(By.CSS_SELECTOR, "main").text)
 
     def expect(self, condition, message):
         if not condition:
@@ -208,6 +228,9 @@ class Browser:
         path = os.path.join(self.artifacts, name + ".png")
         self.driver.save_screenshot(path)
         self.driver.set_window_size(1280, 1000)
+        # Chromium's driver can lose track of nodes found just after a resize: let the page settle first.
+        WebDriverWait(self.driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        time.sleep(0.2)
         if media:
             self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         return path
@@ -258,10 +281,9 @@ def journey_sign_in_problems(b):
     b.open("/sign-in")
     b.submit()
     b.expect(b.title().startswith("Error: "), "the title says there is an error")
-    summary = b.find(".error-summary")
-    links = [a.get_attribute("href") for a in summary.find_elements(By.TAG_NAME, "a")]
+    links = b.retrying(lambda: [a.get_attribute("href") for a in b.driver.find_elements(By.CSS_SELECTOR, ".error-summary a")])
     b.expect(any(link.endswith("#email") for link in links), "the error summary links to the email field")
-    summary.find_element(By.TAG_NAME, "a").click()
+    b.retrying(lambda: b.driver.find_element(By.CSS_SELECTOR, ".error-summary a").click())
     b.expect(b.driver.switch_to.active_element.get_attribute("id") == "email", "the link moves focus to the field")
     b.fill("email", OFFICER)
     b.fill("password", "not the password")
@@ -406,7 +428,30 @@ def main():
                     if journey is journey_a_officer_reports_a_case:
                         case_url = result
                 print(f"PASS {journey.__name__}")
-            except (Failure, WebDriverException) as error:
+            except WebDriverException as error:
+                if not flaky(error) or getattr(journey, "retried", False):
+                    failures.append(f"{journey.__name__}: {error}")
+                    print(f"FAIL {journey.__name__}: {error}")
+                    traceback.print_exc(limit=3)
+                    continue
+                # A driver hiccup, not a page problem: start the journey again from a clean session, once.
+                print(f"RETRY {journey.__name__} after a driver hiccup: {str(error).splitlines()[0]}")
+                traceback.print_exc(limit=6)
+                journey.retried = True
+                try:
+                    browser.driver.delete_all_cookies()
+                    browser.submissions = 0
+                    if journey is journey_c_other_organisation:
+                        journey(browser, case_url)
+                    else:
+                        result = journey(browser)
+                        if journey is journey_a_officer_reports_a_case:
+                            case_url = result
+                    print(f"PASS {journey.__name__} (second attempt)")
+                except (Failure, WebDriverException) as again:
+                    failures.append(f"{journey.__name__}: {again}")
+                    print(f"FAIL {journey.__name__}: {again}")
+            except Failure as error:
                 failures.append(f"{journey.__name__}: {error}")
                 print(f"FAIL {journey.__name__}: {error}")
                 traceback.print_exc(limit=3)

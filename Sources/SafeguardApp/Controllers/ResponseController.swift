@@ -442,7 +442,6 @@ struct ResponseController: RouteCollection {
         default:
             throw APIError.badRequest("format is html or text", field: "format")
         }
-        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
     }
