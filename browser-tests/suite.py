@@ -397,6 +397,39 @@ def journey_b_school_concern(b):
     b.sign_out()
 
 
+def journey_admin_and_audit(b):
+    """Administration: an admin adds a user (after fixing the form's mistakes) and changes their role; an auditor
+    reads the audit trail, filters it, and sees that the chain verifies."""
+    b.journey = "admin and audit"
+    b.sign_in(ADMIN)
+    b.follow("nav a[href='/users']")
+    b.expect(b.h1() == "Users", "the admin's navigation opens Users")
+    b.follow("main a[href='/users/new']")
+    b.submit()
+    b.expect("Enter their work email address" in b.find(".error-summary").text, "a missing email is explained")
+    b.fill("email", "pc.browser@england-police.demo.safeguard.invalid")
+    b.fill("displayName", "PC Browser")
+    b.choose("role-officer")
+    b.fill("password", "a first password for the browser test")
+    b.submit()
+    b.expect("PC Browser can now sign in as officer" in b.text(), "the new user is confirmed")
+    b.screenshot("users")
+    href = b.retrying(lambda: b.driver.find_element(By.XPATH, "//main//a[contains(., 'PC Browser')]").get_attribute("href"))
+    b.open(href[len(b.base):])
+    b.choose("role-supervisor")
+    b.submit()
+    b.expect("Saved:" in b.text(), "the change is saved")
+    b.sign_out()
+    b.sign_in(demo("auditor", "england-police"))
+    b.follow("nav a[href='/audit']")
+    b.expect("The audit chain verifies" in b.text(), "the auditor sees the chain verified")
+    b.fill("action", "user.")
+    b.submit("form.filters button")
+    b.expect("user.create" in b.text() and "user.update" in b.text(), "filtering shows the admin's changes")
+    b.screenshot("audit-trail")
+    b.sign_out()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -417,7 +450,7 @@ def main():
         print("browser:", browser.driver.capabilities.get("browserVersion"))
         journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
         case_url = None
-        for journey in journeys + [journey_c_other_organisation, journey_b_school_concern]:
+        for journey in journeys + [journey_c_other_organisation, journey_b_school_concern, journey_admin_and_audit]:
             try:
                 if journey is journey_c_other_organisation:
                     if case_url is None:

@@ -56,6 +56,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
 func routes(_ app: Application, assessor: Assessor) throws {
     try app.register(collection: WebAuthController())
     try app.register(collection: PagesController(assessor: assessor))
+    try app.register(collection: AdminPagesController())
     let api = app.grouped("api", "v1")
     api.get("openapi.json", use: OpenAPIDocument.handler)
     try api.register(collection: AccountController())

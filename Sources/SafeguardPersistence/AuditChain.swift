@@ -155,10 +155,15 @@ public struct AuditStore: Sendable {
     }
 
     /// Entries newest first, optionally only those about one organisation.
-    public func entries(organisationID: UUID?, afterSequence: Int? = nil, limit: Int) async throws -> [AuditEntry] {
+    public func entries(organisationID: UUID?, afterSequence: Int? = nil, limit: Int, actionContains: String? = nil,
+                        caseID: UUID? = nil, outcome: String? = nil, before: Int? = nil) async throws -> [AuditEntry] {
         var query = AuditEntryModel.query(on: db)
         if let organisationID { query = query.filter(\.$organisationID == organisationID.uuidString.lowercased()) }
         if let afterSequence { query = query.filter(\.$sequence > afterSequence) }
+        if let before { query = query.filter(\.$sequence < before) }
+        if let actionContains, !actionContains.isEmpty { query = query.filter(\.$action ~~ actionContains) }
+        if let caseID { query = query.filter(\.$caseID == caseID.uuidString.lowercased()) }
+        if let outcome, !outcome.isEmpty { query = query.filter(\.$outcome == outcome) }
         return try await query.sort(\.$sequence, .descending).limit(limit).all().map(Self.value)
     }
 

@@ -19,6 +19,10 @@ enum PageRoute: Sendable, Hashable {
     case caseAction(Param, Param)
     case guidanceSection(Param, Param, Param)
     case asset(Param)
+    case users
+    case newUser
+    case user(Param)
+    case audit
 
     /// A path parameter: `.key` when registering (`:name`), `.value` when linking.
     enum Param: Sendable, Hashable {
@@ -30,7 +34,7 @@ enum PageRoute: Sendable, Hashable {
 
     /// The names of the path parameters, for `req.parameters.get(_:)`.
     enum Key: String {
-        case caseID, step, actionID, pack, edition, section, file
+        case caseID, step, actionID, pack, edition, section, file, userID
     }
 
     private enum Component {
@@ -53,6 +57,10 @@ enum PageRoute: Sendable, Hashable {
         case .guidanceSection(let pack, let edition, let section):
             [.constant("guidance"), .parameter(.pack, pack), .parameter(.edition, edition), .parameter(.section, section)]
         case .asset(let file): [.constant("assets"), .parameter(.file, file)]
+        case .users: [.constant("users")]
+        case .newUser: [.constant("users"), .constant("new")]
+        case .user(let id): [.constant("users"), .parameter(.userID, id)]
+        case .audit: [.constant("audit")]
         }
     }
 
@@ -86,6 +94,7 @@ enum PageRoute: Sendable, Hashable {
 
     // Links, by the values a page has at hand.
     static func caseDetail(_ id: UUID) -> PageRoute { .caseDetail(.id(id)) }
+    static func user(_ id: UUID) -> PageRoute { .user(.id(id)) }
     static func caseQuestions(_ id: UUID, _ step: QuestionStep) -> PageRoute { .caseQuestions(.id(id), .value(step.rawValue)) }
     static func caseAction(_ id: UUID, _ action: UUID) -> PageRoute { .caseAction(.id(id), .id(action)) }
     static func guidanceSection(pack: String, edition: String, section: String) -> PageRoute {

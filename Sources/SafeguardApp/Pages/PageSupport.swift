@@ -270,6 +270,12 @@ extension Request {
                 let newLabel = identity.organisation.kind == .education ? "Raise a concern" : "New report"
                 nav.append(NavLink(label: newLabel, href: PageRoute.newCase.path, current: current == .newCase))
             }
+            if identity.user.role == .admin {
+                nav.append(NavLink(label: "Users", href: PageRoute.users.path, current: current == .users))
+            }
+            if identity.user.role == .auditor {
+                nav.append(NavLink(label: "Audit trail", href: PageRoute.audit.path, current: current == .audit))
+            }
         }
         return Layout(title: title, stylesheet: application.assets.link("safeguard.css"), icon: application.assets.link("icon.svg"),
                       signedIn: identity != nil, userName: identity?.user.displayName, roleLabel: identity?.user.role.label,

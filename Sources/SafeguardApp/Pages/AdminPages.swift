@@ -1,0 +1,336 @@
+import Fluent
+import Foundation
+import SafeguardPersistence
+import Vapor
+
+/// The administration pages: an admin manages their organisation's users (add, change role or name, disable); an
+/// auditor reads the organisation's audit trail with filters and sees whether the whole chain verifies. Neither
+/// role sees case content, and nobody else reaches these pages (403, as in the API).
+struct AdminPagesController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(.users, use: users)
+        routes.get(.newUser, use: newUserForm)
+        routes.post(.newUser, use: createUser)
+        routes.get(.user(.key), use: editUserForm)
+        routes.post(.user(.key), use: updateUser)
+        routes.get(.audit, use: audit)
+    }
+
+    func requireRole(_ req: Request, _ role: Role, _ why: String) throws -> Identity {
+        let identity = try req.requirePageIdentity()
+        guard identity.user.role == role else { throw APIError.forbidden(why) }
+        return identity
+    }
+
+    func admin(_ req: Request) throws -> Identity { try requireRole(req, .admin, "only an admin manages users") }
+
+    static func roles(for kind: OrganisationKind) -> [Role] { Role.allCases.filter { $0.isAllowed(in: kind) } }
+
+    // MARK: Users
+
+    func users(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let all = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
+        try await req.write { db in try await req.audit("user.list", detail: "count=\(all.count) via=page", on: db) }
+        let notice = req.session.data["notice"]
+        req.session.data["notice"] = nil
+        return try await req.renderPage(UsersPage(organisation: identity.organisation.name, users: all, me: identity.user.id),
+                                        notice: notice, current: .users)
+    }
+
+    func newUserForm(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        return try await req.renderPage(UserFormPage.new(kind: identity.organisation.kind, csrf: req.pageCSRFToken()), current: .users)
+    }
+
+    struct NewUserForm: Content {
+        var email: String?
+        var displayName: String?
+        var role: String?
+        var password: String?
+        var _csrf: String?
+    }
+
+    func createUser(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let form = try req.content.decode(NewUserForm.self)
+        try req.checkPageCSRF(form._csrf)
+        var page = UserFormPage.new(kind: identity.organisation.kind, csrf: req.pageCSRFToken())
+        page.email = form.email ?? ""
+        page.displayName = form.displayName ?? ""
+        page.select(role: form.role)
+        var errors: [FieldError] = []
+        let email = page.email.trimmingCharacters(in: .whitespaces)
+        let name = page.displayName.trimmingCharacters(in: .whitespaces)
+        if !email.contains("@") || email.count > 254 { errors.append(.init(field: "email", message: "Enter their work email address, like name@example.police.uk")) }
+        if name.isEmpty || name.count > 120 { errors.append(.init(field: "displayName", message: "Enter their name as colleagues know it (up to 120 characters)")) }
+        let role = form.role.flatMap(Role.init(rawValue:))
+        if role == nil || !role!.isAllowed(in: identity.organisation.kind) {
+            errors.append(.init(field: "role-\(Self.roles(for: identity.organisation.kind)[0].rawValue)", message: "Choose their role"))
+        }
+        let password = form.password ?? ""
+        if password.count < 12 { errors.append(.init(field: "password", message: "Give a first password of at least 12 characters; they should change it when they first sign in")) }
+        if errors.isEmpty, let role {
+            let hash = try await req.password.async.hash(password).get()
+            do {
+                let user = try await req.write { db in
+                    let user = try await AccountStore(db: db).createUser(organisationID: identity.organisation.id, email: email,
+                                                                         displayName: name, role: role, passwordHash: hash)
+                    try await req.audit("user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue) via=page", on: db)
+                    return user
+                }
+                req.session.data["notice"] = "\(user.displayName) can now sign in as \(user.role.label.lowercased()) with \(user.email). Give them their first password in person or by phone, never by email."
+                return req.redirect(to: .users)
+            } catch let error as StoreError {
+                if case .duplicate = error {
+                    errors.append(.init(field: "email", message: "Someone already has an account with this email address"))
+                } else if case .invalid(let field, let message) = error {
+                    errors.append(.init(field: field, message: message.prefix(1).uppercased() + message.dropFirst()))
+                } else {
+                    throw error
+                }
+            }
+        }
+        page.setErrors(errors)
+        return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .users)
+    }
+
+    func loadUser(_ req: Request, _ identity: Identity) async throws -> User {
+        guard let id = req.parameter(.userID).flatMap(UUID.init(uuidString:)),
+              let user = try await AccountStore(db: req.db).user(id: id), user.organisationID == identity.organisation.id else {
+            throw APIError.notFound("user")
+        }
+        return user
+    }
+
+    func editUserForm(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let user = try await loadUser(req, identity)
+        return try await req.renderPage(UserFormPage.edit(user, kind: identity.organisation.kind, csrf: req.pageCSRFToken(),
+                                                          isMe: user.id == identity.user.id), current: .users)
+    }
+
+    struct EditUserForm: Content {
+        var displayName: String?
+        var role: String?
+        var access: String?
+        var _csrf: String?
+    }
+
+    func updateUser(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let user = try await loadUser(req, identity)
+        let form = try req.content.decode(EditUserForm.self)
+        try req.checkPageCSRF(form._csrf)
+        let isMe = user.id == identity.user.id
+        var page = UserFormPage.edit(user, kind: identity.organisation.kind, csrf: req.pageCSRFToken(), isMe: isMe)
+        page.displayName = form.displayName ?? ""
+        page.select(role: form.role)
+        page.selectAccess(form.access)
+        var errors: [FieldError] = []
+        let name = page.displayName.trimmingCharacters(in: .whitespaces)
+        if name.isEmpty || name.count > 120 { errors.append(.init(field: "displayName", message: "Enter their name (up to 120 characters)")) }
+        let role = form.role.flatMap(Role.init(rawValue:))
+        if role == nil || !role!.isAllowed(in: identity.organisation.kind) {
+            errors.append(.init(field: "role-\(Self.roles(for: identity.organisation.kind)[0].rawValue)", message: "Choose their role"))
+        }
+        let disabled: Bool? = switch form.access { case "disabled": true; case "enabled": false; default: nil }
+        if disabled == nil { errors.append(.init(field: "access-enabled", message: "Choose whether they can sign in")) }
+        if isMe && disabled == true { errors.append(.init(field: "access-enabled", message: "You cannot disable your own account: ask another admin")) }
+        if isMe && role != nil && role != .admin { errors.append(.init(field: "role-admin", message: "You cannot remove your own admin role: ask another admin")) }
+        guard errors.isEmpty, let role, let disabled else {
+            page.setErrors(errors)
+            return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .users)
+        }
+        let updated = try await req.write { db in
+            let updated = try await AccountStore(db: db).updateUser(id: user.id, role: role == user.role ? nil : role,
+                                                                    disabled: disabled == user.disabled ? nil : disabled,
+                                                                    displayName: name == user.displayName ? nil : name, passwordHash: nil)
+            var changes: [String] = []
+            if role != user.role { changes.append("role=\(role.rawValue)") }
+            if disabled != user.disabled { changes.append("disabled=\(disabled)") }
+            if name != user.displayName { changes.append("displayName") }
+            try await req.audit("user.update", detail: "user=\(user.id.uuidString.lowercased()) " + changes.joined(separator: " ") + " via=page", on: db)
+            return updated
+        }
+        req.session.data["notice"] = "Saved: \(updated.displayName) is \(updated.role.label.lowercased())" + (updated.disabled ? " and cannot sign in." : ".")
+        return req.redirect(to: .users)
+    }
+
+    // MARK: Audit trail
+
+    struct AuditQuery: Content {
+        var action: String?
+        var caseID: String?
+        var outcome: String?
+        var before: Int?
+    }
+
+    func audit(req: Request) async throws -> Response {
+        let identity = try requireRole(req, .auditor, "only an auditor reads the audit trail")
+        let q = try req.query.decode(AuditQuery.self)
+        var errors: [FieldError] = []
+        let action = (q.action ?? "").trimmingCharacters(in: .whitespaces)
+        if !action.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." }) || action.count > 60 {
+            errors.append(.init(field: "action", message: "Use letters, digits and dots only, like case.signoff"))
+        }
+        let caseText = (q.caseID ?? "").trimmingCharacters(in: .whitespaces)
+        let caseID = UUID(uuidString: caseText)
+        if !caseText.isEmpty && caseID == nil { errors.append(.init(field: "caseID", message: "Enter a case id as shown in an entry, like 3f2a…-…")) }
+        let outcome = (q.outcome ?? "").trimmingCharacters(in: .whitespaces)
+        let pageSize = 100
+        let entries = errors.isEmpty
+            ? try await AuditStore(db: req.db).entries(organisationID: identity.organisation.id, limit: pageSize + 1,
+                                                       actionContains: action, caseID: caseID, outcome: outcome, before: q.before)
+            : []
+        let verification = try await AuditChain.verify(on: req.db)
+        try await req.write { db in
+            try await req.audit("audit.read", detail: "count=\(min(entries.count, pageSize)) via=page", on: db)
+            try await req.audit("audit.verify", outcome: verification.isValid ? "valid" : "broken", detail: "via=page", on: db)
+        }
+        var page = AuditPage(action: action, caseID: caseText, outcome: outcome, entries: Array(entries.prefix(pageSize)),
+                             valid: verification.isValid, checked: verification.entriesChecked,
+                             firstBad: verification.firstBadSequence, problem: verification.problem)
+        if entries.count > pageSize, let last = entries.prefix(pageSize).last {
+            var components = URLComponents()
+            components.path = PageRoute.audit.path
+            components.queryItems = [URLQueryItem(name: "action", value: action), URLQueryItem(name: "caseID", value: caseText),
+                                     URLQueryItem(name: "outcome", value: outcome), URLQueryItem(name: "before", value: String(last.sequence))]
+            page.olderHref = components.string ?? ""
+        }
+        return try await req.renderPage(page, status: errors.isEmpty ? .ok : .badRequest, errors: errors, current: .audit)
+    }
+}
+
+// MARK: View models
+
+/// `Resources/Views/users.leaf`: the organisation's users.
+struct UsersPage: PageView {
+    static let template = "users"
+    struct Row: Encodable, Sendable {
+        var name: String
+        var email: String
+        var role: String
+        var status: String
+        var href: String
+        var isMe: Bool
+    }
+    var title = "Users"
+    var organisation: String
+    var rows: [Row]
+    var newUserPath = PageRoute.newUser.path
+
+    init(organisation: String, users: [User], me: UUID) {
+        self.organisation = organisation
+        rows = users.sorted { $0.displayName.localizedCaseInsensitiveCompare($1.displayName) == .orderedAscending }.map {
+            Row(name: $0.displayName, email: $0.email, role: $0.role.label, status: $0.disabled ? "Cannot sign in" : "Active",
+                href: PageRoute.user($0.id).path, isMe: $0.id == me)
+        }
+    }
+}
+
+/// `Resources/Views/user-form.leaf`: add a user, or change one.
+struct UserFormPage: PageView {
+    static let template = "user-form"
+    struct Choice: Encodable, Sendable {
+        var id: String
+        var value: String
+        var label: String
+        var checked: Bool
+    }
+    var title: String
+    var isNew: Bool
+    var action: String
+    var csrf: String
+    var email = ""
+    var displayName = ""
+    var roles: [Choice]
+    var access: [Choice] = []
+    var isMe = false
+    var submitLabel: String
+    var cancelPath = PageRoute.users.path
+    var emailError = ""
+    var displayNameError = ""
+    var roleError = ""
+    var passwordError = ""
+    var accessError = ""
+
+    static func new(kind: OrganisationKind, csrf: String) -> UserFormPage {
+        UserFormPage(title: "Add a user", isNew: true, action: PageRoute.newUser.path, csrf: csrf,
+                     roles: AdminPagesController.roles(for: kind).map { Choice(id: "role-\($0.rawValue)", value: $0.rawValue, label: $0.label, checked: false) },
+                     submitLabel: "Add user")
+    }
+
+    static func edit(_ user: User, kind: OrganisationKind, csrf: String, isMe: Bool) -> UserFormPage {
+        var page = UserFormPage(title: "Change \(user.displayName)", isNew: false, action: PageRoute.user(user.id).path, csrf: csrf,
+                                roles: AdminPagesController.roles(for: kind).map {
+                                    Choice(id: "role-\($0.rawValue)", value: $0.rawValue, label: $0.label, checked: $0 == user.role)
+                                }, submitLabel: "Save changes")
+        page.email = user.email
+        page.displayName = user.displayName
+        page.isMe = isMe
+        page.access = [Choice(id: "access-enabled", value: "enabled", label: "They can sign in", checked: !user.disabled),
+                       Choice(id: "access-disabled", value: "disabled", label: "Disable their account: they cannot sign in", checked: user.disabled)]
+        return page
+    }
+
+    mutating func select(role: String?) {
+        for i in roles.indices { roles[i].checked = roles[i].value == role }
+    }
+
+    mutating func selectAccess(_ value: String?) {
+        for i in access.indices { access[i].checked = access[i].value == value }
+    }
+
+    mutating func setErrors(_ errors: [FieldError]) {
+        for error in errors {
+            switch error.field {
+            case "email": emailError = error.message
+            case "displayName": displayNameError = error.message
+            case "password": passwordError = error.message
+            case let f where f.hasPrefix("role-"): roleError = error.message
+            case let f where f.hasPrefix("access-"): accessError = error.message
+            default: break
+            }
+        }
+    }
+}
+
+/// `Resources/Views/audit.leaf`: the audit trail with filters, newest first, and the chain's verification.
+struct AuditPage: PageView {
+    static let template = "audit"
+    struct Row: Encodable, Sendable {
+        var sequence: Int
+        var at: String
+        var actorRole: String
+        var action: String
+        var caseID: String
+        var outcome: String
+        var detail: String
+    }
+    var title = "Audit trail"
+    var action: String
+    var caseID: String
+    var outcome: String
+    var rows: [Row]
+    var hasRows: Bool
+    var valid: Bool
+    var checked: Int
+    var firstBad: String
+    var problem: String
+    var olderHref = ""
+    var path = PageRoute.audit.path
+
+    init(action: String, caseID: String, outcome: String, entries: [AuditEntry], valid: Bool, checked: Int, firstBad: Int?, problem: String?) {
+        self.action = action
+        self.caseID = caseID
+        self.outcome = outcome
+        rows = entries.map { Row(sequence: $0.sequence, at: $0.at, actorRole: $0.actorRole, action: $0.action, caseID: $0.caseID,
+                                 outcome: $0.outcome, detail: $0.detail) }
+        hasRows = !rows.isEmpty
+        self.valid = valid
+        self.checked = checked
+        self.firstBad = firstBad.map(String.init) ?? ""
+        self.problem = problem ?? ""
+    }
+}
