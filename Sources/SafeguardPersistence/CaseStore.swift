@@ -133,7 +133,7 @@ public struct CaseStore: Sendable {
         CaseAction(id: m.id!, caseID: m.caseID, recommendationID: m.recommendationID, severity: m.severity,
                    text: m.text, status: ActionStatus(rawValue: m.status) ?? .open, reason: m.reason,
                    recommended: m.recommended, completedBy: m.completedBy, completedAt: m.completedAt,
-                   createdAt: m.createdAt)
+                   createdAt: m.createdAt, dueOn: m.dueOn.flatMap(CalendarDate.init))
     }
 
     /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions,
@@ -204,6 +204,16 @@ public struct CaseStore: Sendable {
     public func actions(caseID: UUID) async throws -> [CaseAction] {
         try await ActionModel.query(on: db).filter(\.$caseID == caseID).sort(\.$createdAt).sort(\.$recommendationID)
             .all().map(Self.value)
+    }
+
+    /// Sets or clears the day an action is due by.
+    public func setActionDue(id: UUID, caseID: UUID, dueOn: CalendarDate?) async throws -> CaseAction {
+        guard let m = try await ActionModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first() else {
+            throw StoreError.notFound("action")
+        }
+        m.dueOn = dueOn?.description
+        try await m.save(on: db)
+        return Self.value(m)
     }
 
     public func setAction(id: UUID, caseID: UUID, status: ActionStatus, reason: String?, by userID: UUID, now: Date) async throws -> CaseAction {

@@ -80,6 +80,7 @@ final class ActionModel: Model, @unchecked Sendable {
     @Field(key: "recommended") var recommended: Bool
     @OptionalField(key: "completed_by") var completedBy: UUID?
     @OptionalField(key: "completed_at") var completedAt: Date?
+    @OptionalField(key: "due_on") var dueOn: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     init() {}
 }

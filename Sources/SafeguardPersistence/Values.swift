@@ -103,6 +103,11 @@ public struct CaseAction: Sendable, Hashable {
     public var completedBy: UUID?
     public var completedAt: Date?
     public var createdAt: Date?
+    /// The day it is due by, when the case lead set one.
+    public var dueOn: CalendarDate? = nil
+
+    /// Open, still recommended, and due before `today`.
+    public func isOverdue(today: CalendarDate) -> Bool { status == .open && recommended && dueOn.map { $0 < today } == true }
 }
 
 public struct CaseNote: Sendable, Hashable {

@@ -49,6 +49,7 @@ import Vapor
     }
     static let noteBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["text": "a note"] }
     static let actionBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["status": "done"] }
+    static let dueBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["dueOn": "2099-12-31"] }
     static let caseBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["summary": "new concern", "facts": sampleFacts] }
     static let userBody: @Sendable (Context) async throws -> [String: Any] = { ctx in
         ["email": "new\(ctx.counter.next())@example.test", "displayName": "New", "role": "auditor", "password": "a long enough password"]
@@ -78,6 +79,7 @@ import Vapor
             (.PUT, "/api/v1/cases/{P}/imagery/I9", imageryBody("P"), .ok),
             (.PUT, "/api/v1/cases/{P}/devices/D9", deviceBody("P"), .ok),
             (.POST, "/api/v1/cases/{P}/actions/{PA}", actionBody, .ok),
+            (.PUT, "/api/v1/cases/{P}/actions/{PA}/due", dueBody, .ok),
             (.POST, "/api/v1/cases/{P}/notes", noteBody, .created),
         ]
         for (method, path, body, success) in policeWrites {
@@ -107,6 +109,7 @@ import Vapor
             (.PUT, "/api/v1/cases/{S}/imagery/I9", imageryBody("S"), .ok),
             (.PUT, "/api/v1/cases/{S}/devices/D9", deviceBody("S"), .ok),
             (.POST, "/api/v1/cases/{S}/actions/{SA}", actionBody, .ok),
+            (.PUT, "/api/v1/cases/{S}/actions/{SA}/due", dueBody, .ok),
         ]
         for (method, path, body, success) in schoolWrites {
             rows.append(Row(actor: "school.dsl", method: method, path: path, body: body, expected: success))

@@ -1,6 +1,7 @@
 import Foundation
 import SafeguardApp
 import SafeguardCore
+import SQLKit
 import SafeguardPersistence
 import Testing
 import Vapor
@@ -232,5 +233,40 @@ extension Sequence {
         var result: [T] = []
         for element in self { result.append(try await transform(element)) }
         return result
+    }
+}
+
+/// Actions can be given a day they are due by; the home page shows what is due and overdue.
+@Suite struct ActionDueDateTests {
+    @Test func aCaseLeadSetsAndClearsADueDateAndItIsInTheChronology() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let caseID = created["id"] as! String
+            let actionID = (created["actions"] as! [[String: Any]])[0]["id"] as! String
+            let path = "/api/v1/cases/\(caseID)/actions/\(actionID)/due"
+            let set = try await send(app, .PUT, path, token: world.token("policeA.officer"), json: ["dueOn": "2099-01-31"])
+            #expect(set.status == .ok)
+            #expect(set.json["dueOn"] as? String == "2099-01-31")
+            #expect(set.json["overdue"] as? Bool == false)
+            let past = try await send(app, .PUT, path, token: world.token("policeA.officer"), json: ["dueOn": "2001-01-01"])
+            #expect(past.status == .unprocessableEntity)
+            #expect(past.errorField == "dueOn")
+            let nonsense = try await send(app, .PUT, path, token: world.token("policeA.officer"), json: ["dueOn": "31/01/2099"])
+            #expect(nonsense.errorField == "dueOn")
+            let cleared = try await send(app, .PUT, path, token: world.token("policeA.officer"), json: ["dueOn": NSNull()])
+            #expect(cleared.status == .ok)
+            #expect(cleared.json["dueOn"] == nil || cleared.json["dueOn"] is NSNull)
+            let lines = try await send(app, .GET, "/api/v1/cases/\(caseID)/chronology", token: world.token("policeA.officer")).array
+            #expect(lines.contains { ($0["summary"] as? String)?.hasSuffix("due by 2099-01-31") == true })
+            // Overdue is computed against today, never stored: an action whose day has passed is overdue until done.
+            try await (app.db as! any SQLDatabase).raw("UPDATE case_actions SET due_on = '2001-01-01' WHERE id = \(bind: UUID(uuidString: actionID)!)").run()
+            let read = try await send(app, .GET, "/api/v1/cases/\(caseID)", token: world.token("policeA.officer"))
+            let action = (read.json["actions"] as! [[String: Any]]).first { $0["id"] as? String == actionID }
+            #expect(action?["overdue"] as? Bool == true)
+            try await send(app, .POST, "/api/v1/cases/\(caseID)/actions/\(actionID)", token: world.token("policeA.officer"), json: ["status": "done"])
+            let done = try await send(app, .GET, "/api/v1/cases/\(caseID)", token: world.token("policeA.officer"))
+            #expect((done.json["actions"] as! [[String: Any]]).first { $0["id"] as? String == actionID }?["overdue"] as? Bool == false)
+        }
     }
 }

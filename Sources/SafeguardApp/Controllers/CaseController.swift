@@ -21,6 +21,7 @@ struct CaseController: RouteCollection {
         one.put("imagery", ":ref", use: putImagery)
         one.put("devices", ":ref", use: putDevice)
         one.post("actions", ":actionID", use: updateAction)
+        one.put("actions", ":actionID", "due", use: setActionDue)
         one.post("notes", use: addNote)
         one.get("notes", use: notes)
         one.get("assessment", use: latestAssessment)
@@ -279,6 +280,31 @@ struct CaseController: RouteCollection {
             try await req.chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(status)", on: db)
             try await req.audit("case.action.update", caseID: record.id,
                                 detail: "action=\(action.recommendationID) status=\(action.status.rawValue)", on: db)
+            return action
+        }
+        return ActionDTO(action)
+    }
+
+    /// Sets or clears the day an action is due by; the home page shows what is due and overdue.
+    func setActionDue(req: Request) async throws -> ActionDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        try CasePolicy.requireEditor(identity)
+        guard let actionID = req.parameters.get("actionID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("action") }
+        let body = try req.content.decode(ActionDueRequest.self)
+        var dueDate: CalendarDate?
+        if let text = body.dueOn {
+            guard let date = CalendarDate(text) else { throw APIError.invalid("dueOn", "a date written YYYY-MM-DD, or null to clear it") }
+            guard date >= Self.today else { throw APIError.invalid("dueOn", "a due date is today or later") }
+            dueDate = date
+        }
+        let due = dueDate
+        let action = try await req.write { db in
+            let store = CaseStore(db: db)
+            let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
+            try await store.touch(id: record.id, now: Date())
+            try await req.chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \($0)" } ?? "no due date"), on: db)
+            try await req.audit("case.action.due", caseID: record.id, detail: "action=\(action.recommendationID) due=\(due?.description ?? "none")", on: db)
             return action
         }
         return ActionDTO(action)

@@ -42,6 +42,11 @@ struct ActionUpdateRequest: Content {
     var reason: String?
 }
 
+struct ActionDueRequest: Content {
+    /// YYYY-MM-DD, today or later; null clears it.
+    var dueOn: String?
+}
+
 struct NoteCreateRequest: Content {
     var text: String
 }
@@ -57,10 +62,14 @@ struct ActionDTO: Content {
     var completedBy: UUID?
     var completedAt: Date?
     var createdAt: Date?
+    var dueOn: CalendarDate?
+    var overdue: Bool
     init(_ a: CaseAction) {
         id = a.id; recommendationID = a.recommendationID; severity = a.severity; text = a.text; status = a.status
         reason = a.reason; recommended = a.recommended; completedBy = a.completedBy; completedAt = a.completedAt
         createdAt = a.createdAt
+        dueOn = a.dueOn
+        overdue = a.isOverdue(today: CaseController.today)
     }
 }
 
