@@ -407,7 +407,8 @@ def journey_a_officer_reports_a_case(b):
     b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     b.expect(hidden, "the printed letter has no navigation")
     print(f"  officer's page submissions from sign-in to the printed Outcome 21 letter: {b.submissions} "
-          f"(limit {MAX_OFFICER_SUBMISSIONS}); the supervisor's approval: {supervisor_count}")
+          f"(limit {MAX_OFFICER_SUBMISSIONS}); the supervisor's, counted separately: {supervisor_count} "
+          f"(sign-in, one empty form on purpose to check the error, the approval)")
     b.expect(b.submissions <= MAX_OFFICER_SUBMISSIONS,
              f"the officer needs at most {MAX_OFFICER_SUBMISSIONS} page submissions, not {b.submissions}")
     b.open(case_path)

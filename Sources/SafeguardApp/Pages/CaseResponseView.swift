@@ -234,7 +234,6 @@ struct CaseResponseView: Encodable, Sendable {
 
         // What can be recorded next.
         if editor {
-            let records = response.plainRecords
             if police {
                 respond.append(LinkItem(response.crimeRecord == nil ? "Record the crime" : "Record the crime again", .caseRecordForm(id, .crimeRecord),
                                         hint: "Action 1: crime reference and offences"))
@@ -266,7 +265,6 @@ struct CaseResponseView: Encodable, Sendable {
                 guard case .deletionDirection(let d) = stored.record, !d.proven else { continue }
                 respond.append(LinkItem("Record proof of deletion by \(d.holder)", .caseDeletionProof(id, stored.id)))
             }
-            _ = records
         }
 
         // The records, oldest first.

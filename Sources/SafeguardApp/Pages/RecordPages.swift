@@ -327,7 +327,7 @@ extension PagesController {
 
     // MARK: The Outcome 21 letter
 
-    func letterPage(_ req: Request, _ identity: Identity, _ record: CaseRecord, _ response: CaseResponse) -> FormPage {
+    func letterPage(_ req: Request, _ record: CaseRecord, _ response: CaseResponse) -> FormPage {
         let depicted = record.facts.people.filter { $0.roles.contains(.depicted) }.map(\.ref)
         var page = FormPage(title: "The Outcome 21 letter", caption: caseCaption(record),
                             intro: ["The family's written record that no further police action will be taken (Action 13). "
@@ -351,14 +351,13 @@ extension PagesController {
             page.backHref = PageRoute.caseRecordForm(record.id, .crimeRecord).path
             page.backLabel = "Record the crime"
         }
-        _ = identity
         return page
     }
 
     func letterForm(req: Request) async throws -> Response {
-        let (identity, record) = try await leadCase(req)
+        let (_, record) = try await leadCase(req)
         guard record.facts.setting == .police else { throw APIError.notFound("page") }
-        let page = letterPage(req, identity, record, try await loadResponse(req, record))
+        let page = letterPage(req, record, try await loadResponse(req, record))
         try await auditRead(req, record, "letter")
         return try await renderForm(req, page)
     }
@@ -370,7 +369,7 @@ extension PagesController {
         let (identity, record) = try await leadCase(req, posted: form)
         guard record.facts.setting == .police else { throw APIError.notFound("page") }
         let state = try await loadResponse(req, record)
-        let page = letterPage(req, identity, record, state)
+        let page = letterPage(req, record, state)
         var errors: [FieldError] = []
         let to = form["to"].flatMap(OutcomeLetterRequest.To.init(rawValue:))
         if to == nil { errors.append(FieldError(field: "to", message: "Select who the letter is to")) }

@@ -254,7 +254,8 @@ extension PagesController {
             title = "Sign off the return of device \(p.device)"
             let device = record.facts.devices.first { $0.ref == p.device }
             rows.append(SummaryRow(label: "Owner", value: device?.owner ?? "Not known yet"))
-            rows.append(SummaryRow(label: "Holds imagery of", value: (device?.containsImageryOf ?? []).joined(separator: ", ")))
+            let holds = device?.containsImageryOf ?? []
+            rows.append(SummaryRow(label: "Holds imagery of", value: holds.isEmpty ? "Not recorded" : holds.joined(separator: ", ")))
             rows.append(SummaryRow(label: "Rationale", value: p.rationale))
             fields.append(.choice(.radios, "imagerySolelyOfOwner", "Was the imagery on the device solely of its owner?",
                                   hint: "You must answer this to approve the return (College of Policing, Action 15).",
