@@ -37,8 +37,10 @@ def demo(prefix, org):
 
 OFFICER = demo("officer", "england-police")
 ADMIN = demo("admin", "england-police")
+SUPERVISOR = demo("supervisor", "england-police")
 SCOTLAND_OFFICER = demo("officer", "scotland-police")
 STAFF = demo("staff", "wales-school")
+MAX_OFFICER_SUBMISSIONS = 10
 DSL = demo("dsl", "wales-school")
 
 
@@ -272,6 +274,28 @@ class Browser:
         self.click_and_wait("header form button")
         self.expect(self.h1() == "Sign in", "signing out returns to the sign-in page")
 
+    def follow_link(self, text):
+        """Follows the link in the page's main content whose text starts with `text`."""
+        links = self.retrying(lambda: [a for a in self.driver.find_elements(By.CSS_SELECTOR, "main a") if a.text.strip().startswith(text)])
+        self.expect(links, f"the page has a link '{text}'")
+        href = links[0].get_attribute("href")
+        self.open(href[len(self.base):])
+
+    def choose_label(self, text):
+        """Chooses the radio or checkbox whose label contains `text`."""
+        self.retrying(lambda: self.driver.find_element(By.XPATH, f"//main//label[contains(normalize-space(.), {json.dumps(text)})]").click())
+
+    def another_person(self):
+        """Keeps this person's session aside so that someone else can use the browser, as on a second computer."""
+        cookies = self.driver.get_cookies()
+        self.driver.delete_all_cookies()
+        return cookies
+
+    def back_to(self, cookies):
+        self.driver.delete_all_cookies()
+        for cookie in cookies:
+            self.driver.add_cookie({k: v for k, v in cookie.items() if k in ("name", "value", "path", "httpOnly", "secure", "sameSite")})
+
 
 # Journeys
 
@@ -293,8 +317,10 @@ def journey_sign_in_problems(b):
 
 
 def journey_a_officer_reports_a_case(b):
-    """(a), as far as it exists: an officer reports a consensual case with every fact known, answering each step,
-    sees the decisions, opens a cited paragraph and completes an action."""
+    """(a) An officer reports a consensual-peers case with every fact known (crime reference on the first page),
+    answers each step, proposes Outcome 21; a supervisor approves it (counted separately); the officer prints the
+    family's letter. The officer's page submissions from sign-in to the printed letter are counted, and more than
+    MAX_OFFICER_SUBMISSIONS fail the suite. Then: a cited paragraph, and completing an action."""
     b.journey = "(a) officer reports a case"
     b.submissions = 0
     b.sign_in(OFFICER)
@@ -304,6 +330,7 @@ def journey_a_officer_reports_a_case(b):
     b.choose("kind-image")
     b.fill("ageA", "15")
     b.fill("ageB", "15")
+    b.fill("crimeReference", "EP/26/1234")
     b.submit()
     b.expect(b.h1() == "The young people involved", "the first step of questions follows")
     b.expect("Decisions so far" in b.driver.page_source and "Answer these next" in b.driver.page_source,
@@ -326,10 +353,65 @@ def journey_a_officer_reports_a_case(b):
     b.expect("Proportionate, supportive response" in text, "the route is proportionate")
     b.expect("Can be considered" in text, "Outcome 21 can be considered")
     b.expect("No open questions" in text, "with every fact known there are no open questions")
+    b.expect("Crime recorded" in text and "EP/26/1234" in text, "the crime reference of the first page is recorded as a crime")
     print(f"  page submissions from sign-in to the decided case: {b.submissions}")
+    case_url = b.driver.current_url
+    case_path = case_url[len(b.base):]
+
+    # Propose Outcome 21: the rationale starts with what the engine knows.
+    b.follow_link("Propose Outcome 21")
+    b.expect(b.h1() == "Propose Outcome 21", "the proposal page opens from the case")
+    rationale = b.find("#rationale").get_attribute("value")
+    b.expect("criteria for Outcome 21 are met" in rationale, "the rationale is pre-filled with the guidance's reasons")
+    b.submit()
+    b.expect("Waiting for a supervisor" in b.text(), "the case shows it is waiting for a supervisor")
+    b.expect("Propose Outcome 21" not in b.text(), "it cannot be proposed twice")
+    b.screenshot("case-page-waiting-for-supervisor")
+
+    # A supervisor approves it, on another computer: their submissions are counted separately.
+    officer_session = b.another_person()
+    officer_count = b.submissions
+    b.submissions = 0
+    b.sign_in(SUPERVISOR)
+    b.expect("Approvals waiting for you" in b.text(), "the supervisor's home lists approvals")
+    b.follow_link("Review the proposal")
+    b.expect(b.h1() == "Review the Outcome 21 proposal", "the review page opens from home")
+    b.submit()
+    b.expect("Select whether you approve or refuse" in b.find(".error-summary").text, "a decision is asked for")
+    b.choose("decision")
+    b.fill("reason", "Willing and age-appropriate, first incident, no aggravating features.")
+    b.submit()
+    b.expect("Outcome 21 approved and recorded" in b.text(), "the approval is recorded")
+    supervisor_count = b.submissions
+    b.sign_out()
+    b.back_to(officer_session)
+    b.submissions = officer_count
+
+    # The officer prints the letter.
+    b.open(case_path)
+    text = b.text()
+    b.expect("Outcome 21 is approved and recorded" in text, "the officer sees the approval")
+    b.expect("Waiting for a supervisor" not in text, "the banner has gone")
     b.screenshot("case-page")
     b.screenshot("case-page-print", media="print")
-    case_url = b.driver.current_url
+    b.follow_link("Outcome 21 letter for the family")
+    b.choose("to")
+    b.fill("name", "Sam Jones")
+    b.submit()
+    b.expect(b.h1() == "Written record: no further police action", "the letter is shown to print")
+    b.expect("Sam Jones" in b.text() and "EP/26/1234" in b.text(), "the letter names the addressee and quotes the crime reference")
+    b.screenshot("outcome21-letter-print", media="print")
+    b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    hidden = b.driver.execute_script(
+        "return ['header', 'nav', 'footer', '.no-print'].every(s => !document.querySelector(s) || getComputedStyle(document.querySelector(s)).display === 'none')")
+    b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    b.expect(hidden, "the printed letter has no navigation")
+    print(f"  officer's page submissions from sign-in to the printed Outcome 21 letter: {b.submissions} "
+          f"(limit {MAX_OFFICER_SUBMISSIONS}); the supervisor's, counted separately: {supervisor_count} "
+          f"(sign-in, one empty form on purpose to check the error, the approval)")
+    b.expect(b.submissions <= MAX_OFFICER_SUBMISSIONS,
+             f"the officer needs at most {MAX_OFFICER_SUBMISSIONS} page submissions, not {b.submissions}")
+    b.open(case_path)
 
     # A citation opens the paragraph's text.
     b.follow("#decisions ~ dl a[href^='/guidance/']")
@@ -362,6 +444,9 @@ def journey_c_other_organisation(b, case_url):
     b.expect(b.h1() == "Page not found", "an officer of another force gets 'Page not found'")
     b.expect("SG-" not in b.text(), "nothing of the case shows")
     b.screenshot("other-organisation-not-found")
+    for page in ["/letter", "/outcome21", "/documents/case-record", "/record/crimeRecord"]:
+        b.open(path + page)
+        b.expect(b.h1() == "Page not found", f"{page} of another force's case is 'Page not found'")
     b.sign_out()
     b.sign_in(DSL)
     b.open(path)
@@ -391,9 +476,47 @@ def journey_b_school_concern(b):
     b.expect("presenting as suicidal or self-harming" in b.text(), "the DSL is asked in the education guidance's words")
     b.choose("p0-immediateDanger-yes")
     b.submit()
-    b.open(b.driver.current_url[len(b.base):].rsplit("/questions/", 1)[0])
+    school_case = b.driver.current_url[len(b.base):].rsplit("/questions/", 1)[0]
+    b.open(school_case)
     b.expect("Someone is in immediate danger" in b.text(), "immediate danger raises the emergency banner")
     b.screenshot("school-emergency")
+
+    # The DSL's triage: six questions, with what the case knows filled in.
+    b.follow_link("Triage: the six questions")
+    b.expect(b.h1() == "Triage: the six questions", "the triage page opens from the case")
+    b.choose("device-personal")
+    b.choose("sharedElsewhere-notKnownYet")
+    b.submit()
+    b.expect("Saved: dsl triage" in b.text(), "the triage is saved")
+    b.expect("Telling the police" in b.text(), "the decisions the DSL acts on next are shown")
+
+    # The referral to the police, sharing only what the force needs.
+    b.follow_link("Refer the case to the police")
+    b.expect(b.h1() == "Refer the case to the police", "the referral page opens from the case")
+    b.submit()
+    b.expect("Select the police force" in b.find(".error-summary").text, "a force is asked for")
+    b.choose_label("Demo Police Force")
+    b.submit()
+    text = b.text()
+    b.expect("Referred to Demo Police Force" in text, "the referral is sent")
+    b.expect("Sent: waiting for the force to accept it" in text, "the school sees its status")
+    b.screenshot("school-referral-sent")
+    b.sign_out()
+
+    # The force's officer sees the referral and accepts it.
+    b.sign_in(OFFICER)
+    b.expect("Referrals to answer" in b.text(), "the officer's home lists the referral")
+    b.follow_link("Answer the referral")
+    b.expect(b.h1().startswith("Answer the referral from Demo Secondary School"), "the referral opens")
+    b.choose("status")
+    b.submit()
+    b.expect("Referral accepted" in b.text(), "the force accepts it")
+    b.expect("Referred by Demo Secondary School" in b.text(), "the force's case shows where it came from")
+    b.screenshot("police-referral-accepted")
+    b.sign_out()
+    b.sign_in(DSL)
+    b.open(school_case)
+    b.expect("Accepted" in b.text(), "the school sees that the force accepted it")
     b.sign_out()
 
 

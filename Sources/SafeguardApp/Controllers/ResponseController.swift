@@ -180,7 +180,14 @@ struct ResponseController: RouteCollection {
             throw APIError.invalid("record", "the record, as an object with its kind")
         }
         let record = try Self.decodeRecord(innerData, prefix: "record")
-        return try await req.write { db in
+        return try await replaceRecord(req, identity, caseRecord, recordID: recordID, revision: revision, record: record)
+    }
+
+    /// Replaces a record at `revision` with a checked new version (shared by the API and the pages): custody steps
+    /// are a chain and never replaced; the rules see the case's other records.
+    func replaceRecord(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, recordID: UUID, revision: Int,
+                       record: ResponseRecord) async throws -> RecordResultDTO {
+        try await req.write { db in
             let response = ResponseStore(db: db)
             let all = try await response.records(caseID: caseRecord.id)
             guard let current = all.first(where: { $0.id == recordID }) else { throw APIError.notFound("record") }
@@ -224,6 +231,16 @@ struct ResponseController: RouteCollection {
         let (identity, caseRecord) = try await leadCase(req)
         guard caseRecord.facts.setting == .police else { throw APIError.forbidden("sign-offs are for police cases") }
         let body = try req.content.decode(SignOffCreateRequest.self)
+        let signOff = try await proposeSignOff(req, identity, caseRecord, body)
+        let response = Response(status: .created)
+        try response.content.encode(SignOffDTO(signOff, caseReference: caseRecord.reference))
+        return response
+    }
+
+    /// Proposes Outcome 21 or a device's return for sign-off (shared by the API and the pages): Outcome 21 only where
+    /// the engine says eligible, or undetermined with a written reason; a return only of a device police hold.
+    func proposeSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, _ body: SignOffCreateRequest) async throws -> SignOff {
+        guard caseRecord.facts.setting == .police else { throw APIError.forbidden("sign-offs are for police cases") }
         let rationale = body.rationale.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !rationale.isEmpty, rationale.count <= 2_000 else { throw APIError.invalid("rationale", "give the rationale in 1–2,000 characters") }
         let signOff = try await req.write { db in
@@ -259,17 +276,29 @@ struct ResponseController: RouteCollection {
             try await req.audit("case.signoff.propose", caseID: caseRecord.id, detail: "kind=\(proposal.kind.rawValue)", on: db)
             return signOff
         }
-        let response = Response(status: .created)
-        try response.content.encode(SignOffDTO(signOff, caseReference: caseRecord.reference))
-        return response
+        return signOff
     }
 
     func decide(req: Request) async throws -> SignOffDTO {
         let (identity, caseRecord) = try await leadCase(req)
-        guard let id = req.parameters.get("signOffID").flatMap(UUID.init(uuidString:)),
-              let existing = try await ResponseStore(db: req.db).signOff(id: id, caseID: caseRecord.id) else {
+        guard let id = req.parameters.get("signOffID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("sign-off") }
+        let existing = try await reviewableSignOff(req, identity, caseRecord, id: id)
+        let body = try req.content.decode(SignOffDecisionRequest.self)
+        let decided = try await decideSignOff(req, identity, caseRecord, existing, body)
+        return SignOffDTO(decided, caseReference: caseRecord.reference)
+    }
+
+    /// The sign-off if this person may decide it: 404 if it is not on the case; 403 for the wrong role (a supervisor
+    /// decides Outcome 21, a superintendent a device's return) and for the person who proposed it.
+    func reviewableSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, id: UUID) async throws -> SignOff {
+        guard let existing = try await ResponseStore(db: req.db).signOff(id: id, caseID: caseRecord.id) else {
             throw APIError.notFound("sign-off")
         }
+        try Self.checkReviewer(identity, existing)
+        return existing
+    }
+
+    static func checkReviewer(_ identity: Identity, _ existing: SignOff) throws {
         let kind = existing.proposal.kind
         guard identity.user.role.rawValue == kind.reviewerRole else {
             let cite = kind == .outcome21 ? "College of Policing, Action 11" : "College of Policing, Action 15"
@@ -278,7 +307,16 @@ struct ResponseController: RouteCollection {
         guard existing.proposedBy != identity.user.id else {
             throw APIError.forbidden("you proposed this: another \(kind.reviewerRole) must review it")
         }
-        let body = try req.content.decode(SignOffDecisionRequest.self)
+    }
+
+    /// Approves or refuses a sign-off (shared by the API and the pages), after `reviewableSignOff`. Approval records
+    /// Outcome 21, or the device's return with the superintendent's answer on the imagery; refusal returns the case to
+    /// the proposer.
+    func decideSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, _ existing: SignOff,
+                       _ body: SignOffDecisionRequest) async throws -> SignOff {
+        try Self.checkReviewer(identity, existing)
+        let kind = existing.proposal.kind
+        let id = existing.id
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.count <= 2_000 else { throw APIError.invalid("reason", "give the reasons for the decision in 1–2,000 characters") }
         if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
@@ -314,7 +352,7 @@ struct ResponseController: RouteCollection {
                                              auditAction: "case.device.return", assessor: assessor)
                 }
             }
-            return SignOffDTO(decided, caseReference: caseRecord.reference)
+            return decided
         }
     }
 
@@ -348,6 +386,18 @@ struct ResponseController: RouteCollection {
             throw APIError.forbidden("the designated safeguarding lead refers a case to the police")
         }
         let body = try req.content.decode(ReferralCreateRequest.self)
+        let dto = try await sendReferral(req, identity, schoolCase, body)
+        let response = Response(status: .created)
+        try response.content.encode(dto)
+        return response
+    }
+
+    /// A DSL's referral of a school's case to a police force (shared by the API and the pages): opens a case at the
+    /// force holding only what was chosen to share, linked to the school's case, each side audited.
+    func sendReferral(_ req: Request, _ identity: Identity, _ schoolCase: CaseRecord, _ body: ReferralCreateRequest) async throws -> ReferralDTO {
+        guard identity.user.role == .dsl else {
+            throw APIError.forbidden("the designated safeguarding lead refers a case to the police")
+        }
         let summary = body.summary.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !summary.isEmpty, summary.count <= 400 else {
             throw APIError.invalid("summary", "tell the force what happened in 1–400 characters (no names: use references)")
@@ -398,9 +448,7 @@ struct ResponseController: RouteCollection {
             }
             return try await referralDTO(referral, on: schoolCase.id, db: db)
         }
-        let response = Response(status: .created)
-        try response.content.encode(dto)
-        return response
+        return dto
     }
 
     func respond(req: Request) async throws -> ReferralDTO {
@@ -410,6 +458,15 @@ struct ResponseController: RouteCollection {
             throw APIError.notFound("referral")
         }
         let body = try req.content.decode(ReferralResponseRequest.self)
+        return try await answerReferral(req, identity, policeCase, referral, body)
+    }
+
+    /// The force accepts or declines a referral it received (shared by the API and the pages); declining needs a
+    /// reason, which the school sees.
+    func answerReferral(_ req: Request, _ identity: Identity, _ policeCase: CaseRecord, _ referral: PoliceReferral,
+                        _ body: ReferralResponseRequest) async throws -> ReferralDTO {
+        let id = referral.id
+        guard referral.toCaseID == policeCase.id else { throw APIError.notFound("referral") }
         guard body.status != .sent else { throw APIError.invalid("status", "accepted or declined") }
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         if body.status == .declined && (reason ?? "").isEmpty {
@@ -449,6 +506,16 @@ struct ResponseController: RouteCollection {
     func outcome21Letter(req: Request) async throws -> Response {
         let (identity, caseRecord) = try await leadCase(req)
         let body = try req.content.decode(OutcomeLetterRequest.self)
+        guard [nil, "html", "text"].contains(body.format) else { throw APIError.badRequest("format is html or text", field: "format") }
+        let rendered = try await outcome21LetterText(req, identity, caseRecord, body)
+        return try Self.document(rendered.html, rendered.plainText, format: body.format)
+    }
+
+    /// The family's Outcome 21 letter (shared by the API and the pages): needs an approved Outcome 21 and a crime
+    /// record; the names are printed, never stored. Produces the chronology line, completes the letter's action and
+    /// audits it.
+    func outcome21LetterText(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord,
+                             _ body: OutcomeLetterRequest) async throws -> Outcome21Letter.Rendered {
         let response = ResponseStore(db: req.db)
         let signOffs = try await response.signOffs(caseID: caseRecord.id)
         guard let approved = signOffs.last(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) else {
@@ -473,7 +540,9 @@ struct ResponseController: RouteCollection {
             addressee = .parent(name: name, childName: child)
         }
         let law = GuidanceLibrary.bundled.law.law(for: caseRecord.facts.jurisdiction)
-        let crimeType = crime.offences.compactMap { id in law?.offences.first { $0.id == id }?.description }.joined(separator: "; ")
+        // Each description is a sentence; joined, they read as one list in the letter's sentence.
+        let crimeType = crime.offences.compactMap { id in law?.offences.first { $0.id == id }?.description }
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
         let officer = try await AccountStore(db: req.db).user(id: approved.proposedBy)
         let today = CaseController.today
         let pack = GuidanceLibrary.bundled.edition(for: .police, on: caseRecord.facts.assessedOn ?? today).pack
@@ -487,7 +556,6 @@ struct ResponseController: RouteCollection {
         } catch {
             throw APIError.invalid(error.field, error.message)
         }
-        let result = try Self.document(rendered.html, rendered.plainText, format: body.format)
         try await req.write { db in
             let store = CaseStore(db: db)
             try await req.chronicle(caseRecord.id, "document.outcome21Letter",
@@ -499,11 +567,19 @@ struct ResponseController: RouteCollection {
             }
             try await req.audit("case.document.outcome21Letter", caseID: caseRecord.id, detail: "to=\(body.to.rawValue)", on: db)
         }
-        return result
+        return rendered
     }
 
     func informationSheet(req: Request) async throws -> Response {
         let (identity, caseRecord) = try await leadCase(req)
+        let format = req.query[String.self, at: "format"]
+        guard [nil, "html", "text"].contains(format) else { throw APIError.badRequest("format is html or text", field: "format") }
+        let rendered = try await informationSheet(req, identity, caseRecord).render()
+        return try Self.document(rendered.html, rendered.plainText, format: format)
+    }
+
+    /// The family's information sheet (shared by the API and the pages), with the organisation's overlay; audited.
+    func informationSheet(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> InformationSheet {
         // The organisation's overlay adds its own contacts to the help the family is given.
         let overlay = req.application.safeguardOptions.overlay(for: identity.organisation.name)
         let assessment = overlay == nil ? try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
@@ -511,17 +587,23 @@ struct ResponseController: RouteCollection {
         let role = caseRecord.facts.setting == .police ? "investigating officer" : "designated safeguarding lead"
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
                                      contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))
-        let rendered = sheet.render()
-        let result = try Self.document(rendered.html, rendered.plainText, format: req.query[String.self, at: "format"])
         try await req.write { db in
             try await req.chronicle(caseRecord.id, "document.informationSheet", "Information sheet for the family produced", on: db)
             try await req.audit("case.document.informationSheet", caseID: caseRecord.id, on: db)
         }
-        return result
+        return sheet
     }
 
     func childContactForm(req: Request) async throws -> Response {
         let (identity, caseRecord) = try await leadCase(req)
+        let format = req.query[String.self, at: "format"]
+        guard [nil, "html", "text"].contains(format) else { throw APIError.badRequest("format is html or text", field: "format") }
+        let form = try await childContactForm(req, identity, caseRecord)
+        return try Self.document(form.html, form.plainText, format: format)
+    }
+
+    /// The child contact with police form (shared by the API and the pages); police cases only; audited.
+    func childContactForm(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> CaseDocument {
         guard caseRecord.facts.setting == .police else { throw APIError.forbidden("the child contact with police form is a police document") }
         let assessment = try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
         let records = try await ResponseStore(db: req.db).records(caseID: caseRecord.id).map(\.record)
@@ -529,13 +611,20 @@ struct ResponseController: RouteCollection {
         let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                  crimeReference: crime?.crimeReference, facts: caseRecord.facts, assessment: assessment,
                                                  records: records, officer: identity.user.displayName, date: CaseController.today)
-        let result = try Self.document(form.html, form.plainText, format: req.query[String.self, at: "format"])
         try await req.write { db in try await req.audit("case.document.childContactForm", caseID: caseRecord.id, on: db) }
-        return result
+        return form
     }
 
     func caseRecord(req: Request) async throws -> Response {
         let (identity, caseRecord) = try await leadCase(req)
+        let format = req.query[String.self, at: "format"]
+        guard [nil, "html", "text"].contains(format) else { throw APIError.badRequest("format is html or text", field: "format") }
+        let document = try await caseRecordDocument(req, identity, caseRecord)
+        return try Self.document(document.html, document.plainText, format: format)
+    }
+
+    /// The written record of the incident and every action (shared by the API and the pages); audited.
+    func caseRecordDocument(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> CaseDocument {
         let store = CaseStore(db: req.db)
         let response = ResponseStore(db: req.db)
         let assessment = try await Self.assessment(store, caseRecord.id)
@@ -549,15 +638,22 @@ struct ResponseController: RouteCollection {
                                                summary: caseRecord.summary, facts: caseRecord.facts, assessment: assessment,
                                                records: try await response.records(caseID: caseRecord.id).map(\.record),
                                                actions: actions, chronology: events)
-        let result = try Self.document(document.html, document.plainText, format: req.query[String.self, at: "format"])
         try await req.write { db in try await req.audit("case.document.caseRecord", caseID: caseRecord.id, on: db) }
-        return result
+        return document
     }
 
     // MARK: Inbox and directory
 
     func inbox(req: Request) async throws -> InboxDTO {
         let identity = try CasePolicy.requireCaseRole(req)
+        let inbox = try await inbox(req, identity)
+        try await req.write { db in try await req.audit("inbox.read", on: db) }
+        return inbox
+    }
+
+    /// Each role's work (shared by the API's inbox and the home page): concerns to triage and policy reviews due
+    /// (DSL), sign-offs to decide (supervisor, superintendent), refused proposals and referrals to answer (police).
+    func inbox(_ req: Request, _ identity: Identity) async throws -> InboxDTO {
         let org = identity.organisation.id
         let response = ResponseStore(db: req.db)
         var inbox = InboxDTO(awaitingTriage: [], signOffs: [], refusedProposals: [], referralsToAnswer: [], policyReviewsDue: [])
@@ -611,7 +707,6 @@ struct ResponseController: RouteCollection {
                 }
             }
         }
-        try await req.write { db in try await req.audit("inbox.read", on: db) }
         return inbox
     }
 

@@ -115,6 +115,8 @@ struct CasePage: PageView {
     var hasImagery: Bool
     var hasDevices: Bool
     var guidance: [String]
+    /// The response: banners, what to record next, records, custody, sign-offs, referrals, documents, chronology.
+    var response: CaseResponseView = CaseResponseView()
 
     static func statusLabel(_ status: ActionStatus) -> String {
         switch status {

@@ -11,6 +11,15 @@ struct CaseRow: Encodable, Sendable {
     var openActions: Int
     var updated: String
 
+    init(_ c: CaseSummaryDTO) {
+        reference = c.reference
+        summary = c.summary
+        href = PageRoute.caseDetail(c.id).path
+        status = c.status == .open ? "Open" : "Closed"
+        openActions = c.openActions
+        updated = PageWords.date(c.updatedAt)
+    }
+
     init(_ record: CaseRecord) {
         reference = record.reference
         summary = record.summary
@@ -18,6 +27,38 @@ struct CaseRow: Encodable, Sendable {
         status = record.status == .open ? "Open" : "Closed"
         openActions = record.openActions
         updated = PageWords.date(record.updatedAt)
+    }
+}
+
+/// One item of the inbox: a sign-off to decide, a proposal returned, or a referral to answer.
+struct InboxRow: Encodable, Sendable {
+    var caseReference: String
+    var what: String
+    var detail: String
+    var href: String
+    var linkLabel: String
+
+    init(_ s: SignOffDTO) {
+        caseReference = s.caseReference ?? ""
+        what = s.kind.label + (s.subject.isEmpty ? "" : " of device \(s.subject)")
+        if s.status == .refused {
+            detail = "Refused: " + (s.review?.reason ?? "no reason recorded")
+            href = PageRoute.caseDetail(s.caseID).path
+            linkLabel = "Open the case"
+        } else {
+            detail = "Proposed \(PageWords.date(s.proposedAt)): \(s.rationale)"
+            href = PageRoute.caseSignOff(s.caseID, s.id).path
+            linkLabel = s.kind == .outcome21 ? "Review the proposal" : "Sign off the return"
+        }
+    }
+
+    init?(_ r: ReferralDTO) {
+        guard let caseID = r.toCaseID else { return nil }
+        caseReference = "From \(r.fromOrganisation)"
+        what = "Referral"
+        detail = r.summary
+        href = PageRoute.caseReferralAnswer(caseID, r.id).path
+        linkLabel = "Answer the referral"
     }
 }
 
@@ -54,10 +95,15 @@ struct HomePage: PageView {
     var myCases: [CaseRow] = []
     var actions: [ActionRow] = []
     var triage: [CaseRow] = []
+    var approvals: [InboxRow] = []
+    var returned: [InboxRow] = []
+    var referrals: [InboxRow] = []
+    var isReviewer: Bool
 
     init(identity: Identity) {
         seesCases = CasePolicy.caseRoles.contains(identity.user.role)
         isDSL = identity.user.role == .dsl
+        isReviewer = identity.user.role == .supervisor || identity.user.role == .superintendent
         newCaseLabel = identity.organisation.kind == .education ? "Raise a concern" : "Report a new case"
         myCasesHeading = identity.user.role == .staff ? "Concerns you raised" : "Your open cases"
         roleNote = switch identity.user.role {
@@ -69,7 +115,7 @@ struct HomePage: PageView {
 
     enum CodingKeys: String, CodingKey {
         case title, seesCases, isDSL, newCaseLabel, newCasePath, casesPath, myCasesHeading, roleNote, myCases, actions, triage,
-             hasMyCases, hasActions, hasTriage
+             hasMyCases, hasActions, hasTriage, approvals, returned, referrals, isReviewer, hasApprovals, hasReturned, hasReferrals
     }
 
     func encode(to encoder: Encoder) throws {
@@ -88,6 +134,13 @@ struct HomePage: PageView {
         try c.encode(!myCases.isEmpty, forKey: .hasMyCases)
         try c.encode(!actions.isEmpty, forKey: .hasActions)
         try c.encode(!triage.isEmpty, forKey: .hasTriage)
+        try c.encode(approvals, forKey: .approvals)
+        try c.encode(returned, forKey: .returned)
+        try c.encode(referrals, forKey: .referrals)
+        try c.encode(isReviewer, forKey: .isReviewer)
+        try c.encode(!approvals.isEmpty, forKey: .hasApprovals)
+        try c.encode(!returned.isEmpty, forKey: .hasReturned)
+        try c.encode(!referrals.isEmpty, forKey: .hasReferrals)
     }
 }
 

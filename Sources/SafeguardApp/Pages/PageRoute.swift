@@ -1,4 +1,5 @@
 import Foundation
+import SafeguardCore
 import Vapor
 
 /// Every page of the site, typed. The same value registers a route (with `.key` parameters) and builds a link
@@ -19,6 +20,17 @@ enum PageRoute: Sendable, Hashable {
     case caseAction(Param, Param)
     case guidanceSection(Param, Param, Param)
     case asset(Param)
+    // The response to a case (issue 5): records, sign-offs, documents and referrals.
+    case caseRecordForm(Param, Param)
+    case caseDeletionProof(Param, Param)
+    case caseNewDevice(Param)
+    case caseProposeOutcome21(Param)
+    case caseProposeReturn(Param, Param)
+    case caseSignOff(Param, Param)
+    case caseLetter(Param)
+    case caseDocument(Param, Param)
+    case caseReferral(Param)
+    case caseReferralAnswer(Param, Param)
     case users
     case newUser
     case user(Param)
@@ -35,6 +47,7 @@ enum PageRoute: Sendable, Hashable {
     /// The names of the path parameters, for `req.parameters.get(_:)`.
     enum Key: String {
         case caseID, step, actionID, pack, edition, section, file, userID
+        case kind, recordID, device, signOffID, document, referralID
     }
 
     private enum Component {
@@ -57,6 +70,22 @@ enum PageRoute: Sendable, Hashable {
         case .guidanceSection(let pack, let edition, let section):
             [.constant("guidance"), .parameter(.pack, pack), .parameter(.edition, edition), .parameter(.section, section)]
         case .asset(let file): [.constant("assets"), .parameter(.file, file)]
+        case .caseRecordForm(let id, let kind):
+            [.constant("cases"), .parameter(.caseID, id), .constant("record"), .parameter(.kind, kind)]
+        case .caseDeletionProof(let id, let record):
+            [.constant("cases"), .parameter(.caseID, id), .constant("records"), .parameter(.recordID, record), .constant("proof")]
+        case .caseNewDevice(let id): [.constant("cases"), .parameter(.caseID, id), .constant("devices"), .constant("new")]
+        case .caseProposeOutcome21(let id): [.constant("cases"), .parameter(.caseID, id), .constant("outcome21")]
+        case .caseProposeReturn(let id, let device):
+            [.constant("cases"), .parameter(.caseID, id), .constant("devices"), .parameter(.device, device), .constant("return")]
+        case .caseSignOff(let id, let signOff):
+            [.constant("cases"), .parameter(.caseID, id), .constant("sign-offs"), .parameter(.signOffID, signOff)]
+        case .caseLetter(let id): [.constant("cases"), .parameter(.caseID, id), .constant("letter")]
+        case .caseDocument(let id, let document):
+            [.constant("cases"), .parameter(.caseID, id), .constant("documents"), .parameter(.document, document)]
+        case .caseReferral(let id): [.constant("cases"), .parameter(.caseID, id), .constant("referral")]
+        case .caseReferralAnswer(let id, let referral):
+            [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral)]
         case .users: [.constant("users")]
         case .newUser: [.constant("users"), .constant("new")]
         case .user(let id): [.constant("users"), .parameter(.userID, id)]
@@ -97,6 +126,16 @@ enum PageRoute: Sendable, Hashable {
     static func user(_ id: UUID) -> PageRoute { .user(.id(id)) }
     static func caseQuestions(_ id: UUID, _ step: QuestionStep) -> PageRoute { .caseQuestions(.id(id), .value(step.rawValue)) }
     static func caseAction(_ id: UUID, _ action: UUID) -> PageRoute { .caseAction(.id(id), .id(action)) }
+    static func caseRecordForm(_ id: UUID, _ kind: RecordKind) -> PageRoute { .caseRecordForm(.id(id), .value(kind.rawValue)) }
+    static func caseDeletionProof(_ id: UUID, _ record: UUID) -> PageRoute { .caseDeletionProof(.id(id), .id(record)) }
+    static func caseNewDevice(_ id: UUID) -> PageRoute { .caseNewDevice(.id(id)) }
+    static func caseProposeOutcome21(_ id: UUID) -> PageRoute { .caseProposeOutcome21(.id(id)) }
+    static func caseProposeReturn(_ id: UUID, _ device: String) -> PageRoute { .caseProposeReturn(.id(id), .value(device)) }
+    static func caseSignOff(_ id: UUID, _ signOff: UUID) -> PageRoute { .caseSignOff(.id(id), .id(signOff)) }
+    static func caseLetter(_ id: UUID) -> PageRoute { .caseLetter(.id(id)) }
+    static func caseDocument(_ id: UUID, _ document: CaseDocumentKind) -> PageRoute { .caseDocument(.id(id), .value(document.rawValue)) }
+    static func caseReferral(_ id: UUID) -> PageRoute { .caseReferral(.id(id)) }
+    static func caseReferralAnswer(_ id: UUID, _ referral: UUID) -> PageRoute { .caseReferralAnswer(.id(id), .id(referral)) }
     static func guidanceSection(pack: String, edition: String, section: String) -> PageRoute {
         .guidanceSection(.value(pack), .value(edition), .value(section))
     }

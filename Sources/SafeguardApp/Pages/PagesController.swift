@@ -22,6 +22,7 @@ struct PagesController: RouteCollection {
         routes.get(.caseQuestions(.key, .key), use: questionsForm)
         routes.post(.caseQuestions(.key, .key), use: saveQuestions)
         routes.get(.guidanceSection(.key, .key, .key), use: guidanceSection)
+        bootResponsePages(routes)
     }
 
     /// The signed-in person if their role works on cases: anonymous people are sent to sign in; admins and
@@ -48,20 +49,21 @@ struct PagesController: RouteCollection {
             }
             page.actions.sort { ($0.severityRank, $0.caseReference) < ($1.severityRank, $1.caseReference) }
             var listed = mine.count
-            if identity.user.role == .dsl {
-                // Concerns raised by staff that nobody has triaged yet (still as raised: version 1).
-                let open = try await store.listCases(organisationID: identity.organisation.id, filter: .init(status: .open),
-                                                     page: 1, perPage: 200).cases
-                var staff: [UUID: Bool] = [:]
-                for user in try await AccountStore(db: req.db).users(organisationID: identity.organisation.id) {
-                    staff[user.id] = user.role == .staff
-                }
-                let waiting = open.filter { $0.version == 1 && staff[$0.createdBy] == true }
-                page.triage = waiting.map(CaseRow.init)
-                listed += waiting.count
+            // The same query as the API's inbox: concerns to triage (DSL), sign-offs to decide (supervisor,
+            // superintendent), proposals refused and returned, and referrals to answer (police).
+            let inbox = try await response.inbox(req, identity)
+            if identity.user.role != .staff {
+                page.triage = inbox.awaitingTriage.map(CaseRow.init)
+                page.approvals = inbox.signOffsToReview.map(InboxRow.init)
+                page.returned = inbox.refusedProposals.map(InboxRow.init)
+                page.referrals = inbox.referralsToAnswer.compactMap(InboxRow.init)
+                listed += inbox.awaitingTriage.count + inbox.signOffsToReview.count + inbox.refusedProposals.count + inbox.referralsToAnswer.count
             }
             let count = listed
-            try await req.write { db in try await req.audit("case.list", detail: "count=\(count) via=page.home", on: db) }
+            try await req.write { db in
+                try await req.audit("case.list", detail: "count=\(count) via=page.home", on: db)
+                try await req.audit("inbox.read", detail: "via=page.home", on: db)
+            }
         }
         return try await req.renderPage(page, current: .home)
     }
@@ -97,9 +99,15 @@ struct PagesController: RouteCollection {
         let store = CaseStore(db: req.db)
         let actions = try await store.actions(caseID: record.id)
         let stored = try await store.latestAssessment(caseID: record.id)
-        let page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
+        var page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
                             csrf: req.pageCSRFToken(), errors: errors)
-        return try await req.renderPage(page, status: status, errors: errors, notice: notice)
+        if identity.user.role != .staff {
+            // Staff see what they raised; the response is for those who lead it, as in the API.
+            let response = try await loadResponse(req, record)
+            page.response = CaseResponseView(record: record, response: response, assessment: stored?.assessment, identity: identity,
+                                             names: try await userNames(req, identity))
+        }
+        return try await req.renderPage(page, status: status, errors: errors, notice: notice ?? req.takeFlash())
     }
 
     struct ActionForm: Content {

@@ -207,6 +207,9 @@ struct NewCasePage: PageView {
     var ageA: NumberField
     var ageB: NumberField
     var submitLabel: String
+    /// Police: the crime reference, if the officer has it, records the crime with the guidance's offences at once.
+    var isPolice: Bool = false
+    var crimeReference: NumberField = NumberField(name: "crimeReference", label: "", hint: "", value: "", error: "", hasError: false)
 
     struct KindOption: Encodable, Sendable {
         var value: String
@@ -262,7 +265,11 @@ extension PagesController {
                                 value: form["ageA"] ?? "", errors: errors),
             ageB: Self.ageField("ageB", label: "How old is the person who received it (B)?", hint: "Leave empty if not known yet",
                                 value: form["ageB"] ?? "", errors: errors),
-            submitLabel: identity.user.role == .staff ? "Raise the concern" : "Save and continue")
+            submitLabel: identity.user.role == .staff ? "Raise the concern" : "Save and continue",
+            isPolice: identity.organisation.kind == .police,
+            crimeReference: Self.ageField("crimeReference", label: "Crime reference number (if you have it)",
+                                          hint: "With it, the crime is recorded now with the offences the guidance suggests (Action 1); you can change them later",
+                                          value: form["crimeReference"] ?? "", errors: errors))
         return try await req.renderPage(page, status: status, errors: errors, current: .newCase)
     }
 
@@ -286,6 +293,11 @@ extension PagesController {
             case .failure(let message): errors.append(FieldError(field: name, message: message.text)); ages.append(nil)
             }
         }
+        let crimeReference = identity.organisation.kind == .police
+            ? (form["crimeReference"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        if crimeReference.count > 100 {
+            errors.append(FieldError(field: "crimeReference", message: "The crime reference must be 100 characters or fewer"))
+        }
         guard errors.isEmpty, let kind else {
             return try await renderNewCase(req, identity, form: form, errors: errors, status: .unprocessableEntity)
         }
@@ -298,6 +310,18 @@ extension PagesController {
                                               detail: "version=1 via=page")
         if identity.user.role == .staff {
             return req.redirect(to: .caseDetail(record.id))
+        }
+        if !crimeReference.isEmpty {
+            // The crime record, as the API would take it: the offences the engine suggests for what is known now.
+            let suggested = try await CaseStore(db: req.db).latestAssessment(caseID: record.id)?.assessment.offences.map(\.id) ?? []
+            let object: [String: Any] = ["kind": "crimeRecord", "crimeReference": crimeReference,
+                                         "reportedOn": CaseController.today.description, "offences": suggested]
+            do {
+                let crime = try ResponseController.decodeRecord(try JSONSerialization.data(withJSONObject: object))
+                _ = try await req.write { db in try await ResponseController.apply(crime, to: record, req: req, db: db, assessor: assessor) }
+            } catch let error as APIError {
+                req.flash("The case is saved, but the crime was not recorded: \(error.message). Record it from the case page.")
+            }
         }
         return req.redirect(to: .caseQuestions(record.id, QuestionStep.allCases[0]))
     }

@@ -1,0 +1,341 @@
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+
+/// The documents a case page links to, by their name in the path.
+enum CaseDocumentKind: String, CaseIterable, Sendable {
+    case informationSheet = "information-sheet"
+    case childContactForm = "child-contact-form"
+    case caseRecord = "case-record"
+
+    var label: String {
+        switch self {
+        case .informationSheet: "Information sheet for the family"
+        case .childContactForm: "Child contact with police form"
+        case .caseRecord: "Written record of the case"
+        }
+    }
+}
+
+/// Everything recorded in response to a case, as the stores hold it.
+struct CaseResponse: Sendable {
+    var records: [StoredRecord]
+    var signOffs: [SignOff]
+    var referrals: [ReferralDTO]
+    var chronology: [CaseEvent]
+
+    var plainRecords: [ResponseRecord] { records.map(\.record) }
+
+    /// The latest proposal of Outcome 21, which says where the process stands.
+    var latestOutcome21: SignOff? { signOffs.filter { $0.proposal.kind == .outcome21 }.max { $0.proposedAt < $1.proposedAt } }
+    var outcome21Approved: Bool { signOffs.contains { $0.proposal.kind == .outcome21 && $0.status == .approved } }
+
+    func latestReturn(of device: String) -> SignOff? {
+        signOffs.filter { $0.proposal.kind == .deviceReturn && $0.proposal.subject == device }.max { $0.proposedAt < $1.proposedAt }
+    }
+
+    var crimeRecord: CrimeRecord? {
+        plainRecords.compactMap { r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }.last
+    }
+}
+
+struct BannerView: Encodable, Sendable {
+    var title: String
+    var lines: [String]
+    var returned: Bool
+    var linkLabel: String
+    var href: String
+    var hasLink: Bool
+}
+
+struct LinkItem: Encodable, Sendable {
+    var label: String
+    var href: String
+    var hint: String
+    var hasHint: Bool
+
+    init(_ label: String, _ route: PageRoute, hint: String = "", query: String = "") {
+        self.label = label
+        href = route.path + query
+        self.hint = hint
+        hasHint = !hint.isEmpty
+    }
+}
+
+struct RecordRow: Encodable, Sendable {
+    var label: String
+    var text: String
+    var when: String
+    var hasAction: Bool
+    var actionLabel: String
+    var actionHref: String
+}
+
+struct CustodyView: Encodable, Sendable {
+    var device: String
+    var state: String
+    var steps: [String]
+    var hasSteps: Bool
+    var links: [LinkItem]
+    var hasLinks: Bool
+}
+
+struct SignOffRow: Encodable, Sendable {
+    var label: String
+    var status: String
+    var proposed: String
+    var rationale: String
+    var review: String
+    var hasReview: Bool
+    var href: String
+    var hasHref: Bool
+}
+
+struct ReferralRow: Encodable, Sendable {
+    var heading: String
+    var status: String
+    var summary: String
+    var shared: String
+    var reason: String
+    var hasReason: Bool
+    var href: String
+    var hasHref: Bool
+}
+
+struct EventRow: Encodable, Sendable {
+    var at: String
+    var who: String
+    var summary: String
+}
+
+/// The response half of the case page: what blocks the process, what can be recorded next, the records, devices with
+/// their custody chain, sign-offs, referrals, documents and the chronology (newest last).
+struct CaseResponseView: Encodable, Sendable {
+    var banners: [BannerView] = []
+    var respond: [LinkItem] = []
+    var outcome21Note: String = ""
+    var records: [RecordRow] = []
+    var custody: [CustodyView] = []
+    var signOffs: [SignOffRow] = []
+    var referrals: [ReferralRow] = []
+    var documents: [LinkItem] = []
+    var chronology: [EventRow] = []
+
+    enum CodingKeys: String, CodingKey {
+        case banners, respond, outcome21Note, records, custody, signOffs, referrals, documents, chronology, hasBanners, hasRespond,
+             hasOutcome21Note, hasRecords, hasCustody, hasSignOffs, hasReferrals, hasDocuments, hasChronology
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(banners, forKey: .banners)
+        try c.encode(respond, forKey: .respond)
+        try c.encode(outcome21Note, forKey: .outcome21Note)
+        try c.encode(records, forKey: .records)
+        try c.encode(custody, forKey: .custody)
+        try c.encode(signOffs, forKey: .signOffs)
+        try c.encode(referrals, forKey: .referrals)
+        try c.encode(documents, forKey: .documents)
+        try c.encode(chronology, forKey: .chronology)
+        try c.encode(!banners.isEmpty, forKey: .hasBanners)
+        try c.encode(!respond.isEmpty, forKey: .hasRespond)
+        try c.encode(!outcome21Note.isEmpty, forKey: .hasOutcome21Note)
+        try c.encode(!records.isEmpty, forKey: .hasRecords)
+        try c.encode(!custody.isEmpty, forKey: .hasCustody)
+        try c.encode(!signOffs.isEmpty, forKey: .hasSignOffs)
+        try c.encode(!referrals.isEmpty, forKey: .hasReferrals)
+        try c.encode(!documents.isEmpty, forKey: .hasDocuments)
+        try c.encode(!chronology.isEmpty, forKey: .hasChronology)
+    }
+
+    static func statusLabel(_ status: SignOffStatus) -> String {
+        switch status {
+        case .pending: "Waiting for review"
+        case .approved: "Approved"
+        case .refused: "Refused"
+        case .withdrawn: "Withdrawn"
+        }
+    }
+
+    static func custodyLabel(_ state: CustodyState) -> String {
+        switch state {
+        case .notRecorded: "No custody steps recorded"
+        case .withOwner: "With its owner"
+        case .withSchool: "Held by the school"
+        case .withPolice: "Held by police"
+        case .returned: "Returned"
+        case .destroyed: "Destroyed"
+        }
+    }
+
+    static func referralStatus(_ status: ReferralStatus) -> String {
+        switch status {
+        case .sent: "Sent: waiting for the force to accept it"
+        case .accepted: "Accepted"
+        case .declined: "Declined"
+        }
+    }
+
+    init() {}
+
+    init(record: CaseRecord, response: CaseResponse, assessment: Assessment?, identity: Identity, names: [UUID: String]) {
+        let id = record.id
+        let role = identity.user.role
+        let police = record.facts.setting == .police
+        let editor = role != .staff
+        func who(_ user: UUID?) -> String { user.flatMap { names[$0] } ?? "someone" }
+
+        // What blocks the process.
+        if let latest = response.latestOutcome21 {
+            switch latest.status {
+            case .pending:
+                let mayReview = role == .supervisor && latest.proposedBy != identity.user.id
+                banners.append(BannerView(
+                    title: "Waiting for a supervisor",
+                    lines: ["Outcome 21 was proposed by \(who(latest.proposedBy)) on \(PageWords.date(latest.proposedAt)). A supervisor who did not propose it must review it before it is recorded (College of Policing, Action 11)."],
+                    returned: false, linkLabel: "Review the proposal", href: PageRoute.caseSignOff(id, latest.id).path, hasLink: mayReview))
+            case .refused:
+                banners.append(BannerView(
+                    title: "Outcome 21 was refused: the case is back with the officer",
+                    lines: ["The supervisor gave these reasons: \(latest.review?.reason ?? "none recorded")",
+                            "Decide the next step: record another outcome, or answer the reasons and propose again."],
+                    returned: true, linkLabel: "Record an outcome", href: PageRoute.caseRecordForm(id, .outcome).path, hasLink: editor && police))
+            default: break
+            }
+        }
+        for device in record.facts.devices {
+            guard let latest = response.latestReturn(of: device.ref) else { continue }
+            if latest.status == .pending {
+                banners.append(BannerView(
+                    title: "Waiting for a superintendent",
+                    lines: ["The return of device \(device.ref) needs a superintendent's sign-off, who must record whether the imagery on it was solely of its owner (College of Policing, Action 15)."],
+                    returned: false, linkLabel: "Sign off the return", href: PageRoute.caseSignOff(id, latest.id).path,
+                    hasLink: role == .superintendent && latest.proposedBy != identity.user.id))
+            } else if latest.status == .refused, ResponseRules.custodyState(of: device.ref, records: response.plainRecords) == .withPolice {
+                banners.append(BannerView(
+                    title: "The return of device \(device.ref) was refused",
+                    lines: ["The superintendent gave these reasons: \(latest.review?.reason ?? "none recorded")"],
+                    returned: true, linkLabel: "", href: "", hasLink: false))
+            }
+        }
+        for referral in response.referrals where referral.status == .sent {
+            if referral.direction == "incoming" {
+                banners.append(BannerView(
+                    title: "A referral from \(referral.fromOrganisation) is waiting for an answer",
+                    lines: ["Accept it to take the case on, or decline it with a reason the school will see."],
+                    returned: false, linkLabel: "Answer the referral", href: PageRoute.caseReferralAnswer(id, referral.id).path, hasLink: editor))
+            } else {
+                banners.append(BannerView(
+                    title: "Waiting for \(referral.toOrganisation)",
+                    lines: ["The referral was sent on \(PageWords.date(referral.createdAt)); the force has not answered yet."],
+                    returned: false, linkLabel: "", href: "", hasLink: false))
+            }
+        }
+
+        // What can be recorded next.
+        if editor {
+            if police {
+                respond.append(LinkItem(response.crimeRecord == nil ? "Record the crime" : "Record the crime again", .caseRecordForm(id, .crimeRecord),
+                                        hint: "Action 1: crime reference and offences"))
+                let decision = assessment?.decisions.outcome21
+                let latest = response.latestOutcome21
+                if response.outcome21Approved {
+                    outcome21Note = "Outcome 21 is approved and recorded."
+                } else if latest?.status == .pending {
+                    outcome21Note = "Outcome 21 is waiting for a supervisor's review."
+                } else if decision == .eligible || decision == .undetermined {
+                    respond.append(LinkItem("Propose Outcome 21", .caseProposeOutcome21(id),
+                                            hint: decision == .eligible ? "The guidance says it can be considered; a supervisor reviews it"
+                                                : "Not decided yet: you will be asked why you propose it now"))
+                } else if decision == .excluded {
+                    let why = assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? []
+                    outcome21Note = "Outcome 21 cannot be used for this case" + (why.isEmpty ? "." : ": " + why.joined(separator: "; ") + ".")
+                }
+                respond.append(LinkItem("Record the outcome", .caseRecordForm(id, .outcome), hint: "Action 9: the Home Office outcome code"))
+                respond.append(LinkItem("Direct the deletion of copies", .caseRecordForm(id, .deletionDirection), hint: "Action 14: who holds copies, and proof"))
+            } else if role == .dsl {
+                respond.append(LinkItem("Triage: the six questions", .caseRecordForm(id, .triage), hint: "NSPCC: gathering information"))
+                respond.append(LinkItem("Refer the case to the police", .caseReferral(id), hint: "Share only what the force needs"))
+            }
+            respond.append(LinkItem("Parents or carers informed, or not", .caseRecordForm(id, .parentsInformed)))
+            respond.append(LinkItem("Record a device custody step", .caseRecordForm(id, .deviceCustody)))
+            respond.append(LinkItem("Add a device", .caseNewDevice(id)))
+
+            for stored in response.records {
+                guard case .deletionDirection(let d) = stored.record, !d.proven else { continue }
+                respond.append(LinkItem("Record proof of deletion by \(d.holder)", .caseDeletionProof(id, stored.id)))
+            }
+        }
+
+        // The records, oldest first.
+        self.records = response.records.map { stored in
+            var row = RecordRow(label: stored.record.kind.label, text: RecordText.describe(stored.record),
+                                when: PageWords.date(stored.createdAt), hasAction: false, actionLabel: "", actionHref: "")
+            if editor, case .deletionDirection(let d) = stored.record, !d.proven {
+                row.hasAction = true
+                row.actionLabel = "Record proof of deletion"
+                row.actionHref = PageRoute.caseDeletionProof(id, stored.id).path
+            }
+            return row
+        }
+
+        // Devices and their custody chains.
+        custody = record.facts.devices.map { device in
+            let state = ResponseRules.custodyState(of: device.ref, records: response.plainRecords)
+            let steps = response.plainRecords.compactMap { r -> String? in
+                guard case .deviceCustody(let step) = r, step.device == device.ref else { return nil }
+                return RecordText.describe(r) + (step.rationale.map { ". Why: \($0)" } ?? "")
+            }
+            var links: [LinkItem] = []
+            if editor {
+                links.append(LinkItem("Record a custody step for \(device.ref)", .caseRecordForm(id, .deviceCustody), query: "?device=\(device.ref)"))
+                let pending = response.latestReturn(of: device.ref)?.status == .pending
+                if police && state == .withPolice && !pending && ResponseRules.returnNeedsSignOff(device: device.ref, facts: record.facts) {
+                    links.append(LinkItem("Propose the return of \(device.ref)", .caseProposeReturn(id, device.ref),
+                                          hint: "A superintendent signs it off (Action 15)"))
+                }
+            }
+            let owner = device.owner.map { "owned by \($0)" } ?? "owner not known yet"
+            return CustodyView(device: "Device \(device.ref), \(owner)", state: Self.custodyLabel(state), steps: steps,
+                               hasSteps: !steps.isEmpty, links: links, hasLinks: !links.isEmpty)
+        }
+
+        signOffs = response.signOffs.map { s in
+            let subject = s.proposal.subject.isEmpty ? "" : " of \(s.proposal.subject)"
+            let rationale: String = switch s.proposal {
+            case .outcome21(let p): p.rationale + (p.reasonWhileUndetermined.map { " Proposed while undetermined because: \($0)" } ?? "")
+            case .deviceReturn(let p): p.rationale
+            }
+            let review = s.review.map { r in
+                "\(r.approve ? "Approved" : "Refused") by \(who(s.reviewedBy)) on \(PageWords.date(s.reviewedAt)): \(r.reason)"
+                    + (r.imagerySolelyOfOwner.map { $0 ? " The imagery was solely of the owner." : " The imagery was not solely of the owner." } ?? "")
+            } ?? ""
+            let mayReview = s.status == .pending && role.rawValue == s.proposal.kind.reviewerRole && s.proposedBy != identity.user.id
+            return SignOffRow(label: s.proposal.kind.label + subject, status: Self.statusLabel(s.status),
+                              proposed: "Proposed by \(who(s.proposedBy)) on \(PageWords.date(s.proposedAt))", rationale: rationale,
+                              review: review, hasReview: !review.isEmpty, href: PageRoute.caseSignOff(id, s.id).path, hasHref: mayReview)
+        }
+
+        referrals = response.referrals.map { r in
+            let incoming = r.direction == "incoming"
+            return ReferralRow(heading: incoming ? "Referred by \(r.fromOrganisation)" : "Referred to \(r.toOrganisation)",
+                               status: Self.referralStatus(r.status), summary: r.summary,
+                               shared: r.sharedSections.isEmpty ? "The summary only" : r.sharedSections.joined(separator: ", "),
+                               reason: r.responseReason ?? "", hasReason: r.responseReason != nil,
+                               href: PageRoute.caseReferralAnswer(id, r.id).path, hasHref: incoming && r.status == .sent && editor)
+        }
+
+        if editor {
+            if police && response.outcome21Approved {
+                documents.append(LinkItem("Outcome 21 letter for the family", .caseLetter(id), hint: "You give the names to print; they are never stored"))
+            }
+            for kind in CaseDocumentKind.allCases where police || kind != .childContactForm {
+                documents.append(LinkItem(kind.label, .caseDocument(id, kind)))
+            }
+        }
+
+        chronology = response.chronology.map { e in
+            EventRow(at: PageWords.date(e.at), who: e.actorID.flatMap { names[$0] } ?? e.actorRole, summary: e.summary)
+        }
+    }
+}
