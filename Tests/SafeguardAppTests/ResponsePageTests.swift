@@ -403,3 +403,73 @@ import Vapor
         }
     }
 }
+
+/// Every record kind has its page: each is offered on the case page, saves through the API's rules, and shows a
+/// refusal in the error summary linked to its field, with the source cited.
+@Suite struct EveryRecordPageTests {
+    static var today: String { CaseController.today.description }
+
+    static let police: [(RecordKind, [(String, String)])] = [
+        (.welfareCheck, [("person", "A"), ("checkedOn", today), ("result", "Safe at home"), ("concerns", "no")]),
+        (.advice, [("to", "parents of A"), ("givenOn", today), ("topics", "notToCopy"), ("topics", "whereToFindSupport")]),
+        (.backgroundCheck, [("person", "A"), ("system", "pnc"), ("status", "done"), ("checkedOn", today), ("result", "No trace")]),
+        (.meeting, [("meetingKind", "strategyMeeting"), ("on", today), ("with", "MASH, school"), ("proceedBeforeChecksReason", "Risk tonight")]),
+        (.childProtectionReferral, [("to", "Children's social care"), ("referredOn", today), ("people", "A")]),
+        (.account, [("person", "A"), ("takenOn", today), ("takenBy", "PC 1")]),
+        (.suspectDecision, [("person", "A"), ("recordAsSuspect", "no"), ("basis", "willingParticipation"), ("rationale", "Peers"), ("decidedOn", today)]),
+        (.interviewDecision, [("person", "A"), ("planned", "no"), ("reason", "Lower risk"), ("decidedOn", today)]),
+        (.communication, [("audience", "parentsOrCarers"), ("person", "A"), ("on", today), ("method", "inPerson"), ("topics", "nextSteps"), ("topics", "dbs")]),
+        (.contentRemoval, [("service", "reportRemove"), ("imagery", "I1"), ("requestedOn", today), ("status", "requested")]),
+        (.caidLiaison, [("unit", "Force HTCU"), ("on", today), ("status", "requested"), ("imagery", "I1")]),
+        (.childContactForm, [("raisedOn", today), ("sharedWith", "Children's social care, School")]),
+    ]
+    static let school: [(RecordKind, [(String, String)])] = [
+        (.externalReport, [("to", "ceop"), ("on", today)]),
+        (.conversation, [("person", "A"), ("on", today), ("by", "DSL")]),
+        (.supportReferral, [("person", "A"), ("service", "counselling"), ("referredOn", today)]),
+        (.postIncidentReview, [("reviewedOn", today), ("whatHappened", "Handled in a day"), ("learned", "Staff knew what to do"), ("policyReviewBy", "2099-01-01")]),
+    ]
+
+    @Test func everyPoliceRecordKindSavesThroughItsPage() async throws {
+        try await walk(Self.police, creator: "policeA.officer", email: "officer@policeA.test",
+                       refusal: (.welfareCheck, [("person", "B"), ("checkedOn", Self.today), ("result", "")], "result", "Enter what the check found"))
+    }
+
+    @Test func everySchoolRecordKindSavesThroughItsPage() async throws {
+        try await walk(Self.school, creator: "school.dsl", email: "dsl@school.test",
+                       refusal: (.postIncidentReview, [("reviewedOn", Self.today), ("whatHappened", "w"), ("policyReviewBy", "2099-01-01")],
+                                 "learned", "Enter what was learned"))
+    }
+
+    func walk(_ kinds: [(RecordKind, [(String, String)])], creator: String, email: String,
+              refusal: (kind: RecordKind, fields: [(String, String)], field: String, message: String)) async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token(creator), facts: Pages.knownFacts)["id"] as! String).lowercased()
+            let browser = try await Pages.signIn(app, email)
+            let casePage = try await Pages.get(app, "/cases/\(id)", browser)
+            for (kind, fields) in kinds {
+                #expect(casePage.text.contains("/cases/\(id)/record/\(kind.rawValue)"), "the case page offers \(kind.rawValue)")
+                let form = try await Pages.get(app, "/cases/\(id)/record/\(kind.rawValue)", browser)
+                ResponsePageTests.expectPage(form)
+                let saved = try await Pages.post(app, "/cases/\(id)/record/\(kind.rawValue)", browser, fields)
+                #expect(saved.status == .seeOther, "\(kind.rawValue): \(saved.status) \(saved.text.prefix(600))")
+            }
+            let records = try await send(app, .GET, "/api/v1/cases/\(id)/records", token: world.token(creator)).array
+            #expect(Set(records.map { $0["kind"] as! String }) == Set(kinds.map(\.0.rawValue)))
+            // A refusal: the rule's message in the error summary, linked to the field, with its source.
+            let refused = try await Pages.post(app, "/cases/\(id)/record/\(refusal.kind.rawValue)", browser, refusal.fields)
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.text.contains("There is a problem"))
+            #expect(refused.text.contains("<a href=\"#\(refusal.field)\">"), "\(refused.text.prefix(2000))")
+            #expect(refused.text.contains(refusal.message))
+            // A rule's refusal cites its source: a suspect is recorded only on evidence of intention (Action 5).
+            if refusal.kind == .welfareCheck {
+                let rule = try await Pages.post(app, "/cases/\(id)/record/suspectDecision", browser,
+                                                [("person", "B"), ("recordAsSuspect", "yes"), ("basis", "accident"), ("rationale", "r"), ("decidedOn", Self.today)])
+                #expect(rule.text.contains("<a href=\"#basis\">Recording as a suspect rests on evidence of intention"))
+                #expect(rule.text.contains("Action 5)"))
+            }
+        }
+    }
+}

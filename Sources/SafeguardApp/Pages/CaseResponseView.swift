@@ -260,6 +260,10 @@ struct CaseResponseView: Encodable, Sendable {
             respond.append(LinkItem("Parents or carers informed, or not", .caseRecordForm(id, .parentsInformed)))
             respond.append(LinkItem("Record a device custody step", .caseRecordForm(id, .deviceCustody)))
             respond.append(LinkItem("Add a device", .caseNewDevice(id)))
+            for kind in PagesController.moreRecordPages where kind.settings.contains(police ? .police : .education) {
+                if kind == .triage && role != .dsl { continue }
+                respond.append(LinkItem(PagesController.recordPages[kind] ?? kind.label, .caseRecordForm(id, kind)))
+            }
 
             for stored in response.records {
                 guard case .deletionDirection(let d) = stored.record, !d.proven else { continue }

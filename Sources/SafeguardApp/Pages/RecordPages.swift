@@ -17,7 +17,29 @@ extension PagesController {
         .deviceCustody: "Record a device custody step",
         .triage: "Triage: the six questions",
         .parentsInformed: "Parents or carers",
+        .welfareCheck: "Record a welfare check",
+        .advice: "Record advice given",
+        .backgroundCheck: "Record a background check",
+        .meeting: "Record a meeting or conversation",
+        .childProtectionReferral: "Record a child protection referral",
+        .account: "Record an account taken",
+        .suspectDecision: "Decide whether to record a suspect",
+        .interviewDecision: "Decide on a visually recorded interview",
+        .communication: "Record what was explained",
+        .contentRemoval: "Request removal of content",
+        .caidLiaison: "Record CAID / High-Tech Crime Unit liaison",
+        .childContactForm: "Record the child contact with police form",
+        .externalReport: "Record a report to 999 or CEOP",
+        .conversation: "Record a talk with a young person",
+        .supportReferral: "Record a support referral",
+        .postIncidentReview: "Record the post-incident review",
     ]
+
+    /// The record pages beyond the ones the case page offers first, in the order the guidance meets them.
+    static let moreRecordPages: [RecordKind] = [.welfareCheck, .advice, .backgroundCheck, .meeting, .childProtectionReferral,
+                                                .account, .suspectDecision, .interviewDecision, .communication, .contentRemoval,
+                                                .caidLiaison, .childContactForm, .externalReport, .conversation, .supportReferral,
+                                                .postIncidentReview]
 
     static func custodyLabel(_ step: CustodyStep) -> String {
         switch step {
@@ -54,6 +76,7 @@ extension PagesController {
         let today = Self.today()
         let me = identity.user.displayName
         let people = Self.personOptions(facts)
+        let police = facts.setting == .police
         var intro: [String] = []
         var fields: [FormField] = []
         var submit = "Save"
@@ -159,6 +182,162 @@ extension PagesController {
                 .date("on", "Date", value: today),
                 .textarea("reasonNotInformed", "If not, the risk to the child that informing them would pose"),
             ]
+        case .welfareCheck:
+            intro = ["Check the current and future welfare of each child (Actions 2 and 7). A risk of harm, such as self-harm, needs an immediate child protection referral."]
+            fields = [
+                .choice(.radios, "person", "Whose welfare?", options: people),
+                .date("checkedOn", "Date", value: today),
+                .textarea("result", "What the check found"),
+                .choice(.radios, "concerns", "Did it find a risk of harm?", options: [("yes", "Yes"), ("no", "No")], inline: true),
+            ]
+        case .advice:
+            intro = ["Advise so that people are safe and do nothing unlawful, such as keeping a copy of the imagery (Action 2)."]
+            fields = [
+                .text("to", "Who was advised?", hint: "A person's letter, or for example \"parents of A\""),
+                .date("givenOn", "Date", value: today),
+                .choice(.checkboxes, "topics", "What advice was given?", options: [
+                    ("notToCopy", "Not to copy, keep or pass on the imagery"), ("deleteImagery", "To delete the imagery"),
+                    ("whereToFindSupport", "Where to find support"), ("reportRemove", "How to use Report Remove"),
+                    ("nextSteps", "What happens next")]),
+                .textarea("note", "Anything else to note", hint: "Optional"),
+            ]
+        case .backgroundCheck:
+            intro = ["Check victims, suspects and locations on police systems and partners' systems, ideally before any meeting or conversation with the family (Action 3)."]
+            fields = [
+                .choice(.radios, "person", "Which person? (or give a location below)", options: people),
+                .text("location", "Or a location", hint: "A short description, no address needed"),
+                .choice(.radios, "system", "Which system?", options: [("pnc", "Police National Computer"), ("pnd", "Police National Database"),
+                                                                      ("localPoliceSystems", "Local police systems"), ("mash", "MASH"),
+                                                                      ("partnerAgency", "A partner agency")]),
+                .choice(.radios, "status", "Done or pending?", options: [("done", "Done"), ("pending", "Pending")], inline: true),
+                .date("checkedOn", "Date done", value: today),
+                .textarea("result", "What it found", hint: "For example: no trace"),
+            ]
+        case .meeting:
+            intro = ["A strategy or multi-agency meeting, or a conversation with a child or family (Actions 3 and 4). Before everyone's background checks are done, give the safeguarding reason to go ahead."]
+            fields = [
+                .choice(.radios, "meetingKind", "What kind?", options: [("strategyMeeting", "Strategy meeting"), ("multiAgencyMeeting", "Multi-agency meeting"),
+                                                                        ("conversationWithFamily", "Conversation with the family"),
+                                                                        ("conversationWithChild", "Conversation with the child")]),
+                .date("on", "Date (held or planned)", value: today),
+                .text("with", "With whom", hint: "Agencies or people's letters, separated by commas"),
+                .text("reference", "Reference", hint: "Optional"),
+                .textarea("outcome", "What was agreed", hint: "Optional"),
+                .textarea("proceedBeforeChecksReason", "If the background checks are not done: the safeguarding reason to go ahead now"),
+            ]
+        case .childProtectionReferral:
+            intro = police ? ["Where significant risks are found, or a child is subject to child protection activity, refer (Action 4)."]
+                : ["Refer when any of the five NSPCC criteria applies (NSPCC: when to make a child protection referral)."]
+            fields = [
+                .text("to", "Referred to", hint: "For example: children's social care, or the MASH"),
+                .date("referredOn", "Date", value: today),
+                .text("reference", "Reference", hint: "Optional"),
+                .choice(.checkboxes, "people", "About whom?", options: people),
+            ]
+        case .account:
+            intro = ["Record who gave an account, when and to whom. Never record what the imagery shows (Action 5)."]
+            fields = [
+                .choice(.radios, "person", "Whose account?", options: people),
+                .date("takenOn", "Date", value: today),
+                .text("takenBy", "Taken by", value: me),
+                .textarea("summary", "Notes", hint: "Optional; no description of the imagery"),
+            ]
+        case .suspectDecision:
+            intro = ["There is local discretion not to record a suspect where there is no evidence of intention (mens rea), for example willing participation or an accident (Action 5)."]
+            fields = [
+                .choice(.radios, "person", "About whom?", options: people),
+                .choice(.radios, "recordAsSuspect", "Record them as a suspect?", options: [("yes", "Yes"), ("no", "No")], inline: true),
+                .choice(.radios, "basis", "On what basis?", options: [("mensRea", "Evidence of intention (mens rea)"), ("willingParticipation", "Willing participation"),
+                                                                      ("accident", "An accident"), ("lackOfEvidence", "Lack of evidence")]),
+                .textarea("rationale", "Your rationale"),
+                .date("decidedOn", "Date", value: today),
+            ]
+        case .interviewDecision:
+            intro = ["In higher-risk cases a child may need a visually recorded interview (Action 6)."]
+            fields = [
+                .choice(.radios, "person", "About whom?", options: people),
+                .choice(.radios, "planned", "Is a visually recorded interview planned?", options: [("yes", "Yes"), ("no", "No")], inline: true),
+                .textarea("reason", "Why"),
+                .date("decidedOn", "Date", value: today),
+            ]
+        case .communication:
+            intro = ["What was explained, to whom and how: next steps (Action 7), the outcome and what it means, including DBS (Actions 12 and 13). The guidance's DBS explanation for this case's edition is added to the record."]
+            fields = [
+                .choice(.radios, "audience", "To whom?", options: [("child", "The young person"), ("parentsOrCarers", "Their parents or carers"), ("school", "The school")]),
+                .choice(.radios, "person", "About which young person?", options: people),
+                .date("on", "Date", value: today),
+                .choice(.radios, "method", "How?", options: [("inPerson", "In person"), ("phone", "By phone"), ("letter", "By letter"), ("email", "By email")], inline: true),
+                .choice(.checkboxes, "topics", "What was explained?", options: [("nextSteps", "What happens next"), ("outcome", "The outcome"),
+                                                                                 ("dbs", "What it means for DBS checks"), ("contactDetails", "The officer's contact details"),
+                                                                                 ("support", "Where to find support")]),
+                .textarea("note", "Anything else to note", hint: "Optional"),
+            ]
+        case .contentRemoval:
+            let imagery = facts.imagery.map { ($0.ref, "\($0.ref), \($0.kind.rawValue)") }
+            intro = ["Ask the service to remove it; where a site has no reporting route, report to the IWF, and young people can use Report Remove (Action 8; NSPCC)."]
+            fields = [
+                .choice(.radios, "service", "Which service?", options: [("snapchat", "Snapchat"), ("whatsapp", "WhatsApp"), ("instagram", "Instagram"),
+                                                                        ("facebook", "Facebook"), ("youtube", "YouTube"), ("tiktok", "TikTok"),
+                                                                        ("google", "Google"), ("iwf", "Internet Watch Foundation"),
+                                                                        ("reportRemove", "Report Remove (Childline and IWF)"), ("other", "Another service")]),
+                .text("serviceName", "If another service, its name"),
+                .choice(.checkboxes, "imagery", "Which imagery?", options: imagery),
+                .date("requestedOn", "Date requested", value: today),
+                .text("reference", "Reference", hint: "Optional"),
+                .choice(.radios, "status", "Status", options: [("requested", "Requested"), ("acknowledged", "Acknowledged"), ("removed", "Removed"),
+                                                               ("refused", "Refused"), ("noResponse", "No response")], selected: ["requested"]),
+            ]
+        case .caidLiaison:
+            let imagery = facts.imagery.map { ($0.ref, "\($0.ref), \($0.kind.rawValue)") }
+            intro = ["Imagery shared beyond a child's control is added to the Child Abuse Image Database through your High-Tech Crime Unit (Action 16)."]
+            fields = [
+                .text("unit", "High-Tech Crime Unit"),
+                .date("on", "Date", value: today),
+                .text("reference", "Reference", hint: "Optional"),
+                .choice(.radios, "status", "Status", options: [("requested", "Requested"), ("addedToCAID", "Added to CAID"), ("notSuitable", "Not suitable")],
+                        selected: ["requested"]),
+                .choice(.checkboxes, "imagery", "Which imagery?", options: imagery),
+            ]
+        case .childContactForm:
+            intro = ["Raise a child contact with police form so partners know of the incident (Action 17). You can print the form from the case page."]
+            fields = [
+                .date("raisedOn", "Date raised", value: today),
+                .text("sharedWith", "Shared with", hint: "Partners, separated by commas, for example: children's social care, the school"),
+                .text("reference", "Reference", hint: "Optional"),
+            ]
+        case .externalReport:
+            intro = ["Call 999 if a child is in immediate danger; report to CEOP if a child may have been groomed or sexually abused online (NSPCC: reporting)."]
+            fields = [
+                .choice(.radios, "to", "Reported to", options: [("police999", "The police on 999"), ("ceop", "CEOP"),
+                                                                ("nspccHelpline", "The NSPCC Helpline"), ("localChildProtection", "Local child protection services")]),
+                .date("on", "Date", value: today),
+                .text("reference", "Reference", hint: "Optional"),
+            ]
+        case .conversation:
+            intro = ["Talk to each young person involved: what happened, how they feel and what support they need (NSPCC: talking to a young person)."]
+            fields = [
+                .choice(.radios, "person", "With whom?", options: people),
+                .date("on", "Date", value: today),
+                .text("by", "Who talked with them", value: me),
+                .textarea("supportNeeded", "The support they need", hint: "Optional"),
+            ]
+        case .supportReferral:
+            intro = ["Everyone involved should get ongoing support; a counselling or therapeutic referral may help (NSPCC: supporting children and young people)."]
+            fields = [
+                .choice(.radios, "person", "For whom?", options: people),
+                .choice(.radios, "service", "To what service?", options: [("counselling", "Counselling"), ("therapeutic", "Therapeutic support"),
+                                                                          ("harmfulSexualBehaviour", "Harmful sexual behaviour support"), ("other", "Another service")]),
+                .text("serviceName", "If another service, its name"),
+                .date("referredOn", "Date", value: today),
+            ]
+        case .postIncidentReview:
+            intro = ["Review what happened and how it was dealt with, to learn and improve procedures, and set a date to review the policy (NSPCC: recording and reviewing)."]
+            fields = [
+                .date("reviewedOn", "Date of the review", value: today),
+                .textarea("whatHappened", "What happened and how it was dealt with"),
+                .textarea("learned", "What was learned"),
+                .date("policyReviewBy", "Review the sharing nudes policy by", value: ""),
+            ]
         default:
             throw APIError.notFound("page")
         }
@@ -169,12 +348,15 @@ extension PagesController {
     /// The record as the API's JSON: one key per field, blank fields left out so the rules say what is required.
     static func recordJSON(kind: RecordKind, fields: [FormField], form: PostedForm) -> [String: Any] {
         var object: [String: Any] = ["kind": kind.rawValue]
-        let lists: Set<String> = ["offences", "sentBy", "featured"]
-        let bools: Set<String> = ["informed"]
+        let lists: Set<String> = ["offences", "sentBy", "featured", "topics", "people", "imagery"]
+        let commaLists: Set<String> = ["with", "sharedWith"]
+        let bools: Set<String> = ["informed", "concerns", "recordAsSuspect", "planned"]
         for field in fields {
             let name = field.name
             if lists.contains(name) {
                 object[name] = form.all(name)
+            } else if commaLists.contains(name) {
+                object[name] = (form[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             } else if let value = form[name] {
                 object[name] = bools.contains(name) ? (value == "yes") as Any : value
             }
