@@ -135,6 +135,9 @@ class Browser:
         if os.geteuid() == 0:
             options.add_argument("--no-sandbox")  # Chromium refuses to run as root with its sandbox
         self.driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+        # Every journey runs with JavaScript switched off for the pages, as on a locked-down shared computer: the
+        # pages must work without it. It is switched on only while axe-core checks a page, then off again.
+        self.javascript(False)
         self.driver.set_page_load_timeout(30)
         self.checked = []         # (journey, page title, url)
         self.violations = []      # (journey, title, rule id, impact, help, nodes)
@@ -143,6 +146,16 @@ class Browser:
 
     def quit(self):
         self.driver.quit()
+
+    def javascript(self, on):
+        self.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": not on})
+
+    def expect_javascript_off(self):
+        """Proves the pages' JavaScript is off: a page script that would change the title does not run."""
+        self.driver.get("data:text/html,<title>off</title><script>document.title='on'</script>")
+        if self.driver.title != "off":
+            raise Failure("JavaScript is not switched off in the browser, so the suite would not show the pages work without it")
+        print("JavaScript: off for the pages (every journey runs without it)")
 
     # Navigation
 
@@ -241,11 +254,15 @@ class Browser:
 
     def check_page(self):
         """axe-core on the page as it is now; serious and critical violations fail the suite."""
-        self.driver.execute_script(self.axe)
-        result = self.driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(r.violations)))"
-            ".catch(e => done(JSON.stringify({error: String(e)})));")
+        self.javascript(True)
+        try:
+            self.driver.execute_script(self.axe)
+            result = self.driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(r.violations)))"
+                ".catch(e => done(JSON.stringify({error: String(e)})));")
+        finally:
+            self.javascript(False)
         violations = json.loads(result)
         if isinstance(violations, dict):
             raise Failure(f"axe-core failed on {self.driver.current_url}: {violations['error']}")
@@ -571,6 +588,7 @@ def main():
     try:
         browser = Browser(server.base, args.artifacts, axe, args.chromium, args.chromedriver)
         print("browser:", browser.driver.capabilities.get("browserVersion"))
+        browser.expect_javascript_off()
         journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
         case_url = None
         for journey in journeys + [journey_c_other_organisation, journey_b_school_concern, journey_admin_and_audit]:
@@ -615,6 +633,8 @@ def main():
                     browser.driver.delete_all_cookies()
                 except WebDriverException:
                     pass
+        # Still off after every navigation and every axe-core check of the run.
+        browser.expect_javascript_off()
     finally:
         if browser:
             browser.quit()
