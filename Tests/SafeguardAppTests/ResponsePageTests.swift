@@ -2,6 +2,7 @@ import Foundation
 @testable import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
+import SQLKit
 import Testing
 import Vapor
 
@@ -470,6 +471,46 @@ import Vapor
                 #expect(rule.text.contains("<a href=\"#basis\">Recording as a suspect rests on evidence of intention"))
                 #expect(rule.text.contains("Action 5)"))
             }
+        }
+    }
+}
+
+/// Actions due and overdue: set on the case page, shown there and on home, overdue first.
+@Suite struct ActionDuePageTests {
+    @Test func aDueDateSetOnTheCasePageShowsOnHomeAndOverdueComesFirst() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts)
+            let id = (created["id"] as! String).lowercased()
+            let actions = created["actions"] as! [[String: Any]]
+            let first = (actions[0]["id"] as! String).lowercased()
+            let second = (actions[1]["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            // Setup: a due date only (no status), then a nonsense date and a past one are refused against the field.
+            let set = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("dueOn", "2099-03-01")])
+            #expect(set.status == .seeOther, "\(set.text.prefix(300))")
+            let nonsense = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("dueOn", "next week")])
+            #expect(nonsense.status == .unprocessableEntity)
+            let past = try await Pages.post(app, "/cases/\(id)/actions/\(second)", officer, [("dueOn", "2001-01-01")])
+            #expect(past.text.contains("A due date is today or later"))
+            // An action whose day has passed (as if time went by).
+            try await (app.db as! any SQLDatabase).raw("UPDATE case_actions SET due_on = '2001-01-01' WHERE id = \(bind: UUID(uuidString: second)!)").run()
+            // Validate: the case page and home say so, overdue first; the chronology has it.
+            let page = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(page.text.contains("Due by 1 March 2099"))
+            #expect(page.text.contains("<strong class=\"overdue\">Overdue: due by 1 January 2001</strong>"))
+            let home = try await Pages.get(app, "/", officer)
+            let overdueAt = try #require(home.text.range(of: "Overdue: due by 1 January 2001")?.lowerBound)
+            let dueAt = try #require(home.text.range(of: "Due by 1 March 2099")?.lowerBound)
+            #expect(overdueAt < dueAt)
+            let lines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: world.token("policeA.officer")).array
+            #expect(lines.contains { ($0["summary"] as? String)?.hasSuffix("due by 2099-03-01") == true })
+            // Recording it done through the page is in the chronology too, and it is no longer overdue.
+            #expect(try await Pages.post(app, "/cases/\(id)/actions/\(second)", officer, [("status", "done")]).status == .seeOther)
+            let after = try await Pages.get(app, "/", officer)
+            #expect(!after.text.contains("Overdue"))
+            let again = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: world.token("policeA.officer")).array
+            #expect(again.contains { $0["kind"] as? String == "action.done" })
         }
     }
 }

@@ -64,6 +64,27 @@ struct ActionItem: Encodable, Sendable {
     var statusError: String
     var hasStatusError: Bool
     var stillRecommended: Bool
+    var due: String = ""
+    var overdue: Bool = false
+    var dueOn: String = ""
+    var hasDue: Bool { !due.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case field, text, severity, severityLabel, statusLabel, isOpen, reason, hasReason, completed, formAction, reasonError,
+             hasReasonError, statusError, hasStatusError, stillRecommended, due, overdue, dueOn, hasDue
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(field, forKey: .field); try c.encode(text, forKey: .text); try c.encode(severity, forKey: .severity)
+        try c.encode(severityLabel, forKey: .severityLabel); try c.encode(statusLabel, forKey: .statusLabel)
+        try c.encode(isOpen, forKey: .isOpen); try c.encode(reason, forKey: .reason); try c.encode(hasReason, forKey: .hasReason)
+        try c.encode(completed, forKey: .completed); try c.encode(formAction, forKey: .formAction)
+        try c.encode(reasonError, forKey: .reasonError); try c.encode(hasReasonError, forKey: .hasReasonError)
+        try c.encode(statusError, forKey: .statusError); try c.encode(hasStatusError, forKey: .hasStatusError)
+        try c.encode(stillRecommended, forKey: .stillRecommended); try c.encode(due, forKey: .due)
+        try c.encode(overdue, forKey: .overdue); try c.encode(dueOn, forKey: .dueOn); try c.encode(hasDue, forKey: .hasDue)
+    }
 }
 
 /// Links citations of an assessment to the text of the paragraph in the pack the engine used.
@@ -162,9 +183,10 @@ struct CasePage: PageView {
         let order: [ActionStatus: Int] = [.open: 0, .done: 1, .notApplicable: 2]
         self.actions = actions.filter { $0.recommended || $0.status != .open }
             .sorted { (order[$0.status]!, ["must": 0, "should": 1][$0.severity] ?? 2) < (order[$1.status]!, ["must": 0, "should": 1][$1.severity] ?? 2) }
-            .map { action in
+            .map { (action: CaseAction) -> ActionItem in
                 let field = Self.fieldID(action.id)
-                return ActionItem(field: field, text: action.text, severity: action.severity,
+                let today = CaseController.today
+                var item = ActionItem(field: field, text: action.text, severity: action.severity,
                                   severityLabel: PageWords.severity(action.severity),
                                   statusLabel: Self.statusLabel(action.status),
                                   isOpen: action.status == .open, reason: action.reason ?? "", hasReason: !(action.reason ?? "").isEmpty,
@@ -173,6 +195,10 @@ struct CasePage: PageView {
                                   reasonError: errorFor[field + "-reason"] ?? "", hasReasonError: errorFor[field + "-reason"] != nil,
                                   statusError: errorFor[field + "-done"] ?? "", hasStatusError: errorFor[field + "-done"] != nil,
                                   stillRecommended: action.recommended)
+                item.due = PageWords.due(action, today: today)
+                item.overdue = action.isOverdue(today: today)
+                item.dueOn = action.dueOn?.description ?? ""
+                return item
             }
         hasActions = !self.actions.isEmpty
         let facts = record.facts

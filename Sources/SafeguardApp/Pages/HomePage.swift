@@ -70,6 +70,9 @@ struct ActionRow: Encodable, Sendable {
     var severity: String
     var severityLabel: String
     var severityRank: Int
+    var due: String
+    var overdue: Bool
+    var dueOn: String
 
     init(_ record: CaseRecord, _ action: CaseAction) {
         caseReference = record.reference
@@ -78,6 +81,9 @@ struct ActionRow: Encodable, Sendable {
         severity = action.severity
         severityLabel = PageWords.severity(action.severity)
         severityRank = ["must": 0, "should": 1][action.severity] ?? 2
+        due = PageWords.due(action, today: CaseController.today)
+        overdue = action.isOverdue(today: CaseController.today)
+        dueOn = action.dueOn?.description ?? "9999-12-31"
     }
 }
 

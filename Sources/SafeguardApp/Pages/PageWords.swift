@@ -1,5 +1,6 @@
 import Foundation
 import SafeguardCore
+import SafeguardPersistence
 
 /// Plain words for what the engine says in codes: decisions and their values, facts and answers, dates.
 enum PageWords {
@@ -55,6 +56,19 @@ enum PageWords {
         case "should": "Should do"
         default: "Consider"
         }
+    }
+
+    /// A calendar day as people write it, e.g. "30 November 2026".
+    static func day(_ day: CalendarDate?) -> String {
+        guard let day else { return "" }
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        return "\(day.day) \(months[day.month - 1]) \(day.year)"
+    }
+
+    /// When an open action is due: "Overdue: due by 2 November 2026", "Due by 30 November 2026", or empty.
+    static func due(_ action: CaseAction, today: CalendarDate) -> String {
+        guard action.status == .open, let due = action.dueOn else { return "" }
+        return action.isOverdue(today: today) ? "Overdue: due by \(day(due))" : "Due by \(day(due))"
     }
 
     static func date(_ date: Date?) -> String {

@@ -47,7 +47,8 @@ struct PagesController: RouteCollection {
                     page.actions.append(ActionRow(record, action))
                 }
             }
-            page.actions.sort { ($0.severityRank, $0.caseReference) < ($1.severityRank, $1.caseReference) }
+            // Overdue first, then by the day they are due, then by importance.
+            page.actions.sort { ($0.overdue ? 0 : 1, $0.dueOn, $0.severityRank, $0.caseReference) < ($1.overdue ? 0 : 1, $1.dueOn, $1.severityRank, $1.caseReference) }
             var listed = mine.count
             // The same query as the API's inbox: concerns to triage (DSL), sign-offs to decide (supervisor,
             // superintendent), proposals refused and returned, and referrals to answer (police).
@@ -114,7 +115,10 @@ struct PagesController: RouteCollection {
         var _csrf: String?
         var status: String?
         var reason: String?
+        var dueOn: String?
     }
+
+    static var todayDate: CalendarDate { CaseController.today }
 
     func updateAction(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
@@ -132,8 +136,15 @@ struct PagesController: RouteCollection {
         case "open": .open
         default: nil
         }
-        if status == nil {
-            errors.append(FieldError(field: field + "-done", message: "Select whether the action is done or does not apply"))
+        let dueText = form.dueOn?.trimmingCharacters(in: .whitespaces) ?? ""
+        let due = CalendarDate(dueText)
+        if !dueText.isEmpty && due == nil {
+            errors.append(FieldError(field: field + "-due", message: "Enter the due date as a date, for example 30 November 2026"))
+        } else if let due, due < Self.todayDate, due.description != (try await CaseStore(db: req.db).actions(caseID: record.id).first { $0.id == actionID }?.dueOn?.description) {
+            errors.append(FieldError(field: field + "-due", message: "A due date is today or later"))
+        }
+        if status == nil && dueText.isEmpty {
+            errors.append(FieldError(field: field + "-done", message: "Select whether the action is done or does not apply, or give a due date"))
         } else if status == .notApplicable && reason.isEmpty {
             errors.append(FieldError(field: field + "-reason", message: "Say why the action does not apply"))
         } else if reason.count > 2_000 {
@@ -142,16 +153,26 @@ struct PagesController: RouteCollection {
         if !errors.isEmpty {
             return try await renderCase(req, identity, record, errors: errors, status: .unprocessableEntity)
         }
-        let action = try await req.write { db in
+        try await req.write { db in
             let store = CaseStore(db: db)
-            let action = try await store.setAction(id: actionID, caseID: record.id, status: status!, reason: reason.isEmpty ? nil : reason,
+            guard var action = try await store.actions(caseID: record.id).first(where: { $0.id == actionID }) else {
+                throw APIError.notFound("action")
+            }
+            if let due, due != action.dueOn {
+                action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
+                try await req.chronicle(record.id, "action.due", "\(action.text) — due by \(due)", on: db)
+                try await req.audit("case.action.due", caseID: record.id, detail: "action=\(action.recommendationID) due=\(due) via=page", on: db)
+            }
+            if let status {
+                action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason.isEmpty ? nil : reason,
                                                    by: identity.user.id, now: Date())
+                let words = status == .notApplicable ? "not applicable: \(reason)" : (status == .done ? "done" : "reopened")
+                try await req.chronicle(record.id, "action.\(status.rawValue)", "\(action.text) — \(words)", on: db)
+                try await req.audit("case.action.update", caseID: record.id,
+                                    detail: "action=\(action.recommendationID) status=\(action.status.rawValue) via=page", on: db)
+            }
             try await store.touch(id: record.id, now: Date())
-            try await req.audit("case.action.update", caseID: record.id,
-                                detail: "action=\(action.recommendationID) status=\(action.status.rawValue) via=page", on: db)
-            return action
         }
-        _ = action
         return req.redirect(to: PageRoute.caseDetail(record.id).path + "#actions", redirectType: .normal)
     }
 
