@@ -12,6 +12,7 @@ ROLE="safeguard"
 PASSWORD="${SAFEGUARD_PG_PASSWORD:-safeguard-test-only}"
 DATABASE="safeguard_test"
 PORT=5432
+MAX_CONNECTIONS=400
 
 log() { echo "postgres.sh: $*" >&2; }
 
@@ -42,6 +43,8 @@ CONF="/etc/postgresql/$VERSION/$CLUSTER/postgresql.conf"
 if [ -f "$CONF" ]; then
     sed -i "s/^#\?listen_addresses.*/listen_addresses = '127.0.0.1'/" "$CONF"
     sed -i "s/^#\?port = .*/port = $PORT/" "$CONF"
+    # The test suite runs many tests at once, each with its own small pool and schema.
+    sed -i "s/^#\?max_connections = .*/max_connections = $MAX_CONNECTIONS/" "$CONF"
 fi
 
 if ! pg_lsclusters -h | awk -v v="$VERSION" -v c="$CLUSTER" '$1==v && $2==c {print $4}' | grep -q online; then
@@ -53,6 +56,16 @@ for _ in $(seq 1 50); do
     if as_postgres psql -p "$PORT" -qtAc "SELECT 1" >/dev/null 2>&1; then break; fi
     sleep 0.2
 done
+
+# A cluster started earlier with fewer connections is restarted to take the setting.
+if [ "$(as_postgres psql -p "$PORT" -qtAc "SHOW max_connections")" -lt "$MAX_CONNECTIONS" ]; then
+    log "restarting cluster $VERSION/$CLUSTER for max_connections = $MAX_CONNECTIONS"
+    pg_ctlcluster "$VERSION" "$CLUSTER" restart >&2
+    for _ in $(seq 1 50); do
+        if as_postgres psql -p "$PORT" -qtAc "SELECT 1" >/dev/null 2>&1; then break; fi
+        sleep 0.2
+    done
+fi
 
 as_postgres psql -p "$PORT" -v ON_ERROR_STOP=1 -qtA >&2 <<SQL
 DO \$\$ BEGIN

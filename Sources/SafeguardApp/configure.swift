@@ -11,7 +11,8 @@ import Vapor
 public func configure(_ app: Application, options: SafeguardOptions, assessor: Assessor = .bundled) async throws {
     app.safeguardOptions = options
     _ = app.writeGate
-    app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema),
+    app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
+                                                          postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop),
                       as: .init(string: "main"), isDefault: true)
     if let schema = options.postgresSchema, !options.database.isSQLite {
         guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {

@@ -42,7 +42,7 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The Fluent configuration. A file database gets its folder created.
-    public func configuration(postgresSchema: String? = nil) throws -> DatabaseConfigurationFactory {
+    public func configuration(postgresSchema: String? = nil, postgresConnectionsPerEventLoop: Int = 4) throws -> DatabaseConfigurationFactory {
         switch self {
         case .sqliteFile(let path):
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -53,7 +53,7 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         case .postgres(let url):
             var config = try SQLPostgresConfiguration(url: url)
             config.searchPath = postgresSchema.map { [$0] }
-            return .postgres(configuration: config, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug)
+            return .postgres(configuration: config, maxConnectionsPerEventLoop: postgresConnectionsPerEventLoop, sqlLogLevel: .debug)
         }
     }
 

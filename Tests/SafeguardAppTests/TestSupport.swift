@@ -21,6 +21,8 @@ enum TestDatabase {
         if let url = postgresURL {
             var options = SafeguardOptions(database: .postgres(url))
             options.postgresSchema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            // Many tests run at once, each with its own pool: keep each small so PostgreSQL's connection limit holds.
+            options.postgresConnectionsPerEventLoop = 1
             return options
         }
         return SafeguardOptions(database: .sqliteMemory)

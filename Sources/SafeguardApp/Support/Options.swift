@@ -30,6 +30,8 @@ public struct SafeguardOptions: Sendable {
     public var migrateOnStart: Bool = true
     /// On PostgreSQL, keep the tables in this schema (created if missing); the tests use one per test.
     public var postgresSchema: String?
+    /// PostgreSQL connections per event loop (one loop per core). The tests use fewer: many run at once.
+    public var postgresConnectionsPerEventLoop: Int = 4
 
     /// Local overlays (a force's or school's own contacts and wording), each applied to the organisation it names.
     public var overlays: [LocalOverlay] = []
