@@ -570,6 +570,31 @@ def journey_admin_and_audit(b):
     b.sign_out()
 
 
+POLICE_RECORD_PAGES = ["crimeRecord", "welfareCheck", "advice", "backgroundCheck", "meeting", "childProtectionReferral", "account",
+                       "suspectDecision", "interviewDecision", "deviceCustody", "outcome", "communication", "deletionDirection",
+                       "contentRemoval", "caidLiaison", "childContactForm", "parentsInformed", "supportReferral"]
+SCHOOL_RECORD_PAGES = ["triage", "conversation", "parentsInformed", "supportReferral", "externalReport", "childProtectionReferral",
+                       "deviceCustody", "contentRemoval", "meeting", "communication", "postIncidentReview"]
+
+
+def journey_every_page(b):
+    """A tour of every form and document page the journeys above do not open, so that axe-core checks each of them
+    too: every record page of a police case and of a school case, the documents, adding a device."""
+    b.journey = "every page"
+    for email, kinds, documents in [(OFFICER, POLICE_RECORD_PAGES, ["information-sheet", "child-contact-form", "case-record"]),
+                                    (DSL, SCHOOL_RECORD_PAGES, ["information-sheet", "case-record"])]:
+        b.sign_in(email)
+        b.open("/cases")
+        case = b.retrying(lambda: b.driver.find_element(By.CSS_SELECTOR, "main table a").get_attribute("href"))[len(b.base):]
+        for kind in kinds:
+            b.open(f"{case}/record/{kind}")
+            b.expect(b.h1() != "Page not found", f"the {kind} page opens")
+        for document in documents:
+            b.open(f"{case}/documents/{document}")
+        b.open(f"{case}/devices/new")
+        b.sign_out()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -591,7 +616,8 @@ def main():
         browser.expect_javascript_off()
         journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
         case_url = None
-        for journey in journeys + [journey_c_other_organisation, journey_b_school_concern, journey_admin_and_audit]:
+        for journey in journeys + [journey_c_other_organisation, journey_b_school_concern, journey_admin_and_audit,
+                                    journey_every_page]:
             try:
                 if journey is journey_c_other_organisation:
                     if case_url is None:
