@@ -27,18 +27,6 @@ struct WebAuthController: RouteCollection {
             .replacingOccurrences(of: "+", with: "-")
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-
-    func csrfToken(_ req: Request) -> String {
-        if let token = req.session.data["csrf"] { return token }
-        let token = Self.newCSRFToken()
-        req.session.data["csrf"] = token
-        return token
-    }
-
     func signInPage(req: Request) async throws -> Response {
         try await SignInPage.render(req)
     }
