@@ -272,17 +272,38 @@ struct CaseController: RouteCollection {
         let body = try req.content.decode(ActionUpdateRequest.self)
         if let reason = body.reason, reason.count > 2_000 { throw APIError.invalid("reason", "keep the reason under 2,000 characters") }
         let action = try await req.write { db in
-            let store = CaseStore(db: db)
-            let action = try await store.setAction(id: actionID, caseID: record.id, status: body.status, reason: body.reason,
-                                                   by: identity.user.id, now: Date())
-            try await store.touch(id: record.id, now: Date())
-            let status = action.status == .notApplicable ? "not applicable: \(action.reason ?? "")" : (action.status == .done ? "done" : "reopened")
-            try await req.chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(status)", on: db)
-            try await req.audit("case.action.update", caseID: record.id,
-                                detail: "action=\(action.recommendationID) status=\(action.status.rawValue)", on: db)
-            return action
+            try await Self.setAction(actionID, of: record, status: body.status, reason: body.reason, req: req, db: db)
         }
         return ActionDTO(action)
+    }
+
+    /// Records an action done, not applicable (with a reason) or reopened, with its chronology line and audit entry,
+    /// in the caller's transaction. The API and the case page both change actions through here.
+    static func setAction(_ actionID: UUID, of record: CaseRecord, status: ActionStatus, reason: String?, req: Request,
+                          db: any Database, via: String = "") async throws -> CaseAction {
+        let identity = try req.requireIdentity()
+        let store = CaseStore(db: db)
+        let action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason,
+                                               by: identity.user.id, now: Date())
+        try await store.touch(id: record.id, now: Date())
+        let words = action.status == .notApplicable ? "not applicable: \(action.reason ?? "")" : (action.status == .done ? "done" : "reopened")
+        try await req.chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(words)", on: db)
+        try await req.audit("case.action.update", caseID: record.id,
+                            detail: "action=\(action.recommendationID) status=\(action.status.rawValue)" + via, on: db)
+        return action
+    }
+
+    /// Sets or clears the day an action is due by, with its chronology line and audit entry, in the caller's
+    /// transaction.
+    static func setActionDue(_ actionID: UUID, of record: CaseRecord, due: CalendarDate?, req: Request, db: any Database,
+                             via: String = "") async throws -> CaseAction {
+        let store = CaseStore(db: db)
+        let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
+        try await store.touch(id: record.id, now: Date())
+        try await req.chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \($0)" } ?? "no due date"), on: db)
+        try await req.audit("case.action.due", caseID: record.id,
+                            detail: "action=\(action.recommendationID) due=\(due?.description ?? "none")" + via, on: db)
+        return action
     }
 
     /// Sets or clears the day an action is due by; the home page shows what is due and overdue.
@@ -300,12 +321,7 @@ struct CaseController: RouteCollection {
         }
         let due = dueDate
         let action = try await req.write { db in
-            let store = CaseStore(db: db)
-            let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
-            try await store.touch(id: record.id, now: Date())
-            try await req.chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \($0)" } ?? "no due date"), on: db)
-            try await req.audit("case.action.due", caseID: record.id, detail: "action=\(action.recommendationID) due=\(due?.description ?? "none")", on: db)
-            return action
+            try await Self.setActionDue(actionID, of: record, due: due, req: req, db: db)
         }
         return ActionDTO(action)
     }

@@ -69,15 +69,8 @@ struct ResponseController: RouteCollection {
         let identity = try req.requireIdentity()
         let store = CaseStore(db: db)
         let response = ResponseStore(db: db)
-        // Read the case again inside the transaction: the rules see the facts as they are now.
-        guard let caseRecord = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
-            throw APIError.notFound("case")
-        }
-        let existing = try await response.records(caseID: caseRecord.id).map(\.record)
-        let context = RecordContext.bundled(facts: caseRecord.facts, assessment: try await assessment(store, caseRecord.id),
-                                            records: existing, today: CaseController.today)
-        let checked: CheckedRecord
-        do { checked = try ResponseRules.check(record, in: context, signedOff: signedOff) } catch { throw problem(error) }
+        let (caseRecord, context, checked) = try await check(record, on: caseRecord, others: response.records(caseID: caseRecord.id),
+                                                             signedOff: signedOff, db: db)
         let now = Date()
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
         try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record))", on: db)
@@ -92,6 +85,23 @@ struct ResponseController: RouteCollection {
             result.decisions = context.assessment.decisionReasons.filter { keys.contains($0.decision) }
         }
         return result
+    }
+
+    /// Checks a record by the guidance's rules against the case as it is now (read again inside the caller's
+    /// transaction) and the case's other records. Adding and replacing a record both check through here.
+    static func check(_ record: ResponseRecord, on caseRecord: CaseRecord, others: [StoredRecord], signedOff: Bool = false,
+                      fieldPrefix: String = "", db: any Database) async throws -> (CaseRecord, RecordContext, CheckedRecord) {
+        let store = CaseStore(db: db)
+        guard let current = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
+            throw APIError.notFound("case")
+        }
+        let context = RecordContext.bundled(facts: current.facts, assessment: try await assessment(store, current.id),
+                                            records: others.map(\.record), today: CaseController.today)
+        do {
+            return (current, context, try ResponseRules.check(record, in: context, signedOff: signedOff))
+        } catch {
+            throw problem(error, prefix: fieldPrefix)
+        }
     }
 
     /// Marks done the case's open actions for these recommendations, each with a chronology line; returns their ids.
@@ -195,10 +205,8 @@ struct ResponseController: RouteCollection {
                 throw APIError(.conflict, "custody_is_append_only", "custody steps are a chain: record a new step instead of changing one")
             }
             let store = CaseStore(db: db)
-            let context = RecordContext.bundled(facts: caseRecord.facts, assessment: try await Self.assessment(store, caseRecord.id),
-                                                records: all.filter { $0.id != recordID }.map(\.record), today: CaseController.today)
-            let checked: CheckedRecord
-            do { checked = try ResponseRules.check(record, in: context) } catch let error as RecordProblem { throw Self.problem(error, prefix: "record") }
+            let (_, _, checked) = try await Self.check(record, on: caseRecord, others: all.filter { $0.id != recordID },
+                                                       fieldPrefix: "record", db: db)
             let now = Date()
             let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
                                                           record: checked.record, by: identity.user.id, now: now)

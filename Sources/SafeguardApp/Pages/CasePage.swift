@@ -206,14 +206,14 @@ struct CasePage: PageView {
             FactTable(ref: p.ref, heading: "Person \(p.ref)", facts: [
                 FactRow(label: "Age", answer: p.age.map { "\($0)" } ?? "Not known yet"),
                 FactRow(label: "Part in what happened", answer: p.roles.isEmpty ? "Not recorded" : p.roles.map(\.rawValue).joined(separator: ", ")),
-            ] + QuestionStep.personFacts.map { FactRow(label: $0.label, answer: PageWords.answer(p[fact: $0.key])) }
+            ] + QuestionStep.personFacts.map { FactRow(label: $0.label, answer: PageWords.answer(p[keyPath: $0.path])) }
               + [FactRow(label: "Earlier incidents known", answer: p.previousIncidents.map { "\($0)" } ?? "Not known yet")])
         }
         imagery = facts.imagery.map { i in
             FactTable(ref: i.ref, heading: "Imagery \(i.ref)", facts: [
                 FactRow(label: "Kind", answer: QuestionStep.kindLabel(i.kind)),
                 FactRow(label: "Shows", answer: i.depicts.isEmpty ? "Not recorded" : i.depicts.joined(separator: ", ")),
-            ] + QuestionStep.imageryFacts.map { FactRow(label: $0.label, answer: PageWords.answer(i[fact: $0.key])) }
+            ] + QuestionStep.imageryFacts.map { FactRow(label: $0.label, answer: PageWords.answer(i[keyPath: $0.path])) }
               + [FactRow(label: "Where it was shared", answer: i.platforms.isEmpty ? "Not recorded" : i.platforms.map(\.rawValue).joined(separator: ", "))])
         }
         devices = facts.devices.map { d in

@@ -118,15 +118,16 @@ struct PagesController: RouteCollection {
         var dueOn: String?
     }
 
-    static var todayDate: CalendarDate { CaseController.today }
-
     func updateAction(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
         let record = try await loadCase(req, identity)
         let form = try req.content.decode(ActionForm.self)
         try req.checkPageCSRF(form._csrf)
         try CasePolicy.requireEditor(identity)
-        guard let actionID = req.parameter(.actionID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("action") }
+        guard let actionID = req.parameter(.actionID).flatMap(UUID.init(uuidString:)),
+              let current = try await CaseStore(db: req.db).actions(caseID: record.id).first(where: { $0.id == actionID }) else {
+            throw APIError.notFound("action")
+        }
         let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let field = CasePage.fieldID(actionID)
         var errors: [FieldError] = []
@@ -140,7 +141,8 @@ struct PagesController: RouteCollection {
         let due = CalendarDate(dueText)
         if !dueText.isEmpty && due == nil {
             errors.append(FieldError(field: field + "-due", message: "Enter the due date as a date, for example 30 November 2026"))
-        } else if let due, due < Self.todayDate, due.description != (try await CaseStore(db: req.db).actions(caseID: record.id).first { $0.id == actionID }?.dueOn?.description) {
+        } else if let due, due < CaseController.today, due != current.dueOn {
+            // A date already set may have passed since; only a new one must be today or later.
             errors.append(FieldError(field: field + "-due", message: "A due date is today or later"))
         }
         if status == nil && dueText.isEmpty {
@@ -154,24 +156,13 @@ struct PagesController: RouteCollection {
             return try await renderCase(req, identity, record, errors: errors, status: .unprocessableEntity)
         }
         try await req.write { db in
-            let store = CaseStore(db: db)
-            guard var action = try await store.actions(caseID: record.id).first(where: { $0.id == actionID }) else {
-                throw APIError.notFound("action")
-            }
-            if let due, due != action.dueOn {
-                action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
-                try await req.chronicle(record.id, "action.due", "\(action.text) — due by \(due)", on: db)
-                try await req.audit("case.action.due", caseID: record.id, detail: "action=\(action.recommendationID) due=\(due) via=page", on: db)
+            if let due, due != current.dueOn {
+                _ = try await CaseController.setActionDue(actionID, of: record, due: due, req: req, db: db, via: " via=page")
             }
             if let status {
-                action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason.isEmpty ? nil : reason,
-                                                   by: identity.user.id, now: Date())
-                let words = status == .notApplicable ? "not applicable: \(reason)" : (status == .done ? "done" : "reopened")
-                try await req.chronicle(record.id, "action.\(status.rawValue)", "\(action.text) — \(words)", on: db)
-                try await req.audit("case.action.update", caseID: record.id,
-                                    detail: "action=\(action.recommendationID) status=\(action.status.rawValue) via=page", on: db)
+                _ = try await CaseController.setAction(actionID, of: record, status: status, reason: reason.isEmpty ? nil : reason,
+                                                       req: req, db: db, via: " via=page")
             }
-            try await store.touch(id: record.id, now: Date())
         }
         return req.redirect(to: PageRoute.caseDetail(record.id).path + "#actions", redirectType: .normal)
     }

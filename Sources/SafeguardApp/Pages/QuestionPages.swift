@@ -4,9 +4,12 @@ import SafeguardPersistence
 import Vapor
 
 /// A yes / no / not known yet fact the question pages ask, by its key in the guidance packs' `questions`.
-struct FactSpec: Sendable {
+/// One yes / no / not-known fact a step asks about a person or a piece of imagery: its key in the contract (which
+/// names the form field and the guidance's question), its label, and where it lives in the facts.
+struct FactSpec<Root>: Sendable {
     var key: String
     var label: String
+    var path: WritableKeyPath<Root, Tri>
 }
 
 /// The steps of questions after a case is started, in order. Each asks a few facts, each answerable "yes", "no"
@@ -32,23 +35,23 @@ enum QuestionStep: String, CaseIterable, Sendable {
 
     var number: Int { Self.allCases.firstIndex(of: self)! + 1 }
 
-    static let personFacts: [FactSpec] = [
-        FactSpec(key: "immediateDanger", label: "In immediate danger"),
-        FactSpec(key: "selfHarmRisk", label: "At risk of self-harm or suicidal thoughts"),
-        FactSpec(key: "inCare", label: "A child in care"),
-        FactSpec(key: "childProtectionPlan", label: "On a child protection plan"),
-        FactSpec(key: "learningDisability", label: "Learning disability or concern about capacity to consent"),
-        FactSpec(key: "parentalInvolvementRisk", label: "Involving parents or carers would put them at risk"),
+    static let personFacts: [FactSpec<Person>] = [
+        FactSpec(key: "immediateDanger", label: "In immediate danger", path: \Person.immediateDanger),
+        FactSpec(key: "selfHarmRisk", label: "At risk of self-harm or suicidal thoughts", path: \Person.selfHarmRisk),
+        FactSpec(key: "inCare", label: "A child in care", path: \Person.inCare),
+        FactSpec(key: "childProtectionPlan", label: "On a child protection plan", path: \Person.childProtectionPlan),
+        FactSpec(key: "learningDisability", label: "Learning disability or concern about capacity to consent", path: \Person.learningDisability),
+        FactSpec(key: "parentalInvolvementRisk", label: "Involving parents or carers would put them at risk", path: \Person.parentalInvolvementRisk),
     ]
     static let happenedFacts = ["willing", "ageAppropriate", "accidental"]
     static let harmFacts = ["coercion", "blackmail", "grooming", "exploitation", "profitMotive", "maliciousIntent", "persistent", "violence"]
-    static let imageryFacts: [FactSpec] = [
-        FactSpec(key: "sexualActs", label: "Shows sexual acts"),
-        FactSpec(key: "violent", label: "Violent"),
-        FactSpec(key: "unusualForDevelopmentalStage", label: "Unusual for the young person's developmental stage"),
-        FactSpec(key: "sharedWithoutPermission", label: "Shared without permission"),
-        FactSpec(key: "sharedBeyondControl", label: "Shared beyond the child's control"),
-        FactSpec(key: "uploadedToAdultSite", label: "Uploaded to an adult site"),
+    static let imageryFacts: [FactSpec<Imagery>] = [
+        FactSpec(key: "sexualActs", label: "Shows sexual acts", path: \Imagery.sexualActs),
+        FactSpec(key: "violent", label: "Violent", path: \Imagery.violent),
+        FactSpec(key: "unusualForDevelopmentalStage", label: "Unusual for the young person's developmental stage", path: \Imagery.unusualForDevelopmentalStage),
+        FactSpec(key: "sharedWithoutPermission", label: "Shared without permission", path: \Imagery.sharedWithoutPermission),
+        FactSpec(key: "sharedBeyondControl", label: "Shared beyond the child's control", path: \Imagery.sharedBeyondControl),
+        FactSpec(key: "uploadedToAdultSite", label: "Uploaded to an adult site", path: \Imagery.uploadedToAdultSite),
     ]
 
     /// The step where an open question's fact is asked, if a step asks it.
@@ -70,56 +73,6 @@ enum QuestionStep: String, CaseIterable, Sendable {
         case .video: "Video"
         case .generated: "AI-generated or altered image"
         case .message: "Messages only (no image)"
-        }
-    }
-}
-
-extension Person {
-    subscript(fact key: String) -> Tri {
-        get {
-            switch key {
-            case "immediateDanger": immediateDanger
-            case "selfHarmRisk": selfHarmRisk
-            case "inCare": inCare
-            case "childProtectionPlan": childProtectionPlan
-            case "learningDisability": learningDisability
-            default: parentalInvolvementRisk
-            }
-        }
-        set {
-            switch key {
-            case "immediateDanger": immediateDanger = newValue
-            case "selfHarmRisk": selfHarmRisk = newValue
-            case "inCare": inCare = newValue
-            case "childProtectionPlan": childProtectionPlan = newValue
-            case "learningDisability": learningDisability = newValue
-            default: parentalInvolvementRisk = newValue
-            }
-        }
-    }
-}
-
-extension Imagery {
-    subscript(fact key: String) -> Tri {
-        get {
-            switch key {
-            case "sexualActs": sexualActs
-            case "violent": violent
-            case "unusualForDevelopmentalStage": unusualForDevelopmentalStage
-            case "sharedWithoutPermission": sharedWithoutPermission
-            case "sharedBeyondControl": sharedBeyondControl
-            default: uploadedToAdultSite
-            }
-        }
-        set {
-            switch key {
-            case "sexualActs": sexualActs = newValue
-            case "violent": violent = newValue
-            case "unusualForDevelopmentalStage": unusualForDevelopmentalStage = newValue
-            case "sharedWithoutPermission": sharedWithoutPermission = newValue
-            case "sharedBeyondControl": sharedBeyondControl = newValue
-            default: uploadedToAdultSite = newValue
-            }
         }
     }
 }
@@ -362,7 +315,7 @@ extension PagesController {
                                         value: numbers[name] ?? person.age.map(String.init) ?? "", errors: errors)
                 groups.append(QuestionGroup(heading: "Person \(person.ref)", hasHeading: true, number: age, hasNumber: true,
                                             questions: QuestionStep.personFacts.map {
-                    TriQuestion(name: "p\(i)-\($0.key)", question: ask("people.\($0.key)", ref: person.ref), value: person[fact: $0.key])
+                    TriQuestion(name: "p\(i)-\($0.key)", question: ask("people.\($0.key)", ref: person.ref), value: person[keyPath: $0.path])
                 }))
             }
         case .happened, .harm:
@@ -374,7 +327,7 @@ extension PagesController {
             for (i, item) in facts.imagery.enumerated() {
                 groups.append(QuestionGroup(heading: "Imagery \(item.ref): \(QuestionStep.kindLabel(item.kind))", hasHeading: true,
                                             number: noNumber, hasNumber: false, questions: QuestionStep.imageryFacts.map {
-                    TriQuestion(name: "i\(i)-\($0.key)", question: ask("imagery.\($0.key)", ref: item.ref), value: item[fact: $0.key])
+                    TriQuestion(name: "i\(i)-\($0.key)", question: ask("imagery.\($0.key)", ref: item.ref), value: item[keyPath: $0.path])
                 }))
             }
         }
@@ -427,7 +380,7 @@ extension PagesController {
                 case .failure(let message): errors.append(FieldError(field: name, message: message.text))
                 }
                 for spec in QuestionStep.personFacts {
-                    if let value = Self.tri(form["p\(i)-\(spec.key)"]) { facts.people[i][fact: spec.key] = value }
+                    if let value = Self.tri(form["p\(i)-\(spec.key)"]) { facts.people[i][keyPath: spec.path] = value }
                 }
             }
         case .happened, .harm:
@@ -437,7 +390,7 @@ extension PagesController {
         case .imagery:
             for i in facts.imagery.indices {
                 for spec in QuestionStep.imageryFacts {
-                    if let value = Self.tri(form["i\(i)-\(spec.key)"]) { facts.imagery[i][fact: spec.key] = value }
+                    if let value = Self.tri(form["i\(i)-\(spec.key)"]) { facts.imagery[i][keyPath: spec.path] = value }
                 }
             }
         }
