@@ -48,22 +48,31 @@ struct GuidanceCommand: ParsableCommand {
         @Argument(help: "A YAML file: a guidance pack, law.yaml, or an overlay.")
         var file: String
 
+        /// What kind of file `text` is and its problems. Each typed-throws call is in a `Result` of its own (see
+        /// `Assess` on the optimiser).
+        @inline(never)
+        static func check(_ text: String) -> (kind: String, problems: [PackError]) {
+            func problems<T>(_ result: Result<T, PackError>, _ check: (T) -> [PackError]) -> [PackError] {
+                switch result {
+                case .success(let value): return check(value)
+                case .failure(let error): return [error]
+                }
+            }
+            if text.contains("\norganisation:") || text.hasPrefix("organisation:") {
+                return ("overlay", problems(Result { () throws(PackError) in try GuidanceLibrary.decodeOverlay(yaml: text) }) {
+                    GuidanceLibrary.bundled.problems(in: $0)
+                })
+            } else if text.contains("\njurisdictions:") {
+                return ("law pack", problems(Result { () throws(PackError) in try GuidanceLibrary.decodeLaw(yaml: text) }) { $0.problems() })
+            } else {
+                return ("guidance pack", problems(Result { () throws(PackError) in try GuidanceLibrary.decodePack(yaml: text) }) { $0.problems() })
+            }
+        }
+
         func run() throws {
             let text: String
             do { text = String(decoding: try readInput(file), as: UTF8.self) } catch { failInput("\(error)") }
-            var problems: [PackError] = []
-            let kind: String
-            if text.contains("\norganisation:") || text.hasPrefix("organisation:") {
-                kind = "overlay"
-                do { problems = GuidanceLibrary.bundled.problems(in: try GuidanceLibrary.decodeOverlay(yaml: text)) }
-                catch { problems = [error] }
-            } else if text.contains("\njurisdictions:") {
-                kind = "law pack"
-                do { problems = try GuidanceLibrary.decodeLaw(yaml: text).problems() } catch { problems = [error] }
-            } else {
-                kind = "guidance pack"
-                do { problems = try GuidanceLibrary.decodePack(yaml: text).problems() } catch { problems = [error] }
-            }
+            let (kind, problems) = Self.check(text)
             if problems.isEmpty {
                 print("\(file): \(kind) is valid")
                 return

@@ -26,14 +26,9 @@ struct LetterCommand: ParsableCommand {
 
         func run() throws {
             if phone == nil && email == nil { failInput("--phone or --email: the family needs a way to reach \(contactName)") }
-            let facts: CaseFacts
-            do { facts = try CaseFacts.decode(json: try readInput(file)) } catch { failInput("\(error)") }
-            var localOverlay: LocalOverlay?
-            if let overlay {
-                do {
-                    localOverlay = try GuidanceLibrary.decodeOverlay(yaml: String(decoding: try readInput(overlay), as: UTF8.self))
-                } catch { failInput("\(overlay): \(error)") }
-            }
+            // Typed throws go through `Assess`'s helpers: see the note there on the optimiser.
+            let facts = Assess.facts(from: file).orFail()
+            let localOverlay = overlay.map { Assess.overlay(from: $0).orFail() }
             let assessment = GuidanceLibrary.bundled.assess(facts, today: today(), overlay: localOverlay)
             let sheet = InformationSheet(assessment: assessment, reference: reference,
                                          contact: .init(name: contactName, role: contactRole, phone: phone, email: email))
@@ -79,19 +74,20 @@ struct LetterCommand: ParsableCommand {
             }
             let library = GuidanceLibrary.bundled
             let pack = library.edition(for: .police, on: day).pack
-            var localOverlay: LocalOverlay?
-            if let overlay {
-                do {
-                    localOverlay = try GuidanceLibrary.decodeOverlay(yaml: String(decoding: try readInput(overlay), as: UTF8.self))
-                } catch { failInput("\(overlay): \(error)") }
-            }
+            let localOverlay = overlay.map { Assess.overlay(from: $0).orFail() }
             let letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: reference,
                                          force: force, officer: .init(name: officer, phone: phone, email: email),
                                          date: day)
-            do {
-                let rendered = try letter.render(with: pack, overlay: localOverlay)
-                print(html ? rendered.html : rendered.plainText, terminator: "")
-            } catch { failInput("\(error)") }
+            switch Self.render(letter, pack: pack, overlay: localOverlay) {
+            case .success(let rendered): print(html ? rendered.html : rendered.plainText, terminator: "")
+            case .failure(let problem): failInput("\(problem)")
+            }
+        }
+
+        @inline(never)
+        static func render(_ letter: Outcome21Letter, pack: GuidancePack, overlay: LocalOverlay?)
+            -> Result<Outcome21Letter.Rendered, Outcome21Letter.Problem> {
+            Result { () throws(Outcome21Letter.Problem) -> Outcome21Letter.Rendered in try letter.render(with: pack, overlay: overlay) }
         }
     }
 }
