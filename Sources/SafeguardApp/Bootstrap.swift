@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import SafeguardCore
 import SafeguardPersistence
@@ -102,7 +103,8 @@ public enum SafeguardServer {
     }
 
     public static func revokeToken(_ app: Application, id: UUID) async throws -> APIToken {
-        try await app.write { db in
+        defer { app.identityCache.removeAll() }
+        return try await app.write { db in
             let token = try await AccountStore(db: db).revokeToken(id: id, now: Date())
             let user = try await AccountStore(db: db).user(id: token.userID)
             try await AuditChain.append(AuditEvent(actorID: user?.id, actorRole: "system", organisationID: user?.organisationID,
@@ -122,6 +124,7 @@ public enum SafeguardServer {
         guard let credentials = try await AccountStore(db: app.db).credentials(email: email) else {
             throw StoreError.notFound("user with the email \(email)")
         }
+        defer { app.identityCache.removeAll() }
         return try await app.write { db in
             let user = try await AccountStore(db: db).updateUser(id: credentials.user.id, role: nil, disabled: disabled,
                                                                  displayName: nil, passwordHash: nil)
@@ -133,5 +136,114 @@ public enum SafeguardServer {
 
     public static func verifyAudit(_ app: Application) async throws -> AuditChain.Verification {
         try await AuditChain.verify(on: app.db)
+    }
+}
+
+// MARK: Demo data and backups
+
+extension SafeguardServer {
+    /// Adds `count` synthetic cases, spread over the demo organisations that keep cases (seeding those first if
+    /// they are missing): varied ages, roles and circumstances, each assessed by the bundled guidance, with no
+    /// names or free text beyond a stock summary. For load tests and first looks; never on a real server.
+    /// The same `seed` gives the same cases.
+    @discardableResult
+    public static func seedDemoCases(_ app: Application, count: Int, seed: UInt64 = 2026,
+                                     progress: @Sendable (Int) -> Void = { _ in }) async throws -> Int {
+        _ = try await seedDemo(app)
+        let store = AccountStore(db: app.db)
+        var targets: [(Organisation, User)] = []
+        for (index, (name, kind, _, _)) in demoOrganisations.enumerated() {
+            guard let org = try await store.organisation(named: name) else { continue }
+            let lead = kind == .police ? "officer" : "dsl"
+            guard let user = try await store.credentials(email: demoEmail(lead, organisationIndex: index))?.user else { continue }
+            targets.append((org, user))
+        }
+        guard !targets.isEmpty else { throw StoreError.notFound("demo organisation") }
+        var random = SplitMix64(seed: seed)
+        let now = Date()
+        var made = 0
+        while made < count {
+            let batchSize = min(2_000, count - made)
+            // Round-robin over the organisations, a batch per organisation per transaction.
+            let (org, user) = targets[(made / 2_000) % targets.count]
+            guard let setting = org.kind.setting else { continue }
+            var drafts: [CaseStore.Draft] = []
+            drafts.reserveCapacity(batchSize)
+            for _ in 0..<batchSize {
+                let facts = DemoFacts.make(&random, jurisdiction: org.jurisdiction, setting: setting)
+                let createdAt = now.addingTimeInterval(-Double(random.next() % (365 * 24 * 3600)))
+                let day = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: createdAt)
+                let assessment = GuidanceLibrary.bundled.assess(facts, today: CalendarDate(year: day.year!, month: day.month!, day: day.day!)!)
+                drafts.append(.init(summary: DemoFacts.summaries[Int(random.next() % UInt64(DemoFacts.summaries.count))],
+                                    facts: facts, assessment: assessment, createdAt: createdAt))
+            }
+            let drafted = drafts
+            try await app.write { db in
+                try await CaseStore(db: db).importCases(drafted, organisationID: org.id, createdBy: user.id,
+                                                        chronologyKind: "case.created", chronologySummary: "Case opened (demo data)")
+                try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: org.id,
+                                                       action: "case.import", detail: "count=\(drafted.count) demo"), on: db)
+            }
+            made += batchSize
+            progress(made)
+        }
+        return made
+    }
+
+    /// Copies the SQLite database to `path` as one consistent snapshot, while the server may be running
+    /// (`VACUUM INTO`). PostgreSQL is backed up with its own tools (`pg_dump`).
+    public static func backup(_ app: Application, to path: String) async throws {
+        guard let sql = app.db as? any SQLDatabase, sql.dialect.name == "sqlite" else {
+            throw StoreError.invalid(field: "DATABASE_URL", message: "this is a PostgreSQL database: back it up with pg_dump (see the README)")
+        }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.invalid(field: "to", message: "\(path) already exists; name a new file (a backup never overwrites one)")
+        }
+        try await sql.raw("VACUUM INTO \(bind: path)").run()
+    }
+}
+
+/// A small deterministic random generator, so that demo data is the same for the same seed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Synthetic case facts: two or three young people, an image, sometimes aggravating features, sometimes unknowns.
+enum DemoFacts {
+    static let summaries = [
+        "Image shared between two pupils", "Image sent on request, then forwarded", "Report from a parent about an image",
+        "Image shared in a group chat", "Concern raised by a teacher", "Image posted to a social media account",
+    ]
+
+    static func make(_ random: inout SplitMix64, jurisdiction: Jurisdiction, setting: Setting) -> CaseFacts {
+        // True about once in `oneIn`, unknown about a third of the time, false otherwise.
+        func flag(_ oneIn: UInt64) -> Tri {
+            let r = random.next() % (oneIn * 3)
+            return r < 3 ? .true : (r < oneIn * 2 ? .false : .unknown)
+        }
+        let peopleCount = 2 + Int(random.next() % 2)
+        var people: [Person] = []
+        for index in 0..<peopleCount {
+            let ref = String(UnicodeScalar(UInt8(65 + index)))
+            let age: Int? = random.next() % 8 == 0 ? nil : 12 + Int(random.next() % 6)
+            let roles: [PersonRole] = index == 0 ? [.depicted, .creator, .sender] : (index == 1 ? [.recipient] : [.sharer])
+            people.append(Person(ref: ref, age: age, roles: roles, selfHarmRisk: flag(12), immediateDanger: flag(30)))
+        }
+        let image = Imagery(ref: "I1", kind: .image, depicts: ["A"], sexualActs: flag(6),
+                            sharedWithoutPermission: flag(4), platforms: [.snapchat])
+        var circumstances = Circumstances()
+        circumstances.coercion = flag(8)
+        circumstances.willing = !flag(2)
+        circumstances.ageAppropriate = !flag(3)
+        return CaseFacts(jurisdiction: jurisdiction, setting: setting, people: people, imagery: [image],
+                         circumstances: circumstances, devices: [])
     }
 }

@@ -11,6 +11,10 @@ import Vapor
 public func configure(_ app: Application, options: SafeguardOptions, assessor: Assessor = .bundled) async throws {
     app.safeguardOptions = options
     _ = app.writeGate
+    _ = app.auditWriter
+    _ = app.identityCache
+    _ = app.anonymousRejections
+    app.lifecycle.use(AnonymousRejectionsSummariser(interval: options.anonymousRejectionSummaryInterval))
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
                                                           postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop),
                       as: .init(string: "main"), isDefault: true)

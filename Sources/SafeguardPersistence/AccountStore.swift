@@ -208,6 +208,27 @@ public struct AccountStore: Sendable {
         return (token, user)
     }
 
+    /// The active token, its user and the user's organisation for a presented secret, in one query.
+    public func identity(tokenSecret secret: String, now: Date) async throws -> (APIToken, User, Organisation)? {
+        guard let m = try await TokenModel.query(on: db)
+            .join(UserModel.self, on: \TokenModel.$userID == \UserModel.$id)
+            .join(OrganisationModel.self, on: \UserModel.$organisationID == \OrganisationModel.$id)
+            .filter(\TokenModel.$tokenHash == Self.hashToken(secret)).first() else {
+            return nil
+        }
+        let token = Self.value(m)
+        guard token.isActive(at: now) else { return nil }
+        return (token, Self.value(try m.joined(UserModel.self)), Self.value(try m.joined(OrganisationModel.self)))
+    }
+
+    /// A user and their organisation, in one query.
+    public func userWithOrganisation(id: UUID) async throws -> (User, Organisation)? {
+        guard let m = try await UserModel.query(on: db)
+            .join(OrganisationModel.self, on: \UserModel.$organisationID == \OrganisationModel.$id)
+            .filter(\UserModel.$id == id).first() else { return nil }
+        return (Self.value(m), Self.value(try m.joined(OrganisationModel.self)))
+    }
+
     public func token(id: UUID) async throws -> APIToken? {
         try await TokenModel.find(id, on: db).map(Self.value)
     }

@@ -49,6 +49,144 @@ public struct CaseStore: Sendable {
         return try Self.value(m)
     }
 
+    /// A case as opened: the record, its first assessment and the actions made from it.
+    public struct Opened: Sendable {
+        public var record: CaseRecord
+        public var assessment: StoredAssessment
+        public var actions: [CaseAction]
+    }
+
+    /// Opens a case with its first assessment and one action per recommendation, in few statements: the
+    /// organisation's counter (one UPDATE … RETURNING), the case, the assessment, the actions (one multi-row
+    /// INSERT) and the chronology line. Run it inside the caller's transaction; the caller audits.
+    public func openCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus, facts: CaseFacts,
+                         assessment: Assessment, chronology: (kind: String, summary: String, actorRole: String), now: Date) async throws -> Opened {
+        let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: 1)
+        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
+        let encodedAssessment = try Self.assessmentText(assessment)
+        let caseID = UUID()
+        let actions = Self.actionModels(caseID: caseID, assessment: assessment, now: now)
+        let m = CaseModel()
+        m.id = caseID
+        m.organisationID = organisationID
+        m.reference = Self.reference(year: year, number: numbers.lowerBound)
+        m.status = status.rawValue
+        m.summary = summary
+        m.factsJSON = Self.factsText(facts)
+        m.version = 1
+        m.createdBy = createdBy
+        m.openActions = actions.count
+        m.createdAt = now
+        m.updatedAt = now
+        try await m.create(on: db)
+        let a = Self.assessmentModel(caseID: caseID, caseVersion: 1, assessment: assessment, text: encodedAssessment, by: createdBy)
+        try await a.create(on: db)
+        if !actions.isEmpty { try await actions.create(on: db) }
+        try await ResponseStore(db: db).appendFirstEvent(caseID: caseID, actorID: createdBy, actorRole: chronology.actorRole,
+                                                         kind: chronology.kind, summary: chronology.summary, at: now)
+        return Opened(record: try Self.value(m), assessment: StoredAssessment(
+            id: a.id!, caseID: caseID, caseVersion: 1, editions: a.editions.split(separator: ",").map(String.init),
+            assessment: assessment, createdBy: createdBy, createdAt: a.createdAt), actions: actions.map(Self.value))
+    }
+
+    /// Takes `count` consecutive case numbers of the organisation in one statement.
+    func reserveCaseNumbers(organisationID: UUID, count: Int) async throws -> Range<Int> {
+        let sql = db as! any SQLDatabase
+        guard let row = try await sql.update("organisations")
+            .set(SQLIdentifier("next_case_number"), to: SQLRaw("next_case_number + \(count)"))
+            .where("id", .equal, SQLBind(organisationID))
+            .returning("next_case_number").first() else { throw StoreError.notFound("organisation") }
+        let next = try row.decode(column: "next_case_number", as: Int.self)
+        return (next - count)..<next
+    }
+
+    static func assessmentText(_ assessment: Assessment) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(assessment), as: UTF8.self)
+    }
+
+    static func assessmentModel(caseID: UUID, caseVersion: Int, assessment: Assessment, text: String, by userID: UUID) -> AssessmentModel {
+        let m = AssessmentModel()
+        m.id = UUID()
+        m.caseID = caseID
+        m.caseVersion = caseVersion
+        m.editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }.joined(separator: ",")
+        m.assessmentJSON = text
+        m.createdBy = userID
+        return m
+    }
+
+    /// One open action per distinct recommendation, for a case that has none yet.
+    static func actionModels(caseID: UUID, assessment: Assessment, now: Date) -> [ActionModel] {
+        var seen = Set<String>()
+        return assessment.recommendations.compactMap { recommendation in
+            guard seen.insert(recommendation.id).inserted else { return nil }
+            let action = ActionModel()
+            action.id = UUID()
+            action.caseID = caseID
+            action.recommendationID = recommendation.id
+            action.severity = recommendation.severity.rawValue
+            action.text = recommendation.text
+            action.status = ActionStatus.open.rawValue
+            action.recommended = true
+            return action
+        }
+    }
+
+    /// A synthetic or imported case, for `safeguard demo-data`.
+    public struct Draft: Sendable {
+        public var summary: String
+        public var facts: CaseFacts
+        public var assessment: Assessment
+        public var createdAt: Date
+        public init(summary: String, facts: CaseFacts, assessment: Assessment, createdAt: Date) {
+            self.summary = summary
+            self.facts = facts
+            self.assessment = assessment
+            self.createdAt = createdAt
+        }
+    }
+
+    /// Adds many cases of one organisation at once (multi-row inserts), each with its assessment, actions and a
+    /// first chronology line. Run it inside the caller's transaction. Returns how many were added.
+    @discardableResult
+    public func importCases(_ drafts: [Draft], organisationID: UUID, createdBy: UUID, chronologyKind: String,
+                            chronologySummary: String) async throws -> Int {
+        guard !drafts.isEmpty else { return 0 }
+        let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: drafts.count)
+        var cases: [CaseModel] = [], assessments: [AssessmentModel] = [], actions: [ActionModel] = [], events: [EventModel] = []
+        for (offset, draft) in drafts.enumerated() {
+            let id = UUID()
+            let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: draft.createdAt).year!
+            let made = Self.actionModels(caseID: id, assessment: draft.assessment, now: draft.createdAt)
+            let m = CaseModel()
+            m.id = id
+            m.organisationID = organisationID
+            m.reference = Self.reference(year: year, number: numbers.lowerBound + offset)
+            m.status = CaseStatus.open.rawValue
+            m.summary = draft.summary
+            m.factsJSON = Self.factsText(draft.facts)
+            m.version = 1
+            m.createdBy = createdBy
+            m.openActions = made.count
+            m.createdAt = draft.createdAt
+            m.updatedAt = draft.createdAt
+            cases.append(m)
+            assessments.append(Self.assessmentModel(caseID: id, caseVersion: 1, assessment: draft.assessment,
+                                                    text: try Self.assessmentText(draft.assessment), by: createdBy))
+            actions += made
+            events.append(ResponseStore.eventModel(caseID: id, sequence: 1, actorID: createdBy, actorRole: "system",
+                                                   kind: chronologyKind, summary: chronologySummary, at: draft.createdAt))
+        }
+        // Kept under SQLite's limit of bound values per statement.
+        for chunk in stride(from: 0, to: cases.count, by: 500) { try await cases[chunk..<min(chunk + 500, cases.count)].create(on: db) }
+        for chunk in stride(from: 0, to: assessments.count, by: 500) { try await assessments[chunk..<min(chunk + 500, assessments.count)].create(on: db) }
+        for chunk in stride(from: 0, to: actions.count, by: 1_000) { try await actions[chunk..<min(chunk + 1_000, actions.count)].create(on: db) }
+        for chunk in stride(from: 0, to: events.count, by: 1_000) { try await events[chunk..<min(chunk + 1_000, events.count)].create(on: db) }
+        return drafts.count
+    }
+
     /// A case of the organisation, or nil (also when it belongs to another organisation).
     public func findCase(id: UUID, organisationID: UUID) async throws -> CaseRecord? {
         guard let m = try await CaseModel.query(on: db).filter(\.$id == id)

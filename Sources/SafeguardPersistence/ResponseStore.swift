@@ -290,6 +290,25 @@ public struct ResponseStore: Sendable {
         try await m.create(on: db)
     }
 
+    static func eventModel(caseID: UUID, sequence: Int, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) -> EventModel {
+        let m = EventModel()
+        m.id = UUID()
+        m.caseID = caseID
+        m.sequence = sequence
+        m.at = at
+        m.actorID = actorID
+        m.actorRole = actorRole
+        m.kind = kind
+        m.summary = summary
+        return m
+    }
+
+    /// The first line of a new case's chronology (no need to look for the last one).
+    func appendFirstEvent(caseID: UUID, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) async throws {
+        try await Self.eventModel(caseID: caseID, sequence: 1, actorID: actorID, actorRole: actorRole, kind: kind,
+                                  summary: summary, at: at).create(on: db)
+    }
+
     public func chronology(caseID: UUID) async throws -> [CaseEvent] {
         try await EventModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map {
             CaseEvent(sequence: $0.sequence, at: $0.at, actorID: $0.actorID, actorRole: $0.actorRole, kind: $0.kind, summary: $0.summary)

@@ -44,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
             // Stop taking requests and let those in flight finish before the database closes:
             // the application's own shutdown would close the database first.
             await app.server.shutdown()
+            await SafeguardServer.finish(app)
         } catch {
             try? await app.asyncShutdown()
             throw error

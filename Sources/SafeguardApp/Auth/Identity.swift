@@ -37,35 +37,101 @@ extension Request {
     }
 }
 
+/// Identities found recently, so that a signed-in request does not look up its token, user and organisation
+/// every time. An entry lives at most `lifetime` (one second): a token revoked or a user disabled by another
+/// server process is refused within that. In this process, every change to accounts calls `removeAll()`, so it
+/// is refused at once.
+///
+/// ```swift
+/// if let identity = cache.identity(for: key, now: now) { … } else { cache.store(identity, for: key, now: now) }
+/// ```
+final class IdentityCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (identity: Identity, until: Date)] = [:]
+    let lifetime: TimeInterval
+    private let capacity = 10_000
+
+    init(lifetime: TimeInterval = 1) { self.lifetime = lifetime }
+
+    func identity(for key: String, now: Date) -> Identity? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[key] else { return nil }
+        guard entry.until > now else { entries[key] = nil; return nil }
+        return entry.identity
+    }
+
+    func store(_ identity: Identity, for key: String, now: Date, notAfter: Date? = nil) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        var until = now.addingTimeInterval(lifetime)
+        if let notAfter, notAfter < until { until = notAfter }
+        entries[key] = (identity, until)
+    }
+
+    /// Forgets every identity: call after any change to users or tokens.
+    func removeAll() {
+        lock.lock()
+        entries.removeAll(keepingCapacity: true)
+        lock.unlock()
+    }
+}
+
+struct IdentityCacheKey: StorageKey { typealias Value = IdentityCache }
+
+extension Application {
+    var identityCache: IdentityCache {
+        if let cache = storage[IdentityCacheKey.self] { return cache }
+        let cache = IdentityCache()
+        storage[IdentityCacheKey.self] = cache
+        return cache
+    }
+}
+
 /// Finds the identity from `Authorization: Bearer …` or the session cookie. It does not require one:
 /// routes do. A presented token that is not valid is refused outright.
 struct IdentityMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let store = AccountStore(db: request.db)
+        let cache = request.application.identityCache
         let now = Date()
         if let bearer = request.headers.bearerAuthorization {
-            guard let (token, user) = try await store.token(secret: bearer.token, now: now) else {
-                throw APIError(.unauthorized, "invalid_token", "this token is not valid: it is unknown, expired or revoked; create a new one with POST /api/v1/tokens")
+            // Keyed by the token's hash: the cache never holds a usable secret.
+            let key = "t:" + AccountStore.hashToken(bearer.token)
+            if let identity = cache.identity(for: key, now: now) {
+                request.identity = identity
+            } else {
+                guard let (token, user, org) = try await AccountStore(db: request.db).identity(tokenSecret: bearer.token, now: now) else {
+                    throw APIError(.unauthorized, "invalid_token", "this token is not valid: it is unknown, expired or revoked; create a new one with POST /api/v1/tokens")
+                }
+                guard !user.disabled else {
+                    throw APIError(.unauthorized, "account_disabled", "this account is disabled; ask your organisation's admin")
+                }
+                let identity = Identity(user: user, organisation: org, tokenID: token.id, viaSession: false)
+                cache.store(identity, for: key, now: now, notAfter: token.expiresAt)
+                request.identity = identity
             }
-            guard !user.disabled else {
-                throw APIError(.unauthorized, "account_disabled", "this account is disabled; ask your organisation's admin")
-            }
-            guard let org = try await store.organisation(id: user.organisationID) else { throw APIError.unauthorised() }
-            request.identity = Identity(user: user, organisation: org, tokenID: token.id, viaSession: false)
         } else if request.hasSession, let userText = request.session.data["userID"], let userID = UUID(uuidString: userText) {
             let signedInAt = Double(request.session.data["signedInAt"] ?? "") ?? 0
             if now.timeIntervalSince1970 - signedInAt > request.application.safeguardOptions.sessionLifetime {
                 request.session.destroy()
-            } else if let user = try await store.user(id: userID), !user.disabled,
-                      let org = try await store.organisation(id: user.organisationID) {
-                request.identity = Identity(user: user, organisation: org, tokenID: nil, viaSession: true)
-                // A state-changing API call made with the session cookie must carry the session's CSRF token.
-                if request.url.path.hasPrefix("/api/"), ![.GET, .HEAD, .OPTIONS].contains(request.method),
-                   !constantTimeEqual(request.headers.first(name: "X-CSRF-Token") ?? "", request.session.data["csrf"] ?? "") {
-                    throw APIError(.forbidden, "csrf", "send the X-CSRF-Token header with this session's token")
-                }
             } else {
-                request.session.destroy()
+                let key = "u:" + userText
+                var identity = cache.identity(for: key, now: now)
+                if identity == nil, let (user, org) = try await AccountStore(db: request.db).userWithOrganisation(id: userID), !user.disabled {
+                    identity = Identity(user: user, organisation: org, tokenID: nil, viaSession: true)
+                    cache.store(identity!, for: key, now: now)
+                }
+                if let identity {
+                    request.identity = identity
+                    // A state-changing API call made with the session cookie must carry the session's CSRF token.
+                    if request.url.path.hasPrefix("/api/"), ![.GET, .HEAD, .OPTIONS].contains(request.method),
+                       !constantTimeEqual(request.headers.first(name: "X-CSRF-Token") ?? "", request.session.data["csrf"] ?? "") {
+                        throw APIError(.forbidden, "csrf", "send the X-CSRF-Token header with this session's token")
+                    }
+                } else {
+                    request.session.destroy()
+                }
             }
         }
         return try await next.respond(to: request)

@@ -59,6 +59,7 @@ struct AccountController: RouteCollection {
             try await req.audit("token.revoke", detail: "token=\(id.uuidString.lowercased())", on: db)
             return t
         }
+        req.application.identityCache.removeAll()
         return TokenDTO(revoked)
     }
 
@@ -122,6 +123,7 @@ struct AccountController: RouteCollection {
             try await req.audit("user.update", detail: "user=\(id.uuidString.lowercased()) " + changes.joined(separator: " "), on: db)
             return user
         }
+        req.application.identityCache.removeAll()
         return UserDTO(user)
     }
 }

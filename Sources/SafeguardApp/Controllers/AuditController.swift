@@ -28,14 +28,14 @@ struct AuditController: RouteCollection {
         guard (1...1000).contains(limit) else { throw APIError.badRequest("limit must be 1–1000", field: "limit") }
         let entries = try await AuditStore(db: req.db).entries(organisationID: identity.organisation.id,
                                                                afterSequence: q.after, limit: limit)
-        try await req.write { db in try await req.audit("audit.read", detail: "count=\(entries.count)", on: db) }
+        try await req.auditAlone("audit.read", detail: "count=\(entries.count)")
         return AuditPageDTO(entries: entries.map(AuditEntryDTO.init))
     }
 
     func verify(req: Request) async throws -> AuditVerifyDTO {
         _ = try requireAuditor(req)
         let result = try await AuditChain.verify(on: req.db)
-        try await req.write { db in try await req.audit("audit.verify", outcome: result.isValid ? "valid" : "broken", on: db) }
+        try await req.auditAlone("audit.verify", outcome: result.isValid ? "valid" : "broken")
         return AuditVerifyDTO(valid: result.isValid, entriesChecked: result.entriesChecked,
                               firstBadSequence: result.firstBadSequence, problem: result.problem)
     }

@@ -102,17 +102,9 @@ struct CaseController: RouteCollection {
         let body = try req.content.decode(CaseCreateRequest.self)
         let summary = try checkSummary(body.summary)
         let facts = try facts(from: body.facts, organisation: identity.organisation)
-        let assessment = assessor.assess(facts, Self.today)
-        let dto = try await req.write { db in
-            let store = CaseStore(db: db)
-            let record = try await store.createCase(organisationID: identity.organisation.id, createdBy: identity.user.id,
-                                                    summary: summary, status: body.status ?? .open, facts: facts, now: Date())
-            try await store.recordAssessment(caseID: record.id, caseVersion: record.version, assessment: assessment, by: identity.user.id)
-            try await req.chronicle(record.id, "case.created", "Case opened: \(summary)", on: db)
-            try await req.audit("case.create", caseID: record.id, detail: "version=1", on: db)
-            let refreshed = try await store.findCase(id: record.id, organisationID: identity.organisation.id)!
-            return try await detail(refreshed, db: db)
-        }
+        let opened = try await req.caseService(assessor).open(by: identity, summary: summary, facts: facts,
+                                                               status: body.status ?? .open)
+        let dto = CaseDTO(opened.record, actions: opened.actions, assessment: opened.assessment)
         let response = Response(status: .created)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(dto.id.uuidString.lowercased())")
         try response.content.encode(dto)
@@ -156,47 +148,27 @@ struct CaseController: RouteCollection {
         guard (1...200).contains(perPage) else { throw APIError.badRequest("perPage must be 1–200", field: "perPage") }
         let (records, total) = try await CaseStore(db: req.db).listCases(organisationID: identity.organisation.id,
                                                                          filter: filter, page: page, perPage: perPage)
-        try await req.write { db in try await req.audit("case.list", detail: "count=\(records.count)", on: db) }
+        try await req.auditAlone("case.list", detail: "count=\(records.count)")
         return CaseListDTO(cases: records.map(CaseSummaryDTO.init), page: page, perPage: perPage, total: total)
     }
 
     func read(req: Request) async throws -> CaseDTO {
         let identity = try CasePolicy.requireCaseRole(req)
-        let record = try await loadCase(req, identity)
-        let dto = try await detail(record, db: req.db)
-        try await req.write { db in try await req.audit("case.read", caseID: record.id, on: db) }
-        return dto
+        guard let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
+              let detail = try await req.caseService(assessor).read(by: identity, id: id) else {
+            throw APIError.notFound("case")
+        }
+        req.auditRecorded = true
+        return CaseDTO(detail.record, actions: detail.actions, assessment: detail.assessment)
     }
 
     /// Applies a change at `version`, re-assesses when facts changed, and audits — all in one transaction.
     func change(_ req: Request, _ identity: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?,
                 summary: String? = nil, status: CaseStatus? = nil, action: String) async throws -> CaseDTO {
-        let assessment = facts.map { assessor.assess($0, Self.today) }
-        return try await req.write { db in
-            let store = CaseStore(db: db)
-            let previous = assessment == nil ? nil : try await store.latestAssessment(caseID: record.id)?.assessment
-            let updated = try await store.updateCase(id: record.id, organisationID: identity.organisation.id,
-                                                     expectedVersion: version, facts: facts, summary: summary,
-                                                     status: status, now: Date())
-            if let assessment {
-                try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
-                                                 by: identity.user.id)
-                try await req.chronicle(updated.id, "facts.changed", "Facts changed (version \(updated.version))", on: db)
-                let changes = RecordText.decisionChanges(from: previous, to: assessment)
-                if !changes.isEmpty {
-                    try await req.chronicle(updated.id, "assessment.changed", "Decisions changed: " + changes.joined(separator: "; "), on: db)
-                }
-            }
-            if let summary, summary != record.summary {
-                try await req.chronicle(updated.id, "case.summary", "Summary changed: \(summary)", on: db)
-            }
-            if let status, status != record.status {
-                try await req.chronicle(updated.id, "case.\(status.rawValue)", status == .closed ? "Case closed" : "Case reopened", on: db)
-            }
-            try await req.audit(action, caseID: updated.id, detail: "version=\(updated.version)", on: db)
-            let refreshed = try await store.findCase(id: updated.id, organisationID: identity.organisation.id)!
-            return try await detail(refreshed, db: db)
-        }
+        let detail = try await req.caseService(assessor).change(by: identity, record, version: version, facts: facts,
+                                                                summary: summary, status: status, action: action)
+        req.auditRecorded = true
+        return CaseDTO(detail.record, actions: detail.actions, assessment: detail.assessment)
     }
 
     func update(req: Request) async throws -> CaseDTO {
@@ -351,7 +323,7 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         let notes = try await CaseStore(db: req.db).notes(caseID: record.id)
-        try await req.write { db in try await req.audit("case.notes.read", caseID: record.id, on: db) }
+        try await req.auditAlone("case.notes.read", caseID: record.id)
         return notes.map(NoteDTO.init)
     }
 
@@ -361,7 +333,7 @@ struct CaseController: RouteCollection {
         guard let latest = try await CaseStore(db: req.db).latestAssessment(caseID: record.id) else {
             throw APIError.notFound("assessment")
         }
-        try await req.write { db in try await req.audit("case.assessment.read", caseID: record.id, on: db) }
+        try await req.auditAlone("case.assessment.read", caseID: record.id)
         return AssessmentRecordDTO(latest)
     }
 
@@ -369,7 +341,7 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         let all = try await CaseStore(db: req.db).assessments(caseID: record.id)
-        try await req.write { db in try await req.audit("case.assessments.read", caseID: record.id, on: db) }
+        try await req.auditAlone("case.assessments.read", caseID: record.id)
         return all.map(AssessmentRecordDTO.init)
     }
 }

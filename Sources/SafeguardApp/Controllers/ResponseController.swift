@@ -164,7 +164,7 @@ struct ResponseController: RouteCollection {
             }
             all = all.filter { $0.record.kind == k }
         }
-        try await req.write { db in try await req.audit("case.records.read", caseID: record.id, on: db) }
+        try await req.auditAlone("case.records.read", caseID: record.id)
         return all.map(RecordDTO.init)
     }
 
@@ -222,7 +222,7 @@ struct ResponseController: RouteCollection {
     func chronology(req: Request) async throws -> [CaseEventDTO] {
         let (_, record) = try await leadCase(req)
         let events = try await ResponseStore(db: req.db).chronology(caseID: record.id)
-        try await req.write { db in try await req.audit("case.chronology.read", caseID: record.id, on: db) }
+        try await req.auditAlone("case.chronology.read", caseID: record.id)
         return events.map(CaseEventDTO.init)
     }
 
@@ -231,7 +231,7 @@ struct ResponseController: RouteCollection {
     func signOffs(req: Request) async throws -> [SignOffDTO] {
         let (_, record) = try await leadCase(req)
         let all = try await ResponseStore(db: req.db).signOffs(caseID: record.id)
-        try await req.write { db in try await req.audit("case.signoffs.read", caseID: record.id, on: db) }
+        try await req.auditAlone("case.signoffs.read", caseID: record.id)
         return all.map { SignOffDTO($0, caseReference: record.reference) }
     }
 
@@ -384,7 +384,7 @@ struct ResponseController: RouteCollection {
         let all = try await ResponseStore(db: req.db).referrals(caseID: record.id)
         var result: [ReferralDTO] = []
         for r in all { result.append(try await referralDTO(r, on: record.id, db: req.db)) }
-        try await req.write { db in try await req.audit("case.referrals.read", caseID: record.id, on: db) }
+        try await req.auditAlone("case.referrals.read", caseID: record.id)
         return result
     }
 
@@ -619,7 +619,7 @@ struct ResponseController: RouteCollection {
         let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                  crimeReference: crime?.crimeReference, facts: caseRecord.facts, assessment: assessment,
                                                  records: records, officer: identity.user.displayName, date: CaseController.today)
-        try await req.write { db in try await req.audit("case.document.childContactForm", caseID: caseRecord.id, on: db) }
+        try await req.auditAlone("case.document.childContactForm", caseID: caseRecord.id)
         return form
     }
 
@@ -646,7 +646,7 @@ struct ResponseController: RouteCollection {
                                                summary: caseRecord.summary, facts: caseRecord.facts, assessment: assessment,
                                                records: try await response.records(caseID: caseRecord.id).map(\.record),
                                                actions: actions, chronology: events)
-        try await req.write { db in try await req.audit("case.document.caseRecord", caseID: caseRecord.id, on: db) }
+        try await req.auditAlone("case.document.caseRecord", caseID: caseRecord.id)
         return document
     }
 
@@ -655,7 +655,7 @@ struct ResponseController: RouteCollection {
     func inbox(req: Request) async throws -> InboxDTO {
         let identity = try CasePolicy.requireCaseRole(req)
         let inbox = try await inbox(req, identity)
-        try await req.write { db in try await req.audit("inbox.read", on: db) }
+        try await req.auditAlone("inbox.read")
         return inbox
     }
 

@@ -41,7 +41,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
                                organisationID: identity?.organisation.id, action: "request.rejected.imagery",
                                caseID: request.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
                                outcome: "rejected", detail: "status=422 format=\(format) \(request.routeDescription)")
-        _ = try await request.write { db in try await AuditChain.append(event, on: db) }
+        try await request.application.auditWriter.append(event)
         request.auditRecorded = true
         request.logger.warning("rejected a request carrying image or video data", metadata: ["format": .string(format)])
         throw APIError.imagery

@@ -8,6 +8,17 @@ import Vapor
 /// and records every rejected request (status 400 and over) in the audit trail — route pattern and status only.
 struct ErrorAuditMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let anonymous = !Self.presentsCredentials(request)
+        let tally = request.application.anonymousRejections
+        if anonymous, tally.isThrottled(request.clientAddress, now: Date()) {
+            // Refused before any other work: counted in the interval's summary, nothing durable of its own.
+            var error = APIError(.tooManyRequests, "too_many_requests",
+                                 "too many refused requests from this address; wait a minute, then sign in or send a valid token")
+            error.headers.replaceOrAdd(name: .retryAfter, value: String(Int(tally.window)))
+            let response = Self.response(for: error, request: request)
+            tally.count(address: request.clientAddress, route: "(throttled)", status: response.status.code, now: Date())
+            return response
+        }
         var response: Response
         do {
             response = try await next.respond(to: request)
@@ -15,18 +26,24 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
             response = Self.response(for: error, request: request)
         }
         if response.status.code >= 400, !request.auditRecorded {
-            let identity = request.identity
-            let event = AuditEvent(actorID: identity?.user.id, actorRole: identity?.auditRole ?? "anonymous",
-                                   organisationID: identity?.organisation.id, action: "request.rejected",
-                                   caseID: nil, outcome: "rejected",
-                                   detail: "status=\(response.status.code) \(request.routeDescription)")
-            do {
-                _ = try await request.write { db in try await AuditChain.append(event, on: db) }
-            } catch {
-                request.logger.error("could not audit a rejected request: \(String(reflecting: type(of: error)))")
+            if request.identity == nil && anonymous {
+                tally.count(address: request.clientAddress, route: request.routeDescription, status: response.status.code, now: Date())
+            } else {
+                do {
+                    try await request.auditAlone("request.rejected", outcome: "rejected",
+                                                 detail: "status=\(response.status.code) \(request.routeDescription)")
+                } catch {
+                    request.logger.error("could not audit a rejected request: \(String(reflecting: type(of: error)))")
+                }
             }
         }
         return response
+    }
+
+    /// Whether the request carries a bearer token or a session cookie: a request that does is audited one by
+    /// one when refused, even if the credentials turn out not to be valid.
+    static func presentsCredentials(_ request: Request) -> Bool {
+        request.headers.bearerAuthorization != nil || request.cookies["safeguard-session"] != nil
     }
 
     static func apiError(for error: any Error) -> APIError {

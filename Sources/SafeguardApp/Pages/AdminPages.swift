@@ -31,7 +31,7 @@ struct AdminPagesController: RouteCollection {
     func users(req: Request) async throws -> Response {
         let identity = try admin(req)
         let all = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
-        try await req.write { db in try await req.audit("user.list", detail: "count=\(all.count) via=page", on: db) }
+        try await req.auditAlone("user.list", detail: "count=\(all.count) via=page")
         let notice = req.session.data["notice"]
         req.session.data["notice"] = nil
         return try await req.renderPage(UsersPage(organisation: identity.organisation.name, users: all, me: identity.user.id),
@@ -153,6 +153,7 @@ struct AdminPagesController: RouteCollection {
             try await req.audit("user.update", detail: "user=\(user.id.uuidString.lowercased()) " + changes.joined(separator: " ") + " via=page", on: db)
             return updated
         }
+        req.application.identityCache.removeAll()
         req.session.data["notice"] = "Saved: \(updated.displayName) is \(updated.role.label.lowercased())" + (updated.disabled ? " and cannot sign in." : ".")
         return req.redirect(to: .users)
     }

@@ -13,15 +13,9 @@ extension CaseController {
                     detail: String = "version=1") async throws -> CaseRecord {
         let summary = try checkSummary(rawSummary)
         let facts = try facts(from: value, organisation: identity.organisation)
-        let assessment = assessor.assess(facts, Self.today)
-        return try await req.write { db in
-            let store = CaseStore(db: db)
-            let record = try await store.createCase(organisationID: identity.organisation.id, createdBy: identity.user.id,
-                                                    summary: summary, status: .open, facts: facts, now: Date())
-            try await store.recordAssessment(caseID: record.id, caseVersion: record.version, assessment: assessment, by: identity.user.id)
-            try await req.audit("case.create", caseID: record.id, detail: detail, on: db)
-            return try await store.findCase(id: record.id, organisationID: identity.organisation.id)!
-        }
+        let opened = try await req.caseService(assessor).open(by: identity, summary: summary, facts: facts, detail: detail)
+        req.auditRecorded = true
+        return opened.record
     }
 
     /// Replaces a case's facts at `version` (409 if someone changed it since), re-assessing and auditing as

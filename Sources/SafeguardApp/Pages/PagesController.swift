@@ -75,7 +75,7 @@ struct PagesController: RouteCollection {
         if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
         let (records, total) = try await CaseStore(db: req.db).listCases(organisationID: identity.organisation.id,
                                                                          filter: filter, page: 1, perPage: 200)
-        try await req.write { db in try await req.audit("case.list", detail: "count=\(records.count) via=page.cases", on: db) }
+        try await req.auditAlone("case.list", detail: "count=\(records.count) via=page.cases")
         let page = CaseListPage(identity: identity, cases: records.map(CaseRow.init), total: total)
         return try await req.renderPage(page, current: .cases)
     }
@@ -91,7 +91,7 @@ struct PagesController: RouteCollection {
         let identity = try caseIdentity(req)
         let record = try await loadCase(req, identity)
         let response = try await renderCase(req, identity, record)
-        try await req.write { db in try await req.audit("case.read", caseID: record.id, detail: "via=page", on: db) }
+        try await req.auditAlone("case.read", caseID: record.id, detail: "via=page")
         return response
     }
 

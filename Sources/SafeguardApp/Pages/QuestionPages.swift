@@ -292,7 +292,7 @@ extension PagesController {
         try CasePolicy.requireEditor(identity)
         let step = try step(req)
         let response = try await renderQuestions(req, record, step: step, facts: record.facts, numbers: [:], errors: [])
-        try await req.write { db in try await req.audit("case.read", caseID: record.id, detail: "via=page.questions", on: db) }
+        try await req.auditAlone("case.read", caseID: record.id, detail: "via=page.questions")
         return response
     }
 

@@ -74,7 +74,7 @@ extension PagesController {
     }
 
     func auditRead(_ req: Request, _ record: CaseRecord, _ page: String) async throws {
-        try await req.write { db in try await req.audit("case.read", caseID: record.id, detail: "via=page.\(page)", on: db) }
+        try await req.auditAlone("case.read", caseID: record.id, detail: "via=page.\(page)")
     }
 
     /// Renders a form page: 200 when first shown, 422 with each problem against its field when a save was refused.

@@ -26,6 +26,12 @@ public struct SafeguardOptions: Sendable {
     /// How long API tokens last unless asked otherwise; at most `maxTokenLifetimeDays`.
     public var defaultTokenLifetimeDays: Int = 30
     public var maxTokenLifetimeDays: Int = 365
+    /// Requests without credentials that are refused are counted in memory, not audited one by one: an address
+    /// refused this many times within `anonymousRejectionWindow` gets 429 for the rest of that window.
+    public var anonymousRejectionLimit: Int = 100
+    public var anonymousRejectionWindow: TimeInterval = 60
+    /// How often the count of refused anonymous requests is written to the audit trail as one summary entry.
+    public var anonymousRejectionSummaryInterval: TimeInterval = 60
     /// Run migrations while configuring.
     public var migrateOnStart: Bool = true
     /// On PostgreSQL, keep the tables in this schema (created if missing); the tests use one per test.

@@ -1,0 +1,121 @@
+import FluentKit
+import Vapor
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+
+/// Opening, changing and reading cases: the one path that the JSON API and the pages both take, so that they
+/// cannot diverge (a case opened from a page has its "Case opened" line, as one opened through the API does).
+///
+/// It takes the acting user, never an HTTP request; the clock and the guidance are injected, so tests can fix both.
+///
+/// ```swift
+/// let service = CaseService(db: app.db, gate: app.writeGate, audit: app.auditWriter, assessor: .bundled)
+/// let opened = try await service.open(by: identity, summary: "Image shared between two pupils", facts: facts)
+/// let detail = try await service.read(by: identity, id: opened.record.id)
+/// ```
+struct CaseService: Sendable {
+    let db: any Database
+    let gate: WriteGate
+    let audit: AuditWriter
+    let assessor: Assessor
+    var clock: @Sendable () -> Date = { Date() }
+
+    /// A case with what is shown beside it: its actions and latest assessment.
+    struct Detail: Sendable {
+        var record: CaseRecord
+        var actions: [CaseAction]
+        var assessment: StoredAssessment?
+    }
+
+    var today: CalendarDate {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: clock())
+        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
+    }
+
+    static func event(_ actor: Identity, _ action: String, caseID: UUID? = nil, outcome: String = "ok", detail: String = "") -> AuditEvent {
+        AuditEvent(actorID: actor.user.id, actorRole: actor.auditRole, organisationID: actor.organisation.id,
+                   action: action, caseID: caseID, outcome: outcome, detail: detail)
+    }
+
+    /// Opens a case: assessed, stored with its actions and its "Case opened" line, and audited, in one transaction.
+    func open(by actor: Identity, summary: String, facts: CaseFacts, status: CaseStatus = .open,
+              detail: String = "version=1") async throws -> Detail {
+        let assessment = assessor.assess(facts, today)
+        let now = clock()
+        let opened = try await gate.run(db) { db in
+            let opened = try await CaseStore(db: db).openCase(
+                organisationID: actor.organisation.id, createdBy: actor.user.id, summary: summary, status: status,
+                facts: facts, assessment: assessment,
+                chronology: ("case.created", "Case opened: \(summary)", actor.auditRole), now: now)
+            try await AuditChain.append(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), on: db, now: now)
+            return opened
+        }
+        return Detail(record: opened.record, actions: opened.actions, assessment: opened.assessment)
+    }
+
+    /// The case if `actor` may see it; nil otherwise (its existence is not revealed).
+    func find(by actor: Identity, id: UUID) async throws -> CaseRecord? {
+        guard let record = try await CaseStore(db: db).findCase(id: id, organisationID: actor.organisation.id),
+              CasePolicy.canSee(record, actor) else { return nil }
+        return record
+    }
+
+    /// Reads a case with its actions and latest assessment, and returns once the read is audited. It takes no
+    /// write lock: the audit entry joins the next group commit.
+    func read(by actor: Identity, id: UUID, auditAction: String = "case.read", detail: String = "") async throws -> Detail? {
+        guard let record = try await find(by: actor, id: id) else { return nil }
+        let store = CaseStore(db: db)
+        async let actions = store.actions(caseID: record.id)
+        async let assessment = store.latestAssessment(caseID: record.id)
+        let result = Detail(record: record, actions: try await actions, assessment: try await assessment)
+        try await audit.append(Self.event(actor, auditAction, caseID: record.id, detail: detail))
+        return result
+    }
+
+    /// Applies a change at `version` (a stale version is refused and nothing changes), re-assesses when facts
+    /// changed and says which decisions changed, and audits — all in one transaction.
+    func change(by actor: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?, summary: String? = nil,
+                status: CaseStatus? = nil, action: String) async throws -> Detail {
+        let assessment = facts.map { assessor.assess($0, today) }
+        let now = clock()
+        return try await gate.run(db) { db in
+            let store = CaseStore(db: db)
+            let events = ResponseStore(db: db)
+            func chronicle(_ kind: String, _ text: String) async throws {
+                try await events.appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
+                                             kind: kind, summary: String(text.prefix(2_000)), at: now)
+            }
+            let previous = assessment == nil ? nil : try await store.latestAssessment(caseID: record.id)?.assessment
+            let updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id,
+                                                     expectedVersion: version, facts: facts, summary: summary,
+                                                     status: status, now: now)
+            if let assessment {
+                try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
+                                                 by: actor.user.id)
+                try await chronicle("facts.changed", "Facts changed (version \(updated.version))")
+                let changes = RecordText.decisionChanges(from: previous, to: assessment)
+                if !changes.isEmpty {
+                    try await chronicle("assessment.changed", "Decisions changed: " + changes.joined(separator: "; "))
+                }
+            }
+            if let summary, summary != record.summary {
+                try await chronicle("case.summary", "Summary changed: \(summary)")
+            }
+            if let status, status != record.status {
+                try await chronicle("case.\(status.rawValue)", status == .closed ? "Case closed" : "Case reopened")
+            }
+            try await AuditChain.append(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), on: db, now: now)
+            let refreshed = try await store.findCase(id: updated.id, organisationID: actor.organisation.id)!
+            return Detail(record: refreshed, actions: try await store.actions(caseID: refreshed.id),
+                          assessment: try await store.latestAssessment(caseID: refreshed.id))
+        }
+    }
+}
+
+extension Request {
+    /// The case service on this request's database, with the application's write gate, audit writer and guidance.
+    func caseService(_ assessor: Assessor) -> CaseService {
+        CaseService(db: db, gate: application.writeGate, audit: application.auditWriter, assessor: assessor)
+    }
+}

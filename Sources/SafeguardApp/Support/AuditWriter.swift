@@ -1,0 +1,100 @@
+import FluentKit
+import Foundation
+import SafeguardPersistence
+import Vapor
+
+/// Group commit for audit entries that stand alone (reads, rejections, lists): entries from concurrent requests are
+/// appended in one transaction, and each request is answered only once the transaction holding its entry has
+/// committed, so nothing is read unaudited and a read costs a share of one commit rather than a commit of its own.
+///
+/// A change to a case does not come here: its entry is appended inside the change's own transaction.
+///
+/// ```swift
+/// try await request.application.auditWriter.append(event)   // returns once the entry is durable
+/// ```
+actor AuditWriter {
+    private struct Pending {
+        var event: AuditEvent
+        var waiter: CheckedContinuation<Void, any Error>
+    }
+
+    private let run: @Sendable ([AuditEvent]) async throws -> Void
+    private var pending: [Pending] = []
+    private var flushing = false
+    private var inFlight = 0
+    /// Batches written and entries in them, for the benchmark's and the tests' curiosity.
+    private(set) var batches = 0
+    private(set) var entries = 0
+
+    /// `run` appends one batch durably (one transaction).
+    init(run: @escaping @Sendable ([AuditEvent]) async throws -> Void) {
+        self.run = run
+    }
+
+    /// Appends `event` and returns once it is committed; throws if its batch could not be written.
+    func append(_ event: AuditEvent) async throws {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            pending.append(Pending(event: event, waiter: waiter))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    /// Writes what is waiting, then what arrived while that was written, until nothing is left. Requests that arrive
+    /// during a commit share the next one: that is the whole of group commit.
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = pending.prefix(2_000)
+            pending.removeFirst(batch.count)
+            inFlight = batch.count
+            defer { inFlight = 0 }
+            do {
+                try await run(batch.map(\.event))
+                batches += 1
+                entries += batch.count
+                for item in batch { item.waiter.resume() }
+            } catch {
+                for item in batch { item.waiter.resume(throwing: error) }
+            }
+        }
+        flushing = false
+    }
+
+    func counts() -> (batches: Int, entries: Int) { (batches, entries) }
+
+    /// Entries waiting for their commit, including those being written now (the tests look).
+    func pendingCount() -> Int { pending.count + inFlight }
+}
+
+struct AuditWriterKey: StorageKey { typealias Value = AuditWriter }
+
+extension Application {
+    /// The process's audit group-commit writer; batches go through the write gate like every other write.
+    var auditWriter: AuditWriter {
+        if let writer = storage[AuditWriterKey.self] { return writer }
+        let app = self
+        let writer = AuditWriter { events in
+            _ = try await app.write { db in try await AuditChain.append(events, on: db) }
+        }
+        storage[AuditWriterKey.self] = writer
+        return writer
+    }
+}
+
+extension Request {
+    /// Audits an event that records no change (a read, a list, a rejection) through group commit, by the request's
+    /// identity; returns once it is durable.
+    func auditAlone(_ action: String, caseID: UUID? = nil, outcome: String = "ok", detail: String = "") async throws {
+        try await application.auditWriter.append(auditEvent(action, caseID: caseID, outcome: outcome, detail: detail))
+        auditRecorded = true
+    }
+
+    func auditEvent(_ action: String, caseID: UUID? = nil, outcome: String = "ok", detail: String = "") -> AuditEvent {
+        let identity = self.identity
+        return AuditEvent(actorID: identity?.user.id, actorRole: identity?.auditRole ?? "anonymous",
+                          organisationID: identity?.organisation.id, action: action, caseID: caseID,
+                          outcome: outcome, detail: detail)
+    }
+}

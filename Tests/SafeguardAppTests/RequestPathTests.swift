@@ -1,0 +1,184 @@
+import Fluent
+import Foundation
+@testable import SafeguardApp
+@testable import SafeguardPersistence
+import SQLKit
+import Testing
+import Vapor
+
+/// The request path of issue 9: reads audited through group commit without the write lock, identities cached but
+/// revocations felt at once, anonymous junk counted in memory, and one way to open a case.
+@Suite struct RequestPathTests {
+    @Test func theCanonicalFormIsByteForByteWhatJSONEncoderWrites() throws {
+        struct Canonical: Encodable {
+            var sequence: Int, at: String, actorID: String, actorRole: String, organisationID: String
+            var action: String, caseID: String, outcome: String, detail: String
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let awkward = ["", "plain", "quote \" and backslash \\ and slash /", "line\nbreak\r\ttab", "\u{0}\u{1}\u{8}\u{c}\u{1f}\u{7f}",
+                       "Ünïcödé — “quotes” 😀", "status=404 GET /api/v1/cases/:caseID", "\u{202E}reversed\u{2066}"]
+        for (index, text) in awkward.enumerated() {
+            let entry = AuditEntry(sequence: index * 1_000_003, at: "2026-11-30T23:59:59.123+0000", actorID: text, actorRole: "officer",
+                                   organisationID: text, action: text, caseID: "", outcome: "ok", detail: text, previousHash: "", hash: "")
+            let expected = try encoder.encode(Canonical(sequence: entry.sequence, at: entry.at, actorID: entry.actorID,
+                                                        actorRole: entry.actorRole, organisationID: entry.organisationID,
+                                                        action: entry.action, caseID: entry.caseID, outcome: entry.outcome,
+                                                        detail: entry.detail))
+            #expect(AuditChain.canonical(entry) == Array(expected), "canonical form differs for \(text.debugDescription)")
+        }
+    }
+
+    @Test func concurrentReadsAreAuditedInSharedBatchesAndTheChainHolds() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            let before = try await app.auditWriter.counts()
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for _ in 0..<40 {
+                    group.addTask { try await send(app, .GET, "/api/v1/cases/\(id)", token: token).status }
+                }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .ok })
+            let after = try await app.auditWriter.counts()
+            #expect(after.entries - before.entries == 40, "every read has its own entry")
+            #expect(after.batches - before.batches <= 40)
+            let reads = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 500, actionContains: "case.read")
+            #expect(reads.filter { $0.caseID == id.lowercased() }.count == 40)
+            #expect(try await AuditChain.verify(on: app.db).isValid)
+        }
+    }
+
+    @Test func aBatchOfAuditEntriesIsOneUnbrokenRunOfTheChain() async throws {
+        try await withApp { app in
+            let events = (0..<2_500).map { AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.batch", detail: "n=\($0)") }
+            let written = try await app.write { db in try await AuditChain.append(events, on: db) }
+            #expect(written.count == 2_500)
+            #expect(zip(written, written.dropFirst()).allSatisfy { $1.sequence == $0.sequence + 1 && $1.previousHash == $0.hash })
+            let check = try await AuditChain.verify(on: app.db)
+            #expect(check.isValid, "\(check.problem ?? "")")
+            #expect(check.entriesChecked == written.last!.sequence)
+        }
+    }
+
+    @Test func verifyingFromACheckpointChecksOnlyNewEntriesButNoticesAnEditedCheckpoint() async throws {
+        try await withApp { app in
+            let events = (0..<50).map { AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test", detail: "n=\($0)") }
+            _ = try await app.write { db in try await AuditChain.append(events, on: db) }
+            let first = try await AuditChain.verify(on: app.db, from: nil)
+            let checkpoint = try #require(first.checkpoint)
+            _ = try await app.write { db in try await AuditChain.append(Array(events.prefix(10)), on: db) }
+            let next = try await AuditChain.verify(on: app.db, from: checkpoint)
+            #expect(next.verification.isValid)
+            #expect(next.checkpoint?.sequence == checkpoint.sequence + 10)
+            // An edit before the checkpoint is not re-read by an incremental check …
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("UPDATE audit_entries SET detail = 'edited' WHERE sequence = 3").run()
+            #expect(try await AuditChain.verify(on: app.db, from: next.checkpoint).verification.isValid)
+            // … but the full check catches it, and so does an incremental one whose checkpoint entry was changed.
+            #expect(try await AuditChain.verify(on: app.db).firstBadSequence == 3)
+            try await sql.raw("UPDATE audit_entries SET hash = 'x' WHERE sequence = \(bind: next.checkpoint!.sequence)").run()
+            #expect(try await AuditChain.verify(on: app.db, from: next.checkpoint).verification.firstBadSequence == 3)
+        }
+    }
+
+    @Test func anonymousJunkIsCountedInMemoryThenSummarisedAndThrottledWhileSignedInReadsGoOn() async throws {
+        try await withApp({ $0.anonymousRejectionLimit = 25 }) { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            let auditedBefore = try await count(app, "audit_entries")
+            for _ in 0..<25 {
+                #expect(try await send(app, .GET, "/api/v1/nope").status == .notFound)
+            }
+            #expect(try await send(app, .GET, "/api/v1/cases").status == .tooManyRequests, "the 26th refusal in the window is throttled")
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)", token: token).status == .ok, "a signed-in read is not throttled")
+            // Only the signed-in read was written; the junk is in memory.
+            #expect(try await count(app, "audit_entries") == auditedBefore + 1)
+            await app.flushAnonymousRejections()
+            let summaries = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 10, actionContains: "request.rejected.summary")
+            let summary = try #require(summaries.first)
+            #expect(summaries.count == 1)
+            #expect(summary.detail.contains("address=unknown route=GET (no route) status=404 count=25"), "\(summary.detail)")
+            #expect(summary.detail.contains("route=(throttled) status=429 count=1"), "\(summary.detail)")
+            #expect(try await count(app, "audit_entries") == auditedBefore + 2)
+            await app.flushAnonymousRejections()
+            #expect(try await count(app, "audit_entries") == auditedBefore + 2, "nothing new, nothing written")
+            // A wrong token is a signed-in-looking refusal: audited one by one.
+            #expect(try await send(app, .GET, "/api/v1/cases", token: "sgt_wrong").status == .unauthorized)
+            #expect(try await count(app, "audit_entries") == auditedBefore + 3)
+            #expect(try await AuditChain.verify(on: app.db).isValid)
+        }
+    }
+
+    @Test func aRevokedTokenOrADisabledUserIsRefusedAtOnceDespiteTheIdentityCache() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let made = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policea.test", "password": testPassword])
+            let secret = made.json["token"] as! String
+            let tokenID = made.json["id"] as! String
+            #expect(try await send(app, .GET, "/api/v1/cases", token: secret).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/cases", token: secret).status == .ok, "now from the cache")
+            #expect(try await send(app, .DELETE, "/api/v1/tokens/\(tokenID)", token: world.token("policeA.officer")).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/cases", token: secret).status == .unauthorized)
+
+            let officer2 = world.token("policeA.officer2")
+            #expect(try await send(app, .GET, "/api/v1/cases", token: officer2).status == .ok)
+            let disable = try await send(app, .PATCH, "/api/v1/users/\(world.user("policeA.officer2").id.uuidString)",
+                                         token: world.token("policeA.admin"), json: ["disabled": true])
+            #expect(disable.status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/cases", token: officer2).status == .unauthorized)
+        }
+    }
+
+    @Test func theIdentityCacheForgetsAnEntryAfterItsLifetime() {
+        let cache = IdentityCache(lifetime: 1)
+        let now = Date()
+        let identity = Identity(user: User(id: UUID(), organisationID: UUID(), email: "a@b.test", displayName: "A", role: .officer,
+                                           disabled: false, createdAt: nil),
+                                organisation: Organisation(id: UUID(), name: "O", kind: .police, jurisdiction: .england, createdAt: nil),
+                                tokenID: nil, viaSession: false)
+        cache.store(identity, for: "k", now: now)
+        #expect(cache.identity(for: "k", now: now.addingTimeInterval(0.5)) != nil)
+        #expect(cache.identity(for: "k", now: now.addingTimeInterval(1.01)) == nil, "another process's revocation is felt within a second")
+        cache.store(identity, for: "k", now: now, notAfter: now.addingTimeInterval(0.2))
+        #expect(cache.identity(for: "k", now: now.addingTimeInterval(0.3)) == nil, "never past the token's own expiry")
+    }
+
+    @Test func aCaseReadTakesNoWriteLock() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            // Hold the write gate; a read must still be answered once its audit batch can commit, and the case data
+            // itself must have been read without waiting: the read finishes as soon as the gate is released.
+            await app.writeGate.acquire()
+            let read = Task { try await send(app, .GET, "/api/v1/cases/\(id)", token: token) }
+            var pending = 0
+            for _ in 0..<200 where pending == 0 {   // up to 20 s: the whole suite shares two cores
+                try await Task.sleep(nanoseconds: 100_000_000)
+                pending = await app.auditWriter.pendingCount()
+            }
+            #expect(pending == 1, "the read got as far as its audit entry while writes were held")
+            await app.writeGate.release()
+            #expect(try await read.value.status == .ok)
+        }
+    }
+
+    @Test func aCaseOpenedThroughThePagesHasItsOpeningLineAsOneOpenedThroughTheAPIDoes() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let created = try await Pages.post(app, "/cases/new", officer,
+                                               [("summary", "Image shared between two pupils"), ("kind", "image"), ("ageA", "15"), ("ageB", "15")])
+            let pageID = try #require(Pages.caseID(fromLocation: created))
+            let apiID = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            for id in [pageID, apiID] {
+                let lines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: world.token("policeA.officer")).array
+                #expect(lines.first?["kind"] as? String == "case.created", "case \(id): \(lines)")
+            }
+        }
+    }
+}
