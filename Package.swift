@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SafeguardCore", targets: ["SafeguardCore"]),
         .executable(name: "safeguard", targets: ["safeguard"]),
         .executable(name: "safeguard-benchmark", targets: ["SafeguardBenchmark"]),
+        .executable(name: "safeguard-baseline", targets: ["SafeguardBaseline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -69,6 +70,11 @@ let package = Package(
         .executableTarget(
             name: "SafeguardBenchmark",
             dependencies: ["SafeguardCore"]
+        ),
+        // A bare Vapor route with the server's build settings: the load benchmark's baseline.
+        .executableTarget(
+            name: "SafeguardBaseline",
+            dependencies: [.product(name: "Vapor", package: "vapor")]
         ),
         .testTarget(
             name: "SafeguardCoreTests",

@@ -1,0 +1,25 @@
+import Vapor
+
+// A bare Vapor route, built with the same settings as the server, for the load benchmark's baseline:
+// `safeguard-baseline --hostname 127.0.0.1 --port 8090`, then `GET /` answers "ok". Every figure the benchmark
+// prints is a share of this route's requests per second, measured in the same run.
+var arguments = CommandLine.arguments
+var hostname = "127.0.0.1"
+var port = 8090
+var index = 1
+while index < arguments.count {
+    switch arguments[index] {
+    case "--hostname" where index + 1 < arguments.count: hostname = arguments[index + 1]; index += 2
+    case "--port" where index + 1 < arguments.count: port = Int(arguments[index + 1]) ?? port; index += 2
+    default:
+        FileHandle.standardError.write(Data("usage: safeguard-baseline [--hostname 127.0.0.1] [--port 8090]\n".utf8))
+        exit(2)
+    }
+}
+let app = try await Application.make(Environment(name: "production", arguments: ["safeguard-baseline"]))
+app.http.server.configuration.hostname = hostname
+app.http.server.configuration.port = port
+app.middleware = Middlewares()
+app.get { _ in "ok" }
+try await app.execute()
+try await app.asyncShutdown()

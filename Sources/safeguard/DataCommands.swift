@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import SafeguardApp
+import SafeguardPersistence
+
+/// `safeguard demo-data --cases N`: synthetic cases for load tests and first looks.
+struct DemoDataCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo-data",
+        abstract: "Add synthetic cases (no real names) spread over the demo organisations, seeding those first if missing.",
+        discussion: "For load tests and first looks only: never on a server holding real cases. The database comes from DATABASE_URL.")
+
+    @Option(help: "How many cases to add (1–1,000,000).") var cases: Int
+    @Option(help: "The random seed: the same seed gives the same cases.") var seed: UInt64 = 2026
+
+    func validate() throws {
+        guard (1...1_000_000).contains(cases) else { throw ValidationError("--cases takes a number from 1 to 1,000,000") }
+    }
+
+    func run() async throws {
+        let started = Date()
+        let total = cases
+        let made = try await withApplication { app in
+            try await SafeguardServer.seedDemoCases(app, count: total, seed: seed) { made in
+                if made % 20_000 == 0 || made == total { say("  \(made) of \(total) cases") }
+            }
+        }
+        say("Added \(made) demo cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
+    }
+}
+
+/// `safeguard backup --to FILE`: a consistent copy of the SQLite database, safe while the server runs.
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy the SQLite database to a new file as one consistent snapshot (safe while the server runs).",
+        discussion: """
+            Restore: stop the server, move the backup to the database's path (DATABASE_URL), and start it; \
+            `safeguard audit verify` then checks the restored trail. For PostgreSQL use pg_dump (see the README).
+            """)
+
+    @Option(help: "The file to write; it must not exist yet.") var to: String
+
+    func run() async throws {
+        do {
+            try await withApplication { app in try await SafeguardServer.backup(app, to: to) }
+        } catch {
+            failServer(describe(error))
+        }
+        say("Backed up to \(to).")
+    }
+}
