@@ -174,7 +174,7 @@ public struct AccountStore: Sendable {
     // MARK: Tokens
 
     public static func hashToken(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        AuditChain.hex(SHA256.hash(data: Data(secret.utf8)))
     }
 
     static func value(_ m: TokenModel) -> APIToken {

@@ -59,18 +59,23 @@ public enum AuditChain {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Lower-case hex of a digest, without `String(format:)` (which costs more than the hash on every request).
+    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        var text = [UInt8]()
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
     public static func hash(previous: String, entry: AuditEntry) -> String {
         var hasher = SHA256()
         hasher.update(data: Array(previous.utf8))
         hasher.update(data: [0x0A])
         hasher.update(data: canonical(entry))
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        for byte in hasher.finalize() {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0xF)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return hex(hasher.finalize())
     }
 
     static let timestampFormat: Date.ISO8601FormatStyle = .iso8601.year().month().day()

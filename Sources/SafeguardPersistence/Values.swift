@@ -90,6 +90,37 @@ public struct CaseRecord: Sendable, Hashable {
     public var updatedAt: Date?
 }
 
+/// A case without its facts: what a list shows. Reading it never decodes the facts.
+public struct CaseHeader: Sendable, Hashable {
+    public var id: UUID
+    public var organisationID: UUID
+    public var reference: String
+    public var status: CaseStatus
+    public var summary: String
+    public var version: Int
+    public var createdBy: UUID
+    public var openActions: Int
+    public var createdAt: Date?
+    public var updatedAt: Date?
+}
+
+extension CaseRecord {
+    public var header: CaseHeader {
+        CaseHeader(id: id, organisationID: organisationID, reference: reference, status: status, summary: summary,
+                   version: version, createdBy: createdBy, openActions: openActions, createdAt: createdAt, updatedAt: updatedAt)
+    }
+}
+
+/// A case as the API's read returns it, with its facts and latest assessment still as the JSON they were stored
+/// as: the read passes them through rather than decoding and encoding them again.
+public struct CaseReadView: Sendable {
+    public var header: CaseHeader
+    public var factsJSON: String
+    public var actions: [CaseAction]
+    /// The latest assessment's record fields, and the assessment itself as stored JSON.
+    public var assessment: (id: UUID, caseVersion: Int, editions: [String], createdBy: UUID, createdAt: Date?, json: String)?
+}
+
 public struct CaseAction: Sendable, Hashable {
     public var id: UUID
     public var caseID: UUID

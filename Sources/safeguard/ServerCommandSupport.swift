@@ -8,6 +8,7 @@ func withApplication<T: Sendable>(_ body: (Application) async throws -> T) async
     let app = try await SafeguardServer.makeApplication(options: try SafeguardOptions.fromEnvironment())
     do {
         let result = try await body(app)
+        await SafeguardServer.finish(app)
         try await app.asyncShutdown()
         return result
     } catch {

@@ -49,6 +49,7 @@ private func teardown(_ app: Application, _ options: SafeguardOptions) async {
     if let schema = options.postgresSchema, !options.database.isSQLite {
         try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
     }
+    await SafeguardServer.finish(app)
     try? await app.asyncShutdown()
 }
 

@@ -152,14 +152,15 @@ struct CaseController: RouteCollection {
         return CaseListDTO(cases: records.map(CaseSummaryDTO.init), page: page, perPage: perPage, total: total)
     }
 
-    func read(req: Request) async throws -> CaseDTO {
+    func read(req: Request) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
-        guard let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
-              let detail = try await req.caseService(assessor).read(by: identity, id: id) else {
+        guard let setting = identity.organisation.kind.setting,
+              let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
+              let view = try await req.caseService(assessor).readView(by: identity, id: id) else {
             throw APIError.notFound("case")
         }
         req.auditRecorded = true
-        return CaseDTO(detail.record, actions: detail.actions, assessment: detail.assessment)
+        return try CaseReadBody.response(view, jurisdiction: identity.organisation.jurisdiction, setting: setting)
     }
 
     /// Applies a change at `version`, re-assesses when facts changed, and audits — all in one transaction.
@@ -362,9 +363,11 @@ enum CasePolicy {
     static func seesAllCases(_ role: Role) -> Bool { role != .staff }
 
     /// Staff see only the concerns they raised.
-    static func canSee(_ record: CaseRecord, _ identity: Identity) -> Bool {
-        record.organisationID == identity.organisation.id
-            && (seesAllCases(identity.user.role) || record.createdBy == identity.user.id)
+    static func canSee(_ record: CaseRecord, _ identity: Identity) -> Bool { canSee(record.header, identity) }
+
+    static func canSee(_ header: CaseHeader, _ identity: Identity) -> Bool {
+        header.organisationID == identity.organisation.id
+            && (seesAllCases(identity.user.role) || header.createdBy == identity.user.id)
     }
 
     /// Recording facts and actions is for the case leads, not for staff who raised a concern.

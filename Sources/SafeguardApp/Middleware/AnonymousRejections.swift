@@ -87,6 +87,7 @@ extension SafeguardServer {
     /// after the server has stopped taking requests and before the application shuts down.
     public static func finish(_ app: Application) async {
         await app.flushAnonymousRejections()
+        await app.auditWriter.close()
     }
 }
 
@@ -133,5 +134,8 @@ struct AnonymousRejectionsSummariser: LifecycleHandler {
 
     func shutdownAsync(_ application: Application) async {
         box.task?.cancel()
+        // Normally `SafeguardServer.finish` has written everything by now; refuse anything later rather than
+        // write to a database that may already be closed.
+        await application.auditWriter.close()
     }
 }

@@ -20,7 +20,9 @@ struct CaseRow: Encodable, Sendable {
         updated = PageWords.date(c.updatedAt)
     }
 
-    init(_ record: CaseRecord) {
+    init(_ record: CaseRecord) { self.init(record.header) }
+
+    init(_ record: CaseHeader) {
         reference = record.reference
         summary = record.summary
         href = PageRoute.caseDetail(record.id).path
@@ -74,7 +76,7 @@ struct ActionRow: Encodable, Sendable {
     var overdue: Bool
     var dueOn: String
 
-    init(_ record: CaseRecord, _ action: CaseAction) {
+    init(_ record: CaseHeader, _ action: CaseAction) {
         caseReference = record.reference
         caseHref = PageRoute.caseDetail(record.id).path + "#actions"
         text = action.text

@@ -73,6 +73,14 @@ struct CaseService: Sendable {
         return result
     }
 
+    /// The case as the API returns it (facts and assessment left as stored JSON), audited like `read`.
+    func readView(by actor: Identity, id: UUID) async throws -> CaseReadView? {
+        guard let view = try await CaseStore(db: db).readView(id: id, organisationID: actor.organisation.id),
+              CasePolicy.canSee(view.header, actor) else { return nil }
+        try await audit.append(Self.event(actor, "case.read", caseID: id))
+        return view
+    }
+
     /// Applies a change at `version` (a stale version is refused and nothing changes), re-assesses when facts
     /// changed and says which decisions changed, and audits — all in one transaction.
     func change(by actor: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?, summary: String? = nil,

@@ -31,8 +31,17 @@ actor AuditWriter {
         self.run = run
     }
 
+    private var closed = false
+    private var drained: [CheckedContinuation<Void, Never>] = []
+
+    /// The server is stopping: nothing more can be audited, so nothing more is answered.
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the server is stopping; the request was not carried out" }
+    }
+
     /// Appends `event` and returns once it is committed; throws if its batch could not be written.
     func append(_ event: AuditEvent) async throws {
+        guard !closed else { throw Closed() }
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             pending.append(Pending(event: event, waiter: waiter))
             if !flushing {
@@ -60,6 +69,16 @@ actor AuditWriter {
             }
         }
         flushing = false
+        for waiter in drained { waiter.resume() }
+        drained.removeAll()
+    }
+
+    /// Writes what is waiting, then refuses any more (each later `append` throws `Closed`). Call it before the
+    /// database closes: a batch written after would have nothing to write to.
+    func close() async {
+        closed = true
+        guard flushing else { return }
+        await withCheckedContinuation { drained.append($0) }
     }
 
     func counts() -> (batches: Int, entries: Int) { (batches, entries) }
