@@ -13,10 +13,12 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     _ = app.writeGate
     _ = app.auditWriter
     _ = app.identityCache
+    _ = app.inFlightRequests
     _ = app.anonymousRejections
     app.lifecycle.use(AnonymousRejectionsSummariser(interval: options.anonymousRejectionSummaryInterval))
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
-                                                          postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop),
+                                                          postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop,
+                                                          poolTimeout: options.databasePoolTimeout),
                       as: .init(string: "main"), isDefault: true)
     if let schema = options.postgresSchema, !options.database.isSQLite {
         guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
@@ -47,6 +49,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
 
     app.routes.defaultMaxBodySize = ByteCount(value: options.maxBodyBytes)
     app.middleware = Middlewares()
+    app.middleware.use(InFlightMiddleware(counter: app.inFlightRequests))
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ErrorAuditMiddleware())
     app.middleware.use(app.sessions.middleware)

@@ -42,18 +42,22 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The Fluent configuration. A file database gets its folder created.
-    public func configuration(postgresSchema: String? = nil, postgresConnectionsPerEventLoop: Int = 4) throws -> DatabaseConfigurationFactory {
+    /// `poolTimeout` is how long a query may wait for a connection before it fails.
+    public func configuration(postgresSchema: String? = nil, postgresConnectionsPerEventLoop: Int = 4,
+                              poolTimeout: TimeInterval = 10) throws -> DatabaseConfigurationFactory {
+        let timeout = TimeAmount.milliseconds(Int64(poolTimeout * 1000))
         switch self {
         case .sqliteFile(let path):
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            return .sqlite(.file(path), sqlLogLevel: nil)
+            return .sqlite(.file(path), connectionPoolTimeout: timeout, sqlLogLevel: nil)
         case .sqliteMemory:
-            return .sqlite(.memory, sqlLogLevel: nil)
+            return .sqlite(.memory, connectionPoolTimeout: timeout, sqlLogLevel: nil)
         case .postgres(let url):
             var config = try SQLPostgresConfiguration(url: url)
             config.searchPath = postgresSchema.map { [$0] }
-            return .postgres(configuration: config, maxConnectionsPerEventLoop: postgresConnectionsPerEventLoop, sqlLogLevel: .debug)
+            return .postgres(configuration: config, maxConnectionsPerEventLoop: postgresConnectionsPerEventLoop,
+                             connectionPoolTimeout: timeout, sqlLogLevel: .debug)
         }
     }
 

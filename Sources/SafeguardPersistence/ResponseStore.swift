@@ -303,12 +303,6 @@ public struct ResponseStore: Sendable {
         return m
     }
 
-    /// The first line of a new case's chronology (no need to look for the last one).
-    func appendFirstEvent(caseID: UUID, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) async throws {
-        try await Self.eventModel(caseID: caseID, sequence: 1, actorID: actorID, actorRole: actorRole, kind: kind,
-                                  summary: summary, at: at).create(on: db)
-    }
-
     public func chronology(caseID: UUID) async throws -> [CaseEvent] {
         try await EventModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map {
             CaseEvent(sequence: $0.sequence, at: $0.at, actorID: $0.actorID, actorRole: $0.actorRole, kind: $0.kind, summary: $0.summary)

@@ -35,13 +35,13 @@ import Vapor
             let token = world.token("policeA.officer")
             let id = try await createCase(app, token: token)["id"] as! String
             let before = try await app.auditWriter.counts()
-            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
                 for _ in 0..<40 {
-                    group.addTask { try await send(app, .GET, "/api/v1/cases/\(id)", token: token).status }
+                    group.addTask { try await send(app, .GET, "/api/v1/cases/\(id)", token: token) }
                 }
-                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
             }
-            #expect(statuses.allSatisfy { $0 == .ok })
+            #expect(replies.allSatisfy { $0.status == .ok }, "\(replies.filter { $0.status != .ok }.map { "\($0.status.code) \($0.text)" })")
             let after = try await app.auditWriter.counts()
             #expect(after.entries - before.entries == 40, "every read has its own entry")
             #expect(after.batches - before.batches <= 40)
@@ -110,6 +110,39 @@ import Vapor
             #expect(try await send(app, .GET, "/api/v1/cases", token: "sgt_wrong").status == .unauthorized)
             #expect(try await count(app, "audit_entries") == auditedBefore + 3)
             #expect(try await AuditChain.verify(on: app.db).isValid)
+        }
+    }
+
+    struct Refused: Error {}
+
+    @Test func writesArrivingTogetherShareACommitAndAFailedOneIsRolledBackAlone() async throws {
+        try await withApp { app in
+            await app.writeGate.acquire()   // let the writes queue up, as they do under load
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for i in 0..<30 {
+                    group.addTask {
+                        do {
+                            try await app.write { db in
+                                _ = try await AccountStore(db: db).createOrganisation(name: "Org \(i)", kind: .police, jurisdiction: .england)
+                                if i % 3 == 0 { throw Refused() }   // after its write: the savepoint must undo it
+                            }
+                            return (i, true)
+                        } catch is Refused {
+                            return (i, false)
+                        }
+                    }
+                }
+                try await Task.sleep(nanoseconds: 300_000_000)
+                await app.writeGate.release()
+                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes.count == 30)
+            #expect(outcomes.allSatisfy { $0.value == ($0.key % 3 != 0) })
+            let names = Set(try await AccountStore(db: app.db).organisations().map(\.name))
+            #expect(names == Set((0..<30).filter { $0 % 3 != 0 }.map { "Org \($0)" }), "exactly the writes that succeeded are stored")
+            let counts = await app.writeGate.counts()
+            #expect(counts.writes >= 30)
+            #expect(counts.transactions < counts.writes, "queued writes shared transactions")
         }
     }
 

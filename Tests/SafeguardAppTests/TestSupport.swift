@@ -10,7 +10,10 @@ import Vapor
 import VaporTesting
 
 /// The database the tests use: PostgreSQL when `SAFEGUARD_TEST_DATABASE_URL` is set (one fresh schema per test),
-/// otherwise a fresh SQLite database per test.
+/// otherwise a fresh SQLite file per test, in write-ahead-log mode as in production (on /dev/shm when there is one,
+/// so commits cost no disk flush). Not SQLite's in-memory database: it shares one cache between connections, where a
+/// read that meets a write is refused ("table is locked") rather than reading the last committed state, and reads
+/// no longer queue behind writes.
 enum TestDatabase {
     static var postgresURL: String? {
         guard let url = ProcessInfo.processInfo.environment["SAFEGUARD_TEST_DATABASE_URL"], !url.isEmpty else { return nil }
@@ -25,7 +28,8 @@ enum TestDatabase {
             options.postgresConnectionsPerEventLoop = 1
             return options
         }
-        return SafeguardOptions(database: .sqliteMemory)
+        let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        return SafeguardOptions(database: .sqliteFile("\(folder)/safeguard-test-\(UUID().uuidString).sqlite"))
     }
 }
 
@@ -33,6 +37,7 @@ enum TestDatabase {
 func withApp(_ modify: (inout SafeguardOptions) -> Void = { _ in },
              _ body: (Application) async throws -> Void) async throws {
     var options = TestDatabase.options()
+    options.databasePoolTimeout = 120
     modify(&options)
     let app = try await Application.make(.testing)
     do {
@@ -51,6 +56,9 @@ private func teardown(_ app: Application, _ options: SafeguardOptions) async {
     }
     await SafeguardServer.finish(app)
     try? await app.asyncShutdown()
+    if case .sqliteFile(let path) = options.database {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
 }
 
 /// A bcrypt hash (cost 12) of the test password, computed once.

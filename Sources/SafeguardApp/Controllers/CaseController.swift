@@ -104,10 +104,11 @@ struct CaseController: RouteCollection {
         let facts = try facts(from: body.facts, organisation: identity.organisation)
         let opened = try await req.caseService(assessor).open(by: identity, summary: summary, facts: facts,
                                                                status: body.status ?? .open)
-        let dto = CaseDTO(opened.record, actions: opened.actions, assessment: opened.assessment)
-        let response = Response(status: .created)
-        response.headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(dto.id.uuidString.lowercased())")
-        try response.content.encode(dto)
+        guard let view = opened.view, let setting = identity.organisation.kind.setting else {
+            throw APIError(.internalServerError, "internal", "the new case could not be shown")
+        }
+        let response = try CaseReadBody.response(view, jurisdiction: identity.organisation.jurisdiction, setting: setting, status: .created)
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(opened.record.id.uuidString.lowercased())")
         return response
     }
 

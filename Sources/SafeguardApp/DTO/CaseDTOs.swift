@@ -179,7 +179,7 @@ enum CaseReadBody {
         var assessment: String
     }
 
-    static func response(_ view: CaseReadView, jurisdiction: Jurisdiction, setting: Setting) throws -> Response {
+    static func response(_ view: CaseReadView, jurisdiction: Jurisdiction, setting: Setting, status: HTTPStatus = .ok) throws -> Response {
         let h = view.header
         let shell = Shell(id: h.id, reference: h.reference, status: h.status, summary: h.summary, jurisdiction: jurisdiction,
                           setting: setting, version: h.version, createdBy: h.createdBy, createdAt: h.createdAt,
@@ -208,7 +208,7 @@ enum CaseReadBody {
         }
         if let assessment = view.assessment { put(assessmentMarker, assessment.json) }
         put(factsMarker, view.factsJSON)
-        let response = Response(status: .ok, headers: headers)
+        let response = Response(status: status, headers: headers)
         response.body = .init(buffer: ByteBuffer(bytes: bytes))
         return response
     }

@@ -83,9 +83,12 @@ final class AnonymousRejections: @unchecked Sendable {
 }
 
 extension SafeguardServer {
-    /// Writes what is still held in memory for the audit trail (the summary of refused anonymous requests). Call it
-    /// after the server has stopped taking requests and before the application shuts down.
-    public static func finish(_ app: Application) async {
+    /// Waits for requests still being handled (up to `seconds`), then writes what is still held in memory for the
+    /// audit trail (the summary of refused anonymous requests) and closes the audit writer. Call it after the
+    /// server has stopped taking requests and before the application shuts down.
+    public static func finish(_ app: Application, waitingUpTo seconds: TimeInterval = 30) async {
+        // Requests whose clients hung up can still be running: let them finish (and be audited) first.
+        await app.inFlightRequests.drained(within: seconds)
         await app.flushAnonymousRejections()
         await app.auditWriter.close()
     }

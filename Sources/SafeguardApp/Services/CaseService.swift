@@ -26,6 +26,8 @@ struct CaseService: Sendable {
         var record: CaseRecord
         var actions: [CaseAction]
         var assessment: StoredAssessment?
+        /// When the case was just opened: the same as the API's read returns it, from the JSON just stored.
+        var view: CaseReadView? = nil
     }
 
     var today: CalendarDate {
@@ -51,7 +53,7 @@ struct CaseService: Sendable {
             try await AuditChain.append(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), on: db, now: now)
             return opened
         }
-        return Detail(record: opened.record, actions: opened.actions, assessment: opened.assessment)
+        return Detail(record: opened.record, actions: opened.actions, assessment: opened.assessment, view: opened.view)
     }
 
     /// The case if `actor` may see it; nil otherwise (its existence is not revealed).

@@ -38,6 +38,9 @@ public struct SafeguardOptions: Sendable {
     public var postgresSchema: String?
     /// PostgreSQL connections per event loop (one loop per core). The tests use fewer: many run at once.
     public var postgresConnectionsPerEventLoop: Int = 4
+    /// How long a query waits for a database connection before the request fails. The tests wait longer: the
+    /// whole suite shares two cores.
+    public var databasePoolTimeout: TimeInterval = 10
 
     /// Local overlays (a force's or school's own contacts and wording), each applied to the organisation it names.
     public var overlays: [LocalOverlay] = []
