@@ -15,7 +15,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         // Server only: never a dependency of SafeguardCore.
         .package(url: "https://github.com/vapor/vapor", from: "4.100.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/vapor/fluent", from: "4.12.0"),
         .package(url: "https://github.com/vapor/fluent-kit", from: "1.50.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver", from: "4.8.0"),
@@ -66,8 +65,6 @@ let package = Package(
                 "SafeguardPersistence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -77,7 +74,7 @@ let package = Package(
         // A bare Vapor route with the server's build settings: the load benchmark's baseline.
         .executableTarget(
             name: "SafeguardBaseline",
-            dependencies: [.product(name: "Vapor", package: "vapor"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [.product(name: "Vapor", package: "vapor")]
         ),
         .testTarget(
             name: "SafeguardCoreTests",

@@ -1,5 +1,3 @@
-import NIOCore
-import NIOPosix
 import Vapor
 
 // A bare Vapor route, built with the same settings as the server, for the load benchmark's baseline:
@@ -18,8 +16,6 @@ while index < arguments.count {
         exit(2)
     }
 }
-// The same executor set-up as `safeguard serve`, so the baseline is measured under the same settings.
-_ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 let app = try await Application.make(Environment(name: "production", arguments: ["safeguard-baseline"]))
 app.http.server.configuration.hostname = hostname
 app.http.server.configuration.port = port

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
 import SafeguardCore
 
 /// The Safeguard command line: assess a case, and read or check the guidance packs.
@@ -14,14 +12,6 @@ struct Safeguard: AsyncParsableCommand {
                       TokensCommand.self, AuditCommand.self, UsersCommand.self, LetterCommand.self,
                       DemoDataCommand.self, BackupCommand.self]
     )
-
-    /// Runs Swift's async code on the server's own event loops, so a request does not hop between NIO's threads
-    /// and Swift's default executor at every `await` (the hops were a large share of a read's CPU on 2 cores).
-    /// It must happen before any other async work, so it is the first thing the program does.
-    static func main() async {
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        await main(nil)
-    }
 }
 
 /// Today's date in the UK's calendar (UTC is close enough for the date an edition came into force).
