@@ -190,6 +190,19 @@ extension SafeguardServer {
         return made
     }
 
+    /// Appends `count` synthetic system entries to the audit trail, in batches, for measuring `audit verify`.
+    public static func seedAuditEntries(_ app: Application, count: Int) async throws {
+        var written = 0
+        while written < count {
+            let batch = (0..<min(5_000, count - written)).map { i in
+                AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "demo.audit",
+                           detail: "n=\(written + i)")
+            }
+            _ = try await app.write { db in try await AuditChain.append(batch, on: db) }
+            written += batch.count
+        }
+    }
+
     /// Copies the SQLite database to `path` as one consistent snapshot, while the server may be running
     /// (`VACUUM INTO`). PostgreSQL is backed up with its own tools (`pg_dump`).
     public static func backup(_ app: Application, to path: String) async throws {

@@ -37,7 +37,10 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
 
     precondition(options.bcryptCost >= 12, "bcrypt cost must be at least 12")
     app.passwords.use(.bcrypt(cost: options.bcryptCost))
-    app.storage[DecoyHashKey.self] = try app.password.hash(Data([UInt8].random(count: 16)).base64EncodedString())
+    let cost = options.bcryptCost
+    app.storage[DecoyHashKey.self] = DecoyHash {
+        (try? Bcrypt.hash(Data([UInt8].random(count: 16)).base64EncodedString(), cost: cost)) ?? ""
+    }
 
     // Sessions live in the database so several server processes can share them.
     app.sessions.use(.fluent)

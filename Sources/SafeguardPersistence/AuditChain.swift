@@ -2,6 +2,7 @@ import Crypto
 import FluentKit
 import Foundation
 import SQLKit
+import FluentSQLiteDriver
 
 /// The hash-chained audit trail.
 ///
@@ -17,6 +18,12 @@ public enum AuditChain {
     static func canonical(_ e: AuditEntry) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + e.detail.utf8.count)
+        canonical(e, into: &out)
+        return out
+    }
+
+    /// Appends the canonical form to `out` (a verifier reuses one buffer for every entry).
+    static func canonical(_ e: AuditEntry, into out: inout [UInt8]) {
         func key(_ name: StaticString, first: Bool = false) {
             if !first { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
@@ -54,7 +61,6 @@ public enum AuditChain {
         key("outcome"); string(e.outcome)
         key("sequence"); out.append(contentsOf: String(e.sequence).utf8)
         out.append(UInt8(ascii: "}"))
-        return out
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
@@ -71,11 +77,31 @@ public enum AuditChain {
     }
 
     public static func hash(previous: String, entry: AuditEntry) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Array(previous.utf8))
-        hasher.update(data: [0x0A])
-        hasher.update(data: canonical(entry))
-        return hex(hasher.finalize())
+        var scratch: [UInt8] = []
+        return hash(previous: previous, entry: entry, scratch: &scratch)
+    }
+
+    /// The same, building the hashed bytes in `scratch`, which a verifier reuses for every entry.
+    static func hash(previous: String, entry: AuditEntry, scratch: inout [UInt8]) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: previous.utf8)
+        scratch.append(0x0A)
+        canonical(entry, into: &scratch)
+        return hex(SHA256.hash(data: scratch))
+    }
+
+    /// Whether `entry`'s stored hash is the hash of its content; compares bytes, making no string.
+    static func holds(_ entry: AuditEntry, scratch: inout [UInt8]) -> Bool {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: entry.previousHash.utf8)
+        scratch.append(0x0A)
+        canonical(entry, into: &scratch)
+        let digest = SHA256.hash(data: scratch)
+        var stored = entry.hash.utf8.makeIterator()
+        for byte in digest {
+            guard stored.next() == hexDigits[Int(byte >> 4)], stored.next() == hexDigits[Int(byte & 0xF)] else { return false }
+        }
+        return stored.next() == nil
     }
 
     static let timestampFormat: Date.ISO8601FormatStyle = .iso8601.year().month().day()
@@ -152,6 +178,25 @@ public enum AuditChain {
         }
     }
 
+    /// The first entry whose content does not give its hash, hashing the page in parallel.
+    static func firstEdited(_ entries: ArraySlice<AuditEntry>) async -> AuditEntry? {
+        let parts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let size = (entries.count + parts - 1) / parts
+        return await withTaskGroup(of: AuditEntry?.self) { group in
+            for start in stride(from: entries.startIndex, to: entries.endIndex, by: max(size, 1)) {
+                let slice = entries[start..<min(start + size, entries.endIndex)]
+                group.addTask {
+                    var scratch: [UInt8] = []
+                    scratch.reserveCapacity(1_024)
+                    return slice.first { !holds($0, scratch: &scratch) }
+                }
+            }
+            var found: [AuditEntry] = []
+            for await bad in group { if let bad { found.append(bad) } }
+            return found.min { $0.sequence < $1.sequence }
+        }
+    }
+
     /// Checks the whole chain from the first entry to the head row.
     public static func verify(on db: any Database) async throws -> Verification {
         try await verify(on: db, from: nil).verification
@@ -175,28 +220,54 @@ public enum AuditChain {
         func bad(_ sequence: Int?, _ problem: String) -> (Verification, Checkpoint?) {
             (Verification(entriesChecked: expected - 1, firstBadSequence: sequence, problem: problem), nil)
         }
-        // In pages, so memory stays bounded however long the trail is. Raw rows, decoded by position: this loop
-        // is what bounds `audit verify`'s speed.
-        while true {
-            let rows = try await sql.raw("""
+        // In pages, so memory stays bounded however long the trail is. The next page is read and decoded while
+        // this one is checked, and a page's hashes are checked in parallel: each entry's hash depends only on its
+        // own fields and the previous hash it records, and that the previous hash it records is the hash of the
+        // entry before is a plain comparison, done in order.
+        let sqlite = db as? any SQLiteDatabase
+        @Sendable func page(from sequence: Int) async throws -> [AuditEntry] {
+            if let sqlite {
+                // SQLite's own rows, read by position: SQLKit's Decodable path cost more than the hashing.
+                return try await sqlite.query("""
+                    SELECT sequence, at, actor_id, actor_role, organisation_id, action, case_id, outcome, detail, previous_hash, hash \
+                    FROM audit_entries WHERE sequence >= ? ORDER BY sequence LIMIT 20000
+                    """, [.integer(sequence)]).map(AuditStore.value)
+            }
+            return try await sql.raw("""
                 SELECT sequence, at, actor_id, actor_role, organisation_id, action, case_id, outcome, detail, previous_hash, hash \
-                FROM audit_entries WHERE sequence >= \(bind: expected) ORDER BY sequence LIMIT 10000
-                """).all()
-            guard !rows.isEmpty else { break }
-            for row in rows {
-                let entry = try AuditStore.value(row)
+                FROM audit_entries WHERE sequence >= \(bind: sequence) ORDER BY sequence LIMIT 20000
+                """).all().map(AuditStore.value)
+        }
+        let first = expected
+        var next = Task { try await page(from: first) }
+        while true {
+            let entries = try await next.value
+            guard let last = entries.last else { break }
+            let following = last.sequence + 1
+            next = Task { try await page(from: following) }
+            // The links, in order; the first broken one ends the check, after the hashes of the entries before it.
+            let pageStart = expected
+            var broken: (sequence: Int, problem: String)?
+            var linked = entries.count
+            for (index, entry) in entries.enumerated() {
                 if entry.sequence != expected {
-                    return bad(entry.sequence, "entry \(entry.sequence): expected entry \(expected) before it; "
+                    broken = (entry.sequence, "entry \(entry.sequence): expected entry \(expected) before it; "
                         + "entries \(expected)–\(entry.sequence - 1) were deleted")
+                } else if entry.previousHash != previous {
+                    broken = (entry.sequence, "entry \(entry.sequence): its previous hash does not match entry \(entry.sequence - 1)")
                 }
-                if entry.previousHash != previous {
-                    return bad(entry.sequence, "entry \(entry.sequence): its previous hash does not match entry \(entry.sequence - 1)")
-                }
-                if hash(previous: previous, entry: entry) != entry.hash {
-                    return bad(entry.sequence, "entry \(entry.sequence): its content does not match its hash (edited after it was written)")
-                }
+                if broken != nil { linked = index; break }
                 previous = entry.hash
                 expected += 1
+            }
+            if let edited = await firstEdited(entries[..<linked]) {
+                next.cancel()
+                expected = pageStart + (edited.sequence - entries[0].sequence)
+                return bad(edited.sequence, "entry \(edited.sequence): its content does not match its hash (edited after it was written)")
+            }
+            if let broken {
+                next.cancel()
+                return bad(broken.sequence, broken.problem)
             }
         }
         guard let head = try await sql.raw("SELECT sequence, hash FROM audit_head WHERE id = 1").first() else {
@@ -232,6 +303,16 @@ public struct AuditChainError: Error, CustomStringConvertible, Sendable {
 public struct AuditStore: Sendable {
     let db: any Database
     public init(db: any Database) { self.db = db }
+
+    static func value(_ row: SQLiteRow) throws -> AuditEntry {
+        let c = row.columns
+        guard c.count == 11, let sequence = c[0].data.integer else {
+            throw AuditChainError(description: "an audit entry could not be read: the audit_entries table has changed shape")
+        }
+        func text(_ i: Int) -> String { c[i].data.string ?? "" }
+        return AuditEntry(sequence: sequence, at: text(1), actorID: text(2), actorRole: text(3), organisationID: text(4),
+                          action: text(5), caseID: text(6), outcome: text(7), detail: text(8), previousHash: text(9), hash: text(10))
+    }
 
     static func value(_ row: any SQLRow) throws -> AuditEntry {
         AuditEntry(sequence: try row.decode(column: "sequence", as: Int.self), at: try row.decode(column: "at", as: String.self),

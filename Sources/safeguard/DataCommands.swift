@@ -10,22 +10,29 @@ struct DemoDataCommand: AsyncParsableCommand {
         abstract: "Add synthetic cases (no real names) spread over the demo organisations, seeding those first if missing.",
         discussion: "For load tests and first looks only: never on a server holding real cases. The database comes from DATABASE_URL.")
 
-    @Option(help: "How many cases to add (1–1,000,000).") var cases: Int
+    @Option(help: "How many cases to add (0–1,000,000).") var cases: Int
+    @Option(help: "Also add this many synthetic audit entries (system events, no case content), to measure `audit verify`.")
+    var auditEntries: Int = 0
     @Option(help: "The random seed: the same seed gives the same cases.") var seed: UInt64 = 2026
 
     func validate() throws {
-        guard (1...1_000_000).contains(cases) else { throw ValidationError("--cases takes a number from 1 to 1,000,000") }
+        guard (0...1_000_000).contains(cases) else { throw ValidationError("--cases takes a number from 0 to 1,000,000") }
+        guard (0...10_000_000).contains(auditEntries) else { throw ValidationError("--audit-entries takes a number from 0 to 10,000,000") }
     }
 
     func run() async throws {
         let started = Date()
         let total = cases
+        let entries = auditEntries
         let made = try await withApplication { app in
-            try await SafeguardServer.seedDemoCases(app, count: total, seed: seed) { made in
+            let made = try await SafeguardServer.seedDemoCases(app, count: total, seed: seed) { made in
                 if made % 20_000 == 0 || made == total { say("  \(made) of \(total) cases") }
             }
+            if entries > 0 { try await SafeguardServer.seedAuditEntries(app, count: entries) }
+            return made
         }
-        say("Added \(made) demo cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
+        say("Added \(made) demo cases" + (entries > 0 ? " and \(entries) audit entries" : "")
+            + " in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
     }
 }
 

@@ -76,9 +76,28 @@ enum SignIn {
     }
 }
 
-struct DecoyHashKey: StorageKey { typealias Value = String }
+/// A bcrypt hash of a random secret, made on first use: every command line start (audit verify, backup, …)
+/// configures the application, and none of them signs anyone in.
+final class DecoyHash: @unchecked Sendable {
+    private let lock = NSLock()
+    private var hash: String?
+    private let make: @Sendable () -> String
+
+    init(make: @escaping @Sendable () -> String) { self.make = make }
+
+    var value: String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hash { return hash }
+        let made = make()
+        hash = made
+        return made
+    }
+}
+
+struct DecoyHashKey: StorageKey { typealias Value = DecoyHash }
 
 extension Application {
     /// A bcrypt hash of a random secret, checked against when an email is unknown so that it takes as long.
-    var decoyPasswordHash: String { storage[DecoyHashKey.self] ?? "" }
+    var decoyPasswordHash: String { storage[DecoyHashKey.self]?.value ?? "" }
 }
