@@ -14,6 +14,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     _ = app.auditWriter
     _ = app.identityCache
     _ = app.inFlightRequests
+    _ = app.auditCheckpoint
     _ = app.anonymousRejections
     app.lifecycle.use(AnonymousRejectionsSummariser(interval: options.anonymousRejectionSummaryInterval))
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,

@@ -84,6 +84,23 @@ import Vapor
         }
     }
 
+    @Test func theAuditPageChecksALongTrailFromItsCheckpointAndTheWholeOfItNowAndThen() async throws {
+        try await withApp { app in
+            let events = (0..<60).map { AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test", detail: "n=\($0)") }
+            _ = try await app.write { db in try await AuditChain.append(events, on: db) }
+            let checker = AuditCheckpoint(fullCheckBelow: 10, fullCheckEvery: 60)
+            let start = Date()
+            #expect(try await checker.verify(on: app.db, now: start).isValid)
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("UPDATE audit_entries SET detail = 'edited' WHERE sequence = 3").run()
+            // Within the interval only entries after the checkpoint are read: the old edit waits for the next full check …
+            #expect(try await checker.verify(on: app.db, now: start.addingTimeInterval(30)).isValid)
+            // … which finds it, and every check after that starts from the first entry again.
+            #expect(try await checker.verify(on: app.db, now: start.addingTimeInterval(61)).firstBadSequence == 3)
+            #expect(try await checker.verify(on: app.db, now: start.addingTimeInterval(62)).firstBadSequence == 3)
+        }
+    }
+
     @Test func anonymousJunkIsCountedInMemoryThenSummarisedAndThrottledWhileSignedInReadsGoOn() async throws {
         try await withApp({ $0.anonymousRejectionLimit = 25 }) { app in
             let world = try await seedWorld(app)

@@ -117,3 +117,46 @@ extension Request {
                           outcome: outcome, detail: detail)
     }
 }
+
+/// Where this process's last check of the audit chain got to, so the auditor's page checks only what is new on a
+/// long trail. A short trail (up to `fullCheckBelow` entries, a fraction of a second) is checked whole every time,
+/// and a long one whole at least every `fullCheckEvery` seconds, so an edit behind the checkpoint is still found.
+/// A broken chain clears the checkpoint: later views check from the first entry again and keep saying where.
+final class AuditCheckpoint: @unchecked Sendable {
+    private let lock = NSLock()
+    private var checkpoint: AuditChain.Checkpoint?
+    private var lastFullCheck = Date.distantPast
+    let fullCheckBelow: Int
+    let fullCheckEvery: TimeInterval
+
+    init(fullCheckBelow: Int = 50_000, fullCheckEvery: TimeInterval = 15 * 60) {
+        self.fullCheckBelow = fullCheckBelow
+        self.fullCheckEvery = fullCheckEvery
+    }
+
+    func verify(on db: any Database, now: Date = Date()) async throws -> AuditChain.Verification {
+        let from: AuditChain.Checkpoint? = lock.withLock {
+            guard let checkpoint, checkpoint.sequence >= fullCheckBelow,
+                  now.timeIntervalSince(lastFullCheck) < fullCheckEvery else { return nil }
+            return checkpoint
+        }
+        let (verification, next) = try await AuditChain.verify(on: db, from: from)
+        lock.withLock {
+            if from == nil { lastFullCheck = now }
+            if let next, next.sequence >= (checkpoint?.sequence ?? 0) { checkpoint = next }
+            if !verification.isValid { checkpoint = nil }
+        }
+        return verification
+    }
+}
+
+struct AuditCheckpointKey: StorageKey { typealias Value = AuditCheckpoint }
+
+extension Application {
+    var auditCheckpoint: AuditCheckpoint {
+        if let checkpoint = storage[AuditCheckpointKey.self] { return checkpoint }
+        let checkpoint = AuditCheckpoint()
+        storage[AuditCheckpointKey.self] = checkpoint
+        return checkpoint
+    }
+}
