@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The load benchmark: the server's throughput and latency on the case API, measured with wrk in one run against a
+# bare Vapor route built with the same settings (safeguard-baseline), on SQLite and, with PG_URL, on PostgreSQL.
+#
+#   bash bench/load.sh                                   # CASES=100000 DURATION=10 (seconds per measurement)
+#   CASES=2000 DURATION=3 bash bench/load.sh             # a short run (CI)
+#   PG_URL=$(bash .ci/postgres.sh | tail -n 1) bash bench/load.sh   # also on PostgreSQL (a fresh schema, dropped after)
+#
+# Environment: SAFEGUARD_BIN (default .build/release/safeguard), SAFEGUARD_BASELINE_BIN (default: safeguard-baseline
+# beside it), CASES, DURATION, CONNECTIONS (64), THREADS (2), ID_PAGES (pages of 200 case ids to pick from, 10),
+# PG_URL, SETTLE (seconds of quiet between measurements, 3), KEEP_TMP=1 (keep the work directory and server logs).
+#
+# Per database: a fresh database seeded with `safeguard demo-data --cases $CASES`, one `safeguard serve`, an officer's
+# token, case ids from the list API, then with wrk: case read (random ids), case list (perPage=50), case create,
+# fact update (at the right version; 409s counted apart), and signed-in reads on 16 connections alone and under an
+# anonymous flood of 64 connections on GET /api/v1/nope. The bare route is measured first and again at the end (the
+# better is used). Everything listens on 127.0.0.1; wrk shares the machine's cores with the server.
+#
+# Needs: wrk, curl, python3 (installed with apt-get when missing and run as root); safeguard with `demo-data`, and
+# safeguard-baseline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+trap cleanup EXIT
+
+CASES="${CASES:-100000}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+ID_PAGES="${ID_PAGES:-10}"
+PG_URL="${PG_URL:-}"
+
+need wrk wrk
+need curl curl
+need python3 python3
+need_binary
+BASELINE_BIN="${SAFEGUARD_BASELINE_BIN:-$(dirname "$SAFEGUARD_BIN")/safeguard-baseline}"
+[ -x "$BASELINE_BIN" ] || die "no baseline server at $BASELINE_BIN (safeguard-baseline, the bare Vapor route: not delivered yet?); build it with swift build -c release --product safeguard-baseline, or set SAFEGUARD_BASELINE_BIN"
+need_subcommand demo-data
+if [ -n "$PG_URL" ]; then need psql postgresql-client; fi
+make_work bench
+
+export BENCH_DIR="$PWD/bench"
+export BENCH_THREADS="$THREADS"
+export BENCH_CASE_BODY="$CASE_BODY"
+RESULTS="$WORK/results.tsv"   # scenario db rps p50 p99 statuses errors non2xx3xx
+: >"$RESULTS"
+SERVER_ERRORS="$WORK/server-errors.txt"
+: >"$SERVER_ERRORS"
+
+echo "# Safeguard load benchmark"
+echo
+echo "binary: $SAFEGUARD_BIN; cases seeded: $CASES; ${DURATION}s per measurement; wrk -t$THREADS -c$CONNECTIONS unless noted;"
+echo "machine: $(nproc) cores (shared by wrk and the server), $(uname -sr)"
+echo
+
+# run_wrk SCENARIO DB SCRIPT URL [wrk options]: one measurement, its WRK_RESULT line appended to $RESULTS.
+run_wrk() {
+    local scenario="$1" db="$2" script="$3" url="$4"; shift 4
+    local out="$WORK/wrk-$scenario-$db.txt"
+    log "wrk: $scenario ($db) $*"
+    wrk --latency --timeout 10s -d "${DURATION}s" "$@" -s "bench/$script" "$url" >"$out" 2>&1 \
+        || { cat "$out" >&2; die "wrk failed for $scenario ($db)"; }
+    record "$scenario" "$db" "$out"
+    # Let the server finish what wrk left queued (requests cut off at the deadline still run), so that the next
+    # measurement does not start behind them.
+    sleep "${SETTLE:-3}"
+}
+
+# record SCENARIO DB WRK-OUTPUT: parses the WRK_RESULT line into $RESULTS.
+record() {
+    local line
+    line=$(grep '^WRK_RESULT ' "$3" | tail -n 1) || { cat "$3" >&2; die "no result from wrk for $1 ($2)"; }
+    python3 - "$1" "$2" "$line" >>"$RESULTS" <<'EOF'
+import sys
+scenario, db, line = sys.argv[1], sys.argv[2], sys.argv[3]
+f = dict(p.split("=", 1) for p in line.split()[1:])
+print("\t".join([scenario, db, f["rps"], f["p50_ms"], f["p99_ms"], f["statuses"], f["errors"], f["non2xx3xx"]]))
+EOF
+}
+
+measure_baseline() {
+    local label="$1" port
+    port=$(free_port)
+    start_bg "baseline-$label" "$BASELINE_BIN" --hostname 127.0.0.1 --port "$port"
+    local pid=$LAST_PID
+    wait_http "http://127.0.0.1:$port/" "$pid" "$WORK/baseline-$label.log" 60
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1 || true   # warm-up
+    run_wrk "bare-$label" "-" bare.lua "http://127.0.0.1:$port/" -t"$THREADS" -c"$CONNECTIONS"
+    stop_pid "$pid"
+}
+
+# pick_ids BASE TOKEN FILE: "id version" lines from up to ID_PAGES pages of 200 spread over the whole list.
+pick_ids() {
+    python3 - "$1" "$2" "$3" "$ID_PAGES" <<'EOF'
+import json, sys, urllib.request
+base, token, path, pages = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def get(page):
+    req = urllib.request.Request(f"{base}/api/v1/cases?perPage=200&page={page}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.load(r)
+first = get(1)
+last_page = max(1, -(-first["total"] // 200))
+wanted = sorted({1 + (i * (last_page - 1)) // max(1, pages - 1) for i in range(min(pages, last_page))})
+seen = {}
+for page in wanted:
+    for c in (first if page == 1 else get(page))["cases"]:
+        seen[c["id"].lower()] = c["version"]
+with open(path, "w") as f:
+    for i, v in seen.items():
+        f.write(f"{i} {v}\n")
+print(f"{len(seen)} case ids from {len(wanted)} pages of {last_page} (total {first['total']})")
+EOF
+}
+
+bench_db() {
+    local db="$1" url="$2" port base tok started seeded
+    log "== $db"
+    mkdir -p "$WORK/$db"
+    local envs=()
+    if [ "$db" = "postgres" ]; then
+        fresh_pg_schema "$url" "safeguard_bench"
+        envs=(SAFEGUARD_POSTGRES_SCHEMA="$PG_SCHEMA")
+        SERVER_ENV="SAFEGUARD_POSTGRES_SCHEMA=$PG_SCHEMA"
+    else
+        SERVER_ENV=""
+    fi
+
+    started=$(date +%s.%N)
+    (cd "$WORK/$db" && env DATABASE_URL="$url" "${envs[@]}" "$SAFEGUARD_BIN" demo-data --cases "$CASES") \
+        >"$WORK/$db-demo-data.log" 2>&1 || { tail -n 20 "$WORK/$db-demo-data.log" >&2; die "safeguard demo-data failed on $db"; }
+    seeded=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
+    echo "- $db: \`demo-data --cases $CASES\` took ${seeded}s"
+
+    port=$(free_port)
+    start_server "$db-server" "$port" "$url"
+    local pid=$LAST_PID
+    base="http://127.0.0.1:$port"
+    tok=$(token "$base") || die "no token for $OFFICER_EMAIL on $db"
+    export BENCH_TOKEN="$tok"
+    export BENCH_IDS="$WORK/$db-ids.txt"
+    echo "- $db: $(pick_ids "$base" "$tok" "$BENCH_IDS")"
+
+    wrk -t"$THREADS" -c16 -d2s -s bench/read.lua "$base/" >/dev/null 2>&1 || true   # warm-up
+
+    run_wrk read "$db" read.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
+    run_wrk list "$db" list.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
+    run_wrk create "$db" create.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
+    run_wrk facts "$db" facts.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
+
+    # Signed-in reads on 16 connections: alone, then with 64 anonymous connections flooding beside them.
+    run_wrk read16 "$db" read.lua "$base/" -t1 -c16
+    log "wrk: read16 under flood ($db)"
+    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c64 -s bench/flood.lua "$base/" >"$WORK/wrk-flood-$db.txt" 2>&1 &
+    local flood=$!
+    STARTED_PIDS+=("$flood")
+    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c16 -s bench/read.lua "$base/" >"$WORK/wrk-read16flood-$db.txt" 2>&1 \
+        || { cat "$WORK/wrk-read16flood-$db.txt" >&2; die "wrk failed (reads under flood, $db)"; }
+    wait "$flood" || { cat "$WORK/wrk-flood-$db.txt" >&2; die "wrk failed (flood, $db)"; }
+    record read16-flooded "$db" "$WORK/wrk-read16flood-$db.txt"
+    record flood "$db" "$WORK/wrk-flood-$db.txt"
+
+    stop_pid "$pid"
+    echo "- $db: the server stopped (SIGTERM) with exit status $STOP_STATUS$([ "$STOP_STATUS" = 0 ] || echo ' (not a clean stop: see the server log lines below)')"
+    # Errors the server logged (counts and the distinct messages, trimmed; the data is synthetic).
+    local n
+    n=$(grep -Eic '\[ (error|critical) \]|fatal error' "$WORK/$db-server.log" || true)
+    echo "$db	$n" >>"$SERVER_ERRORS"
+    if [ "$n" -gt 0 ]; then
+        grep -Ei '\[ (error|critical) \]|fatal error' "$WORK/$db-server.log" | sed -E 's/[0-9a-fA-F-]{36}/<id>/g' \
+            | cut -c1-200 | sort | uniq -c | sort -rn | head -n 5 >"$WORK/$db-server-errors.txt"
+    fi
+}
+
+measure_baseline first
+bench_db sqlite "sqlite://$WORK/sqlite/safeguard.sqlite"
+if [ -n "$PG_URL" ]; then bench_db postgres "$PG_URL"; fi
+measure_baseline last
+
+echo
+python3 - "$RESULTS" "$SERVER_ERRORS" "$WORK" <<'EOF'
+import sys, os
+results_path, errors_path, work = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [l.rstrip("\n").split("\t") for l in open(results_path) if l.strip()]
+bare = {r[0]: r for r in rows if r[0].startswith("bare-")}
+best = max(bare.values(), key=lambda r: float(r[2]))
+bare_rps = float(best[2])
+expected = {"read": {200}, "read16": {200}, "read16-flooded": {200}, "list": {200}, "create": {201},
+            "facts": {200, 409}, "flood": {401, 404, 429}}
+names = {"read": "case read (random id)", "list": "case list (perPage=50)", "create": "case create",
+         "facts": "fact update (PUT facts)", "read16": "case read, 16 connections alone",
+         "read16-flooded": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)"}
+print(f"bare route (safeguard-baseline GET /): first {float(bare['bare-first'][2]):,.0f} req/s, "
+      f"last {float(bare['bare-last'][2]):,.0f} req/s; the better ({bare_rps:,.0f}) is the 100% below.")
+print()
+print("| scenario | db | requests/s | p50 (ms) | p99 (ms) | share of bare route (%) | statuses | unexpected | socket errors |")
+print("|---|---|---:|---:|---:|---:|---|---:|---|")
+problems = []
+by = {}
+for r in rows:
+    scenario, db, rps, p50, p99, statuses, errors, non = r
+    by[(scenario, db)] = r
+    counts = {}
+    if statuses != "-":
+        for part in statuses.split(","):
+            s, n = part.split(":"); counts[int(s)] = int(n)
+    if scenario.startswith("bare-"):
+        label, unexpected = f"bare route ({scenario[5:]})", int(non)
+    else:
+        label = names[scenario]
+        unexpected = sum(n for s, n in counts.items() if s not in expected[scenario])
+    errs = ",".join(e for e in errors.split(",") if not e.endswith(":0")) or "0"
+    if unexpected or errs != "0":
+        problems.append(f"{label} ({db}): {unexpected} unexpected responses [{statuses}], socket errors {errs}")
+    share = 100 * float(rps) / bare_rps
+    print(f"| {label} | {db} | {float(rps):,.0f} | {float(p50):.1f} | {float(p99):.1f} | {share:.2f} | {statuses} | {unexpected} | {errs} |")
+print()
+for db in sorted({r[1] for r in rows if r[1] != "-"}):
+    alone, flooded = by.get(("read16", db)), by.get(("read16-flooded", db))
+    if alone and flooded:
+        ratio = float(flooded[2]) / float(alone[2])
+        print(f"flood ratio ({db}): signed-in reads under an anonymous flood / alone (16 connections) = "
+              f"{float(flooded[2]):,.0f} / {float(alone[2]):,.0f} = {ratio:.2f}")
+    facts = by.get(("facts", db))
+    if facts:
+        n409 = sum(int(p.split(":")[1]) for p in facts[5].split(",") if p.startswith("409:"))
+        print(f"fact updates answered 409 ({db}): {n409} (each connection writes only its own cases at the version last returned, so 409s are unexpected)")
+print()
+for line in open(errors_path):
+    db, n = line.split()
+    print(f"server log ({db}): {n} error lines")
+    p = os.path.join(work, f"{db}-server-errors.txt")
+    if os.path.exists(p):
+        for l in open(p): print("    " + l.rstrip())
+if problems:
+    print()
+    print("unexpected responses or socket errors:")
+    for p in problems: print("  - " + p)
+EOF

@@ -1,0 +1,139 @@
+# shellcheck shell=bash disable=SC2034
+# Shared helpers for deploy/test-*.sh and bench/load.sh. Source it from the repository root:
+#   cd "$(dirname "$0")/.." && source deploy/lib.sh
+# Everything started through these helpers listens on 127.0.0.1 and is stopped by `cleanup` (by process id).
+
+SAFEGUARD_BIN="${SAFEGUARD_BIN:-.build/release/safeguard}"
+DEMO_PASSWORD="safeguard-demo-2026"
+OFFICER_EMAIL="officer@england-police.demo.safeguard.invalid"
+
+STARTED_PIDS=()
+WORK=""
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+# need COMMAND DEBIAN-PACKAGE: the command, installed with apt-get when missing (as root), or a clear failure.
+need() {
+    local cmd="$1" pkg="$2"
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${SAFEGUARD_NO_INSTALL:-0}" != "1" ]; then
+        log "installing $pkg (for $cmd)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "$pkg" >&2 \
+            || { DEBIAN_FRONTEND=noninteractive apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y "$pkg" >&2; } \
+            || die "could not install $pkg (needed for $cmd)"
+    fi
+    command -v "$cmd" >/dev/null 2>&1 || die "$cmd is missing: apt-get install -y $pkg"
+}
+
+# The server binary, or a clear failure naming how to build it.
+need_binary() {
+    [ -x "$SAFEGUARD_BIN" ] || die "no server binary at $SAFEGUARD_BIN: build it (swift build -c release --product safeguard) or set SAFEGUARD_BIN"
+    SAFEGUARD_BIN="$(cd "$(dirname "$SAFEGUARD_BIN")" && pwd)/$(basename "$SAFEGUARD_BIN")"
+}
+
+# need_subcommand NAME...: fails clearly when this build of safeguard lacks a subcommand (e.g. demo-data).
+need_subcommand() {
+    "$SAFEGUARD_BIN" "$@" --help >/dev/null 2>&1 \
+        || die "this safeguard build has no '$*' command (not delivered yet?): $SAFEGUARD_BIN $* --help failed"
+}
+
+# A temporary work directory, removed by cleanup (kept with KEEP_TMP=1).
+make_work() {
+    WORK="$(mktemp -d "${TMPDIR:-/tmp}/safeguard-$1.XXXXXX")"
+    chmod 755 "$WORK"
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_bg NAME COMMAND...: runs a command in the background, its output in $WORK/NAME.log; sets LAST_PID.
+start_bg() {
+    local name="$1"; shift
+    "$@" >"$WORK/$name.log" 2>&1 &
+    LAST_PID=$!
+    STARTED_PIDS+=("$LAST_PID")
+}
+
+# start_server NAME PORT DATABASE_URL [serve options...]: a safeguard server in its own directory $WORK/NAME;
+# waits until /api/v1/openapi.json answers 200. Sets LAST_PID. Extra environment: SERVER_ENV (e.g. "A=1 B=2").
+start_server() {
+    local name="$1" port="$2" url="$3"; shift 3
+    mkdir -p "$WORK/$name"
+    (
+        cd "$WORK/$name" || exit 1
+        # shellcheck disable=SC2086
+        exec env DATABASE_URL="$url" ${SERVER_ENV:-} "$SAFEGUARD_BIN" serve --hostname 127.0.0.1 --port "$port" "$@"
+    ) >"$WORK/$name.log" 2>&1 &
+    LAST_PID=$!
+    STARTED_PIDS+=("$LAST_PID")
+    wait_http "http://127.0.0.1:$port/api/v1/openapi.json" "$LAST_PID" "$WORK/$name.log" "${START_TIMEOUT:-120}"
+}
+
+# wait_http URL PID LOG SECONDS: polls until 200; fails if the process ends or time runs out. WAIT_CURL_OPTS: extra
+# curl options (e.g. --cacert FILE).
+wait_http() {
+    local url="$1" pid="$2" logfile="$3" seconds="$4" i
+    for ((i = 0; i < seconds * 5; i++)); do
+        # shellcheck disable=SC2086
+        if [ "$(curl -s ${WAIT_CURL_OPTS:-} -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null)" = "200" ]; then return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "--- last lines of $logfile" >&2; tail -n 20 "$logfile" >&2 || true
+            die "process $pid ended before $url answered"
+        fi
+        sleep 0.2
+    done
+    echo "--- last lines of $logfile" >&2; tail -n 20 "$logfile" >&2 || true
+    die "$url did not answer 200 within ${seconds}s"
+}
+
+# stop_pid PID: SIGTERM, then SIGKILL after 10 s. Sets STOP_STATUS to the exit status (0 for a clean stop; 128+N
+# for a signal: 132 SIGILL, i.e. a Swift runtime trap; 137 SIGKILL after the 10 s).
+stop_pid() {
+    local pid="$1" i
+    STOP_STATUS=""
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null && STOP_STATUS=0 || STOP_STATUS=$?
+}
+
+# Stops every process started here (by id) and removes the work directory. Installed as the EXIT trap.
+cleanup() {
+    local rc=$? pid
+    for pid in "${STARTED_PIDS[@]:-}"; do [ -n "$pid" ] && stop_pid "$pid"; done
+    for hook in "${CLEANUP_HOOKS[@]:-}"; do [ -n "$hook" ] && eval "$hook" || true; done
+    if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+        if [ "${KEEP_TMP:-0}" = "1" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+    fi
+    return $rc
+}
+CLEANUP_HOOKS=()
+
+# json EXPR: reads JSON on standard input and prints the Python expression EXPR of it (j is the document).
+json() { python3 -c "import json,sys; j=json.load(sys.stdin); r=($1); print(r if not isinstance(r,(dict,list)) else json.dumps(r))"; }
+
+# token BASE_URL [EMAIL] [CURL_OPTIONS...]: a bearer token for a demo account.
+token() {
+    local base="$1" email="${2:-$OFFICER_EMAIL}"; shift 2 || shift $#
+    curl -sS --fail-with-body --max-time 30 "$@" -X POST "$base/api/v1/tokens" -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$email\",\"password\":\"$DEMO_PASSWORD\"}" | json 'j["token"]'
+}
+
+# A small valid case body (no names: references only).
+CASE_BODY='{"summary":"Benchmark case: image shared between two pupils","facts":{"people":[{"ref":"A","age":15,"roles":["depicted","sender"]},{"ref":"B","age":15,"roles":["recipient"]}],"circumstances":{"willing":true,"ageAppropriate":true}}}'
+
+# fresh_pg_schema URL PREFIX: sets PG_SCHEMA to a schema name unique to this run (for SAFEGUARD_POSTGRES_SCHEMA,
+# created by the server if missing) and drops that schema at cleanup.
+fresh_pg_schema() {
+    local url="$1" prefix="$2"
+    PG_SCHEMA="${prefix}_$(date +%s)_$$_$RANDOM"
+    if command -v psql >/dev/null 2>&1; then
+        CLEANUP_HOOKS+=("psql '$url' -qc 'DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE' >/dev/null 2>&1")
+    else
+        log "psql not found (postgresql-client): schema $PG_SCHEMA will be left in the database"
+    fi
+}
