@@ -150,16 +150,21 @@ public struct CaseStore: Sendable {
         var seen = Set<String>()
         return assessment.recommendations.compactMap { recommendation in
             guard seen.insert(recommendation.id).inserted else { return nil }
-            let action = ActionModel()
-            action.id = UUID()
-            action.caseID = caseID
-            action.recommendationID = recommendation.id
-            action.severity = recommendation.severity.rawValue
-            action.text = recommendation.text
-            action.status = ActionStatus.open.rawValue
-            action.recommended = true
-            return action
+            return newAction(caseID: caseID, recommendation: recommendation)
         }
+    }
+
+    /// An open, recommended action for a recommendation: one description for opening a case and re-assessing one.
+    static func newAction(caseID: UUID, recommendation: Recommendation) -> ActionModel {
+        let action = ActionModel()
+        action.id = UUID()
+        action.caseID = caseID
+        action.recommendationID = recommendation.id
+        action.severity = recommendation.severity.rawValue
+        action.text = recommendation.text
+        action.status = ActionStatus.open.rawValue
+        action.recommended = true
+        return action
     }
 
     /// A synthetic or imported case, for `safeguard demo-data`.
@@ -397,15 +402,7 @@ public struct CaseStore: Sendable {
                 action.recommended = true
                 try await action.save(on: db)
             } else {
-                let action = ActionModel()
-                action.id = UUID()
-                action.caseID = caseID
-                action.recommendationID = recommendation.id
-                action.severity = recommendation.severity.rawValue
-                action.text = recommendation.text
-                action.status = ActionStatus.open.rawValue
-                action.recommended = true
-                try await action.create(on: db)
+                try await Self.newAction(caseID: caseID, recommendation: recommendation).create(on: db)
             }
         }
         for action in existing where !recommended.contains(action.recommendationID) && action.recommended {
