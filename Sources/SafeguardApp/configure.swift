@@ -16,6 +16,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     _ = app.inFlightRequests
     _ = app.auditCheckpoint
     _ = app.anonymousRejections
+    _ = app.freeTextAllowance
     app.lifecycle.use(AnonymousRejectionsSummariser(interval: options.anonymousRejectionSummaryInterval))
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
                                                           postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop,

@@ -1,11 +1,18 @@
 import Fluent
 import Foundation
+import SafeguardCore
 import SafeguardPersistence
 import Vapor
 
-/// Every request that carries a body: at most `maxBodyBytes` (else 413), never a file upload (415), never image or
-/// video data (422, audited without the payload, nothing stored). Runs before any route sees the body.
+/// Every request, before any route sees it: a body of at most `maxBodyBytes` (else 413), never a file upload (415),
+/// a shape any parser reads in linear time (`BoundedBody`), and every text value in the body and the query passed by
+/// the `TextGuard` under its field's limit. Imagery, or text shaped like encoded binary, gets 422 and is audited
+/// without the payload; nothing is stored. Writes to a case count against the writer's hourly text allowance.
 struct ContentGuardMiddleware: AsyncMiddleware {
+    /// Fields holding secrets or form plumbing: checked for control characters and length only (a strong password
+    /// or a CSRF token is as varied as encoded data), never counted as text added to a case.
+    static let secrets: Set<String> = ["password", "_csrf", "token", "idempotencyKey"]
+
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let limit = request.application.safeguardOptions.maxBodyBytes
         if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit {
@@ -26,12 +33,72 @@ struct ContentGuardMiddleware: AsyncMiddleware {
             throw APIError(.unsupportedMediaType, "unsupported_media_type",
                            "files cannot be uploaded to Safeguard; send JSON (or a form) with facts only")
         }
-        let query = request.url.query ?? ""
-        if let format = ImageryScreen.scan(body: bytes, contentType: contentType)
-            ?? (query.isEmpty ? nil : ImageryScreen.scan(body: Array(query.utf8), contentType: "application/x-www-form-urlencoded")) {
-            try await reject(request, format: format)
+        if let format = TextGuard.imagery(inBody: bytes) { try await reject(request, format: format + " as raw bytes") }
+
+        var fields = try Self.fields(of: bytes, contentType: contentType)
+        if let query = request.url.query, !query.isEmpty { fields += try BoundedBody.formPairs(Array(query.utf8)) }
+        var added = 0
+        var text: [String] = []
+        for (field, value) in fields {
+            let secret = Self.secrets.contains(field)
+            let refusal = secret ? (TextGuard.hygiene(value) ?? Self.tooLong(value, FieldLimits.limit(for: field)))
+                : TextGuard.check(value, limit: field == "field name" ? 100 : FieldLimits.limit(for: field))
+            if let refusal {
+                if refusal.isImagery { try await reject(request, format: Self.describe(refusal)) }
+                throw APIError.invalid(field == "body" ? nil : field, "\(field == "field name" ? "a field name" : field): \(refusal.message)")
+            }
+            if !secret, field != "field name" {
+                added += value.count
+                text.append(value)
+            }
         }
-        return try await next.respond(to: request)
+        // The shape rule across fields too: pieces spread over one request's fields are one stream.
+        if text.count > 1, let shape = TextGuard.encodedShape(in: text.joined(separator: "\n")) {
+            try await reject(request, format: Self.describe(.encodedData(shape: shape + " across fields")))
+        }
+
+        let allowance = request.application.freeTextAllowance
+        let caseWrite = request.method != .GET && request.method != .HEAD
+            ? request.parameters.get("caseID").flatMap(UUID.init(uuidString:)) : nil
+        let user = request.identity?.user.id
+        if let caseID = caseWrite, let user, added > 0 {
+            try allowance.check(user: user, caseID: caseID, adding: added, now: Date())
+        }
+        let response = try await next.respond(to: request)
+        if let caseID = caseWrite, let user, added > 0, response.status.code < 300 {
+            allowance.record(user: user, caseID: caseID, added: added, now: Date())
+        }
+        return response
+    }
+
+    /// The text values of a body with their field names; a body that is neither JSON nor a form is one value.
+    static func fields(of bytes: [UInt8], contentType: String?) throws -> [(String, String)] {
+        guard !bytes.isEmpty else { return [] }
+        let type = contentType ?? ""
+        if type.contains("x-www-form-urlencoded") { return try BoundedBody.formPairs(bytes) }
+        let first = bytes.first { !TextGuard.whitespace.contains($0) }
+        if type.contains("json") || first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            try BoundedBody.checkJSON(bytes)
+            if let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) {
+                var out: [(String, String)] = []
+                BoundedBody.strings(in: value, into: &out)
+                return out
+            }
+        }
+        return [("body", String(decoding: bytes, as: UTF8.self))]
+    }
+
+    static func tooLong(_ value: String, _ limit: Int) -> TextRefusal? {
+        let length = value.count
+        return length > limit ? .tooLong(limit: limit, length: length) : nil
+    }
+
+    static func describe(_ refusal: TextRefusal) -> String {
+        switch refusal {
+        case .imagery(let format, let carrier): "\(format) as \(carrier)"
+        case .encodedData(let shape): "encoded data: \(shape)"
+        default: "other"
+        }
     }
 
     private func reject(_ request: Request, format: String) async throws -> Never {

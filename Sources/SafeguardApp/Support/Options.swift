@@ -9,6 +9,8 @@ public struct SafeguardOptions: Sendable {
     public var database: DatabaseLocation
     /// Largest request body accepted, in bytes; larger gets 413.
     public var maxBodyBytes: Int = 256 * 1024
+    /// Text one person may add to one case in an hour (see `FieldLimits`).
+    public var freeTextPerCasePerHour: Int = FieldLimits.freeTextPerCasePerHour
     /// Failed sign-ins in a row before an account is locked.
     public var accountFailureLimit: Int = 5
     /// Failed sign-ins from one address within `addressWindow` before the address is locked.

@@ -57,6 +57,9 @@ public enum TextGuard {
         return nil
     }
 
+    /// The shape of encoded binary in `text` (e.g. several fields of one request joined), named; nil when none.
+    public static func encodedShape(in text: String) -> String? { encodedShape(Array(text.utf8)[...]) }
+
     /// Image or video data in a raw request body (bytes, not text).
     public static func imagery(inBody body: [UInt8]) -> String? {
         ImageSignatures.format(in: body) ?? compressed(body[...])
@@ -64,7 +67,7 @@ public enum TextGuard {
 
     // MARK: - Decoding
 
-    static let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+    public static let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
     /// What people put between the digits of hex bytes: "ff d8", "ff:d8", "0xff, 0xd8", "\xff\xd8", "ff-d8".
     static func withoutHexSeparators(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
