@@ -95,15 +95,20 @@ public struct Outcome21Letter: Sendable, Hashable {
         let values = ["{name}": name, "{childName}": childName, "{crimeType}": crimeType,
                       "{reference}": crimeReference, "{force}": force, "{officer}": officer.name,
                       "{officerContact}": contact, "{date}": Self.longDate(date)]
-        let paragraphs = templates.map { template in
+        // Control and text-direction characters are refused when text is stored; anything older that holds one
+        // loses it here, and in HTML each value is isolated (`<bdi>`) so it cannot reorder the sentence around it.
+        let printable = values.mapValues(TextGuard.printable)
+        func fill(_ template: String, _ values: [String: String]) -> String {
             values.reduce(template) { text, pair in text.replacingOccurrences(of: pair.key, with: pair.value) }
         }
+        let paragraphs = templates.map { fill($0, printable) }
         let text = paragraphs.joined(separator: "\n\n") + "\n"
-        let body = paragraphs.map { "<p>\(Self.escape($0))</p>" }.joined(separator: "\n")
+        let isolated = printable.mapValues { "<bdi>\(Self.escape($0))</bdi>" }
+        let body = templates.map { "<p>\(fill(Self.escape($0), isolated))</p>" }.joined(separator: "\n")
         let html = """
         <!DOCTYPE html>
         <html lang="en-GB">
-        <head><meta charset="utf-8"><title>Outcome 21: written record \(Self.escape(crimeReference))</title></head>
+        <head><meta charset="utf-8"><title>Outcome 21: written record \(Self.escape(TextGuard.printable(crimeReference)))</title></head>
         <body>
         <main>
         <h1>Written record: no further police action</h1>

@@ -60,9 +60,22 @@ struct Outcome21LetterTests {
         l.crimeReference = "A&B/1"
         let html = try l.render(with: Self.current).html
         #expect(!html.contains("<script>"))
-        #expect(html.contains("Dear &lt;script&gt;alert(1)&lt;/script&gt;,"))
+        #expect(html.contains("Dear <bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>,"))
         #expect(html.contains("<title>Outcome 21: written record A&amp;B/1</title>"))
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<html lang=\"en-GB\">"))
+    }
+
+    /// A name stored before the guard refused text-direction controls: "Jane \u{202E}htimS" would print as
+    /// "Jane Smith" reversed into something else. The letter drops the control and isolates every value.
+    @Test("A reversed-name attempt prints as typed, without the override (issue 10, text hygiene)")
+    func reversedNameIsNeutralised() throws {
+        let l = letter(.parent(name: "Mrs \u{202E}htimS\u{202C} \u{0}", childName: "\u{2067}Sam"))
+        let rendered = try l.render(with: Self.current)
+        for out in [rendered.html, rendered.plainText] {
+            for control in ["\u{202E}", "\u{202C}", "\u{2067}", "\u{0}"] { #expect(!out.contains(control)) }
+        }
+        #expect(rendered.plainText.contains("Mrs htimS"))
+        #expect(rendered.html.contains("<bdi>Mrs htimS </bdi>"))
     }
 
     @Test("Missing details are named: the family must be able to reach the officer")

@@ -43,6 +43,20 @@ public enum TextGuard {
         return previousWasCR ? .controlCharacter(codePoint(0x0D)) : nil
     }
 
+    /// `text` without control characters (other than newline and tab) and without text-direction controls: for
+    /// printing text stored before the guard refused them.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { isUnprintable($0.value) }) else { return text }
+        var out = String.UnicodeScalarView()
+        out.append(contentsOf: text.unicodeScalars.filter { !isUnprintable($0.value) })
+        return String(out)
+    }
+
+    static func isUnprintable(_ v: UInt32) -> Bool {
+        (v < 0x20 && v != 0x0A && v != 0x09) || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v)
+            || (0x2066...0x2069).contains(v)
+    }
+
     /// Image or video data in any carrier, or a run with the shape of encoded binary; nil when neither.
     public static func imagery(in text: String) -> TextRefusal? {
         let bytes = Array(text.utf8)
