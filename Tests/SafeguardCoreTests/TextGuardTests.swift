@@ -69,6 +69,10 @@ import Testing
         for text in Self.corpus {
             #expect(TextGuard.check(text, limit: 4_000) == nil, "refused real wording: \(text)")
         }
+        // Long runs of one letter or digit are not encoded data.
+        for text in [String(repeating: "a", count: 501), String(repeating: "7", count: 300), String(repeating: "deadbeef", count: 30)] {
+            #expect(TextGuard.check(text) == nil)
+        }
         // Run together as one long note too: the shape windows must not add up across entries.
         #expect(TextGuard.check(Self.corpus.joined(separator: "\n")) == nil)
     }

@@ -389,10 +389,48 @@ enum OpenAPIDocument {
                      "description": "Case management and decision support for responding to nude and semi-nude image sharing by young people. It never accepts imagery: every write rejects image or video data with 422."],
             "servers": [["url": "/"]],
             "paths": paths,
-            "components": ["schemas": schemas,
+            "components": ["schemas": limitedSchemas(),
                            "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer",
                                                           "description": "A token from POST /api/v1/tokens or `safeguard tokens create`"]]],
         ]
+    }
+
+    /// The schemas, with each text field of every request (and what requests refer to) given its `maxLength`
+    /// from `FieldLimits`: the limit the server applies, stated where clients look for it.
+    static func limitedSchemas() -> [String: Any] {
+        var all = schemas
+        var queue = routes.compactMap(\.request)
+        var seen = Set<String>()
+        while let name = queue.popLast() {
+            guard seen.insert(name).inserted, let schema = all[name] else { continue }
+            queue += references(in: schema)
+        }
+        for name in seen { all[name] = limited(all[name]!, field: nil) }
+        return all
+    }
+
+    static func references(in schema: Any) -> [String] {
+        if let d = schema as? [String: Any] {
+            let own = (d["$ref"] as? String).map { [String($0.split(separator: "/").last!)] } ?? []
+            return own + d.values.flatMap(references(in:))
+        }
+        if let a = schema as? [Any] { return a.flatMap(references(in:)) }
+        return []
+    }
+
+    static func limited(_ schema: Any, field: String?) -> Any {
+        if let a = schema as? [Any] { return a.map { limited($0, field: field) } }
+        guard var d = schema as? [String: Any] else { return schema }
+        let type = d["type"]
+        let isString = (type as? String) == "string" || ((type as? [String])?.contains("string") ?? false)
+        if isString, let field, d["enum"] == nil, d["format"] == nil, d["const"] == nil {
+            d["maxLength"] = FieldLimits.limit(for: field)
+        }
+        if let properties = d["properties"] as? [String: Any] {
+            d["properties"] = Dictionary(uniqueKeysWithValues: properties.map { ($0.key, limited($0.value, field: $0.key)) })
+        }
+        for key in ["items", "oneOf", "anyOf", "allOf"] where d[key] != nil { d[key] = limited(d[key]!, field: field) }
+        return d
     }
 
     static let json: Data = try! JSONSerialization.data(withJSONObject: document(), options: [.sortedKeys, .withoutEscapingSlashes])

@@ -52,21 +52,27 @@ struct ContentGuardMiddleware: AsyncMiddleware {
                 text.append(value)
             }
         }
-        // The shape rule across fields too: pieces spread over one request's fields are one stream.
-        if text.count > 1, let shape = TextGuard.encodedShape(in: text.joined(separator: "\n")) {
-            try await reject(request, format: Self.describe(.encodedData(shape: shape + " across fields")))
-        }
-
         let allowance = request.application.freeTextAllowance
-        let caseWrite = request.method != .GET && request.method != .HEAD
-            ? request.parameters.get("caseID").flatMap(UUID.init(uuidString:)) : nil
         let user = request.identity?.user.id
-        if let caseID = caseWrite, let user, added > 0 {
+        let writes = request.method != .GET && request.method != .HEAD
+        let caseID = request.parameters.get("caseID").flatMap(UUID.init(uuidString:))
+        // Case text is remembered per person and case; new cases share one stream per person.
+        let opensCase = ["cases", "new"].contains(request.route?.path.last?.description ?? "")
+        let stream = writes && user != nil && (caseID != nil || opensCase)
+        let joined = text.joined(separator: "\n")
+        // The shape rule across fields, and across this person's last writes to the case: pieces spread over one
+        // request's fields, or sent one request at a time, are one stream.
+        let previous = stream ? allowance.tail(user: user!, caseID: caseID, now: Date()) : ""
+        if text.count > 1 || !previous.isEmpty, !joined.isEmpty,
+           let shape = TextGuard.encodedShape(in: previous.isEmpty ? joined : previous + "\n" + joined) {
+            try await reject(request, format: Self.describe(.encodedData(shape: shape + (previous.isEmpty ? " across fields" : " across requests"))))
+        }
+        if stream, let user, let caseID, added > 0 {
             try allowance.check(user: user, caseID: caseID, adding: added, now: Date())
         }
         let response = try await next.respond(to: request)
-        if let caseID = caseWrite, let user, added > 0, response.status.code < 300 {
-            allowance.record(user: user, caseID: caseID, added: added, now: Date())
+        if stream, let user, added > 0, response.status.code < 300 {
+            allowance.record(user: user, caseID: caseID, added: joined, now: Date())
         }
         return response
     }

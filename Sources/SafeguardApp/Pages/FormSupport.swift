@@ -63,8 +63,11 @@ struct FormField: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, kind, label, hint, value, options, error, inline, hasHint, hasError, isText, isTextarea, isDate, isRadios,
-             isCheckboxes, isHidden, isChoice
+             isCheckboxes, isHidden, isChoice, maxLength, limitText
     }
+
+    /// The most characters the field takes, from `FieldLimits`: the same limit the server applies.
+    var maxLength: Int { FieldLimits.limit(for: name) }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -85,6 +88,8 @@ struct FormField: Encodable, Sendable {
         try c.encode(kind == Kind.checkboxes.rawValue, forKey: .isCheckboxes)
         try c.encode(kind == Kind.hidden.rawValue, forKey: .isHidden)
         try c.encode(kind == Kind.radios.rawValue || kind == Kind.checkboxes.rawValue, forKey: .isChoice)
+        try c.encode(maxLength, forKey: .maxLength)
+        try c.encode("Up to \(maxLength.withThousands) characters.", forKey: .limitText)
     }
 
     static func text(_ name: String, _ label: String, hint: String = "", value: String = "") -> FormField {

@@ -82,7 +82,8 @@ public enum TextGuard {
     // MARK: - Decoding
 
     public static let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
-    /// What people put between the digits of hex bytes: "ff d8", "ff:d8", "0xff, 0xd8", "\xff\xd8", "ff-d8".
+    /// What people put between the digits of hex bytes: "ff d8", "ff:d8", "0xff, 0xd8", "\xff\xd8", "ff-d8", and the
+    /// escapes of percent-encoding and quoted-printable ("%FF%D8", "=FF=D8").
     static func withoutHexSeparators(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -94,7 +95,7 @@ public enum TextGuard {
                 continue
             }
             if whitespace.contains(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: ",") || b == UInt8(ascii: ";")
-                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") {
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "%") || b == UInt8(ascii: "=") {
                 i += 1
                 continue
             }
@@ -281,10 +282,10 @@ public enum TextGuard {
         for run in BinaryCarriers.runs(compact[...], table: upperTable, minimum: window)
         where hasEncodedWindow(Array(run), entropy: base32Entropy, classChanges: 0.05) { return "a long run of base32-like characters" }
         let hexText = withoutHexSeparators(bytes)
-        for run in BinaryCarriers.runs(hexText[...], table: BinaryCarriers.hexTable, minimum: 96) {
-            let letters = run.filter { $0 > 0x39 }.count
-            if letters * 5 >= run.count { return "a long run of hexadecimal" }
-        }
+        // Random hex measures about 3.85 bits a character over 96 and changes between digit and letter at about
+        // 47 % of characters; a long number, or a word of a–f repeated, is neither.
+        for run in BinaryCarriers.runs(hexText[...], table: BinaryCarriers.hexTable, minimum: window)
+        where hasEncodedWindow(Array(run), entropy: 3.3, classChanges: 0.25) { return "a long run of hexadecimal" }
         if BinaryCarriers.numberLists(bytes).contains(where: { $0.count >= 32 }) { return "a long list of byte values" }
         return nil
     }
@@ -334,7 +335,7 @@ public enum TextRefusal: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension Int {
     /// 2000 as "2,000", without Foundation's locale-dependent formatter.
-    var withThousands: String {
+    public var withThousands: String {
         let digits = String(self)
         var out = ""
         for (i, c) in digits.enumerated() {
