@@ -160,6 +160,28 @@ bench_db() {
     record read16-flooded "$db" "$WORK/wrk-read16flood-$db.txt"
     record flood "$db" "$WORK/wrk-flood-$db.txt"
 
+    # Signed-in reads again, beside two connections sending 256 KiB hostile form bodies (issue 10).
+    log "wrk: read16 beside hostile bodies ($db)"
+    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c2 -s bench/hostile.lua "$base/" >"$WORK/wrk-hostile-$db.txt" 2>&1 &
+    local hostile=$!
+    STARTED_PIDS+=("$hostile")
+    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c16 -s bench/read.lua "$base/" >"$WORK/wrk-read16hostile-$db.txt" 2>&1 \
+        || { cat "$WORK/wrk-read16hostile-$db.txt" >&2; die "wrk failed (reads beside hostile bodies, $db)"; }
+    wait "$hostile" || { cat "$WORK/wrk-hostile-$db.txt" >&2; die "wrk failed (hostile bodies, $db)"; }
+    record read16-hostile "$db" "$WORK/wrk-read16hostile-$db.txt"
+    record hostile "$db" "$WORK/wrk-hostile-$db.txt"
+    if [ "$db" = sqlite ]; then
+        # The time to refuse one hostile body, beside the bare route receiving the same bytes.
+        local bare_port bare_pid
+        bare_port=$(free_port)
+        start_bg "baseline-hostile" "$BASELINE_BIN" --hostname 127.0.0.1 --port "$bare_port"
+        bare_pid=$LAST_PID
+        wait_http "http://127.0.0.1:$bare_port/" "$bare_pid" "$WORK/baseline-hostile.log" 60
+        python3 bench/hostile.py "$base" "http://127.0.0.1:$bare_port" "$tok" >"$WORK/hostile-times.txt" 2>&1 \
+            || cat "$WORK/hostile-times.txt" >&2
+        stop_pid "$bare_pid"
+    fi
+
     stop_pid "$pid"
     echo "- $db: the server stopped (SIGTERM) with exit status $STOP_STATUS$([ "$STOP_STATUS" = 0 ] || echo ' (not a clean stop: see the server log lines below)')"
     # Errors the server logged (counts and the distinct messages, trimmed; the data is synthetic).
@@ -186,10 +208,11 @@ bare = {r[0]: r for r in rows if r[0].startswith("bare-")}
 best = max(bare.values(), key=lambda r: float(r[2]))
 bare_rps = float(best[2])
 expected = {"read": {200}, "read16": {200}, "read16-flooded": {200}, "list": {200}, "create": {201},
-            "facts": {200, 409}, "flood": {401, 404, 429}}
+            "facts": {200, 409}, "flood": {401, 404, 429}, "read16-hostile": {200}, "hostile": {413, 429}}
 names = {"read": "case read (random id)", "list": "case list (perPage=50)", "create": "case create",
          "facts": "fact update (PUT facts)", "read16": "case read, 16 connections alone",
-         "read16-flooded": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)"}
+         "read16-flooded": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)",
+         "read16-hostile": "case read, 16 connections beside hostile bodies", "hostile": "256 KiB hostile form bodies (2 connections)"}
 print(f"bare route (safeguard-baseline GET /): first {float(bare['bare-first'][2]):,.0f} req/s, "
       f"last {float(bare['bare-last'][2]):,.0f} req/s; the better ({bare_rps:,.0f}) is the 100% below.")
 print()
@@ -221,6 +244,10 @@ for db in sorted({r[1] for r in rows if r[1] != "-"}):
         ratio = float(flooded[2]) / float(alone[2])
         print(f"flood ratio ({db}): signed-in reads under an anonymous flood / alone (16 connections) = "
               f"{float(flooded[2]):,.0f} / {float(alone[2]):,.0f} = {ratio:.2f}")
+    hostile = by.get(("read16-hostile", db))
+    if alone and hostile:
+        print(f"hostile-body ratio ({db}): signed-in reads beside two clients sending 256 KiB hostile bodies / alone = "
+              f"{float(hostile[2]):,.0f} / {float(alone[2]):,.0f} = {float(hostile[2]) / float(alone[2]):.2f} (target ≥ 0.80)")
     facts = by.get(("facts", db))
     if facts:
         n409 = sum(int(p.split(":")[1]) for p in facts[5].split(",") if p.startswith("409:"))
@@ -232,6 +259,10 @@ for line in open(errors_path):
     p = os.path.join(work, f"{db}-server-errors.txt")
     if os.path.exists(p):
         for l in open(p): print("    " + l.rstrip())
+hostile_times = os.path.join(work, "hostile-times.txt")
+if os.path.exists(hostile_times):
+    print()
+    print(open(hostile_times).read().rstrip())
 if problems:
     print()
     print("unexpected responses or socket errors:")

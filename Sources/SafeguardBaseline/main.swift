@@ -21,5 +21,7 @@ app.http.server.configuration.hostname = hostname
 app.http.server.configuration.port = port
 app.middleware = Middlewares()
 app.get { _ in "ok" }
+// The same 256 KiB a hostile client sends, read whole and answered "ok": the baseline for bench/hostile.py.
+app.on(.POST, body: .collect(maxSize: "1mb")) { _ in "ok" }
 try await app.execute()
 try await app.asyncShutdown()

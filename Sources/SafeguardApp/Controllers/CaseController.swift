@@ -30,8 +30,8 @@ struct CaseController: RouteCollection {
 
     // MARK: Helpers
 
-    static let maxSummary = 500
-    static let maxNote = 10_000
+    static let maxSummary = FieldLimits.limit(for: "summary")
+    static let maxNote = FieldLimits.limit(for: "text")
 
     func checkSummary(_ summary: String) throws -> String {
         let trimmed = summary.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -120,11 +120,21 @@ struct CaseController: RouteCollection {
         var perPage: Int?
     }
 
+    /// An RFC 3339 time, with or without fractional seconds, in either case ("2026-11-23t10:00:00.5z").
+    static func instant(_ text: String) -> Date? {
+        let upper = text.uppercased()
+        if let date = try? Date(upper, strategy: .iso8601) { return date }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: upper)
+    }
+
     func list(req: Request) async throws -> CaseListDTO {
         let identity = try CasePolicy.requireCaseRole(req)
         let q = try req.query.decode(ListQuery.self)
         var filter = CaseStore.ListFilter()
-        if let s = q.status {
+        // An empty value (`?status=`, `?updatedSince=`) is no filter, as a browser's empty form field means.
+        if let s = q.status, !s.isEmpty {
             guard let status = CaseStatus(rawValue: s) else {
                 throw APIError.badRequest("status must be one of: \(CaseStatus.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
             }
@@ -134,8 +144,8 @@ struct CaseController: RouteCollection {
             guard open == "true" || open == "false" else { throw APIError.badRequest("hasOpenActions must be true or false", field: "hasOpenActions") }
             filter.hasOpenActions = open == "true"
         }
-        if let since = q.updatedSince {
-            guard let date = (try? Date(since, strategy: .iso8601)) ?? CalendarDate(since).flatMap({ d in
+        if let since = q.updatedSince, !since.isEmpty {
+            guard let date = Self.instant(since) ?? CalendarDate(since).flatMap({ d in
                 DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"),
                                year: d.year, month: d.month, day: d.day).date }) else {
                 throw APIError.badRequest("updatedSince must be a date or time such as 2026-11-23 or 2026-11-23T10:00:00Z", field: "updatedSince")
@@ -145,7 +155,7 @@ struct CaseController: RouteCollection {
         if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
         let page = q.page ?? 1
         let perPage = q.perPage ?? 50
-        guard page >= 1 else { throw APIError.badRequest("page starts at 1", field: "page") }
+        guard (1...1_000_000).contains(page) else { throw APIError.badRequest("page must be 1–1,000,000", field: "page") }
         guard (1...200).contains(perPage) else { throw APIError.badRequest("perPage must be 1–200", field: "perPage") }
         let (records, total) = try await CaseStore(db: req.db).listCases(organisationID: identity.organisation.id,
                                                                          filter: filter, page: page, perPage: perPage)

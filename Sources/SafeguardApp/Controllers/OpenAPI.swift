@@ -137,7 +137,8 @@ enum OpenAPIDocument {
         return [
             "Error": obj(["error": obj(["code": s, "message": s, "field": ["type": ["string", "null"]]], required: ["code", "message"])],
                          required: ["error"]),
-            "TokenCreateRequest": obj(["email": s, "password": s, "name": s, "expiresInDays": i], required: ["email", "password"]),
+            "TokenCreateRequest": obj(["email": s, "password": s, "name": s, "expiresInDays": ["type": "integer", "minimum": 1, "maximum": 365]],
+                                      required: ["email", "password"]),
             "TokenCreated": obj(["token": s, "id": uuid, "name": s, "expiresAt": time]),
             "Token": obj(["id": uuid, "name": s, "expiresAt": time, "revokedAt": time, "createdAt": time]),
             "Organisation": obj(["id": uuid, "name": s, "kind": oneOf(["police", "education", "localAuthority"]),
@@ -363,18 +364,23 @@ enum OpenAPIDocument {
                 ["name": String($0.dropFirst()), "in": "path", "required": true,
                  "schema": $0.hasSuffix("ID") ? uuid : s]
             }
-            parameters += route.query.map { ["name": $0.0, "in": "query", "required": false, "schema": ["type": $0.1], "description": $0.2] }
+            parameters += route.query.map { ["name": $0.0, "in": "query", "required": false,
+                                             "schema": querySchema($0.0, type: $0.1, path: route.path), "description": $0.2] }
             if !parameters.isEmpty { op["parameters"] = parameters }
             if let request = route.request {
                 op["requestBody"] = ["required": true, "content": ["application/json": ["schema": ref(request)]]]
             }
             var responses: [String: Any] = [:]
+            // Documents are printable pages: HTML, or plain text with ?format=text.
+            let document: [String: Any] = ["description": "The document: printable HTML, or plain text with format=text",
+                                           "content": ["text/html": ["schema": s], "text/plain": ["schema": s]]]
             let success: [String: Any] = route.response.map { r in
                 ["description": "OK", "content": ["application/json": ["schema": route.responseIsArray ? array(ref(r)) : ref(r)]]]
-            } ?? ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]]
+            } ?? (route.tag == "documents" ? document : ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]])
             responses[String(route.status)] = success
-            var errors = Set(route.errors)
-            if route.method != "GET" { errors.formUnion([413, 415, 422]) }
+            // Every request passes the text guard (422) and the body and query caps (400, 413), whatever the route.
+            var errors = Set(route.errors).union([400, 413, 422])
+            if route.method != "GET" { errors.formUnion([415]) }
             for code in errors.sorted() {
                 responses[String(code)] = ["description": statusText[code] ?? "Error",
                                            "content": ["application/json": ["schema": ref("Error")]]]
@@ -394,6 +400,27 @@ enum OpenAPIDocument {
                                                           "description": "A token from POST /api/v1/tokens or `safeguard tokens create`"]]],
         ]
     }
+
+    /// What a query parameter takes: the values the server accepts, so a client (or a fuzzer) can tell.
+    static func querySchema(_ name: String, type: String, path: String) -> [String: Any] {
+        switch name {
+        case "status": return oneOf([""] + CaseStatus.allCases.map(\.rawValue))   // empty: any status
+        case "format": return oneOf(["html", "text"])
+        case "kind" where path.hasSuffix("/records"): return oneOf(RecordKind.allCases.map(\.rawValue))
+        case "kind": return oneOf(OrganisationKind.allCases.map(\.rawValue))
+        case "page": return ["type": "integer", "minimum": 1, "maximum": 1_000_000]
+        case "perPage": return ["type": "integer", "minimum": 1, "maximum": 200]
+        case "limit": return ["type": "integer", "minimum": 1, "maximum": 1000]
+        case "after": return ["type": "integer", "minimum": 0]
+        case "updatedSince": return ["anyOf": [["type": "string", "format": "date"], ["type": "string", "format": "date-time"],
+                                               ["type": "string", "maxLength": 0]]]
+        default: return ["type": type]
+        }
+    }
+
+    /// The characters the text guard accepts: no control characters but tab and newline (a carriage return only
+    /// before a newline), no text-direction controls.
+    static let textPattern = "^(?:[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]|\\r\\n)*$"
 
     /// The schemas, with each text field of every request (and what requests refer to) given its `maxLength`
     /// from `FieldLimits`: the limit the server applies, stated where clients look for it.
@@ -425,11 +452,27 @@ enum OpenAPIDocument {
         let isString = (type as? String) == "string" || ((type as? [String])?.contains("string") ?? false)
         if isString, let field, d["enum"] == nil, d["format"] == nil, d["const"] == nil {
             d["maxLength"] = FieldLimits.limit(for: field)
+            d["pattern"] = textPattern
         }
+        if (type as? String) == "object" { d["propertyNames"] = ["pattern": textPattern, "maxLength": 100] }
         if let properties = d["properties"] as? [String: Any] {
-            d["properties"] = Dictionary(uniqueKeysWithValues: properties.map { ($0.key, limited($0.value, field: $0.key)) })
+            // A property that may be left out may also be null: the server reads both as "not given".
+            let required = Set(d["required"] as? [String] ?? [])
+            d["properties"] = Dictionary(uniqueKeysWithValues: properties.map { key, value in
+                (key, required.contains(key) ? limited(value, field: key) : nullable(limited(value, field: key)))
+            })
         }
         for key in ["items", "oneOf", "anyOf", "allOf"] where d[key] != nil { d[key] = limited(d[key]!, field: field) }
+        return d
+    }
+
+    static func nullable(_ schema: Any) -> Any {
+        guard var d = schema as? [String: Any], let type = d["type"] as? String, d["const"] == nil else { return schema }
+        d["type"] = [type, "null"]
+        if var values = d["enum"] as? [Any] {
+            values.append(NSNull())
+            d["enum"] = values
+        }
         return d
     }
 

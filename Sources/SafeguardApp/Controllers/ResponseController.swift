@@ -250,7 +250,8 @@ struct ResponseController: RouteCollection {
     func proposeSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, _ body: SignOffCreateRequest) async throws -> SignOff {
         guard caseRecord.facts.setting == .police else { throw APIError.forbidden("sign-offs are for police cases") }
         let rationale = body.rationale.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !rationale.isEmpty, rationale.count <= 2_000 else { throw APIError.invalid("rationale", "give the rationale in 1–2,000 characters") }
+        let most = FieldLimits.limit(for: "rationale")
+        guard !rationale.isEmpty, rationale.count <= most else { throw APIError.invalid("rationale", "give the rationale in 1–\(most.withThousands) characters") }
         let signOff = try await req.write { db in
             let store = CaseStore(db: db)
             let assessment = try await Self.assessment(store, caseRecord.id)

@@ -43,8 +43,20 @@ struct ActionUpdateRequest: Content {
 }
 
 struct ActionDueRequest: Content {
-    /// YYYY-MM-DD, today or later; null clears it.
+    /// YYYY-MM-DD, today or later; null clears it. Required, so that a body that forgot it clears nothing.
     var dueOn: String?
+
+    enum CodingKeys: String, CodingKey { case dueOn }
+
+    init(dueOn: String?) { self.dueOn = dueOn }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.dueOn) else {
+            throw DecodingError.keyNotFound(CodingKeys.dueOn, .init(codingPath: [], debugDescription: "give dueOn, or null to clear it"))
+        }
+        dueOn = try c.decodeNil(forKey: .dueOn) ? nil : try c.decode(String.self, forKey: .dueOn)
+    }
 }
 
 struct NoteCreateRequest: Content {

@@ -29,7 +29,7 @@ enum BoundedBody {
                 if b == UInt8(ascii: "\"") {
                     inString = false
                     if i - stringStart > maxStringBytes {
-                        throw APIError(.payloadTooLarge, "too_large", "a string in the body is over \(maxStringBytes / 1024) KiB; no field takes that much text")
+                        throw APIError.badRequest("a string in the body is over \(maxStringBytes / 1024) KiB; no field takes that much text")
                     }
                 }
                 continue
@@ -51,7 +51,7 @@ enum BoundedBody {
             }
         }
         if inString, bytes.count - stringStart > maxStringBytes {
-            throw APIError(.payloadTooLarge, "too_large", "a string in the body is over \(maxStringBytes / 1024) KiB; no field takes that much text")
+            throw APIError.badRequest("a string in the body is over \(maxStringBytes / 1024) KiB; no field takes that much text")
         }
     }
 

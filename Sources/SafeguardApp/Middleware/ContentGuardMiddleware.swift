@@ -95,7 +95,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
     }
 
     static func tooLong(_ value: String, _ limit: Int) -> TextRefusal? {
-        let length = value.count
+        let length = value.unicodeScalars.count
         return length > limit ? .tooLong(limit: limit, length: length) : nil
     }
 

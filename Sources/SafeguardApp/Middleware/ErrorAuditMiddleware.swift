@@ -22,6 +22,13 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
         var response: Response
         do {
             response = try await next.respond(to: request)
+        } catch is RouteNotFound where !Self.allowedMethods(request).isEmpty {
+            // The path exists, the method does not (TRACE, or DELETE on a list): 405 naming what is allowed.
+            let allowed = Self.allowedMethods(request)
+            var error = APIError(.methodNotAllowed, "method_not_allowed",
+                                 "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: " or "))")
+            error.headers.replaceOrAdd(name: .allow, value: allowed.joined(separator: ", "))
+            response = Self.response(for: error, request: request)
         } catch {
             response = Self.response(for: error, request: request)
         }
@@ -38,6 +45,24 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
             }
         }
         return response
+    }
+
+    /// The methods registered for the request's path, matching parameters to any value; empty when none.
+    static func allowedMethods(_ request: Request) -> [String] {
+        let parts = request.url.path.split(separator: "/", omittingEmptySubsequences: true)
+        var methods = Set<String>()
+        for route in request.application.routes.all where route.path.count == parts.count {
+            let matches = zip(route.path, parts).allSatisfy { component, part in
+                switch component {
+                case .constant(let value): value == part
+                case .parameter: true
+                default: false
+                }
+            }
+            if matches { methods.insert(route.method.rawValue) }
+        }
+        if methods.contains("GET") { methods.insert("HEAD") }
+        return methods.sorted()
     }
 
     /// Whether the request carries a bearer token or a session cookie: a request that does is audited one by

@@ -103,7 +103,6 @@ public enum CustodyState: String, Sendable, Hashable, Codable {
 /// checked.fulfils   // ["welfareCheck"]
 /// ```
 public enum ResponseRules {
-    static let maxText = 2_000
 
     /// Checks a record. `signedOff` is true only when Safeguard itself records the result of an approved sign-off
     /// (Outcome 21, or a device's return): those records cannot be made any other way.
@@ -130,7 +129,11 @@ public enum ResponseRules {
             if required && trimmed.isEmpty {
                 throw RecordProblem(field: field, message: why ?? "required", citation: source.flatMap(cite))
             }
-            if trimmed.count > maxText { throw RecordProblem(field: field, message: "keep it under \(maxText) characters") }
+            // The request middleware has already passed every field through the guard; records made any other way
+            // (a command, a test, a future import) meet the same rule here.
+            if let value, let refusal = TextGuard.check(value, limit: FieldLimits.limit(for: field)) {
+                throw RecordProblem(field: field, message: refusal.message)
+            }
         }
         func imageryRefs(_ refs: [String], _ field: String) throws(RecordProblem) {
             let known = Set(facts.imagery.map(\.ref))

@@ -24,8 +24,8 @@ public enum FieldLimits {
         // People and organisations.
         "name": 120, "displayName": 120, "childName": 120, "email": 254, "phone": 40, "to": 200, "takenBy": 120, "by": 120,
         "directedBy": 120, "unit": 120, "serviceName": 120, "location": 200, "localDescription": 500,
-        // Sign-offs carry the officer's reasoning, which can run longer than a note.
-        "rationale": 4_000,
+        // A case note, and a sign-off's reasoning, can run to a page.
+        "text": 4_000, "rationale": 4_000,
         // Secrets and form plumbing.
         "password": 256, "_csrf": 100, "token": 200,
     ]

@@ -21,8 +21,9 @@ public enum TextGuard {
     public static func check(_ text: String, limit: Int? = nil) -> TextRefusal? {
         // Imagery first, so that an attempt is refused (and audited) as what it is, whatever else is wrong.
         if let refusal = imagery(in: text) ?? hygiene(text) { return refusal }
+        // Counted in Unicode scalars, as JSON Schema's maxLength counts: combining marks cannot stretch a field.
         if let limit {
-            let length = text.count
+            let length = text.unicodeScalars.count
             if length > limit { return .tooLong(limit: limit, length: length) }
         }
         return nil
