@@ -154,6 +154,22 @@ import Vapor
         }
     }
 
+    /// The README's table of limits is the table the server applies: a limit changed in one place only fails here.
+    @Test func theReadmeStatesEveryFieldsLimit() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let rows = try String(contentsOf: readme, encoding: .utf8).split(separator: "\n")
+            .filter { $0.hasPrefix("  | `") || $0.hasPrefix("  | every other") }
+        func limit(in row: Substring) -> Int? {
+            row.split(separator: "|").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: "")) }
+        }
+        for (field, most) in FieldLimits.limits where !ContentGuardMiddleware.secrets.contains(field) && field != "password" {
+            let row = rows.first { $0.contains("`\(field)`") }
+            #expect(row.flatMap(limit) == most, "README: \(field) should be \(most)")
+        }
+        #expect(rows.first { $0.contains("every other") }.flatMap(limit) == FieldLimits.freeText)
+    }
+
     /// 256 KiB of `a=1&` or deeply nested JSON is refused before any parser runs: 413 or 400, at once.
     @Test func hostileBodiesAreRefusedByShapeBeforeParsing() async throws {
         try await withApp { app in

@@ -78,4 +78,30 @@ import Vapor
             #expect(keys("Assessment").isSubset(of: Set(assessment.keys)))
         }
     }
+
+    /// The three conformance failures schemathesis found (issue 10): an empty filter, a document's media type, and
+    /// a method the path does not take.
+    @Test func conformanceFoundBySchemathesis() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            _ = try await createCase(app, token: token)
+            let empty = try await send(app, .GET, "/api/v1/cases?status=&updatedSince=", token: token)
+            #expect(empty.status == .ok && (empty.json["total"] as? Int) == 1)
+            #expect(try await send(app, .GET, "/api/v1/cases?status=shut", token: token).status == .badRequest)
+
+            let trace = try await send(app, .TRACE, "/api/v1/cases", token: token)
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers.first(name: .allow) == "GET, HEAD, POST")
+            #expect(try await send(app, .DELETE, "/api/v1/cases/\(UUID())", token: token).status == .methodNotAllowed)
+            #expect(try await send(app, .TRACE, "/api/v1/no-such-thing", token: token).status == .notFound)
+
+            let doc = try await send(app, .GET, "/api/v1/openapi.json").json
+            let paths = doc["paths"] as! [String: [String: Any]]
+            let record = ((paths["/api/v1/cases/{caseID}/documents/case-record"]?["get"] as? [String: Any])?["responses"] as? [String: Any])?["200"] as? [String: Any]
+            let content = record?["content"] as? [String: Any]
+            #expect(content?.keys.sorted() == ["text/html", "text/plain"])
+        }
+    }
 }
+
