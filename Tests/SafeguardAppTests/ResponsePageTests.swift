@@ -40,7 +40,7 @@ import Vapor
 
             let empty = try await Pages.post(app, "/cases/\(id)/outcome21", officer, [("rationale", " ")])
             #expect(empty.status == .unprocessableEntity)
-            #expect(empty.text.contains("<a href=\"#rationale\">Give the rationale in 1–2,000 characters.</a>"))
+            #expect(empty.text.contains("<a href=\"#rationale\">Give the rationale in 1–4,000 characters.</a>"))
             let proposed = try await Pages.post(app, "/cases/\(id)/outcome21", officer, [("rationale", "Willing, age-appropriate, first time")])
             #expect(proposed.status == .seeOther)
             let waiting = try await Pages.get(app, "/cases/\(id)", officer)
