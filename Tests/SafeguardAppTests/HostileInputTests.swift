@@ -24,16 +24,41 @@ import Vapor
         ("percent-encoding", { $0.map { String(format: "%%%02X", $0) }.joined() }, { hexBytes($0.replacingOccurrences(of: "%", with: "")) }),
         ("decimal byte list", { $0.map(String.init).joined(separator: ",") },
          { $0.split(whereSeparator: { !$0.isNumber }).compactMap { UInt8($0) } }),
+        ("base32", { base32($0) }, { base32Bytes($0) }),
+        ("hex with spaces", { $0.map { String(format: "%02X", $0) }.joined(separator: " ") }, { hexBytes($0) }),
     ]
+
+    static func base32(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var out = "", buffer = 0, bits = 0
+        for byte in bytes {
+            buffer = buffer << 8 | Int(byte); bits += 8
+            while bits >= 5 { bits -= 5; out.append(alphabet[(buffer >> bits) & 31]) }
+            buffer &= (1 << bits) - 1
+        }
+        return out
+    }
+
+    static func base32Bytes(_ text: String) -> [UInt8] {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var out: [UInt8] = [], buffer = 0, bits = 0
+        for c in text { guard let v = alphabet.firstIndex(of: c) else { continue }
+            buffer = buffer << 5 | v; bits += 5
+            if bits >= 8 { bits -= 8; out.append(UInt8((buffer >> bits) & 0xFF)) }
+            buffer &= (1 << bits) - 1
+        }
+        return out
+    }
 
     static func hexBytes(_ text: String) -> [UInt8] {
         let digits = Array(text.filter(\.isHexDigit))
         return stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(digits[$0...($0 + 1)]), radix: 16) }
     }
 
-    /// The report's attack, in every carrier, in pieces big and small, as notes one after another: at most two
-    /// pieces are stored (pieces of the middle, before the shape rule has seen a window's worth in a row; the first
-    /// piece, with the file's header, never is), and what was stored holds no image.
+    /// The report's attack, in six carriers, in pieces big and small, sent one after another as notes and as the
+    /// free text of records in turn: at most two pieces are stored (pieces of the middle, before the shape rule has
+    /// seen a window's worth in a row; the first piece, with the file's header, never is), and what was stored holds
+    /// no image.
     @Test func aSplitImageCannotBeReassembledFromWhatWasStored() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
@@ -45,8 +70,12 @@ import Vapor
                     var start = text.startIndex
                     while start < text.endIndex, sent < 40 {
                         let end = text.index(start, offsetBy: pieceSize, limitedBy: text.endIndex) ?? text.endIndex
-                        let reply = try await send(app, .POST, "/api/v1/cases/\(caseID)/notes", token: world.token("policeA.officer"),
-                                                   json: ["text": String(text[start..<end])])
+                        let piece = String(text[start..<end])
+                        let reply = sent % 2 == 0
+                            ? try await send(app, .POST, "/api/v1/cases/\(caseID)/notes", token: world.token("policeA.officer"),
+                                             json: ["text": piece])
+                            : try await send(app, .POST, "/api/v1/cases/\(caseID)/records", token: world.token("policeA.officer"),
+                                             json: ["kind": "welfareCheck", "person": "A", "result": piece, "checkedOn": "2026-11-20"])
                         if reply.status == .created { stored += 1 } else {
                             #expect([422, 429].contains(reply.status.code), "\(name) piece: \(reply.status) \(reply.text)")
                         }
@@ -55,7 +84,9 @@ import Vapor
                     }
                     #expect(stored <= 2, "\(name) in pieces of \(pieceSize): \(stored) of \(sent) pieces stored")
                     let notes = try await send(app, .GET, "/api/v1/cases/\(caseID)/notes", token: world.token("policeA.officer")).array
-                    let reassembled = notes.compactMap { $0["text"] as? String }.filter { !$0.hasPrefix("Case opened") }.joined()
+                    let records = try await send(app, .GET, "/api/v1/cases/\(caseID)/records", token: world.token("policeA.officer")).array
+                    let results = records.compactMap { ($0["record"] as? [String: Any])?["result"] as? String }
+                    let reassembled = (notes.compactMap { $0["text"] as? String }.filter { !$0.hasPrefix("Case opened") } + results).joined()
                     #expect(ImageSignatures.format(in: decode(reassembled)) == nil, "\(name): an image came back")
                 }
             }

@@ -278,17 +278,77 @@ public enum TextGuard {
         // paste them. A link longer than `longestLink` is not a link anyone pastes, so it stays in.
         let base64Stream = withoutLinks(bytes).filter { isAlnum($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") }
         if hasEncodedWindow(base64Stream, entropy: base64Entropy, classChanges: base64ClassChanges) { return "a long run of base64-like characters" }
-        // Base32 by runs (spaces removed), not by stream: capitals are scattered through any long note.
-        let compact = bytes.filter { !whitespace.contains($0) }
-        for run in BinaryCarriers.runs(compact[...], table: upperTable, minimum: window)
-        where hasEncodedWindow(Array(run), entropy: base32Entropy, classChanges: 0.05) { return "a long run of base32-like characters" }
-        let hexText = withoutHexSeparators(bytes)
+        // Hex, base32 and byte values by their words: every word of the text made only of that alphabet, joined
+        // in order, so that words, punctuation or other fields between the pieces do not hide them.
+        let words = alphanumericWords(withoutUUIDs(withoutLinks(bytes)[...]))
+        let hexStream = Array(words.filter { $0.count >= 2 && $0.allSatisfy { BinaryCarriers.hexTable[Int($0)] >= 0 } }.joined())
         // Random hex measures about 3.85 bits a character over 96 and changes between digit and letter at about
-        // 47 % of characters; a long number, or a word of a–f repeated, is neither.
-        for run in BinaryCarriers.runs(hexText[...], table: BinaryCarriers.hexTable, minimum: window)
-        where hasEncodedWindow(Array(run), entropy: 3.3, classChanges: 0.25) { return "a long run of hexadecimal" }
-        if BinaryCarriers.numberLists(bytes).contains(where: { $0.count >= 32 }) { return "a long list of byte values" }
+        // 47 % of characters; numbers, words of a–f and the odd hash change far less (under 25 % in the corpus).
+        if hasEncodedWindow(hexStream, entropy: 3.3, classChanges: 0.3) { return "a long run of hexadecimal" }
+        let base32Stream = Array(words.filter { $0.count >= 2 && $0.allSatisfy { upperTable[Int($0)] >= 0 } }.joined())
+        if hasEncodedWindow(base32Stream, entropy: base32Entropy, classChanges: 0.12) { return "a long run of base32-like characters" }
+        if BinaryCarriers.numberLists(bytes).contains(where: { $0.count >= 32 }) || hasByteValues(words) {
+            return "a long list of byte values"
+        }
         return nil
+    }
+
+    /// The text's words: maximal runs of letters and digits, with a `0x` or `x` before hex digits dropped.
+    static func alphanumericWords(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        func isAlnum(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) }
+        var words: [ArraySlice<UInt8>] = []
+        var start = -1
+        for i in 0...bytes.count {
+            if i < bytes.count, isAlnum(bytes[i]) {
+                if start < 0 { start = i }
+            } else if start >= 0 {
+                var word = bytes[start..<i]
+                if word.count > 2, word.first == UInt8(ascii: "0"), word[word.startIndex + 1] | 0x20 == UInt8(ascii: "x") { word = word.dropFirst(2) }
+                else if word.count > 1, word.first! | 0x20 == UInt8(ascii: "x"), BinaryCarriers.hexTable[Int(word[word.startIndex + 1])] >= 0 { word = word.dropFirst() }
+                words.append(word)
+                start = -1
+            }
+        }
+        return words
+    }
+
+    /// The text with UUIDs (8-4-4-4-12 hex digits) blanked: ids are pasted, and they are as varied as hex.
+    static func withoutUUIDs(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var out = Array(bytes)
+        guard out.count >= 36 else { return out }
+        let groups = [8, 4, 4, 4, 12]
+        var i = 0
+        while i + 36 <= out.count {
+            var j = i, ok = true
+            for (n, length) in groups.enumerated() {
+                for _ in 0..<length where ok { ok = BinaryCarriers.hexTable[Int(out[j])] >= 0; j += 1 }
+                if ok, n < 4 { ok = out[j] == UInt8(ascii: "-"); j += 1 }
+                if !ok { break }
+            }
+            if ok {
+                for k in i..<(i + 36) { out[k] = 0x20 }
+                i += 36
+            } else {
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Whether the words hold 32 numbers in a row (other words between them ignored) that look like the bytes of a
+    /// file rather than counts, times or dates: all 0–255, at least 20 different, at least 12 of them 100 or more.
+    static func hasByteValues(_ words: [ArraySlice<UInt8>]) -> Bool {
+        let values = words.compactMap { word -> Int? in
+            guard word.count <= 3, word.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            let v = word.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            return v <= 255 ? v : nil
+        }
+        guard values.count >= 32 else { return false }
+        for start in 0...(values.count - 32) {
+            let window = values[start..<(start + 32)]
+            if Set(window).count >= 20, window.filter({ $0 >= 100 }).count >= 12 { return true }
+        }
+        return false
     }
 
     static func codePoint(_ v: UInt32) -> String { "U+" + String(format: "%04X", v) }
