@@ -11,8 +11,15 @@ import http.client, statistics, sys, time, urllib.parse
 server, bare, token = sys.argv[1], sys.argv[2], sys.argv[3]
 tries = int(sys.argv[4]) if len(sys.argv) > 4 else 30
 size = 256 * 1024
+auth = {"Authorization": f"Bearer {token}"}
+under = size - 1024   # just under the body limit, so that the parsing caps, not the size, refuse it
 bodies = [
     ("form of a=1& pairs to /sign-in", "/sign-in", "application/x-www-form-urlencoded", b"a=1&" * (size // 4), {}),
+    ("form of a=1& pairs to /sign-in, 255 KiB", "/sign-in", "application/x-www-form-urlencoded", b"a=1&" * (under // 4), {}),
+    ("form of a=1& pairs to /api/v1/cases, signed in, 255 KiB", "/api/v1/cases", "application/x-www-form-urlencoded",
+     b"a=1&" * (under // 4), auth),
+    ("JSON nested 127 KiB deep to /api/v1/cases, 255 KiB", "/api/v1/cases", "application/json",
+     b"[" * (under // 2) + b"]" * (under // 2), auth),
     ("JSON nested 128 KiB deep to /api/v1/cases", "/api/v1/cases", "application/json",
      b"[" * (size // 2) + b"]" * (size // 2), {"Authorization": f"Bearer {token}"}),
     ("JSON of 64K numbers to /api/v1/cases", "/api/v1/cases", "application/json",

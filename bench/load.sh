@@ -141,6 +141,19 @@ bench_db() {
     export BENCH_IDS="$WORK/$db-ids.txt"
     echo "- $db: $(pick_ids "$base" "$tok" "$BENCH_IDS")"
 
+    if [ "$db" = sqlite ]; then
+        # The time to refuse one hostile body, beside the bare route receiving the same bytes: first, before
+        # anything has made this address one the server throttles.
+        local bare_port bare_pid
+        bare_port=$(free_port)
+        start_bg "baseline-hostile" "$BASELINE_BIN" --hostname 127.0.0.1 --port "$bare_port"
+        bare_pid=$LAST_PID
+        wait_http "http://127.0.0.1:$bare_port/" "$bare_pid" "$WORK/baseline-hostile.log" 60
+        python3 bench/hostile.py "$base" "http://127.0.0.1:$bare_port" "$tok" >"$WORK/hostile-times.txt" 2>&1 \
+            || cat "$WORK/hostile-times.txt" >&2
+        stop_pid "$bare_pid"
+    fi
+
     wrk -t"$THREADS" -c16 -d2s -s bench/read.lua "$base/" >/dev/null 2>&1 || true   # warm-up
 
     run_wrk read "$db" read.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
@@ -170,18 +183,6 @@ bench_db() {
     wait "$hostile" || { cat "$WORK/wrk-hostile-$db.txt" >&2; die "wrk failed (hostile bodies, $db)"; }
     record read16-hostile "$db" "$WORK/wrk-read16hostile-$db.txt"
     record hostile "$db" "$WORK/wrk-hostile-$db.txt"
-    if [ "$db" = sqlite ]; then
-        # The time to refuse one hostile body, beside the bare route receiving the same bytes.
-        local bare_port bare_pid
-        bare_port=$(free_port)
-        start_bg "baseline-hostile" "$BASELINE_BIN" --hostname 127.0.0.1 --port "$bare_port"
-        bare_pid=$LAST_PID
-        wait_http "http://127.0.0.1:$bare_port/" "$bare_pid" "$WORK/baseline-hostile.log" 60
-        python3 bench/hostile.py "$base" "http://127.0.0.1:$bare_port" "$tok" >"$WORK/hostile-times.txt" 2>&1 \
-            || cat "$WORK/hostile-times.txt" >&2
-        stop_pid "$bare_pid"
-    fi
-
     stop_pid "$pid"
     echo "- $db: the server stopped (SIGTERM) with exit status $STOP_STATUS$([ "$STOP_STATUS" = 0 ] || echo ' (not a clean stop: see the server log lines below)')"
     # Errors the server logged (counts and the distinct messages, trimmed; the data is synthetic).

@@ -125,6 +125,10 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
         }
         let body = ErrorBody(error: .init(code: apiError.code, message: apiError.message, field: apiError.field))
         let response = Response(status: apiError.status, headers: apiError.headers)
+        // Too much sent, or too many refusals: close the connection rather than read what else the client sends.
+        if apiError.status == .payloadTooLarge || apiError.status == .tooManyRequests {
+            response.headers.replaceOrAdd(name: .connection, value: "close")
+        }
         do {
             try response.content.encode(body, as: .json)
         } catch {
