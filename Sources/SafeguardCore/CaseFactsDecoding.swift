@@ -245,7 +245,15 @@ struct StrictObject {
         guard let value = try string(key), !value.isEmpty else {
             throw CaseFactsError(path: path(key), message: "required: a short reference such as \(example)")
         }
+        try guarded(value, key, path(key))
         return value
+    }
+
+    /// References are stored and printed: the text guard's rules hold for them however the facts arrive.
+    func guarded(_ value: String, _ key: String, _ path: String) throws {
+        if let refusal = TextGuard.check(value, limit: FieldLimits.limit(for: key)) {
+            throw CaseFactsError(path: path, message: refusal.message)
+        }
     }
 
     func enumValue<E: RawRepresentable & CaseIterable>(_ key: String) throws -> E? where E.RawValue == String {
@@ -269,6 +277,7 @@ struct StrictObject {
         guard let values = try? container.decode([String].self, forKey: AnyKey(key)) else {
             throw CaseFactsError(path: path(key), message: "expected a list of references, e.g. [\"A\"]")
         }
+        for (i, value) in values.enumerated() { try guarded(value, key, "\(path(key))[\(i)]") }
         return values
     }
 

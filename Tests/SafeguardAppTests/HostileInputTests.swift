@@ -93,6 +93,41 @@ import Vapor
         }
     }
 
+    /// Every listed format in every carrier of the Core tests' fixture (a header alone: only decoding finds it),
+    /// through a JSON body and a form body alike, is refused as imagery and audited; nothing is stored.
+    @Test func everyFormatInEveryCarrierIsRefusedThroughJSONAndForms() async throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SafeguardCoreTests/Fixtures/imagery/carriers.json")
+        let carriers = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as! [String: Any]
+        let headers = carriers["headers"] as! [String: [String: String]]
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let caseID = try await createCase(app, token: token)["id"] as! String
+            let before = try await NoImageryTests.snapshot(app)
+            var sent = 0
+            for (format, byCarrier) in headers.sorted(by: { $0.key < $1.key }) {
+                for (carrier, text) in byCarrier.sorted(by: { $0.key < $1.key }) {
+                    let json = try await send(app, .POST, "/api/v1/cases/\(caseID)/notes", token: token, json: ["text": text])
+                    let formBody = "text=" + text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                    let form = try await send(app, .POST, "/api/v1/cases/\(caseID)/notes", token: token, json: formBody,
+                                              contentType: "application/x-www-form-urlencoded")
+                    for reply in [json, form] {
+                        #expect(reply.status == .unprocessableEntity && reply.errorCode == "imagery_not_allowed",
+                                "\(format) as \(carrier): \(reply.status) \(reply.text.prefix(200))")
+                    }
+                    sent += 2
+                }
+            }
+            #expect(sent >= 19 * 30 * 2)
+            #expect(try await NoImageryTests.snapshot(app) == before)
+            let audited = try await (app.db as! any SQLDatabase)
+                .raw("SELECT COUNT(*) AS n FROM audit_entries WHERE action = 'request.rejected.imagery'").first()!
+                .decode(column: "n", as: Int.self)
+            #expect(audited == sent)
+        }
+    }
+
     /// Every route that takes a body refuses imagery before it does anything else: JSON and form bodies alike,
     /// through the API and the pages, signed in or not. Nothing is stored and each refusal is audited.
     @Test func everyWriteRouteRefusesImageryInJSONAndForms() async throws {

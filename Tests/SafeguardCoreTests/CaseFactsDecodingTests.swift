@@ -9,6 +9,16 @@ struct CaseFactsDecodingTests {
         do { return .success(try CaseFacts.decode(json: Data(json.utf8))) } catch { return .failure(error) }
     }
 
+    /// References are stored and printed, so the text guard's rules hold in the decoder too (issue 10).
+    @Test func referencesMeetTheTextGuardsRules() {
+        let reversed = decode(#"{"jurisdiction":"england","setting":"police","people":[{"ref":"A\u202E"}]}"#)
+        guard case .failure(let error) = reversed else { Issue.record("a reversed ref was accepted"); return }
+        #expect(error.path == "people[0].ref" && error.message.contains("text-direction control U+202E"))
+        let long = decode(#"{"jurisdiction":"england","setting":"police","people":[{"ref":"A"}],"imagery":[{"ref":"I","kind":"image","depicts":["A","\#(String(repeating: "B", count: 21))"]}]}"#)
+        guard case .failure(let tooLong) = long else { Issue.record("a 21-character ref was accepted"); return }
+        #expect(tooLong.path == "imagery[0].depicts[1]" && tooLong.message.contains("20 characters"))
+    }
+
     func error(_ json: String) -> String {
         if case .failure(let e) = decode(json) { return e.description }
         return "decoded without error"
