@@ -113,6 +113,21 @@ print(f"{len(seen)} case ids from {len(wanted)} pages of {last_page} (total {fir
 EOF
 }
 
+# reads_beside NAME SCRIPT CONNECTIONS DB BASE: signed-in reads on 16 connections while SCRIPT runs on CONNECTIONS
+# others; records "read16-NAME" (the reads) and "NAME" (the other traffic).
+reads_beside() {
+    local name="$1" script="$2" connections="$3" db="$4" base="$5" other
+    log "wrk: read16 beside $name ($db)"
+    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c"$connections" -s "bench/$script" "$base/" >"$WORK/wrk-$name-$db.txt" 2>&1 &
+    other=$!
+    STARTED_PIDS+=("$other")
+    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c16 -s bench/read.lua "$base/" >"$WORK/wrk-read16$name-$db.txt" 2>&1 \
+        || { cat "$WORK/wrk-read16$name-$db.txt" >&2; die "wrk failed (reads beside $name, $db)"; }
+    wait "$other" || { cat "$WORK/wrk-$name-$db.txt" >&2; die "wrk failed ($name, $db)"; }
+    record "read16-$name" "$db" "$WORK/wrk-read16$name-$db.txt"
+    record "$name" "$db" "$WORK/wrk-$name-$db.txt"
+}
+
 bench_db() {
     local db="$1" url="$2" port base tok started seeded
     log "== $db"
@@ -163,26 +178,9 @@ bench_db() {
 
     # Signed-in reads on 16 connections: alone, then with 64 anonymous connections flooding beside them.
     run_wrk read16 "$db" read.lua "$base/" -t1 -c16
-    log "wrk: read16 under flood ($db)"
-    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c64 -s bench/flood.lua "$base/" >"$WORK/wrk-flood-$db.txt" 2>&1 &
-    local flood=$!
-    STARTED_PIDS+=("$flood")
-    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c16 -s bench/read.lua "$base/" >"$WORK/wrk-read16flood-$db.txt" 2>&1 \
-        || { cat "$WORK/wrk-read16flood-$db.txt" >&2; die "wrk failed (reads under flood, $db)"; }
-    wait "$flood" || { cat "$WORK/wrk-flood-$db.txt" >&2; die "wrk failed (flood, $db)"; }
-    record read16-flooded "$db" "$WORK/wrk-read16flood-$db.txt"
-    record flood "$db" "$WORK/wrk-flood-$db.txt"
-
+    reads_beside flood flood.lua 64 "$db" "$base"
     # Signed-in reads again, beside two connections sending 256 KiB hostile form bodies (issue 10).
-    log "wrk: read16 beside hostile bodies ($db)"
-    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c2 -s bench/hostile.lua "$base/" >"$WORK/wrk-hostile-$db.txt" 2>&1 &
-    local hostile=$!
-    STARTED_PIDS+=("$hostile")
-    wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c16 -s bench/read.lua "$base/" >"$WORK/wrk-read16hostile-$db.txt" 2>&1 \
-        || { cat "$WORK/wrk-read16hostile-$db.txt" >&2; die "wrk failed (reads beside hostile bodies, $db)"; }
-    wait "$hostile" || { cat "$WORK/wrk-hostile-$db.txt" >&2; die "wrk failed (hostile bodies, $db)"; }
-    record read16-hostile "$db" "$WORK/wrk-read16hostile-$db.txt"
-    record hostile "$db" "$WORK/wrk-hostile-$db.txt"
+    reads_beside hostile hostile.lua 2 "$db" "$base"
     stop_pid "$pid"
     echo "- $db: the server stopped (SIGTERM) with exit status $STOP_STATUS$([ "$STOP_STATUS" = 0 ] || echo ' (not a clean stop: see the server log lines below)')"
     # Errors the server logged (counts and the distinct messages, trimmed; the data is synthetic).
@@ -208,11 +206,11 @@ rows = [l.rstrip("\n").split("\t") for l in open(results_path) if l.strip()]
 bare = {r[0]: r for r in rows if r[0].startswith("bare-")}
 best = max(bare.values(), key=lambda r: float(r[2]))
 bare_rps = float(best[2])
-expected = {"read": {200}, "read16": {200}, "read16-flooded": {200}, "list": {200}, "create": {201},
+expected = {"read": {200}, "read16": {200}, "read16-flood": {200}, "list": {200}, "create": {201},
             "facts": {200, 409}, "flood": {401, 404, 429}, "read16-hostile": {200}, "hostile": {413, 429}}
 names = {"read": "case read (random id)", "list": "case list (perPage=50)", "create": "case create",
          "facts": "fact update (PUT facts)", "read16": "case read, 16 connections alone",
-         "read16-flooded": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)",
+         "read16-flood": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)",
          "read16-hostile": "case read, 16 connections beside hostile bodies", "hostile": "256 KiB hostile form bodies (2 connections)"}
 print(f"bare route (safeguard-baseline GET /): first {float(bare['bare-first'][2]):,.0f} req/s, "
       f"last {float(bare['bare-last'][2]):,.0f} req/s; the better ({bare_rps:,.0f}) is the 100% below.")
@@ -240,7 +238,7 @@ for r in rows:
     print(f"| {label} | {db} | {float(rps):,.0f} | {float(p50):.1f} | {float(p99):.1f} | {share:.2f} | {statuses} | {unexpected} | {errs} |")
 print()
 for db in sorted({r[1] for r in rows if r[1] != "-"}):
-    alone, flooded = by.get(("read16", db)), by.get(("read16-flooded", db))
+    alone, flooded = by.get(("read16", db)), by.get(("read16-flood", db))
     if alone and flooded:
         ratio = float(flooded[2]) / float(alone[2])
         print(f"flood ratio ({db}): signed-in reads under an anonymous flood / alone (16 connections) = "
