@@ -102,7 +102,7 @@ import Vapor
     }
 
     @Test func anonymousJunkIsCountedInMemoryThenSummarisedAndThrottledWhileSignedInReadsGoOn() async throws {
-        try await withApp({ $0.anonymousRejectionLimit = 25 }) { app in
+        try await withApp({ $0.anonymousRejectionLimit = 25; $0.anonymousThrottleDelay = 0.3 }) { app in
             let world = try await seedWorld(app)
             let token = world.token("policeA.officer")
             let id = try await createCase(app, token: token)["id"] as! String
@@ -110,7 +110,11 @@ import Vapor
             for _ in 0..<25 {
                 #expect(try await send(app, .GET, "/api/v1/nope").status == .notFound)
             }
-            #expect(try await send(app, .GET, "/api/v1/cases").status == .tooManyRequests, "the 26th refusal in the window is throttled")
+            let throttledAt = ContinuousClock.now
+            let throttled = try await send(app, .GET, "/api/v1/cases")
+            #expect(throttled.status == .tooManyRequests, "the 26th refusal in the window is throttled")
+            #expect(ContinuousClock.now - throttledAt >= .milliseconds(300), "held back before it is answered")
+            #expect(throttled.headers.first(name: .connection) == "close")
             #expect(try await send(app, .GET, "/api/v1/cases/\(id)", token: token).status == .ok, "a signed-in read is not throttled")
             // Only the signed-in read was written; the junk is in memory.
             #expect(try await count(app, "audit_entries") == auditedBefore + 1)

@@ -11,7 +11,11 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
         let anonymous = !Self.presentsCredentials(request)
         let tally = request.application.anonymousRejections
         if anonymous, tally.isThrottled(request.clientAddress, now: Date()) {
-            // Refused before any other work: counted in the interval's summary, nothing durable of its own.
+            // Refused before any other work: counted in the interval's summary, nothing durable of its own. The
+            // answer is held back a moment (a tarpit), so that a flood waits on timers rather than taking the CPU
+            // that signed-in users need.
+            let delay = request.application.safeguardOptions.anonymousThrottleDelay
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1_000))) }
             var error = APIError(.tooManyRequests, "too_many_requests",
                                  "too many refused requests from this address; wait a minute, then sign in or send a valid token")
             error.headers.replaceOrAdd(name: .retryAfter, value: String(Int(tally.window)))

@@ -32,6 +32,9 @@ public struct SafeguardOptions: Sendable {
     /// refused this many times within `anonymousRejectionWindow` gets 429 for the rest of that window.
     public var anonymousRejectionLimit: Int = 100
     public var anonymousRejectionWindow: TimeInterval = 60
+    /// How long a throttled anonymous request waits for its 429 (then its connection closes): a timer, not work,
+    /// so a flood from one address gets about one answer a second on each connection instead of the server's CPU.
+    public var anonymousThrottleDelay: TimeInterval = 1
     /// How often the count of refused anonymous requests is written to the audit trail as one summary entry.
     public var anonymousRejectionSummaryInterval: TimeInterval = 60
     /// Run migrations while configuring.
