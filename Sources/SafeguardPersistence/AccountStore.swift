@@ -101,8 +101,21 @@ public struct AccountStore: Sendable {
         try await UserModel.query(on: db).filter(\.$organisationID == organisationID).sort(\.$email).all().map(Self.value)
     }
 
-    public func updateUser(id: UUID, role: Role?, disabled: Bool?, displayName: String?, passwordHash: String?) async throws -> User {
+    /// Changes a user. Whoever acts (`actingUserID`: nil for the command line) cannot disable themselves or give up
+    /// their own admin role, and no change may leave the organisation without an enabled admin. Disabling revokes
+    /// the user's tokens: re-enabling must not bring them back.
+    public func updateUser(id: UUID, role: Role?, disabled: Bool?, displayName: String?, passwordHash: String?,
+                           actingUserID: UUID? = nil, now: Date = Date()) async throws -> User {
         guard let m = try await UserModel.find(id, on: db) else { throw StoreError.notFound("user") }
+        let admin = Role.admin.rawValue
+        let wasActiveAdmin = m.role == admin && !m.disabled
+        let wasDisabled = m.disabled
+        if actingUserID == id, disabled == true {
+            throw StoreError.invalid(field: "disabled", message: "you cannot disable your own account: ask another admin")
+        }
+        if actingUserID == id, m.role == admin, let role, role != .admin {
+            throw StoreError.invalid(field: "role", message: "you cannot remove your own admin role: ask another admin")
+        }
         if let role {
             guard let org = try await OrganisationModel.find(m.organisationID, on: db),
                   role.isAllowed(in: OrganisationKind(rawValue: org.kind) ?? .police) else {
@@ -117,7 +130,19 @@ public struct AccountStore: Sendable {
             m.failedSignIns = 0
             m.lockedUntil = nil
         }
+        if wasActiveAdmin, m.role != admin || m.disabled {
+            let others = try await UserModel.query(on: db).filter(\.$organisationID == m.organisationID)
+                .filter(\.$role == admin).filter(\.$disabled == false).filter(\.$id != id).count()
+            if others == 0 {
+                throw StoreError.invalid(field: m.disabled ? "disabled" : "role",
+                                         message: "this is the organisation's only admin: make someone else an admin first")
+            }
+        }
         try await m.save(on: db)
+        if m.disabled, !wasDisabled {
+            try await TokenModel.query(on: db).filter(\.$userID == id).filter(\.$revokedAt == nil)
+                .set(\.$revokedAt, to: now).update()
+        }
         return Self.value(m)
     }
 
@@ -169,6 +194,39 @@ public struct AccountStore: Sendable {
             m.windowStarted = now
         }
         try await m.save(on: db)
+    }
+
+    /// Counts a failure for the key within a window; from the `freeAttempts`-th failure on, the key must wait before
+    /// its next attempt, twice as long each time (from `firstWait`, at most `longestWait`). Returns until when.
+    @discardableResult
+    public func recordBackOffFailure(key: String, freeAttempts: Int, window: TimeInterval, firstWait: TimeInterval,
+                                     longestWait: TimeInterval, now: Date) async throws -> Date? {
+        let m = try await SignInThrottleModel.query(on: db).filter(\.$key == key).first() ?? {
+            let m = SignInThrottleModel()
+            m.id = UUID()
+            m.key = key
+            m.failures = 0
+            m.windowStarted = now
+            return m
+        }()
+        if now.timeIntervalSince(m.windowStarted) > window {
+            m.failures = 0
+            m.windowStarted = now
+        }
+        m.failures += 1
+        if m.failures >= freeAttempts {
+            let doublings = min(m.failures - freeAttempts, 20)
+            m.lockedUntil = now.addingTimeInterval(min(longestWait, firstWait * Double(1 << doublings)))
+            // The window runs from the last failure while the key is backing off, so waiting it out is the way back.
+            m.windowStarted = now
+        }
+        try await m.save(on: db)
+        return m.lockedUntil
+    }
+
+    /// Forgets the key's failures (after a successful sign-in).
+    public func clearThrottle(key: String) async throws {
+        try await SignInThrottleModel.query(on: db).filter(\.$key == key).delete()
     }
 
     // MARK: Tokens

@@ -333,6 +333,11 @@ public struct AuditStore: Sendable {
                    detail: m.detail, previousHash: m.previousHash, hash: m.hash)
     }
 
+    /// How many entries are about one organisation.
+    public func count(organisationID: UUID) async throws -> Int {
+        try await AuditEntryModel.query(on: db).filter(\.$organisationID == organisationID.uuidString.lowercased()).count()
+    }
+
     /// Entries newest first, optionally only those about one organisation.
     public func entries(organisationID: UUID?, afterSequence: Int? = nil, limit: Int, actionContains: String? = nil,
                         caseID: UUID? = nil, outcome: String? = nil, before: Int? = nil) async throws -> [AuditEntry] {

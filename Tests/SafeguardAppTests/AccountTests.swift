@@ -1,6 +1,6 @@
 import Fluent
 import Foundation
-import SafeguardApp
+@testable import SafeguardApp
 import SafeguardPersistence
 import SQLKit
 import Testing
@@ -62,25 +62,59 @@ import VaporTesting
         }
     }
 
-    @Test func repeatedFailuresLockTheAccountForAWhileEvenForTheRightPassword() async throws {
-        try await withApp({ $0.accountFailureLimit = 3 }) { app in
+    /// Issue 13: five wrong passwords locked a real account for 15 minutes, while an unknown email kept getting 401.
+    /// That told anyone which accounts exist and let them lock an officer out. Failures now slow one email from one
+    /// address, known or not, alike; the officer elsewhere signs in as usual.
+    @Test func repeatedFailuresSlowOneEmailFromOneAddressAndAnswerKnownAndUnknownAlike() async throws {
+        try await withApp({ $0.accountFailureLimit = 3; $0.trustForwardedFor = true }) { app in
             _ = try await seedWorld(app)
-            for _ in 0..<3 {
-                let r = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": "guess"])
-                #expect(r.status == .unauthorized)
+            let attacker = [("X-Forwarded-For", "203.0.113.50")]
+            func tries(_ email: String) async throws -> [String] {
+                var seen: [String] = []
+                for _ in 0..<5 {
+                    let r = try await send(app, .POST, "/api/v1/tokens", json: ["email": email, "password": "guess"], headers: attacker)
+                    seen.append("\(r.status.code) \(r.errorCode ?? "") \(r.headers.first(name: .retryAfter) ?? "-")")
+                }
+                return seen
             }
-            let locked = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": testPassword])
-            #expect(locked.status == .tooManyRequests)
-            #expect(locked.errorCode == "too_many_attempts")
-            #expect(locked.headers.first(name: .retryAfter).flatMap(Int.init) ?? 0 > 0)
-            // Another account is not affected.
-            let other = try await send(app, .POST, "/api/v1/tokens", json: ["email": "staff@school.test", "password": testPassword])
-            #expect(other.status == .created)
+            let known = try await tries("dsl@school.test")
+            let unknown = try await tries("nobody@school.test")
+            #expect(known.prefix(3).allSatisfy { $0 == "401 invalid_credentials -" })
+            #expect(known.dropFirst(3).allSatisfy { $0.hasPrefix("429 too_many_attempts ") }, "the pair waits after three failures: \(known)")
+            // Alike, but for the seconds left to wait, which depend on how fast the tries ran.
+            func shape(_ seen: [String]) -> [String] { seen.map { $0.split(separator: " ").prefix(2).joined(separator: " ") } }
+            #expect(shape(known) == shape(unknown), "known \(known) vs unknown \(unknown)")
+            #expect(known.dropFirst(3).allSatisfy { Int($0.split(separator: " ").last!).map { (1...30).contains($0) } ?? false })
+            // The right password from the attacker's address waits too; from the officer's own address it works.
+            let fromAttacker = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": testPassword],
+                                              headers: attacker)
+            #expect(fromAttacker.status == .tooManyRequests)
+            let fromOfficer = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": testPassword],
+                                             headers: [("X-Forwarded-For", "198.51.100.20")])
+            #expect(fromOfficer.status == .created)
+            // The throttle holds hashes, never an email address.
+            let keys = try await (app.db as! any SQLDatabase).raw("SELECT key FROM sign_in_throttles").all()
+                .map { try $0.decode(column: "key", as: String.self) }
+            #expect(!keys.isEmpty && keys.allSatisfy { !$0.contains("@") })
+        }
+    }
 
-            // When the lock has passed, the right password works again.
-            try await (app.db as! any SQLDatabase).raw("UPDATE users SET locked_until = NULL WHERE email = 'dsl@school.test'").run()
-            let later = try await send(app, .POST, "/api/v1/tokens", json: ["email": "dsl@school.test", "password": testPassword])
-            #expect(later.status == .created)
+    /// Each failure past the free ones doubles the wait, up to the lock duration; a success clears the pair.
+    @Test func theWaitDoublesAndASuccessClearsIt() async throws {
+        try await withApp({ $0.accountFailureLimit = 2; $0.firstBackOff = 10 }) { app in
+            _ = try await seedWorld(app)
+            let store = AccountStore(db: app.db)
+            let key = SignIn.pairKey(email: "officer@policeA.test", address: "unknown")
+            let now = Date()
+            var waits: [Int] = []
+            for i in 0..<5 {
+                let at = now.addingTimeInterval(Double(i))
+                let until = try await store.recordBackOffFailure(key: key, freeAttempts: 2, window: 900, firstWait: 10, longestWait: 60, now: at)
+                waits.append(until.map { Int($0.timeIntervalSince(at).rounded()) } ?? 0)
+            }
+            #expect(waits == [0, 10, 20, 40, 60])
+            try await store.clearThrottle(key: key)
+            #expect(try await store.throttleLockedUntil(key: key, now: now) == nil)
         }
     }
 
@@ -114,9 +148,11 @@ import VaporTesting
             #expect(signIn.errorCode == "account_disabled")
             let users = try await send(app, .GET, "/api/v1/users", token: world.token("policeA.admin"))
             #expect(users.array.contains { $0["email"] as? String == "officer@policea.test" && $0["disabled"] as? Bool == true })
-            // Re-enabled, it works again.
+            // Re-enabled, the account signs in again; the tokens it had were revoked when it was disabled (issue 13).
             _ = try await send(app, .PATCH, "/api/v1/users/\(officer.id)", token: world.token("policeA.admin"), json: ["disabled": false])
-            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .unauthorized)
+            let again = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policeA.test", "password": testPassword])
+            #expect(again.status == .created)
         }
     }
 

@@ -124,7 +124,12 @@ import Vapor
                         let reply = try await send(app, probe.method, probe.path, token: probe.actor.map(world.token),
                                                    json: probe.body(encode(header)), contentType: probe.contentType)
                         sent += 1
-                        if reply.status != .unprocessableEntity || reply.errorCode != "imagery_not_allowed" {
+                        if !probe.path.hasPrefix("/api/") {
+                            // A page answers with a page that says what happened.
+                            if reply.status != .unprocessableEntity || !reply.text.contains("Images cannot be uploaded") {
+                                failures.append("\(probe.name) / \(format) / \(encoding): \(reply.status.code) \(reply.text.prefix(120))")
+                            }
+                        } else if reply.status != .unprocessableEntity || reply.errorCode != "imagery_not_allowed" {
                             failures.append("\(probe.name) / \(format) / \(encoding): \(reply.status.code) \(reply.text.prefix(120))")
                         } else if !reply.text.contains("must never be uploaded") {
                             failures.append("\(probe.name) / \(format) / \(encoding): message does not say why")

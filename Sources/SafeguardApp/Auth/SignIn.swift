@@ -3,14 +3,22 @@ import Foundation
 import SafeguardPersistence
 import Vapor
 
-/// Checks credentials with throttling: per account (locked after repeated failures in a row) and per address
-/// (locked after many failures in a window). Every attempt is audited, success or failure.
+/// Checks credentials with throttling that neither reveals which accounts exist nor lets anyone lock a real user
+/// out: failures are slowed per email *and* address (after a few, that pair waits before its next try, twice as long
+/// each time), and per address (locked after many failures in a window). A known and an unknown email are answered
+/// alike, in the same time. Every attempt is audited, success or failure.
 enum SignIn {
+    /// The throttle key of one email from one address: a hash, so the throttle table holds no email address.
+    static func pairKey(email: String, address: String) -> String {
+        let digest = SHA256.hash(data: Data((email.lowercased().trimmingCharacters(in: .whitespaces) + "\n" + address).utf8))
+        return "pair:" + digest.map { String(format: "%02x", $0) }.joined()
+    }
 
     static func attempt(email: String, password: String, on request: Request) async throws -> (User, Organisation) {
         let options = request.application.safeguardOptions
         let now = Date()
         let addressKey = "address:" + request.clientAddress
+        let pairKey = Self.pairKey(email: email, address: request.clientAddress)
         let store = AccountStore(db: request.db)
 
         if let until = try await store.throttleLockedUntil(key: addressKey, now: now) {
@@ -18,9 +26,9 @@ enum SignIn {
             throw locked(until: until, now: now, what: "from this address")
         }
         let credentials = try await store.credentials(email: email)
-        if let credentials, let until = credentials.lockedUntil, until > now {
-            try await auditFailure(request, user: credentials.user, reason: "account_locked")
-            throw locked(until: until, now: now, what: "for this account")
+        if let until = try await store.throttleLockedUntil(key: pairKey, now: now) {
+            try await auditFailure(request, user: credentials?.user, reason: "backing_off")
+            throw locked(until: until, now: now, what: "for this email from this address")
         }
         let hash = credentials?.passwordHash ?? request.application.decoyPasswordHash
         let matches = (try? await request.password.async.verify(password, created: hash).get()) ?? false
@@ -29,9 +37,11 @@ enum SignIn {
             let reason = credentials == nil ? "unknown_account" : (matches ? "account_disabled" : "wrong_password")
             _ = try await request.write { db in
                 let store = AccountStore(db: db)
-                if let user, !matches {
-                    try await store.recordFailedSignIn(userID: user.id, limit: options.accountFailureLimit,
-                                                       lockFor: options.lockDuration, now: now)
+                if !matches {
+                    // Known or not, the same count: the answer must not tell them apart.
+                    try await store.recordBackOffFailure(key: pairKey, freeAttempts: options.accountFailureLimit,
+                                                         window: options.addressWindow, firstWait: options.firstBackOff,
+                                                         longestWait: options.lockDuration, now: now)
                 }
                 try await store.recordThrottleFailure(key: addressKey, limit: options.addressFailureLimit,
                                                       window: options.addressWindow, lockFor: options.lockDuration, now: now)
@@ -39,6 +49,7 @@ enum SignIn {
             }
             request.auditRecorded = true
             if reason == "account_disabled" {
+                // Only someone who knows the password learns this.
                 throw APIError(.unauthorized, "account_disabled", "this account is disabled; ask your organisation's admin")
             }
             throw APIError(.unauthorized, "invalid_credentials", "the email or password is not right")
@@ -49,9 +60,10 @@ enum SignIn {
         return (credentials.user, organisation)
     }
 
-    /// Records the success (and clears the account's failure count) in the caller's transaction.
-    static func recordSuccess(_ user: User, detail: String, on db: any Database) async throws {
+    /// Records the success, and forgets the failures of this email from this address, in the caller's transaction.
+    static func recordSuccess(_ user: User, email: String, address: String, detail: String, on db: any Database) async throws {
         try await AccountStore(db: db).recordSuccessfulSignIn(userID: user.id)
+        try await AccountStore(db: db).clearThrottle(key: pairKey(email: email, address: address))
         try await AuditChain.append(event(user, action: "signIn", outcome: "success", detail: detail), on: db)
     }
 
@@ -69,8 +81,8 @@ enum SignIn {
 
     static func locked(until: Date, now: Date, what: String) -> APIError {
         let seconds = max(1, Int(until.timeIntervalSince(now).rounded(.up)))
-        var error = APIError(.tooManyRequests, "too_many_attempts",
-                             "too many failed sign-ins \(what): try again in \((seconds + 59) / 60) minute(s)")
+        let wait = seconds < 90 ? "\(seconds) seconds" : "\((seconds + 59) / 60) minutes"
+        var error = APIError(.tooManyRequests, "too_many_attempts", "too many failed sign-ins \(what): try again in \(wait)")
         error.headers.replaceOrAdd(name: .retryAfter, value: String(seconds))
         return error
     }

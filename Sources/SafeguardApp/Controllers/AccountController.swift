@@ -28,7 +28,7 @@ struct AccountController: RouteCollection {
         req.identity = Identity(user: user, organisation: organisation, tokenID: nil, viaSession: false)
         let expires = Date().addingTimeInterval(TimeInterval(days) * 86_400)
         let created = try await req.write { db in
-            try await SignIn.recordSuccess(user, detail: "via=token", on: db)
+            try await SignIn.recordSuccess(user, email: body.email, address: req.clientAddress, detail: "via=token", on: db)
             let (token, secret) = try await AccountStore(db: db).createToken(userID: user.id, name: name, expiresAt: expires)
             try await AuditChain.append(SignIn.event(user, action: "token.create", outcome: "ok", detail: "token=\(token.id.uuidString.lowercased())"), on: db)
             return TokenCreatedDTO(token: secret, id: token.id, name: token.name, expiresAt: token.expiresAt)
@@ -108,13 +108,11 @@ struct AccountController: RouteCollection {
               existing.organisationID == identity.organisation.id else { throw APIError.notFound("user") }
         let body = try req.content.decode(UserUpdateRequest.self)
         if let password = body.password { try Self.checkPassword(password) }
-        if existing.id == identity.user.id, body.disabled == true {
-            throw APIError.invalid("disabled", "you cannot disable your own account")
-        }
         let hash: String? = if let password = body.password { try await req.password.async.hash(password).get() } else { nil }
         let user = try await req.write { db in
             let user = try await AccountStore(db: db).updateUser(id: id, role: body.role, disabled: body.disabled,
-                                                                 displayName: body.displayName, passwordHash: hash)
+                                                                 displayName: body.displayName, passwordHash: hash,
+                                                                 actingUserID: identity.user.id)
             var changes: [String] = []
             if body.role != nil { changes.append("role=\(user.role.rawValue)") }
             if let disabled = body.disabled { changes.append("disabled=\(disabled)") }

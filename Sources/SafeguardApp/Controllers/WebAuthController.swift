@@ -62,7 +62,9 @@ struct WebAuthController: RouteCollection {
         req.session.data["userID"] = user.id.uuidString
         req.session.data["signedInAt"] = String(Date().timeIntervalSince1970)
         req.session.data["csrf"] = Self.newCSRFToken()
-        try await req.write { db in try await SignIn.recordSuccess(user, detail: "via=session", on: db) }
+        try await req.write { db in
+            try await SignIn.recordSuccess(user, email: form.email, address: req.clientAddress, detail: "via=session", on: db)
+        }
         return req.redirect(to: "/", redirectType: .normal)
     }
 

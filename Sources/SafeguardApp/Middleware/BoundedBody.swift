@@ -94,7 +94,9 @@ enum BoundedBody {
         if let s = value as? String { out.append((key, s)) }
         else if let a = value as? [Any] { for item in a { strings(in: item, key: key, into: &out) } }
         else if let d = value as? [String: Any] {
-            for (k, v) in d {
+            // In name order, so that the same body is read the same way by every process (a dictionary's own order
+            // changes from one process to the next).
+            for (k, v) in d.sorted(by: { $0.key < $1.key }) {
                 out.append(("field name", k))
                 strings(in: v, key: k, into: &out)
             }

@@ -145,7 +145,8 @@ struct AdminPagesController: RouteCollection {
         let updated = try await req.write { db in
             let updated = try await AccountStore(db: db).updateUser(id: user.id, role: role == user.role ? nil : role,
                                                                     disabled: disabled == user.disabled ? nil : disabled,
-                                                                    displayName: name == user.displayName ? nil : name, passwordHash: nil)
+                                                                    displayName: name == user.displayName ? nil : name, passwordHash: nil,
+                                                                    actingUserID: identity.user.id)
             var changes: [String] = []
             if role != user.role { changes.append("role=\(role.rawValue)") }
             if disabled != user.disabled { changes.append("disabled=\(disabled)") }

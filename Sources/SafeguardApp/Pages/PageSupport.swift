@@ -279,7 +279,9 @@ extension Request {
         }
         return Layout(title: title, stylesheet: application.assets.link("safeguard.css"), icon: application.assets.link("icon.svg"),
                       signedIn: identity != nil, userName: identity?.user.displayName, roleLabel: identity?.user.role.label,
-                      organisationName: identity?.organisation.name, csrf: identity == nil ? nil : pageCSRFToken(),
+                      organisationName: identity?.organisation.name,
+                      // Only a session has a form token: a bearer token on a page must not start a session.
+                      csrf: identity?.viaSession == true ? pageCSRFToken() : nil,
                       signOutPath: PageRoute.signOut.path, homePath: PageRoute.home.path, nav: nav, errors: errors, notice: notice)
     }
 
@@ -294,8 +296,13 @@ extension Request {
     }
 
     /// Whether the client asked for HTML (a browser), so errors are shown as pages rather than JSON.
+    /// A browser asks for HTML; a form post is a page's too, whatever it accepts (a script posting a form to a
+    /// page gets the page that a person would, not JSON). Only a client that asks for JSON alone gets JSON.
     var prefersHTML: Bool {
-        headers.accept.contains { $0.mediaType == .html }
+        let accept = headers.accept
+        if accept.contains(where: { $0.mediaType == .html }) { return true }
+        if headers.contentType == .urlEncodedForm { return true }
+        return !accept.contains { $0.mediaType == .json }
     }
 }
 
@@ -351,7 +358,7 @@ struct PageErrorMiddleware: AsyncMiddleware {
         case .conflict:
             ("Someone else changed this case", "Your change was not saved. Go back to the case, check what changed and make your change again.")
         case .payloadTooLarge:
-            ("Too much was sent", "Send less text and try again.")
+            ("Too much was sent", sentence(error.message) + " Nothing was saved.")
         default:
             error.status.code >= 500
                 ? ("Sorry, there is a problem with the service", "Try again later. Nothing has been lost from what was saved before.")

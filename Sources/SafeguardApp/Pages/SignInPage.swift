@@ -44,7 +44,7 @@ struct SignInPage: PageView {
             FieldError(field: "email", message: "This account is disabled. Ask your organisation's administrator to enable it")
         case "too_many_attempts":
             FieldError(field: "email", message: PageErrorMiddleware.sentence(error.message.replacingOccurrences(of: ": try", with: ". Try"))
-                .replacingOccurrences(of: "minute(s).", with: "minutes. You can also ask your organisation's administrator."))
+                + " If you have forgotten your password, ask your organisation's administrator.")
         default:
             FieldError(field: "email", message: PageErrorMiddleware.sentence(error.message))
         }

@@ -11,8 +11,11 @@ public struct SafeguardOptions: Sendable {
     public var maxBodyBytes: Int = 256 * 1024
     /// Text one person may add to one case in an hour (see `FieldLimits`).
     public var freeTextPerCasePerHour: Int = FieldLimits.freeTextPerCasePerHour
-    /// Failed sign-ins in a row before an account is locked.
+    /// Failed sign-ins for one email from one address before that pair must wait (`firstBackOff`, doubling with each
+    /// further failure, at most `lockDuration`). Accounts themselves are never locked: that would let anyone lock
+    /// an officer out.
     public var accountFailureLimit: Int = 5
+    public var firstBackOff: TimeInterval = 30
     /// Failed sign-ins from one address within `addressWindow` before the address is locked.
     public var addressFailureLimit: Int = 20
     public var addressWindow: TimeInterval = 15 * 60
