@@ -475,6 +475,23 @@ def journey_c_other_organisation(b, case_url):
     b.sign_out()
 
 
+def journey_quick_hide(b, case_url):
+    """Quick-hide (issue 13): a DSL on a case follows "Hide this page"; a neutral page replaces the screen at once,
+    and Back brings back the sign-in page, not the case (no script: the plain link does it)."""
+    b.journey = "quick-hide"
+    path = case_url[len(b.base):]
+    b.sign_in(OFFICER)
+    b.open(path)
+    link = b.retrying(lambda: b.driver.find_element(By.CSS_SELECTOR, "a.quick-hide"))
+    b.expect(link.is_displayed() and link.text.strip() == "Hide this page", "every signed-in page shows 'Hide this page'")
+    b.click_and_wait("a.quick-hide")
+    b.expect(b.h1() == "Weather", "a neutral page replaces the screen")
+    b.expect("Safeguard" not in b.driver.page_source and "SG-" not in b.text(), "nothing of Safeguard or the case shows")
+    b.driver.back()
+    b.expect(b.retrying(lambda: b.h1()) == "Sign in", "Back shows the sign-in page, not the case")
+    b.expect("SG-" not in b.text(), "no case data on Back")
+
+
 def journey_b_school_concern(b):
     """(b), as far as it exists: staff raise a concern; the DSL finds it waiting for triage and answers the questions."""
     b.journey = "(b) school concern"
@@ -616,10 +633,10 @@ def main():
         browser.expect_javascript_off()
         journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
         case_url = None
-        for journey in journeys + [journey_c_other_organisation, journey_b_school_concern, journey_admin_and_audit,
-                                    journey_every_page]:
+        for journey in journeys + [journey_c_other_organisation, journey_quick_hide, journey_b_school_concern,
+                                    journey_admin_and_audit, journey_every_page]:
             try:
-                if journey is journey_c_other_organisation:
+                if journey in (journey_c_other_organisation, journey_quick_hide):
                     if case_url is None:
                         raise Failure("journey (c) needs the case of journey (a)")
                     journey(browser, case_url)

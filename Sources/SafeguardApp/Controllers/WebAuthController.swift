@@ -10,6 +10,19 @@ struct WebAuthController: RouteCollection {
         routes.get("sign-in", use: signInPage)
         routes.post("sign-in", use: signIn)
         routes.post("sign-out", use: signOut)
+        routes.get(PageRoute.hide.pathComponents, use: hide)
+    }
+
+    /// Quick-hide, for when a child walks into the room: a plain link on every signed-in page (no script needed)
+    /// that puts a neutral page on the screen at once and ends the session, so Back shows only the sign-in page
+    /// (every page is sent with `Cache-Control: no-store`, so the browser keeps no copy of case data).
+    func hide(req: Request) async throws -> Response {
+        if let identity = req.identity, identity.viaSession {
+            try await req.auditAlone("signOut", detail: "via=quick-hide")
+            req.session.destroy()
+        }
+        let view = try await req.view.render("hide")
+        return try await view.encodeResponse(status: .ok, for: req)
     }
 
     struct SignInForm: Content {

@@ -13,6 +13,8 @@ enum PageRoute: Sendable, Hashable {
     case home
     case signIn
     case signOut
+    /// Quick-hide: a neutral page in place of the screen, and the session ended (issue 13).
+    case hide
     case cases
     case newCase
     case caseDetail(Param)
@@ -60,6 +62,7 @@ enum PageRoute: Sendable, Hashable {
         case .home: []
         case .signIn: [.constant("sign-in")]
         case .signOut: [.constant("sign-out")]
+        case .hide: [.constant("hide")]
         case .cases: [.constant("cases")]
         case .newCase: [.constant("cases"), .constant("new")]
         case .caseDetail(let id): [.constant("cases"), .parameter(.caseID, id)]

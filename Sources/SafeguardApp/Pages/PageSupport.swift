@@ -194,7 +194,7 @@ struct Layout: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case title, stylesheet, icon, signedIn, userName, roleLabel, organisationName, csrf, signOutPath, homePath, nav,
-             errors, notice, hasNav, hasErrors, hasNotice
+             errors, notice, hasNav, hasErrors, hasNotice, hidePath
     }
 
     func encode(to encoder: Encoder) throws {
@@ -208,6 +208,7 @@ struct Layout: Encodable, Sendable {
         try c.encode(organisationName ?? "", forKey: .organisationName)
         try c.encode(csrf ?? "", forKey: .csrf)
         try c.encode(signOutPath, forKey: .signOutPath)
+        try c.encode(PageRoute.hide.path, forKey: .hidePath)
         try c.encode(homePath, forKey: .homePath)
         try c.encode(nav, forKey: .nav)
         try c.encode(errors, forKey: .errors)
