@@ -175,19 +175,7 @@ public struct AccountStore: Sendable {
 
     /// Counts a failure for the key within a window; locks the key after `limit` failures in the window.
     public func recordThrottleFailure(key: String, limit: Int, window: TimeInterval, lockFor: TimeInterval, now: Date) async throws {
-        let m = try await SignInThrottleModel.query(on: db).filter(\.$key == key).first() ?? {
-            let m = SignInThrottleModel()
-            m.id = UUID()
-            m.key = key
-            m.failures = 0
-            m.windowStarted = now
-            return m
-        }()
-        if now.timeIntervalSince(m.windowStarted) > window {
-            m.failures = 0
-            m.windowStarted = now
-        }
-        m.failures += 1
+        let m = try await countFailure(key: key, window: window, now: now)
         if m.failures >= limit {
             m.lockedUntil = now.addingTimeInterval(lockFor)
             m.failures = 0
@@ -201,6 +189,19 @@ public struct AccountStore: Sendable {
     @discardableResult
     public func recordBackOffFailure(key: String, freeAttempts: Int, window: TimeInterval, firstWait: TimeInterval,
                                      longestWait: TimeInterval, now: Date) async throws -> Date? {
+        let m = try await countFailure(key: key, window: window, now: now)
+        if m.failures >= freeAttempts {
+            let doublings = min(m.failures - freeAttempts, 20)
+            m.lockedUntil = now.addingTimeInterval(min(longestWait, firstWait * Double(1 << doublings)))
+            // The window runs from the last failure while the key is backing off, so waiting it out is the way back.
+            m.windowStarted = now
+        }
+        try await m.save(on: db)
+        return m.lockedUntil
+    }
+
+    /// The key's row with one more failure counted in its window (a new row, or a new window when the last ended).
+    private func countFailure(key: String, window: TimeInterval, now: Date) async throws -> SignInThrottleModel {
         let m = try await SignInThrottleModel.query(on: db).filter(\.$key == key).first() ?? {
             let m = SignInThrottleModel()
             m.id = UUID()
@@ -214,14 +215,7 @@ public struct AccountStore: Sendable {
             m.windowStarted = now
         }
         m.failures += 1
-        if m.failures >= freeAttempts {
-            let doublings = min(m.failures - freeAttempts, 20)
-            m.lockedUntil = now.addingTimeInterval(min(longestWait, firstWait * Double(1 << doublings)))
-            // The window runs from the last failure while the key is backing off, so waiting it out is the way back.
-            m.windowStarted = now
-        }
-        try await m.save(on: db)
-        return m.lockedUntil
+        return m
     }
 
     /// Forgets the key's failures (after a successful sign-in).

@@ -13,21 +13,9 @@ import Vapor
 
     static func jpeg(seed: UInt64) -> [UInt8] {
         var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0x00, 0x01, 0x01, 0x00, 0x00, 0x01]
-        var generator = Seeded(state: seed)
+        var generator = SplitMix64(seed: seed)   // the same bytes on every run
         while bytes.count < 37 * 1024 { bytes.append(UInt8.random(in: 0...255, using: &generator)) }
         return bytes + [0xFF, 0xD9]
-    }
-
-    /// SplitMix64: the same bytes on every run, so a failure names what reproduces it.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     /// Each carrier: how to write bytes as text, and how to read stored text back into bytes.
