@@ -137,6 +137,32 @@ public enum SafeguardServer {
     public static func verifyAudit(_ app: Application) async throws -> AuditChain.Verification {
         try await AuditChain.verify(on: app.db)
     }
+
+    /// Whether the trail is sealed with a key (`safeguard audit verify` says so).
+    public static var auditIsSealed: Bool { AuditSeal.current != nil }
+
+    /// Seals a trail written before an audit key was configured, once it verifies; the number of entries sealed.
+    public static func sealAudit(_ app: Application) async throws -> Int {
+        let sealed = try await AuditChain.seal(on: app.db)
+        try await app.auditWriter.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "audit.seal",
+                                                    outcome: "ok", detail: "entries=\(sealed)"))
+        return sealed
+    }
+
+    /// Refuses to start when an audit key is configured but the trail has entries it does not seal: the key is new
+    /// (run `safeguard audit seal`), lost, or not this trail's.
+    public static func checkAuditSeal(_ app: Application) async throws {
+        guard AuditSeal.current != nil else { return }
+        if try await AuditChain.needsSeal(on: app.db) {
+            throw AuditChainError(description: "an audit key is configured but the audit trail has entries it does not seal. "
+                + "If the key is new, check the trail with `safeguard audit verify` and seal it with `safeguard audit seal`.")
+        }
+        let result = try await AuditChain.verify(on: app.db)
+        if let problem = result.problem, result.firstBadSequence != nil, problem.contains("seal") {
+            throw AuditChainError(description: "the audit trail's seal does not match this audit key: \(problem). "
+                + "Start with the key the trail was sealed with; a lost key cannot be recovered.")
+        }
+    }
 }
 
 // MARK: Demo data and backups

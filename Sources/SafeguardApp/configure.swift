@@ -10,6 +10,7 @@ import Vapor
 /// Sets the application up: database, migrations, sessions, middleware and routes.
 public func configure(_ app: Application, options: SafeguardOptions, assessor: Assessor = .bundled) async throws {
     app.safeguardOptions = options
+    AuditSeal.use(options.auditSeal)
     _ = app.writeGate
     _ = app.auditWriter
     _ = app.identityCache

@@ -4,6 +4,50 @@ import Foundation
 import SQLKit
 import FluentSQLiteDriver
 
+/// The key that seals the audit head: an HMAC-SHA-256 of the head's sequence and hash, kept outside the database
+/// (`SAFEGUARD_AUDIT_KEY`, or a key file). Every entry is chained into the head, so rewriting any entry and
+/// recomputing every later hash changes the head, and deleting the newest entries leaves the head ahead of them:
+/// without the key, neither can be sealed again.
+///
+/// ```swift
+/// AuditSeal.use(try AuditSeal(base64: key))      // once, at start-up
+/// AuditSeal.current?.mac(sequence: 41, hash: h)  // what the head must carry
+/// ```
+public struct AuditSeal: Sendable {
+    let key: SymmetricKey
+
+    /// A key of at least 32 bytes, written in base64.
+    public init(base64: String) throws {
+        guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), data.count >= 32 else {
+            throw AuditChainError(description: "the audit key must be at least 32 bytes written in base64 "
+                                  + "(make one with: head -c 32 /dev/urandom | base64)")
+        }
+        key = SymmetricKey(data: data)
+    }
+
+    public func mac(sequence: Int, hash: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("\(sequence):\(hash)".utf8), using: key)
+        return AuditChain.hex(Data(code))
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var installed: AuditSeal?
+
+    /// The seal this process uses; nil when no key is configured (the trail is then chained but not sealed).
+    public static var current: AuditSeal? {
+        lock.lock()
+        defer { lock.unlock() }
+        return installed
+    }
+
+    /// Sets the seal for this process (one key for every database it opens).
+    public static func use(_ seal: AuditSeal?) {
+        lock.lock()
+        defer { lock.unlock() }
+        installed = seal
+    }
+}
+
 /// The hash-chained audit trail.
 ///
 /// Each entry holds `hash = SHA-256(previousHash + "\n" + canonical content)`, where the canonical content is the
@@ -121,11 +165,22 @@ public enum AuditChain {
         let sql = db as! any SQLDatabase
         // Lock the head first: a row lock on PostgreSQL, the write lock on SQLite.
         try await sql.raw("UPDATE audit_head SET sequence = sequence + \(unsafeRaw: String(events.count)) WHERE id = 1").run()
-        guard let head = try await sql.raw("SELECT sequence, hash FROM audit_head WHERE id = 1").first() else {
+        guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else {
             throw AuditChainError(description: "the audit head row is missing: the trail has been tampered with or not migrated")
         }
         let last = try head.decode(column: "sequence", as: Int.self)
         var previous = try head.decode(column: "hash", as: String.self)
+        let seal = AuditSeal.current
+        if let seal {
+            // Never extend a head this key did not seal: the next seal would vouch for whatever was written before.
+            let before = last - events.count
+            let mac = try head.decode(column: "mac", as: String?.self)
+            if before > 0, mac != seal.mac(sequence: before, hash: previous) {
+                throw AuditChainError(description: mac == nil
+                    ? "the audit trail has entries but no seal: check it with `safeguard audit verify`, then seal it with `safeguard audit seal`"
+                    : "the audit head's seal does not match: the trail was changed outside Safeguard, or this is not the key it was sealed with")
+            }
+        }
         let at = now.formatted(timestampFormat)
         var entries: [AuditEntry] = []
         entries.reserveCapacity(events.count)
@@ -153,7 +208,9 @@ public enum AuditChain {
             }
             try await insert.run()
         }
-        try await sql.update("audit_head").set("hash", to: SQLBind(previous)).where("id", .equal, SQLBind(1)).run()
+        try await sql.update("audit_head").set("hash", to: SQLBind(previous))
+            .set("mac", to: SQLBind(seal?.mac(sequence: last, hash: previous)))
+            .where("id", .equal, SQLBind(1)).run()
         return entries
     }
 
@@ -203,7 +260,8 @@ public enum AuditChain {
     }
 
     /// Checks the chain from `checkpoint` (or the first entry) to the head row, and returns the new checkpoint.
-    public static func verify(on db: any Database, from checkpoint: Checkpoint?) async throws
+    /// `seal`: the key the head must be sealed with (this process's, unless told otherwise; nil checks the chain only).
+    public static func verify(on db: any Database, from checkpoint: Checkpoint?, seal: AuditSeal? = AuditSeal.current) async throws
         -> (verification: Verification, checkpoint: Checkpoint?) {
         let sql = db as! any SQLDatabase
         var previous = genesisHash
@@ -212,7 +270,7 @@ public enum AuditChain {
             let row = try await sql.raw("SELECT hash FROM audit_entries WHERE sequence = \(bind: checkpoint.sequence)").first()
             guard let stored = try row?.decode(column: "hash", as: String.self), stored == checkpoint.hash else {
                 // The entry the last check ended on has changed or gone: check everything again.
-                return try await verify(on: db, from: nil)
+                return try await verify(on: db, from: nil, seal: seal)
             }
             previous = checkpoint.hash
             expected = checkpoint.sequence + 1
@@ -270,7 +328,7 @@ public enum AuditChain {
                 return bad(broken.sequence, broken.problem)
             }
         }
-        guard let head = try await sql.raw("SELECT sequence, hash FROM audit_head WHERE id = 1").first() else {
+        guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else {
             return bad(nil, "the audit head row is missing")
         }
         let headSequence = try head.decode(column: "sequence", as: Int.self)
@@ -281,7 +339,7 @@ public enum AuditChain {
             if headSequence > expected - 1,
                let after = try await sql.raw("SELECT COUNT(*) AS n FROM audit_entries WHERE sequence >= \(bind: expected)").first(),
                try after.decode(column: "n", as: Int.self) > 0 {
-                return try await verify(on: db, from: Checkpoint(sequence: expected - 1, hash: previous))
+                return try await verify(on: db, from: Checkpoint(sequence: expected - 1, hash: previous), seal: seal)
             }
             return bad(expected, "entry \(expected): the chain ends at entry \(expected - 1) but \(headSequence) were written; "
                 + "the newest entries were deleted")
@@ -289,14 +347,58 @@ public enum AuditChain {
         if headHash != previous {
             return bad(expected - 1, "entry \(expected - 1): the newest entry does not match the hash recorded at the head")
         }
+        if let seal, headSequence > 0 {
+            let mac = try head.decode(column: "mac", as: String?.self)
+            if mac != seal.mac(sequence: headSequence, hash: headHash) {
+                return bad(headSequence, mac == nil
+                    ? "the trail is not sealed: run `safeguard audit seal` once it verifies"
+                    : "the head's seal does not match its entries: the trail was rewritten without the audit key, or this is not its key")
+            }
+        }
         return (Verification(entriesChecked: expected - 1, firstBadSequence: nil, problem: nil),
                 Checkpoint(sequence: expected - 1, hash: previous))
+    }
+}
+
+extension AuditChain {
+    /// Seals the head as it stands, after checking the whole chain: for a trail written before a key was configured.
+    /// Returns the number of entries sealed; throws when the chain does not verify or no key is configured.
+    public static func seal(on db: any Database) async throws -> Int {
+        guard let seal = AuditSeal.current else {
+            throw AuditChainError(description: "no audit key is configured: set SAFEGUARD_AUDIT_KEY or SAFEGUARD_AUDIT_KEY_FILE")
+        }
+        return try await db.transaction { db in
+            let sql = db as! any SQLDatabase
+            // Hold the head while checking, so nothing is appended between the check and the seal.
+            try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run()
+            let result = try await verify(on: db, from: nil, seal: nil).verification
+            guard result.isValid else {
+                throw AuditChainError(description: "the trail does not verify, so it is not sealed: \(result.problem ?? "")")
+            }
+            guard let head = try await sql.raw("SELECT sequence, hash FROM audit_head WHERE id = 1").first() else {
+                throw AuditChainError(description: "the audit head row is missing")
+            }
+            let sequence = try head.decode(column: "sequence", as: Int.self)
+            let hash = try head.decode(column: "hash", as: String.self)
+            try await sql.update("audit_head").set("mac", to: SQLBind(seal.mac(sequence: sequence, hash: hash)))
+                .where("id", .equal, SQLBind(1)).run()
+            return sequence
+        }
+    }
+
+    /// Whether the trail has entries that no seal covers (a key was configured after they were written).
+    public static func needsSeal(on db: any Database) async throws -> Bool {
+        guard AuditSeal.current != nil else { return false }
+        let sql = db as! any SQLDatabase
+        guard let head = try await sql.raw("SELECT sequence, mac FROM audit_head WHERE id = 1").first() else { return false }
+        return try head.decode(column: "sequence", as: Int.self) > 0 && head.decode(column: "mac", as: String?.self) == nil
     }
 }
 
 /// The chain cannot be appended to: the change it would record is refused (a server fault, not the client's).
 public struct AuditChainError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Reading the audit trail.

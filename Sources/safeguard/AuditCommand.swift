@@ -4,10 +4,10 @@ import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
 
-/// `safeguard audit verify`.
+/// `safeguard audit verify` and `safeguard audit seal`.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Check the audit trail.", subcommands: [Verify.self])
+        commandName: "audit", abstract: "Check the audit trail.", subcommands: [Verify.self, Seal.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the whole hash chain; name the first entry that does not fit.")
@@ -24,7 +24,19 @@ struct AuditCommand: AsyncParsableCommand {
             }
             let rate = seconds > 0 ? Int(Double(result.entriesChecked) / seconds) : 0
             print("The audit trail is valid: \(result.entriesChecked) entries, each hash-chained to the one before"
+                  + (SafeguardServer.auditIsSealed ? ", and the newest sealed with the audit key"
+                     : " (not sealed: set SAFEGUARD_AUDIT_KEY or SAFEGUARD_AUDIT_KEY_FILE so that a rewrite cannot go unnoticed)")
                   + " (checked in \(String(format: "%.2f", seconds)) s, \(rate) entries a second).")
+        }
+    }
+
+    struct Seal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seal a trail written before an audit key was configured: checks the whole chain first.")
+
+        func run() async throws {
+            let sealed = try await withApplication { app in try await SafeguardServer.sealAudit(app) }
+            print("The audit trail is sealed: \(sealed) entries checked and sealed with the audit key.")
         }
     }
 }

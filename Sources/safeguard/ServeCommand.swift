@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try await SafeguardServer.makeApplication(
             options: options, arguments: ["safeguard", "serve", "--hostname", hostname, "--port", String(port)])
         do {
+            try await SafeguardServer.checkAuditSeal(app)
             if demo {
                 let accounts = try await SafeguardServer.seedDemo(app)
                 say("Demo accounts (password for all: \(SafeguardServer.demoPassword)):")

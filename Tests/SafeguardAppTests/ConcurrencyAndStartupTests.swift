@@ -50,7 +50,7 @@ import Vapor
         let path = folder.appendingPathComponent("safeguard.sqlite").path
         let app = try await Application.make(.testing)
         do {
-            try await configure(app, options: SafeguardOptions(database: try DatabaseLocation(url: "sqlite://" + path)))
+            try await configure(app, options: TestDatabase.options(try DatabaseLocation(url: "sqlite://" + path)))
             #expect(FileManager.default.fileExists(atPath: path), "created on first start, with its folder")
             let settings = try await SafeguardSchema.prepareSQLite(app.db)
             #expect(settings.journalMode == "wal")
@@ -64,7 +64,7 @@ import Vapor
         // Starting again runs no migration twice.
         let again = try await Application.make(.testing)
         do {
-            try await configure(again, options: SafeguardOptions(database: .sqliteFile(path)))
+            try await configure(again, options: TestDatabase.options(.sqliteFile(path)))
             #expect(try await count(again, "audit_head") == 1)
         } catch {
             try? await again.asyncShutdown()

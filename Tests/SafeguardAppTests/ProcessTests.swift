@@ -39,7 +39,7 @@ import Testing
         /// Drops the PostgreSQL schema, or the SQLite folder.
         func cleanUp() async {
             if let schema = environment["SAFEGUARD_POSTGRES_SCHEMA"], let url = TestDatabase.postgresURL {
-                var options = SafeguardOptions(database: .postgres(url))
+                var options = TestDatabase.options(.postgres(url))
                 options.migrateOnStart = false
                 do {
                     let app = try await SafeguardServer.makeApplication(options: options)

@@ -20,16 +20,26 @@ enum TestDatabase {
         return url
     }
 
+    /// The audit key every test uses: the seal is one per process, and the tests share a process.
+    static let seal = try! AuditSeal(base64: "c2FmZWd1YXJkLXRlc3QtYXVkaXQta2V5LTMyLWJ5dGVzIQ==")
+
+    /// Options for `database`, sealed with the tests' key.
+    static func options(_ database: DatabaseLocation) -> SafeguardOptions {
+        var options = SafeguardOptions(database: database)
+        options.auditSeal = seal
+        return options
+    }
+
     static func options() -> SafeguardOptions {
         if let url = postgresURL {
-            var options = SafeguardOptions(database: .postgres(url))
+            var options = Self.options(.postgres(url))
             options.postgresSchema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
             // Many tests run at once, each with its own pool: keep each small so PostgreSQL's connection limit holds.
             options.postgresConnectionsPerEventLoop = 1
             return options
         }
         let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        return SafeguardOptions(database: .sqliteFile("\(folder)/safeguard-test-\(UUID().uuidString).sqlite"))
+        return Self.options(.sqliteFile("\(folder)/safeguard-test-\(UUID().uuidString).sqlite"))
     }
 }
 

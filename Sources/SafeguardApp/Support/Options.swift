@@ -50,6 +50,10 @@ public struct SafeguardOptions: Sendable {
     /// whole suite shares two cores.
     public var databasePoolTimeout: TimeInterval = 10
 
+    /// The key that seals the audit trail's head (`SAFEGUARD_AUDIT_KEY`, or `SAFEGUARD_AUDIT_KEY_FILE`); nil leaves
+    /// the trail chained but unsealed. Keep it with the other secrets, never in the database.
+    public var auditSeal: AuditSeal?
+
     /// Local overlays (a force's or school's own contacts and wording), each applied to the organisation it names.
     public var overlays: [LocalOverlay] = []
 
@@ -66,6 +70,15 @@ public struct SafeguardOptions: Sendable {
         if Environment.get("SAFEGUARD_SECURE_COOKIES") == "1" { options.secureCookies = true }
         if Environment.get("SAFEGUARD_TRUST_FORWARDED_FOR") == "1" { options.trustForwardedFor = true }
         options.postgresSchema = Environment.get("SAFEGUARD_POSTGRES_SCHEMA")
+        if let key = Environment.get("SAFEGUARD_AUDIT_KEY"), !key.isEmpty {
+            options.auditSeal = try AuditSeal(base64: key)
+        } else if let path = Environment.get("SAFEGUARD_AUDIT_KEY_FILE"), !path.isEmpty {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw AuditChainError(description: "cannot read the audit key file \(path) (SAFEGUARD_AUDIT_KEY_FILE): "
+                                      + "without it the audit trail cannot be checked or extended")
+            }
+            options.auditSeal = try AuditSeal(base64: text)
+        }
         if let directory = Environment.get("SAFEGUARD_OVERLAY_DIR"), !directory.isEmpty {
             options.overlays = try loadOverlays(directory: URL(fileURLWithPath: directory))
         }
