@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the release binary, as a force would run it: serve (embedded SQLite, demo accounts), take a token,
-# open and read a case, stop, check the audit chain, back the database up, and check the restored copy too.
+# open and read a case, stop, check the audit chain, back the database up, check the restored copy too, and seal
+# the trail with an audit key.
 # Usage: .ci/smoke-release.sh [path/to/safeguard]   (default .build/release/safeguard)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,11 @@ check "audit verify passes" "'$BIN' audit verify"
 check "a backup is taken" "'$BIN' backup --to '$WORK/backup.sqlite'"
 check "a backup never overwrites a file" "! '$BIN' backup --to '$WORK/backup.sqlite' 2>/dev/null"
 check "the restored copy verifies" "DATABASE_URL='sqlite://$WORK/backup.sqlite' '$BIN' audit verify"
+# The audit key: a trail written without one is sealed on purpose, then verifies with that key and not another.
+KEY=$(head -c 32 /dev/urandom | base64)
+OTHER=$(head -c 32 /dev/urandom | base64)
+check "a trail written before a key is sealed with it" "SAFEGUARD_AUDIT_KEY='$KEY' '$BIN' audit seal"
+check "the sealed trail verifies with its key" "SAFEGUARD_AUDIT_KEY='$KEY' '$BIN' audit verify | grep -q 'sealed with the audit key'"
+check "another key does not verify it" "! SAFEGUARD_AUDIT_KEY='$OTHER' '$BIN' audit verify >/dev/null 2>&1"
 echo "release smoke test: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -351,8 +351,8 @@ public enum AuditChain {
             let mac = try head.decode(column: "mac", as: String?.self)
             if mac != seal.mac(sequence: headSequence, hash: headHash) {
                 return bad(headSequence, mac == nil
-                    ? "the trail is not sealed: run `safeguard audit seal` once it verifies"
-                    : "the head's seal does not match its entries: the trail was rewritten without the audit key, or this is not its key")
+                    ? "entry \(headSequence), the newest: the trail is not sealed; run `safeguard audit seal` once it verifies without a key"
+                    : "entry \(headSequence), the newest: the seal does not match: the trail was rewritten without the audit key, or this is not its key")
             }
         }
         return (Verification(entriesChecked: expected - 1, firstBadSequence: nil, problem: nil),

@@ -41,7 +41,7 @@ import Vapor
             #expect(unsealed.isValid, "without the key, the rewrite passes: this is what the seal is for")
             let sealed = try await AuditChain.verify(on: app.db)
             #expect(!sealed.isValid)
-            #expect(sealed.problem?.contains("seal does not match") == true, "\(sealed.problem ?? "")")
+            #expect(sealed.problem?.contains("the seal does not match") == true, "\(sealed.problem ?? "")")
 
             // The server does not seal the forgery by writing after it: the change is refused and nothing is stored.
             let cases = try await count(app, "cases")
