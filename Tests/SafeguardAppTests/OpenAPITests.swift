@@ -90,6 +90,12 @@ import Vapor
             #expect(empty.status == .ok && (empty.json["total"] as? Int) == 1)
             #expect(try await send(app, .GET, "/api/v1/cases?status=shut", token: token).status == .badRequest)
 
+            // Facts replaced by null would have been read as "no facts": refused, as the schema says.
+            let created = try await createCase(app, token: token)
+            let nulled = try await send(app, .PUT, "/api/v1/cases/\(created["id"] as! String)/facts", token: token,
+                                        json: ["version": created["version"] as! Int, "facts": NSNull()])
+            #expect(nulled.status == .unprocessableEntity && nulled.errorField == "facts")
+
             let trace = try await send(app, .TRACE, "/api/v1/cases", token: token)
             #expect(trace.status == .methodNotAllowed)
             #expect(trace.headers.first(name: .allow) == "GET, HEAD, POST")

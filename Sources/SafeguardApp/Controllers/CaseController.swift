@@ -198,6 +198,9 @@ struct CaseController: RouteCollection {
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
         let body = try req.content.decode(FactsUpdateRequest.self)
+        guard case .object = body.facts else {
+            throw APIError.invalid("facts", "give the facts as an object, e.g. {\"people\": [{\"ref\": \"A\", \"age\": 15}]}")
+        }
         let facts = try facts(from: body.facts, organisation: identity.organisation)
         return try await change(req, identity, record, version: body.version, facts: facts, action: "case.facts.update")
     }

@@ -469,6 +469,7 @@ enum OpenAPIDocument {
     }
 
     static func nullable(_ schema: Any) -> Any {
+        if let d = schema as? [String: Any], d["$ref"] != nil { return ["anyOf": [d, ["type": "null"]]] }
         guard var d = schema as? [String: Any], let type = d["type"] as? String, d["const"] == nil else { return schema }
         d["type"] = [type, "null"]
         if var values = d["enum"] as? [Any] {
