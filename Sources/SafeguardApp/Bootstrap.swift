@@ -149,18 +149,17 @@ public enum SafeguardServer {
         return sealed
     }
 
-    /// Refuses to start when an audit key is configured but the trail has entries it does not seal: the key is new
-    /// (run `safeguard audit seal`), lost, or not this trail's.
+    /// Refuses to start when an audit key is configured but the trail's head is not sealed with it: the key is new
+    /// (run `safeguard audit seal`), lost, or not this trail's. Reads the head alone; `audit verify` checks the rest.
     public static func checkAuditSeal(_ app: Application) async throws {
-        guard AuditSeal.current != nil else { return }
-        if try await AuditChain.needsSeal(on: app.db) {
+        switch try await AuditChain.sealState(on: app.db) {
+        case .noKey, .sealed: return
+        case .unsealed:
             throw AuditChainError(description: "an audit key is configured but the audit trail has entries it does not seal. "
                 + "If the key is new, check the trail with `safeguard audit verify` and seal it with `safeguard audit seal`.")
-        }
-        let result = try await AuditChain.verify(on: app.db)
-        if let problem = result.problem, result.firstBadSequence != nil, problem.contains("seal") {
-            throw AuditChainError(description: "the audit trail's seal does not match this audit key: \(problem). "
-                + "Start with the key the trail was sealed with; a lost key cannot be recovered.")
+        case .mismatched:
+            throw AuditChainError(description: "the audit trail's seal does not match this audit key: start with the key the "
+                + "trail was sealed with (a lost key cannot be recovered), and check the trail with `safeguard audit verify`.")
         }
     }
 }

@@ -146,17 +146,6 @@ public struct AccountStore: Sendable {
         return Self.value(m)
     }
 
-    /// Records a failed password for an account; locks it for `lockFor` after `limit` failures in a row.
-    public func recordFailedSignIn(userID: UUID, limit: Int, lockFor: TimeInterval, now: Date) async throws {
-        guard let m = try await UserModel.find(userID, on: db) else { return }
-        m.failedSignIns += 1
-        if m.failedSignIns >= limit {
-            m.lockedUntil = now.addingTimeInterval(lockFor)
-            m.failedSignIns = 0
-        }
-        try await m.save(on: db)
-    }
-
     public func recordSuccessfulSignIn(userID: UUID) async throws {
         guard let m = try await UserModel.find(userID, on: db) else { return }
         m.failedSignIns = 0

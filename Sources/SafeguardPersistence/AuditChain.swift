@@ -386,12 +386,26 @@ extension AuditChain {
         }
     }
 
-    /// Whether the trail has entries that no seal covers (a key was configured after they were written).
-    public static func needsSeal(on db: any Database) async throws -> Bool {
-        guard AuditSeal.current != nil else { return false }
+    /// How the head stands against this process's key, read from the head row alone (no walk of the chain).
+    public enum SealState: Sendable, Equatable {
+        /// No key is configured: the trail is chained, not sealed.
+        case noKey
+        /// The head is sealed with this key (or the trail is empty).
+        case sealed
+        /// The trail has entries but its head has no seal: it was written before a key was configured.
+        case unsealed
+        /// The head's seal is not this key's: another key, or a head rewritten without the key.
+        case mismatched
+    }
+
+    public static func sealState(on db: any Database) async throws -> SealState {
+        guard let seal = AuditSeal.current else { return .noKey }
         let sql = db as! any SQLDatabase
-        guard let head = try await sql.raw("SELECT sequence, mac FROM audit_head WHERE id = 1").first() else { return false }
-        return try head.decode(column: "sequence", as: Int.self) > 0 && head.decode(column: "mac", as: String?.self) == nil
+        guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else { return .mismatched }
+        let sequence = try head.decode(column: "sequence", as: Int.self)
+        guard sequence > 0 else { return .sealed }
+        guard let mac = try head.decode(column: "mac", as: String?.self) else { return .unsealed }
+        return mac == seal.mac(sequence: sequence, hash: try head.decode(column: "hash", as: String.self)) ? .sealed : .mismatched
     }
 }
 

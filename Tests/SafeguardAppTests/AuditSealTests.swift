@@ -42,6 +42,8 @@ import Vapor
             let sealed = try await AuditChain.verify(on: app.db)
             #expect(!sealed.isValid)
             #expect(sealed.problem?.contains("the seal does not match") == true, "\(sealed.problem ?? "")")
+            #expect(try await AuditChain.sealState(on: app.db) == .mismatched)
+            await #expect(throws: AuditChainError.self) { try await SafeguardServer.checkAuditSeal(app) }
 
             // The server does not seal the forgery by writing after it: the change is refused and nothing is stored.
             let cases = try await count(app, "cases")
@@ -75,7 +77,7 @@ import Vapor
 
             // A trail written before the key was configured: no seal on its head.
             try await (app.db as! any SQLDatabase).raw("UPDATE audit_head SET mac = NULL WHERE id = 1").run()
-            #expect(try await AuditChain.needsSeal(on: app.db))
+            #expect(try await AuditChain.sealState(on: app.db) == .unsealed)
             await #expect(throws: AuditChainError.self) { try await SafeguardServer.checkAuditSeal(app) }
             let body: [String: Any] = ["summary": "Image shared between two pupils", "facts": sampleFacts]
             #expect(try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: body).status == .internalServerError,
@@ -83,6 +85,7 @@ import Vapor
             let sealed = try await SafeguardServer.sealAudit(app)
             #expect(sealed > 0)
             #expect(try await AuditChain.verify(on: app.db).isValid)
+            #expect(try await AuditChain.sealState(on: app.db) == .sealed)
             #expect(try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: body).status == .created)
         }
     }

@@ -257,7 +257,9 @@ struct CaseController: RouteCollection {
         try CasePolicy.requireEditor(identity)
         guard let actionID = req.parameters.get("actionID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("action") }
         let body = try req.content.decode(ActionUpdateRequest.self)
-        if let reason = body.reason, reason.count > 2_000 { throw APIError.invalid("reason", "keep the reason under 2,000 characters") }
+        if let reason = body.reason, let refusal = TextGuard.tooLong(reason, limit: FieldLimits.limit(for: "reason")) {
+            throw APIError.invalid("reason", "reason: \(refusal.message)")
+        }
         let action = try await req.write { db in
             try await Self.setAction(actionID, of: record, status: body.status, reason: body.reason, req: req, db: db)
         }

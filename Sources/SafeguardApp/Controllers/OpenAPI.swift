@@ -456,7 +456,7 @@ enum OpenAPIDocument {
             d["maxLength"] = FieldLimits.limit(for: field)
             d["pattern"] = textPattern
         }
-        if (type as? String) == "object" { d["propertyNames"] = ["pattern": textPattern, "maxLength": 100] }
+        if (type as? String) == "object" { d["propertyNames"] = ["pattern": textPattern, "maxLength": FieldLimits.fieldName] }
         if let properties = d["properties"] as? [String: Any] {
             // A property that may be left out may also be null: the server reads both as "not given".
             let required = Set(d["required"] as? [String] ?? [])

@@ -327,7 +327,10 @@ struct ResponseController: RouteCollection {
         let kind = existing.proposal.kind
         let id = existing.id
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty, reason.count <= 2_000 else { throw APIError.invalid("reason", "give the reasons for the decision in 1–2,000 characters") }
+        let most = FieldLimits.limit(for: "reason")
+        guard !reason.isEmpty, reason.count <= most else {
+            throw APIError.invalid("reason", "give the reasons for the decision in 1–\(most.withThousands) characters")
+        }
         if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
             throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner (College of Policing, Action 15)")
         }
@@ -411,7 +414,9 @@ struct ResponseController: RouteCollection {
         guard !summary.isEmpty, summary.count <= 400 else {
             throw APIError.invalid("summary", "tell the force what happened in 1–400 characters (no names: use references)")
         }
-        if let note = body.note, note.count > 2_000 { throw APIError.invalid("note", "keep the note under 2,000 characters") }
+        if let note = body.note, let refusal = TextGuard.tooLong(note, limit: FieldLimits.limit(for: "note")) {
+            throw APIError.invalid("note", "note: \(refusal.message)")
+        }
         for (i, section) in body.share.enumerated() where !Self.shareable.contains(section) {
             throw APIError.invalid("share[\(i)]", "share any of: " + Self.shareable.joined(separator: ", "))
         }

@@ -10,7 +10,7 @@ struct WebAuthController: RouteCollection {
         routes.get("sign-in", use: signInPage)
         routes.post("sign-in", use: signIn)
         routes.post("sign-out", use: signOut)
-        routes.get(PageRoute.hide.pathComponents, use: hide)
+        routes.get(PageRoute.hide, use: hide)
     }
 
     /// Quick-hide, for when a child walks into the room: a plain link on every signed-in page (no script needed)

@@ -11,7 +11,7 @@ import Vapor
 struct ContentGuardMiddleware: AsyncMiddleware {
     /// Fields holding secrets or form plumbing: checked for control characters and length only (a strong password
     /// or a CSRF token is as varied as encoded data), never counted as text added to a case.
-    static let secrets: Set<String> = ["password", "_csrf", "token", "idempotencyKey"]
+    static let secrets: Set<String> = ["password", "_csrf", "token"]
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let limit = request.application.safeguardOptions.maxBodyBytes
@@ -41,8 +41,8 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         var text: [String] = []
         for (field, value) in fields {
             let secret = Self.secrets.contains(field)
-            let refusal = secret ? (TextGuard.hygiene(value) ?? Self.tooLong(value, FieldLimits.limit(for: field)))
-                : TextGuard.check(value, limit: field == "field name" ? 100 : FieldLimits.limit(for: field))
+            let most = field == "field name" ? FieldLimits.fieldName : FieldLimits.limit(for: field)
+            let refusal = secret ? (TextGuard.hygiene(value) ?? TextGuard.tooLong(value, limit: most)) : TextGuard.check(value, limit: most)
             if let refusal {
                 if refusal.isImagery { try await reject(request, format: Self.describe(refusal)) }
                 throw APIError.invalid(field == "body" ? nil : field, "\(field == "field name" ? "a field name" : field): \(refusal.message)")
@@ -53,26 +53,24 @@ struct ContentGuardMiddleware: AsyncMiddleware {
             }
         }
         let allowance = request.application.freeTextAllowance
-        let user = request.identity?.user.id
-        let writes = request.method != .GET && request.method != .HEAD
+        // What a signed-in person writes is remembered per case; writes outside a case (opening one, say) share one
+        // stream per person. Reads add nothing.
+        let writer = request.method == .GET || request.method == .HEAD ? nil : request.identity?.user.id
         let caseID = request.parameters.get("caseID").flatMap(UUID.init(uuidString:))
-        // Case text is remembered per person and case; new cases share one stream per person.
-        let opensCase = ["cases", "new"].contains(request.route?.path.last?.description ?? "")
-        let stream = writes && user != nil && (caseID != nil || opensCase)
         let joined = text.joined(separator: "\n")
-        // The shape rule across fields, and across this person's last writes to the case: pieces spread over one
-        // request's fields, or sent one request at a time, are one stream.
-        let previous = stream ? allowance.tail(user: user!, caseID: caseID, now: Date()) : ""
+        // The shape rule across fields, and across this person's last writes: pieces spread over one request's
+        // fields, or sent one request at a time, are one stream.
+        let previous = writer.map { allowance.tail(user: $0, caseID: caseID, now: Date()) } ?? ""
         if text.count > 1 || !previous.isEmpty, !joined.isEmpty,
            let shape = TextGuard.encodedShape(in: previous.isEmpty ? joined : previous + "\n" + joined) {
             try await reject(request, format: Self.describe(.encodedData(shape: shape + (previous.isEmpty ? " across fields" : " across requests"))))
         }
-        if stream, let user, let caseID, added > 0 {
-            try allowance.check(user: user, caseID: caseID, adding: added, now: Date())
+        if let writer, let caseID, added > 0 {
+            try allowance.check(user: writer, caseID: caseID, adding: added, now: Date())
         }
         let response = try await next.respond(to: request)
-        if stream, let user, added > 0, response.status.code < 300 {
-            allowance.record(user: user, caseID: caseID, added: joined, now: Date())
+        if let writer, added > 0, response.status.code < 300 {
+            allowance.record(user: writer, caseID: caseID, added: joined, now: Date())
         }
         return response
     }
@@ -92,11 +90,6 @@ struct ContentGuardMiddleware: AsyncMiddleware {
             }
         }
         return [("body", String(decoding: bytes, as: UTF8.self))]
-    }
-
-    static func tooLong(_ value: String, _ limit: Int) -> TextRefusal? {
-        let length = value.unicodeScalars.count
-        return length > limit ? .tooLong(limit: limit, length: length) : nil
     }
 
     static func describe(_ refusal: TextRefusal) -> String {

@@ -26,13 +26,17 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
         var response: Response
         do {
             response = try await next.respond(to: request)
-        } catch is RouteNotFound where !Self.allowedMethods(request).isEmpty {
-            // The path exists, the method does not (TRACE, or DELETE on a list): 405 naming what is allowed.
+        } catch let error as RouteNotFound {
+            // A path that exists with another method (TRACE, or DELETE on a list): 405 naming what is allowed.
             let allowed = Self.allowedMethods(request)
-            var error = APIError(.methodNotAllowed, "method_not_allowed",
-                                 "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: " or "))")
-            error.headers.replaceOrAdd(name: .allow, value: allowed.joined(separator: ", "))
-            response = Self.response(for: error, request: request)
+            if allowed.isEmpty {
+                response = Self.response(for: error, request: request)
+            } else {
+                var notAllowed = APIError(.methodNotAllowed, "method_not_allowed",
+                                          "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: " or "))")
+                notAllowed.headers.replaceOrAdd(name: .allow, value: allowed.joined(separator: ", "))
+                response = Self.response(for: notAllowed, request: request)
+            }
         } catch {
             response = Self.response(for: error, request: request)
         }

@@ -10,15 +10,10 @@ import Vapor
 struct PostedForm: Sendable {
     var pairs: [(String, String)]
 
+    /// Read by the same linear, capped parser the request middleware already ran over this body (it refused the body
+    /// had it gone over a cap, so nothing is lost here).
     init(_ req: Request) {
-        let body = req.body.data.map { String(buffer: $0) } ?? ""
-        pairs = body.split(separator: "&", omittingEmptySubsequences: true).map { part in
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            return (decode(kv[0]), kv.count > 1 ? decode(kv[1]) : "")
-        }
+        pairs = req.body.data.flatMap { try? BoundedBody.formPairs($0.readableBytesView) } ?? []
     }
 
     /// The first value given for `name`, trimmed; nil when absent or blank.

@@ -149,8 +149,8 @@ struct PagesController: RouteCollection {
             errors.append(FieldError(field: field + "-done", message: "Select whether the action is done or does not apply, or give a due date"))
         } else if status == .notApplicable && reason.isEmpty {
             errors.append(FieldError(field: field + "-reason", message: "Say why the action does not apply"))
-        } else if reason.count > 2_000 {
-            errors.append(FieldError(field: field + "-reason", message: "Keep the reason under 2,000 characters"))
+        } else if reason.count > FieldLimits.limit(for: "reason") {
+            errors.append(FieldError(field: field + "-reason", message: "Keep the reason to \(FieldLimits.limit(for: "reason").withThousands) characters or fewer"))
         }
         if !errors.isEmpty {
             return try await renderCase(req, identity, record, errors: errors, status: .unprocessableEntity)

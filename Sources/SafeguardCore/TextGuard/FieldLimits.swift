@@ -30,6 +30,9 @@ public enum FieldLimits {
         "password": 256, "_csrf": 100, "token": 200,
     ]
 
+    /// The longest name a field of a request may have (any longer is not one of ours).
+    public static let fieldName = 100
+
     /// The most characters `field` may hold.
     public static func limit(for field: String) -> Int { limits[field] ?? freeText }
 }

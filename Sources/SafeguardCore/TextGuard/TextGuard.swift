@@ -21,12 +21,14 @@ public enum TextGuard {
     public static func check(_ text: String, limit: Int? = nil) -> TextRefusal? {
         // Imagery first, so that an attempt is refused (and audited) as what it is, whatever else is wrong.
         if let refusal = imagery(in: text) ?? hygiene(text) { return refusal }
-        // Counted in Unicode scalars, as JSON Schema's maxLength counts: combining marks cannot stretch a field.
-        if let limit {
-            let length = text.unicodeScalars.count
-            if length > limit { return .tooLong(limit: limit, length: length) }
-        }
-        return nil
+        return limit.flatMap { tooLong(text, limit: $0) }
+    }
+
+    /// `text` over `limit`, counted in Unicode scalars as JSON Schema's `maxLength` counts (combining marks cannot
+    /// stretch a field); nil when it fits.
+    public static func tooLong(_ text: String, limit: Int) -> TextRefusal? {
+        let length = text.unicodeScalars.count
+        return length > limit ? .tooLong(limit: limit, length: length) : nil
     }
 
     /// Control characters (other than newline, tab, and a carriage return before a newline) and the bidirectional
@@ -38,13 +40,13 @@ public enum TextGuard {
             if previousWasCR, v != 0x0A { return .controlCharacter(codePoint(0x0D)) }
             previousWasCR = false
             if v == 0x0D { previousWasCR = true; continue }
-            if (v < 0x20 && v != 0x0A && v != 0x09) || (0x7F...0x9F).contains(v) { return .controlCharacter(codePoint(v)) }
-            if (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) { return .bidiControl(codePoint(v)) }
+            if isControl(v) { return .controlCharacter(codePoint(v)) }
+            if isDirectionControl(v) { return .bidiControl(codePoint(v)) }
         }
         return previousWasCR ? .controlCharacter(codePoint(0x0D)) : nil
     }
 
-    /// `text` without control characters (other than newline and tab) and without text-direction controls: for
+    /// `text` without control characters (but line breaks and tab) and without text-direction controls: for
     /// printing text stored before the guard refused them.
     public static func printable(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { isUnprintable($0.value) }) else { return text }
@@ -53,10 +55,13 @@ public enum TextGuard {
         return String(out)
     }
 
-    static func isUnprintable(_ v: UInt32) -> Bool {
-        (v < 0x20 && v != 0x0A && v != 0x09) || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v)
-            || (0x2066...0x2069).contains(v)
-    }
+    static func isUnprintable(_ v: UInt32) -> Bool { isControl(v) || isDirectionControl(v) }
+
+    /// C0 and C1 control characters, but newline and tab (a carriage return is judged by what follows it).
+    static func isControl(_ v: UInt32) -> Bool { (v < 0x20 && v != 0x0A && v != 0x09 && v != 0x0D) || (0x7F...0x9F).contains(v) }
+
+    /// The bidirectional embedding, override and isolate controls.
+    static func isDirectionControl(_ v: UInt32) -> Bool { (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) }
 
     /// Image or video data in any carrier, or a run with the shape of encoded binary; nil when neither.
     public static func imagery(in text: String) -> TextRefusal? {
