@@ -352,7 +352,7 @@ enum OpenAPIDocument {
         400: "The request is malformed; `field` names what to fix", 401: "Not signed in, or the token is not valid",
         403: "Your role may not do this", 404: "No such resource in your organisation", 409: "Stale version or duplicate",
         413: "Body over 256 KiB", 415: "Files cannot be uploaded",
-        422: "Invalid content, or imagery data (which must never be uploaded)", 429: "Too many failed sign-ins: temporarily locked",
+        422: "Invalid content, or imagery data (which must never be uploaded)", 429: "Too many: failed sign-ins for this email from this address, refused requests from this address, or text added to this case by you in the last hour (see Retry-After)",
     ]
 
     static func document() -> [String: Any] {
@@ -380,8 +380,9 @@ enum OpenAPIDocument {
                 ["description": "OK", "content": ["application/json": ["schema": route.responseIsArray ? array(ref(r)) : ref(r)]]]
             } ?? (route.tag == "documents" ? document : ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]])
             responses[String(route.status)] = success
-            // Every request passes the text guard (422) and the body and query caps (400, 413), whatever the route.
-            var errors = Set(route.errors).union([400, 413, 422])
+            // Every request passes the text guard (422), the body and query caps (400, 413) and the throttles (429):
+            // refused requests from one address, and one person's hourly text allowance on a case.
+            var errors = Set(route.errors).union([400, 413, 422, 429])
             if route.method != "GET" { errors.formUnion([415]) }
             for code in errors.sorted() {
                 responses[String(code)] = ["description": statusText[code] ?? "Error",
