@@ -28,7 +28,7 @@ let package = Package(
         .target(
             name: "SafeguardCore",
             dependencies: [.product(name: "Yams", package: "Yams")],
-            resources: [.copy("Resources/guidance")]
+            resources: [.copy("Resources/guidance"), .copy("Resources/passwords")]
         ),
         // Storage: Fluent models kept inside, Sendable value types at the edge.
         .target(

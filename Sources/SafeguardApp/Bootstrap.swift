@@ -71,7 +71,7 @@ public enum SafeguardServer {
     /// Creates an organisation and its first admin.
     public static func setup(_ app: Application, organisation: String, kind: OrganisationKind, jurisdiction: Jurisdiction,
                              adminEmail: String, adminName: String, password: String) async throws -> (Organisation, User) {
-        guard password.count >= 12 else { throw StoreError.invalid(field: "password", message: "use a password of at least 12 characters") }
+        if let problem = PasswordPolicy.problem(with: password, email: adminEmail) { throw StoreError.invalid(field: "password", message: problem) }
         let hash = try await app.password.async.hash(password).get()
         return try await app.write { db in
             let store = AccountStore(db: db)

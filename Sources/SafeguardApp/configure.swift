@@ -71,6 +71,7 @@ func routes(_ app: Application, assessor: Assessor) throws {
     try app.register(collection: WebAuthController())
     try app.register(collection: PagesController(assessor: assessor))
     try app.register(collection: AdminPagesController())
+    try app.register(collection: AccountPagesController())
     let api = app.grouped("api", "v1")
     api.get("openapi.json", use: OpenAPIDocument.handler)
     try api.register(collection: AccountController())

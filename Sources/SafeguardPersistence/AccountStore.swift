@@ -12,7 +12,8 @@ public struct AccountStore: Sendable {
 
     static func value(_ m: OrganisationModel) -> Organisation {
         Organisation(id: m.id!, name: m.name, kind: OrganisationKind(rawValue: m.kind) ?? .police,
-                     jurisdiction: Jurisdiction(rawValue: m.jurisdiction) ?? .england, createdAt: m.createdAt)
+                     jurisdiction: Jurisdiction(rawValue: m.jurisdiction) ?? .england, createdAt: m.createdAt,
+                     sessionPolicy: SessionPolicy(idleMinutes: m.sessionIdleMinutes, lifetimeHours: m.sessionLifetimeHours))
     }
 
     public func createOrganisation(name: String, kind: OrganisationKind, jurisdiction: Jurisdiction) async throws -> Organisation {
@@ -27,6 +28,8 @@ public struct AccountStore: Sendable {
         m.kind = kind.rawValue
         m.jurisdiction = jurisdiction.rawValue
         m.nextCaseNumber = 1
+        m.sessionIdleMinutes = SessionPolicy.standard.idleMinutes
+        m.sessionLifetimeHours = SessionPolicy.standard.lifetimeHours
         try await m.create(on: db)
         return Self.value(m)
     }
@@ -142,6 +145,10 @@ public struct AccountStore: Sendable {
         if m.disabled, !wasDisabled {
             try await TokenModel.query(on: db).filter(\.$userID == id).filter(\.$revokedAt == nil)
                 .set(\.$revokedAt, to: now).update()
+            try await endWebSessions(userID: id, reason: .disabled, now: now)
+        } else if passwordHash != nil {
+            // A new password set for someone ends the sessions the old one opened.
+            try await endWebSessions(userID: id, reason: .passwordReset, now: now)
         }
         return Self.value(m)
     }
@@ -284,6 +291,146 @@ public struct AccountStore: Sendable {
             m.revokedAt = now
             try await m.save(on: db)
         }
+        return Self.value(m)
+    }
+
+    // MARK: Session policy
+
+    /// Sets how long the organisation's web sessions last, within `SessionPolicy`'s ranges.
+    public func setSessionPolicy(organisationID: UUID, _ policy: SessionPolicy) async throws -> Organisation {
+        guard SessionPolicy.idleRange.contains(policy.idleMinutes) else {
+            throw StoreError.invalid(field: "sessionIdleMinutes", message: "give a number of minutes from \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound)")
+        }
+        guard SessionPolicy.lifetimeRange.contains(policy.lifetimeHours) else {
+            throw StoreError.invalid(field: "sessionLifetimeHours", message: "give a number of hours from \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound)")
+        }
+        guard let m = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
+        m.sessionIdleMinutes = policy.idleMinutes
+        m.sessionLifetimeHours = policy.lifetimeHours
+        try await m.save(on: db)
+        return Self.value(m)
+    }
+
+    // MARK: Web sessions
+
+    static func value(_ m: WebSessionModel) -> WebSession {
+        WebSession(id: m.id!, userID: m.userID, signedInAt: m.signedInAt, lastSeenAt: m.lastSeenAt, endedAt: m.endedAt,
+                   endedReason: m.endedReason.flatMap(WebSession.EndReason.init(rawValue:)), address: m.address, browser: m.browser)
+    }
+
+    /// Records a sign-in on the pages; the session cookie carries the returned id.
+    public func startWebSession(userID: UUID, address: String, browser: String, now: Date) async throws -> WebSession {
+        let m = WebSessionModel()
+        m.id = UUID()
+        m.userID = userID
+        m.signedInAt = now
+        m.lastSeenAt = now
+        m.address = String(address.prefix(64))
+        m.browser = String(browser.prefix(64))
+        try await m.create(on: db)
+        return Self.value(m)
+    }
+
+    /// A web session with its user and the user's organisation, in one query, whether or not it has ended.
+    public func webSessionIdentity(id: UUID) async throws -> (WebSession, User, Organisation)? {
+        guard let m = try await WebSessionModel.query(on: db)
+            .join(UserModel.self, on: \WebSessionModel.$userID == \UserModel.$id)
+            .join(OrganisationModel.self, on: \UserModel.$organisationID == \OrganisationModel.$id)
+            .filter(\WebSessionModel.$id == id).first() else { return nil }
+        return (Self.value(m), Self.value(try m.joined(UserModel.self)), Self.value(try m.joined(OrganisationModel.self)))
+    }
+
+    public func webSession(id: UUID) async throws -> WebSession? {
+        try await WebSessionModel.find(id, on: db).map(Self.value)
+    }
+
+    /// Notes that the session was used now (callers do this at most once a minute: idle time-outs count minutes).
+    public func touchWebSession(id: UUID, now: Date) async throws {
+        try await WebSessionModel.query(on: db).filter(\.$id == id).filter(\.$endedAt == nil).set(\.$lastSeenAt, to: now).update()
+    }
+
+    /// Ends one session (if it has not already ended); true if this call ended it.
+    @discardableResult
+    public func endWebSession(id: UUID, reason: WebSession.EndReason, now: Date) async throws -> Bool {
+        guard let m = try await WebSessionModel.find(id, on: db), m.endedAt == nil else { return false }
+        m.endedAt = now
+        m.endedReason = reason.rawValue
+        try await m.save(on: db)
+        return true
+    }
+
+    /// Ends every session of the user still going; returns how many.
+    @discardableResult
+    public func endWebSessions(userID: UUID, reason: WebSession.EndReason, now: Date) async throws -> Int {
+        let open = try await WebSessionModel.query(on: db).filter(\.$userID == userID).filter(\.$endedAt == nil).count()
+        try await WebSessionModel.query(on: db).filter(\.$userID == userID).filter(\.$endedAt == nil)
+            .set(\.$endedAt, to: now).set(\.$endedReason, to: reason.rawValue).update()
+        return open
+    }
+
+    /// The user's sessions that still count at `now` under their organisation's policy, newest first.
+    public func activeWebSessions(userID: UUID, policy: SessionPolicy, now: Date) async throws -> [WebSession] {
+        try await WebSessionModel.query(on: db).filter(\.$userID == userID).filter(\.$endedAt == nil)
+            .sort(\.$signedInAt, .descending).all().map(Self.value)
+            .filter { policy.endReason(signedInAt: $0.signedInAt, lastSeenAt: $0.lastSeenAt, now: now) == nil }
+    }
+
+    /// Ends every session and revokes every token of the user: for a lost phone or a shared screen.
+    public func signOutEverywhere(userID: UUID, now: Date) async throws -> (sessions: Int, tokens: Int) {
+        let sessions = try await endWebSessions(userID: userID, reason: .signedOutEverywhere, now: now)
+        let tokens = try await TokenModel.query(on: db).filter(\.$userID == userID).filter(\.$revokedAt == nil)
+            .filter(\.$expiresAt > now).count()
+        try await TokenModel.query(on: db).filter(\.$userID == userID).filter(\.$revokedAt == nil).set(\.$revokedAt, to: now).update()
+        return (sessions, tokens)
+    }
+
+    // MARK: Password reset links
+
+    static func value(_ m: PasswordResetModel) -> PasswordReset {
+        PasswordReset(id: m.id!, userID: m.userID, createdBy: m.createdBy, createdAt: m.createdAt, expiresAt: m.expiresAt, usedAt: m.usedAt)
+    }
+
+    /// Makes a one-time reset link's secret for the user, valid for `lifetime`; the secret is stored only as a hash,
+    /// and any earlier unused link for the user stops working.
+    public func createPasswordReset(userID: UUID, createdBy: UUID?, now: Date, lifetime: TimeInterval = 3600) async throws -> (PasswordReset, secret: String) {
+        guard try await UserModel.find(userID, on: db) != nil else { throw StoreError.notFound("user") }
+        try await PasswordResetModel.query(on: db).filter(\.$userID == userID).filter(\.$usedAt == nil).set(\.$expiresAt, to: now).update()
+        var generator = SystemRandomNumberGenerator()
+        let secret = "sgr_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let m = PasswordResetModel()
+        m.id = UUID()
+        m.userID = userID
+        m.tokenHash = Self.hashToken(secret)
+        m.createdBy = createdBy
+        m.createdAt = now
+        m.expiresAt = now.addingTimeInterval(lifetime)
+        try await m.create(on: db)
+        return (Self.value(m), secret)
+    }
+
+    /// The reset link and its user for a presented secret, if the link can still be used.
+    public func passwordReset(secret: String, now: Date) async throws -> (PasswordReset, User)? {
+        guard let m = try await PasswordResetModel.query(on: db).filter(\.$tokenHash == Self.hashToken(secret)).first() else { return nil }
+        let reset = Self.value(m)
+        guard reset.isUsable(at: now), let user = try await user(id: m.userID), !user.disabled else { return nil }
+        return (reset, user)
+    }
+
+    /// Uses the link: sets the new password, marks the link used, ends the user's sessions and revokes their tokens.
+    /// Refused if the link was used or ran out meanwhile.
+    public func completePasswordReset(id: UUID, passwordHash: String, now: Date) async throws -> User {
+        guard let r = try await PasswordResetModel.find(id, on: db), Self.value(r).isUsable(at: now),
+              let m = try await UserModel.find(r.userID, on: db) else {
+            throw StoreError.invalid(field: "link", message: "this link has been used or has run out: ask your admin for a new one")
+        }
+        r.usedAt = now
+        try await r.save(on: db)
+        m.passwordHash = passwordHash
+        m.failedSignIns = 0
+        m.lockedUntil = nil
+        try await m.save(on: db)
+        try await endWebSessions(userID: m.id!, reason: .passwordReset, now: now)
+        try await TokenModel.query(on: db).filter(\.$userID == m.id!).filter(\.$revokedAt == nil).set(\.$revokedAt, to: now).update()
         return Self.value(m)
     }
 }

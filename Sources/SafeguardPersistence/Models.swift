@@ -11,6 +11,8 @@ final class OrganisationModel: Model, @unchecked Sendable {
     @Field(key: "kind") var kind: String
     @Field(key: "jurisdiction") var jurisdiction: String
     @Field(key: "next_case_number") var nextCaseNumber: Int
+    @Field(key: "session_idle_minutes") var sessionIdleMinutes: Int
+    @Field(key: "session_lifetime_hours") var sessionLifetimeHours: Int
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     init() {}
 }
@@ -49,6 +51,31 @@ final class TokenModel: Model, @unchecked Sendable {
     @Field(key: "expires_at") var expiresAt: Date
     @OptionalField(key: "revoked_at") var revokedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    init() {}
+}
+
+final class WebSessionModel: Model, @unchecked Sendable {
+    static let schema = "web_sessions"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "signed_in_at") var signedInAt: Date
+    @Field(key: "last_seen_at") var lastSeenAt: Date
+    @OptionalField(key: "ended_at") var endedAt: Date?
+    @OptionalField(key: "ended_reason") var endedReason: String?
+    @Field(key: "address") var address: String
+    @Field(key: "browser") var browser: String
+    init() {}
+}
+
+final class PasswordResetModel: Model, @unchecked Sendable {
+    static let schema = "password_resets"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "token_hash") var tokenHash: String
+    @OptionalField(key: "created_by") var createdBy: UUID?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "expires_at") var expiresAt: Date
+    @OptionalField(key: "used_at") var usedAt: Date?
     init() {}
 }
 

@@ -37,6 +37,77 @@ public struct Organisation: Sendable, Hashable, Codable {
     public var kind: OrganisationKind
     public var jurisdiction: Jurisdiction
     public var createdAt: Date?
+    public var sessionPolicy: SessionPolicy = .standard
+}
+
+/// How long an organisation's web sessions last: ended after `idleMinutes` without a request, and `lifetimeHours`
+/// after sign-in whatever happens. The admin sets both, within the ranges below.
+///
+/// ```swift
+/// let policy = SessionPolicy(idleMinutes: 15, lifetimeHours: 10)
+/// policy.endReason(signedInAt: start, lastSeenAt: seen, now: now)   // nil, "idle" or "lifetime"
+/// ```
+public struct SessionPolicy: Sendable, Hashable, Codable {
+    public var idleMinutes: Int
+    public var lifetimeHours: Int
+
+    public static let standard = SessionPolicy(idleMinutes: 30, lifetimeHours: 12)
+    public static let idleRange = 5...240
+    public static let lifetimeRange = 1...24
+
+    public init(idleMinutes: Int, lifetimeHours: Int) {
+        self.idleMinutes = idleMinutes
+        self.lifetimeHours = lifetimeHours
+    }
+
+    /// Why a session must end now, if it must: idle too long, or past its lifetime.
+    public func endReason(signedInAt: Date, lastSeenAt: Date, now: Date) -> WebSession.EndReason? {
+        if now.timeIntervalSince(signedInAt) > TimeInterval(lifetimeHours) * 3600 { return .lifetime }
+        if now.timeIntervalSince(lastSeenAt) > TimeInterval(idleMinutes) * 60 { return .idle }
+        return nil
+    }
+}
+
+/// One sign-in on the pages, from its start to its end. The cookie names it; the row says whether it still counts.
+public struct WebSession: Sendable, Hashable, Codable {
+    public enum EndReason: String, Sendable, Codable, CaseIterable {
+        case signedOut, hidden, idle, lifetime, endedByUser, signedOutEverywhere, passwordReset, disabled
+
+        /// For the sign-in page after an ended session, and the sessions list.
+        public var label: String {
+            switch self {
+            case .signedOut: "signed out"
+            case .hidden: "hidden with the quick-hide link"
+            case .idle: "signed out after a time without activity"
+            case .lifetime: "signed out at the end of the longest time a session may last"
+            case .endedByUser: "ended from the list of sessions"
+            case .signedOutEverywhere: "signed out everywhere"
+            case .passwordReset: "ended when the password was reset"
+            case .disabled: "ended when the account was disabled"
+            }
+        }
+    }
+
+    public var id: UUID
+    public var userID: UUID
+    public var signedInAt: Date
+    public var lastSeenAt: Date
+    public var endedAt: Date?
+    public var endedReason: EndReason?
+    public var address: String
+    public var browser: String
+}
+
+/// A one-time link an admin makes so that someone can choose a new password; valid for an hour, used once.
+public struct PasswordReset: Sendable, Hashable {
+    public var id: UUID
+    public var userID: UUID
+    public var createdBy: UUID?
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var usedAt: Date?
+
+    public func isUsable(at now: Date) -> Bool { usedAt == nil && expiresAt > now }
 }
 
 public struct User: Sendable, Hashable, Codable {

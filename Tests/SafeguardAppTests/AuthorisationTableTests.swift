@@ -54,6 +54,7 @@ import Vapor
     static let userBody: @Sendable (Context) async throws -> [String: Any] = { ctx in
         ["email": "new\(ctx.counter.next())@example.test", "displayName": "New", "role": "auditor", "password": "a long enough password"]
     }
+    static let settingsBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["sessionIdleMinutes": 30, "sessionLifetimeHours": 12] }
     static let userPatchBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["displayName": "Renamed"] }
     static let tokenBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["email": "officer2@policea.test", "password": testPassword] }
 
@@ -205,7 +206,23 @@ import Vapor
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/audit/verify", expected: actor.hasSuffix(".auditor") ? .ok : .forbidden))
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/me", expected: .ok))
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/tokens", expected: .ok))
+            // Your own sessions: everyone; another session id (or none) is simply not found.
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/me/sessions", expected: .ok))
+            rows.append(Row(actor: actor, method: .DELETE, path: "/api/v1/me/sessions/{X}", expected: .notFound))
+            // The organisation's settings and reset links: admins only, their own organisation's users only.
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/organisation/settings", expected: admin ? .ok : .forbidden))
+            rows.append(Row(actor: actor, method: .PATCH, path: "/api/v1/organisation/settings", body: settingsBody,
+                            expected: admin ? .ok : .forbidden))
+            rows.append(Row(actor: actor, method: .POST, path: "/api/v1/users/{U}/password-reset",
+                            expected: actor == "policeA.admin" ? .created : (admin ? .notFound : .forbidden)))
         }
+        for path in ["/api/v1/me/sessions", "/api/v1/organisation/settings"] {
+            rows.append(Row(actor: nil, method: .GET, path: path, expected: .unauthorized))
+        }
+        rows.append(Row(actor: nil, method: .DELETE, path: "/api/v1/me/sessions/{X}", expected: .unauthorized))
+        rows.append(Row(actor: nil, method: .PATCH, path: "/api/v1/organisation/settings", body: settingsBody, expected: .unauthorized))
+        rows.append(Row(actor: nil, method: .POST, path: "/api/v1/users/{U}/password-reset", expected: .unauthorized))
+        rows.append(Row(actor: nil, method: .POST, path: "/api/v1/me/sign-out-everywhere", expected: .unauthorized))
         for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/me", "/api/v1/tokens"] {
             rows.append(Row(actor: nil, method: .GET, path: path, expected: .unauthorized))
         }
@@ -218,6 +235,9 @@ import Vapor
         rows.append(Row(actor: "policeA.officer", method: .DELETE, path: "/api/v1/tokens/{T}", expected: .notFound))
         rows.append(Row(actor: nil, method: .DELETE, path: "/api/v1/tokens/{T}", expected: .unauthorized))
         rows.append(Row(actor: "policeA.admin", method: .DELETE, path: "/api/v1/tokens/{T}", expected: .ok))
+        // Last: it revokes the caller's own token, so nothing after it could use that token.
+        rows.append(Row(actor: "school.staff2", method: .POST, path: "/api/v1/me/sign-out-everywhere", expected: .ok))
+        rows.append(Row(actor: "school.staff2", method: .GET, path: "/api/v1/me", expected: .unauthorized))
         return rows
     }
 
@@ -258,7 +278,7 @@ import Vapor
                 .replacingOccurrences(of: "{SA}", with: ":actionID").replacingOccurrences(of: "{U}", with: ":userID")
                 .replacingOccurrences(of: "{T}", with: ":tokenID")
                 .replacingOccurrences(of: "/records/{X}", with: "/records/:recordID").replacingOccurrences(of: "/sign-offs/{X}", with: "/sign-offs/:signOffID")
-                .replacingOccurrences(of: "/referrals/{X}", with: "/referrals/:referralID").replacingOccurrences(of: "/people/C", with: "/people/:ref")
+                .replacingOccurrences(of: "/referrals/{X}", with: "/referrals/:referralID").replacingOccurrences(of: "/sessions/{X}", with: "/sessions/:sessionID").replacingOccurrences(of: "/people/C", with: "/people/:ref")
                 .replacingOccurrences(of: "/imagery/I9", with: "/imagery/:ref").replacingOccurrences(of: "/devices/D9", with: "/devices/:ref")
         })
         let routes = Set(OpenAPIDocument.routes.map { "\($0.method) \($0.path)" })

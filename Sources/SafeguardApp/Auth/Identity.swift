@@ -9,16 +9,25 @@ public struct Identity: Sendable {
     public var organisation: Organisation
     public var tokenID: UUID?
     public var viaSession: Bool
+    /// The web session a page request came with (nil for a bearer token).
+    public var webSession: WebSession? = nil
 
     var auditRole: String { user.role.rawValue }
 }
 
 struct IdentityKey: StorageKey { typealias Value = Identity }
+struct EndedSessionKey: StorageKey { typealias Value = WebSession.EndReason }
 
 extension Request {
     var identity: Identity? {
         get { storage[IdentityKey.self] }
         set { storage[IdentityKey.self] = newValue }
+    }
+
+    /// Why this request's web session ended just now (idle, lifetime, …), so the sign-in page can say so.
+    var endedSession: WebSession.EndReason? {
+        get { storage[EndedSessionKey.self] }
+        set { storage[EndedSessionKey.self] = newValue }
     }
 
     /// The signed-in identity, or 401.
@@ -111,28 +120,49 @@ struct IdentityMiddleware: AsyncMiddleware {
                 cache.store(identity, for: key, now: now, notAfter: token.expiresAt)
                 request.identity = identity
             }
-        } else if request.hasSession, let userText = request.session.data["userID"], let userID = UUID(uuidString: userText) {
-            let signedInAt = Double(request.session.data["signedInAt"] ?? "") ?? 0
-            if now.timeIntervalSince1970 - signedInAt > request.application.safeguardOptions.sessionLifetime {
-                request.session.destroy()
-            } else {
-                let key = "u:" + userText
-                var identity = cache.identity(for: key, now: now)
-                if identity == nil, let (user, org) = try await AccountStore(db: request.db).userWithOrganisation(id: userID), !user.disabled {
-                    identity = Identity(user: user, organisation: org, tokenID: nil, viaSession: true)
-                    cache.store(identity!, for: key, now: now)
-                }
-                if let identity {
-                    request.identity = identity
+        } else if request.hasSession, let sessionText = request.session.data["webSessionID"],
+                  let sessionID = UUID(uuidString: sessionText) {
+            let key = "s:" + sessionText
+            var identity = cache.identity(for: key, now: now)
+            if identity == nil, let (session, user, org) = try await AccountStore(db: request.db).webSessionIdentity(id: sessionID) {
+                identity = Identity(user: user, organisation: org, tokenID: nil, viaSession: true, webSession: session)
+                cache.store(identity!, for: key, now: now)
+            }
+            if var found = identity, let session = found.webSession {
+                if session.endedAt != nil || found.user.disabled {
+                    request.endedSession = session.endedReason
+                    request.session.destroy()
+                } else if let reason = found.organisation.sessionPolicy.endReason(signedInAt: session.signedInAt,
+                                                                                  lastSeenAt: session.lastSeenAt, now: now) {
+                    let user = found.user
+                    try await request.write { db in
+                        try await AccountStore(db: db).endWebSession(id: session.id, reason: reason, now: now)
+                        try await AuditChain.append(SignIn.event(user, action: "signOut", outcome: "ok",
+                                                                 detail: "reason=\(reason.rawValue)"), on: db)
+                    }
+                    cache.removeAll()
+                    request.endedSession = reason
+                    request.session.destroy()
+                } else {
+                    // Idle time counts in minutes: note the use at most once a minute, not on every request.
+                    if now.timeIntervalSince(session.lastSeenAt) >= 60 {
+                        try await request.write { db in try await AccountStore(db: db).touchWebSession(id: session.id, now: now) }
+                        found.webSession?.lastSeenAt = now
+                        cache.store(found, for: key, now: now)
+                    }
+                    request.identity = found
                     // A state-changing API call made with the session cookie must carry the session's CSRF token.
                     if request.url.path.hasPrefix("/api/"), ![.GET, .HEAD, .OPTIONS].contains(request.method),
                        !constantTimeEqual(request.headers.first(name: "X-CSRF-Token") ?? "", request.session.data["csrf"] ?? "") {
                         throw APIError(.forbidden, "csrf", "send the X-CSRF-Token header with this session's token")
                     }
-                } else {
-                    request.session.destroy()
                 }
+            } else {
+                request.session.destroy()
             }
+        } else if request.hasSession, request.session.data["userID"] != nil {
+            // A session from before sessions were recorded: sign in again.
+            request.session.destroy()
         }
         return try await next.respond(to: request)
     }

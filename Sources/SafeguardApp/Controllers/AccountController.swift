@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SafeguardCore
 import SafeguardPersistence
 import Vapor
 
@@ -13,6 +14,12 @@ struct AccountController: RouteCollection {
         routes.get("users", use: listUsers)
         routes.post("users", use: createUser)
         routes.patch("users", ":userID", use: updateUser)
+        routes.post("users", ":userID", "password-reset", use: createResetLink)
+        routes.get("me", "sessions", use: mySessions)
+        routes.delete("me", "sessions", ":sessionID", use: endMySession)
+        routes.post("me", "sign-out-everywhere", use: signOutEverywhere)
+        routes.get("organisation", "settings", use: settings)
+        routes.patch("organisation", "settings", use: updateSettings)
     }
 
     func createToken(req: Request) async throws -> Response {
@@ -41,7 +48,7 @@ struct AccountController: RouteCollection {
 
     func listTokens(req: Request) async throws -> [TokenDTO] {
         let identity = try req.requireIdentity()
-        return try await AccountStore(db: req.db).tokens(userID: identity.user.id).map(TokenDTO.init)
+        return try await AccountStore(db: req.db).tokens(userID: identity.user.id).map { TokenDTO($0) }
     }
 
     /// Revokes a token: your own, or (as an admin) one of your organisation's users'.
@@ -79,16 +86,15 @@ struct AccountController: RouteCollection {
         return try await AccountStore(db: req.db).users(organisationID: identity.organisation.id).map(UserDTO.init)
     }
 
-    static func checkPassword(_ password: String) throws {
-        guard password.count >= 12 else {
-            throw APIError.invalid("password", "use a password of at least 12 characters")
-        }
+    /// Refuses a password the NCSC's guidance would (too short, too common, a run of keys, their own email).
+    static func checkPassword(_ password: String, email: String?) throws {
+        if let problem = PasswordPolicy.problem(with: password, email: email) { throw APIError.invalid("password", problem) }
     }
 
     func createUser(req: Request) async throws -> Response {
         let identity = try requireAdmin(req)
         let body = try req.content.decode(UserCreateRequest.self)
-        try Self.checkPassword(body.password)
+        try Self.checkPassword(body.password, email: body.email)
         let hash = try await req.password.async.hash(body.password).get()
         let user = try await req.write { db in
             let user = try await AccountStore(db: db).createUser(organisationID: identity.organisation.id, email: body.email,
@@ -107,7 +113,7 @@ struct AccountController: RouteCollection {
               let existing = try await AccountStore(db: req.db).user(id: id),
               existing.organisationID == identity.organisation.id else { throw APIError.notFound("user") }
         let body = try req.content.decode(UserUpdateRequest.self)
-        if let password = body.password { try Self.checkPassword(password) }
+        if let password = body.password { try Self.checkPassword(password, email: existing.email) }
         let hash: String? = if let password = body.password { try await req.password.async.hash(password).get() } else { nil }
         let user = try await req.write { db in
             let user = try await AccountStore(db: db).updateUser(id: id, role: body.role, disabled: body.disabled,
@@ -123,5 +129,56 @@ struct AccountController: RouteCollection {
         }
         req.application.identityCache.removeAll()
         return UserDTO(user)
+    }
+
+    // MARK: Sessions, settings and reset links
+
+    func mySessions(req: Request) async throws -> SessionsDTO {
+        let identity = try req.requireIdentity()
+        let (sessions, tokens) = try await req.accountService.sessions(of: identity)
+        try await req.auditAlone("session.list", detail: "sessions=\(sessions.count) tokens=\(tokens.count)")
+        return SessionsDTO(sessions: sessions.map { WebSessionDTO($0, current: $0.id == identity.webSession?.id) },
+                           tokens: tokens.map { TokenDTO($0, current: $0.id == identity.tokenID) })
+    }
+
+    func endMySession(req: Request) async throws -> WebSessionDTO {
+        let identity = try req.requireIdentity()
+        guard let id = req.parameters.get("sessionID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("session") }
+        let ended = try await req.accountService.endSession(id, by: identity)
+        req.auditRecorded = true
+        return WebSessionDTO(ended, current: ended.id == identity.webSession?.id)
+    }
+
+    func signOutEverywhere(req: Request) async throws -> SignedOutEverywhereDTO {
+        let identity = try req.requireIdentity()
+        let counts = try await req.accountService.signOutEverywhere(identity)
+        req.auditRecorded = true
+        if identity.viaSession { req.session.destroy() }
+        return SignedOutEverywhereDTO(sessionsEnded: counts.sessions, tokensRevoked: counts.tokens)
+    }
+
+    func settings(req: Request) async throws -> OrganisationSettingsDTO {
+        let identity = try requireAdmin(req)
+        try await req.auditAlone("organisation.settings.read")
+        return OrganisationSettingsDTO(identity.organisation.sessionPolicy)
+    }
+
+    func updateSettings(req: Request) async throws -> OrganisationSettingsDTO {
+        let identity = try requireAdmin(req)
+        let body = try req.content.decode(OrganisationSettingsDTO.self)
+        let organisation = try await req.accountService.setSessionPolicy(
+            SessionPolicy(idleMinutes: body.sessionIdleMinutes, lifetimeHours: body.sessionLifetimeHours), by: identity)
+        req.auditRecorded = true
+        return OrganisationSettingsDTO(organisation.sessionPolicy)
+    }
+
+    func createResetLink(req: Request) async throws -> Response {
+        let identity = try requireAdmin(req)
+        guard let id = req.parameters.get("userID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("user") }
+        let (reset, secret, _) = try await req.accountService.createResetLink(for: id, by: identity)
+        req.auditRecorded = true
+        let response = Response(status: .created)
+        try response.content.encode(ResetLinkDTO(path: PageRoute.passwordReset(.value(secret)).path, expiresAt: reset.expiresAt))
+        return response
     }
 }

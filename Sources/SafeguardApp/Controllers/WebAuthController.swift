@@ -18,8 +18,7 @@ struct WebAuthController: RouteCollection {
     /// (every page is sent with `Cache-Control: no-store`, so the browser keeps no copy of case data).
     func hide(req: Request) async throws -> Response {
         if let identity = req.identity, identity.viaSession {
-            try await req.auditAlone("signOut", detail: "via=quick-hide")
-            req.session.destroy()
+            try await req.endWebSession(identity, reason: .hidden, detail: "via=quick-hide")
         }
         let view = try await req.view.render("hide")
         return try await view.encodeResponse(status: .ok, for: req)
@@ -71,27 +70,59 @@ struct WebAuthController: RouteCollection {
             try await req.application.sessions.driver.deleteSession(old, for: req).get()
             req.session.id = nil
         }
-        req.session.data = SessionData()
-        req.session.data["userID"] = user.id.uuidString
-        req.session.data["signedInAt"] = String(Date().timeIntervalSince1970)
-        req.session.data["csrf"] = Self.newCSRFToken()
-        try await req.write { db in
-            try await SignIn.recordSuccess(user, email: form.email, address: req.clientAddress, detail: "via=session", on: db)
+        let address = req.clientAddress, browser = Self.browser(from: req.headers.first(name: .userAgent))
+        let session = try await req.write { db in
+            try await SignIn.recordSuccess(user, email: form.email, address: address, detail: "via=session", on: db)
+            return try await AccountStore(db: db).startWebSession(userID: user.id, address: address, browser: browser, now: Date())
         }
+        req.session.data = SessionData()
+        req.session.data["webSessionID"] = session.id.uuidString
+        req.session.data["csrf"] = Self.newCSRFToken()
         return req.redirect(to: "/", redirectType: .normal)
     }
 
     func signOut(req: Request) async throws -> Response {
         let form = try req.content.decode(SignOutForm.self)
         try checkCSRF(req, form._csrf)
-        if let identity = req.identity {
-            try await req.write { db in
-                try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole,
-                                                       organisationID: identity.organisation.id, action: "signOut"), on: db)
-            }
+        if let identity = req.identity, identity.viaSession {
+            try await req.endWebSession(identity, reason: .signedOut, detail: "via=page")
+        } else {
+            req.session.destroy()
         }
-        // Ends the session server-side: the middleware deletes its record and expires the cookie.
-        req.session.destroy()
         return req.redirect(to: "/sign-in", redirectType: .normal)
+    }
+
+    /// A short, plain description of the browser for the list of sessions ("Firefox on Linux"): enough to
+    /// recognise a session, without keeping the whole User-Agent text.
+    static func browser(from agent: String?) -> String {
+        guard let agent, !agent.isEmpty else { return "an unknown browser" }
+        let name: String = if agent.contains("Edg/") { "Edge" }
+            else if agent.contains("Firefox/") { "Firefox" }
+            else if agent.contains("Chrome/") || agent.contains("Chromium/") { "Chrome" }
+            else if agent.contains("Safari/") { "Safari" }
+            else if agent.hasPrefix("curl/") { "curl" }
+            else { "another browser" }
+        let system: String? = if agent.contains("Windows") { "Windows" }
+            else if agent.contains("iPhone") || agent.contains("iPad") { "iOS" }
+            else if agent.contains("Android") { "Android" }
+            else if agent.contains("Mac OS X") || agent.contains("Macintosh") { "macOS" }
+            else if agent.contains("Linux") || agent.contains("X11") { "Linux" }
+            else { nil }
+        return system.map { "\(name) on \($0)" } ?? name
+    }
+}
+
+extension Request {
+    /// Ends the signed-in web session (recorded, audited) and the cookie with it.
+    func endWebSession(_ identity: Identity, reason: WebSession.EndReason, detail: String) async throws {
+        let sessionID = identity.webSession?.id
+        try await write { db in
+            if let sessionID { try await AccountStore(db: db).endWebSession(id: sessionID, reason: reason, now: Date()) }
+            try await AuditChain.append(SignIn.event(identity.user, action: "signOut", outcome: "ok",
+                                                     detail: "reason=\(reason.rawValue) \(detail)"), on: db)
+        }
+        auditRecorded = true
+        application.identityCache.removeAll()
+        session.destroy()
     }
 }

@@ -16,9 +16,52 @@ struct TokenDTO: Content {
     var expiresAt: Date
     var revokedAt: Date?
     var createdAt: Date?
-    init(_ t: APIToken) {
+    /// In a list of sessions: true for the token this request came with.
+    var current: Bool?
+    init(_ t: APIToken, current: Bool? = nil) {
         id = t.id; name = t.name; expiresAt = t.expiresAt; revokedAt = t.revokedAt; createdAt = t.createdAt
+        self.current = current
     }
+}
+
+/// A web session in `GET /api/v1/me/sessions`.
+struct WebSessionDTO: Content {
+    var id: UUID
+    var signedInAt: Date
+    var lastSeenAt: Date
+    var endedAt: Date?
+    var address: String
+    var browser: String
+    /// True for the session this request came with.
+    var current: Bool
+    init(_ s: WebSession, current: Bool) {
+        id = s.id; signedInAt = s.signedInAt; lastSeenAt = s.lastSeenAt; endedAt = s.endedAt; address = s.address
+        browser = s.browser; self.current = current
+    }
+}
+
+struct SessionsDTO: Content {
+    var sessions: [WebSessionDTO]
+    var tokens: [TokenDTO]
+}
+
+struct SignedOutEverywhereDTO: Content {
+    var sessionsEnded: Int
+    var tokensRevoked: Int
+}
+
+/// The organisation's settings an admin can change.
+struct OrganisationSettingsDTO: Content {
+    var sessionIdleMinutes: Int
+    var sessionLifetimeHours: Int
+    init(_ p: SessionPolicy) { sessionIdleMinutes = p.idleMinutes; sessionLifetimeHours = p.lifetimeHours }
+}
+
+/// A one-time password reset link: give it to the person by a trusted route (in person, by phone); it works once,
+/// within the hour.
+struct ResetLinkDTO: Content {
+    var path: String
+    var expiresAt: Date
 }
 
 struct TokenCreatedDTO: Content {

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SafeguardCore
 import SafeguardPersistence
 import Vapor
 
@@ -69,7 +70,9 @@ struct AdminPagesController: RouteCollection {
             errors.append(.init(field: "role-\(Self.roles(for: identity.organisation.kind)[0].rawValue)", message: "Choose their role"))
         }
         let password = form.password ?? ""
-        if password.count < 12 { errors.append(.init(field: "password", message: "Give a first password of at least 12 characters; they should change it when they first sign in")) }
+        if let problem = PasswordPolicy.problem(with: password, email: email) {
+            errors.append(.init(field: "password", message: PageErrorMiddleware.sentence(problem)))
+        }
         if errors.isEmpty, let role {
             let hash = try await req.password.async.hash(password).get()
             do {
@@ -251,6 +254,8 @@ struct UserFormPage: PageView {
     var isMe = false
     var submitLabel: String
     var cancelPath = PageRoute.users.path
+    /// Where an admin makes a one-time password reset link for this user (empty on the new-user form).
+    var resetLinkPath = ""
     var emailError = ""
     var displayNameError = ""
     var roleError = ""
@@ -271,6 +276,7 @@ struct UserFormPage: PageView {
         page.email = user.email
         page.displayName = user.displayName
         page.isMe = isMe
+        page.resetLinkPath = user.disabled ? "" : PageRoute.userResetLink(.id(user.id)).path
         page.access = [Choice(id: "access-enabled", value: "enabled", label: "They can sign in", checked: !user.disabled),
                        Choice(id: "access-disabled", value: "disabled", label: "Disable their account: they cannot sign in", checked: user.disabled)]
         return page

@@ -37,6 +37,14 @@ enum PageRoute: Sendable, Hashable {
     case newUser
     case user(Param)
     case audit
+    // A person's own sessions and tokens, the organisation's settings, password reset links (issue 13).
+    case account
+    case accountEndSession(Param)
+    case accountRevokeToken(Param)
+    case accountSignOutEverywhere
+    case settings
+    case userResetLink(Param)
+    case passwordReset(Param)
 
     /// A path parameter: `.key` when registering (`:name`), `.value` when linking.
     enum Param: Sendable, Hashable {
@@ -50,6 +58,7 @@ enum PageRoute: Sendable, Hashable {
     enum Key: String {
         case caseID, step, actionID, pack, edition, section, file, userID
         case kind, recordID, device, signOffID, document, referralID
+        case sessionID, tokenID, secret
     }
 
     private enum Component {
@@ -93,6 +102,13 @@ enum PageRoute: Sendable, Hashable {
         case .newUser: [.constant("users"), .constant("new")]
         case .user(let id): [.constant("users"), .parameter(.userID, id)]
         case .audit: [.constant("audit")]
+        case .account: [.constant("account")]
+        case .accountEndSession(let id): [.constant("account"), .constant("sessions"), .parameter(.sessionID, id), .constant("end")]
+        case .accountRevokeToken(let id): [.constant("account"), .constant("tokens"), .parameter(.tokenID, id), .constant("revoke")]
+        case .accountSignOutEverywhere: [.constant("account"), .constant("sign-out-everywhere")]
+        case .settings: [.constant("settings")]
+        case .userResetLink(let id): [.constant("users"), .parameter(.userID, id), .constant("reset-link")]
+        case .passwordReset(let secret): [.constant("password-reset"), .parameter(.secret, secret)]
         }
     }
 

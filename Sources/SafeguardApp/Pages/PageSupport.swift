@@ -273,10 +273,12 @@ extension Request {
             }
             if identity.user.role == .admin {
                 nav.append(NavLink(label: "Users", href: PageRoute.users.path, current: current == .users))
+                nav.append(NavLink(label: "Settings", href: PageRoute.settings.path, current: current == .settings))
             }
             if identity.user.role == .auditor {
                 nav.append(NavLink(label: "Audit trail", href: PageRoute.audit.path, current: current == .audit))
             }
+            nav.append(NavLink(label: "Your account", href: PageRoute.account.path, current: current == .account))
         }
         return Layout(title: title, stylesheet: application.assets.link("safeguard.css"), icon: application.assets.link("icon.svg"),
                       signedIn: identity != nil, userName: identity?.user.displayName, roleLabel: identity?.user.role.label,
@@ -329,6 +331,10 @@ struct PageErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch let redirect as PageRedirect {
+            // A session that ended on this request (idle, too long, ended elsewhere): the sign-in page says why.
+            if redirect.to == .signIn, let reason = request.endedSession {
+                return request.redirect(to: PageRoute.signIn.path + "?ended=" + reason.rawValue, redirectType: .normal)
+            }
             return request.redirect(to: redirect.to)
         } catch {
             guard !request.url.path.hasPrefix("/api/"), request.prefersHTML else { throw error }

@@ -1,4 +1,5 @@
 import Foundation
+import SafeguardPersistence
 import Vapor
 
 /// `Resources/Views/sign-in.leaf`: email and password, with the CSRF token; on a problem, the error summary links to
@@ -50,11 +51,25 @@ struct SignInPage: PageView {
         }
     }
 
+    /// Why the last session ended, for the page that follows it.
+    static func notice(ended reason: WebSession.EndReason) -> String {
+        switch reason {
+        case .idle: "You were signed out because the page was left without activity. Sign in again to go on."
+        case .lifetime: "You were signed out because your session reached the longest time your organisation allows. Sign in again to go on."
+        case .signedOutEverywhere: "You were signed out everywhere. Sign in again to go on."
+        case .endedByUser: "This session was ended from your list of sessions. Sign in again to go on."
+        case .passwordReset: "Your password was changed, so your sessions were ended. Sign in with the new password."
+        case .disabled: "Your account is disabled. Ask your organisation's administrator."
+        case .signedOut, .hidden: "You are signed out."
+        }
+    }
+
     static func render(_ req: Request, email: String = "", errors: [FieldError] = [], status: HTTPStatus = .ok) async throws -> Response {
         let page = SignInPage(csrf: req.pageCSRFToken(), email: email,
                               emailError: errors.first { $0.field == "email" }?.message,
                               passwordError: errors.first { $0.field == "password" }?.message)
-        let response = try await req.renderPage(page, status: status, errors: errors, current: .signIn)
+        let ended = errors.isEmpty ? (try? req.query.get(String.self, at: "ended")).flatMap(WebSession.EndReason.init(rawValue:)) : nil
+        let response = try await req.renderPage(page, status: status, errors: errors, notice: ended.map(Self.notice(ended:)), current: .signIn)
         return response
     }
 }

@@ -26,8 +26,6 @@ public struct SafeguardOptions: Sendable {
     public var secureCookies: Bool = false
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     public var trustForwardedFor: Bool = false
-    /// How long a web session lasts after sign-in.
-    public var sessionLifetime: TimeInterval = 12 * 60 * 60
     /// How long API tokens last unless asked otherwise; at most `maxTokenLifetimeDays`.
     public var defaultTokenLifetimeDays: Int = 30
     public var maxTokenLifetimeDays: Int = 365

@@ -1,0 +1,296 @@
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+/// A person's own account page (their sessions and tokens, each of which they can end, and "sign out
+/// everywhere"), the admin's organisation settings (how long sessions last), and password reset links: an admin
+/// makes one on a user's page; the person opens it, signed out, and chooses a new password. All of it goes
+/// through `AccountService`, as the API does.
+struct AccountPagesController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(.account, use: account)
+        routes.post(.accountEndSession(.key), use: endSession)
+        routes.post(.accountRevokeToken(.key), use: revokeToken)
+        routes.post(.accountSignOutEverywhere, use: signOutEverywhere)
+        routes.get(.settings, use: settings)
+        routes.post(.settings, use: saveSettings)
+        routes.post(.userResetLink(.key), use: makeResetLink)
+        routes.get(.passwordReset(.key), use: resetForm)
+        routes.post(.passwordReset(.key), use: reset)
+    }
+
+    struct CSRFForm: Content { var _csrf: String? }
+
+    // MARK: Your account
+
+    func account(req: Request) async throws -> Response {
+        let identity = try req.requirePageIdentity()
+        let (sessions, tokens) = try await req.accountService.sessions(of: identity)
+        try await req.auditAlone("session.list", detail: "sessions=\(sessions.count) tokens=\(tokens.count) via=page")
+        let notice = req.session.data["notice"]
+        req.session.data["notice"] = nil
+        return try await req.renderPage(AccountPage(identity: identity, sessions: sessions, tokens: tokens, csrf: req.pageCSRFToken()),
+                                        notice: notice, current: .account)
+    }
+
+    func endSession(req: Request) async throws -> Response {
+        let identity = try req.requirePageIdentity()
+        try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
+        guard let id = req.parameter(.sessionID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("session") }
+        let ended = try await req.accountService.endSession(id, by: identity)
+        req.auditRecorded = true
+        if ended.id == identity.webSession?.id {
+            req.session.destroy()
+            return req.redirect(to: PageRoute.signIn.path + "?ended=" + WebSession.EndReason.endedByUser.rawValue, redirectType: .normal)
+        }
+        req.session.data["notice"] = "The session in \(ended.browser) is ended: it is signed out."
+        return req.redirect(to: .account)
+    }
+
+    func revokeToken(req: Request) async throws -> Response {
+        let identity = try req.requirePageIdentity()
+        try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
+        guard let id = req.parameter(.tokenID).flatMap(UUID.init(uuidString:)),
+              let token = try await AccountStore(db: req.db).token(id: id), token.userID == identity.user.id else {
+            throw APIError.notFound("token")
+        }
+        try await req.write { db in
+            _ = try await AccountStore(db: db).revokeToken(id: id, now: Date())
+            try await req.audit("token.revoke", detail: "token=\(id.uuidString.lowercased()) via=page", on: db)
+        }
+        req.application.identityCache.removeAll()
+        req.session.data["notice"] = "The token \u{201C}\(token.name)\u{201D} is revoked: nothing can use it any more."
+        return req.redirect(to: .account)
+    }
+
+    func signOutEverywhere(req: Request) async throws -> Response {
+        let identity = try req.requirePageIdentity()
+        try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
+        _ = try await req.accountService.signOutEverywhere(identity)
+        req.auditRecorded = true
+        req.session.destroy()
+        return req.redirect(to: PageRoute.signIn.path + "?ended=" + WebSession.EndReason.signedOutEverywhere.rawValue, redirectType: .normal)
+    }
+
+    // MARK: Organisation settings
+
+    func admin(_ req: Request) throws -> Identity {
+        let identity = try req.requirePageIdentity()
+        guard identity.user.role == .admin else { throw APIError.forbidden("only an admin changes the organisation's settings") }
+        return identity
+    }
+
+    func settings(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let notice = req.session.data["notice"]
+        req.session.data["notice"] = nil
+        return try await req.renderPage(SettingsPage(identity.organisation, csrf: req.pageCSRFToken()), notice: notice, current: .settings)
+    }
+
+    struct SettingsForm: Content {
+        var sessionIdleMinutes: String?
+        var sessionLifetimeHours: String?
+        var _csrf: String?
+    }
+
+    func saveSettings(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let form = try req.content.decode(SettingsForm.self)
+        try req.checkPageCSRF(form._csrf)
+        var page = SettingsPage(identity.organisation, csrf: req.pageCSRFToken())
+        page.idleMinutes = form.sessionIdleMinutes ?? ""
+        page.lifetimeHours = form.sessionLifetimeHours ?? ""
+        var errors: [FieldError] = []
+        let idle = Int(page.idleMinutes.trimmingCharacters(in: .whitespaces))
+        let lifetime = Int(page.lifetimeHours.trimmingCharacters(in: .whitespaces))
+        if idle == nil || !SessionPolicy.idleRange.contains(idle!) {
+            errors.append(.init(field: "sessionIdleMinutes", message: "Enter a number of minutes from \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound)"))
+        }
+        if lifetime == nil || !SessionPolicy.lifetimeRange.contains(lifetime!) {
+            errors.append(.init(field: "sessionLifetimeHours", message: "Enter a number of hours from \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound)"))
+        }
+        guard errors.isEmpty, let idle, let lifetime else {
+            page.setErrors(errors)
+            return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .settings)
+        }
+        _ = try await req.accountService.setSessionPolicy(SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime), by: identity)
+        req.auditRecorded = true
+        req.session.data["notice"] = "Saved: sessions end after \(idle) minutes without activity, and \(lifetime) hours after sign-in at the latest."
+        return req.redirect(to: .settings)
+    }
+
+    // MARK: Password reset links
+
+    func makeResetLink(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
+        guard let id = req.parameter(.userID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("user") }
+        let (reset, secret, user) = try await req.accountService.createResetLink(for: id, by: identity)
+        req.auditRecorded = true
+        let scheme = req.application.safeguardOptions.secureCookies || req.headers.first(name: "X-Forwarded-Proto") == "https" ? "https" : "http"
+        let host = req.headers.first(name: .host) ?? "localhost"
+        let link = "\(scheme)://\(host)\(PageRoute.passwordReset(.value(secret)).path)"
+        return try await req.renderPage(ResetLinkPage(name: user.displayName, link: link, until: PageWords.date(reset.expiresAt),
+                                                      backPath: PageRoute.user(user.id).path), current: .users)
+    }
+
+    func resetForm(req: Request) async throws -> Response {
+        guard let secret = req.parameter(.secret), let (_, user) = try await req.accountService.resetLink(secret) else {
+            return try await req.renderPage(ResetPasswordPage.expired(), status: .gone)
+        }
+        return try await req.renderPage(ResetPasswordPage(name: user.displayName, action: PageRoute.passwordReset(.value(secret)).path,
+                                                          csrf: req.pageCSRFToken()))
+    }
+
+    struct ResetForm: Content {
+        var password: String?
+        var confirm: String?
+        var _csrf: String?
+    }
+
+    func reset(req: Request) async throws -> Response {
+        let form = try req.content.decode(ResetForm.self)
+        try req.checkPageCSRF(form._csrf)
+        guard let secret = req.parameter(.secret), let (_, user) = try await req.accountService.resetLink(secret) else {
+            return try await req.renderPage(ResetPasswordPage.expired(), status: .gone)
+        }
+        var page = ResetPasswordPage(name: user.displayName, action: PageRoute.passwordReset(.value(secret)).path, csrf: req.pageCSRFToken())
+        let password = form.password ?? ""
+        var errors: [FieldError] = []
+        if let problem = PasswordPolicy.problem(with: password, email: user.email) {
+            errors.append(.init(field: "password", message: PageErrorMiddleware.sentence(problem)))
+        } else if password != (form.confirm ?? "") {
+            errors.append(.init(field: "confirm", message: "Type the same password again: the two did not match"))
+        }
+        guard errors.isEmpty else {
+            page.setErrors(errors)
+            return try await req.renderPage(page, status: .unprocessableEntity, errors: errors)
+        }
+        let hasher = req.password.async
+        _ = try await req.accountService.completeReset(secret, password: password) { try await hasher.hash($0).get() }
+        req.auditRecorded = true
+        return req.redirect(to: PageRoute.signIn.path + "?ended=" + WebSession.EndReason.passwordReset.rawValue, redirectType: .normal)
+    }
+}
+
+// MARK: View models
+
+/// `Resources/Views/account.leaf`: where you are signed in, your tokens, and "sign out everywhere".
+struct AccountPage: PageView {
+    static let template = "account"
+    struct SessionRow: Encodable, Sendable {
+        var browser: String
+        var address: String
+        var signedIn: String
+        var lastUsed: String
+        var isThis: Bool
+        var endPath: String
+    }
+    struct TokenRow: Encodable, Sendable {
+        var name: String
+        var created: String
+        var expires: String
+        var isThis: Bool
+        var revokePath: String
+    }
+    var title = "Your account"
+    var name: String
+    var email: String
+    var role: String
+    var idleMinutes: Int
+    var lifetimeHours: Int
+    var sessions: [SessionRow]
+    var tokens: [TokenRow]
+    var hasTokens: Bool
+    var csrf: String
+    var signOutEverywherePath = PageRoute.accountSignOutEverywhere.path
+
+    init(identity: Identity, sessions: [WebSession], tokens: [APIToken], csrf: String) {
+        name = identity.user.displayName
+        email = identity.user.email
+        role = identity.user.role.label
+        idleMinutes = identity.organisation.sessionPolicy.idleMinutes
+        lifetimeHours = identity.organisation.sessionPolicy.lifetimeHours
+        self.sessions = sessions.map {
+            SessionRow(browser: $0.browser, address: $0.address, signedIn: PageWords.date($0.signedInAt), lastUsed: PageWords.date($0.lastSeenAt),
+                       isThis: $0.id == identity.webSession?.id, endPath: PageRoute.accountEndSession(.id($0.id)).path)
+        }
+        self.tokens = tokens.map {
+            TokenRow(name: $0.name, created: PageWords.date($0.createdAt), expires: PageWords.date($0.expiresAt),
+                     isThis: $0.id == identity.tokenID, revokePath: PageRoute.accountRevokeToken(.id($0.id)).path)
+        }
+        hasTokens = !tokens.isEmpty
+        self.csrf = csrf
+    }
+}
+
+/// `Resources/Views/settings.leaf`: the organisation's session limits.
+struct SettingsPage: PageView {
+    static let template = "settings"
+    var title = "Organisation settings"
+    var organisation: String
+    var idleMinutes: String
+    var lifetimeHours: String
+    var idleRange: String
+    var lifetimeRange: String
+    var csrf: String
+    var action = PageRoute.settings.path
+    var idleError = ""
+    var lifetimeError = ""
+
+    init(_ organisation: Organisation, csrf: String) {
+        self.organisation = organisation.name
+        idleMinutes = String(organisation.sessionPolicy.idleMinutes)
+        lifetimeHours = String(organisation.sessionPolicy.lifetimeHours)
+        idleRange = "From \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound) minutes. The usual is \(SessionPolicy.standard.idleMinutes)."
+        lifetimeRange = "From \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound) hours. The usual is \(SessionPolicy.standard.lifetimeHours)."
+        self.csrf = csrf
+    }
+
+    mutating func setErrors(_ errors: [FieldError]) {
+        for error in errors {
+            if error.field == "sessionIdleMinutes" { idleError = error.message }
+            if error.field == "sessionLifetimeHours" { lifetimeError = error.message }
+        }
+    }
+}
+
+/// `Resources/Views/reset-link.leaf`: the one-time link an admin has just made, shown once.
+struct ResetLinkPage: PageView {
+    static let template = "reset-link"
+    var title = "Password reset link"
+    var name: String
+    var link: String
+    var until: String
+    var backPath: String
+}
+
+/// `Resources/Views/reset-password.leaf`: choosing a new password from a reset link.
+struct ResetPasswordPage: PageView {
+    static let template = "reset-password"
+    var title = "Choose a new password"
+    var name: String
+    var action: String
+    var csrf: String
+    var expired = false
+    var signInPath = PageRoute.signIn.path
+    var minimum = PasswordPolicy.minimumLength
+    var maximum = PasswordPolicy.maximumLength
+    var passwordError = ""
+    var confirmError = ""
+
+    static func expired() -> ResetPasswordPage {
+        var page = ResetPasswordPage(name: "", action: "", csrf: "")
+        page.title = "This link no longer works"
+        page.expired = true
+        return page
+    }
+
+    mutating func setErrors(_ errors: [FieldError]) {
+        for error in errors {
+            if error.field == "password" { passwordError = error.message }
+            if error.field == "confirm" { confirmError = error.message }
+        }
+    }
+}

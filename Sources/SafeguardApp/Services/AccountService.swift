@@ -1,0 +1,137 @@
+import FluentKit
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+import Vapor
+
+/// A person's own sessions and tokens, the organisation's session limits, and admin-made password reset links:
+/// the one path the JSON API, the pages and the command line take. It takes the acting user, never a request.
+///
+/// ```swift
+/// let service = AccountService(db: app.db, gate: app.writeGate, identities: app.identityCache)
+/// let (sessions, tokens) = try await service.sessions(of: identity)
+/// try await service.signOutEverywhere(identity)
+/// ```
+struct AccountService: Sendable {
+    let db: any Database
+    let gate: WriteGate
+    let identities: IdentityCache
+    var clock: @Sendable () -> Date = { Date() }
+
+    /// How long an admin's reset link works.
+    static let resetLinkLifetime: TimeInterval = 3600
+
+    static func event(_ actor: Identity?, _ action: String, outcome: String = "ok", detail: String = "") -> AuditEvent {
+        AuditEvent(actorID: actor?.user.id, actorRole: actor?.auditRole ?? "command-line", organisationID: actor?.organisation.id,
+                   action: action, outcome: outcome, detail: detail)
+    }
+
+    /// The person's web sessions that still count, and their tokens not yet revoked or expired.
+    func sessions(of actor: Identity) async throws -> (sessions: [WebSession], tokens: [APIToken]) {
+        let now = clock()
+        let store = AccountStore(db: db)
+        let sessions = try await store.activeWebSessions(userID: actor.user.id, policy: actor.organisation.sessionPolicy, now: now)
+        let tokens = try await store.tokens(userID: actor.user.id).filter { $0.isActive(at: now) }
+        return (sessions, tokens)
+    }
+
+    /// Ends one of the person's own sessions (this one included). Another person's session is "not found".
+    func endSession(_ id: UUID, by actor: Identity) async throws -> WebSession {
+        let now = clock()
+        guard let session = try await AccountStore(db: db).webSession(id: id), session.userID == actor.user.id else {
+            throw APIError.notFound("session")
+        }
+        let ended = try await gate.run(db) { db in
+            let store = AccountStore(db: db)
+            try await store.endWebSession(id: id, reason: .endedByUser, now: now)
+            try await AuditChain.append(Self.event(actor, "session.end", detail: "session=\(id.uuidString.lowercased())"), on: db)
+            return try await store.webSession(id: id) ?? session
+        }
+        identities.removeAll()
+        return ended
+    }
+
+    /// Ends every session and revokes every token of the person, this session or token included.
+    func signOutEverywhere(_ actor: Identity) async throws -> (sessions: Int, tokens: Int) {
+        let now = clock()
+        let counts = try await gate.run(db) { db in
+            let counts = try await AccountStore(db: db).signOutEverywhere(userID: actor.user.id, now: now)
+            try await AuditChain.append(Self.event(actor, "signOut", detail: "reason=signedOutEverywhere sessions=\(counts.sessions) tokens=\(counts.tokens)"), on: db)
+            return counts
+        }
+        identities.removeAll()
+        return counts
+    }
+
+    /// Sets the organisation's session limits (admin only).
+    func setSessionPolicy(_ policy: SessionPolicy, by actor: Identity) async throws -> Organisation {
+        guard actor.user.role == .admin else { throw APIError.forbidden("only an admin changes the organisation's settings") }
+        let organisation = try await gate.run(db) { db in
+            let organisation = try await AccountStore(db: db).setSessionPolicy(organisationID: actor.organisation.id, policy)
+            try await AuditChain.append(Self.event(actor, "organisation.settings",
+                                                   detail: "sessionIdleMinutes=\(policy.idleMinutes) sessionLifetimeHours=\(policy.lifetimeHours)"), on: db)
+            return organisation
+        }
+        identities.removeAll()
+        return organisation
+    }
+
+    /// A one-time reset link's secret for a user of the admin's organisation (or, with no actor, from the command
+    /// line, for anyone). Any earlier link for them stops working.
+    func createResetLink(for userID: UUID, by actor: Identity?) async throws -> (PasswordReset, secret: String, user: User) {
+        let now = clock()
+        if let actor {
+            guard actor.user.role == .admin else { throw APIError.forbidden("only an admin makes password reset links") }
+        }
+        guard let user = try await AccountStore(db: db).user(id: userID),
+              actor == nil || user.organisationID == actor!.organisation.id else { throw APIError.notFound("user") }
+        guard !user.disabled else {
+            throw APIError(.conflict, "account_disabled", "this account is disabled: enable it before making a reset link")
+        }
+        let made = try await gate.run(db) { db in
+            let made = try await AccountStore(db: db).createPasswordReset(userID: userID, createdBy: actor?.user.id, now: now,
+                                                                          lifetime: Self.resetLinkLifetime)
+            var event = Self.event(actor, "password.resetLink", detail: "user=\(userID.uuidString.lowercased())")
+            if actor == nil { event.organisationID = user.organisationID }
+            try await AuditChain.append(event, on: db)
+            return made
+        }
+        return (made.0, made.secret, user)
+    }
+
+    /// The user a reset link is for, if it still works.
+    func resetLink(_ secret: String) async throws -> (PasswordReset, User)? {
+        try await AccountStore(db: db).passwordReset(secret: secret, now: clock())
+    }
+
+    /// Uses a reset link: checks the password against `PasswordPolicy`, sets it, ends the person's sessions and
+    /// revokes their tokens. `hash` turns the accepted password into its stored form (bcrypt, from the web layer).
+    func completeReset(_ secret: String, password: String, hash: @Sendable (String) async throws -> String) async throws -> User {
+        guard let (reset, user) = try await resetLink(secret) else {
+            throw APIError(.gone, "link_expired", "this link has been used or has run out: ask your admin for a new one")
+        }
+        if let problem = PasswordPolicy.problem(with: password, email: user.email) { throw APIError.invalid("password", problem) }
+        let hashed = try await hash(password)
+        let now = clock()
+        let done = try await gate.run(db) { db in
+            let done = try await AccountStore(db: db).completePasswordReset(id: reset.id, passwordHash: hashed, now: now)
+            try await AuditChain.append(AuditEvent(actorID: user.id, actorRole: user.role.rawValue, organisationID: user.organisationID,
+                                                   action: "password.reset", detail: "via=link"), on: db)
+            return done
+        }
+        identities.removeAll()
+        return done
+    }
+}
+
+extension Request {
+    var accountService: AccountService {
+        AccountService(db: db, gate: application.writeGate, identities: application.identityCache)
+    }
+}
+
+extension Application {
+    var accountService: AccountService {
+        AccountService(db: db, gate: writeGate, identities: identityCache)
+    }
+}
