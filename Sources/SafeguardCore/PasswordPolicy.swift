@@ -9,7 +9,7 @@ import Foundation
 /// - it is a listed password with digits or symbols added at the end or start (`liverpool12345`, `!!password2024`);
 /// - it is one shorter piece written again and again, or has at most two different characters (`kettlekettle`, `aaaaaaaaaaaa`);
 /// - it is a run of the keyboard or the alphabet (`123456789012`, `abcdefghijkl`, `qwertyuiopas`);
-/// - it contains the person's email name (before the @) or the whole address.
+/// - it contains the whole email address, or is mostly the email's name (before the @): `jane.smith2026!`.
 ///
 /// ```swift
 /// if let problem = PasswordPolicy.problem(with: "liverpool12345", email: "a.b@force.police.uk") {
@@ -42,7 +42,9 @@ public enum PasswordPolicy {
         }
         if let email = email?.lowercased().trimmingCharacters(in: .whitespaces), !email.isEmpty {
             let name = email.split(separator: "@").first.map(String.init) ?? email
-            if lowered.contains(email) || (name.count >= 4 && lowered.contains(name)) {
+            // The address, or the name with little else around it (`jane.smith2026!`): a long passphrase that happens
+            // to contain a short name (`a long admin password`) is fine.
+            if lowered.contains(email) || (name.count >= 4 && lowered.contains(name) && lowered.replacingOccurrences(of: name, with: "").count < 8) {
                 return "this password contains your email address, which anyone can guess. \(advice)"
             }
         }

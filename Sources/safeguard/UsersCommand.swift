@@ -4,11 +4,34 @@ import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
 
-/// `safeguard users list|disable|enable`.
+/// `safeguard users list|disable|enable|reset-link`.
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "List users, or disable and enable them.",
-        subcommands: [List.self, Disable.self, Enable.self])
+        commandName: "users", abstract: "List users, disable and enable them, or make a password reset link.",
+        subcommands: [List.self, Disable.self, Enable.self, ResetLink.self])
+
+    struct ResetLink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-link",
+            abstract: "Make a one-time link for a user to choose a new password (valid for an hour; their sessions end when it is used).")
+        @Argument(help: "The user's email address.") var email: String
+        @Option(help: "The address people reach Safeguard at, e.g. https://safeguard.example.police.uk (default: SAFEGUARD_PUBLIC_URL, else only the path is printed).")
+        var baseURL: String?
+        func run() async throws {
+            do {
+                let (path, expiresAt, name) = try await withApplication { app in try await SafeguardServer.passwordResetLink(app, email: email) }
+                let base = (baseURL ?? ProcessInfo.processInfo.environment["SAFEGUARD_PUBLIC_URL"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_GB")
+                formatter.timeZone = TimeZone(identifier: "Europe/London")
+                formatter.dateFormat = "h:mma 'on' d MMMM yyyy"
+                print("A one-time link for \(name) to choose a new password. It works once, until \(formatter.string(from: expiresAt).lowercased()) (UK time).")
+                print("Give it to them in person or by phone, never by email:")
+                print(base.isEmpty ? path : base + path)
+                if base.isEmpty { print("(This is the path: put your Safeguard address in front, or pass --base-url.)") }
+            } catch let error as StoreError { failServer(describe(error)) }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List organisations and their users.")

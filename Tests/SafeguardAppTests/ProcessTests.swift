@@ -229,6 +229,15 @@ import Testing
         #expect(badStatus == 401)
         server.stop()
 
+        // A reset link from the command line, for someone who cannot sign in; an unknown email is named.
+        let link = try Self.run(["users", "reset-link", "admin@constabulary.test", "--base-url", "https://safeguard.example.test/"], store: store)
+        #expect(link.status == 0, "\(link.output)")
+        #expect(link.output.contains("https://safeguard.example.test/password-reset/sgr_"))
+        #expect(link.output.contains("never by email"))
+        let unknown = try Self.run(["users", "reset-link", "nobody@constabulary.test"], store: store)
+        #expect(unknown.status != 0)
+        #expect(unknown.output.contains("nobody@constabulary.test"))
+
         let valid = try Self.run(["audit", "verify"], store: store)
         #expect(valid.status == 0, "\(valid.output)")
 

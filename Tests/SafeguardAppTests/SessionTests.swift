@@ -194,7 +194,7 @@ import Vapor
                 #expect(reply.errorField == "password")
             }
             let change = try await send(app, .PATCH, "/api/v1/users/\(world.user("policeA.officer").id)", token: world.token("policeA.admin"),
-                                        json: ["password": "officer-policea-2026"])
+                                        json: ["password": "officer2026!!!"])
             #expect(change.status == .unprocessableEntity, "a password containing the email name")
             let admin = try await Pages.signIn(app, "admin@policea.test")
             let page = try await Pages.post(app, "/users/new", admin, [("email", "new@policea.test"), ("displayName", "New"),

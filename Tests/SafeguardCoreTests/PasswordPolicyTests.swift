@@ -40,3 +40,10 @@ import Testing
         #expect(PasswordPolicy.problem(with: "kettle orbit lantern", email: "jo@force.police.uk") == nil, "a name under 4 letters is not checked")
     }
 }
+
+extension PasswordPolicyTests {
+    @Test func aLongPassphraseMayContainAShortName() {
+        #expect(PasswordPolicy.problem(with: "a long admin password", email: "admin@constabulary.test") == nil)
+        #expect(PasswordPolicy.problem(with: "admin2026!!!", email: "admin@constabulary.test") != nil)
+    }
+}

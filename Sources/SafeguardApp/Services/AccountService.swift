@@ -22,7 +22,7 @@ struct AccountService: Sendable {
     static let resetLinkLifetime: TimeInterval = 3600
 
     static func event(_ actor: Identity?, _ action: String, outcome: String = "ok", detail: String = "") -> AuditEvent {
-        AuditEvent(actorID: actor?.user.id, actorRole: actor?.auditRole ?? "command-line", organisationID: actor?.organisation.id,
+        AuditEvent(actorID: actor?.user.id, actorRole: actor?.auditRole ?? "system", organisationID: actor?.organisation.id,
                    action: action, outcome: outcome, detail: detail)
     }
 
@@ -91,7 +91,7 @@ struct AccountService: Sendable {
         let made = try await gate.run(db) { db in
             let made = try await AccountStore(db: db).createPasswordReset(userID: userID, createdBy: actor?.user.id, now: now,
                                                                           lifetime: Self.resetLinkLifetime)
-            var event = Self.event(actor, "password.resetLink", detail: "user=\(userID.uuidString.lowercased())")
+            var event = Self.event(actor, "password.resetLink", detail: "user=\(userID.uuidString.lowercased())" + (actor == nil ? " via=cli" : ""))
             if actor == nil { event.organisationID = user.organisationID }
             try await AuditChain.append(event, on: db)
             return made
