@@ -13,7 +13,8 @@ public struct AccountStore: Sendable {
     static func value(_ m: OrganisationModel) -> Organisation {
         Organisation(id: m.id!, name: m.name, kind: OrganisationKind(rawValue: m.kind) ?? .police,
                      jurisdiction: Jurisdiction(rawValue: m.jurisdiction) ?? .england, createdAt: m.createdAt,
-                     sessionPolicy: SessionPolicy(idleMinutes: m.sessionIdleMinutes, lifetimeHours: m.sessionLifetimeHours))
+                     sessionPolicy: SessionPolicy(idleMinutes: m.sessionIdleMinutes, lifetimeHours: m.sessionLifetimeHours),
+                     twoFactorPolicy: TwoFactorPolicy(roles: TwoFactorPolicy.roles(stored: m.twoFactorRoles), stepUpCaseAgeDays: m.stepUpCaseAgeDays))
     }
 
     public func createOrganisation(name: String, kind: OrganisationKind, jurisdiction: Jurisdiction) async throws -> Organisation {
@@ -30,6 +31,8 @@ public struct AccountStore: Sendable {
         m.nextCaseNumber = 1
         m.sessionIdleMinutes = SessionPolicy.standard.idleMinutes
         m.sessionLifetimeHours = SessionPolicy.standard.lifetimeHours
+        m.twoFactorRoles = TwoFactorPolicy.standard.storedRoles
+        m.stepUpCaseAgeDays = TwoFactorPolicy.standard.stepUpCaseAgeDays
         try await m.create(on: db)
         return Self.value(m)
     }
@@ -50,7 +53,7 @@ public struct AccountStore: Sendable {
 
     static func value(_ m: UserModel) -> User {
         User(id: m.id!, organisationID: m.organisationID, email: m.email, displayName: m.displayName,
-             role: Role(rawValue: m.role) ?? .staff, disabled: m.disabled, createdAt: m.createdAt)
+             role: Role(rawValue: m.role) ?? .staff, disabled: m.disabled, createdAt: m.createdAt, twoFactorSince: m.totpEnabledAt)
     }
 
     public static func normalise(email: String) -> String {
@@ -315,12 +318,14 @@ public struct AccountStore: Sendable {
 
     static func value(_ m: WebSessionModel) -> WebSession {
         WebSession(id: m.id!, userID: m.userID, signedInAt: m.signedInAt, lastSeenAt: m.lastSeenAt, endedAt: m.endedAt,
-                   endedReason: m.endedReason.flatMap(WebSession.EndReason.init(rawValue:)), address: m.address, browser: m.browser)
+                   endedReason: m.endedReason.flatMap(WebSession.EndReason.init(rawValue:)), address: m.address, browser: m.browser,
+                   secondFactorAt: m.secondFactorAt)
     }
 
     /// Records a sign-in on the pages; the session cookie carries the returned id.
-    public func startWebSession(userID: UUID, address: String, browser: String, now: Date) async throws -> WebSession {
+    public func startWebSession(userID: UUID, address: String, browser: String, now: Date, secondFactor: Bool = false) async throws -> WebSession {
         let m = WebSessionModel()
+        m.secondFactorAt = secondFactor ? now : nil
         m.id = UUID()
         m.userID = userID
         m.signedInAt = now
@@ -431,6 +436,93 @@ public struct AccountStore: Sendable {
         try await m.save(on: db)
         try await endWebSessions(userID: m.id!, reason: .passwordReset, now: now)
         try await TokenModel.query(on: db).filter(\.$userID == m.id!).filter(\.$revokedAt == nil).set(\.$revokedAt, to: now).update()
+        return Self.value(m)
+    }
+
+    // MARK: Two-factor sign-in
+
+    /// The user's TOTP secret (base32) and the last step a code matched, if they have set it up.
+    public func twoFactorSecret(userID: UUID) async throws -> (secret: String, lastStep: Int64?)? {
+        guard let m = try await UserModel.find(userID, on: db), m.totpEnabledAt != nil, let secret = m.totpSecret else { return nil }
+        return (secret, m.totpLastStep)
+    }
+
+    /// Turns two-factor sign-in on with a secret the user has just proved they hold (their first code's step), and
+    /// replaces their recovery codes with these hashes.
+    public func enableTwoFactor(userID: UUID, secret: String, step: Int64, recoveryCodeHashes: [String], now: Date) async throws -> User {
+        guard let m = try await UserModel.find(userID, on: db) else { throw StoreError.notFound("user") }
+        m.totpSecret = secret
+        m.totpEnabledAt = now
+        m.totpLastStep = step
+        try await m.save(on: db)
+        try await RecoveryCodeModel.query(on: db).filter(\.$userID == userID).delete()
+        for hash in recoveryCodeHashes {
+            let code = RecoveryCodeModel()
+            code.id = UUID()
+            code.userID = userID
+            code.codeHash = hash
+            try await code.create(on: db)
+        }
+        return Self.value(m)
+    }
+
+    /// Records the step a code matched, only if it is later than the last one: false means the code was used already
+    /// (two requests racing with one code both reach here; only one wins).
+    public func useTwoFactorStep(userID: UUID, step: Int64) async throws -> Bool {
+        guard let m = try await UserModel.find(userID, on: db), m.totpEnabledAt != nil else { return false }
+        if let last = m.totpLastStep, last >= step { return false }
+        let before = m.totpLastStep
+        var query = UserModel.query(on: db).filter(\.$id == userID)
+        query = before == nil ? query.filter(\.$totpLastStep == nil) : query.filter(\.$totpLastStep == before)
+        try await query.set(\.$totpLastStep, to: step).update()
+        return try await UserModel.find(userID, on: db)?.totpLastStep == step
+    }
+
+    /// Uses one recovery code (by its hash), once; true if it was one of the user's and unused.
+    public func useRecoveryCode(userID: UUID, codeHash: String, now: Date) async throws -> Bool {
+        guard let m = try await RecoveryCodeModel.query(on: db).filter(\.$userID == userID).filter(\.$codeHash == codeHash)
+            .filter(\.$usedAt == nil).first() else { return false }
+        m.usedAt = now
+        try await m.save(on: db)
+        return true
+    }
+
+    /// How many recovery codes the user has left.
+    public func recoveryCodesLeft(userID: UUID) async throws -> Int {
+        try await RecoveryCodeModel.query(on: db).filter(\.$userID == userID).filter(\.$usedAt == nil).count()
+    }
+
+    /// An admin's reset, for a lost phone: the secret and recovery codes go, and the user's sessions end, so their
+    /// next sign-in sets it up again.
+    public func resetTwoFactor(userID: UUID, now: Date) async throws -> User {
+        guard let m = try await UserModel.find(userID, on: db) else { throw StoreError.notFound("user") }
+        m.totpSecret = nil
+        m.totpEnabledAt = nil
+        m.totpLastStep = nil
+        try await m.save(on: db)
+        try await RecoveryCodeModel.query(on: db).filter(\.$userID == userID).delete()
+        try await endWebSessions(userID: userID, reason: .twoFactorReset, now: now)
+        return Self.value(m)
+    }
+
+    /// Notes that the session's person just gave a second-factor code (at sign-in or to step up).
+    public func markSecondFactor(sessionID: UUID, now: Date) async throws {
+        try await WebSessionModel.query(on: db).filter(\.$id == sessionID).set(\.$secondFactorAt, to: now).update()
+    }
+
+    /// Sets who must use two-factor sign-in, and the case age after which opening a case asks for a fresh code.
+    public func setTwoFactorPolicy(organisationID: UUID, _ policy: TwoFactorPolicy) async throws -> Organisation {
+        guard TwoFactorPolicy.stepUpAgeRange.contains(policy.stepUpCaseAgeDays) else {
+            throw StoreError.invalid(field: "stepUpCaseAgeDays", message: "give a number of days from \(TwoFactorPolicy.stepUpAgeRange.lowerBound) to \(TwoFactorPolicy.stepUpAgeRange.upperBound)")
+        }
+        guard let m = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
+        let kind = OrganisationKind(rawValue: m.kind) ?? .police
+        if let wrong = policy.roles.first(where: { !$0.isAllowed(in: kind) }) {
+            throw StoreError.invalid(field: "twoFactorRoles", message: "this organisation has no role \(wrong.rawValue)")
+        }
+        m.twoFactorRoles = policy.storedRoles
+        m.stepUpCaseAgeDays = policy.stepUpCaseAgeDays
+        try await m.save(on: db)
         return Self.value(m)
     }
 }

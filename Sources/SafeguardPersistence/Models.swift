@@ -13,6 +13,8 @@ final class OrganisationModel: Model, @unchecked Sendable {
     @Field(key: "next_case_number") var nextCaseNumber: Int
     @Field(key: "session_idle_minutes") var sessionIdleMinutes: Int
     @Field(key: "session_lifetime_hours") var sessionLifetimeHours: Int
+    @Field(key: "two_factor_roles") var twoFactorRoles: String
+    @Field(key: "step_up_case_age_days") var stepUpCaseAgeDays: Int
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     init() {}
 }
@@ -29,6 +31,18 @@ final class UserModel: Model, @unchecked Sendable {
     @Field(key: "failed_sign_ins") var failedSignIns: Int
     @OptionalField(key: "locked_until") var lockedUntil: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @OptionalField(key: "totp_secret") var totpSecret: String?
+    @OptionalField(key: "totp_enabled_at") var totpEnabledAt: Date?
+    @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
+    init() {}
+}
+
+final class RecoveryCodeModel: Model, @unchecked Sendable {
+    static let schema = "recovery_codes"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "code_hash") var codeHash: String
+    @OptionalField(key: "used_at") var usedAt: Date?
     init() {}
 }
 
@@ -64,6 +78,7 @@ final class WebSessionModel: Model, @unchecked Sendable {
     @OptionalField(key: "ended_reason") var endedReason: String?
     @Field(key: "address") var address: String
     @Field(key: "browser") var browser: String
+    @OptionalField(key: "second_factor_at") var secondFactorAt: Date?
     init() {}
 }
 

@@ -38,6 +38,33 @@ public struct Organisation: Sendable, Hashable, Codable {
     public var jurisdiction: Jurisdiction
     public var createdAt: Date?
     public var sessionPolicy: SessionPolicy = .standard
+    public var twoFactorPolicy: TwoFactorPolicy = .standard
+}
+
+/// Who must sign in with a second factor, and when a case is old enough that opening it asks for a fresh code.
+///
+/// ```swift
+/// organisation.twoFactorPolicy.requires(.dsl)   // true by default
+/// ```
+public struct TwoFactorPolicy: Sendable, Hashable, Codable {
+    public var roles: Set<Role>
+    public var stepUpCaseAgeDays: Int
+
+    public static let standard = TwoFactorPolicy(roles: [.supervisor, .superintendent, .dsl, .admin, .auditor], stepUpCaseAgeDays: 365)
+    public static let stepUpAgeRange = 1...3650
+    /// How long a code given for step-up lasts.
+    public static let stepUpLifetime: TimeInterval = 15 * 60
+
+    public init(roles: Set<Role>, stepUpCaseAgeDays: Int) {
+        self.roles = roles
+        self.stepUpCaseAgeDays = stepUpCaseAgeDays
+    }
+
+    public func requires(_ role: Role) -> Bool { roles.contains(role) }
+
+    /// Stored as role names joined with commas, in a fixed order.
+    public var storedRoles: String { Role.allCases.filter(roles.contains).map(\.rawValue).joined(separator: ",") }
+    public static func roles(stored: String) -> Set<Role> { Set(stored.split(separator: ",").compactMap { Role(rawValue: String($0)) }) }
 }
 
 /// How long an organisation's web sessions last: ended after `idleMinutes` without a request, and `lifetimeHours`
@@ -71,7 +98,7 @@ public struct SessionPolicy: Sendable, Hashable, Codable {
 /// One sign-in on the pages, from its start to its end. The cookie names it; the row says whether it still counts.
 public struct WebSession: Sendable, Hashable, Codable {
     public enum EndReason: String, Sendable, Codable, CaseIterable {
-        case signedOut, hidden, idle, lifetime, endedByUser, signedOutEverywhere, passwordReset, disabled
+        case signedOut, hidden, idle, lifetime, endedByUser, signedOutEverywhere, passwordReset, disabled, twoFactorReset
 
         /// For the sign-in page after an ended session, and the sessions list.
         public var label: String {
@@ -84,6 +111,7 @@ public struct WebSession: Sendable, Hashable, Codable {
             case .signedOutEverywhere: "signed out everywhere"
             case .passwordReset: "ended when the password was reset"
             case .disabled: "ended when the account was disabled"
+            case .twoFactorReset: "ended when two-factor sign-in was reset"
             }
         }
     }
@@ -96,6 +124,8 @@ public struct WebSession: Sendable, Hashable, Codable {
     public var endedReason: EndReason?
     public var address: String
     public var browser: String
+    /// When a second-factor code was last given in this session (at sign-in or to step up).
+    public var secondFactorAt: Date? = nil
 }
 
 /// A one-time link an admin makes so that someone can choose a new password; valid for an hour, used once.
@@ -118,6 +148,10 @@ public struct User: Sendable, Hashable, Codable {
     public var role: Role
     public var disabled: Bool
     public var createdAt: Date?
+    /// When they set up two-factor sign-in (nil: not set up).
+    public var twoFactorSince: Date? = nil
+
+    public var hasTwoFactor: Bool { twoFactorSince != nil }
 }
 
 /// A user with what sign-in needs to know. Stays on the server.

@@ -60,6 +60,7 @@ struct SignInPage: PageView {
         case .endedByUser: "This session was ended from your list of sessions. Sign in again to go on."
         case .passwordReset: "Your password was changed, so your sessions were ended. Sign in with the new password."
         case .disabled: "Your account is disabled. Ask your organisation's administrator."
+        case .twoFactorReset: "Your two-factor sign-in was reset by your administrator. Sign in and set it up again."
         case .signedOut, .hidden: "You are signed out."
         }
     }
