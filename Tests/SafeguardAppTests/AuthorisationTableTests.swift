@@ -174,6 +174,25 @@ import Vapor
         rows.append(Row(actor: "school.dsl", method: .GET, path: "/api/v1/cases/{S}/documents/child-contact-form", expected: .forbidden))
         rows.append(Row(actor: "school.dsl", method: .POST, path: "/api/v1/cases/{S}/sign-offs",
                         body: { _ in ["kind": "outcome21", "rationale": "r"] }, expected: .forbidden))
+        // Who has seen a case: the person who opened it, supervisors, superintendents, the DSL and auditors of its
+        // organisation. Another officer, staff (even the author of the concern) and admins 403; other organisations 404.
+        for actor in ["policeA.officer", "policeA.supervisor", "policeA.superintendent", "policeA.auditor"] {
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/cases/{P}/access", expected: .ok))
+        }
+        for actor in ["policeA.officer2", "policeA.admin"] {
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/cases/{P}/access", expected: .forbidden))
+        }
+        for actor in otherOrganisation + ["policeB.auditor"] {
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/cases/{P}/access", expected: .notFound))
+        }
+        rows.append(Row(actor: nil, method: .GET, path: "/api/v1/cases/{P}/access", expected: .unauthorized))
+        for actor in ["school.dsl", "school.auditor"] {
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/cases/{S}/access", expected: .ok))
+        }
+        for actor in ["school.staff", "school.staff2", "school.admin"] {
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/cases/{S}/access", expected: .forbidden))
+        }
+        rows.append(Row(actor: "policeA.supervisor", method: .GET, path: "/api/v1/cases/{S}/access", expected: .notFound))
         // The inbox is for case roles; the directory for anyone signed in.
         for actor in police + ["school.dsl", "school.staff"] { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .ok)) }
         for actor in noCaseContent { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .forbidden)) }

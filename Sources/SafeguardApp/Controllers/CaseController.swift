@@ -26,6 +26,7 @@ struct CaseController: RouteCollection {
         one.get("notes", use: notes)
         one.get("assessment", use: latestAssessment)
         one.get("assessments", use: assessmentHistory)
+        one.get("access", use: access)
     }
 
     // MARK: Helpers
@@ -361,6 +362,20 @@ struct CaseController: RouteCollection {
         try await req.auditAlone("case.assessments.read", caseID: record.id)
         return all.map(AssessmentRecordDTO.init)
     }
+
+    /// Who has seen this case: every read and write of it in its organisation's audit trail, newest first (the latest
+    /// `AuditStore.caseAccessLimit`, with the total). For the person who opened it, supervisors, superintendents,
+    /// the DSL and auditors (`CasePolicy.seesAccess`); reading it is itself audited.
+    func access(req: Request) async throws -> CaseAccessDTO {
+        let identity = try CasePolicy.requireAccessRole(req)
+        let record = try await loadCase(req, identity)
+        guard CasePolicy.seesAccess(record.header, identity) else {
+            throw APIError.forbidden("who has seen a case is for the person who opened it, supervisors, superintendents, the designated safeguarding lead and auditors")
+        }
+        let history = try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID)
+        try await req.auditAlone("case.access.read", caseID: record.id, detail: "count=\(history.entries.count)")
+        return CaseAccessDTO(history)
+    }
 }
 
 /// Who may do what with cases.
@@ -384,6 +399,25 @@ enum CasePolicy {
     static func canSee(_ header: CaseHeader, _ identity: Identity) -> Bool {
         header.organisationID == identity.organisation.id
             && (seesAllCases(identity.user.role) || header.createdBy == identity.user.id)
+    }
+
+    /// Who may see who has read and changed a case (issue 13): the person who opened it (the case's owner until cases
+    /// have owners of their own), supervisors, superintendents, the DSL and auditors, all in the case's organisation.
+    /// Staff, even on a concern they raised, and admins do not; nor does an officer who did not open the case.
+    static let accessRoles: Set<Role> = [.supervisor, .superintendent, .dsl, .auditor]
+
+    /// The caller, if their role can ever see a case's access history (officers: on cases they opened); 403 otherwise.
+    static func requireAccessRole(_ req: Request) throws -> Identity {
+        let identity = try req.requireIdentity()
+        guard accessRoles.contains(identity.user.role) || identity.user.role == .officer else {
+            throw APIError.forbidden("the \(identity.user.role.rawValue) role does not see who has seen a case")
+        }
+        return identity
+    }
+
+    static func seesAccess(_ header: CaseHeader, _ identity: Identity) -> Bool {
+        guard header.organisationID == identity.organisation.id else { return false }
+        return accessRoles.contains(identity.user.role) || (identity.user.role == .officer && header.createdBy == identity.user.id)
     }
 
     /// Recording facts and actions is for the case leads, not for staff who raised a concern.

@@ -94,6 +94,29 @@ struct NoteDTO: Content {
     init(_ n: CaseNote) { id = n.id; sequence = n.sequence; authorID = n.authorID; text = n.text; createdAt = n.createdAt }
 }
 
+/// Who has seen a case: the latest entries about it, newest first, and how many there are in all.
+struct CaseAccessDTO: Content {
+    var entries: [CaseAccessEntryDTO]
+    var total: Int
+    /// The most entries a reply holds (the newest are given).
+    var limit: Int
+    init(_ h: CaseAccessHistory) { entries = h.entries.map(CaseAccessEntryDTO.init); total = h.total; limit = AuditStore.caseAccessLimit }
+}
+
+struct CaseAccessEntryDTO: Content {
+    var sequence: Int
+    var at: Date?
+    var actorID: UUID?
+    var actorName: String?
+    var actorRole: String
+    var action: String
+    var outcome: String
+    init(_ e: CaseAccessEntry) {
+        sequence = e.sequence; at = e.at; actorID = e.actorID; actorName = e.actorName; actorRole = e.actorRole
+        action = e.action; outcome = e.outcome
+    }
+}
+
 struct AssessmentRecordDTO: Content {
     var id: UUID
     var caseVersion: Int

@@ -138,6 +138,8 @@ struct CasePage: PageView {
     var guidance: [String]
     /// The response: banners, what to record next, records, custody, sign-offs, referrals, documents, chronology.
     var response: CaseResponseView = CaseResponseView()
+    /// Who has seen this case, for those allowed (`CasePolicy.seesAccess`); not shown to anyone else.
+    var access: CaseAccessView = CaseAccessView()
 
     static func statusLabel(_ status: ActionStatus) -> String {
         switch status {

@@ -90,18 +90,31 @@ struct PagesController: RouteCollection {
     func showCase(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
         let record = try await loadCase(req, identity)
-        let response = try await renderCase(req, identity, record)
-        try await req.auditAlone("case.read", caseID: record.id, detail: "via=page")
+        let seesAccess = CasePolicy.seesAccess(record.header, identity)
+        let response = try await renderCase(req, identity, record, withAccess: seesAccess)
+        // The read of the case and, when shown, of who has seen it: two entries, joining the same group commit.
+        let writer = req.application.auditWriter
+        let read = req.auditEvent("case.read", caseID: record.id, detail: "via=page")
+        let access = seesAccess ? req.auditEvent("case.access.read", caseID: record.id, detail: "via=page") : nil
+        async let readAudited: Void = writer.append(read)
+        if let access { try await writer.append(access) }
+        try await readAudited
+        req.auditRecorded = true
         return response
     }
 
+    /// The case page. `withAccess` adds "Who has seen this case" (only for those `CasePolicy.seesAccess` allows, and
+    /// only on a plain view, whose caller audits that read).
     func renderCase(_ req: Request, _ identity: Identity, _ record: CaseRecord, errors: [FieldError] = [],
-                    notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+                    notice: String? = nil, status: HTTPStatus = .ok, withAccess: Bool = false) async throws -> Response {
         let store = CaseStore(db: req.db)
         let actions = try await store.actions(caseID: record.id)
         let stored = try await store.latestAssessment(caseID: record.id)
         var page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
                             csrf: req.pageCSRFToken(), errors: errors)
+        if withAccess && CasePolicy.seesAccess(record.header, identity) {
+            page.access = CaseAccessView(try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID))
+        }
         if identity.user.role != .staff {
             // Staff see what they raised; the response is for those who lead it, as in the API.
             let response = try await loadResponse(req, record)
