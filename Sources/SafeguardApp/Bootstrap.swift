@@ -1,3 +1,4 @@
+import Crypto
 import Fluent
 import SQLKit
 import Foundation
@@ -25,6 +26,14 @@ public enum SafeguardServer {
         public var organisation: String
         public var email: String
         public var role: Role
+        /// For the roles that need two-factor sign-in: the key to add to an authenticator app (base32, grouped),
+        /// set up already so that a newcomer can sign in.
+        public var twoFactorSecret: String?
+    }
+
+    /// A demo account's two-factor key: fixed per email, so it is the same on every run. Demo accounts only.
+    static func demoTwoFactorSecret(_ email: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(("safeguard-demo-two-factor\n" + email).utf8)).prefix(20))
     }
 
     public static let demoPassword = "safeguard-demo-2026"
@@ -58,12 +67,20 @@ public enum SafeguardServer {
                     for (prefix, role) in users {
                         let user = try await store.createUser(organisationID: org.id, email: demoEmail(prefix, organisationIndex: index),
                                                               displayName: "Demo \(role.rawValue)", role: role, passwordHash: hash)
+                        if TwoFactorPolicy.standard.requires(role) {
+                            _ = try await store.enableTwoFactor(userID: user.id, secret: Base32.encode(demoTwoFactorSecret(user.email)), step: 0,
+                                                                recoveryCodeHashes: [], now: Date())
+                        }
                         try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: org.id,
                                                                action: "user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(role.rawValue) demo"), on: db)
                     }
                 }
             }
-            accounts += users.map { DemoAccount(organisation: name, email: demoEmail($0.0, organisationIndex: index), role: $0.1) }
+            accounts += users.map { prefix, role in
+                let email = demoEmail(prefix, organisationIndex: index)
+                return DemoAccount(organisation: name, email: email, role: role,
+                                   twoFactorSecret: TwoFactorPolicy.standard.requires(role) ? Base32.grouped(Base32.encode(demoTwoFactorSecret(email))) : nil)
+            }
         }
         return accounts
     }

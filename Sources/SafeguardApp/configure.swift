@@ -72,6 +72,7 @@ func routes(_ app: Application, assessor: Assessor) throws {
     try app.register(collection: PagesController(assessor: assessor))
     try app.register(collection: AdminPagesController())
     try app.register(collection: AccountPagesController())
+    try app.register(collection: TwoFactorPagesController())
     let api = app.grouped("api", "v1")
     api.get("openapi.json", use: OpenAPIDocument.handler)
     try api.register(collection: AccountController())

@@ -29,8 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
                         organisation = account.organisation
                         say("  \(organisation)")
                     }
-                    say("    \(account.role.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(account.email)")
+                    say("    \(account.role.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(account.email)"
+                        + (account.twoFactorSecret.map { "   two-factor key: \($0)" } ?? ""))
                 }
+                say("Accounts with a two-factor key sign in with a code too: add the key to an authenticator app (or run")
+                say("  oathtool --totp -b 'KEY'  from Debian's oathtool). The demo keys are fixed and public: demo use only.")
                 say("Sign in at http://\(hostname):\(port)/sign-in, or get an API token:")
                 say("  curl -s -X POST http://\(hostname):\(port)/api/v1/tokens -H 'Content-Type: application/json' \\")
                 say("    -d '{\"email\":\"\(accounts.first?.email ?? "")\",\"password\":\"\(SafeguardServer.demoPassword)\"}'")

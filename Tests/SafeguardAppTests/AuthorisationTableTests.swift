@@ -234,6 +234,8 @@ import Vapor
                             expected: admin ? .ok : .forbidden))
             rows.append(Row(actor: actor, method: .POST, path: "/api/v1/users/{U}/password-reset",
                             expected: actor == "policeA.admin" ? .created : (admin ? .notFound : .forbidden)))
+            rows.append(Row(actor: actor, method: .POST, path: "/api/v1/users/{U}/two-factor/reset",
+                            expected: actor == "policeA.admin" ? .ok : (admin ? .notFound : .forbidden)))
         }
         for path in ["/api/v1/me/sessions", "/api/v1/organisation/settings"] {
             rows.append(Row(actor: nil, method: .GET, path: path, expected: .unauthorized))
@@ -241,6 +243,7 @@ import Vapor
         rows.append(Row(actor: nil, method: .DELETE, path: "/api/v1/me/sessions/{X}", expected: .unauthorized))
         rows.append(Row(actor: nil, method: .PATCH, path: "/api/v1/organisation/settings", body: settingsBody, expected: .unauthorized))
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/users/{U}/password-reset", expected: .unauthorized))
+        rows.append(Row(actor: nil, method: .POST, path: "/api/v1/users/{U}/two-factor/reset", expected: .unauthorized))
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/me/sign-out-everywhere", expected: .unauthorized))
         for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/me", "/api/v1/tokens"] {
             rows.append(Row(actor: nil, method: .GET, path: path, expected: .unauthorized))

@@ -87,18 +87,21 @@ import Vapor
             let form = try await Pages.get(app, "/settings", admin)
             #expect(form.status == .ok)
             #expect(form.text.contains("Sign out after this many minutes without activity"))
-            let bad = try await Pages.post(app, "/settings", admin, [("sessionIdleMinutes", "ten"), ("sessionLifetimeHours", "8")])
+            let bad = try await Pages.post(app, "/settings", admin, [("sessionIdleMinutes", "ten"), ("sessionLifetimeHours", "8"),
+                                                                     ("stepUpCaseAgeDays", "365"), ("twoFactor-dsl", "on")])
             #expect(bad.status == .unprocessableEntity)
             #expect(bad.text.contains("Enter a number of minutes from 5 to 240"))
             #expect(bad.text.contains("value=\"ten\""))
-            let saved = try await Pages.post(app, "/settings", admin, [("sessionIdleMinutes", "20"), ("sessionLifetimeHours", "8")])
+            let saved = try await Pages.post(app, "/settings", admin, [("sessionIdleMinutes", "20"), ("sessionLifetimeHours", "8"),
+                                                                       ("stepUpCaseAgeDays", "90"), ("twoFactor-dsl", "on"), ("twoFactor-admin", "on")])
             #expect(saved.status == .seeOther)
             let after = try await Pages.get(app, "/settings", admin)
             #expect(after.text.contains("Saved: sessions end after 20 minutes without activity, and 8 hours after sign-in at the latest."))
+            #expect(after.text.contains("Two-factor sign-in is required of: designated safeguarding lead, administrator."))
             #expect(try await Pages.get(app, "/settings", try await Pages.signIn(app, "dsl@school.test")).status == .forbidden)
             let audited = try await AuditStore(db: app.db).entries(organisationID: world.school.id, limit: 50)
                 .filter { $0.action == "organisation.settings" }
-            #expect(audited.map(\.detail) == ["sessionIdleMinutes=20 sessionLifetimeHours=8"])
+            #expect(Set(audited.map(\.detail)) == ["sessionIdleMinutes=20 sessionLifetimeHours=8", "twoFactorRoles=dsl,admin stepUpCaseAgeDays=90"])
         }
     }
 

@@ -1,7 +1,7 @@
 import Fluent
 import Foundation
 import NIOCore
-import SafeguardApp
+@testable import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
 import SQLKit
@@ -88,6 +88,25 @@ struct World {
     func user(_ key: String) -> User { users[key]! }
 }
 
+/// The two-factor key of a test user (fixed per email).
+func testTwoFactorSecret(_ email: String) -> [UInt8] { Array(SHA256.hash(data: Data(("test-two-factor\n" + email).utf8)).prefix(20)) }
+
+/// The code a test user's authenticator app shows now. The last step their codes matched is forgotten first, as if
+/// 30 seconds had passed: tests sign the same person in more often than real people do. (Refusing a code used twice
+/// is tested on its own, without this.)
+func currentCode(_ app: Application, email: String) async throws -> String {
+    try await (app.db as! any SQLDatabase).update("users").set("totp_last_step", to: SQLLiteral.null)
+        .where("email", .equal, email.lowercased()).run()
+    return TOTP(secret: testTwoFactorSecret(email.lowercased())).code(at: Date())
+}
+
+/// Sets up two-factor sign-in for a test user, with their fixed test key.
+func enrolTwoFactor(_ app: Application, _ user: User) async throws {
+    _ = try await AccountStore(db: app.db).enableTwoFactor(userID: user.id, secret: Base32.encode(testTwoFactorSecret(user.email)),
+                                                           step: 0, recoveryCodeHashes: [], now: Date())
+    app.identityCache.removeAll()
+}
+
 func seedWorld(_ app: Application) async throws -> World {
     let layout: [(String, String, OrganisationKind, Jurisdiction, [(String, Role)])] = [
         ("policeA", "Test Police A", .police, .england, [("officer", .officer), ("officer2", .officer), ("supervisor", .supervisor),
@@ -106,6 +125,11 @@ func seedWorld(_ app: Application) async throws -> World {
         for (userKey, role) in roles {
             let user = try await store.createUser(organisationID: org.id, email: "\(userKey)@\(key).test", displayName: "\(key) \(userKey)",
                                                   role: role, passwordHash: testPasswordHash)
+            // Roles the organisation requires two-factor sign-in of have it set up, with a key the tests know.
+            if org.twoFactorPolicy.requires(role) {
+                _ = try await store.enableTwoFactor(userID: user.id, secret: Base32.encode(testTwoFactorSecret(user.email)), step: 0,
+                                                    recoveryCodeHashes: [], now: Date())
+            }
             users["\(key).\(userKey)"] = user
             let (_, secret) = try await store.createToken(userID: user.id, name: "test", expiresAt: Date().addingTimeInterval(3600))
             tokens["\(key).\(userKey)"] = secret

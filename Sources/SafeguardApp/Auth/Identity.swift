@@ -164,7 +164,24 @@ struct IdentityMiddleware: AsyncMiddleware {
             // A session from before sessions were recorded: sign in again.
             request.session.destroy()
         }
+        if let identity = request.identity, identity.viaSession, identity.mustSetUpTwoFactor, !Self.allowedBeforeSetUp(request) {
+            // Until the second factor is set up, the session reaches only the set-up page.
+            if request.url.path.hasPrefix("/api/") {
+                throw APIError(.forbidden, "two_factor_required", "your organisation requires two-factor sign-in for your role: set it up on the pages (Your account, Two-factor sign-in) first")
+            }
+            var back = request.url.path
+            if request.method != .GET || back == PageRoute.home.path { back = "" }
+            return request.redirect(to: PageRoute.twoFactor.path + (back.isEmpty ? "" : "?to=" + (back.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=?+"))) ?? "")),
+                                    redirectType: .normal)
+        }
         return try await next.respond(to: request)
+    }
+
+    /// What a session may reach before its required second factor is set up.
+    static func allowedBeforeSetUp(_ request: Request) -> Bool {
+        let path = request.url.path
+        return path == PageRoute.twoFactor.path || path == PageRoute.signOut.path || path == PageRoute.hide.path
+            || path.hasPrefix("/assets/") || path == PageRoute.signIn.path
     }
 }
 

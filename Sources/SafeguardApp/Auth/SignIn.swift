@@ -62,9 +62,37 @@ enum SignIn {
 
     /// Records the success, and forgets the failures of this email from this address, in the caller's transaction.
     static func recordSuccess(_ user: User, email: String, address: String, detail: String, on db: any Database) async throws {
+        try await recordSuccess(user, key: pairKey(email: email, address: address), detail: detail, on: db)
+    }
+
+    static func recordSuccess(_ user: User, key: String, detail: String, on db: any Database) async throws {
         try await AccountStore(db: db).recordSuccessfulSignIn(userID: user.id)
-        try await AccountStore(db: db).clearThrottle(key: pairKey(email: email, address: address))
+        try await AccountStore(db: db).clearThrottle(key: key)
         try await AuditChain.append(event(user, action: "signIn", outcome: "success", detail: detail), on: db)
+    }
+
+    /// A wrong second-factor code counts as a failed sign-in for the email and address it followed: the same
+    /// back-off, so codes cannot be guessed faster than passwords. Audited.
+    static func recordWrongCode(_ user: User, key: String, address: String, detail: String, on request: Request) async throws {
+        let options = request.application.safeguardOptions
+        let now = Date()
+        _ = try await request.write { db in
+            let store = AccountStore(db: db)
+            try await store.recordBackOffFailure(key: key, freeAttempts: options.accountFailureLimit, window: options.addressWindow,
+                                                 firstWait: options.firstBackOff, longestWait: options.lockDuration, now: now)
+            try await store.recordThrottleFailure(key: "address:" + address, limit: options.addressFailureLimit,
+                                                  window: options.addressWindow, lockFor: options.lockDuration, now: now)
+            try await AuditChain.append(event(user, action: "signIn", outcome: "failure", detail: "reason=wrong_code \(detail)"), on: db)
+        }
+        request.auditRecorded = true
+    }
+
+    /// When this email-and-address pair (or the address) must wait before another try.
+    static func waitUntil(key: String, address: String, on request: Request) async throws -> Date? {
+        let store = AccountStore(db: request.db)
+        let now = Date()
+        if let until = try await store.throttleLockedUntil(key: "address:" + address, now: now) { return until }
+        return try await store.throttleLockedUntil(key: key, now: now)
     }
 
     static func event(_ user: User?, action: String, outcome: String, detail: String) -> AuditEvent {

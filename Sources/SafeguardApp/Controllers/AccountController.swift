@@ -20,6 +20,7 @@ struct AccountController: RouteCollection {
         routes.post("me", "sign-out-everywhere", use: signOutEverywhere)
         routes.get("organisation", "settings", use: settings)
         routes.patch("organisation", "settings", use: updateSettings)
+        routes.post("users", ":userID", "two-factor", "reset", use: resetTwoFactor)
     }
 
     func createToken(req: Request) async throws -> Response {
@@ -33,6 +34,22 @@ struct AccountController: RouteCollection {
         guard (1...80).contains(name.count) else { throw APIError.invalid("name", "give the token a name of 1–80 characters") }
         let (user, organisation) = try await SignIn.attempt(email: body.email, password: body.password, on: req)
         req.identity = Identity(user: user, organisation: organisation, tokenID: nil, viaSession: false)
+        // A token stands in for a signed-in session: whoever needs a second factor to sign in needs it here.
+        if user.hasTwoFactor || organisation.twoFactorPolicy.requires(user.role) {
+            guard user.hasTwoFactor else {
+                throw APIError(.forbidden, "two_factor_required", "your organisation requires two-factor sign-in for your role: set it up on the pages (Your account, Two-factor sign-in), then send its code as \"code\"")
+            }
+            let key = SignIn.pairKey(email: body.email, address: req.clientAddress)
+            if let until = try await SignIn.waitUntil(key: key, address: req.clientAddress, on: req) {
+                throw SignIn.locked(until: until, now: Date(), what: "for this email from this address")
+            }
+            guard let code = body.code, try await req.twoFactorService.check(user, code: code, recoveryCodes: false) != nil else {
+                try await SignIn.recordWrongCode(user, key: key, address: req.clientAddress, detail: "via=token", on: req)
+                throw APIError(.unauthorized, "invalid_code", body.code == nil
+                    ? "send the code from your authenticator app as \"code\""
+                    : "that code is not right, or was used already: send the code showing now", field: "code")
+            }
+        }
         let expires = Date().addingTimeInterval(TimeInterval(days) * 86_400)
         let created = try await req.write { db in
             try await SignIn.recordSuccess(user, email: body.email, address: req.clientAddress, detail: "via=token", on: db)
@@ -160,16 +177,33 @@ struct AccountController: RouteCollection {
     func settings(req: Request) async throws -> OrganisationSettingsDTO {
         let identity = try requireAdmin(req)
         try await req.auditAlone("organisation.settings.read")
-        return OrganisationSettingsDTO(identity.organisation.sessionPolicy)
+        return OrganisationSettingsDTO(identity.organisation)
     }
 
     func updateSettings(req: Request) async throws -> OrganisationSettingsDTO {
         let identity = try requireAdmin(req)
-        let body = try req.content.decode(OrganisationSettingsDTO.self)
-        let organisation = try await req.accountService.setSessionPolicy(
-            SessionPolicy(idleMinutes: body.sessionIdleMinutes, lifetimeHours: body.sessionLifetimeHours), by: identity)
+        let body = try req.content.decode(OrganisationSettingsUpdate.self)
+        var organisation = identity.organisation
+        if body.sessionIdleMinutes != nil || body.sessionLifetimeHours != nil {
+            organisation = try await req.accountService.setSessionPolicy(
+                SessionPolicy(idleMinutes: body.sessionIdleMinutes ?? organisation.sessionPolicy.idleMinutes,
+                              lifetimeHours: body.sessionLifetimeHours ?? organisation.sessionPolicy.lifetimeHours), by: identity)
+        }
+        if body.twoFactorRoles != nil || body.stepUpCaseAgeDays != nil {
+            let roles = body.twoFactorRoles.map(Set.init) ?? organisation.twoFactorPolicy.roles.filter { $0.isAllowed(in: organisation.kind) }
+            organisation = try await req.twoFactorService.setPolicy(
+                TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: body.stepUpCaseAgeDays ?? organisation.twoFactorPolicy.stepUpCaseAgeDays), by: identity)
+        }
         req.auditRecorded = true
-        return OrganisationSettingsDTO(organisation.sessionPolicy)
+        return OrganisationSettingsDTO(organisation)
+    }
+
+    func resetTwoFactor(req: Request) async throws -> UserDTO {
+        let identity = try requireAdmin(req)
+        guard let id = req.parameters.get("userID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("user") }
+        let user = try await req.twoFactorService.reset(id, by: identity)
+        req.auditRecorded = true
+        return UserDTO(user)
     }
 
     func createResetLink(req: Request) async throws -> Response {

@@ -13,6 +13,7 @@ struct AuditController: RouteCollection {
     func requireAuditor(_ req: Request) throws -> Identity {
         let identity = try req.requireIdentity()
         guard identity.user.role == .auditor else { throw APIError.forbidden("only an auditor reads the audit trail") }
+        try req.requireStepUp(identity, why: "reading the audit trail")
         return identity
     }
 

@@ -49,6 +49,12 @@ struct CaseController: RouteCollection {
               CasePolicy.canSee(record, identity) else {
             throw APIError.notFound("case")
         }
+        if record.status == .closed {
+            try req.requireStepUp(identity, why: "opening a closed case")
+        } else if let opened = record.createdAt,
+                  Date().timeIntervalSince(opened) > TimeInterval(identity.organisation.twoFactorPolicy.stepUpCaseAgeDays) * 86_400 {
+            try req.requireStepUp(identity, why: "opening a case older than \(identity.organisation.twoFactorPolicy.stepUpCaseAgeDays) days")
+        }
         return record
     }
 

@@ -9,6 +9,8 @@ struct WebAuthController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("sign-in", use: signInPage)
         routes.post("sign-in", use: signIn)
+        routes.get(.signInCode, use: codePage)
+        routes.post(.signInCode, use: signInWithCode)
         routes.post("sign-out", use: signOut)
         routes.get(PageRoute.hide, use: hide)
     }
@@ -65,20 +67,94 @@ struct WebAuthController: RouteCollection {
             for (name, value) in error.headers { response.headers.replaceOrAdd(name: name, value: value) }
             return response
         }
-        // A new session id at sign-in (no fixation); the old one is deleted server-side.
+        let key = SignIn.pairKey(email: form.email, address: req.clientAddress)
+        guard user.hasTwoFactor else {
+            return try await startSession(req, user, key: key, secondFactor: false, detail: "via=session")
+        }
+        // The password was right; the session is not signed in until a code is given too.
+        try await renewSession(req)
+        req.session.data["pendingUserID"] = user.id.uuidString
+        req.session.data["pendingAt"] = String(Date().timeIntervalSince1970)
+        req.session.data["pendingKey"] = key
+        req.session.data["csrf"] = Self.newCSRFToken()
+        try await req.write { db in
+            try await AuditChain.append(SignIn.event(user, action: "signIn", outcome: "password", detail: "via=session next=code"), on: db)
+        }
+        req.auditRecorded = true
+        return req.redirect(to: .signInCode)
+    }
+
+    /// A new session id (no fixation): the old one is deleted server-side.
+    func renewSession(_ req: Request) async throws {
         if let old = req.session.id {
             try await req.application.sessions.driver.deleteSession(old, for: req).get()
             req.session.id = nil
         }
+        req.session.data = SessionData()
+    }
+
+    /// Signs the person in: a recorded web session, a new session id and form token, the success audited.
+    func startSession(_ req: Request, _ user: User, key: String, secondFactor: Bool, detail: String) async throws -> Response {
+        try await renewSession(req)
         let address = req.clientAddress, browser = Self.browser(from: req.headers.first(name: .userAgent))
         let session = try await req.write { db in
-            try await SignIn.recordSuccess(user, email: form.email, address: address, detail: "via=session", on: db)
-            return try await AccountStore(db: db).startWebSession(userID: user.id, address: address, browser: browser, now: Date())
+            try await SignIn.recordSuccess(user, key: key, detail: detail, on: db)
+            return try await AccountStore(db: db).startWebSession(userID: user.id, address: address, browser: browser, now: Date(),
+                                                                  secondFactor: secondFactor)
         }
-        req.session.data = SessionData()
+        req.auditRecorded = true
         req.session.data["webSessionID"] = session.id.uuidString
         req.session.data["csrf"] = Self.newCSRFToken()
         return req.redirect(to: "/", redirectType: .normal)
+    }
+
+    // MARK: The code after the password
+
+    /// The person whose password was just accepted, if that was within five minutes.
+    func pending(_ req: Request) async throws -> (User, key: String)? {
+        guard req.hasSession, let text = req.session.data["pendingUserID"], let id = UUID(uuidString: text),
+              let at = Double(req.session.data["pendingAt"] ?? ""), Date().timeIntervalSince1970 - at < 300,
+              let key = req.session.data["pendingKey"],
+              let user = try await AccountStore(db: req.db).user(id: id), !user.disabled else { return nil }
+        return (user, key)
+    }
+
+    func codePage(req: Request) async throws -> Response {
+        guard try await pending(req) != nil else { return req.redirect(to: .signIn) }
+        return try await req.renderPage(CodePage.signIn(csrf: req.pageCSRFToken()))
+    }
+
+    struct CodeForm: Content {
+        var code: String?
+        var _csrf: String?
+    }
+
+    func signInWithCode(req: Request) async throws -> Response {
+        let form = try req.content.decode(CodeForm.self)
+        try checkCSRF(req, form._csrf)
+        guard let (user, key) = try await pending(req) else {
+            try await renewSession(req)
+            return try await SignInPage.render(req, errors: [FieldError(field: "email", message: "Signing in took more than five minutes. Enter your email address and password again")],
+                                               status: .unauthorized)
+        }
+        var page = CodePage.signIn(csrf: req.pageCSRFToken())
+        if let until = try await SignIn.waitUntil(key: key, address: req.clientAddress, on: req) {
+            let error = SignIn.locked(until: until, now: Date(), what: "for this account from this address")
+            let message = FieldError(field: "code", message: PageErrorMiddleware.sentence(error.message.replacingOccurrences(of: ": try", with: ". Try")))
+            page.codeError = message.message
+            let response = try await req.renderPage(page, status: .tooManyRequests, errors: [message])
+            for (name, value) in error.headers { response.headers.replaceOrAdd(name: name, value: value) }
+            return response
+        }
+        let code = form.code ?? ""
+        guard let accepted = try await req.twoFactorService.check(user, code: code) else {
+            try await SignIn.recordWrongCode(user, key: key, address: req.clientAddress, detail: "via=session", on: req)
+            let message = FieldError(field: "code", message: "That code is not right, or was used already. Type the code showing now in your authenticator app, or one of your recovery codes")
+            page.codeError = message.message
+            return try await req.renderPage(page, status: .unauthorized, errors: [message])
+        }
+        return try await startSession(req, user, key: key, secondFactor: true,
+                                      detail: "via=session factor=\(accepted == .code ? "code" : "recoveryCode")")
     }
 
     func signOut(req: Request) async throws -> Response {

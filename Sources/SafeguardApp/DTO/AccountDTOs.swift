@@ -6,6 +6,9 @@ import Vapor
 struct TokenCreateRequest: Content {
     var email: String
     var password: String
+    /// The code from the authenticator app: needed by anyone with two-factor sign-in set up, and by every role
+    /// the organisation requires it of.
+    var code: String?
     var name: String?
     var expiresInDays: Int?
 }
@@ -54,7 +57,21 @@ struct SignedOutEverywhereDTO: Content {
 struct OrganisationSettingsDTO: Content {
     var sessionIdleMinutes: Int
     var sessionLifetimeHours: Int
-    init(_ p: SessionPolicy) { sessionIdleMinutes = p.idleMinutes; sessionLifetimeHours = p.lifetimeHours }
+    var twoFactorRoles: [Role]
+    var stepUpCaseAgeDays: Int
+    init(_ o: Organisation) {
+        sessionIdleMinutes = o.sessionPolicy.idleMinutes; sessionLifetimeHours = o.sessionPolicy.lifetimeHours
+        twoFactorRoles = Role.allCases.filter { o.twoFactorPolicy.requires($0) && $0.isAllowed(in: o.kind) }
+        stepUpCaseAgeDays = o.twoFactorPolicy.stepUpCaseAgeDays
+    }
+}
+
+/// A change to the settings: what is left out stays as it is.
+struct OrganisationSettingsUpdate: Content {
+    var sessionIdleMinutes: Int?
+    var sessionLifetimeHours: Int?
+    var twoFactorRoles: [Role]?
+    var stepUpCaseAgeDays: Int?
 }
 
 /// A one-time password reset link: give it to the person by a trusted route (in person, by phone); it works once,
@@ -87,9 +104,11 @@ struct UserDTO: Content {
     var role: Role
     var disabled: Bool
     var organisationID: UUID
+    /// Whether they have set up two-factor sign-in.
+    var twoFactor: Bool
     init(_ u: User) {
         id = u.id; email = u.email; displayName = u.displayName; role = u.role; disabled = u.disabled
-        organisationID = u.organisationID
+        organisationID = u.organisationID; twoFactor = u.hasTwoFactor
     }
 }
 

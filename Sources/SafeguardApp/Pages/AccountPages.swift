@@ -88,35 +88,40 @@ struct AccountPagesController: RouteCollection {
         return try await req.renderPage(SettingsPage(identity.organisation, csrf: req.pageCSRFToken()), notice: notice, current: .settings)
     }
 
-    struct SettingsForm: Content {
-        var sessionIdleMinutes: String?
-        var sessionLifetimeHours: String?
-        var _csrf: String?
-    }
-
     func saveSettings(req: Request) async throws -> Response {
         let identity = try admin(req)
-        let form = try req.content.decode(SettingsForm.self)
-        try req.checkPageCSRF(form._csrf)
+        // A dictionary: the role boxes are one field each (`twoFactor-dsl=on`), and unticked ones are not sent.
+        let form = try req.content.decode([String: String].self)
+        try req.checkPageCSRF(form["_csrf"])
         var page = SettingsPage(identity.organisation, csrf: req.pageCSRFToken())
-        page.idleMinutes = form.sessionIdleMinutes ?? ""
-        page.lifetimeHours = form.sessionLifetimeHours ?? ""
+        page.idleMinutes = form["sessionIdleMinutes"] ?? ""
+        page.lifetimeHours = form["sessionLifetimeHours"] ?? ""
+        page.stepUpDays = form["stepUpCaseAgeDays"] ?? ""
+        let roles = Set(page.roles.map(\.role).filter { form["twoFactor-\($0.rawValue)"] == "on" })
+        for i in page.roles.indices { page.roles[i].checked = roles.contains(page.roles[i].role) }
         var errors: [FieldError] = []
         let idle = Int(page.idleMinutes.trimmingCharacters(in: .whitespaces))
         let lifetime = Int(page.lifetimeHours.trimmingCharacters(in: .whitespaces))
+        let days = Int(page.stepUpDays.trimmingCharacters(in: .whitespaces))
         if idle == nil || !SessionPolicy.idleRange.contains(idle!) {
             errors.append(.init(field: "sessionIdleMinutes", message: "Enter a number of minutes from \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound)"))
         }
         if lifetime == nil || !SessionPolicy.lifetimeRange.contains(lifetime!) {
             errors.append(.init(field: "sessionLifetimeHours", message: "Enter a number of hours from \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound)"))
         }
-        guard errors.isEmpty, let idle, let lifetime else {
+        if days == nil || !TwoFactorPolicy.stepUpAgeRange.contains(days!) {
+            errors.append(.init(field: "stepUpCaseAgeDays", message: "Enter a number of days from \(TwoFactorPolicy.stepUpAgeRange.lowerBound) to \(TwoFactorPolicy.stepUpAgeRange.upperBound)"))
+        }
+        guard errors.isEmpty, let idle, let lifetime, let days else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .settings)
         }
         _ = try await req.accountService.setSessionPolicy(SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime), by: identity)
+        _ = try await req.twoFactorService.setPolicy(TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days), by: identity)
         req.auditRecorded = true
-        req.session.data["notice"] = "Saved: sessions end after \(idle) minutes without activity, and \(lifetime) hours after sign-in at the latest."
+        let who = page.roles.filter(\.checked).map { $0.label.lowercased() }
+        req.session.data["notice"] = "Saved: sessions end after \(idle) minutes without activity, and \(lifetime) hours after sign-in at the latest. "
+            + (who.isEmpty ? "Nobody is required to use two-factor sign-in." : "Two-factor sign-in is required of: \(who.joined(separator: ", ")).")
         return req.redirect(to: .settings)
     }
 
@@ -225,26 +230,41 @@ struct AccountPage: PageView {
     }
 }
 
-/// `Resources/Views/settings.leaf`: the organisation's session limits.
+/// `Resources/Views/settings.leaf`: the organisation's session limits and who needs two-factor sign-in.
 struct SettingsPage: PageView {
     static let template = "settings"
+    struct RoleChoice: Encodable, Sendable {
+        var role: Role
+        var id: String
+        var label: String
+        var checked: Bool
+    }
     var title = "Organisation settings"
     var organisation: String
     var idleMinutes: String
     var lifetimeHours: String
+    var stepUpDays: String
+    var roles: [RoleChoice]
     var idleRange: String
     var lifetimeRange: String
+    var stepUpRange: String
     var csrf: String
     var action = PageRoute.settings.path
     var idleError = ""
     var lifetimeError = ""
+    var stepUpError = ""
 
     init(_ organisation: Organisation, csrf: String) {
         self.organisation = organisation.name
         idleMinutes = String(organisation.sessionPolicy.idleMinutes)
         lifetimeHours = String(organisation.sessionPolicy.lifetimeHours)
+        stepUpDays = String(organisation.twoFactorPolicy.stepUpCaseAgeDays)
+        roles = Role.allCases.filter { $0.isAllowed(in: organisation.kind) }.map {
+            RoleChoice(role: $0, id: "twoFactor-\($0.rawValue)", label: $0.label, checked: organisation.twoFactorPolicy.requires($0))
+        }
         idleRange = "From \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound) minutes. The usual is \(SessionPolicy.standard.idleMinutes)."
         lifetimeRange = "From \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound) hours. The usual is \(SessionPolicy.standard.lifetimeHours)."
+        stepUpRange = "A closed case always needs one. From \(TwoFactorPolicy.stepUpAgeRange.lowerBound) to \(TwoFactorPolicy.stepUpAgeRange.upperBound) days; the usual is \(TwoFactorPolicy.standard.stepUpCaseAgeDays)."
         self.csrf = csrf
     }
 
@@ -252,6 +272,7 @@ struct SettingsPage: PageView {
         for error in errors {
             if error.field == "sessionIdleMinutes" { idleError = error.message }
             if error.field == "sessionLifetimeHours" { lifetimeError = error.message }
+            if error.field == "stepUpCaseAgeDays" { stepUpError = error.message }
         }
     }
 }

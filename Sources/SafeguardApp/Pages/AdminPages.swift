@@ -173,6 +173,7 @@ struct AdminPagesController: RouteCollection {
 
     func audit(req: Request) async throws -> Response {
         let identity = try requireRole(req, .auditor, "only an auditor reads the audit trail")
+        try req.requireStepUp(identity, why: "reading the audit trail")
         let q = try req.query.decode(AuditQuery.self)
         var errors: [FieldError] = []
         let action = (q.action ?? "").trimmingCharacters(in: .whitespaces)
@@ -256,6 +257,8 @@ struct UserFormPage: PageView {
     var cancelPath = PageRoute.users.path
     /// Where an admin makes a one-time password reset link for this user (empty on the new-user form).
     var resetLinkPath = ""
+    /// Where an admin resets this user's two-factor sign-in (empty unless they have set it up).
+    var resetTwoFactorPath = ""
     var emailError = ""
     var displayNameError = ""
     var roleError = ""
@@ -277,6 +280,7 @@ struct UserFormPage: PageView {
         page.displayName = user.displayName
         page.isMe = isMe
         page.resetLinkPath = user.disabled ? "" : PageRoute.userResetLink(.id(user.id)).path
+        page.resetTwoFactorPath = user.hasTwoFactor ? PageRoute.userResetTwoFactor(.id(user.id)).path : ""
         page.access = [Choice(id: "access-enabled", value: "enabled", label: "They can sign in", checked: !user.disabled),
                        Choice(id: "access-disabled", value: "disabled", label: "Disable their account: they cannot sign in", checked: user.disabled)]
         return page

@@ -45,6 +45,11 @@ enum PageRoute: Sendable, Hashable {
     case settings
     case userResetLink(Param)
     case passwordReset(Param)
+    // Two-factor sign-in (issue 13): the code at sign-in, setting it up, step-up, an admin's reset.
+    case signInCode
+    case twoFactor
+    case stepUp
+    case userResetTwoFactor(Param)
 
     /// A path parameter: `.key` when registering (`:name`), `.value` when linking.
     enum Param: Sendable, Hashable {
@@ -109,6 +114,10 @@ enum PageRoute: Sendable, Hashable {
         case .settings: [.constant("settings")]
         case .userResetLink(let id): [.constant("users"), .parameter(.userID, id), .constant("reset-link")]
         case .passwordReset(let secret): [.constant("password-reset"), .parameter(.secret, secret)]
+        case .signInCode: [.constant("sign-in"), .constant("code")]
+        case .twoFactor: [.constant("account"), .constant("two-factor")]
+        case .stepUp: [.constant("step-up")]
+        case .userResetTwoFactor(let id): [.constant("users"), .parameter(.userID, id), .constant("reset-two-factor")]
         }
     }
 

@@ -312,6 +312,8 @@ extension Request {
 /// Thrown by a page that needs the person to go elsewhere first (to sign in).
 struct PageRedirect: Error {
     var to: PageRoute
+    /// Where to come back to afterwards (the step-up and set-up pages return there).
+    var returnTo: String? = nil
 }
 
 // MARK: Errors as pages
@@ -334,6 +336,12 @@ struct PageErrorMiddleware: AsyncMiddleware {
             // A session that ended on this request (idle, too long, ended elsewhere): the sign-in page says why.
             if redirect.to == .signIn, let reason = request.endedSession {
                 return request.redirect(to: PageRoute.signIn.path + "?ended=" + reason.rawValue, redirectType: .normal)
+            }
+            if let back = redirect.returnTo {
+                var components = URLComponents()
+                components.path = redirect.to.path
+                components.queryItems = [URLQueryItem(name: "to", value: back)]
+                return request.redirect(to: components.string ?? redirect.to.path, redirectType: .normal)
             }
             return request.redirect(to: redirect.to)
         } catch {

@@ -501,6 +501,8 @@ extension PagesController {
             let form = try await response.childContactForm(req, identity, record)
             page = DocumentPage(title: form.title, reference: form.reference, sections: form.sections, caseHref: caseHref, kind: kind.rawValue)
         case .caseRecord:
+            // The whole written record is an export of the case.
+            try req.requireStepUp(identity, why: "printing the written record of a case")
             let document = try await response.caseRecordDocument(req, identity, record)
             page = DocumentPage(title: document.title, reference: document.reference, sections: document.sections, caseHref: caseHref, kind: kind.rawValue)
         }
