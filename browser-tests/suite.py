@@ -9,7 +9,11 @@ violation. Screenshots go to artifacts/browser/.
 Usage: python3 browser-tests/suite.py [--binary .build/debug/safeguard] [--artifacts artifacts/browser]
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import json
+import struct
 import os
 import re
 import shutil
@@ -46,6 +50,22 @@ DSL = demo("dsl", "wales-school")
 
 class Failure(Exception):
     pass
+
+
+def totp(key, at=None):
+    """The six-digit code an authenticator app shows for a base32 key (RFC 6238: HMAC-SHA1, 30-second steps), and
+    the step it belongs to."""
+    secret = base64.b32decode(key.replace(" ", "").upper() + "=" * (-len(key.replace(" ", "")) % 8))
+    step = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(secret, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}", step
+
+
+# The step-up lifetime the suite's server runs with (SAFEGUARD_STEP_UP_SECONDS): short, so a journey can see a
+# code go stale without waiting the usual 15 minutes.
+STEP_UP_SECONDS = 30
 
 
 def page_replaced(old):
@@ -96,6 +116,7 @@ class Server:
         env = dict(os.environ)
         env["DATABASE_URL"] = "sqlite://" + os.path.join(self.tmp, "safeguard.sqlite")
         env["SAFEGUARD_WEB_ROOT"] = self.root
+        env["SAFEGUARD_STEP_UP_SECONDS"] = str(STEP_UP_SECONDS)
         self.process = subprocess.Popen(
             [self.binary, "serve", "--demo", "--hostname", "127.0.0.1", "--port", str(self.port)],
             cwd=self.tmp, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -106,10 +127,22 @@ class Server:
             try:
                 with urllib.request.urlopen(self.base + "/sign-in", timeout=2) as reply:
                     if reply.status == 200:
+                        self.read_two_factor_keys()
                         return
             except Exception:
                 time.sleep(0.3)
         raise Failure("the server did not answer within 120 s")
+
+    def read_two_factor_keys(self):
+        """The demo accounts' two-factor keys, as `serve --demo` prints them for a newcomer."""
+        self.log.flush()
+        self.keys = {}
+        for line in open(self.log.name, encoding="utf-8"):
+            found = re.search(r"(\S+@\S+)\s+two-factor key: ([A-Z2-7 ]+)$", line.rstrip())
+            if found:
+                self.keys[found.group(1)] = found.group(2)
+        if SUPERVISOR not in self.keys or DSL not in self.keys:
+            raise Failure("serve --demo did not print the two-factor keys of the supervisor and the DSL:\n" + open(self.log.name).read()[-2000:])
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -143,6 +176,8 @@ class Browser:
         self.violations = []      # (journey, title, rule id, impact, help, nodes)
         self.submissions = 0
         self.journey = ""
+        self.keys = {}            # email → two-factor key
+        self.last_step = {}       # email → the last step whose code was used (no code works twice)
 
     def quit(self):
         self.driver.quit()
@@ -279,13 +314,29 @@ class Browser:
 
     # Sign in and out
 
-    def sign_in(self, email):
+    def sign_in(self, email, password=PASSWORD):
         self.open("/sign-in")
         self.expect(self.h1() == "Sign in", "the sign-in page has its heading")
         self.fill("email", email)
-        self.fill("password", PASSWORD)
+        self.fill("password", password)
         self.submit()
+        if self.h1() == "Enter your code":
+            self.expect(email in self.keys, f"{email} needs a code and the suite knows its key")
+            self.enter_code(email)
         self.expect(self.h1() == "Home", f"{email} reaches the home page after signing in")
+
+    def code_for(self, email):
+        """The code the person's app shows now, waiting for the next one if this one was used (codes work once)."""
+        code, step = totp(self.keys[email])
+        if step <= self.last_step.get(email, -1):
+            time.sleep(30 - time.time() % 30 + 0.5)
+            code, step = totp(self.keys[email])
+        self.last_step[email] = step
+        return code
+
+    def enter_code(self, email):
+        self.fill("code", self.code_for(email))
+        self.submit()
 
     def sign_out(self):
         self.click_and_wait("header form button")
@@ -612,6 +663,54 @@ def journey_every_page(b):
         b.sign_out()
 
 
+def api(base, method, path, token=None, body=None):
+    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.load(reply)
+
+
+def journey_two_factor(b, case_url):
+    """Two-factor sign-in (issue 13): the supervisor the admin journey made (PC Browser) signs in and must set it up
+    first, from the QR code page's key; keeps the recovery codes; signs in again with a code; opens a closed case
+    once the code is stale and is asked for a fresh one, then brought back to the case; and hides the page."""
+    b.journey = "two-factor"
+    email = "pc.browser@england-police.demo.safeguard.invalid"
+    password = "a first password for the browser test"
+    b.open("/sign-in")
+    b.fill("email", email)
+    b.fill("password", password)
+    b.submit()
+    b.expect(b.h1() == "Two-factor sign-in", "a supervisor without it is taken to set up two-factor sign-in first")
+    b.expect(b.driver.find_elements(By.CSS_SELECTOR, ".qr-code svg path"), "the page shows a QR code, drawn without script")
+    b.keys[email] = b.find("code.secret").text
+    b.screenshot("two-factor-set-up")
+    b.enter_code(email)
+    b.expect(b.h1() == "Your recovery codes", "a first code turns it on and shows the recovery codes")
+    b.expect(len(b.driver.find_elements(By.CSS_SELECTOR, ".recovery-codes li")) == 10, "ten recovery codes")
+    b.follow_link("I have kept them safe")
+    b.expect(b.h1() == "Home", "then the supervisor reaches the home page")
+    b.sign_out()
+    b.sign_in(email, password)
+
+    # Close the case of journey (a) through the API, as its officer.
+    token = api(b.base, "POST", "/api/v1/tokens", body={"email": OFFICER, "password": PASSWORD})["token"]
+    case_id = case_url.rstrip("/").split("/")[-1]
+    version = api(b.base, "GET", f"/api/v1/cases/{case_id}", token)["version"]
+    api(b.base, "PATCH", f"/api/v1/cases/{case_id}", token, {"version": version, "status": "closed"})
+    time.sleep(STEP_UP_SECONDS + 1)  # the code given at sign-in is now stale
+    path = case_url[len(b.base):]
+    b.open(path)
+    b.expect(b.h1() == "Confirm it is you", "a closed case asks for a fresh code")
+    b.enter_code(email)
+    b.expect(b.driver.current_url.endswith(path), "and the case opens after it")
+    b.expect("SG-" in b.text(), "the case is shown")
+    b.click_and_wait("a.quick-hide")
+    b.expect(b.h1() == "Weather", "quick-hide replaces the screen")
+    b.driver.back()
+    b.expect(b.retrying(lambda: b.h1()) == "Sign in", "Back shows the sign-in page, not the case")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -629,14 +728,15 @@ def main():
     failures = []
     try:
         browser = Browser(server.base, args.artifacts, axe, args.chromium, args.chromedriver)
+        browser.keys = dict(server.keys)
         print("browser:", browser.driver.capabilities.get("browserVersion"))
         browser.expect_javascript_off()
         journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
         case_url = None
         for journey in journeys + [journey_c_other_organisation, journey_quick_hide, journey_b_school_concern,
-                                    journey_admin_and_audit, journey_every_page]:
+                                    journey_admin_and_audit, journey_every_page, journey_two_factor]:
             try:
-                if journey in (journey_c_other_organisation, journey_quick_hide):
+                if journey in (journey_c_other_organisation, journey_quick_hide, journey_two_factor):
                     if case_url is None:
                         raise Failure("journey (c) needs the case of journey (a)")
                     journey(browser, case_url)
@@ -658,7 +758,7 @@ def main():
                 try:
                     browser.driver.delete_all_cookies()
                     browser.submissions = 0
-                    if journey is journey_c_other_organisation:
+                    if journey in (journey_c_other_organisation, journey_quick_hide, journey_two_factor):
                         journey(browser, case_url)
                     else:
                         result = journey(browser)

@@ -76,10 +76,21 @@ public enum SafeguardServer {
                     }
                 }
             }
-            accounts += users.map { prefix, role in
+            for (prefix, role) in users {
                 let email = demoEmail(prefix, organisationIndex: index)
-                return DemoAccount(organisation: name, email: email, role: role,
-                                   twoFactorSecret: TwoFactorPolicy.standard.requires(role) ? Base32.grouped(Base32.encode(demoTwoFactorSecret(email))) : nil)
+                let demoKey = Base32.encode(demoTwoFactorSecret(email))
+                var key: String?
+                if TwoFactorPolicy.standard.requires(role), let user = try await AccountStore(db: app.db).credentials(email: email)?.user {
+                    // A demo database from before two-factor sign-in: set the demo key up now.
+                    if !user.hasTwoFactor {
+                        _ = try await app.write { db in
+                            try await AccountStore(db: db).enableTwoFactor(userID: user.id, secret: demoKey, step: 0, recoveryCodeHashes: [], now: Date())
+                        }
+                    }
+                    // Printed only while it is still the demo key (not after someone set up their own).
+                    if try await AccountStore(db: app.db).twoFactorSecret(userID: user.id)?.secret == demoKey { key = Base32.grouped(demoKey) }
+                }
+                accounts.append(DemoAccount(organisation: name, email: email, role: role, twoFactorSecret: key))
             }
         }
         return accounts

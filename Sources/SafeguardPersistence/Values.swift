@@ -52,8 +52,6 @@ public struct TwoFactorPolicy: Sendable, Hashable, Codable {
 
     public static let standard = TwoFactorPolicy(roles: [.supervisor, .superintendent, .dsl, .admin, .auditor], stepUpCaseAgeDays: 365)
     public static let stepUpAgeRange = 1...3650
-    /// How long a code given for step-up lasts.
-    public static let stepUpLifetime: TimeInterval = 15 * 60
 
     public init(roles: Set<Role>, stepUpCaseAgeDays: Int) {
         self.roles = roles

@@ -49,12 +49,7 @@ struct CaseController: RouteCollection {
               CasePolicy.canSee(record, identity) else {
             throw APIError.notFound("case")
         }
-        if record.status == .closed {
-            try req.requireStepUp(identity, why: "opening a closed case")
-        } else if let opened = record.createdAt,
-                  Date().timeIntervalSince(opened) > TimeInterval(identity.organisation.twoFactorPolicy.stepUpCaseAgeDays) * 86_400 {
-            try req.requireStepUp(identity, why: "opening a case older than \(identity.organisation.twoFactorPolicy.stepUpCaseAgeDays) days")
-        }
+        try req.requireStepUp(forCase: record.status, openedAt: record.createdAt, identity)
         return record
     }
 
@@ -174,7 +169,9 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         guard let setting = identity.organisation.kind.setting,
               let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
-              let view = try await req.caseService(assessor).readView(by: identity, id: id) else {
+              let view = try await req.caseService(assessor).readView(by: identity, id: id, check: { header in
+                  try req.requireStepUp(forCase: header.status, openedAt: header.createdAt, identity)
+              }) else {
             throw APIError.notFound("case")
         }
         req.auditRecorded = true

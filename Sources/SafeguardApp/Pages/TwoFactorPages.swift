@@ -123,11 +123,21 @@ struct TwoFactorPagesController: RouteCollection {
 }
 
 extension Request {
+    /// A closed case, or one opened longer ago than the organisation's step-up age, needs a fresh code.
+    func requireStepUp(forCase status: CaseStatus, openedAt: Date?, _ identity: Identity) throws {
+        let days = identity.organisation.twoFactorPolicy.stepUpCaseAgeDays
+        if status == .closed {
+            try requireStepUp(identity, why: "opening a closed case")
+        } else if let openedAt, Date().timeIntervalSince(openedAt) > TimeInterval(days) * 86_400 {
+            try requireStepUp(identity, why: "opening a case opened more than \(days) days ago")
+        }
+    }
+
     /// Opening what needs a fresh code (a closed case, an old one, the audit trail, a case's written record): a web
     /// session must have given a code within 15 minutes, or the person is sent to give one and brought back.
     /// API tokens are not asked: for roles that need two-factor sign-in, a token is only made with a code.
     func requireStepUp(_ identity: Identity, why: String) throws {
-        guard identity.viaSession, !identity.isSteppedUp(at: Date()) else { return }
+        guard identity.viaSession, !identity.isSteppedUp(at: Date(), lifetime: application.safeguardOptions.stepUpLifetime) else { return }
         if url.path.hasPrefix("/api/") {
             throw APIError(.forbidden, "step_up_required", "\(why) needs a fresh two-factor code: give one on the pages (/step-up), then try again within 15 minutes")
         }

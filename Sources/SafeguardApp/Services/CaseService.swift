@@ -76,9 +76,11 @@ struct CaseService: Sendable {
     }
 
     /// The case as the API returns it (facts and assessment left as stored JSON), audited like `read`.
-    func readView(by actor: Identity, id: UUID) async throws -> CaseReadView? {
+    /// `check` may refuse the read (step-up) before it is audited.
+    func readView(by actor: Identity, id: UUID, check: (CaseHeader) throws -> Void = { _ in }) async throws -> CaseReadView? {
         guard let view = try await CaseStore(db: db).readView(id: id, organisationID: actor.organisation.id),
               CasePolicy.canSee(view.header, actor) else { return nil }
+        try check(view.header)
         try await audit.append(Self.event(actor, "case.read", caseID: id))
         return view
     }

@@ -130,9 +130,9 @@ extension Identity {
         organisation.twoFactorPolicy.requires(user.role) && !user.hasTwoFactor
     }
 
-    /// True when this web session gave a code within the last 15 minutes.
-    func isSteppedUp(at now: Date) -> Bool {
+    /// True when this web session gave a code within `lifetime` (15 minutes unless the server is set otherwise).
+    func isSteppedUp(at now: Date, lifetime: TimeInterval) -> Bool {
         guard let at = webSession?.secondFactorAt else { return false }
-        return now.timeIntervalSince(at) <= TwoFactorPolicy.stepUpLifetime
+        return now.timeIntervalSince(at) <= lifetime
     }
 }

@@ -26,6 +26,9 @@ public struct SafeguardOptions: Sendable {
     public var secureCookies: Bool = false
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     public var trustForwardedFor: Bool = false
+    /// How long a two-factor code given in a session opens what needs a fresh one (a closed or old case, the audit
+    /// trail, a case's written record). `SAFEGUARD_STEP_UP_SECONDS`, 5 to 3600; the browser suite uses less.
+    public var stepUpLifetime: TimeInterval = 15 * 60
     /// How long API tokens last unless asked otherwise; at most `maxTokenLifetimeDays`.
     public var defaultTokenLifetimeDays: Int = 30
     public var maxTokenLifetimeDays: Int = 365
@@ -68,6 +71,12 @@ public struct SafeguardOptions: Sendable {
         if Environment.get("SAFEGUARD_SECURE_COOKIES") == "1" { options.secureCookies = true }
         if Environment.get("SAFEGUARD_TRUST_FORWARDED_FOR") == "1" { options.trustForwardedFor = true }
         options.postgresSchema = Environment.get("SAFEGUARD_POSTGRES_SCHEMA")
+        if let text = Environment.get("SAFEGUARD_STEP_UP_SECONDS"), !text.isEmpty {
+            guard let seconds = Int(text), (5...3600).contains(seconds) else {
+                throw Invalid(description: "SAFEGUARD_STEP_UP_SECONDS: give a number of seconds from 5 to 3600 (the usual is 900), not \(text)")
+            }
+            options.stepUpLifetime = TimeInterval(seconds)
+        }
         if let key = Environment.get("SAFEGUARD_AUDIT_KEY"), !key.isEmpty {
             options.auditSeal = try AuditSeal(base64: key)
         } else if let path = Environment.get("SAFEGUARD_AUDIT_KEY_FILE"), !path.isEmpty {
