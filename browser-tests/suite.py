@@ -543,6 +543,34 @@ def journey_quick_hide(b, case_url):
     b.expect("SG-" not in b.text(), "no case data on Back")
 
 
+def journey_back_and_resubmit(b):
+    """No duplicates (issue 11): an officer reports a case, goes Back to the form and sends the same report again,
+    as people do when a page seems slow. One case is made, and the second send lands on it with a notice."""
+    b.journey = "back and resubmit"
+    summary = "Back and resubmit: image shared between two pupils"
+    b.sign_in(OFFICER)
+
+    def report():
+        b.open("/cases/new")
+        b.fill("summary", summary)
+        b.choose("kind-image")
+        b.fill("ageA", "15")
+        b.fill("ageB", "15")
+        b.submit()
+
+    report()
+    first = b.driver.current_url
+    b.expect("/questions/" in first, "the report is saved and its questions follow")
+    b.driver.back()
+    b.expect(b.retrying(lambda: b.h1()) == "Report a new case", "Back shows the form again")
+    report()
+    b.expect(b.driver.current_url == first, "sending the same report again lands on the case it made")
+    b.expect("This was sent already at" in b.text(), "with a notice that it was not saved twice")
+    b.open("/cases")
+    b.expect(b.text().count(summary) == 1, "the case list holds the report once")
+    b.sign_out()
+
+
 def journey_b_school_concern(b):
     """(b), as far as it exists: staff raise a concern; the DSL finds it waiting for triage and answers the questions."""
     b.journey = "(b) school concern"
@@ -733,7 +761,7 @@ def main():
         browser.expect_javascript_off()
         journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
         case_url = None
-        for journey in journeys + [journey_c_other_organisation, journey_quick_hide, journey_b_school_concern,
+        for journey in journeys + [journey_c_other_organisation, journey_quick_hide, journey_back_and_resubmit, journey_b_school_concern,
                                     journey_admin_and_audit, journey_every_page, journey_two_factor]:
             try:
                 if journey in (journey_c_other_organisation, journey_quick_hide, journey_two_factor):

@@ -62,6 +62,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     app.middleware.use(IdentityMiddleware())
     app.middleware.use(PageErrorMiddleware())
     app.middleware.use(ContentGuardMiddleware())
+    app.middleware.use(RepeatSubmissionMiddleware())
     try app.configurePages()
 
     try routes(app, assessor: assessor)

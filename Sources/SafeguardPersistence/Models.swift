@@ -94,6 +94,20 @@ final class PasswordResetModel: Model, @unchecked Sendable {
     init() {}
 }
 
+final class SubmissionModel: Model, @unchecked Sendable {
+    static let schema = "submissions"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "key") var key: String
+    @Field(key: "request_hash") var requestHash: String
+    @Field(key: "created_at") var createdAt: Date
+    @OptionalField(key: "status") var status: Int?
+    @OptionalField(key: "location") var location: String?
+    @OptionalField(key: "content_type") var contentType: String?
+    @OptionalField(key: "body") var body: String?
+    init() {}
+}
+
 final class CaseModel: Model, @unchecked Sendable {
     static let schema = "cases"
     @ID(key: .id) var id: UUID?

@@ -292,6 +292,8 @@ extension Request {
     func renderPage<P: PageView>(_ page: P, status: HTTPStatus = .ok, errors: [FieldError] = [], notice: String? = nil,
                                  current: PageRoute? = nil) async throws -> Response {
         let title = errors.isEmpty ? page.title : "Error: " + page.title
+        // A notice left for the next page (after a redirect) shows on whichever page that is.
+        let notice = notice ?? (identity?.viaSession == true ? takeFlash() : nil)
         let context = PageContext(layout: layout(title: title, errors: errors, notice: notice, current: current), page: page)
         let view = try await self.view.render(P.template, context)
         let response = try await view.encodeResponse(status: status, for: self)

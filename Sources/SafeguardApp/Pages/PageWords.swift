@@ -71,6 +71,15 @@ enum PageWords {
         return action.isOverdue(today: today) ? "Overdue: due by \(day(due))" : "Due by \(day(due))"
     }
 
+    /// A time of day as people say it, UK time: "10:42am".
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = TimeZone(identifier: "Europe/London")
+        formatter.dateFormat = "h:mma"
+        return formatter.string(from: date).lowercased()
+    }
+
     static func date(_ date: Date?) -> String {
         guard let date else { return "" }
         let formatter = DateFormatter()
