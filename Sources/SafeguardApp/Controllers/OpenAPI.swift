@@ -420,6 +420,11 @@ enum OpenAPIDocument {
             }
             parameters += route.query.map { ["name": $0.0, "in": "query", "required": false,
                                              "schema": querySchema($0.0, type: $0.1, path: route.path), "description": $0.2] }
+            if route.method == "POST", route.secured {
+                parameters.append(["name": "Idempotency-Key", "in": "header", "required": false,
+                                   "description": "send the same key again to get the first answer again (24 hours) rather than doing it twice",
+                                   "schema": ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"]])
+            }
             if !parameters.isEmpty { op["parameters"] = parameters }
             if let request = route.request {
                 op["requestBody"] = ["required": true, "content": ["application/json": ["schema": ref(request)]]]
@@ -436,6 +441,8 @@ enum OpenAPIDocument {
             // refused requests from one address, and one person's hourly text allowance on a case.
             var errors = Set(route.errors).union([400, 413, 422, 429])
             if route.method != "GET" { errors.formUnion([415]) }
+            // The same Idempotency-Key while its first request is still being answered.
+            if route.method == "POST", route.secured { errors.formUnion([409]) }
             for code in errors.sorted() {
                 responses[String(code)] = ["description": statusText[code] ?? "Error",
                                            "content": ["application/json": ["schema": ref("Error")]]]
