@@ -280,3 +280,20 @@ import Vapor
         }
     }
 }
+
+extension SessionTests {
+    /// A strong password is as varied as encoded data: the text guard must not mistake the typed-again copy for it.
+    @Test func aLongRandomPasswordIsAcceptedOnTheResetPage() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let made = try await send(app, .POST, "/api/v1/users/\(world.user("policeA.officer").id)/password-reset", token: world.token("policeA.admin"))
+            let path = try #require(made.json["path"] as? String)
+            let form = try await Pages.get(app, path)
+            let anonymous = Browser(cookie: try #require(Pages.cookie(form)), csrf: try #require(Pages.csrf(in: form.text)))
+            var generator = SystemRandomNumberGenerator()
+            let strong = Data((0..<90).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString().prefix(120)
+            let done = try await Pages.post(app, path, anonymous, [("password", String(strong)), ("confirm", String(strong))])
+            #expect(done.status == .seeOther, "\(done.status) \(done.text.prefix(300))")
+        }
+    }
+}

@@ -11,7 +11,7 @@ import Vapor
 struct ContentGuardMiddleware: AsyncMiddleware {
     /// Fields holding secrets or form plumbing: checked for control characters and length only (a strong password
     /// or a CSRF token is as varied as encoded data), never counted as text added to a case.
-    static let secrets: Set<String> = ["password", "_csrf", "token"]
+    static let secrets: Set<String> = ["password", "confirm", "code", "_csrf", "token"]
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let limit = request.application.safeguardOptions.maxBodyBytes
