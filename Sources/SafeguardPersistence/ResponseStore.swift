@@ -17,6 +17,7 @@ final class RecordModel: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_by") var updatedBy: UUID
     @Field(key: "updated_at") var updatedAt: Date
+    @OptionalField(key: "crime_reference") var crimeReference: String?
     init() {}
 }
 
@@ -158,6 +159,27 @@ public struct ResponseStore: Sendable {
                      updatedBy: m.updatedBy, updatedAt: m.updatedAt)
     }
 
+    /// A crime reference as compared: without spaces and case (`np/26/4411 ` is `NP/26/4411`).
+    public static func normalise(crimeReference: String) -> String {
+        crimeReference.filter { !$0.isWhitespace }.uppercased()
+    }
+
+    static func crimeReference(of record: ResponseRecord) -> String? {
+        if case .crimeRecord(let crime) = record { return normalise(crimeReference: crime.crimeReference) }
+        return nil
+    }
+
+    /// The reference of another case of the organisation whose crime record has this crime reference, if any.
+    public func caseReference(withCrimeReference crimeReference: String, organisationID: UUID, excluding caseID: UUID?) async throws -> String? {
+        var query = RecordModel.query(on: db)
+            .join(CaseModel.self, on: \RecordModel.$caseID == \CaseModel.$id)
+            .filter(\RecordModel.$crimeReference == Self.normalise(crimeReference: crimeReference))
+            .filter(CaseModel.self, \.$organisationID == organisationID)
+        if let caseID { query = query.filter(\RecordModel.$caseID != caseID) }
+        guard let found = try await query.first() else { return nil }
+        return try found.joined(CaseModel.self).reference
+    }
+
     public func records(caseID: UUID) async throws -> [StoredRecord] {
         try await RecordModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map(Self.value)
     }
@@ -170,6 +192,7 @@ public struct ResponseStore: Sendable {
         m.sequence = last + 1
         m.kind = record.kind.rawValue
         m.bodyJSON = try Self.json(record)
+        m.crimeReference = Self.crimeReference(of: record)
         m.revision = 1
         m.createdBy = userID
         m.createdAt = now
@@ -192,6 +215,7 @@ public struct ResponseStore: Sendable {
             throw StoreError.conflict("the record is at revision \(m.revision), not \(expectedRevision): read it again and reapply your change")
         }
         m.bodyJSON = try Self.json(record)
+        m.crimeReference = Self.crimeReference(of: record)
         m.revision += 1
         m.updatedBy = userID
         m.updatedAt = now

@@ -54,6 +54,12 @@ struct ResponseController: RouteCollection {
                         field: field.isEmpty ? nil : field)
     }
 
+    static func duplicateCrimeReference(_ reference: String, other: String, field: String = "crimeReference") -> APIError {
+        APIError(.conflict, "duplicate_crime_reference",
+                 "the crime reference \(reference) is already on case \(other): check the number, or carry on with that case",
+                 field: field)
+    }
+
     static func assessment(_ store: CaseStore, _ caseID: UUID) async throws -> Assessment {
         guard let latest = try await store.latestAssessment(caseID: caseID) else {
             throw APIError(.conflict, "not_assessed", "the case has no assessment yet")
@@ -97,6 +103,12 @@ struct ResponseController: RouteCollection {
         }
         let context = RecordContext.bundled(facts: current.facts, assessment: try await assessment(store, current.id),
                                             records: others.map(\.record), today: CaseController.today)
+        // One crime, one case: a crime reference already on another case of the force names that case.
+        if case .crimeRecord(let crime) = record,
+           let other = try await ResponseStore(db: db).caseReference(withCrimeReference: crime.crimeReference,
+                                                                     organisationID: current.organisationID, excluding: current.id) {
+            throw duplicateCrimeReference(crime.crimeReference, other: other, field: fieldPrefix.isEmpty ? "crimeReference" : "\(fieldPrefix).crimeReference")
+        }
         do {
             return (current, context, try ResponseRules.check(record, in: context, signedOff: signedOff))
         } catch {

@@ -248,6 +248,12 @@ extension PagesController {
         }
         let crimeReference = identity.organisation.kind == .police
             ? (form["crimeReference"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        if !crimeReference.isEmpty,
+           let other = try await ResponseStore(db: req.db).caseReference(withCrimeReference: crimeReference,
+                                                                        organisationID: identity.organisation.id, excluding: nil) {
+            errors.append(FieldError(field: "crimeReference",
+                                     message: "The crime reference \(crimeReference) is already on case \(other). Check the number, or carry on with that case"))
+        }
         if crimeReference.count > 100 {
             errors.append(FieldError(field: "crimeReference", message: "The crime reference must be 100 characters or fewer"))
         }
