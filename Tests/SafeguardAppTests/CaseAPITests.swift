@@ -200,7 +200,7 @@ import Vapor
             let token = world.token("policeA.officer")
             var ids: [String] = []
             for i in 0..<5 { ids.append(try await createCase(app, token: token, summary: "case \(i)")["id"] as! String) }
-            let closed = try await send(app, .PATCH, "/api/v1/cases/\(ids[0])", token: token, json: ["version": 1, "status": "closed"])
+            let closed = try await send(app, .PATCH, "/api/v1/cases/\(ids[0])", token: token, json: ["version": 1, "status": "closed", "reason": "Duplicate of an earlier report"])
             #expect(closed.status == .ok)
 
             let page1 = try await send(app, .GET, "/api/v1/cases?perPage=2&page=1", token: token)

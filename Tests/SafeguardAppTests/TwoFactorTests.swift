@@ -186,7 +186,7 @@ import Vapor
             let created = try await createCase(app, token: world.token("policeA.officer"))
             let id = (created["id"] as! String).lowercased()
             let closed = try await send(app, .PATCH, "/api/v1/cases/\(id)", token: world.token("policeA.officer"),
-                                        json: ["version": created["version"] as! Int, "status": "closed"])
+                                        json: ["version": created["version"] as! Int, "status": "closed", "reason": "No further action: advice given"])
             #expect(closed.status == .ok)
             let supervisor = try await Self.withCSRF(app, try await Pages.signIn(app, "supervisor@policeA.test"), from: "/")
             #expect(try await Pages.get(app, "/cases/\(id)", supervisor).status == .ok, "the code at sign-in is fresh")

@@ -180,9 +180,9 @@ struct CaseController: RouteCollection {
 
     /// Applies a change at `version`, re-assesses when facts changed, and audits — all in one transaction.
     func change(_ req: Request, _ identity: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?,
-                summary: String? = nil, status: CaseStatus? = nil, action: String) async throws -> CaseDTO {
+                summary: String? = nil, status: CaseStatus? = nil, statusReason: String? = nil, action: String) async throws -> CaseDTO {
         let detail = try await req.caseService(assessor).change(by: identity, record, version: version, facts: facts,
-                                                                summary: summary, status: status, action: action)
+                                                                summary: summary, status: status, statusReason: statusReason, action: action)
         req.auditRecorded = true
         return CaseDTO(detail.record, actions: detail.actions, assessment: detail.assessment)
     }
@@ -194,7 +194,7 @@ struct CaseController: RouteCollection {
         let body = try req.content.decode(CaseUpdateRequest.self)
         let summary = try body.summary.map(checkSummary)
         return try await change(req, identity, record, version: body.version, facts: nil, summary: summary,
-                                status: body.status, action: "case.update")
+                                status: body.status, statusReason: body.reason, action: "case.update")
     }
 
     func updateFacts(req: Request) async throws -> CaseDTO {

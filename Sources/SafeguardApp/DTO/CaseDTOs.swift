@@ -15,6 +15,8 @@ struct CaseUpdateRequest: Content {
     var version: Int
     var summary: String?
     var status: CaseStatus?
+    /// Why the case is closed or reopened: needed whenever `status` changes, and kept in the chronology.
+    var reason: String?
 }
 
 struct FactsUpdateRequest: Content {

@@ -122,6 +122,10 @@ struct CasePage: PageView {
     var canEdit: Bool
     var isStaff: Bool
     var csrf: String
+    /// Closing or reopening, with a reason.
+    var isClosed: Bool
+    var statusPath: String
+    var statusReasonError = ""
     var questionsHref: String
     var openQuestions: [QuestionRow]
     var hasOpenQuestions: Bool
@@ -163,6 +167,8 @@ struct CasePage: PageView {
         canEdit = identity.user.role != .staff
         isStaff = identity.user.role == .staff
         self.csrf = csrf
+        isClosed = record.status == .closed
+        statusPath = PageRoute.caseStatus(.id(record.id)).path
         questionsHref = PageRoute.caseQuestions(record.id, QuestionStep.allCases[0]).path
         emergency = assessment?.decisions.emergency ?? false
         let questions = assessment.map { GuidanceLibrary.bundled.edition(for: record.facts.setting, on: $0.assessedOn).pack.questions } ?? [:]
@@ -182,6 +188,7 @@ struct CasePage: PageView {
         }
         hasAssessment = assessment != nil
         let errorFor = Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
+        statusReasonError = errorFor["statusReason"] ?? ""
         let order: [ActionStatus: Int] = [.open: 0, .done: 1, .notApplicable: 2]
         self.actions = actions.filter { $0.recommended || $0.status != .open }
             .sorted { (order[$0.status]!, ["must": 0, "should": 1][$0.severity] ?? 2) < (order[$1.status]!, ["must": 0, "should": 1][$1.severity] ?? 2) }

@@ -33,6 +33,8 @@ enum PageRoute: Sendable, Hashable {
     case caseDocument(Param, Param)
     case caseReferral(Param)
     case caseReferralAnswer(Param, Param)
+    /// Close or reopen a case, with a reason (issue 11).
+    case caseStatus(Param)
     case users
     case newUser
     case user(Param)
@@ -103,6 +105,7 @@ enum PageRoute: Sendable, Hashable {
         case .caseReferral(let id): [.constant("cases"), .parameter(.caseID, id), .constant("referral")]
         case .caseReferralAnswer(let id, let referral):
             [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral)]
+        case .caseStatus(let id): [.constant("cases"), .parameter(.caseID, id), .constant("status")]
         case .users: [.constant("users")]
         case .newUser: [.constant("users"), .constant("new")]
         case .user(let id): [.constant("users"), .parameter(.userID, id)]

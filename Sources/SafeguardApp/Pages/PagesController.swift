@@ -19,6 +19,7 @@ struct PagesController: RouteCollection {
         routes.post(.newCase, use: createCase)
         routes.get(.caseDetail(.key), use: showCase)
         routes.post(.caseAction(.key, .key), use: updateAction)
+        routes.post(.caseStatus(.key), use: changeStatus)
         routes.get(.caseQuestions(.key, .key), use: questionsForm)
         routes.post(.caseQuestions(.key, .key), use: saveQuestions)
         routes.get(.guidanceSection(.key, .key, .key), use: guidanceSection)
@@ -129,6 +130,38 @@ struct PagesController: RouteCollection {
         var status: String?
         var reason: String?
         var dueOn: String?
+    }
+
+    struct StatusForm: Content {
+        var status: String?
+        var reason: String?
+        var version: Int?
+        var _csrf: String?
+    }
+
+    /// Closes or reopens the case with a reason, through the same change as the API (a chronology line, audited).
+    func changeStatus(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        let form = try req.content.decode(StatusForm.self)
+        try req.checkPageCSRF(form._csrf)
+        try CasePolicy.requireEditor(identity)
+        guard let status = form.status.flatMap(CaseStatus.init(rawValue:)) else { throw APIError.invalid("status", "choose open or closed") }
+        let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard !reason.isEmpty else {
+            let message = status == .closed ? "Say why the case is being closed" : "Say why the case is being reopened"
+            return try await renderCase(req, identity, record, errors: [FieldError(field: "statusReason", message: message)],
+                                        status: .unprocessableEntity)
+        }
+        do {
+            _ = try await api.change(req, identity, record, version: form.version ?? -1, facts: nil, status: status, statusReason: reason,
+                                     action: "case.update")
+        } catch StoreError.conflict {
+            req.flash("Someone changed this case while you were writing, so it was not \(status == .closed ? "closed" : "reopened"). Here it is as it is now; your reason was: \(reason)")
+            return req.redirect(to: .caseDetail(record.id))
+        }
+        req.flash(status == .closed ? "The case is closed. The reason is in the chronology." : "The case is reopened. The reason is in the chronology.")
+        return req.redirect(to: .caseDetail(record.id))
     }
 
     func updateAction(req: Request) async throws -> Response {

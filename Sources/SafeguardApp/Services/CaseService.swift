@@ -88,7 +88,10 @@ struct CaseService: Sendable {
     /// Applies a change at `version` (a stale version is refused and nothing changes), re-assesses when facts
     /// changed and says which decisions changed, and audits — all in one transaction.
     func change(by actor: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?, summary: String? = nil,
-                status: CaseStatus? = nil, action: String) async throws -> Detail {
+                status: CaseStatus? = nil, statusReason: String? = nil, action: String) async throws -> Detail {
+        if let status, status != record.status, (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw APIError.invalid("reason", status == .closed ? "say why the case is being closed" : "say why the case is being reopened")
+        }
         let assessment = facts.map { assessor.assess($0, today) }
         let now = clock()
         return try await gate.run(db) { db in
@@ -115,7 +118,8 @@ struct CaseService: Sendable {
                 try await chronicle("case.summary", "Summary changed: \(summary)")
             }
             if let status, status != record.status {
-                try await chronicle("case.\(status.rawValue)", status == .closed ? "Case closed" : "Case reopened")
+                let why = (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                try await chronicle("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why)
             }
             try await AuditChain.append(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), on: db, now: now)
             let refreshed = try await store.findCase(id: updated.id, organisationID: actor.organisation.id)!
