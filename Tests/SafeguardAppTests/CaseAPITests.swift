@@ -258,7 +258,7 @@ extension Sequence {
             #expect(cleared.status == .ok)
             #expect(cleared.json["dueOn"] == nil || cleared.json["dueOn"] is NSNull)
             let lines = try await send(app, .GET, "/api/v1/cases/\(caseID)/chronology", token: world.token("policeA.officer")).array
-            #expect(lines.contains { ($0["summary"] as? String)?.hasSuffix("due by 2099-01-31") == true })
+            #expect(lines.contains { ($0["summary"] as? String)?.hasSuffix("due by 31 January 2099") == true })
             // Overdue is computed against today, never stored: an action whose day has passed is overdue until done.
             try await (app.db as! any SQLDatabase).raw("UPDATE case_actions SET due_on = '2001-01-01' WHERE id = \(bind: UUID(uuidString: actionID)!)").run()
             let read = try await send(app, .GET, "/api/v1/cases/\(caseID)", token: world.token("policeA.officer"))

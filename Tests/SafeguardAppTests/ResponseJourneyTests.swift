@@ -502,6 +502,13 @@ import Vapor
                 let stored = kinds.filter { $0 == kind }.count
                 #expect(chronology.filter { $0.hasPrefix(label + ": ") }.count == stored, "\(kind) in the chronology: \(chronology)")
             }
+            // Issue 11: the chronology is in plain words, with no code (camel case), offence id or ISO day in it.
+            for line in chronology {
+                for (what, pattern) in [("a code", #"\b[a-z]+[A-Z][A-Za-z]*\b"#), ("an ISO day", #"\b\d{4}-\d{2}-\d{2}\b"#),
+                                        ("an offence id", #"\b[a-z]{2,}\d{4}[a-z0-9]*\b"#)] {
+                    #expect(line.range(of: pattern, options: .regularExpression) == nil, "\(what) in the chronology line: \(line)")
+                }
+            }
             let sheet = try await j.call(caseActor, .GET, "/cases/\(id)/documents/information-sheet", expect: .ok)
             #expect(sheet.text.contains("What happens next"))
             #expect(sheet.headers.first(name: "Content-Security-Policy")?.contains("default-src 'none'") == true)

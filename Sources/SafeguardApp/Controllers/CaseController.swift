@@ -293,7 +293,7 @@ struct CaseController: RouteCollection {
         let store = CaseStore(db: db)
         let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
         try await store.touch(id: record.id, now: Date())
-        try await req.chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \($0)" } ?? "no due date"), on: db)
+        try await req.chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \(Words.day($0))" } ?? "no due date"), on: db)
         try await req.audit("case.action.due", caseID: record.id,
                             detail: "action=\(action.recommendationID) due=\(due?.description ?? "none")" + via, on: db)
         return action

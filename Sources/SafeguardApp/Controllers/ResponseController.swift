@@ -79,7 +79,7 @@ struct ResponseController: RouteCollection {
                                                              signedOff: signedOff, db: db)
         let now = Date()
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
-        try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record))", on: db)
+        try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))", on: db)
         let completed = try await completeActions(checked.fulfils, because: record.kind, caseID: caseRecord.id, req: req, db: db)
         try await syncSeizure(checked.record, caseRecord, req: req, db: db, assessor: assessor)
         try await store.touch(id: caseRecord.id, now: now)
@@ -125,7 +125,7 @@ struct ResponseController: RouteCollection {
         for action in try await store.actions(caseID: caseID) where action.status == .open && recommendations.contains(action.recommendationID) {
             _ = try await store.setAction(id: action.id, caseID: caseID, status: .done, reason: "Recorded: \(kind.label)",
                                           by: identity.user.id, now: Date())
-            try await req.chronicle(caseID, "action.done", "\(action.text) — done (\(kind.label.lowercased()) recorded)", on: db)
+            try await req.chronicle(caseID, "action.done", "\(action.text) — done, by the record \u{201C}\(kind.label)\u{201D}", on: db)
             completed.append(action.recommendationID)
         }
         return completed
@@ -222,7 +222,7 @@ struct ResponseController: RouteCollection {
             let now = Date()
             let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
                                                           record: checked.record, by: identity.user.id, now: now)
-            try await req.chronicle(caseRecord.id, "record.changed", "\(record.kind.label) changed: \(RecordText.describe(checked.record))", on: db)
+            try await req.chronicle(caseRecord.id, "record.changed", "\(record.kind.label) changed: \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))", on: db)
             let completed = try await Self.completeActions(checked.fulfils, because: record.kind, caseID: caseRecord.id, req: req, db: db)
             try await store.touch(id: caseRecord.id, now: now)
             try await req.audit("case.record.replace", caseID: caseRecord.id,

@@ -273,7 +273,7 @@ struct CaseResponseView: Encodable, Sendable {
 
         // The records, oldest first.
         self.records = response.records.map { stored in
-            var row = RecordRow(label: stored.record.kind.label, text: RecordText.describe(stored.record),
+            var row = RecordRow(label: stored.record.kind.label, text: RecordText.describe(stored.record, jurisdiction: record.facts.jurisdiction),
                                 when: PageWords.date(stored.createdAt), hasAction: false, actionLabel: "", actionHref: "")
             if editor, case .deletionDirection(let d) = stored.record, !d.proven {
                 row.hasAction = true
@@ -288,7 +288,7 @@ struct CaseResponseView: Encodable, Sendable {
             let state = ResponseRules.custodyState(of: device.ref, records: response.plainRecords)
             let steps = response.plainRecords.compactMap { r -> String? in
                 guard case .deviceCustody(let step) = r, step.device == device.ref else { return nil }
-                return RecordText.describe(r) + (step.rationale.map { ". Why: \($0)" } ?? "")
+                return RecordText.describe(r, jurisdiction: record.facts.jurisdiction) + (step.rationale.map { ". Why: \($0)" } ?? "")
             }
             var links: [LinkItem] = []
             if editor {

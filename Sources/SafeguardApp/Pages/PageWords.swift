@@ -5,41 +5,13 @@ import SafeguardPersistence
 /// Plain words for what the engine says in codes: decisions and their values, facts and answers, dates.
 enum PageWords {
     static func decision(_ key: String) -> String {
-        switch key {
-        case "route": "Response"
-        case "childProtectionReferral": "Child protection referral"
-        case "emergency": "Emergency"
-        case "outcome21": "Outcome 21"
-        case "deviceSeizure": "Seizing devices"
-        case "visuallyRecordedInterview": "Visually recorded interview"
-        case "caidReferral": "Child Abuse Image Database (CAID)"
-        case "policeReferral": "Telling the police"
-        case "ceopReport": "Report to CEOP"
-        case "involveParents": "Involving parents or carers"
-        default: key
-        }
+        DecisionKey(rawValue: key)?.label ?? Words.of(key)
     }
 
+    /// A decision's value in words (`DecisionKey.words(for:)`); on a page, "not decided yet" says what to do.
     static func value(_ value: String, of decision: String) -> String {
-        switch (decision, value) {
-        case (_, "undetermined"): "Not decided yet: answer the questions first"
-        case (_, "notApplicable"), (_, "notAvailable"): "Not for this organisation or nation to decide"
-        case ("route", "fullInvestigation"): "Full investigation"
-        case ("route", "proportionate"): "Proportionate, supportive response"
-        case ("childProtectionReferral", "immediate"): "Refer now: a child is at immediate risk"
-        case (_, "required"): "Required"
-        case (_, "notRequired"): "Not required"
-        case (_, "recommended"): "Recommended"
-        case ("outcome21", "eligible"): "Can be considered"
-        case ("outcome21", "excluded"): "Cannot be used"
-        case ("deviceSeizure", "seizeTargetDevices"): "Seize the devices of those who exploited or shared without permission"
-        case ("deviceSeizure", "notRoutine"): "No routine seizure"
-        case ("emergency", "true"): "Yes: someone is in immediate danger"
-        case ("emergency", "false"): "No immediate danger known"
-        case ("involveParents", "yes"): "Yes"
-        case ("involveParents", "no"): "No: it would put the child at risk"
-        default: value
-        }
+        let words = DecisionKey(rawValue: decision)?.words(for: value) ?? Words.of(value)
+        return value == "undetermined" ? words + ": answer the questions first" : words
     }
 
     static func answer(_ tri: Tri) -> String {

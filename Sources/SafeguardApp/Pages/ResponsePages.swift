@@ -180,7 +180,7 @@ extension PagesController {
         guard let d = record.facts.devices.first(where: { $0.ref == device }) else { throw APIError.notFound("device") }
         let chain = response.plainRecords.compactMap { r -> String? in
             guard case .deviceCustody(let s) = r, s.device == device else { return nil }
-            return RecordText.describe(r)
+            return RecordText.describe(r, jurisdiction: record.facts.jurisdiction)
         }
         return FormPage(title: "Propose the return of device \(device)", caption: caseCaption(record),
                         intro: ["A device that held imagery is returned only with a superintendent's sign-off, who records whether the imagery on it was solely of its owner (College of Policing, Action 15)."],

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Plain words for what the system stores as codes, in one place: decisions and their values, every record
+/// enumeration, offences and days. Pages, the chronology and documents all read these, so no `notKnownYet`,
+/// `poca1978s1` or `2026-11-23` reaches a person (issue 11).
+///
+/// ```swift
+/// Words.of("leftWithOwner")                 // "left with owner"
+/// Words.of("pace32")                        // "PACE section 32"
+/// Words.day("2026-11-23")                   // "23 November 2026"
+/// DecisionKey.involveParents.label          // "Involving parents or carers"
+/// DecisionKey.involveParents.words(for: "undetermined")   // "Not decided yet"
+/// ```
+public enum Words {
+    /// Codes whose words are not their camel-case parts.
+    static let special: [String: String] = [
+        "pace32": "PACE section 32", "pace54": "PACE section 54", "pace19": "PACE section 19",
+        "ceop": "CEOP", "caid": "CAID", "iwf": "the Internet Watch Foundation", "nspcc": "the NSPCC", "childline": "Childline",
+        "reportRemove": "Report Remove", "takeItDown": "Take It Down", "dsl": "DSL", "mash": "MASH", "pnc": "PNC", "pnd": "PND",
+        "sms": "text message", "email": "email", "inPerson": "in person", "ageAppropriate": "age-appropriate",
+        "notKnownYet": "not known yet", "unknown": "not known", "true": "yes", "false": "no",
+    ]
+
+    /// A code in words: a known one as written above, otherwise its camel-case parts in lower case
+    /// (`securedBySchool` → "secured by school").
+    public static func of(_ code: String) -> String {
+        if let special = special[code] { return special }
+        var words = ""
+        var previous: Character?
+        for character in code {
+            if let previous, character.isUppercase, previous.isLowercase || previous.isNumber {
+                words.append(" ")
+            } else if let previous, character.isNumber, previous.isLetter {
+                words.append(" ")
+            }
+            words.append(character)
+            previous = character
+        }
+        // Keep acronyms (two or more capitals together) as they are; lower-case the rest.
+        return words.split(separator: " ").map { part in
+            part.count > 1 && part.allSatisfy { $0.isUppercase || $0.isNumber } ? String(part) : part.lowercased()
+        }.joined(separator: " ")
+    }
+
+    /// A list of codes in words: "a, b and c".
+    public static func list(_ codes: [String]) -> String {
+        let words = codes.map(of)
+        guard words.count > 1 else { return words.first ?? "" }
+        return words.dropLast().joined(separator: ", ") + " and " + words.last!
+    }
+
+    static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                         "November", "December"]
+
+    /// A day as people write it: "23 November 2026". Text that is not a `YYYY-MM-DD` day is returned as it is.
+    public static func day(_ text: String) -> String {
+        guard let day = CalendarDate(text) else { return text }
+        return "\(day.day) \(months[day.month - 1]) \(day.year)"
+    }
+
+    public static func day(_ day: CalendarDate) -> String { "\(day.day) \(months[day.month - 1]) \(day.year)" }
+
+    /// An offence by its legislation, as the law pack names it for the jurisdiction; an unknown id in words.
+    public static func offence(_ id: String, jurisdiction: Jurisdiction, law: LawPack = GuidanceLibrary.bundled.law) -> String {
+        law.law(for: jurisdiction)?.offences.first { $0.id == id }?.legislation ?? of(id)
+    }
+}
+
+extension DecisionKey {
+    /// The decision in words.
+    public var label: String {
+        switch self {
+        case .route: "Response"
+        case .childProtectionReferral: "Child protection referral"
+        case .emergency: "Emergency"
+        case .outcome21: "Outcome 21"
+        case .deviceSeizure: "Seizing devices"
+        case .visuallyRecordedInterview: "Visually recorded interview"
+        case .caidReferral: "Child Abuse Image Database (CAID)"
+        case .policeReferral: "Telling the police"
+        case .ceopReport: "Report to CEOP"
+        case .involveParents: "Involving parents or carers"
+        }
+    }
+
+    /// One of this decision's values in words.
+    public func words(for value: String) -> String {
+        switch (self, value) {
+        case (_, "undetermined"): "Not decided yet"
+        case (_, "notApplicable"), (_, "notAvailable"): "Not for this organisation or nation to decide"
+        case (.route, "fullInvestigation"): "Full investigation"
+        case (.route, "proportionate"): "Proportionate, supportive response"
+        case (.childProtectionReferral, "immediate"): "Refer now: a child is at immediate risk"
+        case (_, "required"): "Required"
+        case (_, "notRequired"): "Not required"
+        case (_, "recommended"): "Recommended"
+        case (.outcome21, "eligible"): "Can be considered"
+        case (.outcome21, "excluded"): "Cannot be used"
+        case (.deviceSeizure, "seizeTargetDevices"): "Seize the devices of those who exploited or shared without permission"
+        case (.deviceSeizure, "notRoutine"): "No routine seizure"
+        case (.emergency, "true"): "Yes: someone is in immediate danger"
+        case (.emergency, "false"): "No immediate danger known"
+        case (.involveParents, "yes"): "Yes"
+        case (.involveParents, "no"): "No: it would put the child at risk"
+        default: Words.of(value).prefix(1).uppercased() + Words.of(value).dropFirst()
+        }
+    }
+}

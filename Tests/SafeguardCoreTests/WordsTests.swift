@@ -1,0 +1,37 @@
+import Foundation
+@testable import SafeguardCore
+import Testing
+
+/// Issue 11, point 4: one place turns codes into the words people read.
+@Suite struct WordsTests {
+    @Test func codesBecomeWords() {
+        #expect(Words.of("leftWithOwner") == "left with owner")
+        #expect(Words.of("notKnownYet") == "not known yet")
+        #expect(Words.of("pace32") == "PACE section 32")
+        #expect(Words.of("police999") == "police 999")
+        #expect(Words.of("seized") == "seized")
+        #expect(Words.list(["notToCopy", "reportRemove", "support"]) == "not to copy, Report Remove and support")
+    }
+
+    @Test func daysAreWrittenAsPeopleWriteThem() {
+        #expect(Words.day("2026-11-23") == "23 November 2026")
+        #expect(Words.day("not a day") == "not a day")
+    }
+
+    @Test func offencesAreNamedByTheirLegislation() {
+        #expect(Words.offence("poca1978s1", jurisdiction: .england).contains("Protection of Children Act 1978"))
+        #expect(Words.offence("unknownOffence", jurisdiction: .england) == "unknown offence")
+    }
+
+    @Test func decisionChangesReadAsSentences() throws {
+        #expect(DecisionKey.involveParents.label == "Involving parents or carers")
+        #expect(DecisionKey.involveParents.words(for: "undetermined") == "Not decided yet")
+        #expect(DecisionKey.outcome21.words(for: "eligible") == "Can be considered")
+        for key in DecisionKey.allCases {
+            for value in key.allowedValues {
+                let words = key.words(for: value)
+                #expect(words.range(of: #"\b[a-z]+[A-Z][A-Za-z]*\b"#, options: .regularExpression) == nil, "\(key) \(value): \(words)")
+            }
+        }
+    }
+}
