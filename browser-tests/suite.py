@@ -312,6 +312,11 @@ class Browser:
         if scripts:
             raise Failure(f"{title}: the page has {scripts} script element(s)")
 
+    def expect_no_sideways_scroll(self, what):
+        """The page is no wider than the window: long unbroken text wraps (issue 11)."""
+        wide, window = self.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        self.expect(wide <= window, f"{what} fits the window ({wide}px wide in a {window}px window)")
+
     # Sign in and out
 
     def sign_in(self, email, password=PASSWORD):
@@ -547,7 +552,8 @@ def journey_back_and_resubmit(b):
     """No duplicates (issue 11): an officer reports a case, goes Back to the form and sends the same report again,
     as people do when a page seems slow. One case is made, and the second send lands on it with a notice."""
     b.journey = "back and resubmit"
-    summary = "Back and resubmit: image shared between two pupils"
+    # A long unbroken word in it too (a pasted link would be one), which must wrap rather than widen the pages.
+    summary = "Back and resubmit: image shared between two pupils " + "x" * 240
     b.sign_in(OFFICER)
 
     def report():
@@ -566,8 +572,11 @@ def journey_back_and_resubmit(b):
     report()
     b.expect(b.driver.current_url == first, "sending the same report again lands on the case it made")
     b.expect("This was sent already at" in b.text(), "with a notice that it was not saved twice")
+    b.open(first[len(b.base):].split("/questions/")[0])
+    b.expect_no_sideways_scroll("the case page with a long unbroken summary")
     b.open("/cases")
     b.expect(b.text().count(summary) == 1, "the case list holds the report once")
+    b.expect_no_sideways_scroll("the case list with a long unbroken summary")
     b.sign_out()
 
 
