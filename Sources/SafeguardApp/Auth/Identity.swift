@@ -136,9 +136,11 @@ struct IdentityMiddleware: AsyncMiddleware {
                                                                                   lastSeenAt: session.lastSeenAt, now: now) {
                     let user = found.user
                     try await request.write { db in
-                        try await AccountStore(db: db).endWebSession(id: session.id, reason: reason, now: now)
-                        try await AuditChain.append(SignIn.event(user, action: "signOut", outcome: "ok",
-                                                                 detail: "reason=\(reason.rawValue)"), on: db)
+                        // Two requests may find it expired at once: the one that ends it audits it.
+                        if try await AccountStore(db: db).endWebSession(id: session.id, reason: reason, now: now) {
+                            try await AuditChain.append(SignIn.event(user, action: "signOut", outcome: "ok",
+                                                                     detail: "reason=\(reason.rawValue)"), on: db)
+                        }
                     }
                     cache.removeAll()
                     request.endedSession = reason
