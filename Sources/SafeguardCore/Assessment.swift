@@ -65,6 +65,41 @@ public struct Recommendation: Sendable, Hashable, Codable {
     public var text: String
     public var citations: [Citation]
     public var because: [String]
+    /// A standing instruction ("do not view the imagery"): it holds for the whole case, so it is shown as an
+    /// instruction rather than made an action someone could tick off. Written only when true (issue 11).
+    public var standing: Bool = false
+
+    public init(id: String, severity: Severity, text: String, citations: [Citation], because: [String], standing: Bool = false) {
+        self.id = id
+        self.severity = severity
+        self.text = text
+        self.citations = citations
+        self.because = because
+        self.standing = standing
+    }
+
+    enum CodingKeys: String, CodingKey { case id, severity, text, citations, because, standing }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        severity = try c.decode(Severity.self, forKey: .severity)
+        text = try c.decode(String.self, forKey: .text)
+        citations = try c.decode([Citation].self, forKey: .citations)
+        because = try c.decode([String].self, forKey: .because)
+        // Assessments stored before standing instructions existed have no such key.
+        standing = try c.decodeIfPresent(Bool.self, forKey: .standing) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(severity, forKey: .severity)
+        try c.encode(text, forKey: .text)
+        try c.encode(citations, forKey: .citations)
+        try c.encode(because, forKey: .because)
+        if standing { try c.encode(true, forKey: .standing) }
+    }
 }
 
 /// A fact not yet known whose answer would change at least one decision.

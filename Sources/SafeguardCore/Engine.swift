@@ -355,7 +355,7 @@ extension GuidanceLibrary {
             let wording = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
             recommendations.append(Recommendation(id: rule.id, severity: rule.severity, text: wording,
                                                   citations: pack.recommendationCitations[ruleIndex],
-                                                  because: text.texts(because, decisions: values)))
+                                                  because: text.texts(because, decisions: values), standing: rule.standing))
         }
 
         // Open questions.

@@ -153,14 +153,17 @@ public struct RecommendationRule: Sendable, Hashable, Decodable {
     public var when: Condition
     public var text: String
     public var citations: [String]
+    /// True for an instruction that holds for the whole case ("do not view the imagery"): shown, never ticked off.
+    public var standing: Bool
 
     public init(from decoder: Decoder) throws {
-        let c = try PackObject(decoder, allowed: ["id", "severity", "when", "text", "citations"])
+        let c = try PackObject(decoder, allowed: ["id", "severity", "when", "text", "citations", "standing"])
         id = try c.required("id")
         severity = try c.required("severity")
         when = try c.required("when")
         text = try c.required("text")
         citations = try c.required("citations")
+        standing = try c.optional("standing") ?? false
     }
 }
 

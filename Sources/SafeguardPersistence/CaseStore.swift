@@ -149,7 +149,8 @@ public struct CaseStore: Sendable {
     static func actionModels(caseID: UUID, assessment: Assessment, now: Date) -> [ActionModel] {
         var seen = Set<String>()
         return assessment.recommendations.compactMap { recommendation in
-            guard seen.insert(recommendation.id).inserted else { return nil }
+            // A standing instruction is shown with the assessment, never made a to-do.
+            guard !recommendation.standing, seen.insert(recommendation.id).inserted else { return nil }
             return newAction(caseID: caseID, recommendation: recommendation)
         }
     }
@@ -395,7 +396,7 @@ public struct CaseStore: Sendable {
         var byRecommendation: [String: ActionModel] = [:]
         for action in existing { byRecommendation[action.recommendationID] = action }
         var recommended = Set<String>()
-        for recommendation in assessment.recommendations where recommended.insert(recommendation.id).inserted {
+        for recommendation in assessment.recommendations where !recommendation.standing && recommended.insert(recommendation.id).inserted {
             if let action = byRecommendation[recommendation.id] {
                 action.severity = recommendation.severity.rawValue
                 action.text = recommendation.text

@@ -123,3 +123,18 @@ struct GuidancePackTests {
         for fact in NamedFact.allCases { #expect(fact.meaning.count > 10, "\(fact)") }
     }
 }
+
+/// NSPCC/UKCIS (2024), "What to do with a sexting image": never viewing the imagery, and searching only at
+/// immediate risk, hold for the whole case: the pack marks them standing, and the assessment carries the mark.
+@Suite struct StandingInstructionPackTests {
+    @Test func theSchoolPacksDoNotInstructionsAreStanding() throws {
+        let edition = GuidanceLibrary.bundled.edition(for: .education, on: CalendarDate(year: 2026, month: 11, day: 30)!)
+        let standing = Set(edition.pack.recommendations.filter(\.standing).map(\.id))
+        #expect(standing == ["doNotViewImagery", "searchOnlyIfImmediateRisk"])
+        // Stored assessments from before the mark decode as not standing; a standing one round-trips.
+        let old = #"{"id":"x","severity":"must","text":"t","citations":[],"because":[]}"#
+        #expect(try JSONDecoder().decode(Recommendation.self, from: Data(old.utf8)).standing == false)
+        let marked = Recommendation(id: "x", severity: .must, text: "t", citations: [], because: [], standing: true)
+        #expect(try JSONDecoder().decode(Recommendation.self, from: JSONEncoder().encode(marked)).standing)
+    }
+}

@@ -276,6 +276,12 @@ struct CaseController: RouteCollection {
                           db: any Database, via: String = "") async throws -> CaseAction {
         let identity = try req.requireIdentity()
         let store = CaseStore(db: db)
+        // A standing instruction (an older case may hold one as an action) stays in force: it is never ticked off.
+        if let current = try await store.actions(caseID: record.id).first(where: { $0.id == actionID }),
+           let latest = try await store.latestAssessment(caseID: record.id)?.assessment,
+           latest.recommendations.contains(where: { $0.id == current.recommendationID && $0.standing }) {
+            throw APIError.invalid("status", "this is a standing instruction for the whole case (\(current.text)): it cannot be marked done or not applicable")
+        }
         let action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason,
                                                by: identity.user.id, now: Date())
         try await store.touch(id: record.id, now: Date())

@@ -48,6 +48,12 @@ struct FactTable: Encodable, Sendable {
 }
 
 /// One action of the checklist, with the form that completes it or marks it not applicable.
+/// A standing instruction with its citations.
+struct StandingInstruction: Encodable, Sendable {
+    var text: String
+    var citations: [CitationLink]
+}
+
 struct ActionItem: Encodable, Sendable {
     var field: String
     var text: String
@@ -133,6 +139,9 @@ struct CasePage: PageView {
     var hasAssessment: Bool
     var actions: [ActionItem]
     var hasActions: Bool
+    /// Instructions that hold for the whole case, such as never viewing the imagery (issue 11).
+    var standing: [StandingInstruction] = []
+    var hasStanding = false
     var people: [FactTable]
     var imagery: [FactTable]
     var devices: [FactTable]
@@ -190,7 +199,12 @@ struct CasePage: PageView {
         let errorFor = Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
         statusReasonError = errorFor["statusReason"] ?? ""
         let order: [ActionStatus: Int] = [.open: 0, .done: 1, .notApplicable: 2]
-        self.actions = actions.filter { $0.recommended || $0.status != .open }
+        // Standing instructions are shown on their own (below), never as a to-do; older cases may hold them as actions.
+        let standing = assessment?.recommendations.filter(\.standing) ?? []
+        let standingIDs = Set(standing.map(\.id))
+        self.standing = standing.map { StandingInstruction(text: $0.text, citations: linker.links($0.citations)) }
+        hasStanding = !standing.isEmpty
+        self.actions = actions.filter { ($0.recommended || $0.status != .open) && !standingIDs.contains($0.recommendationID) }
             .sorted { (order[$0.status]!, ["must": 0, "should": 1][$0.severity] ?? 2) < (order[$1.status]!, ["must": 0, "should": 1][$1.severity] ?? 2) }
             .map { (action: CaseAction) -> ActionItem in
                 let field = Self.fieldID(action.id)
