@@ -15,7 +15,6 @@ enum SignIn {
     }
 
     static func attempt(email: String, password: String, on request: Request) async throws -> (User, Organisation) {
-        let options = request.application.safeguardOptions
         let now = Date()
         let addressKey = "address:" + request.clientAddress
         let pairKey = Self.pairKey(email: email, address: request.clientAddress)
@@ -35,19 +34,8 @@ enum SignIn {
         guard let credentials, matches, !credentials.user.disabled else {
             let user = credentials?.user
             let reason = credentials == nil ? "unknown_account" : (matches ? "account_disabled" : "wrong_password")
-            _ = try await request.write { db in
-                let store = AccountStore(db: db)
-                if !matches {
-                    // Known or not, the same count: the answer must not tell them apart.
-                    try await store.recordBackOffFailure(key: pairKey, freeAttempts: options.accountFailureLimit,
-                                                         window: options.addressWindow, firstWait: options.firstBackOff,
-                                                         longestWait: options.lockDuration, now: now)
-                }
-                try await store.recordThrottleFailure(key: addressKey, limit: options.addressFailureLimit,
-                                                      window: options.addressWindow, lockFor: options.lockDuration, now: now)
-                try await AuditChain.append(event(user, action: "signIn", outcome: "failure", detail: "reason=\(reason)"), on: db)
-            }
-            request.auditRecorded = true
+            // Known or not, the same count: the answer must not tell them apart.
+            try await recordFailure(user, key: matches ? nil : pairKey, address: request.clientAddress, detail: "reason=\(reason)", on: request)
             if reason == "account_disabled" {
                 // Only someone who knows the password learns this.
                 throw APIError(.unauthorized, "account_disabled", "this account is disabled; ask your organisation's admin")
@@ -74,15 +62,23 @@ enum SignIn {
     /// A wrong second-factor code counts as a failed sign-in for the email and address it followed: the same
     /// back-off, so codes cannot be guessed faster than passwords. Audited.
     static func recordWrongCode(_ user: User, key: String, address: String, detail: String, on request: Request) async throws {
+        try await recordFailure(user, key: key, address: address, detail: "reason=wrong_code \(detail)", on: request)
+    }
+
+    /// A failed sign-in, for passwords and codes alike: counted toward the back-off of `key` (when given) and the
+    /// address's limit, and audited, in one transaction.
+    static func recordFailure(_ user: User?, key: String?, address: String, detail: String, on request: Request) async throws {
         let options = request.application.safeguardOptions
         let now = Date()
         _ = try await request.write { db in
             let store = AccountStore(db: db)
-            try await store.recordBackOffFailure(key: key, freeAttempts: options.accountFailureLimit, window: options.addressWindow,
-                                                 firstWait: options.firstBackOff, longestWait: options.lockDuration, now: now)
+            if let key {
+                try await store.recordBackOffFailure(key: key, freeAttempts: options.accountFailureLimit, window: options.addressWindow,
+                                                     firstWait: options.firstBackOff, longestWait: options.lockDuration, now: now)
+            }
             try await store.recordThrottleFailure(key: "address:" + address, limit: options.addressFailureLimit,
                                                   window: options.addressWindow, lockFor: options.lockDuration, now: now)
-            try await AuditChain.append(event(user, action: "signIn", outcome: "failure", detail: "reason=wrong_code \(detail)"), on: db)
+            try await AuditChain.append(event(user, action: "signIn", outcome: "failure", detail: detail), on: db)
         }
         request.auditRecorded = true
     }
