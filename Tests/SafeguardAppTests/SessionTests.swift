@@ -101,7 +101,8 @@ import Vapor
             #expect(try await Pages.get(app, "/settings", try await Pages.signIn(app, "dsl@school.test")).status == .forbidden)
             let audited = try await AuditStore(db: app.db).entries(organisationID: world.school.id, limit: 50)
                 .filter { $0.action == "organisation.settings" }
-            #expect(Set(audited.map(\.detail)) == ["sessionIdleMinutes=20 sessionLifetimeHours=8", "twoFactorRoles=dsl,admin stepUpCaseAgeDays=90"])
+            #expect(audited.map(\.detail) == ["sessionIdleMinutes=20 sessionLifetimeHours=8 twoFactorRoles=dsl,admin stepUpCaseAgeDays=90"],
+                    "one change, one entry")
         }
     }
 
@@ -134,7 +135,8 @@ import Vapor
             #expect(page.status == .ok)
             #expect(page.text.contains("Where you are signed in"))
             #expect(page.text.contains("(this browser)"))
-            #expect(!page.text.contains("T0") || !page.text.contains("Z<"), "no ISO timestamps")
+            #expect(page.text.range(of: #"\d{4}-\d{2}-\d{2}T\d{2}:"#, options: .regularExpression) == nil, "no ISO timestamps")
+            #expect(page.text.range(of: #">[0-9a-f]{8}-[0-9a-f]{4}-"#, options: .regularExpression) == nil, "no ids shown as text")
             let tabletID = try #require(try await Self.sessions(app, tablet).first { $0["current"] as? Bool == true }?["id"] as? String)
             let end = try await Pages.post(app, "/account/sessions/\(tabletID)/end", laptop, [])
             #expect(end.status == .seeOther)

@@ -162,6 +162,11 @@ import Vapor
                                            json: ["twoFactorRoles": ["officer"]])
             #expect(wrongKind.status == .unprocessableEntity)
             #expect(wrongKind.errorField == "twoFactorRoles")
+            // One change: a refused part leaves the other part unsaved too.
+            let half = try await send(app, .PATCH, "/api/v1/organisation/settings", token: world.token("school.admin"),
+                                      json: ["sessionIdleMinutes": 10, "twoFactorRoles": ["officer"]])
+            #expect(half.status == .unprocessableEntity)
+            #expect(try await send(app, .GET, "/api/v1/organisation/settings", token: world.token("school.admin")).json["sessionIdleMinutes"] as? Int == 30)
             let staffToo = try await send(app, .PATCH, "/api/v1/organisation/settings", token: world.token("school.admin"),
                                           json: ["twoFactorRoles": ["staff", "dsl", "admin", "auditor"]])
             #expect(staffToo.status == .ok)

@@ -183,17 +183,14 @@ struct AccountController: RouteCollection {
     func updateSettings(req: Request) async throws -> OrganisationSettingsDTO {
         let identity = try requireAdmin(req)
         let body = try req.content.decode(OrganisationSettingsUpdate.self)
-        var organisation = identity.organisation
-        if body.sessionIdleMinutes != nil || body.sessionLifetimeHours != nil {
-            organisation = try await req.accountService.setSessionPolicy(
-                SessionPolicy(idleMinutes: body.sessionIdleMinutes ?? organisation.sessionPolicy.idleMinutes,
-                              lifetimeHours: body.sessionLifetimeHours ?? organisation.sessionPolicy.lifetimeHours), by: identity)
-        }
-        if body.twoFactorRoles != nil || body.stepUpCaseAgeDays != nil {
-            let roles = body.twoFactorRoles.map(Set.init) ?? organisation.twoFactorPolicy.roles.filter { $0.isAllowed(in: organisation.kind) }
-            organisation = try await req.twoFactorService.setPolicy(
-                TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: body.stepUpCaseAgeDays ?? organisation.twoFactorPolicy.stepUpCaseAgeDays), by: identity)
-        }
+        let current = identity.organisation
+        let session = body.sessionIdleMinutes == nil && body.sessionLifetimeHours == nil ? nil
+            : SessionPolicy(idleMinutes: body.sessionIdleMinutes ?? current.sessionPolicy.idleMinutes,
+                            lifetimeHours: body.sessionLifetimeHours ?? current.sessionPolicy.lifetimeHours)
+        let twoFactor = body.twoFactorRoles == nil && body.stepUpCaseAgeDays == nil ? nil
+            : TwoFactorPolicy(roles: body.twoFactorRoles.map(Set.init) ?? current.twoFactorPolicy.roles.filter { $0.isAllowed(in: current.kind) },
+                              stepUpCaseAgeDays: body.stepUpCaseAgeDays ?? current.twoFactorPolicy.stepUpCaseAgeDays)
+        let organisation = try await req.accountService.setSettings(session: session, twoFactor: twoFactor, by: identity)
         req.auditRecorded = true
         return OrganisationSettingsDTO(organisation)
     }

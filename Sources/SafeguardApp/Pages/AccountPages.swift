@@ -116,8 +116,8 @@ struct AccountPagesController: RouteCollection {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .settings)
         }
-        _ = try await req.accountService.setSessionPolicy(SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime), by: identity)
-        _ = try await req.twoFactorService.setPolicy(TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days), by: identity)
+        _ = try await req.accountService.setSettings(session: SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime),
+                                                     twoFactor: TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days), by: identity)
         req.auditRecorded = true
         let who = page.roles.filter(\.checked).map { $0.label.lowercased() }
         req.session.data["notice"] = "Saved: sessions end after \(idle) minutes without activity, and \(lifetime) hours after sign-in at the latest. "

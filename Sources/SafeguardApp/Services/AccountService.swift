@@ -63,13 +63,21 @@ struct AccountService: Sendable {
         return counts
     }
 
-    /// Sets the organisation's session limits (admin only).
-    func setSessionPolicy(_ policy: SessionPolicy, by actor: Identity) async throws -> Organisation {
+    /// Changes the organisation's settings (admin only): its session limits, who needs two-factor sign-in and the
+    /// step-up age, either or both, in one transaction with one audit entry, so a refused part leaves all unchanged.
+    func setSettings(session: SessionPolicy?, twoFactor: TwoFactorPolicy?, by actor: Identity) async throws -> Organisation {
         guard actor.user.role == .admin else { throw APIError.forbidden("only an admin changes the organisation's settings") }
+        var changes: [String] = []
+        if let session { changes.append("sessionIdleMinutes=\(session.idleMinutes) sessionLifetimeHours=\(session.lifetimeHours)") }
+        if let twoFactor { changes.append("twoFactorRoles=\(twoFactor.storedRoles) stepUpCaseAgeDays=\(twoFactor.stepUpCaseAgeDays)") }
+        guard !changes.isEmpty else { return actor.organisation }
+        let detail = changes.joined(separator: " ")
         let organisation = try await gate.run(db) { db in
-            let organisation = try await AccountStore(db: db).setSessionPolicy(organisationID: actor.organisation.id, policy)
-            try await AuditChain.append(Self.event(actor, "organisation.settings",
-                                                   detail: "sessionIdleMinutes=\(policy.idleMinutes) sessionLifetimeHours=\(policy.lifetimeHours)"), on: db)
+            let store = AccountStore(db: db)
+            var organisation = actor.organisation
+            if let session { organisation = try await store.setSessionPolicy(organisationID: actor.organisation.id, session) }
+            if let twoFactor { organisation = try await store.setTwoFactorPolicy(organisationID: actor.organisation.id, twoFactor) }
+            try await AuditChain.append(Self.event(actor, "organisation.settings", detail: detail), on: db)
             return organisation
         }
         identities.removeAll()

@@ -103,18 +103,6 @@ struct TwoFactorService: Sendable {
         return reset
     }
 
-    /// Sets who must use two-factor sign-in and when opening a case asks for a fresh code (admin only). Audited.
-    func setPolicy(_ policy: TwoFactorPolicy, by actor: Identity) async throws -> Organisation {
-        guard actor.user.role == .admin else { throw APIError.forbidden("only an admin changes the organisation's settings") }
-        let organisation = try await gate.run(db) { db in
-            let organisation = try await AccountStore(db: db).setTwoFactorPolicy(organisationID: actor.organisation.id, policy)
-            try await AuditChain.append(AccountService.event(actor, "organisation.settings",
-                                                             detail: "twoFactorRoles=\(policy.storedRoles) stepUpCaseAgeDays=\(policy.stepUpCaseAgeDays)"), on: db)
-            return organisation
-        }
-        identities.removeAll()
-        return organisation
-    }
 }
 
 extension Request {
