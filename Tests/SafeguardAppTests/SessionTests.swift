@@ -299,3 +299,26 @@ extension SessionTests {
         }
     }
 }
+
+extension SessionTests {
+    /// A token is revoked from the account page through the same service as the API; another person's is not found.
+    @Test func aTokenIsRevokedFromTheAccountPage() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let tokens = try await send(app, .GET, "/api/v1/tokens", token: world.token("policeA.officer")).array
+            let id = try #require(tokens.first?["id"] as? String).lowercased()
+            let page = try await Pages.get(app, "/account", officer)
+            #expect(page.text.contains("/account/tokens/\(id)/revoke"))
+            let colleagues = try await send(app, .GET, "/api/v1/tokens", token: world.token("policeA.officer2")).array
+            let other = try #require(colleagues.first?["id"] as? String).lowercased()
+            #expect(try await Pages.post(app, "/account/tokens/\(other)/revoke", officer, []).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer2")).status == .ok)
+            let revoked = try await Pages.post(app, "/account/tokens/\(id)/revoke", officer, [])
+            #expect(revoked.status == .seeOther)
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .unauthorized)
+            let audited = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 50).filter { $0.action == "token.revoke" }
+            #expect(audited.map(\.detail) == ["token=\(id) via=page"])
+        }
+    }
+}

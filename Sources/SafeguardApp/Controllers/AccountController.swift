@@ -72,18 +72,8 @@ struct AccountController: RouteCollection {
     func revokeToken(req: Request) async throws -> TokenDTO {
         let identity = try req.requireIdentity()
         guard let id = req.parameters.get("tokenID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("token") }
-        let store = AccountStore(db: req.db)
-        guard let token = try await store.token(id: id), let owner = try await store.user(id: token.userID),
-              owner.organisationID == identity.organisation.id,
-              owner.id == identity.user.id || identity.user.role == .admin else {
-            throw APIError.notFound("token")
-        }
-        let revoked = try await req.write { db in
-            let t = try await AccountStore(db: db).revokeToken(id: id, now: Date())
-            try await req.audit("token.revoke", detail: "token=\(id.uuidString.lowercased())", on: db)
-            return t
-        }
-        req.application.identityCache.removeAll()
+        let revoked = try await req.accountService.revokeToken(id, by: identity)
+        req.auditRecorded = true
         return TokenDTO(revoked)
     }
 

@@ -51,15 +51,9 @@ struct AccountPagesController: RouteCollection {
     func revokeToken(req: Request) async throws -> Response {
         let identity = try req.requirePageIdentity()
         try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
-        guard let id = req.parameter(.tokenID).flatMap(UUID.init(uuidString:)),
-              let token = try await AccountStore(db: req.db).token(id: id), token.userID == identity.user.id else {
-            throw APIError.notFound("token")
-        }
-        try await req.write { db in
-            _ = try await AccountStore(db: db).revokeToken(id: id, now: Date())
-            try await req.audit("token.revoke", detail: "token=\(id.uuidString.lowercased()) via=page", on: db)
-        }
-        req.application.identityCache.removeAll()
+        guard let id = req.parameter(.tokenID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("token") }
+        let token = try await req.accountService.revokeToken(id, by: identity, via: " via=page")
+        req.auditRecorded = true
         req.session.data["notice"] = "The token \u{201C}\(token.name)\u{201D} is revoked: nothing can use it any more."
         return req.redirect(to: .account)
     }

@@ -51,6 +51,24 @@ struct AccountService: Sendable {
         return ended
     }
 
+    /// Revokes a token: the person's own, or (as an admin) one of their organisation's users'. Anyone else's is
+    /// "not found". Audited; the identity cache forgets it at once.
+    func revokeToken(_ id: UUID, by actor: Identity, via: String = "") async throws -> APIToken {
+        let store = AccountStore(db: db)
+        guard let token = try await store.token(id: id), let owner = try await store.user(id: token.userID),
+              owner.organisationID == actor.organisation.id, owner.id == actor.user.id || actor.user.role == .admin else {
+            throw APIError.notFound("token")
+        }
+        let now = clock()
+        let revoked = try await gate.run(db) { db in
+            let revoked = try await AccountStore(db: db).revokeToken(id: id, now: now)
+            try await AuditChain.append(Self.event(actor, "token.revoke", detail: "token=\(id.uuidString.lowercased())" + via), on: db)
+            return revoked
+        }
+        identities.removeAll()
+        return revoked
+    }
+
     /// Ends every session and revokes every token of the person, this session or token included.
     func signOutEverywhere(_ actor: Identity) async throws -> (sessions: Int, tokens: Int) {
         let now = clock()
