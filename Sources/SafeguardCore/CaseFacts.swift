@@ -233,6 +233,13 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         self.init(year: y, month: m, day: d)
     }
 
+    /// The day after this one.
+    public var nextDay: CalendarDate {
+        if day < CalendarDate.daysIn(month: month, year: year) { return CalendarDate(year: year, month: month, day: day + 1)! }
+        if month < 12 { return CalendarDate(year: year, month: month + 1, day: 1)! }
+        return CalendarDate(year: year + 1, month: 1, day: 1) ?? self
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -291,7 +291,14 @@ extension GuidanceLibrary {
     /// Assesses a case by the edition in force on its `assessedOn` date (or `today`), with an optional local overlay.
     public func assess(_ facts: CaseFacts, today: CalendarDate, overlay: LocalOverlay? = nil) -> Assessment {
         let date = facts.assessedOn ?? today
-        let (pack, note) = edition(for: facts.setting, on: date)
+        let (pack, note) = edition(for: facts.setting, in: facts.jurisdiction, on: date)
+        return assess(facts, under: pack, on: date, note: note, overlay: overlay)
+    }
+
+    /// Assesses a case under a given edition, as a pack's worked examples are run, whatever edition the library
+    /// would choose for it.
+    public func assess(_ facts: CaseFacts, under pack: GuidancePack, on date: CalendarDate, note: String? = nil,
+                       overlay: LocalOverlay? = nil) -> Assessment {
         let jurisdictionLaw = law.law(for: facts.jurisdiction)
         let packIndex = packs.firstIndex { $0.id == pack.id && $0.edition == pack.edition } ?? -1
         let shape = Engine.CasePlan.shape(packIndex: packIndex, outcome21: jurisdictionLaw?.outcome21Available ?? false, facts: facts)
@@ -378,6 +385,27 @@ extension GuidanceLibrary {
                                     because: text.texts(because, decisions: values)))
         }
 
+        // No offence is suggested against a child the law says cannot commit one. The facts hold no date of the
+        // conduct, so the assessment date stands for it, and the note says so.
+        var notes = note.map { [$0] } ?? []
+        if let rule = jurisdictionLaw?.ageOfCriminalResponsibility {
+            let minimum = rule.age(on: date)
+            let acting: Set<PersonRole> = [.creator, .sender, .requester, .sharer, .possessor]
+            let actors = facts.people.filter { !Set($0.roles).isDisjoint(with: acting) }
+            let under = actors.filter { ($0.age ?? Int.max) < minimum }
+            if !under.isEmpty {
+                let who = under.map { "\($0.ref) (\($0.age!))" }.joined(separator: ", ")
+                let law = "\(rule.legislation): in \(facts.jurisdiction.displayName) a child under \(minimum) cannot commit an offence"
+                    + (rule.from.map { date >= $0 ? " (for conduct from \(Words.day($0)); this assessment takes its date, \(Words.day(date)), as the date of the conduct)" : "" } ?? "")
+                if under.count == actors.count {
+                    offences = []
+                    notes.append("No offence is suggested: everyone who took, asked for, sent, shared or kept the imagery is under \(minimum) (\(who)). \(law).")
+                } else {
+                    notes.append("No offence is suggested against \(who): under \(minimum). \(law).")
+                }
+            }
+        }
+
         // Resources for the family, then the organisation's own.
         var resources = pack.resourceList
         if let overlay, overlayApplies {
@@ -414,7 +442,7 @@ extension GuidanceLibrary {
         if jurisdictionLaw != nil { guidance.append(law.reference) }
         return Assessment(guidance: guidance, decisions: decisions, recommendations: recommendations,
                           openQuestions: openQuestions, assessedOn: date, decisionReasons: reasons,
-                          offences: offences, resources: resources, notes: note.map { [$0] } ?? [],
+                          offences: offences, resources: resources, notes: notes,
                           familySteps: familySteps)
     }
 }

@@ -64,6 +64,11 @@ public struct GuidanceLibrary: Sendable {
         do { return try YAMLDecoder().decode(GuidancePack.self, from: yaml) } catch { throw PackError.from(error) }
     }
 
+    /// Decodes one worked example, as a pack's `examples` holds them.
+    public static func decodeExample(yaml: String) throws(PackError) -> PackExample {
+        do { return try YAMLDecoder().decode(PackExample.self, from: yaml) } catch { throw PackError.from(error) }
+    }
+
     public static func decodeLaw(yaml: String) throws(PackError) -> LawPack {
         do { return try YAMLDecoder().decode(LawPack.self, from: yaml) } catch { throw PackError.from(error) }
     }
@@ -72,17 +77,43 @@ public struct GuidanceLibrary: Sendable {
         do { return try YAMLDecoder().decode(LocalOverlay.self, from: yaml) } catch { throw PackError.from(error) }
     }
 
-    /// The edition in force for a setting on a date. Before the earliest edition, the earliest is used, with a note.
-    public func edition(for setting: Setting, on date: CalendarDate) -> (pack: GuidancePack, note: String?) {
-        if let pack = packs.last(where: { $0.setting == setting && $0.applies(on: date) }) { return (pack, nil) }
-        let candidates = packs.filter { $0.setting == setting }
-        let earliest = candidates.first!
-        if date < earliest.appliesFrom {
-            return (earliest, "No \(setting.rawValue) guidance edition we hold was in force on \(date); "
-                + "assessed under the earliest we hold, \(earliest.title) (\(earliest.edition)), in force from \(earliest.appliesFrom).")
+    /// The edition in force for a setting in a nation on a date, and a note when it is not the nation's own.
+    ///
+    /// A nation's own edition in force comes first. Failing that, an edition that names itself as a fallback for
+    /// the nation (`fallbackFor`), with a note saying so. Failing both, the nearest in time of those editions, with
+    /// a note saying that no edition we hold was in force then.
+    ///
+    /// ```swift
+    /// let (pack, note) = library.edition(for: .education, in: .wales, on: CalendarDate("2026-11-30")!)
+    /// ```
+    public func edition(for setting: Setting, in jurisdiction: Jurisdiction, on date: CalendarDate) -> (pack: GuidancePack, note: String?) {
+        let own = packs.filter { $0.setting == setting && $0.jurisdictions.contains(jurisdiction) }
+        if let pack = own.last(where: { $0.applies(on: date) }) { return (pack, nil) }
+        let fallbacks = packs.filter { $0.setting == setting && $0.fallbackFor.contains(jurisdiction) }
+        let what = "\(setting == .police ? "police" : "school") guidance"
+        let nation = jurisdiction.displayName
+        if let pack = fallbacks.last(where: { $0.applies(on: date) }) {
+            let ownNote = own.isEmpty ? "Safeguard holds no \(what) of \(nation)'s own"
+                : "None of the \(what) Safeguard holds for \(nation) was in force on \(Words.day(date))"
+            return (pack, ownNote + "; this case is assessed under \(pack.title) (\(pack.edition)) from \(pack.publisher), "
+                    + "which is written for \(Words.nations(pack.jurisdictions)). Check it against the guidance that applies in \(nation).")
         }
-        let latest = candidates.last!
-        return (latest, "No \(setting.rawValue) guidance edition we hold covers \(date); assessed under \(latest.title) (\(latest.edition)).")
+        let candidates = (own.isEmpty ? fallbacks : own).sorted { $0.appliesFrom < $1.appliesFrom }
+        guard let earliest = candidates.first, let latest = candidates.last else {
+            // Validation refuses a library with a nation and setting uncovered; this is only reached by a hand-made one.
+            let any = packs.first { $0.setting == setting } ?? packs[0]
+            return (any, "Safeguard holds no \(what) for \(nation); this case is assessed under \(any.title) (\(any.edition)).")
+        }
+        if date < earliest.appliesFrom {
+            return (earliest, "No \(what) we hold for \(nation) was in force on \(Words.day(date)); "
+                + "assessed under the earliest we hold, \(earliest.title) (\(earliest.edition)), in force from \(Words.day(earliest.appliesFrom)).")
+        }
+        return (latest, "No \(what) we hold for \(nation) covers \(Words.day(date)); assessed under \(latest.title) (\(latest.edition)).")
+    }
+
+    /// The edition for a case: its setting and nation, on its assessment date or `today`.
+    public func edition(for facts: CaseFacts, today: CalendarDate) -> (pack: GuidancePack, note: String?) {
+        edition(for: facts.setting, in: facts.jurisdiction, on: facts.assessedOn ?? today)
     }
 
     public func pack(id: String, edition: String? = nil) -> GuidancePack? {
@@ -97,12 +128,48 @@ public struct GuidanceLibrary: Sendable {
         for pack in packs { problems += pack.problems().map { PackError(path: "\(pack.id) \(pack.edition): \($0.path)", message: $0.message) } }
         problems += law.problems().map { PackError(path: "law: \($0.path)", message: $0.message) }
         for setting in Setting.allCases {
-            let editions = packs.filter { $0.setting == setting }
-            if editions.isEmpty { problems.append(PackError(path: setting.rawValue, message: "no guidance edition for this setting")) }
-            for (a, b) in zip(editions, editions.dropFirst()) {
-                if let until = a.appliesUntil, until >= b.appliesFrom {
-                    problems.append(PackError(path: "\(b.id) \(b.edition).appliesFrom",
-                                              message: "overlaps \(a.id) \(a.edition), which applies until \(until)"))
+            if !packs.contains(where: { $0.setting == setting }) {
+                problems.append(PackError(path: setting.rawValue, message: "no guidance edition for this setting"))
+                continue
+            }
+            for jurisdiction in Jurisdiction.allCases {
+                let editions = packs.filter { $0.setting == setting && $0.jurisdictions.contains(jurisdiction) }
+                    .sorted { $0.appliesFrom < $1.appliesFrom }
+                let where_ = "\(setting.rawValue) in \(jurisdiction.rawValue)"
+                if editions.isEmpty && !packs.contains(where: { $0.setting == setting && $0.fallbackFor.contains(jurisdiction) }) {
+                    problems.append(PackError(path: where_, message: "no edition governs it and none is named as its fallback (`fallbackFor`)"))
+                }
+                for (a, b) in zip(editions, editions.dropFirst()) {
+                    guard let until = a.appliesUntil else {
+                        problems.append(PackError(path: "\(b.id) \(b.edition).appliesFrom",
+                                                  message: "for \(where_), \(a.id) \(a.edition) has no appliesUntil, so the two overlap; end it the day before \(b.appliesFrom)"))
+                        continue
+                    }
+                    if until >= b.appliesFrom {
+                        problems.append(PackError(path: "\(b.id) \(b.edition).appliesFrom",
+                                                  message: "for \(where_), overlaps \(a.id) \(a.edition), which applies until \(until)"))
+                    } else if until.nextDay < b.appliesFrom {
+                        problems.append(PackError(path: "\(a.id) \(a.edition).appliesUntil",
+                                                  message: "for \(where_), leaves a gap: \(a.id) \(a.edition) ends \(until) but \(b.id) \(b.edition) begins \(b.appliesFrom)"))
+                    }
+                }
+            }
+            // Two editions naming themselves fallback for one nation at once would make the choice arbitrary.
+            for jurisdiction in Jurisdiction.allCases {
+                let fallbacks = packs.filter { $0.setting == setting && $0.fallbackFor.contains(jurisdiction) }
+                    .sorted { $0.appliesFrom < $1.appliesFrom }
+                for (a, b) in zip(fallbacks, fallbacks.dropFirst()) where a.appliesUntil.map({ $0 >= b.appliesFrom }) ?? true {
+                    problems.append(PackError(path: "\(b.id) \(b.edition).fallbackFor",
+                                              message: "\(a.id) \(a.edition) is already the fallback for \(setting.rawValue) in \(jurisdiction.rawValue) on those dates"))
+                }
+            }
+        }
+        let offenceIDs = Set(law.jurisdictions.values.flatMap { $0.offences.map(\.id) })
+        for pack in packs {
+            for (i, example) in pack.examples.enumerated() {
+                for (j, id) in (example.offences ?? []).enumerated() where !offenceIDs.contains(id) {
+                    problems.append(PackError(path: "\(pack.id) \(pack.edition): examples[\(i)].offences[\(j)]",
+                                              message: "\"\(id)\" is not an offence of the law pack"))
                 }
             }
         }
@@ -196,11 +263,53 @@ extension GuidancePack {
         for key in FactLocation.allQuestionKeys where questions[key] == nil {
             problem("questions", "no question for \(key)")
         }
+        for (key, question) in questions.sorted(by: { $0.key < $1.key }) where !question.trimmingCharacters(in: .whitespaces).hasSuffix("?") {
+            problem("questions.\(key)", "a question ends with a question mark; put any explanation before it")
+        }
         for key in questions.keys.sorted() where !FactLocation.allQuestionKeys.contains(key) {
             problem("questions.\(key)", "not a fact; expected one of \(FactLocation.allQuestionKeys.joined(separator: ", "))")
         }
         for (i, resource) in resources.enumerated() {
             checkCitations(resource.citations, at: "resources[\(i)].citations", required: resource.source == nil)
+        }
+        if jurisdictions.isEmpty { problem("jurisdictions", "name at least one nation whose cases this edition governs") }
+        for (i, j) in fallbackFor.enumerated() where jurisdictions.contains(j) {
+            problem("fallbackFor[\(i)]", "\(j.rawValue) is governed by this edition already")
+        }
+        if leadRole != nil && setting != .education { problem("leadRole", "only an education edition names the school's lead") }
+        for (name, section) in recordRules.sorted(by: { $0.key < $1.key }) {
+            if RecordRule(rawValue: name) == nil {
+                var message = "not a rule for recording the response"
+                if let near = nearest(to: name, in: RecordRule.allCases.map(\.rawValue)) { message += " (did you mean \"\(near)\"?)" }
+                problem("recordRules.\(name)", message + "; expected one of \(RecordRule.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            checkCitations([section], at: "recordRules.\(name)")
+        }
+        let recommendationIDs = Set(recommendations.map(\.id))
+        for (i, example) in examples.enumerated() {
+            let path = "examples[\(i)]"
+            if example.facts.setting != setting {
+                problem("\(path).facts.setting", "is \(example.facts.setting.rawValue); this edition is for \(setting.rawValue)")
+            }
+            if !jurisdictions.contains(example.facts.jurisdiction) && !fallbackFor.contains(example.facts.jurisdiction) {
+                problem("\(path).facts.jurisdiction", "\(example.facts.jurisdiction.rawValue) is not a nation this edition governs or stands in for")
+            }
+            for (name, value) in example.expect.sorted(by: { $0.key < $1.key }) {
+                guard let key = DecisionKey(rawValue: name) else {
+                    problem("\(path).expect.\(name)", "not a decision; expected one of \(DecisionKey.allCases.map(\.rawValue).joined(separator: ", "))")
+                    continue
+                }
+                if !key.allowedValues.contains(value) && value != key.undeterminedValue {
+                    problem("\(path).expect.\(name)", "\"\(value)\" is not a value of \(name); expected one of \(key.allowedValues.joined(separator: ", "))")
+                }
+            }
+            for (list, ids) in [("recommendationsPresent", example.recommendationsPresent), ("recommendationsAbsent", example.recommendationsAbsent)] {
+                for (j, id) in ids.enumerated() where !recommendationIDs.contains(id) {
+                    var message = "\"\(id)\" is not a recommendation of this edition"
+                    if let near = nearest(to: id, in: Array(recommendationIDs)) { message += " (did you mean \"\(near)\"?)" }
+                    problem("\(path).\(list)[\(j)]", message)
+                }
+            }
         }
         return problems
     }
@@ -229,5 +338,43 @@ extension LawPack {
             }
         }
         return problems
+    }
+}
+
+extension GuidanceLibrary {
+    /// What an edition's worked example gets wrong, each in a sentence; empty when the example holds.
+    ///
+    /// The example is assessed under `pack` itself. Without an `assessedOn` it is assessed on the edition's last day,
+    /// or, for an edition still in force, on `today` (never before the edition's first day).
+    ///
+    /// ```swift
+    /// for example in pack.examples { XCTAssertEqual(library.failures(of: example, in: pack, today: today), []) }
+    /// ```
+    public func failures(of example: PackExample, in pack: GuidancePack, today: CalendarDate) -> [String] {
+        let date = example.facts.assessedOn ?? pack.appliesUntil ?? max(pack.appliesFrom, today)
+        // A pack being checked may not be one of ours, so it must not share compiled plans with those that are.
+        let assessment = withoutPlanCache().assess(example.facts, under: pack, on: date)
+        var failures: [String] = []
+        for (name, expected) in example.expect.sorted(by: { $0.key < $1.key }) {
+            let actual = DecisionKey(rawValue: name).map { assessment.decisions.value(of: $0) } ?? "not a decision"
+            if actual != expected { failures.append("\(name) is \(actual), expected \(expected)") }
+        }
+        let given = Set(assessment.recommendations.map(\.id))
+        for id in example.recommendationsPresent where !given.contains(id) {
+            failures.append("recommendation \(id) is missing")
+        }
+        for id in example.recommendationsAbsent where given.contains(id) {
+            failures.append("recommendation \(id) is given, expected it absent")
+        }
+        if let expected = example.offences {
+            let actual = assessment.offences.map(\.id)
+            if Set(actual) != Set(expected) {
+                failures.append("offences are [\(actual.joined(separator: ", "))], expected [\(expected.joined(separator: ", "))]")
+            }
+        }
+        for words in example.notesContain where !assessment.notes.contains(where: { $0.contains(words) }) {
+            failures.append("no note says \"\(words)\"")
+        }
+        return failures
     }
 }

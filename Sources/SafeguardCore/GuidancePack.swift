@@ -12,6 +12,7 @@ import Yams
 /// edition: "2016 (v1.0)"
 /// setting: police
 /// appliesFrom: 2016-11-01
+/// jurisdictions: [england, wales]
 /// sections:
 ///   - { id: "9", heading: Initial police action, summary: Record every report as a crime. }
 /// decisions:
@@ -28,6 +29,13 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     public let publisher: String
     public let published: String
     public let setting: Setting
+    /// The nations whose cases this edition governs, in its setting and dates.
+    public let jurisdictions: [Jurisdiction]
+    /// Nations with no edition of their own for this setting on a date, whose cases are assessed under this one
+    /// instead, with a note saying so (the NSPCC says the UKCIS principles "might also be helpful" elsewhere).
+    public let fallbackFor: [Jurisdiction]
+    /// How the edition names the school's lead for safeguarding, where it is not the designated safeguarding lead.
+    public let leadRole: LeadRole?
     public let appliesFrom: CalendarDate
     public let appliesUntil: CalendarDate?
     /// Why the dates are what they are, where the document does not say.
@@ -49,6 +57,10 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     public let letters: PackLetters?
     /// What happens next, in words for the child and family, each when its condition holds.
     public let familySteps: [FamilyStepRule]
+    /// The section each rule for recording the response rests on in this edition (see ``RecordRule``).
+    public let recordRules: [String: String]
+    /// Worked cases beside the rules, facts in and decisions out, which the tests and `guidance check` run.
+    public let examples: [PackExample]
     /// Each recommendation's citations, made once when the pack loads rather than on every assessment.
     let recommendationCitations: [[Citation]]
     /// The resources as an assessment gives them, made once when the pack loads.
@@ -58,9 +70,10 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         questions.mapValues { $0.components(separatedBy: "{ref}") }
     }
 
-    static let keys = ["id", "edition", "title", "publisher", "published", "setting", "appliesFrom", "appliesUntil",
-                       "dateNote", "summary", "positions", "sections", "decisions", "recommendations", "questions",
-                       "resources", "letters", "familySteps"]
+    static let keys = ["id", "edition", "title", "publisher", "published", "setting", "jurisdictions", "fallbackFor",
+                       "leadRole", "appliesFrom", "appliesUntil", "dateNote", "summary", "positions", "sections",
+                       "decisions", "recommendations", "questions", "resources", "letters", "familySteps",
+                       "recordRules", "examples"]
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: Self.keys)
@@ -70,6 +83,9 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         publisher = try c.required("publisher")
         published = try c.required("published")
         setting = try c.required("setting")
+        jurisdictions = try c.required("jurisdictions")
+        fallbackFor = try c.optional("fallbackFor") ?? []
+        leadRole = try c.optional("leadRole")
         appliesFrom = try c.required("appliesFrom")
         appliesUntil = try c.optional("appliesUntil")
         dateNote = try c.optional("dateNote")
@@ -86,6 +102,8 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         resources = try c.optional("resources") ?? []
         letters = try c.optional("letters")
         familySteps = try c.optional("familySteps") ?? []
+        recordRules = try c.optional("recordRules") ?? [:]
+        examples = try c.optional("examples") ?? []
         let title = self.title
         recommendationCitations = recommendations.map { $0.citations.map { Citation(document: title, section: $0) } }
         resourceList = resources.map { entry in
@@ -101,6 +119,110 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
 
     public func applies(on date: CalendarDate) -> Bool {
         appliesFrom <= date && appliesUntil.map { date <= $0 } ?? true
+    }
+
+    /// The section of this edition a response rule rests on, if the edition has one for it.
+    ///
+    /// ```swift
+    /// pack.citation(for: .recordCrime)   // Citation(document: "Responding to …", section: "Action 1")
+    /// ```
+    public func citation(for rule: RecordRule) -> Citation? {
+        recordRules[rule.rawValue].map { Citation(document: title, section: $0) }
+    }
+
+    /// The rule's section in a reader's words, "Action 1" or "paragraph 9", for a page's brackets; empty when the
+    /// edition has none for it.
+    public func cited(_ rule: RecordRule) -> String {
+        guard let section = recordRules[rule.rawValue] else { return "" }
+        return section.first?.isNumber == true ? "paragraph \(section)" : section
+    }
+
+    /// The rule's section in brackets after a sentence, " (Action 1)", or nothing when the edition has none for it.
+    public func inBrackets(_ rules: RecordRule...) -> String {
+        var cited: [String] = []
+        for section in rules.map({ self.cited($0) }) where !section.isEmpty && !cited.contains(section) { cited.append(section) }
+        guard let last = cited.last else { return "" }
+        return " (" + (cited.count == 1 ? last : cited.dropLast().joined(separator: ", ") + " and " + last) + ")"
+    }
+
+    /// The rule's section with the publisher, " (College of Policing, Action 11)", or nothing.
+    public func inBracketsWithPublisher(_ rule: RecordRule) -> String {
+        let cited = cited(rule)
+        return cited.isEmpty ? "" : " (\(publisher), \(cited))"
+    }
+
+    /// "designated safeguarding lead", or the edition's own name for the role.
+    public var leadRoleName: String { leadRole?.name ?? "designated safeguarding lead" }
+    /// "DSL", or the edition's own short name.
+    public var leadRoleShort: String { leadRole?.short ?? "DSL" }
+}
+
+/// How an edition names the school's safeguarding lead: Wales's designated safeguarding person (DSP), for example.
+///
+/// ```yaml
+/// leadRole: { name: designated safeguarding person, short: DSP }
+/// ```
+public struct LeadRole: Sendable, Hashable, Decodable {
+    public var name: String
+    public var short: String
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["name", "short"])
+        name = try c.required("name")
+        short = try c.required("short")
+    }
+}
+
+/// A worked case beside a pack's rules: the facts, and the decisions, recommendations and offences they must give.
+/// A policy lead adds one without writing Swift; the tests and `safeguard guidance check` run every one.
+///
+/// ```yaml
+/// examples:
+///   - name: An adult asked for the image
+///     facts: { jurisdiction: wales, setting: education, people: [{ ref: A, age: 14, roles: [depicted, sender] },
+///                                                                  { ref: X, age: 31, roles: [requester] }] }
+///     expect: { childProtectionReferral: required, policeReferral: required }
+///     recommendationsPresent: [childProtectionReferral, informPolice]
+/// ```
+public struct PackExample: Sendable, Hashable, Decodable {
+    public var name: String
+    public var note: String?
+    public var facts: CaseFacts
+    /// Decision name to the value it must have; `emergency` as "true" or "false".
+    public var expect: [String: String]
+    public var recommendationsPresent: [String]
+    public var recommendationsAbsent: [String]
+    /// When given, exactly the offence ids (from the law pack) the assessment must suggest.
+    public var offences: [String]?
+    /// Words each of which some note of the assessment must contain.
+    public var notesContain: [String]
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["name", "note", "facts", "expect", "recommendationsPresent",
+                                                  "recommendationsAbsent", "offences", "notesContain"])
+        name = try c.required("name")
+        note = try c.optional("note")
+        do {
+            facts = try c.container.decode(StrictRootProbe.self, forKey: AnyKey("facts")).facts
+        } catch let error as CaseFactsError {
+            throw PackError(path: PackError.render(decoder.codingPath + [AnyKey("facts")])
+                                + (error.path.isEmpty ? "" : ".\(error.path)"), message: error.message)
+        }
+        let expect: [String: Scalar] = try c.optional("expect") ?? [:]
+        self.expect = expect.mapValues(\.text)
+        recommendationsPresent = try c.optional("recommendationsPresent") ?? []
+        recommendationsAbsent = try c.optional("recommendationsAbsent") ?? []
+        offences = try c.optional("offences")
+        notesContain = try c.optional("notesContain") ?? []
+    }
+
+    /// A YAML scalar read as text, so that `emergency: false` and `emergency: "false"` mean the same.
+    struct Scalar: Decodable {
+        var text: String
+        init(from decoder: Decoder) throws {
+            let single = try decoder.singleValueContainer()
+            if let bool = try? single.decode(Bool.self) { text = bool ? "true" : "false" } else { text = try single.decode(String.self) }
+        }
     }
 }
 

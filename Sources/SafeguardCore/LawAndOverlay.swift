@@ -42,12 +42,46 @@ public struct JurisdictionLaw: Sendable, Hashable, Decodable {
     public var outcome21Available: Bool
     public var citations: [String]
     public var offences: [OffenceRule]
+    /// Where the law says a child under an age cannot commit an offence, so none is suggested against them.
+    public var ageOfCriminalResponsibility: AgeOfCriminalResponsibility?
 
     public init(from decoder: Decoder) throws {
-        let c = try PackObject(decoder, allowed: ["outcome21Available", "citations", "offences"])
+        let c = try PackObject(decoder, allowed: ["outcome21Available", "citations", "offences", "ageOfCriminalResponsibility"])
         outcome21Available = try c.required("outcome21Available")
         citations = try c.required("citations")
         offences = try c.required("offences")
+        ageOfCriminalResponsibility = try c.optional("ageOfCriminalResponsibility")
+    }
+}
+
+/// The age below which a child cannot commit an offence, from a date, as an Act sets it.
+///
+/// ```yaml
+/// ageOfCriminalResponsibility:
+///   age: 12
+///   from: 2021-12-17
+///   earlierAge: 8
+///   legislation: Age of Criminal Responsibility (Scotland) Act 2019, section 1
+/// ```
+public struct AgeOfCriminalResponsibility: Sendable, Hashable, Decodable {
+    public var age: Int
+    /// The first day `age` applies to conduct; before it, `earlierAge`.
+    public var from: CalendarDate?
+    public var earlierAge: Int?
+    public var legislation: String
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["age", "from", "earlierAge", "legislation"])
+        age = try c.required("age")
+        from = try c.optional("from")
+        earlierAge = try c.optional("earlierAge")
+        legislation = try c.required("legislation")
+    }
+
+    /// The age that applies to conduct on a date.
+    public func age(on date: CalendarDate) -> Int {
+        if let from, date < from, let earlierAge { return earlierAge }
+        return age
     }
 }
 

@@ -60,6 +60,13 @@ public enum Words {
 
     public static func day(_ day: CalendarDate) -> String { "\(day.day) \(months[day.month - 1]) \(day.year)" }
 
+    /// Nations as a reader lists them: "England and Wales", "England, Wales and Scotland".
+    public static func nations(_ nations: [Jurisdiction]) -> String {
+        let names = nations.map(\.displayName)
+        guard let last = names.last else { return "no nation" }
+        return names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " and " + last
+    }
+
     /// An offence by its legislation, as the law pack names it for the jurisdiction; an unknown id in words.
     public static func offence(_ id: String, jurisdiction: Jurisdiction, law: LawPack = GuidanceLibrary.bundled.law) -> String {
         law.law(for: jurisdiction)?.offences.first { $0.id == id }?.legislation ?? of(id)

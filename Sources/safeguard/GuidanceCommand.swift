@@ -13,12 +13,32 @@ struct GuidanceCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the guidance editions and the dates they apply.")
 
         func run() {
-            let library = GuidanceLibrary.bundled
-            for pack in library.packs {
-                let until = pack.appliesUntil.map { "until \($0)" } ?? "current"
-                print("\(pack.id)  \(pack.edition)  \(pack.setting.rawValue)  from \(pack.appliesFrom) \(until)  \(pack.title)")
+            print(Self.listing(GuidanceLibrary.bundled), terminator: "")
+        }
+
+        /// Each nation and setting with the editions that govern it and the dates, then the law pack.
+        static func listing(_ library: GuidanceLibrary) -> String {
+            var out = ""
+            for jurisdiction in Jurisdiction.allCases {
+                out += "\(jurisdiction.displayName)\n"
+                for setting in Setting.allCases {
+                    let own = library.packs.filter { $0.setting == setting && $0.jurisdictions.contains(jurisdiction) }
+                    let fallback = library.packs.filter { $0.setting == setting && $0.fallbackFor.contains(jurisdiction) }
+                    for pack in own {
+                        out += "  \(setting.rawValue)  \(pack.id)  \(pack.edition)  \(dates(pack))  \(pack.title)\n"
+                    }
+                    for pack in fallback {
+                        out += "  \(setting.rawValue)  \(pack.id)  \(pack.edition)  \(dates(pack))  \(pack.title)"
+                            + "  (stands in when \(jurisdiction.displayName) has no edition of its own in force; written for \(Words.nations(pack.jurisdictions)))\n"
+                    }
+                }
             }
-            print("\(library.law.id)  \(library.law.edition)  law  all dates  \(library.law.title)")
+            out += "Law (every nation)\n  \(library.law.id)  \(library.law.edition)  all dates  \(library.law.title)\n"
+            return out
+        }
+
+        static func dates(_ pack: GuidancePack) -> String {
+            "from \(pack.appliesFrom) " + (pack.appliesUntil.map { "until \($0)" } ?? "current")
         }
     }
 
@@ -62,10 +82,20 @@ struct GuidanceCommand: ParsableCommand {
                 return ("overlay", problems(Result { () throws(PackError) in try GuidanceLibrary.decodeOverlay(yaml: text) }) {
                     GuidanceLibrary.bundled.problems(in: $0)
                 })
-            } else if text.contains("\njurisdictions:") {
+            } else if text.contains("\njurisdictions:\n") && !text.contains("\nsetting:") {
                 return ("law pack", problems(Result { () throws(PackError) in try GuidanceLibrary.decodeLaw(yaml: text) }) { $0.problems() })
             } else {
-                return ("guidance pack", problems(Result { () throws(PackError) in try GuidanceLibrary.decodePack(yaml: text) }) { $0.problems() })
+                return ("guidance pack", problems(Result { () throws(PackError) in try GuidanceLibrary.decodePack(yaml: text) }) { pack in
+                    let problems = pack.problems()
+                    // Worked examples are run only on a pack that is otherwise sound: a broken rule would fail them all.
+                    guard problems.isEmpty else { return problems }
+                    let library = GuidanceLibrary.bundled
+                    return pack.examples.enumerated().flatMap { i, example in
+                        library.failures(of: example, in: pack, today: today()).map {
+                            PackError(path: "examples[\(i)] (\(example.name))", message: $0)
+                        }
+                    }
+                })
             }
         }
 

@@ -40,7 +40,7 @@ struct LetterCommand: ParsableCommand {
     struct Outcome21: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "outcome21",
-            abstract: "The written record for the young person or their parent when Outcome 21 is used (Action 13).")
+            abstract: "The written record for the young person or their parent when Outcome 21 is used.")
 
         enum Recipient: String, ExpressibleByArgument, CaseIterable { case youngPerson = "young-person", parent }
 
@@ -73,7 +73,7 @@ struct LetterCommand: ParsableCommand {
                 addressee = .parent(name: name, childName: child)
             }
             let library = GuidanceLibrary.bundled
-            let pack = library.edition(for: .police, on: day).pack
+            let pack = library.edition(for: .police, in: .england, on: day).pack  // Outcome 21 exists only in England and Wales, under one edition
             let localOverlay = overlay.map { Assess.overlay(from: $0).orFail() }
             let letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: reference,
                                          force: force, officer: .init(name: officer, phone: phone, email: email),

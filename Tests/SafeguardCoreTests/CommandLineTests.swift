@@ -64,13 +64,16 @@ struct CommandLineTests {
         #expect(missing.status == 2 && missing.err.contains("cannot read /no/such/file.json"))
     }
 
-    @Test("guidance list shows every edition with its dates")
+    @Test("guidance list shows each nation's editions, the dates they apply and the nations they govern")
     func list() throws {
         let result = try run(["guidance", "list"])
         #expect(result.status == 0)
-        #expect(result.out.contains("college-of-policing  2016 (v1.0)  police  from 2016-11-01 until 2022-12-31"))
-        #expect(result.out.contains("college-of-policing  current  police  from 2023-01-01 current"))
-        #expect(result.out.contains("nspcc-ukcis  2024  education  from 2024-04-11 current"))
+        let nations = result.out.components(separatedBy: "\n").split { !$0.hasPrefix(" ") && !$0.isEmpty }
+        #expect(result.out.hasPrefix("England\n  police  college-of-policing  2016 (v1.0)  from 2016-11-01 until 2022-12-31"))
+        #expect(result.out.contains("  police  college-of-policing  current  from 2023-01-01 current"))
+        #expect(result.out.contains("  education  nspcc-ukcis  2024  from 2024-04-11 current"))
+        for nation in ["Wales", "Scotland", "Northern Ireland"] { #expect(result.out.contains("\n\(nation)\n")) }
+        #expect(nations.count >= 4)
     }
 
     @Test("guidance show prints the rules with citations; an unknown id is a clear error")

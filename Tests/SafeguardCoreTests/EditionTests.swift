@@ -59,7 +59,7 @@ struct EditionTests {
     func beforeEarliest() {
         let police = assess(baseCase(.police, on: "2014-03-01"))
         #expect(police.guidance.first?.edition == "2016 (v1.0)")
-        #expect(police.notes.first?.contains("No police guidance edition we hold was in force on 2014-03-01") == true)
+        #expect(police.notes.first?.contains("No police guidance we hold for England was in force on 1 March 2014") == true)
         let school = assess(baseCase(.education, on: "2023-09-01"))
         #expect(school.guidance.first?.id == "nspcc-ukcis")
         #expect(school.notes.count == 1)

@@ -274,7 +274,7 @@ struct ResponseRuleTests {
 
     @Test("Action 10: Outcome 21 is proposed only when eligible, or undetermined with a written reason")
     func outcome21Proposals() throws {
-        let pack = GuidanceLibrary.bundled.edition(for: .police, on: testToday).pack
+        let pack = GuidanceLibrary.bundled.edition(for: .police, in: .england, on: testToday).pack
         #expect(throws: Never.self) { try ResponseRules.checkOutcome21Proposal(assessment: assess(baseCase()), reasonWhileUndetermined: nil, pack: pack) }
         let undetermined = assess(baseCase { $0.circumstances.grooming = .unknown })
         #expect(undetermined.decisions.outcome21 == .undetermined)

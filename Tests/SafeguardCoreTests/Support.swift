@@ -33,7 +33,7 @@ func assess(_ facts: CaseFacts, overlay: LocalOverlay? = nil) -> Assessment {
 /// The decisions alone, by the engine, for property tests that assess thousands of completions.
 func decisionValues(_ facts: CaseFacts) -> [String] {
     let library = GuidanceLibrary.bundled
-    let pack = library.edition(for: facts.setting, on: facts.assessedOn ?? testToday).pack
+    let pack = library.edition(for: facts, today: testToday).pack
     var engine = Engine(pack: pack, law: library.law.law(for: facts.jurisdiction), facts: facts)
     return DecisionKey.allCases.map { engine.decide($0).value }
 }

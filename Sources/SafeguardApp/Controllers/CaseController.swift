@@ -443,3 +443,9 @@ public struct Assessor: Sendable {
     public init(assess: @escaping @Sendable (CaseFacts, CalendarDate) -> Assessment) { self.assess = assess }
     public static let bundled = Assessor { facts, today in GuidanceLibrary.bundled.assess(facts, today: today) }
 }
+
+extension CaseRecord {
+    /// The guidance edition the case is assessed under: its setting and nation, on its assessment date or today.
+    /// Pages and messages cite the edition's own sections through it, never an Action number written in Swift.
+    var guidance: GuidancePack { GuidanceLibrary.bundled.edition(for: facts, today: CaseController.today).pack }
+}

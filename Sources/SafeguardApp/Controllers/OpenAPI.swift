@@ -110,7 +110,7 @@ enum OpenAPIDocument {
               tag: "documents", request: "OutcomeLetterRequest", response: nil, errors: [400, 401, 403, 404, 409, 422]),
         .init(method: "GET", path: "/api/v1/cases/:caseID/documents/information-sheet", summary: "The family's information sheet: next steps, contact, help",
               tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),
-        .init(method: "GET", path: "/api/v1/cases/:caseID/documents/child-contact-form", summary: "The child contact with police form for partners (Action 17)",
+        .init(method: "GET", path: "/api/v1/cases/:caseID/documents/child-contact-form", summary: "The child contact with police form for partners",
               tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),
         .init(method: "GET", path: "/api/v1/cases/:caseID/documents/case-record", summary: "The written record of the incident and every action",
               tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),

@@ -132,7 +132,7 @@ struct ResponseController: RouteCollection {
     }
 
     /// A police custody step that seizes a device, or leaves it with its owner, changes the case facts the guidance
-    /// weighs (e.g. deletion directions apply only where no device was seized, Action 14): the facts follow the
+    /// weighs (e.g. deletion directions apply only where no device was seized): the facts follow the
     /// custody chain, at a new version, and the case is re-assessed in the same transaction.
     static func syncSeizure(_ record: ResponseRecord, _ caseRecord: CaseRecord, req: Request, db: any Database,
                             assessor: Assessor) async throws {
@@ -267,7 +267,7 @@ struct ResponseController: RouteCollection {
         let signOff = try await req.write { db in
             let store = CaseStore(db: db)
             let assessment = try await Self.assessment(store, caseRecord.id)
-            let pack = GuidanceLibrary.bundled.edition(for: .police, on: caseRecord.facts.assessedOn ?? CaseController.today).pack
+            let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: CaseController.today).pack
             let proposal: SignOffProposal
             switch body.kind {
             case .outcome21:
@@ -315,15 +315,14 @@ struct ResponseController: RouteCollection {
         guard let existing = try await ResponseStore(db: req.db).signOff(id: id, caseID: caseRecord.id) else {
             throw APIError.notFound("sign-off")
         }
-        try Self.checkReviewer(identity, existing)
+        try Self.checkReviewer(identity, existing, guidance: caseRecord.guidance)
         return existing
     }
 
-    static func checkReviewer(_ identity: Identity, _ existing: SignOff) throws {
+    static func checkReviewer(_ identity: Identity, _ existing: SignOff, guidance: GuidancePack) throws {
         let kind = existing.proposal.kind
         guard identity.user.role.rawValue == kind.reviewerRole else {
-            let cite = kind == .outcome21 ? "College of Policing, Action 11" : "College of Policing, Action 15"
-            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off (\(cite))")
+            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off\(guidance.inBracketsWithPublisher(kind.rule))")
         }
         guard existing.proposedBy != identity.user.id else {
             throw APIError.forbidden("you proposed this: another \(kind.reviewerRole) must review it")
@@ -335,7 +334,7 @@ struct ResponseController: RouteCollection {
     /// the proposer.
     func decideSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, _ existing: SignOff,
                        _ body: SignOffDecisionRequest) async throws -> SignOff {
-        try Self.checkReviewer(identity, existing)
+        try Self.checkReviewer(identity, existing, guidance: caseRecord.guidance)
         let kind = existing.proposal.kind
         let id = existing.id
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -344,7 +343,7 @@ struct ResponseController: RouteCollection {
             throw APIError.invalid("reason", "give the reasons for the decision in 1–\(most.withThousands) characters")
         }
         if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
-            throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner (College of Policing, Action 15)")
+            throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(caseRecord.guidance.inBracketsWithPublisher(.deviceReturn))")
         }
         return try await req.write { db in
             let response = ResponseStore(db: db)
@@ -545,11 +544,11 @@ struct ResponseController: RouteCollection {
         let response = ResponseStore(db: req.db)
         let signOffs = try await response.signOffs(caseID: caseRecord.id)
         guard let approved = signOffs.last(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) else {
-            throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case (College of Policing, Action 11)")
+            throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case\(caseRecord.guidance.inBracketsWithPublisher(.outcome21Review))")
         }
         let records = try await response.records(caseID: caseRecord.id).map(\.record)
         guard let crime = records.compactMap({ r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }).last else {
-            throw APIError(.conflict, "crime_not_recorded", "record the crime first: the letter quotes the crime type and reference (College of Policing, Action 1)")
+            throw APIError(.conflict, "crime_not_recorded", "record the crime first: the letter quotes the crime type and reference\(caseRecord.guidance.inBracketsWithPublisher(.recordCrime))")
         }
         guard caseRecord.facts.people.contains(where: { $0.ref == body.person }) else {
             throw APIError.invalid("person", "a person in the case (\(caseRecord.facts.people.map(\.ref).joined(separator: ", ")))")
@@ -571,7 +570,7 @@ struct ResponseController: RouteCollection {
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
         let officer = try await AccountStore(db: req.db).user(id: approved.proposedBy)
         let today = CaseController.today
-        let pack = GuidanceLibrary.bundled.edition(for: .police, on: caseRecord.facts.assessedOn ?? today).pack
+        let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: today).pack
         let letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: crime.crimeReference,
                                      force: identity.organisation.name,
                                      officer: .init(name: officer?.displayName ?? identity.user.displayName, phone: body.phone,

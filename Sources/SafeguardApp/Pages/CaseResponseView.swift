@@ -192,7 +192,7 @@ struct CaseResponseView: Encodable, Sendable {
                 let mayReview = role == .supervisor && latest.proposedBy != identity.user.id
                 banners.append(BannerView(
                     title: "Waiting for a supervisor",
-                    lines: ["Outcome 21 was proposed by \(who(latest.proposedBy)) on \(PageWords.date(latest.proposedAt)). A supervisor who did not propose it must review it before it is recorded (College of Policing, Action 11)."],
+                    lines: ["Outcome 21 was proposed by \(who(latest.proposedBy)) on \(PageWords.date(latest.proposedAt)). A supervisor who did not propose it must review it before it is recorded\(record.guidance.inBracketsWithPublisher(.outcome21Review))."],
                     returned: false, linkLabel: "Review the proposal", href: PageRoute.caseSignOff(id, latest.id).path, hasLink: mayReview))
             case .refused:
                 banners.append(BannerView(
@@ -208,7 +208,7 @@ struct CaseResponseView: Encodable, Sendable {
             if latest.status == .pending {
                 banners.append(BannerView(
                     title: "Waiting for a superintendent",
-                    lines: ["The return of device \(device.ref) needs a superintendent's sign-off, who must record whether the imagery on it was solely of its owner (College of Policing, Action 15)."],
+                    lines: ["The return of device \(device.ref) needs a superintendent's sign-off, who must record whether the imagery on it was solely of its owner\(record.guidance.inBracketsWithPublisher(.deviceReturn))."],
                     returned: false, linkLabel: "Sign off the return", href: PageRoute.caseSignOff(id, latest.id).path,
                     hasLink: role == .superintendent && latest.proposedBy != identity.user.id))
             } else if latest.status == .refused, ResponseRules.custodyState(of: device.ref, records: response.plainRecords) == .withPolice {
@@ -236,7 +236,7 @@ struct CaseResponseView: Encodable, Sendable {
         if editor {
             if police {
                 respond.append(LinkItem(response.crimeRecord == nil ? "Record the crime" : "Record the crime again", .caseRecordForm(id, .crimeRecord),
-                                        hint: "Action 1: crime reference and offences"))
+                                        hint: "Crime reference and offences\(record.guidance.inBrackets(.recordCrime))"))
                 let decision = assessment?.decisions.outcome21
                 let latest = response.latestOutcome21
                 if response.outcome21Approved {
@@ -251,8 +251,8 @@ struct CaseResponseView: Encodable, Sendable {
                     let why = assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? []
                     outcome21Note = "Outcome 21 cannot be used for this case" + (why.isEmpty ? "." : ": " + why.joined(separator: "; ") + ".")
                 }
-                respond.append(LinkItem("Record the outcome", .caseRecordForm(id, .outcome), hint: "Action 9: the Home Office outcome code"))
-                respond.append(LinkItem("Direct the deletion of copies", .caseRecordForm(id, .deletionDirection), hint: "Action 14: who holds copies, and proof"))
+                respond.append(LinkItem("Record the outcome", .caseRecordForm(id, .outcome), hint: "The outcome code\(record.guidance.inBrackets(.outcomeCodes))"))
+                respond.append(LinkItem("Direct the deletion of copies", .caseRecordForm(id, .deletionDirection), hint: "Who holds copies, and proof\(record.guidance.inBrackets(.deletion))"))
             } else if role == .dsl {
                 respond.append(LinkItem("Triage: the six questions", .caseRecordForm(id, .triage), hint: "NSPCC: gathering information"))
                 respond.append(LinkItem("Refer the case to the police", .caseReferral(id), hint: "Share only what the force needs"))
@@ -296,7 +296,7 @@ struct CaseResponseView: Encodable, Sendable {
                 let pending = response.latestReturn(of: device.ref)?.status == .pending
                 if police && state == .withPolice && !pending && ResponseRules.returnNeedsSignOff(device: device.ref, facts: record.facts) {
                     links.append(LinkItem("Propose the return of \(device.ref)", .caseProposeReturn(id, device.ref),
-                                          hint: "A superintendent signs it off (Action 15)"))
+                                          hint: "A superintendent signs it off\(record.guidance.inBrackets(.deviceReturn))"))
                 }
             }
             let owner = device.owner.map { "owned by \($0)" } ?? "owner not known yet"

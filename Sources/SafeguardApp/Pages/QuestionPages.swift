@@ -178,7 +178,13 @@ extension PagesController {
     static func words(_ identity: Identity) -> (title: String, intro: String) {
         identity.organisation.kind == .education
             ? ("Raise a concern", "Tell us what you know so far. Do not look at, copy, forward or screenshot any image: record what you have been told.")
-            : ("Report a new case", "Record what is known so far. Every report is recorded as a crime (Action 1). You can answer the rest later.")
+            : ("Report a new case", "Record what is known so far. Every report is recorded as a crime\(guidance(identity).inBrackets(.recordCrime)). You can answer the rest later.")
+    }
+
+    /// The edition a new case in this organisation would be assessed under today.
+    static func guidance(_ identity: Identity) -> GuidancePack {
+        GuidanceLibrary.bundled.edition(for: identity.organisation.kind.setting ?? .police, in: identity.organisation.jurisdiction,
+                                        on: CaseController.today).pack
     }
 
     static func ageField(_ name: String, label: String, hint: String, value: String, errors: [FieldError]) -> NumberField {
@@ -221,7 +227,7 @@ extension PagesController {
             submitLabel: identity.user.role == .staff ? "Raise the concern" : "Save and continue",
             isPolice: identity.organisation.kind == .police,
             crimeReference: Self.ageField("crimeReference", label: "Crime reference number (if you have it)",
-                                          hint: "With it, the crime is recorded now with the offences the guidance suggests (Action 1); you can change them later",
+                                          hint: "With it, the crime is recorded now with the offences the guidance suggests\(Self.guidance(identity).inBrackets(.recordCrime)); you can change them later",
                                           value: form["crimeReference"] ?? "", errors: errors))
         return try await req.renderPage(page, status: status, errors: errors, current: .newCase)
     }
@@ -306,7 +312,7 @@ extension PagesController {
                          errors: [FieldError], status: HTTPStatus = .ok) async throws -> Response {
         let stored = try await CaseStore(db: req.db).latestAssessment(caseID: record.id)
         let on = facts.assessedOn ?? stored?.assessment.assessedOn ?? CaseController.today
-        let questions = GuidanceLibrary.bundled.edition(for: facts.setting, on: on).pack.questions
+        let questions = GuidanceLibrary.bundled.edition(for: facts.setting, in: facts.jurisdiction, on: on).pack.questions
         func ask(_ key: String, ref: String? = nil) -> String {
             let text = questions[key] ?? key
             return ref.map { text.replacingOccurrences(of: "{ref}", with: $0) } ?? text

@@ -77,6 +77,7 @@ extension PagesController {
         let me = identity.user.displayName
         let people = Self.personOptions(facts)
         let police = facts.setting == .police
+        let pack = record.guidance
         var intro: [String] = []
         var fields: [FormField] = []
         var submit = "Save"
@@ -85,7 +86,7 @@ extension PagesController {
             let assessment = try await assessment(req, record)
             let suggested = assessment?.offences.map(\.id) ?? []
             let law = GuidanceLibrary.bundled.law.law(for: facts.jurisdiction)?.offences ?? []
-            intro = ["Every report is recorded as a crime (Action 1). The offences the guidance suggests for what is known are ticked."]
+            intro = ["Every report is recorded as a crime\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
             fields = [
                 .text("crimeReference", "Crime reference number", hint: "From your crime recording system"),
                 .date("reportedOn", "Date reported", value: today),
@@ -99,7 +100,7 @@ extension PagesController {
             let homeOffice = facts.jurisdiction == .england || facts.jurisdiction == .wales
             let codes = OutcomeCode.allCases.filter { homeOffice ? ($0 != .local && $0 != .outcome21) : $0 == .local }
             intro = homeOffice
-                ? ["Choose the Home Office outcome code (Action 9). Outcome 21 is not in this list: it is recorded when a supervisor approves a proposal."]
+                ? ["Choose the Home Office outcome code\(pack.inBrackets(.outcomeCodes)). Outcome 21 is not in this list: it is recorded when a supervisor approves a proposal."]
                 : ["Outside England and Wales, record the outcome under your force's own scheme."]
             fields = [
                 .choice(.radios, "code", "Outcome", options: codes.map { ($0.rawValue, $0 == .local ? $0.title : "\($0.rawValue): \($0.title)") }),
@@ -109,7 +110,7 @@ extension PagesController {
             if !homeOffice { fields.append(.text("localDescription", "The outcome under your force's scheme")) }
         case .deletionDirection:
             let holders = facts.people.filter { $0.roles.contains(.recipient) || $0.roles.contains(.possessor) }.map(\.ref)
-            intro = ["Where the risk is low and no device was seized, direct those holding copies to delete them, and record proof (Action 14)."]
+            intro = ["Where the risk is low and no device was seized, direct those holding copies to delete them, and record proof\(pack.inBrackets(.deletion))."]
             fields = [
                 .choice(.radios, "holder", "Who holds copies?", options: people, selected: holders.count == 1 ? holders : []),
                 .date("directedOn", "Date of the direction", value: today),
@@ -183,7 +184,7 @@ extension PagesController {
                 .textarea("reasonNotInformed", "If not, the risk to the child that informing them would pose"),
             ]
         case .welfareCheck:
-            intro = ["Check the current and future welfare of each child (Actions 2 and 7). A risk of harm, such as self-harm, needs an immediate child protection referral."]
+            intro = ["Check the current and future welfare of each child\(pack.inBrackets(.welfare, .nextSteps)). A risk of harm, such as self-harm, needs an immediate child protection referral."]
             fields = [
                 .choice(.radios, "person", "Whose welfare?", options: people),
                 .date("checkedOn", "Date", value: today),
@@ -191,7 +192,7 @@ extension PagesController {
                 .choice(.radios, "concerns", "Did it find a risk of harm?", options: [("yes", "Yes"), ("no", "No")], inline: true),
             ]
         case .advice:
-            intro = ["Advise so that people are safe and do nothing unlawful, such as keeping a copy of the imagery (Action 2)."]
+            intro = ["Advise so that people are safe and do nothing unlawful, such as keeping a copy of the imagery\(pack.inBrackets(.welfare))."]
             fields = [
                 .text("to", "Who was advised?", hint: "A person's letter, or for example \"parents of A\""),
                 .date("givenOn", "Date", value: today),
@@ -202,7 +203,7 @@ extension PagesController {
                 .textarea("note", "Anything else to note", hint: "Optional"),
             ]
         case .backgroundCheck:
-            intro = ["Check victims, suspects and locations on police systems and partners' systems, ideally before any meeting or conversation with the family (Action 3)."]
+            intro = ["Check victims, suspects and locations on police systems and partners' systems, ideally before any meeting or conversation with the family\(pack.inBrackets(.checks))."]
             fields = [
                 .choice(.radios, "person", "Which person? (or give a location below)", options: people),
                 .text("location", "Or a location", hint: "A short description, no address needed"),
@@ -214,7 +215,7 @@ extension PagesController {
                 .textarea("result", "What it found", hint: "For example: no trace"),
             ]
         case .meeting:
-            intro = ["A strategy or multi-agency meeting, or a conversation with a child or family (Actions 3 and 4). Before everyone's background checks are done, give the safeguarding reason to go ahead."]
+            intro = ["A strategy or multi-agency meeting, or a conversation with a child or family\(pack.inBrackets(.checks, .referral)). Before everyone's background checks are done, give the safeguarding reason to go ahead."]
             fields = [
                 .choice(.radios, "meetingKind", "What kind?", options: [("strategyMeeting", "Strategy meeting"), ("multiAgencyMeeting", "Multi-agency meeting"),
                                                                         ("conversationWithFamily", "Conversation with the family"),
@@ -226,7 +227,7 @@ extension PagesController {
                 .textarea("proceedBeforeChecksReason", "If the background checks are not done: the safeguarding reason to go ahead now"),
             ]
         case .childProtectionReferral:
-            intro = police ? ["Where significant risks are found, or a child is subject to child protection activity, refer (Action 4)."]
+            intro = police ? ["Where significant risks are found, or a child is subject to child protection activity, refer\(pack.inBrackets(.referral))."]
                 : ["Refer when any of the five NSPCC criteria applies (NSPCC: when to make a child protection referral)."]
             fields = [
                 .text("to", "Referred to", hint: "For example: children's social care, or the MASH"),
@@ -235,7 +236,7 @@ extension PagesController {
                 .choice(.checkboxes, "people", "About whom?", options: people),
             ]
         case .account:
-            intro = ["Record who gave an account, when and to whom. Never record what the imagery shows (Action 5)."]
+            intro = ["Record who gave an account, when and to whom. Never record what the imagery shows\(pack.inBrackets(.accounts))."]
             fields = [
                 .choice(.radios, "person", "Whose account?", options: people),
                 .date("takenOn", "Date", value: today),
@@ -243,7 +244,7 @@ extension PagesController {
                 .textarea("summary", "Notes", hint: "Optional; no description of the imagery"),
             ]
         case .suspectDecision:
-            intro = ["There is local discretion not to record a suspect where there is no evidence of intention (mens rea), for example willing participation or an accident (Action 5)."]
+            intro = ["There is local discretion not to record a suspect where there is no evidence of intention (mens rea), for example willing participation or an accident\(pack.inBrackets(.accounts))."]
             fields = [
                 .choice(.radios, "person", "About whom?", options: people),
                 .choice(.radios, "recordAsSuspect", "Record them as a suspect?", options: [("yes", "Yes"), ("no", "No")], inline: true),
@@ -253,7 +254,7 @@ extension PagesController {
                 .date("decidedOn", "Date", value: today),
             ]
         case .interviewDecision:
-            intro = ["In higher-risk cases a child may need a visually recorded interview (Action 6)."]
+            intro = ["In higher-risk cases a child may need a visually recorded interview\(pack.inBrackets(.interview))."]
             fields = [
                 .choice(.radios, "person", "About whom?", options: people),
                 .choice(.radios, "planned", "Is a visually recorded interview planned?", options: [("yes", "Yes"), ("no", "No")], inline: true),
@@ -261,7 +262,7 @@ extension PagesController {
                 .date("decidedOn", "Date", value: today),
             ]
         case .communication:
-            intro = ["What was explained, to whom and how: next steps (Action 7), the outcome and what it means, including DBS (Actions 12 and 13). The guidance's DBS explanation for this case's edition is added to the record."]
+            intro = ["What was explained, to whom and how: next steps\(pack.inBrackets(.nextSteps)), the outcome and what it means, including DBS\(pack.inBrackets(.communicate, .outcome21Letter)). The guidance's DBS explanation for this case's edition is added to the record."]
             fields = [
                 .choice(.radios, "audience", "To whom?", options: [("child", "The young person"), ("parentsOrCarers", "Their parents or carers"), ("school", "The school")]),
                 .choice(.radios, "person", "About which young person?", options: people),
@@ -274,7 +275,7 @@ extension PagesController {
             ]
         case .contentRemoval:
             let imagery = facts.imagery.map { ($0.ref, "\($0.ref), \($0.kind.rawValue)") }
-            intro = ["Ask the service to remove it; where a site has no reporting route, report to the IWF, and young people can use Report Remove (Action 8; NSPCC)."]
+            intro = ["Ask the service to remove it; where a site has no reporting route, report to the IWF, and young people can use Report Remove\(pack.inBrackets(.removal))."]
             fields = [
                 .choice(.radios, "service", "Which service?", options: [("snapchat", "Snapchat"), ("whatsapp", "WhatsApp"), ("instagram", "Instagram"),
                                                                         ("facebook", "Facebook"), ("youtube", "YouTube"), ("tiktok", "TikTok"),
@@ -289,7 +290,7 @@ extension PagesController {
             ]
         case .caidLiaison:
             let imagery = facts.imagery.map { ($0.ref, "\($0.ref), \($0.kind.rawValue)") }
-            intro = ["Imagery shared beyond a child's control is added to the Child Abuse Image Database through your High-Tech Crime Unit (Action 16)."]
+            intro = ["Imagery shared beyond a child's control is added to the Child Abuse Image Database through your High-Tech Crime Unit\(pack.inBrackets(.caid))."]
             fields = [
                 .text("unit", "High-Tech Crime Unit"),
                 .date("on", "Date", value: today),
@@ -299,7 +300,7 @@ extension PagesController {
                 .choice(.checkboxes, "imagery", "Which imagery?", options: imagery),
             ]
         case .childContactForm:
-            intro = ["Raise a child contact with police form so partners know of the incident (Action 17). You can print the form from the case page."]
+            intro = ["Raise a child contact with police form so partners know of the incident\(pack.inBrackets(.contactForm)). You can print the form from the case page."]
             fields = [
                 .date("raisedOn", "Date raised", value: today),
                 .text("sharedWith", "Shared with", hint: "Partners, separated by commas, for example: children's social care, the school"),
@@ -410,7 +411,7 @@ extension PagesController {
             throw APIError.notFound("record")
         }
         let page = FormPage(title: "Record proof of deletion", caption: caseCaption(record),
-                            intro: ["Proof that \(direction.holder) deleted the copies, as directed on \(direction.directedOn) by \(direction.directedBy) (Action 14)."],
+                            intro: ["Proof that \(direction.holder) deleted the copies, as directed on \(Words.day(direction.directedOn)) by \(direction.directedBy)\(record.guidance.inBrackets(.deletion))."],
                             action: PageRoute.caseDeletionProof(record.id, stored.id).path, csrf: req.pageCSRFToken(),
                             fields: [.date("deletedOn", "When the copies were deleted", value: Self.today()),
                                      .textarea("proof", "How it was proved", value: direction.proof ?? ""),
@@ -514,7 +515,7 @@ extension PagesController {
     func letterPage(_ req: Request, _ record: CaseRecord, _ response: CaseResponse) -> FormPage {
         let depicted = record.facts.people.filter { $0.roles.contains(.depicted) }.map(\.ref)
         var page = FormPage(title: "The Outcome 21 letter", caption: caseCaption(record),
-                            intro: ["The family's written record that no further police action will be taken (Action 13). "
+                            intro: ["The family's written record that no further police action will be taken\(record.guidance.inBrackets(.outcome21Letter)). "
                                     + "The names you give are printed on the letter and never stored."],
                             action: PageRoute.caseLetter(record.id).path, csrf: req.pageCSRFToken(),
                             fields: [
@@ -528,10 +529,10 @@ extension PagesController {
                             submitLabel: "Show the letter to print", backHref: PageRoute.caseDetail(record.id).path)
         if !response.outcome21Approved {
             page.showForm = false
-            page.warning = "Outcome 21 has not been approved by a supervisor on this case, so there is no letter to write yet (Action 11)."
+            page.warning = "Outcome 21 has not been approved by a supervisor on this case, so there is no letter to write yet\(record.guidance.inBrackets(.outcome21Review))."
         } else if response.crimeRecord == nil {
             page.showForm = false
-            page.warning = "Record the crime first: the letter quotes the crime type and reference (Action 1)."
+            page.warning = "Record the crime first: the letter quotes the crime type and reference\(record.guidance.inBrackets(.recordCrime))."
             page.backHref = PageRoute.caseRecordForm(record.id, .crimeRecord).path
             page.backLabel = "Record the crime"
         }

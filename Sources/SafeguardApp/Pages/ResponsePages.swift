@@ -111,7 +111,7 @@ extension PagesController {
     func outcome21Page(_ req: Request, _ record: CaseRecord, _ assessment: Assessment?, _ response: CaseResponse) -> FormPage {
         let decision = assessment?.decisions.outcome21
         let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
-        let questions = GuidanceLibrary.bundled.edition(for: record.facts.setting, on: assessment?.assessedOn ?? CaseController.today).pack.questions
+        let questions = GuidanceLibrary.bundled.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
         let because = (reason?.because ?? []).map { PageWords.because($0, questions: questions) }
         var page = FormPage(title: "Propose Outcome 21", caption: caseCaption(record),
                             intro: ["Outcome 21: further investigation is not in the public interest. A supervisor who did not propose it reviews it "
@@ -183,7 +183,7 @@ extension PagesController {
             return RecordText.describe(r, jurisdiction: record.facts.jurisdiction)
         }
         return FormPage(title: "Propose the return of device \(device)", caption: caseCaption(record),
-                        intro: ["A device that held imagery is returned only with a superintendent's sign-off, who records whether the imagery on it was solely of its owner (College of Policing, Action 15)."],
+                        intro: ["A device that held imagery is returned only with a superintendent's sign-off, who records whether the imagery on it was solely of its owner\(record.guidance.inBracketsWithPublisher(.deviceReturn))."],
                         rows: [SummaryRow(label: "Owner", value: d.owner ?? "Not known yet"),
                                SummaryRow(label: "Holds imagery of", value: d.containsImageryOf.isEmpty ? "Not recorded" : d.containsImageryOf.joined(separator: ", ")),
                                SummaryRow(label: "Custody so far", value: chain.isEmpty ? "No steps recorded" : chain.joined(separator: "; "))],
@@ -225,8 +225,7 @@ extension PagesController {
         }
         let kind = signOff.proposal.kind
         guard identity.user.role.rawValue == kind.reviewerRole else {
-            let cite = kind == .outcome21 ? "College of Policing, Action 11" : "College of Policing, Action 15"
-            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off (\(cite))")
+            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off\(record.guidance.inBracketsWithPublisher(kind.rule))")
         }
         let assessment = try await assessment(req, record)
         let names = try await userNames(req, identity)
@@ -245,7 +244,7 @@ extension PagesController {
             let now = assessment?.decisions.outcome21.rawValue ?? "undetermined"
             rows.append(SummaryRow(label: "The guidance says now", value: PageWords.value(now, of: "outcome21")))
             let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
-            let questions = GuidanceLibrary.bundled.edition(for: record.facts.setting, on: assessment?.assessedOn ?? CaseController.today).pack.questions
+            let questions = GuidanceLibrary.bundled.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
             because = (reason?.because ?? []).map { PageWords.because($0, questions: questions) }
             citations = CitationLinker(assessment).links(reason?.citations ?? [])
             let route = assessment?.decisionReasons.first { $0.decision == "route" }
@@ -258,7 +257,7 @@ extension PagesController {
             rows.append(SummaryRow(label: "Holds imagery of", value: holds.isEmpty ? "Not recorded" : holds.joined(separator: ", ")))
             rows.append(SummaryRow(label: "Rationale", value: p.rationale))
             fields.append(.choice(.radios, "imagerySolelyOfOwner", "Was the imagery on the device solely of its owner?",
-                                  hint: "You must answer this to approve the return (College of Policing, Action 15).",
+                                  hint: "You must answer this to approve the return\(record.guidance.inBracketsWithPublisher(.deviceReturn)).",
                                   options: [("yes", "Yes, solely of the owner"), ("no", "No, it includes others")], inline: true))
         }
         fields.insert(.choice(.radios, "decision", "Your decision", options: [("approve", "Approve"), ("refuse", "Refuse and return it to the officer")]), at: 0)
@@ -288,7 +287,7 @@ extension PagesController {
         let (identity, record) = try await leadCase(req, posted: form)
         let (signOff, page) = try await signOffPage(req, identity, record)
         // The proposer and other roles are refused here, whatever the form says (403).
-        try ResponseController.checkReviewer(identity, signOff)
+        try ResponseController.checkReviewer(identity, signOff, guidance: record.guidance)
         guard let decision = form["decision"], ["approve", "refuse"].contains(decision) else {
             return try await renderForm(req, page, errors: [FieldError(field: "decision", message: "Select whether you approve or refuse")], keeping: form)
         }

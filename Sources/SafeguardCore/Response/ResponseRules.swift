@@ -1,49 +1,64 @@
 import Foundation
 
-/// Where a rule comes from, in each edition: the current College of Policing Action, the 2016 paragraph, and the
-/// NSPCC section. A rule cites the one of the edition the case is assessed under.
-public struct RuleSource: Sendable, Hashable {
-    public var current: String?
-    public var first: String?
-    public var nspcc: String?
-
-    public init(current: String? = nil, first: String? = nil, nspcc: String? = nil) {
-        self.current = current
-        self.first = first
-        self.nspcc = nspcc
-    }
-
-    public func citation(in pack: GuidancePack) -> Citation? {
-        let section: String? = switch pack.id {
-        case "nspcc-ukcis": nspcc
-        case "college-of-policing": pack.edition == "current" ? current : first
-        default: nil
-        }
-        return section.map { Citation(document: pack.title, section: $0) }
-    }
-
-    static let recordCrime = RuleSource(current: "Action 1", first: "9")
-    static let welfare = RuleSource(current: "Action 2", first: "10")
-    static let checks = RuleSource(current: "Action 3", first: "11")
-    static let referral = RuleSource(current: "Action 4", first: "12", nspcc: "When to make a child protection referral")
-    static let accounts = RuleSource(current: "Action 5", first: "14")
-    static let seizure = RuleSource(current: "Action 5", first: "15", nspcc: "What to do with a sexting image")
-    static let interview = RuleSource(current: "Action 6", first: "16")
-    static let nextSteps = RuleSource(current: "Action 7", first: "17")
-    static let removal = RuleSource(current: "Action 8", first: "18", nspcc: "Getting an explicit image removed")
-    static let outcomeCodes = RuleSource(current: "Action 9", first: "19")
-    static let outcome21Criteria = RuleSource(current: "Action 10", first: "20")
-    static let outcome21Review = RuleSource(current: "Action 11", first: "21")
-    static let communicate = RuleSource(current: "Action 12", first: "22")
-    static let deletion = RuleSource(current: "Action 14", first: "23")
-    static let deviceReturn = RuleSource(current: "Action 15", first: "24")
-    static let caid = RuleSource(current: "Action 16", first: "25")
-    static let contactForm = RuleSource(current: "Action 17", first: "26")
-    static let gathering = RuleSource(nspcc: "Gathering information")
-    static let talking = RuleSource(nspcc: "Talking to a young person")
-    static let supporting = RuleSource(current: "Action 2", first: "10", nspcc: "Supporting children and young people")
-    static let reviewing = RuleSource(nspcc: "Recording and reviewing")
-    static let reporting = RuleSource(nspcc: "Reporting")
+/// A rule for recording the response, named so that each edition can say which of its sections it rests on
+/// (`recordRules` in the pack). No Action or paragraph number lives in Swift: a new edition maps the rules it has.
+///
+/// ```yaml
+/// recordRules:
+///   recordCrime: Action 1      # the current College of Policing edition
+///   referral: Action 4
+/// ```
+public enum RecordRule: String, Sendable, Hashable, CaseIterable {
+    /// Record every report as a crime.
+    case recordCrime
+    /// Safeguard the children first, and advise so that nobody does anything unlawful.
+    case welfare
+    /// Check police and partners' systems before meeting the family.
+    case checks
+    /// Refer to children's social care or the local child protection services.
+    case referral
+    /// Take initial accounts; the discretion not to record a suspect.
+    case accounts
+    /// When devices are seized, and their custody.
+    case seizure
+    /// That lower-risk cases should not have devices seized as a matter of routine.
+    case routineSeizure
+    /// A visually recorded interview in higher-risk cases.
+    case interview
+    /// Tell those involved what happens next.
+    case nextSteps
+    /// Getting imagery taken down.
+    case removal
+    /// Choosing the crime outcome.
+    case outcomeCodes
+    /// When Outcome 21 may be used.
+    case outcome21Criteria
+    /// A supervisor's review of an Outcome 21 proposal.
+    case outcome21Review
+    /// Explaining the outcome, and what it means for disclosure.
+    case communicate
+    /// The written record given to the family when Outcome 21 is used.
+    case outcome21Letter
+    /// Directing those holding copies to delete them.
+    case deletion
+    /// Returning a device that held imagery, with a senior officer's sign-off.
+    case deviceReturn
+    /// Adding imagery to the Child Abuse Image Database.
+    case caid
+    /// The form that tells partners of a child's contact with police.
+    case contactForm
+    /// What a school finds out, and from whom.
+    case gathering
+    /// Talking with a young person.
+    case talking
+    /// Supporting the children involved, and their families.
+    case supporting
+    /// The written record, and the review afterwards.
+    case reviewing
+    /// Reporting outside the school: 999, the police, CEOP.
+    case reporting
+    /// What a school does with a device or image.
+    case schoolDevices
 }
 
 /// What a rule needs to know about the case to check a record: its facts, latest assessment, edition and records.
@@ -70,7 +85,7 @@ public struct RecordContext: Sendable {
     public static func bundled(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord],
                                today: CalendarDate) -> RecordContext {
         let library = GuidanceLibrary.bundled
-        let pack = library.edition(for: facts.setting, on: facts.assessedOn ?? today).pack
+        let pack = library.edition(for: facts.setting, in: facts.jurisdiction, on: facts.assessedOn ?? today).pack
         return RecordContext(facts: facts, assessment: assessment, records: records, today: today, pack: pack,
                              law: library.law.law(for: facts.jurisdiction))
     }
@@ -107,7 +122,7 @@ public enum ResponseRules {
     /// Checks a record. `signedOff` is true only when Safeguard itself records the result of an approved sign-off
     /// (Outcome 21, or a device's return): those records cannot be made any other way.
     public static func check(_ record: ResponseRecord, in context: RecordContext, signedOff: Bool = false) throws(RecordProblem) -> CheckedRecord {
-        func cite(_ source: RuleSource) -> Citation? { source.citation(in: context.pack) }
+        func cite(_ rule: RecordRule) -> Citation? { context.pack.citation(for: rule) }
         let facts = context.facts
         guard record.kind.settings.contains(facts.setting) else {
             let whose = record.kind.settings == [.police] ? "police cases" : "school and education cases"
@@ -124,7 +139,7 @@ public enum ResponseRules {
                 throw RecordProblem(field: field, message: "\(date) is in the future: record what has happened, on the day it happened")
             }
         }
-        func text(_ value: String?, _ field: String, required: Bool, why: String? = nil, source: RuleSource? = nil) throws(RecordProblem) {
+        func text(_ value: String?, _ field: String, required: Bool, why: String? = nil, source: RecordRule? = nil) throws(RecordProblem) {
             let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             if required && trimmed.isEmpty {
                 throw RecordProblem(field: field, message: why ?? "required", citation: source.flatMap(cite))
@@ -176,7 +191,7 @@ public enum ResponseRules {
             try notFuture(r.checkedOn, "checkedOn")
             try text(r.result, "result", required: true, why: "say what the welfare check found", source: .welfare)
             if r.concerns == true {
-                warnings.append(RecordWarning(message: "A risk of harm was found: make an immediate child protection referral or intervene now (Action 7).",
+                warnings.append(RecordWarning(message: "A risk of harm was found: make an immediate child protection referral or intervene now\(context.pack.inBrackets(.nextSteps)).",
                                               citations: [cite(.nextSteps)].compactMap { $0 }))
             }
         case .advice(let r):
@@ -366,7 +381,7 @@ public enum ResponseRules {
     }
 
     static func checkCustody(_ r: DeviceCustodyStep, context: RecordContext, signedOff: Bool, warnings: inout [RecordWarning]) throws(RecordProblem) {
-        func cite(_ source: RuleSource) -> Citation? { source.citation(in: context.pack) }
+        func cite(_ rule: RecordRule) -> Citation? { context.pack.citation(for: rule) }
         let facts = context.facts
         guard facts.devices.contains(where: { $0.ref == r.device }) else {
             throw RecordProblem(field: "device", message: "\"\(r.device)\" is not a device on the case (devices: \(facts.devices.map(\.ref).sorted().joined(separator: ", ")); add it first)")
@@ -387,7 +402,7 @@ public enum ResponseRules {
                 throw RecordProblem(field: "step", message: "the device is \(describe(state)): it cannot be \(what) now")
             }
         }
-        func rationale(_ source: RuleSource) throws(RecordProblem) {
+        func rationale(_ source: RecordRule) throws(RecordProblem) {
             if (r.rationale ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw RecordProblem(field: "rationale", message: "record the decision's rationale (National Decision Model)", citation: cite(source))
             }
@@ -408,7 +423,7 @@ public enum ResponseRules {
             }
             if context.assessment.decisions.deviceSeizure == .notRoutine {
                 warnings.append(RecordWarning(message: "The guidance says lower-risk cases should not have devices seized as a matter of routine; the rationale is recorded.",
-                                              citations: [RuleSource(current: "Action 6", first: "15").citation(in: context.pack)].compactMap { $0 }))
+                                              citations: [cite(.routineSeizure)].compactMap { $0 }))
             }
         case .securedBySchool:
             try requireState([.notRecorded, .withOwner], "secured by the school")
@@ -442,7 +457,7 @@ public enum ResponseRules {
             if (r.immediateRiskOfHarm ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw RecordProblem(field: "immediateRiskOfHarm",
                                     message: "devices are searched only when a child is at immediate risk of harm: record that risk, or do not search",
-                                    citation: RuleSource(nspcc: "What to do with a sexting image").citation(in: context.pack))
+                                    citation: context.pack.citation(for: .schoolDevices))
             }
         case .handedToPolice:
             if facts.setting == .education {
@@ -549,7 +564,7 @@ public enum ResponseRules {
     /// Whether Outcome 21 may be proposed on this assessment: eligible, or undetermined with a written reason.
     public static func checkOutcome21Proposal(assessment: Assessment, reasonWhileUndetermined: String?,
                                               pack: GuidancePack) throws(RecordProblem) {
-        let criteria = RuleSource.outcome21Criteria.citation(in: pack)
+        let criteria = pack.citation(for: .outcome21Criteria)
         switch assessment.decisions.outcome21 {
         case .eligible: return
         case .undetermined:

@@ -31,6 +31,14 @@ public enum SignOffProposal: Sendable, Hashable, Codable {
 public enum SignOffKind: String, Sendable, Hashable, Codable, CaseIterable {
     case outcome21, deviceReturn
 
+    /// The rule the sign-off rests on, for citing the case's edition.
+    public var rule: RecordRule {
+        switch self {
+        case .outcome21: .outcome21Review
+        case .deviceReturn: .deviceReturn
+        }
+    }
+
     /// The role that decides: a supervisor for Outcome 21, a superintendent for a device's return.
     public var reviewerRole: String {
         switch self {
