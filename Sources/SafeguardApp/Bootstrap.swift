@@ -45,10 +45,11 @@ public enum SafeguardServer {
         ("Demo Police Scotland Division", .police, .scotland, [("officer", .officer), ("admin", .admin)]),
         ("Demo Secondary School (Wales)", .education, .wales, [
             ("staff", .staff), ("dsl", .dsl), ("admin", .admin), ("auditor", .auditor)]),
+        ("Demo Grammar School (Northern Ireland)", .education, .northernIreland, [("staff", .staff), ("dsl", .dsl), ("admin", .admin)]),
     ]
 
     static func demoEmail(_ prefix: String, organisationIndex: Int) -> String {
-        let domain = ["england-police", "scotland-police", "wales-school"][organisationIndex]
+        let domain = ["england-police", "scotland-police", "wales-school", "ni-school"][organisationIndex]
         return "\(prefix)@\(domain).demo.safeguard.invalid"
     }
 

@@ -127,6 +127,11 @@ public struct GuidanceLibrary: Sendable {
         var problems: [PackError] = []
         for pack in packs { problems += pack.problems().map { PackError(path: "\(pack.id) \(pack.edition): \($0.path)", message: $0.message) } }
         problems += law.problems().map { PackError(path: "law: \($0.path)", message: $0.message) }
+        // Pages link to a section by pack id and edition, so the pair must name one pack.
+        var seenEditions = Set<String>()
+        for pack in packs where !seenEditions.insert("\(pack.id) \(pack.edition)").inserted {
+            problems.append(PackError(path: "\(pack.id) \(pack.edition)", message: "two packs have this id and edition; give each setting's pack its own id"))
+        }
         for setting in Setting.allCases {
             if !packs.contains(where: { $0.setting == setting }) {
                 problems.append(PackError(path: setting.rawValue, message: "no guidance edition for this setting"))
@@ -332,6 +337,20 @@ extension LawPack {
                     problems.append(PackError(path: "jurisdictions.\(name).offences[\(i)].citations", message: "needs at least one citation"))
                 }
                 all += offence.citations.enumerated().map { ("jurisdictions.\(name).offences[\(i)].citations[\($0)]", $1) }
+            }
+            var outcomeIDs = Set<String>()
+            for (i, outcome) in law.outcomes.enumerated() {
+                let path = "jurisdictions.\(name).outcomes[\(i)]"
+                if !outcomeIDs.insert(outcome.id).inserted { problems.append(PackError(path: "\(path).id", message: "\"\(outcome.id)\" appears twice")) }
+                if let min = outcome.minimumAge, let max = outcome.maximumAge, min > max {
+                    problems.append(PackError(path: "\(path).minimumAge", message: "is above maximumAge"))
+                }
+                if outcome.source.trimmingCharacters(in: .whitespaces).isEmpty {
+                    problems.append(PackError(path: "\(path).source", message: "say where the outcome comes from"))
+                }
+            }
+            if law.outcome21Available && !law.outcomes.isEmpty {
+                problems.append(PackError(path: "jurisdictions.\(name).outcomes", message: "the Home Office outcome codes apply where Outcome 21 does; list national outcomes only for the other nations"))
             }
             for (path, c) in all where !sectionIDs.contains(c) {
                 problems.append(PackError(path: path, message: "\"\(c)\" is not a section of \(title)"))

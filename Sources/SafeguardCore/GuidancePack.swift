@@ -155,6 +155,13 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     public var leadRoleName: String { leadRole?.name ?? "designated safeguarding lead" }
     /// "DSL", or the edition's own short name.
     public var leadRoleShort: String { leadRole?.short ?? "DSL" }
+    /// The lead's role as a label: "Designated safeguarding lead", "Designated safeguarding person (DSP)".
+    public var leadRoleLabel: String {
+        guard let leadRole else { return "Designated safeguarding lead" }
+        let name = leadRole.name.prefix(1).uppercased() + leadRole.name.dropFirst()
+        let acronym = leadRole.short.count <= 5 && leadRole.short.allSatisfy(\.isUppercase)
+        return acronym ? "\(name) (\(leadRole.short))" : name
+    }
 }
 
 /// How an edition names the school's safeguarding lead: Wales's designated safeguarding person (DSP), for example.

@@ -44,13 +44,62 @@ public struct JurisdictionLaw: Sendable, Hashable, Decodable {
     public var offences: [OffenceRule]
     /// Where the law says a child under an age cannot commit an offence, so none is suggested against them.
     public var ageOfCriminalResponsibility: AgeOfCriminalResponsibility?
+    /// Outside England and Wales: the outcomes a police case can record, in the nation's own terms (Police
+    /// Scotland's options for children; the Public Prosecution Service's decisions and diversion). Empty where the
+    /// Home Office outcome codes apply.
+    public var outcomes: [NationalOutcome]
 
     public init(from decoder: Decoder) throws {
-        let c = try PackObject(decoder, allowed: ["outcome21Available", "citations", "offences", "ageOfCriminalResponsibility"])
+        let c = try PackObject(decoder, allowed: ["outcome21Available", "citations", "offences", "ageOfCriminalResponsibility", "outcomes"])
         outcome21Available = try c.required("outcome21Available")
         citations = try c.required("citations")
         offences = try c.required("offences")
         ageOfCriminalResponsibility = try c.optional("ageOfCriminalResponsibility")
+        outcomes = try c.optional("outcomes") ?? []
+    }
+}
+
+/// An outcome a police case can record in a nation without the Home Office codes, with the ages it is open to.
+///
+/// ```yaml
+/// outcomes:
+///   - { id: recordedPoliceWarning, title: Recorded Police Warning, minimumAge: 16, maximumAge: 17,
+///       note: 16 and 17 year-olds only., source: "Police Scotland, Children and young people: Offending" }
+/// ```
+public struct NationalOutcome: Sendable, Hashable, Decodable {
+    public var id: String
+    public var title: String
+    public var minimumAge: Int?
+    public var maximumAge: Int?
+    public var note: String
+    public var source: String
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["id", "title", "minimumAge", "maximumAge", "note", "source"])
+        id = try c.required("id")
+        title = try c.required("title")
+        minimumAge = try c.optional("minimumAge")
+        maximumAge = try c.optional("maximumAge")
+        note = try c.required("note")
+        source = try c.required("source")
+    }
+
+    /// Whether a person of this age may receive it; an unknown age is not held against it.
+    public func isOpen(toAge age: Int?) -> Bool {
+        guard let age else { return true }
+        return (minimumAge.map { age >= $0 } ?? true) && (maximumAge.map { age <= $0 } ?? true)
+    }
+
+    /// "16 and 17 year-olds", "12 and over", or nothing when any age may receive it.
+    public var ages: String? {
+        switch (minimumAge, maximumAge) {
+        case let (min?, max?) where min == max: "\(min) year-olds"
+        case let (min?, max?) where max == min + 1: "\(min) and \(max) year-olds"
+        case let (min?, max?): "\(min) to \(max) year-olds"
+        case let (min?, nil): "\(min) and over"
+        case let (nil, max?): "\(max) and under"
+        case (nil, nil): nil
+        }
     }
 }
 

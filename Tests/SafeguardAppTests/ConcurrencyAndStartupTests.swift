@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import SafeguardApp
+import SafeguardCore
 import SafeguardPersistence
 import SQLKit
 import Testing
@@ -86,7 +87,8 @@ import Vapor
             let accounts = try await SafeguardServer.seedDemo(app)
             #expect(Set(accounts.map(\.role)) == Set(Role.allCases))
             let organisations = try await AccountStore(db: app.db).organisations()
-            #expect(Set(organisations.map(\.jurisdiction)) == [.england, .scotland, .wales])
+            #expect(Set(organisations.map(\.jurisdiction)) == Set(SafeguardCore.Jurisdiction.allCases), "a demo organisation in every nation")
+            #expect(organisations.contains { $0.kind == .education && $0.jurisdiction == .northernIreland })
             #expect(organisations.contains { $0.kind == .education && $0.jurisdiction == .wales })
             let users = try await count(app, "users")
             let again = try await SafeguardServer.seedDemo(app)

@@ -97,7 +97,7 @@ import Vapor
             #expect(saved.status == .seeOther)
             let after = try await Pages.get(app, "/settings", admin)
             #expect(after.text.contains("Saved: sessions end after 20 minutes without activity, and 8 hours after sign-in at the latest."))
-            #expect(after.text.contains("Two-factor sign-in is required of: designated safeguarding lead, administrator."))
+            #expect(after.text.contains("Two-factor sign-in is required of: designated safeguarding person (DSP), administrator."))
             #expect(try await Pages.get(app, "/settings", try await Pages.signIn(app, "dsl@school.test")).status == .forbidden)
             let audited = try await AuditStore(db: app.db).entries(organisationID: world.school.id, limit: 50)
                 .filter { $0.action == "organisation.settings" }

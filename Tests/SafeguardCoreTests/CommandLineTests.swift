@@ -42,6 +42,27 @@ struct CommandLineTests {
         #expect((object["decisions"] as? [String: Any])?["outcome21"] as? String == "eligible")
     }
 
+    @Test("assess names each nation's own guidance and cites its sections: Wales, Scotland and Northern Ireland schools, Scottish police", arguments: [
+        (Setting.education, Jurisdiction.wales, "welsh-government-sharing-nudes"),
+        (Setting.education, Jurisdiction.scotland, "scottish-government-child-protection-education"),
+        (Setting.police, Jurisdiction.scotland, "scottish-government-child-protection-police"),
+        (Setting.education, Jurisdiction.northernIreland, "de-ni-safeguarding-in-schools"),
+    ])
+    func assessByNation(setting: Setting, jurisdiction: Jurisdiction, packID: String) throws {
+        let result = try run(["assess", "--json", "-"], stdin: String(decoding: baseCase(setting, jurisdiction).jsonData(), as: UTF8.self))
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let guidance = (object["guidance"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(guidance.first == packID)
+        let pack = try #require(GuidanceLibrary.bundled.packs.first { $0.id == packID })
+        let cited = (object["recommendations"] as? [[String: Any]] ?? []).flatMap { ($0["citations"] as? [[String: Any]]) ?? [] }
+        #expect(!cited.isEmpty)
+        #expect(cited.allSatisfy { $0["document"] as? String == pack.title }, "every citation is of the nation's own guidance")
+        let sections = Set(pack.sections.map(\.id))
+        #expect(cited.allSatisfy { sections.contains($0["section"] as? String ?? "") })
+        #expect((object["notes"] as? [String] ?? []).isEmpty, "its own edition: no fallback note")
+    }
+
     @Test("assess prints decisions, then open questions, then recommendations by severity")
     func assessText() throws {
         let facts = baseCase { $0.circumstances.grooming = .unknown }

@@ -115,7 +115,7 @@ struct GuidancePackTests {
           childContactFrom: Raise form CF12.
         """)
         #expect(library.problems(in: overlay).map(\.description) == [
-            #"appliesTo[1]: "northshire" is not a guidance pack; known: college-of-policing, de-ni-safeguarding-in-schools, nspcc-ukcis, scottish-government-child-protection, welsh-government-sharing-nudes"#,
+            #"appliesTo[1]: "northshire" is not a guidance pack; known: college-of-policing, de-ni-safeguarding-in-schools, nspcc-ukcis, scottish-government-child-protection-education, scottish-government-child-protection-police, welsh-government-sharing-nudes"#,
             #"recommendationText.childContactFrom: "childContactFrom" is not a recommendation of the packs this overlay applies to (did you mean "childContactForm"?)"#,
             "contacts[0]: a contact needs a phone, email, web or text detail",
         ])

@@ -379,7 +379,7 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireAccessRole(req)
         let record = try await loadCase(req, identity)
         guard CasePolicy.seesAccess(record.header, identity) else {
-            throw APIError.forbidden("who has seen a case is for the person who opened it, supervisors, superintendents, the designated safeguarding lead and auditors")
+            throw APIError.forbidden("who has seen a case is for the person who opened it, supervisors, superintendents, the \(identity.organisation.jurisdiction.schoolLead) and auditors")
         }
         let history = try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID)
         try await req.auditAlone("case.access.read", caseID: record.id, detail: "count=\(history.entries.count)")
@@ -432,7 +432,7 @@ enum CasePolicy {
     /// Recording facts and actions is for the case leads, not for staff who raised a concern.
     static func requireEditor(_ identity: Identity) throws {
         guard identity.user.role != .staff else {
-            throw APIError.forbidden("staff raise concerns and add notes; the designated safeguarding lead records facts and actions")
+            throw APIError.forbidden("staff raise concerns and add notes; the \(identity.organisation.jurisdiction.schoolLead) records facts and actions")
         }
     }
 }

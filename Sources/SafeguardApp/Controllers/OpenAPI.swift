@@ -363,6 +363,13 @@ enum OpenAPIDocument {
         case "step": return enumOf(CustodyStep.self)
         case "power": return enumOf(SeizurePower.self)
         case "code": return enumOf(OutcomeCode.self)
+        case "nationalOutcome":
+            // Every nation's list; the rules refuse one that is not of the case's nation.
+            let ids = GuidanceLibrary.bundled.law.jurisdictions.keys.sorted()
+                .flatMap { GuidanceLibrary.bundled.law.jurisdictions[$0]!.outcomes.map(\.id) }
+            var schema = oneOf(ids)
+            schema["description"] = "with code \"local\" in Scotland or Northern Ireland: the outcome from that nation's list in the law pack; an outcome of another nation, or one not open to the ages in the case, is refused (422)"
+            return schema
         case "audience": return enumOf(Audience.self)
         case "method": return enumOf(CommunicationMethod.self)
         case "service": return kind == .supportReferral ? enumOf(SupportService.self) : enumOf(RemovalService.self)

@@ -406,7 +406,7 @@ struct ResponseController: RouteCollection {
     func refer(req: Request) async throws -> Response {
         let (identity, schoolCase) = try await leadCase(req)
         guard identity.user.role == .dsl else {
-            throw APIError.forbidden("the designated safeguarding lead refers a case to the police")
+            throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) refers a case to the police")
         }
         let body = try req.content.decode(ReferralCreateRequest.self)
         let dto = try await sendReferral(req, identity, schoolCase, body)
@@ -419,7 +419,7 @@ struct ResponseController: RouteCollection {
     /// force holding only what was chosen to share, linked to the school's case, each side audited.
     func sendReferral(_ req: Request, _ identity: Identity, _ schoolCase: CaseRecord, _ body: ReferralCreateRequest) async throws -> ReferralDTO {
         guard identity.user.role == .dsl else {
-            throw APIError.forbidden("the designated safeguarding lead refers a case to the police")
+            throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) refers a case to the police")
         }
         let summary = body.summary.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !summary.isEmpty, summary.count <= 400 else {
@@ -609,7 +609,7 @@ struct ResponseController: RouteCollection {
         let overlay = req.application.safeguardOptions.overlay(for: identity.organisation.name)
         let assessment = overlay == nil ? try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
             : GuidanceLibrary.bundled.assess(caseRecord.facts, today: CaseController.today, overlay: overlay)
-        let role = caseRecord.facts.setting == .police ? "investigating officer" : "designated safeguarding lead"
+        let role = caseRecord.facts.setting == .police ? "investigating officer" : caseRecord.guidance.leadRoleName
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
                                      contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))
         try await req.write { db in

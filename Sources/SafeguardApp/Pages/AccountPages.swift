@@ -113,7 +113,7 @@ struct AccountPagesController: RouteCollection {
         _ = try await req.accountService.setSettings(session: SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime),
                                                      twoFactor: TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days), by: identity)
         req.auditRecorded = true
-        let who = page.roles.filter(\.checked).map { $0.label.lowercased() }
+        let who = page.roles.filter(\.checked).map { $0.role.inSentence(in: identity.organisation.jurisdiction) }
         req.session.data["notice"] = "Saved: sessions end after \(idle) minutes without activity, and \(lifetime) hours after sign-in at the latest. "
             + (who.isEmpty ? "Nobody is required to use two-factor sign-in." : "Two-factor sign-in is required of: \(who.joined(separator: ", ")).")
         return req.redirect(to: .settings)
@@ -208,7 +208,7 @@ struct AccountPage: PageView {
     init(identity: Identity, sessions: [WebSession], tokens: [APIToken], csrf: String) {
         name = identity.user.displayName
         email = identity.user.email
-        role = identity.user.role.label
+        role = identity.user.role.label(in: identity.organisation.jurisdiction)
         idleMinutes = identity.organisation.sessionPolicy.idleMinutes
         lifetimeHours = identity.organisation.sessionPolicy.lifetimeHours
         self.sessions = sessions.map {
@@ -254,7 +254,7 @@ struct SettingsPage: PageView {
         lifetimeHours = String(organisation.sessionPolicy.lifetimeHours)
         stepUpDays = String(organisation.twoFactorPolicy.stepUpCaseAgeDays)
         roles = Role.allCases.filter { $0.isAllowed(in: organisation.kind) }.map {
-            RoleChoice(role: $0, id: "twoFactor-\($0.rawValue)", label: $0.label, checked: organisation.twoFactorPolicy.requires($0))
+            RoleChoice(role: $0, id: "twoFactor-\($0.rawValue)", label: $0.label(in: organisation.jurisdiction), checked: organisation.twoFactorPolicy.requires($0))
         }
         idleRange = "From \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound) minutes. The usual is \(SessionPolicy.standard.idleMinutes)."
         lifetimeRange = "From \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound) hours. The usual is \(SessionPolicy.standard.lifetimeHours)."

@@ -35,13 +35,13 @@ struct AdminPagesController: RouteCollection {
         try await req.auditAlone("user.list", detail: "count=\(all.count) via=page")
         let notice = req.session.data["notice"]
         req.session.data["notice"] = nil
-        return try await req.renderPage(UsersPage(organisation: identity.organisation.name, users: all, me: identity.user.id),
+        return try await req.renderPage(UsersPage(organisation: identity.organisation, users: all, me: identity.user.id),
                                         notice: notice, current: .users)
     }
 
     func newUserForm(req: Request) async throws -> Response {
         let identity = try admin(req)
-        return try await req.renderPage(UserFormPage.new(kind: identity.organisation.kind, csrf: req.pageCSRFToken()), current: .users)
+        return try await req.renderPage(UserFormPage.new(organisation: identity.organisation, csrf: req.pageCSRFToken()), current: .users)
     }
 
     struct NewUserForm: Content {
@@ -56,7 +56,7 @@ struct AdminPagesController: RouteCollection {
         let identity = try admin(req)
         let form = try req.content.decode(NewUserForm.self)
         try req.checkPageCSRF(form._csrf)
-        var page = UserFormPage.new(kind: identity.organisation.kind, csrf: req.pageCSRFToken())
+        var page = UserFormPage.new(organisation: identity.organisation, csrf: req.pageCSRFToken())
         page.email = form.email ?? ""
         page.displayName = form.displayName ?? ""
         page.select(role: form.role)
@@ -82,7 +82,7 @@ struct AdminPagesController: RouteCollection {
                     try await req.audit("user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue) via=page", on: db)
                     return user
                 }
-                req.session.data["notice"] = "\(user.displayName) can now sign in as \(user.role.label.lowercased()) with \(user.email). Give them their first password in person or by phone, never by email."
+                req.session.data["notice"] = "\(user.displayName) can now sign in as \(user.role.inSentence(in: identity.organisation.jurisdiction)) with \(user.email). Give them their first password in person or by phone, never by email."
                 return req.redirect(to: .users)
             } catch let error as StoreError {
                 if case .duplicate = error {
@@ -109,7 +109,7 @@ struct AdminPagesController: RouteCollection {
     func editUserForm(req: Request) async throws -> Response {
         let identity = try admin(req)
         let user = try await loadUser(req, identity)
-        return try await req.renderPage(UserFormPage.edit(user, kind: identity.organisation.kind, csrf: req.pageCSRFToken(),
+        return try await req.renderPage(UserFormPage.edit(user, organisation: identity.organisation, csrf: req.pageCSRFToken(),
                                                           isMe: user.id == identity.user.id), current: .users)
     }
 
@@ -126,7 +126,7 @@ struct AdminPagesController: RouteCollection {
         let form = try req.content.decode(EditUserForm.self)
         try req.checkPageCSRF(form._csrf)
         let isMe = user.id == identity.user.id
-        var page = UserFormPage.edit(user, kind: identity.organisation.kind, csrf: req.pageCSRFToken(), isMe: isMe)
+        var page = UserFormPage.edit(user, organisation: identity.organisation, csrf: req.pageCSRFToken(), isMe: isMe)
         page.displayName = form.displayName ?? ""
         page.select(role: form.role)
         page.selectAccess(form.access)
@@ -158,7 +158,7 @@ struct AdminPagesController: RouteCollection {
             return updated
         }
         req.application.identityCache.removeAll()
-        req.session.data["notice"] = "Saved: \(updated.displayName) is \(updated.role.label.lowercased())" + (updated.disabled ? " and cannot sign in." : ".")
+        req.session.data["notice"] = "Saved: \(updated.displayName) is \(updated.role.inSentence(in: identity.organisation.jurisdiction))" + (updated.disabled ? " and cannot sign in." : ".")
         return req.redirect(to: .users)
     }
 
@@ -226,10 +226,10 @@ struct UsersPage: PageView {
     var rows: [Row]
     var newUserPath = PageRoute.newUser.path
 
-    init(organisation: String, users: [User], me: UUID) {
-        self.organisation = organisation
+    init(organisation: Organisation, users: [User], me: UUID) {
+        self.organisation = organisation.name
         rows = users.sorted { $0.displayName.localizedCaseInsensitiveCompare($1.displayName) == .orderedAscending }.map {
-            Row(name: $0.displayName, email: $0.email, role: $0.role.label, status: $0.disabled ? "Cannot sign in" : "Active",
+            Row(name: $0.displayName, email: $0.email, role: $0.role.label(in: organisation.jurisdiction), status: $0.disabled ? "Cannot sign in" : "Active",
                 href: PageRoute.user($0.id).path, isMe: $0.id == me)
         }
     }
@@ -265,16 +265,16 @@ struct UserFormPage: PageView {
     var passwordError = ""
     var accessError = ""
 
-    static func new(kind: OrganisationKind, csrf: String) -> UserFormPage {
+    static func new(organisation: Organisation, csrf: String) -> UserFormPage {
         UserFormPage(title: "Add a user", isNew: true, action: PageRoute.newUser.path, csrf: csrf,
-                     roles: AdminPagesController.roles(for: kind).map { Choice(id: "role-\($0.rawValue)", value: $0.rawValue, label: $0.label, checked: false) },
+                     roles: AdminPagesController.roles(for: organisation.kind).map { Choice(id: "role-\($0.rawValue)", value: $0.rawValue, label: $0.label(in: organisation.jurisdiction), checked: false) },
                      submitLabel: "Add user")
     }
 
-    static func edit(_ user: User, kind: OrganisationKind, csrf: String, isMe: Bool) -> UserFormPage {
+    static func edit(_ user: User, organisation: Organisation, csrf: String, isMe: Bool) -> UserFormPage {
         var page = UserFormPage(title: "Change \(user.displayName)", isNew: false, action: PageRoute.user(user.id).path, csrf: csrf,
-                                roles: AdminPagesController.roles(for: kind).map {
-                                    Choice(id: "role-\($0.rawValue)", value: $0.rawValue, label: $0.label, checked: $0 == user.role)
+                                roles: AdminPagesController.roles(for: organisation.kind).map {
+                                    Choice(id: "role-\($0.rawValue)", value: $0.rawValue, label: $0.label(in: organisation.jurisdiction), checked: $0 == user.role)
                                 }, submitLabel: "Save changes")
         page.email = user.email
         page.displayName = user.displayName

@@ -127,6 +127,8 @@ struct CasePage: PageView {
     var emergency: Bool
     var canEdit: Bool
     var isStaff: Bool
+    /// The school lead as the nation's guidance names them, for the staff notice.
+    var schoolLead: String
     var csrf: String
     /// Closing or reopening, with a reason.
     var isClosed: Bool
@@ -175,6 +177,7 @@ struct CasePage: PageView {
         version = record.version
         canEdit = identity.user.role != .staff
         isStaff = identity.user.role == .staff
+        schoolLead = record.guidance.leadRoleName
         self.csrf = csrf
         isClosed = record.status == .closed
         statusPath = PageRoute.caseStatus(.id(record.id)).path

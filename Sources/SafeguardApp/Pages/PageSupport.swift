@@ -237,6 +237,26 @@ extension Role {
         case .auditor: "Auditor"
         }
     }
+
+    /// The role in words as the nation's school guidance names it: in Wales the designated safeguarding person
+    /// (DSP), in Northern Ireland the designated teacher for child protection.
+    func label(in jurisdiction: Jurisdiction) -> String {
+        guard self == .dsl else { return label }
+        return GuidanceLibrary.bundled.edition(for: .education, in: jurisdiction, on: CaseController.today).pack.leadRoleLabel
+    }
+
+    /// The role mid-sentence: "supervisor", "designated safeguarding person (DSP)".
+    func inSentence(in jurisdiction: Jurisdiction) -> String {
+        let label = label(in: jurisdiction)
+        return label.prefix(1).lowercased() + label.dropFirst()
+    }
+}
+
+extension Jurisdiction {
+    /// The school lead's name in the nation's guidance, in a sentence: "the designated safeguarding person".
+    var schoolLead: String {
+        GuidanceLibrary.bundled.edition(for: .education, in: self, on: CaseController.today).pack.leadRoleName
+    }
 }
 
 extension Request {
@@ -281,7 +301,7 @@ extension Request {
             nav.append(NavLink(label: "Your account", href: PageRoute.account.path, current: current == .account))
         }
         return Layout(title: title, stylesheet: application.assets.link("safeguard.css"), icon: application.assets.link("icon.svg"),
-                      signedIn: identity != nil, userName: identity?.user.displayName, roleLabel: identity?.user.role.label,
+                      signedIn: identity != nil, userName: identity?.user.displayName, roleLabel: identity.map { $0.user.role.label(in: $0.organisation.jurisdiction) },
                       organisationName: identity?.organisation.name,
                       // Only a session has a form token: a bearer token on a page must not start a session.
                       csrf: identity?.viaSession == true ? pageCSRFToken() : nil,

@@ -71,7 +71,7 @@ extension PagesController {
     func recordPage(_ req: Request, _ identity: Identity, _ record: CaseRecord, kind: RecordKind) async throws -> FormPage {
         guard let title = Self.recordPages[kind] else { throw APIError.notFound("page") }
         guard kind.settings.contains(record.facts.setting) else { throw APIError.notFound("page") }
-        if kind == .triage && identity.user.role != .dsl { throw APIError.forbidden("the designated safeguarding lead triages a concern") }
+        if kind == .triage && identity.user.role != .dsl { throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) triages a concern") }
         let facts = record.facts
         let today = Self.today()
         let me = identity.user.displayName
@@ -99,15 +99,23 @@ extension PagesController {
         case .outcome:
             let homeOffice = facts.jurisdiction == .england || facts.jurisdiction == .wales
             let codes = OutcomeCode.allCases.filter { homeOffice ? ($0 != .local && $0 != .outcome21) : $0 == .local }
-            intro = homeOffice
-                ? ["Choose the Home Office outcome code\(pack.inBrackets(.outcomeCodes)). Outcome 21 is not in this list: it is recorded when a supervisor approves a proposal."]
-                : ["Outside England and Wales, record the outcome under your force's own scheme."]
-            fields = [
-                .choice(.radios, "code", "Outcome", options: codes.map { ($0.rawValue, $0 == .local ? $0.title : "\($0.rawValue): \($0.title)") }),
-                .date("decidedOn", "Date decided", value: today),
-                .textarea("rationale", "Why this outcome"),
-            ]
-            if !homeOffice { fields.append(.text("localDescription", "The outcome under your force's scheme")) }
+            let national = GuidanceLibrary.bundled.law.law(for: facts.jurisdiction)?.outcomes ?? []
+            if homeOffice {
+                intro = ["Choose the Home Office outcome code\(pack.inBrackets(.outcomeCodes)). Outcome 21 is not in this list: it is recorded when a supervisor approves a proposal."]
+                fields = [.choice(.radios, "code", "Outcome", options: codes.map { ($0.rawValue, "\($0.rawValue): \($0.title)") })]
+            } else if national.isEmpty {
+                intro = ["Outside England and Wales, record the outcome under your force's own scheme."]
+                fields = [.hidden("code", OutcomeCode.local.rawValue), .text("localDescription", "The outcome under your force's scheme")]
+            } else {
+                intro = ["There is no Outcome 21 in \(facts.jurisdiction.displayName). Choose the outcome, or describe another under your force's scheme."]
+                fields = [
+                    .hidden("code", OutcomeCode.local.rawValue),
+                    .choice(.radios, "nationalOutcome", "Outcome", options: national.map { ($0.id, $0.title) },
+                            optionHints: Dictionary(uniqueKeysWithValues: national.map { ($0.id, ($0.ages.map { "For \($0). " } ?? "") + $0.note) })),
+                    .text("localDescription", "Or another outcome under your force's scheme", hint: "Only if none of the above fits"),
+                ]
+            }
+            fields += [.date("decidedOn", "Date decided", value: today), .textarea("rationale", "Why this outcome")]
         case .deletionDirection:
             let holders = facts.people.filter { $0.roles.contains(.recipient) || $0.roles.contains(.possessor) }.map(\.ref)
             intro = ["Where the risk is low and no device was seized, direct those holding copies to delete them, and record proof\(pack.inBrackets(.deletion))."]
@@ -580,7 +588,7 @@ extension PagesController {
 
     func referralPage(_ req: Request, _ identity: Identity, _ record: CaseRecord) async throws -> FormPage {
         guard identity.user.role == .dsl, record.facts.setting == .education else {
-            throw APIError.forbidden("the designated safeguarding lead refers a case to the police")
+            throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) refers a case to the police")
         }
         let forces = try await AccountStore(db: req.db).organisations().filter { $0.kind == .police }
         let facts = record.facts

@@ -76,15 +76,15 @@ public struct CaseDocument: Sendable, Hashable {
         var outcome: [String] = []
         for record in records {
             switch record {
-            case .childProtectionReferral(let r): referrals.append("Child protection referral to \(r.to) on \(r.referredOn)" + (r.reference.map { ", reference \($0)" } ?? ""))
-            case .meeting(let m) where m.meetingKind == .strategyMeeting: referrals.append("Strategy meeting on \(m.on)" + (m.reference.map { ", reference \($0)" } ?? ""))
-            case .outcome(let o): outcome = ["\(o.code == .local ? (o.localDescription ?? "Local outcome") : "Outcome \(o.code.rawValue): \(o.code.title)") (decided \(o.decidedOn))"]
+            case .childProtectionReferral(let r): referrals.append("Child protection referral to \(r.to) on \(Words.day(r.referredOn))" + (r.reference.map { ", reference \($0)" } ?? ""))
+            case .meeting(let m) where m.meetingKind == .strategyMeeting: referrals.append("Strategy meeting on \(Words.day(m.on))" + (m.reference.map { ", reference \($0)" } ?? ""))
+            case .outcome(let o): outcome = ["\(o.code == .local ? (RecordText.nationalOutcome(o, jurisdiction: facts.jurisdiction) ?? o.localDescription ?? "Local outcome") : "Outcome \(o.code.rawValue): \(o.code.title)") (decided \(Words.day(o.decidedOn)))"]
             default: break
             }
         }
         let steps = assessment.recommendations.filter { $0.severity == .must }.map(\.text)
         return CaseDocument(title: "Child contact with police", reference: reference, sections: [
-            ("About this notification", ["From \(organisation), raised by \(officer) on \(date).",
+            ("About this notification", ["From \(organisation), raised by \(officer) on \(Words.day(date)).",
                                          "Incident: the taking or sharing of nude or semi-nude images involving young people. No imagery is held or shared with this form."]
                 + (crimeReference.map { ["Crime reference: \($0)."] } ?? [])),
             ("Children and young people involved", people(facts)),
@@ -113,6 +113,13 @@ public struct CaseDocument: Sendable, Hashable {
 
 /// One-line descriptions of records, for the chronology and the documents.
 public enum RecordText {
+    /// The title of an outcome from the nation's list (Scotland, Northern Ireland), if the record names one.
+    public static func nationalOutcome(_ record: OutcomeRecord, jurisdiction: Jurisdiction,
+                                       law: LawPack = GuidanceLibrary.bundled.law) -> String? {
+        guard let id = record.nationalOutcome else { return nil }
+        return law.law(for: jurisdiction)?.outcomes.first { $0.id == id }?.title ?? Words.of(id)
+    }
+
     /// A record in words for the chronology: codes, offences and days as people write them (`Words`).
     public static func describe(_ record: ResponseRecord, jurisdiction: Jurisdiction = .england) -> String {
         let w = Words.of
@@ -131,7 +138,7 @@ public enum RecordText {
         case .interviewDecision(let r): return "\(r.person): visually recorded interview " + (r.planned ? "planned" : "not planned")
         case .deviceCustody(let r): return "\(r.device) \(w(r.step.rawValue)) on \(d(r.on)) by \(r.by)" + (r.power.map { " under \(w($0.rawValue))" } ?? "")
             + (r.imagerySolelyOfOwner.map { $0 ? " (imagery solely of the owner)" : " (imagery not solely of the owner)" } ?? "")
-        case .outcome(let r): return r.code == .local ? "local outcome on \(d(r.decidedOn))" : "Outcome \(r.code.rawValue) on \(d(r.decidedOn)): \(r.code.title)"
+        case .outcome(let r): return r.code == .local ? "\(RecordText.nationalOutcome(r, jurisdiction: jurisdiction).map { "outcome: \($0)" } ?? "local outcome") on \(d(r.decidedOn))" : "Outcome \(r.code.rawValue) on \(d(r.decidedOn)): \(r.code.title)"
         case .communication(let r): return "to \(w(r.audience.rawValue))\(r.person.map { " of \($0)" } ?? "") on \(d(r.on)) (\(w(r.method.rawValue))): " + Words.list(r.topics.map(\.rawValue))
         case .deletionDirection(let r): return "\(r.holder) directed on \(d(r.directedOn))" + (r.proven ? "; deletion proved on \(d(r.deletedOn!))" : "; proof of deletion awaited")
         case .contentRemoval(let r): return "\(r.serviceName ?? w(r.service.rawValue)) on \(d(r.requestedOn)): \(w(r.status.rawValue))"

@@ -364,18 +364,23 @@ public struct DeviceCustodyStep: RecordPayload {
 /// Action 9: the outcome code, from the Home Office list (England and Wales) or a local scheme elsewhere.
 public struct OutcomeRecord: RecordPayload {
     static let kind = RecordKind.outcome
-    static let keys = ["code", "decidedOn", "rationale", "localDescription"]
+    static let keys = ["code", "decidedOn", "rationale", "localDescription", "nationalOutcome"]
     public var code: OutcomeCode
     public var decidedOn: CalendarDate
     public var rationale: String
-    /// For `local`: the outcome under the force's own scheme (Scotland, Northern Ireland).
+    /// For `local`: the outcome under the force's own scheme (Scotland, Northern Ireland), in words.
     public var localDescription: String?
+    /// For `local` in Scotland or Northern Ireland: the outcome from the nation's list in the law pack, by id
+    /// (e.g. `recordedPoliceWarning`, `youthEngagementClinic`).
+    public var nationalOutcome: String?
 
-    public init(code: OutcomeCode, decidedOn: CalendarDate, rationale: String, localDescription: String? = nil) {
+    public init(code: OutcomeCode, decidedOn: CalendarDate, rationale: String, localDescription: String? = nil,
+                nationalOutcome: String? = nil) {
         self.code = code
         self.decidedOn = decidedOn
         self.rationale = rationale
         self.localDescription = localDescription
+        self.nationalOutcome = nationalOutcome
     }
 }
 

@@ -259,8 +259,29 @@ public enum ResponseRules {
                 guard !homeOffice else {
                     throw RecordProblem(field: "code", message: "in England and Wales, record a Home Office outcome code", citation: cite(.outcomeCodes))
                 }
-                try text(r.localDescription, "localDescription", required: true, why: "the outcome under your force's scheme")
+                let national = context.law?.outcomes ?? []
+                if let id = r.nationalOutcome {
+                    guard let outcome = national.first(where: { $0.id == id }) else {
+                        throw RecordProblem(field: "nationalOutcome", message: national.isEmpty
+                            ? "\(facts.jurisdiction.displayName) has no list of outcomes: describe it in localDescription"
+                            : "\"\(id)\" is not an outcome in \(facts.jurisdiction.displayName); one of " + national.map(\.id).joined(separator: ", "))
+                    }
+                    // It must be open to someone who did something; unknown ages are not held against it.
+                    let acting: Set<PersonRole> = [.creator, .sender, .requester, .sharer, .possessor]
+                    let actors = facts.people.filter { !Set($0.roles).isDisjoint(with: acting) }
+                    if let ages = outcome.ages, !actors.isEmpty, !actors.contains(where: { outcome.isOpen(toAge: $0.age) }) {
+                        throw RecordProblem(field: "nationalOutcome", message: "\(outcome.title) is for \(ages), and nobody in the case who took, asked for, sent, shared or kept the imagery is (\(outcome.source))")
+                    }
+                    try text(r.localDescription, "localDescription", required: false)
+                } else {
+                    try text(r.localDescription, "localDescription", required: true, why: national.isEmpty
+                        ? "the outcome under your force's scheme"
+                        : "choose the outcome (nationalOutcome: " + national.map(\.id).joined(separator: ", ") + "), or describe one under your force's scheme")
+                }
             } else {
+                if r.nationalOutcome != nil {
+                    throw RecordProblem(field: "nationalOutcome", message: "a national outcome goes with code \"local\" in Scotland or Northern Ireland")
+                }
                 guard homeOffice else {
                     throw RecordProblem(field: "code", message: "Home Office outcome codes apply in England and Wales; record code \"local\" with localDescription")
                 }

@@ -1,0 +1,114 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import Testing
+import Vapor
+
+/// Issue 12 through the API and the pages: a Scottish force's case cites the Scottish guidance and records Scottish
+/// outcomes; a Welsh school's lead is the designated safeguarding person (DSP).
+@Suite struct NationPageTests {
+    static let today = CaseController.today.description
+
+    @Test("A Scottish force's case is assessed under the National Guidance for Child Protection in Scotland, with no Outcome 21")
+    func scottishCaseCitesScottishGuidance() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeB.officer"))
+            let assessment = (created["assessment"] as! [String: Any])["assessment"] as! [String: Any]
+            let guidance = (assessment["guidance"] as! [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(guidance.first == "scottish-government-child-protection-police")
+            #expect((assessment["decisions"] as! [String: Any])["outcome21"] as? String == "notAvailable")
+            let ids = (assessment["recommendations"] as! [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(ids.contains("interAgencyReferralDiscussion"))
+            #expect(!ids.contains("seniorReviewOutcome21"))
+            // The English force's case is unchanged.
+            let english = try await createCase(app, token: world.token("policeA.officer"))
+            let englishGuidance = (((english["assessment"] as! [String: Any])["assessment"] as! [String: Any])["guidance"] as! [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(englishGuidance.first == "college-of-policing")
+        }
+    }
+
+    @Test("Scotland: an outcome from Police Scotland's options is recorded in words; one not open to the children's ages, another nation's or a Home Office code is refused")
+    func scottishOutcomes() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeB.officer")
+            let id = try #require(try await createCase(app, token: token)["id"] as? String)
+            func outcome(_ fields: [String: Any]) async throws -> Reply {
+                try await send(app, .POST, "/api/v1/cases/\(id)/records", token: token,
+                               json: ["kind": "outcome", "decidedOn": Self.today, "rationale": "Agreed at the IRD"].merging(fields) { $1 })
+            }
+            // The children are 15: a Recorded Police Warning is for 16 and 17 year-olds (Police Scotland).
+            let tooYoung = try await outcome(["code": "local", "nationalOutcome": "recordedPoliceWarning"])
+            #expect(tooYoung.status == .unprocessableEntity)
+            #expect(tooYoung.errorField == "nationalOutcome")
+            #expect(tooYoung.text.contains("16 and 17 year-olds"))
+            let other = try await outcome(["code": "local", "nationalOutcome": "youthEngagementClinic"])
+            #expect(other.status == .unprocessableEntity)
+            #expect(other.text.contains("earlyAndEffectiveIntervention"), "names the outcomes it could be")
+            let homeOffice = try await outcome(["code": "22"])
+            #expect(homeOffice.status == .unprocessableEntity)
+            let neither = try await outcome(["code": "local"])
+            #expect(neither.status == .unprocessableEntity)
+            #expect(neither.errorField == "localDescription")
+
+            let recorded = try await outcome(["code": "local", "nationalOutcome": "earlyAndEffectiveIntervention"])
+            #expect(recorded.status == .created, "\(recorded.text)")
+            let chronology = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: token).array.compactMap { $0["summary"] as? String }
+            #expect(chronology.contains { $0.contains("outcome: Early and Effective Intervention (EEI) referral on ") })
+            #expect(!chronology.contains { $0.contains("earlyAndEffectiveIntervention") }, "never the id")
+        }
+    }
+
+    @Test("England: a national outcome is refused with the Home Office codes")
+    func englandHasNoNationalOutcomes() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try #require(try await createCase(app, token: token)["id"] as? String)
+            let reply = try await send(app, .POST, "/api/v1/cases/\(id)/records", token: token,
+                                       json: ["kind": "outcome", "code": "22", "decidedOn": Self.today, "rationale": "Diverted",
+                                              "nationalOutcome": "earlyAndEffectiveIntervention"])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.errorField == "nationalOutcome")
+        }
+    }
+
+    @Test("Scotland: the outcome page offers Police Scotland's options with the ages they are for, and saves one")
+    func scottishOutcomePage() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try #require(try await createCase(app, token: world.token("policeB.officer"))["id"] as? String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeB.test")
+            let page = try await Pages.get(app, "/cases/\(id)/record/outcome", officer)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("There is no Outcome 21 in Scotland"))
+            #expect(page.text.contains("Recorded Police Warning"))
+            #expect(page.text.contains("For 16 and 17 year-olds."))
+            #expect(!page.text.contains("Home Office"))
+            let saved = try await Pages.post(app, "/cases/\(id)/record/outcome", officer,
+                                             [("code", "local"), ("nationalOutcome", "earlyAndEffectiveIntervention"),
+                                              ("localDescription", ""), ("decidedOn", Self.today), ("rationale", "Agreed at the IRD")])
+            #expect(saved.status == .seeOther, "\(saved.text.prefix(400))")
+        }
+    }
+
+    @Test("Wales: the school's lead is the designated safeguarding person (DSP) on its pages, as the Welsh Government's guidance names them")
+    func welshSchoolSaysDSP() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("school.staff"))
+            let id = (created["id"] as! String).lowercased()
+            let staff = try await Pages.signIn(app, "staff@school.test")
+            let page = try await Pages.get(app, "/cases/\(id)", staff)
+            #expect(page.text.contains("Your designated safeguarding person will look at this concern"))
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            let casePage = try await Pages.get(app, "/cases/\(id)", dsl)
+            #expect(casePage.text.contains("Designated safeguarding person (DSP)"))
+            #expect(!casePage.text.contains("Designated safeguarding lead"))
+            let denied = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: world.token("school.staff"), json: ["facts": [:]])
+            #expect(denied.status == .forbidden)
+            #expect(denied.text.contains("the designated safeguarding person records facts and actions"))
+        }
+    }
+}
