@@ -589,7 +589,7 @@ def journey_b_school_concern(b):
     b.fill("summary", "A pupil told me an image of them was shared")
     b.choose("kind-image")
     b.submit()
-    b.expect("Your designated safeguarding lead will look at this concern" in b.text(), "staff see what happens next")
+    b.expect("Your designated safeguarding person will look at this concern" in b.text(), "staff see what happens next, in the Welsh guidance's words")
     b.sign_out()
     b.sign_in(DSL)
     b.expect("A pupil told me an image of them was shared" in b.text(), "the DSL sees the concern waiting for triage")
@@ -609,7 +609,7 @@ def journey_b_school_concern(b):
     b.choose("device-personal")
     b.choose("sharedElsewhere-notKnownYet")
     b.submit()
-    b.expect("Saved: dsl triage" in b.text(), "the triage is saved")
+    b.expect("Saved: triage" in b.text(), "the triage is saved")
     b.expect("Telling the police" in b.text(), "the decisions the DSL acts on next are shown")
 
     # The referral to the police, sharing only what the force needs.
@@ -639,6 +639,51 @@ def journey_b_school_concern(b):
     b.sign_in(DSL)
     b.open(school_case)
     b.expect("Accepted" in b.text(), "the school sees that the force accepted it")
+    b.sign_out()
+
+
+def journey_nations(b):
+    """Issue 12: each nation under its own guidance. A Scottish officer's case is assessed under the National Guidance
+    for Child Protection in Scotland and records one of Police Scotland's outcomes, in words; a Welsh school's lead is
+    the designated safeguarding person (DSP), and its concern is assessed under the Welsh Government's guidance."""
+    b.journey = "four nations"
+    b.sign_in(SCOTLAND_OFFICER)
+    b.open("/cases/new")
+    b.fill("summary", "Scotland: image shared between two pupils, both 15")
+    b.choose("kind-image")
+    b.fill("ageA", "15")
+    b.fill("ageB", "15")
+    b.submit()
+    b.expect("/questions/" in b.driver.current_url, "the report is saved and its questions follow")
+    case = b.driver.current_url[len(b.base):].rsplit("/questions/", 1)[0]
+    b.open(case)
+    b.expect("National Guidance for Child Protection in Scotland" in b.text(),
+             "the case is assessed under the Scottish guidance")
+    b.expect("Propose Outcome 21" not in b.text(), "no Outcome 21 is offered in Scotland")
+    b.follow_link("Record the outcome")
+    b.expect("There is no Outcome 21 in Scotland" in b.text(), "the outcome page says why its list is Scotland's")
+    b.expect("Recorded Police Warning" in b.text() and "For 16 and 17 year-olds." in b.text(),
+             "Police Scotland's options are offered with the ages they are for")
+    b.expect("Home Office" not in b.text(), "no Home Office codes in Scotland")
+    b.screenshot("scotland-outcome")
+    b.choose_label("Early and Effective Intervention")
+    b.fill("rationale", "Agreed at the inter-agency referral discussion")
+    b.submit()
+    b.expect("Early and Effective Intervention" in b.text(), "the case shows the outcome in words")
+    b.expect("earlyAndEffectiveIntervention" not in b.text(), "never its code")
+    b.sign_out()
+
+    b.sign_in(DSL)
+    b.expect("Designated safeguarding person (DSP)" in b.text(), "the Welsh school's lead is the DSP")
+    b.open("/cases/new")
+    b.fill("summary", "Wales: a pupil says an image of them was shared")
+    b.choose("kind-image")
+    b.submit()
+    case = b.driver.current_url[len(b.base):].rsplit("/questions/", 1)[0]
+    b.open(case)
+    b.expect("Sharing nudes and semi-nudes: responding to incidents and safeguarding children and young people" in b.text(),
+             "the concern is assessed under the Welsh Government's guidance")
+    b.screenshot("wales-case")
     b.sign_out()
 
 
@@ -771,7 +816,7 @@ def main():
         journeys = [journey_sign_in_problems, journey_a_officer_reports_a_case]
         case_url = None
         for journey in journeys + [journey_c_other_organisation, journey_quick_hide, journey_back_and_resubmit, journey_b_school_concern,
-                                    journey_admin_and_audit, journey_every_page, journey_two_factor]:
+                                    journey_nations, journey_admin_and_audit, journey_every_page, journey_two_factor]:
             try:
                 if journey in (journey_c_other_organisation, journey_quick_hide, journey_two_factor):
                     if case_url is None:

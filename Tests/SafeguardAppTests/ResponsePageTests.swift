@@ -369,7 +369,7 @@ import Vapor
                                               ("device", "personal"), ("sharedElsewhere", "no"), ("triagedOn", CaseController.today.description)])
             #expect(saved.status == .seeOther, "\(saved.text.prefix(300))")
             let after = try await Pages.get(app, "/cases/\(concern)", dsl)
-            #expect(after.text.contains("Saved: dsl triage."))
+            #expect(after.text.contains("Saved: triage."))
             #expect(after.text.contains("What the guidance says now: "))
             #expect(try await Pages.get(app, "/", dsl).text.contains("No concerns are waiting for triage"), "the same query as the API's inbox")
 

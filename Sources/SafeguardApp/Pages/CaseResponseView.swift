@@ -251,10 +251,10 @@ struct CaseResponseView: Encodable, Sendable {
                     let why = assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? []
                     outcome21Note = "Outcome 21 cannot be used for this case" + (why.isEmpty ? "." : ": " + why.joined(separator: "; ") + ".")
                 }
-                respond.append(LinkItem("Record the outcome", .caseRecordForm(id, .outcome), hint: "The outcome code\(record.guidance.inBrackets(.outcomeCodes))"))
+                respond.append(LinkItem("Record the outcome", .caseRecordForm(id, .outcome), hint: (record.facts.jurisdiction == .england || record.facts.jurisdiction == .wales ? "The Home Office outcome code" : "The outcome, from \(record.facts.jurisdiction.displayName)'s options") + record.guidance.inBrackets(.outcomeCodes)))
                 respond.append(LinkItem("Direct the deletion of copies", .caseRecordForm(id, .deletionDirection), hint: "Who holds copies, and proof\(record.guidance.inBrackets(.deletion))"))
             } else if role == .dsl {
-                respond.append(LinkItem("Triage: the six questions", .caseRecordForm(id, .triage), hint: "NSPCC: gathering information"))
+                respond.append(LinkItem("Triage: the six questions", .caseRecordForm(id, .triage), hint: "What happened, who is involved and where the image is" + record.guidance.inBrackets(.gathering)))
                 respond.append(LinkItem("Refer the case to the police", .caseReferral(id), hint: "Share only what the force needs"))
             }
             respond.append(LinkItem("Parents or carers informed, or not", .caseRecordForm(id, .parentsInformed)))

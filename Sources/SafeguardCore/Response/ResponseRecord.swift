@@ -133,7 +133,7 @@ public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .caidLiaison: "CAID / High-Tech Crime Unit liaison"
         case .childContactForm: "Child contact with police form"
         case .externalReport: "Report to another agency"
-        case .triage: "DSL triage"
+        case .triage: "Triage"
         case .conversation: "Talk with a young person"
         case .parentsInformed: "Parents or carers"
         case .supportReferral: "Support referral"
