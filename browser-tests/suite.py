@@ -674,7 +674,7 @@ def journey_nations(b):
     b.sign_out()
 
     b.sign_in(DSL)
-    b.expect("Designated safeguarding person (DSP)" in b.text(), "the Welsh school's lead is the DSP")
+    b.expect("Designated safeguarding person (DSP)" in b.driver.page_source, "the Welsh school's lead is the DSP (in the page header)")
     b.open("/cases/new")
     b.fill("summary", "Wales: a pupil says an image of them was shared")
     b.choose("kind-image")

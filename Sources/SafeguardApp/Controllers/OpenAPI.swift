@@ -328,14 +328,17 @@ enum OpenAPIDocument {
         return schema
     }
 
-    /// One object per record kind, `kind` first; unknown keys are refused (422 naming the keys allowed).
+    /// One object per record kind, `kind` first, from each kind's one description (`RecordKind.description`):
+    /// its fields' types, allowed values, labels and which are required. Unknown keys are refused (422 naming the
+    /// keys allowed).
     static var responseRecordSchema: [String: Any] {
         let variants: [[String: Any]] = RecordKind.allCases.map { kind in
+            let description = kind.description
             var properties: [String: [String: Any]] = ["kind": ["type": "string", "const": kind.rawValue]]
-            for key in ResponseRecord.keys(of: kind) { properties[key] = recordField(kind, key) }
-            var variant = obj(properties, required: ["kind"])
+            for field in description.fields { properties[field.name] = recordField(field) }
+            var variant = obj(properties, required: ["kind"] + description.fields.filter(\.required).map(\.name))
             variant["title"] = kind.rawValue
-            variant["description"] = kind.label
+            variant["description"] = description.label
             variant["additionalProperties"] = false
             return variant
         }
@@ -343,42 +346,22 @@ enum OpenAPIDocument {
                 "description": "A step of the response. Dates are YYYY-MM-DD; people, devices and imagery are named by their refs in the case facts. Never imagery."]
     }
 
-    static func recordField(_ kind: RecordKind, _ key: String) -> [String: Any] {
-        let date: [String: Any] = ["type": "string", "format": "date"]
-        switch key {
-        case "reportedOn", "checkedOn", "givenOn", "on", "referredOn", "takenOn", "decidedOn", "directedOn", "deletedOn",
-             "requestedOn", "raisedOn", "triagedOn", "reviewedOn", "policyReviewBy": return date
-        case "recordAsSuspect", "planned", "informed", "concerns", "imagerySolelyOfOwner": return b
-        case "offences", "people", "imagery", "with", "sharedWith", "sentBy", "featured": return array(s)
-        case "topics": return kind == .advice ? array(enumOf(AdviceTopic.self)) : array(enumOf(CommunicationTopic.self))
-        case "system": return enumOf(CheckSystem.self)
-        case "status":
-            switch kind {
-            case .backgroundCheck: return enumOf(CheckStatus.self)
-            case .contentRemoval: return enumOf(RemovalStatus.self)
-            default: return enumOf(LiaisonStatus.self)
-            }
-        case "meetingKind": return enumOf(MeetingKind.self)
-        case "basis": return enumOf(SuspectBasis.self)
-        case "step": return enumOf(CustodyStep.self)
-        case "power": return enumOf(SeizurePower.self)
-        case "code": return enumOf(OutcomeCode.self)
-        case "nationalOutcome":
-            // Every nation's list; the rules refuse one that is not of the case's nation.
-            let ids = GuidanceLibrary.bundled.law.jurisdictions.keys.sorted()
-                .flatMap { GuidanceLibrary.bundled.law.jurisdictions[$0]!.outcomes.map(\.id) }
-            var schema = oneOf(ids)
-            schema["description"] = "with code \"local\" in Scotland or Northern Ireland: the outcome from that nation's list in the law pack; an outcome of another nation, or one not open to the ages in the case, is refused (422)"
-            return schema
-        case "audience": return enumOf(Audience.self)
-        case "method": return enumOf(CommunicationMethod.self)
-        case "service": return kind == .supportReferral ? enumOf(SupportService.self) : enumOf(RemovalService.self)
-        case "content": return enumOf(ContentKind.self)
-        case "adultsInvolved", "sharedElsewhere": return enumOf(Answer.self)
-        case "device": return kind == .triage ? enumOf(DeviceOwnership.self) : s
-        case "to": return kind == .externalReport ? enumOf(ReportedTo.self) : s
-        default: return s
+    /// A record field's schema, from what it holds.
+    static func recordField(_ field: RecordField) -> [String: Any] {
+        var schema: [String: Any]
+        switch field.input {
+        case .text, .longText: schema = s
+        case .date: schema = ["type": "string", "format": "date"]
+        case .yesNo: schema = b
+        case .choice(let options): schema = oneOf(options.map(\.value))
+        case .choices(let options): schema = array(oneOf(options.map(\.value)))
+        case .person, .device: schema = s
+        case .people, .imagery, .list: schema = array(s)
+        case .filledText: schema = s; schema["readOnly"] = true
+        case .filledYesNo: schema = b; schema["readOnly"] = true
         }
+        schema["description"] = field.label + (field.hint.isEmpty ? "" : " (\(field.hint))")
+        return schema
     }
 
     static var assessmentSchema: [String: Any] {

@@ -262,7 +262,7 @@ struct CaseResponseView: Encodable, Sendable {
             respond.append(LinkItem("Add a device", .caseNewDevice(id)))
             for kind in PagesController.moreRecordPages where kind.settings.contains(police ? .police : .education) {
                 if kind == .triage && role != .dsl { continue }
-                respond.append(LinkItem(PagesController.recordPages[kind] ?? kind.label, .caseRecordForm(id, kind)))
+                respond.append(LinkItem(kind.description.formTitle, .caseRecordForm(id, kind)))
             }
 
             for stored in response.records {

@@ -9,77 +9,24 @@ import Vapor
 /// cites the guidance exactly as the API does. Also: proof of deletion, adding a device, documents, the Outcome 21
 /// letter and referrals.
 extension PagesController {
-    /// The record kinds with a page, and what each page is called.
-    static let recordPages: [RecordKind: String] = [
-        .crimeRecord: "Record the crime",
-        .outcome: "Record the outcome",
-        .deletionDirection: "Direct the deletion of copies",
-        .deviceCustody: "Record a device custody step",
-        .triage: "Triage: the six questions",
-        .parentsInformed: "Parents or carers",
-        .welfareCheck: "Record a welfare check",
-        .advice: "Record advice given",
-        .backgroundCheck: "Record a background check",
-        .meeting: "Record a meeting or conversation",
-        .childProtectionReferral: "Record a child protection referral",
-        .account: "Record an account taken",
-        .suspectDecision: "Decide whether to record a suspect",
-        .interviewDecision: "Decide on a visually recorded interview",
-        .communication: "Record what was explained",
-        .contentRemoval: "Request removal of content",
-        .caidLiaison: "Record CAID / High-Tech Crime Unit liaison",
-        .childContactForm: "Record the child contact with police form",
-        .externalReport: "Record a report to 999 or CEOP",
-        .conversation: "Record a talk with a young person",
-        .supportReferral: "Record a support referral",
-        .postIncidentReview: "Record the post-incident review",
-    ]
-
     /// The record pages beyond the ones the case page offers first, in the order the guidance meets them.
     static let moreRecordPages: [RecordKind] = [.welfareCheck, .advice, .backgroundCheck, .meeting, .childProtectionReferral,
                                                 .account, .suspectDecision, .interviewDecision, .communication, .contentRemoval,
                                                 .caidLiaison, .childContactForm, .externalReport, .conversation, .supportReferral,
                                                 .postIncidentReview]
 
-    static func custodyLabel(_ step: CustodyStep) -> String {
-        switch step {
-        case .leftWithOwner: "Left with its owner"
-        case .securedBySchool: "Secured by the school under its own powers"
-        case .seized: "Seized by police"
-        case .examined: "Examined"
-        case .retained: "Retained"
-        case .returned: "Returned to its owner"
-        case .destroyed: "Destroyed"
-        case .confiscated: "Confiscated"
-        case .disconnected: "Disconnected from the internet"
-        case .switchedOff: "Switched off"
-        case .storedSecurely: "Stored securely"
-        case .searched: "Searched (only with an immediate risk of harm)"
-        case .handedToPolice: "Handed to police"
-        }
-    }
-
-    static func answerLabel(_ answer: Answer) -> String {
-        switch answer {
-        case .yes: "Yes"
-        case .no: "No"
-        case .notKnownYet: "Not known yet"
-        }
-    }
-
-    /// The form for a kind of record, pre-filled with what the case and the engine already know.
+    /// The form for a kind of record: its fields come from the kind's one description (`RecordKind.description`);
+    /// this page adds only what the case and the engine already know (prefilled values, the case's people, devices
+    /// and imagery as options) and the words that introduce it. A kind with nothing to add still gets its form.
     func recordPage(_ req: Request, _ identity: Identity, _ record: CaseRecord, kind: RecordKind) async throws -> FormPage {
-        guard let title = Self.recordPages[kind] else { throw APIError.notFound("page") }
         guard kind.settings.contains(record.facts.setting) else { throw APIError.notFound("page") }
         if kind == .triage && identity.user.role != .dsl { throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) triages a concern") }
         let facts = record.facts
-        let today = Self.today()
         let me = identity.user.displayName
-        let people = Self.personOptions(facts)
         let police = facts.setting == .police
         let pack = record.guidance
+        var form = RecordForm(kind: kind, facts: facts, today: Self.today())
         var intro: [String] = []
-        var fields: [FormField] = []
         var submit = "Save"
         switch kind {
         case .crimeRecord:
@@ -87,75 +34,50 @@ extension PagesController {
             let suggested = assessment?.offences.map(\.id) ?? []
             let law = GuidanceLibrary.bundled.law.law(for: facts.jurisdiction)?.offences ?? []
             intro = ["Every report is recorded as a crime\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
-            fields = [
-                .text("crimeReference", "Crime reference number", hint: "From your crime recording system"),
-                .date("reportedOn", "Date reported", value: today),
-                .choice(.checkboxes, "offences", "Offences", options: law.map { ($0.id, $0.description) }, selected: suggested,
-                        optionHints: Dictionary(uniqueKeysWithValues: law.map { ($0.id, $0.legislation + ($0.homeOfficeClassification.map { ", Home Office \($0)" } ?? "")) })),
-                .textarea("offenceChangeReason", "If you change the offences, say why",
-                          hint: "Needed only when they differ from the guidance's suggestion (" + (suggested.isEmpty ? "none" : suggested.joined(separator: ", ")) + ")"),
-            ]
+            form.checkboxes("offences", options: law.map { ($0.id, $0.description) }, selected: suggested,
+                            optionHints: Dictionary(uniqueKeysWithValues: law.map { ($0.id, $0.legislation + ($0.homeOfficeClassification.map { ", Home Office \($0)" } ?? "")) }))
+            form.hints["offenceChangeReason"] = "Needed only when they differ from the guidance's suggestion (" + (suggested.isEmpty ? "none" : suggested.joined(separator: ", ")) + ")"
             submit = "Record the crime"
         case .outcome:
             let homeOffice = facts.jurisdiction == .england || facts.jurisdiction == .wales
-            let codes = OutcomeCode.allCases.filter { homeOffice ? ($0 != .local && $0 != .outcome21) : $0 == .local }
             let national = GuidanceLibrary.bundled.law.law(for: facts.jurisdiction)?.outcomes ?? []
             if homeOffice {
                 intro = ["Choose the Home Office outcome code\(pack.inBrackets(.outcomeCodes)). Outcome 21 is not in this list: it is recorded when a supervisor approves a proposal."]
-                fields = [.choice(.radios, "code", "Outcome", options: codes.map { ($0.rawValue, "\($0.rawValue): \($0.title)") })]
-            } else if national.isEmpty {
-                intro = ["Outside England and Wales, record the outcome under your force's own scheme."]
-                fields = [.hidden("code", OutcomeCode.local.rawValue), .text("localDescription", "The outcome under your force's scheme")]
+                form.only(OutcomeCode.allCases.filter { $0 != .local && $0 != .outcome21 }.map(\.rawValue), of: "code")
+                form.omit("nationalOutcome", "localDescription")
             } else {
-                intro = ["There is no Outcome 21 in \(facts.jurisdiction.displayName). Choose the outcome, or describe another under your force's scheme."]
-                fields = [
-                    .hidden("code", OutcomeCode.local.rawValue),
-                    .choice(.radios, "nationalOutcome", "Outcome", options: national.map { ($0.id, $0.title) },
-                            optionHints: Dictionary(uniqueKeysWithValues: national.map { ($0.id, ($0.ages.map { "For \($0). " } ?? "") + $0.note) })),
-                    .text("localDescription", "Or another outcome under your force's scheme", hint: "Only if none of the above fits"),
-                ]
+                form.hidden["code"] = OutcomeCode.local.rawValue
+                if national.isEmpty {
+                    intro = ["Outside England and Wales, record the outcome under your force's own scheme."]
+                    form.omit("nationalOutcome")
+                    form.labels["localDescription"] = "The outcome under your force's scheme"
+                } else {
+                    intro = ["There is no Outcome 21 in \(facts.jurisdiction.displayName). Choose the outcome, or describe another under your force's scheme."]
+                    form.radios("nationalOutcome", options: national.map { ($0.id, $0.title) },
+                                optionHints: Dictionary(uniqueKeysWithValues: national.map { ($0.id, ($0.ages.map { "For \($0). " } ?? "") + $0.note) }))
+                    form.hints["nationalOutcome"] = ""
+                    form.hints["localDescription"] = "Only if none of the above fits"
+                }
             }
-            fields += [.date("decidedOn", "Date decided", value: today), .textarea("rationale", "Why this outcome")]
         case .deletionDirection:
             let holders = facts.people.filter { $0.roles.contains(.recipient) || $0.roles.contains(.possessor) }.map(\.ref)
             intro = ["Where the risk is low and no device was seized, direct those holding copies to delete them, and record proof\(pack.inBrackets(.deletion))."]
-            fields = [
-                .choice(.radios, "holder", "Who holds copies?", options: people, selected: holders.count == 1 ? holders : []),
-                .date("directedOn", "Date of the direction", value: today),
-                .text("directedBy", "Who gave the direction", value: me),
-                .date("deletedOn", "If the deletion is already proved: when", hint: "Leave empty until you have proof", value: ""),
-                .textarea("proof", "How it was proved", hint: "For example: the holder showed the officer the chat and the deleted items folder"),
-                .text("verifiedBy", "Who saw the proof"),
-            ]
+            form.selected["holder"] = holders.count == 1 ? holders : []
+            form.values["directedBy"] = me
         case .deviceCustody:
-            let devices = facts.devices.map { d in (d.ref, "\(d.ref)" + (d.owner.map { ", owned by \($0)" } ?? "")) }
-            if devices.isEmpty {
-                var page = FormPage(title: title, caption: caseCaption(record), intro: ["No devices are recorded on this case yet. Add the device first."],
+            if facts.devices.isEmpty {
+                var page = FormPage(title: kind.description.formTitle, caption: caseCaption(record), intro: ["No devices are recorded on this case yet. Add the device first."],
                                     action: "", csrf: req.pageCSRFToken(), fields: [], submitLabel: "", showForm: false,
                                     backHref: PageRoute.caseNewDevice(record.id).path, backLabel: "Add a device")
                 page.inset = "Never look at, copy or send on any image on a device."
                 return page
             }
-            let steps = CustodyStep.allCases.filter { $0.setting == nil || $0.setting == facts.setting }
             intro = ["One step of the device's custody chain. Decisions to leave, seize, retain, return or destroy need your National Decision Model rationale."]
-            fields = [
-                .choice(.radios, "device", "Which device?", options: devices, selected: [req.query[String.self, at: "device"] ?? (devices.count == 1 ? devices[0].0 : "")]),
-                .choice(.radios, "step", "What happened to it?", options: steps.map { ($0.rawValue, Self.custodyLabel($0)) }),
-                .date("on", "Date", value: today),
-                .text("by", "By whom", hint: "A name or collar number", value: me),
-            ]
-            if facts.setting == .police {
-                fields.append(.choice(.radios, "power", "Power used, for a seizure",
-                                      options: [("pace32", "PACE section 32"), ("pace54", "PACE section 54"), ("pace19", "PACE section 19"),
-                                                ("consent", "With the owner's consent"), ("warrant", "Under a warrant"), ("other", "Another power")]))
-            }
-            fields.append(.textarea("rationale", "Why (National Decision Model rationale)"))
-            if facts.setting == .education {
-                fields.append(.text("where", "Where it is stored", hint: "For a device stored securely"))
-                fields.append(.textarea("immediateRiskOfHarm", "The immediate risk of harm that justifies a search",
-                                        hint: "A device is searched only where there is an immediate risk of harm (NSPCC)"))
-            }
-            fields.append(.text("toWhom", "Handed to whom", hint: "For a device handed to police"))
+            let devices = facts.devices.map(\.ref)
+            form.selected["device"] = [req.query[String.self, at: "device"] ?? (devices.count == 1 ? devices[0] : "")]
+            form.only(CustodyStep.allCases.filter { $0.setting == nil || $0.setting == facts.setting }.map(\.rawValue), of: "step")
+            form.values["by"] = me
+            form.hints["immediateRiskOfHarm"] = "A device is searched only where there is an immediate risk of harm" + pack.inBrackets(.schoolDevices)
         case .triage:
             let kindNow: ContentKind = switch facts.imagery.first?.kind {
             case .image?, .generated?: .image
@@ -165,212 +87,79 @@ extension PagesController {
             }
             let ages = facts.people.map(\.age)
             let adults: Answer = ages.contains { ($0 ?? 0) >= 18 } ? .yes : (ages.allSatisfy { $0 != nil } ? .no : .notKnownYet)
-            let senders = facts.people.filter { $0.roles.contains(.sender) }.map(\.ref)
-            let featured = facts.people.filter { $0.roles.contains(.depicted) }.map(\.ref)
-            let answers = Answer.allCases.map { ($0.rawValue, Self.answerLabel($0)) }
-            intro = ["Find these out by talking to those involved. Never look at, copy or ask to see an image (NSPCC: gathering information). What the case already says is filled in."]
-            fields = [
-                .choice(.radios, "content", "Is it an image, a video or a message?",
-                        options: [("image", "An image"), ("video", "A video"), ("message", "A message"), ("notKnownYet", "Not known yet")],
-                        selected: [kindNow.rawValue]),
-                .choice(.checkboxes, "sentBy", "Who sent it?", hint: "Leave all unticked if not known yet", options: people, selected: senders),
-                .choice(.checkboxes, "featured", "Who is in it?", hint: "Leave all unticked if not known yet", options: people, selected: featured),
-                .choice(.radios, "adultsInvolved", "Are any adults involved?", options: answers, selected: [adults.rawValue], inline: true),
-                .choice(.radios, "device", "Was it on an organisational or a personal device?",
-                        options: [("organisational", "Organisational (the school's)"), ("personal", "Personal"), ("notKnownYet", "Not known yet")]),
-                .choice(.radios, "sharedElsewhere", "Has it been shared further, for example online?", options: answers, inline: true),
-                .date("triagedOn", "Date", value: today),
-            ]
+            intro = ["Find these out by talking to those involved. Never look at, copy or ask to see an image\(pack.inBrackets(.gathering)). What the case already says is filled in."]
+            form.selected["content"] = [kindNow.rawValue]
+            form.selected["sentBy"] = facts.people.filter { $0.roles.contains(.sender) }.map(\.ref)
+            form.selected["featured"] = facts.people.filter { $0.roles.contains(.depicted) }.map(\.ref)
+            form.selected["adultsInvolved"] = [adults.rawValue]
             submit = "Save the triage"
         case .parentsInformed:
             intro = ["Parents and carers are involved unless that would put the child at risk. If you do not inform them, record the risk."]
-            fields = [
-                .choice(.radios, "person", "Whose parents or carers?", options: people,
-                        selected: facts.people.filter { $0.roles.contains(.depicted) }.prefix(1).map(\.ref)),
-                .choice(.radios, "informed", "Were they informed?", options: [("yes", "Yes"), ("no", "No")], inline: true),
-                .date("on", "Date", value: today),
-                .textarea("reasonNotInformed", "If not, the risk to the child that informing them would pose"),
-            ]
+            form.selected["person"] = facts.people.filter { $0.roles.contains(.depicted) }.prefix(1).map(\.ref)
         case .welfareCheck:
             intro = ["Check the current and future welfare of each child\(pack.inBrackets(.welfare, .nextSteps)). A risk of harm, such as self-harm, needs an immediate child protection referral."]
-            fields = [
-                .choice(.radios, "person", "Whose welfare?", options: people),
-                .date("checkedOn", "Date", value: today),
-                .textarea("result", "What the check found"),
-                .choice(.radios, "concerns", "Did it find a risk of harm?", options: [("yes", "Yes"), ("no", "No")], inline: true),
-            ]
         case .advice:
             intro = ["Advise so that people are safe and do nothing unlawful, such as keeping a copy of the imagery\(pack.inBrackets(.welfare))."]
-            fields = [
-                .text("to", "Who was advised?", hint: "A person's letter, or for example \"parents of A\""),
-                .date("givenOn", "Date", value: today),
-                .choice(.checkboxes, "topics", "What advice was given?", options: [
-                    ("notToCopy", "Not to copy, keep or pass on the imagery"), ("deleteImagery", "To delete the imagery"),
-                    ("whereToFindSupport", "Where to find support"), ("reportRemove", "How to use Report Remove"),
-                    ("nextSteps", "What happens next")]),
-                .textarea("note", "Anything else to note", hint: "Optional"),
-            ]
         case .backgroundCheck:
             intro = ["Check victims, suspects and locations on police systems and partners' systems, ideally before any meeting or conversation with the family\(pack.inBrackets(.checks))."]
-            fields = [
-                .choice(.radios, "person", "Which person? (or give a location below)", options: people),
-                .text("location", "Or a location", hint: "A short description, no address needed"),
-                .choice(.radios, "system", "Which system?", options: [("pnc", "Police National Computer"), ("pnd", "Police National Database"),
-                                                                      ("localPoliceSystems", "Local police systems"), ("mash", "MASH"),
-                                                                      ("partnerAgency", "A partner agency")]),
-                .choice(.radios, "status", "Done or pending?", options: [("done", "Done"), ("pending", "Pending")], inline: true),
-                .date("checkedOn", "Date done", value: today),
-                .textarea("result", "What it found", hint: "For example: no trace"),
-            ]
+            form.values["checkedOn"] = Self.today()
         case .meeting:
             intro = ["A strategy or multi-agency meeting, or a conversation with a child or family\(pack.inBrackets(.checks, .referral)). Before everyone's background checks are done, give the safeguarding reason to go ahead."]
-            fields = [
-                .choice(.radios, "meetingKind", "What kind?", options: [("strategyMeeting", "Strategy meeting"), ("multiAgencyMeeting", "Multi-agency meeting"),
-                                                                        ("conversationWithFamily", "Conversation with the family"),
-                                                                        ("conversationWithChild", "Conversation with the child")]),
-                .date("on", "Date (held or planned)", value: today),
-                .text("with", "With whom", hint: "Agencies or people's letters, separated by commas"),
-                .text("reference", "Reference", hint: "Optional"),
-                .textarea("outcome", "What was agreed", hint: "Optional"),
-                .textarea("proceedBeforeChecksReason", "If the background checks are not done: the safeguarding reason to go ahead now"),
-            ]
         case .childProtectionReferral:
             intro = police ? ["Where significant risks are found, or a child is subject to child protection activity, refer\(pack.inBrackets(.referral))."]
-                : ["Refer when any of the five NSPCC criteria applies (NSPCC: when to make a child protection referral)."]
-            fields = [
-                .text("to", "Referred to", hint: "For example: children's social care, or the MASH"),
-                .date("referredOn", "Date", value: today),
-                .text("reference", "Reference", hint: "Optional"),
-                .choice(.checkboxes, "people", "About whom?", options: people),
-            ]
+                : ["Refer when the guidance's criteria for a referral apply\(pack.inBrackets(.referral))."]
         case .account:
             intro = ["Record who gave an account, when and to whom. Never record what the imagery shows\(pack.inBrackets(.accounts))."]
-            fields = [
-                .choice(.radios, "person", "Whose account?", options: people),
-                .date("takenOn", "Date", value: today),
-                .text("takenBy", "Taken by", value: me),
-                .textarea("summary", "Notes", hint: "Optional; no description of the imagery"),
-            ]
+            form.values["takenBy"] = me
         case .suspectDecision:
             intro = ["There is local discretion not to record a suspect where there is no evidence of intention (mens rea), for example willing participation or an accident\(pack.inBrackets(.accounts))."]
-            fields = [
-                .choice(.radios, "person", "About whom?", options: people),
-                .choice(.radios, "recordAsSuspect", "Record them as a suspect?", options: [("yes", "Yes"), ("no", "No")], inline: true),
-                .choice(.radios, "basis", "On what basis?", options: [("mensRea", "Evidence of intention (mens rea)"), ("willingParticipation", "Willing participation"),
-                                                                      ("accident", "An accident"), ("lackOfEvidence", "Lack of evidence")]),
-                .textarea("rationale", "Your rationale"),
-                .date("decidedOn", "Date", value: today),
-            ]
         case .interviewDecision:
             intro = ["In higher-risk cases a child may need a visually recorded interview\(pack.inBrackets(.interview))."]
-            fields = [
-                .choice(.radios, "person", "About whom?", options: people),
-                .choice(.radios, "planned", "Is a visually recorded interview planned?", options: [("yes", "Yes"), ("no", "No")], inline: true),
-                .textarea("reason", "Why"),
-                .date("decidedOn", "Date", value: today),
-            ]
         case .communication:
             intro = ["What was explained, to whom and how: next steps\(pack.inBrackets(.nextSteps)), the outcome and what it means, including DBS\(pack.inBrackets(.communicate, .outcome21Letter)). The guidance's DBS explanation for this case's edition is added to the record."]
-            fields = [
-                .choice(.radios, "audience", "To whom?", options: [("child", "The young person"), ("parentsOrCarers", "Their parents or carers"), ("school", "The school")]),
-                .choice(.radios, "person", "About which young person?", options: people),
-                .date("on", "Date", value: today),
-                .choice(.radios, "method", "How?", options: [("inPerson", "In person"), ("phone", "By phone"), ("letter", "By letter"), ("email", "By email")], inline: true),
-                .choice(.checkboxes, "topics", "What was explained?", options: [("nextSteps", "What happens next"), ("outcome", "The outcome"),
-                                                                                 ("dbs", "What it means for DBS checks"), ("contactDetails", "The officer's contact details"),
-                                                                                 ("support", "Where to find support")]),
-                .textarea("note", "Anything else to note", hint: "Optional"),
-            ]
         case .contentRemoval:
-            let imagery = facts.imagery.map { ($0.ref, "\($0.ref), \($0.kind.rawValue)") }
             intro = ["Ask the service to remove it; where a site has no reporting route, report to the IWF, and young people can use Report Remove\(pack.inBrackets(.removal))."]
-            fields = [
-                .choice(.radios, "service", "Which service?", options: [("snapchat", "Snapchat"), ("whatsapp", "WhatsApp"), ("instagram", "Instagram"),
-                                                                        ("facebook", "Facebook"), ("youtube", "YouTube"), ("tiktok", "TikTok"),
-                                                                        ("google", "Google"), ("iwf", "Internet Watch Foundation"),
-                                                                        ("reportRemove", "Report Remove (Childline and IWF)"), ("other", "Another service")]),
-                .text("serviceName", "If another service, its name"),
-                .choice(.checkboxes, "imagery", "Which imagery?", options: imagery),
-                .date("requestedOn", "Date requested", value: today),
-                .text("reference", "Reference", hint: "Optional"),
-                .choice(.radios, "status", "Status", options: [("requested", "Requested"), ("acknowledged", "Acknowledged"), ("removed", "Removed"),
-                                                               ("refused", "Refused"), ("noResponse", "No response")], selected: ["requested"]),
-            ]
+            form.selected["status"] = [RemovalStatus.requested.rawValue]
         case .caidLiaison:
-            let imagery = facts.imagery.map { ($0.ref, "\($0.ref), \($0.kind.rawValue)") }
             intro = ["Imagery shared beyond a child's control is added to the Child Abuse Image Database through your High-Tech Crime Unit\(pack.inBrackets(.caid))."]
-            fields = [
-                .text("unit", "High-Tech Crime Unit"),
-                .date("on", "Date", value: today),
-                .text("reference", "Reference", hint: "Optional"),
-                .choice(.radios, "status", "Status", options: [("requested", "Requested"), ("addedToCAID", "Added to CAID"), ("notSuitable", "Not suitable")],
-                        selected: ["requested"]),
-                .choice(.checkboxes, "imagery", "Which imagery?", options: imagery),
-            ]
+            form.selected["status"] = [LiaisonStatus.requested.rawValue]
         case .childContactForm:
             intro = ["Raise a child contact with police form so partners know of the incident\(pack.inBrackets(.contactForm)). You can print the form from the case page."]
-            fields = [
-                .date("raisedOn", "Date raised", value: today),
-                .text("sharedWith", "Shared with", hint: "Partners, separated by commas, for example: children's social care, the school"),
-                .text("reference", "Reference", hint: "Optional"),
-            ]
         case .externalReport:
-            intro = ["Call 999 if a child is in immediate danger; report to CEOP if a child may have been groomed or sexually abused online (NSPCC: reporting)."]
-            fields = [
-                .choice(.radios, "to", "Reported to", options: [("police999", "The police on 999"), ("ceop", "CEOP"),
-                                                                ("nspccHelpline", "The NSPCC Helpline"), ("localChildProtection", "Local child protection services")]),
-                .date("on", "Date", value: today),
-                .text("reference", "Reference", hint: "Optional"),
-            ]
+            intro = ["Call 999 if a child is in immediate danger; report to CEOP if a child may have been groomed or sexually abused online\(pack.inBrackets(.reporting))."]
         case .conversation:
-            intro = ["Talk to each young person involved: what happened, how they feel and what support they need (NSPCC: talking to a young person)."]
-            fields = [
-                .choice(.radios, "person", "With whom?", options: people),
-                .date("on", "Date", value: today),
-                .text("by", "Who talked with them", value: me),
-                .textarea("supportNeeded", "The support they need", hint: "Optional"),
-            ]
+            intro = ["Talk to each young person involved: what happened, how they feel and what support they need\(pack.inBrackets(.talking))."]
+            form.values["by"] = me
         case .supportReferral:
-            intro = ["Everyone involved should get ongoing support; a counselling or therapeutic referral may help (NSPCC: supporting children and young people)."]
-            fields = [
-                .choice(.radios, "person", "For whom?", options: people),
-                .choice(.radios, "service", "To what service?", options: [("counselling", "Counselling"), ("therapeutic", "Therapeutic support"),
-                                                                          ("harmfulSexualBehaviour", "Harmful sexual behaviour support"), ("other", "Another service")]),
-                .text("serviceName", "If another service, its name"),
-                .date("referredOn", "Date", value: today),
-            ]
+            intro = ["Everyone involved should get ongoing support; a counselling or therapeutic referral may help\(pack.inBrackets(.supporting))."]
         case .postIncidentReview:
-            intro = ["Review what happened and how it was dealt with, to learn and improve procedures, and set a date to review the policy (NSPCC: recording and reviewing)."]
-            fields = [
-                .date("reviewedOn", "Date of the review", value: today),
-                .textarea("whatHappened", "What happened and how it was dealt with"),
-                .textarea("learned", "What was learned"),
-                .date("policyReviewBy", "Review the sharing nudes policy by", value: ""),
-            ]
-        default:
-            throw APIError.notFound("page")
+            intro = ["Review what happened and how it was dealt with, to learn and improve procedures, and set a date to review the policy\(pack.inBrackets(.reviewing))."]
+            form.values["policyReviewBy"] = ""
         }
-        return FormPage(title: title, caption: caseCaption(record), intro: intro, action: PageRoute.caseRecordForm(record.id, kind).path,
-                        csrf: req.pageCSRFToken(), fields: fields, submitLabel: submit, backHref: PageRoute.caseDetail(record.id).path)
+        return FormPage(title: kind.description.formTitle, caption: caseCaption(record), intro: intro, action: PageRoute.caseRecordForm(record.id, kind).path,
+                        csrf: req.pageCSRFToken(), fields: form.fields(), submitLabel: submit, backHref: PageRoute.caseDetail(record.id).path)
     }
 
-    /// The record as the API's JSON: one key per field, blank fields left out so the rules say what is required.
-    static func recordJSON(kind: RecordKind, fields: [FormField], form: PostedForm) -> [String: Any] {
-        var object: [String: Any] = ["kind": kind.rawValue]
-        let lists: Set<String> = ["offences", "sentBy", "featured", "topics", "people", "imagery"]
-        let commaLists: Set<String> = ["with", "sharedWith"]
-        let bools: Set<String> = ["informed", "concerns", "recordAsSuspect", "planned"]
+    /// The record as the API's JSON, built by each field's description (a list, a yes or no, or text), blank fields
+    /// left out so the rules say what is required. Decoded by the same strict decoder as the API.
+    static func recordJSON(kind: RecordKind, fields: [FormField], form: PostedForm) throws -> Data {
+        var object: [String: RecordJSONValue] = ["kind": .text(kind.rawValue)]
+        let description = kind.description
         for field in fields {
             let name = field.name
-            if lists.contains(name) {
-                object[name] = form.all(name)
-            } else if commaLists.contains(name) {
-                object[name] = (form[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            } else if let value = form[name] {
-                object[name] = bools.contains(name) ? (value == "yes") as Any : value
+            let input = description.field(name)?.input ?? .text
+            switch input {
+            case _ where field.kind == FormField.Kind.checkboxes.rawValue, .choices, .people, .imagery:
+                object[name] = .list(form.all(name))
+            case .list:
+                object[name] = .list((form[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            case .yesNo, .filledYesNo:
+                if let value = form[name] { object[name] = .flag(value == "yes") }
+            default:
+                if let value = form[name] { object[name] = .text(value) }
             }
         }
-        return object
+        return try JSONEncoder().encode(object)
     }
 
     func recordForm(req: Request) async throws -> Response {
@@ -386,9 +175,8 @@ extension PagesController {
         let (identity, record) = try await leadCase(req, posted: form)
         guard let kind = req.parameter(.kind).flatMap(RecordKind.init(rawValue:)) else { throw APIError.notFound("page") }
         let page = try await recordPage(req, identity, record, kind: kind)
-        let object = Self.recordJSON(kind: kind, fields: page.fields, form: form)
         let result = try await attempt(page.fields) { () -> RecordResultDTO in
-            let data = try JSONSerialization.data(withJSONObject: object)
+            let data = try Self.recordJSON(kind: kind, fields: page.fields, form: form)
             let parsed = try ResponseController.decodeRecord(data)
             return try await req.write { db in
                 try await ResponseController.apply(parsed, to: record, req: req, db: db, assessor: assessor)

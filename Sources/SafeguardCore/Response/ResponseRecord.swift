@@ -35,32 +35,7 @@ public enum ResponseRecord: Sendable, Hashable {
     case supportReferral(SupportReferral)
     case postIncidentReview(PostIncidentReview)
 
-    public var kind: RecordKind {
-        switch self {
-        case .crimeRecord: .crimeRecord
-        case .welfareCheck: .welfareCheck
-        case .advice: .advice
-        case .backgroundCheck: .backgroundCheck
-        case .meeting: .meeting
-        case .childProtectionReferral: .childProtectionReferral
-        case .account: .account
-        case .suspectDecision: .suspectDecision
-        case .interviewDecision: .interviewDecision
-        case .deviceCustody: .deviceCustody
-        case .outcome: .outcome
-        case .communication: .communication
-        case .deletionDirection: .deletionDirection
-        case .contentRemoval: .contentRemoval
-        case .caidLiaison: .caidLiaison
-        case .childContactForm: .childContactForm
-        case .externalReport: .externalReport
-        case .triage: .triage
-        case .conversation: .conversation
-        case .parentsInformed: .parentsInformed
-        case .supportReferral: .supportReferral
-        case .postIncidentReview: .postIncidentReview
-        }
-    }
+    public var kind: RecordKind { type(of: payload).kind }
 
     var payload: any RecordPayload {
         switch self {
@@ -99,45 +74,40 @@ public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable {
          interviewDecision, deviceCustody, outcome, communication, deletionDirection, contentRemoval, caidLiaison,
          childContactForm, externalReport, triage, conversation, parentsInformed, supportReferral, postIncidentReview
 
+    /// The kind's one description: label, form title, settings and fields (declared beside its record type).
+    public var description: RecordDescription { payloadType.description }
+
     /// The settings whose cases may hold this kind of record.
-    public var settings: Set<Setting> {
-        switch self {
-        case .crimeRecord, .welfareCheck, .advice, .backgroundCheck, .account, .suspectDecision, .interviewDecision,
-             .outcome, .deletionDirection, .caidLiaison, .childContactForm:
-            [.police]
-        case .triage, .conversation, .externalReport, .postIncidentReview:
-            [.education]
-        case .meeting, .childProtectionReferral, .deviceCustody, .communication, .contentRemoval, .parentsInformed,
-             .supportReferral:
-            [.police, .education]
-        }
-    }
+    public var settings: Set<Setting> { description.settings }
 
     /// How the record reads in a chronology, e.g. "Welfare check".
-    public var label: String {
+    public var label: String { description.label }
+
+    /// The record type of each kind: the one switch that names them all, beside `ResponseRecord.payload`.
+    var payloadType: any RecordPayload.Type {
         switch self {
-        case .crimeRecord: "Crime recorded"
-        case .welfareCheck: "Welfare check"
-        case .advice: "Advice given"
-        case .backgroundCheck: "Background check"
-        case .meeting: "Meeting or conversation"
-        case .childProtectionReferral: "Child protection referral"
-        case .account: "Account taken"
-        case .suspectDecision: "Suspect recording decision"
-        case .interviewDecision: "Visually recorded interview decision"
-        case .deviceCustody: "Device custody"
-        case .outcome: "Outcome recorded"
-        case .communication: "Communication"
-        case .deletionDirection: "Deletion direction"
-        case .contentRemoval: "Content removal request"
-        case .caidLiaison: "CAID / High-Tech Crime Unit liaison"
-        case .childContactForm: "Child contact with police form"
-        case .externalReport: "Report to another agency"
-        case .triage: "Triage"
-        case .conversation: "Talk with a young person"
-        case .parentsInformed: "Parents or carers"
-        case .supportReferral: "Support referral"
-        case .postIncidentReview: "Post-incident review"
+        case .crimeRecord: CrimeRecord.self
+        case .welfareCheck: WelfareCheck.self
+        case .advice: AdviceGiven.self
+        case .backgroundCheck: BackgroundCheck.self
+        case .meeting: MeetingRecord.self
+        case .childProtectionReferral: ChildProtectionReferralRecord.self
+        case .account: AccountTaken.self
+        case .suspectDecision: SuspectDecision.self
+        case .interviewDecision: InterviewDecision.self
+        case .deviceCustody: DeviceCustodyStep.self
+        case .outcome: OutcomeRecord.self
+        case .communication: CommunicationRecord.self
+        case .deletionDirection: DeletionDirection.self
+        case .contentRemoval: ContentRemovalRequest.self
+        case .caidLiaison: CAIDLiaison.self
+        case .childContactForm: ChildContactForm.self
+        case .externalReport: ExternalReport.self
+        case .triage: DSLTriage.self
+        case .conversation: YoungPersonConversation.self
+        case .parentsInformed: ParentsInformed.self
+        case .supportReferral: SupportReferral.self
+        case .postIncidentReview: PostIncidentReview.self
         }
     }
 }
@@ -145,20 +115,39 @@ public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable {
 /// What every record shape has: its wire keys (for strict decoding) and the people it names.
 protocol RecordPayload: Codable, Sendable, Hashable {
     static var kind: RecordKind { get }
-    static var keys: [String] { get }
+    /// The kind's fields, label, form title and settings, declared once.
+    static var description: RecordDescription { get }
+    /// The record holding this value.
+    var record: ResponseRecord { get }
     var personRefs: [(field: String, ref: String)] { get }
 }
 
 extension RecordPayload {
     var personRefs: [(field: String, ref: String)] { [] }
+    static var keys: [String] { description.keys }
 }
+
+/// Yes, no or not known yet, as a form asks it.
+let answerLabels: [Answer: String] = [.yes: "Yes", .no: "No", .notKnownYet: "Not known yet"]
 
 // MARK: Police (College of Policing)
 
 /// Action 1 (2016: para 9): the crime recorded under the Home Office Crime Recording Rules.
 public struct CrimeRecord: RecordPayload {
     static let kind = RecordKind.crimeRecord
-    static let keys = ["crimeReference", "reportedOn", "offences", "offenceChangeReason", "homeOfficeClassification"]
+    static let description = RecordDescription(
+        label: "Crime recorded", formTitle: "Record the crime", settings: [.police], fields: [
+            .text("crimeReference", "Crime reference number", hint: "From your crime recording system", required: true),
+            .date("reportedOn", "Date reported", required: true),
+            // Every offence the law pack names, in any nation; the rules refuse one not of the case's nation.
+            RecordField("offences", .choices(GuidanceLibrary.bundled.law.jurisdictions.keys.sorted().flatMap { nation in
+                GuidanceLibrary.bundled.law.jurisdictions[nation]!.offences.map { RecordField.Option(value: $0.id, label: $0.description) } }
+                .reduce(into: [RecordField.Option]()) { all, o in if !all.contains(where: { $0.value == o.value }) { all.append(o) } }),
+                        "Offences", required: true),
+            .longText("offenceChangeReason", "If you change the offences, say why"),
+            RecordField("homeOfficeClassification", .filledText, "Home Office classification"),
+        ])
+    var record: ResponseRecord { .crimeRecord(self) }
     public var crimeReference: String
     public var reportedOn: CalendarDate
     /// Offence ids from the jurisdiction's list (see `safeguard guidance show law`).
@@ -172,7 +161,14 @@ public struct CrimeRecord: RecordPayload {
 /// Action 2 (2016: para 10): a welfare check and its result.
 public struct WelfareCheck: RecordPayload {
     static let kind = RecordKind.welfareCheck
-    static let keys = ["person", "checkedOn", "result", "concerns"]
+    static let description = RecordDescription(
+        label: "Welfare check", formTitle: "Record a welfare check", settings: [.police], fields: [
+            .person("person", "Whose welfare?", required: true),
+            .date("checkedOn", "Date", required: true),
+            .longText("result", "What the check found", required: true),
+            .yesNo("concerns", "Did it find a risk of harm?"),
+        ])
+    var record: ResponseRecord { .welfareCheck(self) }
     public var person: String
     public var checkedOn: CalendarDate
     public var result: String
@@ -193,7 +189,17 @@ public enum AdviceTopic: String, Sendable, Hashable, Codable, CaseIterable {
 /// Action 2 (2016: para 10): advice given, and to whom.
 public struct AdviceGiven: RecordPayload {
     static let kind = RecordKind.advice
-    static let keys = ["to", "givenOn", "topics", "note"]
+    static let description = RecordDescription(
+        label: "Advice given", formTitle: "Record advice given", settings: [.police], fields: [
+            .text("to", "Who was advised?", hint: "A person's letter, or for example \"parents of A\"", required: true),
+            .date("givenOn", "Date", required: true),
+            .choices("topics", "What advice was given?", AdviceTopic.self, labels: [
+                .notToCopy: "Not to copy, keep or pass on the imagery", .deleteImagery: "To delete the imagery",
+                .whereToFindSupport: "Where to find support", .reportRemove: "How to use Report Remove", .nextSteps: "What happens next"],
+                required: true),
+            .longText("note", "Anything else to note", hint: "Optional"),
+        ])
+    var record: ResponseRecord { .advice(self) }
     /// A person ref, or "parents of A".
     public var to: String
     public var givenOn: CalendarDate
@@ -212,7 +218,18 @@ public enum CheckStatus: String, Sendable, Hashable, Codable, CaseIterable {
 /// Action 3 (2016: para 11): a background check on a person or a location.
 public struct BackgroundCheck: RecordPayload {
     static let kind = RecordKind.backgroundCheck
-    static let keys = ["person", "location", "system", "status", "result", "checkedOn"]
+    static let description = RecordDescription(
+        label: "Background check", formTitle: "Record a background check", settings: [.police], fields: [
+            .person("person", "Which person? (or give a location below)"),
+            .text("location", "Or a location", hint: "A short description, no address needed"),
+            .choice("system", "Which system?", CheckSystem.self, labels: [
+                .pnc: "Police National Computer", .pnd: "Police National Database", .localPoliceSystems: "Local police systems",
+                .mash: "MASH", .partnerAgency: "A partner agency"], required: true),
+            .choice("status", "Done or pending?", CheckStatus.self, labels: [.done: "Done", .pending: "Pending"], required: true),
+            .date("checkedOn", "Date done"),
+            .longText("result", "What it found", hint: "For example: no trace"),
+        ])
+    var record: ResponseRecord { .backgroundCheck(self) }
     /// The person checked, or nil when the subject is a location.
     public var person: String?
     /// A location's short description (no address needed), when the subject is a place.
@@ -232,7 +249,19 @@ public enum MeetingKind: String, Sendable, Hashable, Codable, CaseIterable {
 /// held or scheduled. Scheduling one before the background checks are done needs a safeguarding reason.
 public struct MeetingRecord: RecordPayload {
     static let kind = RecordKind.meeting
-    static let keys = ["meetingKind", "on", "with", "reference", "outcome", "proceedBeforeChecksReason"]
+    static let description = RecordDescription(
+        label: "Meeting or conversation", formTitle: "Record a meeting or conversation", settings: [.police, .education], fields: [
+            .choice("meetingKind", "What kind?", MeetingKind.self, labels: [
+                .strategyMeeting: "Strategy meeting", .multiAgencyMeeting: "Multi-agency meeting",
+                .conversationWithFamily: "Conversation with the family", .conversationWithChild: "Conversation with the child"],
+                required: true),
+            .date("on", "Date (held or planned)", required: true),
+            .list("with", "With whom", hint: "Agencies or people's letters, separated by commas", required: true),
+            .text("reference", "Reference", hint: "Optional"),
+            .longText("outcome", "What was agreed", hint: "Optional"),
+            .longText("proceedBeforeChecksReason", "If the background checks are not done: the safeguarding reason to go ahead now"),
+        ])
+    var record: ResponseRecord { .meeting(self) }
     public var meetingKind: MeetingKind
     public var on: CalendarDate
     /// Who takes part: agencies, or person refs.
@@ -246,7 +275,14 @@ public struct MeetingRecord: RecordPayload {
 /// Action 4 (2016: para 12), NSPCC "When to make a child protection referral": to whom, when, reference.
 public struct ChildProtectionReferralRecord: RecordPayload {
     static let kind = RecordKind.childProtectionReferral
-    static let keys = ["to", "referredOn", "reference", "people"]
+    static let description = RecordDescription(
+        label: "Child protection referral", formTitle: "Record a child protection referral", settings: [.police, .education], fields: [
+            .text("to", "Referred to", hint: "For example: children's social care, or the MASH", required: true),
+            .date("referredOn", "Date", required: true),
+            .text("reference", "Reference", hint: "Optional"),
+            .people("people", "About whom?", required: true),
+        ])
+    var record: ResponseRecord { .childProtectionReferral(self) }
     public var to: String
     public var referredOn: CalendarDate
     public var reference: String?
@@ -257,7 +293,14 @@ public struct ChildProtectionReferralRecord: RecordPayload {
 /// Action 5 (2016: para 14): an account taken. It says who and when, never what the imagery shows.
 public struct AccountTaken: RecordPayload {
     static let kind = RecordKind.account
-    static let keys = ["person", "takenOn", "takenBy", "summary"]
+    static let description = RecordDescription(
+        label: "Account taken", formTitle: "Record an account taken", settings: [.police], fields: [
+            .person("person", "Whose account?", required: true),
+            .date("takenOn", "Date", required: true),
+            .text("takenBy", "Taken by", required: true),
+            .longText("summary", "Notes", hint: "Optional; no description of the imagery"),
+        ])
+    var record: ResponseRecord { .account(self) }
     public var person: String
     public var takenOn: CalendarDate
     public var takenBy: String
@@ -277,7 +320,17 @@ public enum SuspectBasis: String, Sendable, Hashable, Codable, CaseIterable {
 /// Action 5: whether to record a person as a suspect, and why (mens rea; willing participation or accident).
 public struct SuspectDecision: RecordPayload {
     static let kind = RecordKind.suspectDecision
-    static let keys = ["person", "recordAsSuspect", "basis", "rationale", "decidedOn"]
+    static let description = RecordDescription(
+        label: "Suspect recording decision", formTitle: "Decide whether to record a suspect", settings: [.police], fields: [
+            .person("person", "About whom?", required: true),
+            .yesNo("recordAsSuspect", "Record them as a suspect?", required: true),
+            .choice("basis", "On what basis?", SuspectBasis.self, labels: [
+                .mensRea: "Evidence of intention (mens rea)", .willingParticipation: "Willing participation",
+                .accident: "An accident", .lackOfEvidence: "Lack of evidence"], required: true),
+            .longText("rationale", "Your rationale", required: true),
+            .date("decidedOn", "Date", required: true),
+        ])
+    var record: ResponseRecord { .suspectDecision(self) }
     public var person: String
     public var recordAsSuspect: Bool
     public var basis: SuspectBasis
@@ -289,7 +342,14 @@ public struct SuspectDecision: RecordPayload {
 /// Action 6 (2016: para 16): a visually recorded interview planned or not, and why.
 public struct InterviewDecision: RecordPayload {
     static let kind = RecordKind.interviewDecision
-    static let keys = ["person", "planned", "reason", "decidedOn"]
+    static let description = RecordDescription(
+        label: "Visually recorded interview decision", formTitle: "Decide on a visually recorded interview", settings: [.police], fields: [
+            .person("person", "About whom?", required: true),
+            .yesNo("planned", "Is a visually recorded interview planned?", required: true),
+            .longText("reason", "Why", required: true),
+            .date("decidedOn", "Date", required: true),
+        ])
+    var record: ResponseRecord { .interviewDecision(self) }
     public var person: String
     public var planned: Bool
     public var reason: String
@@ -324,8 +384,29 @@ public enum CustodyStep: String, Sendable, Hashable, Codable, CaseIterable {
 /// A step in a device's custody chain, with the National Decision Model rationale where a decision was made.
 public struct DeviceCustodyStep: RecordPayload {
     static let kind = RecordKind.deviceCustody
-    static let keys = ["device", "step", "on", "by", "power", "powerDetail", "rationale", "where", "toWhom",
-                       "immediateRiskOfHarm", "imagerySolelyOfOwner"]
+    static let description = RecordDescription(
+        label: "Device custody", formTitle: "Record a device custody step", settings: [.police, .education], fields: [
+            RecordField("device", .device, "Which device?", required: true),
+            .choice("step", "What happened to it?", CustodyStep.self, labels: [
+                .leftWithOwner: "Left with its owner", .securedBySchool: "Secured by the school under its own powers",
+                .seized: "Seized by police", .examined: "Examined", .retained: "Retained", .returned: "Returned to its owner",
+                .destroyed: "Destroyed", .confiscated: "Confiscated", .disconnected: "Disconnected from the internet",
+                .switchedOff: "Switched off", .storedSecurely: "Stored securely",
+                .searched: "Searched (only with an immediate risk of harm)", .handedToPolice: "Handed to police"], required: true),
+            .date("on", "Date", required: true),
+            .text("by", "By whom", hint: "A name or collar number", required: true),
+            .choice("power", "Power used, for a seizure", SeizurePower.self, labels: [
+                .pace32: "PACE section 32", .pace54: "PACE section 54", .pace19: "PACE section 19",
+                .consent: "With the owner's consent", .warrant: "Under a warrant", .other: "Another power"], settings: [.police]),
+            .text("powerDetail", "If another power, which", settings: [.police]),
+            .longText("rationale", "Why (National Decision Model rationale)"),
+            .text("where", "Where it is stored", hint: "For a device stored securely", settings: [.education]),
+            .longText("immediateRiskOfHarm", "The immediate risk of harm that justifies a search",
+                      hint: "A device is searched only where there is an immediate risk of harm", settings: [.education]),
+            .text("toWhom", "Handed to whom", hint: "For a device handed to police"),
+            RecordField("imagerySolelyOfOwner", .filledYesNo, "Was the imagery on it solely of its owner?"),
+        ])
+    var record: ResponseRecord { .deviceCustody(self) }
     public var device: String
     public var step: CustodyStep
     public var on: CalendarDate
@@ -364,7 +445,18 @@ public struct DeviceCustodyStep: RecordPayload {
 /// Action 9: the outcome code, from the Home Office list (England and Wales) or a local scheme elsewhere.
 public struct OutcomeRecord: RecordPayload {
     static let kind = RecordKind.outcome
-    static let keys = ["code", "decidedOn", "rationale", "localDescription", "nationalOutcome"]
+    static let description = RecordDescription(
+        label: "Outcome recorded", formTitle: "Record the outcome", settings: [.police], fields: [
+            RecordField("code", .choice(OutcomeCode.allCases.map { RecordField.Option(value: $0.rawValue, label: $0 == .local ? $0.title : "\($0.rawValue): \($0.title)") }),
+                        "Outcome", required: true),
+            RecordField("nationalOutcome", .choice(GuidanceLibrary.bundled.law.jurisdictions.keys.sorted().flatMap { nation in
+                GuidanceLibrary.bundled.law.jurisdictions[nation]!.outcomes.map { RecordField.Option(value: $0.id, label: $0.title) } }),
+                        "Outcome", hint: "Scotland and Northern Ireland: the outcome from the nation's list"),
+            .text("localDescription", "Or another outcome under your force's scheme"),
+            .date("decidedOn", "Date decided", required: true),
+            .longText("rationale", "Why this outcome", required: true),
+        ])
+    var record: ResponseRecord { .outcome(self) }
     public var code: OutcomeCode
     public var decidedOn: CalendarDate
     public var rationale: String
@@ -400,7 +492,21 @@ public enum CommunicationMethod: String, Sendable, Hashable, Codable, CaseIterab
 /// edition's DBS explanation is attached to the stored record.
 public struct CommunicationRecord: RecordPayload {
     static let kind = RecordKind.communication
-    static let keys = ["audience", "person", "on", "method", "topics", "note", "dbsExplanation"]
+    static let description = RecordDescription(
+        label: "Communication", formTitle: "Record what was explained", settings: [.police, .education], fields: [
+            .choice("audience", "To whom?", Audience.self, labels: [.child: "The young person", .parentsOrCarers: "Their parents or carers", .school: "The school"],
+                    required: true),
+            .person("person", "About which young person?"),
+            .date("on", "Date", required: true),
+            .choice("method", "How?", CommunicationMethod.self, labels: [.inPerson: "In person", .phone: "By phone", .letter: "By letter", .email: "By email"],
+                    required: true),
+            .choices("topics", "What was explained?", CommunicationTopic.self, labels: [
+                .nextSteps: "What happens next", .outcome: "The outcome", .dbs: "What it means for DBS checks",
+                .contactDetails: "The officer's contact details", .support: "Where to find support"], required: true),
+            .longText("note", "Anything else to note", hint: "Optional"),
+            RecordField("dbsExplanation", .filledText, "The guidance's DBS explanation"),
+        ])
+    var record: ResponseRecord { .communication(self) }
     public var audience: Audience
     /// The child concerned (for the child or their parents).
     public var person: String?
@@ -416,7 +522,16 @@ public struct CommunicationRecord: RecordPayload {
 /// Action 14 (2016: para 23): a direction to delete copies, and the proof that they were deleted.
 public struct DeletionDirection: RecordPayload {
     static let kind = RecordKind.deletionDirection
-    static let keys = ["holder", "directedOn", "directedBy", "deletedOn", "proof", "verifiedBy"]
+    static let description = RecordDescription(
+        label: "Deletion direction", formTitle: "Direct the deletion of copies", settings: [.police], fields: [
+            .person("holder", "Who holds copies?", required: true),
+            .date("directedOn", "Date of the direction", required: true),
+            .text("directedBy", "Who gave the direction", required: true),
+            .date("deletedOn", "If the deletion is already proved: when", hint: "Leave empty until you have proof"),
+            .longText("proof", "How it was proved", hint: "For example: the holder showed the officer the chat and the deleted items folder"),
+            .text("verifiedBy", "Who saw the proof"),
+        ])
+    var record: ResponseRecord { .deletionDirection(self) }
     /// Who holds copies (a person ref).
     public var holder: String
     public var directedOn: CalendarDate
@@ -442,7 +557,21 @@ public enum RemovalStatus: String, Sendable, Hashable, Codable, CaseIterable {
 /// IWF / Report Remove, with its status.
 public struct ContentRemovalRequest: RecordPayload {
     static let kind = RecordKind.contentRemoval
-    static let keys = ["service", "serviceName", "imagery", "requestedOn", "reference", "status"]
+    static let description = RecordDescription(
+        label: "Content removal request", formTitle: "Request removal of content", settings: [.police, .education], fields: [
+            .choice("service", "Which service?", RemovalService.self, labels: [
+                .snapchat: "Snapchat", .whatsapp: "WhatsApp", .instagram: "Instagram", .facebook: "Facebook", .youtube: "YouTube",
+                .tiktok: "TikTok", .google: "Google", .iwf: "Internet Watch Foundation", .reportRemove: "Report Remove (Childline and IWF)",
+                .other: "Another service"], required: true),
+            .text("serviceName", "If another service, its name"),
+            RecordField("imagery", .imagery, "Which imagery?", required: true),
+            .date("requestedOn", "Date requested", required: true),
+            .text("reference", "Reference", hint: "Optional"),
+            .choice("status", "Status", RemovalStatus.self, labels: [
+                .requested: "Requested", .acknowledged: "Acknowledged", .removed: "Removed", .refused: "Refused", .noResponse: "No response"],
+                required: true),
+        ])
+    var record: ResponseRecord { .contentRemoval(self) }
     public var service: RemovalService
     /// For `other`: the service's name.
     public var serviceName: String?
@@ -461,7 +590,16 @@ public enum LiaisonStatus: String, Sendable, Hashable, Codable, CaseIterable {
 /// is added to the Child Abuse Image Database.
 public struct CAIDLiaison: RecordPayload {
     static let kind = RecordKind.caidLiaison
-    static let keys = ["unit", "on", "reference", "status", "imagery"]
+    static let description = RecordDescription(
+        label: "CAID / High-Tech Crime Unit liaison", formTitle: "Record CAID / High-Tech Crime Unit liaison", settings: [.police], fields: [
+            .text("unit", "High-Tech Crime Unit", required: true),
+            .date("on", "Date", required: true),
+            .text("reference", "Reference", hint: "Optional"),
+            .choice("status", "Status", LiaisonStatus.self, labels: [.requested: "Requested", .addedToCAID: "Added to CAID", .notSuitable: "Not suitable"],
+                    required: true),
+            RecordField("imagery", .imagery, "Which imagery?", required: true),
+        ])
+    var record: ResponseRecord { .caidLiaison(self) }
     public var unit: String
     public var on: CalendarDate
     public var reference: String?
@@ -472,7 +610,13 @@ public struct CAIDLiaison: RecordPayload {
 /// Action 17 (2016: para 26): the child contact with police form, raised to tell partners.
 public struct ChildContactForm: RecordPayload {
     static let kind = RecordKind.childContactForm
-    static let keys = ["raisedOn", "sharedWith", "reference"]
+    static let description = RecordDescription(
+        label: "Child contact with police form", formTitle: "Record the child contact with police form", settings: [.police], fields: [
+            .date("raisedOn", "Date raised", required: true),
+            .list("sharedWith", "Shared with", hint: "Partners, separated by commas, for example: children's social care, the school", required: true),
+            .text("reference", "Reference", hint: "Optional"),
+        ])
+    var record: ResponseRecord { .childContactForm(self) }
     public var raisedOn: CalendarDate
     public var sharedWith: [String]
     public var reference: String?
@@ -485,7 +629,15 @@ public enum ReportedTo: String, Sendable, Hashable, Codable, CaseIterable {
 /// NSPCC "Reporting": a call to 999, a report to CEOP, or advice sought.
 public struct ExternalReport: RecordPayload {
     static let kind = RecordKind.externalReport
-    static let keys = ["to", "on", "reference"]
+    static let description = RecordDescription(
+        label: "Report to another agency", formTitle: "Record a report to 999 or CEOP", settings: [.education], fields: [
+            .choice("to", "Reported to", ReportedTo.self, labels: [
+                .police999: "The police on 999", .ceop: "CEOP", .nspccHelpline: "The NSPCC Helpline",
+                .localChildProtection: "Local child protection services"], required: true),
+            .date("on", "Date", required: true),
+            .text("reference", "Reference", hint: "Optional"),
+        ])
+    var record: ResponseRecord { .externalReport(self) }
     public var to: ReportedTo
     public var on: CalendarDate
     public var reference: String?
@@ -508,7 +660,19 @@ public enum DeviceOwnership: String, Sendable, Hashable, Codable, CaseIterable {
 /// NSPCC "Gathering information": the six things the DSL finds out, without viewing any image.
 public struct DSLTriage: RecordPayload {
     static let kind = RecordKind.triage
-    static let keys = ["content", "sentBy", "featured", "adultsInvolved", "device", "sharedElsewhere", "triagedOn"]
+    static let description = RecordDescription(
+        label: "Triage", formTitle: "Triage: the six questions", settings: [.education], fields: [
+            .choice("content", "Is it an image, a video or a message?", ContentKind.self, labels: [
+                .image: "An image", .video: "A video", .message: "A message", .notKnownYet: "Not known yet"], required: true),
+            .people("sentBy", "Who sent it?", hint: "Leave all unticked if not known yet", required: true),
+            .people("featured", "Who is in it?", hint: "Leave all unticked if not known yet", required: true),
+            .choice("adultsInvolved", "Are any adults involved?", Answer.self, labels: answerLabels, required: true),
+            .choice("device", "Was it on an organisational or a personal device?", DeviceOwnership.self, labels: [
+                .organisational: "Organisational (the school's)", .personal: "Personal", .notKnownYet: "Not known yet"], required: true),
+            .choice("sharedElsewhere", "Has it been shared further, for example online?", Answer.self, labels: answerLabels, required: true),
+            .date("triagedOn", "Date", required: true),
+        ])
+    var record: ResponseRecord { .triage(self) }
     public var content: ContentKind
     /// Person refs, empty when not known yet.
     public var sentBy: [String]
@@ -526,7 +690,14 @@ public struct DSLTriage: RecordPayload {
 /// NSPCC "Talking to a young person": a record of talking to each young person involved.
 public struct YoungPersonConversation: RecordPayload {
     static let kind = RecordKind.conversation
-    static let keys = ["person", "on", "by", "supportNeeded"]
+    static let description = RecordDescription(
+        label: "Talk with a young person", formTitle: "Record a talk with a young person", settings: [.education], fields: [
+            .person("person", "With whom?", required: true),
+            .date("on", "Date", required: true),
+            .text("by", "Who talked with them", required: true),
+            .longText("supportNeeded", "The support they need", hint: "Optional"),
+        ])
+    var record: ResponseRecord { .conversation(self) }
     public var person: String
     public var on: CalendarDate
     public var by: String
@@ -537,7 +708,14 @@ public struct YoungPersonConversation: RecordPayload {
 /// NSPCC "Supporting children and young people"; Action 2: parents or carers informed, or why not.
 public struct ParentsInformed: RecordPayload {
     static let kind = RecordKind.parentsInformed
-    static let keys = ["person", "informed", "on", "reasonNotInformed"]
+    static let description = RecordDescription(
+        label: "Parents or carers", formTitle: "Parents or carers", settings: [.police, .education], fields: [
+            .person("person", "Whose parents or carers?", required: true),
+            .yesNo("informed", "Were they informed?", required: true),
+            .date("on", "Date", required: true),
+            .longText("reasonNotInformed", "If not, the risk to the child that informing them would pose"),
+        ])
+    var record: ResponseRecord { .parentsInformed(self) }
     public var person: String
     public var informed: Bool
     public var on: CalendarDate
@@ -553,7 +731,16 @@ public enum SupportService: String, Sendable, Hashable, Codable, CaseIterable {
 /// NSPCC "Supporting children and young people": a referral to counselling or therapeutic support.
 public struct SupportReferral: RecordPayload {
     static let kind = RecordKind.supportReferral
-    static let keys = ["person", "service", "serviceName", "referredOn"]
+    static let description = RecordDescription(
+        label: "Support referral", formTitle: "Record a support referral", settings: [.police, .education], fields: [
+            .person("person", "For whom?", required: true),
+            .choice("service", "To what service?", SupportService.self, labels: [
+                .counselling: "Counselling", .therapeutic: "Therapeutic support", .harmfulSexualBehaviour: "Harmful sexual behaviour support",
+                .other: "Another service"], required: true),
+            .text("serviceName", "If another service, its name"),
+            .date("referredOn", "Date", required: true),
+        ])
+    var record: ResponseRecord { .supportReferral(self) }
     public var person: String
     public var service: SupportService
     public var serviceName: String?
@@ -564,7 +751,14 @@ public struct SupportReferral: RecordPayload {
 /// NSPCC "Recording and reviewing": what happened and what was learned, and when the policy is to be reviewed.
 public struct PostIncidentReview: RecordPayload {
     static let kind = RecordKind.postIncidentReview
-    static let keys = ["reviewedOn", "whatHappened", "learned", "policyReviewBy"]
+    static let description = RecordDescription(
+        label: "Post-incident review", formTitle: "Record the post-incident review", settings: [.education], fields: [
+            .date("reviewedOn", "Date of the review", required: true),
+            .longText("whatHappened", "What happened and how it was dealt with", required: true),
+            .longText("learned", "What was learned", required: true),
+            .date("policyReviewBy", "Review the sharing nudes policy by", required: true),
+        ])
+    var record: ResponseRecord { .postIncidentReview(self) }
     public var reviewedOn: CalendarDate
     public var whatHappened: String
     public var learned: String
@@ -596,30 +790,7 @@ extension ResponseRecord: Codable {
 
     public init(from decoder: Decoder) throws {
         let kind = try decoder.container(keyedBy: KindKey.self).decode(RecordKind.self, forKey: .kind)
-        switch kind {
-        case .crimeRecord: self = .crimeRecord(try CrimeRecord(from: decoder))
-        case .welfareCheck: self = .welfareCheck(try WelfareCheck(from: decoder))
-        case .advice: self = .advice(try AdviceGiven(from: decoder))
-        case .backgroundCheck: self = .backgroundCheck(try BackgroundCheck(from: decoder))
-        case .meeting: self = .meeting(try MeetingRecord(from: decoder))
-        case .childProtectionReferral: self = .childProtectionReferral(try ChildProtectionReferralRecord(from: decoder))
-        case .account: self = .account(try AccountTaken(from: decoder))
-        case .suspectDecision: self = .suspectDecision(try SuspectDecision(from: decoder))
-        case .interviewDecision: self = .interviewDecision(try InterviewDecision(from: decoder))
-        case .deviceCustody: self = .deviceCustody(try DeviceCustodyStep(from: decoder))
-        case .outcome: self = .outcome(try OutcomeRecord(from: decoder))
-        case .communication: self = .communication(try CommunicationRecord(from: decoder))
-        case .deletionDirection: self = .deletionDirection(try DeletionDirection(from: decoder))
-        case .contentRemoval: self = .contentRemoval(try ContentRemovalRequest(from: decoder))
-        case .caidLiaison: self = .caidLiaison(try CAIDLiaison(from: decoder))
-        case .childContactForm: self = .childContactForm(try ChildContactForm(from: decoder))
-        case .externalReport: self = .externalReport(try ExternalReport(from: decoder))
-        case .triage: self = .triage(try DSLTriage(from: decoder))
-        case .conversation: self = .conversation(try YoungPersonConversation(from: decoder))
-        case .parentsInformed: self = .parentsInformed(try ParentsInformed(from: decoder))
-        case .supportReferral: self = .supportReferral(try SupportReferral(from: decoder))
-        case .postIncidentReview: self = .postIncidentReview(try PostIncidentReview(from: decoder))
-        }
+        self = try kind.payloadType.init(from: decoder).record
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -628,32 +799,7 @@ extension ResponseRecord: Codable {
         try payload.encode(to: encoder)
     }
 
-    public static func keys(of kind: RecordKind) -> [String] {
-        switch kind {
-        case .crimeRecord: CrimeRecord.keys
-        case .welfareCheck: WelfareCheck.keys
-        case .advice: AdviceGiven.keys
-        case .backgroundCheck: BackgroundCheck.keys
-        case .meeting: MeetingRecord.keys
-        case .childProtectionReferral: ChildProtectionReferralRecord.keys
-        case .account: AccountTaken.keys
-        case .suspectDecision: SuspectDecision.keys
-        case .interviewDecision: InterviewDecision.keys
-        case .deviceCustody: DeviceCustodyStep.keys
-        case .outcome: OutcomeRecord.keys
-        case .communication: CommunicationRecord.keys
-        case .deletionDirection: DeletionDirection.keys
-        case .contentRemoval: ContentRemovalRequest.keys
-        case .caidLiaison: CAIDLiaison.keys
-        case .childContactForm: ChildContactForm.keys
-        case .externalReport: ExternalReport.keys
-        case .triage: DSLTriage.keys
-        case .conversation: YoungPersonConversation.keys
-        case .parentsInformed: ParentsInformed.keys
-        case .supportReferral: SupportReferral.keys
-        case .postIncidentReview: PostIncidentReview.keys
-        }
-    }
+    public static func keys(of kind: RecordKind) -> [String] { kind.description.keys }
 
     /// Decodes a record strictly from a request: `kind` first, then only that kind's keys, each of its type.
     public static func decode(json data: Data) throws(RecordProblem) -> ResponseRecord {
@@ -697,46 +843,21 @@ extension ResponseRecord: Codable {
         switch error {
         case .keyNotFound(let key, let context):
             return RecordProblem(field: path(context.codingPath + [key]),
-                                 message: "required for a \(kind.rawValue) record" + (hint(key.stringValue).map { ": \($0)" } ?? ""))
+                                 message: "required for a \(kind.rawValue) record" + (hint(key.stringValue, kind: kind).map { ": \($0)" } ?? ""))
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             let field = path(context.codingPath)
-            return RecordProblem(field: field, message: "wrong type" + (hint(context.codingPath.last?.stringValue ?? "").map { ": expected \($0)" } ?? ""))
+            return RecordProblem(field: field, message: "wrong type" + (hint(context.codingPath.last?.stringValue ?? "", kind: kind).map { ": expected \($0)" } ?? ""))
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             let last = context.codingPath.last?.stringValue ?? ""
-            return RecordProblem(field: field, message: hint(last).map { "expected \($0)" } ?? context.debugDescription)
+            return RecordProblem(field: field, message: hint(last, kind: kind).map { "expected \($0)" } ?? context.debugDescription)
         @unknown default:
             return RecordProblem(field: "", message: "\(error)")
         }
     }
 
-    /// What a field expects, for error messages.
-    static func hint(_ key: String) -> String? {
-        func list<E: RawRepresentable & CaseIterable>(_: E.Type) -> String where E.RawValue == String {
-            "one of " + E.allCases.map(\.rawValue).joined(separator: ", ")
-        }
-        switch key {
-        case "reportedOn", "checkedOn", "givenOn", "on", "referredOn", "takenOn", "decidedOn", "directedOn", "deletedOn",
-             "requestedOn", "raisedOn", "triagedOn", "reviewedOn", "policyReviewBy":
-            return "a date written YYYY-MM-DD"
-        case "topics": return "a list drawn from the topics allowed for this record"
-        case "system": return list(CheckSystem.self)
-        case "status": return "a status (see the API description for this kind)"
-        case "meetingKind": return list(MeetingKind.self)
-        case "basis": return list(SuspectBasis.self)
-        case "step": return list(CustodyStep.self)
-        case "power": return list(SeizurePower.self)
-        case "code": return "a Home Office outcome code such as \"21\", \"22\" or \"1A\", or \"local\""
-        case "audience": return list(Audience.self)
-        case "method": return list(CommunicationMethod.self)
-        case "service": return "a service such as " + RemovalService.allCases.map(\.rawValue).joined(separator: ", ")
-        case "to": return "who it went to"
-        case "content": return list(ContentKind.self)
-        case "adultsInvolved", "sharedElsewhere": return list(Answer.self)
-        case "device": return "a device ref such as D1, or for triage one of organisational, personal, notKnownYet"
-        case "recordAsSuspect", "planned", "informed", "concerns", "imagerySolelyOfOwner": return "true or false"
-        case "offences", "people", "imagery", "with", "sharedWith", "sentBy", "featured": return "a list of strings"
-        default: return key.isEmpty ? nil : "text"
-        }
+    /// What a field of a kind expects, for error messages, from the kind's description.
+    static func hint(_ key: String, kind: RecordKind) -> String? {
+        kind.description.field(key)?.expected
     }
 }
