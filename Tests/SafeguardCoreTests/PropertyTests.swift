@@ -103,6 +103,17 @@ struct PropertyTests {
         return result
     }
 
+    @Test("The random cases reach every edition of every nation, so each property holds for each")
+    func everyEditionReached() {
+        let library = GuidanceLibrary.bundled
+        var reached = Set<String>()
+        for seed in 0..<300 {
+            let pack = library.edition(for: Self.randomCase(seed: UInt64(seed)), today: testToday).pack
+            reached.insert("\(pack.id) \(pack.edition)")
+        }
+        #expect(reached == Set(library.packs.map { "\($0.id) \($0.edition)" }))
+    }
+
     @Test("Soundness and usefulness of every decision", arguments: 0..<300)
     func soundAndUseful(seed: Int) {
         checkSoundAndUseful(Self.randomCase(seed: UInt64(seed)), seed: seed)
