@@ -115,6 +115,31 @@ public enum SafeguardServer {
         }
     }
 
+    /// What a case holds about one person, for a subject access request made to someone with the server's command
+    /// line: found by organisation and case reference; audited as the system, with the person's ref.
+    public static func subjectAccess(_ app: Application, organisation name: String, reference: String, person: String) async throws -> CaseDocument {
+        guard let organisation = try await AccountStore(db: app.db).organisation(named: name) else {
+            throw StoreError.notFound("organisation named \(name)")
+        }
+        guard let record = try await CaseStore(db: app.db).findCase(reference: reference, organisationID: organisation.id) else {
+            throw StoreError.notFound("case \(reference) in \(name)")
+        }
+        let store = ResponseStore(db: app.db)
+        let chronology = try await store.chronology(caseID: record.id).map { (at: PageWords.date($0.at), summary: $0.summary) }
+        let access: SubjectAccess
+        do {
+            access = try SubjectAccess(ref: person, facts: record.facts, records: try await store.records(caseID: record.id).map(\.record),
+                                       chronology: chronology)
+        } catch let unknown as SubjectAccess.UnknownPerson {
+            throw StoreError.invalid(field: "person", message: unknown.description)
+        }
+        try await app.write { db in
+            try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: organisation.id,
+                                                   action: "case.document.subjectAccess", caseID: record.id, detail: "ref=\(person) via=cli"), on: db)
+        }
+        return access.document(reference: record.reference, organisation: organisation.name, producedOn: CaseController.today)
+    }
+
     /// Creates an API token for a user from the command line (by someone with access to the server).
     public static func createToken(_ app: Application, email: String, name: String, days: Int) async throws -> (secret: String, token: APIToken) {
         guard let credentials = try await AccountStore(db: app.db).credentials(email: email) else {

@@ -222,6 +222,13 @@ public struct CaseStore: Sendable {
     }
 
     /// A case of the organisation, or nil (also when it belongs to another organisation).
+    /// The organisation's case with this reference (`SG-2026-000001`), if there is one.
+    public func findCase(reference: String, organisationID: UUID) async throws -> CaseRecord? {
+        guard let m = try await CaseModel.query(on: db).filter(\.$reference == reference)
+            .filter(\.$organisationID == organisationID).first() else { return nil }
+        return try Self.value(m)
+    }
+
     public func findCase(id: UUID, organisationID: UUID) async throws -> CaseRecord? {
         guard let m = try await CaseModel.query(on: db).filter(\.$id == id)
             .filter(\.$organisationID == organisationID).first() else { return nil }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SafeguardApp
+import SafeguardCore
 import SafeguardPersistence
 
 /// `safeguard demo-data --cases N`: synthetic cases for load tests and first looks.
@@ -55,5 +56,40 @@ struct BackupCommand: AsyncParsableCommand {
             failServer(describe(error))
         }
         say("Backed up to \(to).")
+    }
+}
+
+/// `safeguard subject-access`: what a case holds about one person, for a subject access request.
+struct SubjectAccessCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subject-access",
+        abstract: "Print what a case holds about one person (by their ref in the case), others redacted, for a subject access request.",
+        discussion: "Audited. The same document as the case page's \"What the case holds about …\" link and the API's documents/subject-access.")
+
+    @Option(help: "The organisation's name, as `safeguard users list` shows it.") var organisation: String
+    @Option(name: .customLong("case"), help: "The case reference, e.g. SG-2026-000001.") var reference: String
+    @Option(help: "The person's ref in the case, e.g. A.") var person: String
+    @Option(help: "text (default), html or json.") var format: String = "text"
+
+    func validate() throws {
+        guard ["text", "html", "json"].contains(format) else { throw ValidationError("--format is text, html or json") }
+    }
+
+    func run() async throws {
+        let document: CaseDocument
+        do {
+            document = try await withApplication { app in
+                try await SafeguardServer.subjectAccess(app, organisation: organisation, reference: reference, person: person)
+            }
+        } catch let error as StoreError { failServer(describe(error)) }
+        switch format {
+        case "html": print(document.html)
+        case "json":
+            let object: [String: Any] = ["title": document.title, "reference": document.reference, "person": person,
+                                         "sections": document.sections.map { ["heading": $0.heading, "lines": $0.lines] }]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        default: print(document.plainText, terminator: "")
+        }
     }
 }

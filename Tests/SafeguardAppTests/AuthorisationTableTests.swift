@@ -129,7 +129,8 @@ import Vapor
         }
         let responseReads = ["/api/v1/cases/{P}/records", "/api/v1/cases/{P}/chronology", "/api/v1/cases/{P}/sign-offs",
                            "/api/v1/cases/{P}/referrals", "/api/v1/cases/{P}/documents/information-sheet",
-                           "/api/v1/cases/{P}/documents/child-contact-form", "/api/v1/cases/{P}/documents/case-record"]
+                           "/api/v1/cases/{P}/documents/child-contact-form", "/api/v1/cases/{P}/documents/case-record",
+                           "/api/v1/cases/{P}/documents/subject-access/A"]
         for path in responseReads {
             for actor in police { rows.append(Row(actor: actor, method: .GET, path: path, expected: .ok)) }
             for actor in ["policeA.admin", "policeA.auditor"] { rows.append(Row(actor: actor, method: .GET, path: path, expected: .forbidden)) }
@@ -302,6 +303,7 @@ import Vapor
                 .replacingOccurrences(of: "/records/{X}", with: "/records/:recordID").replacingOccurrences(of: "/sign-offs/{X}", with: "/sign-offs/:signOffID")
                 .replacingOccurrences(of: "/referrals/{X}", with: "/referrals/:referralID").replacingOccurrences(of: "/sessions/{X}", with: "/sessions/:sessionID").replacingOccurrences(of: "/people/C", with: "/people/:ref")
                 .replacingOccurrences(of: "/imagery/I9", with: "/imagery/:ref").replacingOccurrences(of: "/devices/D9", with: "/devices/:ref")
+                .replacingOccurrences(of: "/subject-access/A", with: "/subject-access/:ref")
         })
         let routes = Set(OpenAPIDocument.routes.map { "\($0.method) \($0.path)" })
         #expect(routes.subtracting(covered).isEmpty, "routes without a row: \(routes.subtracting(covered).sorted())")

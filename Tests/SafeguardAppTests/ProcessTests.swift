@@ -258,6 +258,36 @@ import Testing
         await store.cleanUp()
     }
 
+    @Test func subjectAccessFromTheCommandLine() async throws {
+        let store = try Store.make()
+        let seeded = try Self.run(["demo-data", "--cases", "3"], store: store)
+        #expect(seeded.status == 0, "\(seeded.output)")
+        // Demo cases are spread over the past year, and a case's reference carries the year it was opened in.
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        let organisation = "Demo Police Force (England)"
+        var reference = "SG-\(year)-000001"
+        var text = try Self.run(["subject-access", "--organisation", organisation, "--case", reference, "--person", "A"], store: store)
+        if text.status != 0 {
+            reference = "SG-\(year - 1)-000001"
+            text = try Self.run(["subject-access", "--organisation", organisation, "--case", reference, "--person", "A"], store: store)
+        }
+        #expect(text.status == 0, "\(text.output)")
+        #expect(text.output.hasPrefix("What this case holds about A\nReference: \(reference)"))
+        #expect(text.output.contains("Part in what happened: depicted, creator and sender"))
+        let json = try Self.run(["subject-access", "--organisation", organisation, "--case", reference, "--person", "B", "--format", "json"], store: store)
+        #expect(json.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect(object?["person"] as? String == "B")
+        let unknown = try Self.run(["subject-access", "--organisation", organisation, "--case", reference, "--person", "Z"], store: store)
+        #expect(unknown.status != 0)
+        #expect(unknown.output.contains("\"Z\" is not a person in the case"))
+        let noCase = try Self.run(["subject-access", "--organisation", organisation, "--case", "SG-1999-000009", "--person", "A"], store: store)
+        #expect(noCase.status != 0)
+        #expect(noCase.output.contains("SG-1999-000009"))
+        let verify = try Self.run(["audit", "verify"], store: store)
+        #expect(verify.status == 0, "the audited requests keep the chain whole: \(verify.output)")
+    }
+
     @Test func twoServerProcessesOnOneDatabaseLetOnlyOneStaleWriteWin() async throws {
         let store = try Store.make()
         let a = try await Server.start(store: store, demo: true)

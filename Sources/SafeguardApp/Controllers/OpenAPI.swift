@@ -114,6 +114,8 @@ enum OpenAPIDocument {
               tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),
         .init(method: "GET", path: "/api/v1/cases/:caseID/documents/case-record", summary: "The written record of the incident and every action",
               tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default) or text")]),
+        .init(method: "GET", path: "/api/v1/cases/:caseID/documents/subject-access/:ref", summary: "What the case holds about one person (by ref), for a subject access request: others redacted, printable or JSON; audited, and a signed-in page asks a fresh second factor",
+              tag: "documents", response: nil, errors: [400, 401, 403, 404], query: [("format", "string", "html (default), text or json")]),
         .init(method: "GET", path: "/api/v1/inbox", summary: "Your work: concerns to triage (DSL), sign-offs to decide, refused proposals, referrals to answer, policy reviews due",
               tag: "response", response: "Inbox", errors: [401, 403]),
         .init(method: "GET", path: "/api/v1/organisations", summary: "Organisations in Safeguard (e.g. ?kind=police for a DSL's referral)",
@@ -151,6 +153,9 @@ enum OpenAPIDocument {
         let role = oneOf(["officer", "supervisor", "superintendent", "staff", "dsl", "admin", "auditor"])
         let version: [String: Any] = ["type": "integer", "description": "the case version you read; a stale one gets 409"]
         return [
+            "SubjectAccess": obj(["title": s, "reference": s, "person": s,
+                                  "sections": array(obj(["heading": s, "lines": array(s)], required: ["heading", "lines"]))],
+                                 required: ["title", "reference", "person", "sections"]),
             "Error": obj(["error": obj(["code": s, "message": s, "field": ["type": ["string", "null"]]], required: ["code", "message"])],
                          required: ["error"]),
             "TokenCreateRequest": obj(["email": s, "password": s, "name": s, "expiresInDays": ["type": "integer", "minimum": 1, "maximum": 365],
@@ -424,8 +429,11 @@ enum OpenAPIDocument {
             }
             var responses: [String: Any] = [:]
             // Documents are printable pages: HTML, or plain text with ?format=text.
-            let document: [String: Any] = ["description": "The document: printable HTML, or plain text with format=text",
+            var document: [String: Any] = ["description": "The document: printable HTML, or plain text with format=text",
                                            "content": ["text/html": ["schema": s], "text/plain": ["schema": s]]]
+            if route.path.contains("subject-access") {
+                document["content"] = ["text/html": ["schema": s], "text/plain": ["schema": s], "application/json": ["schema": ref("SubjectAccess")]]
+            }
             let success: [String: Any] = route.response.map { r in
                 ["description": "OK", "content": ["application/json": ["schema": route.responseIsArray ? array(ref(r)) : ref(r)]]]
             } ?? (route.tag == "documents" ? document : ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]])
@@ -460,6 +468,7 @@ enum OpenAPIDocument {
     static func querySchema(_ name: String, type: String, path: String) -> [String: Any] {
         switch name {
         case "status": return oneOf([""] + CaseStatus.allCases.map(\.rawValue))   // empty: any status
+        case "format" where path.contains("subject-access"): return oneOf(["html", "text", "json"])
         case "format": return oneOf(["html", "text"])
         case "kind" where path.hasSuffix("/records"): return oneOf(RecordKind.allCases.map(\.rawValue))
         case "kind": return oneOf(OrganisationKind.allCases.map(\.rawValue))

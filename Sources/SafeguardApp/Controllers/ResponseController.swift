@@ -33,6 +33,7 @@ struct ResponseController: RouteCollection {
         one.get("documents", "information-sheet", use: informationSheet)
         one.get("documents", "child-contact-form", use: childContactForm)
         one.get("documents", "case-record", use: caseRecord)
+        one.get("documents", "subject-access", ":ref", use: subjectAccess)
         routes.get("inbox", use: inbox)
         routes.get("organisations", use: organisations)
     }
@@ -648,6 +649,37 @@ struct ResponseController: RouteCollection {
         return try Self.document(document.html, document.plainText, format: format)
     }
 
+    /// What the case holds about one person, as a printable document or JSON (`format=json`).
+    func subjectAccess(req: Request) async throws -> Response {
+        let (identity, caseRecord) = try await leadCase(req)
+        let format = req.query[String.self, at: "format"]
+        guard [nil, "html", "text", "json"].contains(format) else { throw APIError.badRequest("format is html, text or json", field: "format") }
+        let document = try await subjectAccessDocument(req, identity, caseRecord, ref: req.parameters.get("ref") ?? "")
+        guard format == "json" else { return try Self.document(document.html, document.plainText, format: format) }
+        let response = try await SubjectAccessDTO(document, person: req.parameters.get("ref") ?? "").encodeResponse(for: req)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    /// What the case holds about one person, others redacted (shared by the API and the pages). An export of what
+    /// is known about someone: a fresh second factor is asked of a signed-in page, and it is audited.
+    func subjectAccessDocument(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, ref: String) async throws -> CaseDocument {
+        try req.requireStepUp(identity, why: "producing what a case holds about a person")
+        let response = ResponseStore(db: req.db)
+        let chronology = try await response.chronology(caseID: caseRecord.id).map { (at: PageWords.date($0.at), summary: $0.summary) }
+        let access: SubjectAccess
+        do {
+            access = try SubjectAccess(ref: ref, facts: caseRecord.facts, records: try await response.records(caseID: caseRecord.id).map(\.record),
+                                       chronology: chronology)
+        } catch let unknown as SubjectAccess.UnknownPerson {
+            throw APIError(.notFound, "not_found", "\(unknown)")
+        }
+        let document = access.document(reference: caseRecord.reference, organisation: identity.organisation.name, producedOn: CaseController.today)
+        // The ref is a short reference such as "A", never a name.
+        try await req.auditAlone("case.document.subjectAccess", caseID: caseRecord.id, detail: "ref=\(ref)")
+        return document
+    }
+
     /// The written record of the incident and every action (shared by the API and the pages); audited.
     func caseRecordDocument(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> CaseDocument {
         let store = CaseStore(db: req.db)
@@ -656,9 +688,7 @@ struct ResponseController: RouteCollection {
         let actions = try await store.actions(caseID: caseRecord.id).map { a in
             (text: a.text, status: a.status == .notApplicable ? "not applicable: \(a.reason ?? "")" : a.status.rawValue)
         }
-        let events = try await response.chronology(caseID: caseRecord.id).map { e in
-            (at: e.at.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)), summary: e.summary)
-        }
+        let events = try await response.chronology(caseID: caseRecord.id).map { e in (at: PageWords.date(e.at), summary: e.summary) }
         let document = CaseDocument.caseRecord(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                summary: caseRecord.summary, facts: caseRecord.facts, assessment: assessment,
                                                records: try await response.records(caseID: caseRecord.id).map(\.record),

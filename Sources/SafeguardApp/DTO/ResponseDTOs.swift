@@ -152,3 +152,22 @@ struct CaseEventDTO: Content {
         sequence = e.sequence; at = e.at; actorID = e.actorID; actorRole = e.actorRole; kind = e.kind; summary = e.summary
     }
 }
+
+/// What a case holds about one person (subject access), as JSON: the printable document's sections.
+struct SubjectAccessDTO: Content {
+    struct Section: Content {
+        var heading: String
+        var lines: [String]
+    }
+    var title: String
+    var reference: String
+    var person: String
+    var sections: [Section]
+
+    init(_ document: CaseDocument, person: String) {
+        title = document.title
+        reference = document.reference
+        self.person = person
+        sections = document.sections.map { Section(heading: $0.heading, lines: $0.lines) }
+    }
+}

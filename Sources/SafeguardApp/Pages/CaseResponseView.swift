@@ -336,6 +336,10 @@ struct CaseResponseView: Encodable, Sendable {
             for kind in CaseDocumentKind.allCases where police || kind != .childContactForm {
                 documents.append(LinkItem(kind.label, .caseDocument(id, kind)))
             }
+            for person in record.facts.people {
+                documents.append(LinkItem("What the case holds about \(person.ref)", .caseSubjectAccess(id, person.ref),
+                                          hint: "For a subject access request: others are redacted"))
+            }
         }
 
         chronology = response.chronology.map { e in

@@ -31,6 +31,8 @@ enum PageRoute: Sendable, Hashable {
     case caseSignOff(Param, Param)
     case caseLetter(Param)
     case caseDocument(Param, Param)
+    /// What the case holds about one person, for a subject access request (issue 13).
+    case caseSubjectAccess(Param, Param)
     case caseReferral(Param)
     case caseReferralAnswer(Param, Param)
     /// Close or reopen a case, with a reason (issue 11).
@@ -65,7 +67,7 @@ enum PageRoute: Sendable, Hashable {
     enum Key: String {
         case caseID, step, actionID, pack, edition, section, file, userID
         case kind, recordID, device, signOffID, document, referralID
-        case sessionID, tokenID, secret
+        case sessionID, tokenID, secret, ref
     }
 
     private enum Component {
@@ -102,6 +104,8 @@ enum PageRoute: Sendable, Hashable {
         case .caseLetter(let id): [.constant("cases"), .parameter(.caseID, id), .constant("letter")]
         case .caseDocument(let id, let document):
             [.constant("cases"), .parameter(.caseID, id), .constant("documents"), .parameter(.document, document)]
+        case .caseSubjectAccess(let id, let ref):
+            [.constant("cases"), .parameter(.caseID, id), .constant("subject-access"), .parameter(.ref, ref)]
         case .caseReferral(let id): [.constant("cases"), .parameter(.caseID, id), .constant("referral")]
         case .caseReferralAnswer(let id, let referral):
             [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral)]
@@ -165,6 +169,7 @@ enum PageRoute: Sendable, Hashable {
     static func caseSignOff(_ id: UUID, _ signOff: UUID) -> PageRoute { .caseSignOff(.id(id), .id(signOff)) }
     static func caseLetter(_ id: UUID) -> PageRoute { .caseLetter(.id(id)) }
     static func caseDocument(_ id: UUID, _ document: CaseDocumentKind) -> PageRoute { .caseDocument(.id(id), .value(document.rawValue)) }
+    static func caseSubjectAccess(_ id: UUID, _ ref: String) -> PageRoute { .caseSubjectAccess(.id(id), .value(ref)) }
     static func caseReferral(_ id: UUID) -> PageRoute { .caseReferral(.id(id)) }
     static func caseReferralAnswer(_ id: UUID, _ referral: UUID) -> PageRoute { .caseReferralAnswer(.id(id), .id(referral)) }
     static func guidanceSection(pack: String, edition: String, section: String) -> PageRoute {

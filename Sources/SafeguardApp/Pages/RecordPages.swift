@@ -306,6 +306,15 @@ extension PagesController {
         return try await req.renderPage(page)
     }
 
+    /// What the case holds about one person, to print for a subject access request.
+    func showSubjectAccess(req: Request) async throws -> Response {
+        let (identity, record) = try await leadCase(req)
+        let ref = req.parameter(.ref) ?? ""
+        let document = try await response.subjectAccessDocument(req, identity, record, ref: ref)
+        return try await req.renderPage(DocumentPage(title: document.title, reference: document.reference, sections: document.sections,
+                                                     caseHref: PageRoute.caseDetail(record.id).path, kind: "subject-access"))
+    }
+
     // MARK: The Outcome 21 letter
 
     func letterPage(_ req: Request, _ record: CaseRecord, _ response: CaseResponse) -> FormPage {

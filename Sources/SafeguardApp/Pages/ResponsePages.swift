@@ -27,6 +27,7 @@ extension PagesController {
         routes.get(.caseLetter(.key), use: letterForm)
         routes.post(.caseLetter(.key), use: printLetter)
         routes.get(.caseDocument(.key, .key), use: showDocument)
+        routes.get(.caseSubjectAccess(.key, .key), use: showSubjectAccess)
         routes.get(.caseReferral(.key), use: referralForm)
         routes.post(.caseReferral(.key), use: sendReferral)
         routes.get(.caseReferralAnswer(.key, .key), use: referralAnswerForm)

@@ -55,7 +55,7 @@ public struct CaseDocument: Sendable, Hashable {
     static func people(_ facts: CaseFacts) -> [String] {
         facts.people.map { p in
             let age = p.age.map { "aged \($0)" } ?? "age not known yet"
-            let roles = p.roles.isEmpty ? "" : " (" + p.roles.map(\.rawValue).joined(separator: ", ") + ")"
+            let roles = p.roles.isEmpty ? "" : " (" + Words.list(p.roles.map(\.rawValue)) + ")"
             return "\(p.ref), \(age)\(roles)"
         }
     }
@@ -63,7 +63,8 @@ public struct CaseDocument: Sendable, Hashable {
     static func decisions(_ assessment: Assessment) -> [String] {
         assessment.decisionReasons.map { reason in
             let cited = reason.citations.map(\.section).joined(separator: ", ")
-            return "\(reason.decision): \(reason.value)" + (cited.isEmpty ? "" : " (\(cited))")
+            let key = DecisionKey(rawValue: reason.decision)
+            return "\(key?.label ?? Words.of(reason.decision)): \(key?.words(for: reason.value) ?? Words.of(reason.value))" + (cited.isEmpty ? "" : " (\(cited))")
         }
     }
 
@@ -160,6 +161,139 @@ public enum RecordText {
             guard let old else { return nil }
             let before = old.decisions.value(of: key)
             return before == after ? nil : "\(key.label): \(key.words(for: before)) → \(key.words(for: after))"
+        }
+    }
+}
+
+// MARK: Subject access
+
+/// Everything a case holds about one person, for a subject access request: what the facts say about them, the
+/// imagery and devices recorded as theirs or showing them, the records that name them, and the chronology lines of
+/// those records. Other people are "another person"; free text is given only from records that name this person
+/// alone, and the case's summary and notes, which may concern anyone, are withheld. No imagery is held to give.
+///
+/// ```swift
+/// let document = try SubjectAccess(ref: "A", facts: facts, records: records, chronology: events)
+///     .document(reference: "SG-2026-000001", organisation: "Northshire Police", producedOn: today)
+/// ```
+public struct SubjectAccess: Sendable {
+    public var ref: String
+    public var facts: CaseFacts
+    public var records: [ResponseRecord]
+    /// The case's chronology, oldest first: when (in words), and the line.
+    public var chronology: [(at: String, summary: String)]
+
+    public struct UnknownPerson: Error, Sendable, CustomStringConvertible {
+        public var ref: String
+        public var known: [String]
+        public var description: String {
+            "\"\(ref)\" is not a person in the case" + (known.isEmpty ? "" : " (people in the case: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    public init(ref: String, facts: CaseFacts, records: [ResponseRecord], chronology: [(at: String, summary: String)]) throws(UnknownPerson) {
+        guard facts.people.contains(where: { $0.ref == ref }) else {
+            throw UnknownPerson(ref: ref, known: facts.people.map(\.ref))
+        }
+        self.ref = ref
+        self.facts = facts
+        self.records = records
+        self.chronology = chronology
+    }
+
+    /// The records that name this person, each with whether it names anyone else.
+    public var recordsNamingThem: [(record: ResponseRecord, alone: Bool)] {
+        records.compactMap { record in
+            let refs = Set(record.personRefs.map(\.ref))
+            guard refs.contains(ref) else { return nil }
+            return (record, refs == [ref])
+        }
+    }
+
+    /// Other people's refs replaced by "another person", as whole words only.
+    public func redacted(_ text: String) -> String {
+        let others = Set(facts.people.map(\.ref)).subtracting([ref])
+        guard !others.isEmpty else { return text }
+        var out = ""
+        var word = ""
+        func flush() {
+            out += others.contains(word) ? "another person" : word
+            word = ""
+        }
+        for character in text {
+            if character.isLetter || character.isNumber { word.append(character) } else { flush(); out.append(character) }
+        }
+        flush()
+        return out
+    }
+
+    public func document(reference: String, organisation: String, producedOn: CalendarDate) -> CaseDocument {
+        let person = facts.people.first { $0.ref == ref }!
+        func tri(_ value: Tri) -> String {
+            switch value {
+            case .true: "yes"
+            case .false: "no"
+            case .unknown: "not known"
+            }
+        }
+        let about = [
+            "Case \(reference), \(organisation). Produced on \(Words.day(producedOn)) in answer to a subject access request about the person recorded in the case as \(ref).",
+            "Other people in the case are shown as \"another person\"; their details, and free text that concerns them too, are withheld. The case's summary and notes are withheld for the same reason.",
+            "Safeguard never holds images: none can be given.",
+            "Before disclosing, check for exemptions, for example information whose disclosure would put a child at risk.",
+        ]
+        var held = [
+            "Reference in the case: \(ref)",
+            "Age: " + (person.age.map { "\($0)" } ?? "not known"),
+            "Part in what happened: " + (person.roles.isEmpty ? "not recorded" : Words.list(person.roles.map(\.rawValue))),
+            "A learning disability, or a concern about capacity to consent: \(tri(person.learningDisability))",
+            "In care: \(tri(person.inCare))",
+            "On a child protection plan: \(tri(person.childProtectionPlan))",
+            "At risk of self-harm: \(tri(person.selfHarmRisk))",
+            "In immediate danger: \(tri(person.immediateDanger))",
+            "Involving their parents or carers would put them at risk: \(tri(person.parentalInvolvementRisk))",
+        ]
+        held.append("Earlier incidents like this known: " + (person.previousIncidents.map { "\($0)" } ?? "not known"))
+        let imagery = facts.imagery.filter { $0.depicts.contains(ref) }.map { item in
+            let others = item.depicts.count > 1 ? " and another person" : ""
+            return "\(item.ref): \(Words.of(item.kind.rawValue)) recorded as showing them\(others); shared without permission: \(tri(item.sharedWithoutPermission)); shared beyond their control: \(tri(item.sharedBeyondControl))"
+        }
+        let devices = facts.devices.filter { $0.owner == ref || $0.containsImageryOf.contains(ref) }.map { device in
+            var parts: [String] = []
+            if device.owner == ref { parts.append("theirs") }
+            if device.containsImageryOf.contains(ref) { parts.append("recorded as holding imagery of them") }
+            return "\(device.ref): " + parts.joined(separator: ", ") + "; seized: \(tri(device.seized))"
+        }
+        var recordLines: [String] = []
+        var lines = Set<String>()
+        for (record, alone) in recordsNamingThem {
+            let line = "\(record.kind.label): \(RecordText.describe(record, jurisdiction: facts.jurisdiction))"
+            lines.insert(line)
+            lines.insert("\(record.kind.label) changed: \(RecordText.describe(record, jurisdiction: facts.jurisdiction))")
+            recordLines.append(redacted(line))
+            let text = Self.freeText(record)
+            if !text.isEmpty {
+                recordLines.append(alone ? "  Written in it: " + text.joined(separator: " / ")
+                                         : "  Its free text is withheld: the record names another person too.")
+            }
+        }
+        let chronologyLines = chronology.filter { lines.contains($0.summary) }.map { "\($0.at): \(redacted($0.summary))" }
+        return CaseDocument(title: "What this case holds about \(ref)", reference: reference, sections: [
+            ("About this document", about),
+            ("What the case's facts say about them", held),
+            ("Imagery recorded as showing them (described, never held)", imagery),
+            ("Devices", devices),
+            ("Records that name them", recordLines),
+            ("Chronology lines of those records", chronologyLines),
+        ])
+    }
+
+    /// A record's free text: the fields its description marks as long text, as written.
+    static func freeText(_ record: ResponseRecord) -> [String] {
+        guard let data = try? JSONEncoder().encode(record),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
+        return record.kind.description.fields.filter { $0.input == .longText }.compactMap { field in
+            (object[field.name] as? String).flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
         }
     }
 }

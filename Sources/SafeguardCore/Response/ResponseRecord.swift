@@ -119,12 +119,30 @@ protocol RecordPayload: Codable, Sendable, Hashable {
     static var description: RecordDescription { get }
     /// The record holding this value.
     var record: ResponseRecord { get }
-    var personRefs: [(field: String, ref: String)] { get }
 }
 
 extension RecordPayload {
-    var personRefs: [(field: String, ref: String)] { [] }
     static var keys: [String] { description.keys }
+
+    /// The people the record names: the values of the fields its description says hold a person or people, in the
+    /// description's order, each with its path (`people[1]`) for error messages.
+    var personRefs: [(field: String, ref: String)] {
+        var values: [String: Any] = [:]
+        for child in Mirror(reflecting: self).children {
+            if let label = child.label { values[label.trimmingCharacters(in: CharacterSet(charactersIn: "`"))] = child.value }
+        }
+        var refs: [(field: String, ref: String)] = []
+        for field in Self.description.fields {
+            switch field.input {
+            case .person:
+                if let ref = values[field.name] as? String { refs.append((field.name, ref)) }
+            case .people:
+                for (i, ref) in (values[field.name] as? [String] ?? []).enumerated() { refs.append(("\(field.name)[\(i)]", ref)) }
+            default: break
+            }
+        }
+        return refs
+    }
 }
 
 /// Yes, no or not known yet, as a form asks it.
@@ -174,7 +192,6 @@ public struct WelfareCheck: RecordPayload {
     public var result: String
     /// Whether the check found a risk of harm (e.g. self-harm) that needs immediate referral (Action 7).
     public var concerns: Bool?
-    var personRefs: [(field: String, ref: String)] { [("person", person)] }
 }
 
 public enum AdviceTopic: String, Sendable, Hashable, Codable, CaseIterable {
@@ -238,7 +255,6 @@ public struct BackgroundCheck: RecordPayload {
     public var status: CheckStatus
     public var result: String?
     public var checkedOn: CalendarDate?
-    var personRefs: [(field: String, ref: String)] { person.map { [("person", $0)] } ?? [] }
 }
 
 public enum MeetingKind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -287,7 +303,6 @@ public struct ChildProtectionReferralRecord: RecordPayload {
     public var referredOn: CalendarDate
     public var reference: String?
     public var people: [String]
-    var personRefs: [(field: String, ref: String)] { people.enumerated().map { ("people[\($0.offset)]", $0.element) } }
 }
 
 /// Action 5 (2016: para 14): an account taken. It says who and when, never what the imagery shows.
@@ -305,7 +320,6 @@ public struct AccountTaken: RecordPayload {
     public var takenOn: CalendarDate
     public var takenBy: String
     public var summary: String?
-    var personRefs: [(field: String, ref: String)] { [("person", person)] }
 }
 
 public enum SuspectBasis: String, Sendable, Hashable, Codable, CaseIterable {
@@ -336,7 +350,6 @@ public struct SuspectDecision: RecordPayload {
     public var basis: SuspectBasis
     public var rationale: String
     public var decidedOn: CalendarDate
-    var personRefs: [(field: String, ref: String)] { [("person", person)] }
 }
 
 /// Action 6 (2016: para 16): a visually recorded interview planned or not, and why.
@@ -354,7 +367,6 @@ public struct InterviewDecision: RecordPayload {
     public var planned: Bool
     public var reason: String
     public var decidedOn: CalendarDate
-    var personRefs: [(field: String, ref: String)] { [("person", person)] }
 }
 
 /// The power under which police seized a device (Action 5: PACE s32 or s54, or the owner's cooperation).
@@ -516,7 +528,6 @@ public struct CommunicationRecord: RecordPayload {
     public var note: String?
     /// Filled by Safeguard from the edition in force: what the guidance says to explain about DBS.
     public var dbsExplanation: String?
-    var personRefs: [(field: String, ref: String)] { person.map { [("person", $0)] } ?? [] }
 }
 
 /// Action 14 (2016: para 23): a direction to delete copies, and the proof that they were deleted.
@@ -540,7 +551,6 @@ public struct DeletionDirection: RecordPayload {
     public var deletedOn: CalendarDate?
     public var proof: String?
     public var verifiedBy: String?
-    var personRefs: [(field: String, ref: String)] { [("holder", holder)] }
 
     public var proven: Bool { deletedOn != nil && proof != nil && verifiedBy != nil }
 }
@@ -681,10 +691,6 @@ public struct DSLTriage: RecordPayload {
     public var device: DeviceOwnership
     public var sharedElsewhere: Answer
     public var triagedOn: CalendarDate
-    var personRefs: [(field: String, ref: String)] {
-        sentBy.enumerated().map { ("sentBy[\($0.offset)]", $0.element) }
-            + featured.enumerated().map { ("featured[\($0.offset)]", $0.element) }
-    }
 }
 
 /// NSPCC "Talking to a young person": a record of talking to each young person involved.
@@ -702,7 +708,6 @@ public struct YoungPersonConversation: RecordPayload {
     public var on: CalendarDate
     public var by: String
     public var supportNeeded: String?
-    var personRefs: [(field: String, ref: String)] { [("person", person)] }
 }
 
 /// NSPCC "Supporting children and young people"; Action 2: parents or carers informed, or why not.
@@ -721,7 +726,6 @@ public struct ParentsInformed: RecordPayload {
     public var on: CalendarDate
     /// Required when not informed: the risk to the child that informing would pose.
     public var reasonNotInformed: String?
-    var personRefs: [(field: String, ref: String)] { [("person", person)] }
 }
 
 public enum SupportService: String, Sendable, Hashable, Codable, CaseIterable {
@@ -745,7 +749,6 @@ public struct SupportReferral: RecordPayload {
     public var service: SupportService
     public var serviceName: String?
     public var referredOn: CalendarDate
-    var personRefs: [(field: String, ref: String)] { [("person", person)] }
 }
 
 /// NSPCC "Recording and reviewing": what happened and what was learned, and when the policy is to be reviewed.
