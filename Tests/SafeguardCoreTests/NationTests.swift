@@ -273,3 +273,40 @@ struct NationTests {
     }
 }
 
+
+/// Issue 12, point 5: a new edition is a YAML file (and, when it replaces one, that one's end date). The library is
+/// loaded from a folder holding the shipped files plus a revised Northern Ireland edition: no Swift changes.
+@Suite("A new edition is a file")
+struct NewEditionIsAFileTests {
+    @Test("A revised edition added as a file is validated, its examples run, and cases from its date cite it")
+    func newEditionFromAFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("safeguard-editions-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: GuidanceLibrary.bundledDirectory.path) where file.hasSuffix(".yaml") {
+            try FileManager.default.copyItem(at: GuidanceLibrary.bundledDirectory.appendingPathComponent(file), to: folder.appendingPathComponent(file))
+        }
+        let old = folder.appendingPathComponent("de-circular-2017-04-education.yaml")
+        let text = try String(contentsOf: old, encoding: .utf8)
+        // The old edition ends the day before the new one starts: the only edit to an existing file.
+        try text.replacingOccurrences(of: "appliesFrom: 2017-05-01\n", with: "appliesFrom: 2017-05-01\nappliesUntil: 2027-08-31\n")
+            .write(to: old, atomically: true, encoding: .utf8)
+        // The new edition: a copy with its own edition name and date (its examples carry no date, so they are
+        // assessed in its time).
+        let revised = text.replacingOccurrences(of: "edition: \"Circular 2017/04\"", with: "edition: \"Circular 2027/01\"")
+            .replacingOccurrences(of: "appliesFrom: 2017-05-01\n", with: "appliesFrom: 2027-09-01\n")
+        try revised.write(to: folder.appendingPathComponent("de-circular-2027-01-education.yaml"), atomically: true, encoding: .utf8)
+
+        let library = try GuidanceLibrary.load(directory: folder)
+        #expect(library.problems().map(\.description) == [])
+        let new = try #require(library.packs.first { $0.edition == "Circular 2027/01" })
+        #expect(!new.examples.isEmpty)
+        for example in new.examples {
+            #expect(library.failures(of: example, in: new, today: CalendarDate("2027-10-01")!) == [], "\(example.name)")
+        }
+        let facts = baseCase(.education, .northernIreland, on: "2027-10-01")
+        #expect(library.assess(facts, today: testToday).guidance.first?.edition == "Circular 2027/01")
+        #expect(library.assess(baseCase(.education, .northernIreland, on: "2026-10-01"), today: testToday).guidance.first?.edition == "Circular 2017/04")
+        #expect(library.assess(baseCase(.education, .england, on: "2027-10-01"), today: testToday).guidance.first?.id == "nspcc-ukcis", "England is untouched")
+    }
+}
