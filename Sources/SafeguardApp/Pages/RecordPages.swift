@@ -36,7 +36,8 @@ extension PagesController {
             intro = ["Every report is recorded as a crime\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
             form.checkboxes("offences", options: law.map { ($0.id, $0.description) }, selected: suggested,
                             optionHints: Dictionary(uniqueKeysWithValues: law.map { ($0.id, $0.legislation + ($0.homeOfficeClassification.map { ", Home Office \($0)" } ?? "")) }))
-            form.hints["offenceChangeReason"] = "Needed only when they differ from the guidance's suggestion (" + (suggested.isEmpty ? "none" : suggested.joined(separator: ", ")) + ")"
+            form.hints["offenceChangeReason"] = "Needed only when they differ from the guidance's suggestion ("
+                + (suggested.isEmpty ? "none" : suggested.map { Words.offence($0, jurisdiction: facts.jurisdiction) }.joined(separator: "; ")) + ")"
             submit = "Record the crime"
         case .outcome:
             let homeOffice = facts.jurisdiction == .england || facts.jurisdiction == .wales

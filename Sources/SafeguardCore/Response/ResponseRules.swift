@@ -136,7 +136,7 @@ public enum ResponseRules {
         }
         func notFuture(_ date: CalendarDate?, _ field: String) throws(RecordProblem) {
             if let date, date > context.today {
-                throw RecordProblem(field: field, message: "\(date) is in the future: record what has happened, on the day it happened")
+                throw RecordProblem(field: field, message: "\(Words.day(date)) is in the future: record what has happened, on the day it happened")
             }
         }
         func text(_ value: String?, _ field: String, required: Bool, why: String? = nil, source: RecordRule? = nil) throws(RecordProblem) {
@@ -290,7 +290,7 @@ public enum ResponseRules {
                                         citation: cite(.outcome21Review))
                 }
                 if let from = r.code.availableFrom, r.decidedOn < from {
-                    throw RecordProblem(field: "code", message: "Outcome \(r.code.rawValue) could be used only from \(from)")
+                    throw RecordProblem(field: "code", message: "Outcome \(r.code.rawValue) could be used only from \(Words.day(from))")
                 }
             }
         case .communication(var r):
@@ -356,7 +356,7 @@ public enum ResponseRules {
             guard r.policyReviewBy >= r.reviewedOn else {
                 throw RecordProblem(field: "policyReviewBy", message: "the policy review date is on or after the review")
             }
-            warnings.append(RecordWarning(message: "Reminder: review the setting's sharing nudes policy by \(r.policyReviewBy).",
+            warnings.append(RecordWarning(message: "Reminder: review the setting's sharing nudes policy by \(Words.day(r.policyReviewBy)).",
                                           citations: [cite(.reviewing)].compactMap { $0 }))
         }
         return CheckedRecord(record: out, warnings: warnings,
@@ -411,7 +411,7 @@ public enum ResponseRules {
             throw RecordProblem(field: "step", message: "\(r.step.rawValue) is a \(setting == .police ? "police" : "school") step; "
                                 + "steps here: " + CustodyStep.allCases.filter { $0.setting == nil || $0.setting == facts.setting }.map(\.rawValue).joined(separator: ", "))
         }
-        if r.on > context.today { throw RecordProblem(field: "on", message: "\(r.on) is in the future: record steps when they happen") }
+        if r.on > context.today { throw RecordProblem(field: "on", message: "\(Words.day(r.on)) is in the future: record steps when they happen") }
         if r.by.trimmingCharacters(in: .whitespaces).isEmpty { throw RecordProblem(field: "by", message: "who did it (name or collar number)") }
         let state = custodyState(of: r.device, records: context.records)
         if r.imagerySolelyOfOwner != nil && !signedOff {

@@ -1,0 +1,68 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import Testing
+import Vapor
+
+/// Issue 11, point 4: nothing a person reads shows an internal name. Every record kind is saved on a case, then every
+/// page of the case and every document it produces is read as a person sees it (the text between the tags) and
+/// refused on a code (`notKnownYet`, `poca1978s1`), an ISO day or an ISO time.
+@Suite struct PlainWordsWalkTests {
+    static let identifier = #"\b[a-z]+[A-Z][A-Za-z]*\b|\b[a-z]+\d{2,}[a-z0-9]*\b|\b\d{4}-\d{2}-\d{2}\b|\d{2}:\d{2}:\d{2}|T\d{2}:\d{2}"#
+
+    /// The words of a page: no tags, no attribute values, no style or script.
+    static func words(_ html: String) -> String {
+        var text = html.replacingOccurrences(of: #"<style[\s\S]*?</style>"#, with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"<[^>]+>"#, with: " ", options: .regularExpression)
+        return text.replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    static func rawIdentifiers(_ html: String) -> [String] {
+        // The test organisations' people are named after their keys ("policeA officer"): names, not codes.
+        let text = words(html).replacingOccurrences(of: #"\b(policeA|policeB)\b"#, with: "Police", options: .regularExpression)
+        let regex = try! Regex(identifier)
+        return text.matches(of: regex).map { String(text[$0.range]) }
+    }
+
+    func walk(creator: String, email: String, records: [(RecordKind, [(String, String)])], documents: [String]) async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            try await enrolTwoFactor(app, world.user(creator))
+            let id = (try await createCase(app, token: world.token(creator), facts: Pages.knownFacts)["id"] as! String).lowercased()
+            let browser = try await Pages.signIn(app, email)
+            for (kind, fields) in records {
+                let saved = try await Pages.post(app, "/cases/\(id)/record/\(kind.rawValue)", browser, fields)
+                #expect(saved.status == .seeOther, "\(kind.rawValue): \(saved.text.prefix(300))")
+            }
+            var pages = ["/cases/\(id)", "/", "/cases"] + documents.map { "/cases/\(id)/documents/\($0)" }
+            pages += ["/cases/\(id)/subject-access/A", "/cases/\(id)/subject-access/B"]
+            pages += RecordKind.allCases.filter { $0.settings.contains(creator.hasPrefix("police") ? .police : .education) }
+                .map { "/cases/\(id)/record/\($0.rawValue)" }
+            for path in pages {
+                let page = try await Pages.get(app, path, browser)
+                #expect(page.status == .ok, "\(path): \(page.status)")
+                let found = Self.rawIdentifiers(page.text)
+                #expect(found == [], "\(path): \(found)")
+            }
+        }
+    }
+
+    @Test("A police case's pages and documents, with every record kind saved, read in plain words")
+    func police() async throws {
+        try await walk(creator: "policeA.officer", email: "officer@policeA.test", records: EveryRecordPageTests.police,
+                       documents: ["information-sheet", "child-contact-form", "case-record"])
+    }
+
+    @Test("A school case's pages and documents, with every record kind saved, read in plain words")
+    func school() async throws {
+        try await walk(creator: "school.dsl", email: "dsl@school.test", records: EveryRecordPageTests.school,
+                       documents: ["information-sheet", "case-record"])
+    }
+
+    @Test("The walk finds what it looks for")
+    func theWalkCanFail() {
+        #expect(Self.rawIdentifiers("<p>Answer: notKnownYet</p>") == ["notKnownYet"])
+        #expect(Self.rawIdentifiers("<p>poca1978s1 on 2026-11-30 at 10:00:00</p>") == ["poca1978s1", "2026-11-30", "10:00:00"])
+        #expect(Self.rawIdentifiers("<a href=\"/cases/x?kind=notKnownYet\">Case SG-2026-000001, PA/26/77</a>") == [])
+    }
+}
