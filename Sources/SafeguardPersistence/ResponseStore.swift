@@ -113,11 +113,30 @@ public struct ReferralShare: Sendable, Hashable, Codable {
     public var summary: String
     public var sections: [String]
     public var note: String?
+    /// Who sent it and how to reach them (a referral made before this was kept has none).
+    public var sentBy: ReferralContact?
+    /// Why it is urgent, in words, from the school's assessment when it was sent; empty when nothing was flagged.
+    public var risk: [String]?
 
-    public init(summary: String, sections: [String], note: String?) {
+    public init(summary: String, sections: [String], note: String?, sentBy: ReferralContact? = nil, risk: [String]? = nil) {
         self.summary = summary
         self.sections = sections
         self.note = note
+        self.sentBy = sentBy
+        self.risk = risk
+    }
+}
+
+/// The person who sent a referral, as the receiving force sees them.
+public struct ReferralContact: Sendable, Hashable, Codable {
+    public var name: String
+    public var role: String
+    public var email: String
+
+    public init(name: String, role: String, email: String) {
+        self.name = name
+        self.role = role
+        self.email = email
     }
 }
 

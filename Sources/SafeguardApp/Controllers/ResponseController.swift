@@ -384,6 +384,21 @@ struct ResponseController: RouteCollection {
 
     static let shareable = ["people", "imagery", "circumstances", "devices"]
 
+    /// What makes a referral urgent, in words, from the school's assessment: immediate danger, an immediate risk of
+    /// harm, and why a child protection referral is needed.
+    static func referralRisk(_ assessment: Assessment, questions: [String: String]) -> [String] {
+        var risk: [String] = []
+        if assessment.decisions.emergency { risk.append("A child is in immediate danger.") }
+        let referral = assessment.decisions.childProtectionReferral
+        if referral == .immediate || referral == .required {
+            let because = (assessment.decisionReasons.first { $0.decision == DecisionKey.childProtectionReferral.rawValue }?.because ?? [])
+                .map { PageWords.because($0, questions: questions) }
+            risk.append((referral == .immediate ? "A child is at immediate risk of harm: a child protection referral is needed at once"
+                                                : "A child protection referral is needed") + (because.isEmpty ? "." : ", because " + because.joined(separator: "; ") + "."))
+        }
+        return risk
+    }
+
     func referralDTO(_ r: PoliceReferral, on caseID: UUID, db: any Database) async throws -> ReferralDTO {
         let accounts = AccountStore(db: db)
         let outgoing = r.fromCaseID == caseID
@@ -392,7 +407,8 @@ struct ResponseController: RouteCollection {
                            toOrganisation: try await accounts.organisation(id: r.toOrganisationID)?.name ?? "",
                            fromCaseID: outgoing ? r.fromCaseID : nil, toCaseID: outgoing ? nil : r.toCaseID,
                            summary: r.shared.summary, sharedSections: r.shared.sections, note: r.shared.note,
-                           responseReason: r.responseReason, createdAt: r.createdAt, updatedAt: r.updatedAt)
+                           responseReason: r.responseReason, sentBy: r.shared.sentBy, risk: r.shared.risk ?? [],
+                           createdAt: r.createdAt, updatedAt: r.updatedAt)
     }
 
     func referrals(req: Request) async throws -> [ReferralDTO] {
@@ -451,6 +467,9 @@ struct ResponseController: RouteCollection {
         }
         let assessment = assessor.assess(facts, CaseController.today)
         let school = identity.organisation
+        let risk = Self.referralRisk(try await Self.assessment(CaseStore(db: req.db), schoolCase.id), questions: schoolCase.guidance.questions)
+        let contact = ReferralContact(name: identity.user.displayName, role: identity.user.role.inSentence(in: school.jurisdiction),
+                                      email: identity.user.email)
         let dto = try await req.write { db in
             let store = CaseStore(db: db)
             let policeCase = try await store.createCase(organisationID: force.id, createdBy: identity.user.id,
@@ -459,7 +478,8 @@ struct ResponseController: RouteCollection {
             try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id)
             let referral = try await ResponseStore(db: db).addReferral(
                 fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
-                shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note), by: identity.user.id, now: Date())
+                shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
+                by: identity.user.id, now: Date())
             try await req.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name) (shared: \(body.share.isEmpty ? "summary only" : body.share.sorted().joined(separator: ", ")))", on: db)
             try await req.chronicle(policeCase.id, "case.created", "Case opened from a referral by \(school.name), case \(schoolCase.reference)", on: db)
             try await req.audit("case.referral.send", caseID: schoolCase.id, detail: "referral=\(referral.id.uuidString.lowercased())", on: db)

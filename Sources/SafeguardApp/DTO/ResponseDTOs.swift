@@ -99,6 +99,10 @@ struct ReferralDTO: Content {
     var sharedSections: [String]
     var note: String?
     var responseReason: String?
+    /// Who sent it, their role and email: the force's contact at the school.
+    var sentBy: ReferralContact?
+    /// Why it is urgent, from the school's assessment when it was sent; empty when nothing was flagged.
+    var risk: [String]
     var createdAt: Date
     var updatedAt: Date
 }

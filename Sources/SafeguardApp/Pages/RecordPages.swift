@@ -447,7 +447,10 @@ extension PagesController {
         }
         let dto = try await response.referralDTO(referral, on: record.id, db: req.db)
         var page = FormPage(title: "Answer the referral from \(dto.fromOrganisation)", caption: caseCaption(record),
-                            rows: [SummaryRow(label: "What happened", value: dto.summary),
+                            rows: [SummaryRow(label: "Sent by", value: dto.sentBy.map { "\($0.name), \($0.role), \(dto.fromOrganisation) (\($0.email))" } ?? dto.fromOrganisation),
+                                   SummaryRow(label: "Sent", value: PageWords.date(dto.createdAt)),
+                                   SummaryRow(label: "Risk", value: dto.risk.isEmpty ? "Nothing urgent was flagged by the school's assessment" : dto.risk.joined(separator: " ")),
+                                   SummaryRow(label: "What happened", value: dto.summary),
                                    SummaryRow(label: "Shared", value: dto.sharedSections.isEmpty ? "The summary only" : dto.sharedSections.joined(separator: ", ")),
                                    SummaryRow(label: "Note", value: dto.note ?? "None"),
                                    SummaryRow(label: "Status", value: CaseResponseView.referralStatus(dto.status))],
