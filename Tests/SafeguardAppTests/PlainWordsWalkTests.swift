@@ -59,6 +59,24 @@ import Vapor
                        documents: ["information-sheet", "case-record"])
     }
 
+    @Test("The chronology says which facts changed, from what to what, in words")
+    func factsChangedSaysWhat() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let created = try await createCase(app, token: token)
+            let id = (created["id"] as! String).lowercased()
+            let changed = try await send(app, .PUT, "/api/v1/cases/\(id)/people/A", token: token,
+                                         json: ["version": created["version"] as! Int, "person": ["age": 16, "roles": ["depicted", "creator", "sender"], "selfHarmRisk": true]])
+            #expect(changed.status == .ok, "\(changed.text)")
+            let lines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: token).array.compactMap { $0["summary"] as? String }
+            let line = try #require(lines.first { $0.hasPrefix("Facts changed (version 2): ") })
+            #expect(line.contains("A's age: 15 → 16"))
+            #expect(line.contains("A's self harm risk: not known → yes"))
+            #expect(Self.rawIdentifiers(line) == [])
+        }
+    }
+
     @Test("The walk finds what it looks for")
     func theWalkCanFail() {
         #expect(Self.rawIdentifiers("<p>Answer: notKnownYet</p>") == ["notKnownYet"])

@@ -91,3 +91,32 @@ struct SubjectAccessTests {
         #expect(triage.personRefs.map(\.field) == ["sentBy[0]", "featured[0]", "featured[1]"])
     }
 }
+
+/// Issue 11, point 4: "Facts changed" says which facts changed, from what to what.
+@Suite("Fact changes in words")
+struct FactChangesTests {
+    @Test("Each changed fact reads as words, people by ref; added and removed ones are named")
+    func changesInWords() {
+        let old = baseCase(.police) { $0.people[0].age = nil }
+        var new = old
+        new.people[0].age = 15
+        new.people[0].selfHarmRisk = .true
+        new.people[1].previousIncidents = 2
+        new.people[1].inCare = .unknown
+        new.people.append(Person(ref: "C", age: 17, roles: [.sharer]))
+        new.imagery[0].sharedBeyondControl = .true
+        new.circumstances.coercion = .true
+        new.devices = []
+        let changes = RecordText.factChanges(from: old, to: new)
+        #expect(changes.contains("A's age: not known → 15"))
+        #expect(changes.contains("A's self harm risk: no → yes"))
+        #expect(changes.contains("B's previous incidents: 0 → 2"))
+        #expect(changes.contains("B's in care: no → not known"))
+        #expect(changes.contains("person C added"))
+        #expect(changes.contains("I1's shared beyond control: no → yes"))
+        #expect(changes.contains("coercion: no → yes"))
+        #expect(changes.count == 7, "\(changes)")
+        #expect(RecordText.factChanges(from: old, to: old) == [])
+        #expect(RecordText.factChanges(from: new, to: old).contains("person C removed"))
+    }
+}

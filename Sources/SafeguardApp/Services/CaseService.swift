@@ -108,7 +108,8 @@ struct CaseService: Sendable {
             if let assessment {
                 try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
                                                  by: actor.user.id)
-                try await chronicle("facts.changed", "Facts changed (version \(updated.version))")
+                let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
+                try await chronicle("facts.changed", "Facts changed (version \(updated.version))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; ")))
                 let changes = RecordText.decisionChanges(from: previous, to: assessment)
                 if !changes.isEmpty {
                     try await chronicle("assessment.changed", "Decisions changed: " + changes.joined(separator: "; "))

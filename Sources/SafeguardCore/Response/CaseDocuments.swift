@@ -154,6 +154,54 @@ public enum RecordText {
         }
     }
 
+    /// What changed between two versions of a case's facts, in words, for the chronology: "A's age: not known → 15",
+    /// "B added", "circumstances, coercion: no → yes". People, imagery and devices are matched by their refs.
+    public static func factChanges(from old: CaseFacts, to new: CaseFacts) -> [String] {
+        func tri(_ t: Tri) -> String {
+            switch t {
+            case .true: "yes"
+            case .false: "no"
+            case .unknown: "not known"
+            }
+        }
+        func list(_ items: [String]) -> String { items.isEmpty ? "none" : Words.list(items) }
+        let person: [(String, (Person) -> String)] = [
+            ("age", { $0.age.map(String.init) ?? "not known" }), ("part", { list($0.roles.map(\.rawValue)) }),
+            ("learning disability or capacity concern", { tri($0.learningDisability) }), ("in care", { tri($0.inCare) }),
+            ("child protection plan", { tri($0.childProtectionPlan) }), ("self harm risk", { tri($0.selfHarmRisk) }),
+            ("immediate danger", { tri($0.immediateDanger) }), ("parents or carers a risk", { tri($0.parentalInvolvementRisk) }),
+            ("previous incidents", { $0.previousIncidents.map(String.init) ?? "not known" }),
+        ]
+        let imagery: [(String, (Imagery) -> String)] = [
+            ("kind", { Words.of($0.kind.rawValue) }), ("shows", { list($0.depicts) }), ("sexual acts", { tri($0.sexualActs) }),
+            ("violent", { tri($0.violent) }), ("unusual for developmental stage", { tri($0.unusualForDevelopmentalStage) }),
+            ("shared without permission", { tri($0.sharedWithoutPermission) }), ("shared beyond control", { tri($0.sharedBeyondControl) }),
+            ("uploaded to an adult site", { tri($0.uploadedToAdultSite) }), ("platforms", { list($0.platforms.map(\.rawValue)) }),
+        ]
+        let device: [(String, (Device) -> String)] = [
+            ("owner", { $0.owner ?? "not known" }), ("seized", { tri($0.seized) }), ("holds imagery of", { list($0.containsImageryOf) }),
+        ]
+        var changes: [String] = []
+        func compare<T>(_ a: [T], _ b: [T], ref: (T) -> String, noun: String, fields: [(String, (T) -> String)]) {
+            let earlier = Dictionary(a.map { (ref($0), $0) }, uniquingKeysWith: { x, _ in x })
+            let later = Set(b.map(ref))
+            for item in b {
+                guard let was = earlier[ref(item)] else { changes.append("\(noun) \(ref(item)) added"); continue }
+                for (name, read) in fields where read(was) != read(item) {
+                    changes.append("\(ref(item))'s \(name): \(read(was)) → \(read(item))")
+                }
+            }
+            for item in a where !later.contains(ref(item)) { changes.append("\(noun) \(ref(item)) removed") }
+        }
+        compare(old.people, new.people, ref: \.ref, noun: "person", fields: person)
+        compare(old.imagery, new.imagery, ref: \.ref, noun: "imagery", fields: imagery)
+        compare(old.devices, new.devices, ref: \.ref, noun: "device", fields: device)
+        for (i, name) in Circumstances.factNames.enumerated() where old.circumstances[fact: i] != new.circumstances[fact: i] {
+            changes.append("\(Words.of(name)): \(tri(old.circumstances[fact: i])) → \(tri(new.circumstances[fact: i]))")
+        }
+        return changes
+    }
+
     /// What changed between two assessments' decisions, in words: "Outcome 21: Not decided yet → Can be considered".
     public static func decisionChanges(from old: Assessment?, to new: Assessment) -> [String] {
         DecisionKey.allCases.compactMap { key in
