@@ -278,6 +278,7 @@ extension GuidancePack {
             checkCitations(resource.citations, at: "resources[\(i)].citations", required: resource.source == nil)
         }
         if jurisdictions.isEmpty { problem("jurisdictions", "name at least one nation whose cases this edition governs") }
+        if let url, !url.hasPrefix("https://") || url.contains(" ") { problem("url", "give the published document's https:// address") }
         for (i, j) in fallbackFor.enumerated() where jurisdictions.contains(j) {
             problem("fallbackFor[\(i)]", "\(j.rawValue) is governed by this edition already")
         }

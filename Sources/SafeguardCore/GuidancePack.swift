@@ -26,6 +26,8 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     public let id: String
     public let edition: String
     public let title: String
+    /// Where the published document can be read, when we hold its address.
+    public let url: String?
     public let publisher: String
     public let published: String
     public let setting: Setting
@@ -70,7 +72,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         questions.mapValues { $0.components(separatedBy: "{ref}") }
     }
 
-    static let keys = ["id", "edition", "title", "publisher", "published", "setting", "jurisdictions", "fallbackFor",
+    static let keys = ["id", "edition", "title", "url", "publisher", "published", "setting", "jurisdictions", "fallbackFor",
                        "leadRole", "appliesFrom", "appliesUntil", "dateNote", "summary", "positions", "sections",
                        "decisions", "recommendations", "questions", "resources", "letters", "familySteps",
                        "recordRules", "examples"]
@@ -80,6 +82,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         id = try c.required("id")
         edition = try c.required("edition")
         title = try c.required("title")
+        url = try c.optional("url")
         publisher = try c.required("publisher")
         published = try c.required("published")
         setting = try c.required("setting")

@@ -112,3 +112,37 @@ import Vapor
         }
     }
 }
+
+/// Issue 11, point 9: a cited section opens a page with its summary, its numbered parts, the published document,
+/// and, followed from a case, what that case's assessment says under it and the way back.
+@Suite struct GuidanceSectionPageTests {
+    @Test("From a Welsh school case: the referral criteria listed, what the case says under them, the Welsh document, the way back")
+    func sectionFromACase() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = sampleFacts
+            facts["people"] = [["ref": "A", "age": 14, "roles": ["depicted", "sender"], "selfHarmRisk": true],
+                               ["ref": "B", "age": 15, "roles": ["recipient"]]]
+            let created = try await createCase(app, token: world.token("school.dsl"), facts: facts)
+            let id = (created["id"] as! String).lowercased()
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            let casePage = try await Pages.get(app, "/cases/\(id)", dsl)
+            let section = "/guidance/welsh-government-sharing-nudes/2021/Risk-assessing%20situations"
+            #expect(casePage.text.contains("href=\"\(section)?case=\(id)\""), "citations link to the section from the case")
+            let page = try await Pages.get(app, "\(section)?case=\(id)", dsl)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("<ol class=\"list\">"), "the numbered criteria are listed")
+            #expect(page.text.components(separatedBy: "<li>").count - 1 >= 5)
+            #expect(page.text.contains("href=\"https://hwb.gov.wales/"), "the published document")
+            #expect(page.text.contains("What case \(created["reference"] as! String) says under it"))
+            #expect(page.text.contains("Is A presenting as suicidal or self-harming? Yes"), "the facts behind it, in the guidance's words")
+            #expect(page.text.contains("href=\"/cases/\(id)\""), "the way back")
+            #expect(PlainWordsWalkTests.rawIdentifiers(page.text) == [])
+            // Another organisation's person sees the section, and nothing of the case.
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let other = try await Pages.get(app, "\(section)?case=\(id)", officer)
+            #expect(other.status == .ok)
+            #expect(!other.text.contains("says under it") && !other.text.contains(created["reference"] as! String))
+        }
+    }
+}

@@ -96,8 +96,11 @@ struct ActionItem: Encodable, Sendable {
 /// Links citations of an assessment to the text of the paragraph in the pack the engine used.
 struct CitationLinker {
     var packs: [String: GuidanceReference]
+    /// The case the links are followed from, so the section's page can say what this case's facts say about it.
+    var caseID: UUID?
 
-    init(_ assessment: Assessment?) {
+    init(_ assessment: Assessment?, caseID: UUID? = nil) {
+        self.caseID = caseID
         var packs: [String: GuidanceReference] = [:]
         for reference in assessment?.guidance ?? [] { packs[reference.title] = reference }
         self.packs = packs
@@ -108,7 +111,8 @@ struct CitationLinker {
             let label = citation.section.first?.isNumber == true ? "paragraph \(citation.section)" : citation.section
             guard let pack = packs[citation.document] else { return CitationLink(label: label, href: "") }
             return CitationLink(label: label, href: PageRoute.guidanceSection(pack: pack.id, edition: pack.edition,
-                                                                             section: citation.section).path)
+                                                                             section: citation.section).path
+                                    + (caseID.map { "?case=\($0.uuidString.lowercased())" } ?? ""))
         }
     }
 }
@@ -184,7 +188,7 @@ struct CasePage: PageView {
         questionsHref = PageRoute.caseQuestions(record.id, QuestionStep.allCases[0]).path
         emergency = assessment?.decisions.emergency ?? false
         let questions = assessment.map { GuidanceLibrary.bundled.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: $0.assessedOn).pack.questions } ?? [:]
-        let linker = CitationLinker(assessment)
+        let linker = CitationLinker(assessment, caseID: record.id)
         let canEdit = self.canEdit
         openQuestions = (assessment?.openQuestions ?? []).map { q in
             let step = canEdit ? QuestionStep.step(for: q.fact) : nil
@@ -266,6 +270,20 @@ struct GuidanceSectionPage: PageView {
     var heading: String
     var summary: String
 
+    /// The section's numbered parts, e.g. the five referral criteria under "When to make a child protection referral".
+    var parts: [String]
+    var hasParts: Bool
+    var documentURL: String
+    var hasDocumentURL: Bool
+    var sectionID: String
+    /// Followed from a case: what its assessment says under this section, and the way back.
+    var caseReference = ""
+    var caseHref = ""
+    var caseLines: [String] = []
+    // Stored, not computed: Leaf reads only what is encoded.
+    var hasCase = false
+    var hasCaseLines = false
+
     init(pack: GuidancePack, section: Section) {
         let label = section.id.first?.isNumber == true ? "Paragraph \(section.id)" : section.id
         title = "\(label): \(section.heading)"
@@ -274,5 +292,34 @@ struct GuidanceSectionPage: PageView {
         edition = pack.edition
         heading = section.heading
         summary = section.summary
+        sectionID = section.id
+        documentURL = pack.url ?? ""
+        parts = pack.sections.filter { $0.id.hasPrefix(section.id + " (") }.map(\.summary)
+        hasParts = !parts.isEmpty
+        hasDocumentURL = !documentURL.isEmpty
+    }
+
+    /// What the case's latest assessment says under this section: the decisions and recommendations citing it,
+    /// with the facts behind each, in words.
+    mutating func addCase(_ record: CaseRecord, assessment: Assessment?) {
+        caseReference = record.reference
+        caseHref = PageRoute.caseDetail(record.id).path
+        hasCase = true
+        defer { hasCaseLines = !caseLines.isEmpty }
+        guard let assessment else { return }
+        let questions = record.guidance.questions
+        let document = self.document, sectionID = self.sectionID
+        let cites: ([Citation]) -> Bool = { citations in
+            citations.contains { $0.document == document && ($0.section == sectionID || $0.section.hasPrefix(sectionID + " (")) }
+        }
+        for reason in assessment.decisionReasons where cites(reason.citations) {
+            let key = DecisionKey(rawValue: reason.decision)
+            let because = reason.because.map { PageWords.because($0, questions: questions) }
+            caseLines.append("\(key?.label ?? Words.of(reason.decision)): \(key?.words(for: reason.value) ?? Words.of(reason.value))"
+                             + (because.isEmpty ? "" : ", because: " + because.joined(separator: "; ")))
+        }
+        for recommendation in assessment.recommendations where cites(recommendation.citations) {
+            caseLines.append(recommendation.text)
+        }
     }
 }

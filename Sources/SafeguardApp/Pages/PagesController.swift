@@ -215,13 +215,25 @@ struct PagesController: RouteCollection {
 
     // MARK: Guidance
 
+    /// A cited section: its summary, its numbered parts (the five referral criteria where the section is cited),
+    /// the published document, and, followed from a case (`?case=`), what that case's assessment says under it and
+    /// the way back.
     func guidanceSection(req: Request) async throws -> Response {
-        _ = try req.requirePageIdentity()
+        let identity = try req.requirePageIdentity()
         guard let packID = req.parameter(.pack), let edition = req.parameter(.edition), let sectionID = req.parameter(.section),
               let pack = GuidanceLibrary.bundled.pack(id: packID, edition: edition),
               let section = pack.sections.first(where: { $0.id == sectionID }) else {
             throw APIError.notFound("guidance section")
         }
-        return try await req.renderPage(GuidanceSectionPage(pack: pack, section: section))
+        var page = GuidanceSectionPage(pack: pack, section: section)
+        // Only a case this person may see, and only what its latest assessment says: nothing else of the case.
+        if let caseID = req.query[String.self, at: "case"].flatMap(UUID.init(uuidString:)),
+           let record = try await CaseStore(db: req.db).findCase(id: caseID, organisationID: identity.organisation.id),
+           CasePolicy.canSee(record.header, identity) {
+            let assessment = try await CaseStore(db: req.db).latestAssessment(caseID: record.id)?.assessment
+            page.addCase(record, assessment: assessment)
+            try await req.auditAlone("case.guidanceSection.read", caseID: record.id)
+        }
+        return try await req.renderPage(page)
     }
 }

@@ -118,7 +118,7 @@ extension PagesController {
                             intro: ["Outcome 21: further investigation is not in the public interest. A supervisor who did not propose it reviews it "
                                     + "before it is recorded, and the family then gets a written record."],
                             rows: [SummaryRow(label: "The guidance says", value: PageWords.value(decision?.rawValue ?? "undetermined", of: "outcome21"))],
-                            because: because, citations: CitationLinker(assessment).links(reason?.citations ?? []),
+                            because: because, citations: CitationLinker(assessment, caseID: record.id).links(reason?.citations ?? []),
                             action: PageRoute.caseProposeOutcome21(record.id).path, csrf: req.pageCSRFToken(),
                             fields: [], submitLabel: "Propose for review", backHref: PageRoute.caseDetail(record.id).path)
         // What the engine knows, as a starting point the officer can change.
@@ -247,7 +247,7 @@ extension PagesController {
             let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
             let questions = GuidanceLibrary.bundled.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
             because = (reason?.because ?? []).map { PageWords.because($0, questions: questions) }
-            citations = CitationLinker(assessment).links(reason?.citations ?? [])
+            citations = CitationLinker(assessment, caseID: record.id).links(reason?.citations ?? [])
             let route = assessment?.decisionReasons.first { $0.decision == "route" }
             if let route { rows.append(SummaryRow(label: "Response", value: PageWords.value(route.value, of: "route"))) }
         case .deviceReturn(let p):
