@@ -140,6 +140,12 @@ public enum SafeguardServer {
         return access.document(reference: record.reference, organisation: organisation.name, producedOn: CaseController.today)
     }
 
+    /// Erases every organisation's cases that their retention schedules make due, unless on legal hold (or, with
+    /// `dryRun`, lists them): what the server's daily run does. Returns organisation, reference and rule of each.
+    public static func runRetention(_ app: Application, dryRun: Bool) async throws -> [(organisation: String, reference: String, rule: String)] {
+        try await app.retentionService.run(dryRun: dryRun, by: nil).map { ($0.organisation, $0.reference, $0.rule) }
+    }
+
     /// Creates an API token for a user from the command line (by someone with access to the server).
     public static func createToken(_ app: Application, email: String, name: String, days: Int) async throws -> (secret: String, token: APIToken) {
         guard let credentials = try await AccountStore(db: app.db).credentials(email: email) else {

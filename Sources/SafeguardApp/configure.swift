@@ -19,6 +19,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     _ = app.anonymousRejections
     _ = app.freeTextAllowance
     app.lifecycle.use(AnonymousRejectionsSummariser(interval: options.anonymousRejectionSummaryInterval))
+    if let interval = options.retentionRunInterval { app.lifecycle.use(RetentionRunner(interval: interval)) }
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
                                                           postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop,
                                                           poolTimeout: options.databasePoolTimeout),
@@ -80,4 +81,5 @@ func routes(_ app: Application, assessor: Assessor) throws {
     try api.register(collection: CaseController(assessor: assessor))
     try api.register(collection: ResponseController(assessor: assessor))
     try api.register(collection: AuditController())
+    try api.register(collection: RetentionController())
 }

@@ -14,7 +14,9 @@ public struct AccountStore: Sendable {
         Organisation(id: m.id!, name: m.name, kind: OrganisationKind(rawValue: m.kind) ?? .police,
                      jurisdiction: Jurisdiction(rawValue: m.jurisdiction) ?? .england, createdAt: m.createdAt,
                      sessionPolicy: SessionPolicy(idleMinutes: m.sessionIdleMinutes, lifetimeHours: m.sessionLifetimeHours),
-                     twoFactorPolicy: TwoFactorPolicy(roles: TwoFactorPolicy.roles(stored: m.twoFactorRoles), stepUpCaseAgeDays: m.stepUpCaseAgeDays))
+                     twoFactorPolicy: TwoFactorPolicy(roles: TwoFactorPolicy.roles(stored: m.twoFactorRoles), stepUpCaseAgeDays: m.stepUpCaseAgeDays),
+                     retention: RetentionSchedule(policeGroup: m.retentionPoliceGroup, schoolAge: m.retentionSchoolAge,
+                                                  schoolYearsAfterClosing: m.retentionSchoolYears))
     }
 
     public func createOrganisation(name: String, kind: OrganisationKind, jurisdiction: Jurisdiction) async throws -> Organisation {
@@ -33,6 +35,9 @@ public struct AccountStore: Sendable {
         m.sessionLifetimeHours = SessionPolicy.standard.lifetimeHours
         m.twoFactorRoles = TwoFactorPolicy.standard.storedRoles
         m.stepUpCaseAgeDays = TwoFactorPolicy.standard.stepUpCaseAgeDays
+        m.retentionPoliceGroup = RetentionSchedule.standard.policeGroup
+        m.retentionSchoolAge = RetentionSchedule.standard.schoolAge
+        m.retentionSchoolYears = RetentionSchedule.standard.schoolYearsAfterClosing
         try await m.create(on: db)
         return Self.value(m)
     }
@@ -511,6 +516,17 @@ public struct AccountStore: Sendable {
     }
 
     /// Sets who must use two-factor sign-in, and the case age after which opening a case asks for a fresh code.
+    /// Sets how long the organisation keeps closed cases.
+    public func setRetention(organisationID: UUID, _ schedule: RetentionSchedule) async throws -> Organisation {
+        if let problem = schedule.problem { throw StoreError.invalid(field: problem.field, message: "give " + problem.message) }
+        guard let m = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
+        m.retentionPoliceGroup = schedule.policeGroup
+        m.retentionSchoolAge = schedule.schoolAge
+        m.retentionSchoolYears = schedule.schoolYearsAfterClosing
+        try await m.save(on: db)
+        return Self.value(m)
+    }
+
     public func setTwoFactorPolicy(organisationID: UUID, _ policy: TwoFactorPolicy) async throws -> Organisation {
         guard TwoFactorPolicy.stepUpAgeRange.contains(policy.stepUpCaseAgeDays) else {
             throw StoreError.invalid(field: "stepUpCaseAgeDays", message: "give a number of days from \(TwoFactorPolicy.stepUpAgeRange.lowerBound) to \(TwoFactorPolicy.stepUpAgeRange.upperBound)")

@@ -355,9 +355,15 @@ public struct CaseStore: Sendable {
         }
         if let facts { m.factsJSON = Self.factsText(facts) }
         if let summary { m.summary = summary }
+        let statusChanged = status.map { $0.rawValue != m.status } ?? false
         if let status { m.status = status.rawValue }
         m.updatedAt = now
         try await m.save(on: db)
+        // When it was closed starts its retention; reopening stops it.
+        if let status, statusChanged {
+            try await sql.update("cases").set("closed_at", to: status == .closed ? SQLBind(now) : SQLBind(Date?.none))
+                .where("id", .equal, SQLBind(id)).run()
+        }
         return try Self.value(m)
     }
 

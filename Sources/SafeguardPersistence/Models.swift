@@ -15,6 +15,9 @@ final class OrganisationModel: Model, @unchecked Sendable {
     @Field(key: "session_lifetime_hours") var sessionLifetimeHours: Int
     @Field(key: "two_factor_roles") var twoFactorRoles: String
     @Field(key: "step_up_case_age_days") var stepUpCaseAgeDays: Int
+    @Field(key: "retention_police_group") var retentionPoliceGroup: Int
+    @Field(key: "retention_school_age") var retentionSchoolAge: Int
+    @OptionalField(key: "retention_school_years") var retentionSchoolYears: Int?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     init() {}
 }

@@ -39,6 +39,8 @@ public struct Organisation: Sendable, Hashable, Codable {
     public var createdAt: Date?
     public var sessionPolicy: SessionPolicy = .standard
     public var twoFactorPolicy: TwoFactorPolicy = .standard
+    /// How long closed cases are kept before they are erased.
+    public var retention: RetentionSchedule = .standard
 }
 
 /// Who must sign in with a second factor, and when a case is old enough that opening it asks for a fresh code.

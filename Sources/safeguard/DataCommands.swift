@@ -93,3 +93,27 @@ struct SubjectAccessCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `safeguard retention run`: erase what the retention schedules make due (the server also does this daily).
+struct RetentionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention",
+        abstract: "Erase closed cases whose retention date has passed, unless on legal hold.",
+        subcommands: [Run.self])
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase every organisation's cases that are due (each leaves a tombstone and an audit entry), or list them with --dry-run.")
+        @Flag(help: "List what would be erased, and erase nothing.") var dryRun = false
+
+        func run() async throws {
+            let dry = dryRun
+            let erased: [(organisation: String, reference: String, rule: String)]
+            do {
+                erased = try await withApplication { app in try await SafeguardServer.runRetention(app, dryRun: dry) }
+            } catch let error as StoreError { failServer(describe(error)) }
+            for item in erased { print("\(dry ? "Would erase" : "Erased") \(item.reference) of \(item.organisation): \(item.rule)") }
+            print(erased.isEmpty ? "Nothing is due." : "\(erased.count) case(s) \(dry ? "due" : "erased").")
+        }
+    }
+}

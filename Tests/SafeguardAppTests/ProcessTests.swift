@@ -286,6 +286,10 @@ import Testing
         #expect(noCase.output.contains("SG-1999-000009"))
         let verify = try Self.run(["audit", "verify"], store: store)
         #expect(verify.status == 0, "the audited requests keep the chain whole: \(verify.output)")
+        // Demo cases are open: retention has nothing to erase, and says so.
+        let retention = try Self.run(["retention", "run", "--dry-run"], store: store)
+        #expect(retention.status == 0, "\(retention.output)")
+        #expect(retention.output.contains("Nothing is due."))
     }
 
     @Test func twoServerProcessesOnOneDatabaseLetOnlyOneStaleWriteWin() async throws {

@@ -180,7 +180,11 @@ struct AccountController: RouteCollection {
         let twoFactor = body.twoFactorRoles == nil && body.stepUpCaseAgeDays == nil ? nil
             : TwoFactorPolicy(roles: body.twoFactorRoles.map(Set.init) ?? current.twoFactorPolicy.roles.filter { $0.isAllowed(in: current.kind) },
                               stepUpCaseAgeDays: body.stepUpCaseAgeDays ?? current.twoFactorPolicy.stepUpCaseAgeDays)
-        let organisation = try await req.accountService.setSettings(session: session, twoFactor: twoFactor, by: identity)
+        let retention = body.retentionPoliceGroup == nil && body.retentionSchoolAge == nil && body.retentionSchoolYears == nil ? nil
+            : RetentionSchedule(policeGroup: body.retentionPoliceGroup ?? current.retention.policeGroup,
+                                schoolAge: body.retentionSchoolAge ?? current.retention.schoolAge,
+                                schoolYearsAfterClosing: body.retentionSchoolYears.map { $0 == 0 ? nil : $0 } ?? current.retention.schoolYearsAfterClosing)
+        let organisation = try await req.accountService.setSettings(session: session, twoFactor: twoFactor, retention: retention, by: identity)
         req.auditRecorded = true
         return OrganisationSettingsDTO(organisation)
     }

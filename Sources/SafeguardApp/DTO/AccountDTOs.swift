@@ -59,10 +59,19 @@ struct OrganisationSettingsDTO: Content {
     var sessionLifetimeHours: Int
     var twoFactorRoles: [Role]
     var stepUpCaseAgeDays: Int
+    /// Police: the MoPI group closed cases are kept by (1, 2 or 3).
+    var retentionPoliceGroup: Int
+    /// Schools: keep a closed case until the youngest child involved reaches this age.
+    var retentionSchoolAge: Int
+    /// Schools: or their own policy, this many years after closing; 0 when the age rule applies.
+    var retentionSchoolYears: Int
     init(_ o: Organisation) {
         sessionIdleMinutes = o.sessionPolicy.idleMinutes; sessionLifetimeHours = o.sessionPolicy.lifetimeHours
         twoFactorRoles = Role.allCases.filter { o.twoFactorPolicy.requires($0) && $0.isAllowed(in: o.kind) }
         stepUpCaseAgeDays = o.twoFactorPolicy.stepUpCaseAgeDays
+        retentionPoliceGroup = o.retention.policeGroup
+        retentionSchoolAge = o.retention.schoolAge
+        retentionSchoolYears = o.retention.schoolYearsAfterClosing ?? 0
     }
 }
 
@@ -72,6 +81,10 @@ struct OrganisationSettingsUpdate: Content {
     var sessionLifetimeHours: Int?
     var twoFactorRoles: [Role]?
     var stepUpCaseAgeDays: Int?
+    var retentionPoliceGroup: Int?
+    var retentionSchoolAge: Int?
+    /// 0 returns a school to the age rule.
+    var retentionSchoolYears: Int?
 }
 
 /// A one-time password reset link: give it to the person by a trusted route (in person, by phone); it works once,

@@ -15,6 +15,9 @@ struct AccountPagesController: RouteCollection {
         routes.post(.accountSignOutEverywhere, use: signOutEverywhere)
         routes.get(.settings, use: settings)
         routes.post(.settings, use: saveSettings)
+        routes.get(.retention, use: retention)
+        routes.post(.retention, use: saveRetention)
+        routes.post(.retentionHold(.key), use: hold)
         routes.post(.userResetLink(.key), use: makeResetLink)
         routes.get(.passwordReset(.key), use: resetForm)
         routes.post(.passwordReset(.key), use: reset)
@@ -307,5 +310,147 @@ struct ResetPasswordPage: PageView {
             if error.field == "password" { passwordError = error.message }
             if error.field == "confirm" { confirmError = error.message }
         }
+    }
+}
+
+// MARK: Retention
+
+extension AccountPagesController {
+    func retention(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let page = try await RetentionPage.make(req, identity.organisation)
+        try await req.auditAlone("retention.read", detail: "via=page")
+        let notice = req.session.data["notice"]
+        req.session.data["notice"] = nil
+        return try await req.renderPage(page, notice: notice, current: .retention)
+    }
+
+    /// The schedule: police choose a MoPI group; schools an age, or their own years after closing.
+    func saveRetention(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let form = try req.content.decode([String: String].self)
+        try req.checkPageCSRF(form["_csrf"])
+        var schedule = identity.organisation.retention
+        var errors: [FieldError] = []
+        if identity.organisation.kind == .police {
+            guard let group = form["retentionPoliceGroup"].flatMap(Int.init), RetentionSchedule.groups.contains(group) else {
+                errors.append(.init(field: "retentionPoliceGroup", message: "Select the MoPI group"))
+                return try await renderRetention(req, identity, errors: errors)
+            }
+            schedule.policeGroup = group
+        } else {
+            let age = Int((form["retentionSchoolAge"] ?? "").trimmingCharacters(in: .whitespaces))
+            let yearsText = (form["retentionSchoolYears"] ?? "").trimmingCharacters(in: .whitespaces)
+            let years = yearsText.isEmpty ? 0 : Int(yearsText)
+            if age == nil || !RetentionSchedule.schoolAges.contains(age!) {
+                errors.append(.init(field: "retentionSchoolAge", message: "Enter an age from \(RetentionSchedule.schoolAges.lowerBound) to \(RetentionSchedule.schoolAges.upperBound)"))
+            }
+            if years == nil || !(0...RetentionSchedule.schoolYears.upperBound).contains(years!) {
+                errors.append(.init(field: "retentionSchoolYears", message: "Enter a number of years from 1 to \(RetentionSchedule.schoolYears.upperBound), or leave it empty"))
+            }
+            guard errors.isEmpty, let age, let years else { return try await renderRetention(req, identity, errors: errors) }
+            schedule.schoolAge = age
+            schedule.schoolYearsAfterClosing = years == 0 ? nil : years
+        }
+        _ = try await req.accountService.setSettings(session: nil, twoFactor: nil, retention: schedule, by: identity)
+        req.auditRecorded = true
+        req.session.data["notice"] = "Saved: the retention schedule."
+        return req.redirect(to: .retention)
+    }
+
+    /// Puts a case on legal hold, or lifts it, with a reason.
+    func hold(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let form = try req.content.decode([String: String].self)
+        try req.checkPageCSRF(form["_csrf"])
+        let reference = req.parameter(.reference) ?? ""
+        let hold = form["action"] != "lift"
+        do {
+            _ = try await req.retentionService.setHold(reference: reference, reason: form["reason"] ?? "", hold: hold, by: identity)
+        } catch let error as APIError where error.status == .unprocessableEntity || error.status == .conflict {
+            return try await renderRetention(req, identity, errors: [.init(field: "reason-\(reference)", message: error.message.prefix(1).uppercased() + error.message.dropFirst())])
+        }
+        req.auditRecorded = true
+        req.session.data["notice"] = hold ? "Case \(reference) is on legal hold: it is kept whatever its date." : "The legal hold on case \(reference) is lifted."
+        return req.redirect(to: .retention)
+    }
+
+    func renderRetention(_ req: Request, _ identity: Identity, errors: [FieldError]) async throws -> Response {
+        var page = try await RetentionPage.make(req, identity.organisation)
+        page.errors = errors.map(\.message)
+        page.hasErrors = true
+        return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .retention)
+    }
+}
+
+/// `Resources/Views/retention.leaf`: the schedule, closed cases with the day each may be erased and any legal hold,
+/// and what has been erased. References and dates only: an admin never sees case content.
+struct RetentionPage: PageView {
+    static let template = "retention"
+    struct Row: Encodable, Sendable {
+        var reference: String
+        var closedOn: String
+        var eraseOn: String
+        var rule: String
+        var due: Bool
+        var onHold: Bool
+        var hold: String
+        var action: String
+        var reasonID: String
+    }
+    struct Erased: Encodable, Sendable {
+        var reference: String
+        var opened: String
+        var closed: String
+        var erased: String
+        var rule: String
+    }
+    var title = "Retention"
+    var organisation: String
+    var isPolice: Bool
+    var groups: [Choice]
+    var schoolAge: String
+    var schoolYears: String
+    var rows: [Row]
+    var hasRows: Bool
+    var erased: [Erased]
+    var hasErased: Bool
+    var csrf: String
+    var action = PageRoute.retention.path
+    var errors: [String] = []
+    var hasErrors = false
+
+    struct Choice: Encodable, Sendable {
+        var value: String
+        var label: String
+        var id: String
+        var checked: Bool
+    }
+
+    static func make(_ req: Request, _ organisation: Organisation) async throws -> RetentionPage {
+        let reviews = try await req.retentionService.review(organisation)
+        let tombstones = try await RetentionStore(db: req.db).tombstones(organisationID: organisation.id)
+        let groupLabels = [1: "Group 1: certain public protection matters, kept until the youngest person involved is 100",
+                           2: "Group 2: other sexual, violent or serious offences, 10 years after closing",
+                           3: "Group 3: all other offences, 6 years after closing"]
+        return RetentionPage(
+            organisation: organisation.name, isPolice: organisation.kind == .police,
+            groups: RetentionSchedule.groups.map { Choice(value: "\($0)", label: groupLabels[$0]!, id: $0 == 1 ? "retentionPoliceGroup" : "retentionPoliceGroup-\($0)",
+                                                          checked: organisation.retention.policeGroup == $0) },
+            schoolAge: String(organisation.retention.schoolAge),
+            schoolYears: organisation.retention.schoolYearsAfterClosing.map(String.init) ?? "",
+            rows: reviews.map { r in
+                Row(reference: r.candidate.reference, closedOn: r.candidate.closedAt.map { Words.day(RetentionService.day($0)) } ?? "",
+                    eraseOn: r.eraseOn.map(Words.day) ?? "Kept for review", rule: r.rule, due: r.isDue, onHold: r.candidate.hold != nil,
+                    hold: r.candidate.hold.map { "On legal hold since \(PageWords.date($0.at)): \($0.reason)" } ?? "",
+                    action: PageRoute.retentionHold(.value(r.candidate.reference)).path, reasonID: "reason-\(r.candidate.reference)")
+            },
+            hasRows: !reviews.isEmpty,
+            erased: tombstones.map { t in
+                Erased(reference: t.reference, opened: Words.day(RetentionService.day(t.openedAt)),
+                       closed: t.closedAt.map { Words.day(RetentionService.day($0)) } ?? "", erased: Words.day(RetentionService.day(t.erasedAt)),
+                       rule: t.rule)
+            },
+            hasErased: !tombstones.isEmpty, csrf: req.pageCSRFToken())
     }
 }

@@ -47,6 +47,9 @@ enum PageRoute: Sendable, Hashable {
     case accountRevokeToken(Param)
     case accountSignOutEverywhere
     case settings
+    /// Retention and legal holds (issue 13): an admin's list of closed cases, their dates and holds.
+    case retention
+    case retentionHold(Param)
     case userResetLink(Param)
     case passwordReset(Param)
     // Two-factor sign-in (issue 13): the code at sign-in, setting it up, step-up, an admin's reset.
@@ -67,7 +70,7 @@ enum PageRoute: Sendable, Hashable {
     enum Key: String {
         case caseID, step, actionID, pack, edition, section, file, userID
         case kind, recordID, device, signOffID, document, referralID
-        case sessionID, tokenID, secret, ref
+        case sessionID, tokenID, secret, ref, reference
     }
 
     private enum Component {
@@ -110,6 +113,8 @@ enum PageRoute: Sendable, Hashable {
         case .caseReferralAnswer(let id, let referral):
             [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral)]
         case .caseStatus(let id): [.constant("cases"), .parameter(.caseID, id), .constant("status")]
+        case .retention: [.constant("retention")]
+        case .retentionHold(let reference): [.constant("retention"), .constant("holds"), .parameter(.reference, reference)]
         case .users: [.constant("users")]
         case .newUser: [.constant("users"), .constant("new")]
         case .user(let id): [.constant("users"), .parameter(.userID, id)]

@@ -294,6 +294,7 @@ extension Request {
             if identity.user.role == .admin {
                 nav.append(NavLink(label: "Users", href: PageRoute.users.path, current: current == .users))
                 nav.append(NavLink(label: "Settings", href: PageRoute.settings.path, current: current == .settings))
+                nav.append(NavLink(label: "Retention", href: PageRoute.retention.path, current: current == .retention))
             }
             if identity.user.role == .auditor {
                 nav.append(NavLink(label: "Audit trail", href: PageRoute.audit.path, current: current == .audit))

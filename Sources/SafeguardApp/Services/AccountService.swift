@@ -83,11 +83,14 @@ struct AccountService: Sendable {
 
     /// Changes the organisation's settings (admin only): its session limits, who needs two-factor sign-in and the
     /// step-up age, either or both, in one transaction with one audit entry, so a refused part leaves all unchanged.
-    func setSettings(session: SessionPolicy?, twoFactor: TwoFactorPolicy?, by actor: Identity) async throws -> Organisation {
+    func setSettings(session: SessionPolicy?, twoFactor: TwoFactorPolicy?, retention: RetentionSchedule? = nil, by actor: Identity) async throws -> Organisation {
         guard actor.user.role == .admin else { throw APIError.forbidden("only an admin changes the organisation's settings") }
         var changes: [String] = []
         if let session { changes.append("sessionIdleMinutes=\(session.idleMinutes) sessionLifetimeHours=\(session.lifetimeHours)") }
         if let twoFactor { changes.append("twoFactorRoles=\(twoFactor.storedRoles) stepUpCaseAgeDays=\(twoFactor.stepUpCaseAgeDays)") }
+        if let retention {
+            changes.append("retentionPoliceGroup=\(retention.policeGroup) retentionSchoolAge=\(retention.schoolAge) retentionSchoolYears=\(retention.schoolYearsAfterClosing.map(String.init) ?? "none")")
+        }
         guard !changes.isEmpty else { return actor.organisation }
         let detail = changes.joined(separator: " ")
         let organisation = try await gate.run(db) { db in
@@ -95,6 +98,7 @@ struct AccountService: Sendable {
             var organisation = actor.organisation
             if let session { organisation = try await store.setSessionPolicy(organisationID: actor.organisation.id, session) }
             if let twoFactor { organisation = try await store.setTwoFactorPolicy(organisationID: actor.organisation.id, twoFactor) }
+            if let retention { organisation = try await store.setRetention(organisationID: actor.organisation.id, retention) }
             try await AuditChain.append(Self.event(actor, "organisation.settings", detail: detail), on: db)
             return organisation
         }

@@ -29,6 +29,9 @@ public struct SafeguardOptions: Sendable {
     /// How long a two-factor code given in a session opens what needs a fresh one (a closed or old case, the audit
     /// trail, a case's written record). `SAFEGUARD_STEP_UP_SECONDS`, 5 to 3600; the browser suite uses less.
     public var stepUpLifetime: TimeInterval = 15 * 60
+    /// How often the server erases the cases its organisations' retention schedules make due; nil never.
+    /// `SAFEGUARD_RETENTION_RUN_HOURS`, 1 to 168 (default 24), or 0 for never (then run `safeguard retention run`).
+    public var retentionRunInterval: TimeInterval? = 24 * 3600
     /// How long API tokens last unless asked otherwise; at most `maxTokenLifetimeDays`.
     public var defaultTokenLifetimeDays: Int = 30
     public var maxTokenLifetimeDays: Int = 365
@@ -76,6 +79,12 @@ public struct SafeguardOptions: Sendable {
                 throw Invalid(description: "SAFEGUARD_STEP_UP_SECONDS: give a number of seconds from 5 to 3600 (the usual is 900), not \(text)")
             }
             options.stepUpLifetime = TimeInterval(seconds)
+        }
+        if let text = Environment.get("SAFEGUARD_RETENTION_RUN_HOURS"), !text.isEmpty {
+            guard let hours = Int(text), (0...168).contains(hours) else {
+                throw Invalid(description: "SAFEGUARD_RETENTION_RUN_HOURS: give a number of hours from 1 to 168 (the usual is 24), or 0 for never, not \(text)")
+            }
+            options.retentionRunInterval = hours == 0 ? nil : TimeInterval(hours * 3600)
         }
         if let key = Environment.get("SAFEGUARD_AUDIT_KEY"), !key.isEmpty {
             options.auditSeal = try AuditSeal(base64: key)
