@@ -35,20 +35,15 @@ struct RetentionController: RouteCollection {
         return RetentionRunDTO(dryRun: body.dryRun, erased: erased.map { .init(reference: $0.reference, rule: $0.rule) })
     }
 
-    func setHold(req: Request) async throws -> LegalHoldDTO {
-        let identity = try Self.requireAdmin(req)
-        let body = try req.content.decode(LegalHoldRequest.self)
-        let held = try await req.retentionService.setHold(reference: req.parameters.get("reference") ?? "", reason: body.reason, hold: true, by: identity)
-        req.auditRecorded = true
-        return LegalHoldDTO(held)
-    }
+    func setHold(req: Request) async throws -> LegalHoldDTO { try await changeHold(req, hold: true) }
+    func liftHold(req: Request) async throws -> LegalHoldDTO { try await changeHold(req, hold: false) }
 
-    func liftHold(req: Request) async throws -> LegalHoldDTO {
+    func changeHold(_ req: Request, hold: Bool) async throws -> LegalHoldDTO {
         let identity = try Self.requireAdmin(req)
         let body = try req.content.decode(LegalHoldRequest.self)
-        let lifted = try await req.retentionService.setHold(reference: req.parameters.get("reference") ?? "", reason: body.reason, hold: false, by: identity)
+        let changed = try await req.retentionService.setHold(reference: req.parameters.get("reference") ?? "", reason: body.reason, hold: hold, by: identity)
         req.auditRecorded = true
-        return LegalHoldDTO(lifted)
+        return LegalHoldDTO(changed)
     }
 }
 

@@ -120,25 +120,48 @@ extension Application {
 /// `SafeguardServer.finish(_:)` after the server stops taking requests and before the database closes (at
 /// shutdown the lifecycle's order does not promise the database is still open).
 struct AnonymousRejectionsSummariser: LifecycleHandler {
-    let interval: TimeInterval
-    final class Box: @unchecked Sendable { var task: Task<Void, Never>? }
-    let box = Box()
+    let job: RepeatingJob
 
-    func didBootAsync(_ application: Application) async throws {
-        let interval = self.interval
-        box.task = Task { [weak application] in
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
-                guard let application else { return }
-                await application.flushAnonymousRejections()
-            }
-        }
+    init(interval: TimeInterval) {
+        job = RepeatingJob(firstAfter: interval, every: interval) { application in await application.flushAnonymousRejections() }
     }
 
+    func didBootAsync(_ application: Application) async throws { job.start(application) }
+
     func shutdownAsync(_ application: Application) async {
-        box.task?.cancel()
+        job.stop()
         // Normally `SafeguardServer.finish` has written everything by now; refuse anything later rather than
         // write to a database that may already be closed.
         await application.auditWriter.close()
     }
+}
+
+/// Work the server does on its own while it runs: first after `firstAfter` seconds, then every `every`.
+struct RepeatingJob: Sendable {
+    let firstAfter: TimeInterval
+    let every: TimeInterval
+    let work: @Sendable (Application) async -> Void
+    final class Box: @unchecked Sendable { var task: Task<Void, Never>? }
+    let box = Box()
+
+    init(firstAfter: TimeInterval, every: TimeInterval, work: @escaping @Sendable (Application) async -> Void) {
+        self.firstAfter = firstAfter
+        self.every = every
+        self.work = work
+    }
+
+    func start(_ application: Application) {
+        let (first, every, work) = (firstAfter, self.every, self.work)
+        box.task = Task { [weak application] in
+            var wait = first
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+                wait = every
+                guard let application, !Task.isCancelled else { return }
+                await work(application)
+            }
+        }
+    }
+
+    func stop() { box.task?.cancel() }
 }

@@ -116,27 +116,19 @@ extension Application {
 /// The server's own retention run: ten minutes after start (or the interval, if shorter), then every interval.
 /// Several servers on one database may each run it: a case erased by one is simply not found by the next.
 struct RetentionRunner: LifecycleHandler {
-    let interval: TimeInterval
-    final class Box: @unchecked Sendable { var task: Task<Void, Never>? }
-    let box = Box()
+    let job: RepeatingJob
 
-    func didBootAsync(_ application: Application) async throws {
-        let interval = self.interval
-        box.task = Task { [weak application] in
-            var wait = Swift.min(600, interval)
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
-                wait = interval
-                guard let application, !Task.isCancelled else { return }
-                do {
-                    let erased = try await application.retentionService.run(dryRun: false, by: nil)
-                    if !erased.isEmpty { application.logger.notice("retention: erased \(erased.count) case(s) due under their schedules") }
-                } catch {
-                    application.logger.error("retention run failed: \(String(reflecting: type(of: error)))")
-                }
+    init(interval: TimeInterval) {
+        job = RepeatingJob(firstAfter: Swift.min(600, interval), every: interval) { application in
+            do {
+                let erased = try await application.retentionService.run(dryRun: false, by: nil)
+                if !erased.isEmpty { application.logger.notice("retention: erased \(erased.count) case(s) due under their schedules") }
+            } catch {
+                application.logger.error("retention run failed: \(String(reflecting: type(of: error)))")
             }
         }
     }
 
-    func shutdownAsync(_ application: Application) async { box.task?.cancel() }
+    func didBootAsync(_ application: Application) async throws { job.start(application) }
+    func shutdownAsync(_ application: Application) async { job.stop() }
 }
