@@ -488,7 +488,9 @@ def journey_a_officer_reports_a_case(b):
 
     # A citation opens the paragraph's text.
     b.follow("#decisions ~ dl a[href^='/guidance/']")
-    b.expect("summary of the paragraph" in b.text(), "a citation opens the cited paragraph's text")
+    b.expect("Safeguard's summary in its own words" in b.text(), "a citation opens the cited paragraph's text")
+    b.expect("says under it" in b.text(), "followed from the case, it says what the case's assessment says under it")
+    b.expect(b.driver.find_elements(By.CSS_SELECTOR, f"main a[href='{case_path}']"), "and leads back to the case")
     b.driver.back()
 
     # Complete the first action, and refuse a "does not apply" without a reason.
