@@ -124,12 +124,9 @@ public enum SafeguardServer {
         guard let record = try await CaseStore(db: app.db).findCase(reference: reference, organisationID: organisation.id) else {
             throw StoreError.notFound("case \(reference) in \(name)")
         }
-        let store = ResponseStore(db: app.db)
-        let chronology = try await store.chronology(caseID: record.id).map { (at: PageWords.date($0.at), summary: $0.summary) }
         let access: SubjectAccess
         do {
-            access = try SubjectAccess(ref: person, facts: record.facts, records: try await store.records(caseID: record.id).map(\.record),
-                                       chronology: chronology)
+            access = try await ResponseController.subjectAccess(app.db, record, ref: person)
         } catch let unknown as SubjectAccess.UnknownPerson {
             throw StoreError.invalid(field: "person", message: unknown.description)
         }
@@ -271,8 +268,7 @@ extension SafeguardServer {
             for _ in 0..<batchSize {
                 let facts = DemoFacts.make(&random, jurisdiction: org.jurisdiction, setting: setting)
                 let createdAt = now.addingTimeInterval(-Double(random.next() % (365 * 24 * 3600)))
-                let day = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: createdAt)
-                let assessment = GuidanceLibrary.bundled.assess(facts, today: CalendarDate(year: day.year!, month: day.month!, day: day.day!)!)
+                let assessment = GuidanceLibrary.bundled.assess(facts, today: CalendarDate(utcDayOf: createdAt))
                 drafts.append(.init(summary: DemoFacts.summaries[Int(random.next() % UInt64(DemoFacts.summaries.count))],
                                     facts: facts, assessment: assessment, createdAt: createdAt))
             }

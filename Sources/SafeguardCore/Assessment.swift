@@ -43,6 +43,11 @@ public struct GuidanceReference: Sendable, Hashable, Codable {
 
 /// A reference to a paragraph, Action or section of a guidance document.
 public struct Citation: Sendable, Hashable, Codable {
+    /// A section as a reader names it: a bare number is a paragraph ("paragraph 9"); "Action 1" and headings stay.
+    public static func label(_ section: String) -> String {
+        section.first?.isNumber == true ? "paragraph \(section)" : section
+    }
+
     /// The document's published title.
     public var document: String
     /// The Action, paragraph or section, e.g. `Action 6` or `15`.

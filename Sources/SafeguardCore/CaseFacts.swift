@@ -88,6 +88,13 @@ public struct Person: Sendable, Hashable {
         self.previousIncidents = previousIncidents
     }
 
+    /// The parts that are acts: taking, asking for, sending, sharing or keeping the imagery. Whom an offence or a
+    /// police outcome could concern, as against those shown in it, receiving it or reporting it.
+    public static let actingRoles: Set<PersonRole> = [.creator, .sender, .requester, .sharer, .possessor]
+
+    /// Whether the person took, asked for, sent, shared or kept the imagery.
+    public var acted: Bool { !Set(roles).isDisjoint(with: Self.actingRoles) }
+
     /// Anyone but a person whose only part was to report it. A person with no recorded role counts as involved.
     public var isInvolved: Bool { roles.contains { $0 != .reporter } || roles.isEmpty }
 }

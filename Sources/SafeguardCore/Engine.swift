@@ -390,8 +390,7 @@ extension GuidanceLibrary {
         var notes = note.map { [$0] } ?? []
         if let rule = jurisdictionLaw?.ageOfCriminalResponsibility {
             let minimum = rule.age(on: date)
-            let acting: Set<PersonRole> = [.creator, .sender, .requester, .sharer, .possessor]
-            let actors = facts.people.filter { !Set($0.roles).isDisjoint(with: acting) }
+            let actors = facts.people.filter(\.acted)
             let under = actors.filter { ($0.age ?? Int.max) < minimum }
             if !under.isEmpty {
                 let who = under.map { "\($0.ref) (\($0.age!))" }.joined(separator: ", ")

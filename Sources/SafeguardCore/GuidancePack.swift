@@ -137,15 +137,14 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     /// edition has none for it.
     public func cited(_ rule: RecordRule) -> String {
         guard let section = recordRules[rule.rawValue] else { return "" }
-        return section.first?.isNumber == true ? "paragraph \(section)" : section
+        return Citation.label(section)
     }
 
     /// The rule's section in brackets after a sentence, " (Action 1)", or nothing when the edition has none for it.
     public func inBrackets(_ rules: RecordRule...) -> String {
         var cited: [String] = []
         for section in rules.map({ self.cited($0) }) where !section.isEmpty && !cited.contains(section) { cited.append(section) }
-        guard let last = cited.last else { return "" }
-        return " (" + (cited.count == 1 ? last : cited.dropLast().joined(separator: ", ") + " and " + last) + ")"
+        return cited.isEmpty ? "" : " (" + Words.join(cited) + ")"
     }
 
     /// The rule's section with the publisher, " (College of Policing, Action 11)", or nothing.

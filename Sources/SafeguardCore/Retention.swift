@@ -65,6 +65,12 @@ public struct RetentionSchedule: Sendable, Hashable, Codable {
 }
 
 extension CalendarDate {
+    /// The day a moment falls on in UTC: Safeguard's one calendar for "today" and for stored times.
+    public init(utcDayOf date: Date) {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        self = CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
+    }
+
     /// The same day `years` later (29 February becomes 28 February in a year without it).
     public func adding(years: Int) -> CalendarDate {
         let y = year + years

@@ -43,8 +43,10 @@ public enum Words {
     }
 
     /// A list of codes in words: "a, b and c".
-    public static func list(_ codes: [String]) -> String {
-        let words = codes.map(of)
+    public static func list(_ codes: [String]) -> String { join(codes.map(of)) }
+
+    /// Words as a reader lists them: "a", "a and b", "a, b and c".
+    public static func join(_ words: [String]) -> String {
         guard words.count > 1 else { return words.first ?? "" }
         return words.dropLast().joined(separator: ", ") + " and " + words.last!
     }
@@ -62,9 +64,7 @@ public enum Words {
 
     /// Nations as a reader lists them: "England and Wales", "England, Wales and Scotland".
     public static func nations(_ nations: [Jurisdiction]) -> String {
-        let names = nations.map(\.displayName)
-        guard let last = names.last else { return "no nation" }
-        return names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " and " + last
+        nations.isEmpty ? "no nation" : join(nations.map(\.displayName))
     }
 
     /// An offence by its legislation, as the law pack names it for the jurisdiction; an unknown id in words.

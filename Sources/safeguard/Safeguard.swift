@@ -15,10 +15,7 @@ struct Safeguard: AsyncParsableCommand {
 }
 
 /// Today's date in the UK's calendar (UTC is close enough for the date an edition came into force).
-func today() -> CalendarDate {
-    let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
-    return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
-}
+func today() -> CalendarDate { CalendarDate(utcDayOf: Date()) }
 
 /// Reads a file, or standard input for `-`.
 func readInput(_ path: String) throws -> Data {

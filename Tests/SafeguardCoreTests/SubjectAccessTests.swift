@@ -73,11 +73,8 @@ struct SubjectAccessTests {
 
     @Test("A ref that is not a person in the case is refused, naming those who are")
     func unknownPerson() {
-        #expect(throws: SubjectAccess.UnknownPerson.self) { try SubjectAccess(ref: "Z", facts: Self.facts, records: [], chronology: []) }
-        do {
-            _ = try SubjectAccess(ref: "Z", facts: Self.facts, records: [], chronology: [])
-        } catch {
-            #expect(error.description == "\"Z\" is not a person in the case (people in the case: A, B)")
+        #expect { try SubjectAccess(ref: "Z", facts: Self.facts, records: [], chronology: []) } throws: { error in
+            (error as? SubjectAccess.UnknownPerson)?.description == "\"Z\" is not a person in the case (people in the case: A, B)"
         }
     }
 

@@ -92,10 +92,7 @@ struct CaseController: RouteCollection {
         }
     }
 
-    static var today: CalendarDate {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
-        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
-    }
+    static var today: CalendarDate { CalendarDate(utcDayOf: Date()) }
 
     // MARK: Routes
 

@@ -681,16 +681,22 @@ struct ResponseController: RouteCollection {
         return response
     }
 
+    /// A case's records and chronology, read for a subject access request about `ref` (the API, the pages and the
+    /// command line); throws `SubjectAccess.UnknownPerson` for a ref not in the case.
+    static func subjectAccess(_ db: any Database, _ record: CaseRecord, ref: String) async throws -> SubjectAccess {
+        let store = ResponseStore(db: db)
+        let chronology = try await store.chronology(caseID: record.id).map { (at: PageWords.date($0.at), summary: $0.summary) }
+        return try SubjectAccess(ref: ref, facts: record.facts, records: try await store.records(caseID: record.id).map(\.record),
+                                 chronology: chronology)
+    }
+
     /// What the case holds about one person, others redacted (shared by the API and the pages). An export of what
     /// is known about someone: a fresh second factor is asked of a signed-in page, and it is audited.
     func subjectAccessDocument(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, ref: String) async throws -> CaseDocument {
         try req.requireStepUp(identity, why: "producing what a case holds about a person")
-        let response = ResponseStore(db: req.db)
-        let chronology = try await response.chronology(caseID: caseRecord.id).map { (at: PageWords.date($0.at), summary: $0.summary) }
         let access: SubjectAccess
         do {
-            access = try SubjectAccess(ref: ref, facts: caseRecord.facts, records: try await response.records(caseID: caseRecord.id).map(\.record),
-                                       chronology: chronology)
+            access = try await Self.subjectAccess(req.db, caseRecord, ref: ref)
         } catch let unknown as SubjectAccess.UnknownPerson {
             throw APIError(.notFound, "not_found", "\(unknown)")
         }

@@ -109,14 +109,14 @@ struct RetentionDTO: Content {
         return RetentionDTO(retentionPoliceGroup: organisation.retention.policeGroup, retentionSchoolAge: organisation.retention.schoolAge,
                             retentionSchoolYears: organisation.retention.schoolYearsAfterClosing ?? 0,
                             cases: reviews.map { r in
-                                CaseRow(reference: r.candidate.reference, closedOn: r.candidate.closedAt.map { RetentionService.day($0).description },
+                                CaseRow(reference: r.candidate.reference, closedOn: r.candidate.closedAt.map { CalendarDate(utcDayOf: $0).description },
                                         eraseOn: r.eraseOn?.description, rule: r.rule, due: r.isDue,
                                         legalHold: r.candidate.hold == nil ? nil : LegalHoldDTO(r.candidate))
                             },
                             erased: tombstones.map { t in
-                                ErasedRow(reference: t.reference, openedOn: RetentionService.day(t.openedAt).description,
-                                          closedOn: t.closedAt.map { RetentionService.day($0).description },
-                                          erasedOn: RetentionService.day(t.erasedAt).description, rule: t.rule,
+                                ErasedRow(reference: t.reference, openedOn: CalendarDate(utcDayOf: t.openedAt).description,
+                                          closedOn: t.closedAt.map { CalendarDate(utcDayOf: $0).description },
+                                          erasedOn: CalendarDate(utcDayOf: t.erasedAt).description, rule: t.rule,
                                           erasedBy: t.erasedBy == nil ? "schedule" : t.erasedBy!.uuidString.lowercased())
                             })
     }

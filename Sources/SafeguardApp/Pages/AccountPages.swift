@@ -440,15 +440,15 @@ struct RetentionPage: PageView {
             schoolAge: String(organisation.retention.schoolAge),
             schoolYears: organisation.retention.schoolYearsAfterClosing.map(String.init) ?? "",
             rows: reviews.map { r in
-                Row(reference: r.candidate.reference, closedOn: r.candidate.closedAt.map { Words.day(RetentionService.day($0)) } ?? "",
+                Row(reference: r.candidate.reference, closedOn: r.candidate.closedAt.map { Words.day(CalendarDate(utcDayOf: $0)) } ?? "",
                     eraseOn: r.eraseOn.map(Words.day) ?? "Kept for review", rule: r.rule, due: r.isDue, onHold: r.candidate.hold != nil,
                     hold: r.candidate.hold.map { "On legal hold since \(PageWords.date($0.at)): \($0.reason)" } ?? "",
                     action: PageRoute.retentionHold(.value(r.candidate.reference)).path, reasonID: "reason-\(r.candidate.reference)")
             },
             hasRows: !reviews.isEmpty,
             erased: tombstones.map { t in
-                Erased(reference: t.reference, opened: Words.day(RetentionService.day(t.openedAt)),
-                       closed: t.closedAt.map { Words.day(RetentionService.day($0)) } ?? "", erased: Words.day(RetentionService.day(t.erasedAt)),
+                Erased(reference: t.reference, opened: Words.day(CalendarDate(utcDayOf: t.openedAt)),
+                       closed: t.closedAt.map { Words.day(CalendarDate(utcDayOf: $0)) } ?? "", erased: Words.day(CalendarDate(utcDayOf: t.erasedAt)),
                        rule: t.rule)
             },
             hasErased: !tombstones.isEmpty, csrf: req.pageCSRFToken())

@@ -108,7 +108,7 @@ struct CitationLinker {
 
     func links(_ citations: [Citation]) -> [CitationLink] {
         citations.map { citation in
-            let label = citation.section.first?.isNumber == true ? "paragraph \(citation.section)" : citation.section
+            let label = Citation.label(citation.section)
             guard let pack = packs[citation.document] else { return CitationLink(label: label, href: "") }
             return CitationLink(label: label, href: PageRoute.guidanceSection(pack: pack.id, edition: pack.edition,
                                                                              section: citation.section).path
@@ -285,7 +285,8 @@ struct GuidanceSectionPage: PageView {
     var hasCaseLines = false
 
     init(pack: GuidancePack, section: Section) {
-        let label = section.id.first?.isNumber == true ? "Paragraph \(section.id)" : section.id
+        let cited = Citation.label(section.id)
+        let label = cited.prefix(1).uppercased() + cited.dropFirst()
         title = "\(label): \(section.heading)"
         document = pack.title
         publisher = pack.publisher

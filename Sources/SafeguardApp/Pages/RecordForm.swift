@@ -98,19 +98,3 @@ struct RecordForm {
         return out
     }
 }
-
-/// A value of a record built from a form: text, a yes or no, or a list. Encoded as the API's JSON.
-enum RecordJSONValue: Encodable {
-    case text(String)
-    case flag(Bool)
-    case list([String])
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .text(let v): try c.encode(v)
-        case .flag(let v): try c.encode(v)
-        case .list(let v): try c.encode(v)
-        }
-    }
-}

@@ -144,23 +144,24 @@ extension PagesController {
     /// The record as the API's JSON, built by each field's description (a list, a yes or no, or text), blank fields
     /// left out so the rules say what is required. Decoded by the same strict decoder as the API.
     static func recordJSON(kind: RecordKind, fields: [FormField], form: PostedForm) throws -> Data {
-        var object: [String: RecordJSONValue] = ["kind": .text(kind.rawValue)]
+        var object: [String: JSONValue] = ["kind": .string(kind.rawValue)]
         let description = kind.description
         for field in fields {
             let name = field.name
             let input = description.field(name)?.input ?? .text
             switch input {
             case _ where field.kind == FormField.Kind.checkboxes.rawValue, .choices, .people, .imagery:
-                object[name] = .list(form.all(name))
+                object[name] = .array(form.all(name).map(JSONValue.string))
             case .list:
-                object[name] = .list((form[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                object[name] = .array((form[name] ?? "").split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }
+                    .filter { $0 != .string("") })
             case .yesNo, .filledYesNo:
-                if let value = form[name] { object[name] = .flag(value == "yes") }
+                if let value = form[name] { object[name] = .bool(value == "yes") }
             default:
-                if let value = form[name] { object[name] = .text(value) }
+                if let value = form[name] { object[name] = .string(value) }
             }
         }
-        return try JSONEncoder().encode(object)
+        return JSONValue.object(object).data
     }
 
     func recordForm(req: Request) async throws -> Response {

@@ -30,10 +30,7 @@ struct CaseService: Sendable {
         var view: CaseReadView? = nil
     }
 
-    var today: CalendarDate {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: clock())
-        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
-    }
+    var today: CalendarDate { CalendarDate(utcDayOf: clock()) }
 
     static func event(_ actor: Identity, _ action: String, caseID: UUID? = nil, outcome: String = "ok", detail: String = "") -> AuditEvent {
         AuditEvent(actorID: actor.user.id, actorRole: actor.auditRole, organisationID: actor.organisation.id,

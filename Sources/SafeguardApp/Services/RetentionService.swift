@@ -33,18 +33,13 @@ struct RetentionService: Sendable {
         var rule: String
     }
 
-    static func day(_ date: Date) -> CalendarDate {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
-        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
-    }
-
     /// Every closed case of the organisation with the day it may be erased.
     func review(_ organisation: Organisation) async throws -> [Review] {
-        let today = Self.day(clock())
+        let today = CalendarDate(utcDayOf: clock())
         guard let setting = organisation.kind.setting else { return [] }
         return try await RetentionStore(db: db).closedCases(organisationID: organisation.id).map { candidate in
-            let (date, rule) = organisation.retention.eraseOn(setting: setting, facts: candidate.facts, openedOn: Self.day(candidate.openedAt),
-                                                              closedOn: candidate.closedAt.map(Self.day))
+            let (date, rule) = organisation.retention.eraseOn(setting: setting, facts: candidate.facts, openedOn: CalendarDate(utcDayOf: candidate.openedAt),
+                                                              closedOn: candidate.closedAt.map { CalendarDate(utcDayOf: $0) })
             return Review(candidate: candidate, eraseOn: date, rule: rule,
                           isDue: candidate.hold == nil && date.map { $0 <= today } == true)
         }

@@ -319,7 +319,7 @@ public struct SubjectAccess: Sendable {
             lines.insert(line)
             lines.insert("\(record.kind.label) changed: \(RecordText.describe(record, jurisdiction: facts.jurisdiction))")
             recordLines.append(redacted(line))
-            let text = Self.freeText(record)
+            let text = record.freeText
             if !text.isEmpty {
                 recordLines.append(alone ? "  Written in it: " + text.joined(separator: " / ")
                                          : "  Its free text is withheld: the record names another person too.")
@@ -334,14 +334,5 @@ public struct SubjectAccess: Sendable {
             ("Records that name them", recordLines),
             ("Chronology lines of those records", chronologyLines),
         ])
-    }
-
-    /// A record's free text: the fields its description marks as long text, as written.
-    static func freeText(_ record: ResponseRecord) -> [String] {
-        guard let data = try? JSONEncoder().encode(record),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
-        return record.kind.description.fields.filter { $0.input == .longText }.compactMap { field in
-            (object[field.name] as? String).flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-        }
     }
 }

@@ -66,6 +66,14 @@ public enum ResponseRecord: Sendable, Hashable {
 
     /// The person references the record names, for checking against the case's people.
     public var personRefs: [(field: String, ref: String)] { payload.personRefs }
+
+    /// What was written in the record's free-text fields (those its description marks long text), in order.
+    public var freeText: [String] {
+        let values = payload.fieldValues
+        return kind.description.fields.filter { $0.input == .longText }.compactMap { field in
+            (values[field.name] as? String).flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        }
+    }
 }
 
 /// The shapes of record, by the name used as `kind` on the wire.
@@ -124,13 +132,20 @@ protocol RecordPayload: Codable, Sendable, Hashable {
 extension RecordPayload {
     static var keys: [String] { description.keys }
 
-    /// The people the record names: the values of the fields its description says hold a person or people, in the
-    /// description's order, each with its path (`people[1]`) for error messages.
-    var personRefs: [(field: String, ref: String)] {
+    /// The record's stored values by field name, read once by reflection so that what the description says of a
+    /// field (it holds a person, it is free text) can be asked of any record without a switch over the kinds.
+    var fieldValues: [String: Any] {
         var values: [String: Any] = [:]
         for child in Mirror(reflecting: self).children {
             if let label = child.label { values[label.trimmingCharacters(in: CharacterSet(charactersIn: "`"))] = child.value }
         }
+        return values
+    }
+
+    /// The people the record names: the values of the fields its description says hold a person or people, in the
+    /// description's order, each with its path (`people[1]`) for error messages.
+    var personRefs: [(field: String, ref: String)] {
+        let values = fieldValues
         var refs: [(field: String, ref: String)] = []
         for field in Self.description.fields {
             switch field.input {

@@ -267,8 +267,7 @@ public enum ResponseRules {
                             : "\"\(id)\" is not an outcome in \(facts.jurisdiction.displayName); one of " + national.map(\.id).joined(separator: ", "))
                     }
                     // It must be open to someone who did something; unknown ages are not held against it.
-                    let acting: Set<PersonRole> = [.creator, .sender, .requester, .sharer, .possessor]
-                    let actors = facts.people.filter { !Set($0.roles).isDisjoint(with: acting) }
+                    let actors = facts.people.filter(\.acted)
                     if let ages = outcome.ages, !actors.isEmpty, !actors.contains(where: { outcome.isOpen(toAge: $0.age) }) {
                         throw RecordProblem(field: "nationalOutcome", message: "\(outcome.title) is for \(ages), and nobody in the case who took, asked for, sent, shared or kept the imagery is (\(outcome.source))")
                     }
