@@ -70,7 +70,7 @@ public enum SafeguardServer {
                                                               displayName: "Demo \(role.rawValue)", role: role, passwordHash: hash)
                         if TwoFactorPolicy.standard.requires(role) {
                             _ = try await store.enableTwoFactor(userID: user.id, secret: Base32.encode(demoTwoFactorSecret(user.email)), step: 0,
-                                                                recoveryCodeHashes: [], now: Date())
+                                                                recoveryCodeHashes: [], now: Date(), cipher: app.cipher)
                         }
                         try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: org.id,
                                                                action: "user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(role.rawValue) demo"), on: db)
@@ -85,11 +85,11 @@ public enum SafeguardServer {
                     // A demo database from before two-factor sign-in: set the demo key up now.
                     if !user.hasTwoFactor {
                         _ = try await app.write { db in
-                            try await AccountStore(db: db).enableTwoFactor(userID: user.id, secret: demoKey, step: 0, recoveryCodeHashes: [], now: Date())
+                            try await AccountStore(db: db).enableTwoFactor(userID: user.id, secret: demoKey, step: 0, recoveryCodeHashes: [], now: Date(), cipher: app.cipher)
                         }
                     }
                     // Printed only while it is still the demo key (not after someone set up their own).
-                    if try await AccountStore(db: app.db).twoFactorSecret(userID: user.id)?.secret == demoKey { key = Base32.grouped(demoKey) }
+                    if try await AccountStore(db: app.db).twoFactorSecret(userID: user.id, cipher: app.cipher)?.secret == demoKey { key = Base32.grouped(demoKey) }
                 }
                 accounts.append(DemoAccount(organisation: name, email: email, role: role, twoFactorSecret: key))
             }
@@ -121,12 +121,12 @@ public enum SafeguardServer {
         guard let organisation = try await AccountStore(db: app.db).organisation(named: name) else {
             throw StoreError.notFound("organisation named \(name)")
         }
-        guard let record = try await CaseStore(db: app.db).findCase(reference: reference, organisationID: organisation.id) else {
+        guard let record = try await CaseStore(db: app.db, cipher: app.cipher).findCase(reference: reference, organisationID: organisation.id) else {
             throw StoreError.notFound("case \(reference) in \(name)")
         }
         let access: SubjectAccess
         do {
-            access = try await ResponseController.subjectAccess(app.db, record, ref: person)
+            access = try await ResponseController.subjectAccess(app.db, cipher: app.cipher, record, ref: person)
         } catch let unknown as SubjectAccess.UnknownPerson {
             throw StoreError.invalid(field: "person", message: unknown.description)
         }
@@ -220,6 +220,17 @@ public enum SafeguardServer {
         return sealed
     }
 
+    /// `safeguard keys rotate`: a new data key (and optionally master key) with everything sealed again under it,
+    /// audited. See `FreeTextCipher.rotate`.
+    public static func rotateKeys(_ app: Application, newMaster: MasterKey?, settle: TimeInterval,
+                                  progress: @escaping @Sendable (String) -> Void) async throws -> DataKeyRotation {
+        let rotation = try await app.cipher.rotate(on: app.db, newMaster: newMaster, settle: settle, progress: progress)
+        try await app.auditWriter.append(AuditEvent(
+            actorID: nil, actorRole: "system", organisationID: nil, action: "keys.rotate", outcome: "ok",
+            detail: "active=\(rotation.active) retired=\(rotation.retired.joined(separator: ",")) resealed=\(rotation.resealed) master=\(rotation.master)"))
+        return rotation
+    }
+
     /// Refuses to start when an audit key is configured but the trail's head is not sealed with it: the key is new
     /// (run `safeguard audit seal`), lost, or not this trail's. Reads the head alone; `audit verify` checks the rest.
     public static func checkAuditSeal(_ app: Application) async throws {
@@ -274,7 +285,7 @@ extension SafeguardServer {
             }
             let drafted = drafts
             try await app.write { db in
-                try await CaseStore(db: db).importCases(drafted, organisationID: org.id, createdBy: user.id,
+                try await CaseStore(db: db, cipher: app.cipher).importCases(drafted, organisationID: org.id, createdBy: user.id,
                                                         chronologyKind: "case.created", chronologySummary: "Case opened (demo data)")
                 try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: org.id,
                                                        action: "case.import", detail: "count=\(drafted.count) demo"), on: db)

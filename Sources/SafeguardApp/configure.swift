@@ -38,6 +38,8 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     if options.migrateOnStart {
         try await app.autoMigrate()
     }
+    try await app.openCipher(options)
+    app.lifecycle.use(DataKeyRefresher(interval: options.dataKeyRefreshInterval))
 
     precondition(options.bcryptCost >= 12, "bcrypt cost must be at least 12")
     app.passwords.use(.bcrypt(cost: options.bcryptCost))

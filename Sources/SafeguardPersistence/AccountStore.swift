@@ -447,16 +447,17 @@ public struct AccountStore: Sendable {
     // MARK: Two-factor sign-in
 
     /// The user's TOTP secret (base32) and the last step a code matched, if they have set it up.
-    public func twoFactorSecret(userID: UUID) async throws -> (secret: String, lastStep: Int64?)? {
+    public func twoFactorSecret(userID: UUID, cipher: FreeTextCipher) async throws -> (secret: String, lastStep: Int64?)? {
         guard let m = try await UserModel.find(userID, on: db), m.totpEnabledAt != nil, let secret = m.totpSecret else { return nil }
-        return (secret, m.totpLastStep)
+        return (try cipher.open(secret, in: .totpSecret), m.totpLastStep)
     }
 
     /// Turns two-factor sign-in on with a secret the user has just proved they hold (their first code's step), and
     /// replaces their recovery codes with these hashes.
-    public func enableTwoFactor(userID: UUID, secret: String, step: Int64, recoveryCodeHashes: [String], now: Date) async throws -> User {
+    public func enableTwoFactor(userID: UUID, secret: String, step: Int64, recoveryCodeHashes: [String], now: Date,
+                                cipher: FreeTextCipher) async throws -> User {
         guard let m = try await UserModel.find(userID, on: db) else { throw StoreError.notFound("user") }
-        m.totpSecret = secret
+        m.totpSecret = try cipher.seal(secret, in: .totpSecret) as String
         m.totpEnabledAt = now
         m.totpLastStep = step
         try await m.save(on: db)

@@ -3,26 +3,25 @@ import Foundation
 import SafeguardCore
 import SQLKit
 
-/// Cases, their actions, notes and stored assessments.
+/// Cases, their actions, notes and stored assessments. Free text (the summary, notes, reasons, chronology lines)
+/// is sealed by `cipher` on the way in and opened on the way out; nothing outside this store sees it sealed.
 public struct CaseStore: Sendable {
     let db: any Database
-    public init(db: any Database) { self.db = db }
+    let cipher: FreeTextCipher
+    public init(db: any Database, cipher: FreeTextCipher) {
+        self.db = db
+        self.cipher = cipher
+    }
 
-    static func value(_ m: CaseModel) throws -> CaseRecord {
+    func value(_ m: CaseModel) throws -> CaseRecord {
         let facts: CaseFacts
         do { facts = try CaseFacts.decode(json: Data(m.factsJSON.utf8)) } catch {
             throw StoreError.invalid(field: "facts", message: "stored facts of case \(m.reference) no longer decode: \(error)")
         }
         return CaseRecord(id: m.id!, organisationID: m.organisationID, reference: m.reference,
-                          status: CaseStatus(rawValue: m.status) ?? .open, summary: m.summary, facts: facts,
+                          status: CaseStatus(rawValue: m.status) ?? .open, summary: try cipher.open(m.summary, in: .caseSummary), facts: facts,
                           version: m.version, createdBy: m.createdBy, openActions: m.openActions,
                           createdAt: m.createdAt, updatedAt: m.updatedAt)
-    }
-
-    static func header(_ m: CaseModel) -> CaseHeader {
-        CaseHeader(id: m.id!, organisationID: m.organisationID, reference: m.reference,
-                   status: CaseStatus(rawValue: m.status) ?? .open, summary: m.summary, version: m.version,
-                   createdBy: m.createdBy, openActions: m.openActions, createdAt: m.createdAt, updatedAt: m.updatedAt)
     }
 
     static func factsText(_ facts: CaseFacts) -> String { String(decoding: facts.jsonData(), as: UTF8.self) }
@@ -44,7 +43,7 @@ public struct CaseStore: Sendable {
         m.organisationID = organisationID
         m.reference = Self.reference(year: year, number: number)
         m.status = status.rawValue
-        m.summary = summary
+        m.summary = try cipher.seal(summary, in: .caseSummary)
         m.factsJSON = Self.factsText(facts)
         m.version = 1
         m.createdBy = createdBy
@@ -52,7 +51,7 @@ public struct CaseStore: Sendable {
         m.createdAt = now
         m.updatedAt = now
         try await m.create(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     /// A case as opened: the record, its first assessment and the actions made from it.
@@ -91,7 +90,7 @@ public struct CaseStore: Sendable {
             .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
                      "open_actions", "created_at", "updated_at")
             .values(SQLBind(caseID), SQLBind(organisationID), SQLBind(record.reference), SQLBind(status.rawValue),
-                    SQLBind(summary), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy), SQLBind(actions.count),
+                    SQLBind(try cipher.seal(summary, in: .caseSummary)), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy), SQLBind(actions.count),
                     SQLBind(now), SQLBind(now)).run()
         try await sql.insert(into: "case_assessments")
             .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
@@ -109,7 +108,8 @@ public struct CaseStore: Sendable {
         try await sql.insert(into: "case_events")
             .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
             .values(SQLBind(UUID()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
-                    SQLBind(chronology.actorRole), SQLBind(chronology.kind), SQLBind(chronology.summary)).run()
+                    SQLBind(chronology.actorRole), SQLBind(chronology.kind),
+                    SQLBind(try cipher.seal(chronology.summary, in: .chronologyLine))).run()
         return Opened(record: record, assessment: StoredAssessment(
             id: assessmentID, caseID: caseID, caseVersion: 1, editions: editions,
             assessment: assessment, createdBy: createdBy, createdAt: now), actions: actions,
@@ -199,7 +199,7 @@ public struct CaseStore: Sendable {
             m.organisationID = organisationID
             m.reference = Self.reference(year: year, number: numbers.lowerBound + offset)
             m.status = CaseStatus.open.rawValue
-            m.summary = draft.summary
+            m.summary = try cipher.seal(draft.summary, in: .caseSummary)
             m.factsJSON = Self.factsText(draft.facts)
             m.version = 1
             m.createdBy = createdBy
@@ -211,7 +211,8 @@ public struct CaseStore: Sendable {
                                                     text: try Self.assessmentText(draft.assessment), by: createdBy))
             actions += made
             events.append(ResponseStore.eventModel(caseID: id, sequence: 1, actorID: createdBy, actorRole: "system",
-                                                   kind: chronologyKind, summary: chronologySummary, at: draft.createdAt))
+                                                   kind: chronologyKind, summary: try cipher.seal(chronologySummary, in: .chronologyLine),
+                                                   at: draft.createdAt))
         }
         // Kept under SQLite's limit of bound values per statement.
         for chunk in stride(from: 0, to: cases.count, by: 500) { try await cases[chunk..<min(chunk + 500, cases.count)].create(on: db) }
@@ -226,13 +227,13 @@ public struct CaseStore: Sendable {
     public func findCase(reference: String, organisationID: UUID) async throws -> CaseRecord? {
         guard let m = try await CaseModel.query(on: db).filter(\.$reference == reference)
             .filter(\.$organisationID == organisationID).first() else { return nil }
-        return try Self.value(m)
+        return try value(m)
     }
 
     public func findCase(id: UUID, organisationID: UUID) async throws -> CaseRecord? {
         guard let m = try await CaseModel.query(on: db).filter(\.$id == id)
             .filter(\.$organisationID == organisationID).first() else { return nil }
-        return try Self.value(m)
+        return try value(m)
     }
 
     /// The case as the API reads it, its facts and latest assessment left as stored JSON; nil if it is not the
@@ -262,7 +263,8 @@ public struct CaseStore: Sendable {
             id: try row.decode(column: "id", as: UUID.self), organisationID: try row.decode(column: "organisation_id", as: UUID.self),
             reference: try row.decode(column: "reference", as: String.self),
             status: CaseStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .open,
-            summary: try row.decode(column: "summary", as: String.self), version: try row.decode(column: "version", as: Int.self),
+            summary: try cipher.open(try row.decode(column: "summary", as: String.self), in: .caseSummary),
+            version: try row.decode(column: "version", as: Int.self),
             createdBy: try row.decode(column: "created_by", as: UUID.self), openActions: try row.decode(column: "open_actions", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date?.self))
         let actions = try await actionRows.map { a in
@@ -270,7 +272,7 @@ public struct CaseStore: Sendable {
                        recommendationID: try a.decode(column: "recommendation_id", as: String.self),
                        severity: try a.decode(column: "severity", as: String.self), text: try a.decode(column: "text", as: String.self),
                        status: ActionStatus(rawValue: try a.decode(column: "status", as: String.self)) ?? .open,
-                       reason: try a.decode(column: "reason", as: String?.self),
+                       reason: try cipher.open(optional: try a.decode(column: "reason", as: String?.self), in: .actionReason),
                        recommended: try a.decode(column: "recommended", as: Bool.self),
                        completedBy: try a.decode(column: "completed_by", as: UUID?.self),
                        completedAt: try a.decode(column: "completed_at", as: Date?.self),
@@ -326,7 +328,8 @@ public struct CaseStore: Sendable {
             CaseHeader(id: try row.decode(column: "id", as: UUID.self), organisationID: try row.decode(column: "organisation_id", as: UUID.self),
                        reference: try row.decode(column: "reference", as: String.self),
                        status: CaseStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .open,
-                       summary: try row.decode(column: "summary", as: String.self), version: try row.decode(column: "version", as: Int.self),
+                       summary: try cipher.open(try row.decode(column: "summary", as: String.self), in: .caseSummary),
+                       version: try row.decode(column: "version", as: Int.self),
                        createdBy: try row.decode(column: "created_by", as: UUID.self),
                        openActions: try row.decode(column: "open_actions", as: Int.self),
                        createdAt: try row.decode(column: "created_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date?.self))
@@ -354,7 +357,7 @@ public struct CaseStore: Sendable {
                                       + "read it again and reapply your change")
         }
         if let facts { m.factsJSON = Self.factsText(facts) }
-        if let summary { m.summary = summary }
+        if let summary { m.summary = try cipher.seal(summary, in: .caseSummary) }
         let statusChanged = status.map { $0.rawValue != m.status } ?? false
         if let status { m.status = status.rawValue }
         m.updatedAt = now
@@ -364,7 +367,7 @@ public struct CaseStore: Sendable {
             try await sql.update("cases").set("closed_at", to: status == .closed ? SQLBind(now) : SQLBind(Date?.none))
                 .where("id", .equal, SQLBind(id)).run()
         }
-        return try Self.value(m)
+        return try value(m)
     }
 
     /// Marks the case as touched (a note, an action) without changing its version.
@@ -383,9 +386,10 @@ public struct CaseStore: Sendable {
                                 assessment: assessment, createdBy: m.createdBy, createdAt: m.createdAt)
     }
 
-    static func value(_ m: ActionModel) -> CaseAction {
+    func value(_ m: ActionModel) throws -> CaseAction {
         CaseAction(id: m.id!, caseID: m.caseID, recommendationID: m.recommendationID, severity: m.severity,
-                   text: m.text, status: ActionStatus(rawValue: m.status) ?? .open, reason: m.reason,
+                   text: m.text, status: ActionStatus(rawValue: m.status) ?? .open,
+                   reason: try cipher.open(optional: m.reason, in: .actionReason),
                    recommended: m.recommended, completedBy: m.completedBy, completedAt: m.completedAt,
                    createdAt: m.createdAt, dueOn: m.dueOn.flatMap(CalendarDate.init))
     }
@@ -449,7 +453,7 @@ public struct CaseStore: Sendable {
 
     public func actions(caseID: UUID) async throws -> [CaseAction] {
         try await ActionModel.query(on: db).filter(\.$caseID == caseID).sort(\.$createdAt).sort(\.$recommendationID)
-            .all().map(Self.value)
+            .all().map(value)
     }
 
     /// Sets or clears the day an action is due by.
@@ -459,7 +463,7 @@ public struct CaseStore: Sendable {
         }
         m.dueOn = dueOn?.description
         try await m.save(on: db)
-        return Self.value(m)
+        return try value(m)
     }
 
     public func setAction(id: UUID, caseID: UUID, status: ActionStatus, reason: String?, by userID: UUID, now: Date) async throws -> CaseAction {
@@ -470,18 +474,19 @@ public struct CaseStore: Sendable {
             throw StoreError.invalid(field: "reason", message: "say why the action does not apply")
         }
         m.status = status.rawValue
-        m.reason = status == .notApplicable ? reason : (status == .done ? reason : nil)
+        m.reason = try cipher.seal(optional: status == .notApplicable ? reason : (status == .done ? reason : nil), in: .actionReason)
         m.completedBy = status == .open ? nil : userID
         m.completedAt = status == .open ? nil : now
         try await m.save(on: db)
         try await refreshOpenActions(caseID: caseID)
-        return Self.value(m)
+        return try value(m)
     }
 
     // MARK: Notes
 
-    static func value(_ m: NoteModel) -> CaseNote {
-        CaseNote(id: m.id!, caseID: m.caseID, sequence: m.sequence, authorID: m.authorID, text: m.text, createdAt: m.createdAt)
+    func value(_ m: NoteModel) throws -> CaseNote {
+        CaseNote(id: m.id!, caseID: m.caseID, sequence: m.sequence, authorID: m.authorID,
+                 text: try cipher.open(m.text, in: .noteText), createdAt: m.createdAt)
     }
 
     public func addNote(caseID: UUID, authorID: UUID, text: String) async throws -> CaseNote {
@@ -491,12 +496,12 @@ public struct CaseStore: Sendable {
         m.caseID = caseID
         m.sequence = last + 1
         m.authorID = authorID
-        m.text = text
+        m.text = try cipher.seal(text, in: .noteText)
         try await m.create(on: db)
-        return Self.value(m)
+        return try value(m)
     }
 
     public func notes(caseID: UUID) async throws -> [CaseNote] {
-        try await NoteModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map(Self.value)
+        try await NoteModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map(value)
     }
 }

@@ -159,7 +159,12 @@ public struct PoliceReferral: Sendable, Hashable {
 /// Records, sign-offs, the chronology and referrals of cases. Call its writes inside the change's transaction.
 public struct ResponseStore: Sendable {
     let db: any Database
-    public init(db: any Database) { self.db = db }
+    /// Seals the records, proposals, reviews, referral notes and chronology lines; see `EncryptedColumn`.
+    let cipher: FreeTextCipher
+    public init(db: any Database, cipher: FreeTextCipher) {
+        self.db = db
+        self.cipher = cipher
+    }
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -172,9 +177,9 @@ public struct ResponseStore: Sendable {
 
     // MARK: Records
 
-    static func value(_ m: RecordModel) throws -> StoredRecord {
+    func value(_ m: RecordModel) throws -> StoredRecord {
         StoredRecord(id: m.id!, caseID: m.caseID, sequence: m.sequence, revision: m.revision,
-                     record: try decode(ResponseRecord.self, m.bodyJSON), createdBy: m.createdBy, createdAt: m.createdAt,
+                     record: try Self.decode(ResponseRecord.self, try cipher.open(m.bodyJSON, in: .recordBody)), createdBy: m.createdBy, createdAt: m.createdAt,
                      updatedBy: m.updatedBy, updatedAt: m.updatedAt)
     }
 
@@ -200,7 +205,7 @@ public struct ResponseStore: Sendable {
     }
 
     public func records(caseID: UUID) async throws -> [StoredRecord] {
-        try await RecordModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map(Self.value)
+        try await RecordModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map(value)
     }
 
     public func addRecord(caseID: UUID, record: ResponseRecord, by userID: UUID, now: Date) async throws -> StoredRecord {
@@ -210,7 +215,7 @@ public struct ResponseStore: Sendable {
         m.caseID = caseID
         m.sequence = last + 1
         m.kind = record.kind.rawValue
-        m.bodyJSON = try Self.json(record)
+        m.bodyJSON = try cipher.seal(try Self.json(record), in: .recordBody)
         m.crimeReference = Self.crimeReference(of: record)
         m.revision = 1
         m.createdBy = userID
@@ -218,7 +223,7 @@ public struct ResponseStore: Sendable {
         m.updatedBy = userID
         m.updatedAt = now
         try await m.create(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     /// Replaces a record's content if it is still at `expectedRevision`; its kind cannot change.
@@ -233,30 +238,30 @@ public struct ResponseStore: Sendable {
         guard m.revision == expectedRevision else {
             throw StoreError.conflict("the record is at revision \(m.revision), not \(expectedRevision): read it again and reapply your change")
         }
-        m.bodyJSON = try Self.json(record)
+        m.bodyJSON = try cipher.seal(try Self.json(record), in: .recordBody)
         m.crimeReference = Self.crimeReference(of: record)
         m.revision += 1
         m.updatedBy = userID
         m.updatedAt = now
         try await m.save(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     // MARK: Sign-offs
 
-    static func value(_ m: SignOffModel) throws -> SignOff {
-        SignOff(id: m.id!, caseID: m.caseID, proposal: try decode(SignOffProposal.self, m.proposalJSON),
+    func value(_ m: SignOffModel) throws -> SignOff {
+        SignOff(id: m.id!, caseID: m.caseID, proposal: try Self.decode(SignOffProposal.self, try cipher.open(m.proposalJSON, in: .signOffProposal)),
                 status: SignOffStatus(rawValue: m.status) ?? .pending, proposedBy: m.proposedBy, proposedAt: m.proposedAt,
                 reviewedBy: m.reviewedBy, reviewedAt: m.reviewedAt,
-                review: try m.reviewJSON.map { try decode(SignOffReview.self, $0) })
+                review: try cipher.open(optional: m.reviewJSON, in: .signOffReview).map { try Self.decode(SignOffReview.self, $0) })
     }
 
     public func signOffs(caseID: UUID) async throws -> [SignOff] {
-        try await SignOffModel.query(on: db).filter(\.$caseID == caseID).sort(\.$proposedAt).all().map(Self.value)
+        try await SignOffModel.query(on: db).filter(\.$caseID == caseID).sort(\.$proposedAt).all().map(value)
     }
 
     public func signOff(id: UUID, caseID: UUID) async throws -> SignOff? {
-        try await SignOffModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first().map(Self.value)
+        try await SignOffModel.query(on: db).filter(\.$id == id).filter(\.$caseID == caseID).first().map(value)
     }
 
     /// Pending sign-offs of a kind across an organisation's cases, oldest first, with each case's reference.
@@ -267,7 +272,7 @@ public struct ResponseStore: Sendable {
         for m in pending {
             guard let c = try await CaseModel.query(on: db).filter(\.$id == m.caseID)
                 .filter(\.$organisationID == organisationID).first() else { continue }
-            result.append((try Self.value(m), c.reference))
+            result.append((try value(m), c.reference))
         }
         return result
     }
@@ -283,12 +288,12 @@ public struct ResponseStore: Sendable {
         m.caseID = caseID
         m.kind = proposal.kind.rawValue
         m.subject = proposal.subject
-        m.proposalJSON = try Self.json(proposal)
+        m.proposalJSON = try cipher.seal(try Self.json(proposal), in: .signOffProposal)
         m.status = SignOffStatus.pending.rawValue
         m.proposedBy = userID
         m.proposedAt = now
         try await m.create(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     /// Decides a pending sign-off. Refuses if it is no longer pending (someone else decided first).
@@ -302,9 +307,9 @@ public struct ResponseStore: Sendable {
         m.status = (review.approve ? SignOffStatus.approved : .refused).rawValue
         m.reviewedBy = userID
         m.reviewedAt = now
-        m.reviewJSON = try Self.json(review)
+        m.reviewJSON = try cipher.seal(try Self.json(review), in: .signOffReview)
         try await m.save(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     public func withdraw(id: UUID, caseID: UUID, now: Date) async throws -> SignOff {
@@ -314,7 +319,7 @@ public struct ResponseStore: Sendable {
         guard m.status == SignOffStatus.pending.rawValue else { throw StoreError.conflict("this sign-off was already \(m.status)") }
         m.status = SignOffStatus.withdrawn.rawValue
         try await m.save(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     // MARK: Chronology
@@ -329,10 +334,11 @@ public struct ResponseStore: Sendable {
         m.actorID = actorID
         m.actorRole = actorRole
         m.kind = kind
-        m.summary = summary
+        m.summary = try cipher.seal(summary, in: .chronologyLine)
         try await m.create(on: db)
     }
 
+    /// A chronology line's row; `summary` as stored, already sealed.
     static func eventModel(caseID: UUID, sequence: Int, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) -> EventModel {
         let m = EventModel()
         m.id = UUID()
@@ -348,17 +354,18 @@ public struct ResponseStore: Sendable {
 
     public func chronology(caseID: UUID) async throws -> [CaseEvent] {
         try await EventModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map {
-            CaseEvent(sequence: $0.sequence, at: $0.at, actorID: $0.actorID, actorRole: $0.actorRole, kind: $0.kind, summary: $0.summary)
+            CaseEvent(sequence: $0.sequence, at: $0.at, actorID: $0.actorID, actorRole: $0.actorRole, kind: $0.kind,
+                      summary: try cipher.open($0.summary, in: .chronologyLine))
         }
     }
 
     // MARK: Referrals
 
-    static func value(_ m: ReferralModel) throws -> PoliceReferral {
+    func value(_ m: ReferralModel) throws -> PoliceReferral {
         PoliceReferral(id: m.id!, fromOrganisationID: m.fromOrganisationID, fromCaseID: m.fromCaseID,
                        toOrganisationID: m.toOrganisationID, toCaseID: m.toCaseID,
-                       status: ReferralStatus(rawValue: m.status) ?? .sent, shared: try decode(ReferralShare.self, m.sharedJSON),
-                       responseReason: m.responseReason, createdBy: m.createdBy, createdAt: m.createdAt, updatedAt: m.updatedAt)
+                       status: ReferralStatus(rawValue: m.status) ?? .sent, shared: try Self.decode(ReferralShare.self, try cipher.open(m.sharedJSON, in: .referralShared)),
+                       responseReason: try cipher.open(optional: m.responseReason, in: .referralReason), createdBy: m.createdBy, createdAt: m.createdAt, updatedAt: m.updatedAt)
     }
 
     public func addReferral(fromOrganisationID: UUID, fromCaseID: UUID, toOrganisationID: UUID, toCaseID: UUID,
@@ -370,37 +377,73 @@ public struct ResponseStore: Sendable {
         m.toOrganisationID = toOrganisationID
         m.toCaseID = toCaseID
         m.status = ReferralStatus.sent.rawValue
-        m.sharedJSON = try Self.json(shared)
+        m.sharedJSON = try cipher.seal(try Self.json(shared), in: .referralShared)
         m.createdBy = userID
         m.createdAt = now
         m.updatedAt = now
         try await m.create(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     /// Referrals made from, or received on, a case.
     public func referrals(caseID: UUID) async throws -> [PoliceReferral] {
         try await ReferralModel.query(on: db).group(.or) { $0.filter(\.$fromCaseID == caseID).filter(\.$toCaseID == caseID) }
-            .sort(\.$createdAt).all().map(Self.value)
+            .sort(\.$createdAt).all().map(value)
     }
 
     public func referral(id: UUID) async throws -> PoliceReferral? {
-        try await ReferralModel.find(id, on: db).map(Self.value)
+        try await ReferralModel.find(id, on: db).map(value)
     }
 
     public func respondToReferral(id: UUID, status: ReferralStatus, reason: String?, now: Date) async throws -> PoliceReferral {
         guard let m = try await ReferralModel.find(id, on: db) else { throw StoreError.notFound("referral") }
         guard m.status == ReferralStatus.sent.rawValue else { throw StoreError.conflict("this referral was already \(m.status)") }
         m.status = status.rawValue
-        m.responseReason = reason
+        m.responseReason = try cipher.seal(optional: reason, in: .referralReason)
         m.updatedAt = now
         try await m.save(on: db)
-        return try Self.value(m)
+        return try value(m)
     }
 
     /// Referrals waiting for a force to accept or decline them.
     public func referralsAwaiting(toOrganisationID: UUID) async throws -> [PoliceReferral] {
         try await ReferralModel.query(on: db).filter(\.$toOrganisationID == toOrganisationID)
-            .filter(\.$status == ReferralStatus.sent.rawValue).sort(\.$createdAt).all().map(Self.value)
+            .filter(\.$status == ReferralStatus.sent.rawValue).sort(\.$createdAt).all().map(value)
+    }
+
+    // MARK: Inbox
+
+    /// The organisation's open cases with no triage record yet, oldest first: a DSL's concerns to triage.
+    public func casesAwaitingTriage(organisationID: UUID) async throws -> [UUID] {
+        let sql = db as! any SQLDatabase
+        return try await sql.raw("""
+            SELECT id FROM cases WHERE organisation_id = \(bind: organisationID) AND status = 'open'
+            AND NOT EXISTS (SELECT 1 FROM case_records r WHERE r.case_id = cases.id AND r.kind = 'triage')
+            ORDER BY created_at
+            """).all().map { try $0.decode(column: "id", as: UUID.self) }
+    }
+
+    /// The day each post-incident review of the organisation's cases says the policy is to be reviewed by, soonest first.
+    public func policyReviews(organisationID: UUID) async throws -> [(caseID: UUID, caseReference: String, due: CalendarDate)] {
+        let rows = try await RecordModel.query(on: db).join(CaseModel.self, on: \RecordModel.$caseID == \CaseModel.$id)
+            .filter(CaseModel.self, \.$organisationID == organisationID)
+            .filter(\RecordModel.$kind == RecordKind.postIncidentReview.rawValue).all()
+        var reviews: [(caseID: UUID, caseReference: String, due: CalendarDate)] = []
+        for m in rows {
+            if case .postIncidentReview(let review) = try value(m).record {
+                reviews.append((m.caseID, try m.joined(CaseModel.self).reference, review.policyReviewBy))
+            }
+        }
+        return reviews.sorted { $0.due < $1.due }
+    }
+
+    /// Proposals this person made that were refused, on cases still open, with each case's reference, in the order
+    /// they were refused.
+    public func refusedProposals(proposedBy userID: UUID) async throws -> [(signOff: SignOff, caseReference: String)] {
+        try await SignOffModel.query(on: db).join(CaseModel.self, on: \SignOffModel.$caseID == \CaseModel.$id)
+            .filter(\SignOffModel.$proposedBy == userID).filter(\SignOffModel.$status == SignOffStatus.refused.rawValue)
+            .filter(CaseModel.self, \.$status == CaseStatus.open.rawValue)
+            .sort(\SignOffModel.$reviewedAt).all()
+            .map { (try value($0), try $0.joined(CaseModel.self).reference) }
     }
 }

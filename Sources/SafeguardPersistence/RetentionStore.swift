@@ -44,12 +44,17 @@ public struct Tombstone: Sendable, Hashable, Codable {
 /// no case text, is untouched, so it still verifies.
 ///
 /// ```swift
-/// let store = RetentionStore(db: db)
+/// let store = RetentionStore(db: db, cipher: cipher)
 /// for candidate in try await store.closedCases(organisationID: org.id) { … }
 /// ```
 public struct RetentionStore: Sendable {
     public let db: any Database
-    public init(db: any Database) { self.db = db }
+    /// Seals a legal hold's reason.
+    let cipher: FreeTextCipher
+    public init(db: any Database, cipher: FreeTextCipher) {
+        self.db = db
+        self.cipher = cipher
+    }
 
     var sql: any SQLDatabase { db as! any SQLDatabase }
 
@@ -58,23 +63,23 @@ public struct RetentionStore: Sendable {
             SELECT id, reference, facts_json, created_at, closed_at, legal_hold_reason, legal_hold_by, legal_hold_at
             FROM cases WHERE organisation_id = \(bind: organisationID) AND status = 'closed' ORDER BY closed_at, reference
             """).all()
-        return try rows.map(Self.candidate)
+        return try rows.map(candidate)
     }
 
     public func find(reference: String, organisationID: UUID) async throws -> RetentionCase? {
         try await sql.raw("""
             SELECT id, reference, facts_json, created_at, closed_at, legal_hold_reason, legal_hold_by, legal_hold_at
             FROM cases WHERE organisation_id = \(bind: organisationID) AND reference = \(bind: reference)
-            """).first().map(Self.candidate)
+            """).first().map(candidate)
     }
 
-    static func candidate(_ row: any SQLRow) throws -> RetentionCase {
+    func candidate(_ row: any SQLRow) throws -> RetentionCase {
         let reference = try row.decode(column: "reference", as: String.self)
         let facts: CaseFacts
         do { facts = try CaseFacts.decode(json: Data(try row.decode(column: "facts_json", as: String.self).utf8)) } catch {
             throw StoreError.invalid(field: "facts", message: "stored facts of case \(reference) no longer decode: \(error)")
         }
-        let reason = try row.decodeNil(column: "legal_hold_reason") ? nil : try row.decode(column: "legal_hold_reason", as: String.self)
+        let reason = try cipher.open(optional: try row.decodeNil(column: "legal_hold_reason") ? nil : try row.decode(column: "legal_hold_reason", as: String.self), in: .legalHoldReason)
         let hold = try reason.map { reason in
             LegalHold(reason: reason, by: try row.decodeNil(column: "legal_hold_by") ? nil : try row.decode(column: "legal_hold_by", as: UUID.self),
                       at: try row.decode(column: "legal_hold_at", as: Date.self))
@@ -88,7 +93,7 @@ public struct RetentionStore: Sendable {
     /// Puts a case on legal hold, or lifts it (`reason` nil); the reason for lifting goes to the audit trail.
     public func setHold(caseID: UUID, hold: LegalHold?) async throws {
         try await sql.update("cases")
-            .set("legal_hold_reason", to: SQLBind(hold?.reason))
+            .set("legal_hold_reason", to: SQLBind(try cipher.seal(optional: hold?.reason, in: .legalHoldReason)))
             .set("legal_hold_by", to: SQLBind(hold?.by))
             .set("legal_hold_at", to: SQLBind(hold?.at))
             .where("id", .equal, SQLBind(caseID)).run()

@@ -15,14 +15,19 @@ public struct Submission: Sendable, Hashable {
 /// Remembers answered creates so that the same one sent again is answered, not done twice.
 ///
 /// ```swift
-/// let store = SubmissionStore(db: db)
+/// let store = SubmissionStore(db: db, cipher: cipher)
 /// if try await store.claim(userID: me, key: k, requestHash: h, now: now, window: 600) == nil {
 ///     … do it …; try await store.answer(userID: me, key: k, status: 303, location: "/cases/…")
 /// }
 /// ```
 public struct SubmissionStore: Sendable {
     let db: any Database
-    public init(db: any Database) { self.db = db }
+    /// Seals the answers kept: they hold what the case holds (a summary, a record).
+    let cipher: FreeTextCipher
+    public init(db: any Database, cipher: FreeTextCipher) {
+        self.db = db
+        self.cipher = cipher
+    }
 
     /// Claims the key for a new request, or returns the submission already made under it within `window` seconds.
     /// Older ones are forgotten first. Two server processes racing for one key: one claims it; the other's insert
@@ -32,7 +37,7 @@ public struct SubmissionStore: Sendable {
         try await SubmissionModel.query(on: db).filter(\.$userID == userID).filter(\.$key == key)
             .filter(\.$createdAt < now.addingTimeInterval(-window)).delete()
         if let existing = try await SubmissionModel.query(on: db).filter(\.$userID == userID).filter(\.$key == key).first() {
-            return Self.value(existing)
+            return try value(existing)
         }
         let m = SubmissionModel()
         m.id = UUID()
@@ -45,13 +50,13 @@ public struct SubmissionStore: Sendable {
     }
 
     public func submission(userID: UUID, key: String) async throws -> Submission? {
-        try await SubmissionModel.query(on: db).filter(\.$userID == userID).filter(\.$key == key).first().map(Self.value)
+        try await SubmissionModel.query(on: db).filter(\.$userID == userID).filter(\.$key == key).first().map(value)
     }
 
     /// Keeps the answer, to give again to the same submission.
     public func answer(userID: UUID, key: String, status: Int, location: String?, contentType: String?, body: String?) async throws {
         try await SubmissionModel.query(on: db).filter(\.$userID == userID).filter(\.$key == key)
-            .set(\.$status, to: status).set(\.$location, to: location).set(\.$contentType, to: contentType).set(\.$body, to: body)
+            .set(\.$status, to: status).set(\.$location, to: location).set(\.$contentType, to: contentType).set(\.$body, to: try cipher.seal(optional: body, in: .submissionBody))
             .update()
     }
 
@@ -60,8 +65,8 @@ public struct SubmissionStore: Sendable {
         try await SubmissionModel.query(on: db).filter(\.$userID == userID).filter(\.$key == key).filter(\.$status == nil).delete()
     }
 
-    static func value(_ m: SubmissionModel) -> Submission {
+    func value(_ m: SubmissionModel) throws -> Submission {
         Submission(requestHash: m.requestHash, createdAt: m.createdAt, status: m.status, location: m.location,
-                   contentType: m.contentType, body: m.body)
+                   contentType: m.contentType, body: try cipher.open(optional: m.body, in: .submissionBody))
     }
 }

@@ -28,11 +28,11 @@ import Vapor
             #expect(again.errorField == "crimeReference")
             let message = ((again.json["error"] as? [String: Any])?["message"] as? String) ?? ""
             #expect(message.contains(first["reference"] as! String), "names the case that has it: \(message)")
-            #expect(try await ResponseStore(db: app.db).records(caseID: UUID(uuidString: secondID)!).isEmpty, "nothing stored")
+            #expect(try await ResponseStore(db: app.db, cipher: app.cipher).records(caseID: UUID(uuidString: secondID)!).isEmpty, "nothing stored")
             // Another number is fine; so is the same number in another force.
             #expect(try await send(app, .POST, "/api/v1/cases/\(secondID)/records", token: token, json: Self.crime("NP/26/4412")).status == .created)
             // Another force's cases are its own: the same number there names nothing here.
-            let store = ResponseStore(db: app.db)
+            let store = ResponseStore(db: app.db, cipher: app.cipher)
             #expect(try await store.caseReference(withCrimeReference: "NP/26/4411", organisationID: world.policeB.id, excluding: nil) == nil)
             #expect(try await store.caseReference(withCrimeReference: "NP/26/4411", organisationID: world.policeA.id, excluding: nil)
                     == first["reference"] as? String)

@@ -27,6 +27,7 @@ import Testing
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("safeguard-test-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             var env = ProcessInfo.processInfo.environment
+            env["SAFEGUARD_DATA_KEY"] = TestDatabase.dataKey.base64
             if let url = TestDatabase.postgresURL {
                 env["DATABASE_URL"] = url
                 env["SAFEGUARD_POSTGRES_SCHEMA"] = "p_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)

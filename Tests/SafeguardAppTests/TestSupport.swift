@@ -23,10 +23,14 @@ enum TestDatabase {
     /// The audit key every test uses: the seal is one per process, and the tests share a process.
     static let seal = try! AuditSeal(base64: "c2FmZWd1YXJkLXRlc3QtYXVkaXQta2V5LTMyLWJ5dGVzIQ==")
 
-    /// Options for `database`, sealed with the tests' key.
+    /// The master key the tests' case text is encrypted under (the subprocesses of `ProcessTests` get it too).
+    static let dataKey = try! MasterKey(base64: "c2FmZWd1YXJkLXRlc3QtZGF0YS1rZXktMzItYnl0ZSE=")
+
+    /// Options for `database`, sealed with the tests' audit key, its text encrypted under their data key.
     static func options(_ database: DatabaseLocation) -> SafeguardOptions {
         var options = SafeguardOptions(database: database)
         options.auditSeal = seal
+        options.dataKey = dataKey
         return options
     }
 
@@ -103,7 +107,7 @@ func currentCode(_ app: Application, email: String) async throws -> String {
 /// Sets up two-factor sign-in for a test user, with their fixed test key.
 func enrolTwoFactor(_ app: Application, _ user: User) async throws {
     _ = try await AccountStore(db: app.db).enableTwoFactor(userID: user.id, secret: Base32.encode(testTwoFactorSecret(user.email)),
-                                                           step: 0, recoveryCodeHashes: [], now: Date())
+                                                           step: 0, recoveryCodeHashes: [], now: Date(), cipher: app.cipher)
     app.identityCache.removeAll()
 }
 
@@ -128,7 +132,7 @@ func seedWorld(_ app: Application) async throws -> World {
             // Roles the organisation requires two-factor sign-in of have it set up, with a key the tests know.
             if org.twoFactorPolicy.requires(role) {
                 _ = try await store.enableTwoFactor(userID: user.id, secret: Base32.encode(testTwoFactorSecret(user.email)), step: 0,
-                                                    recoveryCodeHashes: [], now: Date())
+                                                    recoveryCodeHashes: [], now: Date(), cipher: app.cipher)
             }
             users["\(key).\(userKey)"] = user
             let (_, secret) = try await store.createToken(userID: user.id, name: "test", expiresAt: Date().addingTimeInterval(3600))

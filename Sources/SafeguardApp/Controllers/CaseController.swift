@@ -45,18 +45,12 @@ struct CaseController: RouteCollection {
     /// The case, if the caller may see it; 404 otherwise (its existence is not revealed).
     func loadCase(_ req: Request, _ identity: Identity) async throws -> CaseRecord {
         guard let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
-              let record = try await CaseStore(db: req.db).findCase(id: id, organisationID: identity.organisation.id),
+              let record = try await CaseStore(db: req.db, cipher: req.cipher).findCase(id: id, organisationID: identity.organisation.id),
               CasePolicy.canSee(record, identity) else {
             throw APIError.notFound("case")
         }
         try req.requireStepUp(forCase: record.status, openedAt: record.createdAt, identity)
         return record
-    }
-
-    func detail(_ record: CaseRecord, db: any Database) async throws -> CaseDTO {
-        let store = CaseStore(db: db)
-        return CaseDTO(record, actions: try await store.actions(caseID: record.id),
-                       assessment: try await store.latestAssessment(caseID: record.id))
     }
 
     static func prefixed(_ error: CaseFactsError, _ prefix: String) -> APIError {
@@ -156,7 +150,7 @@ struct CaseController: RouteCollection {
         let perPage = q.perPage ?? 50
         guard (1...1_000_000).contains(page) else { throw APIError.badRequest("page must be 1–1,000,000", field: "page") }
         guard (1...200).contains(perPage) else { throw APIError.badRequest("perPage must be 1–200", field: "perPage") }
-        let (records, total) = try await CaseStore(db: req.db).listCases(organisationID: identity.organisation.id,
+        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher).listCases(organisationID: identity.organisation.id,
                                                                          filter: filter, page: page, perPage: perPage)
         try await req.auditAlone("case.list", detail: "count=\(records.count)")
         return CaseListDTO(cases: records.map(CaseSummaryDTO.init), page: page, perPage: perPage, total: total)
@@ -272,7 +266,7 @@ struct CaseController: RouteCollection {
     static func setAction(_ actionID: UUID, of record: CaseRecord, status: ActionStatus, reason: String?, req: Request,
                           db: any Database, via: String = "") async throws -> CaseAction {
         let identity = try req.requireIdentity()
-        let store = CaseStore(db: db)
+        let store = CaseStore(db: db, cipher: req.cipher)
         // A standing instruction (an older case may hold one as an action) stays in force: it is never ticked off.
         if let current = try await store.actions(caseID: record.id).first(where: { $0.id == actionID }),
            let latest = try await store.latestAssessment(caseID: record.id)?.assessment,
@@ -293,7 +287,7 @@ struct CaseController: RouteCollection {
     /// transaction.
     static func setActionDue(_ actionID: UUID, of record: CaseRecord, due: CalendarDate?, req: Request, db: any Database,
                              via: String = "") async throws -> CaseAction {
-        let store = CaseStore(db: db)
+        let store = CaseStore(db: db, cipher: req.cipher)
         let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
         try await store.touch(id: record.id, now: Date())
         try await req.chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \(Words.day($0))" } ?? "no due date"), on: db)
@@ -331,7 +325,7 @@ struct CaseController: RouteCollection {
             throw APIError.invalid("text", "write a note of 1–\(Self.maxNote) characters")
         }
         let note = try await req.write { db in
-            let store = CaseStore(db: db)
+            let store = CaseStore(db: db, cipher: req.cipher)
             let note = try await store.addNote(caseID: record.id, authorID: identity.user.id, text: text)
             try await store.touch(id: record.id, now: Date())
             try await req.chronicle(record.id, "note.added", "Note \(note.sequence) added", on: db)
@@ -346,7 +340,7 @@ struct CaseController: RouteCollection {
     func notes(req: Request) async throws -> [NoteDTO] {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
-        let notes = try await CaseStore(db: req.db).notes(caseID: record.id)
+        let notes = try await CaseStore(db: req.db, cipher: req.cipher).notes(caseID: record.id)
         try await req.auditAlone("case.notes.read", caseID: record.id)
         return notes.map(NoteDTO.init)
     }
@@ -354,7 +348,7 @@ struct CaseController: RouteCollection {
     func latestAssessment(req: Request) async throws -> AssessmentRecordDTO {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
-        guard let latest = try await CaseStore(db: req.db).latestAssessment(caseID: record.id) else {
+        guard let latest = try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id) else {
             throw APIError.notFound("assessment")
         }
         try await req.auditAlone("case.assessment.read", caseID: record.id)
@@ -364,7 +358,7 @@ struct CaseController: RouteCollection {
     func assessmentHistory(req: Request) async throws -> [AssessmentRecordDTO] {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
-        let all = try await CaseStore(db: req.db).assessments(caseID: record.id)
+        let all = try await CaseStore(db: req.db, cipher: req.cipher).assessments(caseID: record.id)
         try await req.auditAlone("case.assessments.read", caseID: record.id)
         return all.map(AssessmentRecordDTO.init)
     }

@@ -74,10 +74,10 @@ struct ResponseController: RouteCollection {
                       actorID: UUID? = nil, signedOff: Bool = false, auditAction: String = "case.record.add",
                       assessor: Assessor) async throws -> RecordResultDTO {
         let identity = try req.requireIdentity()
-        let store = CaseStore(db: db)
-        let response = ResponseStore(db: db)
+        let store = CaseStore(db: db, cipher: req.cipher)
+        let response = ResponseStore(db: db, cipher: req.cipher)
         let (caseRecord, context, checked) = try await check(record, on: caseRecord, others: response.records(caseID: caseRecord.id),
-                                                             signedOff: signedOff, db: db)
+                                                             signedOff: signedOff, db: db, cipher: req.cipher)
         let now = Date()
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
         try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))", on: db)
@@ -97,8 +97,8 @@ struct ResponseController: RouteCollection {
     /// Checks a record by the guidance's rules against the case as it is now (read again inside the caller's
     /// transaction) and the case's other records. Adding and replacing a record both check through here.
     static func check(_ record: ResponseRecord, on caseRecord: CaseRecord, others: [StoredRecord], signedOff: Bool = false,
-                      fieldPrefix: String = "", db: any Database) async throws -> (CaseRecord, RecordContext, CheckedRecord) {
-        let store = CaseStore(db: db)
+                      fieldPrefix: String = "", db: any Database, cipher: FreeTextCipher) async throws -> (CaseRecord, RecordContext, CheckedRecord) {
+        let store = CaseStore(db: db, cipher: cipher)
         guard let current = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
             throw APIError.notFound("case")
         }
@@ -106,7 +106,7 @@ struct ResponseController: RouteCollection {
                                             records: others.map(\.record), today: CaseController.today)
         // One crime, one case: a crime reference already on another case of the force names that case.
         if case .crimeRecord(let crime) = record,
-           let other = try await ResponseStore(db: db).caseReference(withCrimeReference: crime.crimeReference,
+           let other = try await ResponseStore(db: db, cipher: cipher).caseReference(withCrimeReference: crime.crimeReference,
                                                                      organisationID: current.organisationID, excluding: current.id) {
             throw duplicateCrimeReference(crime.crimeReference, other: other, field: fieldPrefix.isEmpty ? "crimeReference" : "\(fieldPrefix).crimeReference")
         }
@@ -121,7 +121,7 @@ struct ResponseController: RouteCollection {
     static func completeActions(_ recommendations: [String], because kind: RecordKind, caseID: UUID, req: Request,
                                 db: any Database) async throws -> [String] {
         let identity = try req.requireIdentity()
-        let store = CaseStore(db: db)
+        let store = CaseStore(db: db, cipher: req.cipher)
         var completed: [String] = []
         for action in try await store.actions(caseID: caseID) where action.status == .open && recommendations.contains(action.recommendationID) {
             _ = try await store.setAction(id: action.id, caseID: caseID, status: .done, reason: "Recorded: \(kind.label)",
@@ -148,7 +148,7 @@ struct ResponseController: RouteCollection {
         guard let index = facts.devices.firstIndex(where: { $0.ref == step.device }), facts.devices[index].seized != seized else { return }
         facts.devices[index].seized = seized
         let identity = try req.requireIdentity()
-        let store = CaseStore(db: db)
+        let store = CaseStore(db: db, cipher: req.cipher)
         let previous = try await store.latestAssessment(caseID: caseRecord.id)?.assessment
         let updated = try await store.updateCase(id: caseRecord.id, organisationID: caseRecord.organisationID,
                                                  expectedVersion: caseRecord.version, facts: facts, summary: nil, status: nil, now: Date())
@@ -170,7 +170,7 @@ struct ResponseController: RouteCollection {
 
     func records(req: Request) async throws -> [RecordDTO] {
         let (_, record) = try await leadCase(req)
-        var all = try await ResponseStore(db: req.db).records(caseID: record.id)
+        var all = try await ResponseStore(db: req.db, cipher: req.cipher).records(caseID: record.id)
         if let kind = req.query[String.self, at: "kind"] {
             guard let k = RecordKind(rawValue: kind) else {
                 throw APIError.badRequest("kind must be one of: " + RecordKind.allCases.map(\.rawValue).joined(separator: ", "), field: "kind")
@@ -211,15 +211,15 @@ struct ResponseController: RouteCollection {
     func replaceRecord(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, recordID: UUID, revision: Int,
                        record: ResponseRecord) async throws -> RecordResultDTO {
         try await req.write { db in
-            let response = ResponseStore(db: db)
+            let response = ResponseStore(db: db, cipher: req.cipher)
             let all = try await response.records(caseID: caseRecord.id)
             guard let current = all.first(where: { $0.id == recordID }) else { throw APIError.notFound("record") }
             if case .deviceCustody = current.record {
                 throw APIError(.conflict, "custody_is_append_only", "custody steps are a chain: record a new step instead of changing one")
             }
-            let store = CaseStore(db: db)
+            let store = CaseStore(db: db, cipher: req.cipher)
             let (_, _, checked) = try await Self.check(record, on: caseRecord, others: all.filter { $0.id != recordID },
-                                                       fieldPrefix: "record", db: db)
+                                                       fieldPrefix: "record", db: db, cipher: req.cipher)
             let now = Date()
             let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
                                                           record: checked.record, by: identity.user.id, now: now)
@@ -234,7 +234,7 @@ struct ResponseController: RouteCollection {
 
     func chronology(req: Request) async throws -> [CaseEventDTO] {
         let (_, record) = try await leadCase(req)
-        let events = try await ResponseStore(db: req.db).chronology(caseID: record.id)
+        let events = try await ResponseStore(db: req.db, cipher: req.cipher).chronology(caseID: record.id)
         try await req.auditAlone("case.chronology.read", caseID: record.id)
         return events.map(CaseEventDTO.init)
     }
@@ -243,7 +243,7 @@ struct ResponseController: RouteCollection {
 
     func signOffs(req: Request) async throws -> [SignOffDTO] {
         let (_, record) = try await leadCase(req)
-        let all = try await ResponseStore(db: req.db).signOffs(caseID: record.id)
+        let all = try await ResponseStore(db: req.db, cipher: req.cipher).signOffs(caseID: record.id)
         try await req.auditAlone("case.signoffs.read", caseID: record.id)
         return all.map { SignOffDTO($0, caseReference: record.reference) }
     }
@@ -266,13 +266,13 @@ struct ResponseController: RouteCollection {
         let most = FieldLimits.limit(for: "rationale")
         guard !rationale.isEmpty, rationale.count <= most else { throw APIError.invalid("rationale", "give the rationale in 1–\(most.withThousands) characters") }
         let signOff = try await req.write { db in
-            let store = CaseStore(db: db)
+            let store = CaseStore(db: db, cipher: req.cipher)
             let assessment = try await Self.assessment(store, caseRecord.id)
             let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: CaseController.today).pack
             let proposal: SignOffProposal
             switch body.kind {
             case .outcome21:
-                let earlier = try await ResponseStore(db: db).signOffs(caseID: caseRecord.id)
+                let earlier = try await ResponseStore(db: db, cipher: req.cipher).signOffs(caseID: caseRecord.id)
                 if earlier.contains(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) {
                     throw APIError(.conflict, "already_approved", "Outcome 21 is already approved on this case")
                 }
@@ -286,13 +286,13 @@ struct ResponseController: RouteCollection {
                 guard let device = body.device, caseRecord.facts.devices.contains(where: { $0.ref == device }) else {
                     throw APIError.invalid("device", "the ref of a device on the case (devices: \(caseRecord.facts.devices.map(\.ref).joined(separator: ", ")))")
                 }
-                let records = try await ResponseStore(db: db).records(caseID: caseRecord.id).map(\.record)
+                let records = try await ResponseStore(db: db, cipher: req.cipher).records(caseID: caseRecord.id).map(\.record)
                 guard ResponseRules.custodyState(of: device, records: records) == .withPolice else {
                     throw APIError(.conflict, "not_in_police_custody", "device \(device) is not held by police, so there is nothing to return")
                 }
                 proposal = .deviceReturn(DeviceReturnProposal(device: device, rationale: rationale))
             }
-            let signOff = try await ResponseStore(db: db).propose(caseID: caseRecord.id, proposal: proposal, by: identity.user.id, now: Date())
+            let signOff = try await ResponseStore(db: db, cipher: req.cipher).propose(caseID: caseRecord.id, proposal: proposal, by: identity.user.id, now: Date())
             try await req.chronicle(caseRecord.id, "signoff.proposed",
                                     "\(proposal.kind.label)\(proposal.subject.isEmpty ? "" : " of \(proposal.subject)") proposed for \(proposal.kind.reviewerRole) sign-off: \(rationale)", on: db)
             try await req.audit("case.signoff.propose", caseID: caseRecord.id, detail: "kind=\(proposal.kind.rawValue)", on: db)
@@ -313,7 +313,7 @@ struct ResponseController: RouteCollection {
     /// The sign-off if this person may decide it: 404 if it is not on the case; 403 for the wrong role (a supervisor
     /// decides Outcome 21, a superintendent a device's return) and for the person who proposed it.
     func reviewableSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, id: UUID) async throws -> SignOff {
-        guard let existing = try await ResponseStore(db: req.db).signOff(id: id, caseID: caseRecord.id) else {
+        guard let existing = try await ResponseStore(db: req.db, cipher: req.cipher).signOff(id: id, caseID: caseRecord.id) else {
             throw APIError.notFound("sign-off")
         }
         try Self.checkReviewer(identity, existing, guidance: caseRecord.guidance)
@@ -347,14 +347,14 @@ struct ResponseController: RouteCollection {
             throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(caseRecord.guidance.inBracketsWithPublisher(.deviceReturn))")
         }
         return try await req.write { db in
-            let response = ResponseStore(db: db)
+            let response = ResponseStore(db: db, cipher: req.cipher)
             let review = SignOffReview(approve: body.approve, reason: reason, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
             let decided = try await response.decide(id: id, caseID: caseRecord.id, review: review, by: identity.user.id, now: Date())
             let verb = body.approve ? "approved" : "refused"
             try await req.chronicle(caseRecord.id, "signoff.\(verb)", "\(kind.label)\(existing.proposal.subject.isEmpty ? "" : " of \(existing.proposal.subject)") \(verb) by the \(kind.reviewerRole): \(reason)"
                                     + (body.approve ? "" : " The case returns to the proposing officer."), on: db)
             try await req.audit("case.signoff.decide", caseID: caseRecord.id, detail: "kind=\(kind.rawValue) decision=\(verb)", on: db)
-            let store = CaseStore(db: db)
+            let store = CaseStore(db: db, cipher: req.cipher)
             let reviewAction = kind == .outcome21 ? "seniorReviewOutcome21" : "deviceReturnSignOff"
             for action in try await store.actions(caseID: caseRecord.id) where action.status == .open && action.recommendationID == reviewAction {
                 _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done, reason: "\(kind.label) \(verb)",
@@ -413,7 +413,7 @@ struct ResponseController: RouteCollection {
 
     func referrals(req: Request) async throws -> [ReferralDTO] {
         let (_, record) = try await leadCase(req)
-        let all = try await ResponseStore(db: req.db).referrals(caseID: record.id)
+        let all = try await ResponseStore(db: req.db, cipher: req.cipher).referrals(caseID: record.id)
         var result: [ReferralDTO] = []
         for r in all { result.append(try await referralDTO(r, on: record.id, db: req.db)) }
         try await req.auditAlone("case.referrals.read", caseID: record.id)
@@ -467,16 +467,16 @@ struct ResponseController: RouteCollection {
         }
         let assessment = assessor.assess(facts, CaseController.today)
         let school = identity.organisation
-        let risk = Self.referralRisk(try await Self.assessment(CaseStore(db: req.db), schoolCase.id), questions: schoolCase.guidance.questions)
+        let risk = Self.referralRisk(try await Self.assessment(CaseStore(db: req.db, cipher: req.cipher), schoolCase.id), questions: schoolCase.guidance.questions)
         let contact = ReferralContact(name: identity.user.displayName, role: identity.user.role.inSentence(in: school.jurisdiction),
                                       email: identity.user.email)
         let dto = try await req.write { db in
-            let store = CaseStore(db: db)
+            let store = CaseStore(db: db, cipher: req.cipher)
             let policeCase = try await store.createCase(organisationID: force.id, createdBy: identity.user.id,
                                                         summary: String("Referred by \(school.name): \(summary)".prefix(CaseController.maxSummary)),
                                                         status: .open, facts: facts, now: Date())
             try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id)
-            let referral = try await ResponseStore(db: db).addReferral(
+            let referral = try await ResponseStore(db: db, cipher: req.cipher).addReferral(
                 fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
                 shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
                 by: identity.user.id, now: Date())
@@ -500,7 +500,7 @@ struct ResponseController: RouteCollection {
     func respond(req: Request) async throws -> ReferralDTO {
         let (identity, policeCase) = try await leadCase(req)
         guard let id = req.parameters.get("referralID").flatMap(UUID.init(uuidString:)),
-              let referral = try await ResponseStore(db: req.db).referral(id: id), referral.toCaseID == policeCase.id else {
+              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.toCaseID == policeCase.id else {
             throw APIError.notFound("referral")
         }
         let body = try req.content.decode(ReferralResponseRequest.self)
@@ -519,7 +519,7 @@ struct ResponseController: RouteCollection {
             throw APIError.invalid("reason", "say why the referral is declined: the school sees it")
         }
         return try await req.write { db in
-            let updated = try await ResponseStore(db: db).respondToReferral(id: id, status: body.status, reason: reason, now: Date())
+            let updated = try await ResponseStore(db: db, cipher: req.cipher).respondToReferral(id: id, status: body.status, reason: reason, now: Date())
             let line = "Referral \(body.status.rawValue) by \(identity.organisation.name)" + (reason.map { ": \($0)" } ?? "")
             try await req.chronicle(policeCase.id, "referral.\(body.status.rawValue)", line, on: db)
             try await req.chronicle(referral.fromCaseID, "referral.\(body.status.rawValue)", line, on: db)
@@ -562,7 +562,7 @@ struct ResponseController: RouteCollection {
     /// audits it.
     func outcome21LetterText(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord,
                              _ body: OutcomeLetterRequest) async throws -> Outcome21Letter.Rendered {
-        let response = ResponseStore(db: req.db)
+        let response = ResponseStore(db: req.db, cipher: req.cipher)
         let signOffs = try await response.signOffs(caseID: caseRecord.id)
         guard let approved = signOffs.last(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) else {
             throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case\(caseRecord.guidance.inBracketsWithPublisher(.outcome21Review))")
@@ -603,7 +603,7 @@ struct ResponseController: RouteCollection {
             throw APIError.invalid(error.field, error.message)
         }
         try await req.write { db in
-            let store = CaseStore(db: db)
+            let store = CaseStore(db: db, cipher: req.cipher)
             try await req.chronicle(caseRecord.id, "document.outcome21Letter",
                                     "Outcome 21 letter produced for \(body.to == .parent ? "the parent or carer of " : "")\(body.person)", on: db)
             for action in try await store.actions(caseID: caseRecord.id) where action.status == .open && action.recommendationID == "outcome21Letter" {
@@ -628,7 +628,7 @@ struct ResponseController: RouteCollection {
     func informationSheet(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> InformationSheet {
         // The organisation's overlay adds its own contacts to the help the family is given.
         let overlay = req.application.safeguardOptions.overlay(for: identity.organisation.name)
-        let assessment = overlay == nil ? try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
+        let assessment = overlay == nil ? try await Self.assessment(CaseStore(db: req.db, cipher: req.cipher), caseRecord.id)
             : GuidanceLibrary.bundled.assess(caseRecord.facts, today: CaseController.today, overlay: overlay)
         let role = caseRecord.facts.setting == .police ? "investigating officer" : caseRecord.guidance.leadRoleName
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
@@ -651,8 +651,8 @@ struct ResponseController: RouteCollection {
     /// The child contact with police form (shared by the API and the pages); police cases only; audited.
     func childContactForm(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> CaseDocument {
         guard caseRecord.facts.setting == .police else { throw APIError.forbidden("the child contact with police form is a police document") }
-        let assessment = try await Self.assessment(CaseStore(db: req.db), caseRecord.id)
-        let records = try await ResponseStore(db: req.db).records(caseID: caseRecord.id).map(\.record)
+        let assessment = try await Self.assessment(CaseStore(db: req.db, cipher: req.cipher), caseRecord.id)
+        let records = try await ResponseStore(db: req.db, cipher: req.cipher).records(caseID: caseRecord.id).map(\.record)
         let crime = records.compactMap { r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }.last
         let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                  crimeReference: crime?.crimeReference, facts: caseRecord.facts, assessment: assessment,
@@ -683,8 +683,8 @@ struct ResponseController: RouteCollection {
 
     /// A case's records and chronology, read for a subject access request about `ref` (the API, the pages and the
     /// command line); throws `SubjectAccess.UnknownPerson` for a ref not in the case.
-    static func subjectAccess(_ db: any Database, _ record: CaseRecord, ref: String) async throws -> SubjectAccess {
-        let store = ResponseStore(db: db)
+    static func subjectAccess(_ db: any Database, cipher: FreeTextCipher, _ record: CaseRecord, ref: String) async throws -> SubjectAccess {
+        let store = ResponseStore(db: db, cipher: cipher)
         let chronology = try await store.chronology(caseID: record.id).map { (at: PageWords.date($0.at), summary: $0.summary) }
         return try SubjectAccess(ref: ref, facts: record.facts, records: try await store.records(caseID: record.id).map(\.record),
                                  chronology: chronology)
@@ -696,7 +696,7 @@ struct ResponseController: RouteCollection {
         try req.requireStepUp(identity, why: "producing what a case holds about a person")
         let access: SubjectAccess
         do {
-            access = try await Self.subjectAccess(req.db, caseRecord, ref: ref)
+            access = try await Self.subjectAccess(req.db, cipher: req.cipher, caseRecord, ref: ref)
         } catch let unknown as SubjectAccess.UnknownPerson {
             throw APIError(.notFound, "not_found", "\(unknown)")
         }
@@ -708,8 +708,8 @@ struct ResponseController: RouteCollection {
 
     /// The written record of the incident and every action (shared by the API and the pages); audited.
     func caseRecordDocument(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> CaseDocument {
-        let store = CaseStore(db: req.db)
-        let response = ResponseStore(db: req.db)
+        let store = CaseStore(db: req.db, cipher: req.cipher)
+        let response = ResponseStore(db: req.db, cipher: req.cipher)
         let assessment = try await Self.assessment(store, caseRecord.id)
         let actions = try await store.actions(caseID: caseRecord.id).map { a in
             (text: a.text, status: a.status == .notApplicable ? "not applicable: \(a.reason ?? "")" : a.status.rawValue)
@@ -736,35 +736,16 @@ struct ResponseController: RouteCollection {
     /// (DSL), sign-offs to decide (supervisor, superintendent), refused proposals and referrals to answer (police).
     func inbox(_ req: Request, _ identity: Identity) async throws -> InboxDTO {
         let org = identity.organisation.id
-        let response = ResponseStore(db: req.db)
+        let response = ResponseStore(db: req.db, cipher: req.cipher)
         var inbox = InboxDTO(awaitingTriage: [], signOffs: [], refusedProposals: [], referralsToAnswer: [], policyReviewsDue: [])
         switch identity.user.role {
         case .dsl:
-            let sql = req.db as! any SQLDatabase
-            let rows = try await sql.raw("""
-                SELECT id FROM cases WHERE organisation_id = \(bind: org) AND status = 'open'
-                AND NOT EXISTS (SELECT 1 FROM case_records r WHERE r.case_id = cases.id AND r.kind = 'triage')
-                ORDER BY created_at
-                """).all()
-            let store = CaseStore(db: req.db)
-            for row in rows {
-                if let c = try await store.findCase(id: try row.decode(column: "id", as: UUID.self), organisationID: org) {
-                    inbox.awaitingTriage.append(CaseSummaryDTO(c))
-                }
+            let store = CaseStore(db: req.db, cipher: req.cipher)
+            for id in try await response.casesAwaitingTriage(organisationID: org) {
+                if let c = try await store.findCase(id: id, organisationID: org) { inbox.awaitingTriage.append(CaseSummaryDTO(c)) }
             }
-            let reviews = try await sql.raw("""
-                SELECT r.case_id AS case_id, r.body_json AS body_json, c.reference AS reference FROM case_records r
-                JOIN cases c ON c.id = r.case_id WHERE c.organisation_id = \(bind: org) AND r.kind = 'postIncidentReview'
-                """).all()
-            for row in reviews {
-                let body = try row.decode(column: "body_json", as: String.self)
-                if case .postIncidentReview(let review)? = try? JSONDecoder().decode(ResponseRecord.self, from: Data(body.utf8)) {
-                    inbox.policyReviewsDue.append(.init(caseID: try row.decode(column: "case_id", as: UUID.self),
-                                                        caseReference: try row.decode(column: "reference", as: String.self),
-                                                        due: review.policyReviewBy))
-                }
-            }
-            inbox.policyReviewsDue.sort { $0.due < $1.due }
+            inbox.policyReviewsDue = try await response.policyReviews(organisationID: org)
+                .map { .init(caseID: $0.caseID, caseReference: $0.caseReference, due: $0.due) }
         case .supervisor, .superintendent:
             let kind: SignOffKind = identity.user.role == .supervisor ? .outcome21 : .deviceReturn
             inbox.signOffsToReview = try await response.pendingSignOffs(organisationID: org, kind: kind)
@@ -775,18 +756,8 @@ struct ResponseController: RouteCollection {
             for r in try await response.referralsAwaiting(toOrganisationID: org) {
                 inbox.referralsToAnswer.append(try await referralDTO(r, on: r.toCaseID, db: req.db))
             }
-            let sql = req.db as! any SQLDatabase
-            let rows = try await sql.raw("""
-                SELECT s.id AS id, s.case_id AS case_id, c.reference AS reference FROM sign_offs s JOIN cases c ON c.id = s.case_id
-                WHERE s.proposed_by = \(bind: identity.user.id) AND s.status = 'refused' AND c.status = 'open'
-                ORDER BY s.reviewed_at
-                """).all()
-            for row in rows {
-                if let s = try await response.signOff(id: try row.decode(column: "id", as: UUID.self),
-                                                      caseID: try row.decode(column: "case_id", as: UUID.self)) {
-                    inbox.refusedProposals.append(SignOffDTO(s, caseReference: try row.decode(column: "reference", as: String.self)))
-                }
-            }
+            inbox.refusedProposals = try await response.refusedProposals(proposedBy: identity.user.id)
+                .map { SignOffDTO($0.signOff, caseReference: $0.caseReference) }
         }
         return inbox
     }
@@ -821,7 +792,7 @@ extension Request {
     /// Adds a line to the case's chronology, by the request's identity, in the given transaction.
     func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, on db: any Database) async throws {
         let identity = self.identity
-        try await ResponseStore(db: db).appendEvent(caseID: caseID, actorID: identity?.user.id,
+        try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: identity?.user.id,
                                                     actorRole: identity?.auditRole ?? "system", kind: kind,
                                                     summary: String(summary.prefix(2_000)), at: Date())
     }

@@ -105,7 +105,7 @@ struct RetentionDTO: Content {
 
     static func make(_ service: RetentionService, _ organisation: Organisation, db: any Database) async throws -> RetentionDTO {
         let reviews = try await service.review(organisation)
-        let tombstones = try await RetentionStore(db: db).tombstones(organisationID: organisation.id)
+        let tombstones = try await RetentionStore(db: db, cipher: service.cipher).tombstones(organisationID: organisation.id)
         return RetentionDTO(retentionPoliceGroup: organisation.retention.policeGroup, retentionSchoolAge: organisation.retention.schoolAge,
                             retentionSchoolYears: organisation.retention.schoolYearsAfterClosing ?? 0,
                             cases: reviews.map { r in

@@ -56,11 +56,11 @@ struct RepeatSubmissionMiddleware: AsyncMiddleware {
         let earlier: Submission?
         do {
             earlier = try await request.write { db in
-                try await SubmissionStore(db: db).claim(userID: userID, key: key, requestHash: hash, now: now, window: window)
+                try await SubmissionStore(db: db, cipher: request.cipher).claim(userID: userID, key: key, requestHash: hash, now: now, window: window)
             }
         } catch {
             // Another server process claimed the key between our read and our insert.
-            guard let other = try await SubmissionStore(db: request.db).submission(userID: userID, key: key) else { throw error }
+            guard let other = try await SubmissionStore(db: request.db, cipher: request.cipher).submission(userID: userID, key: key) else { throw error }
             earlier = other
         }
         if let earlier { return try await replay(earlier, to: request, isAPI: isAPI, hash: hash) }
@@ -69,7 +69,7 @@ struct RepeatSubmissionMiddleware: AsyncMiddleware {
         do {
             response = try await next.respond(to: request)
         } catch {
-            try? await request.write { db in try await SubmissionStore(db: db).release(userID: userID, key: key) }
+            try? await request.write { db in try await SubmissionStore(db: db, cipher: request.cipher).release(userID: userID, key: key) }
             throw error
         }
         if (200..<400).contains(Int(response.status.code)) {
@@ -77,11 +77,11 @@ struct RepeatSubmissionMiddleware: AsyncMiddleware {
             let contentType = isAPI ? response.headers.first(name: .contentType) : nil
             let text = isAPI ? response.body.string : nil
             try await request.write { db in
-                try await SubmissionStore(db: db).answer(userID: userID, key: key, status: Int(response.status.code), location: location,
+                try await SubmissionStore(db: db, cipher: request.cipher).answer(userID: userID, key: key, status: Int(response.status.code), location: location,
                                                          contentType: contentType, body: text)
             }
         } else {
-            try await request.write { db in try await SubmissionStore(db: db).release(userID: userID, key: key) }
+            try await request.write { db in try await SubmissionStore(db: db, cipher: request.cipher).release(userID: userID, key: key) }
         }
         return response
     }

@@ -429,7 +429,7 @@ struct RetentionPage: PageView {
 
     static func make(_ req: Request, _ organisation: Organisation) async throws -> RetentionPage {
         let reviews = try await req.retentionService.review(organisation)
-        let tombstones = try await RetentionStore(db: req.db).tombstones(organisationID: organisation.id)
+        let tombstones = try await RetentionStore(db: req.db, cipher: req.cipher).tombstones(organisationID: organisation.id)
         let groupLabels = [1: "Group 1: certain public protection matters, kept until the youngest person involved is 100",
                            2: "Group 2: other sexual, violent or serious offences, 10 years after closing",
                            3: "Group 3: all other offences, 6 years after closing"]

@@ -39,7 +39,7 @@ struct PagesController: RouteCollection {
         let identity = try req.requirePageIdentity()
         var page = HomePage(identity: identity)
         if page.seesCases {
-            let store = CaseStore(db: req.db)
+            let store = CaseStore(db: req.db, cipher: req.cipher)
             let mine = try await store.listCases(organisationID: identity.organisation.id,
                                                  filter: .init(status: .open, createdBy: identity.user.id), page: 1, perPage: 50).cases
             page.myCases = mine.map(CaseRow.init)
@@ -74,7 +74,7 @@ struct PagesController: RouteCollection {
         let identity = try caseIdentity(req)
         var filter = CaseStore.ListFilter()
         if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
-        let (records, total) = try await CaseStore(db: req.db).listCases(organisationID: identity.organisation.id,
+        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher).listCases(organisationID: identity.organisation.id,
                                                                          filter: filter, page: 1, perPage: 200)
         try await req.auditAlone("case.list", detail: "count=\(records.count) via=page.cases")
         let page = CaseListPage(identity: identity, cases: records.map(CaseRow.init), total: total)
@@ -108,7 +108,7 @@ struct PagesController: RouteCollection {
     /// only on a plain view, whose caller audits that read).
     func renderCase(_ req: Request, _ identity: Identity, _ record: CaseRecord, errors: [FieldError] = [],
                     notice: String? = nil, status: HTTPStatus = .ok, withAccess: Bool = false) async throws -> Response {
-        let store = CaseStore(db: req.db)
+        let store = CaseStore(db: req.db, cipher: req.cipher)
         let actions = try await store.actions(caseID: record.id)
         let stored = try await store.latestAssessment(caseID: record.id)
         var page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
@@ -171,7 +171,7 @@ struct PagesController: RouteCollection {
         try req.checkPageCSRF(form._csrf)
         try CasePolicy.requireEditor(identity)
         guard let actionID = req.parameter(.actionID).flatMap(UUID.init(uuidString:)),
-              let current = try await CaseStore(db: req.db).actions(caseID: record.id).first(where: { $0.id == actionID }) else {
+              let current = try await CaseStore(db: req.db, cipher: req.cipher).actions(caseID: record.id).first(where: { $0.id == actionID }) else {
             throw APIError.notFound("action")
         }
         let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -228,9 +228,9 @@ struct PagesController: RouteCollection {
         var page = GuidanceSectionPage(pack: pack, section: section)
         // Only a case this person may see, and only what its latest assessment says: nothing else of the case.
         if let caseID = req.query[String.self, at: "case"].flatMap(UUID.init(uuidString:)),
-           let record = try await CaseStore(db: req.db).findCase(id: caseID, organisationID: identity.organisation.id),
+           let record = try await CaseStore(db: req.db, cipher: req.cipher).findCase(id: caseID, organisationID: identity.organisation.id),
            CasePolicy.canSee(record.header, identity) {
-            let assessment = try await CaseStore(db: req.db).latestAssessment(caseID: record.id)?.assessment
+            let assessment = try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id)?.assessment
             page.addCase(record, assessment: assessment)
             try await req.auditAlone("case.guidanceSection.read", caseID: record.id)
         }

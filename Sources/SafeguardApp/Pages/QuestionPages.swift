@@ -255,7 +255,7 @@ extension PagesController {
         let crimeReference = identity.organisation.kind == .police
             ? (form["crimeReference"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) : ""
         if !crimeReference.isEmpty,
-           let other = try await ResponseStore(db: req.db).caseReference(withCrimeReference: crimeReference,
+           let other = try await ResponseStore(db: req.db, cipher: req.cipher).caseReference(withCrimeReference: crimeReference,
                                                                         organisationID: identity.organisation.id, excluding: nil) {
             errors.append(FieldError(field: "crimeReference",
                                      message: "The crime reference \(crimeReference) is already on case \(other). Check the number, or carry on with that case"))
@@ -278,7 +278,7 @@ extension PagesController {
         }
         if !crimeReference.isEmpty {
             // The crime record, as the API would take it: the offences the engine suggests for what is known now.
-            let suggested = try await CaseStore(db: req.db).latestAssessment(caseID: record.id)?.assessment.offences.map(\.id) ?? []
+            let suggested = try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id)?.assessment.offences.map(\.id) ?? []
             let object: [String: Any] = ["kind": "crimeRecord", "crimeReference": crimeReference,
                                          "reportedOn": CaseController.today.description, "offences": suggested]
             do {
@@ -310,7 +310,7 @@ extension PagesController {
 
     func renderQuestions(_ req: Request, _ record: CaseRecord, step: QuestionStep, facts: CaseFacts, numbers: [String: String],
                          errors: [FieldError], status: HTTPStatus = .ok) async throws -> Response {
-        let stored = try await CaseStore(db: req.db).latestAssessment(caseID: record.id)
+        let stored = try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id)
         let on = facts.assessedOn ?? stored?.assessment.assessedOn ?? CaseController.today
         let questions = GuidanceLibrary.bundled.edition(for: facts.setting, in: facts.jurisdiction, on: on).pack.questions
         func ask(_ key: String, ref: String? = nil) -> String {

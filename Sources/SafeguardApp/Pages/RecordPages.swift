@@ -204,7 +204,7 @@ extension PagesController {
 
     func proofPage(_ req: Request, _ record: CaseRecord) async throws -> (StoredRecord, DeletionDirection, FormPage) {
         guard let id = req.parameter(.recordID).flatMap(UUID.init(uuidString:)),
-              let stored = try await ResponseStore(db: req.db).records(caseID: record.id).first(where: { $0.id == id }),
+              let stored = try await ResponseStore(db: req.db, cipher: req.cipher).records(caseID: record.id).first(where: { $0.id == id }),
               case .deletionDirection(let direction) = stored.record else {
             throw APIError.notFound("record")
         }
@@ -443,7 +443,7 @@ extension PagesController {
 
     func referralAnswerPage(_ req: Request, _ record: CaseRecord) async throws -> (PoliceReferral, FormPage) {
         guard let id = req.parameter(.referralID).flatMap(UUID.init(uuidString:)),
-              let referral = try await ResponseStore(db: req.db).referral(id: id), referral.toCaseID == record.id else {
+              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.toCaseID == record.id else {
             throw APIError.notFound("referral")
         }
         let dto = try await response.referralDTO(referral, on: record.id, db: req.db)

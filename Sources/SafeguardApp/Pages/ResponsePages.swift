@@ -53,7 +53,7 @@ extension PagesController {
     }
 
     func loadResponse(_ req: Request, _ record: CaseRecord) async throws -> CaseResponse {
-        let store = ResponseStore(db: req.db)
+        let store = ResponseStore(db: req.db, cipher: req.cipher)
         var referrals: [ReferralDTO] = []
         for r in try await store.referrals(caseID: record.id) {
             referrals.append(try await response.referralDTO(r, on: record.id, db: req.db))
@@ -71,7 +71,7 @@ extension PagesController {
     }
 
     func assessment(_ req: Request, _ record: CaseRecord) async throws -> Assessment? {
-        try await CaseStore(db: req.db).latestAssessment(caseID: record.id)?.assessment
+        try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id)?.assessment
     }
 
     func auditRead(_ req: Request, _ record: CaseRecord, _ page: String) async throws {
@@ -221,7 +221,7 @@ extension PagesController {
     /// The sign-off on this case; 403 for a role that does not decide it. Its proposer sees it, without the form.
     func signOffPage(_ req: Request, _ identity: Identity, _ record: CaseRecord) async throws -> (SignOff, FormPage) {
         guard let id = req.parameter(.signOffID).flatMap(UUID.init(uuidString:)),
-              let signOff = try await ResponseStore(db: req.db).signOff(id: id, caseID: record.id) else {
+              let signOff = try await ResponseStore(db: req.db, cipher: req.cipher).signOff(id: id, caseID: record.id) else {
             throw APIError.notFound("sign-off")
         }
         let kind = signOff.proposal.kind

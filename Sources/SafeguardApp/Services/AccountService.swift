@@ -8,12 +8,14 @@ import Vapor
 /// the one path the JSON API, the pages and the command line take. It takes the acting user, never a request.
 ///
 /// ```swift
-/// let service = AccountService(db: app.db, gate: app.writeGate, identities: app.identityCache)
+/// let service = AccountService(db: app.db, cipher: app.cipher, gate: app.writeGate, identities: app.identityCache)
 /// let (sessions, tokens) = try await service.sessions(of: identity)
 /// try await service.signOutEverywhere(identity)
 /// ```
 struct AccountService: Sendable {
     let db: any Database
+    /// Seals and opens the free text this service stores and reads.
+    let cipher: FreeTextCipher
     let gate: WriteGate
     let identities: IdentityCache
     var clock: @Sendable () -> Date = { Date() }
@@ -156,12 +158,12 @@ struct AccountService: Sendable {
 
 extension Request {
     var accountService: AccountService {
-        AccountService(db: db, gate: application.writeGate, identities: application.identityCache)
+        AccountService(db: db, cipher: application.cipher, gate: application.writeGate, identities: application.identityCache)
     }
 }
 
 extension Application {
     var accountService: AccountService {
-        AccountService(db: db, gate: writeGate, identities: identityCache)
+        AccountService(db: db, cipher: cipher, gate: writeGate, identities: identityCache)
     }
 }

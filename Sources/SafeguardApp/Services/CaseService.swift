@@ -10,12 +10,14 @@ import SafeguardPersistence
 /// It takes the acting user, never an HTTP request; the clock and the guidance are injected, so tests can fix both.
 ///
 /// ```swift
-/// let service = CaseService(db: app.db, gate: app.writeGate, audit: app.auditWriter, assessor: .bundled)
+/// let service = CaseService(db: app.db, cipher: app.cipher, gate: app.writeGate, audit: app.auditWriter, assessor: .bundled)
 /// let opened = try await service.open(by: identity, summary: "Image shared between two pupils", facts: facts)
 /// let detail = try await service.read(by: identity, id: opened.record.id)
 /// ```
 struct CaseService: Sendable {
     let db: any Database
+    /// Seals and opens the free text this service stores and reads.
+    let cipher: FreeTextCipher
     let gate: WriteGate
     let audit: AuditWriter
     let assessor: Assessor
@@ -43,7 +45,7 @@ struct CaseService: Sendable {
         let assessment = assessor.assess(facts, today)
         let now = clock()
         let opened = try await gate.run(db) { db in
-            let opened = try await CaseStore(db: db).openCase(
+            let opened = try await CaseStore(db: db, cipher: cipher).openCase(
                 organisationID: actor.organisation.id, createdBy: actor.user.id, summary: summary, status: status,
                 facts: facts, assessment: assessment,
                 chronology: ("case.created", "Case opened: \(summary)", actor.auditRole), now: now)
@@ -55,7 +57,7 @@ struct CaseService: Sendable {
 
     /// The case if `actor` may see it; nil otherwise (its existence is not revealed).
     func find(by actor: Identity, id: UUID) async throws -> CaseRecord? {
-        guard let record = try await CaseStore(db: db).findCase(id: id, organisationID: actor.organisation.id),
+        guard let record = try await CaseStore(db: db, cipher: cipher).findCase(id: id, organisationID: actor.organisation.id),
               CasePolicy.canSee(record, actor) else { return nil }
         return record
     }
@@ -64,7 +66,7 @@ struct CaseService: Sendable {
     /// write lock: the audit entry joins the next group commit.
     func read(by actor: Identity, id: UUID, auditAction: String = "case.read", detail: String = "") async throws -> Detail? {
         guard let record = try await find(by: actor, id: id) else { return nil }
-        let store = CaseStore(db: db)
+        let store = CaseStore(db: db, cipher: cipher)
         async let actions = store.actions(caseID: record.id)
         async let assessment = store.latestAssessment(caseID: record.id)
         let result = Detail(record: record, actions: try await actions, assessment: try await assessment)
@@ -75,7 +77,7 @@ struct CaseService: Sendable {
     /// The case as the API returns it (facts and assessment left as stored JSON), audited like `read`.
     /// `check` may refuse the read (step-up) before it is audited.
     func readView(by actor: Identity, id: UUID, check: (CaseHeader) throws -> Void = { _ in }) async throws -> CaseReadView? {
-        guard let view = try await CaseStore(db: db).readView(id: id, organisationID: actor.organisation.id),
+        guard let view = try await CaseStore(db: db, cipher: cipher).readView(id: id, organisationID: actor.organisation.id),
               CasePolicy.canSee(view.header, actor) else { return nil }
         try check(view.header)
         try await audit.append(Self.event(actor, "case.read", caseID: id))
@@ -92,8 +94,8 @@ struct CaseService: Sendable {
         let assessment = facts.map { assessor.assess($0, today) }
         let now = clock()
         return try await gate.run(db) { db in
-            let store = CaseStore(db: db)
-            let events = ResponseStore(db: db)
+            let store = CaseStore(db: db, cipher: cipher)
+            let events = ResponseStore(db: db, cipher: cipher)
             func chronicle(_ kind: String, _ text: String) async throws {
                 try await events.appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
                                              kind: kind, summary: String(text.prefix(2_000)), at: now)
@@ -130,6 +132,6 @@ struct CaseService: Sendable {
 extension Request {
     /// The case service on this request's database, with the application's write gate, audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
-        CaseService(db: db, gate: application.writeGate, audit: application.auditWriter, assessor: assessor)
+        CaseService(db: db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor)
     }
 }

@@ -15,6 +15,8 @@ import Vapor
 /// ```
 struct RetentionService: Sendable {
     let db: any Database
+    /// Seals and opens the free text this service stores and reads.
+    let cipher: FreeTextCipher
     let gate: WriteGate
     var clock: @Sendable () -> Date = { Date() }
 
@@ -37,7 +39,7 @@ struct RetentionService: Sendable {
     func review(_ organisation: Organisation) async throws -> [Review] {
         let today = CalendarDate(utcDayOf: clock())
         guard let setting = organisation.kind.setting else { return [] }
-        return try await RetentionStore(db: db).closedCases(organisationID: organisation.id).map { candidate in
+        return try await RetentionStore(db: db, cipher: cipher).closedCases(organisationID: organisation.id).map { candidate in
             let (date, rule) = organisation.retention.eraseOn(setting: setting, facts: candidate.facts, openedOn: CalendarDate(utcDayOf: candidate.openedAt),
                                                               closedOn: candidate.closedAt.map { CalendarDate(utcDayOf: $0) })
             return Review(candidate: candidate, eraseOn: date, rule: rule,
@@ -58,10 +60,10 @@ struct RetentionService: Sendable {
                 let now = clock()
                 let candidate = review.candidate
                 try await gate.run(db) { db in
-                    let linked = try await RetentionStore(db: db).erase(candidate, organisationID: organisation.id, rule: review.rule,
+                    let linked = try await RetentionStore(db: db, cipher: cipher).erase(candidate, organisationID: organisation.id, rule: review.rule,
                                                                           by: actor?.user.id, now: now)
                     for other in linked {
-                        try await ResponseStore(db: db).appendEvent(caseID: other.caseID, actorID: nil, actorRole: "system", kind: "referral.erased",
+                        try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: other.caseID, actorID: nil, actorRole: "system", kind: "referral.erased",
                                                                     summary: "The linked case at \(organisation.name) was erased under its retention schedule",
                                                                     at: now)
                     }
@@ -85,7 +87,7 @@ struct RetentionService: Sendable {
         }
         let now = clock()
         return try await gate.run(db) { db in
-            let store = RetentionStore(db: db)
+            let store = RetentionStore(db: db, cipher: cipher)
             guard let candidate = try await store.find(reference: reference, organisationID: actor.organisation.id) else {
                 throw APIError.notFound("case \(reference)")
             }
@@ -101,11 +103,11 @@ struct RetentionService: Sendable {
 }
 
 extension Request {
-    var retentionService: RetentionService { RetentionService(db: db, gate: application.writeGate) }
+    var retentionService: RetentionService { RetentionService(db: db, cipher: application.cipher, gate: application.writeGate) }
 }
 
 extension Application {
-    var retentionService: RetentionService { RetentionService(db: db, gate: writeGate) }
+    var retentionService: RetentionService { RetentionService(db: db, cipher: cipher, gate: writeGate) }
 }
 
 /// The server's own retention run: ten minutes after start (or the interval, if shorter), then every interval.

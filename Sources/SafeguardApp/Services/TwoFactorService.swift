@@ -10,13 +10,15 @@ import Vapor
 /// and the organisation's choice of who needs it. It takes the acting user, never a request; the clock is injected.
 ///
 /// ```swift
-/// let service = TwoFactorService(db: app.db, gate: app.writeGate, identities: app.identityCache)
+/// let service = TwoFactorService(db: app.db, cipher: app.cipher, gate: app.writeGate, identities: app.identityCache)
 /// let secret = TOTP.newSecret()
 /// let recoveryCodes = try await service.enable(for: user, secret: secret, firstCode: "492039")
 /// let ok = try await service.check(user, code: "492039")              // false: that code was just used
 /// ```
 struct TwoFactorService: Sendable {
     let db: any Database
+    /// Seals and opens the free text this service stores and reads.
+    let cipher: FreeTextCipher
     let gate: WriteGate
     let identities: IdentityCache
     var clock: @Sendable () -> Date = { Date() }
@@ -54,7 +56,7 @@ struct TwoFactorService: Sendable {
         let codes = Self.newRecoveryCodes()
         try await gate.run(db) { db in
             _ = try await AccountStore(db: db).enableTwoFactor(userID: user.id, secret: Base32.encode(secret), step: step,
-                                                               recoveryCodeHashes: codes.map(Self.recoveryHash), now: now)
+                                                               recoveryCodeHashes: codes.map(Self.recoveryHash), now: now, cipher: cipher)
             try await AuditChain.append(Self.event(user, "twoFactor.enable"), on: db)
         }
         identities.removeAll()
@@ -65,7 +67,7 @@ struct TwoFactorService: Sendable {
     /// uses it up. Nil when it does not match, was used before, or the user has no second factor.
     func check(_ user: User, code typed: String, recoveryCodes: Bool = true) async throws -> Accepted? {
         let now = clock()
-        guard let (secretText, lastStep) = try await AccountStore(db: db).twoFactorSecret(userID: user.id),
+        guard let (secretText, lastStep) = try await AccountStore(db: db).twoFactorSecret(userID: user.id, cipher: cipher),
               let secret = Base32.decode(secretText) else { return nil }
         if let step = TOTP(secret: secret).match(typed, at: now, after: lastStep) {
             let fresh = try await gate.run(db) { db in try await AccountStore(db: db).useTwoFactorStep(userID: user.id, step: step) }
@@ -107,7 +109,7 @@ struct TwoFactorService: Sendable {
 
 extension Request {
     var twoFactorService: TwoFactorService {
-        TwoFactorService(db: db, gate: application.writeGate, identities: application.identityCache)
+        TwoFactorService(db: db, cipher: application.cipher, gate: application.writeGate, identities: application.identityCache)
     }
 }
 

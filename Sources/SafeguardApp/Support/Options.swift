@@ -58,6 +58,15 @@ public struct SafeguardOptions: Sendable {
     /// the trail chained but unsealed. Keep it with the other secrets, never in the database.
     public var auditSeal: AuditSeal?
 
+    /// The master key that wraps the data keys case free text is encrypted under (`SAFEGUARD_DATA_KEY`, or
+    /// `SAFEGUARD_DATA_KEY_FILE`). Keep it with the audit key, never in the database or its backups.
+    public var dataKey: MasterKey?
+    /// Where a SQLite server with no key set keeps one (`safeguard-data.key` beside the database file): made on the
+    /// first start, so that `swift run safeguard serve` works at once; read on every later start.
+    public var dataKeyFile: String?
+    /// How often a server looks for a data key made by `safeguard keys rotate` on any machine.
+    public var dataKeyRefreshInterval: TimeInterval = 5
+
     /// Local overlays (a force's or school's own contacts and wording), each applied to the organisation it names.
     public var overlays: [LocalOverlay] = []
 
@@ -95,10 +104,28 @@ public struct SafeguardOptions: Sendable {
             }
             options.auditSeal = try AuditSeal(base64: text)
         }
+        if let key = Environment.get("SAFEGUARD_DATA_KEY"), !key.isEmpty {
+            options.dataKey = try MasterKey(base64: key)
+        } else if let path = Environment.get("SAFEGUARD_DATA_KEY_FILE"), !path.isEmpty {
+            options.dataKey = try readDataKey(path: path)
+        } else if case .sqliteFile(let database) = options.database {
+            options.dataKeyFile = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("safeguard-data.key").path
+        }
         if let directory = Environment.get("SAFEGUARD_OVERLAY_DIR"), !directory.isEmpty {
             options.overlays = try loadOverlays(directory: URL(fileURLWithPath: directory))
         }
         return options
+    }
+
+    /// Reads a data key file (`safeguard keys new FILE` writes one).
+    public static func readDataKey(path: String) throws -> MasterKey {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw Invalid(description: "cannot read the data key file \(path) (SAFEGUARD_DATA_KEY_FILE): without it the case "
+                          + "text in the database cannot be read. Restore it from where your keys are backed up")
+        }
+        do { return try MasterKey(base64: text) } catch {
+            throw Invalid(description: "\(path) (SAFEGUARD_DATA_KEY_FILE): \(error)")
+        }
     }
 
     /// Reads every `*.yaml` in the directory as a local overlay and checks it against the bundled guidance; a

@@ -11,7 +11,7 @@ import Vapor
 /// (SQLite), before any read, so no transaction reads a snapshot that another process's write could make stale.
 ///
 /// ```swift
-/// let opened = try await app.write { db in try await CaseStore(db: db).openCase(…) }
+/// let opened = try await app.write { db in try await CaseStore(db: db, cipher: cipher).openCase(…) }
 /// ```
 actor WriteGate {
     private struct Job {
