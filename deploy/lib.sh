@@ -39,9 +39,14 @@ need_subcommand() {
 }
 
 # A temporary work directory, removed by cleanup (kept with KEEP_TMP=1).
+# Unless a data key is given, one is made there for the run: every server and command on one database needs the same.
 make_work() {
     WORK="$(mktemp -d "${TMPDIR:-/tmp}/safeguard-$1.XXXXXX")"
     chmod 755 "$WORK"
+    if [ -z "${SAFEGUARD_DATA_KEY:-}" ] && [ -z "${SAFEGUARD_DATA_KEY_FILE:-}" ]; then
+        (umask 077; head -c 32 /dev/urandom | base64 > "$WORK/data.key")
+        export SAFEGUARD_DATA_KEY_FILE="$WORK/data.key"
+    fi
 }
 
 # A free TCP port on 127.0.0.1.
