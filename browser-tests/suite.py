@@ -30,6 +30,8 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "safeguard-demo-2026"
@@ -548,6 +550,20 @@ def journey_quick_hide(b, case_url):
     b.driver.back()
     b.expect(b.retrying(lambda: b.h1()) == "Sign in", "Back shows the sign-in page, not the case")
     b.expect("SG-" not in b.text(), "no case data on Back")
+    # Where JavaScript runs, Escape pressed twice does the same (the pages' one script, from our own file).
+    b.sign_in(OFFICER)
+    b.open(path)
+    b.javascript(True)
+    try:
+        b.driver.get(b.base + path)
+        b.expect("SG-" in b.text(), "the case is on screen")
+        ActionChains(b.driver).send_keys(Keys.ESCAPE).pause(0.1).send_keys(Keys.ESCAPE).perform()
+        WebDriverWait(b.driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "h1").text == "Weather")
+        b.expect("SG-" not in b.driver.page_source, "Escape twice replaces the screen")
+    finally:
+        b.javascript(False)
+    b.open(path)
+    b.expect(b.h1() == "Sign in", "and ends the session")
 
 
 def journey_back_and_resubmit(b):

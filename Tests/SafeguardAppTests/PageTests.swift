@@ -67,7 +67,7 @@ enum Pages {
     static func expectSecurityHeaders(_ reply: Reply, noStore: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) {
         let csp = reply.headers.first(name: "Content-Security-Policy") ?? ""
         #expect(csp.contains("default-src 'none'"), sourceLocation: sourceLocation)
-        #expect(csp.contains("script-src 'none'"), sourceLocation: sourceLocation)
+        #expect(csp.contains("script-src 'self'"), "scripts from our own files only: quick-hide's", sourceLocation: sourceLocation)
         #expect(csp.contains("style-src 'self'"), sourceLocation: sourceLocation)
         #expect(!csp.contains("unsafe-inline"), sourceLocation: sourceLocation)
         #expect(csp.contains("frame-ancestors 'none'"), sourceLocation: sourceLocation)
@@ -76,9 +76,14 @@ enum Pages {
         if noStore { #expect(reply.headers.first(name: .cacheControl) == "no-store", sourceLocation: sourceLocation) }
     }
 
-    /// No script and no inline style: what the Content-Security-Policy would block anyway.
+    /// No inline script or style (what the Content-Security-Policy would block anyway), and no script but
+    /// quick-hide's own file.
     static func expectNoInlineScriptOrStyle(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(!html.contains("<script"), sourceLocation: sourceLocation)
+        let scripts = html.components(separatedBy: "<script").dropFirst()
+        // Rendered, or in the layout's template.
+        #expect(scripts.allSatisfy { ($0.hasPrefix(#" src="/assets/quick-hide.js?v="#) || $0.hasPrefix(##" src="#(layout.quickHideScript)""##))
+                                     && $0.contains("defer></script>") },
+                "only quick-hide's script, from its file", sourceLocation: sourceLocation)
         #expect(!html.contains(" style="), sourceLocation: sourceLocation)
         #expect(!html.contains("<style"), sourceLocation: sourceLocation)
         #expect(html.range(of: #"\son[a-z]+="#, options: .regularExpression) == nil, "no event handler attributes",

@@ -4,8 +4,9 @@ import Testing
 import Vapor
 @testable import SafeguardApp
 
-/// Issue 13, point 3: quick-hide, for when a child walks into the room. A plain link (no script), on every
-/// signed-in page, to a neutral page; the session ends, so Back brings no case data back.
+/// Issue 13, point 3: quick-hide, for when a child walks into the room. A plain link (no script needed), on every
+/// signed-in page, to a neutral page; the session ends, so Back brings no case data back. Where JavaScript runs,
+/// Escape twice follows the same link (the browser suite presses it).
 @Suite struct QuickHideTests {
     @Test func everySignedInPageOffersQuickHideAndItLeavesNothingBehind() async throws {
         try await withApp { app in
@@ -19,6 +20,17 @@ import Vapor
                 #expect(page.headers.first(name: .cacheControl) == "no-store", "\(path): the browser keeps no copy")
             }
             #expect(!(try await Pages.get(app, "/sign-in")).text.contains("quick-hide"), "nothing to hide before sign-in")
+
+            // Escape twice: the page loads the script from our own file, and the script follows the same link.
+            let page = try await Pages.get(app, "/", dsl)
+            let src = try #require(page.text.range(of: #"<script src="(/assets/quick-hide\.js\?v=[0-9a-f]+)" defer></script>"#,
+                                                   options: .regularExpression).map { String(page.text[$0]) })
+            let path = String(src.dropFirst(#"<script src=""#.count).prefix { $0 != "\"" })
+            let script = try await Pages.get(app, path)
+            #expect(script.status == .ok)
+            #expect(script.headers.contentType?.subType == "javascript")
+            #expect(script.text.contains(#"event.key !== "Escape""#) && script.text.contains(#"querySelector("a.quick-hide")"#))
+            #expect(script.text.contains("window.location.replace(link.href)"), "the hidden page is kept out of the history")
 
             let hidden = try await Pages.get(app, "/hide", dsl)
             #expect(hidden.status == .ok)

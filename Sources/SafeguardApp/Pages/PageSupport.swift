@@ -69,7 +69,8 @@ struct Assets: Sendable {
     var files: [String: File]
 
     static let types: [String: HTTPMediaType] = ["css": .init(type: "text", subType: "css", parameters: ["charset": "utf-8"]),
-                                                 "svg": .init(type: "image", subType: "svg+xml")]
+                                                 "svg": .init(type: "image", subType: "svg+xml"),
+                                                 "js": .init(type: "text", subType: "javascript", parameters: ["charset": "utf-8"])]
 
     static func load(directory: String) throws -> Assets {
         var files: [String: File] = [:]
@@ -119,10 +120,11 @@ extension Application {
     }
 }
 
-/// Security headers on every response: no script at all, styles only from our own stylesheet, never framed,
+/// Security headers on every response: scripts and styles only from our own files (one script: quick-hide's Escape
+/// twice), nothing inline, never framed,
 /// no referrer, no sniffing; nothing stored by the browser or a proxy unless the route says otherwise (assets).
 struct SecurityHeadersMiddleware: AsyncMiddleware {
-    static let contentSecurityPolicy = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; "
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -177,6 +179,8 @@ struct Layout: Encodable, Sendable {
     var title: String
     var stylesheet: String
     var icon: String
+    /// Escape twice to hide the page, for signed-in pages only (the "Hide this page" link works without it).
+    var quickHideScript: String
     var signedIn: Bool
     var userName: String?
     var roleLabel: String?
@@ -193,7 +197,7 @@ struct Layout: Encodable, Sendable {
     var hasNotice: Bool { notice != nil }
 
     enum CodingKeys: String, CodingKey {
-        case title, stylesheet, icon, signedIn, userName, roleLabel, organisationName, csrf, signOutPath, homePath, nav,
+        case title, stylesheet, icon, quickHideScript, signedIn, userName, roleLabel, organisationName, csrf, signOutPath, homePath, nav,
              errors, notice, hasNav, hasErrors, hasNotice, hidePath
     }
 
@@ -202,6 +206,7 @@ struct Layout: Encodable, Sendable {
         try c.encode(title, forKey: .title)
         try c.encode(stylesheet, forKey: .stylesheet)
         try c.encode(icon, forKey: .icon)
+        try c.encode(quickHideScript, forKey: .quickHideScript)
         try c.encode(signedIn, forKey: .signedIn)
         try c.encode(userName ?? "", forKey: .userName)
         try c.encode(roleLabel ?? "", forKey: .roleLabel)
@@ -302,6 +307,7 @@ extension Request {
             nav.append(NavLink(label: "Your account", href: PageRoute.account.path, current: current == .account))
         }
         return Layout(title: title, stylesheet: application.assets.link("safeguard.css"), icon: application.assets.link("icon.svg"),
+                      quickHideScript: application.assets.link("quick-hide.js"),
                       signedIn: identity != nil, userName: identity?.user.displayName, roleLabel: identity.map { $0.user.role.label(in: $0.organisation.jurisdiction) },
                       organisationName: identity?.organisation.name,
                       // Only a session has a form token: a bearer token on a page must not start a session.
