@@ -286,7 +286,8 @@ extension SafeguardServer {
             let drafted = drafts
             try await app.write { db in
                 try await CaseStore(db: db, cipher: app.cipher).importCases(drafted, organisationID: org.id, createdBy: user.id,
-                                                        chronologyKind: "case.created", chronologySummary: "Case opened (demo data)")
+                                                        chronologyKind: "case.created", chronologySummary: "Case opened (demo data)",
+                                                        mustActionDays: org.workPolicy.mustActionDays)
                 try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: org.id,
                                                        action: "case.import", detail: "count=\(drafted.count) demo"), on: db)
             }

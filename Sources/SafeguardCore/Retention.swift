@@ -77,3 +77,13 @@ extension CalendarDate {
         return CalendarDate(year: y, month: month, day: Swift.min(day, CalendarDate.daysIn(month: month, year: y))) ?? self
     }
 }
+
+extension CalendarDate {
+    /// The day `days` later (or earlier, when negative).
+    public func adding(days: Int) -> CalendarDate {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let start = calendar.date(from: DateComponents(year: year, month: month, day: day))!
+        return CalendarDate(utcDayOf: calendar.date(byAdding: .day, value: days, to: start)!)
+    }
+}

@@ -16,7 +16,8 @@ public struct AccountStore: Sendable {
                      sessionPolicy: SessionPolicy(idleMinutes: m.sessionIdleMinutes, lifetimeHours: m.sessionLifetimeHours),
                      twoFactorPolicy: TwoFactorPolicy(roles: TwoFactorPolicy.roles(stored: m.twoFactorRoles), stepUpCaseAgeDays: m.stepUpCaseAgeDays),
                      retention: RetentionSchedule(policeGroup: m.retentionPoliceGroup, schoolAge: m.retentionSchoolAge,
-                                                  schoolYearsAfterClosing: m.retentionSchoolYears))
+                                                  schoolYearsAfterClosing: m.retentionSchoolYears),
+                     workPolicy: WorkPolicy(quietCaseDays: m.quietCaseDays, mustActionDays: m.mustActionDays))
     }
 
     public func createOrganisation(name: String, kind: OrganisationKind, jurisdiction: Jurisdiction) async throws -> Organisation {
@@ -38,6 +39,8 @@ public struct AccountStore: Sendable {
         m.retentionPoliceGroup = RetentionSchedule.standard.policeGroup
         m.retentionSchoolAge = RetentionSchedule.standard.schoolAge
         m.retentionSchoolYears = RetentionSchedule.standard.schoolYearsAfterClosing
+        m.quietCaseDays = WorkPolicy.standard.quietCaseDays
+        m.mustActionDays = WorkPolicy.standard.mustActionDays
         try await m.create(on: db)
         return Self.value(m)
     }
@@ -524,6 +527,21 @@ public struct AccountStore: Sendable {
         m.retentionPoliceGroup = schedule.policeGroup
         m.retentionSchoolAge = schedule.schoolAge
         m.retentionSchoolYears = schedule.schoolYearsAfterClosing
+        try await m.save(on: db)
+        return Self.value(m)
+    }
+
+    /// Sets when a case has gone quiet and by when MUST actions without a timescale are due.
+    public func setWorkPolicy(organisationID: UUID, _ policy: WorkPolicy) async throws -> Organisation {
+        guard WorkPolicy.quietRange.contains(policy.quietCaseDays) else {
+            throw StoreError.invalid(field: "quietCaseDays", message: "give a number of days from \(WorkPolicy.quietRange.lowerBound) to \(WorkPolicy.quietRange.upperBound)")
+        }
+        guard WorkPolicy.mustRange.contains(policy.mustActionDays) else {
+            throw StoreError.invalid(field: "mustActionDays", message: "give a number of days from \(WorkPolicy.mustRange.lowerBound) (the same day) to \(WorkPolicy.mustRange.upperBound)")
+        }
+        guard let m = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
+        m.quietCaseDays = policy.quietCaseDays
+        m.mustActionDays = policy.mustActionDays
         try await m.save(on: db)
         return Self.value(m)
     }

@@ -20,7 +20,7 @@ public struct CaseStore: Sendable {
         }
         return CaseRecord(id: m.id!, organisationID: m.organisationID, reference: m.reference,
                           status: CaseStatus(rawValue: m.status) ?? .open, summary: try cipher.open(m.summary, in: .caseSummary), facts: facts,
-                          version: m.version, createdBy: m.createdBy, openActions: m.openActions,
+                          version: m.version, createdBy: m.createdBy, ownerID: m.ownerID ?? m.createdBy, openActions: m.openActions,
                           createdAt: m.createdAt, updatedAt: m.updatedAt)
     }
 
@@ -32,7 +32,7 @@ public struct CaseStore: Sendable {
 
     /// Creates a case with the next reference of its organisation. Version 1.
     public func createCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus,
-                           facts: CaseFacts, now: Date) async throws -> CaseRecord {
+                           facts: CaseFacts, now: Date, ownerID: UUID? = nil) async throws -> CaseRecord {
         guard let org = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
         let number = org.nextCaseNumber
         org.nextCaseNumber = number + 1
@@ -47,6 +47,7 @@ public struct CaseStore: Sendable {
         m.factsJSON = Self.factsText(facts)
         m.version = 1
         m.createdBy = createdBy
+        m.ownerID = ownerID ?? createdBy
         m.openActions = 0
         m.createdAt = now
         m.updatedAt = now
@@ -67,19 +68,21 @@ public struct CaseStore: Sendable {
     /// organisation's counter (one UPDATE … RETURNING), the case, the assessment, the actions (one multi-row
     /// INSERT) and the chronology line. Run it inside the caller's transaction; the caller audits.
     public func openCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus, facts: CaseFacts,
-                         assessment: Assessment, chronology: (kind: String, summary: String, actorRole: String), now: Date) async throws -> Opened {
+                         assessment: Assessment, chronology: (kind: String, summary: String, actorRole: String),
+                         mustActionDays: Int, now: Date) async throws -> Opened {
         let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: 1)
         let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
         let encodedAssessment = try Self.assessmentText(assessment)
         let caseID = UUID()
         let sql = db as! any SQLDatabase
-        let actions = Self.actionModels(caseID: caseID, assessment: assessment, now: now).map { m -> CaseAction in
+        let actions = Self.actionModels(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays).map { m -> CaseAction in
             CaseAction(id: m.id!, caseID: caseID, recommendationID: m.recommendationID, severity: m.severity, text: m.text,
-                       status: .open, reason: nil, recommended: true, completedBy: nil, completedAt: nil, createdAt: now)
+                       status: .open, reason: nil, recommended: true, completedBy: nil, completedAt: nil, createdAt: now,
+                       dueOn: m.dueOn.flatMap(CalendarDate.init))
         }
         let record = CaseRecord(id: caseID, organisationID: organisationID,
                                 reference: Self.reference(year: year, number: numbers.lowerBound), status: status,
-                                summary: summary, facts: facts, version: 1, createdBy: createdBy, openActions: actions.count,
+                                summary: summary, facts: facts, version: 1, createdBy: createdBy, ownerID: createdBy, openActions: actions.count,
                                 createdAt: now, updatedAt: now)
         let factsJSON = Self.factsText(facts)
         let assessmentID = UUID()
@@ -88,9 +91,10 @@ public struct CaseStore: Sendable {
         // largest share of opening a case.
         try await sql.insert(into: "cases")
             .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
-                     "open_actions", "created_at", "updated_at")
+                     "owner_id", "open_actions", "created_at", "updated_at")
             .values(SQLBind(caseID), SQLBind(organisationID), SQLBind(record.reference), SQLBind(status.rawValue),
-                    SQLBind(try cipher.seal(summary, in: .caseSummary)), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy), SQLBind(actions.count),
+                    SQLBind(try cipher.seal(summary, in: .caseSummary)), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy),
+                    SQLBind(createdBy), SQLBind(actions.count),
                     SQLBind(now), SQLBind(now)).run()
         try await sql.insert(into: "case_assessments")
             .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
@@ -98,10 +102,11 @@ public struct CaseStore: Sendable {
                     SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).run()
         if !actions.isEmpty {
             var insert = sql.insert(into: "case_actions")
-                .columns("id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at")
+                .columns("id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at", "due_on")
             for a in actions {
                 insert = insert.values(SQLBind(a.id), SQLBind(caseID), SQLBind(a.recommendationID), SQLBind(a.severity),
-                                       SQLBind(a.text), SQLBind(ActionStatus.open.rawValue), SQLBind(true), SQLBind(now))
+                                       SQLBind(a.text), SQLBind(ActionStatus.open.rawValue), SQLBind(true), SQLBind(now),
+                                       SQLBind(a.dueOn?.description))
             }
             try await insert.run()
         }
@@ -146,17 +151,19 @@ public struct CaseStore: Sendable {
     }
 
     /// One open action per distinct recommendation, for a case that has none yet.
-    static func actionModels(caseID: UUID, assessment: Assessment, now: Date) -> [ActionModel] {
+    static func actionModels(caseID: UUID, assessment: Assessment, now: Date, mustActionDays: Int) -> [ActionModel] {
         var seen = Set<String>()
         return assessment.recommendations.compactMap { recommendation in
             // A standing instruction is shown with the assessment, never made a to-do.
             guard !recommendation.standing, seen.insert(recommendation.id).inserted else { return nil }
-            return newAction(caseID: caseID, recommendation: recommendation)
+            return newAction(caseID: caseID, recommendation: recommendation, now: now, mustActionDays: mustActionDays)
         }
     }
 
     /// An open, recommended action for a recommendation: one description for opening a case and re-assessing one.
-    static func newAction(caseID: UUID, recommendation: Recommendation) -> ActionModel {
+    /// A MUST action is due `mustActionDays` after it is raised (the organisation's setting), so that "overdue"
+    /// means something; SHOULD and CONSIDER actions have no date until a case lead gives one.
+    static func newAction(caseID: UUID, recommendation: Recommendation, now: Date, mustActionDays: Int) -> ActionModel {
         let action = ActionModel()
         action.id = UUID()
         action.caseID = caseID
@@ -165,6 +172,9 @@ public struct CaseStore: Sendable {
         action.text = recommendation.text
         action.status = ActionStatus.open.rawValue
         action.recommended = true
+        if recommendation.severity == .must {
+            action.dueOn = CalendarDate(utcDayOf: now).adding(days: mustActionDays).description
+        }
         return action
     }
 
@@ -186,14 +196,14 @@ public struct CaseStore: Sendable {
     /// first chronology line. Run it inside the caller's transaction. Returns how many were added.
     @discardableResult
     public func importCases(_ drafts: [Draft], organisationID: UUID, createdBy: UUID, chronologyKind: String,
-                            chronologySummary: String) async throws -> Int {
+                            chronologySummary: String, mustActionDays: Int) async throws -> Int {
         guard !drafts.isEmpty else { return 0 }
         let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: drafts.count)
         var cases: [CaseModel] = [], assessments: [AssessmentModel] = [], actions: [ActionModel] = [], events: [EventModel] = []
         for (offset, draft) in drafts.enumerated() {
             let id = UUID()
             let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: draft.createdAt).year!
-            let made = Self.actionModels(caseID: id, assessment: draft.assessment, now: draft.createdAt)
+            let made = Self.actionModels(caseID: id, assessment: draft.assessment, now: draft.createdAt, mustActionDays: mustActionDays)
             let m = CaseModel()
             m.id = id
             m.organisationID = organisationID
@@ -203,6 +213,7 @@ public struct CaseStore: Sendable {
             m.factsJSON = Self.factsText(draft.facts)
             m.version = 1
             m.createdBy = createdBy
+            m.ownerID = createdBy
             m.openActions = made.count
             m.createdAt = draft.createdAt
             m.updatedAt = draft.createdAt
@@ -244,7 +255,7 @@ public struct CaseStore: Sendable {
     public func readView(id: UUID, organisationID: UUID) async throws -> CaseReadView? {
         let sql = db as! any SQLDatabase
         async let found = sql.raw("""
-            SELECT id, organisation_id, reference, status, summary, version, created_by, open_actions, created_at, \
+            SELECT id, organisation_id, reference, status, summary, version, created_by, owner_id, open_actions, created_at, \
             updated_at, facts_json FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
             """).first()
         async let actionRows = sql.raw("""
@@ -265,7 +276,9 @@ public struct CaseStore: Sendable {
             status: CaseStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .open,
             summary: try cipher.open(try row.decode(column: "summary", as: String.self), in: .caseSummary),
             version: try row.decode(column: "version", as: Int.self),
-            createdBy: try row.decode(column: "created_by", as: UUID.self), openActions: try row.decode(column: "open_actions", as: Int.self),
+            createdBy: try row.decode(column: "created_by", as: UUID.self),
+            ownerID: try row.decode(column: "owner_id", as: UUID?.self) ?? row.decode(column: "created_by", as: UUID.self),
+            openActions: try row.decode(column: "open_actions", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date?.self))
         let actions = try await actionRows.map { a in
             CaseAction(id: try a.decode(column: "id", as: UUID.self), caseID: try a.decode(column: "case_id", as: UUID.self),
@@ -295,11 +308,18 @@ public struct CaseStore: Sendable {
         public var updatedSince: Date?
         /// Only cases this user raised (staff see only their own concerns).
         public var createdBy: UUID?
-        public init(status: CaseStatus? = nil, hasOpenActions: Bool? = nil, updatedSince: Date? = nil, createdBy: UUID? = nil) {
+        /// Only cases this user owns (a home's "my cases").
+        public var ownerID: UUID?
+        /// Only cases with no change since (a case gone quiet).
+        public var updatedBefore: Date?
+        public init(status: CaseStatus? = nil, hasOpenActions: Bool? = nil, updatedSince: Date? = nil, createdBy: UUID? = nil,
+                    ownerID: UUID? = nil, updatedBefore: Date? = nil) {
             self.status = status
             self.hasOpenActions = hasOpenActions
             self.updatedSince = updatedSince
             self.createdBy = createdBy
+            self.ownerID = ownerID
+            self.updatedBefore = updatedBefore
         }
     }
 
@@ -314,12 +334,14 @@ public struct CaseStore: Sendable {
             if let open = filter.hasOpenActions { b = b.where("open_actions", open ? .greaterThan : .equal, SQLBind(0)) }
             if let since = filter.updatedSince { b = b.where("updated_at", .greaterThanOrEqual, SQLBind(since)) }
             if let by = filter.createdBy { b = b.where("created_by", .equal, SQLBind(by)) }
+            if let owner = filter.ownerID { b = b.where("owner_id", .equal, SQLBind(owner)) }
+            if let before = filter.updatedBefore { b = b.where("updated_at", .lessThan, SQLBind(before)) }
             return b
         }
         async let total = filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases"))
             .first()?.decode(column: "n", as: Int.self) ?? 0
         let rows = try await filtered(sql.select()
-            .columns("id", "organisation_id", "reference", "status", "summary", "version", "created_by", "open_actions",
+            .columns("id", "organisation_id", "reference", "status", "summary", "version", "created_by", "owner_id", "open_actions",
                      "created_at", "updated_at")
             .from("cases"))
             .orderBy("updated_at", .descending).orderBy("reference", .descending)
@@ -331,6 +353,7 @@ public struct CaseStore: Sendable {
                        summary: try cipher.open(try row.decode(column: "summary", as: String.self), in: .caseSummary),
                        version: try row.decode(column: "version", as: Int.self),
                        createdBy: try row.decode(column: "created_by", as: UUID.self),
+                       ownerID: try row.decode(column: "owner_id", as: UUID?.self) ?? row.decode(column: "created_by", as: UUID.self),
                        openActions: try row.decode(column: "open_actions", as: Int.self),
                        createdAt: try row.decode(column: "created_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date?.self))
         }
@@ -370,6 +393,15 @@ public struct CaseStore: Sendable {
         return try value(m)
     }
 
+    /// Gives the case to another owner (the caller checks who may own it, chronicles and audits). Counts as activity.
+    public func setOwner(caseID: UUID, organisationID: UUID, ownerID: UUID, now: Date) async throws {
+        let sql = db as! any SQLDatabase
+        let changed = try await sql.update("cases").set("owner_id", to: SQLBind(ownerID)).set("updated_at", to: SQLBind(now))
+            .where("id", .equal, SQLBind(caseID)).where("organisation_id", .equal, SQLBind(organisationID))
+            .returning("id").all()
+        guard !changed.isEmpty else { throw StoreError.notFound("case") }
+    }
+
     /// Marks the case as touched (a note, an action) without changing its version.
     public func touch(id: UUID, now: Date) async throws {
         guard let m = try await CaseModel.find(id, on: db) else { return }
@@ -397,7 +429,8 @@ public struct CaseStore: Sendable {
     /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions,
     /// adding only those not already on the case.
     @discardableResult
-    public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, by userID: UUID) async throws -> StoredAssessment {
+    public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, by userID: UUID,
+                                 mustActionDays: Int, now: Date) async throws -> StoredAssessment {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let m = AssessmentModel()
@@ -420,7 +453,7 @@ public struct CaseStore: Sendable {
                 action.recommended = true
                 try await action.save(on: db)
             } else {
-                try await Self.newAction(caseID: caseID, recommendation: recommendation).create(on: db)
+                try await Self.newAction(caseID: caseID, recommendation: recommendation, now: now, mustActionDays: mustActionDays).create(on: db)
             }
         }
         for action in existing where !recommended.contains(action.recommendationID) && action.recommended {

@@ -18,6 +18,8 @@ final class OrganisationModel: Model, @unchecked Sendable {
     @Field(key: "retention_police_group") var retentionPoliceGroup: Int
     @Field(key: "retention_school_age") var retentionSchoolAge: Int
     @OptionalField(key: "retention_school_years") var retentionSchoolYears: Int?
+    @Field(key: "quiet_case_days") var quietCaseDays: Int
+    @Field(key: "must_action_days") var mustActionDays: Int
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     init() {}
 }
@@ -121,6 +123,7 @@ final class CaseModel: Model, @unchecked Sendable {
     @Field(key: "facts_json") var factsJSON: String
     @Field(key: "version") var version: Int
     @Field(key: "created_by") var createdBy: UUID
+    @OptionalField(key: "owner_id") var ownerID: UUID?
     @Field(key: "open_actions") var openActions: Int
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date

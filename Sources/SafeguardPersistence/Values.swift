@@ -41,6 +41,29 @@ public struct Organisation: Sendable, Hashable, Codable {
     public var twoFactorPolicy: TwoFactorPolicy = .standard
     /// How long closed cases are kept before they are erased.
     public var retention: RetentionSchedule = .standard
+    /// When a case has gone quiet, and by when a MUST action is due when the guidance gives no timescale.
+    public var workPolicy: WorkPolicy = .standard
+}
+
+/// How an organisation's open work is watched (issue 11): an open case with no activity for `quietCaseDays` is shown
+/// as gone quiet to supervisors and the DSL, and a MUST action whose guidance states no timescale is due
+/// `mustActionDays` days after it is raised (0: the same day).
+///
+/// ```swift
+/// WorkPolicy.standard   // quiet after 14 days, MUST actions due the next day
+/// ```
+public struct WorkPolicy: Sendable, Hashable, Codable {
+    public var quietCaseDays: Int
+    public var mustActionDays: Int
+
+    public static let standard = WorkPolicy(quietCaseDays: 14, mustActionDays: 1)
+    public static let quietRange = 1...365
+    public static let mustRange = 0...30
+
+    public init(quietCaseDays: Int, mustActionDays: Int) {
+        self.quietCaseDays = quietCaseDays
+        self.mustActionDays = mustActionDays
+    }
 }
 
 /// Who must sign in with a second factor, and when a case is old enough that opening it asks for a fresh code.
@@ -190,6 +213,8 @@ public struct CaseRecord: Sendable, Hashable {
     public var facts: CaseFacts
     public var version: Int
     public var createdBy: UUID
+    /// Whose home the case's actions land on: whoever opened it, until it is given to someone (or triaged).
+    public var ownerID: UUID
     public var openActions: Int
     public var createdAt: Date?
     public var updatedAt: Date?
@@ -204,6 +229,8 @@ public struct CaseHeader: Sendable, Hashable {
     public var summary: String
     public var version: Int
     public var createdBy: UUID
+    /// Whose home the case's actions land on: whoever opened it, until it is given to someone (or triaged).
+    public var ownerID: UUID
     public var openActions: Int
     public var createdAt: Date?
     public var updatedAt: Date?
@@ -212,7 +239,8 @@ public struct CaseHeader: Sendable, Hashable {
 extension CaseRecord {
     public var header: CaseHeader {
         CaseHeader(id: id, organisationID: organisationID, reference: reference, status: status, summary: summary,
-                   version: version, createdBy: createdBy, openActions: openActions, createdAt: createdAt, updatedAt: updatedAt)
+                   version: version, createdBy: createdBy, ownerID: ownerID, openActions: openActions, createdAt: createdAt,
+                   updatedAt: updatedAt)
     }
 }
 

@@ -194,6 +194,23 @@ import Vapor
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/cases/{S}/access", expected: .forbidden))
         }
         rows.append(Row(actor: "policeA.supervisor", method: .GET, path: "/api/v1/cases/{S}/access", expected: .notFound))
+        // Ownership (issue 11): the owner, a supervisor or a superintendent gives a case on (in a school, the DSL);
+        // another officer, admins and auditors 403; other organisations 404; staff cannot be given one (422).
+        let to: @Sendable (String) -> @Sendable (Context) async throws -> [String: Any] = { key in
+            { ctx in ["ownerID": ctx.world.user(key).id.uuidString] }
+        }
+        for actor in ["policeA.officer2", "policeA.admin", "policeA.auditor"] {
+            rows.append(Row(actor: actor, method: .PUT, path: "/api/v1/cases/{P}/owner", body: to("policeA.officer2"), expected: .forbidden))
+        }
+        for actor in otherOrganisation {
+            rows.append(Row(actor: actor, method: .PUT, path: "/api/v1/cases/{P}/owner", body: to("policeA.officer2"), expected: .notFound))
+        }
+        rows.append(Row(actor: nil, method: .PUT, path: "/api/v1/cases/{P}/owner", body: to("policeA.officer2"), expected: .unauthorized))
+        rows.append(Row(actor: "policeA.supervisor", method: .PUT, path: "/api/v1/cases/{P}/owner", body: to("policeA.officer2"), expected: .ok))
+        rows.append(Row(actor: "policeA.officer2", method: .PUT, path: "/api/v1/cases/{P}/owner", body: to("policeA.officer"), expected: .ok))
+        rows.append(Row(actor: "policeA.officer", method: .PUT, path: "/api/v1/cases/{P}/owner", body: to("policeA.admin"), expected: .unprocessableEntity))
+        rows.append(Row(actor: "school.staff", method: .PUT, path: "/api/v1/cases/{S}/owner", body: to("school.dsl"), expected: .forbidden))
+        rows.append(Row(actor: "school.dsl", method: .PUT, path: "/api/v1/cases/{S}/owner", body: to("school.staff"), expected: .unprocessableEntity))
         // The inbox is for case roles; the directory for anyone signed in.
         for actor in police + ["school.dsl", "school.staff"] { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .ok)) }
         for actor in noCaseContent { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .forbidden)) }

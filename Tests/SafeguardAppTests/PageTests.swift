@@ -231,8 +231,14 @@ enum Pages {
             #expect(home.text.contains(created["reference"] as! String))
             #expect(home.text.contains("Shared between two pupils"))
             #expect(!home.text.contains("A case of another officer"), "home lists my cases")
-            #expect(home.text.contains("<h2 class=\"heading-l\">Actions to do</h2>"))
-            #expect(home.text.contains("Record the report as a crime") || home.text.contains("crime"), "an open action is listed")
+            // What is due by today first; MUST actions are due the next day by default, so they are listed later.
+            let today = try #require(home.text.range(of: "<h2 class=\"heading-l\">Needs doing today</h2>"))
+            let later = try #require(home.text.range(of: "<h2 class=\"heading-l\">Actions to do later</h2>"))
+            #expect(today.lowerBound < later.lowerBound)
+            #expect(home.text[today.upperBound...].contains("Nothing on your cases is overdue or due today."))
+            #expect(home.text[later.upperBound...].contains("crime"), "an open action is listed")
+            #expect(home.text[later.upperBound...].contains("Due by " + PageWords.day(CaseController.today.adding(days: 1))),
+                    "a MUST action is due the day after it is raised, by default")
 
             let list = try await Pages.get(app, "/cases", officer)
             #expect(list.text.contains("A case of another officer"), "the case list has the organisation's cases")

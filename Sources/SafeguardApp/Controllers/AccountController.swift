@@ -184,7 +184,11 @@ struct AccountController: RouteCollection {
             : RetentionSchedule(policeGroup: body.retentionPoliceGroup ?? current.retention.policeGroup,
                                 schoolAge: body.retentionSchoolAge ?? current.retention.schoolAge,
                                 schoolYearsAfterClosing: body.retentionSchoolYears.map { $0 == 0 ? nil : $0 } ?? current.retention.schoolYearsAfterClosing)
-        let organisation = try await req.accountService.setSettings(session: session, twoFactor: twoFactor, retention: retention, by: identity)
+        let work = body.quietCaseDays == nil && body.mustActionDays == nil ? nil
+            : WorkPolicy(quietCaseDays: body.quietCaseDays ?? current.workPolicy.quietCaseDays,
+                         mustActionDays: body.mustActionDays ?? current.workPolicy.mustActionDays)
+        let organisation = try await req.accountService.setSettings(session: session, twoFactor: twoFactor, retention: retention,
+                                                                    work: work, by: identity)
         req.auditRecorded = true
         return OrganisationSettingsDTO(organisation)
     }

@@ -27,6 +27,19 @@ struct CaseController: RouteCollection {
         one.get("assessment", use: latestAssessment)
         one.get("assessments", use: assessmentHistory)
         one.get("access", use: access)
+        one.put("owner", use: setOwner)
+    }
+
+    /// Gives the case to another owner (issue 11): see `CaseService.reassign`.
+    func setOwner(req: Request) async throws -> CaseDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        let body = try req.content.decode(OwnerRequest.self)
+        let updated = try await req.caseService(assessor).reassign(by: identity, record, to: body.ownerID, reason: body.reason)
+        req.auditRecorded = true
+        let store = CaseStore(db: req.db, cipher: req.cipher)
+        return CaseDTO(updated, actions: try await store.actions(caseID: updated.id),
+                       assessment: try await store.latestAssessment(caseID: updated.id))
     }
 
     // MARK: Helpers
@@ -392,6 +405,20 @@ enum CasePolicy {
     }
 
     static func seesAllCases(_ role: Role) -> Bool { role != .staff }
+
+    /// Who can own a case in an organisation of this kind: the people who lead cases there.
+    static func ownerRoles(_ kind: OrganisationKind) -> [Role] {
+        Role.allCases.filter { $0.isAllowed(in: kind) && mayOwn($0) }
+    }
+
+    static func mayOwn(_ role: Role) -> Bool { ![.staff, .admin, .auditor].contains(role) }
+
+    /// The owner may hand a case on; so may those who oversee cases: supervisors, superintendents and the DSL.
+    static func mayReassign(_ header: CaseHeader, _ identity: Identity) -> Bool {
+        header.organisationID == identity.organisation.id
+            && (header.ownerID == identity.user.id || [.supervisor, .superintendent, .dsl].contains(identity.user.role))
+            && mayOwn(identity.user.role)
+    }
 
     /// Staff see only the concerns they raised.
     static func canSee(_ record: CaseRecord, _ identity: Identity) -> Bool { canSee(record.header, identity) }

@@ -82,6 +82,16 @@ struct ResponseController: RouteCollection {
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
         try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))", on: db)
         let completed = try await completeActions(checked.fulfils, because: record.kind, caseID: caseRecord.id, req: req, db: db)
+        // Triage makes the DSL who answered it the case's owner: the actions it raises land on their home, not on
+        // the home of the member of staff who raised the concern and cannot act on them.
+        if record.kind == .triage, identity.user.role == .dsl, caseRecord.ownerID != identity.user.id {
+            let previous = try await AccountStore(db: db).user(id: caseRecord.ownerID)
+            try await store.setOwner(caseID: caseRecord.id, organisationID: caseRecord.organisationID, ownerID: identity.user.id, now: now)
+            try await req.chronicle(caseRecord.id, "case.owner",
+                                    CaseService.ownerLine(from: previous, to: identity.user, jurisdiction: identity.organisation.jurisdiction)
+                                        + ": triaged", on: db)
+            try await req.audit("case.owner", caseID: caseRecord.id, detail: "owner=\(identity.user.id.uuidString.lowercased()) via=triage", on: db)
+        }
         try await syncSeizure(checked.record, caseRecord, req: req, db: db, assessor: assessor)
         try await store.touch(id: caseRecord.id, now: now)
         try await req.audit(auditAction, caseID: caseRecord.id,
@@ -153,7 +163,8 @@ struct ResponseController: RouteCollection {
         let updated = try await store.updateCase(id: caseRecord.id, organisationID: caseRecord.organisationID,
                                                  expectedVersion: caseRecord.version, facts: facts, summary: nil, status: nil, now: Date())
         let assessment = assessor.assess(facts, CaseController.today)
-        try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment, by: identity.user.id)
+        try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment, by: identity.user.id,
+                                         mustActionDays: identity.organisation.workPolicy.mustActionDays, now: Date())
         try await req.chronicle(updated.id, "facts.changed",
                                 "Facts changed (version \(updated.version)): device \(step.device) \(seized == .true ? "seized" : "not seized"), from the custody record", on: db)
         let changes = RecordText.decisionChanges(from: previous, to: assessment)
@@ -475,7 +486,8 @@ struct ResponseController: RouteCollection {
             let policeCase = try await store.createCase(organisationID: force.id, createdBy: identity.user.id,
                                                         summary: String("Referred by \(school.name): \(summary)".prefix(CaseController.maxSummary)),
                                                         status: .open, facts: facts, now: Date())
-            try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id)
+            try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id,
+                                             mustActionDays: force.workPolicy.mustActionDays, now: Date())
             let referral = try await ResponseStore(db: db, cipher: req.cipher).addReferral(
                 fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
                 shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
@@ -522,6 +534,15 @@ struct ResponseController: RouteCollection {
             let updated = try await ResponseStore(db: db, cipher: req.cipher).respondToReferral(id: id, status: body.status, reason: reason, now: Date())
             let line = "Referral \(body.status.rawValue) by \(identity.organisation.name)" + (reason.map { ": \($0)" } ?? "")
             try await req.chronicle(policeCase.id, "referral.\(body.status.rawValue)", line, on: db)
+            // The officer who accepts a referral owns the case it opened (until then it is the school's DSL's, and
+            // sits in the force's referrals to answer).
+            if body.status == .accepted, CasePolicy.mayOwn(identity.user.role) {
+                try await CaseStore(db: db, cipher: req.cipher).setOwner(caseID: policeCase.id, organisationID: policeCase.organisationID,
+                                                                         ownerID: identity.user.id, now: Date())
+                try await req.chronicle(policeCase.id, "case.owner",
+                                        CaseService.ownerLine(from: nil, to: identity.user, jurisdiction: identity.organisation.jurisdiction)
+                                            + ": accepted the referral", on: db)
+            }
             try await req.chronicle(referral.fromCaseID, "referral.\(body.status.rawValue)", line, on: db)
             try await req.audit("case.referral.respond", caseID: policeCase.id, detail: "status=\(body.status.rawValue)", on: db)
             try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.fromOrganisationID,

@@ -65,6 +65,10 @@ struct OrganisationSettingsDTO: Content {
     var retentionSchoolAge: Int
     /// Schools: or their own policy, this many years after closing; 0 when the age rule applies.
     var retentionSchoolYears: Int
+    /// An open case with no activity for this many days is shown as gone quiet (issue 11).
+    var quietCaseDays: Int
+    /// A MUST action whose guidance gives no timescale is due this many days after it is raised (0: the same day).
+    var mustActionDays: Int
     init(_ o: Organisation) {
         sessionIdleMinutes = o.sessionPolicy.idleMinutes; sessionLifetimeHours = o.sessionPolicy.lifetimeHours
         twoFactorRoles = Role.allCases.filter { o.twoFactorPolicy.requires($0) && $0.isAllowed(in: o.kind) }
@@ -72,6 +76,8 @@ struct OrganisationSettingsDTO: Content {
         retentionPoliceGroup = o.retention.policeGroup
         retentionSchoolAge = o.retention.schoolAge
         retentionSchoolYears = o.retention.schoolYearsAfterClosing ?? 0
+        quietCaseDays = o.workPolicy.quietCaseDays
+        mustActionDays = o.workPolicy.mustActionDays
     }
 }
 
@@ -85,6 +91,8 @@ struct OrganisationSettingsUpdate: Content {
     var retentionSchoolAge: Int?
     /// 0 returns a school to the age rule.
     var retentionSchoolYears: Int?
+    var quietCaseDays: Int?
+    var mustActionDays: Int?
 }
 
 /// A one-time password reset link: give it to the person by a trusted route (in person, by phone); it works once,

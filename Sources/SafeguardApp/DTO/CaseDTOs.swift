@@ -138,12 +138,13 @@ struct CaseSummaryDTO: Content {
     var status: CaseStatus
     var summary: String
     var version: Int
+    var ownerID: UUID
     var openActions: Int
     var createdAt: Date?
     var updatedAt: Date?
     init(_ c: CaseHeader) {
         id = c.id; reference = c.reference; status = c.status; summary = c.summary; version = c.version
-        openActions = c.openActions; createdAt = c.createdAt; updatedAt = c.updatedAt
+        ownerID = c.ownerID; openActions = c.openActions; createdAt = c.createdAt; updatedAt = c.updatedAt
     }
     init(_ c: CaseRecord) { self.init(c.header) }
 }
@@ -164,6 +165,8 @@ struct CaseDTO: Content {
     var setting: Setting
     var version: Int
     var createdBy: UUID
+    /// Whose home its actions land on (issue 11).
+    var ownerID: UUID
     var createdAt: Date?
     var updatedAt: Date?
     var openActions: Int
@@ -175,7 +178,7 @@ struct CaseDTO: Content {
     init(_ c: CaseRecord, actions: [CaseAction], assessment: StoredAssessment?) {
         id = c.id; reference = c.reference; status = c.status; summary = c.summary
         jurisdiction = c.facts.jurisdiction; setting = c.facts.setting; version = c.version; createdBy = c.createdBy
-        createdAt = c.createdAt; updatedAt = c.updatedAt; openActions = c.openActions; facts = c.facts
+        ownerID = c.ownerID; createdAt = c.createdAt; updatedAt = c.updatedAt; openActions = c.openActions; facts = c.facts
         self.actions = actions.map(ActionDTO.init)
         self.assessment = assessment.map(AssessmentRecordDTO.init)
     }
@@ -199,6 +202,7 @@ enum CaseReadBody {
         var setting: Setting
         var version: Int
         var createdBy: UUID
+        var ownerID: UUID
         var createdAt: Date?
         var updatedAt: Date?
         var openActions: Int
@@ -219,7 +223,7 @@ enum CaseReadBody {
     static func response(_ view: CaseReadView, jurisdiction: Jurisdiction, setting: Setting, status: HTTPStatus = .ok) throws -> Response {
         let h = view.header
         let shell = Shell(id: h.id, reference: h.reference, status: h.status, summary: h.summary, jurisdiction: jurisdiction,
-                          setting: setting, version: h.version, createdBy: h.createdBy, createdAt: h.createdAt,
+                          setting: setting, version: h.version, createdBy: h.createdBy, ownerID: h.ownerID, createdAt: h.createdAt,
                           updatedAt: h.updatedAt, openActions: h.openActions, facts: factsMarker,
                           actions: view.actions.map(ActionDTO.init),
                           assessment: view.assessment.map {
@@ -249,4 +253,10 @@ enum CaseReadBody {
         response.body = .init(buffer: ByteBuffer(bytes: bytes))
         return response
     }
+}
+
+/// `PUT /api/v1/cases/{id}/owner`: give the case to another case lead of the organisation.
+struct OwnerRequest: Content {
+    var ownerID: UUID
+    var reason: String?
 }

@@ -94,6 +94,10 @@ struct AccountPagesController: RouteCollection {
         page.idleMinutes = form["sessionIdleMinutes"] ?? ""
         page.lifetimeHours = form["sessionLifetimeHours"] ?? ""
         page.stepUpDays = form["stepUpCaseAgeDays"] ?? ""
+        // A form from before these two fields leaves them as they are.
+        let workSent = form["quietCaseDays"] != nil || form["mustActionDays"] != nil
+        page.quietDays = form["quietCaseDays"] ?? page.quietDays
+        page.mustDays = form["mustActionDays"] ?? page.mustDays
         let roles = Set(page.roles.map(\.role).filter { form["twoFactor-\($0.rawValue)"] == "on" })
         for i in page.roles.indices { page.roles[i].checked = roles.contains(page.roles[i].role) }
         var errors: [FieldError] = []
@@ -109,12 +113,21 @@ struct AccountPagesController: RouteCollection {
         if days == nil || !TwoFactorPolicy.stepUpAgeRange.contains(days!) {
             errors.append(.init(field: "stepUpCaseAgeDays", message: "Enter a number of days from \(TwoFactorPolicy.stepUpAgeRange.lowerBound) to \(TwoFactorPolicy.stepUpAgeRange.upperBound)"))
         }
-        guard errors.isEmpty, let idle, let lifetime, let days else {
+        let quiet = Int(page.quietDays.trimmingCharacters(in: .whitespaces))
+        let must = Int(page.mustDays.trimmingCharacters(in: .whitespaces))
+        if quiet == nil || !WorkPolicy.quietRange.contains(quiet!) {
+            errors.append(.init(field: "quietCaseDays", message: "Enter a number of days from \(WorkPolicy.quietRange.lowerBound) to \(WorkPolicy.quietRange.upperBound)"))
+        }
+        if must == nil || !WorkPolicy.mustRange.contains(must!) {
+            errors.append(.init(field: "mustActionDays", message: "Enter a number of days from 0 (the same day) to \(WorkPolicy.mustRange.upperBound)"))
+        }
+        guard errors.isEmpty, let idle, let lifetime, let days, let quiet, let must else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .settings)
         }
         _ = try await req.accountService.setSettings(session: SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime),
-                                                     twoFactor: TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days), by: identity)
+                                                     twoFactor: TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days),
+                                                     work: workSent ? WorkPolicy(quietCaseDays: quiet, mustActionDays: must) : nil, by: identity)
         req.auditRecorded = true
         let who = page.roles.filter(\.checked).map { $0.role.inSentence(in: identity.organisation.jurisdiction) }
         req.session.data["notice"] = "Saved: sessions end after \(idle) minutes without activity, and \(lifetime) hours after sign-in at the latest. "
@@ -250,6 +263,13 @@ struct SettingsPage: PageView {
     var idleError = ""
     var lifetimeError = ""
     var stepUpError = ""
+    /// Watching open work (issue 11): when a case has gone quiet, and by when MUST actions are due.
+    var quietDays: String
+    var mustDays: String
+    var quietRange: String
+    var mustRange: String
+    var quietError = ""
+    var mustError = ""
 
     init(_ organisation: Organisation, csrf: String) {
         self.organisation = organisation.name
@@ -261,6 +281,10 @@ struct SettingsPage: PageView {
         }
         idleRange = "From \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound) minutes. The usual is \(SessionPolicy.standard.idleMinutes)."
         lifetimeRange = "From \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound) hours. The usual is \(SessionPolicy.standard.lifetimeHours)."
+        quietDays = String(organisation.workPolicy.quietCaseDays)
+        mustDays = String(organisation.workPolicy.mustActionDays)
+        quietRange = "Supervisors, superintendents and the \(organisation.jurisdiction.schoolLead) see these on their home page. From \(WorkPolicy.quietRange.lowerBound) to \(WorkPolicy.quietRange.upperBound) days; the usual is \(WorkPolicy.standard.quietCaseDays)."
+        mustRange = "Where the guidance gives no timescale of its own. 0 means the same day; up to \(WorkPolicy.mustRange.upperBound). The usual is \(WorkPolicy.standard.mustActionDays)."
         stepUpRange = "A closed case always needs one. From \(TwoFactorPolicy.stepUpAgeRange.lowerBound) to \(TwoFactorPolicy.stepUpAgeRange.upperBound) days; the usual is \(TwoFactorPolicy.standard.stepUpCaseAgeDays)."
         self.csrf = csrf
     }
@@ -268,6 +292,8 @@ struct SettingsPage: PageView {
     mutating func setErrors(_ errors: [FieldError]) {
         for error in errors {
             if error.field == "sessionIdleMinutes" { idleError = error.message }
+            if error.field == "quietCaseDays" { quietError = error.message }
+            if error.field == "mustActionDays" { mustError = error.message }
             if error.field == "sessionLifetimeHours" { lifetimeError = error.message }
             if error.field == "stepUpCaseAgeDays" { stepUpError = error.message }
         }

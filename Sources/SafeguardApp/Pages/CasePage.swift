@@ -119,6 +119,12 @@ struct CitationLinker {
 
 /// `Resources/Views/case.leaf`: open questions first, the decisions with reasons and citations, the action
 /// checklist, the people, imagery and devices.
+/// Someone a case can be given to, in the owner form's list.
+struct OwnerOption: Encodable, Sendable {
+    var value: String
+    var label: String
+}
+
 struct CasePage: PageView {
     static let template = "case"
     var title: String
@@ -134,6 +140,12 @@ struct CasePage: PageView {
     /// The school lead as the nation's guidance names them, for the staff notice.
     var schoolLead: String
     var csrf: String
+    /// Who owns the case ("Sam Jones (DSL)"), and, for those who may, the form to give it to someone else.
+    var owner = ""
+    var canReassign = false
+    var ownerPath = ""
+    var ownerOptions: [OwnerOption] = []
+    var ownerError = ""
     /// Closing or reopening, with a reason.
     var isClosed: Bool
     var statusPath: String
@@ -205,6 +217,7 @@ struct CasePage: PageView {
         hasAssessment = assessment != nil
         let errorFor = Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
         statusReasonError = errorFor["statusReason"] ?? ""
+        ownerError = errorFor["ownerID"] ?? ""
         let order: [ActionStatus: Int] = [.open: 0, .done: 1, .notApplicable: 2]
         // Standing instructions are shown on their own (below), never as a to-do; older cases may hold them as actions.
         let standing = assessment?.recommendations.filter(\.standing) ?? []

@@ -75,6 +75,8 @@ struct ActionRow: Encodable, Sendable {
     var due: String
     var overdue: Bool
     var dueOn: String
+    /// Overdue, or due today: what needs doing today.
+    var dueByToday: Bool
 
     init(_ record: CaseHeader, _ action: CaseAction) {
         caseReference = record.reference
@@ -86,6 +88,22 @@ struct ActionRow: Encodable, Sendable {
         due = PageWords.due(action, today: CaseController.today)
         overdue = action.isOverdue(today: CaseController.today)
         dueOn = action.dueOn?.description ?? "9999-12-31"
+        dueByToday = action.dueOn.map { $0 <= CaseController.today } ?? false
+    }
+}
+
+/// An open case with no activity for the organisation's quiet period, and who owns it.
+struct QuietCaseRow: Encodable, Sendable {
+    var reference: String
+    var href: String
+    var owner: String
+    var updated: String
+
+    init(_ record: CaseHeader, owner: String) {
+        reference = record.reference
+        href = PageRoute.caseDetail(record.id).path
+        self.owner = owner
+        updated = PageWords.date(record.updatedAt)
     }
 }
 
@@ -102,16 +120,26 @@ struct HomePage: PageView {
     var roleNote: String
     var myCases: [CaseRow] = []
     var actions: [ActionRow] = []
+    /// Actions overdue or due today, first on the page.
+    var today: [ActionRow] = []
+    var quiet: [QuietCaseRow] = []
+    var quietDays = 0
     var triage: [CaseRow] = []
     var approvals: [InboxRow] = []
     var returned: [InboxRow] = []
     var referrals: [InboxRow] = []
     var isReviewer: Bool
+    var seesQuiet: Bool
+    var isStaff: Bool
+    var schoolLead: String
 
     init(identity: Identity) {
         seesCases = CasePolicy.caseRoles.contains(identity.user.role)
         isDSL = identity.user.role == .dsl
         isReviewer = identity.user.role == .supervisor || identity.user.role == .superintendent
+        seesQuiet = [.supervisor, .superintendent, .dsl].contains(identity.user.role)
+        isStaff = identity.user.role == .staff
+        schoolLead = identity.organisation.jurisdiction.schoolLead
         newCaseLabel = identity.organisation.kind == .education ? "Raise a concern" : "Report a new case"
         myCasesHeading = identity.user.role == .staff ? "Concerns you raised" : "Your open cases"
         roleNote = switch identity.user.role {
@@ -123,7 +151,8 @@ struct HomePage: PageView {
 
     enum CodingKeys: String, CodingKey {
         case title, seesCases, isDSL, newCaseLabel, newCasePath, casesPath, myCasesHeading, roleNote, myCases, actions, triage,
-             hasMyCases, hasActions, hasTriage, approvals, returned, referrals, isReviewer, hasApprovals, hasReturned, hasReferrals
+             hasMyCases, hasActions, hasTriage, approvals, returned, referrals, isReviewer, hasApprovals, hasReturned, hasReferrals,
+             today, hasToday, quiet, hasQuiet, quietDays, seesQuiet, isStaff, schoolLead
     }
 
     func encode(to encoder: Encoder) throws {
@@ -149,6 +178,14 @@ struct HomePage: PageView {
         try c.encode(!approvals.isEmpty, forKey: .hasApprovals)
         try c.encode(!returned.isEmpty, forKey: .hasReturned)
         try c.encode(!referrals.isEmpty, forKey: .hasReferrals)
+        try c.encode(today, forKey: .today)
+        try c.encode(!today.isEmpty, forKey: .hasToday)
+        try c.encode(quiet, forKey: .quiet)
+        try c.encode(!quiet.isEmpty, forKey: .hasQuiet)
+        try c.encode(quietDays, forKey: .quietDays)
+        try c.encode(seesQuiet, forKey: .seesQuiet)
+        try c.encode(isStaff, forKey: .isStaff)
+        try c.encode(schoolLead, forKey: .schoolLead)
     }
 }
 

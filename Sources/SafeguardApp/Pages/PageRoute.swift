@@ -37,6 +37,8 @@ enum PageRoute: Sendable, Hashable {
     case caseReferralAnswer(Param, Param)
     /// Close or reopen a case, with a reason (issue 11).
     case caseStatus(Param)
+    /// Giving the case to another owner (issue 11).
+    case caseOwner(Param)
     case users
     case newUser
     case user(Param)
@@ -113,6 +115,7 @@ enum PageRoute: Sendable, Hashable {
         case .caseReferralAnswer(let id, let referral):
             [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral)]
         case .caseStatus(let id): [.constant("cases"), .parameter(.caseID, id), .constant("status")]
+        case .caseOwner(let id): [.constant("cases"), .parameter(.caseID, id), .constant("owner")]
         case .retention: [.constant("retention")]
         case .retentionHold(let reference): [.constant("retention"), .constant("holds"), .parameter(.reference, reference)]
         case .users: [.constant("users")]

@@ -20,6 +20,7 @@ struct PagesController: RouteCollection {
         routes.get(.caseDetail(.key), use: showCase)
         routes.post(.caseAction(.key, .key), use: updateAction)
         routes.post(.caseStatus(.key), use: changeStatus)
+        routes.post(.caseOwner(.key), use: changeOwner)
         routes.get(.caseQuestions(.key, .key), use: questionsForm)
         routes.post(.caseQuestions(.key, .key), use: saveQuestions)
         routes.get(.guidanceSection(.key, .key, .key), use: guidanceSection)
@@ -40,17 +41,36 @@ struct PagesController: RouteCollection {
         var page = HomePage(identity: identity)
         if page.seesCases {
             let store = CaseStore(db: req.db, cipher: req.cipher)
+            // A case lead's cases are the ones they own; staff see the concerns they raised, whose actions are the
+            // DSL's to do, not theirs.
+            let isStaff = identity.user.role == .staff
             let mine = try await store.listCases(organisationID: identity.organisation.id,
-                                                 filter: .init(status: .open, createdBy: identity.user.id), page: 1, perPage: 50).cases
+                                                 filter: isStaff ? .init(status: .open, createdBy: identity.user.id)
+                                                                 : .init(status: .open, ownerID: identity.user.id),
+                                                 page: 1, perPage: 50).cases
             page.myCases = mine.map(CaseRow.init)
-            for record in mine where record.openActions > 0 {
+            var actions: [ActionRow] = []
+            for record in mine where record.openActions > 0 && !isStaff {
                 for action in try await store.actions(caseID: record.id) where action.status == .open && action.recommended {
-                    page.actions.append(ActionRow(record, action))
+                    actions.append(ActionRow(record, action))
                 }
             }
-            // Overdue first, then by the day they are due, then by importance.
-            page.actions.sort { ($0.overdue ? 0 : 1, $0.dueOn, $0.severityRank, $0.caseReference) < ($1.overdue ? 0 : 1, $1.dueOn, $1.severityRank, $1.caseReference) }
-            var listed = mine.count
+            // Overdue first, then by the day they are due, then by importance; what is due by today comes first.
+            actions.sort { ($0.overdue ? 0 : 1, $0.dueOn, $0.severityRank, $0.caseReference) < ($1.overdue ? 0 : 1, $1.dueOn, $1.severityRank, $1.caseReference) }
+            page.today = actions.filter(\.dueByToday)
+            page.actions = actions.filter { !$0.dueByToday }
+            // Cases nobody has touched for the organisation's quiet period: for those who oversee cases.
+            if [.supervisor, .superintendent, .dsl].contains(identity.user.role) {
+                let days = identity.organisation.workPolicy.quietCaseDays
+                let quiet = try await store.listCases(organisationID: identity.organisation.id,
+                                                      filter: .init(status: .open, updatedBefore: Date().addingTimeInterval(-Double(days) * 86_400)),
+                                                      page: 1, perPage: 50).cases
+                let names = Dictionary(uniqueKeysWithValues: try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
+                    .map { ($0.id, $0.displayName) })
+                page.quiet = quiet.map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
+                page.quietDays = days
+            }
+            var listed = mine.count + page.quiet.count
             // The same query as the API's inbox: concerns to triage (DSL), sign-offs to decide (supervisor,
             // superintendent), proposals refused and returned, and referrals to answer (police).
             let inbox = try await response.inbox(req, identity)
@@ -116,6 +136,16 @@ struct PagesController: RouteCollection {
         if withAccess && CasePolicy.seesAccess(record.header, identity) {
             page.access = CaseAccessView(try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID))
         }
+        let people = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
+        page.owner = people.first { $0.id == record.ownerID }
+            .map { "\($0.displayName) (\($0.role.inSentence(in: identity.organisation.jurisdiction)))" } ?? "someone no longer here"
+        if CasePolicy.mayReassign(record.header, identity) {
+            page.canReassign = true
+            page.ownerPath = PageRoute.caseOwner(.id(record.id)).path
+            page.ownerOptions = people.filter { CasePolicy.mayOwn($0.role) && !$0.disabled && $0.id != record.ownerID }
+                .sorted { $0.displayName < $1.displayName }
+                .map { OwnerOption(value: $0.id.uuidString.lowercased(), label: "\($0.displayName) (\($0.role.inSentence(in: identity.organisation.jurisdiction)))") }
+        }
         if identity.user.role != .staff {
             // Staff see what they raised; the response is for those who lead it, as in the API.
             let response = try await loadResponse(req, record)
@@ -137,6 +167,34 @@ struct PagesController: RouteCollection {
         var reason: String?
         var version: Int?
         var _csrf: String?
+    }
+
+    struct OwnerForm: Content {
+        var ownerID: String?
+        var reason: String?
+        var _csrf: String?
+    }
+
+    /// Gives the case to someone else, through the same service as the API (a chronology line naming both, audited).
+    func changeOwner(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        let form = try req.content.decode(OwnerForm.self)
+        try req.checkPageCSRF(form._csrf)
+        guard let ownerID = form.ownerID.flatMap(UUID.init(uuidString:)) else {
+            return try await renderCase(req, identity, record, errors: [FieldError(field: "ownerID", message: "Choose who the case goes to")],
+                                        status: .unprocessableEntity)
+        }
+        do {
+            let updated = try await req.caseService(assessor).reassign(by: identity, record, to: ownerID, reason: form.reason)
+            req.auditRecorded = true
+            let owner = try await AccountStore(db: req.db).user(id: updated.ownerID)
+            req.flash("The case is now \(owner?.displayName ?? "theirs")'s: its actions are on their home page.")
+        } catch let error as APIError where error.status == .unprocessableEntity {
+            return try await renderCase(req, identity, record, errors: [FieldError(field: "ownerID", message: error.message)],
+                                        status: .unprocessableEntity)
+        }
+        return req.redirect(to: .caseDetail(record.id))
     }
 
     /// Closes or reopens the case with a reason, through the same change as the API (a chronology line, audited).

@@ -85,7 +85,8 @@ struct AccountService: Sendable {
 
     /// Changes the organisation's settings (admin only): its session limits, who needs two-factor sign-in and the
     /// step-up age, either or both, in one transaction with one audit entry, so a refused part leaves all unchanged.
-    func setSettings(session: SessionPolicy?, twoFactor: TwoFactorPolicy?, retention: RetentionSchedule? = nil, by actor: Identity) async throws -> Organisation {
+    func setSettings(session: SessionPolicy?, twoFactor: TwoFactorPolicy?, retention: RetentionSchedule? = nil, work: WorkPolicy? = nil,
+                     by actor: Identity) async throws -> Organisation {
         guard actor.user.role == .admin else { throw APIError.forbidden("only an admin changes the organisation's settings") }
         var changes: [String] = []
         if let session { changes.append("sessionIdleMinutes=\(session.idleMinutes) sessionLifetimeHours=\(session.lifetimeHours)") }
@@ -93,6 +94,7 @@ struct AccountService: Sendable {
         if let retention {
             changes.append("retentionPoliceGroup=\(retention.policeGroup) retentionSchoolAge=\(retention.schoolAge) retentionSchoolYears=\(retention.schoolYearsAfterClosing.map(String.init) ?? "none")")
         }
+        if let work { changes.append("quietCaseDays=\(work.quietCaseDays) mustActionDays=\(work.mustActionDays)") }
         guard !changes.isEmpty else { return actor.organisation }
         let detail = changes.joined(separator: " ")
         let organisation = try await gate.run(db) { db in
@@ -101,6 +103,7 @@ struct AccountService: Sendable {
             if let session { organisation = try await store.setSessionPolicy(organisationID: actor.organisation.id, session) }
             if let twoFactor { organisation = try await store.setTwoFactorPolicy(organisationID: actor.organisation.id, twoFactor) }
             if let retention { organisation = try await store.setRetention(organisationID: actor.organisation.id, retention) }
+            if let work { organisation = try await store.setWorkPolicy(organisationID: actor.organisation.id, work) }
             try await AuditChain.append(Self.event(actor, "organisation.settings", detail: detail), on: db)
             return organisation
         }

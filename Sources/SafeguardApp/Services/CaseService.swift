@@ -48,7 +48,8 @@ struct CaseService: Sendable {
             let opened = try await CaseStore(db: db, cipher: cipher).openCase(
                 organisationID: actor.organisation.id, createdBy: actor.user.id, summary: summary, status: status,
                 facts: facts, assessment: assessment,
-                chronology: ("case.created", "Case opened: \(summary)", actor.auditRole), now: now)
+                chronology: ("case.created", "Case opened: \(summary)", actor.auditRole),
+                mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
             try await AuditChain.append(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), on: db, now: now)
             return opened
         }
@@ -106,7 +107,7 @@ struct CaseService: Sendable {
                                                      status: status, now: now)
             if let assessment {
                 try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
-                                                 by: actor.user.id)
+                                                 by: actor.user.id, mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
                 let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
                 try await chronicle("facts.changed", "Facts changed (version \(updated.version))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; ")))
                 let changes = RecordText.decisionChanges(from: previous, to: assessment)
@@ -126,6 +127,53 @@ struct CaseService: Sendable {
             return Detail(record: refreshed, actions: try await store.actions(caseID: refreshed.id),
                           assessment: try await store.latestAssessment(caseID: refreshed.id))
         }
+    }
+}
+
+extension CaseService {
+    /// Gives a case to another owner: a case lead of the same organisation (an officer, supervisor or superintendent;
+    /// in a school, a DSL or deputy). The owner may hand it on; so may a supervisor, a superintendent or a DSL.
+    /// One transaction: the owner, a chronology line naming both people (and the reason, when given), the audit entry.
+    func reassign(by actor: Identity, _ record: CaseRecord, to ownerID: UUID, reason: String?) async throws -> CaseRecord {
+        guard CasePolicy.mayReassign(record.header, actor) else {
+            throw APIError.forbidden("only the case's owner, a supervisor, a superintendent or the "
+                                     + "\(actor.organisation.jurisdiction.schoolLead) can give the case to someone else")
+        }
+        let accounts = AccountStore(db: db)
+        guard let owner = try await accounts.user(id: ownerID), owner.organisationID == actor.organisation.id, !owner.disabled else {
+            throw APIError.invalid("ownerID", "choose someone in \(actor.organisation.name) whose account is enabled")
+        }
+        guard CasePolicy.mayOwn(owner.role) else {
+            let jurisdiction = actor.organisation.jurisdiction
+            let leads = CasePolicy.ownerRoles(actor.organisation.kind).map { $0.inSentence(in: jurisdiction) }.joined(separator: ", ")
+            throw APIError.invalid("ownerID", "\(owner.displayName) is \(owner.role.inSentence(in: jurisdiction)): "
+                                   + "give the case to someone who leads cases (\(leads))")
+        }
+        guard ownerID != record.ownerID else {
+            throw APIError.invalid("ownerID", "\(owner.displayName) already owns this case")
+        }
+        let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let previous = try await accounts.user(id: record.ownerID)
+        let now = clock()
+        let line = Self.ownerLine(from: previous, to: owner, jurisdiction: actor.organisation.jurisdiction) + (why.isEmpty ? "" : ": \(why)")
+        try await gate.run(db) { db in
+            try await CaseStore(db: db, cipher: cipher).setOwner(caseID: record.id, organisationID: actor.organisation.id,
+                                                                  ownerID: owner.id, now: now)
+            try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
+                                                                        kind: "case.owner", summary: String(line.prefix(2_000)), at: now)
+            try await AuditChain.append(Self.event(actor, "case.owner", caseID: record.id,
+                                                   detail: "owner=\(owner.id.uuidString.lowercased())"), on: db, now: now)
+        }
+        var updated = record
+        updated.ownerID = owner.id
+        updated.updatedAt = now
+        return updated
+    }
+
+    /// "Case given to Sam Jones (DSL), from Pat Smith (staff)", in the words of the organisation's nation.
+    static func ownerLine(from previous: User?, to owner: User, jurisdiction: Jurisdiction) -> String {
+        "Case given to \(owner.displayName) (\(owner.role.inSentence(in: jurisdiction)))"
+            + (previous.map { ", from \($0.displayName) (\($0.role.inSentence(in: jurisdiction)))" } ?? "")
     }
 }
 
