@@ -629,6 +629,14 @@ def journey_b_school_concern(b):
     b.submit()
     b.expect("Saved: triage" in b.text(), "the triage is saved")
     b.expect("Telling the police" in b.text(), "the decisions the DSL acts on next are shown")
+    # Triage made the DSL the owner (issue 11): the case and its actions are on the DSL's home, not the staff's.
+    b.expect("owned by Demo dsl" in b.driver.find_element(By.CSS_SELECTOR, "main .caption").text, "the DSL owns the case after triage")
+    reference = b.h1().replace("Case ", "")
+    b.open("/")
+    home = b.text()
+    b.expect(reference in home.split("Your open cases", 1)[-1], "the DSL's home lists the case as theirs")
+    b.expect("Needs doing today" in home and home.count(reference) >= 2, "and its actions")
+    b.open(school_case)
 
     # The referral to the police, sharing only what the force needs.
     b.follow_link("Refer the case to the police")
