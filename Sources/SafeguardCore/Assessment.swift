@@ -122,6 +122,18 @@ public struct DecisionReason: Sendable, Hashable, Codable {
     public var value: String
     public var citations: [Citation]
     public var because: [String]
+    /// For an undetermined decision, the values it could still take once the open questions are answered (issue 11):
+    /// `["immediate", "required"]` means a referral is needed whichever way they go, and its MUST is raised now.
+    /// Written only for undetermined decisions, so the contract only grows.
+    public var possible: [String]? = nil
+
+    public init(decision: String, value: String, citations: [Citation], because: [String], possible: [String]? = nil) {
+        self.decision = decision
+        self.value = value
+        self.citations = citations
+        self.because = because
+        self.possible = possible
+    }
 }
 
 /// An offence that may apply, in the words of the guidance's summary of the law.

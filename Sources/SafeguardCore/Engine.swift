@@ -23,6 +23,9 @@ struct Engine {
     /// The facts behind each decision (reason ids), so that a recommendation that follows from a decision can name
     /// the facts rather than only the decision.
     var decisionFacts: [[Int]] = Array(repeating: [], count: DecisionKey.allCases.count)
+    /// For each undetermined decision, the values it could still take (`possibleValues`); nil when settled. Set once
+    /// the decisions are made; `holds` reads it.
+    var possible: [[String]?] = Array(repeating: nil, count: DecisionKey.allCases.count)
 
     struct RuleGroup: Sendable {
         var value: String
@@ -50,6 +53,9 @@ struct Engine {
         let graph: FormulaGraph
         let space: VariableSpace
         let decisionGroups: [[RuleGroup]]
+        /// Per decision, per rule group, the node "this group is the one that fires" (every earlier group fails and
+        /// this one holds), and last the node "none fires": what `possibleValues` asks of each value exactly.
+        let firingNodes: [[Int]]
         let recommendationConditions: [CompiledCondition]
         let offenceConditions: [CompiledCondition]
         let familyStepConditions: [CompiledCondition]
@@ -76,6 +82,17 @@ struct Engine {
                 groupsByKey.append(groups)
             }
             decisionGroups = groupsByKey
+            firingNodes = groupsByKey.map { groups in
+                var nodes: [Int] = []
+                var earlier: [Int] = []
+                for group in groups {
+                    nodes.append(earlier.isEmpty ? group.node
+                                 : compiler.graph.all([compiler.graph.not(compiler.graph.any(earlier)), group.node]))
+                    earlier.append(group.node)
+                }
+                nodes.append(earlier.isEmpty ? FormulaGraph.trueNode : compiler.graph.not(compiler.graph.any(earlier)))
+                return nodes
+            }
             recommendationConditions = pack.recommendations.map { Engine.compileCondition($0.when, &compiler) }
             offenceConditions = (law?.offences ?? []).map { Engine.compileCondition($0.when, &compiler) }
             familyStepConditions = pack.familySteps.map { Engine.compileCondition($0.when, &compiler) }
@@ -204,13 +221,38 @@ struct Engine {
         return (key.undeterminedValue ?? "false", nil)
     }
 
+    /// The values an undetermined decision could still take once the unknowns are answered, in its rules' order:
+    /// each rule group that fires in some completion (every earlier group fails and it holds), and "undetermined"
+    /// if in some completion none fires. As exact as the decisions themselves (`exact`), so "every possible value
+    /// calls for a referral" is safe to act on, and a value that cannot be reached is not named.
+    ///
+    /// ```swift
+    /// engine.possibleValues(.childProtectionReferral)   // ["immediate", "required"]: a referral either way
+    /// ```
+    mutating func possibleValues(_ key: DecisionKey) -> [String] {
+        var values: [String] = []
+        let groups = decisionGroups[key.index]
+        for (group, node) in zip(groups, plan.firingNodes[key.index]) where exact(node, .none) != .false {
+            if !values.contains(group.value) { values.append(group.value) }
+        }
+        if let undetermined = key.undeterminedValue, exact(plan.firingNodes[key.index][groups.count], .none) != .false {
+            values.append(undetermined)
+        }
+        return values
+    }
+
     // MARK: Conditions with decisions
 
     mutating func holds(_ condition: CompiledCondition, decisions: [String]) -> Tri {
         switch condition {
         case .always: return .true
         case .node(let n): return exact(n, .none)
-        case .decision(let key, let values): return Tri(values.contains(decisions[key.index]))
+        case .decision(let key, let values):
+            if values.contains(decisions[key.index]) { return .true }
+            // Undetermined, but every value it could still take is one of these: it holds already (issue 11). A
+            // referral that is required whichever way the open questions go is required now.
+            if let possible = possible[key.index], !possible.isEmpty, possible.allSatisfy(values.contains) { return .true }
+            return .false
         case .any(let items):
             var result = Tri.false
             for item in items { result = result || holds(item, decisions: decisions) }
@@ -317,6 +359,10 @@ extension GuidanceLibrary {
             firedGroups.append(group)
         }
 
+        for key in DecisionKey.allCases where values[key.index] == key.undeterminedValue {
+            engine.possible[key.index] = engine.possibleValues(key)
+        }
+
         // Why each decision is what it is: the earlier rules that did not hold, then those of the rule that did.
         var reasons: [DecisionReason] = []
         for key in DecisionKey.allCases {
@@ -349,7 +395,7 @@ extension GuidanceLibrary {
             var unique: [String] = []
             for c in citations where !unique.contains(c) { unique.append(c) }
             reasons.append(DecisionReason(decision: key.rawValue, value: values[key.index], citations: cite(unique),
-                                          because: text.texts(because, decisions: values)))
+                                          because: text.texts(because, decisions: values), possible: engine.possible[key.index]))
         }
 
         // Recommendations.

@@ -137,6 +137,37 @@ struct PropertyTests {
         }
     }
 
+    @Test("An undetermined decision's possible values are exactly those a completion of the unknowns reaches", arguments: 0..<300)
+    func possibleValuesNeverMissOne(seed: Int) {
+        let facts = Self.randomCase(seed: UInt64(seed))
+        let assessment = GuidanceLibrary.bundled.assess(facts, today: testToday)
+        let completed = Self.completions(facts).map(decisionValues)
+        for reason in assessment.decisionReasons {
+            let key = DecisionKey(rawValue: reason.decision)!
+            guard reason.value == "undetermined" else {
+                #expect(reason.possible == nil, "seed \(seed): \(key) is settled and says nothing of possible values")
+                continue
+            }
+            let seen = Set(completed.map { $0[key.index] })
+            #expect(seen == Set(reason.possible ?? []), "seed \(seed): \(key) possible \(reason.possible ?? []), completions reach \(seen)")
+        }
+    }
+
+    @Test("A recommendation that follows from a decision is raised whenever it holds in every completion of the unknowns",
+          arguments: 0..<300)
+    func recommendationsDoNotWaitOnWhatCannotChangeThem(seed: Int) {
+        let facts = Self.randomCase(seed: UInt64(seed))
+        let library = GuidanceLibrary.bundled
+        let pack = library.edition(for: facts, today: testToday).pack
+        let now = Set(library.assess(facts, today: testToday).recommendations.map(\.id))
+        // Only recommendations whose `when` reads decisions alone: one that reads a fact may rightly wait on it.
+        let decisionOnly = Set(pack.recommendations.filter { $0.when.namedFacts.isEmpty && !$0.when.decisionKeys.isEmpty }.map(\.id))
+        let completed = Self.completions(facts).map { Set(library.assess($0, today: testToday).recommendations.map(\.id)) }
+        guard let first = completed.first else { return }
+        let inEvery = completed.dropFirst().reduce(first) { $0.intersection($1) }.intersection(decisionOnly)
+        #expect(inEvery.isSubset(of: now), "seed \(seed): \(inEvery.subtracting(now).sorted()) hold in every completion but wait")
+    }
+
     @Test("Open questions are exactly the facts whose answer changes a decision", arguments: 0..<300)
     func openQuestionsExact(seed: Int) {
         checkOpenQuestions(Self.randomCase(seed: UInt64(seed)), seed: seed)

@@ -262,3 +262,29 @@ struct RuleTests {
         }
     }
 }
+
+/// Issue 11, point 2: a decision does not wait on facts that cannot change what to do.
+@Suite("Decisions that do not wait")
+struct DecisionsThatDoNotWaitTests {
+    @Test("NSPCC Learning, Sexting: When to make a child protection referral: a coerced 13-year-old is referred now, whatever the other pupil's answers")
+    func coercedThirteenYearOldIsReferredNow() throws {
+        let json = #"""
+        {"setting":"education","jurisdiction":"england","assessedOn":"2026-11-23",
+         "people":[{"ref":"A","age":13,"roles":["depicted","creator","sender"],"immediateDanger":false,"selfHarmRisk":false},
+                   {"ref":"B","age":14,"roles":["recipient","requester"]}],
+         "imagery":[{"ref":"I1","kind":"image","depicts":["A"]}],"circumstances":{"coercion":true}}
+        """#
+        let assessment = assess(try CaseFacts.decode(json: Data(json.utf8)))
+        let referral = try #require(assessment.decisionReasons.first { $0.decision == "childProtectionReferral" })
+        // Still undetermined (B's answers decide whether it is immediate), so the contract's value does not change...
+        #expect(referral.value == "undetermined")
+        #expect(assessment.openQuestions.contains { $0.question == "Is B in immediate danger?" })
+        // ...but a referral is needed whichever way they go, and the MUST is raised now.
+        #expect(Set(referral.possible ?? []) == ["immediate", "required"])
+        let raised = try #require(assessment.recommendations.first { $0.id == "childProtectionReferral" })
+        #expect(raised.severity == .must)
+        #expect(raised.citations.contains { $0.section == "When to make a child protection referral" })
+        // A settled decision says nothing of possible values.
+        #expect(assessment.decisionReasons.first { $0.decision == "policeReferral" }?.possible == nil)
+    }
+}

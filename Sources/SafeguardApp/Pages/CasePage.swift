@@ -210,7 +210,8 @@ struct CasePage: PageView {
         hasOpenQuestions = !openQuestions.isEmpty
         decisions = (assessment?.decisionReasons ?? []).map { reason in
             let because = reason.because.map { PageWords.because($0, questions: questions) }
-            return DecisionRow(label: PageWords.decision(reason.decision), value: PageWords.value(reason.value, of: reason.decision),
+            return DecisionRow(label: PageWords.decision(reason.decision),
+                               value: PageWords.value(reason.value, of: reason.decision, possible: reason.possible),
                                undetermined: reason.value == "undetermined", because: because, hasBecause: !because.isEmpty, becauseCount: because.count,
                                citations: linker.links(reason.citations))
         }

@@ -9,9 +9,16 @@ enum PageWords {
     }
 
     /// A decision's value in words (`DecisionKey.words(for:)`); on a page, "not decided yet" says what to do.
-    static func value(_ value: String, of decision: String) -> String {
-        let words = DecisionKey(rawValue: decision)?.words(for: value) ?? Words.of(value)
-        return value == "undetermined" ? words + ": answer the questions first" : words
+    /// An undetermined decision that every answer still left open settles the same way says so, and what to do
+    /// now: "Not decided yet, but whatever the answers: Required, or Refer now: a child is at immediate risk".
+    static func value(_ value: String, of decision: String, possible: [String]? = nil) -> String {
+        let key = DecisionKey(rawValue: decision)
+        let words = key?.words(for: value) ?? Words.of(value)
+        guard value == "undetermined" else { return words }
+        if let possible, !possible.isEmpty, !possible.contains("undetermined"), possible.count < (key?.allowedValues.count ?? 0) {
+            return words + ", but it will be one of: " + possible.map { key?.words(for: $0) ?? Words.of($0) }.joined(separator: "; or ")
+        }
+        return words + ": answer the questions first"
     }
 
     static func answer(_ tri: Tri) -> String {
