@@ -184,74 +184,145 @@ struct CaseDTO: Content {
     }
 }
 
-/// The body of `GET /api/v1/cases/{id}`: the same JSON as `CaseDTO`, written without decoding the stored facts and
-/// assessment only to encode them again (two thirds of a read's work before). The rest of the case is encoded as
-/// usual with stand-ins for those two, and the stored JSON is put in their place.
-///
-/// The stand-ins are random per process, so no text a user typed can be taken for one.
+/// The body of `GET /api/v1/cases/{id}`: the same JSON as `CaseDTO` (a test holds them equal), written straight into
+/// bytes. The stored facts and assessment are put in as the JSON they were stored as, never decoded only to be
+/// encoded again (two thirds of a read's work once), and the rest is written field by field: going through
+/// `JSONEncoder` was the largest part of a read's own CPU left after that.
 enum CaseReadBody {
-    private static let factsMarker = "sg-facts-" + UUID().uuidString
-    private static let assessmentMarker = "sg-assessment-" + UUID().uuidString
-
-    private struct Shell: Encodable {
-        var id: UUID
-        var reference: String
-        var status: CaseStatus
-        var summary: String
-        var jurisdiction: Jurisdiction
-        var setting: Setting
-        var version: Int
-        var createdBy: UUID
-        var ownerID: UUID
-        var createdAt: Date?
-        var updatedAt: Date?
-        var openActions: Int
-        var facts: String
-        var actions: [ActionDTO]
-        var assessment: AssessmentShell?
-    }
-
-    private struct AssessmentShell: Encodable {
-        var id: UUID
-        var caseVersion: Int
-        var editions: [String]
-        var createdBy: UUID
-        var createdAt: Date?
-        var assessment: String
-    }
-
     static func response(_ view: CaseReadView, jurisdiction: Jurisdiction, setting: Setting, status: HTTPStatus = .ok) throws -> Response {
+        var out = JSONBytes(capacity: 2_048 + view.factsJSON.utf8.count + (view.assessment?.json.utf8.count ?? 0) + view.actions.count * 400)
         let h = view.header
-        let shell = Shell(id: h.id, reference: h.reference, status: h.status, summary: h.summary, jurisdiction: jurisdiction,
-                          setting: setting, version: h.version, createdBy: h.createdBy, ownerID: h.ownerID, createdAt: h.createdAt,
-                          updatedAt: h.updatedAt, openActions: h.openActions, facts: factsMarker,
-                          actions: view.actions.map(ActionDTO.init),
-                          assessment: view.assessment.map {
-                              AssessmentShell(id: $0.id, caseVersion: $0.caseVersion, editions: $0.editions,
-                                              createdBy: $0.createdBy, createdAt: $0.createdAt, assessment: assessmentMarker)
-                          })
+        out.open()
+        out.field("id", h.id)
+        out.field("reference", h.reference)
+        out.field("status", h.status.rawValue)
+        out.field("summary", h.summary)
+        out.field("jurisdiction", jurisdiction.rawValue)
+        out.field("setting", setting.rawValue)
+        out.field("version", h.version)
+        out.field("createdBy", h.createdBy)
+        out.field("ownerID", h.ownerID)
+        out.field("createdAt", h.createdAt)
+        out.field("updatedAt", h.updatedAt)
+        out.field("openActions", h.openActions)
+        out.key("facts")
+        out.raw(view.factsJSON)
+        out.key("actions")
+        out.startArray()
+        let today = CaseController.today
+        for (i, a) in view.actions.enumerated() {
+            if i > 0 { out.comma() }
+            out.open()
+            out.field("id", a.id)
+            out.field("recommendationID", a.recommendationID)
+            out.field("severity", a.severity)
+            out.field("text", a.text)
+            out.field("status", a.status.rawValue)
+            out.field("reason", a.reason)
+            out.field("recommended", a.recommended)
+            out.field("completedBy", a.completedBy)
+            out.field("completedAt", a.completedAt)
+            out.field("createdAt", a.createdAt)
+            out.field("dueOn", a.dueOn?.description)
+            out.field("overdue", a.isOverdue(today: today))
+            out.close()
+        }
+        out.endArray()
+        if let assessment = view.assessment {
+            out.key("assessment")
+            out.open()
+            out.field("id", assessment.id)
+            out.field("caseVersion", assessment.caseVersion)
+            out.key("editions")
+            out.startArray()
+            for (i, edition) in assessment.editions.enumerated() {
+                if i > 0 { out.comma() }
+                out.string(edition)
+            }
+            out.endArray()
+            out.field("createdBy", assessment.createdBy)
+            out.field("createdAt", assessment.createdAt)
+            out.key("assessment")
+            out.raw(assessment.json)
+            out.close()
+        }
+        out.close()
         var headers = HTTPHeaders()
-        var buffer = ByteBufferAllocator().buffer(capacity: 0)
-        try ContentConfiguration.global.requireEncoder(for: .json).encode(shell, to: &buffer, headers: &headers)
-        var bytes = Array(buffer.readableBytesView)
-        // Byte searches from the end: the stand-ins come after every field a user can type.
-        func put(_ marker: String, _ json: String) {
-            let needle = Array("\"\(marker)\"".utf8)
-            guard bytes.count >= needle.count else { return }
-            var start = bytes.count - needle.count
-            while start >= 0 {
-                if bytes[start] == needle[0], bytes[start..<(start + needle.count)].elementsEqual(needle) {
-                    bytes.replaceSubrange(start..<(start + needle.count), with: json.utf8)
-                    return
-                }
-                start -= 1
+        headers.contentType = .json
+        let response = Response(status: status, headers: headers)
+        response.body = .init(buffer: ByteBuffer(bytes: out.bytes))
+        return response
+    }
+}
+
+/// A JSON object written straight into bytes, as Vapor's `JSONEncoder` writes it: keys in the order given, a nil
+/// left out, strings escaped (`/` as `\/` too), UUIDs in capitals, dates in ISO 8601 to the second in UTC.
+struct JSONBytes {
+    private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func open() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    mutating func close() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    mutating func startArray() { bytes.append(UInt8(ascii: "[")); needsComma = false }
+    mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    /// Array elements are separated by the caller (`open` does it for objects).
+    mutating func comma() { needsComma = false; bytes.append(UInt8(ascii: ",")) }
+
+    private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = false
+    }
+
+    mutating func key(_ name: String) {
+        separate()
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// JSON already written (stored facts, a stored assessment), put in as it is.
+    mutating func raw(_ json: String) { bytes.append(contentsOf: json.utf8); needsComma = true }
+
+    mutating func field(_ name: String, _ value: String?) { if let value { key(name); string(value) } }
+    mutating func field(_ name: String, _ value: Int) { key(name); bytes.append(contentsOf: String(value).utf8); needsComma = true }
+    mutating func field(_ name: String, _ value: Bool) { key(name); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
+    mutating func field(_ name: String, _ value: UUID?) { if let value { key(name); string(value.uuidString) } }
+    mutating func field(_ name: String, _ value: Date?) { if let value { key(name); string(Self.iso8601(value)) } }
+
+    mutating func string(_ text: String) {
+        let hex = Array("0123456789abcdef".utf8)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "/"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "/")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default: bytes.append(byte)
             }
         }
-        if let assessment = view.assessment { put(assessmentMarker, assessment.json) }
-        put(factsMarker, view.factsJSON)
-        let response = Response(status: status, headers: headers)
-        response.body = .init(buffer: ByteBuffer(bytes: bytes))
-        return response
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// `2026-12-01T15:10:42Z`: what `JSONEncoder`'s `.iso8601` writes (whole seconds, rounded down).
+    static func iso8601(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = Int(parts.tm_year) + 1900
+        let y = year < 1000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
+        return "\(y)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }
 

@@ -1,0 +1,67 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+@testable import SafeguardPersistence
+import Testing
+import Vapor
+
+/// The case read's body is written straight into bytes (issue 9): it must say exactly what `CaseDTO` through Vapor's
+/// `JSONEncoder` says, for every kind of value a case holds.
+@Suite struct CaseReadBodyTests {
+    static let encoder = JSONEncoder.custom(dates: .iso8601)
+
+    @Test("Strings are escaped byte for byte as JSONEncoder escapes them")
+    func stringsAsJSONEncoder() throws {
+        for text in ["plain", "quote \" and backslash \\", "a/b </script>", "line\nbreak\ttab\r\u{8}\u{c}", "\u{1}\u{1f}\u{7f}",
+                     "Zoë 📱 — “quoted”", "", "\u{2028}"] {
+            var out = JSONBytes(capacity: 16)
+            out.string(text)
+            let expected = try Self.encoder.encode([text]).dropFirst().dropLast()
+            #expect(Data(out.bytes) == Data(expected), "\(text.debugDescription): \(String(decoding: out.bytes, as: UTF8.self))")
+        }
+    }
+
+    @Test("Dates are written as JSONEncoder's iso8601 writes them, to the second")
+    func datesAsJSONEncoder() throws {
+        for seconds in [0, 1_764_601_842.999, 1_764_601_842.5, 1_764_601_842.0001, 951_782_400.75, -86_400.5, 4_102_444_799.9] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let expected = String(decoding: try Self.encoder.encode([date]), as: UTF8.self)
+            #expect("[\"\(JSONBytes.iso8601(date))\"]" == expected, "\(seconds)")
+        }
+    }
+
+    @Test("The read body says what CaseDTO says, with and without an assessment, with every optional field set or not")
+    func sameAsCaseDTO() throws {
+        let facts = try CaseFacts.decode(json: Data(#"""
+            {"setting":"police","jurisdiction":"england","people":[{"ref":"A","age":15,"roles":["depicted","sender"]},
+             {"ref":"B","age":15,"roles":["recipient"]}],"circumstances":{"willing":true}}
+            """#.utf8))
+        let assessment = GuidanceLibrary.bundled.assess(facts, today: CaseController.today)
+        let now = Date(timeIntervalSince1970: 1_764_601_842.377)
+        let record = CaseRecord(id: UUID(), organisationID: UUID(), reference: "SG-2026-000042", status: .open,
+                                summary: "Shared \"privately\" / then\nforwarded — Zoë", facts: facts, version: 3, createdBy: UUID(),
+                                ownerID: UUID(), openActions: 1, createdAt: now, updatedAt: now.addingTimeInterval(61.6))
+        let actions = [
+            CaseAction(id: UUID(), caseID: record.id, recommendationID: "welfareCheck", severity: "must", text: "Check A's welfare",
+                       status: .open, reason: nil, recommended: true, completedBy: nil, completedAt: nil, createdAt: now,
+                       dueOn: CaseController.today.adding(days: -1)),
+            CaseAction(id: UUID(), caseID: record.id, recommendationID: "advice", severity: "should", text: "Advise \\ on copies",
+                       status: .notApplicable, reason: "Done by the school\tyesterday", recommended: false, completedBy: UUID(),
+                       completedAt: now.addingTimeInterval(0.9), createdAt: nil, dueOn: nil),
+        ]
+        let stored = StoredAssessment(id: UUID(), caseID: record.id, caseVersion: 3, editions: ["college-of-policing@2023", "law@2024"],
+                                      assessment: assessment, createdBy: record.createdBy, createdAt: now)
+        let assessmentJSON = String(decoding: try JSONEncoder().encode(assessment), as: UTF8.self)
+        for withAssessment in [true, false] {
+            let view = CaseReadView(header: record.header, factsJSON: String(decoding: facts.jsonData(), as: UTF8.self), actions: actions,
+                                    assessment: withAssessment ? (stored.id, 3, stored.editions, stored.createdBy, stored.createdAt, assessmentJSON) : nil)
+            let response = try CaseReadBody.response(view, jurisdiction: .england, setting: .police)
+            #expect(response.headers.contentType == .json)
+            let written = try JSONSerialization.jsonObject(with: Data(buffer: response.body.buffer!)) as! NSDictionary
+            let dto = CaseDTO(record, actions: actions, assessment: withAssessment ? stored : nil)
+            let expected = try JSONSerialization.jsonObject(with: try Self.encoder.encode(dto)) as! NSDictionary
+            #expect(written == expected, "with assessment: \(withAssessment)")
+            #expect((written["actions"] as? [NSDictionary])?.first?["overdue"] as? Bool == true, "the test covers an overdue action")
+        }
+    }
+}
