@@ -97,7 +97,7 @@ public struct EncryptedColumn: Sendable, Hashable, CustomStringConvertible {
 /// the server runs every few seconds, so that rotation needs no restart.
 ///
 /// ```swift
-/// let cipher = try await FreeTextCipher.open(on: db, master: master)
+/// let cipher = try await FreeTextCipher.load(on: db, master: master)
 /// let stored = try cipher.seal("Image shared between two pupils", in: .caseSummary)
 /// try cipher.open(stored, in: .caseSummary)   // "Image shared between two pupils"
 /// ```
@@ -201,7 +201,7 @@ public final class FreeTextCipher: @unchecked Sendable {
     /// - A database with no data key gets one, and any text written before encryption is sealed with it.
     /// - No master key, while the database holds data keys, stops the start: the text could not be read.
     /// - A master key that wrapped none of the database's data keys stops the start, naming both fingerprints.
-    public static func open(on db: any Database, master: MasterKey?, now: Date = Date()) async throws -> FreeTextCipher {
+    public static func load(on db: any Database, master: MasterKey?, now: Date = Date()) async throws -> FreeTextCipher {
         let rows = try await rows(on: db)
         guard let master else {
             if rows.isEmpty {

@@ -178,8 +178,8 @@ import Vapor
             let newMaster = MasterKey.generate()
             let moved = try await app.cipher.rotate(on: app.db, newMaster: newMaster, settle: 0)
             #expect(moved.master == newMaster.fingerprint)
-            await #expect(throws: FreeTextCipherError.self) { _ = try await FreeTextCipher.open(on: app.db, master: TestDatabase.dataKey) }
-            let reopened = try await FreeTextCipher.open(on: app.db, master: newMaster)
+            await #expect(throws: FreeTextCipherError.self) { _ = try await FreeTextCipher.load(on: app.db, master: TestDatabase.dataKey) }
+            let reopened = try await FreeTextCipher.load(on: app.db, master: newMaster)
             let note = try await CaseStore(db: app.db, cipher: reopened).notes(caseID: UUID(uuidString: id)!).last
             #expect(note?.text == "after rotation")
         }
@@ -191,7 +191,7 @@ import Vapor
             let world = try await seedWorld(app)
             let id = try await Self.writeEverywhere(app, world)
             // Another machine's view of the same database.
-            let other = try await FreeTextCipher.open(on: app.db, master: TestDatabase.dataKey)
+            let other = try await FreeTextCipher.load(on: app.db, master: TestDatabase.dataKey)
             let rotation = try await other.rotate(on: app.db, settle: 0)
             #expect(app.cipher.activeKeyID != rotation.active)
             try await app.cipher.refresh(on: app.db)
@@ -206,7 +206,7 @@ import Vapor
         try await withApp { app in
             _ = try await seedWorld(app)
             do {
-                _ = try await FreeTextCipher.open(on: app.db, master: nil)
+                _ = try await FreeTextCipher.load(on: app.db, master: nil)
                 Issue.record("opened without a key")
             } catch let error as FreeTextCipherError {
                 #expect(error.description.contains("SAFEGUARD_DATA_KEY_FILE"))
@@ -214,7 +214,7 @@ import Vapor
             }
             let wrong = MasterKey.generate()
             do {
-                _ = try await FreeTextCipher.open(on: app.db, master: wrong)
+                _ = try await FreeTextCipher.load(on: app.db, master: wrong)
                 Issue.record("opened with the wrong key")
             } catch let error as FreeTextCipherError {
                 #expect(error.description.contains(wrong.fingerprint) && error.description.contains(TestDatabase.dataKey.fingerprint))
@@ -286,7 +286,7 @@ import Vapor
             try await sql.raw("UPDATE case_notes SET text = 'written before encryption' WHERE case_id = \(bind: UUID(uuidString: id)!)").run()
             try await sql.raw("DELETE FROM data_keys").run()
             #expect(try await FreeTextCipher.status(on: app.db).plain > 0)
-            let cipher = try await FreeTextCipher.open(on: app.db, master: TestDatabase.dataKey)
+            let cipher = try await FreeTextCipher.load(on: app.db, master: TestDatabase.dataKey)
             #expect(try await FreeTextCipher.status(on: app.db).plain == 0)
             let notes = try await CaseStore(db: app.db, cipher: cipher).notes(caseID: UUID(uuidString: id)!)
             #expect(notes.map(\.text) == ["written before encryption"])

@@ -413,10 +413,13 @@ enum CasePolicy {
 
     static func mayOwn(_ role: Role) -> Bool { ![.staff, .admin, .auditor].contains(role) }
 
-    /// The owner may hand a case on; so may those who oversee cases: supervisors, superintendents and the DSL.
+    /// Those who oversee others' cases: they may give any case on, and see the cases gone quiet.
+    static let overseerRoles: Set<Role> = [.supervisor, .superintendent, .dsl]
+
+    /// The owner may hand a case on; so may those who oversee cases.
     static func mayReassign(_ header: CaseHeader, _ identity: Identity) -> Bool {
         header.organisationID == identity.organisation.id
-            && (header.ownerID == identity.user.id || [.supervisor, .superintendent, .dsl].contains(identity.user.role))
+            && (header.ownerID == identity.user.id || overseerRoles.contains(identity.user.role))
             && mayOwn(identity.user.role)
     }
 

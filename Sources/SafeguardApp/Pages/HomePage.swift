@@ -137,7 +137,7 @@ struct HomePage: PageView {
         seesCases = CasePolicy.caseRoles.contains(identity.user.role)
         isDSL = identity.user.role == .dsl
         isReviewer = identity.user.role == .supervisor || identity.user.role == .superintendent
-        seesQuiet = [.supervisor, .superintendent, .dsl].contains(identity.user.role)
+        seesQuiet = CasePolicy.overseerRoles.contains(identity.user.role)
         isStaff = identity.user.role == .staff
         schoolLead = identity.organisation.jurisdiction.schoolLead
         newCaseLabel = identity.organisation.kind == .education ? "Raise a concern" : "Report a new case"

@@ -257,6 +257,11 @@ extension Role {
     }
 }
 
+extension User {
+    /// The person as the pages and chronology name them: "Sam Jones (designated safeguarding person (DSP))".
+    func named(in jurisdiction: Jurisdiction) -> String { "\(displayName) (\(role.inSentence(in: jurisdiction)))" }
+}
+
 extension Jurisdiction {
     /// The school lead's name in the nation's guidance, in a sentence: "the designated safeguarding person".
     var schoolLead: String {

@@ -60,7 +60,7 @@ struct PagesController: RouteCollection {
             page.today = actions.filter(\.dueByToday)
             page.actions = actions.filter { !$0.dueByToday }
             // Cases nobody has touched for the organisation's quiet period: for those who oversee cases.
-            if [.supervisor, .superintendent, .dsl].contains(identity.user.role) {
+            if CasePolicy.overseerRoles.contains(identity.user.role) {
                 let days = identity.organisation.workPolicy.quietCaseDays
                 let quiet = try await store.listCases(organisationID: identity.organisation.id,
                                                       filter: .init(status: .open, updatedBefore: Date().addingTimeInterval(-Double(days) * 86_400)),
@@ -138,19 +138,20 @@ struct PagesController: RouteCollection {
         }
         let people = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
         page.owner = people.first { $0.id == record.ownerID }
-            .map { "\($0.displayName) (\($0.role.inSentence(in: identity.organisation.jurisdiction)))" } ?? "someone no longer here"
+            .map { $0.named(in: identity.organisation.jurisdiction) } ?? "someone no longer here"
         if CasePolicy.mayReassign(record.header, identity) {
             page.canReassign = true
             page.ownerPath = PageRoute.caseOwner(.id(record.id)).path
             page.ownerOptions = people.filter { CasePolicy.mayOwn($0.role) && !$0.disabled && $0.id != record.ownerID }
                 .sorted { $0.displayName < $1.displayName }
-                .map { OwnerOption(value: $0.id.uuidString.lowercased(), label: "\($0.displayName) (\($0.role.inSentence(in: identity.organisation.jurisdiction)))") }
+                .map { OwnerOption(value: $0.id.uuidString.lowercased(), label: $0.named(in: identity.organisation.jurisdiction)) }
         }
         if identity.user.role != .staff {
             // Staff see what they raised; the response is for those who lead it, as in the API.
             let response = try await loadResponse(req, record)
             page.response = CaseResponseView(record: record, response: response, assessment: stored?.assessment, identity: identity,
-                                             names: try await userNames(req, identity))
+                                             names: Dictionary(uniqueKeysWithValues: people.map {
+                                                 ($0.id, $0.named(in: identity.organisation.jurisdiction)) }))
         }
         return try await req.renderPage(page, status: status, errors: errors, notice: notice ?? req.takeFlash())
     }

@@ -65,7 +65,7 @@ extension PagesController {
     func userNames(_ req: Request, _ identity: Identity) async throws -> [UUID: String] {
         var names: [UUID: String] = [:]
         for user in try await AccountStore(db: req.db).users(organisationID: identity.organisation.id) {
-            names[user.id] = "\(user.displayName) (\(user.role.inSentence(in: identity.organisation.jurisdiction)))"
+            names[user.id] = user.named(in: identity.organisation.jurisdiction)
         }
         return names
     }

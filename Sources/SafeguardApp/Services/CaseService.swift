@@ -172,8 +172,7 @@ extension CaseService {
 
     /// "Case given to Sam Jones (DSL), from Pat Smith (staff)", in the words of the organisation's nation.
     static func ownerLine(from previous: User?, to owner: User, jurisdiction: Jurisdiction) -> String {
-        "Case given to \(owner.displayName) (\(owner.role.inSentence(in: jurisdiction)))"
-            + (previous.map { ", from \($0.displayName) (\($0.role.inSentence(in: jurisdiction)))" } ?? "")
+        "Case given to \(owner.named(in: jurisdiction))" + (previous.map { ", from \($0.named(in: jurisdiction))" } ?? "")
     }
 }
 

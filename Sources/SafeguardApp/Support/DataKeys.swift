@@ -41,7 +41,7 @@ extension Application {
                     + "missing: put the key file back there, or set SAFEGUARD_DATA_KEY_FILE to where it is kept. Nothing in the cases can be read without it")
             }
         }
-        storage[FreeTextCipherKey.self] = try await FreeTextCipher.open(on: db, master: master)
+        storage[FreeTextCipherKey.self] = try await FreeTextCipher.load(on: db, master: master)
     }
 }
 
