@@ -315,11 +315,10 @@ public struct AccountStore: Sendable {
         guard SessionPolicy.lifetimeRange.contains(policy.lifetimeHours) else {
             throw StoreError.invalid(field: "sessionLifetimeHours", message: "give a number of hours from \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound)")
         }
-        guard let m = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
-        m.sessionIdleMinutes = policy.idleMinutes
-        m.sessionLifetimeHours = policy.lifetimeHours
-        try await m.save(on: db)
-        return Self.value(m)
+        return try await updateOrganisation(organisationID) { m in
+            m.sessionIdleMinutes = policy.idleMinutes
+            m.sessionLifetimeHours = policy.lifetimeHours
+        }
     }
 
     // MARK: Web sessions
@@ -523,10 +522,17 @@ public struct AccountStore: Sendable {
     /// Sets how long the organisation keeps closed cases.
     public func setRetention(organisationID: UUID, _ schedule: RetentionSchedule) async throws -> Organisation {
         if let problem = schedule.problem { throw StoreError.invalid(field: problem.field, message: "give " + problem.message) }
-        guard let m = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
-        m.retentionPoliceGroup = schedule.policeGroup
-        m.retentionSchoolAge = schedule.schoolAge
-        m.retentionSchoolYears = schedule.schoolYearsAfterClosing
+        return try await updateOrganisation(organisationID) { m in
+            m.retentionPoliceGroup = schedule.policeGroup
+            m.retentionSchoolAge = schedule.schoolAge
+            m.retentionSchoolYears = schedule.schoolYearsAfterClosing
+        }
+    }
+
+    /// Changes the organisation's row and returns it as it is now.
+    private func updateOrganisation(_ id: UUID, _ change: (OrganisationModel) -> Void) async throws -> Organisation {
+        guard let m = try await OrganisationModel.find(id, on: db) else { throw StoreError.notFound("organisation") }
+        change(m)
         try await m.save(on: db)
         return Self.value(m)
     }
@@ -539,11 +545,10 @@ public struct AccountStore: Sendable {
         guard WorkPolicy.mustRange.contains(policy.mustActionDays) else {
             throw StoreError.invalid(field: "mustActionDays", message: "give a number of days from \(WorkPolicy.mustRange.lowerBound) (the same day) to \(WorkPolicy.mustRange.upperBound)")
         }
-        guard let m = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
-        m.quietCaseDays = policy.quietCaseDays
-        m.mustActionDays = policy.mustActionDays
-        try await m.save(on: db)
-        return Self.value(m)
+        return try await updateOrganisation(organisationID) { m in
+            m.quietCaseDays = policy.quietCaseDays
+            m.mustActionDays = policy.mustActionDays
+        }
     }
 
     public func setTwoFactorPolicy(organisationID: UUID, _ policy: TwoFactorPolicy) async throws -> Organisation {
