@@ -171,3 +171,53 @@ import Vapor
         }
     }
 }
+
+/// Issue 11, point 7: the case page says the next thing to do first.
+@Suite struct NextStepTests {
+    @Test("The case page opens with the single next step and how the case stands; an overdue action comes first")
+    func nextStepFirst() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), summary: "Shared between two pupils")
+            let id = (created["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let page = try await Pages.get(app, "/cases/\(id)", officer)
+            let open = (created["actions"] as! [[String: Any]]).filter { $0["status"] as? String == "open" }
+            let next = try #require(page.text.range(of: ##"<p class="heading-m"><a href="#action-[0-9a-f]{8}-done">Next: [^<]+</a></p>"##,
+                                                    options: .regularExpression))
+            #expect(next.lowerBound < page.text.range(of: "id=\"decisions\"")!.lowerBound, "before the decisions")
+            #expect(page.text.contains("\(open.count) actions to do"), "how many are open")
+            // The most pressing is a MUST: every one of them is due the day after it was raised.
+            let musts = open.filter { $0["severity"] as? String == "must" }.compactMap { $0["text"] as? String }
+            #expect(musts.contains { page.text[next].contains(PagesHTML.escape($0)) }, "a MUST comes first")
+
+            // An action gone overdue is the next step, whatever its importance.
+            let should = try #require(open.first { $0["severity"] as? String == "should" })
+            try await (app.db as! any SQLDatabase).raw("UPDATE case_actions SET due_on = \(bind: CaseController.today.adding(days: -2).description) WHERE id = \(bind: UUID(uuidString: should["id"] as! String)!)").run()
+            let later = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(later.text.contains("Next: \(PagesHTML.escape(should["text"] as! String)) (overdue: due by"))
+            #expect(later.text.contains("actions to do (1 overdue)"))
+
+            // Staff, and a closed case, get no next step.
+            let closed = try await send(app, .PATCH, "/api/v1/cases/\(id)", token: world.token("policeA.officer"),
+                                        json: ["version": created["version"] as! Int, "status": "closed", "reason": "Resolved"])
+            #expect(closed.status == .ok)
+            let after = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(!after.text.contains("aria-label=\"Next step\""), "a closed case has no next step")
+            let concern = try await createCase(app, token: world.token("school.staff"), summary: "A concern")
+            let staff = try await Pages.get(app, "/cases/\((concern["id"] as! String).lowercased())", try await Pages.signIn(app, "staff@school.test"))
+            #expect(staff.status == .ok && !staff.text.contains("aria-label=\"Next step\""), "staff do not act on it")
+            let dsl = try await Pages.get(app, "/cases/\((concern["id"] as! String).lowercased())", try await Pages.signIn(app, "dsl@school.test"))
+            #expect(dsl.text.contains("aria-label=\"Next step\""), "the DSL does")
+        }
+    }
+}
+
+/// HTML escaping as Leaf does it, for comparing text a page shows.
+enum PagesHTML {
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "'", with: "&#39;")
+    }
+}

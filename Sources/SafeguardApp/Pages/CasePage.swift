@@ -140,6 +140,12 @@ struct CasePage: PageView {
     /// The school lead as the nation's guidance names them, for the staff notice.
     var schoolLead: String
     var csrf: String
+    /// The single next thing to do, first on the page (issue 11): the most pressing open action, else the first open
+    /// question; with where to do it and a sentence on how the case stands.
+    var nextStep = ""
+    var nextStepHref = ""
+    var situation = ""
+    var hasNextStep = false
     /// Who owns the case ("Sam Jones (DSL)"), and, for those who may, the form to give it to someone else.
     var owner = ""
     var canReassign = false
@@ -181,6 +187,36 @@ struct CasePage: PageView {
     }
 
     static func fieldID(_ actionID: UUID) -> String { "action-" + actionID.uuidString.lowercased().prefix(8) }
+
+    /// What to do next: the open action that is overdue, or due soonest, MUST before SHOULD; else the first open
+    /// question; else nothing. With a sentence on how many actions and questions are open.
+    static func nextStep(actions: [CaseAction], questions: [OpenQuestion], caseID: UUID, today: CalendarDate)
+        -> (step: String, href: String, situation: String) {
+        let rank: [String: Int] = ["must": 0, "should": 1]
+        let ordered = actions.sorted {
+            ($0.isOverdue(today: today) ? 0 : 1, $0.dueOn?.description ?? "9999", rank[$0.severity] ?? 2)
+                < ($1.isOverdue(today: today) ? 0 : 1, $1.dueOn?.description ?? "9999", rank[$1.severity] ?? 2)
+        }
+        let overdue = actions.filter { $0.isOverdue(today: today) }.count
+        var counts: [String] = []
+        if !actions.isEmpty {
+            counts.append(actions.count == 1 ? "1 action to do" : "\(actions.count) actions to do")
+            if overdue > 0 { counts[counts.count - 1] += overdue == actions.count && overdue == 1 ? ", overdue" : " (\(overdue) overdue)" }
+        }
+        if !questions.isEmpty { counts.append(questions.count == 1 ? "1 question to answer" : "\(questions.count) questions to answer") }
+        let joined = Words.join(counts)
+        let situation = counts.isEmpty ? "Every action is done or does not apply, and no question is open."
+                                       : joined.prefix(1).uppercased() + joined.dropFirst() + "."
+        if let first = ordered.first {
+            let due = PageWords.due(first, today: today)
+            return ("Next: " + first.text + (due.isEmpty ? "" : " (" + due.prefix(1).lowercased() + due.dropFirst() + ")"),
+                    "#" + fieldID(first.id) + "-done", situation)
+        }
+        if let question = questions.first {
+            return ("Next: answer \u{201C}\(question.question)\u{201D}", "#questions", situation)
+        }
+        return ("Nothing is waiting on this case: close it when the work is finished.", "#status", situation)
+    }
 
     init(record: CaseRecord, actions: [CaseAction], assessment: Assessment?, identity: Identity, csrf: String,
          errors: [FieldError] = []) {
@@ -245,6 +281,12 @@ struct CasePage: PageView {
                 return item
             }
         hasActions = !self.actions.isEmpty
+        if canEdit && !isClosed {
+            let next = Self.nextStep(actions: actions.filter { $0.status == .open && $0.recommended && !standingIDs.contains($0.recommendationID) },
+                                     questions: assessment?.openQuestions ?? [], caseID: record.id, today: CaseController.today)
+            (nextStep, nextStepHref, situation) = next
+            hasNextStep = true
+        }
         let facts = record.facts
         people = facts.people.map { p in
             FactTable(ref: p.ref, heading: "Person \(p.ref)", facts: [
