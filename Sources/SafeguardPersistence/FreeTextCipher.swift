@@ -285,17 +285,21 @@ public final class FreeTextCipher: @unchecked Sendable {
 
     /// How many stored values are not sealed with one of `keys` (text written before encryption included).
     public static func countOutside(_ keys: Set<String>, on db: any Database) async throws -> Int {
+        let counts = try await valueCounts(on: db)
+        return counts.plain + counts.byKey.filter { !keys.contains($0.key) }.values.reduce(0, +)
+    }
+
+    /// How many stored values each data key seals, and how many were written before encryption.
+    static func valueCounts(on db: any Database) async throws -> (byKey: [String: Int], plain: Int) {
         let sql = db as! any SQLDatabase
-        var count = 0
+        var byKey: [String: Int] = [:]
+        var plain = 0
         for column in EncryptedColumn.all {
-            let rows = try await sql.raw("SELECT \(ident: column.column) AS value FROM \(ident: column.table) WHERE \(ident: column.column) IS NOT NULL").all()
-            for row in rows {
-                let value = try row.decode(column: "value", as: String.self)
-                if let id = keyID(of: value), keys.contains(id) { continue }
-                count += 1
+            for row in try await sql.raw("SELECT \(ident: column.column) AS value FROM \(ident: column.table) WHERE \(ident: column.column) IS NOT NULL").all() {
+                if let id = keyID(of: try row.decode(column: "value", as: String.self)) { byKey[id, default: 0] += 1 } else { plain += 1 }
             }
         }
-        return count
+        return (byKey, plain)
     }
 }
 
@@ -390,14 +394,7 @@ extension FreeTextCipher {
     /// The data keys and how much each one seals.
     public static func status(on db: any Database) async throws -> DataKeyStatus {
         let rows = try await rows(on: db)
-        var counts: [String: Int] = [:]
-        var plain = 0
-        let sql = db as! any SQLDatabase
-        for column in EncryptedColumn.all {
-            for row in try await sql.raw("SELECT \(ident: column.column) AS value FROM \(ident: column.table) WHERE \(ident: column.column) IS NOT NULL").all() {
-                if let id = keyID(of: try row.decode(column: "value", as: String.self)) { counts[id, default: 0] += 1 } else { plain += 1 }
-            }
-        }
+        let (counts, plain) = try await valueCounts(on: db)
         var keys: [DataKeyStatus.Key] = []
         for row in rows {
             if let i = keys.firstIndex(where: { $0.id == row.id }) {

@@ -85,12 +85,8 @@ struct ResponseController: RouteCollection {
         // Triage makes the DSL who answered it the case's owner: the actions it raises land on their home, not on
         // the home of the member of staff who raised the concern and cannot act on them.
         if record.kind == .triage, identity.user.role == .dsl, caseRecord.ownerID != identity.user.id {
-            let previous = try await AccountStore(db: db).user(id: caseRecord.ownerID)
-            try await store.setOwner(caseID: caseRecord.id, organisationID: caseRecord.organisationID, ownerID: identity.user.id, now: now)
-            try await req.chronicle(caseRecord.id, "case.owner",
-                                    CaseService.ownerLine(from: previous, to: identity.user, jurisdiction: identity.organisation.jurisdiction)
-                                        + ": triaged", on: db)
-            try await req.audit("case.owner", caseID: caseRecord.id, detail: "owner=\(identity.user.id.uuidString.lowercased()) via=triage", on: db)
+            try await CaseService.recordOwner(identity.user, of: caseRecord.id, previous: try await AccountStore(db: db).user(id: caseRecord.ownerID),
+                                              by: identity, why: "triaged", via: "triage", cipher: req.cipher, on: db, now: now)
         }
         try await syncSeizure(checked.record, caseRecord, req: req, db: db, assessor: assessor)
         try await store.touch(id: caseRecord.id, now: now)
@@ -537,11 +533,8 @@ struct ResponseController: RouteCollection {
             // The officer who accepts a referral owns the case it opened (until then it is the school's DSL's, and
             // sits in the force's referrals to answer).
             if body.status == .accepted, CasePolicy.mayOwn(identity.user.role) {
-                try await CaseStore(db: db, cipher: req.cipher).setOwner(caseID: policeCase.id, organisationID: policeCase.organisationID,
-                                                                         ownerID: identity.user.id, now: Date())
-                try await req.chronicle(policeCase.id, "case.owner",
-                                        CaseService.ownerLine(from: nil, to: identity.user, jurisdiction: identity.organisation.jurisdiction)
-                                            + ": accepted the referral", on: db)
+                try await CaseService.recordOwner(identity.user, of: policeCase.id, previous: nil, by: identity, why: "accepted the referral",
+                                                  via: "referral", cipher: req.cipher, on: db, now: Date())
             }
             try await req.chronicle(referral.fromCaseID, "referral.\(body.status.rawValue)", line, on: db)
             try await req.audit("case.referral.respond", caseID: policeCase.id, detail: "status=\(body.status.rawValue)", on: db)

@@ -192,11 +192,7 @@ struct CasePage: PageView {
     /// question; else nothing. With a sentence on how many actions and questions are open.
     static func nextStep(actions: [CaseAction], questions: [OpenQuestion], caseID: UUID, today: CalendarDate)
         -> (step: String, href: String, situation: String) {
-        let rank: [String: Int] = ["must": 0, "should": 1]
-        let ordered = actions.sorted {
-            ($0.isOverdue(today: today) ? 0 : 1, $0.dueOn?.description ?? "9999", rank[$0.severity] ?? 2)
-                < ($1.isOverdue(today: today) ? 0 : 1, $1.dueOn?.description ?? "9999", rank[$1.severity] ?? 2)
-        }
+        let ordered = actions.sorted { $0.urgency(today: today) < $1.urgency(today: today) }
         let overdue = actions.filter { $0.isOverdue(today: today) }.count
         var counts: [String] = []
         if !actions.isEmpty {
@@ -262,7 +258,7 @@ struct CasePage: PageView {
         self.standing = standing.map { StandingInstruction(text: $0.text, citations: linker.links($0.citations)) }
         hasStanding = !standing.isEmpty
         self.actions = actions.filter { ($0.recommended || $0.status != .open) && !standingIDs.contains($0.recommendationID) }
-            .sorted { (order[$0.status]!, ["must": 0, "should": 1][$0.severity] ?? 2) < (order[$1.status]!, ["must": 0, "should": 1][$1.severity] ?? 2) }
+            .sorted { (order[$0.status]!, CaseAction.severityRank($0.severity)) < (order[$1.status]!, CaseAction.severityRank($1.severity)) }
             .map { (action: CaseAction) -> ActionItem in
                 let field = Self.fieldID(action.id)
                 let today = CaseController.today

@@ -84,11 +84,22 @@ struct ActionRow: Encodable, Sendable {
         text = action.text
         severity = action.severity
         severityLabel = PageWords.severity(action.severity)
-        severityRank = ["must": 0, "should": 1][action.severity] ?? 2
+        severityRank = CaseAction.severityRank(action.severity)
         due = PageWords.due(action, today: CaseController.today)
         overdue = action.isOverdue(today: CaseController.today)
         dueOn = action.dueOn?.description ?? "9999-12-31"
         dueByToday = action.dueOn.map { $0 <= CaseController.today } ?? false
+    }
+}
+
+extension CaseAction {
+    /// MUST before SHOULD before CONSIDER.
+    static func severityRank(_ severity: String) -> Int { ["must": 0, "should": 1][severity] ?? 2 }
+
+    /// How pressing an open action is, for ordering (smaller first): overdue, then the day it is due (none last),
+    /// then its importance. The home page's lists and the case page's next step use it.
+    func urgency(today: CalendarDate) -> (Int, String, Int) {
+        (isOverdue(today: today) ? 0 : 1, dueOn?.description ?? "9999-12-31", Self.severityRank(severity))
     }
 }
 

@@ -15,7 +15,7 @@ enum PageWords {
         let key = DecisionKey(rawValue: decision)
         let words = key?.words(for: value) ?? Words.of(value)
         guard value == "undetermined" else { return words }
-        if let possible, !possible.isEmpty, !possible.contains("undetermined"), possible.count < (key?.allowedValues.count ?? 0) {
+        if let possible, !possible.isEmpty, !possible.contains("undetermined") {
             return words + ", but it will be one of: " + possible.map { key?.words(for: $0) ?? Words.of($0) }.joined(separator: "; or ")
         }
         return words + ": answer the questions first"

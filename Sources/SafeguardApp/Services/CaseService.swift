@@ -155,19 +155,26 @@ extension CaseService {
         let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let previous = try await accounts.user(id: record.ownerID)
         let now = clock()
-        let line = Self.ownerLine(from: previous, to: owner, jurisdiction: actor.organisation.jurisdiction) + (why.isEmpty ? "" : ": \(why)")
+        let cipher = self.cipher
         try await gate.run(db) { db in
-            try await CaseStore(db: db, cipher: cipher).setOwner(caseID: record.id, organisationID: actor.organisation.id,
-                                                                  ownerID: owner.id, now: now)
-            try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
-                                                                        kind: "case.owner", summary: String(line.prefix(2_000)), at: now)
-            try await AuditChain.append(Self.event(actor, "case.owner", caseID: record.id,
-                                                   detail: "owner=\(owner.id.uuidString.lowercased())"), on: db, now: now)
+            try await Self.recordOwner(owner, of: record.id, previous: previous, by: actor, why: why, cipher: cipher, on: db, now: now)
         }
         var updated = record
         updated.ownerID = owner.id
         updated.updatedAt = now
         return updated
+    }
+
+    /// The change of owner itself, in the caller's transaction: the owner, a chronology line naming both people (and
+    /// why, when given), and the audit entry. Giving a case on, triage and accepting a referral all come here.
+    static func recordOwner(_ owner: User, of caseID: UUID, previous: User?, by actor: Identity, why: String, via: String? = nil,
+                            cipher: FreeTextCipher, on db: any Database, now: Date) async throws {
+        try await CaseStore(db: db, cipher: cipher).setOwner(caseID: caseID, organisationID: actor.organisation.id, ownerID: owner.id, now: now)
+        let line = ownerLine(from: previous, to: owner, jurisdiction: actor.organisation.jurisdiction) + (why.isEmpty ? "" : ": \(why)")
+        try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: actor.user.id, actorRole: actor.auditRole,
+                                                                    kind: "case.owner", summary: String(line.prefix(2_000)), at: now)
+        try await AuditChain.append(event(actor, "case.owner", caseID: caseID,
+                                          detail: "owner=\(owner.id.uuidString.lowercased())" + (via.map { " via=\($0)" } ?? "")), on: db, now: now)
     }
 
     /// "Case given to Sam Jones (DSL), from Pat Smith (staff)", in the words of the organisation's nation.
