@@ -97,7 +97,7 @@ import Vapor
             #expect(approved.status == .seeOther)
             let after = try await Pages.get(app, "/cases/\(id)", officer)
             #expect(after.text.contains("Outcome 21 is approved and recorded."))
-            #expect(after.text.contains("Outcome 21 on"), "the outcome record is listed")
+            #expect(after.text.contains("Outcome 21: Further investigation not in the public interest"), "the outcome record is listed")
             #expect(!after.text.contains("Waiting for a supervisor") && !after.text.contains("is back with the officer"))
 
             let noCrime = try await Pages.get(app, "/cases/\(id)/letter", officer)
@@ -288,7 +288,7 @@ import Vapor
             let final = try await Pages.get(app, "/cases/\(id)", officer)
             let text = final.text
             #expect(text.contains("crime reference PA/1"))
-            #expect(text.contains("Outcome 22 on"))
+            #expect(text.contains("Outcome 22: Diversionary"))
             #expect(text.contains("B directed on \(Words.day(today)); deletion proved on \(Words.day(today))"))
             #expect(text.contains("Device D2, owned by A"))
             // The chronology, newest last.

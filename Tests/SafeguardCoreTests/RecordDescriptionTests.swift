@@ -79,3 +79,77 @@ struct RecordDescriptionTests {
         }
     }
 }
+
+/// Issue 12, point 6, the last part: a record's chronology line comes from its kind's description (`RecordLine`),
+/// so a kind added in one file has its words there too, and a line naming a field the kind lacks fails here.
+@Suite("Chronology lines from the description")
+struct RecordLineTests {
+    @Test("Every kind's line names only its own fields, with braces closed", arguments: RecordKind.allCases)
+    func linesAreSound(kind: RecordKind) {
+        #expect(kind.description.line.problems(in: kind.description) == [])
+        #expect(!kind.description.line.fieldsNamed.isEmpty, "\(kind.rawValue)'s line says something of the record")
+    }
+
+    @Test("A line with a brace left open, an unknown field or an unknown form is refused, saying which")
+    func badLinesAreRefused() {
+        let welfare = RecordKind.welfareCheck.description
+        #expect(RecordLine("{person checked").problems(in: welfare).first?.contains("never closed") == true)
+        #expect(RecordLine("{person} checked}").problems(in: welfare).first?.contains("unmatched }") == true)
+        #expect(RecordLine("{persn} checked").problems(in: welfare).first?.contains("persn, which is not a field (fields: person, checkedOn") == true)
+        #expect(RecordLine("{person:shout}").problems(in: welfare).first?.contains("one of words, label, value, offence") == true)
+        #expect(RecordLine("{person:label}").problems(in: welfare).first?.contains("no fixed list") == true)
+    }
+
+    @Test("Every kind, with every field given, reads as words: no brace, no code, no ISO day", arguments: RecordKind.allCases)
+    func everyKindInWords(kind: RecordKind) throws {
+        var object: [String: Any] = ["kind": kind.rawValue]
+        for field in kind.description.fields { object[field.name] = RecordDescriptionTests.sample(field) }
+        // The first option of each list is chosen; pick ones with a camel-case code where there is one, to catch it shown raw.
+        for field in kind.description.fields {
+            if let code = field.input.options?.first(where: { $0.value.contains(where: \.isUppercase) })?.value {
+                object[field.name] = field.input.isArray ? [code] : code
+            }
+        }
+        let record = try ResponseRecord.decode(json: JSONSerialization.data(withJSONObject: object))
+        let line = RecordText.describe(record)
+        #expect(!line.isEmpty && !line.contains("{") && !line.contains("}"), "\(kind.rawValue): \(line)")
+        #expect(line.range(of: #"\b[a-z]+[A-Z][a-zA-Z]*\b"#, options: .regularExpression) == nil, "\(kind.rawValue) shows a code: \(line)")
+        #expect(line.range(of: #"\d{4}-\d{2}-\d{2}"#, options: .regularExpression) == nil, "\(kind.rawValue) shows an ISO day: \(line)")
+    }
+
+    func record(_ json: String) throws -> ResponseRecord { try ResponseRecord.decode(json: Data(json.utf8)) }
+
+    @Test("Branches: a yes/no, a filled-in field, a stored value, and all of several")
+    func branches() throws {
+        #expect(RecordText.describe(try record(#"{"kind":"welfareCheck","person":"A","checkedOn":"2026-03-03","result":"fine","concerns":true}"#))
+                == "A checked on 3 March 2026, concerns found")
+        #expect(RecordText.describe(try record(#"{"kind":"welfareCheck","person":"A","checkedOn":"2026-03-03","result":"fine","concerns":false}"#))
+                == "A checked on 3 March 2026")
+        // Empty text is not filled in: no dangling ", reference ".
+        #expect(RecordText.describe(try record(#"{"kind":"childProtectionReferral","to":"the MASH","referredOn":"2026-03-03","reference":" ","people":["A"]}"#))
+                == "to the MASH on 3 March 2026")
+        // Proof of deletion needs the day, the proof and who saw it, all three.
+        let direction = #"{"kind":"deletionDirection","holder":"B","directedOn":"2026-03-03","directedBy":"PC 1","deletedOn":"2026-03-04""#
+        #expect(RecordText.describe(try record(direction + "}")) == "B directed on 3 March 2026; proof of deletion awaited")
+        #expect(RecordText.describe(try record(direction + #","proof":"shown","verifiedBy":"PC 1"}"#))
+                == "B directed on 3 March 2026; deletion proved on 4 March 2026")
+        // A yes/no Safeguard fills in reads three ways: yes, no, and nothing when not set.
+        let custody = #"{"kind":"deviceCustody","device":"D1","step":"leftWithOwner","on":"2026-03-03","by":"PC 1""#
+        #expect(RecordText.describe(try record(custody + "}")) == "D1 left with owner on 3 March 2026 by PC 1")
+        #expect(RecordText.describe(try record(custody + #","imagerySolelyOfOwner":false}"#)).hasSuffix("by PC 1 (imagery not solely of the owner)"))
+        #expect(RecordText.describe(try record(custody + #","imagerySolelyOfOwner":true,"power":"pace32"}"#))
+                == "D1 left with owner on 3 March 2026 by PC 1 under PACE section 32 (imagery solely of the owner)")
+    }
+
+    @Test("Offences by their legislation in the case's nation; a nation's outcome by its title")
+    func nationalWords() throws {
+        let crime = try record(#"{"kind":"crimeRecord","crimeReference":"CR/1","reportedOn":"2026-03-03","offences":["poc-ni-1978a3"]}"#)
+        #expect(RecordText.describe(crime, jurisdiction: .northernIreland)
+                == "crime reference CR/1, reported 3 March 2026, offences: Protection of Children (Northern Ireland) Order 1978, article 3")
+        let outcome = try record(#"{"kind":"outcome","code":"local","nationalOutcome":"earlyAndEffectiveIntervention","decidedOn":"2026-03-03","rationale":"r"}"#)
+        #expect(RecordText.describe(outcome, jurisdiction: .scotland) == "outcome: Early and Effective Intervention (EEI) referral on 3 March 2026")
+        let o21 = try record(#"{"kind":"outcome","code":"21","decidedOn":"2026-03-03","rationale":"r"}"#)
+        #expect(RecordText.describe(o21).hasPrefix("Outcome 21: Further investigation not in the public interest"))
+        #expect(RecordText.describe(o21).hasSuffix(", decided on 3 March 2026"))
+    }
+}

@@ -121,37 +121,10 @@ public enum RecordText {
         return law.law(for: jurisdiction)?.outcomes.first { $0.id == id }?.title ?? Words.of(id)
     }
 
-    /// A record in words for the chronology: codes, offences and days as people write them (`Words`).
+    /// A record in words for the chronology, as its kind's description writes it (`RecordLine`): codes, offences
+    /// and days as people write them (`Words`).
     public static func describe(_ record: ResponseRecord, jurisdiction: Jurisdiction = .england) -> String {
-        let w = Words.of
-        func d(_ day: some CustomStringConvertible) -> String { Words.day(day.description) }
-        switch record {
-        case .crimeRecord(let r): return "crime reference \(r.crimeReference), reported \(d(r.reportedOn)), offences: "
-            + r.offences.map { Words.offence($0, jurisdiction: jurisdiction) }.joined(separator: "; ")
-            + (r.homeOfficeClassification.map { "; Home Office classification \($0)" } ?? "")
-        case .welfareCheck(let r): return "\(r.person) checked on \(d(r.checkedOn))" + (r.concerns == true ? ", concerns found" : "")
-        case .advice(let r): return "to \(r.to) on \(d(r.givenOn)): " + Words.list(r.topics.map(\.rawValue))
-        case .backgroundCheck(let r): return "\(r.person ?? r.location ?? "") on \(w(r.system.rawValue)): \(w(r.status.rawValue))" + (r.checkedOn.map { ", \(d($0))" } ?? "")
-        case .meeting(let r): return "\(w(r.meetingKind.rawValue)) on \(d(r.on))" + (r.proceedBeforeChecksReason != nil ? " (before checks were complete, with a recorded reason)" : "")
-        case .childProtectionReferral(let r): return "to \(r.to) on \(d(r.referredOn))" + (r.reference.map { ", reference \($0)" } ?? "")
-        case .account(let r): return "from \(r.person) on \(d(r.takenOn)) by \(r.takenBy)"
-        case .suspectDecision(let r): return "\(r.person): " + (r.recordAsSuspect ? "recorded as a suspect" : "not recorded as a suspect") + " (\(w(r.basis.rawValue)))"
-        case .interviewDecision(let r): return "\(r.person): visually recorded interview " + (r.planned ? "planned" : "not planned")
-        case .deviceCustody(let r): return "\(r.device) \(w(r.step.rawValue)) on \(d(r.on)) by \(r.by)" + (r.power.map { " under \(w($0.rawValue))" } ?? "")
-            + (r.imagerySolelyOfOwner.map { $0 ? " (imagery solely of the owner)" : " (imagery not solely of the owner)" } ?? "")
-        case .outcome(let r): return r.code == .local ? "\(RecordText.nationalOutcome(r, jurisdiction: jurisdiction).map { "outcome: \($0)" } ?? "local outcome") on \(d(r.decidedOn))" : "Outcome \(r.code.rawValue) on \(d(r.decidedOn)): \(r.code.title)"
-        case .communication(let r): return "to \(w(r.audience.rawValue))\(r.person.map { " of \($0)" } ?? "") on \(d(r.on)) (\(w(r.method.rawValue))): " + Words.list(r.topics.map(\.rawValue))
-        case .deletionDirection(let r): return "\(r.holder) directed on \(d(r.directedOn))" + (r.proven ? "; deletion proved on \(d(r.deletedOn!))" : "; proof of deletion awaited")
-        case .contentRemoval(let r): return "\(r.serviceName ?? w(r.service.rawValue)) on \(d(r.requestedOn)): \(w(r.status.rawValue))"
-        case .caidLiaison(let r): return "\(r.unit) on \(d(r.on)): \(w(r.status.rawValue))"
-        case .childContactForm(let r): return "raised \(d(r.raisedOn)), shared with " + r.sharedWith.joined(separator: ", ")
-        case .externalReport(let r): return "\(w(r.to.rawValue)) on \(d(r.on))"
-        case .triage(let r): return "\(w(r.content.rawValue)); adults involved: \(w(r.adultsInvolved.rawValue)); device: \(w(r.device.rawValue)); shared elsewhere: \(w(r.sharedElsewhere.rawValue))"
-        case .conversation(let r): return "with \(r.person) on \(d(r.on)) by \(r.by)"
-        case .parentsInformed(let r): return r.informed ? "parents or carers of \(r.person) informed on \(d(r.on))" : "parents or carers of \(r.person) not informed (reason recorded)"
-        case .supportReferral(let r): return "\(r.person) referred to \(r.serviceName ?? w(r.service.rawValue)) on \(d(r.referredOn))"
-        case .postIncidentReview(let r): return "reviewed \(d(r.reviewedOn)); policy review by \(d(r.policyReviewBy))"
-        }
+        record.kind.description.line.words(for: record, jurisdiction: jurisdiction)
     }
 
     /// What changed between two versions of a case's facts, in words, for the chronology: "A's age: not known → 15",

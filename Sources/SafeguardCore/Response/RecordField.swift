@@ -145,19 +145,22 @@ public struct RecordField: Sendable, Hashable {
     }
 }
 
-/// A kind of record described once: how it reads in a chronology, its page's title, the settings whose cases hold
-/// it, and its fields in the order a form asks them.
+/// A kind of record described once: its label, its page's title, the settings whose cases hold it, its fields in
+/// the order a form asks them, and how a record of the kind reads in a chronology line (`RecordLine`).
 public struct RecordDescription: Sendable {
     public var label: String
     public var formTitle: String
     public var settings: Set<Setting>
     public var fields: [RecordField]
+    /// The record in words after its label: "Welfare check: A checked on 3 March 2026".
+    public var line: RecordLine
 
-    public init(label: String, formTitle: String, settings: Set<Setting>, fields: [RecordField]) {
+    public init(label: String, formTitle: String, settings: Set<Setting>, fields: [RecordField], line: RecordLine) {
         self.label = label
         self.formTitle = formTitle
         self.settings = settings
         self.fields = fields
+        self.line = line
     }
 
     public var keys: [String] { fields.map(\.name) }

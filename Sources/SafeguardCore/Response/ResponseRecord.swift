@@ -179,7 +179,7 @@ public struct CrimeRecord: RecordPayload {
                         "Offences", required: true),
             .longText("offenceChangeReason", "If you change the offences, say why"),
             RecordField("homeOfficeClassification", .filledText, "Home Office classification"),
-        ])
+        ], line: "crime reference {crimeReference}, reported {reportedOn}, offences: {offences:offence}{homeOfficeClassification?; Home Office classification {homeOfficeClassification}}")
     var record: ResponseRecord { .crimeRecord(self) }
     public var crimeReference: String
     public var reportedOn: CalendarDate
@@ -200,7 +200,7 @@ public struct WelfareCheck: RecordPayload {
             .date("checkedOn", "Date", required: true),
             .longText("result", "What the check found", required: true),
             .yesNo("concerns", "Did it find a risk of harm?"),
-        ])
+        ], line: "{person} checked on {checkedOn}{concerns?, concerns found}")
     var record: ResponseRecord { .welfareCheck(self) }
     public var person: String
     public var checkedOn: CalendarDate
@@ -230,7 +230,7 @@ public struct AdviceGiven: RecordPayload {
                 .whereToFindSupport: "Where to find support", .reportRemove: "How to use Report Remove", .nextSteps: "What happens next"],
                 required: true),
             .longText("note", "Anything else to note", hint: "Optional"),
-        ])
+        ], line: "to {to} on {givenOn}: {topics}")
     var record: ResponseRecord { .advice(self) }
     /// A person ref, or "parents of A".
     public var to: String
@@ -260,7 +260,7 @@ public struct BackgroundCheck: RecordPayload {
             .choice("status", "Done or pending?", CheckStatus.self, labels: [.done: "Done", .pending: "Pending"], required: true),
             .date("checkedOn", "Date done"),
             .longText("result", "What it found", hint: "For example: no trace"),
-        ])
+        ], line: "{person?{person}|{location}} on {system}: {status}{checkedOn?, {checkedOn}}")
     var record: ResponseRecord { .backgroundCheck(self) }
     /// The person checked, or nil when the subject is a location.
     public var person: String?
@@ -291,7 +291,7 @@ public struct MeetingRecord: RecordPayload {
             .text("reference", "Reference", hint: "Optional"),
             .longText("outcome", "What was agreed", hint: "Optional"),
             .longText("proceedBeforeChecksReason", "If the background checks are not done: the safeguarding reason to go ahead now"),
-        ])
+        ], line: "{meetingKind} on {on}{proceedBeforeChecksReason? (before checks were complete, with a recorded reason)}")
     var record: ResponseRecord { .meeting(self) }
     public var meetingKind: MeetingKind
     public var on: CalendarDate
@@ -312,7 +312,7 @@ public struct ChildProtectionReferralRecord: RecordPayload {
             .date("referredOn", "Date", required: true),
             .text("reference", "Reference", hint: "Optional"),
             .people("people", "About whom?", required: true),
-        ])
+        ], line: "to {to} on {referredOn}{reference?, reference {reference}}")
     var record: ResponseRecord { .childProtectionReferral(self) }
     public var to: String
     public var referredOn: CalendarDate
@@ -329,7 +329,7 @@ public struct AccountTaken: RecordPayload {
             .date("takenOn", "Date", required: true),
             .text("takenBy", "Taken by", required: true),
             .longText("summary", "Notes", hint: "Optional; no description of the imagery"),
-        ])
+        ], line: "from {person} on {takenOn} by {takenBy}")
     var record: ResponseRecord { .account(self) }
     public var person: String
     public var takenOn: CalendarDate
@@ -358,7 +358,7 @@ public struct SuspectDecision: RecordPayload {
                 .accident: "An accident", .lackOfEvidence: "Lack of evidence"], required: true),
             .longText("rationale", "Your rationale", required: true),
             .date("decidedOn", "Date", required: true),
-        ])
+        ], line: "{person}: {recordAsSuspect?recorded as a suspect|not recorded as a suspect} ({basis})")
     var record: ResponseRecord { .suspectDecision(self) }
     public var person: String
     public var recordAsSuspect: Bool
@@ -376,7 +376,7 @@ public struct InterviewDecision: RecordPayload {
             .yesNo("planned", "Is a visually recorded interview planned?", required: true),
             .longText("reason", "Why", required: true),
             .date("decidedOn", "Date", required: true),
-        ])
+        ], line: "{person}: visually recorded interview {planned?planned|not planned}")
     var record: ResponseRecord { .interviewDecision(self) }
     public var person: String
     public var planned: Bool
@@ -432,7 +432,7 @@ public struct DeviceCustodyStep: RecordPayload {
                       hint: "A device is searched only where there is an immediate risk of harm", settings: [.education]),
             .text("toWhom", "Handed to whom", hint: "For a device handed to police"),
             RecordField("imagerySolelyOfOwner", .filledYesNo, "Was the imagery on it solely of its owner?"),
-        ])
+        ], line: "{device} {step} on {on} by {by}{power? under {power}}{imagerySolelyOfOwner=true? (imagery solely of the owner)}{imagerySolelyOfOwner=false? (imagery not solely of the owner)}")
     var record: ResponseRecord { .deviceCustody(self) }
     public var device: String
     public var step: CustodyStep
@@ -482,7 +482,7 @@ public struct OutcomeRecord: RecordPayload {
             .text("localDescription", "Or another outcome under your force's scheme"),
             .date("decidedOn", "Date decided", required: true),
             .longText("rationale", "Why this outcome", required: true),
-        ])
+        ], line: "{code=local?{nationalOutcome?outcome: {nationalOutcome:label}|local outcome} on {decidedOn}|Outcome {code:label}, decided on {decidedOn}}")
     var record: ResponseRecord { .outcome(self) }
     public var code: OutcomeCode
     public var decidedOn: CalendarDate
@@ -532,7 +532,7 @@ public struct CommunicationRecord: RecordPayload {
                 .contactDetails: "The officer's contact details", .support: "Where to find support"], required: true),
             .longText("note", "Anything else to note", hint: "Optional"),
             RecordField("dbsExplanation", .filledText, "The guidance's DBS explanation"),
-        ])
+        ], line: "to {audience}{person? of {person}} on {on} ({method}): {topics}")
     var record: ResponseRecord { .communication(self) }
     public var audience: Audience
     /// The child concerned (for the child or their parents).
@@ -556,7 +556,7 @@ public struct DeletionDirection: RecordPayload {
             .date("deletedOn", "If the deletion is already proved: when", hint: "Leave empty until you have proof"),
             .longText("proof", "How it was proved", hint: "For example: the holder showed the officer the chat and the deleted items folder"),
             .text("verifiedBy", "Who saw the proof"),
-        ])
+        ], line: "{holder} directed on {directedOn}{deletedOn&proof&verifiedBy?; deletion proved on {deletedOn}|; proof of deletion awaited}")
     var record: ResponseRecord { .deletionDirection(self) }
     /// Who holds copies (a person ref).
     public var holder: String
@@ -595,7 +595,7 @@ public struct ContentRemovalRequest: RecordPayload {
             .choice("status", "Status", RemovalStatus.self, labels: [
                 .requested: "Requested", .acknowledged: "Acknowledged", .removed: "Removed", .refused: "Refused", .noResponse: "No response"],
                 required: true),
-        ])
+        ], line: "{serviceName?{serviceName}|{service}} on {requestedOn}: {status}")
     var record: ResponseRecord { .contentRemoval(self) }
     public var service: RemovalService
     /// For `other`: the service's name.
@@ -623,7 +623,7 @@ public struct CAIDLiaison: RecordPayload {
             .choice("status", "Status", LiaisonStatus.self, labels: [.requested: "Requested", .addedToCAID: "Added to CAID", .notSuitable: "Not suitable"],
                     required: true),
             RecordField("imagery", .imagery, "Which imagery?", required: true),
-        ])
+        ], line: "{unit} on {on}: {status}")
     var record: ResponseRecord { .caidLiaison(self) }
     public var unit: String
     public var on: CalendarDate
@@ -640,7 +640,7 @@ public struct ChildContactForm: RecordPayload {
             .date("raisedOn", "Date raised", required: true),
             .list("sharedWith", "Shared with", hint: "Partners, separated by commas, for example: children's social care, the school", required: true),
             .text("reference", "Reference", hint: "Optional"),
-        ])
+        ], line: "raised {raisedOn}, shared with {sharedWith}")
     var record: ResponseRecord { .childContactForm(self) }
     public var raisedOn: CalendarDate
     public var sharedWith: [String]
@@ -661,7 +661,7 @@ public struct ExternalReport: RecordPayload {
                 .localChildProtection: "Local child protection services"], required: true),
             .date("on", "Date", required: true),
             .text("reference", "Reference", hint: "Optional"),
-        ])
+        ], line: "{to} on {on}")
     var record: ResponseRecord { .externalReport(self) }
     public var to: ReportedTo
     public var on: CalendarDate
@@ -696,7 +696,7 @@ public struct DSLTriage: RecordPayload {
                 .organisational: "Organisational (the school's)", .personal: "Personal", .notKnownYet: "Not known yet"], required: true),
             .choice("sharedElsewhere", "Has it been shared further, for example online?", Answer.self, labels: answerLabels, required: true),
             .date("triagedOn", "Date", required: true),
-        ])
+        ], line: "{content}; adults involved: {adultsInvolved}; device: {device}; shared elsewhere: {sharedElsewhere}")
     var record: ResponseRecord { .triage(self) }
     public var content: ContentKind
     /// Person refs, empty when not known yet.
@@ -717,7 +717,7 @@ public struct YoungPersonConversation: RecordPayload {
             .date("on", "Date", required: true),
             .text("by", "Who talked with them", required: true),
             .longText("supportNeeded", "The support they need", hint: "Optional"),
-        ])
+        ], line: "with {person} on {on} by {by}")
     var record: ResponseRecord { .conversation(self) }
     public var person: String
     public var on: CalendarDate
@@ -734,7 +734,7 @@ public struct ParentsInformed: RecordPayload {
             .yesNo("informed", "Were they informed?", required: true),
             .date("on", "Date", required: true),
             .longText("reasonNotInformed", "If not, the risk to the child that informing them would pose"),
-        ])
+        ], line: "{informed?parents or carers of {person} informed on {on}|parents or carers of {person} not informed (reason recorded)}")
     var record: ResponseRecord { .parentsInformed(self) }
     public var person: String
     public var informed: Bool
@@ -758,7 +758,7 @@ public struct SupportReferral: RecordPayload {
                 .other: "Another service"], required: true),
             .text("serviceName", "If another service, its name"),
             .date("referredOn", "Date", required: true),
-        ])
+        ], line: "{person} referred to {serviceName?{serviceName}|{service}} on {referredOn}")
     var record: ResponseRecord { .supportReferral(self) }
     public var person: String
     public var service: SupportService
@@ -775,7 +775,7 @@ public struct PostIncidentReview: RecordPayload {
             .longText("whatHappened", "What happened and how it was dealt with", required: true),
             .longText("learned", "What was learned", required: true),
             .date("policyReviewBy", "Review the sharing nudes policy by", required: true),
-        ])
+        ], line: "reviewed {reviewedOn}; policy review by {policyReviewBy}")
     var record: ResponseRecord { .postIncidentReview(self) }
     public var reviewedOn: CalendarDate
     public var whatHappened: String
