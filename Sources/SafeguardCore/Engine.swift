@@ -422,13 +422,13 @@ extension GuidanceLibrary {
         // Offences that may apply.
         var offences: [Offence] = []
         for (rule, condition) in zip(jurisdictionLaw?.offences ?? [], engine.offenceConditions)
-        where engine.holds(condition, decisions: values) == .true {
+        where rule.inForce(on: date) && engine.holds(condition, decisions: values) == .true {
             var because: [Int] = []
             engine.because(condition, decisions: values, into: &because)
             offences.append(Offence(id: rule.id, legislation: rule.legislation, description: rule.description,
                                     homeOfficeClassification: rule.homeOfficeClassification,
                                     citations: rule.citations.map { Citation(document: law.title, section: $0) },
-                                    because: text.texts(because, decisions: values)))
+                                    because: text.texts(because, decisions: values) + (rule.dateReason(on: date).map { [$0] } ?? [])))
         }
 
         // No offence is suggested against a child the law says cannot commit one. The facts hold no date of the

@@ -338,6 +338,9 @@ extension LawPack {
                     problems.append(PackError(path: "jurisdictions.\(name).offences[\(i)].citations", message: "needs at least one citation"))
                 }
                 all += offence.citations.enumerated().map { ("jurisdictions.\(name).offences[\(i)].citations[\($0)]", $1) }
+                if let from = offence.inForceFrom, let until = offence.inForceUntil, from > until {
+                    problems.append(PackError(path: "jurisdictions.\(name).offences[\(i)].inForceFrom", message: "is after inForceUntil"))
+                }
             }
             var outcomeIDs = Set<String>()
             for (i, outcome) in law.outcomes.enumerated() {

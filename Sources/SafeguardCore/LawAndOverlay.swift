@@ -142,16 +142,39 @@ public struct OffenceRule: Sendable, Hashable, Decodable {
     public var homeOfficeClassification: String?
     public var when: Condition
     public var citations: [String]
+    /// The first day the offence applies to conduct, for one created after the guidance was written.
+    public var inForceFrom: CalendarDate?
+    /// The last day it applies, for one since repealed (England and Wales: section 33 of the Criminal Justice and
+    /// Courts Act 2015, replaced on 31 January 2024 by section 66B of the Sexual Offences Act 2003).
+    public var inForceUntil: CalendarDate?
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: ["id", "legislation", "description", "homeOfficeClassification",
-                                                  "when", "citations"])
+                                                  "when", "citations", "inForceFrom", "inForceUntil"])
         id = try c.required("id")
         legislation = try c.required("legislation")
         description = try c.required("description")
         homeOfficeClassification = try c.optional("homeOfficeClassification")
         when = try c.required("when")
         citations = try c.required("citations")
+        inForceFrom = try c.optional("inForceFrom")
+        inForceUntil = try c.optional("inForceUntil")
+    }
+
+    /// Whether the offence applies to conduct on a day.
+    public func inForce(on day: CalendarDate) -> Bool {
+        (inForceFrom.map { day >= $0 } ?? true) && (inForceUntil.map { day <= $0 } ?? true)
+    }
+
+    /// Why the day matters, for an offence with dates: the facts hold no date of the conduct, so the assessment's
+    /// date stands for it.
+    func dateReason(on day: CalendarDate) -> String? {
+        switch (inForceFrom, inForceUntil) {
+        case (nil, nil): nil
+        case let (from?, nil): "in force for conduct from \(Words.day(from)); this assessment takes its date, \(Words.day(day)), as the date of the conduct"
+        case let (nil, until?): "in force for conduct up to \(Words.day(until)); this assessment takes its date, \(Words.day(day)), as the date of the conduct"
+        case let (from?, until?): "in force for conduct from \(Words.day(from)) to \(Words.day(until)); this assessment takes its date, \(Words.day(day)), as the date of the conduct"
+        }
     }
 }
 
