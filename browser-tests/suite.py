@@ -104,6 +104,93 @@ def axe_source():
     return source, (match.group(1) if match else "unknown")
 
 
+# Raw identifiers (issue 11): what a person reads is in words, never a code. The shapes looked for in the text of
+# every page view, in this order (a match is blanked before the next shape looks, so a timestamp is one finding).
+RAW_IDENTIFIERS = [
+    ("ISO timestamp", re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")),
+    ("UUID", re.compile(r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b")),
+    ("ISO date", re.compile(r"\b\d{4}-\d{2}-\d{2}\b")),
+    ("ISO time", re.compile(r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?![\w:])|(?<![\w:])\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})(?![\w:])")),
+    # poca1978s1, cjca2015s33, soa2003, sosa2009s24s34, pace32, outcome21: lower-case letters run into digits; and
+    # poc-ni-1978a3, so-ni-2008: two hyphened parts and a year (but "under-12s" and "under-18s" are words).
+    ("offence or code id", re.compile(r"\b[a-z]{2,}\d{2,}[a-z0-9]*\b|\b[a-z]{2,}(?:-[a-z]{2,})+-\d{4}[a-z0-9]*\b")),
+    # notKnownYet, childProtectionReferral, leftWithOwner: an enum case name.
+    ("camelCase code", re.compile(r"\b[a-z]+[A-Z][A-Za-z0-9]*\b")),
+    # sign_in, imagery_not_allowed: a snake_case code.
+    ("snake_case code", re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")),
+    # user.create, case.facts.update: a dotted action code (e-mail addresses and links are blanked first, below).
+    ("dotted code", re.compile(r"\b[a-z]{2,}(?:\.[a-z][A-Za-z]+)+\b")),
+]
+
+# What is not a raw identifier though it looks like one. Each is blanked before the shapes above look.
+RAW_IDENTIFIER_EXCEPTIONS = [
+    # A case's reference, SG-2026-000001: the number people quote, made to be read.
+    re.compile(r"\bSG-\d{4}-\d{6}\b"),
+    # E-mail addresses (a user's, the demo accounts'): an address, read as one, whose domain has dots.
+    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    # A link written out in full is an address, not a code; so is a web address written for people to type
+    # (www.childline.org.uk, hwb.gov.wales/keeping-safe-online, safeguarding.wales on the information sheet).
+    re.compile(r"\bhttps?://\S+"),
+    re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:uk|wales|scot|cymru|org|com|net|ie)\b(?:/[\w./-]*)?"),
+]
+
+# The page's text as a person meets it: document.title, the body's innerText (rendered text only: no hidden elements,
+# scripts or attributes) with every closed <details> opened (a click shows it), and the text of the few attributes
+# that are read out (alt, aria-label, title, placeholder) and of text fields and text areas the page fills in.
+# Left out, on purpose: <code> elements and anything marked data-verbatim. Every <code> on our pages is a secret to
+# be copied character for character (the two-factor key, the recovery codes like k7dm-4hqx-9rtw, a password reset
+# link), and a random one can take an identifier's shape (abcd-23xy reads as a code id).
+PAGE_TEXT_SCRIPT = """
+const skip = 'code, [data-verbatim]';
+// Hidden through the CSS object model: the pages' Content-Security-Policy refuses an added <style>.
+const skipped = Array.from(document.querySelectorAll(skip));
+skipped.forEach(e => e.style.setProperty('display', 'none', 'important'));
+const closed = Array.from(document.querySelectorAll('details:not([open])'));
+closed.forEach(d => { d.open = true; });
+const parts = [{where: 'title', text: document.title}, {where: 'page', text: document.body.innerText}];
+try {
+  for (const e of document.querySelectorAll('[alt], [aria-label], [title], [placeholder]')) {
+    if (e.closest(skip) || e.tagName === 'TITLE') continue;
+    for (const a of ['alt', 'aria-label', 'title', 'placeholder']) {
+      if (e.hasAttribute(a)) parts.push({where: a + ' of <' + e.tagName.toLowerCase() + '>', text: e.getAttribute(a)});
+    }
+  }
+  for (const e of document.querySelectorAll('textarea, input[type=text], input:not([type])')) {
+    if (!e.closest(skip) && e.value) parts.push({where: 'field ' + (e.id || e.name), text: e.value});
+  }
+} finally {
+  closed.forEach(d => { d.open = false; });
+  skipped.forEach(e => e.style.removeProperty('display'));
+}
+return parts;
+"""
+
+
+def raw_identifiers(text, typed=()):
+    """The raw identifiers in `text`: (kind, token, about 60 characters around it). A token inside something the
+    suite typed itself is the person's own words and is left alone."""
+    original = text  # blanking keeps every position, so the context comes from what the page says
+    for exception in RAW_IDENTIFIER_EXCEPTIONS:
+        text = exception.sub(lambda m: " " * len(m.group(0)), text)
+    found = []
+    for kind, shape in RAW_IDENTIFIERS:
+        for match in shape.finditer(text):
+            token = match.group(0)
+            if any(token in words for words in typed):
+                continue
+            start, end = match.span()
+            context = " ".join(original[max(0, start - 30):end + 30].split())
+            found.append((kind, token, context))
+        text = shape.sub(lambda m: " " * len(m.group(0)), text)
+    return found
+
+
+def page_pattern(path):
+    """A page's path with its ids as placeholders, so that findings group by page: /cases/:id/record/meeting."""
+    path = re.sub(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", ":id", path)
+    return re.sub(r"\?.*", "", path)
+
+
 class Server:
     def __init__(self, binary, root):
         self.binary = os.path.abspath(binary)
@@ -176,6 +263,8 @@ class Browser:
         self.driver.set_page_load_timeout(30)
         self.checked = []         # (journey, page title, url)
         self.violations = []      # (journey, title, rule id, impact, help, nodes)
+        self.raw = []             # (journey, url path, where, kind, token, context): raw identifiers on a page
+        self.typed = []           # everything the suite typed into a field: a person's own words
         self.submissions = 0
         self.journey = ""
         self.keys = {}            # email → two-factor key
@@ -218,6 +307,7 @@ class Browser:
             element = self.driver.find_element(By.ID, field_id)
             element.clear()
             element.send_keys(text)
+        self.typed.append(text)
         self.retrying(act)
 
     def choose(self, field_id):
@@ -298,8 +388,10 @@ class Browser:
                 "const done = arguments[arguments.length - 1];"
                 "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(r.violations)))"
                 ".catch(e => done(JSON.stringify({error: String(e)})));")
+            parts = self.driver.execute_script(PAGE_TEXT_SCRIPT)
         finally:
             self.javascript(False)
+        self.check_words(parts)
         violations = json.loads(result)
         if isinstance(violations, dict):
             raise Failure(f"axe-core failed on {self.driver.current_url}: {violations['error']}")
@@ -313,6 +405,15 @@ class Browser:
         sources = self.driver.execute_script("return Array.from(document.scripts).map(s => s.src ? new URL(s.src).pathname : '(inline)')")
         if any(source != "/assets/quick-hide.js" for source in sources):
             raise Failure(f"{title}: the page has a script other than quick-hide's: {sources}")
+
+    def check_words(self, parts):
+        """No raw identifier on the page (issue 11): no enum case name, offence id, UUID, ISO date or timestamp in what
+        a person reads. Findings are kept for the end of the run, as axe-core's violations are."""
+        url = self.driver.current_url
+        path = url[len(self.base):] if url.startswith(self.base) else url
+        for part in parts:
+            for kind, token, context in raw_identifiers(part["text"] or "", self.typed):
+                self.raw.append((self.journey, path, part["where"], kind, token, context))
 
     def expect_no_sideways_scroll(self, what):
         """The page is no wider than the window: long unbroken text wraps (issue 11)."""
@@ -754,8 +855,9 @@ SCHOOL_RECORD_PAGES = ["triage", "conversation", "parentsInformed", "supportRefe
 
 
 def journey_every_page(b):
-    """A tour of every form and document page the journeys above do not open, so that axe-core checks each of them
-    too: every record page of a police case and of a school case, the documents, adding a device."""
+    """A tour of every form and document page the journeys above do not open, so that axe-core (and the check for raw
+    identifiers) sees each of them too: every record page of a police case and of a school case, the documents, adding
+    a device, every other page the case links to, the account page, and an admin's settings and retention pages."""
     b.journey = "every page"
     for email, kinds, documents in [(OFFICER, POLICE_RECORD_PAGES, ["information-sheet", "child-contact-form", "case-record"]),
                                     (DSL, SCHOOL_RECORD_PAGES, ["information-sheet", "case-record"])]:
@@ -768,7 +870,22 @@ def journey_every_page(b):
         for document in documents:
             b.open(f"{case}/documents/{document}")
         b.open(f"{case}/devices/new")
+        # Every other page the case links to (a link is a GET, so following it changes nothing), then the account.
+        b.open(case)
+        seen = {f"{case}/record/{kind}" for kind in kinds} | {f"{case}/documents/{d}" for d in documents} | {case}
+        hrefs = b.retrying(lambda: [a.get_attribute("href") for a in b.driver.find_elements(By.CSS_SELECTOR, "main a[href]")])
+        for href in dict.fromkeys(h.split("#")[0] for h in hrefs if h and h.startswith(b.base + case + "/")):
+            if href[len(b.base):] not in seen:
+                seen.add(href[len(b.base):])
+                b.open(href[len(b.base):])
+        b.open("/account")
         b.sign_out()
+    # An admin's own pages: the organisation's settings and retention.
+    b.sign_in(ADMIN)
+    for page in ["/settings", "/retention", "/account"]:
+        b.open(page)
+        b.expect(b.h1() != "Page not found", f"{page} opens for an admin")
+    b.sign_out()
 
 
 def api(base, method, path, token=None, body=None):
@@ -817,6 +934,39 @@ def journey_two_factor(b, case_url):
     b.expect(b.h1() == "Weather", "quick-hide replaces the screen")
     b.driver.back()
     b.expect(b.retrying(lambda: b.h1()) == "Sign in", "Back shows the sign-in page, not the case")
+
+
+def report_raw_identifiers(browser, artifacts, failures):
+    """Prints the raw identifiers found, one line per page and token, writes them all to raw-identifiers.json in the
+    artifacts, and fails the run if there are any."""
+    os.makedirs(artifacts, exist_ok=True)
+    # One line per page and token; a value that differs every time (a UUID, a timestamp) is one line per page and kind.
+    values = ("ISO timestamp", "UUID", "ISO date", "ISO time")
+    distinct = {}
+    for journey, path, where, kind, token, context in browser.raw:
+        key = (page_pattern(path), kind, kind if kind in values else token)
+        if key not in distinct:
+            distinct[key] = {"page": key[0], "token": token, "kind": kind, "where": where, "context": context,
+                             "example": path, "journeys": [], "views": 0, "tokens": 0}
+        distinct[key]["views"] += 1
+        distinct[key]["tokens"] = len({r[4] for r in browser.raw if (page_pattern(r[1]), r[3]) == key[:2]}) if kind in values else 1
+        if journey not in distinct[key]["journeys"]:
+            distinct[key]["journeys"].append(journey)
+    findings = sorted(distinct.values(), key=lambda f: (f["page"], f["kind"], f["token"]))
+    with open(os.path.join(artifacts, "raw-identifiers.json"), "w", encoding="utf-8") as out:
+        json.dump({"pages": sorted({page_pattern(url[len(browser.base):]) for _, _, url in browser.checked}),
+                   "distinct": findings,
+                   "all": [dict(zip(["journey", "path", "where", "kind", "token", "context"], r)) for r in browser.raw]},
+                  out, indent=2, ensure_ascii=False)
+    if findings:
+        print(f"Raw identifiers a person would read (issue 11), {len(findings)} distinct by page and token:")
+        for f in findings:
+            where = "" if f["where"] == "page" else f" [{f['where']}]"
+            more = f" (and {f['tokens'] - 1} more like it)" if f["tokens"] > 1 else ""
+            print(f"  {f['page']}: {f['kind']} {f['token']!r}{more}{where} in \"{f['context']}\"")
+        failures.append(f"{len(findings)} raw identifiers on pages (by page and token; see raw-identifiers.json)")
+    else:
+        print("No raw identifiers on any page.")
 
 
 def main():
@@ -898,6 +1048,8 @@ def main():
         for journey, title, rule, impact, help_text, nodes in browser.violations:
             print(f"  [{impact}] {rule} on '{title}' ({journey}): {help_text} {nodes}")
         failures.append(f"{len(browser.violations)} serious or critical axe-core violations")
+    if browser:
+        report_raw_identifiers(browser, args.artifacts, failures)
     if failures:
         print(f"\nFAILED: {len(failures)} problem(s)")
         for failure in failures:

@@ -83,7 +83,14 @@ public struct Recommendation: Sendable, Hashable, Codable {
         self.standing = standing
     }
 
-    enum CodingKeys: String, CodingKey { case id, severity, text, citations, because, standing }
+    /// The children a recommendation that turns on a per-child decision is for (`involveParentsOf`): "involve the
+    /// parents" for A while B's are still in question. Empty when it is for the whole case; written only when set.
+    public var people: [String] = []
+
+    enum CodingKeys: String, CodingKey { case id, severity, text, citations, because, standing, people }
+
+    /// The text an action made of it carries: the pack's words, and whom it is for when not the whole case.
+    public var actionText: String { people.isEmpty ? text : "\(text) (for \(Words.join(people)))" }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -94,6 +101,7 @@ public struct Recommendation: Sendable, Hashable, Codable {
         because = try c.decode([String].self, forKey: .because)
         // Assessments stored before standing instructions existed have no such key.
         standing = try c.decodeIfPresent(Bool.self, forKey: .standing) ?? false
+        people = try c.decodeIfPresent([String].self, forKey: .people) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -104,6 +112,7 @@ public struct Recommendation: Sendable, Hashable, Codable {
         try c.encode(citations, forKey: .citations)
         try c.encode(because, forKey: .because)
         if standing { try c.encode(true, forKey: .standing) }
+        if !people.isEmpty { try c.encode(people, forKey: .people) }
     }
 }
 
@@ -177,6 +186,62 @@ public struct Decisions: Sendable, Hashable, Codable {
     public var policeReferral: RequiredDecision
     public var ceopReport: RecommendedDecision
     public var involveParents: ParentsDecision
+    /// `involveParents` decided for each child by ref, as if only that child's parents were in question: one child's
+    /// parents can be involved while another's risk is still unknown (issue 11). Children are those not known to be
+    /// 18 or over. Written only when there are any; assessments stored before it have none.
+    public var involveParentsOf: [String: ParentsDecision] = [:]
+
+    public init(route: RouteDecision, childProtectionReferral: ReferralDecision, emergency: Bool, outcome21: Outcome21Decision,
+                deviceSeizure: DeviceSeizureDecision, visuallyRecordedInterview: RecommendedDecision, caidReferral: RequiredDecision,
+                policeReferral: RequiredDecision, ceopReport: RecommendedDecision, involveParents: ParentsDecision,
+                involveParentsOf: [String: ParentsDecision] = [:]) {
+        self.route = route
+        self.childProtectionReferral = childProtectionReferral
+        self.emergency = emergency
+        self.outcome21 = outcome21
+        self.deviceSeizure = deviceSeizure
+        self.visuallyRecordedInterview = visuallyRecordedInterview
+        self.caidReferral = caidReferral
+        self.policeReferral = policeReferral
+        self.ceopReport = ceopReport
+        self.involveParents = involveParents
+        self.involveParentsOf = involveParentsOf
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case route, childProtectionReferral, emergency, outcome21, deviceSeizure, visuallyRecordedInterview, caidReferral,
+             policeReferral, ceopReport, involveParents, involveParentsOf
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        route = try c.decode(RouteDecision.self, forKey: .route)
+        childProtectionReferral = try c.decode(ReferralDecision.self, forKey: .childProtectionReferral)
+        emergency = try c.decode(Bool.self, forKey: .emergency)
+        outcome21 = try c.decode(Outcome21Decision.self, forKey: .outcome21)
+        deviceSeizure = try c.decode(DeviceSeizureDecision.self, forKey: .deviceSeizure)
+        visuallyRecordedInterview = try c.decode(RecommendedDecision.self, forKey: .visuallyRecordedInterview)
+        caidReferral = try c.decode(RequiredDecision.self, forKey: .caidReferral)
+        policeReferral = try c.decode(RequiredDecision.self, forKey: .policeReferral)
+        ceopReport = try c.decode(RecommendedDecision.self, forKey: .ceopReport)
+        involveParents = try c.decode(ParentsDecision.self, forKey: .involveParents)
+        involveParentsOf = try c.decodeIfPresent([String: ParentsDecision].self, forKey: .involveParentsOf) ?? [:]
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(route, forKey: .route)
+        try c.encode(childProtectionReferral, forKey: .childProtectionReferral)
+        try c.encode(emergency, forKey: .emergency)
+        try c.encode(outcome21, forKey: .outcome21)
+        try c.encode(deviceSeizure, forKey: .deviceSeizure)
+        try c.encode(visuallyRecordedInterview, forKey: .visuallyRecordedInterview)
+        try c.encode(caidReferral, forKey: .caidReferral)
+        try c.encode(policeReferral, forKey: .policeReferral)
+        try c.encode(ceopReport, forKey: .ceopReport)
+        try c.encode(involveParents, forKey: .involveParents)
+        if !involveParentsOf.isEmpty { try c.encode(involveParentsOf, forKey: .involveParentsOf) }
+    }
 
     /// The decision's value as the contract spells it, by key.
     public func value(of key: DecisionKey) -> String {

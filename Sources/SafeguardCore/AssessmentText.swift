@@ -17,6 +17,10 @@ extension Assessment {
             let pad = String(repeating: " ", count: width - reason.decision.count)
             let cites = reason.citations.map(\.section).joined(separator: ", ")
             out += "  \(reason.decision)\(pad)  \(reason.value)  [\(cites)]\n"
+            if reason.decision == DecisionKey.involveParents.rawValue, decisions.involveParentsOf.count > 1 {
+                let each = decisions.involveParentsOf.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.rawValue)" }
+                out += "  \(String(repeating: " ", count: width))  for each child: \(each.joined(separator: ", "))\n"
+            }
         }
         if decisions.emergency { out += "\n!! EMERGENCY: someone is in immediate danger. Act now.\n" }
         out += "\nOPEN QUESTIONS (answer these next)\n"
@@ -30,7 +34,7 @@ extension Assessment {
             guard !items.isEmpty else { continue }
             out += "  \(severity.rawValue.uppercased())\n"
             for r in items {
-                out += "  - \(r.text)\n"
+                out += "  - \(r.text)" + (r.people.isEmpty ? "" : " (for \(r.people.joined(separator: ", ")))") + "\n"
                 let main = guidance.first?.title
                 let cites = r.citations.map { $0.document == main ? $0.section : "\($0.document), \($0.section)" }
                 out += "      [\(r.id)] \(cites.joined(separator: "; "))\n"

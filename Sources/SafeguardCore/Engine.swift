@@ -398,17 +398,65 @@ extension GuidanceLibrary {
                                           because: text.texts(because, decisions: values), possible: engine.possible[key.index]))
         }
 
+        // Involving parents, decided for each child as if only that child's parents were in question: the one fact
+        // that makes parents a risk is the child's own, so the others' is taken as no. A's parents can then be
+        // involved while B's risk is still being found out (issue 11).
+        let parentsKey = DecisionKey.involveParents.index
+        var involveParentsOf: [String: ParentsDecision] = [:]
+        if let overall = ParentsDecision(rawValue: values[parentsKey]), pack.decisionList[parentsKey] != nil {
+            for child in facts.people where (child.age ?? 0) < 18 {
+                let others = facts.people.indices.filter { facts.people[$0].ref != child.ref && facts.people[$0].parentalInvolvementRisk != .false }
+                guard !others.isEmpty else { involveParentsOf[child.ref] = overall; continue }
+                var alone = facts
+                for i in others { alone.people[i].parentalInvolvementRisk = .false }
+                var single = Engine(pack: pack, plan: plan, facts: alone)
+                involveParentsOf[child.ref] = ParentsDecision(rawValue: single.decide(.involveParents).value) ?? .undetermined
+            }
+        }
+        // Where a child's value differs from the whole case's, a recommendation that turns on it is raised for the
+        // children it holds for, and says so (`people`).
+        let perChild = involveParentsOf.contains { $0.value != .undetermined && $0.value.rawValue != values[parentsKey] }
+        let childrenByValue = Dictionary(grouping: involveParentsOf.filter { $0.value != .undetermined }.keys.sorted()) { involveParentsOf[$0]! }
+
         // Recommendations.
         let overlayApplies = overlay.map { $0.applies(to: pack) } ?? false
         var recommendations: [Recommendation] = []
-        for (ruleIndex, (rule, condition)) in zip(pack.recommendations, engine.recommendationConditions).enumerated()
-        where engine.holds(condition, decisions: values) == .true {
+        for (ruleIndex, (rule, condition)) in zip(pack.recommendations, engine.recommendationConditions).enumerated() {
+            let holds = engine.holds(condition, decisions: values) == .true
+            var people: [String] = []
+            var basis = values
+            if perChild, rule.when.decisionKeys.contains(.involveParents) {
+                let possible = engine.possible[parentsKey]
+                engine.possible[parentsKey] = nil
+                for (value, refs) in childrenByValue.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    var asIf = values
+                    asIf[parentsKey] = value.rawValue
+                    if engine.holds(condition, decisions: asIf) == .true {
+                        people += refs
+                        if !holds { basis = asIf }
+                    }
+                }
+                engine.possible[parentsKey] = possible
+                people.sort()
+                guard holds || !people.isEmpty else { continue }
+            } else if !holds {
+                continue
+            }
             var because: [Int] = []
-            engine.because(condition, decisions: values, into: &because)
+            engine.because(condition, decisions: basis, into: &because)
             let wording = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
-            recommendations.append(Recommendation(id: rule.id, severity: rule.severity, text: wording,
-                                                  citations: pack.recommendationCitations[ruleIndex],
-                                                  because: text.texts(because, decisions: values), standing: rule.standing))
+            var reasons = text.texts(because, decisions: basis)
+            if !people.isEmpty {
+                // For some children only: the reason is each one's own answer, not the whole case's.
+                reasons = people.compactMap { ref in
+                    facts.people.first { $0.ref == ref }.map { "people[\(ref)].parentalInvolvementRisk = \($0.parentalInvolvementRisk == .true)" }
+                }
+            }
+            var recommendation = Recommendation(id: rule.id, severity: rule.severity, text: wording,
+                                                citations: pack.recommendationCitations[ruleIndex],
+                                                because: reasons, standing: rule.standing)
+            recommendation.people = people
+            recommendations.append(recommendation)
         }
 
         // Open questions.
@@ -474,7 +522,8 @@ extension GuidanceLibrary {
             caidReferral: value(.caidReferral, RequiredDecision.self, .undetermined),
             policeReferral: value(.policeReferral, RequiredDecision.self, .undetermined),
             ceopReport: value(.ceopReport, RecommendedDecision.self, .undetermined),
-            involveParents: value(.involveParents, ParentsDecision.self, .undetermined))
+            involveParents: value(.involveParents, ParentsDecision.self, .undetermined),
+            involveParentsOf: involveParentsOf)
 
         // What happens next, for the family.
         var familySteps: [FamilyStep] = []

@@ -169,7 +169,7 @@ public struct CaseStore: Sendable {
         action.caseID = caseID
         action.recommendationID = recommendation.id
         action.severity = recommendation.severity.rawValue
-        action.text = recommendation.text
+        action.text = recommendation.actionText
         action.status = ActionStatus.open.rawValue
         action.recommended = true
         if recommendation.severity == .must {
@@ -449,7 +449,7 @@ public struct CaseStore: Sendable {
         for recommendation in assessment.recommendations where !recommendation.standing && recommended.insert(recommendation.id).inserted {
             if let action = byRecommendation[recommendation.id] {
                 action.severity = recommendation.severity.rawValue
-                action.text = recommendation.text
+                action.text = recommendation.actionText
                 action.recommended = true
                 try await action.save(on: db)
             } else {

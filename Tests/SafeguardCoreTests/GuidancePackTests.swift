@@ -22,7 +22,8 @@ struct GuidancePackTests {
         #expect(assessment.decisionReasons.map(\.decision) == DecisionKey.allCases.map(\.rawValue))
         let data = try! JSONEncoder().encode(assessment.decisions)
         let keys = (try! JSONSerialization.jsonObject(with: data) as! [String: Any]).keys
-        #expect(Set(keys) == Set(DecisionKey.allCases.map(\.rawValue)))
+        // Every contract key, and the one addition beside them: involving parents decided for each child.
+        #expect(Set(keys) == Set(DecisionKey.allCases.map(\.rawValue) + ["involveParentsOf"]))
     }
 
     static let requiredPolice = ["recordCrime", "backgroundChecks", "welfareCheck", "adviseNotToCopy",

@@ -413,13 +413,17 @@ enum OpenAPIDocument {
             "visuallyRecordedInterview": enumOf(RecommendedDecision.self), "caidReferral": enumOf(RequiredDecision.self),
             "policeReferral": enumOf(RequiredDecision.self), "ceopReport": enumOf(RecommendedDecision.self),
             "involveParents": enumOf(ParentsDecision.self),
+            "involveParentsOf": ["type": "object", "additionalProperties": enumOf(ParentsDecision.self),
+                                 "description": "involveParents decided for each child by ref, as if only that child's parents were in question; present when the case has children"],
         ])
         var schema = obj([
             "guidance": array(obj(["id": s, "edition": s, "title": s, "publisher": s])),
             "decisions": decisions,
             "recommendations": array(obj(["id": s, "severity": enumOf(Severity.self), "text": s, "citations": array(citation),
                                           "because": array(s),
-                                          "standing": ["type": "boolean", "description": "present and true for an instruction that holds for the whole case (never view the imagery): it is not made an action"]])),
+                                          "standing": ["type": "boolean", "description": "present and true for an instruction that holds for the whole case (never view the imagery): it is not made an action"],
+                                          "people": ["type": "array", "items": s,
+                                                     "description": "present when the recommendation is for some children only, by a per-child decision (involveParentsOf): e.g. involve A's parents while B's risk is not known"]])),
             "openQuestions": array(obj(["fact": s, "question": s, "affects": array(s)])),
             "assessedOn": ["type": "string", "format": "date"],
             "decisionReasons": array(obj(["decision": s, "value": s, "citations": array(citation), "because": array(s),

@@ -242,8 +242,13 @@ struct CasePage: PageView {
         hasOpenQuestions = !openQuestions.isEmpty
         decisions = (assessment?.decisionReasons ?? []).map { reason in
             let because = reason.because.map { PageWords.because($0, questions: questions) }
+            var value = PageWords.value(reason.value, of: reason.decision, possible: reason.possible)
+            if reason.decision == DecisionKey.involveParents.rawValue, let each = assessment?.decisions.involveParentsOf, each.count > 1 {
+                value += ". For each child: " + each.sorted { $0.key < $1.key }
+                    .map { "\($0.key), " + DecisionKey.involveParents.words(for: $0.value.rawValue).lowercased() }.joined(separator: "; ")
+            }
             return DecisionRow(label: PageWords.decision(reason.decision),
-                               value: PageWords.value(reason.value, of: reason.decision, possible: reason.possible),
+                               value: value,
                                undetermined: reason.value == "undetermined", because: because, hasBecause: !because.isEmpty, becauseCount: because.count,
                                citations: linker.links(reason.citations))
         }
