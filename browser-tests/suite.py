@@ -188,7 +188,7 @@ def raw_identifiers(text, typed=()):
 def page_pattern(path):
     """A page's path with its ids as placeholders, so that findings group by page: /cases/:id/record/meeting."""
     path = re.sub(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", ":id", path)
-    return re.sub(r"\?.*", "", path)
+    return re.sub(r"[?#].*", "", path)
 
 
 class Server:
@@ -856,28 +856,39 @@ SCHOOL_RECORD_PAGES = ["triage", "conversation", "parentsInformed", "supportRefe
 
 def journey_every_page(b):
     """A tour of every form and document page the journeys above do not open, so that axe-core (and the check for raw
-    identifiers) sees each of them too: every record page of a police case and of a school case, the documents, adding
-    a device, every other page the case links to, the account page, and an admin's settings and retention pages."""
+    identifiers) sees each of them too: every record page of a police case and of a school case; for every case the
+    person can see, its documents and every page the case links to (the questions, sign-offs, subject access, the
+    guidance it cites); adding a device; the account page; and an admin's settings and retention pages."""
     b.journey = "every page"
+    guidance = {}
     for email, kinds, documents in [(OFFICER, POLICE_RECORD_PAGES, ["information-sheet", "child-contact-form", "case-record"]),
                                     (DSL, SCHOOL_RECORD_PAGES, ["information-sheet", "case-record"])]:
         b.sign_in(email)
         b.open("/cases")
-        case = b.retrying(lambda: b.driver.find_element(By.CSS_SELECTOR, "main table a").get_attribute("href"))[len(b.base):]
+        cases = b.retrying(lambda: [a.get_attribute("href")[len(b.base):] for a in b.driver.find_elements(By.CSS_SELECTOR, "main table a")])
+        b.expect(cases, "the case list has cases")
         for kind in kinds:
-            b.open(f"{case}/record/{kind}")
+            b.open(f"{cases[0]}/record/{kind}")
             b.expect(b.h1() != "Page not found", f"the {kind} page opens")
-        for document in documents:
-            b.open(f"{case}/documents/{document}")
-        b.open(f"{case}/devices/new")
-        # Every other page the case links to (a link is a GET, so following it changes nothing), then the account.
-        b.open(case)
-        seen = {f"{case}/record/{kind}" for kind in kinds} | {f"{case}/documents/{d}" for d in documents} | {case}
-        hrefs = b.retrying(lambda: [a.get_attribute("href") for a in b.driver.find_elements(By.CSS_SELECTOR, "main a[href]")])
-        for href in dict.fromkeys(h.split("#")[0] for h in hrefs if h and h.startswith(b.base + case + "/")):
-            if href[len(b.base):] not in seen:
-                seen.add(href[len(b.base):])
-                b.open(href[len(b.base):])
+        b.open(f"{cases[0]}/devices/new")
+        for case in dict.fromkeys(cases):
+            for document in documents:
+                b.open(f"{case}/documents/{document}")
+            # Every other page the case links to (a link is a GET, so following it changes nothing); the record forms
+            # are the same for every case and were opened above.
+            b.open(case)
+            seen = {f"{case}/documents/{d}" for d in documents} | {case}
+            hrefs = b.retrying(lambda: [a.get_attribute("href") for a in b.driver.find_elements(By.CSS_SELECTOR, "main a[href]")])
+            for href in dict.fromkeys(h.split("#")[0][len(b.base):] for h in hrefs if h and h.startswith(b.base + "/")):
+                if href.startswith("/guidance/"):
+                    guidance.setdefault(href, email)
+                elif href.startswith(case + "/") and "/record/" not in href and href not in seen:
+                    seen.add(href)
+                    b.open(href)
+        # The guidance paragraphs cited by this person's cases.
+        for href, who in guidance.items():
+            if who == email:
+                b.open(href)
         b.open("/account")
         b.sign_out()
     # An admin's own pages: the organisation's settings and retention.

@@ -394,8 +394,14 @@ import Vapor
             try await j.record("policeA.officer", id, ["kind": "crimeRecord", "crimeReference": "TP/1", "reportedOn": "\(CaseController.today)",
                                                        "offences": ["poca1978s1", "cja1988part11"]])
             let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "r"], expect: .created)
-            try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
-                             ["approve": true, "reason": "agreed"], expect: .ok)
+            // Must-do actions are still open here (a welfare check, the advice not to copy): approving needs a reason.
+            let path = "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision"
+            let refused = try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "agreed"], expect: .unprocessableEntity)
+            #expect(refused.text.contains("openActionsReason") && refused.text.contains("Check the welfare"))
+            #expect(try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=outcome", expect: .ok).array.isEmpty, "nothing half-written")
+            try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "agreed", "openActionsReason": "Welfare visit booked"], expect: .ok)
+            let lines = try await j.chronology("policeA.officer", id)
+            #expect(lines.contains { $0.contains("still open (") && $0.hasSuffix("because: Welfare visit booked") })
             let letter = try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",
                                           ["to": "youngPerson", "person": "A", "name": "Sam", "format": "text"], expect: .ok)
             #expect(letter.text.contains("Test Police A's own wording about TP/1"))

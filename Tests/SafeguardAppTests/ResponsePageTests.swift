@@ -29,13 +29,16 @@ import Vapor
             let id = (created["id"] as! String).lowercased()
             let officer = try await Pages.signIn(app, "officer@policeA.test")
 
-            // The case page offers the proposal; the form starts with the guidance's reasons.
+            // The case page offers the proposal; the form shows the facts, and the rationale is the officer's own words.
             let casePage = try await Pages.get(app, "/cases/\(id)", officer)
             #expect(casePage.text.contains("href=\"/cases/\(id)/outcome21\">Propose Outcome 21</a>"))
             let form = try await Pages.get(app, "/cases/\(id)/outcome21", officer)
             Self.expectPage(form)
             #expect(form.text.contains("<h1 class=\"heading-xl\">Propose Outcome 21</h1>"))
-            #expect(form.text.contains("The guidance&#39;s criteria for Outcome 21 are met"))
+            #expect(!form.text.contains("criteria for Outcome 21 are met"), "no pre-filled dump of the answers (issue 11, point 5)")
+            #expect(form.text.contains("In your own words"))
+            #expect(form.text.contains("A, aged 15"), "the people, in plain words, beside the rationale")
+            #expect(form.text.contains("Known to be so") && form.text.contains("willing"))
             #expect(!form.text.contains("reasonWhileUndetermined"), "eligible: no reason for proposing early is asked")
 
             let empty = try await Pages.post(app, "/cases/\(id)/outcome21", officer, [("rationale", " ")])
@@ -92,8 +95,18 @@ import Vapor
 
             #expect(try await Pages.post(app, "/cases/\(id)/outcome21", officer, [("rationale", "School spoken to; still right")]).status == .seeOther)
             let second = try await Self.signOffID(app, id, token: world.token("policeA.officer"))
+            // The review lists the must-do actions still open; approving with them open needs a recorded reason.
+            let secondReview = try await Pages.get(app, "/cases/\(id)/sign-offs/\(second)", supervisor)
+            #expect(secondReview.text.contains("Must-do actions still open"))
+            #expect(secondReview.text.contains("Check the welfare of every child involved"))
+            #expect(secondReview.text.contains("name=\"openActionsReason\""))
+            let withoutWhy = try await Pages.post(app, "/cases/\(id)/sign-offs/\(second)", supervisor,
+                                                  [("decision", "approve"), ("reason", "Agreed")])
+            #expect(withoutWhy.status == .unprocessableEntity)
+            #expect(withoutWhy.text.contains("<a href=\"#openActionsReason\">"))
+            #expect(withoutWhy.text.contains("Agreed"), "what was typed is kept")
             let approved = try await Pages.post(app, "/cases/\(id)/sign-offs/\(second)", supervisor,
-                                                [("decision", "approve"), ("reason", "Agreed")])
+                                                [("decision", "approve"), ("reason", "Agreed"), ("openActionsReason", "Welfare visit booked for Monday")])
             #expect(approved.status == .seeOther)
             let after = try await Pages.get(app, "/cases/\(id)", officer)
             #expect(after.text.contains("Outcome 21 is approved and recorded."))

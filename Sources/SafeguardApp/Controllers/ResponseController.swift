@@ -337,6 +337,13 @@ struct ResponseController: RouteCollection {
         }
     }
 
+    /// The must-do actions still open on a case, other than the reviews a sign-off itself completes: what a
+    /// supervisor is shown before approving Outcome 21.
+    static func openMustActions(_ actions: [CaseAction]) -> [CaseAction] {
+        actions.filter { $0.status == .open && $0.recommended && $0.severity == Severity.must.rawValue
+            && !["seniorReviewOutcome21", "deviceReturnSignOff"].contains($0.recommendationID) }
+    }
+
     /// Approves or refuses a sign-off (shared by the API and the pages), after `reviewableSignOff`. Approval records
     /// Outcome 21, or the device's return with the superintendent's answer on the imagery; refusal returns the case to
     /// the proposer.
@@ -353,14 +360,29 @@ struct ResponseController: RouteCollection {
         if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
             throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(caseRecord.guidance.inBracketsWithPublisher(.deviceReturn))")
         }
+        let openActionsReason = body.openActionsReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return try await req.write { db in
             let response = ResponseStore(db: db, cipher: req.cipher)
             let review = SignOffReview(approve: body.approve, reason: reason, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
             let decided = try await response.decide(id: id, caseID: caseRecord.id, review: review, by: identity.user.id, now: Date())
+            // Approving Outcome 21 with must-do actions still open (a welfare check, the advice not to copy) needs a
+            // recorded reason: the supervisor is shown them on the review page (issue 11, point 5). Checked after
+            // the decision's own checks (a stale proposal is 409 first); throwing here undoes the transaction.
+            var openMust: [CaseAction] = []
+            if kind == .outcome21 && body.approve {
+                openMust = Self.openMustActions(try await CaseStore(db: db, cipher: req.cipher).actions(caseID: caseRecord.id))
+                if !openMust.isEmpty && openActionsReason.isEmpty {
+                    throw APIError.invalid("openActionsReason", "these must-do actions are still open: "
+                        + openMust.map(\.text).joined(separator: "; ") + ". Say why Outcome 21 can be approved before they are done")
+                }
+            }
             let verb = body.approve ? "approved" : "refused"
+            let openLine = openMust.isEmpty ? "" : " Approved with \(openMust.count == 1 ? "a must-do action" : "\(openMust.count) must-do actions") still open ("
+                + openMust.map(\.text).joined(separator: "; ") + "), because: \(openActionsReason)"
             try await req.chronicle(caseRecord.id, "signoff.\(verb)", "\(kind.label)\(existing.proposal.subject.isEmpty ? "" : " of \(existing.proposal.subject)") \(verb) by the \(kind.reviewerRole): \(reason)"
-                                    + (body.approve ? "" : " The case returns to the proposing officer."), on: db)
-            try await req.audit("case.signoff.decide", caseID: caseRecord.id, detail: "kind=\(kind.rawValue) decision=\(verb)", on: db)
+                                    + (body.approve ? "" : " The case returns to the proposing officer.") + openLine, on: db)
+            try await req.audit("case.signoff.decide", caseID: caseRecord.id,
+                                detail: "kind=\(kind.rawValue) decision=\(verb)" + (openMust.isEmpty ? "" : " openMust=\(openMust.count)"), on: db)
             let store = CaseStore(db: db, cipher: req.cipher)
             let reviewAction = kind == .outcome21 ? "seniorReviewOutcome21" : "deviceReturnSignOff"
             for action in try await store.actions(caseID: caseRecord.id) where action.status == .open && action.recommendationID == reviewAction {

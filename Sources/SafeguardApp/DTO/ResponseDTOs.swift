@@ -42,6 +42,8 @@ struct SignOffDecisionRequest: Content {
     var approve: Bool
     var reason: String
     var imagerySolelyOfOwner: Bool?
+    /// Approving Outcome 21 while must-do actions are still open needs a recorded reason (issue 11, point 5).
+    var openActionsReason: String?
 }
 
 struct SignOffDTO: Content {

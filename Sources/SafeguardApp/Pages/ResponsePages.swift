@@ -109,6 +109,15 @@ extension PagesController {
 
     // MARK: Outcome 21 proposal
 
+    /// The case's facts as a reviewer reads them beside a rationale: the people, the circumstances known to be so,
+    /// and those not known yet.
+    static func factRows(_ facts: CaseFacts) -> [SummaryRow] {
+        let circumstances = CaseDocument.circumstances(facts)
+        return [SummaryRow(label: "People", value: CaseDocument.people(facts).joined(separator: "; ")),
+                SummaryRow(label: "Known to be so", value: circumstances.known.isEmpty ? "None of the circumstances the guidance asks about" : Words.join(circumstances.known)),
+                SummaryRow(label: "Not known yet", value: circumstances.unknown.isEmpty ? "Nothing" : Words.join(circumstances.unknown))]
+    }
+
     func outcome21Page(_ req: Request, _ record: CaseRecord, _ assessment: Assessment?, _ response: CaseResponse) -> FormPage {
         let decision = assessment?.decisions.outcome21
         let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
@@ -121,11 +130,10 @@ extension PagesController {
                             because: because, citations: CitationLinker(assessment, caseID: record.id).links(reason?.citations ?? []),
                             action: PageRoute.caseProposeOutcome21(record.id).path, csrf: req.pageCSRFToken(),
                             fields: [], submitLabel: "Propose for review", backHref: PageRoute.caseDetail(record.id).path)
-        // What the engine knows, as a starting point the officer can change.
-        let suggested = because.isEmpty ? "" : "The guidance's criteria for Outcome 21 are met: " + because.joined(separator: "; ") + "."
+        // The facts are shown above in plain words; the rationale is the officer's own (issue 11, point 5).
+        page.rows += Self.factRows(record.facts)
         page.fields.append(.textarea("rationale", "Why Outcome 21 is right for this case",
-                                     hint: "Your rationale, which the supervisor reads. It starts with the facts the guidance used; change or add to it.",
-                                     value: suggested))
+                                     hint: "In your own words, which the supervisor reads beside the facts above: why further investigation is not in the public interest."))
         if decision == .undetermined {
             let open = assessment?.openQuestions.filter { $0.affects.contains("outcome21") }.map(\.question) ?? []
             page.fields.append(.textarea("reasonWhileUndetermined", "Why propose it before these questions are answered?",
@@ -250,6 +258,13 @@ extension PagesController {
             citations = CitationLinker(assessment, caseID: record.id).links(reason?.citations ?? [])
             let route = assessment?.decisionReasons.first { $0.decision == "route" }
             if let route { rows.append(SummaryRow(label: "Response", value: PageWords.value(route.value, of: "route"))) }
+            rows += Self.factRows(record.facts)
+            let openMust = ResponseController.openMustActions(try await CaseStore(db: req.db, cipher: req.cipher).actions(caseID: record.id))
+            if !openMust.isEmpty {
+                rows.append(SummaryRow(label: "Must-do actions still open", value: openMust.map(\.text).joined(separator: " ")))
+                fields.append(.textarea("openActionsReason", "If you approve with these still open, why",
+                                        hint: "Needed to approve: the must-do actions above are not done yet. Kept in the case's chronology."))
+            }
         case .deviceReturn(let p):
             title = "Sign off the return of device \(p.device)"
             let device = record.facts.devices.first { $0.ref == p.device }
@@ -293,7 +308,8 @@ extension PagesController {
             return try await renderForm(req, page, errors: [FieldError(field: "decision", message: "Select whether you approve or refuse")], keeping: form)
         }
         let solely: Bool? = form["imagerySolelyOfOwner"].map { $0 == "yes" }
-        let body = SignOffDecisionRequest(approve: decision == "approve", reason: form["reason"] ?? "", imagerySolelyOfOwner: solely)
+        let body = SignOffDecisionRequest(approve: decision == "approve", reason: form["reason"] ?? "", imagerySolelyOfOwner: solely,
+                                          openActionsReason: form["openActionsReason"])
         switch try await attempt(page.fields, { try await response.decideSignOff(req, identity, record, signOff, body) }) {
         case .success:
             let what = signOff.proposal.kind == .outcome21 ? "Outcome 21" : "The return of device \(signOff.proposal.subject)"

@@ -52,7 +52,21 @@ public struct CaseDocument: Sendable, Hashable {
         """
     }
 
-    static func people(_ facts: CaseFacts) -> [String] {
+    /// The circumstances answered yes, and those not known yet, in words: what a reviewer reads beside a rationale.
+    public static func circumstances(_ facts: CaseFacts) -> (known: [String], unknown: [String]) {
+        var known: [String] = [], unknown: [String] = []
+        for (i, name) in Circumstances.factNames.enumerated() {
+            switch facts.circumstances[fact: i] {
+            case .true: known.append(Words.of(name))
+            case .unknown: unknown.append(Words.of(name))
+            case .false: break
+            }
+        }
+        return (known, unknown)
+    }
+
+    /// Each person by reference, age and part: "A, aged 15 (depicted and sender)".
+    public static func people(_ facts: CaseFacts) -> [String] {
         facts.people.map { p in
             let age = p.age.map { "aged \($0)" } ?? "age not known yet"
             let roles = p.roles.isEmpty ? "" : " (" + Words.list(p.roles.map(\.rawValue)) + ")"
