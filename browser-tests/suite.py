@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 import urllib.request
 from importlib import resources
 
@@ -136,7 +137,8 @@ RAW_IDENTIFIER_EXCEPTIONS = [
 
 # The page's text as a person meets it: document.title, the body's innerText (rendered text only: no hidden elements,
 # scripts or attributes) with every closed <details> opened (a click shows it), and the text of the few attributes
-# that are read out (alt, aria-label, title, placeholder) and of text fields and text areas the page fills in.
+# that are read out (alt, aria-label, title, placeholder), of a list's options, and of the text fields and text areas
+# the page fills in (a date field is left out: the browser shows its ISO value as a date in words).
 # Left out, on purpose: <code> elements and anything marked data-verbatim. Every <code> on our pages is a secret to
 # be copied character for character (the two-factor key, the recovery codes like k7dm-4hqx-9rtw, a password reset
 # link), and a random one can take an identifier's shape (abcd-23xy reads as a code id).
@@ -154,6 +156,9 @@ try {
     for (const a of ['alt', 'aria-label', 'title', 'placeholder']) {
       if (e.hasAttribute(a)) parts.push({where: a + ' of <' + e.tagName.toLowerCase() + '>', text: e.getAttribute(a)});
     }
+  }
+  for (const e of document.querySelectorAll('option')) {
+    if (!e.closest(skip)) parts.push({where: 'option', text: e.text});
   }
   for (const e of document.querySelectorAll('textarea, input[type=text], input:not([type])')) {
     if (!e.closest(skip) && e.value) parts.push({where: 'field ' + (e.id || e.name), text: e.value});
@@ -188,7 +193,7 @@ def raw_identifiers(text, typed=()):
 def page_pattern(path):
     """A page's path with its ids as placeholders, so that findings group by page: /cases/:id/record/meeting."""
     path = re.sub(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", ":id", path)
-    return re.sub(r"[?#].*", "", path)
+    return urllib.parse.unquote(re.sub(r"[?#].*", "", path))
 
 
 class Server:

@@ -134,6 +134,14 @@ public struct AgeOfCriminalResponsibility: Sendable, Hashable, Decodable {
     }
 }
 
+extension JurisdictionLaw {
+    /// The offences recorded on a case that one person's part could be: those whose `committedBy` meets their roles.
+    /// A letter about a child names only these.
+    public func offences(of person: Person, recorded ids: [String]) -> [OffenceRule] {
+        ids.compactMap { id in offences.first { $0.id == id } }.filter { !Set($0.committedBy).isDisjoint(with: person.roles) }
+    }
+}
+
 public struct OffenceRule: Sendable, Hashable, Decodable {
     public var id: String
     public var legislation: String
@@ -147,10 +155,14 @@ public struct OffenceRule: Sendable, Hashable, Decodable {
     /// The last day it applies, for one since repealed (England and Wales: section 33 of the Criminal Justice and
     /// Courts Act 2015, replaced on 31 January 2024 by section 66B of the Sexual Offences Act 2003).
     public var inForceUntil: CalendarDate?
+    /// The parts in what happened through which a person may commit it (taking, sending, keeping): a letter about
+    /// one child names only the offences their part could be (issue 11). Empty for a line of inquiry.
+    public var committedBy: [PersonRole]
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: ["id", "legislation", "description", "homeOfficeClassification",
-                                                  "when", "citations", "inForceFrom", "inForceUntil"])
+                                                  "when", "citations", "inForceFrom", "inForceUntil", "committedBy"])
+        committedBy = try c.required("committedBy")
         id = try c.required("id")
         legislation = try c.required("legislation")
         description = try c.required("description")
@@ -201,10 +213,13 @@ public struct LocalOverlay: Sendable, Hashable, Decodable {
     public var recommendationText: [String: String]
     /// The force's own wording of the Outcome 21 written record, replacing the edition's.
     public var outcome21Letter: LetterWording?
+    /// The letterhead printed on the family's letters, a line each: the force's name, address, telephone.
+    public var letterhead: [String]
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: ["organisation", "appliesTo", "contacts", "recommendationText",
-                                                  "outcome21Letter"])
+                                                  "outcome21Letter", "letterhead"])
+        letterhead = try c.optional("letterhead") ?? []
         organisation = try c.required("organisation")
         appliesTo = try c.optional("appliesTo") ?? []
         contacts = try c.optional("contacts") ?? []
@@ -219,6 +234,7 @@ public struct LocalOverlay: Sendable, Hashable, Decodable {
         self.contacts = contacts
         self.recommendationText = recommendationText
         self.outcome21Letter = nil
+        self.letterhead = []
     }
 
     public func applies(to pack: GuidancePack) -> Bool { appliesTo.isEmpty || appliesTo.contains(pack.id) }

@@ -24,11 +24,16 @@ public struct Outcome21Letter: Sendable, Hashable {
         public var name: String
         public var phone: String?
         public var email: String?
+        /// For the signature block: "Police Constable", and the collar number, from the officer's profile.
+        public var rank: String?
+        public var collarNumber: String?
 
-        public init(name: String, phone: String?, email: String?) {
+        public init(name: String, phone: String?, email: String?, rank: String? = nil, collarNumber: String? = nil) {
             self.name = name
             self.phone = phone
             self.email = email
+            self.rank = rank
+            self.collarNumber = collarNumber
         }
     }
 
@@ -39,20 +44,34 @@ public struct Outcome21Letter: Sendable, Hashable {
     public var force: String
     public var officer: Officer
     public var date: CalendarDate
+    /// The force's letterhead, a line each (its name, address, telephone), from its overlay; the force's name alone
+    /// when it has none.
+    public var letterhead: [String]
 
     public init(addressee: Addressee, crimeType: String, crimeReference: String, force: String, officer: Officer,
-                date: CalendarDate) {
+                date: CalendarDate, letterhead: [String] = []) {
         self.addressee = addressee
         self.crimeType = crimeType
         self.crimeReference = crimeReference
         self.force = force
         self.officer = officer
         self.date = date
+        self.letterhead = letterhead
+    }
+
+    /// The signature block: the officer's name, rank and collar number, and the force.
+    public var signature: [String] {
+        let rank = [officer.rank, officer.collarNumber].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return ["Yours sincerely,", officer.name] + (rank.isEmpty ? [] : [rank.joined(separator: " ")]) + [force]
     }
 
     /// The letter as text a person reads, and as a printable HTML document.
     public struct Rendered: Sendable, Hashable {
+        /// The letterhead's lines, printed above the letter.
+        public var letterhead: [String]
         public var paragraphs: [String]
+        /// The signature block's lines, printed below it.
+        public var signature: [String]
         public var plainText: String
         public var html: String
     }
@@ -102,23 +121,28 @@ public struct Outcome21Letter: Sendable, Hashable {
             values.reduce(template) { text, pair in text.replacingOccurrences(of: pair.key, with: pair.value) }
         }
         let paragraphs = templates.map { fill($0, printable) }
-        let text = paragraphs.joined(separator: "\n\n") + "\n"
+        let head = (letterhead.isEmpty ? [force] : letterhead).map(TextGuard.printable)
+        let signed = signature.map(TextGuard.printable)
+        let text = head.joined(separator: "\n") + "\n\n" + paragraphs.joined(separator: "\n\n") + "\n\n" + signed.joined(separator: "\n") + "\n"
         let isolated = printable.mapValues { "<bdi>\(Self.escape($0))</bdi>" }
         let body = templates.map { "<p>\(fill(Self.escape($0), isolated))</p>" }.joined(separator: "\n")
+        let lines = { (lines: [String]) in lines.map { "<bdi>\(Self.escape($0))</bdi>" }.joined(separator: "<br>") }
         let html = """
         <!DOCTYPE html>
         <html lang="en-GB">
         <head><meta charset="utf-8"><title>Outcome 21: written record \(Self.escape(TextGuard.printable(crimeReference)))</title></head>
         <body>
         <main>
+        <address class="letterhead">\(lines(head))</address>
         <h1>Written record: no further police action</h1>
         \(body)
+        <p class="signature">\(lines(signed))</p>
         </main>
         </body>
         </html>
 
         """
-        return Rendered(paragraphs: paragraphs, plainText: text, html: html)
+        return Rendered(letterhead: head, paragraphs: paragraphs, signature: signed, plainText: text, html: html)
     }
 
     static func longDate(_ date: CalendarDate) -> String {

@@ -61,7 +61,17 @@ public struct AccountStore: Sendable {
 
     static func value(_ m: UserModel) -> User {
         User(id: m.id!, organisationID: m.organisationID, email: m.email, displayName: m.displayName,
-             role: Role(rawValue: m.role) ?? .staff, disabled: m.disabled, createdAt: m.createdAt, twoFactorSince: m.totpEnabledAt)
+             role: Role(rawValue: m.role) ?? .staff, disabled: m.disabled, createdAt: m.createdAt, twoFactorSince: m.totpEnabledAt,
+             rank: m.rank, collarNumber: m.collarNumber)
+    }
+
+    /// Sets how a user's letters are signed: rank and collar number, each nil to clear it.
+    public func setSignature(userID: UUID, rank: String?, collarNumber: String?) async throws -> User? {
+        guard let m = try await UserModel.find(userID, on: db) else { return nil }
+        m.rank = rank
+        m.collarNumber = collarNumber
+        try await m.save(on: db)
+        return Self.value(m)
     }
 
     public static func normalise(email: String) -> String {

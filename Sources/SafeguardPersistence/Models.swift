@@ -39,6 +39,8 @@ final class UserModel: Model, @unchecked Sendable {
     @OptionalField(key: "totp_secret") var totpSecret: String?
     @OptionalField(key: "totp_enabled_at") var totpEnabledAt: Date?
     @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
+    @OptionalField(key: "rank") var rank: String?
+    @OptionalField(key: "collar_number") var collarNumber: String?
     init() {}
 }
 

@@ -173,6 +173,9 @@ public struct User: Sendable, Hashable, Codable {
     public var createdAt: Date?
     /// When they set up two-factor sign-in (nil: not set up).
     public var twoFactorSince: Date? = nil
+    /// For the signature block of a letter: "Police Constable" and "4521" (issue 11).
+    public var rank: String? = nil
+    public var collarNumber: String? = nil
 
     public var hasTwoFactor: Bool { twoFactorSince != nil }
 }

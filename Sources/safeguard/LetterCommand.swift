@@ -50,11 +50,13 @@ struct LetterCommand: ParsableCommand {
         @Option(help: "The crime type recorded, in words.") var crimeType: String
         @Option(help: "The crime reference number.") var reference: String
         @Option(help: "The police force.") var force: String
-        @Option(help: "The officer's name, rank and number.") var officer: String
+        @Option(help: "The officer's name.") var officer: String
+        @Option(help: "The officer's rank, for the signature block.") var rank: String?
+        @Option(help: "The officer's collar number, for the signature block.") var collarNumber: String?
         @Option(help: "The officer's telephone number.") var phone: String?
         @Option(help: "The officer's email address.") var email: String?
         @Option(help: "The date on the letter, YYYY-MM-DD (default today); also picks the edition.") var date: String?
-        @Option(help: "A local overlay whose wording replaces the edition's.") var overlay: String?
+        @Option(help: "A local overlay whose wording replaces the edition's, and whose letterhead heads the letter.") var overlay: String?
         @Flag(help: "Print printable HTML instead of text.") var html = false
 
         func run() throws {
@@ -76,8 +78,8 @@ struct LetterCommand: ParsableCommand {
             let pack = library.edition(for: .police, in: .england, on: day).pack  // Outcome 21 exists only in England and Wales, under one edition
             let localOverlay = overlay.map { Assess.overlay(from: $0).orFail() }
             let letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: reference,
-                                         force: force, officer: .init(name: officer, phone: phone, email: email),
-                                         date: day)
+                                         force: force, officer: .init(name: officer, phone: phone, email: email, rank: rank, collarNumber: collarNumber),
+                                         date: day, letterhead: localOverlay?.letterhead ?? [])
             switch Self.render(letter, pack: pack, overlay: localOverlay) {
             case .success(let rendered): print(html ? rendered.html : rendered.plainText, terminator: "")
             case .failure(let problem): failInput("\(problem)")

@@ -246,6 +246,8 @@ import Vapor
             // Your own sessions: everyone; another session id (or none) is simply not found.
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/me/sessions", expected: .ok))
             rows.append(Row(actor: actor, method: .DELETE, path: "/api/v1/me/sessions/{X}", expected: .notFound))
+            // How your own letters are signed: everyone, for themselves only (there is no one else's to name).
+            rows.append(Row(actor: actor, method: .PUT, path: "/api/v1/me/signature", body: { _ in ["rank": "Sergeant"] }, expected: .ok))
             // The organisation's settings and reset links: admins only, their own organisation's users only.
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/organisation/settings", expected: admin ? .ok : .forbidden))
             rows.append(Row(actor: actor, method: .PATCH, path: "/api/v1/organisation/settings", body: settingsBody,
@@ -273,6 +275,7 @@ import Vapor
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/users/{U}/password-reset", expected: .unauthorized))
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/users/{U}/two-factor/reset", expected: .unauthorized))
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/me/sign-out-everywhere", expected: .unauthorized))
+        rows.append(Row(actor: nil, method: .PUT, path: "/api/v1/me/signature", body: { _ in ["rank": "Sergeant"] }, expected: .unauthorized))
         for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/me", "/api/v1/tokens"] {
             rows.append(Row(actor: nil, method: .GET, path: path, expected: .unauthorized))
         }

@@ -132,6 +132,10 @@ import Vapor
             let text = try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",
                                         ["to": "youngPerson", "person": "A", "name": "Sam", "format": "text"], expect: .ok)
             #expect(text.text.contains("You have been recorded"))
+            // Printing is not giving: the letter's action is done when its giving is recorded (issue 11, point 6).
+            #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "open")
+            try await j.record("policeA.officer", id, ["kind": "communication", "audience": "parentsOrCarers", "person": "A", "on": today,
+                                                       "method": "letter", "topics": ["outcome"]])
             #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "done")
             // Action 14: a direction to B to delete copies; proof of deletion added later completes the action.
             let direction = try await j.record("policeA.officer", id, ["kind": "deletionDirection", "holder": "B", "directedOn": today, "directedBy": "PC 4521 Patel"])

@@ -136,5 +136,12 @@ struct CommandLineTests {
         #expect(html.status == 0 && html.out.contains("<p>You have been recorded"))
         let missing = try run(common + ["--to", "parent"])
         #expect(missing.status == 2 && missing.err == "error: --child: a letter to a parent names the child\n")
+        // The signature block and the overlay's letterhead (issue 11, point 6).
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let overlay = root.appendingPathComponent("examples/northshire-overlay.yaml").path
+        let signed = try run(common + ["--to", "young-person", "--rank", "Police Constable", "--collar-number", "1", "--overlay", overlay])
+        #expect(signed.status == 0)
+        #expect(signed.out.hasPrefix("Northshire Police (example)\nPolice Headquarters, 1 Example Street, Northtown NT1 1AA\nTelephone 101\n\n"))
+        #expect(signed.out.hasSuffix("Yours sincerely,\nPC 1 Patel\nPolice Constable 1\nNorthshire Police\n"))
     }
 }

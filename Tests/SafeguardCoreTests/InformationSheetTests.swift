@@ -32,12 +32,13 @@ struct InformationSheetTests {
         #expect(cited == ["Overview"])
     }
 
-    @Test("Reporting: a school case with an adult involved tells the family the police and CEOP will be told")
+    @Test("Reporting: a school case with an adult involved tells the family the police will be told, and CEOP may be (issue 11: never promise what is not decided)")
     func school() {
         let texts = steps(baseCase(.education) { $0.people[1].age = 25 })
         #expect(texts.first?.hasPrefix("The school will not look at, copy or share the image") == true)
         #expect(texts.contains { $0.hasPrefix("The school must tell the police") })
-        #expect(texts.contains { $0.hasPrefix("The school will also report to CEOP") })
+        #expect(texts.contains { $0.hasPrefix("The school may also report to CEOP") })
+        #expect(!texts.contains { $0.contains("will also report to CEOP") })
         #expect(!texts.contains { $0.contains("The police have recorded") })
     }
 
@@ -65,5 +66,21 @@ struct InformationSheetTests {
                                      contact: .init(name: "A & B", role: "officer", phone: "101", email: nil))
         let html = sheet.render().html
         #expect(!html.contains("<b>SG</b>") && html.contains("&lt;b&gt;SG&lt;/b&gt;") && html.contains("A &amp; B"))
+    }
+
+    @Test("Issue 11, point 6: no family step promises what the guidance only recommends: a step shown for a recommended (not required) decision never says the setting will do it",
+          arguments: GuidanceLibrary.bundled.packs.map { "\($0.id) \($0.edition)" })
+    func noPromiseOfWhatIsNotDecided(pack name: String) throws {
+        let pack = try #require(GuidanceLibrary.bundled.packs.first { "\($0.id) \($0.edition)" == name })
+        func onlyRecommended(_ condition: Condition) -> Bool {
+            switch condition {
+            case .decision(_, let values): values == ["recommended"]
+            case .all(let items): items.contains(where: onlyRecommended)
+            default: false
+            }
+        }
+        for step in pack.familySteps where onlyRecommended(step.when) {
+            #expect(!step.text.contains(" will "), "\(name): \(step.text)")
+        }
     }
 }

@@ -20,7 +20,9 @@ struct Outcome21LetterTests {
     @Test("Action 13: written to the young person, it says 'you' and covers every point of the template")
     func youngPerson() throws {
         let text = try letter(.youngPerson(name: "Sam")).render(with: Self.current).plainText
-        #expect(text.hasPrefix("Dear Sam,"))
+        // Without a letterhead in the overlay, the force's name heads the letter (issue 11, point 6).
+        #expect(text.hasPrefix("Northshire Police\n\nDear Sam,"))
+        #expect(text.hasSuffix("Yours sincerely,\nPC 4521 Patel\nNorthshire Police\n"))
         for point in ["You have been recorded on police systems against the crime of taking, making or distributing",
                       "Home Office crime recording rules",
                       "decided to take no further action",
@@ -38,7 +40,7 @@ struct Outcome21LetterTests {
     @Test("Action 13: written to a parent, it says 'your child' and names the child")
     func parent() throws {
         let text = try letter(.parent(name: "Ms Jones", childName: "Sam")).render(with: Self.current).plainText
-        #expect(text.hasPrefix("Dear Ms Jones,"))
+        #expect(text.hasPrefix("Northshire Police\n\nDear Ms Jones,"))
         #expect(text.contains("Your child, Sam, has been recorded on police systems"))
         #expect(text.contains("Sam has not been convicted of any offence, or cautioned"))
         #expect(text.contains("unless Sam is investigated"))

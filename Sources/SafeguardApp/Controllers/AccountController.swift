@@ -18,6 +18,7 @@ struct AccountController: RouteCollection {
         routes.get("me", "sessions", use: mySessions)
         routes.delete("me", "sessions", ":sessionID", use: endMySession)
         routes.post("me", "sign-out-everywhere", use: signOutEverywhere)
+        routes.put("me", "signature", use: setSignature)
         routes.get("organisation", "settings", use: settings)
         routes.patch("organisation", "settings", use: updateSettings)
         routes.post("users", ":userID", "two-factor", "reset", use: resetTwoFactor)
@@ -80,6 +81,15 @@ struct AccountController: RouteCollection {
     func me(req: Request) async throws -> MeDTO {
         let identity = try req.requireIdentity()
         return MeDTO(user: UserDTO(identity.user), organisation: OrganisationDTO(identity.organisation))
+    }
+
+    /// Your rank and collar number, printed in the signature block of the letters you produce (issue 11).
+    func setSignature(req: Request) async throws -> UserDTO {
+        let identity = try req.requireIdentity()
+        let body = try req.content.decode(SignatureRequest.self)
+        let user = try await req.accountService.setSignature(identity, rank: body.rank, collarNumber: body.collarNumber)
+        req.auditRecorded = true
+        return UserDTO(user)
     }
 
     func requireAdmin(_ req: Request) throws -> Identity {

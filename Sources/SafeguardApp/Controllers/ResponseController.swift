@@ -1,3 +1,4 @@
+import Crypto
 import Fluent
 import Foundation
 import SafeguardCore
@@ -622,32 +623,46 @@ struct ResponseController: RouteCollection {
             addressee = .parent(name: name, childName: child)
         }
         let law = GuidanceLibrary.bundled.law.law(for: caseRecord.facts.jurisdiction)
+        // Only this child's offences: those recorded that their part in what happened could be (issue 11, point 6).
+        let person = caseRecord.facts.people.first { $0.ref == body.person }!
+        let theirs = law?.offences(of: person, recorded: crime.offences) ?? []
+        guard !theirs.isEmpty else {
+            let part = person.roles.isEmpty ? "no part recorded" : Words.list(person.roles.map(\.rawValue))
+            throw APIError.invalid("person", "none of the offences recorded on the crime record concerns \(body.person)'s part in what happened (\(part)): "
+                                   + "the letter is for a young person recorded as having taken, sent, shared, asked for or kept the imagery")
+        }
         // Each description is a sentence; joined, they read as one list in the letter's sentence.
-        let crimeType = crime.offences.compactMap { id in law?.offences.first { $0.id == id }?.description }
-            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
-        let officer = try await AccountStore(db: req.db).user(id: approved.proposedBy)
+        let crimeType = theirs.map { $0.description.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
+        let officer = try await AccountStore(db: req.db).user(id: approved.proposedBy) ?? identity.user
         let today = CaseController.today
         let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: today).pack
-        let letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: crime.crimeReference,
+        let overlay = req.application.safeguardOptions.overlay(for: identity.organisation.name)
+        var letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: crime.crimeReference,
                                      force: identity.organisation.name,
-                                     officer: .init(name: officer?.displayName ?? identity.user.displayName, phone: body.phone,
-                                                    email: officer?.email ?? identity.user.email), date: today)
+                                     officer: .init(name: officer.displayName, phone: body.phone, email: officer.email,
+                                                    rank: officer.rank, collarNumber: officer.collarNumber),
+                                     date: today, letterhead: overlay?.letterhead ?? [])
         let rendered: Outcome21Letter.Rendered
         do {
-            rendered = try letter.render(with: pack, overlay: req.application.safeguardOptions.overlay(for: identity.organisation.name))
+            rendered = try letter.render(with: pack, overlay: overlay)
         } catch {
             throw APIError.invalid(error.field, error.message)
         }
+        // Showing the letter is a read: audited every time, but it completes nothing, and the case's chronology
+        // says it was produced once per version. A version is the letter without the names, which are never kept.
+        letter.addressee = body.to == .parent ? .parent(name: "", childName: "") : .youngPerson(name: "")
+        let version = String(SHA256.hash(data: Data(((try? letter.render(with: pack, overlay: overlay).plainText) ?? "").utf8))
+            .map { String(format: "%02x", $0) }.joined().prefix(12))
+        let detail = "to=\(body.to.rawValue) person=\(body.person) version=\(version)"
+        let action = "case.document.outcome21Letter"
+        let seen = try await AuditStore(db: req.db).entries(organisationID: identity.organisation.id, limit: 500, actionContains: action,
+                                                            caseID: caseRecord.id).contains { $0.detail == detail }
         try await req.write { db in
-            let store = CaseStore(db: db, cipher: req.cipher)
-            try await req.chronicle(caseRecord.id, "document.outcome21Letter",
-                                    "Outcome 21 letter produced for \(body.to == .parent ? "the parent or carer of " : "")\(body.person)", on: db)
-            for action in try await store.actions(caseID: caseRecord.id) where action.status == .open && action.recommendationID == "outcome21Letter" {
-                _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done, reason: "Letter produced",
-                                              by: identity.user.id, now: Date())
-                try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (letter produced)", on: db)
+            if !seen {
+                try await req.chronicle(caseRecord.id, "document.outcome21Letter",
+                                        "Outcome 21 letter produced for \(body.to == .parent ? "the parent or carer of " : "")\(body.person)", on: db)
             }
-            try await req.audit("case.document.outcome21Letter", caseID: caseRecord.id, detail: "to=\(body.to.rawValue)", on: db)
+            try await req.audit(action, caseID: caseRecord.id, detail: detail, on: db)
         }
         return rendered
     }

@@ -127,10 +127,19 @@ struct UserDTO: Content {
     var organisationID: UUID
     /// Whether they have set up two-factor sign-in.
     var twoFactor: Bool
+    /// How their letters are signed, when set: "Police Constable", "4521".
+    var rank: String?
+    var collarNumber: String?
     init(_ u: User) {
         id = u.id; email = u.email; displayName = u.displayName; role = u.role; disabled = u.disabled
-        organisationID = u.organisationID; twoFactor = u.hasTwoFactor
+        organisationID = u.organisationID; twoFactor = u.hasTwoFactor; rank = u.rank; collarNumber = u.collarNumber
     }
+}
+
+/// `PUT /api/v1/me/signature`: how your letters are signed. An empty or missing value clears it.
+struct SignatureRequest: Content {
+    var rank: String?
+    var collarNumber: String?
 }
 
 struct MeDTO: Content {

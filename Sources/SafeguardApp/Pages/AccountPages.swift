@@ -13,6 +13,7 @@ struct AccountPagesController: RouteCollection {
         routes.post(.accountEndSession(.key), use: endSession)
         routes.post(.accountRevokeToken(.key), use: revokeToken)
         routes.post(.accountSignOutEverywhere, use: signOutEverywhere)
+        routes.post(.accountSignature, use: saveSignature)
         routes.get(.settings, use: settings)
         routes.post(.settings, use: saveSettings)
         routes.get(.retention, use: retention)
@@ -68,6 +69,31 @@ struct AccountPagesController: RouteCollection {
         req.auditRecorded = true
         req.session.destroy()
         return req.redirect(to: PageRoute.signIn.path + "?ended=" + WebSession.EndReason.signedOutEverywhere.rawValue, redirectType: .normal)
+    }
+
+    struct SignatureForm: Content { var _csrf: String?; var rank: String?; var collarNumber: String? }
+
+    func saveSignature(req: Request) async throws -> Response {
+        let identity = try req.requirePageIdentity()
+        let form = try req.content.decode(SignatureForm.self)
+        try req.checkPageCSRF(form._csrf)
+        do {
+            _ = try await req.accountService.setSignature(identity, rank: form.rank, collarNumber: form.collarNumber)
+        } catch let error as APIError where error.status == .unprocessableEntity {
+            req.auditRecorded = true
+            let (sessions, tokens) = try await req.accountService.sessions(of: identity)
+            var page = AccountPage(identity: identity, sessions: sessions, tokens: tokens, csrf: req.pageCSRFToken())
+            page.rank = form.rank ?? ""
+            page.collarNumber = form.collarNumber ?? ""
+            let field = error.field ?? "rank"
+            let message = (field == "rank" ? "Rank: " : "Collar number: ") + error.message
+            page.rankError = field == "rank" ? message : ""
+            page.collarNumberError = field == "collarNumber" ? message : ""
+            return try await req.renderPage(page, status: .unprocessableEntity, errors: [FieldError(field: field, message: message)], current: .account)
+        }
+        req.auditRecorded = true
+        req.session.data["notice"] = "Saved: your letters are signed that way from now on."
+        return req.redirect(to: .account)
     }
 
     // MARK: Organisation settings
@@ -220,10 +246,17 @@ struct AccountPage: PageView {
     var hasTokens: Bool
     var csrf: String
     var signOutEverywherePath = PageRoute.accountSignOutEverywhere.path
+    var signaturePath = PageRoute.accountSignature.path
+    var rank: String
+    var collarNumber: String
+    var rankError = ""
+    var collarNumberError = ""
 
     init(identity: Identity, sessions: [WebSession], tokens: [APIToken], csrf: String) {
         name = identity.user.displayName
         email = identity.user.email
+        rank = identity.user.rank ?? ""
+        collarNumber = identity.user.collarNumber ?? ""
         role = identity.user.role.label(in: identity.organisation.jurisdiction)
         idleMinutes = identity.organisation.sessionPolicy.idleMinutes
         lifetimeHours = identity.organisation.sessionPolicy.lifetimeHours

@@ -216,15 +216,26 @@ struct DocumentPage: PageView {
     var sections: [DocumentSection]
     var caseHref: String
     var kind: String
+    /// A letter's letterhead and signature block, a line each; empty for other documents.
+    var letterhead: [String] = []
+    var signature: [String] = []
+    var hasLetterhead = false
+    /// After a letter: where to record that it was given to the family, which is its own step.
+    var nextHref = ""
+    var nextLabel = ""
+    var hasNext = false
 
     init(title: String, reference: String, paragraphs: [String] = [], sections: [(heading: String, lines: [String])] = [],
-         caseHref: String, kind: String) {
+         caseHref: String, kind: String, letterhead: [String] = [], signature: [String] = []) {
         self.title = title
         self.reference = reference
         self.paragraphs = paragraphs
         self.sections = sections.map { DocumentSection(heading: $0.heading, lines: $0.lines) }
         self.caseHref = caseHref
         self.kind = kind
+        self.letterhead = letterhead
+        self.signature = signature
+        hasLetterhead = !letterhead.isEmpty
     }
 }
 

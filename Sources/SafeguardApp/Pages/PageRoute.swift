@@ -48,6 +48,8 @@ enum PageRoute: Sendable, Hashable {
     case accountEndSession(Param)
     case accountRevokeToken(Param)
     case accountSignOutEverywhere
+    /// How the person's letters are signed: rank and collar number.
+    case accountSignature
     case settings
     /// Retention and legal holds (issue 13): an admin's list of closed cases, their dates and holds.
     case retention
@@ -126,6 +128,7 @@ enum PageRoute: Sendable, Hashable {
         case .accountEndSession(let id): [.constant("account"), .constant("sessions"), .parameter(.sessionID, id), .constant("end")]
         case .accountRevokeToken(let id): [.constant("account"), .constant("tokens"), .parameter(.tokenID, id), .constant("revoke")]
         case .accountSignOutEverywhere: [.constant("account"), .constant("sign-out-everywhere")]
+        case .accountSignature: [.constant("account"), .constant("signature")]
         case .settings: [.constant("settings")]
         case .userResetLink(let id): [.constant("users"), .parameter(.userID, id), .constant("reset-link")]
         case .passwordReset(let secret): [.constant("password-reset"), .parameter(.secret, secret)]

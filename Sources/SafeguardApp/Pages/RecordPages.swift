@@ -118,6 +118,16 @@ extension PagesController {
             intro = ["In higher-risk cases a child may need a visually recorded interview\(pack.inBrackets(.interview))."]
         case .communication:
             intro = ["What was explained, to whom and how: next steps\(pack.inBrackets(.nextSteps)), the outcome and what it means, including DBS\(pack.inBrackets(.communicate, .outcome21Letter)). The guidance's DBS explanation for this case's edition is added to the record."]
+            // Arriving from a printed Outcome 21 letter: the letter given, to whom and about whom.
+            if let letter = req.query[String.self, at: "letter"].flatMap(OutcomeLetterRequest.To.init(rawValue:)) {
+                form.selected["audience"] = [letter == .parent ? Audience.parentsOrCarers.rawValue : Audience.child.rawValue]
+                form.selected["method"] = [CommunicationMethod.letter.rawValue]
+                form.selected["topics"] = [CommunicationTopic.outcome.rawValue]
+                if let person = req.query[String.self, at: "person"], facts.people.contains(where: { $0.ref == person }) {
+                    form.selected["person"] = [person]
+                }
+                form.values["on"] = Self.today()
+            }
         case .contentRemoval:
             intro = ["Ask the service to remove it; where a site has no reporting route, report to the IWF, and young people can use Report Remove\(pack.inBrackets(.removal))."]
             form.selected["status"] = [RemovalStatus.requested.rawValue]
@@ -375,8 +385,13 @@ extension PagesController {
                                         childName: to == .parent ? form["childName"] : nil, phone: form["phone"], format: nil)
         switch try await attempt(page.fields, { try await response.outcome21LetterText(req, identity, record, body) }) {
         case .success(let letter):
-            let document = DocumentPage(title: "Written record: no further police action", reference: state.crimeRecord?.crimeReference ?? record.reference,
-                                        paragraphs: letter.paragraphs, caseHref: PageRoute.caseDetail(record.id).path, kind: "letter")
+            var document = DocumentPage(title: "Written record: no further police action", reference: state.crimeRecord?.crimeReference ?? record.reference,
+                                        paragraphs: letter.paragraphs, caseHref: PageRoute.caseDetail(record.id).path, kind: "letter",
+                                        letterhead: letter.letterhead, signature: letter.signature)
+            // Giving it to the family is its own step, recorded as what was explained, by letter.
+            document.nextHref = PageRoute.caseRecordForm(record.id, .communication).path + "?letter=\(to.rawValue)&person=\(body.person)"
+            document.nextLabel = "Record that you gave this letter to the family"
+            document.hasNext = true
             return try await req.renderPage(document)
         case .failure(let problem):
             return try await renderForm(req, page, errors: problem.errors, keeping: form)

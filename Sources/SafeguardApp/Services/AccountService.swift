@@ -83,6 +83,26 @@ struct AccountService: Sendable {
         return counts
     }
 
+    /// Sets how the person's letters are signed: their rank and collar number (each trimmed; empty clears it).
+    func setSignature(_ actor: Identity, rank: String?, collarNumber: String?) async throws -> User {
+        func clean(_ value: String?, _ field: String, most: Int) throws -> String? {
+            let text = (value ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text.count <= most else { throw APIError.invalid(field, "at most \(most) characters") }
+            return text.isEmpty ? nil : text
+        }
+        let rank = try clean(rank, "rank", most: 60)
+        let collar = try clean(collarNumber, "collarNumber", most: 20)
+        let user = try await gate.run(db) { db in
+            guard let user = try await AccountStore(db: db).setSignature(userID: actor.user.id, rank: rank, collarNumber: collar) else {
+                throw APIError.notFound("user")
+            }
+            try await AuditChain.append(Self.event(actor, "user.signature", detail: "rank=\(rank == nil ? "none" : "set") collarNumber=\(collar == nil ? "none" : "set")"), on: db)
+            return user
+        }
+        identities.removeAll()
+        return user
+    }
+
     /// Changes the organisation's settings (admin only): its session limits, who needs two-factor sign-in and the
     /// step-up age, either or both, in one transaction with one audit entry, so a refused part leaves all unchanged.
     func setSettings(session: SessionPolicy?, twoFactor: TwoFactorPolicy?, retention: RetentionSchedule? = nil, work: WorkPolicy? = nil,

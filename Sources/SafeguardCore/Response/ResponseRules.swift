@@ -559,6 +559,9 @@ public enum ResponseRules {
             var ids: [String] = []
             if c.topics.contains(.nextSteps) { ids.append("notifyNextSteps") }
             if c.topics.contains(.outcome) { ids.append("communicateOutcome") }
+            // Giving the family the written record is its own step, recorded as a letter explaining the outcome;
+            // printing the letter completes nothing (issue 11, point 6).
+            if c.method == .letter && c.topics.contains(.outcome) { ids.append("outcome21Letter") }
             if c.audience == .school { ids.append("liaiseWithSchool") }
             return ids
         case .deletionDirection(let d): return d.proven ? ["deletionDirection"] : []

@@ -1,0 +1,132 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import Testing
+import Vapor
+
+/// Issue 11, point 6: the letter and documents a family receives. The letter names only that child's offences,
+/// carries the force's letterhead and the officer's signature block, completes nothing when shown and is entered in
+/// the chronology once per version; giving it to the family is its own recorded step (College of Policing, Action 13).
+@Suite struct FamilyLetterTests {
+    static let overlayYAML = """
+    organisation: Test Police A
+    letterhead:
+      - Test Police A
+      - Police Headquarters, 1 High Street, Testtown TT1 1AA
+      - "Telephone 101"
+    """
+
+    /// An approved Outcome 21 on the consensual case, with a crime record naming both offences.
+    func approvedCase(_ j: ResponseJourneyTests.Journey) async throws -> String {
+        let created = try await j.call("policeA.officer", .POST, "/cases", ["summary": "Letter", "facts": ResponseJourneyTests.consensualFacts], expect: .created)
+        let id = created.json["id"] as! String
+        try await j.record("policeA.officer", id, ["kind": "crimeRecord", "crimeReference": "TP/9", "reportedOn": ResponseJourneyTests.today,
+                                                   "offences": ["poca1978s1", "cja1988part11"]])
+        let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "r"], expect: .created)
+        try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
+                         ["approve": true, "reason": "agreed", "openActionsReason": "welfare visit booked"], expect: .ok)
+        return id
+    }
+
+    func letter(_ j: ResponseJourneyTests.Journey, _ id: String, person: String, to: String = "youngPerson",
+                expect status: HTTPStatus = .ok) async throws -> Reply {
+        try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",
+                         ["to": to, "person": person, "name": "Sam", "childName": "Sam", "format": "text"], expect: status)
+    }
+
+    @Test("A letter names only that child's offences: A took and sent the image, B kept it")
+    func onlyThatChildsOffences() async throws {
+        try await ResponseJourneyTests.journey { j in
+            let id = try await approvedCase(j)
+            let aLetter = try await letter(j, id, person: "A").text
+            #expect(aLetter.contains("Taking, making, showing, distributing"))
+            #expect(!aLetter.contains("Possessing an indecent photograph"), "A's letter does not name B's offence")
+            let bLetter = try await letter(j, id, person: "B").text
+            #expect(bLetter.contains("Possessing an indecent photograph"))
+            #expect(!bLetter.contains("Taking, making"), "B's letter does not name A's offence")
+        }
+    }
+
+    @Test("A young person whose part is none of the recorded offences gets no letter, and the refusal says why")
+    func noOffenceNoLetter() async throws {
+        try await ResponseJourneyTests.journey { j in
+            var facts = ResponseJourneyTests.consensualFacts
+            var people = facts["people"] as! [[String: Any]]
+            var c = people[1]
+            c["ref"] = "C"
+            c["roles"] = ["depicted"]
+            people.append(c)
+            facts["people"] = people
+            let created = try await j.call("policeA.officer", .POST, "/cases", ["summary": "Letter", "facts": facts], expect: .created)
+            let id = created.json["id"] as! String
+            try await j.record("policeA.officer", id, ["kind": "crimeRecord", "crimeReference": "TP/10", "reportedOn": ResponseJourneyTests.today,
+                                                       "offences": ["poca1978s1", "cja1988part11"]])
+            let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "r"], expect: .created)
+            try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
+                             ["approve": true, "reason": "agreed", "openActionsReason": "booked"], expect: .ok)
+            let refused = try await letter(j, id, person: "C", expect: .unprocessableEntity)
+            #expect(refused.text.contains("C's part in what happened (depicted)"))
+        }
+    }
+
+    @Test("The letterhead comes from the overlay and the signature block from the officer's profile")
+    func letterheadAndSignature() async throws {
+        let overlay = try GuidanceLibrary.decodeOverlay(yaml: Self.overlayYAML)
+        try await withApp({ $0.overlays = [overlay] }) { app in
+            let j = ResponseJourneyTests.Journey(app: app, world: try await seedWorld(app))
+            let me = try await j.call("policeA.officer", .PUT, "/me/signature", ["rank": " Police Constable ", "collarNumber": "4521"], expect: .ok)
+            #expect(me.json["rank"] as? String == "Police Constable" && me.json["collarNumber"] as? String == "4521")
+            try await j.call("policeA.officer", .PUT, "/me/signature", ["rank": String(repeating: "x", count: 61)], expect: .unprocessableEntity)
+            let id = try await approvedCase(j)
+            let text = try await letter(j, id, person: "A").text
+            #expect(text.hasPrefix("Test Police A\nPolice Headquarters, 1 High Street, Testtown TT1 1AA\nTelephone 101\n\n"))
+            #expect(text.contains("Yours sincerely,\n"))
+            #expect(text.contains("\nPolice Constable 4521\nTest Police A\n"))
+            // Cleared, the block is the name and the force alone.
+            try await j.call("policeA.officer", .PUT, "/me/signature", ["rank": "", "collarNumber": ""], expect: .ok)
+            #expect(!(try await letter(j, id, person: "A").text.contains("Police Constable")))
+            let audit = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 50, actionContains: "user.signature")
+            #expect(audit.count == 2 && audit.allSatisfy { !$0.detail.contains("Constable") }, "each change audited, without the values; the refused one changed nothing")
+        }
+    }
+
+    @Test("Showing the letter completes nothing and is in the chronology once per version; giving it is its own step")
+    func showingIsNotGiving() async throws {
+        try await ResponseJourneyTests.journey { j in
+            let id = try await approvedCase(j)
+            for _ in 0..<3 { _ = try await letter(j, id, person: "A") }
+            _ = try await letter(j, id, person: "A", to: "parent")
+            let lines = try await j.chronology("policeA.officer", id)
+            #expect(lines.filter { $0 == "Outcome 21 letter produced for A" }.count == 1, "\(lines)")
+            #expect(lines.filter { $0 == "Outcome 21 letter produced for the parent or carer of A" }.count == 1)
+            #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "open", "printing is not giving")
+            let audit = try await AuditStore(db: j.app.db).entries(organisationID: nil, limit: 50, actionContains: "case.document.outcome21Letter")
+            #expect(audit.count == 4, "every showing is audited")
+            #expect(audit.allSatisfy { !$0.detail.contains("Sam") }, "names are never kept")
+            try await j.record("policeA.officer", id, ["kind": "communication", "audience": "parentsOrCarers", "person": "A", "on": ResponseJourneyTests.today,
+                                                       "method": "letter", "topics": ["outcome"]])
+            #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "done")
+        }
+    }
+
+    @Test("The printed letter page links to recording that it was given, with the form filled in")
+    func pageLinksToGiving() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let j = ResponseJourneyTests.Journey(app: app, world: world)
+            let id = try await approvedCase(j)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let page = try await Pages.post(app, "/cases/\(id.lowercased())/letter", officer,
+                                            [("to", "parent"), ("person", "A"), ("name", "Ms Jones"), ("childName", "Sam")])
+            #expect(page.status == .ok)
+            #expect(page.text.contains("Yours sincerely,"))
+            let link = "/cases/\(id.lowercased())/record/communication?letter=parent&amp;person=A"
+            #expect(page.text.contains(link), "link to record the giving")
+            let form = try await Pages.get(app, "/cases/\(id.lowercased())/record/communication?letter=parent&person=A", officer)
+            #expect(form.text.contains("value=\"letter\" checked"))
+            #expect(form.text.contains("value=\"outcome\" checked"))
+            #expect(form.text.contains("value=\"parentsOrCarers\" checked"))
+        }
+    }
+}
