@@ -186,7 +186,7 @@ struct RuleTests {
         ("Reporting", "family told: someone's safety comes first", danger, .tellsFamily("Someone's safety comes first")),
         ("When to make a child protection referral", "family told: child protection services will be told", adultRecipient, .tellsFamily("The school will tell local child protection")),
         ("Reporting", "family told: the school must tell the police", adultRecipient, .tellsFamily("The school must tell the police")),
-        ("Reporting", "family told: CEOP will be told", circumstance("grooming"), .tellsFamily("The school will also report to CEOP")),
+        ("Reporting", "family told: CEOP may be told (never promised before it is decided)", circumstance("grooming"), .tellsFamily("The school may also report to CEOP")),
         ("Supporting children and young people", "family told: support, maybe counselling", none, .tellsFamily("The school will make sure")),
         ("Getting an explicit image removed", "family told: online imagery can be taken down", { $0.imagery[0].platforms = [.tiktok] }, .tellsFamily("If the image has been posted")),
         ("Gathering information", "family told: ask the DSL questions", none, .tellsFamily("You can ask the school's")),
