@@ -30,6 +30,7 @@ from importlib import resources
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import Select
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -539,11 +540,12 @@ def journey_a_officer_reports_a_case(b):
     case_url = b.driver.current_url
     case_path = case_url[len(b.base):]
 
-    # Propose Outcome 21: the rationale starts with what the engine knows.
+    # Propose Outcome 21: the facts are shown in plain words, and the rationale is the officer's own.
     b.follow_link("Propose Outcome 21")
     b.expect(b.h1() == "Propose Outcome 21", "the proposal page opens from the case")
-    rationale = b.find("#rationale").get_attribute("value")
-    b.expect("criteria for Outcome 21 are met" in rationale, "the rationale is pre-filled with the guidance's reasons")
+    b.expect(b.find("#rationale").get_attribute("value") == "", "the rationale is not pre-filled")
+    b.expect("Known to be so" in b.text(), "the facts are shown beside the rationale")
+    b.fill("rationale", "Both 16, willing and age-appropriate, a first incident with nothing to aggravate it.")
     b.submit()
     b.expect("Waiting for a supervisor" in b.text(), "the case shows it is waiting for a supervisor")
     b.expect("Propose Outcome 21" not in b.text(), "it cannot be proposed twice")
@@ -561,6 +563,10 @@ def journey_a_officer_reports_a_case(b):
     b.expect("Select whether you approve or refuse" in b.find(".error-summary").text, "a decision is asked for")
     b.choose("decision")
     b.fill("reason", "Willing and age-appropriate, first incident, no aggravating features.")
+    # Must-do actions still open (a welfare check, the advice not to copy) need a reason to approve before them.
+    if b.driver.find_elements(By.ID, "openActionsReason"):
+        b.expect("Must-do actions still open" in b.text(), "the review lists the must-do actions still open")
+        b.fill("openActionsReason", "The welfare visit is booked for tomorrow; the advice was given at the school.")
     b.submit()
     b.expect("Outcome 21 approved and recorded" in b.text(), "the approval is recorded")
     supervisor_count = b.submissions
@@ -581,6 +587,8 @@ def journey_a_officer_reports_a_case(b):
     b.submit()
     b.expect(b.h1() == "Written record: no further police action", "the letter is shown to print")
     b.expect("Sam Jones" in b.text() and "EP/26/1234" in b.text(), "the letter names the addressee and quotes the crime reference")
+    b.expect("Yours sincerely," in b.text(), "the letter carries a signature block")
+    b.expect("Record that you gave this letter to the family" in b.text(), "giving the letter is its own step, offered from the letter")
     b.screenshot("outcome21-letter-print", media="print")
     b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     hidden = b.driver.execute_script(
@@ -845,9 +853,9 @@ def journey_admin_and_audit(b):
     b.sign_in(demo("auditor", "england-police"))
     b.follow("nav a[href='/audit']")
     b.expect("The audit chain verifies" in b.text(), "the auditor sees the chain verified")
-    b.fill("action", "user.")
+    b.retrying(lambda: Select(b.driver.find_element(By.ID, "action")).select_by_visible_text("Users and their accounts"))
     b.submit("form.filters button")
-    b.expect("user.create" in b.text() and "user.update" in b.text(), "filtering shows the admin's changes")
+    b.expect("Added a user" in b.text() and "Changed a user" in b.text(), "filtering shows the admin's changes, in words")
     b.screenshot("audit-trail")
     b.sign_out()
 

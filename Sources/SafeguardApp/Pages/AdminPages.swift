@@ -166,6 +166,9 @@ struct AdminPagesController: RouteCollection {
 
     struct AuditQuery: Content {
         var action: String?
+        /// A case's reference, as people know it.
+        var `case`: String?
+        /// A case's id, for links made from elsewhere.
         var caseID: String?
         var outcome: String?
         var before: Int?
@@ -178,11 +181,17 @@ struct AdminPagesController: RouteCollection {
         var errors: [FieldError] = []
         let action = (q.action ?? "").trimmingCharacters(in: .whitespaces)
         if !action.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." }) || action.count > 60 {
-            errors.append(.init(field: "action", message: "Use letters, digits and dots only, like case.signoff"))
+            errors.append(.init(field: "action", message: "Choose what was done from the list"))
         }
-        let caseText = (q.caseID ?? "").trimmingCharacters(in: .whitespaces)
-        let caseID = UUID(uuidString: caseText)
-        if !caseText.isEmpty && caseID == nil { errors.append(.init(field: "caseID", message: "Enter a case id as shown in an entry, like 3f2a…-…")) }
+        let reference = (q.case ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        var caseID = (q.caseID ?? "").isEmpty ? nil : UUID(uuidString: q.caseID ?? "")
+        if !reference.isEmpty {
+            if let found = try await CaseStore(db: req.db, cipher: req.cipher).findCase(reference: reference, organisationID: identity.organisation.id) {
+                caseID = found.id
+            } else {
+                errors.append(.init(field: "case", message: "No case of your organisation has the reference \(reference.prefix(40)): enter one like SG-2026-000001"))
+            }
+        }
         let outcome = (q.outcome ?? "").trimmingCharacters(in: .whitespaces)
         let pageSize = 100
         let entries = errors.isEmpty
@@ -194,14 +203,28 @@ struct AdminPagesController: RouteCollection {
         let verification = try await req.application.auditCheckpoint.verify(on: req.db)
         try await req.auditAlone("audit.read", detail: "count=\(min(entries.count, pageSize)) via=page")
         try await req.auditAlone("audit.verify", outcome: verification.isValid ? "valid" : "broken", detail: "via=page")
-        var page = AuditPage(action: action, caseID: caseText, outcome: outcome, entries: Array(entries.prefix(pageSize)),
-                             valid: verification.isValid, checked: verification.entriesChecked,
-                             firstBad: verification.firstBadSequence, problem: verification.problem)
-        if entries.count > pageSize, let last = entries.prefix(pageSize).last {
+        // Ids become names and references: the people of the organisation, and its cases named in these entries.
+        let shown = Array(entries.prefix(pageSize))
+        var names: [String: String] = [:]
+        for user in try await AccountStore(db: req.db).users(organisationID: identity.organisation.id) {
+            names[user.id.uuidString.lowercased()] = user.displayName
+        }
+        let ids = Set(shown.flatMap { entry in
+            ([entry.caseID] + entry.detail.split(separator: " ").compactMap { $0.split(separator: "=").last.map(String.init) })
+                .compactMap(UUID.init(uuidString:))
+        })
+        for (id, reference) in try await CaseStore(db: req.db, cipher: req.cipher).references(ids: Array(ids), organisationID: identity.organisation.id) {
+            names[id.uuidString.lowercased()] = "case \(reference)"
+        }
+        var page = AuditPage(action: action, reference: reference, outcome: outcome, entries: shown, names: names,
+                             jurisdiction: identity.organisation.jurisdiction, valid: verification.isValid,
+                             checked: verification.entriesChecked, firstBad: verification.firstBadSequence, problem: verification.problem)
+        if entries.count > pageSize, let last = shown.last {
             var components = URLComponents()
             components.path = PageRoute.audit.path
-            components.queryItems = [URLQueryItem(name: "action", value: action), URLQueryItem(name: "caseID", value: caseText),
+            components.queryItems = [URLQueryItem(name: "action", value: action), URLQueryItem(name: "case", value: reference),
                                      URLQueryItem(name: "outcome", value: outcome), URLQueryItem(name: "before", value: String(last.sequence))]
+            if let caseID, reference.isEmpty { components.queryItems?.append(URLQueryItem(name: "caseID", value: caseID.uuidString)) }
             page.olderHref = components.string ?? ""
         }
         return try await req.renderPage(page, status: errors.isEmpty ? .ok : .badRequest, errors: errors, current: .audit)
@@ -308,22 +331,28 @@ struct UserFormPage: PageView {
     }
 }
 
-/// `Resources/Views/audit.leaf`: the audit trail with filters, newest first, and the chain's verification.
+/// `Resources/Views/audit.leaf`: the audit trail with filters, newest first, and the chain's verification, all in
+/// words (`AuditWords`): who by name and role, what in words, the case by reference, when as people write it.
 struct AuditPage: PageView {
     static let template = "audit"
     struct Row: Encodable, Sendable {
         var sequence: Int
         var at: String
-        var actorRole: String
+        var who: String
         var action: String
-        var caseID: String
+        var reference: String
         var outcome: String
         var detail: String
     }
+    struct Option: Encodable, Sendable {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
     var title = "Audit trail"
-    var action: String
-    var caseID: String
-    var outcome: String
+    var actions: [Option]
+    var reference: String
+    var outcomes: [Option]
     var rows: [Row]
     var hasRows: Bool
     var valid: Bool
@@ -333,12 +362,25 @@ struct AuditPage: PageView {
     var olderHref = ""
     var path = PageRoute.audit.path
 
-    init(action: String, caseID: String, outcome: String, entries: [AuditEntry], valid: Bool, checked: Int, firstBad: Int?, problem: String?) {
-        self.action = action
-        self.caseID = caseID
-        self.outcome = outcome
-        rows = entries.map { Row(sequence: $0.sequence, at: $0.at, actorRole: $0.actorRole, action: $0.action, caseID: $0.caseID,
-                                 outcome: $0.outcome, detail: $0.detail) }
+    init(action: String, reference: String, outcome: String, entries: [AuditEntry], names: [String: String],
+         jurisdiction: Jurisdiction, valid: Bool, checked: Int, firstBad: Int?, problem: String?) {
+        var filters = AuditWords.filters
+        if !filters.contains(where: { $0.code == action }) { filters.append((label: "Actions like the one asked for", code: action)) }
+        actions = filters.map { Option(value: $0.code, label: $0.label, selected: $0.code == action) }
+        self.reference = reference
+        outcomes = AuditWords.outcomes.map { Option(value: $0.code, label: $0.label, selected: $0.code == outcome) }
+        rows = entries.map { e in
+            let role = Role(rawValue: e.actorRole)?.label(in: jurisdiction).lowercased()
+            let who: String = switch (names[e.actorID.lowercased()], role) {
+            case (let name?, let role?): "\(name) (\(role))"
+            case (let name?, nil): name
+            case (nil, let role?): "Someone whose account no longer exists (\(role))"
+            case (nil, nil): e.actorRole == "system" ? "Safeguard itself" : (e.actorRole == "anonymous" ? "Someone not signed in" : "Someone else")
+            }
+            let reference = e.caseID.isEmpty ? "" : (names[e.caseID.lowercased()].map { String($0.dropFirst("case ".count)) } ?? "An erased or other case")
+            return Row(sequence: e.sequence, at: AuditWords.when(e.at), who: who, action: AuditWords.action(e.action),
+                       reference: reference, outcome: AuditWords.outcome(e.outcome), detail: AuditWords.detail(e.detail, names: names))
+        }
         hasRows = !rows.isEmpty
         self.valid = valid
         self.checked = checked
