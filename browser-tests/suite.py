@@ -140,11 +140,11 @@ RAW_IDENTIFIER_EXCEPTIONS = [
 # scripts or attributes) with every closed <details> opened (a click shows it), and the text of the few attributes
 # that are read out (alt, aria-label, title, placeholder), of a list's options, and of the text fields and text areas
 # the page fills in (a date field is left out: the browser shows its ISO value as a date in words).
-# Left out, on purpose: <code> elements and anything marked data-verbatim. Every <code> on our pages is a secret to
-# be copied character for character (the two-factor key, the recovery codes like k7dm-4hqx-9rtw, a password reset
-# link), and a random one can take an identifier's shape (abcd-23xy reads as a code id).
+# Left out, on purpose: anything marked data-verbatim, which is a secret to be copied character for character (the
+# two-factor key, the recovery codes like k7dm-4hqx-9rtw, a password reset link): a random one can take an
+# identifier's shape (abcd-23xy reads as a code id). Any other <code> is read like the rest of the page.
 PAGE_TEXT_SCRIPT = """
-const skip = 'code, [data-verbatim]';
+const skip = '[data-verbatim]';
 // Hidden through the CSS object model: the pages' Content-Security-Policy refuses an added <style>.
 const skipped = Array.from(document.querySelectorAll(skip));
 skipped.forEach(e => e.style.setProperty('display', 'none', 'important'));

@@ -15,14 +15,22 @@ struct ContentGuardMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let limit = request.application.safeguardOptions.maxBodyBytes
-        if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit {
-            throw APIError(.payloadTooLarge, "too_large", "the request body is over \(limit / 1024) KiB; send less")
-        }
+        // A page's form sent with too much in it comes back as that form, with what was typed and a message, rather
+        // than a bare error page (issue 11, point 3). Up to four times the limit is read so the text can be kept.
+        let pageForm = request.method == .POST && request.headers.contentType == .urlEncodedForm && !request.url.path.hasPrefix("/api/")
+        let tooLarge = APIError(.payloadTooLarge, "too_large", "the request body is over \(limit / 1024) KiB; send less")
+        let declared = request.headers.first(name: .contentLength).flatMap(Int.init) ?? 0
+        if declared > (pageForm ? limit * 4 : limit) { throw tooLarge }
         let buffer: ByteBuffer?
         do {
-            buffer = try await request.body.collect(max: limit).get()
+            buffer = try await request.body.collect(max: pageForm ? limit * 4 : limit).get()
         } catch {
-            throw APIError(.payloadTooLarge, "too_large", "the request body is over \(limit / 1024) KiB; send less")
+            throw tooLarge
+        }
+        if pageForm, (buffer?.readableBytes ?? 0) > limit {
+            let kept = (try? BoundedBody.formPairs(buffer.map { Array($0.readableBytesView) } ?? [])) ?? []
+            return try await Self.formAgain(request, status: .payloadTooLarge, kept: kept, problems: [FieldError(
+                field: "", message: "What you sent is over \(limit / 1024) KiB, so nothing was saved. Shorten the longest text and send it again.")], or: tooLarge)
         }
         let bytes = buffer.map { Array($0.readableBytesView) } ?? []
         let contentType = request.headers.first(name: .contentType)?.lowercased()
@@ -39,18 +47,29 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         if let query = request.url.query, !query.isEmpty { fields += try BoundedBody.formPairs(Array(query.utf8)) }
         var added = 0
         var text: [String] = []
+        var tooLong: [FieldError] = []
         for (field, value) in fields {
             let secret = Self.secrets.contains(field)
             let most = field == "field name" ? FieldLimits.fieldName : FieldLimits.limit(for: field)
             let refusal = secret ? (TextGuard.hygiene(value) ?? TextGuard.tooLong(value, limit: most)) : TextGuard.check(value, limit: most)
             if let refusal {
                 if refusal.isImagery { try await reject(request, format: Self.describe(refusal)) }
-                throw APIError.invalid(field == "body" ? nil : field, "\(field == "field name" ? "a field name" : field): \(refusal.message)")
+                let error = APIError.invalid(field == "body" ? nil : field, "\(field == "field name" ? "a field name" : field): \(refusal.message)")
+                // On a page, text over its field's limit is shown again in the form with the limit; nothing is saved.
+                if pageForm, !secret, case .tooLong = refusal {
+                    tooLong.append(FieldError(field: field, message: "This is too long: " + refusal.message))
+                    continue
+                }
+                throw error
             }
             if !secret, field != "field name" {
                 added += value.count
                 text.append(value)
             }
+        }
+        if !tooLong.isEmpty {
+            return try await Self.formAgain(request, status: .unprocessableEntity, kept: fields, problems: tooLong,
+                                            or: APIError.invalid(tooLong[0].field, tooLong[0].message))
         }
         let allowance = request.application.freeTextAllowance
         // What a signed-in person writes is remembered per case; writes outside a case (opening one, say) share one
@@ -72,6 +91,23 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         if let writer, added > 0, response.status.code < 300 {
             allowance.record(user: writer, caseID: caseID, added: joined, now: Date())
         }
+        return response
+    }
+
+    /// The form the person sent, shown again with what they typed and why nothing was saved: the same path asked
+    /// for afresh as a page (a GET through every middleware, so the person is signed in as before), which renders its
+    /// form with these errors and the posted values kept (`FormProblem`). The handler that would have saved it never
+    /// runs. A path with no page of its own gets the error as before.
+    static func formAgain(_ request: Request, status: HTTPStatus, kept: [(String, String)], problems: [FieldError],
+                          or error: APIError) async throws -> Response {
+        var headers = request.headers
+        headers.remove(name: .contentType)
+        headers.remove(name: .contentLength)
+        let page = Request(application: request.application, method: .GET, url: request.url, version: request.version,
+                           headers: headers, remoteAddress: request.remoteAddress, logger: request.logger, on: request.eventLoop)
+        page.storage[FormProblemKey.self] = FormProblem(status: status, errors: problems, kept: kept)
+        let response = try await request.application.responder.current.respond(to: page).get()
+        guard response.status == status else { throw error }
         return response
     }
 
@@ -139,4 +175,19 @@ extension Request {
         try await AuditChain.append(event, on: db)
         auditRecorded = true
     }
+}
+
+/// A page form that could not be taken as sent (text over its limit, a body over the size limit): the form is shown
+/// again with these errors and what was typed.
+struct FormProblem: Sendable {
+    var status: HTTPStatus
+    var errors: [FieldError]
+    /// What was sent, to show again.
+    var kept: [(String, String)]
+}
+
+struct FormProblemKey: StorageKey { typealias Value = FormProblem }
+
+extension Request {
+    var formProblem: FormProblem? { storage[FormProblemKey.self] }
 }

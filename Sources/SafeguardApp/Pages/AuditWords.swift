@@ -96,7 +96,7 @@ enum AuditWords {
         if value.contains("/") { return route(value) }
         if Int(value) != nil { return value }
         return value.split(separator: ",").map { part in
-            part.split(separator: ".").map { Words.of(String($0)) }.joined(separator: " ")
+            part.split(separator: ".").map { Words.of(String($0)).replacingOccurrences(of: "_", with: " ") }.joined(separator: " ")
         }.joined(separator: ", ")
     }
 

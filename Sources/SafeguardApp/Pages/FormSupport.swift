@@ -16,6 +16,8 @@ struct PostedForm: Sendable {
         pairs = req.body.data.flatMap { try? BoundedBody.formPairs($0.readableBytesView) } ?? []
     }
 
+    init(pairs: [(String, String)]) { self.pairs = pairs }
+
     /// The first value given for `name`, trimmed; nil when absent or blank.
     subscript(_ name: String) -> String? {
         guard let value = pairs.first(where: { $0.0 == name })?.1.trimmingCharacters(in: .whitespacesAndNewlines),

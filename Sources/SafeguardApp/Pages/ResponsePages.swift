@@ -81,6 +81,11 @@ extension PagesController {
     /// Renders a form page: 200 when first shown, 422 with each problem against its field when a save was refused.
     func renderForm(_ req: Request, _ page: FormPage, errors: [FieldError] = [], keeping form: PostedForm? = nil) async throws -> Response {
         var page = page
+        // Sent with too much in it (`ContentGuardMiddleware.formAgain`): the form again, with what was typed.
+        if errors.isEmpty, let problem = req.formProblem {
+            page.show(problem.errors, keeping: PostedForm(pairs: problem.kept))
+            return try await req.renderPage(page, status: problem.status, errors: problem.errors)
+        }
         page.show(errors, keeping: form)
         return try await req.renderPage(page, status: errors.isEmpty ? .ok : .unprocessableEntity, errors: errors)
     }

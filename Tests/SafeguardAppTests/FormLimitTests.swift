@@ -1,0 +1,73 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import Testing
+import Vapor
+
+/// Issue 11, point 3: a form sent with too much in it comes back as that form, with what was typed and a message,
+/// never a bare "Too much was sent" page, and nothing is saved.
+@Suite struct FormLimitTests {
+    @Test func textOverItsLimitComesBackInTheFormWithTheLimitAndNothingIsSaved() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts)
+            let id = (created["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let long = String(repeating: "All well at home. ", count: 250)   // 4,500 characters; the limit is 2,000
+            let reply = try await Pages.post(app, "/cases/\(id)/record/welfareCheck", officer,
+                                             [("person", "A"), ("checkedOn", "\(CaseController.today)"), ("result", long)])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.text.contains("<h1 class=\"heading-xl\">Record a welfare check</h1>"), "the same form")
+            #expect(reply.text.contains("This is too long: keep it to 2,000 characters or fewer (this is 4,500)"))
+            #expect(reply.text.contains("<a href=\"#result\">"), "the summary links to the field")
+            #expect(reply.text.contains(long.trimmingCharacters(in: .whitespaces)), "what was typed is kept")
+            let records = try await send(app, .GET, "/api/v1/cases/\(id)/records", token: world.token("policeA.officer"))
+            #expect(records.array.isEmpty, "nothing was saved")
+        }
+    }
+
+    @Test func aBodyOverTheLimitComesBackAsTheFormNotABarePage() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts)
+            let id = (created["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let piece = String(repeating: "y", count: 90 * 1024)
+            let reply = try await Pages.post(app, "/cases/\(id)/record/welfareCheck", officer,
+                                             [("person", "A"), ("result", "kept text"), ("a", piece), ("b", piece), ("c", piece)])
+            #expect(reply.status == .payloadTooLarge)
+            #expect(reply.text.contains("<h1 class=\"heading-xl\">Record a welfare check</h1>"), "the form, not a bare page")
+            #expect(reply.text.contains("over 256 KiB, so nothing was saved"))
+            #expect(reply.text.contains("kept text"), "what was typed is kept")
+            // Over four times the limit, the body is not read at all: the error page, as before.
+            let huge = String(repeating: "z", count: 95 * 1024)
+            let refused = try await Pages.post(app, "/cases/\(id)/record/welfareCheck", officer,
+                                               (0..<12).map { ("f\($0)", huge) })
+            #expect(refused.status == .payloadTooLarge)
+            #expect(refused.text.contains("Too much was sent"))
+            // The API is unchanged: JSON over a field's limit is 422 with the field named.
+            let api = try await send(app, .POST, "/api/v1/cases/\(id)/records", token: world.token("policeA.officer"),
+                                     json: ["kind": "welfareCheck", "person": "A", "checkedOn": "\(CaseController.today)", "result": long()])
+            #expect(api.status == .unprocessableEntity && api.text.contains("\"field\":\"result\""))
+        }
+    }
+
+    func long() -> String { String(repeating: "x", count: 2_001) }
+}
+
+/// The audit trail's details in words (issue 11, point 4): codes, ids and routes as people read them.
+@Suite struct AuditWordsTests {
+    @Test func detailsReadAsWords() {
+        let user = UUID()
+        let names = [user.uuidString.lowercased(): "Sam Patel"]
+        #expect(AuditWords.detail("reason=wrong_password via=page", names: names) == "why: wrong password; on the pages")
+        #expect(AuditWords.detail("user=\(user.uuidString.lowercased()) role=officer", names: names) == "user: Sam Patel; role: officer")
+        #expect(AuditWords.detail("kind=crimeRecord case=\(UUID().uuidString)", names: names) == "kind: crime record; case: another record")
+        #expect(AuditWords.detail("route=/cases/:caseID/actions/:actionID status=403", names: [:]) == "request: /cases/…/actions/…; status: 403")
+        #expect(AuditWords.action("case.signoff.decide") == "Decided on a sign-off")
+        #expect(AuditWords.action("case.brand.new") == "Other change")
+        #expect(AuditWords.outcome("rejected") == "Refused")
+        #expect(AuditWords.when("2026-12-01T18:09:13.901Z") == "1 December 2026, 6:09:13pm")
+    }
+}
