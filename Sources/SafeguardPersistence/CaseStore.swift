@@ -33,10 +33,7 @@ public struct CaseStore: Sendable {
     /// Creates a case with the next reference of its organisation. Version 1.
     public func createCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus,
                            facts: CaseFacts, now: Date, ownerID: UUID? = nil) async throws -> CaseRecord {
-        guard let org = try await OrganisationModel.find(organisationID, on: db) else { throw StoreError.notFound("organisation") }
-        let number = org.nextCaseNumber
-        org.nextCaseNumber = number + 1
-        try await org.save(on: db)
+        let number = try await reserveCaseNumbers(organisationID: organisationID, count: 1).lowerBound
         let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
         let m = CaseModel()
         m.id = UUID()
@@ -122,14 +119,16 @@ public struct CaseStore: Sendable {
                                assessment: (assessmentID, 1, editions, createdBy, now, encodedAssessment)))
     }
 
-    /// Takes `count` consecutive case numbers of the organisation in one statement.
+    /// Takes `count` consecutive case numbers in one statement, from the one counter of the whole database, so that
+    /// references are unique across organisations (issue 11, point 8). The organisation must exist.
     func reserveCaseNumbers(organisationID: UUID, count: Int) async throws -> Range<Int> {
+        guard try await OrganisationModel.find(organisationID, on: db) != nil else { throw StoreError.notFound("organisation") }
         let sql = db as! any SQLDatabase
-        guard let row = try await sql.update("organisations")
-            .set(SQLIdentifier("next_case_number"), to: SQLRaw("next_case_number + \(count)"))
-            .where("id", .equal, SQLBind(organisationID))
-            .returning("next_case_number").first() else { throw StoreError.notFound("organisation") }
-        let next = try row.decode(column: "next_case_number", as: Int.self)
+        guard let row = try await sql.update("case_numbers")
+            .set(SQLIdentifier("next_number"), to: SQLRaw("next_number + \(count)"))
+            .where("id", .equal, SQLBind(1))
+            .returning("next_number").first() else { throw StoreError.notFound("case number counter") }
+        let next = try row.decode(column: "next_number", as: Int.self)
         return (next - count)..<next
     }
 

@@ -72,7 +72,8 @@ public enum SafeguardSchema {
     public static var migrations: [any Migration] { [M0001CreateSchema(), M0002CreateResponseTables(), M0003AddActionDueDates(),
                                                         M0004AddAuditSeal(), M0005AddSessionsAndResets(), M0006AddAuditCaseIndex(),
                                                         M0007AddTwoFactor(), M0008AddSubmissions(), M0009AddCrimeReferences(), M0010AddRetention(),
-                                                        M0011AddDataKeys(), M0012AddCaseOwners(), M0013AddUserSignatures()] }
+                                                        M0011AddDataKeys(), M0012AddCaseOwners(), M0013AddUserSignatures(),
+                                                        M0014CreateCaseNumbers()] }
 
     /// Sets SQLite up for durability: write-ahead log, full synchronous commits, foreign keys.
     /// Returns what SQLite reports, e.g. `(journalMode: "wal", synchronous: 2)`.

@@ -1,0 +1,37 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import SQLKit
+import Testing
+import Vapor
+
+/// Issue 11, point 8: case references are unique across organisations, so a school's case and a force's can never
+/// be confused when a referral puts them side by side.
+@Suite struct ReferenceTests {
+    @Test func referencesAreUniqueAcrossOrganisationsAndAReferralNamesBoth() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var seen = Set<String>()
+            for actor in ["policeA.officer", "policeB.officer", "school.dsl", "policeA.officer", "school.staff"] {
+                let created = try await createCase(app, token: world.token(actor))
+                let reference = created["reference"] as! String
+                #expect(seen.insert(reference).inserted, "\(reference) was given twice")
+            }
+            let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).year!
+            #expect(seen == Set((1...5).map { "SG-\(year)-00000\($0)" }), "one counter for the whole database: \(seen.sorted())")
+        }
+    }
+
+    @Test func theCounterStartsAboveEveryReferenceAlreadyMade() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            // As a database from before the one counter might be: each organisation had counted on its own.
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("UPDATE organisations SET next_case_number = 40").run()
+            try await sql.raw("UPDATE case_numbers SET next_number = (SELECT MAX(next_case_number) FROM organisations)").run()
+            let created = try await createCase(app, token: world.token("school.dsl"))
+            #expect((created["reference"] as! String).hasSuffix("-000040"))
+        }
+    }
+}
