@@ -163,6 +163,9 @@ struct CasePage: PageView {
     var hasAssessment: Bool
     var actions: [ActionItem]
     var hasActions: Bool
+    /// Actions done or not applicable, folded below the open ones (issue 11, point 7).
+    var closedActionCount = 0
+    var hasOpenActions = false
     /// Instructions that hold for the whole case, such as never viewing the imagery (issue 11).
     var standing: [StandingInstruction] = []
     var hasStanding = false
@@ -282,6 +285,8 @@ struct CasePage: PageView {
                 return item
             }
         hasActions = !self.actions.isEmpty
+        closedActionCount = self.actions.filter { !$0.isOpen }.count
+        hasOpenActions = self.actions.contains { $0.isOpen }
         if canEdit && !isClosed {
             let next = Self.nextStep(actions: actions.filter { $0.status == .open && $0.recommended && !standingIDs.contains($0.recommendationID) },
                                      questions: assessment?.openQuestions ?? [], caseID: record.id, today: CaseController.today)

@@ -123,7 +123,7 @@ struct CaseResponseView: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case banners, respond, outcome21Note, records, custody, signOffs, referrals, documents, chronology, hasBanners, hasRespond,
-             hasOutcome21Note, hasRecords, hasCustody, hasSignOffs, hasReferrals, hasDocuments, hasChronology
+             hasOutcome21Note, hasRecords, hasCustody, hasSignOffs, hasReferrals, hasDocuments, hasChronology, recordCount, chronologyCount
     }
 
     func encode(to encoder: Encoder) throws {
@@ -146,6 +146,9 @@ struct CaseResponseView: Encodable, Sendable {
         try c.encode(!referrals.isEmpty, forKey: .hasReferrals)
         try c.encode(!documents.isEmpty, forKey: .hasDocuments)
         try c.encode(!chronology.isEmpty, forKey: .hasChronology)
+        // The folded sections say how much is in them (issue 11, point 7).
+        try c.encode(records.count.withThousands, forKey: .recordCount)
+        try c.encode(chronology.count.withThousands, forKey: .chronologyCount)
     }
 
     static func statusLabel(_ status: SignOffStatus) -> String {
