@@ -86,8 +86,10 @@ public struct Recommendation: Sendable, Hashable, Codable {
     /// The children a recommendation that turns on a per-child decision is for (`involveParentsOf`): "involve the
     /// parents" for A while B's are still in question. Empty when it is for the whole case; written only when set.
     public var people: [String] = []
+    /// The guidance's timescale for it in days (0: the same day), when it states one; written only when set.
+    public var dueWithinDays: Int?
 
-    enum CodingKeys: String, CodingKey { case id, severity, text, citations, because, standing, people }
+    enum CodingKeys: String, CodingKey { case id, severity, text, citations, because, standing, people, dueWithinDays }
 
     /// The text an action made of it carries: the pack's words, and whom it is for when not the whole case.
     public var actionText: String { people.isEmpty ? text : "\(text) (for \(Words.join(people)))" }
@@ -102,6 +104,7 @@ public struct Recommendation: Sendable, Hashable, Codable {
         // Assessments stored before standing instructions existed have no such key.
         standing = try c.decodeIfPresent(Bool.self, forKey: .standing) ?? false
         people = try c.decodeIfPresent([String].self, forKey: .people) ?? []
+        dueWithinDays = try c.decodeIfPresent(Int.self, forKey: .dueWithinDays)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -113,6 +116,7 @@ public struct Recommendation: Sendable, Hashable, Codable {
         try c.encode(because, forKey: .because)
         if standing { try c.encode(true, forKey: .standing) }
         if !people.isEmpty { try c.encode(people, forKey: .people) }
+        if let dueWithinDays { try c.encode(dueWithinDays, forKey: .dueWithinDays) }
     }
 }
 

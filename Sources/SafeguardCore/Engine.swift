@@ -456,6 +456,7 @@ extension GuidanceLibrary {
                                                 citations: pack.recommendationCitations[ruleIndex],
                                                 because: reasons, standing: rule.standing)
             recommendation.people = people
+            recommendation.dueWithinDays = rule.dueWithinDays
             recommendations.append(recommendation)
         }
 

@@ -287,14 +287,23 @@ public struct RecommendationRule: Sendable, Hashable, Decodable {
     /// True for an instruction that holds for the whole case ("do not view the imagery"): shown, never ticked off.
     public var standing: Bool
 
+    /// The guidance's own timescale, in days from when the recommendation is raised (0: the same day, where it says
+    /// "immediately" or "now"). An action made of it is due then; without it, a MUST action takes the organisation's
+    /// setting (issue 11, point 1).
+    public var dueWithinDays: Int?
+
     public init(from decoder: Decoder) throws {
-        let c = try PackObject(decoder, allowed: ["id", "severity", "when", "text", "citations", "standing"])
+        let c = try PackObject(decoder, allowed: ["id", "severity", "when", "text", "citations", "standing", "dueWithinDays"])
         id = try c.required("id")
         severity = try c.required("severity")
         when = try c.required("when")
         text = try c.required("text")
         citations = try c.required("citations")
         standing = try c.optional("standing") ?? false
+        dueWithinDays = try c.optional("dueWithinDays")
+        if let days = dueWithinDays, days < 0 || days > 365 {
+            throw PackError(path: decoder.codingPath + [AnyKey("dueWithinDays")], message: "give a number of days from 0 (the same day) to 365")
+        }
     }
 }
 

@@ -171,7 +171,11 @@ public struct CaseStore: Sendable {
         action.text = recommendation.actionText
         action.status = ActionStatus.open.rawValue
         action.recommended = true
-        if recommendation.severity == .must {
+        // The guidance's own timescale where it states one ("immediately": the same day); else a MUST action is
+        // due after the organisation's number of days (issue 11, point 1).
+        if let days = recommendation.dueWithinDays {
+            action.dueOn = CalendarDate(utcDayOf: now).adding(days: days).description
+        } else if recommendation.severity == .must {
             action.dueOn = CalendarDate(utcDayOf: now).adding(days: mustActionDays).description
         }
         return action

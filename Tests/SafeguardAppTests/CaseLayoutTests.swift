@@ -32,4 +32,22 @@ import Vapor
             #expect(page.range(of: #"Show the \d+ entries, oldest first"#, options: .regularExpression) != nil, "the chronology is folded")
         }
     }
+
+    /// Issue 11, point 1: the guidance's own timescale gives the due date where it states one (Action 7: an
+    /// immediate child protection referral), the organisation's setting otherwise.
+    @Test func actionsAreDueByTheGuidancesTimescaleOrTheOrganisationsSetting() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = Pages.knownFacts
+            var people = facts["people"] as! [[String: Any]]
+            people[0]["selfHarmRisk"] = true
+            facts["people"] = people
+            let created = try await createCase(app, token: world.token("policeA.officer"), facts: facts)
+            let actions = created["actions"] as! [[String: Any]]
+            func due(_ id: String) -> String? { actions.first { $0["recommendationID"] as? String == id }?["dueOn"] as? String }
+            let today = CaseController.today
+            #expect(due("childProtectionReferral") == today.description, "the same day")
+            #expect(due("recordCrime") == today.adding(days: 1).description, "the organisation's one day for a MUST without a timescale")
+        }
+    }
 }

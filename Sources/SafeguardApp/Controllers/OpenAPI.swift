@@ -429,6 +429,7 @@ enum OpenAPIDocument {
             "recommendations": array(obj(["id": s, "severity": enumOf(Severity.self), "text": s, "citations": array(citation),
                                           "because": array(s),
                                           "standing": ["type": "boolean", "description": "present and true for an instruction that holds for the whole case (never view the imagery): it is not made an action"],
+                                          "dueWithinDays": ["type": "integer", "minimum": 0, "description": "the guidance's own timescale in days from when it is raised (0: the same day), where it states one; the action made of it is due then"],
                                           "people": ["type": "array", "items": s,
                                                      "description": "present when the recommendation is for some children only, by a per-child decision (involveParentsOf): e.g. involve A's parents while B's risk is not known"]])),
             "openQuestions": array(obj(["fact": s, "question": s, "affects": array(s)])),
