@@ -408,6 +408,14 @@ enum Pages {
             let stale = try await Pages.post(app, "/cases/\(id)/questions/people", officer, [("version", "1"), ("p0-age", "14")])
             #expect(stale.status == .conflict)
             #expect(stale.text.contains("Someone else changed this case"))
+            // Issue 11, point 3: what was typed is kept, what it would change is shown, and the way back is the case.
+            #expect(stale.text.contains("A&#39;s age: 15 → 14"))
+            #expect(stale.text.contains("id=\"p0-age\"") && stale.text.contains("value=\"14\""), "the typed answer is kept")
+            #expect(stale.text.contains("name=\"version\" value=\"2\""), "saving again applies to the case as it is now")
+            #expect(stale.text.contains("href=\"/cases/\(id)\""), "a link back to the case")
+            // The same answers as are saved now are no conflict: nothing to change.
+            let same = try await Pages.post(app, "/cases/\(id)/questions/people", officer, answers)
+            #expect(same.status == .seeOther)
 
             let happened = try await Pages.post(app, "/cases/\(id)/questions/happened", officer,
                                                 [("version", "2"), ("c-willing", "yes"), ("c-ageAppropriate", "yes"), ("c-accidental", "no")])

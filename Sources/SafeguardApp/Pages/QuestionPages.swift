@@ -410,6 +410,16 @@ extension PagesController {
             return try await renderQuestions(req, record, step: step, facts: facts, numbers: numbers, errors: errors,
                                              status: .unprocessableEntity)
         }
+        // A stale form (another tab, or someone else saved first): nothing is saved, the answers typed are kept, and
+        // the page says what they would change in the case as it is now, with the way back to it (issue 11, point 3).
+        if version != record.version && facts != record.facts {
+            let changes = RecordText.factChanges(from: record.facts, to: facts)
+            let message = "Someone else changed this case after you opened this page, so nothing was saved. Your answers are kept below"
+                + "; against the case as it is now they would change: " + changes.joined(separator: "; ") + "."
+                + " Check them and save again, or go back to the case."
+            return try await renderQuestions(req, record, step: step, facts: facts, numbers: numbers,
+                                             errors: [FieldError(field: "stale", message: message)], status: .conflict)
+        }
         if facts != record.facts {
             try await api.replaceFacts(req, identity, record, version: version, facts: facts)
         }
