@@ -360,7 +360,13 @@ class Browser:
         return self.retrying(lambda: self.driver.find_element(By.CSS_SELECTOR, "h1").text)
 
     def text(self):
-        return self.retrying(lambda: self.driver.find_element(By.CSS_SELECTOR, "main").text)
+        """The page's words as a person reads them once they open what is folded (the case page folds its records,
+        chronology and done actions): each closed <details> is opened by clicking its summary, as a person would."""
+        def read():
+            for summary in self.driver.find_elements(By.CSS_SELECTOR, "main details:not([open]) > summary"):
+                summary.click()
+            return self.driver.find_element(By.CSS_SELECTOR, "main").text
+        return self.retrying(read)
 
     def expect(self, condition, message):
         if not condition:

@@ -371,6 +371,39 @@ public struct CaseStore: Sendable {
         return (headers, try await total)
     }
 
+    /// Which case a case was merged into, and which were merged into it, each with its reference.
+    public struct MergeLinks: Sendable, Hashable {
+        public var into: (id: UUID, reference: String)?
+        public var from: [(id: UUID, reference: String)]
+        public static func == (a: MergeLinks, b: MergeLinks) -> Bool {
+            a.into?.id == b.into?.id && a.from.map(\.id) == b.from.map(\.id)
+        }
+        public func hash(into hasher: inout Hasher) { hasher.combine(into?.id); hasher.combine(from.map(\.id)) }
+    }
+
+    public func mergeLinks(caseID: UUID, organisationID: UUID) async throws -> MergeLinks {
+        guard let m = try await CaseModel.query(on: db).filter(\.$id == caseID).filter(\.$organisationID == organisationID)
+            .field(\.$id).field(\.$mergedIntoID).first() else { return MergeLinks(into: nil, from: []) }
+        var into: (id: UUID, reference: String)?
+        if let target = m.mergedIntoID {
+            into = try await CaseModel.query(on: db).filter(\.$id == target).field(\.$id).field(\.$reference).first()
+                .flatMap { t in t.id.map { ($0, t.reference) } }
+        }
+        let from = try await CaseModel.query(on: db).filter(\.$mergedIntoID == caseID).filter(\.$organisationID == organisationID)
+            .field(\.$id).field(\.$reference).sort(\.$createdAt).all().compactMap { f in f.id.map { ($0, f.reference) } }
+        return MergeLinks(into: into, from: from)
+    }
+
+    /// Closes `caseID` as merged into `targetID` (both of the organisation, checked by the caller): a new version,
+    /// closed now (its retention clock starts), pointing to the target. A stale version changes nothing.
+    public func merge(caseID: UUID, into targetID: UUID, organisationID: UUID, expectedVersion: Int, now: Date) async throws -> CaseRecord {
+        let closed = try await updateCase(id: caseID, organisationID: organisationID, expectedVersion: expectedVersion,
+                                          facts: nil, summary: nil, status: .closed, now: now)
+        let sql = db as! any SQLDatabase
+        try await sql.update("cases").set("merged_into_id", to: SQLBind(targetID)).where("id", .equal, SQLBind(caseID)).run()
+        return closed
+    }
+
     /// Changes a case if it is still at `expectedVersion`; otherwise throws `.conflict` and changes nothing.
     /// The version check and bump is one conditional UPDATE, so it holds across processes too.
     public func updateCase(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?,

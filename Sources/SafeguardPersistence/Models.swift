@@ -126,6 +126,7 @@ final class CaseModel: Model, @unchecked Sendable {
     @Field(key: "version") var version: Int
     @Field(key: "created_by") var createdBy: UUID
     @OptionalField(key: "owner_id") var ownerID: UUID?
+    @OptionalField(key: "merged_into_id") var mergedIntoID: UUID?
     @Field(key: "open_actions") var openActions: Int
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date

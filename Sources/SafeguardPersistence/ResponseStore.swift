@@ -359,6 +359,22 @@ public struct ResponseStore: Sendable {
         }
     }
 
+    /// A case's chronology with those of the cases merged into it, oldest first: each merged line begins "From case
+    /// SG-…:", so both chronologies are kept and read together (issue 11, point 3).
+    public func fullChronology(caseID: UUID, organisationID: UUID) async throws -> [CaseEvent] {
+        let merged = try await CaseStore(db: db, cipher: cipher).mergeLinks(caseID: caseID, organisationID: organisationID).from
+        var events = try await chronology(caseID: caseID)
+        guard !merged.isEmpty else { return events }
+        for (id, reference) in merged {
+            events += try await chronology(caseID: id).map { e in
+                var e = e
+                e.summary = "From case \(reference): " + e.summary
+                return e
+            }
+        }
+        return events.sorted { ($0.at, $0.sequence) < ($1.at, $1.sequence) }
+    }
+
     // MARK: Referrals
 
     func value(_ m: ReferralModel) throws -> PoliceReferral {

@@ -211,6 +211,23 @@ import Vapor
         rows.append(Row(actor: "policeA.officer", method: .PUT, path: "/api/v1/cases/{P}/owner", body: to("policeA.admin"), expected: .unprocessableEntity))
         rows.append(Row(actor: "school.staff", method: .PUT, path: "/api/v1/cases/{S}/owner", body: to("school.dsl"), expected: .forbidden))
         rows.append(Row(actor: "school.dsl", method: .PUT, path: "/api/v1/cases/{S}/owner", body: to("school.staff"), expected: .unprocessableEntity))
+        // Merging (issue 11): case leads of the organisation; staff 403; other organisations 404. A case into itself
+        // is refused (422), so the shared cases stay open for the rows after.
+        let intoItself: @Sendable (String) -> @Sendable (Context) async throws -> [String: Any] = { key in
+            { ctx in ["into": ctx.ids[key]!, "version": try await ctx.version(key), "reason": "one incident"] }
+        }
+        for actor in noCaseContent.filter({ $0.hasPrefix("policeA") }) {
+            rows.append(Row(actor: actor, method: .POST, path: "/api/v1/cases/{P}/merge", body: intoItself("P"), expected: .forbidden))
+        }
+        for actor in otherOrganisation {
+            rows.append(Row(actor: actor, method: .POST, path: "/api/v1/cases/{P}/merge", body: intoItself("P"), expected: .notFound))
+        }
+        rows.append(Row(actor: nil, method: .POST, path: "/api/v1/cases/{P}/merge", body: intoItself("P"), expected: .unauthorized))
+        rows.append(Row(actor: "school.staff", method: .POST, path: "/api/v1/cases/{S}/merge", body: intoItself("S"), expected: .forbidden))
+        for actor in police {
+            rows.append(Row(actor: actor, method: .POST, path: "/api/v1/cases/{P}/merge", body: intoItself("P"), expected: .unprocessableEntity))
+        }
+        rows.append(Row(actor: "school.dsl", method: .POST, path: "/api/v1/cases/{S}/merge", body: intoItself("S"), expected: .unprocessableEntity))
         // The inbox is for case roles; the directory for anyone signed in.
         for actor in police + ["school.dsl", "school.staff"] { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .ok)) }
         for actor in noCaseContent { rows.append(Row(actor: actor, method: .GET, path: "/api/v1/inbox", expected: .forbidden)) }

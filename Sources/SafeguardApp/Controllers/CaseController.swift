@@ -28,6 +28,25 @@ struct CaseController: RouteCollection {
         one.get("assessments", use: assessmentHistory)
         one.get("access", use: access)
         one.put("owner", use: setOwner)
+        one.post("merge", use: merge)
+    }
+
+    /// Merges this case into another (issue 11): see `CaseService.merge`. Returns this case, now closed.
+    func merge(req: Request) async throws -> CaseDTO {
+        let identity = try CasePolicy.requireCaseRole(req)
+        let record = try await loadCase(req, identity)
+        let body = try req.content.decode(MergeRequest.self)
+        let store = CaseStore(db: req.db, cipher: req.cipher)
+        let wanted = body.into.trimmingCharacters(in: .whitespaces)
+        var target: CaseRecord?
+        if let id = UUID(uuidString: wanted) { target = try await store.findCase(id: id, organisationID: identity.organisation.id) }
+        if target == nil { target = try await store.findCase(reference: wanted.uppercased(), organisationID: identity.organisation.id) }
+        guard let target, CasePolicy.canSee(target, identity) else {
+            throw APIError.invalid("into", "no case of \(identity.organisation.name) has the reference or id \(wanted.prefix(60)): give the other case's reference, like SG-2026-000001")
+        }
+        let merged = try await req.caseService(assessor).merge(by: identity, record, version: body.version, into: target, reason: body.reason)
+        req.auditRecorded = true
+        return CaseDTO(merged, actions: try await store.actions(caseID: merged.id), assessment: try await store.latestAssessment(caseID: merged.id))
     }
 
     /// Gives the case to another owner (issue 11): see `CaseService.reassign`.

@@ -242,7 +242,7 @@ struct ResponseController: RouteCollection {
 
     func chronology(req: Request) async throws -> [CaseEventDTO] {
         let (_, record) = try await leadCase(req)
-        let events = try await ResponseStore(db: req.db, cipher: req.cipher).chronology(caseID: record.id)
+        let events = try await ResponseStore(db: req.db, cipher: req.cipher).fullChronology(caseID: record.id, organisationID: record.organisationID)
         try await req.auditAlone("case.chronology.read", caseID: record.id)
         return events.map(CaseEventDTO.init)
     }
@@ -765,7 +765,7 @@ struct ResponseController: RouteCollection {
         let actions = try await store.actions(caseID: caseRecord.id).map { a in
             (text: a.text, status: a.status == .notApplicable ? "not applicable: \(a.reason ?? "")" : a.status.rawValue)
         }
-        let events = try await response.chronology(caseID: caseRecord.id).map { e in (at: PageWords.date(e.at), summary: e.summary) }
+        let events = try await response.fullChronology(caseID: caseRecord.id, organisationID: caseRecord.organisationID).map { e in (at: PageWords.date(e.at), summary: e.summary) }
         let document = CaseDocument.caseRecord(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                summary: caseRecord.summary, facts: caseRecord.facts, assessment: assessment,
                                                records: try await response.records(caseID: caseRecord.id).map(\.record),

@@ -331,3 +331,11 @@ struct OwnerRequest: Content {
     var ownerID: UUID
     var reason: String?
 }
+
+/// `POST /api/v1/cases/{id}/merge`: this case (a duplicate, at `version`) into another of the organisation, by its id
+/// or reference, with why they are one case.
+struct MergeRequest: Content {
+    var into: String
+    var version: Int
+    var reason: String?
+}

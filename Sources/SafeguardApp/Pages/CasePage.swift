@@ -149,6 +149,16 @@ struct CasePage: PageView {
     /// Who owns the case ("Sam Jones (DSL)"), and, for those who may, the form to give it to someone else.
     var owner = ""
     var canReassign = false
+    /// Merging (issue 11): where this case went, which came into it, and the form to merge it into another.
+    var mergedIntoReference = ""
+    var mergedIntoHref = ""
+    var isMerged = false
+    var mergedFrom: [MergeLink] = []
+    var hasMergedFrom = false
+    var canMerge = false
+    var mergePath = ""
+    var mergeIntoError = ""
+    var mergeReasonError = ""
     var ownerPath = ""
     var ownerOptions: [OwnerOption] = []
     var ownerError = ""
@@ -259,6 +269,8 @@ struct CasePage: PageView {
         let errorFor = Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
         statusReasonError = errorFor["statusReason"] ?? ""
         ownerError = errorFor["ownerID"] ?? ""
+        mergeIntoError = errorFor["into"] ?? ""
+        mergeReasonError = errorFor["mergeReason"] ?? ""
         let order: [ActionStatus: Int] = [.open: 0, .done: 1, .notApplicable: 2]
         // Standing instructions are shown on their own (below), never as a to-do; older cases may hold them as actions.
         let standing = assessment?.recommendations.filter(\.standing) ?? []
@@ -385,4 +397,10 @@ struct GuidanceSectionPage: PageView {
             caseLines.append(recommendation.text)
         }
     }
+}
+
+/// A case merged into this one, as a link.
+struct MergeLink: Encodable, Sendable {
+    var reference: String
+    var href: String
 }

@@ -39,6 +39,8 @@ enum PageRoute: Sendable, Hashable {
     case caseStatus(Param)
     /// Giving the case to another owner (issue 11).
     case caseOwner(Param)
+    /// Merging this case into another (issue 11).
+    case caseMerge(Param)
     case users
     case newUser
     case user(Param)
@@ -118,6 +120,7 @@ enum PageRoute: Sendable, Hashable {
             [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral)]
         case .caseStatus(let id): [.constant("cases"), .parameter(.caseID, id), .constant("status")]
         case .caseOwner(let id): [.constant("cases"), .parameter(.caseID, id), .constant("owner")]
+        case .caseMerge(let id): [.constant("cases"), .parameter(.caseID, id), .constant("merge")]
         case .retention: [.constant("retention")]
         case .retentionHold(let reference): [.constant("retention"), .constant("holds"), .parameter(.reference, reference)]
         case .users: [.constant("users")]

@@ -21,6 +21,7 @@ struct PagesController: RouteCollection {
         routes.post(.caseAction(.key, .key), use: updateAction)
         routes.post(.caseStatus(.key), use: changeStatus)
         routes.post(.caseOwner(.key), use: changeOwner)
+        routes.post(.caseMerge(.key), use: mergeCase)
         routes.get(.caseQuestions(.key, .key), use: questionsForm)
         routes.post(.caseQuestions(.key, .key), use: saveQuestions)
         routes.get(.guidanceSection(.key, .key, .key), use: guidanceSection)
@@ -146,6 +147,18 @@ struct PagesController: RouteCollection {
                 .sorted { $0.displayName < $1.displayName }
                 .map { OwnerOption(value: $0.id.uuidString.lowercased(), label: $0.named(in: identity.organisation.jurisdiction)) }
         }
+        let links = try await store.mergeLinks(caseID: record.id, organisationID: record.organisationID)
+        if let into = links.into {
+            page.isMerged = true
+            page.mergedIntoReference = into.reference
+            page.mergedIntoHref = PageRoute.caseDetail(into.id).path
+        }
+        page.mergedFrom = links.from.map { MergeLink(reference: $0.reference, href: PageRoute.caseDetail($0.id).path) }
+        page.hasMergedFrom = !page.mergedFrom.isEmpty
+        if identity.user.role != .staff && links.into == nil {
+            page.canMerge = true
+            page.mergePath = PageRoute.caseMerge(.id(record.id)).path
+        }
         if identity.user.role != .staff {
             // Staff see what they raised; the response is for those who lead it, as in the API.
             let response = try await loadResponse(req, record)
@@ -198,6 +211,42 @@ struct PagesController: RouteCollection {
         return req.redirect(to: .caseDetail(record.id))
     }
 
+    struct MergeForm: Content {
+        var into: String?
+        var reason: String?
+        var version: Int?
+        var _csrf: String?
+    }
+
+    /// Merges this case into another of the organisation by its reference (`CaseService.merge`, as the API does).
+    func mergeCase(req: Request) async throws -> Response {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        let form = try req.content.decode(MergeForm.self)
+        try req.checkPageCSRF(form._csrf)
+        try CasePolicy.requireEditor(identity)
+        let wanted = (form.into ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        func again(_ field: String, _ message: String) async throws -> Response {
+            try await renderCase(req, identity, record, errors: [FieldError(field: field, message: message)], status: .unprocessableEntity)
+        }
+        guard !wanted.isEmpty else { return try await again("into", "Enter the reference of the case to merge this one into, like SG-2026-000001") }
+        guard let target = try await CaseStore(db: req.db, cipher: req.cipher).findCase(reference: wanted, organisationID: identity.organisation.id),
+              CasePolicy.canSee(target, identity) else {
+            return try await again("into", "No case of \(identity.organisation.name) has the reference \(wanted.prefix(40))")
+        }
+        do {
+            _ = try await req.caseService(assessor).merge(by: identity, record, version: form.version ?? -1, into: target, reason: form.reason)
+            req.auditRecorded = true
+        } catch let error as APIError where error.status == .unprocessableEntity || error.status == .conflict {
+            return try await again(error.field == "reason" ? "mergeReason" : "into", error.message.prefix(1).uppercased() + error.message.dropFirst())
+        } catch StoreError.conflict {
+            req.flash("Someone changed this case while you were writing, so it was not merged. Here it is as it is now.")
+            return req.redirect(to: .caseDetail(record.id))
+        }
+        req.flash("Case \(record.reference) is merged into this one. Its chronology is shown with this case's; it is closed.")
+        return req.redirect(to: .caseDetail(target.id))
+    }
+
     /// Closes or reopens the case with a reason, through the same change as the API (a chronology line, audited).
     func changeStatus(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
@@ -217,6 +266,9 @@ struct PagesController: RouteCollection {
                                      action: "case.update")
         } catch StoreError.conflict {
             req.flash("Someone changed this case while you were writing, so it was not \(status == .closed ? "closed" : "reopened"). Here it is as it is now; your reason was: \(reason)")
+            return req.redirect(to: .caseDetail(record.id))
+        } catch let error as APIError where error.code == "merged" {
+            req.flash(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
             return req.redirect(to: .caseDetail(record.id))
         }
         req.flash(status == .closed ? "The case is closed. The reason is in the chronology." : "The case is reopened. The reason is in the chronology.")

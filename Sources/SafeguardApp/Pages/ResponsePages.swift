@@ -59,7 +59,7 @@ extension PagesController {
             referrals.append(try await response.referralDTO(r, on: record.id, db: req.db))
         }
         return CaseResponse(records: try await store.records(caseID: record.id), signOffs: try await store.signOffs(caseID: record.id),
-                            referrals: referrals, chronology: try await store.chronology(caseID: record.id))
+                            referrals: referrals, chronology: try await store.fullChronology(caseID: record.id, organisationID: record.organisationID))
     }
 
     func userNames(_ req: Request, _ identity: Identity) async throws -> [UUID: String] {

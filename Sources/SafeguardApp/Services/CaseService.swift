@@ -92,6 +92,11 @@ struct CaseService: Sendable {
         if let status, status != record.status, (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw APIError.invalid("reason", status == .closed ? "say why the case is being closed" : "say why the case is being reopened")
         }
+        // A merged case stays closed: its work goes on in the case it was merged into.
+        if status == .open, record.status == .closed,
+           let into = try await CaseStore(db: db, cipher: cipher).mergeLinks(caseID: record.id, organisationID: actor.organisation.id).into {
+            throw APIError(.conflict, "merged", "case \(record.reference) was merged into case \(into.reference): carry on there")
+        }
         let assessment = facts.map { assessor.assess($0, today) }
         let now = clock()
         return try await gate.run(db) { db in
@@ -163,6 +168,46 @@ extension CaseService {
         updated.ownerID = owner.id
         updated.updatedAt = now
         return updated
+    }
+
+    /// Merges a case opened twice for one incident into the other (issue 11, point 3), both of the actor's
+    /// organisation: the duplicate is closed and points to the case it went into, whose chronology then shows both
+    /// (`ResponseStore.fullChronology`). Records, notes and actions stay on the duplicate, readable there. One
+    /// transaction: the duplicate's new version, a chronology line on each, an audit entry on each.
+    func merge(by actor: Identity, _ record: CaseRecord, version: Int, into target: CaseRecord, reason: String?) async throws -> CaseRecord {
+        try CasePolicy.requireEditor(actor)
+        let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard !why.isEmpty else { throw APIError.invalid("reason", "say why these are one case, for the chronology of both") }
+        guard target.id != record.id else { throw APIError.invalid("into", "a case cannot be merged into itself: give the other case's reference") }
+        let store = CaseStore(db: db, cipher: cipher)
+        if let into = try await store.mergeLinks(caseID: record.id, organisationID: actor.organisation.id).into {
+            throw APIError(.conflict, "already_merged", "case \(record.reference) was merged into case \(into.reference) already")
+        }
+        if let into = try await store.mergeLinks(caseID: target.id, organisationID: actor.organisation.id).into {
+            throw APIError.invalid("into", "case \(target.reference) was itself merged into case \(into.reference): merge into that one")
+        }
+        guard target.status == .open else {
+            throw APIError.invalid("into", "case \(target.reference) is closed: reopen it first, or merge the other way")
+        }
+        let now = clock()
+        let cipher = self.cipher
+        return try await gate.run(db) { db in
+            let store = CaseStore(db: db, cipher: cipher)
+            let events = ResponseStore(db: db, cipher: cipher)
+            let merged = try await store.merge(caseID: record.id, into: target.id, organisationID: actor.organisation.id,
+                                               expectedVersion: version, now: now)
+            let by = actor.user.named(in: actor.organisation.jurisdiction)
+            try await events.appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, kind: "case.merged",
+                                         summary: String("Merged into case \(target.reference) by \(by): \(why)".prefix(2_000)), at: now)
+            try await events.appendEvent(caseID: target.id, actorID: actor.user.id, actorRole: actor.auditRole, kind: "case.mergedFrom",
+                                         summary: String("Case \(record.reference) merged into this case by \(by): \(why). Its chronology is shown with this one's; its records and notes stay on it.".prefix(2_000)), at: now)
+            try await store.touch(id: target.id, now: now)
+            try await AuditChain.append([
+                Self.event(actor, "case.merge", caseID: record.id, detail: "into=\(target.id.uuidString.lowercased())"),
+                Self.event(actor, "case.merge", caseID: target.id, detail: "from=\(record.id.uuidString.lowercased())"),
+            ], on: db, now: now)
+            return merged
+        }
     }
 
     /// The change of owner itself, in the caller's transaction: the owner, a chronology line naming both people (and
