@@ -17,9 +17,9 @@ import Vapor
       - "Telephone 101"
     """
 
-    /// An approved Outcome 21 on the consensual case, with a crime record naming both offences.
-    func approvedCase(_ j: ResponseJourneyTests.Journey) async throws -> String {
-        let created = try await j.call("policeA.officer", .POST, "/cases", ["summary": "Letter", "facts": ResponseJourneyTests.consensualFacts], expect: .created)
+    /// An approved Outcome 21 on the consensual case (or `facts`), with a crime record naming both offences.
+    func approvedCase(_ j: ResponseJourneyTests.Journey, facts: [String: Any] = ResponseJourneyTests.consensualFacts) async throws -> String {
+        let created = try await j.call("policeA.officer", .POST, "/cases", ["summary": "Letter", "facts": facts], expect: .created)
         let id = created.json["id"] as! String
         try await j.record("policeA.officer", id, ["kind": "crimeRecord", "crimeReference": "TP/9", "reportedOn": ResponseJourneyTests.today,
                                                    "offences": ["poca1978s1", "cja1988part11"]])
@@ -58,13 +58,7 @@ import Vapor
             c["roles"] = ["depicted"]
             people.append(c)
             facts["people"] = people
-            let created = try await j.call("policeA.officer", .POST, "/cases", ["summary": "Letter", "facts": facts], expect: .created)
-            let id = created.json["id"] as! String
-            try await j.record("policeA.officer", id, ["kind": "crimeRecord", "crimeReference": "TP/10", "reportedOn": ResponseJourneyTests.today,
-                                                       "offences": ["poca1978s1", "cja1988part11"]])
-            let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "r"], expect: .created)
-            try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
-                             ["approve": true, "reason": "agreed", "openActionsReason": "booked"], expect: .ok)
+            let id = try await approvedCase(j, facts: facts)
             let refused = try await letter(j, id, person: "C", expect: .unprocessableEntity)
             #expect(refused.text.contains("C's part in what happened (depicted)"))
         }

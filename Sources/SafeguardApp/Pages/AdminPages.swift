@@ -370,13 +370,8 @@ struct AuditPage: PageView {
         self.reference = reference
         outcomes = AuditWords.outcomes.map { Option(value: $0.code, label: $0.label, selected: $0.code == outcome) }
         rows = entries.map { e in
-            let role = Role(rawValue: e.actorRole)?.label(in: jurisdiction).lowercased()
-            let who: String = switch (names[e.actorID.lowercased()], role) {
-            case (let name?, let role?): "\(name) (\(role))"
-            case (let name?, nil): name
-            case (nil, let role?): "Someone whose account no longer exists (\(role))"
-            case (nil, nil): e.actorRole == "system" ? "Safeguard itself" : (e.actorRole == "anonymous" ? "Someone not signed in" : "Someone else")
-            }
+            let who = AuditWords.who(name: names[e.actorID.lowercased()], role: Role(rawValue: e.actorRole)?.label(in: jurisdiction).lowercased(),
+                                     recordedRole: e.actorRole)
             let reference = e.caseID.isEmpty ? "" : (names[e.caseID.lowercased()].map { String($0.dropFirst("case ".count)) } ?? "An erased or other case")
             return Row(sequence: e.sequence, at: AuditWords.when(e.at), who: who, action: AuditWords.action(e.action),
                        reference: reference, outcome: AuditWords.outcome(e.outcome), detail: AuditWords.detail(e.detail, names: names))

@@ -52,6 +52,22 @@ enum AuditWords {
         return code.hasSuffix(".read") ? "Read part of the case" : "Other change"
     }
 
+    /// Who acted: "Sam Patel (supervisor)", with the role as recorded when the entry was written; someone whose
+    /// account is gone, Safeguard itself, or someone not signed in, when there is no name.
+    static func who(name: String?, role: String?, recordedRole: String) -> String {
+        switch (name, role) {
+        case (let name?, let role?): return "\(name) (\(role))"
+        case (let name?, nil): return name
+        case (nil, let role?): return "Someone whose account no longer exists (\(role))"
+        case (nil, nil):
+            switch recordedRole {
+            case "system": return "Safeguard itself"
+            case "anonymous": return "Someone not signed in"
+            default: return "Someone whose account no longer exists"
+            }
+        }
+    }
+
     /// An outcome in words.
     static func outcome(_ code: String) -> String {
         switch code {

@@ -32,18 +32,7 @@ struct CaseAccessView: Encodable, Sendable {
 
     /// "Sam Patel (supervisor)"; the role as recorded when the entry was written.
     static func who(_ e: CaseAccessEntry) -> String {
-        let role = Role(rawValue: e.actorRole)?.label.lowercased()
-        switch (e.actorName, role) {
-        case (let name?, let role?): return "\(name) (\(role))"
-        case (let name?, nil): return name
-        case (nil, let role?): return "Someone whose account no longer exists (\(role))"
-        case (nil, nil):
-            switch e.actorRole {
-            case "system": return "Safeguard itself"
-            case "anonymous": return "Someone not signed in"
-            default: return "Someone whose account no longer exists"
-            }
-        }
+        AuditWords.who(name: e.actorName, role: Role(rawValue: e.actorRole)?.label.lowercased(), recordedRole: e.actorRole)
     }
 
     /// The audit action in plain words. An action without words of its own is "Read part of the case" or "Other
