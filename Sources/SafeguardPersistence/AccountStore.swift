@@ -62,7 +62,15 @@ public struct AccountStore: Sendable {
     static func value(_ m: UserModel) -> User {
         User(id: m.id!, organisationID: m.organisationID, email: m.email, displayName: m.displayName,
              role: Role(rawValue: m.role) ?? .staff, disabled: m.disabled, createdAt: m.createdAt, twoFactorSince: m.totpEnabledAt,
-             rank: m.rank, collarNumber: m.collarNumber)
+             rank: m.rank, collarNumber: m.collarNumber, team: m.team)
+    }
+
+    /// Puts a user in a team, or none (nil).
+    public func setTeam(userID: UUID, team: String?) async throws -> User? {
+        guard let m = try await UserModel.find(userID, on: db) else { return nil }
+        m.team = team
+        try await m.save(on: db)
+        return Self.value(m)
     }
 
     /// Sets how a user's letters are signed: rank and collar number, each nil to clear it.

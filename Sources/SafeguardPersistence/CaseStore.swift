@@ -323,8 +323,11 @@ public struct CaseStore: Sendable {
         public var ownerID: UUID?
         /// Only cases with no change since (a case gone quiet).
         public var updatedBefore: Date?
+        /// Only cases one of these people owns (a team's cases).
+        public var ownerIDs: [UUID]?
         public init(status: CaseStatus? = nil, hasOpenActions: Bool? = nil, updatedSince: Date? = nil, createdBy: UUID? = nil,
-                    ownerID: UUID? = nil, updatedBefore: Date? = nil) {
+                    ownerID: UUID? = nil, updatedBefore: Date? = nil, ownerIDs: [UUID]? = nil) {
+            self.ownerIDs = ownerIDs
             self.status = status
             self.hasOpenActions = hasOpenActions
             self.updatedSince = updatedSince
@@ -347,6 +350,7 @@ public struct CaseStore: Sendable {
             if let by = filter.createdBy { b = b.where("created_by", .equal, SQLBind(by)) }
             if let owner = filter.ownerID { b = b.where("owner_id", .equal, SQLBind(owner)) }
             if let before = filter.updatedBefore { b = b.where("updated_at", .lessThan, SQLBind(before)) }
+            if let owners = filter.ownerIDs { b = owners.isEmpty ? b.where(SQLLiteral.boolean(false), .equal, SQLLiteral.boolean(true)) : b.where("owner_id", .in, owners) }
             return b
         }
         async let total = filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases"))

@@ -41,6 +41,7 @@ final class UserModel: Model, @unchecked Sendable {
     @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
     @OptionalField(key: "rank") var rank: String?
     @OptionalField(key: "collar_number") var collarNumber: String?
+    @OptionalField(key: "team") var team: String?
     init() {}
 }
 

@@ -176,6 +176,8 @@ public struct User: Sendable, Hashable, Codable {
     /// For the signature block of a letter: "Police Constable" and "4521" (issue 11).
     public var rank: String? = nil
     public var collarNumber: String? = nil
+    /// The team an admin put them in; nil: none, and the team is the whole organisation.
+    public var team: String? = nil
 
     public var hasTwoFactor: Bool { twoFactorSince != nil }
 }

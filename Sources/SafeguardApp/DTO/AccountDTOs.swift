@@ -130,9 +130,11 @@ struct UserDTO: Content {
     /// How their letters are signed, when set: "Police Constable", "4521".
     var rank: String?
     var collarNumber: String?
+    /// The team an admin put them in, when there is one.
+    var team: String?
     init(_ u: User) {
         id = u.id; email = u.email; displayName = u.displayName; role = u.role; disabled = u.disabled
-        organisationID = u.organisationID; twoFactor = u.hasTwoFactor; rank = u.rank; collarNumber = u.collarNumber
+        organisationID = u.organisationID; twoFactor = u.hasTwoFactor; rank = u.rank; collarNumber = u.collarNumber; team = u.team
     }
 }
 
@@ -159,6 +161,18 @@ struct UserUpdateRequest: Content {
     var role: Role?
     var disabled: Bool?
     var password: String?
+    /// The team to put them in; an empty string takes them out of any.
+    var team: String?
+}
+
+/// A team name as given: trimmed, at most 80 characters; empty means none.
+enum TeamName {
+    static func clean(_ text: String?) throws -> String?? {
+        guard let text else { return .none }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count <= 80 else { throw APIError.invalid("team", "give a team name of at most 80 characters") }
+        return .some(trimmed.isEmpty ? nil : trimmed)
+    }
 }
 
 struct AuditEntryDTO: Content {

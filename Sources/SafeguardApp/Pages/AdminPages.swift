@@ -117,6 +117,7 @@ struct AdminPagesController: RouteCollection {
         var displayName: String?
         var role: String?
         var access: String?
+        var team: String?
         var _csrf: String?
     }
 
@@ -128,6 +129,7 @@ struct AdminPagesController: RouteCollection {
         let isMe = user.id == identity.user.id
         var page = UserFormPage.edit(user, organisation: identity.organisation, csrf: req.pageCSRFToken(), isMe: isMe)
         page.displayName = form.displayName ?? ""
+        page.team = form.team ?? ""
         page.select(role: form.role)
         page.selectAccess(form.access)
         var errors: [FieldError] = []
@@ -141,6 +143,8 @@ struct AdminPagesController: RouteCollection {
         if disabled == nil { errors.append(.init(field: "access-enabled", message: "Choose whether they can sign in")) }
         if isMe && disabled == true { errors.append(.init(field: "access-enabled", message: "You cannot disable your own account: ask another admin")) }
         if isMe && role != nil && role != .admin { errors.append(.init(field: "role-admin", message: "You cannot remove your own admin role: ask another admin")) }
+        let team = page.team.trimmingCharacters(in: .whitespacesAndNewlines)
+        if team.count > 80 { errors.append(.init(field: "team", message: "Give a team name of up to 80 characters")) }
         guard errors.isEmpty, let role, let disabled else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .users)
@@ -151,11 +155,16 @@ struct AdminPagesController: RouteCollection {
                                                                     displayName: name == user.displayName ? nil : name, passwordHash: nil,
                                                                     actingUserID: identity.user.id)
             var changes: [String] = []
+            var saved = updated
+            if (team.isEmpty ? nil : team) != user.team {
+                saved = try await AccountStore(db: db).setTeam(userID: user.id, team: team.isEmpty ? nil : team) ?? updated
+                changes.append(team.isEmpty ? "team=none" : "team=set")
+            }
             if role != user.role { changes.append("role=\(role.rawValue)") }
             if disabled != user.disabled { changes.append("disabled=\(disabled)") }
             if name != user.displayName { changes.append("displayName") }
             try await req.audit("user.update", detail: "user=\(user.id.uuidString.lowercased()) " + changes.joined(separator: " ") + " via=page", on: db)
-            return updated
+            return saved
         }
         req.application.identityCache.removeAll()
         req.session.data["notice"] = "Saved: \(updated.displayName) is \(updated.role.inSentence(in: identity.organisation.jurisdiction))" + (updated.disabled ? " and cannot sign in." : ".")
@@ -284,6 +293,9 @@ struct UserFormPage: PageView {
     var resetTwoFactorPath = ""
     var emailError = ""
     var displayNameError = ""
+    /// The team (edit only): a supervisor, superintendent or DSL sees their team's open cases at home.
+    var team = ""
+    var teamError = ""
     var roleError = ""
     var passwordError = ""
     var accessError = ""
@@ -301,6 +313,7 @@ struct UserFormPage: PageView {
                                 }, submitLabel: "Save changes")
         page.email = user.email
         page.displayName = user.displayName
+        page.team = user.team ?? ""
         page.isMe = isMe
         page.resetLinkPath = user.disabled ? "" : PageRoute.userResetLink(.id(user.id)).path
         page.resetTwoFactorPath = user.hasTwoFactor ? PageRoute.userResetTwoFactor(.id(user.id)).path : ""
@@ -322,6 +335,7 @@ struct UserFormPage: PageView {
             switch error.field {
             case "email": emailError = error.message
             case "displayName": displayNameError = error.message
+            case "team": teamError = error.message
             case "password": passwordError = error.message
             case let f where f.hasPrefix("role-"): roleError = error.message
             case let f where f.hasPrefix("access-"): accessError = error.message

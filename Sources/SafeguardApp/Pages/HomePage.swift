@@ -109,12 +109,14 @@ struct QuietCaseRow: Encodable, Sendable {
     var href: String
     var owner: String
     var updated: String
+    var openActions: Int
 
     init(_ record: CaseHeader, owner: String) {
         reference = record.reference
         href = PageRoute.caseDetail(record.id).path
         self.owner = owner
         updated = PageWords.date(record.updatedAt)
+        openActions = record.openActions
     }
 }
 
@@ -134,6 +136,9 @@ struct HomePage: PageView {
     /// Actions overdue or due today, first on the page.
     var today: [ActionRow] = []
     var quiet: [QuietCaseRow] = []
+    /// For those who oversee cases: the open cases of the others in their team (issue 11, point 1).
+    var team: [QuietCaseRow] = []
+    var teamHeading = ""
     var quietDays = 0
     var triage: [CaseRow] = []
     var approvals: [InboxRow] = []
@@ -163,7 +168,7 @@ struct HomePage: PageView {
     enum CodingKeys: String, CodingKey {
         case title, seesCases, isDSL, newCaseLabel, newCasePath, casesPath, myCasesHeading, roleNote, myCases, actions, triage,
              hasMyCases, hasActions, hasTriage, approvals, returned, referrals, isReviewer, hasApprovals, hasReturned, hasReferrals,
-             today, hasToday, quiet, hasQuiet, quietDays, seesQuiet, isStaff, schoolLead
+             today, hasToday, quiet, hasQuiet, quietDays, seesQuiet, isStaff, schoolLead, team, hasTeam, teamHeading
     }
 
     func encode(to encoder: Encoder) throws {
@@ -197,6 +202,9 @@ struct HomePage: PageView {
         try c.encode(seesQuiet, forKey: .seesQuiet)
         try c.encode(isStaff, forKey: .isStaff)
         try c.encode(schoolLead, forKey: .schoolLead)
+        try c.encode(team, forKey: .team)
+        try c.encode(!team.isEmpty, forKey: .hasTeam)
+        try c.encode(teamHeading, forKey: .teamHeading)
     }
 }
 

@@ -66,12 +66,19 @@ struct PagesController: RouteCollection {
                 let quiet = try await store.listCases(organisationID: identity.organisation.id,
                                                       filter: .init(status: .open, updatedBefore: Date().addingTimeInterval(-Double(days) * 86_400)),
                                                       page: 1, perPage: 50).cases
-                let names = Dictionary(uniqueKeysWithValues: try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
-                    .map { ($0.id, $0.displayName) })
+                let people = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
+                let names = Dictionary(uniqueKeysWithValues: people.map { ($0.id, $0.displayName) })
                 page.quiet = quiet.map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
                 page.quietDays = days
+                // Their team's open cases: the others in their team, or in the organisation when they have none.
+                let me = people.first { $0.id == identity.user.id }
+                let others = people.filter { $0.id != identity.user.id && (me?.team == nil || $0.team == me?.team) }.map(\.id)
+                let teamCases = try await store.listCases(organisationID: identity.organisation.id,
+                                                          filter: .init(status: .open, ownerIDs: others), page: 1, perPage: 50).cases
+                page.team = teamCases.map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
+                page.teamHeading = me?.team.map { "Open cases of your team, \($0)" } ?? "Open cases of others in \(identity.organisation.name)"
             }
-            var listed = mine.count + page.quiet.count
+            var listed = mine.count + page.quiet.count + page.team.count
             // The same query as the API's inbox: concerns to triage (DSL), sign-offs to decide (supervisor,
             // superintendent), proposals refused and returned, and referrals to answer (police).
             let inbox = try await response.inbox(req, identity)
