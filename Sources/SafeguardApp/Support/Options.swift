@@ -89,6 +89,14 @@ public struct SafeguardOptions: Sendable {
             }
             options.stepUpLifetime = TimeInterval(seconds)
         }
+        if let text = Environment.get("SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE"), !text.isEmpty {
+            // Behind a proxy that does not pass the client's address (or for a conformance test that probes every
+            // route without credentials), one address stands for many: the throttle can be raised.
+            guard let limit = Int(text), (1...10_000_000).contains(limit) else {
+                throw Invalid(description: "SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE: give a whole number from 1 (the usual is 100), not \(text)")
+            }
+            options.anonymousRejectionLimit = limit
+        }
         if let text = Environment.get("SAFEGUARD_RETENTION_RUN_HOURS"), !text.isEmpty {
             guard let hours = Int(text), (0...168).contains(hours) else {
                 throw Invalid(description: "SAFEGUARD_RETENTION_RUN_HOURS: give a number of hours from 1 to 168 (the usual is 24), or 0 for never, not \(text)")
