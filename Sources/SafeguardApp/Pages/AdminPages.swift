@@ -143,8 +143,12 @@ struct AdminPagesController: RouteCollection {
         if disabled == nil { errors.append(.init(field: "access-enabled", message: "Choose whether they can sign in")) }
         if isMe && disabled == true { errors.append(.init(field: "access-enabled", message: "You cannot disable your own account: ask another admin")) }
         if isMe && role != nil && role != .admin { errors.append(.init(field: "role-admin", message: "You cannot remove your own admin role: ask another admin")) }
-        let team = page.team.trimmingCharacters(in: .whitespacesAndNewlines)
-        if team.count > 80 { errors.append(.init(field: "team", message: "Give a team name of up to 80 characters")) }
+        // One rule for a team's name, with the API's (`TeamName`).
+        var cleaned: String? = nil
+        do { cleaned = try TeamName.clean(page.team) ?? nil } catch let error as APIError {
+            errors.append(.init(field: "team", message: error.message.prefix(1).uppercased() + error.message.dropFirst()))
+        }
+        let team = cleaned
         guard errors.isEmpty, let role, let disabled else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .users)
@@ -156,9 +160,9 @@ struct AdminPagesController: RouteCollection {
                                                                     actingUserID: identity.user.id)
             var changes: [String] = []
             var saved = updated
-            if (team.isEmpty ? nil : team) != user.team {
-                saved = try await AccountStore(db: db).setTeam(userID: user.id, team: team.isEmpty ? nil : team) ?? updated
-                changes.append(team.isEmpty ? "team=none" : "team=set")
+            if team != user.team {
+                saved = try await AccountStore(db: db).setTeam(userID: user.id, team: team) ?? updated
+                changes.append(team == nil ? "team=none" : "team=set")
             }
             if role != user.role { changes.append("role=\(role.rawValue)") }
             if disabled != user.disabled { changes.append("disabled=\(disabled)") }
