@@ -376,13 +376,9 @@ public struct CaseStore: Sendable {
     }
 
     /// Which case a case was merged into, and which were merged into it, each with its reference.
-    public struct MergeLinks: Sendable, Hashable {
+    public struct MergeLinks: Sendable {
         public var into: (id: UUID, reference: String)?
         public var from: [(id: UUID, reference: String)]
-        public static func == (a: MergeLinks, b: MergeLinks) -> Bool {
-            a.into?.id == b.into?.id && a.from.map(\.id) == b.from.map(\.id)
-        }
-        public func hash(into hasher: inout Hasher) { hasher.combine(into?.id); hasher.combine(from.map(\.id)) }
     }
 
     public func mergeLinks(caseID: UUID, organisationID: UUID) async throws -> MergeLinks {

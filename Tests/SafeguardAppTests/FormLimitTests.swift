@@ -55,32 +55,3 @@ import Vapor
 
     func long() -> String { String(repeating: "x", count: 2_001) }
 }
-
-/// The audit trail's details in words (issue 11, point 4): codes, ids and routes as people read them.
-@Suite struct AuditWordsTests {
-    @Test func detailsReadAsWords() {
-        let user = UUID()
-        let names = [user.uuidString.lowercased(): "Sam Patel"]
-        #expect(AuditWords.detail("reason=wrong_password via=page", names: names) == "why: wrong password; on the pages")
-        #expect(AuditWords.detail("user=\(user.uuidString.lowercased()) role=officer", names: names) == "user: Sam Patel; role: officer")
-        #expect(AuditWords.detail("kind=crimeRecord case=\(UUID().uuidString)", names: names) == "kind: crime record; case: another record")
-        #expect(AuditWords.detail("route=/cases/:caseID/actions/:actionID status=403", names: [:]) == "request: /cases/…/actions/…; status: 403")
-        #expect(AuditWords.action("case.signoff.decide") == "Decided on a sign-off")
-        #expect(AuditWords.action("case.brand.new") == "Other change")
-        #expect(AuditWords.outcome("rejected") == "Refused")
-        #expect(AuditWords.when("2026-12-01T18:09:13.901Z") == "1 December 2026, 6:09:13pm")
-    }
-}
-
-/// Where one address stands for many people, the throttle on refused requests without credentials can be raised;
-/// a value that is not a whole number from 1 stops the start with what to set.
-@Suite(.serialized) struct AnonymousRefusalSettingTests {
-    @Test func theLimitIsReadFromTheEnvironmentAndChecked() throws {
-        defer { unsetenv("SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE") }
-        #expect(try SafeguardOptions.fromEnvironment().anonymousRejectionLimit == 100)
-        setenv("SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE", "2500", 1)
-        #expect(try SafeguardOptions.fromEnvironment().anonymousRejectionLimit == 2500)
-        setenv("SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE", "0", 1)
-        #expect { try SafeguardOptions.fromEnvironment() } throws: { "\($0)".contains("SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE: give a whole number from 1") }
-    }
-}

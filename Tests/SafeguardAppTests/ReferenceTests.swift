@@ -1,7 +1,7 @@
 import Foundation
 @testable import SafeguardApp
 import SafeguardCore
-import SafeguardPersistence
+@testable import SafeguardPersistence
 import SQLKit
 import Testing
 import Vapor
@@ -26,12 +26,15 @@ import Vapor
     @Test func theCounterStartsAboveEveryReferenceAlreadyMade() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
-            // As a database from before the one counter might be: each organisation had counted on its own.
+            // A database from before the one counter: each organisation had counted on its own, one to 40, another
+            // to 7. Migration 0014 is run again on it, as an upgrade would run it.
             let sql = app.db as! any SQLDatabase
-            try await sql.raw("UPDATE organisations SET next_case_number = 40").run()
-            try await sql.raw("UPDATE case_numbers SET next_number = (SELECT MAX(next_case_number) FROM organisations)").run()
+            try await sql.raw("UPDATE organisations SET next_case_number = 7").run()
+            try await sql.raw("UPDATE organisations SET next_case_number = 40 WHERE id = \(bind: world.policeA.id)").run()
+            try await M0014CreateCaseNumbers().revert(on: app.db)
+            try await M0014CreateCaseNumbers().prepare(on: app.db)
             let created = try await createCase(app, token: world.token("school.dsl"))
-            #expect((created["reference"] as! String).hasSuffix("-000040"))
+            #expect((created["reference"] as! String).hasSuffix("-000040"), "above every organisation's own numbers")
         }
     }
 }

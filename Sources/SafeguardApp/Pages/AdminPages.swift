@@ -146,7 +146,7 @@ struct AdminPagesController: RouteCollection {
         // One rule for a team's name, with the API's (`TeamName`).
         var cleaned: String? = nil
         do { cleaned = try TeamName.clean(page.team) ?? nil } catch let error as APIError {
-            errors.append(.init(field: "team", message: error.message.prefix(1).uppercased() + error.message.dropFirst()))
+            errors.append(.init(field: "team", message: error.message.capitalisedFirst))
         }
         let team = cleaned
         guard errors.isEmpty, let role, let disabled else {

@@ -76,7 +76,7 @@ enum AuditWords {
         case "failure", "failed": "Failed"
         case "valid": "Intact"
         case "broken": "Broken"
-        default: Words.of(code).capitalisedFirstLetter
+        default: Words.of(code).capitalisedFirst
         }
     }
 
@@ -139,8 +139,4 @@ enum AuditWords {
 
     /// The outcomes an auditor can filter on.
     static let outcomes: [(label: String, code: String)] = [("Any", ""), ("Done", "ok"), ("Refused", "rejected"), ("Failed", "failure")]
-}
-
-extension String {
-    var capitalisedFirstLetter: String { prefix(1).uppercased() + dropFirst() }
 }

@@ -245,7 +245,7 @@ struct PagesController: RouteCollection {
             _ = try await req.caseService(assessor).merge(by: identity, record, version: form.version ?? -1, into: target, reason: form.reason)
             req.auditRecorded = true
         } catch let error as APIError where error.status == .unprocessableEntity || error.status == .conflict {
-            return try await again(error.field == "reason" ? "mergeReason" : "into", error.message.prefix(1).uppercased() + error.message.dropFirst())
+            return try await again(error.field == "reason" ? "mergeReason" : "into", error.message.capitalisedFirst)
         } catch StoreError.conflict {
             req.flash("Someone changed this case while you were writing, so it was not merged. Here it is as it is now.")
             return req.redirect(to: .caseDetail(record.id))
@@ -275,7 +275,7 @@ struct PagesController: RouteCollection {
             req.flash("Someone changed this case while you were writing, so it was not \(status == .closed ? "closed" : "reopened"). Here it is as it is now; your reason was: \(reason)")
             return req.redirect(to: .caseDetail(record.id))
         } catch let error as APIError where error.code == "merged" {
-            req.flash(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
+            req.flash(PageErrorMiddleware.sentence(error.message))
             return req.redirect(to: .caseDetail(record.id))
         }
         req.flash(status == .closed ? "The case is closed. The reason is in the chronology." : "The case is reopened. The reason is in the chronology.")

@@ -174,5 +174,6 @@ public struct RecordDescription: Sendable {
 }
 
 extension String {
-    var capitalisedFirst: String { prefix(1).uppercased() + dropFirst() }
+    /// The text with its first letter a capital: a message or a code's words made to start a sentence or a label.
+    public var capitalisedFirst: String { prefix(1).uppercased() + dropFirst() }
 }

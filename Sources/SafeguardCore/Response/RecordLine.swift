@@ -6,8 +6,8 @@ import Foundation
 /// The line is text with fields in braces:
 /// - `{field}` is the field's value in words: a day as "3 March 2026", a code as `Words` gives it, a list as
 ///   "a, b and c", yes or no;
-/// - `{field:label}` is a fixed list's label as the form shows it, `{field:value}` the stored value as it is, and
-///   `{field:offence}` offences by their legislation in the case's nation;
+/// - `{field:label}` is a fixed list's label as the form shows it, and `{field:offence}` offences by their
+///   legislation in the case's nation;
 /// - `{field?then}` gives `then` when the field is filled in (or true), and `{field?then|else}` gives `else`
 ///   otherwise; `{field=value?then|else}` tests a stored value, and `{a&b?then}` needs both. Both branches may hold
 ///   fields in turn.
@@ -30,7 +30,7 @@ public struct RecordLine: Sendable, ExpressibleByStringLiteral, CustomStringConv
     }
 
     enum Form: String, Sendable, CaseIterable {
-        case words, label, value, offence
+        case words, label, offence
     }
 
     struct Test: Sendable {
@@ -115,8 +115,6 @@ public struct RecordLine: Sendable, ExpressibleByStringLiteral, CustomStringConv
     static func words(_ value: Any, field: RecordField?, form: Form, jurisdiction: Jurisdiction, law: LawPack) -> String {
         let codes = stored(value)
         switch form {
-        case .value:
-            return codes.joined(separator: ", ")
         case .label:
             let options = field?.input.options ?? []
             return Words.join(codes.map { code in options.first { $0.value == code }?.label ?? Words.of(code) })
