@@ -3,7 +3,7 @@
 
 Starts the built `safeguard serve --demo` on 127.0.0.1 with a fresh SQLite database, then drives journeys as a
 person would. Every page visited is checked with a current axe-core (from the axe-playwright-python wheel, injected
-by WebDriver: the pages' one script, quick-hide's Escape twice, is off too but for one step), and the suite fails on any serious or critical
+by WebDriver: the pages' one script, Escape twice and the character count, is off too but for two steps), and the suite fails on any serious or critical
 violation. Screenshots go to artifacts/browser/.
 
 Usage: python3 browser-tests/suite.py [--binary .build/debug/safeguard] [--artifacts artifacts/browser]
@@ -413,10 +413,11 @@ class Browser:
             if v.get("impact") in ("serious", "critical"):
                 nodes = [n.get("target") for n in v.get("nodes", [])][:5]
                 self.violations.append((self.journey, title, v["id"], v["impact"], v["help"], nodes))
-        # No script is in our pages but quick-hide's Escape twice, from our own file (and nothing needs it).
+        # No script is in our pages but pages.js (Escape twice, the character count), from our own file, and
+        # nothing needs it.
         sources = self.driver.execute_script("return Array.from(document.scripts).map(s => s.src ? new URL(s.src).pathname : '(inline)')")
-        if any(source != "/assets/quick-hide.js" for source in sources):
-            raise Failure(f"{title}: the page has a script other than quick-hide's: {sources}")
+        if any(source != "/assets/pages.js" for source in sources):
+            raise Failure(f"{title}: the page has a script other than pages.js: {sources}")
 
     def check_words(self, parts):
         """No raw identifier on the page (issue 11): no enum case name, offence id, UUID, ISO date or timestamp in what
@@ -701,6 +702,22 @@ def journey_back_and_resubmit(b):
         b.fill("ageA", "15")
         b.fill("ageB", "15")
         b.submit()
+
+    # Where JavaScript runs, a text box with a long limit counts as you type (issue 11, point 3); its limit is in its
+    # hint either way.
+    b.open("/cases/new")
+    b.expect("Up to 500 characters." in b.text(), "the summary's limit shows without the script")
+    b.javascript(True)
+    try:
+        b.driver.get(b.base + "/cases/new")
+        b.driver.find_element(By.ID, "summary").send_keys("Twelve words")
+        count = WebDriverWait(b.driver, 10).until(lambda d: d.find_element(By.ID, "summary-count"))
+        b.expect(count.text == "12 of 500 characters used, 488 left.", f"the count follows the typing: {count.text!r}")
+        b.driver.find_element(By.ID, "summary").send_keys("y" * 488)
+        b.expect(count.text == "You have reached the limit of 500 characters.", f"and says when the limit is reached: {count.text!r}")
+        b.expect("character-count-near" in count.get_attribute("class"), "near the limit the count stands out")
+    finally:
+        b.javascript(False)
 
     report()
     first = b.driver.current_url

@@ -68,6 +68,16 @@ import Vapor
             // The merged case is closed, so opening it asks for a fresh second factor first, as any closed case does.
             let gone = try await Pages.get(app, "/cases/\(id)", officer)
             #expect(gone.status == .seeOther && gone.headers.first(name: .location) == "/step-up?to=/cases/\(id)")
+            // A supervisor's code at sign-in is fresh: the merged case says where it went, and offers neither merging
+            // again nor reopening (both would be refused).
+            let supervisor = try await Pages.signIn(app, "supervisor@policeA.test")
+            let merged = try await Pages.get(app, "/cases/\(id)", supervisor)
+            #expect(merged.status == .ok)
+            let keptReference = keep["reference"] as! String
+            #expect(merged.text.contains("This case was merged into case \(keptReference)"))
+            #expect(merged.text.contains("<a href=\"/cases/\((keep["id"] as! String).lowercased())\">Go to case \(keptReference)</a>"))
+            #expect(!merged.text.contains("Merge this case into another"))
+            #expect(!merged.text.contains("Reopen this case"))
             // Staff raise concerns; they do not merge cases.
             let staff = try await Pages.signIn(app, "staff@school.test")
             let concern = try await createCase(app, token: world.token("school.staff"))

@@ -67,7 +67,7 @@ enum Pages {
     static func expectSecurityHeaders(_ reply: Reply, noStore: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) {
         let csp = reply.headers.first(name: "Content-Security-Policy") ?? ""
         #expect(csp.contains("default-src 'none'"), sourceLocation: sourceLocation)
-        #expect(csp.contains("script-src 'self'"), "scripts from our own files only: quick-hide's", sourceLocation: sourceLocation)
+        #expect(csp.contains("script-src 'self'"), "scripts from our own files only: pages.js", sourceLocation: sourceLocation)
         #expect(csp.contains("style-src 'self'"), sourceLocation: sourceLocation)
         #expect(!csp.contains("unsafe-inline"), sourceLocation: sourceLocation)
         #expect(csp.contains("frame-ancestors 'none'"), sourceLocation: sourceLocation)
@@ -77,13 +77,13 @@ enum Pages {
     }
 
     /// No inline script or style (what the Content-Security-Policy would block anyway), and no script but
-    /// quick-hide's own file.
+    /// the pages' own file.
     static func expectNoInlineScriptOrStyle(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let scripts = html.components(separatedBy: "<script").dropFirst()
         // Rendered, or in the layout's template.
-        #expect(scripts.allSatisfy { ($0.hasPrefix(#" src="/assets/quick-hide.js?v="#) || $0.hasPrefix(##" src="#(layout.quickHideScript)""##))
+        #expect(scripts.allSatisfy { ($0.hasPrefix(#" src="/assets/pages.js?v="#) || $0.hasPrefix(##" src="#(layout.script)""##))
                                      && $0.contains("defer></script>") },
-                "only quick-hide's script, from its file", sourceLocation: sourceLocation)
+                "only the pages' script, from its file", sourceLocation: sourceLocation)
         #expect(!html.contains(" style="), sourceLocation: sourceLocation)
         #expect(!html.contains("<style"), sourceLocation: sourceLocation)
         #expect(html.range(of: #"\son[a-z]+="#, options: .regularExpression) == nil, "no event handler attributes",

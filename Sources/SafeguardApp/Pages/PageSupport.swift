@@ -120,8 +120,8 @@ extension Application {
     }
 }
 
-/// Security headers on every response: scripts and styles only from our own files (one script: quick-hide's Escape
-/// twice), nothing inline, never framed,
+/// Security headers on every response: scripts and styles only from our own files (one script, `pages.js`: Escape
+/// twice to hide the page, and a live character count), nothing inline, never framed,
 /// no referrer, no sniffing; nothing stored by the browser or a proxy unless the route says otherwise (assets).
 struct SecurityHeadersMiddleware: AsyncMiddleware {
     static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -180,7 +180,7 @@ struct Layout: Encodable, Sendable {
     var stylesheet: String
     var icon: String
     /// Escape twice to hide the page, for signed-in pages only (the "Hide this page" link works without it).
-    var quickHideScript: String
+    var script: String
     var signedIn: Bool
     var userName: String?
     var roleLabel: String?
@@ -197,7 +197,7 @@ struct Layout: Encodable, Sendable {
     var hasNotice: Bool { notice != nil }
 
     enum CodingKeys: String, CodingKey {
-        case title, stylesheet, icon, quickHideScript, signedIn, userName, roleLabel, organisationName, csrf, signOutPath, homePath, nav,
+        case title, stylesheet, icon, script, signedIn, userName, roleLabel, organisationName, csrf, signOutPath, homePath, nav,
              errors, notice, hasNav, hasErrors, hasNotice, hidePath
     }
 
@@ -206,7 +206,7 @@ struct Layout: Encodable, Sendable {
         try c.encode(title, forKey: .title)
         try c.encode(stylesheet, forKey: .stylesheet)
         try c.encode(icon, forKey: .icon)
-        try c.encode(quickHideScript, forKey: .quickHideScript)
+        try c.encode(script, forKey: .script)
         try c.encode(signedIn, forKey: .signedIn)
         try c.encode(userName ?? "", forKey: .userName)
         try c.encode(roleLabel ?? "", forKey: .roleLabel)
@@ -312,7 +312,7 @@ extension Request {
             nav.append(NavLink(label: "Your account", href: PageRoute.account.path, current: current == .account))
         }
         return Layout(title: title, stylesheet: application.assets.link("safeguard.css"), icon: application.assets.link("icon.svg"),
-                      quickHideScript: application.assets.link("quick-hide.js"),
+                      script: application.assets.link("pages.js"),
                       signedIn: identity != nil, userName: identity?.user.displayName, roleLabel: identity.map { $0.user.role.label(in: $0.organisation.jurisdiction) },
                       organisationName: identity?.organisation.name,
                       // Only a session has a form token: a bearer token on a page must not start a session.
