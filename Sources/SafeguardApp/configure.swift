@@ -35,6 +35,9 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     if options.database.isSQLite {
         try await SafeguardSchema.prepareSQLite(app.db)
     }
+    if case .sqliteFile(let path) = options.database {
+        app.sqliteReader = try SQLiteFileReader(path: path)
+    }
     if options.migrateOnStart {
         try await app.autoMigrate()
     }
@@ -84,4 +87,14 @@ func routes(_ app: Application, assessor: Assessor) throws {
     try api.register(collection: ResponseController(assessor: assessor))
     try api.register(collection: AuditController())
     try api.register(collection: RetentionController())
+}
+
+struct SQLiteReaderKey: StorageKey { typealias Value = SQLiteFileReader }
+
+extension Application {
+    /// Reads on a SQLite file that skip Fluent's thread hops (a case read); nil on PostgreSQL and in memory.
+    var sqliteReader: SQLiteFileReader? {
+        get { storage[SQLiteReaderKey.self] }
+        set { storage[SQLiteReaderKey.self] = newValue }
+    }
 }

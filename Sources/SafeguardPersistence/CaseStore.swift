@@ -8,9 +8,13 @@ import SQLKit
 public struct CaseStore: Sendable {
     let db: any Database
     let cipher: FreeTextCipher
-    public init(db: any Database, cipher: FreeTextCipher) {
+    /// Where a SQLite file's reads can run without Fluent's thread hops (`readView`); nil on PostgreSQL, in memory,
+    /// and inside a transaction, whose own writes a separate connection would not see.
+    let reader: SQLiteFileReader?
+    public init(db: any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil) {
         self.db = db
         self.cipher = cipher
+        self.reader = reader
     }
 
     func value(_ m: CaseModel) throws -> CaseRecord {
@@ -263,18 +267,26 @@ public struct CaseStore: Sendable {
     ///
     /// Plain SQL decoded by column, not Fluent models: building a model reflects over its properties for every row,
     /// which was a sixth of a read's time.
+    /// The columns of a case read, in the order both of its paths read them.
+    private static let readColumns = (
+        header: "id, organisation_id, reference, status, summary, version, created_by, owner_id, open_actions, created_at, "
+            + "updated_at, facts_json",
+        action: "id, case_id, recommendation_id, severity, text, status, reason, recommended, completed_by, completed_at, "
+            + "created_at, due_on",
+        assessment: "id, case_version, editions, created_by, created_at, assessment_json")
+
     public func readView(id: UUID, organisationID: UUID) async throws -> CaseReadView? {
+        if let reader { return try readView(id: id, organisationID: organisationID, on: reader) }
         let sql = db as! any SQLDatabase
+        let columns = Self.readColumns
         async let found = sql.raw("""
-            SELECT id, organisation_id, reference, status, summary, version, created_by, owner_id, open_actions, created_at, \
-            updated_at, facts_json FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
+            SELECT \(unsafeRaw: columns.header) FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
             """).first()
         async let actionRows = sql.raw("""
-            SELECT id, case_id, recommendation_id, severity, text, status, reason, recommended, completed_by, \
-            completed_at, created_at, due_on FROM case_actions WHERE case_id = \(bind: id) ORDER BY created_at, recommendation_id
+            SELECT \(unsafeRaw: columns.action) FROM case_actions WHERE case_id = \(bind: id) ORDER BY created_at, recommendation_id
             """).all()
         async let latest = sql.raw("""
-            SELECT id, case_version, editions, created_by, created_at, assessment_json FROM case_assessments \
+            SELECT \(unsafeRaw: columns.assessment) FROM case_assessments \
             WHERE case_id = \(bind: id) ORDER BY case_version DESC, created_at DESC LIMIT 1
             """).first()
         guard let row = try await found else {
@@ -311,6 +323,40 @@ public struct CaseStore: Sendable {
         }
         return CaseReadView(header: header, factsJSON: try row.decode(column: "facts_json", as: String.self),
                             actions: actions, assessment: assessment)
+    }
+
+    /// The same read on a SQLite file, on the calling thread, from one snapshot (see `SQLiteFileReader`).
+    private func readView(id: UUID, organisationID: UUID, on reader: SQLiteFileReader) throws -> CaseReadView? {
+        let columns = Self.readColumns
+        return try reader.read { connection in
+            let found = try connection.rows("SELECT \(columns.header) FROM cases WHERE id = ? AND organisation_id = ?",
+                                            [.uuid(id), .uuid(organisationID)]) { row in
+                (header: CaseHeader(
+                    id: try row.uuid(0), organisationID: try row.uuid(1), reference: try row.string(2),
+                    status: CaseStatus(rawValue: try row.string(3)) ?? .open,
+                    summary: try cipher.open(try row.string(4), in: .caseSummary), version: row.int(5),
+                    createdBy: try row.uuid(6), ownerID: try row.optionalUUID(7) ?? row.uuid(6), openActions: row.int(8),
+                    createdAt: row.date(9), updatedAt: row.date(10)),
+                 facts: try row.string(11))
+            }
+            guard let (header, facts) = found.first else { return nil }
+            let actions = try connection.rows(
+                "SELECT \(columns.action) FROM case_actions WHERE case_id = ? ORDER BY created_at, recommendation_id",
+                [.uuid(id)]) { a in
+                    CaseAction(id: try a.uuid(0), caseID: try a.uuid(1), recommendationID: try a.string(2), severity: try a.string(3),
+                               text: try a.string(4), status: ActionStatus(rawValue: try a.string(5)) ?? .open,
+                               reason: try cipher.open(optional: a.text(6), in: .actionReason), recommended: a.bool(7),
+                               completedBy: try a.optionalUUID(8), completedAt: a.date(9), createdAt: a.date(10),
+                               dueOn: a.text(11).flatMap(CalendarDate.init))
+                }
+            let assessment = try connection.rows(
+                "SELECT \(columns.assessment) FROM case_assessments WHERE case_id = ? ORDER BY case_version DESC, created_at DESC LIMIT 1",
+                [.uuid(id)]) { a in
+                    (id: try a.uuid(0), caseVersion: a.int(1), editions: try a.string(2).split(separator: ",").map(String.init),
+                     createdBy: try a.uuid(3), createdAt: a.date(4), json: try a.string(5))
+                }.first
+            return CaseReadView(header: header, factsJSON: facts, actions: actions, assessment: assessment)
+        }
     }
 
     public struct ListFilter: Sendable {

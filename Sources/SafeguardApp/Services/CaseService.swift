@@ -21,6 +21,8 @@ struct CaseService: Sendable {
     let gate: WriteGate
     let audit: AuditWriter
     let assessor: Assessor
+    /// A SQLite file's direct reader, for reads outside any transaction; nil on PostgreSQL.
+    var reader: SQLiteFileReader? = nil
     var clock: @Sendable () -> Date = { Date() }
 
     /// A case with what is shown beside it: its actions and latest assessment.
@@ -78,7 +80,7 @@ struct CaseService: Sendable {
     /// The case as the API returns it (facts and assessment left as stored JSON), audited like `read`.
     /// `check` may refuse the read (step-up) before it is audited.
     func readView(by actor: Identity, id: UUID, check: (CaseHeader) throws -> Void = { _ in }) async throws -> CaseReadView? {
-        guard let view = try await CaseStore(db: db, cipher: cipher).readView(id: id, organisationID: actor.organisation.id),
+        guard let view = try await CaseStore(db: db, cipher: cipher, reader: reader).readView(id: id, organisationID: actor.organisation.id),
               CasePolicy.canSee(view.header, actor) else { return nil }
         try check(view.header)
         try await audit.append(Self.event(actor, "case.read", caseID: id))
@@ -231,6 +233,7 @@ extension CaseService {
 extension Request {
     /// The case service on this request's database, with the application's write gate, audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
-        CaseService(db: db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor)
+        CaseService(db: db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
+                    reader: application.sqliteReader)
     }
 }

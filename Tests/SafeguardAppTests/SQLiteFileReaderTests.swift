@@ -1,0 +1,65 @@
+import Foundation
+import SafeguardPersistence
+import Testing
+import Vapor
+@testable import SafeguardApp
+
+/// The direct SQLite reader (issue 9: a case read without Fluent's thread hops) must read exactly what the Fluent
+/// path reads, and see a write as soon as it is committed.
+@Suite struct SQLiteFileReaderTests {
+    @Test("A case read through the direct reader equals the same read through Fluent, field for field",
+          .enabled(if: TestDatabase.postgresURL == nil, "the direct reader is for SQLite files"))
+    func directReadEqualsFluentRead() async throws {
+        try await withApp { app in
+            let reader = try #require(app.sqliteReader, "a SQLite file's server has the direct reader")
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let created = try await createCase(app, token: token)
+            let id = created["id"] as! String
+            let actions = created["actions"] as! [[String: Any]]
+            // An action done, one not applicable with a (sealed) reason, and a due day: every kind of column.
+            _ = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(actions[0]["id"] as! String)", token: token, json: ["status": "done"])
+            let reasoned = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(actions[1]["id"] as! String)", token: token,
+                                          json: ["status": "notApplicable", "reason": "already done by the school"])
+            #expect(reasoned.status == .ok)
+
+            let caseID = UUID(uuidString: id)!
+            let organisationID = world.user("policeA.officer").organisationID
+            let fluent = try #require(try await CaseStore(db: app.db, cipher: app.cipher).readView(id: caseID, organisationID: organisationID))
+            let direct = try #require(try await CaseStore(db: app.db, cipher: app.cipher, reader: reader)
+                .readView(id: caseID, organisationID: organisationID))
+            #expect(direct.header == fluent.header)
+            #expect(direct.header.summary == "Image shared between two pupils", "the summary is opened, not left sealed")
+            #expect(direct.factsJSON == fluent.factsJSON)
+            #expect(direct.actions == fluent.actions)
+            #expect(direct.actions.contains { $0.reason == "already done by the school" })
+            #expect(direct.actions.contains { $0.completedAt != nil && $0.completedBy != nil })
+            #expect(direct.actions.contains { $0.dueOn != nil })
+            let (a, b) = (try #require(direct.assessment), try #require(fluent.assessment))
+            #expect(a.id == b.id && a.caseVersion == b.caseVersion && a.editions == b.editions && a.createdBy == b.createdBy
+                    && a.createdAt == b.createdAt && a.json == b.json)
+
+            // Another organisation's case is not found by either path.
+            let other = world.user("policeB.officer").organisationID
+            #expect(try await CaseStore(db: app.db, cipher: app.cipher, reader: reader).readView(id: caseID, organisationID: other) == nil)
+
+            // A committed change is seen by the next read: the reader holds no snapshot between reads.
+            let changed = try await send(app, .PATCH, "/api/v1/cases/\(id)", token: token,
+                                         json: ["version": created["version"] as! Int, "summary": "Changed summary"])
+            #expect(changed.status == .ok)
+            let after = try #require(try await CaseStore(db: app.db, cipher: app.cipher, reader: reader)
+                .readView(id: caseID, organisationID: organisationID))
+            #expect(after.header.summary == "Changed summary")
+            #expect(after.header.version == (created["version"] as! Int) + 1)
+
+            // The API's read goes through it, and answers the same.
+            let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
+            #expect(read.status == .ok && read.json["summary"] as? String == "Changed summary")
+        }
+    }
+
+    @Test("A reader that cannot open its file says which file, at start")
+    func aMissingFileIsAnErrorAtStart() throws {
+        #expect(throws: SQLiteFileReader.Failure.self) { try SQLiteFileReader(path: "/nonexistent/folder/safeguard.sqlite") }
+    }
+}
