@@ -8,7 +8,8 @@
 #
 # Environment: SAFEGUARD_BIN (default .build/release/safeguard), SAFEGUARD_BASELINE_BIN (default: safeguard-baseline
 # beside it), CASES, DURATION, CONNECTIONS (64), THREADS (2), ID_PAGES (pages of 200 case ids to pick from, 10),
-# PG_URL, SETTLE (seconds of quiet between measurements, 3), KEEP_TMP=1 (keep the work directory and server logs).
+# PG_URL, SETTLE (seconds of quiet between measurements, 3), KEEP_TMP=1 (keep the work directory and server logs),
+# SCENARIOS (which to measure, default "read list create facts flood hostile"; e.g. SCENARIOS=read for a quick look).
 #
 # Per database: a fresh database seeded with `safeguard demo-data --cases $CASES`, one `safeguard serve`, an officer's
 # token, case ids from the list API, then with wrk: case read (random ids), case list (perPage=50), case create,
@@ -29,6 +30,9 @@ CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 ID_PAGES="${ID_PAGES:-10}"
 PG_URL="${PG_URL:-}"
+SCENARIOS="${SCENARIOS:-read list create facts flood hostile}"
+# want SCENARIO: whether this run measures it.
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 need wrk wrk
 need curl curl
@@ -156,7 +160,7 @@ bench_db() {
     export BENCH_IDS="$WORK/$db-ids.txt"
     echo "- $db: $(pick_ids "$base" "$tok" "$BENCH_IDS")"
 
-    if [ "$db" = sqlite ]; then
+    if [ "$db" = sqlite ] && want hostile; then
         # The time to refuse one hostile body, beside the bare route receiving the same bytes: first, before
         # anything has made this address one the server throttles.
         local bare_port bare_pid
@@ -171,16 +175,16 @@ bench_db() {
 
     wrk -t"$THREADS" -c16 -d2s -s bench/read.lua "$base/" >/dev/null 2>&1 || true   # warm-up
 
-    run_wrk read "$db" read.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
-    run_wrk list "$db" list.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
-    run_wrk create "$db" create.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
-    run_wrk facts "$db" facts.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"
+    if want read; then run_wrk read "$db" read.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
+    if want list; then run_wrk list "$db" list.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
+    if want create; then run_wrk create "$db" create.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
+    if want facts; then run_wrk facts "$db" facts.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
 
     # Signed-in reads on 16 connections: alone, then with 64 anonymous connections flooding beside them.
-    run_wrk read16 "$db" read.lua "$base/" -t1 -c16
-    reads_beside flood flood.lua 64 "$db" "$base"
+    if want flood || want hostile; then run_wrk read16 "$db" read.lua "$base/" -t1 -c16; fi
+    if want flood; then reads_beside flood flood.lua 64 "$db" "$base"; fi
     # Signed-in reads again, beside two connections sending 256 KiB hostile form bodies (issue 10).
-    reads_beside hostile hostile.lua 2 "$db" "$base"
+    if want hostile; then reads_beside hostile hostile.lua 2 "$db" "$base"; fi
     stop_pid "$pid"
     echo "- $db: the server stopped (SIGTERM) with exit status $STOP_STATUS$([ "$STOP_STATUS" = 0 ] || echo ' (not a clean stop: see the server log lines below)')"
     # Errors the server logged (counts and the distinct messages, trimmed; the data is synthetic).

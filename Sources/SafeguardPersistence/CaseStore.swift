@@ -340,21 +340,36 @@ public struct CaseStore: Sendable {
                  facts: try row.string(11))
             }
             guard let (header, facts) = found.first else { return nil }
-            let actions = try connection.rows(
-                "SELECT \(columns.action) FROM case_actions WHERE case_id = ? ORDER BY created_at, recommendation_id",
-                [.uuid(id)]) { a in
-                    CaseAction(id: try a.uuid(0), caseID: try a.uuid(1), recommendationID: try a.string(2), severity: try a.string(3),
-                               text: try a.string(4), status: ActionStatus(rawValue: try a.string(5)) ?? .open,
-                               reason: try cipher.open(optional: a.text(6), in: .actionReason), recommended: a.bool(7),
-                               completedBy: try a.optionalUUID(8), completedAt: a.date(9), createdAt: a.date(10),
-                               dueOn: a.text(11).flatMap(CalendarDate.init))
-                }
-            let assessment = try connection.rows(
-                "SELECT \(columns.assessment) FROM case_assessments WHERE case_id = ? ORDER BY case_version DESC, created_at DESC LIMIT 1",
-                [.uuid(id)]) { a in
+            // No ORDER BY in these two: with one, SQLite marks the bound id as able to change the plan, and prepares
+            // the statement again at every bind, which cost more than the read. They are sorted here instead, by the
+            // stored values themselves (NULL first, as SQLite sorts), so the order is the Fluent path's.
+            let actions = try connection.rows("SELECT \(columns.action), created_at FROM case_actions WHERE case_id = ?",
+                                              [.uuid(id)]) { a in
+                (order: a.isNull(12) ? -Double.infinity : a.double(12), action: CaseAction(
+                    id: try a.uuid(0), caseID: try a.uuid(1), recommendationID: try a.string(2), severity: try a.string(3),
+                    text: try a.string(4), status: ActionStatus(rawValue: try a.string(5)) ?? .open,
+                    reason: try cipher.open(optional: a.text(6), in: .actionReason), recommended: a.bool(7),
+                    completedBy: try a.optionalUUID(8), completedAt: a.date(9), createdAt: a.date(10),
+                    dueOn: a.text(11).flatMap(CalendarDate.init)))
+            }
+            .sorted { a, b in
+                a.order != b.order ? a.order < b.order
+                    : a.action.recommendationID.utf8.lexicographicallyPrecedes(b.action.recommendationID.utf8)
+            }
+            .map(\.action)
+            // The latest assessment: the highest version, and the newest at that version. Its key first (small rows),
+            // then the row itself by its id.
+            let latest = try connection.rows("SELECT id, case_version, created_at FROM case_assessments WHERE case_id = ?",
+                                             [.uuid(id)]) { a in
+                (id: try a.string(0), version: a.int(1), at: a.isNull(2) ? -Double.infinity : a.double(2))
+            }
+            .max { ($0.version, $0.at) < ($1.version, $1.at) }
+            let assessment = try latest.flatMap { latest in
+                try connection.rows("SELECT \(columns.assessment) FROM case_assessments WHERE id = ?", [.text(latest.id)]) { a in
                     (id: try a.uuid(0), caseVersion: a.int(1), editions: try a.string(2).split(separator: ",").map(String.init),
                      createdBy: try a.uuid(3), createdAt: a.date(4), json: try a.string(5))
                 }.first
+            }
             return CaseReadView(header: header, factsJSON: facts, actions: actions, assessment: assessment)
         }
     }

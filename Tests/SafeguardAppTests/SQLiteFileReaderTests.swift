@@ -1,5 +1,5 @@
 import Foundation
-import SafeguardPersistence
+@testable import SafeguardPersistence
 import Testing
 import Vapor
 @testable import SafeguardApp
@@ -52,10 +52,42 @@ import Vapor
             #expect(after.header.summary == "Changed summary")
             #expect(after.header.version == (created["version"] as! Int) + 1)
 
+            // A second assessment (the facts changed): both paths pick the same, the newest.
+            var facts = Pages.knownFacts
+            facts["assessedOn"] = nil
+            let refacted = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token,
+                                          json: ["version": after.header.version, "facts": facts])
+            #expect(refacted.status == .ok, "\(refacted.text)")
+            let viaFluent = try #require(try await CaseStore(db: app.db, cipher: app.cipher).readView(id: caseID, organisationID: organisationID))
+            let viaReader = try #require(try await CaseStore(db: app.db, cipher: app.cipher, reader: reader)
+                .readView(id: caseID, organisationID: organisationID))
+            #expect(viaReader.assessment?.id == viaFluent.assessment?.id)
+            #expect(viaReader.assessment?.caseVersion == after.header.version + 1)
+            #expect(viaReader.actions == viaFluent.actions)
+
+            // Its statements are prepared once per connection and kept, even as writes go on between reads.
+            for _ in 0..<3 {
+                _ = try await CaseStore(db: app.db, cipher: app.cipher, reader: reader).readView(id: caseID, organisationID: organisationID)
+                _ = try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: token, json: ["text": "A note between reads"])
+            }
+            #expect(try reader.read { $0.reprepared } == 0)
+
             // The API's read goes through it, and answers the same.
             let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
             #expect(read.status == .ok && read.json["summary"] as? String == "Changed summary")
         }
+    }
+
+    @Test("Ids are read as stored, in either case, and anything else is refused")
+    func idsParse() {
+        func parse(_ text: String) -> UUID? {
+            Array(text.utf8).withUnsafeBufferPointer { SQLiteFileReader.Row.uuid($0) }
+        }
+        let id = UUID()
+        #expect(parse(id.uuidString) == id)
+        #expect(parse(id.uuidString.lowercased()) == id)
+        #expect(parse(String(id.uuidString.dropLast()) + "G") == nil)
+        #expect(parse(id.uuidString.replacingOccurrences(of: "-", with: "_")) == nil)
     }
 
     @Test("A reader that cannot open its file says which file, at start")
