@@ -61,14 +61,13 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
 
     app.routes.defaultMaxBodySize = ByteCount(value: options.maxBodyBytes)
     app.middleware = Middlewares()
-    app.middleware.use(InFlightMiddleware(counter: app.inFlightRequests))
-    app.middleware.use(SecurityHeadersMiddleware())
-    app.middleware.use(ErrorAuditMiddleware())
+    // Outermost first. Async middlewares are chained to run in one task each side of Vapor's sessions middleware
+    // (which is future-based), rather than a task each (see `AsyncMiddlewareChain`).
+    app.middleware.use(AsyncMiddlewareChain([InFlightMiddleware(counter: app.inFlightRequests), SecurityHeadersMiddleware(),
+                                             ErrorAuditMiddleware()]))
     app.middleware.use(app.sessions.middleware)
-    app.middleware.use(IdentityMiddleware())
-    app.middleware.use(PageErrorMiddleware())
-    app.middleware.use(ContentGuardMiddleware())
-    app.middleware.use(RepeatSubmissionMiddleware())
+    app.middleware.use(AsyncMiddlewareChain([IdentityMiddleware(), PageErrorMiddleware(), ContentGuardMiddleware(),
+                                             RepeatSubmissionMiddleware()]))
     try app.configurePages()
 
     try routes(app, assessor: assessor)
