@@ -23,7 +23,7 @@ import Vapor
 
             // Escape twice: the page loads the script from our own file, and the script follows the same link.
             let page = try await Pages.get(app, "/", dsl)
-            let src = try #require(page.text.range(of: #"<script src="(/assets/quick-hide\.js\?v=[0-9a-f]+)" defer></script>"#,
+            let src = try #require(page.text.range(of: #"<script src="(/assets/pages\.js\?v=[0-9a-f]+)" defer></script>"#,
                                                    options: .regularExpression).map { String(page.text[$0]) })
             let path = String(src.dropFirst(#"<script src=""#.count).prefix { $0 != "\"" })
             let script = try await Pages.get(app, path)
