@@ -37,6 +37,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     }
     if case .sqliteFile(let path) = options.database {
         app.sqliteReader = try SQLiteFileReader(path: path)
+        app.sqliteAuditWriter = try SQLiteAuditWriter(path: path)
     }
     if options.migrateOnStart {
         try await app.autoMigrate()
@@ -89,11 +90,19 @@ func routes(_ app: Application, assessor: Assessor) throws {
 }
 
 struct SQLiteReaderKey: StorageKey { typealias Value = SQLiteFileReader }
+struct SQLiteAuditWriterKey: StorageKey { typealias Value = SQLiteAuditWriter }
 
 extension Application {
     /// Reads on a SQLite file that skip Fluent's thread hops (a case read); nil on PostgreSQL and in memory.
     var sqliteReader: SQLiteFileReader? {
         get { storage[SQLiteReaderKey.self] }
         set { storage[SQLiteReaderKey.self] = newValue }
+    }
+
+    /// Audit batches on a SQLite file through a connection of their own (see `SQLiteAuditWriter`); nil on PostgreSQL
+    /// and in memory.
+    var sqliteAuditWriter: SQLiteAuditWriter? {
+        get { storage[SQLiteAuditWriterKey.self] }
+        set { storage[SQLiteAuditWriterKey.self] = newValue }
     }
 }

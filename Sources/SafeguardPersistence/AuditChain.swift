@@ -166,17 +166,48 @@ public enum AuditChain {
         // Lock the head first: a row lock on PostgreSQL, the write lock on SQLite.
         try await sql.raw("UPDATE audit_head SET sequence = sequence + \(unsafeRaw: String(events.count)) WHERE id = 1").run()
         guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else {
-            throw AuditChainError(description: "the audit head row is missing: the trail has been tampered with or not migrated")
+            throw AuditChainError.missingHead
         }
-        let last = try head.decode(column: "sequence", as: Int.self)
-        var previous = try head.decode(column: "hash", as: String.self)
+        let batch = try link(events, head: (sequence: try head.decode(column: "sequence", as: Int.self),
+                                            hash: try head.decode(column: "hash", as: String.self),
+                                            mac: try head.decode(column: "mac", as: String?.self)), now: now)
+        // SQLite allows 32,766 bound values in one statement: 12 a row, so insert at most 1,000 rows at a time.
+        for chunk in stride(from: 0, to: batch.entries.count, by: 1_000) {
+            var insert = sql.insert(into: AuditEntryModel.schema).columns(entryColumns.map { SQLIdentifier($0) })
+            for entry in batch.entries[chunk..<min(chunk + 1_000, batch.entries.count)] {
+                insert = insert.values(row(entry).map { value -> any SQLExpression in
+                    switch value {
+                    case .text(let text): SQLBind(text)
+                    case .integer(let number): SQLBind(number)
+                    }
+                })
+            }
+            try await insert.run()
+        }
+        try await sql.update("audit_head").set("hash", to: SQLBind(batch.hash)).set("mac", to: SQLBind(batch.mac))
+            .where("id", .equal, SQLBind(1)).run()
+        return batch.entries
+    }
+
+    /// A batch linked onto the chain: its entries, and the head's new hash and seal.
+    public struct Batch: Sendable {
+        public var entries: [AuditEntry]
+        public var hash: String
+        public var mac: String?
+    }
+
+    /// Links `events` onto the chain after `head` — the head as read once its sequence was moved on by
+    /// `events.count` under its lock — and seals the new head. The writers (Fluent's above, and `SQLiteAuditWriter`)
+    /// differ only in how they read and write the rows.
+    public static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), now: Date) throws -> Batch {
+        let last = head.sequence
+        var previous = head.hash
         let seal = AuditSeal.current
         if let seal {
             // Never extend a head this key did not seal: the next seal would vouch for whatever was written before.
             let before = last - events.count
-            let mac = try head.decode(column: "mac", as: String?.self)
-            if before > 0, mac != seal.mac(sequence: before, hash: previous) {
-                throw AuditChainError(description: mac == nil
+            if before > 0, head.mac != seal.mac(sequence: before, hash: previous) {
+                throw AuditChainError(description: head.mac == nil
                     ? "the audit trail has entries but no seal: check it with `safeguard audit verify`, then seal it with `safeguard audit seal`"
                     : "the audit head's seal does not match: the trail was changed outside Safeguard, or this is not the key it was sealed with")
             }
@@ -184,6 +215,7 @@ public enum AuditChain {
         let at = now.formatted(timestampFormat)
         var entries: [AuditEntry] = []
         entries.reserveCapacity(events.count)
+        var scratch: [UInt8] = []
         for (offset, event) in events.enumerated() {
             var entry = AuditEntry(
                 sequence: last - events.count + 1 + offset, at: at,
@@ -191,27 +223,24 @@ public enum AuditChain {
                 organisationID: event.organisationID?.uuidString.lowercased() ?? "", action: event.action,
                 caseID: event.caseID?.uuidString.lowercased() ?? "", outcome: event.outcome, detail: event.detail,
                 previousHash: previous, hash: "")
-            entry.hash = hash(previous: previous, entry: entry)
+            entry.hash = hash(previous: previous, entry: entry, scratch: &scratch)
             previous = entry.hash
             entries.append(entry)
         }
-        // SQLite allows 32,766 bound values in one statement: 12 a row, so insert at most 1,000 rows at a time.
-        for chunk in stride(from: 0, to: entries.count, by: 1_000) {
-            var insert = sql.insert(into: AuditEntryModel.schema)
-                .columns("id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
-                         "outcome", "detail", "previous_hash", "hash")
-            for entry in entries[chunk..<min(chunk + 1_000, entries.count)] {
-                insert = insert.values(SQLBind(UUID()), SQLBind(entry.sequence), SQLBind(entry.at), SQLBind(entry.actorID),
-                                       SQLBind(entry.actorRole), SQLBind(entry.organisationID), SQLBind(entry.action),
-                                       SQLBind(entry.caseID), SQLBind(entry.outcome), SQLBind(entry.detail),
-                                       SQLBind(entry.previousHash), SQLBind(entry.hash))
-            }
-            try await insert.run()
-        }
-        try await sql.update("audit_head").set("hash", to: SQLBind(previous))
-            .set("mac", to: SQLBind(seal?.mac(sequence: last, hash: previous)))
-            .where("id", .equal, SQLBind(1)).run()
-        return entries
+        return Batch(entries: entries, hash: previous, mac: seal?.mac(sequence: last, hash: previous))
+    }
+
+    /// The columns of an entry's row, in the order `row(_:)` gives their values.
+    static let entryColumns = ["id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
+                               "outcome", "detail", "previous_hash", "hash"]
+
+    enum Column { case text(String), integer(Int) }
+
+    /// An entry's row, as Fluent stores it (the row id a new UUID in capitals).
+    static func row(_ entry: AuditEntry) -> [Column] {
+        [.text(UUID().uuidString), .integer(entry.sequence), .text(entry.at), .text(entry.actorID), .text(entry.actorRole),
+         .text(entry.organisationID), .text(entry.action), .text(entry.caseID), .text(entry.outcome), .text(entry.detail),
+         .text(entry.previousHash), .text(entry.hash)]
     }
 
     /// The outcome of checking the chain.
@@ -413,6 +442,9 @@ extension AuditChain {
 public struct AuditChainError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(description: String) { self.description = description }
+
+    static let missingHead = AuditChainError(
+        description: "the audit head row is missing: the trail has been tampered with or not migrated")
 }
 
 /// Reading the audit trail.

@@ -1,5 +1,4 @@
 import Foundation
-import VaporCSQLite
 
 /// Reads from a SQLite database file on the calling thread, through read-only connections of its own, for the reads
 /// that every request makes (a case read above all).
@@ -17,39 +16,23 @@ import VaporCSQLite
 /// }
 /// ```
 public final class SQLiteFileReader: @unchecked Sendable {
-    /// What a statement is given for a `?`.
-    public enum Value: Sendable {
-        case text(String)
-        case integer(Int)
-        case double(Double)
-        case null
-
-        /// A UUID as Fluent's SQLite driver stores it: upper-case text.
-        public static func uuid(_ id: UUID) -> Value { .text(id.uuidString) }
-    }
-
-    /// A problem SQLite reported, with its message.
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-    }
-
     public let path: String
     /// Connections not in use, under `lock` (the only mutable state). A read takes one (or opens one) and puts it
     /// back; at most `keep` are kept.
     private let lock = NSLock()
-    private var idle: [Connection] = []
+    private var idle: [DirectSQLiteConnection] = []
     private let keep: Int
 
     /// Opens one connection at once, so that a path SQLite cannot read is an error at start, not on the first request.
     public init(path: String, keep: Int = 8) throws {
         self.path = path
         self.keep = keep
-        idle = [try Connection(path: path)]
+        idle = [try DirectSQLiteConnection(path: path, readOnly: true)]
     }
 
     /// Runs `body` on one connection, inside one read transaction: every statement in it sees the same snapshot.
-    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
-        let connection = try lock.withLock { idle.popLast() } ?? Connection(path: path)
+    public func read<T>(_ body: (DirectSQLiteConnection) throws -> T) throws -> T {
+        let connection = try lock.withLock { idle.popLast() } ?? DirectSQLiteConnection(path: path, readOnly: true)
         defer {
             // A connection beyond `keep` is not put back, and closes as it goes.
             lock.withLock { if idle.count < keep { idle.append(connection) } }
@@ -64,169 +47,4 @@ public final class SQLiteFileReader: @unchecked Sendable {
             throw error
         }
     }
-
-    /// One read-only connection. It is used by one thread at a time (the reader hands it out and takes it back), and
-    /// keeps its prepared statements for the next read.
-    public final class Connection: @unchecked Sendable {
-        private var handle: OpaquePointer?
-        private var statements: [String: OpaquePointer] = [:]
-
-        init(path: String) throws {
-            let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
-            let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
-            guard status == SQLITE_OK, let handle else {
-                let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
-                sqlite_nio_sqlite3_close(handle)
-                throw Failure(description: "cannot open \(path) to read: \(message)")
-            }
-            // A writer's checkpoint can hold a reader off for a moment; wait rather than fail.
-            sqlite_nio_sqlite3_busy_timeout(handle, 5_000)
-            // Pages read through memory mapping rather than a read call each: the readers' page caches are emptied
-            // whenever another connection writes, which on a busy server is between almost every two reads.
-            sqlite_nio_sqlite3_exec(handle, "PRAGMA mmap_size = 268435456", nil, nil, nil)
-        }
-
-        deinit {
-            for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
-            sqlite_nio_sqlite3_close_v2(handle)
-        }
-
-        /// How many times SQLite had to prepare this connection's kept statements again (the tests look: it should
-        /// stay 0, or keeping them saves nothing).
-        public var reprepared: Int {
-            statements.values.reduce(0) { $0 + Int(sqlite_nio_sqlite3_stmt_status($1, SQLITE_STMTSTATUS_REPREPARE, 0)) }
-        }
-
-        func execute(_ sql: String) throws {
-            let status = sqlite_nio_sqlite3_exec(handle, sql, nil, nil, nil)
-            guard status == SQLITE_OK else { throw failure(sql) }
-        }
-
-        private func failure(_ sql: String) -> Failure {
-            Failure(description: "SQLite: \(String(cString: sqlite_nio_sqlite3_errmsg(handle))) (in \(sql.prefix(60))…)")
-        }
-
-        /// Runs `sql` with `binds` for its `?`s and maps each row with `row`.
-        public func rows<T>(_ sql: String, _ binds: [Value], _ row: (Row) throws -> T) throws -> [T] {
-            let statement: OpaquePointer
-            if let prepared = statements[sql] {
-                statement = prepared
-            } else {
-                var made: OpaquePointer?
-                let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &made, nil)
-                guard status == SQLITE_OK, let made else { throw failure(sql) }
-                statements[sql] = made
-                statement = made
-            }
-            defer {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
-            }
-            for (offset, value) in binds.enumerated() {
-                let index = Int32(offset + 1)
-                let status: Int32
-                switch value {
-                case .text(let text):
-                    status = sqlite_nio_sqlite3_bind_text(statement, index, text, -1, SQLITE_TRANSIENT_VALUE)
-                case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, index, Int64(number))
-                case .double(let number): status = sqlite_nio_sqlite3_bind_double(statement, index, number)
-                case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)
-                }
-                guard status == SQLITE_OK else { throw failure(sql) }
-            }
-            var results: [T] = []
-            while true {
-                let status = sqlite_nio_sqlite3_step(statement)
-                if status == SQLITE_DONE { break }
-                guard status == SQLITE_ROW else { throw failure(sql) }
-                results.append(try row(Row(statement: statement)))
-            }
-            return results
-        }
-    }
-
-    /// The current row of a statement, read by column position (the order of the SELECT).
-    public struct Row {
-        let statement: OpaquePointer
-
-        public func isNull(_ column: Int32) -> Bool { sqlite_nio_sqlite3_column_type(statement, column) == SQLITE_NULL }
-
-        public func text(_ column: Int32) -> String? {
-            guard let bytes = sqlite_nio_sqlite3_column_text(statement, column) else { return nil }
-            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
-            return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
-        }
-
-        public func string(_ column: Int32) throws -> String {
-            guard let text = text(column) else { throw Failure(description: "column \(column) is empty where text was expected") }
-            return text
-        }
-
-        public func int(_ column: Int32) -> Int { Int(sqlite_nio_sqlite3_column_int64(statement, column)) }
-
-        public func double(_ column: Int32) -> Double { sqlite_nio_sqlite3_column_double(statement, column) }
-
-        public func bool(_ column: Int32) -> Bool { sqlite_nio_sqlite3_column_int64(statement, column) != 0 }
-
-        /// An id as stored (36 characters of text), parsed here: Foundation's parser goes through `sscanf`, which
-        /// was a visible share of a case read.
-        public func uuid(_ column: Int32) throws -> UUID {
-            guard let bytes = sqlite_nio_sqlite3_column_text(statement, column) else {
-                throw Failure(description: "column \(column) is empty where an id was expected")
-            }
-            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
-            if count == 36, let id = Self.uuid(UnsafeBufferPointer(start: bytes, count: count)) { return id }
-            guard let id = UUID(uuidString: String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)) else {
-                throw Failure(description: "column \(column) does not hold an id")
-            }
-            return id
-        }
-
-        /// 8-4-4-4-12 hexadecimal digits, either case; nil for anything else.
-        static func uuid(_ text: UnsafeBufferPointer<UInt8>) -> UUID? {
-            func nibble(_ c: UInt8) -> UInt8? {
-                switch c {
-                case 48...57: return c - 48
-                case 65...70: return c - 55
-                case 97...102: return c - 87
-                default: return nil
-                }
-            }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16)
-            var index = 0
-            while index < 36 {
-                if index == 8 || index == 13 || index == 18 || index == 23 {
-                    guard text[index] == 45 else { return nil }  // "-"
-                    index += 1
-                    continue
-                }
-                guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return nil }
-                bytes.append(high << 4 | low)
-                index += 2
-            }
-            return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-        }
-
-        public func optionalUUID(_ column: Int32) throws -> UUID? { isNull(column) ? nil : try uuid(column) }
-
-        /// A time as Fluent's SQLite driver stores it (seconds since 1970, as a real number), rounded to the
-        /// microsecond as that driver rounds it, so that a time read here equals one read through Fluent.
-        public func date(_ column: Int32) -> Date? {
-            switch sqlite_nio_sqlite3_column_type(statement, column) {
-            case SQLITE_FLOAT, SQLITE_INTEGER:
-                let since1970 = sqlite_nio_sqlite3_column_double(statement, column)
-                let sinceReference = since1970 - Date.timeIntervalBetween1970AndReferenceDate
-                return Date(timeIntervalSinceReferenceDate: (sinceReference * 1e6).rounded() / 1e6)
-            case SQLITE_TEXT:
-                return text(column).flatMap { try? Date($0, strategy: .iso8601) }
-            default:
-                return nil
-            }
-        }
-    }
 }
-
-/// SQLite's "copy this text now" destructor, which C spells as a cast of -1 that Swift cannot import.
-private let SQLITE_TRANSIENT_VALUE = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

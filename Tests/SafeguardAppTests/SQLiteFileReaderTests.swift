@@ -81,7 +81,7 @@ import Vapor
     @Test("Ids are read as stored, in either case, and anything else is refused")
     func idsParse() {
         func parse(_ text: String) -> UUID? {
-            Array(text.utf8).withUnsafeBufferPointer { SQLiteFileReader.Row.uuid($0) }
+            Array(text.utf8).withUnsafeBufferPointer { DirectSQLiteConnection.Row.uuid($0) }
         }
         let id = UUID()
         #expect(parse(id.uuidString) == id)
@@ -92,6 +92,6 @@ import Vapor
 
     @Test("A reader that cannot open its file says which file, at start")
     func aMissingFileIsAnErrorAtStart() throws {
-        #expect(throws: SQLiteFileReader.Failure.self) { try SQLiteFileReader(path: "/nonexistent/folder/safeguard.sqlite") }
+        #expect(throws: DirectSQLiteConnection.Failure.self) { try SQLiteFileReader(path: "/nonexistent/folder/safeguard.sqlite") }
     }
 }

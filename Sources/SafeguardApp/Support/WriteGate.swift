@@ -17,6 +17,8 @@ actor WriteGate {
     private struct Job {
         var run: @Sendable (any Database) async throws -> any Sendable
         var resume: @Sendable (Result<any Sendable, any Error>) -> Void
+        /// Runs on its own, outside any transaction of the gate's (it makes its own): see `alone(_:)`.
+        var alone: (@Sendable () async throws -> any Sendable)? = nil
     }
 
     private var queue: [Job] = []
@@ -43,9 +45,34 @@ actor WriteGate {
         }
     }
 
-    private func drain(_ db: any Database) async {
+    /// Runs `body` with no other write of this process's running: for a writer with a connection of its own
+    /// (`SQLiteAuditWriter`), which makes its own transaction. It queues in order with every other write.
+    func alone<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            queue.append(Job(run: { _ in try await body() }, resume: { result in
+                continuation.resume(with: result.map { $0 as! T })
+            }, alone: { try await body() }))
+            if !running, !isHeld {
+                running = true
+                Task { await self.drain(lastDatabase) }
+            }
+        }
+    }
+
+    private func drain(_ db: (any Database)?) async {
         while !queue.isEmpty, !isHeld {
-            let group = Array(queue.prefix(maxGroup))
+            if let alone = queue[0].alone {
+                let job = queue.removeFirst()
+                let result: Result<any Sendable, any Error>
+                do { result = .success(try await alone()) } catch { result = .failure(error) }
+                transactions += 1
+                writes += 1
+                job.resume(result)
+                continue
+            }
+            // Jobs that need a transaction come only from `run`, which sets the database first.
+            guard let db = db ?? lastDatabase else { break }
+            let group = Array(queue.prefix(maxGroup).prefix { $0.alone == nil })
             queue.removeFirst(group.count)
             let results = await Self.commit(group, on: db)
             transactions += 1
@@ -102,9 +129,9 @@ actor WriteGate {
 
     func release() {
         isHeld = false
-        if !queue.isEmpty, !running, let db = lastDatabase {
+        if !queue.isEmpty, !running {
             running = true
-            Task { await self.drain(db) }
+            Task { await self.drain(lastDatabase) }
         }
     }
 }
