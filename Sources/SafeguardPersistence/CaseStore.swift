@@ -325,11 +325,12 @@ public struct CaseStore: Sendable {
                             actions: actions, assessment: assessment)
     }
 
-    /// The same read on a SQLite file, on the calling thread, from one snapshot (see `SQLiteFileReader`).
+    /// The same read on a SQLite file, on the calling thread, from one snapshot (see `SQLiteFileReader`). A case read
+    /// again at the same revision takes its actions and assessment from the reader's `CaseViewCache`: one row read.
     private func readView(id: UUID, organisationID: UUID, on reader: SQLiteFileReader) throws -> CaseReadView? {
         let columns = Self.readColumns
-        return try reader.read { connection in
-            let found = try connection.rows("SELECT \(columns.header) FROM cases WHERE id = ? AND organisation_id = ?",
+        let read = try reader.read { connection -> (header: CaseHeader, facts: String, view: CaseViewCache.View)? in
+            let found = try connection.rows("SELECT \(columns.header), revision FROM cases WHERE id = ? AND organisation_id = ?",
                                             [.uuid(id), .uuid(organisationID)]) { row in
                 (header: CaseHeader(
                     id: try row.uuid(0), organisationID: try row.uuid(1), reference: try row.string(2),
@@ -337,9 +338,10 @@ public struct CaseStore: Sendable {
                     summary: try cipher.open(try row.string(4), in: .caseSummary), version: row.int(5),
                     createdBy: try row.uuid(6), ownerID: try row.optionalUUID(7) ?? row.uuid(6), openActions: row.int(8),
                     createdAt: row.date(9), updatedAt: row.date(10)),
-                 facts: try row.string(11))
+                 facts: try row.string(11), revision: row.int(12))
             }
-            guard let (header, facts) = found.first else { return nil }
+            guard let (header, facts, revision) = found.first else { return nil }
+            if let kept = reader.caseViews.view(of: id, at: revision) { return (header, facts, kept) }
             // No ORDER BY in these two: with one, SQLite marks the bound id as able to change the plan, and prepares
             // the statement again at every bind, which cost more than the read. They are sorted here instead, by the
             // stored values themselves (NULL first, as SQLite sorts), so the order is the Fluent path's.
@@ -348,7 +350,7 @@ public struct CaseStore: Sendable {
                 (order: a.isNull(12) ? -Double.infinity : a.double(12), action: CaseAction(
                     id: try a.uuid(0), caseID: try a.uuid(1), recommendationID: try a.string(2), severity: try a.string(3),
                     text: try a.string(4), status: ActionStatus(rawValue: try a.string(5)) ?? .open,
-                    reason: try cipher.open(optional: a.text(6), in: .actionReason), recommended: a.bool(7),
+                    reason: a.text(6), recommended: a.bool(7),  // sealed: opened below, on every read
                     completedBy: try a.optionalUUID(8), completedAt: a.date(9), createdAt: a.date(10),
                     dueOn: a.text(11).flatMap(CalendarDate.init)))
             }
@@ -370,8 +372,16 @@ public struct CaseStore: Sendable {
                      createdBy: try a.uuid(3), createdAt: a.date(4), json: try a.string(5))
                 }.first
             }
-            return CaseReadView(header: header, factsJSON: facts, actions: actions, assessment: assessment)
+            let view = CaseViewCache.View(revision: revision, actions: actions, assessment: assessment)
+            reader.caseViews.keep(view, of: id)
+            return (header, facts, view)
         }
+        guard let read else { return nil }
+        var actions = read.view.actions
+        for index in actions.indices where actions[index].reason != nil {
+            actions[index].reason = try cipher.open(optional: actions[index].reason, in: .actionReason)
+        }
+        return CaseReadView(header: read.header, factsJSON: read.facts, actions: actions, assessment: read.view.assessment)
     }
 
     public struct ListFilter: Sendable {

@@ -73,7 +73,8 @@ public enum SafeguardSchema {
                                                         M0004AddAuditSeal(), M0005AddSessionsAndResets(), M0006AddAuditCaseIndex(),
                                                         M0007AddTwoFactor(), M0008AddSubmissions(), M0009AddCrimeReferences(), M0010AddRetention(),
                                                         M0011AddDataKeys(), M0012AddCaseOwners(), M0013AddUserSignatures(),
-                                                        M0014CreateCaseNumbers(), M0015AddCaseMerges(), M0016AddUserTeams()] }
+                                                        M0014CreateCaseNumbers(), M0015AddCaseMerges(), M0016AddUserTeams(),
+                                                        M0017AddCaseRevisions()] }
 
     /// Sets SQLite up for durability: write-ahead log, full synchronous commits, foreign keys.
     /// Returns what SQLite reports, e.g. `(journalMode: "wal", synchronous: 2)`.

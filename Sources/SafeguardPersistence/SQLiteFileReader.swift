@@ -17,6 +17,8 @@ import Foundation
 /// ```
 public final class SQLiteFileReader: @unchecked Sendable {
     public let path: String
+    /// Recently read cases' actions and assessments, checked against each case's revision (see `CaseViewCache`).
+    public let caseViews: CaseViewCache
     /// Connections not in use, under `lock` (the only mutable state). A read takes one (or opens one) and puts it
     /// back; at most `keep` are kept.
     private let lock = NSLock()
@@ -24,9 +26,10 @@ public final class SQLiteFileReader: @unchecked Sendable {
     private let keep: Int
 
     /// Opens one connection at once, so that a path SQLite cannot read is an error at start, not on the first request.
-    public init(path: String, keep: Int = 8) throws {
+    public init(path: String, keep: Int = 8, cachedCases: Int = 4_096) throws {
         self.path = path
         self.keep = keep
+        self.caseViews = CaseViewCache(capacity: cachedCases)
         idle = [try DirectSQLiteConnection(path: path, readOnly: true)]
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 @testable import SafeguardPersistence
 import Testing
 import Vapor
@@ -76,6 +77,66 @@ import Vapor
             let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
             #expect(read.status == .ok && read.json["summary"] as? String == "Changed summary")
         }
+    }
+
+    @Test("A case read again comes from the cache only while nothing of it has been written, by any path",
+          .enabled(if: TestDatabase.postgresURL == nil, "the cache is for SQLite files"))
+    func theCaseViewCacheFollowsEveryWrite() async throws {
+        try await withApp { app in
+            let reader = try #require(app.sqliteReader)
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let created = try await createCase(app, token: token)
+            let id = created["id"] as! String
+            let caseID = UUID(uuidString: id)!
+            let organisationID = world.user("policeA.officer").organisationID
+            let store = CaseStore(db: app.db, cipher: app.cipher, reader: reader)
+            func read() async throws -> CaseReadView { try #require(try await store.readView(id: caseID, organisationID: organisationID)) }
+            func fluent() async throws -> CaseReadView {
+                try #require(try await CaseStore(db: app.db, cipher: app.cipher).readView(id: caseID, organisationID: organisationID))
+            }
+
+            _ = try await read()
+            let before = reader.caseViews.counts
+            let again = try await read()
+            #expect(reader.caseViews.counts.hits == before.hits + 1, "a second read at the same revision is served from the cache")
+            #expect(again.actions == (try await fluent()).actions)
+
+            // Through the API: an action done, with a reason (kept sealed in the cache, opened on the way out).
+            let action = (created["actions"] as! [[String: Any]])[1]["id"] as! String
+            let done = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(action)", token: token,
+                                      json: ["status": "notApplicable", "reason": "already done by the school"])
+            #expect(done.status == .ok)
+            let afterAction = try await read()
+            #expect(afterAction.actions == (try await fluent()).actions)
+            #expect(afterAction.actions.contains { $0.reason == "already done by the school" })
+
+            // By any other path at all: the database's triggers move the revision on.
+            try await (app.db as! any SQLDatabase).update("case_actions").set("text", to: SQLBind("Changed outside the API"))
+                .where("case_id", .equal, SQLBind(caseID)).run()
+            #expect(try await read().actions.allSatisfy { $0.text == "Changed outside the API" })
+            try await (app.db as! any SQLDatabase).delete(from: "case_actions").where("case_id", .equal, SQLBind(caseID)).run()
+            #expect(try await read().actions.isEmpty)
+
+            // A new assessment (the facts changed) is seen at once.
+            let facts = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token,
+                                       json: ["version": (try await read()).header.version, "facts": Pages.knownFacts])
+            #expect(facts.status == .ok, "\(facts.text)")
+            let reassessed = try await read()
+            #expect(reassessed.assessment?.id == (try await fluent()).assessment?.id)
+            #expect(reassessed.actions == (try await fluent()).actions)
+            #expect(!reassessed.actions.isEmpty)
+        }
+    }
+
+    @Test("The case view cache is bounded: a full cache drops the case stored longest ago")
+    func theCacheIsBounded() {
+        let cache = CaseViewCache(capacity: 2)
+        let (a, b, c) = (UUID(), UUID(), UUID())
+        for id in [a, b, c] { cache.keep(.init(revision: 1, actions: [], assessment: nil), of: id) }
+        #expect(cache.view(of: a, at: 1) == nil)
+        #expect(cache.view(of: b, at: 1) != nil && cache.view(of: c, at: 1) != nil)
+        #expect(cache.view(of: c, at: 2) == nil, "another revision is a miss")
     }
 
     @Test("Ids are read as stored, in either case, and anything else is refused")
