@@ -37,7 +37,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     }
     if case .sqliteFile(let path) = options.database {
         app.sqliteReader = try SQLiteFileReader(path: path)
-        app.sqliteAuditWriter = try SQLiteAuditWriter(path: path)
+        app.sqliteWriter = try SQLiteFileWriter(path: path)
     }
     if options.migrateOnStart {
         try await app.autoMigrate()
@@ -90,7 +90,7 @@ func routes(_ app: Application, assessor: Assessor) throws {
 }
 
 struct SQLiteReaderKey: StorageKey { typealias Value = SQLiteFileReader }
-struct SQLiteAuditWriterKey: StorageKey { typealias Value = SQLiteAuditWriter }
+struct SQLiteWriterKey: StorageKey { typealias Value = SQLiteFileWriter }
 
 extension Application {
     /// Reads on a SQLite file that skip Fluent's thread hops (a case read); nil on PostgreSQL and in memory.
@@ -99,10 +99,10 @@ extension Application {
         set { storage[SQLiteReaderKey.self] = newValue }
     }
 
-    /// Audit batches on a SQLite file through a connection of their own (see `SQLiteAuditWriter`); nil on PostgreSQL
+    /// Audit batches on a SQLite file through a connection of their own (see `SQLiteFileWriter`); nil on PostgreSQL
     /// and in memory.
-    var sqliteAuditWriter: SQLiteAuditWriter? {
-        get { storage[SQLiteAuditWriterKey.self] }
-        set { storage[SQLiteAuditWriterKey.self] = newValue }
+    var sqliteWriter: SQLiteFileWriter? {
+        get { storage[SQLiteWriterKey.self] }
+        set { storage[SQLiteWriterKey.self] = newValue }
     }
 }

@@ -157,12 +157,22 @@ public enum AuditChain {
         try await append([event], on: db, now: now)[0]
     }
 
+    @discardableResult
+    public static func append(_ event: AuditEvent, on sql: any SQLDatabase, now: Date = Date()) async throws -> AuditEntry {
+        try await append([event], on: sql, now: now)[0]
+    }
+
     /// Appends several events in order, as one batch: one head lock, one multi-row insert, one head update.
     /// This is what group commit uses: concurrent requests' entries share one transaction.
     @discardableResult
     public static func append(_ events: [AuditEvent], on db: any Database, now: Date = Date()) async throws -> [AuditEntry] {
+        try await append(events, on: db as! any SQLDatabase, now: now)
+    }
+
+    /// The same with SQLKit alone (on a SQLite file's own write connection too).
+    @discardableResult
+    public static func append(_ events: [AuditEvent], on sql: any SQLDatabase, now: Date = Date()) async throws -> [AuditEntry] {
         guard !events.isEmpty else { return [] }
-        let sql = db as! any SQLDatabase
         // Lock the head first: a row lock on PostgreSQL, the write lock on SQLite.
         try await sql.raw("UPDATE audit_head SET sequence = sequence + \(unsafeRaw: String(events.count)) WHERE id = 1").run()
         guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else {
@@ -177,6 +187,7 @@ public enum AuditChain {
             for entry in batch.entries[chunk..<min(chunk + 1_000, batch.entries.count)] {
                 insert = insert.values(row(entry).map { value -> any SQLExpression in
                     switch value {
+                    case .id(let id): SQLBind(id)
                     case .text(let text): SQLBind(text)
                     case .integer(let number): SQLBind(number)
                     }
@@ -197,7 +208,7 @@ public enum AuditChain {
     }
 
     /// Links `events` onto the chain after `head` — the head as read once its sequence was moved on by
-    /// `events.count` under its lock — and seals the new head. The writers (Fluent's above, and `SQLiteAuditWriter`)
+    /// `events.count` under its lock — and seals the new head. The writers (Fluent's above, and `SQLiteFileWriter`)
     /// differ only in how they read and write the rows.
     public static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), now: Date) throws -> Batch {
         let last = head.sequence
@@ -234,11 +245,11 @@ public enum AuditChain {
     static let entryColumns = ["id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
                                "outcome", "detail", "previous_hash", "hash"]
 
-    enum Column { case text(String), integer(Int) }
+    enum Column { case id(UUID), text(String), integer(Int) }
 
-    /// An entry's row, as Fluent stores it (the row id a new UUID in capitals).
+    /// An entry's row (the row id a new UUID).
     static func row(_ entry: AuditEntry) -> [Column] {
-        [.text(UUID().uuidString), .integer(entry.sequence), .text(entry.at), .text(entry.actorID), .text(entry.actorRole),
+        [.id(UUID()), .integer(entry.sequence), .text(entry.at), .text(entry.actorID), .text(entry.actorRole),
          .text(entry.organisationID), .text(entry.action), .text(entry.caseID), .text(entry.outcome), .text(entry.detail),
          .text(entry.previousHash), .text(entry.hash)]
     }

@@ -68,14 +68,19 @@ public struct CaseStore: Sendable {
     /// Opens a case with its first assessment and one action per recommendation, in few statements: the
     /// organisation's counter (one UPDATE … RETURNING), the case, the assessment, the actions (one multi-row
     /// INSERT) and the chronology line. Run it inside the caller's transaction; the caller audits.
+    ///
+    /// SQLKit only, so that it can run on `sql` (a SQLite file's own write connection, `DirectSQLiteDatabase`) as well
+    /// as on the store's database. `assessmentText`, the assessment as stored, may be made before the write begins
+    /// (it is the largest part of the work, and writes are serialised).
     public func openCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus, facts: CaseFacts,
-                         assessment: Assessment, chronology: (kind: String, summary: String, actorRole: String),
-                         mustActionDays: Int, now: Date) async throws -> Opened {
-        let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: 1)
+                         assessment: Assessment, assessmentText: String? = nil,
+                         chronology: (kind: String, summary: String, actorRole: String),
+                         mustActionDays: Int, now: Date, on sql: (any SQLDatabase)? = nil) async throws -> Opened {
+        let sql = sql ?? (db as! any SQLDatabase)
+        let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: 1, on: sql)
         let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
-        let encodedAssessment = try Self.assessmentText(assessment)
+        let encodedAssessment = try assessmentText ?? Self.assessmentText(assessment)
         let caseID = UUID()
-        let sql = db as! any SQLDatabase
         let actions = Self.actionModels(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays).map { m -> CaseAction in
             CaseAction(id: m.id!, caseID: caseID, recommendationID: m.recommendationID, severity: m.severity, text: m.text,
                        status: .open, reason: nil, recommended: true, completedBy: nil, completedAt: nil, createdAt: now,
@@ -125,9 +130,10 @@ public struct CaseStore: Sendable {
 
     /// Takes `count` consecutive case numbers in one statement, from the one counter of the whole database, so that
     /// references are unique across organisations (issue 11, point 8). The organisation must exist.
-    func reserveCaseNumbers(organisationID: UUID, count: Int) async throws -> Range<Int> {
-        guard try await OrganisationModel.find(organisationID, on: db) != nil else { throw StoreError.notFound("organisation") }
-        let sql = db as! any SQLDatabase
+    func reserveCaseNumbers(organisationID: UUID, count: Int, on sql: (any SQLDatabase)? = nil) async throws -> Range<Int> {
+        let sql = sql ?? (db as! any SQLDatabase)
+        guard try await sql.select().column("id").from(OrganisationModel.schema)
+            .where("id", .equal, SQLBind(organisationID)).first() != nil else { throw StoreError.notFound("organisation") }
         guard let row = try await sql.update("case_numbers")
             .set(SQLIdentifier("next_number"), to: SQLRaw("next_number + \(count)"))
             .where("id", .equal, SQLBind(1))
@@ -136,7 +142,8 @@ public struct CaseStore: Sendable {
         return (next - count)..<next
     }
 
-    static func assessmentText(_ assessment: Assessment) throws -> String {
+    /// An assessment as it is stored: JSON with sorted keys.
+    public static func assessmentText(_ assessment: Assessment) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(assessment), as: UTF8.self)

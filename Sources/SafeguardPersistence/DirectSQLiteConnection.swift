@@ -3,13 +3,14 @@ import VaporCSQLite
 
 /// One connection to a SQLite file through SQLite's own API, on the calling thread: no thread pool, no event loop.
 /// It is used by one thread at a time (whoever holds it: `SQLiteFileReader` hands read-only ones out and takes them
-/// back; `SQLiteAuditWriter` runs its one inside the write gate), and keeps its prepared statements.
+/// back; `SQLiteFileWriter` runs its one inside the write gate), and keeps its prepared statements.
 public final class DirectSQLiteConnection: @unchecked Sendable {
     /// What a statement is given for a `?`.
     public enum Value: Sendable {
         case text(String)
         case integer(Int)
         case double(Double)
+        case blob([UInt8])
         case null
 
         /// A UUID as Fluent's SQLite driver stores it: upper-case text.
@@ -60,21 +61,28 @@ public final class DirectSQLiteConnection: @unchecked Sendable {
         Failure(description: "SQLite: \(String(cString: sqlite_nio_sqlite3_errmsg(handle))) (in \(sql.prefix(60))…)")
     }
 
+    /// The most statements kept prepared: the fixed ones of the reads and the audit, and the commonest writes.
+    /// SQLKit writes a multi-row insert's text by its row count, so not every text is worth keeping.
+    private static let keptStatements = 96
+
     /// Runs `sql` with `binds` for its `?`s and maps each row with `row`.
     public func rows<T>(_ sql: String, _ binds: [Value], _ row: (Row) throws -> T) throws -> [T] {
+        var kept = true
         let statement: OpaquePointer
         if let prepared = statements[sql] {
             statement = prepared
         } else {
+            kept = statements.count < Self.keptStatements
             var made: OpaquePointer?
-            let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &made, nil)
+            let flags = kept ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
+            let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, flags, &made, nil)
             guard status == SQLITE_OK, let made else { throw failure(sql) }
-            statements[sql] = made
+            if kept { statements[sql] = made }
             statement = made
         }
         // Every parameter is bound again each time, so bindings are not cleared: clearing them would make SQLite
         // prepare again any statement whose plan it thinks a bound value could change.
-        defer { sqlite_nio_sqlite3_reset(statement) }
+        defer { if kept { sqlite_nio_sqlite3_reset(statement) } else { sqlite_nio_sqlite3_finalize(statement) } }
         for (offset, value) in binds.enumerated() {
             let index = Int32(offset + 1)
             let status: Int32
@@ -83,6 +91,10 @@ public final class DirectSQLiteConnection: @unchecked Sendable {
                 status = sqlite_nio_sqlite3_bind_text(statement, index, text, -1, SQLITE_TRANSIENT_VALUE)
             case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, index, Int64(number))
             case .double(let number): status = sqlite_nio_sqlite3_bind_double(statement, index, number)
+            case .blob(let bytes):
+                status = bytes.withUnsafeBytes {
+                    sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), SQLITE_TRANSIENT_VALUE)
+                }
             case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)
             }
             guard status == SQLITE_OK else { throw failure(sql) }
@@ -102,6 +114,24 @@ extension DirectSQLiteConnection {
     /// The current row of a statement, read by column position (the order of the SELECT).
     public struct Row {
         let statement: OpaquePointer
+
+        /// How many columns the row has, and each one's name.
+        public var columnCount: Int32 { sqlite_nio_sqlite3_column_count(statement) }
+        public func name(_ column: Int32) -> String { String(cString: sqlite_nio_sqlite3_column_name(statement, column)) }
+
+        /// A column's value as it is stored, whatever its type.
+        public func value(_ column: Int32) -> Value {
+            switch sqlite_nio_sqlite3_column_type(statement, column) {
+            case SQLITE_INTEGER: return .integer(int(column))
+            case SQLITE_FLOAT: return .double(double(column))
+            case SQLITE_TEXT: return .text(text(column) ?? "")
+            case SQLITE_BLOB:
+                let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+                guard count > 0, let bytes = sqlite_nio_sqlite3_column_blob(statement, column) else { return .blob([]) }
+                return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+            default: return .null
+            }
+        }
 
         public func isNull(_ column: Int32) -> Bool { sqlite_nio_sqlite3_column_type(statement, column) == SQLITE_NULL }
 

@@ -23,6 +23,8 @@ struct CaseService: Sendable {
     let assessor: Assessor
     /// A SQLite file's direct reader, for reads outside any transaction; nil on PostgreSQL.
     var reader: SQLiteFileReader? = nil
+    /// A SQLite file's own write connection, for the writes made with SQLKit alone; nil on PostgreSQL.
+    var direct: WriteGate.Direct? = nil
     var clock: @Sendable () -> Date = { Date() }
 
     /// A case with what is shown beside it: its actions and latest assessment.
@@ -45,14 +47,17 @@ struct CaseService: Sendable {
     func open(by actor: Identity, summary: String, facts: CaseFacts, status: CaseStatus = .open,
               detail: String = "version=1") async throws -> Detail {
         let assessment = assessor.assess(facts, today)
+        // Made before the write, which is serialised with every other: it is the largest part of the work.
+        let assessmentText = try CaseStore.assessmentText(assessment)
         let now = clock()
-        let opened = try await gate.run(db) { db in
-            let opened = try await CaseStore(db: db, cipher: cipher).openCase(
+        let store = CaseStore(db: db, cipher: cipher)
+        let opened = try await gate.runSQL(db, direct: direct) { sql in
+            let opened = try await store.openCase(
                 organisationID: actor.organisation.id, createdBy: actor.user.id, summary: summary, status: status,
-                facts: facts, assessment: assessment,
+                facts: facts, assessment: assessment, assessmentText: assessmentText,
                 chronology: ("case.created", "Case opened: \(summary)", actor.auditRole),
-                mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
-            try await AuditChain.append(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), on: db, now: now)
+                mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now, on: sql)
+            try await AuditChain.append(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), on: sql, now: now)
             return opened
         }
         return Detail(record: opened.record, actions: opened.actions, assessment: opened.assessment, view: opened.view)
@@ -234,6 +239,6 @@ extension Request {
     /// The case service on this request's database, with the application's write gate, audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
         CaseService(db: db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
-                    reader: application.sqliteReader)
+                    reader: application.sqliteReader, direct: application.directWrites)
     }
 }

@@ -95,7 +95,7 @@ extension Application {
         if let writer = storage[AuditWriterKey.self] { return writer }
         let app = self
         let writer = AuditWriter { events in
-            if let direct = app.sqliteAuditWriter {
+            if let direct = app.sqliteWriter {
                 // A SQLite file: the batch on a connection of its own, in one trip to the thread pool (an fsync must
                 // not hold one of Swift's few threads), with no other write of this process's running.
                 try await app.writeGate.alone {

@@ -1,5 +1,6 @@
 import FluentKit
 import SQLKit
+import SafeguardPersistence
 import Vapor
 
 /// Serialises write transactions and commits them in groups: writes that arrive while a transaction is committing
@@ -14,11 +15,29 @@ import Vapor
 /// let opened = try await app.write { db in try await CaseStore(db: db, cipher: cipher).openCase(…) }
 /// ```
 actor WriteGate {
+    /// What a queued write runs: in a Fluent transaction (shared with the writes queued beside it), alone, or in a
+    /// transaction on a SQLite file's own connection (`runSQL`).
+    private enum Work {
+        case transaction(@Sendable (any Database) async throws -> any Sendable)
+        case alone(@Sendable () async throws -> any Sendable)
+        case direct(@Sendable (any SQLDatabase) async throws -> any Sendable)
+
+        var isTransaction: Bool { if case .transaction = self { true } else { false } }
+        var isDirect: Bool { if case .direct = self { true } else { false } }
+    }
+
     private struct Job {
-        var run: @Sendable (any Database) async throws -> any Sendable
+        var work: Work
         var resume: @Sendable (Result<any Sendable, any Error>) -> Void
-        /// Runs on its own, outside any transaction of the gate's (it makes its own): see `alone(_:)`.
-        var alone: (@Sendable () async throws -> any Sendable)? = nil
+    }
+
+    /// A SQLite file's own write connection, and where its commits run (an `fsync` must not hold one of Swift's few
+    /// threads).
+    struct Direct: Sendable {
+        var writer: SQLiteFileWriter
+        var threadPool: NIOThreadPool
+        var eventLoop: any EventLoop
+        var logger: Logger
     }
 
     private var queue: [Job] = []
@@ -33,48 +52,53 @@ actor WriteGate {
     /// Runs `body` in a transaction (possibly shared with other writes, each in its own savepoint) and returns
     /// its result once that transaction has committed.
     func run<T: Sendable>(_ db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            queue.append(Job(run: { try await body($0) }, resume: { result in
-                continuation.resume(with: result.map { $0 as! T })
-            }))
-            lastDatabase = db
-            if !running, !isHeld {
-                running = true
-                Task { await self.drain(db) }
-            }
-        }
+        lastDatabase = db
+        return try await enqueue(.transaction { try await body($0) })
     }
 
     /// Runs `body` with no other write of this process's running: for a writer with a connection of its own
-    /// (`SQLiteAuditWriter`), which makes its own transaction. It queues in order with every other write.
+    /// (`SQLiteFileWriter`), which makes its own transaction. It queues in order with every other write.
     func alone<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await enqueue(.alone { try await body() })
+    }
+
+    /// Runs `body`, which writes with SQLKit only, in a transaction shared with other such writes: on a SQLite file
+    /// with `direct`, on its own connection with no thread switch between statements; otherwise in a Fluent
+    /// transaction, as `run` does.
+    func runSQL<T: Sendable>(_ db: any Database, direct: Direct?,
+                             _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        guard let direct else { return try await run(db) { try await body($0 as! any SQLDatabase) } }
+        self.direct = direct
+        return try await enqueue(.direct { try await body($0) })
+    }
+
+    private func enqueue<T: Sendable>(_ work: Work) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            queue.append(Job(run: { _ in try await body() }, resume: { result in
-                continuation.resume(with: result.map { $0 as! T })
-            }, alone: { try await body() }))
+            queue.append(Job(work: work, resume: { result in continuation.resume(with: result.map { $0 as! T }) }))
             if !running, !isHeld {
                 running = true
-                Task { await self.drain(lastDatabase) }
+                Task { await self.drain() }
             }
         }
     }
 
-    private func drain(_ db: (any Database)?) async {
+    private func drain() async {
         while !queue.isEmpty, !isHeld {
-            if let alone = queue[0].alone {
-                let job = queue.removeFirst()
-                let result: Result<any Sendable, any Error>
-                do { result = .success(try await alone()) } catch { result = .failure(error) }
-                transactions += 1
-                writes += 1
-                job.resume(result)
-                continue
+            let results: [Result<any Sendable, any Error>]
+            let group: [Job]
+            switch queue[0].work {
+            case .alone(let body):
+                group = [queue[0]]
+                do { results = [.success(try await body())] } catch { results = [.failure(error)] }
+            case .transaction:
+                // Queued by `run`, which sets the database first.
+                group = Array(queue.prefix(maxGroup).prefix { $0.work.isTransaction })
+                results = await Self.commit(group, on: lastDatabase!)
+            case .direct:
+                group = Array(queue.prefix(maxGroup).prefix { $0.work.isDirect })
+                results = await Self.commit(group, on: direct!)
             }
-            // Jobs that need a transaction come only from `run`, which sets the database first.
-            guard let db = db ?? lastDatabase else { break }
-            let group = Array(queue.prefix(maxGroup).prefix { $0.alone == nil })
             queue.removeFirst(group.count)
-            let results = await Self.commit(group, on: db)
             transactions += 1
             writes += group.count
             for (job, result) in zip(group, results) { job.resume(result) }
@@ -89,16 +113,17 @@ actor WriteGate {
             return try await db.transaction { tx in
                 let sql = tx as! any SQLDatabase
                 try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run()
-                if group.count == 1 {
-                    return [.success(try await group[0].run(tx))]
+                if group.count == 1, case .transaction(let body) = group[0].work {
+                    return [.success(try await body(tx))]
                 }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(group.count)
                 for (index, job) in group.enumerated() {
+                    guard case .transaction(let body) = job.work else { continue }
                     let savepoint = "w\(index)"
                     try await sql.raw("SAVEPOINT \(unsafeRaw: savepoint)").run()
                     do {
-                        let value = try await job.run(tx)
+                        let value = try await body(tx)
                         try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
                         results.append(.success(value))
                     } catch {
@@ -115,6 +140,36 @@ actor WriteGate {
         }
     }
 
+    /// The same on a SQLite file's own connection: the statements run here, with no thread switch between them (they
+    /// touch memory only), and the commit, which waits for the disk, on the thread pool.
+    private static func commit(_ group: [Job], on direct: Direct) async -> [Result<any Sendable, any Error>] {
+        let writer = direct.writer
+        let sql = writer.sql(on: direct.eventLoop, logger: direct.logger)
+        do {
+            try writer.begin()
+            var results: [Result<any Sendable, any Error>] = []
+            results.reserveCapacity(group.count)
+            for (index, job) in group.enumerated() {
+                guard case .direct(let body) = job.work else { continue }
+                let savepoint = "w\(index)"
+                try writer.savepoint(savepoint)
+                do {
+                    let value = try await body(sql)
+                    try writer.release(savepoint)
+                    results.append(.success(value))
+                } catch {
+                    try writer.rollback(to: savepoint)
+                    results.append(.failure(error))
+                }
+            }
+            try await direct.threadPool.runIfActive { try writer.commit() }
+            return results
+        } catch {
+            writer.rollback()
+            return Array(repeating: .failure(error), count: group.count)
+        }
+    }
+
     /// Transactions committed and writes in them (for the tests and the benchmark).
     func counts() -> (transactions: Int, writes: Int) { (transactions, writes) }
 
@@ -122,6 +177,7 @@ actor WriteGate {
 
     private var isHeld = false
     private var lastDatabase: (any Database)?
+    private var direct: Direct?
 
     /// Starts no new transaction until `release()`: writes queue meanwhile. For tests that show reads take no
     /// write lock.
@@ -131,7 +187,7 @@ actor WriteGate {
         isHeld = false
         if !queue.isEmpty, !running {
             running = true
-            Task { await self.drain(lastDatabase) }
+            Task { await self.drain() }
         }
     }
 }
@@ -149,6 +205,19 @@ extension Application {
     /// Runs `body` in one transaction, serialised with this process's other writes (and grouped with them).
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await writeGate.run(db, body)
+    }
+}
+
+extension Application {
+    /// The write gate's way to this SQLite file's own write connection; nil on PostgreSQL and in memory.
+    var directWrites: WriteGate.Direct? {
+        sqliteWriter.map { WriteGate.Direct(writer: $0, threadPool: threadPool, eventLoop: eventLoopGroup.any(), logger: logger) }
+    }
+
+    /// Runs `body`, which writes with SQLKit only, in one transaction serialised with this process's other writes;
+    /// on a SQLite file, on its own connection without a thread switch between statements (`WriteGate.runSQL`).
+    public func writeSQL<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writeGate.runSQL(db, direct: directWrites, body)
     }
 }
 

@@ -5,9 +5,9 @@ import Testing
 import Vapor
 @testable import SafeguardApp
 
-/// The direct SQLite reader (issue 9: a case read without Fluent's thread hops) must read exactly what the Fluent
-/// path reads, and see a write as soon as it is committed.
-@Suite struct SQLiteFileReaderTests {
+/// A SQLite file's own connections (issue 9: reads, audit batches and case openings without Fluent's thread hops)
+/// must read exactly what the Fluent path reads, see a write as soon as it is committed, and write all or nothing.
+@Suite struct DirectSQLiteTests {
     @Test("A case read through the direct reader equals the same read through Fluent, field for field",
           .enabled(if: TestDatabase.postgresURL == nil, "the direct reader is for SQLite files"))
     func directReadEqualsFluentRead() async throws {
@@ -126,6 +126,52 @@ import Vapor
             #expect(reassessed.assessment?.id == (try await fluent()).assessment?.id)
             #expect(reassessed.actions == (try await fluent()).actions)
             #expect(!reassessed.actions.isEmpty)
+        }
+    }
+
+    @Test("Opening a case writes all or nothing: when its audit entry cannot be written, no part of the case is stored")
+    func openingACaseIsAllOrNothing() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            _ = try await createCase(app, token: token)
+            let before = try await (count(app, "cases"), count(app, "case_actions"), count(app, "case_assessments"),
+                                    count(app, "case_events"), count(app, "audit_entries"))
+            // Break the chain's head: the audit append fails, so the whole opening must roll back.
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_head").run()
+            let refused = try await send(app, .POST, "/api/v1/cases", token: token,
+                                         json: ["summary": "Image shared between two pupils", "facts": sampleFacts])
+            #expect(refused.status == .internalServerError)
+            let after = try await (count(app, "cases"), count(app, "case_actions"), count(app, "case_assessments"),
+                                   count(app, "case_events"))
+            #expect(after.0 == before.0 && after.1 == before.1 && after.2 == before.2 && after.3 == before.3)
+        }
+    }
+
+    @Test("Cases opened at once, many in one transaction, each get their own reference and all of their parts")
+    func casesOpenedTogether() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let references = try await withThrowingTaskGroup(of: String.self) { group in
+                for n in 0..<24 {
+                    group.addTask {
+                        let reply = try await send(app, .POST, "/api/v1/cases", token: token,
+                                                   json: ["summary": "Case \(n)", "facts": sampleFacts])
+                        #expect(reply.status == .created)
+                        return reply.json["reference"] as? String ?? ""
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(Set(references).count == 24 && !references.contains(""))
+            let opened = try await (app.db as! any SQLDatabase).raw("""
+                SELECT count(*) AS n FROM cases WHERE (SELECT count(*) FROM case_events e WHERE e.case_id = cases.id) = 1 \
+                AND (SELECT count(*) FROM case_assessments a WHERE a.case_id = cases.id) = 1
+                """).first()?.decode(column: "n", as: Int.self)
+            #expect(opened == 24, "each case has its opening line and its assessment")
+            let verify = try await send(app, .GET, "/api/v1/audit/verify", token: world.token("policeA.auditor"))
+            #expect(verify.json["valid"] as? Bool == true, "\(verify.text)")
         }
     }
 
