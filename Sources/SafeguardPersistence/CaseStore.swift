@@ -551,16 +551,17 @@ public struct CaseStore: Sendable {
     /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions,
     /// adding only those not already on the case.
     @discardableResult
-    public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, by userID: UUID,
-                                 mustActionDays: Int, now: Date) async throws -> StoredAssessment {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+    ///
+    /// `assessmentText`, the assessment as stored, may be made before the write begins (writes are serialised, and
+    /// it is the largest part of the work).
+    public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, assessmentText: String? = nil,
+                                 by userID: UUID, mustActionDays: Int, now: Date) async throws -> StoredAssessment {
         let m = AssessmentModel()
         m.id = UUID()
         m.caseID = caseID
         m.caseVersion = caseVersion
         m.editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }.joined(separator: ",")
-        m.assessmentJSON = String(decoding: try encoder.encode(assessment), as: UTF8.self)
+        m.assessmentJSON = try assessmentText ?? Self.assessmentText(assessment)
         m.createdBy = userID
         try await m.create(on: db)
 
@@ -570,6 +571,10 @@ public struct CaseStore: Sendable {
         var recommended = Set<String>()
         for recommendation in assessment.recommendations where !recommendation.standing && recommended.insert(recommendation.id).inserted {
             if let action = byRecommendation[recommendation.id] {
+                // Written only when something changed: Fluent writes every field set, even to the same value, and a
+                // re-assessment usually leaves most actions as they were.
+                guard action.severity != recommendation.severity.rawValue || action.text != recommendation.actionText
+                        || !action.recommended else { continue }
                 action.severity = recommendation.severity.rawValue
                 action.text = recommendation.actionText
                 action.recommended = true

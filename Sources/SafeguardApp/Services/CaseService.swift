@@ -105,6 +105,11 @@ struct CaseService: Sendable {
             throw APIError(.conflict, "merged", "case \(record.reference) was merged into case \(into.reference): carry on there")
         }
         let assessment = facts.map { assessor.assess($0, today) }
+        // Made before the write, which is serialised with every other. The latest assessment read here is still the
+        // latest inside it if the case is still at `version`, which the update checks.
+        let assessmentText = try assessment.map(CaseStore.assessmentText)
+        let previous = assessment == nil ? nil
+            : try await CaseStore(db: db, cipher: cipher).latestAssessment(caseID: record.id)?.assessment
         let now = clock()
         return try await gate.run(db) { db in
             let store = CaseStore(db: db, cipher: cipher)
@@ -113,13 +118,12 @@ struct CaseService: Sendable {
                 try await events.appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
                                              kind: kind, summary: String(text.prefix(2_000)), at: now)
             }
-            let previous = assessment == nil ? nil : try await store.latestAssessment(caseID: record.id)?.assessment
             let updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id,
                                                      expectedVersion: version, facts: facts, summary: summary,
                                                      status: status, now: now)
             if let assessment {
                 try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
-                                                 by: actor.user.id, mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
+                                                 assessmentText: assessmentText, by: actor.user.id, mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
                 let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
                 try await chronicle("facts.changed", "Facts changed (version \(updated.version))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; ")))
                 let changes = RecordText.decisionChanges(from: previous, to: assessment)
