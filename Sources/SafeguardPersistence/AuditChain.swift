@@ -183,15 +183,14 @@ public enum AuditChain {
                                             mac: try head.decode(column: "mac", as: String?.self)), now: now)
         // SQLite allows 32,766 bound values in one statement: 12 a row, so insert at most 1,000 rows at a time.
         for chunk in stride(from: 0, to: batch.entries.count, by: 1_000) {
-            var insert = sql.insert(into: AuditEntryModel.schema).columns(entryColumns.map { SQLIdentifier($0) })
+            var insert = sql.insert(into: AuditEntryModel.schema)
+                .columns("id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
+                         "outcome", "detail", "previous_hash", "hash")
             for entry in batch.entries[chunk..<min(chunk + 1_000, batch.entries.count)] {
-                insert = insert.values(row(entry).map { value -> any SQLExpression in
-                    switch value {
-                    case .id(let id): SQLBind(id)
-                    case .text(let text): SQLBind(text)
-                    case .integer(let number): SQLBind(number)
-                    }
-                })
+                insert = insert.values(SQLBind(UUID()), SQLBind(entry.sequence), SQLBind(entry.at), SQLBind(entry.actorID),
+                                       SQLBind(entry.actorRole), SQLBind(entry.organisationID), SQLBind(entry.action),
+                                       SQLBind(entry.caseID), SQLBind(entry.outcome), SQLBind(entry.detail),
+                                       SQLBind(entry.previousHash), SQLBind(entry.hash))
             }
             try await insert.run()
         }
@@ -201,16 +200,15 @@ public enum AuditChain {
     }
 
     /// A batch linked onto the chain: its entries, and the head's new hash and seal.
-    public struct Batch: Sendable {
-        public var entries: [AuditEntry]
-        public var hash: String
-        public var mac: String?
+    struct Batch: Sendable {
+        var entries: [AuditEntry]
+        var hash: String
+        var mac: String?
     }
 
     /// Links `events` onto the chain after `head` — the head as read once its sequence was moved on by
-    /// `events.count` under its lock — and seals the new head. The writers (Fluent's above, and `SQLiteFileWriter`)
-    /// differ only in how they read and write the rows.
-    public static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), now: Date) throws -> Batch {
+    /// `events.count` under its lock — and seals the new head. Pure: `append` reads and writes the rows around it.
+    static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), now: Date) throws -> Batch {
         let last = head.sequence
         var previous = head.hash
         let seal = AuditSeal.current
@@ -239,19 +237,6 @@ public enum AuditChain {
             entries.append(entry)
         }
         return Batch(entries: entries, hash: previous, mac: seal?.mac(sequence: last, hash: previous))
-    }
-
-    /// The columns of an entry's row, in the order `row(_:)` gives their values.
-    static let entryColumns = ["id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
-                               "outcome", "detail", "previous_hash", "hash"]
-
-    enum Column { case id(UUID), text(String), integer(Int) }
-
-    /// An entry's row (the row id a new UUID).
-    static func row(_ entry: AuditEntry) -> [Column] {
-        [.id(UUID()), .integer(entry.sequence), .text(entry.at), .text(entry.actorID), .text(entry.actorRole),
-         .text(entry.organisationID), .text(entry.action), .text(entry.caseID), .text(entry.outcome), .text(entry.detail),
-         .text(entry.previousHash), .text(entry.hash)]
     }
 
     /// The outcome of checking the chain.

@@ -38,11 +38,5 @@ struct AsyncMiddlewareChain: Middleware {
             }
             return try await first.respond(to: request, chainingTo: Link(middlewares: middlewares.dropFirst(), last: last))
         }
-
-        func respond(to request: Request) -> EventLoopFuture<Response> {
-            let promise = request.eventLoop.makePromise(of: Response.self)
-            promise.completeWithTask { try await self.respond(to: request) }
-            return promise.futureResult
-        }
     }
 }

@@ -95,15 +95,8 @@ extension Application {
         if let writer = storage[AuditWriterKey.self] { return writer }
         let app = self
         let writer = AuditWriter { events in
-            if let direct = app.sqliteWriter {
-                // A SQLite file: the batch on a connection of its own, in one trip to the thread pool (an fsync must
-                // not hold one of Swift's few threads), with no other write of this process's running.
-                try await app.writeGate.alone {
-                    try await app.threadPool.runIfActive { _ = try direct.append(events, now: Date()) }
-                }
-            } else {
-                _ = try await app.write { db in try await AuditChain.append(events, on: db) }
-            }
+            // On a SQLite file, on its own write connection, grouped with other such writes (`WriteGate.runSQL`).
+            _ = try await app.writeSQL { sql in try await AuditChain.append(events, on: sql) }
         }
         storage[AuditWriterKey.self] = writer
         return writer

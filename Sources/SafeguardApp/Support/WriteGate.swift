@@ -15,11 +15,10 @@ import Vapor
 /// let opened = try await app.write { db in try await CaseStore(db: db, cipher: cipher).openCase(…) }
 /// ```
 actor WriteGate {
-    /// What a queued write runs: in a Fluent transaction (shared with the writes queued beside it), alone, or in a
-    /// transaction on a SQLite file's own connection (`runSQL`).
+    /// What a queued write runs: in a Fluent transaction, or in a transaction on a SQLite file's own connection
+    /// (`runSQL`); either shared with the writes of its kind queued beside it.
     private enum Work {
         case transaction(@Sendable (any Database) async throws -> any Sendable)
-        case alone(@Sendable () async throws -> any Sendable)
         case direct(@Sendable (any SQLDatabase) async throws -> any Sendable)
 
         var isTransaction: Bool { if case .transaction = self { true } else { false } }
@@ -56,12 +55,6 @@ actor WriteGate {
         return try await enqueue(.transaction { try await body($0) })
     }
 
-    /// Runs `body` with no other write of this process's running: for a writer with a connection of its own
-    /// (`SQLiteFileWriter`), which makes its own transaction. It queues in order with every other write.
-    func alone<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await enqueue(.alone { try await body() })
-    }
-
     /// Runs `body`, which writes with SQLKit only, in a transaction shared with other such writes: on a SQLite file
     /// with `direct`, on its own connection with no thread switch between statements; otherwise in a Fluent
     /// transaction, as `run` does.
@@ -87,9 +80,6 @@ actor WriteGate {
             let results: [Result<any Sendable, any Error>]
             let group: [Job]
             switch queue[0].work {
-            case .alone(let body):
-                group = [queue[0]]
-                do { results = [.success(try await body())] } catch { results = [.failure(error)] }
             case .transaction:
                 // Queued by `run`, which sets the database first.
                 group = Array(queue.prefix(maxGroup).prefix { $0.work.isTransaction })
