@@ -206,7 +206,7 @@ public enum SafeguardServer {
     }
 
     public static func verifyAudit(_ app: Application) async throws -> AuditChain.Verification {
-        try await AuditChain.verify(on: app.db)
+        try await AuditChain.verify(on: app.db, reader: app.sqliteReader)
     }
 
     /// Whether the trail is sealed with a key (`safeguard audit verify` says so).

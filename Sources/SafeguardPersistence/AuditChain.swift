@@ -2,7 +2,10 @@ import Crypto
 import FluentKit
 import Foundation
 import SQLKit
+import FluentPostgresDriver
 import FluentSQLiteDriver
+import NIOConcurrencyHelpers
+import VaporCSQLite
 
 /// The key that seals the audit head: an HMAC-SHA-256 of the head's sequence and hash, kept outside the database
 /// (`SAFEGUARD_AUDIT_KEY`, or a key file). Every entry is chained into the head, so rewriting any entry and
@@ -66,8 +69,9 @@ public enum AuditChain {
         return out
     }
 
-    /// Appends the canonical form to `out` (a verifier reuses one buffer for every entry).
-    static func canonical(_ e: AuditEntry, into out: inout [UInt8]) {
+    /// Appends the canonical form to `out`, from an entry's values or straight from a stored row's bytes (the
+    /// verifier's, which then makes no string at all). The one place the hashed form's keys and their order are written.
+    static func canonical<Fields: AuditFields>(_ fields: Fields, into out: inout [UInt8]) {
         func key(_ name: StaticString, first: Bool = false) {
             if !first { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
@@ -75,39 +79,49 @@ public enum AuditChain {
             out.append(UInt8(ascii: "\""))
             out.append(UInt8(ascii: ":"))
         }
-        func string(_ value: String) {
-            out.append(UInt8(ascii: "\""))
-            for byte in value.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                default: out.append(byte)
-                }
-            }
-            out.append(UInt8(ascii: "\""))
+        func string(_ field: AuditField) {
+            fields.withBytes(field) { jsonString($0, into: &out) }
         }
         out.append(UInt8(ascii: "{"))
-        key("action", first: true); string(e.action)
-        key("actorID"); string(e.actorID)
-        key("actorRole"); string(e.actorRole)
-        key("at"); string(e.at)
-        key("caseID"); string(e.caseID)
-        key("detail"); string(e.detail)
-        key("organisationID"); string(e.organisationID)
-        key("outcome"); string(e.outcome)
-        key("sequence"); out.append(contentsOf: String(e.sequence).utf8)
+        key("action", first: true); string(.action)
+        key("actorID"); string(.actorID)
+        key("actorRole"); string(.actorRole)
+        key("at"); string(.at)
+        key("caseID"); string(.caseID)
+        key("detail"); string(.detail)
+        key("organisationID"); string(.organisationID)
+        key("outcome"); string(.outcome)
+        key("sequence"); out.append(contentsOf: String(fields.sequence).utf8)
         out.append(UInt8(ascii: "}"))
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// A JSON string as `JSONEncoder` writes it: runs of plain bytes are copied whole, and only quotes, backslashes
+    /// and control characters are escaped.
+    static func jsonString(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var run = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if run < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index])) }
+            run = index + 1
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            default:
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+            }
+        }
+        if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<bytes.count])) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Lower-case hex of a digest, without `String(format:)` (which costs more than the hash on every request).
     static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
@@ -120,32 +134,29 @@ public enum AuditChain {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// Whether `text` is the lower-case hex of `digest`; compares bytes, making no string.
+    static func isHex(of digest: SHA256.Digest, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard text.count == 2 * SHA256.byteCount else { return false }
+        var index = 0
+        for byte in digest {
+            guard text[index] == hexDigits[Int(byte >> 4)], text[index + 1] == hexDigits[Int(byte & 0xF)] else { return false }
+            index += 2
+        }
+        return true
+    }
+
     public static func hash(previous: String, entry: AuditEntry) -> String {
         var scratch: [UInt8] = []
         return hash(previous: previous, entry: entry, scratch: &scratch)
     }
 
-    /// The same, building the hashed bytes in `scratch`, which a verifier reuses for every entry.
+    /// The same, building the hashed bytes in `scratch`, which an appender reuses for every entry of a batch.
     static func hash(previous: String, entry: AuditEntry, scratch: inout [UInt8]) -> String {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: previous.utf8)
         scratch.append(0x0A)
         canonical(entry, into: &scratch)
         return hex(SHA256.hash(data: scratch))
-    }
-
-    /// Whether `entry`'s stored hash is the hash of its content; compares bytes, making no string.
-    static func holds(_ entry: AuditEntry, scratch: inout [UInt8]) -> Bool {
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: entry.previousHash.utf8)
-        scratch.append(0x0A)
-        canonical(entry, into: &scratch)
-        let digest = SHA256.hash(data: scratch)
-        var stored = entry.hash.utf8.makeIterator()
-        for byte in digest {
-            guard stored.next() == hexDigits[Int(byte >> 4)], stored.next() == hexDigits[Int(byte & 0xF)] else { return false }
-        }
-        return stored.next() == nil
     }
 
     static let timestampFormat: Date.ISO8601FormatStyle = .iso8601.year().month().day()
@@ -260,99 +271,100 @@ public enum AuditChain {
         }
     }
 
-    /// The first entry whose content does not give its hash, hashing the page in parallel.
-    static func firstEdited(_ entries: ArraySlice<AuditEntry>) async -> AuditEntry? {
-        let parts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
-        let size = (entries.count + parts - 1) / parts
-        return await withTaskGroup(of: AuditEntry?.self) { group in
-            for start in stride(from: entries.startIndex, to: entries.endIndex, by: max(size, 1)) {
-                let slice = entries[start..<min(start + size, entries.endIndex)]
-                group.addTask {
-                    var scratch: [UInt8] = []
-                    scratch.reserveCapacity(1_024)
-                    return slice.first { !holds($0, scratch: &scratch) }
-                }
-            }
-            var found: [AuditEntry] = []
-            for await bad in group { if let bad { found.append(bad) } }
-            return found.min { $0.sequence < $1.sequence }
-        }
-    }
-
-    /// Checks the whole chain from the first entry to the head row.
-    public static func verify(on db: any Database) async throws -> Verification {
-        try await verify(on: db, from: nil).verification
+    /// Checks the whole chain from the first entry to the head row. `reader`: a SQLite file's own read connections,
+    /// which read the trail's rows straight into the bytes that are hashed (see `VerifyPage`).
+    public static func verify(on db: any Database, reader: SQLiteFileReader? = nil) async throws -> Verification {
+        try await verify(on: db, from: nil, reader: reader).verification
     }
 
     /// Checks the chain from `checkpoint` (or the first entry) to the head row, and returns the new checkpoint.
     /// `seal`: the key the head must be sealed with (this process's, unless told otherwise; nil checks the chain only).
-    public static func verify(on db: any Database, from checkpoint: Checkpoint?, seal: AuditSeal? = AuditSeal.current) async throws
+    public static func verify(on db: any Database, from checkpoint: Checkpoint?, seal: AuditSeal? = AuditSeal.current,
+                              reader: SQLiteFileReader? = nil) async throws
         -> (verification: Verification, checkpoint: Checkpoint?) {
         let sql = db as! any SQLDatabase
-        var previous = genesisHash
+        var previous = Array(genesisHash.utf8)
         var expected = 1
         if let checkpoint, checkpoint.sequence > 0 {
             let row = try await sql.raw("SELECT hash FROM audit_entries WHERE sequence = \(bind: checkpoint.sequence)").first()
             guard let stored = try row?.decode(column: "hash", as: String.self), stored == checkpoint.hash else {
                 // The entry the last check ended on has changed or gone: check everything again.
-                return try await verify(on: db, from: nil, seal: seal)
+                return try await verify(on: db, from: nil, seal: seal, reader: reader)
             }
-            previous = checkpoint.hash
+            previous = Array(checkpoint.hash.utf8)
             expected = checkpoint.sequence + 1
         }
         func bad(_ sequence: Int?, _ problem: String) -> (Verification, Checkpoint?) {
             (Verification(entriesChecked: expected - 1, firstBadSequence: sequence, problem: problem), nil)
         }
-        // In pages, so memory stays bounded however long the trail is. The next page is read and decoded while
-        // this one is checked, and a page's hashes are checked in parallel: each entry's hash depends only on its
-        // own fields and the previous hash it records, and that the previous hash it records is the hash of the
-        // entry before is a plain comparison, done in order.
+        // In pages, so memory stays bounded however long the trail is. The next page is read while this one is
+        // checked, and a page's hashes are checked in parallel: each entry's hash depends only on its own fields and
+        // the previous hash it records, and that the previous hash it records is the hash of the entry before is a
+        // plain comparison, done in order.
+        let select = """
+            SELECT sequence, at, actor_id, actor_role, organisation_id, action, case_id, outcome, detail, previous_hash, hash \
+            FROM audit_entries WHERE sequence >= ? ORDER BY sequence LIMIT \(VerifyPage.size)
+            """
         let sqlite = db as? any SQLiteDatabase
-        @Sendable func page(from sequence: Int) async throws -> [AuditEntry] {
-            if let sqlite {
+        @Sendable func page(from sequence: Int) async throws -> VerifyPage {
+            var page = VerifyPage()
+            if let reader {
+                // On the calling thread, in one read transaction, from SQLite's own buffers.
+                try reader.read { connection in
+                    _ = try connection.rows(select, [.integer(sequence)]) { row in try page.append(row) }
+                }
+            } else if let sqlite {
                 // SQLite's own rows, read by position: SQLKit's Decodable path cost more than the hashing.
-                return try await sqlite.query("""
-                    SELECT sequence, at, actor_id, actor_role, organisation_id, action, case_id, outcome, detail, previous_hash, hash \
-                    FROM audit_entries WHERE sequence >= ? ORDER BY sequence LIMIT 20000
-                    """, [.integer(sequence)]).map(AuditStore.value)
+                for row in try await sqlite.query(select, [.integer(sequence)]) { page.append(fields: try AuditStore.value(row)) }
+            } else if let postgres = db as? any PostgresDatabase {
+                // PostgreSQL's own rows, as they arrive, from the bytes it sent: decoding each column by name through
+                // SQLKit cost six times the hashing.
+                let filling = NIOLockedValueBox(VerifyPage())
+                try await postgres.query(select.replacingOccurrences(of: "?", with: "$1"), [PostgresData(int: sequence)]) { row in
+                    let fields = try PostgresAuditRow(row)
+                    filling.withLockedValue { $0.append(fields: fields) }
+                }.get()
+                page = filling.withLockedValue { $0 }
+            } else {
+                throw AuditChainError(description: "the audit trail can be checked on SQLite or PostgreSQL only")
             }
-            return try await sql.raw("""
-                SELECT sequence, at, actor_id, actor_role, organisation_id, action, case_id, outcome, detail, previous_hash, hash \
-                FROM audit_entries WHERE sequence >= \(bind: sequence) ORDER BY sequence LIMIT 20000
-                """).all().map(AuditStore.value)
+            return page
         }
         let first = expected
         var next = Task { try await page(from: first) }
         while true {
-            let entries = try await next.value
-            guard let last = entries.last else { break }
+            let checking = try await next.value
+            guard let last = checking.entries.last else { break }
             let following = last.sequence + 1
             next = Task { try await page(from: following) }
             // The links, in order; the first broken one ends the check, after the hashes of the entries before it.
             let pageStart = expected
             var broken: (sequence: Int, problem: String)?
-            var linked = entries.count
-            for (index, entry) in entries.enumerated() {
-                if entry.sequence != expected {
-                    broken = (entry.sequence, "entry \(entry.sequence): expected entry \(expected) before it; "
-                        + "entries \(expected)–\(entry.sequence - 1) were deleted")
-                } else if entry.previousHash != previous {
-                    broken = (entry.sequence, "entry \(entry.sequence): its previous hash does not match entry \(entry.sequence - 1)")
+            var linked = checking.entries.count
+            for index in checking.entries.indices {
+                let sequence = checking.entries[index].sequence
+                if sequence != expected {
+                    broken = (sequence, "entry \(sequence): expected entry \(expected) before it; "
+                        + "entries \(expected)–\(sequence - 1) were deleted")
+                } else if !checking.previousHash(of: index, is: previous, orHashOf: index - 1) {
+                    broken = (sequence, "entry \(sequence): its previous hash does not match entry \(sequence - 1)")
                 }
                 if broken != nil { linked = index; break }
-                previous = entry.hash
                 expected += 1
             }
-            if let edited = await firstEdited(entries[..<linked]) {
+            if linked > 0 { previous = checking.hash(of: linked - 1) }
+            if let edited = await checking.firstEdited(below: linked) {
                 next.cancel()
-                expected = pageStart + (edited.sequence - entries[0].sequence)
-                return bad(edited.sequence, "entry \(edited.sequence): its content does not match its hash (edited after it was written)")
+                let sequence = checking.entries[edited].sequence
+                expected = pageStart + edited
+                return bad(sequence, "entry \(sequence): its content does not match its hash (edited after it was written)")
             }
             if let broken {
                 next.cancel()
                 return bad(broken.sequence, broken.problem)
             }
         }
+        let previousHash = String(decoding: previous, as: UTF8.self)
         guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else {
             return bad(nil, "the audit head row is missing")
         }
@@ -364,12 +376,12 @@ public enum AuditChain {
             if headSequence > expected - 1,
                let after = try await sql.raw("SELECT COUNT(*) AS n FROM audit_entries WHERE sequence >= \(bind: expected)").first(),
                try after.decode(column: "n", as: Int.self) > 0 {
-                return try await verify(on: db, from: Checkpoint(sequence: expected - 1, hash: previous), seal: seal)
+                return try await verify(on: db, from: Checkpoint(sequence: expected - 1, hash: previousHash), seal: seal, reader: reader)
             }
             return bad(expected, "entry \(expected): the chain ends at entry \(expected - 1) but \(headSequence) were written; "
                 + "the newest entries were deleted")
         }
-        if headHash != previous {
+        if headHash != previousHash {
             return bad(expected - 1, "entry \(expected - 1): the newest entry does not match the hash recorded at the head")
         }
         if let seal, headSequence > 0 {
@@ -381,7 +393,150 @@ public enum AuditChain {
             }
         }
         return (Verification(entriesChecked: expected - 1, firstBadSequence: nil, problem: nil),
-                Checkpoint(sequence: expected - 1, hash: previous))
+                Checkpoint(sequence: expected - 1, hash: previousHash))
+    }
+}
+
+/// An audit entry's text fields, as the canonical form reads them: from an `AuditEntry`'s strings, or from the bytes
+/// of a stored row where SQLite keeps them (the verifier's), so the one `AuditChain.canonical` serves both.
+protocol AuditFields {
+    var sequence: Int { get }
+    func withBytes<R>(_ field: AuditField, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R
+}
+
+/// The text fields of an entry, numbered as the verifier's SELECT orders its columns.
+enum AuditField: Int32 {
+    case at = 1, actorID, actorRole, organisationID, action, caseID, outcome, detail, previousHash, hash
+}
+
+extension AuditEntry: AuditFields {
+    func withBytes<R>(_ field: AuditField, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var text: String
+        switch field {
+        case .at: text = at
+        case .actorID: text = actorID
+        case .actorRole: text = actorRole
+        case .organisationID: text = organisationID
+        case .action: text = action
+        case .caseID: text = caseID
+        case .outcome: text = outcome
+        case .detail: text = detail
+        case .previousHash: text = previousHash
+        case .hash: text = hash
+        }
+        return text.withUTF8(body)
+    }
+}
+
+extension DirectSQLiteConnection.Row: AuditFields {
+    var sequence: Int { int(0) }
+
+    func withBytes<R>(_ field: AuditField, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        // A NULL reads as empty; the bytes are SQLite's, valid until the statement steps on.
+        let bytes = sqlite_nio_sqlite3_column_text(statement, field.rawValue)
+        return body(UnsafeBufferPointer(start: bytes, count: bytes == nil ? 0 : Int(sqlite_nio_sqlite3_column_bytes(statement, field.rawValue))))
+    }
+}
+
+/// A row of `audit_entries` as PostgreSQL sent it, read by position.
+struct PostgresAuditRow: AuditFields {
+    let cells: PostgresRandomAccessRow
+    let sequence: Int
+
+    init(_ row: PostgresRow) throws {
+        cells = PostgresRandomAccessRow(row)
+        guard cells.count == 11, let sequence = try? cells[0].decode(Int.self) else {
+            throw AuditChainError(description: "an audit entry could not be read: the audit_entries table has changed shape")
+        }
+        self.sequence = sequence
+    }
+
+    func withBytes<R>(_ field: AuditField, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        // Text comes as its UTF-8 bytes, in either format; a NULL reads as empty.
+        guard let buffer = cells[Int(field.rawValue)].bytes else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return buffer.withUnsafeReadableBytes { body($0.bindMemory(to: UInt8.self)) }
+    }
+}
+
+/// A page of the trail as the verifier checks it. Each entry's hashed bytes — the previous hash it records, a line
+/// break, its canonical content — lie end to end in one buffer, beside its stored hash in another, so checking a
+/// page makes no string and hashes each entry where it lies.
+struct VerifyPage: Sendable {
+    /// Entries a page holds: a few megabytes.
+    static let size = 20_000
+
+    struct Entry: Sendable {
+        var sequence: Int
+        /// Where its hashed bytes are in `bytes`; the recorded previous hash is the first `previousCount` of them.
+        var start: Int, previousCount: Int, end: Int
+        /// Where its stored hash is in `hashes`.
+        var hashStart: Int, hashEnd: Int
+    }
+
+    private(set) var entries: [Entry] = []
+    private var bytes: [UInt8] = []
+    private var hashes: [UInt8] = []
+
+    mutating func append<Fields: AuditFields>(fields: Fields) {
+        if entries.isEmpty {
+            entries.reserveCapacity(Self.size)
+            bytes.reserveCapacity(Self.size * 400)
+            hashes.reserveCapacity(Self.size * 64)
+        }
+        let start = bytes.count
+        fields.withBytes(.previousHash) { bytes.append(contentsOf: $0) }
+        let previousCount = bytes.count - start
+        bytes.append(0x0A)
+        AuditChain.canonical(fields, into: &bytes)
+        let hashStart = hashes.count
+        fields.withBytes(.hash) { hashes.append(contentsOf: $0) }
+        entries.append(Entry(sequence: fields.sequence, start: start, previousCount: previousCount, end: bytes.count,
+                             hashStart: hashStart, hashEnd: hashes.count))
+    }
+
+    /// A stored row, read by position; refuses a table whose columns are not the ones the SELECT names.
+    mutating func append(_ row: DirectSQLiteConnection.Row) throws {
+        guard row.columnCount == 11, !row.isNull(0) else {
+            throw AuditChainError(description: "an audit entry could not be read: the audit_entries table has changed shape")
+        }
+        append(fields: row)
+    }
+
+    /// The stored hash of entry `index`, as bytes.
+    func hash(of index: Int) -> [UInt8] { Array(hashes[entries[index].hashStart..<entries[index].hashEnd]) }
+
+    /// Whether entry `index` records as its previous hash the stored hash of entry `before` on this page, or
+    /// `carried` (the last hash of the page before, or the checkpoint's) when it is the first.
+    func previousHash(of index: Int, is carried: [UInt8], orHashOf before: Int) -> Bool {
+        let entry = entries[index]
+        let recorded = bytes[entry.start..<(entry.start + entry.previousCount)]
+        if before < 0 { return recorded.elementsEqual(carried) }
+        return recorded.elementsEqual(hashes[entries[before].hashStart..<entries[before].hashEnd])
+    }
+
+    /// Whether entry `index`'s stored hash is the hash of its bytes.
+    func holds(_ index: Int) -> Bool {
+        let entry = entries[index]
+        return bytes.withUnsafeBytes { all in
+            let digest = SHA256.hash(data: UnsafeRawBufferPointer(rebasing: all[entry.start..<entry.end]))
+            return hashes.withUnsafeBufferPointer { stored in
+                AuditChain.isHex(of: digest, UnsafeBufferPointer(rebasing: stored[entry.hashStart..<entry.hashEnd]))
+            }
+        }
+    }
+
+    /// The first of the first `count` entries whose content does not give its hash, hashing in parallel.
+    func firstEdited(below count: Int) async -> Int? {
+        let parts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let size = max((count + parts - 1) / parts, 1)
+        return await withTaskGroup(of: Int?.self) { group in
+            for start in stride(from: 0, to: count, by: size) {
+                group.addTask { (start..<min(start + size, count)).first { !holds($0) } }
+            }
+            var found: [Int] = []
+            for await bad in group { if let bad { found.append(bad) } }
+            return found.min()
+        }
     }
 }
 
@@ -456,19 +611,6 @@ public struct AuditStore: Sendable {
         func text(_ i: Int) -> String { c[i].data.string ?? "" }
         return AuditEntry(sequence: sequence, at: text(1), actorID: text(2), actorRole: text(3), organisationID: text(4),
                           action: text(5), caseID: text(6), outcome: text(7), detail: text(8), previousHash: text(9), hash: text(10))
-    }
-
-    static func value(_ row: any SQLRow) throws -> AuditEntry {
-        AuditEntry(sequence: try row.decode(column: "sequence", as: Int.self), at: try row.decode(column: "at", as: String.self),
-                   actorID: try row.decode(column: "actor_id", as: String.self),
-                   actorRole: try row.decode(column: "actor_role", as: String.self),
-                   organisationID: try row.decode(column: "organisation_id", as: String.self),
-                   action: try row.decode(column: "action", as: String.self),
-                   caseID: try row.decode(column: "case_id", as: String.self),
-                   outcome: try row.decode(column: "outcome", as: String.self),
-                   detail: try row.decode(column: "detail", as: String.self),
-                   previousHash: try row.decode(column: "previous_hash", as: String.self),
-                   hash: try row.decode(column: "hash", as: String.self))
     }
 
     static func value(_ m: AuditEntryModel) -> AuditEntry {

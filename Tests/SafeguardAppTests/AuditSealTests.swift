@@ -34,12 +34,12 @@ import Vapor
             let world = try await seedWorld(app)
             let token = world.token("policeA.officer")
             for _ in 0..<3 { _ = try await createCase(app, token: token) }
-            #expect(try await AuditChain.verify(on: app.db).isValid)
+            #expect(try await verifyAudit(app).verification.isValid)
 
             try await Self.rewrite(app, editing: 2)
-            let unsealed = try await AuditChain.verify(on: app.db, from: nil, seal: nil).verification
+            let unsealed = try await verifyAudit(app, from: nil, seal: nil).verification
             #expect(unsealed.isValid, "without the key, the rewrite passes: this is what the seal is for")
-            let sealed = try await AuditChain.verify(on: app.db)
+            let sealed = try await verifyAudit(app).verification
             #expect(!sealed.isValid)
             #expect(sealed.problem?.contains("the seal does not match") == true, "\(sealed.problem ?? "")")
             #expect(try await AuditChain.sealState(on: app.db) == .mismatched)
@@ -50,7 +50,7 @@ import Vapor
             let reply = try await send(app, .POST, "/api/v1/cases", token: token, json: ["summary": "after the rewrite", "facts": sampleFacts])
             #expect(reply.status == .internalServerError)
             #expect(try await count(app, "cases") == cases)
-            #expect(!(try await AuditChain.verify(on: app.db).isValid))
+            #expect(!(try await verifyAudit(app).verification.isValid))
         }
     }
 
@@ -62,8 +62,8 @@ import Vapor
             let newest = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 2)
             try await sql.raw("DELETE FROM audit_entries WHERE sequence = \(bind: newest[0].sequence)").run()
             try await sql.raw("UPDATE audit_head SET sequence = \(bind: newest[1].sequence), hash = \(bind: newest[1].hash) WHERE id = 1").run()
-            #expect(try await AuditChain.verify(on: app.db, from: nil, seal: nil).verification.isValid)
-            #expect(!(try await AuditChain.verify(on: app.db).isValid))
+            #expect(try await verifyAudit(app, from: nil, seal: nil).verification.isValid)
+            #expect(!(try await verifyAudit(app).verification.isValid))
         }
     }
 
@@ -72,7 +72,7 @@ import Vapor
             let world = try await seedWorld(app)
             _ = try await createCase(app, token: world.token("policeA.officer"))
             let other = try AuditSeal(base64: Data((0..<32).map { UInt8($0) }).base64EncodedString())
-            #expect(!(try await AuditChain.verify(on: app.db, from: nil, seal: other).verification.isValid))
+            #expect(!(try await verifyAudit(app, from: nil, seal: other).verification.isValid))
             #expect(throws: AuditChainError.self) { try AuditSeal(base64: "c2hvcnQ=") }
 
             // A trail written before the key was configured: no seal on its head.
@@ -84,7 +84,7 @@ import Vapor
                     "nothing is written after an unsealed head until someone seals it on purpose")
             let sealed = try await SafeguardServer.sealAudit(app)
             #expect(sealed > 0)
-            #expect(try await AuditChain.verify(on: app.db).isValid)
+            #expect(try await verifyAudit(app).verification.isValid)
             #expect(try await AuditChain.sealState(on: app.db) == .sealed)
             #expect(try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: body).status == .created)
         }

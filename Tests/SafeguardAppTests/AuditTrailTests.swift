@@ -61,14 +61,14 @@ import Vapor
         try await withApp { app in
             let world = try await seedWorld(app)
             _ = try await Self.workload(app, world)
-            let before = try await AuditChain.verify(on: app.db)
+            let before = try await verifyAudit(app).verification
             #expect(before.isValid, "\(before.problem ?? "")")
             #expect(before.entriesChecked == (try await count(app, "audit_entries")))
             let verify = try await send(app, .GET, "/api/v1/audit/verify", token: world.token("school.auditor"))
             #expect(verify.json["valid"] as? Bool == true)
 
             try await (app.db as! any SQLDatabase).raw("UPDATE audit_entries SET detail = 'tampered' WHERE sequence = 3").run()
-            let after = try await AuditChain.verify(on: app.db)
+            let after = try await verifyAudit(app).verification
             #expect(!after.isValid)
             #expect(after.firstBadSequence == 3)
             #expect(after.problem?.contains("entry 3") == true)
@@ -81,7 +81,7 @@ import Vapor
             _ = try await Self.workload(app, world)
             let total = try await count(app, "audit_entries")
             try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_entries WHERE sequence = 5").run()
-            let middle = try await AuditChain.verify(on: app.db)
+            let middle = try await verifyAudit(app).verification
             #expect(!middle.isValid)
             #expect(middle.firstBadSequence == 6, "the entry after the gap is the first that does not fit")
             #expect(middle.problem?.contains("deleted") == true)
@@ -91,7 +91,7 @@ import Vapor
             _ = try await Self.workload(app, world)
             let total = try await count(app, "audit_entries")
             try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_entries WHERE sequence = \(unsafeRaw: String(total))").run()
-            let tail = try await AuditChain.verify(on: app.db)
+            let tail = try await verifyAudit(app).verification
             #expect(!tail.isValid)
             #expect(tail.firstBadSequence == total)
         }
@@ -106,7 +106,7 @@ import Vapor
             entry.detail = "forged"
             let forged = AuditChain.hash(previous: entry.previousHash, entry: entry)
             try await (app.db as! any SQLDatabase).raw("UPDATE audit_entries SET detail = 'forged', hash = \(bind: forged) WHERE sequence = 2").run()
-            let result = try await AuditChain.verify(on: app.db)
+            let result = try await verifyAudit(app).verification
             #expect(result.firstBadSequence == 3)
         }
     }
@@ -137,11 +137,11 @@ import Vapor
                                                            action: "test.event", detail: "n=\(i)"), on: db)
                 }
             }
-            let valid = try await AuditChain.verify(on: app.db)
+            let valid = try await verifyAudit(app).verification
             #expect(valid.isValid)
             #expect(valid.entriesChecked == 2_100)
             try await (app.db as! any SQLDatabase).raw("UPDATE audit_entries SET action = 'x' WHERE sequence = 2050").run()
-            let broken = try await AuditChain.verify(on: app.db)
+            let broken = try await verifyAudit(app).verification
             #expect(broken.firstBadSequence == 2050)
         }
     }

@@ -39,7 +39,7 @@ import Vapor
             #expect(people?.first?["previousIncidents"] as? Int == winner, "the stored facts are the winner's")
             let history = try await send(app, .GET, "/api/v1/cases/\(id)/assessments", token: world.token("policeA.officer"))
             #expect(history.array.count == 2, "one assessment for the creation, one for the single winning update")
-            #expect(try await AuditChain.verify(on: app.db).isValid)
+            #expect(try await verifyAudit(app).verification.isValid)
         }
     }
 }

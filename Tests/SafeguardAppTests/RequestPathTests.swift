@@ -47,7 +47,7 @@ import Vapor
             #expect(after.batches - before.batches <= 40)
             let reads = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 500, actionContains: "case.read")
             #expect(reads.filter { $0.caseID == id.lowercased() }.count == 40)
-            #expect(try await AuditChain.verify(on: app.db).isValid)
+            #expect(try await verifyAudit(app).verification.isValid)
         }
     }
 
@@ -57,9 +57,54 @@ import Vapor
             let written = try await app.write { db in try await AuditChain.append(events, on: db) }
             #expect(written.count == 2_500)
             #expect(zip(written, written.dropFirst()).allSatisfy { $1.sequence == $0.sequence + 1 && $1.previousHash == $0.hash })
-            let check = try await AuditChain.verify(on: app.db)
+            let check = try await verifyAudit(app).verification
             #expect(check.isValid, "\(check.problem ?? "")")
             #expect(check.entriesChecked == written.last!.sequence)
+        }
+    }
+
+    @Test("A trail longer than a page, with awkward text, verifies; an edit, a deletion across a page edge and a truncation are each found at their entry, whichever way the rows are read")
+    func aTrailLongerThanAVerifierPageIsCheckedAcrossItsPageEdges() async throws {
+        try await withApp { app in
+            let awkward = ["quote \" and backslash \\", "line\nbreak\ttab", "\u{1}\u{1f}", "Ünïcödé — “quotes” 😀", "route=/api/v1/cases"]
+            let count = VerifyPage.size + 150
+            let events = (0..<count).map {
+                AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.page", detail: "\(awkward[$0 % awkward.count]) n=\($0)")
+            }
+            let written = try await app.write { db in try await AuditChain.append(events, on: db) }
+            let total = written.last!.sequence
+            #expect(total > VerifyPage.size)
+            let whole = try await verifyAudit(app).verification
+            #expect(whole.isValid, "\(whole.problem ?? "")")
+            #expect(whole.entriesChecked == total)
+
+            let sql = app.db as! any SQLDatabase
+            // An edit on the second page.
+            let edited = VerifyPage.size + 40
+            try await sql.raw("UPDATE audit_entries SET detail = 'changed' WHERE sequence = \(bind: edited)").run()
+            let afterEdit = try await verifyAudit(app).verification
+            #expect(afterEdit.firstBadSequence == edited)
+            #expect(afterEdit.entriesChecked == edited - 1)
+            try await sql.raw("UPDATE audit_entries SET detail = \(bind: written[edited - written[0].sequence].detail) WHERE sequence = \(bind: edited)").run()
+            #expect(try await verifyAudit(app).verification.isValid, "put back, it verifies again")
+
+            // The first entry of the second page deleted: the next one's sequence gives it away.
+            let edge = VerifyPage.size + 1
+            try await sql.raw("DELETE FROM audit_entries WHERE sequence = \(bind: edge)").run()
+            let afterDelete = try await verifyAudit(app).verification
+            #expect(afterDelete.firstBadSequence == edge + 1)
+            #expect(afterDelete.problem?.contains("deleted") == true)
+        }
+        try await withApp { app in
+            let events = (0..<(VerifyPage.size + 10)).map {
+                AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.page", detail: "n=\($0)")
+            }
+            let total = try await app.write { db in try await AuditChain.append(events, on: db) }.last!.sequence
+            // The newest entries deleted: the head is ahead of what is left.
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_entries WHERE sequence > \(bind: total - 3)").run()
+            let truncated = try await verifyAudit(app).verification
+            #expect(truncated.firstBadSequence == total - 2)
+            #expect(truncated.problem?.contains("newest entries were deleted") == true)
         }
     }
 
@@ -67,20 +112,20 @@ import Vapor
         try await withApp { app in
             let events = (0..<50).map { AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test", detail: "n=\($0)") }
             _ = try await app.write { db in try await AuditChain.append(events, on: db) }
-            let first = try await AuditChain.verify(on: app.db, from: nil)
+            let first = try await verifyAudit(app, from: nil)
             let checkpoint = try #require(first.checkpoint)
             _ = try await app.write { db in try await AuditChain.append(Array(events.prefix(10)), on: db) }
-            let next = try await AuditChain.verify(on: app.db, from: checkpoint)
+            let next = try await verifyAudit(app, from: checkpoint)
             #expect(next.verification.isValid)
             #expect(next.checkpoint?.sequence == checkpoint.sequence + 10)
             // An edit before the checkpoint is not re-read by an incremental check …
             let sql = app.db as! any SQLDatabase
             try await sql.raw("UPDATE audit_entries SET detail = 'edited' WHERE sequence = 3").run()
-            #expect(try await AuditChain.verify(on: app.db, from: next.checkpoint).verification.isValid)
+            #expect(try await verifyAudit(app, from: next.checkpoint).verification.isValid)
             // … but the full check catches it, and so does an incremental one whose checkpoint entry was changed.
-            #expect(try await AuditChain.verify(on: app.db).firstBadSequence == 3)
+            #expect(try await verifyAudit(app).verification.firstBadSequence == 3)
             try await sql.raw("UPDATE audit_entries SET hash = 'x' WHERE sequence = \(bind: next.checkpoint!.sequence)").run()
-            #expect(try await AuditChain.verify(on: app.db, from: next.checkpoint).verification.firstBadSequence == 3)
+            #expect(try await verifyAudit(app, from: next.checkpoint).verification.firstBadSequence == 3)
         }
     }
 
@@ -90,14 +135,14 @@ import Vapor
             _ = try await app.write { db in try await AuditChain.append(events, on: db) }
             let checker = AuditCheckpoint(fullCheckBelow: 10, fullCheckEvery: 60)
             let start = Date()
-            #expect(try await checker.verify(on: app.db, now: start).isValid)
+            #expect(try await checker.verify(on: app.db, reader: app.sqliteReader, now: start).isValid)
             let sql = app.db as! any SQLDatabase
             try await sql.raw("UPDATE audit_entries SET detail = 'edited' WHERE sequence = 3").run()
             // Within the interval only entries after the checkpoint are read: the old edit waits for the next full check …
-            #expect(try await checker.verify(on: app.db, now: start.addingTimeInterval(30)).isValid)
+            #expect(try await checker.verify(on: app.db, reader: app.sqliteReader, now: start.addingTimeInterval(30)).isValid)
             // … which finds it, and every check after that starts from the first entry again.
-            #expect(try await checker.verify(on: app.db, now: start.addingTimeInterval(61)).firstBadSequence == 3)
-            #expect(try await checker.verify(on: app.db, now: start.addingTimeInterval(62)).firstBadSequence == 3)
+            #expect(try await checker.verify(on: app.db, reader: app.sqliteReader, now: start.addingTimeInterval(61)).firstBadSequence == 3)
+            #expect(try await checker.verify(on: app.db, reader: app.sqliteReader, now: start.addingTimeInterval(62)).firstBadSequence == 3)
         }
     }
 
@@ -130,7 +175,7 @@ import Vapor
             // A wrong token is a signed-in-looking refusal: audited one by one.
             #expect(try await send(app, .GET, "/api/v1/cases", token: "sgt_wrong").status == .unauthorized)
             #expect(try await count(app, "audit_entries") == auditedBefore + 3)
-            #expect(try await AuditChain.verify(on: app.db).isValid)
+            #expect(try await verifyAudit(app).verification.isValid)
         }
     }
 

@@ -210,3 +210,17 @@ func count(_ app: Application, _ table: String) async throws -> Int {
     let row = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()
     return try row?.decode(column: "n", as: Int.self) ?? -1
 }
+
+/// Checks the audit chain through SQLKit and, on a SQLite file, through the file's own read connections too, which
+/// read stored rows straight into the hashed bytes: both must reach the same verdict, entry for entry.
+func verifyAudit(_ app: Application, from checkpoint: AuditChain.Checkpoint? = nil, seal: AuditSeal? = AuditSeal.current,
+                 sourceLocation: SourceLocation = #_sourceLocation) async throws
+    -> (verification: AuditChain.Verification, checkpoint: AuditChain.Checkpoint?) {
+    let fluent = try await AuditChain.verify(on: app.db, from: checkpoint, seal: seal)
+    if let reader = app.sqliteReader {
+        let direct = try await AuditChain.verify(on: app.db, from: checkpoint, seal: seal, reader: reader)
+        #expect(direct.verification == fluent.verification, "the direct reader's verdict differs", sourceLocation: sourceLocation)
+        #expect(direct.checkpoint == fluent.checkpoint, sourceLocation: sourceLocation)
+    }
+    return fluent
+}

@@ -213,7 +213,7 @@ struct AdminPagesController: RouteCollection {
             : []
         // From the last check this process made: only entries written since are read (a full check of a long trail
         // took over a second per view). `safeguard audit verify` always checks from the first entry.
-        let verification = try await req.application.auditCheckpoint.verify(on: req.db)
+        let verification = try await req.application.auditCheckpoint.verify(on: req.db, reader: req.application.sqliteReader)
         try await req.auditAlone("audit.read", detail: "count=\(min(entries.count, pageSize)) via=page")
         try await req.auditAlone("audit.verify", outcome: verification.isValid ? "valid" : "broken", detail: "via=page")
         // Ids become names and references: the people of the organisation, and its cases named in these entries.

@@ -135,13 +135,13 @@ final class AuditCheckpoint: @unchecked Sendable {
         self.fullCheckEvery = fullCheckEvery
     }
 
-    func verify(on db: any Database, now: Date = Date()) async throws -> AuditChain.Verification {
+    func verify(on db: any Database, reader: SQLiteFileReader?, now: Date = Date()) async throws -> AuditChain.Verification {
         let from: AuditChain.Checkpoint? = lock.withLock {
             guard let checkpoint, checkpoint.sequence >= fullCheckBelow,
                   now.timeIntervalSince(lastFullCheck) < fullCheckEvery else { return nil }
             return checkpoint
         }
-        let (verification, next) = try await AuditChain.verify(on: db, from: from)
+        let (verification, next) = try await AuditChain.verify(on: db, from: from, reader: reader)
         lock.withLock {
             if from == nil { lastFullCheck = now }
             if let next, next.sequence >= (checkpoint?.sequence ?? 0) { checkpoint = next }
