@@ -27,7 +27,7 @@ public struct AccountStore: Sendable {
             throw StoreError.duplicate("an organisation called \"\(trimmed)\" already exists")
         }
         let m = OrganisationModel()
-        m.id = UUID()
+        m.id = UUID.random()
         m.name = trimmed
         m.kind = kind.rawValue
         m.jurisdiction = jurisdiction.rawValue
@@ -104,7 +104,7 @@ public struct AccountStore: Sendable {
             throw StoreError.duplicate("a user with the email \(email) already exists")
         }
         let m = UserModel()
-        m.id = UUID()
+        m.id = UUID.random()
         m.organisationID = organisationID
         m.email = email
         m.displayName = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -229,7 +229,7 @@ public struct AccountStore: Sendable {
     private func countFailure(key: String, window: TimeInterval, now: Date) async throws -> SignInThrottleModel {
         let m = try await SignInThrottleModel.query(on: db).filter(\.$key == key).first() ?? {
             let m = SignInThrottleModel()
-            m.id = UUID()
+            m.id = UUID.random()
             m.key = key
             m.failures = 0
             m.windowStarted = now
@@ -266,7 +266,7 @@ public struct AccountStore: Sendable {
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
         let secret = "sgt_" + bytes.map { String(format: "%02x", $0) }.joined()
         let m = TokenModel()
-        m.id = UUID()
+        m.id = UUID.random()
         m.userID = userID
         m.name = name
         m.tokenHash = Self.hashToken(secret)
@@ -351,7 +351,7 @@ public struct AccountStore: Sendable {
     public func startWebSession(userID: UUID, address: String, browser: String, now: Date, secondFactor: Bool = false) async throws -> WebSession {
         let m = WebSessionModel()
         m.secondFactorAt = secondFactor ? now : nil
-        m.id = UUID()
+        m.id = UUID.random()
         m.userID = userID
         m.signedInAt = now
         m.lastSeenAt = now
@@ -428,7 +428,7 @@ public struct AccountStore: Sendable {
         var generator = SystemRandomNumberGenerator()
         let secret = "sgr_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let m = PasswordResetModel()
-        m.id = UUID()
+        m.id = UUID.random()
         m.userID = userID
         m.tokenHash = Self.hashToken(secret)
         m.createdBy = createdBy
@@ -484,7 +484,7 @@ public struct AccountStore: Sendable {
         try await RecoveryCodeModel.query(on: db).filter(\.$userID == userID).delete()
         for hash in recoveryCodeHashes {
             let code = RecoveryCodeModel()
-            code.id = UUID()
+            code.id = UUID.random()
             code.userID = userID
             code.codeHash = hash
             try await code.create(on: db)

@@ -40,7 +40,7 @@ public struct SubmissionStore: Sendable {
             return try value(existing)
         }
         let m = SubmissionModel()
-        m.id = UUID()
+        m.id = UUID.random()
         m.userID = userID
         m.key = key
         m.requestHash = requestHash

@@ -197,6 +197,24 @@ import Vapor
         #expect(parse(id.uuidString.replacingOccurrences(of: "-", with: "_")) == nil)
     }
 
+    @Test("Ids made without Foundation's /dev/urandom are version 4 UUIDs, and do not repeat")
+    func randomIDsAreVersionFourAndDistinct() {
+        let ids = (0..<20_000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(500) {
+            let text = Array(id.uuidString.utf8)
+            #expect(text[14] == UInt8(ascii: "4"), "version 4 in \(id)")
+            #expect([UInt8(ascii: "8"), UInt8(ascii: "9"), UInt8(ascii: "A"), UInt8(ascii: "B")].contains(text[19]), "RFC 4122 variant in \(id)")
+        }
+        // Every other bit varies: no byte is stuck across the set.
+        let first = ids[0].uuid
+        var differs = [Bool](repeating: false, count: 16)
+        for id in ids.dropFirst() {
+            withUnsafeBytes(of: id.uuid) { a in withUnsafeBytes(of: first) { b in for i in 0..<16 where a[i] != b[i] { differs[i] = true } } }
+        }
+        #expect(differs.allSatisfy { $0 })
+    }
+
     @Test("A reader that cannot open its file says which file, at start")
     func aMissingFileIsAnErrorAtStart() throws {
         #expect(throws: DirectSQLiteConnection.Failure.self) { try SQLiteFileReader(path: "/nonexistent/folder/safeguard.sqlite") }

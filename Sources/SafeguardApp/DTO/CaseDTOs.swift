@@ -289,7 +289,30 @@ struct JSONBytes {
     mutating func field(_ name: String, _ value: Int) { key(name); bytes.append(contentsOf: String(value).utf8); needsComma = true }
     mutating func field(_ name: String, _ value: Bool) { key(name); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
     mutating func field(_ name: String, _ value: UUID?) { if let value { key(name); uuid(value) } }
-    mutating func field(_ name: String, _ value: Date?) { if let value { key(name); string(Self.iso8601(value)) } }
+    mutating func field(_ name: String, _ value: Date?) { if let value { key(name); date(value) } }
+
+    /// A date as `iso8601` writes it, quoted, digit by digit: a case read writes a score of them.
+    mutating func date(_ value: Date) {
+        var seconds = time_t(value.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else { string(Self.iso8601(value)); return }
+        func digits(_ n: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 { bytes.append(UInt8(ascii: "0") + UInt8(n / divisor % 10)); divisor /= 10 }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        digits(year, 4); bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2); bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2); bytes.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2); bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2); bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2); bytes.append(UInt8(ascii: "Z"))
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
     private static let upperHexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)

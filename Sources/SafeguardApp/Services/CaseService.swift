@@ -15,7 +15,10 @@ import SafeguardPersistence
 /// let detail = try await service.read(by: identity, id: opened.record.id)
 /// ```
 struct CaseService: Sendable {
-    let db: any Database
+    /// The database, made when first asked for: a case read on a SQLite file never needs Fluent's, and making one for
+    /// each request showed in its profile.
+    var db: any Database { database() }
+    private let database: @Sendable () -> any Database
     /// Seals and opens the free text this service stores and reads.
     let cipher: FreeTextCipher
     let gate: WriteGate
@@ -26,6 +29,17 @@ struct CaseService: Sendable {
     /// A SQLite file's own write connection, for the writes made with SQLKit alone; nil on PostgreSQL.
     var direct: WriteGate.Direct? = nil
     var clock: @Sendable () -> Date = { Date() }
+
+    init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, gate: WriteGate, audit: AuditWriter,
+         assessor: Assessor, reader: SQLiteFileReader? = nil, direct: WriteGate.Direct? = nil) {
+        database = db
+        self.cipher = cipher
+        self.gate = gate
+        self.audit = audit
+        self.assessor = assessor
+        self.reader = reader
+        self.direct = direct
+    }
 
     /// A case with what is shown beside it: its actions and latest assessment.
     struct Detail: Sendable {
@@ -242,7 +256,7 @@ extension CaseService {
 extension Request {
     /// The case service on this request's database, with the application's write gate, audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
-        CaseService(db: db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
+        CaseService(db: self.db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
                     reader: application.sqliteReader, direct: application.directWrites)
     }
 }
