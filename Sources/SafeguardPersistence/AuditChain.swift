@@ -198,7 +198,7 @@ public enum AuditChain {
                 .columns("id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
                          "outcome", "detail", "previous_hash", "hash")
             for entry in batch.entries[chunk..<min(chunk + 1_000, batch.entries.count)] {
-                insert = insert.values(SQLBind(UUID.random()), SQLBind(entry.sequence), SQLBind(entry.at), SQLBind(entry.actorID),
+                insert = insert.values(SQLBind(UUID.timeOrdered(now: now)), SQLBind(entry.sequence), SQLBind(entry.at), SQLBind(entry.actorID),
                                        SQLBind(entry.actorRole), SQLBind(entry.organisationID), SQLBind(entry.action),
                                        SQLBind(entry.caseID), SQLBind(entry.outcome), SQLBind(entry.detail),
                                        SQLBind(entry.previousHash), SQLBind(entry.hash))

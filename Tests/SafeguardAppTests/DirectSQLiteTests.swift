@@ -215,6 +215,22 @@ import Vapor
         #expect(differs.allSatisfy { $0 })
     }
 
+    @Test("Audit entry ids sort by the millisecond they were made, as text too, and are version 7 UUIDs")
+    func timeOrderedIDsSortByTime() {
+        // Half way through each millisecond, so that no time rounds into the one before.
+        func millisecond(_ n: Int) -> Date { Date(timeIntervalSince1970: (Double(1_764_601_842_123 + n) + 0.5) / 1_000) }
+        let start = millisecond(0)
+        let ids = (0..<2_000).map { UUID.timeOrdered(now: millisecond($0)) }
+        let texts = ids.map(\.uuidString)
+        #expect(texts == texts.sorted(), "later milliseconds sort later")
+        #expect(Set(ids).count == ids.count)
+        let sameMillisecond = (0..<1_000).map { _ in UUID.timeOrdered(now: start) }
+        #expect(Set(sameMillisecond).count == 1_000, "ids made in the same millisecond still differ")
+        #expect(sameMillisecond.allSatisfy { $0.uuidString.hasPrefix(String(ids[0].uuidString.prefix(13))) })
+        #expect(ids.allSatisfy { Array($0.uuidString.utf8)[14] == UInt8(ascii: "7") })
+        #expect(ids[0].uuidString.hasPrefix("019ADA77-49CB"), "the time in milliseconds, big-endian: \(ids[0])")
+    }
+
     @Test("A reader that cannot open its file says which file, at start")
     func aMissingFileIsAnErrorAtStart() throws {
         #expect(throws: DirectSQLiteConnection.Failure.self) { try SQLiteFileReader(path: "/nonexistent/folder/safeguard.sqlite") }
