@@ -40,7 +40,7 @@ public struct CaseStore: Sendable {
         let number = try await reserveCaseNumbers(organisationID: organisationID, count: 1).lowerBound
         let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
         let m = CaseModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.organisationID = organisationID
         m.reference = Self.reference(year: year, number: number)
         m.status = status.rawValue
@@ -80,7 +80,7 @@ public struct CaseStore: Sendable {
         let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: 1, on: sql)
         let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
         let encodedAssessment = try assessmentText ?? Self.assessmentText(assessment)
-        let caseID = UUID.random()
+        let caseID = UUID.timeOrdered()
         let actions = Self.actionModels(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays).map { m -> CaseAction in
             CaseAction(id: m.id!, caseID: caseID, recommendationID: m.recommendationID, severity: m.severity, text: m.text,
                        status: .open, reason: nil, recommended: true, completedBy: nil, completedAt: nil, createdAt: now,
@@ -91,7 +91,7 @@ public struct CaseStore: Sendable {
                                 summary: summary, facts: facts, version: 1, createdBy: createdBy, ownerID: createdBy, openActions: actions.count,
                                 createdAt: now, updatedAt: now)
         let factsJSON = Self.factsText(facts)
-        let assessmentID = UUID.random()
+        let assessmentID = UUID.timeOrdered()
         let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
         // Plain SQLKit inserts: Fluent builds each model's row by reflecting over its properties, which was the
         // largest share of opening a case.
@@ -118,7 +118,7 @@ public struct CaseStore: Sendable {
         }
         try await sql.insert(into: "case_events")
             .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
-            .values(SQLBind(UUID.random()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
+            .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
                     SQLBind(chronology.actorRole), SQLBind(chronology.kind),
                     SQLBind(try cipher.seal(chronology.summary, in: .chronologyLine))).run()
         return Opened(record: record, assessment: StoredAssessment(
@@ -151,7 +151,7 @@ public struct CaseStore: Sendable {
 
     static func assessmentModel(caseID: UUID, caseVersion: Int, assessment: Assessment, text: String, by userID: UUID) -> AssessmentModel {
         let m = AssessmentModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.caseID = caseID
         m.caseVersion = caseVersion
         m.editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }.joined(separator: ",")
@@ -175,7 +175,7 @@ public struct CaseStore: Sendable {
     /// means something; SHOULD and CONSIDER actions have no date until a case lead gives one.
     static func newAction(caseID: UUID, recommendation: Recommendation, now: Date, mustActionDays: Int) -> ActionModel {
         let action = ActionModel()
-        action.id = UUID.random()
+        action.id = UUID.timeOrdered()
         action.caseID = caseID
         action.recommendationID = recommendation.id
         action.severity = recommendation.severity.rawValue
@@ -215,7 +215,7 @@ public struct CaseStore: Sendable {
         let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: drafts.count)
         var cases: [CaseModel] = [], assessments: [AssessmentModel] = [], actions: [ActionModel] = [], events: [EventModel] = []
         for (offset, draft) in drafts.enumerated() {
-            let id = UUID.random()
+            let id = UUID.timeOrdered()
             let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: draft.createdAt).year!
             let made = Self.actionModels(caseID: id, assessment: draft.assessment, now: draft.createdAt, mustActionDays: mustActionDays)
             let m = CaseModel()
@@ -557,7 +557,7 @@ public struct CaseStore: Sendable {
     public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, assessmentText: String? = nil,
                                  by userID: UUID, mustActionDays: Int, now: Date) async throws -> StoredAssessment {
         let m = AssessmentModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.caseID = caseID
         m.caseVersion = caseVersion
         m.editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }.joined(separator: ",")
@@ -652,7 +652,7 @@ public struct CaseStore: Sendable {
     public func addNote(caseID: UUID, authorID: UUID, text: String) async throws -> CaseNote {
         let last = try await NoteModel.query(on: db).filter(\.$caseID == caseID).max(\.$sequence) ?? 0
         let m = NoteModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.caseID = caseID
         m.sequence = last + 1
         m.authorID = authorID

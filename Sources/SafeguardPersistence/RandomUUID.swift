@@ -1,9 +1,9 @@
 import Foundation
 
 extension UUID {
-    /// A random (version 4) UUID, as `UUID.random()` makes, from the system's random source through `getrandom`.
+    /// A random (version 4) UUID, as `UUID()` makes, from the system's random source through `getrandom`.
     ///
-    /// Foundation on Linux opens, reads and closes `/dev/urandom` for every `UUID.random()`: three system calls, made for
+    /// Foundation on Linux opens, reads and closes `/dev/urandom` for every `UUID()`: three system calls, made for
     /// each audit entry, case, action and chronology line written, which showed in a case read's profile.
     ///
     /// ```swift
@@ -24,11 +24,12 @@ extension UUID {
 
 extension UUID {
     /// A UUID that sorts, as text too, after every one made in an earlier millisecond (version 7: the time in
-    /// milliseconds, then random bits), for rows written in order whose id nobody outside sees: the audit trail's.
+    /// milliseconds, then 74 random bits): the ids of audit entries and of everything a case is made of.
     ///
-    /// Written as text, such ids fall at the right-hand end of their primary-key index, so a batch of entries adds to
-    /// one or two of its pages; random ids dirtied a page of the index for each entry, each written to the WAL at the
-    /// commit and to the file again at the checkpoint.
+    /// New rows' ids then fall at the right-hand end of their primary-key index, and a new case's id at the end of the
+    /// indexes by case, so a batch of audit entries, or a case with its actions and lines, adds to one or two pages of
+    /// each; random ids dirtied a page of each index for every row, each page written to the WAL at the commit and to
+    /// the file again at the checkpoint. The time they show is no more than the row's own creation time.
     public static func timeOrdered(now: Date = Date()) -> UUID {
         var generator = SystemRandomNumberGenerator()
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1_000))

@@ -211,7 +211,7 @@ public struct ResponseStore: Sendable {
     public func addRecord(caseID: UUID, record: ResponseRecord, by userID: UUID, now: Date) async throws -> StoredRecord {
         let last = try await RecordModel.query(on: db).filter(\.$caseID == caseID).max(\.$sequence) ?? 0
         let m = RecordModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.caseID = caseID
         m.sequence = last + 1
         m.kind = record.kind.rawValue
@@ -284,7 +284,7 @@ public struct ResponseStore: Sendable {
             throw StoreError.duplicate("a \(proposal.kind.label) proposal is already waiting for review on this case")
         }
         let m = SignOffModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.caseID = caseID
         m.kind = proposal.kind.rawValue
         m.subject = proposal.subject
@@ -327,7 +327,7 @@ public struct ResponseStore: Sendable {
     public func appendEvent(caseID: UUID, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) async throws {
         let last = try await EventModel.query(on: db).filter(\.$caseID == caseID).max(\.$sequence) ?? 0
         let m = EventModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.caseID = caseID
         m.sequence = last + 1
         m.at = at
@@ -341,7 +341,7 @@ public struct ResponseStore: Sendable {
     /// A chronology line's row; `summary` as stored, already sealed.
     static func eventModel(caseID: UUID, sequence: Int, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) -> EventModel {
         let m = EventModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.caseID = caseID
         m.sequence = sequence
         m.at = at
@@ -387,7 +387,7 @@ public struct ResponseStore: Sendable {
     public func addReferral(fromOrganisationID: UUID, fromCaseID: UUID, toOrganisationID: UUID, toCaseID: UUID,
                             shared: ReferralShare, by userID: UUID, now: Date) async throws -> PoliceReferral {
         let m = ReferralModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.fromOrganisationID = fromOrganisationID
         m.fromCaseID = fromCaseID
         m.toOrganisationID = toOrganisationID

@@ -119,7 +119,7 @@ public struct RetentionStore: Sendable {
         try await sql.raw("DELETE FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)").run()
         try await sql.insert(into: "case_tombstones")
             .columns("id", "organisation_id", "case_id", "reference", "opened_at", "closed_at", "erased_at", "erased_by", "rule")
-            .values(SQLBind(UUID.random()), SQLBind(organisationID), SQLBind(id), SQLBind(candidate.reference), SQLBind(candidate.openedAt),
+            .values(SQLBind(UUID.timeOrdered()), SQLBind(organisationID), SQLBind(id), SQLBind(candidate.reference), SQLBind(candidate.openedAt),
                     SQLBind(candidate.closedAt), SQLBind(now), SQLBind(by), SQLBind(rule))
             .run()
         return linked

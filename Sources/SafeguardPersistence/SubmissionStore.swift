@@ -40,7 +40,7 @@ public struct SubmissionStore: Sendable {
             return try value(existing)
         }
         let m = SubmissionModel()
-        m.id = UUID.random()
+        m.id = UUID.timeOrdered()
         m.userID = userID
         m.key = key
         m.requestHash = requestHash
