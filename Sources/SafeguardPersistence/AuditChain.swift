@@ -80,7 +80,7 @@ public enum AuditChain {
             out.append(UInt8(ascii: ":"))
         }
         func string(_ field: AuditField) {
-            fields.withBytes(field) { jsonString($0, into: &out) }
+            fields.withBytes(field) { SortedJSON.appendString($0, escapingSlashes: false, into: &out) }
         }
         out.append(UInt8(ascii: "{"))
         key("action", first: true); string(.action)
@@ -93,32 +93,6 @@ public enum AuditChain {
         key("outcome"); string(.outcome)
         key("sequence"); out.append(contentsOf: String(fields.sequence).utf8)
         out.append(UInt8(ascii: "}"))
-    }
-
-    /// A JSON string as `JSONEncoder` writes it: runs of plain bytes are copied whole, and only quotes, backslashes
-    /// and control characters are escaped.
-    static func jsonString(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var run = 0
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if run < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index])) }
-            run = index + 1
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            default:
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
-            }
-        }
-        if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<bytes.count])) }
-        out.append(UInt8(ascii: "\""))
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

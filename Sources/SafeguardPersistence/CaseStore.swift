@@ -142,11 +142,9 @@ public struct CaseStore: Sendable {
         return (next - count)..<next
     }
 
-    /// An assessment as it is stored: JSON with sorted keys.
+    /// An assessment as it is stored: JSON with sorted keys, as `JSONEncoder` with `.sortedKeys` writes it.
     public static func assessmentText(_ assessment: Assessment) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(assessment), as: UTF8.self)
+        try SortedJSON.string(assessment)
     }
 
     static func assessmentModel(caseID: UUID, caseVersion: Int, assessment: Assessment, text: String, by userID: UUID) -> AssessmentModel {
