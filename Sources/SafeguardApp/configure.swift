@@ -38,6 +38,10 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     if case .sqliteFile(let path) = options.database {
         app.sqliteReader = try SQLiteFileReader(path: path)
         app.sqliteWriter = try SQLiteFileWriter(path: path)
+    } else {
+        // PostgreSQL (and SQLite in memory) reads keep recent cases' actions and assessments here, checked against
+        // the case's revision, as a SQLite file's reader keeps its own.
+        app.storage[CaseViewsKey.self] = CaseViewCache()
     }
     if options.migrateOnStart {
         try await app.autoMigrate()
@@ -90,6 +94,7 @@ func routes(_ app: Application, assessor: Assessor) throws {
 }
 
 struct SQLiteReaderKey: StorageKey { typealias Value = SQLiteFileReader }
+struct CaseViewsKey: StorageKey { typealias Value = CaseViewCache }
 struct SQLiteWriterKey: StorageKey { typealias Value = SQLiteFileWriter }
 
 extension Application {
@@ -98,6 +103,9 @@ extension Application {
         get { storage[SQLiteReaderKey.self] }
         set { storage[SQLiteReaderKey.self] = newValue }
     }
+
+    /// The case view cache of reads that do not go through `sqliteReader`, which keeps its own.
+    var caseViews: CaseViewCache? { storage[CaseViewsKey.self] }
 
     /// Audit batches on a SQLite file through a connection of their own (see `SQLiteFileWriter`); nil on PostgreSQL
     /// and in memory.

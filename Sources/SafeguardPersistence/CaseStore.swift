@@ -11,10 +11,14 @@ public struct CaseStore: Sendable {
     /// Where a SQLite file's reads can run without Fluent's thread hops (`readView`); nil on PostgreSQL, in memory,
     /// and inside a transaction, whose own writes a separate connection would not see.
     let reader: SQLiteFileReader?
-    public init(db: any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil) {
+    /// Recently read cases' actions and assessments for reads through SQLKit (PostgreSQL); a SQLite file's reader
+    /// keeps its own. Nil inside a transaction, whose own writes the cache would not have seen yet.
+    let views: CaseViewCache?
+    public init(db: any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil, views: CaseViewCache? = nil) {
         self.db = db
         self.cipher = cipher
         self.reader = reader
+        self.views = views
     }
 
     func value(_ m: CaseModel) throws -> CaseRecord {
@@ -284,20 +288,33 @@ public struct CaseStore: Sendable {
         if let reader { return try readView(id: id, organisationID: organisationID, on: reader) }
         let sql = db as! any SQLDatabase
         let columns = Self.readColumns
-        async let found = sql.raw("""
-            SELECT \(unsafeRaw: columns.header) FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
-            """).first()
-        async let actionRows = sql.raw("""
-            SELECT \(unsafeRaw: columns.action) FROM case_actions WHERE case_id = \(bind: id) ORDER BY created_at, recommendation_id
-            """).all()
-        async let latest = sql.raw("""
-            SELECT \(unsafeRaw: columns.assessment) FROM case_assessments \
-            WHERE case_id = \(bind: id) ORDER BY case_version DESC, created_at DESC LIMIT 1
-            """).first()
-        guard let row = try await found else {
-            _ = try? await (actionRows, latest)
-            return nil
+        let headerQuery = sql.raw("""
+            SELECT \(unsafeRaw: columns.header), revision FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
+            """)
+        let row: (any SQLRow)?
+        let view: CaseViewCache.View
+        if let views {
+            // The case row first: while its revision is unchanged, its actions and assessment are the ones kept.
+            guard let found = try await headerQuery.first() else { return nil }
+            let revision = try found.decode(column: "revision", as: Int.self)
+            if let kept = views.view(of: id, at: revision) {
+                view = kept
+            } else {
+                view = try await storedView(id: id, revision: revision, on: sql)
+                views.keep(view, of: id)
+            }
+            row = found
+        } else {
+            // No cache (in a transaction, in memory): the three reads at once.
+            async let found = headerQuery.first()
+            async let stored = storedView(id: id, revision: 0, on: sql)
+            guard let found = try await found else {
+                _ = try? await stored
+                return nil
+            }
+            (row, view) = (found, try await stored)
         }
+        guard let row else { return nil }
         let header = CaseHeader(
             id: try row.decode(column: "id", as: UUID.self), organisationID: try row.decode(column: "organisation_id", as: UUID.self),
             reference: try row.decode(column: "reference", as: String.self),
@@ -308,12 +325,26 @@ public struct CaseStore: Sendable {
             ownerID: try row.decode(column: "owner_id", as: UUID?.self) ?? row.decode(column: "created_by", as: UUID.self),
             openActions: try row.decode(column: "open_actions", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date?.self))
+        return CaseReadView(header: header, factsJSON: try row.decode(column: "facts_json", as: String.self),
+                            actions: try opened(view.actions), assessment: view.assessment)
+    }
+
+    /// A case's actions (reasons still sealed) and latest assessment as stored, read at once.
+    private func storedView(id: UUID, revision: Int, on sql: any SQLDatabase) async throws -> CaseViewCache.View {
+        let columns = Self.readColumns
+        async let actionRows = sql.raw("""
+            SELECT \(unsafeRaw: columns.action) FROM case_actions WHERE case_id = \(bind: id) ORDER BY created_at, recommendation_id
+            """).all()
+        async let latest = sql.raw("""
+            SELECT \(unsafeRaw: columns.assessment) FROM case_assessments \
+            WHERE case_id = \(bind: id) ORDER BY case_version DESC, created_at DESC LIMIT 1
+            """).first()
         let actions = try await actionRows.map { a in
             CaseAction(id: try a.decode(column: "id", as: UUID.self), caseID: try a.decode(column: "case_id", as: UUID.self),
                        recommendationID: try a.decode(column: "recommendation_id", as: String.self),
                        severity: try a.decode(column: "severity", as: String.self), text: try a.decode(column: "text", as: String.self),
                        status: ActionStatus(rawValue: try a.decode(column: "status", as: String.self)) ?? .open,
-                       reason: try cipher.open(optional: try a.decode(column: "reason", as: String?.self), in: .actionReason),
+                       reason: try a.decode(column: "reason", as: String?.self),  // sealed: opened on every read
                        recommended: try a.decode(column: "recommended", as: Bool.self),
                        completedBy: try a.decode(column: "completed_by", as: UUID?.self),
                        completedAt: try a.decode(column: "completed_at", as: Date?.self),
@@ -326,8 +357,16 @@ public struct CaseStore: Sendable {
              createdBy: try a.decode(column: "created_by", as: UUID.self), createdAt: try a.decode(column: "created_at", as: Date?.self),
              json: try a.decode(column: "assessment_json", as: String.self))
         }
-        return CaseReadView(header: header, factsJSON: try row.decode(column: "facts_json", as: String.self),
-                            actions: actions, assessment: assessment)
+        return CaseViewCache.View(revision: revision, actions: actions, assessment: assessment)
+    }
+
+    /// Actions with their reasons opened.
+    private func opened(_ actions: [CaseAction]) throws -> [CaseAction] {
+        var actions = actions
+        for index in actions.indices where actions[index].reason != nil {
+            actions[index].reason = try cipher.open(optional: actions[index].reason, in: .actionReason)
+        }
+        return actions
     }
 
     /// The same read on a SQLite file, on the calling thread, from one snapshot (see `SQLiteFileReader`). A case read
@@ -382,11 +421,8 @@ public struct CaseStore: Sendable {
             return (header, facts, view)
         }
         guard let read else { return nil }
-        var actions = read.view.actions
-        for index in actions.indices where actions[index].reason != nil {
-            actions[index].reason = try cipher.open(optional: actions[index].reason, in: .actionReason)
-        }
-        return CaseReadView(header: read.header, factsJSON: read.facts, actions: actions, assessment: read.view.assessment)
+        return CaseReadView(header: read.header, factsJSON: read.facts, actions: try opened(read.view.actions),
+                            assessment: read.view.assessment)
     }
 
     public struct ListFilter: Sendable {

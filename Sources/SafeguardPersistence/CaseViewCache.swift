@@ -1,10 +1,11 @@
 import Foundation
 
-/// The actions and latest assessment of recently read cases on a SQLite file, kept with the case's revision (which
-/// the database moves on whenever any of them is written: migration 0017's triggers), so that reading a case again
-/// costs one row rather than a row per action.
+/// The actions and latest assessment of recently read cases, kept with the case's revision (which the database moves
+/// on whenever any of them is written: the triggers of migrations 0017 on SQLite and 0018 on PostgreSQL), so that
+/// reading a case again costs one row rather than a row per action. Each server process keeps its own; the revision
+/// is in the database, so several processes stay right.
 ///
-/// It holds nothing that is not in the database file as it is there: an action's reason stays sealed, and is opened
+/// It holds nothing that is not in the database as it is there: an action's reason stays sealed, and is opened
 /// on each read. It is bounded (`capacity` cases, the least recently stored going first).
 ///
 /// ```swift

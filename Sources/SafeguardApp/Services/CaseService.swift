@@ -28,10 +28,12 @@ struct CaseService: Sendable {
     var reader: SQLiteFileReader? = nil
     /// A SQLite file's own write connection, for the writes made with SQLKit alone; nil on PostgreSQL.
     var direct: WriteGate.Direct? = nil
+    /// Recently read cases' actions and assessments, for reads that do not go through `reader` (PostgreSQL).
+    var views: CaseViewCache? = nil
     var clock: @Sendable () -> Date = { Date() }
 
     init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, gate: WriteGate, audit: AuditWriter,
-         assessor: Assessor, reader: SQLiteFileReader? = nil, direct: WriteGate.Direct? = nil) {
+         assessor: Assessor, reader: SQLiteFileReader? = nil, direct: WriteGate.Direct? = nil, views: CaseViewCache? = nil) {
         database = db
         self.cipher = cipher
         self.gate = gate
@@ -39,6 +41,7 @@ struct CaseService: Sendable {
         self.assessor = assessor
         self.reader = reader
         self.direct = direct
+        self.views = views
     }
 
     /// A case with what is shown beside it: its actions and latest assessment.
@@ -99,7 +102,7 @@ struct CaseService: Sendable {
     /// The case as the API returns it (facts and assessment left as stored JSON), audited like `read`.
     /// `check` may refuse the read (step-up) before it is audited.
     func readView(by actor: Identity, id: UUID, check: (CaseHeader) throws -> Void = { _ in }) async throws -> CaseReadView? {
-        guard let view = try await CaseStore(db: db, cipher: cipher, reader: reader).readView(id: id, organisationID: actor.organisation.id),
+        guard let view = try await CaseStore(db: db, cipher: cipher, reader: reader, views: views).readView(id: id, organisationID: actor.organisation.id),
               CasePolicy.canSee(view.header, actor) else { return nil }
         try check(view.header)
         try await audit.append(Self.event(actor, "case.read", caseID: id))
@@ -257,6 +260,6 @@ extension Request {
     /// The case service on this request's database, with the application's write gate, audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
         CaseService(db: self.db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
-                    reader: application.sqliteReader, direct: application.directWrites)
+                    reader: application.sqliteReader, direct: application.directWrites, views: application.caseViews)
     }
 }
