@@ -7,6 +7,7 @@ import Vapor
 
 /// A SQLite file's own connections (issue 9: reads, audit batches and case openings without Fluent's thread hops)
 /// must read exactly what the Fluent path reads, see a write as soon as it is committed, and write all or nothing.
+/// The case view cache (both databases) must follow every write, and the ids rows are given must be what they say.
 @Suite struct DirectSQLiteTests {
     @Test("A case read through the direct reader equals the same read through Fluent, field for field",
           .enabled(if: TestDatabase.postgresURL == nil, "the direct reader is for SQLite files"))

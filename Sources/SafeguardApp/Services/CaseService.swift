@@ -15,8 +15,8 @@ import SafeguardPersistence
 /// let detail = try await service.read(by: identity, id: opened.record.id)
 /// ```
 struct CaseService: Sendable {
-    /// The database, made when first asked for: a case read on a SQLite file never needs Fluent's, and making one for
-    /// each request showed in its profile.
+    /// The database, made only when asked for (each time): a case read on a SQLite file never needs Fluent's, and
+    /// making one for every request showed in its profile.
     var db: any Database { database() }
     private let database: @Sendable () -> any Database
     /// Seals and opens the free text this service stores and reads.
