@@ -291,7 +291,7 @@ public struct CaseStore: Sendable {
         let headerQuery = sql.raw("""
             SELECT \(unsafeRaw: columns.header), revision FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
             """)
-        let row: (any SQLRow)?
+        let row: any SQLRow
         let view: CaseViewCache.View
         if let views {
             // The case row first: while its revision is unchanged, its actions and assessment are the ones kept.
@@ -314,7 +314,6 @@ public struct CaseStore: Sendable {
             }
             (row, view) = (found, try await stored)
         }
-        guard let row else { return nil }
         let header = CaseHeader(
             id: try row.decode(column: "id", as: UUID.self), organisationID: try row.decode(column: "organisation_id", as: UUID.self),
             reference: try row.decode(column: "reference", as: String.self),

@@ -31,15 +31,12 @@ extension UUID {
     /// each; random ids dirtied a page of each index for every row, each page written to the WAL at the commit and to
     /// the file again at the checkpoint. The time they show is no more than the row's own creation time.
     public static func timeOrdered(now: Date = Date()) -> UUID {
-        var generator = SystemRandomNumberGenerator()
+        // A random id with its first 48 bits the time and its version 7.
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1_000))
-        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var value = random().uuid
         withUnsafeMutableBytes(of: &value) { bytes in
-            bytes.storeBytes(of: generator.next() as UInt64, toByteOffset: 0, as: UInt64.self)
-            bytes.storeBytes(of: generator.next() as UInt64, toByteOffset: 8, as: UInt64.self)
             for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - UInt64(index)))) }
-            bytes[6] = (bytes[6] & 0x0F) | 0x70  // version 7: time-ordered
-            bytes[8] = (bytes[8] & 0x3F) | 0x80  // the RFC 4122 variant
+            bytes[6] = (bytes[6] & 0x0F) | 0x70
         }
         return UUID(uuid: value)
     }

@@ -26,12 +26,11 @@ import Vapor
         for seconds in [0, 1_764_601_842.999, 1_000_000_000, 253_402_300_799, -2_208_988_800, 1_764_601_842.5, 1_764_601_842.0001, 951_782_400.75, -86_400.5, 4_102_444_799.9] {
             let date = Date(timeIntervalSince1970: seconds)
             let expected = String(decoding: try Self.encoder.encode([date]), as: UTF8.self)
-            #expect("[\"\(JSONBytes.iso8601(date))\"]" == expected, "\(seconds)")
             var out = JSONBytes(capacity: 32)
             out.startArray()
             out.date(date)
             out.endArray()
-            #expect(String(decoding: out.bytes, as: UTF8.self) == expected, "written digit by digit: \(seconds)")
+            #expect(String(decoding: out.bytes, as: UTF8.self) == expected, "\(seconds)")
         }
     }
 

@@ -291,13 +291,15 @@ struct JSONBytes {
     mutating func field(_ name: String, _ value: UUID?) { if let value { key(name); uuid(value) } }
     mutating func field(_ name: String, _ value: Date?) { if let value { key(name); date(value) } }
 
-    /// A date as `iso8601` writes it, quoted, digit by digit: a case read writes a score of them.
+    /// A date as `JSONEncoder`'s `.iso8601` writes it (`"2026-12-01T15:10:42Z"`: whole seconds, rounded down, UTC),
+    /// digit by digit: a case read writes a score of them.
     mutating func date(_ value: Date) {
         var seconds = time_t(value.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
         let year = Int(parts.tm_year) + 1900
-        guard (0...9999).contains(year) else { string(Self.iso8601(value)); return }
+        // Years of more or fewer than four digits do not occur in a case; Foundation writes them as it likes.
+        guard (0...9999).contains(year) else { string(value.formatted(.iso8601)); return }
         func digits(_ n: Int, _ count: Int) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }
@@ -334,17 +336,6 @@ struct JSONBytes {
         }
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
-    }
-
-    /// `2026-12-01T15:10:42Z`: what `JSONEncoder`'s `.iso8601` writes (whole seconds, rounded down).
-    static func iso8601(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let year = Int(parts.tm_year) + 1900
-        let y = year < 1000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
-        return "\(y)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }
 
