@@ -22,14 +22,18 @@ public struct CaseStore: Sendable {
     }
 
     func value(_ m: CaseModel) throws -> CaseRecord {
-        let facts: CaseFacts
-        do { facts = try CaseFacts.decode(json: Data(m.factsJSON.utf8)) } catch {
-            throw StoreError.invalid(field: "facts", message: "stored facts of case \(m.reference) no longer decode: \(error)")
-        }
+        let facts = try Self.storedFacts(m.factsJSON, of: m.reference)
         return CaseRecord(id: m.id!, organisationID: m.organisationID, reference: m.reference,
                           status: CaseStatus(rawValue: m.status) ?? .open, summary: try cipher.open(m.summary, in: .caseSummary), facts: facts,
                           version: m.version, createdBy: m.createdBy, ownerID: m.ownerID ?? m.createdBy, openActions: m.openActions,
                           createdAt: m.createdAt, updatedAt: m.updatedAt)
+    }
+
+    /// A case's facts as stored, decoded strictly; stored facts that no longer decode are named by the case's reference.
+    static func storedFacts(_ json: String, of reference: String) throws -> CaseFacts {
+        do { return try CaseFacts.decode(json: Data(json.utf8)) } catch {
+            throw StoreError.invalid(field: "facts", message: "stored facts of case \(reference) no longer decode: \(error)")
+        }
     }
 
     static func factsText(_ facts: CaseFacts) -> String { String(decoding: facts.jsonData(), as: UTF8.self) }
@@ -85,11 +89,7 @@ public struct CaseStore: Sendable {
         let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
         let encodedAssessment = try assessmentText ?? Self.assessmentText(assessment)
         let caseID = UUID.timeOrdered()
-        let actions = Self.actionModels(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays).map { m -> CaseAction in
-            CaseAction(id: m.id!, caseID: caseID, recommendationID: m.recommendationID, severity: m.severity, text: m.text,
-                       status: .open, reason: nil, recommended: true, completedBy: nil, completedAt: nil, createdAt: now,
-                       dueOn: m.dueOn.flatMap(CalendarDate.init))
-        }
+        let actions = Self.newActions(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays)
         let record = CaseRecord(id: caseID, organisationID: organisationID,
                                 reference: Self.reference(year: year, number: numbers.lowerBound), status: status,
                                 summary: summary, facts: facts, version: 1, createdBy: createdBy, ownerID: createdBy, openActions: actions.count,
@@ -110,16 +110,7 @@ public struct CaseStore: Sendable {
             .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
             .values(SQLBind(assessmentID), SQLBind(caseID), SQLBind(1), SQLBind(editions.joined(separator: ",")),
                     SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).run()
-        if !actions.isEmpty {
-            var insert = sql.insert(into: "case_actions")
-                .columns("id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at", "due_on")
-            for a in actions {
-                insert = insert.values(SQLBind(a.id), SQLBind(caseID), SQLBind(a.recommendationID), SQLBind(a.severity),
-                                       SQLBind(a.text), SQLBind(ActionStatus.open.rawValue), SQLBind(true), SQLBind(now),
-                                       SQLBind(a.dueOn?.description))
-            }
-            try await insert.run()
-        }
+        try await Self.insert(actions, on: sql)
         try await sql.insert(into: "case_events")
             .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
             .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
@@ -130,6 +121,19 @@ public struct CaseStore: Sendable {
             assessment: assessment, createdBy: createdBy, createdAt: now), actions: actions,
             view: CaseReadView(header: record.header, factsJSON: factsJSON, actions: actions,
                                assessment: (assessmentID, 1, editions, createdBy, now, encodedAssessment)))
+    }
+
+    /// New actions, open and recommended, in one multi-row INSERT (none: no statement).
+    static func insert(_ actions: [CaseAction], on sql: any SQLDatabase) async throws {
+        guard !actions.isEmpty else { return }
+        var insert = sql.insert(into: "case_actions")
+            .columns("id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at", "due_on")
+        for a in actions {
+            insert = insert.values(SQLBind(a.id), SQLBind(a.caseID), SQLBind(a.recommendationID), SQLBind(a.severity),
+                                   SQLBind(a.text), SQLBind(ActionStatus.open.rawValue), SQLBind(true), SQLBind(a.createdAt),
+                                   SQLBind(a.dueOn?.description))
+        }
+        try await insert.run()
     }
 
     /// Takes `count` consecutive case numbers in one statement, from the one counter of the whole database, so that
@@ -163,7 +167,7 @@ public struct CaseStore: Sendable {
     }
 
     /// One open action per distinct recommendation, for a case that has none yet.
-    static func actionModels(caseID: UUID, assessment: Assessment, now: Date, mustActionDays: Int) -> [ActionModel] {
+    static func newActions(caseID: UUID, assessment: Assessment, now: Date, mustActionDays: Int) -> [CaseAction] {
         var seen = Set<String>()
         return assessment.recommendations.compactMap { recommendation in
             // A standing instruction is shown with the assessment, never made a to-do.
@@ -175,23 +179,14 @@ public struct CaseStore: Sendable {
     /// An open, recommended action for a recommendation: one description for opening a case and re-assessing one.
     /// A MUST action is due `mustActionDays` after it is raised (the organisation's setting), so that "overdue"
     /// means something; SHOULD and CONSIDER actions have no date until a case lead gives one.
-    static func newAction(caseID: UUID, recommendation: Recommendation, now: Date, mustActionDays: Int) -> ActionModel {
-        let action = ActionModel()
-        action.id = UUID.timeOrdered()
-        action.caseID = caseID
-        action.recommendationID = recommendation.id
-        action.severity = recommendation.severity.rawValue
-        action.text = recommendation.actionText
-        action.status = ActionStatus.open.rawValue
-        action.recommended = true
+    static func newAction(caseID: UUID, recommendation: Recommendation, now: Date, mustActionDays: Int) -> CaseAction {
         // The guidance's own timescale where it states one ("immediately": the same day); else a MUST action is
         // due after the organisation's number of days (issue 11, point 1).
-        if let days = recommendation.dueWithinDays {
-            action.dueOn = CalendarDate(utcDayOf: now).adding(days: days).description
-        } else if recommendation.severity == .must {
-            action.dueOn = CalendarDate(utcDayOf: now).adding(days: mustActionDays).description
-        }
-        return action
+        let dueOn = recommendation.dueWithinDays.map { CalendarDate(utcDayOf: now).adding(days: $0) }
+            ?? (recommendation.severity == .must ? CalendarDate(utcDayOf: now).adding(days: mustActionDays) : nil)
+        return CaseAction(id: UUID.timeOrdered(), caseID: caseID, recommendationID: recommendation.id,
+                          severity: recommendation.severity.rawValue, text: recommendation.actionText, status: .open,
+                          reason: nil, recommended: true, completedBy: nil, completedAt: nil, createdAt: now, dueOn: dueOn)
     }
 
     /// A synthetic or imported case, for `safeguard demo-data`.
@@ -215,11 +210,11 @@ public struct CaseStore: Sendable {
                             chronologySummary: String, mustActionDays: Int) async throws -> Int {
         guard !drafts.isEmpty else { return 0 }
         let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: drafts.count)
-        var cases: [CaseModel] = [], assessments: [AssessmentModel] = [], actions: [ActionModel] = [], events: [EventModel] = []
+        var cases: [CaseModel] = [], assessments: [AssessmentModel] = [], actions: [CaseAction] = [], events: [EventModel] = []
         for (offset, draft) in drafts.enumerated() {
             let id = UUID.timeOrdered()
             let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: draft.createdAt).year!
-            let made = Self.actionModels(caseID: id, assessment: draft.assessment, now: draft.createdAt, mustActionDays: mustActionDays)
+            let made = Self.newActions(caseID: id, assessment: draft.assessment, now: draft.createdAt, mustActionDays: mustActionDays)
             let m = CaseModel()
             m.id = id
             m.organisationID = organisationID
@@ -244,7 +239,9 @@ public struct CaseStore: Sendable {
         // Kept under SQLite's limit of bound values per statement.
         for chunk in stride(from: 0, to: cases.count, by: 500) { try await cases[chunk..<min(chunk + 500, cases.count)].create(on: db) }
         for chunk in stride(from: 0, to: assessments.count, by: 500) { try await assessments[chunk..<min(chunk + 500, assessments.count)].create(on: db) }
-        for chunk in stride(from: 0, to: actions.count, by: 1_000) { try await actions[chunk..<min(chunk + 1_000, actions.count)].create(on: db) }
+        for chunk in stride(from: 0, to: actions.count, by: 1_000) {
+            try await Self.insert(Array(actions[chunk..<min(chunk + 1_000, actions.count)]), on: db as! any SQLDatabase)
+        }
         for chunk in stride(from: 0, to: events.count, by: 1_000) { try await events[chunk..<min(chunk + 1_000, events.count)].create(on: db) }
         return drafts.count
     }
@@ -314,7 +311,13 @@ public struct CaseStore: Sendable {
             }
             (row, view) = (found, try await stored)
         }
-        let header = CaseHeader(
+        return CaseReadView(header: try header(row), factsJSON: try row.decode(column: "facts_json", as: String.self),
+                            actions: try opened(view.actions), assessment: view.assessment)
+    }
+
+    /// A case's header from a row of `readColumns.header` (its summary opened).
+    private func header(_ row: any SQLRow) throws -> CaseHeader {
+        CaseHeader(
             id: try row.decode(column: "id", as: UUID.self), organisationID: try row.decode(column: "organisation_id", as: UUID.self),
             reference: try row.decode(column: "reference", as: String.self),
             status: CaseStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .open,
@@ -324,8 +327,20 @@ public struct CaseStore: Sendable {
             ownerID: try row.decode(column: "owner_id", as: UUID?.self) ?? row.decode(column: "created_by", as: UUID.self),
             openActions: try row.decode(column: "open_actions", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date?.self))
-        return CaseReadView(header: header, factsJSON: try row.decode(column: "facts_json", as: String.self),
-                            actions: try opened(view.actions), assessment: view.assessment)
+    }
+
+    /// An action from a row of `readColumns.action`, its reason still sealed.
+    private static func storedAction(_ a: any SQLRow) throws -> CaseAction {
+        CaseAction(id: try a.decode(column: "id", as: UUID.self), caseID: try a.decode(column: "case_id", as: UUID.self),
+                   recommendationID: try a.decode(column: "recommendation_id", as: String.self),
+                   severity: try a.decode(column: "severity", as: String.self), text: try a.decode(column: "text", as: String.self),
+                   status: ActionStatus(rawValue: try a.decode(column: "status", as: String.self)) ?? .open,
+                   reason: try a.decode(column: "reason", as: String?.self),
+                   recommended: try a.decode(column: "recommended", as: Bool.self),
+                   completedBy: try a.decode(column: "completed_by", as: UUID?.self),
+                   completedAt: try a.decode(column: "completed_at", as: Date?.self),
+                   createdAt: try a.decode(column: "created_at", as: Date?.self),
+                   dueOn: try a.decode(column: "due_on", as: String?.self).flatMap(CalendarDate.init))
     }
 
     /// A case's actions (reasons still sealed) and latest assessment as stored, read at once.
@@ -338,18 +353,7 @@ public struct CaseStore: Sendable {
             SELECT \(unsafeRaw: columns.assessment) FROM case_assessments \
             WHERE case_id = \(bind: id) ORDER BY case_version DESC, created_at DESC LIMIT 1
             """).first()
-        let actions = try await actionRows.map { a in
-            CaseAction(id: try a.decode(column: "id", as: UUID.self), caseID: try a.decode(column: "case_id", as: UUID.self),
-                       recommendationID: try a.decode(column: "recommendation_id", as: String.self),
-                       severity: try a.decode(column: "severity", as: String.self), text: try a.decode(column: "text", as: String.self),
-                       status: ActionStatus(rawValue: try a.decode(column: "status", as: String.self)) ?? .open,
-                       reason: try a.decode(column: "reason", as: String?.self),  // sealed: opened on every read
-                       recommended: try a.decode(column: "recommended", as: Bool.self),
-                       completedBy: try a.decode(column: "completed_by", as: UUID?.self),
-                       completedAt: try a.decode(column: "completed_at", as: Date?.self),
-                       createdAt: try a.decode(column: "created_at", as: Date?.self),
-                       dueOn: try a.decode(column: "due_on", as: String?.self).flatMap(CalendarDate.init))
-        }
+        let actions = try await actionRows.map(Self.storedAction)
         let assessment = try await latest.map { a in
             (id: try a.decode(column: "id", as: UUID.self), caseVersion: try a.decode(column: "case_version", as: Int.self),
              editions: try a.decode(column: "editions", as: String.self).split(separator: ",").map(String.init),
@@ -472,18 +476,7 @@ public struct CaseStore: Sendable {
             .from("cases"))
             .orderBy("updated_at", .descending).orderBy("reference", .descending)
             .limit(perPage).offset((page - 1) * perPage).all()
-        let headers = try rows.map { row in
-            CaseHeader(id: try row.decode(column: "id", as: UUID.self), organisationID: try row.decode(column: "organisation_id", as: UUID.self),
-                       reference: try row.decode(column: "reference", as: String.self),
-                       status: CaseStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .open,
-                       summary: try cipher.open(try row.decode(column: "summary", as: String.self), in: .caseSummary),
-                       version: try row.decode(column: "version", as: Int.self),
-                       createdBy: try row.decode(column: "created_by", as: UUID.self),
-                       ownerID: try row.decode(column: "owner_id", as: UUID?.self) ?? row.decode(column: "created_by", as: UUID.self),
-                       openActions: try row.decode(column: "open_actions", as: Int.self),
-                       createdAt: try row.decode(column: "created_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date?.self))
-        }
-        return (headers, try await total)
+        return (try rows.map(header), try await total)
     }
 
     /// Which case a case was merged into, and which were merged into it, each with its reference.
@@ -516,36 +509,42 @@ public struct CaseStore: Sendable {
     }
 
     /// Changes a case if it is still at `expectedVersion`; otherwise throws `.conflict` and changes nothing.
-    /// The version check and bump is one conditional UPDATE, so it holds across processes too.
+    /// The version check and the change are one conditional UPDATE, so it holds across processes too. SQLKit only, so
+    /// that it can run on `sql` (a SQLite file's own write connection) as well as on the store's database.
     public func updateCase(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?,
-                           summary: String?, status: CaseStatus?, now: Date) async throws -> CaseRecord {
-        let sql = db as! any SQLDatabase
-        let claimed = try await sql.update("cases")
+                           summary: String?, status: CaseStatus?, now: Date, on sql: (any SQLDatabase)? = nil) async throws -> CaseRecord {
+        let sql = sql ?? (db as! any SQLDatabase)
+        let factsJSON = facts.map(Self.factsText)
+        var update = sql.update("cases")
             .set("version", to: SQLBind(expectedVersion + 1))
+            .set("updated_at", to: SQLBind(now))
+        if let factsJSON { update = update.set("facts_json", to: SQLBind(factsJSON)) }
+        if let summary { update = update.set("summary", to: SQLBind(try cipher.seal(summary, in: .caseSummary))) }
+        if let status {
+            // When it was closed starts its retention; reopening stops it. On the right of SET, `status` is the row's
+            // value before this UPDATE (on both databases), so an unchanged status keeps its date.
+            let closedAt: Date? = status == .closed ? now : nil
+            update = update
+                .set("closed_at", to: SQLQueryString("CASE WHEN status = \(bind: status.rawValue) THEN closed_at ELSE \(bind: closedAt) END"))
+                .set("status", to: SQLBind(status.rawValue))
+        }
+        let changed = try await update
             .where("id", .equal, SQLBind(id))
             .where("organisation_id", .equal, SQLBind(organisationID))
             .where("version", .equal, SQLBind(expectedVersion))
-            .returning("id")
-            .all()
-        guard let m = try await CaseModel.query(on: db).filter(\.$id == id).filter(\.$organisationID == organisationID).first() else {
-            throw StoreError.notFound("case")
+            .returning(SQLRaw(Self.readColumns.header))
+            .first()
+        guard let changed else {
+            guard let row = try await sql.select().column("version").from("cases")
+                .where("id", .equal, SQLBind(id)).where("organisation_id", .equal, SQLBind(organisationID)).first() else {
+                throw StoreError.notFound("case")
+            }
+            throw StoreError.conflict("the case is at version \(try row.decode(column: "version", as: Int.self)), not \(expectedVersion): "
+                                      + "someone else changed it; read it again and reapply your change")
         }
-        guard !claimed.isEmpty else {
-            throw StoreError.conflict("the case is at version \(m.version), not \(expectedVersion): someone else changed it; "
-                                      + "read it again and reapply your change")
-        }
-        if let facts { m.factsJSON = Self.factsText(facts) }
-        if let summary { m.summary = try cipher.seal(summary, in: .caseSummary) }
-        let statusChanged = status.map { $0.rawValue != m.status } ?? false
-        if let status { m.status = status.rawValue }
-        m.updatedAt = now
-        try await m.save(on: db)
-        // When it was closed starts its retention; reopening stops it.
-        if let status, statusChanged {
-            try await sql.update("cases").set("closed_at", to: status == .closed ? SQLBind(now) : SQLBind(Date?.none))
-                .where("id", .equal, SQLBind(id)).run()
-        }
-        return try value(m)
+        let header = try header(changed)
+        let stored = try facts ?? Self.storedFacts(try changed.decode(column: "facts_json", as: String.self), of: header.reference)
+        return CaseRecord(header: header, facts: stored)
     }
 
     /// Gives the case to another owner (the caller checks who may own it, chronicles and audits). Counts as activity.
@@ -581,62 +580,82 @@ public struct CaseStore: Sendable {
                    createdAt: m.createdAt, dueOn: m.dueOn.flatMap(CalendarDate.init))
     }
 
-    /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions,
-    /// adding only those not already on the case.
-    @discardableResult
+    /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions, adding only those
+    /// not already on the case, and counts the case's open actions again. Few statements: the assessment, the case's
+    /// actions read once, the new ones in one INSERT, an UPDATE only for an action whose wording or severity changed,
+    /// one for those no longer recommended, and the count. SQLKit only, so that it can run on `sql` (a SQLite file's
+    /// own write connection) as well as on the store's database.
     ///
     /// `assessmentText`, the assessment as stored, may be made before the write begins (writes are serialised, and
     /// it is the largest part of the work).
+    @discardableResult
     public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, assessmentText: String? = nil,
-                                 by userID: UUID, mustActionDays: Int, now: Date) async throws -> StoredAssessment {
-        let m = AssessmentModel()
-        m.id = UUID.timeOrdered()
-        m.caseID = caseID
-        m.caseVersion = caseVersion
-        m.editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }.joined(separator: ",")
-        m.assessmentJSON = try assessmentText ?? Self.assessmentText(assessment)
-        m.createdBy = userID
-        try await m.create(on: db)
+                                 by userID: UUID, mustActionDays: Int, now: Date,
+                                 on sql: (any SQLDatabase)? = nil) async throws -> (assessment: StoredAssessment, openActions: Int) {
+        let sql = sql ?? (db as! any SQLDatabase)
+        let id = UUID.timeOrdered()
+        let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
+        try await sql.insert(into: "case_assessments")
+            .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
+            .values(SQLBind(id), SQLBind(caseID), SQLBind(caseVersion), SQLBind(editions.joined(separator: ",")),
+                    SQLBind(try assessmentText ?? Self.assessmentText(assessment)), SQLBind(userID), SQLBind(now)).run()
 
-        let existing = try await ActionModel.query(on: db).filter(\.$caseID == caseID).all()
-        var byRecommendation: [String: ActionModel] = [:]
+        let existing = try await sql.raw("SELECT \(unsafeRaw: Self.readColumns.action) FROM case_actions WHERE case_id = \(bind: caseID)")
+            .all().map(Self.storedAction)
+        var byRecommendation: [String: CaseAction] = [:]
         for action in existing { byRecommendation[action.recommendationID] = action }
         var recommended = Set<String>()
+        var added: [CaseAction] = []
         for recommendation in assessment.recommendations where !recommendation.standing && recommended.insert(recommendation.id).inserted {
-            if let action = byRecommendation[recommendation.id] {
-                // Written only when something changed: Fluent writes every field set, even to the same value, and a
-                // re-assessment usually leaves most actions as they were.
-                guard action.severity != recommendation.severity.rawValue || action.text != recommendation.actionText
-                        || !action.recommended else { continue }
-                action.severity = recommendation.severity.rawValue
-                action.text = recommendation.actionText
-                action.recommended = true
-                try await action.save(on: db)
-            } else {
-                try await Self.newAction(caseID: caseID, recommendation: recommendation, now: now, mustActionDays: mustActionDays).create(on: db)
+            guard let action = byRecommendation[recommendation.id] else {
+                added.append(Self.newAction(caseID: caseID, recommendation: recommendation, now: now, mustActionDays: mustActionDays))
+                continue
             }
+            // Written only when something changed: a re-assessment usually leaves most actions as they were.
+            guard action.severity != recommendation.severity.rawValue || action.text != recommendation.actionText
+                    || !action.recommended else { continue }
+            try await sql.update("case_actions")
+                .set("severity", to: SQLBind(recommendation.severity.rawValue))
+                .set("text", to: SQLBind(recommendation.actionText))
+                .set("recommended", to: SQLBind(true))
+                .where("id", .equal, SQLBind(action.id)).run()
         }
-        for action in existing where !recommended.contains(action.recommendationID) && action.recommended {
-            action.recommended = false
-            try await action.save(on: db)
+        try await Self.insert(added, on: sql)
+        let dropped = existing.filter { !recommended.contains($0.recommendationID) && $0.recommended }.map(\.id)
+        if !dropped.isEmpty {
+            try await sql.update("case_actions").set("recommended", to: SQLBind(false)).where("id", .in, SQLBind.group(dropped)).run()
         }
-        try await refreshOpenActions(caseID: caseID)
-        return try Self.value(m)
+        let stored = StoredAssessment(id: id, caseID: caseID, caseVersion: caseVersion, editions: editions,
+                                      assessment: assessment, createdBy: userID, createdAt: now)
+        return (stored, try await refreshOpenActions(caseID: caseID, on: sql))
     }
 
-    func refreshOpenActions(caseID: UUID) async throws {
-        let open = try await ActionModel.query(on: db).filter(\.$caseID == caseID)
-            .filter(\.$status == ActionStatus.open.rawValue).filter(\.$recommended == true).count()
-        guard let c = try await CaseModel.find(caseID, on: db) else { return }
-        if c.openActions != open {
-            c.openActions = open
-            try await c.save(on: db)
-        }
+    /// Counts the case's open, recommended actions again (one statement), and returns the count.
+    @discardableResult
+    func refreshOpenActions(caseID: UUID, on sql: (any SQLDatabase)? = nil) async throws -> Int {
+        let sql = sql ?? (db as! any SQLDatabase)
+        guard let row = try await sql.raw("""
+            UPDATE cases SET open_actions = (SELECT COUNT(*) FROM case_actions \
+            WHERE case_id = \(bind: caseID) AND status = \(bind: ActionStatus.open.rawValue) AND recommended = \(bind: true)) \
+            WHERE id = \(bind: caseID) RETURNING open_actions
+            """).first() else { throw StoreError.notFound("case") }
+        return try row.decode(column: "open_actions", as: Int.self)
     }
 
-    public func latestAssessment(caseID: UUID) async throws -> StoredAssessment? {
-        try await AssessmentModel.query(on: db).filter(\.$caseID == caseID)
-            .sort(\.$caseVersion, .descending).sort(\.$createdAt, .descending).first().map(Self.value)
+    /// The case's latest assessment: of its highest version, the newest. SQLKit only, so that it can run on `sql` too.
+    public func latestAssessment(caseID: UUID, on sql: (any SQLDatabase)? = nil) async throws -> StoredAssessment? {
+        let sql = sql ?? (db as! any SQLDatabase)
+        return try await sql.raw("""
+            SELECT \(unsafeRaw: Self.readColumns.assessment) FROM case_assessments WHERE case_id = \(bind: caseID) \
+            ORDER BY case_version DESC, created_at DESC LIMIT 1
+            """).first().map { a in
+            StoredAssessment(id: try a.decode(column: "id", as: UUID.self), caseID: caseID,
+                             caseVersion: try a.decode(column: "case_version", as: Int.self),
+                             editions: try a.decode(column: "editions", as: String.self).split(separator: ",").map(String.init),
+                             assessment: try JSONDecoder().decode(Assessment.self, from: Data(try a.decode(column: "assessment_json", as: String.self).utf8)),
+                             createdBy: try a.decode(column: "created_by", as: UUID.self),
+                             createdAt: try a.decode(column: "created_at", as: Date?.self))
+        }
     }
 
     public func assessments(caseID: UUID) async throws -> [StoredAssessment] {
@@ -644,9 +663,13 @@ public struct CaseStore: Sendable {
             .sort(\.$caseVersion, .ascending).sort(\.$createdAt, .ascending).all().map(Self.value)
     }
 
-    public func actions(caseID: UUID) async throws -> [CaseAction] {
-        try await ActionModel.query(on: db).filter(\.$caseID == caseID).sort(\.$createdAt).sort(\.$recommendationID)
-            .all().map(value)
+    /// A case's actions, oldest first (reasons opened). SQLKit only, so that it can run on `sql` as well.
+    public func actions(caseID: UUID, on sql: (any SQLDatabase)? = nil) async throws -> [CaseAction] {
+        let sql = sql ?? (db as! any SQLDatabase)
+        return try opened(try await sql.raw("""
+            SELECT \(unsafeRaw: Self.readColumns.action) FROM case_actions WHERE case_id = \(bind: caseID) \
+            ORDER BY created_at, recommendation_id
+            """).all().map(Self.storedAction))
     }
 
     /// Sets or clears the day an action is due by.

@@ -325,17 +325,26 @@ public struct ResponseStore: Sendable {
     // MARK: Chronology
 
     public func appendEvent(caseID: UUID, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) async throws {
-        let last = try await EventModel.query(on: db).filter(\.$caseID == caseID).max(\.$sequence) ?? 0
-        let m = EventModel()
-        m.id = UUID.timeOrdered()
-        m.caseID = caseID
-        m.sequence = last + 1
-        m.at = at
-        m.actorID = actorID
-        m.actorRole = actorRole
-        m.kind = kind
-        m.summary = try cipher.seal(summary, in: .chronologyLine)
-        try await m.create(on: db)
+        try await appendEvents(caseID: caseID, actorID: actorID, actorRole: actorRole, [(kind, summary)], at: at)
+    }
+
+    /// Chronology lines of one case by one person, in order, in two statements (the case's last sequence number, and
+    /// one INSERT). SQLKit only, so that it can run on `sql` (a SQLite file's own write connection) as well as on the
+    /// store's database.
+    public func appendEvents(caseID: UUID, actorID: UUID?, actorRole: String, _ lines: [(kind: String, summary: String)],
+                             at: Date, on sql: (any SQLDatabase)? = nil) async throws {
+        guard !lines.isEmpty else { return }
+        let sql = sql ?? (db as! any SQLDatabase)
+        let last = try await sql.select().column(SQLFunction("MAX", args: SQLIdentifier("sequence")), as: "last").from(EventModel.schema)
+            .where("case_id", .equal, SQLBind(caseID)).first()?.decode(column: "last", as: Int?.self) ?? 0
+        var insert = sql.insert(into: EventModel.schema)
+            .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
+        for (offset, line) in lines.enumerated() {
+            insert = insert.values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(last + 1 + offset), SQLBind(at),
+                                   SQLBind(actorID), SQLBind(actorRole), SQLBind(line.kind),
+                                   SQLBind(try cipher.seal(line.summary, in: .chronologyLine)))
+        }
+        try await insert.run()
     }
 
     /// A chronology line's row; `summary` as stored, already sealed.

@@ -242,6 +242,12 @@ public struct CaseHeader: Sendable, Hashable {
 }
 
 extension CaseRecord {
+    public init(header: CaseHeader, facts: CaseFacts) {
+        self.init(id: header.id, organisationID: header.organisationID, reference: header.reference, status: header.status,
+                  summary: header.summary, facts: facts, version: header.version, createdBy: header.createdBy,
+                  ownerID: header.ownerID, openActions: header.openActions, createdAt: header.createdAt, updatedAt: header.updatedAt)
+    }
+
     public var header: CaseHeader {
         CaseHeader(id: id, organisationID: organisationID, reference: reference, status: status, summary: summary,
                    version: version, createdBy: createdBy, ownerID: ownerID, openActions: openActions, createdAt: createdAt,

@@ -176,6 +176,76 @@ import Vapor
         }
     }
 
+    @Test("Fact updates arriving together share transactions: each current one is stored in full, with its re-assessment, actions, chronology lines and audit entry; a stale one changes nothing")
+    func factUpdatesTogether() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            var ids: [String] = []
+            for n in 0..<6 { ids.append(try await createCase(app, token: token, summary: "Case \(n)")["id"] as! String) }
+            let eventsBefore = try await count(app, "case_events")
+            let gateBefore = await app.writeGate.counts()
+            await app.writeGate.acquire()   // let the writes queue up, as they do under load
+            let statuses = try await withThrowingTaskGroup(of: (String, UInt).self) { group in
+                // Two updates of each case at version 1: whichever runs first is stored, and the other is stale.
+                for id in ids + ids {
+                    group.addTask {
+                        let reply = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token,
+                                                   json: ["version": 1, "facts": coercedFacts])
+                        return (id, reply.status.code)
+                    }
+                }
+                try await Task.sleep(nanoseconds: 300_000_000)
+                await app.writeGate.release()
+                return try await group.reduce(into: [String: [UInt]]()) { $0[$1.0, default: []].append($1.1) }
+            }
+            for id in ids { #expect(statuses[id]?.sorted() == [200, 409], "one update of \(id) stored, one refused as stale") }
+            let gateAfter = await app.writeGate.counts()
+            #expect(gateAfter.transactions - gateBefore.transactions < gateAfter.writes - gateBefore.writes, "queued updates shared transactions")
+            #expect(try await count(app, "case_events") == eventsBefore + 2 * ids.count, "a facts line and a decisions line for each case, no more")
+            let sql = app.db as! any SQLDatabase
+            for id in ids {
+                let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
+                #expect(read.json["version"] as? Int == 2)
+                let circumstances = (read.json["facts"] as? [String: Any])?["circumstances"] as? [String: Any]
+                #expect(circumstances?["coercion"] as? Bool == true)
+                let actions = read.json["actions"] as? [[String: Any]] ?? []
+                let open = actions.filter { $0["status"] as? String == "open" && $0["recommended"] as? Bool == true }.count
+                #expect(read.json["openActions"] as? Int == open, "the case's count of open actions is its actions'")
+                let row = try await sql.raw("""
+                    SELECT (SELECT COUNT(*) FROM case_assessments WHERE case_id = cases.id) AS assessments, \
+                    (SELECT MAX(case_version) FROM case_assessments WHERE case_id = cases.id) AS latest, \
+                    (SELECT COUNT(DISTINCT sequence) FROM case_events WHERE case_id = cases.id) AS sequences, \
+                    (SELECT COUNT(*) FROM case_events WHERE case_id = cases.id) AS lines \
+                    FROM cases WHERE id = \(bind: UUID(uuidString: id)!)
+                    """).first()
+                #expect(try row?.decode(column: "assessments", as: Int.self) == 2)
+                #expect(try row?.decode(column: "latest", as: Int.self) == 2)
+                #expect(try row?.decode(column: "lines", as: Int.self) == 3)
+                #expect(try row?.decode(column: "sequences", as: Int.self) == 3, "each chronology line has its own place")
+            }
+            #expect(try await verifyAudit(app).verification.isValid)
+        }
+    }
+
+    @Test("A fact update writes all or nothing: when its audit entry cannot be written, the case, its assessments, actions and chronology are as they were")
+    func aFactUpdateIsAllOrNothing() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            let before = try await (count(app, "case_actions"), count(app, "case_assessments"), count(app, "case_events"))
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_head").run()
+            let refused = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": coercedFacts])
+            #expect(refused.status == .internalServerError)
+            let after = try await (count(app, "case_actions"), count(app, "case_assessments"), count(app, "case_events"))
+            #expect(after.0 == before.0 && after.1 == before.1 && after.2 == before.2)
+            let row = try await (app.db as! any SQLDatabase).raw("SELECT version, facts_json FROM cases WHERE id = \(bind: UUID(uuidString: id)!)").first()
+            #expect(try row?.decode(column: "version", as: Int.self) == 1)
+            #expect(try row?.decode(column: "facts_json", as: String.self).contains("\"coercion\":false") == true)
+        }
+    }
+
     @Test("The case view cache is bounded: a full cache drops the case stored longest ago")
     func theCacheIsBounded() {
         let cache = CaseViewCache(capacity: 2)
@@ -236,4 +306,11 @@ import Vapor
     func aMissingFileIsAnErrorAtStart() throws {
         #expect(throws: DirectSQLiteConnection.Failure.self) { try SQLiteFileReader(path: "/nonexistent/folder/safeguard.sqlite") }
     }
+}
+
+/// `sampleFacts` with the image taken under pressure: a re-assessment with other decisions and other actions.
+private var coercedFacts: [String: Any] {
+    var facts = sampleFacts
+    facts["circumstances"] = ["willing": false, "ageAppropriate": false, "coercion": true]
+    return facts
 }

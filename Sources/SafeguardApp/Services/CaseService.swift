@@ -128,37 +128,38 @@ struct CaseService: Sendable {
         let previous = assessment == nil ? nil
             : try await CaseStore(db: db, cipher: cipher).latestAssessment(caseID: record.id)?.assessment
         let now = clock()
-        return try await gate.run(db) { db in
-            let store = CaseStore(db: db, cipher: cipher)
-            let events = ResponseStore(db: db, cipher: cipher)
-            func chronicle(_ kind: String, _ text: String) async throws {
-                try await events.appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
-                                             kind: kind, summary: String(text.prefix(2_000)), at: now)
-            }
-            let updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id,
-                                                     expectedVersion: version, facts: facts, summary: summary,
-                                                     status: status, now: now)
+        let store = CaseStore(db: db, cipher: cipher)
+        let events = ResponseStore(db: db, cipher: cipher)
+        let mustActionDays = actor.organisation.workPolicy.mustActionDays
+        return try await gate.runSQL(db, direct: direct) { sql in
+            var updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id, expectedVersion: version,
+                                                     facts: facts, summary: summary, status: status, now: now, on: sql)
+            var lines: [(kind: String, summary: String)] = []
+            var stored: StoredAssessment?
             if let assessment {
-                try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
-                                                 assessmentText: assessmentText, by: actor.user.id, mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
+                let recorded = try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
+                                                                assessmentText: assessmentText, by: actor.user.id,
+                                                                mustActionDays: mustActionDays, now: now, on: sql)
+                (stored, updated.openActions) = (recorded.assessment, recorded.openActions)
                 let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
-                try await chronicle("facts.changed", "Facts changed (version \(updated.version))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; ")))
+                lines.append(("facts.changed", "Facts changed (version \(updated.version))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
                 let changes = RecordText.decisionChanges(from: previous, to: assessment)
                 if !changes.isEmpty {
-                    try await chronicle("assessment.changed", "Decisions changed: " + changes.joined(separator: "; "))
+                    lines.append(("assessment.changed", "Decisions changed: " + changes.joined(separator: "; ")))
                 }
             }
             if let summary, summary != record.summary {
-                try await chronicle("case.summary", "Summary changed: \(summary)")
+                lines.append(("case.summary", "Summary changed: \(summary)"))
             }
             if let status, status != record.status {
                 let why = (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                try await chronicle("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why)
+                lines.append(("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why))
             }
-            try await AuditChain.append(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), on: db, now: now)
-            let refreshed = try await store.findCase(id: updated.id, organisationID: actor.organisation.id)!
-            return Detail(record: refreshed, actions: try await store.actions(caseID: refreshed.id),
-                          assessment: try await store.latestAssessment(caseID: refreshed.id))
+            try await events.appendEvents(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
+                                          lines.map { ($0.kind, String($0.summary.prefix(2_000))) }, at: now, on: sql)
+            try await AuditChain.append(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), on: sql, now: now)
+            if stored == nil { stored = try await store.latestAssessment(caseID: updated.id, on: sql) }
+            return Detail(record: updated, actions: try await store.actions(caseID: updated.id, on: sql), assessment: stored)
         }
     }
 }
