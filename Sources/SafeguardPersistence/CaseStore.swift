@@ -36,7 +36,11 @@ public struct CaseStore: Sendable {
         }
     }
 
-    static func factsText(_ facts: CaseFacts) -> String { String(decoding: facts.jsonData(), as: UTF8.self) }
+    /// Facts as stored: sorted keys, the bytes `CaseFacts.jsonData()` gives (a test holds the two equal), by `SortedJSON`.
+    public static func factsText(_ facts: CaseFacts) -> String {
+        // Plain value types with no dates or numbers JSONEncoder formats itself: encoding them cannot fail.
+        try! SortedJSON.string(facts)
+    }
 
     public static func reference(year: Int, number: Int) -> String {
         "SG-\(year)-" + String(repeating: "0", count: max(0, 6 - String(number).count)) + String(number)
@@ -511,10 +515,12 @@ public struct CaseStore: Sendable {
     /// Changes a case if it is still at `expectedVersion`; otherwise throws `.conflict` and changes nothing.
     /// The version check and the change are one conditional UPDATE, so it holds across processes too. SQLKit only, so
     /// that it can run on `sql` (a SQLite file's own write connection) as well as on the store's database.
-    public func updateCase(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?,
+    ///
+    /// `factsText`, the facts as stored (`factsText(facts)`), may be made before the write begins.
+    public func updateCase(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?, factsText: String? = nil,
                            summary: String?, status: CaseStatus?, now: Date, on sql: (any SQLDatabase)? = nil) async throws -> CaseRecord {
         let sql = sql ?? (db as! any SQLDatabase)
-        let factsJSON = facts.map(Self.factsText)
+        let factsJSON = factsText ?? facts.map(Self.factsText)
         var update = sql.update("cases")
             .set("version", to: SQLBind(expectedVersion + 1))
             .set("updated_at", to: SQLBind(now))

@@ -263,6 +263,14 @@ public struct CaseReadView: Sendable {
     public var actions: [CaseAction]
     /// The latest assessment's record fields, and the assessment itself as stored JSON.
     public var assessment: (id: UUID, caseVersion: Int, editions: [String], createdBy: UUID, createdAt: Date?, json: String)?
+
+    public init(header: CaseHeader, factsJSON: String, actions: [CaseAction],
+                assessment: (id: UUID, caseVersion: Int, editions: [String], createdBy: UUID, createdAt: Date?, json: String)?) {
+        self.header = header
+        self.factsJSON = factsJSON
+        self.actions = actions
+        self.assessment = assessment
+    }
 }
 
 public struct CaseAction: Sendable, Hashable {

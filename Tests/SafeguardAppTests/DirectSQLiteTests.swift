@@ -228,6 +228,25 @@ import Vapor
         }
     }
 
+    @Test("A fact update answers with the case as a read of it then gives it, byte for byte; a change of summary answers the same case")
+    func aFactUpdateAnswersAsAReadDoes() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            let updated = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": coercedFacts])
+            #expect(updated.status == .ok)
+            let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
+            #expect(updated.text == read.text)
+            #expect(updated.json["version"] as? Int == 2)
+            let renamed = try await send(app, .PATCH, "/api/v1/cases/\(id)", token: token, json: ["version": 2, "summary": "Renamed"])
+            #expect(renamed.status == .ok, "\(renamed.text)")
+            let again = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
+            #expect(renamed.json["summary"] as? String == "Renamed")
+            #expect(NSDictionary(dictionary: renamed.json) == NSDictionary(dictionary: again.json), "the same case, as JSON")
+        }
+    }
+
     @Test("A fact update writes all or nothing: when its audit entry cannot be written, the case, its assessments, actions and chronology are as they were")
     func aFactUpdateIsAllOrNothing() async throws {
         try await withApp { app in

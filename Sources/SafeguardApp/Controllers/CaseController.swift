@@ -203,14 +203,17 @@ struct CaseController: RouteCollection {
 
     /// Applies a change at `version`, re-assesses when facts changed, and audits — all in one transaction.
     func change(_ req: Request, _ identity: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?,
-                summary: String? = nil, status: CaseStatus? = nil, statusReason: String? = nil, action: String) async throws -> CaseDTO {
+                summary: String? = nil, status: CaseStatus? = nil, statusReason: String? = nil, action: String) async throws -> Response {
         let detail = try await req.caseService(assessor).change(by: identity, record, version: version, facts: facts,
                                                                 summary: summary, status: status, statusReason: statusReason, action: action)
         req.auditRecorded = true
-        return CaseDTO(detail.record, actions: detail.actions, assessment: detail.assessment)
+        if let view = detail.view, let setting = identity.organisation.kind.setting {
+            return try CaseReadBody.response(view, jurisdiction: identity.organisation.jurisdiction, setting: setting)
+        }
+        return try await CaseDTO(detail.record, actions: detail.actions, assessment: detail.assessment).encodeResponse(for: req)
     }
 
-    func update(req: Request) async throws -> CaseDTO {
+    func update(req: Request) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
@@ -220,7 +223,7 @@ struct CaseController: RouteCollection {
                                 status: body.status, statusReason: body.reason, action: "case.update")
     }
 
-    func updateFacts(req: Request) async throws -> CaseDTO {
+    func updateFacts(req: Request) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
@@ -233,7 +236,7 @@ struct CaseController: RouteCollection {
     }
 
     /// Adds or replaces one entry (by `ref`) of a facts array, then checks the whole facts strictly.
-    func put(_ req: Request, key: String, value: JSONValue, version: Int, action: String) async throws -> CaseDTO {
+    func put(_ req: Request, key: String, value: JSONValue, version: Int, action: String) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
@@ -260,19 +263,19 @@ struct CaseController: RouteCollection {
         return try await change(req, identity, record, version: version, facts: facts, action: action)
     }
 
-    func putPerson(req: Request) async throws -> CaseDTO {
+    func putPerson(req: Request) async throws -> Response {
         _ = try CasePolicy.requireCaseRole(req)
         let body = try req.content.decode(PersonPutRequest.self)
         return try await put(req, key: "person", value: body.person, version: body.version, action: "case.person.put")
     }
 
-    func putImagery(req: Request) async throws -> CaseDTO {
+    func putImagery(req: Request) async throws -> Response {
         _ = try CasePolicy.requireCaseRole(req)
         let body = try req.content.decode(ImageryPutRequest.self)
         return try await put(req, key: "imagery", value: body.imagery, version: body.version, action: "case.imagery.put")
     }
 
-    func putDevice(req: Request) async throws -> CaseDTO {
+    func putDevice(req: Request) async throws -> Response {
         _ = try CasePolicy.requireCaseRole(req)
         let body = try req.content.decode(DevicePutRequest.self)
         return try await put(req, key: "device", value: body.device, version: body.version, action: "case.device.put")

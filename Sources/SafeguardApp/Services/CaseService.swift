@@ -49,7 +49,7 @@ struct CaseService: Sendable {
         var record: CaseRecord
         var actions: [CaseAction]
         var assessment: StoredAssessment?
-        /// When the case was just opened: the same as the API's read returns it, from the JSON just stored.
+        /// When the case was just opened or re-assessed: the same as the API's read returns it, from the JSON just stored.
         var view: CaseReadView? = nil
     }
 
@@ -125,6 +125,7 @@ struct CaseService: Sendable {
         // Made before the write, which is serialised with every other. The latest assessment read here is still the
         // latest inside it if the case is still at `version`, which the update checks.
         let assessmentText = try assessment.map(CaseStore.assessmentText)
+        let factsText = facts.map(CaseStore.factsText)
         let previous = assessment == nil ? nil
             : try await CaseStore(db: db, cipher: cipher).latestAssessment(caseID: record.id)?.assessment
         let now = clock()
@@ -133,7 +134,8 @@ struct CaseService: Sendable {
         let mustActionDays = actor.organisation.workPolicy.mustActionDays
         return try await gate.runSQL(db, direct: direct) { sql in
             var updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id, expectedVersion: version,
-                                                     facts: facts, summary: summary, status: status, now: now, on: sql)
+                                                     facts: facts, factsText: factsText, summary: summary, status: status,
+                                                     now: now, on: sql)
             var lines: [(kind: String, summary: String)] = []
             var stored: StoredAssessment?
             if let assessment {
@@ -158,8 +160,14 @@ struct CaseService: Sendable {
             try await events.appendEvents(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
                                           lines.map { ($0.kind, String($0.summary.prefix(2_000))) }, at: now, on: sql)
             try await AuditChain.append(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), on: sql, now: now)
-            if stored == nil { stored = try await store.latestAssessment(caseID: updated.id, on: sql) }
-            return Detail(record: updated, actions: try await store.actions(caseID: updated.id, on: sql), assessment: stored)
+            let actions = try await store.actions(caseID: updated.id, on: sql)
+            if let stored, let factsText, let assessmentText {
+                // Re-assessed: the answer is made from the JSON just stored, as a read would make it.
+                return Detail(record: updated, actions: actions, assessment: stored, view: CaseReadView(
+                    header: updated.header, factsJSON: factsText, actions: actions,
+                    assessment: (stored.id, stored.caseVersion, stored.editions, stored.createdBy, stored.createdAt, assessmentText)))
+            }
+            return Detail(record: updated, actions: actions, assessment: try await store.latestAssessment(caseID: updated.id, on: sql))
         }
     }
 }
