@@ -13,11 +13,11 @@ import Foundation
 /// ```
 public enum SortedJSON {
     public static func bytes<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let root = Node()
-        try root.set(value, codingPath: [])
+        let arena = Arena()
+        let root = try arena.member(value, codingPath: [])
         var out: [UInt8] = []
-        out.reserveCapacity(16_384)
-        root.write(into: &out)
+        out.reserveCapacity(arena.bytes.count + 4_096)
+        arena.write(root, into: &out)
         return out
     }
 
@@ -60,133 +60,182 @@ public enum SortedJSON {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// One value being encoded: a scalar already written, an object or an array of values; none of them when the
-    /// value asked for no container (written `{}`, as `JSONEncoder` writes it).
-    final class Node {
-        var scalar: [UInt8]?
-        var object: [String: Node]?
-        var array: [Node]?
+    /// A value as encoded so far: scalars are already JSON, written into the arena as they come (no allocation of
+    /// their own); an object or array is a `Node`, written out once everything is in, with its keys sorted.
+    enum Member {
+        case bytes(Range<Int>)
+        case node(Node)
+    }
 
-        func set<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+    /// A value that asked the encoder for a container: an object (keys and members), an array, or one value; none of
+    /// them when it asked for no container (written `{}`, as `JSONEncoder` writes it).
+    final class Node {
+        enum Kind { case empty, object, array, single }
+        var kind = Kind.empty
+        var keys: [String] = []
+        var members: [Member] = []
+    }
+
+    /// Where scalars are written as they are encoded, and the one place that turns a value into a member.
+    final class Arena {
+        var bytes: [UInt8] = []
+
+        init() { bytes.reserveCapacity(16_384) }
+
+        func member<T: Encodable>(_ value: T, codingPath: @autoclosure () -> [any CodingKey]) throws -> Member {
+            let start = bytes.count
             if T.self == String.self {
-                var bytes: [UInt8] = []
                 SortedJSON.appendString(value as! String, escapingSlashes: true, into: &bytes)
-                scalar = bytes
-            } else if T.self == Int.self {
-                scalar = Array(String(value as! Int).utf8)
             } else if T.self == Bool.self {
-                scalar = Array(((value as! Bool) ? "true" : "false").utf8)
+                bytes.append(contentsOf: ((value as! Bool) ? "true" : "false").utf8)
+            } else if T.self == Int.self {
+                bytes.append(contentsOf: String(value as! Int).utf8)
             } else if let integer = value as? any FixedWidthInteger {
-                scalar = Array("\(integer)".utf8)
+                bytes.append(contentsOf: "\(integer)".utf8)
             } else if T.self == Date.self || T.self == Data.self || T.self == URL.self || T.self == Decimal.self
                         || T.self == Double.self || T.self == Float.self {
                 // Formatted by JSONEncoder's own strategies: let it write them.
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                scalar = Array(try encoder.encode(value))
+                bytes.append(contentsOf: try encoder.encode(value))
             } else {
-                try value.encode(to: NodeEncoder(node: self, codingPath: codingPath))
+                let node = Node()
+                try value.encode(to: NodeEncoder(arena: self, node: node, codingPath: codingPath()))
+                // A value that wrote one value (an enum by its raw value, an optional) is that value.
+                if node.kind == .single, case .bytes(let range)? = node.members.first { return .bytes(range) }
+                return .node(node)
+            }
+            return .bytes(start..<bytes.count)
+        }
+
+        func null() -> Member {
+            let start = bytes.count
+            bytes.append(contentsOf: "null".utf8)
+            return .bytes(start..<bytes.count)
+        }
+
+        func write(_ member: Member, into out: inout [UInt8]) {
+            switch member {
+            case .bytes(let range): out.append(contentsOf: bytes[range])
+            case .node(let node): write(node, into: &out)
             }
         }
 
-        func write(into out: inout [UInt8]) {
-            if let scalar {
-                out.append(contentsOf: scalar)
-            } else if let array {
+        func write(_ node: Node, into out: inout [UInt8]) {
+            switch node.kind {
+            case .single:
+                if let member = node.members.first { write(member, into: &out) }
+            case .array:
                 out.append(UInt8(ascii: "["))
-                for (index, element) in array.enumerated() {
+                for (index, member) in node.members.enumerated() {
                     if index > 0 { out.append(UInt8(ascii: ",")) }
-                    element.write(into: &out)
+                    write(member, into: &out)
                 }
                 out.append(UInt8(ascii: "]"))
-            } else {
+            case .object, .empty:
                 out.append(UInt8(ascii: "{"))
-                let members = (object ?? [:]).sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-                for (index, member) in members.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    SortedJSON.appendString(member.key, escapingSlashes: true, into: &out)
+                let keys = node.keys
+                // By key bytes; of a key given twice, the one given last (JSONEncoder keeps the last too).
+                let order = keys.indices.sorted { a, b in
+                    keys[a] == keys[b] ? a < b : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8)
+                }
+                var first = true
+                for (position, index) in order.enumerated() {
+                    if position + 1 < order.count, keys[order[position + 1]] == keys[index] { continue }
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    SortedJSON.appendString(keys[index], escapingSlashes: true, into: &out)
                     out.append(UInt8(ascii: ":"))
-                    member.value.write(into: &out)
+                    write(node.members[index], into: &out)
                 }
                 out.append(UInt8(ascii: "}"))
             }
         }
-
-        func child(_ key: String) -> Node {
-            let node = Node()
-            if object == nil { object = [:] }
-            object![key] = node
-            return node
-        }
-
-        func appended() -> Node {
-            let node = Node()
-            if array == nil { array = [] }
-            array!.append(node)
-            return node
-        }
     }
 
     private struct NodeEncoder: Encoder {
+        let arena: Arena
         let node: Node
         var codingPath: [any CodingKey]
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-            if node.object == nil { node.object = [:] }
-            return KeyedEncodingContainer(Keyed(node: node, codingPath: codingPath))
+            if node.kind == .empty { node.kind = .object }
+            return KeyedEncodingContainer(Keyed(arena: arena, node: node, codingPath: codingPath))
         }
 
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
-            if node.array == nil { node.array = [] }
-            return Unkeyed(node: node, codingPath: codingPath)
+            if node.kind == .empty { node.kind = .array }
+            return Unkeyed(arena: arena, node: node, codingPath: codingPath)
         }
 
-        func singleValueContainer() -> any SingleValueEncodingContainer { Single(node: node, codingPath: codingPath) }
+        func singleValueContainer() -> any SingleValueEncodingContainer {
+            Single(arena: arena, node: node, codingPath: codingPath)
+        }
     }
 
     private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let arena: Arena
         let node: Node
         var codingPath: [any CodingKey]
 
-        mutating func encodeNil(forKey key: Key) throws { node.child(key.stringValue).scalar = Array("null".utf8) }
+        private func add(_ key: Key, _ member: Member) {
+            node.keys.append(key.stringValue)
+            node.members.append(member)
+        }
+        private func nested(_ key: Key) -> NodeEncoder {
+            let child = Node()
+            add(key, .node(child))
+            return NodeEncoder(arena: arena, node: child, codingPath: codingPath + [key])
+        }
+
+        mutating func encodeNil(forKey key: Key) throws { add(key, arena.null()) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            try node.child(key.stringValue).set(value, codingPath: codingPath + [key])
+            add(key, try arena.member(value, codingPath: codingPath + [key]))
         }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
-            -> KeyedEncodingContainer<NestedKey> {
-            NodeEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
+            -> KeyedEncodingContainer<NestedKey> { nested(key).container(keyedBy: keyType) }
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer { nested(key).unkeyedContainer() }
+        mutating func superEncoder() -> any Encoder {
+            let child = Node()
+            node.keys.append("super")
+            node.members.append(.node(child))
+            return NodeEncoder(arena: arena, node: child, codingPath: codingPath)
         }
-        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            NodeEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key]).unkeyedContainer()
-        }
-        mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child("super"), codingPath: codingPath) }
-        mutating func superEncoder(forKey key: Key) -> any Encoder {
-            NodeEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key])
-        }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { nested(key) }
     }
 
     private struct Unkeyed: UnkeyedEncodingContainer {
+        let arena: Arena
         let node: Node
         var codingPath: [any CodingKey]
-        var count: Int { node.array?.count ?? 0 }
+        var count: Int { node.members.count }
 
-        mutating func encodeNil() throws { node.appended().scalar = Array("null".utf8) }
-        mutating func encode<T: Encodable>(_ value: T) throws { try node.appended().set(value, codingPath: codingPath) }
+        private func nested() -> NodeEncoder {
+            let child = Node()
+            node.members.append(.node(child))
+            return NodeEncoder(arena: arena, node: child, codingPath: codingPath)
+        }
+
+        mutating func encodeNil() throws { node.members.append(arena.null()) }
+        mutating func encode<T: Encodable>(_ value: T) throws { node.members.append(try arena.member(value, codingPath: codingPath)) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-            NodeEncoder(node: node.appended(), codingPath: codingPath).container(keyedBy: keyType)
+            nested().container(keyedBy: keyType)
         }
-        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-            NodeEncoder(node: node.appended(), codingPath: codingPath).unkeyedContainer()
-        }
-        mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.appended(), codingPath: codingPath) }
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { nested().unkeyedContainer() }
+        mutating func superEncoder() -> any Encoder { nested() }
     }
 
     private struct Single: SingleValueEncodingContainer {
+        let arena: Arena
         let node: Node
         var codingPath: [any CodingKey]
 
-        mutating func encodeNil() throws { node.scalar = Array("null".utf8) }
-        mutating func encode<T: Encodable>(_ value: T) throws { try node.set(value, codingPath: codingPath) }
+        private func set(_ member: Member) {
+            node.kind = .single
+            node.members = [member]
+        }
+        mutating func encodeNil() throws { set(arena.null()) }
+        mutating func encode<T: Encodable>(_ value: T) throws { set(try arena.member(value, codingPath: codingPath)) }
     }
 }

@@ -75,10 +75,11 @@ import Testing
             var deeper = inner.nestedContainer(keyedBy: CodingKeys.self)
             try deeper.encode("later", forKey: .text)
             try deeper.encode("earlier", forKey: .absent)
+            try deeper.encode("again", forKey: .text)   // a key given twice: JSONEncoder keeps the last
         }
     }
 
-    @Test("Awkward values come out as JSONEncoder writes them: escapes, key order by bytes, nulls, every integer, and the types JSONEncoder formats itself")
+    @Test("Awkward values come out as JSONEncoder writes them: escapes, key order by bytes, a key given twice, nulls, every integer, and the types JSONEncoder formats itself")
     func awkwardValues() throws {
         let value = Awkward()
         let ours = try SortedJSON.bytes(value)
