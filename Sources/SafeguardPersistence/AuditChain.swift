@@ -157,6 +157,14 @@ public enum AuditChain {
     /// The same with SQLKit alone (on a SQLite file's own write connection too).
     @discardableResult
     public static func append(_ events: [AuditEvent], on sql: any SQLDatabase, now: Date = Date()) async throws -> [AuditEntry] {
+        try await append(events, at: Array(repeating: now, count: events.count), on: sql)
+    }
+
+    /// The same, each event at its own time: the write gate appends the entries of a whole group of writes at once,
+    /// each at the time its write gave.
+    @discardableResult
+    public static func append(_ events: [AuditEvent], at times: [Date], on sql: any SQLDatabase) async throws -> [AuditEntry] {
+        precondition(times.count == events.count, "one time for each event")
         guard !events.isEmpty else { return [] }
         // Lock the head first: a row lock on PostgreSQL, the write lock on SQLite.
         try await sql.raw("UPDATE audit_head SET sequence = sequence + \(unsafeRaw: String(events.count)) WHERE id = 1").run()
@@ -165,14 +173,15 @@ public enum AuditChain {
         }
         let batch = try link(events, head: (sequence: try head.decode(column: "sequence", as: Int.self),
                                             hash: try head.decode(column: "hash", as: String.self),
-                                            mac: try head.decode(column: "mac", as: String?.self)), now: now)
+                                            mac: try head.decode(column: "mac", as: String?.self)), at: times)
         // SQLite allows 32,766 bound values in one statement: 12 a row, so insert at most 1,000 rows at a time.
         for chunk in stride(from: 0, to: batch.entries.count, by: 1_000) {
             var insert = sql.insert(into: AuditEntryModel.schema)
                 .columns("id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
                          "outcome", "detail", "previous_hash", "hash")
-            for entry in batch.entries[chunk..<min(chunk + 1_000, batch.entries.count)] {
-                insert = insert.values(SQLBind(UUID.timeOrdered(now: now)), SQLBind(entry.sequence), SQLBind(entry.at), SQLBind(entry.actorID),
+            for index in chunk..<min(chunk + 1_000, batch.entries.count) {
+                let entry = batch.entries[index]
+                insert = insert.values(SQLBind(UUID.timeOrdered(now: times[index])), SQLBind(entry.sequence), SQLBind(entry.at), SQLBind(entry.actorID),
                                        SQLBind(entry.actorRole), SQLBind(entry.organisationID), SQLBind(entry.action),
                                        SQLBind(entry.caseID), SQLBind(entry.outcome), SQLBind(entry.detail),
                                        SQLBind(entry.previousHash), SQLBind(entry.hash))
@@ -193,7 +202,7 @@ public enum AuditChain {
 
     /// Links `events` onto the chain after `head` — the head as read once its sequence was moved on by
     /// `events.count` under its lock — and seals the new head. Pure: `append` reads and writes the rows around it.
-    static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), now: Date) throws -> Batch {
+    static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), at times: [Date]) throws -> Batch {
         let last = head.sequence
         var previous = head.hash
         let seal = AuditSeal.current
@@ -206,11 +215,16 @@ public enum AuditChain {
                     : "the audit head's seal does not match: the trail was changed outside Safeguard, or this is not the key it was sealed with")
             }
         }
-        let at = now.formatted(timestampFormat)
+        // Formatted once for each run of equal times (a batch's are usually all one).
+        var at = "", atTime: Date?
         var entries: [AuditEntry] = []
         entries.reserveCapacity(events.count)
         var scratch: [UInt8] = []
         for (offset, event) in events.enumerated() {
+            if times[offset] != atTime {
+                atTime = times[offset]
+                at = times[offset].formatted(timestampFormat)
+            }
             var entry = AuditEntry(
                 sequence: last - events.count + 1 + offset, at: at,
                 actorID: event.actorID?.uuidString.lowercased() ?? "", actorRole: event.actorRole,

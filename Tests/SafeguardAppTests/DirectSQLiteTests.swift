@@ -176,7 +176,7 @@ import Vapor
         }
     }
 
-    @Test("Fact updates arriving together share transactions: each current one is stored in full, with its re-assessment, actions, chronology lines and audit entry; a stale one changes nothing")
+    @Test("Fact updates arriving together share transactions: each current one is stored in full, with its re-assessment, actions, chronology lines and audit entry (the group's entries appended together); a stale one changes nothing and leaves no entry")
     func factUpdatesTogether() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
@@ -204,6 +204,10 @@ import Vapor
             #expect(gateAfter.transactions - gateBefore.transactions < gateAfter.writes - gateBefore.writes, "queued updates shared transactions")
             #expect(try await count(app, "case_events") == eventsBefore + 2 * ids.count, "a facts line and a decisions line for each case, no more")
             let sql = app.db as! any SQLDatabase
+            // The group's entries were appended together at its end: only the updates that stood have one.
+            let audited = try await sql.raw("SELECT case_id FROM audit_entries WHERE action = 'case.facts.update'").all()
+                .map { try $0.decode(column: "case_id", as: String.self) }
+            #expect(audited.sorted() == ids.map { $0.lowercased() }.sorted(), "one entry for each stored update, none for a stale one")
             for id in ids {
                 let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: token)
                 #expect(read.json["version"] as? Int == 2)

@@ -212,6 +212,41 @@ import Vapor
         }
     }
 
+    @Test("Writes grouped by runSQL append their audit entries together at the group's end: a write that fails after asking for its entry leaves none, the others' are one unbroken run in the order the writes ran")
+    func groupedWritesAuditTogether() async throws {
+        try await withApp { app in
+            let before = try await count(app, "audit_entries")
+            await app.writeGate.acquire()   // let the writes queue up, as they do under load
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        do {
+                            try await app.writeSQL { write in
+                                write.audit(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.write",
+                                                       detail: "n=\(i)"))
+                                if i % 4 == 0 { throw Refused() }   // after asking for its entry: it must go too
+                            }
+                            return (i, true)
+                        } catch is Refused {
+                            return (i, false)
+                        }
+                    }
+                }
+                try await Task.sleep(nanoseconds: 300_000_000)
+                await app.writeGate.release()
+                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes.filter(\.value).count == 15)
+            let rows = try await (app.db as! any SQLDatabase).raw(
+                "SELECT sequence, detail FROM audit_entries WHERE action = 'test.write' ORDER BY sequence").all()
+            let details = try rows.map { try $0.decode(column: "detail", as: String.self) }
+            #expect(Set(details) == Set((0..<20).filter { $0 % 4 != 0 }.map { "n=\($0)" }), "exactly the writes that stood have an entry")
+            let sequences = try rows.map { try $0.decode(column: "sequence", as: Int.self) }
+            #expect(sequences == Array(before + 1...before + 15), "one unbroken run of the chain")
+            #expect(try await verifyAudit(app).verification.isValid)
+        }
+    }
+
     @Test func aRevokedTokenOrADisabledUserIsRefusedAtOnceDespiteTheIdentityCache() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

@@ -68,13 +68,13 @@ struct CaseService: Sendable {
         let assessmentText = try CaseStore.assessmentText(assessment)
         let now = clock()
         let store = CaseStore(db: db, cipher: cipher)
-        let opened = try await gate.runSQL(db, direct: direct) { sql in
+        let opened = try await gate.runSQL(db, direct: direct) { write in
             let opened = try await store.openCase(
                 organisationID: actor.organisation.id, createdBy: actor.user.id, summary: summary, status: status,
                 facts: facts, assessment: assessment, assessmentText: assessmentText,
                 chronology: ("case.created", "Case opened: \(summary)", actor.auditRole),
-                mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now, on: sql)
-            try await AuditChain.append(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), on: sql, now: now)
+                mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now, on: write.sql)
+            write.audit(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), at: now)
             return opened
         }
         return Detail(record: opened.record, actions: opened.actions, assessment: opened.assessment, view: opened.view)
@@ -132,7 +132,8 @@ struct CaseService: Sendable {
         let store = CaseStore(db: db, cipher: cipher)
         let events = ResponseStore(db: db, cipher: cipher)
         let mustActionDays = actor.organisation.workPolicy.mustActionDays
-        return try await gate.runSQL(db, direct: direct) { sql in
+        return try await gate.runSQL(db, direct: direct) { write in
+            let sql = write.sql
             var updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id, expectedVersion: version,
                                                      facts: facts, factsText: factsText, summary: summary, status: status,
                                                      now: now, on: sql)
@@ -159,7 +160,7 @@ struct CaseService: Sendable {
             }
             try await events.appendEvents(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
                                           lines.map { ($0.kind, String($0.summary.prefix(2_000))) }, at: now, on: sql)
-            try await AuditChain.append(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), on: sql, now: now)
+            write.audit(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), at: now)
             let actions = try await store.actions(caseID: updated.id, on: sql)
             if let stored, let factsText, let assessmentText {
                 // Re-assessed: the answer is made from the JSON just stored, as a read would make it.

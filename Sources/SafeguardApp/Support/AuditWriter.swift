@@ -95,8 +95,9 @@ extension Application {
         if let writer = storage[AuditWriterKey.self] { return writer }
         let app = self
         let writer = AuditWriter { events in
-            // On a SQLite file, on its own write connection, grouped with other such writes (`WriteGate.runSQL`).
-            _ = try await app.writeSQL { sql in try await AuditChain.append(events, on: sql) }
+            // Grouped with other writes (`WriteGate.runSQL`): on a SQLite file, on its own write connection; appended
+            // in one batch with the entries of the writes beside it.
+            try await app.writeSQL { write in write.audit(events) }
         }
         storage[AuditWriterKey.self] = writer
         return writer

@@ -15,14 +15,14 @@ import Vapor
 /// let opened = try await app.write { db in try await CaseStore(db: db, cipher: cipher).openCase(…) }
 /// ```
 actor WriteGate {
-    /// What a queued write runs: in a Fluent transaction, or in a transaction on a SQLite file's own connection
-    /// (`runSQL`); either shared with the writes of its kind queued beside it.
+    /// What a queued write runs: with Fluent (`run`), or with SQLKit alone (`runSQL`), on a SQLite file's own
+    /// connection when `direct` and in a Fluent transaction otherwise; either shared with the writes queued beside it
+    /// that run where it does.
     private enum Work {
         case transaction(@Sendable (any Database) async throws -> any Sendable)
-        case direct(@Sendable (any SQLDatabase) async throws -> any Sendable)
+        case grouped(@Sendable (GroupedWrite) async throws -> any Sendable, direct: Bool)
 
-        var isTransaction: Bool { if case .transaction = self { true } else { false } }
-        var isDirect: Bool { if case .direct = self { true } else { false } }
+        var isDirect: Bool { if case .grouped(_, direct: true) = self { true } else { false } }
     }
 
     private struct Job {
@@ -55,14 +55,15 @@ actor WriteGate {
         return try await enqueue(.transaction { try await body($0) })
     }
 
-    /// Runs `body`, which writes with SQLKit only, in a transaction shared with other such writes: on a SQLite file
+    /// Runs `body`, which writes with SQLKit only, in a transaction shared with other writes: on a SQLite file
     /// with `direct`, on its own connection with no thread switch between statements; otherwise in a Fluent
-    /// transaction, as `run` does.
+    /// transaction, as `run` does. The audit entries it asks for (`GroupedWrite.audit`) are appended with the rest of
+    /// its group's, in one batch, just before the commit.
     func runSQL<T: Sendable>(_ db: any Database, direct: Direct?,
-                             _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        guard let direct else { return try await run(db) { try await body($0 as! any SQLDatabase) } }
-        self.direct = direct
-        return try await enqueue(.direct { try await body($0) })
+                             _ body: @escaping @Sendable (GroupedWrite) async throws -> T) async throws -> T {
+        lastDatabase = db
+        if let direct { self.direct = direct }
+        return try await enqueue(.grouped({ try await body($0) }, direct: direct != nil))
     }
 
     private func enqueue<T: Sendable>(_ work: Work) async throws -> T {
@@ -79,14 +80,13 @@ actor WriteGate {
         while !queue.isEmpty, !isHeld {
             let results: [Result<any Sendable, any Error>]
             let group: [Job]
-            switch queue[0].work {
-            case .transaction:
-                // Queued by `run`, which sets the database first.
-                group = Array(queue.prefix(maxGroup).prefix { $0.work.isTransaction })
-                results = await Self.commit(group, on: lastDatabase!)
-            case .direct:
+            if queue[0].work.isDirect {
                 group = Array(queue.prefix(maxGroup).prefix { $0.work.isDirect })
                 results = await Self.commit(group, on: direct!)
+            } else {
+                // Queued by `run` or `runSQL`, which set the database first.
+                group = Array(queue.prefix(maxGroup).prefix { !$0.work.isDirect })
+                results = await Self.commit(group, on: lastDatabase!)
             }
             queue.removeFirst(group.count)
             transactions += 1
@@ -103,17 +103,29 @@ actor WriteGate {
             return try await db.transaction { tx in
                 let sql = tx as! any SQLDatabase
                 try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run()
-                if group.count == 1, case .transaction(let body) = group[0].work {
-                    return [.success(try await body(tx))]
+                let audit = GroupedWrite.Audit()
+                func run(_ work: Work) async throws -> any Sendable {
+                    switch work {
+                    case .transaction(let body): return try await body(tx)
+                    case .grouped(let body, _):
+                        let write = GroupedWrite(sql: sql)
+                        let value = try await body(write)
+                        audit.take(write)
+                        return value
+                    }
+                }
+                if group.count == 1 {
+                    let value = try await run(group[0].work)
+                    try await audit.append(on: sql)
+                    return [.success(value)]
                 }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(group.count)
                 for (index, job) in group.enumerated() {
-                    guard case .transaction(let body) = job.work else { continue }
                     let savepoint = "w\(index)"
                     try await sql.raw("SAVEPOINT \(unsafeRaw: savepoint)").run()
                     do {
-                        let value = try await body(tx)
+                        let value = try await run(job.work)
                         try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
                         results.append(.success(value))
                     } catch {
@@ -122,6 +134,8 @@ actor WriteGate {
                         results.append(.failure(error))
                     }
                 }
+                // The audit entries of the writes that stood; if they cannot be appended, none of the group stands.
+                try await audit.append(on: sql)
                 return results
             }
         } catch {
@@ -137,21 +151,26 @@ actor WriteGate {
         let sql = writer.sql(on: direct.eventLoop, logger: direct.logger)
         do {
             try writer.begin()
+            let audit = GroupedWrite.Audit()
             var results: [Result<any Sendable, any Error>] = []
             results.reserveCapacity(group.count)
             for (index, job) in group.enumerated() {
-                guard case .direct(let body) = job.work else { continue }
+                guard case .grouped(let body, _) = job.work else { continue }
                 let savepoint = "w\(index)"
                 try writer.savepoint(savepoint)
                 do {
-                    let value = try await body(sql)
+                    let write = GroupedWrite(sql: sql)
+                    let value = try await body(write)
                     try writer.release(savepoint)
+                    audit.take(write)
                     results.append(.success(value))
                 } catch {
                     try writer.rollback(to: savepoint)
                     results.append(.failure(error))
                 }
             }
+            // The audit entries of the writes that stood; if they cannot be appended, none of the group stands.
+            try await audit.append(on: sql)
             try await direct.threadPool.runIfActive { try writer.commit() }
             return results
         } catch {
@@ -182,6 +201,49 @@ actor WriteGate {
     }
 }
 
+/// A write run by `WriteGate.runSQL`: its transaction's SQL, and the audit entries it asks for, which the gate
+/// appends for its whole group at once (one lock of the head, one insert, one update of the head instead of those
+/// for each write), after every write of the group has run and before the commit. So a write and its entries are
+/// still committed together or not at all; a write that fails takes its entries with it.
+///
+/// ```swift
+/// try await gate.runSQL(db, direct: direct) { write in
+///     let opened = try await store.openCase(…, on: write.sql)
+///     write.audit(event, at: now)
+/// }
+/// ```
+final class GroupedWrite: @unchecked Sendable {
+    // One write's body uses it, one statement at a time; the gate reads it only once that body has returned.
+    let sql: any SQLDatabase
+    private var events: [AuditEvent] = []
+    private var times: [Date] = []
+
+    init(sql: any SQLDatabase) { self.sql = sql }
+
+    func audit(_ events: [AuditEvent], at time: Date = Date()) {
+        self.events += events
+        times += Array(repeating: time, count: events.count)
+    }
+
+    func audit(_ event: AuditEvent, at time: Date = Date()) { audit([event], at: time) }
+
+    /// The entries of a group's writes that stood, in the order they ran.
+    final class Audit: @unchecked Sendable {
+        private var events: [AuditEvent] = []
+        private var times: [Date] = []
+
+        func take(_ write: GroupedWrite) {
+            events += write.events
+            times += write.times
+        }
+
+        func append(on sql: any SQLDatabase) async throws {
+            guard !events.isEmpty else { return }
+            try await AuditChain.append(events, at: times, on: sql)
+        }
+    }
+}
+
 struct WriteGateKey: StorageKey { typealias Value = WriteGate }
 
 extension Application {
@@ -206,7 +268,7 @@ extension Application {
 
     /// Runs `body`, which writes with SQLKit only, in one transaction serialised with this process's other writes;
     /// on a SQLite file, on its own connection without a thread switch between statements (`WriteGate.runSQL`).
-    public func writeSQL<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func writeSQL<T: Sendable>(_ body: @escaping @Sendable (GroupedWrite) async throws -> T) async throws -> T {
         try await writeGate.runSQL(db, direct: directWrites, body)
     }
 }
