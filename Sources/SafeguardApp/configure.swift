@@ -95,6 +95,7 @@ func routes(_ app: Application, assessor: Assessor) throws {
 
 struct SQLiteReaderKey: StorageKey { typealias Value = SQLiteFileReader }
 struct CaseViewsKey: StorageKey { typealias Value = CaseViewCache }
+struct CaseCountsKey: StorageKey { typealias Value = CaseCountCache }
 struct SQLiteWriterKey: StorageKey { typealias Value = SQLiteFileWriter }
 
 extension Application {
@@ -106,6 +107,14 @@ extension Application {
 
     /// The case view cache of reads that do not go through `sqliteReader`, which keeps its own.
     var caseViews: CaseViewCache? { storage[CaseViewsKey.self] }
+
+    /// The totals of recently shown case lists, checked against each organisation's case list revision (both databases).
+    var caseCounts: CaseCountCache {
+        if let counts = storage[CaseCountsKey.self] { return counts }
+        let counts = CaseCountCache()
+        storage[CaseCountsKey.self] = counts
+        return counts
+    }
 
     /// Audit batches on a SQLite file through a connection of their own (see `SQLiteFileWriter`); nil on PostgreSQL
     /// and in memory.

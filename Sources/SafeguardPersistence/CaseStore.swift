@@ -14,11 +14,15 @@ public struct CaseStore: Sendable {
     /// Recently read cases' actions and assessments for reads through SQLKit (PostgreSQL); a SQLite file's reader
     /// keeps its own. Nil inside a transaction, whose own writes the cache would not have seen yet.
     let views: CaseViewCache?
-    public init(db: any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil, views: CaseViewCache? = nil) {
+    /// The totals of recently shown lists (`listCases`); nil inside a transaction, whose own writes it would not see.
+    let counts: CaseCountCache?
+    public init(db: any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil, views: CaseViewCache? = nil,
+                counts: CaseCountCache? = nil) {
         self.db = db
         self.cipher = cipher
         self.reader = reader
         self.views = views
+        self.counts = counts
     }
 
     func value(_ m: CaseModel) throws -> CaseRecord {
@@ -432,7 +436,7 @@ public struct CaseStore: Sendable {
                             assessment: read.view.assessment)
     }
 
-    public struct ListFilter: Sendable {
+    public struct ListFilter: Sendable, Hashable {
         public var status: CaseStatus?
         public var hasOpenActions: Bool?
         public var updatedSince: Date?
@@ -472,8 +476,21 @@ public struct CaseStore: Sendable {
             if let owners = filter.ownerIDs { b = owners.isEmpty ? b.where(SQLLiteral.boolean(false), .equal, SQLLiteral.boolean(true)) : b.where("owner_id", .in, owners) }
             return b
         }
-        async let total = filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases"))
-            .first()?.decode(column: "n", as: Int.self) ?? 0
+        // The total: kept from the last count of this list while none of the organisation's cases has been written
+        // since (the revision is read first, so a total kept is never older than the revision it is kept with).
+        async let total: Int = {
+            let key = CaseCountCache.Key(organisationID: organisationID, filter: filter)
+            var revision: Int?
+            if let counts {
+                revision = try await sql.select().column("case_list_revision").from(OrganisationModel.schema)
+                    .where("id", .equal, SQLBind(organisationID)).first()?.decode(column: "case_list_revision", as: Int.self)
+                if let revision, let kept = counts.total(of: key, at: revision) { return kept }
+            }
+            let counted = try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases"))
+                .first()?.decode(column: "n", as: Int.self) ?? 0
+            if let counts, let revision { counts.keep(counted, of: key, at: revision) }
+            return counted
+        }()
         let rows = try await filtered(sql.select()
             .columns("id", "organisation_id", "reference", "status", "summary", "version", "created_by", "owner_id", "open_actions",
                      "created_at", "updated_at")

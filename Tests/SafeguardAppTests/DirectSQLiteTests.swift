@@ -130,6 +130,52 @@ import Vapor
         }
     }
 
+    @Test("A list's total is kept only while none of the organisation's cases has been written, by any path; another organisation's writes leave it kept (both databases)")
+    func theListTotalFollowsEveryWrite() async throws {
+        try await withApp { app in
+            let cache = app.caseCounts
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            func total(_ query: String = "") async throws -> Int {
+                let reply = try await send(app, .GET, "/api/v1/cases?perPage=5\(query)", token: token)
+                #expect(reply.status == .ok, "\(reply.text)")
+                return try #require(reply.json["total"] as? Int)
+            }
+            let first = try await createCase(app, token: token)["id"] as! String
+            _ = try await createCase(app, token: token)
+            let open = try await total("&status=open")
+            let all = try await total()
+            let before = cache.counts
+            #expect(try await total() == all)
+            #expect(try await total("&status=open") == open)
+            #expect(cache.counts.hits == before.hits + 2, "the same lists again are not counted again")
+
+            // Another organisation's case: this organisation's totals are still kept.
+            _ = try await createCase(app, token: world.token("policeB.officer"))
+            let afterOther = cache.counts
+            #expect(try await total() == all)
+            #expect(cache.counts.hits == afterOther.hits + 1)
+
+            // Through the API: a new case, and a case closed.
+            _ = try await createCase(app, token: token)
+            #expect(try await total() == all + 1)
+            let closed = try await send(app, .PATCH, "/api/v1/cases/\(first)", token: token,
+                                        json: ["version": 1, "status": "closed", "reason": "no further action"])
+            #expect(closed.status == .ok, "\(closed.text)")
+            #expect(try await total("&status=open") == open)   // one more opened, one closed
+
+            // By any other path at all: the database's triggers move the revision on.
+            try await (app.db as! any SQLDatabase).update("cases").set("status", to: SQLBind("closed"))
+                .where("organisation_id", .equal, SQLBind(world.user("policeA.officer").organisationID)).run()
+            #expect(try await total("&status=open") == 0)
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM case_events WHERE case_id = \(bind: UUID(uuidString: first)!)").run()
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM case_actions WHERE case_id = \(bind: UUID(uuidString: first)!)").run()
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM case_assessments WHERE case_id = \(bind: UUID(uuidString: first)!)").run()
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM cases WHERE id = \(bind: UUID(uuidString: first)!)").run()
+            #expect(try await total() == all)
+        }
+    }
+
     @Test("Opening a case writes all or nothing: when its audit entry cannot be written, no part of the case is stored")
     func openingACaseIsAllOrNothing() async throws {
         try await withApp { app in

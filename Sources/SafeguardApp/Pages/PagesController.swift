@@ -41,7 +41,7 @@ struct PagesController: RouteCollection {
         let identity = try req.requirePageIdentity()
         var page = HomePage(identity: identity)
         if page.seesCases {
-            let store = CaseStore(db: req.db, cipher: req.cipher)
+            let store = CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts)
             // A case lead's cases are the ones they own; staff see the concerns they raised, whose actions are the
             // DSL's to do, not theirs.
             let isStaff = identity.user.role == .staff
@@ -102,7 +102,7 @@ struct PagesController: RouteCollection {
         let identity = try caseIdentity(req)
         var filter = CaseStore.ListFilter()
         if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
-        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher).listCases(organisationID: identity.organisation.id,
+        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts).listCases(organisationID: identity.organisation.id,
                                                                          filter: filter, page: 1, perPage: 200)
         try await req.auditAlone("case.list", detail: "count=\(records.count) via=page.cases")
         let page = CaseListPage(identity: identity, cases: records.map(CaseRow.init), total: total)
