@@ -297,22 +297,22 @@ public struct CaseStore: Sendable {
             SELECT \(unsafeRaw: columns.header), revision FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
             """)
         let row: any SQLRow
-        let view: CaseViewCache.View
+        let view: KeptCaseView
         if let views {
             // The case row first: while its revision is unchanged, its actions and assessment are the ones kept.
             guard let found = try await headerQuery.first() else { return nil }
             let revision = try found.decode(column: "revision", as: Int.self)
-            if let kept = views.view(of: id, at: revision) {
+            if let kept = views.value(of: id, at: revision) {
                 view = kept
             } else {
-                view = try await storedView(id: id, revision: revision, on: sql)
-                views.keep(view, of: id)
+                view = try await storedView(id: id, on: sql)
+                views.keep(view, of: id, at: revision)
             }
             row = found
         } else {
             // No cache (in a transaction, in memory): the three reads at once.
             async let found = headerQuery.first()
-            async let stored = storedView(id: id, revision: 0, on: sql)
+            async let stored = storedView(id: id, on: sql)
             guard let found = try await found else {
                 _ = try? await stored
                 return nil
@@ -352,7 +352,7 @@ public struct CaseStore: Sendable {
     }
 
     /// A case's actions (reasons still sealed) and latest assessment as stored, read at once.
-    private func storedView(id: UUID, revision: Int, on sql: any SQLDatabase) async throws -> CaseViewCache.View {
+    private func storedView(id: UUID, on sql: any SQLDatabase) async throws -> KeptCaseView {
         let columns = Self.readColumns
         async let actionRows = sql.raw("""
             SELECT \(unsafeRaw: columns.action) FROM case_actions WHERE case_id = \(bind: id) ORDER BY created_at, recommendation_id
@@ -368,7 +368,7 @@ public struct CaseStore: Sendable {
              createdBy: try a.decode(column: "created_by", as: UUID.self), createdAt: try a.decode(column: "created_at", as: Date?.self),
              json: try a.decode(column: "assessment_json", as: String.self))
         }
-        return CaseViewCache.View(revision: revision, actions: actions, assessment: assessment)
+        return KeptCaseView(actions: actions, assessment: assessment)
     }
 
     /// Actions with their reasons opened.
@@ -384,7 +384,7 @@ public struct CaseStore: Sendable {
     /// again at the same revision takes its actions and assessment from the reader's `CaseViewCache`: one row read.
     private func readView(id: UUID, organisationID: UUID, on reader: SQLiteFileReader) throws -> CaseReadView? {
         let columns = Self.readColumns
-        let read = try reader.read { connection -> (header: CaseHeader, facts: String, view: CaseViewCache.View)? in
+        let read = try reader.read { connection -> (header: CaseHeader, facts: String, view: KeptCaseView)? in
             let found = try connection.rows("SELECT \(columns.header), revision FROM cases WHERE id = ? AND organisation_id = ?",
                                             [.uuid(id), .uuid(organisationID)]) { row in
                 (header: CaseHeader(
@@ -396,7 +396,7 @@ public struct CaseStore: Sendable {
                  facts: try row.string(11), revision: row.int(12))
             }
             guard let (header, facts, revision) = found.first else { return nil }
-            if let kept = reader.caseViews.view(of: id, at: revision) { return (header, facts, kept) }
+            if let kept = reader.caseViews.value(of: id, at: revision) { return (header, facts, kept) }
             // No ORDER BY in these two: with one, SQLite marks the bound id as able to change the plan, and prepares
             // the statement again at every bind, which cost more than the read. They are sorted here instead, by the
             // stored values themselves (NULL first, as SQLite sorts), so the order is the Fluent path's.
@@ -427,8 +427,8 @@ public struct CaseStore: Sendable {
                      createdBy: try a.uuid(3), createdAt: a.date(4), json: try a.string(5))
                 }.first
             }
-            let view = CaseViewCache.View(revision: revision, actions: actions, assessment: assessment)
-            reader.caseViews.keep(view, of: id)
+            let view = KeptCaseView(actions: actions, assessment: assessment)
+            reader.caseViews.keep(view, of: id, at: revision)
             return (header, facts, view)
         }
         guard let read else { return nil }
@@ -479,12 +479,12 @@ public struct CaseStore: Sendable {
         // The total: kept from the last count of this list while none of the organisation's cases has been written
         // since (the revision is read first, so a total kept is never older than the revision it is kept with).
         async let total: Int = {
-            let key = CaseCountCache.Key(organisationID: organisationID, filter: filter)
+            let key = CaseListKey(organisationID: organisationID, filter: filter)
             var revision: Int?
             if let counts {
                 revision = try await sql.select().column("case_list_revision").from(OrganisationModel.schema)
                     .where("id", .equal, SQLBind(organisationID)).first()?.decode(column: "case_list_revision", as: Int.self)
-                if let revision, let kept = counts.total(of: key, at: revision) { return kept }
+                if let revision, let kept = counts.value(of: key, at: revision) { return kept }
             }
             let counted = try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases"))
                 .first()?.decode(column: "n", as: Int.self) ?? 0

@@ -319,10 +319,10 @@ import Vapor
     func theCacheIsBounded() {
         let cache = CaseViewCache(capacity: 2)
         let (a, b, c) = (UUID(), UUID(), UUID())
-        for id in [a, b, c] { cache.keep(.init(revision: 1, actions: [], assessment: nil), of: id) }
-        #expect(cache.view(of: a, at: 1) == nil)
-        #expect(cache.view(of: b, at: 1) != nil && cache.view(of: c, at: 1) != nil)
-        #expect(cache.view(of: c, at: 2) == nil, "another revision is a miss")
+        for id in [a, b, c] { cache.keep(.init(actions: [], assessment: nil), of: id, at: 1) }
+        #expect(cache.value(of: a, at: 1) == nil)
+        #expect(cache.value(of: b, at: 1) != nil && cache.value(of: c, at: 1) != nil)
+        #expect(cache.value(of: c, at: 2) == nil, "another revision is a miss")
     }
 
     @Test("Ids are read as stored, in either case, and anything else is refused")
