@@ -181,26 +181,35 @@ import Vapor
 
     struct Refused: Error {}
 
-    @Test func writesArrivingTogetherShareACommitAndAFailedOneIsRolledBackAlone() async throws {
-        try await withApp { app in
-            await app.writeGate.acquire()   // let the writes queue up, as they do under load
-            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-                for i in 0..<30 {
-                    group.addTask {
-                        do {
-                            try await app.write { db in
-                                _ = try await AccountStore(db: db).createOrganisation(name: "Org \(i)", kind: .police, jurisdiction: .england)
-                                if i % 3 == 0 { throw Refused() }   // after its write: the savepoint must undo it
-                            }
-                            return (i, true)
-                        } catch is Refused {
-                            return (i, false)
-                        }
+    /// Runs `count` writes while the write gate is held, then lets them all go at once, as writes queue up under load.
+    /// Each write's outcome by its number: false when it threw `Refused`.
+    static func queuedTogether(_ app: Application, _ count: Int,
+                               _ write: @escaping @Sendable (Int) async throws -> Void) async throws -> [Int: Bool] {
+        await app.writeGate.acquire()
+        return try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<count {
+                group.addTask {
+                    do {
+                        try await write(i)
+                        return (i, true)
+                    } catch is Refused {
+                        return (i, false)
                     }
                 }
-                try await Task.sleep(nanoseconds: 300_000_000)
-                await app.writeGate.release()
-                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            try await Task.sleep(nanoseconds: 300_000_000)
+            await app.writeGate.release()
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+    }
+
+    @Test func writesArrivingTogetherShareACommitAndAFailedOneIsRolledBackAlone() async throws {
+        try await withApp { app in
+            let outcomes = try await Self.queuedTogether(app, 30) { i in
+                try await app.write { db in
+                    _ = try await AccountStore(db: db).createOrganisation(name: "Org \(i)", kind: .police, jurisdiction: .england)
+                    if i % 3 == 0 { throw Refused() }   // after its write: the savepoint must undo it
+                }
             }
             #expect(outcomes.count == 30)
             #expect(outcomes.allSatisfy { $0.value == ($0.key % 3 != 0) })
@@ -216,25 +225,11 @@ import Vapor
     func groupedWritesAuditTogether() async throws {
         try await withApp { app in
             let before = try await count(app, "audit_entries")
-            await app.writeGate.acquire()   // let the writes queue up, as they do under load
-            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-                for i in 0..<20 {
-                    group.addTask {
-                        do {
-                            try await app.writeSQL { write in
-                                write.audit(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.write",
-                                                       detail: "n=\(i)"))
-                                if i % 4 == 0 { throw Refused() }   // after asking for its entry: it must go too
-                            }
-                            return (i, true)
-                        } catch is Refused {
-                            return (i, false)
-                        }
-                    }
+            let outcomes = try await Self.queuedTogether(app, 20) { i in
+                try await app.writeSQL { write in
+                    write.audit(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.write", detail: "n=\(i)"))
+                    if i % 4 == 0 { throw Refused() }   // after asking for its entry: it must go too
                 }
-                try await Task.sleep(nanoseconds: 300_000_000)
-                await app.writeGate.release()
-                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
             }
             #expect(outcomes.filter(\.value).count == 15)
             let rows = try await (app.db as! any SQLDatabase).raw(
