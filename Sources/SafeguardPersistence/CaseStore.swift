@@ -353,22 +353,30 @@ public struct CaseStore: Sendable {
 
     /// A case's actions (reasons still sealed) and latest assessment as stored, read at once.
     private func storedView(id: UUID, on sql: any SQLDatabase) async throws -> KeptCaseView {
-        let columns = Self.readColumns
-        async let actionRows = sql.raw("""
-            SELECT \(unsafeRaw: columns.action) FROM case_actions WHERE case_id = \(bind: id) ORDER BY created_at, recommendation_id
-            """).all()
-        async let latest = sql.raw("""
-            SELECT \(unsafeRaw: columns.assessment) FROM case_assessments \
-            WHERE case_id = \(bind: id) ORDER BY case_version DESC, created_at DESC LIMIT 1
-            """).first()
-        let actions = try await actionRows.map(Self.storedAction)
-        let assessment = try await latest.map { a in
+        async let actions = storedActions(caseID: id, on: sql)
+        async let assessment = storedLatestAssessment(caseID: id, on: sql)
+        return KeptCaseView(actions: try await actions, assessment: try await assessment)
+    }
+
+    /// A case's actions as stored (reasons sealed), oldest first.
+    private func storedActions(caseID: UUID, on sql: any SQLDatabase) async throws -> [CaseAction] {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.readColumns.action) FROM case_actions WHERE case_id = \(bind: caseID) \
+            ORDER BY created_at, recommendation_id
+            """).all().map(Self.storedAction)
+    }
+
+    /// A case's latest assessment as stored (of its highest version, the newest), its JSON not decoded.
+    private func storedLatestAssessment(caseID: UUID, on sql: any SQLDatabase) async throws -> CaseReadView.Assessment? {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.readColumns.assessment) FROM case_assessments \
+            WHERE case_id = \(bind: caseID) ORDER BY case_version DESC, created_at DESC LIMIT 1
+            """).first().map { a in
             (id: try a.decode(column: "id", as: UUID.self), caseVersion: try a.decode(column: "case_version", as: Int.self),
              editions: try a.decode(column: "editions", as: String.self).split(separator: ",").map(String.init),
              createdBy: try a.decode(column: "created_by", as: UUID.self), createdAt: try a.decode(column: "created_at", as: Date?.self),
              json: try a.decode(column: "assessment_json", as: String.self))
         }
-        return KeptCaseView(actions: actions, assessment: assessment)
     }
 
     /// Actions with their reasons opened.
@@ -589,10 +597,14 @@ public struct CaseStore: Sendable {
     // MARK: Assessments and actions
 
     static func value(_ m: AssessmentModel) throws -> StoredAssessment {
-        let assessment = try JSONDecoder().decode(Assessment.self, from: Data(m.assessmentJSON.utf8))
-        return StoredAssessment(id: m.id!, caseID: m.caseID, caseVersion: m.caseVersion,
-                                editions: m.editions.split(separator: ",").map(String.init),
-                                assessment: assessment, createdBy: m.createdBy, createdAt: m.createdAt)
+        StoredAssessment(id: m.id!, caseID: m.caseID, caseVersion: m.caseVersion,
+                         editions: m.editions.split(separator: ",").map(String.init),
+                         assessment: try decodedAssessment(m.assessmentJSON), createdBy: m.createdBy, createdAt: m.createdAt)
+    }
+
+    /// An assessment from the JSON it was stored as.
+    static func decodedAssessment(_ json: String) throws -> Assessment {
+        try JSONDecoder().decode(Assessment.self, from: Data(json.utf8))
     }
 
     func value(_ m: ActionModel) throws -> CaseAction {
@@ -623,8 +635,7 @@ public struct CaseStore: Sendable {
             .values(SQLBind(id), SQLBind(caseID), SQLBind(caseVersion), SQLBind(editions.joined(separator: ",")),
                     SQLBind(try assessmentText ?? Self.assessmentText(assessment)), SQLBind(userID), SQLBind(now)).run()
 
-        let existing = try await sql.raw("SELECT \(unsafeRaw: Self.readColumns.action) FROM case_actions WHERE case_id = \(bind: caseID)")
-            .all().map(Self.storedAction)
+        let existing = try await storedActions(caseID: caseID, on: sql)
         var byRecommendation: [String: CaseAction] = [:]
         for action in existing { byRecommendation[action.recommendationID] = action }
         var recommended = Set<String>()
@@ -667,17 +678,9 @@ public struct CaseStore: Sendable {
 
     /// The case's latest assessment: of its highest version, the newest. SQLKit only, so that it can run on `sql` too.
     public func latestAssessment(caseID: UUID, on sql: (any SQLDatabase)? = nil) async throws -> StoredAssessment? {
-        let sql = sql ?? (db as! any SQLDatabase)
-        return try await sql.raw("""
-            SELECT \(unsafeRaw: Self.readColumns.assessment) FROM case_assessments WHERE case_id = \(bind: caseID) \
-            ORDER BY case_version DESC, created_at DESC LIMIT 1
-            """).first().map { a in
-            StoredAssessment(id: try a.decode(column: "id", as: UUID.self), caseID: caseID,
-                             caseVersion: try a.decode(column: "case_version", as: Int.self),
-                             editions: try a.decode(column: "editions", as: String.self).split(separator: ",").map(String.init),
-                             assessment: try JSONDecoder().decode(Assessment.self, from: Data(try a.decode(column: "assessment_json", as: String.self).utf8)),
-                             createdBy: try a.decode(column: "created_by", as: UUID.self),
-                             createdAt: try a.decode(column: "created_at", as: Date?.self))
+        try await storedLatestAssessment(caseID: caseID, on: sql ?? (db as! any SQLDatabase)).map { a in
+            StoredAssessment(id: a.id, caseID: caseID, caseVersion: a.caseVersion, editions: a.editions,
+                             assessment: try Self.decodedAssessment(a.json), createdBy: a.createdBy, createdAt: a.createdAt)
         }
     }
 
@@ -688,11 +691,7 @@ public struct CaseStore: Sendable {
 
     /// A case's actions, oldest first (reasons opened). SQLKit only, so that it can run on `sql` as well.
     public func actions(caseID: UUID, on sql: (any SQLDatabase)? = nil) async throws -> [CaseAction] {
-        let sql = sql ?? (db as! any SQLDatabase)
-        return try opened(try await sql.raw("""
-            SELECT \(unsafeRaw: Self.readColumns.action) FROM case_actions WHERE case_id = \(bind: caseID) \
-            ORDER BY created_at, recommendation_id
-            """).all().map(Self.storedAction))
+        try opened(try await storedActions(caseID: caseID, on: sql ?? (db as! any SQLDatabase)))
     }
 
     /// Sets or clears the day an action is due by.

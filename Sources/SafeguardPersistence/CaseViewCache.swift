@@ -61,7 +61,7 @@ public typealias CaseViewCache = RevisionCache<UUID, KeptCaseView>
 /// A case's actions and latest assessment as stored (reasons sealed).
 public struct KeptCaseView: Sendable {
     var actions: [CaseAction]
-    var assessment: (id: UUID, caseVersion: Int, editions: [String], createdBy: UUID, createdAt: Date?, json: String)?
+    var assessment: CaseReadView.Assessment?
 }
 
 /// How many cases each recently shown list matched, by the organisation's case list revision (which the database

@@ -262,10 +262,12 @@ public struct CaseReadView: Sendable {
     public var factsJSON: String
     public var actions: [CaseAction]
     /// The latest assessment's record fields, and the assessment itself as stored JSON.
-    public var assessment: (id: UUID, caseVersion: Int, editions: [String], createdBy: UUID, createdAt: Date?, json: String)?
+    public var assessment: Assessment?
+    /// An assessment's record fields, and the assessment itself as the JSON it was stored as.
+    public typealias Assessment = (id: UUID, caseVersion: Int, editions: [String], createdBy: UUID, createdAt: Date?, json: String)
 
     public init(header: CaseHeader, factsJSON: String, actions: [CaseAction],
-                assessment: (id: UUID, caseVersion: Int, editions: [String], createdBy: UUID, createdAt: Date?, json: String)?) {
+                assessment: Assessment?) {
         self.header = header
         self.factsJSON = factsJSON
         self.actions = actions

@@ -104,20 +104,20 @@ actor WriteGate {
                 let sql = tx as! any SQLDatabase
                 try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run()
                 let audit = GroupedWrite.Audit()
-                func run(_ work: Work) async throws -> any Sendable {
+                /// Runs one write; its audit entries, if it asked for any, are taken only once it stands.
+                func run(_ work: Work) async throws -> (value: any Sendable, write: GroupedWrite?) {
                     switch work {
-                    case .transaction(let body): return try await body(tx)
+                    case .transaction(let body): return (try await body(tx), nil)
                     case .grouped(let body, _):
                         let write = GroupedWrite(sql: sql)
-                        let value = try await body(write)
-                        audit.take(write)
-                        return value
+                        return (try await body(write), write)
                     }
                 }
                 if group.count == 1 {
-                    let value = try await run(group[0].work)
+                    let ran = try await run(group[0].work)
+                    if let write = ran.write { audit.take(write) }
                     try await audit.append(on: sql)
-                    return [.success(value)]
+                    return [.success(ran.value)]
                 }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(group.count)
@@ -125,9 +125,10 @@ actor WriteGate {
                     let savepoint = "w\(index)"
                     try await sql.raw("SAVEPOINT \(unsafeRaw: savepoint)").run()
                     do {
-                        let value = try await run(job.work)
+                        let ran = try await run(job.work)
                         try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
-                        results.append(.success(value))
+                        if let write = ran.write { audit.take(write) }
+                        results.append(.success(ran.value))
                     } catch {
                         try await sql.raw("ROLLBACK TO SAVEPOINT \(unsafeRaw: savepoint)").run()
                         try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
