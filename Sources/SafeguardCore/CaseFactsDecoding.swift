@@ -20,11 +20,39 @@ public struct CaseFactsError: Error, Sendable, Hashable, CustomStringConvertible
 }
 
 extension CaseFacts {
-    /// Decodes and checks case facts from JSON, strictly: unknown keys and dangling references are errors.
-    public static func decode(json data: Data) throws(CaseFactsError) -> CaseFacts {
+    /// Where a case is kept: the jurisdiction and setting of the organisation that keeps it. Facts sent to an
+    /// organisation take both from it, so they may leave them out; if they give either, it must be the
+    /// organisation's own.
+    ///
+    /// A decoder is given it in its `userInfo`, under ``CaseFacts/placeKey``, so that facts inside a larger body
+    /// are decoded strictly in the same pass as the body:
+    ///
+    /// ```swift
+    /// let place = CaseFacts.Place(jurisdiction: .wales, setting: .education)
+    /// let facts = try CaseFacts.decode(json: Data(#"{"people":[]}"#.utf8), at: place)
+    /// facts.jurisdiction   // .wales
+    /// ```
+    public struct Place: Sendable, Hashable {
+        public var jurisdiction: Jurisdiction
+        public var setting: Setting
+
+        public init(jurisdiction: Jurisdiction, setting: Setting) {
+            self.jurisdiction = jurisdiction
+            self.setting = setting
+        }
+    }
+
+    /// The `userInfo` key under which a decoder carries the ``Place`` of the facts it decodes.
+    public static let placeKey = CodingUserInfoKey(rawValue: "safeguard.caseFacts.place")!
+
+    /// Decodes and checks case facts from JSON, strictly: unknown keys and dangling references are errors. With a
+    /// `place`, jurisdiction and setting may be left out, and must be the place's if given.
+    public static func decode(json data: Data, at place: Place? = nil) throws(CaseFactsError) -> CaseFacts {
         let root: StrictRootProbe
         do {
-            root = try JSONDecoder().decode(StrictRootProbe.self, from: data)
+            let decoder = JSONDecoder()
+            if let place { decoder.userInfo[placeKey] = place }
+            root = try decoder.decode(StrictRootProbe.self, from: data)
         } catch let error as CaseFactsError {
             throw error
         } catch {
@@ -87,14 +115,9 @@ struct StrictRootProbe: Decodable {
     var facts: CaseFacts
     init(from decoder: Decoder) throws {
         let o = try StrictObject(decoder, path: "", allowed: CaseFacts.keys)
-        guard let jurisdiction: Jurisdiction = try o.enumValue("jurisdiction") else {
-            throw CaseFactsError(path: "jurisdiction",
-                                 message: "required: one of \(Jurisdiction.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard let setting: Setting = try o.enumValue("setting") else {
-            throw CaseFactsError(path: "setting",
-                                 message: "required: one of \(Setting.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let place = decoder.userInfo[CaseFacts.placeKey] as? CaseFacts.Place
+        let jurisdiction: Jurisdiction = try o.placed("jurisdiction", place?.jurisdiction)
+        let setting: Setting = try o.placed("setting", place?.setting)
         var assessedOn: CalendarDate?
         if let text = try o.string("assessedOn") {
             guard let date = CalendarDate(text) else {
@@ -262,6 +285,22 @@ struct StrictObject {
             throw CaseFactsError(path: path(key), message: Self.expectedOneOf(E.self, got: text))
         }
         return value
+    }
+
+    /// A jurisdiction or setting: the place's when there is one (given or not, it must be that), else required.
+    func placed<E: RawRepresentable & CaseIterable & Equatable>(_ key: String, _ own: E?) throws -> E
+    where E.RawValue == String {
+        let given: E? = try enumValue(key)
+        if let own {
+            if let given, given != own {
+                throw CaseFactsError(path: path(key), message: "this organisation's cases have \(key) \(own.rawValue)")
+            }
+            return own
+        }
+        guard let given else {
+            throw CaseFactsError(path: path(key), message: "required: one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return given
     }
 
     static func expectedOneOf<E: RawRepresentable & CaseIterable>(_: E.Type, got: String) -> String

@@ -60,6 +60,20 @@ import Vapor
             let missing = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: ["facts": [:]])
             #expect(missing.status == .badRequest)
             #expect(missing.errorField == "summary")
+
+            // A fact update's facts are checked as a new case's are, and a mistake changes nothing.
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let id = created["id"] as! String
+            for (body, field) in [(["version": 1, "facts": ["people": [["ref": "A", "rolls": []]]]] as [String: Any], "facts.people[0].rolls"),
+                                  (["version": 1, "facts": "everything"], "facts"),
+                                  (["version": 1, "facts": ["setting": "education"]], "facts.setting"),
+                                  (["version": 1, "facts": ["imagery": [["ref": "I1", "kind": "image", "depicts": ["Z"]]]]], "facts.imagery[0].depicts[0]")] {
+                let update = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: world.token("policeA.officer"), json: body)
+                #expect(update.status == .unprocessableEntity && update.errorCode == "invalid_facts", "\(update.text)")
+                #expect(update.errorField == field, "\(update.text)")
+            }
+            let after = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("policeA.officer"))
+            #expect(after.json["version"] as? Int == 1)
             let json = missing.json["error"] as? [String: Any]
             #expect(json?["message"] is String && json?["code"] is String)
         }

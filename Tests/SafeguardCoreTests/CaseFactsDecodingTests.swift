@@ -95,6 +95,30 @@ struct CaseFactsDecodingTests {
         #expect(try CaseFacts.decode(json: Data(#"{"jurisdiction":"england","setting":"police","assessedOn":"2024-02-29"}"#.utf8)).assessedOn == CalendarDate("2024-02-29"))
     }
 
+    @Test("Facts sent to an organisation take its jurisdiction and setting, and may not give others")
+    func factsTakeTheirPlaceFromTheOrganisation() throws {
+        let place = CaseFacts.Place(jurisdiction: .wales, setting: .education)
+        let left = try CaseFacts.decode(json: Data(#"{"people":[{"ref":"A","age":15}]}"#.utf8), at: place)
+        #expect(left.jurisdiction == .wales && left.setting == .education && left.people.map(\.ref) == ["A"])
+        let same = try CaseFacts.decode(json: Data(#"{"jurisdiction":"wales","setting":null}"#.utf8), at: place)
+        #expect(same.jurisdiction == .wales && same.setting == .education)
+        for (json, path) in [(#"{"jurisdiction":"england"}"#, "jurisdiction"), (#"{"setting":"police"}"#, "setting")] {
+            do {
+                _ = try CaseFacts.decode(json: Data(json.utf8), at: place)
+                Issue.record("\(json) was accepted for a Welsh school")
+            } catch {
+                #expect(error.path == path && error.message.contains("this organisation's cases have \(path)"), "\(error)")
+            }
+        }
+        // Decoding inside a larger body, as the API does: the place comes in the decoder's userInfo.
+        struct Body: Decodable { var facts: CaseFacts }
+        let decoder = JSONDecoder()
+        decoder.userInfo[CaseFacts.placeKey] = place
+        #expect(try decoder.decode(Body.self, from: Data(#"{"facts":{}}"#.utf8)).facts.setting == .education)
+        // Without a place both are still required.
+        #expect(error(#"{"people":[]}"#).hasPrefix("jurisdiction: required"))
+    }
+
     @Test("Input that is not JSON, or not an object, says so")
     func notJSON() {
         #expect(error("{not json").hasPrefix("not valid JSON"))

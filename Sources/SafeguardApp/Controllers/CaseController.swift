@@ -90,29 +90,48 @@ struct CaseController: RouteCollection {
         return APIError(.unprocessableEntity, "invalid_facts", "\(path): \(error.message)", field: path)
     }
 
-    /// Facts from a request: jurisdiction and setting are the organisation's.
-    func facts(from value: JSONValue?, organisation: Organisation) throws -> CaseFacts {
+    /// Where this organisation's cases are kept: the jurisdiction and setting their facts take from it.
+    func place(of organisation: Organisation) throws -> CaseFacts.Place {
         guard let setting = organisation.kind.setting else {
             throw APIError.forbidden("a \(organisation.kind.rawValue) organisation does not keep cases of its own yet")
         }
-        var object: [String: JSONValue]
+        return CaseFacts.Place(jurisdiction: organisation.jurisdiction, setting: setting)
+    }
+
+    /// A request body whose case facts are decoded strictly in the same pass as the rest of it, at `place`: the
+    /// body is read once, and a mistake in the facts names its path (e.g. `facts.people[0].age`). Call
+    /// `facts(_:at:)` on what it gives, for the checks that need the whole facts.
+    func decode<Body: Decodable>(_ type: Body.Type, _ req: Request, place: CaseFacts.Place) throws -> Body {
+        guard let contentType = req.content.contentType else {
+            throw Abort(.unsupportedMediaType, reason: "send the body as JSON, with Content-Type: application/json")
+        }
+        let decoder = PlacedDecoder(base: try ContentConfiguration.global.requireDecoder(for: contentType), place: place)
+        do {
+            return try req.content.decode(Body.self, using: decoder)
+        } catch let error as CaseFactsError {
+            throw Self.prefixed(error, "facts")
+        }
+    }
+
+    /// Facts decoded with `decode(_:_:place:)`, their references checked; none given: the place's, with nothing known.
+    func facts(_ decoded: CaseFacts?, at place: CaseFacts.Place) throws -> CaseFacts {
+        guard let decoded else { return CaseFacts(jurisdiction: place.jurisdiction, setting: place.setting) }
+        do { try decoded.validateReferences() } catch { throw Self.prefixed(error, "facts") }
+        return decoded
+    }
+
+    /// Facts from a JSON value (a page's form, or stored facts with one entry changed), checked as strictly as a
+    /// request body's: jurisdiction and setting are the organisation's.
+    func facts(from value: JSONValue?, organisation: Organisation) throws -> CaseFacts {
+        let place = try place(of: organisation)
+        let object: JSONValue
         switch value {
-        case nil, .null?: object = [:]
-        case .object(let o)?: object = o
+        case nil, .null?: return CaseFacts(jurisdiction: place.jurisdiction, setting: place.setting)
+        case .object(let members)?: object = .object(members)
         default: throw APIError.invalid("facts", "facts must be a JSON object (see the case facts contract)")
         }
-        for (key, expected) in [("jurisdiction", organisation.jurisdiction.rawValue), ("setting", setting.rawValue)] {
-            if let given = object[key], given != .null, given != .string(expected) {
-                throw APIError.invalid("facts.\(key)", "this organisation's cases have \(key) \(expected)")
-            }
-            object[key] = .string(expected)
-        }
-        if object["people"] == nil { object["people"] = .array([]) }
-        if object["imagery"] == nil { object["imagery"] = .array([]) }
-        if object["devices"] == nil { object["devices"] = .array([]) }
-        if object["circumstances"] == nil { object["circumstances"] = .object([:]) }
         do {
-            return try CaseFacts.decode(json: JSONValue.object(object).data)
+            return try CaseFacts.decode(json: object.data, at: place)
         } catch {
             throw Self.prefixed(error, "facts")
         }
@@ -124,9 +143,10 @@ struct CaseController: RouteCollection {
 
     func create(req: Request) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
-        let body = try req.content.decode(CaseCreateRequest.self)
+        let place = try place(of: identity.organisation)
+        let body = try decode(CaseCreateRequest.self, req, place: place)
         let summary = try checkSummary(body.summary)
-        let facts = try facts(from: body.facts, organisation: identity.organisation)
+        let facts = try facts(body.facts, at: place)
         let opened = try await req.caseService(assessor).open(by: identity, summary: summary, facts: facts,
                                                                status: body.status ?? .open)
         guard let view = opened.view, let setting = identity.organisation.kind.setting else {
@@ -227,11 +247,9 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
-        let body = try req.content.decode(FactsUpdateRequest.self)
-        guard case .object = body.facts else {
-            throw APIError.invalid("facts", "give the facts as an object, e.g. {\"people\": [{\"ref\": \"A\", \"age\": 15}]}")
-        }
-        let facts = try facts(from: body.facts, organisation: identity.organisation)
+        let place = try place(of: identity.organisation)
+        let body = try decode(FactsUpdateRequest.self, req, place: place)
+        let facts = try facts(body.facts, at: place)
         return try await change(req, identity, record, version: body.version, facts: facts, action: "case.facts.update")
     }
 

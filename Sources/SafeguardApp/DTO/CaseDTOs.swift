@@ -7,8 +7,25 @@ import Vapor
 struct CaseCreateRequest: Content {
     var summary: String
     var status: CaseStatus?
-    /// The case facts of the contract; jurisdiction and setting come from the organisation and may be left out.
-    var facts: JSONValue?
+    /// The case facts of the contract, decoded strictly in the same pass as the body (see
+    /// `CaseController.decode(_:_:place:)`); jurisdiction and setting come from the organisation and may be left out.
+    var facts: CaseFacts?
+}
+
+/// The decoder a request's content type asks for, carrying the `CaseFacts.Place` of the facts in the body: Vapor's
+/// own way of adding `userInfo` to a decoder is not public.
+struct PlacedDecoder: ContentDecoder {
+    let base: any ContentDecoder
+    let place: CaseFacts.Place
+
+    func decode<D: Decodable>(_: D.Type, from body: ByteBuffer, headers: HTTPHeaders) throws -> D {
+        try base.decode(D.self, from: body, headers: headers, userInfo: [CaseFacts.placeKey: place])
+    }
+
+    func decode<D: Decodable>(_: D.Type, from body: ByteBuffer, headers: HTTPHeaders,
+                              userInfo: [CodingUserInfoKey: any Sendable]) throws -> D {
+        try base.decode(D.self, from: body, headers: headers, userInfo: userInfo.merging([CaseFacts.placeKey: place]) { $1 })
+    }
 }
 
 struct CaseUpdateRequest: Content {
@@ -21,7 +38,8 @@ struct CaseUpdateRequest: Content {
 
 struct FactsUpdateRequest: Content {
     var version: Int
-    var facts: JSONValue
+    /// Decoded as `CaseCreateRequest.facts` is.
+    var facts: CaseFacts
 }
 
 struct PersonPutRequest: Content {
