@@ -90,7 +90,8 @@ public enum SortedJSON {
                 bytes.append(contentsOf: ((value as! Bool) ? "true" : "false").utf8)
             } else if T.self == Int.self {
                 bytes.append(contentsOf: String(value as! Int).utf8)
-            } else if let integer = value as? any FixedWidthInteger {
+            } else if Self.isOtherInteger(T.self), let integer = value as? any FixedWidthInteger {
+                // Asked of the type first: a cast to a protocol for every object and array cost more than writing it.
                 bytes.append(contentsOf: "\(integer)".utf8)
             } else if T.self == Date.self || T.self == Data.self || T.self == URL.self || T.self == Decimal.self
                         || T.self == Double.self || T.self == Float.self {
@@ -106,6 +107,12 @@ public enum SortedJSON {
                 return .node(node)
             }
             return .bytes(start..<bytes.count)
+        }
+
+        /// An integer type other than `Int`, which `JSONEncoder` writes as a plain number too.
+        static func isOtherInteger(_ type: Any.Type) -> Bool {
+            type == Int8.self || type == Int16.self || type == Int32.self || type == Int64.self || type == UInt.self
+                || type == UInt8.self || type == UInt16.self || type == UInt32.self || type == UInt64.self
         }
 
         func null() -> Member {

@@ -32,6 +32,9 @@ import Testing
         var present: Int? = 0
         var small: Int8 = -8
         var large: UInt64 = .max
+        var widths: [String: [Int64]] = ["each": [Int64(Int16.min), Int64(Int32.max), .min]]
+        var int16: Int16 = -16, int32: Int32 = .min, int64: Int64 = .max
+        var uint: UInt = .max, uint16: UInt16 = 16, uint32: UInt32 = .max
         var negative = Int.min
         var flag = false
         var number = 0.1

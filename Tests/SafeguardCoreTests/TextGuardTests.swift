@@ -52,6 +52,17 @@ import Testing
     }
 
     /// The six pieces of the report: a JPEG's base64 split in six, each after "AAAA".
+    /// A data URI is found whatever the case of its letters, and only its letters: no other byte stands in for
+    /// the colon or the slash.
+    @Test func aDataURIIsFoundInAnyCase() {
+        #expect(TextGuard.imagery(in: "see Data:Video/mp4;base64,AAAA here") == .imagery(format: "video", carrier: "data URI"))
+        #expect(TextGuard.imagery(in: "x DATA:IMAGE/png;base64,AAAA") == .imagery(format: "image", carrier: "data URI"))
+        let near = Array("data\u{1A}image\u{0F}".utf8)
+        #expect(!TextGuard.contains(near[...], caseless: TextGuard.dataImage))
+        #expect(TextGuard.contains(Array("..dAtA:iMaGe/".utf8)[...], caseless: TextGuard.dataImage))
+        #expect(!TextGuard.contains(Array("data:imag".utf8)[...], caseless: TextGuard.dataImage))
+    }
+
     @Test func aSplitFileIsRefusedPieceByPiece() {
         let b64 = Self.carriers.jpeg37k
         let size = b64.count / 6 + 1

@@ -116,7 +116,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         guard !bytes.isEmpty else { return [] }
         let type = contentType ?? ""
         if type.contains("x-www-form-urlencoded") { return try BoundedBody.formPairs(bytes) }
-        let first = bytes.first { !TextGuard.whitespace.contains($0) }
+        let first = bytes.first { !TextGuard.isWhitespace($0) }
         if type.contains("json") || first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             try BoundedBody.checkJSON(bytes)
             if let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) {

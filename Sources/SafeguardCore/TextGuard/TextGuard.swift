@@ -87,7 +87,30 @@ public enum TextGuard {
 
     // MARK: - Decoding
 
-    public static let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+    /// A space, tab, line feed or carriage return: compared, not hashed, as it is asked of every byte of a body.
+    public static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+    static let dataImage = Array("data:image/".utf8), dataVideo = Array("data:video/".utf8)
+
+    /// Whether `needle` (lowercase ASCII) is in `bytes`, with ASCII letters compared whatever their case: what
+    /// lowercasing the text and searching it found, without making a lowercased copy or going through `NSString`.
+    static func contains(_ bytes: ArraySlice<UInt8>, caseless needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, bytes.count >= needle.count else { return needle.isEmpty }
+        var start = bytes.startIndex
+        let last = bytes.endIndex - needle.count
+        while start <= last {
+            var matched = 0
+            while matched < needle.count {
+                let b = bytes[start + matched]
+                let lower = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+                guard lower == needle[matched] else { break }
+                matched += 1
+            }
+            if matched == needle.count { return true }
+            start += 1
+        }
+        return false
+    }
     /// What people put between the digits of hex bytes: "ff d8", "ff:d8", "0xff, 0xd8", "\xff\xd8", "ff-d8", and the
     /// escapes of percent-encoding and quoted-printable ("%FF%D8", "=FF=D8").
     static func withoutHexSeparators(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
@@ -100,7 +123,7 @@ public enum TextGuard {
                 i += 2
                 continue
             }
-            if whitespace.contains(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: ",") || b == UInt8(ascii: ";")
+            if isWhitespace(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: ",") || b == UInt8(ascii: ";")
                 || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "%") || b == UInt8(ascii: "=") {
                 i += 1
                 continue
@@ -121,11 +144,10 @@ public enum TextGuard {
     static func scan(_ bytes: ArraySlice<UInt8>, depth: Int) -> (String, String)? {
         if let format = ImageSignatures.format(in: bytes) { return (format, "raw bytes") }
         if let format = compressed(bytes) { return (format, "compressed bytes") }
-        let lower = String(decoding: bytes.prefix(1_000_000), as: UTF8.self).lowercased()
-        if lower.contains("data:image/") || lower.contains("data:video/") {
-            return (lower.contains("data:video/") ? "video" : "image", "data URI")
-        }
-        let compact = bytes.filter { !whitespace.contains($0) }
+        let head = bytes.prefix(1_000_000)
+        if contains(head, caseless: dataVideo) { return ("video", "data URI") }
+        if contains(head, caseless: dataImage) { return ("image", "data URI") }
+        let compact = bytes.filter { !isWhitespace($0) }
         let sources: [ArraySlice<UInt8>] = compact.count == bytes.count ? [bytes] : [bytes, compact[...]]
         for source in sources {
             for run in BinaryCarriers.runs(source, table: BinaryCarriers.base64Table, minimum: 4) {
@@ -173,7 +195,7 @@ public enum TextGuard {
         if let format = ImageSignatures.format(in: decoded) { return (format, "") }
         if let format = compressed(decoded[...]) { return (format, ", compressed") }
         if depth == 0, decoded.count >= 8 {
-            let printable = decoded.reduce(0) { $0 + (($1 >= 0x20 && $1 < 0x7F) || whitespace.contains($1) ? 1 : 0) }
+            let printable = decoded.reduce(0) { $0 + (($1 >= 0x20 && $1 < 0x7F) || isWhitespace($1) ? 1 : 0) }
             if printable * 100 >= decoded.count * 95, let found = scan(decoded[...], depth: 1) { return (found.0, " of " + found.1) }
         }
         return nil
@@ -260,9 +282,9 @@ public enum TextGuard {
             return false
         }
         while i < bytes.endIndex {
-            if (i == bytes.startIndex || whitespace.contains(bytes[i - 1]) || bytes[i - 1] == UInt8(ascii: "(")), startsLink(i) {
+            if (i == bytes.startIndex || isWhitespace(bytes[i - 1]) || bytes[i - 1] == UInt8(ascii: "(")), startsLink(i) {
                 var end = i
-                while end < bytes.endIndex, !whitespace.contains(bytes[end]) { end += 1 }
+                while end < bytes.endIndex, !isWhitespace(bytes[end]) { end += 1 }
                 if end - i <= longestLink {
                     out.append(0x20)
                     i = end
