@@ -472,18 +472,6 @@ public struct CaseStore: Sendable {
     /// a list never reads or decodes the facts.
     public func listCases(organisationID: UUID, filter: ListFilter, page: Int, perPage: Int) async throws -> (cases: [CaseHeader], total: Int) {
         let sql = db as! any SQLDatabase
-        // SQLKit rows decoded by column rather than Fluent models, which reflect over every property of every row.
-        func filtered<B: SQLPredicateBuilder>(_ builder: B) -> B {
-            var b = builder.where("organisation_id", .equal, SQLBind(organisationID))
-            if let s = filter.status { b = b.where("status", .equal, SQLBind(s.rawValue)) }
-            if let open = filter.hasOpenActions { b = b.where("open_actions", open ? .greaterThan : .equal, SQLBind(0)) }
-            if let since = filter.updatedSince { b = b.where("updated_at", .greaterThanOrEqual, SQLBind(since)) }
-            if let by = filter.createdBy { b = b.where("created_by", .equal, SQLBind(by)) }
-            if let owner = filter.ownerID { b = b.where("owner_id", .equal, SQLBind(owner)) }
-            if let before = filter.updatedBefore { b = b.where("updated_at", .lessThan, SQLBind(before)) }
-            if let owners = filter.ownerIDs { b = owners.isEmpty ? b.where(SQLLiteral.boolean(false), .equal, SQLLiteral.boolean(true)) : b.where("owner_id", .in, owners) }
-            return b
-        }
         // The total: kept from the last count of this list while none of the organisation's cases has been written
         // since (the revision is read first, so a total kept is never older than the revision it is kept with).
         async let total: Int = {
@@ -494,18 +482,45 @@ public struct CaseStore: Sendable {
                     .where("id", .equal, SQLBind(organisationID)).first()?.decode(column: "case_list_revision", as: Int.self)
                 if let revision, let kept = counts.value(of: key, at: revision) { return kept }
             }
-            let counted = try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases"))
+            let counted = try await Self.filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases"),
+                                                  organisationID: organisationID, filter)
                 .first()?.decode(column: "n", as: Int.self) ?? 0
             if let counts, let revision { counts.keep(counted, of: key, at: revision) }
             return counted
         }()
-        let rows = try await filtered(sql.select()
+        let rows = try await cases(organisationID: organisationID, filter: filter, limit: perPage, offset: (page - 1) * perPage)
+        return (rows, try await total)
+    }
+
+    /// The first `limit` cases of a list, most recently updated first, without counting the whole list: for a list
+    /// shown without its total (the home page's cases gone quiet, whose filter holds the time of the request, so that
+    /// a total kept for it would never be asked for again).
+    public func firstCases(organisationID: UUID, filter: ListFilter, limit: Int) async throws -> [CaseHeader] {
+        try await cases(organisationID: organisationID, filter: filter, limit: limit, offset: 0)
+    }
+
+    private func cases(organisationID: UUID, filter: ListFilter, limit: Int, offset: Int) async throws -> [CaseHeader] {
+        let select = (db as! any SQLDatabase).select()
             .columns("id", "organisation_id", "reference", "status", "summary", "version", "created_by", "owner_id", "open_actions",
                      "created_at", "updated_at")
-            .from("cases"))
+            .from("cases")
+        let rows = try await Self.filtered(select, organisationID: organisationID, filter)
             .orderBy("updated_at", .descending).orderBy("reference", .descending)
-            .limit(perPage).offset((page - 1) * perPage).all()
-        return (try rows.map(header), try await total)
+            .limit(limit).offset(offset).all()
+        return try rows.map(header)
+    }
+
+    /// SQLKit rows decoded by column rather than Fluent models, which reflect over every property of every row.
+    private static func filtered<B: SQLPredicateBuilder>(_ builder: B, organisationID: UUID, _ filter: ListFilter) -> B {
+        var b = builder.where("organisation_id", .equal, SQLBind(organisationID))
+        if let s = filter.status { b = b.where("status", .equal, SQLBind(s.rawValue)) }
+        if let open = filter.hasOpenActions { b = b.where("open_actions", open ? .greaterThan : .equal, SQLBind(0)) }
+        if let since = filter.updatedSince { b = b.where("updated_at", .greaterThanOrEqual, SQLBind(since)) }
+        if let by = filter.createdBy { b = b.where("created_by", .equal, SQLBind(by)) }
+        if let owner = filter.ownerID { b = b.where("owner_id", .equal, SQLBind(owner)) }
+        if let before = filter.updatedBefore { b = b.where("updated_at", .lessThan, SQLBind(before)) }
+        if let owners = filter.ownerIDs { b = owners.isEmpty ? b.where(SQLLiteral.boolean(false), .equal, SQLLiteral.boolean(true)) : b.where("owner_id", .in, owners) }
+        return b
     }
 
     /// Which case a case was merged into, and which were merged into it, each with its reference.

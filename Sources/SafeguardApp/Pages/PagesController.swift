@@ -45,10 +45,10 @@ struct PagesController: RouteCollection {
             // A case lead's cases are the ones they own; staff see the concerns they raised, whose actions are the
             // DSL's to do, not theirs.
             let isStaff = identity.user.role == .staff
-            let mine = try await store.listCases(organisationID: identity.organisation.id,
-                                                 filter: isStaff ? .init(status: .open, createdBy: identity.user.id)
-                                                                 : .init(status: .open, ownerID: identity.user.id),
-                                                 page: 1, perPage: 50).cases
+            let mine = try await store.firstCases(organisationID: identity.organisation.id,
+                                                  filter: isStaff ? .init(status: .open, createdBy: identity.user.id)
+                                                                  : .init(status: .open, ownerID: identity.user.id),
+                                                  limit: 50)
             page.myCases = mine.map(CaseRow.init)
             var actions: [ActionRow] = []
             for record in mine where record.openActions > 0 && !isStaff {
@@ -63,9 +63,9 @@ struct PagesController: RouteCollection {
             // Cases nobody has touched for the organisation's quiet period: for those who oversee cases.
             if CasePolicy.overseerRoles.contains(identity.user.role) {
                 let days = identity.organisation.workPolicy.quietCaseDays
-                let quiet = try await store.listCases(organisationID: identity.organisation.id,
-                                                      filter: .init(status: .open, updatedBefore: Date().addingTimeInterval(-Double(days) * 86_400)),
-                                                      page: 1, perPage: 50).cases
+                let quiet = try await store.firstCases(organisationID: identity.organisation.id,
+                                                       filter: .init(status: .open, updatedBefore: Date().addingTimeInterval(-Double(days) * 86_400)),
+                                                       limit: 50)
                 let people = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
                 let names = Dictionary(uniqueKeysWithValues: people.map { ($0.id, $0.displayName) })
                 page.quiet = quiet.map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
@@ -73,8 +73,8 @@ struct PagesController: RouteCollection {
                 // Their team's open cases: the others in their team, or in the organisation when they have none.
                 let me = people.first { $0.id == identity.user.id }
                 let others = people.filter { $0.id != identity.user.id && (me?.team == nil || $0.team == me?.team) }.map(\.id)
-                let teamCases = try await store.listCases(organisationID: identity.organisation.id,
-                                                          filter: .init(status: .open, ownerIDs: others), page: 1, perPage: 50).cases
+                let teamCases = try await store.firstCases(organisationID: identity.organisation.id,
+                                                           filter: .init(status: .open, ownerIDs: others), limit: 50)
                 page.team = teamCases.map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
                 page.teamHeading = me?.team.map { "Open cases of your team, \($0)" } ?? "Open cases of others in \(identity.organisation.name)"
             }
