@@ -148,14 +148,20 @@ public struct CaseStore: Sendable {
     /// references are unique across organisations (issue 11, point 8). The organisation must exist.
     func reserveCaseNumbers(organisationID: UUID, count: Int, on sql: (any SQLDatabase)? = nil) async throws -> Range<Int> {
         let sql = sql ?? (db as! any SQLDatabase)
-        guard try await sql.select().column("id").from(OrganisationModel.schema)
-            .where("id", .equal, SQLBind(organisationID)).first() != nil else { throw StoreError.notFound("organisation") }
-        guard let row = try await sql.update("case_numbers")
+        // One statement, the organisation's check inside it: on PostgreSQL every statement of an opening is a round
+        // trip made while the write gate is held.
+        let organisation = SQLQueryString("SELECT 1 FROM \(ident: OrganisationModel.schema) WHERE id = \(bind: organisationID)")
+        if let row = try await sql.update("case_numbers")
             .set(SQLIdentifier("next_number"), to: SQLRaw("next_number + \(count)"))
             .where("id", .equal, SQLBind(1))
-            .returning("next_number").first() else { throw StoreError.notFound("case number counter") }
-        let next = try row.decode(column: "next_number", as: Int.self)
-        return (next - count)..<next
+            .where(SQLQueryString("EXISTS (\(organisation))"))
+            .returning("next_number").first() {
+            let next = try row.decode(column: "next_number", as: Int.self)
+            return (next - count)..<next
+        }
+        // Nothing taken: say which of the two is missing.
+        guard try await sql.raw(organisation).first() != nil else { throw StoreError.notFound("organisation") }
+        throw StoreError.notFound("case number counter")
     }
 
     /// An assessment as it is stored: JSON with sorted keys, as `JSONEncoder` with `.sortedKeys` writes it.

@@ -23,6 +23,26 @@ import Vapor
         }
     }
 
+    /// Numbers are taken in one statement that checks the organisation too: an organisation that does not exist
+    /// takes none, and is named as what is missing.
+    @Test func noNumberIsTakenForAnOrganisationThatDoesNotExist() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let store = CaseStore(db: app.db, cipher: app.cipher)
+            let first = try await store.reserveCaseNumbers(organisationID: world.policeA.id, count: 3)
+            #expect(first.count == 3)
+            await #expect(throws: StoreError.notFound("organisation")) {
+                _ = try await store.reserveCaseNumbers(organisationID: UUID(), count: 1)
+            }
+            #expect(try await store.reserveCaseNumbers(organisationID: world.policeA.id, count: 1).lowerBound == first.upperBound,
+                    "the refused reservation took no number")
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM case_numbers").run()
+            await #expect(throws: StoreError.notFound("case number counter")) {
+                _ = try await store.reserveCaseNumbers(organisationID: world.policeA.id, count: 1)
+            }
+        }
+    }
+
     @Test func theCounterStartsAboveEveryReferenceAlreadyMade() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
