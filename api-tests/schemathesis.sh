@@ -8,7 +8,8 @@
 # the field named, which the other checks hold to the documented statuses and error schema.
 # The run fails if the server stops answering (a crash), and prints the server's log when it does.
 # Usage: api-tests/schemathesis.sh [path/to/safeguard]   (default .build/release/safeguard)
-# Environment: EXAMPLES (per operation, default 25), MAX_TIME (seconds for the whole run, default 300), PORT.
+# Environment: EXAMPLES (per operation, default 25), MAX_TIME (seconds for the whole run, default 300), PORT (default:
+# a free one, so that two runs, or a run beside anything else on the machine, do not meet).
 set -euo pipefail
 status=0
 cd "$(dirname "$0")/.."
@@ -28,7 +29,7 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   "$VENV/bin/pip" install -q 'schemathesis>=4,<5'
 fi
 WORK=$(mktemp -d)
-PORT=${PORT:-18490}
+PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')}
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
