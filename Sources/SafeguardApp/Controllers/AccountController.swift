@@ -131,16 +131,16 @@ struct AccountController: RouteCollection {
               existing.organisationID == identity.organisation.id else { throw APIError.notFound("user") }
         let body = try req.content.decode(UserUpdateRequest.self)
         if let password = body.password { try Self.checkPassword(password, email: existing.email) }
-        let team = try TeamName.clean(body.team)
+        let team = try TeamChange(body.team)
         let hash: String? = if let password = body.password { try await req.password.async.hash(password).get() } else { nil }
         let user = try await req.write { db in
             var user = try await AccountStore(db: db).updateUser(id: id, role: body.role, disabled: body.disabled,
                                                                  displayName: body.displayName, passwordHash: hash,
                                                                  actingUserID: identity.user.id)
             var changes: [String] = []
-            if let team {
-                user = try await AccountStore(db: db).setTeam(userID: id, team: team) ?? user
-                changes.append(team == nil ? "team=none" : "team=set")
+            if case .set(let name) = team {
+                user = try await AccountStore(db: db).setTeam(userID: id, team: name) ?? user
+                changes.append(name == nil ? "team=none" : "team=set")
             }
             if body.role != nil { changes.append("role=\(user.role.rawValue)") }
             if let disabled = body.disabled { changes.append("disabled=\(disabled)") }

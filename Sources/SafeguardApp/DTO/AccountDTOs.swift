@@ -165,13 +165,24 @@ struct UserUpdateRequest: Content {
     var team: String?
 }
 
-/// A team name as given: trimmed, at most 80 characters; empty means none.
-enum TeamName {
-    static func clean(_ text: String?) throws -> String?? {
-        guard let text else { return .none }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+/// A change of a user's team, as a request asks for it: none asked for (the field left out), or their team set to
+/// a name or to none (an empty name). Names are trimmed and at most 80 characters. The API and the admin's page
+/// both read a team through it, so they keep one rule.
+///
+/// ```swift
+/// try TeamChange(" Response ")   // .set("Response")
+/// try TeamChange("")            // .set(nil): no team
+/// try TeamChange(nil)           // .unchanged
+/// ```
+enum TeamChange: Equatable {
+    case unchanged
+    case set(String?)
+
+    init(_ given: String?) throws {
+        guard let given else { self = .unchanged; return }
+        let trimmed = given.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.count <= 80 else { throw APIError.invalid("team", "give a team name of at most 80 characters") }
-        return .some(trimmed.isEmpty ? nil : trimmed)
+        self = .set(trimmed.isEmpty ? nil : trimmed)
     }
 }
 

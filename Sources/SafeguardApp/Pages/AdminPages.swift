@@ -143,12 +143,12 @@ struct AdminPagesController: RouteCollection {
         if disabled == nil { errors.append(.init(field: "access-enabled", message: "Choose whether they can sign in")) }
         if isMe && disabled == true { errors.append(.init(field: "access-enabled", message: "You cannot disable your own account: ask another admin")) }
         if isMe && role != nil && role != .admin { errors.append(.init(field: "role-admin", message: "You cannot remove your own admin role: ask another admin")) }
-        // One rule for a team's name, with the API's (`TeamName`).
-        var cleaned: String? = nil
-        do { cleaned = try TeamName.clean(page.team) ?? nil } catch let error as APIError {
+        // One rule for a team's name, with the API's (`TeamChange`); the form always gives the field.
+        var change = TeamChange.unchanged
+        do { change = try TeamChange(page.team) } catch let error as APIError {
             errors.append(.init(field: "team", message: error.message.capitalisedFirst))
         }
-        let team = cleaned
+        let team: String? = if case .set(let name) = change { name } else { nil }
         guard errors.isEmpty, let role, let disabled else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .users)
