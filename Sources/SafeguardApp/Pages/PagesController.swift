@@ -176,21 +176,47 @@ struct PagesController: RouteCollection {
         return try await req.renderPage(page, status: status, errors: errors, notice: notice ?? req.takeFlash())
     }
 
-    struct ActionForm: Content {
+    /// A form posted from the case page: each carries the page's CSRF token.
+    protocol CaseForm: Content { var _csrf: String? { get } }
+
+    /// What every form posted from the case page starts with: who is asking, the case (404 if they may not see it),
+    /// the form decoded and its CSRF token checked, and, when `editing`, that they may change the case.
+    func posted<Form: CaseForm>(_ req: Request, _ type: Form.Type, editing: Bool = true) async throws
+        -> (identity: Identity, record: CaseRecord, form: Form) {
+        let identity = try caseIdentity(req)
+        let record = try await loadCase(req, identity)
+        let form = try req.content.decode(Form.self)
+        try req.checkPageCSRF(form._csrf)
+        if editing { try CasePolicy.requireEditor(identity) }
+        return (identity, record, form)
+    }
+
+    /// The case page again, with one problem the person can fix shown against its field (422).
+    func again(_ req: Request, _ identity: Identity, _ record: CaseRecord, field: String, _ message: String) async throws -> Response {
+        try await renderCase(req, identity, record, errors: [FieldError(field: field, message: message)], status: .unprocessableEntity)
+    }
+
+    /// Back to the case as it is now, saying why nothing was done (someone changed it first).
+    func afresh(_ req: Request, _ record: CaseRecord, _ notice: String) -> Response {
+        req.flash(notice)
+        return req.redirect(to: .caseDetail(record.id))
+    }
+
+    struct ActionForm: CaseForm {
         var _csrf: String?
         var status: String?
         var reason: String?
         var dueOn: String?
     }
 
-    struct StatusForm: Content {
+    struct StatusForm: CaseForm {
         var status: String?
         var reason: String?
         var version: Int?
         var _csrf: String?
     }
 
-    struct OwnerForm: Content {
+    struct OwnerForm: CaseForm {
         var ownerID: String?
         var reason: String?
         var _csrf: String?
@@ -198,13 +224,9 @@ struct PagesController: RouteCollection {
 
     /// Gives the case to someone else, through the same service as the API (a chronology line naming both, audited).
     func changeOwner(req: Request) async throws -> Response {
-        let identity = try caseIdentity(req)
-        let record = try await loadCase(req, identity)
-        let form = try req.content.decode(OwnerForm.self)
-        try req.checkPageCSRF(form._csrf)
+        let (identity, record, form) = try await posted(req, OwnerForm.self, editing: false)
         guard let ownerID = form.ownerID.flatMap(UUID.init(uuidString:)) else {
-            return try await renderCase(req, identity, record, errors: [FieldError(field: "ownerID", message: "Choose who the case goes to")],
-                                        status: .unprocessableEntity)
+            return try await again(req, identity, record, field: "ownerID", "Choose who the case goes to")
         }
         do {
             let updated = try await req.caseService(assessor).reassign(by: identity, record, to: ownerID, reason: form.reason)
@@ -212,13 +234,12 @@ struct PagesController: RouteCollection {
             let owner = try await AccountStore(db: req.db).user(id: updated.ownerID)
             req.flash("The case is now \(owner?.displayName ?? "theirs")'s: its actions are on their home page.")
         } catch let error as APIError where error.status == .unprocessableEntity {
-            return try await renderCase(req, identity, record, errors: [FieldError(field: "ownerID", message: error.message)],
-                                        status: .unprocessableEntity)
+            return try await again(req, identity, record, field: "ownerID", error.message)
         }
         return req.redirect(to: .caseDetail(record.id))
     }
 
-    struct MergeForm: Content {
+    struct MergeForm: CaseForm {
         var into: String?
         var reason: String?
         var version: Int?
@@ -227,28 +248,22 @@ struct PagesController: RouteCollection {
 
     /// Merges this case into another of the organisation by its reference (`CaseService.merge`, as the API does).
     func mergeCase(req: Request) async throws -> Response {
-        let identity = try caseIdentity(req)
-        let record = try await loadCase(req, identity)
-        let form = try req.content.decode(MergeForm.self)
-        try req.checkPageCSRF(form._csrf)
-        try CasePolicy.requireEditor(identity)
+        let (identity, record, form) = try await posted(req, MergeForm.self)
         let wanted = (form.into ?? "").trimmingCharacters(in: .whitespaces).uppercased()
-        func again(_ field: String, _ message: String) async throws -> Response {
-            try await renderCase(req, identity, record, errors: [FieldError(field: field, message: message)], status: .unprocessableEntity)
+        guard !wanted.isEmpty else {
+            return try await again(req, identity, record, field: "into", "Enter the reference of the case to merge this one into, like SG-2026-000001")
         }
-        guard !wanted.isEmpty else { return try await again("into", "Enter the reference of the case to merge this one into, like SG-2026-000001") }
         guard let target = try await CaseStore(db: req.db, cipher: req.cipher).findCase(reference: wanted, organisationID: identity.organisation.id),
               CasePolicy.canSee(target, identity) else {
-            return try await again("into", "No case of \(identity.organisation.name) has the reference \(wanted.prefix(40))")
+            return try await again(req, identity, record, field: "into", "No case of \(identity.organisation.name) has the reference \(wanted.prefix(40))")
         }
         do {
             _ = try await req.caseService(assessor).merge(by: identity, record, version: form.version ?? -1, into: target, reason: form.reason)
             req.auditRecorded = true
         } catch let error as APIError where error.status == .unprocessableEntity || error.status == .conflict {
-            return try await again(error.field == "reason" ? "mergeReason" : "into", error.message.capitalisedFirst)
+            return try await again(req, identity, record, field: error.field == "reason" ? "mergeReason" : "into", error.message.capitalisedFirst)
         } catch StoreError.conflict {
-            req.flash("Someone changed this case while you were writing, so it was not merged. Here it is as it is now.")
-            return req.redirect(to: .caseDetail(record.id))
+            return afresh(req, record, "Someone changed this case while you were writing, so it was not merged. Here it is as it is now.")
         }
         req.flash("Case \(record.reference) is merged into this one. Its chronology is shown with this case's; it is closed.")
         return req.redirect(to: .caseDetail(target.id))
@@ -256,38 +271,27 @@ struct PagesController: RouteCollection {
 
     /// Closes or reopens the case with a reason, through the same change as the API (a chronology line, audited).
     func changeStatus(req: Request) async throws -> Response {
-        let identity = try caseIdentity(req)
-        let record = try await loadCase(req, identity)
-        let form = try req.content.decode(StatusForm.self)
-        try req.checkPageCSRF(form._csrf)
-        try CasePolicy.requireEditor(identity)
+        let (identity, record, form) = try await posted(req, StatusForm.self)
         guard let status = form.status.flatMap(CaseStatus.init(rawValue:)) else { throw APIError.invalid("status", "choose open or closed") }
         let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !reason.isEmpty else {
-            let message = status == .closed ? "Say why the case is being closed" : "Say why the case is being reopened"
-            return try await renderCase(req, identity, record, errors: [FieldError(field: "statusReason", message: message)],
-                                        status: .unprocessableEntity)
+            return try await again(req, identity, record, field: "statusReason",
+                                   status == .closed ? "Say why the case is being closed" : "Say why the case is being reopened")
         }
         do {
             _ = try await api.change(req, identity, record, version: form.version ?? -1, facts: nil, status: status, statusReason: reason,
                                      action: "case.update")
         } catch StoreError.conflict {
-            req.flash("Someone changed this case while you were writing, so it was not \(status == .closed ? "closed" : "reopened"). Here it is as it is now; your reason was: \(reason)")
-            return req.redirect(to: .caseDetail(record.id))
+            return afresh(req, record, "Someone changed this case while you were writing, so it was not \(status == .closed ? "closed" : "reopened"). Here it is as it is now; your reason was: \(reason)")
         } catch let error as APIError where error.code == "merged" {
-            req.flash(PageErrorMiddleware.sentence(error.message))
-            return req.redirect(to: .caseDetail(record.id))
+            return afresh(req, record, PageErrorMiddleware.sentence(error.message))
         }
         req.flash(status == .closed ? "The case is closed. The reason is in the chronology." : "The case is reopened. The reason is in the chronology.")
         return req.redirect(to: .caseDetail(record.id))
     }
 
     func updateAction(req: Request) async throws -> Response {
-        let identity = try caseIdentity(req)
-        let record = try await loadCase(req, identity)
-        let form = try req.content.decode(ActionForm.self)
-        try req.checkPageCSRF(form._csrf)
-        try CasePolicy.requireEditor(identity)
+        let (identity, record, form) = try await posted(req, ActionForm.self)
         guard let actionID = req.parameter(.actionID).flatMap(UUID.init(uuidString:)),
               let current = try await CaseStore(db: req.db, cipher: req.cipher).actions(caseID: record.id).first(where: { $0.id == actionID }) else {
             throw APIError.notFound("action")
