@@ -498,20 +498,23 @@ public struct CaseStore: Sendable {
         return (rows, try await total)
     }
 
-    /// The first `limit` cases of a list, most recently updated first, without counting the whole list: for a list
-    /// shown without its total (the home page's cases gone quiet, whose filter holds the time of the request, so that
-    /// a total kept for it would never be asked for again).
-    public func firstCases(organisationID: UUID, filter: ListFilter, limit: Int) async throws -> [CaseHeader] {
-        try await cases(organisationID: organisationID, filter: filter, limit: limit, offset: 0)
+    /// The first `limit` cases of a list, most recently updated first (or, `longestUntouchedFirst`, the other way
+    /// round), without counting the whole list: for a list shown without its total (the home page's cases gone quiet,
+    /// whose filter holds the time of the request, so that a total kept for it would never be asked for again).
+    public func firstCases(organisationID: UUID, filter: ListFilter, limit: Int,
+                           longestUntouchedFirst: Bool = false) async throws -> [CaseHeader] {
+        try await cases(organisationID: organisationID, filter: filter, limit: limit, offset: 0,
+                        direction: longestUntouchedFirst ? .ascending : .descending)
     }
 
-    private func cases(organisationID: UUID, filter: ListFilter, limit: Int, offset: Int) async throws -> [CaseHeader] {
+    private func cases(organisationID: UUID, filter: ListFilter, limit: Int, offset: Int,
+                       direction: SQLDirection = .descending) async throws -> [CaseHeader] {
         let select = (db as! any SQLDatabase).select()
             .columns("id", "organisation_id", "reference", "status", "summary", "version", "created_by", "owner_id", "open_actions",
                      "created_at", "updated_at")
             .from("cases")
         let rows = try await Self.filtered(select, organisationID: organisationID, filter)
-            .orderBy("updated_at", .descending).orderBy("reference", .descending)
+            .orderBy("updated_at", direction).orderBy("reference", direction)
             .limit(limit).offset(offset).all()
         return try rows.map(header)
     }

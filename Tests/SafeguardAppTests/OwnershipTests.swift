@@ -176,6 +176,34 @@ import Vapor
             #expect(!officer.text.contains("Cases gone quiet"), "officers see their own cases, not the organisation's")
         }
     }
+
+    @Test("Cases gone quiet are listed untouched longest first, and the page says when there are more than it shows")
+    func theLongestQuietComeFirst() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let sql = app.db as! any SQLDatabase
+            let token = world.token("policeA.officer")
+            // One more than the page shows, each untouched a day longer than the one before: 15 to 65 days.
+            var references: [String] = []
+            for days in 15...(15 + HomePage.quietShown) {
+                let c = try await createCase(app, token: token, summary: "Quiet \(days)")
+                try await sql.raw("UPDATE cases SET updated_at = \(bind: Date().addingTimeInterval(-Double(days) * 86_400)) WHERE id = \(bind: UUID(uuidString: c["id"] as! String)!)").run()
+                references.append(c["reference"] as! String)
+            }
+            let supervisor = try await Pages.get(app, "/", try await Pages.signIn(app, "supervisor@policeA.test"))
+            let quiet = Self.section(supervisor.text, "Cases gone quiet")
+            let shown = references.filter { quiet.contains($0) }
+            #expect(shown.count == HomePage.quietShown && !quiet.contains(references[0] + "<"), "the one quiet for the shortest time is left off")
+            let positions = shown.compactMap { quiet.range(of: $0)?.lowerBound }
+            #expect(positions == positions.sorted(by: >), "untouched longest first: the 65-day case at the top")
+            #expect(quiet.contains("More than \(HomePage.quietShown) open cases have gone quiet"), "\(quiet.suffix(300))")
+
+            // Fifty or fewer: no such sentence.
+            try await sql.raw("UPDATE cases SET updated_at = \(bind: Date()) WHERE reference = \(bind: references[1])").run()
+            let fewer = Self.section(try await Pages.get(app, "/", try await Pages.signIn(app, "supervisor@policeA.test")).text, "Cases gone quiet")
+            #expect(!fewer.contains("More than") && fewer.contains(references[0]))
+        }
+    }
 }
 
 /// Issue 11, point 7: the case page says the next thing to do first.

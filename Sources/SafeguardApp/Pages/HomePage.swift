@@ -135,7 +135,12 @@ struct HomePage: PageView {
     var actions: [ActionRow] = []
     /// Actions overdue or due today, first on the page.
     var today: [ActionRow] = []
+    /// Open cases with no activity for the organisation's quiet period, untouched longest first: the ones most
+    /// likely to have been forgotten must not be the ones left off a long list.
     var quiet: [QuietCaseRow] = []
+    /// More cases have gone quiet than are shown.
+    var moreQuiet = false
+    static let quietShown = 50
     /// For those who oversee cases: the open cases of the others in their team (issue 11, point 1).
     var team: [QuietCaseRow] = []
     var teamHeading = ""
@@ -168,7 +173,8 @@ struct HomePage: PageView {
     enum CodingKeys: String, CodingKey {
         case title, seesCases, isDSL, newCaseLabel, newCasePath, casesPath, myCasesHeading, roleNote, myCases, actions, triage,
              hasMyCases, hasActions, hasTriage, approvals, returned, referrals, isReviewer, hasApprovals, hasReturned, hasReferrals,
-             today, hasToday, quiet, hasQuiet, quietDays, seesQuiet, isStaff, schoolLead, team, hasTeam, teamHeading
+             today, hasToday, quiet, hasQuiet, quietDays, seesQuiet, isStaff, schoolLead, team, hasTeam, teamHeading,
+             moreQuiet, quietShown
     }
 
     func encode(to encoder: Encoder) throws {
@@ -199,6 +205,8 @@ struct HomePage: PageView {
         try c.encode(quiet, forKey: .quiet)
         try c.encode(!quiet.isEmpty, forKey: .hasQuiet)
         try c.encode(quietDays, forKey: .quietDays)
+        try c.encode(moreQuiet, forKey: .moreQuiet)
+        try c.encode(Self.quietShown, forKey: .quietShown)
         try c.encode(seesQuiet, forKey: .seesQuiet)
         try c.encode(isStaff, forKey: .isStaff)
         try c.encode(schoolLead, forKey: .schoolLead)

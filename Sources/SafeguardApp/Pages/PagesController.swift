@@ -63,12 +63,14 @@ struct PagesController: RouteCollection {
             // Cases nobody has touched for the organisation's quiet period: for those who oversee cases.
             if CasePolicy.overseerRoles.contains(identity.user.role) {
                 let days = identity.organisation.workPolicy.quietCaseDays
+                // Those untouched longest first, and one more than are shown, to say when there are more.
                 let quiet = try await store.firstCases(organisationID: identity.organisation.id,
                                                        filter: .init(status: .open, updatedBefore: Date().addingTimeInterval(-Double(days) * 86_400)),
-                                                       limit: 50)
+                                                       limit: HomePage.quietShown + 1, longestUntouchedFirst: true)
                 let people = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
                 let names = Dictionary(uniqueKeysWithValues: people.map { ($0.id, $0.displayName) })
-                page.quiet = quiet.map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
+                page.quiet = quiet.prefix(HomePage.quietShown).map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
+                page.moreQuiet = quiet.count > HomePage.quietShown
                 page.quietDays = days
                 // Their team's open cases: the others in their team, or in the organisation when they have none.
                 let me = people.first { $0.id == identity.user.id }
