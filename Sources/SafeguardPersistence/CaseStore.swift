@@ -507,7 +507,22 @@ public struct CaseStore: Sendable {
                         direction: longestUntouchedFirst ? .ascending : .descending)
     }
 
-    private func cases(organisationID: UUID, filter: ListFilter, limit: Int, offset: Int,
+    /// The open, recommended actions on the open cases a user owns, each with its case: what the home page lists as
+    /// theirs to do. Every such case counts, not only the first page of them, in two queries however many they own.
+    public func openActions(ownedBy userID: UUID, organisationID: UUID) async throws -> [(header: CaseHeader, action: CaseAction)] {
+        let owned = try await cases(organisationID: organisationID, filter: .init(status: .open, hasOpenActions: true, ownerID: userID),
+                                    limit: nil, offset: 0)
+        guard !owned.isEmpty else { return [] }
+        let byID = Dictionary(owned.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = try await (db as! any SQLDatabase).select().column(SQLRaw(Self.readColumns.action)).from("case_actions")
+            .where("case_id", .in, owned.map(\.id))
+            .where("status", .equal, SQLBind(ActionStatus.open.rawValue))
+            .where("recommended", .equal, SQLBind(true))
+            .all()
+        return try opened(try rows.map(Self.storedAction)).compactMap { action in byID[action.caseID].map { ($0, action) } }
+    }
+
+    private func cases(organisationID: UUID, filter: ListFilter, limit: Int?, offset: Int,
                        direction: SQLDirection = .descending) async throws -> [CaseHeader] {
         let select = (db as! any SQLDatabase).select()
             .columns("id", "organisation_id", "reference", "status", "summary", "version", "created_by", "owner_id", "open_actions",
@@ -515,7 +530,7 @@ public struct CaseStore: Sendable {
             .from("cases")
         let rows = try await Self.filtered(select, organisationID: organisationID, filter)
             .orderBy("updated_at", direction).orderBy("reference", direction)
-            .limit(limit).offset(offset).all()
+            .limit(limit).offset(offset > 0 ? offset : nil).all()
         return try rows.map(header)
     }
 

@@ -177,6 +177,25 @@ import Vapor
         }
     }
 
+    @Test("An action due today is on its owner's home page however many open cases they have, not only those listed")
+    func everyOwnedCasesDueActionsAreShown() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            #expect(try await send(app, .PATCH, "/api/v1/organisation/settings", token: world.token("policeA.admin"),
+                                   json: ["mustActionDays": 0]).status == .ok)
+            app.identityCache.removeAll()
+            let token = world.token("policeA.officer")
+            let oldest = try await createCase(app, token: token, summary: "The first of many")
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("UPDATE cases SET updated_at = \(bind: Date().addingTimeInterval(-86_400)) WHERE id = \(bind: UUID(uuidString: oldest["id"] as! String)!)").run()
+            for n in 1...50 { _ = try await createCase(app, token: token, summary: "Newer \(n)") }
+            let home = try await Pages.get(app, "/", try await Pages.signIn(app, "officer@policeA.test"))
+            let reference = oldest["reference"] as! String
+            #expect(!Self.section(home.text, "Your open cases").contains(reference + "<"), "the list shows the 50 changed most recently")
+            #expect(Self.section(home.text, "Needs doing today").contains(reference + "<"), "its MUST action, due today, is still shown")
+        }
+    }
+
     @Test("Cases gone quiet are listed untouched longest first, and the page says when there are more than it shows")
     func theLongestQuietComeFirst() async throws {
         try await withApp { app in

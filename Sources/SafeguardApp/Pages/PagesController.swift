@@ -50,12 +50,10 @@ struct PagesController: RouteCollection {
                                                                   : .init(status: .open, ownerID: identity.user.id),
                                                   limit: 50)
             page.myCases = mine.map(CaseRow.init)
-            var actions: [ActionRow] = []
-            for record in mine where record.openActions > 0 && !isStaff {
-                for action in try await store.actions(caseID: record.id) where action.status == .open && action.recommended {
-                    actions.append(ActionRow(record, action))
-                }
-            }
+            // The actions of every case they own, not only of the cases listed: a due action on their 51st case is
+            // still theirs to do today.
+            var actions = isStaff ? [] : try await store.openActions(ownedBy: identity.user.id, organisationID: identity.organisation.id)
+                .map { ActionRow($0.header, $0.action) }
             // Overdue first, then by the day they are due, then by importance; what is due by today comes first.
             actions.sort { ($0.overdue ? 0 : 1, $0.dueOn, $0.severityRank, $0.caseReference) < ($1.overdue ? 0 : 1, $1.dueOn, $1.severityRank, $1.caseReference) }
             page.today = actions.filter(\.dueByToday)
