@@ -252,6 +252,38 @@ enum Pages {
         }
     }
 
+    /// With thousands of cases, the older ones are reached a page at a time, or by the reference on the paperwork.
+    @Test func theCaseListPagesAndFindsACaseByItsReference() async throws {
+        #expect(CaseListPage.paging(total: 200, page: 1, shown: 200) == ("", "", ""), "one page: nothing to say")
+        #expect(CaseListPage.paging(total: 26_000, page: 1, shown: 200)
+                == ("Showing 1 to 200 of 26,000, most recently changed first.", "", "/cases?page=2"))
+        #expect(CaseListPage.paging(total: 26_000, page: 2, shown: 200)
+                == ("Showing 201 to 400 of 26,000, most recently changed first.", "/cases?page=1", "/cases?page=3"))
+        #expect(CaseListPage.paging(total: 450, page: 3, shown: 50)
+                == ("Showing 401 to 450 of 450, most recently changed first.", "/cases?page=2", ""))
+        #expect(CaseListPage.paging(total: 450, page: 9, shown: 0)
+                == ("There are 450 in all: this page is past the last.", "/cases?page=3", ""))
+        #expect(CaseListPage.number(1_234_567) == "1,234,567" && CaseListPage.number(999) == "999")
+
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), summary: "The one on the paperwork")
+            let reference = created["reference"] as! String
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let found = try await Pages.get(app, "/cases?reference=\(reference.lowercased().replacingOccurrences(of: "sg-", with: "%20sg-"))", officer)
+            #expect(found.status == .seeOther && found.headers.first(name: .location) == "/cases/\((created["id"] as! String).lowercased())",
+                    "\(found.status) \(found.headers.first(name: .location) ?? "")")
+            // Another organisation's case is not found, and says nothing of whether it exists.
+            let theirs = try await createCase(app, token: world.token("policeB.officer"))["reference"] as! String
+            let refused = try await Pages.get(app, "/cases?reference=\(theirs)", officer)
+            #expect(refused.status == .notFound && refused.text.contains("No case you can see has the reference \(theirs)"))
+            #expect(refused.text.contains("value=\"\(theirs)\""), "the reference looked for is kept in the box")
+            // A page past the last, or not a number, is no error.
+            #expect(try await Pages.get(app, "/cases?page=7", officer).status == .ok)
+            #expect(try await Pages.get(app, "/cases?page=x", officer).text.contains(reference))
+        }
+    }
+
     @Test func anonymousPeopleAreSentToSignIn() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

@@ -219,18 +219,51 @@ struct HomePage: PageView {
 /// `Resources/Views/cases.leaf`: every case the person may see, most recently changed first.
 struct CaseListPage: PageView {
     static let template = "cases"
+    static let perPage = 200
     var title: String
     var cases: [CaseRow]
     var total: Int
     var hasCases: Bool
     var newCaseLabel: String
     var newCasePath = PageRoute.newCase.path
+    var findPath = PageRoute.cases.path
+    /// "Cases 201 to 400 of 26,000", when there is more than one page.
+    var showing = ""
+    var previousHref = ""
+    var nextHref = ""
+    /// The reference looked for, and why no case was found.
+    var reference = ""
+    var referenceError = ""
 
-    init(identity: Identity, cases: [CaseRow], total: Int) {
+    init(identity: Identity, cases: [CaseRow], total: Int, page: Int) {
         title = identity.user.role == .staff ? "Concerns you raised" : "Cases"
         self.cases = cases
         self.total = total
         hasCases = !cases.isEmpty
         newCaseLabel = identity.organisation.kind == .education ? "Raise a concern" : "Report a new case"
+        (showing, previousHref, nextHref) = Self.paging(total: total, page: page, shown: cases.count)
+    }
+
+    /// What to say about where a page is in a list of `total`, and the links either side (empty: none); nothing when
+    /// the list fits on one page.
+    static func paging(total: Int, page: Int, shown: Int) -> (showing: String, previous: String, next: String) {
+        guard total > perPage else { return ("", "", "") }
+        let first = (page - 1) * perPage + 1
+        let last = (total + perPage - 1) / perPage
+        let showing = shown == 0 ? "There are \(number(total)) in all: this page is past the last."
+            : "Showing \(number(first)) to \(number(first + shown - 1)) of \(number(total)), most recently changed first."
+        return (showing, page > 1 ? PageRoute.cases.path + "?page=\(min(page - 1, last))" : "",
+                first + shown - 1 < total ? PageRoute.cases.path + "?page=\(page + 1)" : "")
+    }
+
+    /// A count as people write it: 26,000.
+    static func number(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
     }
 }

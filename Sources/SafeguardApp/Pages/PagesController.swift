@@ -98,15 +98,30 @@ struct PagesController: RouteCollection {
         return try await req.renderPage(page, current: .home)
     }
 
+    /// The organisation's cases a page at a time, most recently changed first, and a case found by its reference:
+    /// with thousands of cases, the older ones are reached by paging or by the reference on the paperwork.
     func caseList(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
+        let store = CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts)
+        var notFound: String?
+        if let wanted = req.query[String.self, at: "reference"]?.trimmingCharacters(in: .whitespaces).uppercased(), !wanted.isEmpty {
+            if let found = try await store.findCase(reference: String(wanted.prefix(40)), organisationID: identity.organisation.id),
+               CasePolicy.canSee(found, identity) {
+                return req.redirect(to: .caseDetail(found.id))
+            }
+            notFound = "No case you can see has the reference \(wanted.prefix(40)). A reference looks like SG-2026-000001."
+        }
         var filter = CaseStore.ListFilter()
         if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
-        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts).listCases(organisationID: identity.organisation.id,
-                                                                         filter: filter, page: 1, perPage: 200)
-        try await req.auditAlone("case.list", detail: "count=\(records.count) via=page.cases")
-        let page = CaseListPage(identity: identity, cases: records.map(CaseRow.init), total: total)
-        return try await req.renderPage(page, current: .cases)
+        let number = max(1, min(req.query[Int.self, at: "page"] ?? 1, 1_000_000))
+        let (records, total) = try await store.listCases(organisationID: identity.organisation.id, filter: filter, page: number,
+                                                         perPage: CaseListPage.perPage)
+        try await req.auditAlone("case.list", detail: "count=\(records.count) page=\(number) via=page.cases")
+        var page = CaseListPage(identity: identity, cases: records.map(CaseRow.init), total: total, page: number)
+        let errors = notFound.map { [FieldError(field: "reference", message: $0)] } ?? []
+        page.referenceError = notFound ?? ""
+        page.reference = req.query[String.self, at: "reference"].map { String($0.prefix(40)) } ?? ""
+        return try await req.renderPage(page, status: notFound == nil ? .ok : .notFound, errors: errors, current: .cases)
     }
 
     // MARK: The case page
