@@ -216,6 +216,8 @@ import Vapor
             let positions = shown.compactMap { quiet.range(of: $0)?.lowerBound }
             #expect(positions == positions.sorted(by: >), "untouched longest first: the 65-day case at the top")
             #expect(quiet.contains("More than \(HomePage.quietShown) open cases have gone quiet"), "\(quiet.suffix(300))")
+            // The team's open cases (with no team, the organisation's others'): as many, and it says where the rest are.
+            #expect(supervisor.text.contains("These are the \(HomePage.teamShown) changed most recently; there are more on the"))
 
             // Fifty or fewer: no such sentence.
             try await sql.raw("UPDATE cases SET updated_at = \(bind: Date()) WHERE reference = \(bind: references[1])").run()

@@ -143,6 +143,9 @@ struct HomePage: PageView {
     static let quietShown = 50
     /// For those who oversee cases: the open cases of the others in their team (issue 11, point 1).
     var team: [QuietCaseRow] = []
+    /// The team has more open cases than are shown (the Cases page has them all).
+    var moreTeam = false
+    static let teamShown = 50
     var teamHeading = ""
     var quietDays = 0
     var triage: [CaseRow] = []
@@ -174,7 +177,7 @@ struct HomePage: PageView {
         case title, seesCases, isDSL, newCaseLabel, newCasePath, casesPath, myCasesHeading, roleNote, myCases, actions, triage,
              hasMyCases, hasActions, hasTriage, approvals, returned, referrals, isReviewer, hasApprovals, hasReturned, hasReferrals,
              today, hasToday, quiet, hasQuiet, quietDays, seesQuiet, isStaff, schoolLead, team, hasTeam, teamHeading,
-             moreQuiet, quietShown
+             moreQuiet, quietShown, moreTeam, teamShown
     }
 
     func encode(to encoder: Encoder) throws {
@@ -213,6 +216,8 @@ struct HomePage: PageView {
         try c.encode(team, forKey: .team)
         try c.encode(!team.isEmpty, forKey: .hasTeam)
         try c.encode(teamHeading, forKey: .teamHeading)
+        try c.encode(moreTeam, forKey: .moreTeam)
+        try c.encode(Self.teamShown, forKey: .teamShown)
     }
 }
 

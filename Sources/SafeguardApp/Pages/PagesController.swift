@@ -74,8 +74,9 @@ struct PagesController: RouteCollection {
                 let me = people.first { $0.id == identity.user.id }
                 let others = people.filter { $0.id != identity.user.id && (me?.team == nil || $0.team == me?.team) }.map(\.id)
                 let teamCases = try await store.firstCases(organisationID: identity.organisation.id,
-                                                           filter: .init(status: .open, ownerIDs: others), limit: 50)
-                page.team = teamCases.map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
+                                                           filter: .init(status: .open, ownerIDs: others), limit: HomePage.teamShown + 1)
+                page.team = teamCases.prefix(HomePage.teamShown).map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
+                page.moreTeam = teamCases.count > HomePage.teamShown
                 page.teamHeading = me?.team.map { "Open cases of your team, \($0)" } ?? "Open cases of others in \(identity.organisation.name)"
             }
             var listed = mine.count + page.quiet.count + page.team.count
