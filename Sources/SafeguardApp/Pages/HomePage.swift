@@ -232,7 +232,7 @@ struct CaseListPage: PageView {
     var newCaseLabel: String
     var newCasePath = PageRoute.newCase.path
     var findPath = PageRoute.cases.path
-    /// "Cases 201 to 400 of 26,000", when there is more than one page.
+    /// "Showing 201 to 400 of 26,000, …", when there is more than one page.
     var showing = ""
     var previousHref = ""
     var nextHref = ""
