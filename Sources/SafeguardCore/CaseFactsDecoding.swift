@@ -42,6 +42,9 @@ extension CaseFacts {
         }
     }
 
+    /// Facts kept at `place` with nothing known yet: what a case opened without facts starts from.
+    public init(at place: Place) { self.init(jurisdiction: place.jurisdiction, setting: place.setting) }
+
     /// The `userInfo` key under which a decoder carries the ``Place`` of the facts it decodes.
     public static let placeKey = CodingUserInfoKey(rawValue: "safeguard.caseFacts.place")!
 

@@ -263,7 +263,7 @@ enum Pages {
                 == ("Showing 401 to 450 of 450, most recently changed first.", "/cases?page=2", ""))
         #expect(CaseListPage.paging(total: 450, page: 9, shown: 0)
                 == ("There are 450 in all: this page is past the last.", "/cases?page=3", ""))
-        #expect(CaseListPage.number(1_234_567) == "1,234,567" && CaseListPage.number(999) == "999")
+        #expect(PageWords.count(1_234_567) == "1,234,567" && PageWords.count(999) == "999" && PageWords.count(-1_000) == "-1,000")
 
         try await withApp { app in
             let world = try await seedWorld(app)

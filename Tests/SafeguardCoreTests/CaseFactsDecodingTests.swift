@@ -115,6 +115,8 @@ struct CaseFactsDecodingTests {
         let decoder = JSONDecoder()
         decoder.userInfo[CaseFacts.placeKey] = place
         #expect(try decoder.decode(Body.self, from: Data(#"{"facts":{}}"#.utf8)).facts.setting == .education)
+        let nothing = CaseFacts(at: place)
+        #expect(nothing.jurisdiction == .wales && nothing.setting == .education && nothing.people.isEmpty && nothing.assessedOn == nil)
         // Without a place both are still required.
         #expect(error(#"{"people":[]}"#).hasPrefix("jurisdiction: required"))
     }

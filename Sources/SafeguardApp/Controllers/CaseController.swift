@@ -115,7 +115,7 @@ struct CaseController: RouteCollection {
 
     /// Facts decoded with `decode(_:_:place:)`, their references checked; none given: the place's, with nothing known.
     func facts(_ decoded: CaseFacts?, at place: CaseFacts.Place) throws -> CaseFacts {
-        guard let decoded else { return CaseFacts(jurisdiction: place.jurisdiction, setting: place.setting) }
+        guard let decoded else { return CaseFacts(at: place) }
         do { try decoded.validateReferences() } catch { throw Self.prefixed(error, "facts") }
         return decoded
     }
@@ -124,14 +124,12 @@ struct CaseController: RouteCollection {
     /// request body's: jurisdiction and setting are the organisation's.
     func facts(from value: JSONValue?, organisation: Organisation) throws -> CaseFacts {
         let place = try place(of: organisation)
-        let object: JSONValue
-        switch value {
-        case nil, .null?: return CaseFacts(jurisdiction: place.jurisdiction, setting: place.setting)
-        case .object(let members)?: object = .object(members)
-        default: throw APIError.invalid("facts", "facts must be a JSON object (see the case facts contract)")
+        guard let value, value != .null else { return CaseFacts(at: place) }
+        guard case .object = value else {
+            throw APIError.invalid("facts", "facts must be a JSON object (see the case facts contract)")
         }
         do {
-            return try CaseFacts.decode(json: object.data, at: place)
+            return try CaseFacts.decode(json: value.data, at: place)
         } catch {
             throw Self.prefixed(error, "facts")
         }
@@ -149,10 +147,8 @@ struct CaseController: RouteCollection {
         let facts = try facts(body.facts, at: place)
         let opened = try await req.caseService(assessor).open(by: identity, summary: summary, facts: facts,
                                                                status: body.status ?? .open)
-        guard let view = opened.view, let setting = identity.organisation.kind.setting else {
-            throw APIError(.internalServerError, "internal", "the new case could not be shown")
-        }
-        let response = try CaseReadBody.response(view, jurisdiction: identity.organisation.jurisdiction, setting: setting, status: .created)
+        guard let view = opened.view else { throw APIError(.internalServerError, "internal", "the new case could not be shown") }
+        let response = try CaseReadBody.response(view, jurisdiction: place.jurisdiction, setting: place.setting, status: .created)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(opened.record.id.uuidString.lowercased())")
         return response
     }

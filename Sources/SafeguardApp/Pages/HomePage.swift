@@ -131,7 +131,9 @@ struct HomePage: PageView {
     var casesPath = PageRoute.cases.path
     var myCasesHeading: String
     var roleNote: String
+    /// The open cases they own (staff: raised), the 50 changed most recently.
     var myCases: [CaseRow] = []
+    static let myCasesShown = 50
     var actions: [ActionRow] = []
     /// Actions overdue or due today, first on the page.
     var today: [ActionRow] = []
@@ -255,20 +257,11 @@ struct CaseListPage: PageView {
         guard total > perPage else { return ("", "", "") }
         let first = (page - 1) * perPage + 1
         let last = (total + perPage - 1) / perPage
+        let number = PageWords.count
         let showing = shown == 0 ? "There are \(number(total)) in all: this page is past the last."
             : "Showing \(number(first)) to \(number(first + shown - 1)) of \(number(total)), most recently changed first."
         return (showing, page > 1 ? PageRoute.cases.path + "?page=\(min(page - 1, last))" : "",
                 first + shown - 1 < total ? PageRoute.cases.path + "?page=\(page + 1)" : "")
     }
 
-    /// A count as people write it: 26,000.
-    static func number(_ n: Int) -> String {
-        let digits = Array(String(n))
-        var out = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(digit)
-        }
-        return out
-    }
 }

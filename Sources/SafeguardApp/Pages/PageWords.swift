@@ -38,6 +38,17 @@ enum PageWords {
     }
 
     /// A calendar day as people write it, e.g. "30 November 2026".
+    /// A count as people write it: 26,000.
+    static func count(_ n: Int) -> String {
+        let digits = Array(String(n.magnitude))
+        var out = n < 0 ? "-" : ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+
     static func day(_ day: CalendarDate?) -> String {
         guard let day else { return "" }
         let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]

@@ -48,7 +48,7 @@ struct PagesController: RouteCollection {
             let mine = try await store.firstCases(organisationID: identity.organisation.id,
                                                   filter: isStaff ? .init(status: .open, createdBy: identity.user.id)
                                                                   : .init(status: .open, ownerID: identity.user.id),
-                                                  limit: 50)
+                                                  limit: HomePage.myCasesShown)
             page.myCases = mine.map(CaseRow.init)
             // The actions of every case they own, not only of the cases listed: a due action on their 51st case is
             // still theirs to do today.
@@ -104,13 +104,15 @@ struct PagesController: RouteCollection {
     func caseList(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
         let store = CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts)
+        let typed = String((req.query[String.self, at: "reference"] ?? "").prefix(40))
+        let wanted = typed.trimmingCharacters(in: .whitespaces).uppercased()
         var notFound: String?
-        if let wanted = req.query[String.self, at: "reference"]?.trimmingCharacters(in: .whitespaces).uppercased(), !wanted.isEmpty {
-            if let found = try await store.findCase(reference: String(wanted.prefix(40)), organisationID: identity.organisation.id),
+        if !wanted.isEmpty {
+            if let found = try await store.findCase(reference: wanted, organisationID: identity.organisation.id),
                CasePolicy.canSee(found, identity) {
                 return req.redirect(to: .caseDetail(found.id))
             }
-            notFound = "No case you can see has the reference \(wanted.prefix(40)). A reference looks like SG-2026-000001."
+            notFound = "No case you can see has the reference \(wanted). A reference looks like SG-2026-000001."
         }
         var filter = CaseStore.ListFilter()
         if !CasePolicy.seesAllCases(identity.user.role) { filter.createdBy = identity.user.id }
@@ -121,7 +123,7 @@ struct PagesController: RouteCollection {
         var page = CaseListPage(identity: identity, cases: records.map(CaseRow.init), total: total, page: number)
         let errors = notFound.map { [FieldError(field: "reference", message: $0)] } ?? []
         page.referenceError = notFound ?? ""
-        page.reference = req.query[String.self, at: "reference"].map { String($0.prefix(40)) } ?? ""
+        page.reference = typed
         return try await req.renderPage(page, status: notFound == nil ? .ok : .notFound, errors: errors, current: .cases)
     }
 
