@@ -11,6 +11,7 @@ import Vapor
 public func configure(_ app: Application, options: SafeguardOptions, assessor: Assessor = .bundled) async throws {
     app.safeguardOptions = options
     AuditSeal.use(options.auditSeal)
+    // The objects the application keeps, made before the server takes a request (see `Application.kept`).
     _ = app.writeGate
     _ = app.auditWriter
     _ = app.identityCache
@@ -18,6 +19,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     _ = app.auditCheckpoint
     _ = app.anonymousRejections
     _ = app.freeTextAllowance
+    _ = app.caseCounts
     app.lifecycle.use(AnonymousRejectionsSummariser(interval: options.anonymousRejectionSummaryInterval))
     if let interval = options.retentionRunInterval { app.lifecycle.use(RetentionRunner(interval: interval)) }
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
@@ -110,10 +112,7 @@ extension Application {
 
     /// The totals of recently shown case lists, checked against each organisation's case list revision (both databases).
     var caseCounts: CaseCountCache {
-        if let counts = storage[CaseCountsKey.self] { return counts }
-        let counts = CaseCountCache()
-        storage[CaseCountsKey.self] = counts
-        return counts
+        kept(CaseCountsKey.self) { CaseCountCache() }
     }
 
     /// Audit batches on a SQLite file through a connection of their own (see `SQLiteFileWriter`); nil on PostgreSQL

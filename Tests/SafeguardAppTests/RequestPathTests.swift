@@ -311,3 +311,44 @@ import Vapor
         }
     }
 }
+
+/// The objects an application keeps (`Application.kept`): Vapor's storage is copied out and written back whole, so
+/// without one lock around the first ask, two at once each made their own object or dropped another's, and two write
+/// gates could drive the one SQLite write connection together.
+@Suite struct KeptObjectsTests {
+    final class Made: Sendable {}
+    final class Count: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func add() { lock.withLock { value += 1 } }
+        var total: Int { lock.withLock { value } }
+    }
+    struct First: StorageKey { typealias Value = Made }
+    struct Second: StorageKey { typealias Value = Made }
+    struct Third: StorageKey { typealias Value = Made }
+
+    @Test("An object the application keeps is made once, and kept, however many ask for it first at the same time")
+    func madeOnceWhateverAsksAtOnce() async throws {
+        let app = try await Application.make(.testing)
+        let makes = Count()
+        // Each make takes a moment, as the first ask of a real one may: long enough for other asks to come meanwhile.
+        @Sendable func make() -> Made {
+            makes.add()
+            usleep(2_000)
+            return Made()
+        }
+        let seen = await withTaskGroup(of: [ObjectIdentifier].self) { group in
+            for _ in 0..<32 {
+                group.addTask {
+                    [app.kept(First.self, make), app.kept(Second.self, make), app.kept(Third.self, make)].map(ObjectIdentifier.init)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(makes.total == 3, "one object made for each key")
+        for key in 0..<3 { #expect(Set(seen.map { $0[key] }).count == 1, "every ask of key \(key) had the same object") }
+        let kept = [app.storage[First.self], app.storage[Second.self], app.storage[Third.self]].map { $0.map(ObjectIdentifier.init) }
+        #expect(kept == seen[0].map(Optional.some), "each key still holds the object everyone was given")
+        try await app.asyncShutdown()
+    }
+}

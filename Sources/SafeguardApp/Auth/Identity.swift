@@ -91,10 +91,7 @@ struct IdentityCacheKey: StorageKey { typealias Value = IdentityCache }
 
 extension Application {
     var identityCache: IdentityCache {
-        if let cache = storage[IdentityCacheKey.self] { return cache }
-        let cache = IdentityCache()
-        storage[IdentityCacheKey.self] = cache
-        return cache
+        kept(IdentityCacheKey.self) { IdentityCache() }
     }
 }
 

@@ -98,11 +98,9 @@ struct AnonymousRejectionsKey: StorageKey { typealias Value = AnonymousRejection
 
 extension Application {
     var anonymousRejections: AnonymousRejections {
-        if let tally = storage[AnonymousRejectionsKey.self] { return tally }
-        let tally = AnonymousRejections(limit: safeguardOptions.anonymousRejectionLimit,
-                                        window: safeguardOptions.anonymousRejectionWindow)
-        storage[AnonymousRejectionsKey.self] = tally
-        return tally
+        kept(AnonymousRejectionsKey.self) {
+            AnonymousRejections(limit: safeguardOptions.anonymousRejectionLimit, window: safeguardOptions.anonymousRejectionWindow)
+        }
     }
 
     /// Writes the summary of anonymous rejections counted since the last call, if any.

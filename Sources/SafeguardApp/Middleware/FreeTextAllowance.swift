@@ -81,9 +81,6 @@ struct FreeTextAllowanceKey: StorageKey { typealias Value = FreeTextAllowance }
 
 extension Application {
     var freeTextAllowance: FreeTextAllowance {
-        if let allowance = storage[FreeTextAllowanceKey.self] { return allowance }
-        let allowance = FreeTextAllowance(perHour: safeguardOptions.freeTextPerCasePerHour)
-        storage[FreeTextAllowanceKey.self] = allowance
-        return allowance
+        kept(FreeTextAllowanceKey.self) { FreeTextAllowance(perHour: safeguardOptions.freeTextPerCasePerHour) }
     }
 }

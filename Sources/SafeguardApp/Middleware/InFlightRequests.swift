@@ -47,10 +47,7 @@ struct InFlightRequestsKey: StorageKey { typealias Value = InFlightRequests }
 
 extension Application {
     var inFlightRequests: InFlightRequests {
-        if let counter = storage[InFlightRequestsKey.self] { return counter }
-        let counter = InFlightRequests()
-        storage[InFlightRequestsKey.self] = counter
-        return counter
+        kept(InFlightRequestsKey.self) { InFlightRequests() }
     }
 }
 

@@ -92,15 +92,14 @@ struct AuditWriterKey: StorageKey { typealias Value = AuditWriter }
 extension Application {
     /// The process's audit group-commit writer; batches go through the write gate like every other write.
     var auditWriter: AuditWriter {
-        if let writer = storage[AuditWriterKey.self] { return writer }
         let app = self
-        let writer = AuditWriter { events in
-            // Grouped with other writes (`WriteGate.runSQL`): on a SQLite file, on its own write connection; appended
-            // in one batch with the entries of the writes beside it.
-            try await app.writeSQL { write in write.audit(events) }
+        return kept(AuditWriterKey.self) {
+            AuditWriter { events in
+                // Grouped with other writes (`WriteGate.runSQL`): on a SQLite file, on its own write connection;
+                // appended in one batch with the entries of the writes beside it.
+                try await app.writeSQL { write in write.audit(events) }
+            }
         }
-        storage[AuditWriterKey.self] = writer
-        return writer
     }
 }
 
@@ -156,9 +155,6 @@ struct AuditCheckpointKey: StorageKey { typealias Value = AuditCheckpoint }
 
 extension Application {
     var auditCheckpoint: AuditCheckpoint {
-        if let checkpoint = storage[AuditCheckpointKey.self] { return checkpoint }
-        let checkpoint = AuditCheckpoint()
-        storage[AuditCheckpointKey.self] = checkpoint
-        return checkpoint
+        kept(AuditCheckpointKey.self) { AuditCheckpoint() }
     }
 }

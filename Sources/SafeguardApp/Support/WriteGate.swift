@@ -249,10 +249,7 @@ struct WriteGateKey: StorageKey { typealias Value = WriteGate }
 
 extension Application {
     var writeGate: WriteGate {
-        if let gate = storage[WriteGateKey.self] { return gate }
-        let gate = WriteGate()
-        storage[WriteGateKey.self] = gate
-        return gate
+        kept(WriteGateKey.self) { WriteGate() }
     }
 
     /// Runs `body` in one transaction, serialised with this process's other writes (and grouped with them).
