@@ -24,6 +24,23 @@ import Vapor
         return reply.json["sessions"] as? [[String: Any]] ?? []
     }
 
+    @Test("The API starts no web session; a page does, and a page's own API call with the cookie has it")
+    func webSessionsAreForPagesAndTheirOwnAPICalls() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let token = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policea.test", "password": testPassword])
+            let me = try await send(app, .GET, "/api/v1/me", token: token.json["token"] as? String)
+            let anonymous = try await send(app, .GET, "/api/v1/cases")
+            #expect(token.status == .created && me.status == .ok && anonymous.status == .unauthorized)
+            for reply in [token, me, anonymous] { #expect(reply.headers[.setCookie].isEmpty, "no session cookie from the API") }
+            let signInPage = try await Pages.get(app, "/sign-in")
+            #expect(Pages.cookie(signInPage) != nil, "a page starts a session (its form's CSRF token lives in it)")
+            let browser = try await Pages.signIn(app, "officer@policea.test")
+            let mine = try await send(app, .GET, "/api/v1/me", headers: [("Cookie", browser.cookie)])
+            #expect(mine.status == .ok && (mine.json["user"] as? [String: Any])?["email"] as? String == "officer@policea.test")
+        }
+    }
+
     @Test func anIdleSessionEndsAndTheSignInPageSaysWhy() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
