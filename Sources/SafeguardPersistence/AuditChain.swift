@@ -626,4 +626,14 @@ public struct AuditStore: Sendable {
     }
 
     public func count() async throws -> Int { try await AuditEntryModel.query(on: db).count() }
+
+    /// Whether the organisation's trail holds an entry for the case with exactly this action and detail, however
+    /// long the case's trail is (by the index of entries by case).
+    public func contains(organisationID: UUID, caseID: UUID, action: String, detail: String) async throws -> Bool {
+        try await AuditEntryModel.query(on: db)
+            .filter(\.$caseID == caseID.uuidString.lowercased())
+            .filter(\.$organisationID == organisationID.uuidString.lowercased())
+            .filter(\.$action == action).filter(\.$detail == detail)
+            .first() != nil
+    }
 }

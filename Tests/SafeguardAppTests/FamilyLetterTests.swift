@@ -104,6 +104,23 @@ import Vapor
         }
     }
 
+    @Test("A version of the letter shown before is not in the chronology again however many letters were shown since")
+    func aVersionSeenLongAgoIsStillSeen() async throws {
+        try await ResponseJourneyTests.journey { j in
+            let id = try await approvedCase(j)
+            _ = try await letter(j, id, person: "A")
+            // 600 showings of other versions since: more than the 500 newest entries the check once looked through.
+            let events = (0..<600).map { n in
+                AuditEvent(actorID: j.world.user("policeA.officer").id, actorRole: "officer", organisationID: j.world.policeA.id,
+                           action: "case.document.outcome21Letter", caseID: UUID(uuidString: id), detail: "to=youngPerson person=B version=\(n)")
+            }
+            try await j.app.write { db in try await AuditChain.append(events, on: db) }
+            _ = try await letter(j, id, person: "A")
+            let lines = try await j.chronology("policeA.officer", id)
+            #expect(lines.filter { $0 == "Outcome 21 letter produced for A" }.count == 1, "\(lines.count) lines")
+        }
+    }
+
     @Test("The printed letter page links to recording that it was given, with the form filled in")
     func pageLinksToGiving() async throws {
         try await withApp { app in

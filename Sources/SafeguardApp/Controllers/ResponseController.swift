@@ -655,8 +655,8 @@ struct ResponseController: RouteCollection {
             .map { String(format: "%02x", $0) }.joined().prefix(12))
         let detail = "to=\(body.to.rawValue) person=\(body.person) version=\(version)"
         let action = "case.document.outcome21Letter"
-        let seen = try await AuditStore(db: req.db).entries(organisationID: identity.organisation.id, limit: 500, actionContains: action,
-                                                            caseID: caseRecord.id).contains { $0.detail == detail }
+        let seen = try await AuditStore(db: req.db).contains(organisationID: identity.organisation.id, caseID: caseRecord.id,
+                                                             action: action, detail: detail)
         try await req.write { db in
             if !seen {
                 try await req.chronicle(caseRecord.id, "document.outcome21Letter",
