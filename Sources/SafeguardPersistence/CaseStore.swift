@@ -508,14 +508,16 @@ public struct CaseStore: Sendable {
     }
 
     /// The open, recommended actions on the open cases a user owns, each with its case: what the home page lists as
-    /// theirs to do. Every such case counts, not only the first page of them, in two queries however many they own.
+    /// theirs to do. Every such case counts, not only the first page of them, in two queries however many they own
+    /// (the second names the cases by the first's filter, not by a list of ids, which has a limit of binds).
     public func openActions(ownedBy userID: UUID, organisationID: UUID) async throws -> [(header: CaseHeader, action: CaseAction)] {
-        let owned = try await cases(organisationID: organisationID, filter: .init(status: .open, hasOpenActions: true, ownerID: userID),
-                                    limit: nil, offset: 0)
+        let filter = ListFilter(status: .open, hasOpenActions: true, ownerID: userID)
+        let owned = try await cases(organisationID: organisationID, filter: filter, limit: nil, offset: 0)
         guard !owned.isEmpty else { return [] }
         let byID = Dictionary(owned.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let ownedIDs = Self.filtered(SQLSubqueryBuilder().column("id").from("cases"), organisationID: organisationID, filter).query
         let rows = try await (db as! any SQLDatabase).select().column(SQLRaw(Self.readColumns.action)).from("case_actions")
-            .where("case_id", .in, owned.map(\.id))
+            .where("case_id", .in, ownedIDs)
             .where("status", .equal, SQLBind(ActionStatus.open.rawValue))
             .where("recommended", .equal, SQLBind(true))
             .all()

@@ -37,7 +37,6 @@ enum PageWords {
         }
     }
 
-    /// A calendar day as people write it, e.g. "30 November 2026".
     /// A count as people write it: 26,000.
     static func count(_ n: Int) -> String {
         let digits = Array(String(n.magnitude))
@@ -49,6 +48,7 @@ enum PageWords {
         return out
     }
 
+    /// A calendar day as people write it, e.g. "30 November 2026".
     static func day(_ day: CalendarDate?) -> String {
         guard let day else { return "" }
         let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
