@@ -40,6 +40,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     if case .sqliteFile(let path) = options.database {
         app.sqliteReader = try SQLiteFileReader(path: path)
         app.sqliteWriter = try SQLiteFileWriter(path: path)
+        app.lifecycle.use(SQLiteWriterCloser())
     } else {
         // PostgreSQL (and SQLite in memory) reads keep recent cases' actions and assessments here, checked against
         // the case's revision, as a SQLite file's reader keeps its own.
@@ -93,6 +94,11 @@ func routes(_ app: Application, assessor: Assessor) throws {
     try api.register(collection: ResponseController(assessor: assessor))
     try api.register(collection: AuditController())
     try api.register(collection: RetentionController())
+}
+
+/// Stops the write connection's background checkpoints when the application shuts down.
+struct SQLiteWriterCloser: LifecycleHandler {
+    func shutdownAsync(_ application: Application) async { application.sqliteWriter?.close() }
 }
 
 struct SQLiteReaderKey: StorageKey { typealias Value = SQLiteFileReader }

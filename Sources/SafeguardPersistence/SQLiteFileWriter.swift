@@ -18,8 +18,12 @@ import NIOCore
 /// ```
 public final class SQLiteFileWriter: @unchecked Sendable {
     private let connection: DirectSQLiteConnection
+    /// Checkpoints the log on a thread of its own (nil: this connection checkpoints as SQLite does by default).
+    public let checkpointer: SQLiteCheckpointer?
 
-    public init(path: String) throws {
+    /// With `checkpointInBackground`, commits leave checkpoints to `checkpointer` (started here; call `close()`)
+    /// unless the log grows past `SQLiteCheckpointer.fallbackPages`.
+    public init(path: String, checkpointInBackground: Bool = true) throws {
         connection = try DirectSQLiteConnection(path: path, readOnly: false)
         // Both are properties of the connection, not the file: durable commits, as `SafeguardSchema.prepareSQLite`
         // sets them, and foreign keys enforced, as Fluent's SQLite driver does on each of its connections.
@@ -28,13 +32,27 @@ public final class SQLiteFileWriter: @unchecked Sendable {
         // Each write in a group has a savepoint, whose journal would otherwise be a temporary file written at every
         // statement; it is only needed until the commit, so memory will do.
         try connection.execute("PRAGMA temp_store = MEMORY")
+        if checkpointInBackground {
+            try connection.execute("PRAGMA wal_autocheckpoint = \(SQLiteCheckpointer.fallbackPages)")
+            let checkpointer = try SQLiteCheckpointer(path: path)
+            checkpointer.start()
+            self.checkpointer = checkpointer
+        } else {
+            checkpointer = nil
+        }
     }
 
     /// Starts a transaction, taking SQLite's write lock at once.
     public func begin() throws { try connection.execute("BEGIN IMMEDIATE") }
 
     /// Commits (with an `fsync`: call it off Swift's own threads).
-    public func commit() throws { try connection.execute("COMMIT") }
+    public func commit() throws {
+        try connection.execute("COMMIT")
+        checkpointer?.committed()
+    }
+
+    /// Stops the background checkpoints (the connection closes when the writer goes).
+    public func close() { checkpointer?.stop() }
 
     public func rollback() { try? connection.execute("ROLLBACK") }
 

@@ -49,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             // the application's own shutdown would close the database first.
             await app.server.shutdown()
             await SafeguardServer.finish(app)
+            await SafeguardServer.logCommitCounts(app)
         } catch {
             try? await app.asyncShutdown()
             throw error

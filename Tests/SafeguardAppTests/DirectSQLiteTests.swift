@@ -371,6 +371,74 @@ import Vapor
         #expect(ids[0].uuidString.hasPrefix("019ADA77-49CB"), "the time in milliseconds, big-endian: \(ids[0])")
     }
 
+    /// A fresh SQLite file in WAL mode with one table, for the checkpoint tests; removed by `body`'s end.
+    private func withWALFile(_ body: (String) async throws -> Void) async throws {
+        let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let path = "\(folder)/safeguard-checkpoint-\(UUID().uuidString).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        // An empty file is an empty database (the server's connections do not create files).
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let setUp = try DirectSQLiteConnection(path: path, readOnly: false)
+        try setUp.execute("PRAGMA journal_mode = WAL")
+        try setUp.execute("CREATE TABLE t (x BLOB)")
+        try await body(path)
+        _ = setUp
+    }
+
+    /// Commits `count` transactions of 16 pages each through `writer`.
+    private func commit(_ count: Int, through writer: SQLiteFileWriter) async throws {
+        let sql = writer.sql(on: MultiThreadedEventLoopGroup.singleton.any(), logger: Logger(label: "test"))
+        for _ in 0..<count {
+            try writer.begin()
+            try await sql.raw("INSERT INTO t VALUES (zeroblob(65536))").run()
+            try writer.commit()
+        }
+    }
+
+    private func walPages(_ path: String) throws -> Int {
+        let bytes = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+        return bytes / (4_096 + 24)
+    }
+
+    @Test("The server's commits leave the log's checkpoint to a thread of its own: the log grows past SQLite's 1,000 pages without a commit copying it back (a default connection copies it at 1,000), and a checkpoint then copies all of it")
+    func commitsDoNotCheckpoint() async throws {
+        try await withWALFile { path in
+            let writer = try SQLiteFileWriter(path: path)
+            writer.close()   // no background checkpoints: only a commit could copy the log now
+            try await commit(120, through: writer)   // about 1,900 pages
+            #expect(try walPages(path) > 1_500, "no commit checkpointed: the whole log is still there")
+            let progress = try SQLiteCheckpointer(path: path).checkpoint()
+            #expect(progress.logPages > 1_500)
+            #expect(progress.checkpointedPages == progress.logPages, "no reader holds any of it back")
+        }
+        try await withWALFile { path in
+            let writer = try SQLiteFileWriter(path: path, checkpointInBackground: false)
+            try await commit(120, through: writer)
+            #expect(try walPages(path) < 1_100, "SQLite's default: the commit past 1,000 pages copies the log back, and the log starts again")
+        }
+    }
+
+    @Test("The background thread checkpoints soon after commits, and stops when the writer closes")
+    func theBackgroundThreadCheckpoints() async throws {
+        try await withWALFile { path in
+            let writer = try SQLiteFileWriter(path: path)
+            let checkpointer = try #require(writer.checkpointer)
+            try await commit(10, through: writer)
+            var waited = 0
+            while waited < 100, (checkpointer.status().last?.checkpointedPages ?? 0) < 160 {
+                try await Task.sleep(nanoseconds: 50_000_000)
+                waited += 1
+            }
+            let last = try #require(checkpointer.status().last, "a checkpoint ran within 5 s of the commits")
+            #expect(last.checkpointedPages >= 160 && last.checkpointedPages == last.logPages)
+            writer.close()
+            let after = checkpointer.status().checkpoints
+            try await commit(2, through: writer)
+            try await Task.sleep(nanoseconds: 300_000_000)
+            #expect(checkpointer.status().checkpoints == after, "no checkpoint after close")
+        }
+    }
+
     @Test("A reader that cannot open its file says which file, at start")
     func aMissingFileIsAnErrorAtStart() throws {
         #expect(throws: DirectSQLiteConnection.Failure.self) { try SQLiteFileReader(path: "/nonexistent/folder/safeguard.sqlite") }
