@@ -28,6 +28,8 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
     public static let fallbackPages = 20_000
 
     private let connection: DirectSQLiteConnection
+    /// The connection is opened without SQLite's own mutex: one checkpoint at a time, the thread's or a caller's.
+    private let connectionLock = NSLock()
     private let interval: TimeInterval
     /// Guards everything below; `condition` wakes the thread.
     private let condition = NSCondition()
@@ -100,9 +102,13 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// One passive checkpoint: copies what no reader still needs, waits for no one.
+    /// One passive checkpoint: copies what no reader still needs, waits for no one. The thread ignores a failed one
+    /// (another process checkpointing at the same moment, say) and tries again after the next commit; the write
+    /// connection's own fallback bounds the log meanwhile.
     public func checkpoint() throws -> Progress {
-        let row = try connection.rows("PRAGMA wal_checkpoint(PASSIVE)", []) { ($0.int(1), $0.int(2)) }.first
-        return Progress(logPages: row?.0 ?? 0, checkpointedPages: row?.1 ?? 0)
+        try connectionLock.withLock {
+            let row = try connection.rows("PRAGMA wal_checkpoint(PASSIVE)", []) { ($0.int(1), $0.int(2)) }.first
+            return Progress(logPages: row?.0 ?? 0, checkpointedPages: row?.1 ?? 0)
+        }
     }
 }
