@@ -11,10 +11,12 @@ import Foundation
 /// and this thread runs a passive checkpoint, which never blocks a writer or a reader, whenever a commit has been
 /// made since its last one, at most every `interval`.
 ///
+/// `SQLiteFileWriter` makes, starts and tells its own; by hand:
+///
 /// ```swift
 /// let checkpointer = try SQLiteCheckpointer(path: "data/safeguard.sqlite")
 /// checkpointer.start()
-/// try writer.commit(); checkpointer.committed()
+/// checkpointer.committed()   // after each commit on another connection of the file
 /// checkpointer.stop()
 /// ```
 public final class SQLiteCheckpointer: @unchecked Sendable {
@@ -36,7 +38,6 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
     private var pending = false
     private var stopping = false
     private var running = false
-    private var stopped = false
     private var last: Progress?
     private var checkpoints = 0
 
@@ -48,11 +49,11 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
         self.interval = interval
     }
 
-    /// Starts the thread (once).
+    /// Starts the thread (once; not again after `stop()`).
     public func start() {
         condition.lock()
         defer { condition.unlock() }
-        guard !running, !stopped else { return }
+        guard !running, !stopping else { return }
         running = true
         let thread = Thread { [self] in run() }
         thread.name = "sqlite-checkpoint"
@@ -72,7 +73,6 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         while running { condition.wait() }
-        stopped = true
         condition.unlock()
     }
 

@@ -382,7 +382,6 @@ import Vapor
         try setUp.execute("PRAGMA journal_mode = WAL")
         try setUp.execute("CREATE TABLE t (x BLOB)")
         try await body(path)
-        _ = setUp
     }
 
     /// Commits `count` transactions of 16 pages each through `writer`.

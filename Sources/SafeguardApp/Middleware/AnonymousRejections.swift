@@ -92,14 +92,6 @@ extension SafeguardServer {
         await app.flushAnonymousRejections()
         await app.auditWriter.close()
     }
-
-    /// Logs how well writes shared their commits over the server's life (counts only, nothing of any case): `serve`
-    /// does when it stops.
-    public static func logCommitCounts(_ app: Application) async {
-        let audit = await app.auditWriter.counts()
-        let gate = await app.writeGate.counts()
-        app.logger.info("Stopped: \(audit.entries) audit entries of reads and rejections in \(audit.batches) group commits; \(gate.writes) writes in \(gate.transactions) transactions")
-    }
 }
 
 struct AnonymousRejectionsKey: StorageKey { typealias Value = AnonymousRejections }

@@ -103,6 +103,16 @@ extension Application {
     }
 }
 
+extension SafeguardServer {
+    /// Logs how well writes shared their commits over the server's life (counts only, nothing of any case): `serve`
+    /// does when it stops.
+    public static func logCommitCounts(_ app: Application) async {
+        let audit = await app.auditWriter.counts()
+        let gate = await app.writeGate.counts()
+        app.logger.info("Stopped: \(audit.entries) audit entries of reads and rejections in \(audit.batches) group commits; \(gate.writes) writes in \(gate.transactions) transactions")
+    }
+}
+
 extension Request {
     /// Audits an event that records no change (a read, a list, a rejection) through group commit, by the request's
     /// identity; returns once it is durable.
