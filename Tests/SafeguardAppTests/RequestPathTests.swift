@@ -51,6 +51,91 @@ import Vapor
         }
     }
 
+    /// Holds the write gate until `writes` writes and `entries` standalone audit entries are waiting in it (up to
+    /// 20 s: the whole suite shares two cores), then lets them go together.
+    static func releaseWhenWaiting(_ app: Application, writes: Int, entries: Int) async throws {
+        for _ in 0..<400 {
+            let waiting = (await app.writeGate.queuedWriteCount(), await app.auditWriter.pendingCount())
+            if waiting.0 >= writes && waiting.1 >= entries { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(await app.writeGate.queuedWriteCount() == writes)
+        #expect(await app.auditWriter.pendingCount() == entries)
+        await app.writeGate.release()
+    }
+
+    static func event(_ action: String) -> AuditEvent {
+        AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: action)
+    }
+
+    @Test("A read's audit entry goes into the next transaction beside the writes waiting with it: one transaction and one commit for both, not one each (issue 9, group commit)")
+    func aReadsEntrySharesTheNextTransactionWithWaitingWrites() async throws {
+        try await withApp { app in
+            let gateBefore = await app.writeGate.counts()
+            let entriesBefore = await app.auditWriter.counts()
+            await app.writeGate.acquire()
+            async let write: Void = app.writeSQL { write in write.audit(Self.event("test.write")) }
+            async let read: Void = app.auditWriter.append(Self.event("test.read"))
+            try await Self.releaseWhenWaiting(app, writes: 1, entries: 1)
+            try await write
+            try await read
+            let gateAfter = await app.writeGate.counts()
+            let entriesAfter = await app.auditWriter.counts()
+            #expect(gateAfter.transactions - gateBefore.transactions == 1, "the write and the read's entry shared one transaction")
+            #expect(gateAfter.writes - gateBefore.writes == 1, "the read's entry is not a write of its own")
+            #expect(entriesAfter.entries - entriesBefore.entries == 1 && entriesAfter.batches - entriesBefore.batches == 1)
+            let actions = try await (app.db as! any SQLDatabase).raw(
+                "SELECT action FROM audit_entries WHERE action LIKE 'test.%' ORDER BY sequence").all()
+                .map { try $0.decode(column: "action", as: String.self) }
+            #expect(actions == ["test.write", "test.read"], "the write's entry, then the read's, one after the other")
+            #expect(try await verifyAudit(app).verification.isValid)
+        }
+    }
+
+    @Test("A write that fails in the transaction a read's entry is waiting for fails alone: the entry is committed and the read answered, whichever way the write runs (issue 9: nothing is read unaudited, and no one's read fails for another's write)")
+    func aFailedWriteBesideAReadsEntryFailsAlone() async throws {
+        for viaFluent in [true, false] {
+            try await withApp { app in
+                await app.writeGate.acquire()
+                let failed = Task {
+                    if viaFluent {
+                        try await app.write { db in
+                            try await AuditChain.append(Self.event("test.failed"), on: db)
+                            throw Refused()
+                        }
+                    } else {
+                        try await app.writeSQL { write in
+                            write.audit(Self.event("test.failed"))
+                            throw Refused()
+                        }
+                    }
+                }
+                async let read: Void = app.auditWriter.append(Self.event("test.read"))
+                try await Self.releaseWhenWaiting(app, writes: 1, entries: 1)
+                await #expect(throws: Refused.self) { try await failed.value }
+                try await read
+                let actions = try await (app.db as! any SQLDatabase).raw(
+                    "SELECT action FROM audit_entries WHERE action LIKE 'test.%'").all()
+                    .map { try $0.decode(column: "action", as: String.self) }
+                #expect(actions == ["test.read"], "\(viaFluent ? "Fluent" : "SQLKit") write: only the read's entry is stored")
+                #expect(try await verifyAudit(app).verification.isValid)
+            }
+        }
+    }
+
+    @Test("Once the audit writer is closed (the server is stopping), a standalone entry is refused, so nothing more is answered unaudited")
+    func aClosedAuditWriterRefusesEntries() async throws {
+        try await withApp { app in
+            try await app.auditWriter.append(Self.event("test.before"))
+            await app.auditWriter.close()
+            await #expect(throws: AuditWriter.Closed.self) { try await app.auditWriter.append(Self.event("test.after")) }
+            let actions = try await (app.db as! any SQLDatabase).raw(
+                "SELECT action FROM audit_entries WHERE action LIKE 'test.%'").all()
+                .map { try $0.decode(column: "action", as: String.self) }
+            #expect(actions == ["test.before"])
+        }
+    }
+
     @Test func aBatchOfAuditEntriesIsOneUnbrokenRunOfTheChain() async throws {
         try await withApp { app in
             let events = (0..<2_500).map { AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.batch", detail: "n=\($0)") }

@@ -7,98 +7,50 @@ import Vapor
 /// appended in one transaction, and each request is answered only once the transaction holding its entry has
 /// committed, so nothing is read unaudited and a read costs a share of one commit rather than a commit of its own.
 ///
+/// The entries wait in the write gate, which puts all of them into its next transaction, beside any writes: one queue,
+/// so a commit follows the last with no hop between two actors and a new task in between.
+///
 /// A change to a case does not come here: its entry is appended inside the change's own transaction.
 ///
 /// ```swift
 /// try await request.application.auditWriter.append(event)   // returns once the entry is durable
 /// ```
-actor AuditWriter {
-    private struct Pending {
-        var event: AuditEvent
-        var waiter: CheckedContinuation<Void, any Error>
-    }
-
-    private let run: @Sendable ([AuditEvent]) async throws -> Void
-    private var pending: [Pending] = []
-    private var flushing = false
-    private var inFlight = 0
-    /// Batches written and entries in them, for the benchmark's and the tests' curiosity.
-    private(set) var batches = 0
-    private(set) var entries = 0
-
-    /// `run` appends one batch durably (one transaction).
-    init(run: @escaping @Sendable ([AuditEvent]) async throws -> Void) {
-        self.run = run
-    }
-
-    private var closed = false
-    private var drained: [CheckedContinuation<Void, Never>] = []
+struct AuditWriter: Sendable {
+    let gate: WriteGate
+    /// Where the gate writes: the application's database, and a SQLite file's own write connection if it has one.
+    let target: @Sendable () -> (db: any Database, direct: WriteGate.Direct?)
 
     /// The server is stopping: nothing more can be audited, so nothing more is answered.
     struct Closed: Error, CustomStringConvertible {
         var description: String { "the server is stopping; the request was not carried out" }
     }
 
-    /// Appends `event` and returns once it is committed; throws if its batch could not be written.
+    /// Appends `event` and returns once it is committed; throws if its transaction could not be written.
     func append(_ event: AuditEvent) async throws {
-        guard !closed else { throw Closed() }
-        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
-            pending.append(Pending(event: event, waiter: waiter))
-            if !flushing {
-                flushing = true
-                Task { await self.flush() }
-            }
-        }
-    }
-
-    /// Writes what is waiting, then what arrived while that was written, until nothing is left. Requests that arrive
-    /// during a commit share the next one: that is the whole of group commit.
-    private func flush() async {
-        while !pending.isEmpty {
-            let batch = pending.prefix(2_000)
-            pending.removeFirst(batch.count)
-            inFlight = batch.count
-            defer { inFlight = 0 }
-            do {
-                try await run(batch.map(\.event))
-                batches += 1
-                entries += batch.count
-                for item in batch { item.waiter.resume() }
-            } catch {
-                for item in batch { item.waiter.resume(throwing: error) }
-            }
-        }
-        flushing = false
-        for waiter in drained { waiter.resume() }
-        drained.removeAll()
+        let target = target()
+        try await gate.audit(event, on: target.db, direct: target.direct)
     }
 
     /// Writes what is waiting, then refuses any more (each later `append` throws `Closed`). Call it before the
     /// database closes: a batch written after would have nothing to write to.
-    func close() async {
-        closed = true
-        guard flushing else { return }
-        await withCheckedContinuation { drained.append($0) }
-    }
+    func close() async { await gate.closeAudit() }
 
-    func counts() -> (batches: Int, entries: Int) { (batches, entries) }
+    /// Transactions that committed entries from here, and the entries in them.
+    func counts() async -> (batches: Int, entries: Int) { await gate.entryCounts() }
 
     /// Entries waiting for their commit, including those being written now (the tests look).
-    func pendingCount() -> Int { pending.count + inFlight }
+    func pendingCount() async -> Int { await gate.pendingEntryCount() }
 }
 
 struct AuditWriterKey: StorageKey { typealias Value = AuditWriter }
 
 extension Application {
-    /// The process's audit group-commit writer; batches go through the write gate like every other write.
+    /// The process's audit group-commit writer: entries wait in the write gate with every other write.
     var auditWriter: AuditWriter {
         let app = self
+        let gate = writeGate   // asked first: `kept` holds a lock that is not re-entrant
         return kept(AuditWriterKey.self) {
-            AuditWriter { events in
-                // Grouped with other writes (`WriteGate.runSQL`): on a SQLite file, on its own write connection;
-                // appended in one batch with the entries of the writes beside it.
-                try await app.writeSQL { write in write.audit(events) }
-            }
+            AuditWriter(gate: gate, target: { (app.db, app.directWrites) })
         }
     }
 }

@@ -11,6 +11,10 @@ import Vapor
 /// Across processes, each transaction first takes the audit head's row lock (PostgreSQL) or the database write lock
 /// (SQLite), before any read, so no transaction reads a snapshot that another process's write could make stale.
 ///
+/// Audit entries that stand alone (a read, a list, a rejection: `audit(_:on:direct:)`, through `AuditWriter`) wait
+/// here too, and every transaction takes all that are waiting, after its writes, so a read's entry goes into the very
+/// next commit, with no hop between the commit before and the next.
+///
 /// ```swift
 /// let opened = try await app.write { db in try await CaseStore(db: db, cipher: cipher).openCase(…) }
 /// ```
@@ -39,12 +43,28 @@ actor WriteGate {
         var logger: Logger
     }
 
+    /// An audit entry that stands alone, with the time it was asked for and the request waiting for its commit.
+    private struct StandaloneEntry {
+        var event: AuditEvent
+        var time: Date
+        var waiter: CheckedContinuation<Void, any Error>
+    }
+
     private var queue: [Job] = []
+    private var entries: [StandaloneEntry] = []
+    /// Standalone entries in the transaction being committed now (the tests look).
+    private var entriesInFlight = 0
+    /// The most standalone entries one transaction takes.
+    static let maxEntries = 2_000
+    private var refusesEntries = false
+    private var drainedWaiters: [CheckedContinuation<Void, Never>] = []
     private var running = false
     /// The most writes one transaction takes: enough to share a commit widely, few enough to keep the lock short.
     let maxGroup: Int
     private(set) var transactions = 0
     private(set) var writes = 0
+    private(set) var entryBatches = 0
+    private(set) var entriesWritten = 0
 
     init(maxGroup: Int = 64) { self.maxGroup = maxGroup }
 
@@ -66,41 +86,87 @@ actor WriteGate {
         return try await enqueue(.grouped({ try await body($0) }, direct: direct != nil))
     }
 
+    /// Appends `event`, which records no change, in the next transaction (with whatever writes run in it) and returns
+    /// once that has committed; throws if it could not be, or if the server is stopping (`AuditWriter.Closed`).
+    func audit(_ event: AuditEvent, on db: any Database, direct: Direct?) async throws {
+        guard !refusesEntries else { throw AuditWriter.Closed() }
+        lastDatabase = db
+        if let direct { self.direct = direct }
+        let time = Date()
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            entries.append(StandaloneEntry(event: event, time: time, waiter: waiter))
+            startDraining()
+        }
+    }
+
+    /// Writes the standalone entries waiting, then refuses any more (each later `audit` throws `AuditWriter.Closed`).
+    func closeAudit() async {
+        refusesEntries = true
+        guard running else { return }
+        await withCheckedContinuation { drainedWaiters.append($0) }
+    }
+
     private func enqueue<T: Sendable>(_ work: Work) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             queue.append(Job(work: work, resume: { result in continuation.resume(with: result.map { $0 as! T }) }))
-            if !running, !isHeld {
-                running = true
-                Task { await self.drain() }
-            }
+            startDraining()
+        }
+    }
+
+    private func startDraining() {
+        if !running, !isHeld {
+            running = true
+            Task { await self.drain() }
         }
     }
 
     private func drain() async {
-        while !queue.isEmpty, !isHeld {
-            let results: [Result<any Sendable, any Error>]
-            let group: [Job]
-            if queue[0].work.isDirect {
-                group = Array(queue.prefix(maxGroup).prefix { $0.work.isDirect })
-                results = await Self.commit(group, on: direct!)
-            } else {
-                // Queued by `run` or `runSQL`, which set the database first.
-                group = Array(queue.prefix(maxGroup).prefix { !$0.work.isDirect })
-                results = await Self.commit(group, on: lastDatabase!)
-            }
+        while !queue.isEmpty || !entries.isEmpty, !isHeld {
+            // The writes at the head of the queue that run in the same place, and every standalone entry waiting.
+            let onDirect = queue.first.map(\.work.isDirect) ?? (direct != nil)
+            let group = Array(queue.prefix(maxGroup).prefix { $0.work.isDirect == onDirect })
+            let standalone = Array(entries.prefix(Self.maxEntries))
             queue.removeFirst(group.count)
+            entries.removeFirst(standalone.count)
+            entriesInFlight = standalone.count
+            let outcome = onDirect
+                ? await Self.commit(group, standalone: standalone.map { ($0.event, $0.time) }, on: direct!)
+                // Queued by `run`, `runSQL` or `audit`, which set the database first.
+                : await Self.commit(group, standalone: standalone.map { ($0.event, $0.time) }, on: lastDatabase!)
+            entriesInFlight = 0
             transactions += 1
             writes += group.count
-            for (job, result) in zip(group, results) { job.resume(result) }
+            if !standalone.isEmpty, outcome.committed == nil {
+                entryBatches += 1
+                entriesWritten += standalone.count
+            }
+            for (job, result) in zip(group, outcome.results) { job.resume(result) }
+            for entry in standalone {
+                if let failure = outcome.committed { entry.waiter.resume(throwing: failure) } else { entry.waiter.resume() }
+            }
         }
         running = false
+        for waiter in drainedWaiters { waiter.resume() }
+        drainedWaiters.removeAll()
     }
 
-    /// One transaction for the group. A lone write runs as it always did (its error rolls the transaction back);
-    /// in a group each write has a savepoint, and a failure is rolled back to it while the others go on.
-    private static func commit(_ group: [Job], on db: any Database) async -> [Result<any Sendable, any Error>] {
+    /// What one transaction came to: each write's own result, and the transaction's failure if it did not commit
+    /// (then nothing of it is stored, and every write's result is that failure).
+    private struct Outcome {
+        var results: [Result<any Sendable, any Error>]
+        var committed: (any Error)?
+
+        static func failed(_ error: any Error, count: Int) -> Outcome {
+            Outcome(results: Array(repeating: .failure(error), count: count), committed: error)
+        }
+    }
+
+    /// One transaction for the group and the standalone entries. A lone write with no entries beside it runs as it
+    /// always did (its error rolls the transaction back); otherwise each write has a savepoint, and a failure is
+    /// rolled back to it while the others, and the entries, go on.
+    private static func commit(_ group: [Job], standalone: [(AuditEvent, Date)], on db: any Database) async -> Outcome {
         do {
-            return try await db.transaction { tx in
+            let results = try await db.transaction { tx -> [Result<any Sendable, any Error>] in
                 let sql = tx as! any SQLDatabase
                 try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run()
                 let audit = GroupedWrite.Audit()
@@ -113,7 +179,7 @@ actor WriteGate {
                         return (try await body(write), write)
                     }
                 }
-                if group.count == 1 {
+                if group.count == 1, standalone.isEmpty {
                     let ran = try await run(group[0].work)
                     if let write = ran.write { audit.take(write) }
                     try await audit.append(on: sql)
@@ -135,19 +201,22 @@ actor WriteGate {
                         results.append(.failure(error))
                     }
                 }
-                // The audit entries of the writes that stood; if they cannot be appended, none of the group stands.
+                // The audit entries of the writes that stood, then the standalone ones; if they cannot be appended,
+                // none of the group stands.
+                audit.take(standalone)
                 try await audit.append(on: sql)
                 return results
             }
+            return Outcome(results: results, committed: nil)
         } catch {
             // The transaction itself failed (the lone write's own error, or the commit): nothing of it is stored.
-            return Array(repeating: .failure(error), count: group.count)
+            return .failed(error, count: group.count)
         }
     }
 
     /// The same on a SQLite file's own connection: the statements run here, with no thread switch between them (they
     /// touch memory only), and the commit, which waits for the disk, on the thread pool.
-    private static func commit(_ group: [Job], on direct: Direct) async -> [Result<any Sendable, any Error>] {
+    private static func commit(_ group: [Job], standalone: [(AuditEvent, Date)], on direct: Direct) async -> Outcome {
         let writer = direct.writer
         let sql = writer.sql(on: direct.eventLoop, logger: direct.logger)
         do {
@@ -170,18 +239,29 @@ actor WriteGate {
                     results.append(.failure(error))
                 }
             }
-            // The audit entries of the writes that stood; if they cannot be appended, none of the group stands.
+            // The audit entries of the writes that stood, then the standalone ones; if they cannot be appended, none
+            // of the group stands.
+            audit.take(standalone)
             try await audit.append(on: sql)
             try await direct.threadPool.runIfActive { try writer.commit() }
-            return results
+            return Outcome(results: results, committed: nil)
         } catch {
             writer.rollback()
-            return Array(repeating: .failure(error), count: group.count)
+            return .failed(error, count: group.count)
         }
     }
 
     /// Transactions committed and writes in them (for the tests and the benchmark).
     func counts() -> (transactions: Int, writes: Int) { (transactions, writes) }
+
+    /// Transactions that committed standalone entries, and the entries in them.
+    func entryCounts() -> (batches: Int, entries: Int) { (entryBatches, entriesWritten) }
+
+    /// Standalone entries waiting for their commit, including those being committed now (the tests look).
+    func pendingEntryCount() -> Int { entries.count + entriesInFlight }
+
+    /// Writes waiting for a transaction (the tests look).
+    func queuedWriteCount() -> Int { queue.count }
 
     // MARK: Holding the gate (tests only)
 
@@ -195,10 +275,7 @@ actor WriteGate {
 
     func release() {
         isHeld = false
-        if !queue.isEmpty, !running {
-            running = true
-            Task { await self.drain() }
-        }
+        if !queue.isEmpty || !entries.isEmpty { startDraining() }
     }
 }
 
@@ -236,6 +313,11 @@ final class GroupedWrite: @unchecked Sendable {
         func take(_ write: GroupedWrite) {
             events += write.events
             times += write.times
+        }
+
+        func take(_ standalone: [(AuditEvent, Date)]) {
+            events += standalone.map(\.0)
+            times += standalone.map(\.1)
         }
 
         func append(on sql: any SQLDatabase) async throws {
