@@ -123,6 +123,22 @@ import Vapor
         }
     }
 
+    @Test("On a SQLite file, a read's entry is committed on the server's own write connection, even once a write through Fluent has run first; on PostgreSQL there is no such connection (issue 9: no thread hops between statements)")
+    func standaloneEntriesUseTheDirectConnection() async throws {
+        try await withApp { app in
+            _ = try await app.write { db in try await AuditChain.append(Self.event("test.fluent"), on: db) }
+            let before = await app.writeGate.directTransactionCount()
+            for _ in 0..<3 { try await app.auditWriter.append(Self.event("test.read")) }
+            let after = await app.writeGate.directTransactionCount()
+            if app.sqliteWriter != nil {
+                #expect(after - before == 3, "each entry, appended alone, in its own transaction on the direct connection")
+            } else {
+                #expect(after == 0)
+            }
+            #expect(try await verifyAudit(app).verification.isValid)
+        }
+    }
+
     @Test("Once the audit writer is closed (the server is stopping), a standalone entry is refused, so nothing more is answered unaudited")
     func aClosedAuditWriterRefusesEntries() async throws {
         try await withApp { app in

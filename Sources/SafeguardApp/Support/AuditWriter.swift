@@ -27,8 +27,7 @@ struct AuditWriter: Sendable {
 
     /// Appends `event` and returns once it is committed; throws if its transaction could not be written.
     func append(_ event: AuditEvent) async throws {
-        let target = target()
-        try await gate.audit(event, on: target.db, direct: target.direct)
+        try await gate.audit(event, target: target)
     }
 
     /// Writes what is waiting, then refuses any more (each later `append` throws `Closed`). Call it before the

@@ -43,10 +43,9 @@ actor WriteGate {
         var logger: Logger
     }
 
-    /// An audit entry that stands alone, with the time it was asked for and the request waiting for its commit.
+    /// An audit entry that stands alone, and the request waiting for its commit.
     private struct StandaloneEntry {
         var event: AuditEvent
-        var time: Date
         var waiter: CheckedContinuation<Void, any Error>
     }
 
@@ -57,12 +56,15 @@ actor WriteGate {
     /// The most standalone entries one transaction takes.
     static let maxEntries = 2_000
     private var refusesEntries = false
+    private var knowsAuditTarget = false
     private var drainedWaiters: [CheckedContinuation<Void, Never>] = []
     private var running = false
     /// The most writes one transaction takes: enough to share a commit widely, few enough to keep the lock short.
     let maxGroup: Int
     private(set) var transactions = 0
     private(set) var writes = 0
+    /// Transactions on a SQLite file's own write connection (the tests look).
+    private(set) var directTransactions = 0
     private(set) var entryBatches = 0
     private(set) var entriesWritten = 0
 
@@ -88,13 +90,19 @@ actor WriteGate {
 
     /// Appends `event`, which records no change, in the next transaction (with whatever writes run in it) and returns
     /// once that has committed; throws if it could not be, or if the server is stopping (`AuditWriter.Closed`).
-    func audit(_ event: AuditEvent, on db: any Database, direct: Direct?) async throws {
+    /// `target` says where to write, and is asked only until the gate knows (a request's every entry need not look
+    /// up the database again).
+    func audit(_ event: AuditEvent, target: @Sendable () -> (db: any Database, direct: Direct?)) async throws {
         guard !refusesEntries else { throw AuditWriter.Closed() }
-        lastDatabase = db
-        if let direct { self.direct = direct }
-        let time = Date()
+        if !knowsAuditTarget {
+            // A write through Fluent (`run`) may have set the database already, but never the direct connection.
+            let target = target()
+            if lastDatabase == nil { lastDatabase = target.db }
+            if let direct = target.direct { self.direct = direct }
+            knowsAuditTarget = true
+        }
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
-            entries.append(StandaloneEntry(event: event, time: time, waiter: waiter))
+            entries.append(StandaloneEntry(event: event, waiter: waiter))
             startDraining()
         }
     }
@@ -129,12 +137,16 @@ actor WriteGate {
             queue.removeFirst(group.count)
             entries.removeFirst(standalone.count)
             entriesInFlight = standalone.count
+            // The standalone entries are stamped with the time their transaction began: one time formatted for all.
+            let now = Date()
+            let stamped = standalone.map { ($0.event, now) }
             let outcome = onDirect
-                ? await Self.commit(group, standalone: standalone.map { ($0.event, $0.time) }, on: direct!)
+                ? await Self.commit(group, standalone: stamped, on: direct!)
                 // Queued by `run`, `runSQL` or `audit`, which set the database first.
-                : await Self.commit(group, standalone: standalone.map { ($0.event, $0.time) }, on: lastDatabase!)
+                : await Self.commit(group, standalone: stamped, on: lastDatabase!)
             entriesInFlight = 0
             transactions += 1
+            if onDirect { directTransactions += 1 }
             writes += group.count
             if !standalone.isEmpty, outcome.committed == nil {
                 entryBatches += 1
@@ -262,6 +274,9 @@ actor WriteGate {
 
     /// Writes waiting for a transaction (the tests look).
     func queuedWriteCount() -> Int { queue.count }
+
+    /// Transactions run on a SQLite file's own write connection (the tests look).
+    func directTransactionCount() -> Int { directTransactions }
 
     // MARK: Holding the gate (tests only)
 
