@@ -10,10 +10,11 @@
 # beside it), CASES, DURATION, CONNECTIONS (64), THREADS (2), ID_PAGES (pages of 200 case ids to pick from, 10),
 # PG_URL, SETTLE (seconds of quiet between measurements, 3), WARMUP (seconds of reads before the first measurement,
 # DURATION), KEEP_TMP=1 (keep the work directory and server logs),
-# SCENARIOS (which to measure, default "read list create facts flood hostile"; e.g. SCENARIOS=read for a quick look).
+# SCENARIOS (which to measure, default "me read list create facts flood hostile"; e.g. SCENARIOS=read for a quick look).
 #
 # Per database: a fresh database seeded with `safeguard demo-data --cases $CASES`, one `safeguard serve`, an officer's
-# token, case ids from the list API, then with wrk: case read (random ids), case list (perPage=50), case create,
+# token, case ids from the list API, then with wrk: a signed-in request that reads no case and writes no audit entry
+# (GET /api/v1/me: what every signed-in request costs), case read (random ids), case list (perPage=50), case create,
 # fact update (at the right version; 409s counted apart), and signed-in reads on 16 connections alone and under an
 # anonymous flood of 64 connections on GET /api/v1/nope. The bare route is measured first and again at the end (the
 # better is used). Everything listens on 127.0.0.1; wrk shares the machine's cores with the server.
@@ -34,7 +35,7 @@ THREADS="${THREADS:-2}"
 WARMUP="${WARMUP:-$DURATION}"
 ID_PAGES="${ID_PAGES:-10}"
 PG_URL="${PG_URL:-}"
-SCENARIOS="${SCENARIOS:-read list create facts flood hostile}"
+SCENARIOS="${SCENARIOS:-me read list create facts flood hostile}"
 # want SCENARIO: whether this run measures it.
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
@@ -179,6 +180,7 @@ bench_db() {
 
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s bench/read.lua "$base/" >/dev/null 2>&1 || true   # warm-up
 
+    if want me; then run_wrk me "$db" me.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
     if want read; then run_wrk read "$db" read.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
     if want list; then run_wrk list "$db" list.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
     if want create; then run_wrk create "$db" create.lua "$base/" -t"$THREADS" -c"$CONNECTIONS"; fi
@@ -214,9 +216,9 @@ rows = [l.rstrip("\n").split("\t") for l in open(results_path) if l.strip()]
 bare = {r[0]: r for r in rows if r[0].startswith("bare-")}
 best = max(bare.values(), key=lambda r: float(r[2]))
 bare_rps = float(best[2])
-expected = {"read": {200}, "read16": {200}, "read16-flood": {200}, "list": {200}, "create": {201},
+expected = {"me": {200}, "read": {200}, "read16": {200}, "read16-flood": {200}, "list": {200}, "create": {201},
             "facts": {200, 409}, "flood": {401, 404, 429}, "read16-hostile": {200}, "hostile": {413, 429}}
-names = {"read": "case read (random id)", "list": "case list (perPage=50)", "create": "case create",
+names = {"me": "signed in, no case, no audit (GET /api/v1/me)", "read": "case read (random id)", "list": "case list (perPage=50)", "create": "case create",
          "facts": "fact update (PUT facts)", "read16": "case read, 16 connections alone",
          "read16-flood": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)",
          "read16-hostile": "case read, 16 connections beside hostile bodies", "hostile": "256 KiB hostile form bodies (2 connections)"}
@@ -246,6 +248,10 @@ for r in rows:
     print(f"| {label} | {db} | {float(rps):,.0f} | {float(p50):.1f} | {float(p99):.1f} | {share:.2f} | {statuses} | {unexpected} | {errs} |")
 print()
 for db in sorted({r[1] for r in rows if r[1] != "-"}):
+    me, read = by.get(("me", db)), by.get(("read", db))
+    if me and read:
+        print(f"case read / signed-in request with no case and no audit ({db}) = {float(read[2]):,.0f} / {float(me[2]):,.0f} = "
+              f"{float(read[2]) / float(me[2]):.2f}; the signed-in request is {100 * float(me[2]) / bare_rps:.0f} % of the bare route")
     alone, flooded = by.get(("read16", db)), by.get(("read16-flood", db))
     if alone and flooded:
         ratio = float(flooded[2]) / float(alone[2])
