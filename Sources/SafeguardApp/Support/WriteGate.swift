@@ -11,7 +11,7 @@ import Vapor
 /// Across processes, each transaction first takes the audit head's row lock (PostgreSQL) or the database write lock
 /// (SQLite), before any read, so no transaction reads a snapshot that another process's write could make stale.
 ///
-/// Audit entries that stand alone (a read, a list, a rejection: `audit(_:on:direct:)`, through `AuditWriter`) wait
+/// Audit entries that stand alone (a read, a list, a rejection: `audit(_:target:)`, through `AuditWriter`) wait
 /// here too, and every transaction takes all that are waiting, after its writes, so a read's entry goes into the very
 /// next commit, with no hop between the commit before and the next.
 ///
@@ -63,10 +63,9 @@ actor WriteGate {
     let maxGroup: Int
     private(set) var transactions = 0
     private(set) var writes = 0
-    /// Transactions on a SQLite file's own write connection (the tests look).
-    private(set) var directTransactions = 0
-    private(set) var entryBatches = 0
-    private(set) var entriesWritten = 0
+    private var directTransactions = 0
+    private var entryBatches = 0
+    private var entriesWritten = 0
 
     init(maxGroup: Int = 64) { self.maxGroup = maxGroup }
 
