@@ -166,9 +166,12 @@ public enum AuditChain {
     public static func append(_ events: [AuditEvent], at times: [Date], on sql: any SQLDatabase) async throws -> [AuditEntry] {
         precondition(times.count == events.count, "one time for each event")
         guard !events.isEmpty else { return [] }
-        // Lock the head first: a row lock on PostgreSQL, the write lock on SQLite.
-        try await sql.raw("UPDATE audit_head SET sequence = sequence + \(unsafeRaw: String(events.count)) WHERE id = 1").run()
-        guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else {
+        // Lock the head first (a row lock on PostgreSQL, the write lock on SQLite), moving its sequence on and reading it
+        // in the same statement: on PostgreSQL each statement is a round trip inside the serialised section.
+        guard let head = try await sql.raw("""
+            UPDATE audit_head SET sequence = sequence + \(unsafeRaw: String(events.count)) WHERE id = 1 \
+            RETURNING sequence, hash, mac
+            """).first() else {
             throw AuditChainError.missingHead
         }
         let batch = try link(events, head: (sequence: try head.decode(column: "sequence", as: Int.self),

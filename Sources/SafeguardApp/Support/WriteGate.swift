@@ -179,7 +179,8 @@ actor WriteGate {
         do {
             let results = try await db.transaction { tx -> [Result<any Sendable, any Error>] in
                 let sql = tx as! any SQLDatabase
-                try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run()
+                // Standalone entries alone need no lock of their own: appending them takes it first.
+                if !group.isEmpty { try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run() }
                 let audit = GroupedWrite.Audit()
                 /// Runs one write; its audit entries, if it asked for any, are taken only once it stands.
                 func run(_ work: Work) async throws -> (value: any Sendable, write: GroupedWrite?) {
