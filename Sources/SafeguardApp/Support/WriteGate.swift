@@ -136,24 +136,23 @@ actor WriteGate {
             queue.removeFirst(group.count)
             entries.removeFirst(standalone.count)
             entriesInFlight = standalone.count
-            // The standalone entries are stamped with the time their transaction began: one time formatted for all.
-            let now = Date()
-            let stamped = standalone.map { ($0.event, now) }
+            // The standalone entries take the time their transaction began: one time, formatted once for all.
+            let events = standalone.map(\.event)
             let outcome = onDirect
-                ? await Self.commit(group, standalone: stamped, on: direct!)
+                ? await Self.commit(group, standalone: events, at: Date(), on: direct!)
                 // Queued by `run`, `runSQL` or `audit`, which set the database first.
-                : await Self.commit(group, standalone: stamped, on: lastDatabase!)
+                : await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!)
             entriesInFlight = 0
             transactions += 1
             if onDirect { directTransactions += 1 }
             writes += group.count
-            if !standalone.isEmpty, outcome.committed == nil {
+            if !standalone.isEmpty, outcome.failure == nil {
                 entryBatches += 1
                 entriesWritten += standalone.count
             }
             for (job, result) in zip(group, outcome.results) { job.resume(result) }
             for entry in standalone {
-                if let failure = outcome.committed { entry.waiter.resume(throwing: failure) } else { entry.waiter.resume() }
+                if let failure = outcome.failure { entry.waiter.resume(throwing: failure) } else { entry.waiter.resume() }
             }
         }
         running = false
@@ -165,17 +164,17 @@ actor WriteGate {
     /// (then nothing of it is stored, and every write's result is that failure).
     private struct Outcome {
         var results: [Result<any Sendable, any Error>]
-        var committed: (any Error)?
+        var failure: (any Error)?
 
         static func failed(_ error: any Error, count: Int) -> Outcome {
-            Outcome(results: Array(repeating: .failure(error), count: count), committed: error)
+            Outcome(results: Array(repeating: .failure(error), count: count), failure: error)
         }
     }
 
     /// One transaction for the group and the standalone entries. A lone write with no entries beside it runs as it
     /// always did (its error rolls the transaction back); otherwise each write has a savepoint, and a failure is
     /// rolled back to it while the others, and the entries, go on.
-    private static func commit(_ group: [Job], standalone: [(AuditEvent, Date)], on db: any Database) async -> Outcome {
+    private static func commit(_ group: [Job], standalone: [AuditEvent], at time: Date, on db: any Database) async -> Outcome {
         do {
             let results = try await db.transaction { tx -> [Result<any Sendable, any Error>] in
                 let sql = tx as! any SQLDatabase
@@ -215,11 +214,11 @@ actor WriteGate {
                 }
                 // The audit entries of the writes that stood, then the standalone ones; if they cannot be appended,
                 // none of the group stands.
-                audit.take(standalone)
+                audit.take(standalone, at: time)
                 try await audit.append(on: sql)
                 return results
             }
-            return Outcome(results: results, committed: nil)
+            return Outcome(results: results, failure: nil)
         } catch {
             // The transaction itself failed (the lone write's own error, or the commit): nothing of it is stored.
             return .failed(error, count: group.count)
@@ -228,7 +227,7 @@ actor WriteGate {
 
     /// The same on a SQLite file's own connection: the statements run here, with no thread switch between them (they
     /// touch memory only), and the commit, which waits for the disk, on the thread pool.
-    private static func commit(_ group: [Job], standalone: [(AuditEvent, Date)], on direct: Direct) async -> Outcome {
+    private static func commit(_ group: [Job], standalone: [AuditEvent], at time: Date, on direct: Direct) async -> Outcome {
         let writer = direct.writer
         let sql = writer.sql(on: direct.eventLoop, logger: direct.logger)
         do {
@@ -253,10 +252,10 @@ actor WriteGate {
             }
             // The audit entries of the writes that stood, then the standalone ones; if they cannot be appended, none
             // of the group stands.
-            audit.take(standalone)
+            audit.take(standalone, at: time)
             try await audit.append(on: sql)
             try await direct.threadPool.runIfActive { try writer.commit() }
-            return Outcome(results: results, committed: nil)
+            return Outcome(results: results, failure: nil)
         } catch {
             writer.rollback()
             return .failed(error, count: group.count)
@@ -330,9 +329,9 @@ final class GroupedWrite: @unchecked Sendable {
             times += write.times
         }
 
-        func take(_ standalone: [(AuditEvent, Date)]) {
-            events += standalone.map(\.0)
-            times += standalone.map(\.1)
+        func take(_ standalone: [AuditEvent], at time: Date) {
+            events += standalone
+            times += Array(repeating: time, count: standalone.count)
         }
 
         func append(on sql: any SQLDatabase) async throws {
