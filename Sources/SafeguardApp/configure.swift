@@ -68,6 +68,10 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     }
 
     app.routes.defaultMaxBodySize = ByteCount(value: options.maxBodyBytes)
+    // Vapor inflates gzip and deflate bodies by default (up to 25 times what was sent). Nothing sends Safeguard a
+    // compressed body, so the inflater would only ever run on what an attacker chose; `ContentGuardMiddleware` refuses
+    // such a body with a message instead.
+    app.http.server.configuration.requestDecompression = .disabled
     app.middleware = Middlewares()
     // Outermost first. Async middlewares are chained to run in one task each side of Vapor's sessions middleware
     // (which is future-based), rather than a task each (see `AsyncMiddlewareChain`).

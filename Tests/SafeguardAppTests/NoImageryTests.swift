@@ -194,6 +194,44 @@ import Vapor
         }
     }
 
+    /// `body` as a gzip stream of one stored (uncompressed) deflate block, with its CRC-32 and length: what a client
+    /// sends with `Content-Encoding: gzip`, which any inflater reads.
+    static func gzip(_ body: [UInt8]) -> [UInt8] {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in body {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        crc ^= 0xFFFF_FFFF
+        func le32(_ v: UInt32) -> [UInt8] { [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: v >> $0) } }
+        let length = UInt16(body.count)
+        return [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF, 0x01,
+                UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)]
+            + body + le32(crc) + le32(UInt32(body.count))
+    }
+
+    /// Issue 9 (hardening): the server inflates nothing. A compressed body, over a real connection, is refused with a
+    /// message saying to send it uncompressed, and nothing is stored; the same body sent plainly opens the case.
+    @Test func compressedBodiesAreRefusedOverARealConnection() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let before = try await Self.snapshot(app)
+            let json = try JSONSerialization.data(withJSONObject: ["summary": "Sent compressed", "facts": sampleFacts])
+            for encoding in ["gzip", "deflate", "br"] {
+                let packed = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"),
+                                            json: Data(Self.gzip(Array(json))), headers: [("Content-Encoding", encoding)],
+                                            over: .running(hostname: "127.0.0.1", port: 0))
+                #expect(packed.status == .unsupportedMediaType, "\(encoding): \(packed.text.prefix(300))")
+                #expect(packed.errorCode == "unsupported_media_type")
+                #expect(packed.text.contains("send the body again uncompressed"), "\(packed.text.prefix(300))")
+            }
+            #expect(try await Self.snapshot(app) == before)
+            let plain = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: json,
+                                       headers: [("Content-Encoding", "identity")], over: .running(hostname: "127.0.0.1", port: 0))
+            #expect(plain.status == .created, "\(plain.text.prefix(300))")
+        }
+    }
+
     @Test func ordinaryCaseTextIsNotMistakenForImagery() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

@@ -4,9 +4,9 @@ import SafeguardCore
 import SafeguardPersistence
 import Vapor
 
-/// Every request, before any route sees it: a body of at most `maxBodyBytes` (else 413), never a file upload (415),
-/// a shape any parser reads in linear time (`BoundedBody`), and every text value in the body and the query passed by
-/// the `TextGuard` under its field's limit. Imagery, or text shaped like encoded binary, gets 422 and is audited
+/// Every request, before any route sees it: a body of at most `maxBodyBytes` (else 413), never compressed and never a
+/// file upload (415), a shape any parser reads in linear time (`BoundedBody`), and every text value in the body and
+/// the query passed by the `TextGuard` under its field's limit. Imagery, or text shaped like encoded binary, gets 422 and is audited
 /// without the payload; nothing is stored. Writes to a case count against the writer's hourly text allowance.
 struct ContentGuardMiddleware: AsyncMiddleware {
     /// Fields holding secrets or form plumbing: checked for control characters and length only (a strong password
@@ -14,6 +14,13 @@ struct ContentGuardMiddleware: AsyncMiddleware {
     static let secrets: Set<String> = ["password", "confirm", "code", "_csrf", "token"]
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        // Bodies are taken as sent. The server does not decompress them (`configure`): a compressed body is one more
+        // parser run on untrusted input, and its size on the wire says nothing of what it unpacks to. Nothing that
+        // talks to Safeguard compresses what it sends, so say plainly what to do instead of failing to parse it.
+        if let encoding = request.headers.first(name: .contentEncoding), encoding.lowercased() != "identity" {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type",
+                           "compressed request bodies are not accepted; send the body again uncompressed, without a Content-Encoding header")
+        }
         let limit = request.application.safeguardOptions.maxBodyBytes
         // A page's form sent with too much in it comes back as that form, with what was typed and a message, rather
         // than a bare error page (issue 11, point 3). Up to four times the limit is read so the text can be kept.
