@@ -166,6 +166,7 @@ public enum AuditChain {
     public static func append(_ events: [AuditEvent], at times: [Date], on sql: any SQLDatabase) async throws -> [AuditEntry] {
         precondition(times.count == events.count, "one time for each event")
         guard !events.isEmpty else { return [] }
+        if let direct = sql as? DirectSQLiteDatabase { return try append(events, at: times, on: direct.connection) }
         // Lock the head first (a row lock on PostgreSQL, the write lock on SQLite), moving its sequence on and reading it
         // in the same statement: on PostgreSQL each statement is a round trip inside the serialised section.
         guard let head = try await sql.raw("""
@@ -195,6 +196,37 @@ public enum AuditChain {
             .where("id", .equal, SQLBind(1)).run()
         return batch.entries
     }
+
+    /// The same on a SQLite file's own write connection, in three statements whose text never changes, so that the
+    /// connection keeps each prepared: the head moved on, one row inserted for each entry, the head's hash and seal.
+    /// SQLKit's multi-row insert has a new text for each number of rows, so it was built, written out and prepared
+    /// again for almost every group commit: about 3 % of the server's CPU on case reads, for the statements alone.
+    /// The rows are stored exactly as through SQLKit (a UUID as upper-case text, every other field as text or a
+    /// number), so the two paths write the same trail (`DirectSQLiteTests` compares them).
+    static func append(_ events: [AuditEvent], at times: [Date], on connection: DirectSQLiteConnection) throws -> [AuditEntry] {
+        guard let head = try connection.rows("UPDATE audit_head SET sequence = sequence + ? WHERE id = 1 RETURNING sequence, hash, mac",
+                                             [.integer(events.count)], { row in
+            (sequence: row.int(0), hash: try row.string(1), mac: row.text(2))
+        }).first else {
+            throw AuditChainError.missingHead
+        }
+        let batch = try link(events, head: head, at: times)
+        for (index, entry) in batch.entries.enumerated() {
+            _ = try connection.rows(insertOne, [
+                .uuid(UUID.timeOrdered(now: times[index])), .integer(entry.sequence), .text(entry.at), .text(entry.actorID),
+                .text(entry.actorRole), .text(entry.organisationID), .text(entry.action), .text(entry.caseID),
+                .text(entry.outcome), .text(entry.detail), .text(entry.previousHash), .text(entry.hash),
+            ]) { _ in () }
+        }
+        _ = try connection.rows("UPDATE audit_head SET hash = ?, mac = ? WHERE id = 1",
+                                [.text(batch.hash), batch.mac.map { .text($0) } ?? .null]) { _ in () }
+        return batch.entries
+    }
+
+    static let insertOne = """
+        INSERT INTO \(AuditEntryModel.schema) (id, sequence, at, actor_id, actor_role, organisation_id, action, \
+        case_id, outcome, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
     /// A batch linked onto the chain: its entries, and the head's new hash and seal.
     struct Batch: Sendable {

@@ -315,6 +315,69 @@ import Vapor
         }
     }
 
+    @Test("Issue 9: audit entries appended on a SQLite file's own connection (kept statements, no SQLKit) are stored exactly as through SQLKit on Fluent's: the same value types and text, column for column, one chain that verifies",
+          .enabled(if: TestDatabase.postgresURL == nil, "the file's own write connection is for SQLite files"))
+    func directAuditAppendStoresAsSQLKitDoes() async throws {
+        try await withApp { app in
+            let writer = try #require(app.sqliteWriter, "a SQLite file's server has its own write connection")
+            let actor = UUID(), organisation = UUID(), caseID = UUID()
+            @Sendable func events(_ tag: String) -> [AuditEvent] {
+                [AuditEvent(actorID: actor, actorRole: "officer", organisationID: organisation, action: "case.read", caseID: caseID),
+                 AuditEvent(actorID: nil, actorRole: "anonymous", organisationID: nil, action: "request.rejected",
+                            outcome: "denied", detail: "status=401 route=\(tag)"),
+                 AuditEvent(actorID: actor, actorRole: "officer", organisationID: organisation, action: "case.list", detail: "count=3")]
+            }
+            let at = Date(timeIntervalSince1970: 1_764_601_842.5)
+            let sql = app.db as! any SQLDatabase
+            let before = try await AuditChain.verify(on: app.db, reader: app.sqliteReader).entriesChecked
+            // Through SQLKit on Fluent's connection, then twice on the file's own (two sizes of batch, then the first
+            // again: the same kept statements), then SQLKit again: the chain runs through all four.
+            let fluent = events("fluent"), fluent2 = events("fluent2")
+            try await app.db.transaction { tx in _ = try await AuditChain.append(fluent, at: [at, at, at], on: tx as! any SQLDatabase) }
+            for tag in ["direct", "direct2"] {
+                try writer.begin()
+                let direct = writer.sql(on: app.eventLoopGroup.any(), logger: app.logger)
+                let appended = try await AuditChain.append(Array(events(tag).prefix(tag == "direct" ? 3 : 2)),
+                                                           at: Array(repeating: at, count: tag == "direct" ? 3 : 2), on: direct)
+                try writer.commit()
+                #expect(appended.map(\.sequence) == Array((before + (tag == "direct" ? 4 : 7))...(before + (tag == "direct" ? 6 : 8))))
+            }
+            try await app.db.transaction { tx in _ = try await AuditChain.append(fluent2, at: [at, at, at], on: tx as! any SQLDatabase) }
+
+            let columns = ["id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
+                           "outcome", "detail", "previous_hash", "hash"]
+            let rows = try await sql.raw("""
+                SELECT \(unsafeRaw: columns.map { "typeof(\($0)) AS t_\($0), CAST(\($0) AS TEXT) AS v_\($0)" }.joined(separator: ", "))
+                FROM audit_entries WHERE sequence > \(bind: before) ORDER BY sequence
+                """).all()
+            #expect(rows.count == 11)
+            func row(_ index: Int) throws -> [String: String] {
+                var values: [String: String] = [:]
+                for column in columns {
+                    values["t_" + column] = try rows[index].decode(column: "t_" + column, as: String.self)
+                    values["v_" + column] = try rows[index].decodeNil(column: "v_" + column) ? "NULL" : rows[index].decode(column: "v_" + column, as: String.self)
+                }
+                return values
+            }
+            // Entry k of each batch, through SQLKit (rows 0–2) and directly (rows 3–5): the same types, the same
+            // fields but for the chain's own (id, sequence, hashes) and the rejection's route, which names its path.
+            for k in 0..<3 {
+                let viaSQLKit = try row(k), direct = try row(3 + k)
+                for column in columns {
+                    #expect(viaSQLKit["t_" + column] == direct["t_" + column], "entry \(k), \(column): type")
+                    if !["id", "sequence", "previous_hash", "hash", "detail"].contains(column) {
+                        #expect(viaSQLKit["v_" + column] == direct["v_" + column], "entry \(k), \(column)")
+                    }
+                }
+                let id = try #require(direct["v_id"])
+                #expect(id == id.uppercased() && UUID(uuidString: id) != nil, "an entry's id is stored as Fluent stores a UUID: \(id)")
+            }
+            let check = try await AuditChain.verify(on: app.db, reader: app.sqliteReader)
+            #expect(check.isValid, "\(check.problem ?? "")")
+            #expect(check.entriesChecked == before + 11)
+        }
+    }
+
     @Test("The case view cache is bounded: a full cache drops the case stored longest ago")
     func theCacheIsBounded() {
         let cache = CaseViewCache(capacity: 2)
