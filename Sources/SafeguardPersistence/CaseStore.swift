@@ -6,7 +6,10 @@ import SQLKit
 /// Cases, their actions, notes and stored assessments. Free text (the summary, notes, reasons, chronology lines)
 /// is sealed by `cipher` on the way in and opened on the way out; nothing outside this store sees it sealed.
 public struct CaseStore: Sendable {
-    let db: any Database
+    /// The database, made only when asked for: a case read on a SQLite file goes through `reader` and never needs
+    /// Fluent's, and making one for every read was about 2 % of the server's CPU on case reads.
+    var db: any Database { database() }
+    private let database: @Sendable () -> any Database
     let cipher: FreeTextCipher
     /// Where a SQLite file's reads can run without Fluent's thread hops (`readView`); nil on PostgreSQL, in memory,
     /// and inside a transaction, whose own writes a separate connection would not see.
@@ -16,9 +19,9 @@ public struct CaseStore: Sendable {
     let views: CaseViewCache?
     /// The totals of recently shown lists (`listCases`); nil inside a transaction, whose own writes it would not see.
     let counts: CaseCountCache?
-    public init(db: any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil, views: CaseViewCache? = nil,
-                counts: CaseCountCache? = nil) {
-        self.db = db
+    public init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil,
+                views: CaseViewCache? = nil, counts: CaseCountCache? = nil) {
+        database = db
         self.cipher = cipher
         self.reader = reader
         self.views = views
