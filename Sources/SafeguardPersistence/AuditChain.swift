@@ -329,7 +329,7 @@ public enum AuditChain {
             FROM audit_entries WHERE sequence >= ? ORDER BY sequence LIMIT \(VerifyPage.size)
             """
         let sqlite = db as? any SQLiteDatabase
-        @Sendable func page(from sequence: Int) async throws -> VerifyPage {
+        @Sendable func page(from sequence: Int) async throws -> VerifyPage.Read {
             var page = VerifyPage()
             if let reader {
                 // On the calling thread, in one read transaction, from SQLite's own buffers.
@@ -340,51 +340,53 @@ public enum AuditChain {
                 // SQLite's own rows, read by position: SQLKit's Decodable path cost more than the hashing.
                 for row in try await sqlite.query(select, [.integer(sequence)]) { page.append(fields: try AuditStore.value(row)) }
             } else if let postgres = db as? any PostgresDatabase {
-                // PostgreSQL's own rows, as they arrive, from the bytes it sent: decoding each column by name through
-                // SQLKit cost six times the hashing.
-                let filling = NIOLockedValueBox(VerifyPage())
+                // PostgreSQL's rows only, as they arrive: the one event loop that receives them was the limit while it
+                // also laid each out for hashing, so that is done off it, in parallel, while the next page arrives.
+                let received = NIOLockedValueBox([PostgresRow]())
                 try await postgres.query(select.replacingOccurrences(of: "?", with: "$1"), [PostgresData(int: sequence)]) { row in
-                    let fields = try PostgresAuditRow(row)
-                    filling.withLockedValue { $0.append(fields: fields) }
+                    received.withLockedValue { $0.append(row) }
                 }.get()
-                page = filling.withLockedValue { $0 }
+                return .received(received.withLockedValue { $0 })
             } else {
                 throw AuditChainError(description: "the audit trail can be checked on SQLite or PostgreSQL only")
             }
-            return page
+            return .laidOut(page)
         }
         let first = expected
         var next = Task { try await page(from: first) }
         while true {
-            let checking = try await next.value
-            guard let last = checking.entries.last else { break }
-            let following = last.sequence + 1
+            let read = try await next.value
+            guard let last = try read.lastSequence else { break }
+            let following = last + 1
             next = Task { try await page(from: following) }
-            // The links, in order; the first broken one ends the check, after the hashes of the entries before it.
-            let pageStart = expected
-            var broken: (sequence: Int, problem: String)?
-            var linked = checking.entries.count
-            for index in checking.entries.indices {
-                let sequence = checking.entries[index].sequence
-                if sequence != expected {
-                    broken = (sequence, "entry \(sequence): expected entry \(expected) before it; "
-                        + "entries \(expected)–\(sequence - 1) were deleted")
-                } else if !checking.previousHash(of: index, is: previous, orHashOf: index - 1) {
-                    broken = (sequence, "entry \(sequence): its previous hash does not match entry \(sequence - 1)")
+            for part in try await read.parts() {
+                let checking = part.page
+                // The links, in order; the first broken one ends the check, after the hashes of the entries before it.
+                let pageStart = expected
+                var broken: (sequence: Int, problem: String)?
+                var linked = checking.entries.count
+                for index in checking.entries.indices {
+                    let sequence = checking.entries[index].sequence
+                    if sequence != expected {
+                        broken = (sequence, "entry \(sequence): expected entry \(expected) before it; "
+                            + "entries \(expected)–\(sequence - 1) were deleted")
+                    } else if !checking.previousHash(of: index, is: previous, orHashOf: index - 1) {
+                        broken = (sequence, "entry \(sequence): its previous hash does not match entry \(sequence - 1)")
+                    }
+                    if broken != nil { linked = index; break }
+                    expected += 1
                 }
-                if broken != nil { linked = index; break }
-                expected += 1
-            }
-            if linked > 0 { previous = checking.hash(of: linked - 1) }
-            if let edited = await checking.firstEdited(below: linked) {
-                next.cancel()
-                let sequence = checking.entries[edited].sequence
-                expected = pageStart + edited
-                return bad(sequence, "entry \(sequence): its content does not match its hash (edited after it was written)")
-            }
-            if let broken {
-                next.cancel()
-                return bad(broken.sequence, broken.problem)
+                if linked > 0 { previous = checking.hash(of: linked - 1) }
+                if let edited = await part.firstEdited(below: linked) {
+                    next.cancel()
+                    let sequence = checking.entries[edited].sequence
+                    expected = pageStart + edited
+                    return bad(sequence, "entry \(sequence): its content does not match its hash (edited after it was written)")
+                }
+                if let broken {
+                    next.cancel()
+                    return bad(broken.sequence, broken.problem)
+                }
             }
         }
         let previousHash = String(decoding: previous, as: UTF8.self)
@@ -481,6 +483,64 @@ struct PostgresAuditRow: AuditFields {
     }
 }
 
+extension VerifyPage {
+    /// One read of the trail: a page already laid out (SQLite's rows, laid out where SQLite keeps them), or the rows
+    /// PostgreSQL sent, to be laid out in parallel parts.
+    enum Read: Sendable {
+        case laidOut(VerifyPage)
+        case received([PostgresRow])
+
+        /// The sequence number of the read's last entry; nil when it read none (the end of the trail).
+        var lastSequence: Int? {
+            get throws {
+                switch self {
+                case .laidOut(let page): return page.entries.last?.sequence
+                case .received(let rows): return try rows.last.map { try PostgresAuditRow($0).sequence }
+                }
+            }
+        }
+
+        /// The read as pages to check in order. PostgreSQL's rows are split into one part a core (two at least, so
+        /// that the seams between parts are checked on any machine), each laid out and hashed by its own task.
+        func parts() async throws -> [Part] {
+            switch self {
+            case .laidOut(let page):
+                return [Part(page: page, hashed: nil)]
+            case .received(let rows):
+                let count = max(2, min(4, ProcessInfo.processInfo.activeProcessorCount))
+                let size = max((rows.count + count - 1) / count, 1)
+                return try await withThrowingTaskGroup(of: (Int, Part).self) { group in
+                    for (number, start) in stride(from: 0, to: rows.count, by: size).enumerated() {
+                        group.addTask {
+                            let end = min(start + size, rows.count)
+                            var page = VerifyPage(capacity: end - start)
+                            for row in rows[start..<end] { page.append(fields: try PostgresAuditRow(row)) }
+                            let edited = page.entries.indices.first { !page.holds($0) }
+                            return (number, Part(page: page, hashed: .some(edited)))
+                        }
+                    }
+                    var parts: [(Int, Part)] = []
+                    for try await part in group { parts.append(part) }
+                    return parts.sorted { $0.0 < $1.0 }.map(\.1)
+                }
+            }
+        }
+    }
+
+    /// A page to check, with the first entry whose content does not give its hash when that is already known.
+    struct Part: Sendable {
+        var page: VerifyPage
+        /// nil: not hashed yet; `.some(nil)`: every entry holds; `.some(i)`: entry `i` is the first that does not.
+        var hashed: Int??
+
+        /// The first of the first `count` entries whose content does not give its hash.
+        func firstEdited(below count: Int) async -> Int? {
+            guard let hashed else { return await page.firstEdited(below: count) }
+            return hashed.flatMap { $0 < count ? $0 : nil }
+        }
+    }
+}
+
 /// A page of the trail as the verifier checks it. Each entry's hashed bytes — the previous hash it records, a line
 /// break, its canonical content — lie end to end in one buffer, beside its stored hash in another, so checking a
 /// page makes no string and hashes each entry where it lies.
@@ -499,12 +559,16 @@ struct VerifyPage: Sendable {
     private(set) var entries: [Entry] = []
     private var bytes: [UInt8] = []
     private var hashes: [UInt8] = []
+    private let capacity: Int
+
+    /// `capacity`: the entries it is expected to hold, reserved at the first.
+    init(capacity: Int = VerifyPage.size) { self.capacity = capacity }
 
     mutating func append<Fields: AuditFields>(fields: Fields) {
         if entries.isEmpty {
-            entries.reserveCapacity(Self.size)
-            bytes.reserveCapacity(Self.size * 400)
-            hashes.reserveCapacity(Self.size * 64)
+            entries.reserveCapacity(capacity)
+            bytes.reserveCapacity(capacity * 400)
+            hashes.reserveCapacity(capacity * 64)
         }
         let start = bytes.count
         fields.withBytes(.previousHash) { bytes.append(contentsOf: $0) }

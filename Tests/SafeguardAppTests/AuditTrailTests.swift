@@ -145,4 +145,61 @@ import Vapor
             #expect(broken.firstBadSequence == 2050)
         }
     }
+
+    /// Issue 9: on PostgreSQL the verifier lays each page out in parallel parts, hashed apart from the order of the
+    /// links. Whatever part an edit, a broken link or a deletion falls in, the verdict is the one a check in order
+    /// gives: the first bad entry, and an edit found only when it comes before the first broken link.
+    @Test func verifyNamesTheFirstBadEntryWhicheverPartOfAPageItFallsIn() async throws {
+        try await withApp { app in
+            let sql = app.db as! any SQLDatabase
+            try await app.write { db in
+                for i in 0..<41 {
+                    try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil,
+                                                           action: "test.event", detail: "n=\(i)"), on: db)
+                }
+            }
+            let total = try await verifyAudit(app).verification.entriesChecked
+            #expect(total == 41)
+            func edit(_ sequence: Int) async throws {
+                try await sql.raw("UPDATE audit_entries SET detail = 'changed' WHERE sequence = \(bind: sequence)").run()
+            }
+            func unedit(_ sequence: Int) async throws {
+                try await sql.raw("UPDATE audit_entries SET detail = \(bind: "n=\(sequence - 1)") WHERE sequence = \(bind: sequence)").run()
+            }
+            func unlink(_ sequence: Int) async throws {
+                try await sql.raw("UPDATE audit_entries SET previous_hash = \(bind: AuditChain.genesisHash) WHERE sequence = \(bind: sequence)").run()
+            }
+            func relink(_ sequence: Int) async throws {
+                let before = try await sql.raw("SELECT hash FROM audit_entries WHERE sequence = \(bind: sequence - 1)").first()!
+                    .decode(column: "hash", as: String.self)
+                try await sql.raw("UPDATE audit_entries SET previous_hash = \(bind: before) WHERE sequence = \(bind: sequence)").run()
+            }
+            // An edit anywhere, the first and the last entries and both sides of every seam included.
+            for sequence in 1...41 {
+                try await edit(sequence)
+                let found = try await verifyAudit(app).verification
+                #expect(found.firstBadSequence == sequence, "edit of entry \(sequence)")
+                #expect(found.problem?.contains("edited") == true)
+                #expect(found.entriesChecked == sequence - 1)
+                try await unedit(sequence)
+            }
+            #expect(try await verifyAudit(app).verification.isValid)
+            // An edit and a broken link: whichever comes first is named, in the same part or in different ones.
+            for (edited, unlinked, named) in [(10, 30, 10), (30, 10, 10), (30, 25, 25), (25, 30, 25), (21, 22, 21), (22, 21, 21)] {
+                try await edit(edited)
+                try await unlink(unlinked)
+                let found = try await verifyAudit(app).verification
+                #expect(found.firstBadSequence == named, "edit of \(edited), link of \(unlinked)")
+                #expect(found.problem?.contains(named == edited ? "edited" : "previous hash does not match") == true)
+                try await unedit(edited)
+                try await relink(unlinked)
+            }
+            #expect(try await verifyAudit(app).verification.isValid)
+            // Entries deleted across a seam.
+            try await sql.raw("DELETE FROM audit_entries WHERE sequence IN (20, 21, 22)").run()
+            let gap = try await verifyAudit(app).verification
+            #expect(gap.firstBadSequence == 23)
+            #expect(gap.problem?.contains("entries 20–22 were deleted") == true)
+        }
+    }
 }
