@@ -377,7 +377,7 @@ public enum AuditChain {
                     expected += 1
                 }
                 if linked > 0 { previous = checking.hash(of: linked - 1) }
-                if let edited = await part.firstEdited(below: linked) {
+                if let edited = part.firstEdited(below: linked) {
                     next.cancel()
                     let sequence = checking.entries[edited].sequence
                     expected = pageStart + edited
@@ -500,12 +500,13 @@ extension VerifyPage {
             }
         }
 
-        /// The read as pages to check in order. PostgreSQL's rows are split into one part a core (two at least, so
-        /// that the seams between parts are checked on any machine), each laid out and hashed by its own task.
+        /// The read as pages to check in order, each with its first edited entry. PostgreSQL's rows are split into
+        /// one part a core (two at least, so that the seams between parts are checked on any machine), each laid out
+        /// and hashed by its own task; a page SQLite laid out is hashed on every core.
         func parts() async throws -> [Part] {
             switch self {
             case .laidOut(let page):
-                return [Part(page: page, hashed: nil)]
+                return [Part(page: page, edited: await page.firstEdited(below: page.entries.count))]
             case .received(let rows):
                 let count = max(2, min(4, ProcessInfo.processInfo.activeProcessorCount))
                 let size = max((rows.count + count - 1) / count, 1)
@@ -516,7 +517,7 @@ extension VerifyPage {
                             var page = VerifyPage(capacity: end - start)
                             for row in rows[start..<end] { page.append(fields: try PostgresAuditRow(row)) }
                             let edited = page.entries.indices.first { !page.holds($0) }
-                            return (number, Part(page: page, hashed: .some(edited)))
+                            return (number, Part(page: page, edited: edited))
                         }
                     }
                     var parts: [(Int, Part)] = []
@@ -527,16 +528,15 @@ extension VerifyPage {
         }
     }
 
-    /// A page to check, with the first entry whose content does not give its hash when that is already known.
+    /// A page to check, hashed already: `edited` is the first entry whose content does not give its hash, if any.
     struct Part: Sendable {
         var page: VerifyPage
-        /// nil: not hashed yet; `.some(nil)`: every entry holds; `.some(i)`: entry `i` is the first that does not.
-        var hashed: Int??
+        var edited: Int?
 
-        /// The first of the first `count` entries whose content does not give its hash.
-        func firstEdited(below count: Int) async -> Int? {
-            guard let hashed else { return await page.firstEdited(below: count) }
-            return hashed.flatMap { $0 < count ? $0 : nil }
+        /// The first of the first `count` entries whose content does not give its hash: an edit counts only before the
+        /// first broken link, as a check in order would find it.
+        func firstEdited(below count: Int) -> Int? {
+            edited.flatMap { $0 < count ? $0 : nil }
         }
     }
 }
