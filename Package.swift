@@ -90,6 +90,8 @@ let package = Package(
                 // The crash test starts the real executable.
                 "safeguard",
                 .product(name: "VaporTesting", package: "vapor"),
+                // PostgreSQL's errors, to show their details when a test fails on them.
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
             ]
         ),
     ]

@@ -24,7 +24,8 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     if let interval = options.retentionRunInterval { app.lifecycle.use(RetentionRunner(interval: interval)) }
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
                                                           postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop,
-                                                          poolTimeout: options.databasePoolTimeout),
+                                                          poolTimeout: options.databasePoolTimeout,
+                                                          connectTimeout: options.postgresConnectTimeout),
                       as: .init(string: "main"), isDefault: true)
     if let schema = options.postgresSchema, !options.database.isSQLite {
         guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {

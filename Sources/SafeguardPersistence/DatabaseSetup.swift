@@ -42,9 +42,10 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The Fluent configuration. A file database gets its folder created.
-    /// `poolTimeout` is how long a query may wait for a connection before it fails.
+    /// `poolTimeout` is how long a query may wait for a connection before it fails; `connectTimeout` how long a new
+    /// PostgreSQL connection may take to be ready (connected, signed in, its settings read) before it is given up.
     public func configuration(postgresSchema: String? = nil, postgresConnectionsPerEventLoop: Int = 4,
-                              poolTimeout: TimeInterval = 10) throws -> DatabaseConfigurationFactory {
+                              poolTimeout: TimeInterval = 10, connectTimeout: TimeInterval = 10) throws -> DatabaseConfigurationFactory {
         let timeout = TimeAmount.milliseconds(Int64(poolTimeout * 1000))
         switch self {
         case .sqliteFile(let path):
@@ -56,6 +57,7 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         case .postgres(let url):
             var config = try SQLPostgresConfiguration(url: url)
             config.searchPath = postgresSchema.map { [$0] }
+            config.coreConfiguration.options.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
             return .postgres(configuration: config, maxConnectionsPerEventLoop: postgresConnectionsPerEventLoop,
                              connectionPoolTimeout: timeout, sqlLogLevel: .debug)
         }

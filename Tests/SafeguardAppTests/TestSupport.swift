@@ -1,4 +1,5 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import NIOCore
 @testable import SafeguardApp
@@ -40,6 +41,9 @@ enum TestDatabase {
             options.postgresSchema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
             // Many tests run at once, each with its own pool: keep each small so PostgreSQL's connection limit holds.
             options.postgresConnectionsPerEventLoop = 1
+            // With the whole suite on two cores, a connection's sign-in alone has taken more than the ten seconds a
+            // server allows it (five tests failed at once in CI).
+            options.postgresConnectTimeout = 120
             return options
         }
         let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
@@ -59,9 +63,21 @@ func withApp(_ modify: (inout SafeguardOptions) -> Void = { _ in },
         try await body(app)
     } catch {
         await teardown(app, options)
-        throw error
+        throw PostgresDetails.shown(error)
     }
     await teardown(app, options)
+}
+
+/// A PostgreSQL error with its details showing: its own description is a generic sentence (so that a server never
+/// logs query text by accident), which leaves a failing test's report saying nothing of what went wrong.
+struct PostgresDetails: Error, CustomStringConvertible {
+    var description: String
+
+    /// `error` itself unless it is a PostgreSQL error.
+    static func shown(_ error: any Error) -> any Error {
+        guard error is PSQLError else { return error }
+        return PostgresDetails(description: String(reflecting: error))
+    }
 }
 
 private func teardown(_ app: Application, _ options: SafeguardOptions) async {

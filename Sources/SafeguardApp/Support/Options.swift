@@ -53,6 +53,9 @@ public struct SafeguardOptions: Sendable {
     /// How long a query waits for a database connection before the request fails. The tests wait longer: the
     /// whole suite shares two cores.
     public var databasePoolTimeout: TimeInterval = 10
+    /// How long a new PostgreSQL connection may take to be ready (connected, signed in) before it is given up. The
+    /// tests allow longer: with the suite on two cores, PostgreSQL's sign-in alone has taken more than ten seconds.
+    public var postgresConnectTimeout: TimeInterval = 10
 
     /// The key that seals the audit trail's head (`SAFEGUARD_AUDIT_KEY`, or `SAFEGUARD_AUDIT_KEY_FILE`); nil leaves
     /// the trail chained but unsealed. Keep it with the other secrets, never in the database.
