@@ -141,6 +141,16 @@ check "access log holds no query string" bash -c "! grep -q QUERYSTRINGMARKER '$
 check "access log holds no bearer token" bash -c "! grep -qF '$TOKEN' '$WORK/nginx/logs/access.log'"
 check "X-Forwarded-For is set to \$remote_addr (overwrite)" grep -q 'proxy_set_header X-Forwarded-For \$remote_addr;' "$WORK/nginx/safeguard.conf"
 
+# 7b. A request is logged by the app under nginx's id for it, never one the client chose: a request the app logs (a
+#     refused image) sent with a forged X-Request-Id; nginx's access log ends with the id, the app's line carries it.
+"${CURL[@]}" -o /dev/null -X POST "$BASE/api/v1/cases" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -H 'X-Request-Id: FORGED-BY-CLIENT' -d '{"summary":"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}'
+sleep 0.3
+nginx_id=$(grep '"POST /api/v1/cases ' "$WORK/nginx/logs/access.log" | tail -n 1 | awk '{print $NF}')
+check "nginx logs an id for the request (got '$nginx_id')" bash -c "[[ '$nginx_id' =~ ^[0-9a-f]{32}$ ]]"
+check "the app logs the refused image under nginx's id" grep -q "request-id=$nginx_id" "$WORK/app.log"
+check "the id the client forged is in neither log" bash -c "! grep -q FORGED-BY-CLIENT '$WORK/app.log' '$WORK/nginx/logs/access.log'"
+
 # 8. Nothing went wrong on the app side.
 check "no 5xx or error lines in the app log" bash -c "! grep -Eiq '(\\[ ERROR \\]|\\[ CRITICAL \\]|fatal error)' '$WORK/app.log'"
 # (the 300 KB body above is logged at error level as "client intended to send too large body": expected)

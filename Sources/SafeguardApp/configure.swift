@@ -76,7 +76,8 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     app.middleware = Middlewares()
     // Outermost first. Async middlewares are chained to run in one task each side of Vapor's sessions middleware
     // (which is future-based), rather than a task each (see `AsyncMiddlewareChain`).
-    app.middleware.use(AsyncMiddlewareChain([InFlightMiddleware(counter: app.inFlightRequests), SecurityHeadersMiddleware(),
+    app.middleware.use(AsyncMiddlewareChain([RequestIDMiddleware(trustProxy: options.trustForwardedFor),
+                                             InFlightMiddleware(counter: app.inFlightRequests), SecurityHeadersMiddleware(),
                                              ErrorAuditMiddleware()]))
     app.middleware.use(app.sessions.middleware)
     app.middleware.use(AsyncMiddlewareChain([IdentityMiddleware(), PageErrorMiddleware(), ContentGuardMiddleware(),

@@ -24,7 +24,8 @@ public struct SafeguardOptions: Sendable {
     public var bcryptCost: Int = 12
     /// Mark cookies Secure (set automatically when the server is configured with TLS).
     public var secureCookies: Bool = false
-    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    /// Trust `X-Forwarded-For` for the client address, and `X-Request-Id` for the id a request is logged under (only
+    /// behind a proxy you run that overwrites both, as deploy/nginx/safeguard.conf does).
     public var trustForwardedFor: Bool = false
     /// How long a two-factor code given in a session opens what needs a fresh one (a closed or old case, the audit
     /// trail, a case's written record). `SAFEGUARD_STEP_UP_SECONDS`, 5 to 3600; the browser suite uses less.
