@@ -16,4 +16,19 @@ import Vapor
         setenv("SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE", "0", 1)
         #expect { try SafeguardOptions.fromEnvironment() } throws: { "\($0)".contains("SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE: give a whole number from 1") }
     }
+
+    /// How long a new PostgreSQL connection may take to be ready: ten seconds unless set, and a setting that is not a
+    /// number of seconds from 1 to 600 stops the start with what to set.
+    @Test func thePostgresConnectDeadlineIsReadFromTheEnvironmentAndChecked() throws {
+        defer { unsetenv("SAFEGUARD_POSTGRES_CONNECT_SECONDS") }
+        #expect(try SafeguardOptions.fromEnvironment().postgresConnectTimeout == 10)
+        setenv("SAFEGUARD_POSTGRES_CONNECT_SECONDS", "45", 1)
+        #expect(try SafeguardOptions.fromEnvironment().postgresConnectTimeout == 45)
+        for bad in ["0", "601", "ten", "1.5"] {
+            setenv("SAFEGUARD_POSTGRES_CONNECT_SECONDS", bad, 1)
+            #expect { try SafeguardOptions.fromEnvironment() } throws: {
+                "\($0)" == "SAFEGUARD_POSTGRES_CONNECT_SECONDS: give a number of seconds from 1 to 600 (the usual is 10), not \(bad)"
+            }
+        }
+    }
 }

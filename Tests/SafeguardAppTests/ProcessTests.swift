@@ -31,6 +31,8 @@ import Testing
             if let url = TestDatabase.postgresURL {
                 env["DATABASE_URL"] = url
                 env["SAFEGUARD_POSTGRES_SCHEMA"] = "p_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+                // As the in-process tests allow (TestDatabase): the suite shares two cores with PostgreSQL.
+                env["SAFEGUARD_POSTGRES_CONNECT_SECONDS"] = "120"
             } else {
                 env["DATABASE_URL"] = "sqlite://" + folder.appendingPathComponent("safeguard.sqlite").path
             }

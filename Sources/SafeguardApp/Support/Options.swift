@@ -54,8 +54,9 @@ public struct SafeguardOptions: Sendable {
     /// How long a query waits for a database connection before the request fails. The tests wait longer: the
     /// whole suite shares two cores.
     public var databasePoolTimeout: TimeInterval = 10
-    /// How long a new PostgreSQL connection may take to be ready (connected, signed in) before it is given up. The
-    /// tests allow longer: with the suite on two cores, PostgreSQL's sign-in alone has taken more than ten seconds.
+    /// How long a new PostgreSQL connection may take to be ready (connected, signed in) before it is given up
+    /// (`SAFEGUARD_POSTGRES_CONNECT_SECONDS`). The tests allow longer: with the suite on two cores, PostgreSQL's
+    /// sign-in alone has taken more than ten seconds.
     public var postgresConnectTimeout: TimeInterval = 10
 
     /// The key that seals the audit trail's head (`SAFEGUARD_AUDIT_KEY`, or `SAFEGUARD_AUDIT_KEY_FILE`); nil leaves
@@ -100,6 +101,12 @@ public struct SafeguardOptions: Sendable {
                 throw Invalid(description: "SAFEGUARD_ANONYMOUS_REFUSALS_PER_MINUTE: give a whole number from 1 (the usual is 100), not \(text)")
             }
             options.anonymousRejectionLimit = limit
+        }
+        if let text = Environment.get("SAFEGUARD_POSTGRES_CONNECT_SECONDS"), !text.isEmpty {
+            guard let seconds = Int(text), (1...600).contains(seconds) else {
+                throw Invalid(description: "SAFEGUARD_POSTGRES_CONNECT_SECONDS: give a number of seconds from 1 to 600 (the usual is 10), not \(text)")
+            }
+            options.postgresConnectTimeout = TimeInterval(seconds)
         }
         if let text = Environment.get("SAFEGUARD_RETENTION_RUN_HOURS"), !text.isEmpty {
             guard let hours = Int(text), (0...168).contains(hours) else {

@@ -1,0 +1,34 @@
+import FluentPostgresDriver
+import Foundation
+import NIOCore
+import NIOPosix
+import SafeguardPersistence
+import SQLKit
+import Testing
+import Vapor
+
+/// A new PostgreSQL connection is given up after the deadline set for it: a server that accepts the connection and
+/// never answers its sign-in costs a request that long, then a clear failure. (It runs without PostgreSQL: the
+/// "server" here is a socket that says nothing.)
+@Suite struct PostgresConnectTests {
+    @Test func aConnectionThatIsNotReadyInTimeIsGivenUpAtTheDeadlineSet() async throws {
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(silent.localAddress?.port)
+        let app = try await Application.make(.testing)
+        do {
+            app.databases.use(try DatabaseLocation.postgres("postgres://nobody:nothing@127.0.0.1:\(port)/none")
+                                  .configuration(poolTimeout: 120, connectTimeout: 1),
+                              as: .psql)
+            let error = await #expect(throws: PSQLError.self) {
+                try await (app.db(.psql) as! any SQLDatabase).raw("SELECT 1").run()
+            }
+            // The deadline it gave up at is the one set, not PostgresNIO's own ten seconds.
+            #expect(error?.code == .connectionError)
+            #expect((error?.underlying as? ChannelError) == .connectTimeout(.seconds(1)), "\(error.map { String(reflecting: $0) } ?? "")")
+        }
+        try? await app.asyncShutdown()
+        try await silent.close()
+    }
+}
