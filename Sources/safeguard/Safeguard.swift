@@ -1,6 +1,8 @@
 import ArgumentParser
+import FluentPostgresDriver
 import Foundation
 import SafeguardCore
+import SafeguardPersistence
 
 /// The Safeguard command line: assess a case, and read or check the guidance packs.
 @main
@@ -13,6 +15,21 @@ struct Safeguard: AsyncParsableCommand {
                       DemoDataCommand.self, BackupCommand.self, SubjectAccessCommand.self, RetentionCommand.self,
                       KeysCommand.self]
     )
+
+    /// As ArgumentParser's own, but a PostgreSQL error is told by what kind it was (`LoggedError`): its own
+    /// description is one generic sentence, which left whoever started the server with a database out of reach
+    /// nothing to go on.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand { try await asynchronous.run() } else { try command.run() }
+        } catch let error as PSQLError {
+            FileHandle.standardError.write(Data("Error: \(LoggedError(error))\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Today's date in the UK's calendar (UTC is close enough for the date an edition came into force).

@@ -1,3 +1,4 @@
+import FluentPostgresDriver
 import Foundation
 import SafeguardApp
 import SafeguardPersistence
@@ -23,6 +24,8 @@ func describe(_ error: any Error) -> String {
     case StoreError.notFound(let what): "not found: \(what)"
     case StoreError.duplicate(let message), StoreError.conflict(let message): message
     case StoreError.invalid(let field, let message): "\(field): \(message)"
+    // PostgreSQL's own description is one generic sentence; say what kind of failure it was instead.
+    case is PSQLError: "\(LoggedError(error))"
     default: "\(error)"
     }
 }

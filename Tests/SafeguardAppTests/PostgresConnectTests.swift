@@ -27,6 +27,8 @@ import Vapor
             // The deadline it gave up at is the one set, not PostgresNIO's own ten seconds.
             #expect(error?.code == .connectionError)
             #expect((error?.underlying as? ChannelError) == .connectTimeout(.seconds(1)), "\(error.map { String(reflecting: $0) } ?? "")")
+            // And the server's log says so: PostgreSQL's own description of any error is one generic sentence.
+            #expect(error.map { "\(LoggedError($0))" } == "PostgreSQL: connectionError, Connect timeout (1 s)")
         }
         try? await app.asyncShutdown()
         try await silent.close()

@@ -109,7 +109,7 @@ extension Application {
         do {
             try await auditWriter.append(event)
         } catch {
-            logger.error("could not audit the summary of rejected anonymous requests: \(String(reflecting: type(of: error)))")
+            logger.error("could not audit the summary of rejected anonymous requests: \(LoggedError(error))")
         }
     }
 }

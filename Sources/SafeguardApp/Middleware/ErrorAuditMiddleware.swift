@@ -48,7 +48,7 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
                     try await request.auditAlone("request.rejected", outcome: "rejected",
                                                  detail: "status=\(response.status.code) \(request.routeDescription)")
                 } catch {
-                    request.logger.error("could not audit a rejected request: \(String(reflecting: type(of: error)))")
+                    request.logger.error("could not audit a rejected request: \(LoggedError(error))")
                 }
             }
         }
@@ -128,8 +128,8 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
     static func response(for error: any Error, request: Request) -> Response {
         let apiError = apiError(for: error)
         if apiError.status.code >= 500 {
-            // Log the kind of error only: messages can quote request content.
-            request.logger.error("request failed: \(String(reflecting: type(of: error)))")
+            // Never the error's own message, which can quote request content (see `LoggedError`).
+            request.logger.error("request failed: \(LoggedError(error))")
         }
         let body = ErrorBody(error: .init(code: apiError.code, message: apiError.message, field: apiError.field))
         let response = Response(status: apiError.status, headers: apiError.headers)

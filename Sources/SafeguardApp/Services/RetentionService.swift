@@ -121,7 +121,7 @@ struct RetentionRunner: LifecycleHandler {
                 let erased = try await application.retentionService.run(dryRun: false, by: nil)
                 if !erased.isEmpty { application.logger.notice("retention: erased \(erased.count) case(s) due under their schedules") }
             } catch {
-                application.logger.error("retention run failed: \(String(reflecting: type(of: error)))")
+                application.logger.error("retention run failed: \(LoggedError(error))")
             }
         }
     }

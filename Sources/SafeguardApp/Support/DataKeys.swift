@@ -56,7 +56,7 @@ struct DataKeyRefresher: LifecycleHandler {
     init(interval: TimeInterval) {
         job = RepeatingJob(firstAfter: interval, every: interval) { application in
             do { try await application.cipher.refresh(on: application.db) } catch {
-                application.logger.error("data keys: \(error)")
+                application.logger.error("data keys: \(LoggedError(error))")
             }
         }
     }
