@@ -10,7 +10,8 @@ import NIOPosix
 /// PostgreSQL's own messages can quote what was sent (`invalid input syntax for type uuid: "…"`, a duplicate key's
 /// value), so of a PostgreSQL error only its kind, its SQLSTATE and the names of the table and constraint are told,
 /// and of a connection failure the socket's error. SQLite's messages name tables, columns and constraints but quote
-/// no bound value, so they are told whole. Any other error is told by its type alone, as before.
+/// no bound value, so they are told whole, as are the errors of the data keys and the audit trail, whose words are
+/// ours. Any other error is told by its type alone, as before.
 ///
 /// ```swift
 /// request.logger.error("request failed: \(LoggedError(error))")
@@ -33,6 +34,11 @@ public struct LoggedError: CustomStringConvertible, Sendable {
         case let error as SQLiteError:
             description = "SQLite: \(error.reason): \(error.message)"
         case let error as DirectSQLiteConnection.Failure:
+            description = error.description
+        // Our own words of keys and of the audit trail: they name columns, ids and fingerprints, never case text.
+        case let error as FreeTextCipherError:
+            description = error.description
+        case let error as AuditChainError:
             description = error.description
         case let error where Self.isConnectionFailure(error):
             description = Self.connectionFailure(error)

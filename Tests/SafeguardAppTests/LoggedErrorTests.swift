@@ -18,6 +18,15 @@ import Vapor
         #expect(!logged.contains("SECRET"))
     }
 
+    /// The data keys' and the audit trail's errors are in our own words, which name no case text: told whole, as the
+    /// data key refresher logged them before.
+    @Test func ourOwnKeyAndAuditErrorsAreToldWhole() {
+        let key = #expect(throws: FreeTextCipherError.self) { try MasterKey(base64: "not a key") }
+        let audit = #expect(throws: AuditChainError.self) { try AuditSeal(base64: "not a key") }
+        #expect(key.map { "\(LoggedError($0))" } == "the data key file must hold 32 bytes written in base64 (make one with: safeguard keys new FILE)")
+        #expect(audit.map { "\(LoggedError($0))" } == audit?.description && audit?.description.hasPrefix("the audit key must be") == true)
+    }
+
     /// PostgreSQL quotes what was sent in its messages and details; the log gets the SQLSTATE and the names of the
     /// table and constraint.
     @Test(.enabled(if: TestDatabase.postgresURL != nil, "needs PostgreSQL: SAFEGUARD_TEST_DATABASE_URL"))
