@@ -41,7 +41,7 @@ public struct LoggedError: CustomStringConvertible, Sendable {
         case let error as AuditChainError:
             description = error.description
         case let error where Self.isConnectionFailure(error):
-            description = Self.connectionFailure(error)
+            description = "\(error)"
         default:
             description = String(reflecting: type(of: error))
         }

@@ -2,7 +2,6 @@ import ArgumentParser
 import FluentPostgresDriver
 import Foundation
 import SafeguardCore
-import SafeguardPersistence
 
 /// The Safeguard command line: assess a case, and read or check the guidance packs.
 @main
@@ -16,15 +15,14 @@ struct Safeguard: AsyncParsableCommand {
                       KeysCommand.self]
     )
 
-    /// As ArgumentParser's own, but a PostgreSQL error is told by what kind it was (`LoggedError`): its own
-    /// description is one generic sentence, which left whoever started the server with a database out of reach
-    /// nothing to go on.
+    /// As ArgumentParser's own, but a PostgreSQL error is told in the words `describe` gives it: its own description
+    /// is one generic sentence, which left whoever started the server with a database out of reach nothing to go on.
     static func main() async {
         do {
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand { try await asynchronous.run() } else { try command.run() }
         } catch let error as PSQLError {
-            FileHandle.standardError.write(Data("Error: \(LoggedError(error))\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(describe(error))\n".utf8))
             Foundation.exit(1)
         } catch {
             exit(withError: error)

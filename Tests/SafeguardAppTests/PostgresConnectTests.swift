@@ -1,7 +1,6 @@
 import FluentPostgresDriver
 import Foundation
 import NIOCore
-import NIOPosix
 import SafeguardPersistence
 import SQLKit
 import Testing
@@ -12,25 +11,20 @@ import Vapor
 /// "server" here is a socket that says nothing.)
 @Suite struct PostgresConnectTests {
     @Test func aConnectionThatIsNotReadyInTimeIsGivenUpAtTheDeadlineSet() async throws {
-        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(silent.localAddress?.port)
-        let app = try await Application.make(.testing)
-        do {
+        try await withSilentServer { port in
+            let app = try await Application.make(.testing)
             app.databases.use(try DatabaseLocation.postgres("postgres://nobody:nothing@127.0.0.1:\(port)/none")
                                   .configuration(poolTimeout: 120, connectTimeout: 1),
                               as: .psql)
             let error = await #expect(throws: PSQLError.self) {
                 try await (app.db(.psql) as! any SQLDatabase).raw("SELECT 1").run()
             }
+            try? await app.asyncShutdown()
             // The deadline it gave up at is the one set, not PostgresNIO's own ten seconds.
             #expect(error?.code == .connectionError)
             #expect((error?.underlying as? ChannelError) == .connectTimeout(.seconds(1)), "\(error.map { String(reflecting: $0) } ?? "")")
             // And the server's log says so: PostgreSQL's own description of any error is one generic sentence.
             #expect(error.map { "\(LoggedError($0))" } == "PostgreSQL: connectionError, Connect timeout (1 s)")
         }
-        try? await app.asyncShutdown()
-        try await silent.close()
     }
 }

@@ -1,6 +1,4 @@
 import Foundation
-import NIOCore
-import NIOPosix
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -267,23 +265,20 @@ import Testing
     /// ("Generic description to prevent accidental leakage…"), and a server that never answers is given up on after
     /// SAFEGUARD_POSTGRES_CONNECT_SECONDS.
     @Test func aPostgresDatabaseOutOfReachIsNamedWhenACommandStarts() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("safeguard-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        var store = try Store.make()
+        defer { try? FileManager.default.removeItem(at: store.folder) }
         // Nothing listens on port 1.
-        let refused = try Self.run(["migrate"], store: Store(environment: ["DATABASE_URL": "postgres://nobody:a-password@127.0.0.1:1/none"],
-                                                             folder: folder))
+        store.environment["DATABASE_URL"] = "postgres://nobody:a-password@127.0.0.1:1/none"
+        let refused = try Self.run(["migrate"], store: store)
         #expect(refused.status == 1)
         #expect(refused.output.contains("Error: PostgreSQL: connectionError, ") && refused.output.contains("Connection refused"), "\(refused.output)")
         #expect(!refused.output.contains("Generic description") && !refused.output.contains("a-password"))
 
-        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(silent.localAddress?.port)
-        let timedOut = try Self.run(["migrate"], store: Store(environment: ["DATABASE_URL": "postgres://nobody:a-password@127.0.0.1:\(port)/none",
-                                                                            "SAFEGUARD_POSTGRES_CONNECT_SECONDS": "2"], folder: folder))
-        try await silent.close()
+        let timedOut = try await withSilentServer { port in
+            store.environment["DATABASE_URL"] = "postgres://nobody:a-password@127.0.0.1:\(port)/none"
+            store.environment["SAFEGUARD_POSTGRES_CONNECT_SECONDS"] = "2"
+            return try Self.run(["migrate"], store: store)
+        }
         #expect(timedOut.status == 1)
         #expect(timedOut.output.contains("Error: PostgreSQL: connectionError, Connect timeout (2 s)"), "\(timedOut.output)")
     }

@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import Foundation
 import NIOCore
+import NIOPosix
 @testable import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
@@ -66,6 +67,22 @@ func withApp(_ modify: (inout SafeguardOptions) -> Void = { _ in },
         throw PostgresDetails.shown(error)
     }
     await teardown(app, options)
+}
+
+/// Runs `body` with the port of a socket on loopback that accepts connections and never says a word: a database
+/// server that does not answer its sign-in.
+func withSilentServer<T>(_ body: (Int) async throws -> T) async throws -> T {
+    let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+        .bind(host: "127.0.0.1", port: 0).get()
+    do {
+        let result = try await body(try #require(silent.localAddress?.port))
+        try await silent.close()
+        return result
+    } catch {
+        try? await silent.close()
+        throw error
+    }
 }
 
 /// A PostgreSQL error with its details showing: its own description is a generic sentence (so that a server never
