@@ -70,7 +70,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "SafeguardBenchmark",
-            dependencies: ["SafeguardCore"]
+            // Persistence for `SortedJSON` alone: how an assessment is written for storage at every case opening.
+            dependencies: ["SafeguardCore", "SafeguardPersistence"]
         ),
         // A bare Vapor route with the server's build settings: the load benchmark's baseline.
         .executableTarget(

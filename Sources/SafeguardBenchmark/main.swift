@@ -1,5 +1,6 @@
 import Foundation
 import SafeguardCore
+import SafeguardPersistence
 
 // Assessments per second for a typical case and a large one, against the cost of decoding the same JSON, measured
 // side by side in one run on one core. Run: swift run -c release safeguard-benchmark [seconds-per-measurement]
@@ -77,6 +78,12 @@ func report(_ name: String, _ facts: CaseFacts) {
     let assess = measure { library.assess(decoded, today: today).recommendations.count }
     let cold = measure { uncached.assess(decoded, today: today).recommendations.count }
     let both = measure { library.assess(try! CaseFacts.decode(json: json), today: today).openQuestions.count }
+    // The assessment as it is stored at every case opening and fact change, beside Foundation's encoder (same bytes).
+    let stored = try! SortedJSON.bytes(sample)
+    let store = measure { (try? SortedJSON.bytes(sample))?.count ?? 0 }
+    let sortedEncoder = JSONEncoder()
+    sortedEncoder.outputFormatting = [.sortedKeys]
+    let foundation = measure { (try? sortedEncoder.encode(sample))?.count ?? 0 }
     func us(_ s: Double) -> String { String(format: "%.1f µs", s * 1e6) }
     print("\(name): \(json.count) bytes of JSON, \(sample.openQuestions.count) open questions, \(sample.recommendations.count) recommendations")
     print("  decode JSON alone         \(us(decode))  (\(Int(1 / decode)) per second)")
@@ -84,14 +91,25 @@ func report(_ name: String, _ facts: CaseFacts) {
     print("  full assessment, cold     \(us(cold))  (\(Int(1 / cold)) per second, compiling the case's plan every time)")
     print("  decode + assess           \(us(both))  (\(Int(1 / both)) per second)")
     print("  ratio assessment / decode \(String(format: "%.2f", assess / decode)) cached, \(String(format: "%.2f", cold / decode)) cold  (target ≤ 1 for the typical case)")
+    print("  assessment stored as JSON \(us(store))  (\(stored.count) bytes; \(String(format: "%.2f", store / decode)) of decoding; JSONEncoder, same bytes: \(us(foundation)), \(String(format: "%.2f", foundation / decode)))")
 }
 
 if CommandLine.arguments.dropFirst().first == "--profile" {
     // A fixed amount of work for a profiler (valgrind --tool=callgrind) to count.
     let facts = CommandLine.arguments.contains("large") ? largeCase() : typicalCase()
     let subject = CommandLine.arguments.contains("cold") ? uncached : library
+    // How many times (a number among the arguments; 200 when none): the difference between two counts is the work
+    // alone, without the program's start.
+    let rounds = CommandLine.arguments.dropFirst(2).compactMap { Int($0) }.first ?? 200
     var sink = 0
-    for _ in 0..<200 { sink &+= subject.assess(facts, today: today).recommendations.count }
+    if CommandLine.arguments.contains("store") {
+        // The assessment written for storage, as at every case opening.
+        let assessment = subject.assess(facts, today: today)
+        for _ in 0..<rounds { sink &+= (try? SortedJSON.bytes(assessment))?.count ?? 0 }
+        print(sink)
+        exit(0)
+    }
+    for _ in 0..<rounds { sink &+= subject.assess(facts, today: today).recommendations.count }
     print(sink)
     exit(0)
 }

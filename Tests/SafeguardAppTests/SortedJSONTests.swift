@@ -90,4 +90,101 @@ import Testing
         #expect(try SortedJSON.bytes([3, 1, 2]) == Self.foundation([3, 1, 2]))
         #expect(try SortedJSON.bytes("top/level") == Self.foundation("top/level"))
     }
+
+    /// The escaper one byte at a time, as it was before it looked at eight bytes at once.
+    static func escapedByteByByte(_ bytes: [UInt8], escapingSlashes: Bool) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+            case UInt8(ascii: "/") where escapingSlashes: out += [UInt8(ascii: "\\"), byte]
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0x08: out += Array("\\b".utf8)
+            case 0x0C: out += Array("\\f".utf8)
+            case ..<0x20: out += Array(String(format: "\\u%04x", Int(byte)).utf8)
+            default: out.append(byte)
+            }
+        }
+        return out + [UInt8(ascii: "\"")]
+    }
+
+    @Test("Strings are escaped exactly as one byte at a time would, whatever their length and wherever an escape falls in a word of eight bytes")
+    func escapesAtEveryPlace() throws {
+        // Every byte that must be escaped, its neighbours, and bytes of multi-byte UTF-8 (at or above 0x80, where the
+        // word tests must not see a control character).
+        let awkward: [UInt8] = [0x00, 0x01, 0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x2E, 0x2F, 0x30,
+                                0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xAF, 0xDC, 0xE2, 0xFF]
+        var checked = 0
+        for length in 0...24 {
+            for position in 0..<max(length, 1) {
+                for byte in awkward {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { text[position] = byte }
+                    for slashes in [true, false] {
+                        var out: [UInt8] = []
+                        text.withUnsafeBufferPointer { SortedJSON.appendString($0, escapingSlashes: slashes, into: &out) }
+                        #expect(out == Self.escapedByteByByte(text, escapingSlashes: slashes), "\(text) slashes: \(slashes)")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        // Longer texts of random bytes, several escapes to a word.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let text = (0..<Int.random(in: 0...200, using: &generator)).map { _ in
+                Bool.random(using: &generator) ? awkward.randomElement(using: &generator)! : UInt8.random(in: 0x20...0x7E, using: &generator)
+            }
+            var out: [UInt8] = []
+            text.withUnsafeBufferPointer { SortedJSON.appendString($0, escapingSlashes: true, into: &out) }
+            #expect(out == Self.escapedByteByByte(text, escapingSlashes: true), "\(text)")
+        }
+        #expect(checked > 10_000)
+    }
+
+    /// Notes the coding path it is encoded at (as "key" or "[index]"), in each container it opens.
+    final class PathLog: @unchecked Sendable { var paths: [String] = [] }
+    struct PathProbe: Encodable {
+        let log: PathLog
+        static func describe(_ path: [any CodingKey]) -> String {
+            path.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }.joined(separator: ".")
+        }
+        func encode(to encoder: any Encoder) throws {
+            log.paths.append(Self.describe(encoder.codingPath))
+            var single = encoder.singleValueContainer()
+            log.paths.append("single " + Self.describe(single.codingPath))
+            try single.encode("probe")
+        }
+    }
+    struct PathTree: Encodable {
+        let log: PathLog
+        enum CodingKeys: String, CodingKey { case a, b }
+        func encode(to encoder: any Encoder) throws {
+            var keyed = encoder.container(keyedBy: CodingKeys.self)
+            try keyed.encode(PathProbe(log: log), forKey: .a)
+            var list = keyed.nestedUnkeyedContainer(forKey: .b)
+            log.paths.append("list " + PathProbe.describe(list.codingPath))
+            try list.encode("x")
+            try list.encode(PathProbe(log: log))
+            var inner = list.nestedContainer(keyedBy: CodingKeys.self)
+            log.paths.append("inner " + PathProbe.describe(inner.codingPath))
+            try inner.encode([PathProbe(log: log)], forKey: .a)
+        }
+    }
+
+    @Test("A value asking where it is being encoded is told its whole coding path, keys and indexes from the root (the path is made only when asked)")
+    func codingPaths() throws {
+        let ours = PathLog()
+        _ = try SortedJSON.bytes(PathTree(log: ours))
+        #expect(ours.paths == ["a", "single a", "list b", "b.[1]", "single b.[1]", "inner b.[2]", "b.[2].a.[0]", "single b.[2].a.[0]"])
+        // JSONEncoder (swift-foundation) agrees wherever its path is whole; inside a nested unkeyed container it drops
+        // the keys above the element ("[1]" for "b.[1]"), which is not copied.
+        let foundation = PathLog()
+        _ = try Self.foundation(PathTree(log: foundation))
+        #expect(foundation.paths.count == ours.paths.count)
+        for (theirs, mine) in zip(foundation.paths, ours.paths) { #expect(mine.hasSuffix(theirs.replacingOccurrences(of: "single ", with: "").replacingOccurrences(of: "list ", with: "").replacingOccurrences(of: "inner ", with: ""))) }
+    }
 }
+
