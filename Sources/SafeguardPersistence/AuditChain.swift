@@ -262,9 +262,9 @@ public enum AuditChain {
             }
             var entry = AuditEntry(
                 sequence: last - events.count + 1 + offset, at: at,
-                actorID: event.actorID?.uuidString.lowercased() ?? "", actorRole: event.actorRole,
-                organisationID: event.organisationID?.uuidString.lowercased() ?? "", action: event.action,
-                caseID: event.caseID?.uuidString.lowercased() ?? "", outcome: event.outcome, detail: event.detail,
+                actorID: event.actorID?.lowercasedText ?? "", actorRole: event.actorRole,
+                organisationID: event.organisationID?.lowercasedText ?? "", action: event.action,
+                caseID: event.caseID?.lowercasedText ?? "", outcome: event.outcome, detail: event.detail,
                 previousHash: previous, hash: "")
             entry.hash = hash(previous: previous, entry: entry, scratch: &scratch)
             previous = entry.hash

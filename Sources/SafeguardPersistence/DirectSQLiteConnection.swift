@@ -14,7 +14,7 @@ public final class DirectSQLiteConnection: @unchecked Sendable {
         case null
 
         /// A UUID as Fluent's SQLite driver stores it: upper-case text.
-        public static func uuid(_ id: UUID) -> Value { .text(id.uuidString) }
+        public static func uuid(_ id: UUID) -> Value { .text(id.text) }
     }
 
     /// A problem SQLite reported, with its message.
@@ -159,38 +159,10 @@ extension DirectSQLiteConnection {
                 throw Failure(description: "column \(column) is empty where an id was expected")
             }
             let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
-            if count == 36, let id = Self.uuid(UnsafeBufferPointer(start: bytes, count: count)) { return id }
-            guard let id = UUID(uuidString: String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)) else {
+            guard let id = UUID(utf8: UnsafeBufferPointer(start: bytes, count: count)) else {
                 throw Failure(description: "column \(column) does not hold an id")
             }
             return id
-        }
-
-        /// 8-4-4-4-12 hexadecimal digits, either case; nil for anything else.
-        static func uuid(_ text: UnsafeBufferPointer<UInt8>) -> UUID? {
-            func nibble(_ c: UInt8) -> UInt8? {
-                switch c {
-                case 48...57: return c - 48
-                case 65...70: return c - 55
-                case 97...102: return c - 87
-                default: return nil
-                }
-            }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16)
-            var index = 0
-            while index < 36 {
-                if index == 8 || index == 13 || index == 18 || index == 23 {
-                    guard text[index] == 45 else { return nil }  // "-"
-                    index += 1
-                    continue
-                }
-                guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return nil }
-                bytes.append(high << 4 | low)
-                index += 2
-            }
-            return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
         }
 
         public func optionalUUID(_ column: Int32) throws -> UUID? { isNull(column) ? nil : try uuid(column) }

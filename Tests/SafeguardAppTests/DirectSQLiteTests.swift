@@ -388,16 +388,44 @@ import Vapor
         #expect(cache.value(of: c, at: 2) == nil, "another revision is a miss")
     }
 
-    @Test("Ids are read as stored, in either case, and anything else is refused")
+    @Test("Ids are read as stored, in either case, and anything else is refused; written, they are uuidString's text")
     func idsParse() {
         func parse(_ text: String) -> UUID? {
-            Array(text.utf8).withUnsafeBufferPointer { DirectSQLiteConnection.Row.uuid($0) }
+            Array(text.utf8).withUnsafeBufferPointer { UUID(utf8: $0) }
+        }
+        for _ in 0..<2_000 {
+            let id = UUID.random()
+            #expect(parse(id.uuidString) == id)
+            #expect(parse(id.uuidString.lowercased()) == id)
+            #expect(UUID(text: id.uuidString[...]) == id)
+            #expect(id.text == id.uuidString)
+            #expect(id.lowercasedText == id.uuidString.lowercased())
         }
         let id = UUID()
-        #expect(parse(id.uuidString) == id)
-        #expect(parse(id.uuidString.lowercased()) == id)
-        #expect(parse(String(id.uuidString.dropLast()) + "G") == nil)
-        #expect(parse(id.uuidString.replacingOccurrences(of: "-", with: "_")) == nil)
+        let mixed = String(id.uuidString.enumerated().map { $0.offset % 2 == 0 ? Character($0.element.lowercased()) : $0.element })
+        #expect(parse(mixed) == id)
+        let zero = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        let full = UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+        #expect(zero.text == "00000000-0000-0000-0000-000000000000" && UUID(text: zero.text) == zero)
+        #expect(full.lowercasedText == "ffffffff-ffff-ffff-ffff-ffffffffffff" && UUID(text: full.lowercasedText) == full)
+        // Refused: a wrong digit, a wrong or missing hyphen, a hyphen in the wrong place, too short or long, braces,
+        // a trailing space, letters beyond f, and non-ASCII. Foundation refuses every one of them too.
+        let text = id.uuidString
+        let refused: [String] = [String(text.dropLast()) + "G", text.replacingOccurrences(of: "-", with: "_"), String(text.dropLast()),
+                                 text + "0", "{\(text)}", String(text.dropLast()) + " ", text.replacingOccurrences(of: "-", with: ""),
+                                 String(text.prefix(7)) + "-" + String(text.dropFirst(7).replacingOccurrences(of: "-", with: "")),
+                                 String(text.dropLast()) + "é", "", "g0000000-0000-0000-0000-000000000000",
+                                 "0000000-00000-0000-0000-000000000000"]
+        for wrong in refused {
+            #expect(parse(wrong) == nil, "\(wrong)")
+            #expect(UUID(text: wrong) == nil, "\(wrong)")
+            #expect(UUID(uuidString: wrong) == nil, "Foundation refuses \(wrong) too")
+        }
+        // Foundation's sscanf lets a leading space, a sign or "0x" before a pair of digits through (and reads another
+        // id from them): these are refused here.
+        for loose in [" " + String(text.dropFirst()), "+" + String(text.dropFirst()), "0x" + String(text.dropFirst(2))] {
+            #expect(UUID(text: loose) == nil, "\(loose)")
+        }
     }
 
     @Test("Ids made without Foundation's /dev/urandom are version 4 UUIDs, and do not repeat")

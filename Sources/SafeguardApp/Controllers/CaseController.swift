@@ -76,7 +76,7 @@ struct CaseController: RouteCollection {
 
     /// The case, if the caller may see it; 404 otherwise (its existence is not revealed).
     func loadCase(_ req: Request, _ identity: Identity) async throws -> CaseRecord {
-        guard let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
+        guard let id = req.parameters.get("caseID").flatMap(UUID.init(text:)),
               let record = try await CaseStore(db: req.db, cipher: req.cipher).findCase(id: id, organisationID: identity.organisation.id),
               CasePolicy.canSee(record, identity) else {
             throw APIError.notFound("case")
@@ -207,7 +207,7 @@ struct CaseController: RouteCollection {
     func read(req: Request) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
         guard let setting = identity.organisation.kind.setting,
-              let id = req.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
+              let id = req.parameters.get("caseID").flatMap(UUID.init(text:)),
               let view = try await req.caseService(assessor).readView(by: identity, id: id, check: { header in
                   try req.requireStepUp(forCase: header.status, openedAt: header.createdAt, identity)
               }) else {
@@ -299,7 +299,7 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
-        guard let actionID = req.parameters.get("actionID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("action") }
+        guard let actionID = req.parameters.get("actionID").flatMap(UUID.init(text:)) else { throw APIError.notFound("action") }
         let body = try req.content.decode(ActionUpdateRequest.self)
         if let reason = body.reason, let refusal = TextGuard.tooLong(reason, limit: FieldLimits.limit(for: "reason")) {
             throw APIError.invalid("reason", "reason: \(refusal.message)")
@@ -350,7 +350,7 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
-        guard let actionID = req.parameters.get("actionID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("action") }
+        guard let actionID = req.parameters.get("actionID").flatMap(UUID.init(text:)) else { throw APIError.notFound("action") }
         let body = try req.content.decode(ActionDueRequest.self)
         var dueDate: CalendarDate?
         if let text = body.dueOn {

@@ -241,7 +241,7 @@ enum CaseReadBody {
             out.field("completedBy", a.completedBy)
             out.field("completedAt", a.completedAt)
             out.field("createdAt", a.createdAt)
-            out.field("dueOn", a.dueOn?.description)
+            out.field("dueOn", a.dueOn)
             out.field("overdue", a.isOverdue(today: today))
             out.close()
         }
@@ -268,46 +268,85 @@ enum CaseReadBody {
         var headers = HTTPHeaders()
         headers.contentType = .json
         let response = Response(status: status, headers: headers)
-        response.body = .init(buffer: ByteBuffer(bytes: out.bytes))
+        response.body = .init(buffer: out.buffer)
         return response
     }
 }
 
-/// A JSON object written straight into bytes, as Vapor's `JSONEncoder` writes it: keys in the order given, a nil
-/// left out, strings escaped (`/` as `\/` too), UUIDs in capitals, dates in ISO 8601 to the second in UTC.
+/// A JSON object written straight into a response buffer, as Vapor's `JSONEncoder` writes it: keys in the order given,
+/// a nil left out, strings escaped (`/` as `\/` too), UUIDs in capitals, dates in ISO 8601 to the second in UTC.
+///
+/// It writes into the `ByteBuffer` the response sends, so a case read's body (about 25 KB with its assessment) is
+/// not built in an array and copied again.
+///
+/// ```swift
+/// var out = JSONBytes(capacity: 256)
+/// out.open(); out.field("reference", "SG-2026-000001"); out.close()
+/// let response = Response(status: .ok, body: .init(buffer: out.buffer))
+/// ```
 struct JSONBytes {
-    private(set) var bytes: [UInt8] = []
+    private(set) var buffer: ByteBuffer
+    /// A value's bytes before they go in whole: a string once escaped, a UUID, a date.
+    private var scratch: [UInt8] = []
     private var needsComma = false
 
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int) {
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        scratch.reserveCapacity(256)
+    }
 
-    mutating func open() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    mutating func close() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    mutating func startArray() { bytes.append(UInt8(ascii: "[")); needsComma = false }
-    mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    /// What has been written (for tests).
+    var bytes: [UInt8] { Array(buffer.readableBytesView) }
+
+    private mutating func byte(_ value: UInt8) { buffer.writeInteger(value) }
+
+    mutating func open() { separate(); byte(UInt8(ascii: "{")); needsComma = false }
+    mutating func close() { byte(UInt8(ascii: "}")); needsComma = true }
+    mutating func startArray() { byte(UInt8(ascii: "[")); needsComma = false }
+    mutating func endArray() { byte(UInt8(ascii: "]")); needsComma = true }
     /// Array elements are separated by the caller (`open` does it for objects).
-    mutating func comma() { needsComma = false; bytes.append(UInt8(ascii: ",")) }
+    mutating func comma() { needsComma = false; byte(UInt8(ascii: ",")) }
 
     private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { byte(UInt8(ascii: ",")) }
         needsComma = false
     }
 
     mutating func key(_ name: String) {
         separate()
         string(name)
-        bytes.append(UInt8(ascii: ":"))
+        byte(UInt8(ascii: ":"))
         needsComma = false
     }
 
     /// JSON already written (stored facts, a stored assessment), put in as it is.
-    mutating func raw(_ json: String) { bytes.append(contentsOf: json.utf8); needsComma = true }
+    mutating func raw(_ json: String) { buffer.writeString(json); needsComma = true }
 
     mutating func field(_ name: String, _ value: String?) { if let value { key(name); string(value) } }
-    mutating func field(_ name: String, _ value: Int) { key(name); bytes.append(contentsOf: String(value).utf8); needsComma = true }
-    mutating func field(_ name: String, _ value: Bool) { key(name); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
+    mutating func field(_ name: String, _ value: Int) { key(name); buffer.writeString(String(value)); needsComma = true }
+    mutating func field(_ name: String, _ value: Bool) { key(name); buffer.writeStaticString(value ? "true" : "false"); needsComma = true }
     mutating func field(_ name: String, _ value: UUID?) { if let value { key(name); uuid(value) } }
     mutating func field(_ name: String, _ value: Date?) { if let value { key(name); date(value) } }
+    /// A day as `CalendarDate.description` writes it (`"2026-12-03"`), digit by digit.
+    mutating func field(_ name: String, _ value: CalendarDate?) {
+        guard let value else { return }
+        key(name)
+        guard (0...9999).contains(value.year) else { string(value.description); return }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(UInt8(ascii: "\""))
+        Self.digits(value.year, 4, into: &scratch); scratch.append(UInt8(ascii: "-"))
+        Self.digits(value.month, 2, into: &scratch); scratch.append(UInt8(ascii: "-"))
+        Self.digits(value.day, 2, into: &scratch)
+        scratch.append(UInt8(ascii: "\""))
+        buffer.writeBytes(scratch)
+        needsComma = true
+    }
+
+    private static func digits(_ n: Int, _ count: Int, into out: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<count { divisor *= 10 }
+        while divisor > 0 { out.append(UInt8(ascii: "0") + UInt8(n / divisor % 10)); divisor /= 10 }
+    }
 
     /// A date as `JSONEncoder`'s `.iso8601` writes it (`"2026-12-01T15:10:42Z"`: whole seconds, rounded down, UTC),
     /// digit by digit: a case read writes a score of them.
@@ -318,19 +357,16 @@ struct JSONBytes {
         let year = Int(parts.tm_year) + 1900
         // Years of more or fewer than four digits do not occur in a case; Foundation writes them as it likes.
         guard (0...9999).contains(year) else { string(value.formatted(.iso8601)); return }
-        func digits(_ n: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 { bytes.append(UInt8(ascii: "0") + UInt8(n / divisor % 10)); divisor /= 10 }
-        }
-        bytes.append(UInt8(ascii: "\""))
-        digits(year, 4); bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2); bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2); bytes.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2); bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2); bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2); bytes.append(UInt8(ascii: "Z"))
-        bytes.append(UInt8(ascii: "\""))
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(UInt8(ascii: "\""))
+        Self.digits(year, 4, into: &scratch); scratch.append(UInt8(ascii: "-"))
+        Self.digits(Int(parts.tm_mon) + 1, 2, into: &scratch); scratch.append(UInt8(ascii: "-"))
+        Self.digits(Int(parts.tm_mday), 2, into: &scratch); scratch.append(UInt8(ascii: "T"))
+        Self.digits(Int(parts.tm_hour), 2, into: &scratch); scratch.append(UInt8(ascii: ":"))
+        Self.digits(Int(parts.tm_min), 2, into: &scratch); scratch.append(UInt8(ascii: ":"))
+        Self.digits(Int(parts.tm_sec), 2, into: &scratch); scratch.append(UInt8(ascii: "Z"))
+        scratch.append(UInt8(ascii: "\""))
+        buffer.writeBytes(scratch)
         needsComma = true
     }
 
@@ -338,21 +374,25 @@ struct JSONBytes {
 
     /// A string, quoted and escaped as `JSONEncoder` escapes it (`/` too).
     mutating func string(_ text: String) {
-        SortedJSON.appendString(text, escapingSlashes: true, into: &bytes)
+        scratch.removeAll(keepingCapacity: true)
+        SortedJSON.appendString(text, escapingSlashes: true, into: &scratch)
+        buffer.writeBytes(scratch)
         needsComma = true
     }
 
     /// A UUID as `uuidString` writes it (capitals, 8-4-4-4-12), without going through its formatter.
     mutating func uuid(_ id: UUID) {
-        bytes.append(UInt8(ascii: "\""))
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(UInt8(ascii: "\""))
         withUnsafeBytes(of: id.uuid) { raw in
             for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(Self.upperHexDigits[Int(byte >> 4)])
-                bytes.append(Self.upperHexDigits[Int(byte & 0x0F)])
+                if index == 4 || index == 6 || index == 8 || index == 10 { scratch.append(UInt8(ascii: "-")) }
+                scratch.append(Self.upperHexDigits[Int(byte >> 4)])
+                scratch.append(Self.upperHexDigits[Int(byte & 0x0F)])
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        scratch.append(UInt8(ascii: "\""))
+        buffer.writeBytes(scratch)
         needsComma = true
     }
 }

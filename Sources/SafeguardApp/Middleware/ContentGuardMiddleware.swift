@@ -82,7 +82,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         // What a signed-in person writes is remembered per case; writes outside a case (opening one, say) share one
         // stream per person. Reads add nothing.
         let writer = request.method == .GET || request.method == .HEAD ? nil : request.identity?.user.id
-        let caseID = request.parameters.get("caseID").flatMap(UUID.init(uuidString:))
+        let caseID = request.parameters.get("caseID").flatMap(UUID.init(text:))
         let joined = text.joined(separator: "\n")
         // The shape rule across fields, and across this person's last writes: pieces spread over one request's
         // fields, or sent one request at a time, are one stream.
@@ -148,7 +148,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         let identity = request.identity
         let event = AuditEvent(actorID: identity?.user.id, actorRole: identity?.auditRole ?? "anonymous",
                                organisationID: identity?.organisation.id, action: "request.rejected.imagery",
-                               caseID: request.parameters.get("caseID").flatMap(UUID.init(uuidString:)),
+                               caseID: request.parameters.get("caseID").flatMap(UUID.init(text:)),
                                outcome: "rejected", detail: "status=422 format=\(format) \(request.routeDescription)")
         try await request.application.auditWriter.append(event)
         request.auditRecorded = true
