@@ -262,4 +262,69 @@ import Vapor
             #expect(try await Self.snapshot(app) == before)
         }
     }
+
+    /// Sends `request` as it is over a new connection to 127.0.0.1:`port` and returns the whole reply (the request
+    /// asks the server to close the connection after it).
+    static func rawExchange(port: Int, _ request: [UInt8]) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        #expect(sent == request.count)
+        var reply: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if got <= 0 { break }
+            reply += chunk[0..<got]
+        }
+        return String(decoding: reply, as: UTF8.self)
+    }
+
+    /// Issue 9: a request that sends no body (no Content-Length, no Transfer-Encoding) is passed on without waiting
+    /// for one. A body sent any way HTTP allows is still read and checked, on a GET too: chunked or with a length, an
+    /// image in it is refused and audited, and the case is not shown.
+    @Test func aBodyIsCheckedHoweverItIsSentAndOnlyNoBodyIsPassedOver() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+            let port = try #require(app.http.server.shared.localAddress?.port)
+            let head = "GET /api/v1/cases/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n"
+            let image = Self.headers[2].1 + [UInt8](repeating: 0x41, count: 64)
+            let before = try await count(app, "audit_entries")
+
+            let plain = try Self.rawExchange(port: port, Array((head + "\r\n").utf8))
+            #expect(plain.hasPrefix("HTTP/1.1 200"), "\(plain.prefix(200))")
+            #expect(plain.contains("\"id\":\"\(id.uppercased())\""))
+
+            var chunked = Array((head + "Transfer-Encoding: chunked\r\n\r\n" + String(image.count, radix: 16) + "\r\n").utf8)
+            chunked += image + Array("\r\n0\r\n\r\n".utf8)
+            let refusedChunked = try Self.rawExchange(port: port, chunked)
+            #expect(refusedChunked.hasPrefix("HTTP/1.1 422"), "chunked: \(refusedChunked.prefix(300))")
+            #expect(!refusedChunked.contains("\"reference\""), "the case is not shown")
+
+            let withLength = Array((head + "Content-Length: \(image.count)\r\n\r\n").utf8) + image
+            let refusedLength = try Self.rawExchange(port: port, withLength)
+            #expect(refusedLength.hasPrefix("HTTP/1.1 422"), "with a length: \(refusedLength.prefix(300))")
+
+            let empty = try Self.rawExchange(port: port, Array((head + "Content-Length: 0\r\n\r\n").utf8))
+            #expect(empty.hasPrefix("HTTP/1.1 200"), "\(empty.prefix(200))")
+            // The two reads and the two refusals are each audited.
+            #expect(try await count(app, "audit_entries") >= before + 4)
+            await app.server.shutdown()
+        }
+    }
 }
+

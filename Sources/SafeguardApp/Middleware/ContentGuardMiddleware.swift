@@ -29,10 +29,19 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         let declared = request.headers.first(name: .contentLength).flatMap(Int.init) ?? 0
         if declared > (pageForm ? limit * 4 : limit) { throw tooLarge }
         let buffer: ByteBuffer?
-        do {
-            buffer = try await request.body.collect(max: pageForm ? limit * 4 : limit).get()
-        } catch {
-            throw tooLarge
+        if let collected = request.body.data {
+            buffer = collected
+        } else if request.headers.first(name: .contentLength).map({ $0 == "0" }) ?? true,
+                  !request.headers.contains(name: .transferEncoding) {
+            // Neither a length nor chunks: HTTP/1.1 says there is no body (RFC 9112, 6.3), as on nearly every GET.
+            // Waiting on a future that already holds nothing was a task switch on every such request.
+            buffer = nil
+        } else {
+            do {
+                buffer = try await request.body.collect(max: pageForm ? limit * 4 : limit).get()
+            } catch {
+                throw tooLarge
+            }
         }
         if pageForm, (buffer?.readableBytes ?? 0) > limit {
             let kept = (try? BoundedBody.formPairs(buffer.map { Array($0.readableBytesView) } ?? [])) ?? []
