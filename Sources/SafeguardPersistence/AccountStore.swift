@@ -251,7 +251,8 @@ public struct AccountStore: Sendable {
     // MARK: Tokens
 
     public static func hashToken(_ secret: String) -> String {
-        AuditChain.hex(SHA256.hash(data: Data(secret.utf8)))
+        var secret = secret
+        return AuditChain.hex(secret.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) })
     }
 
     static func value(_ m: TokenModel) -> APIToken {

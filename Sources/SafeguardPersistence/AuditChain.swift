@@ -97,7 +97,21 @@ public enum AuditChain {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Lower-case hex of a digest, without `String(format:)` (which costs more than the hash on every request).
+    /// A digest as lower-case hex, written in place: every audit entry and every signed-in request (its token's
+    /// hash) makes one, and the generic walk over the digest's bytes was the dearer part.
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                for (index, byte) in bytes.enumerated() {
+                    out[2 * index] = hexDigits[Int(byte >> 4)]
+                    out[2 * index + 1] = hexDigits[Int(byte & 0xF)]
+                }
+                return bytes.count * 2
+            }
+        }
+    }
+
+    /// Lower-case hex of any bytes, without `String(format:)` (which costs more than the hash on every request).
     static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
         var text = [UInt8]()
         text.reserveCapacity(64)

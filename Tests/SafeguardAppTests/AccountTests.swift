@@ -1,13 +1,26 @@
 import Fluent
+import Crypto
 import Foundation
 @testable import SafeguardApp
-import SafeguardPersistence
+@testable import SafeguardPersistence
 import SQLKit
 import Testing
 import Vapor
 import VaporTesting
 
 @Suite struct AccountTests {
+    /// A token is stored as the lower-case hex of its SHA-256, written in place (issue 9): the same text as the
+    /// generic hex of the digest's bytes, and the published digest of "abc" (FIPS 180-2, appendix B.1).
+    @Test func aTokenIsStoredAsTheHexOfItsSHA256() {
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        #expect(AccountStore.hashToken("abc") == abc)
+        #expect(AuditChain.hex(SHA256.hash(data: Data("abc".utf8))) == abc)
+        for secret in ["", "sg_" + String(repeating: "x", count: 40), "Zoë 📱"] {
+            let digest = SHA256.hash(data: Data(secret.utf8))
+            #expect(AccountStore.hashToken(secret) == AuditChain.hex(Array(digest)), "\(secret)")
+        }
+    }
+
     @Test func tokensAreCreatedWithCredentialsAndStoredOnlyAsHashes() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
