@@ -49,7 +49,7 @@ extension AuditStore {
         }
         async let counted = about().count()
         let models = try await about().sort(\.$sequence, .descending).limit(max(0, limit)).all()
-        let actorIDs = Set(models.compactMap { UUID(uuidString: $0.actorID) })
+        let actorIDs = Set(models.compactMap { UUID(text: $0.actorID) })
         var names: [UUID: String] = [:]
         if !actorIDs.isEmpty {
             for user in try await UserModel.query(on: db).filter(\.$id ~~ Array(actorIDs)).all() {
@@ -57,7 +57,7 @@ extension AuditStore {
             }
         }
         let entries = models.map { m in
-            let actor = UUID(uuidString: m.actorID)
+            let actor = UUID(text: m.actorID)
             return CaseAccessEntry(sequence: m.sequence, at: try? Date(m.at, strategy: AuditChain.timestampFormat),
                                    actorID: actor, actorName: actor.flatMap { names[$0] }, actorRole: m.actorRole,
                                    action: m.action, outcome: m.outcome)

@@ -35,7 +35,7 @@ struct TokensCommand: AsyncParsableCommand {
         @Argument(help: "The token's id.") var id: String
 
         func run() async throws {
-            guard let uuid = UUID(uuidString: id) else { throw ValidationError("give the token's id (a UUID)") }
+            guard let uuid = UUID(text: id) else { throw ValidationError("give the token's id (a UUID)") }
             do {
                 _ = try await withApplication { app in try await SafeguardServer.revokeToken(app, id: uuid) }
                 print("Revoked \(id).")

@@ -118,7 +118,7 @@ struct IdentityMiddleware: AsyncMiddleware {
                 request.identity = identity
             }
         } else if request.hasSession, let sessionText = request.session.data["webSessionID"],
-                  let sessionID = UUID(uuidString: sessionText) {
+                  let sessionID = UUID(text: sessionText) {
             let key = "s:" + sessionText
             var identity = cache.identity(for: key, now: now)
             if identity == nil, let (session, user, org) = try await AccountStore(db: request.db).webSessionIdentity(id: sessionID) {

@@ -72,7 +72,7 @@ struct AccountController: RouteCollection {
     /// Revokes a token: your own, or (as an admin) one of your organisation's users'.
     func revokeToken(req: Request) async throws -> TokenDTO {
         let identity = try req.requireIdentity()
-        guard let id = req.parameters.get("tokenID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("token") }
+        guard let id = req.parameters.get("tokenID").flatMap(UUID.init(text:)) else { throw APIError.notFound("token") }
         let revoked = try await req.accountService.revokeToken(id, by: identity)
         req.auditRecorded = true
         return TokenDTO(revoked)
@@ -126,7 +126,7 @@ struct AccountController: RouteCollection {
 
     func updateUser(req: Request) async throws -> UserDTO {
         let identity = try requireAdmin(req)
-        guard let id = req.parameters.get("userID").flatMap(UUID.init(uuidString:)),
+        guard let id = req.parameters.get("userID").flatMap(UUID.init(text:)),
               let existing = try await AccountStore(db: req.db).user(id: id),
               existing.organisationID == identity.organisation.id else { throw APIError.notFound("user") }
         let body = try req.content.decode(UserUpdateRequest.self)
@@ -165,7 +165,7 @@ struct AccountController: RouteCollection {
 
     func endMySession(req: Request) async throws -> WebSessionDTO {
         let identity = try req.requireIdentity()
-        guard let id = req.parameters.get("sessionID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("session") }
+        guard let id = req.parameters.get("sessionID").flatMap(UUID.init(text:)) else { throw APIError.notFound("session") }
         let ended = try await req.accountService.endSession(id, by: identity)
         req.auditRecorded = true
         return WebSessionDTO(ended, current: ended.id == identity.webSession?.id)
@@ -210,7 +210,7 @@ struct AccountController: RouteCollection {
 
     func resetTwoFactor(req: Request) async throws -> UserDTO {
         let identity = try requireAdmin(req)
-        guard let id = req.parameters.get("userID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("user") }
+        guard let id = req.parameters.get("userID").flatMap(UUID.init(text:)) else { throw APIError.notFound("user") }
         let user = try await req.twoFactorService.reset(id, by: identity)
         req.auditRecorded = true
         return UserDTO(user)
@@ -218,7 +218,7 @@ struct AccountController: RouteCollection {
 
     func createResetLink(req: Request) async throws -> Response {
         let identity = try requireAdmin(req)
-        guard let id = req.parameters.get("userID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("user") }
+        guard let id = req.parameters.get("userID").flatMap(UUID.init(text:)) else { throw APIError.notFound("user") }
         let (reset, secret, _) = try await req.accountService.createResetLink(for: id, by: identity)
         req.auditRecorded = true
         let response = Response(status: .created)

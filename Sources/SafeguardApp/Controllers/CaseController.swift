@@ -39,7 +39,7 @@ struct CaseController: RouteCollection {
         let store = CaseStore(db: req.db, cipher: req.cipher)
         let wanted = body.into.trimmingCharacters(in: .whitespaces)
         var target: CaseRecord?
-        if let id = UUID(uuidString: wanted) { target = try await store.findCase(id: id, organisationID: identity.organisation.id) }
+        if let id = UUID(text: wanted) { target = try await store.findCase(id: id, organisationID: identity.organisation.id) }
         if target == nil { target = try await store.findCase(reference: wanted.uppercased(), organisationID: identity.organisation.id) }
         guard let target, CasePolicy.canSee(target, identity) else {
             throw APIError.invalid("into", "no case of \(identity.organisation.name) has the reference or id \(wanted.prefix(60)): give the other case's reference, like SG-2026-000001")

@@ -201,7 +201,7 @@ struct ResponseController: RouteCollection {
     /// Replaces a record at its revision, e.g. to add proof of deletion or a removal request's new status.
     func replaceRecord(req: Request) async throws -> RecordResultDTO {
         let (identity, caseRecord) = try await leadCase(req)
-        guard let recordID = req.parameters.get("recordID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("record") }
+        guard let recordID = req.parameters.get("recordID").flatMap(UUID.init(text:)) else { throw APIError.notFound("record") }
         let data = Data(buffer: req.body.data ?? ByteBuffer())
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw APIError.badRequest("send {\"revision\": n, \"record\": {…}}")
@@ -311,7 +311,7 @@ struct ResponseController: RouteCollection {
 
     func decide(req: Request) async throws -> SignOffDTO {
         let (identity, caseRecord) = try await leadCase(req)
-        guard let id = req.parameters.get("signOffID").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("sign-off") }
+        guard let id = req.parameters.get("signOffID").flatMap(UUID.init(text:)) else { throw APIError.notFound("sign-off") }
         let existing = try await reviewableSignOff(req, identity, caseRecord, id: id)
         let body = try req.content.decode(SignOffDecisionRequest.self)
         let decided = try await decideSignOff(req, identity, caseRecord, existing, body)
@@ -530,7 +530,7 @@ struct ResponseController: RouteCollection {
 
     func respond(req: Request) async throws -> ReferralDTO {
         let (identity, policeCase) = try await leadCase(req)
-        guard let id = req.parameters.get("referralID").flatMap(UUID.init(uuidString:)),
+        guard let id = req.parameters.get("referralID").flatMap(UUID.init(text:)),
               let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.toCaseID == policeCase.id else {
             throw APIError.notFound("referral")
         }

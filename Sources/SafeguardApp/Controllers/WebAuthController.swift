@@ -112,7 +112,7 @@ struct WebAuthController: RouteCollection {
 
     /// The person whose password was just accepted, if that was within five minutes.
     func pending(_ req: Request) async throws -> (User, key: String)? {
-        guard req.hasSession, let text = req.session.data["pendingUserID"], let id = UUID(uuidString: text),
+        guard req.hasSession, let text = req.session.data["pendingUserID"], let id = UUID(text: text),
               let at = Double(req.session.data["pendingAt"] ?? ""), Date().timeIntervalSince1970 - at < 300,
               let key = req.session.data["pendingKey"],
               let user = try await AccountStore(db: req.db).user(id: id), !user.disabled else { return nil }

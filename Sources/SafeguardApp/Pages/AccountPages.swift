@@ -41,7 +41,7 @@ struct AccountPagesController: RouteCollection {
     func endSession(req: Request) async throws -> Response {
         let identity = try req.requirePageIdentity()
         try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
-        guard let id = req.parameter(.sessionID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("session") }
+        guard let id = req.parameter(.sessionID).flatMap(UUID.init(text:)) else { throw APIError.notFound("session") }
         let ended = try await req.accountService.endSession(id, by: identity)
         req.auditRecorded = true
         if ended.id == identity.webSession?.id {
@@ -55,7 +55,7 @@ struct AccountPagesController: RouteCollection {
     func revokeToken(req: Request) async throws -> Response {
         let identity = try req.requirePageIdentity()
         try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
-        guard let id = req.parameter(.tokenID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("token") }
+        guard let id = req.parameter(.tokenID).flatMap(UUID.init(text:)) else { throw APIError.notFound("token") }
         let token = try await req.accountService.revokeToken(id, by: identity, via: " via=page")
         req.auditRecorded = true
         req.session.data["notice"] = "The token \u{201C}\(token.name)\u{201D} is revoked: nothing can use it any more."
@@ -166,7 +166,7 @@ struct AccountPagesController: RouteCollection {
     func makeResetLink(req: Request) async throws -> Response {
         let identity = try admin(req)
         try req.checkPageCSRF(try req.content.decode(CSRFForm.self)._csrf)
-        guard let id = req.parameter(.userID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("user") }
+        guard let id = req.parameter(.userID).flatMap(UUID.init(text:)) else { throw APIError.notFound("user") }
         let (reset, secret, user) = try await req.accountService.createResetLink(for: id, by: identity)
         req.auditRecorded = true
         let scheme = req.application.safeguardOptions.secureCookies || req.headers.first(name: "X-Forwarded-Proto") == "https" ? "https" : "http"

@@ -99,7 +99,7 @@ struct AdminPagesController: RouteCollection {
     }
 
     func loadUser(_ req: Request, _ identity: Identity) async throws -> User {
-        guard let id = req.parameter(.userID).flatMap(UUID.init(uuidString:)),
+        guard let id = req.parameter(.userID).flatMap(UUID.init(text:)),
               let user = try await AccountStore(db: req.db).user(id: id), user.organisationID == identity.organisation.id else {
             throw APIError.notFound("user")
         }
@@ -197,7 +197,7 @@ struct AdminPagesController: RouteCollection {
             errors.append(.init(field: "action", message: "Choose what was done from the list"))
         }
         let reference = (q.case ?? "").trimmingCharacters(in: .whitespaces).uppercased()
-        var caseID = (q.caseID ?? "").isEmpty ? nil : UUID(uuidString: q.caseID ?? "")
+        var caseID = (q.caseID ?? "").isEmpty ? nil : UUID(text: q.caseID ?? "")
         if !reference.isEmpty {
             if let found = try await CaseStore(db: req.db, cipher: req.cipher).findCase(reference: reference, organisationID: identity.organisation.id) {
                 caseID = found.id
@@ -224,7 +224,7 @@ struct AdminPagesController: RouteCollection {
         }
         let ids = Set(shown.flatMap { entry in
             ([entry.caseID] + entry.detail.split(separator: " ").compactMap { $0.split(separator: "=").last.map(String.init) })
-                .compactMap(UUID.init(uuidString:))
+                .compactMap(UUID.init(text:))
         })
         for (id, reference) in try await CaseStore(db: req.db, cipher: req.cipher).references(ids: Array(ids), organisationID: identity.organisation.id) {
             names[id.uuidString.lowercased()] = "case \(reference)"

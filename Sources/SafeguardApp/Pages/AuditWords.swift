@@ -108,7 +108,7 @@ enum AuditWords {
     }
 
     static func words(_ value: String, names: [String: String]) -> String {
-        if UUID(uuidString: value) != nil { return names[value.lowercased()] ?? "another record" }
+        if UUID(text: value) != nil { return names[value.lowercased()] ?? "another record" }
         if value.contains("/") { return route(value) }
         if Int(value) != nil { return value }
         return value.split(separator: ",").map { part in

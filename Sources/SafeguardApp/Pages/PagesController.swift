@@ -243,7 +243,7 @@ struct PagesController: RouteCollection {
     /// Gives the case to someone else, through the same service as the API (a chronology line naming both, audited).
     func changeOwner(req: Request) async throws -> Response {
         let (identity, record, form) = try await posted(req, OwnerForm.self, editing: false)
-        guard let ownerID = form.ownerID.flatMap(UUID.init(uuidString:)) else {
+        guard let ownerID = form.ownerID.flatMap(UUID.init(text:)) else {
             return try await again(req, identity, record, field: "ownerID", "Choose who the case goes to")
         }
         do {
@@ -310,7 +310,7 @@ struct PagesController: RouteCollection {
 
     func updateAction(req: Request) async throws -> Response {
         let (identity, record, form) = try await posted(req, ActionForm.self)
-        guard let actionID = req.parameter(.actionID).flatMap(UUID.init(uuidString:)),
+        guard let actionID = req.parameter(.actionID).flatMap(UUID.init(text:)),
               let current = try await CaseStore(db: req.db, cipher: req.cipher).actions(caseID: record.id).first(where: { $0.id == actionID }) else {
             throw APIError.notFound("action")
         }
@@ -367,7 +367,7 @@ struct PagesController: RouteCollection {
         }
         var page = GuidanceSectionPage(pack: pack, section: section)
         // Only a case this person may see, and only what its latest assessment says: nothing else of the case.
-        if let caseID = req.query[String.self, at: "case"].flatMap(UUID.init(uuidString:)),
+        if let caseID = req.query[String.self, at: "case"].flatMap(UUID.init(text:)),
            let record = try await CaseStore(db: req.db, cipher: req.cipher).findCase(id: caseID, organisationID: identity.organisation.id),
            CasePolicy.canSee(record.header, identity) {
             let assessment = try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id)?.assessment

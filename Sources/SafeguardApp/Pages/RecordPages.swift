@@ -213,7 +213,7 @@ extension PagesController {
     // MARK: Proof of deletion
 
     func proofPage(_ req: Request, _ record: CaseRecord) async throws -> (StoredRecord, DeletionDirection, FormPage) {
-        guard let id = req.parameter(.recordID).flatMap(UUID.init(uuidString:)),
+        guard let id = req.parameter(.recordID).flatMap(UUID.init(text:)),
               let stored = try await ResponseStore(db: req.db, cipher: req.cipher).records(caseID: record.id).first(where: { $0.id == id }),
               case .deletionDirection(let direction) = stored.record else {
             throw APIError.notFound("record")
@@ -443,7 +443,7 @@ extension PagesController {
         let form = PostedForm(req)
         let (identity, record) = try await leadCase(req, posted: form)
         let page = try await referralPage(req, identity, record)
-        guard let force = form["toOrganisationID"].flatMap(UUID.init(uuidString:)) else {
+        guard let force = form["toOrganisationID"].flatMap(UUID.init(text:)) else {
             return try await renderForm(req, page, errors: [FieldError(field: "toOrganisationID", message: "Select the police force")], keeping: form)
         }
         let body = ReferralCreateRequest(toOrganisationID: force, summary: form["summary"] ?? "", share: form.all("share"), note: form["note"])
@@ -457,7 +457,7 @@ extension PagesController {
     }
 
     func referralAnswerPage(_ req: Request, _ record: CaseRecord) async throws -> (PoliceReferral, FormPage) {
-        guard let id = req.parameter(.referralID).flatMap(UUID.init(uuidString:)),
+        guard let id = req.parameter(.referralID).flatMap(UUID.init(text:)),
               let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.toCaseID == record.id else {
             throw APIError.notFound("referral")
         }

@@ -233,7 +233,7 @@ extension PagesController {
 
     /// The sign-off on this case; 403 for a role that does not decide it. Its proposer sees it, without the form.
     func signOffPage(_ req: Request, _ identity: Identity, _ record: CaseRecord) async throws -> (SignOff, FormPage) {
-        guard let id = req.parameter(.signOffID).flatMap(UUID.init(uuidString:)),
+        guard let id = req.parameter(.signOffID).flatMap(UUID.init(text:)),
               let signOff = try await ResponseStore(db: req.db, cipher: req.cipher).signOff(id: id, caseID: record.id) else {
             throw APIError.notFound("sign-off")
         }

@@ -114,7 +114,7 @@ struct TwoFactorPagesController: RouteCollection {
         let identity = try req.requirePageIdentity()
         guard identity.user.role == .admin else { throw APIError.forbidden("only an admin resets two-factor sign-in") }
         try req.checkPageCSRF(try req.content.decode(AccountPagesController.CSRFForm.self)._csrf)
-        guard let id = req.parameter(.userID).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("user") }
+        guard let id = req.parameter(.userID).flatMap(UUID.init(text:)) else { throw APIError.notFound("user") }
         let user = try await req.twoFactorService.reset(id, by: identity)
         req.auditRecorded = true
         req.session.data["notice"] = "Two-factor sign-in is reset for \(user.displayName): their sessions have ended, and they will set it up again when they next sign in."
