@@ -110,7 +110,9 @@ public enum SortedJSON {
         var entries: [(key: String, member: Member)] = []
         /// What a single-value container was given.
         var single: Member?
-        let parent: Node?
+        /// Unowned: a parent holds its children in `entries`, so a strong link back would keep every tree alive
+        /// for ever (a leak at every case opening). A child is only ever used while its parent is being encoded.
+        unowned let parent: Node?
         let step: Step
 
         init(parent: Node?, step: Step) {

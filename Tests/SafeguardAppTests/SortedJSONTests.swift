@@ -186,5 +186,26 @@ import Testing
         #expect(foundation.paths.count == ours.paths.count)
         for (theirs, mine) in zip(foundation.paths, ours.paths) { #expect(mine.hasSuffix(theirs.replacingOccurrences(of: "single ", with: "").replacingOccurrences(of: "list ", with: "").replacingOccurrences(of: "inner ", with: ""))) }
     }
+
+    @Test("A value's nodes are freed once it is written: a child does not keep its parent alive, nor the parent its child")
+    func nodesAreFreed() throws {
+        weak var root: SortedJSON.Node?
+        weak var child: SortedJSON.Node?
+        try {
+            let arena = SortedJSON.Arena()
+            let member = try arena.member(Awkward(), parent: nil, step: .root)
+            guard case .node(let node) = member else { Issue.record("an object is a node"); return }
+            root = node
+            child = node.entries.lazy.compactMap { entry -> SortedJSON.Node? in
+                if case .node(let inner) = entry.member { inner } else { nil }
+            }.first
+            #expect(child != nil && child?.parent === node)
+            var out: [UInt8] = []
+            arena.write(member, into: &out)
+            #expect(!out.isEmpty)
+        }()
+        #expect(root == nil, "the root node was not freed")
+        #expect(child == nil, "a child node was not freed")
+    }
 }
 
