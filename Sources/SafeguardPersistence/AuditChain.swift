@@ -97,29 +97,21 @@ public enum AuditChain {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// A digest as lower-case hex, written in place: every audit entry and every signed-in request (its token's
-    /// hash) makes one, and the generic walk over the digest's bytes was the dearer part.
-    static func hex(_ digest: SHA256.Digest) -> String {
-        digest.withUnsafeBytes { bytes in
-            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-                for (index, byte) in bytes.enumerated() {
-                    out[2 * index] = hexDigits[Int(byte >> 4)]
-                    out[2 * index + 1] = hexDigits[Int(byte & 0xF)]
-                }
-                return bytes.count * 2
-            }
-        }
-    }
+    /// A digest as lower-case hex, written in place from its own bytes: every audit entry and every signed-in request
+    /// (its token's hash) makes one, and a generic walk over the digest's bytes was the dearer part.
+    static func hex(_ digest: SHA256.Digest) -> String { digest.withUnsafeBytes(hex(raw:)) }
 
     /// Lower-case hex of any bytes, without `String(format:)` (which costs more than the hash on every request).
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0xF)])
+    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 { Array(bytes).withUnsafeBytes(hex(raw:)) }
+
+    private static func hex(raw bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = hexDigits[Int(byte >> 4)]
+                out[2 * index + 1] = hexDigits[Int(byte & 0xF)]
+            }
+            return bytes.count * 2
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether `text` is the lower-case hex of `digest`; compares bytes, making no string.

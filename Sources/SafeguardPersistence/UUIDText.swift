@@ -55,27 +55,23 @@ extension UUID {
     /// The id as `uuidString.lowercased()` writes it (as the audit trail stores ids), in one step.
     public var lowercasedText: String { text(digits: Self.lowerDigits) }
 
-    private static let upperDigits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
-        = (48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70)
-    private static let lowerDigits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
-        = (48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102)
+    private static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    private static let lowerDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private func text(digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) -> String {
+    private func text(digits: [UInt8]) -> String {
         withUnsafeBytes(of: uuid) { id in
-            withUnsafeBytes(of: digits) { digit in
-                String(unsafeUninitializedCapacity: 36) { out in
-                    var position = 0
-                    for index in 0..<16 {
-                        if index == 4 || index == 6 || index == 8 || index == 10 {
-                            out[position] = UInt8(ascii: "-")
-                            position += 1
-                        }
-                        out[position] = digit[Int(id[index] >> 4)]
-                        out[position + 1] = digit[Int(id[index] & 0x0F)]
-                        position += 2
+            String(unsafeUninitializedCapacity: 36) { out in
+                var position = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
                     }
-                    return 36
+                    out[position] = digits[Int(id[index] >> 4)]
+                    out[position + 1] = digits[Int(id[index] & 0x0F)]
+                    position += 2
                 }
+                return 36
             }
         }
     }

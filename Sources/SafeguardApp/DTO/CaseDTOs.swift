@@ -331,7 +331,6 @@ struct JSONBytes {
     mutating func field(_ name: String, _ value: CalendarDate?) {
         guard let value else { return }
         key(name)
-        guard (0...9999).contains(value.year) else { string(value.description); return }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(ascii: "\""))
         Self.digits(value.year, 4, into: &scratch); scratch.append(UInt8(ascii: "-"))
@@ -370,8 +369,6 @@ struct JSONBytes {
         needsComma = true
     }
 
-    private static let upperHexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
-
     /// A string, quoted and escaped as `JSONEncoder` escapes it (`/` too).
     mutating func string(_ text: String) {
         scratch.removeAll(keepingCapacity: true)
@@ -380,19 +377,11 @@ struct JSONBytes {
         needsComma = true
     }
 
-    /// A UUID as `uuidString` writes it (capitals, 8-4-4-4-12), without going through its formatter.
+    /// A UUID as `uuidString` writes it (capitals, 8-4-4-4-12), through `UUID.text` rather than Foundation's formatter.
     mutating func uuid(_ id: UUID) {
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(UInt8(ascii: "\""))
-        withUnsafeBytes(of: id.uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { scratch.append(UInt8(ascii: "-")) }
-                scratch.append(Self.upperHexDigits[Int(byte >> 4)])
-                scratch.append(Self.upperHexDigits[Int(byte & 0x0F)])
-            }
-        }
-        scratch.append(UInt8(ascii: "\""))
-        buffer.writeBytes(scratch)
+        byte(UInt8(ascii: "\""))
+        buffer.writeString(id.text)
+        byte(UInt8(ascii: "\""))
         needsComma = true
     }
 }

@@ -26,13 +26,13 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         // than a bare error page (issue 11, point 3). Up to four times the limit is read so the text can be kept.
         let pageForm = request.method == .POST && request.headers.contentType == .urlEncodedForm && !request.url.path.hasPrefix("/api/")
         let tooLarge = APIError(.payloadTooLarge, "too_large", "the request body is over \(limit / 1024) KiB; send less")
-        let declared = request.headers.first(name: .contentLength).flatMap(Int.init) ?? 0
+        let length = request.headers.first(name: .contentLength)
+        let declared = length.flatMap(Int.init) ?? 0
         if declared > (pageForm ? limit * 4 : limit) { throw tooLarge }
         let buffer: ByteBuffer?
         if let collected = request.body.data {
             buffer = collected
-        } else if request.headers.first(name: .contentLength).map({ $0 == "0" }) ?? true,
-                  !request.headers.contains(name: .transferEncoding) {
+        } else if length == nil || length == "0", !request.headers.contains(name: .transferEncoding) {
             // Neither a length nor chunks: HTTP/1.1 says there is no body (RFC 9112, 6.3), as on nearly every GET.
             // Waiting on a future that already holds nothing was a task switch on every such request.
             buffer = nil
