@@ -108,25 +108,29 @@ public struct CaseStore: Sendable {
         let factsJSON = Self.factsText(facts)
         let assessmentID = UUID.timeOrdered()
         let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
-        // Plain SQLKit inserts: Fluent builds each model's row by reflecting over its properties, which was the
-        // largest share of opening a case.
-        try await sql.insert(into: "cases")
-            .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
-                     "owner_id", "open_actions", "created_at", "updated_at")
-            .values(SQLBind(caseID), SQLBind(organisationID), SQLBind(record.reference), SQLBind(status.rawValue),
-                    SQLBind(try cipher.seal(summary, in: .caseSummary)), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy),
-                    SQLBind(createdBy), SQLBind(actions.count),
-                    SQLBind(now), SQLBind(now)).run()
-        try await sql.insert(into: "case_assessments")
-            .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
-            .values(SQLBind(assessmentID), SQLBind(caseID), SQLBind(1), SQLBind(editions.joined(separator: ",")),
-                    SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).run()
-        try await Self.insert(actions, on: sql)
-        try await sql.insert(into: "case_events")
-            .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
-            .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
-                    SQLBind(chronology.actorRole), SQLBind(chronology.kind),
-                    SQLBind(try cipher.seal(chronology.summary, in: .chronologyLine))).run()
+        // Plain SQLKit inserts (Fluent builds each model's row by reflecting over its properties, which was the
+        // largest share of opening a case), sent together: one round trip on PostgreSQL.
+        let insertActions: [any SQLExpression] = Self.insertion(of: actions, on: sql).map { [$0.query] } ?? []
+        let statements: [any SQLExpression] = [
+            sql.insert(into: "cases")
+                .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
+                         "owner_id", "open_actions", "created_at", "updated_at")
+                .values(SQLBind(caseID), SQLBind(organisationID), SQLBind(record.reference), SQLBind(status.rawValue),
+                        SQLBind(try cipher.seal(summary, in: .caseSummary)), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy),
+                        SQLBind(createdBy), SQLBind(actions.count),
+                        SQLBind(now), SQLBind(now)).query,
+            sql.insert(into: "case_assessments")
+                .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
+                .values(SQLBind(assessmentID), SQLBind(caseID), SQLBind(1), SQLBind(editions.joined(separator: ",")),
+                        SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).query,
+        ] + insertActions + [
+            sql.insert(into: "case_events")
+                .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
+                .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
+                        SQLBind(chronology.actorRole), SQLBind(chronology.kind),
+                        SQLBind(try cipher.seal(chronology.summary, in: .chronologyLine))).query,
+        ]
+        try await StatementBatch(statements).run(on: sql)
         return Opened(record: record, assessment: StoredAssessment(
             id: assessmentID, caseID: caseID, caseVersion: 1, editions: editions,
             assessment: assessment, createdBy: createdBy, createdAt: now), actions: actions,
@@ -136,7 +140,12 @@ public struct CaseStore: Sendable {
 
     /// New actions, open and recommended, in one multi-row INSERT (none: no statement).
     static func insert(_ actions: [CaseAction], on sql: any SQLDatabase) async throws {
-        guard !actions.isEmpty else { return }
+        try await insertion(of: actions, on: sql)?.run()
+    }
+
+    /// The multi-row INSERT of new actions, to run or to send with others; nil for none.
+    static func insertion(of actions: [CaseAction], on sql: any SQLDatabase) -> SQLInsertBuilder? {
+        guard !actions.isEmpty else { return nil }
         var insert = sql.insert(into: "case_actions")
             .columns("id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at", "due_on")
         for a in actions {
@@ -144,7 +153,7 @@ public struct CaseStore: Sendable {
                                    SQLBind(a.text), SQLBind(ActionStatus.open.rawValue), SQLBind(true), SQLBind(a.createdAt),
                                    SQLBind(a.dueOn?.description))
         }
-        try await insert.run()
+        return insert
     }
 
     /// Takes `count` consecutive case numbers in one statement, from the one counter of the whole database, so that

@@ -343,6 +343,78 @@ import Vapor
         }
     }
 
+    @Test("Writes made with SQLKit alone share a transaction without a savepoint each (two round trips a write on PostgreSQL); when one fails, the group is rolled back and run again with savepoints, and only that write fails: nothing of the first run is kept (issue 9, point 6)")
+    func groupedWritesGoWithoutSavepointsUntilOneFails() async throws {
+        try await withApp { app in
+            let sql = app.db as! any SQLDatabase
+            func counter() async throws -> Int {
+                try await sql.raw("SELECT next_number FROM case_numbers WHERE id = 1").first()!.decode(column: "next_number", as: Int.self)
+            }
+            let runs = KeptObjectsTests.Count()
+            // Through the gate's Fluent transaction, as on PostgreSQL (a SQLite file's writes take its own connection).
+            func batch(failing: @escaping @Sendable (Int) -> Bool) async throws -> [Int: Bool] {
+                try await Self.queuedTogether(app, 12) { i in
+                    try await app.writeGate.runSQL(app.db, direct: nil) { write in
+                        runs.add()
+                        try await write.sql.raw("UPDATE case_numbers SET next_number = next_number + 1 WHERE id = 1").run()
+                        write.audit(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.write", detail: "n=\(i)"))
+                        if failing(i) { throw Refused() }   // after its write: that must go, and its entry
+                    }
+                }
+            }
+            let start = try await counter()
+            let groupsBefore = await app.writeGate.groupsWithoutSavepointsCount()
+            let allStood = try await batch { _ in false }
+            #expect(allStood.values.allSatisfy { $0 } && allStood.count == 12)
+            #expect(runs.total == 12, "each body ran once")
+            #expect(try await counter() == start + 12)
+            #expect(await app.writeGate.groupsWithoutSavepointsCount() > groupsBefore, "the group went without savepoints")
+
+            let outcomes = try await batch { $0 % 4 == 1 }
+            #expect(outcomes.count == 12 && outcomes.allSatisfy { $0.value == ($0.key % 4 != 1) })
+            #expect(runs.total > 24, "the group was run again after a write failed")
+            #expect(try await counter() == start + 12 + 9, "exactly the writes that stood moved the counter, once each")
+            let details = try await sql.raw("SELECT detail FROM audit_entries WHERE action = 'test.write'").all()
+                .map { try $0.decode(column: "detail", as: String.self) }
+            #expect(details.count == 21, "one entry a write that stood: none from the run that was rolled back")
+            #expect(try await verifyAudit(app).verification.isValid)
+        }
+    }
+
+    @Test("Statements sent together are stored together, their values bound in order; on PostgreSQL as one statement whose parts may hold rows that refer to each other, and one part's failure stores none of them (issue 9: one round trip to open a case)")
+    func statementsSentTogether() async throws {
+        try await withApp { app in
+            let sql = app.db as! any SQLDatabase
+            let (first, second) = (UUID(), UUID())
+            @Sendable func organisation(_ id: UUID, _ name: String) -> any SQLExpression {
+                sql.insert(into: "organisations").columns("id", "name", "kind", "jurisdiction", "next_case_number")
+                    .values(SQLBind(id), SQLBind(name), SQLBind("police"), SQLBind("england"), SQLBind(1)).query
+            }
+            @Sendable func user(_ organisationID: UUID, _ email: String) -> any SQLExpression {
+                sql.insert(into: "users")
+                    .columns("id", "organisation_id", "email", "display_name", "role", "password_hash", "disabled", "failed_sign_ins")
+                    .values(SQLBind(UUID()), SQLBind(organisationID), SQLBind(email), SQLBind("Sam"), SQLBind("officer"),
+                            SQLBind("-"), SQLBind(false), SQLBind(0)).query
+            }
+            try await app.db.transaction { db in
+                try await StatementBatch([organisation(first, "First"), user(first, "sam@first.test"), organisation(second, "Second")])
+                    .run(on: db as! any SQLDatabase)
+            }
+            let names = try await sql.raw("SELECT id, name FROM organisations WHERE name IN ('First', 'Second') ORDER BY name").all()
+                .map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "name", as: String.self)) }
+            #expect(names.map(\.0) == [first, second] && names.map(\.1) == ["First", "Second"], "each row has its own values")
+            #expect(try await sql.raw("SELECT email FROM users WHERE organisation_id = \(bind: first)").all().count == 1)
+
+            // The last part refers to an organisation that does not exist: nothing of the batch is kept.
+            await #expect(throws: (any Error).self) {
+                try await app.db.transaction { db in
+                    try await StatementBatch([organisation(UUID(), "Third"), user(UUID(), "sam@third.test")]).run(on: db as! any SQLDatabase)
+                }
+            }
+            #expect(try await sql.raw("SELECT id FROM organisations WHERE name = 'Third'").all().isEmpty)
+        }
+    }
+
     @Test func aRevokedTokenOrADisabledUserIsRefusedAtOnceDespiteTheIdentityCache() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

@@ -27,6 +27,10 @@ actor WriteGate {
         case grouped(@Sendable (GroupedWrite) async throws -> any Sendable, direct: Bool)
 
         var isDirect: Bool { if case .grouped(_, direct: true) = self { true } else { false } }
+
+        /// Whether it may be run a second time after its transaction was rolled back: a write made with SQLKit alone
+        /// writes only through its `GroupedWrite` (a fresh one each time), so a second run starts clean.
+        var isRerunnable: Bool { if case .grouped = self { true } else { false } }
     }
 
     private struct Job {
@@ -64,6 +68,9 @@ actor WriteGate {
     private(set) var transactions = 0
     private(set) var writes = 0
     private var directTransactions = 0
+    /// Groups run without a savepoint a write, and whether a write of the last group on that path failed.
+    private var groupsWithoutSavepoints = 0
+    private var lastGroupHadFailure = false
     private var entryBatches = 0
     private var entriesWritten = 0
 
@@ -80,6 +87,10 @@ actor WriteGate {
     /// with `direct`, on its own connection with no thread switch between statements; otherwise in a Fluent
     /// transaction, as `run` does. The audit entries it asks for (`GroupedWrite.audit`) are appended with the rest of
     /// its group's, in one batch, just before the commit.
+    ///
+    /// Outside a SQLite file, `body` may run twice: its group first runs without a savepoint a write, and if any
+    /// write of it fails, the transaction is rolled back and the group run again with them. So `body` must change
+    /// nothing but through `write` (a fresh one each run) and its own local values.
     func runSQL<T: Sendable>(_ db: any Database, direct: Direct?,
                              _ body: @escaping @Sendable (GroupedWrite) async throws -> T) async throws -> T {
         lastDatabase = db
@@ -138,10 +149,22 @@ actor WriteGate {
             entriesInFlight = standalone.count
             // The standalone entries take the time their transaction began: one time, formatted once for all.
             let events = standalone.map(\.event)
-            let outcome = onDirect
-                ? await Self.commit(group, standalone: events, at: Date(), on: direct!)
-                // Queued by `run`, `runSQL` or `audit`, which set the database first.
-                : await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!)
+            let outcome: Outcome
+            if onDirect {
+                outcome = await Self.commit(group, standalone: events, at: Date(), on: direct!)
+            } else {
+                // Queued by `run`, `runSQL` or `audit`, which set the database first. A group of writes made with
+                // SQLKit alone goes without a savepoint each (two round trips a write on PostgreSQL) unless a write
+                // of the last such group failed; if one fails, the group is rolled back and run again with them.
+                let withoutSavepoints = !group.isEmpty && !lastGroupHadFailure && group.allSatisfy(\.work.isRerunnable)
+                var tried = withoutSavepoints
+                    ? await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!, savepoints: false)
+                    : nil
+                if tried == nil { tried = await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!, savepoints: true) }
+                outcome = tried!
+                if withoutSavepoints { groupsWithoutSavepoints += 1 }
+                lastGroupHadFailure = outcome.results.contains { if case .failure = $0 { true } else { false } }
+            }
             entriesInFlight = 0
             transactions += 1
             if onDirect { directTransactions += 1 }
@@ -171,10 +194,15 @@ actor WriteGate {
         }
     }
 
+    /// A write's own error in a group run without savepoints: the whole transaction is rolled back for it.
+    private struct WriteFailedWithoutSavepoint: Error {}
+
     /// One transaction for the group and the standalone entries. A lone write with no entries beside it runs as it
     /// always did (its error rolls the transaction back); otherwise each write has a savepoint, and a failure is
-    /// rolled back to it while the others, and the entries, go on.
-    private static func commit(_ group: [Job], standalone: [AuditEvent], at time: Date, on db: any Database) async -> Outcome {
+    /// rolled back to it while the others, and the entries, go on. Without `savepoints`, a write's failure rolls the
+    /// whole transaction back and the answer is nil: nothing is stored, and the group is to be run again with them.
+    private static func commit(_ group: [Job], standalone: [AuditEvent], at time: Date, on db: any Database,
+                               savepoints: Bool) async -> Outcome? {
         do {
             let results = try await db.transaction { tx -> [Result<any Sendable, any Error>] in
                 let sql = tx as! any SQLDatabase
@@ -198,6 +226,17 @@ actor WriteGate {
                 }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(group.count)
+                if !savepoints {
+                    for job in group {
+                        let ran: (value: any Sendable, write: GroupedWrite?)
+                        do { ran = try await run(job.work) } catch { throw WriteFailedWithoutSavepoint() }
+                        if let write = ran.write { audit.take(write) }
+                        results.append(.success(ran.value))
+                    }
+                    audit.take(standalone, at: time)
+                    try await audit.append(on: sql)
+                    return results
+                }
                 for (index, job) in group.enumerated() {
                     let savepoint = "w\(index)"
                     try await sql.raw("SAVEPOINT \(unsafeRaw: savepoint)").run()
@@ -219,6 +258,8 @@ actor WriteGate {
                 return results
             }
             return Outcome(results: results, failure: nil)
+        } catch is WriteFailedWithoutSavepoint {
+            return nil
         } catch {
             // The transaction itself failed (the lone write's own error, or the commit): nothing of it is stored.
             return .failed(error, count: group.count)
@@ -276,6 +317,9 @@ actor WriteGate {
 
     /// Transactions run on a SQLite file's own write connection (the tests look).
     func directTransactionCount() -> Int { directTransactions }
+
+    /// Groups first run without a savepoint a write (the tests look).
+    func groupsWithoutSavepointsCount() -> Int { groupsWithoutSavepoints }
 
     // MARK: Holding the gate (tests only)
 
