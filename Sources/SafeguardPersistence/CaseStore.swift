@@ -669,9 +669,9 @@ public struct CaseStore: Sendable {
     }
 
     /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions, adding only those
-    /// not already on the case, and counts the case's open actions again. Few statements: the assessment, the case's
-    /// actions read once, the new ones in one INSERT, an UPDATE only for an action whose wording or severity changed,
-    /// one for those no longer recommended, and the count. SQLKit only, so that it can run on `sql` (a SQLite file's
+    /// not already on the case, and counts the case's open actions again. Few statements: the case's actions read once;
+    /// then, sent together (one round trip on PostgreSQL), the assessment, the new actions in one INSERT, an UPDATE only
+    /// for an action whose wording or severity changed, one for those no longer recommended; and the count. SQLKit only, so that it can run on `sql` (a SQLite file's
     /// own write connection) as well as on the store's database.
     ///
     /// `assessmentText`, the assessment as stored, may be made before the write begins (writes are serialised, and
@@ -683,11 +683,13 @@ public struct CaseStore: Sendable {
         let sql = sql ?? (db as! any SQLDatabase)
         let id = UUID.timeOrdered()
         let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
-        try await sql.insert(into: "case_assessments")
-            .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
-            .values(SQLBind(id), SQLBind(caseID), SQLBind(caseVersion), SQLBind(editions.joined(separator: ",")),
-                    SQLBind(try assessmentText ?? Self.assessmentText(assessment)), SQLBind(userID), SQLBind(now)).run()
-
+        // The writes go together, after the one read: one round trip on PostgreSQL (`StatementBatch`).
+        var writes: [any SQLExpression] = [
+            sql.insert(into: "case_assessments")
+                .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
+                .values(SQLBind(id), SQLBind(caseID), SQLBind(caseVersion), SQLBind(editions.joined(separator: ",")),
+                        SQLBind(try assessmentText ?? Self.assessmentText(assessment)), SQLBind(userID), SQLBind(now)).query,
+        ]
         let existing = try await storedActions(caseID: caseID, on: sql)
         var byRecommendation: [String: CaseAction] = [:]
         for action in existing { byRecommendation[action.recommendationID] = action }
@@ -701,17 +703,18 @@ public struct CaseStore: Sendable {
             // Written only when something changed: a re-assessment usually leaves most actions as they were.
             guard action.severity != recommendation.severity.rawValue || action.text != recommendation.actionText
                     || !action.recommended else { continue }
-            try await sql.update("case_actions")
+            writes.append(sql.update("case_actions")
                 .set("severity", to: SQLBind(recommendation.severity.rawValue))
                 .set("text", to: SQLBind(recommendation.actionText))
                 .set("recommended", to: SQLBind(true))
-                .where("id", .equal, SQLBind(action.id)).run()
+                .where("id", .equal, SQLBind(action.id)).query)
         }
-        try await Self.insert(added, on: sql)
+        if let insertAdded = Self.insertion(of: added, on: sql) { writes.append(insertAdded.query) }
         let dropped = existing.filter { !recommended.contains($0.recommendationID) && $0.recommended }.map(\.id)
         if !dropped.isEmpty {
-            try await sql.update("case_actions").set("recommended", to: SQLBind(false)).where("id", .in, SQLBind.group(dropped)).run()
+            writes.append(sql.update("case_actions").set("recommended", to: SQLBind(false)).where("id", .in, SQLBind.group(dropped)).query)
         }
+        try await StatementBatch(writes).run(on: sql)
         let stored = StoredAssessment(id: id, caseID: caseID, caseVersion: caseVersion, editions: editions,
                                       assessment: assessment, createdBy: userID, createdAt: now)
         return (stored, try await refreshOpenActions(caseID: caseID, on: sql))
@@ -736,6 +739,17 @@ public struct CaseStore: Sendable {
                              assessment: try Self.decodedAssessment(a.json), createdBy: a.createdBy, createdAt: a.createdAt)
         }
     }
+
+    /// The decisions of the case's latest assessment, read from its stored JSON without the rest of it: a fact
+    /// update says which decisions its re-assessment changed, and decoding the whole assessment for that was a tenth
+    /// of the update's CPU.
+    public func latestDecisions(caseID: UUID, on sql: (any SQLDatabase)? = nil) async throws -> Decisions? {
+        try await storedLatestAssessment(caseID: caseID, on: sql ?? (db as! any SQLDatabase)).map { stored in
+            try JSONDecoder().decode(DecisionsOnly.self, from: Data(stored.json.utf8)).decisions
+        }
+    }
+
+    private struct DecisionsOnly: Decodable { var decisions: Decisions }
 
     public func assessments(caseID: UUID) async throws -> [StoredAssessment] {
         try await AssessmentModel.query(on: db).filter(\.$caseID == caseID)

@@ -1,6 +1,7 @@
 import Foundation
 @testable import SafeguardApp
 import SafeguardCore
+import SafeguardPersistence
 import Testing
 import Vapor
 
@@ -74,6 +75,14 @@ import Vapor
             #expect(line.contains("A's age: 15 → 16"))
             #expect(line.contains("A's self harm risk: not known → yes"))
             #expect(Self.rawIdentifiers(line) == [])
+
+            // The decisions that changed, from the earlier assessment as stored (read for its decisions alone) to the
+            // new one: the same words as from the two whole assessments.
+            let stored = try await CaseStore(db: app.db, cipher: app.cipher).assessments(caseID: UUID(text: id)!)
+            #expect(stored.count == 2)
+            let changes = RecordText.decisionChanges(from: stored[0].assessment, to: stored[1].assessment)
+            #expect(!changes.isEmpty, "a self-harm risk changes a decision")
+            #expect(lines.contains("Decisions changed: " + changes.joined(separator: "; ")), "\(lines)")
         }
     }
 

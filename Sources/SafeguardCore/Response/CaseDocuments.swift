@@ -191,10 +191,15 @@ public enum RecordText {
 
     /// What changed between two assessments' decisions, in words: "Outcome 21: Not decided yet → Can be considered".
     public static func decisionChanges(from old: Assessment?, to new: Assessment) -> [String] {
+        decisionChanges(from: old?.decisions, to: new)
+    }
+
+    /// The same from the earlier assessment's decisions alone (`CaseStore.latestDecisions`).
+    public static func decisionChanges(from old: Decisions?, to new: Assessment) -> [String] {
         DecisionKey.allCases.compactMap { key in
             let after = new.decisions.value(of: key)
             guard let old else { return nil }
-            let before = old.decisions.value(of: key)
+            let before = old.value(of: key)
             return before == after ? nil : "\(key.label): \(key.words(for: before)) → \(key.words(for: after))"
         }
     }
