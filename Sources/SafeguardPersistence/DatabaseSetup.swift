@@ -76,7 +76,8 @@ public enum SafeguardSchema {
                                                         M0007AddTwoFactor(), M0008AddSubmissions(), M0009AddCrimeReferences(), M0010AddRetention(),
                                                         M0011AddDataKeys(), M0012AddCaseOwners(), M0013AddUserSignatures(),
                                                         M0014CreateCaseNumbers(), M0015AddCaseMerges(), M0016AddUserTeams(),
-                                                        M0017AddCaseRevisions(), M0018AddPostgresCaseRevisions(), M0019AddCaseListRevisions()] }
+                                                        M0017AddCaseRevisions(), M0018AddPostgresCaseRevisions(), M0019AddCaseListRevisions(),
+                                                        M0020CompressAssessmentsWithLZ4()] }
 
     /// Sets SQLite up for durability: write-ahead log, full synchronous commits, foreign keys.
     /// Returns what SQLite reports, e.g. `(journalMode: "wal", synchronous: 2)`.

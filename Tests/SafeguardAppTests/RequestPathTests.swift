@@ -415,6 +415,22 @@ import Vapor
         }
     }
 
+    @Test("On PostgreSQL a case's stored assessment is compressed with LZ4, not pglz, which cost the database six times the CPU at every opening and fact update (issue 9)",
+          .enabled(if: TestDatabase.postgresURL != nil, "PostgreSQL compresses large values; SQLite does not"))
+    func assessmentsAreCompressedWithLZ4OnPostgreSQL() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try await createCase(app, token: world.token("policeA.officer"))["id"] as! String
+            let sql = app.db as! any SQLDatabase
+            let row = try await sql.raw("""
+                SELECT pg_column_compression(assessment_json) AS method, length(assessment_json) AS size \
+                FROM case_assessments WHERE case_id = \(bind: UUID(text: id)!)
+                """).first()
+            #expect(try row?.decode(column: "size", as: Int.self) ?? 0 > 2_000, "large enough to be compressed")
+            #expect(try row?.decode(column: "method", as: String?.self) == "lz4")
+        }
+    }
+
     @Test func aRevokedTokenOrADisabledUserIsRefusedAtOnceDespiteTheIdentityCache() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
