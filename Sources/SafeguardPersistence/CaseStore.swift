@@ -669,10 +669,11 @@ public struct CaseStore: Sendable {
     }
 
     /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions, adding only those
-    /// not already on the case, and counts the case's open actions again. Few statements: the case's actions read once;
-    /// then, sent together (one round trip on PostgreSQL), the assessment, the new actions in one INSERT, an UPDATE only
-    /// for an action whose wording or severity changed, one for those no longer recommended; and the count. SQLKit only, so that it can run on `sql` (a SQLite file's
-    /// own write connection) as well as on the store's database.
+    /// not already on the case, and counts the case's open actions again. Few statements: the case's actions read
+    /// once; then, sent together (one round trip on PostgreSQL), the assessment, the new actions in one INSERT, an
+    /// UPDATE only for an action whose wording or severity changed, one for those no longer recommended; and the
+    /// count. SQLKit only, so that it can run on `sql` (a SQLite file's own write connection) as well as on the store's
+    /// database.
     ///
     /// `assessmentText`, the assessment as stored, may be made before the write begins (writes are serialised, and
     /// it is the largest part of the work).

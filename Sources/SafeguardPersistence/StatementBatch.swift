@@ -8,7 +8,8 @@ import SQLKit
 ///
 /// PostgreSQL runs the parts of one statement against one snapshot, so a part must not read what another writes.
 /// Foreign keys and the revision triggers are checked and run at the end of the statement, when every part has
-/// written: a case's assessment may go in beside the case it belongs to.
+/// written: a case's assessment may go in beside the case it belongs to. Run a batch inside a transaction: on SQLite
+/// its statements are separate, and only the transaction keeps them all or none.
 ///
 /// ```swift
 /// try await StatementBatch([insertCase.query, insertAssessment.query, insertEvent.query]).run(on: sql)
