@@ -156,7 +156,7 @@ struct ResponseController: RouteCollection {
         facts.devices[index].seized = seized
         let identity = try req.requireIdentity()
         let store = CaseStore(db: db, cipher: req.cipher)
-        let previous = try await store.latestAssessment(caseID: caseRecord.id)?.assessment
+        let previous = try await store.latestDecisions(caseID: caseRecord.id)
         let updated = try await store.updateCase(id: caseRecord.id, organisationID: caseRecord.organisationID,
                                                  expectedVersion: caseRecord.version, facts: facts, summary: nil, status: nil, now: Date())
         let assessment = assessor.assess(facts, CaseController.today)
