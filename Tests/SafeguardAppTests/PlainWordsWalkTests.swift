@@ -77,10 +77,10 @@ import Vapor
             #expect(Self.rawIdentifiers(line) == [])
 
             // The decisions that changed, from the earlier assessment as stored (read for its decisions alone) to the
-            // new one: the same words as from the two whole assessments.
+            // new one: the same words as from the two whole assessments read back.
             let stored = try await CaseStore(db: app.db, cipher: app.cipher).assessments(caseID: UUID(text: id)!)
             #expect(stored.count == 2)
-            let changes = RecordText.decisionChanges(from: stored[0].assessment, to: stored[1].assessment)
+            let changes = RecordText.decisionChanges(from: stored[0].assessment.decisions, to: stored[1].assessment)
             #expect(!changes.isEmpty, "a self-harm risk changes a decision")
             #expect(lines.contains("Decisions changed: " + changes.joined(separator: "; ")), "\(lines)")
         }

@@ -156,7 +156,9 @@ actor WriteGate {
                 // Queued by `run`, `runSQL` or `audit`, which set the database first. A group of writes made with
                 // SQLKit alone goes without a savepoint each (two round trips a write on PostgreSQL) unless a write
                 // of the last such group failed; if one fails, the group is rolled back and run again with them.
-                let withoutSavepoints = !group.isEmpty && !lastGroupHadFailure && group.allSatisfy(\.work.isRerunnable)
+                // (A lone write with no entries beside it never takes one.)
+                let wouldTakeSavepoints = group.count > 1 || (!group.isEmpty && !events.isEmpty)
+                let withoutSavepoints = wouldTakeSavepoints && !lastGroupHadFailure && group.allSatisfy(\.work.isRerunnable)
                 var tried = withoutSavepoints
                     ? await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!, savepoints: false)
                     : nil

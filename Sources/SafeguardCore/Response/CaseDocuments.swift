@@ -189,12 +189,8 @@ public enum RecordText {
         return changes
     }
 
-    /// What changed between two assessments' decisions, in words: "Outcome 21: Not decided yet → Can be considered".
-    public static func decisionChanges(from old: Assessment?, to new: Assessment) -> [String] {
-        decisionChanges(from: old?.decisions, to: new)
-    }
-
-    /// The same from the earlier assessment's decisions alone (`CaseStore.latestDecisions`).
+    /// What changed between an earlier assessment's decisions (`CaseStore.latestDecisions`) and a new assessment's,
+    /// in words: "Outcome 21: Not decided yet → Can be considered".
     public static func decisionChanges(from old: Decisions?, to new: Assessment) -> [String] {
         DecisionKey.allCases.compactMap { key in
             let after = new.decisions.value(of: key)
