@@ -96,47 +96,80 @@ public struct CaseStore: Sendable {
                          chronology: (kind: String, summary: String, actorRole: String),
                          mustActionDays: Int, now: Date, on sql: (any SQLDatabase)? = nil) async throws -> Opened {
         let sql = sql ?? (db as! any SQLDatabase)
-        let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: 1, on: sql)
         let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
         let encodedAssessment = try assessmentText ?? Self.assessmentText(assessment)
         let caseID = UUID.timeOrdered()
         let actions = Self.newActions(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays)
-        let record = CaseRecord(id: caseID, organisationID: organisationID,
-                                reference: Self.reference(year: year, number: numbers.lowerBound), status: status,
-                                summary: summary, facts: facts, version: 1, createdBy: createdBy, ownerID: createdBy, openActions: actions.count,
-                                createdAt: now, updatedAt: now)
         let factsJSON = Self.factsText(facts)
         let assessmentID = UUID.timeOrdered()
         let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
+        let sealedSummary = try cipher.seal(summary, in: .caseSummary)
+        let sealedLine = try cipher.seal(chronology.summary, in: .chronologyLine)
         // Plain SQLKit inserts (Fluent builds each model's row by reflecting over its properties, which was the
         // largest share of opening a case), sent together: one round trip on PostgreSQL.
-        let insertActions: [any SQLExpression] = Self.insertion(of: actions, on: sql).map { [$0.query] } ?? []
-        let statements: [any SQLExpression] = [
-            sql.insert(into: "cases")
-                .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
-                         "owner_id", "open_actions", "created_at", "updated_at")
-                .values(SQLBind(caseID), SQLBind(organisationID), SQLBind(record.reference), SQLBind(status.rawValue),
-                        SQLBind(try cipher.seal(summary, in: .caseSummary)), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy),
-                        SQLBind(createdBy), SQLBind(actions.count),
-                        SQLBind(now), SQLBind(now)).query,
-            sql.insert(into: "case_assessments")
-                .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
-                .values(SQLBind(assessmentID), SQLBind(caseID), SQLBind(1), SQLBind(editions.joined(separator: ",")),
-                        SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).query,
-        ] + insertActions + [
-            sql.insert(into: "case_events")
-                .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
-                .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
-                        SQLBind(chronology.actorRole), SQLBind(chronology.kind),
-                        SQLBind(try cipher.seal(chronology.summary, in: .chronologyLine))).query,
-        ]
-        try await StatementBatch(statements).run(on: sql)
+        func statements(reference: any SQLExpression) -> [any SQLExpression] {
+            let insertActions: [any SQLExpression] = Self.insertion(of: actions, on: sql).map { [$0.query] } ?? []
+            return [
+                sql.insert(into: "cases")
+                    .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
+                             "owner_id", "open_actions", "created_at", "updated_at")
+                    .values(SQLBind(caseID), SQLBind(organisationID), reference, SQLBind(status.rawValue),
+                            SQLBind(sealedSummary), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy),
+                            SQLBind(createdBy), SQLBind(actions.count),
+                            SQLBind(now), SQLBind(now)).query,
+                sql.insert(into: "case_assessments")
+                    .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
+                    .values(SQLBind(assessmentID), SQLBind(caseID), SQLBind(1), SQLBind(editions.joined(separator: ",")),
+                            SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).query,
+            ] + insertActions + [
+                sql.insert(into: "case_events")
+                    .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
+                    .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
+                            SQLBind(chronology.actorRole), SQLBind(chronology.kind), SQLBind(sealedLine)).query,
+            ]
+        }
+        let number: Int
+        if sql.dialect.name == "postgresql" {
+            // The case number is taken in the same statement as the rest: a round trip fewer for every opening, made
+            // while the write gate is held. No organisation or no counter row fails the statement (the case's
+            // foreign key, or a reference that is NULL), so nothing is written.
+            number = try await Self.openingTakingItsNumber(StatementBatch(statements(reference: Self.referenceSQL(year: year))),
+                                                           on: sql)
+        } else {
+            number = try await reserveCaseNumbers(organisationID: organisationID, count: 1, on: sql).lowerBound
+            try await StatementBatch(statements(reference: SQLBind(Self.reference(year: year, number: number)))).run(on: sql)
+        }
+        let record = CaseRecord(id: caseID, organisationID: organisationID,
+                                reference: Self.reference(year: year, number: number), status: status,
+                                summary: summary, facts: facts, version: 1, createdBy: createdBy, ownerID: createdBy, openActions: actions.count,
+                                createdAt: now, updatedAt: now)
         return Opened(record: record, assessment: StoredAssessment(
             id: assessmentID, caseID: caseID, caseVersion: 1, editions: editions,
             assessment: assessment, createdBy: createdBy, createdAt: now), actions: actions,
             view: CaseReadView(header: record.header, factsJSON: factsJSON, actions: actions,
                                assessment: (assessmentID, 1, editions, createdBy, now, encodedAssessment)))
     }
+
+    /// On PostgreSQL: takes the next case number and runs `opening` in one statement, and returns the number taken.
+    static func openingTakingItsNumber(_ opening: StatementBatch, on sql: any SQLDatabase) async throws -> Int {
+        let rows = try await opening.run(
+            after: SQLQueryString("UPDATE case_numbers SET next_number = next_number + 1 WHERE id = 1 RETURNING next_number - 1 AS number"),
+            named: taken, returning: SQLQueryString("SELECT number FROM \(ident: taken)"), on: sql)
+        guard let row = rows.first else { throw StoreError.notFound("case number counter") }
+        return try row.decode(column: "number", as: Int.self)
+    }
+
+    /// `reference(year:number:)` in PostgreSQL's SQL, of the number the opening's statement takes. (`lpad` alone
+    /// would cut a seventh digit off.)
+    static func referenceSQL(year: Int) -> any SQLExpression {
+        SQLQueryString("""
+            (SELECT \(bind: "SG-\(year)-") || CASE WHEN number < 1000000 THEN lpad(number::text, 6, '0') ELSE number::text END \
+            FROM \(ident: taken))
+            """)
+    }
+
+    /// The name under which an opening's statement holds the number it took.
+    private static let taken = "taken"
 
     /// New actions, open and recommended, in one multi-row INSERT (none: no statement).
     static func insert(_ actions: [CaseAction], on sql: any SQLDatabase) async throws {

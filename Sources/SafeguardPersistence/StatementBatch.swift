@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// Statements that return nothing and read nothing another of them writes, run in as few round trips as the
@@ -22,25 +23,40 @@ struct StatementBatch {
     func run(on sql: any SQLDatabase) async throws {
         guard !statements.isEmpty else { return }
         if statements.count > 1, sql.dialect.name == "postgresql" {
-            try await sql.execute(sql: Joined(statements: statements)) { _ in }
+            try await sql.execute(sql: Joined(parts: statements.dropLast().enumerated().map { ("s\($0.offset)", $0.element) },
+                                              last: statements[statements.count - 1])) { _ in }
         } else {
             for statement in statements { try await sql.execute(sql: statement) { _ in } }
         }
     }
 
+    /// PostgreSQL only: runs `first` (an `UPDATE … RETURNING`), then this batch's statements, which may read what
+    /// `first` returned under `name` (the only way a part sees another's work), and returns the rows of `result`, all
+    /// as one statement. A case opening takes its number this way in the round trip that writes the case.
+    func run(after first: any SQLExpression, named name: String, returning result: any SQLExpression,
+             on sql: any SQLDatabase) async throws -> [any SQLRow] {
+        precondition(sql.dialect.name == "postgresql", "a part that reads another's RETURNING rows needs PostgreSQL")
+        let parts = [(name, first)] + statements.enumerated().map { ("s\($0.offset)", $0.element) }
+        let rows = NIOLockedValueBox([any SQLRow]())
+        try await sql.execute(sql: Joined(parts: parts, last: result)) { row in rows.withLockedValue { $0.append(row) } }
+        return rows.withLockedValue { $0 }
+    }
+
     /// `WITH "s0" AS (first), "s1" AS (second) … last`: one serialiser for all, so the binds are numbered in order.
     struct Joined: SQLExpression {
-        var statements: [any SQLExpression]
+        var parts: [(name: String, statement: any SQLExpression)]
+        var last: any SQLExpression
 
         func serialize(to serializer: inout SQLSerializer) {
-            for (index, statement) in statements.dropLast().enumerated() {
+            for (index, part) in parts.enumerated() {
                 serializer.write(index == 0 ? "WITH " : ", ")
-                serializer.write("\"s\(index)\" AS (")
-                statement.serialize(to: &serializer)
+                SQLIdentifier(part.name).serialize(to: &serializer)
+                serializer.write(" AS (")
+                part.statement.serialize(to: &serializer)
                 serializer.write(")")
             }
-            serializer.write(" ")
-            statements[statements.count - 1].serialize(to: &serializer)
+            if !parts.isEmpty { serializer.write(" ") }
+            last.serialize(to: &serializer)
         }
     }
 }

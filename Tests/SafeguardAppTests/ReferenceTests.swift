@@ -57,4 +57,49 @@ import Vapor
             #expect((created["reference"] as! String).hasSuffix("-000040"), "above every organisation's own numbers")
         }
     }
+
+    /// A reference has at least six digits and never loses one: on PostgreSQL an opening's reference is made by the
+    /// database, in the statement that takes its number, so it must say exactly what `CaseStore.reference` says.
+    @Test func referencesPastSixDigitsAreWholeAndStoredAsReturned() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let sql = app.db as! any SQLDatabase
+            let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).year!
+            for (start, expected) in [(7, ["000007", "000008"]), (999_999, ["999999", "1000000"]), (12_345_678, ["12345678", "12345679"])] {
+                try await sql.raw("UPDATE case_numbers SET next_number = \(bind: start)").run()
+                for suffix in expected {
+                    let created = try await createCase(app, token: world.token("policeA.officer"))
+                    #expect(created["reference"] as? String == "SG-\(year)-\(suffix)")
+                    let stored = try await sql.raw("SELECT reference FROM cases WHERE id = \(bind: UUID(uuidString: created["id"] as! String)!)").first()
+                    #expect(try stored?.decode(column: "reference", as: String.self) == "SG-\(year)-\(suffix)", "stored as returned")
+                }
+                let next = try await sql.raw("SELECT next_number FROM case_numbers").first()
+                #expect(try next?.decode(column: "next_number", as: Int.self) == start + 2, "one number an opening")
+            }
+        }
+    }
+
+    /// An opening for an organisation that does not exist fails whole: no number taken, nothing written.
+    @Test func anOpeningForNoOrganisationTakesNoNumberAndWritesNothing() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let sql = app.db as! any SQLDatabase
+            let before = try await sql.raw("SELECT next_number FROM case_numbers").first()?.decode(column: "next_number", as: Int.self)
+            let facts = try CaseFacts.decode(json: Data(#"""
+                {"setting":"police","jurisdiction":"england","people":[{"ref":"A","age":15,"roles":["depicted","sender"]}]}
+                """#.utf8))
+            let assessment = GuidanceLibrary.bundled.assess(facts, today: CaseController.today)
+            let officer = try #require(world.users["policeA.officer"])
+            await #expect(throws: (any Error).self) {
+                _ = try await CaseStore(db: app.db, cipher: app.cipher).openCase(
+                    organisationID: UUID(), createdBy: officer.id, summary: "No such organisation", status: .open, facts: facts,
+                    assessment: assessment, chronology: ("case.created", "Case opened", "officer"), mustActionDays: 1, now: Date())
+            }
+            let after = try await sql.raw("SELECT next_number FROM case_numbers").first()?.decode(column: "next_number", as: Int.self)
+            #expect(after == before, "no number taken")
+            for table in ["cases", "case_assessments", "case_actions", "case_events"] {
+                #expect(try await count(app, table) == 0, "nothing written to \(table)")
+            }
+        }
+    }
 }
