@@ -50,8 +50,11 @@ public struct CaseStore: Sendable {
     }
 
     public static func reference(year: Int, number: Int) -> String {
-        "SG-\(year)-" + String(repeating: "0", count: max(0, 6 - String(number).count)) + String(number)
+        referencePrefix(year: year) + String(repeating: "0", count: max(0, 6 - String(number).count)) + String(number)
     }
+
+    /// What every reference of `year` begins with (also written by `referenceSQL`).
+    static func referencePrefix(year: Int) -> String { "SG-\(year)-" }
 
     /// Creates a case with the next reference of its organisation. Version 1.
     public func createCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus,
@@ -163,7 +166,7 @@ public struct CaseStore: Sendable {
     /// would cut a seventh digit off.)
     static func referenceSQL(year: Int) -> any SQLExpression {
         SQLQueryString("""
-            (SELECT \(bind: "SG-\(year)-") || CASE WHEN number < 1000000 THEN lpad(number::text, 6, '0') ELSE number::text END \
+            (SELECT \(bind: referencePrefix(year: year)) || CASE WHEN number < 1000000 THEN lpad(number::text, 6, '0') ELSE number::text END \
             FROM \(ident: taken))
             """)
     }

@@ -70,7 +70,7 @@ import Vapor
                 for suffix in expected {
                     let created = try await createCase(app, token: world.token("policeA.officer"))
                     #expect(created["reference"] as? String == "SG-\(year)-\(suffix)")
-                    let stored = try await sql.raw("SELECT reference FROM cases WHERE id = \(bind: UUID(uuidString: created["id"] as! String)!)").first()
+                    let stored = try await sql.raw("SELECT reference FROM cases WHERE id = \(bind: UUID(text: created["id"] as! String)!)").first()
                     #expect(try stored?.decode(column: "reference", as: String.self) == "SG-\(year)-\(suffix)", "stored as returned")
                 }
                 let next = try await sql.raw("SELECT next_number FROM case_numbers").first()

@@ -156,9 +156,9 @@ actor WriteGate {
                 // Queued by `run`, `runSQL` or `audit`, which set the database first. A group of writes made with
                 // SQLKit alone goes without a savepoint each (two round trips a write on PostgreSQL) unless a write
                 // of the last such group failed; if one fails, the group is rolled back and run again with them.
-                // (A lone write with no entries beside it never takes one.)
-                let wouldTakeSavepoints = group.count > 1 || (!group.isEmpty && !events.isEmpty)
-                let withoutSavepoints = wouldTakeSavepoints && !lastGroupHadFailure && group.allSatisfy(\.work.isRerunnable)
+                // (A lone write never takes one.)
+                let withoutSavepoints = !group.isEmpty && !Self.isLoneWrite(group, standalone: events)
+                    && !lastGroupHadFailure && group.allSatisfy(\.work.isRerunnable)
                 var tried = withoutSavepoints
                     ? await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!, savepoints: false)
                     : nil
@@ -196,6 +196,12 @@ actor WriteGate {
         }
     }
 
+    /// One write with no entries beside it: it runs as it always did, without a savepoint (its error rolls the
+    /// transaction back).
+    private static func isLoneWrite(_ group: [Job], standalone: [AuditEvent]) -> Bool {
+        group.count == 1 && standalone.isEmpty
+    }
+
     /// A write's own error in a group run without savepoints: the whole transaction is rolled back for it.
     private struct WriteFailedWithoutSavepoint: Error {}
 
@@ -220,7 +226,7 @@ actor WriteGate {
                         return (try await body(write), write)
                     }
                 }
-                if group.count == 1, standalone.isEmpty {
+                if isLoneWrite(group, standalone: standalone) {
                     let ran = try await run(group[0].work)
                     if let write = ran.write { audit.take(write) }
                     try await audit.append(on: sql)
