@@ -78,9 +78,11 @@ let package = Package(
             name: "SafeguardBaseline",
             dependencies: [.product(name: "Vapor", package: "vapor")]
         ),
+        // Starts the programs the tests run, without Foundation's Process (see ChildProcess).
+        .target(name: "Spawning", path: "Tests/Spawning"),
         .testTarget(
             name: "SafeguardCoreTests",
-            dependencies: ["SafeguardCore"],
+            dependencies: ["SafeguardCore", "Spawning"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -91,6 +93,7 @@ let package = Package(
                 "SafeguardCore",
                 // The crash test starts the real executable.
                 "safeguard",
+                "Spawning",
                 .product(name: "VaporTesting", package: "vapor"),
                 // PostgreSQL's errors, to show their details when a test fails on them.
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),

@@ -2,6 +2,7 @@ import Foundation
 @testable import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
+import Spawning
 import SQLKit
 import Testing
 import Vapor
@@ -138,16 +139,9 @@ import Vapor
         try await withApp({ schema = $0.postgresSchema ?? "" }) { app in
             let world = try await seedWorld(app)
             try await Self.writeEverywhere(app, world)
-            let dump = Process()
-            dump.executableURL = URL(fileURLWithPath: Self.pgDump!)
-            dump.arguments = ["--schema=\(schema)", "--data-only", TestDatabase.postgresURL!]
-            let out = Pipe()
-            dump.standardOutput = out
-            try dump.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            dump.waitUntilExit()
-            #expect(dump.terminationStatus == 0)
-            let text = String(decoding: data, as: UTF8.self)
+            let dump = try ChildProcess.run(Self.pgDump!, ["--schema=\(schema)", "--data-only", TestDatabase.postgresURL!])
+            #expect(dump.termination == .exited(0), "\(dump.error)")
+            let text = dump.output
             #expect(text.contains("SG-"), "the dump holds the cases (their plain references)")
             #expect(!text.contains(Self.marker), "the dump holds case text in the clear")
         }

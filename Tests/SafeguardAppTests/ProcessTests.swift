@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import SafeguardApp
 import SafeguardPersistence
+import Spawning
 import SQLKit
 import Testing
 
@@ -62,27 +63,15 @@ import Testing
 
     struct Run { var status: Int32; var output: String }
 
+    /// Runs the command to its end; `output` is what it wrote to standard output and standard error, in order.
     static func run(_ arguments: [String], store: Store, input: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = store.environment
-        process.currentDirectoryURL = store.folder
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        let inPipe = Pipe()
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let run = try ChildProcess.run(binary.path, arguments, environment: store.environment, directory: store.folder.path,
+                                       input: input, errorApart: false)
+        return Run(status: run.status, output: run.output)
     }
 
     final class Server: @unchecked Sendable {
-        let process = Process()
+        let process: ChildProcess
         let port: Int
         let log: URL
 
@@ -106,15 +95,9 @@ import Testing
         init(store: Store, demo: Bool) throws {
             port = Int.random(in: 20_000..<40_000)
             log = store.folder.appendingPathComponent("server-\(port).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.executableURL = ProcessTests.binary
-            process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)] + (demo ? ["--demo"] : [])
-            process.environment = store.environment
-            process.currentDirectoryURL = store.folder
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            process = try ChildProcess(ProcessTests.binary.path,
+                                       ["serve", "--hostname", "127.0.0.1", "--port", String(port)] + (demo ? ["--demo"] : []),
+                                       environment: store.environment, directory: store.folder.path, output: log.path)
         }
 
         var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
@@ -151,12 +134,13 @@ import Testing
         }
 
         func kill() {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            process.wait()
         }
 
         func stop() {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
+            process.signal(SIGTERM)
+            process.wait()
         }
     }
 
@@ -185,7 +169,7 @@ import Testing
         first.kill()   // SIGKILL right after the acknowledgement: no clean shutdown.
         #expect(!first.output.contains("durability check") && !first.output.contains("acknowledged"),
                 "the server's log holds no case text")
-        #expect(first.process.terminationReason == .uncaughtSignal)
+        #expect(first.process.termination == .signalled(SIGKILL))
 
         let second = try await Server.start(store: store, demo: true)
         defer { second.stop() }
@@ -247,12 +231,8 @@ import Testing
         // Tamper with the database directly: verify names the entry.
         if TestDatabase.postgresURL == nil {
             let db = store.environment["DATABASE_URL"]!.replacingOccurrences(of: "sqlite://", with: "")
-            let sqlite = Process()
-            sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            sqlite.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_entries SET detail='x' WHERE sequence=2\"); c.commit()", db]
-            try sqlite.run()
-            sqlite.waitUntilExit()
-            if sqlite.terminationStatus == 0 {
+            let sqlite = try ChildProcess.run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_entries SET detail='x' WHERE sequence=2\"); c.commit()", db])
+            if sqlite.status == 0 {
                 let broken = try Self.run(["audit", "verify"], store: store)
                 #expect(broken.status == 1)
                 #expect(broken.output.contains("entry 2"), "\(broken.output)")
@@ -368,12 +348,11 @@ import Testing
             }
         }
         try await Task.sleep(nanoseconds: 700_000_000)
-        server.process.terminate()   // SIGTERM
-        server.process.waitUntilExit()
+        server.process.signal(SIGTERM)
+        let termination = server.process.wait()
         load.cancel()
         _ = await load.value
-        #expect(server.process.terminationReason == .exit, "\(server.output.suffix(600))")
-        #expect(server.process.terminationStatus == 0)
+        #expect(termination == .exited(0), "\(server.output.suffix(600))")
         #expect(!server.output.contains("Fatal error"))
         let verify = try Self.run(["audit", "verify"], store: store)
         #expect(verify.status == 0, "\(verify.output)")

@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Testing
 @testable import SafeguardCore
 
@@ -17,20 +18,8 @@ struct CommandLineTests {
     struct Run { var status: Int32; var out: String; var err: String }
 
     func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let run = try ChildProcess.run(Self.binary.path, arguments, input: stdin)
+        return Run(status: run.status, out: run.output, err: run.error)
     }
 
     @Test("assess --json - answers with the contract's keys")
