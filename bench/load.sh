@@ -96,6 +96,10 @@ measure_baseline() {
     wait_http "http://127.0.0.1:$port/" "$pid" "$WORK/baseline-$label.log" 60
     wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1 || true   # warm-up
     run_wrk "bare-$label" "-" bare.lua "http://127.0.0.1:$port/" -t"$THREADS" -c"$CONNECTIONS"
+    # Last, once a case read's size is known: the bare route answering as many bytes as a case read.
+    if [ "$label" = last ] && [ -s "$WORK/read-bytes" ]; then
+        run_wrk sized "-" bare.lua "http://127.0.0.1:$port/bytes/$(cat "$WORK/read-bytes")" -t"$THREADS" -c"$CONNECTIONS"
+    fi
     stop_pid "$pid"
 }
 
@@ -164,6 +168,11 @@ bench_db() {
     export BENCH_TOKEN="$tok"
     export BENCH_IDS="$WORK/$db-ids.txt"
     echo "- $db: $(pick_ids "$base" "$tok" "$BENCH_IDS")"
+    # The size of a case read's body, for the bare route of the same size (measured with the last bare route).
+    if [ ! -s "$WORK/read-bytes" ]; then
+        curl -sS --fail --max-time 30 -H "Authorization: Bearer $tok" "$base/api/v1/cases/$(head -n 1 "$BENCH_IDS" | cut -d' ' -f1)" \
+            | wc -c | tr -d ' ' >"$WORK/read-bytes" || rm -f "$WORK/read-bytes"
+    fi
 
     if [ "$db" = sqlite ] && want hostile; then
         # The time to refuse one hostile body, beside the bare route receiving the same bytes: first, before
@@ -214,14 +223,16 @@ import sys, os
 results_path, errors_path, work = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [l.rstrip("\n").split("\t") for l in open(results_path) if l.strip()]
 bare = {r[0]: r for r in rows if r[0].startswith("bare-")}
+read_bytes = open(os.path.join(work, "read-bytes")).read().strip() if os.path.exists(os.path.join(work, "read-bytes")) else "?"
 best = max(bare.values(), key=lambda r: float(r[2]))
 bare_rps = float(best[2])
 expected = {"me": {200}, "read": {200}, "read16": {200}, "read16-flood": {200}, "list": {200}, "create": {201},
-            "facts": {200, 409}, "flood": {401, 404, 429}, "read16-hostile": {200}, "hostile": {413, 429}}
+            "facts": {200, 409}, "flood": {401, 404, 429}, "read16-hostile": {200}, "hostile": {413, 429}, "sized": {200}}
 names = {"me": "signed in, no case, no audit (GET /api/v1/me)", "read": "case read (random id)", "list": "case list (perPage=50)", "create": "case create",
          "facts": "fact update (PUT facts)", "read16": "case read, 16 connections alone",
          "read16-flood": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)",
-         "read16-hostile": "case read, 16 connections beside hostile bodies", "hostile": "256 KiB hostile form bodies (2 connections)"}
+         "read16-hostile": "case read, 16 connections beside hostile bodies", "hostile": "256 KiB hostile form bodies (2 connections)",
+         "sized": f"bare route answering {read_bytes} bytes, as much as a case read (GET /bytes/{read_bytes})"}
 print(f"bare route (safeguard-baseline GET /): first {float(bare['bare-first'][2]):,.0f} req/s, "
       f"last {float(bare['bare-last'][2]):,.0f} req/s; the better ({bare_rps:,.0f}) is the 100% below.")
 print()
@@ -240,15 +251,22 @@ for r in rows:
         label, unexpected = f"bare route ({scenario[5:]})", int(non)
     else:
         label = names[scenario]
-        unexpected = sum(n for s, n in counts.items() if s not in expected[scenario])
+        unexpected = int(non) if statuses == "-" else sum(n for s, n in counts.items() if s not in expected[scenario])
     errs = ",".join(e for e in errors.split(",") if not e.endswith(":0")) or "0"
     if unexpected or errs != "0":
         problems.append(f"{label} ({db}): {unexpected} unexpected responses [{statuses}], socket errors {errs}")
     share = 100 * float(rps) / bare_rps
     print(f"| {label} | {db} | {float(rps):,.0f} | {float(p50):.1f} | {float(p99):.1f} | {share:.2f} | {statuses} | {unexpected} | {errs} |")
 print()
+sized = by.get(("sized", "-"))
+if sized:
+    print(f"bare route answering a case read's {read_bytes} bytes / answering \"ok\" = {float(sized[2]):,.0f} / {bare_rps:,.0f} = "
+          f"{float(sized[2]) / bare_rps:.2f}: what sending that much costs a route that does nothing else")
 for db in sorted({r[1] for r in rows if r[1] != "-"}):
     me, read = by.get(("me", db)), by.get(("read", db))
+    if sized and read:
+        print(f"case read / bare route of the same size ({db}) = {float(read[2]):,.0f} / {float(sized[2]):,.0f} = "
+              f"{float(read[2]) / float(sized[2]):.2f}")
     if me and read:
         print(f"case read / signed-in request with no case and no audit ({db}) = {float(read[2]):,.0f} / {float(me[2]):,.0f} = "
               f"{float(read[2]) / float(me[2]):.2f}; the signed-in request is {100 * float(me[2]) / bare_rps:.0f} % of the bare route")
