@@ -33,13 +33,22 @@ struct StatementBatch {
     /// PostgreSQL only: runs `first` (an `UPDATE … RETURNING`), then this batch's statements, which may read what
     /// `first` returned under `name` (the only way a part sees another's work), and returns the rows of `result`, all
     /// as one statement. A case opening takes its number this way in the round trip that writes the case.
+    /// On another database it throws `NeedsPostgreSQL` and sends nothing: SQLite's data-modifying statements cannot be
+    /// parts of a `WITH`.
     func run(after first: any SQLExpression, named name: String, returning result: any SQLExpression,
              on sql: any SQLDatabase) async throws -> [any SQLRow] {
-        precondition(sql.dialect.name == "postgresql", "a part that reads another's RETURNING rows needs PostgreSQL")
+        guard sql.dialect.name == "postgresql" else { throw NeedsPostgreSQL(database: sql.dialect.name) }
         let parts = [(name, first)] + statements.enumerated().map { ("s\($0.offset)", $0.element) }
         let rows = NIOLockedValueBox([any SQLRow]())
         try await sql.execute(sql: Joined(parts: parts, last: result)) { row in rows.withLockedValue { $0.append(row) } }
         return rows.withLockedValue { $0 }
+    }
+
+    /// A batch whose parts read each other's rows was sent to a database other than PostgreSQL (a mistake in the
+    /// caller, which should have taken the path that runs the statements in turn).
+    struct NeedsPostgreSQL: Error, CustomStringConvertible {
+        var database: String
+        var description: String { "statements that read each other's rows can be sent together to PostgreSQL only, not \(database)" }
     }
 
     /// `WITH "s0" AS (first), "s1" AS (second) … last`: one serialiser for all, so the binds are numbered in order.

@@ -381,7 +381,7 @@ import Vapor
         }
     }
 
-    @Test("Statements sent together are stored together, their values bound in order; on PostgreSQL as one statement whose parts may hold rows that refer to each other, and one part's failure stores none of them (issue 9: one round trip to open a case)")
+    @Test("Statements sent together are stored together, their values bound in order; on PostgreSQL as one statement whose parts may hold rows that refer to each other, and one part's failure stores none of them; parts that read each other's rows are refused, not sent, anywhere but PostgreSQL (issue 9: one round trip to open a case)")
     func statementsSentTogether() async throws {
         try await withApp { app in
             let sql = app.db as! any SQLDatabase
@@ -412,6 +412,27 @@ import Vapor
                 }
             }
             #expect(try await sql.raw("SELECT id FROM organisations WHERE name = 'Third'").all().isEmpty)
+
+            // Parts that read another's RETURNING rows: one statement on PostgreSQL; anywhere else an error that sends
+            // nothing (it stopped the process once).
+            let fourth = UUID()
+            let batch = StatementBatch([user(fourth, "sam@fourth.test")])
+            let taking = sql.update("organisations").set("next_case_number", to: SQLRaw("next_case_number + 1"))
+                .where("id", .equal, SQLBind(fourth)).returning("id").query
+            let returning = sql.select().column(SQLColumn("id")).from("taken").query
+            if sql.dialect.name == "postgresql" {
+                let rows = try await app.db.transaction { db in
+                    try await StatementBatch([organisation(fourth, "Fourth")]).run(on: db as! any SQLDatabase)
+                    return try await batch.run(after: taking, named: "taken", returning: returning, on: db as! any SQLDatabase)
+                }
+                #expect(try rows.map { try $0.decode(column: "id", as: UUID.self) } == [fourth])
+                #expect(try await sql.raw("SELECT email FROM users WHERE organisation_id = \(bind: fourth)").all().count == 1)
+            } else {
+                await #expect(throws: StatementBatch.NeedsPostgreSQL.self) {
+                    try await batch.run(after: taking, named: "taken", returning: returning, on: sql)
+                }
+                #expect(try await sql.raw("SELECT email FROM users WHERE email = 'sam@fourth.test'").all().isEmpty)
+            }
         }
     }
 
