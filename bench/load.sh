@@ -227,7 +227,7 @@ read_bytes = open(os.path.join(work, "read-bytes")).read().strip() if os.path.ex
 best = max(bare.values(), key=lambda r: float(r[2]))
 bare_rps = float(best[2])
 expected = {"me": {200}, "read": {200}, "read16": {200}, "read16-flood": {200}, "list": {200}, "create": {201},
-            "facts": {200, 409}, "flood": {401, 404, 429}, "read16-hostile": {200}, "hostile": {413, 429}, "sized": {200}}
+            "facts": {200, 409}, "flood": {401, 404, 429}, "read16-hostile": {200}, "hostile": {413, 429}}
 names = {"me": "signed in, no case, no audit (GET /api/v1/me)", "read": "case read (random id)", "list": "case list (perPage=50)", "create": "case create",
          "facts": "fact update (PUT facts)", "read16": "case read, 16 connections alone",
          "read16-flood": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)",

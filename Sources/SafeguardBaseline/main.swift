@@ -2,8 +2,8 @@ import Vapor
 
 // A bare Vapor route, built with the same settings as the server, for the load benchmark's baseline:
 // `safeguard-baseline --hostname 127.0.0.1 --port 8090`, then `GET /` answers "ok". Every figure the benchmark
-// prints is a share of this route's requests per second, measured in the same run. `GET /bytes/25000` answers 25,000
-// bytes, for a second, informative baseline of the same size as a case read.
+// prints is a share of this route's requests per second, measured in the same run. `GET /bytes/22000` answers 22,000
+// bytes: a second baseline, for information, the size of a case read.
 var arguments = CommandLine.arguments
 var hostname = "127.0.0.1"
 var port = 8090
@@ -23,7 +23,7 @@ app.http.server.configuration.port = port
 app.middleware = Middlewares()
 app.get { _ in "ok" }
 // A body of as many bytes as asked (at most 1 MiB), sliced from one buffer made at start: the baseline for a route that
-// answers as much as a case read does (about 25 KB), so that the load benchmark can say how much of a read's distance
+// answers as much as a case read does (about 22 KB), so that the load benchmark can say how much of a read's distance
 // from "ok" is only the size of what it sends.
 let filler = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1 << 20)
 app.get("bytes", ":count") { req -> Response in

@@ -61,13 +61,10 @@ import Testing
         }
     }
 
-    struct Run { var status: Int32; var output: String }
-
     /// Runs the command to its end; `output` is what it wrote to standard output and standard error, in order.
-    static func run(_ arguments: [String], store: Store, input: String? = nil) throws -> Run {
-        let run = try ChildProcess.run(binary.path, arguments, environment: store.environment, directory: store.folder.path,
-                                       input: input, errorApart: false)
-        return Run(status: run.status, output: run.output)
+    static func run(_ arguments: [String], store: Store, input: String? = nil) throws -> ChildProcess.Run {
+        try ChildProcess.run(binary.path, arguments, environment: store.environment, directory: store.folder.path,
+                             input: input, errorApart: false)
     }
 
     final class Server: @unchecked Sendable {

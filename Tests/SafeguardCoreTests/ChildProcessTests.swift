@@ -11,16 +11,11 @@ import Testing
 struct ChildProcessTests {
     @Test("It passes input, arguments, environment and directory, and keeps output and error apart")
     func passesAndKeeps() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("child-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let run = try ChildProcess.run("/bin/sh", ["-c", #"read line; echo "$line $1 $GREETING $(pwd)"; echo oops >&2; exit 3"#, "sh", "two"],
-                                       environment: ["GREETING": "three", "PATH": "/usr/bin:/bin"],
-                                       directory: folder.path, input: "one\n")
+                                       environment: ["GREETING": "three", "PATH": "/usr/bin:/bin"], directory: "/usr", input: "one\n")
         #expect(run.termination == .exited(3))
         #expect(run.status == 3)
-        #expect(run.output == "one two three \(folder.resolvingSymlinksInPath().path)\n" || run.output == "one two three \(folder.path)\n",
-                "\(run.output)")
+        #expect(run.output == "one two three /usr\n")
         #expect(run.error == "oops\n")
     }
 
@@ -53,7 +48,7 @@ struct ChildProcessTests {
 
     @Test("A program that is not there is an error that names it")
     func missingProgram() throws {
-        #expect(throws: ChildProcess.SpawnError.self) { try ChildProcess("/nonexistent/program", []) }
-        do { _ = try ChildProcess("/nonexistent/program", []) } catch { #expect("\(error)".contains("/nonexistent/program")) }
+        let error = #expect(throws: ChildProcess.SpawnError.self) { try ChildProcess("/nonexistent/program", []) }
+        #expect(error?.description.contains("/nonexistent/program") == true)
     }
 }

@@ -15,18 +15,15 @@ struct CommandLineTests {
         return dir.appendingPathComponent("safeguard")
     }
 
-    struct Run { var status: Int32; var out: String; var err: String }
-
-    func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let run = try ChildProcess.run(Self.binary.path, arguments, input: stdin)
-        return Run(status: run.status, out: run.output, err: run.error)
+    func run(_ arguments: [String], stdin: String? = nil) throws -> ChildProcess.Run {
+        try ChildProcess.run(Self.binary.path, arguments, input: stdin)
     }
 
     @Test("assess --json - answers with the contract's keys")
     func assessJSON() throws {
         let result = try run(["assess", "--json", "-"], stdin: String(decoding: baseCase().jsonData(), as: UTF8.self))
         #expect(result.status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(Set(object.keys).isSuperset(of: ["guidance", "decisions", "recommendations", "openQuestions"]))
         #expect((object["decisions"] as? [String: Any])?["outcome21"] as? String == "eligible")
     }
@@ -40,7 +37,7 @@ struct CommandLineTests {
     func assessByNation(setting: Setting, jurisdiction: Jurisdiction, packID: String) throws {
         let result = try run(["assess", "--json", "-"], stdin: String(decoding: baseCase(setting, jurisdiction).jsonData(), as: UTF8.self))
         #expect(result.status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         let guidance = (object["guidance"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
         #expect(guidance.first == packID)
         let pack = try #require(GuidanceLibrary.bundled.packs.first { $0.id == packID })
@@ -57,7 +54,7 @@ struct CommandLineTests {
         let facts = baseCase { $0.circumstances.grooming = .unknown }
         let result = try run(["assess", "-"], stdin: String(decoding: facts.jsonData(), as: UTF8.self))
         #expect(result.status == 0)
-        let text = result.out
+        let text = result.output
         let order = ["DECISIONS", "OPEN QUESTIONS", "Is there any sign of grooming?", "RECOMMENDATIONS", "  MUST", "  SHOULD", "  CONSIDER"]
         let positions = order.map { text.range(of: $0)?.lowerBound }
         #expect(!positions.contains(nil), "missing a heading in:\n\(text)")
@@ -68,48 +65,48 @@ struct CommandLineTests {
     func badInput() throws {
         let result = try run(["assess", "-"], stdin: #"{"jurisdiction":"england","setting":"police","people":[{"ref":"A"},{"ref":"B","age":-1}]}"#)
         #expect(result.status == 2)
-        #expect(result.err == "error: people[1].age: expected a whole number 0–120 or null\n")
-        #expect(result.out.isEmpty)
+        #expect(result.error == "error: people[1].age: expected a whole number 0–120 or null\n")
+        #expect(result.output.isEmpty)
         let missing = try run(["assess", "/no/such/file.json"])
-        #expect(missing.status == 2 && missing.err.contains("cannot read /no/such/file.json"))
+        #expect(missing.status == 2 && missing.error.contains("cannot read /no/such/file.json"))
     }
 
     @Test("guidance list shows each nation's editions, the dates they apply and the nations they govern")
     func list() throws {
         let result = try run(["guidance", "list"])
         #expect(result.status == 0)
-        let nations = result.out.components(separatedBy: "\n").split { !$0.hasPrefix(" ") && !$0.isEmpty }
-        #expect(result.out.hasPrefix("England\n  police  college-of-policing  2016 (v1.0)  from 2016-11-01 until 2022-12-31"))
-        #expect(result.out.contains("  police  college-of-policing  current  from 2023-01-01 current"))
-        #expect(result.out.contains("  education  nspcc-ukcis  2024  from 2024-04-11 current"))
-        for nation in ["Wales", "Scotland", "Northern Ireland"] { #expect(result.out.contains("\n\(nation)\n")) }
+        let nations = result.output.components(separatedBy: "\n").split { !$0.hasPrefix(" ") && !$0.isEmpty }
+        #expect(result.output.hasPrefix("England\n  police  college-of-policing  2016 (v1.0)  from 2016-11-01 until 2022-12-31"))
+        #expect(result.output.contains("  police  college-of-policing  current  from 2023-01-01 current"))
+        #expect(result.output.contains("  education  nspcc-ukcis  2024  from 2024-04-11 current"))
+        for nation in ["Wales", "Scotland", "Northern Ireland"] { #expect(result.output.contains("\n\(nation)\n")) }
         #expect(nations.count >= 4)
     }
 
     @Test("guidance show prints the rules with citations; an unknown id is a clear error")
     func show() throws {
         let result = try run(["guidance", "show", "college-of-policing"])
-        #expect(result.status == 0 && result.out.contains("deviceReturnSignOff (must) when seizedDeviceHoldsImagery  [Action 15]"))
+        #expect(result.status == 0 && result.output.contains("deviceReturnSignOff (must) when seizedDeviceHoldsImagery  [Action 15]"))
         let old = try run(["guidance", "show", "college-of-policing", "--edition", "2016 (v1.0)"])
-        #expect(old.out.contains("[24]"))
+        #expect(old.output.contains("[24]"))
         let unknown = try run(["guidance", "show", "acpo"])
-        #expect(unknown.status == 2 && unknown.err.contains("no guidance pack \"acpo\""))
+        #expect(unknown.status == 2 && unknown.error.contains("no guidance pack \"acpo\""))
     }
 
     @Test("guidance check validates a file and names each problem with its location")
     func check() throws {
         let good = GuidanceLibrary.bundledDirectory.appendingPathComponent("nspcc-ukcis-2024.yaml").path
         let ok = try run(["guidance", "check", good])
-        #expect(ok.status == 0 && ok.out.hasSuffix("guidance pack is valid\n"))
+        #expect(ok.status == 0 && ok.output.hasSuffix("guidance pack is valid\n"))
         let law = try run(["guidance", "check", GuidanceLibrary.bundledDirectory.appendingPathComponent("law.yaml").path])
-        #expect(law.status == 0 && law.out.contains("law pack is valid"))
+        #expect(law.status == 0 && law.output.contains("law pack is valid"))
         let text = try String(contentsOfFile: good, encoding: .utf8).replacingOccurrences(of: "citations: [Reporting]\n    rules:", with: "citations: [Reportin]\n    rules:")
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-pack-\(UUID().uuidString).yaml")
         try text.write(to: bad, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: bad) }
         let result = try run(["guidance", "check", bad.path])
         #expect(result.status == 1)
-        #expect(result.out.contains(#"decisions.emergency.citations[0]: "Reportin" is not a section of this edition (did you mean "Reporting"?)"#))
+        #expect(result.output.contains(#"decisions.emergency.citations[0]: "Reportin" is not a section of this edition (did you mean "Reporting"?)"#))
     }
 
     @Test("letter outcome21 writes the family's record (Action 13); a letter to a parent must name the child")
@@ -119,18 +116,18 @@ struct CommandLineTests {
                       "--date", "2019-06-01"]
         let result = try run(common + ["--to", "parent", "--child", "Sam"])
         #expect(result.status == 0)
-        #expect(result.out.contains("Your child, Sam, has been recorded on police systems against possession"))
-        #expect(result.out.contains("No guarantee can be given"))   // 2019: the 2016 edition's wording
+        #expect(result.output.contains("Your child, Sam, has been recorded on police systems against possession"))
+        #expect(result.output.contains("No guarantee can be given"))   // 2019: the 2016 edition's wording
         let html = try run(common + ["--to", "young-person", "--html"])
-        #expect(html.status == 0 && html.out.contains("<p>You have been recorded"))
+        #expect(html.status == 0 && html.output.contains("<p>You have been recorded"))
         let missing = try run(common + ["--to", "parent"])
-        #expect(missing.status == 2 && missing.err == "error: --child: a letter to a parent names the child\n")
+        #expect(missing.status == 2 && missing.error == "error: --child: a letter to a parent names the child\n")
         // The signature block and the overlay's letterhead (issue 11, point 6).
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let overlay = root.appendingPathComponent("examples/northshire-overlay.yaml").path
         let signed = try run(common + ["--to", "young-person", "--rank", "Police Constable", "--collar-number", "1", "--overlay", overlay])
         #expect(signed.status == 0)
-        #expect(signed.out.hasPrefix("Northshire Police (example)\nPolice Headquarters, 1 Example Street, Northtown NT1 1AA\nTelephone 101\n\n"))
-        #expect(signed.out.hasSuffix("Yours sincerely,\nPC 1 Patel\nPolice Constable 1\nNorthshire Police\n"))
+        #expect(signed.output.hasPrefix("Northshire Police (example)\nPolice Headquarters, 1 Example Street, Northtown NT1 1AA\nTelephone 101\n\n"))
+        #expect(signed.output.hasSuffix("Yours sincerely,\nPC 1 Patel\nPolice Constable 1\nNorthshire Police\n"))
     }
 }
