@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import VaporCSQLite
 
 /// One connection to a SQLite file through SQLite's own API, on the calling thread: no thread pool, no event loop.
@@ -52,6 +53,9 @@ public final class DirectSQLiteConnection: @unchecked Sendable {
         statements.values.reduce(0) { $0 + Int(sqlite_nio_sqlite3_stmt_status($1, SQLITE_STMTSTATUS_REPREPARE, 0)) }
     }
 
+    /// How many statements this connection keeps prepared (the tests look: a list's pages must not each add one).
+    var keptStatementCount: Int { statements.count }
+
     func execute(_ sql: String) throws {
         let status = sqlite_nio_sqlite3_exec(handle, sql, nil, nil, nil)
         guard status == SQLITE_OK else { throw failure(sql) }
@@ -65,14 +69,15 @@ public final class DirectSQLiteConnection: @unchecked Sendable {
     /// SQLKit writes a multi-row insert's text by its row count, so not every text is worth keeping.
     private static let keptStatements = 96
 
-    /// Runs `sql` with `binds` for its `?`s and maps each row with `row`.
-    public func rows<T>(_ sql: String, _ binds: [Value], _ row: (Row) throws -> T) throws -> [T] {
-        var kept = true
+    /// Runs `sql` with `binds` for its `?`s and maps each row with `row`. Unless `keep` is false (a text that varies,
+    /// such as one with a bind for each of a list of values), the statement is kept prepared for the next time.
+    public func rows<T>(_ sql: String, _ binds: [Value], keep: Bool = true, _ row: (Row) throws -> T) throws -> [T] {
+        var kept = keep
         let statement: OpaquePointer
         if let prepared = statements[sql] {
             statement = prepared
         } else {
-            kept = statements.count < Self.keptStatements
+            kept = keep && statements.count < Self.keptStatements
             var made: OpaquePointer?
             let flags = kept ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
             let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, flags, &made, nil)
@@ -111,6 +116,28 @@ public final class DirectSQLiteConnection: @unchecked Sendable {
 }
 
 extension DirectSQLiteConnection {
+    /// A query built with SQLKit, as SQLite's text and the values of its binds, so that a query that is built one way
+    /// for both databases can also run here. SQLKit numbers its binds (`?1`, `?2`), in the order of `binds`.
+    ///
+    /// Values are given as Fluent's SQLite driver stores them: ids as upper-case text, times as seconds since 1970,
+    /// true and false as 1 and 0. A bind of any other type is an error that names it, not a guess.
+    public static func statement(_ query: any SQLExpression, on database: any SQLDatabase) throws -> (text: String, binds: [Value]) {
+        var serializer = SQLSerializer(database: database)
+        query.serialize(to: &serializer)
+        let binds = try serializer.binds.map { bind -> Value in
+            switch bind {
+            case let id as UUID: return .uuid(id)
+            case let text as String: return .text(text)
+            case let number as Int: return .integer(number)
+            case let flag as Bool: return .integer(flag ? 1 : 0)
+            case let date as Date: return .double(date.timeIntervalSince1970)
+            case let number as Double: return .double(number)
+            default: throw Failure(description: "a bind of type \(type(of: bind)) has no SQLite value here")
+            }
+        }
+        return (serializer.sql, binds)
+    }
+
     /// The current row of a statement, read by column position (the order of the SELECT).
     public struct Row {
         let statement: OpaquePointer

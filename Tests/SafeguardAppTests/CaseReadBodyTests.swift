@@ -68,4 +68,28 @@ import Vapor
             #expect((written["actions"] as? [NSDictionary])?.first?["overdue"] as? Bool == true, "the test covers an overdue action")
         }
     }
+
+    @Test("The list body says what CaseListDTO says: empty, one case, several, with and without times")
+    func listSameAsCaseListDTO() throws {
+        let now = Date(timeIntervalSince1970: 1_764_601_842.377)
+        func header(_ n: Int, summary: String, times: Bool) -> CaseHeader {
+            CaseHeader(id: UUID(), organisationID: UUID(), reference: "SG-2026-00000\(n)", status: n.isMultiple(of: 2) ? .open : .closed,
+                       summary: summary, version: n + 1, createdBy: UUID(), ownerID: UUID(), openActions: n,
+                       createdAt: times ? now : nil, updatedAt: times ? now.addingTimeInterval(Double(n) * 61.6) : nil)
+        }
+        let lists: [[CaseHeader]] = [
+            [],
+            [header(1, summary: "Shared \"privately\" / then\nforwarded — Zoë", times: true)],
+            [header(2, summary: "plain", times: true), header(3, summary: "", times: false), header(4, summary: "\u{1}\\", times: true)],
+        ]
+        for cases in lists {
+            let response = CaseListBody.response(cases, page: 3, perPage: 50, total: 123)
+            #expect(response.headers.contentType == .json)
+            #expect(response.status == .ok)
+            let written = try JSONSerialization.jsonObject(with: Data(buffer: response.body.buffer!)) as! NSDictionary
+            let dto = CaseListDTO(cases: cases.map(CaseSummaryDTO.init), page: 3, perPage: 50, total: 123)
+            let expected = try JSONSerialization.jsonObject(with: try Self.encoder.encode(dto)) as! NSDictionary
+            #expect(written == expected, "\(cases.count) cases")
+        }
+    }
 }

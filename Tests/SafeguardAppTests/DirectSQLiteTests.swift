@@ -176,6 +176,100 @@ import Vapor
         }
     }
 
+    @Test("A list through the direct reader equals the same list through Fluent: every filter, every page, both orders, the total, the home page's actions; a list's pages and sizes share one kept statement",
+          .enabled(if: TestDatabase.postgresURL == nil, "the direct reader is for SQLite files"))
+    func directListEqualsFluentList() async throws {
+        try await withApp { app in
+            let reader = try #require(app.sqliteReader, "a SQLite file's server has the direct reader")
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let organisationID = officer.organisationID
+            var ids: [UUID] = []
+            for n in 0..<7 {
+                let summary = n == 3 ? "Quote \" and slash / — Zoë" : "Image shared between two pupils \(n)"
+                ids.append(UUID(uuidString: try await createCase(app, token: world.token("policeA.officer"), summary: summary)["id"] as! String)!)
+            }
+            // Every column a filter reads, varied: two closed, one with no open action, one owned by someone else,
+            // two raised by someone else, and times apart (two at the same time, so the reference breaks the tie).
+            let sql = app.db as! any SQLDatabase
+            let other = world.user("policeA.supervisor").id
+            let base = Date(timeIntervalSince1970: 1_764_601_842.25)
+            for (n, id) in ids.enumerated() {
+                try await sql.update("cases").set("updated_at", to: SQLBind(base.addingTimeInterval(Double(n == 5 ? 4 : n) * 3_600)))
+                    .where("id", .equal, SQLBind(id)).run()
+            }
+            try await sql.update("cases").set("status", to: SQLBind("closed")).where("id", .in, [ids[1], ids[4]]).run()
+            try await sql.update("cases").set("open_actions", to: SQLBind(0)).where("id", .equal, SQLBind(ids[2])).run()
+            try await sql.update("cases").set("owner_id", to: SQLBind(other)).where("id", .equal, SQLBind(ids[6])).run()
+            try await sql.update("cases").set("created_by", to: SQLBind(other)).where("id", .in, [ids[0], ids[6]]).run()
+
+            let fluent = CaseStore(db: app.db, cipher: app.cipher)
+            let direct = CaseStore(db: app.db, cipher: app.cipher, reader: reader, counts: app.caseCounts)
+            let filters: [CaseStore.ListFilter] = [
+                .init(), .init(status: .open), .init(status: .closed), .init(hasOpenActions: true), .init(hasOpenActions: false),
+                .init(updatedSince: base.addingTimeInterval(2 * 3_600)), .init(updatedBefore: base.addingTimeInterval(4 * 3_600)),
+                .init(createdBy: other), .init(ownerID: officer.id), .init(ownerIDs: [other]), .init(ownerIDs: [other, officer.id]),
+                .init(ownerIDs: []), .init(status: .open, hasOpenActions: true, ownerID: officer.id),
+            ]
+            for filter in filters {
+                for page in 1...5 {
+                    let want = try await fluent.listCases(organisationID: organisationID, filter: filter, page: page, perPage: 2)
+                    // Twice: the second total comes from the kept count.
+                    for _ in 1...2 {
+                        let got = try await direct.listCases(organisationID: organisationID, filter: filter, page: page, perPage: 2)
+                        #expect(got.cases == want.cases, "\(filter), page \(page)")
+                        #expect(got.total == want.total, "\(filter), page \(page)")
+                    }
+                }
+                for ascending in [false, true] {
+                    let want = try await fluent.firstCases(organisationID: organisationID, filter: filter, limit: 3, longestUntouchedFirst: ascending)
+                    let got = try await direct.firstCases(organisationID: organisationID, filter: filter, limit: 3, longestUntouchedFirst: ascending)
+                    #expect(got == want, "\(filter), longest untouched first: \(ascending)")
+                }
+            }
+            let all = try await direct.listCases(organisationID: organisationID, filter: .init(), page: 1, perPage: 10)
+            #expect(all.total == 7 && all.cases.count == 7)
+            #expect(all.cases.contains { $0.summary == "Quote \" and slash / — Zoë" }, "summaries are opened, not left sealed")
+            #expect(all.cases.map(\.id) == [ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]],
+                    "most recently updated first; at the same time, the later reference first")
+            let wantActions = try await fluent.openActions(ownedBy: officer.id, organisationID: organisationID)
+            let gotActions = try await direct.openActions(ownedBy: officer.id, organisationID: organisationID)
+            #expect(!gotActions.isEmpty)
+            #expect(gotActions.map(\.header) == wantActions.map(\.header) && gotActions.map(\.action) == wantActions.map(\.action))
+            // Another organisation sees none of them.
+            #expect(try await direct.listCases(organisationID: world.user("policeB.officer").organisationID, filter: .init(),
+                                               page: 1, perPage: 10).total == 0)
+
+            // Pages are binds, not text: thirty pages more, of two sizes, keep no statement more. (SQLite prepares a
+            // statement with a bound LIMIT again at each run, as it plans with the value: that costs what Fluent's
+            // driver pays for every statement, but kept statements stay few.)
+            let kept = try reader.read { $0.keptStatementCount }
+            for page in 1...30 {
+                _ = try await direct.listCases(organisationID: organisationID, filter: .init(), page: page, perPage: page.isMultiple(of: 2) ? 2 : 3)
+            }
+            #expect(try reader.read { $0.keptStatementCount } == kept)
+        }
+    }
+
+    @Test("A query built with SQLKit reaches a SQLite file's own connection as SQLite's text and Fluent's stored values; a bind of another type is an error that names it")
+    func statementsFromSQLKit() async throws {
+        try await withApp { app in
+            let sql = app.db as! any SQLDatabase
+            let id = UUID()
+            let at = Date(timeIntervalSince1970: 1_764_601_842.5)
+            let query = sql.select().column("id").from("cases").where("id", .equal, SQLBind(id)).where("version", .equal, SQLBind(3))
+                .where("summary", .equal, SQLBind("x")).where("updated_at", .lessThan, SQLBind(at))
+                .where("recommended", .equal, SQLBind(true)).query
+            let (text, binds) = try DirectSQLiteConnection.statement(query, on: sql)
+            #expect(text.contains("?1") && text.contains("?5"))
+            #expect(binds.map(String.init(describing:)) == [DirectSQLiteConnection.Value.text(id.uuidString), .integer(3), .text("x"),
+                                                            .double(1_764_601_842.5), .integer(1)].map(String.init(describing:)))
+            let odd = sql.select().column("id").from("cases").where("id", .equal, SQLBind(Float(1))).query
+            let error = #expect(throws: DirectSQLiteConnection.Failure.self) { try DirectSQLiteConnection.statement(odd, on: sql) }
+            #expect(error?.description.contains("Float") == true)
+        }
+    }
+
     @Test("Opening a case writes all or nothing: when its audit entry cannot be written, no part of the case is stored")
     func openingACaseIsAllOrNothing() async throws {
         try await withApp { app in

@@ -170,7 +170,7 @@ struct CaseController: RouteCollection {
         return formatter.date(from: upper)
     }
 
-    func list(req: Request) async throws -> CaseListDTO {
+    func list(req: Request) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
         let q = try req.query.decode(ListQuery.self)
         var filter = CaseStore.ListFilter()
@@ -198,10 +198,10 @@ struct CaseController: RouteCollection {
         let perPage = q.perPage ?? 50
         guard (1...1_000_000).contains(page) else { throw APIError.badRequest("page must be 1–1,000,000", field: "page") }
         guard (1...200).contains(perPage) else { throw APIError.badRequest("perPage must be 1–200", field: "perPage") }
-        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts).listCases(organisationID: identity.organisation.id,
+        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader, counts: req.application.caseCounts).listCases(organisationID: identity.organisation.id,
                                                                          filter: filter, page: page, perPage: perPage)
         try await req.auditAlone("case.list", detail: "count=\(records.count)")
-        return CaseListDTO(cases: records.map(CaseSummaryDTO.init), page: page, perPage: perPage, total: total)
+        return CaseListBody.response(records, page: page, perPage: perPage, total: total)
     }
 
     func read(req: Request) async throws -> Response {

@@ -167,6 +167,8 @@ struct CaseSummaryDTO: Content {
     init(_ c: CaseRecord) { self.init(c.header) }
 }
 
+/// A page of cases as the API says it. `CaseListBody` writes it without `JSONEncoder`; this is the shape it must
+/// match, and what a test encodes to check that it does.
 struct CaseListDTO: Content {
     var cases: [CaseSummaryDTO]
     var page: Int
@@ -268,6 +270,41 @@ enum CaseReadBody {
         var headers = HTTPHeaders()
         headers.contentType = .json
         let response = Response(status: status, headers: headers)
+        response.body = .init(buffer: out.buffer)
+        return response
+    }
+}
+
+/// `GET /api/v1/cases`: a page of cases written straight into bytes, saying exactly what `CaseListDTO` through
+/// Vapor's `JSONEncoder` says (`CaseReadBodyTests` holds them to that). `JSONEncoder` was a fifth of a list's time.
+enum CaseListBody {
+    static func response(_ cases: [CaseHeader], page: Int, perPage: Int, total: Int) -> Response {
+        var out = JSONBytes(capacity: 128 + cases.count * 360)
+        out.open()
+        out.key("cases")
+        out.startArray()
+        for (i, c) in cases.enumerated() {
+            if i > 0 { out.comma() }
+            out.open()
+            out.field("id", c.id)
+            out.field("reference", c.reference)
+            out.field("status", c.status.rawValue)
+            out.field("summary", c.summary)
+            out.field("version", c.version)
+            out.field("ownerID", c.ownerID)
+            out.field("openActions", c.openActions)
+            out.field("createdAt", c.createdAt)
+            out.field("updatedAt", c.updatedAt)
+            out.close()
+        }
+        out.endArray()
+        out.field("page", page)
+        out.field("perPage", perPage)
+        out.field("total", total)
+        out.close()
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        let response = Response(status: .ok, headers: headers)
         response.body = .init(buffer: out.buffer)
         return response
     }

@@ -41,7 +41,7 @@ struct PagesController: RouteCollection {
         let identity = try req.requirePageIdentity()
         var page = HomePage(identity: identity)
         if page.seesCases {
-            let store = CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts)
+            let store = CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader, counts: req.application.caseCounts)
             // A case lead's cases are the ones they own; staff see the concerns they raised, whose actions are the
             // DSL's to do, not theirs.
             let isStaff = identity.user.role == .staff
@@ -103,7 +103,7 @@ struct PagesController: RouteCollection {
     /// with thousands of cases, the older ones are reached by paging or by the reference on the paperwork.
     func caseList(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
-        let store = CaseStore(db: req.db, cipher: req.cipher, counts: req.application.caseCounts)
+        let store = CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader, counts: req.application.caseCounts)
         let typed = String((req.query[String.self, at: "reference"] ?? "").prefix(40))
         let wanted = typed.trimmingCharacters(in: .whitespaces).uppercased()
         var notFound: String?
