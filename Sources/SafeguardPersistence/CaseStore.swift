@@ -1,4 +1,5 @@
 import FluentKit
+import FluentPostgresDriver
 import Foundation
 import SafeguardCore
 import SQLKit
@@ -19,6 +20,9 @@ public struct CaseStore: Sendable {
     let views: CaseViewCache?
     /// The totals of recently shown lists (`listCases`); nil inside a transaction, whose own writes it would not see.
     let counts: CaseCountCache?
+    /// Whether lists on PostgreSQL are read by position through PostgresNIO (`PostgresStatement`) rather than through
+    /// SQLKit's rows; a test turns it off to compare the two.
+    var readsRowsByPosition = true
     public init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil,
                 views: CaseViewCache? = nil, counts: CaseCountCache? = nil) {
         database = db
@@ -589,7 +593,22 @@ public struct CaseStore: Sendable {
                 try cases(select, limit: limit, offset: offset, keep: filter.ownerIDs == nil, on: connection, sql)
             }
         }
-        return try await select.limit(limit).offset(offset > 0 ? offset : nil).all().map(header)
+        select.limit(limit).offset(offset > 0 ? offset : nil)
+        if readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
+            return try await PostgresStatement(select.query, on: sql).rows(on: postgres) { try header($0) }
+        }
+        return try await select.all().map(header)
+    }
+
+    /// A case's header from a PostgreSQL row of the list's columns, read by position (its summary opened).
+    private func header(_ row: PostgresRandomAccessRow) throws -> CaseHeader {
+        let createdBy = try row[6].decode(UUID.self)
+        return CaseHeader(
+            id: try row[0].decode(UUID.self), organisationID: try row[1].decode(UUID.self), reference: try row[2].decode(String.self),
+            status: CaseStatus(rawValue: try row[3].decode(String.self)) ?? .open,
+            summary: try cipher.open(try row[4].decode(String.self), in: .caseSummary), version: try row[5].decode(Int.self),
+            createdBy: createdBy, ownerID: try row[7].decode(UUID?.self) ?? createdBy, openActions: try row[8].decode(Int.self),
+            createdAt: try row[9].decode(Date?.self), updatedAt: try row[10].decode(Date?.self))
     }
 
     /// A list's cases in order, before its page is cut: the same query on both paths.
