@@ -20,8 +20,8 @@ public struct CaseStore: Sendable {
     let views: CaseViewCache?
     /// The totals of recently shown lists (`listCases`); nil inside a transaction, whose own writes it would not see.
     let counts: CaseCountCache?
-    /// Whether lists on PostgreSQL are read by position through PostgresNIO (`PostgresStatement`) rather than through
-    /// SQLKit's rows; a test turns it off to compare the two.
+    /// Whether case reads and lists on PostgreSQL read their rows by position through PostgresNIO (`PostgresStatement`)
+    /// rather than through SQLKit's rows; a test turns it off to compare the two.
     var readsRowsByPosition = true
     public init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil,
                 views: CaseViewCache? = nil, counts: CaseCountCache? = nil) {
@@ -351,34 +351,43 @@ public struct CaseStore: Sendable {
         if let reader { return try readView(id: id, organisationID: organisationID, on: reader) }
         let sql = db as! any SQLDatabase
         let columns = Self.readColumns
-        let headerQuery = sql.raw("""
+        let headerQuery: SQLQueryString = """
             SELECT \(unsafeRaw: columns.header), revision FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
-            """)
-        let row: any SQLRow
+            """
+        // The case row: by position on PostgreSQL (see `PostgresStatement`), by name through SQLKit otherwise.
+        @Sendable func caseRow() async throws -> (header: CaseHeader, facts: String, revision: Int)? {
+            if readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
+                return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres) { row in
+                    (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
+                }.first
+            }
+            return try await sql.raw(headerQuery).first().map { row in
+                (try header(row), try row.decode(column: "facts_json", as: String.self), try row.decode(column: "revision", as: Int.self))
+            }
+        }
+        let found: (header: CaseHeader, facts: String, revision: Int)
         let view: KeptCaseView
         if let views {
             // The case row first: while its revision is unchanged, its actions and assessment are the ones kept.
-            guard let found = try await headerQuery.first() else { return nil }
-            let revision = try found.decode(column: "revision", as: Int.self)
-            if let kept = views.value(of: id, at: revision) {
+            guard let row = try await caseRow() else { return nil }
+            if let kept = views.value(of: id, at: row.revision) {
                 view = kept
             } else {
                 view = try await storedView(id: id, on: sql)
-                views.keep(view, of: id, at: revision)
+                views.keep(view, of: id, at: row.revision)
             }
-            row = found
+            found = row
         } else {
             // No cache (in a transaction, in memory): the three reads at once.
-            async let found = headerQuery.first()
+            async let row = caseRow()
             async let stored = storedView(id: id, on: sql)
-            guard let found = try await found else {
+            guard let row = try await row else {
                 _ = try? await stored
                 return nil
             }
-            (row, view) = (found, try await stored)
+            (found, view) = (row, try await stored)
         }
-        return CaseReadView(header: try header(row), factsJSON: try row.decode(column: "facts_json", as: String.self),
-                            actions: try opened(view.actions), assessment: view.assessment)
+        return CaseReadView(header: found.header, factsJSON: found.facts, actions: try opened(view.actions), assessment: view.assessment)
     }
 
     /// A case's header from a row of `readColumns.header` (its summary opened).
@@ -600,7 +609,8 @@ public struct CaseStore: Sendable {
         return try await select.all().map(header)
     }
 
-    /// A case's header from a PostgreSQL row of the list's columns, read by position (its summary opened).
+    /// A case's header from the first eleven columns of a PostgreSQL row of `readColumns.header` (a list's columns
+    /// are the same), read by position (its summary opened).
     private func header(_ row: PostgresRandomAccessRow) throws -> CaseHeader {
         let createdBy = try row[6].decode(UUID.self)
         return CaseHeader(
