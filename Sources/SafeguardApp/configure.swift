@@ -7,6 +7,9 @@ import SafeguardCore
 import SafeguardPersistence
 import Vapor
 
+/// The cookie that carries a browser's session.
+let sessionCookieName = "safeguard-session"
+
 /// Sets the application up: database, migrations, sessions, middleware and routes.
 public func configure(_ app: Application, options: SafeguardOptions, assessor: Assessor = .bundled) async throws {
     app.safeguardOptions = options
@@ -63,7 +66,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     // Sessions live in the database so several server processes can share them.
     app.sessions.use(.fluent)
     let secure = options.secureCookies || app.http.server.configuration.tlsConfiguration != nil
-    app.sessions.configuration = .init(cookieName: "safeguard-session") { id in
+    app.sessions.configuration = .init(cookieName: sessionCookieName) { id in
         HTTPCookies.Value(string: id.string, expires: nil, maxAge: nil, domain: nil, path: "/",
                           isSecure: secure, isHTTPOnly: true, sameSite: .strict)
     }
@@ -74,13 +77,13 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     // such a body with a message instead.
     app.http.server.configuration.requestDecompression = .disabled
     app.middleware = Middlewares()
-    // Outermost first. Async middlewares are chained to run in one task each side of Vapor's sessions middleware
-    // (which is future-based), rather than a task each (see `AsyncMiddlewareChain`).
+    // Outermost first, in one task (see `AsyncMiddlewareChain`). Vapor's sessions middleware is future-based, so it
+    // runs inside the chain only for the requests that can have a session (see `SessionsInChain`).
     app.middleware.use(AsyncMiddlewareChain([RequestIDMiddleware(trustProxy: options.trustForwardedFor),
                                              InFlightMiddleware(counter: app.inFlightRequests), SecurityHeadersMiddleware(),
-                                             ErrorAuditMiddleware()]))
-    app.middleware.use(app.sessions.middleware)
-    app.middleware.use(AsyncMiddlewareChain([IdentityMiddleware(), PageErrorMiddleware(), ContentGuardMiddleware(),
+                                             ErrorAuditMiddleware(),
+                                             SessionsInChain(app.sessions.middleware, cookieName: sessionCookieName),
+                                             IdentityMiddleware(), PageErrorMiddleware(), ContentGuardMiddleware(),
                                              RepeatSubmissionMiddleware()]))
     try app.configurePages()
 

@@ -1,0 +1,85 @@
+@testable import SafeguardApp
+import Testing
+import Vapor
+
+/// `SessionsInChain`: an API request without the session cookie goes through the middleware chain in one task; a page,
+/// or an API call made with the session cookie, still has its session read and written by Vapor's middleware.
+@Suite struct SessionsInChainTests {
+    /// Notes the task a request's chain runs in, so that the route can tell whether it runs in the same one.
+    struct TaskProbe: AsyncMiddleware {
+        func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+            request.storage[ChainTaskKey.self] = withUnsafeCurrentTask { $0?.hashValue }
+            return try await next.respond(to: request)
+        }
+    }
+    struct ChainTaskKey: StorageKey { typealias Value = Int }
+
+    /// "same" when the route ran in the chain's task, else "other"; then what the session held, if anything.
+    static func answer(_ request: Request) -> String {
+        let here = withUnsafeCurrentTask { $0?.hashValue }
+        let task = here != nil && here == request.storage[ChainTaskKey.self] ? "same" : "other"
+        return task + " " + (request.hasSession ? request.session.data["seen"] ?? "-" : "none")
+    }
+
+    func withProbeApp(_ body: (Application) async throws -> Void) async throws {
+        let app = try await Application.make(.testing)
+        do {
+            app.sessions.use(.memory)
+            app.middleware = Middlewares()
+            app.middleware.use(AsyncMiddlewareChain([TaskProbe(),
+                                                     SessionsInChain(app.sessions.middleware, cookieName: "vapor-session")]))
+            app.get("api", "v1", "probe") { req async in Self.answer(req) }
+            app.get("page") { req async in
+                let answer = Self.answer(req)
+                req.session.data["seen"] = "yes"
+                return answer
+            }
+            try await body(app)
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+
+    @Test func anAPIRequestWithoutTheSessionCookieRunsInTheChainsTask() async throws {
+        try await withProbeApp { app in
+            let plain = try await app.testing().sendRequest(.GET, "/api/v1/probe")
+            #expect(plain.body.string == "same none")
+            #expect(plain.headers.setCookie == nil)
+            // Another site's cookie is not a session either.
+            let other = try await app.testing().sendRequest(.GET, "/api/v1/probe", headers: ["Cookie": "theme=dark"])
+            #expect(other.body.string == "same none")
+        }
+    }
+
+    @Test func pagesAndCookieAPICallsStillHaveTheirSession() async throws {
+        try await withProbeApp { app in
+            // A page's session is written, and its cookie set.
+            let page = try await app.testing().sendRequest(.GET, "/page")
+            #expect(page.body.string == "other none")
+            let cookie = try #require(page.headers.setCookie?["vapor-session"]?.string)
+            // With that cookie the API reads the session, through Vapor's middleware.
+            let api = try await app.testing().sendRequest(.GET, "/api/v1/probe", headers: ["Cookie": "vapor-session=\(cookie)"])
+            #expect(api.body.string == "other yes")
+            let again = try await app.testing().sendRequest(.GET, "/page", headers: ["Cookie": "vapor-session=\(cookie)"])
+            #expect(again.body.string == "other yes")
+        }
+    }
+
+    @Test func onlyAPIPathsWithoutTheCookieSkipTheSession() async throws {
+        let app = try await Application.make(.testing)
+        func request(_ path: String, cookie: String? = nil) -> Request {
+            var headers = HTTPHeaders()
+            if let cookie { headers.add(name: .cookie, value: cookie) }
+            return Request(application: app, method: .GET, url: URI(path: path), headers: headers, on: app.eventLoopGroup.any())
+        }
+        #expect(SessionsInChain.needsNoSession(request("/api/v1/cases"), cookieName: "s"))
+        #expect(SessionsInChain.needsNoSession(request("/api/v1/cases", cookie: "t=1"), cookieName: "s"))
+        #expect(!SessionsInChain.needsNoSession(request("/api/v1/cases", cookie: "t=1; s=abc"), cookieName: "s"))
+        #expect(!SessionsInChain.needsNoSession(request("/cases"), cookieName: "s"))
+        #expect(!SessionsInChain.needsNoSession(request("/"), cookieName: "s"))
+        #expect(!SessionsInChain.needsNoSession(request("/apis"), cookieName: "s"))
+        try await app.asyncShutdown()
+    }
+}
