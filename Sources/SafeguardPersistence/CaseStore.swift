@@ -642,7 +642,7 @@ public struct CaseStore: Sendable {
         let select = Self.listed(sql, organisationID: organisationID, filter)
         return try reader.read { connection in
             var revision: Int?
-            if let counts {
+            if counts != nil {
                 revision = try connection.rows("SELECT case_list_revision FROM \(OrganisationModel.schema) WHERE id = ?",
                                                [.uuid(organisationID)]) { $0.int(0) }.first
             }
