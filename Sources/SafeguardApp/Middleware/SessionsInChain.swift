@@ -10,7 +10,7 @@ import Vapor
 ///
 /// ```swift
 /// app.middleware.use(AsyncMiddlewareChain([ErrorAuditMiddleware(), SessionsInChain(app.sessions.middleware,
-///                                          cookieName: "safeguard-session"), IdentityMiddleware()]))
+///                                          cookieName: sessionCookieName), IdentityMiddleware()]))
 /// ```
 struct SessionsInChain: AsyncMiddleware {
     let sessions: any Middleware
