@@ -340,9 +340,11 @@ public struct CaseStore: Sendable {
     /// Plain SQL decoded by column, not Fluent models: building a model reflects over its properties for every row,
     /// which was a sixth of a read's time.
     /// The columns of a case read, in the order both of its paths read them.
+    /// A case read's columns, in the order its readers take them by position.
+    static let readHeaderColumns = "id, organisation_id, reference, status, summary, version, created_by, owner_id, "
+        + "open_actions, created_at, updated_at, facts_json"
     private static let readColumns = (
-        header: "id, organisation_id, reference, status, summary, version, created_by, owner_id, open_actions, created_at, "
-            + "updated_at, facts_json",
+        header: readHeaderColumns,
         action: "id, case_id, recommendation_id, severity, text, status, reason, recommended, completed_by, completed_at, "
             + "created_at, due_on",
         assessment: "id, case_version, editions, created_by, created_at, assessment_json")
@@ -357,6 +359,14 @@ public struct CaseStore: Sendable {
         // The case row: by position on PostgreSQL (see `PostgresStatement`), by name through SQLKit otherwise.
         @Sendable func caseRow() async throws -> (header: CaseHeader, facts: String, revision: Int)? {
             if readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
+                // Outside a transaction (a request's read), as a statement each connection prepares once; inside one,
+                // unnamed, so that a transaction that has failed never leaves a connection half-prepared.
+                if views != nil {
+                    return try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID)).first.map { found in
+                        let row = PostgresRandomAccessRow(found)
+                        return (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
+                    }
+                }
                 return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres) { row in
                     (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
                 }.first

@@ -1,0 +1,66 @@
+import FluentKit
+import FluentPostgresDriver
+import Foundation
+import SQLKit
+@testable import SafeguardPersistence
+import Testing
+import Vapor
+@testable import SafeguardApp
+
+/// On PostgreSQL a request's case read sends its case row as a statement that each connection prepares once
+/// (`CaseRowStatement`): unnamed, PostgreSQL parsed and planned it at every read, about half of its work for a read
+/// (issue 9). It must read exactly what the unnamed statement reads.
+@Suite struct PostgresPreparedReadTests {
+    @Test("A request's case read on PostgreSQL is prepared once on its connection and reads what the unnamed statement reads",
+          .enabled(if: TestDatabase.postgresURL != nil, "needs PostgreSQL: SAFEGUARD_TEST_DATABASE_URL"))
+    func theCaseRowIsPreparedOncePerConnection() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let created = try await createCase(app, token: token)
+            let caseID = try #require(UUID(uuidString: created["id"] as! String))
+            let organisationID = world.user("policeA.officer").organisationID
+
+            // Inside a transaction (no cache): the unnamed statement, as before.
+            let unnamed = try await app.db.transaction { tx in
+                try await CaseStore(db: tx, cipher: app.cipher).readView(id: caseID, organisationID: organisationID)
+            }
+            let expected = try #require(unnamed)
+
+            // On one connection, so that PostgreSQL's list of that connection's prepared statements can be read. (The
+            // expectations are checked outside: this closure runs in a task of the pool's.)
+            let seen = try await app.db.withConnection { db in
+                let sql = db as! any SQLDatabase
+                @Sendable func prepared() async throws -> [String] {
+                    try await sql.raw("SELECT name FROM pg_prepared_statements WHERE name = \(bind: CaseRowStatement.name)").all()
+                        .map { try $0.decode(column: "name", as: String.self) }
+                }
+                let store = CaseStore(db: db, cipher: app.cipher, views: CaseViewCache(capacity: 8))
+                let before = try await prepared()
+                let first = try await store.readView(id: caseID, organisationID: organisationID)
+                let afterFirst = try await prepared()
+                let second = try await store.readView(id: caseID, organisationID: organisationID)
+                let afterSecond = try await prepared()
+                let otherOrganisation = try await store.readView(id: caseID, organisationID: UUID())
+                let unknownCase = try await store.readView(id: UUID(), organisationID: organisationID)
+                return (before: before, after: [afterFirst, afterSecond], reads: [first, second],
+                        nothing: [otherOrganisation, unknownCase])
+            }
+            #expect(seen.before.isEmpty || seen.before == [CaseRowStatement.name])
+            #expect(seen.after == [[CaseRowStatement.name], [CaseRowStatement.name]],
+                    "the first read prepares the case row on its connection, and the second uses it again")
+            for read in seen.reads {
+                let read = try #require(read)
+                #expect(read.header == expected.header, "the case row reads the same prepared as unnamed")
+                #expect(read.factsJSON == expected.factsJSON)
+                #expect(read.actions == expected.actions)
+                #expect(read.header.summary == "Image shared between two pupils", "the summary is opened, not left sealed")
+            }
+            #expect(seen.nothing.allSatisfy { $0 == nil }, "another organisation's id, or an unknown case, reads nothing")
+
+            // Through the API, as a request reads it.
+            let read = try await send(app, .GET, "/api/v1/cases/\(caseID.uuidString)", token: token)
+            #expect(read.status == .ok && read.json["summary"] as? String == "Image shared between two pupils")
+        }
+    }
+}
