@@ -362,9 +362,15 @@ public struct CaseStore: Sendable {
                 // Outside a transaction (a request's read), as a statement each connection prepares once; inside one,
                 // unnamed, so that a transaction that has failed never leaves a connection half-prepared.
                 if views != nil {
-                    return try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID)).first.map { found in
-                        let row = PostgresRandomAccessRow(found)
-                        return (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
+                    do {
+                        return try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID)).first.map { found in
+                            let row = PostgresRandomAccessRow(found)
+                            return (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
+                        }
+                    } catch {
+                        // PostgresNIO keeps a failed preparation's error for as long as its connection lives, so one
+                        // passing fault would fail every later read there: the unnamed statement, parsed afresh,
+                        // answers instead, and throws its own error if something is still wrong.
                     }
                 }
                 return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres) { row in

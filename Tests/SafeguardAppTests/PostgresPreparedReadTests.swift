@@ -58,6 +58,27 @@ import Vapor
             }
             #expect(seen.nothing.allSatisfy { $0 == nil }, "another organisation's id, or an unknown case, reads nothing")
 
+            // A preparation that fails (here: the tables cannot be found) is remembered by PostgresNIO for as long as
+            // the connection lives; once the fault has passed, reads on that connection still work, unnamed.
+            let recovered = try await app.db.withConnection { db in
+                let sql = db as! any SQLDatabase
+                let path = try #require(try await sql.raw("SHOW search_path").first()?.decode(column: "search_path", as: String.self))
+                let store = CaseStore(db: db, cipher: app.cipher, views: CaseViewCache(capacity: 8))
+                // Whichever connection this is, PostgreSQL holds nothing prepared on it now (a statement prepared
+                // before would still find the tables); PostgresNIO may think it does, which must not matter either.
+                _ = try await sql.raw("DEALLOCATE ALL").run()
+                try await sql.raw("SET search_path TO safeguard_no_such_schema").run()
+                let failed: Bool
+                do { _ = try await store.readView(id: caseID, organisationID: organisationID); failed = false } catch { failed = true }
+                try await sql.raw("SET search_path TO \(unsafeRaw: path)").run()
+                let again = try await store.readView(id: caseID, organisationID: organisationID)
+                let prepared = try await sql.raw("SELECT name FROM pg_prepared_statements WHERE name = \(bind: CaseRowStatement.name)").all()
+                return (failed: failed, again: again, prepared: prepared.count)
+            }
+            #expect(recovered.failed, "with no tables to be found the read fails, prepared or not")
+            #expect(recovered.prepared == 0, "the failed preparation left nothing prepared")
+            #expect(try #require(recovered.again).header == expected.header, "the next read on that connection works")
+
             // Through the API, as a request reads it.
             let read = try await send(app, .GET, "/api/v1/cases/\(caseID.uuidString)", token: token)
             #expect(read.status == .ok && read.json["summary"] as? String == "Image shared between two pupils")
