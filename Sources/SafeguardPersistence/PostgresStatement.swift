@@ -49,7 +49,9 @@ struct PostgresStatementError: Error, CustomStringConvertible {
 /// A statement with fixed text that PostgreSQL parses and plans once per connection, not at every run: for the
 /// reads every request makes. Sent as an unnamed statement, as `PostgresStatement` sends one, the case read's row cost
 /// PostgreSQL about three times the work (`pgbench` on the same query: 15,000–17,000 runs a second unprepared, about
-/// 44,000 prepared). PostgresNIO prepares it on a connection the first time it runs there.
+/// 44,000 prepared). PostgresNIO prepares it on a connection the first time it runs there, and keeps a preparation's
+/// failure for the life of that connection: so run one only outside a transaction, and on an error try the unnamed
+/// statement once (as `CaseStore.readView` does).
 ///
 /// ```swift
 /// let rows = try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID))
@@ -67,7 +69,7 @@ extension PostgresDatabase {
     }
 }
 
-/// A case's row for a read, by its id and organisation, the columns in the order of `CaseStore.readColumns.header`
+/// A case's row for a read, by its id and organisation: the columns of `CaseStore.readHeaderColumns`, in that order,
 /// and then its revision.
 struct CaseRowStatement: PostgresPreparedStatement {
     static let name = "safeguard_case_row"
