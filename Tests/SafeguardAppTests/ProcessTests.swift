@@ -1,3 +1,4 @@
+import FluentPostgresDriver
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -7,6 +8,7 @@ import SafeguardPersistence
 import Spawning
 import SQLKit
 import Testing
+import Vapor
 
 /// Runs the real `safeguard` executable: crash durability, the demo, setup, tokens and `audit verify`.
 @Suite(.serialized) struct ProcessTests {
@@ -43,11 +45,13 @@ import Testing
         /// Drops the PostgreSQL schema, or the SQLite folder.
         func cleanUp() async {
             if let schema = environment["SAFEGUARD_POSTGRES_SCHEMA"], let url = TestDatabase.postgresURL {
-                var options = TestDatabase.options(.postgres(url))
-                options.migrateOnStart = false
+                // Through a bare connection, not the server's own set-up: that creates the schema when it is missing
+                // and then reads its tables, so for a command that never got as far as migrating it failed and left
+                // an empty schema behind (four every PostgreSQL run).
                 do {
-                    let app = try await SafeguardServer.makeApplication(options: options)
+                    let app = try await Application.make(.testing)
                     do {
+                        app.databases.use(try DatabaseLocation.postgres(url).configuration(), as: .psql)
                         try await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
                     } catch {
                         print("cleanUp: could not drop \(schema): \(String(reflecting: error))")
@@ -292,6 +296,7 @@ import Testing
         let retention = try Self.run(["retention", "run", "--dry-run"], store: store)
         #expect(retention.status == 0, "\(retention.output)")
         #expect(retention.output.contains("Nothing is due."))
+        await store.cleanUp()
     }
 
     @Test func twoServerProcessesOnOneDatabaseLetOnlyOneStaleWriteWin() async throws {
