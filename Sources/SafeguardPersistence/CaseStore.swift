@@ -334,21 +334,22 @@ public struct CaseStore: Sendable {
         return try value(m)
     }
 
-    /// The case as the API reads it, its facts and latest assessment left as stored JSON; nil if it is not the
-    /// organisation's. Three queries, run at once: the case, its actions, its latest assessment.
-    ///
-    /// Plain SQL decoded by column, not Fluent models: building a model reflects over its properties for every row,
-    /// which was a sixth of a read's time.
-    /// The columns of a case read, in the order both of its paths read them.
-    /// A case read's columns, in the order its readers take them by position.
+    /// A case row's columns for a read, in the order every reader takes them by position (PostgreSQL's prepared
+    /// `CaseRowStatement` too).
     static let readHeaderColumns = "id, organisation_id, reference, status, summary, version, created_by, owner_id, "
         + "open_actions, created_at, updated_at, facts_json"
+    /// The columns of a case read, in the order both of its paths read them.
     private static let readColumns = (
         header: readHeaderColumns,
         action: "id, case_id, recommendation_id, severity, text, status, reason, recommended, completed_by, completed_at, "
             + "created_at, due_on",
         assessment: "id, case_version, editions, created_by, created_at, assessment_json")
 
+    /// The case as the API reads it, its facts and latest assessment left as stored JSON; nil if it is not the
+    /// organisation's. Three queries, run at once: the case, its actions, its latest assessment.
+    ///
+    /// Plain SQL decoded by column, not Fluent models: building a model reflects over its properties for every row,
+    /// which was a sixth of a read's time.
     public func readView(id: UUID, organisationID: UUID) async throws -> CaseReadView? {
         if let reader { return try readView(id: id, organisationID: organisationID, on: reader) }
         let sql = db as! any SQLDatabase
@@ -359,23 +360,23 @@ public struct CaseStore: Sendable {
         // The case row: by position on PostgreSQL (see `PostgresStatement`), by name through SQLKit otherwise.
         @Sendable func caseRow() async throws -> (header: CaseHeader, facts: String, revision: Int)? {
             if readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
+                /// A row of `readColumns.header` and the revision, read by position.
+                func decoded(_ row: PostgresRandomAccessRow) throws -> (header: CaseHeader, facts: String, revision: Int) {
+                    (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
+                }
                 // Outside a transaction (a request's read), as a statement each connection prepares once; inside one,
                 // unnamed, so that a transaction that has failed never leaves a connection half-prepared.
                 if views != nil {
                     do {
-                        return try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID)).first.map { found in
-                            let row = PostgresRandomAccessRow(found)
-                            return (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
-                        }
+                        return try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID)).first
+                            .map { try decoded(PostgresRandomAccessRow($0)) }
                     } catch {
                         // PostgresNIO keeps a failed preparation's error for as long as its connection lives, so one
                         // passing fault would fail every later read there: the unnamed statement, parsed afresh,
                         // answers instead, and throws its own error if something is still wrong.
                     }
                 }
-                return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres) { row in
-                    (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
-                }.first
+                return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres, decoded).first
             }
             return try await sql.raw(headerQuery).first().map { row in
                 (try header(row), try row.decode(column: "facts_json", as: String.self), try row.decode(column: "revision", as: Int.self))

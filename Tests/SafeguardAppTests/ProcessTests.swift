@@ -45,9 +45,9 @@ import Vapor
         /// Drops the PostgreSQL schema, or the SQLite folder.
         func cleanUp() async {
             if let schema = environment["SAFEGUARD_POSTGRES_SCHEMA"], let url = TestDatabase.postgresURL {
-                // Through a bare connection, not the server's own set-up: that creates the schema when it is missing
-                // and then reads its tables, so for a command that never got as far as migrating it failed and left
-                // an empty schema behind (four every PostgreSQL run).
+                // Through a bare connection, not the server's own set-up: with the tests' default options that read
+                // the data keys on the database's default search path, found no table there and failed, so every
+                // such test's schema was left behind (four every PostgreSQL run).
                 do {
                     let app = try await Application.make(.testing)
                     do {
