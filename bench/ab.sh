@@ -72,18 +72,7 @@ pid_b=$LAST_PID
 BENCH_TOKEN=$(token "http://127.0.0.1:$port_a") || die "no token for $OFFICER_EMAIL"
 export BENCH_TOKEN
 export BENCH_IDS="$WORK/ids.txt"
-python3 - "http://127.0.0.1:$port_a" "$BENCH_TOKEN" "$BENCH_IDS" <<'EOF'
-import json, sys, urllib.request
-base, token, path = sys.argv[1:]
-ids = []
-for page in (1, 5, 10, 20, 40):
-    req = urllib.request.Request(f"{base}/api/v1/cases?perPage=200&page={page}", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        ids += [c["id"] for c in json.load(r)["cases"]]
-if not ids:
-    sys.exit("no cases to read")
-open(path, "w").write("".join(i + "\n" for i in ids))
-EOF
+log "$(pick_ids "http://127.0.0.1:$port_a" "$BENCH_TOKEN" "$BENCH_IDS")"
 
 RESULTS="$WORK/results.tsv"   # round scenario build rps p99 cpu_us
 : >"$RESULTS"

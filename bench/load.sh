@@ -103,29 +103,6 @@ measure_baseline() {
     stop_pid "$pid"
 }
 
-# pick_ids BASE TOKEN FILE: "id version" lines from up to ID_PAGES pages of 200 spread over the whole list.
-pick_ids() {
-    python3 - "$1" "$2" "$3" "$ID_PAGES" <<'EOF'
-import json, sys, urllib.request
-base, token, path, pages = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-def get(page):
-    req = urllib.request.Request(f"{base}/api/v1/cases?perPage=200&page={page}", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.load(r)
-first = get(1)
-last_page = max(1, -(-first["total"] // 200))
-wanted = sorted({1 + (i * (last_page - 1)) // max(1, pages - 1) for i in range(min(pages, last_page))})
-seen = {}
-for page in wanted:
-    for c in (first if page == 1 else get(page))["cases"]:
-        seen[c["id"].lower()] = c["version"]
-with open(path, "w") as f:
-    for i, v in seen.items():
-        f.write(f"{i} {v}\n")
-print(f"{len(seen)} case ids from {len(wanted)} pages of {last_page} (total {first['total']})")
-EOF
-}
-
 # reads_beside NAME SCRIPT CONNECTIONS DB BASE: signed-in reads on 16 connections while SCRIPT runs on CONNECTIONS
 # others; records "read16-NAME" (the reads) and "NAME" (the other traffic).
 reads_beside() {

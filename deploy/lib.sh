@@ -128,6 +128,31 @@ token() {
         -d "{\"email\":\"$email\",\"password\":\"$DEMO_PASSWORD\"}" | json 'j["token"]'
 }
 
+# pick_ids BASE TOKEN FILE: "id version" lines from up to ID_PAGES (10) pages of 200 spread over the whole list, for
+# bench/read.lua and bench/facts.lua; prints how many it found.
+pick_ids() {
+    python3 - "$1" "$2" "$3" "${ID_PAGES:-10}" <<'EOF'
+import json, sys, urllib.request
+base, token, path, pages = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def get(page):
+    req = urllib.request.Request(f"{base}/api/v1/cases?perPage=200&page={page}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.load(r)
+first = get(1)
+last_page = max(1, -(-first["total"] // 200))
+count = min(pages, last_page)
+wanted = sorted({1 + (i * (last_page - 1)) // max(1, count - 1) for i in range(count)})
+seen = {}
+for page in wanted:
+    for c in (first if page == 1 else get(page))["cases"]:
+        seen[c["id"].lower()] = c["version"]
+with open(path, "w") as f:
+    for i, v in seen.items():
+        f.write(f"{i} {v}\n")
+print(f"{len(seen)} case ids from {len(wanted)} pages of {last_page} (total {first['total']})")
+EOF
+}
+
 # A small valid case body (no names: references only).
 CASE_BODY='{"summary":"Benchmark case: image shared between two pupils","facts":{"people":[{"ref":"A","age":15,"roles":["depicted","sender"]},{"ref":"B","age":15,"roles":["recipient"]}],"circumstances":{"willing":true,"ageAppropriate":true}}}'
 
