@@ -8,7 +8,7 @@
 # `demo-data`; every round measures each scenario on A and on B back to back, the order alternating from round to
 # round (whichever runs second in a round was usually behind), and reads each server's CPU time from /proc, which is
 # steadier than requests a second. At the end, for each scenario: B against A in each round, the median, in how many
-# rounds B was ahead, and the median CPU per request of each.
+# rounds B was ahead, and the median CPU per request of each (with PG_URL on this machine, PostgreSQL's too).
 #
 #   cp .build/release/safeguard /tmp/safeguard-before      # before the change, then build again with it
 #   SAFEGUARD_BIN_A=/tmp/safeguard-before SAFEGUARD_BIN=.build/release/safeguard bash bench/ab.sh
@@ -74,29 +74,41 @@ export BENCH_TOKEN
 export BENCH_IDS="$WORK/ids.txt"
 log "$(pick_ids "http://127.0.0.1:$port_a" "$BENCH_TOKEN" "$BENCH_IDS")"
 
-RESULTS="$WORK/results.tsv"   # round scenario build rps p99 cpu_us
+RESULTS="$WORK/results.tsv"   # round scenario build rps p99 cpu_us db_cpu_us (-1: not measured)
 : >"$RESULTS"
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# PostgreSQL's CPU on this machine, all its processes and those that have ended (its postmaster's reaped children);
+# empty when it runs elsewhere. During a figure only one server has load, so what it grew by is that server's share.
+db_ticks() {
+    [ -n "$PG_URL" ] || return 0
+    local postmaster
+    postmaster=$(pgrep -o -x postgres 2>/dev/null) || return 0
+    { for p in $(pgrep -x postgres); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done
+      awk '{print $16 + $17}' "/proc/$postmaster/stat" 2>/dev/null; } | awk '{ s += $1 } END { print s }'
+}
 clock_ticks=$(getconf CLK_TCK)
 
 # measure ROUND SCENARIO BUILD PORT PID: one figure, with the server's CPU per request.
 measure() {
-    local round="$1" scenario="$2" build="$3" port="$4" pid="$5" before after out line
+    local round="$1" scenario="$2" build="$3" port="$4" pid="$5" before after db_before db_after out line
     before=$(ticks "$pid")
+    db_before=$(db_ticks)
     out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s "bench/$scenario.lua" "http://127.0.0.1:$port/" 2>&1) \
         || { echo "$out" >&2; die "wrk failed for $scenario on $build"; }
     after=$(ticks "$pid")
+    db_after=$(db_ticks)
     line=$(grep '^WRK_RESULT ' <<<"$out" | tail -n 1) || { echo "$out" >&2; die "no result from wrk for $scenario on $build"; }
-    python3 - "$round" "$scenario" "$build" "$line" "$before" "$after" "$clock_ticks" >>"$RESULTS" <<'EOF'
+    python3 - "$round" "$scenario" "$build" "$line" "$before" "$after" "$clock_ticks" "$db_before" "$db_after" >>"$RESULTS" <<'EOF'
 import sys
-round_, scenario, build, line, before, after, hz = sys.argv[1:]
+round_, scenario, build, line, before, after, hz, db_before, db_after = sys.argv[1:]
 f = dict(p.split("=", 1) for p in line.split()[1:])
 requests = int(f["requests"])
 unexpected = int(f["non2xx3xx"])
 if unexpected:
     sys.exit(f"{scenario} on {build}: {unexpected} answers were not 2xx ({f['statuses']})")
 cpu_us = (int(after) - int(before)) / int(hz) * 1e6 / max(requests, 1)
-print("\t".join([round_, scenario, build, f["rps"], f["p99_ms"], f"{cpu_us:.0f}"]))
+db_us = (int(db_after) - int(db_before)) / int(hz) * 1e6 / max(requests, 1) if db_before and db_after else -1
+print("\t".join([round_, scenario, build, f["rps"], f["p99_ms"], f"{cpu_us:.0f}", f"{db_us:.0f}"]))
 EOF
     log "round $round: $scenario on $build: $(cut -f4 <"$RESULTS" | tail -n 1) requests/s"
     sleep "${SETTLE:-2}"
@@ -125,14 +137,17 @@ python3 - "$RESULTS" <<'EOF'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 scenarios = list(dict.fromkeys(r[1] for r in rows))
-print("| scenario | B / A each round | median | B ahead | A: median rps, p99, CPU a request | B: median rps, p99, CPU a request |")
+db = all(float(r[6]) >= 0 for r in rows)
+who = "CPU a request (server + PostgreSQL)" if db else "CPU a request"
+print(f"| scenario | B / A each round | median | B ahead | A: median rps, p99, {who} | B: median rps, p99, {who} |")
 print("|---|---|---:|---:|---|---|")
 for s in scenarios:
     by = {(r[0], r[2]): r for r in rows if r[1] == s}
     rounds = sorted({r[0] for r in rows if r[1] == s}, key=int)
     ratios = [float(by[(n, "B")][3]) / float(by[(n, "A")][3]) for n in rounds]
     def med(build, i): return statistics.median(float(by[(n, build)][i]) for n in rounds)
+    def cpu(build): return f"{med(build, 5):.0f} + {med(build, 6):.0f} µs" if db else f"{med(build, 5):.0f} µs"
     print(f"| {s} | {', '.join(f'{x:.2f}' for x in ratios)} | {statistics.median(ratios):.2f} | "
           f"{sum(x > 1 for x in ratios)} of {len(ratios)} | "
-          f"{med('A', 3):,.0f}/s, {med('A', 4):.1f} ms, {med('A', 5):.0f} µs | {med('B', 3):,.0f}/s, {med('B', 4):.1f} ms, {med('B', 5):.0f} µs |")
+          f"{med('A', 3):,.0f}/s, {med('A', 4):.1f} ms, {cpu('A')} | {med('B', 3):,.0f}/s, {med('B', 4):.1f} ms, {cpu('B')} |")
 EOF
