@@ -115,7 +115,7 @@ public struct CaseStore: Sendable {
         // Plain SQLKit inserts (Fluent builds each model's row by reflecting over its properties, which was the
         // largest share of opening a case), sent together: one round trip on PostgreSQL.
         func statements(reference: any SQLExpression) -> [any SQLExpression] {
-            let insertActions: [any SQLExpression] = Self.insertion(of: actions, on: sql).map { [$0.query] } ?? []
+            let insertActions: [any SQLExpression] = Self.insertion(of: actions, on: sql).map { [$0] } ?? []
             return [
                 sql.insert(into: "cases")
                     .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
@@ -158,12 +158,32 @@ public struct CaseStore: Sendable {
     }
 
     /// On PostgreSQL: takes the next case number and runs `opening` in one statement, and returns the number taken.
+    /// Prepared once per connection where it can be (`PreparedOpening`), else unnamed.
     static func openingTakingItsNumber(_ opening: StatementBatch, on sql: any SQLDatabase) async throws -> Int {
-        let rows = try await opening.run(
-            after: SQLQueryString("UPDATE case_numbers SET next_number = next_number + 1 WHERE id = 1 RETURNING next_number - 1 AS number"),
-            named: taken, returning: SQLQueryString("SELECT number FROM \(ident: taken)"), on: sql)
-        guard let row = rows.first else { throw StoreError.notFound("case number counter") }
-        return try row.decode(column: "number", as: Int.self)
+        let counter = SQLQueryString("UPDATE case_numbers SET next_number = next_number + 1 WHERE id = 1 RETURNING next_number - 1 AS number")
+        let result = SQLQueryString("SELECT number FROM \(ident: taken)")
+        func unnamed() async throws -> Int? {
+            try await opening.run(after: counter, named: taken, returning: result, on: sql).first?.decode(column: "number", as: Int.self)
+        }
+        let number: Int?
+        if let postgres = sql as? any PostgresDatabase,
+           let prepared = PreparedOpening(opening.statement(after: counter, named: taken, returning: result), on: sql) {
+            do {
+                number = try await postgres.run(prepared).first.map { try PostgresRandomAccessRow($0)[0].decode(Int.self) }
+            } catch let preparedError {
+                // PostgresNIO may be answering with a failed preparation's error it keeps for the connection, having
+                // sent nothing: the unnamed statement is the real answer. If the prepared statement did run and fail,
+                // the transaction has failed with it, and the unnamed one says only that: the first error is the cause.
+                _ = PreparedOpening.noteNotKept(preparedError)
+                do { number = try await unnamed() } catch {
+                    throw PreparedOpening.isInFailedTransaction(error) ? preparedError : error
+                }
+            }
+        } else {
+            number = try await unnamed()
+        }
+        guard let number else { throw StoreError.notFound("case number counter") }
+        return number
     }
 
     /// `reference(year:number:)` in PostgreSQL's SQL, of the number the opening's statement takes. (`lpad` alone
@@ -178,14 +198,29 @@ public struct CaseStore: Sendable {
     /// The name under which an opening's statement holds the number it took.
     private static let taken = "taken"
 
-    /// New actions, open and recommended, in one multi-row INSERT (none: no statement).
+    /// New actions, open and recommended, in one INSERT (none: no statement).
     static func insert(_ actions: [CaseAction], on sql: any SQLDatabase) async throws {
-        try await insertion(of: actions, on: sql)?.run()
+        guard let insertion = insertion(of: actions, on: sql) else { return }
+        try await sql.execute(sql: insertion) { _ in }
     }
 
-    /// The multi-row INSERT of new actions, to run or to send with others; nil for none.
-    static func insertion(of actions: [CaseAction], on sql: any SQLDatabase) -> SQLInsertBuilder? {
+    /// The INSERT of new actions, to run or to send with others; nil for none. A multi-row VALUES on SQLite; on
+    /// PostgreSQL the rows come from one array a column (`unnest`), so that the statement's text is the same however
+    /// many actions there are, and a case opening can be prepared once (`PreparedOpening`). (Unprepared, the two
+    /// forms cost PostgreSQL the same: 1,048 against 1,067 µs of its CPU an opening, six interleaved rounds.)
+    static func insertion(of actions: [CaseAction], on sql: any SQLDatabase) -> (any SQLExpression)? {
         guard !actions.isEmpty else { return nil }
+        if sql.dialect.name == "postgresql" {
+            return SQLQueryString("""
+                INSERT INTO case_actions (id, case_id, recommendation_id, severity, text, status, recommended, created_at, due_on) \
+                SELECT id, case_id, recommendation_id, severity, text, \(bind: ActionStatus.open.rawValue), true, created_at, due_on \
+                FROM unnest(\(bind: actions.map(\.id))::uuid[], \(bind: actions.map(\.caseID))::uuid[], \
+                \(bind: actions.map(\.recommendationID))::text[], \(bind: actions.map(\.severity))::text[], \
+                \(bind: actions.map(\.text))::text[], \(bind: PostgresNullableArray(actions.map(\.createdAt)))::timestamptz[], \
+                \(bind: PostgresNullableArray(actions.map { $0.dueOn?.description }))::text[]) \
+                AS a(id, case_id, recommendation_id, severity, text, created_at, due_on)
+                """)
+        }
         var insert = sql.insert(into: "case_actions")
             .columns("id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at", "due_on")
         for a in actions {
@@ -193,7 +228,7 @@ public struct CaseStore: Sendable {
                                    SQLBind(a.text), SQLBind(ActionStatus.open.rawValue), SQLBind(true), SQLBind(a.createdAt),
                                    SQLBind(a.dueOn?.description))
         }
-        return insert
+        return insert.query
     }
 
     /// Takes `count` consecutive case numbers in one statement, from the one counter of the whole database, so that
@@ -852,7 +887,7 @@ public struct CaseStore: Sendable {
                 .set("recommended", to: SQLBind(true))
                 .where("id", .equal, SQLBind(action.id)).query)
         }
-        if let insertAdded = Self.insertion(of: added, on: sql) { writes.append(insertAdded.query) }
+        if let insertAdded = Self.insertion(of: added, on: sql) { writes.append(insertAdded) }
         let dropped = existing.filter { !recommended.contains($0.recommendationID) && $0.recommended }.map(\.id)
         if !dropped.isEmpty {
             writes.append(sql.update("case_actions").set("recommended", to: SQLBind(false)).where("id", .in, SQLBind.group(dropped)).query)

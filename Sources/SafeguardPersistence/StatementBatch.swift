@@ -38,10 +38,16 @@ struct StatementBatch {
     func run(after first: any SQLExpression, named name: String, returning result: any SQLExpression,
              on sql: any SQLDatabase) async throws -> [any SQLRow] {
         guard sql.dialect.name == "postgresql" else { throw NeedsPostgreSQL(database: sql.dialect.name) }
-        let parts = [(name, first)] + statements.enumerated().map { ("s\($0.offset)", $0.element) }
         let rows = NIOLockedValueBox([any SQLRow]())
-        try await sql.execute(sql: Joined(parts: parts, last: result)) { row in rows.withLockedValue { $0.append(row) } }
+        try await sql.execute(sql: statement(after: first, named: name, returning: result)) { row in
+            rows.withLockedValue { $0.append(row) }
+        }
         return rows.withLockedValue { $0 }
+    }
+
+    /// The one statement `run(after:named:returning:on:)` sends, to send another way (prepared, on PostgreSQL).
+    func statement(after first: any SQLExpression, named name: String, returning result: any SQLExpression) -> Joined {
+        Joined(parts: [(name, first)] + statements.enumerated().map { ("s\($0.offset)", $0.element) }, last: result)
     }
 
     /// A batch whose parts read each other's rows was sent to a database other than PostgreSQL (a mistake in the
