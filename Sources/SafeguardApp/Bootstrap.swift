@@ -130,7 +130,7 @@ public enum SafeguardServer {
         } catch let unknown as SubjectAccess.UnknownPerson {
             throw StoreError.invalid(field: "person", message: unknown.description)
         }
-        try await app.write { db in
+        _ = try await app.write { db in
             try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: organisation.id,
                                                    action: "case.document.subjectAccess", caseID: record.id, detail: "ref=\(person) via=cli"), on: db)
         }

@@ -77,7 +77,7 @@ struct WebAuthController: RouteCollection {
         req.session.data["pendingAt"] = String(Date().timeIntervalSince1970)
         req.session.data["pendingKey"] = key
         req.session.data["csrf"] = Self.newCSRFToken()
-        try await req.write { db in
+        _ = try await req.write { db in
             try await AuditChain.append(SignIn.event(user, action: "signIn", outcome: "password", detail: "via=session next=code"), on: db)
         }
         req.auditRecorded = true
