@@ -141,7 +141,7 @@ public struct CaseStore: Sendable {
             // while the write gate is held. No organisation or no counter row fails the statement (the case's
             // foreign key, or a reference that is NULL), so nothing is written.
             number = try await Self.openingTakingItsNumber(StatementBatch(statements(reference: Self.referenceSQL(year: year))),
-                                                           on: sql)
+                                                           prepared: !actions.isEmpty, on: sql)
         } else {
             number = try await reserveCaseNumbers(organisationID: organisationID, count: 1, on: sql).lowerBound
             try await StatementBatch(statements(reference: SQLBind(Self.reference(year: year, number: number)))).run(on: sql)
@@ -158,15 +158,16 @@ public struct CaseStore: Sendable {
     }
 
     /// On PostgreSQL: takes the next case number and runs `opening` in one statement, and returns the number taken.
-    /// Prepared once per connection where it can be (`PreparedOpening`), else unnamed.
-    static func openingTakingItsNumber(_ opening: StatementBatch, on sql: any SQLDatabase) async throws -> Int {
+    /// With `prepared`, the statement is prepared once per connection where it can be (`PreparedOpening`: only an
+    /// opening with actions, whose text is the same every time); else, and if that fails, it is sent unnamed.
+    static func openingTakingItsNumber(_ opening: StatementBatch, prepared: Bool, on sql: any SQLDatabase) async throws -> Int {
         let counter = SQLQueryString("UPDATE case_numbers SET next_number = next_number + 1 WHERE id = 1 RETURNING next_number - 1 AS number")
         let result = SQLQueryString("SELECT number FROM \(ident: taken)")
         func unnamed() async throws -> Int? {
             try await opening.run(after: counter, named: taken, returning: result, on: sql).first?.decode(column: "number", as: Int.self)
         }
         let number: Int?
-        if let postgres = sql as? any PostgresDatabase,
+        if prepared, let postgres = sql as? any PostgresDatabase,
            let prepared = PreparedOpening(opening.statement(after: counter, named: taken, returning: result), on: sql) {
             do {
                 number = try await postgres.run(prepared).first.map { try PostgresRandomAccessRow($0)[0].decode(Int.self) }
@@ -174,7 +175,7 @@ public struct CaseStore: Sendable {
                 // PostgresNIO may be answering with a failed preparation's error it keeps for the connection, having
                 // sent nothing: the unnamed statement is the real answer. If the prepared statement did run and fail,
                 // the transaction has failed with it, and the unnamed one says only that: the first error is the cause.
-                _ = PreparedOpening.noteNotKept(preparedError)
+                PreparedOpening.noteIfNotKept(preparedError)
                 do { number = try await unnamed() } catch {
                     throw PreparedOpening.isInFailedTransaction(error) ? preparedError : error
                 }

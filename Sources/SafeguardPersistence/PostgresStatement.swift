@@ -97,14 +97,14 @@ struct CaseRowStatement: PostgresPreparedStatement {
 /// interleaved rounds against the unnamed statement: PostgreSQL's CPU an opening 737 µs against 1,022, the gate held
 /// 1.3 ms a write against 1.55, openings a second ahead in five rounds (median +11 %).
 ///
-/// Its text is SQLKit's, as the unnamed statement's is: the first opening's text is the one prepared, and an opening
-/// whose text differs (one with no actions) is sent unnamed. It runs inside the gate's transaction, where PostgresNIO's
+/// Its text is SQLKit's, as the unnamed statement's is, and the same for every opening with actions: the first such
+/// opening's text is the one prepared (an opening with none has another text, and is sent unnamed). It runs inside the gate's transaction, where PostgresNIO's
 /// habit of keeping a failed preparation's error for the connection's life matters: `CaseStore` sends the unnamed
 /// statement when the prepared one fails, and gives up preparing openings in this process if PostgreSQL says the
 /// statement it prepared is not there (a pooler that does not keep prepared statements).
 ///
 /// ```swift
-/// if let prepared = try PreparedOpening(statement, on: sql) { rows = try await postgres.run(prepared) }
+/// if let prepared = PreparedOpening(statement, on: sql) { rows = try await postgres.run(prepared) }
 /// ```
 struct PreparedOpening: PostgresPreparedStatement {
     static let name = "safeguard_case_opening"
@@ -146,18 +146,17 @@ struct PreparedOpening: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 
-    /// Whether `error` says a prepared statement was not there on the connection; if so, no later opening in this
-    /// process is prepared.
-    static func noteNotKept(_ error: any Error) -> Bool {
-        guard (error as? PSQLError)?.serverInfo?[.sqlState] == "26000" else { return false }
+    /// If `error` says a prepared statement was not there on the connection, no later opening in this process is
+    /// prepared.
+    static func noteIfNotKept(_ error: any Error) {
+        guard (error as? PSQLError)?.serverInfo?[.sqlState] == "26000" else { return }
         notKept.withLockedValue { $0 = true }
-        return true
     }
 
-    /// Whether this process has given up preparing openings (`noteNotKept`).
+    /// Whether this process has given up preparing openings (`noteIfNotKept`).
     static var isGivenUp: Bool { notKept.withLockedValue { $0 } }
 
-    /// Lets openings be prepared again after `noteNotKept` gave up (the tests: that is the whole process's state).
+    /// Lets openings be prepared again after `noteIfNotKept` gave up (the tests: that is the whole process's state).
     static func prepareAgain() { notKept.withLockedValue { $0 = false } }
 
     /// Whether `error` is PostgreSQL refusing a statement because its transaction had already failed.
