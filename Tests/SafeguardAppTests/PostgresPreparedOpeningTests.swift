@@ -48,6 +48,17 @@ import Vapor
         }
     }
 
+    /// Runs `body` on one connection of `app`, with an opening by `world`'s officer to call, and returns what it saw
+    /// (the expectations are checked outside: `body` runs in a task of the pool's).
+    static func onOneConnection<T: Sendable>(
+        _ app: Application, _ world: World,
+        _ body: @escaping @Sendable (_ db: any Database, _ sql: any SQLDatabase,
+                                     _ open: @escaping @Sendable (any Database) async throws -> CaseStore.Opened) async throws -> T
+    ) async throws -> T {
+        let open = opening(app, world)
+        return try await app.db.withConnection { db in try await body(db, db as! any SQLDatabase, open) }
+    }
+
     static func preparedOpenings(_ sql: any SQLDatabase) async throws -> Int {
         try await sql.raw("SELECT count(*) AS n FROM pg_prepared_statements WHERE name = \(bind: PreparedOpening.name)").first()!
             .decode(column: "n", as: Int.self)
@@ -57,9 +68,7 @@ import Vapor
     func anOpeningIsPreparedOncePerConnection() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
-            let open = Self.opening(app, world)
-            let seen = try await app.db.withConnection { db in
-                let sql = db as! any SQLDatabase
+            let seen = try await Self.onOneConnection(app, world) { db, sql, open in
                 let before = try await Self.preparedOpenings(sql)
                 let first = try await Self.transaction(db) { try await open($0) }
                 let afterFirst = try await Self.preparedOpenings(sql)
@@ -106,10 +115,8 @@ import Vapor
     func aFailedPreparedOpeningFailsForItsOwnReason() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
-            let open = Self.opening(app, world)
             let noOrganisation = Self.opening(app, world, organisationID: UUID(), summary: "No such organisation")
-            let seen = try await app.db.withConnection { db in
-                let sql = db as! any SQLDatabase
+            let seen = try await Self.onOneConnection(app, world) { db, sql, open in
                 _ = try await Self.transaction(db) { try await open($0) }
                 let prepared = try await Self.preparedOpenings(sql)
                 let numberBefore = try await sql.raw("SELECT next_number FROM case_numbers").first()!.decode(column: "next_number", as: Int.self)
@@ -133,9 +140,7 @@ import Vapor
     func aFailedPreparationIsNotTheEndOfItsConnection() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
-            let open = Self.opening(app, world)
-            let seen = try await app.db.withConnection { db in
-                let sql = db as! any SQLDatabase
+            let seen = try await Self.onOneConnection(app, world) { db, sql, open in
                 // The tables cannot be found while the statement is first prepared here: PostgresNIO keeps that error
                 // for as long as the connection lives, and answers every later run of the statement with it.
                 var failed = false
@@ -161,9 +166,7 @@ import Vapor
         defer { PreparedOpening.prepareAgain() }
         try await withApp { app in
             let world = try await seedWorld(app)
-            let open = Self.opening(app, world)
-            let seen = try await app.db.withConnection { db in
-                let sql = db as! any SQLDatabase
+            let seen = try await Self.onOneConnection(app, world) { db, sql, open in
                 _ = try await Self.transaction(db) { try await open($0) }
                 // What PgBouncer in transaction mode does: the statement PostgresNIO prepared is not there any more.
                 try await sql.raw("DEALLOCATE \(ident: PreparedOpening.name)").run()
