@@ -374,12 +374,13 @@ public struct CaseStore: Sendable {
     /// `CaseRowStatement` too).
     static let readHeaderColumns = "id, organisation_id, reference, status, summary, version, created_by, owner_id, "
         + "open_actions, created_at, updated_at, facts_json"
+    /// An action's columns for a read, in the order every reader takes them by position.
+    static let readActionColumns = "id, case_id, recommendation_id, severity, text, status, reason, recommended, completed_by, "
+        + "completed_at, created_at, due_on"
+    /// An assessment's columns for a read, in the order every reader takes them by position.
+    static let readAssessmentColumns = "id, case_version, editions, created_by, created_at, assessment_json"
     /// The columns of a case read, in the order both of its paths read them.
-    private static let readColumns = (
-        header: readHeaderColumns,
-        action: "id, case_id, recommendation_id, severity, text, status, reason, recommended, completed_by, completed_at, "
-            + "created_at, due_on",
-        assessment: "id, case_version, editions, created_by, created_at, assessment_json")
+    private static let readColumns = (header: readHeaderColumns, action: readActionColumns, assessment: readAssessmentColumns)
 
     /// The case as the API reads it, its facts and latest assessment left as stored JSON; nil if it is not the
     /// organisation's. Three queries, run at once: the case, its actions, its latest assessment.
@@ -482,8 +483,37 @@ public struct CaseStore: Sendable {
                    dueOn: try a.decode(column: "due_on", as: String?.self).flatMap(CalendarDate.init))
     }
 
-    /// A case's actions (reasons still sealed) and latest assessment as stored, read at once.
+    /// An action from a row of `readActionColumns`, read by position (its reason still sealed).
+    private static func storedAction(_ a: PostgresRandomAccessRow) throws -> CaseAction {
+        CaseAction(id: try a[0].decode(UUID.self), caseID: try a[1].decode(UUID.self), recommendationID: try a[2].decode(String.self),
+                   severity: try a[3].decode(String.self), text: try a[4].decode(String.self),
+                   status: ActionStatus(rawValue: try a[5].decode(String.self)) ?? .open, reason: try a[6].decode(String?.self),
+                   recommended: try a[7].decode(Bool.self), completedBy: try a[8].decode(UUID?.self),
+                   completedAt: try a[9].decode(Date?.self), createdAt: try a[10].decode(Date?.self),
+                   dueOn: try a[11].decode(String?.self).flatMap(CalendarDate.init))
+    }
+
+    /// An assessment from a row of `readAssessmentColumns`, read by position.
+    private static func storedAssessment(_ a: PostgresRandomAccessRow) throws -> CaseReadView.Assessment {
+        (id: try a[0].decode(UUID.self), caseVersion: try a[1].decode(Int.self),
+         editions: try a[2].decode(String.self).split(separator: ",").map(String.init),
+         createdBy: try a[3].decode(UUID.self), createdAt: try a[4].decode(Date?.self), json: try a[5].decode(String.self))
+    }
+
+    /// A case's actions (reasons still sealed) and latest assessment as stored, read at once. On PostgreSQL, outside
+    /// a transaction (a request's read, with the case view cache), as statements each connection prepares once, read
+    /// by position, as the case row is (`CaseRowStatement`), and unnamed if that fails.
     private func storedView(id: UUID, on sql: any SQLDatabase) async throws -> KeptCaseView {
+        if views != nil, readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
+            do {
+                async let actions = postgres.run(CaseActionsStatement(caseID: id))
+                async let assessment = postgres.run(LatestAssessmentStatement(caseID: id))
+                return KeptCaseView(actions: try await actions.map { try Self.storedAction(PostgresRandomAccessRow($0)) },
+                                    assessment: try await assessment.first.map { try Self.storedAssessment(PostgresRandomAccessRow($0)) })
+            } catch {
+                // As for the case row: PostgresNIO keeps a failed preparation's error for the connection's life.
+            }
+        }
         async let actions = storedActions(caseID: id, on: sql)
         async let assessment = storedLatestAssessment(caseID: id, on: sql)
         return KeptCaseView(actions: try await actions, assessment: try await assessment)
@@ -491,18 +521,21 @@ public struct CaseStore: Sendable {
 
     /// A case's actions as stored (reasons sealed), oldest first.
     private func storedActions(caseID: UUID, on sql: any SQLDatabase) async throws -> [CaseAction] {
-        try await sql.raw("""
-            SELECT \(unsafeRaw: Self.readColumns.action) FROM case_actions WHERE case_id = \(bind: caseID) \
-            ORDER BY created_at, recommendation_id
-            """).all().map(Self.storedAction)
+        try await sql.raw("\(unsafeRaw: Self.actionsQuery) WHERE case_id = \(bind: caseID) \(unsafeRaw: Self.actionsOrder)")
+            .all().map(Self.storedAction)
     }
+
+    /// A case's actions for a read, and their order: oldest first (one text for both of PostgreSQL's paths).
+    static let actionsQuery = "SELECT \(readActionColumns) FROM case_actions"
+    static let actionsOrder = "ORDER BY created_at, recommendation_id"
+    /// A case's latest assessment: of its highest version, the newest.
+    static let latestAssessmentQuery = "SELECT \(readAssessmentColumns) FROM case_assessments"
+    static let latestAssessmentOrder = "ORDER BY case_version DESC, created_at DESC LIMIT 1"
 
     /// A case's latest assessment as stored (of its highest version, the newest), its JSON not decoded.
     private func storedLatestAssessment(caseID: UUID, on sql: any SQLDatabase) async throws -> CaseReadView.Assessment? {
-        try await sql.raw("""
-            SELECT \(unsafeRaw: Self.readColumns.assessment) FROM case_assessments \
-            WHERE case_id = \(bind: caseID) ORDER BY case_version DESC, created_at DESC LIMIT 1
-            """).first().map { a in
+        try await sql.raw("\(unsafeRaw: Self.latestAssessmentQuery) WHERE case_id = \(bind: caseID) \(unsafeRaw: Self.latestAssessmentOrder)")
+            .first().map { a in
             (id: try a.decode(column: "id", as: UUID.self), caseVersion: try a.decode(column: "case_version", as: Int.self),
              editions: try a.decode(column: "editions", as: String.self).split(separator: ",").map(String.init),
              createdBy: try a.decode(column: "created_by", as: UUID.self), createdAt: try a.decode(column: "created_at", as: Date?.self),

@@ -91,6 +91,43 @@ struct CaseRowStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
+/// A case's actions for a read, oldest first: the columns of `CaseStore.readActionColumns`, in that order. Prepared as
+/// the case row is, for a read whose case is not in the case view cache.
+struct CaseActionsStatement: PostgresPreparedStatement {
+    static let name = "safeguard_case_actions"
+    static let sql = "\(CaseStore.actionsQuery) WHERE case_id = $1 \(CaseStore.actionsOrder)"
+    static let bindingDataTypes: [PostgresDataType] = [.uuid]
+    typealias Row = PostgresRow
+
+    var caseID: UUID
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(caseID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// A case's latest assessment for a read: the columns of `CaseStore.readAssessmentColumns`, in that order.
+struct LatestAssessmentStatement: PostgresPreparedStatement {
+    static let name = "safeguard_latest_assessment"
+    static let sql = "\(CaseStore.latestAssessmentQuery) WHERE case_id = $1 \(CaseStore.latestAssessmentOrder)"
+    static let bindingDataTypes: [PostgresDataType] = [.uuid]
+    typealias Row = PostgresRow
+
+    var caseID: UUID
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(caseID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
 /// A case opening's one statement (see `CaseStore.openingTakingItsNumber`), prepared once per connection instead of
 /// parsed and planned at every opening. An opening runs while the write gate is held, so PostgreSQL's time to parse
 /// and plan it (about 0.4 ms under load, by its own statement log) was time every other write waited. Measured in six

@@ -32,7 +32,11 @@ import Vapor
             let seen = try await app.db.withConnection { db in
                 let sql = db as! any SQLDatabase
                 @Sendable func prepared() async throws -> [String] {
-                    try await sql.raw("SELECT name FROM pg_prepared_statements WHERE name = \(bind: CaseRowStatement.name)").all()
+                    try await sql.raw("""
+                        SELECT name FROM pg_prepared_statements \
+                        WHERE name IN (\(bind: CaseRowStatement.name), \(bind: CaseActionsStatement.name), \(bind: LatestAssessmentStatement.name)) \
+                        ORDER BY name
+                        """).all()
                         .map { try $0.decode(column: "name", as: String.self) }
                 }
                 let store = CaseStore(db: db, cipher: app.cipher, views: CaseViewCache(capacity: 8))
@@ -48,13 +52,16 @@ import Vapor
                         nothing: [otherOrganisation, unknownCase])
             }
             #expect(seen.before.isEmpty, "no read before this one prepared the case row")
-            #expect(seen.after == [[CaseRowStatement.name], [CaseRowStatement.name]],
-                    "the first read prepares the case row on its connection, and the second uses it again")
+            let all = [CaseActionsStatement.name, CaseRowStatement.name, LatestAssessmentStatement.name].sorted()
+            #expect(seen.after == [all, all],
+                    "the first read prepares the case row, and (its case not kept yet) its actions and assessment, on its connection; the second uses them again")
             for read in seen.reads {
                 let read = try #require(read)
                 #expect(read.header == expected.header, "the case row reads the same prepared as unnamed")
                 #expect(read.factsJSON == expected.factsJSON)
-                #expect(read.actions == expected.actions)
+                #expect(read.actions == expected.actions, "the actions read the same prepared as unnamed, in the same order")
+                #expect(read.assessment?.json == expected.assessment?.json && read.assessment?.id == expected.assessment?.id
+                        && read.assessment?.editions == expected.assessment?.editions, "and the latest assessment")
                 #expect(read.header.summary == "Image shared between two pupils", "the summary is opened, not left sealed")
             }
             #expect(seen.nothing.allSatisfy { $0 == nil }, "another organisation's id, or an unknown case, reads nothing")
