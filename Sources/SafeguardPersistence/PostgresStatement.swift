@@ -91,15 +91,14 @@ struct CaseRowStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
-/// A case's actions for a read, oldest first: the columns of `CaseStore.readActionColumns`, in that order. Prepared as
-/// the case row is, for a read whose case is not in the case view cache.
-struct CaseActionsStatement: PostgresPreparedStatement {
-    static let name = "safeguard_case_actions"
-    static let sql = "\(CaseStore.actionsQuery) WHERE case_id = $1 \(CaseStore.actionsOrder)"
-    static let bindingDataTypes: [PostgresDataType] = [.uuid]
-    typealias Row = PostgresRow
+/// A read of one case's rows by its id, prepared once per connection as the case row is: the binding and the rows
+/// are the same for each; a statement gives its name and text.
+protocol CaseRowsStatement: PostgresPreparedStatement where Row == PostgresRow {
+    var caseID: UUID { get }
+}
 
-    var caseID: UUID
+extension CaseRowsStatement {
+    static var bindingDataTypes: [PostgresDataType] { [.uuid] }
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 1)
@@ -110,22 +109,19 @@ struct CaseActionsStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
+/// A case's actions for a read, oldest first: the columns of `CaseStore.readActionColumns`, in that order. For a read
+/// whose case is not in the case view cache.
+struct CaseActionsStatement: CaseRowsStatement {
+    static let name = "safeguard_case_actions"
+    static let sql = "\(CaseStore.actionsQuery) WHERE case_id = $1 \(CaseStore.actionsOrder)"
+    var caseID: UUID
+}
+
 /// A case's latest assessment for a read: the columns of `CaseStore.readAssessmentColumns`, in that order.
-struct LatestAssessmentStatement: PostgresPreparedStatement {
+struct LatestAssessmentStatement: CaseRowsStatement {
     static let name = "safeguard_latest_assessment"
     static let sql = "\(CaseStore.latestAssessmentQuery) WHERE case_id = $1 \(CaseStore.latestAssessmentOrder)"
-    static let bindingDataTypes: [PostgresDataType] = [.uuid]
-    typealias Row = PostgresRow
-
     var caseID: UUID
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(caseID)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
 /// A case opening's one statement (see `CaseStore.openingTakingItsNumber`), prepared once per connection instead of
