@@ -403,15 +403,8 @@ public struct CaseStore: Sendable {
                 }
                 // Outside a transaction (a request's read), as a statement each connection prepares once; inside one,
                 // unnamed, so that a transaction that has failed never leaves a connection half-prepared.
-                if views != nil {
-                    do {
-                        return try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID)).first
-                            .map { try decoded(PostgresRandomAccessRow($0)) }
-                    } catch {
-                        // PostgresNIO keeps a failed preparation's error for as long as its connection lives, so one
-                        // passing fault would fail every later read there: the unnamed statement, parsed afresh,
-                        // answers instead, and throws its own error if something is still wrong.
-                    }
+                if views != nil, let rows = await postgres.runPrepared(CaseRowStatement(id: id, organisationID: organisationID)) {
+                    return try rows.first.map { try decoded(PostgresRandomAccessRow($0)) }
                 }
                 return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres, decoded).first
             }
@@ -505,13 +498,11 @@ public struct CaseStore: Sendable {
     /// by position, as the case row is (`CaseRowStatement`), and unnamed if that fails.
     private func storedView(id: UUID, on sql: any SQLDatabase) async throws -> KeptCaseView {
         if views != nil, readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
-            do {
-                async let actions = postgres.run(CaseActionsStatement(caseID: id))
-                async let assessment = postgres.run(LatestAssessmentStatement(caseID: id))
-                return KeptCaseView(actions: try await actions.map { try Self.storedAction(PostgresRandomAccessRow($0)) },
-                                    assessment: try await assessment.first.map { try Self.storedAssessment(PostgresRandomAccessRow($0)) })
-            } catch {
-                // As for the case row: PostgresNIO keeps a failed preparation's error for the connection's life.
+            async let actions = postgres.runPrepared(CaseActionsStatement(caseID: id))
+            async let assessment = postgres.runPrepared(LatestAssessmentStatement(caseID: id))
+            if let actions = await actions, let assessment = await assessment {
+                return KeptCaseView(actions: try actions.map { try Self.storedAction(PostgresRandomAccessRow($0)) },
+                                    assessment: try assessment.first.map { try Self.storedAssessment(PostgresRandomAccessRow($0)) })
             }
         }
         async let actions = storedActions(caseID: id, on: sql)

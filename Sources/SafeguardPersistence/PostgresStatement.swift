@@ -51,13 +51,22 @@ struct PostgresStatementError: Error, CustomStringConvertible {
 /// reads every request makes. Sent as an unnamed statement, as `PostgresStatement` sends one, the case read's row cost
 /// PostgreSQL about three times the work (`pgbench` on the same query: 15,000–17,000 runs a second unprepared, about
 /// 44,000 prepared). PostgresNIO prepares it on a connection the first time it runs there, and keeps a preparation's
-/// failure for the life of that connection: so run one only outside a transaction, and on an error try the unnamed
-/// statement once (as `CaseStore.readView` does).
+/// failure for the life of that connection: so a read runs one outside a transaction, through `runPrepared`, and
+/// sends the unnamed statement when that answers nothing. (A case opening runs one inside the gate's transaction,
+/// with the care `PreparedOpening` describes.)
 ///
 /// ```swift
 /// let rows = try await postgres.run(CaseRowStatement(id: id, organisationID: organisationID))
 /// ```
 extension PostgresDatabase {
+    /// `statement`'s rows, or nil if it failed for any reason: the caller then sends the unnamed statement, which
+    /// parses afresh and throws its own error if something is still wrong. A passing fault, or PostgresNIO answering
+    /// with a failed preparation's error it keeps for the connection, must make a read slower, never refuse it. Only
+    /// outside a transaction, where a failed statement leaves nothing behind.
+    func runPrepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async -> [Statement.Row]? where Statement.Row: Sendable {
+        try? await run(statement)
+    }
+
     func run<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
         let logger = self.logger
         return try await withConnection { connection in
@@ -131,10 +140,11 @@ struct LatestAssessmentStatement: CaseRowsStatement {
 /// 1.3 ms a write against 1.55, openings a second ahead in five rounds (median +11 %).
 ///
 /// Its text is SQLKit's, as the unnamed statement's is, and the same for every opening with actions: the first such
-/// opening's text is the one prepared (an opening with none has another text, and is sent unnamed). It runs inside the gate's transaction, where PostgresNIO's
-/// habit of keeping a failed preparation's error for the connection's life matters: `CaseStore` sends the unnamed
-/// statement when the prepared one fails, and gives up preparing openings in this process if PostgreSQL says the
-/// statement it prepared is not there (a pooler that does not keep prepared statements).
+/// opening's text is the one prepared (an opening with none has another text, and is sent unnamed). It runs inside
+/// the gate's transaction, where PostgresNIO's habit of keeping a failed preparation's error for the connection's
+/// life matters: `CaseStore` sends the unnamed statement when the prepared one fails (throwing the first error if the
+/// transaction had failed with it), and gives up preparing openings in this process if PostgreSQL says the statement
+/// it prepared is not there (a pooler that does not keep prepared statements).
 ///
 /// ```swift
 /// if let prepared = PreparedOpening(statement, on: sql) { rows = try await postgres.run(prepared) }

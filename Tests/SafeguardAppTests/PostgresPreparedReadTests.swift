@@ -80,7 +80,10 @@ import Vapor
                 do { _ = try await store.readView(id: caseID, organisationID: organisationID); failed = false } catch { failed = true }
                 try await sql.raw("SET search_path TO \(unsafeRaw: path)").run()
                 let again = try await store.readView(id: caseID, organisationID: organisationID)
-                let prepared = try await sql.raw("SELECT name FROM pg_prepared_statements WHERE name = \(bind: CaseRowStatement.name)").all()
+                let prepared = try await sql.raw("""
+                    SELECT name FROM pg_prepared_statements \
+                    WHERE name IN (\(bind: CaseRowStatement.name), \(bind: CaseActionsStatement.name), \(bind: LatestAssessmentStatement.name))
+                    """).all()
                 return (failed: failed, again: again, prepared: prepared.count)
             }
             #expect(recovered.failed, "with no tables to be found the read fails, prepared or not")
