@@ -119,16 +119,26 @@ import Vapor
         func request(_ method: String, _ path: String, token: String? = nil, body: Data?) async throws -> (Int, [String: Any]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
-            request.timeoutInterval = 10
+            // Generous: under CI every suite runs at once on two cores, and a debug build's bcrypt (C at -O0) took
+            // over ten seconds there for one token. These tests are about behaviour; speed has its benchmarks.
+            request.timeoutInterval = 60
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
             if let body {
                 request.httpBody = body
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             }
-            let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
-                URLSession.shared.dataTask(with: request) { data, response, error in
-                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: (data ?? Data(), response!)) }
-                }.resume()
+            let started = Date()
+            let (data, response): (Data, URLResponse)
+            do {
+                (data, response) = try await withCheckedThrowingContinuation { continuation in
+                    URLSession.shared.dataTask(with: request) { data, response, error in
+                        if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: (data ?? Data(), response!)) }
+                    }.resume()
+                }
+            } catch {
+                // Say what the server was doing: a bare URL error says nothing of why it did not answer.
+                let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+                throw TestFailure("\(method) \(path) failed after \(seconds) s (\(error)); the server's log ends: \(output.suffix(1_500))")
             }
             let object = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
             return ((response as! HTTPURLResponse).statusCode, object)
