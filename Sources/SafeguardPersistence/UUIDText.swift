@@ -58,20 +58,32 @@ extension UUID {
     private static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
     private static let lowerDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// The id as `text` writes it, added to the end of `out` (a response body), with no string made between.
+    public func appendText(to out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 36))
+        out.withUnsafeMutableBufferPointer { write(digits: Self.upperDigits, into: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+    }
+
     private func text(digits: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: 36) { out in
+            write(digits: digits, into: out)
+            return 36
+        }
+    }
+
+    /// The 36 characters, 8-4-4-4-12, into `out` (at least 36 long).
+    private func write(digits: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>) {
         withUnsafeBytes(of: uuid) { id in
-            String(unsafeUninitializedCapacity: 36) { out in
-                var position = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        out[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    out[position] = digits[Int(id[index] >> 4)]
-                    out[position + 1] = digits[Int(id[index] & 0x0F)]
-                    position += 2
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    out[position] = UInt8(ascii: "-")
+                    position += 1
                 }
-                return 36
+                out[position] = digits[Int(id[index] >> 4)]
+                out[position + 1] = digits[Int(id[index] & 0x0F)]
+                position += 2
             }
         }
     }

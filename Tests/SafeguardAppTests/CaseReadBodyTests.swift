@@ -21,6 +21,23 @@ import Vapor
         }
     }
 
+    @Test("Integers, booleans and UUIDs are written as JSONEncoder writes them")
+    func numbersAsJSONEncoder() throws {
+        struct One: Encodable { var version: Int; var overdue: Bool; var id: UUID }
+        for n in [0, 7, 10, 99, 100, 1_000_003, -1, -10, -987_654, .max, .min] {
+            let value = One(version: n, overdue: n % 2 == 0, id: UUID())
+            var out = JSONBytes(capacity: 8)
+            out.open()
+            out.field("version", value.version)
+            out.field("overdue", value.overdue)
+            out.field("id", value.id)
+            out.close()
+            let expected = String(decoding: try Self.encoder.encode(value), as: UTF8.self)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == expected, "\(n)")
+            #expect(Array(out.buffer.readableBytesView) == out.bytes)
+        }
+    }
+
     @Test("Dates are written as JSONEncoder's iso8601 writes them, to the second")
     func datesAsJSONEncoder() throws {
         for seconds in [0, 1_764_601_842.999, 1_000_000_000, 253_402_300_799, -2_208_988_800, 1_764_601_842.5, 1_764_601_842.0001, 951_782_400.75, -86_400.5, 4_102_444_799.9] {
