@@ -82,4 +82,25 @@ import Vapor
         #expect(!SessionsInChain.needsNoSession(request("/apis"), cookieName: "s"))
         try await app.asyncShutdown()
     }
+
+    @Test func whetherARequestIsForTheAPIComesFromItsRouteOrElseItsPath() async throws {
+        let app = try await Application.make(.testing)
+        func request(_ path: String, route: [PathComponent]?) -> Request {
+            let request = Request(application: app, method: .GET, url: URI(path: path), on: app.eventLoopGroup.any())
+            request.route = route.map {
+                Route(method: .GET, path: $0, responder: app.responder.current, requestType: Request.self, responseType: Response.self)
+            }
+            return request
+        }
+        #expect(request("/api/v1/cases/SG-1", route: ["api", "v1", "cases", ":id"]).isForAPI)
+        #expect(request("/api/v1/openapi.json", route: ["api", "v1", "openapi.json"]).isForAPI)
+        #expect(!request("/cases/SG-1", route: ["cases", ":id"]).isForAPI)
+        #expect(!request("/", route: []).isForAPI)
+        // Matched to no route (a 404): by the path, as Vapor decodes it.
+        #expect(request("/api/v1/nothing", route: nil).isForAPI)
+        #expect(request("/%61pi/v1/nothing", route: nil).isForAPI == URI(path: "/%61pi/v1/nothing").path.hasPrefix("/api/"))
+        #expect(!request("/apis", route: nil).isForAPI)
+        #expect(!request("/nothing", route: nil).isForAPI)
+        try await app.asyncShutdown()
+    }
 }

@@ -151,7 +151,7 @@ struct IdentityMiddleware: AsyncMiddleware {
                     }
                     request.identity = found
                     // A state-changing API call made with the session cookie must carry the session's CSRF token.
-                    if request.url.path.hasPrefix("/api/"), ![.GET, .HEAD, .OPTIONS].contains(request.method),
+                    if request.isForAPI, ![.GET, .HEAD, .OPTIONS].contains(request.method),
                        !constantTimeEqual(request.headers.first(name: "X-CSRF-Token") ?? "", request.session.data["csrf"] ?? "") {
                         throw APIError(.forbidden, "csrf", "send the X-CSRF-Token header with this session's token")
                     }
@@ -165,7 +165,7 @@ struct IdentityMiddleware: AsyncMiddleware {
         }
         if let identity = request.identity, identity.viaSession, identity.mustSetUpTwoFactor, !Self.allowedBeforeSetUp(request) {
             // Until the second factor is set up, the session reaches only the set-up page.
-            if request.url.path.hasPrefix("/api/") {
+            if request.isForAPI {
                 throw APIError(.forbidden, "two_factor_required", "your organisation requires two-factor sign-in for your role: set it up on the pages (Your account, Two-factor sign-in) first")
             }
             var back = request.url.path

@@ -24,7 +24,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         let limit = request.application.safeguardOptions.maxBodyBytes
         // A page's form sent with too much in it comes back as that form, with what was typed and a message, rather
         // than a bare error page (issue 11, point 3). Up to four times the limit is read so the text can be kept.
-        let pageForm = request.method == .POST && request.headers.contentType == .urlEncodedForm && !request.url.path.hasPrefix("/api/")
+        let pageForm = request.method == .POST && request.headers.contentType == .urlEncodedForm && !request.isForAPI
         let tooLarge = APIError(.payloadTooLarge, "too_large", "the request body is over \(limit / 1024) KiB; send less")
         let length = request.headers.first(name: .contentLength)
         let declared = length.flatMap(Int.init) ?? 0

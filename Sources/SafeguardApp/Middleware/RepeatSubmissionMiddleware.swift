@@ -30,7 +30,7 @@ struct RepeatSubmissionMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard request.method == .POST, let identity = request.identity else { return try await next.respond(to: request) }
-        let isAPI = request.url.path.hasPrefix("/api/")
+        let isAPI = request.isForAPI
         let key: String, window: TimeInterval, hash: String
         let body = try await Self.body(of: request)
         if isAPI {

@@ -29,7 +29,7 @@ struct SessionsInChain: AsyncMiddleware {
     /// An API request without the session cookie: nothing on that path reads or writes a session (the identity
     /// middleware asks `hasSession` first, which needs no middleware).
     static func needsNoSession(_ request: Request, cookieName: String) -> Bool {
-        guard request.url.path.hasPrefix("/api/") else { return false }
+        guard request.isForAPI else { return false }
         guard request.headers.contains(name: .cookie) else { return true }
         return request.cookies[cookieName] == nil
     }

@@ -379,7 +379,7 @@ struct PageErrorMiddleware: AsyncMiddleware {
             }
             return request.redirect(to: redirect.to)
         } catch {
-            guard !request.url.path.hasPrefix("/api/"), request.prefersHTML else { throw error }
+            guard !request.isForAPI, request.prefersHTML else { throw error }
             let apiError = ErrorAuditMiddleware.apiError(for: error)
             let (title, message) = Self.words(for: apiError)
             do {

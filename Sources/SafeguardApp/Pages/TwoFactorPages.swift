@@ -138,7 +138,7 @@ extension Request {
     /// API tokens are not asked: for roles that need two-factor sign-in, a token is only made with a code.
     func requireStepUp(_ identity: Identity, why: String) throws {
         guard identity.viaSession, !identity.isSteppedUp(at: Date(), lifetime: application.safeguardOptions.stepUpLifetime) else { return }
-        if url.path.hasPrefix("/api/") {
+        if isForAPI {
             throw APIError(.forbidden, "step_up_required", "\(why) needs a fresh two-factor code: give one on the pages (/step-up), then try again within 15 minutes")
         }
         var back = url.path
