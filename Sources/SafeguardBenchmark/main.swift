@@ -49,6 +49,21 @@ func largeCase() -> CaseFacts {
                      circumstances: Circumstances(), devices: [Device(ref: "D1", owner: "P1")])
 }
 
+/// A case opening's summary in the words of a first report (the API checks it with the facts' strings).
+let openingSummary = "A (15) sent an image of herself to B (15) on Snapchat; B showed it to two friends at school the next morning and A told her form tutor."
+
+/// Every string in a JSON document (keys not included), as the content guard collects them from a request.
+func guardedStrings(_ json: Data) -> [String] {
+    func walk(_ value: Any, into out: inout [String]) {
+        if let text = value as? String { out.append(text) }
+        else if let array = value as? [Any] { for element in array { walk(element, into: &out) } }
+        else if let object = value as? [String: Any] { for key in object.keys.sorted() { walk(object[key]!, into: &out) } }
+    }
+    var out: [String] = []
+    walk(try! JSONSerialization.jsonObject(with: json), into: &out)
+    return out
+}
+
 /// Runs `body` repeatedly for about `secondsPerMeasurement`, three times, and returns the median time per call.
 func measure(_ body: () -> Int) -> Double {
     var samples: [Double] = []
@@ -84,6 +99,9 @@ func report(_ name: String, _ facts: CaseFacts) {
     let sortedEncoder = JSONEncoder()
     sortedEncoder.outputFormatting = [.sortedKeys]
     let foundation = measure { (try? sortedEncoder.encode(sample))?.count ?? 0 }
+    // The no-imagery guard over every string a case opening carries, as the API's middleware checks each one.
+    let strings = guardedStrings(json) + [openingSummary]
+    let guarded = measure { strings.reduce(0) { $0 + (TextGuard.check($1, limit: 10_000) == nil ? 1 : 0) } }
     func us(_ s: Double) -> String { String(format: "%.1f µs", s * 1e6) }
     print("\(name): \(json.count) bytes of JSON, \(sample.openQuestions.count) open questions, \(sample.recommendations.count) recommendations")
     print("  decode JSON alone         \(us(decode))  (\(Int(1 / decode)) per second)")
@@ -91,6 +109,7 @@ func report(_ name: String, _ facts: CaseFacts) {
     print("  full assessment, cold     \(us(cold))  (\(Int(1 / cold)) per second, compiling the case's plan every time)")
     print("  decode + assess           \(us(both))  (\(Int(1 / both)) per second)")
     print("  ratio assessment / decode \(String(format: "%.2f", assess / decode)) cached, \(String(format: "%.2f", cold / decode)) cold  (target ≤ 1 for the typical case)")
+    print("  text guard, every string  \(us(guarded))  (\(strings.count) strings, \(strings.reduce(0) { $0 + $1.utf8.count }) bytes, a summary among them; \(String(format: "%.2f", guarded / decode)) of decoding)")
     print("  assessment stored as JSON \(us(store))  (\(stored.count) bytes; \(String(format: "%.2f", store / decode)) of decoding; JSONEncoder, same bytes: \(us(foundation)), \(String(format: "%.2f", foundation / decode)))")
 }
 
@@ -102,6 +121,13 @@ if CommandLine.arguments.dropFirst().first == "--profile" {
     // alone, without the program's start.
     let rounds = CommandLine.arguments.dropFirst(2).compactMap { Int($0) }.first ?? 200
     var sink = 0
+    if CommandLine.arguments.contains("guard") {
+        // The no-imagery guard over every string of a case opening, as the API's middleware checks them.
+        let strings = guardedStrings(facts.jsonData()) + [openingSummary]
+        for _ in 0..<rounds { sink &+= strings.reduce(0) { $0 + (TextGuard.check($1, limit: 10_000) == nil ? 1 : 0) } }
+        print(sink)
+        exit(0)
+    }
     if CommandLine.arguments.contains("store") {
         // The assessment written for storage, as at every case opening.
         let assessment = subject.assess(facts, today: today)

@@ -35,9 +35,10 @@ enum BinaryCarriers {
         return t
     }()
 
-    /// Packs `bitsPerSymbol`-bit values into bytes, MSB first (base64, base32, hex).
-    static func packBits(_ text: ArraySlice<UInt8>, table: [Int16], bitsPerSymbol: Int) -> [UInt8] {
-        var out: [UInt8] = []
+    /// Packs `bitsPerSymbol`-bit values into bytes, MSB first (base64, base32, hex), into `out` (emptied first): the
+    /// guard decodes every run in every alignment into one buffer, not an array each.
+    static func packBits(_ text: ArraySlice<UInt8>, table: [Int16], bitsPerSymbol: Int, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(text.count * bitsPerSymbol / 8)
         var buffer = 0, count = 0
         for byte in text {
@@ -50,21 +51,36 @@ enum BinaryCarriers {
                 out.append(UInt8(truncatingIfNeeded: buffer >> count))
             }
         }
+    }
+
+    static func base64(_ text: ArraySlice<UInt8>, into out: inout [UInt8]) { packBits(text, table: base64Table, bitsPerSymbol: 6, into: &out) }
+    static func base32(_ text: ArraySlice<UInt8>, into out: inout [UInt8]) { packBits(text, table: base32Table, bitsPerSymbol: 5, into: &out) }
+    static func hex(_ text: ArraySlice<UInt8>, into out: inout [UInt8]) { packBits(text, table: hexTable, bitsPerSymbol: 4, into: &out) }
+
+    static func base64(_ text: ArraySlice<UInt8>) -> [UInt8] { decoded { base64(text, into: &$0) } }
+    static func base32(_ text: ArraySlice<UInt8>) -> [UInt8] { decoded { base32(text, into: &$0) } }
+    static func hex(_ text: ArraySlice<UInt8>) -> [UInt8] { decoded { hex(text, into: &$0) } }
+
+    /// What a decoder that writes into a buffer writes, as a new array.
+    private static func decoded(_ decode: (inout [UInt8]) -> Void) -> [UInt8] {
+        var out: [UInt8] = []
+        decode(&out)
         return out
     }
 
-    static func base64(_ text: ArraySlice<UInt8>) -> [UInt8] { packBits(text, table: base64Table, bitsPerSymbol: 6) }
-    static func base32(_ text: ArraySlice<UInt8>) -> [UInt8] { packBits(text, table: base32Table, bitsPerSymbol: 5) }
-    static func hex(_ text: ArraySlice<UInt8>) -> [UInt8] { packBits(text, table: hexTable, bitsPerSymbol: 4) }
-
     /// Base-85 in groups of five characters to four bytes (Ascii85 with its `z` shorthand, Z85, RFC 1924).
     static func base85(_ text: ArraySlice<UInt8>, table: [Int16], zeroShorthand: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
+        decoded { base85(text, table: table, zeroShorthand: zeroShorthand, into: &$0) }
+    }
+
+    /// Base-85 into `out` (emptied first).
+    static func base85(_ text: ArraySlice<UInt8>, table: [Int16], zeroShorthand: Bool = false, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(text.count * 4 / 5)
         var value: UInt64 = 0, count = 0
         for byte in text {
             if zeroShorthand, byte == UInt8(ascii: "z"), count == 0 {
-                out.append(contentsOf: [0, 0, 0, 0])
+                for _ in 0..<4 { out.append(0) }
                 continue
             }
             let digit = table[Int(byte)]
@@ -73,12 +89,12 @@ enum BinaryCarriers {
             count += 1
             if count == 5 {
                 guard value <= 0xFFFF_FFFF else { break }
-                out.append(contentsOf: [UInt8(value >> 24 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)])
+                out.append(UInt8(value >> 24 & 0xFF)); out.append(UInt8(value >> 16 & 0xFF))
+                out.append(UInt8(value >> 8 & 0xFF)); out.append(UInt8(value & 0xFF))
                 value = 0
                 count = 0
             }
         }
-        return out
     }
 
     /// Percent-encoding, quoted-printable and `\xNN` escapes: each escape becomes its byte, every other byte stays.

@@ -30,36 +30,36 @@ public enum ImageSignatures {
                 // nor in base64 of words, so real wording does not produce it.
                 if matches([0xFF, 0xD8, 0xFF]) { return "JPEG" }
             case 0x89: if matches([0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
-            case 0x47: if matches(Array("GIF87a".utf8)) || matches(Array("GIF89a".utf8)) { return "GIF" }
+            case 0x47: if matches(Signature.gif87a) || matches(Signature.gif89a) { return "GIF" }
             case 0x4A:
                 // The JFIF and Exif headers that follow a JPEG's first bytes: a file split just after FF D8 FF.
-                if matches(Array("JFIF".utf8) + [0]) { return "JPEG" }
-            case 0x45: if matches(Array("Exif".utf8) + [0, 0]) { return "JPEG" }
+                if matches(Signature.jfif) { return "JPEG" }
+            case 0x45: if matches(Signature.exif) { return "JPEG" }
             case 0x52:
-                if matches(Array("RIFF".utf8)) {
-                    if matches(Array("WEBP".utf8), from: 8) { return "WebP" }
-                    if matches(Array("AVI ".utf8), from: 8) { return "AVI" }
+                if matches(Signature.riff) {
+                    if matches(Signature.webp, from: 8) { return "WebP" }
+                    if matches(Signature.avi, from: 8) { return "AVI" }
                 }
-            case 0x57: if matches(Array("WEBPVP8".utf8)) { return "WebP" }
+            case 0x57: if matches(Signature.webpVP8) { return "WebP" }
             case 0x42:
                 // BMP: "BM", a 4-byte size, then 4 reserved zero bytes.
                 if at(1) == 0x4D, matches([0, 0, 0, 0], from: 6) { return "BMP" }
             case 0x49: if matches([0x49, 0x49, 0x2A, 0x00]) || matches([0x49, 0x49, 0x2B, 0x00]) { return "TIFF" }
             case 0x4D: if matches([0x4D, 0x4D, 0x00, 0x2A]) || matches([0x4D, 0x4D, 0x00, 0x2B]) { return "TIFF" }
-            case 0x38: if matches(Array("8BPS".utf8)) { return "Photoshop" }
+            case 0x38: if matches(Signature.photoshop) { return "Photoshop" }
             case 0x1A: if matches([0x1A, 0x45, 0xDF, 0xA3]) { return "WebM/Matroska" }
-            case 0x46: if matches(Array("FLV".utf8) + [0x01]) { return "FLV" }
+            case 0x46: if matches(Signature.flv) { return "FLV" }
             case 0x30: if matches([0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11]) { return "Windows Media" }
             case 0x66:
                 // ISO base media (MP4, MOV, HEIC, AVIF, 3GP, JPEG 2000 and XL): "ftyp" then a brand; the 4-byte box
                 // size before it may have been cut off, so the box name alone is the anchor.
-                if matches(Array("ftyp".utf8)), i + 8 <= end {
+                if matches(Signature.ftyp), i + 8 <= end {
                     let brand = String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self)
                     if let format = isoBrands[brand] { return format }
                     if brand.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return "MP4" }
                 }
             case 0x6D:
-                if matches(Array("moov".utf8)) || matches(Array("mdat".utf8)), i >= bytes.startIndex + 4,
+                if matches(Signature.moov) || matches(Signature.mdat), i >= bytes.startIndex + 4,
                    bytes[i - 4] == 0 { return "QuickTime" }
             case 0x00:
                 if matches([0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]) { return "JPEG 2000" }
@@ -70,6 +70,16 @@ public enum ImageSignatures {
             i += 1
         }
         return nil
+    }
+
+    /// The signatures spelt in letters, made once: made where they are matched, each was an array allocated at every
+    /// byte of that letter in everything the guard decodes.
+    enum Signature {
+        static let gif87a = Array("GIF87a".utf8), gif89a = Array("GIF89a".utf8)
+        static let jfif = Array("JFIF".utf8) + [0], exif = Array("Exif".utf8) + [0, 0]
+        static let riff = Array("RIFF".utf8), webp = Array("WEBP".utf8), avi = Array("AVI ".utf8), webpVP8 = Array("WEBPVP8".utf8)
+        static let photoshop = Array("8BPS".utf8), flv = Array("FLV".utf8) + [0x01]
+        static let ftyp = Array("ftyp".utf8), moov = Array("moov".utf8), mdat = Array("mdat".utf8)
     }
 
     static let isoBrands: [String: String] = [

@@ -140,6 +140,10 @@ public enum TextGuard {
         return t
     }()
 
+    /// The base-85 alphabets a run is read in: its table, its name in a refusal, and whether `z` stands for four zeros.
+    static let base85Runs: [([Int16], String, Bool)] = [(ascii85RunTable, "Ascii85", true), (BinaryCarriers.z85Table, "Z85", false),
+                                                        (BinaryCarriers.rfc1924Table, "base85", false)]
+
     /// Looks through one piece of text's bytes for an image in any carrier; the format and carrier when found.
     static func scan(_ bytes: ArraySlice<UInt8>, depth: Int) -> (String, String)? {
         if let format = ImageSignatures.format(in: bytes) { return (format, "raw bytes") }
@@ -149,24 +153,30 @@ public enum TextGuard {
         if contains(head, caseless: dataImage) { return ("image", "data URI") }
         let compact = bytes.filter { !isWhitespace($0) }
         let sources: [ArraySlice<UInt8>] = compact.count == bytes.count ? [bytes] : [bytes, compact[...]]
+        // Every run in every alignment is decoded into this one buffer, each decoding replacing the last.
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
         for source in sources {
             for run in BinaryCarriers.runs(source, table: BinaryCarriers.base64Table, minimum: 4) {
                 for offset in 0..<min(4, run.count - 3) {
-                    if let found = inspect(BinaryCarriers.base64(run.dropFirst(offset)), depth: depth) { return (found.0, "base64" + found.1) }
+                    BinaryCarriers.base64(run.dropFirst(offset), into: &decoded)
+                    if let found = inspect(decoded, depth: depth) { return (found.0, "base64" + found.1) }
                 }
             }
             for run in BinaryCarriers.runs(source, table: BinaryCarriers.base32Table, minimum: 8) {
                 for offset in 0..<min(8, run.count - 7) {
-                    if let found = inspect(BinaryCarriers.base32(run.dropFirst(offset)), depth: depth) { return (found.0, "base32" + found.1) }
+                    BinaryCarriers.base32(run.dropFirst(offset), into: &decoded)
+                    if let found = inspect(decoded, depth: depth) { return (found.0, "base32" + found.1) }
                 }
             }
-            for (table, name, zero) in [(ascii85RunTable, "Ascii85", true), (BinaryCarriers.z85Table, "Z85", false),
-                                        (BinaryCarriers.rfc1924Table, "base85", false)] {
+            for (table, name, zero) in base85Runs {
                 for run in BinaryCarriers.runs(source, table: table, minimum: 5) {
                     for offset in 0..<min(5, run.count - 4) {
-                        let decoded = name == "Ascii85"
-                            ? BinaryCarriers.base85(run.dropFirst(offset), table: BinaryCarriers.ascii85Table, zeroShorthand: zero)
-                            : BinaryCarriers.base85(run.dropFirst(offset), table: table)
+                        if name == "Ascii85" {
+                            BinaryCarriers.base85(run.dropFirst(offset), table: BinaryCarriers.ascii85Table, zeroShorthand: zero, into: &decoded)
+                        } else {
+                            BinaryCarriers.base85(run.dropFirst(offset), table: table, into: &decoded)
+                        }
                         if let found = inspect(decoded, depth: depth) { return (found.0, name + found.1) }
                     }
                 }
@@ -175,7 +185,8 @@ public enum TextGuard {
         let hexText = withoutHexSeparators(bytes)
         for run in BinaryCarriers.runs(hexText[...], table: BinaryCarriers.hexTable, minimum: 6) {
             for offset in 0..<2 {
-                if let found = inspect(BinaryCarriers.hex(run.dropFirst(offset)), depth: depth) { return (found.0, "hex" + found.1) }
+                BinaryCarriers.hex(run.dropFirst(offset), into: &decoded)
+                if let found = inspect(decoded, depth: depth) { return (found.0, "hex" + found.1) }
             }
         }
         if let unescaped = BinaryCarriers.escapes(bytes) {
@@ -268,6 +279,8 @@ public enum TextGuard {
     }
 
     static let longestLink = 300
+    /// How a web link starts, as bytes made once (not at every word of every field).
+    static let linkStarts = ["https://", "http://", "www."].map { Array($0.utf8) }
 
     /// The text without the web links in it (http://, https:// or www. up to the next space), each up to `longestLink`.
     static func withoutLinks(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
@@ -275,8 +288,7 @@ public enum TextGuard {
         out.reserveCapacity(bytes.count)
         var i = bytes.startIndex
         func startsLink(_ at: Int) -> Bool {
-            for prefix in ["https://", "http://", "www."] {
-                let p = Array(prefix.utf8)
+            for p in linkStarts {
                 if at + p.count <= bytes.endIndex, zip(bytes[at..<(at + p.count)], p).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) { return true }
             }
             return false
