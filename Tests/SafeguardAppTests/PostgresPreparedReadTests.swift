@@ -80,14 +80,16 @@ import Vapor
                 do { _ = try await store.readView(id: caseID, organisationID: organisationID); failed = false } catch { failed = true }
                 try await sql.raw("SET search_path TO \(unsafeRaw: path)").run()
                 let again = try await store.readView(id: caseID, organisationID: organisationID)
+                // Only the case row's: the read failed at its case row, so whether the actions and assessment are
+                // prepared by the next read depends on which of the pool's connections this is (a fresh one prepares
+                // them; on the one that prepared them above, PostgresNIO believes they still are).
                 let prepared = try await sql.raw("""
-                    SELECT name FROM pg_prepared_statements \
-                    WHERE name IN (\(bind: CaseRowStatement.name), \(bind: CaseActionsStatement.name), \(bind: LatestAssessmentStatement.name))
+                    SELECT name FROM pg_prepared_statements WHERE name = \(bind: CaseRowStatement.name)
                     """).all()
                 return (failed: failed, again: again, prepared: prepared.count)
             }
             #expect(recovered.failed, "with no tables to be found the read fails, prepared or not")
-            #expect(recovered.prepared == 0, "the failed preparation left nothing prepared")
+            #expect(recovered.prepared == 0, "the failed preparation of the case row left it unprepared")
             #expect(try #require(recovered.again).header == expected.header, "the next read on that connection works")
 
             // Through the API, as a request reads it.
