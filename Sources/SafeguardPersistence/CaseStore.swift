@@ -117,20 +117,18 @@ public struct CaseStore: Sendable {
         func statements(reference: any SQLExpression) -> [any SQLExpression] {
             let insertActions: [any SQLExpression] = Self.insertion(of: actions, on: sql).map { [$0] } ?? []
             return [
-                sql.insert(into: "cases")
-                    .columns("id", "organisation_id", "reference", "status", "summary", "facts_json", "version", "created_by",
-                             "owner_id", "open_actions", "created_at", "updated_at")
+                sql.insert(into: "cases", columns: ["id", "organisation_id", "reference", "status", "summary", "facts_json",
+                                                    "version", "created_by", "owner_id", "open_actions", "created_at", "updated_at"])
                     .values(SQLBind(caseID), SQLBind(organisationID), reference, SQLBind(status.rawValue),
                             SQLBind(sealedSummary), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy),
                             SQLBind(createdBy), SQLBind(actions.count),
                             SQLBind(now), SQLBind(now)).query,
-                sql.insert(into: "case_assessments")
-                    .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
+                sql.insert(into: "case_assessments",
+                           columns: ["id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at"])
                     .values(SQLBind(assessmentID), SQLBind(caseID), SQLBind(1), SQLBind(editions.joined(separator: ",")),
                             SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).query,
             ] + insertActions + [
-                sql.insert(into: "case_events")
-                    .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
+                sql.insert(into: "case_events", columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
                     .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
                             SQLBind(chronology.actorRole), SQLBind(chronology.kind), SQLBind(sealedLine)).query,
             ]
@@ -222,8 +220,8 @@ public struct CaseStore: Sendable {
                 AS a(id, case_id, recommendation_id, severity, text, created_at, due_on)
                 """)
         }
-        var insert = sql.insert(into: "case_actions")
-            .columns("id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at", "due_on")
+        var insert = sql.insert(into: "case_actions",
+                                columns: ["id", "case_id", "recommendation_id", "severity", "text", "status", "recommended", "created_at", "due_on"])
         for a in actions {
             insert = insert.values(SQLBind(a.id), SQLBind(a.caseID), SQLBind(a.recommendationID), SQLBind(a.severity),
                                    SQLBind(a.text), SQLBind(ActionStatus.open.rawValue), SQLBind(true), SQLBind(a.createdAt),
@@ -238,12 +236,12 @@ public struct CaseStore: Sendable {
         let sql = sql ?? (db as! any SQLDatabase)
         // One statement, the organisation's check inside it: on PostgreSQL every statement of an opening is a round
         // trip made while the write gate is held.
-        let organisation = SQLQueryString("SELECT 1 FROM \(ident: OrganisationModel.schema) WHERE id = \(bind: organisationID)")
-        if let row = try await sql.update("case_numbers")
-            .set(SQLIdentifier("next_number"), to: SQLRaw("next_number + \(count)"))
-            .where("id", .equal, SQLBind(1))
+        let organisation = SQLQueryString("SELECT 1 FROM \(PlainName(OrganisationModel.schema)) WHERE id = \(bind: organisationID)")
+        if let row = try await sql.update(PlainName("case_numbers"))
+            .set(PlainName("next_number"), to: SQLRaw("next_number + \(count)"))
+            .where(PlainName("id"), .equal, SQLBind(1))
             .where(SQLQueryString("EXISTS (\(organisation))"))
-            .returning("next_number").first() {
+            .returning(PlainName("next_number")).first() {
             let next = try row.decode(column: "next_number", as: Int.self)
             return (next - count)..<next
         }
