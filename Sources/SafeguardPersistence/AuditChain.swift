@@ -180,9 +180,9 @@ public enum AuditChain {
                                             mac: try head.decode(column: "mac", as: String?.self)), at: times)
         // SQLite allows 32,766 bound values in one statement: 12 a row, so insert at most 1,000 rows at a time.
         for chunk in stride(from: 0, to: batch.entries.count, by: 1_000) {
-            var insert = sql.insert(into: AuditEntryModel.schema)
-                .columns("id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
-                         "outcome", "detail", "previous_hash", "hash")
+            var insert = sql.insert(into: AuditEntryModel.schema,
+                                    columns: ["id", "sequence", "at", "actor_id", "actor_role", "organisation_id", "action", "case_id",
+                                              "outcome", "detail", "previous_hash", "hash"])
             for index in chunk..<min(chunk + 1_000, batch.entries.count) {
                 let entry = batch.entries[index]
                 insert = insert.values(SQLBind(UUID.timeOrdered(now: times[index])), SQLBind(entry.sequence), SQLBind(entry.at), SQLBind(entry.actorID),
@@ -192,8 +192,8 @@ public enum AuditChain {
             }
             try await insert.run()
         }
-        try await sql.update("audit_head").set("hash", to: SQLBind(batch.hash)).set("mac", to: SQLBind(batch.mac))
-            .where("id", .equal, SQLBind(1)).run()
+        try await sql.update(PlainName("audit_head")).set(PlainName("hash"), to: SQLBind(batch.hash)).set(PlainName("mac"), to: SQLBind(batch.mac))
+            .where(PlainName("id"), .equal, SQLBind(1)).run()
         return batch.entries
     }
 

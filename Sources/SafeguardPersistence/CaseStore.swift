@@ -886,8 +886,7 @@ public struct CaseStore: Sendable {
         let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
         // The writes go together, after the one read: one round trip on PostgreSQL (`StatementBatch`).
         var writes: [any SQLExpression] = [
-            sql.insert(into: "case_assessments")
-                .columns("id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at")
+            sql.insert(into: "case_assessments", columns: ["id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at"])
                 .values(SQLBind(id), SQLBind(caseID), SQLBind(caseVersion), SQLBind(editions.joined(separator: ",")),
                         SQLBind(try assessmentText ?? Self.assessmentText(assessment)), SQLBind(userID), SQLBind(now)).query,
         ]

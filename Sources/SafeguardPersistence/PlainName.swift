@@ -4,7 +4,8 @@ import SQLKit
 /// `SQLIdentifier` writes it, without first searching it for quote characters to double (it can hold none).
 ///
 /// That search is a generic string replace, and a case opening's statements name forty columns and tables: on SQLite
-/// it was 3 % of an opening's server CPU, spent inside the write gate.
+/// it was 3 % of an opening's server CPU, spent inside the write gate. The busiest writes use it: a case opening, a
+/// re-assessment's new assessment, chronology lines, and the audit entries of a group on PostgreSQL.
 ///
 /// ```swift
 /// try await sql.insert(into: "case_events", columns: ["id", "case_id", "summary"]).values(…).run()

@@ -337,8 +337,7 @@ public struct ResponseStore: Sendable {
         let sql = sql ?? (db as! any SQLDatabase)
         let last = try await sql.select().column(SQLFunction("MAX", args: SQLIdentifier("sequence")), as: "last").from(EventModel.schema)
             .where("case_id", .equal, SQLBind(caseID)).first()?.decode(column: "last", as: Int?.self) ?? 0
-        var insert = sql.insert(into: EventModel.schema)
-            .columns("id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary")
+        var insert = sql.insert(into: EventModel.schema, columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
         for (offset, line) in lines.enumerated() {
             insert = insert.values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(last + 1 + offset), SQLBind(at),
                                    SQLBind(actorID), SQLBind(actorRole), SQLBind(line.kind),
