@@ -362,10 +362,20 @@ public struct CaseStore: Sendable {
         return try value(m)
     }
 
+    /// The case with its facts decoded; nil if it is not the organisation's. Its one row read by column, as a case
+    /// read reads it (on a SQLite file, through the reader when the store has one): every change to a case through
+    /// the API loads it first, and a Fluent model reflected over its properties and went through NIO's thread pool.
     public func findCase(id: UUID, organisationID: UUID) async throws -> CaseRecord? {
-        guard let m = try await CaseModel.query(on: db).filter(\.$id == id)
-            .filter(\.$organisationID == organisationID).first() else { return nil }
-        return try value(m)
+        let row: (header: CaseHeader, facts: String, revision: Int)?
+        if let reader {
+            row = try reader.read { connection in try caseRow(id: id, organisationID: organisationID, on: connection) }
+        } else {
+            row = try await caseRow(id: id, organisationID: organisationID)
+        }
+        guard let (h, facts, _) = row else { return nil }
+        return CaseRecord(id: h.id, organisationID: h.organisationID, reference: h.reference, status: h.status, summary: h.summary,
+                          facts: try Self.storedFacts(facts, of: h.reference), version: h.version, createdBy: h.createdBy,
+                          ownerID: h.ownerID, openActions: h.openActions, createdAt: h.createdAt, updatedAt: h.updatedAt)
     }
 
     /// A case row's columns for a read, in the order every reader takes them by position (PostgreSQL's prepared
@@ -388,33 +398,11 @@ public struct CaseStore: Sendable {
     public func readView(id: UUID, organisationID: UUID) async throws -> CaseReadView? {
         if let reader { return try readView(id: id, organisationID: organisationID, on: reader) }
         let sql = db as! any SQLDatabase
-        let columns = Self.readColumns
-        let headerQuery: SQLQueryString = """
-            SELECT \(unsafeRaw: columns.header), revision FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
-            """
-        // The case row: by position on PostgreSQL (see `PostgresStatement`), by name through SQLKit otherwise.
-        @Sendable func caseRow() async throws -> (header: CaseHeader, facts: String, revision: Int)? {
-            if readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
-                /// A row of `readColumns.header` and the revision, read by position.
-                func decoded(_ row: PostgresRandomAccessRow) throws -> (header: CaseHeader, facts: String, revision: Int) {
-                    (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
-                }
-                // Outside a transaction (a request's read), as a statement each connection prepares once; inside one,
-                // unnamed, so that a transaction that has failed never leaves a connection half-prepared.
-                if views != nil, let rows = await postgres.runPrepared(CaseRowStatement(id: id, organisationID: organisationID)) {
-                    return try rows.first.map { try decoded(PostgresRandomAccessRow($0)) }
-                }
-                return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres, decoded).first
-            }
-            return try await sql.raw(headerQuery).first().map { row in
-                (try header(row), try row.decode(column: "facts_json", as: String.self), try row.decode(column: "revision", as: Int.self))
-            }
-        }
         let found: (header: CaseHeader, facts: String, revision: Int)
         let view: KeptCaseView
         if let views {
             // The case row first: while its revision is unchanged, its actions and assessment are the ones kept.
-            guard let row = try await caseRow() else { return nil }
+            guard let row = try await caseRow(id: id, organisationID: organisationID) else { return nil }
             if let kept = views.value(of: id, at: row.revision) {
                 view = kept
             } else {
@@ -424,7 +412,7 @@ public struct CaseStore: Sendable {
             found = row
         } else {
             // No cache (in a transaction, in memory): the three reads at once.
-            async let row = caseRow()
+            async let row = caseRow(id: id, organisationID: organisationID)
             async let stored = storedView(id: id, on: sql)
             guard let row = try await row else {
                 _ = try? await stored
@@ -433,6 +421,38 @@ public struct CaseStore: Sendable {
             (found, view) = (row, try await stored)
         }
         return CaseReadView(header: found.header, factsJSON: found.facts, actions: try opened(view.actions), assessment: view.assessment)
+    }
+
+    /// A case's row of `readColumns.header` and its revision, from the store's database: by position on PostgreSQL
+    /// (see `PostgresStatement`), by name through SQLKit otherwise.
+    private func caseRow(id: UUID, organisationID: UUID) async throws -> (header: CaseHeader, facts: String, revision: Int)? {
+        let sql = db as! any SQLDatabase
+        let headerQuery: SQLQueryString = """
+            SELECT \(unsafeRaw: Self.readColumns.header), revision FROM cases WHERE id = \(bind: id) AND organisation_id = \(bind: organisationID)
+            """
+        if readsRowsByPosition, let postgres = sql as? any PostgresDatabase {
+            /// A row of `readColumns.header` and the revision, read by position.
+            func decoded(_ row: PostgresRandomAccessRow) throws -> (header: CaseHeader, facts: String, revision: Int) {
+                (try header(row), try row[11].decode(String.self), try row[12].decode(Int.self))
+            }
+            // Outside a transaction (a request's read), as a statement each connection prepares once; inside one,
+            // unnamed, so that a transaction that has failed never leaves a connection half-prepared.
+            if views != nil, let rows = await postgres.runPrepared(CaseRowStatement(id: id, organisationID: organisationID)) {
+                return try rows.first.map { try decoded(PostgresRandomAccessRow($0)) }
+            }
+            return try await PostgresStatement(headerQuery, on: sql).rows(on: postgres, decoded).first
+        }
+        return try await sql.raw(headerQuery).first().map { row in
+            (try header(row), try row.decode(column: "facts_json", as: String.self), try row.decode(column: "revision", as: Int.self))
+        }
+    }
+
+    /// The same on a SQLite file's reader connection, inside the caller's read.
+    private func caseRow(id: UUID, organisationID: UUID, on connection: DirectSQLiteConnection) throws -> (header: CaseHeader, facts: String, revision: Int)? {
+        try connection.rows("SELECT \(Self.readColumns.header), revision FROM cases WHERE id = ? AND organisation_id = ?",
+                            [.uuid(id), .uuid(organisationID)]) { row in
+            (header: try header(row), facts: try row.string(11), revision: row.int(12))
+        }.first
     }
 
     /// A case's header from a row of `readColumns.header` (its summary opened).
@@ -546,11 +566,7 @@ public struct CaseStore: Sendable {
     private func readView(id: UUID, organisationID: UUID, on reader: SQLiteFileReader) throws -> CaseReadView? {
         let columns = Self.readColumns
         let read = try reader.read { connection -> (header: CaseHeader, facts: String, view: KeptCaseView)? in
-            let found = try connection.rows("SELECT \(columns.header), revision FROM cases WHERE id = ? AND organisation_id = ?",
-                                            [.uuid(id), .uuid(organisationID)]) { row in
-                (header: try header(row), facts: try row.string(11), revision: row.int(12))
-            }
-            guard let (header, facts, revision) = found.first else { return nil }
+            guard let (header, facts, revision) = try caseRow(id: id, organisationID: organisationID, on: connection) else { return nil }
             if let kept = reader.caseViews.value(of: id, at: revision) { return (header, facts, kept) }
             // No ORDER BY in these two: with one, SQLite marks the bound id as able to change the plan, and prepares
             // the statement again at every bind, which cost more than the read. They are sorted here instead, by the

@@ -77,7 +77,8 @@ struct CaseController: RouteCollection {
     /// The case, if the caller may see it; 404 otherwise (its existence is not revealed).
     func loadCase(_ req: Request, _ identity: Identity) async throws -> CaseRecord {
         guard let id = req.parameters.get("caseID").flatMap(UUID.init(text:)),
-              let record = try await CaseStore(db: req.db, cipher: req.cipher).findCase(id: id, organisationID: identity.organisation.id),
+              let record = try await CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader,
+                                               views: req.application.caseViews).findCase(id: id, organisationID: identity.organisation.id),
               CasePolicy.canSee(record, identity) else {
             throw APIError.notFound("case")
         }
