@@ -25,6 +25,97 @@ public enum SortedJSON {
         String(decoding: try bytes(value), as: UTF8.self)
     }
 
+    /// The bytes of the value of `key` in a JSON object's top level, found by walking the members' bounds without
+    /// parsing them; nil when the text is not an object, has no such member or has it twice, spells its key with
+    /// escapes, or is not well formed where walked. A caller decodes the member alone, and on nil decodes the whole.
+    ///
+    /// The member is not checked beyond its bounds (decoding it does that), nor is the rest of the object: it is for
+    /// JSON this store wrote, where one member of a 20 KB assessment is wanted.
+    ///
+    /// ```swift
+    /// SortedJSON.member("b", of: #"{"a":"}","b":{"c":[1]}}"#)   // the bytes of {"c":[1]}
+    /// ```
+    public static func member(_ key: String, of json: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let n = json.count
+        var i = 0
+        func skipSpace() { while i < n, json[i] == 0x20 || json[i] == 0x0A || json[i] == 0x0D || json[i] == 0x09 { i += 1 } }
+        /// The index of the quote that ends the string whose opening quote is at `start`.
+        func endOfString(_ start: Int) -> Int? {
+            var j = start + 1
+            while j < n {
+                if json[j] == UInt8(ascii: "\\") { j += 2; continue }
+                if json[j] == UInt8(ascii: "\"") { return j }
+                j += 1
+            }
+            return nil
+        }
+        /// The index just past the value starting at `start`.
+        func endOfValue(_ start: Int) -> Int? {
+            guard start < n else { return nil }
+            switch json[start] {
+            case UInt8(ascii: "\""):
+                return endOfString(start).map { $0 + 1 }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                var depth = 0, j = start
+                while j < n {
+                    switch json[j] {
+                    case UInt8(ascii: "\""):
+                        guard let end = endOfString(j) else { return nil }
+                        j = end
+                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                        depth -= 1
+                        if depth == 0 { return j + 1 }
+                    default: break
+                    }
+                    j += 1
+                }
+                return nil
+            default:
+                // A number, true, false or null: up to the next separator.
+                var j = start
+                while j < n, json[j] != UInt8(ascii: ","), json[j] != UInt8(ascii: "}"), json[j] != UInt8(ascii: "]"),
+                      json[j] != 0x20, json[j] != 0x0A, json[j] != 0x0D, json[j] != 0x09 { j += 1 }
+                return j > start ? j : nil
+            }
+        }
+        let wanted = Array(key.utf8)
+        var found: Range<Int>?
+        skipSpace()
+        guard i < n, json[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        skipSpace()
+        if i < n, json[i] == UInt8(ascii: "}") { return nil }
+        while true {
+            skipSpace()
+            guard i < n, json[i] == UInt8(ascii: "\""), let keyEnd = endOfString(i) else { return nil }
+            let name = json[(i + 1)..<keyEnd]
+            if name.contains(UInt8(ascii: "\\")) { return nil }
+            i = keyEnd + 1
+            skipSpace()
+            guard i < n, json[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            skipSpace()
+            guard let valueEnd = endOfValue(i) else { return nil }
+            if name.elementsEqual(wanted) {
+                guard found == nil else { return nil }
+                found = i..<valueEnd
+            }
+            i = valueEnd
+            skipSpace()
+            guard i < n else { return nil }
+            if json[i] == UInt8(ascii: ",") { i += 1; continue }
+            guard json[i] == UInt8(ascii: "}") else { return nil }
+            return found.map { Array(json[$0]) }
+        }
+    }
+
+    /// `member(_:of:)` of a string's UTF-8.
+    public static func member(_ key: String, of json: String) -> [UInt8]? {
+        var json = json
+        return json.withUTF8 { member(key, of: $0) }
+    }
+
     /// Appends `text` as a JSON string: quoted, with quotes, backslashes and control characters escaped, and `/` too
     /// when `escapingSlashes` (as `JSONEncoder` does unless told not to). Runs of plain bytes are copied whole, and
     /// found eight bytes at a time: most text has nothing to escape, and this was a fifth of writing an assessment.

@@ -31,4 +31,18 @@ import Vapor
             #expect(inTransaction == fluent)
         }
     }
+
+    @Test func theLatestDecisionsAreTheStoredAssessmentsWhicheverWayTheyAreRead() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let id = try #require(UUID(uuidString: created["id"] as! String))
+            let plain = CaseStore(db: app.db, cipher: app.cipher)
+            let stored = try #require(try await plain.latestAssessment(caseID: id))
+            let viaReader = try await CaseStore(db: app.db, cipher: app.cipher, reader: app.sqliteReader).latestDecisions(caseID: id)
+            let viaDatabase = try await plain.latestDecisions(caseID: id)
+            #expect(viaReader == stored.assessment.decisions && viaDatabase == stored.assessment.decisions)
+            #expect(try await plain.latestDecisions(caseID: UUID()) == nil, "a case with no assessment has no decisions")
+        }
+    }
 }

@@ -23,6 +23,42 @@ import Testing
         }
     }
 
+    @Test("One member of a stored assessment is found without parsing the rest: every worked example's decisions decode the same")
+    func decisionsAloneOfEveryPackExample() throws {
+        for example in GuidanceLibrary.bundled.packs.flatMap(\.examples) {
+            let assessment = GuidanceLibrary.bundled.assess(example.facts, today: CalendarDate("2026-11-30")!)
+            let stored = try SortedJSON.string(assessment)
+            let member = try #require(SortedJSON.member("decisions", of: stored), "\(example.name)")
+            #expect(try JSONDecoder().decode(Decisions.self, from: Data(member)) == assessment.decisions, "\(example.name)")
+            // Any member is the bytes its value is written as.
+            #expect(SortedJSON.member("assessedOn", of: stored) == (try SortedJSON.bytes(assessment.assessedOn)))
+            #expect(SortedJSON.member("recommendations", of: stored) == (try SortedJSON.bytes(assessment.recommendations)))
+        }
+    }
+
+    @Test("A member is found by its bounds: strings holding brackets, quotes and backslashes, spaces, nesting; nil when it cannot be sure")
+    func memberBounds() {
+        func member(_ json: String, _ key: String = "decisions") -> String? {
+            SortedJSON.member(key, of: json).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(member(#"{"a":"}\"{[","decisions":{"x":"]}\\"},"z":[{"decisions":2}]}"#) == #"{"x":"]}\\"}"#)
+        #expect(member(#" { "a" : [ 1 , { "b" : null } ] , "decisions" : true } "#) == "true")
+        #expect(member(#"{"a":"\\","decisions":"ok"}"#) == #""ok""#)
+        #expect(member(#"{"decisions":-1.5e3,"b":[]}"#) == "-1.5e3")
+        #expect(member(#"{"decisions":[[],{}]}"#) == "[[],{}]")
+        // Only the top level, only once, only plainly spelt.
+        #expect(member(#"{"a":{"decisions":1}}"#) == nil)
+        #expect(member(#"{"decisions":1,"decisions":2}"#) == nil)
+        #expect(member(#"{"decision\u0073":1}"#) == nil)
+        #expect(member(#"{"a":1}"#) == nil)
+        #expect(member("{}") == nil)
+        // Not an object, or not well formed where walked.
+        for json in ["", "[1]", #""decisions""#, #"{"a":1,"decisions":"#, #"{"a" 1}"#, #"{"decisions":"open}"#,
+                     #"{"decisions":{"x":1}"#, #"{"decisions":1 "b":2}"#, #"{"decisions":1,}"#] {
+            #expect(member(json) == nil, "\(json)")
+        }
+    }
+
     struct Empty: Encodable {}
 
     struct Awkward: Encodable {

@@ -127,7 +127,7 @@ struct CaseService: Sendable {
         let assessmentText = try assessment.map(CaseStore.assessmentText)
         let factsText = facts.map(CaseStore.factsText)
         let previous = assessment == nil ? nil
-            : try await CaseStore(db: db, cipher: cipher).latestDecisions(caseID: record.id)
+            : try await CaseStore(db: db, cipher: cipher, reader: reader).latestDecisions(caseID: record.id)
         let now = clock()
         let store = CaseStore(db: db, cipher: cipher)
         let events = ResponseStore(db: db, cipher: cipher)
