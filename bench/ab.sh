@@ -16,7 +16,7 @@
 #
 # Settings: SAFEGUARD_BIN_A (default: the same binary as B), SAFEGUARD_BIN (B; .build/release/safeguard), ENV_A and
 # ENV_B (extra environment, "A=1 B=2"), ROUNDS (6), DURATION (6 s a figure), SCENARIOS ("me read"; any of
-# me read list create), CASES (20000), CONNECTIONS (64), PG_URL (PostgreSQL instead of a SQLite file).
+# me read list create facts), CASES (20000), CONNECTIONS (64), PG_URL (PostgreSQL instead of a SQLite file).
 # Needs: wrk, curl, python3 (installed with apt-get when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +36,7 @@ CASES="${CASES:-20000}"
 CONNECTIONS="${CONNECTIONS:-64}"
 PG_URL="${PG_URL:-}"
 for scenario in $SCENARIOS; do
-    case "$scenario" in me|read|list|create) ;; *) die "unknown scenario '$scenario': use any of me read list create" ;; esac
+    case "$scenario" in me|read|list|create|facts) ;; *) die "unknown scenario '$scenario': use any of me read list create facts" ;; esac
 done
 [ "$BIN_A" != "$BIN_B" ] || [ "${ENV_A:-}" != "${ENV_B:-}" ] \
     || log "A and B are the same binary in the same environment: expect no difference but the machine's noise"
@@ -90,10 +90,15 @@ clock_ticks=$(getconf CLK_TCK)
 
 # measure ROUND SCENARIO BUILD PORT PID: one figure, with the server's CPU per request.
 measure() {
-    local round="$1" scenario="$2" build="$3" port="$4" pid="$5" before after db_before db_after out line
+    local round="$1" scenario="$2" build="$3" port="$4" pid="$5" before after db_before db_after out line ids="$BENCH_IDS"
+    if [ "$scenario" = facts ]; then
+        # A fact update moves its case's version on: take the cases' versions afresh, before the figure's CPU counts.
+        ids="$WORK/ids-facts.txt"
+        pick_ids "http://127.0.0.1:$port" "$BENCH_TOKEN" "$ids" >/dev/null
+    fi
     before=$(ticks "$pid")
     db_before=$(db_ticks)
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s "bench/$scenario.lua" "http://127.0.0.1:$port/" 2>&1) \
+    out=$(BENCH_IDS="$ids" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s "bench/$scenario.lua" "http://127.0.0.1:$port/" 2>&1) \
         || { echo "$out" >&2; die "wrk failed for $scenario on $build"; }
     after=$(ticks "$pid")
     db_after=$(db_ticks)
