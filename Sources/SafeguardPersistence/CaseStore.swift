@@ -372,10 +372,8 @@ public struct CaseStore: Sendable {
         } else {
             row = try await caseRow(id: id, organisationID: organisationID)
         }
-        guard let (h, facts, _) = row else { return nil }
-        return CaseRecord(id: h.id, organisationID: h.organisationID, reference: h.reference, status: h.status, summary: h.summary,
-                          facts: try Self.storedFacts(facts, of: h.reference), version: h.version, createdBy: h.createdBy,
-                          ownerID: h.ownerID, openActions: h.openActions, createdAt: h.createdAt, updatedAt: h.updatedAt)
+        guard let (header, facts, _) = row else { return nil }
+        return CaseRecord(header: header, facts: try Self.storedFacts(facts, of: header.reference))
     }
 
     /// A case row's columns for a read, in the order every reader takes them by position (PostgreSQL's prepared
@@ -959,13 +957,11 @@ public struct CaseStore: Sendable {
         }
     }
 
-    /// The decisions of the case's latest assessment, read from its stored JSON without the rest of it: a fact
-    /// update says which decisions its re-assessment changed, and decoding the whole assessment for that was a tenth
-    /// of the update's CPU.
+    /// The decisions of the case's latest assessment: a fact update says which decisions its re-assessment changed.
     ///
-    /// On a SQLite file with the store's reader, read on the calling thread; only the stored JSON's `decisions` member
-    /// is decoded (`SortedJSON.member`), not the whole assessment of about 20 KB: a fact update asks this before it
-    /// writes, and parsing the whole of it was 7 % of the update's CPU.
+    /// Only the stored JSON's `decisions` member is decoded (`SortedJSON.member`; the whole when that cannot find it
+    /// for sure): `JSONDecoder` parses all of a 20 KB assessment even to decode one member, 7 % of an update's CPU.
+    /// On a SQLite file with the store's reader, it is read there, on the calling thread.
     public func latestDecisions(caseID: UUID, on sql: (any SQLDatabase)? = nil) async throws -> Decisions? {
         let stored: CaseReadView.Assessment?
         if sql == nil, let reader {
@@ -974,13 +970,10 @@ public struct CaseStore: Sendable {
             stored = try await storedLatestAssessment(caseID: caseID, on: sql ?? (db as! any SQLDatabase))
         }
         return try stored.map { stored in
-            var json = stored.json
-            return try json.withUTF8 { bytes in
-                if let member = SortedJSON.member("decisions", of: bytes) {
-                    return try JSONDecoder().decode(Decisions.self, from: Data(member))
-                }
-                return try JSONDecoder().decode(DecisionsOnly.self, from: Data(bytes)).decisions
+            if let member = SortedJSON.member("decisions", of: stored.json) {
+                return try JSONDecoder().decode(Decisions.self, from: Data(member))
             }
+            return try JSONDecoder().decode(DecisionsOnly.self, from: Data(stored.json.utf8)).decisions
         }
     }
 

@@ -98,7 +98,8 @@ import Vapor
         #expect(!request("/", route: []).isForAPI)
         // Matched to no route (a 404): by the path, as Vapor decodes it.
         #expect(request("/api/v1/nothing", route: nil).isForAPI)
-        #expect(request("/%61pi/v1/nothing", route: nil).isForAPI == URI(path: "/%61pi/v1/nothing").path.hasPrefix("/api/"))
+        // An encoded path is not taken for the API: it keeps its session middleware, the safe side for a 404.
+        #expect(!request("/%61pi/v1/nothing", route: nil).isForAPI)
         #expect(!request("/apis", route: nil).isForAPI)
         #expect(!request("/nothing", route: nil).isForAPI)
         try await app.asyncShutdown()

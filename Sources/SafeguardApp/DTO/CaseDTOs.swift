@@ -332,11 +332,7 @@ struct JSONBytes {
     }
 
     /// What has been written, in a buffer a response sends.
-    var buffer: ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        return buffer
-    }
+    var buffer: ByteBuffer { ByteBuffer(bytes: bytes) }
 
     private mutating func byte(_ value: UInt8) { bytes.append(value) }
 
@@ -363,11 +359,7 @@ struct JSONBytes {
     }
 
     /// JSON already written (stored facts, a stored assessment), put in as it is.
-    mutating func raw(_ json: String) {
-        var json = json
-        json.withUTF8 { bytes.append(contentsOf: $0) }
-        needsComma = true
-    }
+    mutating func raw(_ json: String) { bytes.append(contentsOf: json.utf8); needsComma = true }
 
     mutating func field(_ name: StaticString, _ value: String?) { if let value { key(name); string(value) } }
     mutating func field(_ name: StaticString, _ value: Int) { key(name); integer(value); needsComma = true }

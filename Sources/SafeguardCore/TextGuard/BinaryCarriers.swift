@@ -5,7 +5,8 @@
 /// whose encoding starts one to four characters into a run (after `AAAA`, say) decodes cleanly from the right offset.
 ///
 /// ```swift
-/// BinaryCarriers.base64(Array("/9j/4AAQ".utf8)[...])   // [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]
+/// var decoded: [UInt8] = []
+/// BinaryCarriers.base64(Array("/9j/4AAQ".utf8)[...], into: &decoded)   // [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]
 /// ```
 enum BinaryCarriers {
     /// Each alphabet as a 256-entry table: the value of a byte, or -1 when it is not in the alphabet.
@@ -57,23 +58,8 @@ enum BinaryCarriers {
     static func base32(_ text: ArraySlice<UInt8>, into out: inout [UInt8]) { packBits(text, table: base32Table, bitsPerSymbol: 5, into: &out) }
     static func hex(_ text: ArraySlice<UInt8>, into out: inout [UInt8]) { packBits(text, table: hexTable, bitsPerSymbol: 4, into: &out) }
 
-    static func base64(_ text: ArraySlice<UInt8>) -> [UInt8] { decoded { base64(text, into: &$0) } }
-    static func base32(_ text: ArraySlice<UInt8>) -> [UInt8] { decoded { base32(text, into: &$0) } }
-    static func hex(_ text: ArraySlice<UInt8>) -> [UInt8] { decoded { hex(text, into: &$0) } }
-
-    /// What a decoder that writes into a buffer writes, as a new array.
-    private static func decoded(_ decode: (inout [UInt8]) -> Void) -> [UInt8] {
-        var out: [UInt8] = []
-        decode(&out)
-        return out
-    }
-
-    /// Base-85 in groups of five characters to four bytes (Ascii85 with its `z` shorthand, Z85, RFC 1924).
-    static func base85(_ text: ArraySlice<UInt8>, table: [Int16], zeroShorthand: Bool = false) -> [UInt8] {
-        decoded { base85(text, table: table, zeroShorthand: zeroShorthand, into: &$0) }
-    }
-
-    /// Base-85 into `out` (emptied first).
+    /// Base-85 in groups of five characters to four bytes (Ascii85 with its `z` shorthand, Z85, RFC 1924), into `out`
+    /// (emptied first).
     static func base85(_ text: ArraySlice<UInt8>, table: [Int16], zeroShorthand: Bool = false, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         out.reserveCapacity(text.count * 4 / 5)

@@ -140,9 +140,13 @@ public enum TextGuard {
         return t
     }()
 
-    /// The base-85 alphabets a run is read in: its table, its name in a refusal, and whether `z` stands for four zeros.
-    static let base85Runs: [([Int16], String, Bool)] = [(ascii85RunTable, "Ascii85", true), (BinaryCarriers.z85Table, "Z85", false),
-                                                        (BinaryCarriers.rfc1924Table, "base85", false)]
+    /// The base-85 alphabets: the table a run is found by, the one it is decoded by, its name in a refusal, and
+    /// whether `z` stands for four zeros (Ascii85's runs take in `z`, which its digits do not).
+    static let base85Alphabets: [(runs: [Int16], digits: [Int16], name: String, zeroShorthand: Bool)] = [
+        (ascii85RunTable, BinaryCarriers.ascii85Table, "Ascii85", true),
+        (BinaryCarriers.z85Table, BinaryCarriers.z85Table, "Z85", false),
+        (BinaryCarriers.rfc1924Table, BinaryCarriers.rfc1924Table, "base85", false),
+    ]
 
     /// Looks through one piece of text's bytes for an image in any carrier; the format and carrier when found.
     static func scan(_ bytes: ArraySlice<UInt8>, depth: Int) -> (String, String)? {
@@ -169,15 +173,11 @@ public enum TextGuard {
                     if let found = inspect(decoded, depth: depth) { return (found.0, "base32" + found.1) }
                 }
             }
-            for (table, name, zero) in base85Runs {
-                for run in BinaryCarriers.runs(source, table: table, minimum: 5) {
+            for alphabet in base85Alphabets {
+                for run in BinaryCarriers.runs(source, table: alphabet.runs, minimum: 5) {
                     for offset in 0..<min(5, run.count - 4) {
-                        if name == "Ascii85" {
-                            BinaryCarriers.base85(run.dropFirst(offset), table: BinaryCarriers.ascii85Table, zeroShorthand: zero, into: &decoded)
-                        } else {
-                            BinaryCarriers.base85(run.dropFirst(offset), table: table, into: &decoded)
-                        }
-                        if let found = inspect(decoded, depth: depth) { return (found.0, name + found.1) }
+                        BinaryCarriers.base85(run.dropFirst(offset), table: alphabet.digits, zeroShorthand: alphabet.zeroShorthand, into: &decoded)
+                        if let found = inspect(decoded, depth: depth) { return (found.0, alphabet.name + found.1) }
                     }
                 }
             }
