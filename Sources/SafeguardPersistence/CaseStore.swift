@@ -886,18 +886,23 @@ public struct CaseStore: Sendable {
     }
 
     /// Stores an assessment of the case at `caseVersion` and turns its recommendations into actions, adding only those
-    /// not already on the case, and counts the case's open actions again. Few statements: the case's actions read
+    /// not already on the case, and sets the case's count of open actions. Few statements: the case's actions read
     /// once; then, sent together (one round trip on PostgreSQL), the assessment, the new actions in one INSERT, an
-    /// UPDATE only for an action whose wording or severity changed, one for those no longer recommended; and the
+    /// UPDATE only for an action whose wording or severity changed, one for those no longer recommended, and the
     /// count. SQLKit only, so that it can run on `sql` (a SQLite file's own write connection) as well as on the store's
     /// database.
+    ///
+    /// It returns the case's actions as they now stand (reasons opened), worked out from those it read and what it
+    /// wrote, and counts the open ones from them: writes are serialised, so nothing else changes them in between, and
+    /// reading them again and counting in the database were two more round trips inside the write.
     ///
     /// `assessmentText`, the assessment as stored, may be made before the write begins (writes are serialised, and
     /// it is the largest part of the work).
     @discardableResult
     public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, assessmentText: String? = nil,
                                  by userID: UUID, mustActionDays: Int, now: Date,
-                                 on sql: (any SQLDatabase)? = nil) async throws -> (assessment: StoredAssessment, openActions: Int) {
+                                 on sql: (any SQLDatabase)? = nil) async throws
+        -> (assessment: StoredAssessment, openActions: Int, actions: [CaseAction]) {
         let sql = sql ?? (db as! any SQLDatabase)
         let id = UUID.timeOrdered()
         let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
@@ -907,17 +912,19 @@ public struct CaseStore: Sendable {
                 .values(SQLBind(id), SQLBind(caseID), SQLBind(caseVersion), SQLBind(editions.joined(separator: ",")),
                         SQLBind(try assessmentText ?? Self.assessmentText(assessment)), SQLBind(userID), SQLBind(now)).query,
         ]
-        let existing = try await storedActions(caseID: caseID, on: sql)
-        var byRecommendation: [String: CaseAction] = [:]
-        for action in existing { byRecommendation[action.recommendationID] = action }
+        // The actions as they will stand: those read, changed as the writes below change them, then those added.
+        var actions = try await storedActions(caseID: caseID, on: sql)
+        var byRecommendation: [String: Int] = [:]
+        for (index, action) in actions.enumerated() { byRecommendation[action.recommendationID] = index }
         var recommended = Set<String>()
         var added: [CaseAction] = []
         for recommendation in assessment.recommendations where !recommendation.standing && recommended.insert(recommendation.id).inserted {
-            guard let action = byRecommendation[recommendation.id] else {
+            guard let index = byRecommendation[recommendation.id] else {
                 added.append(Self.newAction(caseID: caseID, recommendation: recommendation, now: now, mustActionDays: mustActionDays))
                 continue
             }
             // Written only when something changed: a re-assessment usually leaves most actions as they were.
+            let action = actions[index]
             guard action.severity != recommendation.severity.rawValue || action.text != recommendation.actionText
                     || !action.recommended else { continue }
             writes.append(sql.update("case_actions")
@@ -925,16 +932,27 @@ public struct CaseStore: Sendable {
                 .set("text", to: SQLBind(recommendation.actionText))
                 .set("recommended", to: SQLBind(true))
                 .where("id", .equal, SQLBind(action.id)).query)
+            (actions[index].severity, actions[index].text, actions[index].recommended) = (recommendation.severity.rawValue, recommendation.actionText, true)
         }
         if let insertAdded = Self.insertion(of: added, on: sql) { writes.append(insertAdded) }
-        let dropped = existing.filter { !recommended.contains($0.recommendationID) && $0.recommended }.map(\.id)
+        var dropped: [UUID] = []
+        for index in actions.indices where !recommended.contains(actions[index].recommendationID) && actions[index].recommended {
+            dropped.append(actions[index].id)
+            actions[index].recommended = false
+        }
         if !dropped.isEmpty {
             writes.append(sql.update("case_actions").set("recommended", to: SQLBind(false)).where("id", .in, SQLBind.group(dropped)).query)
         }
+        // Oldest first, as a read gives them (`actionsOrder`): those added were made now, after every one read, and
+        // among themselves go by recommendation. (Should a clock have put an earlier action after now, they are read.)
+        let inOrder = actions.allSatisfy { ($0.createdAt ?? now) <= now }
+        actions += added.sorted { $0.recommendationID < $1.recommendationID }
+        let openActions = actions.count { $0.status == .open && $0.recommended }
+        writes.append(sql.update("cases").set("open_actions", to: SQLBind(openActions)).where("id", .equal, SQLBind(caseID)).query)
         try await StatementBatch(writes).run(on: sql)
         let stored = StoredAssessment(id: id, caseID: caseID, caseVersion: caseVersion, editions: editions,
                                       assessment: assessment, createdBy: userID, createdAt: now)
-        return (stored, try await refreshOpenActions(caseID: caseID, on: sql))
+        return (stored, openActions, inOrder ? try opened(actions) : try await self.actions(caseID: caseID, on: sql))
     }
 
     /// Counts the case's open, recommended actions again (one statement), and returns the count.

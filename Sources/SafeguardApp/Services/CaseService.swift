@@ -139,11 +139,12 @@ struct CaseService: Sendable {
                                                      now: now, on: sql)
             var lines: [(kind: String, summary: String)] = []
             var stored: StoredAssessment?
+            var standing: [CaseAction]?
             if let assessment {
                 let recorded = try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
                                                                 assessmentText: assessmentText, by: actor.user.id,
                                                                 mustActionDays: mustActionDays, now: now, on: sql)
-                (stored, updated.openActions) = (recorded.assessment, recorded.openActions)
+                (stored, updated.openActions, standing) = (recorded.assessment, recorded.openActions, recorded.actions)
                 let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
                 lines.append(("facts.changed", "Facts changed (version \(updated.version))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
                 let changes = RecordText.decisionChanges(from: previous, to: assessment)
@@ -161,7 +162,9 @@ struct CaseService: Sendable {
             try await events.appendEvents(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
                                           lines.map { ($0.kind, String($0.summary.prefix(2_000))) }, at: now, on: sql)
             write.audit(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), at: now)
-            let actions = try await store.actions(caseID: updated.id, on: sql)
+            // A re-assessment has them as they now stand; a change of summary or status did not touch them.
+            let actions: [CaseAction]
+            if let standing { actions = standing } else { actions = try await store.actions(caseID: updated.id, on: sql) }
             if let stored, let factsText, let assessmentText {
                 // Re-assessed: the answer is made from the JSON just stored, as a read would make it.
                 return Detail(record: updated, actions: actions, assessment: stored, view: CaseReadView(
