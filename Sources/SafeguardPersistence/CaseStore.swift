@@ -897,10 +897,12 @@ public struct CaseStore: Sendable {
     /// reading them again and counting in the database were two more round trips inside the write.
     ///
     /// `assessmentText`, the assessment as stored, may be made before the write begins (writes are serialised, and
-    /// it is the largest part of the work).
+    /// it is the largest part of the work). `alongside` are other writes of the same change to send with these (a fact
+    /// update's chronology lines on PostgreSQL): none may read what these write, as all of one batch read the database
+    /// as it was before it.
     @discardableResult
     public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, assessmentText: String? = nil,
-                                 by userID: UUID, mustActionDays: Int, now: Date,
+                                 by userID: UUID, mustActionDays: Int, now: Date, alongside: [any SQLExpression] = [],
                                  on sql: (any SQLDatabase)? = nil) async throws
         -> (assessment: StoredAssessment, openActions: Int, actions: [CaseAction]) {
         let sql = sql ?? (db as! any SQLDatabase)
@@ -949,7 +951,7 @@ public struct CaseStore: Sendable {
         actions += added.sorted { $0.recommendationID < $1.recommendationID }
         let openActions = actions.count { $0.status == .open && $0.recommended }
         writes.append(sql.update("cases").set("open_actions", to: SQLBind(openActions)).where("id", .equal, SQLBind(caseID)).query)
-        try await StatementBatch(writes).run(on: sql)
+        try await StatementBatch(writes + alongside).run(on: sql)
         let stored = StoredAssessment(id: id, caseID: caseID, caseVersion: caseVersion, editions: editions,
                                       assessment: assessment, createdBy: userID, createdAt: now)
         return (stored, openActions, inOrder ? try opened(actions) : try await self.actions(caseID: caseID, on: sql))

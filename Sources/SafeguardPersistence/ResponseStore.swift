@@ -331,37 +331,46 @@ public struct ResponseStore: Sendable {
     /// Chronology lines of one case by one person, in order, numbered on from the case's last. SQLKit only, so that it
     /// can run on `sql` (a SQLite file's own write connection) as well as on the store's database.
     ///
-    /// On PostgreSQL it is one statement, which reads the case's last number itself (it reads the table as it was
-    /// before its own rows): reading the number first was a round trip of its own inside the serialised write. On
-    /// SQLite, where a statement is a call, not a round trip, the read and a plain INSERT cost less than the one
-    /// statement (which SQLite runs through a temporary table, as it reads the table it writes): measured both ways.
+    /// On PostgreSQL it is one statement (`insertion`). On SQLite, where a statement is a call, not a round trip, the
+    /// case's last number is read first and the lines go in a plain INSERT: the one statement cost more there (SQLite
+    /// runs it through a temporary table, as it reads the table it writes), measured both ways.
     public func appendEvents(caseID: UUID, actorID: UUID?, actorRole: String, _ lines: [(kind: String, summary: String)],
                              at: Date, on sql: (any SQLDatabase)? = nil) async throws {
         guard !lines.isEmpty else { return }
         let sql = sql ?? (db as! any SQLDatabase)
-        guard sql.dialect.name == "postgresql" else {
-            let last = try await sql.select().column(SQLFunction("MAX", args: SQLIdentifier("sequence")), as: "last").from(EventModel.schema)
-                .where("case_id", .equal, SQLBind(caseID)).first()?.decode(column: "last", as: Int?.self) ?? 0
-            var insert = sql.insert(into: EventModel.schema, columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
-            for (offset, line) in lines.enumerated() {
-                insert = insert.values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(last + 1 + offset), SQLBind(at),
-                                       SQLBind(actorID), SQLBind(actorRole), SQLBind(line.kind),
-                                       SQLBind(try cipher.seal(line.summary, in: .chronologyLine)))
-            }
-            return try await insert.run()
+        if let insertion = try insertion(caseID: caseID, actorID: actorID, actorRole: actorRole, lines, at: at, on: sql) {
+            return try await sql.execute(sql: insertion) { _ in }
         }
+        let last = try await sql.select().column(SQLFunction("MAX", args: SQLIdentifier("sequence")), as: "last").from(EventModel.schema)
+            .where("case_id", .equal, SQLBind(caseID)).first()?.decode(column: "last", as: Int?.self) ?? 0
+        var insert = sql.insert(into: EventModel.schema, columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
+        for (offset, line) in lines.enumerated() {
+            insert = insert.values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(last + 1 + offset), SQLBind(at),
+                                   SQLBind(actorID), SQLBind(actorRole), SQLBind(line.kind),
+                                   SQLBind(try cipher.seal(line.summary, in: .chronologyLine)))
+        }
+        try await insert.run()
+    }
+
+    /// On PostgreSQL, `appendEvents`'s lines as one statement, to run or to send with other writes (`StatementBatch`):
+    /// it numbers them on from the case's last line, which it reads itself (it reads the table as it was before its own
+    /// rows), where reading the number first was a round trip of its own inside the serialised write. Nil on SQLite
+    /// (see `appendEvents`) and when there are no lines.
+    public func insertion(caseID: UUID, actorID: UUID?, actorRole: String, _ lines: [(kind: String, summary: String)],
+                          at: Date, on sql: any SQLDatabase) throws -> (any SQLExpression)? {
+        guard !lines.isEmpty, sql.dialect.name == "postgresql" else { return nil }
         // The lines' own values, each bound with its type; what they share is bound once, in the outer SELECT, where
         // PostgreSQL takes a value's type from the column it goes into (the actor may be nil, which has no type).
         let rows = try lines.enumerated().map { offset, line -> SQLQueryString in
             "SELECT \(bind: UUID.timeOrdered()) AS id, \(bind: offset + 1) AS n, \(bind: line.kind) AS kind, \(bind: try cipher.seal(line.summary, in: .chronologyLine)) AS summary"
         }
-        try await sql.raw("""
+        return SQLQueryString("""
             INSERT INTO case_events (id, case_id, sequence, at, actor_id, actor_role, kind, summary) \
             SELECT v.id, \(bind: caseID), m.last + v.n, \(bind: at), \(bind: actorID), \(bind: actorRole), v.kind, v.summary \
             FROM (\(rows.joined(separator: " UNION ALL "))) AS v, \
             (SELECT COALESCE(MAX(sequence), 0) AS last FROM case_events WHERE case_id = \(bind: caseID)) AS m \
             ORDER BY v.n
-            """).run()
+            """)
     }
 
     /// A chronology line's row; `summary` as stored, already sealed.

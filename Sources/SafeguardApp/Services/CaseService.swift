@@ -132,35 +132,44 @@ struct CaseService: Sendable {
         let store = CaseStore(db: db, cipher: cipher)
         let events = ResponseStore(db: db, cipher: cipher)
         let mustActionDays = actor.organisation.workPolicy.mustActionDays
+        // The chronology lines, made before the write too: the update takes the case from `version` to the next, or fails.
+        var written: [(kind: String, summary: String)] = []
+        if let assessment {
+            let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
+            written.append(("facts.changed", "Facts changed (version \(version + 1))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
+            let changes = RecordText.decisionChanges(from: previous, to: assessment)
+            if !changes.isEmpty {
+                written.append(("assessment.changed", "Decisions changed: " + changes.joined(separator: "; ")))
+            }
+        }
+        if let summary, summary != record.summary {
+            written.append(("case.summary", "Summary changed: \(summary)"))
+        }
+        if let status, status != record.status {
+            let why = (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            written.append(("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why))
+        }
+        let lines = written.map { ($0.kind, String($0.summary.prefix(2_000))) }
         return try await gate.runSQL(db, direct: direct) { write in
             let sql = write.sql
             var updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id, expectedVersion: version,
                                                      facts: facts, factsText: factsText, summary: summary, status: status,
                                                      now: now, on: sql)
-            var lines: [(kind: String, summary: String)] = []
+            // On PostgreSQL a re-assessment's writes carry the lines too: one round trip for all of them.
+            let together = assessment == nil ? nil
+                : try events.insertion(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, lines, at: now, on: sql)
             var stored: StoredAssessment?
             var standing: [CaseAction]?
             if let assessment {
                 let recorded = try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
                                                                 assessmentText: assessmentText, by: actor.user.id,
-                                                                mustActionDays: mustActionDays, now: now, on: sql)
+                                                                mustActionDays: mustActionDays, now: now,
+                                                                alongside: together.map { [$0] } ?? [], on: sql)
                 (stored, updated.openActions, standing) = (recorded.assessment, recorded.openActions, recorded.actions)
-                let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
-                lines.append(("facts.changed", "Facts changed (version \(updated.version))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
-                let changes = RecordText.decisionChanges(from: previous, to: assessment)
-                if !changes.isEmpty {
-                    lines.append(("assessment.changed", "Decisions changed: " + changes.joined(separator: "; ")))
-                }
             }
-            if let summary, summary != record.summary {
-                lines.append(("case.summary", "Summary changed: \(summary)"))
+            if together == nil {
+                try await events.appendEvents(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, lines, at: now, on: sql)
             }
-            if let status, status != record.status {
-                let why = (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                lines.append(("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why))
-            }
-            try await events.appendEvents(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole,
-                                          lines.map { ($0.kind, String($0.summary.prefix(2_000))) }, at: now, on: sql)
             write.audit(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), at: now)
             // A re-assessment has them as they now stand; a change of summary or status did not touch them.
             let actions: [CaseAction]
