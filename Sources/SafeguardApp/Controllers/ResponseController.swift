@@ -69,107 +69,6 @@ struct ResponseController: RouteCollection {
         return latest.assessment
     }
 
-    /// Checks a record against the guidance and the case, stores it, completes the actions it fulfils, and writes
-    /// its chronology event and audit entry. Runs inside the caller's transaction.
-    static func apply(_ record: ResponseRecord, to caseRecord: CaseRecord, req: Request, db: any Database,
-                      actorID: UUID? = nil, signedOff: Bool = false, auditAction: String = "case.record.add",
-                      assessor: Assessor) async throws -> RecordResultDTO {
-        let identity = try req.requireIdentity()
-        let store = CaseStore(db: db, cipher: req.cipher)
-        let response = ResponseStore(db: db, cipher: req.cipher)
-        let (caseRecord, context, checked) = try await check(record, on: caseRecord, others: response.records(caseID: caseRecord.id),
-                                                             signedOff: signedOff, db: db, cipher: req.cipher)
-        let now = Date()
-        let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: actorID ?? identity.user.id, now: now)
-        try await req.chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))", on: db)
-        let completed = try await completeActions(checked.fulfils, because: record.kind, caseID: caseRecord.id, req: req, db: db)
-        // Triage makes the DSL who answered it the case's owner: the actions it raises land on their home, not on
-        // the home of the member of staff who raised the concern and cannot act on them.
-        if record.kind == .triage, identity.user.role == .dsl, caseRecord.ownerID != identity.user.id {
-            try await CaseService.recordOwner(identity.user, of: caseRecord.id, previous: try await AccountStore(db: db).user(id: caseRecord.ownerID),
-                                              by: identity, why: "triaged", via: "triage", cipher: req.cipher, on: db, now: now)
-        }
-        try await syncSeizure(checked.record, caseRecord, req: req, db: db, assessor: assessor)
-        try await store.touch(id: caseRecord.id, now: now)
-        try await req.audit(auditAction, caseID: caseRecord.id,
-                            detail: "kind=\(record.kind.rawValue) record=\(stored.sequence) completed=\(completed.count)", on: db)
-        var result = RecordResultDTO(record: RecordDTO(stored), warnings: checked.warnings, completedActions: completed)
-        if record.kind == .triage {
-            let keys = ["emergency", "childProtectionReferral", "policeReferral", "ceopReport"]
-            result.decisions = context.assessment.decisionReasons.filter { keys.contains($0.decision) }
-        }
-        return result
-    }
-
-    /// Checks a record by the guidance's rules against the case as it is now (read again inside the caller's
-    /// transaction) and the case's other records. Adding and replacing a record both check through here.
-    static func check(_ record: ResponseRecord, on caseRecord: CaseRecord, others: [StoredRecord], signedOff: Bool = false,
-                      fieldPrefix: String = "", db: any Database, cipher: FreeTextCipher) async throws -> (CaseRecord, RecordContext, CheckedRecord) {
-        let store = CaseStore(db: db, cipher: cipher)
-        guard let current = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
-            throw APIError.notFound("case")
-        }
-        let context = RecordContext.bundled(facts: current.facts, assessment: try await assessment(store, current.id),
-                                            records: others.map(\.record), today: CaseController.today)
-        // One crime, one case: a crime reference already on another case of the force names that case.
-        if case .crimeRecord(let crime) = record,
-           let other = try await ResponseStore(db: db, cipher: cipher).caseReference(withCrimeReference: crime.crimeReference,
-                                                                     organisationID: current.organisationID, excluding: current.id) {
-            throw duplicateCrimeReference(crime.crimeReference, other: other, field: fieldPrefix.isEmpty ? "crimeReference" : "\(fieldPrefix).crimeReference")
-        }
-        do {
-            return (current, context, try ResponseRules.check(record, in: context, signedOff: signedOff))
-        } catch {
-            throw problem(error, prefix: fieldPrefix)
-        }
-    }
-
-    /// Marks done the case's open actions for these recommendations, each with a chronology line; returns their ids.
-    static func completeActions(_ recommendations: [String], because kind: RecordKind, caseID: UUID, req: Request,
-                                db: any Database) async throws -> [String] {
-        let identity = try req.requireIdentity()
-        let store = CaseStore(db: db, cipher: req.cipher)
-        var completed: [String] = []
-        for action in try await store.actions(caseID: caseID) where action.status == .open && recommendations.contains(action.recommendationID) {
-            _ = try await store.setAction(id: action.id, caseID: caseID, status: .done, reason: "Recorded: \(kind.label)",
-                                          by: identity.user.id, now: Date())
-            try await req.chronicle(caseID, "action.done", "\(action.text) — done, by the record \u{201C}\(kind.label)\u{201D}", on: db)
-            completed.append(action.recommendationID)
-        }
-        return completed
-    }
-
-    /// A police custody step that seizes a device, or leaves it with its owner, changes the case facts the guidance
-    /// weighs (e.g. deletion directions apply only where no device was seized): the facts follow the
-    /// custody chain, at a new version, and the case is re-assessed in the same transaction.
-    static func syncSeizure(_ record: ResponseRecord, _ caseRecord: CaseRecord, req: Request, db: any Database,
-                            assessor: Assessor) async throws {
-        guard case .deviceCustody(let step) = record, caseRecord.facts.setting == .police else { return }
-        let seized: Tri
-        switch step.step {
-        case .seized, .handedToPolice: seized = .true
-        case .leftWithOwner: seized = .false
-        default: return
-        }
-        var facts = caseRecord.facts
-        guard let index = facts.devices.firstIndex(where: { $0.ref == step.device }), facts.devices[index].seized != seized else { return }
-        facts.devices[index].seized = seized
-        let identity = try req.requireIdentity()
-        let store = CaseStore(db: db, cipher: req.cipher)
-        let previous = try await store.latestDecisions(caseID: caseRecord.id)
-        let updated = try await store.updateCase(id: caseRecord.id, organisationID: caseRecord.organisationID,
-                                                 expectedVersion: caseRecord.version, facts: facts, summary: nil, status: nil, now: Date())
-        let assessment = assessor.assess(facts, CaseController.today)
-        try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment, by: identity.user.id,
-                                         mustActionDays: identity.organisation.workPolicy.mustActionDays, now: Date())
-        try await req.chronicle(updated.id, "facts.changed",
-                                "Facts changed (version \(updated.version)): device \(step.device) \(seized == .true ? "seized" : "not seized"), from the custody record", on: db)
-        let changes = RecordText.decisionChanges(from: previous, to: assessment)
-        if !changes.isEmpty {
-            try await req.chronicle(updated.id, "assessment.changed", "Decisions changed: " + changes.joined(separator: "; "), on: db)
-        }
-    }
-
     static func decodeRecord(_ data: Data, prefix: String = "") throws -> ResponseRecord {
         do { return try ResponseRecord.decode(json: data) } catch { throw problem(error, prefix: prefix) }
     }
@@ -192,7 +91,10 @@ struct ResponseController: RouteCollection {
     func addRecord(req: Request) async throws -> Response {
         let (_, caseRecord) = try await leadCase(req)
         let record = try Self.decodeRecord(Data(buffer: req.body.data ?? ByteBuffer()))
-        let result = try await req.write { db in try await Self.apply(record, to: caseRecord, req: req, db: db, assessor: assessor) }
+        let identity = try req.requireIdentity()
+        let service = req.recordService(assessor)
+        let result = try await req.write { db in try await service.add(record, to: caseRecord, by: identity, on: db) }
+        req.auditRecorded = true
         let response = Response(status: .created)
         try response.content.encode(result)
         return response
@@ -218,26 +120,12 @@ struct ResponseController: RouteCollection {
     /// are a chain and never replaced; the rules see the case's other records.
     func replaceRecord(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, recordID: UUID, revision: Int,
                        record: ResponseRecord) async throws -> RecordResultDTO {
-        try await req.write { db in
-            let response = ResponseStore(db: db, cipher: req.cipher)
-            let all = try await response.records(caseID: caseRecord.id)
-            guard let current = all.first(where: { $0.id == recordID }) else { throw APIError.notFound("record") }
-            if case .deviceCustody = current.record {
-                throw APIError(.conflict, "custody_is_append_only", "custody steps are a chain: record a new step instead of changing one")
-            }
-            let store = CaseStore(db: db, cipher: req.cipher)
-            let (_, _, checked) = try await Self.check(record, on: caseRecord, others: all.filter { $0.id != recordID },
-                                                       fieldPrefix: "record", db: db, cipher: req.cipher)
-            let now = Date()
-            let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
-                                                          record: checked.record, by: identity.user.id, now: now)
-            try await req.chronicle(caseRecord.id, "record.changed", "\(record.kind.label) changed: \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))", on: db)
-            let completed = try await Self.completeActions(checked.fulfils, because: record.kind, caseID: caseRecord.id, req: req, db: db)
-            try await store.touch(id: caseRecord.id, now: now)
-            try await req.audit("case.record.replace", caseID: caseRecord.id,
-                                detail: "kind=\(record.kind.rawValue) record=\(stored.sequence) revision=\(stored.revision)", on: db)
-            return RecordResultDTO(record: RecordDTO(stored), warnings: checked.warnings, completedActions: completed)
+        let service = req.recordService(assessor)
+        let result = try await req.write { db in
+            try await service.replace(recordID, at: revision, with: record, on: caseRecord, by: identity, on: db)
         }
+        req.auditRecorded = true
+        return result
     }
 
     func chronology(req: Request) async throws -> [CaseEventDTO] {
@@ -362,6 +250,7 @@ struct ResponseController: RouteCollection {
             throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(caseRecord.guidance.inBracketsWithPublisher(.deviceReturn))")
         }
         let openActionsReason = body.openActionsReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let records = req.recordService(assessor)
         return try await req.write { db in
             let response = ResponseStore(db: db, cipher: req.cipher)
             let review = SignOffReview(approve: body.approve, reason: reason, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
@@ -395,15 +284,15 @@ struct ResponseController: RouteCollection {
                 let today = CaseController.today
                 switch existing.proposal {
                 case .outcome21(let p):
-                    _ = try await Self.apply(.outcome(OutcomeRecord(code: .outcome21, decidedOn: today, rationale: p.rationale, localDescription: nil)),
-                                             to: caseRecord, req: req, db: db, actorID: existing.proposedBy, signedOff: true,
-                                             auditAction: "case.outcome21.record", assessor: assessor)
+                    _ = try await records.add(.outcome(OutcomeRecord(code: .outcome21, decidedOn: today, rationale: p.rationale, localDescription: nil)),
+                                              to: caseRecord, by: identity, on: db, proposedBy: existing.proposedBy, signedOff: true,
+                                              auditAction: "case.outcome21.record")
                 case .deviceReturn(let p):
                     let step = DeviceCustodyStep(device: p.device, step: .returned, on: today, by: identity.user.displayName, power: nil,
                                                  powerDetail: nil, rationale: p.rationale, where: nil, toWhom: nil,
                                                  immediateRiskOfHarm: nil, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
-                    _ = try await Self.apply(.deviceCustody(step), to: caseRecord, req: req, db: db, signedOff: true,
-                                             auditAction: "case.device.return", assessor: assessor)
+                    _ = try await records.add(.deviceCustody(step), to: caseRecord, by: identity, on: db, signedOff: true,
+                                              auditAction: "case.device.return")
                 }
             }
             return decided

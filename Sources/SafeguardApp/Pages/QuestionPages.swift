@@ -283,7 +283,9 @@ extension PagesController {
                                          "reportedOn": CaseController.today.description, "offences": suggested]
             do {
                 let crime = try ResponseController.decodeRecord(try JSONSerialization.data(withJSONObject: object))
-                _ = try await req.write { db in try await ResponseController.apply(crime, to: record, req: req, db: db, assessor: assessor) }
+                let records = req.recordService(assessor)
+                _ = try await req.write { db in try await records.add(crime, to: record, by: identity, on: db) }
+                req.auditRecorded = true
             } catch let error as APIError {
                 req.flash("The case is saved, but the crime was not recorded: \(error.message). Record it from the case page.")
             }

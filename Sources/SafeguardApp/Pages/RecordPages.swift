@@ -190,9 +190,10 @@ extension PagesController {
         let result = try await attempt(page.fields) { () -> RecordResultDTO in
             let data = try Self.recordJSON(kind: kind, fields: page.fields, form: form)
             let parsed = try ResponseController.decodeRecord(data)
-            return try await req.write { db in
-                try await ResponseController.apply(parsed, to: record, req: req, db: db, assessor: assessor)
-            }
+            let records = req.recordService(assessor)
+            let saved = try await req.write { db in try await records.add(parsed, to: record, by: identity, on: db) }
+            req.auditRecorded = true
+            return saved
         }
         switch result {
         case .success(let saved):

@@ -1,0 +1,54 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+@testable import SafeguardPersistence
+import Testing
+import Vapor
+
+/// `RecordService` takes a record for a case from the acting user, with no HTTP request, on its injected clock: the API,
+/// the pages and a sign-off's decision all go through it. Its lines and entry are written in the caller's transaction,
+/// so a refused record leaves none of them.
+@Suite struct RecordServiceTests {
+    @Test func aRecordIsTakenFromTheActingUserOnTheInjectedClock() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let caseID = try #require(UUID(uuidString: created["id"] as! String))
+            let record = try #require(try await CaseStore(db: app.db, cipher: app.cipher).findCase(id: caseID, organisationID: officer.organisationID))
+            let actor = Identity(user: officer, organisation: world.policeA, tokenID: nil, viaSession: false)
+            // An hour ago, to the second: nothing in the service may read the time but through its clock.
+            let then = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3_600).rounded(.down))
+            let service = RecordService(cipher: app.cipher, assessor: .bundled, clock: { then })
+            let today = CalendarDate(utcDayOf: Date()).description
+            let crime = try ResponseRecord.decode(json: Data("""
+                {"kind": "crimeRecord", "crimeReference": "NP/26/4411", "reportedOn": "\(today)", "offences": ["poca1978s1", "cja1988part11"]}
+                """.utf8))
+            let events = ResponseStore(db: app.db, cipher: app.cipher)
+            let linesBefore = try await events.chronology(caseID: caseID).count
+            let result = try await app.writeGate.run(app.db) { db in try await service.add(crime, to: record, by: actor, on: db) }
+            #expect(result.completedActions == ["recordCrime"], "the record fulfils the guidance's action to record the crime")
+
+            let lines = try await events.chronology(caseID: caseID).dropFirst(linesBefore)
+            #expect(lines.map(\.kind) == ["record.added", "action.done"])
+            #expect(lines.allSatisfy { $0.at == then && $0.actorID == officer.id && $0.actorRole == "officer" })
+            let entry = try #require(try await AuditStore(db: app.db).entries(organisationID: officer.organisationID, limit: 1,
+                                                                                caseID: caseID).first)
+            #expect(entry.action == "case.record.add" && entry.actorID == officer.id.uuidString.lowercased())
+            #expect(entry.detail == "kind=crimeRecord record=1 completed=1")
+
+            // A welfare check of a person the case does not have is refused by the rules: nothing of it is kept, no
+            // line and no entry.
+            let entries = try await AuditStore(db: app.db).count()
+            let unknown = try ResponseRecord.decode(json: Data("""
+                {"kind": "welfareCheck", "person": "Z", "checkedOn": "\(today)", "result": "Safe at home"}
+                """.utf8))
+            await #expect(throws: APIError.self) {
+                _ = try await app.writeGate.run(app.db) { db in try await service.add(unknown, to: record, by: actor, on: db) }
+            }
+            #expect(try await events.chronology(caseID: caseID).count == linesBefore + 2)
+            #expect(try await AuditStore(db: app.db).count() == entries)
+            #expect(try await events.records(caseID: caseID).count == 1)
+        }
+    }
+}
