@@ -148,53 +148,11 @@ struct ResponseController: RouteCollection {
         let (identity, caseRecord) = try await leadCase(req)
         guard caseRecord.facts.setting == .police else { throw APIError.forbidden("sign-offs are for police cases") }
         let body = try req.content.decode(SignOffCreateRequest.self)
-        let signOff = try await proposeSignOff(req, identity, caseRecord, body)
+        let signOff = try await req.signOffService(assessor).propose(body, on: caseRecord, by: identity)
+        req.auditRecorded = true
         let response = Response(status: .created)
         try response.content.encode(SignOffDTO(signOff, caseReference: caseRecord.reference))
         return response
-    }
-
-    /// Proposes Outcome 21 or a device's return for sign-off (shared by the API and the pages): Outcome 21 only where
-    /// the engine says eligible, or undetermined with a written reason; a return only of a device police hold.
-    func proposeSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, _ body: SignOffCreateRequest) async throws -> SignOff {
-        guard caseRecord.facts.setting == .police else { throw APIError.forbidden("sign-offs are for police cases") }
-        let rationale = body.rationale.trimmingCharacters(in: .whitespacesAndNewlines)
-        let most = FieldLimits.limit(for: "rationale")
-        guard !rationale.isEmpty, rationale.count <= most else { throw APIError.invalid("rationale", "give the rationale in 1–\(most.withThousands) characters") }
-        let signOff = try await req.write { db in
-            let store = CaseStore(db: db, cipher: req.cipher)
-            let assessment = try await Self.assessment(store, caseRecord.id)
-            let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: CaseController.today).pack
-            let proposal: SignOffProposal
-            switch body.kind {
-            case .outcome21:
-                let earlier = try await ResponseStore(db: db, cipher: req.cipher).signOffs(caseID: caseRecord.id)
-                if earlier.contains(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) {
-                    throw APIError(.conflict, "already_approved", "Outcome 21 is already approved on this case")
-                }
-                do {
-                    try ResponseRules.checkOutcome21Proposal(assessment: assessment, reasonWhileUndetermined: body.reasonWhileUndetermined, pack: pack)
-                } catch let error as RecordProblem { throw Self.problem(error) }
-                proposal = .outcome21(Outcome21Proposal(rationale: rationale,
-                                                        reasonWhileUndetermined: assessment.decisions.outcome21 == .undetermined ? body.reasonWhileUndetermined : nil,
-                                                        engineDecision: assessment.decisions.outcome21))
-            case .deviceReturn:
-                guard let device = body.device, caseRecord.facts.devices.contains(where: { $0.ref == device }) else {
-                    throw APIError.invalid("device", "the ref of a device on the case (devices: \(caseRecord.facts.devices.map(\.ref).joined(separator: ", ")))")
-                }
-                let records = try await ResponseStore(db: db, cipher: req.cipher).records(caseID: caseRecord.id).map(\.record)
-                guard ResponseRules.custodyState(of: device, records: records) == .withPolice else {
-                    throw APIError(.conflict, "not_in_police_custody", "device \(device) is not held by police, so there is nothing to return")
-                }
-                proposal = .deviceReturn(DeviceReturnProposal(device: device, rationale: rationale))
-            }
-            let signOff = try await ResponseStore(db: db, cipher: req.cipher).propose(caseID: caseRecord.id, proposal: proposal, by: identity.user.id, now: Date())
-            try await req.chronicle(caseRecord.id, "signoff.proposed",
-                                    "\(proposal.kind.label)\(proposal.subject.isEmpty ? "" : " of \(proposal.subject)") proposed for \(proposal.kind.reviewerRole) sign-off: \(rationale)", on: db)
-            try await req.audit("case.signoff.propose", caseID: caseRecord.id, detail: "kind=\(proposal.kind.rawValue)", on: db)
-            return signOff
-        }
-        return signOff
     }
 
     func decide(req: Request) async throws -> SignOffDTO {
@@ -202,7 +160,8 @@ struct ResponseController: RouteCollection {
         guard let id = req.parameters.get("signOffID").flatMap(UUID.init(text:)) else { throw APIError.notFound("sign-off") }
         let existing = try await reviewableSignOff(req, identity, caseRecord, id: id)
         let body = try req.content.decode(SignOffDecisionRequest.self)
-        let decided = try await decideSignOff(req, identity, caseRecord, existing, body)
+        let decided = try await req.signOffService(assessor).decide(existing, body, on: caseRecord, by: identity)
+        req.auditRecorded = true
         return SignOffDTO(decided, caseReference: caseRecord.reference)
     }
 
@@ -212,91 +171,8 @@ struct ResponseController: RouteCollection {
         guard let existing = try await ResponseStore(db: req.db, cipher: req.cipher).signOff(id: id, caseID: caseRecord.id) else {
             throw APIError.notFound("sign-off")
         }
-        try Self.checkReviewer(identity, existing, guidance: caseRecord.guidance)
+        try SignOffService.checkReviewer(identity, existing, guidance: caseRecord.guidance)
         return existing
-    }
-
-    static func checkReviewer(_ identity: Identity, _ existing: SignOff, guidance: GuidancePack) throws {
-        let kind = existing.proposal.kind
-        guard identity.user.role.rawValue == kind.reviewerRole else {
-            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off\(guidance.inBracketsWithPublisher(kind.rule))")
-        }
-        guard existing.proposedBy != identity.user.id else {
-            throw APIError.forbidden("you proposed this: another \(kind.reviewerRole) must review it")
-        }
-    }
-
-    /// The must-do actions still open on a case, other than the reviews a sign-off itself completes: what a
-    /// supervisor is shown before approving Outcome 21.
-    static func openMustActions(_ actions: [CaseAction]) -> [CaseAction] {
-        actions.filter { $0.status == .open && $0.recommended && $0.severity == Severity.must.rawValue
-            && !["seniorReviewOutcome21", "deviceReturnSignOff"].contains($0.recommendationID) }
-    }
-
-    /// Approves or refuses a sign-off (shared by the API and the pages), after `reviewableSignOff`. Approval records
-    /// Outcome 21, or the device's return with the superintendent's answer on the imagery; refusal returns the case to
-    /// the proposer.
-    func decideSignOff(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord, _ existing: SignOff,
-                       _ body: SignOffDecisionRequest) async throws -> SignOff {
-        try Self.checkReviewer(identity, existing, guidance: caseRecord.guidance)
-        let kind = existing.proposal.kind
-        let id = existing.id
-        let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        let most = FieldLimits.limit(for: "reason")
-        guard !reason.isEmpty, reason.count <= most else {
-            throw APIError.invalid("reason", "give the reasons for the decision in 1–\(most.withThousands) characters")
-        }
-        if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
-            throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(caseRecord.guidance.inBracketsWithPublisher(.deviceReturn))")
-        }
-        let openActionsReason = body.openActionsReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        let records = req.recordService(assessor)
-        return try await req.write { db in
-            let response = ResponseStore(db: db, cipher: req.cipher)
-            let review = SignOffReview(approve: body.approve, reason: reason, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
-            let decided = try await response.decide(id: id, caseID: caseRecord.id, review: review, by: identity.user.id, now: Date())
-            // Approving Outcome 21 with must-do actions still open (a welfare check, the advice not to copy) needs a
-            // recorded reason: the supervisor is shown them on the review page (issue 11, point 5). Checked after
-            // the decision's own checks (a stale proposal is 409 first); throwing here undoes the transaction.
-            var openMust: [CaseAction] = []
-            if kind == .outcome21 && body.approve {
-                openMust = Self.openMustActions(try await CaseStore(db: db, cipher: req.cipher).actions(caseID: caseRecord.id))
-                if !openMust.isEmpty && openActionsReason.isEmpty {
-                    throw APIError.invalid("openActionsReason", "these must-do actions are still open: "
-                        + openMust.map(\.text).joined(separator: "; ") + ". Say why Outcome 21 can be approved before they are done")
-                }
-            }
-            let verb = body.approve ? "approved" : "refused"
-            let openLine = openMust.isEmpty ? "" : " Approved with \(openMust.count == 1 ? "a must-do action" : "\(openMust.count) must-do actions") still open ("
-                + openMust.map(\.text).joined(separator: "; ") + "), because: \(openActionsReason)"
-            try await req.chronicle(caseRecord.id, "signoff.\(verb)", "\(kind.label)\(existing.proposal.subject.isEmpty ? "" : " of \(existing.proposal.subject)") \(verb) by the \(kind.reviewerRole): \(reason)"
-                                    + (body.approve ? "" : " The case returns to the proposing officer.") + openLine, on: db)
-            try await req.audit("case.signoff.decide", caseID: caseRecord.id,
-                                detail: "kind=\(kind.rawValue) decision=\(verb)" + (openMust.isEmpty ? "" : " openMust=\(openMust.count)"), on: db)
-            let store = CaseStore(db: db, cipher: req.cipher)
-            let reviewAction = kind == .outcome21 ? "seniorReviewOutcome21" : "deviceReturnSignOff"
-            for action in try await store.actions(caseID: caseRecord.id) where action.status == .open && action.recommendationID == reviewAction {
-                _ = try await store.setAction(id: action.id, caseID: caseRecord.id, status: .done, reason: "\(kind.label) \(verb)",
-                                              by: identity.user.id, now: Date())
-                try await req.chronicle(caseRecord.id, "action.done", "\(action.text) — done (\(verb))", on: db)
-            }
-            if body.approve {
-                let today = CaseController.today
-                switch existing.proposal {
-                case .outcome21(let p):
-                    _ = try await records.add(.outcome(OutcomeRecord(code: .outcome21, decidedOn: today, rationale: p.rationale, localDescription: nil)),
-                                              to: caseRecord, by: identity, on: db, proposedBy: existing.proposedBy, signedOff: true,
-                                              auditAction: "case.outcome21.record")
-                case .deviceReturn(let p):
-                    let step = DeviceCustodyStep(device: p.device, step: .returned, on: today, by: identity.user.displayName, power: nil,
-                                                 powerDetail: nil, rationale: p.rationale, where: nil, toWhom: nil,
-                                                 immediateRiskOfHarm: nil, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
-                    _ = try await records.add(.deviceCustody(step), to: caseRecord, by: identity, on: db, signedOff: true,
-                                              auditAction: "case.device.return")
-                }
-            }
-            return decided
-        }
     }
 
     // MARK: Referrals (school → police force)

@@ -6,10 +6,26 @@ import Vapor
 
 /// The response pages: sign-offs (propose Outcome 21 or a device's return; a supervisor's or superintendent's
 /// review), records, documents and referrals. Each handler authorises as the API does (`caseIdentity`, `loadCase`:
-/// admins and auditors 403, other organisations 404; then `requireEditor`: staff 403) and calls the API's own
-/// functions (`ResponseController`), so the rules live in one place; the pages only ask and show.
+/// admins and auditors 403, other organisations 404; then `requireEditor`: staff 403) and calls the services and the
+/// API's own functions (`SignOffService`, `RecordService`, `ResponseController`), so the rules live in one place; the
+/// pages only ask and show.
 extension PagesController {
     var response: ResponseController { ResponseController(assessor: assessor) }
+
+    /// Proposes through `SignOffService`, as the API does; the request is audited once that has committed.
+    private func proposeSignOff(_ req: Request, _ identity: Identity, _ record: CaseRecord, _ body: SignOffCreateRequest) async throws -> SignOff {
+        let proposed = try await req.signOffService(assessor).propose(body, on: record, by: identity)
+        req.auditRecorded = true
+        return proposed
+    }
+
+    /// Decides through `SignOffService`, as the API does; the request is audited once that has committed.
+    private func decideSignOff(_ req: Request, _ identity: Identity, _ record: CaseRecord, _ signOff: SignOff,
+                               _ body: SignOffDecisionRequest) async throws -> SignOff {
+        let decided = try await req.signOffService(assessor).decide(signOff, body, on: record, by: identity)
+        req.auditRecorded = true
+        return decided
+    }
 
     func bootResponsePages(_ routes: any RoutesBuilder) {
         routes.get(.caseRecordForm(.key, .key), use: recordForm)
@@ -176,7 +192,7 @@ extension PagesController {
         let page = outcome21Page(req, record, try await assessment(req, record), try await loadResponse(req, record))
         let body = SignOffCreateRequest(kind: .outcome21, rationale: form["rationale"] ?? "",
                                         reasonWhileUndetermined: form["reasonWhileUndetermined"], device: nil)
-        switch try await attempt(page.fields, { try await response.proposeSignOff(req, identity, record, body) }) {
+        switch try await attempt(page.fields, { try await proposeSignOff(req, identity, record, body) }) {
         case .success:
             req.flash("Outcome 21 proposed. It is waiting for a supervisor's review; the case shows a banner until it is decided.")
             return req.redirect(to: .caseDetail(record.id))
@@ -220,7 +236,7 @@ extension PagesController {
         let device = req.parameter(.device) ?? ""
         let page = try returnPage(req, record, device: device, try await loadResponse(req, record))
         let body = SignOffCreateRequest(kind: .deviceReturn, rationale: form["rationale"] ?? "", reasonWhileUndetermined: nil, device: device)
-        switch try await attempt(page.fields, { try await response.proposeSignOff(req, identity, record, body) }) {
+        switch try await attempt(page.fields, { try await proposeSignOff(req, identity, record, body) }) {
         case .success:
             req.flash("The return of device \(device) is waiting for a superintendent's sign-off.")
             return req.redirect(to: .caseDetail(record.id))
@@ -264,7 +280,7 @@ extension PagesController {
             let route = assessment?.decisionReasons.first { $0.decision == "route" }
             if let route { rows.append(SummaryRow(label: "Response", value: PageWords.value(route.value, of: "route"))) }
             rows += Self.factRows(record.facts)
-            let openMust = ResponseController.openMustActions(try await CaseStore(db: req.db, cipher: req.cipher).actions(caseID: record.id))
+            let openMust = SignOffService.openMustActions(try await CaseStore(db: req.db, cipher: req.cipher).actions(caseID: record.id))
             if !openMust.isEmpty {
                 rows.append(SummaryRow(label: "Must-do actions still open", value: openMust.map(\.text).joined(separator: " ")))
                 fields.append(.textarea("openActionsReason", "If you approve with these still open, why",
@@ -308,14 +324,14 @@ extension PagesController {
         let (identity, record) = try await leadCase(req, posted: form)
         let (signOff, page) = try await signOffPage(req, identity, record)
         // The proposer and other roles are refused here, whatever the form says (403).
-        try ResponseController.checkReviewer(identity, signOff, guidance: record.guidance)
+        try SignOffService.checkReviewer(identity, signOff, guidance: record.guidance)
         guard let decision = form["decision"], ["approve", "refuse"].contains(decision) else {
             return try await renderForm(req, page, errors: [FieldError(field: "decision", message: "Select whether you approve or refuse")], keeping: form)
         }
         let solely: Bool? = form["imagerySolelyOfOwner"].map { $0 == "yes" }
         let body = SignOffDecisionRequest(approve: decision == "approve", reason: form["reason"] ?? "", imagerySolelyOfOwner: solely,
                                           openActionsReason: form["openActionsReason"])
-        switch try await attempt(page.fields, { try await response.decideSignOff(req, identity, record, signOff, body) }) {
+        switch try await attempt(page.fields, { try await decideSignOff(req, identity, record, signOff, body) }) {
         case .success:
             let what = signOff.proposal.kind == .outcome21 ? "Outcome 21" : "The return of device \(signOff.proposal.subject)"
             req.flash(decision == "approve"
