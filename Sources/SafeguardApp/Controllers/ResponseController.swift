@@ -227,70 +227,12 @@ struct ResponseController: RouteCollection {
         return response
     }
 
-    /// A DSL's referral of a school's case to a police force (shared by the API and the pages): opens a case at the
-    /// force holding only what was chosen to share, linked to the school's case, each side audited.
+    /// A DSL's referral of a school's case to a police force, through `ReferralService` (shared by the API and the
+    /// pages); the request is audited once it has committed.
     func sendReferral(_ req: Request, _ identity: Identity, _ schoolCase: CaseRecord, _ body: ReferralCreateRequest) async throws -> ReferralDTO {
-        guard identity.user.role == .dsl else {
-            throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) refers a case to the police")
-        }
-        let summary = body.summary.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !summary.isEmpty, summary.count <= 400 else {
-            throw APIError.invalid("summary", "tell the force what happened in 1–400 characters (no names: use references)")
-        }
-        if let note = body.note, let refusal = TextGuard.tooLong(note, limit: FieldLimits.limit(for: "note")) {
-            throw APIError.invalid("note", "note: \(refusal.message)")
-        }
-        for (i, section) in body.share.enumerated() where !Self.shareable.contains(section) {
-            throw APIError.invalid("share[\(i)]", "share any of: " + Self.shareable.joined(separator: ", "))
-        }
-        guard let force = try await AccountStore(db: req.db).organisation(id: body.toOrganisationID), force.kind == .police else {
-            throw APIError.invalid("toOrganisationID", "a police force in Safeguard (see GET /api/v1/organisations?kind=police)")
-        }
-        // The force's case holds only what the school chose to share, under the force's jurisdiction.
-        guard var object = try JSONValue.parse(schoolCase.facts.jsonData()).objectValue else {
-            throw APIError(.internalServerError, "internal", "stored facts are not an object")
-        }
-        for section in Self.shareable where !body.share.contains(section) {
-            object[section] = section == "circumstances" ? .object([:]) : .array([])
-        }
-        object["jurisdiction"] = .string(force.jurisdiction.rawValue)
-        object["setting"] = .string(Setting.police.rawValue)
-        object["assessedOn"] = nil
-        let facts: CaseFacts
-        do { facts = try CaseFacts.decode(json: JSONValue.object(object).data) } catch {
-            throw APIError.invalid("share", "what is shared must stand on its own: \(error) (share people too when sharing imagery or devices)")
-        }
-        let assessment = assessor.assess(facts, CaseController.today)
-        let school = identity.organisation
-        let risk = Self.referralRisk(try await Self.assessment(CaseStore(db: req.db, cipher: req.cipher), schoolCase.id), questions: schoolCase.guidance.questions)
-        let contact = ReferralContact(name: identity.user.displayName, role: identity.user.role.inSentence(in: school.jurisdiction),
-                                      email: identity.user.email)
-        let dto = try await req.write { db in
-            let store = CaseStore(db: db, cipher: req.cipher)
-            let policeCase = try await store.createCase(organisationID: force.id, createdBy: identity.user.id,
-                                                        summary: String("Referred by \(school.name): \(summary)".prefix(CaseController.maxSummary)),
-                                                        status: .open, facts: facts, now: Date())
-            try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id,
-                                             mustActionDays: force.workPolicy.mustActionDays, now: Date())
-            let referral = try await ResponseStore(db: db, cipher: req.cipher).addReferral(
-                fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
-                shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
-                by: identity.user.id, now: Date())
-            try await req.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name) (shared: \(body.share.isEmpty ? "summary only" : body.share.sorted().joined(separator: ", ")))", on: db)
-            try await req.chronicle(policeCase.id, "case.created", "Case opened from a referral by \(school.name), case \(schoolCase.reference)", on: db)
-            try await req.audit("case.referral.send", caseID: schoolCase.id, detail: "referral=\(referral.id.uuidString.lowercased())", on: db)
-            // The force's own trail records that the case arrived, so its auditors see it.
-            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: force.id,
-                                                   action: "case.referral.receive", caseID: policeCase.id,
-                                                   detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
-            for action in try await store.actions(caseID: schoolCase.id) where action.status == .open && action.recommendationID == "informPolice" {
-                _ = try await store.setAction(id: action.id, caseID: schoolCase.id, status: .done, reason: "Referred to \(force.name) in Safeguard",
-                                              by: identity.user.id, now: Date())
-                try await req.chronicle(schoolCase.id, "action.done", "\(action.text) — done (referral sent)", on: db)
-            }
-            return try await referralDTO(referral, on: schoolCase.id, db: db)
-        }
-        return dto
+        let referral = try await req.referralService(assessor).send(body, from: schoolCase, by: identity)
+        req.auditRecorded = true
+        return try await referralDTO(referral, on: schoolCase.id, db: req.db)
     }
 
     func respond(req: Request) async throws -> ReferralDTO {
@@ -303,34 +245,13 @@ struct ResponseController: RouteCollection {
         return try await answerReferral(req, identity, policeCase, referral, body)
     }
 
-    /// The force accepts or declines a referral it received (shared by the API and the pages); declining needs a
-    /// reason, which the school sees.
+    /// The force's answer to a referral it received, through `ReferralService` (shared by the API and the pages); the
+    /// request is audited once it has committed.
     func answerReferral(_ req: Request, _ identity: Identity, _ policeCase: CaseRecord, _ referral: PoliceReferral,
                         _ body: ReferralResponseRequest) async throws -> ReferralDTO {
-        let id = referral.id
-        guard referral.toCaseID == policeCase.id else { throw APIError.notFound("referral") }
-        guard body.status != .sent else { throw APIError.invalid("status", "accepted or declined") }
-        let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if body.status == .declined && (reason ?? "").isEmpty {
-            throw APIError.invalid("reason", "say why the referral is declined: the school sees it")
-        }
-        return try await req.write { db in
-            let updated = try await ResponseStore(db: db, cipher: req.cipher).respondToReferral(id: id, status: body.status, reason: reason, now: Date())
-            let line = "Referral \(body.status.rawValue) by \(identity.organisation.name)" + (reason.map { ": \($0)" } ?? "")
-            try await req.chronicle(policeCase.id, "referral.\(body.status.rawValue)", line, on: db)
-            // The officer who accepts a referral owns the case it opened (until then it is the school's DSL's, and
-            // sits in the force's referrals to answer).
-            if body.status == .accepted, CasePolicy.mayOwn(identity.user.role) {
-                try await CaseService.recordOwner(identity.user, of: policeCase.id, previous: nil, by: identity, why: "accepted the referral",
-                                                  via: "referral", cipher: req.cipher, on: db, now: Date())
-            }
-            try await req.chronicle(referral.fromCaseID, "referral.\(body.status.rawValue)", line, on: db)
-            try await req.audit("case.referral.respond", caseID: policeCase.id, detail: "status=\(body.status.rawValue)", on: db)
-            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.fromOrganisationID,
-                                                   action: "case.referral.answered", caseID: referral.fromCaseID,
-                                                   detail: "status=\(body.status.rawValue)"), on: db)
-            return try await referralDTO(updated, on: policeCase.id, db: db)
-        }
+        let updated = try await req.referralService(assessor).answer(referral, body, on: policeCase, by: identity)
+        req.auditRecorded = true
+        return try await referralDTO(updated, on: policeCase.id, db: req.db)
     }
 
     // MARK: Documents

@@ -1,0 +1,139 @@
+import FluentKit
+import Vapor
+import Foundation
+import SafeguardCore
+import SafeguardPersistence
+
+/// Referrals from a school to a police force: the DSL sends what they choose to share, which opens a linked case at
+/// the force; the force accepts or declines it. The one path the JSON API and the pages take.
+///
+/// It takes the acting user, never an HTTP request; the clock (the records service's) and the guidance are injected.
+/// Each call is one transaction through the write gate, with both sides' chronology lines and audit entries.
+///
+/// ```swift
+/// let service = ReferralService(db: app.db, cipher: app.cipher, gate: app.writeGate, records: records, assessor: .bundled)
+/// let referral = try await service.send(body, from: schoolCase, by: dsl)
+/// _ = try await service.answer(referral, ReferralResponseRequest(status: .accepted, reason: nil), on: policeCase, by: officer)
+/// ```
+struct ReferralService: Sendable {
+    var db: any Database { database() }
+    private let database: @Sendable () -> any Database
+    let cipher: FreeTextCipher
+    let gate: WriteGate
+    /// Writes the chronology lines, on its clock.
+    let records: RecordService
+    let assessor: Assessor
+    var clock: @Sendable () -> Date { records.clock }
+
+    init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, gate: WriteGate, records: RecordService,
+         assessor: Assessor) {
+        database = db
+        self.cipher = cipher
+        self.gate = gate
+        self.records = records
+        self.assessor = assessor
+    }
+
+    /// A DSL's referral of a school's case to a police force (shared by the API and the pages): opens a case at the
+    /// force holding only what was chosen to share, linked to the school's case, each side audited.
+    func send(_ body: ReferralCreateRequest, from schoolCase: CaseRecord, by identity: Identity) async throws -> PoliceReferral {
+        guard identity.user.role == .dsl else {
+            throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) refers a case to the police")
+        }
+        let summary = body.summary.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !summary.isEmpty, summary.count <= 400 else {
+            throw APIError.invalid("summary", "tell the force what happened in 1–400 characters (no names: use references)")
+        }
+        if let note = body.note, let refusal = TextGuard.tooLong(note, limit: FieldLimits.limit(for: "note")) {
+            throw APIError.invalid("note", "note: \(refusal.message)")
+        }
+        for (i, section) in body.share.enumerated() where !ResponseController.shareable.contains(section) {
+            throw APIError.invalid("share[\(i)]", "share any of: " + ResponseController.shareable.joined(separator: ", "))
+        }
+        guard let force = try await AccountStore(db: self.db).organisation(id: body.toOrganisationID), force.kind == .police else {
+            throw APIError.invalid("toOrganisationID", "a police force in Safeguard (see GET /api/v1/organisations?kind=police)")
+        }
+        // The force's case holds only what the school chose to share, under the force's jurisdiction.
+        guard var object = try JSONValue.parse(schoolCase.facts.jsonData()).objectValue else {
+            throw APIError(.internalServerError, "internal", "stored facts are not an object")
+        }
+        for section in ResponseController.shareable where !body.share.contains(section) {
+            object[section] = section == "circumstances" ? .object([:]) : .array([])
+        }
+        object["jurisdiction"] = .string(force.jurisdiction.rawValue)
+        object["setting"] = .string(Setting.police.rawValue)
+        object["assessedOn"] = nil
+        let facts: CaseFacts
+        do { facts = try CaseFacts.decode(json: JSONValue.object(object).data) } catch {
+            throw APIError.invalid("share", "what is shared must stand on its own: \(error) (share people too when sharing imagery or devices)")
+        }
+        let assessment = assessor.assess(facts, CalendarDate(utcDayOf: clock()))
+        let school = identity.organisation
+        let risk = ResponseController.referralRisk(try await ResponseController.assessment(CaseStore(db: self.db, cipher: cipher), schoolCase.id), questions: schoolCase.guidance.questions)
+        let contact = ReferralContact(name: identity.user.displayName, role: identity.user.role.inSentence(in: school.jurisdiction),
+                                      email: identity.user.email)
+        return try await gate.run(db) { db in
+            let store = CaseStore(db: db, cipher: cipher)
+            let policeCase = try await store.createCase(organisationID: force.id, createdBy: identity.user.id,
+                                                        summary: String("Referred by \(school.name): \(summary)".prefix(CaseController.maxSummary)),
+                                                        status: .open, facts: facts, now: clock())
+            try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id,
+                                             mustActionDays: force.workPolicy.mustActionDays, now: clock())
+            let referral = try await ResponseStore(db: db, cipher: cipher).addReferral(
+                fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
+                shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
+                by: identity.user.id, now: clock())
+            try await records.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name) (shared: \(body.share.isEmpty ? "summary only" : body.share.sorted().joined(separator: ", ")))", by: identity, on: db)
+            try await records.chronicle(policeCase.id, "case.created", "Case opened from a referral by \(school.name), case \(schoolCase.reference)", by: identity, on: db)
+            try await AuditChain.append(CaseService.event(identity, "case.referral.send", caseID: schoolCase.id,
+                                                          detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
+            // The force's own trail records that the case arrived, so its auditors see it.
+            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: force.id,
+                                                   action: "case.referral.receive", caseID: policeCase.id,
+                                                   detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
+            for action in try await store.actions(caseID: schoolCase.id) where action.status == .open && action.recommendationID == "informPolice" {
+                _ = try await store.setAction(id: action.id, caseID: schoolCase.id, status: .done, reason: "Referred to \(force.name) in Safeguard",
+                                              by: identity.user.id, now: clock())
+                try await records.chronicle(schoolCase.id, "action.done", "\(action.text) — done (referral sent)", by: identity, on: db)
+            }
+            return referral
+        }
+    }
+
+    /// The force accepts or declines a referral it received (shared by the API and the pages); declining needs a
+    /// reason, which the school sees.
+    func answer(_ referral: PoliceReferral, _ body: ReferralResponseRequest, on policeCase: CaseRecord, by identity: Identity) async throws -> PoliceReferral {
+        let id = referral.id
+        guard referral.toCaseID == policeCase.id else { throw APIError.notFound("referral") }
+        guard body.status != .sent else { throw APIError.invalid("status", "accepted or declined") }
+        let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if body.status == .declined && (reason ?? "").isEmpty {
+            throw APIError.invalid("reason", "say why the referral is declined: the school sees it")
+        }
+        return try await gate.run(db) { db in
+            let updated = try await ResponseStore(db: db, cipher: cipher).respondToReferral(id: id, status: body.status, reason: reason, now: clock())
+            let line = "Referral \(body.status.rawValue) by \(identity.organisation.name)" + (reason.map { ": \($0)" } ?? "")
+            try await records.chronicle(policeCase.id, "referral.\(body.status.rawValue)", line, by: identity, on: db)
+            // The officer who accepts a referral owns the case it opened (until then it is the school's DSL's, and
+            // sits in the force's referrals to answer).
+            if body.status == .accepted, CasePolicy.mayOwn(identity.user.role) {
+                try await CaseService.recordOwner(identity.user, of: policeCase.id, previous: nil, by: identity, why: "accepted the referral",
+                                                  via: "referral", cipher: cipher, on: db, now: clock())
+            }
+            try await records.chronicle(referral.fromCaseID, "referral.\(body.status.rawValue)", line, by: identity, on: db)
+            try await AuditChain.append(CaseService.event(identity, "case.referral.respond", caseID: policeCase.id,
+                                                          detail: "status=\(body.status.rawValue)"), on: db)
+            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.fromOrganisationID,
+                                                   action: "case.referral.answered", caseID: referral.fromCaseID,
+                                                   detail: "status=\(body.status.rawValue)"), on: db)
+            return updated
+        }
+    }
+}
+
+extension Request {
+    /// The referral workflow, with this application's database, cipher and write gate.
+    func referralService(_ assessor: Assessor) -> ReferralService {
+        ReferralService(db: self.db, cipher: application.cipher, gate: application.writeGate, records: recordService(assessor), assessor: assessor)
+    }
+}
