@@ -305,45 +305,12 @@ struct CaseController: RouteCollection {
         if let reason = body.reason, let refusal = TextGuard.tooLong(reason, limit: FieldLimits.limit(for: "reason")) {
             throw APIError.invalid("reason", "reason: \(refusal.message)")
         }
+        let service = req.caseService(assessor)
         let action = try await req.write { db in
-            try await Self.setAction(actionID, of: record, status: body.status, reason: body.reason, req: req, db: db)
+            try await service.markAction(actionID, of: record, status: body.status, reason: body.reason, by: identity, on: db)
         }
+        req.auditRecorded = true
         return ActionDTO(action)
-    }
-
-    /// Records an action done, not applicable (with a reason) or reopened, with its chronology line and audit entry,
-    /// in the caller's transaction. The API and the case page both change actions through here.
-    static func setAction(_ actionID: UUID, of record: CaseRecord, status: ActionStatus, reason: String?, req: Request,
-                          db: any Database, via: String = "") async throws -> CaseAction {
-        let identity = try req.requireIdentity()
-        let store = CaseStore(db: db, cipher: req.cipher)
-        // A standing instruction (an older case may hold one as an action) stays in force: it is never ticked off.
-        if let current = try await store.actions(caseID: record.id).first(where: { $0.id == actionID }),
-           let latest = try await store.latestAssessment(caseID: record.id)?.assessment,
-           latest.recommendations.contains(where: { $0.id == current.recommendationID && $0.standing }) {
-            throw APIError.invalid("status", "this is a standing instruction for the whole case (\(current.text)): it cannot be marked done or not applicable")
-        }
-        let action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason,
-                                               by: identity.user.id, now: Date())
-        try await store.touch(id: record.id, now: Date())
-        let words = action.status == .notApplicable ? "not applicable: \(action.reason ?? "")" : (action.status == .done ? "done" : "reopened")
-        try await req.chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(words)", on: db)
-        try await req.audit("case.action.update", caseID: record.id,
-                            detail: "action=\(action.recommendationID) status=\(action.status.rawValue)" + via, on: db)
-        return action
-    }
-
-    /// Sets or clears the day an action is due by, with its chronology line and audit entry, in the caller's
-    /// transaction.
-    static func setActionDue(_ actionID: UUID, of record: CaseRecord, due: CalendarDate?, req: Request, db: any Database,
-                             via: String = "") async throws -> CaseAction {
-        let store = CaseStore(db: db, cipher: req.cipher)
-        let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
-        try await store.touch(id: record.id, now: Date())
-        try await req.chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \(Words.day($0))" } ?? "no due date"), on: db)
-        try await req.audit("case.action.due", caseID: record.id,
-                            detail: "action=\(action.recommendationID) due=\(due?.description ?? "none")" + via, on: db)
-        return action
     }
 
     /// Sets or clears the day an action is due by; the home page shows what is due and overdue.
@@ -360,9 +327,11 @@ struct CaseController: RouteCollection {
             dueDate = date
         }
         let due = dueDate
+        let service = req.caseService(assessor)
         let action = try await req.write { db in
-            try await Self.setActionDue(actionID, of: record, due: due, req: req, db: db)
+            try await service.setActionDue(actionID, of: record, due: due, by: identity, on: db)
         }
+        req.auditRecorded = true
         return ActionDTO(action)
     }
 
@@ -374,14 +343,8 @@ struct CaseController: RouteCollection {
         guard !text.isEmpty, text.count <= Self.maxNote else {
             throw APIError.invalid("text", "write a note of 1–\(Self.maxNote) characters")
         }
-        let note = try await req.write { db in
-            let store = CaseStore(db: db, cipher: req.cipher)
-            let note = try await store.addNote(caseID: record.id, authorID: identity.user.id, text: text)
-            try await store.touch(id: record.id, now: Date())
-            try await req.chronicle(record.id, "note.added", "Note \(note.sequence) added", on: db)
-            try await req.audit("case.note.add", caseID: record.id, detail: "note=\(note.sequence)", on: db)
-            return note
-        }
+        let note = try await req.caseService(assessor).addNote(text, to: record, by: identity)
+        req.auditRecorded = true
         let response = Response(status: .created)
         try response.content.encode(NoteDTO(note))
         return response

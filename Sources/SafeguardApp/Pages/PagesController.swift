@@ -341,15 +341,17 @@ struct PagesController: RouteCollection {
         if !errors.isEmpty {
             return try await renderCase(req, identity, record, errors: errors, status: .unprocessableEntity)
         }
+        let service = req.caseService(assessor)
         try await req.write { db in
             if let due, due != current.dueOn {
-                _ = try await CaseController.setActionDue(actionID, of: record, due: due, req: req, db: db, via: " via=page")
+                _ = try await service.setActionDue(actionID, of: record, due: due, by: identity, on: db, via: " via=page")
             }
             if let status {
-                _ = try await CaseController.setAction(actionID, of: record, status: status, reason: reason.isEmpty ? nil : reason,
-                                                       req: req, db: db, via: " via=page")
+                _ = try await service.markAction(actionID, of: record, status: status, reason: reason.isEmpty ? nil : reason,
+                                                 by: identity, on: db, via: " via=page")
             }
         }
+        req.auditRecorded = true
         return req.redirect(to: PageRoute.caseDetail(record.id).path + "#actions", redirectType: .normal)
     }
 

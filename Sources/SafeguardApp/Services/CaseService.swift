@@ -278,6 +278,63 @@ extension CaseService {
     }
 }
 
+extension CaseService {
+    /// Records an action done, not applicable (with a reason) or reopened, with its chronology line and audit entry,
+    /// in the caller's transaction. The API and the case page both change actions through here.
+    func markAction(_ actionID: UUID, of record: CaseRecord, status: ActionStatus, reason: String?, by actor: Identity,
+                    on db: any Database, via: String = "") async throws -> CaseAction {
+        let store = CaseStore(db: db, cipher: cipher)
+        // A standing instruction (an older case may hold one as an action) stays in force: it is never ticked off.
+        if let current = try await store.actions(caseID: record.id).first(where: { $0.id == actionID }),
+           let latest = try await store.latestAssessment(caseID: record.id)?.assessment,
+           latest.recommendations.contains(where: { $0.id == current.recommendationID && $0.standing }) {
+            throw APIError.invalid("status", "this is a standing instruction for the whole case (\(current.text)): it cannot be marked done or not applicable")
+        }
+        let now = clock()
+        let action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason, by: actor.user.id, now: now)
+        try await store.touch(id: record.id, now: now)
+        let words = action.status == .notApplicable ? "not applicable: \(action.reason ?? "")" : (action.status == .done ? "done" : "reopened")
+        try await chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(words)", by: actor, at: now, on: db)
+        try await AuditChain.append(Self.event(actor, "case.action.update", caseID: record.id,
+                                               detail: "action=\(action.recommendationID) status=\(action.status.rawValue)" + via), on: db)
+        return action
+    }
+
+    /// Sets or clears the day an action is due by, with its chronology line and audit entry, in the caller's
+    /// transaction.
+    func setActionDue(_ actionID: UUID, of record: CaseRecord, due: CalendarDate?, by actor: Identity, on db: any Database,
+                      via: String = "") async throws -> CaseAction {
+        let store = CaseStore(db: db, cipher: cipher)
+        let now = clock()
+        let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
+        try await store.touch(id: record.id, now: now)
+        try await chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \(Words.day($0))" } ?? "no due date"),
+                            by: actor, at: now, on: db)
+        try await AuditChain.append(Self.event(actor, "case.action.due", caseID: record.id,
+                                               detail: "action=\(action.recommendationID) due=\(due?.description ?? "none")" + via), on: db)
+        return action
+    }
+
+    /// Adds a note to the case, with its chronology line and audit entry, in one transaction.
+    func addNote(_ text: String, to record: CaseRecord, by actor: Identity) async throws -> CaseNote {
+        let now = clock()
+        return try await gate.run(db) { db in
+            let store = CaseStore(db: db, cipher: cipher)
+            let note = try await store.addNote(caseID: record.id, authorID: actor.user.id, text: text)
+            try await store.touch(id: record.id, now: now)
+            try await chronicle(record.id, "note.added", "Note \(note.sequence) added", by: actor, at: now, on: db)
+            try await AuditChain.append(Self.event(actor, "case.note.add", caseID: record.id, detail: "note=\(note.sequence)"), on: db)
+            return note
+        }
+    }
+
+    /// A line of the case's chronology, by the actor, in the caller's transaction.
+    private func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, by actor: Identity, at: Date, on db: any Database) async throws {
+        try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: actor.user.id, actorRole: actor.auditRole,
+                                                                    kind: kind, summary: String(summary.prefix(2_000)), at: at)
+    }
+}
+
 extension Request {
     /// The case service on this request's database, with the application's write gate, audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
