@@ -16,8 +16,8 @@ import Vapor
             let caseID = try #require(UUID(uuidString: created["id"] as! String))
             let store = CaseStore(db: app.db, cipher: app.cipher)
             let record = try #require(try await store.findCase(id: caseID, organisationID: officer.organisationID))
-            let actor = Identity(user: officer, organisation: world.policeA, tokenID: nil, viaSession: false)
-            let then = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3_600).rounded(.down))
+            let actor = world.acting("policeA.officer")
+            let then = anHourAgo()
             var clocked = CaseService(db: app.db, cipher: app.cipher, gate: app.writeGate, audit: app.auditWriter, assessor: .bundled)
             clocked.clock = { then }
             let service = clocked

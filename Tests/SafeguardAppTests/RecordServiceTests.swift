@@ -16,9 +16,9 @@ import Vapor
             let created = try await createCase(app, token: world.token("policeA.officer"))
             let caseID = try #require(UUID(uuidString: created["id"] as! String))
             let record = try #require(try await CaseStore(db: app.db, cipher: app.cipher).findCase(id: caseID, organisationID: officer.organisationID))
-            let actor = Identity(user: officer, organisation: world.policeA, tokenID: nil, viaSession: false)
-            // An hour ago, to the second: nothing in the service may read the time but through its clock.
-            let then = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3_600).rounded(.down))
+            let actor = world.acting("policeA.officer")
+            // Nothing in the service may read the time but through its clock.
+            let then = anHourAgo()
             let service = RecordService(cipher: app.cipher, assessor: .bundled, clock: { then })
             let today = CalendarDate(utcDayOf: Date()).description
             let crime = try ResponseRecord.decode(json: Data("""

@@ -18,9 +18,9 @@ import Vapor
             let schoolCaseID = try #require(UUID(uuidString: concern.json["id"] as! String))
             let store = CaseStore(db: app.db, cipher: app.cipher)
             let schoolCase = try #require(try await store.findCase(id: schoolCaseID, organisationID: world.school.id))
-            let asDSL = Identity(user: dsl, organisation: world.school, tokenID: nil, viaSession: false)
-            let asOfficer = Identity(user: officer, organisation: world.policeA, tokenID: nil, viaSession: false)
-            let then = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3_600).rounded(.down))
+            let asDSL = world.acting("school.dsl")
+            let asOfficer = world.acting("policeA.officer")
+            let then = anHourAgo()
             var records = RecordService(cipher: app.cipher, assessor: .bundled)
             records.clock = { then }
             let service = ReferralService(db: app.db, cipher: app.cipher, gate: app.writeGate, records: records, assessor: .bundled)

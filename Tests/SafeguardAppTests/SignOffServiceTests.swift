@@ -17,9 +17,9 @@ import Vapor
                                                facts: ResponseJourneyTests.consensualFacts)
             let caseID = try #require(UUID(uuidString: created["id"] as! String))
             let record = try #require(try await CaseStore(db: app.db, cipher: app.cipher).findCase(id: caseID, organisationID: officer.organisationID))
-            let asOfficer = Identity(user: officer, organisation: world.policeA, tokenID: nil, viaSession: false)
-            let asSupervisor = Identity(user: supervisor, organisation: world.policeA, tokenID: nil, viaSession: false)
-            let then = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3_600).rounded(.down))
+            let asOfficer = world.acting("policeA.officer")
+            let asSupervisor = world.acting("policeA.supervisor")
+            let then = anHourAgo()
             var records = RecordService(cipher: app.cipher, assessor: .bundled)
             records.clock = { then }
             let service = SignOffService(db: app.db, cipher: app.cipher, gate: app.writeGate, records: records)

@@ -123,7 +123,18 @@ struct World {
 
     func token(_ key: String) -> String { tokens[key]! }
     func user(_ key: String) -> User { users[key]! }
+
+    /// The test user `key` as a service sees whoever acts, for calling a service with no request.
+    func acting(_ key: String) -> Identity {
+        let user = user(key)
+        let organisation = [policeA, policeB, school].first { $0.id == user.organisationID }!
+        return Identity(user: user, organisation: organisation, tokenID: nil, viaSession: false)
+    }
 }
+
+/// A time an hour ago, to the second (as both databases keep it), for a service's injected clock: a test can then
+/// tell the service's times from the real clock's.
+func anHourAgo() -> Date { Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3_600).rounded(.down)) }
 
 /// The two-factor key of a test user (fixed per email).
 func testTwoFactorSecret(_ email: String) -> [UInt8] { Array(SHA256.hash(data: Data(("test-two-factor\n" + email).utf8)).prefix(20)) }
