@@ -1,4 +1,3 @@
-import Crypto
 import Fluent
 import Foundation
 import SafeguardCore
@@ -280,76 +279,12 @@ struct ResponseController: RouteCollection {
         return try Self.document(rendered.html, rendered.plainText, format: body.format)
     }
 
-    /// The family's Outcome 21 letter (shared by the API and the pages): needs an approved Outcome 21 and a crime
-    /// record; the names are printed, never stored. Produces the chronology line, completes the letter's action and
-    /// audits it.
+    /// The family's Outcome 21 letter, through `DocumentService` (shared by the API and the pages); the request is
+    /// audited once that has committed.
     func outcome21LetterText(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord,
                              _ body: OutcomeLetterRequest) async throws -> Outcome21Letter.Rendered {
-        let response = ResponseStore(db: req.db, cipher: req.cipher)
-        let signOffs = try await response.signOffs(caseID: caseRecord.id)
-        guard let approved = signOffs.last(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) else {
-            throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case\(caseRecord.guidance.inBracketsWithPublisher(.outcome21Review))")
-        }
-        let records = try await response.records(caseID: caseRecord.id).map(\.record)
-        guard let crime = records.compactMap({ r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }).last else {
-            throw APIError(.conflict, "crime_not_recorded", "record the crime first: the letter quotes the crime type and reference\(caseRecord.guidance.inBracketsWithPublisher(.recordCrime))")
-        }
-        guard caseRecord.facts.people.contains(where: { $0.ref == body.person }) else {
-            throw APIError.invalid("person", "a person in the case (\(caseRecord.facts.people.map(\.ref).joined(separator: ", ")))")
-        }
-        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else { throw APIError.invalid("name", "the addressee's name, as it is to be printed") }
-        let addressee: Outcome21Letter.Addressee
-        switch body.to {
-        case .youngPerson: addressee = .youngPerson(name: name)
-        case .parent:
-            guard let child = body.childName?.trimmingCharacters(in: .whitespacesAndNewlines), !child.isEmpty, child.count <= 200 else {
-                throw APIError.invalid("childName", "a letter to a parent names the child")
-            }
-            addressee = .parent(name: name, childName: child)
-        }
-        let law = GuidanceLibrary.bundled.law.law(for: caseRecord.facts.jurisdiction)
-        // Only this child's offences: those recorded that their part in what happened could be (issue 11, point 6).
-        let person = caseRecord.facts.people.first { $0.ref == body.person }!
-        let theirs = law?.offences(of: person, recorded: crime.offences) ?? []
-        guard !theirs.isEmpty else {
-            let part = person.roles.isEmpty ? "no part recorded" : Words.list(person.roles.map(\.rawValue))
-            throw APIError.invalid("person", "none of the offences recorded on the crime record concerns \(body.person)'s part in what happened (\(part)): "
-                                   + "the letter is for a young person recorded as having taken, sent, shared, asked for or kept the imagery")
-        }
-        // Each description is a sentence; joined, they read as one list in the letter's sentence.
-        let crimeType = theirs.map { $0.description.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
-        let officer = try await AccountStore(db: req.db).user(id: approved.proposedBy) ?? identity.user
-        let today = CaseController.today
-        let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: today).pack
-        let overlay = req.application.safeguardOptions.overlay(for: identity.organisation.name)
-        var letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: crime.crimeReference,
-                                     force: identity.organisation.name,
-                                     officer: .init(name: officer.displayName, phone: body.phone, email: officer.email,
-                                                    rank: officer.rank, collarNumber: officer.collarNumber),
-                                     date: today, letterhead: overlay?.letterhead ?? [])
-        let rendered: Outcome21Letter.Rendered
-        do {
-            rendered = try letter.render(with: pack, overlay: overlay)
-        } catch {
-            throw APIError.invalid(error.field, error.message)
-        }
-        // Showing the letter is a read: audited every time, but it completes nothing, and the case's chronology
-        // says it was produced once per version. A version is the letter without the names, which are never kept.
-        letter.addressee = body.to == .parent ? .parent(name: "", childName: "") : .youngPerson(name: "")
-        let version = String(SHA256.hash(data: Data(((try? letter.render(with: pack, overlay: overlay).plainText) ?? "").utf8))
-            .map { String(format: "%02x", $0) }.joined().prefix(12))
-        let detail = "to=\(body.to.rawValue) person=\(body.person) version=\(version)"
-        let action = "case.document.outcome21Letter"
-        let seen = try await AuditStore(db: req.db).contains(organisationID: identity.organisation.id, caseID: caseRecord.id,
-                                                             action: action, detail: detail)
-        try await req.write { db in
-            if !seen {
-                try await req.chronicle(caseRecord.id, "document.outcome21Letter",
-                                        "Outcome 21 letter produced for \(body.to == .parent ? "the parent or carer of " : "")\(body.person)", on: db)
-            }
-            try await req.audit(action, caseID: caseRecord.id, detail: detail, on: db)
-        }
+        let rendered = try await req.documentService(assessor).outcome21Letter(body, for: caseRecord, by: identity)
+        req.auditRecorded = true
         return rendered
     }
 
@@ -361,19 +296,11 @@ struct ResponseController: RouteCollection {
         return try Self.document(rendered.html, rendered.plainText, format: format)
     }
 
-    /// The family's information sheet (shared by the API and the pages), with the organisation's overlay; audited.
+    /// The family's information sheet, through `DocumentService` (shared by the API and the pages); the request is
+    /// audited once that has committed.
     func informationSheet(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> InformationSheet {
-        // The organisation's overlay adds its own contacts to the help the family is given.
-        let overlay = req.application.safeguardOptions.overlay(for: identity.organisation.name)
-        let assessment = overlay == nil ? try await Self.assessment(CaseStore(db: req.db, cipher: req.cipher), caseRecord.id)
-            : GuidanceLibrary.bundled.assess(caseRecord.facts, today: CaseController.today, overlay: overlay)
-        let role = caseRecord.facts.setting == .police ? "investigating officer" : caseRecord.guidance.leadRoleName
-        let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
-                                     contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))
-        try await req.write { db in
-            try await req.chronicle(caseRecord.id, "document.informationSheet", "Information sheet for the family produced", on: db)
-            try await req.audit("case.document.informationSheet", caseID: caseRecord.id, on: db)
-        }
+        let sheet = try await req.documentService(assessor).informationSheet(for: caseRecord, by: identity)
+        req.auditRecorded = true
         return sheet
     }
 

@@ -1,0 +1,33 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+@testable import SafeguardPersistence
+import Testing
+import Vapor
+
+/// `DocumentService` produces a family's documents for the acting user, with no HTTP request, on its injected clock,
+/// and writes down that it did: a chronology line and an audit entry, in one transaction.
+@Suite struct DocumentServiceTests {
+    @Test func anInformationSheetIsProducedForTheActingUserOnTheInjectedClock() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let caseID = try #require(UUID(uuidString: created["id"] as! String))
+            let record = try #require(try await CaseStore(db: app.db, cipher: app.cipher).findCase(id: caseID, organisationID: officer.organisationID))
+            let then = anHourAgo()
+            var records = RecordService(cipher: app.cipher, assessor: .bundled)
+            records.clock = { then }
+            // No overlay for the force: the sheet is made from the case's stored assessment.
+            let documents = DocumentService(db: app.db, cipher: app.cipher, gate: app.writeGate, records: records, overlays: { _ in nil })
+
+            let sheet = try await documents.informationSheet(for: record, by: world.acting("policeA.officer"))
+            let text = sheet.render().plainText
+            #expect(text.contains(record.reference) && text.contains(officer.displayName))
+            let line = try #require(try await ResponseStore(db: app.db, cipher: app.cipher).chronology(caseID: caseID).last)
+            #expect(line.kind == "document.informationSheet" && line.at == then && line.actorID == officer.id)
+            let entry = try #require(try await AuditStore(db: app.db).entries(organisationID: officer.organisationID, limit: 1, caseID: caseID).first)
+            #expect(entry.action == "case.document.informationSheet" && entry.actorID == officer.id.uuidString.lowercased())
+        }
+    }
+}
