@@ -451,13 +451,3 @@ extension InboxDTO {
         self.policyReviewsDue = policyReviewsDue
     }
 }
-
-extension Request {
-    /// Adds a line to the case's chronology, by the request's identity, in the given transaction.
-    func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, on db: any Database) async throws {
-        let identity = self.identity
-        try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: identity?.user.id,
-                                                    actorRole: identity?.auditRole ?? "system", kind: kind,
-                                                    summary: String(summary.prefix(2_000)), at: Date())
-    }
-}
