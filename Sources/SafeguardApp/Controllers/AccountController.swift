@@ -113,12 +113,9 @@ struct AccountController: RouteCollection {
         let body = try req.content.decode(UserCreateRequest.self)
         try Self.checkPassword(body.password, email: body.email)
         let hash = try await req.password.async.hash(body.password).get()
-        let user = try await req.write { db in
-            let user = try await AccountStore(db: db).createUser(organisationID: identity.organisation.id, email: body.email,
-                                                                 displayName: body.displayName, role: body.role, passwordHash: hash)
-            try await req.audit("user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue)", on: db)
-            return user
-        }
+        let user = try await req.accountService.createUser(by: identity, email: body.email, displayName: body.displayName,
+                                                           role: body.role, passwordHash: hash)
+        req.auditRecorded = true
         let response = Response(status: .created)
         try response.content.encode(UserDTO(user))
         return response
@@ -133,23 +130,9 @@ struct AccountController: RouteCollection {
         if let password = body.password { try Self.checkPassword(password, email: existing.email) }
         let team = try TeamChange(body.team)
         let hash: String? = if let password = body.password { try await req.password.async.hash(password).get() } else { nil }
-        let user = try await req.write { db in
-            var user = try await AccountStore(db: db).updateUser(id: id, role: body.role, disabled: body.disabled,
-                                                                 displayName: body.displayName, passwordHash: hash,
-                                                                 actingUserID: identity.user.id)
-            var changes: [String] = []
-            if case .set(let name) = team {
-                user = try await AccountStore(db: db).setTeam(userID: id, team: name) ?? user
-                changes.append(name == nil ? "team=none" : "team=set")
-            }
-            if body.role != nil { changes.append("role=\(user.role.rawValue)") }
-            if let disabled = body.disabled { changes.append("disabled=\(disabled)") }
-            if body.password != nil { changes.append("password") }
-            if body.displayName != nil { changes.append("displayName") }
-            try await req.audit("user.update", detail: "user=\(id.uuidString.lowercased()) " + changes.joined(separator: " "), on: db)
-            return user
-        }
-        req.application.identityCache.removeAll()
+        let user = try await req.accountService.updateUser(existing, by: identity, role: body.role, disabled: body.disabled,
+                                                           displayName: body.displayName, passwordHash: hash, team: team)
+        req.auditRecorded = true
         return UserDTO(user)
     }
 

@@ -76,12 +76,9 @@ struct AdminPagesController: RouteCollection {
         if errors.isEmpty, let role {
             let hash = try await req.password.async.hash(password).get()
             do {
-                let user = try await req.write { db in
-                    let user = try await AccountStore(db: db).createUser(organisationID: identity.organisation.id, email: email,
-                                                                         displayName: name, role: role, passwordHash: hash)
-                    try await req.audit("user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue) via=page", on: db)
-                    return user
-                }
+                let user = try await req.accountService.createUser(by: identity, email: email, displayName: name, role: role,
+                                                                   passwordHash: hash, via: " via=page")
+                req.auditRecorded = true
                 req.session.data["notice"] = "\(user.displayName) can now sign in as \(user.role.inSentence(in: identity.organisation.jurisdiction)) with \(user.email). Give them their first password in person or by phone, never by email."
                 return req.redirect(to: .users)
             } catch let error as StoreError {
@@ -148,29 +145,13 @@ struct AdminPagesController: RouteCollection {
         do { change = try TeamChange(page.team) } catch let error as APIError {
             errors.append(.init(field: "team", message: error.message.capitalisedFirst))
         }
-        let team: String? = if case .set(let name) = change { name } else { nil }
         guard errors.isEmpty, let role, let disabled else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .users)
         }
-        let updated = try await req.write { db in
-            let updated = try await AccountStore(db: db).updateUser(id: user.id, role: role == user.role ? nil : role,
-                                                                    disabled: disabled == user.disabled ? nil : disabled,
-                                                                    displayName: name == user.displayName ? nil : name, passwordHash: nil,
-                                                                    actingUserID: identity.user.id)
-            var changes: [String] = []
-            var saved = updated
-            if team != user.team {
-                saved = try await AccountStore(db: db).setTeam(userID: user.id, team: team) ?? updated
-                changes.append(team == nil ? "team=none" : "team=set")
-            }
-            if role != user.role { changes.append("role=\(role.rawValue)") }
-            if disabled != user.disabled { changes.append("disabled=\(disabled)") }
-            if name != user.displayName { changes.append("displayName") }
-            try await req.audit("user.update", detail: "user=\(user.id.uuidString.lowercased()) " + changes.joined(separator: " ") + " via=page", on: db)
-            return saved
-        }
-        req.application.identityCache.removeAll()
+        let updated = try await req.accountService.updateUser(user, by: identity, role: role, disabled: disabled, displayName: name,
+                                                              team: change, via: " via=page")
+        req.auditRecorded = true
         req.session.data["notice"] = "Saved: \(updated.displayName) is \(updated.role.inSentence(in: identity.organisation.jurisdiction))" + (updated.disabled ? " and cannot sign in." : ".")
         return req.redirect(to: .users)
     }

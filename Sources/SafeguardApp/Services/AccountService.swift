@@ -159,6 +159,47 @@ struct AccountService: Sendable {
         try await AccountStore(db: db).passwordReset(secret: secret, now: clock())
     }
 
+    /// Adds a user to the admin's organisation, audited. The caller checks the password against `PasswordPolicy` and
+    /// hashes it (bcrypt, on the web layer's thread pool); an email already in use is `StoreError.duplicate`.
+    func createUser(by admin: Identity, email: String, displayName: String, role: Role, passwordHash: String,
+                    via: String = "") async throws -> User {
+        try await gate.run(db) { db in
+            let user = try await AccountStore(db: db).createUser(organisationID: admin.organisation.id, email: email,
+                                                                 displayName: displayName, role: role, passwordHash: passwordHash)
+            try await AuditChain.append(Self.event(admin, "user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue)" + via), on: db)
+            return user
+        }
+    }
+
+    /// Changes a user of the admin's organisation: each of role, access, name, password and team only where given
+    /// and different from what `user` has. Audited with what changed (never a team's name or the password itself);
+    /// the identity cache forgets everyone at once, so a new role or a disabled account counts on the next request.
+    func updateUser(_ user: User, by admin: Identity, role: Role? = nil, disabled: Bool? = nil, displayName: String? = nil,
+                    passwordHash: String? = nil, team: TeamChange = .unchanged, via: String = "") async throws -> User {
+        let role = role == user.role ? nil : role
+        let disabled = disabled == user.disabled ? nil : disabled
+        let displayName = displayName == user.displayName ? nil : displayName
+        let updated = try await gate.run(db) { db in
+            let store = AccountStore(db: db)
+            var updated = try await store.updateUser(id: user.id, role: role, disabled: disabled, displayName: displayName,
+                                                     passwordHash: passwordHash, actingUserID: admin.user.id)
+            var changes: [String] = []
+            if case .set(let name) = team, name != user.team {
+                updated = try await store.setTeam(userID: user.id, team: name) ?? updated
+                changes.append(name == nil ? "team=none" : "team=set")
+            }
+            if let role { changes.append("role=\(role.rawValue)") }
+            if let disabled { changes.append("disabled=\(disabled)") }
+            if passwordHash != nil { changes.append("password") }
+            if displayName != nil { changes.append("displayName") }
+            try await AuditChain.append(Self.event(admin, "user.update", detail: "user=\(user.id.uuidString.lowercased()) "
+                                                   + changes.joined(separator: " ") + via), on: db)
+            return updated
+        }
+        identities.removeAll()
+        return updated
+    }
+
     /// Uses a reset link: checks the password against `PasswordPolicy`, sets it, ends the person's sessions and
     /// revokes their tokens. `hash` turns the accepted password into its stored form (bcrypt, from the web layer).
     func completeReset(_ secret: String, password: String, hash: @Sendable (String) async throws -> String) async throws -> User {

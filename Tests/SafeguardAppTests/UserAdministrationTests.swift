@@ -1,0 +1,42 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+@testable import SafeguardPersistence
+import Testing
+import Vapor
+
+/// Creating and changing a user goes through `AccountService` from the acting admin, with no HTTP request: the API and
+/// the admin pages both call it. A change is audited with what changed, never a team's name or the password.
+@Suite struct UserAdministrationTests {
+    @Test func anAdminCreatesAndChangesAUserAndOnlyWhatChangedIsAudited() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let admin = world.acting("policeA.admin")
+            let service = app.accountService
+            let user = try await service.createUser(by: admin, email: "new.officer@policeA.test", displayName: "New Officer",
+                                                    role: .officer, passwordHash: testPasswordHash, via: " via=test")
+            #expect(user.organisationID == world.policeA.id && user.role == .officer && !user.disabled)
+            let audit = AuditStore(db: app.db)
+            #expect(try await audit.entries(organisationID: world.policeA.id, limit: 1).first?.detail
+                    == "user=\(user.id.uuidString.lowercased()) role=officer via=test")
+
+            // The same role and name again, a new team, and a disabled account: only the team and the access are
+            // changes.
+            let changed = try await service.updateUser(user, by: admin, role: .officer, disabled: true, displayName: "New Officer",
+                                                       team: try TeamChange("North CID"))
+            #expect(changed.disabled && changed.team == "North CID" && changed.role == .officer)
+            let entry = try #require(try await audit.entries(organisationID: world.policeA.id, limit: 1).first)
+            #expect(entry.action == "user.update" && entry.actorID == admin.user.id.uuidString.lowercased())
+            #expect(entry.detail == "user=\(user.id.uuidString.lowercased()) team=set disabled=true")
+            #expect(!entry.detail.contains("North"))
+
+            // A duplicate email is the store's refusal, and nothing is audited for it.
+            let entries = try await audit.count()
+            await #expect(throws: StoreError.self) {
+                _ = try await service.createUser(by: admin, email: "new.officer@policeA.test", displayName: "Again", role: .officer,
+                                                 passwordHash: testPasswordHash)
+            }
+            #expect(try await audit.count() == entries)
+        }
+    }
+}
