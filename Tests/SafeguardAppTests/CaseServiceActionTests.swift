@@ -12,10 +12,9 @@ import Vapor
         try await withApp { app in
             let world = try await seedWorld(app)
             let officer = world.user("policeA.officer")
-            let created = try await createCase(app, token: world.token("policeA.officer"))
-            let caseID = try #require(UUID(uuidString: created["id"] as! String))
+            let record = try await openedCase(app, world)
+            let caseID = record.id
             let store = CaseStore(db: app.db, cipher: app.cipher)
-            let record = try #require(try await store.findCase(id: caseID, organisationID: officer.organisationID))
             let actor = world.acting("policeA.officer")
             let then = anHourAgo()
             var clocked = CaseService(db: app.db, cipher: app.cipher, gate: app.writeGate, audit: app.auditWriter, assessor: .bundled)

@@ -12,9 +12,8 @@ import Vapor
         try await withApp { app in
             let world = try await seedWorld(app)
             let officer = world.user("policeA.officer")
-            let created = try await createCase(app, token: world.token("policeA.officer"))
-            let caseID = try #require(UUID(uuidString: created["id"] as! String))
-            let record = try #require(try await CaseStore(db: app.db, cipher: app.cipher).findCase(id: caseID, organisationID: officer.organisationID))
+            let record = try await openedCase(app, world)
+            let caseID = record.id
             let then = anHourAgo()
             var records = RecordService(cipher: app.cipher, assessor: .bundled)
             records.clock = { then }

@@ -13,10 +13,8 @@ import Vapor
         try await withApp { app in
             let world = try await seedWorld(app)
             let officer = world.user("policeA.officer"), supervisor = world.user("policeA.supervisor")
-            let created = try await createCase(app, token: world.token("policeA.officer"), summary: "Image shared between two 16-year-olds",
-                                               facts: ResponseJourneyTests.consensualFacts)
-            let caseID = try #require(UUID(uuidString: created["id"] as! String))
-            let record = try #require(try await CaseStore(db: app.db, cipher: app.cipher).findCase(id: caseID, organisationID: officer.organisationID))
+            let record = try await openedCase(app, world, summary: "Image shared between two 16-year-olds", facts: ResponseJourneyTests.consensualFacts)
+            let caseID = record.id
             let asOfficer = world.acting("policeA.officer")
             let asSupervisor = world.acting("policeA.supervisor")
             let then = anHourAgo()

@@ -249,6 +249,14 @@ func createCase(_ app: Application, token: String, summary: String = "Image shar
     return reply.json
 }
 
+/// A case opened through the API by the test user `key`, read back as the stores give it: for calling a service on it.
+func openedCase(_ app: Application, _ world: World, by key: String = "policeA.officer", summary: String = "Image shared between two pupils",
+                facts: [String: Any] = sampleFacts) async throws -> CaseRecord {
+    let created = try await createCase(app, token: world.token(key), summary: summary, facts: facts)
+    let id = try #require(UUID(uuidString: created["id"] as? String ?? ""))
+    return try #require(try await CaseStore(db: app.db, cipher: app.cipher).findCase(id: id, organisationID: world.user(key).organisationID))
+}
+
 /// Rows in a table, for checking that nothing was written.
 func count(_ app: Application, _ table: String) async throws -> Int {
     let row = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()
