@@ -331,14 +331,14 @@ public struct ResponseStore: Sendable {
     /// Chronology lines of one case by one person, in order, numbered on from the case's last. SQLKit only, so that it
     /// can run on `sql` (a SQLite file's own write connection) as well as on the store's database.
     ///
-    /// On PostgreSQL it is one statement (`insertion`). On SQLite, where a statement is a call, not a round trip, the
+    /// On PostgreSQL it is one statement (`chronologyInsertion`). On SQLite, where a statement is a call, not a round trip, the
     /// case's last number is read first and the lines go in a plain INSERT: the one statement cost more there (SQLite
     /// runs it through a temporary table, as it reads the table it writes), measured both ways.
     public func appendEvents(caseID: UUID, actorID: UUID?, actorRole: String, _ lines: [(kind: String, summary: String)],
                              at: Date, on sql: (any SQLDatabase)? = nil) async throws {
         guard !lines.isEmpty else { return }
         let sql = sql ?? (db as! any SQLDatabase)
-        if let insertion = try insertion(caseID: caseID, actorID: actorID, actorRole: actorRole, lines, at: at, on: sql) {
+        if let insertion = try chronologyInsertion(caseID: caseID, actorID: actorID, actorRole: actorRole, lines, at: at, on: sql) {
             return try await sql.execute(sql: insertion) { _ in }
         }
         let last = try await sql.select().column(SQLFunction("MAX", args: SQLIdentifier("sequence")), as: "last").from(EventModel.schema)
@@ -356,7 +356,7 @@ public struct ResponseStore: Sendable {
     /// it numbers them on from the case's last line, which it reads itself (it reads the table as it was before its own
     /// rows), where reading the number first was a round trip of its own inside the serialised write. Nil on SQLite
     /// (see `appendEvents`) and when there are no lines.
-    public func insertion(caseID: UUID, actorID: UUID?, actorRole: String, _ lines: [(kind: String, summary: String)],
+    public func chronologyInsertion(caseID: UUID, actorID: UUID?, actorRole: String, _ lines: [(kind: String, summary: String)],
                           at: Date, on sql: any SQLDatabase) throws -> (any SQLExpression)? {
         guard !lines.isEmpty, sql.dialect.name == "postgresql" else { return nil }
         // The lines' own values, each bound with its type; what they share is bound once, in the outer SELECT, where

@@ -46,7 +46,7 @@ import Vapor
 
             // Not applicable without a reason is refused by the store, and nothing of it is kept.
             let count = try await AuditStore(db: app.db).count()
-            await #expect(throws: (any Error).self) {
+            await #expect(throws: StoreError.self) {
                 _ = try await app.writeGate.run(app.db) { db in
                     try await service.markAction(actions[0].id, of: record, status: .notApplicable, reason: " ", by: actor, on: db)
                 }

@@ -19,7 +19,8 @@ import Vapor
             // Nothing in the service may read the time but through its clock.
             let then = anHourAgo()
             let service = RecordService(cipher: app.cipher, assessor: .bundled, clock: { then })
-            let today = CalendarDate(utcDayOf: Date()).description
+            // The service checks dates on its own clock, so the record is dated by it too.
+            let today = CalendarDate(utcDayOf: then).description
             let crime = try ResponseRecord.decode(json: Data("""
                 {"kind": "crimeRecord", "crimeReference": "NP/26/4411", "reportedOn": "\(today)", "offences": ["poca1978s1", "cja1988part11"]}
                 """.utf8))

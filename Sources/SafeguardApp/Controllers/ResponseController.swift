@@ -48,28 +48,8 @@ struct ResponseController: RouteCollection {
         return (identity, record)
     }
 
-    static func problem(_ p: RecordProblem, prefix: String = "") -> APIError {
-        let field = prefix.isEmpty ? p.field : (p.field.isEmpty ? prefix : "\(prefix).\(p.field)")
-        let cited = p.citation.map { " (\($0.document), \($0.section))" } ?? ""
-        return APIError(.unprocessableEntity, "invalid_record", (field.isEmpty ? "" : "\(field): ") + p.message + cited,
-                        field: field.isEmpty ? nil : field)
-    }
-
-    static func duplicateCrimeReference(_ reference: String, other: String, field: String = "crimeReference") -> APIError {
-        APIError(.conflict, "duplicate_crime_reference",
-                 "the crime reference \(reference) is already on case \(other): check the number, or carry on with that case",
-                 field: field)
-    }
-
-    static func assessment(_ store: CaseStore, _ caseID: UUID) async throws -> Assessment {
-        guard let latest = try await store.latestAssessment(caseID: caseID) else {
-            throw APIError(.conflict, "not_assessed", "the case has no assessment yet")
-        }
-        return latest.assessment
-    }
-
     static func decodeRecord(_ data: Data, prefix: String = "") throws -> ResponseRecord {
-        do { return try ResponseRecord.decode(json: data) } catch { throw problem(error, prefix: prefix) }
+        do { return try ResponseRecord.decode(json: data) } catch { throw APIError.record(error, prefix: prefix) }
     }
 
     // MARK: Records
@@ -175,23 +155,6 @@ struct ResponseController: RouteCollection {
     }
 
     // MARK: Referrals (school → police force)
-
-    static let shareable = ["people", "imagery", "circumstances", "devices"]
-
-    /// What makes a referral urgent, in words, from the school's assessment: immediate danger, an immediate risk of
-    /// harm, and why a child protection referral is needed.
-    static func referralRisk(_ assessment: Assessment, questions: [String: String]) -> [String] {
-        var risk: [String] = []
-        if assessment.decisions.emergency { risk.append("A child is in immediate danger.") }
-        let referral = assessment.decisions.childProtectionReferral
-        if referral == .immediate || referral == .required {
-            let because = (assessment.decisionReasons.first { $0.decision == DecisionKey.childProtectionReferral.rawValue }?.because ?? [])
-                .map { PageWords.because($0, questions: questions) }
-            risk.append((referral == .immediate ? "A child is at immediate risk of harm: a child protection referral is needed at once"
-                                                : "A child protection referral is needed") + (because.isEmpty ? "." : ", because " + because.joined(separator: "; ") + "."))
-        }
-        return risk
-    }
 
     func referralDTO(_ r: PoliceReferral, on caseID: UUID, db: any Database) async throws -> ReferralDTO {
         let accounts = AccountStore(db: db)
@@ -315,7 +278,7 @@ struct ResponseController: RouteCollection {
     /// The child contact with police form (shared by the API and the pages); police cases only; audited.
     func childContactForm(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> CaseDocument {
         guard caseRecord.facts.setting == .police else { throw APIError.forbidden("the child contact with police form is a police document") }
-        let assessment = try await Self.assessment(CaseStore(db: req.db, cipher: req.cipher), caseRecord.id)
+        let assessment = try await CaseStore(db: req.db, cipher: req.cipher).assessed(caseRecord.id)
         let records = try await ResponseStore(db: req.db, cipher: req.cipher).records(caseID: caseRecord.id).map(\.record)
         let crime = records.compactMap { r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }.last
         let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
@@ -374,7 +337,7 @@ struct ResponseController: RouteCollection {
     func caseRecordDocument(_ req: Request, _ identity: Identity, _ caseRecord: CaseRecord) async throws -> CaseDocument {
         let store = CaseStore(db: req.db, cipher: req.cipher)
         let response = ResponseStore(db: req.db, cipher: req.cipher)
-        let assessment = try await Self.assessment(store, caseRecord.id)
+        let assessment = try await store.assessed(caseRecord.id)
         let actions = try await store.actions(caseID: caseRecord.id).map { a in
             (text: a.text, status: a.status == .notApplicable ? "not applicable: \(a.reason ?? "")" : a.status.rawValue)
         }

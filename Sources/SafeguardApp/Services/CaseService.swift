@@ -157,7 +157,7 @@ struct CaseService: Sendable {
                                                      now: now, on: sql)
             // On PostgreSQL a re-assessment's writes carry the lines too: one round trip for all of them.
             let together = assessment == nil ? nil
-                : try events.insertion(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, lines, at: now, on: sql)
+                : try events.chronologyInsertion(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, lines, at: now, on: sql)
             var stored: StoredAssessment?
             var standing: [CaseAction]?
             if let assessment {

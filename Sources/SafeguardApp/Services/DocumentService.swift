@@ -114,7 +114,7 @@ struct DocumentService: Sendable {
     func informationSheet(for caseRecord: CaseRecord, by identity: Identity) async throws -> InformationSheet {
         // The organisation's overlay adds its own contacts to the help the family is given.
         let overlay = overlays(identity.organisation.name)
-        let assessment = overlay == nil ? try await ResponseController.assessment(CaseStore(db: self.db, cipher: cipher), caseRecord.id)
+        let assessment = overlay == nil ? try await CaseStore(db: self.db, cipher: cipher).assessed(caseRecord.id)
             : GuidanceLibrary.bundled.assess(caseRecord.facts, today: CalendarDate(utcDayOf: clock()), overlay: overlay)
         let role = caseRecord.facts.setting == .police ? "investigating officer" : caseRecord.guidance.leadRoleName
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,

@@ -20,6 +20,8 @@ struct RecordService: Sendable {
     let cipher: FreeTextCipher
     let assessor: Assessor
     var clock: @Sendable () -> Date = { Date() }
+    /// The day the rules are checked on, by the clock.
+    var today: CalendarDate { CalendarDate(utcDayOf: clock()) }
 
     /// Checks a record against the guidance and the case, stores it, completes the actions it fulfils, and writes its
     /// chronology line and audit entry. `proposedBy`: whose record it is when not the actor's (an approved proposal).
@@ -28,7 +30,7 @@ struct RecordService: Sendable {
         let store = CaseStore(db: db, cipher: cipher)
         let response = ResponseStore(db: db, cipher: cipher)
         let (caseRecord, context, checked) = try await Self.check(record, on: caseRecord, others: response.records(caseID: caseRecord.id),
-                                                                  signedOff: signedOff, db: db, cipher: cipher)
+                                                                  signedOff: signedOff, today: today, db: db, cipher: cipher)
         let now = clock()
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: proposedBy ?? actor.user.id, now: now)
         try await chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))",
@@ -63,7 +65,7 @@ struct RecordService: Sendable {
             throw APIError(.conflict, "custody_is_append_only", "custody steps are a chain: record a new step instead of changing one")
         }
         let (_, _, checked) = try await Self.check(record, on: caseRecord, others: all.filter { $0.id != recordID },
-                                                   fieldPrefix: "record", db: db, cipher: cipher)
+                                                   fieldPrefix: "record", today: today, db: db, cipher: cipher)
         let now = clock()
         let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
                                                       record: checked.record, by: actor.user.id, now: now)
@@ -79,24 +81,25 @@ struct RecordService: Sendable {
     /// Checks a record by the guidance's rules against the case as it is now (read again inside the caller's
     /// transaction) and the case's other records. Adding and replacing a record both check through here.
     static func check(_ record: ResponseRecord, on caseRecord: CaseRecord, others: [StoredRecord], signedOff: Bool = false,
-                      fieldPrefix: String = "", db: any Database, cipher: FreeTextCipher) async throws -> (CaseRecord, RecordContext, CheckedRecord) {
+                      fieldPrefix: String = "", today: CalendarDate, db: any Database, cipher: FreeTextCipher) async throws
+        -> (CaseRecord, RecordContext, CheckedRecord) {
         let store = CaseStore(db: db, cipher: cipher)
         guard let current = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
             throw APIError.notFound("case")
         }
-        let context = RecordContext.bundled(facts: current.facts, assessment: try await ResponseController.assessment(store, current.id),
-                                            records: others.map(\.record), today: CaseController.today)
+        let context = RecordContext.bundled(facts: current.facts, assessment: try await store.assessed(current.id),
+                                            records: others.map(\.record), today: today)
         // One crime, one case: a crime reference already on another case of the force names that case.
         if case .crimeRecord(let crime) = record,
            let other = try await ResponseStore(db: db, cipher: cipher).caseReference(withCrimeReference: crime.crimeReference,
                                                                                      organisationID: current.organisationID, excluding: current.id) {
-            throw ResponseController.duplicateCrimeReference(crime.crimeReference, other: other,
-                                                             field: fieldPrefix.isEmpty ? "crimeReference" : "\(fieldPrefix).crimeReference")
+            throw duplicateCrimeReference(crime.crimeReference, other: other,
+                                          field: fieldPrefix.isEmpty ? "crimeReference" : "\(fieldPrefix).crimeReference")
         }
         do {
             return (current, context, try ResponseRules.check(record, in: context, signedOff: signedOff))
         } catch {
-            throw ResponseController.problem(error, prefix: fieldPrefix)
+            throw APIError.record(error, prefix: fieldPrefix)
         }
     }
 
@@ -149,6 +152,37 @@ struct RecordService: Sendable {
     func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, by actor: Identity, on db: any Database) async throws {
         try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: actor.user.id, actorRole: actor.auditRole,
                                                                     kind: kind, summary: String(summary.prefix(2_000)), at: clock())
+    }
+}
+
+extension RecordService {
+    /// A crime reference already on another case of the force: one crime, one case.
+    static func duplicateCrimeReference(_ reference: String, other: String, field: String = "crimeReference") -> APIError {
+        APIError(.conflict, "duplicate_crime_reference",
+                 "the crime reference \(reference) is already on case \(other): check the number, or carry on with that case",
+                 field: field)
+    }
+}
+
+extension APIError {
+    /// A record the guidance's rules refuse (`RecordProblem`), as a 422 naming the field (under `prefix` when the
+    /// record was sent inside another object) and citing the rule's source.
+    static func record(_ p: RecordProblem, prefix: String = "") -> APIError {
+        let field = prefix.isEmpty ? p.field : (p.field.isEmpty ? prefix : "\(prefix).\(p.field)")
+        let cited = p.citation.map { " (\($0.document), \($0.section))" } ?? ""
+        return APIError(.unprocessableEntity, "invalid_record", (field.isEmpty ? "" : "\(field): ") + p.message + cited,
+                        field: field.isEmpty ? nil : field)
+    }
+}
+
+extension CaseStore {
+    /// The case's latest assessment, which records, sign-offs, referrals and documents are all checked against; a
+    /// case with none is a conflict.
+    func assessed(_ caseID: UUID) async throws -> Assessment {
+        guard let latest = try await latestAssessment(caseID: caseID) else {
+            throw APIError(.conflict, "not_assessed", "the case has no assessment yet")
+        }
+        return latest.assessment
     }
 }
 

@@ -25,6 +25,24 @@ struct ReferralService: Sendable {
     let assessor: Assessor
     var clock: @Sendable () -> Date { records.clock }
 
+    /// The parts of a case's facts a school may share with a force; the rest is left out of the force's case.
+    static let shareable = ["people", "imagery", "circumstances", "devices"]
+
+    /// What makes a referral urgent, in words, from the school's assessment: immediate danger, an immediate risk of
+    /// harm, and why a child protection referral is needed.
+    static func referralRisk(_ assessment: Assessment, questions: [String: String]) -> [String] {
+        var risk: [String] = []
+        if assessment.decisions.emergency { risk.append("A child is in immediate danger.") }
+        let referral = assessment.decisions.childProtectionReferral
+        if referral == .immediate || referral == .required {
+            let because = (assessment.decisionReasons.first { $0.decision == DecisionKey.childProtectionReferral.rawValue }?.because ?? [])
+                .map { PageWords.because($0, questions: questions) }
+            risk.append((referral == .immediate ? "A child is at immediate risk of harm: a child protection referral is needed at once"
+                                                : "A child protection referral is needed") + (because.isEmpty ? "." : ", because " + because.joined(separator: "; ") + "."))
+        }
+        return risk
+    }
+
     init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, gate: WriteGate, records: RecordService,
          assessor: Assessor) {
         database = db
@@ -47,8 +65,8 @@ struct ReferralService: Sendable {
         if let note = body.note, let refusal = TextGuard.tooLong(note, limit: FieldLimits.limit(for: "note")) {
             throw APIError.invalid("note", "note: \(refusal.message)")
         }
-        for (i, section) in body.share.enumerated() where !ResponseController.shareable.contains(section) {
-            throw APIError.invalid("share[\(i)]", "share any of: " + ResponseController.shareable.joined(separator: ", "))
+        for (i, section) in body.share.enumerated() where !Self.shareable.contains(section) {
+            throw APIError.invalid("share[\(i)]", "share any of: " + Self.shareable.joined(separator: ", "))
         }
         guard let force = try await AccountStore(db: self.db).organisation(id: body.toOrganisationID), force.kind == .police else {
             throw APIError.invalid("toOrganisationID", "a police force in Safeguard (see GET /api/v1/organisations?kind=police)")
@@ -57,7 +75,7 @@ struct ReferralService: Sendable {
         guard var object = try JSONValue.parse(schoolCase.facts.jsonData()).objectValue else {
             throw APIError(.internalServerError, "internal", "stored facts are not an object")
         }
-        for section in ResponseController.shareable where !body.share.contains(section) {
+        for section in Self.shareable where !body.share.contains(section) {
             object[section] = section == "circumstances" ? .object([:]) : .array([])
         }
         object["jurisdiction"] = .string(force.jurisdiction.rawValue)
@@ -69,7 +87,7 @@ struct ReferralService: Sendable {
         }
         let assessment = assessor.assess(facts, CalendarDate(utcDayOf: clock()))
         let school = identity.organisation
-        let risk = ResponseController.referralRisk(try await ResponseController.assessment(CaseStore(db: self.db, cipher: cipher), schoolCase.id), questions: schoolCase.guidance.questions)
+        let risk = Self.referralRisk(try await CaseStore(db: self.db, cipher: cipher).assessed(schoolCase.id), questions: schoolCase.guidance.questions)
         let contact = ReferralContact(name: identity.user.displayName, role: identity.user.role.inSentence(in: school.jurisdiction),
                                       email: identity.user.email)
         return try await gate.run(db) { db in

@@ -41,7 +41,7 @@ struct SignOffService: Sendable {
         guard !rationale.isEmpty, rationale.count <= most else { throw APIError.invalid("rationale", "give the rationale in 1–\(most.withThousands) characters") }
         let signOff = try await gate.run(db) { db in
             let store = CaseStore(db: db, cipher: cipher)
-            let assessment = try await ResponseController.assessment(store, caseRecord.id)
+            let assessment = try await store.assessed(caseRecord.id)
             let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: CalendarDate(utcDayOf: clock())).pack
             let proposal: SignOffProposal
             switch body.kind {
@@ -52,7 +52,7 @@ struct SignOffService: Sendable {
                 }
                 do {
                     try ResponseRules.checkOutcome21Proposal(assessment: assessment, reasonWhileUndetermined: body.reasonWhileUndetermined, pack: pack)
-                } catch let error as RecordProblem { throw ResponseController.problem(error) }
+                } catch let error as RecordProblem { throw APIError.record(error) }
                 proposal = .outcome21(Outcome21Proposal(rationale: rationale,
                                                         reasonWhileUndetermined: assessment.decisions.outcome21 == .undetermined ? body.reasonWhileUndetermined : nil,
                                                         engineDecision: assessment.decisions.outcome21))
