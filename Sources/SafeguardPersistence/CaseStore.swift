@@ -1,5 +1,6 @@
 import FluentKit
 import FluentPostgresDriver
+import NIOConcurrencyHelpers
 import Foundation
 import SafeguardCore
 import SQLKit
@@ -91,8 +92,8 @@ public struct CaseStore: Sendable {
         public var view: CaseReadView
     }
 
-    /// Opens a case with its first assessment and one action per recommendation, in few statements: the
-    /// organisation's counter (one UPDATE … RETURNING), the case, the assessment, the actions (one multi-row
+    /// Opens a case with its first assessment and one action per recommendation, in few statements: the next number of
+    /// the organisation's counter (one UPDATE … RETURNING), the case, the assessment, the actions (one multi-row
     /// INSERT) and the chronology line. Run it inside the caller's transaction; the caller audits.
     ///
     /// SQLKit only, so that it can run on `sql` (a SQLite file's own write connection, `DirectSQLiteDatabase`) as well
@@ -102,35 +103,97 @@ public struct CaseStore: Sendable {
                          assessment: Assessment, assessmentText: String? = nil,
                          chronology: (kind: String, summary: String, actorRole: String),
                          mustActionDays: Int, now: Date, on sql: (any SQLDatabase)? = nil) async throws -> Opened {
-        let sql = sql ?? (db as! any SQLDatabase)
-        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
-        let encodedAssessment = try assessmentText ?? Self.assessmentText(assessment)
+        let opening = try opening(organisationID: organisationID, createdBy: createdBy, summary: summary, status: status,
+                                  facts: facts, assessment: assessment, assessmentText: assessmentText,
+                                  chronology: chronology, mustActionDays: mustActionDays, now: now)
+        return try await open([opening], on: sql)[0]
+    }
+
+    /// A case opening made ready before the write that stores it: its ids, actions, sealed text and stored JSON, all
+    /// but its number, which only the write can take. Writes are serialised, so everything made here is work the
+    /// write gate is not held for.
+    ///
+    /// ```swift
+    /// let opening = try store.opening(organisationID: org, createdBy: me, summary: "Image shared", status: .open,
+    ///                                 facts: facts, assessment: assessment, chronology: line, mustActionDays: 1, now: now)
+    /// let opened = try await store.open([opening], on: write.sql)
+    /// ```
+    public struct Opening: Sendable {
+        public let caseID: UUID
+        let organisationID: UUID
+        let createdBy: UUID
+        let summary: String
+        let sealedSummary: String
+        let status: CaseStatus
+        let facts: CaseFacts
+        let factsJSON: String
+        let assessment: Assessment
+        let assessmentID: UUID
+        let assessmentText: String
+        let editions: [String]
+        let actions: [CaseAction]
+        let eventID: UUID
+        let chronology: (kind: String, actorRole: String)
+        let sealedLine: String
+        let now: Date
+        let year: Int
+    }
+
+    /// Makes an opening ready to store (`open`); see `openCase` for what it writes.
+    public func opening(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus, facts: CaseFacts,
+                        assessment: Assessment, assessmentText: String? = nil,
+                        chronology: (kind: String, summary: String, actorRole: String),
+                        mustActionDays: Int, now: Date) throws -> Opening {
         let caseID = UUID.timeOrdered()
-        let actions = Self.newActions(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays)
-        let factsJSON = Self.factsText(facts)
-        let assessmentID = UUID.timeOrdered()
-        let editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }
-        let sealedSummary = try cipher.seal(summary, in: .caseSummary)
-        let sealedLine = try cipher.seal(chronology.summary, in: .chronologyLine)
+        return Opening(
+            caseID: caseID, organisationID: organisationID, createdBy: createdBy, summary: summary,
+            sealedSummary: try cipher.seal(summary, in: .caseSummary), status: status, facts: facts,
+            factsJSON: Self.factsText(facts), assessment: assessment, assessmentID: UUID.timeOrdered(),
+            assessmentText: try assessmentText ?? Self.assessmentText(assessment),
+            editions: assessment.guidance.map { "\($0.id)@\($0.edition)" },
+            actions: Self.newActions(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays),
+            eventID: UUID.timeOrdered(), chronology: (chronology.kind, chronology.actorRole),
+            sealedLine: try cipher.seal(chronology.summary, in: .chronologyLine), now: now,
+            year: Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!)
+    }
+
+    /// Stores `openings`, numbered in order, and returns each as opened. Run it inside the caller's transaction: on
+    /// PostgreSQL several go as one statement (`combinedOpening`), so a group of openings queued together at the write
+    /// gate costs one round trip and one firing of each revision trigger, not one each; if any of them cannot be
+    /// stored, none is. One alone, or on SQLite, each goes as `openCase` describes.
+    public func open(_ openings: [Opening], on sql: (any SQLDatabase)? = nil) async throws -> [Opened] {
+        let sql = sql ?? (db as! any SQLDatabase)
+        guard openings.count > 1, sql.dialect.name == "postgresql" else {
+            var opened: [Opened] = []
+            opened.reserveCapacity(openings.count)
+            for opening in openings { opened.append(try await open(opening, on: sql)) }
+            return opened
+        }
+        let first = try await Self.combinedOpening(openings, on: sql)
+        return openings.enumerated().map { Self.opened($0.element, number: first + $0.offset) }
+    }
+
+    private func open(_ opening: Opening, on sql: any SQLDatabase) async throws -> Opened {
+        let o = opening
         // Plain SQLKit inserts (Fluent builds each model's row by reflecting over its properties, which was the
         // largest share of opening a case), sent together: one round trip on PostgreSQL.
         func statements(reference: any SQLExpression) -> [any SQLExpression] {
-            let insertActions: [any SQLExpression] = Self.insertion(of: actions, on: sql).map { [$0] } ?? []
+            let insertActions: [any SQLExpression] = Self.insertion(of: o.actions, on: sql).map { [$0] } ?? []
             return [
                 sql.insert(into: "cases", columns: ["id", "organisation_id", "reference", "status", "summary", "facts_json",
                                                     "version", "created_by", "owner_id", "open_actions", "created_at", "updated_at"])
-                    .values(SQLBind(caseID), SQLBind(organisationID), reference, SQLBind(status.rawValue),
-                            SQLBind(sealedSummary), SQLBind(factsJSON), SQLBind(1), SQLBind(createdBy),
-                            SQLBind(createdBy), SQLBind(actions.count),
-                            SQLBind(now), SQLBind(now)).query,
+                    .values(SQLBind(o.caseID), SQLBind(o.organisationID), reference, SQLBind(o.status.rawValue),
+                            SQLBind(o.sealedSummary), SQLBind(o.factsJSON), SQLBind(1), SQLBind(o.createdBy),
+                            SQLBind(o.createdBy), SQLBind(o.actions.count),
+                            SQLBind(o.now), SQLBind(o.now)).query,
                 sql.insert(into: "case_assessments",
                            columns: ["id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at"])
-                    .values(SQLBind(assessmentID), SQLBind(caseID), SQLBind(1), SQLBind(editions.joined(separator: ",")),
-                            SQLBind(encodedAssessment), SQLBind(createdBy), SQLBind(now)).query,
+                    .values(SQLBind(o.assessmentID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.editions.joined(separator: ",")),
+                            SQLBind(o.assessmentText), SQLBind(o.createdBy), SQLBind(o.now)).query,
             ] + insertActions + [
                 sql.insert(into: "case_events", columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
-                    .values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(1), SQLBind(now), SQLBind(createdBy),
-                            SQLBind(chronology.actorRole), SQLBind(chronology.kind), SQLBind(sealedLine)).query,
+                    .values(SQLBind(o.eventID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.now), SQLBind(o.createdBy),
+                            SQLBind(o.chronology.actorRole), SQLBind(o.chronology.kind), SQLBind(o.sealedLine)).query,
             ]
         }
         let number: Int
@@ -138,21 +201,78 @@ public struct CaseStore: Sendable {
             // The case number is taken in the same statement as the rest: a round trip fewer for every opening, made
             // while the write gate is held. No organisation or no counter row fails the statement (the case's
             // foreign key, or a reference that is NULL), so nothing is written.
-            number = try await Self.openingTakingItsNumber(StatementBatch(statements(reference: Self.referenceSQL(year: year))),
-                                                           prepared: !actions.isEmpty, on: sql)
+            number = try await Self.openingTakingItsNumber(StatementBatch(statements(reference: Self.referenceSQL(year: o.year))),
+                                                           prepared: !o.actions.isEmpty, on: sql)
         } else {
-            number = try await reserveCaseNumbers(organisationID: organisationID, count: 1, on: sql).lowerBound
-            try await StatementBatch(statements(reference: SQLBind(Self.reference(year: year, number: number)))).run(on: sql)
+            number = try await reserveCaseNumbers(organisationID: o.organisationID, count: 1, on: sql).lowerBound
+            try await StatementBatch(statements(reference: SQLBind(Self.reference(year: o.year, number: number)))).run(on: sql)
         }
-        let record = CaseRecord(id: caseID, organisationID: organisationID,
-                                reference: Self.reference(year: year, number: number), status: status,
-                                summary: summary, facts: facts, version: 1, createdBy: createdBy, ownerID: createdBy, openActions: actions.count,
-                                createdAt: now, updatedAt: now)
+        return Self.opened(o, number: number)
+    }
+
+    /// What an opening stored, once it has its number.
+    private static func opened(_ o: Opening, number: Int) -> Opened {
+        let record = CaseRecord(id: o.caseID, organisationID: o.organisationID,
+                                reference: reference(year: o.year, number: number), status: o.status,
+                                summary: o.summary, facts: o.facts, version: 1, createdBy: o.createdBy, ownerID: o.createdBy,
+                                openActions: o.actions.count, createdAt: o.now, updatedAt: o.now)
         return Opened(record: record, assessment: StoredAssessment(
-            id: assessmentID, caseID: caseID, caseVersion: 1, editions: editions,
-            assessment: assessment, createdBy: createdBy, createdAt: now), actions: actions,
-            view: CaseReadView(header: record.header, factsJSON: factsJSON, actions: actions,
-                               assessment: (assessmentID, 1, editions, createdBy, now, encodedAssessment)))
+            id: o.assessmentID, caseID: o.caseID, caseVersion: 1, editions: o.editions,
+            assessment: o.assessment, createdBy: o.createdBy, createdAt: o.now), actions: o.actions,
+            view: CaseReadView(header: record.header, factsJSON: o.factsJSON, actions: o.actions,
+                               assessment: (o.assessmentID, 1, o.editions, o.createdBy, o.now, o.assessmentText)))
+    }
+
+    /// PostgreSQL: stores several openings in one statement and returns the first of the consecutive numbers they
+    /// took, in order. Each column of the openings is one array (`unnest … WITH ORDINALITY` numbers them), so the
+    /// statement's text is the same however many there are; every opening's actions go in one INSERT, as a lone
+    /// opening's do. The counter moves on by all of them at once; a missing organisation fails the statement (the
+    /// case's foreign key), and so stores none of them.
+    static func combinedOpening(_ openings: [Opening], on sql: any SQLDatabase) async throws -> Int {
+        let count = openings.count
+        let numbering = SQLQueryString(
+            "UPDATE case_numbers SET next_number = next_number + \(bind: count) WHERE id = 1 RETURNING next_number - \(bind: count) AS first")
+        let rows = SQLQueryString("""
+            SELECT * FROM unnest(\(bind: openings.map(\.caseID))::uuid[], \(bind: openings.map(\.organisationID))::uuid[], \
+            \(bind: openings.map { referencePrefix(year: $0.year) })::text[], \(bind: openings.map(\.status.rawValue))::text[], \
+            \(bind: openings.map(\.sealedSummary))::text[], \(bind: openings.map(\.factsJSON))::text[], \
+            \(bind: openings.map(\.createdBy))::uuid[], \(bind: openings.map(\.actions.count))::bigint[], \
+            \(bind: PostgresNullableArray(openings.map(\.now)))::timestamptz[], \(bind: openings.map(\.assessmentID))::uuid[], \
+            \(bind: openings.map { $0.editions.joined(separator: ",") })::text[], \(bind: openings.map(\.assessmentText))::text[], \
+            \(bind: openings.map(\.eventID))::uuid[], \(bind: openings.map(\.chronology.actorRole))::text[], \
+            \(bind: openings.map(\.chronology.kind))::text[], \(bind: openings.map(\.sealedLine))::text[]) \
+            WITH ORDINALITY AS o(id, organisation_id, prefix, status, summary, facts_json, created_by, open_actions, opened_at, \
+            assessment_id, editions, assessment_json, event_id, actor_role, kind, line, n)
+            """)
+        let number = "(t.first + o.n - 1)"
+        let cases = SQLQueryString("""
+            INSERT INTO cases (id, organisation_id, reference, status, summary, facts_json, version, created_by, owner_id, \
+            open_actions, created_at, updated_at) \
+            SELECT o.id, o.organisation_id, \
+            o.prefix || CASE WHEN \(unsafeRaw: number) < 1000000 THEN lpad(\(unsafeRaw: number)::text, 6, '0') ELSE \(unsafeRaw: number)::text END, \
+            o.status, o.summary, o.facts_json, 1, o.created_by, o.created_by, o.open_actions, o.opened_at, o.opened_at \
+            FROM \(ident: "opening") o, \(ident: taken) t
+            """)
+        let assessments = SQLQueryString("""
+            INSERT INTO case_assessments (id, case_id, case_version, editions, assessment_json, created_by, created_at) \
+            SELECT assessment_id, id, 1, editions, assessment_json, created_by, opened_at FROM \(ident: "opening")
+            """)
+        let events = SQLQueryString("""
+            INSERT INTO case_events (id, case_id, sequence, at, actor_id, actor_role, kind, summary) \
+            SELECT event_id, id, 1, opened_at, created_by, actor_role, kind, line FROM \(ident: "opening")
+            """)
+        let actions = insertion(of: openings.flatMap(\.actions), on: sql)
+        let parts: [(name: String, statement: any SQLExpression)] =
+            [(taken, numbering), ("opening", rows), ("cases", cases), ("assessments", assessments), ("events", events)]
+            + (actions.map { [("actions", $0)] } ?? [])
+        let statement = StatementBatch.Joined(parts: parts, last: SQLQueryString("SELECT first FROM \(ident: taken)"))
+        let first = NIOLockedValueBox<Int?>(nil)
+        try await sql.execute(sql: statement) { row in
+            let value = try? row.decode(column: "first", as: Int.self)
+            first.withLockedValue { $0 = value }
+        }
+        guard let first = first.withLockedValue({ $0 }) else { throw StoreError.notFound("case number counter") }
+        return first
     }
 
     /// On PostgreSQL: takes the next case number and runs `opening` in one statement, and returns the number taken.

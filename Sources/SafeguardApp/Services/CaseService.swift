@@ -68,16 +68,29 @@ struct CaseService: Sendable {
         let assessmentText = try CaseStore.assessmentText(assessment)
         let now = clock()
         let store = CaseStore(db: db, cipher: cipher)
-        let opened = try await gate.runSQL(db, direct: direct) { write in
-            let opened = try await store.openCase(
-                organisationID: actor.organisation.id, createdBy: actor.user.id, summary: summary, status: status,
-                facts: facts, assessment: assessment, assessmentText: assessmentText,
-                chronology: ("case.created", "Case opened: \(summary)", actor.auditRole),
-                mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now, on: write.sql)
-            write.audit(Self.event(actor, "case.create", caseID: opened.record.id, detail: detail), at: now)
+        let opening = try store.opening(
+            organisationID: actor.organisation.id, createdBy: actor.user.id, summary: summary, status: status,
+            facts: facts, assessment: assessment, assessmentText: assessmentText,
+            chronology: ("case.created", "Case opened: \(summary)", actor.auditRole),
+            mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
+        let opened = try await gate.runCombinable(db, direct: direct, CaseOpeningWrite(
+            store: store, opening: opening, event: Self.event(actor, "case.create", caseID: opening.caseID, detail: detail), at: now))
+        return Detail(record: opened.record, actions: opened.actions, assessment: opened.assessment, view: opened.view)
+    }
+
+    /// A case opening at the write gate, and its audit entry: the openings queued together are stored together
+    /// (`CaseStore.open`, one statement on PostgreSQL).
+    struct CaseOpeningWrite: CombinableWrite {
+        var store: CaseStore
+        var opening: CaseStore.Opening
+        var event: AuditEvent
+        var at: Date
+
+        static func run(_ writes: [Self], on write: GroupedWrite) async throws -> [CaseStore.Opened] {
+            let opened = try await writes[0].store.open(writes.map(\.opening), on: write.sql)
+            for w in writes { write.audit(w.event, at: w.at) }
             return opened
         }
-        return Detail(record: opened.record, actions: opened.actions, assessment: opened.assessment, view: opened.view)
     }
 
     /// The case if `actor` may see it; nil otherwise (its existence is not revealed).

@@ -25,12 +25,31 @@ actor WriteGate {
     private enum Work {
         case transaction(@Sendable (any Database) async throws -> any Sendable)
         case grouped(@Sendable (GroupedWrite) async throws -> any Sendable, direct: Bool)
+        /// A `CombinableWrite`: `item` is the write, `kind` its type, and `run` runs several of that type together.
+        case combinable(item: any Sendable, kind: ObjectIdentifier,
+                        run: @Sendable ([any Sendable], GroupedWrite) async throws -> [any Sendable], direct: Bool)
 
-        var isDirect: Bool { if case .grouped(_, direct: true) = self { true } else { false } }
+        var isDirect: Bool {
+            switch self {
+            case .transaction: false
+            case .grouped(_, let direct), .combinable(_, _, _, let direct): direct
+            }
+        }
 
         /// Whether it may be run a second time after its transaction was rolled back: a write made with SQLKit alone
         /// writes only through its `GroupedWrite` (a fresh one each time), so a second run starts clean.
-        var isRerunnable: Bool { if case .grouped = self { true } else { false } }
+        var isRerunnable: Bool { if case .transaction = self { false } else { true } }
+
+        /// The write made with SQLKit alone, run by itself.
+        var alone: (@Sendable (GroupedWrite) async throws -> any Sendable)? {
+            switch self {
+            case .transaction: nil
+            case .grouped(let body, _): body
+            case .combinable(let item, _, let run, _): { write in try await run([item], write)[0] }
+            }
+        }
+
+        var combinableKind: ObjectIdentifier? { if case .combinable(_, let kind, _, _) = self { kind } else { nil } }
     }
 
     private struct Job {
@@ -72,6 +91,7 @@ actor WriteGate {
     private var groupsWithoutSavepoints = 0
     private var lastGroupHadFailure = false
     private var entryBatches = 0
+    private var combinedWrites = 0
     private var entriesWritten = 0
 
     init(maxGroup: Int = 64) { self.maxGroup = maxGroup }
@@ -96,6 +116,20 @@ actor WriteGate {
         lastDatabase = db
         if let direct { self.direct = direct }
         return try await enqueue(.grouped({ try await body($0) }, direct: direct != nil))
+    }
+
+    /// Runs `write` as `runSQL` runs a body, except that where the group runs without savepoints, the writes of its
+    /// type queued beside it run together, in one call of `W.run` (one statement on PostgreSQL, for case openings),
+    /// and stand or fall together: if they fail, the group is run again with a savepoint each, and each alone.
+    func runCombinable<W: CombinableWrite>(_ db: any Database, direct: Direct?, _ write: W) async throws -> W.Value {
+        lastDatabase = db
+        if let direct { self.direct = direct }
+        let run: @Sendable ([any Sendable], GroupedWrite) async throws -> [any Sendable] = { items, grouped in
+            let values = try await W.run(items.map { $0 as! W }, on: grouped)
+            precondition(values.count == items.count, "\(W.self).run must return one value a write")
+            return values
+        }
+        return try await enqueue(.combinable(item: write, kind: ObjectIdentifier(W.self), run: run, direct: direct != nil))
     }
 
     /// Appends `event`, which records no change, in the next transaction (with whatever writes run in it) and returns
@@ -171,6 +205,7 @@ actor WriteGate {
             transactions += 1
             if onDirect { directTransactions += 1 }
             writes += group.count
+            if outcome.failure == nil { combinedWrites += outcome.combined }
             if !standalone.isEmpty, outcome.failure == nil {
                 entryBatches += 1
                 entriesWritten += standalone.count
@@ -190,6 +225,8 @@ actor WriteGate {
     private struct Outcome {
         var results: [Result<any Sendable, any Error>]
         var failure: (any Error)?
+        /// Writes that ran together with others of their kind (`runCombinable`).
+        var combined = 0
 
         static func failed(_ error: any Error, count: Int) -> Outcome {
             Outcome(results: Array(repeating: .failure(error), count: count), failure: error)
@@ -212,38 +249,57 @@ actor WriteGate {
     private static func commit(_ group: [Job], standalone: [AuditEvent], at time: Date, on db: any Database,
                                savepoints: Bool) async -> Outcome? {
         do {
-            let results = try await db.transaction { tx -> [Result<any Sendable, any Error>] in
+            let (results, combined) = try await db.transaction { tx -> ([Result<any Sendable, any Error>], Int) in
                 let sql = tx as! any SQLDatabase
                 // Standalone entries alone need no lock of their own: appending them takes it first.
                 if !group.isEmpty { try await sql.raw("UPDATE audit_head SET sequence = sequence WHERE id = 1").run() }
                 let audit = GroupedWrite.Audit()
                 /// Runs one write; its audit entries, if it asked for any, are taken only once it stands.
                 func run(_ work: Work) async throws -> (value: any Sendable, write: GroupedWrite?) {
-                    switch work {
-                    case .transaction(let body): return (try await body(tx), nil)
-                    case .grouped(let body, _):
-                        let write = GroupedWrite(sql: sql)
-                        return (try await body(write), write)
-                    }
+                    if case .transaction(let body) = work { return (try await body(tx), nil) }
+                    let write = GroupedWrite(sql: sql)
+                    return (try await work.alone!(write), write)
                 }
                 if isLoneWrite(group, standalone: standalone) {
                     let ran = try await run(group[0].work)
                     if let write = ran.write { audit.take(write) }
                     try await audit.append(on: sql)
-                    return [.success(ran.value)]
+                    return ([.success(ran.value)], 0)
                 }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(group.count)
+                var combined = 0
                 if !savepoints {
-                    for job in group {
+                    var index = group.startIndex
+                    while index < group.endIndex {
+                        // Writes of one combinable kind queued one after another run together.
+                        if case .combinable(_, let kind, let runTogether, _) = group[index].work {
+                            let together = group[index...].prefix { $0.work.combinableKind == kind }
+                            if together.count > 1 {
+                                let write = GroupedWrite(sql: sql)
+                                let values: [any Sendable]
+                                do {
+                                    values = try await runTogether(together.map {
+                                        guard case .combinable(let item, _, _, _) = $0.work else { preconditionFailure() }
+                                        return item
+                                    }, write)
+                                } catch { throw WriteFailedWithoutSavepoint() }
+                                audit.take(write)
+                                results += values.map { .success($0) }
+                                combined += together.count
+                                index += together.count
+                                continue
+                            }
+                        }
                         let ran: (value: any Sendable, write: GroupedWrite?)
-                        do { ran = try await run(job.work) } catch { throw WriteFailedWithoutSavepoint() }
+                        do { ran = try await run(group[index].work) } catch { throw WriteFailedWithoutSavepoint() }
                         if let write = ran.write { audit.take(write) }
                         results.append(.success(ran.value))
+                        index += 1
                     }
                     audit.take(standalone, at: time)
                     try await audit.append(on: sql)
-                    return results
+                    return (results, combined)
                 }
                 for (index, job) in group.enumerated() {
                     let savepoint = "w\(index)"
@@ -263,9 +319,9 @@ actor WriteGate {
                 // none of the group stands.
                 audit.take(standalone, at: time)
                 try await audit.append(on: sql)
-                return results
+                return (results, 0)
             }
-            return Outcome(results: results, failure: nil)
+            return Outcome(results: results, failure: nil, combined: combined)
         } catch is WriteFailedWithoutSavepoint {
             return nil
         } catch {
@@ -285,7 +341,7 @@ actor WriteGate {
             var results: [Result<any Sendable, any Error>] = []
             results.reserveCapacity(group.count)
             for (index, job) in group.enumerated() {
-                guard case .grouped(let body, _) = job.work else { continue }
+                guard let body = job.work.alone else { continue }
                 let savepoint = "w\(index)"
                 try writer.savepoint(savepoint)
                 do {
@@ -325,6 +381,9 @@ actor WriteGate {
 
     /// Transactions run on a SQLite file's own write connection (the tests look).
     func directTransactionCount() -> Int { directTransactions }
+
+    /// Writes committed having run together with others of their kind (the tests look).
+    func combinedWriteCount() -> Int { combinedWrites }
 
     /// Groups first run without a savepoint a write (the tests look).
     func groupsWithoutSavepointsCount() -> Int { groupsWithoutSavepoints }
@@ -391,6 +450,22 @@ final class GroupedWrite: @unchecked Sendable {
             try await AuditChain.append(events, at: times, on: sql)
         }
     }
+}
+
+/// A write the gate may run together with the writes of its type queued beside it (`WriteGate.runCombinable`): opening
+/// a case on PostgreSQL is one statement whether it stores one case or forty, and the gate holds the database for a
+/// round trip a statement. `run` writes through `write` only and audits there; it returns one value a write, in order,
+/// and if it throws, none of them is stored.
+///
+/// ```swift
+/// struct Opening: CombinableWrite {
+///     static func run(_ writes: [Opening], on write: GroupedWrite) async throws -> [Opened] { … }
+/// }
+/// let opened = try await gate.runCombinable(db, direct: direct, Opening(…))
+/// ```
+protocol CombinableWrite: Sendable {
+    associatedtype Value: Sendable
+    static func run(_ writes: [Self], on write: GroupedWrite) async throws -> [Value]
 }
 
 struct WriteGateKey: StorageKey { typealias Value = WriteGate }
