@@ -61,28 +61,6 @@ public struct CaseStore: Sendable {
     /// What every reference of `year` begins with (also written by `referenceSQL`).
     static func referencePrefix(year: Int) -> String { "SG-\(year)-" }
 
-    /// Creates a case with the next reference of its organisation. Version 1.
-    public func createCase(organisationID: UUID, createdBy: UUID, summary: String, status: CaseStatus,
-                           facts: CaseFacts, now: Date, ownerID: UUID? = nil) async throws -> CaseRecord {
-        let number = try await reserveCaseNumbers(organisationID: organisationID, count: 1).lowerBound
-        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!
-        let m = CaseModel()
-        m.id = UUID.timeOrdered()
-        m.organisationID = organisationID
-        m.reference = Self.reference(year: year, number: number)
-        m.status = status.rawValue
-        m.summary = try cipher.seal(summary, in: .caseSummary)
-        m.factsJSON = Self.factsText(facts)
-        m.version = 1
-        m.createdBy = createdBy
-        m.ownerID = ownerID ?? createdBy
-        m.openActions = 0
-        m.createdAt = now
-        m.updatedAt = now
-        try await m.create(on: db)
-        return try value(m)
-    }
-
     /// A case as opened: the record, its first assessment and the actions made from it.
     public struct Opened: Sendable {
         public var record: CaseRecord

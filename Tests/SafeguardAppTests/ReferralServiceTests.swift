@@ -34,6 +34,14 @@ import Vapor
             let opened = try await events.chronology(caseID: policeCase.id)
             #expect(opened.map(\.kind) == ["case.created"] && opened.allSatisfy { $0.at == then && $0.actorID == dsl.id })
             #expect(try await events.chronology(caseID: schoolCaseID).contains { $0.kind == "referral.sent" && $0.at == then })
+            // Opened as every case is (`CaseStore.open`): its first assessment, an action for each recommendation, the
+            // count of open ones and its first line, all on the service's clock.
+            #expect(opened.map(\.summary) == ["Case opened from a referral by Test School, case \(schoolCase.reference)"])
+            let assessed = try #require(try await store.latestAssessment(caseID: policeCase.id))
+            #expect(assessed.caseVersion == 1 && assessed.createdAt == then && assessed.createdBy == dsl.id)
+            let actions = try await store.actions(caseID: policeCase.id)
+            #expect(Set(actions.map(\.recommendationID)) == Set(assessed.assessment.recommendations.filter { !$0.standing }.map(\.id)))
+            #expect(policeCase.openActions == actions.count && policeCase.createdAt == then && policeCase.ownerID == dsl.id)
 
             // Declining without a reason is refused, and nothing of it is kept.
             let entries = try await AuditStore(db: app.db).count()

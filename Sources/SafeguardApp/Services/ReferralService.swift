@@ -92,17 +92,18 @@ struct ReferralService: Sendable {
                                       email: identity.user.email)
         return try await gate.run(db) { db in
             let store = CaseStore(db: db, cipher: cipher)
-            let policeCase = try await store.createCase(organisationID: force.id, createdBy: identity.user.id,
-                                                        summary: String("Referred by \(school.name): \(summary)".prefix(CaseController.maxSummary)),
-                                                        status: .open, facts: facts, now: clock())
-            try await store.recordAssessment(caseID: policeCase.id, caseVersion: policeCase.version, assessment: assessment, by: identity.user.id,
-                                             mustActionDays: force.workPolicy.mustActionDays, now: clock())
+            // Opened as every case is (`CaseStore.open`): the case, its assessment, its actions and its first line.
+            let policeCase = try await store.open([store.opening(
+                organisationID: force.id, createdBy: identity.user.id,
+                summary: String("Referred by \(school.name): \(summary)".prefix(CaseController.maxSummary)), status: .open,
+                facts: facts, assessment: assessment,
+                chronology: ("case.created", "Case opened from a referral by \(school.name), case \(schoolCase.reference)", identity.auditRole),
+                mustActionDays: force.workPolicy.mustActionDays, now: clock())])[0].record
             let referral = try await ResponseStore(db: db, cipher: cipher).addReferral(
                 fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
                 shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
                 by: identity.user.id, now: clock())
             try await records.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name) (shared: \(body.share.isEmpty ? "summary only" : body.share.sorted().joined(separator: ", ")))", by: identity, on: db)
-            try await records.chronicle(policeCase.id, "case.created", "Case opened from a referral by \(school.name), case \(schoolCase.reference)", by: identity, on: db)
             try await AuditChain.append(CaseService.event(identity, "case.referral.send", caseID: schoolCase.id,
                                                           detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
             // The force's own trail records that the case arrived, so its auditors see it.
