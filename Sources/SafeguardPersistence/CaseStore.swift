@@ -630,6 +630,34 @@ public struct CaseStore: Sendable {
             .all().map(Self.storedAction)
     }
 
+    /// A case's actions as stored (reasons sealed) and the case's revision they belong to, read before a write that
+    /// re-assesses the case (`recordAssessment(known:)`).
+    public struct ActionsAtRevision: Sendable {
+        let revision: Int
+        let actions: [CaseAction]
+
+        /// These, if the case is still at the revision they were read at (as `updateCaseAtRevision` returns it).
+        public func still(at revision: Int) -> ActionsAtRevision? { revision == self.revision ? self : nil }
+    }
+
+    /// On PostgreSQL: the case's actions and its revision, read in one statement (one snapshot) outside the write
+    /// gate, so that a re-assessment inside it need not read them again while the gate is held, a round trip there:
+    /// the revision moves with any change to the case's actions or assessments (migration 0018), so if the case is
+    /// still at it inside the write, these are its actions. Nil elsewhere (on SQLite reading inside the write costs
+    /// no round trip), and for a case with no such row.
+    public func actionsBeforeWrite(caseID: UUID) async throws -> ActionsAtRevision? {
+        let sql = db as! any SQLDatabase
+        guard sql.dialect.name == "postgresql" else { return nil }
+        let rows = try await sql.raw("""
+            SELECT r.case_revision, a.* FROM (SELECT revision AS case_revision FROM cases WHERE id = \(bind: caseID)) r \
+            LEFT JOIN LATERAL (\(unsafeRaw: Self.actionsQuery) WHERE case_id = \(bind: caseID)) a ON true \
+            ORDER BY a.created_at, a.recommendation_id
+            """).all()
+        guard let first = rows.first else { return nil }
+        let actions = try rows.filter { try !$0.decodeNil(column: "id") }.map(Self.storedAction)
+        return ActionsAtRevision(revision: try first.decode(column: "case_revision", as: Int.self), actions: actions)
+    }
+
     /// A case's actions for a read, and their order: oldest first (one text for both of PostgreSQL's paths).
     static let actionsQuery = "SELECT \(readActionColumns) FROM case_actions"
     static let actionsOrder = "ORDER BY created_at, recommendation_id"
@@ -912,6 +940,14 @@ public struct CaseStore: Sendable {
     /// `factsText`, the facts as stored (`factsText(facts)`), may be made before the write begins.
     public func updateCase(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?, factsText: String? = nil,
                            summary: String?, status: CaseStatus?, now: Date, on sql: (any SQLDatabase)? = nil) async throws -> CaseRecord {
+        try await updateCaseAtRevision(id: id, organisationID: organisationID, expectedVersion: expectedVersion, facts: facts,
+                                       factsText: factsText, summary: summary, status: status, now: now, on: sql).record
+    }
+
+    /// `updateCase`, and the revision the case is at (`ActionsAtRevision`).
+    public func updateCaseAtRevision(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?, factsText: String? = nil,
+                                     summary: String?, status: CaseStatus?, now: Date,
+                                     on sql: (any SQLDatabase)? = nil) async throws -> (record: CaseRecord, revision: Int) {
         let sql = sql ?? (db as! any SQLDatabase)
         let factsJSON = factsText ?? facts.map(Self.factsText)
         var update = sql.update("cases")
@@ -931,7 +967,7 @@ public struct CaseStore: Sendable {
             .where("id", .equal, SQLBind(id))
             .where("organisation_id", .equal, SQLBind(organisationID))
             .where("version", .equal, SQLBind(expectedVersion))
-            .returning(SQLRaw(Self.readColumns.header))
+            .returning(SQLRaw(Self.readColumns.header + ", revision"))
             .first()
         guard let changed else {
             guard let row = try await sql.select().column("version").from("cases")
@@ -943,7 +979,7 @@ public struct CaseStore: Sendable {
         }
         let header = try header(changed)
         let stored = try facts ?? Self.storedFacts(try changed.decode(column: "facts_json", as: String.self), of: header.reference)
-        return CaseRecord(header: header, facts: stored)
+        return (CaseRecord(header: header, facts: stored), try changed.decode(column: "revision", as: Int.self))
     }
 
     /// Gives the case to another owner (the caller checks who may own it, chronicles and audits). Counts as activity.
@@ -997,11 +1033,12 @@ public struct CaseStore: Sendable {
     /// `assessmentText`, the assessment as stored, may be made before the write begins (writes are serialised, and
     /// it is the largest part of the work). `alongside` are other writes of the same change to send with these (a fact
     /// update's chronology lines on PostgreSQL): none may read what these write, as all of one batch read the database
-    /// as it was before it.
+    /// as it was before it. `known`, the case's actions read before the write, saves reading them inside it: pass
+    /// them only if the case is still at the revision they were read at (`ActionsAtRevision.still(at:)`).
     @discardableResult
     public func recordAssessment(caseID: UUID, caseVersion: Int, assessment: Assessment, assessmentText: String? = nil,
                                  by userID: UUID, mustActionDays: Int, now: Date, alongside: [any SQLExpression] = [],
-                                 on sql: (any SQLDatabase)? = nil) async throws
+                                 known: ActionsAtRevision? = nil, on sql: (any SQLDatabase)? = nil) async throws
         -> (assessment: StoredAssessment, openActions: Int, actions: [CaseAction]) {
         let sql = sql ?? (db as! any SQLDatabase)
         let id = UUID.timeOrdered()
@@ -1013,7 +1050,8 @@ public struct CaseStore: Sendable {
                         SQLBind(try assessmentText ?? Self.assessmentText(assessment)), SQLBind(userID), SQLBind(now)).query,
         ]
         // The actions as they will stand: those read, changed as the writes below change them, then those added.
-        var actions = try await storedActions(caseID: caseID, on: sql)
+        var actions: [CaseAction]
+        if let known { actions = known.actions } else { actions = try await storedActions(caseID: caseID, on: sql) }
         var byRecommendation: [String: Int] = [:]
         for (index, action) in actions.enumerated() { byRecommendation[action.recommendationID] = index }
         var recommended = Set<String>()

@@ -2,6 +2,7 @@ import Foundation
 @testable import SafeguardApp
 import SafeguardCore
 @testable import SafeguardPersistence
+import SQLKit
 import Testing
 import Vapor
 
@@ -52,6 +53,61 @@ import Vapor
                 seen.restored = seen.restored || fresh.contains { a in a.recommended && before.contains { $0.id == a.id && !$0.recommended } }
             }
             #expect(seen.added && seen.dropped && seen.restored, "the facts chosen exercise every kind of write")
+        }
+    }
+
+    @Test("On PostgreSQL a fact update reads the case's actions before the write and uses them inside it only while the case is still at the revision they were read at: an action marked done in between is seen, not overwritten by what was read (issue 9, point 6: fewer statements in the write)")
+    func actionsReadBeforeTheWriteAreUsedOnlyAtTheirRevision() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let id = try #require(UUID(uuidString: created["id"] as! String))
+            let store = CaseStore(db: app.db, cipher: app.cipher)
+            let record = try #require(try await store.findCase(id: id, organisationID: officer.organisationID))
+            guard let known = try await store.actionsBeforeWrite(caseID: id) else {
+                #expect(app.db is any SQLDatabase && (app.db as! any SQLDatabase).dialect.name != "postgresql",
+                        "only PostgreSQL reads them before the write")
+                return
+            }
+            let opened = try await store.actions(caseID: id)
+            #expect(known.actions.map(\.id) == opened.map(\.id), "the case's actions, in a read's order")
+            #expect(try await store.actionsBeforeWrite(caseID: UUID()) == nil, "no case, nothing")
+
+            // Someone marks an action done after the read: the case moves to another revision.
+            _ = try await store.setAction(id: opened[0].id, caseID: id, status: .done, reason: "Spoke to both families",
+                                          by: officer.id, now: Date())
+            let facts = { var f = record.facts; f.circumstances.coercion = .true; return f }()
+            let assessment = GuidanceLibrary.bundled.assess(facts, today: CaseController.today)
+            let recorded = try await app.db.transaction { tx in
+                let txStore = CaseStore(db: tx, cipher: app.cipher)
+                let (updated, revision) = try await txStore.updateCaseAtRevision(
+                    id: id, organisationID: officer.organisationID, expectedVersion: record.version, facts: facts,
+                    summary: nil, status: nil, now: Date())
+                #expect(known.still(at: revision) == nil, "the revision moved with the action")
+                return try await txStore.recordAssessment(caseID: id, caseVersion: updated.version, assessment: assessment,
+                                                          by: officer.id, mustActionDays: 5, now: Date(),
+                                                          known: known.still(at: revision))
+            }
+            #expect(recorded.actions.first { $0.id == opened[0].id }?.status == .done, "the action done in between stays done")
+            #expect(recorded.actions == (try await store.actions(caseID: id)))
+
+            // Nothing in between: what was read is used, and gives what a fresh read gives.
+            let again = try #require(try await store.actionsBeforeWrite(caseID: id))
+            let current = try #require(try await store.findCase(id: id, organisationID: officer.organisationID))
+            let back = GuidanceLibrary.bundled.assess(record.facts, today: CaseController.today)
+            let second = try await app.db.transaction { tx in
+                let txStore = CaseStore(db: tx, cipher: app.cipher)
+                let (updated, revision) = try await txStore.updateCaseAtRevision(
+                    id: id, organisationID: officer.organisationID, expectedVersion: current.version, facts: record.facts,
+                    summary: nil, status: nil, now: Date())
+                let still = again.still(at: revision)
+                #expect(still != nil, "nothing changed the actions since they were read")
+                return try await txStore.recordAssessment(caseID: id, caseVersion: updated.version, assessment: back,
+                                                          by: officer.id, mustActionDays: 5, now: Date(), known: still)
+            }
+            #expect(second.actions == (try await store.actions(caseID: id)))
+            #expect(try await store.findCase(id: id, organisationID: officer.organisationID)?.openActions == second.openActions)
         }
     }
 }

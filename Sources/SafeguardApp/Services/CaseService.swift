@@ -141,6 +141,8 @@ struct CaseService: Sendable {
         let factsText = facts.map(CaseStore.factsText)
         let previous = assessment == nil ? nil
             : try await CaseStore(db: db, cipher: cipher, reader: reader).latestDecisions(caseID: record.id)
+        // On PostgreSQL, the actions too: inside the write, reading them is a round trip made while the gate is held.
+        let known = assessment == nil ? nil : try await CaseStore(db: db, cipher: cipher).actionsBeforeWrite(caseID: record.id)
         let now = clock()
         let store = CaseStore(db: db, cipher: cipher)
         let events = ResponseStore(db: db, cipher: cipher)
@@ -165,9 +167,9 @@ struct CaseService: Sendable {
         let lines = written.map { ($0.kind, String($0.summary.prefix(2_000))) }
         return try await gate.runSQL(db, direct: direct) { write in
             let sql = write.sql
-            var updated = try await store.updateCase(id: record.id, organisationID: actor.organisation.id, expectedVersion: version,
-                                                     facts: facts, factsText: factsText, summary: summary, status: status,
-                                                     now: now, on: sql)
+            var (updated, revision) = try await store.updateCaseAtRevision(
+                id: record.id, organisationID: actor.organisation.id, expectedVersion: version, facts: facts,
+                factsText: factsText, summary: summary, status: status, now: now, on: sql)
             // On PostgreSQL a re-assessment's writes carry the lines too: one round trip for all of them.
             let together = assessment == nil ? nil
                 : try events.chronologyInsertion(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, lines, at: now, on: sql)
@@ -177,7 +179,8 @@ struct CaseService: Sendable {
                 let recorded = try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
                                                                 assessmentText: assessmentText, by: actor.user.id,
                                                                 mustActionDays: mustActionDays, now: now,
-                                                                alongside: together.map { [$0] } ?? [], on: sql)
+                                                                alongside: together.map { [$0] } ?? [],
+                                                                known: known?.still(at: revision), on: sql)
                 (stored, updated.openActions, standing) = (recorded.assessment, recorded.openActions, recorded.actions)
             }
             if together == nil {
