@@ -78,15 +78,17 @@ import Vapor
             _ = try await store.setAction(id: opened[0].id, caseID: id, status: .done, reason: "Spoke to both families",
                                           by: officer.id, now: Date())
             let facts = { var f = record.facts; f.circumstances.coercion = .true; return f }()
+            // Whole seconds, as both databases keep them, so that actions made now compare equal when read.
+            let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) + 1)
             let assessment = GuidanceLibrary.bundled.assess(facts, today: CaseController.today)
             let recorded = try await app.db.transaction { tx in
                 let txStore = CaseStore(db: tx, cipher: app.cipher)
                 let (updated, revision) = try await txStore.updateCaseAtRevision(
                     id: id, organisationID: officer.organisationID, expectedVersion: record.version, facts: facts,
-                    summary: nil, status: nil, now: Date())
+                    summary: nil, status: nil, now: now)
                 #expect(known.still(at: revision) == nil, "the revision moved with the action")
                 return try await txStore.recordAssessment(caseID: id, caseVersion: updated.version, assessment: assessment,
-                                                          by: officer.id, mustActionDays: 5, now: Date(),
+                                                          by: officer.id, mustActionDays: 5, now: now,
                                                           known: known.still(at: revision))
             }
             #expect(recorded.actions.first { $0.id == opened[0].id }?.status == .done, "the action done in between stays done")
@@ -100,11 +102,11 @@ import Vapor
                 let txStore = CaseStore(db: tx, cipher: app.cipher)
                 let (updated, revision) = try await txStore.updateCaseAtRevision(
                     id: id, organisationID: officer.organisationID, expectedVersion: current.version, facts: record.facts,
-                    summary: nil, status: nil, now: Date())
+                    summary: nil, status: nil, now: now)
                 let still = again.still(at: revision)
                 #expect(still != nil, "nothing changed the actions since they were read")
                 return try await txStore.recordAssessment(caseID: id, caseVersion: updated.version, assessment: back,
-                                                          by: officer.id, mustActionDays: 5, now: Date(), known: still)
+                                                          by: officer.id, mustActionDays: 5, now: now, known: still)
             }
             #expect(second.actions == (try await store.actions(caseID: id)))
             #expect(try await store.findCase(id: id, organisationID: officer.organisationID)?.openActions == second.openActions)
