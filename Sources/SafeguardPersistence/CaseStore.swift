@@ -129,7 +129,10 @@ public struct CaseStore: Sendable {
             factsJSON: Self.factsText(facts), assessment: assessment, assessmentID: UUID.timeOrdered(),
             assessmentText: try assessmentText ?? Self.assessmentText(assessment),
             editions: assessment.guidance.map { "\($0.id)@\($0.edition)" },
-            actions: Self.newActions(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays),
+            // In the order a read gives them (`actionsOrder`: all made now, so by recommendation), so that the answer
+            // to an opening lists them as reading the case back does.
+            actions: Self.newActions(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays)
+                .sorted { $0.recommendationID < $1.recommendationID },
             eventID: UUID.timeOrdered(), chronology: (chronology.kind, chronology.actorRole),
             sealedLine: try cipher.seal(chronology.summary, in: .chronologyLine), now: now,
             year: Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!)

@@ -23,6 +23,11 @@ import Vapor
             #expect(Set(actions.compactMap { $0["recommendationID"] as? String }) == Set(recommendations))
             #expect(actions.allSatisfy { $0["status"] as? String == "open" })
             #expect(created["openActions"] as? Int == actions.count)
+            // The answer lists the actions in the order a read of the case lists them (oldest first, then by
+            // recommendation), not another: a client that opens a case and reads it back sees one list.
+            let read = try await send(app, .GET, "/api/v1/cases/\(created["id"] as! String)", token: world.token("policeA.officer"))
+            let readActions = (read.json["actions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(actions.compactMap { $0["id"] as? String } == readActions)
 
             // The second case of the organisation gets the next reference.
             let second = try await createCase(app, token: world.token("policeA.supervisor"))
