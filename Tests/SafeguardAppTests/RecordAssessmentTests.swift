@@ -61,10 +61,9 @@ import Vapor
         try await withApp { app in
             let world = try await seedWorld(app)
             let officer = world.user("policeA.officer")
-            let created = try await createCase(app, token: world.token("policeA.officer"))
-            let id = try #require(UUID(uuidString: created["id"] as! String))
+            let record = try await openedCase(app, world)
+            let id = record.id
             let store = CaseStore(db: app.db, cipher: app.cipher)
-            let record = try #require(try await store.findCase(id: id, organisationID: officer.organisationID))
             guard let known = try await store.actionsBeforeWrite(caseID: id) else {
                 #expect(app.db is any SQLDatabase && (app.db as! any SQLDatabase).dialect.name != "postgresql",
                         "only PostgreSQL reads them before the write")
