@@ -11,6 +11,9 @@ import Vapor
 /// Across processes, each transaction first takes the audit head's row lock (PostgreSQL) or the database write lock
 /// (SQLite), before any read, so no transaction reads a snapshot that another process's write could make stale.
 ///
+/// Writes of one `CombinableWrite` type queued one after another may run in one call (`runCombinable`): on PostgreSQL
+/// a group of case openings is one statement, where each was a round trip made while every other write waited.
+///
 /// Audit entries that stand alone (a read, a list, a rejection: `audit(_:target:)`, through `AuditWriter`) wait
 /// here too, and every transaction takes all that are waiting, after its writes, so a read's entry goes into the very
 /// next commit, with no hop between the commit before and the next.
