@@ -70,8 +70,8 @@ public struct CaseStore: Sendable {
         public var view: CaseReadView
     }
 
-    /// Opens a case with its first assessment and one action per recommendation, in few statements: the next number of
-    /// the organisation's counter (one UPDATE … RETURNING), the case, the assessment, the actions (one multi-row
+    /// Opens a case with its first assessment and one action per recommendation, in few statements: the next case
+    /// number from the database's one counter (one UPDATE … RETURNING), the case, the assessment, the actions (one multi-row
     /// INSERT) and the chronology line. Run it inside the caller's transaction; the caller audits.
     ///
     /// SQLKit only, so that it can run on `sql` (a SQLite file's own write connection, `DirectSQLiteDatabase`) as well
