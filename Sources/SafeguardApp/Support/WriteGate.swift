@@ -53,6 +53,7 @@ actor WriteGate {
         }
 
         var combinableKind: ObjectIdentifier? { if case .combinable(_, let kind, _, _) = self { kind } else { nil } }
+        var combinableItem: (any Sendable)? { if case .combinable(let item, _, _, _) = self { item } else { nil } }
     }
 
     private struct Job {
@@ -242,6 +243,20 @@ actor WriteGate {
         group.count == 1 && standalone.isEmpty
     }
 
+    /// The group's writes in runs, in order: writes of one combinable kind queued one after another make one run; any
+    /// other write is a run of its own.
+    private static func runs(of group: [Job]) -> [ArraySlice<Job>] {
+        var runs: [ArraySlice<Job>] = []
+        var start = group.startIndex
+        while start < group.endIndex {
+            let kind = group[start].work.combinableKind
+            let end = kind.map { kind in group[start...].firstIndex { $0.work.combinableKind != kind } ?? group.endIndex } ?? start + 1
+            runs.append(group[start..<end])
+            start = end
+        }
+        return runs
+    }
+
     /// A write's own error in a group run without savepoints: the whole transaction is rolled back for it.
     private struct WriteFailedWithoutSavepoint: Error {}
 
@@ -273,32 +288,21 @@ actor WriteGate {
                 results.reserveCapacity(group.count)
                 var combined = 0
                 if !savepoints {
-                    var index = group.startIndex
-                    while index < group.endIndex {
-                        // Writes of one combinable kind queued one after another run together.
-                        if case .combinable(_, let kind, let runTogether, _) = group[index].work {
-                            let together = group[index...].prefix { $0.work.combinableKind == kind }
-                            if together.count > 1 {
-                                let write = GroupedWrite(sql: sql)
-                                let values: [any Sendable]
-                                do {
-                                    values = try await runTogether(together.map {
-                                        guard case .combinable(let item, _, _, _) = $0.work else { preconditionFailure() }
-                                        return item
-                                    }, write)
-                                } catch { throw WriteFailedWithoutSavepoint() }
-                                audit.take(write)
-                                results += values.map { .success($0) }
-                                combined += together.count
-                                index += together.count
-                                continue
+                    for writes in Self.runs(of: group) {
+                        let write: GroupedWrite?
+                        do {
+                            if writes.count > 1, case .combinable(_, _, let runTogether, _) = writes.first!.work {
+                                let grouped = GroupedWrite(sql: sql)
+                                results += try await runTogether(writes.map(\.work.combinableItem!), grouped).map { .success($0) }
+                                write = grouped
+                                combined += writes.count
+                            } else {
+                                let ran = try await run(writes.first!.work)
+                                write = ran.write
+                                results.append(.success(ran.value))
                             }
-                        }
-                        let ran: (value: any Sendable, write: GroupedWrite?)
-                        do { ran = try await run(group[index].work) } catch { throw WriteFailedWithoutSavepoint() }
-                        if let write = ran.write { audit.take(write) }
-                        results.append(.success(ran.value))
-                        index += 1
+                        } catch { throw WriteFailedWithoutSavepoint() }
+                        if let write { audit.take(write) }
                     }
                     audit.take(standalone, at: time)
                     try await audit.append(on: sql)
