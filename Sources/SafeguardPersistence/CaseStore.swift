@@ -134,24 +134,59 @@ public struct CaseStore: Sendable {
             actions: Self.newActions(caseID: caseID, assessment: assessment, now: now, mustActionDays: mustActionDays)
                 .sorted { $0.recommendationID < $1.recommendationID },
             eventID: UUID.timeOrdered(), chronology: (chronology.kind, chronology.actorRole),
-            sealedLine: try cipher.seal(chronology.summary, in: .chronologyLine), now: now,
+            sealedLine: try ResponseStore.sealedLine(chronology.summary, cipher: cipher), now: now,
             year: Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year!)
     }
 
-    /// Stores `openings`, numbered in order, and returns each as opened. Run it inside the caller's transaction: on
-    /// PostgreSQL several go as one statement (`combinedOpening`), so a group of openings queued together at the write
-    /// gate costs one round trip and one firing of each revision trigger, not one each; if any of them cannot be
-    /// stored, none is. One alone, or on SQLite, each goes as `openCase` describes.
+    /// Stores `openings`, numbered in order, and returns each as opened. Run it inside the caller's transaction; if any
+    /// of them cannot be stored, none is. Several go together: on PostgreSQL as one statement (`combinedOpening`), so a
+    /// group of openings queued together at the write gate costs one round trip and one firing of each revision
+    /// trigger, not one each; on SQLite as a few multi-row inserts (`insertOpenings`: `safeguard demo-data`). One
+    /// alone goes as `openCase` describes.
     public func open(_ openings: [Opening], on sql: (any SQLDatabase)? = nil) async throws -> [Opened] {
         let sql = sql ?? (db as! any SQLDatabase)
-        guard openings.count > 1, sql.dialect.name == "postgresql" else {
-            var opened: [Opened] = []
-            opened.reserveCapacity(openings.count)
-            for opening in openings { opened.append(try await open(opening, on: sql)) }
-            return opened
-        }
-        let first = try await Self.combinedOpening(openings, on: sql)
+        if openings.count == 1 { return [try await open(openings[0], on: sql)] }
+        guard !openings.isEmpty else { return [] }
+        let first = sql.dialect.name == "postgresql"
+            ? try await Self.combinedOpening(openings, on: sql)
+            : try await Self.insertOpenings(openings, on: sql)
         return openings.enumerated().map { Self.opened($0.element, number: first + $0.offset) }
+    }
+
+    /// Elsewhere than PostgreSQL: takes consecutive case numbers for `openings` in one statement and stores them in
+    /// multi-row inserts, kept under SQLite's 32,766 bound values a statement. Returns the first number. An opening
+    /// for an organisation that does not exist fails its case's foreign key.
+    static func insertOpenings(_ openings: [Opening], on sql: any SQLDatabase) async throws -> Int {
+        guard let row = try await sql.raw("""
+            UPDATE case_numbers SET next_number = next_number + \(bind: openings.count) WHERE id = 1 RETURNING next_number
+            """).first() else { throw StoreError.notFound("case number counter") }
+        let first = try row.decode(column: "next_number", as: Int.self) - openings.count
+        let numbered = Array(openings.enumerated())
+        for chunk in stride(from: 0, to: numbered.count, by: 500) {
+            let part = numbered[chunk..<min(chunk + 500, numbered.count)]
+            var cases = sql.insert(into: "cases", columns: ["id", "organisation_id", "reference", "status", "summary", "facts_json",
+                                                            "version", "created_by", "owner_id", "open_actions", "created_at", "updated_at"])
+            var assessments = sql.insert(into: "case_assessments",
+                                         columns: ["id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at"])
+            var events = sql.insert(into: "case_events", columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
+            for (offset, o) in part {
+                cases = cases.values(SQLBind(o.caseID), SQLBind(o.organisationID), SQLBind(reference(year: o.year, number: first + offset)),
+                                     SQLBind(o.status.rawValue), SQLBind(o.sealedSummary), SQLBind(o.factsJSON), SQLBind(1),
+                                     SQLBind(o.createdBy), SQLBind(o.createdBy), SQLBind(o.actions.count), SQLBind(o.now), SQLBind(o.now))
+                assessments = assessments.values(SQLBind(o.assessmentID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.editions.joined(separator: ",")),
+                                                 SQLBind(o.assessmentText), SQLBind(o.createdBy), SQLBind(o.now))
+                events = events.values(SQLBind(o.eventID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.now), SQLBind(o.createdBy),
+                                       SQLBind(o.chronology.actorRole), SQLBind(o.chronology.kind), SQLBind(o.sealedLine))
+            }
+            try await cases.run()
+            try await assessments.run()
+            try await events.run()
+        }
+        let actions = openings.flatMap(\.actions)
+        for chunk in stride(from: 0, to: actions.count, by: 1_000) {
+            try await insert(Array(actions[chunk..<min(chunk + 1_000, actions.count)]), on: sql)
+        }
+        return first
     }
 
     private func open(_ opening: Opening, on sql: any SQLDatabase) async throws -> Opened {
@@ -356,17 +391,6 @@ public struct CaseStore: Sendable {
         try SortedJSON.string(assessment)
     }
 
-    static func assessmentModel(caseID: UUID, caseVersion: Int, assessment: Assessment, text: String, by userID: UUID) -> AssessmentModel {
-        let m = AssessmentModel()
-        m.id = UUID.timeOrdered()
-        m.caseID = caseID
-        m.caseVersion = caseVersion
-        m.editions = assessment.guidance.map { "\($0.id)@\($0.edition)" }.joined(separator: ",")
-        m.assessmentJSON = text
-        m.createdBy = userID
-        return m
-    }
-
     /// One open action per distinct recommendation, for a case that has none yet.
     static func newActions(caseID: UUID, assessment: Assessment, now: Date, mustActionDays: Int) -> [CaseAction] {
         var seen = Set<String>()
@@ -404,47 +428,23 @@ public struct CaseStore: Sendable {
         }
     }
 
-    /// Adds many cases of one organisation at once (multi-row inserts), each with its assessment, actions and a
-    /// first chronology line. Run it inside the caller's transaction. Returns how many were added.
+    /// Adds many cases of one organisation at once, each with its assessment, actions and a first chronology line by
+    /// "system", through `open` (as every case is opened). Run it inside the caller's transaction. Returns how many were
+    /// added.
     @discardableResult
     public func importCases(_ drafts: [Draft], organisationID: UUID, createdBy: UUID, chronologyKind: String,
                             chronologySummary: String, mustActionDays: Int) async throws -> Int {
-        guard !drafts.isEmpty else { return 0 }
-        let numbers = try await reserveCaseNumbers(organisationID: organisationID, count: drafts.count)
-        var cases: [CaseModel] = [], assessments: [AssessmentModel] = [], actions: [CaseAction] = [], events: [EventModel] = []
-        for (offset, draft) in drafts.enumerated() {
-            let id = UUID.timeOrdered()
-            let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: draft.createdAt).year!
-            let made = Self.newActions(caseID: id, assessment: draft.assessment, now: draft.createdAt, mustActionDays: mustActionDays)
-            let m = CaseModel()
-            m.id = id
-            m.organisationID = organisationID
-            m.reference = Self.reference(year: year, number: numbers.lowerBound + offset)
-            m.status = CaseStatus.open.rawValue
-            m.summary = try cipher.seal(draft.summary, in: .caseSummary)
-            m.factsJSON = Self.factsText(draft.facts)
-            m.version = 1
-            m.createdBy = createdBy
-            m.ownerID = createdBy
-            m.openActions = made.count
-            m.createdAt = draft.createdAt
-            m.updatedAt = draft.createdAt
-            cases.append(m)
-            assessments.append(Self.assessmentModel(caseID: id, caseVersion: 1, assessment: draft.assessment,
-                                                    text: try Self.assessmentText(draft.assessment), by: createdBy))
-            actions += made
-            events.append(ResponseStore.eventModel(caseID: id, sequence: 1, actorID: createdBy, actorRole: "system",
-                                                   kind: chronologyKind, summary: try cipher.seal(chronologySummary, in: .chronologyLine),
-                                                   at: draft.createdAt))
+        let openings = try drafts.map { draft in
+            try opening(organisationID: organisationID, createdBy: createdBy, summary: draft.summary, status: .open,
+                        facts: draft.facts, assessment: draft.assessment,
+                        chronology: (chronologyKind, chronologySummary, "system"), mustActionDays: mustActionDays, now: draft.createdAt)
         }
-        // Kept under SQLite's limit of bound values per statement.
-        for chunk in stride(from: 0, to: cases.count, by: 500) { try await cases[chunk..<min(chunk + 500, cases.count)].create(on: db) }
-        for chunk in stride(from: 0, to: assessments.count, by: 500) { try await assessments[chunk..<min(chunk + 500, assessments.count)].create(on: db) }
-        for chunk in stride(from: 0, to: actions.count, by: 1_000) {
-            try await Self.insert(Array(actions[chunk..<min(chunk + 1_000, actions.count)]), on: db as! any SQLDatabase)
+        // In parts, so that no one statement carries more than 500 cases' assessments.
+        var added = 0
+        for chunk in stride(from: 0, to: openings.count, by: 500) {
+            added += try await open(Array(openings[chunk..<min(chunk + 500, openings.count)])).count
         }
-        for chunk in stride(from: 0, to: events.count, by: 1_000) { try await events[chunk..<min(chunk + 1_000, events.count)].create(on: db) }
-        return drafts.count
+        return added
     }
 
     /// A case of the organisation, or nil (also when it belongs to another organisation).

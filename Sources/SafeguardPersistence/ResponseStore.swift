@@ -324,6 +324,15 @@ public struct ResponseStore: Sendable {
 
     // MARK: Chronology
 
+    /// The most characters a chronology line keeps: a longer one (a reason quoted into it, say) is cut there, on every
+    /// path that writes lines, so no caller need remember to.
+    public static let lineLimit = 2_000
+
+    /// A line as it is stored: cut at `lineLimit`, then sealed.
+    static func sealedLine(_ summary: String, cipher: FreeTextCipher) throws -> String {
+        try cipher.seal(String(summary.prefix(lineLimit)), in: .chronologyLine)
+    }
+
     public func appendEvent(caseID: UUID, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) async throws {
         try await appendEvents(caseID: caseID, actorID: actorID, actorRole: actorRole, [(kind, summary)], at: at)
     }
@@ -347,7 +356,7 @@ public struct ResponseStore: Sendable {
         for (offset, line) in lines.enumerated() {
             insert = insert.values(SQLBind(UUID.timeOrdered()), SQLBind(caseID), SQLBind(last + 1 + offset), SQLBind(at),
                                    SQLBind(actorID), SQLBind(actorRole), SQLBind(line.kind),
-                                   SQLBind(try cipher.seal(line.summary, in: .chronologyLine)))
+                                   SQLBind(try Self.sealedLine(line.summary, cipher: cipher)))
         }
         try await insert.run()
     }
@@ -362,7 +371,7 @@ public struct ResponseStore: Sendable {
         // The lines' own values, each bound with its type; what they share is bound once, in the outer SELECT, where
         // PostgreSQL takes a value's type from the column it goes into (the actor may be nil, which has no type).
         let rows = try lines.enumerated().map { offset, line -> SQLQueryString in
-            "SELECT \(bind: UUID.timeOrdered()) AS id, \(bind: offset + 1) AS n, \(bind: line.kind) AS kind, \(bind: try cipher.seal(line.summary, in: .chronologyLine)) AS summary"
+            "SELECT \(bind: UUID.timeOrdered()) AS id, \(bind: offset + 1) AS n, \(bind: line.kind) AS kind, \(bind: try Self.sealedLine(line.summary, cipher: cipher)) AS summary"
         }
         return SQLQueryString("""
             INSERT INTO case_events (id, case_id, sequence, at, actor_id, actor_role, kind, summary) \
@@ -373,19 +382,6 @@ public struct ResponseStore: Sendable {
             """)
     }
 
-    /// A chronology line's row; `summary` as stored, already sealed.
-    static func eventModel(caseID: UUID, sequence: Int, actorID: UUID?, actorRole: String, kind: String, summary: String, at: Date) -> EventModel {
-        let m = EventModel()
-        m.id = UUID.timeOrdered()
-        m.caseID = caseID
-        m.sequence = sequence
-        m.at = at
-        m.actorID = actorID
-        m.actorRole = actorRole
-        m.kind = kind
-        m.summary = summary
-        return m
-    }
 
     public func chronology(caseID: UUID) async throws -> [CaseEvent] {
         try await EventModel.query(on: db).filter(\.$caseID == caseID).sort(\.$sequence).all().map {

@@ -1,4 +1,5 @@
 import Foundation
+import SafeguardCore
 @testable import SafeguardApp
 @testable import SafeguardPersistence
 import Testing
@@ -39,6 +40,33 @@ import Vapor
             let otherID = try #require(UUID(uuidString: other["id"] as! String))
             try await events.appendEvents(caseID: otherID, actorID: officer.id, actorRole: "officer", [("note.added", "Another")], at: at)
             #expect(try await events.chronology(caseID: otherID).map(\.sequence) == Array(1...(opened.count + 1)))
+        }
+    }
+
+    @Test("A chronology line is kept to its first 2,000 characters on every path that writes lines: appended, and a case's first line as it is opened")
+    func longLinesAreCutWhereTheyAreStored() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let record = try await openedCase(app, world)
+            // Past the limit by ten characters, the last twenty of them outside ASCII: characters, not bytes, are counted.
+            let long = String(repeating: "a", count: 1_990) + String(repeating: "é", count: 20)
+            let kept = String(long.prefix(ResponseStore.lineLimit))
+            #expect(ResponseStore.lineLimit == 2_000 && kept.count == 2_000)
+            let events = ResponseStore(db: app.db, cipher: app.cipher)
+            try await app.db.transaction { tx in
+                try await ResponseStore(db: tx, cipher: app.cipher).appendEvents(
+                    caseID: record.id, actorID: officer.id, actorRole: "officer", [("note.added", long)], at: Date())
+            }
+            #expect(try await events.chronology(caseID: record.id).last?.summary == kept)
+
+            let store = CaseStore(db: app.db, cipher: app.cipher)
+            let opening = try store.opening(organisationID: officer.organisationID, createdBy: officer.id, summary: "Long first line",
+                                            status: .open, facts: record.facts,
+                                            assessment: GuidanceLibrary.bundled.assess(record.facts, today: CaseController.today),
+                                            chronology: ("case.created", long, "officer"), mustActionDays: 1, now: Date())
+            _ = try await app.db.transaction { tx in try await CaseStore(db: tx, cipher: app.cipher).open([opening]) }
+            #expect(try await events.chronology(caseID: opening.caseID).map(\.summary) == [kept])
         }
     }
 }

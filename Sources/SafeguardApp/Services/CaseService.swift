@@ -152,10 +152,7 @@ struct CaseService: Sendable {
         if let assessment {
             let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
             written.append(("facts.changed", "Facts changed (version \(version + 1))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
-            let changes = RecordText.decisionChanges(from: previous, to: assessment)
-            if !changes.isEmpty {
-                written.append(("assessment.changed", "Decisions changed: " + changes.joined(separator: "; ")))
-            }
+            if let line = RecordText.decisionsChangedLine(from: previous, to: assessment) { written.append(("assessment.changed", line)) }
         }
         if let summary, summary != record.summary {
             written.append(("case.summary", "Summary changed: \(summary)"))
@@ -164,7 +161,7 @@ struct CaseService: Sendable {
             let why = (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             written.append(("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why))
         }
-        let lines = written.map { ($0.kind, String($0.summary.prefix(2_000))) }
+        let lines = written.map { ($0.kind, $0.summary) }
         return try await gate.runSQL(db, direct: direct) { write in
             let sql = write.sql
             var (updated, revision) = try await store.updateCaseAtRevision(
@@ -264,9 +261,9 @@ extension CaseService {
                                                expectedVersion: version, now: now)
             let by = actor.user.named(in: actor.organisation.jurisdiction)
             try await events.appendEvent(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, kind: "case.merged",
-                                         summary: String("Merged into case \(target.reference) by \(by): \(why)".prefix(2_000)), at: now)
+                                         summary: "Merged into case \(target.reference) by \(by): \(why)", at: now)
             try await events.appendEvent(caseID: target.id, actorID: actor.user.id, actorRole: actor.auditRole, kind: "case.mergedFrom",
-                                         summary: String("Case \(record.reference) merged into this case by \(by): \(why). Its chronology is shown with this one's; its records and notes stay on it.".prefix(2_000)), at: now)
+                                         summary: "Case \(record.reference) merged into this case by \(by): \(why). Its chronology is shown with this one's; its records and notes stay on it.", at: now)
             try await store.touch(id: target.id, now: now)
             try await AuditChain.append([
                 Self.event(actor, "case.merge", caseID: record.id, detail: "into=\(target.id.uuidString.lowercased())"),
@@ -283,7 +280,7 @@ extension CaseService {
         try await CaseStore(db: db, cipher: cipher).setOwner(caseID: caseID, organisationID: actor.organisation.id, ownerID: owner.id, now: now)
         let line = ownerLine(from: previous, to: owner, jurisdiction: actor.organisation.jurisdiction) + (why.isEmpty ? "" : ": \(why)")
         try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: actor.user.id, actorRole: actor.auditRole,
-                                                                    kind: "case.owner", summary: String(line.prefix(2_000)), at: now)
+                                                                    kind: "case.owner", summary: line, at: now)
         try await AuditChain.append(event(actor, "case.owner", caseID: caseID,
                                           detail: "owner=\(owner.id.uuidString.lowercased())" + (via.map { " via=\($0)" } ?? "")), on: db, now: now)
     }
@@ -310,7 +307,7 @@ extension CaseService {
         let action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason, by: actor.user.id, now: now)
         try await store.touch(id: record.id, now: now)
         let words = action.status == .notApplicable ? "not applicable: \(action.reason ?? "")" : (action.status == .done ? "done" : "reopened")
-        try await chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(words)", by: actor, at: now, on: db)
+        try await ResponseStore(db: db, cipher: cipher).chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(words)", by: actor, at: now)
         try await AuditChain.append(Self.event(actor, "case.action.update", caseID: record.id,
                                                detail: "action=\(action.recommendationID) status=\(action.status.rawValue)" + via), on: db)
         return action
@@ -324,8 +321,8 @@ extension CaseService {
         let now = clock()
         let action = try await store.setActionDue(id: actionID, caseID: record.id, dueOn: due)
         try await store.touch(id: record.id, now: now)
-        try await chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \(Words.day($0))" } ?? "no due date"),
-                            by: actor, at: now, on: db)
+        try await ResponseStore(db: db, cipher: cipher).chronicle(record.id, "action.due", "\(action.text) — " + (due.map { "due by \(Words.day($0))" } ?? "no due date"),
+                            by: actor, at: now)
         try await AuditChain.append(Self.event(actor, "case.action.due", caseID: record.id,
                                                detail: "action=\(action.recommendationID) due=\(due?.description ?? "none")" + via), on: db)
         return action
@@ -338,16 +335,10 @@ extension CaseService {
             let store = CaseStore(db: db, cipher: cipher)
             let note = try await store.addNote(caseID: record.id, authorID: actor.user.id, text: text)
             try await store.touch(id: record.id, now: now)
-            try await chronicle(record.id, "note.added", "Note \(note.sequence) added", by: actor, at: now, on: db)
+            try await ResponseStore(db: db, cipher: cipher).chronicle(record.id, "note.added", "Note \(note.sequence) added", by: actor, at: now)
             try await AuditChain.append(Self.event(actor, "case.note.add", caseID: record.id, detail: "note=\(note.sequence)"), on: db)
             return note
         }
-    }
-
-    /// A line of the case's chronology, by the actor, in the caller's transaction.
-    private func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, by actor: Identity, at: Date, on db: any Database) async throws {
-        try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: actor.user.id, actorRole: actor.auditRole,
-                                                                    kind: kind, summary: String(summary.prefix(2_000)), at: at)
     }
 }
 

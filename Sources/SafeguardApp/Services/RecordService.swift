@@ -142,16 +142,21 @@ struct RecordService: Sendable {
         try await chronicle(updated.id, "facts.changed",
                             "Facts changed (version \(updated.version)): device \(step.device) \(seized == .true ? "seized" : "not seized"), from the custody record",
                             by: actor, on: db)
-        let changes = RecordText.decisionChanges(from: previous, to: assessment)
-        if !changes.isEmpty {
-            try await chronicle(updated.id, "assessment.changed", "Decisions changed: " + changes.joined(separator: "; "), by: actor, on: db)
+        if let line = RecordText.decisionsChangedLine(from: previous, to: assessment) {
+            try await chronicle(updated.id, "assessment.changed", line, by: actor, on: db)
         }
     }
 
-    /// A line of the case's chronology, by the actor, in the caller's transaction.
+    /// A line of the case's chronology, by the actor, on the service's clock, in the caller's transaction.
     func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, by actor: Identity, on db: any Database) async throws {
-        try await ResponseStore(db: db, cipher: cipher).appendEvent(caseID: caseID, actorID: actor.user.id, actorRole: actor.auditRole,
-                                                                    kind: kind, summary: String(summary.prefix(2_000)), at: clock())
+        try await ResponseStore(db: db, cipher: cipher).chronicle(caseID, kind, summary, by: actor, at: clock())
+    }
+}
+
+extension ResponseStore {
+    /// A line of the case's chronology by the acting user (their id and role), in this store's transaction.
+    func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, by actor: Identity, at time: Date) async throws {
+        try await appendEvent(caseID: caseID, actorID: actor.user.id, actorRole: actor.auditRole, kind: kind, summary: summary, at: time)
     }
 }
 

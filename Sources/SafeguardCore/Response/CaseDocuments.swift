@@ -189,6 +189,12 @@ public enum RecordText {
         return changes
     }
 
+    /// The chronology line saying which decisions a re-assessment changed ("Decisions changed: …"); nil when none did.
+    public static func decisionsChangedLine(from old: Decisions?, to new: Assessment) -> String? {
+        let changes = decisionChanges(from: old, to: new)
+        return changes.isEmpty ? nil : "Decisions changed: " + changes.joined(separator: "; ")
+    }
+
     /// What changed between an earlier assessment's decisions (`CaseStore.latestDecisions`) and a new assessment's,
     /// in words: "Outcome 21: Not decided yet → Can be considered".
     public static func decisionChanges(from old: Decisions?, to new: Assessment) -> [String] {
