@@ -458,11 +458,35 @@ enum CasePolicy {
     }
 }
 
-/// The guidance engine, as the server uses it.
+/// The guidance the server works by: the library of editions and law that records, sign-offs, referrals and
+/// documents are checked against and cite, and the engine that assesses a case by it. Injected into the services, so
+/// that a test (or a force trying a new edition) can run the whole procedure by other guidance.
+///
+/// ```swift
+/// let guidance = Assessor(library: try GuidanceLibrary.load(directory: folder))
+/// let pack = guidance.pack(for: record.facts, today: today)   // the edition the case is checked against
+/// ```
 public struct Assessor: Sendable {
+    /// The editions and the law.
+    public var library: GuidanceLibrary
     public var assess: @Sendable (CaseFacts, CalendarDate) -> Assessment
-    public init(assess: @escaping @Sendable (CaseFacts, CalendarDate) -> Assessment) { self.assess = assess }
-    public static let bundled = Assessor { facts, today in GuidanceLibrary.bundled.assess(facts, today: today) }
+
+    /// Assesses by `library`'s own engine.
+    public init(library: GuidanceLibrary) {
+        self.library = library
+        self.assess = { facts, today in library.assess(facts, today: today) }
+    }
+
+    /// An engine of its own beside a library (the tests use it to hold an assessment still).
+    public init(library: GuidanceLibrary = .bundled, assess: @escaping @Sendable (CaseFacts, CalendarDate) -> Assessment) {
+        self.library = library
+        self.assess = assess
+    }
+
+    public static let bundled = Assessor(library: .bundled)
+
+    /// The edition a case is checked against: its setting and nation, on its assessment date or `today`.
+    public func pack(for facts: CaseFacts, today: CalendarDate) -> GuidancePack { library.edition(for: facts, today: today).pack }
 }
 
 extension CaseRecord {

@@ -45,11 +45,11 @@ struct DocumentService: Sendable {
         let response = ResponseStore(db: self.db, cipher: cipher)
         let signOffs = try await response.signOffs(caseID: caseRecord.id)
         guard let approved = signOffs.last(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) else {
-            throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case\(caseRecord.guidance.inBracketsWithPublisher(.outcome21Review))")
+            throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case\(records.guidance(for: caseRecord).inBracketsWithPublisher(.outcome21Review))")
         }
         let stored = try await response.records(caseID: caseRecord.id).map(\.record)
         guard let crime = stored.compactMap({ r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }).last else {
-            throw APIError(.conflict, "crime_not_recorded", "record the crime first: the letter quotes the crime type and reference\(caseRecord.guidance.inBracketsWithPublisher(.recordCrime))")
+            throw APIError(.conflict, "crime_not_recorded", "record the crime first: the letter quotes the crime type and reference\(records.guidance(for: caseRecord).inBracketsWithPublisher(.recordCrime))")
         }
         guard caseRecord.facts.people.contains(where: { $0.ref == body.person }) else {
             throw APIError.invalid("person", "a person in the case (\(caseRecord.facts.people.map(\.ref).joined(separator: ", ")))")
@@ -65,7 +65,7 @@ struct DocumentService: Sendable {
             }
             addressee = .parent(name: name, childName: child)
         }
-        let law = GuidanceLibrary.bundled.law.law(for: caseRecord.facts.jurisdiction)
+        let law = records.assessor.library.law.law(for: caseRecord.facts.jurisdiction)
         // Only this child's offences: those recorded that their part in what happened could be (issue 11, point 6).
         let person = caseRecord.facts.people.first { $0.ref == body.person }!
         let theirs = law?.offences(of: person, recorded: crime.offences) ?? []
@@ -78,7 +78,7 @@ struct DocumentService: Sendable {
         let crimeType = theirs.map { $0.description.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
         let officer = try await AccountStore(db: self.db).user(id: approved.proposedBy) ?? identity.user
         let today = CalendarDate(utcDayOf: clock())
-        let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: today).pack
+        let pack = records.assessor.pack(for: caseRecord.facts, today: today)
         let overlay = overlays(identity.organisation.name)
         var letter = Outcome21Letter(addressee: addressee, crimeType: crimeType, crimeReference: crime.crimeReference,
                                      force: identity.organisation.name,
@@ -115,8 +115,8 @@ struct DocumentService: Sendable {
         // The organisation's overlay adds its own contacts to the help the family is given.
         let overlay = overlays(identity.organisation.name)
         let assessment = overlay == nil ? try await CaseStore(db: self.db, cipher: cipher).assessed(caseRecord.id)
-            : GuidanceLibrary.bundled.assess(caseRecord.facts, today: CalendarDate(utcDayOf: clock()), overlay: overlay)
-        let role = caseRecord.facts.setting == .police ? "investigating officer" : caseRecord.guidance.leadRoleName
+            : records.assessor.library.assess(caseRecord.facts, today: CalendarDate(utcDayOf: clock()), overlay: overlay)
+        let role = caseRecord.facts.setting == .police ? "investigating officer" : records.guidance(for: caseRecord).leadRoleName
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
                                      contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))
         try await gate.run(db) { db in

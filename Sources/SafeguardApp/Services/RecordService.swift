@@ -30,7 +30,7 @@ struct RecordService: Sendable {
         let store = CaseStore(db: db, cipher: cipher)
         let response = ResponseStore(db: db, cipher: cipher)
         let (caseRecord, context, checked) = try await Self.check(record, on: caseRecord, others: response.records(caseID: caseRecord.id),
-                                                                  signedOff: signedOff, today: today, db: db, cipher: cipher)
+                                                                  signedOff: signedOff, today: today, library: assessor.library, db: db, cipher: cipher)
         let now = clock()
         let stored = try await response.addRecord(caseID: caseRecord.id, record: checked.record, by: proposedBy ?? actor.user.id, now: now)
         try await chronicle(caseRecord.id, "record.added", "\(record.kind.label): \(RecordText.describe(checked.record, jurisdiction: caseRecord.facts.jurisdiction))",
@@ -65,7 +65,7 @@ struct RecordService: Sendable {
             throw APIError(.conflict, "custody_is_append_only", "custody steps are a chain: record a new step instead of changing one")
         }
         let (_, _, checked) = try await Self.check(record, on: caseRecord, others: all.filter { $0.id != recordID },
-                                                   fieldPrefix: "record", today: today, db: db, cipher: cipher)
+                                                   fieldPrefix: "record", today: today, library: assessor.library, db: db, cipher: cipher)
         let now = clock()
         let stored = try await response.replaceRecord(id: recordID, caseID: caseRecord.id, expectedRevision: revision,
                                                       record: checked.record, by: actor.user.id, now: now)
@@ -81,14 +81,15 @@ struct RecordService: Sendable {
     /// Checks a record by the guidance's rules against the case as it is now (read again inside the caller's
     /// transaction) and the case's other records. Adding and replacing a record both check through here.
     static func check(_ record: ResponseRecord, on caseRecord: CaseRecord, others: [StoredRecord], signedOff: Bool = false,
-                      fieldPrefix: String = "", today: CalendarDate, db: any Database, cipher: FreeTextCipher) async throws
+                      fieldPrefix: String = "", today: CalendarDate, library: GuidanceLibrary, db: any Database,
+                      cipher: FreeTextCipher) async throws
         -> (CaseRecord, RecordContext, CheckedRecord) {
         let store = CaseStore(db: db, cipher: cipher)
         guard let current = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
             throw APIError.notFound("case")
         }
-        let context = RecordContext.bundled(facts: current.facts, assessment: try await store.assessed(current.id),
-                                            records: others.map(\.record), today: today)
+        let context = RecordContext(facts: current.facts, assessment: try await store.assessed(current.id),
+                                    records: others.map(\.record), today: today, library: library)
         // One crime, one case: a crime reference already on another case of the force names that case.
         if case .crimeRecord(let crime) = record,
            let other = try await ResponseStore(db: db, cipher: cipher).caseReference(withCrimeReference: crime.crimeReference,
@@ -146,6 +147,9 @@ struct RecordService: Sendable {
             try await chronicle(updated.id, "assessment.changed", line, by: actor, on: db)
         }
     }
+
+    /// The edition a case is checked against today, by the service's clock and guidance.
+    func guidance(for caseRecord: CaseRecord) -> GuidancePack { assessor.pack(for: caseRecord.facts, today: today) }
 
     /// A line of the case's chronology, by the actor, on the service's clock, in the caller's transaction.
     func chronicle(_ caseID: UUID, _ kind: String, _ summary: String, by actor: Identity, on db: any Database) async throws {

@@ -87,7 +87,7 @@ struct ReferralService: Sendable {
         }
         let assessment = assessor.assess(facts, CalendarDate(utcDayOf: clock()))
         let school = identity.organisation
-        let risk = Self.referralRisk(try await CaseStore(db: self.db, cipher: cipher).assessed(schoolCase.id), questions: schoolCase.guidance.questions)
+        let risk = Self.referralRisk(try await CaseStore(db: self.db, cipher: cipher).assessed(schoolCase.id), questions: assessor.pack(for: schoolCase.facts, today: CalendarDate(utcDayOf: clock())).questions)
         let contact = ReferralContact(name: identity.user.displayName, role: identity.user.role.inSentence(in: school.jurisdiction),
                                       email: identity.user.email)
         return try await gate.run(db) { db in

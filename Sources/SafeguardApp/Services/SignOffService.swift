@@ -42,7 +42,7 @@ struct SignOffService: Sendable {
         let signOff = try await gate.run(db) { db in
             let store = CaseStore(db: db, cipher: cipher)
             let assessment = try await store.assessed(caseRecord.id)
-            let pack = GuidanceLibrary.bundled.edition(for: caseRecord.facts, today: CalendarDate(utcDayOf: clock())).pack
+            let pack = records.guidance(for: caseRecord)
             let proposal: SignOffProposal
             switch body.kind {
             case .outcome21:
@@ -99,7 +99,7 @@ struct SignOffService: Sendable {
     /// Outcome 21, or the device's return with the superintendent's answer on the imagery; refusal returns the case to
     /// the proposer.
     func decide(_ existing: SignOff, _ body: SignOffDecisionRequest, on caseRecord: CaseRecord, by identity: Identity) async throws -> SignOff {
-        try Self.checkReviewer(identity, existing, guidance: caseRecord.guidance)
+        try Self.checkReviewer(identity, existing, guidance: records.guidance(for: caseRecord))
         let kind = existing.proposal.kind
         let id = existing.id
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -108,7 +108,7 @@ struct SignOffService: Sendable {
             throw APIError.invalid("reason", "give the reasons for the decision in 1–\(most.withThousands) characters")
         }
         if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
-            throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(caseRecord.guidance.inBracketsWithPublisher(.deviceReturn))")
+            throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(records.guidance(for: caseRecord).inBracketsWithPublisher(.deviceReturn))")
         }
         let openActionsReason = body.openActionsReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return try await gate.run(db) { db in

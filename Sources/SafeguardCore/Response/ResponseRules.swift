@@ -84,10 +84,15 @@ public struct RecordContext: Sendable {
     /// The context for a case under the bundled guidance.
     public static func bundled(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord],
                                today: CalendarDate) -> RecordContext {
-        let library = GuidanceLibrary.bundled
-        let pack = library.edition(for: facts.setting, in: facts.jurisdiction, on: facts.assessedOn ?? today).pack
-        return RecordContext(facts: facts, assessment: assessment, records: records, today: today, pack: pack,
-                             law: library.law.law(for: facts.jurisdiction))
+        RecordContext(facts: facts, assessment: assessment, records: records, today: today, library: .bundled)
+    }
+
+    /// The context for a case under `library`'s guidance: the edition for its setting and nation on its assessment
+    /// date (or `today`), and its nation's law.
+    public init(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord], today: CalendarDate,
+                library: GuidanceLibrary) {
+        self.init(facts: facts, assessment: assessment, records: records, today: today,
+                  pack: library.edition(for: facts, today: today).pack, law: library.law.law(for: facts.jurisdiction))
     }
 }
 
