@@ -639,7 +639,7 @@ public struct CaseStore: Sendable {
         let revision: Int
         let actions: [CaseAction]
 
-        /// These, if the case is still at the revision they were read at (as `updateCaseAtRevision` returns it).
+        /// These, if the case is still at the revision they were read at (as `updateCase` returns it).
         public func still(at revision: Int) -> ActionsAtRevision? { revision == self.revision ? self : nil }
     }
 
@@ -930,7 +930,7 @@ public struct CaseStore: Sendable {
     /// closed now (its retention clock starts), pointing to the target. A stale version changes nothing.
     public func merge(caseID: UUID, into targetID: UUID, organisationID: UUID, expectedVersion: Int, now: Date) async throws -> CaseRecord {
         let closed = try await updateCase(id: caseID, organisationID: organisationID, expectedVersion: expectedVersion,
-                                          facts: nil, summary: nil, status: .closed, now: now)
+                                          facts: nil, summary: nil, status: .closed, now: now).record
         let sql = db as! any SQLDatabase
         try await sql.update("cases").set("merged_into_id", to: SQLBind(targetID)).where("id", .equal, SQLBind(caseID)).run()
         return closed
@@ -941,16 +941,10 @@ public struct CaseStore: Sendable {
     /// that it can run on `sql` (a SQLite file's own write connection) as well as on the store's database.
     ///
     /// `factsText`, the facts as stored (`factsText(facts)`), may be made before the write begins.
+    /// It returns the revision the case is then at too (`ActionsAtRevision`).
     public func updateCase(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?, factsText: String? = nil,
-                           summary: String?, status: CaseStatus?, now: Date, on sql: (any SQLDatabase)? = nil) async throws -> CaseRecord {
-        try await updateCaseAtRevision(id: id, organisationID: organisationID, expectedVersion: expectedVersion, facts: facts,
-                                       factsText: factsText, summary: summary, status: status, now: now, on: sql).record
-    }
-
-    /// `updateCase`, and the revision the case is at (`ActionsAtRevision`).
-    public func updateCaseAtRevision(id: UUID, organisationID: UUID, expectedVersion: Int, facts: CaseFacts?, factsText: String? = nil,
-                                     summary: String?, status: CaseStatus?, now: Date,
-                                     on sql: (any SQLDatabase)? = nil) async throws -> (record: CaseRecord, revision: Int) {
+                           summary: String?, status: CaseStatus?, now: Date,
+                           on sql: (any SQLDatabase)? = nil) async throws -> (record: CaseRecord, revision: Int) {
         let sql = sql ?? (db as! any SQLDatabase)
         let factsJSON = factsText ?? facts.map(Self.factsText)
         var update = sql.update("cases")

@@ -78,7 +78,7 @@ import Vapor
             let assessment = GuidanceLibrary.bundled.assess(facts, today: CaseController.today)
             let recorded = try await app.db.transaction { tx in
                 let txStore = CaseStore(db: tx, cipher: app.cipher)
-                let (updated, revision) = try await txStore.updateCaseAtRevision(
+                let (updated, revision) = try await txStore.updateCase(
                     id: id, organisationID: officer.organisationID, expectedVersion: record.version, facts: facts,
                     summary: nil, status: nil, now: now)
                 #expect(known.still(at: revision) == nil, "the revision moved with the action")
@@ -95,7 +95,7 @@ import Vapor
             let back = GuidanceLibrary.bundled.assess(record.facts, today: CaseController.today)
             let second = try await app.db.transaction { tx in
                 let txStore = CaseStore(db: tx, cipher: app.cipher)
-                let (updated, revision) = try await txStore.updateCaseAtRevision(
+                let (updated, revision) = try await txStore.updateCase(
                     id: id, organisationID: officer.organisationID, expectedVersion: current.version, facts: record.facts,
                     summary: nil, status: nil, now: now)
                 let still = again.still(at: revision)

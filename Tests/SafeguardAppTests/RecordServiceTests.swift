@@ -51,4 +51,49 @@ import Vapor
             #expect(try await events.records(caseID: caseID).count == 1)
         }
     }
+
+    /// A custody record that seizes a device changes the case's facts through the same change a route makes
+    /// (`CaseService.Change`), in the record's transaction: a new version, the facts' line and a re-assessment at it,
+    /// and a read that shows it at once. A step that leaves the device where it was changes nothing.
+    @Test func aSeizureChangesTheFactsThroughTheRoutesOwnChange() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let record = try await openedCase(app, world, summary: "Image shared between two 16-year-olds", facts: ResponseJourneyTests.consensualFacts)
+            let actor = world.acting("policeA.officer")
+            let cases = CaseStore(db: app.db, cipher: app.cipher)
+            let events = ResponseStore(db: app.db, cipher: app.cipher)
+            let service = RecordService(cipher: app.cipher, assessor: .bundled)
+            let before = try await events.chronology(caseID: record.id).count
+            let entries = try await AuditStore(db: app.db).count()
+            let seizure = try ResponseRecord.decode(json: Data("""
+                    {"kind": "deviceCustody", "device": "D1", "step": "seized", "on": "\(CaseController.today)", "by": "PC 4521",
+                     "power": "pace32", "rationale": "Needed to establish onward sharing"}
+                    """.utf8))
+            _ = try await app.writeGate.run(app.db) { db in try await service.add(seizure, to: record, by: actor, on: db) }
+
+            let changed = try #require(try await cases.findCase(id: record.id, organisationID: record.organisationID))
+            #expect(changed.version == 2 && changed.facts.devices.first?.seized == .true)
+            let assessed = try #require(try await cases.latestAssessment(caseID: record.id))
+            #expect(assessed.caseVersion == 2, "re-assessed at the new version")
+            let lines = try await events.chronology(caseID: record.id).dropFirst(before)
+            #expect(lines.map(\.summary).contains("Facts changed (version 2): device D1 seized, from the custody record"))
+            #expect(lines.first?.kind == "record.added")
+            // One entry: the record's own, which says why the case changed.
+            #expect(try await AuditStore(db: app.db).count() == entries + 1)
+            // A read (the case view cache on PostgreSQL, the reader's on SQLite) shows the new version at once.
+            let caseService = CaseService(db: app.db, cipher: app.cipher, gate: app.writeGate, audit: app.auditWriter, assessor: .bundled,
+                                          reader: app.sqliteReader, direct: app.directWrites, views: app.caseViews)
+            let view = try #require(try await caseService.readView(by: actor, id: record.id))
+            #expect(view.header.version == 2 && view.factsJSON.contains("\"seized\":true"))
+            #expect(view.assessment?.caseVersion == 2)
+            #expect(view.actions.map(\.recommendationID) == (try await cases.actions(caseID: record.id)).map(\.recommendationID))
+
+            // A step that does not change where the device is (examined) leaves the facts, and the version, alone.
+            let examined = try ResponseRecord.decode(json: Data("""
+                {"kind": "deviceCustody", "device": "D1", "step": "examined", "on": "\(CaseController.today)", "by": "DFU"}
+                """.utf8))
+            _ = try await app.writeGate.run(app.db) { db in try await service.add(examined, to: changed, by: actor, on: db) }
+            #expect(try await cases.findCase(id: record.id, organisationID: record.organisationID)?.version == 2)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import FluentKit
+import SQLKit
 import Vapor
 import Foundation
 import SafeguardCore
@@ -134,39 +135,86 @@ struct CaseService: Sendable {
            let into = try await CaseStore(db: db, cipher: cipher).mergeLinks(caseID: record.id, organisationID: actor.organisation.id).into {
             throw APIError(.conflict, "merged", "case \(record.reference) was merged into case \(into.reference): carry on there")
         }
-        let assessment = facts.map { assessor.assess($0, today) }
-        // Made before the write, which is serialised with every other. The latest assessment read here is still the
+        // Read before the write, which is serialised with every other. The latest assessment read here is still the
         // latest inside it if the case is still at `version`, which the update checks.
-        let assessmentText = try assessment.map(CaseStore.assessmentText)
-        let factsText = facts.map(CaseStore.factsText)
-        let previous = assessment == nil ? nil
+        let previous = facts == nil ? nil
             : try await CaseStore(db: db, cipher: cipher, reader: reader).latestDecisions(caseID: record.id)
         // On PostgreSQL, the actions too: inside the write, reading them is a round trip made while the gate is held.
-        let known = assessment == nil ? nil : try await CaseStore(db: db, cipher: cipher).actionsBeforeWrite(caseID: record.id)
-        let now = clock()
-        let store = CaseStore(db: db, cipher: cipher)
-        let events = ResponseStore(db: db, cipher: cipher)
-        let mustActionDays = actor.organisation.workPolicy.mustActionDays
-        // The chronology lines, made before the write too: the update takes the case from `version` to the next, or fails.
-        var written: [(kind: String, summary: String)] = []
-        if let assessment {
-            let what = facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
-            written.append(("facts.changed", "Facts changed (version \(version + 1))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
-            if let line = RecordText.decisionsChangedLine(from: previous, to: assessment) { written.append(("assessment.changed", line)) }
-        }
-        if let summary, summary != record.summary {
-            written.append(("case.summary", "Summary changed: \(summary)"))
-        }
-        if let status, status != record.status {
-            let why = (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            written.append(("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why))
-        }
-        let lines = written.map { ($0.kind, $0.summary) }
+        let known = facts == nil ? nil : try await CaseStore(db: db, cipher: cipher).actionsBeforeWrite(caseID: record.id)
+        let change = try Change(by: actor, record, version: version, facts: facts, summary: summary, status: status,
+                                statusReason: statusReason, previous: previous, known: known, assessor: assessor, now: clock())
+        let (cipher, db) = (self.cipher, self.db)
         return try await gate.runSQL(db, direct: direct) { write in
-            let sql = write.sql
-            var (updated, revision) = try await store.updateCaseAtRevision(
+            let detail = try await change.write(by: actor, cipher: cipher, db: db, on: write.sql)
+            write.audit(Self.event(actor, action, caseID: detail.record.id, detail: "version=\(detail.record.version)"), at: change.now)
+            return detail
+        }
+    }
+
+    /// A change to a case made ready before its write: the new facts and their assessment as the text to store, and
+    /// the chronology lines. Every change of a case's facts, summary or status is written through it (`write`): a
+    /// route's, and a custody record's seizure of a device (`RecordService`), in that record's transaction.
+    ///
+    /// ```swift
+    /// let change = try CaseService.Change(by: actor, record, version: record.version, facts: facts, previous: previous,
+    ///                                     assessor: assessor, now: now)
+    /// let detail = try await change.write(by: actor, cipher: cipher, db: db, on: sql)   // inside a transaction
+    /// ```
+    struct Change: Sendable {
+        var record: CaseRecord
+        var version: Int
+        var facts: CaseFacts?
+        var factsText: String?
+        var summary: String?
+        var status: CaseStatus?
+        /// The facts' assessment, when the facts change, and its text to store.
+        var assessment: Assessment?
+        var assessmentText: String?
+        /// The case's actions read before the write (PostgreSQL): used if the case is still at their revision.
+        var known: CaseStore.ActionsAtRevision?
+        var lines: [(kind: String, summary: String)]
+        var now: Date
+
+        /// `previous`: the decisions of the case's latest assessment (for the "Decisions changed" line), read before
+        /// the write or in its transaction. `factChanges`: what changed in the facts, in words, when the caller knows
+        /// better than a comparison of the two (a custody record's seizure).
+        init(by actor: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?, summary: String? = nil,
+             status: CaseStatus? = nil, statusReason: String? = nil, factChanges: [String]? = nil, previous: Decisions?,
+             known: CaseStore.ActionsAtRevision? = nil, assessor: Assessor, now: Date) throws {
+            (self.record, self.version, self.facts, self.summary, self.status, self.known, self.now)
+                = (record, version, facts, summary, status, known, now)
+            let assessment = facts.map { assessor.assess($0, CalendarDate(utcDayOf: now)) }
+            self.assessment = assessment
+            // Made here, before the write: it is the largest part of the work.
+            assessmentText = try assessment.map(CaseStore.assessmentText)
+            factsText = facts.map(CaseStore.factsText)
+            var lines: [(kind: String, summary: String)] = []
+            if let assessment {
+                let what = factChanges ?? facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
+                lines.append(("facts.changed", "Facts changed (version \(version + 1))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
+                if let line = RecordText.decisionsChangedLine(from: previous, to: assessment) { lines.append(("assessment.changed", line)) }
+            }
+            if let summary, summary != record.summary {
+                lines.append(("case.summary", "Summary changed: \(summary)"))
+            }
+            if let status, status != record.status {
+                let why = (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                lines.append(("case.\(status.rawValue)", (status == .closed ? "Case closed: " : "Case reopened: ") + why))
+            }
+            self.lines = lines
+        }
+
+        /// Takes the case from `version` to the next (or fails: `conflict` when it has moved on), stores the
+        /// re-assessment with its actions, and writes the lines, on `sql` (the caller's transaction). Audits nothing:
+        /// the caller's entry says why the case changed. `db`: the Fluent database the stores are made on (every
+        /// statement goes to `sql`, which on a SQLite file is its own write connection).
+        func write(by actor: Identity, cipher: FreeTextCipher, db: any Database, on sql: any SQLDatabase) async throws -> Detail {
+            let store = CaseStore(db: db, cipher: cipher)
+            let events = ResponseStore(db: db, cipher: cipher)
+            var (updated, revision) = try await store.updateCase(
                 id: record.id, organisationID: actor.organisation.id, expectedVersion: version, facts: facts,
                 factsText: factsText, summary: summary, status: status, now: now, on: sql)
+            let lines = self.lines.map { ($0.kind, $0.summary) }
             // On PostgreSQL a re-assessment's writes carry the lines too: one round trip for all of them.
             let together = assessment == nil ? nil
                 : try events.chronologyInsertion(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, lines, at: now, on: sql)
@@ -175,7 +223,7 @@ struct CaseService: Sendable {
             if let assessment {
                 let recorded = try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment,
                                                                 assessmentText: assessmentText, by: actor.user.id,
-                                                                mustActionDays: mustActionDays, now: now,
+                                                                mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now,
                                                                 alongside: together.map { [$0] } ?? [],
                                                                 known: known?.still(at: revision), on: sql)
                 (stored, updated.openActions, standing) = (recorded.assessment, recorded.openActions, recorded.actions)
@@ -183,7 +231,6 @@ struct CaseService: Sendable {
             if together == nil {
                 try await events.appendEvents(caseID: record.id, actorID: actor.user.id, actorRole: actor.auditRole, lines, at: now, on: sql)
             }
-            write.audit(Self.event(actor, action, caseID: updated.id, detail: "version=\(updated.version)"), at: now)
             // A re-assessment has them as they now stand; a change of summary or status did not touch them.
             let actions: [CaseAction]
             if let standing { actions = standing } else { actions = try await store.actions(caseID: updated.id, on: sql) }

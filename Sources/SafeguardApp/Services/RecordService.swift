@@ -1,4 +1,5 @@
 import FluentKit
+import SQLKit
 import Vapor
 import Foundation
 import SafeguardCore
@@ -132,20 +133,13 @@ struct RecordService: Sendable {
         var facts = caseRecord.facts
         guard let index = facts.devices.firstIndex(where: { $0.ref == step.device }), facts.devices[index].seized != seized else { return }
         facts.devices[index].seized = seized
-        let store = CaseStore(db: db, cipher: cipher)
-        let previous = try await store.latestDecisions(caseID: caseRecord.id)
-        let now = clock()
-        let updated = try await store.updateCase(id: caseRecord.id, organisationID: caseRecord.organisationID,
-                                                 expectedVersion: caseRecord.version, facts: facts, summary: nil, status: nil, now: now)
-        let assessment = assessor.assess(facts, CalendarDate(utcDayOf: now))
-        try await store.recordAssessment(caseID: updated.id, caseVersion: updated.version, assessment: assessment, by: actor.user.id,
-                                         mustActionDays: actor.organisation.workPolicy.mustActionDays, now: now)
-        try await chronicle(updated.id, "facts.changed",
-                            "Facts changed (version \(updated.version)): device \(step.device) \(seized == .true ? "seized" : "not seized"), from the custody record",
-                            by: actor, on: db)
-        if let line = RecordText.decisionsChangedLine(from: previous, to: assessment) {
-            try await chronicle(updated.id, "assessment.changed", line, by: actor, on: db)
-        }
+        // The same change a route makes (`CaseService.Change`), read and written in this record's transaction.
+        guard let sql = db as? any SQLDatabase else { throw APIError(.internalServerError, "internal", "the database does not take SQL") }
+        let previous = try await CaseStore(db: db, cipher: cipher).latestDecisions(caseID: caseRecord.id, on: sql)
+        let change = try CaseService.Change(by: actor, caseRecord, version: caseRecord.version, facts: facts,
+                                            factChanges: ["device \(step.device) \(seized == .true ? "seized" : "not seized"), from the custody record"],
+                                            previous: previous, assessor: assessor, now: clock())
+        _ = try await change.write(by: actor, cipher: cipher, db: db, on: sql)
     }
 
     /// The edition a case is checked against today, by the service's clock and guidance.
