@@ -1,6 +1,5 @@
 import Crypto
 import Fluent
-import SQLKit
 import Foundation
 import SafeguardCore
 import SafeguardPersistence
@@ -313,13 +312,7 @@ extension SafeguardServer {
     /// Copies the SQLite database to `path` as one consistent snapshot, while the server may be running
     /// (`VACUUM INTO`). PostgreSQL is backed up with its own tools (`pg_dump`).
     public static func backup(_ app: Application, to path: String) async throws {
-        guard let sql = app.db as? any SQLDatabase, sql.dialect.name == "sqlite" else {
-            throw StoreError.invalid(field: "DATABASE_URL", message: "this is a PostgreSQL database: back it up with pg_dump (see the README)")
-        }
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw StoreError.invalid(field: "to", message: "\(path) already exists; name a new file (a backup never overwrites one)")
-        }
-        try await sql.raw("VACUUM INTO \(bind: path)").run()
+        try await SafeguardSchema.backupSQLite(app.db, to: path)
     }
 }
 

@@ -79,6 +79,19 @@ public enum SafeguardSchema {
                                                         M0017AddCaseRevisions(), M0018AddPostgresCaseRevisions(), M0019AddCaseListRevisions(),
                                                         M0020CompressAssessmentsWithLZ4()] }
 
+    /// Copies a SQLite database to `path` as one consistent snapshot, while the server may be running (`VACUUM INTO`).
+    /// A PostgreSQL database is refused (back it up with `pg_dump`), and so is a `path` that exists: a backup never
+    /// overwrites a file.
+    public static func backupSQLite(_ db: any Database, to path: String) async throws {
+        guard let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" else {
+            throw StoreError.invalid(field: "DATABASE_URL", message: "this is a PostgreSQL database: back it up with pg_dump (see the README)")
+        }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.invalid(field: "to", message: "\(path) already exists; name a new file (a backup never overwrites one)")
+        }
+        try await sql.raw("VACUUM INTO \(bind: path)").run()
+    }
+
     /// Sets SQLite up for durability: write-ahead log, full synchronous commits, foreign keys.
     /// Returns what SQLite reports, e.g. `(journalMode: "wal", synchronous: 2)`.
     @discardableResult

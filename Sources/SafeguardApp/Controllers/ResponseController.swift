@@ -2,7 +2,6 @@ import Fluent
 import Foundation
 import SafeguardCore
 import SafeguardPersistence
-import SQLKit
 import Vapor
 
 /// The response to a case, end to end: records checked by the guidance's rules, sign-offs (Outcome 21 by a
