@@ -143,11 +143,39 @@ struct CaseService: Sendable {
         let known = facts == nil ? nil : try await CaseStore(db: db, cipher: cipher).actionsBeforeWrite(caseID: record.id)
         let change = try Change(by: actor, record, version: version, facts: facts, summary: summary, status: status,
                                 statusReason: statusReason, previous: previous, known: known, assessor: assessor, now: clock())
-        let (cipher, db) = (self.cipher, self.db)
-        return try await gate.runSQL(db, direct: direct) { write in
-            let detail = try await change.write(by: actor, cipher: cipher, db: db, on: write.sql)
-            write.audit(Self.event(actor, action, caseID: detail.record.id, detail: "version=\(detail.record.version)"), at: change.now)
-            return detail
+        // Changes queued together at the gate run at once on its connection (`CaseChangeWrite`).
+        return try await gate.runCombinable(db, direct: direct, CaseChangeWrite(change: change, actor: actor, cipher: cipher, db: db, action: action))
+    }
+
+    /// A change of a case at the write gate, and its audit entry. Where a group runs without savepoints (PostgreSQL),
+    /// the changes queued together run at once on the group's one connection, so that PostgreSQL has the next
+    /// statement waiting as each one ends, where each change's round trips were made one after another while every
+    /// other write waited (fact updates on PostgreSQL: 1.31× in interleaved rounds). If any of them fails (a stale
+    /// version), the gate rolls the group back and runs each change alone, so it fails alone.
+    struct CaseChangeWrite: CombinableWrite {
+        var change: Change
+        var actor: Identity
+        var cipher: FreeTextCipher
+        var db: any Database
+        var action: String
+
+        static func run(_ writes: [Self], on write: GroupedWrite) async throws -> [Detail] {
+            var details = [Detail?](repeating: nil, count: writes.count)
+            if writes.count == 1 {
+                details[0] = try await writes[0].change.write(by: writes[0].actor, cipher: writes[0].cipher, db: writes[0].db, on: write.sql)
+            } else {
+                let sql = write.sql
+                try await withThrowingTaskGroup(of: (Int, Detail).self) { group in
+                    for (index, w) in writes.enumerated() {
+                        group.addTask { (index, try await w.change.write(by: w.actor, cipher: w.cipher, db: w.db, on: sql)) }
+                    }
+                    for try await (index, detail) in group { details[index] = detail }
+                }
+            }
+            for (w, detail) in zip(writes, details) {
+                write.audit(CaseService.event(w.actor, w.action, caseID: w.change.record.id, detail: "version=\(detail!.record.version)"), at: w.change.now)
+            }
+            return details.map { $0! }
         }
     }
 
