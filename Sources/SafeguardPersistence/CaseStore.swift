@@ -484,6 +484,8 @@ public struct CaseStore: Sendable {
     /// An action's columns for a read, in the order every reader takes them by position.
     static let readActionColumns = "id, case_id, recommendation_id, severity, text, status, reason, recommended, completed_by, "
         + "completed_at, created_at, due_on"
+    /// How many columns `readActionColumns` names.
+    static let readActionColumnCount = readActionColumns.split(separator: ",").count
     /// An assessment's columns for a read, in the order every reader takes them by position.
     static let readAssessmentColumns = "id, case_version, editions, created_by, created_at, assessment_json"
     /// The columns of a case read, in the order both of its paths read them.
@@ -650,15 +652,20 @@ public struct CaseStore: Sendable {
     /// no round trip), and for a case with no such row.
     public func actionsBeforeWrite(caseID: UUID) async throws -> ActionsAtRevision? {
         let sql = db as! any SQLDatabase
-        guard sql.dialect.name == "postgresql" else { return nil }
-        let rows = try await sql.raw("""
-            SELECT r.case_revision, a.* FROM (SELECT revision AS case_revision FROM cases WHERE id = \(bind: caseID)) r \
+        guard sql.dialect.name == "postgresql", let postgres = sql as? any PostgresDatabase else { return nil }
+        // The action's columns first, as `storedAction` reads them by position, and the revision after them: SQLKit's
+        // rows, decoded by name, were about a twentieth of a fact update's server CPU.
+        let query: SQLQueryString = """
+            SELECT a.*, r.case_revision FROM (SELECT revision AS case_revision FROM cases WHERE id = \(bind: caseID)) r \
             LEFT JOIN LATERAL (\(unsafeRaw: Self.actionsQuery) WHERE case_id = \(bind: caseID)) a ON true \
             ORDER BY a.created_at, a.recommendation_id
-            """).all()
+            """
+        let rows = try await PostgresStatement(query, on: sql).rows(on: postgres) { row in
+            (revision: try row[Self.readActionColumnCount].decode(Int.self),
+             action: row[0].bytes == nil ? nil : try Self.storedAction(row))
+        }
         guard let first = rows.first else { return nil }
-        let actions = try rows.filter { try !$0.decodeNil(column: "id") }.map(Self.storedAction)
-        return ActionsAtRevision(revision: try first.decode(column: "case_revision", as: Int.self), actions: actions)
+        return ActionsAtRevision(revision: first.revision, actions: rows.compactMap(\.action))
     }
 
     /// A case's actions for a read, and their order: oldest first (one text for both of PostgreSQL's paths).
