@@ -2,9 +2,11 @@
 # Two `safeguard serve` processes on one PostgreSQL database behind nginx (the repository's config, TLS with a
 # self-signed certificate, an upstream of both). Checks:
 #   reads  — case-read throughput through nginx with one app server, then with both (wrk, short);
-#   writes — concurrent case creation through nginx while one app server is killed with SIGKILL mid-run; then,
-#            with the survivor: every acknowledged (201) case reads back (200, same reference), no reference is
-#            given twice in the organisation, and `safeguard audit verify` exits 0.
+#   writes — concurrent case creation and fact updates through nginx (each writer creates a case and updates its
+#            facts three times) while one app server is killed with SIGKILL mid-run; then, with the survivor: every
+#            acknowledged (201) case reads back (200, same reference) at the version of its last acknowledged update
+#            with that update's facts, no update was refused as stale, no reference is given twice in the
+#            organisation, and `safeguard audit verify` exits 0.
 #
 #   PG_URL=postgres://… bash deploy/test-two-servers.sh   # or without PG_URL: starts PostgreSQL via .ci/postgres.sh
 #
@@ -151,9 +153,14 @@ check "the writer got acknowledgements ($acked)" [ "$acked" -gt 0 ]
 after=$(awk -v h=$((WRITE_SECONDS / 2)) '$1 > h + 1 {n++} END {print n+0}' "$WORK/acked.txt")
 check "writes kept succeeding after the kill, through server A ($after acknowledged more than 1 s after it)" [ "$after" -gt 0 ]
 
+updated=$(grep -vc '^unanswered' "$WORK/acked.txt.updates" || true)
+check "the writer got fact updates acknowledged ($updated)" [ "$updated" -gt 0 ]
+stale=$(grep -o '"update 409": [0-9]*' "$WORK/writer.out" | grep -o '[0-9]*$' || true)
+check "no fact update refused as stale (409: ${stale:-0}; each writer updates only its own case)" [ -z "$stale" ]
+
 python3 deploy/two_servers.py verify "$TWO" "$TOKEN" "$WORK/cert.pem" "$WORK/acked.txt" "$BEFORE" >"$WORK/verify.out" 2>&1 && vrc=0 || vrc=$?
 cat "$WORK/verify.out"
-check "every acknowledged case reads back, references unique" [ "$vrc" = "0" ]
+check "every acknowledged case reads back with its last acknowledged update, references unique" [ "$vrc" = "0" ]
 
 (cd "$WORK" && "$SAFEGUARD_BIN" audit verify) >"$WORK/audit.out" 2>&1 && arc=0 || arc=$?
 tail -n 3 "$WORK/audit.out"

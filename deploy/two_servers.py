@@ -3,10 +3,16 @@
 
   two_servers.py create BASE TOKEN CACERT N OUT          create N cases, write "id version" lines to OUT
   two_servers.py write  BASE TOKEN CACERT SECONDS MAX THREADS OUT
-                                                         create cases from THREADS threads until SECONDS pass or MAX
-                                                         were sent; every acknowledged (201) case goes to OUT as
-                                                         "time id reference"; a summary line on standard output
-  two_servers.py verify BASE TOKEN CACERT ACKED [BEFORE] read every acknowledged case back (200, same reference),
+                                                         from THREADS threads until SECONDS pass or MAX requests were
+                                                         sent, create a case and update its facts three times, over and
+                                                         over; every acknowledged (201) case goes to OUT as
+                                                         "time id reference", every acknowledged (200) fact update to
+                                                         OUT.updates as "id version", and a case whose update was not
+                                                         answered to OUT.updates as "unanswered id"; a summary line on
+                                                         standard output
+  two_servers.py verify BASE TOKEN CACERT ACKED [BEFORE] read every acknowledged case back (200, same reference), and
+                                                         at the version of its last acknowledged update (or one more
+                                                         when a later update went unanswered), with that update's facts;
                                                          page through the list: no duplicate reference, all present;
                                                          BEFORE: cases the organisation had before the writer ran
 """
@@ -25,6 +31,13 @@ CASE = {
                          {"ref": "B", "age": 15, "roles": ["recipient"]}],
               "circumstances": {"willing": True, "ageAppropriate": True}},
 }
+
+
+def facts_at(version):
+    """The facts a fact update taking a case to `version` sends: B's age tells which update a read shows."""
+    facts = json.loads(json.dumps(CASE["facts"]))
+    facts["people"][1]["age"] = 10 + version % 7
+    return facts
 
 
 class Client:
@@ -82,20 +95,39 @@ def write(base, token, cacert, seconds, maximum, threads, out):
     acked, statuses, errors = [], Counter(), Counter()
     start = time.time()
 
+    updates, unanswered = [], []
+
     def worker():
         c = Client(base, token, cacert)
+        case, version, done = None, None, 0
         while time.monotonic() < deadline:
             with lock:
                 if budget[0] <= 0:
                     return
                 budget[0] -= 1
-            status, body = c.request("POST", "/api/v1/cases", CASE)
+            if case is None:
+                status, body = c.request("POST", "/api/v1/cases", CASE)
+                ok = status == 201 and isinstance(body, dict)
+                if ok:
+                    case, version, done = body["id"].lower(), body["version"], 0
+            else:
+                # This thread's own case, at the version it was last answered: a 409 here would be a lost write.
+                status, body = c.request("PUT", f"/api/v1/cases/{case}/facts",
+                                         {"version": version, "facts": facts_at(version + 1)})
+                ok = status == 200 and isinstance(body, dict)
             with lock:
-                if status == 201 and isinstance(body, dict):
+                if ok and status == 201:
                     acked.append((time.time() - start, body["id"].lower(), body["reference"]))
-                elif status == 0:
+                elif ok:
+                    version, done = body["version"], done + 1
+                    updates.append((case, version))
+                elif case is not None and status != 201:
+                    unanswered.append(case)
+                if status == 0:
                     errors[body] += 1
-                statuses[status] += 1
+                statuses[f"{'update' if case is not None and status != 201 else 'create'} {status}"] += 1
+            if not ok or done >= 3:
+                case = None
             if status == 0:
                 time.sleep(0.05)
 
@@ -107,7 +139,13 @@ def write(base, token, cacert, seconds, maximum, threads, out):
     with open(out, "w") as f:
         for t, i, ref in acked:
             f.write(f"{t:.3f} {i} {ref}\n")
+    with open(out + ".updates", "w") as f:
+        for i, v in updates:
+            f.write(f"{i} {v}\n")
+        for i in unanswered:
+            f.write(f"unanswered {i}\n")
     print("writer: " + json.dumps({"sent": sum(statuses.values()), "acknowledged": len(acked),
+                                   "updates acknowledged": len(updates), "updates unanswered": len(unanswered),
                                    "statuses": {str(k): v for k, v in sorted(statuses.items())},
                                    "connection_errors": dict(errors)}))
 
@@ -136,6 +174,37 @@ def verify(base, token, cacert, acked_path, before="0"):
     wrong_ref = [i for i in ids if results[i][0] == 200 and results[i][1].get("reference") != acked[i]]
     print(f"verify: {len(ids)} acknowledged cases read back: {len(ids) - len(unreadable)} answered 200; "
           f"{len(wrong_ref)} with another reference than acknowledged")
+    # Fact updates: each case at the version of its last acknowledged update, with that update's facts; one version
+    # more only where a later update went unanswered (in flight on the killed server: it may or may not be stored).
+    last, maybe = {}, set()
+    try:
+        for line in open(acked_path + ".updates"):
+            a, b = line.split()
+            if a == "unanswered":
+                maybe.add(b)
+            else:
+                last[a] = max(last.get(a, 0), int(b))
+    except FileNotFoundError:
+        pass
+    lost, wrong_facts, checked = [], [], 0
+    for i, v in last.items():
+        if results.get(i, (0,))[0] != 200:
+            continue
+        checked += 1
+        got = results[i][1]
+        if got.get("version") == v:
+            people = (got.get("facts") or {}).get("people") or []
+            if len(people) < 2 or people[1].get("age") != 10 + v % 7:
+                wrong_facts.append(i)
+        elif not (i in maybe and got.get("version") == v + 1):
+            lost.append(f"{i}: acknowledged version {v}, read {got.get('version')}")
+    print(f"verify: {len(last)} cases with acknowledged fact updates, {checked} checked: {len(lost)} not at the "
+          f"version last acknowledged, {len(wrong_facts)} at it with other facts; "
+          f"{len(maybe)} with an update unanswered")
+    if lost:
+        problems.append(f"{len(lost)} acknowledged fact updates lost, e.g. " + "; ".join(lost[:3]))
+    if wrong_facts:
+        problems.append(f"{len(wrong_facts)} cases at the acknowledged version with another update's facts")
     if unreadable:
         problems.append(f"{len(unreadable)} acknowledged cases not readable, e.g. "
                         + ", ".join(f"{i}: {results[i][0]}" for i in unreadable[:3]))
