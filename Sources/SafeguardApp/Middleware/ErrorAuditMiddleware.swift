@@ -76,7 +76,7 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
     /// Whether the request carries a bearer token or a session cookie: a request that does is audited one by
     /// one when refused, even if the credentials turn out not to be valid.
     static func presentsCredentials(_ request: Request) -> Bool {
-        request.headers.bearerAuthorization != nil || request.cookies[sessionCookieName] != nil
+        request.headers.bearerToken != nil || request.cookies[sessionCookieName] != nil
     }
 
     static func apiError(for error: any Error) -> APIError {
