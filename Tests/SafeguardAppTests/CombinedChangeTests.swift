@@ -45,7 +45,18 @@ import Vapor
 
     @Test("Case changes queued together are stored together, each with its version, facts, re-assessment, lines and audit entry as a change alone has them (issue 9, point 6)")
     func changesQueuedTogetherAreStoredTogether() async throws {
-        try await withApp { app in
+        try await Self.changesQueuedTogether()
+    }
+
+    /// The same on SQLite in memory, where the changes run together on Fluent's one connection (as on PostgreSQL),
+    /// not one by one on a file's own write connection: whatever database the suite runs on.
+    @Test("On SQLite in memory too, case changes queued together run together and are each stored as a change alone")
+    func changesQueuedTogetherInMemory() async throws {
+        try await Self.changesQueuedTogether { $0 = TestDatabase.options(.sqliteMemory) }
+    }
+
+    static func changesQueuedTogether(_ modify: (inout SafeguardOptions) -> Void = { _ in }) async throws {
+        try await withApp(modify) { app in
             let world = try await seedWorld(app)
             let actor = world.acting("policeA.officer")
             let then = anHourAgo()
@@ -56,6 +67,7 @@ import Vapor
             if app.directWrites == nil {
                 #expect(await app.writeGate.combinedWriteCount() - combinedBefore >= 10, "run together, not one by one")
             }
+            if case .sqliteMemory = app.safeguardOptions.database { #expect(app.directWrites == nil) }
             let store = CaseStore(db: app.db, cipher: app.cipher)
             let events = ResponseStore(db: app.db, cipher: app.cipher)
             for (i, record) in records.enumerated() {
