@@ -149,81 +149,61 @@ public struct CaseStore: Sendable {
         guard !openings.isEmpty else { return [] }
         let first = sql.dialect.name == "postgresql"
             ? try await Self.combinedOpening(openings, on: sql)
-            : try await Self.insertOpenings(openings, on: sql)
+            : try await insertOpenings(openings, on: sql)
         return openings.enumerated().map { Self.opened($0.element, number: first + $0.offset) }
     }
 
-    /// Elsewhere than PostgreSQL: takes consecutive case numbers for `openings` in one statement and stores them in
-    /// multi-row inserts, kept under SQLite's 32,766 bound values a statement. Returns the first number. An opening
-    /// for an organisation that does not exist fails its case's foreign key.
-    static func insertOpenings(_ openings: [Opening], on sql: any SQLDatabase) async throws -> Int {
-        guard let row = try await sql.raw("""
-            UPDATE case_numbers SET next_number = next_number + \(bind: openings.count) WHERE id = 1 RETURNING next_number
-            """).first() else { throw StoreError.notFound("case number counter") }
-        let first = try row.decode(column: "next_number", as: Int.self) - openings.count
-        let numbered = Array(openings.enumerated())
-        for chunk in stride(from: 0, to: numbered.count, by: 500) {
-            let part = numbered[chunk..<min(chunk + 500, numbered.count)]
-            var cases = sql.insert(into: "cases", columns: ["id", "organisation_id", "reference", "status", "summary", "facts_json",
-                                                            "version", "created_by", "owner_id", "open_actions", "created_at", "updated_at"])
-            var assessments = sql.insert(into: "case_assessments",
-                                         columns: ["id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at"])
-            var events = sql.insert(into: "case_events", columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
-            for (offset, o) in part {
-                cases = cases.values(SQLBind(o.caseID), SQLBind(o.organisationID), SQLBind(reference(year: o.year, number: first + offset)),
-                                     SQLBind(o.status.rawValue), SQLBind(o.sealedSummary), SQLBind(o.factsJSON), SQLBind(1),
-                                     SQLBind(o.createdBy), SQLBind(o.createdBy), SQLBind(o.actions.count), SQLBind(o.now), SQLBind(o.now))
-                assessments = assessments.values(SQLBind(o.assessmentID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.editions.joined(separator: ",")),
-                                                 SQLBind(o.assessmentText), SQLBind(o.createdBy), SQLBind(o.now))
-                events = events.values(SQLBind(o.eventID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.now), SQLBind(o.createdBy),
-                                       SQLBind(o.chronology.actorRole), SQLBind(o.chronology.kind), SQLBind(o.sealedLine))
-            }
-            try await cases.run()
-            try await assessments.run()
-            try await events.run()
+    /// Elsewhere than PostgreSQL: takes consecutive case numbers for `openings` in one statement (checking their
+    /// organisations inside it) and stores them, 500 cases to a statement, under SQLite's 32,766 bound values. Returns
+    /// the first number.
+    func insertOpenings(_ openings: [Opening], on sql: any SQLDatabase) async throws -> Int {
+        let numbers = try await reserveCaseNumbers(organisationIDs: Set(openings.map(\.organisationID)), count: openings.count, on: sql)
+        for chunk in stride(from: 0, to: openings.count, by: 500) {
+            let part = Array(openings[chunk..<min(chunk + 500, openings.count)])
+            let references = part.indices.map { SQLBind(Self.reference(year: part[$0].year, number: numbers.lowerBound + chunk + $0)) }
+            try await StatementBatch(Self.insertions(of: part, references: references, on: sql)).run(on: sql)
+        }
+        return numbers.lowerBound
+    }
+
+    /// The INSERTs that store `openings`, each case with its reference from `references` (a value, or on PostgreSQL the
+    /// expression that makes it from the number its statement takes): the cases, their assessments, their actions (at
+    /// most 1,000 to a statement) and their first chronology lines. The one description of an opening's rows for a
+    /// lone opening on PostgreSQL and for any on SQLite (`combinedOpening` sends the same rows as arrays).
+    static func insertions(of openings: [Opening], references: [any SQLExpression], on sql: any SQLDatabase) -> [any SQLExpression] {
+        var cases = sql.insert(into: "cases", columns: ["id", "organisation_id", "reference", "status", "summary", "facts_json",
+                                                        "version", "created_by", "owner_id", "open_actions", "created_at", "updated_at"])
+        var assessments = sql.insert(into: "case_assessments",
+                                     columns: ["id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at"])
+        var events = sql.insert(into: "case_events", columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
+        for (o, reference) in zip(openings, references) {
+            cases = cases.values(SQLBind(o.caseID), SQLBind(o.organisationID), reference, SQLBind(o.status.rawValue),
+                                 SQLBind(o.sealedSummary), SQLBind(o.factsJSON), SQLBind(1), SQLBind(o.createdBy),
+                                 SQLBind(o.createdBy), SQLBind(o.actions.count), SQLBind(o.now), SQLBind(o.now))
+            assessments = assessments.values(SQLBind(o.assessmentID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.editions.joined(separator: ",")),
+                                             SQLBind(o.assessmentText), SQLBind(o.createdBy), SQLBind(o.now))
+            events = events.values(SQLBind(o.eventID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.now), SQLBind(o.createdBy),
+                                   SQLBind(o.chronology.actorRole), SQLBind(o.chronology.kind), SQLBind(o.sealedLine))
         }
         let actions = openings.flatMap(\.actions)
-        for chunk in stride(from: 0, to: actions.count, by: 1_000) {
-            try await insert(Array(actions[chunk..<min(chunk + 1_000, actions.count)]), on: sql)
+        let insertActions = stride(from: 0, to: actions.count, by: 1_000).compactMap {
+            insertion(of: Array(actions[$0..<min($0 + 1_000, actions.count)]), on: sql)
         }
-        return first
+        return [cases.query, assessments.query] + insertActions + [events.query]
     }
 
     private func open(_ opening: Opening, on sql: any SQLDatabase) async throws -> Opened {
-        let o = opening
+        guard sql.dialect.name == "postgresql" else {
+            return Self.opened(opening, number: try await insertOpenings([opening], on: sql))
+        }
         // Plain SQLKit inserts (Fluent builds each model's row by reflecting over its properties, which was the
-        // largest share of opening a case), sent together: one round trip on PostgreSQL.
-        func statements(reference: any SQLExpression) -> [any SQLExpression] {
-            let insertActions: [any SQLExpression] = Self.insertion(of: o.actions, on: sql).map { [$0] } ?? []
-            return [
-                sql.insert(into: "cases", columns: ["id", "organisation_id", "reference", "status", "summary", "facts_json",
-                                                    "version", "created_by", "owner_id", "open_actions", "created_at", "updated_at"])
-                    .values(SQLBind(o.caseID), SQLBind(o.organisationID), reference, SQLBind(o.status.rawValue),
-                            SQLBind(o.sealedSummary), SQLBind(o.factsJSON), SQLBind(1), SQLBind(o.createdBy),
-                            SQLBind(o.createdBy), SQLBind(o.actions.count),
-                            SQLBind(o.now), SQLBind(o.now)).query,
-                sql.insert(into: "case_assessments",
-                           columns: ["id", "case_id", "case_version", "editions", "assessment_json", "created_by", "created_at"])
-                    .values(SQLBind(o.assessmentID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.editions.joined(separator: ",")),
-                            SQLBind(o.assessmentText), SQLBind(o.createdBy), SQLBind(o.now)).query,
-            ] + insertActions + [
-                sql.insert(into: "case_events", columns: ["id", "case_id", "sequence", "at", "actor_id", "actor_role", "kind", "summary"])
-                    .values(SQLBind(o.eventID), SQLBind(o.caseID), SQLBind(1), SQLBind(o.now), SQLBind(o.createdBy),
-                            SQLBind(o.chronology.actorRole), SQLBind(o.chronology.kind), SQLBind(o.sealedLine)).query,
-            ]
-        }
-        let number: Int
-        if sql.dialect.name == "postgresql" {
-            // The case number is taken in the same statement as the rest: a round trip fewer for every opening, made
-            // while the write gate is held. No organisation or no counter row fails the statement (the case's
-            // foreign key, or a reference that is NULL), so nothing is written.
-            number = try await Self.openingTakingItsNumber(StatementBatch(statements(reference: Self.referenceSQL(year: o.year))),
-                                                           prepared: !o.actions.isEmpty, on: sql)
-        } else {
-            number = try await reserveCaseNumbers(organisationID: o.organisationID, count: 1, on: sql).lowerBound
-            try await StatementBatch(statements(reference: SQLBind(Self.reference(year: o.year, number: number)))).run(on: sql)
-        }
-        return Self.opened(o, number: number)
+        // largest share of opening a case), sent together: one round trip on PostgreSQL. The case number is taken in
+        // the same statement as the rest: a round trip fewer for every opening, made while the write gate is held. No
+        // organisation or no counter row fails the statement (the case's foreign key, or a reference that is NULL),
+        // so nothing is written.
+        let statements = Self.insertions(of: [opening], references: [Self.referenceSQL(year: opening.year)], on: sql)
+        let number = try await Self.openingTakingItsNumber(StatementBatch(statements), prepared: !opening.actions.isEmpty, on: sql)
+        return Self.opened(opening, number: number)
     }
 
     /// What an opening stored, once it has its number.
@@ -367,22 +347,25 @@ public struct CaseStore: Sendable {
     }
 
     /// Takes `count` consecutive case numbers in one statement, from the one counter of the whole database, so that
-    /// references are unique across organisations (issue 11, point 8). The organisation must exist.
-    func reserveCaseNumbers(organisationID: UUID, count: Int, on sql: (any SQLDatabase)? = nil) async throws -> Range<Int> {
+    /// references are unique across organisations (issue 11, point 8). Each of the organisations must exist.
+    func reserveCaseNumbers(organisationIDs: Set<UUID>, count: Int, on sql: (any SQLDatabase)? = nil) async throws -> Range<Int> {
         let sql = sql ?? (db as! any SQLDatabase)
-        // One statement, the organisation's check inside it: on PostgreSQL every statement of an opening is a round
-        // trip made while the write gate is held.
-        let organisation = SQLQueryString("SELECT 1 FROM \(PlainName(OrganisationModel.schema)) WHERE id = \(bind: organisationID)")
-        if let row = try await sql.update(PlainName("case_numbers"))
+        // One statement, the organisations' check inside it.
+        let organisations = organisationIDs.sorted { $0.uuidString < $1.uuidString }.map { id in
+            SQLQueryString("SELECT 1 FROM \(PlainName(OrganisationModel.schema)) WHERE id = \(bind: id)")
+        }
+        var update = sql.update(PlainName("case_numbers"))
             .set(PlainName("next_number"), to: SQLRaw("next_number + \(count)"))
             .where(PlainName("id"), .equal, SQLBind(1))
-            .where(SQLQueryString("EXISTS (\(organisation))"))
-            .returning(PlainName("next_number")).first() {
+        for organisation in organisations { update = update.where(SQLQueryString("EXISTS (\(organisation))")) }
+        if let row = try await update.returning(PlainName("next_number")).first() {
             let next = try row.decode(column: "next_number", as: Int.self)
             return (next - count)..<next
         }
-        // Nothing taken: say which of the two is missing.
-        guard try await sql.raw(organisation).first() != nil else { throw StoreError.notFound("organisation") }
+        // Nothing taken: say which is missing.
+        for organisation in organisations where try await sql.raw(organisation).first() == nil {
+            throw StoreError.notFound("organisation")
+        }
         throw StoreError.notFound("case number counter")
     }
 

@@ -23,22 +23,25 @@ import Vapor
         }
     }
 
-    /// Numbers are taken in one statement that checks the organisation too: an organisation that does not exist
-    /// takes none, and is named as what is missing.
+    /// Numbers are taken in one statement that checks the organisations too: an organisation that does not exist
+    /// takes none, even beside one that does, and is named as what is missing.
     @Test func noNumberIsTakenForAnOrganisationThatDoesNotExist() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
             let store = CaseStore(db: app.db, cipher: app.cipher)
-            let first = try await store.reserveCaseNumbers(organisationID: world.policeA.id, count: 3)
+            let first = try await store.reserveCaseNumbers(organisationIDs: [world.policeA.id, world.school.id], count: 3)
             #expect(first.count == 3)
             await #expect(throws: StoreError.notFound("organisation")) {
-                _ = try await store.reserveCaseNumbers(organisationID: UUID(), count: 1)
+                _ = try await store.reserveCaseNumbers(organisationIDs: [UUID()], count: 1)
             }
-            #expect(try await store.reserveCaseNumbers(organisationID: world.policeA.id, count: 1).lowerBound == first.upperBound,
+            await #expect(throws: StoreError.notFound("organisation")) {
+                _ = try await store.reserveCaseNumbers(organisationIDs: [world.policeA.id, UUID()], count: 2)
+            }
+            #expect(try await store.reserveCaseNumbers(organisationIDs: [world.policeA.id], count: 1).lowerBound == first.upperBound,
                     "the refused reservation took no number")
             try await (app.db as! any SQLDatabase).raw("DELETE FROM case_numbers").run()
             await #expect(throws: StoreError.notFound("case number counter")) {
-                _ = try await store.reserveCaseNumbers(organisationID: world.policeA.id, count: 1)
+                _ = try await store.reserveCaseNumbers(organisationIDs: [world.policeA.id], count: 1)
             }
         }
     }
