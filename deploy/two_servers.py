@@ -105,27 +105,27 @@ def write(base, token, cacert, seconds, maximum, threads, out):
                 if budget[0] <= 0:
                     return
                 budget[0] -= 1
-            if case is None:
+            kind = "create" if case is None else "update"
+            if kind == "create":
                 status, body = c.request("POST", "/api/v1/cases", CASE)
                 ok = status == 201 and isinstance(body, dict)
-                if ok:
-                    case, version, done = body["id"].lower(), body["version"], 0
             else:
                 # This thread's own case, at the version it was last answered: a 409 here would be a lost write.
                 status, body = c.request("PUT", f"/api/v1/cases/{case}/facts",
                                          {"version": version, "facts": facts_at(version + 1)})
                 ok = status == 200 and isinstance(body, dict)
             with lock:
-                if ok and status == 201:
-                    acked.append((time.time() - start, body["id"].lower(), body["reference"]))
-                elif ok:
-                    version, done = body["version"], done + 1
-                    updates.append((case, version))
-                elif case is not None and status != 201:
-                    unanswered.append(case)
+                statuses[f"{kind} {status}"] += 1
                 if status == 0:
                     errors[body] += 1
-                statuses[f"{'update' if case is not None and status != 201 else 'create'} {status}"] += 1
+                if kind == "create" and ok:
+                    acked.append((time.time() - start, body["id"].lower(), body["reference"]))
+                    case, version, done = body["id"].lower(), body["version"], 0
+                elif kind == "update" and ok:
+                    version, done = body["version"], done + 1
+                    updates.append((case, version))
+                elif kind == "update":
+                    unanswered.append(case)
             if not ok or done >= 3:
                 case = None
             if status == 0:
