@@ -49,6 +49,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
         // PostgreSQL (and SQLite in memory) reads keep recent cases' actions and assessments here, checked against
         // the case's revision, as a SQLite file's reader keeps its own.
         app.storage[CaseViewsKey.self] = CaseViewCache()
+        if !options.database.isSQLite { app.storage[CaseRowReadsKey.self] = CaseRowReads() }
     }
     if options.migrateOnStart {
         try await app.autoMigrate()
@@ -112,6 +113,7 @@ struct SQLiteWriterCloser: LifecycleHandler {
 
 struct SQLiteReaderKey: StorageKey { typealias Value = SQLiteFileReader }
 struct CaseViewsKey: StorageKey { typealias Value = CaseViewCache }
+struct CaseRowReadsKey: StorageKey { typealias Value = CaseRowReads }
 struct CaseCountsKey: StorageKey { typealias Value = CaseCountCache }
 struct SQLiteWriterKey: StorageKey { typealias Value = SQLiteFileWriter }
 
@@ -124,6 +126,9 @@ extension Application {
 
     /// The case view cache of reads that do not go through `sqliteReader`, which keeps its own.
     var caseViews: CaseViewCache? { storage[CaseViewsKey.self] }
+
+    /// Case row reads that share a round trip when they come together; PostgreSQL only.
+    var caseRowReads: CaseRowReads? { storage[CaseRowReadsKey.self] }
 
     /// The totals of recently shown case lists, checked against each organisation's case list revision (both databases).
     var caseCounts: CaseCountCache {

@@ -24,13 +24,17 @@ public struct CaseStore: Sendable {
     /// Whether case reads and lists on PostgreSQL read their rows by position through PostgresNIO (`PostgresStatement`)
     /// rather than through SQLKit's rows; a test turns it off to compare the two.
     var readsRowsByPosition = true
+    /// Case row reads on PostgreSQL that share a round trip when they come together (`CaseRowReads`); only with
+    /// `views`, outside a transaction.
+    let rowReads: CaseRowReads?
     public init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, reader: SQLiteFileReader? = nil,
-                views: CaseViewCache? = nil, counts: CaseCountCache? = nil) {
+                views: CaseViewCache? = nil, counts: CaseCountCache? = nil, rowReads: CaseRowReads? = nil) {
         database = db
         self.cipher = cipher
         self.reader = reader
         self.views = views
         self.counts = counts
+        self.rowReads = rowReads
     }
 
     func value(_ m: CaseModel) throws -> CaseRecord {
@@ -521,6 +525,16 @@ public struct CaseStore: Sendable {
             }
             // Outside a transaction (a request's read), as a statement each connection prepares once; inside one,
             // unnamed, so that a transaction that has failed never leaves a connection half-prepared.
+            if views != nil, let rowReads,
+               let batched = try await rowReads.row(id: id, organisationID: organisationID,
+                                                    run: { ids in await postgres.runPrepared(CaseRowsByIDStatement(ids: ids)) },
+                                                    identify: { row in
+                                                        let columns = PostgresRandomAccessRow(row)
+                                                        return (try columns[0].decode(UUID.self), try columns[1].decode(UUID.self))
+                                                    },
+                                                    decode: { try decoded(PostgresRandomAccessRow($0)) }) {
+                return batched
+            }
             if views != nil, let rows = await postgres.runPrepared(CaseRowStatement(id: id, organisationID: organisationID)) {
                 return try rows.first.map { try decoded(PostgresRandomAccessRow($0)) }
             }

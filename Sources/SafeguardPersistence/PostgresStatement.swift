@@ -100,6 +100,26 @@ struct CaseRowStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
+/// The case rows of several ids at once, for reads that waited together (`CaseRowReads`): the columns of
+/// `CaseStore.readHeaderColumns`, in that order, and then the revision. The organisation is checked by the caller,
+/// row by row, as `CaseRowStatement` checks it in its WHERE.
+struct CaseRowsByIDStatement: PostgresPreparedStatement {
+    static let name = "safeguard_case_rows_by_id"
+    static let sql = "SELECT \(CaseStore.readHeaderColumns), revision FROM cases WHERE id = ANY($1)"
+    static let bindingDataTypes: [PostgresDataType] = [.uuidArray]
+    typealias Row = PostgresRow
+
+    var ids: [UUID]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(ids)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
 /// A read of one case's rows by its id, prepared once per connection as the case row is: the binding and the rows
 /// are the same for each; a statement gives its name and text.
 protocol CaseRowsStatement: PostgresPreparedStatement where Row == PostgresRow {

@@ -92,6 +92,23 @@ import Vapor
             #expect(recovered.prepared == 0, "the failed preparation of the case row left it unprepared")
             #expect(try #require(recovered.again).header == expected.header, "the next read on that connection works")
 
+            // The same through shared reads (`CaseRowReads`): a batch that fails is not a case that is not there. The
+            // read throws (the statement sent alone fails too), rather than reading nothing, which would be a 404.
+            let shared = try await app.db.withConnection { db in
+                let sql = db as! any SQLDatabase
+                let path = try #require(try await sql.raw("SHOW search_path").first()?.decode(column: "search_path", as: String.self))
+                let store = CaseStore(db: db, cipher: app.cipher, views: CaseViewCache(capacity: 8), rowReads: CaseRowReads())
+                try await sql.raw("SET search_path TO safeguard_no_such_schema").run()
+                let outcome: String
+                do {
+                    outcome = try await store.readView(id: caseID, organisationID: organisationID) == nil ? "nothing" : "a case"
+                } catch { outcome = "an error" }
+                try await sql.raw("SET search_path TO \(unsafeRaw: path)").run()
+                return (outcome: outcome, again: try await store.readView(id: caseID, organisationID: organisationID))
+            }
+            #expect(shared.outcome == "an error", "a shared read whose batch fails reads alone, and fails as a read alone does")
+            #expect(try #require(shared.again).header == expected.header, "once the fault has passed, shared reads work")
+
             // Through the API, as a request reads it.
             let read = try await send(app, .GET, "/api/v1/cases/\(caseID.uuidString)", token: token)
             #expect(read.status == .ok && read.json["summary"] as? String == "Image shared between two pupils")

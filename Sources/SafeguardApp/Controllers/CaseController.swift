@@ -78,7 +78,7 @@ struct CaseController: RouteCollection {
     func loadCase(_ req: Request, _ identity: Identity) async throws -> CaseRecord {
         guard let id = req.parameters.get("caseID").flatMap(UUID.init(text:)),
               let record = try await CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader,
-                                               views: req.application.caseViews).findCase(id: id, organisationID: identity.organisation.id),
+                                               views: req.application.caseViews, rowReads: req.application.caseRowReads).findCase(id: id, organisationID: identity.organisation.id),
               CasePolicy.canSee(record, identity) else {
             throw APIError.notFound("case")
         }

@@ -31,10 +31,13 @@ struct CaseService: Sendable {
     var direct: WriteGate.Direct? = nil
     /// Recently read cases' actions and assessments, for reads that do not go through `reader` (PostgreSQL).
     var views: CaseViewCache? = nil
+    /// Case row reads that share a round trip when they come together (PostgreSQL).
+    var rowReads: CaseRowReads? = nil
     var clock: @Sendable () -> Date = { Date() }
 
     init(db: @autoclosure @escaping @Sendable () -> any Database, cipher: FreeTextCipher, gate: WriteGate, audit: AuditWriter,
-         assessor: Assessor, reader: SQLiteFileReader? = nil, direct: WriteGate.Direct? = nil, views: CaseViewCache? = nil) {
+         assessor: Assessor, reader: SQLiteFileReader? = nil, direct: WriteGate.Direct? = nil, views: CaseViewCache? = nil,
+         rowReads: CaseRowReads? = nil) {
         database = db
         self.cipher = cipher
         self.gate = gate
@@ -43,6 +46,7 @@ struct CaseService: Sendable {
         self.reader = reader
         self.direct = direct
         self.views = views
+        self.rowReads = rowReads
     }
 
     /// A case with what is shown beside it: its actions and latest assessment.
@@ -116,7 +120,7 @@ struct CaseService: Sendable {
     /// The case as the API returns it (facts and assessment left as stored JSON), audited like `read`.
     /// `check` may refuse the read (step-up) before it is audited.
     func readView(by actor: Identity, id: UUID, check: (CaseHeader) throws -> Void = { _ in }) async throws -> CaseReadView? {
-        guard let view = try await CaseStore(db: db, cipher: cipher, reader: reader, views: views).readView(id: id, organisationID: actor.organisation.id),
+        guard let view = try await CaseStore(db: db, cipher: cipher, reader: reader, views: views, rowReads: rowReads).readView(id: id, organisationID: actor.organisation.id),
               CasePolicy.canSee(view.header, actor) else { return nil }
         try check(view.header)
         try await audit.append(Self.event(actor, "case.read", caseID: id))
@@ -421,6 +425,7 @@ extension Request {
     /// The case service on this request's database, with the application's write gate, audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
         CaseService(db: self.db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
-                    reader: application.sqliteReader, direct: application.directWrites, views: application.caseViews)
+                    reader: application.sqliteReader, direct: application.directWrites, views: application.caseViews,
+                    rowReads: application.caseRowReads)
     }
 }
