@@ -167,6 +167,9 @@ public enum AuditChain {
         precondition(times.count == events.count, "one time for each event")
         guard !events.isEmpty else { return [] }
         if let direct = sql as? DirectSQLiteDatabase { return try append(events, at: times, on: direct.connection) }
+        if preparesOnPostgres, let postgres = sql as? any PostgresDatabase, !PreparedOpening.isGivenUp {
+            return try await append(events, at: times, on: postgres, sql: sql)
+        }
         // Lock the head first (a row lock on PostgreSQL, the write lock on SQLite), moving its sequence on and reading it
         // in the same statement: on PostgreSQL each statement is a round trip inside the serialised section.
         guard let head = try await sql.raw("""
@@ -221,6 +224,53 @@ public enum AuditChain {
         _ = try connection.rows("UPDATE audit_head SET hash = ?, mac = ? WHERE id = 1",
                                 [.text(batch.hash), batch.mac.map { .text($0) } ?? .null]) { _ in () }
         return batch.entries
+    }
+
+    /// Whether appends on PostgreSQL send their two statements prepared (`AuditHeadStatement`,
+    /// `AuditEntriesStatement`); a test turns it off to compare them with SQLKit's three.
+    nonisolated(unsafe) static var preparesOnPostgres = true
+
+    /// The same on PostgreSQL in two statements, each prepared once per connection: the head moved on and read; then
+    /// the entries inserted from one array a column (`unnest`, so that the text is the same for any number) and the
+    /// head's hash and seal set, in one statement. SQLKit's multi-row insert had a new text for each number of rows,
+    /// which PostgreSQL parsed and planned at every group commit, and the server built and serialised at every one.
+    /// Five interleaved rounds against SQLKit's: case reads 1.04× (4 of 5 ahead; PostgreSQL's CPU a read 61 → 46 µs),
+    /// case openings 1.09× (5 of 5).
+    ///
+    /// It runs in the gate's transaction, so a prepared statement that fails is handled as `PreparedOpening` is: if
+    /// PostgresNIO answered with a failed preparation it keeps for the connection, having sent nothing, the statement
+    /// is sent again unnamed, with the same text and binds; if it ran and failed, the transaction has failed with it
+    /// and its error is the one thrown.
+    static func append(_ events: [AuditEvent], at times: [Date], on postgres: any PostgresDatabase,
+                       sql: any SQLDatabase) async throws -> [AuditEntry] {
+        let moved = AuditHeadStatement(count: events.count)
+        let heads = try await runPreparedOrUnnamed(moved, on: postgres)
+        guard let row = heads.first else { throw AuditChainError.missingHead }
+        let columns = PostgresRandomAccessRow(row)
+        let batch = try link(events, head: (sequence: try columns[0].decode(Int.self), hash: try columns[1].decode(String.self),
+                                            mac: try columns[2].decode(String?.self)), at: times)
+        _ = try await runPreparedOrUnnamed(AuditEntriesStatement(batch, at: times), on: postgres)
+        return batch.entries
+    }
+
+    /// Runs `statement` prepared; if that fails, unnamed (see `append(_:at:on:sql:)`).
+    private static func runPreparedOrUnnamed<Statement: PostgresPreparedStatement>(_ statement: Statement,
+                                                                                 on postgres: any PostgresDatabase) async throws -> [PostgresRow]
+    where Statement.Row == PostgresRow {
+        do {
+            return try await postgres.run(statement)
+        } catch let preparedError {
+            PreparedOpening.noteIfNotKept(preparedError)
+            do {
+                let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+                let logger = postgres.logger
+                return try await postgres.withConnection { connection in
+                    connection.query(query, logger: logger).map(\.rows)
+                }.get()
+            } catch {
+                throw PreparedOpening.isInFailedTransaction(error) ? preparedError : error
+            }
+        }
     }
 
     static let insertOne = """
@@ -778,4 +828,63 @@ public struct AuditStore: Sendable {
             .filter(\.$action == action).filter(\.$detail == detail)
             .first() != nil
     }
+}
+
+/// The audit head moved on by a batch's count, read in the same statement: its new sequence, its hash and its seal
+/// (before the batch). The first of an append's two statements on PostgreSQL.
+struct AuditHeadStatement: PostgresPreparedStatement {
+    static let name = "safeguard_audit_head"
+    static let sql = "UPDATE audit_head SET sequence = sequence + $1 WHERE id = 1 RETURNING sequence, hash, mac"
+    static let bindingDataTypes: [PostgresDataType] = [.int8]
+    typealias Row = PostgresRow
+
+    var count: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(count)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// A batch's entries inserted, each column from one array, and the head given the batch's hash and seal: the second
+/// of an append's two statements on PostgreSQL. The rows are the ones SQLKit's insert wrote (the same columns and
+/// values; `AuditChainTests` compares the two paths' trails).
+struct AuditEntriesStatement: PostgresPreparedStatement {
+    static let name = "safeguard_audit_entries"
+    static let sql = """
+        WITH entries AS (INSERT INTO \(AuditEntryModel.schema) (id, sequence, at, actor_id, actor_role, organisation_id, action, \
+        case_id, outcome, detail, previous_hash, hash) \
+        SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])) \
+        UPDATE audit_head SET hash = $13, mac = $14 WHERE id = 1
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.uuidArray, .int8Array] + Array(repeating: .textArray, count: 10) + [.text, .text]
+    typealias Row = PostgresRow
+
+    let batch: AuditChain.Batch
+    let ids: [UUID]
+
+    init(_ batch: AuditChain.Batch, at times: [Date]) {
+        self.batch = batch
+        ids = times.map { UUID.timeOrdered(now: $0) }
+    }
+
+    func makeBindings() throws -> PostgresBindings {
+        let entries = batch.entries
+        var bindings = PostgresBindings(capacity: 14)
+        bindings.append(ids)
+        bindings.append(entries.map(\.sequence))
+        for column in [\AuditEntry.at, \.actorID, \.actorRole, \.organisationID, \.action, \.caseID, \.outcome, \.detail,
+                       \.previousHash, \.hash] {
+            bindings.append(entries.map { $0[keyPath: column] })
+        }
+        bindings.append(batch.hash)
+        if let mac = batch.mac { bindings.append(mac) } else { bindings.appendNull() }
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
