@@ -486,6 +486,67 @@ import Vapor
         #expect(cache.identity(for: "k", now: now.addingTimeInterval(0.3)) == nil, "never past the token's own expiry")
     }
 
+    /// A counter the tests' lookups move on.
+    final class Lookups: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
+
+    @Test("Requests that find a token's identity lapsed at once share one lookup of it (issue 9, point 3: identity may be cached)")
+    func requestsThatFindAnIdentityLapsedShareOneLookup() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let secret = world.token("policeA.officer")
+            let cache = IdentityCache(lifetime: 1)
+            let sent = Lookups()
+            let results = try await withThrowingTaskGroup(of: UUID?.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await cache.loaded(for: "t") {
+                            sent.add()
+                            try await Task.sleep(nanoseconds: 50_000_000)
+                            return try await AccountStore(db: app.db).identity(tokenSecret: secret, now: Date())
+                        }.found?.1.id
+                    }
+                }
+                return try await group.reduce(into: [UUID?]()) { $0.append($1) }
+            }
+            #expect(sent.value == 1 && cache.lookups == 1, "twenty requests at once sent one lookup, not \(sent.value)")
+            #expect(results.count == 20 && results.allSatisfy { $0 == world.user("policeA.officer").id }, "and each got its answer")
+            // Once it has ended, the next lapse sends a new one.
+            _ = try await cache.loaded(for: "t") { sent.add(); return nil }
+            #expect(sent.value == 2)
+        }
+    }
+
+    @Test("A lookup begun before a change to accounts is neither shared nor kept after it (issue 9, point 3: a revoked token is refused at once in the same process)")
+    func aLookupBegunBeforeAChangeIsNotKept() async throws {
+        let cache = IdentityCache(lifetime: 60)
+        let identity = Identity(user: User(id: UUID(), organisationID: UUID(), email: "a@b.test", displayName: "A", role: .officer,
+                                           disabled: false, createdAt: nil),
+                                organisation: Organisation(id: UUID(), name: "O", kind: .police, jurisdiction: .england, createdAt: nil),
+                                tokenID: nil, viaSession: false)
+        let sent = Lookups()
+        let early = Task {
+            try await cache.loaded(for: "t") {
+                sent.add()
+                try await Task.sleep(nanoseconds: 200_000_000)   // reads the accounts as they were, before the change
+                return nil
+            }
+        }
+        while sent.value == 0 { try await Task.sleep(nanoseconds: 5_000_000) }
+        cache.removeAll()   // a token revoked, say
+        let late = try await cache.loaded(for: "t") { sent.add(); return nil }
+        #expect(sent.value == 2, "a request after the change sends its own lookup, not the one begun before it")
+        let before = try await early.value
+        cache.store(identity, for: "t", now: Date(), generation: before.generation)
+        #expect(cache.identity(for: "t", now: Date()) == nil, "what the earlier lookup found is not kept")
+        cache.store(identity, for: "t", now: Date(), generation: late.generation)
+        #expect(cache.identity(for: "t", now: Date()) != nil, "what the later one found is")
+    }
+
     @Test func aCaseReadTakesNoWriteLock() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

@@ -51,14 +51,24 @@ extension Request {
 /// server process is refused within that. In this process, every change to accounts calls `removeAll()`, so it
 /// is refused at once.
 ///
+/// When an entry has lapsed, the requests that come for it at once share one lookup (`loaded(for:_:)`): with a
+/// token used on 64 connections, each second's lapse sent up to 64 lookups of the same token to the database.
+///
 /// ```swift
 /// if let identity = cache.identity(for: key, now: now) { … } else { cache.store(identity, for: key, now: now) }
+/// let found = try await cache.loaded(for: key) { try await store.identity(tokenSecret: secret, now: now) }
 /// ```
 final class IdentityCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (identity: Identity, until: Date)] = [:]
     let lifetime: TimeInterval
     private let capacity = 10_000
+    /// Token lookups under way, by key: a request that finds one waits for it rather than sending its own.
+    private var loading: [String: Task<(APIToken, User, Organisation)?, any Error>] = [:]
+    /// Moved on by `removeAll()`: a lookup that began before a change to accounts is not kept, nor shared after it.
+    private var generation = 0
+    /// Lookups sent (the tests look).
+    private(set) var lookups = 0
 
     init(lifetime: TimeInterval = 1) { self.lifetime = lifetime }
 
@@ -70,9 +80,31 @@ final class IdentityCache: @unchecked Sendable {
         return entry.identity
     }
 
-    func store(_ identity: Identity, for key: String, now: Date, notAfter: Date? = nil) {
+    /// The token, user and organisation of `key` as `load` finds them; if a lookup of `key` is already under way
+    /// (begun since accounts last changed), its answer, and nothing is sent. With the generation it began in, for
+    /// `store(_:for:now:notAfter:generation:)`.
+    func loaded(for key: String, _ load: @escaping @Sendable () async throws -> (APIToken, User, Organisation)?) async throws
+        -> (found: (APIToken, User, Organisation)?, generation: Int) {
+        let (task, began, mine) = lock.withLock { () -> (Task<(APIToken, User, Organisation)?, any Error>, Int, Bool) in
+            if let task = loading[key] { return (task, self.generation, false) }
+            let task = Task { try await load() }
+            loading[key] = task
+            lookups += 1
+            return (task, self.generation, true)
+        }
+        if mine {
+            defer { lock.withLock { if loading[key] == task { loading[key] = nil } } }
+            return (try await task.value, began)
+        }
+        return (try await task.value, began)
+    }
+
+    /// Keeps `identity` for `key`, unless accounts have changed since `generation` (its lookup may have read them
+    /// before the change).
+    func store(_ identity: Identity, for key: String, now: Date, notAfter: Date? = nil, generation: Int? = nil) {
         lock.lock()
         defer { lock.unlock() }
+        if let generation, generation != self.generation { return }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         var until = now.addingTimeInterval(lifetime)
         if let notAfter, notAfter < until { until = notAfter }
@@ -83,6 +115,8 @@ final class IdentityCache: @unchecked Sendable {
     func removeAll() {
         lock.lock()
         entries.removeAll(keepingCapacity: true)
+        loading.removeAll()
+        generation += 1
         lock.unlock()
     }
 }
@@ -107,14 +141,18 @@ struct IdentityMiddleware: AsyncMiddleware {
             if let identity = cache.identity(for: key, now: now) {
                 request.identity = identity
             } else {
-                guard let (token, user, org) = try await AccountStore(db: request.db).identity(tokenSecret: bearer, now: now) else {
+                let db = request.db
+                let (found, generation) = try await cache.loaded(for: key) {
+                    try await AccountStore(db: db).identity(tokenSecret: bearer, now: now)
+                }
+                guard let (token, user, org) = found, token.isActive(at: now) else {
                     throw APIError(.unauthorized, "invalid_token", "this token is not valid: it is unknown, expired or revoked; create a new one with POST /api/v1/tokens")
                 }
                 guard !user.disabled else {
                     throw APIError(.unauthorized, "account_disabled", "this account is disabled; ask your organisation's admin")
                 }
                 let identity = Identity(user: user, organisation: org, tokenID: token.id, viaSession: false)
-                cache.store(identity, for: key, now: now, notAfter: token.expiresAt)
+                cache.store(identity, for: key, now: now, notAfter: token.expiresAt, generation: generation)
                 request.identity = identity
             }
         } else if request.hasSession, let sessionText = request.session.data["webSessionID"],
