@@ -268,7 +268,11 @@ public enum AuditChain {
                     connection.query(query, logger: logger).map(\.rows)
                 }.get()
             } catch {
-                throw PreparedOpening.isInFailedTransaction(error) ? preparedError : error
+                guard PreparedOpening.isInFailedTransaction(error) else { throw error }
+                // PostgreSQL had lost the statement (a pooler): the transaction cannot go on, but its writes can be
+                // run again, and from now on this process appends unnamed.
+                if PreparedOpening.isNotKept(preparedError) { throw PreparedStatementLost(underlying: preparedError) }
+                throw preparedError
             }
         }
     }
@@ -887,4 +891,12 @@ struct AuditEntriesStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// A transaction that failed only because PostgreSQL no longer had a statement PostgresNIO had prepared on its
+/// connection (a pooler such as PgBouncer in transaction mode): nothing of it stands, and the same writes run again
+/// succeed, since this process no longer prepares such statements (`WriteGate` runs them again, once).
+public struct PreparedStatementLost: Error, CustomStringConvertible {
+    public let underlying: any Error
+    public var description: String { "a prepared statement was not there on the database connection: \(String(reflecting: underlying))" }
 }

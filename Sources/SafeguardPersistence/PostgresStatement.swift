@@ -212,8 +212,13 @@ struct PreparedOpening: PostgresPreparedStatement {
     /// If `error` says a prepared statement was not there on the connection, no later opening in this process is
     /// prepared.
     static func noteIfNotKept(_ error: any Error) {
-        guard (error as? PSQLError)?.serverInfo?[.sqlState] == "26000" else { return }
+        guard isNotKept(error) else { return }
         notKept.withLockedValue { $0 = true }
+    }
+
+    /// Whether `error` is PostgreSQL saying a prepared statement was not there on the connection.
+    static func isNotKept(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "26000"
     }
 
     /// Whether this process has given up preparing openings (`noteIfNotKept`).

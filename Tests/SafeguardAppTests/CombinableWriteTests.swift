@@ -100,4 +100,39 @@ import Vapor
             #expect(try await verifyAudit(app).verification.isValid)
         }
     }
+
+    @Test("A transaction that failed only because PostgreSQL had lost a prepared statement (a pooler) is run again once, and its writes and entries stand once (issue 9: audit with group commit; nothing half-written)")
+    func aTransactionThatLostAPreparedStatementRunsAgain() async throws {
+        try await withApp { app in
+            let runs = NIOLockedValueBox(0)
+            let name = "Lost statement \(UUID().uuidString.prefix(8))"
+            let answer = try await app.writeGate.run(app.db) { db in
+                let run = runs.withLockedValue { $0 += 1; return $0 }
+                try await (db as! any SQLDatabase).insert(into: "organisations")
+                    .columns("id", "name", "kind", "jurisdiction", "next_case_number", "created_at")
+                    .values(SQLBind(UUID()), SQLBind(name), SQLBind("police"), SQLBind("england"), SQLBind(1), SQLBind(Date()))
+                    .run()
+                try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.lost"), on: db)
+                // The first time, as the audit append fails when PostgreSQL has lost its statement.
+                if run == 1 { throw PreparedStatementLost(underlying: Refused()) }
+                return "stored on run \(run)"
+            }
+            #expect(answer == "stored on run 2", "run again once, and answered from the second run")
+            #expect(try await names(app).filter { $0 == name }.count == 1, "what the first run wrote did not stand")
+            let entries = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM audit_entries WHERE action = 'test.lost'")
+                .first()!.decode(column: "n", as: Int.self)
+            #expect(entries == 1, "one audit entry, from the run that stood")
+            #expect(try await verifyAudit(app).verification.isValid)
+
+            // Any other failure is not run again.
+            let other = NIOLockedValueBox(0)
+            await #expect(throws: Refused.self) {
+                _ = try await app.writeGate.run(app.db) { _ -> String in
+                    other.withLockedValue { $0 += 1 }
+                    throw Refused()
+                }
+            }
+            #expect(other.withLockedValue { $0 } == 1)
+        }
+    }
 }

@@ -78,9 +78,11 @@ import Vapor
             let outcome = try await app.db.withConnection { db in
                 let sql = db as! any SQLDatabase
                 let path = try #require(try await sql.raw("SHOW search_path").first()?.decode(column: "search_path", as: String.self))
-                // Nothing prepared on this connection; then no audit tables to be found: the preparation fails, and
-                // PostgresNIO keeps that failure for the connection.
-                _ = try await sql.raw("DEALLOCATE ALL").run()
+                // No audit tables to be found. If the statements were not yet prepared on this connection, their
+                // preparation fails and PostgresNIO keeps that failure for the connection's life; if they were, they
+                // fail as they run. Either way the append must fail for that reason, and the next one work. (Not
+                // DEALLOCATE: that is a pooler losing the statements, which stops preparing in the whole process and
+                // would change what the suite's other tests see.)
                 try await sql.raw("SET search_path TO safeguard_no_such_schema").run()
                 var failure = ""
                 do { _ = try await AuditChain.append(Self.events(world, 2), on: sql) } catch { failure = String(reflecting: error) }

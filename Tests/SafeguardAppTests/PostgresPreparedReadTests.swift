@@ -72,9 +72,14 @@ import Vapor
                 let sql = db as! any SQLDatabase
                 let path = try #require(try await sql.raw("SHOW search_path").first()?.decode(column: "search_path", as: String.self))
                 let store = CaseStore(db: db, cipher: app.cipher, views: CaseViewCache(capacity: 8))
-                // Whichever connection this is, PostgreSQL holds nothing prepared on it now (a statement prepared
+                // Whichever connection this is, PostgreSQL holds none of the reads' statements on it now (one prepared
                 // before would still find the tables); PostgresNIO may think it does, which must not matter either.
-                _ = try await sql.raw("DEALLOCATE ALL").run()
+                // (The reads' only: losing the audit's would make this process stop preparing statements.)
+                let reads = [CaseRowStatement.name, CaseActionsStatement.name, LatestAssessmentStatement.name, CaseRowsByIDStatement.name]
+                for name in try await sql.raw("SELECT name FROM pg_prepared_statements").all().map({ try $0.decode(column: "name", as: String.self) })
+                where reads.contains(name) {
+                    try await sql.raw("DEALLOCATE \(ident: name)").run()
+                }
                 try await sql.raw("SET search_path TO safeguard_no_such_schema").run()
                 let failed: Bool
                 do { _ = try await store.readView(id: caseID, organisationID: organisationID); failed = false } catch { failed = true }

@@ -201,6 +201,10 @@ actor WriteGate {
                     ? await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!, savepoints: false)
                     : nil
                 if tried == nil { tried = await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!, savepoints: true) }
+                // PostgreSQL had lost a prepared statement (a pooler): nothing stood, and run again they go unnamed.
+                if tried!.failure is PreparedStatementLost {
+                    tried = await Self.commit(group, standalone: events, at: Date(), on: lastDatabase!, savepoints: true)
+                }
                 outcome = tried!
                 if withoutSavepoints { groupsWithoutSavepoints += 1 }
                 lastGroupHadFailure = outcome.results.contains { if case .failure = $0 { true } else { false } }
