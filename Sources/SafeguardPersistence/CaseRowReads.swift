@@ -138,4 +138,7 @@ public final class SharedRowReads<StoredRow: Sendable>: @unchecked Sendable {
 
     /// Batches sent and the reads they carried.
     public var counts: (batches: Int, reads: Int) { lock.withLock { (batches, reads) } }
+
+    /// Reads waiting for the batch under way (the tests look).
+    var waitingCount: Int { lock.withLock { waiting.count } }
 }
