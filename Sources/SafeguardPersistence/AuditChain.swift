@@ -836,26 +836,17 @@ public struct AuditStore: Sendable {
 
 /// The audit head moved on by a batch's count, read in the same statement: its new sequence, its hash and its seal
 /// (before the batch). The first of an append's two statements on PostgreSQL.
-struct AuditHeadStatement: PostgresPreparedStatement {
+struct AuditHeadStatement: OneBindStatement {
     static let name = "safeguard_audit_head"
     static let sql = "UPDATE audit_head SET sequence = sequence + $1 WHERE id = 1 RETURNING sequence, hash, mac"
-    static let bindingDataTypes: [PostgresDataType] = [.int8]
-    typealias Row = PostgresRow
 
     var count: Int
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(count)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+    var bind: Int { count }
 }
 
 /// A batch's entries inserted, each column from one array, and the head given the batch's hash and seal: the second
 /// of an append's two statements on PostgreSQL. The rows are the ones SQLKit's insert wrote (the same columns and
-/// values; `AuditChainTests` compares the two paths' trails).
+/// values; `PostgresAuditAppendTests` compares the two paths' trails).
 struct AuditEntriesStatement: PostgresPreparedStatement {
     static let name = "safeguard_audit_entries"
     static let sql = """

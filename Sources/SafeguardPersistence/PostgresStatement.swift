@@ -103,39 +103,40 @@ struct CaseRowStatement: PostgresPreparedStatement {
 /// The case rows of several ids at once, for reads that waited together (`CaseRowReads`): the columns of
 /// `CaseStore.readHeaderColumns`, in that order, and then the revision. The organisation is checked by the caller,
 /// row by row, as `CaseRowStatement` checks it in its WHERE.
-struct CaseRowsByIDStatement: PostgresPreparedStatement {
+struct CaseRowsByIDStatement: OneBindStatement {
     static let name = "safeguard_case_rows_by_id"
     static let sql = "SELECT \(CaseStore.readHeaderColumns), revision FROM cases WHERE id = ANY($1)"
-    static let bindingDataTypes: [PostgresDataType] = [.uuidArray]
-    typealias Row = PostgresRow
 
     var ids: [UUID]
+    var bind: [UUID] { ids }
+}
+
+/// A prepared statement with one bind whose rows are taken as PostgresNIO gives them (read by position by the
+/// caller): its binding types, binding and rows follow from its bind; a statement gives its name, text and bind.
+protocol OneBindStatement: PostgresPreparedStatement where Row == PostgresRow {
+    associatedtype Bind: PostgresEncodable & Sendable
+    var bind: Bind { get }
+}
+
+extension OneBindStatement {
+    static var bindingDataTypes: [PostgresDataType] { [Bind.psqlType] }
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 1)
-        bindings.append(ids)
+        try bindings.append(bind)
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
-/// A read of one case's rows by its id, prepared once per connection as the case row is: the binding and the rows
-/// are the same for each; a statement gives its name and text.
-protocol CaseRowsStatement: PostgresPreparedStatement where Row == PostgresRow {
+/// A read of one case's rows by its id, prepared once per connection as the case row is.
+protocol CaseRowsStatement: OneBindStatement where Bind == UUID {
     var caseID: UUID { get }
 }
 
 extension CaseRowsStatement {
-    static var bindingDataTypes: [PostgresDataType] { [.uuid] }
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(caseID)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+    var bind: UUID { caseID }
 }
 
 /// A case's actions for a read, oldest first: the columns of `CaseStore.readActionColumns`, in that order. For a read
