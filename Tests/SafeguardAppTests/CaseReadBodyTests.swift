@@ -119,4 +119,23 @@ import Vapor
             #expect(written == expected, "\(cases.count) cases")
         }
     }
+
+    @Test("Who you are (GET /api/v1/me), written into bytes, says what MeDTO encoded says: with and without the optional fields, text that needs escaping")
+    func meSameAsMeDTO() throws {
+        let organisation = Organisation(id: UUID(), name: "Test \"Police\" / Gwent — Zoë", kind: .police, jurisdiction: .wales, createdAt: nil)
+        var plain = User(id: UUID(), organisationID: organisation.id, email: "a@b.test", displayName: "A", role: .officer,
+                         disabled: false, createdAt: nil)
+        var full = plain
+        full.rank = "Police Constable"; full.collarNumber = "4521"; full.team = "Response\n\u{1}"; full.disabled = true
+        full.role = .dsl
+        plain.displayName = "Ann \\ O'Neil"
+        for user in [plain, full] {
+            let me = MeDTO(user: UserDTO(user), organisation: OrganisationDTO(organisation))
+            let response = me.response
+            #expect(response.headers.contentType == .json && response.status == .ok)
+            let written = try JSONSerialization.jsonObject(with: Data(buffer: response.body.buffer!)) as! NSDictionary
+            let expected = try JSONSerialization.jsonObject(with: try Self.encoder.encode(me)) as! NSDictionary
+            #expect(written == expected, "user \(user.displayName)")
+        }
+    }
 }

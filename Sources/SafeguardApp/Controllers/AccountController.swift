@@ -78,9 +78,9 @@ struct AccountController: RouteCollection {
         return TokenDTO(revoked)
     }
 
-    func me(req: Request) async throws -> MeDTO {
+    func me(req: Request) async throws -> Response {
         let identity = try req.requireIdentity()
-        return MeDTO(user: UserDTO(identity.user), organisation: OrganisationDTO(identity.organisation))
+        return MeDTO(user: UserDTO(identity.user), organisation: OrganisationDTO(identity.organisation)).response
     }
 
     /// Your rank and collar number, printed in the signature block of the letters you produce (issue 11).

@@ -144,9 +144,45 @@ struct SignatureRequest: Content {
     var collarNumber: String?
 }
 
+/// `GET /api/v1/me`: who you are. The API answers it with `body`, written straight into bytes: through Vapor's
+/// `JSONEncoder` it was an eighth of the server's CPU for the request, the cheapest signed-in request there is and the
+/// load benchmark's measure of what every signed-in request costs. The struct stays its schema; a test holds the two
+/// equal.
 struct MeDTO: Content {
     var user: UserDTO
     var organisation: OrganisationDTO
+
+    /// The response, as `JSONEncoder` would write it (keys in the order declared, a nil left out).
+    var response: Response {
+        var out = JSONBytes(capacity: 512)
+        out.open()
+        out.key("user")
+        out.open()
+        out.field("id", user.id)
+        out.field("email", user.email)
+        out.field("displayName", user.displayName)
+        out.field("role", user.role.rawValue)
+        out.field("disabled", user.disabled)
+        out.field("organisationID", user.organisationID)
+        out.field("twoFactor", user.twoFactor)
+        out.field("rank", user.rank)
+        out.field("collarNumber", user.collarNumber)
+        out.field("team", user.team)
+        out.close()
+        out.key("organisation")
+        out.open()
+        out.field("id", organisation.id)
+        out.field("name", organisation.name)
+        out.field("kind", organisation.kind.rawValue)
+        out.field("jurisdiction", organisation.jurisdiction)
+        out.close()
+        out.close()
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        let response = Response(status: .ok, headers: headers)
+        response.body = .init(buffer: out.buffer)
+        return response
+    }
 }
 
 struct UserCreateRequest: Content {
