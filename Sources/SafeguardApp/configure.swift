@@ -18,6 +18,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     _ = app.writeGate
     _ = app.auditWriter
     _ = app.identityCache
+    _ = app.loopDatabases
     _ = app.inFlightRequests
     _ = app.auditCheckpoint
     _ = app.anonymousRejections

@@ -422,9 +422,10 @@ extension CaseService {
 }
 
 extension Request {
-    /// The case service on this request's database, with the application's write gate, audit writer and guidance.
+    /// The case service on the database of this request's event loop (`loopDatabase`), with the application's write gate,
+    /// audit writer and guidance.
     func caseService(_ assessor: Assessor) -> CaseService {
-        CaseService(db: self.db, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
+        CaseService(db: self.loopDatabase, cipher: application.cipher, gate: application.writeGate, audit: application.auditWriter, assessor: assessor,
                     reader: application.sqliteReader, direct: application.directWrites, views: application.caseViews,
                     rowReads: application.caseRowReads)
     }
