@@ -60,7 +60,9 @@ extension SafeguardServer {
     public static func logCommitCounts(_ app: Application) async {
         let audit = await app.auditWriter.counts()
         let gate = await app.writeGate.counts()
-        app.logger.info("Stopped: \(audit.entries) audit entries of reads and rejections in \(audit.batches) group commits; \(gate.writes) writes in \(gate.transactions) transactions")
+        // On PostgreSQL, how many case rows were read in how many shared round trips (`CaseRowReads`).
+        let rows = app.caseRowReads.map { "; \($0.counts.reads) case rows read in \($0.counts.batches) round trips" } ?? ""
+        app.logger.info("Stopped: \(audit.entries) audit entries of reads and rejections in \(audit.batches) group commits; \(gate.writes) writes in \(gate.transactions) transactions\(rows)")
     }
 }
 
