@@ -33,6 +33,10 @@ enum TestDatabase {
         var options = SafeguardOptions(database: database)
         options.auditSeal = seal
         options.dataKey = dataKey
+        // With the whole suite on two cores, a query has waited more than the ten seconds a server allows for a
+        // connection: a test of the code, not of the machine, waits longer. Set here, so that a test which makes its
+        // own options (an in-memory SQLite app, whose pool has one connection) keeps it too.
+        options.databasePoolTimeout = 120
         return options
     }
 
@@ -56,7 +60,6 @@ enum TestDatabase {
 func withApp(_ modify: (inout SafeguardOptions) -> Void = { _ in },
              _ body: (Application) async throws -> Void) async throws {
     var options = TestDatabase.options()
-    options.databasePoolTimeout = 120
     modify(&options)
     let app = try await Application.make(.testing)
     do {
