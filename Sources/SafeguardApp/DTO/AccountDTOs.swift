@@ -177,11 +177,7 @@ struct MeDTO: Content {
         out.field("jurisdiction", organisation.jurisdiction)
         out.close()
         out.close()
-        var headers = HTTPHeaders()
-        headers.contentType = .json
-        let response = Response(status: .ok, headers: headers)
-        response.body = .init(buffer: out.buffer)
-        return response
+        return out.response()
     }
 }
 

@@ -267,11 +267,7 @@ enum CaseReadBody {
             out.close()
         }
         out.close()
-        var headers = HTTPHeaders()
-        headers.contentType = .json
-        let response = Response(status: status, headers: headers)
-        response.body = .init(buffer: out.buffer)
-        return response
+        return out.response(status: status)
     }
 }
 
@@ -302,11 +298,7 @@ enum CaseListBody {
         out.field("perPage", perPage)
         out.field("total", total)
         out.close()
-        var headers = HTTPHeaders()
-        headers.contentType = .json
-        let response = Response(status: .ok, headers: headers)
-        response.body = .init(buffer: out.buffer)
-        return response
+        return out.response()
     }
 }
 
@@ -333,6 +325,15 @@ struct JSONBytes {
 
     /// What has been written, in a buffer a response sends.
     var buffer: ByteBuffer { ByteBuffer(bytes: bytes) }
+
+    /// A JSON response whose body is what has been written.
+    func response(status: HTTPResponseStatus = .ok) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        let response = Response(status: status, headers: headers)
+        response.body = .init(buffer: buffer)
+        return response
+    }
 
     private mutating func byte(_ value: UInt8) { bytes.append(value) }
 
