@@ -167,9 +167,15 @@ public enum AuditChain {
         precondition(times.count == events.count, "one time for each event")
         guard !events.isEmpty else { return [] }
         if let direct = sql as? DirectSQLiteDatabase { return try append(events, at: times, on: direct.connection) }
-        if preparesOnPostgres, let postgres = sql as? any PostgresDatabase, !PreparedOpening.isGivenUp {
-            return try await append(events, at: times, on: postgres, sql: sql)
+        if let postgres = sql as? any PostgresDatabase, !PreparedInTransaction.isGivenUp {
+            return try await append(events, at: times, on: postgres)
         }
+        return try await appendThroughSQLKit(events, at: times, on: sql)
+    }
+
+    /// The same through SQLKit in three statements: on SQLite through Fluent, and on PostgreSQL once this process has
+    /// given up preparing inside transactions.
+    static func appendThroughSQLKit(_ events: [AuditEvent], at times: [Date], on sql: any SQLDatabase) async throws -> [AuditEntry] {
         // Lock the head first (a row lock on PostgreSQL, the write lock on SQLite), moving its sequence on and reading it
         // in the same statement: on PostgreSQL each statement is a round trip inside the serialised section.
         guard let head = try await sql.raw("""
@@ -226,10 +232,6 @@ public enum AuditChain {
         return batch.entries
     }
 
-    /// Whether appends on PostgreSQL send their two statements prepared (`AuditHeadStatement`,
-    /// `AuditEntriesStatement`); a test turns it off to compare them with SQLKit's three.
-    nonisolated(unsafe) static var preparesOnPostgres = true
-
     /// The same on PostgreSQL in two statements, each prepared once per connection: the head moved on and read; then
     /// the entries inserted from one array a column (`unnest`, so that the text is the same for any number) and the
     /// head's hash and seal set, in one statement. SQLKit's multi-row insert had a new text for each number of rows,
@@ -237,12 +239,9 @@ public enum AuditChain {
     /// Five interleaved rounds against SQLKit's: case reads 1.04× (4 of 5 ahead; PostgreSQL's CPU a read 61 → 46 µs),
     /// case openings 1.09× (5 of 5).
     ///
-    /// It runs in the gate's transaction, so a prepared statement that fails is handled as `PreparedOpening` is: if
-    /// PostgresNIO answered with a failed preparation it keeps for the connection, having sent nothing, the statement
-    /// is sent again unnamed, with the same text and binds; if it ran and failed, the transaction has failed with it
-    /// and its error is the one thrown.
-    static func append(_ events: [AuditEvent], at times: [Date], on postgres: any PostgresDatabase,
-                       sql: any SQLDatabase) async throws -> [AuditEntry] {
+    /// It runs in the gate's transaction, so a prepared statement that fails is handled by `PreparedInTransaction`,
+    /// which sends it again unnamed, with the same text and binds.
+    static func append(_ events: [AuditEvent], at times: [Date], on postgres: any PostgresDatabase) async throws -> [AuditEntry] {
         let moved = AuditHeadStatement(count: events.count)
         let heads = try await runPreparedOrUnnamed(moved, on: postgres)
         guard let row = heads.first else { throw AuditChainError.missingHead }
@@ -253,27 +252,16 @@ public enum AuditChain {
         return batch.entries
     }
 
-    /// Runs `statement` prepared; if that fails, unnamed (see `append(_:at:on:sql:)`).
+    /// Runs `statement` prepared, or unnamed with the same text and binds (`PreparedInTransaction`).
     private static func runPreparedOrUnnamed<Statement: PostgresPreparedStatement>(_ statement: Statement,
                                                                                  on postgres: any PostgresDatabase) async throws -> [PostgresRow]
     where Statement.Row == PostgresRow {
-        do {
-            return try await postgres.run(statement)
-        } catch let preparedError {
-            PreparedOpening.noteIfNotKept(preparedError)
-            do {
-                let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
-                let logger = postgres.logger
-                return try await postgres.withConnection { connection in
-                    connection.query(query, logger: logger).map(\.rows)
-                }.get()
-            } catch {
-                guard PreparedOpening.isInFailedTransaction(error) else { throw error }
-                // PostgreSQL had lost the statement (a pooler): the transaction cannot go on, but its writes can be
-                // run again, and from now on this process appends unnamed.
-                if PreparedOpening.isNotKept(preparedError) { throw PreparedStatementLost(underlying: preparedError) }
-                throw preparedError
-            }
+        try await PreparedInTransaction.run(statement, on: postgres, { $0 }) {
+            let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+            let logger = postgres.logger
+            return try await postgres.withConnection { connection in
+                connection.query(query, logger: logger).map(\.rows)
+            }.get()
         }
     }
 
@@ -882,12 +870,4 @@ struct AuditEntriesStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
-}
-
-/// A transaction that failed only because PostgreSQL no longer had a statement PostgresNIO had prepared on its
-/// connection (a pooler such as PgBouncer in transaction mode): nothing of it stands, and the same writes run again
-/// succeed, since this process no longer prepares such statements (`WriteGate` runs them again, once).
-public struct PreparedStatementLost: Error, CustomStringConvertible {
-    public let underlying: any Error
-    public var description: String { "a prepared statement was not there on the database connection: \(String(reflecting: underlying))" }
 }

@@ -287,17 +287,9 @@ public struct CaseStore: Sendable {
         let number: Int?
         if prepared, let postgres = sql as? any PostgresDatabase,
            let prepared = PreparedOpening(opening.statement(after: counter, named: taken, returning: result), on: sql) {
-            do {
-                number = try await postgres.run(prepared).first.map { try PostgresRandomAccessRow($0)[0].decode(Int.self) }
-            } catch let preparedError {
-                // PostgresNIO may be answering with a failed preparation's error it keeps for the connection, having
-                // sent nothing: the unnamed statement is the real answer. If the prepared statement did run and fail,
-                // the transaction has failed with it, and the unnamed one says only that: the first error is the cause.
-                PreparedOpening.noteIfNotKept(preparedError)
-                do { number = try await unnamed() } catch {
-                    throw PreparedOpening.isInFailedTransaction(error) ? preparedError : error
-                }
-            }
+            number = try await PreparedInTransaction.run(prepared, on: postgres, {
+                try $0.first.map { try PostgresRandomAccessRow($0)[0].decode(Int.self) }
+            }, unnamed: unnamed)
         } else {
             number = try await unnamed()
         }

@@ -177,15 +177,13 @@ struct PreparedOpening: PostgresPreparedStatement {
 
     /// The text prepared: the first opening's.
     private static let text = NIOLockedValueBox<String?>(nil)
-    /// Set once PostgreSQL has said a statement prepared on a connection was not there.
-    private static let notKept = NIOLockedValueBox(false)
 
     let bindings: PostgresBindings
 
     /// The statement with its binds; nil when it is to be sent unnamed (another text, a bind that has no typed
     /// PostgreSQL value here, or preparing given up).
     init?(_ query: any SQLExpression, on database: any SQLDatabase) {
-        guard !Self.notKept.withLockedValue({ $0 }) else { return nil }
+        guard !PreparedInTransaction.isGivenUp else { return nil }
         var serializer = SQLSerializer(database: database)
         query.serialize(to: &serializer)
         let text = serializer.sql
@@ -209,29 +207,65 @@ struct PreparedOpening: PostgresPreparedStatement {
     func makeBindings() throws -> PostgresBindings { bindings }
 
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
 
-    /// If `error` says a prepared statement was not there on the connection, no later opening in this process is
-    /// prepared.
-    static func noteIfNotKept(_ error: any Error) {
-        guard isNotKept(error) else { return }
-        notKept.withLockedValue { $0 = true }
+/// Statements prepared once per connection inside a transaction (a case opening, an audit append), and what to do
+/// when one fails. PostgresNIO keeps a failed preparation's error for the connection's life and answers with it
+/// without sending anything; and a statement that did run and fail has failed the transaction. So the statement is
+/// sent again unnamed: if that is refused only because the transaction had failed, the prepared statement's error is
+/// the cause, and it is the one thrown. If PostgreSQL says a prepared statement was not there (a pooler such as
+/// PgBouncer in transaction mode), this process stops preparing inside transactions, and the error thrown is
+/// `PreparedStatementLost`: the write gate runs that transaction again, once, unnamed.
+///
+/// ```swift
+/// let rows = try await PreparedInTransaction.run(prepared, on: postgres) { try await unnamed() }
+/// ```
+enum PreparedInTransaction {
+    /// Set once PostgreSQL has said a statement prepared on a connection was not there.
+    private static let notKept = NIOLockedValueBox(false)
+
+    /// `statement`'s rows, prepared; if that fails, `unnamed`'s (see above for which error is thrown).
+    static func run<Statement: PostgresPreparedStatement, T>(_ statement: Statement, on postgres: any PostgresDatabase,
+                                                            _ read: ([PostgresRow]) throws -> T,
+                                                            unnamed: () async throws -> T) async throws -> T
+    where Statement.Row == PostgresRow {
+        do {
+            return try read(try await postgres.run(statement))
+        } catch let preparedError {
+            if isNotKept(preparedError) { notKept.withLockedValue { $0 = true } }
+            do {
+                return try await unnamed()
+            } catch {
+                guard isInFailedTransaction(error) else { throw error }
+                if isNotKept(preparedError) { throw PreparedStatementLost(underlying: preparedError) }
+                throw preparedError
+            }
+        }
     }
+
+    /// Whether this process has given up preparing inside transactions.
+    static var isGivenUp: Bool { notKept.withLockedValue { $0 } }
+
+    /// Prepares inside transactions again after giving up (the tests: that is the whole process's state).
+    static func prepareAgain() { notKept.withLockedValue { $0 = false } }
 
     /// Whether `error` is PostgreSQL saying a prepared statement was not there on the connection.
     static func isNotKept(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "26000"
     }
 
-    /// Whether this process has given up preparing openings (`noteIfNotKept`).
-    static var isGivenUp: Bool { notKept.withLockedValue { $0 } }
-
-    /// Lets openings be prepared again after `noteIfNotKept` gave up (the tests: that is the whole process's state).
-    static func prepareAgain() { notKept.withLockedValue { $0 = false } }
-
     /// Whether `error` is PostgreSQL refusing a statement because its transaction had already failed.
     static func isInFailedTransaction(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "25P02"
     }
+}
+
+/// A transaction that failed only because PostgreSQL no longer had a statement PostgresNIO had prepared on its
+/// connection (a pooler): nothing of it stands, and the same writes run again succeed, since this process no longer
+/// prepares such statements (`WriteGate` runs them again, once).
+public struct PreparedStatementLost: Error, CustomStringConvertible {
+    public let underlying: any Error
+    public var description: String { "a prepared statement was not there on the database connection: \(String(reflecting: underlying))" }
 }
 
 /// An optional bind, whatever it wraps: SQLKit hands binds over as `any Encodable`, and a nil must go as NULL.

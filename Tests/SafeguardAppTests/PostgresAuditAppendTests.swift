@@ -46,19 +46,24 @@ import Vapor
             let world = try await seedWorld(app)
             let caseID = UUID()
             let start = try await Self.head(app)
-            var written: [AuditEntry] = []
-            var sizes: [Int] = []
             // Prepared, then through SQLKit, then prepared again: batches of one and several, each in a transaction
-            // as the write gate appends them.
-            for (prepared, count) in [(true, 1), (true, 5), (false, 4), (true, 3)] {
-                AuditChain.preparesOnPostgres = prepared
-                defer { AuditChain.preparesOnPostgres = true }
-                let events = Self.events(world, count, caseID: caseID)
-                written += try await app.db.transaction { tx in
-                    try await AuditChain.append(events, at: Array(repeating: Date(), count: count), on: tx as! any SQLDatabase)
+            // as the write gate appends them, on one connection, whose prepared statements are then read.
+            let (written, prepared) = try await app.db.withConnection { db in
+                var written: [AuditEntry] = []
+                for (prepared, count) in [(true, 1), (true, 5), (false, 4), (true, 3)] {
+                    let events = Self.events(world, count, caseID: caseID)
+                    written += try await db.transaction { tx in
+                        let sql = tx as! any SQLDatabase, times = Array(repeating: Date(), count: count)
+                        return prepared ? try await AuditChain.append(events, at: times, on: sql)
+                            : try await AuditChain.appendThroughSQLKit(events, at: times, on: sql)
+                    }
                 }
-                sizes.append(count)
+                let names = try await (db as! any SQLDatabase).raw("""
+                    SELECT name FROM pg_prepared_statements WHERE name IN (\(bind: AuditHeadStatement.name), \(bind: AuditEntriesStatement.name))
+                    """).all().map { try $0.decode(column: "name", as: String.self) }
+                return (written, Set(names))
             }
+            #expect(prepared == [AuditHeadStatement.name, AuditEntriesStatement.name], "an append on PostgreSQL is sent prepared")
             let stored = try await Self.stored(app, after: start)
             #expect(stored == written, "every entry is stored as the append gave it, whichever way it was sent")
             #expect(stored.map(\.sequence) == Array(start + 1...start + 13), "one sequence, no gap, across both ways")

@@ -163,7 +163,7 @@ import Vapor
 
     @Test("When PostgreSQL has lost the prepared statement (a pooler), openings go unnamed from then on", needsPostgres)
     func aLostStatementStopsPreparingOpenings() async throws {
-        defer { PreparedOpening.prepareAgain() }
+        defer { PreparedInTransaction.prepareAgain() }
         try await withApp { app in
             let world = try await seedWorld(app)
             let seen = try await Self.onOneConnection(app, world) { db, sql, open in
@@ -171,17 +171,17 @@ import Vapor
                 // What PgBouncer in transaction mode does: the statement PostgresNIO prepared is not there any more.
                 try await sql.raw("DEALLOCATE \(ident: PreparedOpening.name)").run()
                 var state: String?
-                do { _ = try await Self.transaction(db) { try await open($0) } } catch let error as PSQLError {
-                    state = error.serverInfo?[.sqlState]
+                do { _ = try await Self.transaction(db) { try await open($0) } } catch let error as PreparedStatementLost {
+                    state = (error.underlying as? PSQLError)?.serverInfo?[.sqlState]
                 }
                 let opened = try await Self.transaction(db) { try await open($0) }
                 return (state: state, opened: opened, prepared: try await Self.preparedOpenings(sql))
             }
-            // The write gate runs a failed group again, each write under a savepoint, so through the API that opening
-            // is stored too; here, at the store, it fails once with PostgreSQL's own word.
+            // The write gate runs that transaction again (`PreparedStatementLost`), so through the API that opening is
+            // stored too; here, at the store, it fails once, saying so, with PostgreSQL's own word inside.
             #expect(seen.state == "26000", "the first opening after it is refused as PostgreSQL refused it")
             #expect(seen.prepared == 0, "nothing prepared again")
-            #expect(PreparedOpening.isGivenUp, "no opening in this process is prepared any more")
+            #expect(PreparedInTransaction.isGivenUp, "nothing in a transaction is prepared in this process any more")
             #expect(try await count(app, "cases") == 2, "only the first opening and the next were stored")
             let stored = try await CaseStore(db: app.db, cipher: app.cipher).readView(
                 id: seen.opened.record.id, organisationID: seen.opened.record.organisationID)

@@ -92,10 +92,7 @@ final class IdentityCache: @unchecked Sendable {
             lookups += 1
             return (task, self.generation, true)
         }
-        if mine {
-            defer { lock.withLock { if loading[key] == task { loading[key] = nil } } }
-            return (try await task.value, began)
-        }
+        defer { if mine { lock.withLock { if loading[key] == task { loading[key] = nil } } } }
         return (try await task.value, began)
     }
 
