@@ -79,14 +79,16 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     // such a body with a message instead.
     app.http.server.configuration.requestDecompression = .disabled
     app.middleware = Middlewares()
-    // Outermost first, in one task (see `AsyncMiddlewareChain`). Vapor's sessions middleware is future-based, so it
-    // runs inside the chain only for the requests that can have a session (see `SessionsInChain`).
+    // Outermost first, in one task on the request's own event loop (see `AsyncMiddlewareChain`, `LoopTaskExecutor`).
+    // Vapor's sessions middleware is future-based, so it runs inside the chain only for the requests that can have a
+    // session (see `SessionsInChain`).
     app.middleware.use(AsyncMiddlewareChain([RequestIDMiddleware(trustProxy: options.trustForwardedFor),
                                              InFlightMiddleware(counter: app.inFlightRequests), SecurityHeadersMiddleware(),
                                              ErrorAuditMiddleware(),
                                              SessionsInChain(app.sessions.middleware, cookieName: sessionCookieName),
                                              IdentityMiddleware(), PageErrorMiddleware(), ContentGuardMiddleware(),
-                                             RepeatSubmissionMiddleware()]))
+                                             RepeatSubmissionMiddleware()],
+                                            executors: LoopTaskExecutors(group: app.eventLoopGroup)))
     try app.configurePages()
 
     try routes(app, assessor: assessor)

@@ -105,3 +105,55 @@ import Vapor
         try await app.asyncShutdown()
     }
 }
+
+/// `LoopTaskExecutor`: the chain's task, and the API route it calls, run on the request's own event loop, so a request
+/// does not change thread to start, to write its answer, or to resume after a database answer on that loop.
+@Suite struct LoopTaskExecutorTests {
+    /// Where the route ran: "loop" on its request's event loop, else "elsewhere".
+    static func whereItRan(_ request: Request) -> String { request.eventLoop.inEventLoop ? "loop" : "elsewhere" }
+
+    @Test func theConfiguredAppAnswersAnAPIRequestOnItsOwnLoop() async throws {
+        try await withApp { app in
+            app.get("api", "v1", "loop-probe") { req async in Self.whereItRan(req) }
+            for _ in 0..<4 {
+                let reply = try await send(app, .GET, "/api/v1/loop-probe")
+                #expect(String(decoding: reply.body, as: UTF8.self) == "loop")
+            }
+            // Over a real socket too, where the loop is the connection's.
+            let running = try await send(app, .GET, "/api/v1/loop-probe", over: .running(hostname: "127.0.0.1", port: 0))
+            #expect(String(decoding: running.body, as: UTF8.self) == "loop")
+        }
+    }
+
+    /// Where a route behind a bare chain ran, with or without the loops' executors.
+    func whereARouteRuns(withExecutors: Bool) async throws -> String {
+        let app = try await Application.make(.testing)
+        do {
+            app.middleware = Middlewares()
+            app.middleware.use(AsyncMiddlewareChain([SessionsInChainTests.TaskProbe()],
+                                                    executors: withExecutors ? LoopTaskExecutors(group: app.eventLoopGroup) : nil))
+            app.get("api", "v1", "loop-probe") { req async in Self.whereItRan(req) }
+            let reply = try await app.testing().sendRequest(.GET, "/api/v1/loop-probe")
+            try await app.asyncShutdown()
+            return reply.body.string
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+
+    @Test func onlyAChainGivenTheExecutorsRunsOnTheLoop() async throws {
+        #expect(try await whereARouteRuns(withExecutors: true) == "loop")
+        #expect(try await whereARouteRuns(withExecutors: false) == "elsewhere")
+    }
+
+    @Test func aRequestOnALoopOutsideTheGroupStillRuns() async throws {
+        let app = try await Application.make(.testing)
+        let executors = LoopTaskExecutors(group: app.eventLoopGroup)
+        let outside = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        #expect(executors.executor(for: outside.any()) == nil)
+        #expect(executors.executor(for: app.eventLoopGroup.any()) != nil)
+        try await outside.shutdownGracefully()
+        try await app.asyncShutdown()
+    }
+}
