@@ -1,5 +1,5 @@
 import Foundation
-import SafeguardApp
+@testable import SafeguardApp
 import SafeguardCore
 import SQLKit
 import SafeguardPersistence
@@ -122,6 +122,58 @@ import Vapor
             #expect(history.array.allSatisfy { ($0["editions"] as? [String])?.isEmpty == false })
             let latest = try await send(app, .GET, "/api/v1/cases/\(id)/assessment", token: token)
             #expect(latest.json["caseVersion"] as? Int == 2)
+        }
+    }
+
+    /// A `PUT` that nginx sends again after the server that stored it died before answering (deploy/two_servers.py)
+    /// reaches the case at the version it made: it is answered with the case, not refused as someone else's change.
+    @Test func aFactsUpdateSentAgainAfterItWasStoredIsAnsweredNotRefused() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = try await createCase(app, token: token)["id"] as! String
+            var facts = sampleFacts
+            facts["circumstances"] = ["willing": false, "ageAppropriate": true, "coercion": true]
+            let first = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": facts])
+            #expect(first.status == .ok, "\(first.text)")
+            let chronology = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: token)
+            let updatesBefore = try await count(app, "audit_entries WHERE action = 'case.facts.update'")
+
+            let again = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": facts])
+            #expect(again.status == .ok, "\(again.text)")
+            #expect(again.json["version"] as? Int == 2, "nothing new was stored")
+            #expect(again.json["facts"] as? NSDictionary == first.json["facts"] as? NSDictionary)
+            #expect(again.json["assessment"] as? NSDictionary == first.json["assessment"] as? NSDictionary)
+            let history = try await send(app, .GET, "/api/v1/cases/\(id)/assessments", token: token)
+            #expect(history.array.map { $0["caseVersion"] as? Int } == [1, 2], "no second assessment")
+            let chronologyAfter = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: token)
+            #expect(chronologyAfter.array.count == 3 && chronologyAfter.array as NSArray == chronology.array as NSArray,
+                    "no second chronology line")
+            // Audited as what it was: the same update, sent again, which found its facts already held.
+            #expect(try await count(app, "audit_entries WHERE action = 'case.facts.update'") == updatesBefore + 1)
+            #expect(try await count(app, "audit_entries WHERE action = 'case.facts.update' AND detail = 'version=2 repeat=alreadyHeld'") == 1)
+            #expect(AuditWords.detail("version=2 repeat=alreadyHeld", names: [:]) == "version: 2; sent again: already held")
+
+            // One entry of the facts, sent again, the same way.
+            let person = ["version": 2, "person": ["age": 19, "roles": ["requester"]]] as [String: Any]
+            let added = try await send(app, .PUT, "/api/v1/cases/\(id)/people/C", token: token, json: person)
+            #expect(added.json["version"] as? Int == 3)
+            let addedAgain = try await send(app, .PUT, "/api/v1/cases/\(id)/people/C", token: token, json: person)
+            #expect(addedAgain.status == .ok, "\(addedAgain.text)")
+            #expect(addedAgain.json["version"] as? Int == 3)
+
+            // Different facts at an old version are still a conflict, and so is a summary sent at one.
+            var other = facts
+            other["circumstances"] = ["willing": true, "ageAppropriate": true, "coercion": false]
+            let stale = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": other])
+            #expect(stale.status == .conflict)
+            let staleSummary = try await send(app, .PATCH, "/api/v1/cases/\(id)", token: token,
+                                              json: ["version": 1, "summary": "Image shared between two pupils"])
+            #expect(staleSummary.status == .conflict, "\(staleSummary.text)")
+            // Another force's officer sending the same facts learns nothing: the case is not theirs to find.
+            let outsider = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: world.token("policeB.officer"),
+                                          json: ["version": 1, "facts": facts])
+            #expect(outsider.status == .notFound)
         }
     }
 

@@ -56,3 +56,34 @@ import Vapor
         }
     }
 }
+
+/// A change of facts that finds the case moved on between its read and its write: when the case now holds exactly
+/// those facts (the same change, sent again by a proxy while its first server was storing it), it is answered with
+/// the case; anything else is still refused as stale.
+@Suite struct RepeatedFactChangeTests {
+    @Test func aChangeRacedByItsOwnFirstSendingIsAnsweredWithTheCase() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let actor = world.acting("policeA.officer")
+            let service = CaseService(db: app.db, cipher: app.cipher, gate: app.writeGate, audit: app.auditWriter, assessor: .bundled)
+            let stale = try await openedCase(app, world)
+            var facts = stale.facts
+            facts.circumstances.coercion = .true
+            // The first sending, stored.
+            let first = try await service.change(by: actor, stale, version: 1, facts: facts, action: "case.facts.update")
+            #expect(first.record.version == 2)
+            // The second reaches the write with the case as it was read before the first was stored.
+            let second = try await service.change(by: actor, stale, version: 1, facts: facts, action: "case.facts.update")
+            #expect(second.record.version == 2 && second.record.facts == facts)
+            #expect(try await count(app, "audit_entries WHERE detail = 'version=2 repeat=alreadyHeld'") == 1)
+            // Other facts at the old version are refused as stale, and change nothing.
+            var other = facts
+            other.circumstances.blackmail = .true
+            await #expect(throws: StoreError.self) {
+                _ = try await service.change(by: actor, stale, version: 1, facts: other, action: "case.facts.update")
+            }
+            let now = try #require(try await service.find(by: actor, id: stale.id))
+            #expect(now.version == 2 && now.facts == facts)
+        }
+    }
+}

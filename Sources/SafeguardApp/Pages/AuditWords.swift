@@ -86,6 +86,7 @@ enum AuditWords {
         "version": "version", "user": "user", "role": "role", "owner": "new owner", "referral": "referral", "decision": "decision",
         "action": "action", "factor": "second factor", "route": "request", "sessions": "sessions", "tokens": "tokens",
         "token": "token", "from": "from", "sealed": "sealed", "erased": "erased", "held": "held", "rule": "rule",
+        "repeat": "sent again",
     ]
 
     /// An entry's detail (`kind=crimeRecord via=page`) in words. Ids are named from `names` (a person or a case

@@ -128,7 +128,8 @@ struct CaseService: Sendable {
     }
 
     /// Applies a change at `version` (a stale version is refused and nothing changes), re-assesses when facts
-    /// changed and says which decisions changed, and audits — all in one transaction.
+    /// changed and says which decisions changed, and audits — all in one transaction. Facts sent at an old version
+    /// that the case already holds are not a conflict: the case is returned as it is, and nothing is written.
     func change(by actor: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?, summary: String? = nil,
                 status: CaseStatus? = nil, statusReason: String? = nil, action: String) async throws -> Detail {
         if let status, status != record.status, (statusReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -139,6 +140,10 @@ struct CaseService: Sendable {
            let into = try await CaseStore(db: db, cipher: cipher).mergeLinks(caseID: record.id, organisationID: actor.organisation.id).into {
             throw APIError(.conflict, "merged", "case \(record.reference) was merged into case \(into.reference): carry on there")
         }
+        if let held = try await alreadyHeld(by: actor, record, version: version, facts: facts, summary: summary, status: status,
+                                            action: action) {
+            return held
+        }
         // Read before the write, which is serialised with every other. The latest assessment read here is still the
         // latest inside it if the case is still at `version`, which the update checks.
         let previous = facts == nil ? nil
@@ -148,7 +153,28 @@ struct CaseService: Sendable {
         let change = try Change(by: actor, record, version: version, facts: facts, summary: summary, status: status,
                                 statusReason: statusReason, previous: previous, known: known, assessor: assessor, now: clock())
         // Changes queued together at the gate run at once on its connection (`CaseChangeWrite`).
-        return try await gate.runCombinable(db, direct: direct, CaseChangeWrite(change: change, actor: actor, cipher: cipher, db: db, action: action))
+        do {
+            return try await gate.runCombinable(db, direct: direct, CaseChangeWrite(change: change, actor: actor, cipher: cipher, db: db, action: action))
+        } catch StoreError.conflict(let message) {
+            // The case moved on between the read above and the write: perhaps by this very change, sent again by a
+            // proxy while the server it first went to was still storing it.
+            if facts != nil, summary == nil, status == nil, let now = try await find(by: actor, id: record.id),
+               let held = try await alreadyHeld(by: actor, now, version: version, facts: facts, summary: nil, status: nil, action: action) {
+                return held
+            }
+            throw StoreError.conflict(message)
+        }
+    }
+
+    /// The case as it is, read and audited, when a change of its facts sent at an old `version` finds them already
+    /// held; else nil. HTTP calls a PUT idempotent, so a proxy whose server died before answering sends it again, to
+    /// this server or another: if the first was stored, the case is past `version` with exactly these facts, and the
+    /// user's own change must not be refused as someone else's. Facts alone: a summary or status sent at an old
+    /// version is still refused, since someone may have changed it back since.
+    private func alreadyHeld(by actor: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?, summary: String?,
+                             status: CaseStatus?, action: String) async throws -> Detail? {
+        guard let facts, summary == nil, status == nil, version < record.version, facts == record.facts else { return nil }
+        return try await read(by: actor, id: record.id, auditAction: action, detail: "version=\(record.version) repeat=alreadyHeld")
     }
 
     /// A change of a case at the write gate, and its audit entry. Where a group runs without savepoints (PostgreSQL),
