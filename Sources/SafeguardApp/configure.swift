@@ -79,7 +79,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     // such a body with a message instead.
     app.http.server.configuration.requestDecompression = .disabled
     app.middleware = Middlewares()
-    // Outermost first, in one task on the request's own event loop (see `AsyncMiddlewareChain`, `LoopTaskExecutor`).
+    // Outermost first, in one task; a read's on its request's own event loop (see `AsyncMiddlewareChain`).
     // Vapor's sessions middleware is future-based, so it runs inside the chain only for the requests that can have a
     // session (see `SessionsInChain`).
     app.middleware.use(AsyncMiddlewareChain([RequestIDMiddleware(trustProxy: options.trustForwardedFor),

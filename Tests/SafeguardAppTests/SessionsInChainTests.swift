@@ -106,8 +106,9 @@ import Vapor
     }
 }
 
-/// `LoopTaskExecutor`: the chain's task, and the API route it calls, run on the request's own event loop, so a request
-/// does not change thread to start, to write its answer, or to resume after a database answer on that loop.
+/// `LoopTaskExecutor`: a read's chain, and the API route it calls, run on the request's own event loop, so it does
+/// not change thread to start, to write its answer, or to resume after a database answer on that loop; a write runs
+/// on Swift's thread pool, where its assessment holds up no loop.
 @Suite struct LoopTaskExecutorTests {
     /// Where the route ran: "loop" on its request's event loop, else "elsewhere".
     static func whereItRan(_ request: Request) -> String { request.eventLoop.inEventLoop ? "loop" : "elsewhere" }
@@ -115,9 +116,12 @@ import Vapor
     @Test func theConfiguredAppAnswersAnAPIRequestOnItsOwnLoop() async throws {
         try await withApp { app in
             app.get("api", "v1", "loop-probe") { req async in Self.whereItRan(req) }
+            app.post("api", "v1", "loop-probe") { req async in Self.whereItRan(req) }
             for _ in 0..<4 {
                 let reply = try await send(app, .GET, "/api/v1/loop-probe")
                 #expect(String(decoding: reply.body, as: UTF8.self) == "loop")
+                let write = try await send(app, .POST, "/api/v1/loop-probe", json: [String: String]())
+                #expect(String(decoding: write.body, as: UTF8.self) == "elsewhere")
             }
             // Over a real socket too, where the loop is the connection's.
             let running = try await send(app, .GET, "/api/v1/loop-probe", over: .running(hostname: "127.0.0.1", port: 0))

@@ -6,6 +6,7 @@ import NIOCore
 /// request crosses threads twice (loop to pool, pool back to loop) before it has done any work, and again after each
 /// database answer that arrives on an event loop. Preferring the request's own loop keeps it on one thread: a
 /// PostgreSQL answer on that loop resumes the task where it is, and the response is written without a hop.
+/// `AsyncMiddlewareChain` uses it for reads only (`GET`, `HEAD`); see there why writes stay on the pool.
 ///
 /// ```swift
 /// let executor = LoopTaskExecutor(loop: request.eventLoop)
