@@ -117,6 +117,12 @@ import Vapor
         try await withApp { app in
             app.get("api", "v1", "loop-probe") { req async in Self.whereItRan(req) }
             app.post("api", "v1", "loop-probe") { req async in Self.whereItRan(req) }
+            // A long read (checking the whole audit trail) leaves the loop for its work.
+            app.get("api", "v1", "long-probe") { req async throws in
+                try await offTheLoop { Self.whereItRan(req) }
+            }
+            let long = try await send(app, .GET, "/api/v1/long-probe")
+            #expect(String(decoding: long.body, as: UTF8.self) == "elsewhere")
             for _ in 0..<4 {
                 let reply = try await send(app, .GET, "/api/v1/loop-probe")
                 #expect(String(decoding: reply.body, as: UTF8.self) == "loop")

@@ -43,3 +43,13 @@ struct LoopTaskExecutors: Sendable {
         executors[ObjectIdentifier(loop)]
     }
 }
+
+/// Runs `body` on Swift's thread pool, for a read whose work is long (checking the whole audit chain): on its
+/// request's event loop it would hold up every other connection of that loop until it ended.
+///
+/// ```swift
+/// let result = try await offTheLoop { try await AuditChain.verify(on: db, reader: reader) }
+/// ```
+func offTheLoop<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
+}
