@@ -13,6 +13,9 @@ import Vapor
 @Suite struct CombinedChangeTests {
     /// The facts of `CombinedOpeningTests`, with B now 14: a change the engine re-assesses.
     static let changed = #"{"setting":"police","jurisdiction":"england","people":[{"ref":"A","age":15,"roles":["depicted","sender"]},{"ref":"B","age":14,"roles":["recipient"]}]}"#
+    /// Another change of the same case: two changes of one case at one version differ, or the second would find its
+    /// facts already held and be answered with the case rather than refused (`CaseService.change`).
+    static let changedOtherwise = #"{"setting":"police","jurisdiction":"england","people":[{"ref":"A","age":15,"roles":["depicted","sender"]},{"ref":"B","age":13,"roles":["recipient"]}]}"#
 
     /// Opens `count` cases and holds the gate while each is changed once (the stale ones at version 0), then lets
     /// them all go at once: each change's answer, or its error.
@@ -21,6 +24,7 @@ import Vapor
         let service = CombinedOpeningTests.service(app, clock: clock)
         let facts = try CaseFacts.decode(json: Data(CombinedOpeningTests.facts.utf8))
         let changed = try CaseFacts.decode(json: Data(Self.changed.utf8))
+        let changedOtherwise = try CaseFacts.decode(json: Data(Self.changedOtherwise.utf8))
         var records: [CaseRecord] = []
         for i in 0..<(sameCase ? 1 : count) {
             records.append(try await service.open(by: actor, summary: "Pupil \(i): image shared", facts: facts).record)
@@ -32,7 +36,8 @@ import Vapor
                 group.addTask {
                     do {
                         return (i, .success(try await service.change(by: actor, record, version: stale.contains(i) ? 0 : record.version,
-                                                                     facts: changed, action: "case.facts.update")))
+                                                                     facts: sameCase && i > 0 ? changedOtherwise : changed,
+                                                                     action: "case.facts.update")))
                     } catch { return (i, .failure(error)) }
                 }
             }
@@ -61,6 +66,7 @@ import Vapor
             let actor = world.acting("policeA.officer")
             let then = anHourAgo()
             let changed = try CaseFacts.decode(json: Data(Self.changed.utf8))
+        let changedOtherwise = try CaseFacts.decode(json: Data(Self.changedOtherwise.utf8))
             let combinedBefore = await app.writeGate.combinedWriteCount()
             let (records, outcomes) = try await Self.changeAtOnce(app, actor, count: 10, clock: then)
             #expect(outcomes.count == 10)

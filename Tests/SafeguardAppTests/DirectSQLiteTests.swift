@@ -347,11 +347,15 @@ import Vapor
             let gateBefore = await app.writeGate.counts()
             await app.writeGate.acquire()   // let the writes queue up, as they do under load
             let statuses = try await withThrowingTaskGroup(of: (String, UInt).self) { group in
-                // Two updates of each case at version 1: whichever runs first is stored, and the other is stale.
-                for id in ids + ids {
+                // Two different updates of each case at version 1: whichever runs first is stored, and the other is
+                // stale (the same update twice would find its facts already held, and be answered with the case).
+                for (n, id) in (ids + ids).enumerated() {
+                    let blackmail = n >= ids.count
                     group.addTask {
+                        var facts = coercedFacts
+                        if blackmail { facts["circumstances"] = ["willing": false, "ageAppropriate": false, "coercion": true, "blackmail": true] }
                         let reply = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token,
-                                                   json: ["version": 1, "facts": coercedFacts])
+                                                   json: ["version": 1, "facts": facts])
                         return (id, reply.status.code)
                     }
                 }
