@@ -86,8 +86,10 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
                                              InFlightMiddleware(counter: app.inFlightRequests), SecurityHeadersMiddleware(),
                                              ErrorAuditMiddleware(),
                                              SessionsInChain(app.sessions.middleware, cookieName: sessionCookieName),
-                                             IdentityMiddleware(), PageErrorMiddleware(), ContentGuardMiddleware(),
-                                             RepeatSubmissionMiddleware()],
+                                             // Inside the sessions' middleware: a page's request goes on from there
+                                             // in a task of its own, which a task-local bound outside would not reach.
+                                             GuidanceMiddleware(library: assessor.library), IdentityMiddleware(),
+                                             PageErrorMiddleware(), ContentGuardMiddleware(), RepeatSubmissionMiddleware()],
                                             executors: LoopTaskExecutors(group: app.eventLoopGroup)))
     try app.configurePages()
 

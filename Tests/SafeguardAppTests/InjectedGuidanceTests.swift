@@ -75,4 +75,25 @@ import Vapor
             #expect(try await ResponseStore(db: app.db, cipher: app.cipher).signOffs(caseID: record.id).isEmpty)
         }
     }
+
+    /// The pages ask and cite by the server's own library too (`PageGuidance`, bound by `GuidanceMiddleware`): the new
+    /// report page and a case's crime record form cite the injected edition's renumbered Action 1, and the bundled
+    /// edition's own where the server runs on the bundled library.
+    @Test func pagesCiteTheGuidanceTheServerIsGiven() async throws {
+        for (assessor, cited) in [(Assessor(library: Self.injected), "Action 91"), (Assessor.bundled, "Action 1")] {
+            try await withApp(assessor: assessor) { app in
+                let world = try await seedWorld(app)
+                let record = try await openedCase(app, world)
+                let browser = try await Pages.signIn(app, world.user("policeA.officer").email)
+                let newCase = try await Pages.get(app, PageRoute.newCase.path, browser)
+                #expect(newCase.status == .ok)
+                #expect(newCase.text.contains("Every report is recorded as a crime (\(cited))."), "\(cited) on the new report page")
+                let form = try await Pages.get(app, PageRoute.caseRecordForm(.id(record.id), .value("crimeRecord")).path, browser)
+                #expect(form.status == .ok, "\(form.status)")
+                #expect(form.text.contains("Every report is recorded as a crime (\(cited))."), "\(cited) on the crime record form")
+            }
+        }
+        // Outside a request, the bundled library.
+        #expect(PageGuidance.library.packs.count == GuidanceLibrary.bundled.packs.count)
+    }
 }

@@ -57,13 +57,13 @@ enum TestDatabase {
 }
 
 /// Runs `body` with a freshly configured app on a fresh database, and tears it down.
-func withApp(_ modify: (inout SafeguardOptions) -> Void = { _ in },
+func withApp(_ modify: (inout SafeguardOptions) -> Void = { _ in }, assessor: Assessor = .bundled,
              _ body: (Application) async throws -> Void) async throws {
     var options = TestDatabase.options()
     modify(&options)
     let app = try await Application.make(.testing)
     do {
-        try await configure(app, options: options)
+        try await configure(app, options: options, assessor: assessor)
         try await body(app)
     } catch {
         await teardown(app, options)

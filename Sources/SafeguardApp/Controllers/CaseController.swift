@@ -490,7 +490,8 @@ public struct Assessor: Sendable {
 }
 
 extension CaseRecord {
-    /// The guidance edition the case is assessed under: its setting and nation, on its assessment date or today.
-    /// Pages and messages cite the edition's own sections through it, never an Action number written in Swift.
-    var guidance: GuidancePack { GuidanceLibrary.bundled.edition(for: facts, today: CaseController.today).pack }
+    /// The guidance edition the case is assessed under, in the server's library (`PageGuidance`): its setting and
+    /// nation, on its assessment date or today. Pages cite the edition's own sections through it, never an Action
+    /// number written in Swift. Services use their own injected guidance (`RecordService.guidance(for:)`).
+    var guidance: GuidancePack { PageGuidance.library.edition(for: facts, today: CaseController.today).pack }
 }

@@ -244,7 +244,7 @@ struct CasePage: PageView {
         statusPath = PageRoute.caseStatus(.id(record.id)).path
         questionsHref = PageRoute.caseQuestions(record.id, QuestionStep.allCases[0]).path
         emergency = assessment?.decisions.emergency ?? false
-        let questions = assessment.map { GuidanceLibrary.bundled.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: $0.assessedOn).pack.questions } ?? [:]
+        let questions = assessment.map { PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: $0.assessedOn).pack.questions } ?? [:]
         let linker = CitationLinker(assessment, caseID: record.id)
         let canEdit = self.canEdit
         openQuestions = (assessment?.openQuestions ?? []).map { q in

@@ -247,7 +247,7 @@ extension Role {
     /// (DSP), in Northern Ireland the designated teacher for child protection.
     func label(in jurisdiction: Jurisdiction) -> String {
         guard self == .dsl else { return label }
-        return GuidanceLibrary.bundled.edition(for: .education, in: jurisdiction, on: CaseController.today).pack.leadRoleLabel
+        return PageGuidance.library.edition(for: .education, in: jurisdiction, on: CaseController.today).pack.leadRoleLabel
     }
 
     /// The role mid-sentence: "supervisor", "designated safeguarding person (DSP)".
@@ -265,7 +265,7 @@ extension User {
 extension Jurisdiction {
     /// The school lead's name in the nation's guidance, in a sentence: "the designated safeguarding person".
     var schoolLead: String {
-        GuidanceLibrary.bundled.edition(for: .education, in: self, on: CaseController.today).pack.leadRoleName
+        PageGuidance.library.edition(for: .education, in: self, on: CaseController.today).pack.leadRoleName
     }
 }
 

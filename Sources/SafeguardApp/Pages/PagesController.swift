@@ -363,7 +363,7 @@ struct PagesController: RouteCollection {
     func guidanceSection(req: Request) async throws -> Response {
         let identity = try req.requirePageIdentity()
         guard let packID = req.parameter(.pack), let edition = req.parameter(.edition), let sectionID = req.parameter(.section),
-              let pack = GuidanceLibrary.bundled.pack(id: packID, edition: edition),
+              let pack = PageGuidance.library.pack(id: packID, edition: edition),
               let section = pack.sections.first(where: { $0.id == sectionID }) else {
             throw APIError.notFound("guidance section")
         }

@@ -183,7 +183,7 @@ extension PagesController {
 
     /// The edition a new case in this organisation would be assessed under today.
     static func guidance(_ identity: Identity) -> GuidancePack {
-        GuidanceLibrary.bundled.edition(for: identity.organisation.kind.setting ?? .police, in: identity.organisation.jurisdiction,
+        PageGuidance.library.edition(for: identity.organisation.kind.setting ?? .police, in: identity.organisation.jurisdiction,
                                         on: CaseController.today).pack
     }
 
@@ -314,7 +314,7 @@ extension PagesController {
                          errors: [FieldError], status: HTTPStatus = .ok) async throws -> Response {
         let stored = try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id)
         let on = facts.assessedOn ?? stored?.assessment.assessedOn ?? CaseController.today
-        let questions = GuidanceLibrary.bundled.edition(for: facts.setting, in: facts.jurisdiction, on: on).pack.questions
+        let questions = PageGuidance.library.edition(for: facts.setting, in: facts.jurisdiction, on: on).pack.questions
         func ask(_ key: String, ref: String? = nil) -> String {
             let text = questions[key] ?? key
             return ref.map { text.replacingOccurrences(of: "{ref}", with: $0) } ?? text

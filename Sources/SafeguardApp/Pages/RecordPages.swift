@@ -32,7 +32,7 @@ extension PagesController {
         case .crimeRecord:
             let assessment = try await assessment(req, record)
             let suggested = assessment?.offences.map(\.id) ?? []
-            let law = GuidanceLibrary.bundled.law.law(for: facts.jurisdiction)?.offences ?? []
+            let law = PageGuidance.library.law.law(for: facts.jurisdiction)?.offences ?? []
             intro = ["Every report is recorded as a crime\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
             form.checkboxes("offences", options: law.map { ($0.id, $0.description) }, selected: suggested,
                             optionHints: Dictionary(uniqueKeysWithValues: law.map { ($0.id, $0.legislation + ($0.homeOfficeClassification.map { ", Home Office \($0)" } ?? "")) }))
@@ -41,7 +41,7 @@ extension PagesController {
             submit = "Record the crime"
         case .outcome:
             let homeOffice = facts.jurisdiction == .england || facts.jurisdiction == .wales
-            let national = GuidanceLibrary.bundled.law.law(for: facts.jurisdiction)?.outcomes ?? []
+            let national = PageGuidance.library.law.law(for: facts.jurisdiction)?.outcomes ?? []
             if homeOffice {
                 intro = ["Choose the Home Office outcome code\(pack.inBrackets(.outcomeCodes)). Outcome 21 is not in this list: it is recorded when a supervisor approves a proposal."]
                 form.only(OutcomeCode.allCases.filter { $0 != .local && $0 != .outcome21 }.map(\.rawValue), of: "code")

@@ -142,7 +142,7 @@ extension PagesController {
     func outcome21Page(_ req: Request, _ record: CaseRecord, _ assessment: Assessment?, _ response: CaseResponse) -> FormPage {
         let decision = assessment?.decisions.outcome21
         let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
-        let questions = GuidanceLibrary.bundled.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
+        let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
         let because = (reason?.because ?? []).map { PageWords.because($0, questions: questions) }
         var page = FormPage(title: "Propose Outcome 21", caption: caseCaption(record),
                             intro: ["Outcome 21: further investigation is not in the public interest. A supervisor who did not propose it reviews it "
@@ -274,7 +274,7 @@ extension PagesController {
             let now = assessment?.decisions.outcome21.rawValue ?? "undetermined"
             rows.append(SummaryRow(label: "The guidance says now", value: PageWords.value(now, of: "outcome21")))
             let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
-            let questions = GuidanceLibrary.bundled.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
+            let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
             because = (reason?.because ?? []).map { PageWords.because($0, questions: questions) }
             citations = CitationLinker(assessment, caseID: record.id).links(reason?.citations ?? [])
             let route = assessment?.decisionReasons.first { $0.decision == "route" }
