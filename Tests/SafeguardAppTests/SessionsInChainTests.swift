@@ -157,7 +157,7 @@ import Vapor
         #expect(try await whereARouteRuns(withExecutors: false) == "elsewhere")
     }
 
-    @Test func aRequestOnALoopOutsideTheGroupStillRuns() async throws {
+    @Test func aLoopOutsideTheGroupHasNoExecutorSoItsRequestsRunOnThePool() async throws {
         let app = try await Application.make(.testing)
         let executors = LoopTaskExecutors(group: app.eventLoopGroup)
         let outside = MultiThreadedEventLoopGroup(numberOfThreads: 1)

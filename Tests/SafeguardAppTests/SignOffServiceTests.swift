@@ -30,7 +30,7 @@ import Vapor
             #expect(proposedLine.kind == "signoff.proposed" && proposedLine.at == then && proposedLine.actorID == officer.id)
 
             // The proposer may not decide it (nor may any officer); the rule is the service's, not a route's.
-            #expect(throws: APIError.self) { try SignOffService.checkReviewer(asOfficer, proposed, guidance: record.guidance) }
+            #expect(throws: APIError.self) { try service.checkReviewer(asOfficer, proposed, on: record) }
 
             // Approving while must-do actions are open needs a reason: refused, and nothing of it is kept.
             let lines = try await events.chronology(caseID: caseID).count

@@ -488,10 +488,3 @@ public struct Assessor: Sendable {
     /// The edition a case is checked against: its setting and nation, on its assessment date or `today`.
     public func pack(for facts: CaseFacts, today: CalendarDate) -> GuidancePack { library.edition(for: facts, today: today).pack }
 }
-
-extension CaseRecord {
-    /// The guidance edition the case is assessed under, in the server's library (`PageGuidance`): its setting and
-    /// nation, on its assessment date or today. Pages cite the edition's own sections through it, never an Action
-    /// number written in Swift. Services use their own injected guidance (`RecordService.guidance(for:)`).
-    var guidance: GuidancePack { PageGuidance.library.edition(for: facts, today: CaseController.today).pack }
-}

@@ -149,7 +149,7 @@ struct ResponseController: RouteCollection {
         guard let existing = try await ResponseStore(db: req.db, cipher: req.cipher).signOff(id: id, caseID: caseRecord.id) else {
             throw APIError.notFound("sign-off")
         }
-        try SignOffService.checkReviewer(identity, existing, guidance: assessor.pack(for: caseRecord.facts, today: CaseController.today))
+        try req.signOffService(assessor).checkReviewer(identity, existing, on: caseRecord)
         return existing
     }
 

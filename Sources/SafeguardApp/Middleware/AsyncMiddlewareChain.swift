@@ -29,12 +29,10 @@ struct AsyncMiddlewareChain: Middleware {
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let promise = request.eventLoop.makePromise(of: Response.self)
         let link = Link(middlewares: middlewares[...], last: next)
-        if request.method == .GET || request.method == .HEAD, let executor = executors?.executor(for: request.eventLoop) {
-            Task(executorPreference: executor) {
-                do { promise.succeed(try await link.respond(to: request)) } catch { promise.fail(error) }
-            }
-        } else {
-            promise.completeWithTask { try await link.respond(to: request) }
+        // No preference (a write, or no executors) is Swift's thread pool, where Vapor would run it.
+        let loop = request.method == .GET || request.method == .HEAD ? executors?.executor(for: request.eventLoop) : nil
+        Task(executorPreference: loop) {
+            do { promise.succeed(try await link.respond(to: request)) } catch { promise.fail(error) }
         }
         return promise.futureResult
     }

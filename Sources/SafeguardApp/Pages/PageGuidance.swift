@@ -1,4 +1,5 @@
 import SafeguardCore
+import SafeguardPersistence
 import Vapor
 
 /// The guidance the pages show and cite: the server's own library (`Assessor.library`), bound for each request by
@@ -25,4 +26,11 @@ struct GuidanceMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         try await PageGuidance.$library.withValue(library) { try await next.respond(to: request) }
     }
+}
+
+extension CaseRecord {
+    /// The guidance edition the case is assessed under, in the server's library (`PageGuidance`): its setting and
+    /// nation, on its assessment date or today. Pages cite the edition's own sections through it, never an Action
+    /// number written in Swift. Services use their own injected guidance (`RecordService.guidance(for:)`).
+    var guidance: GuidancePack { PageGuidance.library.edition(for: facts, today: CaseController.today).pack }
 }

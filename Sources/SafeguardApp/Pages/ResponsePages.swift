@@ -324,7 +324,7 @@ extension PagesController {
         let (identity, record) = try await leadCase(req, posted: form)
         let (signOff, page) = try await signOffPage(req, identity, record)
         // The proposer and other roles are refused here, whatever the form says (403).
-        try SignOffService.checkReviewer(identity, signOff, guidance: record.guidance)
+        try req.signOffService(assessor).checkReviewer(identity, signOff, on: record)
         guard let decision = form["decision"], ["approve", "refuse"].contains(decision) else {
             return try await renderForm(req, page, errors: [FieldError(field: "decision", message: "Select whether you approve or refuse")], keeping: form)
         }

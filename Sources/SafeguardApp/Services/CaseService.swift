@@ -140,8 +140,9 @@ struct CaseService: Sendable {
            let into = try await CaseStore(db: db, cipher: cipher).mergeLinks(caseID: record.id, organisationID: actor.organisation.id).into {
             throw APIError(.conflict, "merged", "case \(record.reference) was merged into case \(into.reference): carry on there")
         }
-        if let held = try await alreadyHeld(by: actor, record, version: version, facts: facts, summary: summary, status: status,
-                                            action: action) {
+        // Only a change of facts alone can be found already held (`alreadyHeld`).
+        let factsAlone = summary == nil && status == nil ? facts : nil
+        if let factsAlone, let held = try await alreadyHeld(factsAlone, by: actor, record, version: version, action: action) {
             return held
         }
         // Read before the write, which is serialised with every other. The latest assessment read here is still the
@@ -158,8 +159,8 @@ struct CaseService: Sendable {
         } catch StoreError.conflict(let message) {
             // The case moved on between the read above and the write: perhaps by this very change, sent again by a
             // proxy while the server it first went to was still storing it.
-            if facts != nil, summary == nil, status == nil, let now = try await find(by: actor, id: record.id),
-               let held = try await alreadyHeld(by: actor, now, version: version, facts: facts, summary: nil, status: nil, action: action) {
+            if let factsAlone, let now = try await find(by: actor, id: record.id),
+               let held = try await alreadyHeld(factsAlone, by: actor, now, version: version, action: action) {
                 return held
             }
             throw StoreError.conflict(message)
@@ -171,9 +172,9 @@ struct CaseService: Sendable {
     /// this server or another: if the first was stored, the case is past `version` with exactly these facts, and the
     /// user's own change must not be refused as someone else's. Facts alone: a summary or status sent at an old
     /// version is still refused, since someone may have changed it back since.
-    private func alreadyHeld(by actor: Identity, _ record: CaseRecord, version: Int, facts: CaseFacts?, summary: String?,
-                             status: CaseStatus?, action: String) async throws -> Detail? {
-        guard let facts, summary == nil, status == nil, version < record.version, facts == record.facts else { return nil }
+    private func alreadyHeld(_ facts: CaseFacts, by actor: Identity, _ record: CaseRecord, version: Int,
+                             action: String) async throws -> Detail? {
+        guard version < record.version, facts == record.facts else { return nil }
         return try await read(by: actor, id: record.id, auditAction: action, detail: "version=\(record.version) repeat=alreadyHeld")
     }
 

@@ -76,12 +76,13 @@ struct SignOffService: Sendable {
         return signOff
     }
 
-    /// Whether this person may decide the sign-off: 403 for the wrong role (a supervisor decides Outcome 21, a
-    /// superintendent a device's return) and for the person who proposed it.
-    static func checkReviewer(_ identity: Identity, _ existing: SignOff, guidance: GuidancePack) throws {
+    /// Refuses (403) anyone but the sign-off's reviewer, citing the service's own guidance: the wrong role (a
+    /// supervisor decides Outcome 21, a superintendent a device's return) and the person who proposed it. The API
+    /// and the pages ask before they read what was sent, and `decide` asks again.
+    func checkReviewer(_ identity: Identity, _ existing: SignOff, on caseRecord: CaseRecord) throws {
         let kind = existing.proposal.kind
         guard identity.user.role.rawValue == kind.reviewerRole else {
-            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off\(guidance.inBracketsWithPublisher(kind.rule))")
+            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off\(records.guidance(for: caseRecord).inBracketsWithPublisher(kind.rule))")
         }
         guard existing.proposedBy != identity.user.id else {
             throw APIError.forbidden("you proposed this: another \(kind.reviewerRole) must review it")
@@ -99,7 +100,7 @@ struct SignOffService: Sendable {
     /// Outcome 21, or the device's return with the superintendent's answer on the imagery; refusal returns the case to
     /// the proposer.
     func decide(_ existing: SignOff, _ body: SignOffDecisionRequest, on caseRecord: CaseRecord, by identity: Identity) async throws -> SignOff {
-        try Self.checkReviewer(identity, existing, guidance: records.guidance(for: caseRecord))
+        try checkReviewer(identity, existing, on: caseRecord)
         let kind = existing.proposal.kind
         let id = existing.id
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
