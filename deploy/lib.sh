@@ -167,3 +167,43 @@ fresh_pg_schema() {
         log "psql not found (postgresql-client): schema $PG_SCHEMA will be left in the database"
     fi
 }
+
+# cpu_limit NAME CORES PID: puts a process (every thread of it) in a CPU cgroup of its own, allowed CORES cores (e.g.
+# 0.3), as if it ran on a small machine of its own. This is how two app servers can be set beside one on a machine
+# whose few cores nginx, PostgreSQL and wrk share with them: give each server the same small share, and what two
+# servers add over one is what the design lets them add, not what the cores have left. cgroup v1 (the cpu
+# controller) or v2 (cpu.max); needs root. Returns 1, saying why, when there is no CPU cgroup it can write.
+# cpu_unlimit PID puts the process back; the cgroups are removed by cleanup.
+cpu_cgroup_root() {
+    if [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ] && [ -w /sys/fs/cgroup/cpu ]; then echo "v1 /sys/fs/cgroup/cpu"; return 0; fi
+    if [ -f /sys/fs/cgroup/cgroup.controllers ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers && [ -w /sys/fs/cgroup ]; then
+        grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || return 1
+        echo "v2 /sys/fs/cgroup"; return 0
+    fi
+    return 1
+}
+cpu_limit() {
+    local name="$1" cores="$2" pid="$3" kind root dir quota
+    read -r kind root < <(cpu_cgroup_root) || { log "no writable CPU cgroup (cgroup v1 cpu or v2 cpu.max, as root)"; return 1; }
+    dir="$root/safeguard-$name-$$"
+    mkdir -p "$dir" || return 1
+    CLEANUP_HOOKS+=("rmdir '$dir' 2>/dev/null")
+    # A short period (CPU_PERIOD_US, 5 ms): a process that has used its share waits out the rest of the period,
+    # perhaps holding a lock the other server wants; the shorter the period, the shorter that wait.
+    local period="${CPU_PERIOD_US:-5000}"
+    quota=$(python3 -c "print(max(1000, int(float('$cores') * $period)))")
+    if [ "$kind" = v1 ]; then
+        echo "$period" >"$dir/cpu.cfs_period_us" && echo "$quota" >"$dir/cpu.cfs_quota_us" || return 1
+    else
+        echo "$quota $period" >"$dir/cpu.max" || return 1
+    fi
+    echo "$pid" >"$dir/cgroup.procs" || return 1
+}
+cpu_unlimit() {
+    local kind root
+    read -r kind root < <(cpu_cgroup_root) || return 0
+    echo "$1" >"$root/cgroup.procs" 2>/dev/null || true
+}
+
+# cpu_ticks PID: the CPU time a process has used, user and system, in clock ticks (getconf CLK_TCK a second).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
