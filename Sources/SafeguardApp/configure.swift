@@ -78,6 +78,11 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     // compressed body, so the inflater would only ever run on what an attacker chose; `ContentGuardMiddleware` refuses
     // such a body with a message instead.
     app.http.server.configuration.requestDecompression = .disabled
+    // Through Foundation's JSONEncoder a struct's keys come out in a different order from one answer to the next (each
+    // object is a dictionary of its own). Sorted, two answers that say the same are the same bytes, so a client can
+    // compare, cache or diff them. (The hottest answers, a case, a list of cases and `me`, are written by `JSONBytes`,
+    // in the order of their fields.)
+    ContentConfiguration.global.use(encoder: JSONEncoder.custom(dates: .iso8601, format: .sortedKeys), for: .json)
     app.middleware = Middlewares()
     // Outermost first, in one task; a read's on its request's own event loop (see `AsyncMiddlewareChain`).
     // Vapor's sessions middleware is future-based, so it runs inside the chain only for the requests that can have a
