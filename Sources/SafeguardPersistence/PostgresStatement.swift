@@ -215,7 +215,8 @@ struct PreparedOpening: PostgresPreparedStatement {
 /// sent again unnamed: if that is refused only because the transaction had failed, the prepared statement's error is
 /// the cause, and it is the one thrown. If PostgreSQL says a prepared statement was not there (a pooler such as
 /// PgBouncer in transaction mode), this process stops preparing inside transactions, and the error thrown is
-/// `PreparedStatementLost`: the write gate runs that transaction again, once, unnamed.
+/// `PreparedStatementLost`: the write gate runs that transaction again, once, unnamed (or, for a write under a savepoint
+/// of its own, that write again from its savepoint).
 ///
 /// ```swift
 /// let rows = try await PreparedInTransaction.run(prepared, on: postgres) { try await unnamed() }
@@ -262,7 +263,7 @@ enum PreparedInTransaction {
 
 /// A transaction that failed only because PostgreSQL no longer had a statement PostgresNIO had prepared on its
 /// connection (a pooler): nothing of it stands, and the same writes run again succeed, since this process no longer
-/// prepares such statements (`WriteGate` runs them again, once).
+/// prepares such statements (`WriteGate` runs them again, once: the transaction, or a write back at its savepoint).
 public struct PreparedStatementLost: Error, CustomStringConvertible {
     public let underlying: any Error
     public var description: String { "a prepared statement was not there on the database connection: \(String(reflecting: underlying))" }

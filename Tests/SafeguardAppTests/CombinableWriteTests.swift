@@ -135,4 +135,68 @@ import Vapor
             #expect(other.withLockedValue { $0 } == 1)
         }
     }
+
+    @Test("A write sharing a transaction that failed only because PostgreSQL had lost a prepared statement (a pooler) runs again once from its savepoint: it and the write beside it stand once, in one transaction (issue 9: nothing half-written)")
+    func aWriteThatLostAPreparedStatementInItsSavepointRunsAgain() async throws {
+        try await withApp { app in
+            let runs = NIOLockedValueBox(0)
+            let tag = UUID().uuidString.prefix(8)
+            let lost = "Lost in its savepoint \(tag)", beside = "Beside it \(tag)"
+            @Sendable func insert(_ name: String, on db: any Database) async throws {
+                try await (db as! any SQLDatabase).insert(into: "organisations")
+                    .columns("id", "name", "kind", "jurisdiction", "next_case_number", "created_at")
+                    .values(SQLBind(UUID()), SQLBind(name), SQLBind("police"), SQLBind("england"), SQLBind(1), SQLBind(Date()))
+                    .run()
+            }
+            let transactionsBefore = await app.writeGate.counts().transactions
+            // Two writes queued while the gate is held go in one transaction, each under its own savepoint.
+            await app.writeGate.acquire()
+            let first = Task {
+                try await app.writeGate.run(app.db) { db in
+                    let run = runs.withLockedValue { $0 += 1; return $0 }
+                    try await insert(lost, on: db)
+                    try await AuditChain.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.lostInSavepoint"), on: db)
+                    // The first time, as a case opening fails when PostgreSQL has lost its statement.
+                    if run == 1 { throw PreparedStatementLost(underlying: Refused()) }
+                    return "stored on run \(run)"
+                }
+            }
+            for _ in 0..<200 where await app.writeGate.queuedWriteCount() < 1 { try await Task.sleep(nanoseconds: 5_000_000) }
+            let second = Task {
+                try await app.writeGate.run(app.db) { db in
+                    try await insert(beside, on: db)
+                    return "stored beside"
+                }
+            }
+            for _ in 0..<200 where await app.writeGate.queuedWriteCount() < 2 { try await Task.sleep(nanoseconds: 5_000_000) }
+            await app.writeGate.release()
+            #expect(try await first.value == "stored on run 2", "run again once, and answered from the second run")
+            #expect(try await second.value == "stored beside")
+            #expect(await app.writeGate.counts().transactions == transactionsBefore + 1, "both in one transaction")
+            let stored = try await AccountStore(db: app.db).organisations().map(\.name)
+            #expect(stored.filter { $0 == lost }.count == 1, "what the first run wrote did not stand")
+            #expect(stored.filter { $0 == beside }.count == 1)
+            let entries = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM audit_entries WHERE action = 'test.lostInSavepoint'")
+                .first()!.decode(column: "n", as: Int.self)
+            #expect(entries == 1, "one audit entry, from the run that stood")
+            #expect(try await verifyAudit(app).verification.isValid)
+
+            // Any other failure in a savepoint is not run again: only that write fails.
+            let other = NIOLockedValueBox(0)
+            await app.writeGate.acquire()
+            let refused = Task {
+                try await app.writeGate.run(app.db) { _ -> String in
+                    other.withLockedValue { $0 += 1 }
+                    throw Refused()
+                }
+            }
+            for _ in 0..<200 where await app.writeGate.queuedWriteCount() < 1 { try await Task.sleep(nanoseconds: 5_000_000) }
+            let fine = Task { try await app.writeGate.run(app.db) { _ in "fine" } }
+            for _ in 0..<200 where await app.writeGate.queuedWriteCount() < 2 { try await Task.sleep(nanoseconds: 5_000_000) }
+            await app.writeGate.release()
+            await #expect(throws: Refused.self) { _ = try await refused.value }
+            #expect(try await fine.value == "fine")
+            #expect(other.withLockedValue { $0 } == 1)
+        }
+    }
 }

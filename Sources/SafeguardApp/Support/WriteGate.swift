@@ -314,16 +314,23 @@ actor WriteGate {
                 }
                 for (index, job) in group.enumerated() {
                     let savepoint = "w\(index)"
-                    try await sql.raw("SAVEPOINT \(unsafeRaw: savepoint)").run()
-                    do {
-                        let ran = try await run(job.work)
-                        try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
-                        if let write = ran.write { audit.take(write) }
-                        results.append(.success(ran.value))
-                    } catch {
-                        try await sql.raw("ROLLBACK TO SAVEPOINT \(unsafeRaw: savepoint)").run()
-                        try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
-                        results.append(.failure(error))
+                    // A write that failed only because PostgreSQL had lost a statement prepared on this connection (a
+                    // pooler) runs again once from its savepoint: the process prepares no more, so it goes unnamed.
+                    for attempt in 1...2 {
+                        try await sql.raw("SAVEPOINT \(unsafeRaw: savepoint)").run()
+                        do {
+                            let ran = try await run(job.work)
+                            try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
+                            if let write = ran.write { audit.take(write) }
+                            results.append(.success(ran.value))
+                            break
+                        } catch {
+                            try await sql.raw("ROLLBACK TO SAVEPOINT \(unsafeRaw: savepoint)").run()
+                            try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: savepoint)").run()
+                            if error is PreparedStatementLost, attempt == 1 { continue }
+                            results.append(.failure(error))
+                            break
+                        }
                     }
                 }
                 // The audit entries of the writes that stood, then the standalone ones; if they cannot be appended,
