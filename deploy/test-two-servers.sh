@@ -13,7 +13,7 @@
 #   PG_URL=postgres://… bash deploy/test-two-servers.sh   # or without PG_URL: starts PostgreSQL via .ci/postgres.sh
 #
 # Environment: SAFEGUARD_BIN, PG_URL, READ_DURATION (5 s per read measurement), SERVER_CORES (0.3: the share of a core
-# each server is held to for the second read measurement), LIMITED_CONNECTIONS (192: its wrk connections),
+# each server is held to for the second read measurement), LIMITED_CONNECTIONS (384: its wrk connections),
 # WRITE_SECONDS (12), WRITE_MAX (5000 requests at most), WRITERS (8 threads), KEEP_TMP=1. Each run uses a fresh PostgreSQL schema, dropped after.
 # Needs: nginx, openssl, wrk, curl, python3, envsubst, psql (installed with apt-get when missing and run as root).
 # Last lines: the 2-vs-1 read ratios (sharing the machine; each held to a share of a core) and "N passed, N failed";
@@ -142,14 +142,14 @@ done
 check "server B served part of the two-server reads ($b_hits requests in nginx's access log)" [ "$b_hits" -gt 5 ]
 
 # The same again with each app server held to one small share of a core (SERVER_CORES, 0.3; a CPU cgroup each), as if
-# each ran on a machine of its own, and enough connections (LIMITED_CONNECTIONS, 192) to keep both servers busy. Above,
+# each ran on a machine of its own, and enough connections (LIMITED_CONNECTIONS, 384) to keep both servers busy. Above,
 # both servers share two cores with nginx, PostgreSQL and wrk, so a second one has nothing to add; here what it adds is
 # what the design lets it add. The connections matter: a server answers a read for less CPU the more requests it has at
 # once (they share group commits and event-loop wake-ups), so the same 32 connections split over two servers make
 # each dearer a read, and the ratio then says more about that than about scaling out. Informative, like the figure
 # above: never a pass or fail.
 SERVER_CORES="${SERVER_CORES:-0.3}"
-LIMITED_CONNECTIONS="${LIMITED_CONNECTIONS:-192}"
+LIMITED_CONNECTIONS="${LIMITED_CONNECTIONS:-384}"
 LIMITED="not measured"
 if cpu_limit a "$SERVER_CORES" "$PID_A" && cpu_limit b "$SERVER_CORES" "$PID_B"; then
     ta0=$(cpu_ticks "$PID_A")
