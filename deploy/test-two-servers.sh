@@ -128,17 +128,22 @@ read_rps() { # URL LABEL [CONNECTIONS (32)]
         || { cat "$WORK/wrk-$2.txt" >&2; die "wrk failed ($2)"; }
     grep '^WRK_RESULT' "$WORK/wrk-$2.txt" | tail -n 1
 }
+# reads_compared WHAT ONE TWO: checks that both wrk results (read_rps lines) answered only 200, and prints two / one.
+reads_compared() {
+    local what="$1" r st one two
+    for r in "$2" "$3"; do
+        st=$(sed -E 's/.* statuses=([^ ]+).*/\1/' <<<"$r")
+        check "$what answered only 200 ($st)" bash -c "[[ '$st' =~ ^200:[0-9]+$ ]]" >&2
+    done
+    one=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$2"); two=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$3")
+    python3 -c "print(f'{$two / $one:.2f}')"
+}
 R1=$(read_rps "$ONE" one)
 R2=$(read_rps "$TWO" two)
 b_hits=$(grep -c " 127.0.0.1:$PORT_B " "$WORK/nginx-two/logs/access.log" || true)
 echo "reads through nginx, one app server:   $R1"
 echo "reads through nginx, both app servers: $R2"
-rps1=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$R1"); rps2=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$R2")
-RATIO=$(python3 -c "print(f'{$rps2 / $rps1:.2f}')")
-for r in "$R1" "$R2"; do
-    st=$(sed -E 's/.* statuses=([^ ]+).*/\1/' <<<"$r")
-    check "reads answered only 200 ($st)" bash -c "[[ '$st' =~ ^200:[0-9]+$ ]]"
-done
+reads_compared "reads" "$R1" "$R2" >"$WORK/ratio"; RATIO=$(cat "$WORK/ratio")
 check "server B served part of the two-server reads ($b_hits requests in nginx's access log)" [ "$b_hits" -gt 5 ]
 
 # The same again with each app server held to one small share of a core (SERVER_CORES, 0.3; a CPU cgroup each), as if
@@ -167,12 +172,7 @@ hz, secs, cores = $(getconf CLK_TCK), ${READ_DURATION} + 1, float('$SERVER_CORES
 used = [t / hz / secs / cores for t in ($((ta1 - ta0)), $((ta2 - ta1)), $((tb2 - tb1)))]
 print(f'one server {used[0]:.0%}; two servers {used[1]:.0%} and {used[2]:.0%}' + ('' if min(used) >= 0.9 else ' (under 90 %: not a measure of the servers)'))")
     echo "share of a core used: $share"
-    l1=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$L1"); l2=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$L2")
-    LIMITED=$(python3 -c "print(f'{$l2 / $l1:.2f}')")
-    for r in "$L1" "$L2"; do
-        st=$(sed -E 's/.* statuses=([^ ]+).*/\1/' <<<"$r")
-        check "reads with the servers held to a share of a core answered only 200 ($st)" bash -c "[[ '$st' =~ ^200:[0-9]+$ ]]"
-    done
+    reads_compared "reads with the servers held to a share of a core" "$L1" "$L2" >"$WORK/ratio"; LIMITED=$(cat "$WORK/ratio")
 else
     cpu_unlimit "$PID_A"; cpu_unlimit "$PID_B"
     LIMITED="not measured (no CPU cgroup to write: run as root on Linux)"
