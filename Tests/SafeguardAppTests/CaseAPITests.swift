@@ -131,11 +131,7 @@ import Vapor
         try await withApp { app in
             let world = try await seedWorld(app)
             let token = world.token("policeA.officer")
-            let id = try await createCase(app, token: token)["id"] as! String
-            var facts = sampleFacts
-            facts["circumstances"] = ["willing": false, "ageAppropriate": true, "coercion": true]
-            let first = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": facts])
-            #expect(first.status == .ok, "\(first.text)")
+            let (id, facts, first) = try await caseWithChangedFacts(app, token: token)
             let chronology = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: token)
             let updatesBefore = try await count(app, "audit_entries WHERE action = 'case.facts.update'")
 

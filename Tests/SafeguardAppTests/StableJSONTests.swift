@@ -9,13 +9,9 @@ import Vapor
     @Test("Two reads of one chronology are the same bytes, every object's keys sorted")
     func chronologyReadsAreTheSameBytes() async throws {
         try await withApp { app in
-            let world = try await seedWorld(app)
-            let token = world.token("policeA.officer")
-            let id = try await createCase(app, token: token)["id"] as! String
-            var facts = sampleFacts
-            facts["circumstances"] = ["willing": false, "ageAppropriate": true, "coercion": true]
-            let changed = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": facts])
-            #expect(changed.status == .ok, "\(changed.text)")
+            let token = try await seedWorld(app).token("policeA.officer")
+            // Three lines: opened, facts changed, assessment changed.
+            let id = try await caseWithChangedFacts(app, token: token).id
 
             var answers: [String] = []
             for _ in 0..<5 {

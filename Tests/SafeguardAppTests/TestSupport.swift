@@ -252,6 +252,17 @@ func createCase(_ app: Application, token: String, summary: String = "Image shar
     return reply.json
 }
 
+/// A case opened as `token` with `sampleFacts`, then its facts changed once through the API (not willing, coerced):
+/// its id, the facts sent and the answer to the change (expected 200).
+func caseWithChangedFacts(_ app: Application, token: String) async throws -> (id: String, facts: [String: Any], changed: Reply) {
+    let id = try await createCase(app, token: token)["id"] as! String
+    var facts = sampleFacts
+    facts["circumstances"] = ["willing": false, "ageAppropriate": true, "coercion": true]
+    let changed = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": 1, "facts": facts])
+    #expect(changed.status == .ok, "change of facts: \(changed.text)")
+    return (id, facts, changed)
+}
+
 /// A case opened through the API by the test user `key`, read back as the stores give it: for calling a service on it.
 func openedCase(_ app: Application, _ world: World, by key: String = "policeA.officer", summary: String = "Image shared between two pupils",
                 facts: [String: Any] = sampleFacts) async throws -> CaseRecord {
