@@ -52,7 +52,9 @@ make_work bench
 export BENCH_DIR="$PWD/bench"
 export BENCH_THREADS="$THREADS"
 export BENCH_CASE_BODY="$CASE_BODY"
-RESULTS="$WORK/results.tsv"   # scenario db rps p50 p99 statuses errors non2xx3xx
+RESULTS="$WORK/results.tsv"   # scenario db rps p50 p99 statuses errors non2xx3xx requests cpu-ticks
+# The process whose CPU time run_wrk reads from /proc while it measures (the server or the bare route under load).
+CPU_PID=""
 : >"$RESULTS"
 SERVER_ERRORS="$WORK/server-errors.txt"
 : >"$SERVER_ERRORS"
@@ -68,23 +70,27 @@ run_wrk() {
     local scenario="$1" db="$2" script="$3" url="$4"; shift 4
     local out="$WORK/wrk-$scenario-$db.txt"
     log "wrk: $scenario ($db) $*"
+    local ticks="-" t0=""
+    [ -n "$CPU_PID" ] && t0=$(cpu_ticks "$CPU_PID")
     wrk --latency --timeout 10s -d "${DURATION}s" "$@" -s "bench/$script" "$url" >"$out" 2>&1 \
         || { cat "$out" >&2; die "wrk failed for $scenario ($db)"; }
-    record "$scenario" "$db" "$out"
+    [ -n "$t0" ] && ticks=$(( $(cpu_ticks "$CPU_PID") - t0 ))
+    record "$scenario" "$db" "$out" "$ticks"
     # Let the server finish what wrk left queued (requests cut off at the deadline still run), so that the next
     # measurement does not start behind them.
     sleep "${SETTLE:-3}"
 }
 
-# record SCENARIO DB WRK-OUTPUT: parses the WRK_RESULT line into $RESULTS.
+# record SCENARIO DB WRK-OUTPUT [CPU-TICKS]: parses the WRK_RESULT line into $RESULTS, with the server's CPU time over
+# the measurement in clock ticks ("-" when not measured: two loads at once cannot be told apart).
 record() {
     local line
     line=$(grep '^WRK_RESULT ' "$3" | tail -n 1) || { cat "$3" >&2; die "no result from wrk for $1 ($2)"; }
-    python3 - "$1" "$2" "$line" >>"$RESULTS" <<'EOF'
+    python3 - "$1" "$2" "$line" "${4:--}" >>"$RESULTS" <<'EOF'
 import sys
-scenario, db, line = sys.argv[1], sys.argv[2], sys.argv[3]
+scenario, db, line, ticks = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 f = dict(p.split("=", 1) for p in line.split()[1:])
-print("\t".join([scenario, db, f["rps"], f["p50_ms"], f["p99_ms"], f["statuses"], f["errors"], f["non2xx3xx"]]))
+print("\t".join([scenario, db, f["rps"], f["p50_ms"], f["p99_ms"], f["statuses"], f["errors"], f["non2xx3xx"], f["requests"], ticks]))
 EOF
 }
 
@@ -93,6 +99,7 @@ measure_baseline() {
     port=$(free_port)
     start_bg "baseline-$label" "$BASELINE_BIN" --hostname 127.0.0.1 --port "$port"
     local pid=$LAST_PID
+    CPU_PID=$pid
     wait_http "http://127.0.0.1:$port/" "$pid" "$WORK/baseline-$label.log" 60
     wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1 || true   # warm-up
     run_wrk "bare-$label" "-" bare.lua "http://127.0.0.1:$port/" -t"$THREADS" -c"$CONNECTIONS"
@@ -100,6 +107,7 @@ measure_baseline() {
     if [ "$label" = last ] && [ -s "$WORK/read-bytes" ]; then
         run_wrk sized "-" bare.lua "http://127.0.0.1:$port/bytes/$(cat "$WORK/read-bytes")" -t"$THREADS" -c"$CONNECTIONS"
     fi
+    CPU_PID=""
     stop_pid "$pid"
 }
 
@@ -114,8 +122,8 @@ reads_beside() {
     wrk --latency --timeout 10s -d "${DURATION}s" -t1 -c16 -s bench/read.lua "$base/" >"$WORK/wrk-read16$name-$db.txt" 2>&1 \
         || { cat "$WORK/wrk-read16$name-$db.txt" >&2; die "wrk failed (reads beside $name, $db)"; }
     wait "$other" || { cat "$WORK/wrk-$name-$db.txt" >&2; die "wrk failed ($name, $db)"; }
-    record "read16-$name" "$db" "$WORK/wrk-read16$name-$db.txt"
-    record "$name" "$db" "$WORK/wrk-$name-$db.txt"
+    record "read16-$name" "$db" "$WORK/wrk-read16$name-$db.txt" -
+    record "$name" "$db" "$WORK/wrk-$name-$db.txt" -
 }
 
 bench_db() {
@@ -140,6 +148,7 @@ bench_db() {
     port=$(free_port)
     start_server "$db-server" "$port" "$url"
     local pid=$LAST_PID
+    CPU_PID=$pid
     base="http://127.0.0.1:$port"
     tok=$(token "$base") || die "no token for $OFFICER_EMAIL on $db"
     export BENCH_TOKEN="$tok"
@@ -177,6 +186,7 @@ bench_db() {
     if want flood; then reads_beside flood flood.lua 64 "$db" "$base"; fi
     # Signed-in reads again, beside two connections sending 256 KiB hostile form bodies (issue 10).
     if want hostile; then reads_beside hostile hostile.lua 2 "$db" "$base"; fi
+    CPU_PID=""
     stop_pid "$pid"
     echo "- $db: the server stopped (SIGTERM) with exit status $STOP_STATUS$([ "$STOP_STATUS" = 0 ] || echo ' (not a clean stop: see the server log lines below)')"
     # Errors the server logged (counts and the distinct messages, trimmed; the data is synthetic).
@@ -195,9 +205,9 @@ if [ -n "$PG_URL" ]; then bench_db postgres "$PG_URL"; fi
 measure_baseline last
 
 echo
-python3 - "$RESULTS" "$SERVER_ERRORS" "$WORK" <<'EOF'
+python3 - "$RESULTS" "$SERVER_ERRORS" "$WORK" "$(getconf CLK_TCK)" <<'EOF'
 import sys, os
-results_path, errors_path, work = sys.argv[1], sys.argv[2], sys.argv[3]
+results_path, errors_path, work, hz = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 rows = [l.rstrip("\n").split("\t") for l in open(results_path) if l.strip()]
 bare = {r[0]: r for r in rows if r[0].startswith("bare-")}
 read_bytes = open(os.path.join(work, "read-bytes")).read().strip() if os.path.exists(os.path.join(work, "read-bytes")) else "?"
@@ -213,12 +223,17 @@ names = {"me": "signed in, no case, no audit (GET /api/v1/me)", "read": "case re
 print(f"bare route (safeguard-baseline GET /): first {float(bare['bare-first'][2]):,.0f} req/s, "
       f"last {float(bare['bare-last'][2]):,.0f} req/s; the better ({bare_rps:,.0f}) is the 100% below.")
 print()
-print("| scenario | db | requests/s | p50 (ms) | p99 (ms) | share of bare route (%) | statuses | unexpected | socket errors |")
-print("|---|---|---:|---:|---:|---:|---|---:|---|")
+def cpu_us(r):
+    """The server's CPU time a request over the measurement (µs), from /proc; None when not measured."""
+    requests, ticks = r[8], r[9]
+    if ticks == "-" or int(requests) == 0: return None
+    return int(ticks) / hz / int(requests) * 1e6
+print("| scenario | db | requests/s | p50 (ms) | p99 (ms) | share of bare route (%) | server CPU a request (µs) | statuses | unexpected | socket errors |")
+print("|---|---|---:|---:|---:|---:|---:|---|---:|---|")
 problems = []
 by = {}
 for r in rows:
-    scenario, db, rps, p50, p99, statuses, errors, non = r
+    scenario, db, rps, p50, p99, statuses, errors, non = r[:8]
     by[(scenario, db)] = r
     counts = {}
     if statuses != "-":
@@ -233,7 +248,9 @@ for r in rows:
     if unexpected or errs != "0":
         problems.append(f"{label} ({db}): {unexpected} unexpected responses [{statuses}], socket errors {errs}")
     share = 100 * float(rps) / bare_rps
-    print(f"| {label} | {db} | {float(rps):,.0f} | {float(p50):.1f} | {float(p99):.1f} | {share:.2f} | {statuses} | {unexpected} | {errs} |")
+    cpu = cpu_us(r)
+    cpu_text = "-" if cpu is None else f"{cpu:,.0f}"
+    print(f"| {label} | {db} | {float(rps):,.0f} | {float(p50):.1f} | {float(p99):.1f} | {share:.2f} | {cpu_text} | {statuses} | {unexpected} | {errs} |")
 print()
 sized = by.get(("sized", "-"))
 if sized:
@@ -241,6 +258,10 @@ if sized:
           f"{float(sized[2]) / bare_rps:.2f}: what sending that much costs a route that does nothing else")
 for db in sorted({r[1] for r in rows if r[1] != "-"}):
     me, read = by.get(("me", db)), by.get(("read", db))
+    if read and cpu_us(read) and cpu_us(best):
+        print(f"server CPU a case read / a bare request ({db}) = {cpu_us(read):,.0f} / {cpu_us(best):,.0f} µs = "
+              f"{cpu_us(read) / cpu_us(best):.1f} (to reach half the bare route's requests a second on cores it shares with "
+              f"wrk, a read would have to cost about twice a bare request)")
     if sized and read:
         print(f"case read / bare route of the same size ({db}) = {float(read[2]):,.0f} / {float(sized[2]):,.0f} = "
               f"{float(read[2]) / float(sized[2]):.2f}")
