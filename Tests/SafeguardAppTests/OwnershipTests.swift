@@ -238,7 +238,7 @@ import Vapor
             let officer = try await Pages.signIn(app, "officer@policeA.test")
             let page = try await Pages.get(app, "/cases/\(id)", officer)
             let open = (created["actions"] as! [[String: Any]]).filter { $0["status"] as? String == "open" }
-            let next = try #require(page.text.range(of: ##"<p class="heading-m"><a href="#action-[0-9a-f]{8}-done">Next: [^<]+</a></p>"##,
+            let next = try #require(page.text.range(of: ##"<p class="heading-m"><a href="#action-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-done">Next: [^<]+</a></p>"##,
                                                     options: .regularExpression))
             #expect(next.lowerBound < page.text.range(of: "id=\"decisions\"")!.lowerBound, "before the decisions")
             #expect(page.text.contains("\(open.count) actions to do"), "how many are open")

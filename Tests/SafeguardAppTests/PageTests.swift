@@ -76,6 +76,13 @@ enum Pages {
         if noStore { #expect(reply.headers.first(name: .cacheControl) == "no-store", sourceLocation: sourceLocation) }
     }
 
+    /// The element ids a page gives more than once: a label, a link to an error or a "Next" link then finds the first
+    /// of them, whichever it was meant for.
+    static func repeatedIDs(_ html: String) -> [String] {
+        let ids = html.matches(of: /\sid="([^"]+)"/).map { String($0.1) }
+        return Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+    }
+
     /// No inline script or style (what the Content-Security-Policy would block anyway), and no script but
     /// the pages' own file.
     static func expectNoInlineScriptOrStyle(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -383,9 +390,16 @@ enum Pages {
 
             let noReason = try await Pages.post(app, "/cases/\(id)/actions/\(second)", officer, [("status", "notApplicable"), ("reason", " ")])
             #expect(noReason.status == .unprocessableEntity)
-            let field = "action-" + second.lowercased().prefix(8)
+            let field = "action-" + second.lowercased()
             #expect(noReason.text.contains("<a href=\"#\(field)-reason\">Say why the action does not apply</a>"))
             #expect(noReason.text.contains("id=\"\(field)-reason\""))
+            // The actions were raised together, so their ids share their first digits: each action's fields still
+            // have ids of their own, and the error is shown under the action that was sent, and no other.
+            #expect(first.lowercased().prefix(8) == second.lowercased().prefix(8), "the case this test needs")
+            #expect(Pages.repeatedIDs(noReason.text).isEmpty, "repeated ids: \(Pages.repeatedIDs(noReason.text))")
+            #expect(noReason.text.components(separatedBy: "Say why the action does not apply").count - 1 == 2,
+                    "once in the summary of errors, once at the action sent")
+            #expect(Pages.repeatedIDs(try await Pages.get(app, "/cases/\(id)", officer).text).isEmpty)
 
             let notApplicable = try await Pages.post(app, "/cases/\(id)/actions/\(second)", officer,
                                                      [("status", "notApplicable"), ("reason", "Handled by the school")])

@@ -199,7 +199,10 @@ struct CasePage: PageView {
         }
     }
 
-    static func fieldID(_ actionID: UUID) -> String { "action-" + actionID.uuidString.lowercased().prefix(8) }
+    /// The prefix of the ids of one action's form fields. The whole id: actions are numbered in time order (UUID
+    /// version 7), so the actions raised together share their first digits, and a shorter prefix gave every action's
+    /// fields one id, so that a label ticked, and an error was shown under, every action.
+    static func fieldID(_ actionID: UUID) -> String { "action-" + actionID.lowercasedText }
 
     /// What to do next: the open action that is overdue, or due soonest, MUST before SHOULD; else the first open
     /// question; else nothing. With a sentence on how many actions and questions are open.
