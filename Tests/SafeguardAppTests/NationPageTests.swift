@@ -131,6 +131,8 @@ import Vapor
             #expect(casePage.text.contains("href=\"\(section)?case=\(id)\""), "citations link to the section from the case")
             let page = try await Pages.get(app, "\(section)?case=\(id)", dsl)
             #expect(page.status == .ok)
+            #expect(page.text.contains("<h1 class=\"heading-xl\">Risk-assessing situations</h1>"), "a section named by its heading is not named twice")
+            #expect(!page.text.contains("Risk-assessing situations: Risk-assessing situations"))
             #expect(page.text.contains("<ol class=\"list\">"), "the numbered criteria are listed")
             #expect(page.text.components(separatedBy: "<li>").count - 1 >= 5)
             #expect(page.text.contains("href=\"https://hwb.gov.wales/"), "the published document")

@@ -364,7 +364,8 @@ struct GuidanceSectionPage: PageView {
     init(pack: GuidancePack, section: Section) {
         let cited = Citation.label(section.id)
         let label = cited.prefix(1).uppercased() + cited.dropFirst()
-        title = "\(label): \(section.heading)"
+        // A section the guidance names by its heading (the Welsh guidance's "Risk-assessing situations") is not said twice.
+        title = label.lowercased() == section.heading.lowercased() ? section.heading : "\(label): \(section.heading)"
         document = pack.title
         publisher = pack.publisher
         edition = pack.edition
