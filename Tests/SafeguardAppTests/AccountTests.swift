@@ -115,6 +115,23 @@ import VaporTesting
         }
     }
 
+    /// The sign-in page said "After 5 wrong passwords in a row the account is locked for 15 minutes": no account is
+    /// ever locked (issue 13). It now says what the throttle does, in the throttle's own figures, whatever they are set to.
+    @Test func theSignInPageSaysWhatWrongPasswordsDo() async throws {
+        try await withApp { app in
+            let page = try await Pages.get(app, "/sign-in")
+            #expect(page.text.contains("After 5 wrong passwords in a row, the next try from this place must wait 30 seconds, "
+                                       + "and twice as long after each further wrong one, up to 15 minutes. The account itself is never locked."))
+            #expect(!page.text.contains("is locked for"))
+        }
+        try await withApp({ $0.accountFailureLimit = 3; $0.firstBackOff = 60; $0.lockDuration = 3_600 }) { app in
+            let page = try await Pages.get(app, "/sign-in")
+            #expect(page.text.contains("After 3 wrong passwords in a row, the next try from this place must wait 60 seconds, "
+                                       + "and twice as long after each further wrong one, up to 60 minutes."))
+        }
+        #expect(SignInPage.duration(1) == "1 second" && SignInPage.duration(120) == "2 minutes" && SignInPage.duration(60) == "60 seconds")
+    }
+
     /// Each failure past the free ones doubles the wait, up to the lock duration; a success clears the pair.
     @Test func theWaitDoublesAndASuccessClearsIt() async throws {
         try await withApp({ $0.accountFailureLimit = 2; $0.firstBackOff = 10 }) { app in

@@ -12,10 +12,12 @@ struct SignInPage: PageView {
     var email: String
     var emailError: String?
     var passwordError: String?
+    /// What happens after wrong passwords, in the throttle's own figures.
+    var backOff: String
     var hasEmailError: Bool { emailError != nil }
     var hasPasswordError: Bool { passwordError != nil }
 
-    enum CodingKeys: String, CodingKey { case title, action, csrf, email, emailError, passwordError, hasEmailError, hasPasswordError }
+    enum CodingKeys: String, CodingKey { case title, action, csrf, email, emailError, passwordError, backOff, hasEmailError, hasPasswordError }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(title, forKey: .title)
@@ -24,6 +26,7 @@ struct SignInPage: PageView {
         try c.encode(email, forKey: .email)
         try c.encode(emailError ?? "", forKey: .emailError)
         try c.encode(passwordError ?? "", forKey: .passwordError)
+        try c.encode(backOff, forKey: .backOff)
         try c.encode(hasEmailError, forKey: .hasEmailError)
         try c.encode(hasPasswordError, forKey: .hasPasswordError)
     }
@@ -65,10 +68,27 @@ struct SignInPage: PageView {
         }
     }
 
+    /// The sign-in throttle in words: the pair of one email and one address waits after `accountFailureLimit` wrong
+    /// tries, longer after each, and the account itself is never locked (so nobody can lock an officer out).
+    static func backOff(_ options: SafeguardOptions) -> String {
+        "After \(options.accountFailureLimit) wrong passwords in a row, the next try from this place must wait "
+            + "\(duration(options.firstBackOff)), and twice as long after each further wrong one, up to "
+            + "\(duration(options.lockDuration)). The account itself is never locked."
+    }
+
+    /// A wait in words: "30 seconds", "1 minute", "15 minutes".
+    static func duration(_ seconds: TimeInterval) -> String {
+        let whole = Int(seconds.rounded())
+        if whole < 90 { return whole == 1 ? "1 second" : "\(whole) seconds" }
+        let minutes = (whole + 30) / 60
+        return minutes == 1 ? "1 minute" : "\(minutes) minutes"
+    }
+
     static func render(_ req: Request, email: String = "", errors: [FieldError] = [], status: HTTPStatus = .ok) async throws -> Response {
         let page = SignInPage(csrf: req.pageCSRFToken(), email: email,
                               emailError: errors.first { $0.field == "email" }?.message,
-                              passwordError: errors.first { $0.field == "password" }?.message)
+                              passwordError: errors.first { $0.field == "password" }?.message,
+                              backOff: backOff(req.application.safeguardOptions))
         let ended = errors.isEmpty ? (try? req.query.get(String.self, at: "ended")).flatMap(WebSession.EndReason.init(rawValue:)) : nil
         let response = try await req.renderPage(page, status: status, errors: errors, notice: ended.map(Self.notice(ended:)), current: .signIn)
         return response
