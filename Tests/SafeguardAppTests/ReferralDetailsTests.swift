@@ -32,6 +32,24 @@ import Vapor
             #expect(page.text.contains("school dsl, designated safeguarding person (DSP), Test School (dsl@school.test)"))
             #expect(page.text.contains("A child is at immediate risk of harm"))
             #expect(PlainWordsWalkTests.rawIdentifiers(page.text) == [])
+            // What was shared, as the form offered it, not the sections' codes ("people, imagery").
+            #expect(page.text.contains("<dd>Facts about the imagery and the young people</dd>")
+                    || page.text.contains("<dd>The young people and facts about the imagery</dd>"), "\(page.text)")
+            #expect(!page.text.contains("people, imagery") && !page.text.contains("imagery, people"))
+            // The force's case was opened by the school's lead, who is not one of the force's people: the chronology
+            // names their role in words, not the code the entry keeps.
+            let policeCase = answer.split(separator: "/")[1]
+            let casePage = try await Pages.get(app, "/cases/\(policeCase)", officer)
+            #expect(casePage.status == .ok)
+            #expect(casePage.text.contains(" · Designated safeguarding lead</time>"), "in the force's nation's words: \(casePage.text)")
+            #expect(!casePage.text.contains(" · dsl</time>"))
+
+            // The school's form gives one limit for the summary, the one the server applies.
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            let form = try await Pages.get(app, "/cases/\(id)/referral", dsl)
+            #expect(form.text.contains("maxlength=\"\(ReferralService.summaryLimit)\""))
+            #expect(form.text.contains("Up to \(ReferralService.summaryLimit) characters."))
+            #expect(!form.text.contains("Up to 500 characters."))
         }
     }
 

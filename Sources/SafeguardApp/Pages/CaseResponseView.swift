@@ -327,7 +327,7 @@ struct CaseResponseView: Encodable, Sendable {
             let incoming = r.direction == "incoming"
             return ReferralRow(heading: incoming ? "Referred by \(r.fromOrganisation)" : "Referred to \(r.toOrganisation)",
                                status: Self.referralStatus(r.status), summary: r.summary,
-                               shared: r.sharedSections.isEmpty ? "The summary only" : r.sharedSections.joined(separator: ", "),
+                               shared: ReferralService.sharedInWords(r.sharedSections),
                                reason: r.responseReason ?? "", hasReason: r.responseReason != nil,
                                href: PageRoute.caseReferralAnswer(id, r.id).path, hasHref: incoming && r.status == .sent && editor)
         }
@@ -345,8 +345,17 @@ struct CaseResponseView: Encodable, Sendable {
             }
         }
 
+        // Someone of another organisation (the school's DSL who referred the case) is not among `names`: their role in
+        // words, never the code the entry keeps ("dsl").
+        let jurisdiction = identity.organisation.jurisdiction
         chronology = response.chronology.map { e in
-            EventRow(at: PageWords.date(e.at), who: e.actorID.flatMap { names[$0] } ?? e.actorRole, summary: e.summary)
+            let who = e.actorID.flatMap { names[$0] }
+                ?? Role(rawValue: e.actorRole).map { role in
+                    let label = role.label(in: jurisdiction)
+                    return label.prefix(1).uppercased() + label.dropFirst()
+                }
+                ?? (e.actorRole == "system" ? "Safeguard" : "Someone")
+            return EventRow(at: PageWords.date(e.at), who: who, summary: e.summary)
         }
     }
 }

@@ -55,6 +55,8 @@ struct FormField: Encodable, Sendable {
     var options: [FieldOption]
     var error: String
     var inline: Bool
+    /// A limit of the field's own, where it is tighter than `FieldLimits` gives its name (a referral's summary).
+    var limit: Int? = nil
     var hasHint: Bool { !hint.isEmpty }
     var hasError: Bool { !error.isEmpty }
 
@@ -63,8 +65,8 @@ struct FormField: Encodable, Sendable {
              isCheckboxes, isHidden, isChoice, maxLength, limitText
     }
 
-    /// The most characters the field takes, from `FieldLimits`: the same limit the server applies.
-    var maxLength: Int { FieldLimits.limit(for: name) }
+    /// The most characters the field takes, from `FieldLimits` (or its own `limit`): the same limit the server applies.
+    var maxLength: Int { limit ?? FieldLimits.limit(for: name) }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -93,8 +95,9 @@ struct FormField: Encodable, Sendable {
         FormField(name: name, kind: Kind.text.rawValue, label: label, hint: hint, value: value, options: [], error: "", inline: false)
     }
 
-    static func textarea(_ name: String, _ label: String, hint: String = "", value: String = "") -> FormField {
-        FormField(name: name, kind: Kind.textarea.rawValue, label: label, hint: hint, value: value, options: [], error: "", inline: false)
+    static func textarea(_ name: String, _ label: String, hint: String = "", value: String = "", limit: Int? = nil) -> FormField {
+        FormField(name: name, kind: Kind.textarea.rawValue, label: label, hint: hint, value: value, options: [], error: "", inline: false,
+                  limit: limit)
     }
 
     static func date(_ name: String, _ label: String, hint: String = "", value: String) -> FormField {

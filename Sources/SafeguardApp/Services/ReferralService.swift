@@ -28,6 +28,18 @@ struct ReferralService: Sendable {
     /// The parts of a case's facts a school may share with a force; the rest is left out of the force's case.
     static let shareable = ["people", "imagery", "circumstances", "devices"]
 
+    /// The parts shared, in words, as the referral form offers them: "The young people, how it happened and devices".
+    static func sharedInWords(_ sections: [String]) -> String {
+        let words = ["people": "the young people", "imagery": "facts about the imagery", "circumstances": "how it happened and any signs of harm",
+                     "devices": "devices"]
+        let text = Words.join(sections.map { words[$0] ?? Words.of($0) })
+        return text.isEmpty ? "The summary only" : text.prefix(1).uppercased() + text.dropFirst()
+    }
+
+    /// The most characters a referral's summary for the force may have: shorter than a case's own summary, since it is
+    /// what the force reads first.
+    static let summaryLimit = 400
+
     /// What makes a referral urgent, in words, from the school's assessment: immediate danger, an immediate risk of
     /// harm, and why a child protection referral is needed.
     static func referralRisk(_ assessment: Assessment, questions: [String: String]) -> [String] {
@@ -59,8 +71,8 @@ struct ReferralService: Sendable {
             throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) refers a case to the police")
         }
         let summary = body.summary.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !summary.isEmpty, summary.count <= 400 else {
-            throw APIError.invalid("summary", "tell the force what happened in 1–400 characters (no names: use references)")
+        guard !summary.isEmpty, summary.count <= Self.summaryLimit else {
+            throw APIError.invalid("summary", "tell the force what happened in 1–\(Self.summaryLimit) characters (no names: use references)")
         }
         if let note = body.note, let refusal = TextGuard.tooLong(note, limit: FieldLimits.limit(for: "note")) {
             throw APIError.invalid("note", "note: \(refusal.message)")
