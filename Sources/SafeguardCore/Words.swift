@@ -16,7 +16,7 @@ public enum Words {
     static let special: [String: String] = [
         "pace32": "PACE section 32", "pace54": "PACE section 54", "pace19": "PACE section 19",
         "ceop": "CEOP", "caid": "CAID", "iwf": "the Internet Watch Foundation", "nspcc": "the NSPCC", "childline": "Childline",
-        "reportRemove": "Report Remove", "takeItDown": "Take It Down", "dsl": "DSL", "mash": "MASH", "pnc": "PNC", "pnd": "PND",
+        "reportRemove": "Report Remove", "takeItDown": "Take It Down", "dsl": "DSL", "dbs": "DBS checks", "mash": "MASH", "pnc": "PNC", "pnd": "PND",
         "sms": "text message", "email": "email", "inPerson": "in person", "ageAppropriate": "age-appropriate",
         "notKnownYet": "not known yet", "unknown": "not known", "true": "yes", "false": "no",
     ]

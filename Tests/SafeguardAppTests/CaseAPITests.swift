@@ -81,6 +81,20 @@ import Vapor
             #expect(after.json["version"] as? Int == 1)
             let json = missing.json["error"] as? [String: Any]
             #expect(json?["message"] is String && json?["code"] is String)
+
+            // A value of the wrong kind, a body that is not an object, and no body at all: each says what to send, in
+            // JSON's words, never a Swift type ("should be Dictionary<String, Any>") or a bare status.
+            func message(_ reply: Reply) -> String { (reply.json["error"] as? [String: Any])?["message"] as? String ?? "" }
+            let number = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: ["summary": 5, "facts": [:]])
+            #expect(number.status == .badRequest && number.errorField == "summary")
+            #expect(message(number) == "summary should be text", "\(number.text)")
+            let list = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: "[1,2]")
+            #expect(list.status == .badRequest && list.errorField == nil)
+            #expect(message(list) == "the body should be a JSON object", "\(list.text)")
+            let nothing = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: "")
+            #expect(nothing.status == .unprocessableEntity)
+            #expect(message(nothing).hasPrefix("the request has no body: send the JSON this route takes"), "\(nothing.text)")
+            #expect(try await count(app, "cases") == 1, "none of them stored anything")
         }
     }
 

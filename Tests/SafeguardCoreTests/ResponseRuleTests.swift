@@ -253,6 +253,30 @@ struct ResponseRuleTests {
             Issue.record("accepted a record without its result")
         } catch {
             #expect(error.field == "result")
+            // Said as a person would read it: not "required for a welfareCheck record".
+            #expect(error.message.hasPrefix("required") && !error.message.contains("welfareCheck"), "\(error.message)")
+        }
+    }
+
+    /// Action 1: a crime recorded with other offences than the guidance suggests needs a reason, and the refusal names
+    /// the suggested offences by their legislation, as the form does, not by the law pack's ids (which a page would
+    /// show a person). An offence not in the list names the nation in words.
+    @Test func offenceRefusalsNameTheLawInWords() throws {
+        let facts = baseCase(.police, .england, on: "2026-11-23") { _ in }
+        let context = RecordContext.bundled(facts: facts, assessment: assess(facts), records: [], today: testToday)
+        do {
+            _ = try ResponseRules.check(try ResponseRecord.decode(json: Data(#"{"kind":"crimeRecord","crimeReference":"NP/1","reportedOn":"2026-11-20","offences":["cja1988part11"]}"#.utf8)), in: context)
+            Issue.record("accepted other offences without a reason")
+        } catch {
+            #expect(error.field == "offenceChangeReason")
+            #expect(error.message.contains("Protection of Children Act 1978, section 1"), "\(error.message)")
+            #expect(!error.message.contains("poca1978s1") && !error.message.contains("cja1988part11"), "\(error.message)")
+        }
+        do {
+            _ = try ResponseRules.check(try ResponseRecord.decode(json: Data(#"{"kind":"crimeRecord","crimeReference":"NP/1","reportedOn":"2026-11-20","offences":["theft"]}"#.utf8)), in: context)
+            Issue.record("accepted an offence outside the list")
+        } catch {
+            #expect(error.message.contains("is not an offence in the list for England: "), "\(error.message)")
         }
     }
 

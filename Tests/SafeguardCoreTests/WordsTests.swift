@@ -8,6 +8,8 @@ import Testing
         #expect(Words.of("leftWithOwner") == "left with owner")
         #expect(Words.of("notKnownYet") == "not known yet")
         #expect(Words.of("pace32") == "PACE section 32")
+        // A communication record's topics: "outcome, DBS checks and contact details", never "dbs".
+        #expect(Words.list(["outcome", "dbs", "contactDetails"]) == "outcome, DBS checks and contact details")
         #expect(Words.of("police999") == "police 999")
         #expect(Words.of("seized") == "seized")
         #expect(Words.list(["notToCopy", "reportRemove", "support"]) == "not to copy, Report Remove and support")

@@ -95,9 +95,31 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
             case .forbidden: "forbidden"
             default: e.status.code >= 500 ? "internal" : "bad_request"
             }
+            // Vapor's only words for a request with no body to decode are the status's own.
+            if e.status == .unprocessableEntity, e.reason == HTTPResponseStatus.unprocessableEntity.reasonPhrase {
+                return APIError(e.status, code, "the request has no body: send the JSON this route takes, with Content-Type: application/json")
+            }
             return APIError(e.status, code, e.status == .notFound ? "no such route or resource" : e.reason)
         default:
             return APIError(.internalServerError, "internal", "something went wrong on the server; it has been logged")
+        }
+    }
+
+    /// A type the JSON decoder expected, in JSON's words: "text", "a whole number", "a JSON object" (never
+    /// `Dictionary<String, Any>`).
+    static func words(for type: Any.Type) -> String {
+        let name = String(describing: type)
+        switch name {
+        case "String", "Substring", "Character": return "text"
+        case "Int", "Int8", "Int16", "Int32", "Int64", "UInt", "UInt8", "UInt16", "UInt32", "UInt64": return "a whole number"
+        case "Double", "Float", "Decimal": return "a number"
+        case "Bool": return "true or false"
+        case "UUID": return "an id (text such as 9f1c3b2e-…)"
+        case "Date": return "a date and time"
+        default:
+            if name.hasPrefix("Dictionary<") || name.hasPrefix("[") && name.contains(":") { return "a JSON object" }
+            if name.hasPrefix("Array<") || name.hasPrefix("[") { return "a list" }
+            return "a JSON object"
         }
     }
 
@@ -107,13 +129,18 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
                 .joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
                 .replacingOccurrences(of: ".[", with: "[")
         }
+        // The value, or the body itself when the mismatch is at the top.
+        func what(_ context: DecodingError.Context) -> String {
+            let p = path(context)
+            return p.isEmpty ? "the body" : p
+        }
         switch error {
         case .keyNotFound(let key, let context):
             return .badRequest("\(path(context, key)) is required", field: path(context, key))
         case .typeMismatch(let type, let context):
-            return .badRequest("\(path(context)) should be \(type)", field: path(context))
+            return .badRequest("\(what(context)) should be \(words(for: type))", field: path(context).isEmpty ? nil : path(context))
         case .valueNotFound(let type, let context):
-            return .badRequest("\(path(context)) should be \(type), not null", field: path(context))
+            return .badRequest("\(what(context)) should be \(words(for: type)), not null", field: path(context).isEmpty ? nil : path(context))
         case .dataCorrupted(let context):
             if let facts = context.underlyingError as? CaseFactsError {
                 return APIError(.unprocessableEntity, "invalid_facts", facts.description, field: facts.path)

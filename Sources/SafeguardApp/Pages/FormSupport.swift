@@ -271,7 +271,7 @@ enum PageErrors {
         var message = error.message
         if let named = error.field, message.hasPrefix(named + ": ") { message = String(message.dropFirst(named.count + 2)) }
         // A blank field reaches the strict decoding as a missing key: say what to give, in the field's own words.
-        if message.hasPrefix("required for a "), let blank = visible.first(where: { $0.name == field }) {
+        if message == "required" || message.hasPrefix("required ("), let blank = visible.first(where: { $0.name == field }) {
             let isChoice = blank.kind == FormField.Kind.radios.rawValue || blank.kind == FormField.Kind.checkboxes.rawValue
             let label = blank.label.replacingOccurrences(of: "?", with: "")
             message = isChoice ? "Choose an answer to: " + label : "Enter " + label.prefix(1).lowercased() + label.dropFirst()

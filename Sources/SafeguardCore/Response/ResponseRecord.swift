@@ -861,7 +861,7 @@ extension ResponseRecord: Codable {
         switch error {
         case .keyNotFound(let key, let context):
             return RecordProblem(field: path(context.codingPath + [key]),
-                                 message: "required for a \(kind.rawValue) record" + (hint(key.stringValue, kind: kind).map { ": \($0)" } ?? ""))
+                                 message: "required" + (hint(key.stringValue, kind: kind).map { " (\($0))" } ?? ""))
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             let field = path(context.codingPath)
             return RecordProblem(field: field, message: "wrong type" + (hint(context.codingPath.last?.stringValue ?? "", kind: kind).map { ": expected \($0)" } ?? ""))

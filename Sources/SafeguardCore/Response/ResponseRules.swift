@@ -173,12 +173,15 @@ public enum ResponseRules {
             }
             let list = context.law?.offences ?? []
             for (i, id) in r.offences.enumerated() where !list.contains(where: { $0.id == id }) {
-                throw RecordProblem(field: "offences[\(i)]", message: "\"\(id)\" is not an offence in \(facts.jurisdiction.rawValue)'s list: " + list.map(\.id).joined(separator: ", "))
+                throw RecordProblem(field: "offences[\(i)]", message: "\"\(id)\" is not an offence in the list for \(facts.jurisdiction.displayName): "
+                                        + list.map(\.id).joined(separator: ", "))
             }
             let suggested = Set(context.assessment.offences.map(\.id))
             if Set(r.offences) != suggested {
                 try text(r.offenceChangeReason, "offenceChangeReason", required: true,
-                         why: "the offences differ from those the guidance suggests (\(suggested.sorted().joined(separator: ", "))): say why", source: .recordCrime)
+                         why: "the offences differ from those the guidance suggests ("
+                             + (suggested.isEmpty ? "none" : suggested.sorted().map { id in list.first { $0.id == id }?.legislation ?? Words.of(id) }.joined(separator: "; "))
+                             + "): say why", source: .recordCrime)
             }
             let classes = Set(r.offences.compactMap { id in list.first { $0.id == id }?.homeOfficeClassification })
             if let given = r.homeOfficeClassification {
