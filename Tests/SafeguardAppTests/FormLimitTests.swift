@@ -53,5 +53,31 @@ import Vapor
         }
     }
 
+    /// A new report with a summary one character over its limit came back as a page titled "There is a problem", which
+    /// named no field, linked only home, and lost everything typed. Now it is the report's own form again.
+    @Test func aNewReportWithTooLongASummaryComesBackAsItsForm() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let summary = String(repeating: "Shared at school. ", count: 28) + "End"   // 507 characters; the limit is 500
+            let reply = try await Pages.post(app, "/cases/new", officer, [("summary", summary), ("kind", "image"), ("ageA", "14"), ("ageB", "15")])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.text.contains("<h1 class=\"heading-xl\">Report a new case</h1>"), "the same form")
+            #expect(reply.text.contains("<a href=\"#summary\">This is too long: keep it to 500 characters or fewer (this is 507)</a>"))
+            #expect(reply.text.contains(PagesHTML.escape(summary)), "the summary typed is kept")
+            #expect(reply.text.contains("value=\"14\"") && reply.text.contains("value=\"15\""), "and the ages")
+            #expect(try await send(app, .GET, "/api/v1/cases", token: world.token("policeA.officer")).json["total"] as? Int == 0,
+                    "nothing was saved")
+            // A form with no page of its own to show again (a case's close reason) names the field in its error.
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let id = (created["id"] as! String).lowercased()
+            let close = try await Pages.post(app, "/cases/\(id)/status", officer,
+                                             [("status", "closed"), ("version", "1"), ("reason", String(repeating: "r", count: 2_001))])
+            #expect(close.status == .unprocessableEntity)
+            #expect(close.text.contains("Reason is too long: keep it to 2,000 characters or fewer (this is 2,001). Nothing was saved: go back to the form to shorten it"),
+                    "\(close.text)")
+        }
+    }
+
     func long() -> String { String(repeating: "x", count: 2_001) }
 }

@@ -206,6 +206,13 @@ extension PagesController {
 
     func newCaseForm(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
+        // Sent with text over its limit (`ContentGuardMiddleware.formAgain`): the form again, with what was typed and
+        // the problem at its field, not an error page that loses the report.
+        if let problem = req.formProblem {
+            let kept = Dictionary(problem.kept.filter { $0.0 != "_csrf" }, uniquingKeysWith: { first, _ in first })
+            let errors = problem.errors.map { $0.field == "kind" ? FieldError(field: "kind-image", message: $0.message) : $0 }
+            return try await renderNewCase(req, identity, form: kept, errors: errors, status: problem.status)
+        }
         return try await renderNewCase(req, identity, form: [:], errors: [])
     }
 
