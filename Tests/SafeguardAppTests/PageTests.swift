@@ -341,6 +341,28 @@ enum Pages {
         }
     }
 
+    /// Every question answered, the facts can still be corrected: the link to them went with the last open question,
+    /// leaving no way on the pages to change an age found to be wrong (found in a hands-on check).
+    @Test func withEveryQuestionAnsweredTheFactsCanStillBeChanged() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = Pages.knownFacts
+            facts["people"] = ["A", "B"].map { ref -> [String: Any] in
+                ["ref": ref, "age": 15, "roles": ref == "A" ? ["depicted", "creator", "sender"] : ["recipient"],
+                 "selfHarmRisk": false, "immediateDanger": false, "parentalInvolvementRisk": false, "inCare": false,
+                 "childProtectionPlan": false, "learningDisability": false]
+            }
+            let created = try await createCase(app, token: world.token("policeA.officer"), facts: facts)
+            let id = (created["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let html = try await Pages.get(app, "/cases/\(id)", officer).text
+            #expect(html.contains("No open questions: every decision is settled by what is known."), "the case this test needs")
+            let change = "<a href=\"/cases/\(id)/questions/\(QuestionStep.allCases[0].rawValue)\">Change what is known</a>"
+            #expect(html.contains(change))
+            #expect(try await Pages.get(app, "/cases/\(id)/questions/\(QuestionStep.allCases[0].rawValue)", officer).status == .ok)
+        }
+    }
+
     @Test func casePagesRefuseAdminsAuditorsOtherOrganisationsAndOtherStaff() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
