@@ -27,6 +27,16 @@ import Vapor
             #expect(line.kind == "document.informationSheet" && line.at == then && line.actorID == officer.id)
             let entry = try #require(try await AuditStore(db: app.db).entries(organisationID: officer.organisationID, limit: 1, caseID: caseID).first)
             #expect(entry.action == "case.document.informationSheet" && entry.actorID == officer.id.uuidString.lowercased())
+
+            // Shown again as it was: audited again, but the chronology says it was produced once (six views had made
+            // six lines). Once the sheet says something else (another person gives it, with their name on it), a new line.
+            let lines = try await ResponseStore(db: app.db, cipher: app.cipher).chronology(caseID: caseID).count
+            let audited = try await AuditStore(db: app.db).count()
+            _ = try await documents.informationSheet(for: record, by: world.acting("policeA.officer"))
+            #expect(try await ResponseStore(db: app.db, cipher: app.cipher).chronology(caseID: caseID).count == lines)
+            #expect(try await AuditStore(db: app.db).count() == audited + 1)
+            _ = try await documents.informationSheet(for: record, by: world.acting("policeA.supervisor"))
+            #expect(try await ResponseStore(db: app.db, cipher: app.cipher).chronology(caseID: caseID).count == lines + 1)
         }
     }
 }

@@ -119,9 +119,18 @@ struct DocumentService: Sendable {
         let role = caseRecord.facts.setting == .police ? "investigating officer" : records.guidance(for: caseRecord).leadRoleName
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
                                      contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))
+        // As the letter: every showing is audited, and the chronology says it was produced once per version (the
+        // sheet's text), so looking at it again does not fill the record a family or a court may read.
+        let version = String(SHA256.hash(data: Data(sheet.render().plainText.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
+        let detail = "version=\(version)"
+        let action = "case.document.informationSheet"
+        let seen = try await AuditStore(db: self.db).contains(organisationID: identity.organisation.id, caseID: caseRecord.id,
+                                                             action: action, detail: detail)
         try await gate.run(db) { db in
-            try await records.chronicle(caseRecord.id, "document.informationSheet", "Information sheet for the family produced", by: identity, on: db)
-            try await AuditChain.append(CaseService.event(identity, "case.document.informationSheet", caseID: caseRecord.id), on: db)
+            if !seen {
+                try await records.chronicle(caseRecord.id, "document.informationSheet", "Information sheet for the family produced", by: identity, on: db)
+            }
+            try await AuditChain.append(CaseService.event(identity, action, caseID: caseRecord.id, detail: detail), on: db)
         }
         return sheet
     }
