@@ -46,6 +46,15 @@ import Vapor
             let page = try await Pages.get(app, "/cases/\(id)", officer)
             #expect(page.text.contains("Close this case"))
             #expect(page.text.contains("Why is it being closed?"))
+            // Before the button: the MUST actions still open, by name (a case was closed with the crime unrecorded and
+            // nothing said so).
+            let musts = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("policeA.officer")).json["actions"] as! [[String: Any]]
+            let openMusts = musts.filter { $0["severity"] as? String == "must" && $0["status"] as? String == "open" }.compactMap { $0["text"] as? String }
+            #expect(!openMusts.isEmpty, "the case this test needs")
+            let warning = try #require(page.text.range(of: #"<div class="inset" id="close-warning">.*?</div>"#, options: .regularExpression).map { String(page.text[$0]) })
+            #expect(warning.contains("\(openMusts.count) actions the guidance says must be done are still open:") || openMusts.count == 1)
+            #expect(openMusts.allSatisfy { warning.contains(PagesHTML.escape($0)) }, "\(warning)")
+            #expect(page.text.range(of: "id=\"close-warning\"")!.lowerBound < page.text.range(of: ">Close the case</button>")!.lowerBound)
             let missing = try await Pages.post(app, "/cases/\(id)/status", officer, [("status", "closed"), ("version", "1"), ("reason", "")])
             #expect(missing.status == .unprocessableEntity)
             #expect(missing.text.contains("<a href=\"#statusReason\">Say why the case is being closed</a>"))
@@ -56,6 +65,7 @@ import Vapor
             #expect(after.text.contains("The case is closed. The reason is in the chronology."))
             #expect(after.text.contains("Case closed: Advice given to both families"))
             #expect(after.text.contains("Reopen this case"))
+            #expect(!after.text.contains("id=\"close-warning\""), "no warning about closing a closed case")
             // A stale form (another tab) changes nothing and says so, keeping the reason that was typed.
             let stale = try await Pages.post(app, "/cases/\(id)/status", officer, [("status", "open"), ("version", "1"), ("reason", "Shared again")])
             #expect(stale.status == .seeOther)

@@ -201,6 +201,7 @@ import Vapor
             #expect(asked.headers.first(name: .location) == "/step-up?to=/cases/\(id)")
             let page = try await Pages.get(app, "/step-up?to=/cases/\(id)", supervisor)
             #expect(page.text.contains("Confirm it is you"))
+            #expect(page.text.contains("Opening a closed case needs a fresh two-factor code."), "it says why")
             #expect(page.text.contains("value=\"/cases/\(id)\""))
             let wrong = try await Pages.post(app, "/step-up", supervisor, [("code", "000000"), ("to", "/cases/\(id)")])
             #expect(wrong.status == .unauthorized)
@@ -244,8 +245,13 @@ import Vapor
 
             // Someone without two-factor sign-in is sent to set it up first, and comes back after.
             let officer = try await Pages.signIn(app, "officer@policeA.test")
+            #expect(try await Pages.get(app, "/cases/\(id)", officer).headers.first(name: .location) == "/step-up?to=/cases/\(id)")
             let setUp = try await Pages.get(app, "/step-up?to=/cases/\(id)", officer)
             #expect(setUp.headers.first(name: .location) == "/account/two-factor?to=/cases/\(id)")
+            // And is told why, where it was a set-up page with no word of what it was for.
+            let told = try await Pages.get(app, "/account/two-factor?to=/cases/\(id)", officer)
+            #expect(told.text.contains("Opening a case opened more than 30 days ago needs a fresh two-factor code: set up two-factor sign-in here first, and you will be taken back."),
+                    "\(told.text)")
         }
     }
 

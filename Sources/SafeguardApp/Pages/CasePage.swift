@@ -166,6 +166,9 @@ struct CasePage: PageView {
     var isClosed: Bool
     var statusPath: String
     var statusReasonError = ""
+    /// Before closing: the MUST actions still open, so nobody closes a case not knowing what is left undone.
+    var closeWarning = ""
+    var openMusts: [String] = []
     var questionsHref: String
     var openQuestions: [QuestionRow]
     var hasOpenQuestions: Bool
@@ -302,6 +305,12 @@ struct CasePage: PageView {
         hasActions = !self.actions.isEmpty
         closedActionCount = self.actions.filter { !$0.isOpen }.count
         hasOpenActions = self.actions.contains { $0.isOpen }
+        openMusts = self.actions.filter { $0.isOpen && $0.severity == "must" }.map(\.text)
+        if !isClosed, !openMusts.isEmpty {
+            closeWarning = openMusts.count == 1
+                ? "One action the guidance says must be done is still open:"
+                : "\(openMusts.count) actions the guidance says must be done are still open:"
+        }
         if canEdit && !isClosed {
             let next = Self.nextStep(actions: actions.filter { $0.status == .open && $0.recommended && !standingIDs.contains($0.recommendationID) },
                                      questions: assessment?.openQuestions ?? [], caseID: record.id, today: CaseController.today)
