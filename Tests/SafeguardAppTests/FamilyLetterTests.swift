@@ -100,6 +100,12 @@ import Vapor
             #expect(audit.allSatisfy { !$0.detail.contains("Sam") }, "names are never kept")
             try await j.record("policeA.officer", id, ["kind": "communication", "audience": "parentsOrCarers", "person": "A", "on": ResponseJourneyTests.today,
                                                        "method": "letter", "topics": ["outcome"]])
+            // Action 13: the written record given, but the principles not yet explained in person to those involved.
+            #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "open")
+            for person in ["A", "B"] {
+                try await j.record("policeA.officer", id, ["kind": "communication", "audience": "child", "person": person, "on": ResponseJourneyTests.today,
+                                                           "method": "inPerson", "topics": ["outcome"]])
+            }
             #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "done")
         }
     }

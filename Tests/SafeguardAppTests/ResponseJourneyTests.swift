@@ -136,6 +136,10 @@ import Vapor
             #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "open")
             try await j.record("policeA.officer", id, ["kind": "communication", "audience": "parentsOrCarers", "person": "A", "on": today,
                                                        "method": "letter", "topics": ["outcome"]])
+            // Explained in person to A's parents, not yet to B: Action 13 asks it of everyone involved.
+            #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "open")
+            try await j.record("policeA.officer", id, ["kind": "communication", "audience": "child", "person": "B", "on": today,
+                                                       "method": "inPerson", "topics": ["outcome"]])
             #expect(try await j.actionStatus("policeA.officer", id, "outcome21Letter") == "done")
             // Action 14: a direction to B to delete copies; proof of deletion added later completes the action.
             let direction = try await j.record("policeA.officer", id, ["kind": "deletionDirection", "holder": "B", "directedOn": today, "directedBy": "PC 4521 Patel"])

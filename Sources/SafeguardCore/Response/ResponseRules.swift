@@ -542,6 +542,16 @@ public enum ResponseRules {
     // MARK: Actions done by records
 
     /// The recommendations of the assessment that the record completes, given every record including it.
+    /// Whether every child in the case has had a communication that `matches`, to them or their parents or carers
+    /// (such a communication always names the child it was about).
+    static func toEveryChild(_ records: [ResponseRecord], _ matches: (CommunicationRecord) -> Bool, facts: CaseFacts) -> Bool {
+        var told = Set<String>()
+        for case .communication(let c) in records where c.audience != .school && matches(c) {
+            if let person = c.person { told.insert(person) }
+        }
+        return facts.people.allSatisfy { told.contains($0.ref) }
+    }
+
     public static func fulfilled(by record: ResponseRecord, facts: CaseFacts, records: [ResponseRecord]) -> [String] {
         switch record {
         case .crimeRecord: return ["recordCrime"]
@@ -553,7 +563,11 @@ public enum ResponseRules {
         case .backgroundCheck: return outstandingChecks(facts: facts, records: records).isEmpty ? ["backgroundChecks"] : []
         case .meeting(let m): return m.meetingKind == .strategyMeeting ? ["strategyMeeting"] : []
         case .childProtectionReferral: return ["childProtectionReferral"]
-        case .account: return ["initialAccounts"]
+        case .account:
+            // Investigation (2016: para 14): each child's account, whether they took, sent or received the imagery.
+            var taken = Set<String>()
+            for case .account(let a) in records { taken.insert(a.person) }
+            return facts.people.allSatisfy { taken.contains($0.ref) } ? ["initialAccounts"] : []
         case .suspectDecision: return ["suspectRecordingDiscretion"]
         case .interviewDecision: return ["visuallyRecordedInterview"]
         case .deviceCustody(let d):
@@ -566,10 +580,20 @@ public enum ResponseRules {
         case .communication(let c):
             var ids: [String] = []
             if c.topics.contains(.nextSteps) { ids.append("notifyNextSteps") }
-            if c.topics.contains(.outcome) { ids.append("communicateOutcome") }
-            // Giving the family the written record is its own step, recorded as a letter explaining the outcome;
-            // printing the letter completes nothing (issue 11, point 6).
-            if c.method == .letter && c.topics.contains(.outcome) { ids.append("outcome21Letter") }
+            if c.topics.contains(.outcome) {
+                // Action 12 (2016: para 22): the outcome explained to every child affected, or their parents or carers.
+                if toEveryChild(records, { $0.topics.contains(.outcome) }, facts: facts) { ids.append("communicateOutcome") }
+                // Action 13: Outcome 21's principles explained to those involved in person, every one of them, and the
+                // written record given: a letter explaining the outcome (printing the letter completes nothing, issue
+                // 11, point 6). One letter to A's parents had completed it with nothing in person and nothing for B.
+                let letterGiven = records.contains { record in
+                    guard case .communication(let x) = record else { return false }
+                    return x.method == .letter && x.topics.contains(.outcome) && x.audience != .school
+                }
+                if letterGiven, toEveryChild(records, { $0.method == .inPerson && $0.topics.contains(.outcome) }, facts: facts) {
+                    ids.append("outcome21Letter")
+                }
+            }
             if c.audience == .school { ids.append("liaiseWithSchool") }
             return ids
         case .deletionDirection(let d): return d.proven ? ["deletionDirection"] : []
