@@ -119,6 +119,9 @@ import Vapor
                                              [("crimeReference", "PA/26/77"), ("reportedOn", CaseController.today.description),
                                               ("offences", "poca1978s1"), ("offences", "cja1988part11")])
             #expect(crime.status == .seeOther, "\(crime.text.prefix(500))")
+            // The notice counts in words: one action, not "1 action(s)".
+            let recorded = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(recorded.text.contains("Saved: crime recorded. 1 action marked done."), "\(recorded.text.prefix(3000))")
 
             let letterForm = try await Pages.get(app, "/cases/\(id)/letter", officer)
             Self.expectPage(letterForm)

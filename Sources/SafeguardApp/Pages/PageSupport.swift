@@ -258,8 +258,13 @@ extension Role {
 }
 
 extension User {
-    /// The person as the pages and chronology name them: "Sam Jones (designated safeguarding person (DSP))".
-    func named(in jurisdiction: Jurisdiction) -> String { "\(displayName) (\(role.inSentence(in: jurisdiction)))" }
+    /// The person as the pages and chronology name them: "Sam Jones (supervisor)".
+    /// A role that carries its own brackets ("designated safeguarding person (DSP)") follows a comma instead, so that
+    /// brackets are never nested: "Sam Jones, designated safeguarding person (DSP)".
+    func named(in jurisdiction: Jurisdiction) -> String {
+        let role = role.inSentence(in: jurisdiction)
+        return role.contains("(") ? "\(displayName), \(role)" : "\(displayName) (\(role))"
+    }
 }
 
 extension Jurisdiction {

@@ -198,7 +198,9 @@ extension PagesController {
         switch result {
         case .success(let saved):
             var notice = "Saved: \(kind.label.lowercased())."
-            if !saved.completedActions.isEmpty { notice += " \(saved.completedActions.count) action(s) marked done." }
+            if !saved.completedActions.isEmpty {
+                notice += saved.completedActions.count == 1 ? " 1 action marked done." : " \(saved.completedActions.count) actions marked done."
+            }
             for warning in saved.warnings { notice += " " + warning.message }
             if let decisions = saved.decisions, !decisions.isEmpty {
                 notice += " What the guidance says now: " + decisions.map { "\(PageWords.decision($0.decision)): \(PageWords.value($0.value, of: $0.decision))" }

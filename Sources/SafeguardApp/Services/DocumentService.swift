@@ -75,7 +75,11 @@ struct DocumentService: Sendable {
                                    + "the letter is for a young person recorded as having taken, sent, shared, asked for or kept the imagery")
         }
         // Each description is a sentence; joined, they read as one list in the letter's sentence.
-        let crimeType = theirs.map { $0.description.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
+        // Mid-sentence ("against the crime of taking, making, …"), so each starts in lower case.
+        let crimeType = theirs.map { offence in
+            let text = offence.description.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }.joined(separator: "; ")
         let officer = try await AccountStore(db: self.db).user(id: approved.proposedBy) ?? identity.user
         let today = CalendarDate(utcDayOf: clock())
         let pack = records.assessor.pack(for: caseRecord.facts, today: today)
