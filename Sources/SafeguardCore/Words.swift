@@ -73,6 +73,31 @@ public enum Words {
     }
 }
 
+extension PersonRole {
+    /// A person's part in what happened, as a sentence lists it: "shown in the imagery", "sent it".
+    ///
+    /// ```swift
+    /// Words.parts([.depicted, .creator, .sender])   // "shown in the imagery, took or made it and sent it"
+    /// ```
+    public var words: String {
+        switch self {
+        case .depicted: "shown in the imagery"
+        case .creator: "took or made it"
+        case .sender: "sent it"
+        case .requester: "asked for it"
+        case .recipient: "received it"
+        case .sharer: "shared it further"
+        case .possessor: "kept it"
+        case .reporter: "reported it"
+        }
+    }
+}
+
+extension Words {
+    /// A person's parts in what happened, in words.
+    public static func parts(_ roles: [PersonRole]) -> String { join(roles.map(\.words)) }
+}
+
 extension DecisionKey {
     /// The decision in words.
     public var label: String {

@@ -61,7 +61,7 @@ import Vapor
             facts["people"] = people
             let id = try await approvedCase(j, facts: facts)
             let refused = try await letter(j, id, person: "C", expect: .unprocessableEntity)
-            #expect(refused.text.contains("C's part in what happened (depicted)"))
+            #expect(refused.text.contains("C's part in what happened (shown in the imagery)"))
         }
     }
 

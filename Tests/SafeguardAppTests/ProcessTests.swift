@@ -289,7 +289,7 @@ import Vapor
         }
         #expect(text.status == 0, "\(text.output)")
         #expect(text.output.hasPrefix("What this case holds about A\nReference: \(reference)"))
-        #expect(text.output.contains("Part in what happened: depicted, creator and sender"))
+        #expect(text.output.contains("Part in what happened: shown in the imagery, took or made it and sent it"))
         let json = try Self.run(["subject-access", "--organisation", organisation, "--case", reference, "--person", "B", "--format", "json"], store: store)
         #expect(json.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]

@@ -36,7 +36,7 @@ struct SubjectAccessTests {
         let document = try Self.documentFor("A")
         #expect(document.title == "What this case holds about A")
         #expect(Self.lines(document, "What the case's facts say").contains("Age: 16"))
-        #expect(Self.lines(document, "What the case's facts say").contains("Part in what happened: depicted, creator and sender"))
+        #expect(Self.lines(document, "What the case's facts say").contains("Part in what happened: shown in the imagery, took or made it and sent it"))
         #expect(Self.lines(document, "Imagery").first?.contains("recorded as showing them and another person") == true)
         #expect(Self.lines(document, "Devices") == ["D1: recorded as holding imagery of them; seized: no"])
         let records = Self.lines(document, "Records that name them")

@@ -10,6 +10,8 @@ import Testing
         #expect(Words.of("pace32") == "PACE section 32")
         // A communication record's topics: "outcome, DBS checks and contact details", never "dbs".
         #expect(Words.list(["outcome", "dbs", "contactDetails"]) == "outcome, DBS checks and contact details")
+        #expect(Words.parts([.depicted, .creator, .sender]) == "shown in the imagery, took or made it and sent it")
+        #expect(PersonRole.allCases.allSatisfy { !$0.words.isEmpty && $0.words != $0.rawValue }, "every part in words, none its code")
         #expect(Words.of("police999") == "police 999")
         #expect(Words.of("seized") == "seized")
         #expect(Words.list(["notToCopy", "reportRemove", "support"]) == "not to copy, Report Remove and support")

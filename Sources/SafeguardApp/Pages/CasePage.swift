@@ -321,7 +321,7 @@ struct CasePage: PageView {
         people = facts.people.map { p in
             FactTable(ref: p.ref, heading: "Person \(p.ref)", facts: [
                 FactRow(label: "Age", answer: p.age.map { "\($0)" } ?? "Not known yet"),
-                FactRow(label: "Part in what happened", answer: p.roles.isEmpty ? "Not recorded" : p.roles.map(\.rawValue).joined(separator: ", ")),
+                FactRow(label: "Part in what happened", answer: p.roles.isEmpty ? "Not recorded" : Words.parts(p.roles)),
             ] + QuestionStep.personFacts.map { FactRow(label: $0.label, answer: PageWords.answer(p[keyPath: $0.path])) }
               + [FactRow(label: "Earlier incidents known", answer: p.previousIncidents.map { "\($0)" } ?? "Not known yet")])
         }

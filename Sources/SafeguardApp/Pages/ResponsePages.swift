@@ -122,7 +122,7 @@ extension PagesController {
 
     static func personOptions(_ facts: CaseFacts) -> [(value: String, label: String)] {
         facts.people.map { p in
-            (p.ref, "\(p.ref)" + (p.age.map { ", aged \($0)" } ?? "") + (p.roles.isEmpty ? "" : " (" + p.roles.map(\.rawValue).joined(separator: ", ") + ")"))
+            (p.ref, "\(p.ref)" + (p.age.map { ", aged \($0)" } ?? "") + (p.roles.isEmpty ? "" : " (" + Words.parts(p.roles) + ")"))
         }
     }
 

@@ -70,7 +70,7 @@ struct DocumentService: Sendable {
         let person = caseRecord.facts.people.first { $0.ref == body.person }!
         let theirs = law?.offences(of: person, recorded: crime.offences) ?? []
         guard !theirs.isEmpty else {
-            let part = person.roles.isEmpty ? "no part recorded" : Words.list(person.roles.map(\.rawValue))
+            let part = person.roles.isEmpty ? "no part recorded" : Words.parts(person.roles)
             throw APIError.invalid("person", "none of the offences recorded on the crime record concerns \(body.person)'s part in what happened (\(part)): "
                                    + "the letter is for a young person recorded as having taken, sent, shared, asked for or kept the imagery")
         }

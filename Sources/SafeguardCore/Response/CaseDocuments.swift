@@ -69,7 +69,7 @@ public struct CaseDocument: Sendable, Hashable {
     public static func people(_ facts: CaseFacts) -> [String] {
         facts.people.map { p in
             let age = p.age.map { "aged \($0)" } ?? "age not known yet"
-            let roles = p.roles.isEmpty ? "" : " (" + Words.list(p.roles.map(\.rawValue)) + ")"
+            let roles = p.roles.isEmpty ? "" : " (" + Words.parts(p.roles) + ")"
             return "\(p.ref), \(age)\(roles)"
         }
     }
@@ -153,7 +153,7 @@ public enum RecordText {
         }
         func list(_ items: [String]) -> String { items.isEmpty ? "none" : Words.list(items) }
         let person: [(String, (Person) -> String)] = [
-            ("age", { $0.age.map(String.init) ?? "not known" }), ("part", { list($0.roles.map(\.rawValue)) }),
+            ("age", { $0.age.map(String.init) ?? "not known" }), ("part", { $0.roles.isEmpty ? "none" : Words.parts($0.roles) }),
             ("learning disability or capacity concern", { tri($0.learningDisability) }), ("in care", { tri($0.inCare) }),
             ("child protection plan", { tri($0.childProtectionPlan) }), ("self harm risk", { tri($0.selfHarmRisk) }),
             ("immediate danger", { tri($0.immediateDanger) }), ("parents or carers a risk", { tri($0.parentalInvolvementRisk) }),
@@ -287,7 +287,7 @@ public struct SubjectAccess: Sendable {
         var held = [
             "Reference in the case: \(ref)",
             "Age: " + (person.age.map { "\($0)" } ?? "not known"),
-            "Part in what happened: " + (person.roles.isEmpty ? "not recorded" : Words.list(person.roles.map(\.rawValue))),
+            "Part in what happened: " + (person.roles.isEmpty ? "not recorded" : Words.parts(person.roles)),
             "A learning disability, or a concern about capacity to consent: \(tri(person.learningDisability))",
             "In care: \(tri(person.inCare))",
             "On a child protection plan: \(tri(person.childProtectionPlan))",
