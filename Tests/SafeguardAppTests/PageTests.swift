@@ -298,8 +298,45 @@ enum Pages {
             for path in ["/", "/cases", "/cases/new", "/cases/\(id)", "/cases/\(id)/questions/people", "/guidance/college-of-policing/current/Action%201"] {
                 let reply = try await Pages.get(app, path)
                 #expect(reply.status == .seeOther, "\(path)")
-                #expect(reply.headers.first(name: .location) == "/sign-in", "\(path)")
+                // Home is where signing in goes anyway; any other page is asked for again afterwards.
+                let location = URLComponents(string: reply.headers.first(name: .location) ?? "")
+                #expect(location?.path == "/sign-in", "\(path)")
+                #expect(location?.queryItems?.first { $0.name == "to" }?.value == (path == "/" ? nil : path), "\(path)")
             }
+        }
+    }
+
+    /// A link to a case followed while signed out lands on the case once signed in, with or without a code, not on
+    /// the home page; only a path on this site is gone on to.
+    @Test func signingInGoesOnToThePageAskedFor() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let police = (try await createCase(app, token: world.token("policeA.officer"))["id"] as! String).lowercased()
+            let asked = try await Pages.get(app, "/cases/\(police)")
+            let signInPath = try #require(asked.headers.first(name: .location))
+            #expect(signInPath == "/sign-in?to=/cases/\(police)")
+            func signIn(_ email: String, from path: String) async throws -> Reply {
+                let page = try await Pages.get(app, path)
+                let anonymous = Browser(cookie: try #require(Pages.cookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+                let to = page.text.range(of: #"name="to" value="[^"]*""#, options: .regularExpression)
+                    .map { String(page.text[$0].dropFirst(#"name="to" value=""#.count).dropLast()) }
+                var reply = try await Pages.post(app, "/sign-in", anonymous, [("email", email), ("password", testPassword)] + (to.map { [("to", $0)] } ?? []))
+                if reply.headers.first(name: .location) == "/sign-in/code" {
+                    let pending = Browser(cookie: try #require(Pages.cookie(reply)), csrf: "")
+                    let codePage = try await Pages.get(app, "/sign-in/code", pending)
+                    reply = try await Pages.post(app, "/sign-in/code", Browser(cookie: pending.cookie, csrf: try #require(Pages.csrf(in: codePage.text))),
+                                                 [("code", try await currentCode(app, email: email))])
+                }
+                return reply
+            }
+            // No second factor: straight there.
+            #expect(try await signIn("officer@policeA.test", from: signInPath).headers.first(name: .location) == "/cases/\(police)")
+            // With a code: there after the code.
+            let school = (try await createCase(app, token: world.token("school.dsl"))["id"] as! String).lowercased()
+            #expect(try await signIn("dsl@school.test", from: "/sign-in?to=/cases/\(school)").headers.first(name: .location) == "/cases/\(school)")
+            // Another site's address, or none, is home.
+            #expect(try await signIn("officer@policeA.test", from: "/sign-in?to=//evil.example/x").headers.first(name: .location) == "/")
+            #expect(try await signIn("officer@policeA.test", from: "/sign-in").headers.first(name: .location) == "/")
         }
     }
 

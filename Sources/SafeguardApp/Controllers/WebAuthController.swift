@@ -30,6 +30,8 @@ struct WebAuthController: RouteCollection {
         var email: String
         var password: String
         var _csrf: String?
+        /// The page asked for before signing in, to go on to after.
+        var to: String?
     }
 
     struct SignOutForm: Content {
@@ -55,27 +57,30 @@ struct WebAuthController: RouteCollection {
     func signIn(req: Request) async throws -> Response {
         let form = try req.content.decode(SignInForm.self)
         try checkCSRF(req, form._csrf)
+        let back = SignInPage.returnPath(form.to)
         let missing = SignInPage.missing(email: form.email, password: form.password)
         guard missing.isEmpty else {
-            return try await SignInPage.render(req, email: form.email, errors: missing, status: .unprocessableEntity)
+            return try await SignInPage.render(req, email: form.email, errors: missing, status: .unprocessableEntity, returnTo: back)
         }
         let user: User
         do {
             (user, _) = try await SignIn.attempt(email: form.email, password: form.password, on: req)
         } catch let error as APIError {
-            let response = try await SignInPage.render(req, email: form.email, errors: [SignInPage.error(for: error)], status: error.status)
+            let response = try await SignInPage.render(req, email: form.email, errors: [SignInPage.error(for: error)], status: error.status,
+                                                       returnTo: back)
             for (name, value) in error.headers { response.headers.replaceOrAdd(name: name, value: value) }
             return response
         }
         let key = SignIn.pairKey(email: form.email, address: req.clientAddress)
         guard user.hasTwoFactor else {
-            return try await startSession(req, user, key: key, secondFactor: false, detail: "via=session")
+            return try await startSession(req, user, key: key, secondFactor: false, detail: "via=session", to: back)
         }
         // The password was right; the session is not signed in until a code is given too.
         try await renewSession(req)
         req.session.data["pendingUserID"] = user.id.uuidString
         req.session.data["pendingAt"] = String(Date().timeIntervalSince1970)
         req.session.data["pendingKey"] = key
+        req.session.data["pendingTo"] = back
         req.session.data["csrf"] = Self.newCSRFToken()
         _ = try await req.write { db in
             try await AuditChain.append(SignIn.event(user, action: "signIn", outcome: "password", detail: "via=session next=code"), on: db)
@@ -94,7 +99,8 @@ struct WebAuthController: RouteCollection {
     }
 
     /// Signs the person in: a recorded web session, a new session id and form token, the success audited.
-    func startSession(_ req: Request, _ user: User, key: String, secondFactor: Bool, detail: String) async throws -> Response {
+    func startSession(_ req: Request, _ user: User, key: String, secondFactor: Bool, detail: String,
+                      to back: String = PageRoute.home.path) async throws -> Response {
         try await renewSession(req)
         let address = req.clientAddress, browser = Self.browser(from: req.headers.first(name: .userAgent))
         let session = try await req.write { db in
@@ -105,7 +111,7 @@ struct WebAuthController: RouteCollection {
         req.auditRecorded = true
         req.session.data["webSessionID"] = session.id.uuidString
         req.session.data["csrf"] = Self.newCSRFToken()
-        return req.redirect(to: "/", redirectType: .normal)
+        return req.redirect(to: SignInPage.returnPath(back), redirectType: .normal)
     }
 
     // MARK: The code after the password
@@ -154,7 +160,8 @@ struct WebAuthController: RouteCollection {
             return try await req.renderPage(page, status: .unauthorized, errors: [message])
         }
         return try await startSession(req, user, key: key, secondFactor: true,
-                                      detail: "via=session factor=\(accepted == .code ? "code" : "recoveryCode")")
+                                      detail: "via=session factor=\(accepted == .code ? "code" : "recoveryCode")",
+                                      to: SignInPage.returnPath(req.session.data["pendingTo"]))
     }
 
     func signOut(req: Request) async throws -> Response {

@@ -290,9 +290,14 @@ extension Request {
         }
     }
 
-    /// The signed-in person, or a redirect to the sign-in page.
+    /// The signed-in person, or a redirect to the sign-in page, which brings them back to the page they asked for
+    /// (a link to a case followed while signed out, say) once they are signed in.
     func requirePageIdentity() throws -> Identity {
-        guard let identity else { throw PageRedirect(to: .signIn) }
+        guard let identity else {
+            var back = url.path
+            if let query = url.query, !query.isEmpty { back += "?" + query }
+            throw PageRedirect(to: .signIn, returnTo: method == .GET && back != PageRoute.home.path ? back : nil)
+        }
         return identity
     }
 
@@ -373,13 +378,12 @@ struct PageErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch let redirect as PageRedirect {
             // A session that ended on this request (idle, too long, ended elsewhere): the sign-in page says why.
-            if redirect.to == .signIn, let reason = request.endedSession {
-                return request.redirect(to: PageRoute.signIn.path + "?ended=" + reason.rawValue, redirectType: .normal)
-            }
-            if let back = redirect.returnTo {
+            let ended = redirect.to == .signIn ? request.endedSession : nil
+            if ended != nil || redirect.returnTo != nil {
                 var components = URLComponents()
                 components.path = redirect.to.path
-                components.queryItems = [URLQueryItem(name: "to", value: back)]
+                components.queryItems = (ended.map { [URLQueryItem(name: "ended", value: $0.rawValue)] } ?? [])
+                    + (redirect.returnTo.map { [URLQueryItem(name: "to", value: $0)] } ?? [])
                 return request.redirect(to: components.string ?? redirect.to.path, redirectType: .normal)
             }
             return request.redirect(to: redirect.to)

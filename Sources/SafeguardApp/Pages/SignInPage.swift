@@ -14,10 +14,12 @@ struct SignInPage: PageView {
     var passwordError: String?
     /// What happens after wrong passwords, in the throttle's own figures.
     var backOff: String
+    /// The page to go on to once signed in (a path on this site, checked), or empty for home.
+    var returnTo = ""
     var hasEmailError: Bool { emailError != nil }
     var hasPasswordError: Bool { passwordError != nil }
 
-    enum CodingKeys: String, CodingKey { case title, action, csrf, email, emailError, passwordError, backOff, hasEmailError, hasPasswordError }
+    enum CodingKeys: String, CodingKey { case title, action, csrf, email, emailError, passwordError, backOff, returnTo, hasEmailError, hasPasswordError }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(title, forKey: .title)
@@ -27,6 +29,7 @@ struct SignInPage: PageView {
         try c.encode(emailError ?? "", forKey: .emailError)
         try c.encode(passwordError ?? "", forKey: .passwordError)
         try c.encode(backOff, forKey: .backOff)
+        try c.encode(returnTo, forKey: .returnTo)
         try c.encode(hasEmailError, forKey: .hasEmailError)
         try c.encode(hasPasswordError, forKey: .hasPasswordError)
     }
@@ -84,11 +87,19 @@ struct SignInPage: PageView {
         return minutes == 1 ? "1 minute" : "\(minutes) minutes"
     }
 
-    static func render(_ req: Request, email: String = "", errors: [FieldError] = [], status: HTTPStatus = .ok) async throws -> Response {
+    /// Where to go once signed in: a path on this site only (never another site's address), else home.
+    static func returnPath(_ text: String?) -> String {
+        TwoFactorPagesController.returnPath(text)
+    }
+
+    static func render(_ req: Request, email: String = "", errors: [FieldError] = [], status: HTTPStatus = .ok,
+                       returnTo: String? = nil) async throws -> Response {
+        let back = returnPath(returnTo ?? (try? req.query.get(String.self, at: "to")))
         let page = SignInPage(csrf: req.pageCSRFToken(), email: email,
                               emailError: errors.first { $0.field == "email" }?.message,
                               passwordError: errors.first { $0.field == "password" }?.message,
-                              backOff: backOff(req.application.safeguardOptions))
+                              backOff: backOff(req.application.safeguardOptions),
+                              returnTo: back == PageRoute.home.path ? "" : back)
         let ended = errors.isEmpty ? (try? req.query.get(String.self, at: "ended")).flatMap(WebSession.EndReason.init(rawValue:)) : nil
         let response = try await req.renderPage(page, status: status, errors: errors, notice: ended.map(Self.notice(ended:)), current: .signIn)
         return response
