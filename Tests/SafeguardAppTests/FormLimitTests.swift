@@ -79,5 +79,24 @@ import Vapor
         }
     }
 
+    /// A record form sent empty names every required field left blank at once, not the first alone (found in a
+    /// hands-on check: a welfare check sent empty said only "Choose an answer to: Whose welfare").
+    @Test func aRecordFormSentEmptyNamesEveryBlankRequiredField() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts)
+            let id = (created["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let reply = try await Pages.post(app, "/cases/\(id)/record/welfareCheck", officer, [("checkedOn", ""), ("result", " ")])
+            #expect(reply.status == .unprocessableEntity)
+            for link in ["<a href=\"#person\">Choose an answer to: Whose welfare</a>", "<a href=\"#checkedOn\">Enter date</a>",
+                         "<a href=\"#result\">Enter what the check found</a>"] {
+                #expect(reply.text.contains(link), "\(link)")
+            }
+            let records = try await send(app, .GET, "/api/v1/cases/\(id)/records", token: world.token("policeA.officer"))
+            #expect(records.array.isEmpty, "nothing was saved")
+        }
+    }
+
     func long() -> String { String(repeating: "x", count: 2_001) }
 }

@@ -110,7 +110,7 @@ struct FactChangesTests {
         #expect(changes.contains("B's previous incidents: 0 → 2"))
         #expect(changes.contains("B's in care: no → not known"))
         #expect(changes.contains("person C added"))
-        #expect(changes.contains("I1's shared beyond control: no → yes"))
+        #expect(changes.contains("imagery I1, shared beyond control: no → yes"), "not \"I1's shared beyond control\"")
         #expect(changes.contains("coercion: no → yes"))
         #expect(changes.count == 7, "\(changes)")
         #expect(RecordText.factChanges(from: old, to: old) == [])

@@ -151,6 +151,21 @@ extension PagesController {
                         csrf: req.pageCSRFToken(), fields: form.fields(), submitLabel: submit, backHref: PageRoute.caseDetail(record.id).path)
     }
 
+    /// The fields the record's description says are required that the form left blank, each with what to give, in
+    /// the form's order and its own words ("Choose an answer to: Whose welfare", "Enter date").
+    static func blankRequired(kind: RecordKind, fields: [FormField], form: PostedForm) -> [FieldError] {
+        let description = kind.description
+        return fields.compactMap { field -> FieldError? in
+            guard field.kind != FormField.Kind.hidden.rawValue, description.field(field.name)?.required == true else { return nil }
+            let isChoice = field.kind == FormField.Kind.radios.rawValue || field.kind == FormField.Kind.checkboxes.rawValue
+            let given = isChoice ? !form.all(field.name).isEmpty : !(form[field.name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            guard !given else { return nil }
+            let label = field.label.replacingOccurrences(of: "?", with: "")
+            return FieldError(field: field.name, message: isChoice ? "Choose an answer to: " + label
+                                                                   : "Enter " + label.prefix(1).lowercased() + label.dropFirst())
+        }
+    }
+
     /// The record as the API's JSON, built by each field's description (a list, a yes or no, or text), blank fields
     /// left out so the rules say what is required. Decoded by the same strict decoder as the API.
     static func recordJSON(kind: RecordKind, fields: [FormField], form: PostedForm) throws -> Data {
@@ -187,6 +202,11 @@ extension PagesController {
         let (identity, record) = try await leadCase(req, posted: form)
         guard let kind = req.parameter(.kind).flatMap(RecordKind.init(rawValue:)) else { throw APIError.notFound("page") }
         let page = try await recordPage(req, identity, record, kind: kind)
+        // Every required field left blank is named at once, not one per try (the strict decoding stops at the first).
+        let blank = Self.blankRequired(kind: kind, fields: page.fields, form: form)
+        if blank.count > 1 {
+            return try await renderForm(req, page, errors: blank, keeping: form)
+        }
         let result = try await attempt(page.fields) { () -> RecordResultDTO in
             let data = try Self.recordJSON(kind: kind, fields: page.fields, form: form)
             let parsed = try ResponseController.decodeRecord(data)

@@ -175,7 +175,9 @@ public enum RecordText {
             for item in b {
                 guard let was = earlier[ref(item)] else { changes.append("\(noun) \(ref(item)) added"); continue }
                 for (name, read) in fields where read(was) != read(item) {
-                    changes.append("\(ref(item))'s \(name): \(read(was)) → \(read(item))")
+                    // "A's age", but "imagery I1, violent" (not "I1's violent").
+                    let what = noun == "person" ? "\(ref(item))'s \(name)" : "\(noun) \(ref(item)), \(name)"
+                    changes.append("\(what): \(read(was)) → \(read(item))")
                 }
             }
             for item in a where !later.contains(ref(item)) { changes.append("\(noun) \(ref(item)) removed") }
