@@ -93,6 +93,22 @@ extension PersonRole {
     }
 }
 
+extension Platform {
+    /// The service's own name: "WhatsApp", "TikTok"; "another service" for `other`.
+    public var label: String {
+        switch self {
+        case .snapchat: "Snapchat"
+        case .whatsapp: "WhatsApp"
+        case .instagram: "Instagram"
+        case .facebook: "Facebook"
+        case .youtube: "YouTube"
+        case .tiktok: "TikTok"
+        case .google: "Google"
+        case .other: "another service"
+        }
+    }
+}
+
 extension Words {
     /// A person's parts in what happened, in words.
     public static func parts(_ roles: [PersonRole]) -> String { join(roles.map(\.words)) }

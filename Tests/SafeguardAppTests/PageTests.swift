@@ -363,6 +363,13 @@ enum Pages {
             #expect(html.contains("Person A") && html.contains("Imagery I1") && html.contains("Device D1"))
             #expect(html.contains("Was the imagery taken and shared willingly, with everyone&#39;s permission? Yes"),
                     "reasons are given as the question and its answer")
+            // What happened, together in its own section in the edition's questions (it was only inside each "Why"),
+            // and where the imagery went by the services' own names.
+            let happened = try #require(html.range(of: #"(?s)id="happened".*?</dl>"#, options: .regularExpression).map { String(html[$0]) })
+            #expect(happened.contains("<dt>Was the imagery taken and shared willingly, with everyone&#39;s permission?</dt><dd>Yes</dd>"), "\(happened)")
+            #expect(happened.components(separatedBy: "<div class=\"summary-row\">").count - 1
+                    == QuestionStep.happenedFacts.count + QuestionStep.harmFacts.count)
+            #expect(html.contains("<dt>Where it was shared</dt><dd>Snapchat</dd>"))
             #expect(html.contains("name=\"status\" type=\"radio\" value=\"notApplicable\""), "the checklist has a form")
 
             // The cited paragraph's text.

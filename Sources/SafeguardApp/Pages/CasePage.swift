@@ -183,6 +183,8 @@ struct CasePage: PageView {
     var standing: [StandingInstruction] = []
     var hasStanding = false
     var people: [FactTable]
+    /// What happened: each circumstance the guidance asks about, in its own question, with what is known.
+    var happened: [FactRow] = []
     var imagery: [FactTable]
     var devices: [FactTable]
     var hasPeople: Bool
@@ -330,7 +332,7 @@ struct CasePage: PageView {
                 FactRow(label: "Kind", answer: QuestionStep.kindLabel(i.kind)),
                 FactRow(label: "Shows", answer: i.depicts.isEmpty ? "Not recorded" : i.depicts.joined(separator: ", ")),
             ] + QuestionStep.imageryFacts.map { FactRow(label: $0.label, answer: PageWords.answer(i[keyPath: $0.path])) }
-              + [FactRow(label: "Where it was shared", answer: i.platforms.isEmpty ? "Not recorded" : i.platforms.map(\.rawValue).joined(separator: ", "))])
+              + [FactRow(label: "Where it was shared", answer: i.platforms.isEmpty ? "Not recorded" : Words.join(i.platforms.map(\.label)))])
         }
         devices = facts.devices.map { d in
             FactTable(ref: d.ref, heading: "Device \(d.ref)", facts: [
@@ -338,6 +340,14 @@ struct CasePage: PageView {
                 FactRow(label: "Seized or handed over", answer: PageWords.answer(d.seized)),
                 FactRow(label: "Holds imagery of", answer: d.containsImageryOf.isEmpty ? "Not recorded" : d.containsImageryOf.joined(separator: ", ")),
             ])
+        }
+        // The circumstances were shown only inside each decision's "Why"; here they are together, in the questions
+        // the case's edition asks.
+        let asked = PageGuidance.library.edition(for: facts.setting, in: facts.jurisdiction,
+                                                 on: facts.assessedOn ?? assessment?.assessedOn ?? CaseController.today).pack.questions
+        happened = (QuestionStep.happenedFacts + QuestionStep.harmFacts).map { name in
+            FactRow(label: asked["circumstances.\(name)"] ?? Words.of(name).prefix(1).uppercased() + Words.of(name).dropFirst(),
+                    answer: PageWords.answer(facts.circumstances[named: name]))
         }
         hasPeople = !people.isEmpty
         hasImagery = !imagery.isEmpty

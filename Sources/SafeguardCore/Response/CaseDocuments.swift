@@ -163,7 +163,7 @@ public enum RecordText {
             ("kind", { Words.of($0.kind.rawValue) }), ("shows", { list($0.depicts) }), ("sexual acts", { tri($0.sexualActs) }),
             ("violent", { tri($0.violent) }), ("unusual for developmental stage", { tri($0.unusualForDevelopmentalStage) }),
             ("shared without permission", { tri($0.sharedWithoutPermission) }), ("shared beyond control", { tri($0.sharedBeyondControl) }),
-            ("uploaded to an adult site", { tri($0.uploadedToAdultSite) }), ("platforms", { list($0.platforms.map(\.rawValue)) }),
+            ("uploaded to an adult site", { tri($0.uploadedToAdultSite) }), ("platforms", { list($0.platforms.map(\.label)) }),
         ]
         let device: [(String, (Device) -> String)] = [
             ("owner", { $0.owner ?? "not known" }), ("seized", { tri($0.seized) }), ("holds imagery of", { list($0.containsImageryOf) }),
