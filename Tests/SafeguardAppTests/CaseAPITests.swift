@@ -94,6 +94,11 @@ import Vapor
             let nothing = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: "")
             #expect(nothing.status == .unprocessableEntity)
             #expect(message(nothing).hasPrefix("the request has no body: send the JSON this route takes"), "\(nothing.text)")
+            // A form-encoded body, which an HTML form on any site can send, is not taken: the API reads JSON only.
+            let form = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: "summary=Shared",
+                                      contentType: "application/x-www-form-urlencoded")
+            #expect(form.status == .unsupportedMediaType && message(form) == "send the body as JSON, with Content-Type: application/json",
+                    "\(form.text)")
             #expect(try await count(app, "cases") == 1, "none of them stored anything")
         }
     }

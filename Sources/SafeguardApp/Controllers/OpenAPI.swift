@@ -458,7 +458,7 @@ enum OpenAPIDocument {
     static let statusText: [Int: String] = [
         400: "The request is malformed; `field` names what to fix", 401: "Not signed in, or the token is not valid",
         403: "Your role may not do this", 404: "No such resource in your organisation", 409: "Stale version or duplicate",
-        413: "Body over 256 KiB", 415: "Files cannot be uploaded",
+        413: "Body over 256 KiB", 415: "Files cannot be uploaded, and a body must be JSON (Content-Type: application/json)",
         422: "Invalid content, or imagery data (which must never be uploaded)", 429: "Too many: failed sign-ins for this email from this address, refused requests from this address, or text added to this case by you in the last hour (see Retry-After)",
     ]
 

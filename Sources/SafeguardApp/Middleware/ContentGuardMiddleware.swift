@@ -104,6 +104,12 @@ struct ContentGuardMiddleware: AsyncMiddleware {
            let shape = TextGuard.encodedShape(in: previous.isEmpty ? joined : previous + "\n" + joined) {
             try await reject(request, format: Self.describe(.encodedData(shape: shape + (previous.isEmpty ? " across fields" : " across requests"))))
         }
+        // The API takes JSON only, as its OpenAPI document says. A form-encoded body was decoded too (Vapor follows the
+        // Content-Type), so an HTML form on any site could shape an API write; say what to send instead. After every
+        // check above, so imagery sent as a form is still refused and audited as imagery.
+        if request.isForAPI, !bytes.isEmpty, let contentType, !contentType.hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json")
+        }
         if let writer, let caseID, added > 0 {
             try allowance.check(user: writer, caseID: caseID, adding: added, now: Date())
         }
