@@ -65,6 +65,15 @@ struct FormField: Encodable, Sendable {
              isCheckboxes, isHidden, isChoice, maxLength, limitText
     }
 
+    /// Whether the person picks from options (radios or checkboxes) rather than types.
+    var isChoice: Bool { kind == Kind.radios.rawValue || kind == Kind.checkboxes.rawValue }
+
+    /// What to do about this field left blank, in its own words: "Choose an answer to: Whose welfare", "Enter date".
+    var whatToGive: String {
+        let label = label.replacingOccurrences(of: "?", with: "")
+        return isChoice ? "Choose an answer to: " + label : "Enter " + label.prefix(1).lowercased() + label.dropFirst()
+    }
+
     /// The most characters the field takes, from `FieldLimits` (or its own `limit`): the same limit the server applies.
     var maxLength: Int { limit ?? FieldLimits.limit(for: name) }
 
@@ -272,9 +281,7 @@ enum PageErrors {
         if let named = error.field, message.hasPrefix(named + ": ") { message = String(message.dropFirst(named.count + 2)) }
         // A blank field reaches the strict decoding as a missing key: say what to give, in the field's own words.
         if message == "required" || message.hasPrefix("required ("), let blank = visible.first(where: { $0.name == field }) {
-            let isChoice = blank.kind == FormField.Kind.radios.rawValue || blank.kind == FormField.Kind.checkboxes.rawValue
-            let label = blank.label.replacingOccurrences(of: "?", with: "")
-            message = isChoice ? "Choose an answer to: " + label : "Enter " + label.prefix(1).lowercased() + label.dropFirst()
+            message = blank.whatToGive
         }
         return FieldError(field: field, message: PageErrorMiddleware.sentence(message))
     }

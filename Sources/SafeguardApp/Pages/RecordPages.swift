@@ -157,12 +157,9 @@ extension PagesController {
         let description = kind.description
         return fields.compactMap { field -> FieldError? in
             guard field.kind != FormField.Kind.hidden.rawValue, description.field(field.name)?.required == true else { return nil }
-            let isChoice = field.kind == FormField.Kind.radios.rawValue || field.kind == FormField.Kind.checkboxes.rawValue
-            let given = isChoice ? !form.all(field.name).isEmpty : !(form[field.name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-            guard !given else { return nil }
-            let label = field.label.replacingOccurrences(of: "?", with: "")
-            return FieldError(field: field.name, message: isChoice ? "Choose an answer to: " + label
-                                                                   : "Enter " + label.prefix(1).lowercased() + label.dropFirst())
+            let given = field.isChoice ? !form.all(field.name).isEmpty
+                : !(form[field.name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            return given ? nil : FieldError(field: field.name, message: field.whatToGive)
         }
     }
 
