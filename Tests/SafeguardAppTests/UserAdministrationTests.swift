@@ -37,6 +37,27 @@ import Vapor
                                                  passwordHash: testPasswordHash)
             }
             #expect(try await audit.count() == entries)
+
+            // A blank name (the API took one: it then named nobody on every page) is refused on both paths, with
+            // nothing stored or audited; a name is kept trimmed.
+            for blank in ["", "   "] {
+                await #expect(throws: APIError.self) {
+                    _ = try await service.createUser(by: admin, email: "blank@policeA.test", displayName: blank, role: .officer,
+                                                     passwordHash: testPasswordHash)
+                }
+                await #expect(throws: APIError.self) { _ = try await service.updateUser(changed, by: admin, displayName: blank) }
+            }
+            #expect(try await audit.count() == entries)
+            #expect(try await service.updateUser(changed, by: admin, displayName: "  Newer Officer ").displayName == "Newer Officer")
+            let reply = try await send(app, .POST, "/api/v1/users", token: world.token("policeA.admin"),
+                                       json: ["email": "blank@policeA.test", "displayName": " ", "role": "officer", "password": "a long enough password 7"])
+            #expect(reply.status == .unprocessableEntity && reply.errorField == "displayName", "\(reply.text)")
+            // A role outside the list is named with the list, never "Cannot initialize Role from invalid String value".
+            let role = try await send(app, .POST, "/api/v1/users", token: world.token("policeA.admin"),
+                                      json: ["email": "teacher@policeA.test", "displayName": "T", "role": "teacher", "password": "a long enough password 7"])
+            let message = (role.json["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(role.status == .badRequest && role.errorField == "role")
+            #expect(message == "role: \"teacher\" is not allowed here: one of officer, supervisor, superintendent, staff, dsl, admin, auditor", "\(message)")
         }
     }
 }

@@ -257,9 +257,14 @@ import Vapor
         #expect(CaseAccessView.what(action: "case.read", outcome: "rejected") == "Read the case (refused)")
         #expect(!CaseAccessView.what(action: "request.rejected.imagery", outcome: "rejected").contains("request"))
         let nobody = CaseAccessEntry(sequence: 1, at: nil, actorID: nil, actorName: nil, actorRole: "system", action: "x", outcome: "ok")
-        #expect(CaseAccessView.who(nobody) == "Safeguard itself")
+        #expect(CaseAccessView.who(nobody, in: .england) == "Safeguard itself")
         var gone = nobody
         gone.actorRole = "dsl"
-        #expect(CaseAccessView.who(gone) == "Someone whose account no longer exists (designated safeguarding lead)")
+        #expect(CaseAccessView.who(gone, in: .england) == "Someone whose account no longer exists (designated safeguarding lead)")
+        // In the nation's own words, as the rest of the page names the role; never nested brackets.
+        #expect(CaseAccessView.who(gone, in: .northernIreland) == "Someone whose account no longer exists (designated teacher for child protection)")
+        var named = gone
+        named.actorName = "Scot Lead"
+        #expect(CaseAccessView.who(named, in: .wales) == "Scot Lead, designated safeguarding person (DSP)")
     }
 }

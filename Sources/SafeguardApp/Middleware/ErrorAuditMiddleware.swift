@@ -123,6 +123,30 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
         }
     }
 
+    /// The values each of the API's closed lists takes, by the type's name, for saying what is allowed when a value
+    /// is not one of them.
+    static let allowedValues: [String: [String]] = [
+        "Role": Role.allCases.map(\.rawValue), "ReferralStatus": ReferralStatus.allCases.map(\.rawValue),
+        "SignOffKind": SignOffKind.allCases.map(\.rawValue), "SignOffStatus": SignOffStatus.allCases.map(\.rawValue),
+        "CaseStatus": CaseStatus.allCases.map(\.rawValue), "ActionStatus": ActionStatus.allCases.map(\.rawValue),
+        "OrganisationKind": OrganisationKind.allCases.map(\.rawValue), "Jurisdiction": Jurisdiction.allCases.map(\.rawValue),
+        "Setting": Setting.allCases.map(\.rawValue), "To": ["youngPerson", "parent"],
+    ]
+
+    /// Foundation's words for a value outside a closed list, or text that is not an id, in the API's words: never
+    /// "Cannot initialize Role from invalid String value teacher".
+    static func valueWords(_ description: String) -> String? {
+        if description.hasPrefix("Attempted to decode UUID from invalid UUID string") {
+            return "should be an id (text such as 9f1c3b2e-…)"
+        }
+        let prefix = "Cannot initialize ", middle = " from invalid String value "
+        guard description.hasPrefix(prefix), let split = description.range(of: middle) else { return nil }
+        let type = String(description[description.index(description.startIndex, offsetBy: prefix.count)..<split.lowerBound])
+        let value = String(description[split.upperBound...])
+        let allowed = allowedValues[type].map { ": one of " + $0.joined(separator: ", ") } ?? ""
+        return "\"\(value)\" is not allowed here" + allowed
+    }
+
     static func decodingError(_ error: DecodingError) -> APIError {
         func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
             (context.codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }
@@ -146,6 +170,9 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
                 return APIError(.unprocessableEntity, "invalid_facts", facts.description, field: facts.path)
             }
             let p = path(context)
+            if !p.isEmpty, let said = valueWords(context.debugDescription) {
+                return .badRequest("\(p): \(said)", field: p)
+            }
             return .badRequest(p.isEmpty ? "the body is not valid JSON" : "\(p): \(context.debugDescription)", field: p.isEmpty ? nil : p)
         @unknown default:
             return .badRequest("the body could not be read")

@@ -371,7 +371,7 @@ struct AuditPage: PageView {
         self.reference = reference
         outcomes = AuditWords.outcomes.map { Option(value: $0.code, label: $0.label, selected: $0.code == outcome) }
         rows = entries.map { e in
-            let who = AuditWords.who(name: names[e.actorID.lowercased()], role: Role(rawValue: e.actorRole)?.label(in: jurisdiction).lowercased(),
+            let who = AuditWords.who(name: names[e.actorID.lowercased()], role: Role(rawValue: e.actorRole)?.inSentence(in: jurisdiction),
                                      recordedRole: e.actorRole)
             let reference = e.caseID.isEmpty ? "" : (names[e.caseID.lowercased()].map { String($0.dropFirst("case ".count)) } ?? "An erased or other case")
             return Row(sequence: e.sequence, at: AuditWords.when(e.at), who: who, action: AuditWords.action(e.action),

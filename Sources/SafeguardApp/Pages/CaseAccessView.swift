@@ -20,10 +20,10 @@ struct CaseAccessView: Encodable, Sendable {
 
     init() {}
 
-    init(_ history: CaseAccessHistory) {
+    init(_ history: CaseAccessHistory, jurisdiction: Jurisdiction) {
         shown = true
         rows = history.entries.map { e in
-            AccessRow(who: Self.who(e), when: PageWords.date(e.at), what: Self.what(action: e.action, outcome: e.outcome))
+            AccessRow(who: Self.who(e, in: jurisdiction), when: PageWords.date(e.at), what: Self.what(action: e.action, outcome: e.outcome))
         }
         hasRows = !rows.isEmpty
         let times = history.total == 1 ? "1 time" : "\(history.total.withThousands) times"
@@ -31,8 +31,9 @@ struct CaseAccessView: Encodable, Sendable {
     }
 
     /// "Sam Patel (supervisor)"; the role as recorded when the entry was written.
-    static func who(_ e: CaseAccessEntry) -> String {
-        AuditWords.who(name: e.actorName, role: Role(rawValue: e.actorRole)?.label.lowercased(), recordedRole: e.actorRole)
+    static func who(_ e: CaseAccessEntry, in jurisdiction: Jurisdiction) -> String {
+        // The role as the nation's guidance names it ("designated teacher for child protection"), as the rest of the page does.
+        AuditWords.who(name: e.actorName, role: Role(rawValue: e.actorRole)?.inSentence(in: jurisdiction), recordedRole: e.actorRole)
     }
 
     /// The audit action in plain words. An action without words of its own is "Read part of the case" or "Other

@@ -160,7 +160,8 @@ struct PagesController: RouteCollection {
         var page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
                             csrf: req.pageCSRFToken(), errors: errors)
         if withAccess && CasePolicy.seesAccess(record.header, identity) {
-            page.access = CaseAccessView(try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID))
+            page.access = CaseAccessView(try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID),
+                                         jurisdiction: identity.organisation.jurisdiction)
         }
         let people = try await AccountStore(db: req.db).users(organisationID: identity.organisation.id)
         page.owner = people.first { $0.id == record.ownerID }

@@ -161,9 +161,20 @@ struct AccountService: Sendable {
 
     /// Adds a user to the admin's organisation, audited. The caller checks the password against `PasswordPolicy` and
     /// hashes it (bcrypt, on the web layer's thread pool); an email already in use is `StoreError.duplicate`.
+    /// A person's name as colleagues know it: 1–120 characters once trimmed (the pages ask the same). A blank name
+    /// was taken through the API, and then named nobody on every page and in the chronology.
+    static func checkedName(_ name: String) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...120).contains(trimmed.count) else {
+            throw APIError.invalid("displayName", "give their name as colleagues know it, 1–120 characters")
+        }
+        return trimmed
+    }
+
     func createUser(by admin: Identity, email: String, displayName: String, role: Role, passwordHash: String,
                     via: String = "") async throws -> User {
-        try await gate.run(db) { db in
+        let displayName = try Self.checkedName(displayName)
+        return try await gate.run(db) { db in
             let user = try await AccountStore(db: db).createUser(organisationID: admin.organisation.id, email: email,
                                                                  displayName: displayName, role: role, passwordHash: passwordHash)
             try await AuditChain.append(Self.event(admin, "user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue)" + via), on: db)
@@ -178,7 +189,8 @@ struct AccountService: Sendable {
                     passwordHash: String? = nil, team: TeamChange = .unchanged, via: String = "") async throws -> User {
         let role = role == user.role ? nil : role
         let disabled = disabled == user.disabled ? nil : disabled
-        let displayName = displayName == user.displayName ? nil : displayName
+        let named = try displayName.map(Self.checkedName)
+        let displayName = named == user.displayName ? nil : named
         let updated = try await gate.run(db) { db in
             let store = AccountStore(db: db)
             var updated = try await store.updateUser(id: user.id, role: role, disabled: disabled, displayName: displayName,
