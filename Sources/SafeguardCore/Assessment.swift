@@ -140,6 +140,11 @@ public struct DecisionReason: Sendable, Hashable, Codable {
     /// Written only for undetermined decisions, so the contract only grows.
     public var possible: [String]? = nil
 
+    /// Whether the decision is this case's to make at all: not one the guidance leaves to another setting or nation
+    /// (Outcome 21 in Scotland, telling the police on a police case). Pages and documents show only these; the API
+    /// keeps every decision, as the contract does.
+    public var appliesHere: Bool { value != "notApplicable" && value != "notAvailable" }
+
     public init(decision: String, value: String, citations: [Citation], because: [String], possible: [String]? = nil) {
         self.decision = decision
         self.value = value

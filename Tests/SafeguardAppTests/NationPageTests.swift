@@ -21,6 +21,12 @@ import Vapor
             let ids = (assessment["recommendations"] as! [[String: Any]]).compactMap { $0["id"] as? String }
             #expect(ids.contains("interAgencyReferralDiscussion"))
             #expect(!ids.contains("seniorReviewOutcome21"))
+            // Its page shows only the decisions that are the case's to make: no "Outcome 21" row saying it is not for
+            // this nation to decide (found in a hands-on check).
+            let page = try await Pages.get(app, "/cases/\((created["id"] as! String).lowercased())", try await Pages.signIn(app, "officer@policeB.test"))
+            #expect(page.status == .ok)
+            #expect(!page.text.contains("Not for this organisation or nation to decide"))
+            #expect(!page.text.contains("<dt>Outcome 21</dt>"))
             // The English force's case is unchanged.
             let english = try await createCase(app, token: world.token("policeA.officer"))
             let englishGuidance = (((english["assessment"] as! [String: Any])["assessment"] as! [String: Any])["guidance"] as! [[String: Any]]).compactMap { $0["id"] as? String }

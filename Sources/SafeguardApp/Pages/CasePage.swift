@@ -191,6 +191,9 @@ struct CasePage: PageView {
     var hasImagery: Bool
     var hasDevices: Bool
     var guidance: [String]
+    /// What the assessment says about itself (guidance not the nation's own, no offence under the age of criminal
+    /// responsibility): shown beside the decisions, as the API carries it in `notes`.
+    var notes: [String] = []
     /// The response: banners, what to record next, records, custody, sign-offs, referrals, documents, chronology.
     var response: CaseResponseView = CaseResponseView()
     /// Who has seen this case, for those allowed (`CasePolicy.seesAccess`); not shown to anyone else.
@@ -261,7 +264,7 @@ struct CasePage: PageView {
                                href: step.map { PageRoute.caseQuestions(record.id, $0).path } ?? "", hasLink: step != nil)
         }
         hasOpenQuestions = !openQuestions.isEmpty
-        decisions = (assessment?.decisionReasons ?? []).map { reason in
+        decisions = (assessment?.decisionReasons ?? []).filter(\.appliesHere).map { reason in
             let because = reason.because.map { PageWords.because($0, questions: questions) }
             var value = PageWords.value(reason.value, of: reason.decision, possible: reason.possible)
             if reason.decision == DecisionKey.involveParents.rawValue, let each = assessment?.decisions.involveParentsOf, each.count > 1 {
@@ -353,6 +356,7 @@ struct CasePage: PageView {
         hasImagery = !imagery.isEmpty
         hasDevices = !devices.isEmpty
         guidance = (assessment?.guidance ?? []).map { "\($0.publisher): \($0.title) (\($0.edition) edition)" }
+        notes = assessment?.notes ?? []
     }
 }
 

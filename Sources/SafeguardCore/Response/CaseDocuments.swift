@@ -75,7 +75,7 @@ public struct CaseDocument: Sendable, Hashable {
     }
 
     static func decisions(_ assessment: Assessment) -> [String] {
-        assessment.decisionReasons.map { reason in
+        assessment.decisionReasons.filter(\.appliesHere).map { reason in
             let cited = reason.citations.map(\.section).joined(separator: ", ")
             let key = DecisionKey(rawValue: reason.decision)
             return "\(key?.label ?? Words.of(reason.decision)): \(key?.words(for: reason.value) ?? Words.of(reason.value))" + (cited.isEmpty ? "" : " (\(cited))")
@@ -103,7 +103,7 @@ public struct CaseDocument: Sendable, Hashable {
                                          "Incident: the taking or sharing of nude or semi-nude images involving young people. No imagery is held or shared with this form."]
                 + (crimeReference.map { ["Crime reference: \($0)."] } ?? [])),
             ("Children and young people involved", people(facts)),
-            ("Safeguarding decisions", decisions(assessment)),
+            ("Safeguarding decisions", decisions(assessment) + assessment.notes),
             ("Referrals and meetings", referrals),
             ("Outcome", outcome),
             ("What partners are asked to do", steps.isEmpty ? ["Note the incident and share any relevant information with \(organisation)."] : steps),
@@ -118,7 +118,7 @@ public struct CaseDocument: Sendable, Hashable {
         CaseDocument(title: "Record of the incident and actions taken", reference: reference, sections: [
             ("Summary", ["\(organisation).", summary]),
             ("People (by reference)", people(facts)),
-            ("Decisions of the guidance", decisions(assessment)),
+            ("Decisions of the guidance", decisions(assessment) + assessment.notes),
             ("Actions", actions.map { "\($0.text) — \($0.status)" }),
             ("Records", records.map { "\($0.kind.label): \(RecordText.describe($0))" }),
             ("Chronology", chronology.map { "\($0.at): \($0.summary)" }),
