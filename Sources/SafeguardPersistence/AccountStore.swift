@@ -98,7 +98,7 @@ public struct AccountStore: Sendable {
         }
         let kind = OrganisationKind(rawValue: org.kind) ?? .police
         guard role.isAllowed(in: kind) else {
-            throw StoreError.invalid(field: "role", message: "a \(kind.rawValue) organisation cannot have the role \(role.rawValue)")
+            throw StoreError.invalid(field: "role", message: Self.roleRefusal(role, kind))
         }
         if try await UserModel.query(on: db).filter(\.$email == email).first() != nil {
             throw StoreError.duplicate("a user with the email \(email) already exists")
@@ -149,9 +149,9 @@ public struct AccountStore: Sendable {
             throw StoreError.invalid(field: "role", message: "you cannot remove your own admin role: ask another admin")
         }
         if let role {
-            guard let org = try await OrganisationModel.find(m.organisationID, on: db),
-                  role.isAllowed(in: OrganisationKind(rawValue: org.kind) ?? .police) else {
-                throw StoreError.invalid(field: "role", message: "this organisation cannot have the role \(role.rawValue)")
+            let kind = try await OrganisationModel.find(m.organisationID, on: db).flatMap { OrganisationKind(rawValue: $0.kind) }
+            guard let kind, role.isAllowed(in: kind) else {
+                throw StoreError.invalid(field: "role", message: Self.roleRefusal(role, kind ?? .localAuthority))
             }
             m.role = role.rawValue
         }
@@ -187,6 +187,14 @@ public struct AccountStore: Sendable {
         m.failedSignIns = 0
         m.lockedUntil = nil
         try await m.save(on: db)
+    }
+
+    /// A role the organisation's kind cannot have, said with the roles it can: "a school cannot have officers; its
+    /// roles are staff, dsl, admin, auditor" (the API's role values, which is what a caller sends).
+    static func roleRefusal(_ role: Role, _ kind: OrganisationKind) -> String {
+        let place = kind == .police ? "a police force" : kind == .education ? "a school or college" : "this organisation"
+        let allowed = Role.allCases.filter { $0.isAllowed(in: kind) }.map(\.rawValue).joined(separator: ", ")
+        return "\(place) cannot have the role \"\(role.rawValue)\"; its roles are \(allowed)"
     }
 
     // MARK: Per-address throttle

@@ -58,6 +58,13 @@ import Vapor
             let message = (role.json["error"] as? [String: Any])?["message"] as? String ?? ""
             #expect(role.status == .badRequest && role.errorField == "role")
             #expect(message == "role: \"teacher\" is not allowed here: one of officer, supervisor, superintendent, staff, dsl, admin, auditor", "\(message)")
+            // A role the organisation cannot have is named with the roles it can; a non-admin is told what only an admin does.
+            let schoolRole = try await send(app, .POST, "/api/v1/users", token: world.token("school.admin"),
+                                            json: ["email": "pc@school.test", "displayName": "PC", "role": "officer", "password": "a long enough password 7"])
+            #expect((schoolRole.json["error"] as? [String: Any])?["message"] as? String
+                    == "a school or college cannot have the role \"officer\"; its roles are staff, dsl, admin, auditor", "\(schoolRole.text)")
+            let settings = try await send(app, .GET, "/api/v1/organisation/settings", token: world.token("policeA.officer"))
+            #expect(settings.status == .forbidden && settings.text.contains("only an admin sees and changes the organisation's settings"))
         }
     }
 }

@@ -287,6 +287,22 @@ struct ResponseRuleTests {
         }
     }
 
+    /// Action 5: custody of a device not on the case names the devices it has, or says it has none (it printed an
+    /// empty list, "(devices: ; add it first)").
+    @Test func aDeviceNotOnTheCaseIsNamedWithTheDevicesItHas() throws {
+        let other = try ResponseRecord.decode(json: Data(Self.seized.replacingOccurrences(of: #""device":"D1""#, with: #""device":"D9""#).utf8))
+        for (edit, said) in [(Self.cleanDevice, "(devices: D1)"), ({ (_: inout CaseFacts) in }, "(it has none yet)")] as [(@Sendable (inout CaseFacts) -> Void, String)] {
+            let facts = baseCase(.police, .england, on: "2026-11-23", edit)
+            let context = RecordContext.bundled(facts: facts, assessment: assess(facts), records: [], today: testToday)
+            do {
+                _ = try ResponseRules.check(other, in: context)
+                Issue.record("accepted a device not on the case")
+            } catch {
+                #expect(error.field == "device" && error.message.contains(said), "\(error.message)")
+            }
+        }
+    }
+
     /// Action 1: a crime recorded with other offences than the guidance suggests needs a reason, and the refusal names
     /// the suggested offences by their legislation, as the form does, not by the law pack's ids (which a page would
     /// show a person). An offence not in the list names the nation in words.

@@ -92,9 +92,11 @@ struct AccountController: RouteCollection {
         return UserDTO(user)
     }
 
-    func requireAdmin(_ req: Request) throws -> Identity {
+    /// The caller, if an admin; `what` says what only an admin does, for the refusal ("manages users", "changes the
+    /// organisation's settings").
+    func requireAdmin(_ req: Request, _ what: String = "manages users") throws -> Identity {
         let identity = try req.requireIdentity()
-        guard identity.user.role == .admin else { throw APIError.forbidden("only an admin manages users") }
+        guard identity.user.role == .admin else { throw APIError.forbidden("only an admin \(what)") }
         return identity
     }
 
@@ -163,13 +165,13 @@ struct AccountController: RouteCollection {
     }
 
     func settings(req: Request) async throws -> OrganisationSettingsDTO {
-        let identity = try requireAdmin(req)
+        let identity = try requireAdmin(req, "sees and changes the organisation's settings")
         try await req.auditAlone("organisation.settings.read")
         return OrganisationSettingsDTO(identity.organisation)
     }
 
     func updateSettings(req: Request) async throws -> OrganisationSettingsDTO {
-        let identity = try requireAdmin(req)
+        let identity = try requireAdmin(req, "sees and changes the organisation's settings")
         let body = try req.content.decode(OrganisationSettingsUpdate.self)
         let current = identity.organisation
         let session = body.sessionIdleMinutes == nil && body.sessionLifetimeHours == nil ? nil

@@ -147,8 +147,11 @@ struct CaseResponseView: Encodable, Sendable {
         try c.encode(!documents.isEmpty, forKey: .hasDocuments)
         try c.encode(!chronology.isEmpty, forKey: .hasChronology)
         // The folded sections say how much is in them (issue 11, point 7).
-        try c.encode(records.count.withThousands, forKey: .recordCount)
-        try c.encode(chronology.count.withThousands, forKey: .chronologyCount)
+        // The folded lists' summaries, counted as a person writes them: "Show the record", "Show the 2 records, oldest
+        // first" (not "Show the 1 entries").
+        try c.encode(records.count == 1 ? "Show the record" : "Show the \(records.count.withThousands) records, oldest first", forKey: .recordCount)
+        try c.encode(chronology.count == 1 ? "Show the entry" : "Show the \(chronology.count.withThousands) entries, oldest first",
+                     forKey: .chronologyCount)
     }
 
     static func statusLabel(_ status: SignOffStatus) -> String {

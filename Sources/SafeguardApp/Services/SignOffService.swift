@@ -58,7 +58,9 @@ struct SignOffService: Sendable {
                                                         engineDecision: assessment.decisions.outcome21))
             case .deviceReturn:
                 guard let device = body.device, caseRecord.facts.devices.contains(where: { $0.ref == device }) else {
-                    throw APIError.invalid("device", "the ref of a device on the case (devices: \(caseRecord.facts.devices.map(\.ref).joined(separator: ", ")))")
+                    let devices = caseRecord.facts.devices.map(\.ref)
+                    throw APIError.invalid("device", devices.isEmpty ? "the case has no devices yet: add the device to the case's facts first"
+                                                                     : "the ref of a device on the case (devices: \(devices.joined(separator: ", ")))")
                 }
                 let records = try await ResponseStore(db: db, cipher: cipher).records(caseID: caseRecord.id).map(\.record)
                 guard ResponseRules.custodyState(of: device, records: records) == .withPolice else {

@@ -412,7 +412,9 @@ public enum ResponseRules {
         func cite(_ rule: RecordRule) -> Citation? { context.pack.citation(for: rule) }
         let facts = context.facts
         guard facts.devices.contains(where: { $0.ref == r.device }) else {
-            throw RecordProblem(field: "device", message: "\"\(r.device)\" is not a device on the case (devices: \(facts.devices.map(\.ref).sorted().joined(separator: ", ")); add it first)")
+            let devices = facts.devices.map(\.ref).sorted()
+            throw RecordProblem(field: "device", message: "\"\(r.device)\" is not a device on the case ("
+                                + (devices.isEmpty ? "it has none yet" : "devices: " + devices.joined(separator: ", ")) + "); add it first")
         }
         if let setting = r.step.setting, setting != facts.setting {
             throw RecordProblem(field: "step", message: "\(r.step.rawValue) is a \(setting == .police ? "police" : "school") step; "
