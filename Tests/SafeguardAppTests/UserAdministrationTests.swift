@@ -65,6 +65,19 @@ import Vapor
                     == "a school or college cannot have the role \"officer\"; its roles are staff, dsl, admin, auditor", "\(schoolRole.text)")
             let settings = try await send(app, .GET, "/api/v1/organisation/settings", token: world.token("policeA.officer"))
             #expect(settings.status == .forbidden && settings.text.contains("only an admin sees and changes the organisation's settings"))
+
+            // A key the body does not take is refused, naming it and the keys it does, where it was ignored with a
+            // success answer: a misspelt setting changed nothing and said 200.
+            let misspelt = try await send(app, .PATCH, "/api/v1/organisation/settings", token: world.token("policeA.admin"), json: ["idleMinutes": 2])
+            #expect(misspelt.status == .unprocessableEntity && misspelt.errorField == "idleMinutes", "\(misspelt.text)")
+            #expect(misspelt.text.contains("allowed here: sessionIdleMinutes"))
+            let kept = try await send(app, .GET, "/api/v1/organisation/settings", token: world.token("policeA.admin"))
+            #expect(kept.json["sessionIdleMinutes"] as? Int == 30, "nothing changed")
+            let days = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policeA.test", "password": testPassword, "days": 9999])
+            #expect(days.status == .unprocessableEntity && days.errorField == "days", "\(days.text)")
+            let extra = try await send(app, .POST, "/api/v1/users", token: world.token("policeA.admin"),
+                                       json: ["email": "extra@policeA.test", "displayName": "E", "role": "officer", "password": "a long enough password 7", "team": "CID"])
+            #expect(extra.status == .unprocessableEntity && extra.errorField == "team", "\(extra.text)")
         }
     }
 }

@@ -25,7 +25,7 @@ struct AccountController: RouteCollection {
     }
 
     func createToken(req: Request) async throws -> Response {
-        let body = try req.content.decode(TokenCreateRequest.self)
+        let body = try req.decodeKnown(TokenCreateRequest.self)
         let options = req.application.safeguardOptions
         let days = body.expiresInDays ?? options.defaultTokenLifetimeDays
         guard (1...options.maxTokenLifetimeDays).contains(days) else {
@@ -86,7 +86,7 @@ struct AccountController: RouteCollection {
     /// Your rank and collar number, printed in the signature block of the letters you produce (issue 11).
     func setSignature(req: Request) async throws -> UserDTO {
         let identity = try req.requireIdentity()
-        let body = try req.content.decode(SignatureRequest.self)
+        let body = try req.decodeKnown(SignatureRequest.self)
         let user = try await req.accountService.setSignature(identity, rank: body.rank, collarNumber: body.collarNumber)
         req.auditRecorded = true
         return UserDTO(user)
@@ -112,7 +112,7 @@ struct AccountController: RouteCollection {
 
     func createUser(req: Request) async throws -> Response {
         let identity = try requireAdmin(req)
-        let body = try req.content.decode(UserCreateRequest.self)
+        let body = try req.decodeKnown(UserCreateRequest.self)
         try Self.checkPassword(body.password, email: body.email)
         let hash = try await req.password.async.hash(body.password).get()
         let user = try await req.accountService.createUser(by: identity, email: body.email, displayName: body.displayName,
@@ -128,7 +128,7 @@ struct AccountController: RouteCollection {
         guard let id = req.parameters.get("userID").flatMap(UUID.init(text:)),
               let existing = try await AccountStore(db: req.db).user(id: id),
               existing.organisationID == identity.organisation.id else { throw APIError.notFound("user") }
-        let body = try req.content.decode(UserUpdateRequest.self)
+        let body = try req.decodeKnown(UserUpdateRequest.self)
         if let password = body.password { try Self.checkPassword(password, email: existing.email) }
         let team = try TeamChange(body.team)
         let hash: String? = if let password = body.password { try await req.password.async.hash(password).get() } else { nil }
@@ -172,7 +172,7 @@ struct AccountController: RouteCollection {
 
     func updateSettings(req: Request) async throws -> OrganisationSettingsDTO {
         let identity = try requireAdmin(req, "sees and changes the organisation's settings")
-        let body = try req.content.decode(OrganisationSettingsUpdate.self)
+        let body = try req.decodeKnown(OrganisationSettingsUpdate.self)
         let current = identity.organisation
         let session = body.sessionIdleMinutes == nil && body.sessionLifetimeHours == nil ? nil
             : SessionPolicy(idleMinutes: body.sessionIdleMinutes ?? current.sessionPolicy.idleMinutes,

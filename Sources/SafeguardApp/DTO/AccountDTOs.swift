@@ -3,7 +3,30 @@ import Foundation
 import SafeguardPersistence
 import Vapor
 
-struct TokenCreateRequest: Content {
+/// A request body that names its keys (`CodingKeys`, once): one it does not know is refused, naming it and the keys
+/// it takes, rather than ignored with a success answer (`"idleMinutes": 2` changed nothing and said 200).
+///
+/// ```swift
+/// let body = try req.decodeKnown(OrganisationSettingsUpdate.self)
+/// ```
+protocol KnownKeys: Decodable {
+    associatedtype CodingKeys: CodingKey & CaseIterable
+}
+
+extension Request {
+    /// The body decoded as `Body`, after checking that every key at its top is one `Body` takes.
+    func decodeKnown<Body: KnownKeys>(_ type: Body.Type) throws -> Body {
+        if let data = body.data, let object = try? JSONSerialization.jsonObject(with: Data(buffer: data)) as? [String: Any] {
+            let allowed = Body.CodingKeys.allCases.map(\.stringValue)
+            if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+                throw APIError.invalid(unknown, "\(unknown): unknown key; allowed here: \(allowed.joined(separator: ", "))")
+            }
+        }
+        return try content.decode(Body.self)
+    }
+}
+
+struct TokenCreateRequest: Content, KnownKeys {
     var email: String
     var password: String
     /// The code from the authenticator app: needed by anyone with two-factor sign-in set up, and by every role
@@ -11,6 +34,7 @@ struct TokenCreateRequest: Content {
     var code: String?
     var name: String?
     var expiresInDays: Int?
+    enum CodingKeys: String, CodingKey, CaseIterable { case email, password, code, name, expiresInDays }
 }
 
 struct TokenDTO: Content {
@@ -82,7 +106,7 @@ struct OrganisationSettingsDTO: Content {
 }
 
 /// A change to the settings: what is left out stays as it is.
-struct OrganisationSettingsUpdate: Content {
+struct OrganisationSettingsUpdate: Content, KnownKeys {
     var sessionIdleMinutes: Int?
     var sessionLifetimeHours: Int?
     var twoFactorRoles: [Role]?
@@ -93,6 +117,10 @@ struct OrganisationSettingsUpdate: Content {
     var retentionSchoolYears: Int?
     var quietCaseDays: Int?
     var mustActionDays: Int?
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case sessionIdleMinutes, sessionLifetimeHours, twoFactorRoles, stepUpCaseAgeDays, retentionPoliceGroup, retentionSchoolAge,
+             retentionSchoolYears, quietCaseDays, mustActionDays
+    }
 }
 
 /// A one-time password reset link: give it to the person by a trusted route (in person, by phone); it works once,
@@ -139,9 +167,10 @@ struct UserDTO: Content {
 }
 
 /// `PUT /api/v1/me/signature`: how your letters are signed. An empty or missing value clears it.
-struct SignatureRequest: Content {
+struct SignatureRequest: Content, KnownKeys {
     var rank: String?
     var collarNumber: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case rank, collarNumber }
 }
 
 /// `GET /api/v1/me`: who you are. The API answers it with `body`, written straight into bytes: through Vapor's
@@ -181,20 +210,22 @@ struct MeDTO: Content {
     }
 }
 
-struct UserCreateRequest: Content {
+struct UserCreateRequest: Content, KnownKeys {
     var email: String
     var displayName: String
     var role: Role
     var password: String
+    enum CodingKeys: String, CodingKey, CaseIterable { case email, displayName, role, password }
 }
 
-struct UserUpdateRequest: Content {
+struct UserUpdateRequest: Content, KnownKeys {
     var displayName: String?
     var role: Role?
     var disabled: Bool?
     var password: String?
     /// The team to put them in; an empty string takes them out of any.
     var team: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case displayName, role, disabled, password, team }
 }
 
 /// A change of a user's team, as a request asks for it: none asked for (the field left out), or their team set to
