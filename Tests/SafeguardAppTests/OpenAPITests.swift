@@ -1,5 +1,5 @@
 import Foundation
-import SafeguardApp
+@testable import SafeguardApp
 import Testing
 import Vapor
 
@@ -91,6 +91,24 @@ import Vapor
             #expect(Set((facts["circumstances"] as? [String: Any] ?? [:]).keys) == keys("Circumstances"))
             let assessment = try #require((created["assessment"] as? [String: Any])?["assessment"] as? [String: Any])
             #expect(keys("Assessment").isSubset(of: Set(assessment.keys)))
+        }
+    }
+
+    /// A body that refuses keys it does not take (`KnownKeys`) is described as closed, with exactly the keys it takes.
+    @Test func bodiesThatRefuseUnknownKeysAreDescribedWithExactlyTheirKeys() async throws {
+        try await withApp { app in
+            let document = try await send(app, .GET, "/api/v1/openapi.json").json
+            let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+            func check<Body: KnownKeys>(_ type: Body.Type, _ name: String) {
+                let schema = schemas[name] ?? [:]
+                #expect(schema["additionalProperties"] as? Bool == false, "\(name)")
+                #expect(Set((schema["properties"] as? [String: Any] ?? [:]).keys) == Set(Body.CodingKeys.allCases.map(\.stringValue)), "\(name)")
+            }
+            check(TokenCreateRequest.self, "TokenCreateRequest")
+            check(SignatureRequest.self, "SignatureRequest")
+            check(UserCreateRequest.self, "UserCreateRequest")
+            check(UserUpdateRequest.self, "UserUpdateRequest")
+            check(OrganisationSettingsUpdate.self, "OrganisationSettingsUpdate")
         }
     }
 

@@ -149,6 +149,13 @@ enum OpenAPIDocument {
             .reduce("") { $0 + "/" + $1 }
     }
 
+    /// A body that refuses keys it does not take (`KnownKeys`).
+    static func closed(_ schema: [String: Any]) -> [String: Any] {
+        var schema = schema
+        schema["additionalProperties"] = false
+        return schema
+    }
+
     static func obj(_ properties: [String: [String: Any]], required: [String] = []) -> [String: Any] {
         var schema: [String: Any] = ["type": "object", "properties": properties]
         if !required.isEmpty { schema["required"] = required }
@@ -183,9 +190,9 @@ enum OpenAPIDocument {
                                  required: ["title", "reference", "person", "sections"]),
             "Error": obj(["error": obj(["code": s, "message": s, "field": ["type": ["string", "null"]]], required: ["code", "message"])],
                          required: ["error"]),
-            "TokenCreateRequest": obj(["email": s, "password": s, "name": s, "expiresInDays": ["type": "integer", "minimum": 1, "maximum": 365],
+            "TokenCreateRequest": closed(obj(["email": s, "password": s, "name": s, "expiresInDays": ["type": "integer", "minimum": 1, "maximum": 365],
                                        "code": ["type": "string", "description": "the six-digit code from your authenticator app, when you use two-factor sign-in or your role needs it"]],
-                                      required: ["email", "password"]),
+                                      required: ["email", "password"])),
             "TokenCreated": obj(["token": s, "id": uuid, "name": s, "expiresAt": time]),
             "Token": obj(["id": uuid, "name": s, "expiresAt": time, "revokedAt": time, "createdAt": time,
                           "current": ["type": "boolean", "description": "in a list of sessions: the token this request came with"]]),
@@ -196,12 +203,12 @@ enum OpenAPIDocument {
                          "rank": ["type": "string", "description": "for the signature block of letters, when set"],
                          "collarNumber": ["type": "string", "description": "for the signature block of letters, when set"],
                          "team": ["type": "string", "description": "the team an admin put them in, when there is one"]]),
-            "SignatureRequest": obj(["rank": ["type": "string", "maxLength": 60], "collarNumber": ["type": "string", "maxLength": 20]]),
+            "SignatureRequest": closed(obj(["rank": ["type": "string", "maxLength": 60], "collarNumber": ["type": "string", "maxLength": 20]])),
             "Me": obj(["user": ref("User"), "organisation": ref("Organisation")]),
-            "UserCreateRequest": obj(["email": s, "displayName": s, "role": role, "password": s],
-                                     required: ["email", "displayName", "role", "password"]),
-            "UserUpdateRequest": obj(["displayName": s, "role": role, "disabled": b, "password": s,
-                                      "team": ["type": "string", "maxLength": 80, "description": "the team to put them in (a supervisor, superintendent or DSL sees their team's cases); empty takes them out of any"]]),
+            "UserCreateRequest": closed(obj(["email": s, "displayName": s, "role": role, "password": s],
+                                     required: ["email", "displayName", "role", "password"])),
+            "UserUpdateRequest": closed(obj(["displayName": s, "role": role, "disabled": b, "password": s,
+                                      "team": ["type": "string", "maxLength": 80, "description": "the team to put them in (a supervisor, superintendent or DSL sees their team's cases); empty takes them out of any"]])),
             "WebSession": obj(["id": uuid, "signedInAt": time, "lastSeenAt": time, "endedAt": time, "address": s,
                                "browser": ["type": "string", "description": "the browser and system, in words, e.g. Firefox on Linux"],
                                "current": ["type": "boolean", "description": "the session this request came with"]]),
@@ -223,7 +230,7 @@ enum OpenAPIDocument {
                                          "quietCaseDays": ["type": "integer", "minimum": WorkPolicy.quietRange.lowerBound, "maximum": WorkPolicy.quietRange.upperBound, "description": "an open case with no activity for this many days is shown as gone quiet to supervisors, superintendents and the DSL"],
                                          "mustActionDays": ["type": "integer", "minimum": WorkPolicy.mustRange.lowerBound, "maximum": WorkPolicy.mustRange.upperBound, "description": "a MUST action is due this many days after it is raised (0: the same day)"]],
                                         required: ["sessionIdleMinutes", "sessionLifetimeHours", "twoFactorRoles", "stepUpCaseAgeDays", "retentionPoliceGroup", "retentionSchoolAge", "retentionSchoolYears", "quietCaseDays", "mustActionDays"]),
-            "OrganisationSettingsUpdate": obj(["sessionIdleMinutes": ["type": "integer", "minimum": SessionPolicy.idleRange.lowerBound, "maximum": SessionPolicy.idleRange.upperBound],
+            "OrganisationSettingsUpdate": closed(obj(["sessionIdleMinutes": ["type": "integer", "minimum": SessionPolicy.idleRange.lowerBound, "maximum": SessionPolicy.idleRange.upperBound],
                                                "sessionLifetimeHours": ["type": "integer", "minimum": SessionPolicy.lifetimeRange.lowerBound, "maximum": SessionPolicy.lifetimeRange.upperBound],
                                                "twoFactorRoles": ["type": "array", "items": role],
                                                "stepUpCaseAgeDays": ["type": "integer", "minimum": TwoFactorPolicy.stepUpAgeRange.lowerBound, "maximum": TwoFactorPolicy.stepUpAgeRange.upperBound],
@@ -231,7 +238,7 @@ enum OpenAPIDocument {
                                                "retentionSchoolAge": ["type": "integer", "minimum": RetentionSchedule.schoolAges.lowerBound, "maximum": RetentionSchedule.schoolAges.upperBound],
                                                "retentionSchoolYears": ["type": "integer", "minimum": 0, "maximum": RetentionSchedule.schoolYears.upperBound],
                                                "quietCaseDays": ["type": "integer", "minimum": WorkPolicy.quietRange.lowerBound, "maximum": WorkPolicy.quietRange.upperBound],
-                                               "mustActionDays": ["type": "integer", "minimum": WorkPolicy.mustRange.lowerBound, "maximum": WorkPolicy.mustRange.upperBound]]),
+                                               "mustActionDays": ["type": "integer", "minimum": WorkPolicy.mustRange.lowerBound, "maximum": WorkPolicy.mustRange.upperBound]])),
             "ResetLink": obj(["path": ["type": "string", "description": "the link's path on this server; it works once, within the hour"],
                               "expiresAt": time]),
             "CaseFacts": caseFactsSchema,
