@@ -18,5 +18,10 @@ import Vapor
         #expect(AuditWords.action("case.brand.new") == "Other change")
         #expect(AuditWords.outcome("rejected") == "Refused")
         #expect(AuditWords.when("2026-12-01T18:09:13.901Z") == "1 December 2026, 6:09:13pm")
+        // Found in a hands-on check of the audit page: a reset link was "Other change", a token "token: another record",
+        // the first step of a two-factor sign-in "Password".
+        #expect(AuditWords.action("password.resetLink") == "Made a password reset link")
+        #expect(AuditWords.detail("token=\(UUID().uuidString.lowercased()) name=cli", names: [:]) == "name: cli")
+        #expect(AuditWords.outcome("password") == "Password right; code asked next")
     }
 }

@@ -36,6 +36,7 @@ enum AuditWords {
         "request.rejected.summary": "Requests refused without signing in, counted", "submission.repeat": "Sent a form twice; the first was kept",
         "signIn": "Signed in", "signOut": "Signed out", "token.create": "Made an API token", "token.revoke": "Revoked an API token",
         "session.list": "Looked at where they are signed in", "password.reset": "Set a new password with a reset link",
+        "password.resetLink": "Made a password reset link",
         "twoFactor.stepUp": "Gave their second factor again", "user.create": "Added a user", "user.update": "Changed a user",
         "user.list": "Listed the users", "user.signature": "Changed how their letters are signed",
         "organisation.create": "Added an organisation", "organisation.settings.read": "Read the organisation's settings",
@@ -77,6 +78,8 @@ enum AuditWords {
         case "failure", "failed": "Failed"
         case "valid": "Intact"
         case "broken": "Broken"
+        // The first step of a two-factor sign-in: the password was right, and a code was asked for next.
+        case "password": "Password right; code asked next"
         default: Words.of(code).capitalisedFirst
         }
     }
@@ -98,6 +101,8 @@ enum AuditWords {
             let parts = token.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { return token.hasPrefix("/") ? route(String(token)) : words(String(token), names: names) }
             let (key, value) = (parts[0], parts[1])
+            // A token's own id names nothing a person knows ("token: another record"); the action says what it was.
+            if key == "token", UUID(text: value) != nil, names[value.lowercased()] == nil { return nil }
             if key == "via" { return value.hasPrefix("page") ? "on the pages" : (value == "token" ? "with an API token" : "from \(words(value, names: names))") }
             let name = keys[key] ?? Words.of(key)
             return "\(name): \(words(value, names: names))"
