@@ -69,7 +69,12 @@ public enum Words {
 
     /// An offence by its legislation, as the law pack names it for the jurisdiction; an unknown id in words.
     public static func offence(_ id: String, jurisdiction: Jurisdiction, law: LawPack = GuidanceLibrary.bundled.law) -> String {
-        law.law(for: jurisdiction)?.offences.first { $0.id == id }?.legislation ?? of(id)
+        offence(id, in: law.law(for: jurisdiction)?.offences ?? [])
+    }
+
+    /// An offence by its legislation, from a nation's list of offences; an unknown id in words.
+    public static func offence(_ id: String, in offences: [OffenceRule]) -> String {
+        offences.first { $0.id == id }?.legislation ?? of(id)
     }
 }
 

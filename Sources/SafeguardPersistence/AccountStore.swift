@@ -189,8 +189,8 @@ public struct AccountStore: Sendable {
         try await m.save(on: db)
     }
 
-    /// A role the organisation's kind cannot have, said with the roles it can: "a school cannot have officers; its
-    /// roles are staff, dsl, admin, auditor" (the API's role values, which is what a caller sends).
+    /// A role the organisation's kind cannot have, said with the roles it can: "a school or college cannot have the
+    /// role "officer"; its roles are staff, dsl, admin, auditor" (the API's role values, which is what a caller sends).
     static func roleRefusal(_ role: Role, _ kind: OrganisationKind) -> String {
         let place = kind == .police ? "a police force" : kind == .education ? "a school or college" : "this organisation"
         let allowed = Role.allCases.filter { $0.isAllowed(in: kind) }.map(\.rawValue).joined(separator: ", ")

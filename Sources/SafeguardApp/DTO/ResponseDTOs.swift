@@ -110,7 +110,7 @@ struct ReferralDTO: Content {
 }
 
 struct OutcomeLetterRequest: Content {
-    enum To: String, Codable { case youngPerson, parent }
+    enum To: String, Codable, CaseIterable { case youngPerson, parent }
     var to: To
     /// The young person's ref in the case.
     var person: String

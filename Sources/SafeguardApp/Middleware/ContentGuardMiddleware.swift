@@ -85,7 +85,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         }
         if !tooLong.isEmpty {
             // A form with no page to show it again names the field in its error, and how to get back to what was typed.
-            let named = "\(Words.of(tooLong[0].field).prefix(1).uppercased() + Words.of(tooLong[0].field).dropFirst()) is too long: "
+            let named = "\(Words.of(tooLong[0].field).capitalisedFirst) is too long: "
                 + tooLong[0].message.replacingOccurrences(of: "This is too long: ", with: "")
                 + ". Nothing was saved: go back to the form to shorten it"
             return try await Self.formAgain(request, status: .unprocessableEntity, kept: fields, problems: tooLong,

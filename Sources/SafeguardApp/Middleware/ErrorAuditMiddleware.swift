@@ -125,13 +125,16 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
 
     /// The values each of the API's closed lists takes, by the type's name, for saying what is allowed when a value
     /// is not one of them.
-    static let allowedValues: [String: [String]] = [
-        "Role": Role.allCases.map(\.rawValue), "ReferralStatus": ReferralStatus.allCases.map(\.rawValue),
-        "SignOffKind": SignOffKind.allCases.map(\.rawValue), "SignOffStatus": SignOffStatus.allCases.map(\.rawValue),
-        "CaseStatus": CaseStatus.allCases.map(\.rawValue), "ActionStatus": ActionStatus.allCases.map(\.rawValue),
-        "OrganisationKind": OrganisationKind.allCases.map(\.rawValue), "Jurisdiction": Jurisdiction.allCases.map(\.rawValue),
-        "Setting": Setting.allCases.map(\.rawValue), "To": ["youngPerson", "parent"],
-    ]
+    static let allowedValues: [String: [String]] = {
+        func values<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> (String, [String]) where T.RawValue == String {
+            (String(describing: type), type.allCases.map(\.rawValue))
+        }
+        return Dictionary(uniqueKeysWithValues: [
+            values(Role.self), values(ReferralStatus.self), values(SignOffKind.self), values(SignOffStatus.self),
+            values(CaseStatus.self), values(ActionStatus.self), values(OrganisationKind.self), values(Jurisdiction.self),
+            values(Setting.self), values(OutcomeLetterRequest.To.self),
+        ])
+    }()
 
     /// Foundation's words for a value outside a closed list, or text that is not an id, in the API's words: never
     /// "Cannot initialize Role from invalid String value teacher".

@@ -57,10 +57,9 @@ enum AuditWords {
     /// account is gone, Safeguard itself, or someone not signed in, when there is no name.
     static func who(name: String?, role: String?, recordedRole: String) -> String {
         switch (name, role) {
-        // A role with brackets of its own follows a comma: never "(designated safeguarding person (DSP))".
-        case (let name?, let role?): return role.contains("(") ? "\(name), \(role)" : "\(name) (\(role))"
+        case (let name?, let role?): return PageWords.named(name, role: role)
         case (let name?, nil): return name
-        case (nil, let role?): return role.contains("(") ? "Someone whose account no longer exists, \(role)" : "Someone whose account no longer exists (\(role))"
+        case (nil, let role?): return PageWords.named("Someone whose account no longer exists", role: role)
         case (nil, nil):
             switch recordedRole {
             case "system": return "Safeguard itself"

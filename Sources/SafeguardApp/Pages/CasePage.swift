@@ -349,7 +349,7 @@ struct CasePage: PageView {
         let asked = PageGuidance.library.edition(for: facts.setting, in: facts.jurisdiction,
                                                  on: facts.assessedOn ?? assessment?.assessedOn ?? CaseController.today).pack.questions
         happened = (QuestionStep.happenedFacts + QuestionStep.harmFacts).map { name in
-            FactRow(label: asked["circumstances.\(name)"] ?? Words.of(name).prefix(1).uppercased() + Words.of(name).dropFirst(),
+            FactRow(label: asked["circumstances.\(name)"] ?? Words.of(name).capitalisedFirst,
                     answer: PageWords.answer(facts.circumstances[named: name]))
         }
         hasPeople = !people.isEmpty

@@ -353,10 +353,7 @@ struct CaseResponseView: Encodable, Sendable {
         let jurisdiction = identity.organisation.jurisdiction
         chronology = response.chronology.map { e in
             let who = e.actorID.flatMap { names[$0] }
-                ?? Role(rawValue: e.actorRole).map { role in
-                    let label = role.label(in: jurisdiction)
-                    return label.prefix(1).uppercased() + label.dropFirst()
-                }
+                ?? Role(rawValue: e.actorRole).map { $0.label(in: jurisdiction) }
                 ?? (e.actorRole == "system" ? "Safeguard" : "Someone")
             return EventRow(at: PageWords.date(e.at), who: who, summary: e.summary)
         }

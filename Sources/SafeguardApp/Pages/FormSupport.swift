@@ -71,7 +71,7 @@ struct FormField: Encodable, Sendable {
     /// What to do about this field left blank, in its own words: "Choose an answer to: Whose welfare", "Enter date".
     var whatToGive: String {
         let label = label.replacingOccurrences(of: "?", with: "")
-        return isChoice ? "Choose an answer to: " + label : "Enter " + label.prefix(1).lowercased() + label.dropFirst()
+        return isChoice ? "Choose an answer to: " + label : "Enter " + label.lowercasedFirst
     }
 
     /// The most characters the field takes, from `FieldLimits` (or its own `limit`): the same limit the server applies.

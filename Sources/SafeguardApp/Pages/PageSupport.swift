@@ -258,13 +258,8 @@ extension Role {
 }
 
 extension User {
-    /// The person as the pages and chronology name them: "Sam Jones (supervisor)".
-    /// A role that carries its own brackets ("designated safeguarding person (DSP)") follows a comma instead, so that
-    /// brackets are never nested: "Sam Jones, designated safeguarding person (DSP)".
-    func named(in jurisdiction: Jurisdiction) -> String {
-        let role = role.inSentence(in: jurisdiction)
-        return role.contains("(") ? "\(displayName), \(role)" : "\(displayName) (\(role))"
-    }
+    /// The person as the pages and chronology name them: "Sam Jones (supervisor)" (`PageWords.named`).
+    func named(in jurisdiction: Jurisdiction) -> String { PageWords.named(displayName, role: role.inSentence(in: jurisdiction)) }
 }
 
 extension Jurisdiction {

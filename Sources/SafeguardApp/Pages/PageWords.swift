@@ -4,6 +4,12 @@ import SafeguardPersistence
 
 /// Plain words for what the engine says in codes: decisions and their values, facts and answers, dates.
 enum PageWords {
+    /// Someone with their role: "Sam Jones (supervisor)". A role with brackets of its own follows a comma instead, so
+    /// that brackets are never nested: "Sam Jones, designated safeguarding person (DSP)".
+    static func named(_ name: String, role: String) -> String {
+        role.contains("(") ? "\(name), \(role)" : "\(name) (\(role))"
+    }
+
     static func decision(_ key: String) -> String {
         DecisionKey(rawValue: key)?.label ?? Words.of(key)
     }

@@ -201,7 +201,7 @@ extension PagesController {
         let page = try await recordPage(req, identity, record, kind: kind)
         // Every required field left blank is named at once, not one per try (the strict decoding stops at the first).
         let blank = Self.blankRequired(kind: kind, fields: page.fields, form: form)
-        if blank.count > 1 {
+        if !blank.isEmpty {
             return try await renderForm(req, page, errors: blank, keeping: form)
         }
         let result = try await attempt(page.fields) { () -> RecordResultDTO in
@@ -444,8 +444,7 @@ extension PagesController {
                             .textarea("summary", "What happened, for the force", hint: "No names: use the letters A, B and so on.",
                                       value: String(record.summary.prefix(ReferralService.summaryLimit)), limit: ReferralService.summaryLimit),
                             .choice(.checkboxes, "share", "What to share", hint: "Share only what the force needs",
-                                    options: [("people", "The young people: ages and welfare facts, by letter"), ("imagery", "Facts about the imagery (never the imagery)"),
-                                              ("circumstances", "How it happened and any signs of harm"), ("devices", "Devices")],
+                                    options: ReferralService.sections.map { ($0.key, $0.offer) },
                                     selected: share),
                             .textarea("note", "Anything else the force should know", hint: "Optional"),
                         ],

@@ -147,7 +147,7 @@ extension Request {
         // Say why a code is asked for: someone who has just closed a case, or has no authenticator set up yet, was
         // otherwise taken to a code or set-up page with no word of what it was for. After any notice already waiting
         // ("The case is closed.").
-        let reason = why.prefix(1).uppercased() + why.dropFirst() + " needs a fresh two-factor code"
+        let reason = why.capitalisedFirst + " needs a fresh two-factor code"
             + (identity.user.hasTwoFactor ? "." : ": set up two-factor sign-in here first, and you will be taken back.")
         flash([session.data["notice"], reason].compactMap { $0 }.joined(separator: " "))
         throw PageRedirect(to: .stepUp, returnTo: back)

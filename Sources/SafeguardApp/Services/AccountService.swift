@@ -159,8 +159,6 @@ struct AccountService: Sendable {
         try await AccountStore(db: db).passwordReset(secret: secret, now: clock())
     }
 
-    /// Adds a user to the admin's organisation, audited. The caller checks the password against `PasswordPolicy` and
-    /// hashes it (bcrypt, on the web layer's thread pool); an email already in use is `StoreError.duplicate`.
     /// A person's name as colleagues know it: 1–120 characters once trimmed (the pages ask the same). A blank name
     /// was taken through the API, and then named nobody on every page and in the chronology.
     static func checkedName(_ name: String) throws -> String {
@@ -171,6 +169,8 @@ struct AccountService: Sendable {
         return trimmed
     }
 
+    /// Adds a user to the admin's organisation, audited. The caller checks the password against `PasswordPolicy` and
+    /// hashes it (bcrypt, on the web layer's thread pool); an email already in use is `StoreError.duplicate`.
     func createUser(by admin: Identity, email: String, displayName: String, role: Role, passwordHash: String,
                     via: String = "") async throws -> User {
         let displayName = try Self.checkedName(displayName)

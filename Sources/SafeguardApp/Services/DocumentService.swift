@@ -76,10 +76,8 @@ struct DocumentService: Sendable {
         }
         // Each description is a sentence; joined, they read as one list in the letter's sentence.
         // Mid-sentence ("against the crime of taking, making, …"), so each starts in lower case.
-        let crimeType = theirs.map { offence in
-            let text = offence.description.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
-            return text.prefix(1).lowercased() + text.dropFirst()
-        }.joined(separator: "; ")
+        let crimeType = theirs.map { $0.description.trimmingCharacters(in: CharacterSet(charactersIn: ". ")).lowercasedFirst }
+            .joined(separator: "; ")
         let officer = try await AccountStore(db: self.db).user(id: approved.proposedBy) ?? identity.user
         let today = CalendarDate(utcDayOf: clock())
         let pack = records.assessor.pack(for: caseRecord.facts, today: today)
@@ -95,22 +93,11 @@ struct DocumentService: Sendable {
         } catch {
             throw APIError.invalid(error.field, error.message)
         }
-        // Showing the letter is a read: audited every time, but it completes nothing, and the case's chronology
-        // says it was produced once per version. A version is the letter without the names, which are never kept.
+        // Showing the letter completes nothing. A version is the letter without the names, which are never kept.
         letter.addressee = body.to == .parent ? .parent(name: "", childName: "") : .youngPerson(name: "")
-        let version = String(SHA256.hash(data: Data(((try? letter.render(with: pack, overlay: overlay).plainText) ?? "").utf8))
-            .map { String(format: "%02x", $0) }.joined().prefix(12))
-        let detail = "to=\(body.to.rawValue) person=\(body.person) version=\(version)"
-        let action = "case.document.outcome21Letter"
-        let seen = try await AuditStore(db: self.db).contains(organisationID: identity.organisation.id, caseID: caseRecord.id,
-                                                             action: action, detail: detail)
-        try await gate.run(db) { db in
-            if !seen {
-                try await records.chronicle(caseRecord.id, "document.outcome21Letter",
-                                            "Outcome 21 letter produced for \(body.to == .parent ? "the parent or carer of " : "")\(body.person)", by: identity, on: db)
-            }
-            try await AuditChain.append(CaseService.event(identity, action, caseID: caseRecord.id, detail: detail), on: db)
-        }
+        let version = Self.version(of: (try? letter.render(with: pack, overlay: overlay).plainText) ?? "")
+        try await shown("outcome21Letter", "Outcome 21 letter produced for \(body.to == .parent ? "the parent or carer of " : "")\(body.person)",
+                        detail: "to=\(body.to.rawValue) person=\(body.person) version=\(version)", of: caseRecord, by: identity)
         return rendered
     }
 
@@ -123,20 +110,27 @@ struct DocumentService: Sendable {
         let role = caseRecord.facts.setting == .police ? "investigating officer" : records.guidance(for: caseRecord).leadRoleName
         let sheet = InformationSheet(assessment: assessment, reference: caseRecord.reference,
                                      contact: .init(name: identity.user.displayName, role: role, phone: nil, email: identity.user.email))
-        // As the letter: every showing is audited, and the chronology says it was produced once per version (the
-        // sheet's text), so looking at it again does not fill the record a family or a court may read.
-        let version = String(SHA256.hash(data: Data(sheet.render().plainText.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
-        let detail = "version=\(version)"
-        let action = "case.document.informationSheet"
+        try await shown("informationSheet", "Information sheet for the family produced",
+                        detail: "version=\(Self.version(of: sheet.render().plainText))", of: caseRecord, by: identity)
+        return sheet
+    }
+
+    /// A short fingerprint of a document's text, so that showing the same document again is known as such.
+    static func version(of text: String) -> String {
+        String(SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
+    }
+
+    /// Writes down that a family document was shown: audited every time (`case.document.<kind>` with `detail`, which
+    /// holds its version and never a name), and in the case's chronology once per version (`line`), so that looking
+    /// at it again does not fill the record a family or a court may read.
+    func shown(_ kind: String, _ line: String, detail: String, of caseRecord: CaseRecord, by identity: Identity) async throws {
+        let action = "case.document.\(kind)"
         let seen = try await AuditStore(db: self.db).contains(organisationID: identity.organisation.id, caseID: caseRecord.id,
                                                              action: action, detail: detail)
         try await gate.run(db) { db in
-            if !seen {
-                try await records.chronicle(caseRecord.id, "document.informationSheet", "Information sheet for the family produced", by: identity, on: db)
-            }
+            if !seen { try await records.chronicle(caseRecord.id, "document.\(kind)", line, by: identity, on: db) }
             try await AuditChain.append(CaseService.event(identity, action, caseID: caseRecord.id, detail: detail), on: db)
         }
-        return sheet
     }
 }
 

@@ -25,15 +25,20 @@ struct ReferralService: Sendable {
     let assessor: Assessor
     var clock: @Sendable () -> Date { records.clock }
 
-    /// The parts of a case's facts a school may share with a force; the rest is left out of the force's case.
-    static let shareable = ["people", "imagery", "circumstances", "devices"]
+    /// The parts of a case's facts a school may share with a force (the rest is left out of the force's case), each
+    /// with what the referral form offers and how a page says it was shared.
+    static let sections: [(key: String, offer: String, words: String)] = [
+        ("people", "The young people: ages and welfare facts, by letter", "the young people"),
+        ("imagery", "Facts about the imagery (never the imagery)", "facts about the imagery"),
+        ("circumstances", "How it happened and any signs of harm", "how it happened and any signs of harm"),
+        ("devices", "Devices", "devices"),
+    ]
+    static var shareable: [String] { sections.map(\.key) }
 
-    /// The parts shared, in words, as the referral form offers them: "The young people, how it happened and devices".
-    static func sharedInWords(_ sections: [String]) -> String {
-        let words = ["people": "the young people", "imagery": "facts about the imagery", "circumstances": "how it happened and any signs of harm",
-                     "devices": "devices"]
-        let text = Words.join(sections.map { words[$0] ?? Words.of($0) })
-        return text.isEmpty ? "The summary only" : text.prefix(1).uppercased() + text.dropFirst()
+    /// The parts shared, in words: "The young people and facts about the imagery", or "The summary only".
+    static func sharedInWords(_ shared: [String]) -> String {
+        let text = Words.join(shared.map { key in sections.first { $0.key == key }?.words ?? Words.of(key) })
+        return text.isEmpty ? "The summary only" : text.capitalisedFirst
     }
 
     /// The most characters a referral's summary for the force may have: shorter than a case's own summary, since it is

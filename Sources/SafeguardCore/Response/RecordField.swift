@@ -176,4 +176,6 @@ public struct RecordDescription: Sendable {
 extension String {
     /// The text with its first letter a capital: a message or a code's words made to start a sentence or a label.
     public var capitalisedFirst: String { prefix(1).uppercased() + dropFirst() }
+    /// The text with its first letter small: a label or a sentence put in the middle of another.
+    public var lowercasedFirst: String { prefix(1).lowercased() + dropFirst() }
 }

@@ -180,7 +180,7 @@ public enum ResponseRules {
             if Set(r.offences) != suggested {
                 try text(r.offenceChangeReason, "offenceChangeReason", required: true,
                          why: "the offences differ from those the guidance suggests ("
-                             + (suggested.isEmpty ? "none" : suggested.sorted().map { id in list.first { $0.id == id }?.legislation ?? Words.of(id) }.joined(separator: "; "))
+                             + (suggested.isEmpty ? "none" : suggested.sorted().map { Words.offence($0, in: list) }.joined(separator: "; "))
                              + "): say why", source: .recordCrime)
             }
             let classes = Set(r.offences.compactMap { id in list.first { $0.id == id }?.homeOfficeClassification })
