@@ -143,6 +143,15 @@ import Vapor
             #expect(reset.status == .seeOther)
             #expect(try await AccountStore(db: app.db).user(id: world.user("policeA.supervisor").id)?.hasTwoFactor == false)
             #expect(try await Pages.get(app, "/", supervisor).headers.first(name: .location) == "/sign-in?ended=twoFactorReset")
+            // Once reset there is nothing to reset: the API says so, rather than a success that ends their sessions
+            // again; a page opened before the reset says so too, instead of an error page.
+            let again = try await send(app, .POST, "/api/v1/users/\(world.user("policeA.supervisor").id)/two-factor/reset", token: world.token("policeA.admin"))
+            #expect(again.status == .conflict)
+            #expect(again.errorCode == "nothing_to_reset")
+            #expect(again.text.contains("has not set up two-factor sign-in: there is nothing to reset"))
+            let stale = try await Pages.post(app, "/users/\(world.user("policeA.supervisor").id.uuidString.lowercased())/reset-two-factor", admin, [])
+            #expect(stale.status == .seeOther)
+            #expect(try await Pages.get(app, "/users", admin).text.contains("has not set up two-factor sign-in: there is nothing to reset"))
             // Another force's admin cannot; nor can anyone but an admin.
             #expect(try await send(app, .POST, "/api/v1/users/\(world.user("policeA.officer").id)/two-factor/reset",
                                    token: world.token("policeB.admin")).status == .notFound)

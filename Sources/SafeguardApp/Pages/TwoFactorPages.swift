@@ -115,7 +115,14 @@ struct TwoFactorPagesController: RouteCollection {
         guard identity.user.role == .admin else { throw APIError.forbidden("only an admin resets two-factor sign-in") }
         try req.checkPageCSRF(try req.content.decode(AccountPagesController.CSRFForm.self)._csrf)
         guard let id = req.parameter(.userID).flatMap(UUID.init(text:)) else { throw APIError.notFound("user") }
-        let user = try await req.twoFactorService.reset(id, by: identity)
+        let user: User
+        do {
+            user = try await req.twoFactorService.reset(id, by: identity)
+        } catch let error as APIError where error.code == "nothing_to_reset" {
+            // A page opened before another admin reset it: say so, as the API does, rather than an error page.
+            req.session.data["notice"] = error.message
+            return req.redirect(to: .users)
+        }
         req.auditRecorded = true
         req.session.data["notice"] = "Two-factor sign-in is reset for \(user.displayName): their sessions have ended, and they will set it up again when they next sign in."
         return req.redirect(to: .users)

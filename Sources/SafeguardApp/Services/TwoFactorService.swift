@@ -95,6 +95,10 @@ struct TwoFactorService: Sendable {
         guard let user = try await AccountStore(db: db).user(id: userID), user.organisationID == actor.organisation.id else {
             throw APIError.notFound("user")
         }
+        // Nothing to reset would still end their sessions, for no reason, and say it was done.
+        guard user.hasTwoFactor else {
+            throw APIError(.conflict, "nothing_to_reset", "\(user.displayName) has not set up two-factor sign-in: there is nothing to reset")
+        }
         let now = clock()
         let reset = try await gate.run(db) { db in
             let reset = try await AccountStore(db: db).resetTwoFactor(userID: userID, now: now)
