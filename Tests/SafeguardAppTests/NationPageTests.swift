@@ -54,6 +54,8 @@ import Vapor
             #expect(other.text.contains("earlyAndEffectiveIntervention"), "names the outcomes it could be")
             let homeOffice = try await outcome(["code": "22"])
             #expect(homeOffice.status == .unprocessableEntity)
+            #expect(homeOffice.text.contains("in Scotland record code \\\"local\\\" with nationalOutcome (one of ") && homeOffice.text.contains("earlyAndEffectiveIntervention"),
+                    "points at Scotland's own list: \(homeOffice.text)")
             let neither = try await outcome(["code": "local"])
             #expect(neither.status == .unprocessableEntity)
             #expect(neither.errorField == "localDescription")

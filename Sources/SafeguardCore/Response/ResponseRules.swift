@@ -290,7 +290,10 @@ public enum ResponseRules {
                     throw RecordProblem(field: "nationalOutcome", message: "a national outcome goes with code \"local\" in Scotland or Northern Ireland")
                 }
                 guard homeOffice else {
-                    throw RecordProblem(field: "code", message: "Home Office outcome codes apply in England and Wales; record code \"local\" with localDescription")
+                    // Point at the nation's own list where it has one: that is the outcome most will want.
+                    let national = (context.law?.outcomes ?? []).map(\.id)
+                    throw RecordProblem(field: "code", message: "Home Office outcome codes apply in England and Wales; in \(facts.jurisdiction.displayName) record code \"local\" with "
+                        + (national.isEmpty ? "localDescription" : "nationalOutcome (one of \(national.joined(separator: ", "))) or localDescription"))
                 }
                 if r.code == .outcome21 && !signedOff {
                     throw RecordProblem(field: "code", message: "Outcome 21 is recorded when a supervisor approves it: propose it for review instead",
