@@ -350,6 +350,33 @@ import Vapor
         ("/holds/SG-1999-000001", "/holds/:reference"),
     ]
 
+    /// Nobody outside an organisation can tell whether one of its case ids exists: for every role and every case
+    /// route, the answer for another organisation's case is the answer for an id that was never issued, byte for
+    /// byte. (Admins and auditors are refused case content before any case is looked up; everyone else is told
+    /// there is no such case.)
+    @Test func aRefusalSaysNothingOfWhetherAnotherOrganisationsCaseExists() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let theirs = try #require(try await createCase(app, token: world.token("policeA.officer"))["id"] as? String)
+            let never = UUID().uuidString.lowercased()
+            // Every case route that reads, from the route table itself.
+            let paths = OpenAPIDocument.routes.filter { $0.method == "GET" && $0.path.hasPrefix("/api/v1/cases/:caseID") }
+                .map { $0.path.dropFirst("/api/v1/cases/:caseID".count).replacingOccurrences(of: ":ref", with: "A") }
+            #expect(paths.count >= 10)
+            var differ: [String] = []
+            for actor in ["policeB.officer", "policeB.admin", "policeB.auditor", "school.dsl", "school.staff", "school.admin", "school.auditor"] {
+                for path in paths {
+                    let existing = try await send(app, .GET, "/api/v1/cases/\(theirs)\(path)", token: world.token(actor))
+                    let unknown = try await send(app, .GET, "/api/v1/cases/\(never)\(path)", token: world.token(actor))
+                    if existing.status != unknown.status || existing.text != unknown.text || existing.status.code < 400 {
+                        differ.append("\(actor) GET \(path): \(existing.status.code) \(existing.text.prefix(80)) against \(unknown.status.code) \(unknown.text.prefix(80))")
+                    }
+                }
+            }
+            #expect(differ.isEmpty, "\(differ.joined(separator: "\n"))")
+        }
+    }
+
     @Test func theTableCoversEveryAPIRoute() {
         let covered = Set(Self.table.map { row -> String in
             var path = row.path
