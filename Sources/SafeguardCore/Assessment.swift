@@ -48,6 +48,14 @@ public struct Citation: Sendable, Hashable, Codable {
         section.first?.isNumber == true ? "paragraph \(section)" : section
     }
 
+    /// Sections as a reader names them, each once, joined: "paragraph 4.244 and paragraph 4.207",
+    /// "Action 6 and Investigation". Pages and printed documents cite alike.
+    public static func inWords(_ sections: [String]) -> String {
+        var labels: [String] = []
+        for label in sections.map(label) where !label.isEmpty && !labels.contains(label) { labels.append(label) }
+        return Words.join(labels)
+    }
+
     /// The document's published title.
     public var document: String
     /// The Action, paragraph or section, e.g. `Action 6` or `15`.

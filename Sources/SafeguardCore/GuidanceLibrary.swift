@@ -352,6 +352,11 @@ extension LawPack {
                 if outcome.source.trimmingCharacters(in: .whitespaces).isEmpty {
                     problems.append(PackError(path: "\(path).source", message: "say where the outcome comes from"))
                 }
+                // The form shows the ages from minimumAge and maximumAge ("For 16 and 17 year-olds."): a note that
+                // opens with them again reads twice.
+                if let ages = outcome.ages, outcome.note.lowercased().hasPrefix(ages.lowercased()) {
+                    problems.append(PackError(path: "\(path).note", message: "repeats the ages (\(ages)) the form already shows; start with what else is true"))
+                }
             }
             if law.outcome21Available && !law.outcomes.isEmpty {
                 problems.append(PackError(path: "jurisdictions.\(name).outcomes", message: "the Home Office outcome codes apply where Outcome 21 does; list national outcomes only for the other nations"))

@@ -142,9 +142,8 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
 
     /// The rule's section in brackets after a sentence, " (Action 1)", or nothing when the edition has none for it.
     public func inBrackets(_ rules: RecordRule...) -> String {
-        var cited: [String] = []
-        for section in rules.map({ self.cited($0) }) where !section.isEmpty && !cited.contains(section) { cited.append(section) }
-        return cited.isEmpty ? "" : " (" + Words.join(cited) + ")"
+        let cited = Citation.inWords(rules.compactMap { recordRules[$0.rawValue] })
+        return cited.isEmpty ? "" : " (\(cited))"
     }
 
     /// The rule's section with the publisher, " (College of Policing, Action 11)", or nothing.
@@ -153,6 +152,9 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         return cited.isEmpty ? "" : " (\(publisher), \(cited))"
     }
 
+    /// How this edition says reports are recorded, for the pages: its `positions.recording`, or the College of
+    /// Policing's rule (every report is a crime record, Action 1; 2016: para 9).
+    public var recordingRule: String { positions["recording"] ?? "Every report is recorded as a crime" }
     /// "designated safeguarding lead", or the edition's own name for the role.
     public var leadRoleName: String { leadRole?.name ?? "designated safeguarding lead" }
     /// "DSL", or the edition's own short name.

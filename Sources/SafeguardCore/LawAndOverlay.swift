@@ -64,7 +64,7 @@ public struct JurisdictionLaw: Sendable, Hashable, Decodable {
 /// ```yaml
 /// outcomes:
 ///   - { id: recordedPoliceWarning, title: Recorded Police Warning, minimumAge: 16, maximumAge: 17,
-///       note: 16 and 17 year-olds only., source: "Police Scotland, Children and young people: Offending" }
+///       note: Recorded on the Criminal History System for two years., source: "Police Scotland, Children and young people: Offending" }
 /// ```
 public struct NationalOutcome: Sendable, Hashable, Decodable {
     public var id: String

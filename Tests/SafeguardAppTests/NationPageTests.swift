@@ -93,11 +93,29 @@ import Vapor
             #expect(page.text.contains("There is no Outcome 21 in Scotland"))
             #expect(page.text.contains("Recorded Police Warning"))
             #expect(page.text.contains("For 16 and 17 year-olds."))
+            #expect(!page.text.contains("year-olds. 16 and 17 year-olds"), "the ages are said once")
             #expect(!page.text.contains("Home Office"))
             let saved = try await Pages.post(app, "/cases/\(id)/record/outcome", officer,
                                              [("code", "local"), ("nationalOutcome", "earlyAndEffectiveIntervention"),
                                               ("localDescription", ""), ("decidedOn", Self.today), ("rationale", "Agreed at the IRD")])
             #expect(saved.status == .seeOther, "\(saved.text.prefix(400))")
+        }
+    }
+
+    @Test("Scotland (SCRS Section B): the pages say an incident record for every report and a crime report where a crime is disclosed, not that every report is a crime")
+    func scotlandRecordsAnIncidentFirst() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try #require(try await createCase(app, token: world.token("policeB.officer"))["id"] as? String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeB.test")
+            for path in [PageRoute.newCase.path, "/cases/\(id)/record/crimeRecord"] {
+                let page = try await Pages.get(app, path, officer)
+                #expect(page.text.contains("Every report has an incident record, and a crime report where the facts disclose a crime (SCRS Section B)."), "\(path)")
+                #expect(!page.text.contains("Every report is recorded as a crime"), "\(path)")
+            }
+            // England's force keeps the College of Policing's rule (Action 1).
+            let english = try await Pages.signIn(app, "officer@policeA.test")
+            #expect(try await Pages.get(app, PageRoute.newCase.path, english).text.contains("Every report is recorded as a crime (Action 1)."))
         }
     }
 

@@ -27,6 +27,17 @@ struct DocumentDecisionsTests {
         #expect(record.plainText.contains(DecisionKey.route.label))
     }
 
+    @Test("Scotland (National Guidance 4.244, 4.207): a printed document cites as the page does, 'paragraph 4.244', not bare numbers")
+    func documentsCiteInThePagesWords() throws {
+        let facts = baseCase(.police, .scotland)
+        let assessment = assess(facts)
+        let record = CaseDocument.caseRecord(reference: "R", organisation: "Police Scotland", summary: "Shared", facts: facts,
+                                             assessment: assessment, records: [], actions: [], chronology: [])
+        #expect(record.plainText.contains("(paragraph 4.244 and paragraph 4.207)"), "\(record.plainText)")
+        #expect(!record.plainText.contains("(4.244, 4.207)"))
+        #expect(Citation.inWords(["Action 6", "Investigation", "Action 6", "9"]) == "Action 6, Investigation and paragraph 9")
+    }
+
     @Test("Northern Ireland police (other-nations.md, Northern Ireland): the documents say the guidance is England and Wales's")
     func northernIrelandSaysWhoseGuidance() throws {
         let facts = baseCase(.police, .northernIreland)

@@ -76,4 +76,13 @@ struct LawExtentTests {
         let law = try GuidanceLibrary.decodeLaw(yaml: text)
         #expect(law.problems().map(\.description).contains { $0.contains("jurisdictions.england.offences[2].inForceFrom") && $0.contains("is after inForceUntil") })
     }
+
+    @Test("A national outcome's note that opens with the ages the form already shows is refused, saying where")
+    func notesDoNotRepeatTheAges() throws {
+        var text = try String(contentsOf: GuidanceLibrary.bundledDirectory.appendingPathComponent("law.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "note: It is recorded on the Criminal History System", with: "note: 16 and 17 year-olds only. It is recorded on the Criminal History System")
+        let law = try GuidanceLibrary.decodeLaw(yaml: text)
+        #expect(law.problems().map(\.description).contains { $0.contains("jurisdictions.scotland.outcomes[") && $0.contains(".note") && $0.contains("repeats the ages (16 and 17 year-olds)") })
+        #expect(try GuidanceLibrary.decodeLaw(yaml: String(contentsOf: GuidanceLibrary.bundledDirectory.appendingPathComponent("law.yaml"), encoding: .utf8)).problems().isEmpty)
+    }
 }

@@ -289,6 +289,16 @@ struct ResponseRuleTests {
 
     /// Action 5: custody of a device not on the case names the devices it has, or says it has none (it printed an
     /// empty list, "(devices: ; add it first)").
+    @Test("Scotland, National Guidance 3.48: an interview decision completes the Joint Investigative Interview action, as it completes the visually recorded interview in England (Action 6)")
+    func scotlandsInterviewDecisionCompletesItsAction() throws {
+        let facts = baseCase(.police, .scotland, on: "2026-11-23") { $0.circumstances.willing = .false }
+        let assessment = assess(facts)
+        #expect(assessment.recommendations.contains { $0.id == "jointInvestigativeInterview" }, "the case this test needs")
+        let context = RecordContext.bundled(facts: facts, assessment: assessment, records: [], today: testToday)
+        let record = try ResponseRecord.decode(json: Data(#"{"kind":"interviewDecision","person":"A","planned":true,"reason":"agreed at the IRD","decidedOn":"2026-11-20"}"#.utf8))
+        #expect(try ResponseRules.check(record, in: context).fulfils.contains("jointInvestigativeInterview"))
+    }
+
     @Test func aDeviceNotOnTheCaseIsNamedWithTheDevicesItHas() throws {
         let other = try ResponseRecord.decode(json: Data(Self.seized.replacingOccurrences(of: #""device":"D1""#, with: #""device":"D9""#).utf8))
         for (edit, said) in [(Self.cleanDevice, "(devices: D1)"), ({ (_: inout CaseFacts) in }, "(it has none yet)")] as [(@Sendable (inout CaseFacts) -> Void, String)] {

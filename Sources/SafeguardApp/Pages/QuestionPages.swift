@@ -178,7 +178,7 @@ extension PagesController {
     static func words(_ identity: Identity) -> (title: String, intro: String) {
         identity.organisation.kind == .education
             ? ("Raise a concern", "Tell us what you know so far. Do not look at, copy, forward or screenshot any image: record what you have been told.")
-            : ("Report a new case", "Record what is known so far. Every report is recorded as a crime\(guidance(identity).inBrackets(.recordCrime)). You can answer the rest later.")
+            : ("Report a new case", "Record what is known so far. \(guidance(identity).recordingRule)\(guidance(identity).inBrackets(.recordCrime)). You can answer the rest later.")
     }
 
     /// The edition a new case in this organisation would be assessed under today.

@@ -33,7 +33,7 @@ extension PagesController {
             let assessment = try await assessment(req, record)
             let suggested = assessment?.offences.map(\.id) ?? []
             let law = PageGuidance.library.law.law(for: facts.jurisdiction)?.offences ?? []
-            intro = ["Every report is recorded as a crime\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
+            intro = ["\(pack.recordingRule)\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
             form.checkboxes("offences", options: law.map { ($0.id, $0.description) }, selected: suggested,
                             optionHints: Dictionary(uniqueKeysWithValues: law.map { ($0.id, $0.legislation + ($0.homeOfficeClassification.map { ", Home Office \($0)" } ?? "")) }))
             form.hints["offenceChangeReason"] = "Needed only when they differ from the guidance's suggestion ("

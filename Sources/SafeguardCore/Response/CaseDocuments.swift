@@ -76,7 +76,7 @@ public struct CaseDocument: Sendable, Hashable {
 
     static func decisions(_ assessment: Assessment) -> [String] {
         assessment.decisionReasons.filter(\.appliesHere).map { reason in
-            let cited = reason.citations.map(\.section).joined(separator: ", ")
+            let cited = Citation.inWords(reason.citations.map(\.section))
             let key = DecisionKey(rawValue: reason.decision)
             return "\(key?.label ?? Words.of(reason.decision)): \(key?.words(for: reason.value) ?? Words.of(reason.value))" + (cited.isEmpty ? "" : " (\(cited))")
         }

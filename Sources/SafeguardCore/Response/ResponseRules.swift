@@ -574,7 +574,9 @@ public enum ResponseRules {
             for case .account(let a) in records { taken.insert(a.person) }
             return facts.people.allSatisfy { taken.contains($0.ref) } ? ["initialAccounts"] : []
         case .suspectDecision: return ["suspectRecordingDiscretion"]
-        case .interviewDecision: return ["visuallyRecordedInterview"]
+        // The College of Policing's visually recorded interview (Action 6); Scotland's Joint Investigative
+        // Interview, decided at the IRD (National Guidance 3.48).
+        case .interviewDecision: return ["visuallyRecordedInterview", "jointInvestigativeInterview"]
         case .deviceCustody(let d):
             switch d.step {
             case .seized: return ["seizeTargetDevices"]
