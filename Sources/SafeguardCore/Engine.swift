@@ -444,7 +444,10 @@ extension GuidanceLibrary {
             }
             var because: [Int] = []
             engine.because(condition, decisions: basis, into: &because)
-            let wording = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
+            var wording = overlayApplies ? overlay?.recommendationText[rule.id] ?? rule.text : rule.text
+            if pack.recommendationNamesSocialCare[ruleIndex] || (overlayApplies && wording.contains(GuidancePack.socialCarePlaceholder)) {
+                wording = wording.replacingOccurrences(of: GuidancePack.socialCarePlaceholder, with: socialCare(in: facts.jurisdiction, on: date))
+            }
             var reasons = text.texts(because, decisions: basis)
             if !people.isEmpty {
                 // For some children only: the reason is each one's own answer, not the whole case's.
@@ -528,9 +531,11 @@ extension GuidanceLibrary {
 
         // What happens next, for the family.
         var familySteps: [FamilyStep] = []
-        for (step, condition) in zip(pack.familySteps, engine.plan.familyStepConditions)
+        for (index, (step, condition)) in zip(pack.familySteps, engine.plan.familyStepConditions).enumerated()
         where engine.holds(condition, decisions: values) == .true {
-            familySteps.append(FamilyStep(text: step.text, citations: cite(step.citations)))
+            let text = pack.familyStepNamesSocialCare[index]
+                ? step.text.replacingOccurrences(of: GuidancePack.socialCarePlaceholder, with: socialCare(in: facts.jurisdiction, on: date)) : step.text
+            familySteps.append(FamilyStep(text: text, citations: cite(step.citations)))
         }
 
         var guidance = [pack.reference]

@@ -116,6 +116,16 @@ public struct GuidanceLibrary: Sendable {
         edition(for: facts.setting, in: facts.jurisdiction, on: facts.assessedOn ?? today)
     }
 
+    /// Who takes a child protection referral in a nation, in its own guidance's words: named by the nation's school
+    /// edition (the one that speaks of referrals there), "children's social care" where it names none.
+    ///
+    /// ```swift
+    /// library.socialCare(in: .northernIreland, on: today)   // "the Gateway Team of the local Health and Social Care Trust"
+    /// ```
+    public func socialCare(in jurisdiction: Jurisdiction, on date: CalendarDate) -> String {
+        edition(for: .education, in: jurisdiction, on: date).pack.socialCare ?? GuidancePack.socialCareDefault
+    }
+
     public func pack(id: String, edition: String? = nil) -> GuidancePack? {
         packs.last { $0.id == id && (edition == nil || $0.edition == edition) }
     }
@@ -225,6 +235,13 @@ extension GuidancePack {
             }
         }
         if let until = appliesUntil, until < appliesFrom { problem("appliesUntil", "is before appliesFrom") }
+        // The one word a pack's text may leave to the nation is the social care service's name; any other braces
+        // would reach a page as they are.
+        for (path, text) in recommendations.enumerated().map({ ("recommendations[\($0)].text", $1.text) })
+            + familySteps.enumerated().map({ ("familySteps[\($0)].text", $1.text) })
+        where text.replacingOccurrences(of: Self.socialCarePlaceholder, with: "").contains(where: { $0 == "{" || $0 == "}" }) {
+            problem(path, "only \(Self.socialCarePlaceholder) may stand in braces for a word the case's nation fills in")
+        }
         for key in DecisionKey.allCases where decisions[key.rawValue] == nil {
             problem("decisions", "no rules for \(key.rawValue); every decision must be produced")
         }

@@ -63,6 +63,17 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     public let recordRules: [String: String]
     /// Worked cases beside the rules, facts in and decisions out, which the tests and `guidance check` run.
     public let examples: [PackExample]
+    /// Who takes a child protection referral in this school edition's nation, as a sentence says it: "the Gateway
+    /// Team of the local Health and Social Care Trust" (Northern Ireland), "social work" (Scotland); none in England
+    /// and Wales, where it is ``socialCareDefault``. A police edition that stands in for another nation's
+    /// (`fallbackFor`) writes ``socialCarePlaceholder`` where it names that service, and the assessment fills it in
+    /// from the case's nation (``GuidanceLibrary/socialCare(in:on:)``).
+    public let socialCare: String?
+    public static let socialCareDefault = "children's social care"
+    public static let socialCarePlaceholder = "{socialCare}"
+    /// Which recommendations and family steps name the service by the placeholder, found once when the pack loads.
+    let recommendationNamesSocialCare: [Bool]
+    let familyStepNamesSocialCare: [Bool]
     /// Each recommendation's citations, made once when the pack loads rather than on every assessment.
     let recommendationCitations: [[Citation]]
     /// The resources as an assessment gives them, made once when the pack loads.
@@ -75,7 +86,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     static let keys = ["id", "edition", "title", "url", "publisher", "published", "setting", "jurisdictions", "fallbackFor",
                        "leadRole", "appliesFrom", "appliesUntil", "dateNote", "summary", "positions", "sections",
                        "decisions", "recommendations", "questions", "resources", "letters", "familySteps",
-                       "recordRules", "examples"]
+                       "recordRules", "examples", "socialCare"]
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: Self.keys)
@@ -107,6 +118,9 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         familySteps = try c.optional("familySteps") ?? []
         recordRules = try c.optional("recordRules") ?? [:]
         examples = try c.optional("examples") ?? []
+        socialCare = try c.optional("socialCare")
+        recommendationNamesSocialCare = recommendations.map { $0.text.contains(Self.socialCarePlaceholder) }
+        familyStepNamesSocialCare = familySteps.map { $0.text.contains(Self.socialCarePlaceholder) }
         let title = self.title
         recommendationCitations = recommendations.map { $0.citations.map { Citation(document: title, section: $0) } }
         resourceList = resources.map { entry in

@@ -113,6 +113,9 @@ import Vapor
                 #expect(page.text.contains("Every report has an incident record, and a crime report where the facts disclose a crime (SCRS Section B)."), "\(path)")
                 #expect(!page.text.contains("Every report is recorded as a crime"), "\(path)")
             }
+            // Who takes a referral, in Scotland's words: social work, not England's children's social care or the MASH.
+            let referral = try await Pages.get(app, "/cases/\(id)/record/childProtectionReferral", officer)
+            #expect(referral.text.contains("For example: social work") && !referral.text.contains("MASH"))
             // England's force keeps the College of Policing's rule (Action 1).
             let english = try await Pages.signIn(app, "officer@policeA.test")
             #expect(try await Pages.get(app, PageRoute.newCase.path, english).text.contains("Every report is recorded as a crime (Action 1)."))

@@ -38,6 +38,43 @@ struct DocumentDecisionsTests {
         #expect(Citation.inWords(["Action 6", "Investigation", "Action 6", "9"]) == "Action 6, Investigation and paragraph 9")
     }
 
+    @Test("Northern Ireland police (other-nations.md; SBNI procedures, Referrals): the referral and the family's next steps name the Gateway Team, not England's children's social care; England is unchanged")
+    func northernIrelandNamesItsOwnSocialCare() throws {
+        let gateway = "the Gateway Team of the local Health and Social Care Trust"
+        #expect(GuidanceLibrary.bundled.socialCare(in: .northernIreland, on: testToday) == gateway)
+        #expect(GuidanceLibrary.bundled.socialCare(in: .scotland, on: testToday) == "social work")
+        #expect(GuidanceLibrary.bundled.socialCare(in: .england, on: testToday) == "children's social care")
+        let facts = baseCase(.police, .northernIreland) { $0.circumstances.coercion = .true }
+        let assessment = assess(facts)
+        let referral = try #require(assessment.recommendations.first { $0.id == "childProtectionReferral" })
+        #expect(referral.text.contains("Make a child protection referral to \(gateway)"), "\(referral.text)")
+        #expect(assessment.familySteps.contains { $0.text.hasPrefix("The police will share what happened with \(gateway)") })
+        let form = CaseDocument.childContactForm(reference: "R", organisation: "PSNI", crimeReference: nil, facts: facts,
+                                                 assessment: assessment, records: [], officer: "PC 1", date: testToday)
+        #expect(form.plainText.contains("Gateway Team") && !form.plainText.contains("children's social care"))
+        for text in assessment.recommendations.map(\.text) + assessment.familySteps.map(\.text) { #expect(!text.contains("{")) }
+        // England keeps the College of Policing's words.
+        let english = assess(baseCase(.police) { $0.circumstances.coercion = .true })
+        #expect(english.recommendations.first { $0.id == "childProtectionReferral" }?.text.contains("referral to children's social care,") == true)
+        #expect(english.familySteps.contains { $0.text.hasPrefix("The police will share what happened with children's social care") })
+        // A refusal's example names the nation's service too.
+        let context = RecordContext.bundled(facts: facts, assessment: assessment, records: [], today: testToday)
+        do {
+            _ = try ResponseRules.check(try ResponseRecord.decode(json: Data(#"{"kind":"childProtectionReferral","to":" ","referredOn":"2026-11-20","people":["A"]}"#.utf8)), in: context)
+            Issue.record("accepted a referral to nobody")
+        } catch {
+            #expect(error.message.contains(gateway) && !error.message.contains("MASH"), "\(error.message)")
+        }
+    }
+
+    @Test("A pack's text may leave only the social care service's name to the nation: other braces are refused, saying where")
+    func onlyTheSocialCarePlaceholder() throws {
+        var text = try String(contentsOf: GuidanceLibrary.bundledDirectory.appendingPathComponent("college-of-policing-current.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "referral to {socialCare},", with: "referral to {socialcare},")
+        let pack = try GuidanceLibrary.decodePack(yaml: text)
+        #expect(pack.problems().map(\.description).contains { $0.contains("recommendations[") && $0.contains("only {socialCare} may stand in braces") })
+    }
+
     @Test("Northern Ireland police (other-nations.md, Northern Ireland): the documents say the guidance is England and Wales's")
     func northernIrelandSaysWhoseGuidance() throws {
         let facts = baseCase(.police, .northernIreland)

@@ -267,6 +267,10 @@ extension Jurisdiction {
     var schoolLead: String {
         PageGuidance.library.edition(for: .education, in: self, on: CaseController.today).pack.leadRoleName
     }
+
+    /// Who takes a child protection referral in the nation: "children's social care", "the Gateway Team of the
+    /// local Health and Social Care Trust".
+    var socialCare: String { PageGuidance.library.socialCare(in: self, on: CaseController.today) }
 }
 
 extension Request {

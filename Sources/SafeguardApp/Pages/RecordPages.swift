@@ -109,6 +109,8 @@ extension PagesController {
         case .childProtectionReferral:
             intro = police ? ["Where significant risks are found, or a child is subject to child protection activity, refer\(pack.inBrackets(.referral))."]
                 : ["Refer when the guidance's criteria for a referral apply\(pack.inBrackets(.referral))."]
+            // The description's example is England and Wales's; elsewhere, the nation's own service.
+            if facts.jurisdiction.socialCare != GuidancePack.socialCareDefault { form.hints["to"] = "For example: \(facts.jurisdiction.socialCare)" }
         case .account:
             intro = ["Record who gave an account, when and to whom. Never record what the imagery shows\(pack.inBrackets(.accounts))."]
             form.values["takenBy"] = me
@@ -136,6 +138,9 @@ extension PagesController {
             form.selected["status"] = [LiaisonStatus.requested.rawValue]
         case .childContactForm:
             intro = ["Raise a child contact with police form so partners know of the incident\(pack.inBrackets(.contactForm)). You can print the form from the case page."]
+            if facts.jurisdiction.socialCare != GuidancePack.socialCareDefault {
+                form.hints["sharedWith"] = "Partners, separated by commas, for example: \(facts.jurisdiction.socialCare), the school"
+            }
         case .externalReport:
             intro = ["Call 999 if a child is in immediate danger; report to CEOP if a child may have been groomed or sexually abused online\(pack.inBrackets(.reporting))."]
         case .conversation:

@@ -70,15 +70,25 @@ public struct RecordContext: Sendable {
     public var today: CalendarDate
     public var pack: GuidancePack
     public var law: JurisdictionLaw?
+    /// Who takes a child protection referral in the case's nation (``GuidanceLibrary/socialCare(in:on:)``), for the
+    /// examples a refusal gives.
+    public var socialCare: String
 
     public init(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord], today: CalendarDate,
-                pack: GuidancePack, law: JurisdictionLaw?) {
+                pack: GuidancePack, law: JurisdictionLaw?, socialCare: String = GuidancePack.socialCareDefault) {
         self.facts = facts
         self.assessment = assessment
         self.records = records
         self.today = today
         self.pack = pack
         self.law = law
+        self.socialCare = socialCare
+    }
+
+    /// Who a child protection referral usually goes to, as an example: England and Wales's "children's social care
+    /// or the MASH", or the nation's own service.
+    public var referralExample: String {
+        socialCare == GuidancePack.socialCareDefault ? "\(socialCare) or the MASH" : socialCare
     }
 
     /// The context for a case under the bundled guidance.
@@ -92,7 +102,8 @@ public struct RecordContext: Sendable {
     public init(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord], today: CalendarDate,
                 library: GuidanceLibrary) {
         self.init(facts: facts, assessment: assessment, records: records, today: today,
-                  pack: library.edition(for: facts, today: today).pack, law: library.law.law(for: facts.jurisdiction))
+                  pack: library.edition(for: facts, today: today).pack, law: library.law.law(for: facts.jurisdiction),
+                  socialCare: library.socialCare(in: facts.jurisdiction, on: facts.assessedOn ?? today))
     }
 }
 
@@ -237,7 +248,7 @@ public enum ResponseRules {
                 }
             }
         case .childProtectionReferral(let r):
-            try text(r.to, "to", required: true, why: "who the referral went to, e.g. children's social care or the MASH", source: .referral)
+            try text(r.to, "to", required: true, why: "who the referral went to, e.g. \(context.referralExample)", source: .referral)
             try notFuture(r.referredOn, "referredOn")
         case .account(let r):
             try notFuture(r.takenOn, "takenOn")
@@ -339,7 +350,7 @@ public enum ResponseRules {
         case .childContactForm(let r):
             try notFuture(r.raisedOn, "raisedOn")
             guard !r.sharedWith.isEmpty else {
-                throw RecordProblem(field: "sharedWith", message: "which partners the form went to (e.g. children's social care, the school)", citation: cite(.contactForm))
+                throw RecordProblem(field: "sharedWith", message: "which partners the form went to (e.g. \(context.socialCare), the school)", citation: cite(.contactForm))
             }
         case .externalReport(let r):
             try notFuture(r.on, "on")
