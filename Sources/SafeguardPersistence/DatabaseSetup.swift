@@ -89,6 +89,11 @@ public enum SafeguardSchema {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw StoreError.invalid(field: "to", message: "\(path) already exists; name a new file (a backup never overwrites one)")
         }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw StoreError.invalid(field: "to", message: "the folder \(folder) does not exist: make it first (mkdir -p \(folder))")
+        }
         try await sql.raw("VACUUM INTO \(bind: path)").run()
     }
 

@@ -25,7 +25,7 @@ struct DemoDataCommand: AsyncParsableCommand {
         let started = Date()
         let total = cases
         let entries = auditEntries
-        let made = try await withApplication { app in
+        let made = try await withApplication(makesDatabase: true) { app in
             let made = try await SafeguardServer.seedDemoCases(app, count: total, seed: seed) { made in
                 if made % 20_000 == 0 || made == total { say("  \(made) of \(total) cases") }
             }
@@ -37,14 +37,52 @@ struct DemoDataCommand: AsyncParsableCommand {
     }
 }
 
+/// `safeguard restore --from FILE`: the backup back in place of the SQLite database (`SQLiteRestore`), then its
+/// audit trail checked.
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Put a backup made by `safeguard backup` back in place of the SQLite database (stop the server first).",
+        discussion: """
+            The backup is checked first (SQLite's integrity check; a Safeguard database). Nothing is deleted: the \
+            database it replaces is kept beside it as NAME.before-restore-DATE, with its write-ahead log, which a \
+            backup moved in by hand would have had replayed onto it. The restored audit trail is then verified. \
+            The database comes from DATABASE_URL; for PostgreSQL use pg_restore (see the README).
+            """)
+
+    @Option(help: "The backup to restore.") var from: String
+
+    func run() async throws {
+        let options = try SafeguardOptions.fromEnvironment()
+        guard case .sqliteFile(let path) = options.database else {
+            failServer("DATABASE_URL is not a SQLite file: restore a PostgreSQL database with pg_restore (see the README)")
+        }
+        let restored: SQLiteRestore.Restored
+        do {
+            restored = try SQLiteRestore.restore(from: from, to: path)
+        } catch {
+            failServer(describe(error))
+        }
+        say("Restored \(path) from \(from).")
+        if let kept = restored.keptAs {
+            say("The database it replaced is kept as \(kept) (with its -wal and -shm, if it had them): delete it once you are sure.")
+        }
+        let result = try await withApplication { app in try await SafeguardServer.verifyAudit(app) }
+        guard result.isValid else {
+            failServer("the restored audit trail does not verify: \(result.problem ?? "") Put the database back from \(restored.keptAs ?? "your other backups") and choose another backup.")
+        }
+        say("Its audit trail verifies: \(result.entriesChecked) entries.")
+    }
+}
+
 /// `safeguard backup --to FILE`: a consistent copy of the SQLite database, safe while the server runs.
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the SQLite database to a new file as one consistent snapshot (safe while the server runs).",
         discussion: """
-            Restore: stop the server, move the backup to the database's path (DATABASE_URL), and start it; \
-            `safeguard audit verify` then checks the restored trail. For PostgreSQL use pg_dump (see the README).
+            Restore with `safeguard restore --from FILE` while the server is stopped. For PostgreSQL use pg_dump \
+            (see the README).
             """)
 
     @Option(help: "The file to write; it must not exist yet.") var to: String

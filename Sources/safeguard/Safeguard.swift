@@ -11,7 +11,7 @@ struct Safeguard: AsyncParsableCommand {
         abstract: "Case management and decision support for responses to nude and semi-nude image sharing by young people.",
         subcommands: [Assess.self, GuidanceCommand.self, ServeCommand.self, MigrateCommand.self, SetupCommand.self,
                       TokensCommand.self, AuditCommand.self, UsersCommand.self, LetterCommand.self,
-                      DemoDataCommand.self, BackupCommand.self, SubjectAccessCommand.self, RetentionCommand.self,
+                      DemoDataCommand.self, BackupCommand.self, RestoreCommand.self, SubjectAccessCommand.self, RetentionCommand.self,
                       KeysCommand.self]
     )
 
