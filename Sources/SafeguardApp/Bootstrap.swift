@@ -53,7 +53,18 @@ public enum SafeguardServer {
     }
 
     /// Seeds the demo organisations and one user per role, once. Returns every demo account.
+    ///
+    /// Refused on a database that holds any other organisation: the demo's passwords and two-factor keys are
+    /// public (printed in the README), and a demo force would appear to real schools as one they can refer to.
     public static func seedDemo(_ app: Application) async throws -> [DemoAccount] {
+        let demoNames = Set(demoOrganisations.map(\.0))
+        let others = try await AccountStore(db: app.db).organisations().map(\.name).filter { !demoNames.contains($0) }.sorted()
+        if !others.isEmpty {
+            throw SafeguardOptions.Invalid(description: "this database holds organisations that are not the demo's ("
+                + others.prefix(3).joined(separator: ", ") + (others.count > 3 ? " and \(others.count - 3) more" : "")
+                + "). The demo accounts' passwords and two-factor keys are public, so they are never added beside real ones: "
+                + "run the demo on a database of its own, e.g. DATABASE_URL=sqlite://./demo/safeguard.sqlite")
+        }
         var accounts: [DemoAccount] = []
         let hash = try await app.password.async.hash(demoPassword).get()
         for (index, (name, kind, jurisdiction, users)) in demoOrganisations.enumerated() {
@@ -232,9 +243,12 @@ public enum SafeguardServer {
 
     /// Refuses to start when an audit key is configured but the trail's head is not sealed with it: the key is new
     /// (run `safeguard audit seal`), lost, or not this trail's. Reads the head alone; `audit verify` checks the rest.
-    public static func checkAuditSeal(_ app: Application) async throws {
-        switch try await AuditChain.sealState(on: app.db) {
+    public static func checkAuditSeal(_ app: Application, seal: AuditSeal? = AuditSeal.current) async throws {
+        switch try await AuditChain.sealState(on: app.db, seal: seal) {
         case .noKey, .sealed: return
+        case .keyMissing:
+            throw AuditChainError(description: "the audit trail is sealed but no audit key is set: start with "
+                + "SAFEGUARD_AUDIT_KEY_FILE (or SAFEGUARD_AUDIT_KEY) as before. Without it, the server could not write the trail.")
         case .unsealed:
             throw AuditChainError(description: "an audit key is configured but the audit trail has entries it does not seal. "
                 + "If the key is new, check the trail with `safeguard audit verify` and seal it with `safeguard audit seal`.")

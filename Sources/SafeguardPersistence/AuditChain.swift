@@ -279,10 +279,16 @@ public enum AuditChain {
 
     /// Links `events` onto the chain after `head` — the head as read once its sequence was moved on by
     /// `events.count` under its lock — and seals the new head. Pure: `append` reads and writes the rows around it.
-    static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), at times: [Date]) throws -> Batch {
+    static func link(_ events: [AuditEvent], head: (sequence: Int, hash: String, mac: String?), at times: [Date],
+                     seal: AuditSeal? = AuditSeal.current) throws -> Batch {
         let last = head.sequence
         var previous = head.hash
-        let seal = AuditSeal.current
+        if seal == nil, head.mac != nil, last - events.count > 0 {
+            // A sealed trail, and no key here (a command run without the server's settings): an entry appended now
+            // would leave the head unsealed, and every server that has the key would refuse to write after it.
+            throw AuditChainError(description: "the audit trail is sealed and this process has no audit key: run it with "
+                + "SAFEGUARD_AUDIT_KEY_FILE (or SAFEGUARD_AUDIT_KEY) set as the server has it. Nothing was changed")
+        }
         if let seal {
             // Never extend a head this key did not seal: the next seal would vouch for whatever was written before.
             let before = last - events.count
@@ -322,6 +328,13 @@ public enum AuditChain {
         public var firstBadSequence: Int?
         public var problem: String?
         public var isValid: Bool { problem == nil }
+        /// The chain is whole and only its head is not sealed yet: a trail written before the key was set, to be
+        /// sealed with `safeguard audit seal`, not a sign of tampering.
+        public var isOnlyUnsealed: Bool { firstBadSequence.map { problem == AuditChain.unsealedProblem($0) } ?? false }
+    }
+
+    static func unsealedProblem(_ sequence: Int) -> String {
+        "entry \(sequence), the newest: the trail is not sealed; run `safeguard audit seal` once it verifies without a key"
     }
 
     /// Where a verification got to: the last entry checked and its hash. Verifying again from a checkpoint checks
@@ -452,7 +465,7 @@ public enum AuditChain {
             let mac = try head.decode(column: "mac", as: String?.self)
             if mac != seal.mac(sequence: headSequence, hash: headHash) {
                 return bad(headSequence, mac == nil
-                    ? "entry \(headSequence), the newest: the trail is not sealed; run `safeguard audit seal` once it verifies without a key"
+                    ? unsealedProblem(headSequence)
                     : "entry \(headSequence), the newest: the seal does not match: the trail was rewritten without the audit key, or this is not its key")
             }
         }
@@ -742,6 +755,9 @@ extension AuditChain {
     public enum SealState: Sendable, Equatable {
         /// No key is configured: the trail is chained, not sealed.
         case noKey
+        /// No key is configured, but the head is sealed: this process was started without the key the trail is
+        /// sealed with. Anything it appended would leave the head unsealed, and every keyed server refusing to write.
+        case keyMissing
         /// The head is sealed with this key (or the trail is empty).
         case sealed
         /// The trail has entries but its head has no seal: it was written before a key was configured.
@@ -750,13 +766,16 @@ extension AuditChain {
         case mismatched
     }
 
-    public static func sealState(on db: any Database) async throws -> SealState {
-        guard let seal = AuditSeal.current else { return .noKey }
+    public static func sealState(on db: any Database, seal: AuditSeal? = AuditSeal.current) async throws -> SealState {
         let sql = db as! any SQLDatabase
-        guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else { return .mismatched }
+        guard let head = try await sql.raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first() else {
+            return seal == nil ? .noKey : .mismatched
+        }
         let sequence = try head.decode(column: "sequence", as: Int.self)
+        let mac = try head.decode(column: "mac", as: String?.self)
+        guard let seal else { return sequence > 0 && mac != nil ? .keyMissing : .noKey }
         guard sequence > 0 else { return .sealed }
-        guard let mac = try head.decode(column: "mac", as: String?.self) else { return .unsealed }
+        guard let mac else { return .unsealed }
         return mac == seal.mac(sequence: sequence, hash: try head.decode(column: "hash", as: String.self)) ? .sealed : .mismatched
     }
 }

@@ -18,6 +18,11 @@ struct AuditCommand: AsyncParsableCommand {
                 let result = try await SafeguardServer.verifyAudit(app)
                 return (result, Date().timeIntervalSince(started))
             }
+            if result.isOnlyUnsealed {
+                print("The audit trail's \(result.entriesChecked) entries are whole and chained, but it is not sealed yet with this "
+                      + "audit key: if the key is new, run `safeguard audit seal` (with the same key set).")
+                throw ExitCode(1)
+            }
             if let problem = result.problem {
                 print("The audit trail is BROKEN at \(problem)")
                 throw ExitCode(1)

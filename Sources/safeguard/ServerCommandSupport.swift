@@ -5,8 +5,16 @@ import SafeguardPersistence
 import class Vapor.Application
 
 /// Runs `body` with a configured application, shutting it down afterwards.
-func withApplication<T: Sendable>(_ body: (Application) async throws -> T) async throws -> T {
-    let app = try await SafeguardServer.makeApplication(options: try SafeguardOptions.fromEnvironment())
+///
+/// Only a command that makes a database (`setup`, `demo-data`) may start from none. Any other, run without the
+/// server's settings, would make a new empty database beside it and report on that: a nightly backup of nothing
+/// that says "Backed up", an audit check that finds "0 entries" valid. It stops instead, saying what to set.
+func withApplication<T: Sendable>(makesDatabase: Bool = false, _ body: (Application) async throws -> T) async throws -> T {
+    let options = try SafeguardOptions.fromEnvironment()
+    if !makesDatabase, case .sqliteFile(let path) = options.database, !FileManager.default.fileExists(atPath: path) {
+        failServer(SafeguardOptions.noDatabase(at: path))
+    }
+    let app = try await SafeguardServer.makeApplication(options: options)
     do {
         let result = try await body(app)
         await SafeguardServer.finish(app)

@@ -25,7 +25,7 @@ struct SetupCommand: AsyncParsableCommand {
             throw ValidationError("no password on standard input: pipe one in, e.g. `printf '%s\\n' \"$PASSWORD\" | safeguard setup …`")
         }
         do {
-            let (org, user) = try await withApplication { app in
+            let (org, user) = try await withApplication(makesDatabase: true) { app in
                 try await SafeguardServer.setup(app, organisation: organisation, kind: kind, jurisdiction: jurisdiction,
                                                 adminEmail: adminEmail, adminName: adminName, password: line)
             }

@@ -1,5 +1,5 @@
 import Foundation
-import SafeguardPersistence
+@testable import SafeguardPersistence
 import SQLKit
 import Testing
 import Vapor
@@ -87,6 +87,34 @@ import Vapor
             #expect(try await verifyAudit(app).verification.isValid)
             #expect(try await AuditChain.sealState(on: app.db) == .sealed)
             #expect(try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: body).status == .created)
+        }
+    }
+
+    /// A command run without the audit key (from an admin's shell without the server's settings) once appended to a
+    /// sealed trail, leaving its head unsealed: every server with the key then answered 500 and would not start again.
+    /// Now a process without the key refuses to append to a sealed trail, and a server started without it refuses to
+    /// start, each saying what to set.
+    @Test func aProcessWithoutTheKeyNeitherStartsOnNorAppendsToASealedTrail() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            _ = try await createCase(app, token: world.token("policeA.officer"))
+            #expect(try await AuditChain.sealState(on: app.db, seal: nil) == .keyMissing)
+            await #expect { try await SafeguardServer.checkAuditSeal(app, seal: nil) } throws: {
+                "\($0)".contains("the audit trail is sealed but no audit key is set") && "\($0)".contains("SAFEGUARD_AUDIT_KEY_FILE")
+            }
+            // Appending without the key is refused before anything is written.
+            let head = try #require(try await (app.db as! any SQLDatabase).raw("SELECT sequence, hash, mac FROM audit_head WHERE id = 1").first())
+            let sequence = try head.decode(column: "sequence", as: Int.self)
+            let event = AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "user.enable")
+            #expect { try AuditChain.link([event], head: (sequence + 1, try head.decode(column: "hash", as: String.self),
+                                                          try head.decode(column: "mac", as: String?.self)), at: [Date()], seal: nil) } throws: {
+                "\($0)".contains("the audit trail is sealed and this process has no audit key") && "\($0)".contains("Nothing was changed")
+            }
+            // With the key, as before; and a trail never sealed takes entries without one.
+            _ = try AuditChain.link([event], head: (sequence + 1, try head.decode(column: "hash", as: String.self),
+                                                    try head.decode(column: "mac", as: String?.self)), at: [Date()])
+            _ = try AuditChain.link([event], head: (sequence + 1, try head.decode(column: "hash", as: String.self), nil), at: [Date()], seal: nil)
+            #expect(try await verifyAudit(app).verification.isValid)
         }
     }
 }

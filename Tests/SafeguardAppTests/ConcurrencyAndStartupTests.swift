@@ -82,6 +82,21 @@ import Vapor
         #expect(throws: DatabaseLocation.Invalid.self) { try DatabaseLocation(url: "mysql://x") }
     }
 
+    /// The demo's passwords and two-factor keys are public: they are never added to a database holding a real
+    /// organisation (where a demo force would also appear to real schools as one to refer to).
+    @Test func theDemoIsNeverAddedBesideRealOrganisations() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let before = try await AccountStore(db: app.db).organisations().count
+            await #expect { try await SafeguardServer.seedDemo(app) } throws: {
+                "\($0)".contains("this database holds organisations that are not the demo's (Test Police A, Test Police B, Test School")
+                    && "\($0)".contains("never added beside real ones")
+            }
+            await #expect(throws: (any Error).self) { try await SafeguardServer.seedDemoCases(app, count: 1) }
+            #expect(try await AccountStore(db: app.db).organisations().count == before, "nothing added")
+        }
+    }
+
     @Test func theDemoIsSeededOnceWithOneUserPerRole() async throws {
         try await withApp { app in
             let accounts = try await SafeguardServer.seedDemo(app)
