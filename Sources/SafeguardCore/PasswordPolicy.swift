@@ -9,6 +9,7 @@ import Foundation
 /// - it is a listed password with digits or symbols added at the end or start (`liverpool12345`, `!!password2024`);
 /// - it is one shorter piece written again and again, or has at most two different characters (`kettlekettle`, `aaaaaaaaaaaa`);
 /// - it is a run of the keyboard or the alphabet (`123456789012`, `abcdefghijkl`, `qwertyuiopas`);
+/// - it is an example everyone has seen: the one our own refusals suggest, the demo's, the famous passphrase;
 /// - it contains the whole email address, or is mostly the email's name (before the @): `jane.smith2026!`.
 ///
 /// ```swift
@@ -25,15 +26,27 @@ public enum PasswordPolicy {
     /// The advice every refusal ends with.
     public static let advice = "Choose three or four unrelated words instead"
 
+    /// The example the advice gives.
+    public static let example = "kettle orbit lantern violet"
+
+    /// Passwords printed where anyone can read them, compared by their letters and digits alone: the example above
+    /// (shown to everyone who types a short password), the demo accounts' (in the README), and xkcd's passphrase.
+    static let published: Set<String> = [example, "safeguard-demo-2026", "correct horse battery staple"].map(lettersAndDigits).reduce(into: []) { $0.insert($1) }
+
+    static func lettersAndDigits(_ text: String) -> String { String(text.lowercased().filter { $0.isLetter || $0.isNumber }) }
+
     /// Why this password cannot be used, as a sentence a person can act on; nil when it can.
     public static func problem(with password: String, email: String? = nil) -> String? {
         if password.count < minimumLength {
-            return "use a password of at least \(minimumLength) characters. \(advice), like \"kettle orbit lantern violet\""
+            return "use a password of at least \(minimumLength) characters. \(advice), like \"\(example)\" (but not those words: choose your own)"
         }
         if password.count > maximumLength {
             return "use a password of at most \(maximumLength) characters"
         }
         let lowered = password.lowercased()
+        if published.contains(lettersAndDigits(password)) {
+            return "this password is an example printed for everyone to see, so attackers try it early: choose your own three or four unrelated words"
+        }
         if isCommon(lowered) {
             return "this password is too common: attackers try it early. \(advice)"
         }

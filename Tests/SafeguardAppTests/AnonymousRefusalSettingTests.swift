@@ -31,4 +31,25 @@ import Vapor
             }
         }
     }
+
+    /// An on-or-off setting is on only when it says so, and a spelling it does not know stops the start: a Secure
+    /// cookie setting of "true" used to mean off, without a word.
+    @Test func onOrOffSettingsRefuseWhatTheyDoNotKnow() throws {
+        defer { unsetenv("SAFEGUARD_SECURE_COOKIES"); unsetenv("SAFEGUARD_TRUST_FORWARDED_FOR") }
+        #expect(try SafeguardOptions.fromEnvironment().secureCookies == false)
+        for on in ["1", "true", "TRUE", "yes", "on"] {
+            setenv("SAFEGUARD_SECURE_COOKIES", on, 1)
+            setenv("SAFEGUARD_TRUST_FORWARDED_FOR", on, 1)
+            let options = try SafeguardOptions.fromEnvironment()
+            #expect(options.secureCookies && options.trustForwardedFor, "\(on)")
+        }
+        for off in ["0", "false", "no", "off", ""] {
+            setenv("SAFEGUARD_SECURE_COOKIES", off, 1)
+            #expect(try SafeguardOptions.fromEnvironment().secureCookies == false, "\(off)")
+        }
+        for bad in ["2", "enabled", "ture"] {
+            setenv("SAFEGUARD_SECURE_COOKIES", bad, 1)
+            #expect { try SafeguardOptions.fromEnvironment() } throws: { "\($0)" == "SAFEGUARD_SECURE_COOKIES: give 1 (on) or 0 (off), not \(bad)" }
+        }
+    }
 }

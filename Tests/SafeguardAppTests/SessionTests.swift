@@ -224,7 +224,7 @@ import Vapor
             #expect(page.status == .unprocessableEntity)
             #expect(page.text.contains("This password is too common"))
             let fine = try await send(app, .POST, "/api/v1/users", token: world.token("policeA.admin"),
-                                      json: ["email": "new@policea.test", "displayName": "New", "role": "officer", "password": "kettle orbit lantern violet"])
+                                      json: ["email": "new@policea.test", "displayName": "New", "role": "officer", "password": "pebble ferry walnut orchid"])
             #expect(fine.status == .created)
         }
     }
@@ -251,9 +251,9 @@ import Vapor
             let weak = try await Pages.post(app, path, anonymous, [("password", "password123456"), ("confirm", "password123456")])
             #expect(weak.status == .unprocessableEntity)
             #expect(weak.text.contains("too common"))
-            let mismatch = try await Pages.post(app, path, anonymous, [("password", "kettle orbit lantern violet"), ("confirm", "kettle orbit lantern")])
+            let mismatch = try await Pages.post(app, path, anonymous, [("password", "pebble ferry walnut orchid"), ("confirm", "pebble ferry walnut")])
             #expect(mismatch.text.contains("the two did not match"))
-            let done = try await Pages.post(app, path, anonymous, [("password", "kettle orbit lantern violet"), ("confirm", "kettle orbit lantern violet")])
+            let done = try await Pages.post(app, path, anonymous, [("password", "pebble ferry walnut orchid"), ("confirm", "pebble ferry walnut orchid")])
             #expect(done.status == .seeOther)
             #expect(done.headers.first(name: .location) == "/sign-in?ended=passwordReset")
 
@@ -262,7 +262,7 @@ import Vapor
             #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .unauthorized)
             let old = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policea.test", "password": testPassword])
             #expect(old.status == .unauthorized)
-            let new = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policea.test", "password": "kettle orbit lantern violet"])
+            let new = try await send(app, .POST, "/api/v1/tokens", json: ["email": "officer@policea.test", "password": "pebble ferry walnut orchid"])
             #expect(new.status == .created)
             // Used once: the link no longer works.
             let again = try await Pages.get(app, path)

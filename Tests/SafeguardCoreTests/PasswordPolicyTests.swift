@@ -12,7 +12,7 @@ import Testing
 
     @Test func longEnoughUncommonPasswordsNeedNoCompositionRules() {
         // All lower case, no digit, no symbol: NCSC advises against demanding them.
-        for password in ["kettle orbit lantern violet", "correcthorsebatterystaple", "my dog eats toast at noon", "x7#pQ9!mZ2&w"] {
+        for password in ["pebble ferry walnut orchid", "kettle orbit lantern oyster", "my dog eats toast at noon", "x7#pQ9!mZ2&w"] {
             #expect(PasswordPolicy.problem(with: password, email: "a.b@force.police.uk") == nil, "\(password)")
         }
     }
@@ -26,6 +26,16 @@ import Testing
     @Test func listedPasswordsAndTheirPaddedFormsAreRefused() {
         for password in ["password1234", "PASSWORD1234", "liverpool12345", "!!!liverpool!!!", "iloveyou2024!"] {
             #expect(PasswordPolicy.problem(with: password)?.contains("too common") == true, "\(password)")
+        }
+    }
+
+    /// The example a short password's refusal suggests is printed to everyone who types one; the demo's password
+    /// is in the README; xkcd's passphrase is the best known of all. Each is refused however it is spaced or cased.
+    @Test func passwordsPrintedForEveryoneAreRefused() throws {
+        #expect(try #require(PasswordPolicy.problem(with: "short")).contains(PasswordPolicy.example))
+        for password in [PasswordPolicy.example, "Kettle-Orbit-Lantern-Violet", "kettleorbitlanternviolet", "safeguard-demo-2026",
+                         "correct horse battery staple", "CorrectHorseBatteryStaple"] {
+            #expect(PasswordPolicy.problem(with: password)?.contains("an example printed for everyone to see") == true, "\(password)")
         }
     }
 

@@ -85,8 +85,8 @@ public struct SafeguardOptions: Sendable {
     /// Reads `DATABASE_URL` from the environment.
     public static func fromEnvironment() throws -> SafeguardOptions {
         var options = SafeguardOptions(database: try DatabaseLocation(url: Environment.get("DATABASE_URL")))
-        if Environment.get("SAFEGUARD_SECURE_COOKIES") == "1" { options.secureCookies = true }
-        if Environment.get("SAFEGUARD_TRUST_FORWARDED_FOR") == "1" { options.trustForwardedFor = true }
+        options.secureCookies = try flag("SAFEGUARD_SECURE_COOKIES")
+        options.trustForwardedFor = try flag("SAFEGUARD_TRUST_FORWARDED_FOR")
         options.postgresSchema = Environment.get("SAFEGUARD_POSTGRES_SCHEMA")
         if let text = Environment.get("SAFEGUARD_STEP_UP_SECONDS"), !text.isEmpty {
             guard let seconds = Int(text), (5...3600).contains(seconds) else {
@@ -179,6 +179,24 @@ public struct SafeguardOptions: Sendable {
 
 extension SafeguardOptions {
     public struct Invalid: Error, CustomStringConvertible { public var description: String }
+
+    /// What a maintenance command says when the SQLite file it was pointed at does not exist.
+    public static func noDatabase(at path: String) -> String {
+        "there is no database at \(path). Run this command with the server's settings (DATABASE_URL and the key files), "
+            + "for example `sudo -u safeguard sh -c 'set -a; . /etc/safeguard/env; safeguard ...'`; "
+            + "a new database is made only by `safeguard serve`, `safeguard setup` or `safeguard migrate`"
+    }
+
+    /// An on-or-off setting: 1 or 0 (true/false, yes/no and on/off are taken too); anything else stops the start,
+    /// rather than leaving a security setting off because of its spelling.
+    static func flag(_ name: String) throws -> Bool {
+        guard let text = Environment.get(name)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return false }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw Invalid(description: "\(name): give 1 (on) or 0 (off), not \(text)")
+        }
+    }
 }
 
 struct OptionsKey: StorageKey { typealias Value = SafeguardOptions }
