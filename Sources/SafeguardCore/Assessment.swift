@@ -1,6 +1,6 @@
 /// What the guidance says for one case: the decisions, what to do next and why, and what to find out.
 ///
-/// This is the public contract of DESIGN.md: its keys are fixed. Safeguard adds keys (`assessedOn`,
+/// This is the public contract of docs/contract.md: its keys are fixed. Safeguard adds keys (`assessedOn`,
 /// `decisionReasons`, `offences`, `resources`, `notes`), never renames them.
 ///
 /// ```swift

@@ -1,4 +1,4 @@
-/// The facts of one case, exactly as the assessment contract of DESIGN.md describes them.
+/// The facts of one case, exactly as the assessment contract (docs/contract.md) describes them.
 ///
 /// Every yes/no fact is a ``Tri``: absent or `null` in JSON means "not known yet". Decoding is strict: an unknown
 /// key, a wrong type or a reference to a person who is not in the case is a ``CaseFactsError`` that names the

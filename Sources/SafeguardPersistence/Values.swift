@@ -17,7 +17,7 @@ public enum OrganisationKind: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// The roles of DESIGN.md.
+/// The roles a person can have in an organisation (police: officer, supervisor, superintendent; education: staff, DSL; both: admin, auditor).
 public enum Role: String, Sendable, Codable, CaseIterable {
     case officer, supervisor, superintendent, staff, dsl, admin, auditor
 

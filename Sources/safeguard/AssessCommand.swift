@@ -4,11 +4,11 @@ import SafeguardCore
 
 struct Assess: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Assess case facts (JSON, as in DESIGN.md) and print what the guidance says.",
+        abstract: "Assess case facts (JSON, as in docs/contract.md) and print what the guidance says.",
         discussion: "Bad input exits with status 2 and names the JSON path and what is allowed there."
     )
 
-    @Flag(help: "Print the assessment as JSON (the contract of DESIGN.md) instead of text.")
+    @Flag(help: "Print the assessment as JSON (the contract of docs/contract.md) instead of text.")
     var json = false
 
     @Option(help: "A local overlay file (YAML) with the organisation's own contacts and wording.")

@@ -328,7 +328,7 @@ enum OpenAPIDocument {
         ]
     }
 
-    // MARK: The contract's shapes (DESIGN.md), from the core's own enumerations.
+    // MARK: The contract's shapes (docs/contract.md), from the core's own enumerations.
 
     static var tri: [String: Any] { ["type": ["boolean", "null"], "description": "true, false, or null/absent for unknown"] }
     static func enumOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> [String: Any] where T.RawValue == String {
@@ -458,7 +458,7 @@ enum OpenAPIDocument {
             "notes": array(s),
             "familySteps": array(obj(["text": s, "citations": array(citation)])),
         ], required: ["guidance", "decisions", "recommendations", "openQuestions"])
-        schema["description"] = "The assessment of the contract (DESIGN.md); further keys may be added, never renamed or removed."
+        schema["description"] = "The assessment of the contract (docs/contract.md in the repository); further keys may be added, never renamed or removed."
         return schema
     }
 
