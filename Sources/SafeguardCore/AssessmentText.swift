@@ -63,7 +63,7 @@ extension GuidancePack {
     /// Every rule of the edition with its citation, for a policy lead reviewing the encoding against the document.
     public func plainText() -> String {
         var out = "\(title)\n\(publisher). \(published).\nEdition \(edition), \(setting.rawValue), applies "
-        out += "from \(appliesFrom)" + (appliesUntil.map { " until \($0)" } ?? " (current)") + ".\n"
+        out += "from \(Words.day(appliesFrom))" + (appliesUntil.map { " until \(Words.day($0))" } ?? " (current)") + ".\n"
         if let dateNote { out += "Dates: \(dateNote)\n" }
         out += "\n\(summary)\n"
         if !positions.isEmpty {

@@ -38,7 +38,7 @@ struct GuidanceCommand: ParsableCommand {
         }
 
         static func dates(_ pack: GuidancePack) -> String {
-            "from \(pack.appliesFrom) " + (pack.appliesUntil.map { "until \($0)" } ?? "current")
+            "from \(Words.day(pack.appliesFrom)) " + (pack.appliesUntil.map { "until \(Words.day($0))" } ?? "(current)")
         }
     }
 
@@ -53,7 +53,11 @@ struct GuidanceCommand: ParsableCommand {
 
         func run() throws {
             let library = GuidanceLibrary.bundled
-            guard let pack = library.pack(id: id, edition: edition) else {
+            // "--edition 2016" finds "2016 (v1.0)" when it names one edition alone.
+            let byStart = edition.flatMap { start in
+                Optional(library.packs.filter { $0.id == id && $0.edition.hasPrefix(start + " ") }).flatMap { $0.count == 1 ? $0[0] : nil }
+            }
+            guard let pack = library.pack(id: id, edition: edition) ?? byStart else {
                 let known = library.packs.map { "\($0.id) (\($0.edition))" }.joined(separator: ", ")
                 failInput("no guidance pack \"\(id)\"\(edition.map { " edition \($0)" } ?? ""); known: \(known)")
             }

@@ -39,8 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
                 say("    -d '{\"email\":\"\(accounts.first?.email ?? "")\",\"password\":\"\(SafeguardServer.demoPassword)\"}'")
             } else if try await SafeguardServer.users(app).allSatisfy({ $0.1.isEmpty }) {
                 // A first run with an empty database: say how to get a working sign-in.
-                say("No accounts yet. For a first look with demo accounts, stop this and run: swift run safeguard serve --demo")
-                say("For your own organisation: swift run safeguard setup --organisation NAME --kind police|education|localAuthority \\")
+                // As the person started it: `swift run` from a checkout, the installed command on a server.
+                let command = (Bundle.main.executablePath ?? "").contains("/.build/") ? "swift run safeguard" : "safeguard"
+                say("No accounts yet. For a first look with demo accounts, stop this and run: \(command) serve --demo")
+                say("For your own organisation: \(command) setup --organisation NAME --kind police|education|localAuthority \\")
                 say("  --jurisdiction england|wales|northernIreland|scotland --admin-email EMAIL   (the password is read from standard input)")
             }
             say("Safeguard on http://\(hostname):\(port) — \(options.database)")

@@ -22,8 +22,15 @@ struct TokensCommand: AsyncParsableCommand {
                 let (secret, token) = try await withApplication { app in
                     try await SafeguardServer.createToken(app, email: email, name: name, days: days)
                 }
+                // The token alone on standard output, so that TOKEN=$(safeguard tokens create …) takes it; what it is,
+                // on standard error.
                 print(secret)
-                FileHandle.standardError.write(Data("Token \(token.id.uuidString.lowercased()) expires \(token.expiresAt). It is shown only now.\n".utf8))
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_GB")
+                formatter.timeZone = TimeZone(identifier: "Europe/London")
+                formatter.dateFormat = "d MMMM yyyy"
+                FileHandle.standardError.write(Data(("That is the token for \(email), shown only now: keep it like a password. It lasts until "
+                    + "\(formatter.string(from: token.expiresAt)). To revoke it: safeguard tokens revoke \(token.id.uuidString.lowercased())\n").utf8))
             } catch let error as StoreError {
                 failServer(describe(error))
             }

@@ -24,8 +24,12 @@ struct UsersCommand: AsyncParsableCommand {
                 let formatter = DateFormatter()
                 formatter.locale = Locale(identifier: "en_GB")
                 formatter.timeZone = TimeZone(identifier: "Europe/London")
-                formatter.dateFormat = "h:mma 'on' d MMMM yyyy"
-                print("A one-time link for \(name) to choose a new password. It works once, until \(formatter.string(from: expiresAt).lowercased()) (UK time).")
+                formatter.dateFormat = "h:mm"
+                let hour = formatter.string(from: expiresAt)
+                formatter.dateFormat = "a"
+                let half = formatter.string(from: expiresAt).lowercased()
+                formatter.dateFormat = "d MMMM yyyy"
+                print("A one-time link for \(name) to choose a new password. It works once, until \(hour)\(half) on \(formatter.string(from: expiresAt)) (UK time).")
                 print("Give it to them in person or by phone, never by email:")
                 print(base.isEmpty ? path : base + path)
                 if base.isEmpty { print("(This is the path: put your Safeguard address in front, or pass --base-url.)") }

@@ -210,7 +210,8 @@ import Vapor
             let selfApproval = try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "Looks fine"], expect: .forbidden)
             #expect(selfApproval.text.contains("you proposed this"))
             for actor in ["policeA.officer", "policeA.officer2", "policeA.superintendent"] {
-                try await j.call(actor, .POST, path, ["approve": true, "reason": "Looks fine"], expect: .forbidden)
+                let refused = try await j.call(actor, .POST, path, ["approve": true, "reason": "Looks fine"], expect: .forbidden)
+                #expect(refused.text.contains("only a supervisor may approve or refuse Outcome 21"), "\(refused.text)")
             }
             try await j.call("policeB.officer", .POST, path, ["approve": true, "reason": "Looks fine"], expect: .notFound)
             // The proposer does not see it in their own inbox to review.
@@ -406,6 +407,8 @@ import Vapor
             let path = "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision"
             let refused = try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "agreed"], expect: .unprocessableEntity)
             #expect(refused.text.contains("openActionsReason") && refused.text.contains("Check the welfare"))
+            // One sentence: each action's own full stop dropped before the separator.
+            #expect(!refused.text.contains(".;") && !refused.text.contains("..") && refused.text.contains("; "), "\(refused.text)")
             #expect(try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=outcome", expect: .ok).array.isEmpty, "nothing half-written")
             try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "agreed", "openActionsReason": "Welfare visit booked"], expect: .ok)
             let lines = try await j.chronology("policeA.officer", id)

@@ -76,9 +76,10 @@ struct CommandLineTests {
         let result = try run(["guidance", "list"])
         #expect(result.status == 0)
         let nations = result.output.components(separatedBy: "\n").split { !$0.hasPrefix(" ") && !$0.isEmpty }
-        #expect(result.output.hasPrefix("England\n  police  college-of-policing  2016 (v1.0)  from 2016-11-01 until 2022-12-31"))
-        #expect(result.output.contains("  police  college-of-policing  current  from 2023-01-01 current"))
-        #expect(result.output.contains("  education  nspcc-ukcis  2024  from 2024-04-11 current"))
+        #expect(result.output.hasPrefix("England\n  police  college-of-policing  2016 (v1.0)  from 1 November 2016 until 31 December 2022"))
+        #expect(result.output.contains("  police  college-of-policing  current  from 1 January 2023 (current)"))
+        #expect(result.output.contains("  education  nspcc-ukcis  2024  from 11 April 2024 (current)"))
+        #expect(result.output.range(of: #"\d{4}-\d{2}-\d{2}"#, options: .regularExpression) == nil, "no ISO dates for a person to read")
         for nation in ["Wales", "Scotland", "Northern Ireland"] { #expect(result.output.contains("\n\(nation)\n")) }
         #expect(nations.count >= 4)
     }
@@ -89,6 +90,7 @@ struct CommandLineTests {
         #expect(result.status == 0 && result.output.contains("deviceReturnSignOff (must) when seizedDeviceHoldsImagery  [Action 15]"))
         let old = try run(["guidance", "show", "college-of-policing", "--edition", "2016 (v1.0)"])
         #expect(old.output.contains("[24]"))
+        #expect(try run(["guidance", "show", "college-of-policing", "--edition", "2016"]).output == old.output, "an edition by its first word")
         let unknown = try run(["guidance", "show", "acpo"])
         #expect(unknown.status == 2 && unknown.error.contains("no guidance pack \"acpo\""))
     }

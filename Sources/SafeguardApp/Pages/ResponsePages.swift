@@ -255,7 +255,7 @@ extension PagesController {
         }
         let kind = signOff.proposal.kind
         guard identity.user.role.rawValue == kind.reviewerRole else {
-            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off\(record.guidance.inBracketsWithPublisher(kind.rule))")
+            throw APIError.forbidden("only a \(kind.reviewerRole) may \(kind.decision)\(record.guidance.inBracketsWithPublisher(kind.rule))")
         }
         let assessment = try await assessment(req, record)
         let names = try await userNames(req, identity)

@@ -84,7 +84,7 @@ struct SignOffService: Sendable {
     func checkReviewer(_ identity: Identity, _ existing: SignOff, on caseRecord: CaseRecord) throws {
         let kind = existing.proposal.kind
         guard identity.user.role.rawValue == kind.reviewerRole else {
-            throw APIError.forbidden("only a \(kind.reviewerRole) may decide a \(kind.label) sign-off\(records.guidance(for: caseRecord).inBracketsWithPublisher(kind.rule))")
+            throw APIError.forbidden("only a \(kind.reviewerRole) may \(kind.decision)\(records.guidance(for: caseRecord).inBracketsWithPublisher(kind.rule))")
         }
         guard existing.proposedBy != identity.user.id else {
             throw APIError.forbidden("you proposed this: another \(kind.reviewerRole) must review it")
@@ -126,7 +126,8 @@ struct SignOffService: Sendable {
                 openMust = Self.openMustActions(try await CaseStore(db: db, cipher: cipher).actions(caseID: caseRecord.id))
                 if !openMust.isEmpty && openActionsReason.isEmpty {
                     throw APIError.invalid("openActionsReason", "these must-do actions are still open: "
-                        + openMust.map(\.text).joined(separator: "; ") + ". Say why Outcome 21 can be approved before they are done")
+                        + openMust.map { $0.text.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
+                        + ". Say why Outcome 21 can be approved before they are done")
                 }
             }
             let verb = body.approve ? "approved" : "refused"

@@ -53,6 +53,14 @@ public enum SignOffKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .deviceReturn: "Device return"
         }
     }
+
+    /// What the reviewer decides, in a sentence: "approve or refuse Outcome 21".
+    public var decision: String {
+        switch self {
+        case .outcome21: "approve or refuse Outcome 21"
+        case .deviceReturn: "approve or refuse a device's return"
+        }
+    }
 }
 
 public struct Outcome21Proposal: Sendable, Hashable, Codable {
