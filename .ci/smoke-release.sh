@@ -91,7 +91,7 @@ for i in \$(seq 1 100); do curl -fs http://127.0.0.1:$PORT/sign-in -o "$WORK/sig
 kill \$s; wait \$s
 INNER
   unshare -m bash "$WORK/installed.sh" || true
-  check "installed, with the build tree hidden, it reads its guidance" "grep -q 'College of Policing' '$WORK/installed-guidance.txt'"
+  check "installed, with the build tree hidden, it reads its guidance" "grep -q 'college-of-policing' '$WORK/installed-guidance.txt'"
   check "installed, with the build tree hidden, it serves the pages" "grep -q 'Sign in' '$WORK/sign-in.html'"
 else
   echo "skipped: the installed binary away from the build tree (unshare -m needs root here)"
