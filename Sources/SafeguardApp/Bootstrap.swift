@@ -180,6 +180,9 @@ public enum SafeguardServer {
         }
     }
 
+    /// A role as the organisation's nation names it, for the command line's lists: "Designated safeguarding person (DSP)".
+    public static func words(for role: Role, in jurisdiction: Jurisdiction) -> String { role.label(in: jurisdiction) }
+
     public static func users(_ app: Application) async throws -> [(Organisation, [User])] {
         let store = AccountStore(db: app.db)
         var result: [(Organisation, [User])] = []

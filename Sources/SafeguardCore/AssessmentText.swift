@@ -1,32 +1,37 @@
 import Foundation
 
 extension Assessment {
-    /// The assessment as plain text for a person: decisions first, then what to find out, then what to do.
+    /// The assessment as plain text for a person: decisions first, then what to find out, then what to do, all in
+    /// words (the edition's `questions` word the facts a reason rests on). Each recommendation keeps its id in
+    /// brackets, the name `safeguard guidance show` lists its rule under.
     ///
     /// ```swift
-    /// print(assessment.plainText())
+    /// print(assessment.plainText(questions: pack.questions))
     /// ```
-    public func plainText() -> String {
+    public func plainText(questions: [String: String] = [:]) -> String {
         var out = ""
         let editions = guidance.map { "\($0.title) (\($0.publisher), \($0.edition))" }.joined(separator: "; ")
-        out += "Assessed on \(assessedOn) under: \(editions)\n"
+        out += "Assessed on \(Words.day(assessedOn)) under: \(editions)\n"
         for note in notes { out += "Note: \(note)\n" }
         out += "\nDECISIONS\n"
-        let width = DecisionKey.allCases.map(\.rawValue.count).max() ?? 0
+        func label(_ decision: String) -> String { DecisionKey(rawValue: decision)?.label ?? Words.of(decision) }
+        func value(_ decision: String, _ value: String) -> String { DecisionKey(rawValue: decision)?.words(for: value) ?? Words.of(value) }
+        let width = decisionReasons.map { label($0.decision).count }.max() ?? 0
         for reason in decisionReasons {
-            let pad = String(repeating: " ", count: width - reason.decision.count)
-            let cites = reason.citations.map(\.section).joined(separator: ", ")
-            out += "  \(reason.decision)\(pad)  \(reason.value)  [\(cites)]\n"
+            let name = label(reason.decision)
+            let pad = String(repeating: " ", count: width - name.count)
+            let cites = Citation.inWords(reason.citations.map(\.section))
+            out += "  \(name)\(pad)  \(value(reason.decision, reason.value))" + (cites.isEmpty ? "" : "  (\(cites))") + "\n"
             if reason.decision == DecisionKey.involveParents.rawValue, decisions.involveParentsOf.count > 1 {
-                let each = decisions.involveParentsOf.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.rawValue)" }
-                out += "  \(String(repeating: " ", count: width))  for each child: \(each.joined(separator: ", "))\n"
+                let each = decisions.involveParentsOf.sorted { $0.key < $1.key }.map { "\($0.key): \(value(reason.decision, $0.value.rawValue))" }
+                out += "  \(String(repeating: " ", count: width))  for each child: \(each.joined(separator: "; "))\n"
             }
         }
         if decisions.emergency { out += "\n!! EMERGENCY: someone is in immediate danger. Act now.\n" }
         out += "\nOPEN QUESTIONS (answer these next)\n"
         if openQuestions.isEmpty { out += "  None: every decision is settled by the facts known.\n" }
         for q in openQuestions {
-            out += "  - \(q.question)  (\(q.fact); affects \(q.affects.joined(separator: ", ")))\n"
+            out += "  - \(q.question)  (it would settle: \(Words.join(q.affects.map(label))); in the facts: \(q.fact))\n"
         }
         out += "\nRECOMMENDATIONS\n"
         for severity in Severity.allCases {
@@ -36,9 +41,9 @@ extension Assessment {
             for r in items {
                 out += "  - \(r.text)" + (r.people.isEmpty ? "" : " (for \(r.people.joined(separator: ", ")))") + "\n"
                 let main = guidance.first?.title
-                let cites = r.citations.map { $0.document == main ? $0.section : "\($0.document), \($0.section)" }
-                out += "      [\(r.id)] \(cites.joined(separator: "; "))\n"
-                out += "      because: \(r.because.joined(separator: "; "))\n"
+                let cites = r.citations.map { $0.document == main ? Citation.label($0.section) : "\($0.document), \(Citation.label($0.section))" }
+                out += "      \(cites.joined(separator: "; "))  [\(r.id)]\n"
+                if !r.because.isEmpty { out += "      why: \(r.because.map { Words.because($0, questions: questions) }.joined(separator: "; "))\n" }
             }
         }
         if !offences.isEmpty {

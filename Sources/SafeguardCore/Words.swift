@@ -159,3 +159,37 @@ extension DecisionKey {
         }
     }
 }
+
+extension Words {
+    /// A fact the engine cites (`imagery[I1].sharedBeyondControl = true`) as its question and answer, using the
+    /// question wording of the edition that was applied (its `questions`); a decision it rests on
+    /// (`outcome21 = eligible`) as the decision and its value in words; anything else as the engine wrote it.
+    ///
+    /// ```swift
+    /// Words.because("imagery[I1].sharedBeyondControl = true", questions: pack.questions)
+    /// // "Has the image of I1 been shared beyond the control of the young person? Yes"
+    /// ```
+    public static func because(_ text: String, questions: [String: String]) -> String {
+        let parts = text.components(separatedBy: " = ")
+        guard parts.count == 2 else { return text }
+        let path = parts[0], raw = parts[1]
+        var key = path, ref: String?
+        if let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"), open < close {
+            ref = String(path[path.index(after: open)..<close])
+            key = String(path[..<open]) + String(path[path.index(after: close)...])
+        }
+        if key == "setting" { return "Setting: \(raw)" }
+        if key == "jurisdiction" { return "Nation: " + (Jurisdiction(rawValue: raw)?.displayName ?? raw) }
+        // A decision another rests on: "Outcome 21: available", not "outcome21 = eligible".
+        if ref == nil, let decision = DecisionKey(rawValue: key) { return "\(decision.label): \(decision.words(for: raw))" }
+        guard var question = questions[key] else { return text }
+        if let ref { question = question.replacingOccurrences(of: "{ref}", with: ref) }
+        let answer: String = switch raw {
+        case "true": "yes"
+        case "false": "no"
+        case "null", "unknown", "not known": "not known yet"
+        default: raw
+        }
+        return "\(question) \(answer.prefix(1).uppercased() + answer.dropFirst())"
+    }
+}

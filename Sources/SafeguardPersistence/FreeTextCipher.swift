@@ -17,7 +17,7 @@ public struct MasterKey: Sendable {
     /// A key of exactly 32 bytes written in base64 (make one with `safeguard keys new FILE`).
     public init(base64: String) throws {
         guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
-            throw FreeTextCipherError(description: "the data key file must hold 32 bytes written in base64 "
+            throw FreeTextCipherError(description: "a data key must be 32 bytes written in base64 "
                                       + "(make one with: safeguard keys new FILE)")
         }
         key = SymmetricKey(data: data)

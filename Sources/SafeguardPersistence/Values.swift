@@ -15,6 +15,15 @@ public enum OrganisationKind: String, Sendable, Codable, CaseIterable {
         case .localAuthority: nil
         }
     }
+
+    /// The kind in words, for people: "police force", "school or college", "local authority".
+    public var words: String {
+        switch self {
+        case .police: "police force"
+        case .education: "school or college"
+        case .localAuthority: "local authority"
+        }
+    }
 }
 
 /// The roles a person can have in an organisation (police: officer, supervisor, superintendent; education: staff, DSL; both: admin, auditor).

@@ -29,7 +29,8 @@ struct Assess: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(assessment), as: UTF8.self))
         } else {
-            print(assessment.plainText(), terminator: "")
+            let questions = GuidanceLibrary.bundled.edition(for: facts, today: today()).pack.questions
+            print(assessment.plainText(questions: questions), terminator: "")
         }
     }
 

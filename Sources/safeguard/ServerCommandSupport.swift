@@ -31,7 +31,8 @@ func describe(_ error: any Error) -> String {
     switch error {
     case StoreError.notFound(let what): "not found: \(what)"
     case StoreError.duplicate(let message), StoreError.conflict(let message): message
-    case StoreError.invalid(let field, let message): "\(field): \(message)"
+    // The message is a sentence of its own; the field is the API's name for what was wrong ("disabled"), not words.
+    case StoreError.invalid(_, let message): message
     // PostgreSQL's own description is one generic sentence; say what kind of failure it was instead.
     case is PSQLError: "\(LoggedError(error))"
     default: "\(error)"

@@ -29,7 +29,7 @@ struct SetupCommand: AsyncParsableCommand {
                 try await SafeguardServer.setup(app, organisation: organisation, kind: kind, jurisdiction: jurisdiction,
                                                 adminEmail: adminEmail, adminName: adminName, password: line)
             }
-            print("Created \(org.name) (\(org.kind.rawValue), \(org.jurisdiction.displayName)) with admin \(user.email).")
+            print("Created \(org.name) (\(org.kind.words), \(org.jurisdiction.displayName)) with admin \(user.email).")
         } catch let error as StoreError {
             failServer(describe(error))
         }

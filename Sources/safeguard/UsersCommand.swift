@@ -18,6 +18,11 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: "The address people reach Safeguard at, e.g. https://safeguard.example.police.uk (default: SAFEGUARD_PUBLIC_URL, else only the path is printed).")
         var baseURL: String?
         func run() async throws {
+            let given = (baseURL ?? ProcessInfo.processInfo.environment["SAFEGUARD_PUBLIC_URL"] ?? "").trimmingCharacters(in: .whitespaces)
+            if !given.isEmpty, !given.hasPrefix("https://"), !given.hasPrefix("http://") {
+                failServer("\(baseURL == nil ? "SAFEGUARD_PUBLIC_URL" : "--base-url") must be a whole address, starting https:// "
+                           + "(e.g. https://safeguard.example.police.uk), not \(given)")
+            }
             do {
                 let (path, expiresAt, name) = try await withApplication { app in try await SafeguardServer.passwordResetLink(app, email: email) }
                 let base = (baseURL ?? ProcessInfo.processInfo.environment["SAFEGUARD_PUBLIC_URL"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
@@ -41,10 +46,12 @@ struct UsersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List organisations and their users.")
         func run() async throws {
             let all = try await withApplication { app in try await SafeguardServer.users(app).map { org, users in
-                (org.name, org.kind.rawValue, users.map { ($0.email, $0.role.rawValue, $0.disabled) }) } }
+                (org.name, "\(org.kind.words), \(org.jurisdiction.displayName)",
+                 users.map { ($0.email, SafeguardServer.words(for: $0.role, in: org.jurisdiction), $0.disabled) }) } }
+            let width = all.flatMap { $0.2.map(\.1.count) }.max() ?? 0
             for (name, kind, users) in all {
                 print("\(name) (\(kind))")
-                for (email, role, disabled) in users { print("  \(role.padding(toLength: 15, withPad: " ", startingAt: 0)) \(email)\(disabled ? "  [disabled]" : "")") }
+                for (email, role, disabled) in users { print("  \(role.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(email)\(disabled ? "  (disabled: cannot sign in)" : "")") }
             }
         }
     }

@@ -23,7 +23,7 @@ import Vapor
     @Test func ourOwnKeyAndAuditErrorsAreToldWhole() {
         let key = #expect(throws: FreeTextCipherError.self) { try MasterKey(base64: "not a key") }
         let audit = #expect(throws: AuditChainError.self) { try AuditSeal(base64: "not a key") }
-        #expect(key.map { "\(LoggedError($0))" } == "the data key file must hold 32 bytes written in base64 (make one with: safeguard keys new FILE)")
+        #expect(key.map { "\(LoggedError($0))" } == "a data key must be 32 bytes written in base64 (make one with: safeguard keys new FILE)")
         #expect(audit.map { "\(LoggedError($0))" } == audit?.description && audit?.description.hasPrefix("the audit key must be") == true)
     }
 

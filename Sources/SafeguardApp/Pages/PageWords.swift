@@ -85,27 +85,6 @@ enum PageWords {
         return formatter.string(from: date).replacingOccurrences(of: "AM", with: "am").replacingOccurrences(of: "PM", with: "pm")
     }
 
-    /// A fact the engine cites (`imagery[I1].sharedBeyondControl = true`) as its question and answer, using the
-    /// question wording of the edition that was applied; anything else is given as the engine wrote it.
-    static func because(_ text: String, questions: [String: String]) -> String {
-        let parts = text.components(separatedBy: " = ")
-        guard parts.count == 2 else { return text }
-        let path = parts[0], raw = parts[1]
-        var key = path, ref: String?
-        if let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"), open < close {
-            ref = String(path[path.index(after: open)..<close])
-            key = String(path[..<open]) + String(path[path.index(after: close)...])
-        }
-        if key == "setting" { return "Setting: \(raw)" }
-        if key == "jurisdiction" { return "Nation: " + (Jurisdiction(rawValue: raw)?.displayName ?? raw) }
-        guard var question = questions[key] else { return text }
-        if let ref { question = question.replacingOccurrences(of: "{ref}", with: ref) }
-        let answer: String = switch raw {
-        case "true": "yes"
-        case "false": "no"
-        case "null", "unknown", "not known": "not known yet"
-        default: raw
-        }
-        return "\(question) \(answer.prefix(1).uppercased() + answer.dropFirst())"
-    }
+    /// A fact the engine cites, as its question and answer (`Words.because`).
+    static func because(_ text: String, questions: [String: String]) -> String { Words.because(text, questions: questions) }
 }
