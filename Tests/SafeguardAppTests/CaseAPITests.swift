@@ -310,6 +310,17 @@ import Vapor
             let bad = try await send(app, .GET, "/api/v1/cases?status=pending", token: token)
             #expect(bad.status == .badRequest)
             #expect(bad.errorField == "status")
+
+            // By the reference on the paperwork, in any case and with spaces round it, as the pages find one.
+            let reference = try #require(try await send(app, .GET, "/api/v1/cases/\(ids[2])", token: token).json["reference"] as? String)
+            let byReference = try await send(app, .GET, "/api/v1/cases?reference=%20\(reference.lowercased())%20", token: token)
+            #expect((byReference.json["cases"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[2]])
+            #expect(byReference.json["total"] as? Int == 1)
+            // Another force's officer, or a reference no case has: an empty list, the same either way.
+            let theirs = try await send(app, .GET, "/api/v1/cases?reference=\(reference)", token: world.token("policeB.officer"))
+            let none = try await send(app, .GET, "/api/v1/cases?reference=SG-1999-000001", token: token)
+            #expect(theirs.json["total"] as? Int == 0 && none.json["total"] as? Int == 0)
+            #expect(try await send(app, .GET, "/api/v1/cases?reference=\(String(repeating: "X", count: 41))", token: token).errorField == "reference")
         }
     }
 }

@@ -155,6 +155,7 @@ struct CaseController: RouteCollection {
     }
 
     struct ListQuery: Content {
+        var reference: String?
         var status: String?
         var hasOpenActions: String?
         var updatedSince: String?
@@ -174,6 +175,16 @@ struct CaseController: RouteCollection {
     func list(req: Request) async throws -> Response {
         let identity = try CasePolicy.requireCaseRole(req)
         let q = try req.query.decode(ListQuery.self)
+        let store = CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader, counts: req.application.caseCounts)
+        if let typed = q.reference?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
+            // The reference on the paperwork, as the pages find a case: the case it names, if the caller may see it,
+            // as a list of one; a reference no case of theirs has is an empty list, as for any filter.
+            guard typed.count <= 40 else { throw APIError.badRequest("reference is at most 40 characters, like SG-2026-000001", field: "reference") }
+            let found = try await store.findCase(reference: typed.uppercased(), organisationID: identity.organisation.id)
+            let visible = found.flatMap { CasePolicy.canSee($0, identity) ? [$0.header] : nil } ?? []
+            try await req.auditAlone("case.list", detail: "count=\(visible.count) via=reference")
+            return CaseListBody.response(visible, page: 1, perPage: 50, total: visible.count)
+        }
         var filter = CaseStore.ListFilter()
         // An empty value (`?status=`, `?updatedSince=`) is no filter, as a browser's empty form field means.
         if let s = q.status, !s.isEmpty {
@@ -199,8 +210,7 @@ struct CaseController: RouteCollection {
         let perPage = q.perPage ?? 50
         guard (1...1_000_000).contains(page) else { throw APIError.badRequest("page must be 1–1,000,000", field: "page") }
         guard (1...200).contains(perPage) else { throw APIError.badRequest("perPage must be 1–200", field: "perPage") }
-        let (records, total) = try await CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader, counts: req.application.caseCounts).listCases(organisationID: identity.organisation.id,
-                                                                         filter: filter, page: page, perPage: perPage)
+        let (records, total) = try await store.listCases(organisationID: identity.organisation.id, filter: filter, page: page, perPage: perPage)
         try await req.auditAlone("case.list", detail: "count=\(records.count)")
         return CaseListBody.response(records, page: page, perPage: perPage, total: total)
     }
