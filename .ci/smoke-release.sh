@@ -58,9 +58,10 @@ check "the database it replaced is kept with its log" "ls '$WORK'/safeguard.sqli
 # Encryption at rest: the first start made a data key beside the database; the file holds no case text.
 check "the first start made a data key readable by its owner only" "[ \"\$(stat -c %a '$WORK/safeguard-data.key')\" = 600 ]"
 check "the database file holds no case text" "! grep -q 'between two pupils' '$WORK/safeguard.sqlite' '$WORK/backup.sqlite'"
-check "keys rotate seals everything under a new data key" "'$BIN' keys rotate --settle-seconds 0 | grep -q 'is the only one'"
+check "keys rotate seals everything under a new data key" "'$BIN' keys rotate --settle-seconds 0 --no-servers-running | grep -q 'is the only one'"
+check "keys rotate will not wait less than the servers' 5 seconds unless none runs" "! '$BIN' keys rotate --settle-seconds 1 2>'$WORK/err.txt' && grep -q 'no-servers-running' '$WORK/err.txt'"
 check "keys new writes a master key" "'$BIN' keys new '$WORK/new.key' >/dev/null"
-check "keys rotate moves to the new master key" "'$BIN' keys rotate --settle-seconds 0 --new-key-file '$WORK/new.key' >/dev/null"
+check "keys rotate moves to the new master key" "'$BIN' keys rotate --settle-seconds 0 --no-servers-running --new-key-file '$WORK/new.key' >/dev/null"
 check "the old key no longer opens the database" "! '$BIN' keys status >/dev/null 2>&1"
 check "the new key does" "SAFEGUARD_DATA_KEY_FILE='$WORK/new.key' '$BIN' keys status | grep -q '(active): seals'"
 check "the trail, with the rotations in it, verifies" "SAFEGUARD_DATA_KEY_FILE='$WORK/new.key' '$BIN' audit verify >/dev/null"

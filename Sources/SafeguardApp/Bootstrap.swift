@@ -25,6 +25,8 @@ public enum SafeguardServer {
         public var organisation: String
         public var email: String
         public var role: Role
+        /// The role as the organisation's nation names it, for the list `serve --demo` prints.
+        public var roleWords: String
         /// For the roles that need two-factor sign-in: the key to add to an authenticator app (base32, grouped),
         /// set up already so that a newcomer can sign in.
         public var twoFactorSecret: String?
@@ -101,7 +103,7 @@ public enum SafeguardServer {
                     // Printed only while it is still the demo key (not after someone set up their own).
                     if try await AccountStore(db: app.db).twoFactorSecret(userID: user.id, cipher: app.cipher)?.secret == demoKey { key = Base32.grouped(demoKey) }
                 }
-                accounts.append(DemoAccount(organisation: name, email: email, role: role, twoFactorSecret: key))
+                accounts.append(DemoAccount(organisation: name, email: email, role: role, roleWords: role.label(in: jurisdiction), twoFactorSecret: key))
             }
         }
         return accounts

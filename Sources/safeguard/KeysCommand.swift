@@ -50,13 +50,21 @@ struct KeysCommand: AsyncParsableCommand {
 
         @Option(help: "A new master key file (from `safeguard keys new`): every data key is wrapped under it, and the old master key's wraps are deleted at the end.")
         var newKeyFile: String?
-        @Option(help: "How long to wait for every running server to learn of the new key (they look every 5 seconds).")
+        @Option(help: "How long to wait for every running server to learn of the new key (they look every 5 seconds): 6 to 600.")
         var settleSeconds: Double = 12
+        @Flag(help: "No server is running on this database, so there is nothing to wait for (allows --settle-seconds 0).")
+        var noServersRunning = false
 
         func run() async throws {
             let newMaster: MasterKey?
             do { newMaster = try newKeyFile.map { try SafeguardOptions.readDataKey(path: $0) } } catch { failInput("\(error)") }
-            guard settleSeconds >= 0, settleSeconds <= 600 else { failInput("--settle-seconds: from 0 to 600") }
+            guard settleSeconds >= 0, settleSeconds <= 600 else { failInput("--settle-seconds: from 6 to 600") }
+            // A server still sealing new text under the old key while it is deleted would leave text nobody can read:
+            // waiting less than the servers' 5 seconds is only for when none runs.
+            guard settleSeconds >= 6 || noServersRunning else {
+                failInput("--settle-seconds \(settleSeconds.formatted()) is shorter than the 5 seconds in which running servers learn of the "
+                          + "new key: give 6 or more, or add --no-servers-running if every server on this database is stopped")
+            }
             let rotation = try await withApplication { app in
                 try await SafeguardServer.rotateKeys(app, newMaster: newMaster, settle: settleSeconds) { print($0) }
             }

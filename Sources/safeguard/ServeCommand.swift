@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
                         organisation = account.organisation
                         say("  \(organisation)")
                     }
-                    say("    \(account.role.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(account.email)"
+                    say("    \(account.roleWords.padding(toLength: 38, withPad: " ", startingAt: 0)) \(account.email)"
                         + (account.twoFactorSecret.map { "   two-factor key: \($0)" } ?? ""))
                 }
                 say("Accounts with a two-factor key sign in with a code too: add the key to an authenticator app (or run")
