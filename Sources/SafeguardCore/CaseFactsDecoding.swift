@@ -96,7 +96,7 @@ extension CaseFacts {
         }
     }
 
-    /// The references of one list, each non-empty and used once.
+    /// The references of one list, each a short label (`isLabel`) used once.
     private static func uniqueRefs(_ refs: [String], list: String, example: String, owner: String)
         throws(CaseFactsError) -> Set<String> {
         var seen = Set<String>()
@@ -104,11 +104,27 @@ extension CaseFacts {
             guard !ref.isEmpty else {
                 throw CaseFactsError(path: "\(list)[\(i)].ref", message: "expected a short reference such as \"\(example)\"")
             }
+            guard isLabel(ref) else {
+                throw CaseFactsError(path: "\(list)[\(i)].ref", message: "a reference is one to three letters, with a number if you like "
+                                     + "(\"\(example)\", \"B2\"), never a name: \"\(ref.prefix(20))\" is not one")
+            }
             guard seen.insert(ref).inserted else {
                 throw CaseFactsError(path: "\(list)[\(i)].ref", message: "\"\(ref)\" is used by \(owner); references must be unique")
             }
         }
         return seen
+    }
+}
+
+extension CaseFacts {
+    /// A reference as the guidance uses them, "A", "B2", "I1": one to three ASCII letters, then at most three digits.
+    /// References are printed on documents and copied into the audit trail, which is never edited or erased with the
+    /// case: a longer one invites a name ("JaneSmith14"), which would then outlive the case there.
+    public static func isLabel(_ ref: String) -> Bool {
+        let bytes = Array(ref.utf8)
+        let letters = bytes.prefix { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+        let digits = bytes.dropFirst(letters.count)
+        return (1...3).contains(letters.count) && digits.count <= 3 && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 }
 

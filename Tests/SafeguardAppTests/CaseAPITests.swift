@@ -280,6 +280,21 @@ import Vapor
         }
     }
 
+    /// A member of staff sees the concern they raised and their own notes on it; the DSL's notes are the DSL's, as
+    /// on the concern's page (found in a security review: the API gave staff every note).
+    @Test func staffReadTheirOwnNotesNotTheDSLs() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = try #require(try await createCase(app, token: world.token("school.staff"))["id"] as? String)
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: world.token("school.staff"), json: ["text": "what I saw"]).status == .created)
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/notes", token: world.token("school.dsl"), json: ["text": "the DSL's working note"]).status == .created)
+            let staff = try await send(app, .GET, "/api/v1/cases/\(id)/notes", token: world.token("school.staff"))
+            #expect(staff.array.map { $0["text"] as? String } == ["what I saw"])
+            let dsl = try await send(app, .GET, "/api/v1/cases/\(id)/notes", token: world.token("school.dsl"))
+            #expect(dsl.array.map { $0["text"] as? String } == ["what I saw", "the DSL's working note"])
+        }
+    }
+
     @Test func listingFiltersAndPaginates() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

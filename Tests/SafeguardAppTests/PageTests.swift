@@ -336,6 +336,11 @@ enum Pages {
             #expect(try await signIn("dsl@school.test", from: "/sign-in?to=/cases/\(school)").headers.first(name: .location) == "/cases/\(school)")
             // Another site's address, or none, is home.
             #expect(try await signIn("officer@policeA.test", from: "/sign-in?to=//evil.example/x").headers.first(name: .location) == "/")
+            // Nor a path a browser would turn into another site's: it drops tabs and newlines, and reads \ as /.
+            for trick in ["/%09/evil.example", "/%0A/evil.example", "/%0D%0A/evil.example", "/%5Cevil.example", "/%20/evil.example", "/%E2%80%8B/evil.example"] {
+                #expect(try await signIn("officer@policeA.test", from: "/sign-in?to=\(trick)").headers.first(name: .location) == "/", "\(trick)")
+            }
+            #expect(TwoFactorPagesController.returnPath("/cases?page=2&status=open") == "/cases?page=2&status=open", "an ordinary path with a query still works")
             #expect(try await signIn("officer@policeA.test", from: "/sign-in").headers.first(name: .location) == "/")
         }
     }

@@ -19,6 +19,17 @@ struct CaseFactsDecodingTests {
         #expect(tooLong.path == "imagery[0].depicts[1]" && tooLong.message.contains("20 characters"))
     }
 
+    /// A reference is a label, not a name: it is printed on documents and copied into the audit trail, which outlives
+    /// the case (found in a security review: "JaneSmith14" was taken as a person's ref).
+    @Test func referencesAreLabelsNotNames() {
+        for ref in ["A", "B2", "I1", "D12", "ABC", "abc123"] { #expect(CaseFacts.isLabel(ref), "\(ref)") }
+        for ref in ["", "JaneSmith14", "ABCD", "A1234", "1A", "A-1", "Ä", "A B"] { #expect(!CaseFacts.isLabel(ref), "\(ref)") }
+        guard case .failure(let named) = decode(#"{"jurisdiction":"england","setting":"police","people":[{"ref":"JaneSmith14"}]}"#) else {
+            Issue.record("a name was taken as a ref"); return
+        }
+        #expect(named.path == "people[0].ref" && named.message.contains("never a name"))
+    }
+
     func error(_ json: String) -> String {
         if case .failure(let e) = decode(json) { return e.description }
         return "decoded without error"

@@ -176,15 +176,6 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let q = try req.query.decode(ListQuery.self)
         let store = CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader, counts: req.application.caseCounts)
-        if let typed = q.reference?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
-            // The reference on the paperwork, as the pages find a case: the case it names, if the caller may see it,
-            // as a list of one; a reference no case of theirs has is an empty list, as for any filter.
-            guard typed.count <= 40 else { throw APIError.badRequest("reference is at most 40 characters, like SG-2026-000001", field: "reference") }
-            let found = try await store.findCase(reference: typed.uppercased(), organisationID: identity.organisation.id)
-            let visible = found.flatMap { CasePolicy.canSee($0, identity) ? [$0.header] : nil } ?? []
-            try await req.auditAlone("case.list", detail: "count=\(visible.count) via=reference")
-            return CaseListBody.response(visible, page: 1, perPage: 50, total: visible.count)
-        }
         var filter = CaseStore.ListFilter()
         // An empty value (`?status=`, `?updatedSince=`) is no filter, as a browser's empty form field means.
         if let s = q.status, !s.isEmpty {
@@ -210,6 +201,16 @@ struct CaseController: RouteCollection {
         let perPage = q.perPage ?? 50
         guard (1...1_000_000).contains(page) else { throw APIError.badRequest("page must be 1–1,000,000", field: "page") }
         guard (1...200).contains(perPage) else { throw APIError.badRequest("perPage must be 1–200", field: "perPage") }
+        if let typed = q.reference?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
+            // The reference on the paperwork, as the pages find a case: the case it names, if the caller may see it,
+            // as a list of one; a reference no case of theirs has is an empty list. The other filters are checked
+            // (a bad one is still 400), then not used.
+            guard typed.count <= 40 else { throw APIError.badRequest("reference is at most 40 characters, like SG-2026-000001", field: "reference") }
+            let found = try await store.findCase(reference: typed.uppercased(), organisationID: identity.organisation.id)
+            let visible = found.flatMap { CasePolicy.canSee($0, identity) ? [$0.header] : nil } ?? []
+            try await req.auditAlone("case.list", detail: "count=\(visible.count) via=reference")
+            return CaseListBody.response(visible, page: 1, perPage: 50, total: visible.count)
+        }
         let (records, total) = try await store.listCases(organisationID: identity.organisation.id, filter: filter, page: page, perPage: perPage)
         try await req.auditAlone("case.list", detail: "count=\(records.count)")
         return CaseListBody.response(records, page: page, perPage: perPage, total: total)
@@ -265,8 +266,8 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         try CasePolicy.requireEditor(identity)
-        guard let ref = req.parameters.get("ref"), (1...20).contains(ref.count) else {
-            throw APIError.invalid("ref", "a reference is 1–20 characters, e.g. A or I1")
+        guard let ref = req.parameters.get("ref"), CaseFacts.isLabel(ref) else {
+            throw APIError.invalid("ref", "a reference is one to three letters, with a number if you like (A, B2, I1), never a name")
         }
         guard var entry = value.objectValue else { throw APIError.invalid(key, "\(key) must be a JSON object") }
         if let given = entry["ref"], given != .string(ref) {
@@ -363,7 +364,10 @@ struct CaseController: RouteCollection {
     func notes(req: Request) async throws -> [NoteDTO] {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
-        let notes = try await CaseStore(db: req.db, cipher: req.cipher).notes(caseID: record.id)
+        var notes = try await CaseStore(db: req.db, cipher: req.cipher).notes(caseID: record.id)
+        // Staff see the concern they raised and their own notes on it, as on its page; the DSL's notes, like the
+        // records and the chronology, are the DSL's.
+        if !CasePolicy.seesAllCases(identity.user.role) { notes = notes.filter { $0.authorID == identity.user.id } }
         try await req.auditAlone("case.notes.read", caseID: record.id)
         return notes.map(NoteDTO.init)
     }

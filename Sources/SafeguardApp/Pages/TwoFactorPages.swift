@@ -16,9 +16,12 @@ struct TwoFactorPagesController: RouteCollection {
     }
 
     /// A path on this site to come back to: anything else (another site, `//host`) goes home.
+    ///
+    /// Only printable ASCII other than a backslash is taken: browsers drop tabs and newlines from an address and read
+    /// a backslash as a slash, so `/<tab>/evil.example` or `/\\evil.example` would leave the site once followed.
     static func returnPath(_ text: String?) -> String {
-        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\"), text.count <= 500,
-              !text.contains(where: { $0.isNewline }) else { return PageRoute.home.path }
+        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), text.utf8.count <= 500,
+              text.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "\\") }) else { return PageRoute.home.path }
         return text
     }
 
