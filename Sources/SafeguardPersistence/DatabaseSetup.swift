@@ -94,7 +94,17 @@ public enum SafeguardSchema {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw StoreError.invalid(field: "to", message: "the folder \(folder) does not exist: make it first (mkdir -p \(folder))")
         }
-        try await sql.raw("VACUUM INTO \(bind: path)").run()
+        // Made readable by its owner alone before anything is written into it (a backup holds what the database
+        // does: the users' password hashes, the audit trail, sealed case text).
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError.invalid(field: "to", message: "cannot write \(path): check the folder's permissions")
+        }
+        do {
+            try await sql.raw("VACUUM INTO \(bind: path)").run()
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
     }
 
     /// Sets SQLite up for durability: write-ahead log, full synchronous commits, foreign keys.

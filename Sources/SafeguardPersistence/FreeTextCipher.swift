@@ -80,6 +80,9 @@ public struct EncryptedColumn: Sendable, Hashable, CustomStringConvertible {
     public static let referralReason = EncryptedColumn(table: "police_referrals", column: "response_reason")
     public static let submissionBody = EncryptedColumn(table: "submissions", column: "body")
     public static let totpSecret = EncryptedColumn(table: "users", column: "totp_secret")
+    /// A page session's values (`SealedSessions`). Not in `all`: rotation does not seal them again, and a session
+    /// sealed under a retired key reads as none, so its person signs in again.
+    public static let sessionData = EncryptedColumn(table: "_fluent_sessions", column: "data")
 
     /// Every encrypted column: what rotation re-encrypts and the tests search the database file for.
     public static let all: [EncryptedColumn] = [

@@ -21,6 +21,8 @@ import Vapor
             let record = try await openedCase(app, world)
             opened = (record.id, record.organisationID, record.reference)
             try await SafeguardServer.backup(app, to: copy)
+            // Readable by its owner alone: it holds what the database does (found world-readable in a security review).
+            #expect(try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int == 0o600)
             // A backup never overwrites a file: the second is refused, naming the file, and the first is unchanged.
             let size = try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int
             await #expect { try await SafeguardServer.backup(app, to: copy) } throws: { error in

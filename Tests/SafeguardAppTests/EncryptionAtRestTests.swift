@@ -286,4 +286,31 @@ import Vapor
             #expect(notes.map(\.text) == ["written before encryption"])
         }
     }
+
+    /// A copy of the database is not a list of live sessions, nor of what they carry: a page session is stored under
+    /// the SHA-256 of its cookie, and its values (the form token, a two-factor secret being set up, a notice that
+    /// can quote a reason) sealed under the data key (found in a security review: both were in the table as they were).
+    @Test func pageSessionsAreStoredUnderAHashWithTheirValuesSealed() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let setUp = try await Pages.get(app, "/account/two-factor", officer)
+            let secret = try #require(setUp.text.range(of: #"<code class="secret" data-verbatim>([A-Z2-7 ]+)</code>"#, options: .regularExpression)
+                .map { String(setUp.text[$0]).replacingOccurrences(of: #"<[^>]+>"#, with: "", options: .regularExpression) })
+            let cookie = try #require(officer.cookie.split(separator: "=", maxSplits: 1).last.map(String.init)).removingPercentEncoding ?? ""
+            let rows = try await (app.db as! any SQLDatabase).raw("SELECT key, CAST(data AS TEXT) AS data FROM _fluent_sessions").all()
+            #expect(!rows.isEmpty)
+            var stored = ""
+            for row in rows {
+                let key = try row.decode(column: "key", as: String.self)
+                #expect(key.hasPrefix("sha256:") && key != cookie && !key.contains(cookie))
+                stored += key + (try row.decode(column: "data", as: String.self))
+            }
+            #expect(stored.contains("enc1:"))
+            #expect(!stored.contains(secret.replacingOccurrences(of: " ", with: "")) && !stored.contains(secret), "the secret being set up is sealed")
+            if !officer.csrf.isEmpty { #expect(!stored.contains(officer.csrf), "the form token is sealed") }
+            // And the session still works: the page reads it back.
+            #expect(try await Pages.get(app, "/account/two-factor", officer).text.contains(secret))
+        }
+    }
 }
