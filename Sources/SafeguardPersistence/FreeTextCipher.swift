@@ -25,6 +25,12 @@ public struct MasterKey: Sendable {
 
     init(key: SymmetricKey) { self.key = key }
 
+    /// A key for another purpose, derived from this one (HKDF-SHA256), so that every server holding the master key
+    /// derives the same and nothing else need be kept: `master.derivedKey(purpose: "known device")`.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     /// A new random key.
     public static func generate() -> MasterKey { MasterKey(key: SymmetricKey(size: .bits256)) }
 

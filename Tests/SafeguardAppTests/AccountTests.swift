@@ -169,6 +169,44 @@ import VaporTesting
         }
     }
 
+    /// Behind one address (a school's network) a pupil's twenty wrong guesses locked the DSL out for fifteen minutes
+    /// (found in a security review). A browser that has signed in as someone before still may, as that person, while
+    /// the address is locked; anyone else there, or that browser as someone else, is refused as before.
+    @Test func aLockedAddressDoesNotLockOutABrowserThatSignedInBefore() async throws {
+        try await withApp({ $0.addressFailureLimit = 4 }) { app in
+            _ = try await seedWorld(app)
+            /// A page sign-in with `cookies` sent beside the session's; the last answer.
+            func signIn(_ email: String, cookies extra: String = "") async throws -> Reply {
+                let page = try await Pages.get(app, "/sign-in")
+                let cookie = try #require(Pages.cookie(page)) + extra
+                var reply = try await Pages.post(app, "/sign-in", Browser(cookie: cookie, csrf: try #require(Pages.csrf(in: page.text))),
+                                                 [("email", email), ("password", testPassword)])
+                if reply.headers.first(name: .location) == "/sign-in/code" {
+                    let pending = try #require(Pages.cookie(reply)) + extra
+                    let codePage = try await Pages.get(app, "/sign-in/code", Browser(cookie: pending, csrf: ""))
+                    reply = try await Pages.post(app, "/sign-in/code", Browser(cookie: pending, csrf: try #require(Pages.csrf(in: codePage.text))),
+                                                 [("code", try await currentCode(app, email: email))])
+                }
+                return reply
+            }
+            let first = try await signIn("dsl@school.test")
+            #expect(first.status == .seeOther && first.headers.first(name: .location) == "/")
+            let device = try #require(first.headers[.setCookie].first { $0.hasPrefix("safeguard-device=") })
+            #expect(device.contains("HttpOnly") && device.contains("SameSite=Strict") && device.contains("Max-Age="))
+            let deviceCookie = "; " + String(device.split(separator: ";")[0])
+            // A pupil's guesses at other accounts lock the address.
+            for email in ["staff@school.test", "staff2@school.test", "admin@school.test", "auditor@school.test"] {
+                #expect(try await send(app, .POST, "/api/v1/tokens", json: ["email": email, "password": "guess"]).status == .unauthorized)
+            }
+            #expect(try await signIn("dsl@school.test").status == .tooManyRequests, "another browser at the address is refused")
+            let known = try await signIn("dsl@school.test", cookies: deviceCookie)
+            #expect(known.status == .seeOther && known.headers.first(name: .location) == "/", "the DSL's own browser still signs in")
+            #expect(try await signIn("staff@school.test", cookies: deviceCookie).status == .tooManyRequests, "not as someone else")
+            #expect(try await signIn("dsl@school.test", cookies: "; safeguard-device=" + String(repeating: "A", count: 80)).status == .tooManyRequests,
+                    "a made-up cookie is nobody's")
+        }
+    }
+
     @Test func disabledUsersCannotSignInOrUseTheirTokensAndAreKept() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

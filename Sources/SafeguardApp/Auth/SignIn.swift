@@ -20,11 +20,14 @@ enum SignIn {
         let pairKey = Self.pairKey(email: email, address: request.clientAddress)
         let store = AccountStore(db: request.db)
 
-        if let until = try await store.throttleLockedUntil(key: addressKey, now: now) {
+        let credentials = try await store.credentials(email: email)
+        // A locked address stays locked, except to a browser that has signed in as this person before
+        // (`KnownDevice`): someone else at a shared address cannot lock them out.
+        if let until = try await store.throttleLockedUntil(key: addressKey, now: now),
+           !(credentials.map { KnownDevice.isKnown(request, as: $0.user.id) } ?? false) {
             try await auditFailure(request, user: nil, reason: "address_locked")
             throw locked(until: until, now: now, what: "from this address")
         }
-        let credentials = try await store.credentials(email: email)
         if let until = try await store.throttleLockedUntil(key: pairKey, now: now) {
             try await auditFailure(request, user: credentials?.user, reason: "backing_off")
             throw locked(until: until, now: now, what: "for this email from this address")
@@ -83,11 +86,11 @@ enum SignIn {
         request.auditRecorded = true
     }
 
-    /// When this email-and-address pair (or the address) must wait before another try.
-    static func waitUntil(key: String, address: String, on request: Request) async throws -> Date? {
+    /// When this email-and-address pair (or the address, unless `knownDevice`) must wait before another try.
+    static func waitUntil(key: String, address: String, knownDevice: Bool = false, on request: Request) async throws -> Date? {
         let store = AccountStore(db: request.db)
         let now = Date()
-        if let until = try await store.throttleLockedUntil(key: "address:" + address, now: now) { return until }
+        if !knownDevice, let until = try await store.throttleLockedUntil(key: "address:" + address, now: now) { return until }
         return try await store.throttleLockedUntil(key: key, now: now)
     }
 

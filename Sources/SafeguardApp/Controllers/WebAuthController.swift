@@ -81,6 +81,7 @@ struct WebAuthController: RouteCollection {
         req.session.data["pendingAt"] = String(Date().timeIntervalSince1970)
         req.session.data["pendingKey"] = key
         req.session.data["pendingTo"] = back
+        if KnownDevice.isKnown(req, as: user.id) { req.session.data["pendingKnownDevice"] = "1" }
         req.session.data["csrf"] = Self.newCSRFToken()
         _ = try await req.write { db in
             try await AuditChain.append(SignIn.event(user, action: "signIn", outcome: "password", detail: "via=session next=code"), on: db)
@@ -111,7 +112,9 @@ struct WebAuthController: RouteCollection {
         req.auditRecorded = true
         req.session.data["webSessionID"] = session.id.uuidString
         req.session.data["csrf"] = Self.newCSRFToken()
-        return req.redirect(to: SignInPage.returnPath(back), redirectType: .normal)
+        let response = req.redirect(to: SignInPage.returnPath(back), redirectType: .normal)
+        KnownDevice.remember(user.id, on: response, for: req)
+        return response
     }
 
     // MARK: The code after the password
@@ -144,7 +147,8 @@ struct WebAuthController: RouteCollection {
                                                status: .unauthorized)
         }
         var page = CodePage.signIn(csrf: req.pageCSRFToken())
-        if let until = try await SignIn.waitUntil(key: key, address: req.clientAddress, on: req) {
+        if let until = try await SignIn.waitUntil(key: key, address: req.clientAddress,
+                                                  knownDevice: req.session.data["pendingKnownDevice"] == "1", on: req) {
             let error = SignIn.locked(until: until, now: Date(), what: "for this account from this address")
             let message = FieldError(field: "code", message: PageErrorMiddleware.sentence(error.message.replacingOccurrences(of: ": try", with: ". Try")))
             page.codeError = message.message
