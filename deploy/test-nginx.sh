@@ -135,10 +135,12 @@ check "a 200 KB body gets past nginx to the app (app's answer, not 413: got $cod
 
 # 7. The access log holds no query strings; X-Forwarded-For is overwritten, not appended to (config check).
 "${CURL[@]}" -o /dev/null "$BASE/api/v1/openapi.json?probe=QUERYSTRINGMARKER"
+"${CURL[@]}" -o /dev/null "$BASE/password-reset/sgr_RESETSECRETMARKER"
 sleep 0.2
 check "access log is written" test -s "$WORK/nginx/logs/access.log"
 check "access log holds no query string" bash -c "! grep -q QUERYSTRINGMARKER '$WORK/nginx/logs/access.log'"
 check "access log holds no bearer token" bash -c "! grep -qF '$TOKEN' '$WORK/nginx/logs/access.log'"
+check "access log holds no password reset secret, only that a reset page was asked for" bash -c "! grep -q RESETSECRETMARKER '$WORK/nginx/logs/access.log' && grep -qF '/password-reset/(secret)' '$WORK/nginx/logs/access.log'"
 check "X-Forwarded-For is set to \$remote_addr (overwrite)" grep -q 'proxy_set_header X-Forwarded-For \$remote_addr;' "$WORK/nginx/safeguard.conf"
 
 # 7b. A request is logged by the app under nginx's id for it, never one the client chose: a request the app logs (a
