@@ -113,6 +113,13 @@ public enum SafeguardServer {
     public static func setup(_ app: Application, organisation: String, kind: OrganisationKind, jurisdiction: Jurisdiction,
                              adminEmail: String, adminName: String, password: String) async throws -> (Organisation, User) {
         if let problem = PasswordPolicy.problem(with: password, email: adminEmail) { throw StoreError.invalid(field: "password", message: problem) }
+        // The names are shown to every organisation (a school picks the force it refers to by name): the text guard's
+        // rules hold here as they do for anything sent to the server, so no name prints reversed or carries data.
+        for (field, value, limit) in [("organisation", organisation, 120), ("admin-name", adminName, 120), ("admin-email", adminEmail, 254)] {
+            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { throw StoreError.invalid(field: field, message: "--\(field) is empty: give it") }
+            if let refusal = TextGuard.check(value, limit: limit) { throw StoreError.invalid(field: field, message: "--\(field): \(refusal.message)") }
+        }
         let hash = try await app.password.async.hash(password).get()
         return try await app.write { db in
             let store = AccountStore(db: db)

@@ -97,6 +97,25 @@ import Vapor
         }
     }
 
+    /// `safeguard setup` makes an organisation whose name every other organisation sees: the text guard holds there
+    /// too (a security review made a force named with a right-to-left override, printed reversed to schools).
+    @Test func setupNamesMeetTheTextGuardsRules() async throws {
+        try await withApp { app in
+            await #expect { try await SafeguardServer.setup(app, organisation: "Evil\u{202E}ecilop", kind: .police, jurisdiction: .england,
+                                                             adminEmail: "admin@force.test", adminName: "Admin", password: "pebble ferry walnut orchid") } throws: {
+                "\($0)".contains("--organisation") && "\($0)".contains("U+202E")
+            }
+            await #expect { try await SafeguardServer.setup(app, organisation: "  ", kind: .police, jurisdiction: .england,
+                                                             adminEmail: "admin@force.test", adminName: "Admin", password: "pebble ferry walnut orchid") } throws: {
+                "\($0)".contains("--organisation is empty")
+            }
+            #expect(try await AccountStore(db: app.db).organisations().isEmpty, "nothing made")
+            let (made, _) = try await SafeguardServer.setup(app, organisation: "Dyfed-Powys Police", kind: .police, jurisdiction: .wales,
+                                                            adminEmail: "admin@force.test", adminName: "Admin", password: "pebble ferry walnut orchid")
+            #expect(made.name == "Dyfed-Powys Police")
+        }
+    }
+
     @Test func theDemoIsSeededOnceWithOneUserPerRole() async throws {
         try await withApp { app in
             let accounts = try await SafeguardServer.seedDemo(app)

@@ -183,6 +183,15 @@ import Vapor
                                            json: "--x\r\nContent-Disposition: form-data; name=\"summary\"\r\n\r\nhello\r\n--x--\r\n",
                                            contentType: "multipart/form-data; boundary=x")
             #expect(multipart.status == .unsupportedMediaType)
+            // A file upload holding an image is imagery, refused and audited as such (a security review found it
+            // audited only as a refused request).
+            let jpeg = Data("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+                + Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 0x41, count: 64)) + Data("\r\n--x--\r\n".utf8)
+            let upload = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: jpeg,
+                                        contentType: "multipart/form-data; boundary=x")
+            #expect(upload.status == .unprocessableEntity && upload.errorCode == "imagery_not_allowed")
+            let audited = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 5)
+            #expect(audited.contains { $0.action == "request.rejected.imagery" && $0.detail.contains("JPEG as a file upload") }, "\(audited.map(\.detail))")
             let image = try await send(app, .POST, "/api/v1/cases", token: world.token("policeA.officer"), json: "hello", contentType: "image/jpeg")
             #expect(image.status == .unprocessableEntity)
 

@@ -50,6 +50,11 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         }
         let bytes = buffer.map { Array($0.readableBytesView) } ?? []
         let contentType = request.headers.first(name: .contentType)?.lowercased()
+        // Image bytes anywhere in the body are imagery, audited as such, whatever carries them: before the refusal of
+        // a file upload, so that the most obvious attempt (a JPEG as a multipart file) is counted as one.
+        if let format = TextGuard.imagery(inBody: bytes) {
+            try await reject(request, format: format + (contentType?.hasPrefix("multipart/") == true ? " as a file upload" : " as raw bytes"))
+        }
         if let contentType, contentType.hasPrefix("multipart/") || contentType.hasPrefix("image/") || contentType.hasPrefix("video/") {
             if contentType.hasPrefix("image/") || contentType.hasPrefix("video/") {
                 try await reject(request, format: contentType.hasPrefix("image/") ? "image content type" : "video content type")
@@ -57,7 +62,6 @@ struct ContentGuardMiddleware: AsyncMiddleware {
             throw APIError(.unsupportedMediaType, "unsupported_media_type",
                            "files cannot be uploaded to Safeguard; send JSON (or a form) with facts only")
         }
-        if let format = TextGuard.imagery(inBody: bytes) { try await reject(request, format: format + " as raw bytes") }
 
         var fields = try Self.fields(of: bytes, contentType: contentType)
         if let query = request.url.query, !query.isEmpty { fields += try BoundedBody.formPairs(Array(query.utf8)) }
