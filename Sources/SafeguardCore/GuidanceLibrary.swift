@@ -235,6 +235,16 @@ extension GuidancePack {
             }
         }
         if let until = appliesUntil, until < appliesFrom { problem("appliesUntil", "is before appliesFrom") }
+        for name in recordNames.keys.sorted() {
+            guard let kind = RecordKind(rawValue: name) else {
+                problem("recordNames.\(name)", "is not a record kind (one of \(RecordKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                continue
+            }
+            if !kind.settings.contains(setting) { problem("recordNames.\(name)", "is not a record of this edition's setting (\(setting.rawValue))") }
+        }
+        for name in decisionNames.keys.sorted() where DecisionKey(rawValue: name) == nil {
+            problem("decisionNames.\(name)", "is not a decision (one of \(DecisionKey.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         // The one word a pack's text may leave to the nation is the social care service's name; any other braces
         // would reach a page as they are.
         for (path, text) in recommendations.enumerated().map({ ("recommendations[\($0)].text", $1.text) })

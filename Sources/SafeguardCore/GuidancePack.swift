@@ -69,6 +69,11 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     /// (`fallbackFor`) writes ``socialCarePlaceholder`` where it names that service, and the assessment fills it in
     /// from the case's nation (``GuidanceLibrary/socialCare(in:on:)``).
     public let socialCare: String?
+    /// What this edition calls a record the College of Policing's model names otherwise, by record kind: Scotland's
+    /// Joint Investigative Interview decision, its concern report. The pages and documents use these names.
+    public let recordNames: [String: RecordName]
+    /// What this edition calls a decision, by decision key, where the model's name is not its own.
+    public let decisionNames: [String: String]
     public static let socialCareDefault = "children's social care"
     public static let socialCarePlaceholder = "{socialCare}"
     /// Which recommendations and family steps name the service by the placeholder, found once when the pack loads.
@@ -86,7 +91,7 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     static let keys = ["id", "edition", "title", "url", "publisher", "published", "setting", "jurisdictions", "fallbackFor",
                        "leadRole", "appliesFrom", "appliesUntil", "dateNote", "summary", "positions", "sections",
                        "decisions", "recommendations", "questions", "resources", "letters", "familySteps",
-                       "recordRules", "examples", "socialCare"]
+                       "recordRules", "examples", "socialCare", "recordNames", "decisionNames"]
 
     public init(from decoder: Decoder) throws {
         let c = try PackObject(decoder, allowed: Self.keys)
@@ -119,6 +124,8 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
         recordRules = try c.optional("recordRules") ?? [:]
         examples = try c.optional("examples") ?? []
         socialCare = try c.optional("socialCare")
+        recordNames = try c.optional("recordNames") ?? [:]
+        decisionNames = try c.optional("decisionNames") ?? [:]
         recommendationNamesSocialCare = recommendations.map { $0.text.contains(Self.socialCarePlaceholder) }
         familyStepNamesSocialCare = familySteps.map { $0.text.contains(Self.socialCarePlaceholder) }
         let title = self.title
@@ -187,6 +194,36 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
 /// ```yaml
 /// leadRole: { name: designated safeguarding person, short: DSP }
 /// ```
+/// A record kind as an edition names it, where its nation's guidance has a name of its own.
+///
+/// ```yaml
+/// recordNames:
+///   interviewDecision: { label: Joint Investigative Interview decision, formTitle: Decide on a Joint Investigative Interview (JII) }
+/// ```
+public struct RecordName: Sendable, Hashable, Decodable {
+    public var label: String
+    public var formTitle: String
+    /// The sentence the form opens with, in place of the model's, when the edition's record is another thing.
+    public var intro: String?
+
+    public init(from decoder: Decoder) throws {
+        let c = try PackObject(decoder, allowed: ["label", "formTitle", "intro"])
+        label = try c.required("label")
+        formTitle = try c.required("formTitle")
+        intro = try c.optional("intro")
+    }
+}
+
+extension GuidancePack {
+    /// A record kind in this edition's words: "Concern report (iVPD)" in Scotland, "Child contact with police form"
+    /// where the edition names it no other way.
+    public func label(of kind: RecordKind) -> String { recordNames[kind.rawValue]?.label ?? kind.label }
+    /// The form's title for a record kind in this edition's words.
+    public func formTitle(of kind: RecordKind) -> String { recordNames[kind.rawValue]?.formTitle ?? kind.description.formTitle }
+    /// A decision in this edition's words: "Joint Investigative Interview (JII)" in Scotland.
+    public func label(of decision: DecisionKey) -> String { decisionNames[decision.rawValue] ?? decision.label }
+}
+
 public struct LeadRole: Sendable, Hashable, Decodable {
     public var name: String
     public var short: String

@@ -116,6 +116,22 @@ import Vapor
             // Who takes a referral, in Scotland's words: social work, not England's children's social care or the MASH.
             let referral = try await Pages.get(app, "/cases/\(id)/record/childProtectionReferral", officer)
             #expect(referral.text.contains("For example: social work") && !referral.text.contains("MASH"))
+            // Scotland's names for the records and the decision the College of Policing's model calls otherwise
+            // (National Guidance 3.48: the Joint Investigative Interview; Early Intervention 5.3: the concern report).
+            let casePage = try await Pages.get(app, "/cases/\(id)", officer)
+            for said in ["Decide on a Joint Investigative Interview (JII)", "Record the concern report on the iVPD", "Concern report (iVPD)",
+                         "Joint Investigative Interview (JII)"] {
+                #expect(casePage.text.contains(said), "\(said)")
+            }
+            #expect(!casePage.text.contains("isually recorded interview") && !casePage.text.contains("Child contact with police"))
+            let interview = try await Pages.get(app, "/cases/\(id)/record/interviewDecision", officer)
+            #expect(interview.text.contains("Decide on a Joint Investigative Interview (JII)"))
+            let saved = try await Pages.post(app, "/cases/\(id)/record/interviewDecision", officer,
+                                             [("person", "A"), ("planned", "no"), ("reason", "Agreed at the IRD"), ("decidedOn", Self.today)])
+            #expect(saved.status == .seeOther, "\(saved.text.prefix(400))")
+            #expect(try await Pages.get(app, "/cases/\(id)", officer).text.contains("Saved: Joint Investigative Interview decision."))
+            let concern = try await send(app, .GET, "/api/v1/cases/\(id)/documents/child-contact-form", token: world.token("policeB.officer"))
+            #expect(concern.text.contains("Concern report (iVPD)"))
             // England's force keeps the College of Policing's rule (Action 1).
             let english = try await Pages.signIn(app, "officer@policeA.test")
             #expect(try await Pages.get(app, PageRoute.newCase.path, english).text.contains("Every report is recorded as a crime (Action 1)."))

@@ -75,6 +75,24 @@ struct DocumentDecisionsTests {
         #expect(pack.problems().map(\.description).contains { $0.contains("recommendations[") && $0.contains("only {socialCare} may stand in braces") })
     }
 
+    @Test("An edition's own names for records and decisions (Scotland: the Joint Investigative Interview, National Guidance 3.48; the concern report, Early Intervention 5.3) are checked: an unknown kind, another setting's record or an unknown decision is refused, saying where")
+    func recordAndDecisionNamesAreChecked() throws {
+        let scotland = try #require(GuidanceLibrary.bundled.pack(id: "scottish-government-child-protection-police"))
+        #expect(scotland.label(of: .interviewDecision) == "Joint Investigative Interview decision")
+        #expect(scotland.formTitle(of: .childContactForm) == "Record the concern report on the iVPD")
+        #expect(scotland.label(of: .visuallyRecordedInterview) == "Joint Investigative Interview (JII)")
+        let england = try #require(GuidanceLibrary.bundled.pack(id: "college-of-policing", edition: "current"))
+        #expect(england.label(of: .interviewDecision) == "Visually recorded interview decision" && england.label(of: .visuallyRecordedInterview) == "Visually recorded interview")
+        var text = try String(contentsOf: GuidanceLibrary.bundledDirectory.appendingPathComponent("scottish-government-police.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "  childContactForm:\n    label: Concern", with: "  childContactFrom:\n    label: Concern")
+            .replacingOccurrences(of: "  visuallyRecordedInterview: Joint", with: "  visuallyRecordedInterveiw: Joint")
+            .replacingOccurrences(of: "recordNames:\n", with: "recordNames:\n  triage: { label: x, formTitle: y }\n")
+        let problems = try GuidanceLibrary.decodePack(yaml: text).problems().map(\.description)
+        #expect(problems.contains { $0.contains("recordNames.childContactFrom") && $0.contains("is not a record kind") }, "\(problems)")
+        #expect(problems.contains { $0.contains("recordNames.triage") && $0.contains("not a record of this edition's setting") }, "\(problems)")
+        #expect(problems.contains { $0.contains("decisionNames.visuallyRecordedInterveiw") && $0.contains("is not a decision") }, "\(problems)")
+    }
+
     @Test("Northern Ireland police (other-nations.md, Northern Ireland): the documents say the guidance is England and Wales's")
     func northernIrelandSaysWhoseGuidance() throws {
         let facts = baseCase(.police, .northernIreland)

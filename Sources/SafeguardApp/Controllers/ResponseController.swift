@@ -282,7 +282,8 @@ struct ResponseController: RouteCollection {
         let crime = records.compactMap { r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }.last
         let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                  crimeReference: crime?.crimeReference, facts: caseRecord.facts, assessment: assessment,
-                                                 records: records, officer: identity.user.displayName, date: CaseController.today)
+                                                 records: records, officer: identity.user.displayName, date: CaseController.today,
+                                                 title: caseRecord.guidance.recordNames[RecordKind.childContactForm.rawValue]?.label ?? "Child contact with police")
         try await req.auditAlone("case.document.childContactForm", caseID: caseRecord.id)
         return form
     }

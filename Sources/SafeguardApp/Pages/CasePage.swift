@@ -255,12 +255,13 @@ struct CasePage: PageView {
         statusPath = PageRoute.caseStatus(.id(record.id)).path
         questionsHref = PageRoute.caseQuestions(record.id, QuestionStep.allCases[0]).path
         emergency = assessment?.decisions.emergency ?? false
-        let questions = assessment.map { PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: $0.assessedOn).pack.questions } ?? [:]
+        let edition = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack
+        let questions = assessment != nil ? edition.questions : [:]
         let linker = CitationLinker(assessment, caseID: record.id)
         let canEdit = self.canEdit
         openQuestions = (assessment?.openQuestions ?? []).map { q in
             let step = canEdit ? QuestionStep.step(for: q.fact) : nil
-            return QuestionRow(question: q.question, affects: q.affects.map(PageWords.decision).joined(separator: ", "),
+            return QuestionRow(question: q.question, affects: q.affects.map { PageWords.decision($0, in: edition) }.joined(separator: ", "),
                                href: step.map { PageRoute.caseQuestions(record.id, $0).path } ?? "", hasLink: step != nil)
         }
         hasOpenQuestions = !openQuestions.isEmpty
@@ -271,7 +272,7 @@ struct CasePage: PageView {
                 value += ". For each child: " + each.sorted { $0.key < $1.key }
                     .map { "\($0.key), " + DecisionKey.involveParents.words(for: $0.value.rawValue).lowercased() }.joined(separator: "; ")
             }
-            return DecisionRow(label: PageWords.decision(reason.decision),
+            return DecisionRow(label: PageWords.decision(reason.decision, in: edition),
                                value: value,
                                undetermined: reason.value == "undetermined", because: because, hasBecause: !because.isEmpty, becauseCount: because.count,
                                citations: linker.links(reason.citations))

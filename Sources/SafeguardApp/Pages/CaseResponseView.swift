@@ -268,7 +268,7 @@ struct CaseResponseView: Encodable, Sendable {
             respond.append(LinkItem("Add a device", .caseNewDevice(id)))
             for kind in PagesController.moreRecordPages where kind.settings.contains(police ? .police : .education) {
                 if kind == .triage && role != .dsl { continue }
-                respond.append(LinkItem(kind.description.formTitle, .caseRecordForm(id, kind)))
+                respond.append(LinkItem(record.guidance.formTitle(of: kind), .caseRecordForm(id, kind)))
             }
 
             for stored in response.records {
@@ -279,7 +279,7 @@ struct CaseResponseView: Encodable, Sendable {
 
         // The records, oldest first.
         self.records = response.records.map { stored in
-            var row = RecordRow(label: stored.record.kind.label, text: RecordText.describe(stored.record, jurisdiction: record.facts.jurisdiction),
+            var row = RecordRow(label: record.guidance.label(of: stored.record.kind), text: RecordText.describe(stored.record, jurisdiction: record.facts.jurisdiction),
                                 when: PageWords.date(stored.createdAt), hasAction: false, actionLabel: "", actionHref: "")
             if editor, case .deletionDirection(let d) = stored.record, !d.proven {
                 row.hasAction = true
@@ -340,7 +340,7 @@ struct CaseResponseView: Encodable, Sendable {
                 documents.append(LinkItem("Outcome 21 letter for the family", .caseLetter(id), hint: "You give the names to print; they are never stored"))
             }
             for kind in CaseDocumentKind.allCases where police || kind != .childContactForm {
-                documents.append(LinkItem(kind.label, .caseDocument(id, kind)))
+                documents.append(LinkItem(kind == .childContactForm ? record.guidance.label(of: .childContactForm) : kind.label, .caseDocument(id, kind)))
             }
             for person in record.facts.people {
                 documents.append(LinkItem("What the case holds about \(person.ref)", .caseSubjectAccess(id, person.ref),

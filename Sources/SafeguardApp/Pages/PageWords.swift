@@ -10,8 +10,8 @@ enum PageWords {
         role.contains("(") ? "\(name), \(role)" : "\(name) (\(role))"
     }
 
-    static func decision(_ key: String) -> String {
-        DecisionKey(rawValue: key)?.label ?? Words.of(key)
+    static func decision(_ key: String, in pack: GuidancePack? = nil) -> String {
+        DecisionKey(rawValue: key).map { pack?.label(of: $0) ?? $0.label } ?? Words.of(key)
     }
 
     /// A decision's value in words (`DecisionKey.words(for:)`); on a page, "not decided yet" says what to do.

@@ -358,11 +358,11 @@ extension PagesController {
             action: PageRoute.caseQuestions(record.id, step).path, csrf: req.pageCSRFToken(), version: record.version,
             groups: groups, hasGroups: !groups.isEmpty,
             decisions: (assessment?.decisionReasons ?? []).map {
-                DecisionSoFar(label: PageWords.decision($0.decision), value: PageWords.value($0.value, of: $0.decision))
+                DecisionSoFar(label: PageWords.decision($0.decision, in: record.guidance), value: PageWords.value($0.value, of: $0.decision))
             },
             openQuestions: (assessment?.openQuestions ?? []).map { q in
                 let target = QuestionStep.step(for: q.fact)
-                return QuestionRow(question: q.question, affects: q.affects.map(PageWords.decision).joined(separator: ", "),
+                return QuestionRow(question: q.question, affects: q.affects.map { PageWords.decision($0, in: record.guidance) }.joined(separator: ", "),
                                    href: target.map { PageRoute.caseQuestions(record.id, $0).path } ?? "", hasLink: target != nil)
             },
             hasOpenQuestions: !(assessment?.openQuestions ?? []).isEmpty,

@@ -67,7 +67,7 @@ extension PagesController {
             form.values["directedBy"] = me
         case .deviceCustody:
             if facts.devices.isEmpty {
-                var page = FormPage(title: kind.description.formTitle, caption: caseCaption(record), intro: ["No devices are recorded on this case yet. Add the device first."],
+                var page = FormPage(title: pack.formTitle(of: kind), caption: caseCaption(record), intro: ["No devices are recorded on this case yet. Add the device first."],
                                     action: "", csrf: req.pageCSRFToken(), fields: [], submitLabel: "", showForm: false,
                                     backHref: PageRoute.caseNewDevice(record.id).path, backLabel: "Add a device")
                 page.inset = "Never look at, copy or send on any image on a device."
@@ -117,7 +117,8 @@ extension PagesController {
         case .suspectDecision:
             intro = ["There is local discretion not to record a suspect where there is no evidence of intention (mens rea), for example willing participation or an accident\(pack.inBrackets(.accounts))."]
         case .interviewDecision:
-            intro = ["In higher-risk cases a child may need a visually recorded interview\(pack.inBrackets(.interview))."]
+            intro = [(pack.recordNames[kind.rawValue]?.intro ?? "In higher-risk cases a child may need a visually recorded interview")
+                     + "\(pack.inBrackets(.interview))."]
         case .communication:
             intro = ["What was explained, to whom and how: next steps\(pack.inBrackets(.nextSteps)), the outcome and what it means, including DBS\(pack.inBrackets(.communicate, .outcome21Letter)). The guidance's DBS explanation for this case's edition is added to the record."]
             // Arriving from a printed Outcome 21 letter: the letter given, to whom and about whom.
@@ -137,7 +138,8 @@ extension PagesController {
             intro = ["Imagery shared beyond a child's control is added to the Child Abuse Image Database through your High-Tech Crime Unit\(pack.inBrackets(.caid))."]
             form.selected["status"] = [LiaisonStatus.requested.rawValue]
         case .childContactForm:
-            intro = ["Raise a child contact with police form so partners know of the incident\(pack.inBrackets(.contactForm)). You can print the form from the case page."]
+            intro = [(pack.recordNames[kind.rawValue]?.intro ?? "Raise a child contact with police form so partners know of the incident")
+                     + "\(pack.inBrackets(.contactForm)). You can print the form from the case page."]
             if facts.jurisdiction.socialCare != GuidancePack.socialCareDefault {
                 form.hints["sharedWith"] = "Partners, separated by commas, for example: \(facts.jurisdiction.socialCare), the school"
             }
@@ -152,7 +154,7 @@ extension PagesController {
             intro = ["Review what happened and how it was dealt with, to learn and improve procedures, and set a date to review the policy\(pack.inBrackets(.reviewing))."]
             form.values["policyReviewBy"] = ""
         }
-        return FormPage(title: kind.description.formTitle, caption: caseCaption(record), intro: intro, action: PageRoute.caseRecordForm(record.id, kind).path,
+        return FormPage(title: pack.formTitle(of: kind), caption: caseCaption(record), intro: intro, action: PageRoute.caseRecordForm(record.id, kind).path,
                         csrf: req.pageCSRFToken(), fields: form.fields(), submitLabel: submit, backHref: PageRoute.caseDetail(record.id).path)
     }
 
@@ -219,13 +221,16 @@ extension PagesController {
         }
         switch result {
         case .success(let saved):
-            var notice = "Saved: \(kind.label.lowercased())."
+            // The model's names are common nouns ("crime recorded"); an edition's own may be a proper name
+            // ("Joint Investigative Interview decision") and keeps its capitals.
+            let named = record.guidance.recordNames[kind.rawValue]?.label
+            var notice = "Saved: \(named ?? kind.label.lowercased())."
             if !saved.completedActions.isEmpty {
                 notice += saved.completedActions.count == 1 ? " 1 action marked done." : " \(saved.completedActions.count) actions marked done."
             }
             for warning in saved.warnings { notice += " " + warning.message }
             if let decisions = saved.decisions, !decisions.isEmpty {
-                notice += " What the guidance says now: " + decisions.map { "\(PageWords.decision($0.decision)): \(PageWords.value($0.value, of: $0.decision))" }
+                notice += " What the guidance says now: " + decisions.map { "\(PageWords.decision($0.decision, in: record.guidance)): \(PageWords.value($0.value, of: $0.decision))" }
                     .joined(separator: "; ") + "."
             }
             req.flash(notice)

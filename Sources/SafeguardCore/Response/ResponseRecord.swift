@@ -373,10 +373,12 @@ public struct InterviewDecision: RecordPayload {
     static let description = RecordDescription(
         label: "Visually recorded interview decision", formTitle: "Decide on a visually recorded interview", settings: [.police], fields: [
             .person("person", "About whom?", required: true),
-            .yesNo("planned", "Is a visually recorded interview planned?", required: true),
+            // Worded for any edition's interview (Scotland's is the Joint Investigative Interview): the form's title
+            // and the record's name come from the edition (`GuidancePack.recordNames`).
+            .yesNo("planned", "Is the interview planned?", required: true),
             .longText("reason", "Why", required: true),
             .date("decidedOn", "Date", required: true),
-        ], line: "{person}: visually recorded interview {planned?planned|not planned}")
+        ], line: "{person}: interview {planned?planned|not planned}")
     var record: ResponseRecord { .interviewDecision(self) }
     public var person: String
     public var planned: Bool

@@ -267,7 +267,7 @@ public enum ResponseRules {
             }
         case .interviewDecision(let r):
             try notFuture(r.decidedOn, "decidedOn")
-            try text(r.reason, "reason", required: true, why: "why a visually recorded interview is or is not planned", source: .interview)
+            try text(r.reason, "reason", required: true, why: "why the interview is or is not planned", source: .interview)
         case .deviceCustody(let r):
             try checkCustody(r, context: context, signedOff: signedOff, warnings: &warnings)
         case .outcome(let r):
