@@ -134,6 +134,9 @@ RAW_IDENTIFIER_EXCEPTIONS = [
     # (www.childline.org.uk, hwb.gov.wales/keeping-safe-online, safeguarding.wales on the information sheet).
     re.compile(r"\bhttps?://\S+"),
     re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:uk|wales|scot|cymru|org|com|net|ie)\b(?:/[\w./-]*)?"),
+    # Proper names their owners write with a small first letter: Police Scotland's interim Vulnerable Persons
+    # Database, the iVPD, which the Scottish edition names for the concern report.
+    re.compile(r"\biVPD\b"),
 ]
 
 # The page's text as a person meets it: document.title, the body's innerText (rendered text only: no hidden elements,
