@@ -54,6 +54,22 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     }
     if options.migrateOnStart {
         try await app.autoMigrate()
+    } else {
+        // A maintenance command does not change the schema under the servers: a database behind this binary is told
+        // to be migrated on purpose (`safeguard migrate`, or a server's start), not migrated by a `users list`.
+        // A database never migrated has no table of migrations at all: every one is still to run. Any other failure
+        // (PostgreSQL out of reach) is reported as itself.
+        let pending: Int
+        do {
+            pending = try await app.migrator.previewPrepareBatch().get().count
+        } catch let error where String(reflecting: error).contains("_fluent_migrations") || String(reflecting: error).contains("42P01") {
+            pending = SafeguardSchema.migrations.count + 1
+        }
+        if pending > 0 {
+            throw SafeguardOptions.Invalid(description: "the database is behind this version of Safeguard (\(pending) "
+                + "migration\(pending == 1 ? "" : "s") to run): run `safeguard migrate`, or start the server, which migrates "
+                + "at its start; this command changes no schema")
+        }
     }
     try await app.openCipher(options)
     app.lifecycle.use(DataKeyRefresher(interval: options.dataKeyRefreshInterval))

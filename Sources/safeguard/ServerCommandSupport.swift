@@ -10,10 +10,12 @@ import class Vapor.Application
 /// server's settings, would make a new empty database beside it and report on that: a nightly backup of nothing
 /// that says "Backed up", an audit check that finds "0 entries" valid. It stops instead, saying what to set.
 func withApplication<T: Sendable>(makesDatabase: Bool = false, _ body: (Application) async throws -> T) async throws -> T {
-    let options = try SafeguardOptions.fromEnvironment()
+    var options = try SafeguardOptions.fromEnvironment()
     if !makesDatabase, case .sqliteFile(let path) = options.database, !FileManager.default.fileExists(atPath: path) {
         failServer(SafeguardOptions.noDatabase(at: path))
     }
+    // Only the commands that make a database migrate it; the rest refuse one behind this binary (see `configure`).
+    options.migrateOnStart = makesDatabase
     let app = try await SafeguardServer.makeApplication(options: options)
     do {
         let result = try await body(app)

@@ -116,6 +116,27 @@ import Vapor
         }
     }
 
+    /// A maintenance command (`users list`, `backup`, …) does not migrate: a newer binary's command once changed the
+    /// schema under running servers. A database behind the migrations is refused with what to run; a current one
+    /// opens as before.
+    @Test func withoutMigratingADatabaseBehindIsRefusedAndACurrentOneOpens() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sg-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = TestDatabase.options(.sqliteFile(folder.appendingPathComponent("db.sqlite").path))
+        options.migrateOnStart = false
+        await #expect { try await SafeguardServer.makeApplication(options: options) } throws: {
+            "\($0)".contains("the database is behind this version of Safeguard") && "\($0)".contains("run `safeguard migrate`")
+        }
+        options.migrateOnStart = true
+        let migrated = try await SafeguardServer.makeApplication(options: options)
+        try await migrated.asyncShutdown()
+        options.migrateOnStart = false
+        let opened = try await SafeguardServer.makeApplication(options: options)
+        #expect(try await opened.migrator.previewPrepareBatch().get().isEmpty)
+        try await opened.asyncShutdown()
+    }
+
     @Test func theDemoIsSeededOnceWithOneUserPerRole() async throws {
         try await withApp { app in
             let accounts = try await SafeguardServer.seedDemo(app)

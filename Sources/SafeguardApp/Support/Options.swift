@@ -45,7 +45,7 @@ public struct SafeguardOptions: Sendable {
     public var anonymousThrottleDelay: TimeInterval = 1
     /// How often the count of refused anonymous requests is written to the audit trail as one summary entry.
     public var anonymousRejectionSummaryInterval: TimeInterval = 60
-    /// Run migrations while configuring.
+    /// Run migrations while configuring; when false, a database behind the migrations is refused with what to run.
     public var migrateOnStart: Bool = true
     /// On PostgreSQL, keep the tables in this schema (created if missing); the tests use one per test.
     public var postgresSchema: String?
