@@ -83,7 +83,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
 
     // Sessions live in the database so several server processes can share them.
     app.sessions.use { _ in SealedSessions() }
-    let secure = options.secureCookies || app.http.server.configuration.tlsConfiguration != nil
+    let secure = app.cookiesAreSecure
     app.sessions.configuration = .init(cookieName: sessionCookieName) { id in
         HTTPCookies.Value(string: id.string, expires: nil, maxAge: nil, domain: nil, path: "/",
                           isSecure: secure, isHTTPOnly: true, sameSite: .strict)

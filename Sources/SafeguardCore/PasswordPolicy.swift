@@ -31,7 +31,7 @@ public enum PasswordPolicy {
 
     /// Passwords printed where anyone can read them, compared by their letters and digits alone: the example above
     /// (shown to everyone who types a short password), the demo accounts' (in the README), and xkcd's passphrase.
-    static let published: Set<String> = [example, "safeguard-demo-2026", "correct horse battery staple"].map(lettersAndDigits).reduce(into: []) { $0.insert($1) }
+    static let published = Set([example, "safeguard-demo-2026", "correct horse battery staple"].map(lettersAndDigits))
 
     static func lettersAndDigits(_ text: String) -> String { String(text.lowercased().filter { $0.isLetter || $0.isNumber }) }
 

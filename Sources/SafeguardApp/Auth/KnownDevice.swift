@@ -37,8 +37,7 @@ enum KnownDevice {
     }
 
     static func remember(_ userID: UUID, on response: Response, for request: Request) {
-        let secure = request.application.safeguardOptions.secureCookies || request.application.http.server.configuration.tlsConfiguration != nil
-        response.cookies[cookieName] = HTTPCookies.Value(string: value(userID, key: key(request)), expires: nil, maxAge: lifetime,
-                                                         domain: nil, path: "/", isSecure: secure, isHTTPOnly: true, sameSite: .strict)
+        response.cookies[cookieName] = HTTPCookies.Value(string: value(userID, key: key(request)), expires: nil, maxAge: lifetime, domain: nil,
+                                                         path: "/", isSecure: request.application.cookiesAreSecure, isHTTPOnly: true, sameSite: .strict)
     }
 }

@@ -209,7 +209,7 @@ struct CaseController: RouteCollection {
             let found = try await store.findCase(reference: typed.uppercased(), organisationID: identity.organisation.id)
             let visible = found.flatMap { CasePolicy.canSee($0, identity) ? [$0.header] : nil } ?? []
             try await req.auditAlone("case.list", detail: "count=\(visible.count) via=reference")
-            return CaseListBody.response(visible, page: 1, perPage: 50, total: visible.count)
+            return CaseListBody.response(visible, page: 1, perPage: perPage, total: visible.count)
         }
         let (records, total) = try await store.listCases(organisationID: identity.organisation.id, filter: filter, page: page, perPage: perPage)
         try await req.auditAlone("case.list", detail: "count=\(records.count)")

@@ -283,7 +283,7 @@ struct ResponseController: RouteCollection {
         let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                  crimeReference: crime?.crimeReference, facts: caseRecord.facts, assessment: assessment,
                                                  records: records, officer: identity.user.displayName, date: CaseController.today,
-                                                 title: caseRecord.guidance.recordNames[RecordKind.childContactForm.rawValue]?.label ?? "Child contact with police")
+                                                 title: caseRecord.guidance.recordNames[RecordKind.childContactForm.rawValue]?.label)
         try await req.auditAlone("case.document.childContactForm", caseID: caseRecord.id)
         return form
     }

@@ -266,7 +266,7 @@ struct CasePage: PageView {
         }
         hasOpenQuestions = !openQuestions.isEmpty
         decisions = (assessment?.decisionReasons ?? []).filter(\.appliesHere).map { reason in
-            let because = reason.because.map { PageWords.because($0, questions: questions) }
+            let because = reason.because.map { Words.because($0, questions: questions) }
             var value = PageWords.value(reason.value, of: reason.decision, possible: reason.possible)
             if reason.decision == DecisionKey.involveParents.rawValue, let each = assessment?.decisions.involveParentsOf, each.count > 1 {
                 value += ". For each child: " + each.sorted { $0.key < $1.key }
@@ -417,7 +417,7 @@ struct GuidanceSectionPage: PageView {
         }
         for reason in assessment.decisionReasons where cites(reason.citations) {
             let key = DecisionKey(rawValue: reason.decision)
-            let because = reason.because.map { PageWords.because($0, questions: questions) }
+            let because = reason.because.map { Words.because($0, questions: questions) }
             caseLines.append("\(key?.label ?? Words.of(reason.decision)): \(key?.words(for: reason.value) ?? Words.of(reason.value))"
                              + (because.isEmpty ? "" : ", because: " + because.joined(separator: "; ")))
         }

@@ -85,6 +85,4 @@ enum PageWords {
         return formatter.string(from: date).replacingOccurrences(of: "AM", with: "am").replacingOccurrences(of: "PM", with: "pm")
     }
 
-    /// A fact the engine cites, as its question and answer (`Words.because`).
-    static func because(_ text: String, questions: [String: String]) -> String { Words.because(text, questions: questions) }
 }

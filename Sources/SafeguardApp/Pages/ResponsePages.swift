@@ -143,7 +143,7 @@ extension PagesController {
         let decision = assessment?.decisions.outcome21
         let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
         let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
-        let because = (reason?.because ?? []).map { PageWords.because($0, questions: questions) }
+        let because = (reason?.because ?? []).map { Words.because($0, questions: questions) }
         var page = FormPage(title: "Propose Outcome 21", caption: caseCaption(record),
                             intro: ["Outcome 21: further investigation is not in the public interest. A supervisor who did not propose it reviews it "
                                     + "before it is recorded, and the family then gets a written record."],
@@ -275,7 +275,7 @@ extension PagesController {
             rows.append(SummaryRow(label: "The guidance says now", value: PageWords.value(now, of: "outcome21")))
             let reason = assessment?.decisionReasons.first { $0.decision == "outcome21" }
             let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack.questions
-            because = (reason?.because ?? []).map { PageWords.because($0, questions: questions) }
+            because = (reason?.because ?? []).map { Words.because($0, questions: questions) }
             citations = CitationLinker(assessment, caseID: record.id).links(reason?.citations ?? [])
             let route = assessment?.decisionReasons.first { $0.decision == "route" }
             if let route { rows.append(SummaryRow(label: "Response", value: PageWords.value(route.value, of: "route"))) }

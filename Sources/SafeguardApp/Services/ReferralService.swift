@@ -53,7 +53,7 @@ struct ReferralService: Sendable {
         let referral = assessment.decisions.childProtectionReferral
         if referral == .immediate || referral == .required {
             let because = (assessment.decisionReasons.first { $0.decision == DecisionKey.childProtectionReferral.rawValue }?.because ?? [])
-                .map { PageWords.because($0, questions: questions) }
+                .map { Words.because($0, questions: questions) }
             risk.append((referral == .immediate ? "A child is at immediate risk of harm: a child protection referral is needed at once"
                                                 : "A child protection referral is needed") + (because.isEmpty ? "." : ", because " + because.joined(separator: "; ") + "."))
         }

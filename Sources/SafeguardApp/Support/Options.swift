@@ -202,6 +202,10 @@ extension SafeguardOptions {
 struct OptionsKey: StorageKey { typealias Value = SafeguardOptions }
 
 extension Application {
+    /// Whether cookies are marked Secure: behind a TLS proxy (`SAFEGUARD_SECURE_COOKIES`), or served over TLS here.
+    /// The session cookie and the known-device cookie both follow it.
+    var cookiesAreSecure: Bool { safeguardOptions.secureCookies || http.server.configuration.tlsConfiguration != nil }
+
     public var safeguardOptions: SafeguardOptions {
         get { storage[OptionsKey.self]! }
         set { storage[OptionsKey.self] = newValue }

@@ -86,7 +86,7 @@ public struct CaseDocument: Sendable, Hashable {
     /// incident so that information is shared. No imagery and no description of it; people by reference.
     public static func childContactForm(reference: String, organisation: String, crimeReference: String?,
                                         facts: CaseFacts, assessment: Assessment, records: [ResponseRecord],
-                                        officer: String, date: CalendarDate, title: String = "Child contact with police") -> CaseDocument {
+                                        officer: String, date: CalendarDate, title: String? = nil) -> CaseDocument {
         var referrals: [String] = []
         var outcome: [String] = []
         for record in records {
@@ -98,7 +98,8 @@ public struct CaseDocument: Sendable, Hashable {
             }
         }
         let steps = assessment.recommendations.filter { $0.severity == .must }.map(\.text)
-        return CaseDocument(title: title, reference: reference, sections: [
+        // The edition's own name for the form where it has one (Scotland's concern report).
+        return CaseDocument(title: title ?? "Child contact with police", reference: reference, sections: [
             ("About this notification", ["From \(organisation), raised by \(officer) on \(Words.day(date)).",
                                          "Incident: the taking or sharing of nude or semi-nude images involving young people. No imagery is held or shared with this form."]
                 + (crimeReference.map { ["Crime reference: \($0)."] } ?? [])),
