@@ -26,6 +26,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
     _ = app.caseCounts
     app.lifecycle.use(AnonymousRejectionsSummariser(interval: options.anonymousRejectionSummaryInterval))
     if let interval = options.retentionRunInterval { app.lifecycle.use(RetentionRunner(interval: interval)) }
+    app.lifecycle.use(SessionSweeper())
     app.databases.use(try options.database.configuration(postgresSchema: options.postgresSchema,
                                                           postgresConnectionsPerEventLoop: options.postgresConnectionsPerEventLoop,
                                                           poolTimeout: options.databasePoolTimeout,
@@ -38,7 +39,6 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
         try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run()
     }
     app.migrations.add(SafeguardSchema.migrations)
-    app.migrations.add(SessionRecord.migration)
     if options.database.isSQLite {
         try await SafeguardSchema.prepareSQLite(app.db)
     }
@@ -63,7 +63,7 @@ public func configure(_ app: Application, options: SafeguardOptions, assessor: A
         do {
             pending = try await app.migrator.previewPrepareBatch().get().count
         } catch let error where String(reflecting: error).contains("_fluent_migrations") || String(reflecting: error).contains("42P01") {
-            pending = SafeguardSchema.migrations.count + 1
+            pending = SafeguardSchema.migrations.count
         }
         if pending > 0 {
             throw SafeguardOptions.Invalid(description: "the database is behind this version of Safeguard (\(pending) "

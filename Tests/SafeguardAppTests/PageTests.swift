@@ -18,6 +18,11 @@ enum Pages {
         reply.headers[.setCookie].first { $0.hasPrefix("safeguard-session=") }.map { String($0.split(separator: ";")[0]) }
     }
 
+    /// The form cookie a page shown to someone not signed in sets (`AnonymousFormToken`), as the browser sends it back.
+    static func formCookie(_ reply: Reply) -> String? {
+        reply.headers[.setCookie].first { $0.hasPrefix("safeguard-form=") }.map { String($0.split(separator: ";")[0]) }
+    }
+
     static func csrf(in html: String) -> String? {
         guard let range = html.range(of: "name=\"_csrf\" value=\"") else { return nil }
         return String(html[range.upperBound...].prefix { $0 != "\"" })
@@ -47,7 +52,7 @@ enum Pages {
     /// Signs in through the sign-in page and returns the signed-in session.
     static func signIn(_ app: Application, _ email: String) async throws -> Browser {
         let page = try await get(app, "/sign-in")
-        let anonymous = Browser(cookie: try #require(cookie(page)), csrf: try #require(csrf(in: page.text)))
+        let anonymous = Browser(cookie: try #require(formCookie(page)), csrf: try #require(csrf(in: page.text)))
         var reply = try await post(app, "/sign-in", anonymous, [("email", email), ("password", testPassword)])
         #expect(reply.status == .seeOther, "sign in as \(email): \(reply.status)")
         if reply.headers.first(name: .location) == "/sign-in/code" {
@@ -175,7 +180,7 @@ enum Pages {
             #expect(page.text.contains("<title>Sign in – Safeguard</title>"))
             #expect(page.text.contains("<label class=\"label\" for=\"email\">Email address</label>"))
             #expect(page.text.contains("href=\"#main\""))
-            let browser = Browser(cookie: try #require(Pages.cookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+            let browser = Browser(cookie: try #require(Pages.formCookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
 
             let empty = try await Pages.post(app, "/sign-in", browser, [("email", ""), ("password", "")])
             #expect(empty.status == .unprocessableEntity)
@@ -196,7 +201,7 @@ enum Pages {
         try await withApp { app in
             _ = try await seedWorld(app)
             let page = try await Pages.get(app, "/sign-in")
-            let browser = Browser(cookie: try #require(Pages.cookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+            let browser = Browser(cookie: try #require(Pages.formCookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
             for _ in 0..<5 {
                 _ = try await Pages.post(app, "/sign-in", browser, [("email", "dsl@school.test"), ("password", "nope")])
             }
@@ -317,7 +322,7 @@ enum Pages {
             #expect(signInPath == "/sign-in?to=/cases/\(police)")
             func signIn(_ email: String, from path: String) async throws -> Reply {
                 let page = try await Pages.get(app, path)
-                let anonymous = Browser(cookie: try #require(Pages.cookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+                let anonymous = Browser(cookie: try #require(Pages.formCookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
                 let to = page.text.range(of: #"name="to" value="[^"]*""#, options: .regularExpression)
                     .map { String(page.text[$0].dropFirst(#"name="to" value=""#.count).dropLast()) }
                 var reply = try await Pages.post(app, "/sign-in", anonymous, [("email", email), ("password", testPassword)] + (to.map { [("to", $0)] } ?? []))

@@ -24,7 +24,7 @@ import Vapor
         return reply.json["sessions"] as? [[String: Any]] ?? []
     }
 
-    @Test("The API starts no web session; a page does, and a page's own API call with the cookie has it")
+    @Test("The API starts no web session; signing in on a page does, and a page's own API call with the cookie has it")
     func webSessionsAreForPagesAndTheirOwnAPICalls() async throws {
         try await withApp { app in
             _ = try await seedWorld(app)
@@ -34,7 +34,9 @@ import Vapor
             #expect(token.status == .created && me.status == .ok && anonymous.status == .unauthorized)
             for reply in [token, me, anonymous] { #expect(reply.headers[.setCookie].isEmpty, "no session cookie from the API") }
             let signInPage = try await Pages.get(app, "/sign-in")
-            #expect(Pages.cookie(signInPage) != nil, "a page starts a session (its form's CSRF token lives in it)")
+            #expect(Pages.cookie(signInPage) == nil && Pages.formCookie(signInPage) != nil,
+                    "the sign-in page starts no session: its form's token is in a cookie of its own")
+            #expect(try await PageSessionStore(db: app.db).count() == 0)
             let browser = try await Pages.signIn(app, "officer@policea.test")
             let mine = try await send(app, .GET, "/api/v1/me", headers: [("Cookie", browser.cookie)])
             #expect(mine.status == .ok && (mine.json["user"] as? [String: Any])?["email"] as? String == "officer@policea.test")
@@ -247,7 +249,7 @@ import Vapor
             let form = try await Pages.get(app, path)
             #expect(form.status == .ok)
             #expect(form.text.contains("Choose a new password"))
-            let anonymous = Browser(cookie: try #require(Pages.cookie(form)), csrf: try #require(Pages.csrf(in: form.text)))
+            let anonymous = Browser(cookie: try #require(Pages.formCookie(form)), csrf: try #require(Pages.csrf(in: form.text)))
             let weak = try await Pages.post(app, path, anonymous, [("password", "password123456"), ("confirm", "password123456")])
             #expect(weak.status == .unprocessableEntity)
             #expect(weak.text.contains("too common"))
@@ -308,7 +310,7 @@ extension SessionTests {
             let made = try await send(app, .POST, "/api/v1/users/\(world.user("policeA.officer").id)/password-reset", token: world.token("policeA.admin"))
             let path = try #require(made.json["path"] as? String)
             let form = try await Pages.get(app, path)
-            let anonymous = Browser(cookie: try #require(Pages.cookie(form)), csrf: try #require(Pages.csrf(in: form.text)))
+            let anonymous = Browser(cookie: try #require(Pages.formCookie(form)), csrf: try #require(Pages.csrf(in: form.text)))
             var generator = SystemRandomNumberGenerator()
             let strong = Data((0..<90).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString().prefix(120)
             let done = try await Pages.post(app, path, anonymous, [("password", String(strong)), ("confirm", String(strong))])

@@ -13,7 +13,7 @@ import Vapor
     /// Signs in with the password only, and returns the session and where it was sent.
     static func password(_ app: Application, _ email: String) async throws -> (Browser, String?) {
         let page = try await Pages.get(app, "/sign-in")
-        let anonymous = Browser(cookie: try #require(Pages.cookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+        let anonymous = Browser(cookie: try #require(Pages.formCookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
         let reply = try await Pages.post(app, "/sign-in", anonymous, [("email", email), ("password", testPassword)])
         #expect(reply.status == .seeOther)
         return (Browser(cookie: try #require(Pages.cookie(reply)), csrf: ""), reply.headers.first(name: .location))

@@ -18,31 +18,41 @@ import Vapor
 ///
 /// A session sealed under a data key that has since been retired (`safeguard keys rotate`) reads as no session:
 /// its person signs in again.
+///
+/// A session with nothing in it (a first visit, or a cookie the table no longer holds) is never stored: the
+/// sign-in form's token lives in a cookie of its own (`AnonymousFormToken`), so a row is made only once a password
+/// has been accepted, and nobody can fill the table by asking for pages. A session read and not changed is not
+/// written back (Vapor's middleware writes every session at the end of every request). Each row says when it was
+/// made, and `SessionSweeper` deletes those older than any session can last.
 struct SealedSessions: AsyncSessionDriver {
     static let column = EncryptedColumn.sessionData
 
     func createSession(_ data: SessionData, for request: Request) async throws -> SessionID {
         let id = SessionID(string: Data([UInt8].random(count: 32)).base64EncodedString())
-        try await SessionRecord(key: Self.stored(id), data: try sealed(data, request)).create(on: request.db)
+        guard !data.snapshot.isEmpty else { return id }
+        try await PageSessionStore(db: request.db).create(key: Self.stored(id).string, values: try sealed(data, request), now: Date())
         return id
     }
 
     func readSession(_ sessionID: SessionID, for request: Request) async throws -> SessionData? {
-        guard let record = try await SessionRecord.query(on: request.db).filter(\.$key == Self.stored(sessionID)).first() else {
-            return nil
-        }
-        return opened(record.data, request)
+        guard let stored = try await PageSessionStore(db: request.db).values(key: Self.stored(sessionID).string),
+              let data = opened(stored, request) else { return nil }
+        request.storage[AsRead.self] = data.snapshot
+        return data
     }
 
     func updateSession(_ sessionID: SessionID, to data: SessionData, for request: Request) async throws -> SessionID {
-        try await SessionRecord.query(on: request.db).filter(\.$key == Self.stored(sessionID))
-            .set(\.$data, to: try sealed(data, request)).update()
+        if let read = request.storage[AsRead.self], read == data.snapshot { return sessionID }
+        try await PageSessionStore(db: request.db).update(key: Self.stored(sessionID).string, values: try sealed(data, request))
         return sessionID
     }
 
     func deleteSession(_ sessionID: SessionID, for request: Request) async throws {
-        try await SessionRecord.query(on: request.db).filter(\.$key == Self.stored(sessionID)).delete()
+        try await PageSessionStore(db: request.db).delete(key: Self.stored(sessionID).string)
     }
+
+    /// The session's values as read at the start of the request, to leave the row alone if they are unchanged.
+    struct AsRead: StorageKey { typealias Value = [String: String] }
 
     /// What the table keeps for a session id: its SHA-256, so the table holds no cookie that works.
     static func stored(_ id: SessionID) -> SessionID {
@@ -50,14 +60,37 @@ struct SealedSessions: AsyncSessionDriver {
     }
 
     /// The session's values as one sealed string, in a JSON object as the column expects.
-    func sealed(_ data: SessionData, _ request: Request) throws -> SessionData {
+    func sealed(_ data: SessionData, _ request: Request) throws -> [String: String] {
         let json = try JSONEncoder().encode(data.snapshot)
-        return SessionData(initialData: ["sealed": try request.cipher.seal(String(decoding: json, as: UTF8.self), in: Self.column)])
+        return ["sealed": try request.cipher.seal(String(decoding: json, as: UTF8.self), in: Self.column)]
     }
 
-    func opened(_ stored: SessionData, _ request: Request) -> SessionData? {
+    func opened(_ stored: [String: String], _ request: Request) -> SessionData? {
         guard let sealed = stored["sealed"], let json = try? request.cipher.open(sealed, in: Self.column),
               let values = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else { return nil }
         return SessionData(initialData: values)
     }
+}
+
+/// Clears page sessions older than any session can last (`PageSessionStore.longestUse`): ones left open in a
+/// browser that never came back. Each server runs it, an hour apart; a session cleared by one is simply gone for
+/// the next.
+struct SessionSweeper: LifecycleHandler {
+    let job = RepeatingJob(firstAfter: 300, every: 3600) { application in
+        await SessionSweeper.sweep(application, now: Date())
+    }
+
+    static func sweep(_ application: Application, now: Date) async {
+        do {
+            let cleared = try await application.writeGate.run(application.db) { db in
+                try await PageSessionStore(db: db).deleteMade(before: now.addingTimeInterval(-PageSessionStore.longestUse))
+            }
+            if cleared > 0 { application.logger.info("sessions: cleared \(cleared) that had outlived any sign-in") }
+        } catch {
+            application.logger.error("clearing old sessions failed: \(LoggedError(error))")
+        }
+    }
+
+    func didBootAsync(_ application: Application) async throws { job.start(application) }
+    func shutdownAsync(_ application: Application) async { job.stop() }
 }

@@ -48,10 +48,7 @@ struct WebAuthController: RouteCollection {
     }
 
     func checkCSRF(_ req: Request, _ presented: String?) throws {
-        guard let expected = req.hasSession ? req.session.data["csrf"] : nil, let presented,
-              constantTimeEqual(presented, expected) else {
-            throw APIError(.forbidden, "csrf", "the form has expired or did not come from Safeguard; reload the page and try again")
-        }
+        try req.checkPageCSRF(presented)
     }
 
     func signIn(req: Request) async throws -> Response {

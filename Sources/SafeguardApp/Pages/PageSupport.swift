@@ -274,17 +274,26 @@ extension Jurisdiction {
 }
 
 extension Request {
-    /// The session's CSRF token, made on first use.
+    /// The form token for this page: the session's (made on first use) for someone signed in or part-way through
+    /// signing in; otherwise one in a cookie of its own (`AnonymousFormToken`), so that showing a page to someone
+    /// not signed in stores nothing.
     func pageCSRFToken() -> String {
-        if let token = session.data["csrf"] { return token }
+        if hasSession, let token = session.data["csrf"] { return token }
+        guard identity?.viaSession == true || (hasSession && session.data["pendingUserID"] != nil) else {
+            return AnonymousFormToken.token(for: self)
+        }
         let token = WebAuthController.newCSRFToken()
         session.data["csrf"] = token
         return token
     }
 
-    /// Refuses a form without this session's token (403).
+    /// Refuses a form without this session's token (403). A session that has a token takes only that one; a visitor
+    /// with no session token must send the token of their form cookie.
     func checkPageCSRF(_ presented: String?) throws {
-        guard let expected = hasSession ? session.data["csrf"] : nil, let presented, constantTimeEqual(presented, expected) else {
+        let expected = hasSession ? session.data["csrf"] : nil
+        let matches = if let expected { presented.map { constantTimeEqual($0, expected) } ?? false }
+                      else { AnonymousFormToken.matches(self, presented: presented) }
+        guard matches else {
             throw APIError(.forbidden, "csrf", "the form has expired or did not come from Safeguard; reload the page and try again")
         }
     }
@@ -338,6 +347,7 @@ extension Request {
         let context = PageContext(layout: layout(title: title, errors: errors, notice: notice, current: current), page: page)
         let view = try await self.view.render(P.template, context)
         let response = try await view.encodeResponse(status: status, for: self)
+        AnonymousFormToken.setCookie(on: response, for: self)
         return response
     }
 
