@@ -451,8 +451,13 @@ extension PagesController {
                                         (f.id.uuidString, f.name.contains(f.jurisdiction.displayName) ? f.name : "\(f.name) (\(f.jurisdiction.displayName))")
                                     },
                                     selected: local.count == 1 ? local : []),
-                            .textarea("summary", "What happened, for the force", hint: "No names: use the letters A, B and so on.",
-                                      value: String(record.summary.prefix(ReferralService.summaryLimit)), limit: ReferralService.summaryLimit),
+                            // The case's summary whole, never cut without a word: a cut one had gone to a force
+                            // ending mid-word. One too long says so, and the server refuses it until shortened.
+                            .textarea("summary", "What happened, for the force",
+                                      hint: "No names: use the letters A, B and so on."
+                                          + (record.summary.count > ReferralService.summaryLimit
+                                             ? " This is the concern's summary, \(record.summary.count) characters: shorten it to \(ReferralService.summaryLimit) or fewer." : ""),
+                                      value: record.summary, limit: ReferralService.summaryLimit),
                             .choice(.checkboxes, "share", "What to share", hint: "Share only what the force needs",
                                     options: ReferralService.sections.map { ($0.key, $0.offer) },
                                     selected: share),

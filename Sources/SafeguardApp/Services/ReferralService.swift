@@ -46,16 +46,32 @@ struct ReferralService: Sendable {
     static let summaryLimit = 400
 
     /// What makes a referral urgent, in words, from the school's assessment: immediate danger, an immediate risk of
-    /// harm, and why a child protection referral is needed.
+    /// harm, why a child protection referral is needed (also when it is not yet decided but every answer still open
+    /// leads to one), and that the police must be told. Empty only when none of these holds: the force's page then says
+    /// nothing urgent was flagged, so it must never be empty for a case the school had to refer.
     static func referralRisk(_ assessment: Assessment, questions: [String: String]) -> [String] {
         var risk: [String] = []
+        func because(_ key: DecisionKey) -> String {
+            let reasons = (assessment.decisionReasons.first { $0.decision == key.rawValue }?.because ?? [])
+                .filter { !$0.hasSuffix("= not known") }.map { Words.because($0, questions: questions) }
+            return reasons.isEmpty ? "." : ", because " + reasons.joined(separator: "; ") + "."
+        }
         if assessment.decisions.emergency { risk.append("A child is in immediate danger.") }
         let referral = assessment.decisions.childProtectionReferral
-        if referral == .immediate || referral == .required {
-            let because = (assessment.decisionReasons.first { $0.decision == DecisionKey.childProtectionReferral.rawValue }?.because ?? [])
-                .map { Words.because($0, questions: questions) }
-            risk.append((referral == .immediate ? "A child is at immediate risk of harm: a child protection referral is needed at once"
-                                                : "A child protection referral is needed") + (because.isEmpty ? "." : ", because " + because.joined(separator: "; ") + "."))
+        let possible = Set(assessment.decisionReasons.first { $0.decision == DecisionKey.childProtectionReferral.rawValue }?.possible ?? [])
+        switch referral {
+        case .immediate:
+            risk.append("A child is at immediate risk of harm: a child protection referral is needed at once" + because(.childProtectionReferral))
+        case .required:
+            risk.append("A child protection referral is needed" + because(.childProtectionReferral))
+        case .undetermined where !possible.isEmpty && possible.isSubset(of: [ReferralDecision.immediate.rawValue, ReferralDecision.required.rawValue]):
+            risk.append("A child protection referral is needed whatever the questions still open find"
+                        + (possible.contains(ReferralDecision.immediate.rawValue) ? ", perhaps at once" : "") + ".")
+        default:
+            break
+        }
+        if assessment.decisions.policeReferral == .required {
+            risk.append("The school's assessment says the police must be told" + because(.policeReferral))
         }
         return risk
     }
@@ -120,7 +136,7 @@ struct ReferralService: Sendable {
                 fromOrganisationID: school.id, fromCaseID: schoolCase.id, toOrganisationID: force.id, toCaseID: policeCase.id,
                 shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
                 by: identity.user.id, now: clock())
-            try await records.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name) (shared: \(body.share.isEmpty ? "summary only" : body.share.sorted().joined(separator: ", ")))", by: identity, on: db)
+            try await records.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name), sharing \(Self.sharedInWords(body.share.sorted()).lowercasedFirst)", by: identity, on: db)
             try await AuditChain.append(CaseService.event(identity, "case.referral.send", caseID: schoolCase.id,
                                                           detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
             // The force's own trail records that the case arrived, so its auditors see it.
