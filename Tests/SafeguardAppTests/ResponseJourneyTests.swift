@@ -202,23 +202,40 @@ import Vapor
 
     // MARK: (c) Self-approval refused
 
-    @Test func cNobodyApprovesTheirOwnOutcome21AndOnlyASupervisorDecides() async throws {
+    /// Outcome 21 is decided by "a suitably senior and/or experienced officer" (College of Policing, Action 11): a
+    /// supervisor or a superintendent, never its proposer. A hands-on review found a supervisor's own proposal stuck
+    /// for good in a force with one supervisor, the superintendent refused.
+    @Test func cNobodyApprovesTheirOwnOutcome21AndOnlyASupervisorOrSuperintendentDecides() async throws {
         try await Self.journey { j in
             let id = try await openPoliceCase(j)
             let own = try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "Proposed by a supervisor"], expect: .created)
             let path = "/cases/\(id)/sign-offs/\(own.json["id"] as! String)/decision"
             let selfApproval = try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "Looks fine"], expect: .forbidden)
             #expect(selfApproval.text.contains("you proposed this"))
-            for actor in ["policeA.officer", "policeA.officer2", "policeA.superintendent"] {
+            for actor in ["policeA.officer", "policeA.officer2"] {
                 let refused = try await j.call(actor, .POST, path, ["approve": true, "reason": "Looks fine"], expect: .forbidden)
-                #expect(refused.text.contains("only a supervisor may approve or refuse Outcome 21"), "\(refused.text)")
+                #expect(refused.text.contains("only a supervisor or superintendent may approve or refuse Outcome 21"), "\(refused.text)")
             }
             try await j.call("policeB.officer", .POST, path, ["approve": true, "reason": "Looks fine"], expect: .notFound)
-            // The proposer does not see it in their own inbox to review.
+            // The proposer does not see it in their own inbox to review; the superintendent does, as no one else can.
             let inbox = try await j.call("policeA.supervisor", .GET, "/inbox", expect: .ok)
             #expect((inbox.json["signOffsToReview"] as! [Any]).isEmpty)
+            let senior = try await j.call("policeA.superintendent", .GET, "/inbox", expect: .ok)
+            #expect((senior.json["signOffsToReview"] as! [[String: Any]]).map { $0["id"] as? String } == [own.json["id"] as? String])
             let still = try await j.call("policeA.officer", .GET, "/cases/\(id)/sign-offs", expect: .ok).array
             #expect(still.map { $0["status"] as! String } == ["pending"])
+            try await j.call("policeA.superintendent", .POST, path, ["approve": true, "reason": "Willing, age-appropriate, first time: agreed",
+                                                                    "openActionsReason": "The officer completes them this shift"], expect: .ok)
+            let decided = try await j.call("policeA.officer", .GET, "/cases/\(id)/sign-offs", expect: .ok).array
+            #expect(decided.map { $0["status"] as! String } == ["approved"])
+
+            // An officer's proposal goes to the supervisors; the superintendent may decide it but is not asked to.
+            let other = try await openPoliceCase(j)
+            _ = try await j.call("policeA.officer", .POST, "/cases/\(other)/sign-offs", ["kind": "outcome21", "rationale": "Proposed by an officer"], expect: .created)
+            let notAsked = try await j.call("policeA.superintendent", .GET, "/inbox", expect: .ok)
+            #expect((notAsked.json["signOffsToReview"] as! [Any]).isEmpty)
+            let asked = try await j.call("policeA.supervisor", .GET, "/inbox", expect: .ok)
+            #expect((asked.json["signOffsToReview"] as! [Any]).count == 1)
         }
     }
 

@@ -52,13 +52,19 @@ import Vapor
             #expect(!waiting.text.contains(">Propose Outcome 21</a>"), "not offered twice")
             #expect(!waiting.text.contains("Review the proposal"), "the officer is not offered the review")
 
-            // Only a supervisor who did not propose it decides it.
+            // Only a supervisor (or a superintendent) who did not propose it decides it; its proposer sees what they
+            // sent, without the form.
             let signOff = try await Self.signOffID(app, id, token: world.token("policeA.officer"))
             let review = "/cases/\(id)/sign-offs/\(signOff)"
-            #expect(try await Pages.get(app, review, officer).status == .forbidden)
+            let own = try await Pages.get(app, review, officer)
+            #expect(own.status == .ok)
+            #expect(own.text.contains("You proposed this, so you cannot decide it: another supervisor or superintendent must review it."))
+            #expect(own.text.contains("Willing, age-appropriate, first time") && !own.text.contains("name=\"decision\""))
+            #expect(try await Pages.post(app, review, officer, [("decision", "approve"), ("reason", "Agreed")]).status == .forbidden)
+            let officer2 = try await Pages.signIn(app, "officer2@policeA.test")
+            #expect(try await Pages.get(app, review, officer2).status == .forbidden)
             let superintendent = try await Pages.signIn(app, "superintendent@policeA.test")
-            #expect(try await Pages.get(app, review, superintendent).status == .forbidden)
-            #expect(try await Pages.post(app, review, superintendent, [("decision", "approve"), ("reason", "x")]).status == .forbidden)
+            #expect(try await Pages.get(app, review, superintendent).text.contains("name=\"decision\" type=\"radio\" value=\"approve\""))
             let other = try await Pages.signIn(app, "officer@policeB.test")
             #expect(try await Pages.get(app, review, other).status == .notFound)
             let admin = try await Pages.signIn(app, "admin@policeA.test")
@@ -161,7 +167,7 @@ import Vapor
             #expect(!casePage.text.contains("Review the proposal"))
             let forced = try await Pages.post(app, "/cases/\(id)/sign-offs/\(signOff)", supervisor, [("decision", "approve"), ("reason", "mine")])
             #expect(forced.status == .forbidden)
-            #expect(forced.text.contains("You proposed this: another supervisor must review it."))
+            #expect(forced.text.contains("You proposed this: another supervisor or superintendent must review it."))
         }
     }
 

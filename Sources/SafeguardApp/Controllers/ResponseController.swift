@@ -374,9 +374,16 @@ struct ResponseController: RouteCollection {
             inbox.policyReviewsDue = try await response.policyReviews(organisationID: org)
                 .map { .init(caseID: $0.caseID, caseReference: $0.caseReference, due: $0.due) }
         case .supervisor, .superintendent:
-            let kind: SignOffKind = identity.user.role == .supervisor ? .outcome21 : .deviceReturn
-            inbox.signOffsToReview = try await response.pendingSignOffs(organisationID: org, kind: kind)
-                .filter { $0.signOff.proposedBy != identity.user.id }.map { SignOffDTO($0.signOff, caseReference: $0.caseReference) }
+            // A superintendent may decide Outcome 21 too, but is asked only where no other supervisor can be: for a
+            // supervisor's own proposal. Other supervisors see those as well.
+            let accounts = AccountStore(db: req.db)
+            for kind in SignOffKind.allCases where kind.mayBeReviewed(by: identity.user.role.rawValue) {
+                for pending in try await response.pendingSignOffs(organisationID: org, kind: kind) where pending.signOff.proposedBy != identity.user.id {
+                    if identity.user.role == .superintendent, kind.reviewerRole != Role.superintendent.rawValue,
+                       try await accounts.user(id: pending.signOff.proposedBy)?.role == .officer { continue }
+                    inbox.signOffsToReview.append(SignOffDTO(pending.signOff, caseReference: pending.caseReference))
+                }
+            }
         default: break
         }
         if identity.organisation.kind == .police {

@@ -320,7 +320,7 @@ struct CaseResponseView: Encodable, Sendable {
                 "\(r.approve ? "Approved" : "Refused") by \(who(s.reviewedBy)) on \(PageWords.date(s.reviewedAt)): \(r.reason)"
                     + (r.imagerySolelyOfOwner.map { $0 ? " The imagery was solely of the owner." : " The imagery was not solely of the owner." } ?? "")
             } ?? ""
-            let mayReview = s.status == .pending && role.rawValue == s.proposal.kind.reviewerRole && s.proposedBy != identity.user.id
+            let mayReview = s.status == .pending && s.proposal.kind.mayBeReviewed(by: role.rawValue) && s.proposedBy != identity.user.id
             return SignOffRow(label: s.proposal.kind.label + subject, status: Self.statusLabel(s.status),
                               proposed: "Proposed by \(who(s.proposedBy)) on \(PageWords.date(s.proposedAt))", rationale: rationale,
                               review: review, hasReview: !review.isEmpty, href: PageRoute.caseSignOff(id, s.id).path, hasHref: mayReview)

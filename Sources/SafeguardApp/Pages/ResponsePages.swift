@@ -254,8 +254,9 @@ extension PagesController {
             throw APIError.notFound("sign-off")
         }
         let kind = signOff.proposal.kind
-        guard identity.user.role.rawValue == kind.reviewerRole else {
-            throw APIError.forbidden("only a \(kind.reviewerRole) may \(kind.decision)\(record.guidance.inBracketsWithPublisher(kind.rule))")
+        // Its proposer sees what they sent and where it stands, without the form.
+        guard kind.mayBeReviewed(by: identity.user.role.rawValue) || signOff.proposedBy == identity.user.id else {
+            throw APIError.forbidden("only a \(kind.reviewerRolesInWords) may \(kind.decision)\(record.guidance.inBracketsWithPublisher(kind.rule))")
         }
         let assessment = try await assessment(req, record)
         let names = try await userNames(req, identity)
@@ -304,7 +305,9 @@ extension PagesController {
                             submitLabel: "Save the decision", backHref: PageRoute.caseDetail(record.id).path)
         if signOff.proposedBy == identity.user.id {
             page.showForm = false
-            page.inset = "You proposed this, so you cannot decide it: another \(kind.reviewerRole) must review it."
+            page.inset = signOff.status == .pending
+                ? "You proposed this, so you cannot decide it: another \(kind.reviewerRolesInWords) must review it."
+                : "You proposed this. It is \(CaseResponseView.statusLabel(signOff.status).lowercased())" + (signOff.review.map { ": \($0.reason)" } ?? ".")
         } else if signOff.status != .pending {
             page.showForm = false
             page.inset = "This proposal is \(CaseResponseView.statusLabel(signOff.status).lowercased())" + (signOff.review.map { ": \($0.reason)" } ?? ".")

@@ -83,11 +83,11 @@ struct SignOffService: Sendable {
     /// and the pages ask before they read what was sent, and `decide` asks again.
     func checkReviewer(_ identity: Identity, _ existing: SignOff, on caseRecord: CaseRecord) throws {
         let kind = existing.proposal.kind
-        guard identity.user.role.rawValue == kind.reviewerRole else {
-            throw APIError.forbidden("only a \(kind.reviewerRole) may \(kind.decision)\(records.guidance(for: caseRecord).inBracketsWithPublisher(kind.rule))")
+        guard kind.mayBeReviewed(by: identity.user.role.rawValue) else {
+            throw APIError.forbidden("only a \(kind.reviewerRolesInWords) may \(kind.decision)\(records.guidance(for: caseRecord).inBracketsWithPublisher(kind.rule))")
         }
         guard existing.proposedBy != identity.user.id else {
-            throw APIError.forbidden("you proposed this: another \(kind.reviewerRole) must review it")
+            throw APIError.forbidden("you proposed this: another \(kind.reviewerRolesInWords) must review it")
         }
     }
 

@@ -47,6 +47,21 @@ public enum SignOffKind: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
+    /// Every role that may decide: Outcome 21 also a superintendent, as the guidance asks only for "a suitably senior
+    /// and/or experienced officer" (Action 11): a supervisor's own proposal was otherwise stuck in a force, or on a
+    /// shift, with one supervisor. A device's return a superintendent alone (Action 15).
+    public var reviewerRoles: [String] {
+        switch self {
+        case .outcome21: ["supervisor", "superintendent"]
+        case .deviceReturn: ["superintendent"]
+        }
+    }
+
+    /// Who decides, in words: "supervisor or superintendent".
+    public var reviewerRolesInWords: String { reviewerRoles.joined(separator: " or ") }
+
+    public func mayBeReviewed(by role: String) -> Bool { reviewerRoles.contains(role) }
+
     public var label: String {
         switch self {
         case .outcome21: "Outcome 21"
