@@ -46,9 +46,9 @@ public enum Words {
     public static func list(_ codes: [String]) -> String { join(codes.map(of)) }
 
     /// Words as a reader lists them: "a", "a and b", "a, b and c".
-    public static func join(_ words: [String]) -> String {
+    public static func join(_ words: [String], conjunction: String = "and") -> String {
         guard words.count > 1 else { return words.first ?? "" }
-        return words.dropLast().joined(separator: ", ") + " and " + words.last!
+        return words.dropLast().joined(separator: ", ") + " \(conjunction) " + words.last!
     }
 
     static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

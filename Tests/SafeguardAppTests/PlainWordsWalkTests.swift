@@ -60,6 +60,36 @@ import Vapor
                        documents: ["information-sheet", "case-record"])
     }
 
+    /// Found in a hands-on review as an officer: the case page gave Outcome 21's exclusion as the engine's paths
+    /// ("circumstances.maliciousIntent = true"), and two record errors named wire values ("mensRea", "pace32").
+    @Test("Why Outcome 21 cannot be used, and a refused record's reason, read in words")
+    func exclusionAndRefusalsInWords() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = Pages.knownFacts
+            var circumstances = facts["circumstances"] as! [String: Any]
+            circumstances["maliciousIntent"] = true
+            facts["circumstances"] = circumstances
+            let id = (try await createCase(app, token: world.token("policeA.officer"), facts: facts)["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let page = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(page.text.contains("Outcome 21 cannot be used for this case: "))
+            #expect(Self.rawIdentifiers(page.text) == [], "\(Self.rawIdentifiers(page.text))")
+            #expect(!page.text.contains("circumstances.") && !page.text.contains(" = true"))
+            let today = CaseController.today.description
+            let basis = try await Pages.post(app, "/cases/\(id)/record/suspectDecision", officer,
+                                             [("person", "A"), ("recordAsSuspect", "no"), ("basis", "mensRea"), ("rationale", "Sent it on purpose"),
+                                              ("decidedOn", today)])
+            #expect(basis.status == .unprocessableEntity)
+            #expect(basis.text.contains("give willing participation, an accident or lack of evidence as the basis"), "\(Self.words(basis.text))")
+            let power = try await Pages.post(app, "/cases/\(id)/record/deviceCustody", officer,
+                                             [("device", "D1"), ("step", "seized"), ("on", today), ("by", "PC 4521"), ("rationale", "Onward sharing")])
+            #expect(power.status == .unprocessableEntity)
+            #expect(power.text.contains("the power used: PACE section 32, PACE section 54, PACE section 19, with the owner"), "\(Self.words(power.text))")
+            for reply in [basis, power] { #expect(Self.rawIdentifiers(reply.text) == [], "\(Self.rawIdentifiers(reply.text))") }
+        }
+    }
+
     @Test("The chronology says which facts changed, from what to what, in words")
     func factsChangedSaysWhat() async throws {
         try await withApp { app in

@@ -254,7 +254,10 @@ struct CaseResponseView: Encodable, Sendable {
                                             hint: decision == .eligible ? "The guidance says it can be considered; a supervisor reviews it"
                                                 : "Not decided yet: you will be asked why you propose it now"))
                 } else if decision == .excluded {
-                    let why = assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? []
+                    let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction,
+                                                                 on: assessment?.assessedOn ?? CaseController.today).pack.questions
+                    let why = (assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? [])
+                        .map { Words.because($0, questions: questions) }
                     outcome21Note = "Outcome 21 cannot be used for this case" + (why.isEmpty ? "." : ": " + why.joined(separator: "; ") + ".")
                 }
                 respond.append(LinkItem("Record the outcome", .caseRecordForm(id, .outcome), hint: (record.facts.jurisdiction == .england || record.facts.jurisdiction == .wales ? "The Home Office outcome code" : "The outcome, from \(record.facts.jurisdiction.displayName)'s options") + record.guidance.inBrackets(.outcomeCodes)))

@@ -167,6 +167,13 @@ public struct RecordDescription: Sendable {
 
     public func field(_ name: String) -> RecordField? { fields.first { $0.name == name } }
 
+    /// A choice's options as the form shows them, for a sentence: "PACE section 32, …, with the owner's consent or
+    /// another power". An error message names them so, never by their wire values.
+    public func optionsInWords(_ name: String, _ values: [String]? = nil) -> String {
+        let options = (field(name)?.input.options ?? []).filter { values?.contains($0.value) ?? true }
+        return Words.join(options.map(\.label.inSentence), conjunction: "or")
+    }
+
     /// The fields a form in this setting asks.
     public func formFields(for setting: Setting) -> [RecordField] {
         fields.filter { $0.input.onForms && ($0.settings?.contains(setting) ?? true) }
@@ -178,4 +185,10 @@ extension String {
     public var capitalisedFirst: String { prefix(1).uppercased() + dropFirst() }
     /// The text with its first letter small: a label or a sentence put in the middle of another.
     public var lowercasedFirst: String { prefix(1).lowercased() + dropFirst() }
+    /// A label put in the middle of a sentence: its first letter small unless it begins a capitalised word or an
+    /// abbreviation ("PACE section 32", "PNC" stay as they are).
+    public var inSentence: String {
+        let letters = Array(prefix(2))
+        return letters.count == 2 && letters[1].isUppercase ? self : lowercasedFirst
+    }
 }

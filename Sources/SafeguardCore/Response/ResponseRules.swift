@@ -258,12 +258,13 @@ public enum ResponseRules {
             try notFuture(r.decidedOn, "decidedOn")
             try text(r.rationale, "rationale", required: true, why: "the rationale for the decision", source: .accounts)
             if r.recordAsSuspect && r.basis != .mensRea {
-                throw RecordProblem(field: "basis", message: "recording as a suspect rests on evidence of intention (mensRea); "
-                                    + "willing participation, accident or lack of evidence are grounds not to record", citation: cite(.accounts))
+                throw RecordProblem(field: "basis", message: "recording as a suspect rests on evidence of intention (mens rea); "
+                                    + "willing participation, an accident or a lack of evidence are grounds not to record", citation: cite(.accounts))
             }
             if !r.recordAsSuspect && r.basis == .mensRea {
-                throw RecordProblem(field: "basis", message: "with evidence of intention (mensRea), the discretion not to record as a suspect does not apply: "
-                                    + "give willingParticipation, accident or lackOfEvidence, or record as a suspect", citation: cite(.accounts))
+                throw RecordProblem(field: "basis", message: "with evidence of intention (mens rea), the discretion not to record as a suspect does not apply: "
+                                    + "give " + SuspectDecision.description.optionsInWords("basis", ["willingParticipation", "accident", "lackOfEvidence"])
+                                    + " as the basis, or record them as a suspect", citation: cite(.accounts))
             }
         case .interviewDecision(let r):
             try notFuture(r.decidedOn, "decidedOn")
@@ -459,7 +460,7 @@ public enum ResponseRules {
             try requireState([.notRecorded, .withOwner, .withSchool], "seized")
             try rationale(.seizure)
             guard let power = r.power else {
-                throw RecordProblem(field: "power", message: "the power used: " + SeizurePower.allCases.map(\.rawValue).joined(separator: ", ")
+                throw RecordProblem(field: "power", message: "choose the power used: " + DeviceCustodyStep.description.optionsInWords("power")
                                     + " (without a statutory power, police rely on the owner's cooperation)", citation: cite(.seizure))
             }
             if power == .other && (r.powerDetail ?? "").isEmpty {
