@@ -1,14 +1,18 @@
-// The pages' one script, from our own origin (script-src 'self'). Every page works without it; it adds two things
+// The pages' one script, from our own origin (script-src 'self'). Every page works without it; it adds three things
 // for those whose browser runs it.
 //
-// 1. Quick-hide by keyboard: Escape pressed twice within a second follows the page's "Hide this page" link, as a
+// 1. On a page refused for mistakes, focus goes to the list of them (the GOV.UK error summary), so that keyboard and
+//    screen reader users start from it; each mistake links to its field, where the error is read again.
+// 2. Quick-hide by keyboard: Escape pressed twice within a second follows the page's "Hide this page" link, as a
 //    click on it does. location.replace keeps the hidden page out of the browser's history.
-// 2. A live character count under every text box with a limit of 200 characters or more. The limit itself is in the
+// 3. A live character count under every text box with a limit of 200 characters or more. The limit itself is in the
 //    page's own hint ("Up to 2,000 characters."), so it is there without this script. The count shown is for the
 //    eye; screen readers hear it only once typing pauses, and only when few characters are left, so that it does
 //    not speak over every key.
 (function () {
   "use strict";
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
   var last = 0;
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" && event.key !== "Esc") { return; }

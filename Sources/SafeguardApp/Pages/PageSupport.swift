@@ -345,7 +345,10 @@ extension Request {
         // A notice left for the next page (after a redirect) shows on whichever page that is.
         let notice = notice ?? (identity?.viaSession == true ? takeFlash() : nil)
         let context = PageContext(layout: layout(title: title, errors: errors, notice: notice, current: current), page: page)
-        let view = try await self.view.render(P.template, context)
+        var view = try await self.view.render(P.template, context)
+        if !errors.isEmpty || status == .unprocessableEntity {
+            view.data = ByteBuffer(string: ErrorLinks.linked(String(buffer: view.data)))
+        }
         let response = try await view.encodeResponse(status: status, for: self)
         AnonymousFormToken.setCookie(on: response, for: self)
         return response
