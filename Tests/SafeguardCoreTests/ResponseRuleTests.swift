@@ -390,4 +390,19 @@ struct ResponseRuleTests {
             #expect(c.dbsExplanation?.contains(absent) == false)
         }
     }
+
+    /// A hands-on review as a Welsh DSP: a 999 call left "tell the police" open, and a report to the local authority's
+    /// children's services left the child protection referral open, each to be recorded twice.
+    @Test("NSPCC Reporting and Wales Safeguarding Procedures (reporting a child at risk): a 999 call tells the police; a report to local child protection services is the referral")
+    func reportsCompleteWhatTheyDo() {
+        let facts = baseCase(.education, .wales)
+        func fulfils(_ to: ReportedTo) -> [String] {
+            let report = ResponseRecord.externalReport(ExternalReport(to: to, on: testToday, reference: nil))
+            return ResponseRules.fulfilled(by: report, facts: facts, records: [report])
+        }
+        #expect(Set(fulfils(.police999)) == ["call999", "informPolice"])
+        #expect(Set(fulfils(.localChildProtection)) == ["seekAdvice", "childProtectionReferral"])
+        #expect(fulfils(.nspccHelpline) == ["seekAdvice"], "advice sought is not a referral made")
+        #expect(fulfils(.ceop) == ["reportToCEOP"])
+    }
 }

@@ -19,6 +19,14 @@ struct TimescaleTests {
         #expect(assessment.recommendations.first { $0.id == "call999" }?.dueWithinDays == 0)
     }
 
+    @Test("Wales (Welsh Government, Sharing nudes and semi-nudes, What this advice covers): an adult involved, tell the police as a matter of urgency: due the same day")
+    func walesPoliceSameDay() throws {
+        let assessment = assess(baseCase(.education, .wales) { $0.people[1].age = 30 })
+        let police = try #require(assessment.recommendations.first { $0.id == "informPolice" })
+        #expect(police.severity == .must && police.dueWithinDays == 0)
+        #expect(police.citations.contains { $0.section == "What this advice covers" })
+    }
+
     @Test("A pack's timescale must be 0 to 365 days, and says where it is wrong")
     func refusedOutOfRange() throws {
         let url = GuidanceLibrary.bundledDirectory.appendingPathComponent("nspcc-ukcis-2024.yaml")

@@ -217,7 +217,7 @@ public enum ResponseRules {
             try text(r.to, "to", required: true, why: "who was advised: a person ref, or e.g. \"parents of A\"")
             try notFuture(r.givenOn, "givenOn")
             guard !r.topics.isEmpty else {
-                throw RecordProblem(field: "topics", message: "what advice was given: " + AdviceTopic.allCases.map(\.rawValue).joined(separator: ", "), citation: cite(.welfare))
+                throw RecordProblem(field: "topics", message: "choose what advice was given: " + AdviceGiven.description.optionsInWords("topics"), citation: cite(.welfare))
             }
             try text(r.note, "note", required: false)
         case .backgroundCheck(let r):
@@ -620,10 +620,15 @@ public enum ResponseRules {
         case .caidLiaison: return ["caidLiaison"]
         case .childContactForm: return ["childContactForm"]
         case .externalReport(let r):
+            // A 999 call tells the police; a report to the local child protection services (in Wales the local
+            // authority's children's services, or its emergency duty team) is the child protection referral (NSPCC:
+            // "Contact your local child protection services"; Wales Safeguarding Procedures, reporting a child at
+            // risk). A hands-on review found each left its must-do open, to be recorded twice.
             switch r.to {
-            case .police999: return ["call999"]
+            case .police999: return ["call999", "informPolice"]
             case .ceop: return ["reportToCEOP"]
-            case .nspccHelpline, .localChildProtection: return ["seekAdvice"]
+            case .nspccHelpline: return ["seekAdvice"]
+            case .localChildProtection: return ["seekAdvice", "childProtectionReferral"]
             }
         case .triage: return ["gatherInformation"]
         case .conversation: return ["talkToYoungPeople"]
