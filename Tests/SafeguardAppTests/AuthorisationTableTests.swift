@@ -48,7 +48,7 @@ import Vapor
         { ctx in ["version": try await ctx.version(caseKey), "summary": "updated summary"] }
     }
     static let noteBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["text": "a note"] }
-    static let actionBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["status": "done"] }
+    static let actionBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["status": "done", "reason": "Done on the force's own system"] }
     static let dueBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["dueOn": "2099-12-31"] }
     static let caseBody: @Sendable (Context) async throws -> [String: Any] = { _ in ["summary": "new concern", "facts": sampleFacts] }
     static let userBody: @Sendable (Context) async throws -> [String: Any] = { ctx in

@@ -240,7 +240,11 @@ import Vapor
             let first = actions[0]["id"] as! String
             let second = actions[1]["id"] as! String
 
-            let done = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(first)", token: token, json: ["status": "done"])
+            // A must-do marked done by hand says where and how; without that it is refused, pointing to its record.
+            #expect(actions[0]["severity"] as? String == "must", "the case this test needs")
+            let bare = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(first)", token: token, json: ["status": "done"])
+            #expect(bare.status == .unprocessableEntity && bare.text.contains("where and how"), "\(bare.text)")
+            let done = try await send(app, .POST, "/api/v1/cases/\(id)/actions/\(first)", token: token, json: ["status": "done", "reason": "Done at the scene"])
             #expect(done.status == .ok)
             #expect(done.json["status"] as? String == "done")
             #expect(done.json["completedBy"] as? String == world.user("policeA.officer").id.uuidString)
@@ -376,7 +380,7 @@ extension Sequence {
             let read = try await send(app, .GET, "/api/v1/cases/\(caseID)", token: world.token("policeA.officer"))
             let action = (read.json["actions"] as! [[String: Any]]).first { $0["id"] as? String == actionID }
             #expect(action?["overdue"] as? Bool == true)
-            try await send(app, .POST, "/api/v1/cases/\(caseID)/actions/\(actionID)", token: world.token("policeA.officer"), json: ["status": "done"])
+            try await send(app, .POST, "/api/v1/cases/\(caseID)/actions/\(actionID)", token: world.token("policeA.officer"), json: ["status": "done", "reason": "Done at the scene"])
             let done = try await send(app, .GET, "/api/v1/cases/\(caseID)", token: world.token("policeA.officer"))
             #expect((done.json["actions"] as! [[String: Any]]).first { $0["id"] as? String == actionID }?["overdue"] as? Bool == false)
         }

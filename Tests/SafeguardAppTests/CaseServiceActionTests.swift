@@ -27,7 +27,7 @@ import Vapor
 
             let due = CalendarDate(utcDayOf: Date()).adding(days: 3)
             try await app.writeGate.run(app.db) { db in
-                let done = try await service.markAction(actions[0].id, of: record, status: .done, reason: nil, by: actor, on: db)
+                let done = try await service.markAction(actions[0].id, of: record, status: .done, reason: "Done at the scene", by: actor, on: db)
                 #expect(done.status == .done && done.completedBy == officer.id && done.completedAt == then)
                 let notApplicable = try await service.markAction(actions[1].id, of: record, status: .notApplicable,
                                                                  reason: "No device was taken", by: actor, on: db)

@@ -460,7 +460,13 @@ enum Pages {
             #expect(noCSRF.status == .forbidden)
             #expect(noCSRF.text.contains("The form has expired"))
 
-            let done = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "")])
+            // A must-do ticked done with no note is refused: it is done by its record, or with a note of where and how.
+            #expect(actions[0]["severity"] as? String == "must", "the case this test needs")
+            let bare = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "")])
+            #expect(bare.status == .unprocessableEntity)
+            #expect(bare.text.contains("<a href=\"#action-\(first.lowercased())-reason\">Record it with "), "\(bare.text)")
+            #expect(bare.text.contains("or say here where and how it was done</a>"))
+            let done = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "Done at the scene")])
             #expect(done.status == .seeOther)
             #expect(done.headers.first(name: .location) == "/cases/\(id)#actions")
 

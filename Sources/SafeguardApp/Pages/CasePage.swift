@@ -70,6 +70,8 @@ struct ActionItem: Encodable, Sendable {
     var statusError: String
     var hasStatusError: Bool
     var stillRecommended: Bool
+    /// A must-do marked done by hand needs a note of where and how (`CaseService.markAction`).
+    var isMust: Bool { severity == "must" }
     var due: String = ""
     var overdue: Bool = false
     var dueOn: String = ""
@@ -77,7 +79,7 @@ struct ActionItem: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case field, text, severity, severityLabel, statusLabel, isOpen, reason, hasReason, completed, formAction, reasonError,
-             hasReasonError, statusError, hasStatusError, stillRecommended, due, overdue, dueOn, hasDue
+             hasReasonError, statusError, hasStatusError, stillRecommended, due, overdue, dueOn, hasDue, isMust
     }
 
     func encode(to encoder: Encoder) throws {
@@ -90,6 +92,7 @@ struct ActionItem: Encodable, Sendable {
         try c.encode(statusError, forKey: .statusError); try c.encode(hasStatusError, forKey: .hasStatusError)
         try c.encode(stillRecommended, forKey: .stillRecommended); try c.encode(due, forKey: .due)
         try c.encode(overdue, forKey: .overdue); try c.encode(dueOn, forKey: .dueOn); try c.encode(hasDue, forKey: .hasDue)
+        try c.encode(isMust, forKey: .isMust)
     }
 }
 
@@ -214,7 +217,7 @@ struct CasePage: PageView {
 
     /// What to do next: the open action that is overdue, or due soonest, MUST before SHOULD; else the first open
     /// question; else nothing. With a sentence on how many actions and questions are open.
-    static func nextStep(actions: [CaseAction], questions: [OpenQuestion], caseID: UUID, today: CalendarDate)
+    static func nextStep(actions: [CaseAction], questions: [OpenQuestion], caseID: UUID, today: CalendarDate, setting: Setting)
         -> (step: String, href: String, situation: String) {
         let ordered = actions.sorted { $0.urgency(today: today) < $1.urgency(today: today) }
         let overdue = actions.filter { $0.isOverdue(today: today) }.count
@@ -229,8 +232,10 @@ struct CasePage: PageView {
                                        : joined.prefix(1).uppercased() + joined.dropFirst() + "."
         if let first = ordered.first {
             let due = PageWords.due(first, today: today)
+            // An action done by a record leads to its form, not to the tick box beside it.
+            let form = ResponseRules.recordKinds(completing: first.recommendationID).first { $0.settings.contains(setting) }
             return ("Next: " + first.text + (due.isEmpty ? "" : " (" + due.prefix(1).lowercased() + due.dropFirst() + ")"),
-                    "#" + fieldID(first.id) + "-done", situation)
+                    form.map { PageRoute.caseRecordForm(caseID, $0).path } ?? "#" + fieldID(first.id) + "-done", situation)
         }
         if let question = questions.first {
             return ("Next: answer \u{201C}\(question.question)\u{201D}", "#questions", situation)
@@ -290,7 +295,10 @@ struct CasePage: PageView {
         self.standing = standing.map { StandingInstruction(text: $0.text, citations: linker.links($0.citations)) }
         hasStanding = !standing.isEmpty
         self.actions = actions.filter { ($0.recommended || $0.status != .open) && !standingIDs.contains($0.recommendationID) }
-            .sorted { (order[$0.status]!, CaseAction.severityRank($0.severity)) < (order[$1.status]!, CaseAction.severityRank($1.severity)) }
+            // Open before closed, must before should, then the soonest due (a 999 call due today above a written
+            // record with no date): the order the README promises, by urgency.
+            .sorted { (order[$0.status]!, CaseAction.severityRank($0.severity), $0.dueOn?.description ?? "9999-12-31")
+                    < (order[$1.status]!, CaseAction.severityRank($1.severity), $1.dueOn?.description ?? "9999-12-31") }
             .map { (action: CaseAction) -> ActionItem in
                 let field = Self.fieldID(action.id)
                 let today = CaseController.today
@@ -319,7 +327,8 @@ struct CasePage: PageView {
         }
         if canEdit && !isClosed {
             let next = Self.nextStep(actions: actions.filter { $0.status == .open && $0.recommended && !standingIDs.contains($0.recommendationID) },
-                                     questions: assessment?.openQuestions ?? [], caseID: record.id, today: CaseController.today)
+                                     questions: assessment?.openQuestions ?? [], caseID: record.id, today: CaseController.today,
+                                     setting: record.facts.setting)
             (nextStep, nextStepHref, situation) = next
             hasNextStep = true
         }

@@ -398,21 +398,39 @@ extension CaseService {
 }
 
 extension CaseService {
+    /// The record that completes a must-do action in this setting, if it has one. A must-do is marked done by hand only
+    /// with a note of where and how it was done: a hands-on review found the immediate child protection referral
+    /// ticked done in one click, with nothing recorded, and the written record then saying it was done.
+    static func recordCompleting(_ action: CaseAction, in setting: Setting) -> RecordKind? {
+        guard action.severity == "must" else { return nil }
+        return ResponseRules.recordKinds(completing: action.recommendationID).first { $0.settings.contains(setting) }
+    }
+
     /// Records an action done, not applicable (with a reason) or reopened, with its chronology line and audit entry,
     /// in the caller's transaction. The API and the case page both change actions through here.
     func markAction(_ actionID: UUID, of record: CaseRecord, status: ActionStatus, reason: String?, by actor: Identity,
                     on db: any Database, via: String = "") async throws -> CaseAction {
         let store = CaseStore(db: db, cipher: cipher)
+        let current = try await store.actions(caseID: record.id).first(where: { $0.id == actionID })
         // A standing instruction (an older case may hold one as an action) stays in force: it is never ticked off.
-        if let current = try await store.actions(caseID: record.id).first(where: { $0.id == actionID }),
-           let latest = try await store.latestAssessment(caseID: record.id)?.assessment,
+        if let current, let latest = try await store.latestAssessment(caseID: record.id)?.assessment,
            latest.recommendations.contains(where: { $0.id == current.recommendationID && $0.standing }) {
             throw APIError.invalid("status", "this is a standing instruction for the whole case (\(current.text)): it cannot be marked done or not applicable")
+        }
+        if let current, status == .done, current.severity == "must",
+           (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            if let form = Self.recordCompleting(current, in: record.facts.setting) {
+                throw APIError.invalid("reason", "this must-do is done by recording it (\(form.description.formTitle.lowercasedFirst)), which completes it: "
+                                       + "record it there, or say in the note where and how it was done")
+            }
+            throw APIError.invalid("reason", "say in the note where and how this must-do was done: it goes into the case's written record")
         }
         let now = clock()
         let action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason, by: actor.user.id, now: now)
         try await store.touch(id: record.id, now: now)
-        let words = action.status == .notApplicable ? "not applicable: \(action.reason ?? "")" : (action.status == .done ? "done" : "reopened")
+        let note = (action.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let words = action.status == .notApplicable ? "not applicable: \(note)"
+            : (action.status == .done ? (note.isEmpty ? "done" : "done: \(note)") : "reopened")
         try await ResponseStore(db: db, cipher: cipher).chronicle(record.id, "action.\(action.status.rawValue)", "\(action.text) — \(words)", by: actor, at: now)
         try await AuditChain.append(Self.event(actor, "case.action.update", caseID: record.id,
                                                detail: "action=\(action.recommendationID) status=\(action.status.rawValue)" + via), on: db)

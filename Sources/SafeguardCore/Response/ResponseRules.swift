@@ -569,6 +569,38 @@ public enum ResponseRules {
         return facts.people.allSatisfy { told.contains($0.ref) }
     }
 
+    /// The kinds of record that can complete an action, by its recommendation's id: what `fulfilled(by:)` answers,
+    /// the other way round (a test holds the two to each other). The case page's next step leads to the action's
+    /// record form, and marking a must-do done by hand says to record it there.
+    public static func recordKinds(completing id: String) -> [RecordKind] {
+        switch id {
+        case "recordCrime": [.crimeRecord]
+        case "welfareCheck": [.welfareCheck]
+        case "adviseNotToCopy": [.advice]
+        case "backgroundChecks": [.backgroundCheck]
+        case "strategyMeeting": [.meeting]
+        case "childProtectionReferral": [.childProtectionReferral, .externalReport]
+        case "initialAccounts": [.account]
+        case "suspectRecordingDiscretion": [.suspectDecision]
+        case "visuallyRecordedInterview", "jointInvestigativeInterview": [.interviewDecision]
+        case "seizeTargetDevices", "deviceHandover": [.deviceCustody]
+        case "notifyNextSteps", "communicateOutcome", "outcome21Letter", "liaiseWithSchool": [.communication]
+        case "deletionDirection": [.deletionDirection]
+        case "contentRemoval", "reportRemove": [.contentRemoval]
+        case "caidLiaison": [.caidLiaison]
+        case "childContactForm": [.childContactForm]
+        // A 999 call also tells the police (`fulfilled(by:)`), but telling the police is more often a call to 101
+        // or a referral through Safeguard: no one form does it.
+        case "call999", "reportToCEOP", "seekAdvice": [.externalReport]
+        case "gatherInformation": [.triage]
+        case "talkToYoungPeople": [.conversation]
+        case "involveParents", "recordWhyParentsNotInvolved": [.parentsInformed]
+        case "counsellingReferral": [.supportReferral]
+        case "postIncidentReview": [.postIncidentReview]
+        default: []
+        }
+    }
+
     public static func fulfilled(by record: ResponseRecord, facts: CaseFacts, records: [ResponseRecord]) -> [String] {
         switch record {
         case .crimeRecord: return ["recordCrime"]
