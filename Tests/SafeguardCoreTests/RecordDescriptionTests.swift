@@ -153,3 +153,35 @@ struct RecordLineTests {
         #expect(RecordText.describe(o21).hasSuffix(", decided on 3 March 2026"))
     }
 }
+
+/// `ResponseRules.recordKinds(completing:)` (which form the case page leads an action to, and which record a must-do's
+/// refusal names) answers what `fulfilled(by:)` does, the other way round: every record of every kind, with each
+/// value of each of its choices, completes only actions that name its kind.
+@Suite struct RecordCompletionTests {
+    @Test(arguments: RecordKind.allCases)
+    func everyActionARecordCompletesNamesItsKind(kind: RecordKind) throws {
+        var variants: [[String: Any]] = []
+        var full: [String: Any] = ["kind": kind.rawValue]
+        for field in kind.description.fields { full[field.name] = RecordDescriptionTests.sample(field) }
+        variants.append(full)
+        for field in kind.description.fields {
+            switch field.input {
+            case .choice(let options): for o in options { var v = full; v[field.name] = o.value; variants.append(v) }
+            case .choices(let options): for o in options { var v = full; v[field.name] = [o.value]; variants.append(v) }
+            case .yesNo: var v = full; v[field.name] = false; variants.append(v)
+            default: break
+            }
+        }
+        for setting in kind.settings {
+            let facts = baseCase(setting) { $0.people = [$0.people[0]] }
+            for variant in variants {
+                guard let record = try? ResponseRecord.decode(json: JSONSerialization.data(withJSONObject: variant)) else { continue }
+                for id in ResponseRules.fulfilled(by: record, facts: facts, records: [record]) {
+                    // A 999 call also tells the police; no one form is the way to tell them.
+                    if kind == .externalReport && id == "informPolice" { continue }
+                    #expect(ResponseRules.recordKinds(completing: id).contains(kind), "\(kind.rawValue) completes \(id): \(variant)")
+                }
+            }
+        }
+    }
+}
