@@ -35,6 +35,37 @@ import Vapor
                          ["to": to, "person": person, "name": "Sam", "childName": "Sam", "format": "text"], expect: status)
     }
 
+    /// A hands-on review as a supervisor: after Outcome 21 was approved, grooming was found, and the case still showed
+    /// it approved and printed the "no further police action" letter.
+    @Test("Action 10: facts found after approval that exclude Outcome 21 stop its letter and say so on the case page")
+    func factsThatExcludeItAfterApprovalStopTheLetter() async throws {
+        try await ResponseJourneyTests.journey { j in
+            let id = try await approvedCase(j)
+            _ = try await letter(j, id, person: "A")
+            let read = try await j.call("policeA.officer", .GET, "/cases/\(id)", expect: .ok)
+            var facts = ResponseJourneyTests.consensualFacts
+            var circumstances = facts["circumstances"] as! [String: Any]
+            circumstances["grooming"] = true
+            facts["circumstances"] = circumstances
+            let changed = try await j.call("policeA.officer", .PUT, "/cases/\(id)/facts", ["version": read.json["version"] as! Int, "facts": facts], expect: .ok)
+            #expect(((changed.json["assessment"] as? [String: Any])?["assessment"] as? [String: Any]).flatMap { ($0["decisions"] as? [String: Any])?["outcome21"] as? String } == "excluded")
+            let refused = try await letter(j, id, person: "A", expect: .conflict)
+            #expect(refused.errorCode == "outcome21_now_excluded")
+            #expect(refused.text.contains("rule it out"))
+
+            let officer = try await Pages.signIn(j.app, "officer@policeA.test")
+            let page = try await Pages.get(j.app, "/cases/\(id.lowercased())", officer)
+            #expect(page.text.contains("Outcome 21 was approved, but the facts now rule it out"))
+            #expect(page.text.contains("Is there any sign of grooming? Yes"), "why, in the guidance's question")
+            #expect(!page.text.contains(">Outcome 21 letter for the family</a>"), "no letter offered")
+            let form = try await Pages.get(j.app, "/cases/\(id.lowercased())/letter", officer)
+            #expect(form.text.contains("No Outcome 21 letter can be given") && !form.text.contains("name=\"name\""))
+            let posted = try await Pages.post(j.app, "/cases/\(id.lowercased())/letter", officer,
+                                              [("to", "youngPerson"), ("person", "A"), ("name", "Sam")])
+            #expect(posted.status == .conflict && !posted.text.contains("no further police action will be taken against"))
+        }
+    }
+
     @Test("A letter names only that child's offences: A took and sent the image, B kept it")
     func onlyThatChildsOffences() async throws {
         try await ResponseJourneyTests.journey { j in

@@ -195,16 +195,27 @@ struct CaseResponseView: Encodable, Sendable {
         if let latest = response.latestOutcome21 {
             switch latest.status {
             case .pending:
-                let mayReview = role == .supervisor && latest.proposedBy != identity.user.id
+                let mayReview = SignOffKind.outcome21.mayBeReviewed(by: role.rawValue) && latest.proposedBy != identity.user.id
                 banners.append(BannerView(
                     title: "Waiting for a supervisor",
-                    lines: ["Outcome 21 was proposed by \(who(latest.proposedBy)) on \(PageWords.date(latest.proposedAt)). A supervisor who did not propose it must review it before it is recorded\(record.guidance.inBracketsWithPublisher(.outcome21Review))."],
+                    lines: ["Outcome 21 was proposed by \(who(latest.proposedBy)) on \(PageWords.date(latest.proposedAt)). A supervisor or superintendent who did not propose it must review it before it is recorded\(record.guidance.inBracketsWithPublisher(.outcome21Review))."],
                     returned: false, linkLabel: "Review the proposal", href: PageRoute.caseSignOff(id, latest.id).path, hasLink: mayReview))
             case .refused:
                 banners.append(BannerView(
                     title: "Outcome 21 was refused: the case is back with the officer",
                     lines: ["The supervisor gave these reasons: \(latest.review?.reason ?? "none recorded")",
                             "Decide the next step: record another outcome, or answer the reasons and propose again."],
+                    returned: true, linkLabel: "Record an outcome", href: PageRoute.caseRecordForm(id, .outcome).path, hasLink: editor && police))
+            case .approved where assessment?.decisions.outcome21 == .excluded:
+                let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction,
+                                                             on: assessment?.assessedOn ?? CaseController.today).pack.questions
+                let why = (assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? [])
+                    .map { Words.because($0, questions: questions) }
+                banners.append(BannerView(
+                    title: "Outcome 21 was approved, but the facts now rule it out",
+                    lines: ["Facts recorded since it was approved exclude it" + (why.isEmpty ? "" : ": " + why.joined(separator: "; "))
+                            + "\(record.guidance.inBracketsWithPublisher(.outcome21Criteria)).",
+                            "Reconsider the outcome and record it. No Outcome 21 letter can be given while the facts rule it out."],
                     returned: true, linkLabel: "Record an outcome", href: PageRoute.caseRecordForm(id, .outcome).path, hasLink: editor && police))
             default: break
             }
@@ -245,7 +256,9 @@ struct CaseResponseView: Encodable, Sendable {
                                         hint: "Crime reference and offences\(record.guidance.inBrackets(.recordCrime))"))
                 let decision = assessment?.decisions.outcome21
                 let latest = response.latestOutcome21
-                if response.outcome21Approved {
+                if response.outcome21Approved && decision == .excluded {
+                    outcome21Note = "Outcome 21 was approved, but the facts recorded since rule it out: reconsider the outcome."
+                } else if response.outcome21Approved {
                     outcome21Note = "Outcome 21 is approved and recorded."
                 } else if latest?.status == .pending {
                     outcome21Note = "Outcome 21 is waiting for a supervisor's review."
@@ -339,7 +352,7 @@ struct CaseResponseView: Encodable, Sendable {
         }
 
         if editor {
-            if police && response.outcome21Approved {
+            if police && response.outcome21Approved && assessment?.decisions.outcome21 != .excluded {
                 documents.append(LinkItem("Outcome 21 letter for the family", .caseLetter(id), hint: "You give the names to print; they are never stored"))
             }
             for kind in CaseDocumentKind.allCases where police || kind != .childContactForm {

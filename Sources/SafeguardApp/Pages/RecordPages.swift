@@ -359,7 +359,12 @@ extension PagesController {
 
     // MARK: The Outcome 21 letter
 
-    func letterPage(_ req: Request, _ record: CaseRecord, _ response: CaseResponse) -> FormPage {
+    /// Whether the case's latest assessment rules Outcome 21 out (facts recorded after its approval, say).
+    static func outcome21NowExcluded(_ req: Request, _ record: CaseRecord) async throws -> Bool {
+        try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id)?.assessment.decisions.outcome21 == .excluded
+    }
+
+    func letterPage(_ req: Request, _ record: CaseRecord, _ response: CaseResponse, nowExcluded: Bool = false) -> FormPage {
         let depicted = record.facts.people.filter { $0.roles.contains(.depicted) }.map(\.ref)
         var page = FormPage(title: "The Outcome 21 letter", caption: caseCaption(record),
                             intro: ["The family's written record that no further police action will be taken\(record.guidance.inBrackets(.outcome21Letter)). "
@@ -377,6 +382,11 @@ extension PagesController {
         if !response.outcome21Approved {
             page.showForm = false
             page.warning = "Outcome 21 has not been approved by a supervisor on this case, so there is no letter to write yet\(record.guidance.inBrackets(.outcome21Review))."
+        } else if nowExcluded {
+            page.showForm = false
+            page.warning = "Outcome 21 was approved, but the facts recorded since rule it out\(record.guidance.inBrackets(.outcome21Criteria)): reconsider the outcome. No Outcome 21 letter can be given."
+            page.backHref = PageRoute.caseRecordForm(record.id, .outcome).path
+            page.backLabel = "Record an outcome"
         } else if response.crimeRecord == nil {
             page.showForm = false
             page.warning = "Record the crime first: the letter quotes the crime type and reference\(record.guidance.inBrackets(.recordCrime))."
@@ -389,7 +399,7 @@ extension PagesController {
     func letterForm(req: Request) async throws -> Response {
         let (_, record) = try await leadCase(req)
         guard record.facts.setting == .police else { throw APIError.notFound("page") }
-        let page = letterPage(req, record, try await loadResponse(req, record))
+        let page = letterPage(req, record, try await loadResponse(req, record), nowExcluded: try await Self.outcome21NowExcluded(req, record))
         try await auditRead(req, record, "letter")
         return try await renderForm(req, page)
     }
@@ -401,7 +411,8 @@ extension PagesController {
         let (identity, record) = try await leadCase(req, posted: form)
         guard record.facts.setting == .police else { throw APIError.notFound("page") }
         let state = try await loadResponse(req, record)
-        let page = letterPage(req, record, state)
+        let page = letterPage(req, record, state, nowExcluded: try await Self.outcome21NowExcluded(req, record))
+        guard page.showForm else { return try await req.renderPage(page, status: .conflict) }
         var errors: [FieldError] = []
         let to = form["to"].flatMap(OutcomeLetterRequest.To.init(rawValue:))
         if to == nil { errors.append(FieldError(field: "to", message: "Select who the letter is to")) }

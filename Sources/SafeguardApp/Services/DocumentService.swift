@@ -47,6 +47,13 @@ struct DocumentService: Sendable {
         guard let approved = signOffs.last(where: { $0.proposal.kind == .outcome21 && $0.status == .approved }) else {
             throw APIError(.conflict, "outcome21_not_approved", "Outcome 21 has not been approved by a supervisor on this case\(records.guidance(for: caseRecord).inBracketsWithPublisher(.outcome21Review))")
         }
+        // Facts recorded after the approval (grooming found, say) may rule Outcome 21 out: no letter saying the police
+        // take no further action goes out while they do (Action 10). A hands-on review printed one for such a case.
+        if let assessment = try await CaseStore(db: self.db, cipher: cipher).latestAssessment(caseID: caseRecord.id)?.assessment,
+           assessment.decisions.outcome21 == .excluded {
+            throw APIError(.conflict, "outcome21_now_excluded", "Outcome 21 was approved, but the facts recorded since rule it out"
+                           + "\(records.guidance(for: caseRecord).inBracketsWithPublisher(.outcome21Criteria)): reconsider the outcome; no Outcome 21 letter can be given")
+        }
         let stored = try await response.records(caseID: caseRecord.id).map(\.record)
         guard let crime = stored.compactMap({ r -> CrimeRecord? in if case .crimeRecord(let c) = r { return c } else { return nil } }).last else {
             throw APIError(.conflict, "crime_not_recorded", "record the crime first: the letter quotes the crime type and reference\(records.guidance(for: caseRecord).inBracketsWithPublisher(.recordCrime))")
