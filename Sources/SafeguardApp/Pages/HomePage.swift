@@ -10,6 +10,8 @@ struct CaseRow: Encodable, Sendable {
     var status: String
     var openActions: Int
     var updated: String
+    /// A concern whose assessment says a child is in immediate danger: shown first, marked urgent.
+    var urgent = false
 
     init(_ c: CaseSummaryDTO) {
         reference = c.reference

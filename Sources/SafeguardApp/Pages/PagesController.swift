@@ -84,7 +84,15 @@ struct PagesController: RouteCollection {
             // superintendent), proposals refused and returned, and referrals to answer (police).
             let inbox = try await response.inbox(req, identity)
             if identity.user.role != .staff {
-                page.triage = inbox.awaitingTriage.map(CaseRow.init)
+                // A concern saying a child is in immediate danger comes first, marked urgent.
+                let store = CaseStore(db: req.db, cipher: req.cipher)
+                var triage: [CaseRow] = []
+                for concern in inbox.awaitingTriage {
+                    var row = CaseRow(concern)
+                    row.urgent = try await store.latestAssessment(caseID: concern.id)?.assessment.decisions.emergency == true
+                    triage.append(row)
+                }
+                page.triage = triage.filter(\.urgent) + triage.filter { !$0.urgent }
                 page.approvals = inbox.signOffsToReview.map(InboxRow.init)
                 page.returned = inbox.refusedProposals.map(InboxRow.init)
                 page.referrals = inbox.referralsToAnswer.compactMap(InboxRow.init)

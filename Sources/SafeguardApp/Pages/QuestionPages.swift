@@ -159,6 +159,11 @@ struct NewCasePage: PageView {
     var hasKindError: Bool
     var ageA: NumberField
     var ageB: NumberField
+    /// Whether a young person is in immediate danger now: asked of everyone raising a concern or a report, so that
+    /// the first thing anyone writes can say so (a hands-on review found a concern that a child "wants to die" shown
+    /// to its teacher as "no immediate danger known", and listed for the DSL as an ordinary concern).
+    var danger: [KindOption]
+    var dangerHint: String
     var submitLabel: String
     /// Police: the crime reference, if the officer has it, records the crime with the guidance's offences at once.
     var isPolice: Bool = false
@@ -204,6 +209,12 @@ extension PagesController {
 
     struct FieldErrorMessage: Error { var text: String }
 
+    /// The answers to "is a young person in immediate danger now?", by the person it concerns.
+    static let dangerOptions: [(value: String, label: String)] = [
+        ("A", "Yes: the young person in the image (A)"), ("B", "Yes: the person who received it (B)"),
+        ("no", "No"), ("notKnown", "Not known"),
+    ]
+
     func newCaseForm(req: Request) async throws -> Response {
         let identity = try caseIdentity(req)
         // Sent with text over its limit (`ContentGuardMiddleware.formAgain`): the form again, with what was typed and
@@ -231,6 +242,10 @@ extension PagesController {
                                 value: form["ageA"] ?? "", errors: errors),
             ageB: Self.ageField("ageB", label: "How old is the person who received it (B)?", hint: "Leave empty if not known yet",
                                 value: form["ageB"] ?? "", errors: errors),
+            danger: Self.dangerOptions.map { .init(value: $0.value, label: $0.label, checked: (form["danger"] ?? "") == $0.value, id: "danger-\($0.value)") },
+            dangerHint: identity.user.role == .staff
+                ? "For example, at risk of harming themselves. If so, call 999 now, then tell the \(identity.organisation.jurisdiction.schoolLead) in person straight away."
+                : "For example, at risk of harming themselves.",
             submitLabel: identity.user.role == .staff ? "Raise the concern" : "Save and continue",
             isPolice: identity.organisation.kind == .police,
             crimeReference: Self.ageField("crimeReference", label: "Crime reference number (if you have it)",
@@ -252,6 +267,10 @@ extension PagesController {
         }
         let kind = ImageryKind(rawValue: form["kind"] ?? "")
         if kind == nil { errors.append(FieldError(field: "kind-image", message: "Select what was shared")) }
+        let danger = form["danger"] ?? ""
+        if !danger.isEmpty && !Self.dangerOptions.contains(where: { $0.value == danger }) {
+            errors.append(FieldError(field: "danger-A", message: "Select whether a young person is in immediate danger, or that it is not known"))
+        }
         var ages: [Int?] = []
         for name in ["ageA", "ageB"] {
             switch Self.parseAge(form[name]) {
@@ -273,13 +292,21 @@ extension PagesController {
         guard errors.isEmpty, let kind else {
             return try await renderNewCase(req, identity, form: form, errors: errors, status: .unprocessableEntity)
         }
+        var people = [Person(ref: "A", age: ages[0], roles: [.depicted, .creator, .sender]),
+                      Person(ref: "B", age: ages[1], roles: [.recipient])]
+        if danger == "A" || danger == "B" || danger == "no" {
+            for i in people.indices { people[i].immediateDanger = danger == "no" ? .false : (people[i].ref == danger ? .true : .unknown) }
+        }
         let facts = CaseFacts(
             jurisdiction: identity.organisation.jurisdiction, setting: identity.organisation.kind.setting ?? .police,
-            people: [Person(ref: "A", age: ages[0], roles: [.depicted, .creator, .sender]),
-                     Person(ref: "B", age: ages[1], roles: [.recipient])],
-            imagery: [Imagery(ref: "I1", kind: kind, depicts: ["A"])])
+            people: people, imagery: [Imagery(ref: "I1", kind: kind, depicts: ["A"])])
         let record = try await api.createCase(req, identity, summary: summary, facts: try JSONValue.parse(facts.jsonData()),
                                               detail: "version=1 via=page")
+        if danger == "A" || danger == "B" {
+            req.flash(identity.user.role == .staff
+                      ? "A young person is in immediate danger: call 999 now if nobody has, then tell the \(identity.organisation.jurisdiction.schoolLead) in person straight away. The concern is marked urgent for them."
+                      : "A young person is in immediate danger: act now. The guidance's first step is below.")
+        }
         if identity.user.role == .staff {
             return req.redirect(to: .caseDetail(record.id))
         }
