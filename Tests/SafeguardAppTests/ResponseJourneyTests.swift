@@ -389,6 +389,14 @@ import Vapor
             let written = try await j.call("school.dsl", .GET, "/cases/\(id)/documents/case-record?format=text", expect: .ok)
             #expect(written.text.contains("Post-incident review"))
             #expect(written.text.contains("CHRONOLOGY"))
+            // NSPCC, Recording and reviewing: "a written record of the incident and all the actions taken": what was
+            // written in each record, each action's note, and the referral with what the force was told (a hands-on
+            // review as a Welsh DSP found the reasons and notes stored but printed nowhere).
+            #expect(written.text.contains("What happened and how it was dealt with: Handled within a day."), "\(written.text)")
+            #expect(written.text.contains("What was learned: Staff knew to tell the DSL."))
+            #expect(written.text.contains("REFERRALS"))
+            #expect(written.text.contains("Referred to Test Police A on "))
+            #expect(!written.text.contains("— open"), "open actions in words, and none the guidance no longer asks for")
         }
     }
 }

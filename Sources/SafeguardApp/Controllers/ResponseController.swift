@@ -338,14 +338,31 @@ struct ResponseController: RouteCollection {
         let store = CaseStore(db: req.db, cipher: req.cipher)
         let response = ResponseStore(db: req.db, cipher: req.cipher)
         let assessment = try await store.assessed(caseRecord.id)
-        let actions = try await store.actions(caseID: caseRecord.id).map { a in
-            (text: a.text, status: a.status == .notApplicable ? "not applicable: \(a.reason ?? "")" : a.status.rawValue)
+        // As the case page lists them: an open action the guidance no longer asks for is left out (it read "— open"
+        // under a decision that had moved on); each with its note, in words.
+        let actions = try await store.actions(caseID: caseRecord.id).filter { $0.recommended || $0.status != .open }.map { a in
+            let note = (a.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let status = switch a.status {
+            case .done: note.isEmpty ? "done" : "done: \(note)"
+            case .notApplicable: "does not apply: \(note)"
+            case .open: "still to do"
+            }
+            return (text: a.text, status: status)
         }
         let events = try await response.fullChronology(caseID: caseRecord.id, organisationID: caseRecord.organisationID).map { e in (at: PageWords.date(e.at), summary: e.summary) }
+        let organisations = Dictionary(try await AccountStore(db: req.db).organisations().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let referrals = try await response.referrals(caseID: caseRecord.id).map { r -> String in
+            let incoming = r.toCaseID == caseRecord.id
+            let other = organisations[incoming ? r.fromOrganisationID : r.toOrganisationID] ?? "another organisation"
+            let status = CaseResponseView.referralStatus(r.status).lowercased()
+            return (incoming ? "Referred by \(other)" : "Referred to \(other)") + " on \(PageWords.date(r.createdAt)) (\(status)). "
+                + "What happened, for the force: \(r.shared.summary)" + (r.shared.note.map { " Also: \($0)" } ?? "")
+                + (r.responseReason.map { " Answer: \($0)" } ?? "")
+        }
         let document = CaseDocument.caseRecord(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                summary: caseRecord.summary, facts: caseRecord.facts, assessment: assessment,
                                                records: try await response.records(caseID: caseRecord.id).map(\.record),
-                                               actions: actions, chronology: events)
+                                               actions: actions, referrals: referrals, chronology: events)
         try await req.auditAlone("case.document.caseRecord", caseID: caseRecord.id)
         return document
     }

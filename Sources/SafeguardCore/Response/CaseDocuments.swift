@@ -111,17 +111,24 @@ public struct CaseDocument: Sendable, Hashable {
         ])
     }
 
-    /// The written record of the incident and every action taken (NSPCC, "Recording and reviewing"; police Action 1):
-    /// the people, the decisions, each record and the chronology.
+    /// The written record of the incident and every action taken (NSPCC, "Recording and reviewing": "a written record
+    /// of the incident and all the actions taken"; police Action 1): the people, the decisions, each action with its
+    /// note, each record with what was written in it (what a meeting agreed, a decision's rationale), the referrals,
+    /// and the chronology. A hands-on review found the reasons and notes stored but printed nowhere.
     public static func caseRecord(reference: String, organisation: String, summary: String, facts: CaseFacts,
                                   assessment: Assessment, records: [ResponseRecord], actions: [(text: String, status: String)],
-                                  chronology: [(at: String, summary: String)]) -> CaseDocument {
+                                  referrals: [String] = [], chronology: [(at: String, summary: String)]) -> CaseDocument {
         CaseDocument(title: "Record of the incident and actions taken", reference: reference, sections: [
             ("Summary", ["\(organisation).", summary]),
             ("People (by reference)", people(facts)),
             ("Decisions of the guidance", decisions(assessment) + assessment.notes),
             ("Actions", actions.map { "\($0.text) — \($0.status)" }),
-            ("Records", records.map { "\($0.kind.label): \(RecordText.describe($0))" }),
+            ("Records", records.map { record in
+                let details = RecordText.details(record)
+                return "\(record.kind.label): \(RecordText.describe(record, jurisdiction: facts.jurisdiction))"
+                    + (details.isEmpty ? "" : ". " + details.joined(separator: " "))
+            }),
+        ] + (referrals.isEmpty ? [] : [("Referrals", referrals)]) + [
             ("Chronology", chronology.map { "\($0.at): \($0.summary)" }),
         ])
     }
@@ -134,6 +141,19 @@ public enum RecordText {
                                        law: LawPack = GuidanceLibrary.bundled.law) -> String? {
         guard let id = record.nationalOutcome else { return nil }
         return law.law(for: jurisdiction)?.outcomes.first { $0.id == id }?.title ?? Words.of(id)
+    }
+
+    /// What was written in a record's free-text fields, each as "Label: text.", in the order its form asks them: the
+    /// written record prints them beside the record's line.
+    public static func details(_ record: ResponseRecord) -> [String] {
+        let values = record.payload.fieldValues
+        return record.kind.description.fields.compactMap { field in
+            guard field.input == .longText, let text = values[field.name].flatMap(RecordLine.unwrapped) as? String else { return nil }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { return nil }
+            let label = field.label.hasPrefix("If ") ? field.label.drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces).capitalisedFirst : field.label
+            return "\(label.isEmpty ? field.label : label): \(trimmed)" + (trimmed.hasSuffix(".") || trimmed.hasSuffix("?") || trimmed.hasSuffix("!") ? "" : ".")
+        }
     }
 
     /// A record in words for the chronology, as its kind's description writes it (`RecordLine`): codes, offences
