@@ -42,3 +42,42 @@ import Vapor
         }
     }
 }
+
+/// Who did what can be said and corrected on the pages (the API's `PUT …/people/{ref}` could; no page could). Found in
+/// hands-on reviews: the child in an AI-generated image was recorded as its maker and sender, on documents a family may
+/// be given, and an officer could not record that B shared the image on.
+@Suite struct PeoplePartsPageTests {
+    @Test func partsAreTickedOnThePeopleQuestionsAndAnAIImagesSubjectIsNotItsMaker() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let staff = try await Pages.signIn(app, "staff@school.test")
+            let raised = try await Pages.post(app, "/cases/new", staff,
+                                              [("summary", "A nudified picture of A posted in the class chat"), ("kind", "generated"), ("ageA", "12"), ("ageB", "13")])
+            let id = String(try #require(raised.headers.first(name: .location)).split(separator: "/")[1])
+            func parts(_ ref: String) async throws -> [String] {
+                let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("school.dsl")).json
+                let people = ((read["facts"] as? [String: Any])?["people"] as? [[String: Any]]) ?? []
+                return people.first { $0["ref"] as? String == ref }?["roles"] as? [String] ?? []
+            }
+            #expect(try await parts("A") == ["depicted"], "in the image, not its maker or sender")
+
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            let page = try await Pages.get(app, "/cases/\(id)/questions/people", dsl)
+            #expect(page.text.contains("What was B&#39;s part in what happened?") || page.text.contains("What was B's part in what happened?"))
+            #expect(page.text.contains(#"id="p0-part-depicted" name="p0-part-depicted" type="checkbox" value="yes" checked"#))
+            let version = try #require(page.text.firstMatch(of: /name="version" value="(\d+)"/).map { String($0.output.1) })
+            let none = try await Pages.post(app, "/cases/\(id)/questions/people", dsl,
+                                            [("version", version), ("p0-age", "12"), ("p0-parts", "1"), ("p1-age", "13"), ("p1-parts", "1"), ("p1-part-recipient", "yes")])
+            #expect(none.status == .unprocessableEntity)
+            #expect(none.text.contains("Tick at least one part for A"))
+            #expect(try await parts("A") == ["depicted"], "nothing saved")
+            let saved = try await Pages.post(app, "/cases/\(id)/questions/people", dsl,
+                                             [("version", version), ("p0-age", "12"), ("p0-parts", "1"), ("p0-part-depicted", "yes"),
+                                              ("p1-age", "13"), ("p1-parts", "1"), ("p1-part-creator", "yes"), ("p1-part-sharer", "yes")])
+            #expect(saved.status == .seeOther, "\(saved.text)")
+            #expect(try await parts("B") == ["creator", "sharer"])
+            let lines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: world.token("school.dsl")).array.compactMap { $0["summary"] as? String }
+            #expect(lines.contains { $0.contains("B's part: received it → took or made it and shared it further") }, "\(lines)")
+        }
+    }
+}

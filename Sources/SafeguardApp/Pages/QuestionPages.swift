@@ -67,6 +67,10 @@ enum QuestionStep: String, CaseIterable, Sendable {
         return nil
     }
 
+    /// A person's parts in what happened, as a box to tick each, in the words the chronology uses (`PersonRole.words`):
+    /// who is in the image is not thereby who made or sent it.
+    static var partLabels: [(PersonRole, String)] { PersonRole.allCases.map { ($0, $0.words.capitalisedFirst) } }
+
     static func kindLabel(_ kind: ImageryKind) -> String {
         switch kind {
         case .image: "Photo or image"
@@ -119,6 +123,27 @@ struct QuestionGroup: Encodable, Sendable {
     var number: NumberField
     var hasNumber: Bool
     var questions: [TriQuestion]
+    /// A person's part in what happened, as boxes to tick (people only).
+    var parts: [PartOption] = []
+    var hasParts: Bool { !parts.isEmpty }
+    var partsName = ""
+    var partsLegend = ""
+    var partsError = ""
+
+    struct PartOption: Encodable, Sendable {
+        var id: String
+        var label: String
+        var checked: Bool
+    }
+
+    enum CodingKeys: String, CodingKey { case heading, hasHeading, number, hasNumber, questions, parts, hasParts, partsName, partsLegend, partsError, hasPartsError }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(heading, forKey: .heading); try c.encode(hasHeading, forKey: .hasHeading); try c.encode(number, forKey: .number)
+        try c.encode(hasNumber, forKey: .hasNumber); try c.encode(questions, forKey: .questions); try c.encode(parts, forKey: .parts)
+        try c.encode(hasParts, forKey: .hasParts); try c.encode(partsName, forKey: .partsName); try c.encode(partsLegend, forKey: .partsLegend)
+        try c.encode(partsError, forKey: .partsError); try c.encode(!partsError.isEmpty, forKey: .hasPartsError)
+    }
 }
 
 /// A decision so far, in short.
@@ -292,7 +317,9 @@ extension PagesController {
         guard errors.isEmpty, let kind else {
             return try await renderNewCase(req, identity, form: form, errors: errors, status: .unprocessableEntity)
         }
-        var people = [Person(ref: "A", age: ages[0], roles: [.depicted, .creator, .sender]),
+        // Whoever is in an AI-generated or altered image did not make it: a review found the victim of such an image
+        // recorded as its maker and sender, on documents a family may be given. The questions change the parts.
+        var people = [Person(ref: "A", age: ages[0], roles: kind == .generated ? [.depicted] : [.depicted, .creator, .sender]),
                       Person(ref: "B", age: ages[1], roles: [.recipient])]
         if danger == "A" || danger == "B" || danger == "no" {
             for i in people.indices { people[i].immediateDanger = danger == "no" ? .false : (people[i].ref == danger ? .true : .unknown) }
@@ -361,10 +388,17 @@ extension PagesController {
                 let name = "p\(i)-age"
                 let age = Self.ageField(name, label: ask("people.age", ref: person.ref), hint: "Leave empty if not known yet",
                                         value: numbers[name] ?? person.age.map(String.init) ?? "", errors: errors)
-                groups.append(QuestionGroup(heading: "Person \(person.ref)", hasHeading: true, number: age, hasNumber: true,
-                                            questions: QuestionStep.personFacts.map {
+                var group = QuestionGroup(heading: "Person \(person.ref)", hasHeading: true, number: age, hasNumber: true,
+                                          questions: QuestionStep.personFacts.map {
                     TriQuestion(name: "p\(i)-\($0.key)", question: ask("people.\($0.key)", ref: person.ref), value: person[keyPath: $0.path])
-                }))
+                })
+                group.partsName = "p\(i)-parts"
+                group.partsError = errors.first { $0.field == "p\(i)-part-depicted" }?.message ?? ""
+                group.partsLegend = "What was \(person.ref)'s part in what happened?"
+                group.parts = QuestionStep.partLabels.map { role, label in
+                    .init(id: "p\(i)-part-\(role.rawValue)", label: label, checked: person.roles.contains(role))
+                }
+                groups.append(group)
             }
         case .happened, .harm:
             let names = step == .happened ? QuestionStep.happenedFacts : QuestionStep.harmFacts
@@ -429,6 +463,15 @@ extension PagesController {
                 }
                 for spec in QuestionStep.personFacts {
                     if let value = Self.tri(form["p\(i)-\(spec.key)"]) { facts.people[i][keyPath: spec.path] = value }
+                }
+                // The boxes of a person's part, when the form had them (an unticked box sends nothing).
+                if form["p\(i)-parts"] == "1" {
+                    let roles = QuestionStep.partLabels.map(\.0).filter { form["p\(i)-part-\($0.rawValue)"] == "yes" }
+                    if roles.isEmpty {
+                        errors.append(FieldError(field: "p\(i)-part-depicted", message: "Tick at least one part for \(facts.people[i].ref), such as being in the image or receiving it"))
+                    } else {
+                        facts.people[i].roles = roles
+                    }
                 }
             }
         case .happened, .harm:
