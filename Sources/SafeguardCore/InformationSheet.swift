@@ -41,7 +41,7 @@ public struct InformationSheet: Sendable, Hashable {
     /// The sheet's sections in order, each a heading and its lines.
     public var sections: [(heading: String, lines: [String])] {
         let reach = [contact.phone.map { "telephone \($0)" }, contact.email.map { "email \($0)" }].compactMap { $0 }
-        let help = assessment.resources.filter { $0.forWhom != "professionals" }.map { r -> String in
+        let help = assessment.resources.filter { Self.isForFamilies($0.forWhom) }.map { r -> String in
             let details = [r.phone.map { "phone \($0)" }, r.text.map { "text \($0)" }, r.email, r.web].compactMap { $0 }
             return "\(r.name) (for \(r.forWhom)): \(r.description)" + (details.isEmpty ? "" : " " + details.joined(separator: ", ") + ".")
         }
@@ -51,6 +51,14 @@ public struct InformationSheet: Sendable, Hashable {
                                 "Please quote the reference \(reference)."]),
             ("Help and support", help),
         ]
+    }
+
+    /// Whether a resource is for a family to use: its audience names someone other than professionals ("anyone",
+    /// "children and young people", "parents and carers"). A review found "(for the DSP and staff)" and "(for
+    /// practitioners)" on the sheet a family is given.
+    public static func isForFamilies(_ forWhom: String) -> Bool {
+        let audience = forWhom.lowercased()
+        return ["anyone", "adult", "child", "young", "parent", "carer", "famil", "learner"].contains { audience.contains($0) }
     }
 
     public struct Rendered: Sendable, Hashable {

@@ -119,6 +119,19 @@ extension Words {
     public static func parts(_ roles: [PersonRole]) -> String { join(roles.map(\.words)) }
 }
 
+extension ImageryKind {
+    /// The kind in words, for a sentence: "an AI-generated or altered image" (its wire value, "generated", had been
+    /// printed on documents a family may be given).
+    public var words: String {
+        switch self {
+        case .image: "an image"
+        case .video: "a video"
+        case .generated: "an AI-generated or altered image"
+        case .message: "messages, with no image"
+        }
+    }
+}
+
 extension DecisionKey {
     /// The decision in words.
     public var label: String {

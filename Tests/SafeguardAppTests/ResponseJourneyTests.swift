@@ -88,7 +88,11 @@ import Vapor
             #expect((w1.json["completedActions"] as? [String]) == [])
             let w2 = try await j.record("policeA.officer", id, ["kind": "welfareCheck", "person": "B", "checkedOn": today, "result": "Safe, upset"])
             #expect((w2.json["completedActions"] as? [String]) == ["welfareCheck"])
-            try await j.record("policeA.officer", id, ["kind": "advice", "to": "parents of A", "givenOn": today, "topics": ["notToCopy", "whereToFindSupport"]])
+            // Action 2: everyone involved is told not to copy the imagery: A's parents, then B.
+            let advisedA = try await j.record("policeA.officer", id, ["kind": "advice", "to": "parents of A", "givenOn": today, "topics": ["notToCopy", "whereToFindSupport"]])
+            #expect((advisedA.json["completedActions"] as? [String]) == [])
+            let advisedB = try await j.record("policeA.officer", id, ["kind": "advice", "to": "B", "givenOn": today, "topics": ["notToCopy"]])
+            #expect((advisedB.json["completedActions"] as? [String]) == ["adviseNotToCopy"])
             // Action 3: checks on both children, then the family conversation needs no reason.
             for person in ["A", "B"] {
                 for system in ["pnc", "mash"] {

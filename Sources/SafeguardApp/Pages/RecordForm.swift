@@ -90,7 +90,7 @@ struct RecordForm {
             case .device:
                 out.append(choice(.radios, facts.devices.map { d in (d.ref, d.ref + (d.owner.map { ", owned by \($0)" } ?? "")) }))
             case .imagery:
-                out.append(choice(.checkboxes, facts.imagery.map { ($0.ref, "\($0.ref), \(Words.of($0.kind.rawValue))") }))
+                out.append(choice(.checkboxes, facts.imagery.map { ($0.ref, "\($0.ref), \($0.kind.words)") }))
             case .filledText, .filledYesNo:
                 continue
             }

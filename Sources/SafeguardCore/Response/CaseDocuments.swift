@@ -181,7 +181,7 @@ public enum RecordText {
             ("previous incidents", { $0.previousIncidents.map(String.init) ?? "not known" }),
         ]
         let imagery: [(String, (Imagery) -> String)] = [
-            ("kind", { Words.of($0.kind.rawValue) }), ("shows", { list($0.depicts) }), ("sexual acts", { tri($0.sexualActs) }),
+            ("kind", { $0.kind.words }), ("shows", { list($0.depicts) }), ("sexual acts", { tri($0.sexualActs) }),
             ("violent", { tri($0.violent) }), ("unusual for developmental stage", { tri($0.unusualForDevelopmentalStage) }),
             ("shared without permission", { tri($0.sharedWithoutPermission) }), ("shared beyond control", { tri($0.sharedBeyondControl) }),
             ("uploaded to an adult site", { tri($0.uploadedToAdultSite) }), ("platforms", { list($0.platforms.map(\.label)) }),
@@ -321,7 +321,7 @@ public struct SubjectAccess: Sendable {
         held.append("Earlier incidents like this known: " + (person.previousIncidents.map { "\($0)" } ?? "not known"))
         let imagery = facts.imagery.filter { $0.depicts.contains(ref) }.map { item in
             let others = item.depicts.count > 1 ? " and another person" : ""
-            return "\(item.ref): \(Words.of(item.kind.rawValue)) recorded as showing them\(others); shared without permission: \(tri(item.sharedWithoutPermission)); shared beyond their control: \(tri(item.sharedBeyondControl))"
+            return "\(item.ref): \(item.kind.words) recorded as showing them\(others); shared without permission: \(tri(item.sharedWithoutPermission)); shared beyond their control: \(tri(item.sharedBeyondControl))"
         }
         let devices = facts.devices.filter { $0.owner == ref || $0.containsImageryOf.contains(ref) }.map { device in
             var parts: [String] = []

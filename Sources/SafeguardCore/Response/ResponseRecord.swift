@@ -308,7 +308,7 @@ public struct ChildProtectionReferralRecord: RecordPayload {
     static let kind = RecordKind.childProtectionReferral
     static let description = RecordDescription(
         label: "Child protection referral", formTitle: "Record a child protection referral", settings: [.police, .education], fields: [
-            .text("to", "Referred to", hint: "For example: children's social care, or the MASH", required: true),
+            .text("to", "Who it was referred to", hint: "For example: children's social care, or the MASH", required: true),
             .date("referredOn", "Date", required: true),
             .text("reference", "Reference", hint: "Optional"),
             .people("people", "About whom?", required: true),

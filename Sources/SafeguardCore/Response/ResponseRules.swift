@@ -220,6 +220,18 @@ public enum ResponseRules {
                 throw RecordProblem(field: "topics", message: "choose what advice was given: " + AdviceGiven.description.optionsInWords("topics"), citation: cite(.welfare))
             }
             try text(r.note, "note", required: false)
+            if r.topics.contains(.notToCopy) {
+                let named = adviceRefs(r.to, facts: facts)
+                if named.isEmpty {
+                    warnings.append(RecordWarning(message: "Who was advised names no one in the case by their letter: write it as \"A\" or \"parents of A\", so that the advice counts for them\(context.pack.inBrackets(.welfare)).",
+                                                  citations: [cite(.welfare)].compactMap { $0 }))
+                }
+                let left = notYetAdvisedNotToCopy(facts: facts, records: context.records + [.advice(r)])
+                if !left.isEmpty {
+                    warnings.append(RecordWarning(message: "Still to be told not to copy the imagery: \(Words.join(left)). The action is done once everyone involved has been\(context.pack.inBrackets(.welfare)).",
+                                                  citations: [cite(.welfare)].compactMap { $0 }))
+                }
+            }
         case .backgroundCheck(let r):
             if (r.person == nil) == (r.location?.isEmpty ?? true) {
                 throw RecordProblem(field: "person", message: "give either person (a person ref) or location (a short description of the place)", citation: cite(.checks))
@@ -601,6 +613,20 @@ public enum ResponseRules {
         }
     }
 
+    /// The people of the case that "who was advised" names by their letter: "B", "parents of A", "A's mum".
+    static func adviceRefs(_ to: String, facts: CaseFacts) -> Set<String> {
+        let refs = Set(facts.people.map(\.ref))
+        return Set(to.split { !$0.isLetter && !$0.isNumber }.map(String.init).filter(refs.contains))
+    }
+
+    /// Everyone involved in the case who has not yet been told, or whose parents or carers have not, not to copy the
+    /// imagery (Action 2), in the order of the case's people.
+    public static func notYetAdvisedNotToCopy(facts: CaseFacts, records: [ResponseRecord]) -> [String] {
+        var advised = Set<String>()
+        for case .advice(let a) in records where a.topics.contains(.notToCopy) { advised.formUnion(adviceRefs(a.to, facts: facts)) }
+        return facts.people.filter { $0.isInvolved && !advised.contains($0.ref) }.map(\.ref)
+    }
+
     public static func fulfilled(by record: ResponseRecord, facts: CaseFacts, records: [ResponseRecord]) -> [String] {
         switch record {
         case .crimeRecord: return ["recordCrime"]
@@ -608,7 +634,10 @@ public enum ResponseRules {
             var checked = Set<String>()
             for case .welfareCheck(let w) in records { checked.insert(w.person) }
             return facts.people.allSatisfy { checked.contains($0.ref) } ? ["welfareCheck"] : []
-        case .advice(let a): return a.topics.contains(.notToCopy) ? ["adviseNotToCopy"] : []
+        case .advice(let a):
+            // Action 2: everyone involved is told not to copy the imagery; one talk with A's mother had completed it,
+            // and B, who held the copy, was never told (found in a hands-on review).
+            return a.topics.contains(.notToCopy) && notYetAdvisedNotToCopy(facts: facts, records: records).isEmpty ? ["adviseNotToCopy"] : []
         case .backgroundCheck: return outstandingChecks(facts: facts, records: records).isEmpty ? ["backgroundChecks"] : []
         case .meeting(let m): return m.meetingKind == .strategyMeeting ? ["strategyMeeting"] : []
         case .childProtectionReferral: return ["childProtectionReferral"]
