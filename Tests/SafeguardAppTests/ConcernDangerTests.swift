@@ -81,3 +81,26 @@ import Vapor
         }
     }
 }
+
+/// College of Policing, Action 7: where welfare concerns are found, an immediate child protection referral. A
+/// review found a welfare check that recorded a risk of harm left the child's facts, and so the referral, untouched:
+/// the page now goes on to that child's facts, so the guidance can weigh the risk.
+@Suite struct WelfareRiskPageTests {
+    @Test func aWelfareCheckThatFindsARiskGoesOnToThatChildsFacts() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("policeA.officer"))["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let today = CaseController.today.description
+            let calm = try await Pages.post(app, "/cases/\(id)/record/welfareCheck", officer,
+                                            [("person", "A"), ("checkedOn", today), ("result", "Safe at home"), ("concerns", "no")])
+            #expect(calm.headers.first(name: .location) == "/cases/\(id)")
+            let risk = try await Pages.post(app, "/cases/\(id)/record/welfareCheck", officer,
+                                            [("person", "B"), ("checkedOn", today), ("result", "B says he wants to kill himself"), ("concerns", "yes")])
+            #expect(risk.status == .seeOther)
+            #expect(risk.headers.first(name: .location) == "/cases/\(id)/questions/people#p1-selfHarmRisk-yes")
+            let page = try await Pages.get(app, "/cases/\(id)/questions/people", officer)
+            #expect(page.text.contains("Now say what the risk to B is below"))
+        }
+    }
+}

@@ -233,6 +233,15 @@ extension PagesController {
                 notice += " What the guidance says now: " + decisions.map { "\(PageWords.decision($0.decision, in: record.guidance)): \(PageWords.value($0.value, of: $0.decision))" }
                     .joined(separator: "; ") + "."
             }
+            // A welfare check that found a risk of harm goes on to that child's facts, so that the guidance weighs it
+            // (Action 7: an immediate referral): a review found the risk a passing notice, the child's facts and the
+            // referral untouched.
+            if kind == .welfareCheck, form["concerns"] == "yes", let ref = form["person"],
+               let index = record.facts.people.firstIndex(where: { $0.ref == ref }),
+               record.facts.people[index].selfHarmRisk != Tri.true, record.facts.people[index].immediateDanger != Tri.true {
+                req.flash(notice + " Now say what the risk to \(ref) is below (at risk of harming themselves, or in immediate danger), so that the guidance weighs it.")
+                return req.redirect(to: PageRoute.caseQuestions(record.id, .people).path + "#p\(index)-selfHarmRisk-yes", redirectType: .normal)
+            }
             req.flash(notice)
             return req.redirect(to: .caseDetail(record.id))
         case .failure(let problem):
