@@ -163,6 +163,11 @@ import Vapor
             let form = try await j.call("policeA.officer", .GET, "/cases/\(id)/documents/child-contact-form?format=text", expect: .ok)
             #expect(form.text.contains("Child contact with police"))
             #expect(form.text.contains("Outcome 21"))
+            // Action 17: what partners are asked is theirs to do; the force's own must-dos are under its own heading.
+            let asked = try #require(form.text.range(of: "WHAT PARTNERS ARE ASKED TO DO"))
+            #expect(form.text.contains("WHAT TEST POLICE A MUST DO"))
+            #expect(form.text[asked.upperBound...].contains("share with Test Police A anything you hold"))
+            #expect(!form.text[asked.upperBound...].contains("Record the report"), "the force's own tasks are not asked of partners")
             // Chronology: everything, in order.
             let lines = try await j.chronology("policeA.officer", id)
             let order = ["Case opened", "Crime recorded", "Welfare check", "Outcome 21 proposed", "Outcome 21 approved", "Outcome recorded: Outcome 21",

@@ -107,7 +107,11 @@ public struct CaseDocument: Sendable, Hashable {
             ("Safeguarding decisions", decisions(assessment) + assessment.notes),
             ("Referrals and meetings", referrals),
             ("Outcome", outcome),
-            ("What partners are asked to do", steps.isEmpty ? ["Note the incident and share any relevant information with \(organisation)."] : steps),
+            // The force's own must-dos are what it is doing, not asks of its partners (a review found "Record the report as
+            // a crime" listed under what partners are asked to do).
+            ("What \(organisation) must do", steps.isEmpty ? ["Nothing the guidance requires is outstanding."] : steps),
+            ("What partners are asked to do", ["Note the incident on your own records of these children, and share with \(organisation) "
+                                               + "anything you hold that bears on their safety, quoting the reference above."]),
         ])
     }
 
