@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 @testable import SafeguardApp
 import SafeguardCore
 import Testing
@@ -101,6 +102,29 @@ import Vapor
             #expect(risk.headers.first(name: .location) == "/cases/\(id)/questions/people#p1-selfHarmRisk-yes")
             let page = try await Pages.get(app, "/cases/\(id)/questions/people", officer)
             #expect(page.text.contains("Now say what the risk to B is below"))
+        }
+    }
+}
+
+/// A supervisor on nights sees across the team what is overdue, must-dos first (found in a hands-on review: a case with
+/// four overdue must-dos, the immediate referral among them, was listed last, by when it was changed).
+@Suite struct TeamOverdueTests {
+    @Test func theSupervisorsHomeListsTheTeamsOverdueCasesMustDosFirst() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let late = (try await createCase(app, token: world.token("policeA.officer"), summary: "Late case")["id"] as! String).lowercased()
+            _ = try await createCase(app, token: world.token("policeA.officer2"), summary: "On time")
+            let supervisor = try await Pages.signIn(app, "supervisor@policeA.test")
+            let before = try await Pages.get(app, "/", supervisor)
+            #expect(before.text.contains("Nothing on your team&#39;s cases is overdue") || before.text.contains("Nothing on your team's cases is overdue"))
+            let sql = app.db as! any SQLDatabase
+            try await sql.update("case_actions").set("due_on", to: SQLBind("2026-01-05"))
+                .where("case_id", .equal, SQLBind(UUID(text: late)!)).run()
+            let after = try await Pages.get(app, "/", supervisor)
+            let row = try #require(after.text.firstMatch(of: /<tr><td><a href="\/cases\/([0-9a-f-]+)">(SG-[0-9-]+)<\/a><\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><td>5 January 2026<\/td><\/tr>/))
+            #expect(String(row.output.1) == late)
+            #expect(String(row.output.4).contains("must-do"), "\(row.output.4)")
+            #expect(PlainWordsWalkTests.rawIdentifiers(after.text) == [])
         }
     }
 }

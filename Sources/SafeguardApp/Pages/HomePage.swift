@@ -105,6 +105,34 @@ extension CaseAction {
     }
 }
 
+/// A case of the team with actions past their day: how many, how many of them must-dos, and the oldest.
+struct OverdueCaseRow: Encodable, Sendable {
+    var reference: String
+    var href: String
+    var owner: String
+    var overdue: String
+    var oldest: String
+    var mustCount: Int
+    var oldestDay: String
+
+    /// The rows for a team's open actions, must-dos first, then the longest overdue.
+    static func rows(_ open: [(header: CaseHeader, action: CaseAction)], owners: [UUID: String], today: CalendarDate) -> [OverdueCaseRow] {
+        let late = open.filter { $0.action.isOverdue(today: today) }
+        return Dictionary(grouping: late, by: { $0.header.id }).values.compactMap { items -> OverdueCaseRow? in
+            guard let header = items.first?.header else { return nil }
+            let musts = items.filter { $0.action.severity == "must" }.count
+            let oldest = items.compactMap(\.action.dueOn).min()
+            let count = items.count == 1 ? "1 action" : "\(items.count) actions"
+            return OverdueCaseRow(reference: header.reference, href: PageRoute.caseDetail(header.id).path,
+                                  owner: owners[header.ownerID] ?? "someone no longer here",
+                                  overdue: count + (musts == 0 ? "" : musts == items.count ? (musts == 1 ? ", a must-do" : ", all must-dos") : ", \(musts) of them must-dos"),
+                                  oldest: oldest.map { Words.day($0) } ?? "", mustCount: musts, oldestDay: oldest?.description ?? "")
+        }.sorted { ($0.mustCount > 0 ? 0 : 1, $0.oldestDay, $0.reference) < ($1.mustCount > 0 ? 0 : 1, $1.oldestDay, $1.reference) }
+    }
+
+    enum CodingKeys: String, CodingKey { case reference, href, owner, overdue, oldest }
+}
+
 /// An open case with no activity for the organisation's quiet period, and who owns it.
 struct QuietCaseRow: Encodable, Sendable {
     var reference: String
@@ -150,6 +178,9 @@ struct HomePage: PageView {
     /// The team has more open cases than are shown (the Cases page has them all).
     var moreTeam = false
     static let teamShown = 50
+    /// The team's cases with actions past their day, must-dos first: what a supervisor on nights looks for (a review
+    /// found a case with four overdue must-dos, the immediate referral among them, listed last by date changed).
+    var teamOverdue: [OverdueCaseRow] = []
     var teamHeading = ""
     var quietDays = 0
     var triage: [CaseRow] = []
@@ -181,7 +212,7 @@ struct HomePage: PageView {
         case title, seesCases, isDSL, newCaseLabel, newCasePath, casesPath, myCasesHeading, roleNote, myCases, actions, triage,
              hasMyCases, hasActions, hasTriage, approvals, returned, referrals, isReviewer, hasApprovals, hasReturned, hasReferrals,
              today, hasToday, quiet, hasQuiet, quietDays, seesQuiet, isStaff, schoolLead, team, hasTeam, teamHeading,
-             moreQuiet, quietShown, moreTeam, teamShown
+             moreQuiet, quietShown, moreTeam, teamShown, teamOverdue, hasTeamOverdue
     }
 
     func encode(to encoder: Encoder) throws {
@@ -218,6 +249,8 @@ struct HomePage: PageView {
         try c.encode(isStaff, forKey: .isStaff)
         try c.encode(schoolLead, forKey: .schoolLead)
         try c.encode(team, forKey: .team)
+        try c.encode(teamOverdue, forKey: .teamOverdue)
+        try c.encode(!teamOverdue.isEmpty, forKey: .hasTeamOverdue)
         try c.encode(!team.isEmpty, forKey: .hasTeam)
         try c.encode(teamHeading, forKey: .teamHeading)
         try c.encode(moreTeam, forKey: .moreTeam)
