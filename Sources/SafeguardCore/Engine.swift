@@ -486,6 +486,9 @@ extension GuidanceLibrary {
         // No offence is suggested against a child the law says cannot commit one. The facts hold no date of the
         // conduct, so the assessment date stands for it, and the note says so.
         var notes = note.map { [$0] } ?? []
+        if let scope = pack.messagesOnlyNote, !facts.imagery.isEmpty, facts.imagery.allSatisfy({ $0.kind == .message }) {
+            notes.append(scope)
+        }
         if let rule = jurisdictionLaw?.ageOfCriminalResponsibility {
             let minimum = rule.age(on: date)
             let actors = facts.people.filter(\.acted)

@@ -176,6 +176,10 @@ public struct GuidancePack: Sendable, Hashable, Decodable {
     /// How this edition says reports are recorded, for the pages: its `positions.recording`, or the College of
     /// Policing's rule (every report is a crime record, Action 1; 2016: para 9).
     public var recordingRule: String { positions["recording"] ?? "Every report is recorded as a crime" }
+
+    /// What this edition says of a case whose content is messages alone, with no image: its `positions.messagesOnly`,
+    /// added to the notes of every such assessment (the Welsh Government's advice does not cover them).
+    public var messagesOnlyNote: String? { positions["messagesOnly"] }
     /// "designated safeguarding lead", or the edition's own name for the role.
     public var leadRoleName: String { leadRole?.name ?? "designated safeguarding lead" }
     /// "DSL", or the edition's own short name.

@@ -310,3 +310,17 @@ struct NewEditionIsAFileTests {
         #expect(library.assess(baseCase(.education, .england, on: "2027-10-01"), today: testToday).guidance.first?.id == "nspcc-ukcis", "England is untouched")
     }
 }
+
+/// Welsh Government, Sharing nudes and semi-nudes, "What this advice covers": it does not cover exchanging sexual texts
+/// that do not contain images. A review found a messages-only concern run through the image guidance with no word of it.
+@Suite struct MessagesOnlyScopeTests {
+    @Test("Wales: a case of messages alone says the advice does not cover it")
+    func walesSaysMessagesAreOutOfScope() {
+        let messages = assess(baseCase(.education, .wales) { $0.imagery[0].kind = .message })
+        #expect(messages.notes.contains { $0.contains("does not cover exchanging sexual texts that do not contain images") })
+        let image = assess(baseCase(.education, .wales))
+        #expect(!image.notes.contains { $0.contains("sexual texts") }, "an image is covered")
+        let england = assess(baseCase(.education, .england) { $0.imagery[0].kind = .message })
+        #expect(!england.notes.contains { $0.contains("sexual texts") }, "the NSPCC's advice covers sexual messages")
+    }
+}
