@@ -105,3 +105,21 @@ struct DocumentDecisionsTests {
         #expect(form.plainText.contains(note) && record.plainText.contains(note))
     }
 }
+
+/// NSPCC, "Recording and reviewing": "a written record of the incident and all the actions taken". Every filled field
+/// of a record is on the written record, its line or beside it (a review found a meeting's "with whom", references and
+/// who directed a deletion stored but printed nowhere).
+@Suite struct WrittenRecordDetailsTests {
+    @Test func everyFilledFieldIsPrintedOnceAndInWords() throws {
+        let meeting = try ResponseRecord.decode(json: Data(#"{"kind":"meeting","meetingKind":"strategyMeeting","on":"2026-11-20","with":["CSC","DSL"],"reference":"SM-42","outcome":"Refer today","proceedBeforeChecksReason":"CSC called it today"}"#.utf8))
+        let details = RecordText.details(meeting)
+        #expect(details == ["With whom: CSC, DSL.", "Reference: SM-42.", "What was agreed: Refer today.",
+                            "The safeguarding reason to go ahead now: CSC called it today."], "\(details)")
+        let suspect = try ResponseRecord.decode(json: Data(#"{"kind":"suspectDecision","person":"A","recordAsSuspect":false,"basis":"willingParticipation","rationale":"Peers, willing","decidedOn":"2026-11-20"}"#.utf8))
+        #expect(RecordText.details(suspect) == ["Rationale: Peers, willing.", "Date: 20 November 2026."], "\(RecordText.details(suspect))")
+        let document = CaseDocument.caseRecord(reference: "R", organisation: "Test School", summary: "Shared", facts: baseCase(.education),
+                                               assessment: assess(baseCase(.education)), records: [meeting], actions: [], chronology: [])
+        let records = try #require(document.sections.first { $0.heading == "Records" })
+        #expect(records.lines == ["Meeting or conversation: strategy meeting on 20 November 2026 (before checks were complete, with a recorded reason). With whom: CSC, DSL. Reference: SM-42. What was agreed: Refer today. The safeguarding reason to go ahead now: CSC called it today."], "\(records.lines)")
+    }
+}

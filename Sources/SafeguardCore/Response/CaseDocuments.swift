@@ -128,7 +128,7 @@ public struct CaseDocument: Sendable, Hashable {
             ("Decisions of the guidance", decisions(assessment) + assessment.notes),
             ("Actions", actions.map { "\($0.text) — \($0.status)" }),
             ("Records", records.map { record in
-                let details = RecordText.details(record)
+                let details = RecordText.details(record, jurisdiction: facts.jurisdiction)
                 return "\(record.kind.label): \(RecordText.describe(record, jurisdiction: facts.jurisdiction))"
                     + (details.isEmpty ? "" : ". " + details.joined(separator: " "))
             }),
@@ -147,17 +147,40 @@ public enum RecordText {
         return law.law(for: jurisdiction)?.outcomes.first { $0.id == id }?.title ?? Words.of(id)
     }
 
-    /// What was written in a record's free-text fields, each as "Label: text.", in the order its form asks them: the
-    /// written record prints them beside the record's line.
-    public static func details(_ record: ResponseRecord) -> [String] {
+    /// Everything else a record holds, each as "Label: value.", in the order its form asks them: every filled field
+    /// its line does not already say (what a meeting agreed and with whom, a reference, who directed a deletion). The
+    /// written record prints them beside the record's line, so nothing written in a record is left out of it.
+    public static func details(_ record: ResponseRecord, jurisdiction: Jurisdiction = .england,
+                               law: LawPack = GuidanceLibrary.bundled.law) -> [String] {
         let values = record.payload.fieldValues
-        return record.kind.description.fields.compactMap { field in
-            guard field.input == .longText, let text = values[field.name].flatMap(RecordLine.unwrapped) as? String else { return nil }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { return nil }
-            let label = field.label.hasPrefix("If ") ? field.label.drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces).capitalisedFirst : field.label
-            return "\(label.isEmpty ? field.label : label): \(trimmed)" + (trimmed.hasSuffix(".") || trimmed.hasSuffix("?") || trimmed.hasSuffix("!") ? "" : ".")
+        let description = record.kind.description
+        // What the line prints, and a yes or no it turns into words ("not recorded as a suspect"); text it merely
+        // tests for ("{reason? (with a recorded reason)}") is printed here.
+        let said = Set(description.line.fieldsNamed.filter { named in
+            named.form != nil || description.field(named.field)?.input.isBool == true
+        }.map(\.field))
+        return description.fields.compactMap { field in
+            guard !said.contains(field.name), field.input.onForms, let value = values[field.name].flatMap(RecordLine.unwrapped) else { return nil }
+            if let list = value as? [Any], list.isEmpty { return nil }
+            if let flag = value as? Bool, field.input == .yesNo, !flag, !field.required { return nil }
+            let text = RecordLine.words(value, field: field, form: field.input.options == nil ? .words : .label,
+                                        jurisdiction: jurisdiction, law: law).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { return nil }
+            return "\(label(of: field)): \(text)" + (text.hasSuffix(".") || text.hasSuffix("?") || text.hasSuffix("!") ? "" : ".")
         }
+    }
+
+    /// A field's label for a line of the written record: a question loses its mark ("Who was advised?" → "Who was
+    /// advised"), an instruction its "If …:" and "Your" ("If not done: the reason" → "The reason"; "Your rationale"
+    /// → "Rationale").
+    static func label(of field: RecordField) -> String {
+        var label = field.label
+        if label.hasPrefix("If "), let colon = label.firstIndex(of: ":") {
+            label = label[label.index(after: colon)...].trimmingCharacters(in: .whitespaces).capitalisedFirst
+        }
+        if label.hasPrefix("Your ") { label = String(label.dropFirst(5)).capitalisedFirst }
+        if label.hasSuffix("?") { label.removeLast() }
+        return label
     }
 
     /// A record in words for the chronology, as its kind's description writes it (`RecordLine`): codes, offences
