@@ -63,6 +63,12 @@ import Vapor
             let posted = try await Pages.post(j.app, "/cases/\(id.lowercased())/letter", officer,
                                               [("to", "youngPerson"), ("person", "A"), ("name", "Sam")])
             #expect(posted.status == .conflict && !posted.text.contains("no further police action will be taken against"))
+            // Reconsidered: another outcome recorded, the banner goes, and the case says which stands.
+            try await j.record("policeA.officer", id, ["kind": "outcome", "code": "16", "decidedOn": ResponseJourneyTests.today,
+                                                       "rationale": "Grooming found: the victim does not support further action"])
+            let after = try await Pages.get(j.app, "/cases/\(id.lowercased())", officer)
+            #expect(!after.text.contains("Outcome 21 was approved, but the facts now rule it out"))
+            #expect(after.text.contains("Outcome 21 was approved, and another outcome has been recorded since."))
         }
     }
 

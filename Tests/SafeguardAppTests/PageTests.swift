@@ -391,7 +391,7 @@ enum Pages {
 
             // The read is audited by id.
             let entries = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 1000)
-            #expect(entries.contains { $0.action == "case.read" && $0.caseID.lowercased() == id && $0.detail == "via=page" })
+            #expect(entries.contains { $0.action == "case.read" && $0.caseID.lowercased() == id && ($0.detail == "via=page" || $0.detail == "via=page seen=shown") })
         }
     }
 
@@ -468,6 +468,8 @@ enum Pages {
             #expect(bare.text.contains("or say here where and how it was done</a>"))
             let done = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "Done at the scene")])
             #expect(done.status == .seeOther)
+            let saved = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(saved.text.contains("Saved: \u{201C}\(PagesHTML.escape(actions[0]["text"] as! String))\u{201D} is done."), "the page says what was saved")
             #expect(done.headers.first(name: .location) == "/cases/\(id)#actions")
 
             let noReason = try await Pages.post(app, "/cases/\(id)/actions/\(second)", officer, [("status", "notApplicable"), ("reason", " ")])

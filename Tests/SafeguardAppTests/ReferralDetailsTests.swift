@@ -22,7 +22,7 @@ import Vapor
             #expect(sender?["email"] as? String == "dsl@school.test")
             #expect(sender?["role"] as? String == "designated safeguarding person (DSP)", "the Welsh school's lead, in its guidance's words")
             let risk = sent.json["risk"] as? [String] ?? []
-            #expect(risk.first?.hasPrefix("A child is at immediate risk of harm: a child protection referral is needed at once, because") == true)
+            #expect(risk.first?.hasPrefix("A child is at immediate risk of harm: a child protection referral is needed at once. Why: ") == true)
             #expect(risk.first?.contains("Is A presenting as suicidal or self-harming? Yes") == true, "in the guidance's question, not a code")
 
             let officer = try await Pages.signIn(app, "officer@policeA.test")
@@ -76,7 +76,7 @@ import Vapor
             #expect(sent.status == .created, "\(sent.text)")
             let risk = sent.json["risk"] as? [String] ?? []
             #expect(risk.contains("A child protection referral is needed whatever the questions still open find, perhaps at once."), "\(risk)")
-            let police = try #require(risk.first { $0.hasPrefix("The school's assessment says the police must be told, because ") }, "\(risk)")
+            let police = try #require(risk.first { $0.hasPrefix("The school's assessment says the police must be told. Why: ") }, "\(risk)")
             #expect(!police.contains("not known") && !police.contains("circumstances."), "in words: \(police)")
             let officer = try await Pages.signIn(app, "officer@policeA.test")
             let home = try await Pages.get(app, "/", officer)

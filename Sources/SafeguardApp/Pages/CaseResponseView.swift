@@ -25,6 +25,12 @@ struct CaseResponse: Sendable {
     var chronology: [CaseEvent]
 
     var plainRecords: [ResponseRecord] { records.map(\.record) }
+    /// Whether Outcome 21 is still the case's outcome: approved, and no other outcome recorded since.
+    var outcome21Stands: Bool {
+        guard outcome21Approved else { return false }
+        let last = plainRecords.compactMap { r -> OutcomeRecord? in if case .outcome(let o) = r { return o } else { return nil } }.last
+        return last == nil || last?.code == .outcome21
+    }
 
     /// The latest proposal of Outcome 21, which says where the process stands.
     var latestOutcome21: SignOff? { signOffs.filter { $0.proposal.kind == .outcome21 }.max { $0.proposedAt < $1.proposedAt } }
@@ -174,6 +180,14 @@ struct CaseResponseView: Encodable, Sendable {
         }
     }
 
+    /// Why the facts rule Outcome 21 out, in the guidance's questions, without the nation the case is in: that says
+    /// where Outcome 21 may be used at all, not why this case cannot use it.
+    static func exclusionReasons(_ assessment: Assessment?, questions: [String: String]) -> [String] {
+        (assessment?.decisionReasons.first { $0.decision == DecisionKey.outcome21.rawValue }?.because ?? [])
+            .filter { !$0.hasPrefix("jurisdiction ") }
+            .map { Words.because($0, questions: questions) }
+    }
+
     static func referralStatus(_ status: ReferralStatus) -> String {
         switch status {
         case .sent: "Sent: waiting for the force to accept it"
@@ -199,18 +213,18 @@ struct CaseResponseView: Encodable, Sendable {
                 banners.append(BannerView(
                     title: "Waiting for a supervisor",
                     lines: ["Outcome 21 was proposed by \(who(latest.proposedBy)) on \(PageWords.date(latest.proposedAt)). A supervisor or superintendent who did not propose it must review it before it is recorded\(record.guidance.inBracketsWithPublisher(.outcome21Review))."],
-                    returned: false, linkLabel: "Review the proposal", href: PageRoute.caseSignOff(id, latest.id).path, hasLink: mayReview))
+                    returned: false, linkLabel: mayReview ? "Review the proposal" : "See the proposal", href: PageRoute.caseSignOff(id, latest.id).path,
+                    hasLink: mayReview || latest.proposedBy == identity.user.id))
             case .refused:
                 banners.append(BannerView(
                     title: "Outcome 21 was refused: the case is back with the officer",
                     lines: ["The supervisor gave these reasons: \(latest.review?.reason ?? "none recorded")",
                             "Decide the next step: record another outcome, or answer the reasons and propose again."],
                     returned: true, linkLabel: "Record an outcome", href: PageRoute.caseRecordForm(id, .outcome).path, hasLink: editor && police))
-            case .approved where assessment?.decisions.outcome21 == .excluded:
+            case .approved where assessment?.decisions.outcome21 == .excluded && response.outcome21Stands:
                 let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction,
                                                              on: assessment?.assessedOn ?? CaseController.today).pack.questions
-                let why = (assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? [])
-                    .map { Words.because($0, questions: questions) }
+                let why = CaseResponseView.exclusionReasons(assessment, questions: questions)
                 banners.append(BannerView(
                     title: "Outcome 21 was approved, but the facts now rule it out",
                     lines: ["Facts recorded since it was approved exclude it" + (why.isEmpty ? "" : ": " + why.joined(separator: "; "))
@@ -256,12 +270,14 @@ struct CaseResponseView: Encodable, Sendable {
                                         hint: "Crime reference and offences\(record.guidance.inBrackets(.recordCrime))"))
                 let decision = assessment?.decisions.outcome21
                 let latest = response.latestOutcome21
-                if response.outcome21Approved && decision == .excluded {
+                if response.outcome21Approved && !response.outcome21Stands {
+                    outcome21Note = "Outcome 21 was approved, and another outcome has been recorded since."
+                } else if response.outcome21Approved && decision == .excluded {
                     outcome21Note = "Outcome 21 was approved, but the facts recorded since rule it out: reconsider the outcome."
                 } else if response.outcome21Approved {
                     outcome21Note = "Outcome 21 is approved and recorded."
                 } else if latest?.status == .pending {
-                    outcome21Note = "Outcome 21 is waiting for a supervisor's review."
+                    outcome21Note = "Outcome 21 is waiting for review by a supervisor or superintendent."
                 } else if decision == .eligible || decision == .undetermined {
                     respond.append(LinkItem("Propose Outcome 21", .caseProposeOutcome21(id),
                                             hint: decision == .eligible ? "The guidance says it can be considered; a supervisor reviews it"
@@ -269,8 +285,7 @@ struct CaseResponseView: Encodable, Sendable {
                 } else if decision == .excluded {
                     let questions = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction,
                                                                  on: assessment?.assessedOn ?? CaseController.today).pack.questions
-                    let why = (assessment?.decisionReasons.first { $0.decision == "outcome21" }?.because ?? [])
-                        .map { Words.because($0, questions: questions) }
+                    let why = CaseResponseView.exclusionReasons(assessment, questions: questions)
                     outcome21Note = "Outcome 21 cannot be used for this case" + (why.isEmpty ? "." : ": " + why.joined(separator: "; ") + ".")
                 }
                 respond.append(LinkItem("Record the outcome", .caseRecordForm(id, .outcome), hint: (record.facts.jurisdiction == .england || record.facts.jurisdiction == .wales ? "The Home Office outcome code" : "The outcome, from \(record.facts.jurisdiction.displayName)'s options") + record.guidance.inBrackets(.outcomeCodes)))
@@ -352,7 +367,7 @@ struct CaseResponseView: Encodable, Sendable {
         }
 
         if editor {
-            if police && response.outcome21Approved && assessment?.decisions.outcome21 != .excluded {
+            if police && response.outcome21Stands && assessment?.decisions.outcome21 != .excluded {
                 documents.append(LinkItem("Outcome 21 letter for the family", .caseLetter(id), hint: "You give the names to print; they are never stored"))
             }
             for kind in CaseDocumentKind.allCases where police || kind != .childContactForm {

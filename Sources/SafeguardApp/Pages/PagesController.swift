@@ -366,6 +366,13 @@ struct PagesController: RouteCollection {
             }
         }
         req.auditRecorded = true
+        let said = switch status {
+        case .done: "is done"
+        case .notApplicable: "does not apply"
+        case .open: "is open again"
+        case nil: due.map { "is due by \(Words.day($0))" } ?? "is saved"
+        }
+        req.flash("Saved: \u{201C}\(current.text)\u{201D} \(said).")
         return req.redirect(to: PageRoute.caseDetail(record.id).path + "#actions", redirectType: .normal)
     }
 

@@ -332,7 +332,7 @@ extension PagesController {
         if danger == "A" || danger == "B" {
             req.flash(identity.user.role == .staff
                       ? "A young person is in immediate danger: call 999 now if nobody has, then tell the \(identity.organisation.jurisdiction.schoolLead) in person straight away. The concern is marked urgent for them."
-                      : "A young person is in immediate danger: act now. The guidance's first step is below.")
+                      : "A young person is in immediate danger: act now (999, or officers sent). The case opens with that as its first must-do; answer the questions below when you can.")
         }
         if identity.user.role == .staff {
             return req.redirect(to: .caseDetail(record.id))

@@ -54,7 +54,8 @@ struct ReferralService: Sendable {
         func because(_ key: DecisionKey) -> String {
             let reasons = (assessment.decisionReasons.first { $0.decision == key.rawValue }?.because ?? [])
                 .filter { !$0.hasSuffix("= not known") }.map { Words.because($0, questions: questions) }
-            return reasons.isEmpty ? "." : ", because " + reasons.joined(separator: "; ") + "."
+            // The guidance's questions with their answers, after the sentence: "… Why: Was anyone coerced? Yes."
+            return reasons.isEmpty ? "." : ". Why: " + reasons.joined(separator: "; ") + "."
         }
         if assessment.decisions.emergency { risk.append("A child is in immediate danger.") }
         let referral = assessment.decisions.childProtectionReferral

@@ -624,7 +624,8 @@ public enum ResponseRules {
     public static func notYetAdvisedNotToCopy(facts: CaseFacts, records: [ResponseRecord]) -> [String] {
         var advised = Set<String>()
         for case .advice(let a) in records where a.topics.contains(.notToCopy) { advised.formUnion(adviceRefs(a.to, facts: facts)) }
-        return facts.people.filter { $0.isInvolved && !advised.contains($0.ref) }.map(\.ref)
+        // The children involved: an adult who abused or exploited them is not asked to keep the guidance's advice.
+        return facts.people.filter { $0.isInvolved && ($0.age ?? 0) < 18 && !advised.contains($0.ref) }.map(\.ref)
     }
 
     public static func fulfilled(by record: ResponseRecord, facts: CaseFacts, records: [ResponseRecord]) -> [String] {
