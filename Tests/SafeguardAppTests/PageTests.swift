@@ -466,6 +466,7 @@ enum Pages {
             #expect(bare.status == .unprocessableEntity)
             #expect(bare.text.contains("<a href=\"#action-\(first.lowercased())-reason\">Record it with "), "\(bare.text)")
             #expect(bare.text.contains("or say here where and how it was done</a>"))
+            #expect(bare.text.contains(#"id="action-\#(first.lowercased())-done" name="status" type="radio" value="done" checked"#), "the choice is kept")
             let done = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "Done at the scene")])
             #expect(done.status == .seeOther)
             let saved = try await Pages.get(app, "/cases/\(id)", officer)

@@ -47,6 +47,13 @@ struct FactTable: Encodable, Sendable {
     var facts: [FactRow]
 }
 
+/// What was posted to one action's form, kept when it is refused.
+struct KeptAction: Sendable {
+    var id: UUID
+    var status: String
+    var reason: String
+}
+
 /// One action of the checklist, with the form that completes it or marks it not applicable.
 /// A standing instruction with its citations.
 struct StandingInstruction: Encodable, Sendable {
@@ -70,6 +77,9 @@ struct ActionItem: Encodable, Sendable {
     var statusError: String
     var hasStatusError: Bool
     var stillRecommended: Bool
+    var keptDone = false
+    var keptNotApplicable = false
+    var keptReason = ""
     /// A must-do marked done by hand needs a note of where and how (`CaseService.markAction`).
     var isMust: Bool { severity == "must" }
     var due: String = ""
@@ -79,7 +89,8 @@ struct ActionItem: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case field, text, severity, severityLabel, statusLabel, isOpen, reason, hasReason, completed, formAction, reasonError,
-             hasReasonError, statusError, hasStatusError, stillRecommended, due, overdue, dueOn, hasDue, isMust
+             hasReasonError, statusError, hasStatusError, stillRecommended, due, overdue, dueOn, hasDue, isMust,
+             keptDone, keptNotApplicable, keptReason
     }
 
     func encode(to encoder: Encoder) throws {
@@ -93,6 +104,8 @@ struct ActionItem: Encodable, Sendable {
         try c.encode(stillRecommended, forKey: .stillRecommended); try c.encode(due, forKey: .due)
         try c.encode(overdue, forKey: .overdue); try c.encode(dueOn, forKey: .dueOn); try c.encode(hasDue, forKey: .hasDue)
         try c.encode(isMust, forKey: .isMust)
+        try c.encode(keptDone, forKey: .keptDone); try c.encode(keptNotApplicable, forKey: .keptNotApplicable)
+        try c.encode(keptReason, forKey: .keptReason)
     }
 }
 
@@ -244,7 +257,7 @@ struct CasePage: PageView {
     }
 
     init(record: CaseRecord, actions: [CaseAction], assessment: Assessment?, identity: Identity, csrf: String,
-         errors: [FieldError] = []) {
+         errors: [FieldError] = [], kept: KeptAction? = nil) {
         title = "Case \(record.reference)"
         reference = record.reference
         summary = record.summary
@@ -311,6 +324,12 @@ struct CasePage: PageView {
                                   reasonError: errorFor[field + "-reason"] ?? "", hasReasonError: errorFor[field + "-reason"] != nil,
                                   statusError: errorFor[field + "-done"] ?? "", hasStatusError: errorFor[field + "-done"] != nil,
                                   stillRecommended: action.recommended)
+                // An action's form refused for a mistake keeps what was chosen and typed in it.
+                if let kept, kept.id == action.id {
+                    item.keptDone = kept.status == "done"
+                    item.keptNotApplicable = kept.status == "notApplicable"
+                    item.keptReason = kept.reason
+                }
                 item.due = PageWords.due(action, today: today)
                 item.overdue = action.isOverdue(today: today)
                 item.dueOn = action.dueOn?.description ?? ""

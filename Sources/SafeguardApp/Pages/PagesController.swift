@@ -161,12 +161,12 @@ struct PagesController: RouteCollection {
     /// The case page. `withAccess` adds "Who has seen this case" (only for those `CasePolicy.seesAccess` allows, and
     /// only on a plain view, whose caller audits that read).
     func renderCase(_ req: Request, _ identity: Identity, _ record: CaseRecord, errors: [FieldError] = [],
-                    notice: String? = nil, status: HTTPStatus = .ok, withAccess: Bool = false) async throws -> Response {
+                    notice: String? = nil, status: HTTPStatus = .ok, withAccess: Bool = false, kept: KeptAction? = nil) async throws -> Response {
         let store = CaseStore(db: req.db, cipher: req.cipher)
         let actions = try await store.actions(caseID: record.id)
         let stored = try await store.latestAssessment(caseID: record.id)
         var page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
-                            csrf: req.pageCSRFToken(), errors: errors)
+                            csrf: req.pageCSRFToken(), errors: errors, kept: kept)
         if withAccess && CasePolicy.seesAccess(record.header, identity) {
             page.access = CaseAccessView(try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID),
                                          jurisdiction: identity.organisation.jurisdiction)
@@ -353,7 +353,8 @@ struct PagesController: RouteCollection {
             errors.append(FieldError(field: field + "-reason", message: "Keep the reason to \(FieldLimits.limit(for: "reason").withThousands) characters or fewer"))
         }
         if !errors.isEmpty {
-            return try await renderCase(req, identity, record, errors: errors, status: .unprocessableEntity)
+            return try await renderCase(req, identity, record, errors: errors, status: .unprocessableEntity,
+                                        kept: KeptAction(id: actionID, status: form.status ?? "", reason: reason))
         }
         let service = req.caseService(assessor)
         try await req.write { db in
