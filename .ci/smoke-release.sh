@@ -60,6 +60,7 @@ check "the first start made a data key readable by its owner only" "[ \"\$(stat 
 check "the database file holds no case text" "! grep -q 'between two pupils' '$WORK/safeguard.sqlite' '$WORK/backup.sqlite'"
 check "keys rotate seals everything under a new data key" "'$BIN' keys rotate --settle-seconds 0 --no-servers-running | grep -q 'is the only one'"
 check "keys rotate will not wait less than the servers' 5 seconds unless none runs" "! '$BIN' keys rotate --settle-seconds 1 2>'$WORK/err.txt' && grep -q 'no-servers-running' '$WORK/err.txt'"
+check "keys rotate --no-servers-running refuses while something has the database open" "python3 -c \"import sqlite3,time; c=sqlite3.connect('$WORK/safeguard.sqlite'); c.execute('select 1').fetchall(); time.sleep(8)\" & sleep 2; ! '$BIN' keys rotate --settle-seconds 0 --no-servers-running 2>'$WORK/err.txt'; r=\$?; wait; [ \$r -eq 0 ] && grep -q 'has .* open' '$WORK/err.txt'"
 check "keys new writes a master key" "'$BIN' keys new '$WORK/new.key' >/dev/null"
 check "keys rotate moves to the new master key" "'$BIN' keys rotate --settle-seconds 0 --no-servers-running --new-key-file '$WORK/new.key' >/dev/null"
 check "the old key no longer opens the database" "! '$BIN' keys status >/dev/null 2>&1"
@@ -75,6 +76,7 @@ check "the sealed trail verifies with its key" "SAFEGUARD_AUDIT_KEY='$KEY' '$BIN
 check "another key does not verify it" "! SAFEGUARD_AUDIT_KEY='$OTHER' '$BIN' audit verify >/dev/null 2>&1"
 check "a command without the key does not write to the sealed trail" "! '$BIN' users disable officer@england-police.demo.safeguard.invalid 2>'$WORK/err.txt'; grep -q 'no audit key' '$WORK/err.txt'"
 check "so the trail stays sealed and the server would start" "SAFEGUARD_AUDIT_KEY='$KEY' '$BIN' audit verify | grep -q 'sealed with the audit key'"
+check "without the key, a sealed trail is not reported valid" "! '$BIN' audit verify >'$WORK/out.txt' 2>&1; grep -q 'the seal was not checked' '$WORK/out.txt' && ! '$BIN' audit verify >/dev/null 2>&1"
 # Installed as a server runs it (deploy/install.sh), away from the build tree: the binary reads its resource bundle and
 # templates from beside itself. The build tree is hidden (a private mount namespace, as root), since a binary on the
 # build machine quietly falls back to it; where that cannot be done, the check says it was skipped.

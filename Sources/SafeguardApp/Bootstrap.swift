@@ -120,6 +120,13 @@ public enum SafeguardServer {
             guard !trimmed.isEmpty else { throw StoreError.invalid(field: field, message: "--\(field) is empty: give it") }
             if let refusal = TextGuard.check(value, limit: limit) { throw StoreError.invalid(field: field, message: "--\(field): \(refusal.message)") }
         }
+        // The other way round from `seedDemo`: a real organisation is never set up beside the demo's, whose accounts'
+        // passwords and two-factor keys are public (found in a review: setup on the demo database went through).
+        let demoNames = Set(demoOrganisations.map(\.0))
+        if try await AccountStore(db: app.db).organisations().contains(where: { demoNames.contains($0.name) }) {
+            throw SafeguardOptions.Invalid(description: "this database holds the demo organisations, whose passwords and two-factor keys "
+                + "are public: set up a real organisation on a database of its own (a new DATABASE_URL), never beside the demo")
+        }
         let hash = try await app.password.async.hash(password).get()
         return try await app.write { db in
             let store = AccountStore(db: db)

@@ -79,6 +79,12 @@ public enum SQLiteRestore {
         guard heads == [1] else { throw Refused(description: "\(backup) is not a Safeguard database (it has no audit trail)") }
     }
 
+    /// A process that has the SQLite database at `path` open ("process 4242 (safeguard)"), or its log; nil if none.
+    /// A command that must run with no server on the database (`keys rotate --no-servers-running`) asks first.
+    public static func processUsing(databaseAt path: String) -> String? {
+        processHolding([path, path + "-wal", path + "-shm"])
+    }
+
     /// A process that has one of `paths` open ("process 4242 (safeguard)"), read from /proc; nil if none (or where
     /// there is no /proc to read).
     static func processHolding(_ paths: [String]) -> String? {

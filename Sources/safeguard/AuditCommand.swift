@@ -13,10 +13,11 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the whole hash chain; name the first entry that does not fit.")
 
         func run() async throws {
-            let (result, seconds) = try await withApplication { app in
+            let (result, seconds, keyMissing) = try await withApplication { app in
                 let started = Date()
                 let result = try await SafeguardServer.verifyAudit(app)
-                return (result, Date().timeIntervalSince(started))
+                let keyMissing = try await AuditChain.sealState(on: app.db) == .keyMissing
+                return (result, Date().timeIntervalSince(started), keyMissing)
             }
             if result.isOnlyUnsealed {
                 print("The audit trail's \(result.entriesChecked) entries are whole and chained, but it is not sealed yet with this "
@@ -25,6 +26,14 @@ struct AuditCommand: AsyncParsableCommand {
             }
             if let problem = result.problem {
                 print("The audit trail is BROKEN at \(problem)")
+                throw ExitCode(1)
+            }
+            // A sealed trail checked without its key: the chain can be rebuilt by anyone who can write the database,
+            // so only the seal shows a rewrite. Not a pass (a review found it reported valid).
+            if keyMissing {
+                print("The audit trail's \(result.entriesChecked) entries are chained, but the trail is sealed and this was run without "
+                      + "the audit key, so the seal was not checked and a rewrite of the whole trail would not show. Run it with "
+                      + "SAFEGUARD_AUDIT_KEY_FILE (or SAFEGUARD_AUDIT_KEY) set, as the server has.")
                 throw ExitCode(1)
             }
             let rate = seconds > 0 ? Int(Double(result.entriesChecked) / seconds) : 0

@@ -65,6 +65,13 @@ struct KeysCommand: AsyncParsableCommand {
                 failInput("--settle-seconds \(settleSeconds.formatted()) is shorter than the 5 seconds in which running servers learn of the "
                           + "new key: give 6 or more, or add --no-servers-running if every server on this database is stopped")
             }
+            // "No servers running" is checked where it can be: a server still sealing under the old key while it is
+            // deleted leaves text nobody can read (a review ran it beside a live server and got errors there).
+            if noServersRunning, case .sqliteFile(let path) = try SafeguardOptions.fromEnvironment().database,
+               let holder = SQLiteRestore.processUsing(databaseAt: path) {
+                failInput("--no-servers-running, but \(holder) has \(path) open: stop it first, or leave out --no-servers-running "
+                          + "and give --settle-seconds of 6 or more")
+            }
             let rotation = try await withApplication { app in
                 try await SafeguardServer.rotateKeys(app, newMaster: newMaster, settle: settleSeconds) { print($0) }
             }

@@ -97,6 +97,21 @@ import Vapor
         }
     }
 
+    /// The other way round: a real organisation is never set up on the demo's database (found in an administrator's
+    /// review: `safeguard setup` went through there).
+    @Test func aRealOrganisationIsNeverSetUpBesideTheDemo() async throws {
+        try await withApp { app in
+            _ = try await SafeguardServer.seedDemo(app)
+            let before = try await AccountStore(db: app.db).organisations().count
+            await #expect { try await SafeguardServer.setup(app, organisation: "North Shire Police", kind: .police, jurisdiction: .england,
+                                                             adminEmail: "admin@northshire.police.invalid", adminName: "Sam Admin",
+                                                             password: "umber kestrel violin drift 57") } throws: {
+                "\($0)".contains("this database holds the demo organisations") && "\($0)".contains("a database of its own")
+            }
+            #expect(try await AccountStore(db: app.db).organisations().count == before, "nothing added")
+        }
+    }
+
     /// `safeguard setup` makes an organisation whose name every other organisation sees: the text guard holds there
     /// too (a security review made a force named with a right-to-left override, printed reversed to schools).
     @Test func setupNamesMeetTheTextGuardsRules() async throws {
