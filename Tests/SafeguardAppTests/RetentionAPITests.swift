@@ -160,3 +160,37 @@ import Vapor
         }
     }
 }
+
+/// A shorter schedule that would erase closed cases at the next run is saved only when that is confirmed, by number,
+/// on the API and the page (found in an administrator's review: "6 years after closing" saved with a plain "Saved",
+/// and the next day's run erased cases for good).
+@Suite struct RetentionConfirmationTests {
+    @Test func aScheduleThatWouldEraseCasesAtOnceNeedsTheirNumberConfirmed() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer"), admin = world.token("policeA.admin")
+            let id = (try await createCase(app, token: token)["id"] as! String).lowercased()
+            let reference = try await send(app, .GET, "/api/v1/cases/\(id)", token: token).json["reference"] as! String
+            try await RetentionAPITests.close(app, token, id)
+            try await RetentionAPITests.age(app, id, years: 8)
+            // Group 2 keeps it 10 years; group 3 only 6, so the change would make it due at once.
+            let refused = try await send(app, .PATCH, "/api/v1/organisation/settings", token: admin, json: ["retentionPoliceGroup": 3])
+            #expect(refused.status == .conflict && refused.errorCode == "erasure_not_confirmed", "\(refused.text)")
+            #expect(refused.text.contains("1 closed case due for erasure at the next run") && refused.text.contains(reference))
+            #expect(try await send(app, .GET, "/api/v1/organisation/settings", token: admin).json["retentionPoliceGroup"] as? Int == 2, "unchanged")
+            #expect(try await send(app, .PATCH, "/api/v1/organisation/settings", token: admin,
+                                   json: ["retentionPoliceGroup": 3, "confirmErasure": 2]).status == .conflict, "the number must match")
+
+            let page = try await Pages.signIn(app, "admin@policeA.test")
+            let form = try await Pages.post(app, "/retention", page, [("retentionPoliceGroup", "3")])
+            #expect(form.status == .conflict)
+            #expect(form.text.contains("Yes: erase this closed case, for good, at the next run"))
+            #expect(form.text.contains(#"id="retentionPoliceGroup-3" name="retentionPoliceGroup" type="radio" value="3" checked"#), "the choice is kept")
+            let confirmed = try await Pages.post(app, "/retention", page, [("retentionPoliceGroup", "3"), ("confirmErasure", "1")])
+            #expect(confirmed.status == .seeOther)
+            #expect(try await send(app, .GET, "/api/v1/organisation/settings", token: admin).json["retentionPoliceGroup"] as? Int == 3)
+            // Back to a longer schedule needs no confirming: nothing more becomes due.
+            #expect(try await send(app, .PATCH, "/api/v1/organisation/settings", token: admin, json: ["retentionPoliceGroup": 2]).status == .ok)
+        }
+    }
+}

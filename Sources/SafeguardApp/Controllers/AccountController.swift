@@ -187,6 +187,9 @@ struct AccountController: RouteCollection {
         let work = body.quietCaseDays == nil && body.mustActionDays == nil ? nil
             : WorkPolicy(quietCaseDays: body.quietCaseDays ?? current.workPolicy.quietCaseDays,
                          mustActionDays: body.mustActionDays ?? current.workPolicy.mustActionDays)
+        if let retention {
+            try await req.retentionService.checkConfirmed(current, under: retention, confirmed: body.confirmErasure)
+        }
         let organisation = try await req.accountService.setSettings(session: session, twoFactor: twoFactor, retention: retention,
                                                                     work: work, by: identity)
         req.auditRecorded = true

@@ -117,9 +117,12 @@ struct OrganisationSettingsUpdate: Content, KnownKeys {
     var retentionSchoolYears: Int?
     var quietCaseDays: Int?
     var mustActionDays: Int?
+    /// The number of closed cases a retention change makes due for erasure at once, when the admin confirms it
+    /// (409 `erasure_not_confirmed` names them otherwise).
+    var confirmErasure: Int?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case sessionIdleMinutes, sessionLifetimeHours, twoFactorRoles, stepUpCaseAgeDays, retentionPoliceGroup, retentionSchoolAge,
-             retentionSchoolYears, quietCaseDays, mustActionDays
+             retentionSchoolYears, quietCaseDays, mustActionDays, confirmErasure
     }
 }
 

@@ -411,9 +411,23 @@ extension AccountPagesController {
             schedule.schoolAge = age
             schedule.schoolYearsAfterClosing = years == 0 ? nil : years
         }
+        // A schedule that would erase closed cases at the next run is saved only once that is confirmed, by number.
+        let due = try await req.retentionService.newlyDue(identity.organisation, under: schedule)
+        if !due.isEmpty && form["confirmErasure"] != String(due.count) {
+            var page = try await RetentionPage.make(req, identity.organisation)
+            page.keep(schedule)
+            page.confirmCount = String(due.count)
+            page.confirmLabel = due.count == 1 ? "Yes: erase this closed case, for good, at the next run"
+                : "Yes: erase these \(due.count) closed cases, for good, at the next run"
+            page.confirmWarning = RetentionService.erasureWarning(due) + ". Tick the box to confirm, or put the cases to keep on legal hold first."
+            let error = FieldError(field: "confirmErasure", message: RetentionService.erasureWarning(due) + ": confirm it, or put the cases to keep on legal hold first")
+            page.errors = [error.message]
+            page.hasErrors = true
+            return try await req.renderPage(page, status: .conflict, errors: [error], current: .retention)
+        }
         _ = try await req.accountService.setSettings(session: nil, twoFactor: nil, retention: schedule, by: identity)
         req.auditRecorded = true
-        req.session.data["notice"] = "Saved: the retention schedule."
+        req.session.data["notice"] = "Saved: the retention schedule." + (due.isEmpty ? "" : " \(due.count == 1 ? "1 closed case is" : "\(due.count) closed cases are") due for erasure at the next run.")
         return req.redirect(to: .retention)
     }
 
@@ -478,6 +492,17 @@ struct RetentionPage: PageView {
     var action = PageRoute.retention.path
     var errors: [String] = []
     var hasErrors = false
+    /// A change that would erase closed cases at once: the number to confirm, and what it would erase.
+    var confirmCount = ""
+    var confirmWarning = ""
+    var confirmLabel = ""
+
+    /// The schedule as the admin chose it, shown again with the confirmation.
+    mutating func keep(_ schedule: RetentionSchedule) {
+        groups = groups.map { var g = $0; g.checked = g.value == String(schedule.policeGroup); return g }
+        schoolAge = String(schedule.schoolAge)
+        schoolYears = schedule.schoolYearsAfterClosing.map(String.init) ?? ""
+    }
 
     struct Choice: Encodable, Sendable {
         var value: String

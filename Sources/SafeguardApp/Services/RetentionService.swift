@@ -47,6 +47,31 @@ struct RetentionService: Sendable {
         }
     }
 
+    /// The references of the closed cases, not on hold, that `schedule` would make due for erasure now and the
+    /// organisation's schedule does not: what a change would erase at the next run (within a day), to be confirmed.
+    func newlyDue(_ organisation: Organisation, under schedule: RetentionSchedule) async throws -> [String] {
+        let now = Set(try await review(organisation).filter(\.isDue).map(\.candidate.reference))
+        var changed = organisation
+        changed.retention = schedule
+        return try await review(changed).filter { $0.isDue && !now.contains($0.candidate.reference) }.map(\.candidate.reference)
+    }
+
+    /// Refuses a schedule that would make closed cases due for erasure unless `confirmed` is their number: a review
+    /// found "6 years after closing" saved with a plain "Saved", and the next day's run erasing cases for good.
+    func checkConfirmed(_ organisation: Organisation, under schedule: RetentionSchedule, confirmed: Int?) async throws {
+        let due = try await newlyDue(organisation, under: schedule)
+        guard !due.isEmpty, confirmed != due.count else { return }
+        throw APIError(.conflict, "erasure_not_confirmed", Self.erasureWarning(due) + ": send confirmErasure: \(due.count) to confirm, "
+                       + "or put the cases to keep on legal hold first")
+    }
+
+    /// "This schedule makes 3 closed cases due for erasure at the next run, within a day (SG-2026-000001, …)".
+    static func erasureWarning(_ due: [String]) -> String {
+        let shown = due.prefix(10).joined(separator: ", ") + (due.count > 10 ? " and \(due.count - 10) more" : "")
+        return "This schedule makes \(due.count == 1 ? "1 closed case" : "\(due.count) closed cases") due for erasure at the next run, "
+            + "within a day, for good (\(shown))"
+    }
+
     /// Erases every case due, in every organisation (or `only` one), unless on legal hold. `by` is the person who
     /// ran it from a page or the API; nil for the command line and the daily run.
     func run(dryRun: Bool, by actor: Identity?, only: Organisation? = nil) async throws -> [Erasure] {
