@@ -23,5 +23,30 @@ import Vapor
         #expect(AuditWords.action("password.resetLink") == "Made a password reset link")
         #expect(AuditWords.detail("token=\(UUID().uuidString.lowercased()) name=cli", names: [:]) == "name: cli")
         #expect(AuditWords.outcome("password") == "Password right; code asked next")
+        // Found in an administrator's review: settings and legal holds were "Other change", an admin's reset of someone
+        // else's second factor "Changed their two-factor sign-in", and details read "from session", "open must: 2".
+        #expect(AuditWords.action("organisation.settings") == "Changed the organisation's settings")
+        #expect(AuditWords.action("case.legalHold.set") == "Put a legal hold on a case")
+        #expect(AuditWords.action("twoFactor.reset") == "Reset someone's two-factor sign-in")
+        #expect(AuditWords.detail("via=session next=code", names: [:]) == "on the sign-in page; next: code")
+        #expect(AuditWords.detail("user=\(user.uuidString.lowercased()) via=cli", names: names) == "user: Sam Patel; on the server's command line")
+        #expect(AuditWords.detail("kind=outcome21 decision=approved openMust=2", names: [:]).hasSuffix("must-do actions still open: 2"))
+        #expect(AuditWords.detail("retentionPoliceGroup=3", names: [:]) == "MoPI group: 3")
+    }
+
+    /// Every action code the server writes has words of its own: none reads "Other change" or "Read part of the case".
+    @Test func everyActionWrittenHasWords() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources")
+        var codes = Set<String>()
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        for case let file as URL in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for match in text.matches(of: /(?:action: |auditAlone\(|auditEvent\(|audit\(|event\(actor, |event\(\w+, )"([a-zA-Z]+(?:\.[a-zA-Z]+)*)"/) {
+                codes.insert(String(match.output.1))
+            }
+        }
+        #expect(codes.count > 40, "found the codes: \(codes.count)")
+        #expect(codes.filter { AuditWords.actions[$0] == nil }.sorted() == [])
     }
 }

@@ -43,6 +43,11 @@ enum AuditWords {
         "organisation.settings.update": "Changed the organisation's settings", "audit.read": "Read the audit trail",
         "audit.verify": "Checked the audit chain", "audit.seal": "Sealed the audit chain", "keys.rotate": "Changed the encryption keys",
         "demo.audit": "Set up the demonstration",
+        // Found in an administrator's review showing as "Other change" or "Changed their two-factor sign-in".
+        "organisation.settings": "Changed the organisation's settings", "case.legalHold.set": "Put a legal hold on a case",
+        "case.legalHold.lift": "Lifted a legal hold", "twoFactor.reset": "Reset someone's two-factor sign-in",
+        "twoFactor.enable": "Set up their two-factor sign-in", "twoFactor.recoveryCode": "Signed in with a recovery code",
+        "case.merge": "Merged cases", "session.end": "Ended one of their sessions",
     ]
 
     /// An action in words. One without words of its own is "Read part of the case" or "Other change": the code
@@ -89,7 +94,12 @@ enum AuditWords {
         "version": "version", "user": "user", "role": "role", "owner": "new owner", "referral": "referral", "decision": "decision",
         "action": "action", "factor": "second factor", "route": "request", "sessions": "sessions", "tokens": "tokens",
         "token": "token", "from": "from", "sealed": "sealed", "erased": "erased", "held": "held", "rule": "rule",
-        "repeat": "sent again",
+        "repeat": "sent again", "openMust": "must-do actions still open", "next": "next", "reference": "case",
+        "sessionIdleMinutes": "minutes without activity before signing out", "sessionLifetimeHours": "longest session, in hours",
+        "twoFactorRoles": "roles that need two-factor sign-in", "stepUpCaseAgeDays": "days before a case asks for the second factor again",
+        "retentionPoliceGroup": "MoPI group", "retentionSchoolAge": "kept until the youngest is aged",
+        "retentionSchoolYears": "or years after closing", "quietCaseDays": "days before a case counts as quiet",
+        "mustActionDays": "days to do a must-do",
     ]
 
     /// An entry's detail (`kind=crimeRecord via=page`) in words. Ids are named from `names` (a person or a case
@@ -102,7 +112,16 @@ enum AuditWords {
             let (key, value) = (parts[0], parts[1])
             // A token's own id names nothing a person knows ("token: another record"); the action says what it was.
             if key == "token", UUID(text: value) != nil, names[value.lowercased()] == nil { return nil }
-            if key == "via" { return value.hasPrefix("page") ? "on the pages" : (value == "token" ? "with an API token" : "from \(words(value, names: names))") }
+            if key == "via" {
+                switch value {
+                case _ where value.hasPrefix("page"): return "on the pages"
+                case "token": return "with an API token"
+                case "session": return "on the sign-in page"
+                case "cli": return "on the server's command line"
+                case "schedule": return "by the retention schedule"
+                default: return "from \(words(value, names: names))"
+                }
+            }
             let name = keys[key] ?? Words.of(key)
             return "\(name): \(words(value, names: names))"
         }.joined(separator: "; ")
