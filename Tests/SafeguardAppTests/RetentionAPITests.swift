@@ -194,3 +194,28 @@ import Vapor
         }
     }
 }
+
+/// An erased case's history can still be traced by its reference on the auditor's page (found in an administrator's
+/// review: "No case of your organisation has the reference", and every entry "An erased or other case").
+@Suite struct ErasedCaseAuditTests {
+    @Test func theAuditorFindsAnErasedCasesEntriesByItsReference() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeA.officer")
+            let id = (try await createCase(app, token: token)["id"] as! String).lowercased()
+            let reference = try await send(app, .GET, "/api/v1/cases/\(id)", token: token).json["reference"] as! String
+            try await RetentionAPITests.close(app, token, id)
+            try await RetentionAPITests.age(app, id, years: 11)
+            let run = try await send(app, .POST, "/api/v1/retention/run", token: world.token("policeA.admin"), json: ["dryRun": false])
+            #expect(run.status == .ok, "\(run.text)")
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)", token: token).status == .notFound, "erased")
+            let auditor = try await Pages.signIn(app, "auditor@policeA.test")
+            let spaced = reference.replacingOccurrences(of: "-", with: " ")
+            let page = try await Pages.get(app, "/audit?case=\(spaced.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", auditor)
+            #expect(page.status == .ok, "\(page.status)")
+            #expect(!page.text.contains("No case of your organisation has the reference"))
+            #expect(page.text.contains("\(reference) (erased)"))
+            #expect(page.text.contains("Opened the case") && page.text.contains("Erased the case at the end of its retention"))
+        }
+    }
+}

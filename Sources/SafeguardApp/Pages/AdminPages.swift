@@ -177,11 +177,17 @@ struct AdminPagesController: RouteCollection {
         if !action.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." }) || action.count > 60 {
             errors.append(.init(field: "action", message: "Choose what was done from the list"))
         }
-        let reference = (q.case ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        // A reference written with spaces ("SG 2026 000001") is read as the reference it is.
+        let reference = (q.case ?? "").trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: " ", with: "-")
         var caseID = (q.caseID ?? "").isEmpty ? nil : UUID(text: q.caseID ?? "")
+        // An erased case keeps its reference in its tombstone, so its history can still be traced by it (a review found
+        // "no case has the reference" once a case was erased).
+        let tombstones = try await RetentionStore(db: req.db, cipher: req.cipher).tombstones(organisationID: identity.organisation.id)
         if !reference.isEmpty {
             if let found = try await CaseStore(db: req.db, cipher: req.cipher).findCase(reference: reference, organisationID: identity.organisation.id) {
                 caseID = found.id
+            } else if let erased = tombstones.first(where: { $0.reference == reference }) {
+                caseID = erased.caseID
             } else {
                 errors.append(.init(field: "case", message: "No case of your organisation has the reference \(reference.prefix(40)): enter one like SG-2026-000001"))
             }
@@ -211,6 +217,9 @@ struct AdminPagesController: RouteCollection {
         })
         for (id, reference) in try await CaseStore(db: req.db, cipher: req.cipher).references(ids: Array(ids), organisationID: identity.organisation.id) {
             names[id.uuidString.lowercased()] = "case \(reference)"
+        }
+        for erased in tombstones where ids.contains(erased.caseID) {
+            names[erased.caseID.uuidString.lowercased()] = "case \(erased.reference) (erased)"
         }
         var page = AuditPage(action: action, reference: reference, outcome: outcome, entries: shown, names: names,
                              jurisdiction: identity.organisation.jurisdiction, valid: verification.isValid,
