@@ -203,3 +203,18 @@ import Vapor
         }
     }
 }
+
+/// A refused request that names a case is audited against that case, so that "did anyone try to read case X?" has an
+/// answer (found in an administrator's review: the case was left blank).
+@Suite struct RefusedCaseRequestAuditTests {
+    @Test func aRefusedReadOfACaseNamesTheCase() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("school.staff"))["id"] as! String).lowercased()
+            let refused = try await send(app, .GET, "/api/v1/cases/\(id)/records", token: world.token("school.staff"))
+            #expect(refused.status == .forbidden)
+            let entries = try await AuditStore(db: app.db).entries(organisationID: nil, limit: 100, caseID: UUID(text: id))
+            #expect(entries.contains { $0.action == "request.rejected" && $0.detail.contains("status=403") }, "\(entries.map(\.action))")
+        }
+    }
+}

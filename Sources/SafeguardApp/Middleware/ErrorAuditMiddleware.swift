@@ -45,8 +45,10 @@ struct ErrorAuditMiddleware: AsyncMiddleware {
                 tally.count(address: request.clientAddress, route: request.routeDescription, status: response.status.code, now: Date())
             } else {
                 do {
-                    try await request.auditAlone("request.rejected", outcome: "rejected",
-                                                 detail: "status=\(response.status.code) \(request.routeDescription)")
+                    // The case the refused request named, when its route has one, so that "did anyone try to read
+                    // case X?" can be answered (a review found the case left blank).
+                    try await request.auditAlone("request.rejected", caseID: request.parameters.get("caseID").flatMap(UUID.init(text:)),
+                                                 outcome: "rejected", detail: "status=\(response.status.code) \(request.routeDescription)")
                 } catch {
                     request.logger.error("could not audit a rejected request: \(LoggedError(error))")
                 }
