@@ -49,6 +49,8 @@ import Vapor
             let world = try await seedWorld(app)
             let admin = try await Pages.signIn(app, world.user("policeA.admin").email)
             let officer2 = world.user("policeA.officer2")
+            // They own two open cases: disabling them says so, and where to give them on.
+            for _ in 0..<2 { _ = try await createCase(app, token: world.token("policeA.officer2")) }
             let edit = try await Pages.get(app, "/users/\(officer2.id.uuidString.lowercased())", admin)
             #expect(edit.text.contains("Change policeA officer2"))
             let saved = try await Pages.post(app, "/users/\(officer2.id.uuidString.lowercased())", admin,
@@ -58,6 +60,9 @@ import Vapor
             #expect(user.role == .supervisor)
             #expect(user.disabled)
             #expect(user.displayName == "PC Two")
+            let users = try await Pages.get(app, "/users", admin)
+            #expect(users.text.contains("They own 2 open cases: a supervisor or the case&#39;s lead should give each to someone else")
+                    || users.text.contains("They own 2 open cases: a supervisor or the case's lead should give each to someone else"), "\(users.text)")
             let own = world.user("policeA.admin")
             let refused = try await Pages.post(app, "/users/\(own.id.uuidString.lowercased())", admin,
                                                [("displayName", "Admin"), ("role", "officer"), ("access", "disabled")])

@@ -152,7 +152,18 @@ struct AdminPagesController: RouteCollection {
         let updated = try await req.accountService.updateUser(user, by: identity, role: role, disabled: disabled, displayName: name,
                                                               team: change, via: " via=page")
         req.auditRecorded = true
-        req.session.data["notice"] = "Saved: \(updated.displayName) is \(updated.role.inSentence(in: identity.organisation.jurisdiction))" + (updated.disabled ? " and cannot sign in." : ".")
+        var notice = "Saved: \(updated.displayName) is \(updated.role.inSentence(in: identity.organisation.jurisdiction))" + (updated.disabled ? " and cannot sign in." : ".")
+        // Their open cases stay theirs, with nobody to act on them: say so, so someone gives them on (a review disabled
+        // the officer who owned every open case, with no word of it).
+        if updated.disabled {
+            let owned = try await CaseStore(db: req.db, cipher: req.cipher)
+                .firstCases(organisationID: identity.organisation.id, filter: .init(status: .open, ownerID: updated.id), limit: 1_000).count
+            if owned > 0 {
+                notice += " They own \(owned == 1 ? "an open case" : "\(owned) open cases"): a supervisor or the case's lead should give "
+                    + (owned == 1 ? "it" : "each") + " to someone else under \u{201C}Give this case to someone else\u{201D} on the case page."
+            }
+        }
+        req.session.data["notice"] = notice
         return req.redirect(to: .users)
     }
 
