@@ -67,6 +67,7 @@ check "the old key no longer opens the database" "! '$BIN' keys status >/dev/nul
 check "the new key does" "SAFEGUARD_DATA_KEY_FILE='$WORK/new.key' '$BIN' keys status | grep -q '(active): seals'"
 check "the trail, with the rotations in it, verifies" "SAFEGUARD_DATA_KEY_FILE='$WORK/new.key' '$BIN' audit verify >/dev/null"
 mv "$WORK/new.key" "$WORK/safeguard-data.key"
+check "a backup made under the old master key is refused before anything is moved" "n=\$(ls '$WORK' | grep -c before-restore); ! '$BIN' restore --from '$WORK/backup.sqlite' 2>'$WORK/err.txt' && grep -q 'does not open with this server' '$WORK/err.txt' && [ \$(ls '$WORK' | grep -c before-restore) -eq \$n ] && '$BIN' keys status >/dev/null"
 check "a missing key file stops the start with what to do" "mv '$WORK/safeguard-data.key' '$WORK/kept.key' && ! '$BIN' keys status 2>'$WORK/err.txt'; grep -q 'missing' '$WORK/err.txt'; mv '$WORK/kept.key' '$WORK/safeguard-data.key'"
 # The audit key: a trail written without one is sealed on purpose, then verifies with that key and not another.
 KEY=$(head -c 32 /dev/urandom | base64)

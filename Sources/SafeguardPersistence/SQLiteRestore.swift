@@ -79,6 +79,13 @@ public enum SQLiteRestore {
         guard heads == [1] else { throw Refused(description: "\(backup) is not a Safeguard database (it has no audit trail)") }
     }
 
+    /// Whether `backup` is there and is a whole Safeguard database (SQLite's integrity check, its audit trail), as a
+    /// restore checks it first; throws `Refused` saying what is wrong.
+    public static func checkBackup(_ backup: String) throws {
+        guard FileManager.default.fileExists(atPath: backup) else { throw Refused(description: "there is no backup at \(backup)") }
+        try check(backup: backup)
+    }
+
     /// A process that has the SQLite database at `path` open ("process 4242 (safeguard)"), or its log; nil if none.
     /// A command that must run with no server on the database (`keys rotate --no-servers-running`) asks first.
     public static func processUsing(databaseAt path: String) -> String? {

@@ -57,6 +57,26 @@ struct RestoreCommand: AsyncParsableCommand {
         guard case .sqliteFile(let path) = options.database else {
             failServer("DATABASE_URL is not a SQLite file: restore a PostgreSQL database with pg_restore (see the README)")
         }
+        // The backup must open with this server's data key before anything is moved: a review restored a backup made
+        // before a move to a new master key, and the live database was put aside for one that could not be read.
+        do { try SQLiteRestore.checkBackup(from) } catch { failServer(describe(error)) }
+        if let keyFile = options.dataKeyFile, FileManager.default.fileExists(atPath: keyFile) {
+            let probe = URL(fileURLWithPath: path).deletingLastPathComponent()
+                .appendingPathComponent(".restore-check-\(UUID().uuidString.lowercased()).sqlite").path
+            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: probe + suffix) } }
+            do {
+                try FileManager.default.copyItem(atPath: from, toPath: probe)
+                var probing = options
+                probing.database = .sqliteFile(probe)
+                probing.migrateOnStart = true
+                let app = try await SafeguardServer.makeApplication(options: probing)
+                try await app.asyncShutdown()
+            } catch {
+                failServer("\(from) does not open with this server's data key (\(keyFile)): \(describe(error)). It may have been made "
+                           + "before a move to a new master key: restore it with the key file it was made with "
+                           + "(SAFEGUARD_DATA_KEY_FILE). Nothing was changed.")
+            }
+        }
         let restored: SQLiteRestore.Restored
         do {
             restored = try SQLiteRestore.restore(from: from, to: path)
