@@ -619,13 +619,19 @@ def journey_a_officer_reports_a_case(b):
     b.expect(b.driver.find_elements(By.CSS_SELECTOR, f"main a[href='{case_path}']"), "and leads back to the case")
     b.driver.back()
 
-    # Complete the first action, and refuse a "does not apply" without a reason.
+    # Complete the first action (a must-do: done by hand only with a note of where and how, and the choice is kept
+    # when the note is missing), and refuse a "does not apply" without a reason.
     forms = b.driver.find_elements(By.CSS_SELECTOR, "form.checklist-form")
     b.expect(len(forms) > 1, "the checklist has open actions")
     first = forms[0].find_element(By.CSS_SELECTOR, "input[value=done]").get_attribute("id")
     b.choose(first)
     b.submit(f"form:has(#{first}) button")
+    b.expect("where and how it was done" in b.find(".error-summary").text, "a must-do ticked done asks where and how")
+    b.expect(b.driver.find_element(By.ID, first).is_selected(), "and keeps the choice")
+    b.fill(first.replace("-done", "-reason"), "Done at the scene by PC 4521")
+    b.submit(f"form:has(#{first}) button")
     b.expect(b.driver.current_url.split("#")[0] == case_url, "saving an action returns to the case")
+    b.expect("is done." in b.text(), "and says what was saved")
     forms = b.driver.find_elements(By.CSS_SELECTOR, "form.checklist-form")
     na = forms[0].find_element(By.CSS_SELECTOR, "input[value=notApplicable]").get_attribute("id")
     b.choose(na)
