@@ -72,7 +72,8 @@ struct PagesController: RouteCollection {
                 page.quietDays = days
                 // Their team's open cases: the others in their team, or in the organisation when they have none.
                 let me = people.first { $0.id == identity.user.id }
-                let others = people.filter { $0.id != identity.user.id && (me?.team == nil || $0.team == me?.team) }.map(\.id)
+                let myTeam = me?.team.map(AccountService.teamKey)
+                let others = people.filter { $0.id != identity.user.id && (myTeam == nil || $0.team.map(AccountService.teamKey) == myTeam) }.map(\.id)
                 let teamCases = try await store.firstCases(organisationID: identity.organisation.id,
                                                            filter: .init(status: .open, ownerIDs: others), limit: HomePage.teamShown + 1)
                 page.team = teamCases.prefix(HomePage.teamShown).map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }

@@ -182,6 +182,11 @@ struct AccountService: Sendable {
         }
     }
 
+    /// A team's name for comparing: case and spacing aside.
+    static func teamKey(_ name: String) -> String {
+        name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
     /// Changes a user of the admin's organisation: each of role, access, name, password and team only where given
     /// and different from what `user` has. Audited with what changed (never a team's name or the password itself);
     /// the identity cache forgets everyone at once, so a new role or a disabled account counts on the next request.
@@ -196,6 +201,15 @@ struct AccountService: Sendable {
             var updated = try await store.updateUser(id: user.id, role: role, disabled: disabled, displayName: displayName,
                                                      passwordHash: passwordHash, actingUserID: admin.user.id)
             var changes: [String] = []
+            // A team already in the organisation is one team whatever its letters' case or spacing: "response east"
+            // joins "Response East" (a review found two teams, and a supervisor who saw none of the officer's cases).
+            var team = team
+            if case .set(let name?) = team {
+                let key = Self.teamKey(name)
+                if let existing = try await store.users(organisationID: user.organisationID).compactMap(\.team).first(where: { Self.teamKey($0) == key }) {
+                    team = .set(existing)
+                }
+            }
             if case .set(let name) = team, name != user.team {
                 updated = try await store.setTeam(userID: user.id, team: name) ?? updated
                 changes.append(name == nil ? "team=none" : "team=set")

@@ -27,7 +27,7 @@ public enum FieldLimits {
         // A case note, and a sign-off's reasoning, can run to a page.
         "text": 4_000, "rationale": 4_000,
         // Secrets and form plumbing.
-        "password": 256, "confirm": 256, "code": 20, "_csrf": 100, "token": 200,
+        "password": PasswordPolicy.maximumLength, "confirm": PasswordPolicy.maximumLength, "code": 20, "_csrf": 100, "token": 200,
     ]
 
     /// The longest name a field of a request may have (any longer is not one of ours).
