@@ -112,6 +112,15 @@ enum Pages {
         return facts
     }
 
+    /// `knownFacts` with one circumstance known to be so (one that rules Outcome 21 out, say).
+    static func knownFacts(with circumstance: String) -> [String: Any] {
+        var facts = knownFacts
+        var circumstances = facts["circumstances"] as! [String: Any]
+        circumstances[circumstance] = true
+        facts["circumstances"] = circumstances
+        return facts
+    }
+
     static func caseID(fromLocation reply: Reply) -> String? {
         guard let location = reply.headers.first(name: .location) else { return nil }
         let parts = location.split(separator: "/")
@@ -464,8 +473,8 @@ enum Pages {
             #expect(actions[0]["severity"] as? String == "must", "the case this test needs")
             let bare = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "")])
             #expect(bare.status == .unprocessableEntity)
-            #expect(bare.text.contains("<a href=\"#action-\(first.lowercased())-reason\">Record it with "), "\(bare.text)")
-            #expect(bare.text.contains("or say here where and how it was done</a>"))
+            #expect(bare.text.contains("<a href=\"#action-\(first.lowercased())-reason\">This must-do is done by recording it ("), "\(bare.text)")
+            #expect(bare.text.contains("or say in the note where and how it was done.</a>"), "the same rule and words as the API's")
             #expect(bare.text.contains(#"id="action-\#(first.lowercased())-done" name="status" type="radio" value="done" checked"#), "the choice is kept")
             let done = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "Done at the scene")])
             #expect(done.status == .seeOther)

@@ -66,11 +66,7 @@ import Vapor
     func exclusionAndRefusalsInWords() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
-            var facts = Pages.knownFacts
-            var circumstances = facts["circumstances"] as! [String: Any]
-            circumstances["maliciousIntent"] = true
-            facts["circumstances"] = circumstances
-            let id = (try await createCase(app, token: world.token("policeA.officer"), facts: facts)["id"] as! String).lowercased()
+            let id = (try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts(with: "maliciousIntent"))["id"] as! String).lowercased()
             let officer = try await Pages.signIn(app, "officer@policeA.test")
             let page = try await Pages.get(app, "/cases/\(id)", officer)
             #expect(page.text.contains("Outcome 21 cannot be used for this case: "))

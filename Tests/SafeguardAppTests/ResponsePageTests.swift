@@ -174,11 +174,7 @@ import Vapor
     @Test func outcome21IsRefusedWithTheEnginesReasonsWhenExcludedAndAskedWhyWhenUndetermined() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)
-            var facts = Pages.knownFacts
-            var circumstances = facts["circumstances"] as! [String: Any]
-            circumstances["coercion"] = true
-            facts["circumstances"] = circumstances
-            let excluded = (try await createCase(app, token: world.token("policeA.officer"), facts: facts)["id"] as! String).lowercased()
+            let excluded = (try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts(with: "coercion"))["id"] as! String).lowercased()
             let officer = try await Pages.signIn(app, "officer@policeA.test")
             let casePage = try await Pages.get(app, "/cases/\(excluded)", officer)
             #expect(casePage.text.contains("Outcome 21 cannot be used for this case"))

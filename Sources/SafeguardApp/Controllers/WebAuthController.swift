@@ -47,13 +47,9 @@ struct WebAuthController: RouteCollection {
         try await SignInPage.render(req)
     }
 
-    func checkCSRF(_ req: Request, _ presented: String?) throws {
-        try req.checkPageCSRF(presented)
-    }
-
     func signIn(req: Request) async throws -> Response {
         let form = try req.content.decode(SignInForm.self)
-        try checkCSRF(req, form._csrf)
+        try req.checkPageCSRF(form._csrf)
         let back = SignInPage.returnPath(form.to)
         let missing = SignInPage.missing(email: form.email, password: form.password)
         guard missing.isEmpty else {
@@ -137,7 +133,7 @@ struct WebAuthController: RouteCollection {
 
     func signInWithCode(req: Request) async throws -> Response {
         let form = try req.content.decode(CodeForm.self)
-        try checkCSRF(req, form._csrf)
+        try req.checkPageCSRF(form._csrf)
         guard let (user, key) = try await pending(req) else {
             try await renewSession(req)
             return try await SignInPage.render(req, errors: [FieldError(field: "email", message: "Signing in took more than five minutes. Enter your email address and password again")],
@@ -167,7 +163,7 @@ struct WebAuthController: RouteCollection {
 
     func signOut(req: Request) async throws -> Response {
         let form = try req.content.decode(SignOutForm.self)
-        try checkCSRF(req, form._csrf)
+        try req.checkPageCSRF(form._csrf)
         if let identity = req.identity, identity.viaSession {
             try await req.endWebSession(identity, reason: .signedOut, detail: "via=page")
         } else {

@@ -246,7 +246,7 @@ struct CasePage: PageView {
         if let first = ordered.first {
             let due = PageWords.due(first, today: today)
             // An action done by a record leads to its form, not to the tick box beside it.
-            let form = ResponseRules.recordKinds(completing: first.recommendationID).first { $0.settings.contains(setting) }
+            let form = ResponseRules.recordKind(completing: first.recommendationID, in: setting)
             return ("Next: " + first.text + (due.isEmpty ? "" : " (" + due.prefix(1).lowercased() + due.dropFirst() + ")"),
                     form.map { PageRoute.caseRecordForm(caseID, $0).path } ?? "#" + fieldID(first.id) + "-done", situation)
         }

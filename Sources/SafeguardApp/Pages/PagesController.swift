@@ -345,11 +345,8 @@ struct PagesController: RouteCollection {
             errors.append(FieldError(field: field + "-done", message: "Select whether the action is done or does not apply, or give a due date"))
         } else if status == .notApplicable && reason.isEmpty {
             errors.append(FieldError(field: field + "-reason", message: "Say why the action does not apply"))
-        } else if status == .done && reason.isEmpty && current.severity == "must" {
-            let form = CaseService.recordCompleting(current, in: record.facts.setting)
-            errors.append(FieldError(field: field + "-reason", message: form.map {
-                "Record it with \($0.description.formTitle.lowercasedFirst) (under Record the response), which marks it done, or say here where and how it was done"
-            } ?? "Say where and how it was done: the note goes into the case's written record"))
+        } else if let status, let missing = CaseService.missingNote(current, status: status, reason: reason, in: record.facts.setting) {
+            errors.append(FieldError(field: field + "-reason", message: PageErrorMiddleware.sentence(missing)))
         } else if reason.count > FieldLimits.limit(for: "reason") {
             errors.append(FieldError(field: field + "-reason", message: "Keep the reason to \(FieldLimits.limit(for: "reason").withThousands) characters or fewer"))
         }

@@ -169,7 +169,8 @@ extension PagesController {
         } else if decision == .excluded || decision == .notAvailable || decision == nil {
             page.showForm = false
             page.warning = decision == .excluded
-                ? "Outcome 21 cannot be used for this case" + (because.isEmpty ? "." : ": " + because.joined(separator: "; ") + ".")
+                ? "Outcome 21 cannot be used for this case" + { why in why.isEmpty ? "." : ": " + why.joined(separator: "; ") + "." }(
+                    CaseResponseView.exclusionReasons(assessment, questions: questions))
                 : "Outcome 21 is not available for this case's nation or setting."
         } else if response.latestOutcome21?.status == .refused {
             page.inset = "A supervisor refused the last proposal: \(response.latestOutcome21?.review?.reason ?? "no reason recorded"). Answer those reasons in your rationale."

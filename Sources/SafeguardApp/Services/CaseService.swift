@@ -403,7 +403,18 @@ extension CaseService {
     /// ticked done in one click, with nothing recorded, and the written record then saying it was done.
     static func recordCompleting(_ action: CaseAction, in setting: Setting) -> RecordKind? {
         guard action.severity == "must" else { return nil }
-        return ResponseRules.recordKinds(completing: action.recommendationID).first { $0.settings.contains(setting) }
+        return ResponseRules.recordKind(completing: action.recommendationID, in: setting)
+    }
+
+    /// Why marking this action so needs a note, or nil: a must-do marked done by hand says where and how. The API's
+    /// 422 and the case page's error at the note both come from here.
+    static func missingNote(_ action: CaseAction, status: ActionStatus, reason: String?, in setting: Setting) -> String? {
+        guard status == .done, action.severity == "must", (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        if let form = recordCompleting(action, in: setting) {
+            return "this must-do is done by recording it (\(form.description.formTitle.lowercasedFirst)), which completes it: "
+                + "record it there, or say in the note where and how it was done"
+        }
+        return "say in the note where and how this must-do was done: it goes into the case's written record"
     }
 
     /// Records an action done, not applicable (with a reason) or reopened, with its chronology line and audit entry,
@@ -417,13 +428,8 @@ extension CaseService {
            latest.recommendations.contains(where: { $0.id == current.recommendationID && $0.standing }) {
             throw APIError.invalid("status", "this is a standing instruction for the whole case (\(current.text)): it cannot be marked done or not applicable")
         }
-        if let current, status == .done, current.severity == "must",
-           (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            if let form = Self.recordCompleting(current, in: record.facts.setting) {
-                throw APIError.invalid("reason", "this must-do is done by recording it (\(form.description.formTitle.lowercasedFirst)), which completes it: "
-                                       + "record it there, or say in the note where and how it was done")
-            }
-            throw APIError.invalid("reason", "say in the note where and how this must-do was done: it goes into the case's written record")
+        if let current, let missing = Self.missingNote(current, status: status, reason: reason, in: record.facts.setting) {
+            throw APIError.invalid("reason", missing)
         }
         let now = clock()
         let action = try await store.setAction(id: actionID, caseID: record.id, status: status, reason: reason, by: actor.user.id, now: now)

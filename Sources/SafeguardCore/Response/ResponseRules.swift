@@ -628,6 +628,11 @@ public enum ResponseRules {
         return facts.people.filter { $0.isInvolved && ($0.age ?? 0) < 18 && !advised.contains($0.ref) }.map(\.ref)
     }
 
+    /// The record kind that completes an action in a setting, if one does: the form the case page leads to.
+    public static func recordKind(completing id: String, in setting: Setting) -> RecordKind? {
+        recordKinds(completing: id).first { $0.settings.contains(setting) }
+    }
+
     public static func fulfilled(by record: ResponseRecord, facts: CaseFacts, records: [ResponseRecord]) -> [String] {
         switch record {
         case .crimeRecord: return ["recordCrime"]
