@@ -185,6 +185,16 @@ public enum SafeguardServer {
         }
     }
 
+    /// A user's API tokens still in use, oldest first: for `safeguard tokens list`, so that a lost laptop's token can
+    /// be revoked by its id without disabling the account.
+    public static func tokens(_ app: Application, email: String) async throws -> [APIToken] {
+        guard let credentials = try await AccountStore(db: app.db).credentials(email: email) else {
+            throw StoreError.notFound("user with the email \(email)")
+        }
+        let now = Date()
+        return try await AccountStore(db: app.db).tokens(userID: credentials.user.id).filter { $0.isActive(at: now) }
+    }
+
     public static func revokeToken(_ app: Application, id: UUID) async throws -> APIToken {
         defer { app.identityCache.removeAll() }
         return try await app.write { db in

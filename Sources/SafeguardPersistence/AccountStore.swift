@@ -323,6 +323,11 @@ public struct AccountStore: Sendable {
         try await TokenModel.query(on: db).filter(\.$userID == userID).sort(\.$createdAt).all().map(Self.value)
     }
 
+    /// When the user last signed in on the pages, if ever (their newest web session's start).
+    public func lastSignIn(userID: UUID) async throws -> Date? {
+        try await WebSessionModel.query(on: db).filter(\.$userID == userID).sort(\.$signedInAt, .descending).first()?.signedInAt
+    }
+
     public func revokeToken(id: UUID, now: Date) async throws -> APIToken {
         guard let m = try await TokenModel.find(id, on: db) else { throw StoreError.notFound("token") }
         if m.revokedAt == nil {
@@ -336,12 +341,7 @@ public struct AccountStore: Sendable {
 
     /// Sets how long the organisation's web sessions last, within `SessionPolicy`'s ranges.
     public func setSessionPolicy(organisationID: UUID, _ policy: SessionPolicy) async throws -> Organisation {
-        guard SessionPolicy.idleRange.contains(policy.idleMinutes) else {
-            throw StoreError.invalid(field: "sessionIdleMinutes", message: "give a number of minutes from \(SessionPolicy.idleRange.lowerBound) to \(SessionPolicy.idleRange.upperBound)")
-        }
-        guard SessionPolicy.lifetimeRange.contains(policy.lifetimeHours) else {
-            throw StoreError.invalid(field: "sessionLifetimeHours", message: "give a number of hours from \(SessionPolicy.lifetimeRange.lowerBound) to \(SessionPolicy.lifetimeRange.upperBound)")
-        }
+        if let problem = policy.problem { throw StoreError.invalid(field: problem.field, message: problem.message) }
         return try await updateOrganisation(organisationID) { m in
             m.sessionIdleMinutes = policy.idleMinutes
             m.sessionLifetimeHours = policy.lifetimeHours

@@ -66,6 +66,17 @@ public struct RetentionStore: Sendable {
         return try rows.map(candidate)
     }
 
+    /// The organisation's cases not yet closed that are on legal hold: a complaint or claim usually arrives before a
+    /// case closes, and a hold on an open case was otherwise shown nowhere.
+    public func heldOpenCases(organisationID: UUID) async throws -> [RetentionCase] {
+        let rows = try await sql.raw("""
+            SELECT id, reference, facts_json, created_at, closed_at, legal_hold_reason, legal_hold_by, legal_hold_at
+            FROM cases WHERE organisation_id = \(bind: organisationID) AND status <> 'closed' AND legal_hold_reason IS NOT NULL
+            ORDER BY legal_hold_at, reference
+            """).all()
+        return try rows.map(candidate)
+    }
+
     public func find(reference: String, organisationID: UUID) async throws -> RetentionCase? {
         try await sql.raw("""
             SELECT id, reference, facts_json, created_at, closed_at, legal_hold_reason, legal_hold_by, legal_hold_at

@@ -119,6 +119,21 @@ public struct SessionPolicy: Sendable, Hashable, Codable {
         self.lifetimeHours = lifetimeHours
     }
 
+    /// Why this policy cannot be saved, if it cannot: an idle limit as long as the lifetime could never end a session
+    /// (an admin saved 240 minutes idle with a one-hour lifetime, and the page called it "1 hours").
+    public var problem: (field: String, message: String)? {
+        if !Self.idleRange.contains(idleMinutes) {
+            return ("sessionIdleMinutes", "give a number of minutes from \(Self.idleRange.lowerBound) to \(Self.idleRange.upperBound)")
+        }
+        if !Self.lifetimeRange.contains(lifetimeHours) {
+            return ("sessionLifetimeHours", "give a number of hours from \(Self.lifetimeRange.lowerBound) to \(Self.lifetimeRange.upperBound)")
+        }
+        if idleMinutes >= lifetimeHours * 60 {
+            return ("sessionIdleMinutes", "give fewer minutes without activity than the \(lifetimeHours == 1 ? "hour" : "\(lifetimeHours) hours") a session lasts at most, or it could never end a session")
+        }
+        return nil
+    }
+
     /// Why a session must end now, if it must: idle too long, or past its lifetime.
     public func endReason(signedInAt: Date, lastSeenAt: Date, now: Date) -> WebSession.EndReason? {
         if now.timeIntervalSince(signedInAt) > TimeInterval(lifetimeHours) * 3600 { return .lifetime }

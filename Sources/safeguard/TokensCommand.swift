@@ -7,8 +7,30 @@ import SafeguardPersistence
 /// `safeguard tokens create|revoke`.
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tokens", abstract: "Create or revoke API bearer tokens.",
-        subcommands: [Create.self, Revoke.self])
+        commandName: "tokens", abstract: "Create, list or revoke API bearer tokens.",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's API tokens still in use, with the id to revoke each by.")
+        @Option(help: "The user's email address.") var email: String
+
+        func run() async throws {
+            do {
+                let tokens = try await withApplication { app in try await SafeguardServer.tokens(app, email: email) }
+                guard !tokens.isEmpty else { print("\(email) has no API tokens in use."); return }
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_GB")
+                formatter.timeZone = TimeZone(identifier: "Europe/London")
+                formatter.dateFormat = "d MMMM yyyy"
+                print("API tokens of \(email) in use (revoke one with: safeguard tokens revoke ID):")
+                for token in tokens {
+                    print("  \(token.id.uuidString.lowercased())  \(token.name)  made \(token.createdAt.map(formatter.string(from:)) ?? "on a day not recorded"), works until \(formatter.string(from: token.expiresAt))")
+                }
+            } catch let error as StoreError {
+                failServer(describe(error))
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token for a user and print it (once).")

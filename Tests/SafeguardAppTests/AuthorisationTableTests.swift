@@ -273,6 +273,8 @@ import Vapor
                             expected: actor == "policeA.admin" ? .created : (admin ? .notFound : .forbidden)))
             rows.append(Row(actor: actor, method: .POST, path: "/api/v1/users/{U}/two-factor/reset",
                             expected: actor == "policeA.admin" ? .ok : (admin ? .notFound : .forbidden)))
+            rows.append(Row(actor: actor, method: .GET, path: "/api/v1/users/{U}/tokens",
+                            expected: actor == "policeA.admin" ? .ok : (admin ? .notFound : .forbidden)))
             // Retention: admins only, their own organisation's cases (a reference not theirs is not found).
             let hold: @Sendable (Context) async throws -> [String: Any] = { _ in ["reason": "Civil claim"] }
             rows.append(Row(actor: actor, method: .GET, path: "/api/v1/retention", expected: admin ? .ok : .forbidden))
@@ -291,6 +293,7 @@ import Vapor
         rows.append(Row(actor: nil, method: .PATCH, path: "/api/v1/organisation/settings", body: settingsBody, expected: .unauthorized))
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/users/{U}/password-reset", expected: .unauthorized))
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/users/{U}/two-factor/reset", expected: .unauthorized))
+        rows.append(Row(actor: nil, method: .GET, path: "/api/v1/users/{U}/tokens", expected: .unauthorized))
         rows.append(Row(actor: nil, method: .POST, path: "/api/v1/me/sign-out-everywhere", expected: .unauthorized))
         rows.append(Row(actor: nil, method: .PUT, path: "/api/v1/me/signature", body: { _ in ["rank": "Sergeant"] }, expected: .unauthorized))
         for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/me", "/api/v1/tokens"] {

@@ -217,6 +217,14 @@ import Vapor
         let token = try Self.run(["tokens", "create", "--email", "admin@constabulary.test", "--days", "2"], store: store)
         #expect(token.status == 0, "\(token.output)")
         let secret = try #require(token.output.split(separator: "\n").first { $0.hasPrefix("sgt_") }.map(String.init))
+        // Listed with the id to revoke it by (a lost laptop's token, without disabling the account).
+        let listed = try Self.run(["tokens", "list", "--email", "admin@constabulary.test"], store: store)
+        #expect(listed.status == 0, "\(listed.output)")
+        #expect(listed.output.contains("API tokens of admin@constabulary.test in use"))
+        #expect(listed.output.contains("  cli  made "), "\(listed.output)")
+        #expect(!listed.output.contains("sgt_"), "never the token itself")
+        let nobody = try Self.run(["tokens", "list", "--email", "nobody@constabulary.test"], store: store)
+        #expect(nobody.status != 0 && nobody.output.contains("nobody@constabulary.test"))
 
         let server = try await Server.start(store: store, demo: false)
         defer { server.stop() }

@@ -15,6 +15,7 @@ struct AccountController: RouteCollection {
         routes.post("users", use: createUser)
         routes.patch("users", ":userID", use: updateUser)
         routes.post("users", ":userID", "password-reset", use: createResetLink)
+        routes.get("users", ":userID", "tokens", use: userTokens)
         routes.get("me", "sessions", use: mySessions)
         routes.delete("me", "sessions", ":sessionID", use: endMySession)
         routes.post("me", "sign-out-everywhere", use: signOutEverywhere)
@@ -69,6 +70,15 @@ struct AccountController: RouteCollection {
         return try await AccountStore(db: req.db).tokens(userID: identity.user.id).map { TokenDTO($0) }
     }
 
+    /// A user's API tokens still in use (admin, own organisation): each can be revoked with `DELETE /tokens/{id}`.
+    func userTokens(req: Request) async throws -> [TokenDTO] {
+        let identity = try requireAdmin(req, "sees another person's API tokens")
+        guard let id = req.parameters.get("userID").flatMap(UUID.init(text:)) else { throw APIError.notFound("user") }
+        let access = try await req.accountService.access(of: id, by: identity)
+        try await req.auditAlone("user.tokens.list", detail: "user=\(access.user.id.uuidString.lowercased()) tokens=\(access.tokens.count)")
+        return access.tokens.map { TokenDTO($0) }
+    }
+
     /// Revokes a token: your own, or (as an admin) one of your organisation's users'.
     func revokeToken(req: Request) async throws -> TokenDTO {
         let identity = try req.requireIdentity()
@@ -114,9 +124,10 @@ struct AccountController: RouteCollection {
         let identity = try requireAdmin(req)
         let body = try req.decodeKnown(UserCreateRequest.self)
         try Self.checkPassword(body.password, email: body.email)
+        let team = try TeamChange(body.team)
         let hash = try await req.password.async.hash(body.password).get()
         let user = try await req.accountService.createUser(by: identity, email: body.email, displayName: body.displayName,
-                                                           role: body.role, passwordHash: hash)
+                                                           role: body.role, passwordHash: hash, team: team)
         req.auditRecorded = true
         let response = Response(status: .created)
         try response.content.encode(UserDTO(user))

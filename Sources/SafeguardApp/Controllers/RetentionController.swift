@@ -101,11 +101,15 @@ struct RetentionDTO: Content {
     var retentionSchoolAge: Int
     var retentionSchoolYears: Int
     var cases: [CaseRow]
+    /// Cases not yet closed that are on legal hold.
+    var heldOpen: [LegalHoldDTO]
     var erased: [ErasedRow]
 
     static func make(_ service: RetentionService, _ organisation: Organisation, db: any Database) async throws -> RetentionDTO {
         let reviews = try await service.review(organisation)
-        let tombstones = try await RetentionStore(db: db, cipher: service.cipher).tombstones(organisationID: organisation.id)
+        let store = RetentionStore(db: db, cipher: service.cipher)
+        let tombstones = try await store.tombstones(organisationID: organisation.id)
+        let heldOpen = try await store.heldOpenCases(organisationID: organisation.id)
         return RetentionDTO(retentionPoliceGroup: organisation.retention.policeGroup, retentionSchoolAge: organisation.retention.schoolAge,
                             retentionSchoolYears: organisation.retention.schoolYearsAfterClosing ?? 0,
                             cases: reviews.map { r in
@@ -113,6 +117,7 @@ struct RetentionDTO: Content {
                                         eraseOn: r.eraseOn?.description, rule: r.rule, due: r.isDue,
                                         legalHold: r.candidate.hold == nil ? nil : LegalHoldDTO(r.candidate))
                             },
+                            heldOpen: heldOpen.map(LegalHoldDTO.init),
                             erased: tombstones.map { t in
                                 ErasedRow(reference: t.reference, openedOn: CalendarDate(utcDayOf: t.openedAt).description,
                                           closedOn: t.closedAt.map { CalendarDate(utcDayOf: $0).description },

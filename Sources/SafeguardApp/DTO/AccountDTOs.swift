@@ -218,7 +218,8 @@ struct UserCreateRequest: Content, KnownKeys {
     var displayName: String
     var role: Role
     var password: String
-    enum CodingKeys: String, CodingKey, CaseIterable { case email, displayName, role, password }
+    var team: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case email, displayName, role, password, team }
 }
 
 struct UserUpdateRequest: Content, KnownKeys {

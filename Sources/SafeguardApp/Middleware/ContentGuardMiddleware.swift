@@ -67,7 +67,7 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         if let query = request.url.query, !query.isEmpty { fields += try BoundedBody.formPairs(Array(query.utf8)) }
         var added = 0
         var text: [String] = []
-        var tooLong: [FieldError] = []
+        var refused: [FieldError] = []
         for (field, value) in fields {
             let secret = Self.secrets.contains(field)
             let most = field == "field name" ? FieldLimits.fieldName : FieldLimits.limit(for: field)
@@ -75,9 +75,15 @@ struct ContentGuardMiddleware: AsyncMiddleware {
             if let refusal {
                 if refusal.isImagery { try await reject(request, format: Self.describe(refusal)) }
                 let error = APIError.invalid(field == "body" ? nil : field, "\(field == "field name" ? "a field name" : field): \(refusal.message)")
-                // On a page, text over its field's limit is shown again in the form with the limit; nothing is saved.
-                if pageForm, !secret, case .tooLong = refusal {
-                    tooLong.append(FieldError(field: field, message: "This is too long: " + refusal.message))
+                // On a page, text the server will not store (over its field's limit, or with a control character) is
+                // shown again in the form with why; nothing is saved. A review lost a whole add-user form to a
+                // text-direction control in a name, on an error page that named the field "DisplayName".
+                if pageForm, !secret, field != "field name", field != "body" {
+                    if case .tooLong = refusal {
+                        refused.append(FieldError(field: field, message: "This is too long: " + refusal.message))
+                    } else {
+                        refused.append(FieldError(field: field, message: refusal.message.capitalisedFirst))
+                    }
                     continue
                 }
                 throw error
@@ -87,13 +93,17 @@ struct ContentGuardMiddleware: AsyncMiddleware {
                 text.append(value)
             }
         }
-        if !tooLong.isEmpty {
+        if !refused.isEmpty {
             // A form with no page to show it again names the field in its error, and how to get back to what was typed.
-            let named = "\(Words.of(tooLong[0].field).capitalisedFirst) is too long: "
-                + tooLong[0].message.replacingOccurrences(of: "This is too long: ", with: "")
-                + ". Nothing was saved: go back to the form to shorten it"
-            return try await Self.formAgain(request, status: .unprocessableEntity, kept: fields, problems: tooLong,
-                                            or: APIError.invalid(tooLong[0].field, named))
+            let first = refused[0]
+            let named = first.message.hasPrefix("This is too long: ")
+                ? "\(Words.of(first.field).capitalisedFirst) is too long: "
+                    + first.message.replacingOccurrences(of: "This is too long: ", with: "")
+                    + ". Nothing was saved: go back to the form to shorten it"
+                : "\(Words.of(first.field).capitalisedFirst): \(first.message.prefix(1).lowercased() + first.message.dropFirst()). "
+                    + "Nothing was saved: go back to the form to change it"
+            return try await Self.formAgain(request, status: .unprocessableEntity, kept: fields, problems: refused,
+                                            or: APIError.invalid(refused[0].field, named))
         }
         let allowance = request.application.freeTextAllowance
         // What a signed-in person writes is remembered per case; writes outside a case (opening one, say) share one

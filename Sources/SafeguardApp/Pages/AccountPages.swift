@@ -19,6 +19,7 @@ struct AccountPagesController: RouteCollection {
         routes.get(.retention, use: retention)
         routes.post(.retention, use: saveRetention)
         routes.post(.retentionHold(.key), use: hold)
+        routes.post(.retentionHoldByReference, use: holdByReference)
         routes.post(.userResetLink(.key), use: makeResetLink)
         routes.get(.passwordReset(.key), use: resetForm)
         routes.post(.passwordReset(.key), use: reset)
@@ -147,6 +148,9 @@ struct AccountPagesController: RouteCollection {
         if must == nil || !WorkPolicy.mustRange.contains(must!) {
             errors.append(.init(field: "mustActionDays", message: "Enter a number of days from 0 (the same day) to \(WorkPolicy.mustRange.upperBound)"))
         }
+        if errors.isEmpty, let idle, let lifetime, let problem = SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime).problem {
+            errors.append(.init(field: problem.field, message: problem.message.capitalisedFirst))
+        }
         guard errors.isEmpty, let idle, let lifetime, let days, let quiet, let must else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .settings)
@@ -155,10 +159,32 @@ struct AccountPagesController: RouteCollection {
                                                      twoFactor: TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days),
                                                      work: workSent ? WorkPolicy(quietCaseDays: quiet, mustActionDays: must) : nil, by: identity)
         req.auditRecorded = true
-        let who = page.roles.filter(\.checked).map { $0.role.inSentence(in: identity.organisation.jurisdiction) }
-        req.session.data["notice"] = "Saved: sessions end after \(idle) minutes without activity, and \(lifetime) hours after sign-in at the latest. "
-            + (who.isEmpty ? "Nobody is required to use two-factor sign-in." : "Two-factor sign-in is required of: \(who.joined(separator: ", ")).")
+        req.session.data["notice"] = Self.settingsSaved(idle: idle, lifetime: lifetime, roles: roles, stepUpDays: days,
+                                                        work: workSent ? WorkPolicy(quietCaseDays: quiet, mustActionDays: must) : nil,
+                                                        in: identity.organisation)
         return req.redirect(to: .settings)
+    }
+
+    /// What a settings save says: everything it saved, in words, and a caution when the roles that manage accounts
+    /// and read the trail no longer need two-factor sign-in (a review saved that with no word said).
+    static func settingsSaved(idle: Int, lifetime: Int, roles: Set<Role>, stepUpDays: Int, work: WorkPolicy?,
+                              in organisation: Organisation) -> String {
+        let who = SettingsPage(organisation, csrf: "").roles.map(\.role).filter(roles.contains)
+            .map { $0.inSentence(in: organisation.jurisdiction) }
+        var said = "Saved: sessions end after \(PageWords.count(idle, "minute")) without activity, and \(PageWords.count(lifetime, "hour")) after sign-in at the latest. "
+            + (who.isEmpty ? "Nobody is required to use two-factor sign-in." : "Two-factor sign-in is required of: \(who.joined(separator: ", ")).")
+            + " A case opened more than \(PageWords.count(stepUpDays, "day")) ago asks for a fresh code."
+        if let work {
+            said += " A case is quiet after \(PageWords.count(work.quietCaseDays, "day")) with nothing recorded; a must-do is due "
+                + (work.mustActionDays == 0 ? "the day it is raised." : "within \(PageWords.count(work.mustActionDays, "day")).")
+        }
+        let unguarded = [Role.admin, .auditor].filter { $0.isAllowed(in: organisation.kind) && !roles.contains($0) }
+        if !unguarded.isEmpty {
+            said += " Caution: \(unguarded.map { $0.inSentence(in: organisation.jurisdiction) }.joined(separator: " and ")) "
+                + (unguarded.count == 1 ? "does" : "do") + " not need two-factor sign-in, though "
+                + (unguarded.count == 1 ? "that role manages" : "those roles manage") + " accounts or read the audit trail: a stolen password is then enough."
+        }
+        return said
     }
 
     // MARK: Password reset links
@@ -448,6 +474,44 @@ extension AccountPagesController {
         return req.redirect(to: .retention)
     }
 
+    /// Puts any case, open or closed, on legal hold by the reference typed: a complaint or claim usually arrives while
+    /// a case is still open, and the closed cases' list offered no way to hold one.
+    func holdByReference(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let form = try req.content.decode([String: String].self)
+        try req.checkPageCSRF(form["_csrf"])
+        // A reference written with spaces or small letters ("sg 2026 000001") is read as the reference it is.
+        let typed = (form["reference"] ?? "").trimmingCharacters(in: .whitespaces)
+        let reference = typed.uppercased().split(whereSeparator: \.isWhitespace).joined(separator: "-")
+        var errors: [FieldError] = []
+        if reference.isEmpty || reference.count > 40 {
+            errors.append(.init(field: "holdReference", message: "Enter the case's reference, like SG-2026-000001"))
+        }
+        if errors.isEmpty {
+            do {
+                _ = try await req.retentionService.setHold(reference: reference, reason: form["reason"] ?? "", hold: true, by: identity)
+                req.auditRecorded = true
+                req.session.data["notice"] = "Case \(reference) is on legal hold: it is kept whatever its date, now and once it is closed."
+                return req.redirect(to: .retention)
+            } catch let error as APIError where error.status == .notFound {
+                errors.append(.init(field: "holdReference", message: "No case of your organisation has the reference \(reference): check it against the case page"))
+            } catch let error as APIError where error.status == .conflict {
+                errors.append(.init(field: "holdReference", message: "Case \(reference) is already on legal hold"))
+            } catch let error as APIError where error.status == .unprocessableEntity {
+                errors.append(.init(field: "holdReason", message: error.message.capitalisedFirst))
+            }
+        }
+        var page = try await RetentionPage.make(req, identity.organisation)
+        page.holdReference = typed
+        page.holdReason = form["reason"] ?? ""
+        page.errors = errors.map(\.message)
+        page.hasErrors = true
+        for error in errors {
+            if error.field == "holdReference" { page.holdReferenceError = error.message } else { page.holdReasonError = error.message }
+        }
+        return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .retention)
+    }
+
     func renderRetention(_ req: Request, _ identity: Identity, errors: [FieldError]) async throws -> Response {
         var page = try await RetentionPage.make(req, identity.organisation)
         page.errors = errors.map(\.message)
@@ -486,6 +550,14 @@ struct RetentionPage: PageView {
     var schoolYears: String
     var rows: [Row]
     var hasRows: Bool
+    /// Cases not yet closed that are on legal hold, each with its lift form (the same row as a closed case's).
+    var heldOpen: [Row]
+    var hasHeldOpen: Bool
+    var holdAction = PageRoute.retentionHoldByReference.path
+    var holdReference = ""
+    var holdReason = ""
+    var holdReferenceError = ""
+    var holdReasonError = ""
     var erased: [Erased]
     var hasErased: Bool
     var csrf: String
@@ -513,7 +585,9 @@ struct RetentionPage: PageView {
 
     static func make(_ req: Request, _ organisation: Organisation) async throws -> RetentionPage {
         let reviews = try await req.retentionService.review(organisation)
-        let tombstones = try await RetentionStore(db: req.db, cipher: req.cipher).tombstones(organisationID: organisation.id)
+        let store = RetentionStore(db: req.db, cipher: req.cipher)
+        let tombstones = try await store.tombstones(organisationID: organisation.id)
+        let heldOpen = try await store.heldOpenCases(organisationID: organisation.id)
         let groupLabels = [1: "Group 1: certain public protection matters, kept until the youngest person involved is 100",
                            2: "Group 2: other sexual, violent or serious offences, 10 years after closing",
                            3: "Group 3: all other offences, 6 years after closing"]
@@ -530,6 +604,12 @@ struct RetentionPage: PageView {
                     action: PageRoute.retentionHold(.value(r.candidate.reference)).path, reasonID: "reason-\(r.candidate.reference)")
             },
             hasRows: !reviews.isEmpty,
+            heldOpen: heldOpen.map { c in
+                Row(reference: c.reference, closedOn: "", eraseOn: "", rule: "", due: false, onHold: true,
+                    hold: c.hold.map { "On legal hold since \(PageWords.date($0.at)): \($0.reason)" } ?? "",
+                    action: PageRoute.retentionHold(.value(c.reference)).path, reasonID: "reason-\(c.reference)")
+            },
+            hasHeldOpen: !heldOpen.isEmpty,
             erased: tombstones.map { t in
                 Erased(reference: t.reference, opened: Words.day(CalendarDate(utcDayOf: t.openedAt)),
                        closed: t.closedAt.map { Words.day(CalendarDate(utcDayOf: $0)) } ?? "", erased: Words.day(CalendarDate(utcDayOf: t.erasedAt)),

@@ -14,6 +14,7 @@ struct AdminPagesController: RouteCollection {
         routes.post(.newUser, use: createUser)
         routes.get(.user(.key), use: editUserForm)
         routes.post(.user(.key), use: updateUser)
+        routes.post(.userRevokeToken(.key, .key), use: revokeUserToken)
         routes.get(.audit, use: audit)
     }
 
@@ -41,13 +42,20 @@ struct AdminPagesController: RouteCollection {
 
     func newUserForm(req: Request) async throws -> Response {
         let identity = try admin(req)
-        return try await req.renderPage(UserFormPage.new(organisation: identity.organisation, csrf: req.pageCSRFToken()), current: .users)
+        var page = UserFormPage.new(organisation: identity.organisation, csrf: req.pageCSRFToken())
+        // Sent with text the server refuses (`ContentGuardMiddleware.formAgain`): the form again, with what was typed.
+        if let problem = req.formProblem {
+            page.refill(problem)
+            return try await req.renderPage(page, status: problem.status, errors: problem.errors, current: .users)
+        }
+        return try await req.renderPage(page, current: .users)
     }
 
     struct NewUserForm: Content {
         var email: String?
         var displayName: String?
         var role: String?
+        var team: String?
         var password: String?
         var _csrf: String?
     }
@@ -59,8 +67,13 @@ struct AdminPagesController: RouteCollection {
         var page = UserFormPage.new(organisation: identity.organisation, csrf: req.pageCSRFToken())
         page.email = form.email ?? ""
         page.displayName = form.displayName ?? ""
+        page.team = form.team ?? ""
         page.select(role: form.role)
         var errors: [FieldError] = []
+        var team = TeamChange.unchanged
+        do { team = try TeamChange(page.team) } catch let error as APIError {
+            errors.append(.init(field: "team", message: error.message.capitalisedFirst))
+        }
         let email = page.email.trimmingCharacters(in: .whitespaces)
         let name = page.displayName.trimmingCharacters(in: .whitespaces)
         if !email.contains("@") || email.count > 254 { errors.append(.init(field: "email", message: "Enter their work email address, like name@example.police.uk")) }
@@ -77,10 +90,14 @@ struct AdminPagesController: RouteCollection {
             let hash = try await req.password.async.hash(password).get()
             do {
                 let user = try await req.accountService.createUser(by: identity, email: email, displayName: name, role: role,
-                                                                   passwordHash: hash, via: " via=page")
+                                                                   passwordHash: hash, team: team, via: " via=page")
                 req.auditRecorded = true
-                req.session.data["notice"] = "\(user.displayName) can now sign in as \(user.role.inSentence(in: identity.organisation.jurisdiction)) with \(user.email). Give them their first password in person or by phone, never by email."
+                req.session.data["notice"] = "\(user.displayName) can now sign in as \(user.role.inSentence(in: identity.organisation.jurisdiction))"
+                    + (user.team.map { ", in the team \($0)," } ?? "")
+                    + " with \(user.email). Give them their first password in person or by phone, never by email."
                 return req.redirect(to: .users)
+            } catch let error as APIError where error.status == .unprocessableEntity {
+                errors.append(.init(field: error.field ?? "displayName", message: error.message.capitalisedFirst))
             } catch let error as StoreError {
                 if case .duplicate = error {
                     errors.append(.init(field: "email", message: "Someone already has an account with this email address"))
@@ -106,8 +123,29 @@ struct AdminPagesController: RouteCollection {
     func editUserForm(req: Request) async throws -> Response {
         let identity = try admin(req)
         let user = try await loadUser(req, identity)
-        return try await req.renderPage(UserFormPage.edit(user, organisation: identity.organisation, csrf: req.pageCSRFToken(),
-                                                          isMe: user.id == identity.user.id), current: .users)
+        var page = UserFormPage.edit(user, organisation: identity.organisation, csrf: req.pageCSRFToken(), isMe: user.id == identity.user.id)
+        page.showAccess(try await req.accountService.access(of: user.id, by: identity))
+        try await req.auditAlone("user.tokens.list", detail: "user=\(user.id.uuidString.lowercased()) tokens=\(page.tokens.count) via=page")
+        let notice = req.session.data["notice"]
+        req.session.data["notice"] = nil
+        if let problem = req.formProblem {
+            page.refill(problem)
+            return try await req.renderPage(page, status: problem.status, errors: problem.errors, current: .users)
+        }
+        return try await req.renderPage(page, notice: notice, current: .users)
+    }
+
+    /// Revokes one of the user's API tokens: a lost or stolen laptop's, without disabling the person's account.
+    func revokeUserToken(req: Request) async throws -> Response {
+        let identity = try admin(req)
+        let user = try await loadUser(req, identity)
+        try req.checkPageCSRF(try req.content.decode(AccountPagesController.CSRFForm.self)._csrf)
+        guard let id = req.parameter(.tokenID).flatMap(UUID.init(text:)),
+              try await AccountStore(db: req.db).token(id: id)?.userID == user.id else { throw APIError.notFound("token") }
+        let token = try await req.accountService.revokeToken(id, by: identity, via: " via=page")
+        req.auditRecorded = true
+        req.session.data["notice"] = "\(user.displayName)'s API token \u{201C}\(token.name)\u{201D} is revoked: nothing can use it any more."
+        return req.redirect(to: PageRoute.user(.id(user.id)).path)
     }
 
     struct EditUserForm: Content {
@@ -147,6 +185,7 @@ struct AdminPagesController: RouteCollection {
         }
         guard errors.isEmpty, let role, let disabled else {
             page.setErrors(errors)
+            page.showAccess(try await req.accountService.access(of: user.id, by: identity))
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .users)
         }
         let updated = try await req.accountService.updateUser(user, by: identity, role: role, disabled: disabled, displayName: name,
@@ -257,6 +296,7 @@ struct UsersPage: PageView {
         var email: String
         var role: String
         var status: String
+        var team: String
         var href: String
         var isMe: Bool
     }
@@ -269,7 +309,7 @@ struct UsersPage: PageView {
         self.organisation = organisation.name
         rows = users.sorted { $0.displayName.localizedCaseInsensitiveCompare($1.displayName) == .orderedAscending }.map {
             Row(name: $0.displayName, email: $0.email, role: $0.role.label(in: organisation.jurisdiction), status: $0.disabled ? "Cannot sign in" : "Active",
-                href: PageRoute.user($0.id).path, isMe: $0.id == me)
+                team: $0.team ?? "", href: PageRoute.user($0.id).path, isMe: $0.id == me)
         }
     }
 }
@@ -298,9 +338,21 @@ struct UserFormPage: PageView {
     var resetLinkPath = ""
     /// Where an admin resets this user's two-factor sign-in (empty unless they have set it up).
     var resetTwoFactorPath = ""
+    /// Changing a user: whether they use two-factor sign-in, when they last signed in, and their API tokens in use,
+    /// each with a button to revoke it.
+    struct TokenRow: Encodable, Sendable {
+        var name: String
+        var created: String
+        var expires: String
+        var revokePath: String
+    }
+    var twoFactor = ""
+    var lastSignIn = ""
+    var tokens: [TokenRow] = []
+    var hasTokens = false
     var emailError = ""
     var displayNameError = ""
-    /// The team (edit only): a supervisor, superintendent or DSL sees their team's open cases at home.
+    /// The team: a supervisor, superintendent or DSL sees their team's open cases at home.
     var team = ""
     var teamError = ""
     var roleError = ""
@@ -335,6 +387,28 @@ struct UserFormPage: PageView {
 
     mutating func selectAccess(_ value: String?) {
         for i in access.indices { access[i].checked = access[i].value == value }
+    }
+
+    mutating func showAccess(_ access: (user: User, tokens: [APIToken], lastSignIn: Date?)) {
+        twoFactor = access.user.twoFactorSince.map { "On since \(PageWords.date($0))" } ?? "Not set up"
+        lastSignIn = access.lastSignIn.map(PageWords.date) ?? "Never on these pages"
+        tokens = access.tokens.map {
+            TokenRow(name: $0.name, created: PageWords.date($0.createdAt), expires: PageWords.date($0.expiresAt),
+                     revokePath: PageRoute.userRevokeToken(.id(access.user.id), .id($0.id)).path)
+        }
+        hasTokens = !tokens.isEmpty
+    }
+
+    /// What was typed, and why it was refused, when the server refused the text itself before the form's handler ran
+    /// (a text-direction control in a name, say): a review found the form and everything typed lost.
+    mutating func refill(_ problem: FormProblem) {
+        let kept = Dictionary(problem.kept, uniquingKeysWith: { first, _ in first })
+        if isNew { email = kept["email"] ?? "" }
+        displayName = kept["displayName"] ?? displayName
+        team = kept["team"] ?? team
+        if let role = kept["role"] { select(role: role) }
+        if let access = kept["access"] { selectAccess(access) }
+        setErrors(problem.errors)
     }
 
     mutating func setErrors(_ errors: [FieldError]) {

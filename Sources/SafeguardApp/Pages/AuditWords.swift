@@ -35,7 +35,7 @@ enum AuditWords {
         "request.rejected.imagery": "Tried to send image or video data, which was refused",
         "request.rejected.summary": "Requests refused without signing in, counted", "submission.repeat": "Sent a form twice; the first was kept",
         "signIn": "Signed in", "signOut": "Signed out", "token.create": "Made an API token", "token.revoke": "Revoked an API token",
-        "session.list": "Looked at where they are signed in", "password.reset": "Set a new password with a reset link",
+        "session.list": "Looked at where they are signed in", "user.tokens.list": "Looked at a user's API tokens", "password.reset": "Set a new password with a reset link",
         "password.resetLink": "Made a password reset link",
         "twoFactor.stepUp": "Gave their second factor again", "user.create": "Added a user", "user.update": "Changed a user",
         "user.list": "Listed the users", "user.signature": "Changed how their letters are signed",

@@ -292,7 +292,7 @@ struct CaseListPage: PageView {
         guard total > perPage else { return ("", "", "") }
         let first = (page - 1) * perPage + 1
         let last = (total + perPage - 1) / perPage
-        let number = PageWords.count
+        let number: (Int) -> String = PageWords.count
         let showing = shown == 0 ? "There are \(number(total)) in all: this page is past the last."
             : "Showing \(number(first)) to \(number(first + shown - 1)) of \(number(total)), most recently changed first."
         return (showing, page > 1 ? PageRoute.cases.path + "?page=\(min(page - 1, last))" : "",

@@ -56,6 +56,8 @@ enum PageRoute: Sendable, Hashable {
     /// Retention and legal holds (issue 13): an admin's list of closed cases, their dates and holds.
     case retention
     case retentionHold(Param)
+    /// A legal hold on any case, open or closed, by the reference typed.
+    case retentionHoldByReference
     case userResetLink(Param)
     case passwordReset(Param)
     // Two-factor sign-in (issue 13): the code at sign-in, setting it up, step-up, an admin's reset.
@@ -63,6 +65,8 @@ enum PageRoute: Sendable, Hashable {
     case twoFactor
     case stepUp
     case userResetTwoFactor(Param)
+    /// An admin revokes one of a user's API tokens (a lost laptop).
+    case userRevokeToken(Param, Param)
 
     /// A path parameter: `.key` when registering (`:name`), `.value` when linking.
     enum Param: Sendable, Hashable {
@@ -123,6 +127,7 @@ enum PageRoute: Sendable, Hashable {
         case .caseMerge(let id): [.constant("cases"), .parameter(.caseID, id), .constant("merge")]
         case .retention: [.constant("retention")]
         case .retentionHold(let reference): [.constant("retention"), .constant("holds"), .parameter(.reference, reference)]
+        case .retentionHoldByReference: [.constant("retention"), .constant("holds")]
         case .users: [.constant("users")]
         case .newUser: [.constant("users"), .constant("new")]
         case .user(let id): [.constant("users"), .parameter(.userID, id)]
@@ -139,6 +144,8 @@ enum PageRoute: Sendable, Hashable {
         case .twoFactor: [.constant("account"), .constant("two-factor")]
         case .stepUp: [.constant("step-up")]
         case .userResetTwoFactor(let id): [.constant("users"), .parameter(.userID, id), .constant("reset-two-factor")]
+        case .userRevokeToken(let id, let token):
+            [.constant("users"), .parameter(.userID, id), .constant("tokens"), .parameter(.tokenID, token), .constant("revoke")]
         }
     }
 

@@ -54,6 +54,11 @@ enum PageWords {
         return out
     }
 
+    /// A number of things as people write it: "1 hour", "12 hours", "1,000 days".
+    static func count(_ n: Int, _ thing: String) -> String {
+        "\(count(n)) \(thing)\(n == 1 ? "" : "s")"
+    }
+
     /// A calendar day as people write it, e.g. "30 November 2026".
     static func day(_ day: CalendarDate?) -> String {
         guard let day else { return "" }

@@ -37,6 +37,19 @@ struct AccountService: Sendable {
         return (sessions, tokens)
     }
 
+    /// A user's API tokens still in use and when they last signed in on the pages, for their organisation's admin (a
+    /// lost laptop's token could otherwise be stopped only by disabling the account). Another organisation's user is
+    /// "not found"; anyone but an admin is refused. The caller audits the read (`user.tokens.list`, naming the user).
+    func access(of userID: UUID, by admin: Identity) async throws -> (user: User, tokens: [APIToken], lastSignIn: Date?) {
+        guard admin.user.role == .admin else { throw APIError.forbidden("only an admin sees another person's API tokens") }
+        let store = AccountStore(db: db)
+        guard let user = try await store.user(id: userID), user.organisationID == admin.organisation.id else { throw APIError.notFound("user") }
+        let now = clock()
+        let tokens = try await store.tokens(userID: user.id).filter { $0.isActive(at: now) }
+        let lastSignIn = try await store.lastSignIn(userID: user.id)
+        return (user, tokens, lastSignIn)
+    }
+
     /// Ends one of the person's own sessions (this one included). Another person's session is "not found".
     func endSession(_ id: UUID, by actor: Identity) async throws -> WebSession {
         let now = clock()
@@ -171,15 +184,30 @@ struct AccountService: Sendable {
 
     /// Adds a user to the admin's organisation, audited. The caller checks the password against `PasswordPolicy` and
     /// hashes it (bcrypt, on the web layer's thread pool); an email already in use is `StoreError.duplicate`.
+    /// A team already in the organisation joins it (one team, whatever its letters' case or spacing: "response east"
+    /// joins "Response East"); `team` unchanged or nil adds them to none.
     func createUser(by admin: Identity, email: String, displayName: String, role: Role, passwordHash: String,
-                    via: String = "") async throws -> User {
+                    team: TeamChange = .unchanged, via: String = "") async throws -> User {
         let displayName = try Self.checkedName(displayName)
         return try await gate.run(db) { db in
-            let user = try await AccountStore(db: db).createUser(organisationID: admin.organisation.id, email: email,
-                                                                 displayName: displayName, role: role, passwordHash: passwordHash)
-            try await AuditChain.append(Self.event(admin, "user.create", detail: "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue)" + via), on: db)
+            let store = AccountStore(db: db)
+            var user = try await store.createUser(organisationID: admin.organisation.id, email: email,
+                                                  displayName: displayName, role: role, passwordHash: passwordHash)
+            var detail = "user=\(user.id.uuidString.lowercased()) role=\(user.role.rawValue)"
+            if case .set(let name?) = team {
+                let teamName = try await Self.existingTeam(named: name, in: store, organisationID: admin.organisation.id) ?? name
+                user = try await store.setTeam(userID: user.id, team: teamName) ?? user
+                detail += " team=set"
+            }
+            try await AuditChain.append(Self.event(admin, "user.create", detail: detail + via), on: db)
             return user
         }
+    }
+
+    /// The organisation's team that `name` means, written as it was first written, if there is one.
+    static func existingTeam(named name: String, in store: AccountStore, organisationID: UUID) async throws -> String? {
+        let key = teamKey(name)
+        return try await store.users(organisationID: organisationID).compactMap(\.team).first { teamKey($0) == key }
     }
 
     /// A team's name for comparing: case and spacing aside.
@@ -204,11 +232,8 @@ struct AccountService: Sendable {
             // A team already in the organisation is one team whatever its letters' case or spacing: "response east"
             // joins "Response East" (a review found two teams, and a supervisor who saw none of the officer's cases).
             var team = team
-            if case .set(let name?) = team {
-                let key = Self.teamKey(name)
-                if let existing = try await store.users(organisationID: user.organisationID).compactMap(\.team).first(where: { Self.teamKey($0) == key }) {
-                    team = .set(existing)
-                }
+            if case .set(let name?) = team, let existing = try await Self.existingTeam(named: name, in: store, organisationID: user.organisationID) {
+                team = .set(existing)
             }
             if case .set(let name) = team, name != user.team {
                 updated = try await store.setTeam(userID: user.id, team: name) ?? updated

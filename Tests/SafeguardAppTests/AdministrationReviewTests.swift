@@ -1,0 +1,195 @@
+import Foundation
+@testable import SafeguardApp
+import SafeguardCore
+import SafeguardPersistence
+import Testing
+import Vapor
+
+/// What an administrator's hands-on review found missing or rough (reports 11, 12, 14 and 15): a legal hold on an open
+/// case shown nowhere, teams that could not be set when adding a user nor seen on the users list, a refused name that
+/// lost the whole add-user form, and settings saved as "1 hours" with an idle limit that could never end a session.
+@Suite struct AdministrationReviewTests {
+    @Test func aLegalHoldOnAnOpenCaseIsListedAndCanBeSetByReferenceAndLifted() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let reference = created["reference"] as! String
+            let admin = try await Pages.signIn(app, "admin@policeA.test")
+            let before = try await Pages.get(app, "/retention", admin)
+            #expect(before.text.contains("No open case is on legal hold."))
+            #expect(before.text.contains("id=\"holdReference\""))
+            // Typed as people copy it from paperwork: small letters and spaces.
+            let typed = reference.lowercased().replacingOccurrences(of: "-", with: " ")
+            let noReason = try await Pages.post(app, "/retention/holds", admin, [("reference", typed), ("reason", "")])
+            #expect(noReason.status == .unprocessableEntity)
+            #expect(noReason.text.contains("<a href=\"#holdReason\">Say why the case must be kept</a>"))
+            #expect(noReason.text.contains("value=\"\(typed)\""), "what was typed is kept")
+            let unknown = try await Pages.post(app, "/retention/holds", admin, [("reference", "SG-1999-000001"), ("reason", "Complaint")])
+            #expect(unknown.text.contains("<a href=\"#holdReference\">No case of your organisation has the reference SG-1999-000001"))
+            let held = try await Pages.post(app, "/retention/holds", admin, [("reference", typed), ("reason", "IOPC complaint")])
+            #expect(held.status == .seeOther)
+            let after = try await Pages.get(app, "/retention", admin)
+            #expect(after.text.contains("Case \(reference) is on legal hold"))
+            #expect(after.text.contains("IOPC complaint"))
+            #expect(!after.text.contains("No open case is on legal hold."))
+            #expect(PlainWordsWalkTests.rawIdentifiers(after.text) == [])
+            let again = try await Pages.post(app, "/retention/holds", admin, [("reference", reference), ("reason", "Twice")])
+            #expect(again.text.contains("is already on legal hold"))
+            // The API lists it too; another force's admin does not see it and cannot hold it.
+            let api = try await send(app, .GET, "/api/v1/retention", token: world.token("policeA.admin"))
+            let heldOpen = api.json["heldOpen"] as? [[String: Any]] ?? []
+            #expect(heldOpen.map { $0["reference"] as? String } == [reference])
+            #expect(heldOpen.first?["reason"] as? String == "IOPC complaint")
+            let other = try await send(app, .GET, "/api/v1/retention", token: world.token("policeB.admin"))
+            #expect((other.json["heldOpen"] as? [[String: Any]])?.isEmpty == true)
+            let otherAdmin = try await Pages.signIn(app, "admin@policeB.test")
+            #expect(try await Pages.post(app, "/retention/holds", otherAdmin, [("reference", reference), ("reason", "Mine")]).status == .unprocessableEntity)
+            #expect(try await Pages.post(app, "/retention/holds", try await Pages.signIn(app, "officer@policeA.test"),
+                                         [("reference", reference), ("reason", "Mine")]).status == .forbidden)
+            // Lifted from the open cases' list.
+            let lifted = try await Pages.post(app, "/retention/holds/\(reference)", admin, [("action", "lift"), ("reason", "Complaint withdrawn")])
+            #expect(lifted.status == .seeOther)
+            #expect(try await Pages.get(app, "/retention", admin).text.contains("No open case is on legal hold."))
+            let audited = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 200).map(\.action)
+            #expect(audited.contains("case.legalHold.set") && audited.contains("case.legalHold.lift"))
+        }
+    }
+
+    @Test func aTeamIsSetWhenAddingAUserAndShownOnTheUsersList() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let admin = try await Pages.signIn(app, "admin@policeA.test")
+            let supervisor = world.user("policeA.supervisor")
+            _ = try await send(app, .PATCH, "/api/v1/users/\(supervisor.id.uuidString.lowercased())", token: world.token("policeA.admin"),
+                               json: ["team": "Response East"])
+            #expect(try await Pages.get(app, "/users/new", admin).text.contains("id=\"team\""))
+            let added = try await Pages.post(app, "/users/new", admin, [("email", "pc.east@policea.test"), ("displayName", "PC East"),
+                                                                        ("role", "officer"), ("team", " response  east "),
+                                                                        ("password", "a long enough password")])
+            #expect(added.status == .seeOther)
+            let list = try await Pages.get(app, "/users", admin)
+            #expect(list.text.contains("PC East can now sign in as officer, in the team Response East,"))
+            #expect(list.text.contains("<th scope=\"col\">Team</th>"))
+            #expect(list.text.contains("<td>PC East</td><td>pc.east@policea.test</td><td>Officer</td><td>Response East</td>"),
+                    "one team, written as it was first written")
+            // The API takes a team when adding a user, joined the same way; a name too long is refused with its field.
+            let byAPI = try await send(app, .POST, "/api/v1/users", token: world.token("policeA.admin"),
+                                       json: ["email": "pc.east2@policea.test", "displayName": "PC East Two", "role": "officer",
+                                              "password": "another long password", "team": "RESPONSE EAST"])
+            #expect(byAPI.status == .created)
+            #expect(byAPI.json["team"] as? String == "Response East")
+            let tooLong = try await send(app, .POST, "/api/v1/users", token: world.token("policeA.admin"),
+                                         json: ["email": "pc.east3@policea.test", "displayName": "PC East Three", "role": "officer",
+                                                "password": "another long password", "team": String(repeating: "t", count: 81)])
+            #expect(tooLong.status == .unprocessableEntity && tooLong.errorField == "team")
+            #expect(try await AccountStore(db: app.db).users(organisationID: world.policeA.id).contains { $0.email == "pc.east3@policea.test" } == false)
+            let audited = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 200)
+                .filter { $0.action == "user.create" }.map(\.detail)
+            #expect(audited.count == 2 && audited.allSatisfy { $0.contains("team=set") && !$0.lowercased().contains("east") },
+                    "the audit says a team was set, never its name")
+        }
+    }
+
+    @Test func aNameTheServerRefusesKeepsTheFormAndSaysWhyAtTheField() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let admin = try await Pages.signIn(app, "admin@policeA.test")
+            let refused = try await Pages.post(app, "/users/new", admin, [("email", "pc.bidi@policea.test"), ("displayName", "PC \u{202E}Bidi"),
+                                                                          ("role", "officer"), ("team", "Response West"),
+                                                                          ("password", "a long enough password")])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.text.contains("<a href=\"#displayName\">Remove the text-direction control U+202E"))
+            #expect(refused.text.contains("value=\"pc.bidi@policea.test\""), "the form is shown again with what was typed")
+            #expect(refused.text.contains("value=\"Response West\""))
+            #expect(refused.text.contains("id=\"role-officer\" name=\"role\" type=\"radio\" value=\"officer\" checked"))
+            #expect(!refused.text.contains("DisplayName"), "never the field's code word")
+            #expect(!refused.text.contains("a long enough password"), "a password is never sent back")
+            #expect(try await AccountStore(db: app.db).users(organisationID: world.policeA.id).contains { $0.email == "pc.bidi@policea.test" } == false)
+            // Changing a user: the same.
+            let officer = world.user("policeA.officer")
+            let path = "/users/\(officer.id.uuidString.lowercased())"
+            let change = try await Pages.post(app, path, admin, [("displayName", "Officer \u{0007}Bell"), ("role", "officer"), ("access", "enabled"),
+                                                                 ("team", "Response West")])
+            #expect(change.status == .unprocessableEntity)
+            #expect(change.text.contains("<a href=\"#displayName\">Remove the control character U+0007"))
+            #expect(change.text.contains("value=\"Response West\""))
+            #expect(try await AccountStore(db: app.db).user(id: officer.id)?.team == nil, "nothing saved")
+        }
+    }
+
+    @Test func settingsRefuseAnIdleLimitThatCouldNeverEndASessionAndSayWhatWasSavedInWords() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let never = try await send(app, .PATCH, "/api/v1/organisation/settings", token: world.token("policeA.admin"),
+                                       json: ["sessionIdleMinutes": 240, "sessionLifetimeHours": 1])
+            #expect(never.status == .unprocessableEntity)
+            #expect(never.errorField == "sessionIdleMinutes")
+            #expect(never.text.contains("fewer minutes without activity than the hour a session lasts at most"))
+            // Only the lifetime sent: checked against the idle limit already set (30 minutes).
+            #expect(try await send(app, .PATCH, "/api/v1/organisation/settings", token: world.token("policeA.admin"),
+                                   json: ["sessionLifetimeHours": 1]).status == .ok)
+            let admin = try await Pages.signIn(app, "admin@policeA.test")
+            let page = try await Pages.post(app, "/settings", admin, [("sessionIdleMinutes", "60"), ("sessionLifetimeHours", "1"),
+                                                                      ("stepUpCaseAgeDays", "1"), ("quietCaseDays", "14"), ("mustActionDays", "0")])
+            #expect(page.status == .unprocessableEntity)
+            #expect(page.text.contains("<a href=\"#sessionIdleMinutes\">Give fewer minutes without activity than the hour"))
+            let saved = try await Pages.post(app, "/settings", admin, [("sessionIdleMinutes", "59"), ("sessionLifetimeHours", "1"),
+                                                                       ("stepUpCaseAgeDays", "1"), ("quietCaseDays", "14"), ("mustActionDays", "0"),
+                                                                       ("twoFactor-admin", "on")])
+            #expect(saved.status == .seeOther)
+            let after = try await Pages.get(app, "/settings", admin).text
+            #expect(after.contains("Saved: sessions end after 59 minutes without activity, and 1 hour after sign-in at the latest."))
+            #expect(after.contains("A case opened more than 1 day ago asks for a fresh code."))
+            #expect(after.contains("A case is quiet after 14 days with nothing recorded; a must-do is due the day it is raised."))
+            #expect(after.contains("Caution: auditor does not need two-factor sign-in"), "the trail's reader left unguarded is said")
+            #expect(!after.contains("1 hours") && !after.contains("1 days"))
+        }
+    }
+}
+
+/// Report 13 of the administrator's review: an admin could revoke any token of their organisation but see none but
+/// their own, so a lost laptop's token could be stopped only by disabling the person's account.
+@Suite struct UserTokenTests {
+    @Test func anAdminSeesAUsersTokensAndRevokesOneWithoutDisablingThem() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let laptop = try await send(app, .POST, "/api/v1/tokens", json: ["email": officer.email, "password": testPassword, "name": "Laptop"])
+            #expect(laptop.status == .created)
+            let laptopID = try #require(laptop.json["id"] as? String).lowercased()
+            // The API: the admin lists them; nobody else may, and another force's admin finds no such user.
+            let listed = try await send(app, .GET, "/api/v1/users/\(officer.id.uuidString.lowercased())/tokens", token: world.token("policeA.admin"))
+            #expect(listed.status == .ok)
+            #expect(Set(listed.array.compactMap { $0["name"] as? String }) == ["test", "Laptop"])
+            #expect(!listed.text.contains("sgt_"), "never a token's secret")
+            #expect(try await send(app, .GET, "/api/v1/users/\(officer.id.uuidString.lowercased())/tokens", token: world.token("policeA.supervisor")).status == .forbidden)
+            #expect(try await send(app, .GET, "/api/v1/users/\(officer.id.uuidString.lowercased())/tokens", token: world.token("policeB.admin")).status == .notFound)
+            // The page: two-factor status, last sign-in and the tokens, each with a revoke button.
+            let admin = try await Pages.signIn(app, "admin@policeA.test")
+            let path = "/users/\(officer.id.uuidString.lowercased())"
+            let page = try await Pages.get(app, path, admin)
+            #expect(page.text.contains("API tokens in use"))
+            #expect(page.text.contains("<td>Laptop</td>"))
+            #expect(page.text.contains("Two-factor sign-in</dt><dd>Not set up"))
+            #expect(page.text.contains("Last signed in</dt><dd>Never on these pages"))
+            #expect(PlainWordsWalkTests.rawIdentifiers(page.text) == [])
+            // Another user's token through this user's page is not found, and stays working.
+            let otherToken = try #require(try await AccountStore(db: app.db).tokens(userID: world.user("policeA.officer2").id).first)
+            let wrong = try await Pages.post(app, "\(path)/tokens/\(otherToken.id.uuidString.lowercased())/revoke", admin, [])
+            #expect(wrong.status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer2")).status == .ok)
+            let revoked = try await Pages.post(app, "\(path)/tokens/\(laptopID)/revoke", admin, [])
+            #expect(revoked.status == .seeOther)
+            let after = try await Pages.get(app, path, admin)
+            #expect(after.text.contains("policeA officer&#39;s API token \u{201C}Laptop\u{201D} is revoked"))
+            #expect(!after.text.contains("<td>Laptop</td>"))
+            #expect(try await send(app, .GET, "/api/v1/me", token: laptop.json["token"] as? String).status == .unauthorized, "refused at once")
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .ok, "the account and its other token stand")
+            let supervisor = try await Pages.signIn(app, "supervisor@policeA.test")
+            #expect(try await Pages.post(app, "\(path)/tokens/\(otherToken.id.uuidString.lowercased())/revoke", supervisor, []).status == .forbidden)
+            let audited = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 300)
+            #expect(audited.contains { $0.action == "user.tokens.list" && $0.detail.contains("user=\(officer.id.uuidString.lowercased())") })
+            #expect(audited.contains { $0.action == "token.revoke" && $0.detail.contains("token=\(laptopID)") && $0.detail.contains("via=page") })
+        }
+    }
+}
