@@ -62,7 +62,7 @@ check "keys rotate seals everything under a new data key" "'$BIN' keys rotate --
 check "keys rotate will not wait less than the servers' 5 seconds unless none runs" "! '$BIN' keys rotate --settle-seconds 1 2>'$WORK/err.txt' && grep -q 'no-servers-running' '$WORK/err.txt'"
 check "keys rotate --no-servers-running refuses while something has the database open" "python3 -c \"import sqlite3,time; c=sqlite3.connect('$WORK/safeguard.sqlite'); c.execute('select 1').fetchall(); time.sleep(8)\" & sleep 2; ! '$BIN' keys rotate --settle-seconds 0 --no-servers-running 2>'$WORK/err.txt'; r=\$?; wait; [ \$r -eq 0 ] && grep -q 'has .* open' '$WORK/err.txt'"
 check "keys new writes a master key" "'$BIN' keys new '$WORK/new.key' >/dev/null"
-check "keys rotate moves to the new master key" "'$BIN' keys rotate --settle-seconds 0 --no-servers-running --new-key-file '$WORK/new.key' >/dev/null"
+check "keys rotate moves to the new master key, and says to keep the old file for the backups made before" "'$BIN' keys rotate --settle-seconds 0 --no-servers-running --new-key-file '$WORK/new.key' > '$WORK/rotate.txt' && grep -q 'Keep the old master key file (fingerprint [0-9a-f]*), apart from the backups' '$WORK/rotate.txt'"
 check "the old key no longer opens the database" "! '$BIN' keys status >/dev/null 2>&1"
 check "the new key does" "SAFEGUARD_DATA_KEY_FILE='$WORK/new.key' '$BIN' keys status | grep -q '(active): seals'"
 check "the trail, with the rotations in it, verifies" "SAFEGUARD_DATA_KEY_FILE='$WORK/new.key' '$BIN' audit verify >/dev/null"

@@ -830,6 +830,11 @@ public struct AuditStore: Sendable {
 
     public func count() async throws -> Int { try await AuditEntryModel.query(on: db).count() }
 
+    /// Which organisation an entry is about, if the entry is there: whose part of the shared trail a break is in.
+    public func organisationID(ofEntry sequence: Int) async throws -> String? {
+        try await AuditEntryModel.query(on: db).filter(\.$sequence == sequence).first()?.organisationID
+    }
+
     /// Whether the organisation's trail holds an entry for the case with exactly this action and detail, however
     /// long the case's trail is (by the index of entries by case).
     public func contains(organisationID: UUID, caseID: UUID, action: String, detail: String) async throws -> Bool {

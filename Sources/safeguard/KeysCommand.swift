@@ -79,6 +79,12 @@ struct KeysCommand: AsyncParsableCommand {
             if let newKeyFile {
                 print("The data keys are wrapped under \(newKeyFile) only now (fingerprint \(rotation.master)): set "
                       + "SAFEGUARD_DATA_KEY_FILE to it on every server and restart them one at a time.")
+                // A backup holds its own data keys, wrapped under the master key of its day: nothing said so, and an
+                // operator who deleted the old file would find every earlier backup unreadable when it was needed.
+                let old = (try? SafeguardOptions.fromEnvironment())?.dataKey?.fingerprint
+                print("Keep the old master key file\(old.map { " (fingerprint \($0))" } ?? ""), apart from the backups, for as long as you "
+                      + "keep any backup made before now: those backups open only with it (restore them with "
+                      + "SAFEGUARD_DATA_KEY_FILE set to the old file).")
             }
         }
     }

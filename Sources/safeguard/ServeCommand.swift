@@ -24,12 +24,14 @@ struct ServeCommand: AsyncParsableCommand {
                 let accounts = try await SafeguardServer.seedDemo(app)
                 say("Demo accounts (password for all: \(SafeguardServer.demoPassword)):")
                 var organisation = ""
+                // As wide as the longest role, so none is cut ("Designated teacher for child protectio").
+                let width = (accounts.map(\.roleWords.count).max() ?? 0) + 1
                 for account in accounts {
                     if account.organisation != organisation {
                         organisation = account.organisation
                         say("  \(organisation)")
                     }
-                    say("    \(account.roleWords.padding(toLength: 38, withPad: " ", startingAt: 0)) \(account.email)"
+                    say("    \(account.roleWords.padding(toLength: width, withPad: " ", startingAt: 0)) \(account.email)"
                         + (account.twoFactorSecret.map { "   two-factor key: \($0)" } ?? ""))
                 }
                 say("Accounts with a two-factor key sign in with a code too: add the key to an authenticator app (or run")

@@ -4,7 +4,20 @@ import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
 
-extension OrganisationKind: ExpressibleByArgument {}
+/// Read as people say it: "school" is an education organisation (a review typed `--kind school` and was told to give
+/// one of the code's words, "localAuthority" among them).
+extension OrganisationKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: " ", with: "") {
+        case "police", "force": self = .police
+        case "school", "education", "college": self = .education
+        case "localauthority", "council": self = .localAuthority
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["police", "school", "local-authority"] }
+}
 extension Jurisdiction: ExpressibleByArgument {}
 
 /// `safeguard setup`: a real organisation and its first admin. The password is read from standard input.
@@ -14,7 +27,7 @@ struct SetupCommand: AsyncParsableCommand {
         abstract: "Create an organisation and its first admin (password read from standard input).")
 
     @Option(help: "The organisation's name.") var organisation: String
-    @Option(help: "police, education or localAuthority.") var kind: OrganisationKind
+    @Option(help: "police, school (or education) or local-authority.") var kind: OrganisationKind
     @Option(help: "england, wales, northernIreland or scotland.") var jurisdiction: Jurisdiction
     @Option(name: .customLong("admin-email"), help: "The first admin's email address.") var adminEmail: String
     @Option(name: .customLong("admin-name"), help: "The first admin's name.") var adminName = "Administrator"

@@ -135,7 +135,15 @@ import Vapor
             try await (app.db as! any SQLDatabase).raw("UPDATE audit_entries SET detail = 'edited' WHERE sequence = 2").run()
             let broken = try await Pages.get(app, "/audit", auditor)
             #expect(broken.text.contains("The audit chain does not verify"))
-            #expect(broken.text.contains("Entry 2"))
+            #expect(broken.text.contains("Entry 2: its content does not match its hash"))
+            #expect(!broken.text.contains("Entry 2: entry 2:"), "the entry named once")
+            // Whose entry it is: the trail is shared by every organisation on the server.
+            let entry2 = try await AuditStore(db: app.db).organisationID(ofEntry: 2)
+            let ours = entry2 == world.policeA.id.uuidString.lowercased()
+            #expect(broken.text.contains(ours ? "It is in your organisation&#39;s entries." : "It is in another organisation&#39;s entries"))
+            let otherAuditor = try await Pages.signIn(app, "auditor@\(ours ? "school" : "policeA").test")
+            let seenElsewhere = try await Pages.get(app, "/audit", otherAuditor)
+            #expect(seenElsewhere.text.contains("It is in another organisation&#39;s entries on this server&#39;s shared trail"))
         }
     }
 }

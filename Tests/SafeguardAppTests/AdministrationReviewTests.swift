@@ -193,3 +193,21 @@ import Vapor
         }
     }
 }
+
+/// Report 19: `demo-data --cases 40` put all 40 at the first demo organisation, though its help says they are spread.
+@Suite struct DemoSpreadTests {
+    @Test func demoCasesAreSpreadOverEveryDemoOrganisationThatKeepsCases() async throws {
+        try await withApp { app in
+            let made = try await SafeguardServer.seedDemoCases(app, count: 40)
+            #expect(made == 40)
+            let store = AccountStore(db: app.db)
+            var counts: [String: Int] = [:]
+            for (name, _, _, _) in SafeguardServer.demoOrganisations {
+                let org = try #require(try await store.organisation(named: name))
+                counts[name] = try await CaseStore(db: app.db, cipher: app.cipher).firstCases(organisationID: org.id, filter: .init(), limit: 1_000).count
+            }
+            #expect(counts.values.reduce(0, +) == 40)
+            #expect(counts.values.allSatisfy { $0 == 10 }, "\(counts)")
+        }
+    }
+}

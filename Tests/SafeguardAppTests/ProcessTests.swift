@@ -210,6 +210,15 @@ import Vapor
                                   "--admin-email", "other@constabulary.test"], store: store, input: "a long admin password\n")
         #expect(again.status != 0)
         #expect(again.output.contains("already exists"))
+        // The kind as people say it; a word it does not know is answered with the words it does, not the code's.
+        let school = try Self.run(["setup", "--organisation", "Test Academy", "--kind", "school", "--jurisdiction", "england",
+                                   "--admin-email", "admin@academy.test"], store: store, input: "a long admin password\n")
+        #expect(school.status == 0, "\(school.output)")
+        let unknownKind = try Self.run(["setup", "--organisation", "Y", "--kind", "hospital", "--jurisdiction", "england",
+                                        "--admin-email", "y@y.test"], store: store, input: "a long admin password\n")
+        #expect(unknownKind.status != 0)
+        #expect(unknownKind.output.contains("'police', 'school' or 'local-authority'"), "\(unknownKind.output)")
+        #expect(!unknownKind.output.contains("localAuthority"))
         let noPassword = try Self.run(["setup", "--organisation", "X", "--kind", "education", "--jurisdiction", "england",
                                        "--admin-email", "x@x.test"], store: store, input: "")
         #expect(noPassword.status != 0)

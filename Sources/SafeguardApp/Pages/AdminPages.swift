@@ -271,9 +271,20 @@ struct AdminPagesController: RouteCollection {
         for erased in tombstones where ids.contains(erased.caseID) {
             names[erased.caseID.uuidString.lowercased()] = "case \(erased.reference) (erased)"
         }
+        // The trail is one chain for every organisation on the server: a break in another's entries is reported as
+        // theirs (a review's Wales auditor was told of "Entry 112", an England entry they could not see).
+        var whose = AuditPage.BreakIn.unknown
+        if let bad = verification.firstBadSequence, !verification.isValid {
+            switch try await AuditStore(db: req.db).organisationID(ofEntry: bad) {
+            case identity.organisation.id.uuidString.lowercased(): whose = .ours
+            case nil: whose = .unknown
+            default: whose = .another
+            }
+        }
         var page = AuditPage(action: action, reference: reference, outcome: outcome, entries: shown, names: names,
                              jurisdiction: identity.organisation.jurisdiction, valid: verification.isValid,
-                             checked: verification.entriesChecked, firstBad: verification.firstBadSequence, problem: verification.problem)
+                             checked: verification.entriesChecked, firstBad: verification.firstBadSequence, problem: verification.problem,
+                             breakIn: whose)
         if entries.count > pageSize, let last = shown.last {
             var components = URLComponents()
             components.path = PageRoute.audit.path
@@ -454,11 +465,15 @@ struct AuditPage: PageView {
     var checked: Int
     var firstBad: String
     var problem: String
+    var whose = ""
     var olderHref = ""
     var path = PageRoute.audit.path
 
+    /// Whose entries the first break is in: the chain is shared by every organisation on the server.
+    enum BreakIn { case ours, another, unknown }
+
     init(action: String, reference: String, outcome: String, entries: [AuditEntry], names: [String: String],
-         jurisdiction: Jurisdiction, valid: Bool, checked: Int, firstBad: Int?, problem: String?) {
+         jurisdiction: Jurisdiction, valid: Bool, checked: Int, firstBad: Int?, problem: String?, breakIn: BreakIn = .unknown) {
         var filters = AuditWords.filters
         if !filters.contains(where: { $0.code == action }) { filters.append((label: "Actions like the one asked for", code: action)) }
         actions = filters.map { Option(value: $0.code, label: $0.label, selected: $0.code == action) }
@@ -475,6 +490,14 @@ struct AuditPage: PageView {
         self.valid = valid
         self.checked = checked
         self.firstBad = firstBad.map(String.init) ?? ""
-        self.problem = problem ?? ""
+        // The check's words begin "entry 112: …"; the page names the entry once.
+        var said = problem ?? ""
+        if let firstBad, said.hasPrefix("entry \(firstBad): ") { said.removeFirst("entry \(firstBad): ".count) }
+        self.problem = said
+        switch breakIn {
+        case .ours: whose = "It is in your organisation's entries."
+        case .another: whose = "It is in another organisation's entries on this server's shared trail, which you cannot see; your own entries after it cannot be proven intact until it is mended."
+        case .unknown: whose = ""
+        }
     }
 }
