@@ -211,3 +211,37 @@ import Vapor
         }
     }
 }
+
+/// Closing a case says what is still under way besides its open must-dos (a school's review: a case could be closed
+/// with a phone still held and a referral unanswered, and nothing said so).
+@Suite struct ClosingCautionTests {
+    @Test func closingSaysADeviceIsStillHeldASignOffWaitsAndAReferralIsUnanswered() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("policeA.officer"), facts: Pages.knownFacts)["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            #expect(!(try await Pages.get(app, "/cases/\(id)", officer).text.contains("id=\"close-cautions\"")), "nothing under way yet")
+            let seized = try await Pages.post(app, "/cases/\(id)/record/deviceCustody", officer,
+                                              [("device", "D1"), ("step", "seized"), ("on", CaseController.today.description), ("by", "PC 1"),
+                                               ("power", "pace19"), ("rationale", "Evidence of sharing")])
+            #expect(seized.status == .seeOther)
+            #expect(try await Pages.post(app, "/cases/\(id)/devices/D1/return", officer, [("rationale", "Examination complete")]).status == .seeOther)
+            let page = try await Pages.get(app, "/cases/\(id)", officer).text
+            #expect(page.contains("id=\"close-cautions\""))
+            #expect(page.contains("<li>Device D1, owned by B, is still held by police: record its return or what was done with it.</li>"))
+            #expect(page.contains("<li>Still waiting for review: Device return of D1.</li>"))
+
+            // A school's referral: the school is told it has no answer; the force, that it has not answered.
+            let concern = (try await createCase(app, token: world.token("school.dsl"))["id"] as! String).lowercased()
+            let sent = try await send(app, .POST, "/api/v1/cases/\(concern)/referrals", token: world.token("school.dsl"),
+                                      json: ["toOrganisationID": world.policeA.id.uuidString, "summary": "Shared between pupils", "share": ["people"]])
+            #expect(sent.status == .created, "\(sent.text)")
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            #expect(try await Pages.get(app, "/cases/\(concern)", dsl).text.contains("<li>The referral to Test Police A has no answer yet.</li>"))
+            let cases = try await send(app, .GET, "/api/v1/cases", token: world.token("policeA.officer")).json["cases"] as? [[String: Any]] ?? []
+            let forceCase = try #require(cases.first { ($0["summary"] as? String)?.hasPrefix("Referred by") == true }?["id"] as? String).lowercased()
+            #expect(try await Pages.get(app, "/cases/\(forceCase)", officer).text
+                .contains("<li>The referral from Test School has not been accepted or declined: answer it, so they know.</li>"))
+        }
+    }
+}

@@ -126,9 +126,13 @@ struct CaseResponseView: Encodable, Sendable {
     var referrals: [ReferralRow] = []
     var documents: [LinkItem] = []
     var chronology: [EventRow] = []
+    /// What closing the case would leave behind besides open must-dos, said beside the close form: a device still
+    /// held, a referral with no answer, a sign-off waiting for review (a review closed a case with a phone still in a
+    /// school's safe, and nothing said so).
+    var closingCautions: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case banners, respond, outcome21Note, records, custody, signOffs, referrals, documents, chronology, hasBanners, hasRespond,
+        case banners, respond, outcome21Note, records, custody, signOffs, referrals, documents, chronology, closingCautions, hasClosingCautions, hasBanners, hasRespond,
              hasOutcome21Note, hasRecords, hasCustody, hasSignOffs, hasReferrals, hasDocuments, hasChronology, recordCount, chronologyCount
     }
 
@@ -143,6 +147,8 @@ struct CaseResponseView: Encodable, Sendable {
         try c.encode(referrals, forKey: .referrals)
         try c.encode(documents, forKey: .documents)
         try c.encode(chronology, forKey: .chronology)
+        try c.encode(closingCautions, forKey: .closingCautions)
+        try c.encode(!closingCautions.isEmpty, forKey: .hasClosingCautions)
         try c.encode(!banners.isEmpty, forKey: .hasBanners)
         try c.encode(!respond.isEmpty, forKey: .hasRespond)
         try c.encode(!outcome21Note.isEmpty, forKey: .hasOutcome21Note)
@@ -186,6 +192,29 @@ struct CaseResponseView: Encodable, Sendable {
         (assessment?.decisionReasons.first { $0.decision == DecisionKey.outcome21.rawValue }?.because ?? [])
             .filter { !$0.hasPrefix("jurisdiction ") }
             .map { Words.because($0, questions: questions) }
+    }
+
+    /// What is still under way on a case, in words, for whoever is about to close it.
+    static func closingCautions(record: CaseRecord, response: CaseResponse) -> [String] {
+        var cautions: [String] = []
+        for device in record.facts.devices {
+            let owner = device.owner.map { ", owned by \($0)," } ?? ""
+            switch ResponseRules.custodyState(of: device.ref, records: response.plainRecords) {
+            case .withPolice: cautions.append("Device \(device.ref)\(owner) is still held by police: record its return or what was done with it.")
+            case .withSchool: cautions.append("Device \(device.ref)\(owner) is still held by the school: record its return or hand-over.")
+            default: break
+            }
+        }
+        for r in response.referrals where r.status == .sent {
+            cautions.append(r.direction == "incoming"
+                ? "The referral from \(r.fromOrganisation) has not been accepted or declined: answer it, so they know."
+                : "The referral to \(r.toOrganisation) has no answer yet.")
+        }
+        for s in response.signOffs where s.status == .pending {
+            let subject = s.proposal.subject.isEmpty ? "" : " of \(s.proposal.subject)"
+            cautions.append("Still waiting for review: \(s.proposal.kind.label)\(subject).")
+        }
+        return cautions
     }
 
     static func referralStatus(_ status: ReferralStatus) -> String {
@@ -365,6 +394,8 @@ struct CaseResponseView: Encodable, Sendable {
                                reason: r.responseReason ?? "", hasReason: r.responseReason != nil,
                                href: PageRoute.caseReferralAnswer(id, r.id).path, hasHref: incoming && r.status == .sent && editor)
         }
+
+        closingCautions = Self.closingCautions(record: record, response: response)
 
         if editor {
             if police && response.outcome21Stands && assessment?.decisions.outcome21 != .excluded {
