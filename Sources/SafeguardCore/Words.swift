@@ -182,6 +182,13 @@ extension Words {
     /// Words.because("imagery[I1].sharedBeyondControl = true", questions: pack.questions)
     /// // "Has the image of I1 been shared beyond the control of the young person? Yes"
     /// ```
+    /// Whether a reason the engine gave ("grooming = not known") is only an answer not yet known, which says nothing
+    /// about why: the engine writes an unknown answer so (`Formula`'s reasons), and this is the one place that reads it.
+    public static func isNotKnown(_ because: String) -> Bool {
+        guard let answer = because.components(separatedBy: " = ").last, because.contains(" = ") else { return false }
+        return ["not known", "unknown", "null"].contains(answer)
+    }
+
     public static func because(_ text: String, questions: [String: String]) -> String {
         let parts = text.components(separatedBy: " = ")
         guard parts.count == 2 else { return text }

@@ -798,7 +798,16 @@ public struct CaseStore: Sendable {
     /// theirs to do. Every such case counts, not only the first page of them, in two queries however many they own
     /// (the second names the cases by the first's filter, not by a list of ids, which has a limit of binds).
     public func openActions(ownedBy userID: UUID, organisationID: UUID) async throws -> [(header: CaseHeader, action: CaseAction)] {
-        let filter = ListFilter(status: .open, hasOpenActions: true, ownerID: userID)
+        try await openActions(filter: ListFilter(status: .open, hasOpenActions: true, ownerID: userID), organisationID: organisationID)
+    }
+
+    /// The open actions of the open cases any of `userIDs` owns: a team's, in two queries however many are in it.
+    public func openActions(ownedByAnyOf userIDs: [UUID], organisationID: UUID) async throws -> [(header: CaseHeader, action: CaseAction)] {
+        guard !userIDs.isEmpty else { return [] }
+        return try await openActions(filter: ListFilter(status: .open, hasOpenActions: true, ownerIDs: userIDs), organisationID: organisationID)
+    }
+
+    private func openActions(filter: ListFilter, organisationID: UUID) async throws -> [(header: CaseHeader, action: CaseAction)] {
         let owned = try await cases(organisationID: organisationID, filter: filter, limit: nil, offset: 0)
         guard !owned.isEmpty else { return [] }
         let byID = Dictionary(owned.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

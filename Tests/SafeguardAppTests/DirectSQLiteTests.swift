@@ -246,6 +246,10 @@ import Vapor
             let gotActions = try await direct.openActions(ownedBy: officer.id, organisationID: organisationID)
             #expect(!gotActions.isEmpty)
             #expect(gotActions.map(\.header) == wantActions.map(\.header) && gotActions.map(\.action) == wantActions.map(\.action))
+            // A team's, in one query: the same as each member's together; an empty team has none.
+            let team = try await direct.openActions(ownedByAnyOf: [officer.id, UUID.random()], organisationID: organisationID)
+            #expect(Set(team.map(\.action.id)) == Set(gotActions.map(\.action.id)))
+            #expect(try await direct.openActions(ownedByAnyOf: [], organisationID: organisationID).isEmpty)
             // Another organisation sees none of them.
             #expect(try await direct.listCases(organisationID: world.user("policeB.officer").organisationID, filter: .init(),
                                                page: 1, perPage: 10).total == 0)

@@ -2,6 +2,7 @@ import Foundation
 @testable import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
+import SQLKit
 import Testing
 import Vapor
 
@@ -61,6 +62,34 @@ import Vapor
             #expect(try await AccountStore(db: app.db).user(id: officer.id)?.team == "Response team 2")
             let long = try await Pages.post(app, path, admin, [("displayName", officer.displayName), ("role", "officer"), ("access", "enabled"), ("team", String(repeating: "y", count: 81))])
             #expect(long.status == .unprocessableEntity && long.text.contains("<a href=\"#team\">"))
+        }
+    }
+}
+
+/// The supervisor's "Overdue on your team's cases": every member's cases with actions past their day, read for the
+/// whole team at once, must-dos first, and none of another team's.
+@Suite struct TeamOverdueMembersTests {
+    @Test func aSupervisorSeesEachTeamMembersOverdueCasesAndNotAnotherTeams() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let admin = world.token("policeA.admin")
+            for (key, team) in [("policeA.supervisor", "North"), ("policeA.officer", "North"), ("policeA.officer2", "North"), ("policeA.superintendent", "South")] {
+                _ = try await send(app, .PATCH, "/api/v1/users/\(world.user(key).id.uuidString)", token: admin, json: ["team": team])
+            }
+            let first = try await createCase(app, token: world.token("policeA.officer"))
+            let second = try await createCase(app, token: world.token("policeA.officer2"))
+            let elsewhere = try await createCase(app, token: world.token("policeA.superintendent"))
+            // Every open action of these cases fell due a week ago.
+            let weekAgo = CaseController.today.adding(days: -7)
+            try await (app.db as! any SQLDatabase).update("case_actions").set("due_on", to: SQLBind(weekAgo.description)).run()
+            let home = try await Pages.get(app, "/", try await Pages.signIn(app, "supervisor@policeA.test")).text
+            let start = try #require(home.range(of: "Overdue on your team"))
+            let end = try #require(home.range(of: "Open cases of your team"))
+            let section = String(home[start.lowerBound..<end.lowerBound])
+            #expect(section.contains(first["reference"] as! String) && section.contains(second["reference"] as! String), "both members' cases")
+            #expect(!section.contains(elsewhere["reference"] as! String), "not another team's")
+            #expect(section.contains("policeA officer</td>") && section.contains("policeA officer2</td>"))
+            #expect(section.contains(Words.day(weekAgo)))
         }
     }
 }

@@ -17,6 +17,18 @@ import Testing
         #expect(Words.list(["notToCopy", "reportRemove", "support"]) == "not to copy, Report Remove and support")
     }
 
+    /// The engine's reasons as `Formula` writes them: an unknown answer is known as such from its text, in one place.
+    @Test func aReasonThatIsOnlyAnUnknownAnswerIsKnownAsSuch() {
+        let facts = CaseFacts(jurisdiction: .england, setting: .education, assessedOn: CalendarDate("2025-01-10")!,
+                              people: [Person(ref: "A", age: 14, roles: [.depicted])], circumstances: .init())
+        let reasons = GuidanceLibrary.bundled.assess(facts, today: CalendarDate("2025-01-10")!).decisionReasons.flatMap(\.because)
+        let unknown = reasons.filter(Words.isNotKnown)
+        #expect(!unknown.isEmpty, "a case with most answers open has reasons that are only unknown answers: \(reasons)")
+        #expect(unknown.allSatisfy { $0.hasSuffix(" = not known") || $0.hasSuffix(" = unknown") || $0.hasSuffix(" = null") })
+        #expect(!Words.isNotKnown("grooming = true") && !Words.isNotKnown("a sentence = with an equals sign = true"))
+        #expect(!Words.isNotKnown("not known"), "a reason that is not an answer")
+    }
+
     @Test func daysAreWrittenAsPeopleWriteThem() {
         #expect(Words.day("2026-11-23") == "23 November 2026")
         #expect(Words.day("not a day") == "not a day")

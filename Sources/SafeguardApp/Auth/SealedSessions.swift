@@ -56,7 +56,7 @@ struct SealedSessions: AsyncSessionDriver {
 
     /// What the table keeps for a session id: its SHA-256, so the table holds no cookie that works.
     static func stored(_ id: SessionID) -> SessionID {
-        SessionID(string: "sha256:" + SHA256.hash(data: Data(id.string.utf8)).map { String(format: "%02x", $0) }.joined())
+        SessionID(string: "sha256:" + HexDigest.sha256(id.string))
     }
 
     /// The session's values as one sealed string, in a JSON object as the column expects.

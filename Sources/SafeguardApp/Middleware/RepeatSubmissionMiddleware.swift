@@ -121,6 +121,6 @@ struct RepeatSubmissionMiddleware: AsyncMiddleware {
     }
 
     static func digest(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        HexDigest.sha256(text)
     }
 }

@@ -344,6 +344,8 @@ struct UserFormPage: PageView {
     var access: [Choice] = []
     var isMe = false
     var submitLabel: String
+    /// The longest first password the policy takes, the form's `maxlength`.
+    var passwordLimit = PasswordPolicy.maximumLength
     var cancelPath = PageRoute.users.path
     /// Where an admin makes a one-time password reset link for this user (empty on the new-user form).
     var resetLinkPath = ""

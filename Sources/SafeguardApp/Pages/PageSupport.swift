@@ -78,7 +78,7 @@ struct Assets: Sendable {
             let ext = (name as NSString).pathExtension
             guard let type = types[ext] else { continue }
             let data = try Data(contentsOf: URL(fileURLWithPath: directory + name))
-            let digest = SHA256.hash(data: data).prefix(6).map { String(format: "%02x", $0) }.joined()
+            let digest = String(HexDigest.sha256(data).prefix(12))
             files[name] = File(data: data, contentType: type, etag: digest)
         }
         return Assets(files: files)

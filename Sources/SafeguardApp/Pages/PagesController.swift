@@ -79,8 +79,7 @@ struct PagesController: RouteCollection {
                 page.team = teamCases.prefix(HomePage.teamShown).map { QuietCaseRow($0, owner: names[$0.ownerID] ?? "someone no longer here") }
                 page.moreTeam = teamCases.count > HomePage.teamShown
                 page.teamHeading = me?.team.map { "Open cases of your team, \($0)" } ?? "Open cases of others in \(identity.organisation.name)"
-                var teamOpen: [(header: CaseHeader, action: CaseAction)] = []
-                for member in others { teamOpen += try await store.openActions(ownedBy: member, organisationID: identity.organisation.id) }
+                let teamOpen = try await store.openActions(ownedByAnyOf: others, organisationID: identity.organisation.id)
                 page.teamOverdue = OverdueCaseRow.rows(teamOpen, owners: names, today: CaseController.today)
             }
             var listed = mine.count + page.quiet.count + page.team.count

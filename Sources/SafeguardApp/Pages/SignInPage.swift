@@ -1,4 +1,5 @@
 import Foundation
+import SafeguardCore
 import SafeguardPersistence
 import Vapor
 
@@ -14,6 +15,8 @@ struct SignInPage: PageView {
     var passwordError: String?
     /// What happens after wrong passwords, in the throttle's own figures.
     var backOff: String
+    /// The longest password the policy takes, the form's `maxlength`.
+    var passwordLimit = PasswordPolicy.maximumLength
     /// The page to go on to once signed in (a path on this site, checked), or empty for home.
     var returnTo = ""
     var hasEmailError: Bool { emailError != nil }

@@ -124,7 +124,7 @@ struct DocumentService: Sendable {
 
     /// A short fingerprint of a document's text, so that showing the same document again is known as such.
     static func version(of text: String) -> String {
-        String(SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
+        String(HexDigest.sha256(text).prefix(12))
     }
 
     /// Writes down that a family document was shown: audited every time (`case.document.<kind>` with `detail`, which

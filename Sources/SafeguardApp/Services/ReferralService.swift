@@ -53,7 +53,7 @@ struct ReferralService: Sendable {
         var risk: [String] = []
         func because(_ key: DecisionKey) -> String {
             let reasons = (assessment.decisionReasons.first { $0.decision == key.rawValue }?.because ?? [])
-                .filter { !$0.hasSuffix("= not known") }.map { Words.because($0, questions: questions) }
+                .filter { !Words.isNotKnown($0) }.map { Words.because($0, questions: questions) }
             // The guidance's questions with their answers, after the sentence: "… Why: Was anyone coerced? Yes."
             return reasons.isEmpty ? "." : ". Why: " + reasons.joined(separator: "; ") + "."
         }
