@@ -245,3 +245,65 @@ import Vapor
         }
     }
 }
+
+/// A Welsh DSP's review (F6): a teacher who raised a concern was shown which children were in care or on a child
+/// protection plan and which families were a risk, with every decision and action, and could add nothing more. Staff
+/// now see what they raised (DESIGN: "sees only what they raised") and add notes, which the DSL sees.
+@Suite struct StaffViewTests {
+    @Test func staffSeeWhatTheyRaisedNotTheDSLsFindingsAndAddNotesTheDSLSees() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = sampleFacts
+            facts["people"] = [["ref": "A", "age": 14, "roles": ["depicted", "sender"]], ["ref": "B", "age": 15, "roles": ["recipient"]]]
+            let created = try await createCase(app, token: world.token("school.staff"), summary: "Year 9 pupils sharing a photo", facts: facts)
+            let id = (created["id"] as! String).lowercased()
+            // The DSL learns that A is in care and on a plan, and that telling the parents would put A at risk.
+            var known = facts
+            known["people"] = [["ref": "A", "age": 14, "roles": ["depicted", "sender"], "inCare": true, "childProtectionPlan": true,
+                                "parentalInvolvementRisk": true], ["ref": "B", "age": 15, "roles": ["recipient"]]]
+            let version = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("school.dsl")).json["version"] as! Int
+            let updated = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: world.token("school.dsl"), json: ["version": version, "facts": known])
+            #expect(updated.status == .ok, "\(updated.text.prefix(300))")
+
+            // The page, as the teacher: who is involved, ages and parts; none of the DSL's findings, decisions or actions.
+            let staff = try await Pages.signIn(app, "staff@school.test")
+            let page = try await Pages.get(app, "/cases/\(id)", staff).text
+            #expect(page.contains("Year 9 pupils sharing a photo"))
+            #expect(page.contains("shown in the imagery and sent it"))
+            for hidden in ["child in care", "child protection plan", "put them at risk", "id=\"decisions\"", "id=\"actions\"", "id=\"happened\"", "id=\"devices\""] {
+                #expect(!page.contains(hidden), "staff do not see \(hidden)")
+            }
+            #expect(page.contains("id=\"notes\"") && page.contains("You have added no notes."))
+            // A note: refused empty, with the form kept; then added, and the DSL sees it with who wrote it.
+            let empty = try await Pages.post(app, "/cases/\(id)/notes", staff, [("text", "  ")])
+            #expect(empty.status == .unprocessableEntity)
+            #expect(empty.text.contains("<a href=\"#noteText\">Write a note of 1–4,000 characters</a>"))
+            let added = try await Pages.post(app, "/cases/\(id)/notes", staff, [("text", "B says A messaged her again last night")])
+            #expect(added.status == .seeOther)
+            let after = try await Pages.get(app, "/cases/\(id)", staff).text
+            #expect(after.contains("Your note is added to the concern"))
+            #expect(after.contains("B says A messaged her again last night"))
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            let lead = try await Pages.get(app, "/cases/\(id)", dsl).text
+            #expect(lead.contains("B says A messaged her again last night") && lead.contains("school staff"), "with who wrote it: \(lead.components(separatedBy: "id=\"notes\"").last?.prefix(500) ?? "")")
+            #expect(lead.contains("A child in care") && lead.contains("id=\"decisions\""), "the DSL sees everything")
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("school.dsl")).json["asRaised"] == nil)
+            #expect(lead.contains("Note 1 added"), "in the chronology")
+            // The DSL's own note is the DSL's: the teacher does not see it.
+            #expect(try await Pages.post(app, "/cases/\(id)/notes", dsl, [("text", "Spoke to social services")]).status == .seeOther)
+            #expect(!(try await Pages.get(app, "/cases/\(id)", staff).text.contains("Spoke to social services")))
+
+            // The API, as the teacher: the same.
+            let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("school.staff"))
+            #expect(read.status == .ok)
+            #expect(read.json["assessment"] == nil && (read.json["actions"] as? [Any])?.isEmpty == true)
+            let people = (read.json["facts"] as? [String: Any])?["people"] as? [[String: Any]] ?? []
+            #expect(people.count == 2 && people.allSatisfy { $0["inCare"] is NSNull && $0["childProtectionPlan"] is NSNull && $0["parentalInvolvementRisk"] is NSNull }, "\(people)")
+            #expect(read.json["asRaised"] as? Bool == true, "the answer says its facts are only those raised, so null there is not shown, not unknown")
+            #expect(people.first?["age"] as? Int == 14)
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)/assessment", token: world.token("school.staff")).status == .forbidden)
+            let dslRead = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("school.dsl"))
+            #expect(dslRead.json["assessment"] != nil && ((dslRead.json["facts"] as? [String: Any])?["people"] as? [[String: Any]])?.first?["inCare"] as? Bool == true)
+        }
+    }
+}

@@ -89,9 +89,10 @@ import Vapor
             for actor in otherOrganisation { rows.append(Row(actor: actor, method: method, path: path, body: body, expected: .notFound)) }
             rows.append(Row(actor: nil, method: method, path: path, body: body, expected: .unauthorized))
         }
-        // A concern raised by staff: its author and the DSL see it; other staff do not know it exists.
+        // A concern raised by staff: its author and the DSL see it; other staff do not know it exists. Its author sees
+        // what they raised; the assessment is the DSL's.
         for path in ["/api/v1/cases/{S}", "/api/v1/cases/{S}/notes", "/api/v1/cases/{S}/assessment", "/api/v1/cases/{S}/assessments"] {
-            rows.append(Row(actor: "school.staff", method: .GET, path: path, expected: .ok))
+            rows.append(Row(actor: "school.staff", method: .GET, path: path, expected: path.hasSuffix("assessment") || path.hasSuffix("assessments") ? .forbidden : .ok))
             rows.append(Row(actor: "school.dsl", method: .GET, path: path, expected: .ok))
             rows.append(Row(actor: "school.staff2", method: .GET, path: path, expected: .notFound))
             rows.append(Row(actor: "school.admin", method: .GET, path: path, expected: .forbidden))

@@ -64,7 +64,6 @@ struct CaseController: RouteCollection {
     // MARK: Helpers
 
     static let maxSummary = FieldLimits.limit(for: "summary")
-    static let maxNote = FieldLimits.limit(for: "text")
 
     func checkSummary(_ summary: String) throws -> String {
         let trimmed = summary.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -226,7 +225,28 @@ struct CaseController: RouteCollection {
             throw APIError.notFound("case")
         }
         req.auditRecorded = true
+        if identity.user.role == .staff {
+            return try CaseReadBody.response(try Self.asRaised(view), jurisdiction: identity.organisation.jurisdiction, setting: setting,
+                                             asRaised: true)
+        }
         return try CaseReadBody.response(view, jurisdiction: identity.organisation.jurisdiction, setting: setting)
+    }
+
+    /// A concern as the member of staff who raised it sees it (DESIGN: staff see only what they raised): who is
+    /// involved, their ages and parts, and the imagery's kind; not what the lead has learnt of each child (in care, on a
+    /// plan, a risk at home), nor the circumstances, devices, decisions or actions. A Welsh DSP's review found every
+    /// teacher who raised a concern shown which children were looked after and which families a risk. The answer has
+    /// no `assessment` and no `actions`, and `facts` holds only those parts.
+    static func asRaised(_ view: CaseReadView) throws -> CaseReadView {
+        let full = try CaseFacts.decode(json: Data(view.factsJSON.utf8))
+        let raised = CaseFacts(jurisdiction: full.jurisdiction, setting: full.setting, assessedOn: full.assessedOn,
+                               people: full.people.map { Person(ref: $0.ref, age: $0.age, roles: $0.roles) },
+                               imagery: full.imagery.map { Imagery(ref: $0.ref, kind: $0.kind, depicts: $0.depicts) })
+        var reduced = view
+        reduced.factsJSON = String(decoding: raised.jsonData(), as: UTF8.self)
+        reduced.actions = []
+        reduced.assessment = nil
+        return reduced
     }
 
     /// Applies a change at `version`, re-assesses when facts changed, and audits — all in one transaction.
@@ -350,11 +370,7 @@ struct CaseController: RouteCollection {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
         let body = try req.content.decode(NoteCreateRequest.self)
-        let text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, text.count <= Self.maxNote else {
-            throw APIError.invalid("text", "write a note of 1–\(Self.maxNote) characters")
-        }
-        let note = try await req.caseService(assessor).addNote(text, to: record, by: identity)
+        let note = try await req.caseService(assessor).addNote(body.text, to: record, by: identity)
         req.auditRecorded = true
         let response = Response(status: .created)
         try response.content.encode(NoteDTO(note))
@@ -375,6 +391,7 @@ struct CaseController: RouteCollection {
     func latestAssessment(req: Request) async throws -> AssessmentRecordDTO {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
+        try CasePolicy.requireLead(identity, "the assessment")
         guard let latest = try await CaseStore(db: req.db, cipher: req.cipher).latestAssessment(caseID: record.id) else {
             throw APIError.notFound("assessment")
         }
@@ -385,6 +402,7 @@ struct CaseController: RouteCollection {
     func assessmentHistory(req: Request) async throws -> [AssessmentRecordDTO] {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
+        try CasePolicy.requireLead(identity, "the assessment")
         let all = try await CaseStore(db: req.db, cipher: req.cipher).assessments(caseID: record.id)
         try await req.auditAlone("case.assessments.read", caseID: record.id)
         return all.map(AssessmentRecordDTO.init)
@@ -462,6 +480,13 @@ enum CasePolicy {
     static func seesAccess(_ header: CaseHeader, _ identity: Identity) -> Bool {
         guard header.organisationID == identity.organisation.id else { return false }
         return accessRoles.contains(identity.user.role) || (identity.user.role == .officer && header.createdBy == identity.user.id)
+    }
+
+    /// What the lead works out (the assessment and its history) is for the case leads: staff see what they raised.
+    static func requireLead(_ identity: Identity, _ what: String) throws {
+        guard identity.user.role != .staff else {
+            throw APIError.forbidden("staff see the concern they raised and add notes; \(what) is for the \(identity.organisation.jurisdiction.schoolLead)")
+        }
     }
 
     /// Recording facts and actions is for the case leads, not for staff who raised a concern.

@@ -209,7 +209,8 @@ struct CaseDTO: Content {
 /// encoded again (two thirds of a read's work once), and the rest is written field by field: going through
 /// `JSONEncoder` was the largest part of a read's own CPU left after that.
 enum CaseReadBody {
-    static func response(_ view: CaseReadView, jurisdiction: Jurisdiction, setting: Setting, status: HTTPStatus = .ok) throws -> Response {
+    static func response(_ view: CaseReadView, jurisdiction: Jurisdiction, setting: Setting, status: HTTPStatus = .ok,
+                         asRaised: Bool = false) throws -> Response {
         var out = JSONBytes(capacity: 2_048 + view.factsJSON.utf8.count + (view.assessment?.json.utf8.count ?? 0) + view.actions.count * 400)
         let h = view.header
         out.open()
@@ -225,6 +226,8 @@ enum CaseReadBody {
         out.field("createdAt", h.createdAt)
         out.field("updatedAt", h.updatedAt)
         out.field("openActions", h.openActions)
+        // Staff who raised the concern: the facts are only those they raised (`CaseController.asRaised`).
+        if asRaised { out.field("asRaised", true) }
         out.key("facts")
         out.raw(view.factsJSON)
         out.key("actions")

@@ -181,6 +181,13 @@ struct CasePage: PageView {
     /// Closing or reopening, with a reason.
     var isClosed: Bool
     var statusPath: String
+    /// The case's notes as the reader may see them (staff: their own), oldest first, and the form to add one.
+    var caseNotes: [NoteRow] = []
+    var hasCaseNotes = false
+    var notePath = ""
+    var noteError = ""
+    var noteText = ""
+    var noteLimit = CaseService.noteLimit
     var statusReasonError = ""
     /// Before closing: the MUST actions still open, so nobody closes a case not knowing what is left undone.
     var closeWarning = ""
@@ -271,6 +278,7 @@ struct CasePage: PageView {
         self.csrf = csrf
         isClosed = record.status == .closed
         statusPath = PageRoute.caseStatus(.id(record.id)).path
+        notePath = PageRoute.caseNotes(.id(record.id)).path
         questionsHref = PageRoute.caseQuestions(record.id, QuestionStep.allCases[0]).path
         emergency = assessment?.decisions.emergency ?? false
         let edition = PageGuidance.library.edition(for: record.facts.setting, in: record.facts.jurisdiction, on: assessment?.assessedOn ?? CaseController.today).pack
@@ -352,12 +360,15 @@ struct CasePage: PageView {
             hasNextStep = true
         }
         let facts = record.facts
+        let isStaff = self.isStaff
         people = facts.people.map { p in
+            // Staff see who is involved as they raised it; what the lead learns of each child (in care, on a plan,
+            // a risk at home) is shared on a need-to-know basis, not with everyone who raised a concern.
             FactTable(ref: p.ref, heading: "Person \(p.ref)", facts: [
                 FactRow(label: "Age", answer: p.age.map { "\($0)" } ?? "Not known yet"),
                 FactRow(label: "Part in what happened", answer: p.roles.isEmpty ? "Not recorded" : Words.parts(p.roles)),
-            ] + QuestionStep.personFacts.map { FactRow(label: $0.label, answer: PageWords.answer(p[keyPath: $0.path])) }
-              + [FactRow(label: "Earlier incidents known", answer: p.previousIncidents.map { "\($0)" } ?? "Not known yet")])
+            ] + (isStaff ? [] : QuestionStep.personFacts.map { FactRow(label: $0.label, answer: PageWords.answer(p[keyPath: $0.path])) }
+              + [FactRow(label: "Earlier incidents known", answer: p.previousIncidents.map { "\($0)" } ?? "Not known yet")]))
         }
         imagery = facts.imagery.map { i in
             FactTable(ref: i.ref, heading: "Imagery \(i.ref)", facts: [
@@ -459,4 +470,11 @@ struct GuidanceSectionPage: PageView {
 struct MergeLink: Encodable, Sendable {
     var reference: String
     var href: String
+}
+
+/// A note on the case: who wrote it, when, and what.
+struct NoteRow: Encodable, Sendable {
+    var by: String
+    var at: String
+    var text: String
 }

@@ -41,6 +41,8 @@ enum PageRoute: Sendable, Hashable {
     case caseOwner(Param)
     /// Merging this case into another (issue 11).
     case caseMerge(Param)
+    /// A note added to the case, by anyone who may see it.
+    case caseNotes(Param)
     case users
     case newUser
     case user(Param)
@@ -125,6 +127,7 @@ enum PageRoute: Sendable, Hashable {
         case .caseStatus(let id): [.constant("cases"), .parameter(.caseID, id), .constant("status")]
         case .caseOwner(let id): [.constant("cases"), .parameter(.caseID, id), .constant("owner")]
         case .caseMerge(let id): [.constant("cases"), .parameter(.caseID, id), .constant("merge")]
+        case .caseNotes(let id): [.constant("cases"), .parameter(.caseID, id), .constant("notes")]
         case .retention: [.constant("retention")]
         case .retentionHold(let reference): [.constant("retention"), .constant("holds"), .parameter(.reference, reference)]
         case .retentionHoldByReference: [.constant("retention"), .constant("holds")]

@@ -20,6 +20,7 @@ struct PagesController: RouteCollection {
         routes.get(.caseDetail(.key), use: showCase)
         routes.post(.caseAction(.key, .key), use: updateAction)
         routes.post(.caseStatus(.key), use: changeStatus)
+        routes.post(.caseNotes(.key), use: addNote)
         routes.post(.caseOwner(.key), use: changeOwner)
         routes.post(.caseMerge(.key), use: mergeCase)
         routes.get(.caseQuestions(.key, .key), use: questionsForm)
@@ -161,7 +162,8 @@ struct PagesController: RouteCollection {
     /// The case page. `withAccess` adds "Who has seen this case" (only for those `CasePolicy.seesAccess` allows, and
     /// only on a plain view, whose caller audits that read).
     func renderCase(_ req: Request, _ identity: Identity, _ record: CaseRecord, errors: [FieldError] = [],
-                    notice: String? = nil, status: HTTPStatus = .ok, withAccess: Bool = false, kept: KeptAction? = nil) async throws -> Response {
+                    notice: String? = nil, status: HTTPStatus = .ok, withAccess: Bool = false, kept: KeptAction? = nil,
+                    noteKept: String = "") async throws -> Response {
         let store = CaseStore(db: req.db, cipher: req.cipher)
         let actions = try await store.actions(caseID: record.id)
         let stored = try await store.latestAssessment(caseID: record.id)
@@ -193,6 +195,16 @@ struct PagesController: RouteCollection {
             page.canMerge = true
             page.mergePath = PageRoute.caseMerge(.id(record.id)).path
         }
+        // Notes: staff see their own on a concern they raised (the lead's are the lead's, as in the API); the lead, all.
+        var notes = try await store.notes(caseID: record.id)
+        if !CasePolicy.seesAllCases(identity.user.role) { notes = notes.filter { $0.authorID == identity.user.id } }
+        page.caseNotes = notes.map { n in
+            NoteRow(by: people.first { $0.id == n.authorID }.map { $0.named(in: identity.organisation.jurisdiction) } ?? "someone no longer here",
+                    at: PageWords.date(n.createdAt), text: n.text)
+        }
+        page.hasCaseNotes = !notes.isEmpty
+        page.noteError = errors.first { $0.field == "noteText" }?.message ?? ""
+        page.noteText = noteKept
         if identity.user.role != .staff {
             // Staff see what they raised; the response is for those who lead it, as in the API.
             let response = try await loadResponse(req, record)
@@ -234,6 +246,28 @@ struct PagesController: RouteCollection {
         var status: String?
         var reason: String?
         var dueOn: String?
+    }
+
+    struct NoteForm: CaseForm {
+        var _csrf: String?
+        var text: String?
+    }
+
+    /// A note on the case: the lead's working note, or what staff learn after raising a concern ("he has messaged
+    /// her again"), which the DSL then sees on the case. A review found no way for staff to add anything.
+    func addNote(req: Request) async throws -> Response {
+        let (identity, record, form) = try await posted(req, NoteForm.self, editing: false)
+        let text = form.text ?? ""
+        do {
+            _ = try await req.caseService(assessor).addNote(text, to: record, by: identity)
+        } catch let error as APIError where error.status == .unprocessableEntity {
+            return try await renderCase(req, identity, record, errors: [FieldError(field: "noteText", message: error.message.capitalisedFirst)],
+                                        status: .unprocessableEntity, noteKept: text)
+        }
+        req.auditRecorded = true
+        req.flash(identity.user.role == .staff ? "Your note is added to the concern: the \(record.guidance.leadRoleName) sees it there."
+                                               : "The note is added, and the chronology says so.")
+        return req.redirect(to: PageRoute.caseDetail(record.id).path + "#notes")
     }
 
     struct StatusForm: CaseForm {

@@ -459,7 +459,13 @@ extension CaseService {
     }
 
     /// Adds a note to the case, with its chronology line and audit entry, in one transaction.
+    /// Adds a note to the case: anyone who may see it, staff on a concern they raised included ("he has messaged her
+    /// again"). One rule for its length, for the API and the page.
     func addNote(_ text: String, to record: CaseRecord, by actor: Identity) async throws -> CaseNote {
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= Self.noteLimit else {
+            throw APIError.invalid("text", "write a note of 1–\(Self.noteLimit.withThousands) characters")
+        }
         let now = clock()
         return try await gate.run(db) { db in
             let store = CaseStore(db: db, cipher: cipher)
@@ -470,6 +476,10 @@ extension CaseService {
             return note
         }
     }
+}
+
+extension CaseService {
+    static let noteLimit = FieldLimits.limit(for: "text")
 }
 
 extension Request {
