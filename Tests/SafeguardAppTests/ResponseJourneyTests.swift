@@ -283,17 +283,32 @@ import Vapor
             #expect((superintendentInbox.json["signOffsToReview"] as! [[String: Any]]).count == 1)
             let unanswered = try await j.call("policeA.superintendent", .POST, path, ["approve": true, "reason": "fine"], expect: .unprocessableEntity)
             #expect(unanswered.errorField == "imagerySolelyOfOwner")
+            // Imagery not solely of the owner: approving needs to say how that imagery was removed (Action 15).
+            let unsaid = try await j.call("policeA.superintendent", .POST, path,
+                                          ["approve": true, "reason": "Examination complete", "imagerySolelyOfOwner": false], expect: .unprocessableEntity)
+            #expect(unsaid.errorField == "imageryRemoval" && unsaid.text.contains("Action 15"))
             try await j.call("policeA.superintendent", .POST, path,
-                             ["approve": true, "reason": "Imagery solely of the owner's friend was deleted; device wiped", "imagerySolelyOfOwner": false], expect: .ok)
-            let custody = try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=deviceCustody", expect: .ok).array
+                             ["approve": true, "reason": "Examination complete", "imagerySolelyOfOwner": false,
+                              "imageryRemoval": "Imagery of the owner's friend deleted; device wiped and checked by the DFU"], expect: .ok)
+            // The approval is not the return: nothing is handed back until the officer records it.
+            var custody = try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=deviceCustody", expect: .ok).array
+            #expect(custody.map { ($0["record"] as! [String: Any])["step"] as! String } == ["seized", "examined"])
+            let handedBack = try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "returned", "on": today,
+                                                                        "by": "PC 4521", "toWhom": "B's mother", "rationale": "Wiped by the DFU"])
+            #expect((handedBack.json["warnings"] as? [[String: Any]] ?? []).contains { ($0["message"] as? String)?.contains("not solely of its owner") == true })
+            custody = try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=deviceCustody", expect: .ok).array
             let steps = custody.map { ($0["record"] as! [String: Any])["step"] as! String }
             #expect(steps == ["seized", "examined", "returned"])
-            #expect((custody.last?["record"] as? [String: Any])?["imagerySolelyOfOwner"] as? Bool == false)
+            #expect((custody.last?["record"] as? [String: Any])?["imagerySolelyOfOwner"] as? Bool == false, "the superintendent's answer goes with it")
+            #expect((custody.last?["record"] as? [String: Any])?["by"] as? String == "PC 4521", "recorded by whoever handed it back")
+            // One approval, one return.
+            _ = custody
             // Returned is the end of police custody: it cannot be examined again.
             try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "examined", "on": today, "by": "DFU"],
                                expect: .unprocessableEntity)
             let lines = try await j.chronology("policeA.officer", id)
-            #expect(lines.contains { $0.hasPrefix("Device return of D1 approved by the superintendent") })
+            #expect(lines.contains { $0.hasPrefix("Device return of D1 approved by the superintendent") && $0.contains("Imagery of others removed: Imagery of the owner") })
+            #expect(lines.contains { $0.hasPrefix("The return of D1 may now be recorded when the device is handed back") })
         }
     }
 

@@ -242,12 +242,29 @@ import Vapor
             let unanswered = try await Pages.post(app, path, superintendent, [("decision", "approve"), ("reason", "Fine")])
             #expect(unanswered.status == .unprocessableEntity)
             #expect(unanswered.text.contains("<a href=\"#imagerySolelyOfOwner\">Record whether the imagery on the device was solely of its owner"))
+            #expect(page.text.contains("id=\"imageryRemoval\""))
+            let unsaid = try await Pages.post(app, path, superintendent,
+                                              [("decision", "approve"), ("imagerySolelyOfOwner", "no"), ("reason", "Copies deleted and verified")])
+            #expect(unsaid.status == .unprocessableEntity)
+            #expect(unsaid.text.contains("<a href=\"#imageryRemoval\">The imagery was not solely of the owner"))
             let approved = try await Pages.post(app, path, superintendent,
-                                                [("decision", "approve"), ("imagerySolelyOfOwner", "no"), ("reason", "Copies deleted and verified")])
+                                                [("decision", "approve"), ("imagerySolelyOfOwner", "no"), ("reason", "Examination complete"),
+                                                 ("imageryRemoval", "Copies of A deleted and verified by the DFU")])
             #expect(approved.status == .seeOther)
+            // Approved, but still held until the officer hands it back and records it.
+            #expect(try await Pages.get(app, "/cases/\(id)", superintendent).text
+                .contains("The return of device D1 approved. The officer records the return when the device is handed back."))
             let after = try await Pages.get(app, "/cases/\(id)", officer)
-            #expect(after.text.contains("Device D1, owned by B: Returned"))
-            #expect(after.text.contains("imagery not solely of the owner"))
+            #expect(after.text.contains("Device D1, owned by B: Held by police"))
+            let returned = try await Pages.post(app, "/cases/\(id)/record/deviceCustody", officer,
+                                                [("device", "D1"), ("step", "returned"), ("on", CaseController.today.description), ("by", "PC 1"),
+                                                 ("toWhom", "B's father"), ("rationale", "Wiped by the DFU")])
+            #expect(returned.status == .seeOther, "\(returned.text.prefix(400))")
+            let done = try await Pages.get(app, "/cases/\(id)", officer)
+            #expect(done.text.contains("Device D1, owned by B: Returned"))
+            #expect(done.text.contains("imagery not solely of the owner"))
+            // A second return needs a second approval.
+            #expect(!(done.text.contains("id=\"close-cautions\"") && done.text.contains("still held by police")))
         }
     }
 

@@ -298,6 +298,36 @@ struct ResponseRuleTests {
         }
     }
 
+    /// Action 15: a superintendent's approval lets the officer record one return of that device, when it is handed
+    /// back, carrying the superintendent's answer on the imagery; it is not itself the return (a review found the
+    /// approval written as the return, by someone who never held the phone). A second return needs a second approval.
+    @Test("College of Policing, Action 15: an approved return is recorded by the officer, once per approval, with the superintendent's answer on the imagery")
+    func anApprovedReturnIsRecordedByTheOfficerOncePerApproval() throws {
+        var facts = baseCase(.police, .england, Self.device)
+        facts.devices[0].seized = .true
+        let assessment = assess(facts)
+        let seized = try ResponseRecord.decode(json: Data(Self.seized.utf8))
+        let returned = try ResponseRecord.decode(json: Data(#"{"kind":"deviceCustody","device":"D1","step":"returned","on":"2026-11-21","by":"PC 1","toWhom":"B's mother","rationale":"wiped by the DFU"}"#.utf8))
+        var context = RecordContext.bundled(facts: facts, assessment: assessment, records: [seized], today: testToday)
+        // No approval: refused, citing Action 15.
+        #expect(throws: RecordProblem.self) { try ResponseRules.check(returned, in: context) }
+        // Approved, with imagery not solely of the owner: accepted, with the answer carried and a warning.
+        context.approvedReturns = [.init(device: "D1", imagerySolelyOfOwner: false)]
+        let checked = try ResponseRules.check(returned, in: context)
+        guard case .deviceCustody(let step) = checked.record else { Issue.record("not a custody step"); return }
+        #expect(step.imagerySolelyOfOwner == false && step.by == "PC 1" && step.toWhom == "B's mother")
+        #expect(checked.warnings.contains { $0.message.contains("not solely of its owner") && $0.citations.contains { $0.section == "Action 15" } })
+        // An officer cannot claim an answer the superintendent did not give.
+        let claimed = try ResponseRecord.decode(json: Data(#"{"kind":"deviceCustody","device":"D1","step":"returned","on":"2026-11-21","by":"PC 1","rationale":"r","imagerySolelyOfOwner":true}"#.utf8))
+        #expect(throws: RecordProblem.self) { try ResponseRules.check(claimed, in: context) }
+        // Used once: after the return (and a seizure again), the same approval does not return it a second time.
+        let reseized = try ResponseRecord.decode(json: Data(#"{"kind":"deviceCustody","device":"D1","step":"seized","on":"2026-11-21","by":"PC 1","power":"pace32","rationale":"again"}"#.utf8))
+        context.records = [seized, checked.record, reseized]
+        #expect(throws: RecordProblem.self) { try ResponseRules.check(returned, in: context) }
+        context.approvedReturns.append(.init(device: "D1", imagerySolelyOfOwner: true))
+        #expect(throws: Never.self) { try ResponseRules.check(returned, in: context) }
+    }
+
     /// Action 5: custody of a device not on the case names the devices it has, or says it has none (it printed an
     /// empty list, "(devices: ; add it first)").
     @Test("Scotland, National Guidance 3.48: an interview decision completes the Joint Investigative Interview action, as it completes the visually recorded interview in England (Action 6)")

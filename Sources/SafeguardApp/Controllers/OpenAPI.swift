@@ -312,6 +312,7 @@ enum OpenAPIDocument {
             "SignOffCreateRequest": obj(["kind": enumOf(SignOffKind.self), "rationale": s, "reasonWhileUndetermined": s,
                                          "device": ["type": "string", "description": "for deviceReturn: the device ref"]], required: ["kind", "rationale"]),
             "SignOffDecisionRequest": obj(["approve": b, "reason": s, "imagerySolelyOfOwner": b,
+                                            "imageryRemoval": ["type": "string", "description": "required to approve a device's return when imagerySolelyOfOwner is false: how the imagery of others was removed (Action 15); approval does not record the return, which the officer records when the device is handed back"],
                                             "openActionsReason": ["type": "string", "description": "required to approve Outcome 21 while must-do actions are still open: why it can be approved before they are done"]],
                                            required: ["approve", "reason"]),
             "SignOff": obj(["id": uuid, "caseID": uuid, "kind": enumOf(SignOffKind.self), "status": enumOf(SignOffStatus.self), "subject": s,

@@ -42,6 +42,9 @@ struct SignOffDecisionRequest: Content {
     var approve: Bool
     var reason: String
     var imagerySolelyOfOwner: Bool?
+    /// Approving a device's return when its imagery was not solely of its owner: how that imagery was removed (Action
+    /// 15: such a device is unlikely to be returned, as that could be supplying an indecent image of a child).
+    var imageryRemoval: String?
     /// Approving Outcome 21 while must-do actions are still open needs a recorded reason (issue 11, point 5).
     var openActionsReason: String?
 }

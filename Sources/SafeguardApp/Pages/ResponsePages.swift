@@ -298,6 +298,8 @@ extension PagesController {
             fields.append(.choice(.radios, "imagerySolelyOfOwner", "Was the imagery on the device solely of its owner?",
                                   hint: "You must answer this to approve the return\(record.guidance.inBracketsWithPublisher(.deviceReturn)).",
                                   options: [("yes", "Yes, solely of the owner"), ("no", "No, it includes others")], inline: true))
+            fields.append(.textarea("imageryRemoval", "If it includes others: how was that imagery removed from the device?",
+                                    hint: "Needed to approve such a return: returning a device with imagery of another child on it could be supplying an indecent image of a child\(record.guidance.inBracketsWithPublisher(.deviceReturn))."))
         }
         fields.insert(.choice(.radios, "decision", "Your decision", options: [("approve", "Approve"), ("refuse", "Refuse and return it to the officer")]), at: 0)
         fields.append(.textarea("reason", "Your reasons", hint: "The officer sees them; they are kept in the case's chronology."))
@@ -334,12 +336,13 @@ extension PagesController {
         }
         let solely: Bool? = form["imagerySolelyOfOwner"].map { $0 == "yes" }
         let body = SignOffDecisionRequest(approve: decision == "approve", reason: form["reason"] ?? "", imagerySolelyOfOwner: solely,
-                                          openActionsReason: form["openActionsReason"])
+                                          imageryRemoval: form["imageryRemoval"], openActionsReason: form["openActionsReason"])
         switch try await attempt(page.fields, { try await decideSignOff(req, identity, record, signOff, body) }) {
         case .success:
             let what = signOff.proposal.kind == .outcome21 ? "Outcome 21" : "The return of device \(signOff.proposal.subject)"
             req.flash(decision == "approve"
-                      ? "\(what) approved and recorded."
+                      ? (signOff.proposal.kind == .outcome21 ? "Outcome 21 approved and recorded."
+                         : "\(what) approved. The officer records the return when the device is handed back.")
                       : "\(what) refused. The case is back with the officer, with your reasons.")
             return req.redirect(to: .caseDetail(record.id))
         case .failure(let problem):

@@ -22,7 +22,7 @@ struct SignInPage: PageView {
     var hasEmailError: Bool { emailError != nil }
     var hasPasswordError: Bool { passwordError != nil }
 
-    enum CodingKeys: String, CodingKey { case title, action, csrf, email, emailError, passwordError, backOff, returnTo, hasEmailError, hasPasswordError }
+    enum CodingKeys: String, CodingKey { case title, action, csrf, email, emailError, passwordError, backOff, passwordLimit, returnTo, hasEmailError, hasPasswordError }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(title, forKey: .title)
@@ -32,6 +32,7 @@ struct SignInPage: PageView {
         try c.encode(emailError ?? "", forKey: .emailError)
         try c.encode(passwordError ?? "", forKey: .passwordError)
         try c.encode(backOff, forKey: .backOff)
+        try c.encode(passwordLimit, forKey: .passwordLimit)
         try c.encode(returnTo, forKey: .returnTo)
         try c.encode(hasEmailError, forKey: .hasEmailError)
         try c.encode(hasPasswordError, forKey: .hasPasswordError)

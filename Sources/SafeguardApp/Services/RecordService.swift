@@ -89,8 +89,15 @@ struct RecordService: Sendable {
         guard let current = try await store.findCase(id: caseRecord.id, organisationID: caseRecord.organisationID) else {
             throw APIError.notFound("case")
         }
-        let context = RecordContext(facts: current.facts, assessment: try await store.assessed(current.id),
+        var context = RecordContext(facts: current.facts, assessment: try await store.assessed(current.id),
                                     records: others.map(\.record), today: today, library: library)
+        // The returns a superintendent approved, each of which lets one return of that device be recorded (Action 15).
+        context.approvedReturns = try await ResponseStore(db: db, cipher: cipher).signOffs(caseID: current.id)
+            .filter { $0.status == .approved }.sorted { ($0.reviewedAt ?? .distantPast) < ($1.reviewedAt ?? .distantPast) }
+            .compactMap { s in
+                guard case .deviceReturn(let p) = s.proposal else { return nil }
+                return RecordContext.ApprovedReturn(device: p.device, imagerySolelyOfOwner: s.review?.imagerySolelyOfOwner)
+            }
         // One crime, one case: a crime reference already on another case of the force names that case.
         if case .crimeRecord(let crime) = record,
            let other = try await ResponseStore(db: db, cipher: cipher).caseReference(withCrimeReference: crime.crimeReference,

@@ -113,10 +113,20 @@ struct SignOffService: Sendable {
         if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
             throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(records.guidance(for: caseRecord).inBracketsWithPublisher(.deviceReturn))")
         }
+        // A device holding imagery of others is unlikely to be returned: approving it says how that imagery was removed
+        // (a review's superintendent approved one on "ok", and the phone went back to the boy who had shared it).
+        let removal = body.imageryRemoval?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == false && removal.count < 10 {
+            throw APIError.invalid("imageryRemoval", "the imagery was not solely of the owner, so the device is unlikely to be returned: returning it "
+                                   + "could be supplying an indecent image of a child. To approve, say how the imagery of others was removed "
+                                   + "(for example, wiped and checked by the digital forensics unit)\(records.guidance(for: caseRecord).inBracketsWithPublisher(.deviceReturn))")
+        }
+        let reasonGiven = kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == false
+            ? reason + (reason.hasSuffix(".") ? "" : ".") + " Imagery of others removed: " + removal : reason
         let openActionsReason = body.openActionsReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return try await gate.run(db) { db in
             let response = ResponseStore(db: db, cipher: cipher)
-            let review = SignOffReview(approve: body.approve, reason: reason, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
+            let review = SignOffReview(approve: body.approve, reason: reasonGiven, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
             let decided = try await response.decide(id: id, caseID: caseRecord.id, review: review, by: identity.user.id, now: clock())
             // Approving Outcome 21 with must-do actions still open (a welfare check, the advice not to copy) needs a
             // recorded reason: the supervisor is shown them on the review page (issue 11, point 5). Checked after
@@ -133,7 +143,7 @@ struct SignOffService: Sendable {
             let verb = body.approve ? "approved" : "refused"
             let openLine = openMust.isEmpty ? "" : " Approved with \(openMust.count == 1 ? "a must-do action" : "\(openMust.count) must-do actions") still open ("
                 + openMust.map(\.text).joined(separator: "; ") + "), because: \(openActionsReason)"
-            try await records.chronicle(caseRecord.id, "signoff.\(verb)", "\(kind.label)\(existing.proposal.subject.isEmpty ? "" : " of \(existing.proposal.subject)") \(verb) by the \(kind.reviewerRole): \(reason)"
+            try await records.chronicle(caseRecord.id, "signoff.\(verb)", "\(kind.label)\(existing.proposal.subject.isEmpty ? "" : " of \(existing.proposal.subject)") \(verb) by the \(kind.reviewerRole): \(reasonGiven)"
                                         + (body.approve ? "" : " The case returns to the proposing officer.") + openLine, by: identity, on: db)
             try await AuditChain.append(CaseService.event(identity, "case.signoff.decide", caseID: caseRecord.id,
                                                           detail: "kind=\(kind.rawValue) decision=\(verb)" + (openMust.isEmpty ? "" : " openMust=\(openMust.count)")), on: db)
@@ -152,11 +162,10 @@ struct SignOffService: Sendable {
                                               to: caseRecord, by: identity, on: db, proposedBy: existing.proposedBy, signedOff: true,
                                               auditAction: "case.outcome21.record")
                 case .deviceReturn(let p):
-                    let step = DeviceCustodyStep(device: p.device, step: .returned, on: today, by: identity.user.displayName, power: nil,
-                                                 powerDetail: nil, rationale: p.rationale, where: nil, toWhom: nil,
-                                                 immediateRiskOfHarm: nil, imagerySolelyOfOwner: body.imagerySolelyOfOwner)
-                    _ = try await records.add(.deviceCustody(step), to: caseRecord, by: identity, on: db, signedOff: true,
-                                              auditAction: "case.device.return")
+                    // The approval is not the return: the officer records it when the device is handed back, who to
+                    // and when (a review found the approval written as the return, by someone who never held it).
+                    try await records.chronicle(caseRecord.id, "device.return.approved",
+                                                "The return of \(p.device) may now be recorded when the device is handed back, with to whom.", by: identity, on: db)
                 }
             }
             return decided

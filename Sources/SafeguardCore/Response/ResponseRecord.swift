@@ -432,7 +432,7 @@ public struct DeviceCustodyStep: RecordPayload {
             .text("where", "Where it is stored", hint: "For a device stored securely", settings: [.education]),
             .longText("immediateRiskOfHarm", "The immediate risk of harm that justifies a search",
                       hint: "A device is searched only where there is an immediate risk of harm", settings: [.education]),
-            .text("toWhom", "Handed to whom", hint: "For a device handed to police"),
+            .text("toWhom", "Handed to whom", hint: "For a device handed to police, or returned: to whom"),
             RecordField("imagerySolelyOfOwner", .filledYesNo, "Was the imagery on it solely of its owner?"),
         ], line: "{device} {step} on {on} by {by}{power? under {power}}{imagerySolelyOfOwner=true? (imagery solely of the owner)}{imagerySolelyOfOwner=false? (imagery not solely of the owner)}")
     var record: ResponseRecord { .deviceCustody(self) }

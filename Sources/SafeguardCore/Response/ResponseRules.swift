@@ -73,9 +73,31 @@ public struct RecordContext: Sendable {
     /// Who takes a child protection referral in the case's nation (``GuidanceLibrary/socialCare(in:on:)``), for the
     /// examples a refusal gives.
     public var socialCare: String
+    /// The returns a superintendent has approved, oldest first: each lets the officer record one return of that device
+    /// when it is handed back (Action 15). The approval is not the return (a review found it written as one).
+    public var approvedReturns: [ApprovedReturn] = []
+
+    /// A device's return, approved by a superintendent, with their answer on whether the imagery was solely of its owner.
+    public struct ApprovedReturn: Sendable, Hashable {
+        public var device: String
+        public var imagerySolelyOfOwner: Bool?
+        public init(device: String, imagerySolelyOfOwner: Bool?) {
+            self.device = device
+            self.imagerySolelyOfOwner = imagerySolelyOfOwner
+        }
+    }
+
+    /// The approval a return of `device` recorded now would use: one approved and not yet used by a recorded return.
+    public func approvedReturn(of device: String) -> ApprovedReturn? {
+        let approvals = approvedReturns.filter { $0.device == device }
+        let returned = records.filter { if case .deviceCustody(let r) = $0 { r.device == device && r.step == .returned } else { false } }.count
+        return approvals.count > returned ? approvals[returned] : nil
+    }
 
     public init(facts: CaseFacts, assessment: Assessment, records: [ResponseRecord], today: CalendarDate,
-                pack: GuidancePack, law: JurisdictionLaw?, socialCare: String = GuidancePack.socialCareDefault) {
+                pack: GuidancePack, law: JurisdictionLaw?, socialCare: String = GuidancePack.socialCareDefault,
+                approvedReturns: [ApprovedReturn] = []) {
+        self.approvedReturns = approvedReturns
         self.facts = facts
         self.assessment = assessment
         self.records = records
@@ -281,7 +303,13 @@ public enum ResponseRules {
         case .interviewDecision(let r):
             try notFuture(r.decidedOn, "decidedOn")
             try text(r.reason, "reason", required: true, why: "why the interview is or is not planned", source: .interview)
-        case .deviceCustody(let r):
+        case .deviceCustody(var r):
+            // The officer records the return of a device whose return was approved: the superintendent's answer on
+            // the imagery goes with it into the custody chain.
+            if r.step == .returned, r.imagerySolelyOfOwner == nil, let approval = context.approvedReturn(of: r.device) {
+                r.imagerySolelyOfOwner = approval.imagerySolelyOfOwner
+                out = .deviceCustody(r)
+            }
             try checkCustody(r, context: context, signedOff: signedOff, warnings: &warnings)
         case .outcome(let r):
             try notFuture(r.decidedOn, "decidedOn")
@@ -450,7 +478,8 @@ public enum ResponseRules {
         if r.on > context.today { throw RecordProblem(field: "on", message: "\(Words.day(r.on)) is in the future: record steps when they happen") }
         if r.by.trimmingCharacters(in: .whitespaces).isEmpty { throw RecordProblem(field: "by", message: "who did it (name or collar number)") }
         let state = custodyState(of: r.device, records: context.records)
-        if r.imagerySolelyOfOwner != nil && !signedOff {
+        let approval = r.step == .returned ? context.approvedReturn(of: r.device) : nil
+        if r.imagerySolelyOfOwner != nil && !signedOff && (approval == nil || approval?.imagerySolelyOfOwner != r.imagerySolelyOfOwner) {
             throw RecordProblem(field: "imagerySolelyOfOwner", message: "this is recorded by the superintendent's sign-off of a return, not directly",
                                 citation: cite(.deviceReturn))
         }
@@ -493,9 +522,15 @@ public enum ResponseRules {
         case .returned:
             try requireState([.withPolice], "returned")
             try rationale(.deviceReturn)
-            if returnNeedsSignOff(device: r.device, facts: facts) && !signedOff {
+            if returnNeedsSignOff(device: r.device, facts: facts) && !signedOff && approval == nil {
                 throw RecordProblem(field: "step", message: "this device held imagery: its return needs a superintendent's sign-off; propose the return for sign-off",
                                     citation: cite(.deviceReturn))
+            }
+            if approval?.imagerySolelyOfOwner == false {
+                warnings.append(RecordWarning(message: "The superintendent recorded that the imagery on this device was not solely of its owner: "
+                                              + "the guidance says such a device is unlikely to be returned, as that could be supplying an indecent image of a child. "
+                                              + "The rationale should say how the imagery was removed.",
+                                              citations: [cite(.deviceReturn)].compactMap { $0 }))
             }
         case .destroyed:
             try requireState([.withPolice], "destroyed")
