@@ -307,3 +307,42 @@ import Vapor
         }
     }
 }
+
+/// An England officer's review (F4): a supervisor approved Outcome 21 with grooming, exploitation and coercion all
+/// "not known yet", on the reasons "Fine" and "x". College of Policing, Action 10: Outcome 21 where there is no
+/// evidence of exploitation, grooming or coercion; Action 11: a supervisor's review. Approval now needs reasons in a
+/// sentence, and, while the guidance cannot decide, the open questions named and why it can be approved before them.
+@Suite struct Outcome21ApprovalTests {
+    @Test("College of Policing, Actions 10–11: approving Outcome 21 before the guidance can decide names what is unknown and needs a reason")
+    func approvingWhileUndeterminedNeedsTheOpenQuestionsAnswered() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("policeA.officer"))["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            #expect(try await Pages.post(app, "/cases/\(id)/outcome21", officer,
+                                         [("rationale", "Year 8 pupils, silly behaviour"), ("reasonWhileUndetermined", "Night shift")]).status == .seeOther)
+            let signOff = try #require((try await send(app, .GET, "/api/v1/cases/\(id)/sign-offs", token: world.token("policeA.officer")).array.first)?["id"] as? String)
+            let path = "/api/v1/cases/\(id)/sign-offs/\(signOff)/decision"
+            let supervisor = world.token("policeA.supervisor")
+            // "Fine" is not a reason.
+            let fine = try await send(app, .POST, path, token: supervisor, json: ["approve": true, "reason": "Fine", "openActionsReason": "x"])
+            #expect(fine.status == .unprocessableEntity && fine.errorField == "reason")
+            // A reason, but the guidance cannot yet decide: the questions are named, and a reason is needed.
+            let undecided = try await send(app, .POST, path, token: supervisor,
+                                           json: ["approve": true, "reason": "Low risk, proportionate", "openActionsReason": "Welfare visit booked for Monday"])
+            #expect(undecided.status == .unprocessableEntity && undecided.errorField == "openQuestionsReason", "\(undecided.text)")
+            #expect(undecided.text.contains("the guidance cannot yet say Outcome 21 is available: still to answer"))
+            #expect(undecided.text.contains("Action 10"))
+            // The review page shows them and asks why.
+            let page = try await Pages.get(app, "/cases/\(id)/sign-offs/\(signOff)", try await Pages.signIn(app, "supervisor@policeA.test")).text
+            #expect(page.contains("Still to answer before the guidance can decide") && page.contains("name=\"openQuestionsReason\""))
+            // Approved with the reason: the chronology keeps what was unknown and why.
+            let approved = try await send(app, .POST, path, token: supervisor,
+                                          json: ["approve": true, "reason": "Low risk, proportionate", "openActionsReason": "Welfare visit booked for Monday",
+                                                 "openQuestionsReason": "School confirms no adult involved and no earlier incidents"])
+            #expect(approved.status == .ok, "\(approved.text)")
+            let lines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: world.token("policeA.officer")).array.compactMap { $0["summary"] as? String }
+            #expect(lines.contains { $0.contains("Approved before the guidance could decide, with still to answer:") && $0.hasSuffix("Because: School confirms no adult involved and no earlier incidents") })
+        }
+    }
+}

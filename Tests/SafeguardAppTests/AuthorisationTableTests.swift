@@ -143,7 +143,7 @@ import Vapor
             (.POST, "/api/v1/cases/{P}/records", welfare),
             (.PUT, "/api/v1/cases/{P}/records/{X}", { _ in ["revision": 1, "record": ["kind": "welfareCheck"]] }),
             (.POST, "/api/v1/cases/{P}/sign-offs", { _ in ["kind": "outcome21", "rationale": "r"] }),
-            (.POST, "/api/v1/cases/{P}/sign-offs/{X}/decision", { _ in ["approve": true, "reason": "r"] }),
+            (.POST, "/api/v1/cases/{P}/sign-offs/{X}/decision", { _ in ["approve": true, "reason": "Agreed: proportionate"] }),
             (.POST, "/api/v1/cases/{P}/referrals", { _ in ["toOrganisationID": UUID().uuidString, "summary": "s", "share": []] }),
             (.POST, "/api/v1/cases/{P}/referrals/{X}/response", { _ in ["status": "accepted"] }),
             (.POST, "/api/v1/cases/{P}/documents/outcome21-letter", { _ in ["to": "youngPerson", "person": "A", "name": "N"] }),
@@ -157,7 +157,7 @@ import Vapor
         rows.append(Row(actor: "policeA.officer", method: .PUT, path: "/api/v1/cases/{P}/records/{X}",
                         body: { _ in ["revision": 1, "record": ["kind": "welfareCheck", "person": "A", "checkedOn": "2026-01-01", "result": "r"]] }, expected: .notFound))
         rows.append(Row(actor: "policeA.supervisor", method: .POST, path: "/api/v1/cases/{P}/sign-offs/{X}/decision",
-                        body: { _ in ["approve": true, "reason": "r"] }, expected: .notFound))
+                        body: { _ in ["approve": true, "reason": "Agreed: proportionate"] }, expected: .notFound))
         rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/referrals/{X}/response",
                         body: { _ in ["status": "accepted"] }, expected: .notFound))
         rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/referrals",

@@ -25,7 +25,7 @@ import Vapor
                                                    "offences": ["poca1978s1", "cja1988part11"]])
         let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "r"], expect: .created)
         try await j.call("policeA.supervisor", .POST, "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision",
-                         ["approve": true, "reason": "agreed", "openActionsReason": "welfare visit booked"], expect: .ok)
+                         ["approve": true, "reason": "Agreed: proportionate", "openActionsReason": "welfare visit booked"], expect: .ok)
         return id
     }
 

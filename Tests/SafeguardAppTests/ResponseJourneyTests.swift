@@ -276,12 +276,12 @@ import Vapor
                                             ["kind": "deviceReturn", "device": "D1", "rationale": "Examined: imagery was only of A"], expect: .created)
             let path = "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision"
             for actor in ["policeA.officer", "policeA.officer2", "policeA.supervisor"] {
-                let refused = try await j.call(actor, .POST, path, ["approve": true, "reason": "fine", "imagerySolelyOfOwner": true], expect: .forbidden)
+                let refused = try await j.call(actor, .POST, path, ["approve": true, "reason": "Fine to return it", "imagerySolelyOfOwner": true], expect: .forbidden)
                 #expect(refused.text.contains("superintendent"))
             }
             let superintendentInbox = try await j.call("policeA.superintendent", .GET, "/inbox", expect: .ok)
             #expect((superintendentInbox.json["signOffsToReview"] as! [[String: Any]]).count == 1)
-            let unanswered = try await j.call("policeA.superintendent", .POST, path, ["approve": true, "reason": "fine"], expect: .unprocessableEntity)
+            let unanswered = try await j.call("policeA.superintendent", .POST, path, ["approve": true, "reason": "Fine to return it"], expect: .unprocessableEntity)
             #expect(unanswered.errorField == "imagerySolelyOfOwner")
             // Imagery not solely of the owner: approving needs to say how that imagery was removed (Action 15).
             let unsaid = try await j.call("policeA.superintendent", .POST, path,
@@ -454,12 +454,12 @@ import Vapor
             let proposal = try await j.call("policeA.officer", .POST, "/cases/\(id)/sign-offs", ["kind": "outcome21", "rationale": "r"], expect: .created)
             // Must-do actions are still open here (a welfare check, the advice not to copy): approving needs a reason.
             let path = "/cases/\(id)/sign-offs/\(proposal.json["id"] as! String)/decision"
-            let refused = try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "agreed"], expect: .unprocessableEntity)
+            let refused = try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "Agreed: proportionate"], expect: .unprocessableEntity)
             #expect(refused.text.contains("openActionsReason") && refused.text.contains("Check the welfare"))
             // One sentence: each action's own full stop dropped before the separator.
             #expect(!refused.text.contains(".;") && !refused.text.contains("..") && refused.text.contains("; "), "\(refused.text)")
             #expect(try await j.call("policeA.officer", .GET, "/cases/\(id)/records?kind=outcome", expect: .ok).array.isEmpty, "nothing half-written")
-            try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "agreed", "openActionsReason": "Welfare visit booked"], expect: .ok)
+            try await j.call("policeA.supervisor", .POST, path, ["approve": true, "reason": "Agreed: proportionate", "openActionsReason": "Welfare visit booked"], expect: .ok)
             let lines = try await j.chronology("policeA.officer", id)
             #expect(lines.contains { $0.contains("still open (") && $0.hasSuffix("because: Welfare visit booked") })
             let letter = try await j.call("policeA.officer", .POST, "/cases/\(id)/documents/outcome21-letter",

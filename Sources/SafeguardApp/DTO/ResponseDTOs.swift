@@ -47,6 +47,9 @@ struct SignOffDecisionRequest: Content {
     var imageryRemoval: String?
     /// Approving Outcome 21 while must-do actions are still open needs a recorded reason (issue 11, point 5).
     var openActionsReason: String?
+    /// Approving Outcome 21 while the guidance cannot yet decide it (questions that could rule it out still open):
+    /// why it can be approved before they are answered (Action 10: no evidence of exploitation, grooming …).
+    var openQuestionsReason: String?
 }
 
 struct SignOffDTO: Content {

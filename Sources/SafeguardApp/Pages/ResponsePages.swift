@@ -282,6 +282,12 @@ extension PagesController {
             let route = assessment?.decisionReasons.first { $0.decision == "route" }
             if let route { rows.append(SummaryRow(label: "Response", value: PageWords.value(route.value, of: "route"))) }
             rows += Self.factRows(record.facts)
+            if assessment?.decisions.outcome21 == .undetermined {
+                let open = (assessment?.openQuestions ?? []).filter { $0.affects.contains(DecisionKey.outcome21.rawValue) }.map(\.question)
+                if !open.isEmpty { rows.append(SummaryRow(label: "Still to answer before the guidance can decide", value: open.joined(separator: " "))) }
+                fields.append(.textarea("openQuestionsReason", "If you approve before these are answered, why",
+                                        hint: "Needed to approve: the guidance cannot yet say Outcome 21 is available\(record.guidance.inBracketsWithPublisher(.outcome21Criteria)). Kept in the case's chronology."))
+            }
             let openMust = SignOffService.openMustActions(try await CaseStore(db: req.db, cipher: req.cipher).actions(caseID: record.id))
             if !openMust.isEmpty {
                 rows.append(SummaryRow(label: "Must-do actions still open", value: openMust.map(\.text).joined(separator: " ")))
@@ -336,7 +342,8 @@ extension PagesController {
         }
         let solely: Bool? = form["imagerySolelyOfOwner"].map { $0 == "yes" }
         let body = SignOffDecisionRequest(approve: decision == "approve", reason: form["reason"] ?? "", imagerySolelyOfOwner: solely,
-                                          imageryRemoval: form["imageryRemoval"], openActionsReason: form["openActionsReason"])
+                                          imageryRemoval: form["imageryRemoval"], openActionsReason: form["openActionsReason"],
+                                          openQuestionsReason: form["openQuestionsReason"])
         switch try await attempt(page.fields, { try await decideSignOff(req, identity, record, signOff, body) }) {
         case .success:
             let what = signOff.proposal.kind == .outcome21 ? "Outcome 21" : "The return of device \(signOff.proposal.subject)"

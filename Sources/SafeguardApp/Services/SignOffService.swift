@@ -91,6 +91,13 @@ struct SignOffService: Sendable {
         }
     }
 
+    /// The fewest characters a reviewer's reasons may have: a short sentence, not "x" or "ok".
+    static let shortestReason = 12
+
+    static func isSubstantive(_ text: String) -> Bool {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).count >= shortestReason
+    }
+
     /// The must-do actions still open on a case, other than the reviews a sign-off itself completes: what a
     /// supervisor is shown before approving Outcome 21.
     static func openMustActions(_ actions: [CaseAction]) -> [CaseAction] {
@@ -109,6 +116,11 @@ struct SignOffService: Sendable {
         let most = FieldLimits.limit(for: "reason")
         guard !reason.isEmpty, reason.count <= most else {
             throw APIError.invalid("reason", "give the reasons for the decision in 1–\(most.withThousands) characters")
+        }
+        // A decision the officer and the family live by is given in words (a review approved Outcome 21 on "Fine",
+        // with "x" for why the must-dos could wait): at least a short sentence.
+        guard Self.isSubstantive(reason) else {
+            throw APIError.invalid("reason", "give the reasons for the decision in a sentence the officer can act on (at least \(Self.shortestReason) characters)")
         }
         if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == nil {
             throw APIError.invalid("imagerySolelyOfOwner", "record whether the imagery on the device was solely of its owner\(records.guidance(for: caseRecord).inBracketsWithPublisher(.deviceReturn))")
@@ -132,17 +144,36 @@ struct SignOffService: Sendable {
             // recorded reason: the supervisor is shown them on the review page (issue 11, point 5). Checked after
             // the decision's own checks (a stale proposal is 409 first); throwing here undoes the transaction.
             var openMust: [CaseAction] = []
+            var openQuestions: [String] = []
             if kind == .outcome21 && body.approve {
                 openMust = Self.openMustActions(try await CaseStore(db: db, cipher: cipher).actions(caseID: caseRecord.id))
-                if !openMust.isEmpty && openActionsReason.isEmpty {
+                if !openMust.isEmpty && !Self.isSubstantive(openActionsReason) {
                     throw APIError.invalid("openActionsReason", "these must-do actions are still open: "
                         + openMust.map { $0.text.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }.joined(separator: "; ")
-                        + ". Say why Outcome 21 can be approved before they are done")
+                        + ". Say why Outcome 21 can be approved before they are done (at least \(Self.shortestReason) characters)")
+                }
+                // The guidance cannot yet say Outcome 21 is available: the questions that could rule it out are named,
+                // and approving before they are answered needs a reason (Action 10; a review's supervisor approved
+                // with grooming, exploitation and coercion all "not known yet").
+                let assessed = try await CaseStore(db: db, cipher: cipher).assessed(caseRecord.id)
+                if assessed.decisions.outcome21 == .undetermined {
+                    openQuestions = assessed.openQuestions.filter { $0.affects.contains(DecisionKey.outcome21.rawValue) }.map(\.question)
+                    let why = body.openQuestionsReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                    if !Self.isSubstantive(why) {
+                        throw APIError.invalid("openQuestionsReason", "the guidance cannot yet say Outcome 21 is available"
+                            + (openQuestions.isEmpty ? "" : ": still to answer, " + openQuestions.joined(separator: " "))
+                            + " Say why it can be approved before these are answered (at least \(Self.shortestReason) characters)"
+                            + records.guidance(for: caseRecord).inBracketsWithPublisher(.outcome21Criteria))
+                    }
                 }
             }
             let verb = body.approve ? "approved" : "refused"
-            let openLine = openMust.isEmpty ? "" : " Approved with \(openMust.count == 1 ? "a must-do action" : "\(openMust.count) must-do actions") still open ("
+            var openLine = openMust.isEmpty ? "" : " Approved with \(openMust.count == 1 ? "a must-do action" : "\(openMust.count) must-do actions") still open ("
                 + openMust.map(\.text).joined(separator: "; ") + "), because: \(openActionsReason)"
+            if kind == .outcome21 && body.approve, let why = body.openQuestionsReason?.trimmingCharacters(in: .whitespacesAndNewlines), !why.isEmpty,
+               !openQuestions.isEmpty {
+                openLine += " Approved before the guidance could decide, with still to answer: " + openQuestions.joined(separator: " ") + " Because: \(why)"
+            }
             try await records.chronicle(caseRecord.id, "signoff.\(verb)", "\(kind.label)\(existing.proposal.subject.isEmpty ? "" : " of \(existing.proposal.subject)") \(verb) by the \(kind.reviewerRole): \(reasonGiven)"
                                         + (body.approve ? "" : " The case returns to the proposing officer.") + openLine, by: identity, on: db)
             try await AuditChain.append(CaseService.event(identity, "case.signoff.decide", caseID: caseRecord.id,
