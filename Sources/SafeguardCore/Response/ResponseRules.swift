@@ -157,6 +157,10 @@ public enum CustodyState: String, Sendable, Hashable, Codable {
 /// ```
 public enum ResponseRules {
 
+    /// Outcomes that end a case with no further action in the public interest, or divert it: on a case that needs a
+    /// full investigation they warrant a warning and a supervisor's agreement.
+    static let divertingOutcomes: Set<OutcomeCode> = [.communityResolution, .notInPublicInterestPolice, .outcome22]
+
     /// Checks a record. `signedOff` is true only when Safeguard itself records the result of an approved sign-off
     /// (Outcome 21, or a device's return): those records cannot be made any other way.
     public static func check(_ record: ResponseRecord, in context: RecordContext, signedOff: Bool = false) throws(RecordProblem) -> CheckedRecord {
@@ -353,6 +357,16 @@ public enum ResponseRules {
                 }
                 if let from = r.code.availableFrom, r.decidedOn < from {
                     throw RecordProblem(field: "code", message: "Outcome \(r.code.rawValue) could be used only from \(Words.day(from))")
+                }
+                // A case the guidance says needs a full investigation, closed with no further action in the public
+                // interest or a diversion: Outcome 21's safeguards (a supervisor's review) could be bypassed through
+                // these codes (an officer's review recorded Outcome 22 alone on a malicious sharing case).
+                if Self.divertingOutcomes.contains(r.code), context.assessment.decisions.route == .fullInvestigation {
+                    let route = context.assessment.decisionReasons.first { $0.decision == DecisionKey.route.rawValue }
+                    warnings.append(RecordWarning(
+                        message: "The guidance says this case needs a full investigation (aggravating features are present), and Outcome \(r.code.rawValue) "
+                            + "ends it without one. Have a supervisor agree, and say in the rationale why it is right here.",
+                        citations: route?.citations ?? []))
                 }
             }
         case .communication(var r):
