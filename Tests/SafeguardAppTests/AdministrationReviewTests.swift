@@ -346,3 +346,35 @@ import Vapor
         }
     }
 }
+
+/// An England officer's review (F10): no page could add a person (the classmate an image was passed on to, an adult),
+/// though the API's PUT …/people/{ref} can. The people questions now end with "someone else involved".
+@Suite struct AddPersonTests {
+    @Test func thePeopleQuestionsAddSomeoneElseInvolvedAsTheNextFreeLetter() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("policeA.officer"))["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let page = try await Pages.get(app, "/cases/\(id)/questions/people", officer)
+            #expect(page.text.contains("Someone else involved (optional): person C"))
+            let version = try #require(page.text.firstMatch(of: /name="version" value="(\d+)"/).map { String($0.output.1) })
+            // An age with no part: nothing is added, and the page says what to do.
+            let ageOnly = try await Pages.post(app, "/cases/\(id)/questions/people", officer,
+                                               [("version", version), ("new-parts", "1"), ("new-age", "15")])
+            #expect(ageOnly.status == .unprocessableEntity)
+            #expect(ageOnly.text.contains("<a href=\"#new-part-depicted\">Tick person C&#39;s part to add them, or clear the age</a>"))
+            #expect(ageOnly.text.contains("value=\"15\""), "the age typed is kept")
+            let added = try await Pages.post(app, "/cases/\(id)/questions/people", officer,
+                                             [("version", version), ("new-parts", "1"), ("new-age", "15"), ("new-part-recipient", "yes"), ("new-part-sharer", "yes")])
+            #expect(added.status == .seeOther, "\(added.text.prefix(400))")
+            let read = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("policeA.officer")).json
+            let people = (read["facts"] as? [String: Any])?["people"] as? [[String: Any]] ?? []
+            let c = try #require(people.first { $0["ref"] as? String == "C" })
+            #expect(c["age"] as? Int == 15 && c["roles"] as? [String] == ["recipient", "sharer"])
+            // The case is assessed again with them, and the next page offers D.
+            #expect(try await Pages.get(app, "/cases/\(id)/questions/people", officer).text.contains("Someone else involved (optional): person D"))
+            let case_ = try await Pages.get(app, "/cases/\(id)", officer).text
+            #expect(case_.contains("Person C"))
+        }
+    }
+}

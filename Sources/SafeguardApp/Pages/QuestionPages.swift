@@ -400,6 +400,16 @@ extension PagesController {
                 }
                 groups.append(group)
             }
+            // Someone else involved (a classmate it was passed on to, an adult): added as the next free letter once
+            // their part is ticked. A review found no page could add a person, as the API's PUT …/people/{ref} can.
+            let ref = Self.nextPersonRef(after: facts.people)
+            let age = Self.ageField("new-age", label: "Their age", hint: "Leave empty if not known yet", value: numbers["new-age"] ?? "", errors: errors)
+            var extra = QuestionGroup(heading: "Someone else involved (optional): person \(ref)", hasHeading: true, number: age, hasNumber: true, questions: [])
+            extra.partsName = "new-parts"
+            extra.partsError = errors.first { $0.field == "new-part-depicted" }?.message ?? ""
+            extra.partsLegend = "To add them as person \(ref), tick their part in what happened"
+            extra.parts = QuestionStep.partLabels.map { role, label in .init(id: "new-part-\(role.rawValue)", label: label, checked: numbers["new-part-\(role.rawValue)"] == "yes") }
+            groups.append(extra)
         case .happened, .harm:
             let names = step == .happened ? QuestionStep.happenedFacts : QuestionStep.harmFacts
             groups.append(QuestionGroup(heading: "", hasHeading: false, number: noNumber, hasNumber: false, questions: names.map {
@@ -430,6 +440,13 @@ extension PagesController {
             submitLabel: step.next == nil ? "Save and see the case" : "Save and continue",
             caseHref: PageRoute.caseDetail(record.id).path)
         return try await req.renderPage(page, status: status, errors: errors)
+    }
+
+    /// The letter the next person added is known by: the first of A–Z, then AA, AB …, that no one on the case has.
+    static func nextPersonRef(after people: [Person]) -> String {
+        let taken = Set(people.map { $0.ref.uppercased() })
+        let letters = (UInt8(ascii: "A")...UInt8(ascii: "Z")).map { String(UnicodeScalar($0)) }
+        return (letters + letters.flatMap { a in letters.map { a + $0 } }).first { !taken.contains($0) } ?? "P\(people.count + 1)"
     }
 
     static func tri(_ text: String?) -> Tri? {
@@ -472,6 +489,22 @@ extension PagesController {
                     } else {
                         facts.people[i].roles = roles
                     }
+                }
+            }
+            // Someone else involved: added when a part is ticked; an age alone says who is meant to be added.
+            if form["new-parts"] == "1" {
+                let roles = QuestionStep.partLabels.map(\.0).filter { form["new-part-\($0.rawValue)"] == "yes" }
+                for role in roles { numbers["new-part-\(role.rawValue)"] = "yes" }
+                numbers["new-age"] = form["new-age"] ?? ""
+                let ref = Self.nextPersonRef(after: facts.people)
+                switch Self.parseAge(form["new-age"]) {
+                case .success(let age):
+                    if !roles.isEmpty {
+                        facts.people.append(Person(ref: ref, age: age, roles: roles))
+                    } else if age != nil {
+                        errors.append(FieldError(field: "new-part-depicted", message: "Tick person \(ref)'s part to add them, or clear the age"))
+                    }
+                case .failure(let message): errors.append(FieldError(field: "new-age", message: message.text))
                 }
             }
         case .happened, .harm:
