@@ -623,6 +623,10 @@ def journey_a_officer_reports_a_case(b):
     # when the note is missing), and refuse a "does not apply" without a reason.
     forms = b.driver.find_elements(By.CSS_SELECTOR, "form.checklist-form")
     b.expect(len(forms) > 1, "the checklist has open actions")
+    # Each action's form is folded under "Record this action", so the page is not a long run of forms to tab through.
+    summaries = b.driver.find_elements(By.CSS_SELECTOR, "details.checklist-details > summary")
+    b.expect(len(summaries) == len(forms) and not forms[0].is_displayed(), "each action's form is folded")
+    summaries[0].click()
     first = forms[0].find_element(By.CSS_SELECTOR, "input[value=done]").get_attribute("id")
     b.choose(first)
     b.submit(f"form:has(#{first}) button")
@@ -633,6 +637,7 @@ def journey_a_officer_reports_a_case(b):
     b.expect(b.driver.current_url.split("#")[0] == case_url, "saving an action returns to the case")
     b.expect("is done." in b.text(), "and says what was saved")
     forms = b.driver.find_elements(By.CSS_SELECTOR, "form.checklist-form")
+    b.driver.find_elements(By.CSS_SELECTOR, "details.checklist-details > summary")[0].click()
     na = forms[0].find_element(By.CSS_SELECTOR, "input[value=notApplicable]").get_attribute("id")
     b.choose(na)
     b.submit(f"form:has(#{na}) button")

@@ -90,8 +90,12 @@ struct ActionItem: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case field, text, severity, severityLabel, statusLabel, isOpen, reason, hasReason, completed, formAction, reasonError,
              hasReasonError, statusError, hasStatusError, stillRecommended, due, overdue, dueOn, hasDue, isMust,
-             keptDone, keptNotApplicable, keptReason
+             keptDone, keptNotApplicable, keptReason, formOpen
     }
+
+    /// The action's form is folded under "Record this action" (fifteen open forms put the urgent record 167 tab
+    /// stops away, a review found), and unfolded when it comes back refused, with what was chosen and typed.
+    var formOpen: Bool { hasStatusError || hasReasonError || keptDone || keptNotApplicable || !keptReason.isEmpty }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -105,7 +109,7 @@ struct ActionItem: Encodable, Sendable {
         try c.encode(overdue, forKey: .overdue); try c.encode(dueOn, forKey: .dueOn); try c.encode(hasDue, forKey: .hasDue)
         try c.encode(isMust, forKey: .isMust)
         try c.encode(keptDone, forKey: .keptDone); try c.encode(keptNotApplicable, forKey: .keptNotApplicable)
-        try c.encode(keptReason, forKey: .keptReason)
+        try c.encode(keptReason, forKey: .keptReason); try c.encode(formOpen, forKey: .formOpen)
     }
 }
 
