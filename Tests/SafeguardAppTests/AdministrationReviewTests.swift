@@ -378,3 +378,20 @@ import Vapor
         }
     }
 }
+
+/// Each nation's meeting: a Scottish officer records an IRD (National Guidance 3.15–3.19), an English one a strategy
+/// meeting (College of Policing, Action 3), and neither is offered the other's.
+@Suite struct MeetingKindByNationTests {
+    @Test func theMeetingFormOffersEachNationItsOwnMeeting() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let scottish = (try await createCase(app, token: world.token("policeB.officer"))["id"] as! String).lowercased()
+            let scot = try await Pages.get(app, "/cases/\(scottish)/record/meeting", try await Pages.signIn(app, "officer@policeB.test")).text
+            #expect(scot.contains("value=\"interAgencyReferralDiscussion\"") && scot.contains("Inter-agency referral discussion (IRD)"))
+            #expect(!scot.contains("value=\"strategyMeeting\""))
+            let english = (try await createCase(app, token: world.token("policeA.officer"))["id"] as! String).lowercased()
+            let eng = try await Pages.get(app, "/cases/\(english)/record/meeting", try await Pages.signIn(app, "officer@policeA.test")).text
+            #expect(eng.contains("value=\"strategyMeeting\"") && !eng.contains("interAgencyReferralDiscussion"))
+        }
+    }
+}

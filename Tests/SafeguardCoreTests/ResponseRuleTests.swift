@@ -306,6 +306,26 @@ struct ResponseRuleTests {
         }
     }
 
+    /// Scotland's inter-agency referral discussion completes its action, as a strategy meeting does England's; it is
+    /// refused on a case in another nation (a Scottish review found the IRD action completed by no record).
+    @Test("Scotland, National Guidance 3.15–3.19: an IRD recorded as a meeting completes the IRD action; elsewhere it is refused")
+    func scotlandsIRDIsAMeetingThatCompletesItsAction() throws {
+        let ird = try ResponseRecord.decode(json: Data(#"{"kind":"meeting","meetingKind":"interAgencyReferralDiscussion","on":"2026-11-20","with":["social work","health"],"proceedBeforeChecksReason":"child at risk tonight"}"#.utf8))
+        let scottish = baseCase(.police, .scotland, on: "2026-11-23")
+        let assessment = assess(scottish)
+        #expect(assessment.recommendations.contains { $0.id == "interAgencyReferralDiscussion" }, "the case this test needs")
+        let checked = try ResponseRules.check(ird, in: .bundled(facts: scottish, assessment: assessment, records: [], today: testToday))
+        #expect(checked.fulfils.contains("interAgencyReferralDiscussion"))
+        let english = baseCase(.police, .england, on: "2026-11-23")
+        do {
+            _ = try ResponseRules.check(ird, in: .bundled(facts: english, assessment: assess(english), records: [], today: testToday))
+            Issue.record("an IRD on an English case was accepted")
+        } catch {
+            #expect(error.field == "meetingKind" && error.message.contains("record a strategy meeting"))
+        }
+        #expect(ResponseRules.recordKinds(completing: "interAgencyReferralDiscussion") == [.meeting])
+    }
+
     /// Action 15: a superintendent's approval lets the officer record one return of that device, when it is handed
     /// back, carrying the superintendent's answer on the imagery; it is not itself the return (a review found the
     /// approval written as the return, by someone who never held the phone). A second return needs a second approval.

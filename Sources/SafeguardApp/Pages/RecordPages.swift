@@ -105,7 +105,11 @@ extension PagesController {
             intro = ["Check victims, suspects and locations on police systems and partners' systems, ideally before any meeting or conversation with the family\(pack.inBrackets(.checks))."]
             form.values["checkedOn"] = Self.today()
         case .meeting:
-            intro = ["A strategy or multi-agency meeting, or a conversation with a child or family\(pack.inBrackets(.checks, .referral)). Before everyone's background checks are done, give the safeguarding reason to go ahead."]
+            intro = [(facts.jurisdiction == .scotland ? "An inter-agency referral discussion (IRD), a multi-agency meeting," : "A strategy or multi-agency meeting,")
+                     + " or a conversation with a child or family\(pack.inBrackets(.checks, .referral)). Before everyone's background checks are done, give the safeguarding reason to go ahead."]
+            // Scotland holds an IRD where England and Wales hold a strategy meeting: each nation sees its own.
+            form.only(MeetingKind.allCases.filter { facts.jurisdiction == .scotland ? $0 != .strategyMeeting : $0 != .interAgencyReferralDiscussion }
+                        .map(\.rawValue), of: "meetingKind")
         case .childProtectionReferral:
             intro = police ? ["Where significant risks are found, or a child is subject to child protection activity, refer\(pack.inBrackets(.referral))."]
                 : ["Refer when the guidance's criteria for a referral apply\(pack.inBrackets(.referral))."]

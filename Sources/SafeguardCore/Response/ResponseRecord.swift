@@ -274,6 +274,9 @@ public struct BackgroundCheck: RecordPayload {
 
 public enum MeetingKind: String, Sendable, Hashable, Codable, CaseIterable {
     case strategyMeeting, multiAgencyMeeting, conversationWithFamily, conversationWithChild
+    /// Scotland's inter-agency referral discussion (National Guidance 2021, 3.15–3.19): police, social work and
+    /// health decide together what happens next. Scottish cases only.
+    case interAgencyReferralDiscussion
 }
 
 /// Actions 3–4 (2016: paras 11–12): a strategy or multi-agency meeting, or a conversation with a child or family,
@@ -284,7 +287,8 @@ public struct MeetingRecord: RecordPayload {
         label: "Meeting or conversation", formTitle: "Record a meeting or conversation", settings: [.police, .education], fields: [
             .choice("meetingKind", "What kind?", MeetingKind.self, labels: [
                 .strategyMeeting: "Strategy meeting", .multiAgencyMeeting: "Multi-agency meeting",
-                .conversationWithFamily: "Conversation with the family", .conversationWithChild: "Conversation with the child"],
+                .conversationWithFamily: "Conversation with the family", .conversationWithChild: "Conversation with the child",
+                .interAgencyReferralDiscussion: "Inter-agency referral discussion (IRD)"],
                 required: true),
             .date("on", "Date (held or planned)", required: true),
             .list("with", "With whom", hint: "Agencies or people's letters, separated by commas", required: true),

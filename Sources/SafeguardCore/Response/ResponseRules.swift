@@ -269,6 +269,9 @@ public enum ResponseRules {
                 try text(r.result, "result", required: true, why: "what the check found (e.g. \"no trace\")", source: .checks)
             }
         case .meeting(let r):
+            if r.meetingKind == .interAgencyReferralDiscussion && facts.jurisdiction != .scotland {
+                throw RecordProblem(field: "meetingKind", message: "an inter-agency referral discussion (IRD) is Scotland's: in \(facts.jurisdiction.displayName) record a strategy meeting")
+            }
             try text(r.outcome, "outcome", required: false)
             try text(r.proceedBeforeChecksReason, "proceedBeforeChecksReason", required: false)
             if facts.setting == .police {
@@ -639,7 +642,7 @@ public enum ResponseRules {
         case "welfareCheck": [.welfareCheck]
         case "adviseNotToCopy": [.advice]
         case "backgroundChecks": [.backgroundCheck]
-        case "strategyMeeting": [.meeting]
+        case "strategyMeeting", "interAgencyReferralDiscussion": [.meeting]
         case "childProtectionReferral": [.childProtectionReferral, .externalReport]
         case "initialAccounts": [.account]
         case "suspectRecordingDiscretion": [.suspectDecision]
@@ -694,7 +697,13 @@ public enum ResponseRules {
             // and B, who held the copy, was never told (found in a hands-on review).
             return a.topics.contains(.notToCopy) && notYetAdvisedNotToCopy(facts: facts, records: records).isEmpty ? ["adviseNotToCopy"] : []
         case .backgroundCheck: return outstandingChecks(facts: facts, records: records).isEmpty ? ["backgroundChecks"] : []
-        case .meeting(let m): return m.meetingKind == .strategyMeeting ? ["strategyMeeting"] : []
+        case .meeting(let m):
+            // Scotland's IRD (National Guidance 3.15–3.19) completes its action as a strategy meeting does England's.
+            switch m.meetingKind {
+            case .strategyMeeting: return ["strategyMeeting"]
+            case .interAgencyReferralDiscussion: return ["interAgencyReferralDiscussion"]
+            default: return []
+            }
         case .childProtectionReferral: return ["childProtectionReferral"]
         case .account:
             // Investigation (2016: para 14): each child's account, whether they took, sent or received the imagery.
