@@ -395,3 +395,27 @@ import Vapor
         }
     }
 }
+
+/// One referral of a case to a force at a time: a second opened a second case at the force for the same children.
+@Suite struct OneReferralTests {
+    @Test func aCaseIsReferredToAForceOnceUnlessTheyDeclinedIt() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("school.dsl"))["id"] as! String).lowercased()
+            let body: [String: Any] = ["toOrganisationID": world.policeA.id.uuidString, "summary": "Shared between pupils", "share": ["people"]]
+            let first = try await send(app, .POST, "/api/v1/cases/\(id)/referrals", token: world.token("school.dsl"), json: body)
+            #expect(first.status == .created)
+            let again = try await send(app, .POST, "/api/v1/cases/\(id)/referrals", token: world.token("school.dsl"), json: body)
+            #expect(again.status == .conflict && again.errorCode == "already_referred", "\(again.text)")
+            #expect(again.text.contains("is waiting for them to accept it (their case SG-"))
+            let forceCases = try await send(app, .GET, "/api/v1/cases", token: world.token("policeA.officer")).json["cases"] as? [[String: Any]] ?? []
+            #expect(forceCases.filter { ($0["summary"] as? String)?.hasPrefix("Referred by") == true }.count == 1, "one case at the force")
+            // Declined, it may be sent again.
+            let policeCase = try #require(forceCases.first { ($0["summary"] as? String)?.hasPrefix("Referred by") == true }?["id"] as? String).lowercased()
+            let referral = try #require(first.json["id"] as? String)
+            #expect(try await send(app, .POST, "/api/v1/cases/\(policeCase)/referrals/\(referral)/response", token: world.token("policeA.officer"),
+                                   json: ["status": "declined", "reason": "Not a police matter: no crime disclosed"]).status == .ok)
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/referrals", token: world.token("school.dsl"), json: body).status == .created)
+        }
+    }
+}

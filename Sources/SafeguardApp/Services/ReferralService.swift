@@ -126,6 +126,15 @@ struct ReferralService: Sendable {
                                       email: identity.user.email)
         return try await gate.run(db) { db in
             let store = CaseStore(db: db, cipher: cipher)
+            // One referral of a case to a force at a time: a second (a double click, or a second try) opened a second
+            // case at the force for the same children. A declined one may be sent again.
+            if let earlier = try await ResponseStore(db: db, cipher: cipher).referrals(caseID: schoolCase.id)
+                .last(where: { $0.fromCaseID == schoolCase.id && $0.toOrganisationID == force.id && $0.status != .declined }),
+               let theirs = try await store.findCase(id: earlier.toCaseID, organisationID: force.id) {
+                throw APIError(.conflict, "already_referred", "case \(schoolCase.reference) was referred to \(force.name) on \(Words.day(CalendarDate(utcDayOf: earlier.createdAt))) "
+                    + (earlier.status == .sent ? "and is waiting for them to accept it" : "and they accepted it")
+                    + " (their case \(theirs.reference)): tell them what is new directly, quoting that reference, rather than referring it again")
+            }
             // Opened as every case is (`CaseStore.open`): the case, its assessment, its actions and its first line.
             let policeCase = try await store.open([store.opening(
                 organisationID: force.id, createdBy: identity.user.id,
