@@ -419,3 +419,27 @@ import Vapor
         }
     }
 }
+
+/// Scotland: an incident record where no crime is disclosed (Scottish Crime Recording Standard, Section B), from the
+/// page as from the API; the recording must-do is then done (it could not be, a Scottish review found).
+@Suite struct ScottishIncidentRecordTests {
+    @Test func aScottishOfficerRecordsAnIncidentWithNoOffenceOnTheCrimeRecordForm() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            var facts = sampleFacts
+            facts["people"] = [["ref": "A", "age": 11, "roles": ["depicted", "creator", "sender"]], ["ref": "B", "age": 11, "roles": ["recipient"]]]
+            let created = try await createCase(app, token: world.token("policeB.officer"), facts: facts)
+            let id = (created["id"] as! String).lowercased()
+            let officer = try await Pages.signIn(app, "officer@policeB.test")
+            let form = try await Pages.get(app, "/cases/\(id)/record/crimeRecord", officer)
+            #expect(form.status == .ok)
+            let saved = try await Pages.post(app, "/cases/\(id)/record/crimeRecord", officer,
+                                             [("crimeReference", "PS-20261120-0042"), ("reportedOn", CaseController.today.description)])
+            #expect(saved.status == .seeOther, "\(saved.text.components(separatedBy: "There is a problem").last?.prefix(500) ?? "")")
+            let page = try await Pages.get(app, "/cases/\(id)", officer).text
+            #expect(page.contains("incident reference PS-20261120-0042") && page.contains("no crime disclosed, so an incident record only"))
+            let actions = try await send(app, .GET, "/api/v1/cases/\(id)", token: world.token("policeB.officer")).json["actions"] as? [[String: Any]] ?? []
+            #expect(actions.first { $0["recommendationID"] as? String == "recordCrime" }?["status"] as? String == "done")
+        }
+    }
+}

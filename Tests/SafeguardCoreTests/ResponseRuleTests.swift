@@ -306,6 +306,41 @@ struct ResponseRuleTests {
         }
     }
 
+    /// The Scottish Crime Recording Standard (Section B): an incident record for every report, a crime report only
+    /// where the facts disclose a crime. A case of a child under 12 (no offence) completes `recordCrime` with a record
+    /// naming no offence, which reads as an incident record; England's College of Policing still needs an offence.
+    @Test("Scottish Crime Recording Standard, Section B: a report with no crime disclosed is recorded as an incident and completes the recording action")
+    func aScottishReportWithNoCrimeIsAnIncidentRecord() throws {
+        let incident = try ResponseRecord.decode(json: Data(#"{"kind":"crimeRecord","crimeReference":"PS-20261120-0042","reportedOn":"2026-11-20","offences":[]}"#.utf8))
+        let underTwelve = baseCase(.police, .scotland, on: "2026-11-23") { facts in
+            for i in facts.people.indices { facts.people[i].age = 11 }
+        }
+        let assessment = assess(underTwelve)
+        #expect(assessment.offences.isEmpty, "the case this test needs: no offence by a child under 12")
+        let checked = try ResponseRules.check(incident, in: .bundled(facts: underTwelve, assessment: assessment, records: [], today: testToday))
+        #expect(checked.fulfils.contains("recordCrime"))
+        #expect(RecordText.describe(checked.record, jurisdiction: .scotland)
+            == "incident reference PS-20261120-0042, reported 20 November 2026, no crime disclosed, so an incident record only")
+        // Where the guidance suggests offences, recording none is a change of offences, and says why.
+        let older = baseCase(.police, .scotland, on: "2026-11-23")
+        let suggested = assess(older)
+        #expect(!suggested.offences.isEmpty, "the case this test needs")
+        do {
+            _ = try ResponseRules.check(incident, in: .bundled(facts: older, assessment: suggested, records: [], today: testToday))
+            Issue.record("no offence on a case with a suggested offence was taken without a reason")
+        } catch {
+            #expect(error.field == "offenceChangeReason")
+        }
+        // England: every report is a crime (College of Policing, Action 1).
+        let english = baseCase(.police, .england, on: "2026-11-23")
+        do {
+            _ = try ResponseRules.check(incident, in: .bundled(facts: english, assessment: assess(english), records: [], today: testToday))
+            Issue.record("an English crime record with no offence was accepted")
+        } catch {
+            #expect(error.field == "offences" && error.citation?.section == "Action 1")
+        }
+    }
+
     /// Scotland's inter-agency referral discussion completes its action, as a strategy meeting does England's; it is
     /// refused on a case in another nation (a Scottish review found the IRD action completed by no record).
     @Test("Scotland, National Guidance 3.15–3.19: an IRD recorded as a meeting completes the IRD action; elsewhere it is refused")

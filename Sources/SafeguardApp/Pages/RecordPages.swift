@@ -36,6 +36,9 @@ extension PagesController {
             intro = ["\(pack.recordingRule)\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
             form.checkboxes("offences", options: law.map { ($0.id, $0.description) }, selected: suggested,
                             optionHints: Dictionary(uniqueKeysWithValues: law.map { ($0.id, $0.legislation + ($0.homeOfficeClassification.map { ", Home Office \($0)" } ?? "")) }))
+            if facts.jurisdiction == .scotland {
+                form.hints["offences"] = "Tick none where the facts disclose no crime (conduct by a child under 12, say): it is then an incident record only."
+            }
             form.hints["offenceChangeReason"] = "Needed only when they differ from the guidance's suggestion ("
                 + (suggested.isEmpty ? "none" : suggested.map { Words.offence($0, jurisdiction: facts.jurisdiction) }.joined(separator: "; ")) + ")"
             submit = "Record the crime"
@@ -164,10 +167,11 @@ extension PagesController {
 
     /// The fields the record's description says are required that the form left blank, each with what to give, in
     /// the form's order and its own words ("Choose an answer to: Whose welfare", "Enter date").
-    static func blankRequired(kind: RecordKind, fields: [FormField], form: PostedForm) -> [FieldError] {
+    static func blankRequired(kind: RecordKind, fields: [FormField], form: PostedForm, optional: Set<String> = []) -> [FieldError] {
         let description = kind.description
         return fields.compactMap { field -> FieldError? in
-            guard field.kind != FormField.Kind.hidden.rawValue, description.field(field.name)?.required == true else { return nil }
+            guard field.kind != FormField.Kind.hidden.rawValue, description.field(field.name)?.required == true,
+                  !optional.contains(field.name) else { return nil }
             let given = field.isChoice ? !form.all(field.name).isEmpty
                 : !(form[field.name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
             return given ? nil : FieldError(field: field.name, message: field.whatToGive)
@@ -211,7 +215,9 @@ extension PagesController {
         guard let kind = req.parameter(.kind).flatMap(RecordKind.init(rawValue:)) else { throw APIError.notFound("page") }
         let page = try await recordPage(req, identity, record, kind: kind)
         // Every required field left blank is named at once, not one per try (the strict decoding stops at the first).
-        let blank = Self.blankRequired(kind: kind, fields: page.fields, form: form)
+        // In Scotland a report with no crime disclosed is an incident record, naming no offence (SCRS Section B).
+        let blank = Self.blankRequired(kind: kind, fields: page.fields, form: form,
+                                       optional: kind == .crimeRecord && record.facts.jurisdiction == .scotland ? ["offences"] : [])
         if !blank.isEmpty {
             return try await renderForm(req, page, errors: blank, keeping: form)
         }

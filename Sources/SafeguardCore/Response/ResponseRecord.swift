@@ -179,7 +179,7 @@ public struct CrimeRecord: RecordPayload {
                         "Offences", required: true),
             .longText("offenceChangeReason", "If you change the offences, say why"),
             RecordField("homeOfficeClassification", .filledText, "Home Office classification"),
-        ], line: "crime reference {crimeReference}, reported {reportedOn}, offences: {offences:offence}{homeOfficeClassification?; Home Office classification {homeOfficeClassification}}")
+        ], line: "{offences?crime reference|incident reference} {crimeReference}, reported {reportedOn}, {offences?offences: {offences:offence}|no crime disclosed, so an incident record only}{homeOfficeClassification?; Home Office classification {homeOfficeClassification}}")
     var record: ResponseRecord { .crimeRecord(self) }
     public var crimeReference: String
     public var reportedOn: CalendarDate

@@ -205,7 +205,10 @@ public enum ResponseRules {
         case .crimeRecord(var r):
             try text(r.crimeReference, "crimeReference", required: true, why: "the crime reference number from your crime recording system", source: .recordCrime)
             try notFuture(r.reportedOn, "reportedOn")
-            guard !r.offences.isEmpty else {
+            // The College of Policing records every report as a crime. The Scottish Crime Recording Standard (Section
+            // B) makes an incident record of every report and a crime report only where the facts disclose a crime:
+            // a Scottish record may name no offence (conduct by a child under 12, say), and is then an incident record.
+            guard !r.offences.isEmpty || facts.jurisdiction == .scotland else {
                 throw RecordProblem(field: "offences", message: "name at least one offence from the jurisdiction's list", citation: cite(.recordCrime))
             }
             let list = context.law?.offences ?? []
