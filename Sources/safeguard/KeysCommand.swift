@@ -72,8 +72,9 @@ struct KeysCommand: AsyncParsableCommand {
                 failInput("--no-servers-running, but \(holder) has \(path) open: stop it first, or leave out --no-servers-running "
                           + "and give --settle-seconds of 6 or more")
             }
-            let rotation = try await withApplication { app in
-                try await SafeguardServer.rotateKeys(app, newMaster: newMaster, settle: settleSeconds) { print($0) }
+            let (rotation, old) = try await withApplication { app in
+                let old = app.cipher.master.fingerprint
+                return (try await SafeguardServer.rotateKeys(app, newMaster: newMaster, settle: settleSeconds) { print($0) }, old)
             }
             print("Rotated: data key \(rotation.active) is the only one; \(rotation.resealed) value(s) sealed again.")
             if let newKeyFile {
@@ -81,8 +82,7 @@ struct KeysCommand: AsyncParsableCommand {
                       + "SAFEGUARD_DATA_KEY_FILE to it on every server and restart them one at a time.")
                 // A backup holds its own data keys, wrapped under the master key of its day: nothing said so, and an
                 // operator who deleted the old file would find every earlier backup unreadable when it was needed.
-                let old = (try? SafeguardOptions.fromEnvironment())?.dataKey?.fingerprint
-                print("Keep the old master key file\(old.map { " (fingerprint \($0))" } ?? ""), apart from the backups, for as long as you "
+                print("Keep the old master key file (fingerprint \(old)), apart from the backups, for as long as you "
                       + "keep any backup made before now: those backups open only with it (restore them with "
                       + "SAFEGUARD_DATA_KEY_FILE set to the old file).")
             }
