@@ -170,6 +170,7 @@ import Vapor
             let page = try await Pages.get(app, path, admin)
             #expect(page.text.contains("API tokens in use"))
             #expect(page.text.contains("<td>Laptop</td>"))
+            #expect(page.text.contains("<caption class=\"visually-hidden\">API tokens of policeA officer</caption>"), "one token table, captioned for whose")
             #expect(page.text.contains("Two-factor sign-in</dt><dd>Not set up"))
             #expect(page.text.contains("Last signed in</dt><dd>Never on these pages"))
             #expect(PlainWordsWalkTests.rawIdentifiers(page.text) == [])

@@ -254,13 +254,6 @@ struct AccountPage: PageView {
         var isThis: Bool
         var endPath: String
     }
-    struct TokenRow: Encodable, Sendable {
-        var name: String
-        var created: String
-        var expires: String
-        var isThis: Bool
-        var revokePath: String
-    }
     var title = "Your account"
     var name: String
     var email: String
@@ -269,6 +262,7 @@ struct AccountPage: PageView {
     var lifetimeHours: Int
     var sessions: [SessionRow]
     var tokens: [TokenRow]
+    var tokensCaption = "Your API tokens"
     var hasTokens: Bool
     var csrf: String
     var signOutEverywherePath = PageRoute.accountSignOutEverywhere.path
@@ -290,12 +284,27 @@ struct AccountPage: PageView {
             SessionRow(browser: $0.browser, address: $0.address, signedIn: PageWords.date($0.signedInAt), lastUsed: PageWords.date($0.lastSeenAt),
                        isThis: $0.id == identity.webSession?.id, endPath: PageRoute.accountEndSession(.id($0.id)).path)
         }
-        self.tokens = tokens.map {
-            TokenRow(name: $0.name, created: PageWords.date($0.createdAt), expires: PageWords.date($0.expiresAt),
-                     isThis: $0.id == identity.tokenID, revokePath: PageRoute.accountRevokeToken(.id($0.id)).path)
-        }
+        self.tokens = tokens.map { TokenRow($0, revokePath: PageRoute.accountRevokeToken(.id($0.id)).path, isThis: $0.id == identity.tokenID) }
         hasTokens = !tokens.isEmpty
         self.csrf = csrf
+    }
+}
+
+/// An API token in use, as a person's account page and an admin's page of a user list it: its name, when it was made,
+/// until when it works, and where to revoke it.
+struct TokenRow: Encodable, Sendable {
+    var name: String
+    var created: String
+    var expires: String
+    var isThis: Bool
+    var revokePath: String
+
+    init(_ token: APIToken, revokePath: String, isThis: Bool = false) {
+        name = token.name
+        created = PageWords.date(token.createdAt)
+        expires = PageWords.date(token.expiresAt)
+        self.isThis = isThis
+        self.revokePath = revokePath
     }
 }
 

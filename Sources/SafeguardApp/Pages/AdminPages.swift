@@ -353,15 +353,10 @@ struct UserFormPage: PageView {
     var resetTwoFactorPath = ""
     /// Changing a user: whether they use two-factor sign-in, when they last signed in, and their API tokens in use,
     /// each with a button to revoke it.
-    struct TokenRow: Encodable, Sendable {
-        var name: String
-        var created: String
-        var expires: String
-        var revokePath: String
-    }
     var twoFactor = ""
     var lastSignIn = ""
     var tokens: [TokenRow] = []
+    var tokensCaption = ""
     var hasTokens = false
     var emailError = ""
     var displayNameError = ""
@@ -405,10 +400,8 @@ struct UserFormPage: PageView {
     mutating func showAccess(_ access: (user: User, tokens: [APIToken], lastSignIn: Date?)) {
         twoFactor = access.user.twoFactorSince.map { "On since \(PageWords.date($0))" } ?? "Not set up"
         lastSignIn = access.lastSignIn.map(PageWords.date) ?? "Never on these pages"
-        tokens = access.tokens.map {
-            TokenRow(name: $0.name, created: PageWords.date($0.createdAt), expires: PageWords.date($0.expiresAt),
-                     revokePath: PageRoute.userRevokeToken(.id(access.user.id), .id($0.id)).path)
-        }
+        tokens = access.tokens.map { TokenRow($0, revokePath: PageRoute.userRevokeToken(.id(access.user.id), .id($0.id)).path) }
+        tokensCaption = "API tokens of \(access.user.displayName)"
         hasTokens = !tokens.isEmpty
     }
 
