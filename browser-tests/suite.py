@@ -319,6 +319,12 @@ class Browser:
         self.typed.append(text)
         self.retrying(act)
 
+    def unfold(self, field_id):
+        """Opens the folded section (`<details>`) holding a field, as a person clicks its summary; an open one stays open."""
+        details = self.driver.find_element(By.CSS_SELECTOR, f"details:has(#{field_id})")
+        if details.get_attribute("open") is None:
+            details.find_element(By.CSS_SELECTOR, "summary").click()
+
     def choose(self, field_id):
         self.retrying(lambda: self.driver.find_element(By.ID, field_id).click())
 
@@ -626,8 +632,8 @@ def journey_a_officer_reports_a_case(b):
     # Each action's form is folded under "Record this action", so the page is not a long run of forms to tab through.
     summaries = b.driver.find_elements(By.CSS_SELECTOR, "details.checklist-details > summary")
     b.expect(len(summaries) == len(forms) and not forms[0].is_displayed(), "each action's form is folded")
-    summaries[0].click()
     first = forms[0].find_element(By.CSS_SELECTOR, "input[value=done]").get_attribute("id")
+    b.unfold(first)
     b.choose(first)
     b.submit(f"form:has(#{first}) button")
     b.expect("where and how it was done" in b.find(".error-summary").text, "a must-do ticked done asks where and how")
@@ -637,8 +643,8 @@ def journey_a_officer_reports_a_case(b):
     b.expect(b.driver.current_url.split("#")[0] == case_url, "saving an action returns to the case")
     b.expect("is done." in b.text(), "and says what was saved")
     forms = b.driver.find_elements(By.CSS_SELECTOR, "form.checklist-form")
-    b.driver.find_elements(By.CSS_SELECTOR, "details.checklist-details > summary")[0].click()
     na = forms[0].find_element(By.CSS_SELECTOR, "input[value=notApplicable]").get_attribute("id")
+    b.unfold(na)
     b.choose(na)
     b.submit(f"form:has(#{na}) button")
     b.expect("Say why the action does not apply" in b.find(".error-summary").text, "a reason is asked for")

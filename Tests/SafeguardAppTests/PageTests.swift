@@ -478,11 +478,11 @@ enum Pages {
             #expect(bare.text.contains(#"id="action-\#(first.lowercased())-done" name="status" type="radio" value="done" checked"#), "the choice is kept")
             // Each action's form is folded under "Record this action" (a review counted 167 tab stops to the urgent
             // record); the refused one comes back unfolded, the others stay folded.
-            let folds = bare.text.components(separatedBy: "<details class=\"details checklist-details\"").dropFirst()
+            let folds = bare.text.components(separatedBy: "<details class=\"checklist-details\"").dropFirst()
             #expect(folds.count == actions.filter { $0["status"] as? String == "open" }.count, "one fold per open action")
             #expect(folds.filter { $0.hasPrefix(" open>") }.count == 1 && folds.first { $0.hasPrefix(" open>") }?.contains("action-\(first.lowercased())-done") == true)
             let fresh = try await Pages.get(app, "/cases/\(id)", officer)
-            #expect(!fresh.text.contains("<details class=\"details checklist-details\" open>"), "folded when first shown")
+            #expect(!fresh.text.contains("<details class=\"checklist-details\" open>"), "folded when first shown")
             let done = try await Pages.post(app, "/cases/\(id)/actions/\(first)", officer, [("status", "done"), ("reason", "Done at the scene")])
             #expect(done.status == .seeOther)
             let saved = try await Pages.get(app, "/cases/\(id)", officer)
