@@ -444,3 +444,29 @@ import Vapor
         }
     }
 }
+
+/// Printed documents and the chronology name decisions as the case's edition does (National Guidance 3.48: the Joint
+/// Investigative Interview, where the College of Policing's model says "visually recorded interview").
+@Suite struct DecisionNamesInPrintTests {
+    @Test func aScottishCaseRecordAndChronologyNameTheJointInvestigativeInterview() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let token = world.token("policeB.officer")
+            let created = try await createCase(app, token: token)
+            let id = (created["id"] as! String).lowercased()
+            // Unwilling: the interview decision changes, and the chronology says so in Scotland's words.
+            var facts = created["facts"] as! [String: Any]
+            var circumstances = facts["circumstances"] as? [String: Any] ?? [:]
+            circumstances["willing"] = false
+            facts["circumstances"] = circumstances
+            let changed = try await send(app, .PUT, "/api/v1/cases/\(id)/facts", token: token, json: ["version": created["version"] as! Int, "facts": facts])
+            #expect(changed.status == .ok, "\(changed.text.prefix(300))")
+            let lines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: token).array.compactMap { $0["summary"] as? String }
+            let decisionsLine = try #require(lines.first { $0.hasPrefix("Decisions changed: ") })
+            #expect(decisionsLine.contains("Joint Investigative Interview (JII)") && !decisionsLine.contains("isually recorded interview"), "\(decisionsLine)")
+            let record = try await send(app, .GET, "/api/v1/cases/\(id)/documents/case-record?format=text", token: token)
+            #expect(record.status == .ok)
+            #expect(record.text.contains("Joint Investigative Interview (JII): ") && !record.text.contains("isually recorded interview"))
+        }
+    }
+}

@@ -283,7 +283,8 @@ struct ResponseController: RouteCollection {
         let form = CaseDocument.childContactForm(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                  crimeReference: crime?.crimeReference, facts: caseRecord.facts, assessment: assessment,
                                                  records: records, officer: identity.user.displayName, date: CaseController.today,
-                                                 title: caseRecord.guidance.recordNames[RecordKind.childContactForm.rawValue]?.label)
+                                                 title: caseRecord.guidance.recordNames[RecordKind.childContactForm.rawValue]?.label,
+                                                 pack: caseRecord.guidance)
         try await req.auditAlone("case.document.childContactForm", caseID: caseRecord.id)
         return form
     }
@@ -362,7 +363,7 @@ struct ResponseController: RouteCollection {
         let document = CaseDocument.caseRecord(reference: caseRecord.reference, organisation: identity.organisation.name,
                                                summary: caseRecord.summary, facts: caseRecord.facts, assessment: assessment,
                                                records: try await response.records(caseID: caseRecord.id).map(\.record),
-                                               actions: actions, referrals: referrals, chronology: events)
+                                               actions: actions, referrals: referrals, chronology: events, pack: caseRecord.guidance)
         try await req.auditAlone("case.document.caseRecord", caseID: caseRecord.id)
         return document
     }

@@ -251,7 +251,9 @@ struct CaseService: Sendable {
             if let assessment {
                 let what = factChanges ?? facts.map { RecordText.factChanges(from: record.facts, to: $0) } ?? []
                 lines.append(("facts.changed", "Facts changed (version \(version + 1))" + (what.isEmpty ? "" : ": " + what.joined(separator: "; "))))
-                if let line = RecordText.decisionsChangedLine(from: previous, to: assessment) { lines.append(("assessment.changed", line)) }
+                if let line = RecordText.decisionsChangedLine(from: previous, to: assessment, pack: assessor.pack(for: facts ?? record.facts, today: CalendarDate(utcDayOf: now))) {
+                    lines.append(("assessment.changed", line))
+                }
             }
             if let summary, summary != record.summary {
                 lines.append(("case.summary", "Summary changed: \(summary)"))

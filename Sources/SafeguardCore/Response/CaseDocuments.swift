@@ -74,11 +74,14 @@ public struct CaseDocument: Sendable, Hashable {
         }
     }
 
-    static func decisions(_ assessment: Assessment) -> [String] {
+    /// Each decision in words, named as the case's edition names it (`GuidancePack.decisionNames`: Scotland's "Joint
+    /// Investigative Interview (JII)", not the College of Policing's "visually recorded interview").
+    static func decisions(_ assessment: Assessment, pack: GuidancePack?) -> [String] {
         assessment.decisionReasons.filter(\.appliesHere).map { reason in
             let cited = Citation.inWords(reason.citations.map(\.section))
             let key = DecisionKey(rawValue: reason.decision)
-            return "\(key?.label ?? Words.of(reason.decision)): \(key?.words(for: reason.value) ?? Words.of(reason.value))" + (cited.isEmpty ? "" : " (\(cited))")
+            let name = key.map { pack?.label(of: $0) ?? $0.label } ?? Words.of(reason.decision)
+            return "\(name): \(key?.words(for: reason.value) ?? Words.of(reason.value))" + (cited.isEmpty ? "" : " (\(cited))")
         }
     }
 
@@ -86,7 +89,7 @@ public struct CaseDocument: Sendable, Hashable {
     /// incident so that information is shared. No imagery and no description of it; people by reference.
     public static func childContactForm(reference: String, organisation: String, crimeReference: String?,
                                         facts: CaseFacts, assessment: Assessment, records: [ResponseRecord],
-                                        officer: String, date: CalendarDate, title: String? = nil) -> CaseDocument {
+                                        officer: String, date: CalendarDate, title: String? = nil, pack: GuidancePack? = nil) -> CaseDocument {
         var referrals: [String] = []
         var outcome: [String] = []
         for record in records {
@@ -104,7 +107,7 @@ public struct CaseDocument: Sendable, Hashable {
                                          "Incident: the taking or sharing of nude or semi-nude images involving young people. No imagery is held or shared with this form."]
                 + (crimeReference.map { ["Crime reference: \($0)."] } ?? [])),
             ("Children and young people involved", people(facts)),
-            ("Safeguarding decisions", decisions(assessment) + assessment.notes),
+            ("Safeguarding decisions", decisions(assessment, pack: pack) + assessment.notes),
             ("Referrals and meetings", referrals),
             ("Outcome", outcome),
             // The force's own must-dos are what it is doing, not asks of its partners (a review found "Record the report as
@@ -121,11 +124,11 @@ public struct CaseDocument: Sendable, Hashable {
     /// and the chronology. A hands-on review found the reasons and notes stored but printed nowhere.
     public static func caseRecord(reference: String, organisation: String, summary: String, facts: CaseFacts,
                                   assessment: Assessment, records: [ResponseRecord], actions: [(text: String, status: String)],
-                                  referrals: [String] = [], chronology: [(at: String, summary: String)]) -> CaseDocument {
+                                  referrals: [String] = [], chronology: [(at: String, summary: String)], pack: GuidancePack? = nil) -> CaseDocument {
         CaseDocument(title: "Record of the incident and actions taken", reference: reference, sections: [
             ("Summary", ["\(organisation).", summary]),
             ("People (by reference)", people(facts)),
-            ("Decisions of the guidance", decisions(assessment) + assessment.notes),
+            ("Decisions of the guidance", decisions(assessment, pack: pack) + assessment.notes),
             ("Actions", actions.map { "\($0.text) — \($0.status)" }),
             ("Records", records.map { record in
                 let details = RecordText.details(record, jurisdiction: facts.jurisdiction)
@@ -240,19 +243,19 @@ public enum RecordText {
     }
 
     /// The chronology line saying which decisions a re-assessment changed ("Decisions changed: …"); nil when none did.
-    public static func decisionsChangedLine(from old: Decisions?, to new: Assessment) -> String? {
-        let changes = decisionChanges(from: old, to: new)
+    public static func decisionsChangedLine(from old: Decisions?, to new: Assessment, pack: GuidancePack? = nil) -> String? {
+        let changes = decisionChanges(from: old, to: new, pack: pack)
         return changes.isEmpty ? nil : "Decisions changed: " + changes.joined(separator: "; ")
     }
 
     /// What changed between an earlier assessment's decisions (`CaseStore.latestDecisions`) and a new assessment's,
     /// in words: "Outcome 21: Not decided yet → Can be considered".
-    public static func decisionChanges(from old: Decisions?, to new: Assessment) -> [String] {
+    public static func decisionChanges(from old: Decisions?, to new: Assessment, pack: GuidancePack? = nil) -> [String] {
         DecisionKey.allCases.compactMap { key in
             let after = new.decisions.value(of: key)
             guard let old else { return nil }
             let before = old.value(of: key)
-            return before == after ? nil : "\(key.label): \(key.words(for: before)) → \(key.words(for: after))"
+            return before == after ? nil : "\(pack?.label(of: key) ?? key.label): \(key.words(for: before)) → \(key.words(for: after))"
         }
     }
 }
