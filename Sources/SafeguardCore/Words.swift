@@ -174,6 +174,13 @@ extension DecisionKey {
 }
 
 extension Words {
+    /// Whether a reason the engine gave ("grooming = not known") is only an answer not yet known, which says nothing
+    /// about why: the engine writes an unknown answer so (`Formula`'s reasons), and this is the one place that reads it.
+    public static func isNotKnown(_ because: String) -> Bool {
+        guard let answer = because.components(separatedBy: " = ").last, because.contains(" = ") else { return false }
+        return ["not known", "unknown", "null"].contains(answer)
+    }
+
     /// A fact the engine cites (`imagery[I1].sharedBeyondControl = true`) as its question and answer, using the
     /// question wording of the edition that was applied (its `questions`); a decision it rests on
     /// (`outcome21 = eligible`) as the decision and its value in words; anything else as the engine wrote it.
@@ -182,13 +189,6 @@ extension Words {
     /// Words.because("imagery[I1].sharedBeyondControl = true", questions: pack.questions)
     /// // "Has the image of I1 been shared beyond the control of the young person? Yes"
     /// ```
-    /// Whether a reason the engine gave ("grooming = not known") is only an answer not yet known, which says nothing
-    /// about why: the engine writes an unknown answer so (`Formula`'s reasons), and this is the one place that reads it.
-    public static func isNotKnown(_ because: String) -> Bool {
-        guard let answer = because.components(separatedBy: " = ").last, because.contains(" = ") else { return false }
-        return ["not known", "unknown", "null"].contains(answer)
-    }
-
     public static func because(_ text: String, questions: [String: String]) -> String {
         let parts = text.components(separatedBy: " = ")
         guard parts.count == 2 else { return text }

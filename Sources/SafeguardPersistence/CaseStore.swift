@@ -58,6 +58,13 @@ public struct CaseStore: Sendable {
         try! SortedJSON.string(facts)
     }
 
+    /// A reference as people type it from paperwork, read as the reference it is: the spaces around it dropped, small
+    /// letters made capitals, and spaces between its parts read as hyphens ("sg 2026 000001" is SG-2026-000001). Every
+    /// place a person types a reference (the case search, a merge, the audit trail's filter, a legal hold) reads it so.
+    public static func reference(typed: String) -> String {
+        typed.uppercased().split(whereSeparator: \.isWhitespace).joined(separator: "-")
+    }
+
     public static func reference(year: Int, number: Int) -> String {
         referencePrefix(year: year) + String(repeating: "0", count: max(0, 6 - String(number).count)) + String(number)
     }

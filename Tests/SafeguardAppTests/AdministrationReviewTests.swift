@@ -470,3 +470,25 @@ import Vapor
         }
     }
 }
+
+/// A reference typed as on paperwork is read as the reference it is, in every place a person types one
+/// (`CaseStore.reference(typed:)`): the case search, a merge, the audit trail's filter and a legal hold each had its own
+/// reading, and the case search took "SG 2026 000001" for no case.
+@Suite struct TypedReferenceTests {
+    @Test func aReferenceTypedWithSpacesAndSmallLettersFindsTheCase() async throws {
+        #expect(CaseStore.reference(typed: "  sg 2026  000001 ") == "SG-2026-000001")
+        #expect(CaseStore.reference(typed: "SG-2026 000001") == "SG-2026-000001")
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let created = try await createCase(app, token: world.token("policeA.officer"))
+            let reference = created["reference"] as! String
+            let typed = reference.lowercased().replacingOccurrences(of: "-", with: " ")
+            let officer = try await Pages.signIn(app, "officer@policeA.test")
+            let search = try await Pages.get(app, "/cases?reference=\(typed.replacingOccurrences(of: " ", with: "+"))", officer)
+            let id = (created["id"] as! String).lowercased()
+            #expect(search.status == .seeOther && search.headers.first(name: .location) == "/cases/\(id)", "found, and opened")
+            let api = try await send(app, .GET, "/api/v1/cases?reference=\(typed.replacingOccurrences(of: " ", with: "%20"))", token: world.token("policeA.officer"))
+            #expect((api.json["cases"] as? [[String: Any]])?.first?["reference"] as? String == reference)
+        }
+    }
+}

@@ -301,8 +301,6 @@ import Vapor
             #expect(steps == ["seized", "examined", "returned"])
             #expect((custody.last?["record"] as? [String: Any])?["imagerySolelyOfOwner"] as? Bool == false, "the superintendent's answer goes with it")
             #expect((custody.last?["record"] as? [String: Any])?["by"] as? String == "PC 4521", "recorded by whoever handed it back")
-            // One approval, one return.
-            _ = custody
             // Returned is the end of police custody: it cannot be examined again.
             try await j.record("policeA.officer", id, ["kind": "deviceCustody", "device": "D1", "step": "examined", "on": today, "by": "DFU"],
                                expect: .unprocessableEntity)

@@ -359,6 +359,14 @@ struct ResponseRuleTests {
             #expect(error.field == "meetingKind" && error.message.contains("record a strategy meeting"))
         }
         #expect(ResponseRules.recordKinds(completing: "interAgencyReferralDiscussion") == [.meeting])
+        // And the other way round: Scotland holds an IRD, not a strategy meeting.
+        let strategy = try ResponseRecord.decode(json: Data(#"{"kind":"meeting","meetingKind":"strategyMeeting","on":"2026-11-20","with":["social work"],"proceedBeforeChecksReason":"child at risk tonight"}"#.utf8))
+        do {
+            _ = try ResponseRules.check(strategy, in: .bundled(facts: scottish, assessment: assessment, records: [], today: testToday))
+            Issue.record("a strategy meeting on a Scottish case was accepted")
+        } catch {
+            #expect(error.field == "meetingKind" && error.message.contains("record the IRD"))
+        }
     }
 
     /// Action 15: a superintendent's approval lets the officer record one return of that device, when it is handed

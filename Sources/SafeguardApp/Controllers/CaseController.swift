@@ -40,7 +40,7 @@ struct CaseController: RouteCollection {
         let wanted = body.into.trimmingCharacters(in: .whitespaces)
         var target: CaseRecord?
         if let id = UUID(text: wanted) { target = try await store.findCase(id: id, organisationID: identity.organisation.id) }
-        if target == nil { target = try await store.findCase(reference: wanted.uppercased(), organisationID: identity.organisation.id) }
+        if target == nil { target = try await store.findCase(reference: CaseStore.reference(typed: wanted), organisationID: identity.organisation.id) }
         guard let target, CasePolicy.canSee(target, identity) else {
             throw APIError.invalid("into", "no case of \(identity.organisation.name) has the reference or id \(wanted.prefix(60)): give the other case's reference, like SG-2026-000001")
         }
@@ -205,7 +205,7 @@ struct CaseController: RouteCollection {
             // as a list of one; a reference no case of theirs has is an empty list. The other filters are checked
             // (a bad one is still 400), then not used.
             guard typed.count <= 40 else { throw APIError.badRequest("reference is at most 40 characters, like SG-2026-000001", field: "reference") }
-            let found = try await store.findCase(reference: typed.uppercased(), organisationID: identity.organisation.id)
+            let found = try await store.findCase(reference: CaseStore.reference(typed: typed), organisationID: identity.organisation.id)
             let visible = found.flatMap { CasePolicy.canSee($0, identity) ? [$0.header] : nil } ?? []
             try await req.auditAlone("case.list", detail: "count=\(visible.count) via=reference")
             return CaseListBody.response(visible, page: 1, perPage: perPage, total: visible.count)
@@ -232,16 +232,10 @@ struct CaseController: RouteCollection {
         return try CaseReadBody.response(view, jurisdiction: identity.organisation.jurisdiction, setting: setting)
     }
 
-    /// A concern as the member of staff who raised it sees it (DESIGN: staff see only what they raised): who is
-    /// involved, their ages and parts, and the imagery's kind; not what the lead has learnt of each child (in care, on a
-    /// plan, a risk at home), nor the circumstances, devices, decisions or actions. A Welsh DSP's review found every
-    /// teacher who raised a concern shown which children were looked after and which families a risk. The answer has
-    /// no `assessment` and no `actions`, and `facts` holds only those parts.
+    /// A concern as the member of staff who raised it reads it (`CasePolicy.asRaised`): no `assessment`, no `actions`,
+    /// and `facts` holding only what they raised.
     static func asRaised(_ view: CaseReadView) throws -> CaseReadView {
-        let full = try CaseFacts.decode(json: Data(view.factsJSON.utf8))
-        let raised = CaseFacts(jurisdiction: full.jurisdiction, setting: full.setting, assessedOn: full.assessedOn,
-                               people: full.people.map { Person(ref: $0.ref, age: $0.age, roles: $0.roles) },
-                               imagery: full.imagery.map { Imagery(ref: $0.ref, kind: $0.kind, depicts: $0.depicts) })
+        let raised = CasePolicy.asRaised(try CaseFacts.decode(json: Data(view.factsJSON.utf8)))
         var reduced = view
         reduced.factsJSON = String(decoding: raised.jsonData(), as: UTF8.self)
         reduced.actions = []
@@ -380,10 +374,7 @@ struct CaseController: RouteCollection {
     func notes(req: Request) async throws -> [NoteDTO] {
         let identity = try CasePolicy.requireCaseRole(req)
         let record = try await loadCase(req, identity)
-        var notes = try await CaseStore(db: req.db, cipher: req.cipher).notes(caseID: record.id)
-        // Staff see the concern they raised and their own notes on it, as on its page; the DSL's notes, like the
-        // records and the chronology, are the DSL's.
-        if !CasePolicy.seesAllCases(identity.user.role) { notes = notes.filter { $0.authorID == identity.user.id } }
+        let notes = CasePolicy.visibleNotes(try await CaseStore(db: req.db, cipher: req.cipher).notes(caseID: record.id), to: identity)
         try await req.auditAlone("case.notes.read", caseID: record.id)
         return notes.map(NoteDTO.init)
     }
@@ -480,6 +471,22 @@ enum CasePolicy {
     static func seesAccess(_ header: CaseHeader, _ identity: Identity) -> Bool {
         guard header.organisationID == identity.organisation.id else { return false }
         return accessRoles.contains(identity.user.role) || (identity.user.role == .officer && header.createdBy == identity.user.id)
+    }
+
+    /// What of a case's facts the member of staff who raised the concern sees, on the pages and through the API
+    /// (DESIGN: staff see only what they raised): who is involved, their ages and parts, and the imagery's kind; not
+    /// what the lead has learnt of each child (in care, on a plan, a risk at home), nor the circumstances or devices.
+    /// A Welsh DSP's review found every teacher who raised a concern shown which children were looked after and which
+    /// families a risk.
+    static func asRaised(_ facts: CaseFacts) -> CaseFacts {
+        CaseFacts(jurisdiction: facts.jurisdiction, setting: facts.setting, assessedOn: facts.assessedOn,
+                  people: facts.people.map { Person(ref: $0.ref, age: $0.age, roles: $0.roles) },
+                  imagery: facts.imagery.map { Imagery(ref: $0.ref, kind: $0.kind, depicts: $0.depicts) })
+    }
+
+    /// The notes of a case its reader sees: the lead, everyone's; staff, their own (the lead's are the lead's).
+    static func visibleNotes(_ notes: [CaseNote], to identity: Identity) -> [CaseNote] {
+        seesAllCases(identity.user.role) ? notes : notes.filter { $0.authorID == identity.user.id }
     }
 
     /// What the lead works out (the assessment and its history) is for the case leads: staff see what they raised.

@@ -67,7 +67,8 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         if let query = request.url.query, !query.isEmpty { fields += try BoundedBody.formPairs(Array(query.utf8)) }
         var added = 0
         var text: [String] = []
-        var refused: [FieldError] = []
+        // Each refused field, and how the error names it when no page can show the form again.
+        var refused: [(problem: FieldError, named: String)] = []
         for (field, value) in fields {
             let secret = Self.secrets.contains(field)
             let most = field == "field name" ? FieldLimits.fieldName : FieldLimits.limit(for: field)
@@ -79,10 +80,13 @@ struct ContentGuardMiddleware: AsyncMiddleware {
                 // shown again in the form with why; nothing is saved. A review lost a whole add-user form to a
                 // text-direction control in a name, on an error page that named the field "DisplayName".
                 if pageForm, !secret, field != "field name", field != "body" {
+                    let words = Words.of(field).capitalisedFirst
                     if case .tooLong = refusal {
-                        refused.append(FieldError(field: field, message: "This is too long: " + refusal.message))
+                        refused.append((FieldError(field: field, message: "This is too long: " + refusal.message),
+                                        "\(words) is too long: \(refusal.message). Nothing was saved: go back to the form to shorten it"))
                     } else {
-                        refused.append(FieldError(field: field, message: refusal.message.capitalisedFirst))
+                        refused.append((FieldError(field: field, message: refusal.message.capitalisedFirst),
+                                        "\(words): \(refusal.message). Nothing was saved: go back to the form to change it"))
                     }
                     continue
                 }
@@ -95,15 +99,8 @@ struct ContentGuardMiddleware: AsyncMiddleware {
         }
         if !refused.isEmpty {
             // A form with no page to show it again names the field in its error, and how to get back to what was typed.
-            let first = refused[0]
-            let named = first.message.hasPrefix("This is too long: ")
-                ? "\(Words.of(first.field).capitalisedFirst) is too long: "
-                    + first.message.replacingOccurrences(of: "This is too long: ", with: "")
-                    + ". Nothing was saved: go back to the form to shorten it"
-                : "\(Words.of(first.field).capitalisedFirst): \(first.message.prefix(1).lowercased() + first.message.dropFirst()). "
-                    + "Nothing was saved: go back to the form to change it"
-            return try await Self.formAgain(request, status: .unprocessableEntity, kept: fields, problems: refused,
-                                            or: APIError.invalid(refused[0].field, named))
+            return try await Self.formAgain(request, status: .unprocessableEntity, kept: fields, problems: refused.map(\.problem),
+                                            or: APIError.invalid(refused[0].problem.field, refused[0].named))
         }
         let allowance = request.application.freeTextAllowance
         // What a signed-in person writes is remembered per case; writes outside a case (opening one, say) share one

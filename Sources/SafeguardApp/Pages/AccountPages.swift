@@ -489,9 +489,8 @@ extension AccountPagesController {
         let identity = try admin(req)
         let form = try req.content.decode([String: String].self)
         try req.checkPageCSRF(form["_csrf"])
-        // A reference written with spaces or small letters ("sg 2026 000001") is read as the reference it is.
         let typed = (form["reference"] ?? "").trimmingCharacters(in: .whitespaces)
-        let reference = typed.uppercased().split(whereSeparator: \.isWhitespace).joined(separator: "-")
+        let reference = CaseStore.reference(typed: typed)
         var errors: [FieldError] = []
         if reference.isEmpty || reference.count > 40 {
             errors.append(.init(field: "holdReference", message: "Enter the case's reference, like SG-2026-000001"))

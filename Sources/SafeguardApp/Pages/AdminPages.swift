@@ -227,8 +227,7 @@ struct AdminPagesController: RouteCollection {
         if !action.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." }) || action.count > 60 {
             errors.append(.init(field: "action", message: "Choose what was done from the list"))
         }
-        // A reference written with spaces ("SG 2026 000001") is read as the reference it is.
-        let reference = (q.case ?? "").trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: " ", with: "-")
+        let reference = CaseStore.reference(typed: q.case ?? "")
         var caseID = (q.caseID ?? "").isEmpty ? nil : UUID(text: q.caseID ?? "")
         // An erased case keeps its reference in its tombstone, so its history can still be traced by it (a review found
         // "no case has the reference" once a case was erased).

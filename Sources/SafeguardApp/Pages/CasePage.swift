@@ -364,10 +364,10 @@ struct CasePage: PageView {
             hasNextStep = true
         }
         let facts = record.facts
+        // Staff are given the facts as they raised them (`CasePolicy.asRaised`): who is involved, not what the lead
+        // has learnt of each child, which is not shown to them even as "not known".
         let isStaff = self.isStaff
         people = facts.people.map { p in
-            // Staff see who is involved as they raised it; what the lead learns of each child (in care, on a plan,
-            // a risk at home) is shared on a need-to-know basis, not with everyone who raised a concern.
             FactTable(ref: p.ref, heading: "Person \(p.ref)", facts: [
                 FactRow(label: "Age", answer: p.age.map { "\($0)" } ?? "Not known yet"),
                 FactRow(label: "Part in what happened", answer: p.roles.isEmpty ? "Not recorded" : Words.parts(p.roles)),

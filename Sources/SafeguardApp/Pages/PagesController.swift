@@ -117,7 +117,7 @@ struct PagesController: RouteCollection {
         let identity = try caseIdentity(req)
         let store = CaseStore(db: req.db, cipher: req.cipher, reader: req.application.sqliteReader, counts: req.application.caseCounts)
         let typed = String((req.query[String.self, at: "reference"] ?? "").prefix(40))
-        let wanted = typed.trimmingCharacters(in: .whitespaces).uppercased()
+        let wanted = CaseStore.reference(typed: typed)
         var notFound: String?
         if !wanted.isEmpty {
             if let found = try await store.findCase(reference: wanted, organisationID: identity.organisation.id),
@@ -167,7 +167,10 @@ struct PagesController: RouteCollection {
         let store = CaseStore(db: req.db, cipher: req.cipher)
         let actions = try await store.actions(caseID: record.id)
         let stored = try await store.latestAssessment(caseID: record.id)
-        var page = CasePage(record: record, actions: actions, assessment: stored?.assessment, identity: identity,
+        // Staff see the facts they raised, as the API gives them (`CasePolicy.asRaised`).
+        var shown = record
+        if identity.user.role == .staff { shown.facts = CasePolicy.asRaised(record.facts) }
+        var page = CasePage(record: shown, actions: actions, assessment: stored?.assessment, identity: identity,
                             csrf: req.pageCSRFToken(), errors: errors, kept: kept)
         if withAccess && CasePolicy.seesAccess(record.header, identity) {
             page.access = CaseAccessView(try await AuditStore(db: req.db).caseAccess(caseID: record.id, organisationID: record.organisationID),
@@ -196,8 +199,7 @@ struct PagesController: RouteCollection {
             page.mergePath = PageRoute.caseMerge(.id(record.id)).path
         }
         // Notes: staff see their own on a concern they raised (the lead's are the lead's, as in the API); the lead, all.
-        var notes = try await store.notes(caseID: record.id)
-        if !CasePolicy.seesAllCases(identity.user.role) { notes = notes.filter { $0.authorID == identity.user.id } }
+        let notes = CasePolicy.visibleNotes(try await store.notes(caseID: record.id), to: identity)
         page.caseNotes = notes.map { n in
             NoteRow(by: people.first { $0.id == n.authorID }.map { $0.named(in: identity.organisation.jurisdiction) } ?? "someone no longer here",
                     at: PageWords.date(n.createdAt), text: n.text)
@@ -310,7 +312,7 @@ struct PagesController: RouteCollection {
     /// Merges this case into another of the organisation by its reference (`CaseService.merge`, as the API does).
     func mergeCase(req: Request) async throws -> Response {
         let (identity, record, form) = try await posted(req, MergeForm.self)
-        let wanted = (form.into ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        let wanted = CaseStore.reference(typed: form.into ?? "")
         guard !wanted.isEmpty else {
             return try await again(req, identity, record, field: "into", "Enter the reference of the case to merge this one into, like SG-2026-000001")
         }

@@ -36,7 +36,7 @@ extension PagesController {
             intro = ["\(pack.recordingRule)\(pack.inBrackets(.recordCrime)). The offences the guidance suggests for what is known are ticked."]
             form.checkboxes("offences", options: law.map { ($0.id, $0.description) }, selected: suggested,
                             optionHints: Dictionary(uniqueKeysWithValues: law.map { ($0.id, $0.legislation + ($0.homeOfficeClassification.map { ", Home Office \($0)" } ?? "")) }))
-            if facts.jurisdiction == .scotland {
+            if CrimeRecord.mayNameNoOffence(in: facts.jurisdiction) {
                 form.hints["offences"] = "Tick none where the facts disclose no crime (conduct by a child under 12, say): it is then an incident record only."
             }
             form.hints["offenceChangeReason"] = "Needed only when they differ from the guidance's suggestion ("
@@ -108,11 +108,9 @@ extension PagesController {
             intro = ["Check victims, suspects and locations on police systems and partners' systems, ideally before any meeting or conversation with the family\(pack.inBrackets(.checks))."]
             form.values["checkedOn"] = Self.today()
         case .meeting:
-            intro = [(facts.jurisdiction == .scotland ? "An inter-agency referral discussion (IRD), a multi-agency meeting," : "A strategy or multi-agency meeting,")
+            intro = [(MeetingKind.interAgencyReferralDiscussion.isHeld(in: facts.jurisdiction) ? "An inter-agency referral discussion (IRD), a multi-agency meeting," : "A strategy or multi-agency meeting,")
                      + " or a conversation with a child or family\(pack.inBrackets(.checks, .referral)). Before everyone's background checks are done, give the safeguarding reason to go ahead."]
-            // Scotland holds an IRD where England and Wales hold a strategy meeting: each nation sees its own.
-            form.only(MeetingKind.allCases.filter { facts.jurisdiction == .scotland ? $0 != .strategyMeeting : $0 != .interAgencyReferralDiscussion }
-                        .map(\.rawValue), of: "meetingKind")
+            form.only(MeetingKind.allCases.filter { $0.isHeld(in: facts.jurisdiction) }.map(\.rawValue), of: "meetingKind")
         case .childProtectionReferral:
             intro = police ? ["Where significant risks are found, or a child is subject to child protection activity, refer\(pack.inBrackets(.referral))."]
                 : ["Refer when the guidance's criteria for a referral apply\(pack.inBrackets(.referral))."]
@@ -215,9 +213,8 @@ extension PagesController {
         guard let kind = req.parameter(.kind).flatMap(RecordKind.init(rawValue:)) else { throw APIError.notFound("page") }
         let page = try await recordPage(req, identity, record, kind: kind)
         // Every required field left blank is named at once, not one per try (the strict decoding stops at the first).
-        // In Scotland a report with no crime disclosed is an incident record, naming no offence (SCRS Section B).
         let blank = Self.blankRequired(kind: kind, fields: page.fields, form: form,
-                                       optional: kind == .crimeRecord && record.facts.jurisdiction == .scotland ? ["offences"] : [])
+                                       optional: kind == .crimeRecord && CrimeRecord.mayNameNoOffence(in: record.facts.jurisdiction) ? ["offences"] : [])
         if !blank.isEmpty {
             return try await renderForm(req, page, errors: blank, keeping: form)
         }

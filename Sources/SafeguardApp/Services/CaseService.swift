@@ -460,9 +460,9 @@ extension CaseService {
         return action
     }
 
-    /// Adds a note to the case, with its chronology line and audit entry, in one transaction.
-    /// Adds a note to the case: anyone who may see it, staff on a concern they raised included ("he has messaged her
-    /// again"). One rule for its length, for the API and the page.
+    /// Adds a note to the case, with its chronology line and audit entry, in one transaction: anyone who may see the
+    /// case, staff on a concern they raised included ("he has messaged her again"). One rule for its length, for the
+    /// API and the page.
     func addNote(_ text: String, to record: CaseRecord, by actor: Identity) async throws -> CaseNote {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= Self.noteLimit else {

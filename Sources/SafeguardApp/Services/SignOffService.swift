@@ -128,10 +128,10 @@ struct SignOffService: Sendable {
         // A device holding imagery of others is unlikely to be returned: approving it says how that imagery was removed
         // (a review's superintendent approved one on "ok", and the phone went back to the boy who had shared it).
         let removal = body.imageryRemoval?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == false && removal.count < 10 {
+        if kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == false && !Self.isSubstantive(removal) {
             throw APIError.invalid("imageryRemoval", "the imagery was not solely of the owner, so the device is unlikely to be returned: returning it "
                                    + "could be supplying an indecent image of a child. To approve, say how the imagery of others was removed "
-                                   + "(for example, wiped and checked by the digital forensics unit)\(records.guidance(for: caseRecord).inBracketsWithPublisher(.deviceReturn))")
+                                   + "(for example, wiped and checked by the digital forensics unit; at least \(Self.shortestReason) characters)\(records.guidance(for: caseRecord).inBracketsWithPublisher(.deviceReturn))")
         }
         let reasonGiven = kind == .deviceReturn && body.approve && body.imagerySolelyOfOwner == false
             ? reason + (reason.hasSuffix(".") ? "" : ".") + " Imagery of others removed: " + removal : reason

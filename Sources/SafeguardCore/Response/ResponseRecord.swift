@@ -183,6 +183,12 @@ public struct CrimeRecord: RecordPayload {
     var record: ResponseRecord { .crimeRecord(self) }
     public var crimeReference: String
     public var reportedOn: CalendarDate
+
+    /// Whether a crime record in `nation` may name no offence. The College of Policing records every report as a crime;
+    /// the Scottish Crime Recording Standard (Section B) makes an incident record of every report and a crime report
+    /// only where the facts disclose a crime, so a Scottish record naming no offence (conduct by a child under 12, say)
+    /// is an incident record. The rules and the form both ask this.
+    public static func mayNameNoOffence(in nation: Jurisdiction) -> Bool { nation == .scotland }
     /// Offence ids from the jurisdiction's list (see `safeguard guidance show law`).
     public var offences: [String]
     /// Required when the offences differ from those the engine suggests.
@@ -277,6 +283,16 @@ public enum MeetingKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Scotland's inter-agency referral discussion (National Guidance 2021, 3.15–3.19): police, social work and
     /// health decide together what happens next. Scottish cases only.
     case interAgencyReferralDiscussion
+
+    /// Whether a case in `nation` holds this kind of meeting: Scotland an IRD where England, Wales and Northern
+    /// Ireland hold a strategy meeting. The rules refuse, and the form does not offer, the other nation's.
+    public func isHeld(in nation: Jurisdiction) -> Bool {
+        switch self {
+        case .interAgencyReferralDiscussion: nation == .scotland
+        case .strategyMeeting: nation != .scotland
+        default: true
+        }
+    }
 }
 
 /// Actions 3–4 (2016: paras 11–12): a strategy or multi-agency meeting, or a conversation with a child or family,

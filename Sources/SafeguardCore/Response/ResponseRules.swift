@@ -205,10 +205,7 @@ public enum ResponseRules {
         case .crimeRecord(var r):
             try text(r.crimeReference, "crimeReference", required: true, why: "the crime reference number from your crime recording system", source: .recordCrime)
             try notFuture(r.reportedOn, "reportedOn")
-            // The College of Policing records every report as a crime. The Scottish Crime Recording Standard (Section
-            // B) makes an incident record of every report and a crime report only where the facts disclose a crime:
-            // a Scottish record may name no offence (conduct by a child under 12, say), and is then an incident record.
-            guard !r.offences.isEmpty || facts.jurisdiction == .scotland else {
+            guard !r.offences.isEmpty || CrimeRecord.mayNameNoOffence(in: facts.jurisdiction) else {
                 throw RecordProblem(field: "offences", message: "name at least one offence from the jurisdiction's list", citation: cite(.recordCrime))
             }
             let list = context.law?.offences ?? []
@@ -272,8 +269,10 @@ public enum ResponseRules {
                 try text(r.result, "result", required: true, why: "what the check found (e.g. \"no trace\")", source: .checks)
             }
         case .meeting(let r):
-            if r.meetingKind == .interAgencyReferralDiscussion && facts.jurisdiction != .scotland {
-                throw RecordProblem(field: "meetingKind", message: "an inter-agency referral discussion (IRD) is Scotland's: in \(facts.jurisdiction.displayName) record a strategy meeting")
+            guard r.meetingKind.isHeld(in: facts.jurisdiction) else {
+                throw RecordProblem(field: "meetingKind", message: facts.jurisdiction == .scotland
+                    ? "in Scotland an inter-agency referral discussion (IRD) is held, not a strategy meeting: record the IRD"
+                    : "an inter-agency referral discussion (IRD) is Scotland's: in \(facts.jurisdiction.displayName) record a strategy meeting")
             }
             try text(r.outcome, "outcome", required: false)
             try text(r.proceedBeforeChecksReason, "proceedBeforeChecksReason", required: false)
