@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/vapor/leaf", from: "4.5.2"),
         .package(url: "https://github.com/vapor/leaf-kit", from: "1.14.3"),
+        // Already in the build through Vapor; named for the baseline's plain-NIO route.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
         // The pure core: case facts, the guidance engine and the guidance packs. No web, no database.
@@ -73,10 +75,16 @@ let package = Package(
             // Persistence for `SortedJSON` alone: how an assessment is written for storage at every case opening.
             dependencies: ["SafeguardCore", "SafeguardPersistence"]
         ),
-        // A bare Vapor route with the server's build settings: the load benchmark's baseline.
+        // A bare Vapor route with the server's build settings: the load benchmark's baseline. With `--plain-nio`, the
+        // same "ok" from SwiftNIO's HTTP/1.1 server alone: what a request path outside Vapor could start from.
         .executableTarget(
             name: "SafeguardBaseline",
-            dependencies: [.product(name: "Vapor", package: "vapor")]
+            dependencies: [
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // Starts the programs the tests run, without Foundation's Process (see ChildProcess).
         .target(name: "Spawning", path: "Tests/Spawning"),

@@ -109,6 +109,19 @@ measure_baseline() {
     fi
     CPU_PID=""
     stop_pid "$pid"
+    # Last, for information: "ok" from SwiftNIO's HTTP/1.1 pipeline alone (`safeguard-baseline --plain-nio`), how much
+    # of the bare route is Vapor's own: what a request path outside Vapor for the hottest routes could start from.
+    if [ "$label" = last ]; then
+        port=$(free_port)
+        start_bg "baseline-plain-nio" "$BASELINE_BIN" --plain-nio --hostname 127.0.0.1 --port "$port"
+        pid=$LAST_PID
+        CPU_PID=$pid
+        wait_http "http://127.0.0.1:$port/" "$pid" "$WORK/baseline-plain-nio.log" 60
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1 || true   # warm-up
+        run_wrk plain-nio "-" bare.lua "http://127.0.0.1:$port/" -t"$THREADS" -c"$CONNECTIONS"
+        CPU_PID=""
+        stop_pid "$pid"
+    fi
 }
 
 # reads_beside NAME SCRIPT CONNECTIONS DB BASE: signed-in reads on 16 connections while SCRIPT runs on CONNECTIONS
@@ -219,6 +232,7 @@ names = {"me": "signed in, no case, no audit (GET /api/v1/me)", "read": "case re
          "facts": "fact update (PUT facts)", "read16": "case read, 16 connections alone",
          "read16-flood": "case read, 16 connections under flood", "flood": "anonymous flood (64 connections)",
          "read16-hostile": "case read, 16 connections beside hostile bodies", "hostile": "256 KiB hostile form bodies (2 connections)",
+         "plain-nio": "\"ok\" from SwiftNIO alone, no Vapor (safeguard-baseline --plain-nio)",
          "sized": f"bare route answering {read_bytes} bytes, as much as a case read (GET /bytes/{read_bytes})"}
 print(f"bare route (safeguard-baseline GET /): first {float(bare['bare-first'][2]):,.0f} req/s, "
       f"last {float(bare['bare-last'][2]):,.0f} req/s; the better ({bare_rps:,.0f}) is the 100% below.")
@@ -256,6 +270,12 @@ sized = by.get(("sized", "-"))
 if sized:
     print(f"bare route answering a case read's {read_bytes} bytes / answering \"ok\" = {float(sized[2]):,.0f} / {bare_rps:,.0f} = "
           f"{float(sized[2]) / bare_rps:.2f}: what sending that much costs a route that does nothing else")
+plain = by.get(("plain-nio", "-"))
+if plain:
+    cpu_text = (f"; server CPU a request {cpu_us(plain):,.0f} against {cpu_us(best):,.0f} µs"
+                if cpu_us(plain) and cpu_us(best) else "")
+    print(f"\"ok\" from SwiftNIO alone / the bare Vapor route = {float(plain[2]):,.0f} / {bare_rps:,.0f} = "
+          f"{float(plain[2]) / bare_rps:.2f}{cpu_text}: what Vapor itself costs a request that does nothing")
 for db in sorted({r[1] for r in rows if r[1] != "-"}):
     me, read = by.get(("me", db)), by.get(("read", db))
     if read and cpu_us(read) and cpu_us(best):
