@@ -169,12 +169,17 @@ public enum SafeguardServer {
         try await app.retentionService.run(dryRun: dryRun, by: nil).map { ($0.organisation, $0.reference, $0.rule) }
     }
 
-    /// Creates an API token for a user from the command line (by someone with access to the server).
+    /// Creates an API token for a user from the command line (by someone with access to the server), for no more
+    /// days than the user's organisation allows (`TokenLifetime`).
     public static func createToken(_ app: Application, email: String, name: String, days: Int) async throws -> (secret: String, token: APIToken) {
         guard let credentials = try await AccountStore(db: app.db).credentials(email: email) else {
             throw StoreError.notFound("user with the email \(email)")
         }
         guard !credentials.user.disabled else { throw StoreError.invalid(field: "email", message: "that account is disabled") }
+        if let organisation = try await AccountStore(db: app.db).organisation(id: credentials.user.organisationID),
+           days > organisation.tokenLifetime.maxDays {
+            throw StoreError.invalid(field: "days", message: TokenLifetime.tooLong(organisation.tokenLifetime.maxDays, of: organisation.name))
+        }
         return try await app.write { db in
             let (token, secret) = try await AccountStore(db: db).createToken(userID: credentials.user.id, name: name,
                                                                             expiresAt: Date().addingTimeInterval(TimeInterval(days) * 86_400))
@@ -191,8 +196,9 @@ public enum SafeguardServer {
         guard let credentials = try await AccountStore(db: app.db).credentials(email: email) else {
             throw StoreError.notFound("user with the email \(email)")
         }
-        let now = Date()
-        return try await AccountStore(db: app.db).tokens(userID: credentials.user.id).filter { $0.isActive(at: now) }
+        let store = AccountStore(db: app.db)
+        let lifetime = try await store.organisation(id: credentials.user.organisationID)?.tokenLifetime ?? .standard
+        return lifetime.inForce(try await store.tokens(userID: credentials.user.id), at: Date())
     }
 
     public static func revokeToken(_ app: Application, id: UUID) async throws -> APIToken {

@@ -17,7 +17,8 @@ public struct AccountStore: Sendable {
                      twoFactorPolicy: TwoFactorPolicy(roles: TwoFactorPolicy.roles(stored: m.twoFactorRoles), stepUpCaseAgeDays: m.stepUpCaseAgeDays),
                      retention: RetentionSchedule(policeGroup: m.retentionPoliceGroup, schoolAge: m.retentionSchoolAge,
                                                   schoolYearsAfterClosing: m.retentionSchoolYears),
-                     workPolicy: WorkPolicy(quietCaseDays: m.quietCaseDays, mustActionDays: m.mustActionDays))
+                     workPolicy: WorkPolicy(quietCaseDays: m.quietCaseDays, mustActionDays: m.mustActionDays),
+                     tokenLifetime: TokenLifetime(maxDays: m.apiTokenMaxDays))
     }
 
     public func createOrganisation(name: String, kind: OrganisationKind, jurisdiction: Jurisdiction) async throws -> Organisation {
@@ -41,6 +42,7 @@ public struct AccountStore: Sendable {
         m.retentionSchoolYears = RetentionSchedule.standard.schoolYearsAfterClosing
         m.quietCaseDays = WorkPolicy.standard.quietCaseDays
         m.mustActionDays = WorkPolicy.standard.mustActionDays
+        m.apiTokenMaxDays = TokenLifetime.standard.maxDays
         try await m.create(on: db)
         return Self.value(m)
     }
@@ -303,8 +305,9 @@ public struct AccountStore: Sendable {
             return nil
         }
         let token = Self.value(m)
-        guard token.isActive(at: now) else { return nil }
-        return (token, Self.value(try m.joined(UserModel.self)), Self.value(try m.joined(OrganisationModel.self)))
+        let organisation = Self.value(try m.joined(OrganisationModel.self))
+        guard organisation.tokenLifetime.allows(token, at: now) else { return nil }
+        return (token, Self.value(try m.joined(UserModel.self)), organisation)
     }
 
     /// A user and their organisation, in one query.
@@ -576,6 +579,13 @@ public struct AccountStore: Sendable {
             m.quietCaseDays = policy.quietCaseDays
             m.mustActionDays = policy.mustActionDays
         }
+    }
+
+    /// Sets the longest an API token of the organisation lasts. Tokens made before that are older than it stop
+    /// working at once (`TokenLifetime.endOf`); the rest keep their expiry.
+    public func setTokenLifetime(organisationID: UUID, _ lifetime: TokenLifetime) async throws -> Organisation {
+        if let problem = lifetime.problem { throw StoreError.invalid(field: problem.field, message: problem.message) }
+        return try await updateOrganisation(organisationID) { m in m.apiTokenMaxDays = lifetime.maxDays }
     }
 
     public func setTwoFactorPolicy(organisationID: UUID, _ policy: TwoFactorPolicy) async throws -> Organisation {

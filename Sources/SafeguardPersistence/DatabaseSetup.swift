@@ -77,7 +77,7 @@ public enum SafeguardSchema {
                                                         M0011AddDataKeys(), M0012AddCaseOwners(), M0013AddUserSignatures(),
                                                         M0014CreateCaseNumbers(), M0015AddCaseMerges(), M0016AddUserTeams(),
                                                         M0017AddCaseRevisions(), M0018AddPostgresCaseRevisions(), M0019AddCaseListRevisions(),
-                                                        M0020CompressAssessmentsWithLZ4(), M0021AddSessionTimes()] }
+                                                        M0020CompressAssessmentsWithLZ4(), M0021AddSessionTimes(), M0022AddTokenLifetime()] }
 
     /// Copies a SQLite database to `path` as one consistent snapshot, while the server may be running (`VACUUM INTO`).
     /// A PostgreSQL database is refused (back it up with `pg_dump`), and so is a `path` that exists: a backup never

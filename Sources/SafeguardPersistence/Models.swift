@@ -20,6 +20,7 @@ final class OrganisationModel: Model, @unchecked Sendable {
     @OptionalField(key: "retention_school_years") var retentionSchoolYears: Int?
     @Field(key: "quiet_case_days") var quietCaseDays: Int
     @Field(key: "must_action_days") var mustActionDays: Int
+    @Field(key: "api_token_max_days") var apiTokenMaxDays: Int
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     init() {}
 }

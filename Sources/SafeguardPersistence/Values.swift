@@ -52,6 +52,54 @@ public struct Organisation: Sendable, Hashable, Codable {
     public var retention: RetentionSchedule = .standard
     /// When a case has gone quiet, and by when a MUST action is due when the guidance gives no timescale.
     public var workPolicy: WorkPolicy = .standard
+    /// The longest an API token of the organisation lasts.
+    public var tokenLifetime: TokenLifetime = .standard
+}
+
+/// The longest an organisation's API tokens last, set by its admin (an information-security officer may want 30
+/// days, where the server allows a year). A token counts from when it was made: one older than the organisation now
+/// allows stops working, even if it was made to last longer; a new one is refused more days than this.
+///
+/// ```swift
+/// let lifetime = TokenLifetime(maxDays: 30)
+/// lifetime.endOf(token)   // the earlier of its own expiry and 30 days after it was made
+/// ```
+public struct TokenLifetime: Sendable, Hashable, Codable {
+    public var maxDays: Int
+
+    public static let standard = TokenLifetime(maxDays: 365)
+    public static let range = 1...365
+
+    public init(maxDays: Int) { self.maxDays = maxDays }
+
+    /// Why this cannot be saved, if it cannot.
+    public var problem: (field: String, message: String)? {
+        Self.range.contains(maxDays) ? nil
+            : ("apiTokenMaxDays", "give a number of days from \(Self.range.lowerBound) to \(Self.range.upperBound)")
+    }
+
+    /// Why a token of `days` days is refused, in words: "Thames Valley Police allows API tokens of at most 30 days".
+    public static func tooLong(_ maxDays: Int, of organisation: String) -> String {
+        "\(organisation) allows API tokens of at most \(maxDays == 1 ? "1 day" : "\(maxDays) days"): ask for that many or fewer"
+    }
+
+    /// When `token` stops working under this lifetime: its own expiry, or `maxDays` after it was made if sooner.
+    public func endOf(_ token: APIToken) -> Date {
+        guard let made = token.createdAt else { return token.expiresAt }
+        return min(token.expiresAt, made.addingTimeInterval(TimeInterval(maxDays) * 86_400))
+    }
+
+    /// Whether `token` works at `now`: not revoked, and before `endOf(token)`.
+    public func allows(_ token: APIToken, at now: Date) -> Bool { token.revokedAt == nil && endOf(token) > now }
+
+    /// The tokens that still work at `now`, each saying when it really ends (`endOf`), for the lists people read.
+    public func inForce(_ tokens: [APIToken], at now: Date) -> [APIToken] {
+        tokens.filter { allows($0, at: now) }.map { token in
+            var ending = token
+            ending.expiresAt = endOf(token)
+            return ending
+        }
+    }
 }
 
 /// How an organisation's open work is watched (issue 11): an open case with no activity for `quietCaseDays` is shown

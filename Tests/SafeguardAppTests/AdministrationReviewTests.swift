@@ -2,6 +2,7 @@ import Foundation
 @testable import SafeguardApp
 import SafeguardCore
 import SafeguardPersistence
+import SQLKit
 import Testing
 import Vapor
 
@@ -489,6 +490,87 @@ import Vapor
             #expect(search.status == .seeOther && search.headers.first(name: .location) == "/cases/\(id)", "found, and opened")
             let api = try await send(app, .GET, "/api/v1/cases?reference=\(typed.replacingOccurrences(of: " ", with: "%20"))", token: world.token("policeA.officer"))
             #expect((api.json["cases"] as? [[String: Any]])?.first?["reference"] as? String == reference)
+        }
+    }
+}
+
+/// The longest an organisation's API tokens last, set by its admin (the administrator's review: the server allowed a
+/// year, with no say for a force's information-security officer). A token counts from when it was made.
+@Suite struct TokenLifetimeTests {
+    @Test func anAdminLimitsHowLongTokensLastAndAnOlderTokenStopsAtOnce() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let settings = "/api/v1/organisation/settings"
+            #expect(try await send(app, .GET, settings, token: world.token("policeA.admin")).json["apiTokenMaxDays"] as? Int == 365,
+                    "what the server allowed before")
+            // The officer's token was made 40 days ago: it works while the limit is a year.
+            try await (app.db as! any SQLDatabase).raw("UPDATE api_tokens SET created_at = \(bind: Date().addingTimeInterval(-40 * 86_400)) WHERE user_id = \(bind: officer.id)").run()
+            app.identityCache.removeAll()
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .ok)
+
+            let outside = try await send(app, .PATCH, settings, token: world.token("policeA.admin"), json: ["apiTokenMaxDays": 0])
+            #expect(outside.status == .unprocessableEntity)
+            #expect(outside.errorField == "apiTokenMaxDays")
+            #expect(outside.text.contains("give a number of days from 1 to 365"))
+            #expect(try await send(app, .PATCH, settings, token: world.token("policeA.supervisor"), json: ["apiTokenMaxDays": 30]).status == .forbidden)
+            let saved = try await send(app, .PATCH, settings, token: world.token("policeA.admin"), json: ["apiTokenMaxDays": 20])
+            #expect(saved.status == .ok)
+            #expect(saved.json["apiTokenMaxDays"] as? Int == 20)
+            #expect(try await count(app, "audit_entries WHERE action = 'organisation.settings' AND detail = 'apiTokenMaxDays=20'") == 1)
+
+            // Older than 20 days: refused at once, and no longer listed as in use; another force's tokens are untouched.
+            let refused = try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer"))
+            #expect(refused.status == .unauthorized)
+            #expect(refused.text.contains("older than your organisation allows"))
+            #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeB.officer")).status == .ok)
+            let listed = try await send(app, .GET, "/api/v1/users/\(officer.id.uuidString.lowercased())/tokens", token: world.token("policeA.admin"))
+            #expect(listed.array.isEmpty)
+
+            // A new token: more days than allowed is refused in words; none asked for lasts the limit, not the
+            // server's default of 30.
+            let tooLong = try await send(app, .POST, "/api/v1/tokens", json: ["email": officer.email, "password": testPassword, "expiresInDays": 21])
+            #expect(tooLong.status == .unprocessableEntity)
+            #expect(tooLong.errorField == "expiresInDays")
+            #expect(tooLong.text.contains("allows API tokens of at most 20 days"))
+            let made = try await send(app, .POST, "/api/v1/tokens", json: ["email": officer.email, "password": testPassword])
+            #expect(made.status == .created)
+            let expires = try #require((made.json["expiresAt"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
+            #expect(abs(expires.timeIntervalSinceNow - 20 * 86_400) < 120)
+            let secret = try #require(made.json["token"] as? String)
+            #expect(try await send(app, .GET, "/api/v1/me", token: secret).status == .ok)
+            let nowListed = try await send(app, .GET, "/api/v1/users/\(officer.id.uuidString.lowercased())/tokens", token: world.token("policeA.admin"))
+            #expect(nowListed.array.count == 1)
+
+            // The command line keeps to the same limit.
+            await #expect(throws: StoreError.self) {
+                _ = try await SafeguardServer.createToken(app, email: officer.email, name: "cli", days: 21)
+            }
+            #expect(try await SafeguardServer.createToken(app, email: officer.email, name: "cli", days: 20).token.name == "cli")
+        }
+    }
+
+    @Test func theSettingsPageSetsTheLimitAndSaysSo() async throws {
+        try await withApp { app in
+            _ = try await seedWorld(app)
+            let admin = try await Pages.signIn(app, "admin@policeA.test")
+            let form: [(String, String)] = [("sessionIdleMinutes", "30"), ("sessionLifetimeHours", "12"), ("stepUpCaseAgeDays", "30"),
+                                            ("quietCaseDays", "14"), ("mustActionDays", "1"), ("twoFactor-admin", "on"), ("twoFactor-auditor", "on")]
+            let before = try await Pages.get(app, "/settings", admin).text
+            #expect(before.contains("<label class=\"label\" for=\"apiTokenMaxDays\">API tokens last at most this many days</label>"))
+            #expect(before.contains("name=\"apiTokenMaxDays\" type=\"text\" inputmode=\"numeric\" maxlength=\"3\" value=\"365\""))
+            let wrong = try await Pages.post(app, "/settings", admin, form + [("apiTokenMaxDays", "400")])
+            #expect(wrong.status == .unprocessableEntity)
+            #expect(wrong.text.contains("<a href=\"#apiTokenMaxDays\">Enter a number of days from 1 to 365</a>"))
+            #expect(wrong.text.contains("value=\"400\""), "what was typed is kept")
+            let saved = try await Pages.post(app, "/settings", admin, form + [("apiTokenMaxDays", "30")])
+            #expect(saved.status == .seeOther)
+            let after = try await Pages.get(app, "/settings", admin).text
+            #expect(after.contains("API tokens last at most 30 days: any older have stopped working."))
+            #expect(after.contains("value=\"30\""))
+            // A form from before the field leaves the limit as it is.
+            #expect(try await Pages.post(app, "/settings", admin, form).status == .seeOther)
+            #expect(try await AccountStore(db: app.db).organisation(id: try #require(try await AccountStore(db: app.db).credentials(email: "admin@policeA.test")).user.organisationID)?.tokenLifetime.maxDays == 30)
         }
     }
 }

@@ -142,14 +142,14 @@ struct IdentityMiddleware: AsyncMiddleware {
                 let (found, generation) = try await cache.loaded(for: key) {
                     try await AccountStore(db: db).identity(tokenSecret: bearer, now: now)
                 }
-                guard let (token, user, org) = found, token.isActive(at: now) else {
-                    throw APIError(.unauthorized, "invalid_token", "this token is not valid: it is unknown, expired or revoked; create a new one with POST /api/v1/tokens")
+                guard let (token, user, org) = found, org.tokenLifetime.allows(token, at: now) else {
+                    throw APIError(.unauthorized, "invalid_token", "this token is not valid: it is unknown, expired, revoked or older than your organisation allows; create a new one with POST /api/v1/tokens")
                 }
                 guard !user.disabled else {
                     throw APIError(.unauthorized, "account_disabled", "this account is disabled; ask your organisation's admin")
                 }
                 let identity = Identity(user: user, organisation: org, tokenID: token.id, viaSession: false)
-                cache.store(identity, for: key, now: now, notAfter: token.expiresAt, generation: generation)
+                cache.store(identity, for: key, now: now, notAfter: org.tokenLifetime.endOf(token), generation: generation)
                 request.identity = identity
             }
         } else if request.hasSession, let sessionText = request.session.data["webSessionID"],

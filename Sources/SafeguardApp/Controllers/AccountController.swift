@@ -28,14 +28,20 @@ struct AccountController: RouteCollection {
     func createToken(req: Request) async throws -> Response {
         let body = try req.decodeKnown(TokenCreateRequest.self)
         let options = req.application.safeguardOptions
-        let days = body.expiresInDays ?? options.defaultTokenLifetimeDays
-        guard (1...options.maxTokenLifetimeDays).contains(days) else {
+        let asked = body.expiresInDays ?? options.defaultTokenLifetimeDays
+        guard (1...options.maxTokenLifetimeDays).contains(asked) else {
             throw APIError.invalid("expiresInDays", "give a number of days from 1 to \(options.maxTokenLifetimeDays)")
         }
         let name = (body.name ?? "api").trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...80).contains(name.count) else { throw APIError.invalid("name", "give the token a name of 1–80 characters") }
         let (user, organisation) = try await SignIn.attempt(email: body.email, password: body.password, on: req)
         req.identity = Identity(user: user, organisation: organisation, tokenID: nil, viaSession: false)
+        // Within the organisation's own limit, which its admin may have set below the server's; asked for nothing, a
+        // token lasts the server's default or that limit, whichever is shorter.
+        let days = body.expiresInDays ?? min(asked, organisation.tokenLifetime.maxDays)
+        guard days <= organisation.tokenLifetime.maxDays else {
+            throw APIError.invalid("expiresInDays", TokenLifetime.tooLong(organisation.tokenLifetime.maxDays, of: organisation.name))
+        }
         // A token stands in for a signed-in session: whoever needs a second factor to sign in needs it here.
         if user.hasTwoFactor || organisation.twoFactorPolicy.requires(user.role) {
             guard user.hasTwoFactor else {
@@ -201,8 +207,9 @@ struct AccountController: RouteCollection {
         if let retention {
             try await req.retentionService.checkConfirmed(current, under: retention, confirmed: body.confirmErasure)
         }
+        let tokens = body.apiTokenMaxDays.map(TokenLifetime.init(maxDays:))
         let organisation = try await req.accountService.setSettings(session: session, twoFactor: twoFactor, retention: retention,
-                                                                    work: work, by: identity)
+                                                                    work: work, tokens: tokens, by: identity)
         req.auditRecorded = true
         return OrganisationSettingsDTO(organisation)
     }

@@ -93,6 +93,8 @@ struct OrganisationSettingsDTO: Content {
     var quietCaseDays: Int
     /// A MUST action whose guidance gives no timescale is due this many days after it is raised (0: the same day).
     var mustActionDays: Int
+    /// The longest an API token lasts, in days; a token older than this stops working (`TokenLifetime`).
+    var apiTokenMaxDays: Int
     init(_ o: Organisation) {
         sessionIdleMinutes = o.sessionPolicy.idleMinutes; sessionLifetimeHours = o.sessionPolicy.lifetimeHours
         twoFactorRoles = Role.allCases.filter { o.twoFactorPolicy.requires($0) && $0.isAllowed(in: o.kind) }
@@ -102,6 +104,7 @@ struct OrganisationSettingsDTO: Content {
         retentionSchoolYears = o.retention.schoolYearsAfterClosing ?? 0
         quietCaseDays = o.workPolicy.quietCaseDays
         mustActionDays = o.workPolicy.mustActionDays
+        apiTokenMaxDays = o.tokenLifetime.maxDays
     }
 }
 
@@ -117,12 +120,13 @@ struct OrganisationSettingsUpdate: Content, KnownKeys {
     var retentionSchoolYears: Int?
     var quietCaseDays: Int?
     var mustActionDays: Int?
+    var apiTokenMaxDays: Int?
     /// The number of closed cases a retention change makes due for erasure at once, when the admin confirms it
     /// (409 `erasure_not_confirmed` names them otherwise).
     var confirmErasure: Int?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case sessionIdleMinutes, sessionLifetimeHours, twoFactorRoles, stepUpCaseAgeDays, retentionPoliceGroup, retentionSchoolAge,
-             retentionSchoolYears, quietCaseDays, mustActionDays, confirmErasure
+             retentionSchoolYears, quietCaseDays, mustActionDays, apiTokenMaxDays, confirmErasure
     }
 }
 

@@ -125,6 +125,9 @@ struct AccountPagesController: RouteCollection {
         let workSent = form["quietCaseDays"] != nil || form["mustActionDays"] != nil
         page.quietDays = form["quietCaseDays"] ?? page.quietDays
         page.mustDays = form["mustActionDays"] ?? page.mustDays
+        // Likewise the token lifetime.
+        let tokensSent = form["apiTokenMaxDays"] != nil
+        page.tokenDays = form["apiTokenMaxDays"] ?? page.tokenDays
         let roles = Set(page.roles.map(\.role).filter { form["twoFactor-\($0.rawValue)"] == "on" })
         for i in page.roles.indices { page.roles[i].checked = roles.contains(page.roles[i].role) }
         var errors: [FieldError] = []
@@ -148,19 +151,25 @@ struct AccountPagesController: RouteCollection {
         if must == nil || !WorkPolicy.mustRange.contains(must!) {
             errors.append(.init(field: "mustActionDays", message: "Enter a number of days from 0 (the same day) to \(WorkPolicy.mustRange.upperBound)"))
         }
+        let tokenDays = Int(page.tokenDays.trimmingCharacters(in: .whitespaces))
+        if tokenDays == nil || !TokenLifetime.range.contains(tokenDays!) {
+            errors.append(.init(field: "apiTokenMaxDays", message: "Enter a number of days from \(TokenLifetime.range.lowerBound) to \(TokenLifetime.range.upperBound)"))
+        }
         if errors.isEmpty, let idle, let lifetime, let problem = SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime).problem {
             errors.append(.init(field: problem.field, message: problem.message.capitalisedFirst))
         }
-        guard errors.isEmpty, let idle, let lifetime, let days, let quiet, let must else {
+        guard errors.isEmpty, let idle, let lifetime, let days, let quiet, let must, let tokenDays else {
             page.setErrors(errors)
             return try await req.renderPage(page, status: .unprocessableEntity, errors: errors, current: .settings)
         }
         _ = try await req.accountService.setSettings(session: SessionPolicy(idleMinutes: idle, lifetimeHours: lifetime),
                                                      twoFactor: TwoFactorPolicy(roles: roles, stepUpCaseAgeDays: days),
-                                                     work: workSent ? WorkPolicy(quietCaseDays: quiet, mustActionDays: must) : nil, by: identity)
+                                                     work: workSent ? WorkPolicy(quietCaseDays: quiet, mustActionDays: must) : nil,
+                                                     tokens: tokensSent ? TokenLifetime(maxDays: tokenDays) : nil, by: identity)
         req.auditRecorded = true
         req.session.data["notice"] = Self.settingsSaved(idle: idle, lifetime: lifetime, roles: roles, stepUpDays: days,
                                                         work: workSent ? WorkPolicy(quietCaseDays: quiet, mustActionDays: must) : nil,
+                                                        tokens: tokensSent ? TokenLifetime(maxDays: tokenDays) : nil,
                                                         in: identity.organisation)
         return req.redirect(to: .settings)
     }
@@ -168,7 +177,7 @@ struct AccountPagesController: RouteCollection {
     /// What a settings save says: everything it saved, in words, and a caution when the roles that manage accounts
     /// and read the trail no longer need two-factor sign-in (a review saved that with no word said).
     static func settingsSaved(idle: Int, lifetime: Int, roles: Set<Role>, stepUpDays: Int, work: WorkPolicy?,
-                              in organisation: Organisation) -> String {
+                              tokens: TokenLifetime? = nil, in organisation: Organisation) -> String {
         let who = SettingsPage(organisation, csrf: "").roles.map(\.role).filter(roles.contains)
             .map { $0.inSentence(in: organisation.jurisdiction) }
         var said = "Saved: sessions end after \(PageWords.count(idle, "minute")) without activity, and \(PageWords.count(lifetime, "hour")) after sign-in at the latest. "
@@ -177,6 +186,10 @@ struct AccountPagesController: RouteCollection {
         if let work {
             said += " A case is quiet after \(PageWords.count(work.quietCaseDays, "day")) with nothing recorded; a must-do is due "
                 + (work.mustActionDays == 0 ? "the day it is raised." : "within \(PageWords.count(work.mustActionDays, "day")).")
+        }
+        if let tokens {
+            said += " API tokens last at most \(PageWords.count(tokens.maxDays, "day"))"
+                + (tokens.maxDays < organisation.tokenLifetime.maxDays ? ": any older have stopped working." : ".")
         }
         let unguarded = [Role.admin, .auditor].filter { $0.isAllowed(in: organisation.kind) && !roles.contains($0) }
         if !unguarded.isEmpty {
@@ -338,6 +351,10 @@ struct SettingsPage: PageView {
     var mustRange: String
     var quietError = ""
     var mustError = ""
+    /// The longest an API token lasts (`TokenLifetime`).
+    var tokenDays: String
+    var tokenDaysRange: String
+    var tokenDaysError = ""
 
     init(_ organisation: Organisation, csrf: String) {
         self.organisation = organisation.name
@@ -354,6 +371,8 @@ struct SettingsPage: PageView {
         quietRange = "Supervisors, superintendents and the \(organisation.jurisdiction.schoolLead) see these on their home page. From \(WorkPolicy.quietRange.lowerBound) to \(WorkPolicy.quietRange.upperBound) days; the usual is \(WorkPolicy.standard.quietCaseDays)."
         mustRange = "Where the guidance gives no timescale of its own. 0 means the same day; up to \(WorkPolicy.mustRange.upperBound). The usual is \(WorkPolicy.standard.mustActionDays)."
         stepUpRange = "A closed case always needs one. From \(TwoFactorPolicy.stepUpAgeRange.lowerBound) to \(TwoFactorPolicy.stepUpAgeRange.upperBound) days; the usual is \(TwoFactorPolicy.standard.stepUpCaseAgeDays)."
+        tokenDays = String(organisation.tokenLifetime.maxDays)
+        tokenDaysRange = "For the programs that use the API. A token older than this stops working at once, even one made to last longer. From \(TokenLifetime.range.lowerBound) to \(TokenLifetime.range.upperBound) days; the usual is \(TokenLifetime.standard.maxDays)."
         self.csrf = csrf
     }
 
@@ -364,6 +383,7 @@ struct SettingsPage: PageView {
             if error.field == "mustActionDays" { mustError = error.message }
             if error.field == "sessionLifetimeHours" { lifetimeError = error.message }
             if error.field == "stepUpCaseAgeDays" { stepUpError = error.message }
+            if error.field == "apiTokenMaxDays" { tokenDaysError = error.message }
         }
     }
 }

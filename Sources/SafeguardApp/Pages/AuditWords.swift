@@ -99,7 +99,7 @@ enum AuditWords {
         "twoFactorRoles": "roles that need two-factor sign-in", "stepUpCaseAgeDays": "days before a case asks for the second factor again",
         "retentionPoliceGroup": "MoPI group", "retentionSchoolAge": "kept until the youngest is aged",
         "retentionSchoolYears": "or years after closing", "quietCaseDays": "days before a case counts as quiet",
-        "mustActionDays": "days to do a must-do",
+        "mustActionDays": "days to do a must-do", "apiTokenMaxDays": "longest an API token lasts, in days",
     ]
 
     /// An entry's detail (`kind=crimeRecord via=page`) in words. Ids are named from `names` (a person or a case

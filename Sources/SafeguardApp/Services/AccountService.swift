@@ -33,7 +33,7 @@ struct AccountService: Sendable {
         let now = clock()
         let store = AccountStore(db: db)
         let sessions = try await store.activeWebSessions(userID: actor.user.id, policy: actor.organisation.sessionPolicy, now: now)
-        let tokens = try await store.tokens(userID: actor.user.id).filter { $0.isActive(at: now) }
+        let tokens = actor.organisation.tokenLifetime.inForce(try await store.tokens(userID: actor.user.id), at: now)
         return (sessions, tokens)
     }
 
@@ -45,7 +45,7 @@ struct AccountService: Sendable {
         let store = AccountStore(db: db)
         guard let user = try await store.user(id: userID), user.organisationID == admin.organisation.id else { throw APIError.notFound("user") }
         let now = clock()
-        let tokens = try await store.tokens(userID: user.id).filter { $0.isActive(at: now) }
+        let tokens = admin.organisation.tokenLifetime.inForce(try await store.tokens(userID: user.id), at: now)
         let lastSignIn = try await store.lastSignIn(userID: user.id)
         return (user, tokens, lastSignIn)
     }
@@ -119,7 +119,7 @@ struct AccountService: Sendable {
     /// Changes the organisation's settings (admin only): its session limits, who needs two-factor sign-in and the
     /// step-up age, either or both, in one transaction with one audit entry, so a refused part leaves all unchanged.
     func setSettings(session: SessionPolicy?, twoFactor: TwoFactorPolicy?, retention: RetentionSchedule? = nil, work: WorkPolicy? = nil,
-                     by actor: Identity) async throws -> Organisation {
+                     tokens: TokenLifetime? = nil, by actor: Identity) async throws -> Organisation {
         guard actor.user.role == .admin else { throw APIError.forbidden("only an admin changes the organisation's settings") }
         var changes: [String] = []
         if let session { changes.append("sessionIdleMinutes=\(session.idleMinutes) sessionLifetimeHours=\(session.lifetimeHours)") }
@@ -128,6 +128,7 @@ struct AccountService: Sendable {
             changes.append("retentionPoliceGroup=\(retention.policeGroup) retentionSchoolAge=\(retention.schoolAge) retentionSchoolYears=\(retention.schoolYearsAfterClosing.map(String.init) ?? "none")")
         }
         if let work { changes.append("quietCaseDays=\(work.quietCaseDays) mustActionDays=\(work.mustActionDays)") }
+        if let tokens { changes.append("apiTokenMaxDays=\(tokens.maxDays)") }
         guard !changes.isEmpty else { return actor.organisation }
         let detail = changes.joined(separator: " ")
         let organisation = try await gate.run(db) { db in
@@ -137,6 +138,7 @@ struct AccountService: Sendable {
             if let twoFactor { organisation = try await store.setTwoFactorPolicy(organisationID: actor.organisation.id, twoFactor) }
             if let retention { organisation = try await store.setRetention(organisationID: actor.organisation.id, retention) }
             if let work { organisation = try await store.setWorkPolicy(organisationID: actor.organisation.id, work) }
+            if let tokens { organisation = try await store.setTokenLifetime(organisationID: actor.organisation.id, tokens) }
             try await AuditChain.append(Self.event(actor, "organisation.settings", detail: detail), on: db)
             return organisation
         }
