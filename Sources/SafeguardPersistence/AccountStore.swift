@@ -286,17 +286,8 @@ public struct AccountStore: Sendable {
         return (Self.value(m), secret)
     }
 
-    /// The active token and its user for a presented secret.
-    public func token(secret: String, now: Date) async throws -> (APIToken, User)? {
-        guard let m = try await TokenModel.query(on: db).filter(\.$tokenHash == Self.hashToken(secret)).first() else {
-            return nil
-        }
-        let token = Self.value(m)
-        guard token.isActive(at: now), let user = try await user(id: m.userID) else { return nil }
-        return (token, user)
-    }
-
-    /// The active token, its user and the user's organisation for a presented secret, in one query.
+    /// The token, its user and the user's organisation for a presented secret, in one query, if the token still works
+    /// under the organisation's `TokenLifetime`.
     public func identity(tokenSecret secret: String, now: Date) async throws -> (APIToken, User, Organisation)? {
         guard let m = try await TokenModel.query(on: db)
             .join(UserModel.self, on: \TokenModel.$userID == \UserModel.$id)

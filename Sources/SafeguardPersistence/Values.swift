@@ -269,8 +269,7 @@ public struct APIToken: Sendable, Hashable, Codable {
     public var expiresAt: Date
     public var revokedAt: Date?
     public var createdAt: Date?
-
-    public func isActive(at now: Date) -> Bool { revokedAt == nil && expiresAt > now }
+    // Whether it still works depends on its organisation too: `TokenLifetime.allows`.
 }
 
 public enum CaseStatus: String, Sendable, Codable, CaseIterable {
