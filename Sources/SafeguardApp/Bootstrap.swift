@@ -238,13 +238,14 @@ public enum SafeguardServer {
 
     /// A one-time password reset link for the user with this email, valid for an hour: its path on the server, when
     /// it runs out, and the person's name. Audited as made from the command line.
-    public static func passwordResetLink(_ app: Application, email: String) async throws -> (path: String, expiresAt: Date, name: String) {
+    public static func passwordResetLink(_ app: Application, email: String) async throws -> (path: String, code: String, codePath: String,
+                                                                                           expiresAt: Date, name: String) {
         guard let credentials = try await AccountStore(db: app.db).credentials(email: email) else {
             throw StoreError.notFound("user with the email \(email)")
         }
         do {
             let (reset, secret, user) = try await app.accountService.createResetLink(for: credentials.user.id, by: nil)
-            return (PageRoute.passwordReset(.value(secret)).path, reset.expiresAt, user.displayName)
+            return (PageRoute.passwordReset(.value(secret)).path, secret, PageRoute.passwordResetCode.path, reset.expiresAt, user.displayName)
         } catch let error as APIError {
             throw StoreError.invalid(field: "email", message: error.message)
         }

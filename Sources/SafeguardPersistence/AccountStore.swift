@@ -428,12 +428,11 @@ public struct AccountStore: Sendable {
     public func createPasswordReset(userID: UUID, createdBy: UUID?, now: Date, lifetime: TimeInterval = 3600) async throws -> (PasswordReset, secret: String) {
         guard try await UserModel.find(userID, on: db) != nil else { throw StoreError.notFound("user") }
         try await PasswordResetModel.query(on: db).filter(\.$userID == userID).filter(\.$usedAt == nil).set(\.$expiresAt, to: now).update()
-        var generator = SystemRandomNumberGenerator()
-        let secret = "sgr_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = ResetCode.make()
         let m = PasswordResetModel()
         m.id = UUID.random()
         m.userID = userID
-        m.tokenHash = Self.hashToken(secret)
+        m.tokenHash = Self.hashToken(ResetCode.canonical(secret))
         m.createdBy = createdBy
         m.createdAt = now
         m.expiresAt = now.addingTimeInterval(lifetime)
@@ -443,7 +442,7 @@ public struct AccountStore: Sendable {
 
     /// The reset link and its user for a presented secret, if the link can still be used.
     public func passwordReset(secret: String, now: Date) async throws -> (PasswordReset, User)? {
-        guard let m = try await PasswordResetModel.query(on: db).filter(\.$tokenHash == Self.hashToken(secret)).first() else { return nil }
+        guard let m = try await PasswordResetModel.query(on: db).filter(\.$tokenHash == Self.hashToken(ResetCode.canonical(secret))).first() else { return nil }
         let reset = Self.value(m)
         guard reset.isUsable(at: now), let user = try await user(id: m.userID), !user.disabled else { return nil }
         return (reset, user)

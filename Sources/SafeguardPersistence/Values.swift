@@ -431,3 +431,47 @@ public enum StoreError: Error, Sendable, Equatable {
     case duplicate(String)
     case invalid(field: String, message: String)
 }
+
+/// A password reset's secret, short enough to read out over the phone: twelve characters of Crockford's base 32 (no I,
+/// L, O or U), in three groups of four, `K7QM-2XPB-9T4H`. Sixty random bits, working once and for an hour, with only
+/// its hash stored: far beyond guessing online, and beyond a stolen database's hashes within the hour.
+///
+/// What a person types is read as they would mean it (`canonical`): small letters, spaces or no dashes, an O for a
+/// zero and an I or L for a one. A link made before these codes (`sgr_` and 64 hexadecimal digits) is read as it is.
+///
+/// ```swift
+/// let code = ResetCode.make()                                        // "K7QM-2XPB-9T4H"
+/// ResetCode.canonical("k7qm 2xpb 9t4h") == ResetCode.canonical(code) // true
+/// ```
+public enum ResetCode {
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    public static let length = 12
+
+    /// A new code, in groups of four.
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return formatted(String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }))
+    }
+
+    /// The code as stored and compared: capitals, no spaces or dashes, O as 0 and I or L as 1.
+    public static func canonical(_ typed: String) -> String {
+        let trimmed = typed.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("sgr_") { return trimmed }
+        return String(trimmed.uppercased().compactMap { c -> Character? in
+            switch c {
+            case " ", "-", "\u{2010}", "\u{2013}": return nil
+            case "O": return "0"
+            case "I", "L": return "1"
+            default: return c
+            }
+        })
+    }
+
+    /// A code in three groups of four, as shown and as put in a link; anything else as it is.
+    public static func formatted(_ code: String) -> String {
+        let plain = canonical(code)
+        guard plain.count == length, !plain.hasPrefix("sgr_") else { return code }
+        let characters = Array(plain)
+        return stride(from: 0, to: length, by: 4).map { String(characters[$0..<$0 + 4]) }.joined(separator: "-")
+    }
+}

@@ -24,7 +24,7 @@ struct UsersCommand: AsyncParsableCommand {
                            + "(e.g. https://safeguard.example.police.uk), not \(given)")
             }
             do {
-                let (path, expiresAt, name) = try await withApplication { app in try await SafeguardServer.passwordResetLink(app, email: email) }
+                let (path, code, codePath, expiresAt, name) = try await withApplication { app in try await SafeguardServer.passwordResetLink(app, email: email) }
                 let base = (baseURL ?? ProcessInfo.processInfo.environment["SAFEGUARD_PUBLIC_URL"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
                 let formatter = DateFormatter()
                 formatter.locale = Locale(identifier: "en_GB")
@@ -34,10 +34,12 @@ struct UsersCommand: AsyncParsableCommand {
                 formatter.dateFormat = "a"
                 let half = formatter.string(from: expiresAt).lowercased()
                 formatter.dateFormat = "d MMMM yyyy"
-                print("A one-time link for \(name) to choose a new password. It works once, until \(hour)\(half) on \(formatter.string(from: expiresAt)) (UK time).")
-                print("Give it to them in person or by phone, never by email:")
+                print("A one-time reset code for \(name) to choose a new password. It works once, until \(hour)\(half) on \(formatter.string(from: expiresAt)) (UK time).")
+                print("Give it to them in person or read it out over the phone, never by email:")
+                print("  \(code)")
+                print("They type it at \(base.isEmpty ? codePath : base + codePath), or open this link, which holds the same code:")
                 print(base.isEmpty ? path : base + path)
-                if base.isEmpty { print("(This is the path: put your Safeguard address in front, or pass --base-url.)") }
+                if base.isEmpty { print("(These are paths: put your Safeguard address in front, or pass --base-url.)") }
             } catch let error as StoreError { failServer(describe(error)) }
         }
     }

@@ -239,7 +239,10 @@ import Vapor
             let made = try await send(app, .POST, "/api/v1/users/\(officer.id)/password-reset", token: world.token("policeA.admin"))
             #expect(made.status == .created)
             let path = try #require(made.json["path"] as? String)
-            #expect(path.hasPrefix("/password-reset/sgr_"))
+            let code = try #require(made.json["code"] as? String)
+            #expect(path == "/password-reset/\(code)")
+            #expect(code.wholeMatch(of: /[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/) != nil,
+                    "twelve characters of Crockford's base 32, to read out over the phone: \(code)")
             let stored = try await (app.db as! any SQLDatabase).select().column("token_hash").from("password_resets").all()
             #expect(stored.count == 1)
             #expect(try stored[0].decode(column: "token_hash", as: String.self) != String(path.dropFirst("/password-reset/".count)),
@@ -293,8 +296,11 @@ import Vapor
             #expect(userPage.text.contains("Make a password reset link"))
             let shown = try await Pages.post(app, "/users/\(officer.id.uuidString.lowercased())/reset-link", admin, [])
             #expect(shown.status == .ok)
-            #expect(shown.text.contains("/password-reset/sgr_"))
-            #expect(shown.text.contains("in person or by phone, never by email"))
+            #expect(shown.text.contains("<code class=\"reset-code\" data-verbatim>"))
+            #expect(shown.text.contains("/password-reset/"))
+            #expect(shown.text.contains("in person or read it out over the phone, never by email"))
+            #expect(shown.text.contains("They type it at <code data-verbatim>http://localhost/password-reset</code>")
+                    || shown.text.contains("/password-reset</code>"))
             // Another organisation's admin cannot make one for this officer.
             let other = try await send(app, .POST, "/api/v1/users/\(officer.id)/password-reset", token: world.token("policeB.admin"))
             #expect(other.status == .notFound)
@@ -338,6 +344,59 @@ extension SessionTests {
             #expect(try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer")).status == .unauthorized)
             let audited = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 50).filter { $0.action == "token.revoke" }
             #expect(audited.map(\.detail) == ["token=\(id) via=page"])
+        }
+    }
+}
+
+/// A reset code is read out over the phone (the README said "in person or by phone" of a 70-character link): twelve
+/// characters, typed at `/password-reset` as a person would type them.
+@Suite struct ResetCodeTests {
+    @Test func aCodeIsReadAsAPersonMeansItAndAnOldLinkAsItIs() {
+        let code = ResetCode.make()
+        #expect(code.count == 14 && code.filter { $0 == "-" }.count == 2)
+        #expect(!code.contains { "ILOU".contains($0) })
+        #expect(ResetCode.canonical("k7qm 2xpb 9t4h") == "K7QM2XPB9T4H")
+        #expect(ResetCode.canonical("K7QM-2XPB-9T4H") == "K7QM2XPB9T4H")
+        #expect(ResetCode.canonical("ko1l-2xpb-9t4i") == "K011" + "2XPB9T41", "O is a zero, I and L a one")
+        #expect(ResetCode.formatted("k7qm2xpb9t4h") == "K7QM-2XPB-9T4H")
+        let legacy = "sgr_" + String(repeating: "ab", count: 32)
+        #expect(ResetCode.canonical(legacy) == legacy && ResetCode.formatted(legacy) == legacy, "a link made before codes still works")
+        #expect(Set((0..<50).map { _ in ResetCode.make() }).count == 50)
+    }
+
+    @Test func theCodeTypedOnThePageLeadsToChoosingANewPassword() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let officer = world.user("policeA.officer")
+            let made = try await send(app, .POST, "/api/v1/users/\(officer.id)/password-reset", token: world.token("policeA.admin"))
+            let code = try #require(made.json["code"] as? String)
+            let page = try await Pages.get(app, "/password-reset")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("<label class=\"label\" for=\"code\">Reset code</label>"))
+            let browser = Browser(cookie: try #require(Pages.formCookie(page)), csrf: try #require(Pages.csrf(in: page.text)))
+
+            let empty = try await Pages.post(app, "/password-reset", browser, [("code", " ")])
+            #expect(empty.status == .unprocessableEntity)
+            #expect(empty.text.contains("<a href=\"#code\">Enter the reset code your administrator gave you</a>"))
+            let wrong = try await Pages.post(app, "/password-reset", browser, [("code", "AAAA-BBBB-CCCC")])
+            #expect(wrong.status == .unprocessableEntity)
+            #expect(wrong.text.contains("That code does not work"))
+            #expect(wrong.text.contains("value=\"AAAA-BBBB-CCCC\""), "what was typed is kept")
+
+            // Typed as heard: small letters, spaces for the dashes, an O where the code has a zero.
+            let heard = code.lowercased().replacingOccurrences(of: "-", with: " ").replacingOccurrences(of: "0", with: "o")
+            let found = try await Pages.post(app, "/password-reset", browser, [("code", heard)])
+            #expect(found.status == .seeOther)
+            #expect(found.headers.first(name: .location) == "/password-reset/\(code)")
+            let choose = try await Pages.get(app, "/password-reset/\(heard.replacingOccurrences(of: " ", with: "-"))")
+            #expect(choose.text.contains("Choose a new password"), "the link works however the code in it is typed")
+            let anonymous = Browser(cookie: try #require(Pages.formCookie(choose)), csrf: try #require(Pages.csrf(in: choose.text)))
+            let done = try await Pages.post(app, "/password-reset/\(code)", anonymous,
+                                            [("password", "pebble ferry walnut orchid"), ("confirm", "pebble ferry walnut orchid")])
+            #expect(done.status == .seeOther)
+            // Used: the code no longer works on the page either.
+            let again = try await Pages.post(app, "/password-reset", browser, [("code", code)])
+            #expect(again.status == .unprocessableEntity)
         }
     }
 }

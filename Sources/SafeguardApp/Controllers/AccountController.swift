@@ -228,7 +228,7 @@ struct AccountController: RouteCollection {
         let (reset, secret, _) = try await req.accountService.createResetLink(for: id, by: identity)
         req.auditRecorded = true
         let response = Response(status: .created)
-        try response.content.encode(ResetLinkDTO(path: PageRoute.passwordReset(.value(secret)).path, expiresAt: reset.expiresAt))
+        try response.content.encode(ResetLinkDTO(path: PageRoute.passwordReset(.value(secret)).path, code: secret, expiresAt: reset.expiresAt))
         return response
     }
 }

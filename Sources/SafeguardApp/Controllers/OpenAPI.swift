@@ -248,6 +248,7 @@ enum OpenAPIDocument {
                                                "mustActionDays": ["type": "integer", "minimum": WorkPolicy.mustRange.lowerBound, "maximum": WorkPolicy.mustRange.upperBound],
                                                "confirmErasure": ["type": "integer", "minimum": 0, "description": "the number of closed cases a retention change makes due for erasure at once, to confirm it (409 erasure_not_confirmed names them)"]])),
             "ResetLink": obj(["path": ["type": "string", "description": "the link's path on this server; it works once, within the hour"],
+                              "code": ["type": "string", "description": "the same secret as twelve letters and digits (K7QM-2XPB-9T4H), to read out over the phone and type at /password-reset"],
                               "expiresAt": time]),
             "CaseFacts": caseFactsSchema,
             "Person": personSchema,

@@ -134,6 +134,8 @@ struct OrganisationSettingsUpdate: Content, KnownKeys {
 /// within the hour.
 struct ResetLinkDTO: Content {
     var path: String
+    /// The same secret, to read out over the phone and type at `/password-reset` (`ResetCode`).
+    var code: String
     var expiresAt: Date
 }
 

@@ -21,6 +21,8 @@ struct AccountPagesController: RouteCollection {
         routes.post(.retentionHold(.key), use: hold)
         routes.post(.retentionHoldByReference, use: holdByReference)
         routes.post(.userResetLink(.key), use: makeResetLink)
+        routes.get(.passwordResetCode, use: resetCodeForm)
+        routes.post(.passwordResetCode, use: resetCode)
         routes.get(.passwordReset(.key), use: resetForm)
         routes.post(.passwordReset(.key), use: reset)
     }
@@ -211,8 +213,40 @@ struct AccountPagesController: RouteCollection {
         let scheme = req.application.safeguardOptions.secureCookies || req.headers.first(name: "X-Forwarded-Proto") == "https" ? "https" : "http"
         let host = req.headers.first(name: .host) ?? "localhost"
         let link = "\(scheme)://\(host)\(PageRoute.passwordReset(.value(secret)).path)"
-        return try await req.renderPage(ResetLinkPage(name: user.displayName, link: link, until: PageWords.date(reset.expiresAt),
+        return try await req.renderPage(ResetLinkPage(name: user.displayName, link: link, code: secret,
+                                                      codePage: "\(scheme)://\(host)\(PageRoute.passwordResetCode.path)",
+                                                      until: PageWords.date(reset.expiresAt),
                                                       backPath: PageRoute.user(user.id).path), current: .users)
+    }
+
+    /// Where someone types the code their admin read out over the phone.
+    func resetCodeForm(req: Request) async throws -> Response {
+        try await req.renderPage(ResetCodePage(csrf: req.pageCSRFToken()))
+    }
+
+    struct ResetCodeForm: Content {
+        var code: String?
+        var _csrf: String?
+    }
+
+    /// A code that works goes on to its link's page, where the new password is chosen; one that does not is refused
+    /// in words (sixty random bits: guessing is hopeless, so nothing more is counted here than everywhere else).
+    func resetCode(req: Request) async throws -> Response {
+        let form = try req.content.decode(ResetCodeForm.self)
+        try req.checkPageCSRF(form._csrf)
+        let typed = (form.code ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var page = ResetCodePage(csrf: req.pageCSRFToken())
+        page.code = String(typed.prefix(40))
+        let error: FieldError
+        if typed.isEmpty {
+            error = FieldError(field: "code", message: "Enter the reset code your administrator gave you")
+        } else if typed.count <= 40, try await req.accountService.resetLink(typed) != nil {
+            return req.redirect(to: PageRoute.passwordReset(.value(ResetCode.formatted(typed))).path)
+        } else {
+            error = FieldError(field: "code", message: "That code does not work: check it with your administrator, or ask for a new one (a code works once, for an hour)")
+        }
+        page.codeError = error.message
+        return try await req.renderPage(page, status: .unprocessableEntity, errors: [error])
     }
 
     func resetForm(req: Request) async throws -> Response {
@@ -394,11 +428,24 @@ struct ResetLinkPage: PageView {
     var title = "Password reset link"
     var name: String
     var link: String
+    /// The same, to read out over the phone, and the page where it is typed.
+    var code: String
+    var codePage: String
     var until: String
     var backPath: String
 }
 
 /// `Resources/Views/reset-password.leaf`: choosing a new password from a reset link.
+/// `Resources/Views/reset-code.leaf`: where a reset code read out over the phone is typed.
+struct ResetCodePage: PageView {
+    static let template = "reset-code"
+    var title = "Reset your password"
+    var csrf: String
+    var action = PageRoute.passwordResetCode.path
+    var code = ""
+    var codeError = ""
+}
+
 struct ResetPasswordPage: PageView {
     static let template = "reset-password"
     var title = "Choose a new password"

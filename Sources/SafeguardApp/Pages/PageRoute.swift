@@ -62,6 +62,8 @@ enum PageRoute: Sendable, Hashable {
     case retentionHoldByReference
     case userResetLink(Param)
     case passwordReset(Param)
+    /// Where a reset code read out over the phone is typed.
+    case passwordResetCode
     // Two-factor sign-in (issue 13): the code at sign-in, setting it up, step-up, an admin's reset.
     case signInCode
     case twoFactor
@@ -143,6 +145,7 @@ enum PageRoute: Sendable, Hashable {
         case .settings: [.constant("settings")]
         case .userResetLink(let id): [.constant("users"), .parameter(.userID, id), .constant("reset-link")]
         case .passwordReset(let secret): [.constant("password-reset"), .parameter(.secret, secret)]
+        case .passwordResetCode: [.constant("password-reset")]
         case .signInCode: [.constant("sign-in"), .constant("code")]
         case .twoFactor: [.constant("account"), .constant("two-factor")]
         case .stepUp: [.constant("step-up")]
