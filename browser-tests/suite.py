@@ -953,6 +953,12 @@ def journey_every_page(b):
         b.open(page)
         b.expect(b.h1() != "Page not found", f"{page} opens for an admin")
     b.sign_out()
+    # Signed out: where a password reset code read out over the phone is typed, and its refusal of a wrong one.
+    b.open("/password-reset")
+    b.expect(b.h1() == "Reset your password", "the reset code page opens signed out")
+    b.fill("code", "AAAA-BBBB-CCCC")
+    b.submit()
+    b.expect("That code does not work" in b.find(".error-summary").text, "a wrong reset code is explained")
 
 
 def api(base, method, path, token=None, body=None):
