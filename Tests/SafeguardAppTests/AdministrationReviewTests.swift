@@ -566,7 +566,7 @@ import Vapor
             let saved = try await Pages.post(app, "/settings", admin, form + [("apiTokenMaxDays", "30")])
             #expect(saved.status == .seeOther)
             let after = try await Pages.get(app, "/settings", admin).text
-            #expect(after.contains("API tokens last at most 30 days: any older have stopped working."))
+            #expect(after.contains("API tokens last at most 30 days: any token older than that has stopped working."))
             #expect(after.contains("value=\"30\""))
             // A form from before the field leaves the limit as it is.
             #expect(try await Pages.post(app, "/settings", admin, form).status == .seeOther)

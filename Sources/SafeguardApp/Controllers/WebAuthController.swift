@@ -126,11 +126,6 @@ struct WebAuthController: RouteCollection {
         return try await req.renderPage(CodePage.signIn(csrf: req.pageCSRFToken()))
     }
 
-    struct CodeForm: Content {
-        var code: String?
-        var _csrf: String?
-    }
-
     func signInWithCode(req: Request) async throws -> Response {
         let form = try req.content.decode(CodeForm.self)
         try req.checkPageCSRF(form._csrf)

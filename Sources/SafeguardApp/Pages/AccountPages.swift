@@ -191,7 +191,7 @@ struct AccountPagesController: RouteCollection {
         }
         if let tokens {
             said += " API tokens last at most \(PageWords.count(tokens.maxDays, "day"))"
-                + (tokens.maxDays < organisation.tokenLifetime.maxDays ? ": any older have stopped working." : ".")
+                + (tokens.maxDays < organisation.tokenLifetime.maxDays ? ": any token older than that has stopped working." : ".")
         }
         let unguarded = [Role.admin, .auditor].filter { $0.isAllowed(in: organisation.kind) && !roles.contains($0) }
         if !unguarded.isEmpty {
@@ -224,15 +224,10 @@ struct AccountPagesController: RouteCollection {
         try await req.renderPage(ResetCodePage(csrf: req.pageCSRFToken()))
     }
 
-    struct ResetCodeForm: Content {
-        var code: String?
-        var _csrf: String?
-    }
-
     /// A code that works goes on to its link's page, where the new password is chosen; one that does not is refused
     /// in words (sixty random bits: guessing is hopeless, so nothing more is counted here than everywhere else).
     func resetCode(req: Request) async throws -> Response {
-        let form = try req.content.decode(ResetCodeForm.self)
+        let form = try req.content.decode(CodeForm.self)
         try req.checkPageCSRF(form._csrf)
         let typed = (form.code ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var page = ResetCodePage(csrf: req.pageCSRFToken())
@@ -436,6 +431,12 @@ struct ResetLinkPage: PageView {
 }
 
 /// `Resources/Views/reset-password.leaf`: choosing a new password from a reset link.
+/// A form of one code and the page's CSRF token: a second factor's code at sign-in, a password reset code.
+struct CodeForm: Content {
+    var code: String?
+    var _csrf: String?
+}
+
 /// `Resources/Views/reset-code.leaf`: where a reset code read out over the phone is typed.
 struct ResetCodePage: PageView {
     static let template = "reset-code"
