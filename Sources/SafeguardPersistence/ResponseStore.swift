@@ -106,6 +106,8 @@ public struct CaseEvent: Sendable, Hashable, Codable {
 
 public enum ReferralStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case sent, accepted, declined
+    /// Taken back by the school before the force answered it (sent to the wrong force, or no longer needed).
+    case withdrawn
 }
 
 /// What a school chose to share with a force.

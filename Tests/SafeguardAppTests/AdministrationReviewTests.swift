@@ -422,6 +422,86 @@ import Vapor
     }
 }
 
+/// A school takes back a referral the force has not answered (sent to the wrong force, or no longer needed): the force
+/// sees why and the case it opened is closed; an answered referral stays answered, and the case may be referred again.
+@Suite struct ReferralWithdrawalTests {
+    @Test func theDSLWithdrawsAnUnansweredReferralAndTheForceSeesWhy() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("school.dsl"))["id"] as! String).lowercased()
+            let body: [String: Any] = ["toOrganisationID": world.policeA.id.uuidString, "summary": "Shared between pupils", "share": ["people"]]
+            let sent = try await send(app, .POST, "/api/v1/cases/\(id)/referrals", token: world.token("school.dsl"), json: body)
+            let referral = try #require(sent.json["id"] as? String).lowercased()
+            let path = "/api/v1/cases/\(id)/referrals/\(referral)/withdraw"
+            let policeCase = try #require((try await send(app, .GET, "/api/v1/cases", token: world.token("policeA.officer")).json["cases"] as? [[String: Any]] ?? [])
+                .first { ($0["summary"] as? String)?.hasPrefix("Referred by") == true }?["id"] as? String).lowercased()
+
+            // A reason is needed; only the DSL withdraws; the force cannot withdraw the school's referral.
+            let noReason = try await send(app, .POST, path, token: world.token("school.dsl"), json: ["reason": " "])
+            #expect(noReason.status == .unprocessableEntity && noReason.errorField == "reason")
+            #expect(noReason.text.contains("say why the referral is withdrawn: the force sees it"))
+            let staff = try await send(app, .POST, path, token: world.token("school.staff"), json: ["reason": "Wrong force"])
+            #expect(staff.status == .forbidden || staff.status == .notFound, "\(staff.status)")
+            #expect(try await send(app, .POST, "/api/v1/cases/\(policeCase)/referrals/\(referral)/withdraw", token: world.token("policeA.officer"),
+                                   json: ["reason": "Wrong force"]).status == .notFound)
+
+            let withdrawn = try await send(app, .POST, path, token: world.token("school.dsl"), json: ["reason": "Sent to the wrong force: the family live in another area"])
+            #expect(withdrawn.status == .ok, "\(withdrawn.text)")
+            #expect(withdrawn.json["status"] as? String == "withdrawn")
+            // The force: the reason, its case closed, nothing left to answer.
+            let theirs = try await send(app, .GET, "/api/v1/cases/\(policeCase)", token: world.token("policeA.officer"))
+            #expect(theirs.json["status"] as? String == "closed")
+            let theirReferrals = try await send(app, .GET, "/api/v1/cases/\(policeCase)/referrals", token: world.token("policeA.officer")).array
+            #expect(theirReferrals.first?["status"] as? String == "withdrawn")
+            #expect(theirReferrals.first?["responseReason"] as? String == "Sent to the wrong force: the family live in another area")
+            #expect(CaseResponseView.referralStatus(.withdrawn) == "Withdrawn by the school")
+            let theirLines = try await send(app, .GET, "/api/v1/cases/\(policeCase)/chronology", token: world.token("policeA.officer")).text
+            #expect(theirLines.contains("Referral withdrawn by") && theirLines.contains("so the case is closed: Sent to the wrong force"))
+            let ourLines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: world.token("school.dsl")).text
+            #expect(ourLines.contains("Referral to") && ourLines.contains("withdrawn: Sent to the wrong force"))
+            #expect(try await count(app, "audit_entries WHERE action = 'case.referral.withdraw'") == 1)
+            let answer = try await send(app, .POST, "/api/v1/cases/\(policeCase)/referrals/\(referral)/response", token: world.token("policeA.officer"),
+                                        json: ["status": "accepted"])
+            #expect(answer.status == .conflict && answer.text.contains("the school withdrew this referral"))
+            #expect(try await send(app, .POST, path, token: world.token("school.dsl"), json: ["reason": "Again"]).status == .conflict)
+            #expect(try await count(app, "audit_entries WHERE action = 'case.referral.withdraw'") == 1)
+            #expect(try await count(app, "audit_entries WHERE action = 'case.referral.withdrawn'") == 1, "on the force's own trail too")
+            // Withdrawn, the case may be referred again (to the right force).
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/referrals", token: world.token("school.dsl"), json: body).status == .created)
+        }
+    }
+
+    @Test func theWithdrawPageIsTheDSLsAndAnAnsweredReferralCannotBeWithdrawn() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let id = (try await createCase(app, token: world.token("school.dsl"))["id"] as! String).lowercased()
+            let sent = try await send(app, .POST, "/api/v1/cases/\(id)/referrals", token: world.token("school.dsl"),
+                                      json: ["toOrganisationID": world.policeA.id.uuidString, "summary": "Shared between pupils", "share": ["people"]])
+            let referral = try #require(sent.json["id"] as? String).lowercased()
+            let dsl = try await Pages.signIn(app, "dsl@school.test")
+            let casePage = try await Pages.get(app, "/cases/\(id)", dsl).text
+            #expect(casePage.contains("<a href=\"/cases/\(id)/referrals/\(referral)/withdraw\">Withdraw the referral</a>"))
+            let form = try await Pages.get(app, "/cases/\(id)/referrals/\(referral)/withdraw", dsl)
+            #expect(form.status == .ok)
+            #expect(form.text.contains("Withdraw the referral to"))
+            let refused = try await Pages.post(app, "/cases/\(id)/referrals/\(referral)/withdraw", dsl, [("reason", "")])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.text.contains("Say why the referral is withdrawn"))
+
+            // Accepted by the force first: the page says to tell them directly, and the API refuses.
+            let policeCase = try #require((try await send(app, .GET, "/api/v1/cases", token: world.token("policeA.officer")).json["cases"] as? [[String: Any]] ?? [])
+                .first { ($0["summary"] as? String)?.hasPrefix("Referred by") == true }?["id"] as? String).lowercased()
+            #expect(try await send(app, .POST, "/api/v1/cases/\(policeCase)/referrals/\(referral)/response", token: world.token("policeA.officer"),
+                                   json: ["status": "accepted"]).status == .ok)
+            let after = try await Pages.get(app, "/cases/\(id)/referrals/\(referral)/withdraw", dsl).text
+            #expect(after.contains("The force has answered this referral: tell them directly what has changed."))
+            #expect(!(try await Pages.get(app, "/cases/\(id)", dsl).text.contains(">Withdraw the referral</a>")))
+            let late = try await send(app, .POST, "/api/v1/cases/\(id)/referrals/\(referral)/withdraw", token: world.token("school.dsl"), json: ["reason": "No longer needed"])
+            #expect(late.status == .conflict && late.text.contains("has already accepted this referral: tell them directly"))
+        }
+    }
+}
+
 /// Scotland: an incident record where no crime is disclosed (Scottish Crime Recording Standard, Section B), from the
 /// page as from the API; the recording must-do is then done (it could not be, a Scottish review found).
 @Suite struct ScottishIncidentRecordTests {

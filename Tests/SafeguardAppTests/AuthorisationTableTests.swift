@@ -146,6 +146,7 @@ import Vapor
             (.POST, "/api/v1/cases/{P}/sign-offs/{X}/decision", { _ in ["approve": true, "reason": "Agreed: proportionate"] }),
             (.POST, "/api/v1/cases/{P}/referrals", { _ in ["toOrganisationID": UUID().uuidString, "summary": "s", "share": []] }),
             (.POST, "/api/v1/cases/{P}/referrals/{X}/response", { _ in ["status": "accepted"] }),
+            (.POST, "/api/v1/cases/{P}/referrals/{X}/withdraw", { _ in ["reason": "Sent to the wrong force"] }),
             (.POST, "/api/v1/cases/{P}/documents/outcome21-letter", { _ in ["to": "youngPerson", "person": "A", "name": "N"] }),
         ]
         for (method, path, body) in guarded {
@@ -162,6 +163,12 @@ import Vapor
                         body: { _ in ["status": "accepted"] }, expected: .notFound))
         rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/referrals",
                         body: { _ in ["toOrganisationID": UUID().uuidString, "summary": "s", "share": []] }, expected: .forbidden))
+        rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/referrals/{X}/withdraw",
+                        body: { _ in ["reason": "Sent to the wrong force"] }, expected: .notFound))
+        rows.append(Row(actor: "school.dsl", method: .POST, path: "/api/v1/cases/{S}/referrals/{X}/withdraw",
+                        body: { _ in ["reason": "Sent to the wrong force"] }, expected: .notFound))
+        rows.append(Row(actor: "school.staff", method: .POST, path: "/api/v1/cases/{S}/referrals/{X}/withdraw",
+                        body: { _ in ["reason": "Sent to the wrong force"] }, expected: .forbidden))
         rows.append(Row(actor: "policeA.officer", method: .POST, path: "/api/v1/cases/{P}/documents/outcome21-letter",
                         body: { _ in ["to": "youngPerson", "person": "A", "name": "N"] }, expected: .conflict))
         // School: the DSL records; staff, even on their own concern, do not; other staff do not know it exists.

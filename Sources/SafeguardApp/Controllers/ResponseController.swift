@@ -28,6 +28,7 @@ struct ResponseController: RouteCollection {
         one.get("referrals", use: referrals)
         one.post("referrals", use: refer)
         one.post("referrals", ":referralID", "response", use: respond)
+        one.post("referrals", ":referralID", "withdraw", use: withdraw)
         one.post("documents", "outcome21-letter", use: outcome21Letter)
         one.get("documents", "information-sheet", use: informationSheet)
         one.get("documents", "child-contact-form", use: childContactForm)
@@ -213,6 +214,25 @@ struct ResponseController: RouteCollection {
         let updated = try await req.referralService(assessor).answer(referral, body, on: policeCase, by: identity)
         req.auditRecorded = true
         return try await referralDTO(updated, on: policeCase.id, db: req.db)
+    }
+
+    func withdraw(req: Request) async throws -> ReferralDTO {
+        let (identity, schoolCase) = try await leadCase(req)
+        guard let id = req.parameters.get("referralID").flatMap(UUID.init(text:)),
+              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.fromCaseID == schoolCase.id else {
+            throw APIError.notFound("referral")
+        }
+        let body = try req.content.decode(ReferralWithdrawRequest.self)
+        return try await withdrawReferral(req, identity, schoolCase, referral, reason: body.reason)
+    }
+
+    /// The school's withdrawal of a referral, through `ReferralService` (shared by the API and the pages); the request
+    /// is audited once it has committed.
+    func withdrawReferral(_ req: Request, _ identity: Identity, _ schoolCase: CaseRecord, _ referral: PoliceReferral,
+                          reason: String?) async throws -> ReferralDTO {
+        let updated = try await req.referralService(assessor).withdraw(referral, reason: reason, from: schoolCase, by: identity)
+        req.auditRecorded = true
+        return try await referralDTO(updated, on: schoolCase.id, db: req.db)
     }
 
     // MARK: Documents

@@ -94,6 +94,11 @@ struct ReferralResponseRequest: Content {
     var reason: String?
 }
 
+/// The school's withdrawal of a referral the force has not answered: why, which the force sees.
+struct ReferralWithdrawRequest: Content {
+    var reason: String?
+}
+
 struct ReferralDTO: Content {
     var id: UUID
     /// `outgoing` on the school's case, `incoming` on the force's.

@@ -25,6 +25,7 @@ enum AuditWords {
         "case.signoff.decide": "Decided on a sign-off", "case.signoffs.read": "Read the sign-offs",
         "case.referral.send": "Referred the case to the police", "case.referral.receive": "Referred the case here from a school",
         "case.referral.respond": "Accepted or declined the referral", "case.referral.answered": "Answered the referral",
+        "case.referral.withdraw": "Withdrew the referral to the police", "case.referral.withdrawn": "Withdrew the referral from the school",
         "case.referrals.read": "Read the referrals", "case.document.outcome21Letter": "Printed an Outcome 21 letter",
         "case.document.informationSheet": "Printed the information sheet", "case.document.childContactForm": "Printed the child contact form",
         "case.document.caseRecord": "Printed the case record", "case.document.subjectAccess": "Produced a subject access document",

@@ -106,6 +106,9 @@ struct ReferralRow: Encodable, Sendable {
     var hasReason: Bool
     var href: String
     var hasHref: Bool
+    /// The school's DSL may withdraw a referral the force has not answered.
+    var withdrawHref: String
+    var hasWithdrawHref: Bool
 }
 
 struct EventRow: Encodable, Sendable {
@@ -222,6 +225,7 @@ struct CaseResponseView: Encodable, Sendable {
         case .sent: "Sent: waiting for the force to accept it"
         case .accepted: "Accepted"
         case .declined: "Declined"
+        case .withdrawn: "Withdrawn by the school"
         }
     }
 
@@ -392,7 +396,9 @@ struct CaseResponseView: Encodable, Sendable {
                                status: Self.referralStatus(r.status), summary: r.summary,
                                shared: ReferralService.sharedInWords(r.sharedSections),
                                reason: r.responseReason ?? "", hasReason: r.responseReason != nil,
-                               href: PageRoute.caseReferralAnswer(id, r.id).path, hasHref: incoming && r.status == .sent && editor)
+                               href: PageRoute.caseReferralAnswer(id, r.id).path, hasHref: incoming && r.status == .sent && editor,
+                               withdrawHref: PageRoute.caseReferralWithdraw(id, r.id).path,
+                               hasWithdrawHref: !incoming && r.status == .sent && role == .dsl)
         }
 
         closingCautions = Self.closingCautions(record: record, response: response)

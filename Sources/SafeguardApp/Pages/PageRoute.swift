@@ -35,6 +35,8 @@ enum PageRoute: Sendable, Hashable {
     case caseSubjectAccess(Param, Param)
     case caseReferral(Param)
     case caseReferralAnswer(Param, Param)
+    /// The school's DSL withdraws a referral the force has not answered.
+    case caseReferralWithdraw(Param, Param)
     /// Close or reopen a case, with a reason (issue 11).
     case caseStatus(Param)
     /// Giving the case to another owner (issue 11).
@@ -126,6 +128,8 @@ enum PageRoute: Sendable, Hashable {
         case .caseReferral(let id): [.constant("cases"), .parameter(.caseID, id), .constant("referral")]
         case .caseReferralAnswer(let id, let referral):
             [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral)]
+        case .caseReferralWithdraw(let id, let referral):
+            [.constant("cases"), .parameter(.caseID, id), .constant("referrals"), .parameter(.referralID, referral), .constant("withdraw")]
         case .caseStatus(let id): [.constant("cases"), .parameter(.caseID, id), .constant("status")]
         case .caseOwner(let id): [.constant("cases"), .parameter(.caseID, id), .constant("owner")]
         case .caseMerge(let id): [.constant("cases"), .parameter(.caseID, id), .constant("merge")]
@@ -199,6 +203,7 @@ enum PageRoute: Sendable, Hashable {
     static func caseSubjectAccess(_ id: UUID, _ ref: String) -> PageRoute { .caseSubjectAccess(.id(id), .value(ref)) }
     static func caseReferral(_ id: UUID) -> PageRoute { .caseReferral(.id(id)) }
     static func caseReferralAnswer(_ id: UUID, _ referral: UUID) -> PageRoute { .caseReferralAnswer(.id(id), .id(referral)) }
+    static func caseReferralWithdraw(_ id: UUID, _ referral: UUID) -> PageRoute { .caseReferralWithdraw(.id(id), .id(referral)) }
     static func guidanceSection(pack: String, edition: String, section: String) -> PageRoute {
         .guidanceSection(.value(pack), .value(edition), .value(section))
     }

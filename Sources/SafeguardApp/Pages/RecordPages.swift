@@ -565,4 +565,47 @@ extension PagesController {
             return try await renderForm(req, page, errors: problem.errors, keeping: form)
         }
     }
+
+    /// The school's page to withdraw a referral its force has not answered.
+    func referralWithdrawPage(_ req: Request, _ record: CaseRecord) async throws -> (PoliceReferral, FormPage) {
+        guard let id = req.parameter(.referralID).flatMap(UUID.init(text:)),
+              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.fromCaseID == record.id else {
+            throw APIError.notFound("referral")
+        }
+        let dto = try await response.referralDTO(referral, on: record.id, db: req.db)
+        var page = FormPage(title: "Withdraw the referral to \(dto.toOrganisation)", caption: caseCaption(record),
+                            rows: [SummaryRow(label: "Sent", value: PageWords.date(dto.createdAt)),
+                                   SummaryRow(label: "What happened", value: dto.summary),
+                                   SummaryRow(label: "Status", value: CaseResponseView.referralStatus(dto.status))],
+                            action: PageRoute.caseReferralWithdraw(record.id, referral.id).path, csrf: req.pageCSRFToken(),
+                            fields: [.textarea("reason", "Why you are withdrawing it",
+                                               hint: "The force sees this, and the case it opened for them is closed. If it went to the wrong force, refer the case again to the right one.")],
+                            submitLabel: "Withdraw the referral", backHref: PageRoute.caseDetail(record.id).path)
+        if referral.status != .sent {
+            page.showForm = false
+            page.inset = referral.status == .withdrawn ? "This referral was withdrawn." : "The force has answered this referral: tell them directly what has changed."
+        }
+        return (referral, page)
+    }
+
+    func referralWithdrawForm(req: Request) async throws -> Response {
+        let (identity, record) = try await leadCase(req)
+        guard identity.user.role == .dsl else { throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) withdraws a referral") }
+        let (_, page) = try await referralWithdrawPage(req, record)
+        try await auditRead(req, record, "referralWithdraw")
+        return try await renderForm(req, page)
+    }
+
+    func withdrawReferral(req: Request) async throws -> Response {
+        let form = PostedForm(req)
+        let (identity, record) = try await leadCase(req, posted: form)
+        let (referral, page) = try await referralWithdrawPage(req, record)
+        switch try await attempt(page.fields, { try await response.withdrawReferral(req, identity, record, referral, reason: form["reason"]) }) {
+        case .success:
+            req.flash("Referral withdrawn. The force sees your reason, and the case it opened for them is closed.")
+            return req.redirect(to: .caseDetail(record.id))
+        case .failure(let problem):
+            return try await renderForm(req, page, errors: problem.errors, keeping: form)
+        }
+    }
 }

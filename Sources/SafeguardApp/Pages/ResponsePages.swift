@@ -48,6 +48,8 @@ extension PagesController {
         routes.post(.caseReferral(.key), use: sendReferral)
         routes.get(.caseReferralAnswer(.key, .key), use: referralAnswerForm)
         routes.post(.caseReferralAnswer(.key, .key), use: answerReferral)
+        routes.get(.caseReferralWithdraw(.key, .key), use: referralWithdrawForm)
+        routes.post(.caseReferralWithdraw(.key, .key), use: withdrawReferral)
     }
 
     // MARK: Shared

@@ -129,7 +129,7 @@ struct ReferralService: Sendable {
             // One referral of a case to a force at a time: a second (a double click, or a second try) opened a second
             // case at the force for the same children. A declined one may be sent again.
             if let earlier = try await ResponseStore(db: db, cipher: cipher).referrals(caseID: schoolCase.id)
-                .last(where: { $0.fromCaseID == schoolCase.id && $0.toOrganisationID == force.id && $0.status != .declined }),
+                .last(where: { $0.fromCaseID == schoolCase.id && $0.toOrganisationID == force.id && ![.declined, .withdrawn].contains($0.status) }),
                let theirs = try await store.findCase(id: earlier.toCaseID, organisationID: force.id) {
                 throw APIError(.conflict, "already_referred", "case \(schoolCase.reference) was referred to \(force.name) on \(Words.day(CalendarDate(utcDayOf: earlier.createdAt))) "
                     + (earlier.status == .sent ? "and is waiting for them to accept it" : "and they accepted it")
@@ -167,7 +167,12 @@ struct ReferralService: Sendable {
     func answer(_ referral: PoliceReferral, _ body: ReferralResponseRequest, on policeCase: CaseRecord, by identity: Identity) async throws -> PoliceReferral {
         let id = referral.id
         guard referral.toCaseID == policeCase.id else { throw APIError.notFound("referral") }
-        guard body.status != .sent else { throw APIError.invalid("status", "accepted or declined") }
+        guard body.status == .accepted || body.status == .declined else { throw APIError.invalid("status", "accepted or declined") }
+        guard referral.status == .sent else {
+            throw APIError(.conflict, "already_answered", referral.status == .withdrawn
+                ? "the school withdrew this referral: there is nothing to answer"
+                : "this referral was already \(referral.status.rawValue)")
+        }
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         if body.status == .declined && (reason ?? "").isEmpty {
             throw APIError.invalid("reason", "say why the referral is declined: the school sees it")
@@ -188,6 +193,48 @@ struct ReferralService: Sendable {
             try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.fromOrganisationID,
                                                    action: "case.referral.answered", caseID: referral.fromCaseID,
                                                    detail: "status=\(body.status.rawValue)"), on: db)
+            return updated
+        }
+    }
+}
+
+extension ReferralService {
+    /// The school takes back a referral the force has not answered (sent to the wrong force, or no longer needed), with
+    /// a reason the force sees. The case the referral opened at the force, still the school's until the force accepts
+    /// it, is closed with that reason, so it does not sit in the force's open cases. An answered referral cannot be
+    /// withdrawn: the force has decided, and is told directly.
+    func withdraw(_ referral: PoliceReferral, reason: String?, from schoolCase: CaseRecord, by identity: Identity) async throws -> PoliceReferral {
+        guard identity.user.role == .dsl else {
+            throw APIError.forbidden("the \(identity.organisation.jurisdiction.schoolLead) withdraws a referral")
+        }
+        guard referral.fromCaseID == schoolCase.id else { throw APIError.notFound("referral") }
+        let reason = (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw APIError.invalid("reason", "say why the referral is withdrawn: the force sees it") }
+        if let refusal = TextGuard.tooLong(reason, limit: FieldLimits.limit(for: "reason")) {
+            throw APIError.invalid("reason", "reason: \(refusal.message)")
+        }
+        let force = try await AccountStore(db: db).organisation(id: referral.toOrganisationID)
+        let forceName = force?.name ?? "the force"
+        guard referral.status == .sent else {
+            throw APIError(.conflict, "already_answered", referral.status == .withdrawn
+                ? "this referral was already withdrawn"
+                : "\(forceName) has already \(referral.status.rawValue) this referral: tell them directly what has changed")
+        }
+        let school = identity.organisation
+        return try await gate.run(db) { db in
+            let store = CaseStore(db: db, cipher: cipher)
+            let updated = try await ResponseStore(db: db, cipher: cipher).respondToReferral(id: referral.id, status: .withdrawn, reason: reason, now: clock())
+            if let theirs = try await store.findCase(id: referral.toCaseID, organisationID: referral.toOrganisationID), theirs.status == .open {
+                _ = try await store.updateCase(id: theirs.id, organisationID: referral.toOrganisationID, expectedVersion: theirs.version,
+                                               facts: nil, summary: nil, status: .closed, now: clock())
+                try await records.chronicle(theirs.id, "referral.withdrawn", "Referral withdrawn by \(school.name), so the case is closed: \(reason)", by: identity, on: db)
+            }
+            try await records.chronicle(schoolCase.id, "referral.withdrawn", "Referral to \(forceName) withdrawn: \(reason)", by: identity, on: db)
+            try await AuditChain.append(CaseService.event(identity, "case.referral.withdraw", caseID: schoolCase.id,
+                                                          detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
+            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.toOrganisationID,
+                                                   action: "case.referral.withdrawn", caseID: referral.toCaseID,
+                                                   detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
             return updated
         }
     }
