@@ -806,6 +806,11 @@ def journey_b_school_concern(b):
     b.expect("Referred to Demo Police Force" in text, "the referral is sent")
     b.expect("Sent: waiting for the force to accept it" in text, "the school sees its status")
     b.screenshot("school-referral-sent")
+    # Until the force answers, the DSL may withdraw it, saying why (not done here: the force accepts it below).
+    b.follow_link("Withdraw the referral")
+    b.expect(b.h1().startswith("Withdraw the referral to Demo Police Force"), "the school may withdraw an unanswered referral")
+    b.submit()
+    b.expect("Say why the referral is withdrawn" in b.find(".error-summary").text, "a reason is asked for")
     b.sign_out()
 
     # The force's officer sees the referral and accepts it.
