@@ -440,8 +440,8 @@ import Vapor
             let noReason = try await send(app, .POST, path, token: world.token("school.dsl"), json: ["reason": " "])
             #expect(noReason.status == .unprocessableEntity && noReason.errorField == "reason")
             #expect(noReason.text.contains("say why the referral is withdrawn: the force sees it"))
-            let staff = try await send(app, .POST, path, token: world.token("school.staff"), json: ["reason": "Wrong force"])
-            #expect(staff.status == .forbidden || staff.status == .notFound, "\(staff.status)")
+            // Staff who did not raise this concern do not know it exists (their own concern is 403: AuthorisationTableTests).
+            #expect(try await send(app, .POST, path, token: world.token("school.staff"), json: ["reason": "Wrong force"]).status == .notFound)
             #expect(try await send(app, .POST, "/api/v1/cases/\(policeCase)/referrals/\(referral)/withdraw", token: world.token("policeA.officer"),
                                    json: ["reason": "Wrong force"]).status == .notFound)
 
@@ -459,13 +459,14 @@ import Vapor
             #expect(theirLines.contains("Referral withdrawn by") && theirLines.contains("so the case is closed: Sent to the wrong force"))
             let ourLines = try await send(app, .GET, "/api/v1/cases/\(id)/chronology", token: world.token("school.dsl")).text
             #expect(ourLines.contains("Referral to") && ourLines.contains("withdrawn: Sent to the wrong force"))
-            #expect(try await count(app, "audit_entries WHERE action = 'case.referral.withdraw'") == 1)
             let answer = try await send(app, .POST, "/api/v1/cases/\(policeCase)/referrals/\(referral)/response", token: world.token("policeA.officer"),
                                         json: ["status": "accepted"])
             #expect(answer.status == .conflict && answer.text.contains("the school withdrew this referral"))
             #expect(try await send(app, .POST, path, token: world.token("school.dsl"), json: ["reason": "Again"]).status == .conflict)
-            #expect(try await count(app, "audit_entries WHERE action = 'case.referral.withdraw'") == 1)
-            #expect(try await count(app, "audit_entries WHERE action = 'case.referral.withdrawn'") == 1, "on the force's own trail too")
+            let schoolTrail = try await AuditStore(db: app.db).entries(organisationID: world.school.id, limit: 100).map(\.action)
+            let forceTrail = try await AuditStore(db: app.db).entries(organisationID: world.policeA.id, limit: 100).map(\.action)
+            #expect(schoolTrail.filter { $0 == "case.referral.withdraw" }.count == 1 && !schoolTrail.contains("case.referral.withdrawn"))
+            #expect(forceTrail.filter { $0 == "case.referral.withdrawn" }.count == 1, "on the force's own trail too")
             // Withdrawn, the case may be referred again (to the right force).
             #expect(try await send(app, .POST, "/api/v1/cases/\(id)/referrals", token: world.token("school.dsl"), json: body).status == .created)
         }

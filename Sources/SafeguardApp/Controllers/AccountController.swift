@@ -28,8 +28,7 @@ struct AccountController: RouteCollection {
     func createToken(req: Request) async throws -> Response {
         let body = try req.decodeKnown(TokenCreateRequest.self)
         let options = req.application.safeguardOptions
-        let asked = body.expiresInDays ?? options.defaultTokenLifetimeDays
-        guard (1...options.maxTokenLifetimeDays).contains(asked) else {
+        if let asked = body.expiresInDays, !(1...options.maxTokenLifetimeDays).contains(asked) {
             throw APIError.invalid("expiresInDays", "give a number of days from 1 to \(options.maxTokenLifetimeDays)")
         }
         let name = (body.name ?? "api").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -38,7 +37,7 @@ struct AccountController: RouteCollection {
         req.identity = Identity(user: user, organisation: organisation, tokenID: nil, viaSession: false)
         // Within the organisation's own limit, which its admin may have set below the server's; asked for nothing, a
         // token lasts the server's default or that limit, whichever is shorter.
-        let days = body.expiresInDays ?? min(asked, organisation.tokenLifetime.maxDays)
+        let days = body.expiresInDays ?? min(options.defaultTokenLifetimeDays, organisation.tokenLifetime.maxDays)
         guard days <= organisation.tokenLifetime.maxDays else {
             throw APIError.invalid("expiresInDays", TokenLifetime.tooLong(organisation.tokenLifetime.maxDays, of: organisation.name))
         }

@@ -147,12 +147,9 @@ struct ReferralService: Sendable {
                 shared: ReferralShare(summary: summary, sections: body.share.sorted(), note: body.note, sentBy: contact, risk: risk),
                 by: identity.user.id, now: clock())
             try await records.chronicle(schoolCase.id, "referral.sent", "Referred to \(force.name), sharing \(Self.sharedInWords(body.share.sorted()).lowercasedFirst)", by: identity, on: db)
-            try await AuditChain.append(CaseService.event(identity, "case.referral.send", caseID: schoolCase.id,
-                                                          detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
             // The force's own trail records that the case arrived, so its auditors see it.
-            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: force.id,
-                                                   action: "case.referral.receive", caseID: policeCase.id,
-                                                   detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
+            try await Self.audit(identity, "case.referral.send", caseID: schoolCase.id, detail: "referral=\(referral.id.uuidString.lowercased())",
+                                 andTheirs: "case.referral.receive", organisationID: force.id, caseID: policeCase.id, on: db)
             for action in try await store.actions(caseID: schoolCase.id) where action.status == .open && action.recommendationID == "informPolice" {
                 _ = try await store.setAction(id: action.id, caseID: schoolCase.id, status: .done, reason: "Referred to \(force.name) in Safeguard",
                                               by: identity.user.id, now: clock())
@@ -188,11 +185,8 @@ struct ReferralService: Sendable {
                                                   via: "referral", cipher: cipher, on: db, now: clock())
             }
             try await records.chronicle(referral.fromCaseID, "referral.\(body.status.rawValue)", line, by: identity, on: db)
-            try await AuditChain.append(CaseService.event(identity, "case.referral.respond", caseID: policeCase.id,
-                                                          detail: "status=\(body.status.rawValue)"), on: db)
-            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.fromOrganisationID,
-                                                   action: "case.referral.answered", caseID: referral.fromCaseID,
-                                                   detail: "status=\(body.status.rawValue)"), on: db)
+            try await Self.audit(identity, "case.referral.respond", caseID: policeCase.id, detail: "status=\(body.status.rawValue)",
+                                 andTheirs: "case.referral.answered", organisationID: referral.fromOrganisationID, caseID: referral.fromCaseID, on: db)
             return updated
         }
     }
@@ -230,13 +224,21 @@ extension ReferralService {
                 try await records.chronicle(theirs.id, "referral.withdrawn", "Referral withdrawn by \(school.name), so the case is closed: \(reason)", by: identity, on: db)
             }
             try await records.chronicle(schoolCase.id, "referral.withdrawn", "Referral to \(forceName) withdrawn: \(reason)", by: identity, on: db)
-            try await AuditChain.append(CaseService.event(identity, "case.referral.withdraw", caseID: schoolCase.id,
-                                                          detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
-            try await AuditChain.append(AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: referral.toOrganisationID,
-                                                   action: "case.referral.withdrawn", caseID: referral.toCaseID,
-                                                   detail: "referral=\(referral.id.uuidString.lowercased())"), on: db)
+            try await Self.audit(identity, "case.referral.withdraw", caseID: schoolCase.id, detail: "referral=\(referral.id.uuidString.lowercased())",
+                                 andTheirs: "case.referral.withdrawn", organisationID: referral.toOrganisationID, caseID: referral.toCaseID, on: db)
             return updated
         }
+    }
+}
+
+extension ReferralService {
+    /// A referral step's two audit entries, one on each side's trail: `action` on the actor's organisation's case, and
+    /// `theirs` on the other organisation's case, with the same detail, so that each organisation's auditors see it.
+    static func audit(_ identity: Identity, _ action: String, caseID: UUID, detail: String,
+                      andTheirs theirs: String, organisationID: UUID, caseID theirCase: UUID, on db: any Database) async throws {
+        _ = try await AuditChain.append([CaseService.event(identity, action, caseID: caseID, detail: detail),
+                                     AuditEvent(actorID: identity.user.id, actorRole: identity.auditRole, organisationID: organisationID,
+                                                action: theirs, caseID: theirCase, detail: detail)], on: db)
     }
 }
 
