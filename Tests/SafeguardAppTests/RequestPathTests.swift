@@ -152,6 +152,57 @@ import Vapor
         }
     }
 
+    @Test("Entries handed to the gate while the server stops are each either committed and answered, or refused: none is lost, none waits for ever, none is stored unanswered (issue 9: nothing is answered unaudited, and a stopping server answers no more)",
+          .timeLimit(.minutes(1)))
+    func entriesHandedOverWhileTheServerStopsAreCommittedOrRefused() async throws {
+        try await withApp { app in
+            let outcomes = await withTaskGroup(of: Bool?.self) { group in
+                for n in 0..<300 {
+                    group.addTask {
+                        if n == 150 {
+                            await app.auditWriter.close()
+                            return nil
+                        }
+                        do {
+                            try await app.auditWriter.append(AuditEvent(actorID: nil, actorRole: "system", organisationID: nil,
+                                                                        action: "test.race", detail: "n=\(n)"))
+                            return true
+                        } catch is AuditWriter.Closed {
+                            return false
+                        } catch {
+                            Issue.record("an entry failed otherwise: \(error)")
+                            return false
+                        }
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { if let answered = $1 { $0.append(answered) } }
+            }
+            #expect(outcomes.count == 299, "every entry came back")
+            let stored = try await (app.db as! any SQLDatabase).raw(
+                "SELECT COUNT(*) AS n FROM audit_entries WHERE action = 'test.race'").first()!.decode(column: "n", as: Int.self)
+            #expect(stored == outcomes.filter { $0 }.count, "exactly the entries answered as committed are stored")
+            #expect(await app.auditWriter.pendingCount() == 0)
+            await #expect(throws: AuditWriter.Closed.self) { try await app.auditWriter.append(Self.event("test.after")) }
+            #expect(try await verifyAudit(app).verification.isValid)
+        }
+    }
+
+    @Test("Entries handed over while the gate is held wait, and all go in the one transaction that follows its release (issue 9, group commit)",
+          .timeLimit(.minutes(1)))
+    func entriesHandedOverWhileTheGateIsHeldShareOneTransaction() async throws {
+        try await withApp { app in
+            let before = await app.auditWriter.counts()
+            await app.writeGate.acquire()
+            let reads = (0..<25).map { n in Task { try await app.auditWriter.append(Self.event("test.held.\(n)")) } }
+            try await Self.releaseWhenWaiting(app, writes: 0, entries: 25)
+            for read in reads { try await read.value }
+            let after = await app.auditWriter.counts()
+            #expect(after.entries - before.entries == 25)
+            #expect(after.batches - before.batches == 1, "the 25 entries shared one commit")
+            #expect(try await verifyAudit(app).verification.isValid)
+        }
+    }
+
     @Test func aBatchOfAuditEntriesIsOneUnbrokenRunOfTheChain() async throws {
         try await withApp { app in
             let events = (0..<2_500).map { AuditEvent(actorID: nil, actorRole: "system", organisationID: nil, action: "test.batch", detail: "n=\($0)") }
