@@ -246,6 +246,26 @@ struct ResponseRuleTests {
              expect: .refused(field: "kind", citing: nil)),
     ]
 
+    /// Each nation's school guidance names the school's safeguarding lead its own way (Keeping learners safe: the
+    /// designated safeguarding person; DE Circular 2017/04: the designated teacher; Scotland's National Guidance: the
+    /// child protection coordinator). A refusal a school reads names its own.
+    @Test("What to do with a sexting image: a device stored securely says where, and the example names the school's lead as its nation's guidance does",
+          arguments: [(Jurisdiction.england, "the DSL's office"), (.wales, "the DSP's office"),
+                      (.northernIreland, "the designated teacher's office"), (.scotland, "the child protection coordinator's office")])
+    func storedSecurelyNamesTheNationsLead(_ nation: Jurisdiction, _ office: String) throws {
+        let facts = baseCase(.education, nation, on: "2026-11-23", Self.device)
+        let context = RecordContext.bundled(facts: facts, assessment: assess(facts),
+                                            records: [try ResponseRecord.decode(json: Data(Self.confiscated.utf8))], today: testToday)
+        let stored = try ResponseRecord.decode(json: Data(#"{"kind":"deviceCustody","device":"D1","step":"storedSecurely","on":"2026-11-20","by":"Ms Jones"}"#.utf8))
+        let problem = #expect(throws: RecordProblem.self, "a device stored securely without saying where is refused in \(nation)") {
+            try ResponseRules.check(stored, in: context)
+        }
+        let message = problem?.message ?? ""
+        #expect(problem?.field == "where")
+        #expect(message.contains("e.g. the locked safe in \(office)"), "\(nation): \(message)")
+        if nation != .england { #expect(!message.contains("DSL"), "\(nation): \(message)") }
+    }
+
     @Test(arguments: cases)
     func rule(_ c: Case) throws {
         // Setup: the plain case, edited; its assessment; the earlier records.

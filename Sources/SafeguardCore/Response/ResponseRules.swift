@@ -561,7 +561,8 @@ public enum ResponseRules {
         case .storedSecurely:
             try requireState([.withSchool], "stored")
             if (r.where ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-                throw RecordProblem(field: "where", message: "where it is stored, e.g. the locked safe in the DSL's office", citation: cite(.seizure))
+                throw RecordProblem(field: "where", message: "where it is stored, e.g. the locked safe in the \(context.pack.leadRoleShort)'s office",
+                                    citation: cite(.seizure))
             }
         case .searched:
             try requireState([.withSchool, .withOwner, .notRecorded], "searched")
