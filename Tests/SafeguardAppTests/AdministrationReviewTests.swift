@@ -444,6 +444,11 @@ import Vapor
             #expect(try await send(app, .POST, path, token: world.token("school.staff"), json: ["reason": "Wrong force"]).status == .notFound)
             #expect(try await send(app, .POST, "/api/v1/cases/\(policeCase)/referrals/\(referral)/withdraw", token: world.token("policeA.officer"),
                                    json: ["reason": "Wrong force"]).status == .notFound)
+            // Nor can the school answer its own referral: a referral is reached only through its case at that end.
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/referrals/\(referral)/response", token: world.token("school.dsl"),
+                                   json: ["status": "accepted"]).status == .notFound)
+            let dslPages = try await Pages.signIn(app, "dsl@school.test")
+            #expect(try await Pages.get(app, PageRoute.caseReferralAnswer(.value(id), .value(referral)).path, dslPages).status == .notFound)
 
             let withdrawn = try await send(app, .POST, path, token: world.token("school.dsl"), json: ["reason": "Sent to the wrong force: the family live in another area"])
             #expect(withdrawn.status == .ok, "\(withdrawn.text)")

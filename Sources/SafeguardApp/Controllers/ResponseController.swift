@@ -197,12 +197,24 @@ struct ResponseController: RouteCollection {
         return try await referralDTO(referral, on: schoolCase.id, db: req.db)
     }
 
-    func respond(req: Request) async throws -> ReferralDTO {
-        let (identity, policeCase) = try await leadCase(req)
-        guard let id = req.parameters.get("referralID").flatMap(UUID.init(text:)),
-              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.toCaseID == policeCase.id else {
+    /// Which case of a referral a request comes through: the school's case that sent it, or the case it opened at
+    /// the force.
+    enum ReferralEnd { case sendingCase, receivingCase }
+
+    /// The referral named in the path (API and pages alike), if `caseID` is its case at `end`; otherwise 404: a
+    /// referral of another case is not said to exist.
+    func referral(_ req: Request, of caseID: UUID, at end: ReferralEnd) async throws -> PoliceReferral {
+        guard let id = req.parameters.get(PageRoute.Key.referralID.rawValue).flatMap(UUID.init(text:)),
+              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id),
+              (end == .sendingCase ? referral.fromCaseID : referral.toCaseID) == caseID else {
             throw APIError.notFound("referral")
         }
+        return referral
+    }
+
+    func respond(req: Request) async throws -> ReferralDTO {
+        let (identity, policeCase) = try await leadCase(req)
+        let referral = try await referral(req, of: policeCase.id, at: .receivingCase)
         let body = try req.content.decode(ReferralResponseRequest.self)
         return try await answerReferral(req, identity, policeCase, referral, body)
     }
@@ -218,10 +230,7 @@ struct ResponseController: RouteCollection {
 
     func withdraw(req: Request) async throws -> ReferralDTO {
         let (identity, schoolCase) = try await leadCase(req)
-        guard let id = req.parameters.get("referralID").flatMap(UUID.init(text:)),
-              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.fromCaseID == schoolCase.id else {
-            throw APIError.notFound("referral")
-        }
+        let referral = try await referral(req, of: schoolCase.id, at: .sendingCase)
         let body = try req.content.decode(ReferralWithdrawRequest.self)
         return try await withdrawReferral(req, identity, schoolCase, referral, reason: body.reason)
     }

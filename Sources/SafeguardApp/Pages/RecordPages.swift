@@ -518,10 +518,7 @@ extension PagesController {
     }
 
     func referralAnswerPage(_ req: Request, _ record: CaseRecord) async throws -> (PoliceReferral, FormPage) {
-        guard let id = req.parameter(.referralID).flatMap(UUID.init(text:)),
-              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.toCaseID == record.id else {
-            throw APIError.notFound("referral")
-        }
+        let referral = try await response.referral(req, of: record.id, at: .receivingCase)
         let dto = try await response.referralDTO(referral, on: record.id, db: req.db)
         var page = FormPage(title: "Answer the referral from \(dto.fromOrganisation)", caption: caseCaption(record),
                             rows: [SummaryRow(label: "Sent by", value: dto.sentBy.map { "\($0.name), \($0.role), \(dto.fromOrganisation) (\($0.email))" } ?? dto.fromOrganisation),
@@ -568,10 +565,7 @@ extension PagesController {
 
     /// The school's page to withdraw a referral its force has not answered.
     func referralWithdrawPage(_ req: Request, _ record: CaseRecord) async throws -> (PoliceReferral, FormPage) {
-        guard let id = req.parameter(.referralID).flatMap(UUID.init(text:)),
-              let referral = try await ResponseStore(db: req.db, cipher: req.cipher).referral(id: id), referral.fromCaseID == record.id else {
-            throw APIError.notFound("referral")
-        }
+        let referral = try await response.referral(req, of: record.id, at: .sendingCase)
         let dto = try await response.referralDTO(referral, on: record.id, db: req.db)
         var page = FormPage(title: "Withdraw the referral to \(dto.toOrganisation)", caption: caseCaption(record),
                             rows: [SummaryRow(label: "Sent", value: PageWords.date(dto.createdAt)),
