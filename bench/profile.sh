@@ -5,6 +5,8 @@
 #   bash bench/profile.sh                         # SCENARIO=read, CASES=20000, DURATION=8 (seconds profiled)
 #   SCENARIO=list bash bench/profile.sh           # any of me read list create facts
 #   KEEP_TMP=1 bash bench/profile.sh              # keep perf.data and the full report in the work directory
+#   PG_URL=postgres://… bash bench/profile.sh     # on PostgreSQL (a schema of its own, dropped after): the server
+#                                                 # profiled, PostgreSQL's own CPU a request printed beside it
 #
 # It also prints requests/s, p99 and the server's CPU per request (from /proc) over the profiled seconds. A profile
 # at 999 Hz costs a few per cent of throughput; compare its figures with each other, not with bench/load.sh's.
@@ -29,12 +31,23 @@ need_subcommand demo-data
 make_work profile
 export BENCH_DIR="$PWD/bench" BENCH_THREADS=2 BENCH_CASE_BODY="$CASE_BODY"
 
-url="sqlite://$WORK/profile.sqlite"
+PG_URL="${PG_URL:-}"
+if [ -n "$PG_URL" ]; then
+    need psql postgresql-client
+    fresh_pg_schema "$PG_URL" "safeguard_profile"
+    url="$PG_URL"
+    schema_env="SAFEGUARD_POSTGRES_SCHEMA=$PG_SCHEMA"
+    database=PostgreSQL
+else
+    url="sqlite://$WORK/profile.sqlite"
+    schema_env=""
+    database=SQLite
+fi
 log "seeding $CASES cases"
-(cd "$WORK" && env DATABASE_URL="$url" "$SAFEGUARD_BIN" demo-data --cases "$CASES") >"$WORK/demo-data.log" 2>&1 \
+(cd "$WORK" && env DATABASE_URL="$url" $schema_env "$SAFEGUARD_BIN" demo-data --cases "$CASES") >"$WORK/demo-data.log" 2>&1 \
     || { tail -n 20 "$WORK/demo-data.log" >&2; die "demo-data failed"; }
 port=$(free_port)
-start_server server "$port" "$url"
+SERVER_ENV="$schema_env" start_server server "$port" "$url"
 pid=$LAST_PID
 BENCH_TOKEN=$(token "http://127.0.0.1:$port") || die "no token for $OFFICER_EMAIL"
 export BENCH_TOKEN BENCH_IDS="$WORK/ids.txt"
@@ -48,10 +61,20 @@ wrk -t2 -c"$CONNECTIONS" -d"$((DURATION + 2))s" --latency --timeout 10s -s "benc
     >"$WORK/wrk.txt" 2>&1 &
 wrk_pid=$!
 sleep 1
+# PostgreSQL's CPU on this machine, all its processes and those that have ended (its postmaster's reaped children).
+db_ticks() {
+    [ -n "$PG_URL" ] || { echo 0; return 0; }
+    local postmaster
+    postmaster=$(pgrep -o -x postgres 2>/dev/null) || { echo 0; return 0; }
+    { for p in $(pgrep -x postgres); do cpu_ticks "$p" 2>/dev/null; done
+      awk '{print $16 + $17}' "/proc/$postmaster/stat" 2>/dev/null; } | awk '{ s += $1 } END { print s }'
+}
 before=$(cpu_ticks "$pid")
+db_before=$(db_ticks)
 perf record -F 999 -g -p "$pid" -o "$WORK/perf.data" -- sleep "$DURATION" >"$WORK/perf-record.log" 2>&1 \
     || { cat "$WORK/perf-record.log" >&2; die "perf record failed (as root? kernel.perf_event_paranoid?)"; }
 after=$(cpu_ticks "$pid")
+db_after=$(db_ticks)
 wait "$wrk_pid" || true
 line=$(grep '^WRK_RESULT ' "$WORK/wrk.txt" | tail -n 1) || { cat "$WORK/wrk.txt" >&2; die "no result from wrk"; }
 
@@ -60,16 +83,19 @@ perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio -g none --p
 perf report -i "$WORK/perf.data" --children --sort symbol --stdio -g none --percent-limit 1 2>/dev/null \
     | grep -v '^#' | grep -v '^$' >"$WORK/children.txt" || true
 
-echo "# Where the server's CPU goes: $SCENARIO, SQLite, $CASES cases, wrk -t2 -c$CONNECTIONS, ${DURATION}s profiled"
+echo "# Where the server's CPU goes: $SCENARIO, $database, $CASES cases, wrk -t2 -c$CONNECTIONS, ${DURATION}s profiled"
 echo
-python3 - "$line" "$before" "$after" "$(getconf CLK_TCK)" "$DURATION" <<'EOF'
+python3 - "$line" "$before" "$after" "$(getconf CLK_TCK)" "$DURATION" "$db_before" "$db_after" <<'EOF'
 import sys
-line, before, after, hz, duration = sys.argv[1:]
+line, before, after, hz, duration, db_before, db_after = sys.argv[1:]
 f = dict(p.split("=", 1) for p in line.split()[1:])
 cpu = (int(after) - int(before)) / int(hz)
 rps = float(f["rps"])
 print(f"{rps:,.0f} requests/s, p99 {f['p99_ms']} ms; the server used {cpu / float(duration):.2f} cores, "
       f"{cpu * 1e6 / (rps * float(duration)):.0f} µs of CPU a request (statuses {f['statuses']})")
+db = (int(db_after) - int(db_before)) / int(hz)
+if db > 0:
+    print(f"PostgreSQL (on this machine) used {db / float(duration):.2f} cores, {db * 1e6 / (rps * float(duration)):.0f} µs of CPU a request")
 EOF
 echo
 echo "## Inclusive (a function and what it calls), 1 % and more"
