@@ -218,9 +218,10 @@ if [ -n "$PG_URL" ]; then bench_db postgres "$PG_URL"; fi
 measure_baseline last
 
 echo
-python3 - "$RESULTS" "$SERVER_ERRORS" "$WORK" "$(getconf CLK_TCK)" <<'EOF'
+python3 - "$RESULTS" "$SERVER_ERRORS" "$WORK" "$(getconf CLK_TCK)" "$CONNECTIONS" "$CASES" <<'EOF'
 import sys, os
 results_path, errors_path, work, hz = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+connections, cases = int(sys.argv[5]), int(sys.argv[6])
 rows = [l.rstrip("\n").split("\t") for l in open(results_path) if l.strip()]
 bare = {r[0]: r for r in rows if r[0].startswith("bare-")}
 read_bytes = open(os.path.join(work, "read-bytes")).read().strip() if os.path.exists(os.path.join(work, "read-bytes")) else "?"
@@ -301,6 +302,29 @@ for db in sorted({r[1] for r in rows if r[1] != "-"}):
     if facts:
         n409 = sum(int(p.split(":")[1]) for p in facts[5].split(",") if p.startswith("409:"))
         print(f"fact updates answered 409 ({db}): {n409} (each connection writes only its own cases at the version last returned, so 409s are unexpected)")
+# Issue 9's targets against this run, so that a run says for itself which it met (the README records the latest).
+verdicts = []
+for db in sorted({r[1] for r in rows if r[1] != "-"}):
+    read, me, create = by.get(("read", db)), by.get(("me", db)), by.get(("create", db))
+    alone, flooded = by.get(("read16", db)), by.get(("read16-flood", db))
+    if read:
+        share = 100 * float(read[2]) / bare_rps
+        verdict = "met" if share >= 50 else ("not met" if share >= 20 else "not met, and below the 20 % floor")
+        ceiling = f"; a signed-in request reading nothing (me) is {100 * float(me[2]) / bare_rps:.1f} %, above which no read can be" if me else ""
+        verdicts.append(f"case read ≥ 50 % of the bare route ({db}): {share:.1f}%: {verdict}{ceiling}")
+        if db == "sqlite":
+            where = "" if (connections, cases) == (64, 100000) else ", but the target is at 64 connections with 100,000 cases, which this run is not"
+            verdicts.append(f"case read p99 < 20 ms ({db}, {connections} connections, {cases:,} cases): {float(read[4]):.1f} ms: "
+                            + ("met" if float(read[4]) < 20 else "not met") + where)
+    if create:
+        verdicts.append(f"case create ≥ 1,000/s ({db}): {float(create[2]):,.0f}/s: " + ("met" if float(create[2]) >= 1000 else "not met"))
+    if alone and flooded:
+        ratio = float(flooded[2]) / float(alone[2])
+        verdicts.append(f"signed-in reads under an anonymous flood keep ≥ 80 % ({db}): {ratio:.2f}: " + ("met" if ratio >= 0.8 else "not met"))
+if verdicts:
+    print()
+    print("issue 9's targets in this run (two app servers: deploy/test-two-servers.sh; audit verify: safeguard audit verify):")
+    for v in verdicts: print("  - " + v)
 print()
 for line in open(errors_path):
     db, n = line.split()
