@@ -21,6 +21,23 @@ import VaporTesting
         }
     }
 
+    /// The API's answers carry the pages' security headers, each once, and are never kept by a browser or proxy: an
+    /// answer, a refusal with a token, and one without (`SecurityHeadersMiddleware`, outside every route).
+    @Test func apiAnswersAndRefusalsCarryTheSecurityHeadersOnce() async throws {
+        try await withApp { app in
+            let world = try await seedWorld(app)
+            let answered = try await send(app, .GET, "/api/v1/me", token: world.token("policeA.officer"))
+            let refused = try await send(app, .GET, "/api/v1/users", token: world.token("policeA.officer"))
+            let anonymous = try await send(app, .GET, "/api/v1/cases")
+            #expect(answered.status == .ok)
+            #expect(refused.status == .forbidden)
+            #expect(anonymous.status == .unauthorized)
+            for reply in [answered, refused, anonymous] {
+                Pages.expectSecurityHeaders(reply)
+            }
+        }
+    }
+
     @Test func tokensAreCreatedWithCredentialsAndStoredOnlyAsHashes() async throws {
         try await withApp { app in
             let world = try await seedWorld(app)

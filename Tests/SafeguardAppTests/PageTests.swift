@@ -78,6 +78,13 @@ enum Pages {
         #expect(csp.contains("frame-ancestors 'none'"), sourceLocation: sourceLocation)
         #expect(reply.headers.first(name: "Referrer-Policy") == "no-referrer", sourceLocation: sourceLocation)
         #expect(reply.headers.first(name: "X-Content-Type-Options") == "nosniff", sourceLocation: sourceLocation)
+        #expect(reply.headers.first(name: "X-Frame-Options") == "DENY", sourceLocation: sourceLocation)
+        #expect(reply.headers.first(name: "Cross-Origin-Opener-Policy") == "same-origin", sourceLocation: sourceLocation)
+        #expect(reply.headers.first(name: "Permissions-Policy") == "camera=(), microphone=(), geolocation=()", sourceLocation: sourceLocation)
+        // Each once: added, never added again beside what a route set.
+        for name in ["Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options", "Cache-Control"] {
+            #expect(reply.headers[name].count <= 1, "\(name) sent \(reply.headers[name].count) times", sourceLocation: sourceLocation)
+        }
         if noStore { #expect(reply.headers.first(name: .cacheControl) == "no-store", sourceLocation: sourceLocation) }
     }
 
