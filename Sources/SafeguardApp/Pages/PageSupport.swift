@@ -129,16 +129,20 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let response = try await next.respond(to: request)
-        let h = response.headers
-        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: Self.contentSecurityPolicy)
-        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
-        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
-        response.headers.replaceOrAdd(name: "Cross-Origin-Opener-Policy", value: "same-origin")
-        response.headers.replaceOrAdd(name: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()")
-        if h.first(name: .cacheControl) == nil {
-            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        // Taken out once, changed, and put back once: each change made on `response.headers` itself takes the
+        // response's lock twice, and copied the whole list of headers while a copy of it was held here.
+        var headers = response.headers
+        let hasCacheControl = headers.first(name: .cacheControl) != nil
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: Self.contentSecurityPolicy)
+        headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        headers.replaceOrAdd(name: "Cross-Origin-Opener-Policy", value: "same-origin")
+        headers.replaceOrAdd(name: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()")
+        if !hasCacheControl {
+            headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         }
+        response.headers = headers
         return response
     }
 }
