@@ -76,15 +76,6 @@ log "$(pick_ids "http://127.0.0.1:$port_a" "$BENCH_TOKEN" "$BENCH_IDS")"
 
 RESULTS="$WORK/results.tsv"   # round scenario build rps p99 cpu_us db_cpu_us (-1: not measured)
 : >"$RESULTS"
-# PostgreSQL's CPU on this machine, all its processes and those that have ended (its postmaster's reaped children);
-# empty when it runs elsewhere. During a figure only one server has load, so what it grew by is that server's share.
-db_ticks() {
-    [ -n "$PG_URL" ] || return 0
-    local postmaster
-    postmaster=$(pgrep -o -x postgres 2>/dev/null) || return 0
-    { for p in $(pgrep -x postgres); do cpu_ticks "$p" 2>/dev/null; done
-      awk '{print $16 + $17}' "/proc/$postmaster/stat" 2>/dev/null; } | awk '{ s += $1 } END { print s }'
-}
 clock_ticks=$(getconf CLK_TCK)
 
 # measure ROUND SCENARIO BUILD PORT PID: one figure, with the server's CPU per request.
@@ -96,11 +87,11 @@ measure() {
         pick_ids "http://127.0.0.1:$port" "$BENCH_TOKEN" "$ids" >/dev/null
     fi
     before=$(cpu_ticks "$pid")
-    db_before=$(db_ticks)
+    db_before=$(postgres_cpu_ticks)
     out=$(BENCH_IDS="$ids" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s "bench/$scenario.lua" "http://127.0.0.1:$port/" 2>&1) \
         || { echo "$out" >&2; die "wrk failed for $scenario on $build"; }
     after=$(cpu_ticks "$pid")
-    db_after=$(db_ticks)
+    db_after=$(postgres_cpu_ticks)
     line=$(grep '^WRK_RESULT ' <<<"$out" | tail -n 1) || { echo "$out" >&2; die "no result from wrk for $scenario on $build"; }
     python3 - "$round" "$scenario" "$build" "$line" "$before" "$after" "$clock_ticks" "$db_before" "$db_after" >>"$RESULTS" <<'EOF'
 import sys

@@ -61,20 +61,12 @@ wrk -t2 -c"$CONNECTIONS" -d"$((DURATION + 2))s" --latency --timeout 10s -s "benc
     >"$WORK/wrk.txt" 2>&1 &
 wrk_pid=$!
 sleep 1
-# PostgreSQL's CPU on this machine, all its processes and those that have ended (its postmaster's reaped children).
-db_ticks() {
-    [ -n "$PG_URL" ] || { echo 0; return 0; }
-    local postmaster
-    postmaster=$(pgrep -o -x postgres 2>/dev/null) || { echo 0; return 0; }
-    { for p in $(pgrep -x postgres); do cpu_ticks "$p" 2>/dev/null; done
-      awk '{print $16 + $17}' "/proc/$postmaster/stat" 2>/dev/null; } | awk '{ s += $1 } END { print s }'
-}
 before=$(cpu_ticks "$pid")
-db_before=$(db_ticks)
+db_before=$(postgres_cpu_ticks)
 perf record -F 999 -g -p "$pid" -o "$WORK/perf.data" -- sleep "$DURATION" >"$WORK/perf-record.log" 2>&1 \
     || { cat "$WORK/perf-record.log" >&2; die "perf record failed (as root? kernel.perf_event_paranoid?)"; }
 after=$(cpu_ticks "$pid")
-db_after=$(db_ticks)
+db_after=$(postgres_cpu_ticks)
 wait "$wrk_pid" || true
 line=$(grep '^WRK_RESULT ' "$WORK/wrk.txt" | tail -n 1) || { cat "$WORK/wrk.txt" >&2; die "no result from wrk"; }
 
@@ -93,8 +85,9 @@ cpu = (int(after) - int(before)) / int(hz)
 rps = float(f["rps"])
 print(f"{rps:,.0f} requests/s, p99 {f['p99_ms']} ms; the server used {cpu / float(duration):.2f} cores, "
       f"{cpu * 1e6 / (rps * float(duration)):.0f} µs of CPU a request (statuses {f['statuses']})")
-db = (int(db_after) - int(db_before)) / int(hz)
-if db > 0:
+# Empty when PostgreSQL is not in use on this machine.
+if db_before and db_after:
+    db = (int(db_after) - int(db_before)) / int(hz)
     print(f"PostgreSQL (on this machine) used {db / float(duration):.2f} cores, {db * 1e6 / (rps * float(duration)):.0f} µs of CPU a request")
 EOF
 echo

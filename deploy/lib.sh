@@ -207,3 +207,14 @@ cpu_unlimit() {
 
 # cpu_ticks PID: the CPU time a process has used, user and system, in clock ticks (getconf CLK_TCK a second).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# postgres_cpu_ticks: PostgreSQL's CPU time on this machine, in clock ticks: all its processes, and those that have
+# ended (its postmaster's reaped children). Nothing when PG_URL is unset or PostgreSQL runs elsewhere. While only one
+# server has load, what it grows by is that server's share of PostgreSQL's work.
+postgres_cpu_ticks() {
+    [ -n "${PG_URL:-}" ] || return 0
+    local postmaster
+    postmaster=$(pgrep -o -x postgres 2>/dev/null) || return 0
+    { for p in $(pgrep -x postgres); do cpu_ticks "$p" 2>/dev/null; done
+      awk '{print $16 + $17}' "/proc/$postmaster/stat" 2>/dev/null; } | awk '{ s += $1 } END { print s }'
+}
